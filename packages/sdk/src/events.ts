@@ -1,0 +1,125 @@
+/**
+ * The event payload that Tidings delivers (DESIGN §3). Thin by design: a pointer (`data.id`) and a
+ * status, never the output itself.
+ */
+
+/** Fields every event's `data` carries. */
+export interface EventDataBase {
+  /** What the official client takes to fetch the resource: `batches/{id}`, `operations/{id}`, … */
+  id: string;
+  /** Present on dynamic (webhook_config) deliveries, exactly as the requester gave it. */
+  user_metadata?: Record<string, unknown>;
+}
+
+interface Envelope<T extends string, D extends object> {
+  type: T;
+  version: "v1";
+  /** RFC 3339 UTC time at which the event happened. */
+  timestamp: string;
+  data: EventDataBase & D;
+}
+
+export interface FailureData {
+  error_code: string;
+  error_message: string;
+}
+
+export interface RequiredAction {
+  id: string;
+  name: string;
+}
+
+export type BatchSucceededEvent = Envelope<"batch.succeeded", { output_file_uri: string }>;
+export type BatchFailedEvent = Envelope<"batch.failed", FailureData>;
+export type BatchCancelledEvent = Envelope<"batch.cancelled", {}>;
+export type BatchExpiredEvent = Envelope<"batch.expired", {}>;
+export type InteractionRequiresActionEvent = Envelope<
+  "interaction.requires_action",
+  { required_actions: RequiredAction[] }
+>;
+export type InteractionCompletedEvent = Envelope<"interaction.completed", {}>;
+export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
+export type InteractionCancelledEvent = Envelope<"interaction.cancelled", {}>;
+export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string }>;
+export type WebhookPingEvent = Envelope<"webhook.ping", { webhook_id: string }>;
+export type WebhookDisabledEvent = Envelope<"webhook.disabled", { webhook_id: string; reason: string }>;
+
+export type BuiltInEvent =
+  | BatchSucceededEvent
+  | BatchFailedEvent
+  | BatchCancelledEvent
+  | BatchExpiredEvent
+  | InteractionRequiresActionEvent
+  | InteractionCompletedEvent
+  | InteractionFailedEvent
+  | InteractionCancelledEvent
+  | VideoGeneratedEvent
+  | WebhookPingEvent
+  | WebhookDisabledEvent;
+
+export type BuiltInEventType = BuiltInEvent["type"];
+
+/** Events of custom operations run by the user's own workers (DESIGN §2.6), `{custom}.succeeded` etc. */
+export type CustomSucceededEvent<C extends string = string> = Envelope<
+  `${C}.succeeded`,
+  { output_file_uri?: string; response?: unknown }
+>;
+export type CustomFailedEvent<C extends string = string> = Envelope<`${C}.failed`, FailureData>;
+export type CustomCancelledEvent<C extends string = string> = Envelope<`${C}.cancelled`, {}>;
+export type CustomExpiredEvent<C extends string = string> = Envelope<`${C}.expired`, {}>;
+
+export type CustomEvent<C extends string = string> =
+  | CustomSucceededEvent<C>
+  | CustomFailedEvent<C>
+  | CustomCancelledEvent<C>
+  | CustomExpiredEvent<C>;
+
+/**
+ * Every event Tidings can deliver, discriminated on `type`.
+ *
+ * `C` names your custom operation types. With the default (`string`) a template type such as
+ * `` `${string}.succeeded` `` also matches `"batch.succeeded"`, so TypeScript keeps the custom member
+ * after `e.type === "batch.succeeded"` and `e.data.output_file_uri` is `string | undefined`. Declare
+ * your own types (`WebhookEvent<"render" | "transcode">`, or `verifyWebhook<"render">(…)`) or use
+ * {@link isEventType} to get exact narrowing. (A type that excludes only the reserved prefixes needs a
+ * union of thousands of templates; the compiler gives up on it, so we don't try.)
+ */
+export type WebhookEvent<C extends string = string> = BuiltInEvent | CustomEvent<C>;
+
+export type WebhookEventType<C extends string = string> = WebhookEvent<C>["type"];
+
+/** The exact event type for a given `type` string: built-in ones first, then the custom families. */
+export type EventOfType<T extends string> = T extends BuiltInEventType
+  ? Extract<BuiltInEvent, { type: T }>
+  : T extends `${infer C}.succeeded`
+    ? CustomSucceededEvent<C>
+    : T extends `${infer C}.failed`
+      ? CustomFailedEvent<C>
+      : T extends `${infer C}.cancelled`
+        ? CustomCancelledEvent<C>
+        : T extends `${infer C}.expired`
+          ? CustomExpiredEvent<C>
+          : never;
+
+/** Type guard with exact narrowing, also for built-in types under the default `WebhookEvent`. */
+export function isEventType<T extends string>(event: { type: string }, type: T): event is EventOfType<T> {
+  return event.type === type;
+}
+
+const BUILT_IN_TYPES: ReadonlySet<string> = new Set<BuiltInEventType>([
+  "batch.succeeded",
+  "batch.failed",
+  "batch.cancelled",
+  "batch.expired",
+  "interaction.requires_action",
+  "interaction.completed",
+  "interaction.failed",
+  "interaction.cancelled",
+  "video.generated",
+  "webhook.ping",
+  "webhook.disabled",
+]);
+
+export function isBuiltInEvent(event: { type: string }): event is BuiltInEvent {
+  return BUILT_IN_TYPES.has(event.type);
+}

@@ -1,0 +1,59 @@
+import { resolve } from "node:path";
+import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
+import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  publicUrl: string;
+  masterKey?: string;
+  adminKey?: string;
+  apiKey?: string;
+  dev: boolean;
+  allowedCidrs: string[];
+  retryScheduleSeconds: number[];
+  deliveryTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Flags as commander hands them over; each mirrors an environment variable. */
+export interface ConfigFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  publicUrl?: string;
+  dev?: boolean;
+  logLevel?: string;
+}
+
+function positiveInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: "${text}" must be a positive integer`);
+  return n;
+}
+
+/** Flags win over the environment, which wins over defaults (DESIGN §6). */
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const host = flags.host ?? env.TIDINGS_HOST ?? "127.0.0.1";
+  const port = positiveInt(flags.port ?? env.TIDINGS_PORT ?? "8080", "TIDINGS_PORT");
+  const dev = flags.dev ?? (env.TIDINGS_DEV === "1" || env.TIDINGS_DEV === "true");
+  const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  return {
+    host,
+    port,
+    dataDir: resolve(flags.dataDir ?? env.TIDINGS_DATA_DIR ?? ".tidings"),
+    databaseUrl: flags.databaseUrl ?? env.TIDINGS_DATABASE_URL,
+    publicUrl: (flags.publicUrl ?? env.TIDINGS_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/$/, ""),
+    masterKey: env.TIDINGS_MASTER_KEY,
+    adminKey: env.TIDINGS_ADMIN_KEY || undefined,
+    apiKey: env.TIDINGS_API_KEY || undefined,
+    dev,
+    allowedCidrs: dev ? [...DEV_ALLOWED_CIDRS, ...extraCidrs] : extraCidrs,
+    retryScheduleSeconds: env.TIDINGS_RETRY_SCHEDULE ? parseRetrySchedule(env.TIDINGS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE_S,
+    deliveryTimeoutMs: positiveInt(env.TIDINGS_DELIVERY_TIMEOUT_MS ?? "10000", "TIDINGS_DELIVERY_TIMEOUT_MS"),
+    logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
+  };
+}

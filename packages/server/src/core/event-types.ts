@@ -1,0 +1,61 @@
+import { invalidArgument } from "./errors.js";
+
+export const BUILT_IN_EVENT_TYPES = [
+  "batch.succeeded",
+  "batch.failed",
+  "batch.cancelled",
+  "batch.expired",
+  "interaction.requires_action",
+  "interaction.completed",
+  "interaction.failed",
+  "interaction.cancelled",
+  "video.generated",
+  "webhook.ping",
+  "webhook.disabled",
+] as const;
+
+export type BuiltInEventType = (typeof BUILT_IN_EVENT_TYPES)[number];
+
+/** Outcomes a custom operation type can end in; each becomes `{type}.{outcome}`. */
+export const CUSTOM_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;
+
+const RESERVED_OPERATION_TYPES = new Set(["batch", "interaction", "video", "webhook"]);
+const CUSTOM_TYPE = /^[a-z][a-z0-9_]*$/;
+
+/** Returns why `type` cannot name a custom operation, or undefined when it can. */
+export function customTypeProblem(type: string): string | undefined {
+  if (!CUSTOM_TYPE.test(type)) return `"${type}" must match [a-z][a-z0-9_]*`;
+  if (RESERVED_OPERATION_TYPES.has(type)) return `"${type}" is reserved for built-in operations; choose another name`;
+  return undefined;
+}
+
+function isKnownEventType(type: string): boolean {
+  if ((BUILT_IN_EVENT_TYPES as readonly string[]).includes(type)) return true;
+  const dot = type.lastIndexOf(".");
+  if (dot < 0) return false;
+  const prefix = type.slice(0, dot);
+  const outcome = type.slice(dot + 1);
+  return customTypeProblem(prefix) === undefined && (CUSTOM_OUTCOMES as readonly string[]).includes(outcome);
+}
+
+/** Validates one `subscribed_events` entry: an event type, `prefix.*`, or `*`. */
+export function validateSubscription(entry: string, field: string): void {
+  if (entry === "*") return;
+  if (entry.endsWith(".*")) {
+    const prefix = entry.slice(0, -2);
+    if (/^[a-z][a-z0-9_]*$/.test(prefix)) return;
+  } else if (isKnownEventType(entry)) {
+    return;
+  }
+  throw invalidArgument(
+    field,
+    `unknown event type "${entry}"; expected one of ${BUILT_IN_EVENT_TYPES.join(", ")}, ` +
+      `a custom "{type}.succeeded|failed|cancelled|expired", a pattern "prefix.*", or "*"`,
+  );
+}
+
+export function subscriptionMatches(subscribed: readonly string[], eventType: string): boolean {
+  return subscribed.some(
+    (entry) => entry === "*" || entry === eventType || (entry.endsWith(".*") && eventType.startsWith(entry.slice(0, -1))),
+  );
+}

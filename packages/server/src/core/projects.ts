@@ -1,0 +1,6 @@
+export interface Project {
+  id: string;
+  displayName: string;
+  isDefault: boolean;
+  createdAt: number;
+}

@@ -1,0 +1,212 @@
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.js";
+import { judgeAttempt, type Attempt } from "../core/deliveries.js";
+import type { RetryPolicy } from "../core/retry-schedule.js";
+import type { AttemptOutcome, ClaimedDelivery, Store, WebhookToDisable } from "../store/store.js";
+import type { OutgoingRequest } from "./sender.js";
+import type { SendResult } from "../core/deliveries.js";
+
+export interface Sender {
+  send(req: OutgoingRequest): Promise<SendResult>;
+}
+
+/** Builds the headers of one attempt (static HMAC or dynamic JWT). */
+export type HeaderBuilder = (delivery: ClaimedDelivery, timestampSeconds: number) => Promise<Record<string, string>>;
+
+export interface EngineOptions {
+  /** Attempts in flight at once per endpoint: one slow endpoint can hold only this many. */
+  perEndpointConcurrency: number;
+  /** Claimed deliveries held in memory per endpoint; endpoints at this depth are skipped when claiming. */
+  perEndpointQueue: number;
+  /** Claimed deliveries held in memory in all. */
+  maxQueued: number;
+  /** How long a claim lasts before another process (or this one after a crash) may take the delivery. */
+  leaseMs: number;
+  /** Longest sleep between looks at the queue when nothing wakes the engine. */
+  idlePollMs: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  perEndpointConcurrency: 16,
+  perEndpointQueue: 256,
+  maxQueued: 4096,
+  leaseMs: 120_000,
+  idlePollMs: 5_000,
+};
+
+interface Endpoint {
+  queue: ClaimedDelivery[];
+  inFlight: number;
+}
+
+/**
+ * The delivery loop. It claims due deliveries in batches when woken (a commit, a timer at the next due
+ * time), sends them with per-endpoint concurrency so a dead endpoint only ever blocks itself, and records
+ * outcomes in batched transactions. Nothing is settled before its attempt is written: a crash re-sends.
+ */
+export class DeliveryEngine {
+  private readonly endpoints = new Map<string, Endpoint>();
+  private queued = 0;
+  private pending: AttemptOutcome[] = [];
+  private flushing: Promise<void> | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly sender: Sender,
+    private readonly buildHeaders: HeaderBuilder,
+    private readonly policy: RetryPolicy,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly onDisable: (webhooks: WebhookToDisable[]) => Promise<void>,
+    private readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.wake();
+  }
+
+  /** Something may be due now: look at the queue soon. Cheap to call on every commit. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    setImmediate(() => void this.pump());
+  }
+
+  /** Stops claiming, lets attempts in flight finish and writes their outcomes. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    // Claimed but unstarted deliveries keep their lease; it runs out (or is released at the next start).
+    for (const [key, endpoint] of this.endpoints) {
+      this.queued -= endpoint.queue.length;
+      endpoint.queue = [];
+      if (endpoint.inFlight === 0) this.endpoints.delete(key);
+    }
+    const inFlight = () => [...this.endpoints.values()].reduce((n, e) => n + e.inFlight, 0);
+    if (inFlight() > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    await this.flush();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.claimWhileRoom();
+      } while (this.pumpAgain && this.running);
+      await this.scheduleNextLook();
+    } catch (err) {
+      this.log.error({ err }, "delivery engine failed to claim; retrying shortly");
+      this.timer = setTimeout(() => this.wake(), 1000);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async claimWhileRoom(): Promise<void> {
+    while (this.running) {
+      const room = this.options.maxQueued - this.queued;
+      if (room <= 0) return;
+      const full = [...this.endpoints].filter(([, e]) => e.queue.length + e.inFlight >= this.options.perEndpointQueue).map(([k]) => k);
+      const now = this.clock.now();
+      const limit = Math.min(room, 512);
+      const claimed = await this.store.claimDueDeliveries(now, now + this.options.leaseMs, limit, full);
+      for (const delivery of claimed) this.enqueue(delivery);
+      if (claimed.length < limit) return;
+    }
+  }
+
+  private async scheduleNextLook(): Promise<void> {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    const next = await this.store.nextDueAt();
+    const wait = next === undefined ? this.options.idlePollMs : Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  private enqueue(delivery: ClaimedDelivery): void {
+    let endpoint = this.endpoints.get(delivery.endpointKey);
+    if (endpoint === undefined) {
+      endpoint = { queue: [], inFlight: 0 };
+      this.endpoints.set(delivery.endpointKey, endpoint);
+    }
+    endpoint.queue.push(delivery);
+    this.queued++;
+    this.drain(delivery.endpointKey, endpoint);
+  }
+
+  private drain(key: string, endpoint: Endpoint): void {
+    while (endpoint.inFlight < this.options.perEndpointConcurrency && endpoint.queue.length > 0) {
+      const delivery = endpoint.queue.shift() as ClaimedDelivery;
+      endpoint.inFlight++;
+      void this.attempt(delivery).finally(() => {
+        endpoint.inFlight--;
+        this.queued--;
+        if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
+        if (this.running) this.drain(key, endpoint);
+        if (this.endpoints.size === 0) for (const resolve of this.idle) resolve();
+        this.wake();
+      });
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const startedAt = this.clock.now();
+    let requestHeaders: Record<string, string> = {};
+    let result: SendResult;
+    try {
+      requestHeaders = await this.buildHeaders(delivery, Math.floor(startedAt / 1000));
+      result = await this.sender.send({ uri: delivery.uri, headers: requestHeaders, body: delivery.body });
+    } catch (err) {
+      // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
+      result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
+    }
+    const now = this.clock.now();
+    const attempt: Attempt = {
+      deliveryId: delivery.id,
+      attemptNumber: delivery.attemptCount + 1,
+      startedAt,
+      latencyMs: result.latencyMs,
+      requestHeaders,
+      ...(result.kind === "response"
+        ? { statusCode: result.statusCode, responseExcerpt: result.body }
+        : { error: result.error }),
+    };
+    this.pending.push({ delivery, attempt, verdict: judgeAttempt(result, delivery, this.policy, now) });
+    void this.flushSoon();
+  }
+
+  /** Coalesces outcomes that finish close together into one transaction. */
+  private flushSoon(): Promise<void> {
+    if (this.flushing === undefined) {
+      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    }
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      const toDisable = await this.store.recordAttempts(batch, this.clock.now(), this.policy.windowMs);
+      if (toDisable.length > 0) await this.onDisable(toDisable);
+    } catch (err) {
+      // The leases stay: these deliveries come due again and are re-sent with the same webhook-id.
+      this.log.error({ err, count: batch.length }, "failed to record delivery attempts");
+    }
+    // Retries may now be due sooner than the engine's timer thinks.
+    this.wake();
+  }
+}

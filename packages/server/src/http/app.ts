@@ -1,0 +1,82 @@
+import swagger from "@fastify/swagger";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.js";
+import type { Services } from "../services/index.js";
+import type { Store } from "../store/store.js";
+import { authenticate } from "./auth.js";
+import { eventRoutes } from "./routes/events.js";
+import { healthRoutes } from "./routes/health.js";
+import { operationRoutes } from "./routes/operations.js";
+import { projectRoutes } from "./routes/projects.js";
+import { webhookRoutes } from "./routes/webhooks.js";
+import { rpcStatus, toRpcStatus } from "./status.js";
+
+export interface AppDeps {
+  services: Services;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  adminKey: string | undefined;
+  version: string;
+}
+
+const BODY_LIMIT = 1024 * 1024;
+/** `/v1` is the contract; `/v1beta`, which @google/genai 2.x calls, is the same API under another name. */
+const rewriteBeta = (url: string) => url.replace(/^\/v1beta(?=\/|$)/, "/v1");
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Per-request lines would dominate the log at webhook volumes; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: "array", allErrors: false } },
+    rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
+  });
+
+  // Custom methods such as `:cancel` are often POSTed with no body at all.
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Object.assign(err as Error, { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { code, body } = toRpcStatus(err);
+    if (code >= 500) req.log.error({ err }, "unhandled error");
+    return reply.code(code).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const { code, body } = rpcStatus("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}; see GET /openapi.json`);
+    return reply.code(code).send(body);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Tidings", version: deps.version, description: "Webhooks for long-running operations." },
+      components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "x-goog-api-key" } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined });
+
+  await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
+  await app.register(
+    async (api) => {
+      api.addHook("onRequest", authenticate(deps.store));
+      await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
+      await api.register(operationRoutes, { services: deps.services });
+      await api.register(eventRoutes, { services: deps.services });
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}

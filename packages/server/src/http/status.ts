@@ -1,0 +1,68 @@
+import { TidingsError, type ErrorStatus } from "../core/errors.js";
+
+/** google.rpc.Status, the one error shape every endpoint answers with. */
+export interface RpcStatus {
+  error: {
+    code: number;
+    message: string;
+    status: string;
+    details?: { "@type": string; fieldViolations: { field: string; description: string }[] }[];
+  };
+}
+
+const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE", number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  FAILED_PRECONDITION: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL: 500,
+};
+
+export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
+  const code = HTTP_CODE[status];
+  const body: RpcStatus = { error: { code, message, status: status === "PAYLOAD_TOO_LARGE" ? "INVALID_ARGUMENT" : status } };
+  if (field !== undefined) {
+    const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+    body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
+  }
+  return { code, body };
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+  validation?: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[];
+  validationContext?: string;
+}
+
+/** Maps anything thrown in a handler to a google.rpc.Status; only real bugs become 500. */
+export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
+  if (err instanceof TidingsError) return rpcStatus(err.status, err.message, err.field);
+  const e = err as FastifyLikeError;
+  if (e.validation && e.validation.length > 0) {
+    const first = e.validation[0]!;
+    const path = first.instancePath.split("/").filter(Boolean).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
+    const missing = typeof first.params.missingProperty === "string" ? first.params.missingProperty : undefined;
+    const field = missing !== undefined ? (path ? `${path}.${missing}` : missing) : path || (e.validationContext ?? "body");
+    const description = missing !== undefined ? "is required" : (first.message ?? "is invalid");
+    return rpcStatus("INVALID_ARGUMENT", `${field}: ${description}`, field);
+  }
+  switch (e.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return rpcStatus("INVALID_ARGUMENT", `body: is not valid JSON (${e.message}); send a JSON object with content-type application/json`, "body");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return rpcStatus("PAYLOAD_TOO_LARGE", "body: is larger than the 1 MiB limit; send a pointer (a file URI) instead of the data", "body");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return rpcStatus("INVALID_ARGUMENT", "content-type: must be application/json", "content-type");
+  }
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return rpcStatus(e.statusCode === 404 ? "NOT_FOUND" : "INVALID_ARGUMENT", e.message);
+  }
+  return rpcStatus("INTERNAL", "internal error; the server logged the details");
+}

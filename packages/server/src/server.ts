@@ -1,0 +1,107 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { systemClock, type Clock } from "./core/clock.js";
+import { retryPolicy } from "./core/retry-schedule.js";
+import { loadMasterKey } from "./crypto/master-key.js";
+import { SecretBox } from "./crypto/secret-box.js";
+import { AddressPolicy } from "./delivery/address-policy.js";
+import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions, type HeaderBuilder } from "./delivery/engine.js";
+import { HttpSender } from "./delivery/sender.js";
+import { StaticSigner } from "./delivery/static-signer.js";
+import { buildApp } from "./http/app.js";
+import type { Config } from "./config.js";
+import { createServices, type Services } from "./services/index.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Store } from "./store/store.js";
+import { VERSION } from "./version.js";
+import { ExpiryWorker } from "./workers/expiry.js";
+
+export interface ServerOptions {
+  clock?: Clock;
+  /** Jitter source for retries; tests pin it. */
+  random?: () => number;
+  logger?: Logger;
+  engine?: Partial<EngineOptions>;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  store: Store;
+  services: Services;
+  engine: DeliveryEngine;
+  projectId: string;
+  /** An API key minted on this first start, shown once; undefined when one was configured or already exists. */
+  firstRunKey?: string;
+  stop(): Promise<void>;
+}
+
+/** The composition root: one process serving the API and running the delivery workers (DESIGN §6). */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? pino({ level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.databaseUrl !== undefined) {
+    throw new Error("TIDINGS_DATABASE_URL: the PostgreSQL driver is not part of this build yet; unset it to use the embedded SQLite store");
+  }
+  const store: Store = new SqliteStore(join(config.dataDir, "tidings.db"));
+  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
+  const policy = new AddressPolicy(config.allowedCidrs);
+  const engineRef: { current?: DeliveryEngine } = {};
+  const services = createServices({
+    store,
+    clock,
+    box,
+    log,
+    uriRules: { allowHttp: config.dev, policy },
+    notifyDeliveries: () => engineRef.current?.wake(),
+  });
+  const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
+
+  const signer = new StaticSigner(box);
+  const buildHeaders: HeaderBuilder = async (delivery, timestampSeconds) => {
+    if (delivery.sealedSecrets === undefined) throw new Error("dynamic deliveries are not supported by this build");
+    return {
+      "content-type": "application/json",
+      "user-agent": `Tidings/${VERSION}`,
+      "webhook-id": delivery.eventId,
+      "webhook-timestamp": String(timestampSeconds),
+      "webhook-signature": signer.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, clock.now()),
+    };
+  };
+  const sender = new HttpSender(policy, config.deliveryTimeoutMs);
+  const engine = new DeliveryEngine(
+    store,
+    sender,
+    buildHeaders,
+    retryPolicy(config.retryScheduleSeconds, options.random),
+    clock,
+    log.child({ component: "delivery" }),
+    (webhooks) => services.webhooks.disable(webhooks),
+    { ...DEFAULT_ENGINE_OPTIONS, ...options.engine },
+  );
+  engineRef.current = engine;
+  const expiry = new ExpiryWorker(store, services.operations, clock);
+
+  // One SQLite file has one server: whatever the previous process had claimed is ours to send again.
+  await store.releaseLeases(clock.now());
+  const app = await buildApp({ services, store, clock, log, adminKey: config.adminKey, version: VERSION });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  engine.start();
+  expiry.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      expiry.stop();
+      await engine.stop();
+      await sender.close();
+      await store.close();
+    })());
+  return { app, url: `http://${config.host}:${port}`, store, services, engine, projectId: project.id, firstRunKey: newKey, stop };
+}

@@ -1,0 +1,16 @@
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.js";
+import type { SecretBox } from "../crypto/secret-box.js";
+import type { Store } from "../store/store.js";
+import type { UriRules } from "./target-uri.js";
+
+/** What the application services share: storage, time, crypto, rules for target URIs, and the engine's doorbell. */
+export interface ServiceContext {
+  store: Store;
+  clock: Clock;
+  box: SecretBox;
+  uriRules: UriRules;
+  log: Logger;
+  /** Rung after every commit that creates deliveries, so the engine sends them without polling. */
+  notifyDeliveries: () => void;
+}

@@ -1,0 +1,122 @@
+import { invalidArgument, notFound } from "../core/errors.js";
+import { customTypeProblem } from "../core/event-types.js";
+import type { StoredEvent } from "../core/events.js";
+import { newEventId, newResourceId } from "../core/ids.js";
+import { finishOperation, operationName, type Operation, type OperationAction, type WebhookConfig } from "../core/operations.js";
+import type { Page, PageRequest } from "../core/pages.js";
+import type { ServiceContext } from "./context.js";
+import { validateTargetUri } from "./target-uri.js";
+
+export interface CreateOperationInput {
+  type?: unknown;
+  metadata?: unknown;
+  expire_time?: unknown;
+  webhook_config?: unknown;
+}
+
+const MAX_DYNAMIC_URIS = 10;
+
+/** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
+export class OperationService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async create(projectId: string, input: CreateOperationInput): Promise<Operation> {
+    if (typeof input.type !== "string") throw invalidArgument("type", 'is required: a name such as "export" or "render"');
+    const problem = customTypeProblem(input.type);
+    if (problem !== undefined) throw invalidArgument("type", problem);
+    const now = this.ctx.clock.now();
+    const operation: Operation = {
+      id: newResourceId(),
+      projectId,
+      type: input.type,
+      state: "running",
+      metadata: (input.metadata as Record<string, unknown> | undefined) ?? {},
+      webhookConfig: this.parseWebhookConfig(input.webhook_config),
+      expireAt: this.parseExpireTime(input.expire_time, now),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.ctx.store.insertOperation(operation);
+    return operation;
+  }
+
+  async get(projectId: string, id: string): Promise<Operation> {
+    const operation = await this.ctx.store.getOperation(projectId, id);
+    if (operation === undefined) throw notFound(operationName(id));
+    return operation;
+  }
+
+  async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<Operation>> {
+    return this.ctx.store.listOperations(projectId, parseFilter(filter), page);
+  }
+
+  /** Ends a running operation; its event and deliveries commit in the same transaction. */
+  async finish(projectId: string, id: string, action: OperationAction): Promise<{ operation: Operation; event: StoredEvent }> {
+    const now = this.ctx.clock.now();
+    const result = await this.ctx.store.finishOperation(
+      projectId,
+      id,
+      (current) => {
+        const { operation, event } = finishOperation(current, action, now);
+        const stored: StoredEvent = { id: newEventId(), projectId, type: event.type, operation: operationName(id), payload: event, createdAt: now };
+        return { operation, event: stored };
+      },
+      now,
+    );
+    if (result === undefined) throw notFound(operationName(id));
+    this.ctx.notifyDeliveries();
+    return result;
+  }
+
+  /** Expires running operations past their expire_time; returns how many. */
+  async expireDue(): Promise<number> {
+    const due = await this.ctx.store.listExpiredOperations(this.ctx.clock.now(), 500);
+    let expired = 0;
+    for (const operation of due) {
+      try {
+        await this.finish(operation.projectId, operation.id, { kind: "expire" });
+        expired++;
+      } catch (err) {
+        // It finished between the query and now: nothing to expire.
+        this.ctx.log.debug({ err, operation: operation.id }, "operation ended before it could expire");
+      }
+    }
+    return expired;
+  }
+
+  private parseExpireTime(value: unknown, now: number): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    const at = typeof value === "string" ? Date.parse(value) : NaN;
+    if (Number.isNaN(at)) throw invalidArgument("expire_time", 'must be an RFC 3339 timestamp such as "2026-05-04T12:00:00Z"');
+    if (at <= now) throw invalidArgument("expire_time", "must be in the future");
+    return at;
+  }
+
+  private parseWebhookConfig(value: unknown): WebhookConfig | undefined {
+    if (value === undefined || value === null) return undefined;
+    const config = value as { uris?: unknown; user_metadata?: unknown; userMetadata?: unknown };
+    if (!Array.isArray(config.uris) || config.uris.length === 0) {
+      throw invalidArgument("webhook_config.uris", "must be a non-empty list of https URLs that receive this operation's events");
+    }
+    if (config.uris.length > MAX_DYNAMIC_URIS) throw invalidArgument("webhook_config.uris", `at most ${MAX_DYNAMIC_URIS} URIs`);
+    const uris = config.uris.map((uri, i) => validateTargetUri(uri, `webhook_config.uris[${i}]`, this.ctx.uriRules));
+    const metadata = config.user_metadata ?? config.userMetadata;
+    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+      throw invalidArgument("webhook_config.user_metadata", "must be a JSON object");
+    }
+    return { uris, ...(metadata !== undefined ? { user_metadata: metadata as Record<string, unknown> } : {}) };
+  }
+}
+
+/** Parses the AIP-160 subset the polling surface supports: `done=true|false` and `type=NAME`, joined by AND. */
+function parseFilter(filter: string | undefined): { done?: boolean; type?: string } {
+  const result: { done?: boolean; type?: string } = {};
+  if (filter === undefined || filter.trim() === "") return result;
+  for (const clause of filter.split(/\s+AND\s+/i)) {
+    const match = /^\s*(done|type)\s*=\s*"?([a-z0-9_]+)"?\s*$/i.exec(clause);
+    if (match?.[1] === "done" && (match[2] === "true" || match[2] === "false")) result.done = match[2] === "true";
+    else if (match?.[1] === "type") result.type = match[2];
+    else throw invalidArgument("filter", `cannot parse "${clause.trim()}"; supported: done=true, done=false, type=NAME, joined by AND`);
+  }
+  return result;
+}

@@ -1,0 +1,49 @@
+import { notFound } from "../core/errors.js";
+import { newApiKey, newResourceId } from "../core/ids.js";
+import type { Project } from "../core/projects.js";
+import { hashApiKey } from "../crypto/api-keys.js";
+import type { ServiceContext } from "./context.js";
+
+/** Tenants and their API keys. Keys are shown once and stored only as hashes. */
+export class ProjectService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async create(displayName: string, isDefault = false): Promise<Project> {
+    const project: Project = { id: newResourceId(), displayName, isDefault, createdAt: this.ctx.clock.now() };
+    await this.ctx.store.createProject(project);
+    return project;
+  }
+
+  async get(id: string): Promise<Project> {
+    const project = await this.ctx.store.getProject(id);
+    if (project === undefined) throw notFound(`projects/${id}`);
+    return project;
+  }
+
+  async createApiKey(projectId: string): Promise<string> {
+    await this.get(projectId);
+    const key = newApiKey();
+    await this.ctx.store.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
+    return key;
+  }
+
+  /** Accepts a key chosen by the operator (TIDINGS_API_KEY) for a project. */
+  async acceptApiKey(projectId: string, key: string): Promise<void> {
+    await this.ctx.store.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
+  }
+
+  /**
+   * The default project, made on first start. Returns a freshly minted key only when it had to make
+   * the project and no key was configured: the one time it is shown.
+   */
+  async ensureDefault(configuredKey: string | undefined): Promise<{ project: Project; newKey?: string }> {
+    let project = await this.ctx.store.getDefaultProject();
+    let newKey: string | undefined;
+    if (project === undefined) {
+      project = await this.create("default", true);
+      if (configuredKey === undefined) newKey = await this.createApiKey(project.id);
+    }
+    if (configuredKey !== undefined) await this.acceptApiKey(project.id, configuredKey);
+    return { project, newKey };
+  }
+}

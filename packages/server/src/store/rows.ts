@@ -1,0 +1,126 @@
+import type { Attempt, Delivery, DeliveryState } from "../core/deliveries.js";
+import type { StoredEvent } from "../core/events.js";
+import type { Operation, OperationState } from "../core/operations.js";
+import type { Project } from "../core/projects.js";
+import type { WebhookState } from "../core/webhooks.js";
+import type { WebhookRecord } from "./store.js";
+
+/** Row shapes shared by the SQL drivers, and their mapping to domain types. */
+type Nullable<T> = T | null;
+type Millis = number | string;
+
+const ms = (value: Millis): number => Number(value);
+const optMs = (value: Nullable<Millis>): number | undefined => (value === null ? undefined : Number(value));
+const optJson = <T>(value: Nullable<string>): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
+const opt = <T>(value: Nullable<T>): T | undefined => (value === null ? undefined : value);
+
+export interface ProjectRow { id: string; display_name: string; is_default: number | boolean; created_at: Millis }
+export const toProject = (r: ProjectRow): Project => ({
+  id: r.id,
+  displayName: r.display_name,
+  isDefault: Boolean(r.is_default),
+  createdAt: ms(r.created_at),
+});
+
+export interface WebhookRow {
+  id: string; project_id: string; name: string; uri: string; subscribed_events: string; state: string;
+  sealed_secrets: string; created_at: Millis; updated_at: Millis; last_success_at: Nullable<Millis>;
+}
+export const toWebhook = (r: WebhookRow): WebhookRecord => ({
+  id: r.id,
+  projectId: r.project_id,
+  name: r.name,
+  uri: r.uri,
+  subscribedEvents: JSON.parse(r.subscribed_events) as string[],
+  state: r.state as WebhookState,
+  sealedSecrets: r.sealed_secrets,
+  createdAt: ms(r.created_at),
+  updatedAt: ms(r.updated_at),
+  lastSuccessAt: optMs(r.last_success_at),
+});
+export const webhookParams = (w: WebhookRecord) => ({
+  id: w.id, project_id: w.projectId, name: w.name, uri: w.uri, subscribed_events: JSON.stringify(w.subscribedEvents),
+  state: w.state, sealed_secrets: w.sealedSecrets, created_at: w.createdAt, updated_at: w.updatedAt,
+  last_success_at: w.lastSuccessAt ?? null,
+});
+
+export interface OperationRow {
+  id: string; project_id: string; type: string; state: string; metadata: string; webhook_config: Nullable<string>;
+  response: Nullable<string>; output_file_uri: Nullable<string>; error: Nullable<string>; expire_at: Nullable<Millis>;
+  created_at: Millis; updated_at: Millis;
+}
+export const toOperation = (r: OperationRow): Operation => ({
+  id: r.id,
+  projectId: r.project_id,
+  type: r.type,
+  state: r.state as OperationState,
+  metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+  webhookConfig: optJson(r.webhook_config),
+  response: optJson(r.response),
+  outputFileUri: opt(r.output_file_uri),
+  error: optJson(r.error),
+  expireAt: optMs(r.expire_at),
+  createdAt: ms(r.created_at),
+  updatedAt: ms(r.updated_at),
+});
+const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+export const operationParams = (o: Operation) => ({
+  id: o.id, project_id: o.projectId, type: o.type, state: o.state, metadata: JSON.stringify(o.metadata),
+  webhook_config: jsonOrNull(o.webhookConfig), response: jsonOrNull(o.response), output_file_uri: o.outputFileUri ?? null,
+  error: jsonOrNull(o.error), expire_at: o.expireAt ?? null, created_at: o.createdAt, updated_at: o.updatedAt,
+});
+
+export interface EventRow { id: string; project_id: string; type: string; operation: Nullable<string>; payload: string; created_at: Millis }
+export const toEvent = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  projectId: r.project_id,
+  type: r.type,
+  operation: opt(r.operation),
+  payload: JSON.parse(r.payload) as StoredEvent["payload"],
+  createdAt: ms(r.created_at),
+});
+export const eventParams = (e: StoredEvent) => ({
+  id: e.id, project_id: e.projectId, type: e.type, operation: e.operation ?? null, payload: JSON.stringify(e.payload),
+  created_at: e.createdAt,
+});
+
+export interface DeliveryRow {
+  id: string; project_id: string; event_id: string; webhook_id: Nullable<string>; uri: string; endpoint_key: string;
+  state: string; attempt_count: number; next_attempt_at: Millis; window_start_at: Millis; created_at: Millis;
+  updated_at: Millis; last_error: Nullable<string>; last_status_code: Nullable<number>;
+}
+export const toDelivery = (r: DeliveryRow): Delivery => ({
+  id: r.id,
+  projectId: r.project_id,
+  eventId: r.event_id,
+  webhookId: opt(r.webhook_id),
+  uri: r.uri,
+  state: r.state as DeliveryState,
+  attemptCount: Number(r.attempt_count),
+  nextAttemptAt: ms(r.next_attempt_at),
+  windowStartAt: ms(r.window_start_at),
+  createdAt: ms(r.created_at),
+  updatedAt: ms(r.updated_at),
+  lastError: opt(r.last_error),
+  lastStatusCode: opt(r.last_status_code),
+});
+
+export interface AttemptRow {
+  delivery_id: string; attempt_number: number; started_at: Millis; status_code: Nullable<number>; latency_ms: number;
+  error: Nullable<string>; response_excerpt: Nullable<string>; request_headers: string;
+}
+export const toAttempt = (r: AttemptRow): Attempt => ({
+  deliveryId: r.delivery_id,
+  attemptNumber: Number(r.attempt_number),
+  startedAt: ms(r.started_at),
+  statusCode: opt(r.status_code),
+  latencyMs: Number(r.latency_ms),
+  error: opt(r.error),
+  responseExcerpt: opt(r.response_excerpt),
+  requestHeaders: JSON.parse(r.request_headers) as Record<string, string>,
+});
+export const attemptParams = (a: Attempt) => ({
+  delivery_id: a.deliveryId, attempt_number: a.attemptNumber, started_at: a.startedAt, status_code: a.statusCode ?? null,
+  latency_ms: a.latencyMs, error: a.error ?? null, response_excerpt: a.responseExcerpt ?? null,
+  request_headers: JSON.stringify(a.requestHeaders),
+});

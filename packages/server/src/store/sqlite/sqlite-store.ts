@@ -1,0 +1,359 @@
+import Database from "better-sqlite3";
+import type { Attempt, Delivery } from "../../core/deliveries.js";
+import type { EventTarget, StoredEvent } from "../../core/events.js";
+import { planDeliveries, type NewDelivery } from "../../core/fanout.js";
+import type { Operation } from "../../core/operations.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import type { Project } from "../../core/projects.js";
+import type { WebhookState } from "../../core/webhooks.js";
+import {
+  attemptParams, eventParams, operationParams, toAttempt, toDelivery, toEvent, toOperation, toProject, toWebhook,
+  webhookParams, type AttemptRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type WebhookRow,
+} from "../rows.js";
+import type {
+  AttemptOutcome, ClaimedDelivery, DecideFinish, DeliveryFilter, EventFilter, Store, WebhookRecord, WebhookToDisable,
+} from "../store.js";
+import { SQLITE_SCHEMA } from "./schema.js";
+
+type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
+
+/**
+ * The embedded driver. better-sqlite3 is synchronous; the Promise interface is kept so that the PostgreSQL
+ * driver drops in unchanged. WAL mode lets the API read while the delivery engine writes.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.pragma("foreign_keys = ON");
+    this.db.exec(SQLITE_SCHEMA);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async createProject(p: Project): Promise<void> {
+    this.db
+      .prepare("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)")
+      .run(p.id, p.displayName, p.isDefault ? 1 : 0, p.createdAt);
+  }
+
+  async getProject(id: string): Promise<Project | undefined> {
+    const row = this.db.prepare("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
+    return row && toProject(row);
+  }
+
+  async getDefaultProject(): Promise<Project | undefined> {
+    const row = this.db.prepare("SELECT * FROM projects WHERE is_default = 1").get() as ProjectRow | undefined;
+    return row && toProject(row);
+  }
+
+  async addApiKey(projectId: string, keyHash: string, now: number): Promise<void> {
+    this.db
+      .prepare("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING")
+      .run(keyHash, projectId, now);
+  }
+
+  async projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
+    const row = this.db.prepare("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined;
+    return row?.project_id;
+  }
+
+  async insertWebhook(w: WebhookRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
+         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
+      )
+      .run(webhookParams(w));
+  }
+
+  async getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    const row = this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as WebhookRow | undefined;
+    return row && toWebhook(row);
+  }
+
+  async listWebhooks(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
+    const rows = this.db
+      .prepare("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
+      .all(projectId, page.pageSize + 1, page.offset) as WebhookRow[];
+    return toPage(rows.map(toWebhook), page);
+  }
+
+  async updateWebhook(w: WebhookRecord): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE webhooks SET name = @name, uri = @uri, subscribed_events = @subscribed_events, state = @state,
+         sealed_secrets = @sealed_secrets, updated_at = @updated_at, last_success_at = @last_success_at
+         WHERE project_id = @project_id AND id = @id`,
+      )
+      .run(webhookParams(w));
+  }
+
+  async deleteWebhook(projectId: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const deleted = this.db.prepare("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
+      if (deleted) this.failPendingDeliveries(id, "the webhook was deleted", Date.now());
+      return deleted;
+    })();
+  }
+
+  async disableWebhook(projectId: string, id: string, state: WebhookState, event: StoredEvent, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'")
+        .run(state, now, projectId, id).changes > 0;
+      if (!changed) return false;
+      this.failPendingDeliveries(id, `the webhook was disabled (${state})`, now);
+      this.insertEventWithDeliveries(event, { kind: "subscribers", excludeWebhookId: id }, now);
+      return true;
+    })();
+  }
+
+  private failPendingDeliveries(webhookId: string, reason: string, now: number): void {
+    this.db
+      .prepare("UPDATE deliveries SET state = 'failed', leased = 0, last_error = ?, updated_at = ? WHERE webhook_id = ? AND state = 'pending'")
+      .run(reason, now, webhookId);
+  }
+
+  async insertOperation(o: Operation): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO operations (id, project_id, type, state, metadata, webhook_config, response, output_file_uri, error, expire_at, created_at, updated_at)
+         VALUES (@id, @project_id, @type, @state, @metadata, @webhook_config, @response, @output_file_uri, @error, @expire_at, @created_at, @updated_at)`,
+      )
+      .run(operationParams(o));
+  }
+
+  async getOperation(projectId: string, id: string): Promise<Operation | undefined> {
+    const row = this.db.prepare("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+    return row && toOperation(row);
+  }
+
+  async listOperations(projectId: string, filter: { done?: boolean; type?: string }, page: PageRequest): Promise<Page<Operation>> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM operations WHERE project_id = @project_id
+         AND (@done IS NULL OR (state <> 'running') = @done) AND (@type IS NULL OR type = @type)
+         ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      )
+      .all({
+        project_id: projectId,
+        done: filter.done === undefined ? null : filter.done ? 1 : 0,
+        type: filter.type ?? null,
+        limit: page.pageSize + 1,
+        offset: page.offset,
+      }) as OperationRow[];
+    return toPage(rows.map(toOperation), page);
+  }
+
+  async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number) {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+      if (!row) return undefined;
+      const { operation, event } = decide(toOperation(row));
+      this.db
+        .prepare(
+          `UPDATE operations SET state = @state, response = @response, output_file_uri = @output_file_uri, error = @error,
+           updated_at = @updated_at WHERE id = @id`,
+        )
+        .run(operationParams(operation));
+      const target: EventTarget = operation.webhookConfig ? { kind: "uris", uris: operation.webhookConfig.uris } : { kind: "subscribers" };
+      this.insertEventWithDeliveries(event, target, now);
+      return { operation, event };
+    })();
+  }
+
+  async listExpiredOperations(now: number, limit: number): Promise<Operation[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?")
+      .all(now, limit) as OperationRow[];
+    return rows.map(toOperation);
+  }
+
+  async nextExpireAt(): Promise<number | undefined> {
+    const row = this.db
+      .prepare("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL")
+      .get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  async publishEvent(event: StoredEvent, target: EventTarget, now: number): Promise<number> {
+    return this.db.transaction(() => this.insertEventWithDeliveries(event, target, now))();
+  }
+
+  private insertEventWithDeliveries(event: StoredEvent, target: EventTarget, now: number): number {
+    this.db
+      .prepare("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)")
+      .run(eventParams(event));
+    return this.insertDeliveries(planDeliveries(event, target, this.webhooksForTarget(event.projectId, target), now));
+  }
+
+  private webhooksForTarget(projectId: string, target: EventTarget) {
+    if (target.kind === "uris") return [];
+    const rows = (
+      target.kind === "webhook"
+        ? this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").all(projectId, target.webhookId)
+        : this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectId)
+    ) as WebhookRow[];
+    return rows.map(toWebhook);
+  }
+
+  private insertDeliveries(deliveries: NewDelivery[]): number {
+    const insert = this.db.prepare(
+      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+    );
+    for (const d of deliveries) {
+      insert.run(d.id, d.projectId, d.eventId, d.webhookId ?? null, d.uri, d.endpointKey, d.nextAttemptAt, d.windowStartAt, d.createdAt, d.updatedAt);
+    }
+    return deliveries.length;
+  }
+
+  async getEvent(projectId: string, id: string): Promise<StoredEvent | undefined> {
+    const row = this.db.prepare("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, id) as EventRow | undefined;
+    return row && toEvent(row);
+  }
+
+  async listEvents(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE project_id = @project_id AND (@type IS NULL OR type = @type)
+         AND (@operation IS NULL OR operation = @operation) ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      )
+      .all({ project_id: projectId, type: filter.type ?? null, operation: filter.operation ?? null, limit: page.pageSize + 1, offset: page.offset }) as EventRow[];
+    return toPage(rows.map(toEvent), page);
+  }
+
+  async redeliverEvent(projectId: string, eventId: string, webhookId: string | undefined, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, eventId) as EventRow | undefined;
+      if (!row) return 0;
+      const event = toEvent(row);
+      let target: EventTarget;
+      if (webhookId !== undefined) {
+        target = { kind: "webhook", webhookId };
+      } else {
+        const previous = this.db.prepare("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[];
+        const uris = previous.filter((d) => d.webhook_id === null).map((d) => d.uri);
+        const webhookIds = new Set(previous.flatMap((d) => (d.webhook_id === null ? [] : [d.webhook_id])));
+        const statics = this.webhooksForTarget(projectId, { kind: "subscribers" }).filter((w) => webhookIds.has(w.id));
+        return (
+          this.insertDeliveries(planDeliveries(event, { kind: "uris", uris }, [], now)) +
+          this.insertDeliveries(statics.flatMap((w) => planDeliveries(event, { kind: "webhook", webhookId: w.id }, [w], now)))
+        );
+      }
+      return this.insertDeliveries(planDeliveries(event, target, this.webhooksForTarget(projectId, target), now));
+    })();
+  }
+
+  async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT d.*, e.payload AS body, w.sealed_secrets FROM deliveries d
+           JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+           AND d.endpoint_key NOT IN (SELECT value FROM json_each(?))
+           ORDER BY d.next_attempt_at LIMIT ?`,
+        )
+        .all(now, JSON.stringify(skipEndpoints), limit) as ClaimRow[];
+      const lease = this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 1 WHERE id = ?");
+      for (const row of rows) lease.run(leaseUntil, row.id);
+      return rows.map((row) => ({
+        ...toDelivery(row),
+        body: row.body,
+        sealedSecrets: row.sealed_secrets ?? undefined,
+        endpointKey: row.endpoint_key,
+      }));
+    })();
+  }
+
+  async recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]> {
+    return this.db.transaction(() => {
+      const insertAttempt = this.db.prepare(
+        `INSERT OR REPLACE INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
+         VALUES (@delivery_id, @attempt_number, @started_at, @status_code, @latency_ms, @error, @response_excerpt, @request_headers)`,
+      );
+      const settle = this.db.prepare(
+        `UPDATE deliveries SET state = ?, attempt_count = ?, next_attempt_at = ?, leased = 0, last_error = ?, last_status_code = ?, updated_at = ?
+         WHERE id = ? AND state = 'pending'`,
+      );
+      const markSuccess = this.db.prepare("UPDATE webhooks SET last_success_at = ? WHERE id = ?");
+      const webhookRow = this.db.prepare("SELECT * FROM webhooks WHERE id = ? AND state = 'enabled'");
+      const toDisable = new Map<string, WebhookToDisable>();
+      for (const { delivery, attempt, verdict } of outcomes) {
+        insertAttempt.run(attemptParams(attempt));
+        const state = verdict.kind === "succeeded" ? "succeeded" : verdict.kind === "retry" ? "pending" : "failed";
+        const error = verdict.kind === "succeeded" ? null : verdict.kind === "gone" ? "HTTP 410 Gone" : verdict.error;
+        const nextAt = verdict.kind === "retry" ? verdict.at : now;
+        settle.run(state, attempt.attemptNumber, nextAt, error, attempt.statusCode ?? null, now, delivery.id);
+        if (delivery.webhookId === undefined) continue;
+        if (verdict.kind === "succeeded") {
+          markSuccess.run(now, delivery.webhookId);
+          continue;
+        }
+        const row = webhookRow.get(delivery.webhookId) as WebhookRow | undefined;
+        if (!row) continue;
+        const webhook = toWebhook(row);
+        if (verdict.kind === "gone") {
+          toDisable.set(webhook.id, { projectId: webhook.projectId, webhookId: webhook.id, state: "disabled", reason: "the endpoint answered 410 Gone" });
+        } else if (verdict.kind === "failed" && (webhook.lastSuccessAt ?? webhook.createdAt) <= now - windowMs) {
+          toDisable.set(webhook.id, {
+            projectId: webhook.projectId,
+            webhookId: webhook.id,
+            state: "disabled_due_to_failed_deliveries",
+            reason: "no successful delivery for 24 hours and deliveries exhausted their retries",
+          });
+        }
+      }
+      return [...toDisable.values()];
+    })();
+  }
+
+  async releaseLeases(now: number): Promise<number> {
+    return this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 0 WHERE state = 'pending' AND leased = 1").run(now).changes;
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const row = this.db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'").get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  async listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM deliveries WHERE project_id = @project_id AND (@webhook_id IS NULL OR webhook_id = @webhook_id)
+         AND (@event_id IS NULL OR event_id = @event_id) AND (@state IS NULL OR state = @state)
+         ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      )
+      .all({
+        project_id: projectId,
+        webhook_id: filter.webhookId ?? null,
+        event_id: filter.eventId ?? null,
+        state: filter.state ?? null,
+        limit: page.pageSize + 1,
+        offset: page.offset,
+      }) as DeliveryRow[];
+    const attemptsOf = this.db.prepare("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt_number");
+    const withAttempts = rows.map((row) => ({
+      ...toDelivery(row),
+      attempts: (attemptsOf.all(row.id) as AttemptRow[]).map(toAttempt),
+    }));
+    return toPage(withAttempts, page);
+  }
+
+  async recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, window_start_at = ?, updated_at = ?
+         WHERE project_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`,
+      )
+      .run(now, now, now, projectId, webhookId, since, until).changes;
+  }
+}

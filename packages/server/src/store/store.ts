@@ -1,0 +1,99 @@
+import type { Attempt, Delivery, DeliveryState, DeliveryVerdict } from "../core/deliveries.js";
+import type { EventTarget, StoredEvent } from "../core/events.js";
+import type { Operation } from "../core/operations.js";
+import type { Page, PageRequest } from "../core/pages.js";
+import type { Project } from "../core/projects.js";
+import type { Webhook, WebhookState } from "../core/webhooks.js";
+
+/** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
+export type WebhookRecord = Omit<Webhook, "secrets"> & { sealedSecrets: string };
+
+/** A delivery leased to this process, with what it takes to send it. */
+export interface ClaimedDelivery extends Delivery {
+  /** The event's JSON body, exactly as it will be signed and sent. */
+  body: string;
+  /** The webhook's sealed secrets for static deliveries; dynamic ones are signed with the server's key. */
+  sealedSecrets?: string;
+  /** Key that groups deliveries sharing an endpoint, for per-endpoint concurrency. */
+  endpointKey: string;
+}
+
+export interface AttemptOutcome {
+  delivery: ClaimedDelivery;
+  attempt: Attempt;
+  verdict: DeliveryVerdict;
+}
+
+/** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */
+export interface WebhookToDisable {
+  projectId: string;
+  webhookId: string;
+  reason: string;
+  state: WebhookState;
+}
+
+export interface DeliveryFilter {
+  webhookId?: string;
+  eventId?: string;
+  state?: DeliveryState;
+}
+
+export interface EventFilter {
+  type?: string;
+  operation?: string;
+}
+
+export type DecideFinish = (operation: Operation) => { operation: Operation; event: StoredEvent };
+
+/**
+ * The one persistence interface. Every driver (SQLite, PostgreSQL) passes the same conformance suite.
+ * Methods that change an operation's state also write its event and deliveries in the same transaction
+ * (the transactional outbox), so a crash can never leave a state change without its webhooks.
+ */
+export interface Store {
+  close(): Promise<void>;
+
+  createProject(project: Project): Promise<void>;
+  getProject(id: string): Promise<Project | undefined>;
+  getDefaultProject(): Promise<Project | undefined>;
+  addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
+  projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
+
+  insertWebhook(webhook: WebhookRecord): Promise<void>;
+  getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined>;
+  listWebhooks(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>>;
+  updateWebhook(webhook: WebhookRecord): Promise<void>;
+  deleteWebhook(projectId: string, id: string): Promise<boolean>;
+  /** Disables a webhook, fails its pending deliveries and publishes `event` (webhook.disabled) to the others. */
+  disableWebhook(projectId: string, id: string, state: WebhookState, event: StoredEvent, now: number): Promise<boolean>;
+
+  insertOperation(operation: Operation): Promise<void>;
+  getOperation(projectId: string, id: string): Promise<Operation | undefined>;
+  listOperations(projectId: string, filter: { done?: boolean; type?: string }, page: PageRequest): Promise<Page<Operation>>;
+  /** Atomically: read, decide (may throw), write the operation, its event and the event's deliveries. */
+  finishOperation(projectId: string, id: string, decide: DecideFinish, now: number): Promise<{ operation: Operation; event: StoredEvent } | undefined>;
+  /** Running operations whose expire_time has passed, oldest first. */
+  listExpiredOperations(now: number, limit: number): Promise<Operation[]>;
+  nextExpireAt(): Promise<number | undefined>;
+
+  /** Writes an event and one delivery per target; returns the number of deliveries. */
+  publishEvent(event: StoredEvent, target: EventTarget, now: number): Promise<number>;
+  getEvent(projectId: string, id: string): Promise<StoredEvent | undefined>;
+  listEvents(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>>;
+  /** New deliveries of an existing event (same webhook-id): to the given webhook, or to its original targets. */
+  redeliverEvent(projectId: string, eventId: string, webhookId: string | undefined, now: number): Promise<number>;
+
+  /**
+   * Leases up to `limit` due deliveries until `leaseUntil`, skipping endpoints this process already has
+   * enough of. A lease that is never settled (a crash) makes the delivery due again when it runs out.
+   */
+  claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]>;
+  /** Records many attempts and their verdicts in one transaction. */
+  recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]>;
+  /** Ends the leases of a previous process that shared nothing with this one (single-node SQLite restart). */
+  releaseLeases(now: number): Promise<number>;
+  nextDueAt(): Promise<number | undefined>;
+  listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>>;
+  /** Re-queues a webhook's failed deliveries created in [since, until). */
+  recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+}
