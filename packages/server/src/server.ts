@@ -49,7 +49,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store: Store = new SqliteStore(join(config.dataDir, "tidings.db"));
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const policy = new AddressPolicy(config.allowedCidrs);
+  // The services ring the workers, which need the services: break the cycle with late-bound references.
   const engineRef: { current?: DeliveryEngine } = {};
+  const expiryRef: { current?: ExpiryWorker } = {};
   const services = createServices({
     store,
     clock,
@@ -57,6 +59,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log,
     uriRules: { allowHttp: config.dev, policy },
     notifyDeliveries: () => engineRef.current?.wake(),
+    notifyExpiry: () => expiryRef.current?.wake(),
   });
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
 
@@ -84,6 +87,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   );
   engineRef.current = engine;
   const expiry = new ExpiryWorker(store, services.operations, clock);
+  expiryRef.current = expiry;
 
   // One SQLite file has one server: whatever the previous process had claimed is ours to send again.
   await store.releaseLeases(clock.now());

@@ -13,4 +13,6 @@ export interface ServiceContext {
   log: Logger;
   /** Rung after every commit that creates deliveries, so the engine sends them without polling. */
   notifyDeliveries: () => void;
+  /** Rung when an operation with an expire_time is created, so the expiry worker can sleep until it. */
+  notifyExpiry: () => void;
 }

@@ -37,6 +37,7 @@ export class OperationService {
       updatedAt: now,
     };
     await this.ctx.store.insertOperation(operation);
+    if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
     return operation;
   }
 

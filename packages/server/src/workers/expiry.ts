@@ -8,6 +8,8 @@ const MAX_SLEEP_MS = 5_000;
 export class ExpiryWorker {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private ticking = false;
+  private again = false;
 
   constructor(
     private readonly store: Store,
@@ -20,6 +22,17 @@ export class ExpiryWorker {
     void this.tick();
   }
 
+  /** An expire_time may now be sooner than the current sleep. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
+  }
+
   stop(): void {
     this.running = false;
     clearTimeout(this.timer);
@@ -27,12 +40,17 @@ export class ExpiryWorker {
 
   private async tick(): Promise<void> {
     if (!this.running) return;
+    this.ticking = true;
     let wait = MAX_SLEEP_MS;
     try {
-      while ((await this.operations.expireDue()) > 0 && this.running);
-      const next = await this.store.nextExpireAt();
-      if (next !== undefined) wait = Math.min(Math.max(next - this.clock.now(), 0), MAX_SLEEP_MS);
+      do {
+        this.again = false;
+        while ((await this.operations.expireDue()) > 0 && this.running);
+        const next = await this.store.nextExpireAt();
+        wait = next === undefined ? MAX_SLEEP_MS : Math.min(Math.max(next - this.clock.now(), 0), MAX_SLEEP_MS);
+      } while (this.again && this.running);
     } finally {
+      this.ticking = false;
       if (this.running) {
         this.timer = setTimeout(() => void this.tick(), wait);
         this.timer.unref();

@@ -1,0 +1,62 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** What the receiver answers to its n-th request (0-based): a status, or "hang" to never answer. */
+export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string> } | "hang";
+
+export interface Receiver {
+  url: string;
+  received: Received[];
+  /** Resolves once at least `count` requests arrived. */
+  waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
+  close(): Promise<void>;
+}
+
+/** A real HTTP endpoint on 127.0.0.1 that records every request it gets. */
+export async function startReceiver(respond: Responder = () => ({ status: 200 })): Promise<Receiver> {
+  const received: Received[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const hanging = new Set<import("node:http").ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const entry: Received = { path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+      const n = received.length;
+      received.push(entry);
+      for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve();
+      const answer = respond(n, entry);
+      if (answer === "hang") {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(answer.status, answer.headers).end("ok");
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    waitFor(count, timeoutMs = 20_000) {
+      if (received.length >= count) return Promise.resolve(received);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} of ${count} requests in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(received)) });
+      });
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

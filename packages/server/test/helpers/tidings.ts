@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { loadConfig, type Config } from "../../src/config.js";
+import type { Clock } from "../../src/core/clock.js";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
+
+export const TEST_KEY = "test-key-0123456789";
+export const ADMIN_KEY = "admin-key-0123456789";
+
+export interface TestServer extends RunningServer {
+  key: string;
+  dataDir: string;
+  config: Config;
+  api<T = any>(method: string, path: string, body?: unknown, key?: string | null): Promise<{ status: number; body: T }>;
+  /** Stops the server and removes its data dir. */
+  close(): Promise<void>;
+}
+
+/** A manual clock for tests of the 24-hour window: time moves only when the test says so. */
+export class ManualClock implements Clock {
+  constructor(private t = Date.parse("2026-05-04T12:00:00Z")) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Starts an in-process server (in dev mode unless told otherwise) on a random port with a temp data dir and fast retries. */
+export async function startTidings(
+  options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tidings-test-"));
+  const env = {
+    TIDINGS_API_KEY: TEST_KEY,
+    TIDINGS_ADMIN_KEY: ADMIN_KEY,
+    TIDINGS_RETRY_SCHEDULE: "0.05,0.05,0.1",
+    TIDINGS_DELIVERY_TIMEOUT_MS: "2000",
+    ...options.env,
+  };
+  const config = { ...loadConfig({ dataDir, dev: options.dev ?? true }, env), port: 0 };
+  const server = await startServer(config, { logger: pino({ level: "silent" }), ...options });
+  const api: TestServer["api"] = async (method, path, body, key = TEST_KEY) => {
+    const headers: Record<string, string> = {};
+    if (key !== null) headers["x-goog-api-key"] = key;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  };
+  return {
+    ...server,
+    key: TEST_KEY,
+    dataDir,
+    config,
+    api,
+    async close() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Registers a webhook for the receiver and returns its id and secret. */
+export async function registerWebhook(server: TestServer, uri: string, events: string[] = ["*"]): Promise<{ id: string; secret: string }> {
+  const res = await server.api<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", { uri, subscribed_events: events });
+  if (res.status !== 200) throw new Error(`webhook create failed: ${JSON.stringify(res.body)}`);
+  return { id: res.body.id, secret: res.body.new_signing_secret };
+}
+
+/** Creates a custom operation and completes it; returns its id. */
+export async function completeOperation(server: TestServer, type = "export", body: unknown = { output_file_uri: "files/out" }): Promise<string> {
+  const created = await server.api<{ name: string }>("POST", "/v1/operations", { type });
+  const id = created.body.name.split("/")[1] as string;
+  const done = await server.api("POST", `/v1/operations/${id}:complete`, body);
+  if (done.status !== 200) throw new Error(`complete failed: ${JSON.stringify(done.body)}`);
+  return id;
+}
+
+export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = async () => {
+      if (await check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 20);
+    };
+    void poll();
+  });
+}
