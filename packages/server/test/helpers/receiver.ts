@@ -9,7 +9,7 @@ export interface Received {
 }
 
 /** What the receiver answers to its n-th request (0-based): a status, or "hang" to never answer. */
-export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string> } | "hang";
+export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string>; delayMs?: number } | "hang";
 
 export interface Receiver {
   url: string;
@@ -37,7 +37,9 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
         hanging.add(res);
         return;
       }
-      res.writeHead(answer.status, answer.headers).end("ok");
+      const reply = () => res.writeHead(answer.status, answer.headers).end("ok");
+      if (answer.delayMs === undefined) reply();
+      else setTimeout(reply, answer.delayMs);
     });
   });
   server.keepAliveTimeout = 60_000;
