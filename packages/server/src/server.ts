@@ -7,11 +7,15 @@ import { retryPolicy } from "./core/retry-schedule.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { AddressPolicy } from "./delivery/address-policy.js";
-import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions, type HeaderBuilder } from "./delivery/engine.js";
+import { SigningKeyRing } from "./crypto/signing-key-ring.js";
+import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "./delivery/engine.js";
+import { deliveryHeaders } from "./delivery/headers.js";
+import { JwtSignerPool } from "./delivery/jwt/pool.js";
 import { HttpSender } from "./delivery/sender.js";
 import { StaticSigner } from "./delivery/static-signer.js";
 import { buildApp } from "./http/app.js";
 import type { Config } from "./config.js";
+import { EventBus } from "./services/event-bus.js";
 import { createServices, type Services } from "./services/index.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -51,6 +55,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const policy = new AddressPolicy(config.allowedCidrs);
   // The services ring the workers, which need the services: break the cycle with late-bound references.
   const engineRef: { current?: DeliveryEngine } = {};
+  const bus = new EventBus();
   const expiryRef: { current?: ExpiryWorker } = {};
   const services = createServices({
     store,
@@ -60,20 +65,18 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     uriRules: { allowHttp: config.dev, policy },
     notifyDeliveries: () => engineRef.current?.wake(),
     notifyExpiry: () => expiryRef.current?.wake(),
+    bus,
   });
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
 
-  const signer = new StaticSigner(box);
-  const buildHeaders: HeaderBuilder = async (delivery, timestampSeconds) => {
-    if (delivery.sealedSecrets === undefined) throw new Error("dynamic deliveries are not supported by this build");
-    return {
-      "content-type": "application/json",
-      "user-agent": `Tidings/${VERSION}`,
-      "webhook-id": delivery.eventId,
-      "webhook-timestamp": String(timestampSeconds),
-      "webhook-signature": signer.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, clock.now()),
-    };
+  const keyRing = new SigningKeyRing(store, box, clock);
+  const jwtSigner = new JwtSignerPool(await keyRing.load());
+  const rotateSigningKey = async () => {
+    const key = await keyRing.rotate();
+    jwtSigner.setKey(key);
+    return key.kid;
   };
+  const buildHeaders = deliveryHeaders({ staticSigner: new StaticSigner(box), jwtSigner, clock, issuer: config.publicUrl });
   const sender = new HttpSender(policy, config.deliveryTimeoutMs);
   const engine = new DeliveryEngine(
     store,
@@ -91,7 +94,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // One SQLite file has one server: whatever the previous process had claimed is ours to send again.
   await store.releaseLeases(clock.now());
-  const app = await buildApp({ services, store, clock, log, adminKey: config.adminKey, version: VERSION });
+  const app = await buildApp({
+    services,
+    store,
+    clock,
+    log,
+    adminKey: config.adminKey,
+    version: VERSION,
+    jwks: () => keyRing.jwks(),
+    rotateSigningKey,
+    bus,
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
@@ -105,6 +118,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       expiry.stop();
       await engine.stop();
       await sender.close();
+      await jwtSigner.close();
       await store.close();
     })());
   return { app, url: `http://${config.host}:${port}`, store, services, engine, projectId: project.id, firstRunKey: newKey, stop };

@@ -2,13 +2,16 @@ import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
+import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
 import { authenticate } from "./auth.js";
 import { eventRoutes } from "./routes/events.js";
+import { eventStreamRoutes } from "./routes/event-stream.js";
 import { healthRoutes } from "./routes/health.js";
 import { operationRoutes } from "./routes/operations.js";
 import { projectRoutes } from "./routes/projects.js";
+import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { rpcStatus, toRpcStatus } from "./status.js";
 
@@ -19,6 +22,9 @@ export interface AppDeps {
   log: Logger;
   adminKey: string | undefined;
   version: string;
+  jwks: () => { keys: Record<string, unknown>[] };
+  rotateSigningKey: () => Promise<string>;
+  bus: EventBus;
 }
 
 const BODY_LIMIT = 1024 * 1024;
@@ -68,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined });
 
+  await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {
@@ -75,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services });
+      await api.register(eventStreamRoutes, { bus: deps.bus });
     },
     { prefix: "/v1" },
   );

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { Store } from "../store/store.js";
+import type { EventBus } from "./event-bus.js";
 import type { UriRules } from "./target-uri.js";
 
 /** What the application services share: storage, time, crypto, rules for target URIs, and the engine's doorbell. */
@@ -13,6 +14,8 @@ export interface ServiceContext {
   log: Logger;
   /** Rung after every commit that creates deliveries, so the engine sends them without polling. */
   notifyDeliveries: () => void;
+  /** Live listeners of committed events (`tidings listen`). */
+  bus: EventBus;
   /** Rung when an operation with an expire_time is created, so the expiry worker can sleep until it. */
   notifyExpiry: () => void;
 }

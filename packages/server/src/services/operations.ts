@@ -66,6 +66,7 @@ export class OperationService {
     );
     if (result === undefined) throw notFound(operationName(id));
     this.ctx.notifyDeliveries();
+    this.ctx.bus.publish(result.event);
     return result;
   }
 

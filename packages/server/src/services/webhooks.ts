@@ -100,6 +100,7 @@ export class WebhookService {
     };
     await this.ctx.store.publishEvent(event, { kind: "webhook", webhookId: id }, now);
     this.ctx.notifyDeliveries();
+    this.ctx.bus.publish(event);
     return event;
   }
 
@@ -128,6 +129,7 @@ export class WebhookService {
       };
       if (await this.ctx.store.disableWebhook(target.projectId, target.webhookId, target.state, event, now)) {
         this.ctx.log.warn({ webhook: target.webhookId, reason: target.reason }, "webhook disabled");
+        this.ctx.bus.publish(event);
       }
     }
     this.ctx.notifyDeliveries();

@@ -3,7 +3,7 @@ import type { StoredEvent } from "../core/events.js";
 import type { Operation, OperationState } from "../core/operations.js";
 import type { Project } from "../core/projects.js";
 import type { WebhookState } from "../core/webhooks.js";
-import type { WebhookRecord } from "./store.js";
+import type { SigningKeyRecord, WebhookRecord } from "./store.js";
 
 /** Row shapes shared by the SQL drivers, and their mapping to domain types. */
 type Nullable<T> = T | null;
@@ -103,6 +103,15 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   updatedAt: ms(r.updated_at),
   lastError: opt(r.last_error),
   lastStatusCode: opt(r.last_status_code),
+});
+
+export interface SigningKeyRow { kid: string; public_jwk: string; sealed_private_jwk: string; created_at: Millis; retired_at: Nullable<Millis> }
+export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
+  kid: r.kid,
+  publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
+  sealedPrivateJwk: r.sealed_private_jwk,
+  createdAt: ms(r.created_at),
+  retiredAt: optMs(r.retired_at),
 });
 
 export interface AttemptRow {

@@ -8,6 +8,16 @@ import type { Webhook, WebhookState } from "../core/webhooks.js";
 /** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
 export type WebhookRecord = Omit<Webhook, "secrets"> & { sealedSecrets: string };
 
+/** An RS256 key pair that signs dynamic webhooks; the private half sealed by the caller. */
+export interface SigningKeyRecord {
+  kid: string;
+  publicJwk: Record<string, unknown>;
+  sealedPrivateJwk: string;
+  createdAt: number;
+  /** When a rotation replaced it; it stays published in the JWKS for a while after. */
+  retiredAt?: number;
+}
+
 /** A delivery leased to this process, with what it takes to send it. */
 export interface ClaimedDelivery extends Delivery {
   /** The event's JSON body, exactly as it will be signed and sent. */
@@ -96,4 +106,9 @@ export interface Store {
   listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>>;
   /** Re-queues a webhook's failed deliveries created in [since, until). */
   recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+
+  /** Every signing key, newest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Makes `key` the current signing key, retiring the current ones at `now`, in one transaction. */
+  addSigningKey(key: SigningKeyRecord, now: number): Promise<void>;
 }

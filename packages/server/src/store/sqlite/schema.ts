@@ -81,8 +81,11 @@ CREATE TABLE IF NOT EXISTS attempts (
   request_headers TEXT NOT NULL,
   PRIMARY KEY (delivery_id, attempt_number)
 );
-CREATE TABLE IF NOT EXISTS settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY,
+  public_jwk TEXT NOT NULL,
+  sealed_private_jwk TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
 );
 `;

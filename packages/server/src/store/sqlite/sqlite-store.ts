@@ -7,11 +7,13 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { Project } from "../../core/projects.js";
 import type { WebhookState } from "../../core/webhooks.js";
 import {
-  attemptParams, eventParams, operationParams, toAttempt, toDelivery, toEvent, toOperation, toProject, toWebhook,
-  webhookParams, type AttemptRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type WebhookRow,
+  attemptParams, eventParams, operationParams, toAttempt, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
+  webhookParams, type AttemptRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
+  type WebhookRow,
 } from "../rows.js";
 import type {
-  AttemptOutcome, ClaimedDelivery, DecideFinish, DeliveryFilter, EventFilter, Store, WebhookRecord, WebhookToDisable,
+  AttemptOutcome, ClaimedDelivery, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
+  WebhookToDisable,
 } from "../store.js";
 import { SQLITE_SCHEMA } from "./schema.js";
 
@@ -355,5 +357,19 @@ export class SqliteStore implements Store {
          WHERE project_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`,
       )
       .run(now, now, now, projectId, webhookId, since, until).changes;
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").all() as SigningKeyRow[];
+    return rows.map(toSigningKey);
+  }
+
+  async addSigningKey(key: SigningKeyRecord, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(now);
+      this.db
+        .prepare("INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at) VALUES (?, ?, ?, ?)")
+        .run(key.kid, JSON.stringify(key.publicJwk), key.sealedPrivateJwk, key.createdAt);
+    })();
   }
 }

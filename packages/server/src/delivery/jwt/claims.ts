@@ -1,0 +1,21 @@
+import { createHash } from "node:crypto";
+import type { EventPayload } from "../../core/events.js";
+
+const TOKEN_LIFETIME_S = 300;
+
+/** The claims of a dynamic webhook's JWT (DESIGN §4): who sent it, for whom, and a hash binding the body. */
+export function webhookClaims(input: { issuer: string; audience: string; webhookId: string; body: string; issuedAt: number }): Record<string, unknown> {
+  const payload = JSON.parse(input.body) as EventPayload;
+  return {
+    iss: input.issuer,
+    aud: input.audience,
+    iat: input.issuedAt,
+    exp: input.issuedAt + TOKEN_LIFETIME_S,
+    jti: input.webhookId,
+    body_sha256: createHash("sha256").update(input.body, "utf8").digest("base64url"),
+    type: payload.type,
+    version: payload.version,
+    timestamp: payload.timestamp,
+    data: payload.data,
+  };
+}

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { EventBus } from "../../services/event-bus.js";
+import { errorResponses } from "../schemas.js";
+
+const HEARTBEAT_MS = 15_000;
+
+/** Server-Sent Events of the project's events as they commit: what `tidings listen` forwards to localhost. */
+export const eventStreamRoutes: FastifyPluginAsync<{ bus: EventBus }> = async (app, { bus }) => {
+  const open = new Set<ServerResponse>();
+  // Streams never end on their own; end them so shutdown does not wait on them.
+  app.addHook("preClose", async () => {
+    for (const res of open) res.end();
+  });
+
+  app.get(
+    "/events::stream",
+    { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: errorResponses } },
+    async (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      res.write(": connected\n\n");
+      open.add(res);
+      const unsubscribe = bus.subscribe(req.projectId, (event) => {
+        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.payload)}\n\n`);
+      });
+      const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
+      res.on("close", () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(res);
+      });
+    },
+  );
+};

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsync } from "fastify";
+import { authenticateAdmin } from "../auth.js";
+import { errorResponses } from "../schemas.js";
+
+interface Deps {
+  jwks: () => { keys: Record<string, unknown>[] };
+  rotate: () => Promise<string>;
+  adminKey: string | undefined;
+}
+
+/** The public keys receivers verify dynamic webhooks with, and their rotation (DESIGN §2.7). */
+export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, rotate, adminKey }) => {
+  app.get(
+    "/.well-known/jwks.json",
+    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: { type: "object", properties: { keys: { type: "array", items: { type: "object", additionalProperties: true } } } } } } },
+    async (_req, reply) => {
+      // Short enough that a rotation propagates quickly; receivers also refetch on an unknown kid.
+      reply.header("cache-control", "public, max-age=300");
+      return jwks();
+    },
+  );
+
+  app.post(
+    "/v1/signingKeys::rotate",
+    {
+      onRequest: authenticateAdmin(adminKey),
+      schema: { tags: ["admin"], summary: "Make a new signing key; the previous one stays published for 48 h", response: { 200: { type: "object", properties: { kid: { type: "string" } } }, ...errorResponses } },
+    },
+    async () => ({ kid: await rotate() }),
+  );
+};

@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "./helpers/receiver.js";
+import { ADMIN_KEY, ManualClock, registerWebhook, startTidings, type TestServer } from "./helpers/tidings.js";
+
+let server: TestServer | undefined;
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  await server?.close();
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+async function verifyDynamic(server: TestServer, r: { headers: Record<string, unknown>; body: string }, audience: string, jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`))) {
+  const token = String(r.headers["webhook-signature"]);
+  const { payload } = await jwtVerify(token, jwks, { audience, issuer: server.config.publicUrl, algorithms: ["RS256"] });
+  expect(payload.jti).toBe(r.headers["webhook-id"]);
+  expect(payload.body_sha256).toBe(createHash("sha256").update(r.body).digest("base64url"));
+  expect((payload.exp as number) - (payload.iat as number)).toBe(300);
+  return payload;
+}
+
+describe("dynamic webhooks (webhook_config)", () => {
+  it("sends an operation's events to its own URIs instead of static webhooks, with a JWT that verifies against the JWKS", async () => {
+    const dynamicA = await startReceiver();
+    const dynamicB = await startReceiver();
+    const statics = await startReceiver();
+    receivers.push(dynamicA, dynamicB, statics);
+    server = await startTidings();
+    await registerWebhook(server, statics.url);
+    const op = await server.api("POST", "/v1/operations", {
+      type: "render",
+      webhook_config: { uris: [dynamicA.url, dynamicB.url], user_metadata: { order: "o-42", tier: 2 } },
+    });
+    expect(op.status).toBe(200);
+    await server.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/v1" });
+
+    const [a] = await dynamicA.waitFor(1);
+    const [b] = await dynamicB.waitFor(1);
+    expect(a!.headers["webhook-id"]).toBe(b!.headers["webhook-id"]);
+    const claims = await verifyDynamic(server, a!, dynamicA.url);
+    expect(claims).toMatchObject({ type: "render.succeeded", version: "v1", data: { id: op.body.name, output_file_uri: "files/v1", user_metadata: { order: "o-42", tier: 2 } } });
+    expect(JSON.parse(a!.body)).toMatchObject({ type: "render.succeeded", data: { user_metadata: { order: "o-42", tier: 2 } } });
+    await verifyDynamic(server, b!, dynamicB.url);
+    // The token is bound to its audience: A's token does not verify as B's.
+    await expect(verifyDynamic(server, a!, dynamicB.url)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statics.received).toHaveLength(0);
+  });
+
+  it("serves the JWKS without auth, cacheably, and keeps a rotated key published for 48 h", async () => {
+    const clock = new ManualClock(Date.now());
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    server = await startTidings({ clock });
+    const first = await fetch(`${server.url}/.well-known/jwks.json`);
+    expect(first.headers.get("cache-control")).toContain("max-age");
+    const before = ((await first.json()) as { keys: { kid: string; kty: string; d?: string }[] }).keys;
+    expect(before).toHaveLength(1);
+    expect(before[0]!.kty).toBe("RSA");
+    expect(before[0]!.d).toBeUndefined();
+
+    expect((await server.api("POST", "/v1/signingKeys:rotate")).status).toBe(403);
+    const rotated = await server.api("POST", "/v1/signingKeys:rotate", undefined, ADMIN_KEY);
+    expect(rotated.status).toBe(200);
+    const after = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    expect(after.map((k) => k.kid).sort()).toEqual([before[0]!.kid, rotated.body.kid].sort());
+
+    const op = await server.api("POST", "/v1/operations", { type: "job", webhook_config: { uris: [receiver.url] } });
+    await server.api("POST", `/v1/${op.body.name}:cancel`);
+    const [got] = await receiver.waitFor(1);
+    expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).kid).toBe(rotated.body.kid);
+
+    clock.advance(49 * 3600_000);
+    const later = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    expect(later.map((k) => k.kid)).toEqual([rotated.body.kid]);
+  });
+
+  it("keeps the signing key across restarts, encrypted at rest", async () => {
+    server = await startTidings();
+    const kid = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
+    const dataDir = server.dataDir;
+    await server.stop();
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(`${dataDir}/tidings.db`).includes('"d":"')).toBe(false);
+    server = await startTidings({ dataDir });
+    const again = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    expect(again.map((k) => k.kid)).toEqual([kid]);
+  });
+});
