@@ -19,6 +19,7 @@ import { EventBus } from "./services/event-bus.js";
 import { createServices, type Services } from "./services/index.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
+import { Metrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { ExpiryWorker } from "./workers/expiry.js";
 
@@ -77,6 +78,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     return key.kid;
   };
   const buildHeaders = deliveryHeaders({ staticSigner: new StaticSigner(box), jwtSigner, clock, issuer: config.publicUrl });
+  const metrics = new Metrics();
   const sender = new HttpSender(policy, config.deliveryTimeoutMs);
   const engine = new DeliveryEngine(
     store,
@@ -86,6 +88,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     clock,
     log.child({ component: "delivery" }),
     (webhooks) => services.webhooks.disable(webhooks),
+    metrics,
     { ...DEFAULT_ENGINE_OPTIONS, ...options.engine },
   );
   engineRef.current = engine;
@@ -104,6 +107,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     jwks: () => keyRing.jwks(),
     rotateSigningKey,
     bus,
+    metrics,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -38,6 +38,11 @@ describe("retries", () => {
 
     const failedOnly = await server.api("GET", `/v1/webhooks/${webhook.id}/deliveries?state=failed`);
     expect(failedOnly.body.deliveries).toHaveLength(0);
+
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('tidings_delivery_attempts_total{outcome="retry"} 2');
+    expect(metrics).toContain('tidings_delivery_attempts_total{outcome="succeeded"} 1');
+    expect(metrics).toContain("tidings_delivery_attempt_seconds_count 3");
   });
 
   it("treats a redirect as a failure and does not follow it", async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Metrics } from "../metrics.js";
 import type { Clock } from "../core/clock.js";
 import { judgeAttempt, type Attempt } from "../core/deliveries.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
@@ -63,8 +64,12 @@ export class DeliveryEngine {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly onDisable: (webhooks: WebhookToDisable[]) => Promise<void>,
+    private readonly metrics: Metrics,
     private readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
-  ) {}
+  ) {
+    metrics.gauge("tidings_deliveries_queued", () => this.queued);
+    metrics.gauge("tidings_deliveries_in_flight", () => [...this.endpoints.values()].reduce((n, e) => n + e.inFlight, 0));
+  }
 
   start(): void {
     this.running = true;
@@ -182,7 +187,9 @@ export class DeliveryEngine {
         ? { statusCode: result.statusCode, responseExcerpt: result.body }
         : { error: result.error }),
     };
-    this.pending.push({ delivery, attempt, verdict: judgeAttempt(result, delivery, this.policy, now) });
+    const verdict = judgeAttempt(result, delivery, this.policy, now);
+    this.metrics.countAttempt(verdict.kind, result.latencyMs);
+    this.pending.push({ delivery, attempt, verdict });
     void this.flushSoon();
   }
 

@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
+import type { Metrics } from "../metrics.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
@@ -25,6 +26,7 @@ export interface AppDeps {
   jwks: () => { keys: Record<string, unknown>[] };
   rotateSigningKey: () => Promise<string>;
   bus: EventBus;
+  metrics: Metrics;
 }
 
 const BODY_LIMIT = 1024 * 1024;
@@ -72,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined });
+  await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined, metrics: deps.metrics });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
