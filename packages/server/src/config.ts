@@ -2,7 +2,12 @@ import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
 import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
 
+export type Role = "api" | "worker" | "all";
+const ROLES: readonly Role[] = ["api", "worker", "all"];
+
 export interface Config {
+  /** What this process does: serve the API, run delivery workers, or both (DESIGN §6). */
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -27,6 +32,7 @@ export interface ConfigFlags {
   publicUrl?: string;
   dev?: boolean;
   logLevel?: string;
+  role?: string;
 }
 
 function positiveInt(text: string, name: string): number {
@@ -41,7 +47,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const port = positiveInt(flags.port ?? env.TIDINGS_PORT ?? "8080", "TIDINGS_PORT");
   const dev = flags.dev ?? (env.TIDINGS_DEV === "1" || env.TIDINGS_DEV === "true");
   const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  const role = flags.role ?? env.TIDINGS_ROLE ?? "all";
+  if (!(ROLES as readonly string[]).includes(role)) throw new Error(`TIDINGS_ROLE: "${role}" must be one of ${ROLES.join(", ")}`);
   return {
+    role: role as Role,
     host,
     port,
     dataDir: resolve(flags.dataDir ?? env.TIDINGS_DATA_DIR ?? ".tidings"),

@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { systemClock, type Clock } from "./core/clock.js";
@@ -17,11 +16,13 @@ import { buildApp } from "./http/app.js";
 import type { Config } from "./config.js";
 import { EventBus } from "./services/event-bus.js";
 import { createServices, type Services } from "./services/index.js";
-import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { ExpiryWorker } from "./workers/expiry.js";
+
+const KEY_REFRESH_MS = 60_000;
 
 export interface ServerOptions {
   clock?: Clock;
@@ -48,10 +49,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (config.databaseUrl !== undefined) {
-    throw new Error("TIDINGS_DATABASE_URL: the PostgreSQL driver is not part of this build yet; unset it to use the embedded SQLite store");
+  if (config.databaseUrl !== undefined && config.masterKey === undefined) {
+    throw new Error("TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key");
   }
-  const store: Store = new SqliteStore(join(config.dataDir, "tidings.db"));
+  const opened = await openStore(config.databaseUrl, config.dataDir);
+  const { store } = opened;
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const policy = new AddressPolicy(config.allowedCidrs);
   // The services ring the workers, which need the services: break the cycle with late-bound references.
@@ -96,8 +98,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   expiryRef.current = expiry;
 
   // One SQLite file has one server: whatever the previous process had claimed is ours to send again.
-  await store.releaseLeases(clock.now());
+  // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
+  if (opened.exclusive) await store.releaseLeases(clock.now());
+  const runsWorkers = config.role !== "api";
   const app = await buildApp({
+    apiRoutes: config.role !== "worker",
     services,
     store,
     clock,
@@ -112,13 +117,25 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
-  engine.start();
-  expiry.start();
+  let unwatch = async () => {};
+  let keyRefresh: NodeJS.Timeout | undefined;
+  if (runsWorkers) {
+    engine.start();
+    expiry.start();
+    unwatch = await opened.watchDeliveries(() => engine.wake());
+  }
+  if (!opened.exclusive) {
+    // Another process may rotate the signing key: pick it up, both to sign with and to publish.
+    keyRefresh = setInterval(() => void keyRing.load().then((key) => jwtSigner.setKey(key)).catch((err: unknown) => log.error({ err }, "could not reload signing keys")), KEY_REFRESH_MS);
+    keyRefresh.unref();
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await app.close();
+      clearInterval(keyRefresh);
+      await unwatch();
       expiry.stop();
       await engine.stop();
       await sender.close();

@@ -13,6 +13,7 @@ export function registerServe(program: Command): void {
     .option("--public-url <url>", "the server's public URL, the iss of dynamic webhook tokens (TIDINGS_PUBLIC_URL)")
     .option("--dev", "allow http and loopback webhook targets (TIDINGS_DEV=1)")
     .option("--log-level <level>", "pino log level (TIDINGS_LOG_LEVEL)")
+    .option("--role <role>", "api, worker or all: split API and delivery across processes sharing PostgreSQL (TIDINGS_ROLE)")
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags);
       const server = await startServer(config);

@@ -16,9 +16,6 @@ export interface CurrentSigningKey {
  * current key and of keys retired in the last 48 h are published at /.well-known/jwks.json.
  */
 export class SigningKeyRing {
-  private keys: SigningKeyRecord[] = [];
-  private current: CurrentSigningKey | undefined;
-
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
@@ -27,9 +24,8 @@ export class SigningKeyRing {
 
   /** Loads the keys, making the first one on a fresh install. */
   async load(): Promise<CurrentSigningKey> {
-    this.keys = await this.store.listSigningKeys();
-    if (!this.keys.some((k) => k.retiredAt === undefined)) return this.rotate();
-    return this.refreshCurrent();
+    const record = (await this.store.listSigningKeys()).find((k) => k.retiredAt === undefined);
+    return record === undefined ? this.rotate() : this.use(record);
   }
 
   async rotate(): Promise<CurrentSigningKey> {
@@ -44,24 +40,17 @@ export class SigningKeyRing {
       createdAt: now,
     };
     await this.store.addSigningKey(record, now);
-    this.keys = await this.store.listSigningKeys();
-    return this.refreshCurrent();
+    return this.use(record);
   }
 
-  currentKey(): CurrentSigningKey {
-    if (this.current === undefined) throw new Error("signing keys are not loaded");
-    return this.current;
-  }
-
-  jwks(): { keys: Record<string, unknown>[] } {
+  /** Read from the store on every call: another process may have rotated, and the table is tiny. */
+  async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
     const cutoff = this.clock.now() - RETIRED_KEY_PUBLISHED_MS;
-    return { keys: this.keys.filter((k) => k.retiredAt === undefined || k.retiredAt > cutoff).map((k) => k.publicJwk) };
+    const keys = await this.store.listSigningKeys();
+    return { keys: keys.filter((k) => k.retiredAt === undefined || k.retiredAt > cutoff).map((k) => k.publicJwk) };
   }
 
-  private refreshCurrent(): CurrentSigningKey {
-    const record = this.keys.find((k) => k.retiredAt === undefined);
-    if (record === undefined) throw new Error("no current signing key");
-    this.current = { kid: record.kid, privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK };
-    return this.current;
+  private use(record: SigningKeyRecord): CurrentSigningKey {
+    return { kid: record.kid, privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK };
   }
 }

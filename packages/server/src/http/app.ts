@@ -17,13 +17,15 @@ import { webhookRoutes } from "./routes/webhooks.js";
 import { rpcStatus, toRpcStatus } from "./status.js";
 
 export interface AppDeps {
+  /** False on a worker-only process: it serves health, metrics and keys, not the API. */
+  apiRoutes: boolean;
   services: Services;
   store: Store;
   clock: Clock;
   log: Logger;
   adminKey: string | undefined;
   version: string;
-  jwks: () => { keys: Record<string, unknown>[] };
+  jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
   rotateSigningKey: () => Promise<string>;
   bus: EventBus;
   metrics: Metrics;
@@ -77,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined, metrics: deps.metrics });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
+  if (!deps.apiRoutes) return app;
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {

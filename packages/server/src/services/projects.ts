@@ -40,8 +40,14 @@ export class ProjectService {
     let project = await this.ctx.store.getDefaultProject();
     let newKey: string | undefined;
     if (project === undefined) {
-      project = await this.create("default", true);
-      if (configuredKey === undefined) newKey = await this.createApiKey(project.id);
+      try {
+        project = await this.create("default", true);
+        if (configuredKey === undefined) newKey = await this.createApiKey(project.id);
+      } catch (err) {
+        // Another process sharing the database made it first.
+        project = await this.ctx.store.getDefaultProject();
+        if (project === undefined) throw err;
+      }
     }
     if (configuredKey !== undefined) await this.acceptApiKey(project.id, configuredKey);
     return { project, newKey };

@@ -3,7 +3,7 @@ import { authenticateAdmin } from "../auth.js";
 import { errorResponses } from "../schemas.js";
 
 interface Deps {
-  jwks: () => { keys: Record<string, unknown>[] };
+  jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
   rotate: () => Promise<string>;
   adminKey: string | undefined;
 }

@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS projects (
   is_default INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS one_default_project ON projects (is_default) WHERE is_default = 1;
 CREATE TABLE IF NOT EXISTS api_keys (
   key_hash TEXT PRIMARY KEY,
   project_id TEXT NOT NULL REFERENCES projects(id),

@@ -1,0 +1,100 @@
+/**
+ * The PostgreSQL schema, the SQLite one's twin so that both share the row mappers in ../rows.ts.
+ * Times are BIGINT milliseconds since the epoch. JSON columns are TEXT, not JSONB: an event's payload is
+ * the exact body that gets signed and sent, and JSONB would reorder its keys and reformat it.
+ * Every statement is idempotent: it runs at every connect, from any number of processes (serialised by
+ * an advisory lock in PostgresStore.connect).
+ */
+export const POSTGRES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS projects (
+  id TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  is_default BOOLEAN NOT NULL DEFAULT false,
+  created_at BIGINT NOT NULL
+);
+-- Processes starting together on an empty database must agree on one default project.
+CREATE UNIQUE INDEX IF NOT EXISTS one_default_project ON projects (is_default) WHERE is_default;
+CREATE TABLE IF NOT EXISTS api_keys (
+  key_hash TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  uri TEXT NOT NULL,
+  subscribed_events TEXT NOT NULL,
+  state TEXT NOT NULL,
+  sealed_secrets TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_success_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS webhooks_by_project ON webhooks (project_id, created_at);
+CREATE TABLE IF NOT EXISTS operations (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  webhook_config TEXT,
+  response TEXT,
+  output_file_uri TEXT,
+  error TEXT,
+  expire_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_by_project ON operations (project_id, created_at);
+CREATE INDEX IF NOT EXISTS operations_to_expire ON operations (expire_at) WHERE state = 'running' AND expire_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  operation TEXT,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, created_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  event_id TEXT NOT NULL REFERENCES events(id),
+  webhook_id TEXT,
+  uri TEXT NOT NULL,
+  endpoint_key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  -- While leased, next_attempt_at is the lease's end: an unsettled lease simply becomes due again.
+  next_attempt_at BIGINT NOT NULL,
+  leased BOOLEAN NOT NULL DEFAULT false,
+  window_start_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_error TEXT,
+  last_status_code INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, created_at);
+CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_id);
+CREATE INDEX IF NOT EXISTS deliveries_by_project ON deliveries (project_id, created_at);
+CREATE TABLE IF NOT EXISTS attempts (
+  delivery_id TEXT NOT NULL,
+  attempt_number INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  status_code INTEGER,
+  latency_ms DOUBLE PRECISION NOT NULL,
+  error TEXT,
+  response_excerpt TEXT,
+  request_headers TEXT NOT NULL,
+  PRIMARY KEY (delivery_id, attempt_number)
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY,
+  public_jwk TEXT NOT NULL,
+  sealed_private_jwk TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  retired_at BIGINT
+);
+`;
