@@ -27,9 +27,13 @@ export interface EngineOptions {
   idlePollMs: number;
 }
 
+/**
+ * The lease must outlast a delivery's wait in its endpoint's queue, or a slow endpoint's backlog would be
+ * claimed twice: 64 queued / 16 at a time × a 10 s timeout = 40 s, well inside 120 s.
+ */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
-  perEndpointQueue: 256,
+  perEndpointQueue: 64,
   maxQueued: 4096,
   leaseMs: 120_000,
   idlePollMs: 5_000,
