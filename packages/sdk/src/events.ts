@@ -20,7 +20,8 @@ interface Envelope<T extends string, D extends object> {
 }
 
 export interface FailureData {
-  error_code: string;
+  /** A google.rpc.Code number (13 INTERNAL, 4 DEADLINE_EXCEEDED, …), as the server sends it. */
+  error_code: number;
   error_message: string;
 }
 

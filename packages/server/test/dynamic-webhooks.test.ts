@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { verifyWebhook } from "@tidings/sdk/verify";
 import { afterEach, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { ADMIN_KEY, ManualClock, registerWebhook, startTidings, type TestServer } from "./helpers/tidings.js";
@@ -42,6 +43,9 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(claims).toMatchObject({ type: "render.succeeded", version: "v1", data: { id: op.body.name, output_file_uri: "files/v1", user_metadata: { order: "o-42", tier: 2 } } });
     expect(JSON.parse(a!.body)).toMatchObject({ type: "render.succeeded", data: { user_metadata: { order: "o-42", tier: 2 } } });
     await verifyDynamic(server, b!, dynamicB.url);
+    // And the SDK receivers use agrees.
+    const viaSdk = await verifyWebhook(a!.body, a!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: dynamicA.url });
+    expect(viaSdk).toMatchObject({ type: "render.succeeded", data: { id: op.body.name } });
     // The token is bound to its audience: A's token does not verify as B's.
     await expect(verifyDynamic(server, a!, dynamicB.url)).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 200));

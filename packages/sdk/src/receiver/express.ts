@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEFAULT_MAX_BODY_BYTES, readRawBody, writeFailure, writeResponse, type NodeHandlerOptions } from "./node.js";
 import type { WebhookReceiver } from "./receiver.js";

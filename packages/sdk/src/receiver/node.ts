@@ -1,5 +1,6 @@
-// Types only: erased at runtime, so this adapter loads without node:http (and the verify module never
-// sees Node typings at all).
+/// <reference types="node" />
+// Types only: erased at runtime, so this adapter loads without node:http. The verify module is
+// type-checked without these typings (test/typecheck.test.ts), so it cannot come to rely on them.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ReceiverResponse, WebhookReceiver } from "./receiver.js";
 

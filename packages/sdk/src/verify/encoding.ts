@@ -5,6 +5,8 @@
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const CHARS: string[] = Array.from(ALPHABET);
+const CODES = Uint8Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+const PAD = 61; // "="
 
 /** Standard base64 with padding. Table-driven: `btoa(String.fromCharCode(...))` allocates more per call. */
 export function base64Encode(bytes: Uint8Array): string {
@@ -51,10 +53,26 @@ export function toBytes(body: string | Uint8Array): Uint8Array {
   return typeof body === "string" ? utf8Encoder.encode(body) : body;
 }
 
-/** Compares two strings in time that depends only on their lengths (which are public). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+/** Writes the padded base64 of `bytes` into `out` as ASCII codes; returns the length. */
+export function base64EncodeInto(bytes: Uint8Array, out: Uint8Array): number {
+  const codes = CODES;
+  const n = bytes.length;
+  const full = n - (n % 3);
+  let o = 0;
+  let i = 0;
+  for (; i < full; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[o++] = codes[v >>> 18]!;
+    out[o++] = codes[(v >>> 12) & 63]!;
+    out[o++] = codes[(v >>> 6) & 63]!;
+    out[o++] = codes[v & 63]!;
+  }
+  if (n > full) {
+    const v = (bytes[i]! << 16) | (n - full === 2 ? bytes[i + 1]! << 8 : 0);
+    out[o++] = codes[v >>> 18]!;
+    out[o++] = codes[(v >>> 12) & 63]!;
+    out[o++] = n - full === 2 ? codes[(v >>> 6) & 63]! : PAD;
+    out[o++] = PAD;
+  }
+  return o;
 }

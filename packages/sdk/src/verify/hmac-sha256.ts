@@ -1,11 +1,11 @@
 /**
  * HMAC-SHA-256 in plain TypeScript with the key's inner/outer pad states precomputed.
  *
- * Why not `crypto.subtle.sign`: on Node 20 every WebCrypto call is an async job with a thread-pool
- * hop and WebIDL argument conversion, ~100 µs per HMAC even with a cached CryptoKey. That is 6× *slower*
- * than the `standardwebhooks` package (pure JS), and a receiver verifies every delivery. This version
- * runs synchronously on any runtime (no `node:` module, no Buffer) and skips the two pad blocks per
- * message that a plain HMAC recomputes, so a typical event costs 3 compressions instead of 5+.
+ * Why not `crypto.subtle.sign`: on Node 20 every WebCrypto call is an async job (WebIDL argument
+ * conversion, a thread-pool hop, a promise), so even with a cached CryptoKey it measured 0.2–0.6× the
+ * `standardwebhooks` package's rate (bench/verify.bench.mjs prints it), and a receiver verifies every
+ * delivery. This version runs synchronously on any runtime (no `node:` module, no Buffer) and skips
+ * the two pad-block compressions that a plain HMAC repeats for every message.
  * Correctness is pinned by the official vectors and a 10 000-case agreement test with
  * `standardwebhooks` (test/standard-webhooks.test.ts).
  */
@@ -45,28 +45,42 @@ function compressBlocks(state: Int32Array, data: Uint8Array, pos: number, len: n
       w[i] = (data[j]! << 24) | (data[j + 1]! << 16) | (data[j + 2]! << 8) | data[j + 3]!;
     }
     for (let i = 16; i < 64; i++) {
-      const a = w[i - 2]!;
-      const b = w[i - 15]!;
-      const s1 = ((a >>> 17) | (a << 15)) ^ ((a >>> 19) | (a << 13)) ^ (a >>> 10);
-      const s0 = ((b >>> 7) | (b << 25)) ^ ((b >>> 18) | (b << 14)) ^ (b >>> 3);
-      w[i] = (s1 + w[i - 7]! + s0 + w[i - 16]!) | 0;
+      const x = w[i - 2]!;
+      const y = w[i - 15]!;
+      const s1 = ((x >>> 17) | (x << 15)) ^ ((x >>> 19) | (x << 13)) ^ (x >>> 10);
+      const s0 = ((y >>> 7) | (y << 25)) ^ ((y >>> 18) | (y << 14)) ^ (y >>> 3);
+      // `| 0` after every addition keeps V8 on 32-bit integer arithmetic instead of doubles.
+      w[i] = (((s1 + w[i - 7]!) | 0) + ((s0 + w[i - 16]!) | 0)) | 0;
     }
-    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
-    for (let i = 0; i < 64; i++) {
-      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (h + S1 + ch + k[i]! + w[i]!) | 0;
-      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) | 0;
-      h = g;
-      g = f;
-      f = e;
-      e = (d + t1) | 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) | 0;
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7, t = 0;
+    // Eight rounds per iteration with the variables' roles rotated by hand instead of shuffling
+    // eight values every round (~20% faster on V8). Round r: t = h + Σ1(e) + Ch(e,f,g) + K[r] + W[r];
+    // d += t; h = t + Σ0(a) + Maj(a,b,c); then the names shift by one.
+    for (let i = 0; i < 64; i += 8) {
+      t = (((h + ((((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) | 0)) | 0) + ((k[i]! + w[i]!) | 0)) | 0;
+      d = (d + t) | 0;
+      h = (t + ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b))) | 0)) | 0;
+      t = (((g + ((((d >>> 6) | (d << 26)) ^ ((d >>> 11) | (d << 21)) ^ ((d >>> 25) | (d << 7))) + (f ^ (d & (e ^ f))) | 0)) | 0) + ((k[i + 1]! + w[i + 1]!) | 0)) | 0;
+      c = (c + t) | 0;
+      g = (t + ((((h >>> 2) | (h << 30)) ^ ((h >>> 13) | (h << 19)) ^ ((h >>> 22) | (h << 10))) + ((h & a) | (b & (h | a))) | 0)) | 0;
+      t = (((f + ((((c >>> 6) | (c << 26)) ^ ((c >>> 11) | (c << 21)) ^ ((c >>> 25) | (c << 7))) + (e ^ (c & (d ^ e))) | 0)) | 0) + ((k[i + 2]! + w[i + 2]!) | 0)) | 0;
+      b = (b + t) | 0;
+      f = (t + ((((g >>> 2) | (g << 30)) ^ ((g >>> 13) | (g << 19)) ^ ((g >>> 22) | (g << 10))) + ((g & h) | (a & (g | h))) | 0)) | 0;
+      t = (((e + ((((b >>> 6) | (b << 26)) ^ ((b >>> 11) | (b << 21)) ^ ((b >>> 25) | (b << 7))) + (d ^ (b & (c ^ d))) | 0)) | 0) + ((k[i + 3]! + w[i + 3]!) | 0)) | 0;
+      a = (a + t) | 0;
+      e = (t + ((((f >>> 2) | (f << 30)) ^ ((f >>> 13) | (f << 19)) ^ ((f >>> 22) | (f << 10))) + ((f & g) | (h & (f | g))) | 0)) | 0;
+      t = (((d + ((((a >>> 6) | (a << 26)) ^ ((a >>> 11) | (a << 21)) ^ ((a >>> 25) | (a << 7))) + (c ^ (a & (b ^ c))) | 0)) | 0) + ((k[i + 4]! + w[i + 4]!) | 0)) | 0;
+      h = (h + t) | 0;
+      d = (t + ((((e >>> 2) | (e << 30)) ^ ((e >>> 13) | (e << 19)) ^ ((e >>> 22) | (e << 10))) + ((e & f) | (g & (e | f))) | 0)) | 0;
+      t = (((c + ((((h >>> 6) | (h << 26)) ^ ((h >>> 11) | (h << 21)) ^ ((h >>> 25) | (h << 7))) + (b ^ (h & (a ^ b))) | 0)) | 0) + ((k[i + 5]! + w[i + 5]!) | 0)) | 0;
+      g = (g + t) | 0;
+      c = (t + ((((d >>> 2) | (d << 30)) ^ ((d >>> 13) | (d << 19)) ^ ((d >>> 22) | (d << 10))) + ((d & e) | (f & (d | e))) | 0)) | 0;
+      t = (((b + ((((g >>> 6) | (g << 26)) ^ ((g >>> 11) | (g << 21)) ^ ((g >>> 25) | (g << 7))) + (a ^ (g & (h ^ a))) | 0)) | 0) + ((k[i + 6]! + w[i + 6]!) | 0)) | 0;
+      f = (f + t) | 0;
+      b = (t + ((((c >>> 2) | (c << 30)) ^ ((c >>> 13) | (c << 19)) ^ ((c >>> 22) | (c << 10))) + ((c & d) | (e & (c | d))) | 0)) | 0;
+      t = (((a + ((((f >>> 6) | (f << 26)) ^ ((f >>> 11) | (f << 21)) ^ ((f >>> 25) | (f << 7))) + (h ^ (f & (g ^ h))) | 0)) | 0) + ((k[i + 7]! + w[i + 7]!) | 0)) | 0;
+      e = (e + t) | 0;
+      a = (t + ((((b >>> 2) | (b << 30)) ^ ((b >>> 13) | (b << 19)) ^ ((b >>> 22) | (b << 10))) + ((b & c) | (d & (b | c))) | 0)) | 0;
     }
     h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + h) | 0;

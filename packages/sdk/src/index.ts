@@ -1,0 +1,48 @@
+/**
+ * `@tidings/sdk`: verify Tidings webhooks, receive them with a queue, and call Tidings' own API.
+ * Edge code that only verifies should import `@tidings/sdk/verify`, which has no Node dependencies.
+ */
+export * from "./verify/index.js";
+export {
+  createWebhookReceiver,
+  type HandlerContext,
+  type ReceiverErrorInfo,
+  type ReceiverResponse,
+  type WebhookHandler,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from "./receiver/receiver.js";
+export { MemoryDedupStore, type DedupStore, type MemoryDedupStoreOptions } from "./receiver/dedup-store.js";
+export { RetryQueue, exponentialBackoff, type RetryQueueOptions } from "./receiver/queue.js";
+export { nodeHandler, readRawBody, PayloadTooLargeError, type NodeHandlerOptions } from "./receiver/node.js";
+export { expressHandler, type ExpressLikeRequest } from "./receiver/express.js";
+export { fastifyPlugin, type FastifyLikeInstance, type FastifyPluginOptions } from "./receiver/fastify.js";
+export { fetchHandler, type FetchHandlerOptions, type WaitUntilContext } from "./receiver/fetch.js";
+export {
+  TidingsClient,
+  TidingsApiError,
+  OperationsResource,
+  EventsResource,
+  WebhooksResource,
+  ProjectsResource,
+  type ApiKey,
+  type CreateOperationRequest,
+  type CreateWebhookRequest,
+  type Delivery,
+  type DeliveryAttempt,
+  type EventRecord,
+  type ListEventsRequest,
+  type ListOperationsRequest,
+  type ListOperationsResponse,
+  type Operation,
+  type PageRequest,
+  type Project,
+  type RevocationBehavior,
+  type RpcStatus,
+  type SigningSecretInfo,
+  type TidingsClientOptions,
+  type UpdateWebhookRequest,
+  type Webhook,
+  type WebhookConfig,
+  type WebhookState,
+} from "./client.js";
