@@ -1,3 +1,4 @@
+import type { Batch, BatchLine, BatchState } from "../core/batches.js";
 import type { Attempt, Delivery, DeliveryState } from "../core/deliveries.js";
 import type { StoredEvent } from "../core/events.js";
 import type { Operation, OperationState } from "../core/operations.js";
@@ -112,6 +113,46 @@ export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
   sealedPrivateJwk: r.sealed_private_jwk,
   createdAt: ms(r.created_at),
   retiredAt: optMs(r.retired_at),
+});
+
+export interface BatchRow {
+  id: string; project_id: string; display_name: string; model: string; state: string; input_file: Nullable<string>;
+  request_count: number | string; successful_request_count: number | string; failed_request_count: number | string;
+  webhook_config: Nullable<string>; output_file: Nullable<string>; error: Nullable<string>; deadline_at: Millis;
+  created_at: Millis; updated_at: Millis; ended_at: Nullable<Millis>;
+}
+export const toBatch = (r: BatchRow): Batch => ({
+  id: r.id,
+  projectId: r.project_id,
+  displayName: r.display_name,
+  model: r.model,
+  state: r.state as BatchState,
+  inputFile: opt(r.input_file),
+  requestCount: Number(r.request_count),
+  successfulRequestCount: Number(r.successful_request_count),
+  failedRequestCount: Number(r.failed_request_count),
+  webhookConfig: optJson(r.webhook_config),
+  outputFile: opt(r.output_file),
+  error: optJson(r.error),
+  deadlineAt: ms(r.deadline_at),
+  createdAt: ms(r.created_at),
+  updatedAt: ms(r.updated_at),
+  endedAt: optMs(r.ended_at),
+});
+export const batchParams = (b: Batch) => ({
+  id: b.id, project_id: b.projectId, display_name: b.displayName, model: b.model, state: b.state, input_file: b.inputFile ?? null,
+  request_count: b.requestCount, successful_request_count: b.successfulRequestCount, failed_request_count: b.failedRequestCount,
+  webhook_config: jsonOrNull(b.webhookConfig), output_file: b.outputFile ?? null, error: jsonOrNull(b.error),
+  deadline_at: b.deadlineAt, created_at: b.createdAt, updated_at: b.updatedAt, ended_at: b.endedAt ?? null,
+});
+
+export interface BatchLineRow { line_index: number | string; key: string; request: Nullable<string>; state: string; result: Nullable<string> }
+export const toBatchLine = (r: BatchLineRow): BatchLine => ({
+  index: Number(r.line_index),
+  key: r.key,
+  request: opt(r.request),
+  state: r.state as BatchLine["state"],
+  result: opt(r.result),
 });
 
 export interface AttemptRow {

@@ -1,3 +1,4 @@
+import type { Batch, BatchLine } from "../core/batches.js";
 import type { Attempt, Delivery, DeliveryState, DeliveryVerdict } from "../core/deliveries.js";
 import type { EventTarget, StoredEvent } from "../core/events.js";
 import type { Operation } from "../core/operations.js";
@@ -54,6 +55,7 @@ export interface EventFilter {
 }
 
 export type DecideFinish = (operation: Operation) => { operation: Operation; event: StoredEvent };
+export type DecideBatchFinish = (batch: Batch) => { batch: Batch; event: StoredEvent };
 
 /**
  * The one persistence interface. Every driver (SQLite, PostgreSQL) passes the same conformance suite.
@@ -100,12 +102,31 @@ export interface Store {
   claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]>;
   /** Records many attempts and their verdicts in one transaction. */
   recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]>;
-  /** Ends the leases of a previous process that shared nothing with this one (single-node SQLite restart). */
+  /** Ends the delivery and batch leases of a previous process that shared nothing with this one (single-node SQLite restart). */
   releaseLeases(now: number): Promise<number>;
   nextDueAt(): Promise<number | undefined>;
   listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>>;
   /** Re-queues a webhook's failed deliveries created in [since, until). */
   recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+
+  /** A new batch with its input lines, in one transaction. */
+  insertBatch(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
+  getBatch(projectId: string, id: string): Promise<Batch | undefined>;
+  listBatches(projectId: string, page: PageRequest): Promise<Page<Batch>>;
+  deleteBatch(projectId: string, id: string): Promise<boolean>;
+  /** Leases one batch that needs running (pending, or running under a lapsed lease) and marks it running. */
+  claimBatch(now: number, leaseUntil: number): Promise<Batch | undefined>;
+  renewBatchLease(id: string, leaseUntil: number): Promise<void>;
+  /** Up to `limit` unsettled lines, in input order. */
+  pendingBatchLines(batchId: string, limit: number): Promise<BatchLine[]>;
+  /** Settles lines and bumps the batch's counters in one transaction; lines already settled are left alone. */
+  recordBatchLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
+  /** Every line in input order, for writing the output. */
+  batchLines(batchId: string): Promise<BatchLine[]>;
+  /** Atomically: read, decide (may throw), write the batch, its event and the event's deliveries. */
+  finishBatch(projectId: string, id: string, decide: DecideBatchFinish, now: number): Promise<{ batch: Batch; event: StoredEvent } | undefined>;
+  /** Unfinished batches whose deadline has passed. */
+  listExpiredBatches(now: number, limit: number): Promise<Batch[]>;
 
   /** Every signing key, newest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Batch, BatchLine } from "../../src/core/batches.js";
 import type { StoredEvent } from "../../src/core/events.js";
 import { newEventId, newResourceId } from "../../src/core/ids.js";
 import { finishOperation, type Operation } from "../../src/core/operations.js";
@@ -232,6 +233,84 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       const recovered = (await store.listDeliveries(projectId, { webhookId: a.id, state: "pending" }, PAGE)).items;
       expect(recovered).toHaveLength(2);
       expect(recovered[0]).toMatchObject({ nextAttemptAt: T0 + 10, windowStartAt: T0 + 10 });
+    });
+
+    const batch = (overrides: Partial<Batch> = {}): Batch => ({
+      id: newResourceId(),
+      projectId,
+      displayName: "b",
+      model: "models/m",
+      state: "BATCH_STATE_PENDING",
+      requestCount: 3,
+      successfulRequestCount: 0,
+      failedRequestCount: 0,
+      deadlineAt: T0 + 48 * 3600_000,
+      createdAt: T0,
+      updatedAt: T0,
+      ...overrides,
+    });
+    const lines = (): BatchLine[] => [
+      { index: 0, key: "a", request: '{"contents":[]}', state: "pending" },
+      { index: 1, key: "b", request: '{"contents":[]}', state: "pending" },
+      { index: 2, key: "line-3", state: "failed", result: '{"error":{"code":400,"message":"not JSON"}}' },
+    ];
+
+    it("stores a batch with its lines, leases it once, and settles lines with their counters", async () => {
+      const b = batch({ failedRequestCount: 1, webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } } });
+      await store.insertBatch(b, lines());
+      expect(await store.getBatch(projectId, b.id)).toEqual(b);
+      expect(await store.getBatch("other", b.id)).toBeUndefined();
+      expect((await store.listBatches(projectId, PAGE)).items.map((x) => x.id)).toEqual([b.id]);
+
+      const claimed = await store.claimBatch(T0 + 1, T0 + 1000);
+      expect(claimed).toMatchObject({ id: b.id, state: "BATCH_STATE_RUNNING" });
+      expect(await store.claimBatch(T0 + 2, T0 + 1000)).toBeUndefined();
+      expect((await store.claimBatch(T0 + 1001, T0 + 2000))?.id).toBe(b.id);
+      await store.renewBatchLease(b.id, T0 + 9000);
+      expect(await store.claimBatch(T0 + 2001, T0 + 3000)).toBeUndefined();
+
+      expect((await store.pendingBatchLines(b.id, 10)).map((l) => l.key)).toEqual(["a", "b"]);
+      expect(await store.pendingBatchLines(b.id, 1)).toHaveLength(1);
+      const settled: BatchLine[] = [
+        { index: 0, key: "a", state: "succeeded", result: '{"response":{}}' },
+        { index: 1, key: "b", state: "failed", result: '{"error":{"code":500,"message":"x"}}' },
+      ];
+      await store.recordBatchLines(b.id, settled, T0 + 5);
+      // Recording the same lines again (a retry after a crash) changes nothing.
+      await store.recordBatchLines(b.id, settled, T0 + 6);
+      expect(await store.pendingBatchLines(b.id, 10)).toEqual([]);
+      expect(await store.getBatch(projectId, b.id)).toMatchObject({ successfulRequestCount: 1, failedRequestCount: 2 });
+      expect((await store.batchLines(b.id)).map((l) => [l.key, l.state])).toEqual([["a", "succeeded"], ["b", "failed"], ["line-3", "failed"]]);
+    });
+
+    it("finishes a batch with its event and deliveries, and releases its lease on restart", async () => {
+      const hook = webhook({ subscribedEvents: ["batch.*"] });
+      await store.insertWebhook(hook);
+      const b = batch();
+      await store.insertBatch(b, lines());
+      await store.claimBatch(T0, T0 + 60_000);
+      expect(await store.releaseLeases(T0 + 1)).toBe(0);
+      expect((await store.claimBatch(T0 + 2, T0 + 60_000))?.id).toBe(b.id);
+      const result = await store.finishBatch(projectId, b.id, (current) => {
+        const next = { ...current, state: "BATCH_STATE_SUCCEEDED" as const, outputFile: "files/out", endedAt: T0 + 3, updatedAt: T0 + 3 };
+        const event: StoredEvent = { id: newEventId(), projectId, type: "batch.succeeded", payload: { type: "batch.succeeded", version: "v1", timestamp: "t", data: { id: `batches/${b.id}`, output_file_uri: "files/out" } }, createdAt: T0 + 3 };
+        return { batch: next, event };
+      }, T0 + 3);
+      expect(result?.batch.state).toBe("BATCH_STATE_SUCCEEDED");
+      expect(await store.getBatch(projectId, b.id)).toMatchObject({ state: "BATCH_STATE_SUCCEEDED", outputFile: "files/out", endedAt: T0 + 3 });
+      expect((await store.listDeliveries(projectId, { eventId: result!.event.id }, PAGE)).items.map((d) => d.webhookId)).toEqual([hook.id]);
+      expect(await store.claimBatch(T0 + 100_000, T0 + 200_000)).toBeUndefined();
+      await expect(store.finishBatch(projectId, b.id, () => { throw new Error("already done"); }, T0 + 4)).rejects.toThrow("already done");
+      expect(await store.deleteBatch(projectId, b.id)).toBe(true);
+      expect(await store.batchLines(b.id)).toEqual([]);
+    });
+
+    it("finds unfinished batches past their deadline", async () => {
+      const late = batch({ deadlineAt: T0 + 10 });
+      const done = batch({ deadlineAt: T0 + 10, state: "BATCH_STATE_SUCCEEDED" });
+      const later = batch({ deadlineAt: T0 + 1000 });
+      for (const b of [late, done, later]) await store.insertBatch(b, []);
+      expect((await store.listExpiredBatches(T0 + 10, 10)).map((b) => b.id)).toEqual([late.id]);
     });
 
     it("lists events by type and operation, and finds operations to expire", async () => {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { Batch, BatchLine } from "../../core/batches.js";
 import type { Attempt, Delivery } from "../../core/deliveries.js";
 import type { EventTarget, StoredEvent } from "../../core/events.js";
 import { planDeliveries, type NewDelivery } from "../../core/fanout.js";
@@ -7,12 +8,12 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { Project } from "../../core/projects.js";
 import type { WebhookState } from "../../core/webhooks.js";
 import {
-  attemptParams, eventParams, operationParams, toAttempt, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
-  webhookParams, type AttemptRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
+  attemptParams, batchParams, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
+  webhookParams, type AttemptRow, type BatchLineRow, type BatchRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
   type WebhookRow,
 } from "../rows.js";
 import type {
-  AttemptOutcome, ClaimedDelivery, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
+  AttemptOutcome, ClaimedDelivery, DecideBatchFinish, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
   WebhookToDisable,
 } from "../store.js";
 import { DeliveriesListener, notifyDeliveries, type Queryable } from "./notify.js";
@@ -324,6 +325,7 @@ export class PostgresStore implements Store {
 
   async releaseLeases(now: number): Promise<number> {
     return this.transaction(async (db) => {
+      await db.query("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL");
       const released = await db.query("UPDATE deliveries SET next_attempt_at = $1, leased = false WHERE state = 'pending' AND leased", [ms(now)]);
       if (released.rowCount) await notifyDeliveries(db);
       return released.rowCount ?? 0;
@@ -370,6 +372,113 @@ export class PostgresStore implements Store {
   }
 
   // --- signing keys ---
+
+  async insertBatch(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    await this.transaction(async (db) => {
+      const p = batchParams(batch);
+      await db.query(
+        `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
+         failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [p.id, p.project_id, p.display_name, p.model, p.state, p.input_file, p.request_count, p.successful_request_count,
+          p.failed_request_count, p.webhook_config, p.output_file, p.error, ms(p.deadline_at), ms(p.created_at), ms(p.updated_at), optMs(batch.endedAt)],
+      );
+      // Thousands of lines: one UNNEST per chunk instead of a round trip per line.
+      for (let i = 0; i < lines.length; i += 5000) {
+        const chunk = lines.slice(i, i + 5000);
+        await db.query(
+          `INSERT INTO batch_lines (batch_id, line_index, key, request, state, result)
+           SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+          [batch.id, chunk.map((l) => l.index), chunk.map((l) => l.key), chunk.map((l) => l.request ?? null), chunk.map((l) => l.state), chunk.map((l) => l.result ?? null)],
+        );
+      }
+    });
+  }
+
+  async getBatch(projectId: string, id: string): Promise<Batch | undefined> {
+    const row = await first<BatchRow>(this.pool, "SELECT * FROM batches WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return row && toBatch(row);
+  }
+
+  async listBatches(projectId: string, page: PageRequest): Promise<Page<Batch>> {
+    const rows = await all<BatchRow>(this.pool, "SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    return toPage(rows.map(toBatch), page);
+  }
+
+  async deleteBatch(projectId: string, id: string): Promise<boolean> {
+    const result = await this.pool.query("DELETE FROM batches WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async claimBatch(now: number, leaseUntil: number): Promise<Batch | undefined> {
+    const row = await first<BatchRow>(
+      this.pool,
+      `UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = $2, updated_at = $1
+       WHERE id = (SELECT id FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
+                   AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [ms(now), ms(leaseUntil)],
+    );
+    return row && toBatch(row);
+  }
+
+  async renewBatchLease(id: string, leaseUntil: number): Promise<void> {
+    await this.pool.query("UPDATE batches SET lease_until = $2 WHERE id = $1", [id, ms(leaseUntil)]);
+  }
+
+  async pendingBatchLines(batchId: string, limit: number): Promise<BatchLine[]> {
+    const rows = await all<BatchLineRow>(this.pool, "SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [batchId, limit]);
+    return rows.map(toBatchLine);
+  }
+
+  async recordBatchLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
+    await this.transaction(async (db) => {
+      const settled = await all<{ state: string }>(
+        db,
+        `UPDATE batch_lines b SET state = v.state, result = v.result
+         FROM UNNEST($2::int[], $3::text[], $4::text[]) AS v(line_index, state, result)
+         WHERE b.batch_id = $1 AND b.line_index = v.line_index AND b.state = 'pending'
+         RETURNING b.state`,
+        [batchId, lines.map((l) => l.index), lines.map((l) => l.state), lines.map((l) => l.result ?? null)],
+      );
+      const succeeded = settled.filter((r) => r.state === "succeeded").length;
+      await db.query(
+        `UPDATE batches SET successful_request_count = successful_request_count + $2, failed_request_count = failed_request_count + $3,
+         updated_at = $4 WHERE id = $1`,
+        [batchId, succeeded, settled.length - succeeded, ms(now)],
+      );
+    });
+  }
+
+  async batchLines(batchId: string): Promise<BatchLine[]> {
+    const rows = await all<BatchLineRow>(this.pool, "SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId]);
+    return rows.map(toBatchLine);
+  }
+
+  async finishBatch(projectId: string, id: string, decide: DecideBatchFinish, now: number) {
+    return this.transaction(async (db) => {
+      const row = await first<BatchRow>(db, "SELECT * FROM batches WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+      if (!row) return undefined;
+      const { batch, event } = decide(toBatch(row));
+      const p = batchParams(batch);
+      await db.query(
+        "UPDATE batches SET state = $2, output_file = $3, error = $4, updated_at = $5, ended_at = $6, lease_until = NULL WHERE id = $1",
+        [p.id, p.state, p.output_file, p.error, ms(p.updated_at), optMs(batch.endedAt)],
+      );
+      const target: EventTarget = batch.webhookConfig ? { kind: "uris", uris: batch.webhookConfig.uris } : { kind: "subscribers" };
+      await insertEventWithDeliveries(db, event, target, now);
+      return { batch, event };
+    });
+  }
+
+  async listExpiredBatches(now: number, limit: number): Promise<Batch[]> {
+    const rows = await all<BatchRow>(
+      this.pool,
+      `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2`,
+      [ms(now), limit],
+    );
+    return rows.map(toBatch);
+  }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
     const rows = await all<SigningKeyRow>(this.pool, "SELECT * FROM signing_keys ORDER BY created_at DESC, kid");

@@ -82,6 +82,37 @@ CREATE TABLE IF NOT EXISTS attempts (
   request_headers TEXT NOT NULL,
   PRIMARY KEY (delivery_id, attempt_number)
 );
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  model TEXT NOT NULL,
+  state TEXT NOT NULL,
+  input_file TEXT,
+  request_count INTEGER NOT NULL,
+  successful_request_count INTEGER NOT NULL DEFAULT 0,
+  failed_request_count INTEGER NOT NULL DEFAULT 0,
+  webhook_config TEXT,
+  output_file TEXT,
+  error TEXT,
+  deadline_at INTEGER NOT NULL,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS batches_by_project ON batches (project_id, created_at);
+CREATE INDEX IF NOT EXISTS batches_unfinished ON batches (created_at) WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING');
+CREATE TABLE IF NOT EXISTS batch_lines (
+  batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+  line_index INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  request TEXT,
+  state TEXT NOT NULL,
+  result TEXT,
+  PRIMARY KEY (batch_id, line_index)
+);
+CREATE INDEX IF NOT EXISTS batch_lines_pending ON batch_lines (batch_id, line_index) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY,
   public_jwk TEXT NOT NULL,

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import type { Batch, BatchLine } from "../../core/batches.js";
 import type { Attempt, Delivery } from "../../core/deliveries.js";
 import type { EventTarget, StoredEvent } from "../../core/events.js";
 import { planDeliveries, type NewDelivery } from "../../core/fanout.js";
@@ -7,12 +8,12 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { Project } from "../../core/projects.js";
 import type { WebhookState } from "../../core/webhooks.js";
 import {
-  attemptParams, eventParams, operationParams, toAttempt, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
-  webhookParams, type AttemptRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
+  attemptParams, batchParams, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
+  webhookParams, type AttemptRow, type BatchLineRow, type BatchRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
   type WebhookRow,
 } from "../rows.js";
 import type {
-  AttemptOutcome, ClaimedDelivery, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
+  AttemptOutcome, ClaimedDelivery, DecideBatchFinish, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
   WebhookToDisable,
 } from "../store.js";
 import { SQLITE_SCHEMA } from "./schema.js";
@@ -319,7 +320,10 @@ export class SqliteStore implements Store {
   }
 
   async releaseLeases(now: number): Promise<number> {
-    return this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 0 WHERE state = 'pending' AND leased = 1").run(now).changes;
+    return this.db.transaction(() => {
+      this.db.prepare("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run();
+      return this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 0 WHERE state = 'pending' AND leased = 1").run(now).changes;
+    })();
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -357,6 +361,115 @@ export class SqliteStore implements Store {
          WHERE project_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`,
       )
       .run(now, now, now, projectId, webhookId, since, until).changes;
+  }
+
+  async insertBatch(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
+           failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
+           VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
+           @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
+        )
+        .run(batchParams(batch));
+      const insert = this.db.prepare("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
+      for (const line of lines) insert.run(batch.id, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
+    })();
+  }
+
+  async getBatch(projectId: string, id: string): Promise<Batch | undefined> {
+    const row = this.db.prepare("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+    return row && toBatch(row);
+  }
+
+  async listBatches(projectId: string, page: PageRequest): Promise<Page<Batch>> {
+    const rows = this.db
+      .prepare("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
+      .all(projectId, page.pageSize + 1, page.offset) as BatchRow[];
+    return toPage(rows.map(toBatch), page);
+  }
+
+  async deleteBatch(projectId: string, id: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM batches WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
+  }
+
+  async claimBatch(now: number, leaseUntil: number): Promise<Batch | undefined> {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
+           AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 1`,
+        )
+        .get(now) as BatchRow | undefined;
+      if (!row) return undefined;
+      this.db
+        .prepare("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?")
+        .run(leaseUntil, now, row.id);
+      return { ...toBatch(row), state: "BATCH_STATE_RUNNING" as const, updatedAt: now };
+    })();
+  }
+
+  async renewBatchLease(id: string, leaseUntil: number): Promise<void> {
+    this.db.prepare("UPDATE batches SET lease_until = ? WHERE id = ?").run(leaseUntil, id);
+  }
+
+  async pendingBatchLines(batchId: string, limit: number): Promise<BatchLine[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?")
+      .all(batchId, limit) as BatchLineRow[];
+    return rows.map(toBatchLine);
+  }
+
+  async recordBatchLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
+    this.db.transaction(() => {
+      const settle = this.db.prepare("UPDATE batch_lines SET state = ?, result = ? WHERE batch_id = ? AND line_index = ? AND state = 'pending'");
+      let succeeded = 0;
+      let failed = 0;
+      for (const line of lines) {
+        if (settle.run(line.state, line.result ?? null, batchId, line.index).changes === 0) continue;
+        if (line.state === "succeeded") succeeded++;
+        else failed++;
+      }
+      this.db
+        .prepare(
+          `UPDATE batches SET successful_request_count = successful_request_count + ?, failed_request_count = failed_request_count + ?,
+           updated_at = ? WHERE id = ?`,
+        )
+        .run(succeeded, failed, now, batchId);
+    })();
+  }
+
+  async batchLines(batchId: string): Promise<BatchLine[]> {
+    const rows = this.db.prepare("SELECT * FROM batch_lines WHERE batch_id = ? ORDER BY line_index").all(batchId) as BatchLineRow[];
+    return rows.map(toBatchLine);
+  }
+
+  async finishBatch(projectId: string, id: string, decide: DecideBatchFinish, now: number) {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+      if (!row) return undefined;
+      const { batch, event } = decide(toBatch(row));
+      this.db
+        .prepare(
+          `UPDATE batches SET state = @state, output_file = @output_file, error = @error, updated_at = @updated_at,
+           ended_at = @ended_at, lease_until = NULL WHERE id = @id`,
+        )
+        .run(batchParams(batch));
+      const target: EventTarget = batch.webhookConfig ? { kind: "uris", uris: batch.webhookConfig.uris } : { kind: "subscribers" };
+      this.insertEventWithDeliveries(event, target, now);
+      return { batch, event };
+    })();
+  }
+
+  async listExpiredBatches(now: number, limit: number): Promise<Batch[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') AND deadline_at <= ?
+         ORDER BY deadline_at LIMIT ?`,
+      )
+      .all(now, limit) as BatchRow[];
+    return rows.map(toBatch);
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
