@@ -3,15 +3,24 @@ import { randomBytes } from "node:crypto";
 const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/** Random bytes drawn from a pooled buffer: one system call per few hundred ids instead of one per id. */
+let pool = randomBytes(0);
+let offset = 0;
+function nextByte(): number {
+  if (offset >= pool.length) {
+    pool = randomBytes(8192);
+    offset = 0;
+  }
+  return pool[offset++] as number;
+}
+
 function randomString(alphabet: string, length: number): string {
   // Rejection sampling keeps every character equally likely.
   const limit = 256 - (256 % alphabet.length);
   let out = "";
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < limit) out += alphabet[byte % alphabet.length];
-      if (out.length === length) break;
-    }
+    const byte = nextByte();
+    if (byte < limit) out += alphabet[byte % alphabet.length];
   }
   return out;
 }

@@ -39,6 +39,9 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   idlePollMs: 5_000,
 };
 
+const FLUSH_WINDOW_MS = 5;
+const FLUSH_MAX_OUTCOMES = 256;
+
 interface Endpoint {
   queue: ClaimedDelivery[];
   inFlight: number;
@@ -197,10 +200,14 @@ export class DeliveryEngine {
     void this.flushSoon();
   }
 
-  /** Coalesces outcomes that finish close together into one transaction. */
+  /**
+   * Coalesces outcomes into one transaction per few milliseconds. Off the latency path (the receiver already
+   * has the request); a crash in the window only re-sends those deliveries, with the same webhook-id.
+   */
   private flushSoon(): Promise<void> {
+    if (this.pending.length >= FLUSH_MAX_OUTCOMES) return this.flush();
     if (this.flushing === undefined) {
-      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+      this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_WINDOW_MS)).then(() => this.flush());
     }
     return this.flushing;
   }

@@ -23,12 +23,24 @@ export function presentedKey(req: FastifyRequest): string | undefined {
 const unauthenticated = () =>
   new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
 
+/** Known keys are remembered briefly: a hash and a query per request add up at webhook volumes. */
+const KEY_CACHE_MS = 30_000;
+const KEY_CACHE_LIMIT = 10_000;
+
 export function authenticate(store: Store) {
+  const known = new Map<string, { projectId: string; until: number }>();
   return async (req: FastifyRequest): Promise<void> => {
     const key = presentedKey(req);
     if (key === undefined) throw unauthenticated();
+    const cached = known.get(key);
+    if (cached !== undefined && cached.until > Date.now()) {
+      req.projectId = cached.projectId;
+      return;
+    }
     const projectId = await store.projectIdForKeyHash(hashApiKey(key));
     if (projectId === undefined) throw unauthenticated();
+    if (known.size >= KEY_CACHE_LIMIT) known.clear();
+    known.set(key, { projectId, until: Date.now() + KEY_CACHE_MS });
     req.projectId = projectId;
   };
 }
