@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
 import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
+import { loadProviderSettings, type ProviderName } from "./providers/settings.js";
 
 export type Role = "api" | "worker" | "all";
 const ROLES: readonly Role[] = ["api", "worker", "all"];
@@ -20,6 +21,22 @@ export interface Config {
   allowedCidrs: string[];
   retryScheduleSeconds: number[];
   deliveryTimeoutMs: number;
+  /** TIDINGS_MAX_FILE_BYTES: the largest file an upload may declare (default 2 GiB, as Gemini). */
+  maxFileBytes: number;
+  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (DESIGN §6); default local. */
+  provider: ProviderName;
+  /** TIDINGS_PROVIDER_BASE_URL: required for openai (e.g. http://127.0.0.1:8000/v1); gemini defaults to Google's. */
+  providerBaseUrl?: string;
+  /** TIDINGS_PROVIDER_API_KEY: Bearer for openai, x-goog-api-key for gemini (required there). */
+  providerApiKey?: string;
+  /** TIDINGS_LOCAL_DELAY_MS: how long the local provider takes per request (default 0). */
+  localDelayMs: number;
+  /** TIDINGS_PROVIDER_CONCURRENCY: upstream requests in flight per process (default 16). */
+  providerConcurrency: number;
+  /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
+  providerTimeoutMs: number;
+  /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
+  batchDeadlineMs: number;
   logLevel: string;
 }
 
@@ -63,6 +80,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     allowedCidrs: dev ? [...DEV_ALLOWED_CIDRS, ...extraCidrs] : extraCidrs,
     retryScheduleSeconds: env.TIDINGS_RETRY_SCHEDULE ? parseRetrySchedule(env.TIDINGS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE_S,
     deliveryTimeoutMs: positiveInt(env.TIDINGS_DELIVERY_TIMEOUT_MS ?? "10000", "TIDINGS_DELIVERY_TIMEOUT_MS"),
+    maxFileBytes: positiveInt(env.TIDINGS_MAX_FILE_BYTES ?? String(2 * 1024 ** 3), "TIDINGS_MAX_FILE_BYTES"),
+    ...loadProviderSettings(env),
+    batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
   };
 }

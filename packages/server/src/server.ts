@@ -16,13 +16,18 @@ import { buildApp } from "./http/app.js";
 import type { Config } from "./config.js";
 import { EventBus } from "./services/event-bus.js";
 import { createServices, type Services } from "./services/index.js";
+import { DiskBlobStore } from "./files/disk-blob-store.js";
 import { openStore } from "./store/open.js";
+import { createProvider } from "./providers/index.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./metrics.js";
 import { VERSION } from "./version.js";
+import { BatchRunner } from "./workers/batch-runner.js";
 import { ExpiryWorker } from "./workers/expiry.js";
+import { ConcurrencyLimiter } from "./providers/limiter.js";
 
 const KEY_REFRESH_MS = 60_000;
+const SHUTDOWN_GRACE_MS = 5_000;
 
 export interface ServerOptions {
   clock?: Clock;
@@ -56,10 +61,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const { store } = opened;
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const policy = new AddressPolicy(config.allowedCidrs);
+  // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
+  const provider = createProvider({ provider: config.provider, baseUrl: config.providerBaseUrl, apiKey: config.providerApiKey, localDelayMs: config.localDelayMs, timeoutMs: config.providerTimeoutMs });
   // The services ring the workers, which need the services: break the cycle with late-bound references.
   const engineRef: { current?: DeliveryEngine } = {};
   const bus = new EventBus();
   const expiryRef: { current?: ExpiryWorker } = {};
+  const runnerRef: { current?: BatchRunner } = {};
   const services = createServices({
     store,
     clock,
@@ -69,7 +77,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     notifyDeliveries: () => engineRef.current?.wake(),
     notifyExpiry: () => expiryRef.current?.wake(),
     bus,
-  });
+  }, { blobs: new DiskBlobStore(config.dataDir), publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes }, { runner: () => runnerRef.current, defaultDeadlineMs: config.batchDeadlineMs });
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
 
   const keyRing = new SigningKeyRing(store, box, clock);
@@ -96,6 +104,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   engineRef.current = engine;
   const expiry = new ExpiryWorker(store, services.operations, clock);
   expiryRef.current = expiry;
+  const batchRunner = new BatchRunner(store, services.batches, provider, new ConcurrencyLimiter(config.providerConcurrency), clock, log.child({ component: "batches" }));
+  runnerRef.current = batchRunner;
 
   // One SQLite file has one server: whatever the previous process had claimed is ours to send again.
   // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
@@ -113,6 +123,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     rotateSigningKey,
     bus,
     metrics,
+    provider,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -122,6 +133,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (runsWorkers) {
     engine.start();
     expiry.start();
+    batchRunner.start();
     unwatch = await opened.watchDeliveries(() => engine.wake());
   }
   if (!opened.exclusive) {
@@ -133,13 +145,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // Requests in flight get a grace period; a connection still open after it is cut, so shutdown
+      // cannot hang on a client that went away mid-request.
+      const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await app.close();
+      clearTimeout(grace);
       clearInterval(keyRefresh);
       await unwatch();
       expiry.stop();
+      await batchRunner.stop();
       await engine.stop();
       await sender.close();
       await jwtSigner.close();
+      await provider.close?.();
       await store.close();
     })());
   return { app, url: `http://${config.host}:${port}`, store, services, engine, projectId: project.id, firstRunKey: newKey, stop };

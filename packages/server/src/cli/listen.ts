@@ -2,12 +2,11 @@ import type { Command } from "commander";
 import { newSecretBytes } from "../core/ids.js";
 import { newSigningSecret, signStandardWebhook } from "../signing/standard-webhooks.js";
 import { VERSION } from "../version.js";
+import { clientFrom, withClientOptions, type ClientFlags } from "./api-client.js";
 import { readServerSentEvents } from "./sse.js";
 
-interface ListenFlags {
+interface ListenFlags extends ClientFlags {
   forwardTo: string;
-  server: string;
-  apiKey?: string;
   secret?: string;
 }
 
@@ -16,19 +15,14 @@ interface ListenFlags {
  * session secret, to a local URL, so receivers can be developed without a public address.
  */
 export function registerListen(program: Command): void {
-  program
-    .command("listen")
-    .description("stream the project's events and forward each, signed, to a local URL")
+  withClientOptions(program.command("listen").description("stream the project's events and forward each, signed, to a local URL"))
     .requiredOption("--forward-to <url>", "where to POST each event, e.g. http://127.0.0.1:3000/webhooks")
-    .option("--server <url>", "the Tidings server (TIDINGS_URL)", process.env.TIDINGS_URL ?? "http://127.0.0.1:8080")
-    .option("--api-key <key>", "API key of the project (TIDINGS_API_KEY)")
     .option("--secret <whsec>", "signing secret to use instead of a fresh one for this session")
     .action(async (flags: ListenFlags) => {
-      const apiKey = flags.apiKey ?? process.env.TIDINGS_API_KEY;
-      if (apiKey === undefined) throw new Error("--api-key (or TIDINGS_API_KEY) is required");
+      const client = clientFrom(flags);
       const forwardTo = new URL(flags.forwardTo).toString();
       const secret = flags.secret ?? newSigningSecret(newSecretBytes());
-      const res = await fetch(`${flags.server.replace(/\/$/, "")}/v1/events:stream`, { headers: { "x-goog-api-key": apiKey, accept: "text/event-stream" } });
+      const res = await client.stream("/v1/events:stream");
       if (!res.ok || res.body === null) throw new Error(`could not open the event stream: HTTP ${res.status} ${await res.text()}`);
       process.stdout.write(`Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`);
       for await (const event of readServerSentEvents(res.body)) {

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerBatches } from "./batches.js";
+import { registerDemo } from "./demo.js";
 import { registerListen } from "./listen.js";
 import { registerServe } from "./serve.js";
 
 const program = new Command("tidings").version(VERSION).description("Webhooks for long-running operations");
 registerServe(program);
 registerListen(program);
+registerBatches(program);
+registerDemo(program);
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`tidings: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

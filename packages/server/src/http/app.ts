@@ -7,9 +7,13 @@ import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
 import { authenticate } from "./auth.js";
+import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
 import { eventStreamRoutes } from "./routes/event-stream.js";
+import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
+import { modelRoutes } from "./routes/models.js";
+import type { Provider } from "../providers/provider.js";
 import { operationRoutes } from "./routes/operations.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
@@ -29,11 +33,16 @@ export interface AppDeps {
   rotateSigningKey: () => Promise<string>;
   bus: EventBus;
   metrics: Metrics;
+  /** The model backend that `:generateContent` answers through (DESIGN §2.3). */
+  provider: Provider;
 }
 
 const BODY_LIMIT = 1024 * 1024;
-/** `/v1` is the contract; `/v1beta`, which @google/genai 2.x calls, is the same API under another name. */
-const rewriteBeta = (url: string) => url.replace(/^\/v1beta(?=\/|$)/, "/v1");
+/**
+ * `/v1` is the contract; `/v1beta`, which @google/genai 2.x calls, is the same API under another name.
+ * So are the media prefixes `/upload/v1beta` and `/download/v1beta`.
+ */
+const rewriteBeta = (url: string) => url.replace(/^(\/upload|\/download)?\/v1beta(?=\/|$)/, "$1/v1");
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -88,8 +97,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services });
       await api.register(eventStreamRoutes, { bus: deps.bus });
+      await api.register(fileRoutes, { services: deps.services });
+      await api.register(modelRoutes, { provider: deps.provider });
+      await api.register(batchRoutes, { batches: deps.services.batches });
     },
     { prefix: "/v1" },
   );
+  await app.register(fileTransferRoutes, { services: deps.services, store: deps.store });
   return app;
 }

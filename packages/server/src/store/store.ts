@@ -5,6 +5,7 @@ import type { Operation } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
+import type { FileStore } from "./file-store.js";
 
 /** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
 export type WebhookRecord = Omit<Webhook, "secrets"> & { sealedSecrets: string };
@@ -64,6 +65,8 @@ export type DecideBatchFinish = (batch: Batch) => { batch: Batch; event: StoredE
  */
 export interface Store {
   close(): Promise<void>;
+  /** File metadata (DESIGN §2.3); the bytes live in a BlobStore. */
+  readonly files: FileStore;
 
   createProject(project: Project): Promise<void>;
   getProject(id: string): Promise<Project | undefined>;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clock } from "../../src/core/clock.js";
+import { freePort } from "../../src/net/free-port.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
 
 export const TEST_KEY = "test-key-0123456789";
@@ -41,7 +42,8 @@ export async function startTidings(
     TIDINGS_DELIVERY_TIMEOUT_MS: "2000",
     ...options.env,
   };
-  const config = { ...loadConfig({ dataDir, dev: options.dev ?? true }, env), port: 0 };
+  // A known port, so the server's public URL (upload URLs, JWT issuer) is right.
+  const config = loadConfig({ dataDir, dev: options.dev ?? true, port: String(await freePort()) }, env);
   const server = await startServer(config, { logger: pino({ level: "silent" }), ...options });
   const api: TestServer["api"] = async (method, path, body, key = TEST_KEY) => {
     const headers: Record<string, string> = {};

@@ -7,6 +7,7 @@ import { DeliveriesListener } from "../../src/store/postgres/notify.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import type { ClaimedDelivery } from "../../src/store/store.js";
 import { describeStoreConformance } from "./conformance.js";
+import { describeFileStoreConformance } from "./file-store-conformance.js";
 
 // CI starts PostgreSQL: when it is unreachable these tests fail rather than skip.
 const DATABASE_URL = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -200,3 +201,13 @@ describe("PostgreSQL store, shared by several processes", () => {
     expect(delivery!.attempts).toEqual([attempt]);
   });
 });
+
+describeFileStoreConformance(
+  "PostgreSQL",
+  async () => {
+    const schema = newSchema();
+    conformanceSchemas.push(schema);
+    return PostgresStore.connect(DATABASE_URL, { schema });
+  },
+  () => dropSchemas(conformanceSchemas),
+);

@@ -18,6 +18,8 @@ import type {
 } from "../store.js";
 import { DeliveriesListener, notifyDeliveries, type Queryable } from "./notify.js";
 import { POSTGRES_SCHEMA } from "./schema.js";
+import type { FileStore } from "../file-store.js";
+import { POSTGRES_FILES_SCHEMA, PostgresFileStore } from "./file-store.js";
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created if missing) instead of the connection's default search_path. */
@@ -43,10 +45,14 @@ const optMs = (t: number | undefined): number | null => (t === undefined ? null 
  * pg returns BIGINT columns as strings; the row mappers Number() them, so no global type parser is set.
  */
 export class PostgresStore implements Store {
+  readonly files: FileStore;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly clientConfig: pg.ClientConfig,
-  ) {}
+  ) {
+    this.files = new PostgresFileStore(pool);
+  }
 
   /** Connects and creates the schema if needed. */
   static async connect(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -61,6 +67,7 @@ export class PostgresStore implements Store {
         await db.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
         if (options.schema !== undefined) await db.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
         await db.query(POSTGRES_SCHEMA);
+        await db.query(POSTGRES_FILES_SCHEMA);
       });
     } catch (error) {
       await pool.end();

@@ -16,7 +16,10 @@ import type {
   AttemptOutcome, ClaimedDelivery, DecideBatchFinish, DecideFinish, DeliveryFilter, EventFilter, SigningKeyRecord, Store, WebhookRecord,
   WebhookToDisable,
 } from "../store.js";
+import { Checkpointer } from "./checkpointer.js";
 import { SQLITE_SCHEMA } from "./schema.js";
+import type { FileStore } from "../file-store.js";
+import { SQLITE_FILES_SCHEMA, SqliteFileStore } from "./file-store.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
 
@@ -26,6 +29,9 @@ type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  readonly files: FileStore;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly checkpointer: Checkpointer;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -33,43 +39,59 @@ export class SqliteStore implements Store {
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
     this.db.pragma("foreign_keys = ON");
+    this.db.pragma("wal_autocheckpoint = 0");
+    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.exec(SQLITE_SCHEMA);
+    this.db.exec(SQLITE_FILES_SCHEMA);
+    this.files = new SqliteFileStore(this.db);
+    this.checkpointer = new Checkpointer(path);
   }
 
   async close(): Promise<void> {
+    await this.checkpointer.stop();
     this.db.close();
   }
 
+  /** Compiling SQL costs more than running these small statements: compile each text once. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   async createProject(p: Project): Promise<void> {
-    this.db
-      .prepare("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)")
+    this
+        .statement("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)")
       .run(p.id, p.displayName, p.isDefault ? 1 : 0, p.createdAt);
   }
 
   async getProject(id: string): Promise<Project | undefined> {
-    const row = this.db.prepare("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
+    const row = this.statement("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
     return row && toProject(row);
   }
 
   async getDefaultProject(): Promise<Project | undefined> {
-    const row = this.db.prepare("SELECT * FROM projects WHERE is_default = 1").get() as ProjectRow | undefined;
+    const row = this.statement("SELECT * FROM projects WHERE is_default = 1").get() as ProjectRow | undefined;
     return row && toProject(row);
   }
 
   async addApiKey(projectId: string, keyHash: string, now: number): Promise<void> {
-    this.db
-      .prepare("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING")
+    this
+        .statement("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING")
       .run(keyHash, projectId, now);
   }
 
   async projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
-    const row = this.db.prepare("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined;
+    const row = this.statement("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined;
     return row?.project_id;
   }
 
   async insertWebhook(w: WebhookRecord): Promise<void> {
-    this.db
-      .prepare(
+    this
+        .statement(
         `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
          VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
       )
@@ -77,20 +99,20 @@ export class SqliteStore implements Store {
   }
 
   async getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined> {
-    const row = this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as WebhookRow | undefined;
+    const row = this.statement("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as WebhookRow | undefined;
     return row && toWebhook(row);
   }
 
   async listWebhooks(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
-    const rows = this.db
-      .prepare("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
+    const rows = this
+        .statement("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
       .all(projectId, page.pageSize + 1, page.offset) as WebhookRow[];
     return toPage(rows.map(toWebhook), page);
   }
 
   async updateWebhook(w: WebhookRecord): Promise<void> {
-    this.db
-      .prepare(
+    this
+        .statement(
         `UPDATE webhooks SET name = @name, uri = @uri, subscribed_events = @subscribed_events, state = @state,
          sealed_secrets = @sealed_secrets, updated_at = @updated_at, last_success_at = @last_success_at
          WHERE project_id = @project_id AND id = @id`,
@@ -100,7 +122,7 @@ export class SqliteStore implements Store {
 
   async deleteWebhook(projectId: string, id: string): Promise<boolean> {
     return this.db.transaction(() => {
-      const deleted = this.db.prepare("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
+      const deleted = this.statement("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
       if (deleted) this.failPendingDeliveries(id, "the webhook was deleted", Date.now());
       return deleted;
     })();
@@ -108,8 +130,8 @@ export class SqliteStore implements Store {
 
   async disableWebhook(projectId: string, id: string, state: WebhookState, event: StoredEvent, now: number): Promise<boolean> {
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'")
+      const changed = this
+        .statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'")
         .run(state, now, projectId, id).changes > 0;
       if (!changed) return false;
       this.failPendingDeliveries(id, `the webhook was disabled (${state})`, now);
@@ -119,14 +141,14 @@ export class SqliteStore implements Store {
   }
 
   private failPendingDeliveries(webhookId: string, reason: string, now: number): void {
-    this.db
-      .prepare("UPDATE deliveries SET state = 'failed', leased = 0, last_error = ?, updated_at = ? WHERE webhook_id = ? AND state = 'pending'")
+    this
+        .statement("UPDATE deliveries SET state = 'failed', leased = 0, last_error = ?, updated_at = ? WHERE webhook_id = ? AND state = 'pending'")
       .run(reason, now, webhookId);
   }
 
   async insertOperation(o: Operation): Promise<void> {
-    this.db
-      .prepare(
+    this
+        .statement(
         `INSERT INTO operations (id, project_id, type, state, metadata, webhook_config, response, output_file_uri, error, expire_at, created_at, updated_at)
          VALUES (@id, @project_id, @type, @state, @metadata, @webhook_config, @response, @output_file_uri, @error, @expire_at, @created_at, @updated_at)`,
       )
@@ -134,13 +156,13 @@ export class SqliteStore implements Store {
   }
 
   async getOperation(projectId: string, id: string): Promise<Operation | undefined> {
-    const row = this.db.prepare("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+    const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
     return row && toOperation(row);
   }
 
   async listOperations(projectId: string, filter: { done?: boolean; type?: string }, page: PageRequest): Promise<Page<Operation>> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+        .statement(
         `SELECT * FROM operations WHERE project_id = @project_id
          AND (@done IS NULL OR (state <> 'running') = @done) AND (@type IS NULL OR type = @type)
          ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
@@ -157,11 +179,11 @@ export class SqliteStore implements Store {
 
   async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number) {
     return this.db.transaction(() => {
-      const row = this.db.prepare("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+      const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
       if (!row) return undefined;
       const { operation, event } = decide(toOperation(row));
-      this.db
-        .prepare(
+      this
+        .statement(
           `UPDATE operations SET state = @state, response = @response, output_file_uri = @output_file_uri, error = @error,
            updated_at = @updated_at WHERE id = @id`,
         )
@@ -173,15 +195,15 @@ export class SqliteStore implements Store {
   }
 
   async listExpiredOperations(now: number, limit: number): Promise<Operation[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?")
+    const rows = this
+        .statement("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?")
       .all(now, limit) as OperationRow[];
     return rows.map(toOperation);
   }
 
   async nextExpireAt(): Promise<number | undefined> {
-    const row = this.db
-      .prepare("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL")
+    const row = this
+        .statement("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL")
       .get() as { at: number | null };
     return row.at ?? undefined;
   }
@@ -191,8 +213,8 @@ export class SqliteStore implements Store {
   }
 
   private insertEventWithDeliveries(event: StoredEvent, target: EventTarget, now: number): number {
-    this.db
-      .prepare("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)")
+    this
+        .statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)")
       .run(eventParams(event));
     return this.insertDeliveries(planDeliveries(event, target, this.webhooksForTarget(event.projectId, target), now));
   }
@@ -201,14 +223,14 @@ export class SqliteStore implements Store {
     if (target.kind === "uris") return [];
     const rows = (
       target.kind === "webhook"
-        ? this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").all(projectId, target.webhookId)
-        : this.db.prepare("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectId)
+        ? this.statement("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").all(projectId, target.webhookId)
+        : this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectId)
     ) as WebhookRow[];
     return rows.map(toWebhook);
   }
 
   private insertDeliveries(deliveries: NewDelivery[]): number {
-    const insert = this.db.prepare(
+    const insert = this.statement(
       `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
     );
@@ -219,13 +241,13 @@ export class SqliteStore implements Store {
   }
 
   async getEvent(projectId: string, id: string): Promise<StoredEvent | undefined> {
-    const row = this.db.prepare("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, id) as EventRow | undefined;
+    const row = this.statement("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, id) as EventRow | undefined;
     return row && toEvent(row);
   }
 
   async listEvents(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+        .statement(
         `SELECT * FROM events WHERE project_id = @project_id AND (@type IS NULL OR type = @type)
          AND (@operation IS NULL OR operation = @operation) ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
       )
@@ -235,14 +257,14 @@ export class SqliteStore implements Store {
 
   async redeliverEvent(projectId: string, eventId: string, webhookId: string | undefined, now: number): Promise<number> {
     return this.db.transaction(() => {
-      const row = this.db.prepare("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, eventId) as EventRow | undefined;
+      const row = this.statement("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, eventId) as EventRow | undefined;
       if (!row) return 0;
       const event = toEvent(row);
       let target: EventTarget;
       if (webhookId !== undefined) {
         target = { kind: "webhook", webhookId };
       } else {
-        const previous = this.db.prepare("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[];
+        const previous = this.statement("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[];
         const uris = previous.filter((d) => d.webhook_id === null).map((d) => d.uri);
         const webhookIds = new Set(previous.flatMap((d) => (d.webhook_id === null ? [] : [d.webhook_id])));
         const statics = this.webhooksForTarget(projectId, { kind: "subscribers" }).filter((w) => webhookIds.has(w.id));
@@ -257,16 +279,17 @@ export class SqliteStore implements Store {
 
   async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT d.*, e.payload AS body, w.sealed_secrets FROM deliveries d
+      const select = `SELECT d.*, e.payload AS body, w.sealed_secrets FROM deliveries d
            JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
-           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-           AND d.endpoint_key NOT IN (SELECT value FROM json_each(?))
-           ORDER BY d.next_attempt_at LIMIT ?`,
-        )
-        .all(now, JSON.stringify(skipEndpoints), limit) as ClaimRow[];
-      const lease = this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 1 WHERE id = ?");
+           WHERE d.state = 'pending' AND d.next_attempt_at <= ?`;
+      const order = "ORDER BY d.next_attempt_at LIMIT ?";
+      // The usual case skips nothing: keep json_each out of that query.
+      const rows = (
+        skipEndpoints.length === 0
+          ? this.statement(`${select} ${order}`).all(now, limit)
+          : this.statement(`${select} AND d.endpoint_key NOT IN (SELECT value FROM json_each(?)) ${order}`).all(now, JSON.stringify(skipEndpoints), limit)
+      ) as ClaimRow[];
+      const lease = this.statement("UPDATE deliveries SET next_attempt_at = ?, leased = 1 WHERE id = ?");
       for (const row of rows) lease.run(leaseUntil, row.id);
       return rows.map((row) => ({
         ...toDelivery(row),
@@ -279,16 +302,16 @@ export class SqliteStore implements Store {
 
   async recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]> {
     return this.db.transaction(() => {
-      const insertAttempt = this.db.prepare(
+      const insertAttempt = this.statement(
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
          VALUES (@delivery_id, @attempt_number, @started_at, @status_code, @latency_ms, @error, @response_excerpt, @request_headers)`,
       );
-      const settle = this.db.prepare(
+      const settle = this.statement(
         `UPDATE deliveries SET state = ?, attempt_count = ?, next_attempt_at = ?, leased = 0, last_error = ?, last_status_code = ?, updated_at = ?
          WHERE id = ? AND state = 'pending'`,
       );
-      const markSuccess = this.db.prepare("UPDATE webhooks SET last_success_at = ? WHERE id = ?");
-      const webhookRow = this.db.prepare("SELECT * FROM webhooks WHERE id = ? AND state = 'enabled'");
+      const markSuccess = this.statement("UPDATE webhooks SET last_success_at = ? WHERE id = ?");
+      const webhookRow = this.statement("SELECT * FROM webhooks WHERE id = ? AND state = 'enabled'");
       const toDisable = new Map<string, WebhookToDisable>();
       for (const { delivery, attempt, verdict } of outcomes) {
         insertAttempt.run(attemptParams(attempt));
@@ -321,19 +344,19 @@ export class SqliteStore implements Store {
 
   async releaseLeases(now: number): Promise<number> {
     return this.db.transaction(() => {
-      this.db.prepare("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run();
-      return this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, leased = 0 WHERE state = 'pending' AND leased = 1").run(now).changes;
+      this.statement("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run();
+      return this.statement("UPDATE deliveries SET next_attempt_at = ?, leased = 0 WHERE state = 'pending' AND leased = 1").run(now).changes;
     })();
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const row = this.db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'").get() as { at: number | null };
+    const row = this.statement("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'").get() as { at: number | null };
     return row.at ?? undefined;
   }
 
   async listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+        .statement(
         `SELECT * FROM deliveries WHERE project_id = @project_id AND (@webhook_id IS NULL OR webhook_id = @webhook_id)
          AND (@event_id IS NULL OR event_id = @event_id) AND (@state IS NULL OR state = @state)
          ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
@@ -346,7 +369,7 @@ export class SqliteStore implements Store {
         limit: page.pageSize + 1,
         offset: page.offset,
       }) as DeliveryRow[];
-    const attemptsOf = this.db.prepare("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt_number");
+    const attemptsOf = this.statement("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt_number");
     const withAttempts = rows.map((row) => ({
       ...toDelivery(row),
       attempts: (attemptsOf.all(row.id) as AttemptRow[]).map(toAttempt),
@@ -355,8 +378,8 @@ export class SqliteStore implements Store {
   }
 
   async recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-    return this.db
-      .prepare(
+    return this
+        .statement(
         `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, window_start_at = ?, updated_at = ?
          WHERE project_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`,
       )
@@ -365,65 +388,65 @@ export class SqliteStore implements Store {
 
   async insertBatch(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this
+        .statement(
           `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
            failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
            VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
            @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
         )
         .run(batchParams(batch));
-      const insert = this.db.prepare("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
+      const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
       for (const line of lines) insert.run(batch.id, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
     })();
   }
 
   async getBatch(projectId: string, id: string): Promise<Batch | undefined> {
-    const row = this.db.prepare("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+    const row = this.statement("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
     return row && toBatch(row);
   }
 
   async listBatches(projectId: string, page: PageRequest): Promise<Page<Batch>> {
-    const rows = this.db
-      .prepare("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
+    const rows = this
+        .statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?")
       .all(projectId, page.pageSize + 1, page.offset) as BatchRow[];
     return toPage(rows.map(toBatch), page);
   }
 
   async deleteBatch(projectId: string, id: string): Promise<boolean> {
-    return this.db.prepare("DELETE FROM batches WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
+    return this.statement("DELETE FROM batches WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
   }
 
   async claimBatch(now: number, leaseUntil: number): Promise<Batch | undefined> {
     return this.db.transaction(() => {
-      const row = this.db
-        .prepare(
+      const row = this
+        .statement(
           `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
            AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 1`,
         )
         .get(now) as BatchRow | undefined;
       if (!row) return undefined;
-      this.db
-        .prepare("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?")
+      this
+        .statement("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?")
         .run(leaseUntil, now, row.id);
       return { ...toBatch(row), state: "BATCH_STATE_RUNNING" as const, updatedAt: now };
     })();
   }
 
   async renewBatchLease(id: string, leaseUntil: number): Promise<void> {
-    this.db.prepare("UPDATE batches SET lease_until = ? WHERE id = ?").run(leaseUntil, id);
+    this.statement("UPDATE batches SET lease_until = ? WHERE id = ?").run(leaseUntil, id);
   }
 
   async pendingBatchLines(batchId: string, limit: number): Promise<BatchLine[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?")
+    const rows = this
+        .statement("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?")
       .all(batchId, limit) as BatchLineRow[];
     return rows.map(toBatchLine);
   }
 
   async recordBatchLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
     this.db.transaction(() => {
-      const settle = this.db.prepare("UPDATE batch_lines SET state = ?, result = ? WHERE batch_id = ? AND line_index = ? AND state = 'pending'");
+      const settle = this.statement("UPDATE batch_lines SET state = ?, result = ? WHERE batch_id = ? AND line_index = ? AND state = 'pending'");
       let succeeded = 0;
       let failed = 0;
       for (const line of lines) {
@@ -431,8 +454,8 @@ export class SqliteStore implements Store {
         if (line.state === "succeeded") succeeded++;
         else failed++;
       }
-      this.db
-        .prepare(
+      this
+        .statement(
           `UPDATE batches SET successful_request_count = successful_request_count + ?, failed_request_count = failed_request_count + ?,
            updated_at = ? WHERE id = ?`,
         )
@@ -441,17 +464,17 @@ export class SqliteStore implements Store {
   }
 
   async batchLines(batchId: string): Promise<BatchLine[]> {
-    const rows = this.db.prepare("SELECT * FROM batch_lines WHERE batch_id = ? ORDER BY line_index").all(batchId) as BatchLineRow[];
+    const rows = this.statement("SELECT * FROM batch_lines WHERE batch_id = ? ORDER BY line_index").all(batchId) as BatchLineRow[];
     return rows.map(toBatchLine);
   }
 
   async finishBatch(projectId: string, id: string, decide: DecideBatchFinish, now: number) {
     return this.db.transaction(() => {
-      const row = this.db.prepare("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+      const row = this.statement("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
       if (!row) return undefined;
       const { batch, event } = decide(toBatch(row));
-      this.db
-        .prepare(
+      this
+        .statement(
           `UPDATE batches SET state = @state, output_file = @output_file, error = @error, updated_at = @updated_at,
            ended_at = @ended_at, lease_until = NULL WHERE id = @id`,
         )
@@ -463,8 +486,8 @@ export class SqliteStore implements Store {
   }
 
   async listExpiredBatches(now: number, limit: number): Promise<Batch[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+        .statement(
         `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') AND deadline_at <= ?
          ORDER BY deadline_at LIMIT ?`,
       )
@@ -473,15 +496,15 @@ export class SqliteStore implements Store {
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = this.db.prepare("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").all() as SigningKeyRow[];
+    const rows = this.statement("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").all() as SigningKeyRow[];
     return rows.map(toSigningKey);
   }
 
   async addSigningKey(key: SigningKeyRecord, now: number): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(now);
-      this.db
-        .prepare("INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at) VALUES (?, ?, ?, ?)")
+      this.statement("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL").run(now);
+      this
+        .statement("INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at) VALUES (?, ?, ?, ?)")
         .run(key.kid, JSON.stringify(key.publicJwk), key.sealedPrivateJwk, key.createdAt);
     })();
   }

@@ -1,0 +1,118 @@
+// The webhook receiver for the benchmark. Run as a child process (fork, with IPC) so that it has its own
+// event loop and CPU, like a real endpoint. It answers every POST 200 with an empty body, counts requests,
+// deduplicates by webhook-id, verifies a sample with the `standardwebhooks` package, and (in "record" mode)
+// keeps the receipt time of each event keyed by `data.id`.
+//
+// Times are `performance.timeOrigin + performance.now()` (epoch ms, sub-ms resolution) so that they compare
+// with the parent's clock; the parent checks the offset with an IPC ping-pong (`clock` message).
+import { createServer } from "node:http";
+import { performance } from "node:perf_hooks";
+import { Webhook } from "standardwebhooks";
+
+const now = () => performance.timeOrigin + performance.now();
+
+let phase = "idle";
+let webhook; // standardwebhooks verifier for the current secret
+let verifyEvery = 100;
+let record = false;
+let expect = 0; // report "reached" once this many distinct webhook-ids have arrived
+let requests = 0;
+let seen = new Set();
+let duplicates = 0;
+let verified = 0;
+let verifyFailures = [];
+let firstAt = 0;
+let lastAt = 0;
+let receipts = new Map(); // data.id -> receipt time (record mode)
+let reachedSent = false;
+
+function reset(msg) {
+  phase = msg.phase ?? "idle";
+  if (msg.secret !== undefined) webhook = new Webhook(msg.secret);
+  verifyEvery = msg.verifyEvery ?? verifyEvery;
+  record = msg.record ?? false;
+  expect = msg.expect ?? 0;
+  requests = 0;
+  seen = new Set();
+  duplicates = 0;
+  verified = 0;
+  verifyFailures = [];
+  firstAt = 0;
+  lastAt = 0;
+  receipts = new Map();
+  reachedSent = false;
+}
+
+function stats() {
+  return { phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt };
+}
+
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const at = now();
+    requests++;
+    if (firstAt === 0) firstAt = at;
+    lastAt = at;
+    const id = req.headers["webhook-id"];
+    if (seen.has(id)) duplicates++;
+    else seen.add(id);
+    const body = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    if (webhook !== undefined && verifyEvery > 0 && (requests - 1) % verifyEvery === 0) {
+      try {
+        webhook.verify(body, req.headers);
+        verified++;
+      } catch (err) {
+        verifyFailures.push(`${id}: ${err.message}`);
+      }
+    }
+    if (record) {
+      try {
+        const dataId = JSON.parse(body)?.data?.id;
+        if (dataId !== undefined && !receipts.has(dataId)) receipts.set(dataId, at);
+      } catch {
+        /* not JSON: counted, not recorded */
+      }
+    }
+    res.writeHead(200, { "content-length": "0" });
+    res.end();
+    if (!reachedSent && expect > 0 && seen.size >= expect) {
+      reachedSent = true;
+      process.send?.({ type: "reached", at: lastAt, ...stats() });
+    }
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.headersTimeout = 65_000;
+
+process.on("message", (msg) => {
+  switch (msg.type) {
+    case "reset":
+      reset(msg);
+      process.send({ type: "reset-ok", seq: msg.seq });
+      break;
+    case "stats":
+      process.send({ type: "stats", seq: msg.seq, ...stats() });
+      break;
+    case "receipts":
+      process.send({ type: "receipts", seq: msg.seq, receipts: [...receipts] });
+      break;
+    case "clock":
+      process.send({ type: "clock", seq: msg.seq, at: now() });
+      break;
+    case "cpu":
+      process.send({ type: "cpu", seq: msg.seq, ...process.cpuUsage() });
+      break;
+    case "exit":
+      server.close();
+      server.closeAllConnections?.();
+      process.exit(0);
+  }
+});
+// The parent went away (crashed, killed): do not linger.
+process.on("disconnect", () => process.exit(0));
+
+server.listen(0, "127.0.0.1", () => {
+  process.send({ type: "listening", port: server.address().port });
+});

@@ -1,0 +1,91 @@
+// Optional instrumentation loaded INTO the server process (`node --import bench/server-probe.mjs ...`) when
+// the benchmark runs with BENCH_PROBE=1. It does not change the server's code: it wraps better-sqlite3's
+// prepare/run/get/all to time each SQL statement (transactions' BEGIN/COMMIT included), watches event-loop
+// delay and GC pauses, and answers `probe-reset` / `probe-report` messages over the IPC channel.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
+
+if (typeof process.send === "function") {
+  // Resolve better-sqlite3 exactly as the server package does, so that we patch the same module instance.
+  const require = createRequire(join(process.cwd(), "packages/server/package.json"));
+  const Database = require("better-sqlite3");
+
+  let sql = new Map();
+  const keys = new Map();
+  const keyOf = (method, source) => {
+    let key = keys.get(method + source);
+    if (key === undefined) keys.set(method + source, (key = `${method} ${source.replace(/\s+/g, " ").trim().slice(0, 90)}`));
+    return key;
+  };
+  const record = (key, ms) => {
+    let s = sql.get(key);
+    if (s === undefined) sql.set(key, (s = { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 }));
+    s.count++;
+    if (ms > 5) s.over5ms++;
+    s.totalMs += ms;
+    if (ms > s.maxMs) s.maxMs = ms;
+  };
+
+  const probe = new Database(":memory:");
+  const statementProto = Object.getPrototypeOf(probe.prepare("SELECT 1"));
+  probe.close();
+  for (const method of ["run", "get", "all"]) {
+    const original = statementProto[method];
+    statementProto[method] = function timed(...args) {
+      const t = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const ms = performance.now() - t;
+        record(keyOf(method, this.source), ms);
+      }
+    };
+  }
+  const originalPrepare = Database.prototype.prepare;
+  Database.prototype.prepare = function timedPrepare(source) {
+    const t = performance.now();
+    try {
+      return originalPrepare.call(this, source);
+    } finally {
+      const ms = performance.now() - t;
+      record(keyOf("prepare", source), ms);
+    }
+  };
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+
+  const round = (x) => Math.round(x * 1000) / 1000;
+  process.on("message", (msg) => {
+    if (msg?.type === "probe-reset") {
+      sql = new Map();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      loop.reset();
+      process.send({ type: "probe-reset-ok", seq: msg.seq });
+    } else if (msg?.type === "probe-report") {
+      const statements = [...sql]
+        .map(([key, s]) => ({ key, count: s.count, totalMs: round(s.totalMs), meanMs: round(s.totalMs / s.count), maxMs: round(s.maxMs), over5ms: s.over5ms }))
+        .sort((a, b) => b.totalMs - a.totalMs);
+      // The histogram holds whole timer intervals; subtract the 5 ms resolution to leave the delay.
+      const ms = (ns) => round(Math.max(0, ns / 1e6 - 5));
+      process.send({
+        type: "probe-report",
+        seq: msg.seq,
+        statements,
+        sqlTotalMs: round(statements.reduce((a, s) => a + s.totalMs, 0)),
+        eventLoopDelayMs: { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+        gc: { count: gc.count, totalMs: round(gc.totalMs), maxMs: round(gc.maxMs) },
+      });
+    }
+  });
+  process.channel?.unref();
+}

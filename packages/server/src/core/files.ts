@@ -1,0 +1,79 @@
+import { createHash, type Hash } from "node:crypto";
+import { toRfc3339 } from "./clock.js";
+import { invalidArgument } from "./errors.js";
+
+export type FileState = "PROCESSING" | "ACTIVE" | "FAILED";
+export type FileSource = "UPLOADED" | "GENERATED";
+
+/** A stored file (DESIGN §2.3): uploads through the resumable protocol, and outputs that Tidings writes (batch results, videos). */
+export interface FileRecord {
+  /** `[a-z0-9]` when Tidings picks it; a client may choose one (`[a-z0-9-]`, as Gemini allows) at upload. */
+  id: string;
+  projectId: string;
+  displayName: string;
+  mimeType: string;
+  sizeBytes: number;
+  /** Gemini's `sha256Hash` form: base64 of the hex SHA-256 digest. Absent until the bytes are complete. */
+  sha256?: string;
+  state: FileState;
+  source: FileSource;
+  createdAt: number;
+  updatedAt: number;
+  /**
+   * Informational, as Gemini shows it (48 h after creation): Tidings does not delete files on its own yet,
+   * so a file stays until DELETE /v1/files/{id}. Clients that honour expirationTime lose nothing.
+   */
+  expireAt?: number;
+}
+
+/** Gemini keeps files for 48 h; Tidings reports the same horizon (see FileRecord.expireAt). */
+export const FILE_TTL_MS = 48 * 60 * 60 * 1000;
+
+export const FILE_STATES: readonly FileState[] = ["PROCESSING", "ACTIVE", "FAILED"];
+export const FILE_SOURCES: readonly FileSource[] = ["UPLOADED", "GENERATED"];
+
+export function fileName(id: string): string {
+  return `files/${id}`;
+}
+
+/** Ids a client may choose (Gemini's rule): up to 40 of `[a-z0-9-]`, not starting or ending with a dash. */
+const CHOSEN_ID = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+/** `files/abc` or `abc` → `abc`, for the optional `file.name` a client sends at upload start. */
+export function parseChosenFileId(name: string, field: string): string {
+  const id = name.startsWith("files/") ? name.slice("files/".length) : name;
+  if (!CHOSEN_ID.test(id)) {
+    throw invalidArgument(field, `"${name}" is not a valid file name; use files/ followed by up to 40 lowercase letters, digits or dashes (not at either end), or leave it out`);
+  }
+  return id;
+}
+
+/** Incremental Gemini-style hash: feed it the bytes in order, then `digest` once. */
+export function newFileHash(): Hash {
+  return createHash("sha256");
+}
+
+export function fileHashDigest(hash: Hash): string {
+  return Buffer.from(hash.digest("hex"), "utf8").toString("base64");
+}
+
+/**
+ * The wire view, camelCase like Gemini's `File`. `uri` is what Gemini calls the resource's URL; the
+ * download URI is the media endpoint that `ai.files.download` and plain HTTP clients can fetch.
+ */
+export function toFileResource(file: FileRecord, publicUrl: string): Record<string, unknown> {
+  return {
+    name: fileName(file.id),
+    ...(file.displayName !== "" ? { displayName: file.displayName } : {}),
+    mimeType: file.mimeType,
+    sizeBytes: String(file.sizeBytes),
+    createTime: toRfc3339(file.createdAt),
+    updateTime: toRfc3339(file.updatedAt),
+    ...(file.expireAt !== undefined ? { expirationTime: toRfc3339(file.expireAt) } : {}),
+    ...(file.sha256 !== undefined ? { sha256Hash: file.sha256 } : {}),
+    uri: `${publicUrl}/v1beta/files/${file.id}`,
+    downloadUri: `${publicUrl}/download/v1beta/files/${file.id}:download?alt=media`,
+    state: file.state,
+    source: file.source,
+  };
+}

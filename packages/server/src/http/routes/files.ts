@@ -1,0 +1,285 @@
+import type { IncomingMessage } from "node:http";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
+import { toFileResource, type FileRecord } from "../../core/files.js";
+import { parsePageRequest } from "../../core/pages.js";
+import type { BlobData } from "../../files/blob-store.js";
+import type { Services } from "../../services/index.js";
+import type { Store } from "../../store/store.js";
+import { authenticate } from "../auth.js";
+import { anyObject, errorResponses, idParam } from "../schemas.js";
+import { customMethod } from "./verb.js";
+
+interface Deps {
+  services: Services;
+}
+
+/** Gemini's File, camelCase (DESIGN §2.3). */
+const fileSchema = {
+  type: "object",
+  properties: {
+    name: { type: "string", description: "files/{id}" },
+    displayName: { type: "string" },
+    mimeType: { type: "string" },
+    sizeBytes: { type: "string", description: "int64 as a string, as Gemini" },
+    createTime: { type: "string", format: "date-time" },
+    updateTime: { type: "string", format: "date-time" },
+    expirationTime: { type: "string", format: "date-time", description: "informational: files are kept until deleted" },
+    sha256Hash: { type: "string", description: "base64 of the hex SHA-256 digest, as Gemini" },
+    uri: { type: "string" },
+    downloadUri: { type: "string" },
+    state: { type: "string", enum: ["PROCESSING", "ACTIVE", "FAILED"] },
+    source: { type: "string", enum: ["UPLOADED", "GENERATED"] },
+  },
+} as const;
+
+const mediaQuery = { type: "object", properties: { alt: { type: "string", enum: ["media"] } } } as const;
+const mediaResponse = {
+  200: {
+    description: "The file's bytes, with its mimeType as content-type",
+    content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+  },
+  ...errorResponses,
+} as const;
+
+/** Metadata, listing, deletion and download under `/v1` (registered inside the authenticated API block). */
+export const fileRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
+  const tags = ["files"];
+  const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
+
+  app.get<{ Querystring: { pageSize?: number; pageToken?: string; page_size?: number; page_token?: string } }>(
+    "/files",
+    {
+      schema: {
+        tags,
+        querystring: {
+          type: "object",
+          properties: {
+            pageSize: { type: "integer", minimum: 0, maximum: 1000, description: "default 50" },
+            pageToken: { type: "string" },
+            page_size: { type: "integer", minimum: 0, maximum: 1000 },
+            page_token: { type: "string" },
+          },
+        },
+        response: { 200: { type: "object", properties: { files: { type: "array", items: fileSchema }, nextPageToken: { type: "string" } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const page = await services.files.list(req.projectId, parsePageRequest(q.pageSize ?? q.page_size, q.pageToken ?? q.page_token));
+      return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    },
+  );
+
+  // The id pattern keeps `{id}:download` out of this route.
+  app.get<{ Params: { id: string } }>(
+    "/files/:id(^[^:/]+)",
+    { schema: { tags, params: idParam, response: { 200: fileSchema, ...errorResponses } } },
+    async (req) => view(await services.files.get(req.projectId, req.params.id)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/files/:id(^[^:/]+)",
+    { schema: { tags, summary: "Delete the file and its bytes", params: idParam, response: { 200: anyObject, ...errorResponses } } },
+    async (req) => {
+      await services.files.delete(req.projectId, req.params.id);
+      return {};
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { alt?: string } }>(
+    customMethod("files", "download"),
+    { schema: { tags, summary: "The file's bytes (?alt=media); also at /download/v1/files/{id}:download", params: idParam, querystring: mediaQuery, response: mediaResponse } },
+    download(services),
+  );
+};
+
+/**
+ * The two Google media endpoints, outside `/v1`: `/upload/v1/files` (the resumable protocol of
+ * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`.
+ */
+export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store }> = async (app, { services, store }) => {
+  app.addHook("onRequest", authenticate(store));
+  await app.register(uploadRoutes, { prefix: "/upload/v1", services });
+  await app.register(
+    async (media) => {
+      media.get<{ Params: { id: string }; Querystring: { alt?: string } }>(
+        customMethod("files", "download"),
+        { schema: { tags: ["files"], summary: "The file's bytes (?alt=media), where Gemini serves them", params: idParam, querystring: mediaQuery, response: mediaResponse } },
+        download(services),
+      );
+    },
+    { prefix: "/download/v1" },
+  );
+};
+
+function download(services: Services) {
+  return async (req: FastifyRequest<{ Params: { id: string }; Querystring: { alt?: string } }>, reply: FastifyReply) => {
+    if (req.query.alt !== "media") {
+      throw invalidArgument("alt", `must be "media" (?alt=media) to download the bytes; GET /v1/files/${req.params.id} returns the metadata`);
+    }
+    const { file, stream } = await services.files.open(req.projectId, req.params.id);
+    return reply.header("content-type", file.mimeType).header("content-length", String(file.sizeBytes)).send(stream);
+  };
+}
+
+// The upload protocol's headers; errors name them, since they are what a client must fix.
+const PROTOCOL = "X-Goog-Upload-Protocol";
+const COMMAND = "X-Goog-Upload-Command";
+const LENGTH = "X-Goog-Upload-Header-Content-Length";
+const TYPE = "X-Goog-Upload-Header-Content-Type";
+const OFFSET = "X-Goog-Upload-Offset";
+/** The start request's JSON body is metadata only. */
+const START_BODY_LIMIT = 64 * 1024;
+
+type UploadRequest = FastifyRequest<{ Querystring: { upload_id?: string; upload_protocol?: string } }>;
+
+/**
+ * `POST /upload/v1/files`: without `upload_id`, `X-Goog-Upload-Command: start` opens a session and
+ * answers with its URL in `x-goog-upload-url`; with it, `upload` / `upload, finalize` / `finalize`
+ * send chunks at `X-Goog-Upload-Offset`, and `query` / `cancel` do what they say. Chunk bodies are any
+ * bytes under any content-type (@google/genai sends them as application/json), so this plugin parses
+ * no body: it hands the raw stream on, which goes to disk as it arrives.
+ */
+const uploadRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+
+  const headerSchema = {
+    type: "object",
+    properties: {
+      "x-goog-upload-protocol": { type: "string", description: "resumable (on start)" },
+      "x-goog-upload-command": { type: "string", description: "start | upload | upload, finalize | finalize | query | cancel" },
+      "x-goog-upload-header-content-length": { type: "string", description: "the file's size in bytes (on start)" },
+      "x-goog-upload-header-content-type": { type: "string", description: "the file's MIME type (on start)" },
+      "x-goog-upload-offset": { type: "string", description: "where this chunk starts (on upload)" },
+    },
+  } as const;
+
+  app.post<{ Querystring: { upload_id?: string; upload_protocol?: string } }>(
+    "/files",
+    {
+      schema: {
+        tags: ["files"],
+        summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
+        querystring: { type: "object", properties: { upload_id: { type: "string", maxLength: 128 }, upload_protocol: { type: "string" } } },
+        headers: headerSchema,
+        response: { 200: { type: "object", description: "empty until finalized, then {file}", properties: { file: fileSchema } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      try {
+        const uploadId = req.query.upload_id;
+        return await (uploadId === undefined ? start(req, reply) : chunk(req, reply, uploadId));
+      } catch (err) {
+        drain(req.raw);
+        throw err;
+      }
+    },
+  );
+
+  async function start(req: UploadRequest, reply: FastifyReply) {
+    if (header(req, PROTOCOL) !== "resumable") {
+      throw invalidArgument(PROTOCOL, 'must be "resumable": Tidings speaks the resumable protocol of ai.files.upload (start, then send chunks to the x-goog-upload-url)');
+    }
+    const commands = parseCommands(req);
+    if (commands.length !== 1 || commands[0] !== "start") {
+      throw invalidArgument(COMMAND, 'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply');
+    }
+    const file = await readStartBody(req.body as IncomingMessage | undefined);
+    const length = header(req, LENGTH) ?? stringOf(file.sizeBytes);
+    if (length === undefined) throw invalidArgument(LENGTH, "is required: the file's size in bytes");
+    if (!/^\d+$/.test(length)) throw invalidArgument(LENGTH, `"${length}" is not a size in bytes`);
+    const mimeType = header(req, TYPE) ?? stringOf(file.mimeType);
+    if (mimeType === undefined) throw invalidArgument(TYPE, "is required: the file's MIME type, such as application/jsonl");
+    const { uploadId } = await services.files.startUpload(req.projectId, {
+      sizeBytes: Number(length),
+      mimeType,
+      displayName: stringOf(file.displayName),
+      name: stringOf(file.name),
+    });
+    // Gemini's form; the client keeps the path and query but talks to its own base URL's host.
+    const url = `${services.files.publicUrl}/upload/v1beta/files?upload_id=${uploadId}&upload_protocol=resumable`;
+    return reply.header("x-goog-upload-url", url).header("x-goog-upload-control-url", url).header("x-goog-upload-status", "active").send();
+  }
+
+  async function chunk(req: UploadRequest, reply: FastifyReply, uploadId: string) {
+    const commands = parseCommands(req);
+    if (commands.includes("query")) {
+      const { received } = services.files.uploadStatus(req.projectId, uploadId);
+      return reply.header("x-goog-upload-status", "active").header("x-goog-upload-size-received", String(received)).send();
+    }
+    if (commands.includes("cancel")) {
+      await services.files.cancelUpload(req.projectId, uploadId);
+      return reply.header("x-goog-upload-status", "cancelled").send();
+    }
+    const upload = commands.includes("upload");
+    const finalize = commands.includes("finalize");
+    if (!upload && !finalize) {
+      throw invalidArgument(COMMAND, 'must be "upload", "upload, finalize", "finalize", "query" or "cancel" on an upload URL');
+    }
+    const offsetText = header(req, OFFSET);
+    if (upload && offsetText === undefined) throw invalidArgument(OFFSET, "is required: the position of this chunk's first byte in the file");
+    if (offsetText !== undefined && !/^\d+$/.test(offsetText)) throw invalidArgument(OFFSET, `"${offsetText}" is not a byte offset`);
+    const offset = offsetText === undefined ? services.files.uploadStatus(req.projectId, uploadId).received : Number(offsetText);
+    const progress = await services.files.appendChunk(req.projectId, uploadId, offset, bodyOf(req.body as IncomingMessage | undefined), finalize);
+    reply.header("x-goog-upload-status", progress.status).header("x-goog-upload-size-received", String(progress.received));
+    if (progress.file === undefined) return reply.send();
+    return { file: toFileResource(progress.file, services.files.publicUrl) };
+  }
+};
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  const text = Array.isArray(value) ? value.join(",") : value;
+  return text === undefined || text.trim() === "" ? undefined : text.trim();
+}
+
+/** `upload, finalize` → ["upload", "finalize"]. */
+function parseCommands(req: FastifyRequest): string[] {
+  return (header(req, COMMAND) ?? "").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
+}
+
+/**
+ * The chunk's bytes as they arrive. The iterator must not destroy the request when it stops early (a size
+ * limit tripped): the socket has to stay up to carry the 400.
+ */
+function bodyOf(raw: IncomingMessage | undefined): BlobData {
+  return raw === undefined ? Buffer.alloc(0) : raw.iterator({ destroyOnReturn: false });
+}
+
+/** The start request's `{file: {...}}`; an empty body is fine. */
+async function readStartBody(raw: IncomingMessage | undefined): Promise<Record<string, unknown>> {
+  if (raw === undefined) return {};
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of raw.iterator({ destroyOnReturn: false })) {
+    size += (part as Buffer).length;
+    if (size > START_BODY_LIMIT) throw invalidArgument("body", `is over ${START_BODY_LIMIT} bytes; the start request carries only {file: {displayName, mimeType}}, the bytes follow in chunks`);
+    parts.push(part as Buffer);
+  }
+  const text = Buffer.concat(parts).toString("utf8").trim();
+  if (text === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidArgument("body", 'is not valid JSON; send {"file": {"displayName": "…", "mimeType": "…"}} or nothing');
+  }
+  const file = (body as { file?: unknown } | null)?.file;
+  if (file === undefined) return {};
+  if (typeof file !== "object" || file === null || Array.isArray(file)) throw invalidArgument("file", "must be an object: {displayName?, mimeType?, name?}");
+  return file as Record<string, unknown>;
+}
+
+/**
+ * After an error, reads and drops what is left of the request so the client, still sending, gets the
+ * error reply instead of a reset connection.
+ */
+function drain(raw: IncomingMessage): void {
+  if (!raw.readableEnded && !raw.destroyed) raw.resume();
+}

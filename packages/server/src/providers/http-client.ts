@@ -1,0 +1,99 @@
+import { Agent, request } from "undici";
+import { parseRetryAfter } from "../core/retry-schedule.js";
+import { cancelled, malformedReply, networkError, timeoutError, upstreamStatusError } from "./failures.js";
+
+/** Upstream error bodies can be whole HTML pages; keep enough to be useful in a message. */
+const DETAIL_CHARS = 300;
+
+export interface JsonClientOptions {
+  /** Used in error messages: "the openai provider …". */
+  provider: string;
+  timeoutMs: number;
+}
+
+/**
+ * POSTs JSON to a model server over one keep-alive pool and turns every failure into a ProviderError:
+ * the caller only ever sees a parsed JSON value or an error that says whether retrying can help.
+ */
+export class JsonClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: JsonClientOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 64,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+    });
+  }
+
+  async post(url: string, headers: Record<string, string>, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const { provider, timeoutMs } = this.options;
+    if (signal?.aborted) throw cancelled(provider);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    let text: string;
+    let statusCode: number;
+    let retryAfter: string | string[] | undefined;
+    try {
+      const res = await request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", ...headers },
+        body: JSON.stringify(body),
+        dispatcher: this.agent,
+        signal: combined,
+      });
+      statusCode = res.statusCode;
+      retryAfter = res.headers["retry-after"];
+      text = await res.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw cancelled(provider);
+      if (timeout.aborted || isTimeout(err)) throw timeoutError(provider, timeoutMs);
+      throw networkError(provider, describe(err));
+    }
+    if (statusCode < 200 || statusCode >= 300) {
+      const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
+      throw upstreamStatusError(provider, statusCode, errorDetail(text), retryAfterMs);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw malformedReply(provider, `HTTP ${statusCode} with a body that is not JSON (${excerpt(text) || "empty"})`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** The message out of `{error:{message}}` (both OpenAI and Google use it), else an excerpt of the body. */
+function errorDetail(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === "string") return excerpt(parsed.error);
+    if (typeof parsed.error?.message === "string") return excerpt(parsed.error.message);
+    if (typeof parsed.message === "string") return excerpt(parsed.message);
+  } catch {
+    // not JSON: fall through to the raw excerpt
+  }
+  return excerpt(text);
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > DETAIL_CHARS ? `${flat.slice(0, DETAIL_CHARS)}…` : flat;
+}
+
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const code = typeof e.code === "string" ? e.code : typeof e.cause?.code === "string" ? e.cause.code : undefined;
+  const message = typeof e.message === "string" ? e.message : String(err);
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}

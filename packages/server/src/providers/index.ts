@@ -1,0 +1,33 @@
+import { GeminiProvider } from "./gemini.js";
+import { LocalProvider } from "./local.js";
+import { OpenAiProvider } from "./openai.js";
+import type { Provider } from "./provider.js";
+import type { ProviderName } from "./settings.js";
+
+export interface ProviderConfig {
+  provider: ProviderName;
+  baseUrl?: string;
+  apiKey?: string;
+  localDelayMs: number;
+  timeoutMs: number;
+}
+
+/** The one provider a process uses for every model name (DESIGN §6); create it once, it pools connections. */
+export function createProvider(config: ProviderConfig): Provider {
+  switch (config.provider) {
+    case "local":
+      return new LocalProvider({ delayMs: config.localDelayMs });
+    case "openai":
+      if (config.baseUrl === undefined) throw new Error("TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai, e.g. http://127.0.0.1:8000/v1");
+      return new OpenAiProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
+    case "gemini":
+      if (config.apiKey === undefined) throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini");
+      return new GeminiProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
+  }
+}
+
+export { ConcurrencyLimiter } from "./limiter.js";
+export { generateWithRetry, type RetryOptions } from "./retry.js";
+export { parseGenerateContentRequest } from "./request.js";
+export { localReplyText } from "./local.js";
+export * from "./provider.js";

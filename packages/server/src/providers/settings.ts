@@ -1,0 +1,47 @@
+/**
+ * TIDINGS_PROVIDER* settings (DESIGN §6), parsed here so config.ts only lists them. Each error names the
+ * variable and the fix, since it stops the server at start-up.
+ */
+export type ProviderName = "local" | "openai" | "gemini";
+export const PROVIDER_NAMES: readonly ProviderName[] = ["local", "openai", "gemini"];
+
+export interface ProviderSettings {
+  provider: ProviderName;
+  providerBaseUrl?: string;
+  providerApiKey?: string;
+  localDelayMs: number;
+  providerConcurrency: number;
+  providerTimeoutMs: number;
+}
+
+export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
+  const provider = env.TIDINGS_PROVIDER || "local";
+  if (!(PROVIDER_NAMES as readonly string[]).includes(provider)) {
+    throw new Error(`TIDINGS_PROVIDER: "${provider}" must be one of ${PROVIDER_NAMES.join(", ")}`);
+  }
+  const providerBaseUrl = env.TIDINGS_PROVIDER_BASE_URL || undefined;
+  if (providerBaseUrl !== undefined && !/^https?:\/\/[^/]/.test(providerBaseUrl)) {
+    throw new Error(`TIDINGS_PROVIDER_BASE_URL: "${providerBaseUrl}" must be an http(s) URL such as http://127.0.0.1:8000/v1`);
+  }
+  if (provider === "openai" && providerBaseUrl === undefined) {
+    throw new Error("TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai: the server's URL up to /v1, e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama)");
+  }
+  const providerApiKey = env.TIDINGS_PROVIDER_API_KEY || undefined;
+  if (provider === "gemini" && providerApiKey === undefined) {
+    throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini: a Gemini API key from https://aistudio.google.com/apikey");
+  }
+  return {
+    provider: provider as ProviderName,
+    providerBaseUrl,
+    providerApiKey,
+    localDelayMs: integer(env.TIDINGS_LOCAL_DELAY_MS ?? "0", "TIDINGS_LOCAL_DELAY_MS", 0),
+    providerConcurrency: integer(env.TIDINGS_PROVIDER_CONCURRENCY ?? "16", "TIDINGS_PROVIDER_CONCURRENCY", 1),
+    providerTimeoutMs: integer(env.TIDINGS_PROVIDER_TIMEOUT_MS ?? "120000", "TIDINGS_PROVIDER_TIMEOUT_MS", 1),
+  };
+}
+
+function integer(text: string, name: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < min) throw new Error(`${name}: "${text}" must be an integer ≥ ${min}`);
+  return n;
+}

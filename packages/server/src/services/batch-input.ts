@@ -1,0 +1,58 @@
+import type { BatchLine } from "../core/batches.js";
+import { invalidArgument } from "../core/errors.js";
+
+/** An error line for input the model never saw: it still gets exactly one output line. */
+function failedLine(index: number, key: string, message: string): BatchLine {
+  return { index, key, state: "failed", result: JSON.stringify({ error: { code: 400, message, status: "INVALID_ARGUMENT" } }) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Inline requests: `[{request, metadata: {key}}]`; a key defaults to the request's position. */
+export function linesFromInline(requests: unknown, field: string): BatchLine[] {
+  if (!Array.isArray(requests) || requests.length === 0) throw invalidArgument(field, "must be a non-empty list of {request, metadata}");
+  return requests.map((entry, index): BatchLine => {
+    const item = isObject(entry) ? entry : {};
+    const metadata = isObject(item.metadata) ? item.metadata : {};
+    const key = typeof metadata.key === "string" ? metadata.key : String(index);
+    if (!isObject(item.request)) return failedLine(index, key, `${field}[${index}].request: must be a GenerateContentRequest object`);
+    return { index, key, request: JSON.stringify(item.request), state: "pending" };
+  });
+}
+
+/**
+ * JSONL input: one `{"key": …, "request": {…}}` per line. A line that is not valid JSON becomes an error
+ * line (the batch still runs); a file with no valid line at all is not JSONL, which is the caller's 400.
+ */
+export async function linesFromJsonl(text: AsyncIterable<string>): Promise<{ lines: BatchLine[]; validLines: number }> {
+  const lines: BatchLine[] = [];
+  let validLines = 0;
+  let lineNumber = 0;
+  for await (const raw of text) {
+    lineNumber++;
+    if (raw.trim() === "") continue;
+    const index = lines.length;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} is not valid JSON`));
+      continue;
+    }
+    const key = isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number") ? String(parsed.key) : `line-${lineNumber}`;
+    if (!isObject(parsed) || !isObject(parsed.request)) {
+      lines.push(failedLine(index, key, `line ${lineNumber} must be {"key": …, "request": {…}}`));
+      continue;
+    }
+    validLines++;
+    lines.push({ index, key, request: JSON.stringify(parsed.request), state: "pending" });
+  }
+  return { lines, validLines };
+}
+
+/** The output file's lines: `{key, response}` or `{key, error}`, one per input line, in input order. */
+export function outputJsonl(lines: readonly BatchLine[]): string {
+  return lines.map((line) => JSON.stringify({ key: line.key, ...(JSON.parse(line.result ?? "{}") as object) })).join("\n") + "\n";
+}

@@ -1,0 +1,208 @@
+import { createInterface } from "node:readline";
+import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
+import { toRfc3339 } from "../core/clock.js";
+import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import type { StoredEvent } from "../core/events.js";
+import { newEventId, newResourceId } from "../core/ids.js";
+import type { WebhookConfig } from "../core/operations.js";
+import type { Page, PageRequest } from "../core/pages.js";
+import type { ServiceContext } from "./context.js";
+import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
+import type { FileService } from "./files.js";
+import { validateTargetUri } from "./target-uri.js";
+
+/** What `models/{model}:batchGenerateContent` takes (DESIGN §2.3), as @google/genai sends it. */
+export interface BatchInput {
+  batch?: {
+    displayName?: string;
+    inputConfig?: { requests?: { requests?: unknown }; fileName?: string };
+    webhookConfig?: { uris?: unknown; userMetadata?: unknown; user_metadata?: unknown };
+    /** Tidings extension: how long the batch may run, as a google.protobuf.Duration such as "3600s". */
+    ttl?: string;
+  };
+}
+
+/** Tells the batch runner about work and cancellations; late-bound because the runner needs the services. */
+export interface BatchRunnerControl {
+  wake(): void;
+  abort(batchId: string): void;
+}
+
+const MAX_LINES = 100_000;
+const JSONL_TYPES = ["application/jsonl", "application/x-ndjson", "application/json", "application/x-jsonlines", "text/plain", "text/jsonl"];
+
+export class BatchService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly files: FileService,
+    private readonly runner: () => BatchRunnerControl | undefined,
+    private readonly defaultDeadlineMs: number,
+  ) {}
+
+  async create(projectId: string, model: string, input: BatchInput): Promise<Batch> {
+    const spec = input.batch;
+    if (spec === undefined || typeof spec !== "object") throw invalidArgument("batch", "is required: {displayName, inputConfig, webhookConfig?}");
+    const { lines, inputFile } = await this.readInput(projectId, spec.inputConfig);
+    if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
+    const now = this.ctx.clock.now();
+    const batch: Batch = {
+      id: newResourceId(),
+      projectId,
+      displayName: typeof spec.displayName === "string" ? spec.displayName : "",
+      model: model.startsWith("models/") ? model : `models/${model}`,
+      state: "BATCH_STATE_PENDING",
+      inputFile,
+      requestCount: lines.length,
+      successfulRequestCount: 0,
+      failedRequestCount: lines.filter((l) => l.state === "failed").length,
+      webhookConfig: this.parseWebhookConfig(spec.webhookConfig),
+      deadlineAt: now + this.parseTtl(spec.ttl),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.ctx.store.insertBatch(batch, lines);
+    this.runner()?.wake();
+    return batch;
+  }
+
+  async get(projectId: string, id: string): Promise<Batch> {
+    const batch = await this.ctx.store.getBatch(projectId, id);
+    if (batch === undefined) throw notFound(batchName(id));
+    return batch;
+  }
+
+  list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
+    return this.ctx.store.listBatches(projectId, page);
+  }
+
+  /** Lines with their results, for inline responses. */
+  lines(batch: Batch): Promise<BatchLine[]> {
+    return this.ctx.store.batchLines(batch.id);
+  }
+
+  async cancel(projectId: string, id: string): Promise<Batch> {
+    const batch = await this.get(projectId, id);
+    if (isBatchDone(batch.state)) return batch;
+    return (await this.finish(projectId, id, { kind: "cancel" })) ?? batch;
+  }
+
+  /** Gemini's delete: the batch is no longer of interest. A running one is cancelled first. */
+  async delete(projectId: string, id: string): Promise<void> {
+    await this.cancel(projectId, id);
+    await this.ctx.store.deleteBatch(projectId, id);
+  }
+
+  /** Writes the JSONL output: one line per input line, every key exactly once. */
+  async writeOutput(batch: Batch): Promise<string> {
+    const lines = await this.ctx.store.batchLines(batch.id);
+    const file = await this.files.create(
+      batch.projectId,
+      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
+      Buffer.from(outputJsonl(lines), "utf8"),
+    );
+    return `files/${file.id}`;
+  }
+
+  /** Ends a batch; its event commits with it. Undefined when it had already ended (a race lost, not an error). */
+  async finish(projectId: string, id: string, outcome: BatchOutcome): Promise<Batch | undefined> {
+    const now = this.ctx.clock.now();
+    try {
+      const result = await this.ctx.store.finishBatch(
+        projectId,
+        id,
+        (current) => {
+          const { batch, event } = finishBatch(current, outcome, now);
+          const stored: StoredEvent = { id: newEventId(), projectId, type: event.type, operation: batchName(id), payload: event, createdAt: now };
+          return { batch, event: stored };
+        },
+        now,
+      );
+      if (result === undefined) return undefined;
+      if (outcome.kind !== "succeed") this.runner()?.abort(id);
+      this.ctx.notifyDeliveries();
+      this.ctx.bus.publish(result.event);
+      return result.batch;
+    } catch (err) {
+      if (err instanceof TidingsError && err.status === "FAILED_PRECONDITION") return undefined;
+      throw err;
+    }
+  }
+
+  private async readInput(projectId: string, config: NonNullable<BatchInput["batch"]>["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {
+    if (config?.requests !== undefined) return { lines: linesFromInline(config.requests.requests, "batch.inputConfig.requests.requests") };
+    const field = "batch.inputConfig.fileName";
+    if (typeof config?.fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
+    const fileId = config.fileName.replace(/^files\//, "");
+    let opened: Awaited<ReturnType<FileService["open"]>>;
+    try {
+      opened = await this.files.open(projectId, fileId);
+    } catch (err) {
+      if (err instanceof TidingsError && err.status === "NOT_FOUND") throw invalidArgument(field, `${config.fileName} not found; upload it with ai.files.upload first`);
+      throw err;
+    }
+    const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
+    if (!JSONL_TYPES.includes(mime)) {
+      opened.stream.destroy();
+      throw invalidArgument(field, `${config.fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
+    }
+    const { lines, validLines } = await linesFromJsonl(createInterface({ input: opened.stream, crlfDelay: Infinity }));
+    if (validLines === 0) throw invalidArgument(field, `${config.fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
+    return { lines, inputFile: `files/${fileId}` };
+  }
+
+  private parseWebhookConfig(value: NonNullable<BatchInput["batch"]>["webhookConfig"]): WebhookConfig | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value.uris) || value.uris.length === 0) throw invalidArgument("batch.webhookConfig.uris", "must be a non-empty list of https URLs");
+    const uris = value.uris.map((uri, i) => validateTargetUri(uri, `batch.webhookConfig.uris[${i}]`, this.ctx.uriRules));
+    const metadata = value.userMetadata ?? value.user_metadata;
+    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+      throw invalidArgument("batch.webhookConfig.userMetadata", "must be a JSON object");
+    }
+    return { uris, ...(metadata !== undefined ? { user_metadata: metadata as Record<string, unknown> } : {}) };
+  }
+
+  private parseTtl(ttl: string | undefined): number {
+    if (ttl === undefined) return this.defaultDeadlineMs;
+    const match = /^(\d+(?:\.\d+)?)s$/.exec(ttl);
+    if (!match) throw invalidArgument("batch.ttl", `"${ttl}" is not a duration such as "3600s"`);
+    return Math.round(Number(match[1]) * 1000);
+  }
+}
+
+/** The Gemini wire view: an Operation whose metadata is the GenerateContentBatch. */
+export function toBatchOperation(batch: Batch, inlineLines?: readonly BatchLine[]): Record<string, unknown> {
+  const name = batchName(batch.id);
+  const done = isBatchDone(batch.state);
+  const output: Record<string, unknown> = {};
+  if (batch.outputFile !== undefined) output.responsesFile = batch.outputFile;
+  if (inlineLines !== undefined) {
+    output.inlinedResponses = {
+      inlinedResponses: inlineLines.map((line) => ({ ...(JSON.parse(line.result ?? "{}") as object), metadata: { key: line.key } })),
+    };
+  }
+  const metadata: Record<string, unknown> = {
+    "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch",
+    name,
+    model: batch.model,
+    displayName: batch.displayName,
+    state: batch.state,
+    createTime: toRfc3339(batch.createdAt),
+    updateTime: toRfc3339(batch.updatedAt),
+    ...(batch.endedAt !== undefined ? { endTime: toRfc3339(batch.endedAt) } : {}),
+    batchStats: {
+      requestCount: String(batch.requestCount),
+      successfulRequestCount: String(batch.successfulRequestCount),
+      failedRequestCount: String(batch.failedRequestCount),
+      pendingRequestCount: String(batch.requestCount - batch.successfulRequestCount - batch.failedRequestCount),
+    },
+    ...(batch.inputFile !== undefined ? { inputConfig: { fileName: batch.inputFile } } : {}),
+    ...(Object.keys(output).length > 0 ? { output } : {}),
+  };
+  return {
+    name,
+    metadata,
+    done,
+    ...(batch.error !== undefined ? { error: batch.error } : {}),
+    ...(batch.state === "BATCH_STATE_SUCCEEDED" ? { response: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", ...output } } : {}),
+  };
+}

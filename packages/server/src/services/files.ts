@@ -1,0 +1,315 @@
+import type { Hash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import {
+  FILE_TTL_MS, fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource,
+} from "../core/files.js";
+import { newResourceId } from "../core/ids.js";
+import type { Page, PageRequest } from "../core/pages.js";
+import { BlobNotFoundError, type BlobData, type BlobStore } from "../files/blob-store.js";
+import type { ServiceContext } from "./context.js";
+
+export interface FileServiceOptions {
+  blobs: BlobStore;
+  /** The server's public URL, for the `uri` and `downloadUri` of files and for upload URLs. */
+  publicUrl: string;
+  /** TIDINGS_MAX_FILE_BYTES: the largest file accepted (default 2 GiB, as Gemini). */
+  maxFileBytes: number;
+}
+
+export interface StartUploadInput {
+  displayName?: string;
+  mimeType: string;
+  /** Declared up front (X-Goog-Upload-Header-Content-Length); the upload must end at exactly this size. */
+  sizeBytes: number;
+  /** `files/{id}` to choose the id, as Gemini allows; otherwise Tidings picks one. */
+  name?: string;
+}
+
+export interface UploadProgress {
+  status: "active" | "final";
+  /** Bytes received so far (X-Goog-Upload-Size-Received). */
+  received: number;
+  /** The finished file, once finalized. */
+  file?: FileRecord;
+}
+
+/** A resumable upload in progress. */
+interface UploadSession {
+  id: string;
+  projectId: string;
+  fileId: string;
+  displayName: string;
+  mimeType: string;
+  sizeBytes: number;
+  received: number;
+  /** SHA-256 of the bytes received so far; the next chunk is hashed into a copy, kept only if it lands. */
+  hash: Hash;
+  /** A chunk is being written: a second one at the same time would race it for the offset. */
+  busy: boolean;
+  touchedAt: number;
+}
+
+// The header names are the wire fields a client fixes, so errors name them.
+const LENGTH_FIELD = "X-Goog-Upload-Header-Content-Length";
+const TYPE_FIELD = "X-Goog-Upload-Header-Content-Type";
+const OFFSET_FIELD = "X-Goog-Upload-Offset";
+const MIME_TYPE = /^[\w.+-]+\/[\w.+-]+(?:\s*;.*)?$/;
+const MAX_DISPLAY_NAME = 512;
+/** An upload untouched this long is dropped with its bytes; so are pending blobs a crash left behind. */
+const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+/** Open sessions per process: each holds a hash state and maybe a pending blob. */
+const MAX_SESSIONS = 10_000;
+
+/**
+ * Files (DESIGN §2.3): Gemini's resumable uploads, downloads, and files Tidings writes itself (batch
+ * outputs). Metadata lives in the Store, bytes in a BlobStore.
+ *
+ * Upload sessions live in this process's memory: they survive nothing. After a restart, or when a
+ * chunk reaches a different process than the one that started the upload (several processes behind
+ * one address), the upload URL answers 404 and the client starts again. The file itself only appears,
+ * ACTIVE, when the upload is finalized.
+ */
+export class FileService {
+  readonly publicUrl: string;
+  private readonly sessions = new Map<string, UploadSession>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: FileServiceOptions,
+  ) {
+    this.publicUrl = options.publicUrl;
+  }
+
+  get maxFileBytes(): number {
+    return this.options.maxFileBytes;
+  }
+
+  /** Begins a resumable upload; the bytes follow with appendChunk. */
+  async startUpload(projectId: string, input: StartUploadInput): Promise<{ uploadId: string }> {
+    this.sweep();
+    const { sizeBytes, mimeType } = input;
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
+      throw invalidArgument(LENGTH_FIELD, "must be the file's size in bytes, a non-negative integer");
+    }
+    this.checkSize(sizeBytes, LENGTH_FIELD);
+    if (!MIME_TYPE.test(mimeType)) throw invalidArgument(TYPE_FIELD, `"${mimeType}" is not a MIME type such as application/jsonl`);
+    const displayName = this.checkDisplayName(input.displayName, "file.displayName");
+    let fileId = newResourceId();
+    if (input.name !== undefined && input.name !== "") {
+      fileId = parseChosenFileId(input.name, "file.name");
+      await this.checkFree(projectId, fileId);
+    }
+    if (this.sessions.size >= MAX_SESSIONS) {
+      throw new TidingsError("RESOURCE_EXHAUSTED", `too many uploads in progress (${MAX_SESSIONS}); finish or cancel some, then retry`);
+    }
+    const id = newResourceId();
+    this.sessions.set(id, {
+      id, projectId, fileId, displayName, mimeType, sizeBytes,
+      received: 0, hash: newFileHash(), busy: false, touchedAt: this.ctx.clock.now(),
+    });
+    return { uploadId: id };
+  }
+
+  /**
+   * Adds the chunk that starts at `offset` (which must be exactly the bytes received so far) and, with
+   * `finalize`, completes the upload: the total must then equal the declared size. A chunk that fails
+   * leaves no trace, so it can be sent again at the same offset.
+   */
+  async appendChunk(projectId: string, uploadId: string, offset: number, data: BlobData, finalize: boolean): Promise<UploadProgress> {
+    const session = this.session(projectId, uploadId);
+    if (session.busy) {
+      throw new TidingsError("FAILED_PRECONDITION", "another chunk of this upload is still being received; send chunks one after another");
+    }
+    if (!Number.isSafeInteger(offset) || offset !== session.received) {
+      throw invalidArgument(OFFSET_FIELD, `is ${offset} but this upload has ${session.received} bytes; send the chunk that starts at byte ${session.received}`);
+    }
+    session.busy = true;
+    try {
+      const hash = session.hash.copy();
+      const room = session.sizeBytes - session.received;
+      const limited = limit(data, room, hash, () =>
+        invalidArgument(LENGTH_FIELD, `declared this upload as ${session.sizeBytes} bytes; the chunk at offset ${offset} goes past that`),
+      );
+      session.received = await this.options.blobs.write(this.pendingKey(session), limited, session.received > 0);
+      session.hash = hash;
+      session.touchedAt = this.ctx.clock.now();
+      if (!finalize) return { status: "active", received: session.received };
+      if (session.received !== session.sizeBytes) {
+        throw invalidArgument(LENGTH_FIELD, `declared this upload as ${session.sizeBytes} bytes but it was finalized after ${session.received}; send the rest, then finalize`);
+      }
+      const file = await this.publish(session);
+      this.sessions.delete(session.id);
+      return { status: "final", received: session.received, file };
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  /** How far an upload has got (the protocol's `query` command), so a client can resume after an error. */
+  uploadStatus(projectId: string, uploadId: string): { received: number; sizeBytes: number } {
+    const session = this.session(projectId, uploadId);
+    return { received: session.received, sizeBytes: session.sizeBytes };
+  }
+
+  async cancelUpload(projectId: string, uploadId: string): Promise<void> {
+    const session = this.session(projectId, uploadId);
+    this.sessions.delete(uploadId);
+    await this.options.blobs.delete(this.pendingKey(session));
+  }
+
+  /** Stores a whole file at once, ACTIVE at once: how Tidings writes outputs (batch result JSONL, videos). */
+  async create(
+    projectId: string,
+    meta: { displayName?: string; mimeType: string; source?: FileSource },
+    data: BlobData,
+  ): Promise<FileRecord> {
+    const displayName = this.checkDisplayName(meta.displayName, "displayName");
+    if (!MIME_TYPE.test(meta.mimeType)) throw invalidArgument("mimeType", `"${meta.mimeType}" is not a MIME type such as application/jsonl`);
+    const id = newResourceId();
+    const key = blobKey(projectId, id);
+    const hash = newFileHash();
+    const limited = limit(data, this.options.maxFileBytes, hash, () =>
+      invalidArgument("sizeBytes", `the file is larger than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`),
+    );
+    let sizeBytes: number;
+    try {
+      sizeBytes = await this.options.blobs.write(key, limited);
+    } catch (err) {
+      await this.options.blobs.delete(key).catch(() => {});
+      throw err;
+    }
+    const now = this.ctx.clock.now();
+    const file: FileRecord = {
+      id, projectId, displayName, mimeType: meta.mimeType, sizeBytes, sha256: fileHashDigest(hash),
+      state: "ACTIVE", source: meta.source ?? "GENERATED", createdAt: now, updatedAt: now, expireAt: now + FILE_TTL_MS,
+    };
+    await this.commit(key, file);
+    return file;
+  }
+
+  async get(projectId: string, id: string): Promise<FileRecord> {
+    const file = await this.ctx.store.files.get(projectId, id);
+    if (file === undefined) throw notFound(fileName(id));
+    return file;
+  }
+
+  list(projectId: string, page: PageRequest): Promise<Page<FileRecord>> {
+    return this.ctx.store.files.list(projectId, page);
+  }
+
+  /** Deletes the record first, so nobody can start reading bytes that are about to go. */
+  async delete(projectId: string, id: string): Promise<void> {
+    if (!(await this.ctx.store.files.delete(projectId, id))) throw notFound(fileName(id));
+    await this.options.blobs.delete(blobKey(projectId, id)).catch((err: unknown) => {
+      this.ctx.log.warn({ err, file: fileName(id) }, "file deleted but its bytes could not be removed");
+    });
+  }
+
+  /** The file and a stream of its bytes. The caller must consume or destroy the stream. */
+  async open(projectId: string, id: string): Promise<{ file: FileRecord; stream: Readable }> {
+    const file = await this.get(projectId, id);
+    if (file.state !== "ACTIVE") {
+      throw new TidingsError("FAILED_PRECONDITION", `${fileName(id)} is ${file.state}; its bytes can be read once it is ACTIVE`);
+    }
+    try {
+      return { file, stream: this.options.blobs.read(blobKey(projectId, id)) };
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+      this.ctx.log.error({ file: fileName(id) }, "file record without bytes");
+      throw notFound(`the bytes of ${fileName(id)} (with several processes, every one must share TIDINGS_DATA_DIR)`);
+    }
+  }
+
+  private async publish(session: UploadSession): Promise<FileRecord> {
+    const now = this.ctx.clock.now();
+    const file: FileRecord = {
+      id: session.fileId, projectId: session.projectId, displayName: session.displayName, mimeType: session.mimeType,
+      sizeBytes: session.received, sha256: fileHashDigest(session.hash), state: "ACTIVE", source: "UPLOADED",
+      createdAt: now, updatedAt: now, expireAt: now + FILE_TTL_MS,
+    };
+    // A chosen id may have been taken while the bytes arrived.
+    await this.checkFree(session.projectId, file.id, session);
+    await this.commit(this.pendingKey(session), file);
+    return file;
+  }
+
+  /** Publishes the bytes, then the record: a crash in between leaves an unreferenced blob, never a file without bytes. */
+  private async commit(pendingKey: string, file: FileRecord): Promise<void> {
+    const key = blobKey(file.projectId, file.id);
+    await this.options.blobs.commit(pendingKey, key);
+    try {
+      await this.ctx.store.files.insert(file);
+    } catch (err) {
+      await this.options.blobs.delete(key).catch(() => {});
+      throw err;
+    }
+  }
+
+  private session(projectId: string, uploadId: string): UploadSession {
+    const session = this.sessions.get(uploadId);
+    // Another project's upload id is as unknown as a made-up one.
+    if (session === undefined || session.projectId !== projectId) {
+      throw notFound(
+        "upload session (it was finalized or cancelled, sat idle for 24 h, or the server restarted: sessions live in memory); start the upload again",
+      );
+    }
+    return session;
+  }
+
+  private async checkFree(projectId: string, fileId: string, self?: UploadSession): Promise<void> {
+    const inFlight = [...this.sessions.values()].some((s) => s !== self && s.projectId === projectId && s.fileId === fileId);
+    if (inFlight || (await this.ctx.store.files.get(projectId, fileId)) !== undefined) {
+      throw new TidingsError("ALREADY_EXISTS", `file.name: ${fileName(fileId)} already exists; choose another name or leave it out`, "file.name");
+    }
+  }
+
+  private checkSize(sizeBytes: number, field: string): void {
+    if (sizeBytes > this.options.maxFileBytes) {
+      throw invalidArgument(field, `${sizeBytes} bytes is more than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`);
+    }
+  }
+
+  private checkDisplayName(value: string | undefined, field: string): string {
+    if (value === undefined) return "";
+    if (value.length > MAX_DISPLAY_NAME) throw invalidArgument(field, `must be at most ${MAX_DISPLAY_NAME} characters`);
+    return value;
+  }
+
+  private pendingKey(session: UploadSession): string {
+    // The upload id, not the file id: two uploads choosing one name must not share a pending blob.
+    return blobKey(session.projectId, session.id);
+  }
+
+  /** Drops idle sessions and orphaned pending blobs, at most hourly, in the background. */
+  private sweep(): void {
+    const now = this.ctx.clock.now();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    const cutoff = now - SESSION_IDLE_MS;
+    for (const session of this.sessions.values()) {
+      if (session.touchedAt < cutoff && !session.busy) this.sessions.delete(session.id);
+    }
+    // Blob times are the filesystem's, not the injected clock's.
+    this.options.blobs.deletePendingBefore(Date.now() - SESSION_IDLE_MS).catch((err: unknown) => {
+      this.ctx.log.warn({ err }, "could not remove abandoned uploads");
+    });
+  }
+}
+
+export function blobKey(projectId: string, id: string): string {
+  return `${projectId}/${id}`;
+}
+
+/** Passes at most `max` bytes through, hashing them; one byte more throws `tooLarge()`. */
+async function* limit(data: BlobData, max: number, hash: Hash, tooLarge: () => Error): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+    total += chunk.length;
+    if (total > max) throw tooLarge();
+    hash.update(chunk);
+    yield chunk;
+  }
+}

@@ -1,0 +1,188 @@
+import type { Logger } from "pino";
+import { isBatchDone, type Batch, type BatchLine } from "../core/batches.js";
+import type { Clock } from "../core/clock.js";
+import type { ConcurrencyLimiter } from "../providers/limiter.js";
+import { ProviderError, type GenerateContentRequest, type Provider } from "../providers/provider.js";
+import { generateWithRetry } from "../providers/retry.js";
+import type { BatchRunnerControl, BatchService } from "../services/batches.js";
+import type { Store } from "../store/store.js";
+
+export interface BatchRunnerOptions {
+  /** Batches run at once by this process; the provider limiter bounds requests across all of them. */
+  maxBatches: number;
+  /** Lines taken per round; their results are written in one transaction. */
+  chunkSize: number;
+  leaseMs: number;
+  idlePollMs: number;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RECORD_WINDOW_MS = 50;
+const RECORD_MAX_LINES = 64;
+
+export const DEFAULT_BATCH_RUNNER_OPTIONS: BatchRunnerOptions = { maxBatches: 2, chunkSize: 128, leaseMs: 60_000, idlePollMs: 5_000 };
+
+/**
+ * Runs batches: leases one, sends its pending lines to the provider with bounded concurrency, records
+ * results chunk by chunk (so a crash redoes only unfinished lines), writes the output and ends the batch.
+ * Cancellation and expiry abort the batch's signal, so the provider gets no further requests.
+ */
+export class BatchRunner implements BatchRunnerControl {
+  private readonly active = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private ticking = false;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly batches: BatchService,
+    private readonly provider: Provider,
+    private readonly limiter: ConcurrencyLimiter,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: BatchRunnerOptions = DEFAULT_BATCH_RUNNER_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    // Unfinished lines stay pending: the next start (or another process, after the lease) resumes them.
+    for (const controller of this.active.values()) controller.abort();
+    while (this.active.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  wake(): void {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
+  }
+
+  abort(batchId: string): void {
+    this.active.get(batchId)?.abort();
+  }
+
+  private async tick(): Promise<void> {
+    this.ticking = true;
+    try {
+      do {
+        this.again = false;
+        await this.expireOverdue();
+        while (this.running && this.active.size < this.options.maxBatches) {
+          const now = this.clock.now();
+          const batch = await this.store.claimBatch(now, now + this.options.leaseMs);
+          if (batch === undefined) break;
+          void this.run(batch);
+        }
+      } while (this.again && this.running);
+    } catch (err) {
+      this.log.error({ err }, "batch runner could not claim work");
+    } finally {
+      this.ticking = false;
+      if (this.running) {
+        this.timer = setTimeout(() => void this.tick(), this.options.idlePollMs);
+        this.timer.unref();
+      }
+    }
+  }
+
+  private async expireOverdue(): Promise<void> {
+    for (const batch of await this.store.listExpiredBatches(this.clock.now(), 100)) {
+      await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
+    }
+  }
+
+  private async run(batch: Batch): Promise<void> {
+    const controller = new AbortController();
+    this.active.set(batch.id, controller);
+    const renew = setInterval(() => void this.store.renewBatchLease(batch.id, this.clock.now() + this.options.leaseMs), this.options.leaseMs / 3);
+    // Expire on time even mid-chunk; finish() aborts the requests still running. (Timers cap at ~24.8 days;
+    // a later deadline is caught between chunks instead.)
+    const untilDeadline = Math.max(0, batch.deadlineAt - this.clock.now());
+    const deadline = untilDeadline <= MAX_TIMER_MS ? setTimeout(() => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }), untilDeadline) : undefined;
+    try {
+      while (!controller.signal.aborted) {
+        if (this.clock.now() >= batch.deadlineAt) {
+          await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
+          return;
+        }
+        const lines = await this.store.pendingBatchLines(batch.id, this.options.chunkSize);
+        if (lines.length === 0) {
+          const outputFile = await this.batches.writeOutput(batch);
+          await this.batches.finish(batch.projectId, batch.id, { kind: "succeed", outputFile });
+          return;
+        }
+        const recorder = new LineRecorder((done) => this.store.recordBatchLines(batch.id, done, this.clock.now()));
+        await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, controller.signal))));
+        await recorder.flush();
+        // Another process may have cancelled it.
+        const current = await this.store.getBatch(batch.projectId, batch.id);
+        if (current === undefined || isBatchDone(current.state)) return;
+      }
+    } catch (err) {
+      this.log.error({ err, batch: batch.id }, "batch failed");
+      await this.batches.finish(batch.projectId, batch.id, { kind: "fail", error: { code: 13, message: `the batch could not be completed: ${(err as Error).message}` } }).catch(() => undefined);
+    } finally {
+      clearInterval(renew);
+      clearTimeout(deadline);
+      this.active.delete(batch.id);
+      this.wake();
+    }
+  }
+
+  /** One request; undefined when the batch was aborted first (the line stays pending). */
+  private async runLine(batch: Batch, line: BatchLine, signal: AbortSignal): Promise<BatchLine | undefined> {
+    try {
+      const response = await this.limiter.run(() => {
+        if (signal.aborted) throw signal.reason;
+        return generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), JSON.parse(line.request ?? "{}") as GenerateContentRequest, { signal });
+      });
+      return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      const error =
+        err instanceof ProviderError
+          ? { code: err.status, message: err.message, status: err.code }
+          : { code: 500, message: err instanceof Error ? err.message : String(err), status: "INTERNAL" };
+      return { ...line, state: "failed", result: JSON.stringify({ error }) };
+    }
+  }
+}
+
+/**
+ * Writes finished lines a few at a time while the rest of the chunk is still running, so a crash redoes
+ * only the last few dozen milliseconds of work, not a whole chunk.
+ */
+class LineRecorder {
+  private buffer: BatchLine[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly write: (lines: BatchLine[]) => Promise<void>) {}
+
+  add(line: BatchLine | undefined): void {
+    if (line === undefined) return;
+    this.buffer.push(line);
+    if (this.buffer.length >= RECORD_MAX_LINES) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), RECORD_WINDOW_MS);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const lines = this.buffer;
+    this.buffer = [];
+    // Serialised, so the batch's counters always move forward in order.
+    this.writing = this.writing.then(() => (lines.length > 0 ? this.write(lines) : undefined));
+    return this.writing;
+  }
+}

@@ -1,0 +1,54 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTidings, type TestServer } from "./helpers/tidings.js";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "../dist/cli/main.js");
+const run = promisify(execFile);
+let server: TestServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startTidings({ env: { TIDINGS_LOCAL_DELAY_MS: "20" } });
+  dir = mkdtempSync(join(tmpdir(), "tidings-cli-"));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("tidings batches", () => {
+  it("create --wait uploads, runs and follows a batch with a progress bar; get and list show it", async () => {
+    const input = join(dir, "in.jsonl");
+    writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n"));
+    const flags = ["--server", server.url, "--api-key", server.key];
+    const { stdout } = await run(process.execPath, [CLI, "batches", "create", "--model", "gemini-2.5-flash", "--file", input, "--wait", ...flags]);
+    const name = /^(batches\/[a-z0-9]+) created from files\//m.exec(stdout)?.[1];
+    expect(name, stdout).toBeDefined();
+    expect(stdout).toMatch(/\[#{30}\] 30\/30 done, 0 failed {2}SUCCEEDED/);
+    expect(stdout).toMatch(/SUCCEEDED; output: files\/[a-z0-9]+/);
+
+    const listed = await run(process.execPath, [CLI, "batches", "list", ...flags]);
+    expect(listed.stdout).toContain(`${name}  SUCCEEDED  30/30 ok  in.jsonl`);
+    const got = await run(process.execPath, [CLI, "batches", "get", name!, ...flags]);
+    expect(JSON.parse(got.stdout)).toMatchObject({ name, done: true });
+  });
+
+  it("fails clearly without an API key", async () => {
+    await expect(run(process.execPath, [CLI, "batches", "list", "--server", server.url], { env: { ...process.env, TIDINGS_API_KEY: "" } })).rejects.toMatchObject({
+      stderr: expect.stringContaining("--api-key"),
+    });
+  });
+});
+
+describe("tidings demo", () => {
+  it("runs a server, a receiver and a batch end to end on a fresh machine, explaining each step", async () => {
+    const { stdout } = await run(process.execPath, [CLI, "demo"], { timeout: 60_000 });
+    expect(stdout).toContain("Registered a static webhook for batch.*");
+    expect(stdout).toMatch(/The receiver got batch\.succeeded, signature verified/);
+    expect(stdout).toMatch(/"key":"q1"/);
+  });
+});
