@@ -18,7 +18,7 @@ beforeAll(async () => {
   const project = await server.api<{ id: string }>("POST", "/v1/projects", { display_name: "other" }, ADMIN_KEY);
   otherKey = (await server.api<{ key: string }>("POST", `/v1/projects/${project.body.id}/apiKeys`, undefined, ADMIN_KEY)).body.key;
 });
-afterAll(async () => { const t = Date.now(); await server.close(); console.log('CLOSE-MS', Date.now() - t); });
+afterAll(() => server.close());
 
 /** Gemini's sha256Hash: base64 of the hex digest. */
 const geminiHash = (bytes: Buffer) => Buffer.from(createHash("sha256").update(bytes).digest("hex")).toString("base64");
@@ -173,7 +173,11 @@ describe("the resumable upload protocol over plain HTTP", () => {
     const over = await sendChunk(path, 0, Buffer.from("01234567890123456789"), "upload, finalize");
     expect(over.status).toBe(400);
     expect(violation(over.body)).toBe("X-Goog-Upload-Header-Content-Length");
-    // The refused chunk left nothing behind: the same offset takes the right bytes.
+    // A big chunk is refused just as clearly: the rest of it is read and dropped, not left to reset the connection.
+    const big = await sendChunk(path, 0, Buffer.alloc(8 * 1024 * 1024, 1));
+    expect(big.status).toBe(400);
+    expect(violation(big.body)).toBe("X-Goog-Upload-Header-Content-Length");
+    // The refused chunks left nothing behind: the same offset takes the right bytes.
     const short = await sendChunk(path, 0, Buffer.from("01234"), "upload, finalize");
     expect(short.status).toBe(400);
     expect(short.body.error.message).toContain("finalized after 5");
@@ -224,12 +228,22 @@ describe("the resumable upload protocol over plain HTTP", () => {
   });
 });
 
+describe("the files surface in /openapi.json", () => {
+  it("documents the metadata, upload and download routes", async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
+    for (const path of ["/v1/files", "/v1/files/{id}", "/v1/files/{id}:download", "/upload/v1/files", "/download/v1/files/{id}:download"]) {
+      expect(Object.keys(doc.paths), path).toContain(path);
+    }
+    expect(doc.paths["/v1/files/{id}"].get.responses["200"].content["application/json"].schema.properties).toHaveProperty("sha256Hash");
+  });
+});
+
 describe("upload sessions across a restart", () => {
   // Last in this file: it restarts the shared server on the same data dir.
   it("answers 404 for an upload URL the previous process handed out; finished files survive", async () => {
     const { path } = await startUpload(4);
     const kept = await ai.files.upload({ file: new Blob(["kept"]), config: { mimeType: "text/plain" } });
-    { const t = Date.now(); await server.stop(); console.log('STOP-MS', Date.now() - t); }
+    await server.stop();
     server = await startTidings({ dataDir: server.dataDir, env: { TIDINGS_MAX_FILE_BYTES: String(MAX_FILE_BYTES) } });
 
     const stale = await sendChunk(path, 0, Buffer.from("abcd"), "upload, finalize");

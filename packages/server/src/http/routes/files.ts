@@ -276,10 +276,19 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<Record<s
   return file as Record<string, unknown>;
 }
 
+/** @google/genai sends 8 MiB chunks; past this much, a refused body is cut off rather than read. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
 /**
  * After an error, reads and drops what is left of the request so the client, still sending, gets the
  * error reply instead of a reset connection.
  */
 function drain(raw: IncomingMessage): void {
-  if (!raw.readableEnded && !raw.destroyed) raw.resume();
+  if (raw.readableEnded || raw.destroyed) return;
+  let dropped = 0;
+  raw.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_LIMIT) raw.destroy();
+  });
+  raw.resume();
 }
