@@ -102,7 +102,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     { ...DEFAULT_ENGINE_OPTIONS, ...options.engine },
   );
   engineRef.current = engine;
-  const expiry = new ExpiryWorker(store, services.operations, clock);
+  const expiry = new ExpiryWorker(store, services.operations, clock, log);
   expiryRef.current = expiry;
   const batchRunner = new BatchRunner(store, services.batches, provider, new ConcurrencyLimiter(config.providerConcurrency), clock, log.child({ component: "batches" }));
   runnerRef.current = batchRunner;

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.js";
+import { WakeableLoop } from "../workers/wakeable-loop.js";
 import type { Clock } from "../core/clock.js";
 import { judgeAttempt, type Attempt } from "../core/deliveries.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
@@ -57,10 +58,7 @@ export class DeliveryEngine {
   private queued = 0;
   private pending: AttemptOutcome[] = [];
   private flushing: Promise<void> | undefined;
-  private pumping = false;
-  private pumpAgain = false;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly loop: WakeableLoop;
   private readonly idle = new Set<() => void>();
 
   constructor(
@@ -74,30 +72,23 @@ export class DeliveryEngine {
     private readonly metrics: Metrics,
     private readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
+    this.loop = new WakeableLoop(() => this.round(), (err) => log.error({ err }, "delivery engine failed to claim; retrying shortly"));
     metrics.gauge("tidings_deliveries_queued", () => this.queued);
     metrics.gauge("tidings_deliveries_in_flight", () => [...this.endpoints.values()].reduce((n, e) => n + e.inFlight, 0));
   }
 
   start(): void {
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   /** Something may be due now: look at the queue soon. Cheap to call on every commit. */
   wake(): void {
-    if (!this.running) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    setImmediate(() => void this.pump());
+    this.loop.wake();
   }
 
   /** Stops claiming, lets attempts in flight finish and writes their outcomes. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
+    this.loop.stop();
     // Claimed but unstarted deliveries keep their lease; it runs out (or is released at the next start).
     for (const [key, endpoint] of this.endpoints) {
       this.queued -= endpoint.queue.length;
@@ -109,23 +100,15 @@ export class DeliveryEngine {
     await this.flush();
   }
 
-  private async pump(): Promise<void> {
-    try {
-      do {
-        this.pumpAgain = false;
-        await this.claimWhileRoom();
-      } while (this.pumpAgain && this.running);
-      await this.scheduleNextLook();
-    } catch (err) {
-      this.log.error({ err }, "delivery engine failed to claim; retrying shortly");
-      this.timer = setTimeout(() => this.wake(), 1000);
-    } finally {
-      this.pumping = false;
-    }
+  /** Claims what there is room for, then sleeps until the next delivery is due. */
+  private async round(): Promise<number> {
+    await this.claimWhileRoom();
+    const next = await this.store.nextDueAt();
+    return next === undefined ? this.options.idlePollMs : Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
   }
 
   private async claimWhileRoom(): Promise<void> {
-    while (this.running) {
+    while (this.loop.isRunning) {
       const room = this.options.maxQueued - this.queued;
       if (room <= 0) return;
       const full = [...this.endpoints].filter(([, e]) => e.queue.length + e.inFlight >= this.options.perEndpointQueue).map(([k]) => k);
@@ -135,15 +118,6 @@ export class DeliveryEngine {
       for (const delivery of claimed) this.enqueue(delivery);
       if (claimed.length < limit) return;
     }
-  }
-
-  private async scheduleNextLook(): Promise<void> {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    const next = await this.store.nextDueAt();
-    const wait = next === undefined ? this.options.idlePollMs : Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
-    this.timer = setTimeout(() => this.wake(), wait);
-    this.timer.unref();
   }
 
   private enqueue(delivery: ClaimedDelivery): void {
@@ -165,7 +139,7 @@ export class DeliveryEngine {
         endpoint.inFlight--;
         this.queued--;
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
-        if (this.running) this.drain(key, endpoint);
+        if (this.loop.isRunning) this.drain(key, endpoint);
         if (this.endpoints.size === 0) for (const resolve of this.idle) resolve();
         this.wake();
       });

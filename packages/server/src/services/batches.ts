@@ -4,12 +4,11 @@ import { toRfc3339 } from "../core/clock.js";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import type { StoredEvent } from "../core/events.js";
 import { newEventId, newResourceId } from "../core/ids.js";
-import type { WebhookConfig } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ServiceContext } from "./context.js";
 import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
-import { validateTargetUri } from "./target-uri.js";
+import { parseWebhookConfig } from "./webhook-config.js";
 
 /** What `models/{model}:batchGenerateContent` takes (DESIGN §2.3), as @google/genai sends it. */
 export interface BatchInput {
@@ -55,7 +54,7 @@ export class BatchService {
       requestCount: lines.length,
       successfulRequestCount: 0,
       failedRequestCount: lines.filter((l) => l.state === "failed").length,
-      webhookConfig: this.parseWebhookConfig(spec.webhookConfig),
+      webhookConfig: parseWebhookConfig(spec.webhookConfig, { uris: "batch.webhookConfig.uris", metadata: "batch.webhookConfig.userMetadata" }, this.ctx.uriRules),
       deadlineAt: now + this.parseTtl(spec.ttl),
       createdAt: now,
       updatedAt: now,
@@ -150,16 +149,6 @@ export class BatchService {
     return { lines, inputFile: `files/${fileId}` };
   }
 
-  private parseWebhookConfig(value: NonNullable<BatchInput["batch"]>["webhookConfig"]): WebhookConfig | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value.uris) || value.uris.length === 0) throw invalidArgument("batch.webhookConfig.uris", "must be a non-empty list of https URLs");
-    const uris = value.uris.map((uri, i) => validateTargetUri(uri, `batch.webhookConfig.uris[${i}]`, this.ctx.uriRules));
-    const metadata = value.userMetadata ?? value.user_metadata;
-    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
-      throw invalidArgument("batch.webhookConfig.userMetadata", "must be a JSON object");
-    }
-    return { uris, ...(metadata !== undefined ? { user_metadata: metadata as Record<string, unknown> } : {}) };
-  }
 
   private parseTtl(ttl: string | undefined): number {
     if (ttl === undefined) return this.defaultDeadlineMs;

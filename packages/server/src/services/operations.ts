@@ -2,10 +2,10 @@ import { invalidArgument, notFound } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
 import type { StoredEvent } from "../core/events.js";
 import { newEventId, newResourceId } from "../core/ids.js";
-import { finishOperation, operationName, type Operation, type OperationAction, type WebhookConfig } from "../core/operations.js";
+import { finishOperation, operationName, type Operation, type OperationAction } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ServiceContext } from "./context.js";
-import { validateTargetUri } from "./target-uri.js";
+import { parseWebhookConfig } from "./webhook-config.js";
 
 export interface CreateOperationInput {
   type?: unknown;
@@ -13,8 +13,6 @@ export interface CreateOperationInput {
   expire_time?: unknown;
   webhook_config?: unknown;
 }
-
-const MAX_DYNAMIC_URIS = 10;
 
 /** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
 export class OperationService {
@@ -31,7 +29,7 @@ export class OperationService {
       type: input.type,
       state: "running",
       metadata: (input.metadata as Record<string, unknown> | undefined) ?? {},
-      webhookConfig: this.parseWebhookConfig(input.webhook_config),
+      webhookConfig: parseWebhookConfig(input.webhook_config, { uris: "webhook_config.uris", metadata: "webhook_config.user_metadata" }, this.ctx.uriRules),
       expireAt: this.parseExpireTime(input.expire_time, now),
       createdAt: now,
       updatedAt: now,
@@ -94,20 +92,6 @@ export class OperationService {
     return at;
   }
 
-  private parseWebhookConfig(value: unknown): WebhookConfig | undefined {
-    if (value === undefined || value === null) return undefined;
-    const config = value as { uris?: unknown; user_metadata?: unknown; userMetadata?: unknown };
-    if (!Array.isArray(config.uris) || config.uris.length === 0) {
-      throw invalidArgument("webhook_config.uris", "must be a non-empty list of https URLs that receive this operation's events");
-    }
-    if (config.uris.length > MAX_DYNAMIC_URIS) throw invalidArgument("webhook_config.uris", `at most ${MAX_DYNAMIC_URIS} URIs`);
-    const uris = config.uris.map((uri, i) => validateTargetUri(uri, `webhook_config.uris[${i}]`, this.ctx.uriRules));
-    const metadata = config.user_metadata ?? config.userMetadata;
-    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
-      throw invalidArgument("webhook_config.user_metadata", "must be a JSON object");
-    }
-    return { uris, ...(metadata !== undefined ? { user_metadata: metadata as Record<string, unknown> } : {}) };
-  }
 }
 
 /** Parses the AIP-160 subset the polling surface supports: `done=true|false` and `type=NAME`, joined by AND. */

@@ -6,6 +6,7 @@ import { ProviderError, type GenerateContentRequest, type Provider } from "../pr
 import { generateWithRetry } from "../providers/retry.js";
 import type { BatchRunnerControl, BatchService } from "../services/batches.js";
 import type { Store } from "../store/store.js";
+import { WakeableLoop } from "./wakeable-loop.js";
 
 export interface BatchRunnerOptions {
   /** Batches run at once by this process; the provider limiter bounds requests across all of them. */
@@ -29,10 +30,7 @@ export const DEFAULT_BATCH_RUNNER_OPTIONS: BatchRunnerOptions = { maxBatches: 2,
  */
 export class BatchRunner implements BatchRunnerControl {
   private readonly active = new Map<string, AbortController>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private ticking = false;
-  private again = false;
+  private readonly loop: WakeableLoop;
 
   constructor(
     private readonly store: Store,
@@ -42,57 +40,39 @@ export class BatchRunner implements BatchRunnerControl {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: BatchRunnerOptions = DEFAULT_BATCH_RUNNER_OPTIONS,
-  ) {}
+  ) {
+    this.loop = new WakeableLoop(() => this.round(), (err) => log.error({ err }, "batch runner could not claim work"));
+  }
 
   start(): void {
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
+    this.loop.stop();
     // Unfinished lines stay pending: the next start (or another process, after the lease) resumes them.
     for (const controller of this.active.values()) controller.abort();
     while (this.active.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
   wake(): void {
-    if (!this.running) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.loop.wake();
   }
 
   abort(batchId: string): void {
     this.active.get(batchId)?.abort();
   }
 
-  private async tick(): Promise<void> {
-    this.ticking = true;
-    try {
-      do {
-        this.again = false;
-        await this.expireOverdue();
-        while (this.running && this.active.size < this.options.maxBatches) {
-          const now = this.clock.now();
-          const batch = await this.store.claimBatch(now, now + this.options.leaseMs);
-          if (batch === undefined) break;
-          void this.run(batch);
-        }
-      } while (this.again && this.running);
-    } catch (err) {
-      this.log.error({ err }, "batch runner could not claim work");
-    } finally {
-      this.ticking = false;
-      if (this.running) {
-        this.timer = setTimeout(() => void this.tick(), this.options.idlePollMs);
-        this.timer.unref();
-      }
+  /** Expires overdue batches and starts as many as there is room for. */
+  private async round(): Promise<number> {
+    await this.expireOverdue();
+    while (this.loop.isRunning && this.active.size < this.options.maxBatches) {
+      const now = this.clock.now();
+      const batch = await this.store.claimBatch(now, now + this.options.leaseMs);
+      if (batch === undefined) break;
+      void this.run(batch);
     }
+    return this.options.idlePollMs;
   }
 
   private async expireOverdue(): Promise<void> {
