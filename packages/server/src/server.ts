@@ -75,6 +75,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log,
     uriRules: { allowHttp: config.dev, policy },
     notifyDeliveries: () => engineRef.current?.wake(),
+    deliveryLease: () => engineRef.current?.leaseUntil(),
+    adoptDeliveries: (deliveries) => engineRef.current?.adopt(deliveries),
     notifyExpiry: () => expiryRef.current?.wake(),
     bus,
   }, { blobs: new DiskBlobStore(config.dataDir), publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes }, { runner: () => runnerRef.current, defaultDeadlineMs: config.batchDeadlineMs });

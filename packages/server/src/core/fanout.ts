@@ -6,15 +6,19 @@ import type { Webhook } from "./webhooks.js";
 
 type Candidate = Pick<Webhook, "id" | "uri" | "state" | "subscribedEvents">;
 
-export type NewDelivery = Delivery & { endpointKey: string };
+/** A delivery about to be inserted; `leased` ones go straight to this process's engine instead of the queue. */
+export type NewDelivery = Delivery & { endpointKey: string; leased: boolean };
 
 /** Deliveries that share an endpoint share a concurrency budget: a static webhook, or a dynamic URI's origin. */
 export function endpointKey(webhookId: string | undefined, uri: string): string {
   return webhookId !== undefined ? `webhook:${webhookId}` : `origin:${new URL(uri).origin}`;
 }
 
-/** The deliveries an event fans out to: enabled, subscribed static webhooks, one webhook, or a request's URIs. */
-export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks: readonly Candidate[], now: number): NewDelivery[] {
+/**
+ * The deliveries an event fans out to: enabled, subscribed static webhooks, one webhook, or a request's URIs.
+ * With `leaseUntil`, they are born leased to the caller, who sends them without claiming them first.
+ */
+export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks: readonly Candidate[], now: number, leaseUntil?: number): NewDelivery[] {
   const make = (webhookId: string | undefined, uri: string): NewDelivery => ({
     id: newResourceId(),
     projectId: event.projectId,
@@ -24,7 +28,8 @@ export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks
     endpointKey: endpointKey(webhookId, uri),
     state: "pending",
     attemptCount: 0,
-    nextAttemptAt: now,
+    nextAttemptAt: leaseUntil ?? now,
+    leased: leaseUntil !== undefined,
     windowStartAt: event.createdAt,
     createdAt: now,
     updatedAt: now,

@@ -60,6 +60,8 @@ export class DeliveryEngine {
   private flushing: Promise<void> | undefined;
   private readonly loop: WakeableLoop;
   private readonly idle = new Set<() => void>();
+  /** Ids queued or in flight here. */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -81,6 +83,16 @@ export class DeliveryEngine {
     this.loop.start();
   }
 
+  /** Until when a delivery born leased to this engine now is its to send; undefined when it is not running. */
+  leaseUntil(): number | undefined {
+    return this.loop.isRunning ? this.clock.now() + this.options.leaseMs : undefined;
+  }
+
+  /** Takes deliveries born leased to this engine (see `leaseUntil`) and sends them without claiming. */
+  adopt(deliveries: readonly ClaimedDelivery[]): void {
+    for (const delivery of deliveries) this.enqueue(delivery);
+  }
+
   /** Something may be due now: look at the queue soon. Cheap to call on every commit. */
   wake(): void {
     this.loop.wake();
@@ -91,6 +103,7 @@ export class DeliveryEngine {
     this.loop.stop();
     // Claimed but unstarted deliveries keep their lease; it runs out (or is released at the next start).
     for (const [key, endpoint] of this.endpoints) {
+      for (const delivery of endpoint.queue) this.held.delete(delivery.id);
       this.queued -= endpoint.queue.length;
       endpoint.queue = [];
       if (endpoint.inFlight === 0) this.endpoints.delete(key);
@@ -121,6 +134,9 @@ export class DeliveryEngine {
   }
 
   private enqueue(delivery: ClaimedDelivery): void {
+    // A lease that ran out while the delivery waited here lets a claim return it again: hold it once.
+    if (this.held.has(delivery.id)) return;
+    this.held.add(delivery.id);
     let endpoint = this.endpoints.get(delivery.endpointKey);
     if (endpoint === undefined) {
       endpoint = { queue: [], inFlight: 0 };
@@ -136,6 +152,7 @@ export class DeliveryEngine {
       const delivery = endpoint.queue.shift() as ClaimedDelivery;
       endpoint.inFlight++;
       void this.attempt(delivery).finally(() => {
+        this.held.delete(delivery.id);
         endpoint.inFlight--;
         this.queued--;
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);

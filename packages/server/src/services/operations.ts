@@ -61,9 +61,11 @@ export class OperationService {
         return { operation, event: stored };
       },
       now,
+      this.ctx.deliveryLease(),
     );
     if (result === undefined) throw notFound(operationName(id));
-    this.ctx.notifyDeliveries();
+    if (result.deliveries.length > 0) this.ctx.adoptDeliveries(result.deliveries);
+    else this.ctx.notifyDeliveries();
     this.ctx.bus.publish(result.event);
     return result;
   }

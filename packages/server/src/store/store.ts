@@ -85,8 +85,17 @@ export interface Store {
   insertOperation(operation: Operation): Promise<void>;
   getOperation(projectId: string, id: string): Promise<Operation | undefined>;
   listOperations(projectId: string, filter: { done?: boolean; type?: string }, page: PageRequest): Promise<Page<Operation>>;
-  /** Atomically: read, decide (may throw), write the operation, its event and the event's deliveries. */
-  finishOperation(projectId: string, id: string, decide: DecideFinish, now: number): Promise<{ operation: Operation; event: StoredEvent } | undefined>;
+  /**
+   * Atomically: read, decide (may throw), write the operation, its event and the event's deliveries.
+   * With `leaseUntil` the deliveries are born leased and returned, for the caller's engine to send at once.
+   */
+  finishOperation(
+    projectId: string,
+    id: string,
+    decide: DecideFinish,
+    now: number,
+    leaseUntil?: number,
+  ): Promise<{ operation: Operation; event: StoredEvent; deliveries: ClaimedDelivery[] } | undefined>;
   /** Running operations whose expire_time has passed, oldest first. */
   listExpiredOperations(now: number, limit: number): Promise<Operation[]>;
   nextExpireAt(): Promise<number | undefined>;

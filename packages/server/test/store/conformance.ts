@@ -100,6 +100,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.nextDueAt()).toBe(T0 + 10);
     });
 
+    it("can hand an operation's new deliveries to the caller, leased, instead of queueing them", async () => {
+      const hook = webhook({ sealedSecrets: "sealed-x" });
+      await store.insertWebhook(hook);
+      const op = operation();
+      await store.insertOperation(op);
+      const result = await store.finishOperation(projectId, op.id, (current) => {
+        const { operation: next, event } = finishOperation(current, { kind: "complete", outputFileUri: "files/o" }, T0 + 10);
+        return { operation: next, event: { id: newEventId(), projectId, type: event.type, operation: `operations/${op.id}`, payload: event, createdAt: T0 + 10 } };
+      }, T0 + 10, T0 + 60_000);
+      expect(result!.deliveries).toHaveLength(1);
+      const [handed] = result!.deliveries;
+      expect(handed).toMatchObject({ webhookId: hook.id, sealedSecrets: "sealed-x", endpointKey: `webhook:${hook.id}`, eventId: result!.event.id, attemptCount: 0 });
+      expect(JSON.parse(handed!.body)).toEqual(result!.event.payload);
+      // Nobody else may claim it while the lease lasts; after it, it is due like any other.
+      expect(await store.claimDueDeliveries(T0 + 59_999, T0 + 120_000, 10, [])).toEqual([]);
+      expect((await store.claimDueDeliveries(T0 + 60_000, T0 + 120_000, 10, [])).map((d) => d.id)).toEqual([handed!.id]);
+      // Without a lease, deliveries go to the queue and nothing is handed back.
+      const plain = operation();
+      await store.insertOperation(plain);
+      expect((await finish(plain, T0 + 20))?.deliveries).toEqual([]);
+    });
+
     it("writes nothing when the decision throws", async () => {
       await store.insertWebhook(webhook());
       const op = operation();

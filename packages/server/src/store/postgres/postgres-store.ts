@@ -8,7 +8,7 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { Project } from "../../core/projects.js";
 import type { WebhookState } from "../../core/webhooks.js";
 import {
-  attemptParams, batchParams, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
+  attemptParams, batchParams, bornLeased, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
   webhookParams, type AttemptRow, type BatchLineRow, type BatchRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
   type WebhookRow,
 } from "../rows.js";
@@ -204,7 +204,7 @@ export class PostgresStore implements Store {
     return toPage(rows.map(toOperation), page);
   }
 
-  async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number) {
+  async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number, leaseUntil?: number) {
     return this.transaction(async (db) => {
       // FOR UPDATE: two processes finishing the same operation serialise here, and the second one's
       // decide() sees the first one's outcome (and refuses: an operation ends exactly once).
@@ -217,8 +217,8 @@ export class PostgresStore implements Store {
         [p.state, p.response, p.output_file_uri, p.error, ms(p.updated_at), p.id],
       );
       const target: EventTarget = operation.webhookConfig ? { kind: "uris", uris: operation.webhookConfig.uris } : { kind: "subscribers" };
-      await insertEventWithDeliveries(db, event, target, now);
-      return { operation, event };
+      const { leased } = await insertEventWithDeliveries(db, event, target, now, leaseUntil);
+      return { operation, event, deliveries: leased };
     });
   }
 
@@ -238,7 +238,7 @@ export class PostgresStore implements Store {
   // --- events ---
 
   async publishEvent(event: StoredEvent, target: EventTarget, now: number): Promise<number> {
-    return this.transaction((db) => insertEventWithDeliveries(db, event, target, now));
+    return this.transaction(async (db) => (await insertEventWithDeliveries(db, event, target, now)).count);
   }
 
   async getEvent(projectId: string, id: string): Promise<StoredEvent | undefined> {
@@ -548,12 +548,21 @@ async function failPendingDeliveries(db: Queryable, webhookId: string, reason: s
   );
 }
 
-async function insertEventWithDeliveries(db: Queryable, event: StoredEvent, target: EventTarget, now: number): Promise<number> {
+async function insertEventWithDeliveries(
+  db: Queryable,
+  event: StoredEvent,
+  target: EventTarget,
+  now: number,
+  leaseUntil?: number,
+): Promise<{ count: number; leased: ClaimedDelivery[] }> {
   const p = eventParams(event);
   await db.query("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
     p.id, p.project_id, p.type, p.operation, p.payload, ms(p.created_at),
   ]);
-  return insertDeliveries(db, planDeliveries(event, target, await webhooksForTarget(db, event.projectId, target), now));
+  const webhooks = await webhooksForTarget(db, event.projectId, target);
+  const planned = planDeliveries(event, target, webhooks, now, leaseUntil);
+  await insertDeliveries(db, planned);
+  return { count: planned.length, leased: bornLeased(planned, event, webhooks, now) };
 }
 
 async function webhooksForTarget(db: Queryable, projectId: string, target: EventTarget): Promise<WebhookRecord[]> {
@@ -570,10 +579,10 @@ async function insertDeliveries(db: Queryable, deliveries: readonly NewDelivery[
   if (deliveries.length === 0) return 0;
   await db.query(
     `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at,
-       window_start_at, created_at, updated_at)
-     SELECT id, project_id, event_id, webhook_id, uri, endpoint_key, 'pending', 0, next_attempt_at, window_start_at, created_at, updated_at
-     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
-       AS v(id, project_id, event_id, webhook_id, uri, endpoint_key, next_attempt_at, window_start_at, created_at, updated_at)`,
+       window_start_at, created_at, updated_at, leased)
+     SELECT id, project_id, event_id, webhook_id, uri, endpoint_key, 'pending', 0, next_attempt_at, window_start_at, created_at, updated_at, leased
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
+       AS v(id, project_id, event_id, webhook_id, uri, endpoint_key, next_attempt_at, window_start_at, created_at, updated_at, leased)`,
     [
       deliveries.map((d) => d.id),
       deliveries.map((d) => d.projectId),
@@ -585,9 +594,11 @@ async function insertDeliveries(db: Queryable, deliveries: readonly NewDelivery[
       deliveries.map((d) => ms(d.windowStartAt)),
       deliveries.map((d) => ms(d.createdAt)),
       deliveries.map((d) => ms(d.updatedAt)),
+      deliveries.map((d) => d.leased),
     ],
   );
-  await notifyDeliveries(db);
+  // Leased ones are already in this process's engine; only due ones concern the others.
+  if (deliveries.some((d) => !d.leased)) await notifyDeliveries(db);
   return deliveries.length;
 }
 

@@ -8,7 +8,7 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { Project } from "../../core/projects.js";
 import type { WebhookState } from "../../core/webhooks.js";
 import {
-  attemptParams, batchParams, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
+  attemptParams, batchParams, bornLeased, eventParams, operationParams, toAttempt, toBatch, toBatchLine, toDelivery, toEvent, toOperation, toProject, toSigningKey, toWebhook,
   webhookParams, type AttemptRow, type BatchLineRow, type BatchRow, type DeliveryRow, type EventRow, type OperationRow, type ProjectRow, type SigningKeyRow,
   type WebhookRow,
 } from "../rows.js";
@@ -177,7 +177,7 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toOperation), page);
   }
 
-  async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number) {
+  async finishOperation(projectId: string, id: string, decide: DecideFinish, now: number, leaseUntil?: number) {
     return this.db.transaction(() => {
       const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
       if (!row) return undefined;
@@ -189,8 +189,8 @@ export class SqliteStore implements Store {
         )
         .run(operationParams(operation));
       const target: EventTarget = operation.webhookConfig ? { kind: "uris", uris: operation.webhookConfig.uris } : { kind: "subscribers" };
-      this.insertEventWithDeliveries(event, target, now);
-      return { operation, event };
+      const { leased } = this.insertEventWithDeliveries(event, target, now, leaseUntil);
+      return { operation, event, deliveries: leased };
     })();
   }
 
@@ -209,14 +209,17 @@ export class SqliteStore implements Store {
   }
 
   async publishEvent(event: StoredEvent, target: EventTarget, now: number): Promise<number> {
-    return this.db.transaction(() => this.insertEventWithDeliveries(event, target, now))();
+    return this.db.transaction(() => this.insertEventWithDeliveries(event, target, now).count)();
   }
 
-  private insertEventWithDeliveries(event: StoredEvent, target: EventTarget, now: number): number {
+  private insertEventWithDeliveries(event: StoredEvent, target: EventTarget, now: number, leaseUntil?: number): { count: number; leased: ClaimedDelivery[] } {
     this
         .statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)")
       .run(eventParams(event));
-    return this.insertDeliveries(planDeliveries(event, target, this.webhooksForTarget(event.projectId, target), now));
+    const webhooks = this.webhooksForTarget(event.projectId, target);
+    const planned = planDeliveries(event, target, webhooks, now, leaseUntil);
+    this.insertDeliveries(planned);
+    return { count: planned.length, leased: bornLeased(planned, event, webhooks, now) };
   }
 
   private webhooksForTarget(projectId: string, target: EventTarget) {
@@ -231,11 +234,11 @@ export class SqliteStore implements Store {
 
   private insertDeliveries(deliveries: NewDelivery[]): number {
     const insert = this.statement(
-      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, leased, window_start_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)`,
     );
     for (const d of deliveries) {
-      insert.run(d.id, d.projectId, d.eventId, d.webhookId ?? null, d.uri, d.endpointKey, d.nextAttemptAt, d.windowStartAt, d.createdAt, d.updatedAt);
+      insert.run(d.id, d.projectId, d.eventId, d.webhookId ?? null, d.uri, d.endpointKey, d.nextAttemptAt, d.leased ? 1 : 0, d.windowStartAt, d.createdAt, d.updatedAt);
     }
     return deliveries.length;
   }
