@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI as GoogleGenAI3 } from "@google/genai-3";
 import { verifyWebhook } from "@tidings/sdk/verify";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "./helpers/fake-openai.js";
@@ -117,6 +118,20 @@ describe("batches through @google/genai", () => {
     expect(fake.prompts.length).toBe(afterCancel);
     expect(afterCancel).toBeLessThan(200);
     expect((await ai.batches.get({ name: job.name! })).state).toBe("JOB_STATE_CANCELLED");
+  });
+
+  it("the 3.x client (which calls /v1) uploads, batches and downloads too", async () => {
+    server = await startTidings();
+    const ai = new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
+    const path = join(tempDir(), "in.jsonl");
+    writeFileSync(path, jsonl(5));
+    const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
+    const job = await ai.batches.create({ model: "gemini-2.5-flash", src: file.name! });
+    await waitUntil(async () => (await ai.batches.get({ name: job.name! })).state === "JOB_STATE_SUCCEEDED", 20_000, "the batch to succeed");
+    const done = await ai.batches.get({ name: job.name! });
+    const out = join(tempDir(), "out.jsonl");
+    await ai.files.download({ file: done.dest!.fileName!, downloadPath: out });
+    expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(5);
   });
 
   it("a batch past its deadline expires with batch.expired", async () => {

@@ -1,4 +1,5 @@
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI as GoogleGenAI2 } from "@google/genai";
+import { GoogleGenAI as GoogleGenAI3 } from "@google/genai-3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { startTidings, type TestServer } from "./helpers/tidings.js";
@@ -6,19 +7,25 @@ import { verifyWithReferenceLibraries } from "./helpers/verify.js";
 
 let server: TestServer;
 let receiver: Receiver;
-let ai: GoogleGenAI;
 beforeAll(async () => {
   server = await startTidings();
   receiver = await startReceiver();
-  ai = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
 });
 afterAll(async () => {
   await server.close();
   await receiver.close();
 });
 
-describe("@google/genai ai.webhooks against Tidings", () => {
+// Both lines of the official client: 2.x calls /v1beta/…, 3.x calls /v1/… (DESIGN: both must work).
+describe.each([
+  ["2.32", GoogleGenAI2],
+  ["3.x", GoogleGenAI3],
+])("@google/genai %s ai.webhooks against Tidings", (_version, GoogleGenAI) => {
+  const client = () => new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
+
   it("creates, lists, gets, updates, pings, rotates and deletes", async () => {
+    const ai = client();
+    const pingsBefore = receiver.received.length;
     const created = await ai.webhooks.create({ name: "orders", uri: receiver.url, subscribed_events: ["batch.succeeded", "video.generated"] });
     expect(created.id).toMatch(/^[a-z0-9]{36}$/);
     expect(created.new_signing_secret).toMatch(/^whsec_/);
@@ -38,7 +45,7 @@ describe("@google/genai ai.webhooks against Tidings", () => {
     expect(updated.name).toBe("orders");
 
     await ai.webhooks.ping(id);
-    const [ping] = await receiver.waitFor(1);
+    const ping = (await receiver.waitFor(pingsBefore + 1))[pingsBefore];
     expect(verifyWithReferenceLibraries(created.new_signing_secret as string, ping!)).toMatchObject({ type: "webhook.ping", data: { webhook_id: id } });
 
     const rotated = await ai.webhooks.rotateSigningSecret(id, { revocation_behavior: "revoke_previous_secrets_immediately" });
@@ -50,6 +57,7 @@ describe("@google/genai ai.webhooks against Tidings", () => {
   });
 
   it("pages through webhooks with page_size and page_token", async () => {
+    const ai = client();
     for (let i = 0; i < 3; i++) await ai.webhooks.create({ uri: `${receiver.url}?n=${i}`, subscribed_events: ["*"] });
     const first = await ai.webhooks.list({ page_size: 2 });
     expect(first.webhooks).toHaveLength(2);
@@ -57,5 +65,6 @@ describe("@google/genai ai.webhooks against Tidings", () => {
     const second = await ai.webhooks.list({ page_size: 2, page_token: first.next_page_token });
     expect(second.webhooks).toHaveLength(1);
     expect(second.next_page_token).toBeUndefined();
+    for (const hook of [...(first.webhooks ?? []), ...(second.webhooks ?? [])]) await ai.webhooks.delete(hook.id!);
   });
 });
