@@ -5,7 +5,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTidings, type TestServer } from "./helpers/tidings.js";
+import { startReceiver } from "./helpers/receiver.js";
+import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../dist/cli/main.js");
 const run = promisify(execFile);
@@ -41,6 +42,31 @@ describe("tidings batches", () => {
     await expect(run(process.execPath, [CLI, "batches", "list", "--server", server.url], { env: { ...process.env, TIDINGS_API_KEY: "" } })).rejects.toMatchObject({
       stderr: expect.stringContaining("--api-key"),
     });
+  });
+});
+
+describe("tidings webhooks and deliveries", () => {
+  it("creates, lists, pings and deletes a webhook, and lists its deliveries", async () => {
+    const receiver = await startReceiver();
+    try {
+      const flags = ["--server", server.url, "--api-key", server.key];
+      const created = await run(process.execPath, [CLI, "webhooks", "create", "--uri", receiver.url, "--events", "webhook.ping,export.*", "--name", "cli", ...flags]);
+      const id = /^([a-z0-9]{36})  enabled/m.exec(created.stdout)?.[1];
+      expect(id, created.stdout).toBeDefined();
+      expect(created.stdout).toMatch(/signing secret \(shown only now\): whsec_/);
+      expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).toContain(`${id}  enabled  ${receiver.url}  [webhook.ping, export.*]  cli`);
+      await run(process.execPath, [CLI, "webhooks", "ping", id!, ...flags]);
+      await receiver.waitFor(1);
+      await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
+      const listed = await run(process.execPath, [CLI, "deliveries", "list", "--webhook", id!, ...flags]);
+      expect(listed.stdout).toMatch(/msg_\w+  succeeded  1 attempt\(s\)  HTTP 200/);
+      const recovered = await run(process.execPath, [CLI, "deliveries", "recover", "--webhook", id!, "--since", "2020-01-01T00:00:00Z", ...flags]);
+      expect(recovered.stdout).toContain("0 deliveries re-queued");
+      await run(process.execPath, [CLI, "webhooks", "delete", id!, ...flags]);
+      expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).not.toContain(id!);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

@@ -5,12 +5,14 @@ import { registerBatches } from "./batches.js";
 import { registerDemo } from "./demo.js";
 import { registerListen } from "./listen.js";
 import { registerServe } from "./serve.js";
+import { registerWebhooks } from "./webhooks.js";
 
 const program = new Command("tidings").version(VERSION).description("Webhooks for long-running operations");
 registerServe(program);
 registerListen(program);
 registerBatches(program);
 registerDemo(program);
+registerWebhooks(program);
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`tidings: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
