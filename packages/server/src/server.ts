@@ -139,7 +139,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     unwatch = await opened.watchDeliveries(() => engine.wake());
   }
   if (!opened.exclusive) {
-    // Another process may rotate the signing key: pick it up, both to sign with and to publish.
+    // Another process may rotate the signing key: pick up the new one to sign with (the JWKS reads the store).
     keyRefresh = setInterval(() => void keyRing.load().then((key) => jwtSigner.setKey(key)).catch((err: unknown) => log.error({ err }, "could not reload signing keys")), KEY_REFRESH_MS);
     keyRefresh.unref();
   }
