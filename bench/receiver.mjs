@@ -3,8 +3,14 @@
 // deduplicates by webhook-id, verifies a sample with the `standardwebhooks` package, and (in "record" mode)
 // keeps the receipt time of each event keyed by `data.id`.
 //
+// Dynamic webhooks (RS256 JWT in `webhook-signature`): when a `reset` carries `jwks` (the server's
+// /.well-known/jwks.json URL) and `audience` (the target URI), sampled JWT-signed requests are verified with
+// `jose` (loaded only then) — signature, audience, `jti` = webhook-id and `body_sha256` = the body's hash.
+// Every request is counted as `hmac` or `jwt` by the shape of its signature header.
+//
 // Times are `performance.timeOrigin + performance.now()` (epoch ms, sub-ms resolution) so that they compare
 // with the parent's clock; the parent checks the offset with an IPC ping-pong (`clock` message).
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import { Webhook } from "standardwebhooks";
@@ -13,6 +19,12 @@ const now = () => performance.timeOrigin + performance.now();
 
 let phase = "idle";
 let webhook; // standardwebhooks verifier for the current secret
+let jwt; // { jwks: jose remote key set (a promise until jose loads), audience } for dynamic deliveries
+let generation = 0; // bumped on reset, so a JWT verification that finishes late does not count in the next phase
+const verifying = new Set(); // JWT verifications in flight (stats waits for them)
+let hmacRequests = 0;
+let jwtRequests = 0;
+let jwtSample; // claims of the first JWT verified in this phase
 let verifyEvery = 100;
 let record = false;
 let expect = 0; // report "reached" once this many distinct webhook-ids have arrived
@@ -29,6 +41,17 @@ let reachedSent = false;
 function reset(msg) {
   phase = msg.phase ?? "idle";
   if (msg.secret !== undefined) webhook = new Webhook(msg.secret);
+  if (msg.jwks !== undefined) {
+    jwt = {
+      audience: msg.audience,
+      jwks: import("jose").then((jose) => ({ jose, keySet: jose.createRemoteJWKSet(new URL(msg.jwks)) })),
+    };
+    jwt.jwks.catch(() => undefined); // a failure surfaces in each verification instead
+  }
+  generation++;
+  hmacRequests = 0;
+  jwtRequests = 0;
+  jwtSample = undefined;
   verifyEvery = msg.verifyEvery ?? verifyEvery;
   record = msg.record ?? false;
   expect = msg.expect ?? 0;
@@ -44,7 +67,28 @@ function reset(msg) {
 }
 
 function stats() {
-  return { phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt };
+  return { phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt, hmacRequests, jwtRequests, jwtSample };
+}
+
+/** Verifies one dynamic delivery's JWT (asynchronously: the key set is fetched once, then cached by jose). */
+function verifyJwt(token, id, body) {
+  const gen = generation;
+  const { jwks, audience } = jwt;
+  const job = jwks
+    .then(({ jose, keySet }) => jose.jwtVerify(token, keySet, { audience, algorithms: ["RS256"] }))
+    .then(({ payload }) => {
+      if (payload.jti !== id) throw new Error(`jti ${payload.jti} is not the webhook-id`);
+      const hash = createHash("sha256").update(body, "utf8").digest("base64url");
+      if (payload.body_sha256 !== hash) throw new Error("body_sha256 does not match the body");
+      if (gen !== generation) return;
+      verified++;
+      jwtSample ??= payload;
+    })
+    .catch((err) => {
+      if (gen === generation) verifyFailures.push(`${id}: ${err.message}`);
+    })
+    .finally(() => verifying.delete(job));
+  verifying.add(job);
 }
 
 const server = createServer((req, res) => {
@@ -59,7 +103,13 @@ const server = createServer((req, res) => {
     if (seen.has(id)) duplicates++;
     else seen.add(id);
     const body = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
-    if (webhook !== undefined && verifyEvery > 0 && (requests - 1) % verifyEvery === 0) {
+    const signature = req.headers["webhook-signature"] ?? "";
+    const isJwt = !signature.startsWith("v1,") && signature.split(".").length === 3;
+    if (isJwt) jwtRequests++;
+    else hmacRequests++;
+    if (isJwt && jwt !== undefined && verifyEvery > 0 && (requests - 1) % verifyEvery === 0) {
+      verifyJwt(signature, id, body);
+    } else if (webhook !== undefined && verifyEvery > 0 && (requests - 1) % verifyEvery === 0) {
       try {
         webhook.verify(body, req.headers);
         verified++;
@@ -93,7 +143,8 @@ process.on("message", (msg) => {
       process.send({ type: "reset-ok", seq: msg.seq });
       break;
     case "stats":
-      process.send({ type: "stats", seq: msg.seq, ...stats() });
+      // Counts include the JWT verifications still in flight.
+      Promise.allSettled([...verifying]).then(() => process.send({ type: "stats", seq: msg.seq, ...stats() }));
       break;
     case "receipts":
       process.send({ type: "receipts", seq: msg.seq, receipts: [...receipts] });
@@ -101,6 +152,18 @@ process.on("message", (msg) => {
     case "clock":
       process.send({ type: "clock", seq: msg.seq, at: now() });
       break;
+    case "wallclock": {
+      // This clock minus Date.now() (the server's clock for RFC 3339 times), measured at a millisecond edge.
+      const w0 = Date.now();
+      let at;
+      let wall;
+      do {
+        at = now();
+        wall = Date.now();
+      } while (wall === w0);
+      process.send({ type: "wallclock", seq: msg.seq, perfMinusWallMs: at - wall });
+      break;
+    }
     case "cpu":
       process.send({ type: "cpu", seq: msg.seq, ...process.cpuUsage() });
       break;

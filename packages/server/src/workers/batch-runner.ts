@@ -91,6 +91,9 @@ export class BatchRunner implements BatchRunnerControl {
     const deadline = untilDeadline <= MAX_TIMER_MS ? setTimeout(() => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }), untilDeadline) : undefined;
     try {
       while (!controller.signal.aborted) {
+        // A provider that answers without I/O (local, no delay) and synchronous SQLite would otherwise run
+        // the whole batch as one chain of promise callbacks, starving the API and deliveries: yield per chunk.
+        await new Promise((resolve) => setImmediate(resolve));
         if (this.clock.now() >= batch.deadlineAt) {
           await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
           return;

@@ -1,0 +1,190 @@
+// Dynamic vs static webhook throughput, in the same run. See bench/README.md.
+//
+//   npm run build && node bench/dynamic.mjs
+//   BENCH_DYNAMIC_EVENTS=3000 BENCH_DYNAMIC_ROUNDS=2 node bench/dynamic.mjs
+//
+// One server, one receiver. Static: custom operations without webhook_config, delivered to a registered webhook
+// (HMAC, Standard Webhooks). Dynamic: custom operations created with webhook_config {uris: [receiver], user_metadata},
+// delivered to that URI alone with an RS256 JWT in webhook-signature (signed off the main thread by the server's
+// JwtSignerPool). Each phase completes N pre-created operations (32 API calls in flight) and waits until the
+// receiver has all N; phases alternate static, dynamic, static, dynamic so that drift and noise hit both alike.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join, relative } from "node:path";
+import { forEachConcurrent, intEnv, now, sleep } from "./lib.mjs";
+import {
+  ApiClient, cpuDelta, cpuSnapshot, fmt, gitDescribe, NOISY_CORES, otherCores, othersLabel, RESULTS_DIR, row, runMain, serverThreadsLabel, startReceiver,
+  startServer, stopReceiver, stopServer, tempDir,
+} from "./harness.mjs";
+
+const N = Math.round(intEnv("BENCH_DYNAMIC_EVENTS", 3000));
+const ROUNDS = Math.round(intEnv("BENCH_DYNAMIC_ROUNDS", 2));
+const WARMUP = Math.round(intEnv("BENCH_DYNAMIC_WARMUP", 1000));
+const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
+const VERIFY_EVERY = Math.round(intEnv("BENCH_VERIFY_EVERY", 100));
+const USER_METADATA = { n: 1 };
+
+const median = (xs) => {
+  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function createOperations(api, count, kind, hookUri) {
+  const body = kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" };
+  const ids = new Array(count);
+  await forEachConcurrent(ids, API_CONCURRENCY, async (_, i) => {
+    const op = await api.call("POST", "/v1/operations", body);
+    ids[i] = op.name.slice("operations/".length);
+  });
+  return ids;
+}
+
+/** Completes `ids` through the API and waits until the receiver has a delivery for each. */
+async function phase(label, kind, server, receiver, api, ids) {
+  const count = ids.length;
+  await receiver.child.call("reset", { phase: label, expect: count, verifyEvery: VERIFY_EVERY });
+  receiver.child.clearEvents();
+  const cpu0 = cpuSnapshot(server, receiver);
+  const start = now();
+  await forEachConcurrent(ids, API_CONCURRENCY, (id) => api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" }));
+  const apiDone = now();
+  const reached = await receiver.child.waitEvent("reached", Math.max(30_000, count * 5));
+  const cpu1 = cpuSnapshot(server, receiver);
+  const stats = await receiver.child.call("stats"); // after the JWT verifications in flight
+  const lastAt = reached?.at;
+  const elapsed = lastAt !== undefined ? lastAt - start : undefined;
+  const cpu = cpuDelta(cpu0, cpu1);
+  const problems = [];
+  if (reached === undefined) problems.push(`timed out: ${stats.unique} of ${count} received`);
+  if (stats.duplicates > 0) problems.push(`${stats.duplicates} duplicates`);
+  const wrongKind = kind === "dynamic" ? stats.hmacRequests : stats.jwtRequests;
+  if (wrongKind > 0) problems.push(`${wrongKind} deliveries signed the ${kind === "dynamic" ? "static (HMAC)" : "dynamic (JWT)"} way`);
+  if (stats.verifyFailureCount > 0) problems.push(`${stats.verifyFailureCount} signatures failed verification: ${stats.verifyFailures.join("; ")}`);
+  if (stats.verified === 0) problems.push("no signature verified");
+  if (kind === "dynamic" && stats.jwtSample !== undefined && JSON.stringify(stats.jwtSample.data?.user_metadata) !== JSON.stringify(USER_METADATA)) {
+    problems.push(`data.user_metadata is ${JSON.stringify(stats.jwtSample.data?.user_metadata)}, expected ${JSON.stringify(USER_METADATA)}`);
+  }
+  return {
+    label,
+    kind,
+    events: count,
+    seconds: elapsed !== undefined ? Math.round(elapsed) / 1000 : undefined,
+    deliveriesPerSecond: elapsed !== undefined ? Math.round((count / elapsed) * 1000) : undefined,
+    completesPerSecond: Math.round((count / (apiDone - start)) * 1000),
+    lastReceiptAfterLastCompleteMs: lastAt !== undefined ? Math.round((lastAt - apiDone) * 10) / 10 : undefined,
+    serverCpuPerEventUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
+    received: stats.requests,
+    unique: stats.unique,
+    duplicates: stats.duplicates,
+    hmacRequests: stats.hmacRequests,
+    jwtRequests: stats.jwtRequests,
+    verified: stats.verified,
+    verifyFailures: stats.verifyFailureCount,
+    jwtSample: stats.jwtSample,
+    problems,
+    cpu,
+  };
+}
+
+function printReport(r) {
+  const lines = [];
+  const add = (label, value, note) => row(lines, label, value, note);
+  lines.push("");
+  lines.push(`Tidings dynamic vs static deliveries — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
+  lines.push(` ${fmt(r.config.events)} operations per phase, completed ${r.config.apiConcurrency} in flight → all received (deliveries/s = events / first complete sent → last receipt)`);
+  lines.push(`  ${"phase".padEnd(46)} ${"deliveries/s".padStart(24)}   completes/s · server CPU/event · noise`);
+  for (const p of r.phases) {
+    add(`${p.label} (${p.seconds ?? "n/a"} s)`, `${fmt(p.deliveriesPerSecond)} /s`, `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`);
+  }
+  lines.push(" server threads, cores busy during each phase (JWT signing runs off the main thread)");
+  for (const p of r.phases) add(`${p.label}`, "", serverThreadsLabel(p.cpu));
+  lines.push(" median of the rounds");
+  add("static (registered webhook, HMAC)", `${fmt(r.median.static.deliveriesPerSecond)} /s`, `server CPU/event ${fmt(r.median.static.serverCpuPerEventUs)} µs`);
+  add("dynamic (webhook_config, RS256 JWT)", `${fmt(r.median.dynamic.deliveriesPerSecond)} /s`, `server CPU/event ${fmt(r.median.dynamic.serverCpuPerEventUs)} µs`);
+  add("ratio dynamic / static", `${fmt(r.ratio, 2)} ×`, r.ratioRange ? `rounds: ${r.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
+  lines.push(" checks");
+  const sig = r.signatures;
+  add("signatures verified (sample 1 in " + r.config.verifyEvery + ")", `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`);
+  if (r.jwtSample) add("sample JWT", `aud ${r.jwtSample.aud}`, `iss ${r.jwtSample.iss}, user_metadata ${JSON.stringify(r.jwtSample.data?.user_metadata)}`);
+  if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
+  for (const p of r.phases) for (const problem of p.problems) lines.push(`  ! ${p.label}: ${problem}`);
+  if (r.disturbedPhases.length > 0) lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${r.disturbedPhases.join(", ")}; treat those numbers as noisy`);
+  lines.push("");
+  console.log(lines.join("\n"));
+}
+
+async function main() {
+  const t0 = now();
+  const log = (msg) => process.stderr.write(`[dynamic ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+  const meta = { git: gitDescribe(), node: process.version, cpus: cpus().length, loadAvgAtStart: loadavg(), startedAt: new Date().toISOString() };
+  const config = { events: N, rounds: ROUNDS, warmup: WARMUP, apiConcurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY };
+
+  const dataDir = tempDir("tidings-bench-dynamic-");
+  const receiver = await startReceiver();
+  const server = await startServer(dataDir);
+  log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})`);
+  const api = new ApiClient(server.url, API_CONCURRENCY);
+  try {
+    const hookUri = `${receiver.url}/hook`;
+    const webhook = await api.call("POST", "/v1/webhooks", { uri: hookUri, subscribed_events: ["*"] });
+    await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret, jwks: `${server.url}/.well-known/jwks.json`, audience: hookUri, verifyEvery: VERIFY_EVERY });
+
+    // Warm-up (not reported): JIT for both paths, the JWT workers' key import, the receiver's JWKS fetch.
+    log(`warm-up: ${WARMUP} static + ${WARMUP} dynamic`);
+    for (const kind of ["static", "dynamic"]) await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperations(api, WARMUP, kind, hookUri));
+
+    const phases = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const kind of ["static", "dynamic"]) {
+        const ids = await createOperations(api, N, kind, hookUri); // not timed
+        await sleep(300); // let the server record the previous phase's attempts
+        const result = await phase(`${kind} ${round}`, kind, server, receiver, api, ids);
+        log(`${result.label}: ${result.deliveriesPerSecond} deliveries/s${result.problems.length ? ` (${result.problems.join("; ")})` : ""}`);
+        phases.push(result);
+      }
+    }
+
+    const of = (kind, key) => median(phases.filter((p) => p.kind === kind).map((p) => p[key]));
+    const med = (kind) => ({ deliveriesPerSecond: of(kind, "deliveriesPerSecond"), completesPerSecond: of(kind, "completesPerSecond"), serverCpuPerEventUs: of(kind, "serverCpuPerEventUs") });
+    const median_ = { static: med("static"), dynamic: med("dynamic") };
+    const ratio = median_.dynamic.deliveriesPerSecond !== undefined && median_.static.deliveriesPerSecond ? median_.dynamic.deliveriesPerSecond / median_.static.deliveriesPerSecond : undefined;
+    const perRound = [];
+    for (let i = 0; i + 1 < phases.length; i += 2) {
+      if (phases[i].deliveriesPerSecond && phases[i + 1].deliveriesPerSecond) perRound.push(phases[i + 1].deliveriesPerSecond / phases[i].deliveriesPerSecond);
+    }
+    const results = {
+      meta,
+      config,
+      phases,
+      median: median_,
+      ratio: ratio !== undefined ? Math.round(ratio * 1000) / 1000 : undefined,
+      ratioRange: perRound.length > 1 ? perRound.map((x) => Math.round(x * 1000) / 1000) : undefined,
+      signatures: {
+        hmac: phases.filter((p) => p.kind === "static").reduce((a, p) => a + p.verified, 0),
+        jwt: phases.filter((p) => p.kind === "dynamic").reduce((a, p) => a + p.verified, 0),
+        failures: phases.reduce((a, p) => a + p.verifyFailures, 0),
+      },
+      jwtSample: phases.find((p) => p.jwtSample)?.jwtSample,
+      disturbedPhases: phases.filter((p) => otherCores(p.cpu) > NOISY_CORES).map((p) => p.label),
+      serverWarnings: server.logLines.length,
+      serverWarningSamples: server.logLines.slice(0, 5),
+      totalSeconds: 0,
+    };
+    await api.close();
+    await stopServer(server);
+    await stopReceiver(receiver);
+    results.totalSeconds = Math.round(now() - t0) / 1000;
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, "dynamic.json");
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    printReport(results);
+    console.log(`  results: ${relative(process.cwd(), file)} (total ${results.totalSeconds}s)`);
+    if (phases.some((p) => p.problems.length > 0)) process.exitCode = 1;
+  } catch (err) {
+    process.stderr.write(`\nserver output (tail):\n${server.output().slice(-2000)}\n`);
+    throw err;
+  }
+}
+
+runMain(main);

@@ -1,0 +1,295 @@
+// Process and client plumbing shared by bench/dynamic.mjs and bench/batch.mjs: one Tidings server and one
+// receiver (bench/receiver.mjs) per run, a keep-alive API client, CPU accounting, cleanup on any exit.
+// (bench/run.mjs keeps its own copy, with the profiling and probe options these scripts do not need.)
+import { execFileSync, fork, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+import { IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep } from "./lib.mjs";
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(BENCH_DIR, "..");
+export const RESULTS_DIR = join(BENCH_DIR, "results");
+/** BENCH_SERVER_CLI points at another build's cli/main.js (an A/B comparison); default: this checkout's build. */
+export const CLI = resolve(process.env.BENCH_SERVER_CLI ?? join(ROOT, "packages/server/dist/cli/main.js"));
+export const API_KEY = "tdk_bench_" + Math.random().toString(36).slice(2);
+/** Phases during which other processes used more than this many cores are flagged as disturbed. */
+export const NOISY_CORES = 0.25;
+
+// ---------------------------------------------------------------------------------------------- cleanup
+const children = new Set();
+const tempDirs = new Set();
+export function cleanupSync() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  children.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.on("exit", cleanupSync);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    cleanupSync();
+    process.exit(130);
+  });
+}
+
+/** A temp directory removed on exit. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Runs `main`, prints a failure, always cleans up, exits. */
+export function runMain(main) {
+  main()
+    .then(() => {
+      cleanupSync();
+      process.exit(process.exitCode ?? 0);
+    })
+    .catch((err) => {
+      process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+      cleanupSync();
+      process.exit(1);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------- processes
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startReceiver() {
+  const proc = fork(join(BENCH_DIR, "receiver.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  children.add(proc);
+  const child = new IpcChild(proc);
+  const listening = await Promise.race([
+    child.waitEvent("listening", 10_000),
+    new Promise((_, reject) => proc.once("exit", (code) => reject(new Error(`receiver exited early (code ${code})`)))),
+  ]);
+  if (listening === undefined) throw new Error("receiver did not start within 10 s");
+  return { proc, child, port: listening.port, url: `http://127.0.0.1:${listening.port}` };
+}
+
+export async function stopReceiver(receiver) {
+  if (receiver.proc.exitCode !== null) return;
+  const exited = new Promise((r) => receiver.proc.once("exit", r));
+  receiver.proc.send({ type: "exit" });
+  await Promise.race([exited, sleep(2000)]);
+}
+
+/** `tidings serve` with SQLite in `dataDir`; `env` adds to (or overrides) the bench's settings. */
+export async function startServer(dataDir, env = {}) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [CLI, "serve"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TIDINGS_DEV: "1",
+      TIDINGS_API_KEY: API_KEY,
+      TIDINGS_DATA_DIR: dataDir,
+      TIDINGS_PORT: String(port),
+      TIDINGS_HOST: "127.0.0.1",
+      TIDINGS_LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(proc);
+  let output = "";
+  const logLines = [];
+  const onData = (chunk) => {
+    const text = chunk.toString("utf8");
+    output = (output + text).slice(-8192);
+    for (const line of text.split("\n")) if (line.startsWith("{")) logLines.push(line);
+  };
+  proc.stdout.on("data", onData);
+  proc.stderr.on("data", onData);
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${output}`)), 15_000);
+    const check = () => {
+      const m = /Tidings is listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    proc.stdout.on("data", check);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}):\n${output}`));
+    });
+  });
+  return { proc, url, port, output: () => output, logLines };
+}
+
+export async function stopServer(server) {
+  if (server.proc.exitCode !== null) return;
+  const exited = new Promise((r) => server.proc.once("exit", r));
+  server.proc.kill("SIGTERM");
+  const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+  if (!done) server.proc.kill("SIGKILL");
+}
+
+// ---------------------------------------------------------------------------------------------- API client
+/** Keep-alive client for the Tidings API. */
+export class ApiClient {
+  constructor(url, connections) {
+    this.pool = new Pool(url, { connections, keepAliveTimeout: 30_000 });
+  }
+
+  /** JSON in, JSON out; throws on a non-2xx status. */
+  async call(method, path, body, headers = {}) {
+    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), { "content-type": "application/json", ...headers });
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${method} ${path} -> ${res.statusCode}: ${res.text.slice(0, 400)}`);
+    return res.text === "" ? undefined : JSON.parse(res.text);
+  }
+
+  /** Any body, any headers (the API key is added); resolves with status, headers and the body as text. */
+  async raw(method, path, body, headers = {}) {
+    const res = await this.pool.request({ method, path, headers: { "x-goog-api-key": API_KEY, ...headers }, body });
+    return { statusCode: res.statusCode, headers: res.headers, text: await res.body.text() };
+  }
+
+  close() {
+    return this.pool.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- CPU accounting
+let clockTicks;
+/** CPU seconds per thread of a process (Linux), by thread id; undefined elsewhere. */
+function threadCpuSeconds(pid) {
+  try {
+    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    const threads = new Map();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        threads.set(tid, (Number(fields[11]) + Number(fields[12])) / clockTicks);
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return threads;
+  } catch {
+    return undefined;
+  }
+}
+
+export function cpuSnapshot(server, receiver) {
+  const self = process.cpuUsage();
+  return {
+    t: now(),
+    server: processCpuSeconds(server.proc.pid),
+    serverPid: String(server.proc.pid),
+    serverThreads: threadCpuSeconds(server.proc.pid),
+    receiver: processCpuSeconds(receiver.proc.pid),
+    bench: (self.user + self.system) / 1e6,
+    machine: machineBusyCpuSeconds(),
+  };
+}
+
+export function cpuDelta(a, b) {
+  const d = (k) => (a[k] === undefined || b[k] === undefined ? undefined : Math.round((b[k] - a[k]) * 1000) / 1000);
+  const wall = (b.t - a.t) / 1000;
+  const ours = [d("server"), d("receiver"), d("bench")];
+  const machine = d("machine");
+  // Everything else the machine ran meanwhile (other people's jobs): the noise floor of this phase.
+  const others = machine === undefined || ours.includes(undefined) ? undefined : Math.round((machine - ours.reduce((x, y) => x + y, 0)) * 1000) / 1000;
+  // The server's main thread (the event loop) and its other threads (worker threads such as the JWT signers, the
+  // libuv pool where WebCrypto signs, V8's GC and compiler threads), in all and the busiest one.
+  // (Threads that ended during the phase are missing from the split, not from serverCpuSeconds.)
+  let mainThread;
+  let otherThreads;
+  let busiestOtherThread;
+  if (a.serverThreads !== undefined && b.serverThreads !== undefined) {
+    const used = (tid) => (b.serverThreads.get(tid) ?? 0) - (a.serverThreads.get(tid) ?? 0);
+    const others = [...b.serverThreads.keys()].filter((tid) => tid !== b.serverPid).map(used);
+    const r3 = (x) => Math.round(x * 1000) / 1000;
+    mainThread = r3(used(b.serverPid));
+    otherThreads = r3(others.reduce((x, y) => x + y, 0));
+    busiestOtherThread = r3(Math.max(0, ...others));
+  }
+  return {
+    wallSeconds: Math.round(wall * 1000) / 1000,
+    serverCpuSeconds: ours[0],
+    serverMainThreadCpuSeconds: mainThread,
+    serverOtherThreadsCpuSeconds: otherThreads,
+    serverBusiestOtherThreadCpuSeconds: busiestOtherThread,
+    receiverCpuSeconds: ours[1],
+    benchCpuSeconds: ours[2],
+    otherProcessesCpuSeconds: others,
+  };
+}
+
+/** "main thread 0.65 · other threads 0.80 (busiest 0.17) cores" for a phase. */
+export function serverThreadsLabel(cpu) {
+  if (cpu?.serverMainThreadCpuSeconds === undefined) return "";
+  const cores = (s) => fmt(s / cpu.wallSeconds, 2);
+  return `main thread ${cores(cpu.serverMainThreadCpuSeconds)} · other threads ${cores(cpu.serverOtherThreadsCpuSeconds)} (busiest ${cores(cpu.serverBusiestOtherThreadCpuSeconds)}) cores`;
+}
+
+/** Cores other processes used during a phase (undefined off Linux). */
+export const otherCores = (cpu) => (cpu?.otherProcessesCpuSeconds === undefined ? undefined : Math.max(0, cpu.otherProcessesCpuSeconds / cpu.wallSeconds));
+
+// ---------------------------------------------------------------------------------------------- clocks
+/**
+ * This process's `now()` (performance clock, epoch ms) minus `Date.now()` (the clock the server stamps RFC 3339
+ * times with), measured at a millisecond edge of Date.now(); the median of five.
+ */
+export function perfMinusWallMs() {
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    const w0 = Date.now();
+    let at;
+    let wall;
+    do {
+      at = now();
+      wall = Date.now();
+    } while (wall === w0);
+    samples.push(at - wall);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+// ---------------------------------------------------------------------------------------------- report helpers
+export const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+export function othersLabel(cpu) {
+  const cores = otherCores(cpu);
+  return cores === undefined ? "" : `others ${fmt(cores, 2)} cores${cores > NOISY_CORES ? " !" : ""}`;
+}
+
+export function gitDescribe() {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return `${commit}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** A report line: label, value, note. */
+export const row = (lines, label, value, note = "") => lines.push(`  ${label.padEnd(46)} ${String(value).padStart(24)}   ${note}`);
