@@ -21,6 +21,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe("the tidings command", () => {
+  it("is on the repository's PATH after npm install (npx tidings)", async () => {
+    const bin = join(dirname(fileURLToPath(import.meta.url)), "../../../node_modules/.bin/tidings");
+    const { stdout } = await run(bin, ["--version"]);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
 describe("tidings batches", () => {
   it("create --wait uploads, runs and follows a batch with a progress bar; get and list show it", async () => {
     const input = join(dir, "in.jsonl");

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import { isBatchDone, type Batch, type BatchLine } from "../core/batches.js";
 import type { Clock } from "../core/clock.js";
@@ -83,6 +84,8 @@ export class BatchRunner implements BatchRunnerControl {
 
   private async run(batch: Batch): Promise<void> {
     const controller = new AbortController();
+    // Every line in flight listens to the batch's signal.
+    setMaxListeners(0, controller.signal);
     this.active.set(batch.id, controller);
     const renew = setInterval(() => void this.store.renewBatchLease(batch.id, this.clock.now() + this.options.leaseMs), this.options.leaseMs / 3);
     // Expire on time even mid-chunk; finish() aborts the requests still running. (Timers cap at ~24.8 days;
