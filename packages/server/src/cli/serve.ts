@@ -24,8 +24,8 @@ export function registerServe(program: Command): void {
           `  API key for the default project (shown once, store it now): ${server.firstRunKey}`,
           "",
           "Next steps:",
-          `  export TIDINGS_KEY=${server.firstRunKey}`,
-          `  curl -s ${server.url}/v1/webhooks -H "x-goog-api-key: $TIDINGS_KEY" -H 'content-type: application/json' \\`,
+          `  export TIDINGS_API_KEY=${server.firstRunKey}   # the CLI (npx tidings …) reads it too`,
+          `  curl -s ${server.url}/v1/webhooks -H "x-goog-api-key: $TIDINGS_API_KEY" -H 'content-type: application/json' \\`,
           `    -d '{"uri":"https://example.com/hooks","subscribed_events":["*"]}'`,
           `  OpenAPI: ${server.url}/openapi.json`,
         );
