@@ -11,14 +11,11 @@
 //      `models/bench-model:batchGenerateContent` → the receiver has `batch.succeeded`. The batch's
 //      metadata.endTime (server clock, ms resolution) splits that into run time and completion → webhook.
 //   4. checks (not timed): the responses file has one line per key, each with a response.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { join, relative } from "node:path";
 import { Pool } from "undici";
-import { forEachConcurrent, intEnv, now, sleep, summarize } from "./lib.mjs";
+import { forEachConcurrent, intEnv, now, perfMinusWallMs, sleep, summarize } from "./lib.mjs";
 import {
-  ApiClient, cpuDelta, cpuSnapshot, fmt, gitDescribe, NOISY_CORES, otherCores, othersLabel, perfMinusWallMs, RESULTS_DIR, row, runMain,
-  serverThreadsLabel, startReceiver, startServer, stopReceiver, stopServer, tempDir,
+  ApiClient, cpuDelta, cpuSnapshot, fmt, logger, NOISY_CORES, otherCores, othersLabel, row, runMain, runMeta, saveResults, serverThreadsLabel,
+  startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
 } from "./harness.mjs";
 
 const LINES = Math.round(intEnv("BENCH_BATCH_LINES", 10_000));
@@ -250,23 +247,20 @@ function printReport(r) {
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
   for (const problem of [...r.warmupProblems.map((p) => `warm-up: ${p}`), ...b.problems, ...r.outputProblems]) lines.push(`  ! ${problem}`);
   if (s.badReplies > 0) lines.push(`  ! ${s.badReplies} sync replies without text`);
-  if (r.disturbedPhases.length > 0) lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${r.disturbedPhases.join(", ")}; treat those numbers as noisy`);
+  warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
   console.log(lines.join("\n"));
 }
 
 async function main() {
   const t0 = now();
-  const log = (msg) => process.stderr.write(`[batch ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-  const meta = { git: gitDescribe(), node: process.version, cpus: cpus().length, loadAvgAtStart: loadavg(), startedAt: new Date().toISOString() };
+  const log = logger("batch", t0);
+  const meta = runMeta();
   const config = { lines: LINES, syncConcurrency: SYNC_CONCURRENCY, warmupLines: WARMUP_LINES, model: MODEL, pollMs: POLL_MS };
 
-  const dataDir = tempDir("tidings-bench-batch-");
-  const receiver = await startReceiver();
-  const server = await startServer(dataDir, { TIDINGS_PROVIDER: "local", TIDINGS_LOCAL_DELAY_MS: "0" });
-  log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})`);
+  const { receiver, server } = await startProcesses(log, "tidings-bench-batch-", { TIDINGS_PROVIDER: "local", TIDINGS_LOCAL_DELAY_MS: "0" });
   const api = new ApiClient(server.url, SYNC_CONCURRENCY);
-  try {
+  await withServerOutput(server, async () => {
     const webhook = await api.call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["batch.*"] });
     await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret });
     const clocks = {
@@ -313,17 +307,9 @@ async function main() {
     await api.close();
     await stopServer(server);
     await stopReceiver(receiver);
-    results.totalSeconds = Math.round(now() - t0) / 1000;
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const out = join(RESULTS_DIR, "batch.json");
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    printReport(results);
-    console.log(`  results: ${relative(process.cwd(), out)} (total ${results.totalSeconds}s)`);
+    saveResults("batch.json", results, t0, printReport);
     if (batch.problems.length > 0 || outputProblems.length > 0 || warm.problems.length > 0 || sync.badReplies > 0) process.exitCode = 1;
-  } catch (err) {
-    process.stderr.write(`\nserver output (tail):\n${server.output().slice(-2000)}\n`);
-    throw err;
-  }
+  });
 }
 
 runMain(main);

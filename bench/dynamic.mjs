@@ -8,13 +8,10 @@
 // delivered to that URI alone with an RS256 JWT in webhook-signature (signed off the main thread by the server's
 // JwtSignerPool). Each phase completes N pre-created operations (32 API calls in flight) and waits until the
 // receiver has all N; phases alternate static, dynamic, static, dynamic so that drift and noise hit both alike.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { join, relative } from "node:path";
-import { forEachConcurrent, intEnv, now, sleep } from "./lib.mjs";
+import { intEnv, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, cpuDelta, cpuSnapshot, fmt, gitDescribe, NOISY_CORES, otherCores, othersLabel, RESULTS_DIR, row, runMain, serverThreadsLabel, startReceiver,
-  startServer, stopReceiver, stopServer, tempDir,
+  ApiClient, completeAll, completeAllRates, createOperations, fmt, logger, NOISY_CORES, otherCores, othersLabel, row, runMain, runMeta, saveResults,
+  serverThreadsLabel, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
 } from "./harness.mjs";
 
 const N = Math.round(intEnv("BENCH_DYNAMIC_EVENTS", 3000));
@@ -30,31 +27,14 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function createOperations(api, count, kind, hookUri) {
-  const body = kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" };
-  const ids = new Array(count);
-  await forEachConcurrent(ids, API_CONCURRENCY, async (_, i) => {
-    const op = await api.call("POST", "/v1/operations", body);
-    ids[i] = op.name.slice("operations/".length);
-  });
-  return ids;
-}
+const createOperationsOfKind = (api, count, kind, hookUri) =>
+  createOperations(api, count, API_CONCURRENCY, kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" });
 
 /** Completes `ids` through the API and waits until the receiver has a delivery for each. */
 async function phase(label, kind, server, receiver, api, ids) {
   const count = ids.length;
-  await receiver.child.call("reset", { phase: label, expect: count, verifyEvery: VERIFY_EVERY });
-  receiver.child.clearEvents();
-  const cpu0 = cpuSnapshot(server, receiver);
-  const start = now();
-  await forEachConcurrent(ids, API_CONCURRENCY, (id) => api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" }));
-  const apiDone = now();
-  const reached = await receiver.child.waitEvent("reached", Math.max(30_000, count * 5));
-  const cpu1 = cpuSnapshot(server, receiver);
+  const { reached, cpu, ...times } = await completeAll(server, receiver, api, ids, { phase: label, concurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY });
   const stats = await receiver.child.call("stats"); // after the JWT verifications in flight
-  const lastAt = reached?.at;
-  const elapsed = lastAt !== undefined ? lastAt - start : undefined;
-  const cpu = cpuDelta(cpu0, cpu1);
   const problems = [];
   if (reached === undefined) problems.push(`timed out: ${stats.unique} of ${count} received`);
   if (stats.duplicates > 0) problems.push(`${stats.duplicates} duplicates`);
@@ -69,10 +49,7 @@ async function phase(label, kind, server, receiver, api, ids) {
     label,
     kind,
     events: count,
-    seconds: elapsed !== undefined ? Math.round(elapsed) / 1000 : undefined,
-    deliveriesPerSecond: elapsed !== undefined ? Math.round((count / elapsed) * 1000) : undefined,
-    completesPerSecond: Math.round((count / (apiDone - start)) * 1000),
-    lastReceiptAfterLastCompleteMs: lastAt !== undefined ? Math.round((lastAt - apiDone) * 10) / 10 : undefined,
+    ...completeAllRates(count, times), // seconds, deliveriesPerSecond, completesPerSecond, lastReceiptAfterLastCompleteMs
     serverCpuPerEventUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
     received: stats.requests,
     unique: stats.unique,
@@ -109,35 +86,32 @@ function printReport(r) {
   if (r.jwtSample) add("sample JWT", `aud ${r.jwtSample.aud}`, `iss ${r.jwtSample.iss}, user_metadata ${JSON.stringify(r.jwtSample.data?.user_metadata)}`);
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
   for (const p of r.phases) for (const problem of p.problems) lines.push(`  ! ${p.label}: ${problem}`);
-  if (r.disturbedPhases.length > 0) lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${r.disturbedPhases.join(", ")}; treat those numbers as noisy`);
+  warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
   console.log(lines.join("\n"));
 }
 
 async function main() {
   const t0 = now();
-  const log = (msg) => process.stderr.write(`[dynamic ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-  const meta = { git: gitDescribe(), node: process.version, cpus: cpus().length, loadAvgAtStart: loadavg(), startedAt: new Date().toISOString() };
+  const log = logger("dynamic", t0);
+  const meta = runMeta();
   const config = { events: N, rounds: ROUNDS, warmup: WARMUP, apiConcurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY };
 
-  const dataDir = tempDir("tidings-bench-dynamic-");
-  const receiver = await startReceiver();
-  const server = await startServer(dataDir);
-  log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})`);
+  const { receiver, server } = await startProcesses(log, "tidings-bench-dynamic-");
   const api = new ApiClient(server.url, API_CONCURRENCY);
-  try {
+  await withServerOutput(server, async () => {
     const hookUri = `${receiver.url}/hook`;
     const webhook = await api.call("POST", "/v1/webhooks", { uri: hookUri, subscribed_events: ["*"] });
     await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret, jwks: `${server.url}/.well-known/jwks.json`, audience: hookUri, verifyEvery: VERIFY_EVERY });
 
     // Warm-up (not reported): JIT for both paths, the JWT workers' key import, the receiver's JWKS fetch.
     log(`warm-up: ${WARMUP} static + ${WARMUP} dynamic`);
-    for (const kind of ["static", "dynamic"]) await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperations(api, WARMUP, kind, hookUri));
+    for (const kind of ["static", "dynamic"]) await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperationsOfKind(api, WARMUP, kind, hookUri));
 
     const phases = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const kind of ["static", "dynamic"]) {
-        const ids = await createOperations(api, N, kind, hookUri); // not timed
+        const ids = await createOperationsOfKind(api, N, kind, hookUri); // not timed
         await sleep(300); // let the server record the previous phase's attempts
         const result = await phase(`${kind} ${round}`, kind, server, receiver, api, ids);
         log(`${result.label}: ${result.deliveriesPerSecond} deliveries/s${result.problems.length ? ` (${result.problems.join("; ")})` : ""}`);
@@ -174,17 +148,9 @@ async function main() {
     await api.close();
     await stopServer(server);
     await stopReceiver(receiver);
-    results.totalSeconds = Math.round(now() - t0) / 1000;
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = join(RESULTS_DIR, "dynamic.json");
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    printReport(results);
-    console.log(`  results: ${relative(process.cwd(), file)} (total ${results.totalSeconds}s)`);
+    saveResults("dynamic.json", results, t0, printReport);
     if (phases.some((p) => p.problems.length > 0)) process.exitCode = 1;
-  } catch (err) {
-    process.stderr.write(`\nserver output (tail):\n${server.output().slice(-2000)}\n`);
-    throw err;
-  }
+  });
 }
 
 runMain(main);

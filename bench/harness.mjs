@@ -1,14 +1,14 @@
-// Process and client plumbing shared by bench/dynamic.mjs and bench/batch.mjs: one Tidings server and one
-// receiver (bench/receiver.mjs) per run, a keep-alive API client, CPU accounting, cleanup on any exit.
-// (bench/run.mjs keeps its own copy, with the profiling and probe options these scripts do not need.)
+// Process and client plumbing shared by bench/run.mjs, bench/dynamic.mjs and bench/batch.mjs: one Tidings server
+// and one receiver (bench/receiver.mjs) per run, a keep-alive API client, CPU accounting, cleanup on any exit,
+// and the frame of a run (log, metadata, results file).
 import { execFileSync, fork, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
-import { IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep } from "./lib.mjs";
+import { clockTicks, forEachConcurrent, IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep, statCpuSeconds } from "./lib.mjs";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH_DIR, "..");
@@ -77,9 +77,15 @@ function freePort() {
   });
 }
 
-export async function startReceiver() {
-  const proc = fork(join(BENCH_DIR, "receiver.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** Forks bench/`file` with an IPC channel (its output inherited); killed on exit. */
+export function forkChild(file, args = []) {
+  const proc = fork(join(BENCH_DIR, file), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   children.add(proc);
+  return proc;
+}
+
+export async function startReceiver() {
+  const proc = forkChild("receiver.mjs");
   const child = new IpcChild(proc);
   const listening = await Promise.race([
     child.waitEvent("listening", 10_000),
@@ -96,10 +102,14 @@ export async function stopReceiver(receiver) {
   await Promise.race([exited, sleep(2000)]);
 }
 
-/** `tidings serve` with SQLite in `dataDir`; `env` adds to (or overrides) the bench's settings. */
-export async function startServer(dataDir, env = {}) {
+/**
+ * `tidings serve` with SQLite in `dataDir`; `env` adds to (or overrides) the bench's settings, `nodeArgs` go to
+ * node before the CLI, and with `ipc` the server gets an IPC channel (for bench/server-probe.mjs), spoken to
+ * through the returned `child`.
+ */
+export async function startServer(dataDir, env = {}, { nodeArgs = [], ipc = false } = {}) {
   const port = await freePort();
-  const proc = spawn(process.execPath, [CLI, "serve"], {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, "serve"], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -111,9 +121,10 @@ export async function startServer(dataDir, env = {}) {
       TIDINGS_LOG_LEVEL: "warn",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc"] : [])],
   });
   children.add(proc);
+  const child = ipc ? new IpcChild(proc) : undefined;
   let output = "";
   const logLines = [];
   const onData = (chunk) => {
@@ -138,7 +149,16 @@ export async function startServer(dataDir, env = {}) {
       reject(new Error(`server exited early (code ${code}):\n${output}`));
     });
   });
-  return { proc, url, port, output: () => output, logLines };
+  return { proc, url, port, child, output: () => output, logLines };
+}
+
+/** A temp data directory (`tempPrefix`), the receiver, then the server (`env`, `options` as for startServer); logs where they are. */
+export async function startProcesses(log, tempPrefix, env = {}, options = {}, { logDataDir = false } = {}) {
+  const dataDir = tempDir(tempPrefix);
+  const receiver = await startReceiver();
+  const server = await startServer(dataDir, env, options);
+  log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})${logDataDir ? `, data in ${dataDir}` : ""}`);
+  return { dataDir, receiver, server };
 }
 
 export async function stopServer(server) {
@@ -174,18 +194,57 @@ export class ApiClient {
   }
 }
 
+/** Creates `count` custom operations from `body`, `concurrency` calls in flight; resolves with their ids. */
+export async function createOperations(api, count, concurrency, body = { type: "bench" }) {
+  const ids = new Array(count);
+  await forEachConcurrent(ids, concurrency, async (_, i) => {
+    const op = await api.call("POST", "/v1/operations", body);
+    ids[i] = op.name.slice("operations/".length);
+  });
+  return ids;
+}
+
+/** Completes custom operation `id` (the same output for every bench). */
+export const completeOperation = (api, id) => api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" });
+
+/**
+ * Resets the receiver for `phase`, completes `ids` (`concurrency` API calls in flight) and waits until the receiver
+ * has a delivery for each. Resolves with `reached` (the receiver's event; undefined at the timeout), the CPU of
+ * the phase, and its times: `start` (first complete sent), `apiDone` (last complete replied), `lastAt` (last receipt).
+ */
+export async function completeAll(server, receiver, api, ids, { phase, concurrency, verifyEvery, threads = true }) {
+  const count = ids.length;
+  await receiver.child.call("reset", { phase, expect: count, verifyEvery });
+  receiver.child.clearEvents();
+  const cpu0 = cpuSnapshot(server, receiver, { threads });
+  const start = now();
+  await forEachConcurrent(ids, concurrency, (id) => completeOperation(api, id));
+  const apiDone = now();
+  const reached = await receiver.child.waitEvent("reached", Math.max(30_000, count * 5));
+  const cpu = cpuDelta(cpu0, cpuSnapshot(server, receiver, { threads }));
+  return { reached, start, apiDone, lastAt: reached?.at, cpu };
+}
+
+/** The throughput figures of a completeAll() phase, rounded as the reports show them. */
+export function completeAllRates(count, { start, apiDone, lastAt }) {
+  const elapsed = lastAt !== undefined ? lastAt - start : undefined;
+  return {
+    seconds: elapsed !== undefined ? Math.round(elapsed) / 1000 : undefined,
+    deliveriesPerSecond: elapsed !== undefined ? Math.round((count / elapsed) * 1000) : undefined,
+    completesPerSecond: Math.round((count / (apiDone - start)) * 1000),
+    lastReceiptAfterLastCompleteMs: lastAt !== undefined ? Math.round((lastAt - apiDone) * 10) / 10 : undefined,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- CPU accounting
-let clockTicks;
 /** CPU seconds per thread of a process (Linux), by thread id; undefined elsewhere. */
 function threadCpuSeconds(pid) {
   try {
-    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    clockTicks(); // as processCpuSeconds: without getconf, no split at all
     const threads = new Map();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        threads.set(tid, (Number(fields[11]) + Number(fields[12])) / clockTicks);
+        threads.set(tid, statCpuSeconds(`/proc/${pid}/task/${tid}/stat`));
       } catch {
         /* the thread ended */
       }
@@ -196,13 +255,14 @@ function threadCpuSeconds(pid) {
   }
 }
 
-export function cpuSnapshot(server, receiver) {
+/** CPU used so far by the server, the receiver, this process and the machine; `threads: false` skips the server's threads. */
+export function cpuSnapshot(server, receiver, { threads = true } = {}) {
   const self = process.cpuUsage();
   return {
     t: now(),
     server: processCpuSeconds(server.proc.pid),
     serverPid: String(server.proc.pid),
-    serverThreads: threadCpuSeconds(server.proc.pid),
+    serverThreads: threads ? threadCpuSeconds(server.proc.pid) : undefined,
     receiver: processCpuSeconds(receiver.proc.pid),
     bench: (self.user + self.system) / 1e6,
     machine: machineBusyCpuSeconds(),
@@ -252,33 +312,38 @@ export function serverThreadsLabel(cpu) {
 /** Cores other processes used during a phase (undefined off Linux). */
 export const otherCores = (cpu) => (cpu?.otherProcessesCpuSeconds === undefined ? undefined : Math.max(0, cpu.otherProcessesCpuSeconds / cpu.wallSeconds));
 
-// ---------------------------------------------------------------------------------------------- clocks
-/**
- * This process's `now()` (performance clock, epoch ms) minus `Date.now()` (the clock the server stamps RFC 3339
- * times with), measured at a millisecond edge of Date.now(); the median of five.
- */
-export function perfMinusWallMs() {
-  const samples = [];
-  for (let i = 0; i < 5; i++) {
-    const w0 = Date.now();
-    let at;
-    let wall;
-    do {
-      at = now();
-      wall = Date.now();
-    } while (wall === w0);
-    samples.push(at - wall);
-  }
-  samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)];
-}
-
 // ---------------------------------------------------------------------------------------------- report helpers
 export const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 export function othersLabel(cpu) {
   const cores = otherCores(cpu);
   return cores === undefined ? "" : `others ${fmt(cores, 2)} cores${cores > NOISY_CORES ? " !" : ""}`;
+}
+
+/** The `meta` of a results file: what ran where, and how busy the machine was. */
+export const runMeta = () => ({ git: gitDescribe(), node: process.version, cpus: cpus().length, loadAvgAtStart: loadavg(), startedAt: new Date().toISOString() });
+
+/** A progress logger to stderr: `[name 1.2s] msg`, seconds since `t0`. */
+export const logger = (name, t0) => (msg) => process.stderr.write(`[${name} ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+
+/** Runs `fn`; if it throws, prints the tail of the server's output first. */
+export async function withServerOutput(server, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    process.stderr.write(`\nserver output (tail):\n${server.output().slice(-2000)}\n`);
+    throw err;
+  }
+}
+
+/** Stamps the run's total time on `results`, writes them to bench/results/`fileName`, prints the report and the file. */
+export function saveResults(fileName, results, t0, printReport) {
+  results.totalSeconds = Math.round(now() - t0) / 1000;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, fileName);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  printReport(results);
+  console.log(`  results: ${relative(process.cwd(), file)} (total ${results.totalSeconds}s)`);
 }
 
 export function gitDescribe() {
@@ -289,6 +354,11 @@ export function gitDescribe() {
   } catch {
     return "unknown";
   }
+}
+
+/** The report's warning for phases during which other processes used > NOISY_CORES (pushed onto `lines` if there are any). */
+export function warnDisturbed(lines, disturbedPhases, advice = "") {
+  if (disturbedPhases.length > 0) lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${disturbedPhases.join(", ")}; treat those numbers as noisy${advice}`);
 }
 
 /** A report line: label, value, note. */

@@ -49,15 +49,23 @@ export async function forEachConcurrent(items, concurrency, fn) {
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-let clockTicks;
+let ticks;
+/** Clock ticks per second (the unit of /proc's CPU times); throws where `getconf` is missing. */
+export const clockTicks = () => (ticks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100);
+
+/** CPU seconds (user + system) from a /proc `stat` file of a process or a thread (Linux); throws elsewhere. */
+export function statCpuSeconds(file) {
+  const ticksPerSecond = clockTicks();
+  const stat = readFileSync(file, "utf8");
+  // The command name may hold spaces; fields after it are space-separated (utime = 14th, stime = 15th).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
 export function processCpuSeconds(pid) {
   try {
-    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name may hold spaces; fields after it are space-separated (utime = 14th, stime = 15th).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+    return statCpuSeconds(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
@@ -66,12 +74,34 @@ export function processCpuSeconds(pid) {
 /** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat; undefined elsewhere. */
 export function machineBusyCpuSeconds() {
   try {
-    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    const ticksPerSecond = clockTicks();
     const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) / clockTicks;
+    return (user + nice + system + irq + softirq + steal) / ticksPerSecond;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * This process's `now()` (performance clock, epoch ms) minus `Date.now()` (the clock the server stamps RFC 3339
+ * times with), measured at a millisecond edge of Date.now(): one sample.
+ */
+export function perfMinusWallSample() {
+  const w0 = Date.now();
+  let at;
+  let wall;
+  do {
+    at = now();
+    wall = Date.now();
+  } while (wall === w0);
+  return at - wall;
+}
+
+/** perfMinusWallSample(), the median of five. */
+export function perfMinusWallMs() {
+  const samples = Array.from({ length: 5 }, perfMinusWallSample);
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)];
 }
 
 /** A child process spoken to over IPC: `call(type, extra)` resolves with the reply carrying the same seq. */

@@ -12,10 +12,8 @@
 // with the parent's clock; the parent checks the offset with an IPC ping-pong (`clock` message).
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
-import { performance } from "node:perf_hooks";
 import { Webhook } from "standardwebhooks";
-
-const now = () => performance.timeOrigin + performance.now();
+import { now, perfMinusWallSample } from "./lib.mjs";
 
 let phase = "idle";
 let webhook; // standardwebhooks verifier for the current secret
@@ -152,18 +150,10 @@ process.on("message", (msg) => {
     case "clock":
       process.send({ type: "clock", seq: msg.seq, at: now() });
       break;
-    case "wallclock": {
+    case "wallclock":
       // This clock minus Date.now() (the server's clock for RFC 3339 times), measured at a millisecond edge.
-      const w0 = Date.now();
-      let at;
-      let wall;
-      do {
-        at = now();
-        wall = Date.now();
-      } while (wall === w0);
-      process.send({ type: "wallclock", seq: msg.seq, perfMinusWallMs: at - wall });
+      process.send({ type: "wallclock", seq: msg.seq, perfMinusWallMs: perfMinusWallSample() });
       break;
-    }
     case "cpu":
       process.send({ type: "cpu", seq: msg.seq, ...process.cpuUsage() });
       break;
