@@ -35,6 +35,8 @@ export interface Config {
   providerConcurrency: number;
   /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
   providerTimeoutMs: number;
+  /** TIDINGS_SQLITE_SYNCHRONOUS: `normal` survives process crashes; `full` also OS crashes and power loss. */
+  sqliteSynchronous: "normal" | "full";
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
   logLevel: string;
@@ -64,6 +66,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const port = positiveInt(flags.port ?? env.TIDINGS_PORT ?? "8080", "TIDINGS_PORT");
   const dev = flags.dev ?? (env.TIDINGS_DEV === "1" || env.TIDINGS_DEV === "true");
   const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  const sqliteSynchronous = (env.TIDINGS_SQLITE_SYNCHRONOUS ?? "normal").toLowerCase();
+  if (sqliteSynchronous !== "normal" && sqliteSynchronous !== "full") {
+    throw new Error(`TIDINGS_SQLITE_SYNCHRONOUS: "${env.TIDINGS_SQLITE_SYNCHRONOUS}" must be normal or full`);
+  }
   const role = flags.role ?? env.TIDINGS_ROLE ?? "all";
   if (!(ROLES as readonly string[]).includes(role)) throw new Error(`TIDINGS_ROLE: "${role}" must be one of ${ROLES.join(", ")}`);
   return {
@@ -82,6 +88,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     deliveryTimeoutMs: positiveInt(env.TIDINGS_DELIVERY_TIMEOUT_MS ?? "10000", "TIDINGS_DELIVERY_TIMEOUT_MS"),
     maxFileBytes: positiveInt(env.TIDINGS_MAX_FILE_BYTES ?? String(2 * 1024 ** 3), "TIDINGS_MAX_FILE_BYTES"),
     ...loadProviderSettings(env),
+    sqliteSynchronous,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
   };

@@ -57,7 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new Error("TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key");
   }
-  const opened = await openStore(config.databaseUrl, config.dataDir);
+  const opened = await openStore(config.databaseUrl, config.dataDir, config.sqliteSynchronous);
   const { store } = opened;
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const policy = new AddressPolicy(config.allowedCidrs);

@@ -12,11 +12,11 @@ export interface OpenedStore {
 }
 
 /** PostgreSQL when a URL is configured (shared by any number of processes), else SQLite in the data dir. */
-export async function openStore(databaseUrl: string | undefined, dataDir: string): Promise<OpenedStore> {
+export async function openStore(databaseUrl: string | undefined, dataDir: string, sqliteSynchronous: "normal" | "full"): Promise<OpenedStore> {
   if (databaseUrl !== undefined) {
     const store = await PostgresStore.connect(databaseUrl);
     return { store, exclusive: false, watchDeliveries: (onDue) => store.listenForDeliveries(onDue) };
   }
-  const store = new SqliteStore(join(dataDir, "tidings.db"));
+  const store = new SqliteStore(join(dataDir, "tidings.db"), sqliteSynchronous);
   return { store, exclusive: true, watchDeliveries: async () => async () => {} };
 }
