@@ -27,15 +27,12 @@ async function dropSchemas(schemas: string[]): Promise<void> {
 }
 
 const conformanceSchemas: string[] = [];
-describeStoreConformance(
-  "PostgreSQL",
-  async () => {
-    const schema = newSchema();
-    conformanceSchemas.push(schema);
-    return PostgresStore.connect(DATABASE_URL, { schema });
-  },
-  () => dropSchemas(conformanceSchemas),
-);
+const openInNewSchema = async () => {
+  const schema = newSchema();
+  conformanceSchemas.push(schema);
+  return PostgresStore.connect(DATABASE_URL, { schema });
+};
+describeStoreConformance("PostgreSQL", openInNewSchema, () => dropSchemas(conformanceSchemas));
 
 describe("PostgreSQL store, shared by several processes", () => {
   const schemas: string[] = [];
@@ -202,12 +199,4 @@ describe("PostgreSQL store, shared by several processes", () => {
   });
 });
 
-describeFileStoreConformance(
-  "PostgreSQL",
-  async () => {
-    const schema = newSchema();
-    conformanceSchemas.push(schema);
-    return PostgresStore.connect(DATABASE_URL, { schema });
-  },
-  () => dropSchemas(conformanceSchemas),
-);
+describeFileStoreConformance("PostgreSQL", openInNewSchema, () => dropSchemas(conformanceSchemas));

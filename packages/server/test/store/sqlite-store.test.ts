@@ -5,25 +5,15 @@ import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { describeStoreConformance } from "./conformance.js";
 import { describeFileStoreConformance } from "./file-store-conformance.js";
 
+/** Each store gets a fresh file of its own. */
 let dir: string | undefined;
-describeStoreConformance(
-  "SQLite",
-  async () => {
-    dir = mkdtempSync(join(tmpdir(), "tidings-store-"));
-    return new SqliteStore(join(dir, "tidings.db"));
-  },
-  async () => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
-);
+const open = async () => {
+  dir = mkdtempSync(join(tmpdir(), "tidings-store-"));
+  return new SqliteStore(join(dir, "tidings.db"));
+};
+const cleanup = async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+};
 
-describeFileStoreConformance(
-  "SQLite",
-  async () => {
-    dir = mkdtempSync(join(tmpdir(), "tidings-store-"));
-    return new SqliteStore(join(dir, "tidings.db"));
-  },
-  async () => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
-);
+describeStoreConformance("SQLite", open, cleanup);
+describeFileStoreConformance("SQLite", open, cleanup);
