@@ -13,6 +13,7 @@ export class Metrics {
   private readonly attempts = new Map<string, number>();
   private readonly latency = { buckets: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sum: 0 };
   private readonly gauges = new Map<string, () => number>();
+  private claimRounds = 0;
 
   countAttempt(outcome: "succeeded" | "retry" | "failed" | "gone", latencyMs: number): void {
     const k = key({ outcome });
@@ -22,6 +23,11 @@ export class Metrics {
     LATENCY_BUCKETS_MS.forEach((le, i) => {
       if (latencyMs <= le) this.latency.buckets[i]!++;
     });
+  }
+
+  /** Each time the delivery engine looks at the queue: a steady climb while idle would mean it spins. */
+  countClaimRound(): void {
+    this.claimRounds++;
   }
 
   gauge(name: string, read: () => number): void {
@@ -35,6 +41,8 @@ export class Metrics {
     LATENCY_BUCKETS_MS.forEach((le, i) => lines.push(`tidings_delivery_attempt_seconds_bucket{le="${le / 1000}"} ${this.latency.buckets[i]}`));
     lines.push(`tidings_delivery_attempt_seconds_bucket{le="+Inf"} ${this.latency.count}`);
     lines.push(`tidings_delivery_attempt_seconds_sum ${this.latency.sum}`, `tidings_delivery_attempt_seconds_count ${this.latency.count}`);
+    lines.push("# HELP tidings_delivery_claim_rounds_total Times the delivery engine looked for due deliveries.", "# TYPE tidings_delivery_claim_rounds_total counter");
+    lines.push(`tidings_delivery_claim_rounds_total ${this.claimRounds}`);
     for (const [name, read] of this.gauges) lines.push(`# TYPE ${name} gauge`, `${name} ${read()}`);
     return `${lines.join("\n")}\n`;
   }

@@ -33,4 +33,27 @@ describe("endpoint isolation", () => {
     expect(Math.max(...lags)).toBeLessThan(2000);
     expect(blackHole.received.length).toBeLessThanOrEqual(4);
   });
+
+  it("does not spin while the only due deliveries belong to an endpoint with no room", async () => {
+    const blackHole = await startReceiver(() => "hang");
+    receivers.push(blackHole);
+    // One slot per endpoint, a 1 s timeout and a 50 ms retry: a failed attempt is due again while the
+    // endpoint is still busy with the next one.
+    server = await startTidings({
+      env: { TIDINGS_DELIVERY_TIMEOUT_MS: "1000", TIDINGS_RETRY_SCHEDULE: "0.05" },
+      engine: { perEndpointConcurrency: 1, perEndpointQueue: 1 },
+    });
+    await registerWebhook(server, blackHole.url, ["export.*"]);
+    for (let i = 0; i < 3; i++) {
+      const created = await server.api("POST", "/v1/operations", { type: "export" });
+      await server.api("POST", `/v1/${created.body.name}:complete`, {});
+    }
+    const rounds = async () => Number(/^tidings_delivery_claim_rounds_total (\d+)$/m.exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1]);
+    await blackHole.waitFor(2, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = await rounds();
+    await new Promise((r) => setTimeout(r, 500));
+    // A spinning engine looks hundreds of times in half a second; a waiting one a handful.
+    expect((await rounds()) - before).toBeLessThan(20);
+  });
 });

@@ -115,22 +115,30 @@ export class DeliveryEngine {
 
   /** Claims what there is room for, then sleeps until the next delivery is due. */
   private async round(): Promise<number> {
-    await this.claimWhileRoom();
+    this.metrics.countClaimRound();
+    const claimedAt = await this.claimWhileRoom();
     const next = await this.store.nextDueAt();
-    return next === undefined ? this.options.idlePollMs : Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
+    if (next === undefined) return this.options.idlePollMs;
+    // Due when we last claimed and still not taken: it belongs to an endpoint (or an engine) with no room.
+    // Looking again at once would spin; an attempt finishing wakes the engine when there is room.
+    if (claimedAt === undefined || next <= claimedAt) return this.options.idlePollMs;
+    return Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
   }
 
-  private async claimWhileRoom(): Promise<void> {
+  /** Claims until nothing more fits or nothing more is due; returns the time of the last claim, if any. */
+  private async claimWhileRoom(): Promise<number | undefined> {
+    let claimedAt: number | undefined;
     while (this.loop.isRunning) {
       const room = this.options.maxQueued - this.queued;
-      if (room <= 0) return;
+      if (room <= 0) return claimedAt;
       const full = [...this.endpoints].filter(([, e]) => e.queue.length + e.inFlight >= this.options.perEndpointQueue).map(([k]) => k);
-      const now = this.clock.now();
+      claimedAt = this.clock.now();
       const limit = Math.min(room, 512);
-      const claimed = await this.store.claimDueDeliveries(now, now + this.options.leaseMs, limit, full);
+      const claimed = await this.store.claimDueDeliveries(claimedAt, claimedAt + this.options.leaseMs, limit, full);
       for (const delivery of claimed) this.enqueue(delivery);
-      if (claimed.length < limit) return;
+      if (claimed.length < limit) return claimedAt;
     }
+    return claimedAt;
   }
 
   private enqueue(delivery: ClaimedDelivery): void {
