@@ -134,7 +134,7 @@ export class DeliveryEngine {
       const full = [...this.endpoints].filter(([, e]) => e.queue.length + e.inFlight >= this.options.perEndpointQueue).map(([k]) => k);
       claimedAt = this.clock.now();
       const limit = Math.min(room, 512);
-      const claimed = await this.store.claimDueDeliveries(claimedAt, claimedAt + this.options.leaseMs, limit, full);
+      const claimed = await this.store.claimDueDeliveries(claimedAt, claimedAt + this.options.leaseMs, limit, full, this.options.perEndpointQueue);
       for (const delivery of claimed) this.enqueue(delivery);
       if (claimed.length < limit) return claimedAt;
     }

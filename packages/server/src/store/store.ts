@@ -111,7 +111,14 @@ export interface Store {
    * Leases up to `limit` due deliveries until `leaseUntil`, skipping endpoints this process already has
    * enough of. A lease that is never settled (a crash) makes the delivery due again when it runs out.
    */
-  claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]>;
+  claimDueDeliveries(
+    now: number,
+    leaseUntil: number,
+    limit: number,
+    skipEndpoints: readonly string[],
+    /** At most this many for any one endpoint, so one endpoint's backlog stays in the store. */
+    perEndpointLimit?: number,
+  ): Promise<ClaimedDelivery[]>;
   /** Records many attempts and their verdicts in one transaction. */
   recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]>;
   /** Ends the delivery and batch leases of a previous process that shared nothing with this one (single-node SQLite restart). */

@@ -180,6 +180,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       expect(await store.nextDueAt()).toBe(T0 + 5000);
     });
 
+    it("claims at most a given number per endpoint, oldest first, so one endpoint's backlog stays behind", async () => {
+      const busy = webhook();
+      const quiet = webhook();
+      await store.insertWebhook(busy);
+      await store.insertWebhook(quiet);
+      for (let i = 0; i < 5; i++) {
+        const event: StoredEvent = { id: newEventId(), projectId, type: "webhook.ping", payload: { type: "webhook.ping", version: "v1", timestamp: "t", data: { id: "x", webhook_id: busy.id } }, createdAt: T0 + i };
+        await store.publishEvent(event, { kind: "webhook", webhookId: busy.id }, T0 + i);
+      }
+      await store.publishEvent({ id: newEventId(), projectId, type: "webhook.ping", payload: { type: "webhook.ping", version: "v1", timestamp: "t", data: { id: "y", webhook_id: quiet.id } }, createdAt: T0 + 9 }, { kind: "webhook", webhookId: quiet.id }, T0 + 9);
+      const first = await store.claimDueDeliveries(T0 + 10, T0 + 1000, 10, [], 2);
+      expect(first.map((d) => [d.webhookId, d.nextAttemptAt])).toEqual([[busy.id, T0], [busy.id, T0 + 1], [quiet.id, T0 + 9]]);
+      const second = await store.claimDueDeliveries(T0 + 10, T0 + 1000, 10, [], 2);
+      expect(second.map((d) => [d.webhookId, d.nextAttemptAt])).toEqual([[busy.id, T0 + 2], [busy.id, T0 + 3]]);
+    });
+
     it("releases the leases of a crashed process", async () => {
       await store.insertWebhook(webhook());
       const op = operation();

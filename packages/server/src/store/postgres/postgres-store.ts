@@ -286,18 +286,21 @@ export class PostgresStore implements Store {
 
   // --- the delivery queue ---
 
-  async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]> {
+  async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[], perEndpointLimit = 2 ** 31 - 1): Promise<ClaimedDelivery[]> {
     // One statement, so no explicit transaction. SKIP LOCKED lets processes claim side by side: each
     // passes over the rows another is claiming right now instead of waiting for them. A row another
     // process claimed and committed meanwhile is re-checked against the WHERE clause on lock and, its
     // next_attempt_at now being a lease in the future, dropped: a delivery is never leased twice.
     const rows = await all<ClaimRow>(
       this.pool,
-      `WITH due AS (
-         SELECT id, next_attempt_at FROM deliveries
+      `WITH ranked AS (
+         SELECT id, row_number() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank FROM deliveries
          WHERE state = 'pending' AND next_attempt_at <= $1 AND endpoint_key <> ALL($3::text[])
-         ORDER BY next_attempt_at LIMIT $4
-         FOR UPDATE SKIP LOCKED
+       ), due AS (
+         SELECT d.id, d.next_attempt_at FROM deliveries d JOIN ranked r ON r.id = d.id
+         WHERE r.rank <= $5 AND d.state = 'pending' AND d.next_attempt_at <= $1
+         ORDER BY d.next_attempt_at, d.id LIMIT $4
+         FOR UPDATE OF d SKIP LOCKED
        ), claimed AS (
          UPDATE deliveries d SET next_attempt_at = $2, leased = true
          FROM due WHERE d.id = due.id
@@ -307,7 +310,7 @@ export class PostgresStore implements Store {
        JOIN events e ON e.id = claimed.event_id
        LEFT JOIN webhooks w ON w.id = claimed.webhook_id
        ORDER BY claimed.due_at, claimed.id`,
-      [ms(now), ms(leaseUntil), [...skipEndpoints], limit],
+      [ms(now), ms(leaseUntil), [...skipEndpoints], limit, perEndpointLimit],
     );
     return rows.map((row) => ({
       // As SQLite reports it: when the delivery was due, not when its lease ends.

@@ -23,6 +23,9 @@ import { SQLITE_FILES_SCHEMA, SqliteFileStore } from "./file-store.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
 
+/** "No limit" for SQL parameters that must be numbers. */
+const MAX_INT = 2 ** 31 - 1;
+
 /**
  * The embedded driver. better-sqlite3 is synchronous; the Promise interface is kept so that the PostgreSQL
  * driver drops in unchanged. WAL mode lets the API read while the delivery engine writes.
@@ -284,18 +287,18 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[]): Promise<ClaimedDelivery[]> {
+  async claimDueDeliveries(now: number, leaseUntil: number, limit: number, skipEndpoints: readonly string[], perEndpointLimit = MAX_INT): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
-      const select = `SELECT d.*, e.payload AS body, w.sealed_secrets FROM deliveries d
-           JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
-           WHERE d.state = 'pending' AND d.next_attempt_at <= ?`;
-      const order = "ORDER BY d.next_attempt_at LIMIT ?";
       // The usual case skips nothing: keep json_each out of that query.
-      const rows = (
-        skipEndpoints.length === 0
-          ? this.statement(`${select} ${order}`).all(now, limit)
-          : this.statement(`${select} AND d.endpoint_key NOT IN (SELECT value FROM json_each(?)) ${order}`).all(now, JSON.stringify(skipEndpoints), limit)
-      ) as ClaimRow[];
+      const skip = skipEndpoints.length === 0 ? "" : "AND endpoint_key NOT IN (SELECT value FROM json_each(@skip))";
+      const rows = this.statement(
+        `SELECT d.*, e.payload AS body, w.sealed_secrets FROM (
+           SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank
+           FROM deliveries WHERE state = 'pending' AND next_attempt_at <= @now ${skip}
+         ) due
+         JOIN deliveries d ON d.id = due.id JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+         WHERE due.rank <= @per_endpoint ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
+      ).all({ now, limit, per_endpoint: perEndpointLimit, ...(skipEndpoints.length === 0 ? {} : { skip: JSON.stringify(skipEndpoints) }) }) as ClaimRow[];
       const lease = this.statement("UPDATE deliveries SET next_attempt_at = ?, leased = 1 WHERE id = ?");
       for (const row of rows) lease.run(leaseUntil, row.id);
       return rows.map((row) => ({
