@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
 import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
-import { loadProviderSettings, type ProviderName } from "./providers/settings.js";
+import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
 export type Role = "api" | "worker" | "all";
 const ROLES: readonly Role[] = ["api", "worker", "all"];
 
-export interface Config {
+/** Everything `tidings serve` is configured with; the TIDINGS_PROVIDER* settings come from providers/settings.ts. */
+export interface Config extends ProviderSettings {
   /** What this process does: serve the API, run delivery workers, or both (DESIGN §6). */
   role: Role;
   host: string;
@@ -23,18 +24,6 @@ export interface Config {
   deliveryTimeoutMs: number;
   /** TIDINGS_MAX_FILE_BYTES: the largest file an upload may declare (default 2 GiB, as Gemini). */
   maxFileBytes: number;
-  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (DESIGN §6); default local. */
-  provider: ProviderName;
-  /** TIDINGS_PROVIDER_BASE_URL: required for openai (e.g. http://127.0.0.1:8000/v1); gemini defaults to Google's. */
-  providerBaseUrl?: string;
-  /** TIDINGS_PROVIDER_API_KEY: Bearer for openai, x-goog-api-key for gemini (required there). */
-  providerApiKey?: string;
-  /** TIDINGS_LOCAL_DELAY_MS: how long the local provider takes per request (default 0). */
-  localDelayMs: number;
-  /** TIDINGS_PROVIDER_CONCURRENCY: upstream requests in flight per process (default 16). */
-  providerConcurrency: number;
-  /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
-  providerTimeoutMs: number;
   /** TIDINGS_SQLITE_SYNCHRONOUS: `normal` survives process crashes; `full` also OS crashes and power loss. */
   sqliteSynchronous: "normal" | "full";
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */

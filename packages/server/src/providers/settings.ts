@@ -6,11 +6,17 @@ export type ProviderName = "local" | "openai" | "gemini";
 export const PROVIDER_NAMES: readonly ProviderName[] = ["local", "openai", "gemini"];
 
 export interface ProviderSettings {
+  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (DESIGN §6); default local. */
   provider: ProviderName;
+  /** TIDINGS_PROVIDER_BASE_URL: required for openai (e.g. http://127.0.0.1:8000/v1); gemini defaults to Google's. */
   providerBaseUrl?: string;
+  /** TIDINGS_PROVIDER_API_KEY: Bearer for openai, x-goog-api-key for gemini (required there). */
   providerApiKey?: string;
+  /** TIDINGS_LOCAL_DELAY_MS: how long the local provider takes per request (default 0). */
   localDelayMs: number;
+  /** TIDINGS_PROVIDER_CONCURRENCY: upstream requests in flight per process (default 16). */
   providerConcurrency: number;
+  /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
   providerTimeoutMs: number;
 }
 
