@@ -11,8 +11,11 @@ export interface Delivery {
   /** Static target; absent for a dynamic (webhook_config) target. */
   webhookId?: string;
   uri: string;
+  /** Deliveries that share an endpoint share a concurrency budget (see `endpointKey`). */
+  endpointKey: string;
   state: DeliveryState;
   attemptCount: number;
+  /** When it is due: now for a new delivery, the retry time after a failed attempt. */
   nextAttemptAt: number;
   /** Start of the 24-hour retry window: the event's creation, or the moment a failed delivery was recovered. */
   windowStartAt: number;
@@ -21,6 +24,15 @@ export interface Delivery {
   lastError?: string;
   lastStatusCode?: number;
 }
+
+/** A delivery engine's claim on a delivery: nobody else sends it until the lease runs out or is settled. */
+export interface Lease {
+  lockedBy: string;
+  lockedUntil: number;
+}
+
+/** A delivery about to be inserted; one with a lease is born leased to the engine that will send it. */
+export type NewDelivery = Delivery & { lease?: Lease };
 
 /** One HTTP POST of a delivery. */
 export interface Attempt {
@@ -74,4 +86,29 @@ function schedule(
 ): DeliveryVerdict {
   const at = nextAttemptAt(policy, delivery.attemptCount + 1, delivery.windowStartAt, now, retryAfterMs);
   return at === undefined ? { kind: "failed", error } : { kind: "retry", at, error };
+}
+
+/** A delivery's row after an attempt: what the store writes. */
+export interface DeliverySettlement {
+  id: string;
+  state: DeliveryState;
+  attemptCount: number;
+  nextAttemptAt: number;
+  lastError?: string;
+  lastStatusCode?: number;
+}
+
+/** Turns an attempt's verdict into the delivery's new state: pending again for a retry, else settled for good. */
+export function settleDelivery(attempt: Attempt, verdict: DeliveryVerdict, now: number): DeliverySettlement {
+  const base = { id: attempt.deliveryId, attemptCount: attempt.attemptNumber, lastStatusCode: attempt.statusCode };
+  switch (verdict.kind) {
+    case "succeeded":
+      return { ...base, state: "succeeded", nextAttemptAt: now };
+    case "retry":
+      return { ...base, state: "pending", nextAttemptAt: verdict.at, lastError: verdict.error };
+    case "failed":
+      return { ...base, state: "failed", nextAttemptAt: now, lastError: verdict.error };
+    case "gone":
+      return { ...base, state: "failed", nextAttemptAt: now, lastError: "HTTP 410 Gone" };
+  }
 }

@@ -1,4 +1,5 @@
 import type { BuiltInEventType } from "./event-types.js";
+import { newEventId } from "./ids.js";
 
 /** The body POSTed to receivers (DESIGN §3): a pointer and a status, never the output itself. */
 interface EventEnvelope<T extends string, D> {
@@ -45,3 +46,8 @@ export type EventTarget =
   | { kind: "subscribers"; excludeWebhookId?: string }
   | { kind: "webhook"; webhookId: string }
   | { kind: "uris"; uris: string[] };
+
+/** An event about to be written, with a fresh id (its `webhook-id`). */
+export function newStoredEvent(projectId: string, payload: EventPayload, now: number, operation?: string): StoredEvent {
+  return { id: newEventId(), projectId, type: payload.type, ...(operation !== undefined ? { operation } : {}), payload, createdAt: now };
+}

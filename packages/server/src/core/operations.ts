@@ -30,6 +30,12 @@ export interface Operation {
   updatedAt: number;
 }
 
+/** The AIP-160 subset the polling surface filters on. */
+export interface OperationFilter {
+  done?: boolean;
+  type?: string;
+}
+
 export type OperationAction =
   | { kind: "complete"; response?: Record<string, unknown>; outputFileUri?: string }
   | { kind: "fail"; error: OperationError }

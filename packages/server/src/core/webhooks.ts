@@ -1,5 +1,6 @@
-import { invalidArgument } from "./errors.js";
 import { toRfc3339 } from "./clock.js";
+import type { DeliveryVerdict } from "./deliveries.js";
+import { invalidArgument } from "./errors.js";
 
 export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deliveries";
 export const WEBHOOK_STATES: readonly WebhookState[] = ["enabled", "disabled", "disabled_due_to_failed_deliveries"];
@@ -79,4 +80,59 @@ export function toWebhookResource(webhook: Webhook, now: number): Record<string,
 export function parseWebhookState(value: string, field: string): WebhookState {
   if ((WEBHOOK_STATES as readonly string[]).includes(value)) return value as WebhookState;
   throw invalidArgument(field, `unknown state "${value}"; expected one of ${WEBHOOK_STATES.join(", ")}`);
+}
+
+/** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */
+export interface WebhookToDisable {
+  projectId: string;
+  webhookId: string;
+  state: Exclude<WebhookState, "enabled">;
+  reason: string;
+}
+
+/**
+ * The disable rule (DESIGN §5). Outcomes are taken in the order they happened: a 410 disables at once; a
+ * delivery that ran out of retries disables its webhook when the webhook has had no success for the
+ * whole retry window, counting successes earlier in the same list.
+ */
+export function webhooksToDisable(
+  outcomes: readonly { webhookId?: string; verdict: DeliveryVerdict }[],
+  enabled: readonly Pick<Webhook, "id" | "projectId" | "createdAt" | "lastSuccessAt">[],
+  now: number,
+  windowMs: number,
+): WebhookToDisable[] {
+  const candidates = new Map(enabled.map((w) => [w.id, w]));
+  const lastSuccess = new Map<string, number>();
+  const toDisable = new Map<string, WebhookToDisable>();
+  for (const { webhookId, verdict } of outcomes) {
+    if (webhookId === undefined) continue;
+    if (verdict.kind === "succeeded") {
+      lastSuccess.set(webhookId, now);
+      continue;
+    }
+    const webhook = candidates.get(webhookId);
+    if (webhook === undefined || toDisable.has(webhookId)) continue;
+    if (verdict.kind === "gone") {
+      toDisable.set(webhookId, { projectId: webhook.projectId, webhookId, state: "disabled", reason: "the endpoint answered 410 Gone" });
+    } else if (verdict.kind === "failed" && (lastSuccess.get(webhookId) ?? webhook.lastSuccessAt ?? webhook.createdAt) <= now - windowMs) {
+      toDisable.set(webhookId, {
+        projectId: webhook.projectId,
+        webhookId,
+        state: "disabled_due_to_failed_deliveries",
+        reason: `no successful delivery for ${formatWindow(windowMs)} and deliveries exhausted their retries`,
+      });
+    }
+  }
+  return [...toDisable.values()];
+}
+
+/** The terminal failures among outcomes: the only ones that can disable a webhook, so the only webhooks worth reading. */
+export function webhooksAtRisk(outcomes: readonly { webhookId?: string; verdict: DeliveryVerdict }[]): string[] {
+  const ids = outcomes.flatMap(({ webhookId, verdict }) => (webhookId !== undefined && (verdict.kind === "failed" || verdict.kind === "gone") ? [webhookId] : []));
+  return [...new Set(ids)];
+}
+
+function formatWindow(ms: number): string {
+  const hours = ms / 3_600_000;
+  return Number.isInteger(hours) ? `${hours} hours` : `${Math.round(ms / 1000)} seconds`;
 }

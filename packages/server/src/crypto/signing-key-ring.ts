@@ -1,6 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
 import type { Clock } from "../core/clock.js";
-import type { SigningKeyRecord, Store } from "../store/store.js";
+import type { SigningKeyRecord, SigningKeyStore } from "../store/store.js";
 import type { SecretBox } from "./secret-box.js";
 
 /** How long a replaced key stays in the JWKS, so receivers' caches and in-flight retries still verify. */
@@ -17,14 +17,14 @@ export interface CurrentSigningKey {
  */
 export class SigningKeyRing {
   constructor(
-    private readonly store: Store,
+    private readonly store: { signingKeys: SigningKeyStore },
     private readonly box: SecretBox,
     private readonly clock: Clock,
   ) {}
 
   /** Loads the keys, making the first one on a fresh install. */
   async load(): Promise<CurrentSigningKey> {
-    const record = (await this.store.listSigningKeys()).find((k) => k.retiredAt === undefined);
+    const record = (await this.store.signingKeys.list()).find((k) => k.retiredAt === undefined);
     return record === undefined ? this.rotate() : this.use(record);
   }
 
@@ -39,14 +39,14 @@ export class SigningKeyRing {
       sealedPrivateJwk: this.box.seal(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "RS256" })),
       createdAt: now,
     };
-    await this.store.addSigningKey(record, now);
+    await this.store.signingKeys.add(record, now);
     return this.use(record);
   }
 
   /** Read from the store on every call: another process may have rotated, and the table is tiny. */
   async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
     const cutoff = this.clock.now() - RETIRED_KEY_PUBLISHED_MS;
-    const keys = await this.store.listSigningKeys();
+    const keys = await this.store.signingKeys.list();
     return { keys: keys.filter((k) => k.retiredAt === undefined || k.retiredAt > cutoff).map((k) => k.publicJwk) };
   }
 

@@ -1,12 +1,11 @@
-import type { Logger } from "pino";
-import type { Metrics } from "../metrics.js";
-import { WakeableLoop } from "../workers/wakeable-loop.js";
-import type { Clock } from "../core/clock.js";
-import { judgeAttempt, type Attempt } from "../core/deliveries.js";
+import type { Clock, Timer } from "../core/clock.js";
+import { judgeAttempt, settleDelivery, type Attempt, type DeliveryVerdict, type Lease, type SendResult } from "../core/deliveries.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
-import type { AttemptOutcome, ClaimedDelivery, Store, WebhookToDisable } from "../store/store.js";
+import { webhooksAtRisk, webhooksToDisable, type WebhookToDisable } from "../core/webhooks.js";
+import { WakeableLoop } from "../runtime/wakeable-loop.js";
+import type { DeliveryDispatch } from "../services/outbox.js";
+import type { ClaimedDelivery, Store } from "../store/store.js";
 import type { OutgoingRequest } from "./sender.js";
-import type { SendResult } from "../core/deliveries.js";
 
 export interface Sender {
   send(req: OutgoingRequest): Promise<SendResult>;
@@ -15,10 +14,31 @@ export interface Sender {
 /** Builds the headers of one attempt (static HMAC or dynamic JWT). */
 export type HeaderBuilder = (delivery: ClaimedDelivery, timestampSeconds: number) => Promise<Record<string, string>>;
 
+/** What the engine reports, for /metrics and the log. */
+export interface EngineObserver {
+  attempt(verdict: DeliveryVerdict["kind"], latencyMs: number): void;
+  claimRound(): void;
+  /** A claim or a write of outcomes failed; the engine carries on (the leases make it safe). */
+  error(err: unknown, what: string): void;
+}
+
+export interface EngineDeps {
+  store: Store;
+  sender: Sender;
+  buildHeaders: HeaderBuilder;
+  policy: RetryPolicy;
+  clock: Clock;
+  /** Names this engine's leases in the store. */
+  workerId: string;
+  /** Disables webhooks the outcomes condemned (a 410, or 24 h of failures). */
+  onDisable: (webhooks: WebhookToDisable[]) => Promise<void>;
+  observer: EngineObserver;
+}
+
 export interface EngineOptions {
   /** Attempts in flight at once per endpoint: one slow endpoint can hold only this many. */
   perEndpointConcurrency: number;
-  /** Claimed deliveries held in memory per endpoint; endpoints at this depth are skipped when claiming. */
+  /** Deliveries held in memory per endpoint (queued and in flight); endpoints at this depth are skipped when claiming. */
   perEndpointQueue: number;
   /** Claimed deliveries held in memory in all. */
   maxQueued: number;
@@ -30,7 +50,7 @@ export interface EngineOptions {
 
 /**
  * The lease must outlast a delivery's wait in its endpoint's queue, or a slow endpoint's backlog would be
- * claimed twice: 64 queued / 16 at a time × a 10 s timeout = 40 s, well inside 120 s.
+ * claimed twice: 64 held / 16 at a time × a 10 s timeout = 40 s, well inside 120 s.
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
@@ -42,87 +62,109 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 
 const FLUSH_WINDOW_MS = 5;
 const FLUSH_MAX_OUTCOMES = 256;
+const CLAIM_LIMIT = 512;
 
 interface Endpoint {
   queue: ClaimedDelivery[];
   inFlight: number;
 }
 
+interface Outcome {
+  delivery: ClaimedDelivery;
+  attempt: Attempt;
+  verdict: DeliveryVerdict;
+}
+
 /**
  * The delivery loop. It claims due deliveries in batches when woken (a commit, a timer at the next due
- * time), sends them with per-endpoint concurrency so a dead endpoint only ever blocks itself, and records
- * outcomes in batched transactions. Nothing is settled before its attempt is written: a crash re-sends.
+ * time), takes deliveries born leased to it straight from the outbox, sends them with per-endpoint
+ * concurrency so a dead endpoint only ever blocks itself, and records outcomes in batched transactions.
+ * Nothing is settled before its attempt is written: a crash re-sends, with the same webhook-id.
  */
-export class DeliveryEngine {
+export class DeliveryEngine implements DeliveryDispatch {
   private readonly endpoints = new Map<string, Endpoint>();
   private queued = 0;
-  private pending: AttemptOutcome[] = [];
-  private flushing: Promise<void> | undefined;
+  private pending: Outcome[] = [];
+  private flushTimer: Timer | undefined;
+  private flushing: Promise<void> = Promise.resolve();
   private readonly loop: WakeableLoop;
-  private readonly idle = new Set<() => void>();
-  /** Ids queued or in flight here. */
+  private idle: (() => void) | undefined;
+  /** Ids queued or in flight here: a lease that ran out while one waited must not bring it in twice. */
   private readonly held = new Set<string>();
 
   constructor(
-    private readonly store: Store,
-    private readonly sender: Sender,
-    private readonly buildHeaders: HeaderBuilder,
-    private readonly policy: RetryPolicy,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly onDisable: (webhooks: WebhookToDisable[]) => Promise<void>,
-    private readonly metrics: Metrics,
+    private readonly deps: EngineDeps,
     private readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
-    this.loop = new WakeableLoop(() => this.round(), (err) => log.error({ err }, "delivery engine failed to claim; retrying shortly"));
-    metrics.gauge("tidings_deliveries_queued", () => this.queued);
-    metrics.gauge("tidings_deliveries_in_flight", () => [...this.endpoints.values()].reduce((n, e) => n + e.inFlight, 0));
+    this.loop = new WakeableLoop(deps.clock, () => this.round(), (err) => deps.observer.error(err, "claim due deliveries"));
+  }
+
+  get queuedCount(): number {
+    return this.queued;
+  }
+
+  get inFlightCount(): number {
+    let n = 0;
+    for (const endpoint of this.endpoints.values()) n += endpoint.inFlight;
+    return n;
   }
 
   start(): void {
     this.loop.start();
   }
 
-  /** Until when a delivery born leased to this engine now is its to send; undefined when it is not running. */
-  leaseUntil(): number | undefined {
-    return this.loop.isRunning ? this.clock.now() + this.options.leaseMs : undefined;
+  lease(): Lease | undefined {
+    return this.loop.isRunning ? { lockedBy: this.deps.workerId, lockedUntil: this.deps.clock.now() + this.options.leaseMs } : undefined;
   }
 
-  /** Takes deliveries born leased to this engine (see `leaseUntil`) and sends them without claiming. */
+  /**
+   * Takes deliveries born leased to this engine. Those whose endpoint (or the engine) has no room are handed
+   * back to the queue at once, so a dead endpoint's backlog waits in the store, not in memory.
+   */
   adopt(deliveries: readonly ClaimedDelivery[]): void {
-    for (const delivery of deliveries) this.enqueue(delivery);
+    const refused: string[] = [];
+    for (const delivery of deliveries) {
+      if (this.hasRoomFor(delivery.endpointKey)) this.enqueue(delivery);
+      else refused.push(delivery.id);
+    }
+    if (refused.length > 0) this.release(refused);
   }
 
-  /** Something may be due now: look at the queue soon. Cheap to call on every commit. */
   wake(): void {
     this.loop.wake();
   }
 
-  /** Stops claiming, lets attempts in flight finish and writes their outcomes. */
+  /**
+   * Stops claiming, hands back the leases of deliveries it holds but has not started (another engine, or
+   * this one's next start, sends them at once), lets attempts in flight finish and writes their outcomes.
+   */
   async stop(): Promise<void> {
     this.loop.stop();
-    // Claimed but unstarted deliveries keep their lease; it runs out (or is released at the next start).
+    const unstarted: string[] = [];
     for (const [key, endpoint] of this.endpoints) {
-      for (const delivery of endpoint.queue) this.held.delete(delivery.id);
+      for (const delivery of endpoint.queue) {
+        this.held.delete(delivery.id);
+        unstarted.push(delivery.id);
+      }
       this.queued -= endpoint.queue.length;
       endpoint.queue = [];
       if (endpoint.inFlight === 0) this.endpoints.delete(key);
     }
-    const inFlight = () => [...this.endpoints.values()].reduce((n, e) => n + e.inFlight, 0);
-    if (inFlight() > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    if (this.endpoints.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.flush();
+    await this.deps.store.deliveries.release(unstarted, this.deps.workerId).catch((err: unknown) => this.deps.observer.error(err, "hand back unsent deliveries"));
   }
 
   /** Claims what there is room for, then sleeps until the next delivery is due. */
   private async round(): Promise<number> {
-    this.metrics.countClaimRound();
+    this.deps.observer.claimRound();
     const claimedAt = await this.claimWhileRoom();
-    const next = await this.store.nextDueAt();
+    const next = await this.deps.store.deliveries.nextDueAt();
     if (next === undefined) return this.options.idlePollMs;
     // Due when we last claimed and still not taken: it belongs to an endpoint (or an engine) with no room.
     // Looking again at once would spin; an attempt finishing wakes the engine when there is room.
     if (claimedAt === undefined || next <= claimedAt) return this.options.idlePollMs;
-    return Math.min(Math.max(next - this.clock.now(), 0), this.options.idlePollMs);
+    return Math.min(Math.max(next - this.deps.clock.now(), 0), this.options.idlePollMs);
   }
 
   /** Claims until nothing more fits or nothing more is due; returns the time of the last claim, if any. */
@@ -131,18 +173,30 @@ export class DeliveryEngine {
     while (this.loop.isRunning) {
       const room = this.options.maxQueued - this.queued;
       if (room <= 0) return claimedAt;
-      const full = [...this.endpoints].filter(([, e]) => e.queue.length + e.inFlight >= this.options.perEndpointQueue).map(([k]) => k);
-      claimedAt = this.clock.now();
-      const limit = Math.min(room, 512);
-      const claimed = await this.store.claimDueDeliveries(claimedAt, claimedAt + this.options.leaseMs, limit, full, this.options.perEndpointQueue);
+      const skipEndpoints = [...this.endpoints].filter(([key]) => !this.hasRoomFor(key)).map(([key]) => key);
+      claimedAt = this.deps.clock.now();
+      const limit = Math.min(room, CLAIM_LIMIT);
+      const claimed = await this.deps.store.deliveries.claim({
+        now: claimedAt,
+        lockedUntil: claimedAt + this.options.leaseMs,
+        lockedBy: this.deps.workerId,
+        limit,
+        skipEndpoints,
+        perEndpointLimit: this.options.perEndpointQueue,
+      });
       for (const delivery of claimed) this.enqueue(delivery);
       if (claimed.length < limit) return claimedAt;
     }
     return claimedAt;
   }
 
+  private hasRoomFor(endpointKey: string): boolean {
+    const endpoint = this.endpoints.get(endpointKey);
+    const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
+    return this.queued < this.options.maxQueued && depth < this.options.perEndpointQueue;
+  }
+
   private enqueue(delivery: ClaimedDelivery): void {
-    // A lease that ran out while the delivery waited here lets a claim return it again: hold it once.
     if (this.held.has(delivery.id)) return;
     this.held.add(delivery.id);
     let endpoint = this.endpoints.get(delivery.endpointKey);
@@ -165,65 +219,93 @@ export class DeliveryEngine {
         this.queued--;
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
         if (this.loop.isRunning) this.drain(key, endpoint);
-        if (this.endpoints.size === 0) for (const resolve of this.idle) resolve();
+        if (this.endpoints.size === 0) this.idle?.();
         this.wake();
       });
     }
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const startedAt = this.clock.now();
+    const { clock, sender, buildHeaders, policy, observer } = this.deps;
+    const startedAt = clock.now();
     let requestHeaders: Record<string, string> = {};
     let result: SendResult;
     try {
-      requestHeaders = await this.buildHeaders(delivery, Math.floor(startedAt / 1000));
-      result = await this.sender.send({ uri: delivery.uri, headers: requestHeaders, body: delivery.body });
+      requestHeaders = await buildHeaders(delivery, Math.floor(startedAt / 1000));
+      result = await sender.send({ uri: delivery.uri, headers: requestHeaders, body: delivery.body });
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
       result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
     }
-    const now = this.clock.now();
     const attempt: Attempt = {
       deliveryId: delivery.id,
       attemptNumber: delivery.attemptCount + 1,
       startedAt,
       latencyMs: result.latencyMs,
       requestHeaders,
-      ...(result.kind === "response"
-        ? { statusCode: result.statusCode, responseExcerpt: result.body }
-        : { error: result.error }),
+      ...(result.kind === "response" ? { statusCode: result.statusCode, responseExcerpt: result.body } : { error: result.error }),
     };
-    const verdict = judgeAttempt(result, delivery, this.policy, now);
-    this.metrics.countAttempt(verdict.kind, result.latencyMs);
+    const verdict = judgeAttempt(result, delivery, policy, clock.now());
+    observer.attempt(verdict.kind, result.latencyMs);
     this.pending.push({ delivery, attempt, verdict });
-    void this.flushSoon();
+    this.flushSoon();
   }
 
   /**
    * Coalesces outcomes into one transaction per few milliseconds. Off the latency path (the receiver already
    * has the request); a crash in the window only re-sends those deliveries, with the same webhook-id.
    */
-  private flushSoon(): Promise<void> {
-    if (this.pending.length >= FLUSH_MAX_OUTCOMES) return this.flush();
-    if (this.flushing === undefined) {
-      this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_WINDOW_MS)).then(() => this.flush());
+  private flushSoon(): void {
+    if (this.pending.length >= FLUSH_MAX_OUTCOMES) {
+      void this.flush();
+      return;
     }
+    this.flushTimer ??= this.deps.clock.setTimeout(() => void this.flush(), FLUSH_WINDOW_MS);
+  }
+
+  /** Writes the outcomes gathered so far; flushes run one after another, in order. */
+  private flush(): Promise<void> {
+    this.deps.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(() => (batch.length > 0 ? this.record(batch) : undefined));
     return this.flushing;
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = undefined;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+  private async record(batch: Outcome[]): Promise<void> {
+    const { store, clock, policy } = this.deps;
+    const now = clock.now();
     try {
-      const toDisable = await this.store.recordAttempts(batch, this.clock.now(), this.policy.windowMs);
-      if (toDisable.length > 0) await this.onDisable(toDisable);
+      const toDisable = await store.transaction(async (tx) => {
+        // Webhook rows before deliveries: the order disabling and deleting lock them in, so these cannot deadlock.
+        const succeeded = [...new Set(batch.flatMap((o) => (o.verdict.kind === "succeeded" && o.delivery.webhookId !== undefined ? [o.delivery.webhookId] : [])))];
+        await tx.webhooks.markSucceeded(succeeded, now);
+        const outcomes = batch.map((o) => ({ webhookId: o.delivery.webhookId, verdict: o.verdict }));
+        const atRisk = webhooksAtRisk(outcomes);
+        const candidates = atRisk.length === 0 ? [] : await tx.webhooks.listEnabledByIds(atRisk);
+        await tx.deliveries.settle(
+          batch.map((o) => settleDelivery(o.attempt, o.verdict, now)),
+          batch.map((o) => o.attempt),
+          now,
+        );
+        return webhooksToDisable(outcomes, candidates, now, policy.windowMs);
+      });
+      if (toDisable.length > 0) await this.deps.onDisable(toDisable);
     } catch (err) {
-      // The leases stay: these deliveries come due again and are re-sent with the same webhook-id.
-      this.log.error({ err, count: batch.length }, "failed to record delivery attempts");
+      // The leases stay: these deliveries come due again when they run out and are re-sent, same webhook-id.
+      this.deps.observer.error(err, `record ${batch.length} delivery attempts`);
     }
     // Retries may now be due sooner than the engine's timer thinks.
     this.wake();
+  }
+
+  private release(ids: string[]): void {
+    this.deps.store.deliveries
+      .release(ids, this.deps.workerId)
+      .then((count) => {
+        if (count > 0) this.wake();
+      })
+      .catch((err: unknown) => this.deps.observer.error(err, "hand back deliveries it had no room for"));
   }
 }

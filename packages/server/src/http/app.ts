@@ -2,7 +2,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
-import type { Metrics } from "../metrics.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
@@ -85,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ready: async () => (await deps.store.getDefaultProject()) !== undefined, metrics: deps.metrics });
+  await app.register(healthRoutes, { ready: async () => (await deps.store.projects.getDefault()) !== undefined, metrics: deps.metrics });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   if (!deps.apiRoutes) return app;

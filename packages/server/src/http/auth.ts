@@ -37,7 +37,7 @@ export function authenticate(store: Store) {
       req.projectId = cached.projectId;
       return;
     }
-    const projectId = await store.projectIdForKeyHash(hashApiKey(key));
+    const projectId = await store.projects.projectIdForKeyHash(hashApiKey(key));
     if (projectId === undefined) throw unauthenticated();
     if (known.size >= KEY_CACHE_LIMIT) known.clear();
     known.set(key, { projectId, until: Date.now() + KEY_CACHE_MS });

@@ -2,8 +2,9 @@ import { createInterface } from "node:readline";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
 import { toRfc3339 } from "../core/clock.js";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
-import type { StoredEvent } from "../core/events.js";
-import { newEventId, newResourceId } from "../core/ids.js";
+import { newStoredEvent } from "../core/events.js";
+import { eventTargetFor } from "../core/fanout.js";
+import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ServiceContext } from "./context.js";
 import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
@@ -59,24 +60,24 @@ export class BatchService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.insertBatch(batch, lines);
+    await this.ctx.store.batches.insert(batch, lines);
     this.runner()?.wake();
     return batch;
   }
 
   async get(projectId: string, id: string): Promise<Batch> {
-    const batch = await this.ctx.store.getBatch(projectId, id);
+    const batch = await this.ctx.store.batches.get(projectId, id);
     if (batch === undefined) throw notFound(batchName(id));
     return batch;
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
-    return this.ctx.store.listBatches(projectId, page);
+    return this.ctx.store.batches.list(projectId, page);
   }
 
   /** Lines with their results, for inline responses. */
   lines(batch: Batch): Promise<BatchLine[]> {
-    return this.ctx.store.batchLines(batch.id);
+    return this.ctx.store.batches.lines(batch.id);
   }
 
   async cancel(projectId: string, id: string): Promise<Batch> {
@@ -88,12 +89,12 @@ export class BatchService {
   /** Gemini's delete: the batch is no longer of interest. A running one is cancelled first. */
   async delete(projectId: string, id: string): Promise<void> {
     await this.cancel(projectId, id);
-    await this.ctx.store.deleteBatch(projectId, id);
+    await this.ctx.store.batches.delete(projectId, id);
   }
 
   /** Writes the JSONL output: one line per input line, every key exactly once. */
   async writeOutput(batch: Batch): Promise<string> {
-    const lines = await this.ctx.store.batchLines(batch.id);
+    const lines = await this.ctx.store.batches.lines(batch.id);
     const file = await this.files.create(
       batch.projectId,
       { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
@@ -105,26 +106,18 @@ export class BatchService {
   /** Ends a batch; its event commits with it. Undefined when it had already ended (a race lost, not an error). */
   async finish(projectId: string, id: string, outcome: BatchOutcome): Promise<Batch | undefined> {
     const now = this.ctx.clock.now();
-    try {
-      const result = await this.ctx.store.finishBatch(
-        projectId,
-        id,
-        (current) => {
-          const { batch, event } = finishBatch(current, outcome, now);
-          const stored: StoredEvent = { id: newEventId(), projectId, type: event.type, operation: batchName(id), payload: event, createdAt: now };
-          return { batch, event: stored };
-        },
-        now,
-      );
-      if (result === undefined) return undefined;
-      if (outcome.kind !== "succeed") this.runner()?.abort(id);
-      this.ctx.notifyDeliveries();
-      this.ctx.bus.publish(result.event);
-      return result.batch;
-    } catch (err) {
-      if (err instanceof TidingsError && err.status === "FAILED_PRECONDITION") return undefined;
-      throw err;
-    }
+    const result = await this.ctx.store.transaction(async (tx) => {
+      const current = await tx.batches.getForUpdate(projectId, id);
+      if (current === undefined || isBatchDone(current.state)) return undefined;
+      const { batch, event } = finishBatch(current, outcome, now);
+      await tx.batches.update(batch);
+      const published = await this.ctx.outbox.write(tx, newStoredEvent(projectId, event, now, batchName(id)), eventTargetFor(batch.webhookConfig), now);
+      return { batch, published };
+    });
+    if (result === undefined) return undefined;
+    if (outcome.kind !== "succeed") this.runner()?.abort(id);
+    this.ctx.outbox.announce(result.published);
+    return result.batch;
   }
 
   private async readInput(projectId: string, config: NonNullable<BatchInput["batch"]>["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {

@@ -1,9 +1,10 @@
-import type { Attempt, Delivery, DeliveryState } from "../core/deliveries.js";
+import type { DeliveryState } from "../core/deliveries.js";
 import { DELIVERY_STATES } from "../core/deliveries.js";
 import { invalidArgument, notFound } from "../core/errors.js";
 import type { StoredEvent } from "../core/events.js";
+import { planRedelivery } from "../core/fanout.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import type { DeliveryFilter, EventFilter } from "../store/store.js";
+import type { DeliveryFilter, DeliveryWithAttempts, EventFilter } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 
 const ALL_DELIVERIES: PageRequest = { pageSize: 1000, offset: 0 };
@@ -13,29 +14,39 @@ export class EventService {
   constructor(private readonly ctx: ServiceContext) {}
 
   list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
-    return this.ctx.store.listEvents(projectId, filter, page);
+    return this.ctx.store.events.list(projectId, filter, page);
   }
 
-  async get(projectId: string, id: string): Promise<{ event: StoredEvent; deliveries: (Delivery & { attempts: Attempt[] })[] }> {
-    const event = await this.ctx.store.getEvent(projectId, id);
+  async get(projectId: string, id: string): Promise<{ event: StoredEvent; deliveries: DeliveryWithAttempts[] }> {
+    const event = await this.ctx.store.events.get(projectId, id);
     if (event === undefined) throw notFound(`events/${id}`);
-    const deliveries = await this.ctx.store.listDeliveries(projectId, { eventId: id }, ALL_DELIVERIES);
+    const deliveries = await this.ctx.store.deliveries.list(projectId, { eventId: id }, ALL_DELIVERIES);
     return { event, deliveries: deliveries.items };
   }
 
   /** New deliveries of the same event, with the same webhook-id, so receivers can still deduplicate. */
   async redeliver(projectId: string, id: string, webhookId: string | undefined): Promise<number> {
-    await this.get(projectId, id);
-    if (webhookId !== undefined && (await this.ctx.store.getWebhook(projectId, webhookId)) === undefined) {
-      throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);
-    }
-    const count = await this.ctx.store.redeliverEvent(projectId, id, webhookId, this.ctx.clock.now());
-    if (count > 0) this.ctx.notifyDeliveries();
-    return count;
+    const now = this.ctx.clock.now();
+    const published = await this.ctx.store.transaction(async (tx) => {
+      const event = await tx.events.get(projectId, id);
+      if (event === undefined) throw notFound(`events/${id}`);
+      let webhooks;
+      if (webhookId !== undefined) {
+        const webhook = await tx.webhooks.get(projectId, webhookId);
+        if (webhook === undefined) throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);
+        webhooks = [webhook];
+      } else {
+        webhooks = await tx.webhooks.listEnabled(projectId);
+      }
+      const planned = planRedelivery(event, await tx.deliveries.targetsOf(id), webhooks, webhookId, now);
+      return this.ctx.outbox.writeDeliveries(tx, event, planned, webhooks);
+    });
+    this.ctx.outbox.announce(published);
+    return published.leased.length + published.queued;
   }
 
-  deliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>> {
-    return this.ctx.store.listDeliveries(projectId, filter, page);
+  deliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
+    return this.ctx.store.deliveries.list(projectId, filter, page);
   }
 }
 

@@ -1,8 +1,9 @@
-import { invalidArgument, notFound } from "../core/errors.js";
+import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
-import type { StoredEvent } from "../core/events.js";
-import { newEventId, newResourceId } from "../core/ids.js";
-import { finishOperation, operationName, type Operation, type OperationAction } from "../core/operations.js";
+import { newStoredEvent, type StoredEvent } from "../core/events.js";
+import { eventTargetFor } from "../core/fanout.js";
+import { newResourceId } from "../core/ids.js";
+import { finishOperation, operationName, type Operation, type OperationAction, type OperationFilter } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ServiceContext } from "./context.js";
 import { parseWebhookConfig } from "./webhook-config.js";
@@ -34,53 +35,47 @@ export class OperationService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.insertOperation(operation);
+    await this.ctx.store.operations.insert(operation);
     if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
     return operation;
   }
 
   async get(projectId: string, id: string): Promise<Operation> {
-    const operation = await this.ctx.store.getOperation(projectId, id);
+    const operation = await this.ctx.store.operations.get(projectId, id);
     if (operation === undefined) throw notFound(operationName(id));
     return operation;
   }
 
   async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<Operation>> {
-    return this.ctx.store.listOperations(projectId, parseFilter(filter), page);
+    return this.ctx.store.operations.list(projectId, parseFilter(filter), page);
   }
 
   /** Ends a running operation; its event and deliveries commit in the same transaction. */
   async finish(projectId: string, id: string, action: OperationAction): Promise<{ operation: Operation; event: StoredEvent }> {
     const now = this.ctx.clock.now();
-    const result = await this.ctx.store.finishOperation(
-      projectId,
-      id,
-      (current) => {
-        const { operation, event } = finishOperation(current, action, now);
-        const stored: StoredEvent = { id: newEventId(), projectId, type: event.type, operation: operationName(id), payload: event, createdAt: now };
-        return { operation, event: stored };
-      },
-      now,
-      this.ctx.deliveryLease(),
-    );
-    if (result === undefined) throw notFound(operationName(id));
-    if (result.deliveries.length > 0) this.ctx.adoptDeliveries(result.deliveries);
-    else this.ctx.notifyDeliveries();
-    this.ctx.bus.publish(result.event);
-    return result;
+    const { operation, published } = await this.ctx.store.transaction(async (tx) => {
+      const current = await tx.operations.getForUpdate(projectId, id);
+      if (current === undefined) throw notFound(operationName(id));
+      const { operation, event } = finishOperation(current, action, now);
+      await tx.operations.update(operation);
+      const published = await this.ctx.outbox.write(tx, newStoredEvent(projectId, event, now, operationName(id)), eventTargetFor(operation.webhookConfig), now);
+      return { operation, published };
+    });
+    this.ctx.outbox.announce(published);
+    return { operation, event: published.event as StoredEvent };
   }
 
   /** Expires running operations past their expire_time; returns how many. */
   async expireDue(): Promise<number> {
-    const due = await this.ctx.store.listExpiredOperations(this.ctx.clock.now(), 500);
+    const due = await this.ctx.store.operations.listExpired(this.ctx.clock.now(), 500);
     let expired = 0;
     for (const operation of due) {
       try {
         await this.finish(operation.projectId, operation.id, { kind: "expire" });
         expired++;
       } catch (err) {
-        // It finished between the query and now: nothing to expire.
-        this.ctx.log.debug({ err, operation: operation.id }, "operation ended before it could expire");
+        // It ended between the query and now: nothing to expire. Anything else is the sweep failing.
+        if (!(err instanceof TidingsError && err.status === "FAILED_PRECONDITION")) throw err;
       }
     }
     return expired;
@@ -93,12 +88,11 @@ export class OperationService {
     if (at <= now) throw invalidArgument("expire_time", "must be in the future");
     return at;
   }
-
 }
 
 /** Parses the AIP-160 subset the polling surface supports: `done=true|false` and `type=NAME`, joined by AND. */
-function parseFilter(filter: string | undefined): { done?: boolean; type?: string } {
-  const result: { done?: boolean; type?: string } = {};
+function parseFilter(filter: string | undefined): OperationFilter {
+  const result: OperationFilter = {};
   if (filter === undefined || filter.trim() === "") return result;
   for (const clause of filter.split(/\s+AND\s+/i)) {
     const match = /^\s*(done|type)\s*=\s*"?([a-z0-9_]+)"?\s*$/i.exec(clause);

@@ -10,12 +10,12 @@ export class ProjectService {
 
   async create(displayName: string, isDefault = false): Promise<Project> {
     const project: Project = { id: newResourceId(), displayName, isDefault, createdAt: this.ctx.clock.now() };
-    await this.ctx.store.createProject(project);
+    await this.ctx.store.projects.insert(project);
     return project;
   }
 
   async get(id: string): Promise<Project> {
-    const project = await this.ctx.store.getProject(id);
+    const project = await this.ctx.store.projects.get(id);
     if (project === undefined) throw notFound(`projects/${id}`);
     return project;
   }
@@ -23,13 +23,13 @@ export class ProjectService {
   async createApiKey(projectId: string): Promise<string> {
     await this.get(projectId);
     const key = newApiKey();
-    await this.ctx.store.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
+    await this.ctx.store.projects.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
     return key;
   }
 
   /** Accepts a key chosen by the operator (TIDINGS_API_KEY) for a project. */
   async acceptApiKey(projectId: string, key: string): Promise<void> {
-    await this.ctx.store.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
+    await this.ctx.store.projects.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());
   }
 
   /**
@@ -37,7 +37,7 @@ export class ProjectService {
    * the project and no key was configured: the one time it is shown.
    */
   async ensureDefault(configuredKey: string | undefined): Promise<{ project: Project; newKey?: string }> {
-    let project = await this.ctx.store.getDefaultProject();
+    let project = await this.ctx.store.projects.getDefault();
     let newKey: string | undefined;
     if (project === undefined) {
       try {
@@ -45,7 +45,7 @@ export class ProjectService {
         if (configuredKey === undefined) newKey = await this.createApiKey(project.id);
       } catch (err) {
         // Another process sharing the database made it first.
-        project = await this.ctx.store.getDefaultProject();
+        project = await this.ctx.store.projects.getDefault();
         if (project === undefined) throw err;
       }
     }

@@ -1,14 +1,14 @@
 import { invalidArgument, notFound } from "../core/errors.js";
 import { validateSubscription } from "../core/event-types.js";
-import type { StoredEvent } from "../core/events.js";
-import { newEventId, newResourceId, newSecretBytes } from "../core/ids.js";
+import { newStoredEvent, type StoredEvent } from "../core/events.js";
+import { newResourceId, newSecretBytes } from "../core/ids.js";
 import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import {
-  parseWebhookState, rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook,
+  parseWebhookState, rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook, type WebhookToDisable,
 } from "../core/webhooks.js";
 import { newSigningSecret } from "../signing/standard-webhooks.js";
-import type { WebhookRecord, WebhookToDisable } from "../store/store.js";
+import type { WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import { validateTargetUri } from "./target-uri.js";
 
@@ -40,18 +40,18 @@ export class WebhookService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.insertWebhook(this.seal(webhook));
+    await this.ctx.store.webhooks.insert(this.seal(webhook));
     return { webhook, secret };
   }
 
   async get(projectId: string, id: string): Promise<Webhook> {
-    const record = await this.ctx.store.getWebhook(projectId, id);
+    const record = await this.ctx.store.webhooks.get(projectId, id);
     if (record === undefined) throw notFound(`webhooks/${id}`);
     return this.open(record);
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<Webhook>> {
-    const result = await this.ctx.store.listWebhooks(projectId, page);
+    const result = await this.ctx.store.webhooks.list(projectId, page);
     return { ...result, items: result.items.map((r) => this.open(r)) };
   }
 
@@ -69,12 +69,19 @@ export class WebhookService {
     if (fields.includes("subscribed_events")) webhook.subscribedEvents = this.validateSubscriptions(input.subscribed_events);
     if (fields.includes("state")) webhook.state = parseWebhookState(input.state ?? "", "state");
     webhook.updatedAt = this.ctx.clock.now();
-    await this.ctx.store.updateWebhook(this.seal(webhook));
+    await this.ctx.store.webhooks.update(this.seal(webhook));
     return webhook;
   }
 
+  /** Deletes it and fails what it still had pending, in one transaction. */
   async delete(projectId: string, id: string): Promise<void> {
-    if (!(await this.ctx.store.deleteWebhook(projectId, id))) throw notFound(`webhooks/${id}`);
+    const now = this.ctx.clock.now();
+    const deleted = await this.ctx.store.transaction(async (tx) => {
+      if (!(await tx.webhooks.delete(projectId, id))) return false;
+      await tx.deliveries.failPending(id, "the webhook was deleted", now);
+      return true;
+    });
+    if (!deleted) throw notFound(`webhooks/${id}`);
   }
 
   async rotateSecret(projectId: string, id: string, behavior: RevocationBehavior): Promise<string> {
@@ -83,7 +90,7 @@ export class WebhookService {
     const secret = newSigningSecret(newSecretBytes());
     webhook.secrets = rotateSecrets(webhook.secrets, secret, behavior, now);
     webhook.updatedAt = now;
-    await this.ctx.store.updateWebhook(this.seal(webhook));
+    await this.ctx.store.webhooks.update(this.seal(webhook));
     return secret;
   }
 
@@ -91,48 +98,45 @@ export class WebhookService {
   async ping(projectId: string, id: string): Promise<StoredEvent> {
     await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const event: StoredEvent = {
-      id: newEventId(),
-      projectId,
-      type: "webhook.ping",
-      payload: { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } },
-      createdAt: now,
-    };
-    await this.ctx.store.publishEvent(event, { kind: "webhook", webhookId: id }, now);
-    this.ctx.notifyDeliveries();
-    this.ctx.bus.publish(event);
+    const event = newStoredEvent(projectId, { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } }, now);
+    const published = await this.ctx.store.transaction((tx) => this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now));
+    this.ctx.outbox.announce(published);
     return event;
   }
 
   async recover(projectId: string, id: string, since: number, until: number): Promise<number> {
     await this.get(projectId, id);
-    const count = await this.ctx.store.recoverDeliveries(projectId, id, since, until, this.ctx.clock.now());
-    if (count > 0) this.ctx.notifyDeliveries();
+    const count = await this.ctx.store.deliveries.recover(projectId, id, since, until, this.ctx.clock.now());
+    if (count > 0) this.ctx.outbox.announce({ leased: [], queued: count });
     return count;
   }
 
-  /** Disables webhooks the engine gave up on, telling the project's other webhooks with `webhook.disabled`. */
+  /**
+   * Disables webhooks the engine gave up on: in one transaction each, its state changes, its pending
+   * deliveries fail, and a `webhook.disabled` event goes to the project's other webhooks subscribed to it.
+   */
   async disable(targets: readonly WebhookToDisable[]): Promise<void> {
     for (const target of targets) {
       const now = this.ctx.clock.now();
-      const event: StoredEvent = {
-        id: newEventId(),
-        projectId: target.projectId,
-        type: "webhook.disabled",
-        payload: {
+      const event = newStoredEvent(
+        target.projectId,
+        {
           type: "webhook.disabled",
           version: "v1",
           timestamp: toRfc3339(now),
           data: { id: `webhooks/${target.webhookId}`, webhook_id: target.webhookId, reason: target.reason },
         },
-        createdAt: now,
-      };
-      if (await this.ctx.store.disableWebhook(target.projectId, target.webhookId, target.state, event, now)) {
-        this.ctx.log.warn({ webhook: target.webhookId, reason: target.reason }, "webhook disabled");
-        this.ctx.bus.publish(event);
-      }
+        now,
+      );
+      const published = await this.ctx.store.transaction(async (tx) => {
+        if (!(await tx.webhooks.disable(target.projectId, target.webhookId, target.state, now))) return undefined;
+        await tx.deliveries.failPending(target.webhookId, `the webhook was disabled (${target.state})`, now);
+        return this.ctx.outbox.write(tx, event, { kind: "subscribers", excludeWebhookId: target.webhookId }, now);
+      });
+      if (published === undefined) continue;
+      this.ctx.log.warn({ webhook: target.webhookId, reason: target.reason }, "webhook disabled");
+      this.ctx.outbox.announce(published);
     }
-    this.ctx.notifyDeliveries();
   }
 
   private validateSubscriptions(value: unknown): string[] {

@@ -1,7 +1,23 @@
 import { join } from "node:path";
+import type { MigrationStatus } from "./migrations.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
+
+export interface StoreLocation {
+  /** `postgres://…`: shared by any number of processes. Absent: SQLite in the data dir, this process's alone. */
+  databaseUrl?: string;
+  dataDir: string;
+  sqliteSynchronous: "normal" | "full";
+}
+
+export interface OpenStoreOptions {
+  /** False for `tidings migrate --status`: look, change nothing. */
+  migrate?: boolean;
+  now: () => number;
+  /** Counts PostgreSQL round trips (the benchmarks report them per delivery). */
+  onRoundTrip?: () => void;
+}
 
 export interface OpenedStore {
   store: Store;
@@ -9,14 +25,25 @@ export interface OpenedStore {
   exclusive: boolean;
   /** Wakes `onDue` when another process commits deliveries; a no-op for a store only this process uses. */
   watchDeliveries(onDue: () => void): Promise<() => Promise<void>>;
+  migrationStatus(): Promise<MigrationStatus[]>;
 }
 
-/** PostgreSQL when a URL is configured (shared by any number of processes), else SQLite in the data dir. */
-export async function openStore(databaseUrl: string | undefined, dataDir: string, sqliteSynchronous: "normal" | "full"): Promise<OpenedStore> {
-  if (databaseUrl !== undefined) {
-    const store = await PostgresStore.connect(databaseUrl);
-    return { store, exclusive: false, watchDeliveries: (onDue) => store.listenForDeliveries(onDue) };
+/** Opens the configured database and brings its schema up to date (numbered migrations, under a lock). */
+export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
+  if (location.databaseUrl !== undefined) {
+    const store = await PostgresStore.connect(location.databaseUrl, options);
+    return {
+      store,
+      exclusive: false,
+      watchDeliveries: (onDue) => store.listenForDeliveries(onDue),
+      migrationStatus: () => store.migrationStatus(),
+    };
   }
-  const store = new SqliteStore(join(dataDir, "tidings.db"), sqliteSynchronous);
-  return { store, exclusive: true, watchDeliveries: async () => async () => {} };
+  const store = new SqliteStore(join(location.dataDir, "tidings.db"), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
+  return {
+    store,
+    exclusive: true,
+    watchDeliveries: async () => async () => {},
+    migrationStatus: async () => store.migrationStatus(),
+  };
 }

@@ -4,8 +4,7 @@ import type { StoredEvent } from "../core/events.js";
 import type { Operation, OperationState } from "../core/operations.js";
 import type { Project } from "../core/projects.js";
 import type { WebhookState } from "../core/webhooks.js";
-import type { NewDelivery } from "../core/fanout.js";
-import type { ClaimedDelivery, SigningKeyRecord, WebhookRecord } from "./store.js";
+import type { SigningKeyRecord, WebhookRecord } from "./store.js";
 
 /** Row shapes shared by the SQL drivers, and their mapping to domain types. */
 type Nullable<T> = T | null;
@@ -97,6 +96,7 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   eventId: r.event_id,
   webhookId: opt(r.webhook_id),
   uri: r.uri,
+  endpointKey: r.endpoint_key,
   state: r.state as DeliveryState,
   attemptCount: Number(r.attempt_count),
   nextAttemptAt: ms(r.next_attempt_at),
@@ -155,15 +155,6 @@ export const toBatchLine = (r: BatchLineRow): BatchLine => ({
   state: r.state as BatchLine["state"],
   result: opt(r.result),
 });
-
-/** Deliveries just inserted leased, in the shape the engine sends: no need to read them back. */
-export function bornLeased(deliveries: readonly NewDelivery[], event: StoredEvent, webhooks: readonly WebhookRecord[], now: number): ClaimedDelivery[] {
-  const body = JSON.stringify(event.payload);
-  const secrets = new Map(webhooks.map((w) => [w.id, w.sealedSecrets]));
-  return deliveries
-    .filter((d) => d.leased)
-    .map(({ leased: _leased, ...d }) => ({ ...d, nextAttemptAt: now, body, sealedSecrets: d.webhookId === undefined ? undefined : secrets.get(d.webhookId) }));
-}
 
 export interface AttemptRow {
   delivery_id: string; attempt_number: number; started_at: Millis; status_code: Nullable<number>; latency_ms: number;

@@ -1,16 +1,185 @@
 import type { Batch, BatchLine } from "../core/batches.js";
-import type { Attempt, Delivery, DeliveryState, DeliveryVerdict } from "../core/deliveries.js";
-import type { EventTarget, StoredEvent } from "../core/events.js";
-import type { Operation } from "../core/operations.js";
+import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery } from "../core/deliveries.js";
+import type { StoredEvent } from "../core/events.js";
+import type { DeliveryTarget } from "../core/fanout.js";
+import type { FileRecord } from "../core/files.js";
+import type { Operation, OperationFilter } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
-import type { FileStore } from "./file-store.js";
+
+/**
+ * The persistence contract, one small interface per aggregate. Two drivers implement it (SQLite and
+ * PostgreSQL); they run SQL and nothing else: every decision is a pure function in `core/`, called by the
+ * services. One conformance suite (test/store/) runs against both.
+ */
+export interface Store extends StoreAggregates {
+  /**
+   * Runs `work` in one transaction: everything it does through `tx` commits together or not at all. This is
+   * the transactional outbox: a state change, its event and its deliveries are written by one `work`.
+   */
+  transaction<T>(work: (tx: StoreAggregates) => Promise<T>): Promise<T>;
+  /** Ends the database connections (after the workers have stopped). */
+  close(): Promise<void>;
+}
+
+export interface StoreAggregates {
+  readonly projects: ProjectStore;
+  readonly webhooks: WebhookStore;
+  readonly operations: OperationStore;
+  readonly events: EventStore;
+  readonly deliveries: DeliveryQueue;
+  readonly batches: BatchStore;
+  readonly files: FileStore;
+  readonly signingKeys: SigningKeyStore;
+}
+
+/** Tenants and the hashes of their API keys. */
+export interface ProjectStore {
+  insert(project: Project): Promise<void>;
+  get(id: string): Promise<Project | undefined>;
+  getDefault(): Promise<Project | undefined>;
+  /** Idempotent: adding a key hash that is already there changes nothing. */
+  addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
+  projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
+}
 
 /** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
 export type WebhookRecord = Omit<Webhook, "secrets"> & { sealedSecrets: string };
 
-/** An RS256 key pair that signs dynamic webhooks; the private half sealed by the caller. */
+export interface WebhookStore {
+  insert(webhook: WebhookRecord): Promise<void>;
+  get(projectId: string, id: string): Promise<WebhookRecord | undefined>;
+  /** Oldest first. */
+  list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>>;
+  /** The project's enabled webhooks: the candidates an event fans out to. */
+  listEnabled(projectId: string): Promise<WebhookRecord[]>;
+  /** Those of `ids` that are enabled, in any project: the engine's candidates for disabling. */
+  listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
+  update(webhook: WebhookRecord): Promise<void>;
+  /** Changes the state of an enabled webhook; false when it was not enabled (already disabled, or gone). */
+  disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean>;
+  /** Records a 2xx from each of these webhooks at `now`. */
+  markSucceeded(ids: readonly string[], now: number): Promise<void>;
+  delete(projectId: string, id: string): Promise<boolean>;
+}
+
+export interface OperationStore {
+  insert(operation: Operation): Promise<void>;
+  get(projectId: string, id: string): Promise<Operation | undefined>;
+  /** Inside a transaction: reads the operation and locks it until commit, so it ends exactly once. */
+  getForUpdate(projectId: string, id: string): Promise<Operation | undefined>;
+  /** Writes the mutable fields: state, response, output, error, update time. */
+  update(operation: Operation): Promise<void>;
+  list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>>;
+  /** Running operations whose expire_time has passed, oldest deadline first. */
+  listExpired(now: number, limit: number): Promise<Operation[]>;
+  nextExpireAt(): Promise<number | undefined>;
+}
+
+export interface EventFilter {
+  type?: string;
+  operation?: string;
+}
+
+export interface EventStore {
+  insert(event: StoredEvent): Promise<void>;
+  get(projectId: string, id: string): Promise<StoredEvent | undefined>;
+  list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>>;
+}
+
+/** A delivery leased to a delivery engine, with what it takes to send it. */
+export interface ClaimedDelivery extends Delivery {
+  /** The event's JSON body, exactly as it will be signed and sent. */
+  body: string;
+  /** The webhook's sealed secrets for static deliveries; dynamic ones are signed with the server's key. */
+  sealedSecrets?: string;
+}
+
+export interface ClaimRequest {
+  now: number;
+  /** The lease: until when the claimed deliveries are this engine's alone. */
+  lockedUntil: number;
+  lockedBy: string;
+  limit: number;
+  /** Endpoints this engine has no room for: their deliveries stay in the store. */
+  skipEndpoints: readonly string[];
+  /** At most this many for any one endpoint, so one endpoint's backlog stays in the store. */
+  perEndpointLimit: number;
+}
+
+export interface DeliveryFilter {
+  webhookId?: string;
+  eventId?: string;
+  state?: DeliveryState;
+}
+
+export type DeliveryWithAttempts = Delivery & { attempts: Attempt[] };
+
+/** The delivery queue: one row per event and target, leased to an engine while it is being sent. */
+export interface DeliveryQueue {
+  /** New deliveries; those carrying a lease are born leased to the engine that will send them. */
+  insert(deliveries: readonly NewDelivery[]): Promise<void>;
+  /**
+   * Leases due, unleased deliveries. A lease that is never settled (a crash) lets the delivery be claimed
+   * again once it runs out; a delivery is never leased to two engines at once.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /** Writes attempts and the deliveries' new states, ending their leases. Deliveries no longer pending are left alone. */
+  settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void>;
+  /** Ends these leases held by `lockedBy` now: the deliveries are due again at once. */
+  release(ids: readonly string[], lockedBy: string): Promise<number>;
+  /** Ends every lease: for a store only this process uses, after a crash. */
+  releaseAll(): Promise<number>;
+  /** When the next pending delivery becomes claimable (due and unleased), if any. */
+  nextDueAt(): Promise<number | undefined>;
+  list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>>;
+  /** Where an event was sent: its dynamic URIs and static webhooks, once each. */
+  targetsOf(eventId: string): Promise<DeliveryTarget[]>;
+  /** Fails a webhook's pending deliveries (it was disabled or deleted). */
+  failPending(webhookId: string, reason: string, now: number): Promise<number>;
+  /** Re-queues a webhook's failed deliveries created in [since, until), each with a fresh window. */
+  recover(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+}
+
+export interface BatchStore {
+  /** A new batch with its input lines. */
+  insert(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
+  get(projectId: string, id: string): Promise<Batch | undefined>;
+  /** Inside a transaction: reads the batch and locks it until commit, so it ends exactly once. */
+  getForUpdate(projectId: string, id: string): Promise<Batch | undefined>;
+  list(projectId: string, page: PageRequest): Promise<Page<Batch>>;
+  /** Writes a finished batch: state, output, error, times; its run lease ends. */
+  update(batch: Batch): Promise<void>;
+  delete(projectId: string, id: string): Promise<boolean>;
+  /** Leases one batch that needs running (pending, or running under a lapsed lease) and marks it running. */
+  claim(now: number, leaseUntil: number): Promise<Batch | undefined>;
+  renewLease(id: string, leaseUntil: number): Promise<void>;
+  /** Ends every batch lease: for a store only this process uses, after a crash. */
+  releaseAll(): Promise<number>;
+  /** Up to `limit` unsettled lines, in input order. */
+  pendingLines(batchId: string, limit: number): Promise<BatchLine[]>;
+  /** Settles lines and bumps the batch's counters; lines already settled are left alone. */
+  recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
+  /** Every line in input order, for writing the output. */
+  lines(batchId: string): Promise<BatchLine[]>;
+  /** Unfinished batches whose deadline has passed. */
+  listExpired(now: number, limit: number): Promise<Batch[]>;
+}
+
+/** File metadata (DESIGN §2.3); the bytes live in a BlobStore. */
+export interface FileStore {
+  /** Fails if the project already has a file with this id. */
+  insert(file: FileRecord): Promise<void>;
+  get(projectId: string, id: string): Promise<FileRecord | undefined>;
+  /** Oldest first, like every other list. */
+  list(projectId: string, page: PageRequest): Promise<Page<FileRecord>>;
+  /** Rewrites the mutable fields (display name, size, hash, state, times) of an existing file. */
+  update(file: FileRecord): Promise<void>;
+  delete(projectId: string, id: string): Promise<boolean>;
+}
+
+/** A key pair that signs dynamic webhooks; the private half sealed by the caller. */
 export interface SigningKeyRecord {
   kid: string;
   publicJwk: Record<string, unknown>;
@@ -20,135 +189,9 @@ export interface SigningKeyRecord {
   retiredAt?: number;
 }
 
-/** A delivery leased to this process, with what it takes to send it. */
-export interface ClaimedDelivery extends Delivery {
-  /** The event's JSON body, exactly as it will be signed and sent. */
-  body: string;
-  /** The webhook's sealed secrets for static deliveries; dynamic ones are signed with the server's key. */
-  sealedSecrets?: string;
-  /** Key that groups deliveries sharing an endpoint, for per-endpoint concurrency. */
-  endpointKey: string;
-}
-
-export interface AttemptOutcome {
-  delivery: ClaimedDelivery;
-  attempt: Attempt;
-  verdict: DeliveryVerdict;
-}
-
-/** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */
-export interface WebhookToDisable {
-  projectId: string;
-  webhookId: string;
-  reason: string;
-  state: WebhookState;
-}
-
-export interface DeliveryFilter {
-  webhookId?: string;
-  eventId?: string;
-  state?: DeliveryState;
-}
-
-export interface EventFilter {
-  type?: string;
-  operation?: string;
-}
-
-export type DecideFinish = (operation: Operation) => { operation: Operation; event: StoredEvent };
-export type DecideBatchFinish = (batch: Batch) => { batch: Batch; event: StoredEvent };
-
-/**
- * The one persistence interface. Every driver (SQLite, PostgreSQL) passes the same conformance suite.
- * Methods that change an operation's state also write its event and deliveries in the same transaction
- * (the transactional outbox), so a crash can never leave a state change without its webhooks.
- */
-export interface Store {
-  close(): Promise<void>;
-  /** File metadata (DESIGN §2.3); the bytes live in a BlobStore. */
-  readonly files: FileStore;
-
-  createProject(project: Project): Promise<void>;
-  getProject(id: string): Promise<Project | undefined>;
-  getDefaultProject(): Promise<Project | undefined>;
-  addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
-  projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
-
-  insertWebhook(webhook: WebhookRecord): Promise<void>;
-  getWebhook(projectId: string, id: string): Promise<WebhookRecord | undefined>;
-  listWebhooks(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>>;
-  updateWebhook(webhook: WebhookRecord): Promise<void>;
-  deleteWebhook(projectId: string, id: string): Promise<boolean>;
-  /** Disables a webhook, fails its pending deliveries and publishes `event` (webhook.disabled) to the others. */
-  disableWebhook(projectId: string, id: string, state: WebhookState, event: StoredEvent, now: number): Promise<boolean>;
-
-  insertOperation(operation: Operation): Promise<void>;
-  getOperation(projectId: string, id: string): Promise<Operation | undefined>;
-  listOperations(projectId: string, filter: { done?: boolean; type?: string }, page: PageRequest): Promise<Page<Operation>>;
-  /**
-   * Atomically: read, decide (may throw), write the operation, its event and the event's deliveries.
-   * With `leaseUntil` the deliveries are born leased and returned, for the caller's engine to send at once.
-   */
-  finishOperation(
-    projectId: string,
-    id: string,
-    decide: DecideFinish,
-    now: number,
-    leaseUntil?: number,
-  ): Promise<{ operation: Operation; event: StoredEvent; deliveries: ClaimedDelivery[] } | undefined>;
-  /** Running operations whose expire_time has passed, oldest first. */
-  listExpiredOperations(now: number, limit: number): Promise<Operation[]>;
-  nextExpireAt(): Promise<number | undefined>;
-
-  /** Writes an event and one delivery per target; returns the number of deliveries. */
-  publishEvent(event: StoredEvent, target: EventTarget, now: number): Promise<number>;
-  getEvent(projectId: string, id: string): Promise<StoredEvent | undefined>;
-  listEvents(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>>;
-  /** New deliveries of an existing event (same webhook-id): to the given webhook, or to its original targets. */
-  redeliverEvent(projectId: string, eventId: string, webhookId: string | undefined, now: number): Promise<number>;
-
-  /**
-   * Leases up to `limit` due deliveries until `leaseUntil`, skipping endpoints this process already has
-   * enough of. A lease that is never settled (a crash) makes the delivery due again when it runs out.
-   */
-  claimDueDeliveries(
-    now: number,
-    leaseUntil: number,
-    limit: number,
-    skipEndpoints: readonly string[],
-    /** At most this many for any one endpoint, so one endpoint's backlog stays in the store. */
-    perEndpointLimit?: number,
-  ): Promise<ClaimedDelivery[]>;
-  /** Records many attempts and their verdicts in one transaction. */
-  recordAttempts(outcomes: readonly AttemptOutcome[], now: number, windowMs: number): Promise<WebhookToDisable[]>;
-  /** Ends the delivery and batch leases of a previous process that shared nothing with this one (single-node SQLite restart). */
-  releaseLeases(now: number): Promise<number>;
-  nextDueAt(): Promise<number | undefined>;
-  listDeliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery & { attempts: Attempt[] }>>;
-  /** Re-queues a webhook's failed deliveries created in [since, until). */
-  recoverDeliveries(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
-
-  /** A new batch with its input lines, in one transaction. */
-  insertBatch(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
-  getBatch(projectId: string, id: string): Promise<Batch | undefined>;
-  listBatches(projectId: string, page: PageRequest): Promise<Page<Batch>>;
-  deleteBatch(projectId: string, id: string): Promise<boolean>;
-  /** Leases one batch that needs running (pending, or running under a lapsed lease) and marks it running. */
-  claimBatch(now: number, leaseUntil: number): Promise<Batch | undefined>;
-  renewBatchLease(id: string, leaseUntil: number): Promise<void>;
-  /** Up to `limit` unsettled lines, in input order. */
-  pendingBatchLines(batchId: string, limit: number): Promise<BatchLine[]>;
-  /** Settles lines and bumps the batch's counters in one transaction; lines already settled are left alone. */
-  recordBatchLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
-  /** Every line in input order, for writing the output. */
-  batchLines(batchId: string): Promise<BatchLine[]>;
-  /** Atomically: read, decide (may throw), write the batch, its event and the event's deliveries. */
-  finishBatch(projectId: string, id: string, decide: DecideBatchFinish, now: number): Promise<{ batch: Batch; event: StoredEvent } | undefined>;
-  /** Unfinished batches whose deadline has passed. */
-  listExpiredBatches(now: number, limit: number): Promise<Batch[]>;
-
-  /** Every signing key, newest first. */
-  listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Makes `key` the current signing key, retiring the current ones at `now`, in one transaction. */
-  addSigningKey(key: SigningKeyRecord, now: number): Promise<void>;
+export interface SigningKeyStore {
+  /** Every key, newest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  /** Makes `key` the current signing key, retiring the current ones at `now`. */
+  add(key: SigningKeyRecord, now: number): Promise<void>;
 }

@@ -1,13 +1,12 @@
 import { setMaxListeners } from "node:events";
-import type { Logger } from "pino";
 import { isBatchDone, type Batch, type BatchLine } from "../core/batches.js";
-import type { Clock } from "../core/clock.js";
+import type { Clock, Timer } from "../core/clock.js";
 import type { ConcurrencyLimiter } from "../providers/limiter.js";
 import { ProviderError, type GenerateContentRequest, type Provider } from "../providers/provider.js";
 import { generateWithRetry } from "../providers/retry.js";
 import type { BatchRunnerControl, BatchService } from "../services/batches.js";
 import type { Store } from "../store/store.js";
-import { WakeableLoop } from "./wakeable-loop.js";
+import { WakeableLoop } from "../runtime/wakeable-loop.js";
 
 export interface BatchRunnerOptions {
   /** Batches run at once by this process; the provider limiter bounds requests across all of them. */
@@ -29,20 +28,34 @@ export const DEFAULT_BATCH_RUNNER_OPTIONS: BatchRunnerOptions = { maxBatches: 2,
  * results chunk by chunk (so a crash redoes only unfinished lines), writes the output and ends the batch.
  * Cancellation and expiry abort the batch's signal, so the provider gets no further requests.
  */
+export interface BatchRunnerDeps {
+  store: Store;
+  batches: BatchService;
+  provider: Provider;
+  /** Bounds upstream requests across every batch this process runs. */
+  limiter: ConcurrencyLimiter;
+  clock: Clock;
+  /** A round, a lease renewal or a batch that failed: logged as an error and counted on /metrics. */
+  onError: (err: unknown, batchId?: string) => void;
+}
+
 export class BatchRunner implements BatchRunnerControl {
   private readonly active = new Map<string, AbortController>();
   private readonly loop: WakeableLoop;
+  private readonly store: Store;
+  private readonly batches: BatchService;
+  private readonly provider: Provider;
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly clock: Clock;
+  private readonly onError: (err: unknown, batchId?: string) => void;
+  private idle: (() => void) | undefined;
 
   constructor(
-    private readonly store: Store,
-    private readonly batches: BatchService,
-    private readonly provider: Provider,
-    private readonly limiter: ConcurrencyLimiter,
-    private readonly clock: Clock,
-    private readonly log: Logger,
+    deps: BatchRunnerDeps,
     private readonly options: BatchRunnerOptions = DEFAULT_BATCH_RUNNER_OPTIONS,
   ) {
-    this.loop = new WakeableLoop(() => this.round(), (err) => log.error({ err }, "batch runner could not claim work"));
+    ({ store: this.store, batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
+    this.loop = new WakeableLoop(this.clock, () => this.round(), (err) => this.onError(err));
   }
 
   start(): void {
@@ -53,7 +66,7 @@ export class BatchRunner implements BatchRunnerControl {
     this.loop.stop();
     // Unfinished lines stay pending: the next start (or another process, after the lease) resumes them.
     for (const controller of this.active.values()) controller.abort();
-    while (this.active.size > 0) await new Promise((r) => setTimeout(r, 10));
+    if (this.active.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
   wake(): void {
@@ -69,7 +82,7 @@ export class BatchRunner implements BatchRunnerControl {
     await this.expireOverdue();
     while (this.loop.isRunning && this.active.size < this.options.maxBatches) {
       const now = this.clock.now();
-      const batch = await this.store.claimBatch(now, now + this.options.leaseMs);
+      const batch = await this.store.batches.claim(now, now + this.options.leaseMs);
       if (batch === undefined) break;
       void this.run(batch);
     }
@@ -77,7 +90,7 @@ export class BatchRunner implements BatchRunnerControl {
   }
 
   private async expireOverdue(): Promise<void> {
-    for (const batch of await this.store.listExpiredBatches(this.clock.now(), 100)) {
+    for (const batch of await this.store.batches.listExpired(this.clock.now(), 100)) {
       await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
     }
   }
@@ -87,11 +100,21 @@ export class BatchRunner implements BatchRunnerControl {
     // Every line in flight listens to the batch's signal.
     setMaxListeners(0, controller.signal);
     this.active.set(batch.id, controller);
-    const renew = setInterval(() => void this.store.renewBatchLease(batch.id, this.clock.now() + this.options.leaseMs), this.options.leaseMs / 3);
+    let renew: Timer | undefined;
+    const renewSoon = () => {
+      renew = this.clock.setTimeout(() => {
+        this.store.batches.renewLease(batch.id, this.clock.now() + this.options.leaseMs).catch((err: unknown) => this.onError(err, batch.id));
+        renewSoon();
+      }, this.options.leaseMs / 3);
+    };
+    renewSoon();
     // Expire on time even mid-chunk; finish() aborts the requests still running. (Timers cap at ~24.8 days;
     // a later deadline is caught between chunks instead.)
     const untilDeadline = Math.max(0, batch.deadlineAt - this.clock.now());
-    const deadline = untilDeadline <= MAX_TIMER_MS ? setTimeout(() => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }), untilDeadline) : undefined;
+    const deadline =
+      untilDeadline <= MAX_TIMER_MS
+        ? this.clock.setTimeout(() => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }).catch((err: unknown) => this.onError(err, batch.id)), untilDeadline)
+        : undefined;
     try {
       while (!controller.signal.aborted) {
         // A provider that answers without I/O (local, no delay) and synchronous SQLite would otherwise run
@@ -101,26 +124,29 @@ export class BatchRunner implements BatchRunnerControl {
           await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
           return;
         }
-        const lines = await this.store.pendingBatchLines(batch.id, this.options.chunkSize);
+        const lines = await this.store.batches.pendingLines(batch.id, this.options.chunkSize);
         if (lines.length === 0) {
           const outputFile = await this.batches.writeOutput(batch);
           await this.batches.finish(batch.projectId, batch.id, { kind: "succeed", outputFile });
           return;
         }
-        const recorder = new LineRecorder((done) => this.store.recordBatchLines(batch.id, done, this.clock.now()));
+        const recorder = new LineRecorder(this.clock, (done) => this.store.batches.recordLines(batch.id, done, this.clock.now()));
         await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, controller.signal))));
         await recorder.flush();
         // Another process may have cancelled it.
-        const current = await this.store.getBatch(batch.projectId, batch.id);
+        const current = await this.store.batches.get(batch.projectId, batch.id);
         if (current === undefined || isBatchDone(current.state)) return;
       }
     } catch (err) {
-      this.log.error({ err, batch: batch.id }, "batch failed");
-      await this.batches.finish(batch.projectId, batch.id, { kind: "fail", error: { code: 13, message: `the batch could not be completed: ${(err as Error).message}` } }).catch(() => undefined);
+      this.onError(err, batch.id);
+      await this.batches
+        .finish(batch.projectId, batch.id, { kind: "fail", error: { code: 13, message: `the batch could not be completed: ${(err as Error).message}` } })
+        .catch((finishErr: unknown) => this.onError(finishErr, batch.id));
     } finally {
-      clearInterval(renew);
-      clearTimeout(deadline);
+      this.clock.clearTimeout(renew);
+      this.clock.clearTimeout(deadline);
       this.active.delete(batch.id);
+      if (this.active.size === 0) this.idle?.();
       this.wake();
     }
   }
@@ -150,20 +176,23 @@ export class BatchRunner implements BatchRunnerControl {
  */
 class LineRecorder {
   private buffer: BatchLine[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly write: (lines: BatchLine[]) => Promise<void>) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly write: (lines: BatchLine[]) => Promise<void>,
+  ) {}
 
   add(line: BatchLine | undefined): void {
     if (line === undefined) return;
     this.buffer.push(line);
     if (this.buffer.length >= RECORD_MAX_LINES) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), RECORD_WINDOW_MS);
+    else this.timer ??= this.clock.setTimeout(() => void this.flush(), RECORD_WINDOW_MS);
   }
 
   flush(): Promise<void> {
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     const lines = this.buffer;
     this.buffer = [];

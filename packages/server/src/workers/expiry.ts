@@ -1,22 +1,24 @@
-import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
+import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { OperationService } from "../services/operations.js";
 import type { Store } from "../store/store.js";
-import { WakeableLoop } from "./wakeable-loop.js";
 
 const MAX_SLEEP_MS = 5_000;
+
+export interface ExpiryWorkerDeps {
+  store: Store;
+  operations: OperationService;
+  clock: Clock;
+  /** A failed sweep: logged as an error and counted on /metrics; the next round tries again. */
+  onError: (err: unknown) => void;
+}
 
 /** Expires running operations when their expire_time passes, sleeping until the next one is due. */
 export class ExpiryWorker {
   private readonly loop: WakeableLoop;
 
-  constructor(
-    private readonly store: Store,
-    private readonly operations: OperationService,
-    private readonly clock: Clock,
-    log: Logger,
-  ) {
-    this.loop = new WakeableLoop(() => this.round(), (err) => log.error({ err }, "could not expire operations"));
+  constructor(private readonly deps: ExpiryWorkerDeps) {
+    this.loop = new WakeableLoop(deps.clock, () => this.round(), deps.onError);
   }
 
   start(): void {
@@ -33,8 +35,8 @@ export class ExpiryWorker {
   }
 
   private async round(): Promise<number> {
-    while ((await this.operations.expireDue()) > 0 && this.loop.isRunning);
-    const next = await this.store.nextExpireAt();
-    return next === undefined ? MAX_SLEEP_MS : Math.min(Math.max(next - this.clock.now(), 0), MAX_SLEEP_MS);
+    while ((await this.deps.operations.expireDue()) > 0 && this.loop.isRunning);
+    const next = await this.deps.store.operations.nextExpireAt();
+    return next === undefined ? MAX_SLEEP_MS : Math.min(Math.max(next - this.deps.clock.now(), 0), MAX_SLEEP_MS);
   }
 }

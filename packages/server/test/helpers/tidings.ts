@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
-import type { Clock } from "../../src/core/clock.js";
+import type { Clock, Timer } from "../../src/core/clock.js";
+import { systemClock } from "../../src/runtime/system-clock.js";
 import { freePort } from "../../src/net/free-port.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
 
@@ -19,7 +20,10 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-/** A manual clock for tests of the 24-hour window: time moves only when the test says so. */
+/**
+ * For end-to-end tests of the 24-hour window: the time moves only when the test says so, while the timers
+ * (wake-ups, flushes) run on the event loop, so a real server keeps working in between.
+ */
 export class ManualClock implements Clock {
   constructor(private t = Date.parse("2026-05-04T12:00:00Z")) {}
   now(): number {
@@ -27,6 +31,12 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.t += ms;
+  }
+  setTimeout(callback: () => void, ms: number): Timer {
+    return systemClock.setTimeout(callback, ms);
+  }
+  clearTimeout(timer: Timer | undefined): void {
+    systemClock.clearTimeout(timer);
   }
 }
 

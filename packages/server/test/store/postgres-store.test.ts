@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoredEvent } from "../../src/core/events.js";
-import { newEventId, newResourceId } from "../../src/core/ids.js";
+import { newResourceId } from "../../src/core/ids.js";
 import { DeliveriesListener } from "../../src/store/postgres/notify.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import type { ClaimedDelivery } from "../../src/store/store.js";
-import { describeStoreConformance } from "./conformance.js";
-import { describeFileStoreConformance } from "./file-store-conformance.js";
+import { describeStoreConformance } from "./conformance/index.js";
+import { delivery, event, queued, webhook } from "./conformance/fixtures.js";
 
 // CI starts PostgreSQL: when it is unreachable these tests fail rather than skip.
 const DATABASE_URL = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -30,7 +29,7 @@ const conformanceSchemas: string[] = [];
 const openInNewSchema = async () => {
   const schema = newSchema();
   conformanceSchemas.push(schema);
-  return PostgresStore.connect(DATABASE_URL, { schema });
+  return PostgresStore.connect(DATABASE_URL, { schema, now: () => T0 });
 };
 describeStoreConformance("PostgreSQL", openInNewSchema, () => dropSchemas(conformanceSchemas));
 
@@ -38,7 +37,7 @@ describe("PostgreSQL store, shared by several processes", () => {
   const schemas: string[] = [];
   const stores: PostgresStore[] = [];
   const connect = async (schema: string) => {
-    const store = await PostgresStore.connect(DATABASE_URL, { schema });
+    const store = await PostgresStore.connect(DATABASE_URL, { schema, now: () => T0 });
     stores.push(store);
     return store;
   };
@@ -51,104 +50,96 @@ describe("PostgreSQL store, shared by several processes", () => {
     schemas.push(schema);
     return schema;
   };
-
+  const newProject = async (store: PostgresStore) => {
+    const projectId = newResourceId();
+    await store.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
+    return projectId;
+  };
   /** An event bound for `count` distinct URIs, hence `count` due deliveries. */
-  const event = (projectId: string): StoredEvent => ({
-    id: newEventId(),
-    projectId,
-    type: "export.succeeded",
-    operation: "operations/x",
-    payload: { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: "operations/x" } },
-    createdAt: T0,
-  });
-  const uris = (count: number) => Array.from({ length: count }, (_, i) => `https://h${i}.example/hook`);
+  const fanOut = (store: PostgresStore, projectId: string, count: number) => {
+    const e = event(projectId);
+    return queued(store, e, Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })));
+  };
+  const claim = (store: PostgresStore, now: number, limit: number, lockedBy = "engine") =>
+    store.deliveries.claim({ now, lockedUntil: now + 60_000, lockedBy, limit, skipEndpoints: [], perEndpointLimit: 1000 });
 
   it("never leases one delivery to two stores claiming at once", async () => {
     const schema = freshSchema();
-    // Connected at once: both create the schema, which must not collide.
+    // Connected at once: both migrate the schema, which must not collide.
     const [a, b] = await Promise.all([connect(schema), connect(schema)]);
-    const projectId = newResourceId();
-    await a.createProject({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
-    expect(await a.publishEvent(event(projectId), { kind: "uris", uris: uris(200) }, T0)).toBe(200);
+    const projectId = await newProject(a);
+    await fanOut(a, projectId, 200);
 
     // Two loops per store, so each store also races itself over its pooled connections.
-    const drain = async (store: PostgresStore) => {
+    const drain = async (store: PostgresStore, name: string) => {
       const got: ClaimedDelivery[] = [];
       for (;;) {
-        const batch = await store.claimDueDeliveries(T0 + 1, T0 + 60_000, 7, []);
+        const batch = await claim(store, T0 + 1, 7, name);
         if (batch.length === 0) return got;
         got.push(...batch);
       }
     };
-    const [a1, a2, b1, b2] = await Promise.all([drain(a), drain(a), drain(b), drain(b)]);
+    const [a1, a2, b1, b2] = await Promise.all([drain(a, "a"), drain(a, "a"), drain(b, "b"), drain(b, "b")]);
     const byA = [...a1!, ...a2!].map((d) => d.id);
     const byB = [...b1!, ...b2!].map((d) => d.id);
     const all = [...byA, ...byB];
     expect(all).toHaveLength(200);
     expect(new Set(all).size).toBe(200);
     expect(byA.filter((id) => byB.includes(id))).toEqual([]);
-    expect(await a.claimDueDeliveries(T0 + 1, T0 + 60_000, 500, [])).toEqual([]);
+    expect(await claim(a, T0 + 1, 500)).toEqual([]);
     // The leases are real: they run out, and then every delivery is due again.
-    expect(await b.claimDueDeliveries(T0 + 60_000, T0 + 120_000, 500, [])).toHaveLength(200);
+    expect(await claim(b, T0 + 60_001, 500)).toHaveLength(200);
   });
 
   it("wakes the other processes after commits that make deliveries due, and only those", async () => {
     const schema = freshSchema();
     const [listening, writing] = [await connect(schema), await connect(schema)];
     const elsewhere = await connect(freshSchema());
-    const projectId = newResourceId();
-    for (const store of [writing, elsewhere]) await store.createProject({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
+    const projectId = await newProject(writing);
+    await elsewhere.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
 
     let wakes = 0;
     const stop = await listening.listenForDeliveries(() => wakes++);
-    await writing.publishEvent(event(projectId), { kind: "uris", uris: uris(3) }, T0);
+    await fanOut(writing, projectId, 3);
     await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);
 
-    // Not woken by: another schema's commits, a commit with no deliveries, a rolled-back transaction.
-    await elsewhere.publishEvent(event(projectId), { kind: "uris", uris: uris(1) }, T0);
-    await writing.publishEvent(event(projectId), { kind: "subscribers" }, T0);
-    await writing.insertOperation({ id: "op", projectId, type: "export", state: "running", metadata: {}, createdAt: T0, updatedAt: T0 });
+    // Not woken by: another schema's commits, deliveries born leased to an engine, a rolled-back transaction.
+    await fanOut(elsewhere, projectId, 1);
+    const leased = event(projectId);
+    await queued(writing, leased, [delivery(leased, {}, { lease: { lockedBy: "me", lockedUntil: T0 + 60_000 } })]);
     await expect(
-      writing.finishOperation(projectId, "op", () => { throw new Error("refused"); }, T0),
+      writing.transaction(async (tx) => {
+        const e = event(projectId);
+        await tx.events.insert(e);
+        await tx.deliveries.insert([delivery(e)]);
+        throw new Error("refused");
+      }),
     ).rejects.toThrow("refused");
-    // Recovering failed deliveries makes them due again: that wakes.
-    const [claimed] = await writing.claimDueDeliveries(T0, T0 + 1000, 1, []);
-    expect(claimed).toBeDefined();
-    await writing.recordAttempts(
-      [{ delivery: claimed!, attempt: { deliveryId: claimed!.id, attemptNumber: 1, startedAt: T0, latencyMs: 1, requestHeaders: {} }, verdict: { kind: "failed", error: "x" } }],
-      T0,
-      86_400_000,
-    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(wakes).toBe(1);
 
     await stop();
-    await writing.publishEvent(event(projectId), { kind: "uris", uris: uris(1) }, T0);
+    await fanOut(writing, projectId, 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(wakes).toBe(1);
   });
 
-  it("wakes on redelivery and recovery too", async () => {
+  it("wakes on recovery and on leases handed back", async () => {
     const schema = freshSchema();
     const [listening, writing] = [await connect(schema), await connect(schema)];
-    const projectId = newResourceId();
-    await writing.createProject({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
-    const hook = { id: newResourceId(), projectId, name: "", uri: "https://example.com/hook", subscribedEvents: ["*"], state: "enabled" as const, sealedSecrets: "s", createdAt: T0, updatedAt: T0 };
-    await writing.insertWebhook(hook);
-    const published = event(projectId);
-    await writing.publishEvent(published, { kind: "subscribers" }, T0);
-    const [claimed] = await writing.claimDueDeliveries(T0, T0 + 1000, 1, []);
-    await writing.recordAttempts(
-      [{ delivery: claimed!, attempt: { deliveryId: claimed!.id, attemptNumber: 1, startedAt: T0, latencyMs: 1, requestHeaders: {} }, verdict: { kind: "failed", error: "x" } }],
-      T0,
-      86_400_000,
-    );
+    const projectId = await newProject(writing);
+    const hook = webhook(projectId);
+    await writing.webhooks.insert(hook);
+    const e = event(projectId);
+    const [failed, held] = await queued(writing, e, [delivery(e, { webhookId: hook.id }), delivery(e, { uri: "https://a.example/x" })]);
+    await writing.deliveries.settle([{ id: failed!.id, state: "failed", attemptCount: 1, nextAttemptAt: T0, lastError: "x" }], [], T0);
+    await claim(writing, T0, 10, "engine-a");
 
     let wakes = 0;
     const stop = await listening.listenForDeliveries(() => wakes++);
-    expect(await writing.recoverDeliveries(projectId, hook.id, T0, T0 + 1, T0 + 5)).toBe(1);
+    expect(await writing.deliveries.recover(projectId, hook.id, T0, T0 + 1, T0 + 5)).toBe(1);
     await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);
-    expect(await writing.redeliverEvent(projectId, published.id, undefined, T0 + 6)).toBe(1);
+    expect(await writing.deliveries.release([held!.id], "engine-a")).toBe(1);
     await expect.poll(() => wakes, { timeout: 5000 }).toBe(2);
     await stop();
   });
@@ -156,8 +147,7 @@ describe("PostgreSQL store, shared by several processes", () => {
   it("listens again when its connection drops, and wakes once for what it may have missed", async () => {
     const schema = freshSchema();
     const writing = await connect(schema);
-    const projectId = newResourceId();
-    await writing.createProject({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
+    const projectId = await newProject(writing);
     // Named, so that the test ends its own connection and nobody else's.
     const applicationName = `${schema}_listener`;
     let wakes = 0;
@@ -174,29 +164,21 @@ describe("PostgreSQL store, shared by several processes", () => {
       await admin.end();
       expect(killed.rowCount).toBe(1);
       await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);
-      await writing.publishEvent(event(projectId), { kind: "uris", uris: uris(1) }, T0);
+      await fanOut(writing, projectId, 1);
       await expect.poll(() => wakes, { timeout: 5000 }).toBe(2);
     } finally {
       await listener.stop();
     }
   });
 
-  it("keeps fractional retry times and attempt latencies that SQLite would store as REAL", async () => {
+  it("rounds fractional retry times into BIGINT and keeps fractional latencies", async () => {
     const store = await connect(freshSchema());
-    const projectId = newResourceId();
-    await store.createProject({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
-    await store.publishEvent(event(projectId), { kind: "uris", uris: uris(1) }, T0);
-    const [claimed] = await store.claimDueDeliveries(T0, T0 + 1000, 1, []);
-    expect(claimed!.nextAttemptAt).toBe(T0);
-    const attempt = { deliveryId: claimed!.id, attemptNumber: 1, startedAt: T0, latencyMs: 12.345, requestHeaders: {} };
-    const retry = { kind: "retry" as const, at: T0 + 4321.7, error: "HTTP 500" };
-    // Recording the same attempt twice (a retried batch) is harmless.
-    await store.recordAttempts([{ delivery: claimed!, attempt, verdict: retry }], T0 + 1, 86_400_000);
-    await store.recordAttempts([{ delivery: claimed!, attempt, verdict: retry }], T0 + 1, 86_400_000);
-    const [delivery] = (await store.listDeliveries(projectId, {}, { pageSize: 10, offset: 0 })).items;
-    expect(delivery).toMatchObject({ state: "pending", nextAttemptAt: T0 + 4322, attemptCount: 1 });
-    expect(delivery!.attempts).toEqual([attempt]);
+    const projectId = await newProject(store);
+    const [d] = await fanOut(store, projectId, 1);
+    const attempt = { deliveryId: d!.id, attemptNumber: 1, startedAt: T0, latencyMs: 12.345, requestHeaders: {} };
+    await store.deliveries.settle([{ id: d!.id, state: "pending", attemptCount: 1, nextAttemptAt: T0 + 4321.7, lastError: "HTTP 500" }], [attempt], T0 + 1);
+    const [listed] = (await store.deliveries.list(projectId, {}, { pageSize: 10, offset: 0 })).items;
+    expect(listed).toMatchObject({ state: "pending", nextAttemptAt: T0 + 4322, attemptCount: 1 });
+    expect(listed!.attempts).toEqual([attempt]);
   });
 });
-
-describeFileStoreConformance("PostgreSQL", openInNewSchema, () => dropSchemas(conformanceSchemas));

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { Metrics } from "../../metrics.js";
+import type { Metrics } from "../../observability/metrics.js";
 
 /** Liveness answers while the process runs; readiness also needs the store to answer; metrics for Prometheus. */
 export const healthRoutes: FastifyPluginAsync<{ ready: () => Promise<boolean>; metrics: Metrics }> = async (app, { ready, metrics }) => {
@@ -8,7 +8,5 @@ export const healthRoutes: FastifyPluginAsync<{ ready: () => Promise<boolean>; m
     const ok = await ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable" });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) =>
-    reply.header("content-type", "text/plain; version=0.0.4").send(metrics.render()),
-  );
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => reply.header("content-type", metrics.contentType).send(await metrics.render()));
 };

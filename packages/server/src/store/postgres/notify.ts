@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { Queryable } from "./executor.js";
 
 /**
  * Cross-process wake-ups. Several `tidings serve` processes share one database; a commit in one that
@@ -8,10 +9,6 @@ import pg from "pg";
  */
 export const DELIVERIES_CHANNEL = "tidings_deliveries";
 
-/** Anything that runs a query: the pool, or the client of an open transaction. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-}
 
 /**
  * Announces due deliveries. Call it inside the transaction that creates them: PostgreSQL delivers the

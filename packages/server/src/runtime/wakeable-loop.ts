@@ -1,16 +1,20 @@
+import type { Clock, Timer } from "../core/clock.js";
+
 /**
  * A background loop that sleeps between rounds and can be woken early. A wake during a round runs
- * another round right after it, so no signal is lost; rounds never overlap.
+ * another round right after it, so no signal is lost; rounds never overlap. Sleeps run on the clock's
+ * timers, so tests drive the loop on fake time.
  */
 export class WakeableLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private soon: NodeJS.Immediate | undefined;
+  private timer: Timer | undefined;
   private running = false;
   private inRound = false;
   private again = false;
+  private scheduled = false;
 
   /** `round` does the work and says how long to sleep before the next one. */
   constructor(
+    private readonly clock: Clock,
     private readonly round: () => Promise<number>,
     private readonly onError: (err: unknown) => void,
     private readonly retryMs = 1000,
@@ -27,8 +31,8 @@ export class WakeableLoop {
 
   stop(): void {
     this.running = false;
-    clearTimeout(this.timer);
-    clearImmediate(this.soon);
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** Cheap enough to call on every commit: wakes coalesce into one round. */
@@ -38,13 +42,18 @@ export class WakeableLoop {
       this.again = true;
       return;
     }
-    if (this.soon !== undefined) return;
-    clearTimeout(this.timer);
-    this.soon = setImmediate(() => void this.run());
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.clock.clearTimeout(this.timer);
+    // At the next turn, not inline: wakes from many commits in this turn coalesce into one round.
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.run();
+    }, 0);
   }
 
   private async run(): Promise<void> {
-    this.soon = undefined;
+    this.scheduled = false;
     if (!this.running) return;
     this.inRound = true;
     let sleep = this.retryMs;
@@ -58,7 +67,10 @@ export class WakeableLoop {
     } finally {
       this.inRound = false;
       if (this.running) {
-        this.timer = setTimeout(() => void this.run(), sleep);
+        this.timer = this.clock.setTimeout(() => {
+          this.timer = undefined;
+          void this.run();
+        }, sleep);
         this.timer.unref();
       }
     }

@@ -1,23 +1,26 @@
+import type { Migration } from "../../migrations.js";
+
 /**
- * The PostgreSQL schema, the SQLite one's twin so that both share the row mappers in ../rows.ts.
- * Times are BIGINT milliseconds since the epoch. JSON columns are TEXT, not JSONB: an event's payload is
- * the exact body that gets signed and sent, and JSONB would reorder its keys and reformat it.
- * Every statement is idempotent: it runs at every connect, from any number of processes (serialised by
- * an advisory lock in PostgresStore.connect).
+ * The schema of Tidings 0.1, which created its tables with CREATE … IF NOT EXISTS and kept no migrations
+ * table. Every statement is idempotent, so on a database that release wrote it changes nothing, and the
+ * database carries on from here; on a fresh one it creates the 0.1 schema, and the later migrations follow.
+ * Times are integer milliseconds since the epoch; JSON columns hold TEXT.
  */
-export const POSTGRES_SCHEMA = `
+export const baseline: Migration = {
+  version: 1,
+  name: "baseline",
+  sql: `
 CREATE TABLE IF NOT EXISTS projects (
   id TEXT PRIMARY KEY,
   display_name TEXT NOT NULL,
-  is_default BOOLEAN NOT NULL DEFAULT false,
-  created_at BIGINT NOT NULL
+  is_default INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
 );
--- Processes starting together on an empty database must agree on one default project.
-CREATE UNIQUE INDEX IF NOT EXISTS one_default_project ON projects (is_default) WHERE is_default;
+CREATE UNIQUE INDEX IF NOT EXISTS one_default_project ON projects (is_default) WHERE is_default = 1;
 CREATE TABLE IF NOT EXISTS api_keys (
   key_hash TEXT PRIMARY KEY,
   project_id TEXT NOT NULL REFERENCES projects(id),
-  created_at BIGINT NOT NULL
+  created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS webhooks (
   id TEXT PRIMARY KEY,
@@ -27,9 +30,9 @@ CREATE TABLE IF NOT EXISTS webhooks (
   subscribed_events TEXT NOT NULL,
   state TEXT NOT NULL,
   sealed_secrets TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  last_success_at BIGINT
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_success_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS webhooks_by_project ON webhooks (project_id, created_at);
 CREATE TABLE IF NOT EXISTS operations (
@@ -42,9 +45,9 @@ CREATE TABLE IF NOT EXISTS operations (
   response TEXT,
   output_file_uri TEXT,
   error TEXT,
-  expire_at BIGINT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
+  expire_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS operations_by_project ON operations (project_id, created_at);
 CREATE INDEX IF NOT EXISTS operations_to_expire ON operations (expire_at) WHERE state = 'running' AND expire_at IS NOT NULL;
@@ -54,7 +57,7 @@ CREATE TABLE IF NOT EXISTS events (
   type TEXT NOT NULL,
   operation TEXT,
   payload TEXT NOT NULL,
-  created_at BIGINT NOT NULL
+  created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, created_at);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -67,24 +70,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
   state TEXT NOT NULL,
   attempt_count INTEGER NOT NULL DEFAULT 0,
   -- While leased, next_attempt_at is the lease's end: an unsettled lease simply becomes due again.
-  next_attempt_at BIGINT NOT NULL,
-  leased BOOLEAN NOT NULL DEFAULT false,
-  window_start_at BIGINT NOT NULL,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  leased INTEGER NOT NULL DEFAULT 0,
+  window_start_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
   last_error TEXT,
   last_status_code INTEGER
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, created_at);
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_id);
-CREATE INDEX IF NOT EXISTS deliveries_by_project ON deliveries (project_id, created_at);
 CREATE TABLE IF NOT EXISTS attempts (
   delivery_id TEXT NOT NULL,
   attempt_number INTEGER NOT NULL,
-  started_at BIGINT NOT NULL,
+  started_at INTEGER NOT NULL,
   status_code INTEGER,
-  latency_ms DOUBLE PRECISION NOT NULL,
+  latency_ms REAL NOT NULL,
   error TEXT,
   response_excerpt TEXT,
   request_headers TEXT NOT NULL,
@@ -103,11 +105,11 @@ CREATE TABLE IF NOT EXISTS batches (
   webhook_config TEXT,
   output_file TEXT,
   error TEXT,
-  deadline_at BIGINT NOT NULL,
-  lease_until BIGINT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  ended_at BIGINT
+  deadline_at INTEGER NOT NULL,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS batches_by_project ON batches (project_id, created_at);
 CREATE INDEX IF NOT EXISTS batches_unfinished ON batches (created_at) WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING');
@@ -125,7 +127,25 @@ CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY,
   public_jwk TEXT NOT NULL,
   sealed_private_jwk TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  retired_at BIGINT
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
 );
-`;
+
+CREATE TABLE IF NOT EXISTS files (
+  id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  sha256 TEXT,
+  state TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expire_at INTEGER,
+  -- Clients may choose ids, so they are unique per project, not globally (no cross-project existence leak).
+  PRIMARY KEY (project_id, id)
+);
+CREATE INDEX IF NOT EXISTS files_by_project ON files (project_id, created_at);
+`,
+};

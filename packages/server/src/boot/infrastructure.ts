@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import pino, { type Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Clock } from "../core/clock.js";
+import { loadMasterKey } from "../crypto/master-key.js";
+import { SecretBox } from "../crypto/secret-box.js";
+import { SigningKeyRing } from "../crypto/signing-key-ring.js";
+import { AddressPolicy } from "../delivery/address-policy.js";
+import { JwtSignerPool } from "../delivery/jwt/pool.js";
+import { HttpSender } from "../delivery/sender.js";
+import { DiskBlobStore } from "../files/disk-blob-store.js";
+import { Metrics } from "../observability/metrics.js";
+import { createProvider } from "../providers/index.js";
+import type { Provider } from "../providers/provider.js";
+import { systemClock } from "../runtime/system-clock.js";
+import { EventBus } from "../services/event-bus.js";
+import { openStore, type OpenedStore } from "../store/open.js";
+
+export interface InfrastructureOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** What the services and workers stand on: storage, crypto, the network, the model provider, telemetry. */
+export interface Infrastructure {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  opened: OpenedStore;
+  box: SecretBox;
+  addressPolicy: AddressPolicy;
+  keyRing: SigningKeyRing;
+  jwtSigner: JwtSignerPool;
+  sender: HttpSender;
+  provider: Provider;
+  blobs: DiskBlobStore;
+  bus: EventBus;
+  /** Names this process's delivery leases in a shared store. */
+  workerId: string;
+  close(): Promise<void>;
+}
+
+export async function startInfrastructure(config: Config, options: InfrastructureOptions): Promise<Infrastructure> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? pino({ level: config.logLevel });
+  makePrivateDir(config.dataDir);
+  if (config.databaseUrl !== undefined && config.masterKey === undefined) {
+    throw new Error("TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key");
+  }
+  const metrics = new Metrics();
+  const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: () => metrics.storeRoundTrips.inc() });
+  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
+  const keyRing = new SigningKeyRing(opened.store, box, clock);
+  const jwtSigner = new JwtSignerPool(await keyRing.load());
+  const addressPolicy = new AddressPolicy(config.allowedCidrs);
+  const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs);
+  // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
+  const provider = createProvider({
+    provider: config.provider,
+    baseUrl: config.providerBaseUrl,
+    apiKey: config.providerApiKey,
+    localDelayMs: config.localDelayMs,
+    timeoutMs: config.providerTimeoutMs,
+  });
+  return {
+    config,
+    clock,
+    log,
+    metrics,
+    opened,
+    box,
+    addressPolicy,
+    keyRing,
+    jwtSigner,
+    sender,
+    provider,
+    blobs: new DiskBlobStore(config.dataDir),
+    bus: new EventBus(),
+    workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+    async close() {
+      await sender.close();
+      await jwtSigner.close();
+      await provider.close?.();
+      await opened.store.close();
+    },
+  };
+}
+
+/** The data dir holds API-key hashes, sealed secrets and payloads: this user's alone (DESIGN §2). */
+function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}

@@ -1,0 +1,137 @@
+import type { Batch, BatchLine } from "../../core/batches.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { batchParams, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import type { BatchStore } from "../store.js";
+import { ms, optMs, type PgExecutor } from "./executor.js";
+
+/** Lines go in with one UNNEST per this many, instead of a round trip per line. */
+const LINE_CHUNK = 5000;
+
+export class PgBatches implements BatchStore {
+  constructor(private readonly db: PgExecutor) {}
+
+  /** The batch and its lines commit together. */
+  insert(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    return this.db.atomically((db) => this.insertWith(db, batch, lines));
+  }
+
+  private async insertWith(db: PgExecutor, batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    const p = batchParams(batch);
+    await db.query(
+      `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
+       failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        p.id,
+        p.project_id,
+        p.display_name,
+        p.model,
+        p.state,
+        p.input_file,
+        p.request_count,
+        p.successful_request_count,
+        p.failed_request_count,
+        p.webhook_config,
+        p.output_file,
+        p.error,
+        ms(p.deadline_at),
+        ms(p.created_at),
+        ms(p.updated_at),
+        optMs(batch.endedAt),
+      ],
+    );
+    for (let i = 0; i < lines.length; i += LINE_CHUNK) {
+      const chunk = lines.slice(i, i + LINE_CHUNK);
+      await db.query(
+        `INSERT INTO batch_lines (batch_id, line_index, key, request, state, result)
+         SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+        [batch.id, chunk.map((l) => l.index), chunk.map((l) => l.key), chunk.map((l) => l.request ?? null), chunk.map((l) => l.state), chunk.map((l) => l.result ?? null)],
+      );
+    }
+  }
+
+  async get(projectId: string, id: string): Promise<Batch | undefined> {
+    const row = await this.db.first<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return row && toBatch(row);
+  }
+
+  async getForUpdate(projectId: string, id: string): Promise<Batch | undefined> {
+    const row = await this.db.first<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+    return row && toBatch(row);
+  }
+
+  async list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
+    const rows = await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    return toPage(rows.map(toBatch), page);
+  }
+
+  async update(batch: Batch): Promise<void> {
+    const p = batchParams(batch);
+    await this.db.query("UPDATE batches SET state = $2, output_file = $3, error = $4, updated_at = $5, ended_at = $6, lease_until = NULL WHERE id = $1", [
+      p.id,
+      p.state,
+      p.output_file,
+      p.error,
+      ms(p.updated_at),
+      optMs(batch.endedAt),
+    ]);
+  }
+
+  async delete(projectId: string, id: string): Promise<boolean> {
+    return (await this.db.count("DELETE FROM batches WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+  }
+
+  async claim(now: number, leaseUntil: number): Promise<Batch | undefined> {
+    const row = await this.db.first<BatchRow>(
+      `UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = $2, updated_at = $1
+       WHERE id = (SELECT id FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
+                   AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [ms(now), ms(leaseUntil)],
+    );
+    return row && toBatch(row);
+  }
+
+  async renewLease(id: string, leaseUntil: number): Promise<void> {
+    await this.db.query("UPDATE batches SET lease_until = $2 WHERE id = $1", [id, ms(leaseUntil)]);
+  }
+
+  releaseAll(): Promise<number> {
+    return this.db.count("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL");
+  }
+
+  async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
+    const rows = await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [batchId, limit]);
+    return rows.map(toBatchLine);
+  }
+
+  /** One statement: settles the lines still pending and bumps the counters by what it settled. */
+  async recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
+    await this.db.query(
+      `WITH settled AS (
+         UPDATE batch_lines b SET state = v.state, result = v.result
+         FROM UNNEST($2::int[], $3::text[], $4::text[]) AS v(line_index, state, result)
+         WHERE b.batch_id = $1 AND b.line_index = v.line_index AND b.state = 'pending'
+         RETURNING b.state
+       )
+       UPDATE batches SET
+         successful_request_count = successful_request_count + (SELECT count(*) FROM settled WHERE state = 'succeeded'),
+         failed_request_count = failed_request_count + (SELECT count(*) FROM settled WHERE state <> 'succeeded'),
+         updated_at = $5
+       WHERE id = $1`,
+      [batchId, lines.map((l) => l.index), lines.map((l) => l.state), lines.map((l) => l.result ?? null), ms(now)],
+    );
+  }
+
+  async lines(batchId: string): Promise<BatchLine[]> {
+    return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId])).map(toBatchLine);
+  }
+
+  async listExpired(now: number, limit: number): Promise<Batch[]> {
+    const rows = await this.db.all<BatchRow>(
+      "SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2",
+      [ms(now), limit],
+    );
+    return rows.map(toBatch);
+  }
+}

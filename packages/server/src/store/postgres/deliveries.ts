@@ -1,0 +1,185 @@
+import type { Attempt, DeliverySettlement, NewDelivery } from "../../core/deliveries.js";
+import type { DeliveryTarget } from "../../core/fanout.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { attemptParams, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from "../rows.js";
+import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts } from "../store.js";
+import { ms, type PgExecutor } from "./executor.js";
+import { notifyDeliveries } from "./notify.js";
+
+type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
+
+export class PgDeliveries implements DeliveryQueue {
+  constructor(private readonly db: PgExecutor) {}
+
+  /** One statement for the whole fan-out; due (unleased) ones wake the other processes' engines at commit. */
+  async insert(deliveries: readonly NewDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.db.query(
+      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at,
+         locked_until, locked_by, window_start_at, created_at, updated_at)
+       SELECT id, project_id, event_id, webhook_id, uri, endpoint_key, 'pending', 0, next_attempt_at, locked_until, locked_by, window_start_at, created_at, updated_at
+       FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])
+         AS v(id, project_id, event_id, webhook_id, uri, endpoint_key, next_attempt_at, locked_until, locked_by, window_start_at, created_at, updated_at)`,
+      [
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.projectId),
+        deliveries.map((d) => d.eventId),
+        deliveries.map((d) => d.webhookId ?? null),
+        deliveries.map((d) => d.uri),
+        deliveries.map((d) => d.endpointKey),
+        deliveries.map((d) => ms(d.nextAttemptAt)),
+        deliveries.map((d) => (d.lease === undefined ? null : ms(d.lease.lockedUntil))),
+        deliveries.map((d) => d.lease?.lockedBy ?? null),
+        deliveries.map((d) => ms(d.windowStartAt)),
+        deliveries.map((d) => ms(d.createdAt)),
+        deliveries.map((d) => ms(d.updatedAt)),
+      ],
+    );
+    if (deliveries.some((d) => d.lease === undefined)) await notifyDeliveries(this.db);
+  }
+
+  /**
+   * One statement, so no explicit transaction. SKIP LOCKED lets processes claim side by side: each passes
+   * over the rows another is claiming right now instead of waiting for them. A row another process claimed
+   * and committed meanwhile is re-checked against the WHERE clause on lock and, its lease now running,
+   * dropped: a delivery is never leased twice.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const rows = await this.db.all<ClaimRow>(
+      `WITH ranked AS (
+         SELECT id, row_number() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank FROM deliveries
+         WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) AND endpoint_key <> ALL($3::text[])
+       ), due AS (
+         SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id
+         WHERE r.rank <= $5 AND d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1)
+         ORDER BY d.next_attempt_at, d.id LIMIT $4
+         FOR UPDATE OF d SKIP LOCKED
+       ), claimed AS (
+         UPDATE deliveries d SET locked_until = $2, locked_by = $6 FROM due WHERE d.id = due.id RETURNING d.*
+       )
+       SELECT claimed.*, e.payload AS body, w.sealed_secrets FROM claimed
+       JOIN events e ON e.id = claimed.event_id
+       LEFT JOIN webhooks w ON w.id = claimed.webhook_id
+       ORDER BY claimed.next_attempt_at, claimed.id`,
+      [ms(request.now), ms(request.lockedUntil), [...request.skipEndpoints], request.limit, request.perEndpointLimit, request.lockedBy],
+    );
+    return rows.map((row) => ({ ...toDelivery(row), body: row.body, sealedSecrets: row.sealed_secrets ?? undefined }));
+  }
+
+  async settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void> {
+    if (attempts.length > 0) await this.insertAttempts(attempts);
+    if (settlements.length === 0) return;
+    // An UPDATE … FROM applies one source row per target row: a delivery listed twice keeps its last outcome.
+    const rows = lastByKey(settlements, (s) => s.id);
+    await this.db.query(
+      `UPDATE deliveries d SET state = v.state, attempt_count = v.attempt_count, next_attempt_at = v.next_attempt_at,
+         locked_until = NULL, locked_by = NULL, last_error = v.last_error, last_status_code = v.last_status_code, updated_at = $7
+       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[])
+         AS v(id, state, attempt_count, next_attempt_at, last_error, last_status_code)
+       WHERE d.id = v.id AND d.state = 'pending'`,
+      [
+        rows.map((s) => s.id),
+        rows.map((s) => s.state),
+        rows.map((s) => s.attemptCount),
+        rows.map((s) => ms(s.nextAttemptAt)),
+        rows.map((s) => s.lastError ?? null),
+        rows.map((s) => s.lastStatusCode ?? null),
+        ms(now),
+      ],
+    );
+  }
+
+  /** Idempotent on (delivery_id, attempt_number); a statement may not upsert one row twice, so duplicates keep the last. */
+  private async insertAttempts(attempts: readonly Attempt[]): Promise<void> {
+    const rows = lastByKey(attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`).map(attemptParams);
+    await this.db.query(
+      `INSERT INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
+       SELECT * FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[])
+       ON CONFLICT (delivery_id, attempt_number) DO UPDATE SET
+         started_at = EXCLUDED.started_at, status_code = EXCLUDED.status_code, latency_ms = EXCLUDED.latency_ms,
+         error = EXCLUDED.error, response_excerpt = EXCLUDED.response_excerpt, request_headers = EXCLUDED.request_headers`,
+      [
+        rows.map((r) => r.delivery_id),
+        rows.map((r) => r.attempt_number),
+        rows.map((r) => ms(r.started_at)),
+        rows.map((r) => r.status_code),
+        rows.map((r) => r.latency_ms),
+        rows.map((r) => r.error),
+        rows.map((r) => r.response_excerpt),
+        rows.map((r) => r.request_headers),
+      ],
+    );
+  }
+
+  async release(ids: readonly string[], lockedBy: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const released = await this.db.count("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id = ANY($1::text[]) AND locked_by = $2", [[...ids], lockedBy]);
+    // Another process may have room for them now.
+    if (released > 0) await notifyDeliveries(this.db);
+    return released;
+  }
+
+  async releaseAll(): Promise<number> {
+    return this.db.count("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE locked_until IS NOT NULL");
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    return this.db.minimum(
+      `SELECT LEAST(
+         (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL ORDER BY next_attempt_at LIMIT 1),
+         (SELECT MIN(GREATEST(next_attempt_at, locked_until)) FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending')
+       ) AS at`,
+    );
+  }
+
+  async list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
+    const rows = await this.db.all<DeliveryRow>(
+      `SELECT * FROM deliveries WHERE project_id = $1 AND ($2::text IS NULL OR webhook_id = $2)
+       AND ($3::text IS NULL OR event_id = $3) AND ($4::text IS NULL OR state = $4)
+       ORDER BY created_at, id LIMIT $5 OFFSET $6`,
+      [projectId, filter.webhookId ?? null, filter.eventId ?? null, filter.state ?? null, page.pageSize + 1, page.offset],
+    );
+    // All the page's attempts in one query rather than one per delivery.
+    const attempts =
+      rows.length === 0
+        ? []
+        : await this.db.all<AttemptRow>("SELECT * FROM attempts WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt_number", [rows.map((r) => r.id)]);
+    const attemptsOf = new Map<string, Attempt[]>();
+    for (const row of attempts) {
+      const list = attemptsOf.get(row.delivery_id) ?? [];
+      list.push(toAttempt(row));
+      attemptsOf.set(row.delivery_id, list);
+    }
+    return toPage(
+      rows.map((row) => ({ ...toDelivery(row), attempts: attemptsOf.get(row.id) ?? [] })),
+      page,
+    );
+  }
+
+  async targetsOf(eventId: string): Promise<DeliveryTarget[]> {
+    const rows = await this.db.all<{ webhook_id: string | null; uri: string }>("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = $1", [eventId]);
+    return rows.map((r) => ({ webhookId: r.webhook_id ?? undefined, uri: r.uri }));
+  }
+
+  failPending(webhookId: string, reason: string, now: number): Promise<number> {
+    return this.db.count(
+      "UPDATE deliveries SET state = 'failed', locked_until = NULL, locked_by = NULL, last_error = $1, updated_at = $2 WHERE webhook_id = $3 AND state = 'pending'",
+      [reason, ms(now), webhookId],
+    );
+  }
+
+  async recover(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
+    const recovered = await this.db.count(
+      `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, window_start_at = $1, locked_until = NULL, locked_by = NULL, updated_at = $1
+       WHERE project_id = $2 AND webhook_id = $3 AND state = 'failed' AND created_at >= $4 AND created_at < $5`,
+      [ms(now), projectId, webhookId, ms(since), ms(until)],
+    );
+    if (recovered > 0) await notifyDeliveries(this.db);
+    return recovered;
+  }
+}
+
+/** Keeps the last of several items with the same key, in their original order otherwise. */
+function lastByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
+}

@@ -1,0 +1,35 @@
+import type { StoredEvent } from "../../core/events.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { eventParams, toEvent, type EventRow } from "../rows.js";
+import type { EventFilter, EventStore } from "../store.js";
+import { ms, type PgExecutor } from "./executor.js";
+
+export class PgEvents implements EventStore {
+  constructor(private readonly db: PgExecutor) {}
+
+  async insert(event: StoredEvent): Promise<void> {
+    const p = eventParams(event);
+    await this.db.query("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
+      p.id,
+      p.project_id,
+      p.type,
+      p.operation,
+      p.payload,
+      ms(p.created_at),
+    ]);
+  }
+
+  async get(projectId: string, id: string): Promise<StoredEvent | undefined> {
+    const row = await this.db.first<EventRow>("SELECT * FROM events WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return row && toEvent(row);
+  }
+
+  async list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
+    const rows = await this.db.all<EventRow>(
+      `SELECT * FROM events WHERE project_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR operation = $3)
+       ORDER BY created_at, id LIMIT $4 OFFSET $5`,
+      [projectId, filter.type ?? null, filter.operation ?? null, page.pageSize + 1, page.offset],
+    );
+    return toPage(rows.map(toEvent), page);
+  }
+}

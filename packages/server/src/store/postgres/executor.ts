@@ -1,0 +1,95 @@
+import type pg from "pg";
+import { StoreUnavailableError } from "../errors.js";
+
+/** Anything that runs a query: the pool, or the client of an open transaction. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * How an aggregate talks to PostgreSQL: through the pool, or through a transaction's client. Every call is
+ * one round trip, counted for the benchmarks; a connection failure becomes StoreUnavailableError.
+ */
+export class PgExecutor {
+  /** `pool` is given when this executor is outside a transaction: `atomically` then opens one. */
+  constructor(
+    private readonly db: Queryable,
+    private readonly onRoundTrip: () => void,
+    private readonly pool?: pg.Pool,
+  ) {}
+
+  /** Several statements as one: inside the caller's transaction, else in a transaction of their own. */
+  atomically<T>(work: (db: PgExecutor) => Promise<T>): Promise<T> {
+    if (this.pool === undefined) return work(this);
+    return inTransaction(this.pool, this.onRoundTrip, work);
+  }
+
+  async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    this.onRoundTrip();
+    try {
+      return await this.db.query<R>(sql, params);
+    } catch (err) {
+      throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
+    }
+  }
+
+  async all<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.query<R>(sql, params)).rows;
+  }
+
+  async first<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R | undefined> {
+    return (await this.all<R>(sql, params))[0];
+  }
+
+  /** MIN() of a BIGINT column: a string, or null over no rows. */
+  async minimum(sql: string, params: unknown[] = []): Promise<number | undefined> {
+    const row = await this.first<{ at: string | null }>(sql, params);
+    return row?.at == null ? undefined : Number(row.at);
+  }
+
+  async count(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.query(sql, params)).rowCount ?? 0;
+  }
+}
+
+const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Errors that say the database is out of reach, not that the statement was wrong (SQLSTATE class 08, 57P0x). */
+export function isConnectionFailure(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && (CONNECTION_ERRNOS.has(code) || code.startsWith("08") || /^57P0[1-3]$/.test(code))) return true;
+  const message = err instanceof Error ? err.message : "";
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message);
+}
+
+/**
+ * Times are BIGINT columns. Retry times carry jitter and so fractions of a millisecond, which BIGINT
+ * refuses: round every time on its way in.
+ */
+export const ms = (t: number): number => Math.round(t);
+export const optMs = (t: number | undefined): number | null => (t === undefined ? null : Math.round(t));
+
+/** Runs `work` in one transaction on one pooled connection: COMMIT, or ROLLBACK and rethrow. */
+export async function inTransaction<T>(pool: pg.Pool, onRoundTrip: () => void, work: (db: PgExecutor) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
+  }
+  const db = new PgExecutor(client, onRoundTrip);
+  let broken: Error | undefined;
+  try {
+    await db.query("BEGIN");
+    const result = await work(db);
+    await db.query("COMMIT");
+    return result;
+  } catch (error) {
+    // If even the ROLLBACK fails the connection is unusable: hand it back marked so the pool drops it.
+    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

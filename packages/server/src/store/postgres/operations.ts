@@ -1,0 +1,63 @@
+import type { Operation, OperationFilter } from "../../core/operations.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { operationParams, toOperation, type OperationRow } from "../rows.js";
+import type { OperationStore } from "../store.js";
+import { ms, optMs, type PgExecutor } from "./executor.js";
+
+export class PgOperations implements OperationStore {
+  constructor(private readonly db: PgExecutor) {}
+
+  async insert(o: Operation): Promise<void> {
+    const p = operationParams(o);
+    await this.db.query(
+      `INSERT INTO operations (id, project_id, type, state, metadata, webhook_config, response, output_file_uri, error, expire_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [p.id, p.project_id, p.type, p.state, p.metadata, p.webhook_config, p.response, p.output_file_uri, p.error, optMs(o.expireAt), ms(p.created_at), ms(p.updated_at)],
+    );
+  }
+
+  async get(projectId: string, id: string): Promise<Operation | undefined> {
+    const row = await this.db.first<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return row && toOperation(row);
+  }
+
+  /** FOR UPDATE: two processes ending one operation serialise here, and the second sees the first's outcome. */
+  async getForUpdate(projectId: string, id: string): Promise<Operation | undefined> {
+    const row = await this.db.first<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+    return row && toOperation(row);
+  }
+
+  async update(o: Operation): Promise<void> {
+    const p = operationParams(o);
+    await this.db.query("UPDATE operations SET state = $1, response = $2, output_file_uri = $3, error = $4, updated_at = $5 WHERE id = $6", [
+      p.state,
+      p.response,
+      p.output_file_uri,
+      p.error,
+      ms(p.updated_at),
+      p.id,
+    ]);
+  }
+
+  async list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>> {
+    const rows = await this.db.all<OperationRow>(
+      `SELECT * FROM operations WHERE project_id = $1
+       AND ($2::boolean IS NULL OR (state <> 'running') = $2) AND ($3::text IS NULL OR type = $3)
+       ORDER BY created_at, id LIMIT $4 OFFSET $5`,
+      [projectId, filter.done ?? null, filter.type ?? null, page.pageSize + 1, page.offset],
+    );
+    return toPage(rows.map(toOperation), page);
+  }
+
+  async listExpired(now: number, limit: number): Promise<Operation[]> {
+    const rows = await this.db.all<OperationRow>(
+      "SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= $1 ORDER BY expire_at LIMIT $2",
+      [ms(now), limit],
+    );
+    return rows.map(toOperation);
+  }
+
+  nextExpireAt(): Promise<number | undefined> {
+    return this.db.minimum("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL");
+  }
+}

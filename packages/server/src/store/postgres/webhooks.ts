@@ -1,0 +1,60 @@
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import type { WebhookState } from "../../core/webhooks.js";
+import { toWebhook, webhookParams, type WebhookRow } from "../rows.js";
+import type { WebhookRecord, WebhookStore } from "../store.js";
+import { ms, optMs, type PgExecutor } from "./executor.js";
+
+export class PgWebhooks implements WebhookStore {
+  constructor(private readonly db: PgExecutor) {}
+
+  async insert(w: WebhookRecord): Promise<void> {
+    const p = webhookParams(w);
+    await this.db.query(
+      `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [p.id, p.project_id, p.name, p.uri, p.subscribed_events, p.state, p.sealed_secrets, ms(p.created_at), ms(p.updated_at), optMs(w.lastSuccessAt)],
+    );
+  }
+
+  async get(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    const row = await this.db.first<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 AND id = $2", [projectId, id]);
+    return row && toWebhook(row);
+  }
+
+  async list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
+    const rows = await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    return toPage(rows.map(toWebhook), page);
+  }
+
+  async listEnabled(projectId: string): Promise<WebhookRecord[]> {
+    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 AND state = 'enabled'", [projectId])).map(toWebhook);
+  }
+
+  async listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE id = ANY($1::text[]) AND state = 'enabled'", [[...ids]])).map(toWebhook);
+  }
+
+  async update(w: WebhookRecord): Promise<void> {
+    const p = webhookParams(w);
+    await this.db.query(
+      `UPDATE webhooks SET name = $3, uri = $4, subscribed_events = $5, state = $6, sealed_secrets = $7, updated_at = $8,
+       last_success_at = $9 WHERE project_id = $1 AND id = $2`,
+      [p.project_id, p.id, p.name, p.uri, p.subscribed_events, p.state, p.sealed_secrets, ms(p.updated_at), optMs(w.lastSuccessAt)],
+    );
+  }
+
+  async disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
+    return (await this.db.count("UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'", [state, ms(now), projectId, id])) > 0;
+  }
+
+  async markSucceeded(ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    // Sorted: concurrent transactions lock shared webhook rows in the same order, so they cannot deadlock.
+    await this.db.query("UPDATE webhooks SET last_success_at = $1 WHERE id = ANY($2::text[])", [ms(now), [...ids].sort()]);
+  }
+
+  async delete(projectId: string, id: string): Promise<boolean> {
+    return (await this.db.count("DELETE FROM webhooks WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+  }
+}

@@ -1,0 +1,112 @@
+import type { Batch, BatchLine } from "../../core/batches.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { batchParams, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import type { BatchStore } from "../store.js";
+import { SqliteAggregate } from "./aggregate.js";
+
+export class SqliteBatches extends SqliteAggregate implements BatchStore {
+  insert(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    return this.atomically(() => {
+      this.statement(
+        `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
+         failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
+         VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
+         @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
+      ).run(batchParams(batch));
+      const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
+      for (const line of lines) insert.run(batch.id, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
+    });
+  }
+
+  get(projectId: string, id: string): Promise<Batch | undefined> {
+    return this.run(() => {
+      const row = this.statement("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+      return row && toBatch(row);
+    });
+  }
+
+  /** BEGIN IMMEDIATE already holds the database's write lock: a plain read is a locked read. */
+  getForUpdate(projectId: string, id: string): Promise<Batch | undefined> {
+    return this.get(projectId, id);
+  }
+
+  list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
+    return this.run(() => {
+      const rows = this.statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as BatchRow[];
+      return toPage(rows.map(toBatch), page);
+    });
+  }
+
+  update(batch: Batch): Promise<void> {
+    return this.run(() => {
+      this.statement(
+        `UPDATE batches SET state = @state, output_file = @output_file, error = @error, updated_at = @updated_at,
+         ended_at = @ended_at, lease_until = NULL WHERE id = @id`,
+      ).run(batchParams(batch));
+    });
+  }
+
+  delete(projectId: string, id: string): Promise<boolean> {
+    return this.run(() => this.statement("DELETE FROM batches WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  }
+
+  claim(now: number, leaseUntil: number): Promise<Batch | undefined> {
+    return this.atomically(() => {
+      const row = this.statement(
+        `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
+         AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 1`,
+      ).get(now) as BatchRow | undefined;
+      if (!row) return undefined;
+      this.statement("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?").run(leaseUntil, now, row.id);
+      return { ...toBatch(row), state: "BATCH_STATE_RUNNING" as const, updatedAt: now };
+    });
+  }
+
+  renewLease(id: string, leaseUntil: number): Promise<void> {
+    return this.run(() => {
+      this.statement("UPDATE batches SET lease_until = ? WHERE id = ?").run(leaseUntil, id);
+    });
+  }
+
+  releaseAll(): Promise<number> {
+    return this.run(() => this.statement("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes);
+  }
+
+  pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
+    return this.run(() =>
+      (this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?").all(batchId, limit) as BatchLineRow[]).map(toBatchLine),
+    );
+  }
+
+  recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
+    return this.atomically(() => {
+      const settle = this.statement("UPDATE batch_lines SET state = ?, result = ? WHERE batch_id = ? AND line_index = ? AND state = 'pending'");
+      let succeeded = 0;
+      let failed = 0;
+      for (const line of lines) {
+        if (settle.run(line.state, line.result ?? null, batchId, line.index).changes === 0) continue;
+        if (line.state === "succeeded") succeeded++;
+        else failed++;
+      }
+      this.statement(
+        `UPDATE batches SET successful_request_count = successful_request_count + ?, failed_request_count = failed_request_count + ?,
+         updated_at = ? WHERE id = ?`,
+      ).run(succeeded, failed, now, batchId);
+    });
+  }
+
+  lines(batchId: string): Promise<BatchLine[]> {
+    return this.run(() => (this.statement("SELECT * FROM batch_lines WHERE batch_id = ? ORDER BY line_index").all(batchId) as BatchLineRow[]).map(toBatchLine));
+  }
+
+  listExpired(now: number, limit: number): Promise<Batch[]> {
+    return this.run(() =>
+      (
+        this.statement(
+          `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') AND deadline_at <= ?
+           ORDER BY deadline_at LIMIT ?`,
+        ).all(now, limit) as BatchRow[]
+      ).map(toBatch),
+    );
+  }
+}

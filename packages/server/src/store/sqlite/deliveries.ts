@@ -1,0 +1,134 @@
+import type { Attempt, DeliverySettlement, NewDelivery } from "../../core/deliveries.js";
+import type { DeliveryTarget } from "../../core/fanout.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { attemptParams, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from "../rows.js";
+import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts } from "../store.js";
+import { SqliteAggregate } from "./aggregate.js";
+
+type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
+
+export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
+  insert(deliveries: readonly NewDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return Promise.resolve();
+    return this.atomically(() => {
+      const insert = this.statement(
+        `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at,
+         locked_until, locked_by, window_start_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const d of deliveries) {
+        insert.run(d.id, d.projectId, d.eventId, d.webhookId ?? null, d.uri, d.endpointKey, d.nextAttemptAt, d.lease?.lockedUntil ?? null, d.lease?.lockedBy ?? null, d.windowStartAt, d.createdAt, d.updatedAt);
+      }
+    });
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.atomically(() => {
+      const { now, lockedUntil, lockedBy, limit, skipEndpoints, perEndpointLimit } = request;
+      // The usual case skips nothing: keep json_each out of that query.
+      const skip = skipEndpoints.length === 0 ? "" : "AND endpoint_key NOT IN (SELECT value FROM json_each(@skip))";
+      const rows = this.statement(
+        `SELECT d.*, e.payload AS body, w.sealed_secrets FROM (
+           SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank
+           FROM deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) ${skip}
+         ) due
+         JOIN deliveries d ON d.id = due.id JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+         WHERE due.rank <= @per_endpoint ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
+      ).all({ now, limit, per_endpoint: perEndpointLimit, ...(skipEndpoints.length === 0 ? {} : { skip: JSON.stringify(skipEndpoints) }) }) as ClaimRow[];
+      const lease = this.statement("UPDATE deliveries SET locked_until = ?, locked_by = ? WHERE id = ?");
+      for (const row of rows) lease.run(lockedUntil, lockedBy, row.id);
+      return rows.map((row) => ({ ...toDelivery(row), body: row.body, sealedSecrets: row.sealed_secrets ?? undefined }));
+    });
+  }
+
+  settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void> {
+    return this.atomically(() => {
+      const insertAttempt = this.statement(
+        `INSERT OR REPLACE INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
+         VALUES (@delivery_id, @attempt_number, @started_at, @status_code, @latency_ms, @error, @response_excerpt, @request_headers)`,
+      );
+      for (const attempt of attempts) insertAttempt.run(attemptParams(attempt));
+      const update = this.statement(
+        `UPDATE deliveries SET state = ?, attempt_count = ?, next_attempt_at = ?, locked_until = NULL, locked_by = NULL, last_error = ?,
+         last_status_code = ?, updated_at = ? WHERE id = ? AND state = 'pending'`,
+      );
+      for (const s of settlements) update.run(s.state, s.attemptCount, s.nextAttemptAt, s.lastError ?? null, s.lastStatusCode ?? null, now, s.id);
+    });
+  }
+
+  release(ids: readonly string[], lockedBy: string): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
+    return this.run(
+      () =>
+        this.statement("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id IN (SELECT value FROM json_each(?)) AND locked_by = ?").run(JSON.stringify(ids), lockedBy)
+          .changes,
+    );
+  }
+
+  releaseAll(): Promise<number> {
+    return this.run(() => this.statement("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE locked_until IS NOT NULL").run().changes);
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return this.run(() => {
+      const unlocked = this.statement("SELECT next_attempt_at AS at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL ORDER BY next_attempt_at LIMIT 1").get() as
+        | { at: number }
+        | undefined;
+      const locked = this.statement("SELECT MIN(MAX(next_attempt_at, locked_until)) AS at FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending'").get() as {
+        at: number | null;
+      };
+      const times = [unlocked?.at, locked.at ?? undefined].filter((t): t is number => t !== undefined);
+      return times.length === 0 ? undefined : Math.min(...times);
+    });
+  }
+
+  list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
+    return this.run(() => {
+      const rows = this.statement(
+        `SELECT * FROM deliveries WHERE project_id = @project_id AND (@webhook_id IS NULL OR webhook_id = @webhook_id)
+         AND (@event_id IS NULL OR event_id = @event_id) AND (@state IS NULL OR state = @state)
+         ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      ).all({
+        project_id: projectId,
+        webhook_id: filter.webhookId ?? null,
+        event_id: filter.eventId ?? null,
+        state: filter.state ?? null,
+        limit: page.pageSize + 1,
+        offset: page.offset,
+      }) as DeliveryRow[];
+      const attemptsOf = this.statement("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt_number");
+      return toPage(
+        rows.map((row) => ({ ...toDelivery(row), attempts: (attemptsOf.all(row.id) as AttemptRow[]).map(toAttempt) })),
+        page,
+      );
+    });
+  }
+
+  targetsOf(eventId: string): Promise<DeliveryTarget[]> {
+    return this.run(() =>
+      (this.statement("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[]).map((r) => ({
+        webhookId: r.webhook_id ?? undefined,
+        uri: r.uri,
+      })),
+    );
+  }
+
+  failPending(webhookId: string, reason: string, now: number): Promise<number> {
+    return this.run(
+      () =>
+        this.statement(
+          "UPDATE deliveries SET state = 'failed', locked_until = NULL, locked_by = NULL, last_error = ?, updated_at = ? WHERE webhook_id = ? AND state = 'pending'",
+        ).run(reason, now, webhookId).changes,
+    );
+  }
+
+  recover(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
+    return this.run(
+      () =>
+        this.statement(
+          `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, window_start_at = ?, locked_until = NULL, locked_by = NULL, updated_at = ?
+           WHERE project_id = ? AND webhook_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`,
+        ).run(now, now, now, projectId, webhookId, since, until).changes,
+    );
+  }
+}

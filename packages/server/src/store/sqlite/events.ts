@@ -1,0 +1,32 @@
+import type { StoredEvent } from "../../core/events.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { eventParams, toEvent, type EventRow } from "../rows.js";
+import type { EventFilter, EventStore } from "../store.js";
+import { SqliteAggregate } from "./aggregate.js";
+
+export class SqliteEvents extends SqliteAggregate implements EventStore {
+  insert(event: StoredEvent): Promise<void> {
+    return this.run(() => {
+      this.statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)").run(
+        eventParams(event),
+      );
+    });
+  }
+
+  get(projectId: string, id: string): Promise<StoredEvent | undefined> {
+    return this.run(() => {
+      const row = this.statement("SELECT * FROM events WHERE project_id = ? AND id = ?").get(projectId, id) as EventRow | undefined;
+      return row && toEvent(row);
+    });
+  }
+
+  list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
+    return this.run(() => {
+      const rows = this.statement(
+        `SELECT * FROM events WHERE project_id = @project_id AND (@type IS NULL OR type = @type)
+         AND (@operation IS NULL OR operation = @operation) ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      ).all({ project_id: projectId, type: filter.type ?? null, operation: filter.operation ?? null, limit: page.pageSize + 1, offset: page.offset }) as EventRow[];
+      return toPage(rows.map(toEvent), page);
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import type { Operation, OperationFilter } from "../../core/operations.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { operationParams, toOperation, type OperationRow } from "../rows.js";
+import type { OperationStore } from "../store.js";
+import { SqliteAggregate } from "./aggregate.js";
+
+export class SqliteOperations extends SqliteAggregate implements OperationStore {
+  insert(o: Operation): Promise<void> {
+    return this.run(() => {
+      this.statement(
+        `INSERT INTO operations (id, project_id, type, state, metadata, webhook_config, response, output_file_uri, error, expire_at, created_at, updated_at)
+         VALUES (@id, @project_id, @type, @state, @metadata, @webhook_config, @response, @output_file_uri, @error, @expire_at, @created_at, @updated_at)`,
+      ).run(operationParams(o));
+    });
+  }
+
+  get(projectId: string, id: string): Promise<Operation | undefined> {
+    return this.run(() => {
+      const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+      return row && toOperation(row);
+    });
+  }
+
+  /** BEGIN IMMEDIATE already holds the database's write lock: a plain read is a locked read. */
+  getForUpdate(projectId: string, id: string): Promise<Operation | undefined> {
+    return this.get(projectId, id);
+  }
+
+  update(o: Operation): Promise<void> {
+    return this.run(() => {
+      this.statement(
+        `UPDATE operations SET state = @state, response = @response, output_file_uri = @output_file_uri, error = @error,
+         updated_at = @updated_at WHERE id = @id`,
+      ).run(operationParams(o));
+    });
+  }
+
+  list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>> {
+    return this.run(() => {
+      const rows = this.statement(
+        `SELECT * FROM operations WHERE project_id = @project_id
+         AND (@done IS NULL OR (state <> 'running') = @done) AND (@type IS NULL OR type = @type)
+         ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+      ).all({
+        project_id: projectId,
+        done: filter.done === undefined ? null : filter.done ? 1 : 0,
+        type: filter.type ?? null,
+        limit: page.pageSize + 1,
+        offset: page.offset,
+      }) as OperationRow[];
+      return toPage(rows.map(toOperation), page);
+    });
+  }
+
+  listExpired(now: number, limit: number): Promise<Operation[]> {
+    return this.run(() =>
+      (
+        this.statement("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?").all(now, limit) as OperationRow[]
+      ).map(toOperation),
+    );
+  }
+
+  nextExpireAt(): Promise<number | undefined> {
+    return this.run(
+      () => (this.statement("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL").get() as { at: number | null }).at ?? undefined,
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import type { WebhookState } from "../../core/webhooks.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { toWebhook, webhookParams, type WebhookRow } from "../rows.js";
+import type { WebhookRecord, WebhookStore } from "../store.js";
+import { SqliteAggregate } from "./aggregate.js";
+
+export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
+  insert(w: WebhookRecord): Promise<void> {
+    return this.run(() => {
+      this.statement(
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
+         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
+      ).run(webhookParams(w));
+    });
+  }
+
+  get(projectId: string, id: string): Promise<WebhookRecord | undefined> {
+    return this.run(() => {
+      const row = this.statement("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as WebhookRow | undefined;
+      return row && toWebhook(row);
+    });
+  }
+
+  list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
+    return this.run(() => {
+      const rows = this.statement("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as WebhookRow[];
+      return toPage(rows.map(toWebhook), page);
+    });
+  }
+
+  listEnabled(projectId: string): Promise<WebhookRecord[]> {
+    return this.run(() => (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectId) as WebhookRow[]).map(toWebhook));
+  }
+
+  listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.run(() =>
+      (this.statement("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(JSON.stringify(ids)) as WebhookRow[]).map(toWebhook),
+    );
+  }
+
+  update(w: WebhookRecord): Promise<void> {
+    return this.run(() => {
+      this.statement(
+        `UPDATE webhooks SET name = @name, uri = @uri, subscribed_events = @subscribed_events, state = @state,
+         sealed_secrets = @sealed_secrets, updated_at = @updated_at, last_success_at = @last_success_at
+         WHERE project_id = @project_id AND id = @id`,
+      ).run(webhookParams(w));
+    });
+  }
+
+  disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
+    return this.run(
+      () => this.statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'").run(state, now, projectId, id).changes > 0,
+    );
+  }
+
+  markSucceeded(ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.run(() => {
+      this.statement("UPDATE webhooks SET last_success_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(now, JSON.stringify(ids));
+    });
+  }
+
+  delete(projectId: string, id: string): Promise<boolean> {
+    return this.run(() => this.statement("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import type { BatchLine } from "../../../src/core/batches.js";
+import { batch, batchLines, PAGE, T0, type StoreFixture } from "./fixtures.js";
+
+export function describeBatches(f: StoreFixture): void {
+  describe("batches", () => {
+    it("stores a batch with its lines, leases it once, and settles lines with their counters", async () => {
+      const { store, projectId } = f;
+      const b = batch(projectId, { failedRequestCount: 1, webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } } });
+      await store.batches.insert(b, batchLines());
+      expect(await store.batches.get(projectId, b.id)).toEqual(b);
+      expect(await store.batches.get("other-project", b.id)).toBeUndefined();
+      expect((await store.batches.list(projectId, PAGE)).items.map((x) => x.id)).toEqual([b.id]);
+
+      expect(await store.batches.claim(T0 + 1, T0 + 1000)).toMatchObject({ id: b.id, state: "BATCH_STATE_RUNNING" });
+      expect(await store.batches.claim(T0 + 2, T0 + 1000)).toBeUndefined();
+      expect((await store.batches.claim(T0 + 1001, T0 + 2000))?.id).toBe(b.id);
+      await store.batches.renewLease(b.id, T0 + 9000);
+      expect(await store.batches.claim(T0 + 2001, T0 + 3000)).toBeUndefined();
+
+      expect((await store.batches.pendingLines(b.id, 10)).map((l) => l.key)).toEqual(["a", "b"]);
+      expect(await store.batches.pendingLines(b.id, 1)).toHaveLength(1);
+      const settled: BatchLine[] = [
+        { index: 0, key: "a", state: "succeeded", result: '{"response":{}}' },
+        { index: 1, key: "b", state: "failed", result: '{"error":{"code":500,"message":"x"}}' },
+      ];
+      await store.batches.recordLines(b.id, settled, T0 + 5);
+      // Recording the same lines again (a retry after a crash) changes nothing.
+      await store.batches.recordLines(b.id, settled, T0 + 6);
+      expect(await store.batches.pendingLines(b.id, 10)).toEqual([]);
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({ successfulRequestCount: 1, failedRequestCount: 2 });
+      expect((await store.batches.lines(b.id)).map((l) => [l.key, l.state])).toEqual([
+        ["a", "succeeded"],
+        ["b", "failed"],
+        ["line-3", "failed"],
+      ]);
+    });
+
+    it("writes a finished batch, ending its lease; releases leases after a crash; deletes with its lines", async () => {
+      const { store, projectId } = f;
+      const b = batch(projectId);
+      await store.batches.insert(b, batchLines());
+      await store.batches.claim(T0, T0 + 60_000);
+      expect(await store.batches.releaseAll()).toBe(1);
+      const running = await store.batches.claim(T0 + 2, T0 + 60_000);
+      expect(running?.id).toBe(b.id);
+      const done = { ...running!, state: "BATCH_STATE_SUCCEEDED" as const, outputFile: "files/out", endedAt: T0 + 3, updatedAt: T0 + 3 };
+      await store.transaction(async (tx) => {
+        expect((await tx.batches.getForUpdate(projectId, b.id))?.state).toBe("BATCH_STATE_RUNNING");
+        await tx.batches.update(done);
+      });
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({ state: "BATCH_STATE_SUCCEEDED", outputFile: "files/out", endedAt: T0 + 3 });
+      expect(await store.batches.claim(T0 + 100_000, T0 + 200_000)).toBeUndefined();
+      expect(await store.batches.delete(projectId, b.id)).toBe(true);
+      expect(await store.batches.lines(b.id)).toEqual([]);
+      expect(await store.batches.delete(projectId, b.id)).toBe(false);
+    });
+
+    it("finds unfinished batches past their deadline", async () => {
+      const { store, projectId } = f;
+      const late = batch(projectId, { deadlineAt: T0 + 10 });
+      const done = batch(projectId, { deadlineAt: T0 + 10, state: "BATCH_STATE_SUCCEEDED" });
+      const later = batch(projectId, { deadlineAt: T0 + 1000 });
+      for (const b of [late, done, later]) await store.batches.insert(b, []);
+      expect((await store.batches.listExpired(T0 + 10, 10)).map((b) => b.id)).toEqual([late.id]);
+    });
+  });
+}

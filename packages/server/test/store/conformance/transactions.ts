@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { delivery, event, operation, PAGE, T0, webhook, type StoreFixture } from "./fixtures.js";
+
+export function describeTransactions(f: StoreFixture): void {
+  describe("transactions (the outbox's guarantee)", () => {
+    it("commits a state change, its event and its deliveries together", async () => {
+      const { store, projectId } = f;
+      const op = operation(projectId);
+      await store.operations.insert(op);
+      const e = event(projectId);
+      const result = await store.transaction(async (tx) => {
+        await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + 1 });
+        await tx.events.insert(e);
+        await tx.deliveries.insert([delivery(e)]);
+        return "done";
+      });
+      expect(result).toBe("done");
+      expect((await store.operations.get(projectId, op.id))?.state).toBe("succeeded");
+      expect((await store.deliveries.list(projectId, { eventId: e.id }, PAGE)).items).toHaveLength(1);
+    });
+
+    it("writes nothing when the work throws, and passes the error on", async () => {
+      const { store, projectId } = f;
+      const op = operation(projectId);
+      await store.operations.insert(op);
+      const e = event(projectId);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + 1 });
+          await tx.events.insert(e);
+          await tx.deliveries.insert([delivery(e)]);
+          throw new Error("refused");
+        }),
+      ).rejects.toThrow("refused");
+      expect((await store.operations.get(projectId, op.id))?.state).toBe("running");
+      expect(await store.events.get(projectId, e.id)).toBeUndefined();
+      expect((await store.deliveries.list(projectId, {}, PAGE)).items).toEqual([]);
+    });
+
+    it("runs statements issued from outside while a transaction is open outside of it", async () => {
+      const { store, projectId } = f;
+      const inside = webhook(projectId);
+      const outside = webhook(projectId);
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      const tx = store.transaction(async (t) => {
+        await t.webhooks.insert(inside);
+        await holding;
+        throw new Error("rolled back");
+      });
+      // Issued while the transaction is open: it must not join it (and so must survive its rollback).
+      const write = store.webhooks.insert(outside);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await expect(tx).rejects.toThrow("rolled back");
+      await write;
+      expect(await store.webhooks.get(projectId, inside.id)).toBeUndefined();
+      expect(await store.webhooks.get(projectId, outside.id)).toEqual(outside);
+    });
+
+    it("lets many transactions run at once without losing any", async () => {
+      const { store, projectId } = f;
+      const ops = Array.from({ length: 20 }, () => operation(projectId));
+      for (const op of ops) await store.operations.insert(op);
+      await Promise.all(
+        ops.map((op, i) =>
+          store.transaction(async (tx) => {
+            const current = await tx.operations.getForUpdate(projectId, op.id);
+            await tx.operations.update({ ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i });
+          }),
+        ),
+      );
+      expect((await store.operations.list(projectId, { done: true }, PAGE)).items).toHaveLength(20);
+    });
+  });
+}
