@@ -4,12 +4,14 @@ import { VERSION } from "../version.js";
 import { registerBatches } from "./batches.js";
 import { registerDemo } from "./demo.js";
 import { registerListen } from "./listen.js";
+import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
 import { registerWebhooks } from "./webhooks.js";
 
 const program = new Command("tidings").version(VERSION).description("Webhooks for long-running operations");
 registerServe(program);
 registerListen(program);
+registerMigrate(program);
 registerBatches(program);
 registerDemo(program);
 registerWebhooks(program);

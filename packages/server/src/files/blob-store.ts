@@ -28,8 +28,11 @@ export interface BlobStore {
   read(key: string): Readable;
   /** Removes the blob `key`, published or pending; a missing one is not an error. */
   delete(key: string): Promise<void>;
-  /** Removes pending blobs last written before `cutoff` (ms since the epoch): uploads a crash or a client abandoned. */
-  deletePendingBefore(cutoff: number): Promise<number>;
+  /**
+   * Removes pending blobs not written to for `ageMs`: uploads a crash or a client abandoned. The age is the
+   * storage's own (file modification times), so it is measured against the storage's clock, not the server's.
+   */
+  deletePendingOlderThan(ageMs: number): Promise<number>;
 }
 
 export class BlobNotFoundError extends Error {

@@ -85,7 +85,8 @@ export class DiskBlobStore implements BlobStore {
     await Promise.all([rm(path, { force: true }), rm(path + PENDING, { force: true })]);
   }
 
-  async deletePendingBefore(cutoff: number): Promise<number> {
+  async deletePendingOlderThan(ageMs: number): Promise<number> {
+    const cutoff = Date.now() - ageMs;
     let entries: string[];
     try {
       entries = await readdir(this.root, { recursive: true });

@@ -18,7 +18,7 @@ import { operationRoutes } from "./routes/operations.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { rpcStatus, toRpcStatus } from "./status.js";
+import { rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
 
 export interface AppDeps {
   /** False on a worker-only process: it serves health, metrics and keys, not the API. */
@@ -67,7 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const { code, body } = toRpcStatus(err);
-    if (code >= 500) req.log.error({ err }, "unhandled error");
+    if (code === 503) {
+      req.log.warn({ err }, "the database is unavailable");
+      reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
+    } else if (code >= 500) {
+      req.log.error({ err }, "unhandled error");
+    }
     return reply.code(code).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
@@ -92,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {
-      api.addHook("onRequest", authenticate(deps.store));
+      api.addHook("onRequest", authenticate(deps.store, deps.clock));
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services });
@@ -103,6 +108,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: "/v1" },
   );
-  await app.register(fileTransferRoutes, { services: deps.services, store: deps.store });
+  await app.register(fileTransferRoutes, { services: deps.services, store: deps.store, clock: deps.clock });
   return app;
 }

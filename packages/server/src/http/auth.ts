@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import type { Clock } from "../core/clock.js";
 import { TidingsError } from "../core/errors.js";
 import { hashApiKey } from "../crypto/api-keys.js";
 import type { Store } from "../store/store.js";
@@ -27,20 +28,20 @@ const unauthenticated = () =>
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_LIMIT = 10_000;
 
-export function authenticate(store: Store) {
+export function authenticate(store: Store, clock: Clock) {
   const known = new Map<string, { projectId: string; until: number }>();
   return async (req: FastifyRequest): Promise<void> => {
     const key = presentedKey(req);
     if (key === undefined) throw unauthenticated();
     const cached = known.get(key);
-    if (cached !== undefined && cached.until > Date.now()) {
+    if (cached !== undefined && cached.until > clock.now()) {
       req.projectId = cached.projectId;
       return;
     }
     const projectId = await store.projects.projectIdForKeyHash(hashApiKey(key));
     if (projectId === undefined) throw unauthenticated();
     if (known.size >= KEY_CACHE_LIMIT) known.clear();
-    known.set(key, { projectId, until: Date.now() + KEY_CACHE_MS });
+    known.set(key, { projectId, until: clock.now() + KEY_CACHE_MS });
     req.projectId = projectId;
   };
 }

@@ -1,4 +1,5 @@
 import { TidingsError, type ErrorStatus } from "../core/errors.js";
+import { StoreUnavailableError } from "../store/errors.js";
 
 /** google.rpc.Status, the one error shape every endpoint answers with. */
 export interface RpcStatus {
@@ -10,7 +11,7 @@ export interface RpcStatus {
   };
 }
 
-const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE", number> = {
+const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE", number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
@@ -20,7 +21,11 @@ const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE", number> 
   PAYLOAD_TOO_LARGE: 413,
   RESOURCE_EXHAUSTED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
+
+/** What a client is told to wait before retrying a 503: long enough for a database restart to begin to take. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
   const code = HTTP_CODE[status];
@@ -43,6 +48,9 @@ interface FastifyLikeError {
 /** Maps anything thrown in a handler to a google.rpc.Status; only real bugs become 500. */
 export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
   if (err instanceof TidingsError) return rpcStatus(err.status, err.message, err.field);
+  if (err instanceof StoreUnavailableError) {
+    return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
+  }
   const e = err as FastifyLikeError;
   if (e.validation && e.validation.length > 0) {
     const first = e.validation[0]!;

@@ -292,8 +292,7 @@ export class FileService {
     for (const session of this.sessions.values()) {
       if (session.touchedAt < cutoff && !session.busy) this.sessions.delete(session.id);
     }
-    // Blob times are the filesystem's, not the injected clock's.
-    this.options.blobs.deletePendingBefore(Date.now() - SESSION_IDLE_MS).catch((err: unknown) => {
+    this.options.blobs.deletePendingOlderThan(SESSION_IDLE_MS).catch((err: unknown) => {
       this.ctx.log.warn({ err }, "could not remove abandoned uploads");
     });
   }

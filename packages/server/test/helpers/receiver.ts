@@ -20,7 +20,7 @@ export interface Receiver {
 }
 
 /** A real HTTP endpoint on 127.0.0.1 that records every request it gets. */
-export async function startReceiver(respond: Responder = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(respond: Responder = () => ({ status: 200 }), port = 0): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const hanging = new Set<import("node:http").ServerResponse>();
@@ -43,10 +43,10 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://127.0.0.1:${bound}/hook`,
     received,
     waitFor(count, timeoutMs = 20_000) {
       if (received.length >= count) return Promise.resolve(received);

@@ -5,6 +5,7 @@ import { toFileResource, type FileRecord } from "../../core/files.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
+import type { Clock } from "../../core/clock.js";
 import type { Store } from "../../store/store.js";
 import { authenticate } from "../auth.js";
 import { anyObject, errorResponses, idParam } from "../schemas.js";
@@ -98,8 +99,8 @@ export const fileRoutes: FastifyPluginAsync<Deps> = async (app, { services }) =>
  * The two Google media endpoints, outside `/v1`: `/upload/v1/files` (the resumable protocol of
  * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`.
  */
-export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store }> = async (app, { services, store }) => {
-  app.addHook("onRequest", authenticate(store));
+export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = async (app, { services, store, clock }) => {
+  app.addHook("onRequest", authenticate(store, clock));
   await app.register(uploadRoutes, { prefix: "/upload/v1", services });
   await app.register(
     async (media) => {

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { StoreUnavailableError } from "../errors.js";
 
 type Waiter = { kind: "statement"; run: () => void } | { kind: "transaction"; grant: () => void };
 
@@ -42,7 +43,11 @@ export class SqliteConnection {
     if (this.held) await new Promise<void>((grant) => this.waiting.push({ kind: "transaction", grant }));
     this.held = true;
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+      } catch (err) {
+        throw unavailableIfBusy(err);
+      }
       try {
         const result = await work();
         this.db.exec("COMMIT");
@@ -79,8 +84,14 @@ function settle<T>(work: () => T): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (err) {
-    return Promise.reject(err);
+    return Promise.reject(unavailableIfBusy(err));
   }
+}
+
+/** Another process held the database's lock past busy_timeout (a long `tidings migrate`, a backup). */
+function unavailableIfBusy(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" ? new StoreUnavailableError(err) : err;
 }
 
 /**
