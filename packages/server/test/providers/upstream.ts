@@ -15,6 +15,8 @@ export interface Upstream {
   /** http://127.0.0.1:PORT */
   origin: string;
   requests: UpstreamRequest[];
+  /** Unanswered ("hang") requests whose client has since closed the connection: a cancel reached the socket. */
+  readonly dropped: number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export interface Upstream {
 export async function startUpstream(reply: (n: number, req: UpstreamRequest) => UpstreamReply): Promise<Upstream> {
   const requests: UpstreamRequest[] = [];
   const hanging = new Set<ServerResponse>();
+  let dropped = 0;
   const server = createServer((req, res) => {
     let text = "";
     req.on("data", (c: Buffer) => (text += c.toString()));
@@ -31,6 +34,9 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
       requests.push(entry);
       if (answer === "hang") {
         hanging.add(res);
+        res.on("close", () => {
+          if (hanging.delete(res)) dropped++;
+        });
         return;
       }
       const body = answer.raw ?? JSON.stringify(answer.json ?? {});
@@ -42,8 +48,14 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    get dropped() {
+      return dropped;
+    },
     async close() {
-      for (const res of hanging) res.destroy();
+      for (const res of [...hanging]) {
+        hanging.delete(res);
+        res.destroy();
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
