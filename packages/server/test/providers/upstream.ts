@@ -9,7 +9,7 @@ export interface UpstreamRequest {
 }
 
 /** What the fake model server answers to its n-th request (0-based); "hang" never answers. */
-export type UpstreamReply = { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string } | "hang";
+export type UpstreamReply = { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string; bytes?: Uint8Array } | "hang";
 
 export interface Upstream {
   /** http://127.0.0.1:PORT */
@@ -39,8 +39,9 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
         });
         return;
       }
-      const body = answer.raw ?? JSON.stringify(answer.json ?? {});
-      res.writeHead(answer.status ?? 200, { "content-type": answer.raw === undefined ? "application/json" : "text/plain", ...answer.headers }).end(body);
+      const body = answer.bytes ?? answer.raw ?? JSON.stringify(answer.json ?? {});
+      const type = answer.bytes !== undefined ? "application/octet-stream" : answer.raw !== undefined ? "text/plain" : "application/json";
+      res.writeHead(answer.status ?? 200, { "content-type": type, ...answer.headers }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
