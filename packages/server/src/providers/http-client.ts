@@ -1,4 +1,4 @@
-import { Agent, request } from "undici";
+import { Agent, interceptors, request, type Dispatcher } from "undici";
 import { parseRetryAfter } from "../core/retry-schedule.js";
 import { cancelled, malformedReply, networkError, timeoutError, upstreamStatusError } from "./failures.js";
 
@@ -11,12 +11,20 @@ export interface JsonClientOptions {
   timeoutMs: number;
 }
 
+interface Reply {
+  statusCode: number;
+  headers: Dispatcher.ResponseData["headers"];
+  body: Buffer;
+}
+
 /**
- * POSTs JSON to a model server over one keep-alive pool and turns every failure into a ProviderError:
- * the caller only ever sees a parsed JSON value or an error that says whether retrying can help.
+ * Talks JSON to a model server (and fetches the files it generates) over one keep-alive pool, and turns every
+ * failure into a ProviderError: the caller only ever sees a parsed value or an error that says whether
+ * retrying can help.
  */
 export class JsonClient {
   private readonly agent: Agent;
+  private readonly following: Dispatcher;
 
   constructor(private readonly options: JsonClientOptions) {
     this.agent = new Agent({
@@ -26,41 +34,59 @@ export class JsonClient {
       bodyTimeout: options.timeoutMs,
       connect: { timeout: Math.min(options.timeoutMs, 10_000) },
     });
+    this.following = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
   }
 
-  async post(url: string, headers: Record<string, string>, body: unknown, signal?: AbortSignal): Promise<unknown> {
+  post(url: string, headers: Record<string, string>, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.send("POST", url, headers, JSON.stringify(body), signal).then((res) => this.json(res));
+  }
+
+  get(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
+    return this.send("GET", url, headers, undefined, signal).then((res) => this.json(res));
+  }
+
+  /** The body's bytes, following redirects (a Gemini file download answers 302 to its storage). */
+  async download(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ bytes: Buffer; contentType?: string }> {
+    const res = await this.send("GET", url, headers, undefined, signal, true);
+    const type = res.headers["content-type"];
+    return { bytes: res.body, ...(typeof type === "string" ? { contentType: type } : {}) };
+  }
+
+  private json(res: Reply): unknown {
+    const text = res.body.toString("utf8");
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw malformedReply(this.options.provider, `HTTP ${res.statusCode} with a body that is not JSON (${excerpt(text) || "empty"})`);
+    }
+  }
+
+  private async send(method: "GET" | "POST", url: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal, redirects = false): Promise<Reply> {
     const { provider, timeoutMs } = this.options;
     if (signal?.aborted) throw cancelled(provider);
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    let text: string;
-    let statusCode: number;
-    let retryAfter: string | string[] | undefined;
+    let reply: Reply;
     try {
       const res = await request(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json", ...headers },
-        body: JSON.stringify(body),
-        dispatcher: this.agent,
+        method,
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), accept: redirects ? "*/*" : "application/json", ...headers },
+        body,
+        dispatcher: redirects ? this.following : this.agent,
         signal: combined,
       });
-      statusCode = res.statusCode;
-      retryAfter = res.headers["retry-after"];
-      text = await res.body.text();
+      reply = { statusCode: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
     } catch (err) {
       if (signal?.aborted) throw cancelled(provider);
       if (timeout.aborted || isTimeout(err)) throw timeoutError(provider, timeoutMs);
       throw networkError(provider, describe(err));
     }
-    if (statusCode < 200 || statusCode >= 300) {
+    if (reply.statusCode < 200 || reply.statusCode >= 300) {
+      const retryAfter = reply.headers["retry-after"];
       const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
-      throw upstreamStatusError(provider, statusCode, errorDetail(text), retryAfterMs);
+      throw upstreamStatusError(provider, reply.statusCode, errorDetail(reply.body.toString("utf8")), retryAfterMs);
     }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw malformedReply(provider, `HTTP ${statusCode} with a body that is not JSON (${excerpt(text) || "empty"})`);
-    }
+    return reply;
   }
 
   async close(): Promise<void> {

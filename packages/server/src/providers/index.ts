@@ -27,7 +27,11 @@ export function createProvider(config: ProviderConfig): Provider {
 }
 
 export { ConcurrencyLimiter } from "./limiter.js";
-export { generateWithRetry, type RetryOptions } from "./retry.js";
+export { generateWithRetry, nextTurnWithRetry, withRetry, type RetryOptions } from "./retry.js";
+export { createAgentProvider, createInteractionProvider } from "./interactions/index.js";
+export type * from "./interactions/types.js";
+export { createVideoProvider } from "./video/index.js";
+export type * from "./video/types.js";
 export { parseGenerateContentRequest } from "./request.js";
 export { localReplyText } from "./local.js";
 export * from "./provider.js";

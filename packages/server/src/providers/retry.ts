@@ -1,4 +1,5 @@
 import { cancelled } from "./failures.js";
+import type { InteractionProvider, InteractionTurn, TurnResult } from "./interactions/types.js";
 import { ProviderError, type GenerateContentRequest, type GenerateContentResponse, type Provider } from "./provider.js";
 import { sleep as abortableSleep } from "./sleep.js";
 
@@ -24,24 +25,34 @@ export interface RetryOptions {
  * Retryable failures (429, 5xx, network, timeouts) wait `Retry-After` when the upstream gave one, else an
  * exponential backoff with jitter. The error of the last attempt is what the caller gets.
  */
-export async function generateWithRetry(
+export function generateWithRetry(
   provider: Provider,
   model: string,
   request: GenerateContentRequest,
   options: RetryOptions = {},
 ): Promise<GenerateContentResponse> {
+  return withRetry(provider.name, (signal) => provider.generateContent(model, request, signal), options);
+}
+
+/** One model turn of an interaction, retried as generateWithRetry retries a generation. */
+export function nextTurnWithRetry(provider: InteractionProvider, turn: InteractionTurn, options: RetryOptions = {}): Promise<TurnResult> {
+  return withRetry(provider.name, (signal) => provider.nextTurn(turn, signal), options);
+}
+
+/** The retry loop itself, for any call that rejects with ProviderError (`provider` names it in errors). */
+export async function withRetry<T>(provider: string, call: (signal?: AbortSignal) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const { maxAttempts = 4, baseDelayMs = 500, signal, sleep = abortableSleep, random = Math.random } = options;
   for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw cancelled(provider.name);
+    if (signal?.aborted) throw cancelled(provider);
     try {
-      return await provider.generateContent(model, request, signal);
+      return await call(signal);
     } catch (err) {
-      const error = err instanceof ProviderError ? err : unexpected(provider.name, err);
+      const error = err instanceof ProviderError ? err : unexpected(provider, err);
       if (!error.retryable) throw error;
       if (attempt >= maxAttempts) throw gaveUp(error, attempt);
       const delayMs = retryDelay(error, attempt, baseDelayMs, random);
       options.onRetry?.(error, attempt, delayMs);
-      if (!(await sleep(delayMs, signal))) throw cancelled(provider.name);
+      if (!(await sleep(delayMs, signal))) throw cancelled(provider);
     }
   }
 }

@@ -1,9 +1,11 @@
 /**
- * TIDINGS_PROVIDER* settings (DESIGN §6), parsed here so config.ts only lists them. Each error names the
- * variable and the fix, since it stops the server at start-up.
+ * TIDINGS_PROVIDER* and TIDINGS_VIDEO_PROVIDER settings (DESIGN §6), parsed here so config.ts only lists
+ * them. Each error names the variable and the fix, since it stops the server at start-up.
  */
 export type ProviderName = "local" | "openai" | "gemini";
 export const PROVIDER_NAMES: readonly ProviderName[] = ["local", "openai", "gemini"];
+export type VideoProviderName = "local" | "veo";
+export const VIDEO_PROVIDER_NAMES: readonly VideoProviderName[] = ["local", "veo"];
 
 export interface ProviderSettings {
   /** TIDINGS_PROVIDER: the model backend for batches and generateContent (DESIGN §6); default local. */
@@ -18,6 +20,8 @@ export interface ProviderSettings {
   providerConcurrency: number;
   /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
   providerTimeoutMs: number;
+  /** TIDINGS_VIDEO_PROVIDER: `local` renders offline (default); `veo` calls Gemini with the provider's key and base URL. */
+  videoProvider: VideoProviderName;
 }
 
 export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
@@ -36,6 +40,16 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   if (provider === "gemini" && providerApiKey === undefined) {
     throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini: a Gemini API key from https://aistudio.google.com/apikey");
   }
+  const videoProvider = env.TIDINGS_VIDEO_PROVIDER || "local";
+  if (!(VIDEO_PROVIDER_NAMES as readonly string[]).includes(videoProvider)) {
+    throw new Error(`TIDINGS_VIDEO_PROVIDER: "${videoProvider}" must be one of ${VIDEO_PROVIDER_NAMES.join(", ")}`);
+  }
+  if (videoProvider === "veo" && provider === "openai") {
+    throw new Error("TIDINGS_VIDEO_PROVIDER=veo needs a Gemini key in TIDINGS_PROVIDER_API_KEY, which TIDINGS_PROVIDER=openai uses for the OpenAI server; use TIDINGS_PROVIDER=gemini or local with veo");
+  }
+  if (videoProvider === "veo" && providerApiKey === undefined) {
+    throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo: a Gemini API key from https://aistudio.google.com/apikey");
+  }
   return {
     provider: provider as ProviderName,
     providerBaseUrl,
@@ -43,6 +57,7 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
     localDelayMs: integer(env.TIDINGS_LOCAL_DELAY_MS ?? "0", "TIDINGS_LOCAL_DELAY_MS", 0),
     providerConcurrency: integer(env.TIDINGS_PROVIDER_CONCURRENCY ?? "16", "TIDINGS_PROVIDER_CONCURRENCY", 1),
     providerTimeoutMs: integer(env.TIDINGS_PROVIDER_TIMEOUT_MS ?? "120000", "TIDINGS_PROVIDER_TIMEOUT_MS", 1),
+    videoProvider: videoProvider as VideoProviderName,
   };
 }
 

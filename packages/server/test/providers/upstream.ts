@@ -9,12 +9,14 @@ export interface UpstreamRequest {
 }
 
 /** What the fake model server answers to its n-th request (0-based); "hang" never answers. */
-export type UpstreamReply = { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string } | "hang";
+export type UpstreamReply = { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string; bytes?: Uint8Array } | "hang";
 
 export interface Upstream {
   /** http://127.0.0.1:PORT */
   origin: string;
   requests: UpstreamRequest[];
+  /** Unanswered ("hang") requests whose client has since closed the connection: a cancel reached the socket. */
+  readonly dropped: number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export interface Upstream {
 export async function startUpstream(reply: (n: number, req: UpstreamRequest) => UpstreamReply): Promise<Upstream> {
   const requests: UpstreamRequest[] = [];
   const hanging = new Set<ServerResponse>();
+  let dropped = 0;
   const server = createServer((req, res) => {
     let text = "";
     req.on("data", (c: Buffer) => (text += c.toString()));
@@ -31,10 +34,14 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
       requests.push(entry);
       if (answer === "hang") {
         hanging.add(res);
+        res.on("close", () => {
+          if (hanging.delete(res)) dropped++;
+        });
         return;
       }
-      const body = answer.raw ?? JSON.stringify(answer.json ?? {});
-      res.writeHead(answer.status ?? 200, { "content-type": answer.raw === undefined ? "application/json" : "text/plain", ...answer.headers }).end(body);
+      const body = answer.bytes ?? answer.raw ?? JSON.stringify(answer.json ?? {});
+      const type = answer.bytes !== undefined ? "application/octet-stream" : answer.raw !== undefined ? "text/plain" : "application/json";
+      res.writeHead(answer.status ?? 200, { "content-type": type, ...answer.headers }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -42,8 +49,14 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    get dropped() {
+      return dropped;
+    },
     async close() {
-      for (const res of hanging) res.destroy();
+      for (const res of [...hanging]) {
+        hanging.delete(res);
+        res.destroy();
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
