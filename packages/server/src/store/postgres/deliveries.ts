@@ -39,21 +39,30 @@ export class PgDeliveries implements DeliveryQueue {
   }
 
   /**
-   * One statement, so no explicit transaction. SKIP LOCKED lets processes claim side by side: each passes
-   * over the rows another is claiming right now instead of waiting for them. A row another process claimed
-   * and committed meanwhile is re-checked against the WHERE clause on lock and, its lease now running,
-   * dropped: a delivery is never leased twice.
+   * One statement, endpoint by endpoint through deliveries_endpoint_due: the endpoints with pending
+   * deliveries (a loose index scan, one seek each), then each one's oldest due, unleased ones (a LATERAL
+   * index range). Its cost follows the endpoints and the rows taken, never the size of the backlog.
+   * SKIP LOCKED lets processes claim side by side: each passes over the rows another is claiming right now;
+   * a row another process claimed and committed meanwhile is re-checked on lock and, its lease now running,
+   * dropped. A delivery is never leased twice.
    */
   async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const rows = await this.db.all<ClaimRow>(
-      `WITH ranked AS (
-         SELECT id, row_number() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank FROM deliveries
-         WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) AND endpoint_key <> ALL($3::text[])
+      `WITH RECURSIVE keys(k) AS (
+         (SELECT endpoint_key FROM deliveries WHERE state = 'pending' ORDER BY endpoint_key LIMIT 1)
+         UNION ALL
+         SELECT (SELECT endpoint_key FROM deliveries WHERE state = 'pending' AND endpoint_key > keys.k ORDER BY endpoint_key LIMIT 1)
+         FROM keys WHERE keys.k IS NOT NULL
        ), due AS (
-         SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id
-         WHERE r.rank <= $5 AND d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1)
+         SELECT d.id, d.next_attempt_at FROM keys
+         CROSS JOIN LATERAL (
+           SELECT id, next_attempt_at FROM deliveries
+           WHERE state = 'pending' AND endpoint_key = keys.k AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+           ORDER BY next_attempt_at LIMIT LEAST($5::int, $4::int)
+           FOR UPDATE SKIP LOCKED
+         ) d
+         WHERE keys.k IS NOT NULL AND keys.k <> ALL($3::text[])
          ORDER BY d.next_attempt_at, d.id LIMIT $4
-         FOR UPDATE OF d SKIP LOCKED
        ), claimed AS (
          UPDATE deliveries d SET locked_until = $2, locked_by = $6 FROM due WHERE d.id = due.id RETURNING d.*
        )
@@ -126,7 +135,7 @@ export class PgDeliveries implements DeliveryQueue {
   async nextDueAt(): Promise<number | undefined> {
     return this.db.minimum(
       `SELECT LEAST(
-         (SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL ORDER BY next_attempt_at LIMIT 1),
+         (SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND locked_until IS NULL),
          (SELECT MIN(GREATEST(next_attempt_at, locked_until)) FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending')
        ) AS at`,
     );

@@ -7,6 +7,13 @@ import { SqliteAggregate } from "./aggregate.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
 
+/** The endpoints that have pending deliveries: a loose index scan, one seek per endpoint. */
+const PENDING_ENDPOINTS = `WITH RECURSIVE keys(k) AS (
+  SELECT MIN(endpoint_key) FROM deliveries WHERE state = 'pending'
+  UNION ALL
+  SELECT (SELECT MIN(endpoint_key) FROM deliveries WHERE state = 'pending' AND endpoint_key > k) FROM keys WHERE k IS NOT NULL
+) SELECT k FROM keys WHERE k IS NOT NULL`;
+
 export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
   insert(deliveries: readonly NewDelivery[]): Promise<void> {
     if (deliveries.length === 0) return Promise.resolve();
@@ -22,21 +29,30 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
     });
   }
 
+  /**
+   * Endpoint by endpoint, through deliveries_endpoint_due: the endpoints with pending deliveries (a skip
+   * scan, one index seek each), then each one's oldest due and unleased ones. Its cost follows the number of
+   * endpoints and the rows taken, never the size of the backlog.
+   */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     return this.atomically(() => {
-      const { now, lockedUntil, lockedBy, limit, skipEndpoints, perEndpointLimit } = request;
-      // The usual case skips nothing: keep json_each out of that query.
-      const skip = skipEndpoints.length === 0 ? "" : "AND endpoint_key NOT IN (SELECT value FROM json_each(@skip))";
+      const { now, lockedUntil, lockedBy, limit, perEndpointLimit } = request;
+      const skip = new Set(request.skipEndpoints);
+      const keys = (this.statement(PENDING_ENDPOINTS).all() as { k: string }[]).map((r) => r.k).filter((k) => !skip.has(k));
+      const dueOf = this.statement(
+        `SELECT id, next_attempt_at FROM deliveries WHERE state = 'pending' AND endpoint_key = ? AND next_attempt_at <= ?
+         AND (locked_until IS NULL OR locked_until <= ?) ORDER BY next_attempt_at LIMIT ?`,
+      );
+      const perEndpoint = Math.min(perEndpointLimit, limit);
+      const due = keys.flatMap((k) => dueOf.all(k, now, now, perEndpoint) as { id: string; next_attempt_at: number }[]);
+      const chosen = due.sort((a, b) => a.next_attempt_at - b.next_attempt_at).slice(0, limit).map((d) => d.id);
+      if (chosen.length === 0) return [];
+      const ids = JSON.stringify(chosen);
+      this.statement("UPDATE deliveries SET locked_until = ?, locked_by = ? WHERE id IN (SELECT value FROM json_each(?))").run(lockedUntil, lockedBy, ids);
       const rows = this.statement(
-        `SELECT d.*, e.payload AS body, w.sealed_secrets FROM (
-           SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_key ORDER BY next_attempt_at, id) AS rank
-           FROM deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) ${skip}
-         ) due
-         JOIN deliveries d ON d.id = due.id JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
-         WHERE due.rank <= @per_endpoint ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
-      ).all({ now, limit, per_endpoint: perEndpointLimit, ...(skipEndpoints.length === 0 ? {} : { skip: JSON.stringify(skipEndpoints) }) }) as ClaimRow[];
-      const lease = this.statement("UPDATE deliveries SET locked_until = ?, locked_by = ? WHERE id = ?");
-      for (const row of rows) lease.run(lockedUntil, lockedBy, row.id);
+        `SELECT d.*, e.payload AS body, w.sealed_secrets FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.id`,
+      ).all(ids) as ClaimRow[];
       return rows.map((row) => ({ ...toDelivery(row), body: row.body, sealedSecrets: row.sealed_secrets ?? undefined }));
     });
   }
@@ -71,13 +87,12 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
 
   nextDueAt(): Promise<number | undefined> {
     return this.run(() => {
-      const unlocked = this.statement("SELECT next_attempt_at AS at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL ORDER BY next_attempt_at LIMIT 1").get() as
-        | { at: number }
-        | undefined;
+      // MIN(), not ORDER BY … LIMIT 1: only this form walks deliveries_due instead of scanning the table.
+      const unlocked = this.statement("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL").get() as { at: number | null };
       const locked = this.statement("SELECT MIN(MAX(next_attempt_at, locked_until)) AS at FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending'").get() as {
         at: number | null;
       };
-      const times = [unlocked?.at, locked.at ?? undefined].filter((t): t is number => t !== undefined);
+      const times = [unlocked.at, locked.at].filter((t): t is number => t !== null);
       return times.length === 0 ? undefined : Math.min(...times);
     });
   }
