@@ -1,7 +1,26 @@
-import encoderModule from "h264-mp4-encoder";
+import type encoderModuleType from "h264-mp4-encoder";
 import { cancelled } from "../failures.js";
 import { ConcurrencyLimiter } from "../limiter.js";
 import { FRAME_RATE, type ClipShape } from "./frames.js";
+
+let encoderModule: Promise<typeof encoderModuleType> | undefined;
+
+/**
+ * Loaded on first use, so a process that renders no video never loads x264. Its Emscripten runtime adds
+ * process-wide uncaughtException and unhandledRejection handlers as it loads, which turn any stray error
+ * anywhere in the server into a crash that prints the encoder's minified source: they are taken off again.
+ */
+function loadEncoder(): Promise<typeof encoderModuleType> {
+  encoderModule ??= (async () => {
+    const uncaught = new Set(process.listeners("uncaughtException"));
+    const unhandled = new Set(process.listeners("unhandledRejection"));
+    const loaded = (await import("h264-mp4-encoder")).default;
+    for (const listener of process.listeners("uncaughtException")) if (!uncaught.has(listener)) process.off("uncaughtException", listener);
+    for (const listener of process.listeners("unhandledRejection")) if (!unhandled.has(listener)) process.off("unhandledRejection", listener);
+    return loaded;
+  })();
+  return encoderModule;
+}
 
 /** The encoder's WebAssembly heap and file system are one per process: encode one clip at a time. */
 const oneAtATime = new ConcurrencyLimiter(1);
@@ -14,7 +33,7 @@ let clips = 0;
  */
 export function encodeMp4(frames: Iterable<Uint8Array>, shape: ClipShape, provider: string, signal?: AbortSignal): Promise<Uint8Array> {
   return oneAtATime.run(async () => {
-    const encoder = await encoderModule.createH264MP4Encoder();
+    const encoder = await (await loadEncoder()).createH264MP4Encoder();
     const name = `tidings-clip-${++clips}.mp4`;
     const file = `/${name}`;
     let finalized = false;
