@@ -26,6 +26,8 @@ export interface Config extends ProviderSettings {
   maxFileBytes: number;
   /** TIDINGS_SQLITE_SYNCHRONOUS: `normal` survives process crashes; `full` also OS crashes and power loss. */
   sqliteSynchronous: "normal" | "full";
+  /** TIDINGS_JWKS_PROPAGATION_S: how long a rotated key is published before it signs (default 900 s). */
+  jwksPropagationMs: number;
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
   logLevel: string;
@@ -46,6 +48,12 @@ export interface ConfigFlags {
 function positiveInt(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: "${text}" must be a positive integer`);
+  return n;
+}
+
+function nonNegativeInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${text}" must be a whole number of seconds, 0 or more`);
   return n;
 }
 
@@ -78,6 +86,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxFileBytes: positiveInt(env.TIDINGS_MAX_FILE_BYTES ?? String(2 * 1024 ** 3), "TIDINGS_MAX_FILE_BYTES"),
     ...loadProviderSettings(env),
     sqliteSynchronous,
+    jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
   };

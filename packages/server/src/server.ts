@@ -48,8 +48,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   workers = createWorkers(infra, services, options);
   const rotateSigningKey = async () => {
     const key = await infra.keyRing.rotate();
-    infra.jwtSigner.setKey(key);
-    return key.kid;
+    infra.jwtSigner.setKeys(await infra.keyRing.load());
+    return key;
   };
   const http = await startHttp(infra, services, rotateSigningKey);
   if (config.role !== "api") await workers.start();

@@ -52,11 +52,11 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(statics.received).toHaveLength(0);
   });
 
-  it("serves the JWKS without auth, cacheably, and keeps a rotated key published for 48 h", async () => {
+  it("serves the JWKS without auth, cacheably; a rotation publishes the next key at once, signs with it after the propagation time, and keeps the old one 48 h", async () => {
     const clock = new ManualClock(Date.now());
     const receiver = await startReceiver();
     receivers.push(receiver);
-    server = await startTidings({ clock });
+    server = await startTidings({ clock, env: { TIDINGS_JWKS_PROPAGATION_S: "900" } });
     const first = await fetch(`${server.url}/.well-known/jwks.json`);
     expect(first.headers.get("cache-control")).toContain("max-age");
     const before = ((await first.json()) as { keys: { kid: string; kty: string; d?: string }[] }).keys;
@@ -67,17 +67,50 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect((await server.api("POST", "/v1/signingKeys:rotate")).status).toBe(403);
     const rotated = await server.api("POST", "/v1/signingKeys:rotate", undefined, ADMIN_KEY);
     expect(rotated.status).toBe(200);
+    expect(Date.parse(rotated.body.activate_time)).toBe(clock.now() + 900_000);
     const after = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
     expect(after.map((k) => k.kid).sort()).toEqual([before[0]!.kid, rotated.body.kid].sort());
 
-    const op = await server.api("POST", "/v1/operations", { type: "job", webhook_config: { uris: [receiver.url] } });
-    await server.api("POST", `/v1/${op.body.name}:cancel`);
-    const [got] = await receiver.waitFor(1);
-    expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).kid).toBe(rotated.body.kid);
+    const kidOfNextDelivery = async (n: number) => {
+      const op = await server!.api("POST", "/v1/operations", { type: "job", webhook_config: { uris: [receiver.url] } });
+      await server!.api("POST", `/v1/${op.body.name}:cancel`);
+      return decodeProtectedHeader(String((await receiver.waitFor(n))[n - 1]!.headers["webhook-signature"])).kid;
+    };
+    // Published, not yet signing: receivers have had no chance to see it.
+    expect(await kidOfNextDelivery(1)).toBe(before[0]!.kid);
+    clock.advance(900_000);
+    expect(await kidOfNextDelivery(2)).toBe(rotated.body.kid);
 
-    clock.advance(49 * 3600_000);
+    clock.advance(48 * 3600_000 - 1000);
+    const stillThere = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    expect(stillThere).toHaveLength(2);
+    clock.advance(2000);
     const later = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
     expect(later.map((k) => k.kid)).toEqual([rotated.body.kid]);
+  });
+
+  it("a receiver using jose's createRemoteJWKSet that fetched the JWKS just before a rotation never meets an unknown kid", async () => {
+    const clock = new ManualClock(Date.now());
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    server = await startTidings({ clock, env: { TIDINGS_JWKS_PROPAGATION_S: "1" } });
+    // jose's defaults but for how long it caches: shorter than the server's propagation time, as it must be.
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`), { cacheMaxAge: 500 });
+    const deliverOne = async (n: number) => {
+      const op = await server!.api("POST", "/v1/operations", { type: "job", webhook_config: { uris: [receiver.url] } });
+      await server!.api("POST", `/v1/${op.body.name}:cancel`);
+      return (await receiver.waitFor(n))[n - 1]!;
+    };
+    await verifyDynamic(server, await deliverOne(1), receiver.url, jwks);
+    await server.api("POST", "/v1/signingKeys:rotate", undefined, ADMIN_KEY);
+    // Right after the rotation: jose would refuse to refetch for 30 s, so this must still be the key it knows.
+    await verifyDynamic(server, await deliverOne(2), receiver.url, jwks);
+    // Once the new key signs, the receiver's cache has expired and its refetch finds the key already published.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    clock.advance(1000);
+    const signedWithNew = await deliverOne(3);
+    await verifyDynamic(server, signedWithNew, receiver.url, jwks);
+    expect(decodeProtectedHeader(String(signedWithNew.headers["webhook-signature"])).kid).not.toBe(decodeProtectedHeader(String(receiver.received[0]!.headers["webhook-signature"])).kid);
   });
 
   it("keeps the signing key across restarts, encrypted at rest", async () => {

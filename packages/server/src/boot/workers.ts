@@ -37,7 +37,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
     {
       store,
       sender: infra.sender,
-      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, clock, issuer: config.publicUrl }),
+      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer: config.publicUrl }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
       workerId: infra.workerId,
@@ -70,7 +70,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   const keyRefresh = new WakeableLoop(
     clock,
     async () => {
-      infra.jwtSigner.setKey(await infra.keyRing.load());
+      infra.jwtSigner.setKeys(await infra.keyRing.load());
       return KEY_REFRESH_MS;
     },
     failed("signing keys"),

@@ -1,56 +1,65 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
 import type { Clock } from "../core/clock.js";
+import { publishedKeys, type KeySchedule } from "../core/signing-keys.js";
 import type { SigningKeyRecord, SigningKeyStore } from "../store/store.js";
 import type { SecretBox } from "./secret-box.js";
 
-/** How long a replaced key stays in the JWKS, so receivers' caches and in-flight retries still verify. */
-export const RETIRED_KEY_PUBLISHED_MS = 48 * 60 * 60 * 1000;
-
-export interface CurrentSigningKey {
-  kid: string;
+/** A key as the signers hold it: its private half opened, with when it signs. */
+export interface SignerKey extends KeySchedule {
   privateJwk: JWK;
 }
 
 /**
- * The RS256 keys that sign dynamic webhooks. The private key is sealed at rest; the public keys of the
- * current key and of keys retired in the last 48 h are published at /.well-known/jwks.json.
+ * The RS256 keys that sign dynamic webhooks. Private keys are sealed at rest. A rotation is staged: the new
+ * key is published in the JWKS at once and signs only after `propagationMs` (longer than receivers cache a
+ * JWKS), while the previous key keeps signing until then and stays published 48 h after.
  */
 export class SigningKeyRing {
   constructor(
     private readonly store: { signingKeys: SigningKeyStore },
     private readonly box: SecretBox,
     private readonly clock: Clock,
+    private readonly propagationMs: number,
   ) {}
 
-  /** Loads the keys, making the first one on a fresh install. */
-  async load(): Promise<CurrentSigningKey> {
-    const record = (await this.store.signingKeys.list()).find((k) => k.retiredAt === undefined);
-    return record === undefined ? this.rotate() : this.use(record);
+  /** Every key that signs now or will, making the first one (active at once) on a fresh install. */
+  async load(): Promise<SignerKey[]> {
+    let keys = await this.store.signingKeys.list();
+    if (keys.length === 0) {
+      await this.add(this.clock.now());
+      keys = await this.store.signingKeys.list();
+    }
+    const now = this.clock.now();
+    return keys.filter((k) => k.retiredAt === undefined || k.retiredAt > now).map((k) => this.open(k));
   }
 
-  async rotate(): Promise<CurrentSigningKey> {
-    const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    const now = this.clock.now();
-    const record: SigningKeyRecord = {
-      kid,
-      publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" },
-      sealedPrivateJwk: this.box.seal(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "RS256" })),
-      createdAt: now,
-    };
-    await this.store.signingKeys.add(record, now);
-    return this.use(record);
+  /** Publishes a new key now; it signs from `propagationMs` later. */
+  async rotate(): Promise<{ kid: string; activatesAt: number }> {
+    const record = await this.add(this.clock.now() + this.propagationMs);
+    return { kid: record.kid, activatesAt: record.activatesAt };
   }
 
   /** Read from the store on every call: another process may have rotated, and the table is tiny. */
   async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
-    const cutoff = this.clock.now() - RETIRED_KEY_PUBLISHED_MS;
-    const keys = await this.store.signingKeys.list();
-    return { keys: keys.filter((k) => k.retiredAt === undefined || k.retiredAt > cutoff).map((k) => k.publicJwk) };
+    return { keys: publishedKeys(await this.store.signingKeys.list(), this.clock.now()).map((k) => k.publicJwk) };
   }
 
-  private use(record: SigningKeyRecord): CurrentSigningKey {
-    return { kid: record.kid, privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK };
+  private async add(activatesAt: number): Promise<SigningKeyRecord> {
+    const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const record: SigningKeyRecord = {
+      kid,
+      publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" },
+      sealedPrivateJwk: this.box.seal(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "RS256" })),
+      createdAt: this.clock.now(),
+      activatesAt,
+    };
+    await this.store.signingKeys.add(record);
+    return record;
+  }
+
+  private open(record: SigningKeyRecord): SignerKey {
+    return { kid: record.kid, activatesAt: record.activatesAt, retiredAt: record.retiredAt, privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK };
   }
 }

@@ -11,8 +11,8 @@ export interface Sender {
   send(req: OutgoingRequest): Promise<SendResult>;
 }
 
-/** Builds the headers of one attempt (static HMAC or dynamic JWT). */
-export type HeaderBuilder = (delivery: ClaimedDelivery, timestampSeconds: number) => Promise<Record<string, string>>;
+/** Builds the headers of one attempt (static HMAC or dynamic JWT) made at `attemptAt` (ms). */
+export type HeaderBuilder = (delivery: ClaimedDelivery, attemptAt: number) => Promise<Record<string, string>>;
 
 /** What the engine reports, for /metrics and the log. */
 export interface EngineObserver {
@@ -231,7 +231,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     let requestHeaders: Record<string, string> = {};
     let result: SendResult;
     try {
-      requestHeaders = await buildHeaders(delivery, Math.floor(startedAt / 1000));
+      requestHeaders = await buildHeaders(delivery, startedAt);
       result = await sender.send({ uri: delivery.uri, headers: requestHeaders, body: delivery.body });
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.

@@ -1,4 +1,3 @@
-import type { Clock } from "../core/clock.js";
 import type { ClaimedDelivery } from "../store/store.js";
 import { VERSION } from "../version.js";
 import type { HeaderBuilder } from "./engine.js";
@@ -10,20 +9,23 @@ import type { StaticSigner } from "./static-signer.js";
  * The headers of one attempt (DESIGN §4). Static webhooks get Standard Webhooks HMAC signatures;
  * dynamic targets get a fresh RS256 JWT whose `aud` is the target URI.
  */
-export function deliveryHeaders(deps: { staticSigner: StaticSigner; jwtSigner: JwtSignerPool; clock: Clock; issuer: string }): HeaderBuilder {
-  const signature = async (delivery: ClaimedDelivery, timestampSeconds: number): Promise<string> => {
+export function deliveryHeaders(deps: { staticSigner: StaticSigner; jwtSigner: JwtSignerPool; issuer: string }): HeaderBuilder {
+  const signature = async (delivery: ClaimedDelivery, attemptAt: number, timestampSeconds: number): Promise<string> => {
     if (delivery.webhookId === undefined) {
       const claims = webhookClaims({ issuer: deps.issuer, audience: delivery.uri, webhookId: delivery.eventId, body: delivery.body, issuedAt: timestampSeconds });
-      return deps.jwtSigner.sign(claims);
+      return deps.jwtSigner.sign(claims, attemptAt);
     }
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);
-    return deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, deps.clock.now());
+    return deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, attemptAt);
   };
-  return async (delivery, timestampSeconds) => ({
-    "content-type": "application/json",
-    "user-agent": `Tidings/${VERSION}`,
-    "webhook-id": delivery.eventId,
-    "webhook-timestamp": String(timestampSeconds),
-    "webhook-signature": await signature(delivery, timestampSeconds),
-  });
+  return async (delivery, attemptAt) => {
+    const timestampSeconds = Math.floor(attemptAt / 1000);
+    return {
+      "content-type": "application/json",
+      "user-agent": `Tidings/${VERSION}`,
+      "webhook-id": delivery.eventId,
+      "webhook-timestamp": String(timestampSeconds),
+      "webhook-signature": await signature(delivery, attemptAt, timestampSeconds),
+    };
+  };
 }

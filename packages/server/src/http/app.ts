@@ -30,7 +30,7 @@ export interface AppDeps {
   adminKey: string | undefined;
   version: string;
   jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
-  rotateSigningKey: () => Promise<string>;
+  rotateSigningKey: () => Promise<{ kid: string; activatesAt: number }>;
   bus: EventBus;
   metrics: Metrics;
   /** The model backend that `:generateContent` answers through (DESIGN §2.3). */

@@ -107,12 +107,13 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   lastStatusCode: opt(r.last_status_code),
 });
 
-export interface SigningKeyRow { kid: string; public_jwk: string; sealed_private_jwk: string; created_at: Millis; retired_at: Nullable<Millis> }
+export interface SigningKeyRow { kid: string; public_jwk: string; sealed_private_jwk: string; created_at: Millis; activates_at: Millis; retired_at: Nullable<Millis> }
 export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
   kid: r.kid,
   publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
   sealedPrivateJwk: r.sealed_private_jwk,
   createdAt: ms(r.created_at),
+  activatesAt: ms(r.activates_at),
   retiredAt: optMs(r.retired_at),
 });
 

@@ -6,6 +6,7 @@ import type { FileRecord } from "../core/files.js";
 import type { Operation, OperationFilter } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
+import type { KeySchedule } from "../core/signing-keys.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
 
 /**
@@ -180,18 +181,15 @@ export interface FileStore {
 }
 
 /** A key pair that signs dynamic webhooks; the private half sealed by the caller. */
-export interface SigningKeyRecord {
-  kid: string;
+export interface SigningKeyRecord extends KeySchedule {
   publicJwk: Record<string, unknown>;
   sealedPrivateJwk: string;
   createdAt: number;
-  /** When a rotation replaced it; it stays published in the JWKS for a while after. */
-  retiredAt?: number;
 }
 
 export interface SigningKeyStore {
   /** Every key, newest first. */
   list(): Promise<SigningKeyRecord[]>;
-  /** Makes `key` the current signing key, retiring the current ones at `now`. */
-  add(key: SigningKeyRecord, now: number): Promise<void>;
+  /** Adds `key`, which signs from its activation; the keys not yet retired retire at that moment. */
+  add(key: SigningKeyRecord): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { CurrentSigningKey } from "../../crypto/signing-key-ring.js";
+import { signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
+import type { SignerKey } from "../../crypto/signing-key-ring.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 // Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
@@ -21,8 +22,9 @@ export class JwtSignerPool {
   private readonly workers: { worker: Worker; load: number }[] = [];
   private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
   private nextId = 0;
+  private schedule: KeySchedule[] = [];
 
-  constructor(key: CurrentSigningKey, size = Math.max(1, availableParallelism() - 1)) {
+  constructor(keys: SignerKey[], size = Math.max(1, availableParallelism() - 1)) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL);
       worker.unref();
@@ -31,21 +33,26 @@ export class JwtSignerPool {
       worker.on("error", (err) => this.failAll(err));
       this.workers.push(slot);
     }
-    this.setKey(key);
+    this.setKeys(keys);
   }
 
-  setKey(key: CurrentSigningKey): void {
-    const message: ToWorker = { kind: "key", kid: key.kid, jwk: key.privateJwk };
+  /** The keys that sign now and later; each token is signed with the one in use when it is issued. */
+  setKeys(keys: SignerKey[]): void {
+    this.schedule = keys.map(({ kid, activatesAt, retiredAt }) => ({ kid, activatesAt, retiredAt }));
+    const message: ToWorker = { kind: "keys", keys: keys.map((k) => ({ kid: k.kid, jwk: k.privateJwk })) };
     for (const { worker } of this.workers) worker.postMessage(message);
   }
 
-  sign(claims: Record<string, unknown>): Promise<string> {
+  /** Signs `claims` with the key in use at `issuedAt` (ms). */
+  sign(claims: Record<string, unknown>, issuedAt: number): Promise<string> {
+    const key = signingKeyAt(this.schedule, issuedAt);
+    if (key === undefined) return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
     const slot = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
     const id = this.nextId++;
     slot.load++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ kind: "sign", id, claims } satisfies ToWorker);
+      slot.worker.postMessage({ kind: "sign", id, kid: key.kid, claims } satisfies ToWorker);
     });
   }
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
+import { toRfc3339 } from "../../core/clock.js";
 import { authenticateAdmin } from "../auth.js";
 import { errorResponses } from "../schemas.js";
 
 interface Deps {
   jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
-  rotate: () => Promise<string>;
+  rotate: () => Promise<{ kid: string; activatesAt: number }>;
   adminKey: string | undefined;
 }
 
@@ -24,8 +25,15 @@ export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, ro
     "/v1/signingKeys::rotate",
     {
       onRequest: authenticateAdmin(adminKey),
-      schema: { tags: ["admin"], summary: "Make a new signing key; the previous one stays published for 48 h", response: { 200: { type: "object", properties: { kid: { type: "string" } } }, ...errorResponses } },
+      schema: {
+        tags: ["admin"],
+        summary: "Publish a new signing key now; it signs from activate_time (TIDINGS_JWKS_PROPAGATION_S later), and the previous one stays published 48 h after that",
+        response: { 200: { type: "object", properties: { kid: { type: "string" }, activate_time: { type: "string", format: "date-time" } } }, ...errorResponses },
+      },
     },
-    async () => ({ kid: await rotate() }),
+    async () => {
+      const { kid, activatesAt } = await rotate();
+      return { kid, activate_time: toRfc3339(activatesAt) };
+    },
   );
 };

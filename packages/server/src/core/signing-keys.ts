@@ -1,0 +1,30 @@
+/** When a key that signs dynamic webhooks is in use (DESIGN §2.7). */
+export interface KeySchedule {
+  kid: string;
+  /** From when it signs: a rotation publishes the next key first and lets it sign only later. */
+  activatesAt: number;
+  /** From when it no longer signs: its successor's activation. */
+  retiredAt?: number;
+}
+
+/** How long a retired key stays in the JWKS, so in-flight retries and receivers' caches still verify. */
+export const RETIRED_KEY_PUBLISHED_MS = 48 * 60 * 60 * 1000;
+
+/** The key that signs at `at`: the one activated most recently that is not yet retired. */
+export function signingKeyAt<K extends KeySchedule>(keys: readonly K[], at: number): K | undefined {
+  let best: K | undefined;
+  for (const key of keys) {
+    if (key.activatesAt > at || (key.retiredAt !== undefined && key.retiredAt <= at)) continue;
+    if (best === undefined || key.activatesAt > best.activatesAt) best = key;
+  }
+  return best;
+}
+
+/**
+ * The keys the JWKS publishes at `now`: the next key (published before it signs, so that a receiver that
+ * fetched the JWKS just before a rotation never meets an unknown `kid`), the current one, and the ones
+ * retired less than 48 h ago.
+ */
+export function publishedKeys<K extends KeySchedule>(keys: readonly K[], now: number): K[] {
+  return keys.filter((k) => k.retiredAt === undefined || k.retiredAt > now - RETIRED_KEY_PUBLISHED_MS);
+}

@@ -1,0 +1,14 @@
+import type { Migration } from "../../migrations.js";
+
+/**
+ * A rotation is staged (DESIGN §2.7): the next key is published before it signs. Until now a key signed
+ * from its creation, which is what the existing keys keep.
+ */
+export const stagedSigningKeys: Migration = {
+  version: 4,
+  name: "staged signing keys",
+  sql: `
+ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER;
+UPDATE signing_keys SET activates_at = created_at;
+`,
+};
