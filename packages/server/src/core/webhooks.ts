@@ -1,4 +1,3 @@
-import { toRfc3339 } from "./clock.js";
 import type { DeliveryVerdict } from "./deliveries.js";
 import { invalidArgument } from "./errors.js";
 
@@ -58,23 +57,6 @@ export function rotateSecrets(
 
 export function truncateSecret(secret: string): string {
   return `whsec_...${secret.slice(-4)}`;
-}
-
-/** The wire view (snake_case, DESIGN §2.1). The full secret is added only by create. */
-export function toWebhookResource(webhook: Webhook, now: number): Record<string, unknown> {
-  return {
-    id: webhook.id,
-    name: webhook.name,
-    uri: webhook.uri,
-    subscribed_events: webhook.subscribedEvents,
-    state: webhook.state,
-    signing_secrets: activeSecrets(webhook, now).map((s) => ({
-      truncated_secret: truncateSecret(s.secret),
-      ...(s.expireAt !== undefined ? { expire_time: toRfc3339(s.expireAt) } : {}),
-    })),
-    create_time: toRfc3339(webhook.createdAt),
-    update_time: toRfc3339(webhook.updatedAt),
-  };
 }
 
 export function parseWebhookState(value: string, field: string): WebhookState {

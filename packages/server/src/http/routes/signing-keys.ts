@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Empty, ErrorResponses, Jwks, RotateSigningKeyResponse } from "@tidings/sdk/contract";
 import { authenticateAdmin } from "../auth.js";
-import { errorResponses } from "../schemas.js";
 
 interface Deps {
   jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
@@ -9,10 +9,10 @@ interface Deps {
 }
 
 /** The public keys receivers verify dynamic webhooks with, and their rotation (DESIGN §2.7). */
-export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, rotate, adminKey }) => {
+export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { jwks, rotate, adminKey }) => {
   app.get(
     "/.well-known/jwks.json",
-    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: { type: "object", properties: { keys: { type: "array", items: { type: "object", additionalProperties: true } } } } } } },
+    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: Jwks } } },
     async (_req, reply) => {
       // Short enough that a rotation propagates quickly; receivers also refetch on an unknown kid.
       reply.header("cache-control", "public, max-age=300");
@@ -24,7 +24,7 @@ export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, ro
     "/v1/signingKeys::rotate",
     {
       onRequest: authenticateAdmin(adminKey),
-      schema: { tags: ["admin"], summary: "Make a new signing key; the previous one stays published for 48 h", response: { 200: { type: "object", properties: { kid: { type: "string" } } }, ...errorResponses } },
+      schema: { tags: ["admin"], summary: "Make a new signing key; the previous one stays published for 48 h", body: Empty, response: { 200: RotateSigningKeyResponse, ...ErrorResponses } },
     },
     async () => ({ kid: await rotate() }),
   );
