@@ -45,6 +45,13 @@ export const StartUploadRequest = Message({
 });
 export type StartUploadRequest = Static<typeof StartUploadRequest>;
 
+/** The upload URL's query: without `upload_id` a request starts a session, with it it sends a chunk. */
+export const UploadQuery = Message({
+  upload_id: Type.Optional(Type.String({ maxLength: 128 })),
+  upload_protocol: Type.Optional(Type.String({ description: "resumable" })),
+});
+export type UploadQuery = Static<typeof UploadQuery>;
+
 /** The reply to a finalizing chunk; empty before that. */
 export const UploadResponse = Message({ file: Type.Optional(FileResource) });
 export type UploadResponse = Static<typeof UploadResponse>;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { DownloadQuery, Empty, ErrorResponses, FileResource, IdParams, ListFilesQuery, ListFilesResponse, StartUploadRequest, UploadResponse } from "@tidings/sdk/contract";
+import { DownloadQuery, Empty, ErrorResponses, FileResource, IdParams, ListFilesQuery, ListFilesResponse, StartUploadRequest, UploadQuery, UploadResponse } from "@tidings/sdk/contract";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { FileRecord } from "../../core/files.js";
@@ -101,7 +101,7 @@ const OFFSET = "X-Goog-Upload-Offset";
 /** The start request's JSON body is metadata only. */
 const START_BODY_LIMIT = 64 * 1024;
 
-type UploadRequest = FastifyRequest<{ Querystring: { upload_id?: string; upload_protocol?: string } }>;
+type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
 
 /**
  * `POST /upload/v1/files`: without `upload_id`, `X-Goog-Upload-Command: start` opens a session and
@@ -125,13 +125,13 @@ const uploadRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
     },
   } as const;
 
-  app.post<{ Querystring: { upload_id?: string; upload_protocol?: string } }>(
+  app.post<{ Querystring: UploadQuery }>(
     "/files",
     {
       schema: {
         tags: ["files"],
         summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
-        querystring: { type: "object", properties: { upload_id: { type: "string", maxLength: 128 }, upload_protocol: { type: "string" } } },
+        querystring: UploadQuery,
         headers: headerSchema,
         response: { 200: UploadResponse, ...ErrorResponses },
       },
