@@ -35,13 +35,13 @@ interface Spelling {
 
 const asDeclared: Spelling = {
   body: (_operation, value) => value,
-  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`,
+  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`,
   name: (field) => field,
 };
 
 const respelled: Spelling = {
   body: (operation, value) => respell(value, operations.get(operation)!.body) as object,
-  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]) => [otherSpelling(k), String(v)]))}`,
+  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [otherSpelling(k), String(v)]))}`,
   name: otherSpelling,
 };
 
