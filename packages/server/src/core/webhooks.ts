@@ -1,8 +1,6 @@
 import type { DeliveryVerdict } from "./deliveries.js";
-import { invalidArgument } from "./errors.js";
 
 export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deliveries";
-export const WEBHOOK_STATES: readonly WebhookState[] = ["enabled", "disabled", "disabled_due_to_failed_deliveries"];
 
 /** A signing secret as the core sees it: the plaintext never leaves the crypto adapter except to sign. */
 export interface SigningSecret {
@@ -28,10 +26,6 @@ export interface Webhook {
 }
 
 export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_previous_secrets_immediately";
-export const REVOCATION_BEHAVIORS: readonly RevocationBehavior[] = [
-  "revoke_previous_secrets_after_h24",
-  "revoke_previous_secrets_immediately",
-];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -57,11 +51,6 @@ export function rotateSecrets(
 
 export function truncateSecret(secret: string): string {
   return `whsec_...${secret.slice(-4)}`;
-}
-
-export function parseWebhookState(value: string, field: string): WebhookState {
-  if ((WEBHOOK_STATES as readonly string[]).includes(value)) return value as WebhookState;
-  throw invalidArgument(field, `unknown state "${value}"; expected one of ${WEBHOOK_STATES.join(", ")}`);
 }
 
 /** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */
