@@ -2,7 +2,32 @@
  * A small client for Tidings' own resources (DESIGN §2.1, §2.2, §2.6, §2.7). The Gemini-compatible
  * surfaces (batches, files, interactions, video) are reached with `@google/genai` instead.
  */
-import type { WebhookEvent } from "./events.js";
+import type {
+  ApiKey,
+  CompleteOperationRequest,
+  CreatedWebhook,
+  CreateOperationRequest,
+  CreateProjectRequest,
+  CreateWebhookRequest,
+  Delivery,
+  EventRecord,
+  FailOperationRequest,
+  ListDeliveriesQuery,
+  ListEventsQuery,
+  ListOperationsQuery,
+  ListWebhooksQuery,
+  Operation,
+  Project,
+  RecoverDeliveriesRequest,
+  RecoverDeliveriesResponse,
+  RedeliverEventRequest,
+  RedeliverEventResponse,
+  RotateSigningSecretRequest,
+  RotateSigningSecretResponse,
+  RpcStatus as WireRpcStatus,
+  UpdateWebhookRequest,
+  Webhook,
+} from "./contract/index.js";
 
 export interface TidingsClientOptions {
   /** Server origin, e.g. `http://127.0.0.1:8080` (a trailing `/v1` or `/v1beta` is kept as given). */
@@ -13,13 +38,8 @@ export interface TidingsClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The google.rpc.Status that every Tidings error carries. */
-export interface RpcStatus {
-  code: number;
-  message: string;
-  status?: string;
-  details?: Array<Record<string, unknown>>;
-}
+/** The google.rpc.Status that every Tidings error carries (the `error` of the reply body). */
+export type RpcStatus = WireRpcStatus["error"];
 
 export class TidingsApiError extends Error {
   /** HTTP status of the response. */
@@ -46,134 +66,67 @@ export class TidingsApiError extends Error {
   }
 }
 
-export interface WebhookConfig {
-  uris: string[];
-  user_metadata?: Record<string, unknown>;
+/** The transport could not reach the server at all (refused, DNS, TLS, reset): nothing was answered. */
+export class TidingsConnectionError extends Error {
+  /** The URL that was tried. */
+  readonly url: string;
+
+  constructor(url: string, cause: unknown) {
+    const reason = describeFetchFailure(cause);
+    super(`could not reach ${url}${reason ? ` (${reason})` : ""}`, { cause });
+    this.name = "TidingsConnectionError";
+    this.url = url;
+  }
 }
 
-/** google.longrunning.Operation. */
-export interface Operation {
-  /** `operations/{id}` for custom operations. */
-  name: string;
-  metadata?: Record<string, unknown>;
-  done?: boolean;
-  error?: { code: number; message: string; details?: unknown[] };
-  response?: Record<string, unknown>;
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is on its cause. */
+function describeFetchFailure(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error; e instanceof Error && parts.length < 3; e = e.cause) parts.push(e.message);
+  return parts.filter((m) => m !== "fetch failed").join(": ");
 }
 
-export interface CreateOperationRequest {
-  /** `[a-z][a-z0-9_]*`, not batch/interaction/video/webhook; events are `{type}.succeeded` etc. */
-  type: string;
-  metadata?: Record<string, unknown>;
-  /** RFC 3339; past it the operation ends as `{type}.expired`. */
-  expire_time?: string;
-  webhook_config?: WebhookConfig;
-}
+export type {
+  ApiKey,
+  CompleteOperationRequest,
+  CreateOperationRequest,
+  CreatedWebhook,
+  CreateProjectRequest,
+  CreateWebhookRequest,
+  Delivery,
+  DeliveryAttempt,
+  DeliveryState,
+  EventRecord,
+  FailOperationRequest,
+  Operation,
+  OperationError,
+  Project,
+  RecoverDeliveriesRequest,
+  RecoverDeliveriesResponse,
+  RedeliverEventRequest,
+  RedeliverEventResponse,
+  RevocationBehavior,
+  RotateSigningSecretRequest,
+  RotateSigningSecretResponse,
+  SigningSecretInfo,
+  UpdateWebhookRequest,
+  Webhook,
+  WebhookConfig,
+  WebhookState,
+} from "./contract/index.js";
 
-export interface PageRequest {
-  page_size?: number;
-  page_token?: string;
-}
+export type PageRequest = ListWebhooksQuery;
 
-export interface ListOperationsRequest extends PageRequest {
-  /** e.g. `done=false`. */
-  filter?: string;
-}
+/** Lists answer with `next_page_token` in either surface's spelling; the client hands back this one. */
+type Page<T, K extends string> = { [P in K]: T[] } & { next_page_token?: string };
 
-export interface ListOperationsResponse {
-  operations: Operation[];
-  next_page_token?: string;
-}
-
-export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deliveries";
-
-export interface SigningSecretInfo {
-  truncated_secret: string;
-  expire_time?: string;
-}
-
-export interface Webhook {
-  id: string;
-  name?: string;
-  uri: string;
-  subscribed_events: string[];
-  state: WebhookState;
-  signing_secrets: SigningSecretInfo[];
-  create_time: string;
-  update_time: string;
-  /** Only in the response to `create`: the one time the full secret is shown. */
-  new_signing_secret?: string;
-}
-
-export interface CreateWebhookRequest {
-  name?: string;
-  uri: string;
-  subscribed_events: string[];
-}
-
-export type UpdateWebhookRequest = Partial<Pick<Webhook, "name" | "uri" | "subscribed_events" | "state">>;
-
-export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_previous_secrets_immediately";
-
-/** One HTTP POST of a delivery. */
-export interface DeliveryAttempt {
-  attempt_number: number;
-  start_time: string;
-  status_code?: number;
-  latency_ms: number;
-  error?: string;
-  response_excerpt?: string;
-  request_headers?: Record<string, string>;
-}
-
-/** One event bound for one target. */
-export interface Delivery {
-  id: string;
-  /** The event's id, which is also its `webhook-id` header. */
-  event_id: string;
-  /** Absent for dynamic (webhook_config) targets. */
-  webhook_id?: string;
-  uri: string;
-  state: string;
-  attempt_count: number;
-  next_attempt_time?: string;
-  last_status_code?: number;
-  last_error?: string;
-  create_time: string;
-  update_time: string;
-  attempts: DeliveryAttempt[];
-}
-
-export interface EventRecord {
-  /** `msg_…`: the same value receivers see as `webhook-id`. */
-  id: string;
-  type: string;
-  /** The operation's name, e.g. `operations/abc` or `batches/xyz`. */
-  operation?: string;
-  create_time: string;
-  /** The event exactly as delivered. */
-  payload: WebhookEvent;
-  /** Only on `events.get`. */
-  deliveries?: Delivery[];
-}
-
-export interface ListEventsRequest extends PageRequest {
-  type?: string;
-  /** An operation name, e.g. `operations/abc` or `batches/xyz`. */
-  operation?: string;
-}
-
-export interface Project {
-  id: string;
-  display_name: string;
-  create_time: string;
-}
-
-export interface ApiKey {
-  /** Shown once: the server keeps only a hash. */
-  key: string;
-  project_id: string;
-}
+export type ListOperationsRequest = ListOperationsQuery;
+export type ListOperationsResponse = Page<Operation, "operations">;
+export type ListEventsRequest = ListEventsQuery;
+export type ListEventsResponse = Page<EventRecord, "events">;
+export type ListWebhooksResponse = Page<Webhook, "webhooks">;
+export type ListDeliveriesRequest = ListDeliveriesQuery;
+export type ListDeliveriesResponse = Page<Delivery, "deliveries">;
 
 type Query = Record<string, string | number | undefined>;
 
@@ -191,7 +144,7 @@ export class Transport {
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
+  async request<T>(method: string, path: string, options: { query?: Query; body?: object } = {}): Promise<T> {
     let url = this.#base + path;
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -206,7 +159,12 @@ export class Transport {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
-    const response = await this.#fetch(url, init);
+    let response: Response;
+    try {
+      response = await this.#fetch(url, init);
+    } catch (cause) {
+      throw new TidingsConnectionError(url, cause);
+    }
     const text = await response.text();
     let parsed: unknown = text;
     if (text !== "") {
@@ -231,11 +189,16 @@ function idFrom(value: string, collection: string): string {
   return encodeURIComponent(id);
 }
 
-function pageOf<T extends object>(raw: T & { next_page_token?: string; nextPageToken?: string }): T & { next_page_token?: string } {
-  // Operations follow the Gemini surface's camelCase; normalise so callers handle one spelling.
-  const { nextPageToken, ...rest } = raw;
-  const token = raw.next_page_token ?? nextPageToken;
-  return (token ? { ...rest, next_page_token: token } : rest) as T & { next_page_token?: string };
+/** Operations follow the polling surface's camelCase (`nextPageToken`); callers get one spelling. */
+async function listPage<T, K extends string>(
+  transport: Transport,
+  path: string,
+  key: K,
+  query: Query,
+): Promise<Page<T, K>> {
+  const raw = await transport.request<Partial<Record<K, T[]>> & { next_page_token?: string; nextPageToken?: string }>("GET", path, { query });
+  const token = raw.next_page_token ?? raw.nextPageToken;
+  return { [key]: raw[key] ?? [], ...(token ? { next_page_token: token } : {}) } as Page<T, K>;
 }
 
 export class OperationsResource {
@@ -253,19 +216,16 @@ export class OperationsResource {
     return this.#t.request("GET", `/operations/${idFrom(id, "operations")}`);
   }
 
-  async list(request: ListOperationsRequest = {}): Promise<ListOperationsResponse> {
-    const raw = await this.#t.request<Partial<ListOperationsResponse> & { nextPageToken?: string }>("GET", "/operations", {
-      query: { filter: request.filter, page_size: request.page_size, page_token: request.page_token },
-    });
-    return pageOf({ ...raw, operations: raw.operations ?? [] });
+  list(request: ListOperationsRequest = {}): Promise<ListOperationsResponse> {
+    return listPage(this.#t, "/operations", "operations", { filter: request.filter, page_size: request.page_size, page_token: request.page_token });
   }
 
-  complete(id: string, result: { response?: Record<string, unknown>; output_file_uri?: string } = {}): Promise<Operation> {
-    return this.#t.request("POST", `/operations/${idFrom(id, "operations")}:complete`, { body: result });
+  complete(id: string, request: CompleteOperationRequest = {}): Promise<Operation> {
+    return this.#t.request("POST", `/operations/${idFrom(id, "operations")}:complete`, { body: request });
   }
 
-  fail(id: string, result: { error: { code: number; message: string } }): Promise<Operation> {
-    return this.#t.request("POST", `/operations/${idFrom(id, "operations")}:fail`, { body: result });
+  fail(id: string, request: FailOperationRequest): Promise<Operation> {
+    return this.#t.request("POST", `/operations/${idFrom(id, "operations")}:fail`, { body: request });
   }
 
   cancel(id: string): Promise<Operation> {
@@ -280,13 +240,13 @@ export class EventsResource {
     this.#t = transport;
   }
 
-  async list(request: ListEventsRequest = {}): Promise<{ events: EventRecord[]; next_page_token?: string }> {
-    const raw = await this.#t.request<{ events?: EventRecord[]; next_page_token?: string; nextPageToken?: string }>(
-      "GET",
-      "/events",
-      { query: { type: request.type, operation: request.operation, page_size: request.page_size, page_token: request.page_token } },
-    );
-    return pageOf({ ...raw, events: raw.events ?? [] });
+  list(request: ListEventsRequest = {}): Promise<ListEventsResponse> {
+    return listPage(this.#t, "/events", "events", {
+      type: request.type,
+      operation: request.operation,
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
   }
 
   get(id: string): Promise<EventRecord> {
@@ -294,7 +254,7 @@ export class EventsResource {
   }
 
   /** New deliveries of the same event, with the same `webhook-id` (so receivers deduplicate them). */
-  redeliver(id: string, request: { webhook_id?: string } = {}): Promise<{ delivery_count: number }> {
+  redeliver(id: string, request: RedeliverEventRequest = {}): Promise<RedeliverEventResponse> {
     return this.#t.request("POST", `/events/${idFrom(id, "events")}:redeliver`, { body: request });
   }
 }
@@ -306,17 +266,13 @@ export class WebhooksResource {
     this.#t = transport;
   }
 
-  create(request: CreateWebhookRequest): Promise<Webhook> {
+  /** The reply carries `new_signing_secret`: the only time it is shown. */
+  create(request: CreateWebhookRequest): Promise<CreatedWebhook> {
     return this.#t.request("POST", "/webhooks", { body: request });
   }
 
-  async list(request: PageRequest = {}): Promise<{ webhooks: Webhook[]; next_page_token?: string }> {
-    const raw = await this.#t.request<{ webhooks?: Webhook[]; next_page_token?: string; nextPageToken?: string }>(
-      "GET",
-      "/webhooks",
-      { query: { page_size: request.page_size, page_token: request.page_token } },
-    );
-    return pageOf({ ...raw, webhooks: raw.webhooks ?? [] });
+  list(request: PageRequest = {}): Promise<ListWebhooksResponse> {
+    return listPage(this.#t, "/webhooks", "webhooks", { page_size: request.page_size, page_token: request.page_token });
   }
 
   get(id: string): Promise<Webhook> {
@@ -340,24 +296,20 @@ export class WebhooksResource {
     await this.#t.request("POST", `/webhooks/${idFrom(id, "webhooks")}:ping`, { body: {} });
   }
 
-  rotateSigningSecret(id: string, request: { revocation_behavior?: RevocationBehavior } = {}): Promise<{ secret: string }> {
+  rotateSigningSecret(id: string, request: RotateSigningSecretRequest = {}): Promise<RotateSigningSecretResponse> {
     return this.#t.request("POST", `/webhooks/${idFrom(id, "webhooks")}:rotateSigningSecret`, { body: request });
   }
 
-  async deliveries(
-    id: string,
-    request: PageRequest & { state?: string } = {},
-  ): Promise<{ deliveries: Delivery[]; next_page_token?: string }> {
-    const raw = await this.#t.request<{ deliveries?: Delivery[]; next_page_token?: string; nextPageToken?: string }>(
-      "GET",
-      `/webhooks/${idFrom(id, "webhooks")}/deliveries`,
-      { query: { state: request.state, page_size: request.page_size, page_token: request.page_token } },
-    );
-    return pageOf({ ...raw, deliveries: raw.deliveries ?? [] });
+  deliveries(id: string, request: ListDeliveriesRequest = {}): Promise<ListDeliveriesResponse> {
+    return listPage(this.#t, `/webhooks/${idFrom(id, "webhooks")}/deliveries`, "deliveries", {
+      state: request.state,
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
   }
 
-  /** Re-queues this webhook's failed deliveries between `since` and `until` (RFC 3339). */
-  recover(id: string, request: { since: string; until?: string }): Promise<{ recovered_count: number }> {
+  /** Re-queues this webhook's failed deliveries created between `since` and `until` (RFC 3339). */
+  recover(id: string, request: RecoverDeliveriesRequest): Promise<RecoverDeliveriesResponse> {
     return this.#t.request("POST", `/webhooks/${idFrom(id, "webhooks")}:recover`, { body: request });
   }
 }
@@ -370,7 +322,7 @@ export class ProjectsResource {
     this.#t = transport;
   }
 
-  create(request: { display_name?: string } = {}): Promise<Project> {
+  create(request: CreateProjectRequest = {}): Promise<Project> {
     return this.#t.request("POST", "/projects", { body: request });
   }
 

@@ -107,20 +107,27 @@ export function isEventType<T extends string>(event: { type: string }, type: T):
   return event.type === type;
 }
 
-const BUILT_IN_TYPES: ReadonlySet<string> = new Set<BuiltInEventType>([
-  "batch.succeeded",
-  "batch.failed",
-  "batch.cancelled",
-  "batch.expired",
-  "interaction.requires_action",
-  "interaction.completed",
-  "interaction.failed",
-  "interaction.cancelled",
-  "video.generated",
-  "webhook.ping",
-  "webhook.disabled",
-]);
+/** Each built-in type once; a `Record` over the union, so the compiler refuses a missing or unknown one. */
+const BUILT_IN: Record<BuiltInEventType, true> = {
+  "batch.succeeded": true,
+  "batch.failed": true,
+  "batch.cancelled": true,
+  "batch.expired": true,
+  "interaction.requires_action": true,
+  "interaction.completed": true,
+  "interaction.failed": true,
+  "interaction.cancelled": true,
+  "video.generated": true,
+  "webhook.ping": true,
+  "webhook.disabled": true,
+};
+
+/** Every built-in event type (DESIGN §3): the one list the server validates subscriptions against. */
+export const BUILT_IN_EVENT_TYPES: readonly BuiltInEventType[] = Object.freeze(Object.keys(BUILT_IN) as BuiltInEventType[]);
+
+/** The outcomes a custom operation ends in; each is an event type `{type}.{outcome}`. */
+export const CUSTOM_EVENT_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;
 
 export function isBuiltInEvent(event: { type: string }): event is BuiltInEvent {
-  return BUILT_IN_TYPES.has(event.type);
+  return Object.hasOwn(BUILT_IN, event.type);
 }

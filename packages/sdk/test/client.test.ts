@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TidingsApiError, TidingsClient } from "../src/index.js";
+import { TidingsApiError, TidingsClient, TidingsConnectionError } from "../src/index.js";
 import { listen, type TestServer } from "./helpers.js";
 
 interface Seen {
@@ -150,6 +150,18 @@ describe("TidingsClient", () => {
     expect(proxy.httpStatus).toBe(502);
     expect(proxy.status).toBeUndefined();
     expect(proxy.message).toContain("bad gateway");
+  });
+
+  it("throws TidingsConnectionError naming the URL when nothing answers there", async () => {
+    const closed = await listen(() => undefined);
+    const url = closed.url;
+    await closed.close();
+    const error = (await client(url)
+      .webhooks.list()
+      .catch((e: unknown) => e)) as TidingsConnectionError;
+    expect(error).toBeInstanceOf(TidingsConnectionError);
+    expect(error.url).toBe(`${url}/v1/webhooks`);
+    expect(error.message).toMatch(new RegExp(`^could not reach ${url}/v1/webhooks \\(.*ECONNREFUSED`));
   });
 
   it("uses a custom fetch when given", async () => {

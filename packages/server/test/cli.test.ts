@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../src/net/free-port.js";
 import { startReceiver } from "./helpers/receiver.js";
 import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 
@@ -44,6 +45,17 @@ describe("tidings batches", () => {
     expect(listed.stdout).toContain(`${name}  SUCCEEDED  30/30 ok  in.jsonl`);
     const got = await run(process.execPath, [CLI, "batches", "get", name!, ...flags]);
     expect(JSON.parse(got.stdout)).toMatchObject({ name, done: true });
+  });
+
+  it("names the URL it tried, and how to set it, when no server answers there", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    for (const args of [["webhooks", "list"], ["batches", "list"]]) {
+      const failure = await run(process.execPath, [CLI, ...args, "--server", closed, "--api-key", "k"]).catch((err: { stderr: string }) => err);
+      expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`could not reach ${closed}/v1/\\S+ \\(.*ECONNREFUSED.*\\)`));
+      expect((failure as { stderr: string }).stderr).toContain("--server URL or TIDINGS_URL");
+    }
+    const fromEnv = await run(process.execPath, [CLI, "webhooks", "list", "--api-key", "k"], { env: { ...process.env, TIDINGS_URL: closed } }).catch((err: { stderr: string }) => err);
+    expect((fromEnv as { stderr: string }).stderr).toContain(`could not reach ${closed}/v1/webhooks`);
   });
 
   it("fails clearly without an API key", async () => {

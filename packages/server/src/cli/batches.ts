@@ -1,25 +1,14 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { clientFrom, withClientOptions, type CliApiClient, type ClientFlags } from "./api-client.js";
-
-interface BatchView {
-  name: string;
-  done: boolean;
-  metadata: {
-    displayName: string;
-    model: string;
-    state: string;
-    createTime: string;
-    batchStats: { requestCount: string; successfulRequestCount: string; failedRequestCount: string; pendingRequestCount: string };
-    output?: { responsesFile?: string };
-  };
-}
+import type { BatchOperation } from "@tidings/sdk/contract";
+import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
+import type { GeminiSurface } from "./gemini-surface.js";
 
 const BAR_WIDTH = 30;
 
 /** One line of progress: a bar on a terminal, plain text in a log. */
-export function progressLine(batch: BatchView): string {
+export function progressLine(batch: BatchOperation): string {
   const stats = batch.metadata.batchStats;
   const total = Number(stats.requestCount);
   const finished = Number(stats.successfulRequestCount) + Number(stats.failedRequestCount);
@@ -29,10 +18,10 @@ export function progressLine(batch: BatchView): string {
 }
 
 /** Follows a batch until it ends, redrawing its progress bar. */
-export async function waitForBatch(client: CliApiClient, name: string, out: NodeJS.WriteStream = process.stdout): Promise<BatchView> {
+export async function waitForBatch(gemini: GeminiSurface, name: string, out: NodeJS.WriteStream = process.stdout): Promise<BatchOperation> {
   let last = "";
   for (;;) {
-    const batch = await client.call<BatchView>("GET", `/v1/${name}`);
+    const batch = await gemini.getBatch(name);
     const line = progressLine(batch);
     if (out.isTTY) out.write(`\r${line}`);
     else if (line !== last) out.write(`${line}\n`);
@@ -45,7 +34,7 @@ export async function waitForBatch(client: CliApiClient, name: string, out: Node
   }
 }
 
-const summary = (b: BatchView) =>
+const summary = (b: BatchOperation) =>
   `${b.name}  ${b.metadata.state.replace("BATCH_STATE_", "")}  ${b.metadata.batchStats.successfulRequestCount}/${b.metadata.batchStats.requestCount} ok  ${b.metadata.displayName}`;
 
 export function registerBatches(program: Command): void {
@@ -57,32 +46,29 @@ export function registerBatches(program: Command): void {
     .option("--display-name <name>", "a name for the batch")
     .option("--wait", "follow the batch with a progress bar until it ends")
     .action(async (flags: ClientFlags & { model: string; file: string; displayName?: string; wait?: boolean }) => {
-      const client = clientFrom(flags);
-      const fileName = await client.upload(readFileSync(flags.file), "application/jsonl", basename(flags.file));
-      const created = await client.call<BatchView>("POST", `/v1/models/${flags.model.replace(/^models\//, "")}:batchGenerateContent`, {
-        batch: { displayName: flags.displayName ?? basename(flags.file), inputConfig: { fileName } },
-      });
+      const { gemini } = clientFrom(flags);
+      const fileName = await gemini.upload(readFileSync(flags.file), "application/jsonl", basename(flags.file));
+      const created = await gemini.createBatch(flags.model, { batch: { displayName: flags.displayName ?? basename(flags.file), inputConfig: { fileName } } });
       process.stdout.write(`${created.name} created from ${fileName}\n`);
       if (!flags.wait) return;
-      const done = await waitForBatch(client, created.name);
+      const done = await waitForBatch(gemini, created.name);
       const output = done.metadata.output?.responsesFile;
       process.stdout.write(`${done.metadata.state.replace("BATCH_STATE_", "")}${output ? `; output: ${output}` : ""}\n`);
       if (done.metadata.state !== "BATCH_STATE_SUCCEEDED") process.exitCode = 1;
     });
 
   withClientOptions(batches.command("get").argument("<name>", "batches/ID").description("show a batch")).action(async (name: string, flags: ClientFlags) => {
-    const batch = await clientFrom(flags).call<BatchView>("GET", `/v1/${name.startsWith("batches/") ? name : `batches/${name}`}`);
+    const batch = await clientFrom(flags).gemini.getBatch(name);
     process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`);
   });
 
   withClientOptions(batches.command("list").description("list batches")).action(async (flags: ClientFlags) => {
-    const page = await clientFrom(flags).call<{ operations?: BatchView[] }>("GET", "/v1/batches?pageSize=100");
-    for (const batch of page.operations ?? []) process.stdout.write(`${summary(batch)}\n`);
+    const page = await clientFrom(flags).gemini.listBatches(100);
+    for (const batch of page.operations) process.stdout.write(`${summary(batch)}\n`);
   });
 
   withClientOptions(batches.command("cancel").argument("<name>", "batches/ID").description("cancel a running batch")).action(async (name: string, flags: ClientFlags) => {
-    const full = name.startsWith("batches/") ? name : `batches/${name}`;
-    await clientFrom(flags).call("POST", `/v1/${full}:cancel`);
-    process.stdout.write(`${full} cancelled\n`);
+    await clientFrom(flags).gemini.cancelBatch(name);
+    process.stdout.write(`${name.startsWith("batches/") ? name : `batches/${name}`} cancelled\n`);
   });
 }

@@ -10,7 +10,7 @@ import pino from "pino";
 import { loadConfig } from "../config.js";
 import { freePort } from "../net/free-port.js";
 import { startServer } from "../server.js";
-import { CliApiClient } from "./api-client.js";
+import { connect } from "./client.js";
 import { waitForBatch } from "./batches.js";
 
 const PROMPTS = ["Name a bird that cannot fly.", "What is 12 × 12?", "Translate 'tidings' into French.", "Give a synonym for 'push'.", "Why do webhooks beat polling?"];
@@ -59,26 +59,26 @@ export function registerDemo(program: Command): void {
       let secret = "";
       const receiver = await startDemoReceiver(() => secret);
       try {
-        const client = new CliApiClient(server.url, apiKey);
+        const { tidings, gemini } = connect(server.url, apiKey);
         say("Started a webhook receiver", `${receiver.url} verifies every request with verifyWebhook() from @tidings/sdk`);
 
-        const webhook = await client.call<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["batch.*"] });
+        const webhook = await tidings.webhooks.create({ uri: receiver.url, subscribed_events: ["batch.*"] });
         secret = webhook.new_signing_secret;
         say("Registered a static webhook for batch.*", `POST /v1/webhooks → id ${webhook.id}\nits signing secret is shown only now: ${secret.slice(0, 12)}…`);
 
         const jsonl = PROMPTS.map((text, i) => JSON.stringify({ key: `q${i + 1}`, request: { contents: [{ role: "user", parts: [{ text }] }] } })).join("\n");
-        const fileName = await client.upload(Buffer.from(`${jsonl}\n`), "application/jsonl", "demo.jsonl");
+        const fileName = await gemini.upload(Buffer.from(`${jsonl}\n`), "application/jsonl", "demo.jsonl");
         say(`Uploaded ${PROMPTS.length} requests as JSONL`, `the resumable protocol ai.files.upload speaks → ${fileName}`);
 
-        const batch = await client.call<{ name: string }>("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { displayName: "demo", inputConfig: { fileName } } });
+        const batch = await gemini.createBatch("gemini-2.5-flash", { batch: { displayName: "demo", inputConfig: { fileName } } });
         say(`Started ${batch.name}`, "nobody polls for its end: Tidings will push batch.succeeded to the receiver.\n(the bar below only shows progress)");
-        await waitForBatch(client, batch.name);
+        await waitForBatch(gemini, batch.name);
 
         const event = await receiver.event;
         say(`The receiver got ${event.type}, signature verified`, JSON.stringify(event, null, 2));
 
         const outputFile = event.type === "batch.succeeded" ? event.data.output_file_uri : undefined;
-        const output = outputFile !== undefined ? await client.download(outputFile) : "";
+        const output = outputFile !== undefined ? await gemini.download(outputFile) : "";
         say("Downloaded the output (one line per key)", output.trim().split("\n").slice(0, 3).join("\n") + "\n…");
         say("Done", "Next: npm start to run a server of your own, and see README.md.");
       } finally {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { newSecretBytes } from "../core/ids.js";
 import { newSigningSecret, signStandardWebhook } from "../signing/standard-webhooks.js";
 import { VERSION } from "../version.js";
-import { clientFrom, withClientOptions, type ClientFlags } from "./api-client.js";
+import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import { readServerSentEvents } from "./sse.js";
 
 interface ListenFlags extends ClientFlags {
@@ -19,11 +19,11 @@ export function registerListen(program: Command): void {
     .requiredOption("--forward-to <url>", "where to POST each event, e.g. http://127.0.0.1:3000/webhooks")
     .option("--secret <whsec>", "signing secret to use instead of a fresh one for this session")
     .action(async (flags: ListenFlags) => {
-      const client = clientFrom(flags);
+      const { gemini } = clientFrom(flags);
       const forwardTo = new URL(flags.forwardTo).toString();
       const secret = flags.secret ?? newSigningSecret(newSecretBytes());
-      const res = await client.stream("/v1/events:stream");
-      if (!res.ok || res.body === null) throw new Error(`could not open the event stream: HTTP ${res.status} ${await res.text()}`);
+      const res = await gemini.stream("/v1/events:stream");
+      if (res.body === null) throw new Error("the event stream has no body");
       process.stdout.write(`Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`);
       for await (const event of readServerSentEvents(res.body)) {
         if (event.id === undefined) continue;

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerBatches } from "./batches.js";
+import { describeError } from "./client.js";
 import { registerDemo } from "./demo.js";
 import { registerListen } from "./listen.js";
 import { registerMigrate } from "./migrate.js";
@@ -16,6 +17,6 @@ registerBatches(program);
 registerDemo(program);
 registerWebhooks(program);
 program.parseAsync().catch((err: unknown) => {
-  process.stderr.write(`tidings: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`tidings: ${describeError(err)}\n`);
   process.exit(1);
 });

@@ -1,7 +1,6 @@
 import { nextAttemptAt, parseRetryAfter, type RetryPolicy } from "./retry-schedule.js";
 
 export type DeliveryState = "pending" | "succeeded" | "failed";
-export const DELIVERY_STATES: readonly DeliveryState[] = ["pending", "succeeded", "failed"];
 
 /** One event bound for one target. Lives until it succeeds or the retry window closes. */
 export interface Delivery {

@@ -1,23 +1,7 @@
+import { BUILT_IN_EVENT_TYPES, CUSTOM_EVENT_OUTCOMES } from "@tidings/sdk";
 import { invalidArgument } from "./errors.js";
 
-export const BUILT_IN_EVENT_TYPES = [
-  "batch.succeeded",
-  "batch.failed",
-  "batch.cancelled",
-  "batch.expired",
-  "interaction.requires_action",
-  "interaction.completed",
-  "interaction.failed",
-  "interaction.cancelled",
-  "video.generated",
-  "webhook.ping",
-  "webhook.disabled",
-] as const;
-
-export type BuiltInEventType = (typeof BUILT_IN_EVENT_TYPES)[number];
-
-/** Outcomes a custom operation type can end in; each becomes `{type}.{outcome}`. */
-export const CUSTOM_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;
+export type { BuiltInEventType } from "@tidings/sdk";
 
 const RESERVED_OPERATION_TYPES = new Set(["batch", "interaction", "video", "webhook"]);
 const CUSTOM_TYPE = /^[a-z][a-z0-9_]*$/;
@@ -35,7 +19,7 @@ function isKnownEventType(type: string): boolean {
   if (dot < 0) return false;
   const prefix = type.slice(0, dot);
   const outcome = type.slice(dot + 1);
-  return customTypeProblem(prefix) === undefined && (CUSTOM_OUTCOMES as readonly string[]).includes(outcome);
+  return customTypeProblem(prefix) === undefined && (CUSTOM_EVENT_OUTCOMES as readonly string[]).includes(outcome);
 }
 
 /** Validates one `subscribed_events` entry: an event type, `prefix.*`, or `*`. */

@@ -1,5 +1,4 @@
 import { createHash, type Hash } from "node:crypto";
-import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
 
 export type FileState = "PROCESSING" | "ACTIVE" | "FAILED";
@@ -55,25 +54,4 @@ export function newFileHash(): Hash {
 
 export function fileHashDigest(hash: Hash): string {
   return Buffer.from(hash.digest("hex"), "utf8").toString("base64");
-}
-
-/**
- * The wire view, camelCase like Gemini's `File`. `uri` is what Gemini calls the resource's URL; the
- * download URI is the media endpoint that `ai.files.download` and plain HTTP clients can fetch.
- */
-export function toFileResource(file: FileRecord, publicUrl: string): Record<string, unknown> {
-  return {
-    name: fileName(file.id),
-    ...(file.displayName !== "" ? { displayName: file.displayName } : {}),
-    mimeType: file.mimeType,
-    sizeBytes: String(file.sizeBytes),
-    createTime: toRfc3339(file.createdAt),
-    updateTime: toRfc3339(file.updatedAt),
-    ...(file.expireAt !== undefined ? { expirationTime: toRfc3339(file.expireAt) } : {}),
-    ...(file.sha256 !== undefined ? { sha256Hash: file.sha256 } : {}),
-    uri: `${publicUrl}/v1beta/files/${file.id}`,
-    downloadUri: `${publicUrl}/download/v1beta/files/${file.id}:download?alt=media`,
-    state: file.state,
-    source: file.source,
-  };
 }

@@ -85,24 +85,3 @@ export function finishOperation(
   const event = { type: `${op.type}.${state}`, version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
   return { operation, event };
 }
-
-/** The google.longrunning.Operation view that polling clients read. */
-export function toLongRunningOperation(op: Operation): Record<string, unknown> {
-  const view: Record<string, unknown> = {
-    name: operationName(op.id),
-    metadata: {
-      ...op.metadata,
-      type: op.type,
-      state: op.state.toUpperCase(),
-      createTime: toRfc3339(op.createdAt),
-      updateTime: toRfc3339(op.updatedAt),
-      ...(op.expireAt !== undefined ? { expireTime: toRfc3339(op.expireAt) } : {}),
-    },
-    done: op.state !== "running",
-  };
-  if (op.error !== undefined) view.error = op.error;
-  if (op.state === "succeeded") {
-    view.response = { ...(op.response ?? {}), ...(op.outputFileUri !== undefined ? { outputFileUri: op.outputFileUri } : {}) };
-  }
-  return view;
-}

@@ -1,9 +1,6 @@
-import { toRfc3339 } from "./clock.js";
 import type { DeliveryVerdict } from "./deliveries.js";
-import { invalidArgument } from "./errors.js";
 
 export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deliveries";
-export const WEBHOOK_STATES: readonly WebhookState[] = ["enabled", "disabled", "disabled_due_to_failed_deliveries"];
 
 /** A signing secret as the core sees it: the plaintext never leaves the crypto adapter except to sign. */
 export interface SigningSecret {
@@ -29,10 +26,6 @@ export interface Webhook {
 }
 
 export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_previous_secrets_immediately";
-export const REVOCATION_BEHAVIORS: readonly RevocationBehavior[] = [
-  "revoke_previous_secrets_after_h24",
-  "revoke_previous_secrets_immediately",
-];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -58,28 +51,6 @@ export function rotateSecrets(
 
 export function truncateSecret(secret: string): string {
   return `whsec_...${secret.slice(-4)}`;
-}
-
-/** The wire view (snake_case, DESIGN §2.1). The full secret is added only by create. */
-export function toWebhookResource(webhook: Webhook, now: number): Record<string, unknown> {
-  return {
-    id: webhook.id,
-    name: webhook.name,
-    uri: webhook.uri,
-    subscribed_events: webhook.subscribedEvents,
-    state: webhook.state,
-    signing_secrets: activeSecrets(webhook, now).map((s) => ({
-      truncated_secret: truncateSecret(s.secret),
-      ...(s.expireAt !== undefined ? { expire_time: toRfc3339(s.expireAt) } : {}),
-    })),
-    create_time: toRfc3339(webhook.createdAt),
-    update_time: toRfc3339(webhook.updatedAt),
-  };
-}
-
-export function parseWebhookState(value: string, field: string): WebhookState {
-  if ((WEBHOOK_STATES as readonly string[]).includes(value)) return value as WebhookState;
-  throw invalidArgument(field, `unknown state "${value}"; expected one of ${WEBHOOK_STATES.join(", ")}`);
 }
 
 /** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */

@@ -19,6 +19,7 @@ import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
+import { enforceContract } from "./validation.js";
 
 export interface AppDeps {
   /** False on a worker-only process: it serves health, metrics and keys, not the API. */
@@ -50,7 +51,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { coerceTypes: "array", allErrors: false } },
     rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
   });
 
@@ -79,6 +79,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const { code, body } = rpcStatus("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}; see GET /openapi.json`);
     return reply.code(code).send(body);
   });
+
+  // Before any route, so that every route gets it (and before swagger, which documents what it adds).
+  enforceContract(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,15 +1,11 @@
+import type { RpcStatus } from "@tidings/sdk/contract";
+import type { ErrorObject } from "ajv";
 import { TidingsError, type ErrorStatus } from "../core/errors.js";
 import { StoreUnavailableError } from "../store/errors.js";
+import { validationViolation } from "./validation.js";
 
 /** google.rpc.Status, the one error shape every endpoint answers with. */
-export interface RpcStatus {
-  error: {
-    code: number;
-    message: string;
-    status: string;
-    details?: { "@type": string; fieldViolations: { field: string; description: string }[] }[];
-  };
-}
+export type { RpcStatus } from "@tidings/sdk/contract";
 
 const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE", number> = {
   INVALID_ARGUMENT: 400,
@@ -41,7 +37,7 @@ interface FastifyLikeError {
   statusCode?: number;
   code?: string;
   message: string;
-  validation?: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[];
+  validation?: ErrorObject[];
   validationContext?: string;
 }
 
@@ -52,14 +48,8 @@ export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
   }
   const e = err as FastifyLikeError;
-  if (e.validation && e.validation.length > 0) {
-    const first = e.validation[0]!;
-    const path = first.instancePath.split("/").filter(Boolean).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
-    const missing = typeof first.params.missingProperty === "string" ? first.params.missingProperty : undefined;
-    const field = missing !== undefined ? (path ? `${path}.${missing}` : missing) : path || (e.validationContext ?? "body");
-    const description = missing !== undefined ? "is required" : (first.message ?? "is invalid");
-    return rpcStatus("INVALID_ARGUMENT", `${field}: ${description}`, field);
-  }
+  const violation = validationViolation(e);
+  if (violation !== undefined) return rpcStatus(violation.status, violation.message, violation.field);
   switch (e.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":

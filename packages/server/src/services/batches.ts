@@ -1,26 +1,16 @@
 import { createInterface } from "node:readline";
+import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
-import { toRfc3339 } from "../core/clock.js";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { newStoredEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
+import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
 import { parseWebhookConfig } from "./webhook-config.js";
-
-/** What `models/{model}:batchGenerateContent` takes (DESIGN §2.3), as @google/genai sends it. */
-export interface BatchInput {
-  batch?: {
-    displayName?: string;
-    inputConfig?: { requests?: { requests?: unknown }; fileName?: string };
-    webhookConfig?: { uris?: unknown; userMetadata?: unknown; user_metadata?: unknown };
-    /** Tidings extension: how long the batch may run, as a google.protobuf.Duration such as "3600s". */
-    ttl?: string;
-  };
-}
 
 /** Tells the batch runner about work and cancellations; late-bound because the runner needs the services. */
 export interface BatchRunnerControl {
@@ -39,23 +29,26 @@ export class BatchService {
     private readonly defaultDeadlineMs: number,
   ) {}
 
-  async create(projectId: string, model: string, input: BatchInput): Promise<Batch> {
+  async create(projectId: string, model: string, input: BatchGenerateContentRequest): Promise<Batch> {
     const spec = input.batch;
-    if (spec === undefined || typeof spec !== "object") throw invalidArgument("batch", "is required: {displayName, inputConfig, webhookConfig?}");
     const { lines, inputFile } = await this.readInput(projectId, spec.inputConfig);
     if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
     const now = this.ctx.clock.now();
     const batch: Batch = {
       id: newResourceId(),
       projectId,
-      displayName: typeof spec.displayName === "string" ? spec.displayName : "",
+      displayName: spec.displayName ?? "",
       model: model.startsWith("models/") ? model : `models/${model}`,
       state: "BATCH_STATE_PENDING",
       inputFile,
       requestCount: lines.length,
       successfulRequestCount: 0,
       failedRequestCount: lines.filter((l) => l.state === "failed").length,
-      webhookConfig: parseWebhookConfig(spec.webhookConfig, { uris: "batch.webhookConfig.uris", metadata: "batch.webhookConfig.userMetadata" }, this.ctx.uriRules),
+      webhookConfig: parseWebhookConfig(
+        spec.webhookConfig && { uris: spec.webhookConfig.uris, user_metadata: spec.webhookConfig.userMetadata },
+        "batch.webhookConfig",
+        this.ctx.uriRules,
+      ),
       deadlineAt: now + this.parseTtl(spec.ttl),
       createdAt: now,
       updatedAt: now,
@@ -120,7 +113,7 @@ export class BatchService {
     return result.batch;
   }
 
-  private async readInput(projectId: string, config: NonNullable<BatchInput["batch"]>["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {
+  private async readInput(projectId: string, config: BatchGenerateContentRequest["batch"]["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {
     if (config?.requests !== undefined) return { lines: linesFromInline(config.requests.requests, "batch.inputConfig.requests.requests") };
     const field = "batch.inputConfig.fileName";
     if (typeof config?.fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
@@ -145,46 +138,8 @@ export class BatchService {
 
   private parseTtl(ttl: string | undefined): number {
     if (ttl === undefined) return this.defaultDeadlineMs;
-    const match = /^(\d+(?:\.\d+)?)s$/.exec(ttl);
-    if (!match) throw invalidArgument("batch.ttl", `"${ttl}" is not a duration such as "3600s"`);
-    return Math.round(Number(match[1]) * 1000);
+    const ms = parseDuration(ttl);
+    if (ms === undefined) throw invalidArgument("batch.ttl", `must be ${DURATION_FORM}, not ${JSON.stringify(ttl)}`);
+    return ms;
   }
-}
-
-/** The Gemini wire view: an Operation whose metadata is the GenerateContentBatch. */
-export function toBatchOperation(batch: Batch, inlineLines?: readonly BatchLine[]): Record<string, unknown> {
-  const name = batchName(batch.id);
-  const done = isBatchDone(batch.state);
-  const output: Record<string, unknown> = {};
-  if (batch.outputFile !== undefined) output.responsesFile = batch.outputFile;
-  if (inlineLines !== undefined) {
-    output.inlinedResponses = {
-      inlinedResponses: inlineLines.map((line) => ({ ...(JSON.parse(line.result ?? "{}") as object), metadata: { key: line.key } })),
-    };
-  }
-  const metadata: Record<string, unknown> = {
-    "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch",
-    name,
-    model: batch.model,
-    displayName: batch.displayName,
-    state: batch.state,
-    createTime: toRfc3339(batch.createdAt),
-    updateTime: toRfc3339(batch.updatedAt),
-    ...(batch.endedAt !== undefined ? { endTime: toRfc3339(batch.endedAt) } : {}),
-    batchStats: {
-      requestCount: String(batch.requestCount),
-      successfulRequestCount: String(batch.successfulRequestCount),
-      failedRequestCount: String(batch.failedRequestCount),
-      pendingRequestCount: String(batch.requestCount - batch.successfulRequestCount - batch.failedRequestCount),
-    },
-    ...(batch.inputFile !== undefined ? { inputConfig: { fileName: batch.inputFile } } : {}),
-    ...(Object.keys(output).length > 0 ? { output } : {}),
-  };
-  return {
-    name,
-    metadata,
-    done,
-    ...(batch.error !== undefined ? { error: batch.error } : {}),
-    ...(batch.state === "BATCH_STATE_SUCCEEDED" ? { response: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", ...output } } : {}),
-  };
 }

@@ -1,5 +1,4 @@
-import type { DeliveryState } from "../core/deliveries.js";
-import { DELIVERY_STATES } from "../core/deliveries.js";
+import type { RedeliverEventRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound } from "../core/errors.js";
 import type { StoredEvent } from "../core/events.js";
 import { planRedelivery } from "../core/fanout.js";
@@ -25,7 +24,8 @@ export class EventService {
   }
 
   /** New deliveries of the same event, with the same webhook-id, so receivers can still deduplicate. */
-  async redeliver(projectId: string, id: string, webhookId: string | undefined): Promise<number> {
+  async redeliver(projectId: string, id: string, input: RedeliverEventRequest): Promise<number> {
+    const webhookId = input.webhook_id;
     const now = this.ctx.clock.now();
     const published = await this.ctx.store.transaction(async (tx) => {
       const event = await tx.events.get(projectId, id);
@@ -48,10 +48,4 @@ export class EventService {
   deliveries(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
     return this.ctx.store.deliveries.list(projectId, filter, page);
   }
-}
-
-export function parseDeliveryState(value: string | undefined): DeliveryState | undefined {
-  if (value === undefined || value === "") return undefined;
-  if ((DELIVERY_STATES as readonly string[]).includes(value)) return value as DeliveryState;
-  throw invalidArgument("state", `unknown delivery state "${value}"; expected one of ${DELIVERY_STATES.join(", ")}`);
 }

@@ -1,3 +1,4 @@
+import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
 import { newStoredEvent, type StoredEvent } from "../core/events.js";
@@ -5,22 +6,15 @@ import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import { finishOperation, operationName, type Operation, type OperationAction, type OperationFilter } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
+import { parseTimestamp } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { parseWebhookConfig } from "./webhook-config.js";
-
-export interface CreateOperationInput {
-  type?: unknown;
-  metadata?: unknown;
-  expire_time?: unknown;
-  webhook_config?: unknown;
-}
 
 /** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
 export class OperationService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async create(projectId: string, input: CreateOperationInput): Promise<Operation> {
-    if (typeof input.type !== "string") throw invalidArgument("type", 'is required: a name such as "export" or "render"');
+  async create(projectId: string, input: CreateOperationRequest): Promise<Operation> {
     const problem = customTypeProblem(input.type);
     if (problem !== undefined) throw invalidArgument("type", problem);
     const now = this.ctx.clock.now();
@@ -29,8 +23,8 @@ export class OperationService {
       projectId,
       type: input.type,
       state: "running",
-      metadata: (input.metadata as Record<string, unknown> | undefined) ?? {},
-      webhookConfig: parseWebhookConfig(input.webhook_config, { uris: "webhook_config.uris", metadata: "webhook_config.user_metadata" }, this.ctx.uriRules),
+      metadata: input.metadata ?? {},
+      webhookConfig: parseWebhookConfig(input.webhook_config, "webhook_config", this.ctx.uriRules),
       expireAt: this.parseExpireTime(input.expire_time, now),
       createdAt: now,
       updatedAt: now,
@@ -48,6 +42,22 @@ export class OperationService {
 
   async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<Operation>> {
     return this.ctx.store.operations.list(projectId, parseFilter(filter), page);
+  }
+
+  /** `:complete`: the operation succeeded; sends `{type}.succeeded`. */
+  async complete(projectId: string, id: string, input: CompleteOperationRequest): Promise<Operation> {
+    return (await this.finish(projectId, id, { kind: "complete", response: input.response, outputFileUri: input.output_file_uri })).operation;
+  }
+
+  /** `:fail`: the operation failed; sends `{type}.failed`. The code defaults to 2 (UNKNOWN). */
+  async fail(projectId: string, id: string, input: FailOperationRequest): Promise<Operation> {
+    const { code = 2, message } = input.error;
+    return (await this.finish(projectId, id, { kind: "fail", error: { code, message } })).operation;
+  }
+
+  /** `:cancel`: sends `{type}.cancelled`. */
+  async cancel(projectId: string, id: string): Promise<Operation> {
+    return (await this.finish(projectId, id, { kind: "cancel" })).operation;
   }
 
   /** Ends a running operation; its event and deliveries commit in the same transaction. */
@@ -81,10 +91,9 @@ export class OperationService {
     return expired;
   }
 
-  private parseExpireTime(value: unknown, now: number): number | undefined {
-    if (value === undefined || value === null) return undefined;
-    const at = typeof value === "string" ? Date.parse(value) : NaN;
-    if (Number.isNaN(at)) throw invalidArgument("expire_time", 'must be an RFC 3339 timestamp such as "2026-05-04T12:00:00Z"');
+  private parseExpireTime(value: string | undefined, now: number): number | undefined {
+    if (value === undefined) return undefined;
+    const at = parseTimestamp(value, "expire_time");
     if (at <= now) throw invalidArgument("expire_time", "must be in the future");
     return at;
   }

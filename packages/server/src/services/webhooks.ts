@@ -1,30 +1,26 @@
+import type { CreateWebhookRequest, RecoverDeliveriesRequest, UpdateWebhookRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound } from "../core/errors.js";
 import { validateSubscription } from "../core/event-types.js";
 import { newStoredEvent, type StoredEvent } from "../core/events.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
 import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import {
-  parseWebhookState, rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook, type WebhookToDisable,
-} from "../core/webhooks.js";
+import { snakeCase } from "../core/field-names.js";
+import { parseTimestamp } from "../core/timestamps.js";
+import { rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook, type WebhookToDisable } from "../core/webhooks.js";
 import { newSigningSecret } from "../signing/standard-webhooks.js";
 import type { WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import { validateTargetUri } from "./target-uri.js";
 
-export interface WebhookInput {
-  name?: string;
-  uri?: unknown;
-  subscribed_events?: unknown;
-  state?: string;
-}
-
+/** Fields a PATCH may change, by their canonical (snake_case) names. */
 const UPDATABLE = ["name", "uri", "subscribed_events", "state"] as const;
+type Updatable = (typeof UPDATABLE)[number];
 
 export class WebhookService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async create(projectId: string, input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+  async create(projectId: string, input: CreateWebhookRequest): Promise<{ webhook: Webhook; secret: string }> {
     const uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
     const subscribedEvents = this.validateSubscriptions(input.subscribed_events);
     const now = this.ctx.clock.now();
@@ -55,19 +51,20 @@ export class WebhookService {
     return { ...result, items: result.items.map((r) => this.open(r)) };
   }
 
-  /** PATCH with an optional update_mask; without one, every field present in the body is updated. */
-  async update(projectId: string, id: string, input: WebhookInput, updateMask: string | undefined): Promise<Webhook> {
+  /**
+   * PATCH with an optional update_mask (a google.protobuf.FieldMask: either spelling of each name); without
+   * one, every field present in the body is updated.
+   */
+  async update(projectId: string, id: string, input: UpdateWebhookRequest, updateMask: string | undefined): Promise<Webhook> {
     const webhook = await this.get(projectId, id);
-    const fields = updateMask ? updateMask.split(",").map((f) => f.trim()).filter(Boolean) : UPDATABLE.filter((f) => input[f] !== undefined);
-    for (const field of fields) {
-      if (!(UPDATABLE as readonly string[]).includes(field)) {
-        throw invalidArgument("update_mask", `"${field}" cannot be updated; updatable fields are ${UPDATABLE.join(", ")}`);
-      }
-    }
+    const fields = updateMask ? parseUpdateMask(updateMask) : UPDATABLE.filter((f) => input[f] !== undefined);
     if (fields.includes("name")) webhook.name = input.name ?? "";
     if (fields.includes("uri")) webhook.uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
     if (fields.includes("subscribed_events")) webhook.subscribedEvents = this.validateSubscriptions(input.subscribed_events);
-    if (fields.includes("state")) webhook.state = parseWebhookState(input.state ?? "", "state");
+    if (fields.includes("state")) {
+      if (input.state === undefined) throw invalidArgument("state", "is in update_mask, so it is required");
+      webhook.state = input.state;
+    }
     webhook.updatedAt = this.ctx.clock.now();
     await this.ctx.store.webhooks.update(this.seal(webhook));
     return webhook;
@@ -104,9 +101,13 @@ export class WebhookService {
     return event;
   }
 
-  async recover(projectId: string, id: string, since: number, until: number): Promise<number> {
+  /** Re-queues the webhook's failed deliveries created in [since, until); until defaults to now. */
+  async recover(projectId: string, id: string, input: RecoverDeliveriesRequest): Promise<number> {
     await this.get(projectId, id);
-    const count = await this.ctx.store.deliveries.recover(projectId, id, since, until, this.ctx.clock.now());
+    const now = this.ctx.clock.now();
+    const since = parseTimestamp(input.since, "since");
+    const until = input.until === undefined ? now + 1 : parseTimestamp(input.until, "until");
+    const count = await this.ctx.store.deliveries.recover(projectId, id, since, until, now);
     if (count > 0) this.ctx.outbox.announce({ leased: [], queued: count });
     return count;
   }
@@ -139,15 +140,12 @@ export class WebhookService {
     }
   }
 
-  private validateSubscriptions(value: unknown): string[] {
-    if (!Array.isArray(value) || value.length === 0) {
+  private validateSubscriptions(entries: readonly string[] | undefined): string[] {
+    if (entries === undefined || entries.length === 0) {
       throw invalidArgument("subscribed_events", 'must be a non-empty list of event types, e.g. ["batch.succeeded"] or ["*"]');
     }
-    value.forEach((entry, i) => {
-      if (typeof entry !== "string") throw invalidArgument(`subscribed_events[${i}]`, "must be a string");
-      validateSubscription(entry, `subscribed_events[${i}]`);
-    });
-    return [...new Set(value as string[])];
+    entries.forEach((entry, i) => validateSubscription(entry, `subscribed_events[${i}]`));
+    return [...new Set(entries)];
   }
 
   private seal(webhook: Webhook): WebhookRecord {
@@ -161,3 +159,18 @@ export class WebhookService {
   }
 }
 
+
+/** `subscribedEvents,name` → ["subscribed_events", "name"]; a name that cannot be updated is a 400 naming it. */
+function parseUpdateMask(mask: string): Updatable[] {
+  return mask
+    .split(",")
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((field) => {
+      const name = snakeCase(field);
+      if (!(UPDATABLE as readonly string[]).includes(name)) {
+        throw invalidArgument("update_mask", `"${field}" cannot be updated; updatable fields are ${UPDATABLE.join(", ")}`);
+      }
+      return name as Updatable;
+    });
+}

@@ -1,39 +1,35 @@
-import type { FastifyPluginAsync } from "fastify";
-import { parsePageRequest } from "../../core/pages.js";
-import { toBatchOperation, type BatchInput, type BatchService } from "../../services/batches.js";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import {
+  BatchGenerateContentRequest,
+  BatchOperation,
+  Empty,
+  ErrorResponses,
+  IdParams,
+  ListBatchesQuery,
+  ListBatchesResponse,
+  ModelParams,
+} from "@tidings/sdk/contract";
 import type { Batch } from "../../core/batches.js";
-import { anyObject, errorResponses, idParam, operationSchema } from "../schemas.js";
+import { parsePageRequest } from "../../core/pages.js";
+import type { BatchService } from "../../services/batches.js";
+import { toBatchOperation } from "../views/batches.js";
 import { customMethod } from "./verb.js";
 
 /** Gemini's Batch API: `models/{model}:batchGenerateContent` and `batches/*` (DESIGN §2.3). */
-export const batchRoutes: FastifyPluginAsync<{ batches: BatchService }> = async (app, { batches }) => {
+export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> = async (app, { batches }) => {
   const tags = ["batches"];
-  const ok = { 200: operationSchema, ...errorResponses };
+  const ok = { 200: BatchOperation, ...ErrorResponses };
   // Inline batches answer with their responses inline, as Gemini does.
   const view = async (batch: Batch) => toBatchOperation(batch, batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined);
 
-  app.post<{ Params: { id: string }; Body: BatchInput }>(
+  app.post(
     customMethod("models", "batchGenerateContent"),
     {
       schema: {
         tags,
         summary: "Start a batch from inline requests or an uploaded JSONL file; batch.* events announce its end",
-        params: idParam,
-        body: {
-          type: "object",
-          properties: {
-            batch: {
-              type: "object",
-              properties: {
-                displayName: { type: "string" },
-                inputConfig: { type: "object", properties: { fileName: { type: "string" }, requests: anyObject } },
-                webhookConfig: { type: "object", properties: { uris: { type: "array", items: { type: "string" } }, userMetadata: anyObject } },
-                ttl: { type: "string", description: 'Tidings extension: deadline as a duration, e.g. "3600s" (default 48 h)' },
-              },
-            },
-          },
-          required: ["batch"],
-        },
+        params: ModelParams,
+        body: BatchGenerateContentRequest,
         response: ok,
       },
       // Inline batches can be large.
@@ -42,31 +38,29 @@ export const batchRoutes: FastifyPluginAsync<{ batches: BatchService }> = async 
     async (req) => toBatchOperation(await batches.create(req.projectId, req.params.id, req.body)),
   );
 
-  app.get<{ Querystring: { pageSize?: number; pageToken?: string } }>(
+  app.get(
     "/batches",
-    { schema: { tags, querystring: { type: "object", properties: { pageSize: { type: "integer", minimum: 0, maximum: 1000 }, pageToken: { type: "string" } } }, response: { 200: { type: "object", properties: { operations: { type: "array", items: operationSchema }, nextPageToken: { type: "string" } } }, ...errorResponses } } },
+    { schema: { tags, querystring: ListBatchesQuery, response: { 200: ListBatchesResponse, ...ErrorResponses } } },
     async (req) => {
       const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
       return { operations: page.items.map((b) => toBatchOperation(b)), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
     },
   );
 
-  app.get<{ Params: { id: string } }>("/batches/:id", { schema: { tags, params: idParam, response: ok } }, async (req) =>
-    view(await batches.get(req.projectId, req.params.id)),
-  );
+  app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) => view(await batches.get(req.projectId, req.params.id)));
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     customMethod("batches", "cancel"),
-    { schema: { tags, summary: "Cancel; sends batch.cancelled and stops calling the model", params: idParam, response: { 200: anyObject, ...errorResponses } } },
+    { schema: { tags, summary: "Cancel; sends batch.cancelled and stops calling the model", params: IdParams, body: Empty, response: { 200: Empty, ...ErrorResponses } } },
     async (req) => {
       await batches.cancel(req.projectId, req.params.id);
       return {};
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     "/batches/:id",
-    { schema: { tags, params: idParam, response: { 200: anyObject, ...errorResponses } } },
+    { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
     async (req) => {
       await batches.delete(req.projectId, req.params.id);
       return {};

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "../../services/event-bus.js";
-import { errorResponses } from "../schemas.js";
+import { ErrorResponses } from "@tidings/sdk/contract";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -15,7 +15,7 @@ export const eventStreamRoutes: FastifyPluginAsync<{ bus: EventBus }> = async (a
 
   app.get(
     "/events::stream",
-    { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: errorResponses } },
+    { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
     async (req, reply) => {
       reply.hijack();
       const res = reply.raw;

@@ -1,96 +1,64 @@
 import type { IncomingMessage } from "node:http";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { DownloadQuery, Empty, ErrorResponses, FileResource, IdParams, ListFilesQuery, ListFilesResponse, StartUploadRequest, UploadQuery, UploadResponse } from "@tidings/sdk/contract";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
-import { toFileResource, type FileRecord } from "../../core/files.js";
+import type { FileRecord } from "../../core/files.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
 import type { Clock } from "../../core/clock.js";
 import type { Store } from "../../store/store.js";
 import { authenticate } from "../auth.js";
-import { anyObject, errorResponses, idParam } from "../schemas.js";
+import { messageChecker } from "../validation.js";
+import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
 
 interface Deps {
   services: Services;
 }
 
-/** Gemini's File, camelCase (DESIGN §2.3). */
-const fileSchema = {
-  type: "object",
-  properties: {
-    name: { type: "string", description: "files/{id}" },
-    displayName: { type: "string" },
-    mimeType: { type: "string" },
-    sizeBytes: { type: "string", description: "int64 as a string, as Gemini" },
-    createTime: { type: "string", format: "date-time" },
-    updateTime: { type: "string", format: "date-time" },
-    expirationTime: { type: "string", format: "date-time", description: "informational: files are kept until deleted" },
-    sha256Hash: { type: "string", description: "base64 of the hex SHA-256 digest, as Gemini" },
-    uri: { type: "string" },
-    downloadUri: { type: "string" },
-    state: { type: "string", enum: ["PROCESSING", "ACTIVE", "FAILED"] },
-    source: { type: "string", enum: ["UPLOADED", "GENERATED"] },
-  },
-} as const;
-
-const mediaQuery = { type: "object", properties: { alt: { type: "string", enum: ["media"] } } } as const;
 const mediaResponse = {
   200: {
     description: "The file's bytes, with its mimeType as content-type",
     content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
   },
-  ...errorResponses,
+  ...ErrorResponses,
 } as const;
 
 /** Metadata, listing, deletion and download under `/v1` (registered inside the authenticated API block). */
-export const fileRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
+export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { services }) => {
   const tags = ["files"];
   const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
 
-  app.get<{ Querystring: { pageSize?: number; pageToken?: string; page_size?: number; page_token?: string } }>(
+  app.get(
     "/files",
-    {
-      schema: {
-        tags,
-        querystring: {
-          type: "object",
-          properties: {
-            pageSize: { type: "integer", minimum: 0, maximum: 1000, description: "default 50" },
-            pageToken: { type: "string" },
-            page_size: { type: "integer", minimum: 0, maximum: 1000 },
-            page_token: { type: "string" },
-          },
-        },
-        response: { 200: { type: "object", properties: { files: { type: "array", items: fileSchema }, nextPageToken: { type: "string" } } }, ...errorResponses },
-      },
-    },
+    { schema: { tags, querystring: ListFilesQuery, response: { 200: ListFilesResponse, ...ErrorResponses } } },
     async (req) => {
-      const q = req.query;
-      const page = await services.files.list(req.projectId, parsePageRequest(q.pageSize ?? q.page_size, q.pageToken ?? q.page_token));
+      const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
       return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
     },
   );
 
   // The id pattern keeps `{id}:download` out of this route.
-  app.get<{ Params: { id: string } }>(
+  app.get(
     "/files/:id(^[^:/]+)",
-    { schema: { tags, params: idParam, response: { 200: fileSchema, ...errorResponses } } },
+    { schema: { tags, params: IdParams, response: { 200: FileResource, ...ErrorResponses } } },
     async (req) => view(await services.files.get(req.projectId, req.params.id)),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     "/files/:id(^[^:/]+)",
-    { schema: { tags, summary: "Delete the file and its bytes", params: idParam, response: { 200: anyObject, ...errorResponses } } },
+    { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
     async (req) => {
       await services.files.delete(req.projectId, req.params.id);
       return {};
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { alt?: string } }>(
+  app.get(
     customMethod("files", "download"),
-    { schema: { tags, summary: "The file's bytes (?alt=media); also at /download/v1/files/{id}:download", params: idParam, querystring: mediaQuery, response: mediaResponse } },
+    { schema: { tags, summary: "The file's bytes (?alt=media); also at /download/v1/files/{id}:download", params: IdParams, querystring: DownloadQuery, response: mediaResponse } },
     download(services),
   );
 };
@@ -104,9 +72,9 @@ export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock
   await app.register(uploadRoutes, { prefix: "/upload/v1", services });
   await app.register(
     async (media) => {
-      media.get<{ Params: { id: string }; Querystring: { alt?: string } }>(
+      media.get<{ Params: IdParams; Querystring: DownloadQuery }>(
         customMethod("files", "download"),
-        { schema: { tags: ["files"], summary: "The file's bytes (?alt=media), where Gemini serves them", params: idParam, querystring: mediaQuery, response: mediaResponse } },
+        { schema: { tags: ["files"], summary: "The file's bytes (?alt=media), where Gemini serves them", params: IdParams, querystring: DownloadQuery, response: mediaResponse } },
         download(services),
       );
     },
@@ -115,7 +83,7 @@ export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock
 };
 
 function download(services: Services) {
-  return async (req: FastifyRequest<{ Params: { id: string }; Querystring: { alt?: string } }>, reply: FastifyReply) => {
+  return async (req: FastifyRequest<{ Params: IdParams; Querystring: DownloadQuery }>, reply: FastifyReply) => {
     if (req.query.alt !== "media") {
       throw invalidArgument("alt", `must be "media" (?alt=media) to download the bytes; GET /v1/files/${req.params.id} returns the metadata`);
     }
@@ -133,7 +101,7 @@ const OFFSET = "X-Goog-Upload-Offset";
 /** The start request's JSON body is metadata only. */
 const START_BODY_LIMIT = 64 * 1024;
 
-type UploadRequest = FastifyRequest<{ Querystring: { upload_id?: string; upload_protocol?: string } }>;
+type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
 
 /**
  * `POST /upload/v1/files`: without `upload_id`, `X-Goog-Upload-Command: start` opens a session and
@@ -157,15 +125,15 @@ const uploadRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
     },
   } as const;
 
-  app.post<{ Querystring: { upload_id?: string; upload_protocol?: string } }>(
+  app.post<{ Querystring: UploadQuery }>(
     "/files",
     {
       schema: {
         tags: ["files"],
         summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
-        querystring: { type: "object", properties: { upload_id: { type: "string", maxLength: 128 }, upload_protocol: { type: "string" } } },
+        querystring: UploadQuery,
         headers: headerSchema,
-        response: { 200: { type: "object", description: "empty until finalized, then {file}", properties: { file: fileSchema } }, ...errorResponses },
+        response: { 200: UploadResponse, ...ErrorResponses },
       },
     },
     async (req, reply) => {
@@ -253,8 +221,10 @@ function bodyOf(raw: IncomingMessage | undefined): BlobData {
   return raw === undefined ? Buffer.alloc(0) : raw.iterator({ destroyOnReturn: false });
 }
 
-/** The start request's `{file: {...}}`; an empty body is fine. */
-async function readStartBody(raw: IncomingMessage | undefined): Promise<Record<string, unknown>> {
+const checkStartUpload = messageChecker(StartUploadRequest);
+
+/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
+async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNullable<StartUploadRequest["file"]>> {
   if (raw === undefined) return {};
   const parts: Buffer[] = [];
   let size = 0;
@@ -271,10 +241,7 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<Record<s
   } catch {
     throw invalidArgument("body", 'is not valid JSON; send {"file": {"displayName": "…", "mimeType": "…"}} or nothing');
   }
-  const file = (body as { file?: unknown } | null)?.file;
-  if (file === undefined) return {};
-  if (typeof file !== "object" || file === null || Array.isArray(file)) throw invalidArgument("file", "must be an object: {displayName?, mimeType?, name?}");
-  return file as Record<string, unknown>;
+  return checkStartUpload(body).file ?? {};
 }
 
 /** @google/genai sends 8 MiB chunks; past this much, a refused body is cut off rather than read. */

@@ -1,9 +1,18 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import {
+  ErrorResponses,
+  GenerateContentRequest,
+  GenerateContentResponse,
+  ListModelsQuery,
+  ListModelsResponse,
+  Model,
+  ModelParams,
+} from "@tidings/sdk/contract";
+import { parsePageRequest, toPage } from "../../core/pages.js";
 import { generateWithRetry } from "../../providers/retry.js";
 import { parseGenerateContentRequest } from "../../providers/request.js";
 import { ProviderError, type Provider } from "../../providers/provider.js";
 import type { RpcStatus } from "../status.js";
-import { anyObject, errorResponses } from "../schemas.js";
 import { customMethod } from "./verb.js";
 
 interface Deps {
@@ -13,41 +22,10 @@ interface Deps {
 /** Names `GET /v1/models` lists; any other name works just as well, since providers serve whatever they get. */
 const LISTED_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"];
 
-/** Model names hold dots and dashes (`gemini-2.5-flash`); the route regexes keep `:` and `/` out of them. */
-const modelParam = {
-  type: "object",
-  properties: { id: { type: "string", minLength: 1, maxLength: 256 } },
-  required: ["id"],
-} as const;
-
-/**
- * For the OpenAPI document only, hence no `type`: ajv would otherwise refuse (or coerce) first, with vaguer
- * messages than parseGenerateContentRequest, which names the field and the fix.
- */
-const generateContentBody = {
-  description:
-    "GenerateContentRequest (Gemini REST): {contents: [{role?: user|model, parts: [{text} | {functionCall} | {functionResponse} | {inlineData}]}], systemInstruction?, generationConfig?, tools?: [{functionDeclarations}], toolConfig?, safetySettings?}",
-  examples: [{ contents: [{ role: "user", parts: [{ text: "hello" }] }] }],
-} as const;
-
-const modelSchema = {
-  type: "object",
-  properties: {
-    name: { type: "string" },
-    baseModelId: { type: "string" },
-    version: { type: "string" },
-    displayName: { type: "string" },
-    description: { type: "string" },
-    inputTokenLimit: { type: "integer" },
-    outputTokenLimit: { type: "integer" },
-    supportedGenerationMethods: { type: "array", items: { type: "string" } },
-  },
-} as const;
-
 /** Gemini-compatible models surface (DESIGN §2.3): sync generation through the configured provider. */
-export const modelRoutes: FastifyPluginAsync<Deps> = async (app, { provider }) => {
+export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provider }) => {
   const tags = ["models"];
-  const model = (id: string) => ({
+  const model = (id: string): Model => ({
     name: `models/${id}`,
     baseModelId: id,
     version: "001",
@@ -60,20 +38,33 @@ export const modelRoutes: FastifyPluginAsync<Deps> = async (app, { provider }) =
 
   app.get(
     "/models",
-    { schema: { tags, summary: "Some model names; every provider serves any name it is given", response: { 200: { type: "object", properties: { models: { type: "array", items: modelSchema } } }, ...errorResponses } } },
-    async () => ({ models: LISTED_MODELS.map(model) }),
+    { schema: { tags, summary: "Some model names; every provider serves any name it is given", querystring: ListModelsQuery, response: { 200: ListModelsResponse, ...ErrorResponses } } },
+    async (req) => {
+      const request = parsePageRequest(req.query.pageSize, req.query.pageToken);
+      const page = toPage(LISTED_MODELS.slice(request.offset, request.offset + request.pageSize + 1), request);
+      return { models: page.items.map(model), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     "/models/:id(^[^:/]+)",
-    { schema: { tags, params: modelParam, response: { 200: modelSchema, ...errorResponses } } },
+    { schema: { tags, params: ModelParams, response: { 200: Model, ...ErrorResponses } } },
     async (req) => model(req.params.id),
   );
 
-  app.post<{ Params: { id: string }; Body: unknown }>(
+  app.post(
     customMethod("models", "generateContent"),
-    { schema: { tags, summary: "Generate a reply now, through the configured provider (retries 429 and 5xx)", params: modelParam, body: generateContentBody, response: { 200: anyObject, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Generate a reply now, through the configured provider (retries 429 and 5xx)",
+        params: ModelParams,
+        body: GenerateContentRequest,
+        response: { 200: GenerateContentResponse, ...ErrorResponses },
+      },
+    },
     async (req, reply) => {
+      // The schema has the names and types; this checks what needs code (one kind per Part, value ranges).
       const request = parseGenerateContentRequest(req.body);
       // A caller that hangs up should not keep an upstream model busy, nor its retries going.
       const abort = new AbortController();

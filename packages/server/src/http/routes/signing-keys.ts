@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Empty, ErrorResponses, Jwks, RotateSigningKeyResponse } from "@tidings/sdk/contract";
 import { toRfc3339 } from "../../core/clock.js";
 import { authenticateAdmin } from "../auth.js";
-import { errorResponses } from "../schemas.js";
 
 interface Deps {
   jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
@@ -10,10 +10,10 @@ interface Deps {
 }
 
 /** The public keys receivers verify dynamic webhooks with, and their rotation (DESIGN §2.7). */
-export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, rotate, adminKey }) => {
+export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { jwks, rotate, adminKey }) => {
   app.get(
     "/.well-known/jwks.json",
-    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: { type: "object", properties: { keys: { type: "array", items: { type: "object", additionalProperties: true } } } } } } },
+    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: Jwks } } },
     async (_req, reply) => {
       // Short enough that a rotation propagates quickly; receivers also refetch on an unknown kid.
       reply.header("cache-control", "public, max-age=300");
@@ -28,7 +28,8 @@ export const signingKeyRoutes: FastifyPluginAsync<Deps> = async (app, { jwks, ro
       schema: {
         tags: ["admin"],
         summary: "Publish a new signing key now; it signs from activate_time (TIDINGS_JWKS_PROPAGATION_S later), and the previous one stays published 48 h after that",
-        response: { 200: { type: "object", properties: { kid: { type: "string" }, activate_time: { type: "string", format: "date-time" } } }, ...errorResponses },
+        body: Empty,
+        response: { 200: RotateSigningKeyResponse, ...ErrorResponses },
       },
     },
     async () => {

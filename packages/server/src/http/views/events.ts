@@ -1,9 +1,10 @@
-import { toRfc3339 } from "../core/clock.js";
-import type { Attempt, Delivery } from "../core/deliveries.js";
-import type { StoredEvent } from "../core/events.js";
+import type { Delivery as DeliveryResource, EventRecord } from "@tidings/sdk/contract";
+import { toRfc3339 } from "../../core/clock.js";
+import type { Attempt, Delivery } from "../../core/deliveries.js";
+import type { StoredEvent } from "../../core/events.js";
 
-/** Wire views of Tidings' own resources (snake_case, RFC 3339 times). */
-export function toEventResource(event: StoredEvent): Record<string, unknown> {
+/** Wire views of events and deliveries (snake_case, RFC 3339 times). */
+export function toEventResource(event: StoredEvent): EventRecord {
   return {
     id: event.id,
     type: event.type,
@@ -13,7 +14,7 @@ export function toEventResource(event: StoredEvent): Record<string, unknown> {
   };
 }
 
-export function toDeliveryResource(delivery: Delivery & { attempts: Attempt[] }): Record<string, unknown> {
+export function toDeliveryResource(delivery: Delivery & { attempts: Attempt[] }): DeliveryResource {
   return {
     id: delivery.id,
     event_id: delivery.eventId,

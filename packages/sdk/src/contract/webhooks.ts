@@ -1,0 +1,103 @@
+/** Static webhooks (DESIGN §2.1): snake_case, wire-compatible with `ai.webhooks.*` of @google/genai. */
+import { Type, type Static } from "@sinclair/typebox";
+import { Message, PageQuery, StringEnum, Timestamp } from "./common.js";
+import { Delivery, DELIVERY_STATES } from "./deliveries.js";
+
+export const WEBHOOK_STATES = ["enabled", "disabled", "disabled_due_to_failed_deliveries"] as const;
+export type WebhookState = (typeof WEBHOOK_STATES)[number];
+
+export const REVOCATION_BEHAVIORS = ["revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"] as const;
+export type RevocationBehavior = (typeof REVOCATION_BEHAVIORS)[number];
+
+const subscribedEvents = Type.Array(Type.String({ maxLength: 256 }), {
+  maxItems: 100,
+  description: 'event types (batch.succeeded), custom ones ({type}.succeeded|failed|cancelled|expired), patterns (batch.*) or "*"',
+});
+
+export const SigningSecretInfo = Message({
+  truncated_secret: Type.String({ description: "whsec_...3frh" }),
+  expire_time: Type.Optional(Timestamp("when it stops signing; absent for the current secret")),
+});
+export type SigningSecretInfo = Static<typeof SigningSecretInfo>;
+
+const webhookFields = {
+  id: Type.String({ description: "36 characters of [a-z0-9]" }),
+  name: Type.String(),
+  uri: Type.String(),
+  subscribed_events: Type.Array(Type.String()),
+  state: StringEnum(WEBHOOK_STATES),
+  signing_secrets: Type.Array(SigningSecretInfo),
+  create_time: Timestamp(),
+  update_time: Timestamp(),
+};
+
+export const Webhook = Message(webhookFields);
+export type Webhook = Static<typeof Webhook>;
+
+/** The reply to create: the only time the full signing secret is shown. */
+export const CreatedWebhook = Message({ ...webhookFields, new_signing_secret: Type.String({ description: "whsec_…: shown only now" }) });
+export type CreatedWebhook = Static<typeof CreatedWebhook>;
+
+export const CreateWebhookRequest = Message({
+  name: Type.Optional(Type.String({ maxLength: 256 })),
+  uri: Type.String({ maxLength: 2048, description: "https URL that receives the events (http only in dev mode)" }),
+  subscribed_events: subscribedEvents,
+});
+export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
+
+export const UpdateWebhookRequest = Message({
+  name: Type.Optional(Type.String({ maxLength: 256 })),
+  uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  subscribed_events: Type.Optional(subscribedEvents),
+  state: Type.Optional(StringEnum(WEBHOOK_STATES)),
+});
+export type UpdateWebhookRequest = Static<typeof UpdateWebhookRequest>;
+
+export const UpdateWebhookQuery = Message({
+  update_mask: Type.Optional(
+    Type.String({ description: "comma-separated fields to update (name, uri, subscribed_events, state); default: those in the body" }),
+  ),
+});
+export type UpdateWebhookQuery = Static<typeof UpdateWebhookQuery>;
+
+export const ListWebhooksQuery = Message({ ...PageQuery });
+export type ListWebhooksQuery = Static<typeof ListWebhooksQuery>;
+
+export const ListWebhooksResponse = Message({
+  webhooks: Type.Array(Webhook),
+  next_page_token: Type.Optional(Type.String()),
+});
+export type ListWebhooksResponse = Static<typeof ListWebhooksResponse>;
+
+export const RotateSigningSecretRequest = Message({
+  revocation_behavior: Type.Optional(
+    StringEnum([...REVOCATION_BEHAVIORS, "REVOCATION_BEHAVIOR_UNSPECIFIED"] as const, {
+      description: "revoke_previous_secrets_after_h24 (the default) keeps old secrets signing for 24 h",
+    }),
+  ),
+});
+export type RotateSigningSecretRequest = Static<typeof RotateSigningSecretRequest>;
+
+export const RotateSigningSecretResponse = Message({ secret: Type.String({ description: "whsec_…: shown only now" }) });
+export type RotateSigningSecretResponse = Static<typeof RotateSigningSecretResponse>;
+
+export const ListDeliveriesQuery = Message({
+  state: Type.Optional(StringEnum(DELIVERY_STATES)),
+  ...PageQuery,
+});
+export type ListDeliveriesQuery = Static<typeof ListDeliveriesQuery>;
+
+export const ListDeliveriesResponse = Message({
+  deliveries: Type.Array(Delivery),
+  next_page_token: Type.Optional(Type.String()),
+});
+export type ListDeliveriesResponse = Static<typeof ListDeliveriesResponse>;
+
+export const RecoverDeliveriesRequest = Message({
+  since: Timestamp("re-queue failed deliveries created at or after this time"),
+  until: Type.Optional(Timestamp("…and before this one (default: now)")),
+});
+export type RecoverDeliveriesRequest = Static<typeof RecoverDeliveriesRequest>;
+
+export const RecoverDeliveriesResponse = Message({ recovered_count: Type.Integer() });
+export type RecoverDeliveriesResponse = Static<typeof RecoverDeliveriesResponse>;
