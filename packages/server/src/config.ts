@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
-import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
+import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
 export type Role = "api" | "worker" | "all";

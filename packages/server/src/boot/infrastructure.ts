@@ -7,7 +7,7 @@ import type { Clock } from "../core/clock.js";
 import { loadMasterKey } from "../crypto/master-key.js";
 import { SecretBox } from "../crypto/secret-box.js";
 import { SigningKeyRing } from "../crypto/signing-key-ring.js";
-import { AddressPolicy } from "../delivery/address-policy.js";
+import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../delivery/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
