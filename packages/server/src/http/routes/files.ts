@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { toFileResource, type FileRecord } from "../../core/files.js";
+import { JsonTooDeepError, parseJson } from "../../core/json.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
@@ -267,8 +268,9 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<Record<s
   if (text === "") return {};
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
+    body = parseJson(text);
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw invalidArgument("body", err.message);
     throw invalidArgument("body", 'is not valid JSON; send {"file": {"displayName": "…", "mimeType": "…"}} or nothing');
   }
   const file = (body as { file?: unknown } | null)?.file;
