@@ -48,7 +48,10 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const log = options.logger ?? pino({ level: config.logLevel });
   makePrivateDir(config.dataDir);
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
-    throw new Error("TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key");
+    throw new Error(
+      "TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key. " +
+        "Make one with `openssl rand -base64 32` and give every process that value.",
+    );
   }
   const metrics = new Metrics();
   const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: () => metrics.storeRoundTrips.inc() });
