@@ -54,6 +54,7 @@ export class HttpSender {
         dispatcher: this.agent,
         signal: abort.signal,
       });
+      // Read under the same deadline: the abort below ends a body that trickles past it.
       const excerpt = await readExcerpt(res.body);
       const retryAfter = res.headers["retry-after"];
       return {
@@ -76,16 +77,25 @@ export class HttpSender {
   }
 }
 
+/**
+ * The start of the response body, for the attempt's record. The status already decided the outcome (DESIGN §5:
+ * a 2xx within the timeout), so a body that trickles past the attempt's deadline, or breaks off, ends the
+ * excerpt rather than failing an attempt the receiver accepted.
+ */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= EXCERPT_BYTES) {
-      body.destroy();
-      break;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= EXCERPT_BYTES) {
+        body.destroy();
+        break;
+      }
     }
+  } catch {
+    // Aborted at the deadline (the stream is destroyed with it), or the receiver hung up mid-body.
   }
   return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
 }
