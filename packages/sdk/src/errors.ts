@@ -103,6 +103,21 @@ export class InvalidPayloadError extends WebhookVerificationError {
 }
 
 /**
+ * No audience to check a dynamic webhook's JWT against: `verifyWebhook` needs `{ jwks, audience }`, and a
+ * receiver without `audience` needs the URL the request arrived at. Without an audience a token captured
+ * for one endpoint would verify at any other, so this refuses rather than skipping the check. A
+ * configuration mistake, like InvalidSecretError: never answered as a 400 to the sender.
+ */
+export class MissingAudienceError extends Error {
+  readonly code = "missing_audience";
+
+  constructor(message = "audience is required with jwks: this endpoint's URI exactly as given in webhook_config.uris") {
+    super(message);
+    this.name = "MissingAudienceError";
+  }
+}
+
+/**
  * A configuration mistake (empty secret, `whsec_` alone, not base64). Thrown when the verifier is
  * built, so it surfaces at start-up rather than as a failed delivery; deliberately not a
  * WebhookVerificationError so it is never answered as a 400 to the sender.

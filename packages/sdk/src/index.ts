@@ -15,6 +15,7 @@ export {
 export { MemoryDedupStore, type DedupStore, type MemoryDedupStoreOptions } from "./receiver/dedup-store.js";
 export { RetryQueue, exponentialBackoff, type RetryQueueOptions } from "./receiver/queue.js";
 export { nodeHandler, readRawBody, PayloadTooLargeError, type NodeHandlerOptions } from "./receiver/node.js";
+export { nodeRequestUrl, type RequestUrlOptions } from "./receiver/request-url.js";
 export { expressHandler, type ExpressLikeRequest } from "./receiver/express.js";
 export { fastifyPlugin, type FastifyLikeInstance, type FastifyPluginOptions } from "./receiver/fastify.js";
 export { fetchHandler, type FetchHandlerOptions, type WaitUntilContext } from "./receiver/fetch.js";

@@ -3,9 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
-/** `<repo>/../shared/fixtures`: the repo and `shared/` are siblings both here and in CI. */
-export function readSharedFixture<T>(name: string): T {
-  const url = new URL(`../../../../shared/fixtures/${name}`, import.meta.url);
+/** `packages/sdk/test/fixtures`: the official Standard Webhooks vectors, also used by the server's tests. */
+export function readFixture<T>(name: string): T {
+  const url = new URL(`./fixtures/${name}`, import.meta.url);
   return JSON.parse(readFileSync(fileURLToPath(url), "utf8")) as T;
 }
 

@@ -47,11 +47,9 @@ interface SignOptions {
 async function signDelivery(o: SignOptions): Promise<Record<string, string>> {
   const event = JSON.parse(o.body) as Record<string, unknown>;
   const iat = o.iat ?? Math.floor(Date.now() / 1000);
+  // The event stays in the body; the token carries only its type and the body's hash.
   const token = await new SignJWT({
     type: event.type,
-    version: event.version,
-    timestamp: event.timestamp,
-    data: event.data,
     body_sha256: o.bodyHash ?? createHash("sha256").update(o.body).digest("base64url"),
   })
     .setProtectedHeader({ alg: "RS256", kid: o.key.kid, typ: "JWT" })

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSharedFixture, randomSecret, sampleEvent, type VectorsFile } from "./helpers.js";
+import { readFixture, randomSecret, sampleEvent, type VectorsFile } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sdkDir = resolve(here, "..");
@@ -58,7 +58,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("@tidings/sdk/verify without Node built-ins", () => {
   it("loads and verifies HMAC vectors, a typed event and an RS256 JWT with built-ins refused", async () => {
-    const vector = readSharedFixture<VectorsFile>("standard-webhooks-vectors.json").sign[0]!;
+    const vector = readFixture<VectorsFile>("standard-webhooks-vectors.json").sign[0]!;
     const secret = randomSecret();
     const body = sampleEvent("batches/nonode");
 

@@ -14,9 +14,9 @@ import {
   WebhookVerificationError,
 } from "../src/verify/index.js";
 import { createWebhookReceiver } from "../src/index.js";
-import { randomSecret, readSharedFixture, sampleEvent, type VectorsFile } from "./helpers.js";
+import { randomSecret, readFixture, sampleEvent, type VectorsFile } from "./helpers.js";
 
-const vectors = readSharedFixture<VectorsFile>("standard-webhooks-vectors.json");
+const vectors = readFixture<VectorsFile>("standard-webhooks-vectors.json");
 const first = vectors.sign[0]!;
 
 function headersFor(id: string, timestamp: number | string, signature: string): Record<string, string> {

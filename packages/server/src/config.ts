@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
-import { DEV_ALLOWED_CIDRS } from "./delivery/address-policy.js";
+import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
 export type Role = "api" | "worker" | "all";
@@ -24,6 +24,8 @@ export interface Config extends ProviderSettings {
   deliveryTimeoutMs: number;
   /** TIDINGS_MAX_FILE_BYTES: the largest file an upload may declare (default 2 GiB, as Gemini). */
   maxFileBytes: number;
+  /** TIDINGS_MAX_BATCH_LINE_BYTES: the longest line of a JSONL batch input (default 4 MiB); longer ones become error lines. */
+  maxBatchLineBytes: number;
   /** TIDINGS_SQLITE_SYNCHRONOUS: `normal` survives process crashes; `full` also OS crashes and power loss. */
   sqliteSynchronous: "normal" | "full";
   /** TIDINGS_JWKS_PROPAGATION_S: how long a rotated key is published before it signs (default 900 s). */
@@ -84,6 +86,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     retryScheduleSeconds: env.TIDINGS_RETRY_SCHEDULE ? parseRetrySchedule(env.TIDINGS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE_S,
     deliveryTimeoutMs: positiveInt(env.TIDINGS_DELIVERY_TIMEOUT_MS ?? "10000", "TIDINGS_DELIVERY_TIMEOUT_MS"),
     maxFileBytes: positiveInt(env.TIDINGS_MAX_FILE_BYTES ?? String(2 * 1024 ** 3), "TIDINGS_MAX_FILE_BYTES"),
+    maxBatchLineBytes: positiveInt(env.TIDINGS_MAX_BATCH_LINE_BYTES ?? String(4 * 1024 ** 2), "TIDINGS_MAX_BATCH_LINE_BYTES"),
     ...loadProviderSettings(env),
     sqliteSynchronous,
     jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,

@@ -42,7 +42,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       notifyExpiry: () => running()?.expiry.wake(),
     },
     { blobs: infra.blobs, publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes },
-    { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs },
+    { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
   workers = createWorkers(infra, services, options);

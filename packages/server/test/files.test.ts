@@ -196,7 +196,7 @@ describe("the resumable upload protocol over plain HTTP", () => {
     expect(violation(await res.json())).toBe("X-Goog-Upload-Protocol");
   });
 
-  it("keeps each project's files and uploads to itself: 404 for the other project, 401 without a key", async () => {
+  it("keeps each project's files and uploads to itself: 404 for the other project, 401 with a wrong key", async () => {
     const { path } = await startUpload(3);
     expect((await sendChunk(path, 0, Buffer.from("abc"), "upload, finalize", otherKey)).status).toBe(404);
     expect((await sendChunk(path, 0, Buffer.from("abc"), "upload, finalize", "wrong-key")).status).toBe(401);

@@ -70,4 +70,15 @@ describe("custom operations", () => {
     expect(await server.services.operations.expireDue()).toBe(1);
     expect((await server.api("GET", `/v1/${op.body.name}`)).body.metadata.state).toBe("EXPIRED");
   });
+
+  it("caps a type at 64 characters, naming the limit", async () => {
+    server = await startTidings();
+    expect((await server.api("POST", "/v1/operations", { type: "a".repeat(64) })).status).toBe(200);
+    const long = await server.api("POST", "/v1/operations", { type: "a".repeat(10_000) });
+    expect(long.status).toBe(400);
+    expect(long.body.error.details[0].fieldViolations[0].field).toBe("type");
+    expect(long.body.error.message).toBe("type: is 10000 characters long; at most 64");
+    const subscription = await server.api("POST", "/v1/webhooks", { uri: "https://example.com/h", subscribed_events: [`${"a".repeat(65)}.succeeded`] });
+    expect(subscription.status).toBe(400);
+  });
 });

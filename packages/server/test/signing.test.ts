@@ -7,7 +7,7 @@ import { signatureHeader, signStandardWebhook } from "../src/signing/standard-we
 
 interface Vector { secret: string; msg_id: string; timestamp: number; payload: string; signature: string }
 const fixtures = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures/standard-webhooks-vectors.json"), "utf8"),
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../sdk/test/fixtures/standard-webhooks-vectors.json"), "utf8"),
 ) as { sign: Vector[] };
 
 describe("Standard Webhooks signing", () => {

@@ -2,9 +2,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEFAULT_MAX_BODY_BYTES, readRawBody, writeFailure, writeResponse, type NodeHandlerOptions } from "./node.js";
 import type { WebhookReceiver } from "./receiver.js";
+import { nodeRequestUrl } from "./request-url.js";
 
 /** What the middleware needs from Express's `req`: a Node request that body parsers may have filled. */
-export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
+export type ExpressLikeRequest = IncomingMessage & { body?: unknown; originalUrl?: string };
 
 /**
  * Express middleware (structurally typed: no dependency on express).
@@ -46,7 +47,8 @@ export function expressHandler(
       return;
     }
     body
-      .then((raw) => receiver.receive(raw, req.headers))
+      // originalUrl: a router mounted on a path strips it from req.url.
+      .then((raw) => receiver.receive(raw, req.headers, { url: nodeRequestUrl(req, options, req.originalUrl ?? req.url) }))
       .then(
         (response) => writeResponse(res, response),
         (error: unknown) => writeFailure(res, error),

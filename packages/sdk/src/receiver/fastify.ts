@@ -1,6 +1,9 @@
+/// <reference types="node" />
+import type { IncomingMessage } from "node:http";
 import type { HeaderRecord } from "../verify/headers.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./node.js";
 import type { WebhookReceiver } from "./receiver.js";
+import { nodeRequestUrl, type RequestUrlOptions } from "./request-url.js";
 
 /**
  * The members of a Fastify instance the plugin uses. Deliberately loose: Fastify's own signatures are
@@ -28,6 +31,8 @@ interface FastifyInstanceUsed {
 interface FastifyRequestUsed {
   body: unknown;
   headers: HeaderRecord;
+  url: string;
+  raw: IncomingMessage;
 }
 interface FastifyReplyUsed {
   code(status: number): FastifyReplyUsed;
@@ -35,7 +40,7 @@ interface FastifyReplyUsed {
   send(payload: string): FastifyReplyUsed;
 }
 
-export interface FastifyPluginOptions {
+export interface FastifyPluginOptions extends RequestUrlOptions {
   /** Route path. Default `/webhooks`. */
   path?: string;
   /** Largest accepted body; Fastify answers 413 beyond it. Default 1 MiB. */
@@ -62,7 +67,7 @@ export function fastifyPlugin(
     app.post(path, async (request, reply) => {
       const raw = request.body;
       const body = typeof raw === "string" || raw instanceof Uint8Array ? raw : "";
-      const response = await receiver.receive(body, request.headers);
+      const response = await receiver.receive(body, request.headers, { url: nodeRequestUrl(request.raw, options, request.url) });
       return reply.code(response.status).headers(response.headers).send(response.body);
     });
   };

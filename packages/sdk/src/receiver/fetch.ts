@@ -66,7 +66,8 @@ export function fetchHandler(
       throw error;
     }
     try {
-      const response = await receiver.receive(body, request.headers);
+      // Absolute already: the runtime builds it from the public request.
+      const response = await receiver.receive(body, request.headers, { url: request.url });
       if (response.done !== undefined) context?.waitUntil(response.done);
       return new Response(response.body, { status: response.status, headers: response.headers });
     } catch {

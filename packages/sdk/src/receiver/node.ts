@@ -3,8 +3,9 @@
 // type-checked without these typings (test/typecheck.test.ts), so it cannot come to rely on them.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ReceiverResponse, WebhookReceiver } from "./receiver.js";
+import { nodeRequestUrl, type RequestUrlOptions } from "./request-url.js";
 
-export interface NodeHandlerOptions {
+export interface NodeHandlerOptions extends RequestUrlOptions {
   /** Largest accepted body; larger ones get 413 without being buffered. Default 1 MiB. */
   maxBodyBytes?: number;
 }
@@ -111,7 +112,7 @@ export function nodeHandler(
       return;
     }
     readRawBody(req, limit)
-      .then((body) => receiver.receive(body, req.headers))
+      .then((body) => receiver.receive(body, req.headers, { url: nodeRequestUrl(req, options) }))
       .then(
         (response) => writeResponse(res, response),
         (error: unknown) => writeFailure(res, error),

@@ -1,7 +1,7 @@
 import { KeySetUnavailableError, WebhookVerificationError } from "../errors.js";
 import type { WebhookEvent } from "../events.js";
 import { getHeader, type HeadersInput } from "../verify/headers.js";
-import { createVerifier, type VerifyOptions } from "../verify/index.js";
+import { createVerifier, type VerifierOptions, type VerifyContext } from "../verify/index.js";
 import { MemoryDedupStore, type DedupStore } from "./dedup-store.js";
 import { exponentialBackoff, RetryQueue } from "./queue.js";
 
@@ -26,8 +26,12 @@ export interface ReceiverErrorInfo {
 }
 
 export interface WebhookReceiverOptions<C extends string = string> {
-  /** `{ secret }` for static webhooks or `{ jwks, audience }` for dynamic ones, as for verifyWebhook. */
-  verify: VerifyOptions;
+  /**
+   * `{ secret }` for static webhooks or `{ jwks, audience }` for dynamic ones, as for verifyWebhook. Without
+   * `audience`, each JWT is checked against the URL its request arrived at, which the adapters pass to
+   * `receive` (see the SDK README on proxies); an explicit `audience` always wins.
+   */
+  verify: VerifierOptions;
   handler: WebhookHandler<C>;
   /** Handlers running at once. Default 8. */
   concurrency?: number;
@@ -58,8 +62,11 @@ export interface ReceiverResponse {
 }
 
 export interface WebhookReceiver {
-  /** Verifies and queues a delivery; resolves as soon as it is queued, never after the handler. */
-  receive(rawBody: string | Uint8Array, headers: HeadersInput): Promise<ReceiverResponse>;
+  /**
+   * Verifies and queues a delivery; resolves as soon as it is queued, never after the handler. `request.url`
+   * (the absolute URL it was posted to) is the JWT audience when `verify` gives none.
+   */
+  receive(rawBody: string | Uint8Array, headers: HeadersInput, request?: VerifyContext): Promise<ReceiverResponse>;
   /** Waits until every queued event has been handled or given up. */
   drain(): Promise<void>;
   /** Refuses new deliveries (503, so Tidings retries them elsewhere or later), then drains. */
@@ -122,13 +129,13 @@ export function createWebhookReceiver<C extends string = string>(options: Webhoo
   });
 
   return {
-    async receive(rawBody, headers) {
+    async receive(rawBody, headers, request) {
       if (closed) {
         return json(503, errorBody("shutting_down", "receiver is shutting down"), { "retry-after": "5" });
       }
       let event: WebhookEvent;
       try {
-        event = await verify(rawBody, headers);
+        event = await verify(rawBody, headers, request);
       } catch (error) {
         if (error instanceof WebhookVerificationError) {
           report(error, { stage: "verify" });

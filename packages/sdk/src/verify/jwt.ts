@@ -11,6 +11,7 @@ import {
   InvalidSignatureError,
   IssuerError,
   KeySetUnavailableError,
+  MissingAudienceError,
   MissingHeaderError,
   TimestampError,
   TokenExpiredError,
@@ -59,7 +60,10 @@ const LOCAL_SETS = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
 
 const PASS_THROUGH_CODES = new Set(["ERR_JWKS_NO_MATCHING_KEY", "ERR_JWKS_MULTIPLE_MATCHING_KEYS"]);
 
-function remoteKeySet(url: URL, options: JwtWebhookOptions): JWTVerifyGetKey {
+/** The options that say where keys come from. */
+export type KeySourceOptions = Pick<JwtWebhookOptions, "jwks" | "jwksCooldownMs" | "jwksCacheMaxAgeMs">;
+
+function remoteKeySet(url: URL, options: KeySourceOptions): JWTVerifyGetKey {
   const cacheKey = `${url.href} ${options.jwksCooldownMs ?? ""} ${options.jwksCacheMaxAgeMs ?? ""}`;
   let getter = REMOTE_SETS.get(cacheKey);
   if (getter === undefined) {
@@ -87,7 +91,7 @@ function remoteKeySet(url: URL, options: JwtWebhookOptions): JWTVerifyGetKey {
 }
 
 /** Resolves the `jwks` option to a jose key getter (cached, so call it per request freely). */
-export function resolveKeySource(options: JwtWebhookOptions): JWTVerifyGetKey {
+export function resolveKeySource(options: KeySourceOptions): JWTVerifyGetKey {
   const { jwks } = options;
   if (typeof jwks === "function") return jwks;
   if (typeof jwks === "string" || jwks instanceof URL) {
@@ -155,6 +159,9 @@ export async function verifyJwtWebhook<C extends string = string>(
   options: JwtWebhookOptions,
   keySource: JWTVerifyGetKey = resolveKeySource(options),
 ): Promise<WebhookEvent<C>> {
+  // Checked at run time too: JavaScript callers and `as` casts can leave it out, and jose skips an
+  // audience check it is not given.
+  if (typeof options.audience !== "string" || options.audience === "") throw new MissingAudienceError();
   const webhookId = getHeader(headers, "webhook-id");
   if (webhookId === undefined) throw new MissingHeaderError("webhook-id");
   const token = getHeader(headers, "webhook-signature");

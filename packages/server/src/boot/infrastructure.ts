@@ -7,7 +7,7 @@ import type { Clock } from "../core/clock.js";
 import { loadMasterKey } from "../crypto/master-key.js";
 import { SecretBox } from "../crypto/secret-box.js";
 import { SigningKeyRing } from "../crypto/signing-key-ring.js";
-import { AddressPolicy } from "../delivery/address-policy.js";
+import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../delivery/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
@@ -48,7 +48,10 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const log = options.logger ?? pino({ level: config.logLevel });
   makePrivateDir(config.dataDir);
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
-    throw new Error("TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key");
+    throw new Error(
+      "TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL: every process must seal and open secrets with the same key. " +
+        "Make one with `openssl rand -base64 32` and give every process that value.",
+    );
   }
   const metrics = new Metrics();
   const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: () => metrics.storeRoundTrips.inc() });

@@ -5,9 +5,12 @@ export type { BuiltInEventType } from "@tidings/sdk";
 
 const RESERVED_OPERATION_TYPES = new Set(["batch", "interaction", "video", "webhook"]);
 const CUSTOM_TYPE = /^[a-z][a-z0-9_]*$/;
+/** Longest custom operation type: it is repeated in every event type, subscription and payload. */
+export const MAX_CUSTOM_TYPE_LENGTH = 64;
 
 /** Returns why `type` cannot name a custom operation, or undefined when it can. */
 export function customTypeProblem(type: string): string | undefined {
+  if (type.length > MAX_CUSTOM_TYPE_LENGTH) return `is ${type.length} characters long; at most ${MAX_CUSTOM_TYPE_LENGTH}`;
   if (!CUSTOM_TYPE.test(type)) return `"${type}" must match [a-z][a-z0-9_]*`;
   if (RESERVED_OPERATION_TYPES.has(type)) return `"${type}" is reserved for built-in operations; choose another name`;
   return undefined;

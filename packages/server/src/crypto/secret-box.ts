@@ -22,6 +22,14 @@ export class SecretBox {
     }
     const decipher = createDecipheriv("aes-256-gcm", this.key, Buffer.from(iv, "base64url"));
     decipher.setAuthTag(Buffer.from(tag, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    } catch {
+      // GCM's "Unsupported state or unable to authenticate data": with our own format, a key mismatch.
+      throw new Error(
+        "the master key does not match the one this database was sealed with: start with the TIDINGS_MASTER_KEY " +
+          "(or the data dir's master.key) that this database was first used with",
+      );
+    }
   }
 }

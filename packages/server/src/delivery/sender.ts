@@ -3,7 +3,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import type { SendResult } from "../core/deliveries.js";
-import type { AddressPolicy } from "./address-policy.js";
+import type { AddressPolicy } from "../net/address-policy.js";
 
 const EXCERPT_BYTES = 1024;
 
@@ -20,16 +20,18 @@ export interface OutgoingRequest {
 export class HttpSender {
   private readonly agent: Agent;
 
+  /** `resolve` is the DNS lookup whose answers the policy judges (node:dns's, unless a test stands in for DNS). */
   constructor(
     private readonly policy: AddressPolicy,
     private readonly timeoutMs: number,
+    resolve: typeof dnsLookup = dnsLookup,
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 64,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connect: { lookup: guardedLookup(policy), timeout: timeoutMs },
+      connect: { lookup: guardedLookup(policy, resolve), timeout: timeoutMs },
     });
   }
 
@@ -52,6 +54,7 @@ export class HttpSender {
         dispatcher: this.agent,
         signal: abort.signal,
       });
+      // Read under the same deadline: the abort below ends a body that trickles past it.
       const excerpt = await readExcerpt(res.body);
       const retryAfter = res.headers["retry-after"];
       return {
@@ -74,16 +77,25 @@ export class HttpSender {
   }
 }
 
+/**
+ * The start of the response body, for the attempt's record. The status already decided the outcome (DESIGN §5:
+ * a 2xx within the timeout), so a body that trickles past the attempt's deadline, or breaks off, ends the
+ * excerpt rather than failing an attempt the receiver accepted.
+ */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= EXCERPT_BYTES) {
-      body.destroy();
-      break;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= EXCERPT_BYTES) {
+        body.destroy();
+        break;
+      }
     }
+  } catch {
+    // Aborted at the deadline (the stream is destroyed with it), or the receiver hung up mid-body.
   }
   return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
 }
@@ -98,9 +110,9 @@ function describe(err: unknown): string {
 }
 
 /** A DNS lookup that refuses to hand back any address the policy forbids. */
-function guardedLookup(policy: AddressPolicy): LookupFunction {
+function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, "", 0);
       const refused = addresses.map((a) => policy.refusal(a.address)).find((r) => r !== undefined);
       if (refused !== undefined) {

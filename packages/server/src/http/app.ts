@@ -2,6 +2,8 @@ import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
+import { invalidArgument } from "../core/errors.js";
+import { JsonTooDeepError, parseJson } from "../core/json.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
@@ -59,8 +61,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJson(text));
     } catch (err) {
+      if (err instanceof JsonTooDeepError) return done(invalidArgument("body", err.message), undefined);
       done(Object.assign(err as Error, { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
     }
   });

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { Clock } from "../core/clock.js";
 import { TidingsError } from "../core/errors.js";
@@ -11,14 +12,26 @@ declare module "fastify" {
   }
 }
 
-/** The key from `x-goog-api-key`, `Authorization: Bearer`, or `?key=` (the three ways Google clients send it). */
-export function presentedKey(req: FastifyRequest): string | undefined {
+/** The key from `x-goog-api-key` or `Authorization: Bearer`. */
+function headerKey(req: FastifyRequest): string | undefined {
   const header = req.headers["x-goog-api-key"];
   if (typeof header === "string" && header !== "") return header;
   const auth = req.headers.authorization;
-  if (auth?.startsWith("Bearer ")) return auth.slice("Bearer ".length).trim();
+  if (auth?.startsWith("Bearer ")) return auth.slice("Bearer ".length).trim() || undefined;
+  return undefined;
+}
+
+function queryKey(req: FastifyRequest): string | undefined {
   const query = (req.query as Record<string, unknown> | undefined)?.key;
   return typeof query === "string" && query !== "" ? query : undefined;
+}
+
+/**
+ * A project's API key, from headers or `?key=` (the three ways Google clients send it; DESIGN §2). Request
+ * URLs are never logged (request logging is off, and the not-found message drops the query).
+ */
+export function presentedKey(req: FastifyRequest): string | undefined {
+  return headerKey(req) ?? queryKey(req);
 }
 
 const unauthenticated = () =>
@@ -46,14 +59,26 @@ export function authenticate(store: Store, clock: Clock) {
   };
 }
 
-/** Admin calls take TIDINGS_ADMIN_KEY; without one configured they are switched off. */
+const sha256 = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
+
+/**
+ * Admin calls take TIDINGS_ADMIN_KEY, from headers only: a query string ends up in proxy and access logs.
+ * Compared in constant time, on hashes so that the lengths match too. Without a key configured, admin
+ * calls are switched off.
+ */
 export function authenticateAdmin(adminKey: string | undefined) {
+  const expected = adminKey === undefined ? undefined : sha256(adminKey);
   return async (req: FastifyRequest): Promise<void> => {
-    if (adminKey === undefined) {
+    if (expected === undefined) {
       throw new TidingsError("PERMISSION_DENIED", "admin calls are disabled: start the server with TIDINGS_ADMIN_KEY set");
     }
-    const key = presentedKey(req);
-    if (key === undefined) throw unauthenticated();
-    if (key !== adminKey) throw new TidingsError("PERMISSION_DENIED", "this call needs the admin key (TIDINGS_ADMIN_KEY)");
+    const key = headerKey(req);
+    if (key === undefined) {
+      if (queryKey(req) !== undefined) {
+        throw new TidingsError("UNAUTHENTICATED", "the admin key is taken from headers only (x-goog-api-key or Authorization: Bearer), never ?key=, which ends up in logs");
+      }
+      throw unauthenticated();
+    }
+    if (!timingSafeEqual(sha256(key), expected)) throw new TidingsError("PERMISSION_DENIED", "this call needs the admin key (TIDINGS_ADMIN_KEY)");
   };
 }

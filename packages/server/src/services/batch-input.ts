@@ -1,5 +1,7 @@
 import type { BatchLine } from "../core/batches.js";
 import { invalidArgument } from "../core/errors.js";
+import { JsonTooDeepError, parseJson } from "../core/json.js";
+import { jsonlLines } from "./jsonl-lines.js";
 
 /** An error line for input the model never saw: it still gets exactly one output line. */
 function failedLine(index: number, key: string, message: string): BatchLine {
@@ -23,22 +25,28 @@ export function linesFromInline(requests: unknown, field: string): BatchLine[] {
 }
 
 /**
- * JSONL input: one `{"key": …, "request": {…}}` per line. A line that is not valid JSON becomes an error
- * line (the batch still runs); a file with no valid line at all is not JSONL, which is the caller's 400.
+ * JSONL input: one `{"key": …, "request": {…}}` per line, read as it streams. A line that is not valid
+ * JSON, nests too deep, or is longer than `maxLineBytes` becomes an error line (the batch still runs, and
+ * every input line still gets exactly one output line); a file with no valid line at all is not JSONL,
+ * which is the caller's 400.
  */
-export async function linesFromJsonl(text: AsyncIterable<string>): Promise<{ lines: BatchLine[]; validLines: number }> {
+export async function linesFromJsonl(bytes: AsyncIterable<Uint8Array | string>, maxLineBytes: number): Promise<{ lines: BatchLine[]; validLines: number }> {
   const lines: BatchLine[] = [];
   let validLines = 0;
-  let lineNumber = 0;
-  for await (const raw of text) {
-    lineNumber++;
-    if (raw.trim() === "") continue;
+  for await (const line of jsonlLines(bytes, maxLineBytes)) {
+    const lineNumber = line.number;
     const index = lines.length;
+    if ("tooLong" in line) {
+      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} is longer than ${maxLineBytes} bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)`));
+      continue;
+    }
+    if (line.text.trim() === "") continue;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw);
-    } catch {
-      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} is not valid JSON`));
+      parsed = parseJson(line.text);
+    } catch (err) {
+      const problem = err instanceof JsonTooDeepError ? err.message : "is not valid JSON";
+      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} ${problem}`));
       continue;
     }
     const key = isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number") ? String(parsed.key) : `line-${lineNumber}`;

@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
@@ -27,6 +26,8 @@ export class BatchService {
     private readonly files: FileService,
     private readonly runner: () => BatchRunnerControl | undefined,
     private readonly defaultDeadlineMs: number,
+    /** TIDINGS_MAX_BATCH_LINE_BYTES: the longest JSONL input line read; a longer one becomes an error line. */
+    private readonly maxLineBytes: number,
   ) {}
 
   async create(projectId: string, model: string, input: BatchGenerateContentRequest): Promise<Batch> {
@@ -130,7 +131,7 @@ export class BatchService {
       opened.stream.destroy();
       throw invalidArgument(field, `${config.fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
     }
-    const { lines, validLines } = await linesFromJsonl(createInterface({ input: opened.stream, crlfDelay: Infinity }));
+    const { lines, validLines } = await linesFromJsonl(opened.stream, this.maxLineBytes);
     if (validLines === 0) throw invalidArgument(field, `${config.fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
     return { lines, inputFile: `files/${fileId}` };
   }

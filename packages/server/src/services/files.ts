@@ -148,6 +148,13 @@ export class FileService {
     }
   }
 
+  /** The project that started an upload: its session URL authenticates the requests that carry no key. */
+  uploadProject(uploadId: string): string {
+    const session = this.sessions.get(uploadId);
+    if (session === undefined || this.expired(session)) throw uploadNotFound();
+    return session.projectId;
+  }
+
   /** How far an upload has got (the protocol's `query` command), so a client can resume after an error. */
   uploadStatus(projectId: string, uploadId: string): { received: number; sizeBytes: number } {
     const session = this.session(projectId, uploadId);
@@ -251,12 +258,16 @@ export class FileService {
   private session(projectId: string, uploadId: string): UploadSession {
     const session = this.sessions.get(uploadId);
     // Another project's upload id is as unknown as a made-up one.
-    if (session === undefined || session.projectId !== projectId) {
-      throw notFound(
-        "upload session (it was finalized or cancelled, sat idle for 24 h, or the server restarted: sessions live in memory); start the upload again",
-      );
-    }
+    if (session === undefined || session.projectId !== projectId || this.expired(session)) throw uploadNotFound();
     return session;
+  }
+
+  /** Idle past SESSION_IDLE_MS: the sweep may not have run yet, but the URL no longer works. */
+  private expired(session: UploadSession): boolean {
+    if (session.busy || this.ctx.clock.now() - session.touchedAt < SESSION_IDLE_MS) return false;
+    this.sessions.delete(session.id);
+    void this.options.blobs.delete(this.pendingKey(session)).catch(() => {});
+    return true;
   }
 
   private async checkFree(projectId: string, fileId: string, self?: UploadSession): Promise<void> {
@@ -296,6 +307,13 @@ export class FileService {
       this.ctx.log.warn({ err }, "could not remove abandoned uploads");
     });
   }
+}
+
+function uploadNotFound(): TidingsError {
+  return new TidingsError(
+    "NOT_FOUND",
+    "upload session not found: it was finalized or cancelled, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
+  );
 }
 
 export function blobKey(projectId: string, id: string): string {

@@ -19,6 +19,7 @@ export interface BatchOptions {
   /** The batch runner, once it exists: it needs these services, so it is bound late. */
   runner: () => BatchRunnerControl | undefined;
   defaultDeadlineMs: number;
+  maxLineBytes: number;
 }
 
 export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions): Services {
@@ -29,6 +30,6 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     events: new EventService(ctx),
     projects: new ProjectService(ctx),
     files,
-    batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs),
+    batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
   };
 }

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { invalidArgument } from "../core/errors.js";
-import type { AddressPolicy } from "../delivery/address-policy.js";
+import type { AddressPolicy } from "../net/address-policy.js";
 
 export interface UriRules {
   allowHttp: boolean;
@@ -20,10 +20,14 @@ export function validateTargetUri(uri: unknown, field: string, rules: UriRules):
     throw invalidArgument(field, `must use https (got ${url.protocol.replace(":", "")}); plain http is only allowed in dev mode (TIDINGS_DEV=1)`);
   }
   if (url.username !== "" || url.password !== "") throw invalidArgument(field, "must not carry credentials; authenticate by verifying signatures instead");
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const literal = host === "localhost" || host.endsWith(".localhost") ? "127.0.0.1" : host;
-  if (isIP(literal) !== 0) {
-    const refusal = rules.policy.refusal(literal);
+  // A fully qualified name may end in dots (`localhost.`); it names the same host.
+  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.+$/, "");
+  // `localhost` and its subdomains are this machine whatever DNS says (RFC 6761).
+  if (host === "localhost" || host.endsWith(".localhost")) {
+    const refusal = rules.policy.refusal("127.0.0.1");
+    if (refusal !== undefined) throw invalidArgument(field, `${url.hostname} names this machine: ${refusal}`);
+  } else if (isIP(host) !== 0) {
+    const refusal = rules.policy.refusal(host);
     if (refusal !== undefined) throw invalidArgument(field, refusal);
   }
   return uri;

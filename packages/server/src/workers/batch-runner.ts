@@ -1,8 +1,10 @@
 import { setMaxListeners } from "node:events";
 import { isBatchDone, type Batch, type BatchLine } from "../core/batches.js";
 import type { Clock, Timer } from "../core/clock.js";
+import { TidingsError } from "../core/errors.js";
 import type { ConcurrencyLimiter } from "../providers/limiter.js";
 import { ProviderError, type GenerateContentRequest, type Provider } from "../providers/provider.js";
+import { parseGenerateContentRequest } from "../providers/request.js";
 import { generateWithRetry } from "../providers/retry.js";
 import type { BatchRunnerControl, BatchService } from "../services/batches.js";
 import type { Store } from "../store/store.js";
@@ -153,10 +155,18 @@ export class BatchRunner implements BatchRunnerControl {
 
   /** One request; undefined when the batch was aborted first (the line stays pending). */
   private async runLine(batch: Batch, line: BatchLine, signal: AbortSignal): Promise<BatchLine | undefined> {
+    let request: GenerateContentRequest;
+    try {
+      // The same checks as :generateContent, so a bad line is its own 400 naming the field, never a 500.
+      request = parseGenerateContentRequest(JSON.parse(line.request ?? "{}"), "request");
+    } catch (err) {
+      if (!(err instanceof TidingsError)) throw err;
+      return { ...line, state: "failed", result: JSON.stringify({ error: { code: 400, message: err.message, status: err.status } }) };
+    }
     try {
       const response = await this.limiter.run(() => {
         if (signal.aborted) throw signal.reason;
-        return generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), JSON.parse(line.request ?? "{}") as GenerateContentRequest, { signal });
+        return generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), request, { signal });
       });
       return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
     } catch (err) {

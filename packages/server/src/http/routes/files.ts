@@ -4,12 +4,13 @@ import { DownloadQuery, Empty, ErrorResponses, FileResource, IdParams, ListFiles
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { FileRecord } from "../../core/files.js";
+import { JsonTooDeepError, parseJson } from "../../core/json.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
 import type { Clock } from "../../core/clock.js";
 import type { Store } from "../../store/store.js";
-import { authenticate } from "../auth.js";
+import { authenticate, presentedKey } from "../auth.js";
 import { messageChecker } from "../validation.js";
 import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
@@ -65,13 +66,14 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
 
 /**
  * The two Google media endpoints, outside `/v1`: `/upload/v1/files` (the resumable protocol of
- * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`.
+ * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`, except
+ * an upload's session URL, which is its own credential (below).
  */
 export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = async (app, { services, store, clock }) => {
-  app.addHook("onRequest", authenticate(store, clock));
-  await app.register(uploadRoutes, { prefix: "/upload/v1", services });
+  await app.register(uploadRoutes, { prefix: "/upload/v1", services, store, clock });
   await app.register(
     async (media) => {
+      media.addHook("onRequest", authenticate(store, clock));
       media.get<{ Params: IdParams; Querystring: DownloadQuery }>(
         customMethod("files", "download"),
         { schema: { tags: ["files"], summary: "The file's bytes (?alt=media), where Gemini serves them", params: IdParams, querystring: DownloadQuery, response: mediaResponse } },
@@ -110,7 +112,19 @@ type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
  * bytes under any content-type (@google/genai sends them as application/json), so this plugin parses
  * no body: it hands the raw stream on, which goes to disk as it arrives.
  */
-const uploadRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
+const uploadRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = async (app, { services, store, clock }) => {
+  const withKey = authenticate(store, clock);
+  app.addHook("onRequest", async (req: UploadRequest) => {
+    // As at Google, the session URL is the credential of the upload it names (an unguessable id, bound to
+    // the project that started it, expiring): Python's client sends chunks and finalize to it without a key.
+    // A key that does come is still checked, and must be the session's project's.
+    const uploadId = req.query.upload_id;
+    if (uploadId !== undefined && presentedKey(req) === undefined) {
+      req.projectId = services.files.uploadProject(uploadId);
+      return;
+    }
+    await withKey(req);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
 
@@ -167,8 +181,10 @@ const uploadRoutes: FastifyPluginAsync<Deps> = async (app, { services }) => {
       displayName: stringOf(file.displayName),
       name: stringOf(file.name),
     });
-    // Gemini's form; the client keeps the path and query but talks to its own base URL's host.
-    const url = `${services.files.publicUrl}/upload/v1beta/files?upload_id=${uploadId}&upload_protocol=resumable`;
+    // Gemini's form, under the version the client called (/v1beta is rewritten to /v1 before routing);
+    // the client keeps the path and query but talks to its own base URL's host.
+    const version = req.originalUrl.startsWith("/upload/v1beta/") ? "v1beta" : "v1";
+    const url = `${services.files.publicUrl}/upload/${version}/files?upload_id=${uploadId}&upload_protocol=resumable`;
     return reply.header("x-goog-upload-url", url).header("x-goog-upload-control-url", url).header("x-goog-upload-status", "active").send();
   }
 
@@ -237,8 +253,9 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNulla
   if (text === "") return {};
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
+    body = parseJson(text);
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw invalidArgument("body", err.message);
     throw invalidArgument("body", 'is not valid JSON; send {"file": {"displayName": "…", "mimeType": "…"}} or nothing');
   }
   return checkStartUpload(body).file ?? {};

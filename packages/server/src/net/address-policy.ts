@@ -1,0 +1,112 @@
+import { formatV4, inCidr, parseCidr, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
+
+/**
+ * IPv4 ranges no webhook may reach: every entry of IANA's IPv4 Special-Purpose Address Registry that is
+ * not globally reachable (a covering range where entries nest), plus multicast.
+ */
+const REFUSED_V4: [string, string][] = [
+  ["0.0.0.0/8", "this network"],
+  ["10.0.0.0/8", "private"],
+  ["100.64.0.0/10", "shared address space (CGNAT)"],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local (cloud metadata)"],
+  ["172.16.0.0/12", "private"],
+  ["192.0.0.0/24", "IETF protocol assignments"],
+  ["192.0.2.0/24", "documentation"],
+  ["192.88.99.0/24", "deprecated 6to4 relay anycast"],
+  ["192.168.0.0/16", "private"],
+  ["198.18.0.0/15", "benchmarking"],
+  ["198.51.100.0/24", "documentation"],
+  ["203.0.113.0/24", "documentation"],
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved, and broadcast"],
+];
+
+/**
+ * IPv6 ranges refused outright: the IANA IPv6 Special-Purpose Address Registry's entries that are not
+ * globally reachable, plus multicast and the deprecated site-local range. Forms that embed an IPv4
+ * address are judged by that address instead (below). 64:ff9b:1::/48 is refused whatever it embeds:
+ * it is a translator inside the operator's own network (RFC 8215).
+ */
+const REFUSED_V6: [string, string][] = [
+  ["64:ff9b:1::/48", "local-use IPv4/IPv6 translation"],
+  ["100::/64", "discard-only"],
+  ["100:0:0:1::/64", "dummy prefix"],
+  ["2001::/23", "IETF protocol assignments"],
+  ["2001:db8::/32", "documentation"],
+  ["3fff::/20", "documentation"],
+  ["5f00::/16", "segment routing SIDs"],
+  ["fc00::/7", "unique-local (private)"],
+  ["fe80::/10", "link-local"],
+  ["fec0::/10", "site-local"],
+  ["ff00::/8", "multicast"],
+];
+
+/** Outside it, no IPv6 address is assigned for global unicast (other than the IPv4 embeddings below). */
+const GLOBAL_UNICAST_V6 = cidr("2000::/3");
+
+const V4_MASK = 0xffffffffn;
+
+/** IPv6 forms that carry IPv4 addresses, and how to take them out. */
+const EMBEDDINGS: { range: Cidr; name: string; extract: (value: bigint) => bigint[] }[] = [
+  { range: cidr("::ffff:0:0/96"), name: "IPv4-mapped", extract: (v) => [v & V4_MASK] },
+  { range: cidr("::ffff:0:0:0/96"), name: "IPv4-translated", extract: (v) => [v & V4_MASK] },
+  // Also holds :: and ::1, which embed 0.0.0.0 and 0.0.0.1: refused as "this network".
+  { range: cidr("::/96"), name: "IPv4-compatible", extract: (v) => [v & V4_MASK] },
+  { range: cidr("64:ff9b::/96"), name: "NAT64", extract: (v) => [v & V4_MASK] },
+  { range: cidr("2002::/16"), name: "6to4", extract: (v) => [(v >> 80n) & V4_MASK] },
+  // Teredo carries the server's address, and the client's with every bit flipped (RFC 4380).
+  { range: cidr("2001::/32"), name: "Teredo", extract: (v) => [(v >> 64n) & V4_MASK, (v & V4_MASK) ^ V4_MASK] },
+];
+
+export const DEV_ALLOWED_CIDRS = ["127.0.0.0/8", "::1/128"];
+
+function cidr(text: string): Cidr {
+  const parsed = parseCidr(text);
+  if (parsed === undefined) throw new Error(`bad CIDR in the address policy: ${text}`);
+  return parsed;
+}
+
+const REFUSED = [...REFUSED_V4, ...REFUSED_V6].map(([range, name]) => ({ range: cidr(range), text: range, name }));
+
+/**
+ * Decides which addresses a webhook may reach (SSRF). Checked on literal IPs at registration and on the
+ * address actually connected at delivery, so DNS rebinding fails.
+ */
+export class AddressPolicy {
+  private readonly allowed: Cidr[];
+
+  constructor(allowedCidrs: readonly string[]) {
+    this.allowed = allowedCidrs.map((text) => {
+      const parsed = parseCidr(text.trim());
+      if (parsed === undefined) throw new Error(`TIDINGS_ALLOWED_CIDRS: "${text}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
+      return parsed;
+    });
+  }
+
+  /** Undefined when `address` (a literal IP) may be reached, else why not. */
+  refusal(address: string): string | undefined {
+    const ip = parseIp(address);
+    if (ip === undefined) return `"${address}" is not an IP address`;
+    const why = this.problem(ip);
+    return why === undefined ? undefined : `${address} ${why}; allow it with TIDINGS_ALLOWED_CIDRS or TIDINGS_DEV=1`;
+  }
+
+  private problem(ip: IpAddress): string | undefined {
+    if (this.allowed.some((range) => inCidr(ip, range))) return undefined;
+    if (ip.family === 6) {
+      const embedding = EMBEDDINGS.find(({ range }) => inCidr(ip, range));
+      if (embedding !== undefined) {
+        for (const v4 of embedding.extract(ip.value)) {
+          const why = this.problem({ family: 4, value: v4 });
+          if (why !== undefined) return `is ${embedding.name} and embeds ${formatV4(v4)}, which ${why}`;
+        }
+        return undefined;
+      }
+    }
+    const refused = REFUSED.find(({ range }) => inCidr(ip, range));
+    if (refused !== undefined) return `is in ${refused.text} (${refused.name}), which webhooks may not reach`;
+    if (ip.family === 6 && !inCidr(ip, GLOBAL_UNICAST_V6)) return "is not a global unicast address (2000::/3), which webhooks may not reach";
+    return undefined;
+  }
+}
