@@ -14,6 +14,7 @@ import type {
   FailOperationRequest,
   ListDeliveriesQuery,
   ListEventsQuery,
+  BatchOperation,
   ListOperationsQuery,
   ListWebhooksQuery,
   Operation,
@@ -121,7 +122,7 @@ export type PageRequest = ListWebhooksQuery;
 type Page<T, K extends string> = { [P in K]: T[] } & { next_page_token?: string };
 
 export type ListOperationsRequest = ListOperationsQuery;
-export type ListOperationsResponse = Page<Operation, "operations">;
+export type ListOperationsResponse = Page<Operation | BatchOperation, "operations">;
 export type ListEventsRequest = ListEventsQuery;
 export type ListEventsResponse = Page<EventRecord, "events">;
 export type ListWebhooksResponse = Page<Webhook, "webhooks">;

@@ -82,3 +82,28 @@ describe("custom operations", () => {
     expect(subscription.status).toBe(400);
   });
 });
+
+describe("the polling surface", () => {
+  it("GET /v1/operations lists operations of every kind, and filters by kind and done", async () => {
+    server = await startTidings({ env: { TIDINGS_LOCAL_DELAY_MS: "0" } });
+    const custom = await server.api("POST", "/v1/operations", { type: "export" });
+    const batch = await server.api("POST", "/v1beta/models/gemini-2.5-flash:batchGenerateContent", {
+      batch: { displayName: "b", inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ text: "hi" }] }] }, metadata: { key: "k" } }] } } },
+    });
+    expect(batch.status).toBe(200);
+    const all = await server.api("GET", "/v1/operations");
+    expect(all.status).toBe(200);
+    expect(all.body.operations.map((o: { name: string }) => o.name)).toEqual([custom.body.name, batch.body.name]);
+    expect(all.body.operations[1]).toMatchObject({ metadata: { "@type": expect.stringContaining("GenerateContentBatch") } });
+
+    const batches = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch")}`);
+    expect(batches.body.operations.map((o: { name: string }) => o.name)).toEqual([batch.body.name]);
+    await expect.poll(async () => (await server!.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch AND done=true")}`)).body.operations?.length ?? 0).toBe(1);
+    const running = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("done=false")}`);
+    expect(running.body.operations.map((o: { name: string }) => o.name)).toEqual([custom.body.name]);
+
+    const bad = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=interaction")}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/kind=custom\|batch/);
+  });
+});

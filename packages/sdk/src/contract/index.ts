@@ -12,3 +12,4 @@ export * from "./projects.js";
 export * from "./files.js";
 export * from "./models.js";
 export * from "./batches.js";
+export * from "./polling.js";

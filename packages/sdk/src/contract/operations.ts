@@ -66,15 +66,3 @@ export const FailOperationRequest = Message({
   }),
 });
 export type FailOperationRequest = Static<typeof FailOperationRequest>;
-
-export const ListOperationsQuery = Message({
-  filter: Type.Optional(Type.String({ description: "done=true|false, type=NAME, joined by AND" })),
-  ...PageQuery,
-});
-export type ListOperationsQuery = Static<typeof ListOperationsQuery>;
-
-export const ListOperationsResponse = Message({
-  operations: Type.Array(Operation),
-  nextPageToken: Type.Optional(Type.String()),
-});
-export type ListOperationsResponse = Static<typeof ListOperationsResponse>;

@@ -1,4 +1,4 @@
-import { failedPrecondition } from "./errors.js";
+import { failedPrecondition, invalidArgument } from "./errors.js";
 import type { EventPayload } from "./events.js";
 import { toRfc3339 } from "./clock.js";
 
@@ -30,10 +30,41 @@ export interface Operation {
   updatedAt: number;
 }
 
+/** The kinds of long-running operation the polling surface lists (DESIGN §2.6). */
+export const OPERATION_KINDS = ["custom", "batch"] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
 /** The AIP-160 subset the polling surface filters on. */
 export interface OperationFilter {
   done?: boolean;
+  /** A custom operation's type; only custom operations have one. */
   type?: string;
+  kind?: OperationKind;
+}
+
+/** One entry of the polling surface: which kind, and its id within that kind. */
+export interface OperationRef {
+  kind: OperationKind;
+  id: string;
+}
+
+/**
+ * Parses `filter`: `done=true|false`, `type=NAME` and `kind=custom|batch`, joined by AND. Anything else is
+ * a 400 that says what is supported.
+ */
+export function parseOperationFilter(filter: string | undefined): OperationFilter {
+  const result: OperationFilter = {};
+  if (filter === undefined || filter.trim() === "") return result;
+  const supported = `supported: done=true, done=false, type=NAME, kind=${OPERATION_KINDS.join("|")}, joined by AND`;
+  for (const clause of filter.split(/\s+AND\s+/i)) {
+    const match = /^\s*(done|type|kind)\s*=\s*"?([a-z0-9_]+)"?\s*$/i.exec(clause);
+    const [, field, value = ""] = match ?? [];
+    if (field === "done" && (value === "true" || value === "false")) result.done = value === "true";
+    else if (field === "type") result.type = value;
+    else if (field === "kind" && (OPERATION_KINDS as readonly string[]).includes(value)) result.kind = value as OperationKind;
+    else throw invalidArgument("filter", `cannot parse "${clause.trim()}"; ${supported}`);
+  }
+  return result;
 }
 
 export type OperationAction =

@@ -4,11 +4,15 @@ import { customTypeProblem } from "../core/event-types.js";
 import { newStoredEvent, type StoredEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
-import { finishOperation, operationName, type Operation, type OperationAction, type OperationFilter } from "../core/operations.js";
+import { finishOperation, operationName, parseOperationFilter, type Operation, type OperationAction, type OperationRef } from "../core/operations.js";
+import type { Batch } from "../core/batches.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { parseTimestamp } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { parseWebhookConfig } from "./webhook-config.js";
+
+/** An entry of the polling surface, of whichever kind. */
+export type ListedOperation = { kind: "custom"; operation: Operation } | { kind: "batch"; batch: Batch };
 
 /** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
 export class OperationService {
@@ -40,8 +44,21 @@ export class OperationService {
     return operation;
   }
 
-  async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<Operation>> {
-    return this.ctx.store.operations.list(projectId, parseFilter(filter), page);
+  /** The polling surface: operations of every kind (custom, batches), oldest first. */
+  async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<ListedOperation>> {
+    const refs = await this.ctx.store.operations.listAllKinds(projectId, parseOperationFilter(filter), page);
+    const ids = (kind: OperationRef["kind"]) => refs.items.filter((r) => r.kind === kind).map((r) => r.id);
+    const custom = new Map((await this.ctx.store.operations.getMany(projectId, ids("custom"))).map((o) => [o.id, o]));
+    const batches = new Map((await this.ctx.store.batches.getMany(projectId, ids("batch"))).map((b) => [b.id, b]));
+    const items = refs.items.flatMap((ref): ListedOperation[] => {
+      if (ref.kind === "custom") {
+        const operation = custom.get(ref.id);
+        return operation === undefined ? [] : [{ kind: "custom", operation }];
+      }
+      const batch = batches.get(ref.id);
+      return batch === undefined ? [] : [{ kind: "batch", batch }];
+    });
+    return { ...refs, items };
   }
 
   /** `:complete`: the operation succeeded; sends `{type}.succeeded`. */
@@ -97,17 +114,4 @@ export class OperationService {
     if (at <= now) throw invalidArgument("expire_time", "must be in the future");
     return at;
   }
-}
-
-/** Parses the AIP-160 subset the polling surface supports: `done=true|false` and `type=NAME`, joined by AND. */
-function parseFilter(filter: string | undefined): OperationFilter {
-  const result: OperationFilter = {};
-  if (filter === undefined || filter.trim() === "") return result;
-  for (const clause of filter.split(/\s+AND\s+/i)) {
-    const match = /^\s*(done|type)\s*=\s*"?([a-z0-9_]+)"?\s*$/i.exec(clause);
-    if (match?.[1] === "done" && (match[2] === "true" || match[2] === "false")) result.done = match[2] === "true";
-    else if (match?.[1] === "type") result.type = match[2];
-    else throw invalidArgument("filter", `cannot parse "${clause.trim()}"; supported: done=true, done=false, type=NAME, joined by AND`);
-  }
-  return result;
 }

@@ -3,7 +3,7 @@ import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery 
 import type { StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
-import type { Operation, OperationFilter } from "../core/operations.js";
+import type { Operation, OperationFilter, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
 import type { KeySchedule } from "../core/signing-keys.js";
@@ -70,9 +70,12 @@ export interface OperationStore {
   get(projectId: string, id: string): Promise<Operation | undefined>;
   /** Inside a transaction: reads the operation and locks it until commit, so it ends exactly once. */
   getForUpdate(projectId: string, id: string): Promise<Operation | undefined>;
+  /** Those of `ids` that exist in the project, in any order. */
+  getMany(projectId: string, ids: readonly string[]): Promise<Operation[]>;
   /** Writes the mutable fields: state, response, output, error, update time. */
   update(operation: Operation): Promise<void>;
-  list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>>;
+  /** The polling surface: operations of every kind (custom ones, batches), oldest first. */
+  listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>>;
   /** Running operations whose expire_time has passed, oldest deadline first. */
   listExpired(now: number, limit: number): Promise<Operation[]>;
   nextExpireAt(): Promise<number | undefined>;
@@ -149,6 +152,8 @@ export interface BatchStore {
   get(projectId: string, id: string): Promise<Batch | undefined>;
   /** Inside a transaction: reads the batch and locks it until commit, so it ends exactly once. */
   getForUpdate(projectId: string, id: string): Promise<Batch | undefined>;
+  /** Those of `ids` that exist in the project, in any order. */
+  getMany(projectId: string, ids: readonly string[]): Promise<Batch[]>;
   list(projectId: string, page: PageRequest): Promise<Page<Batch>>;
   /** Writes a finished batch: state, output, error, times; its run lease ends. */
   update(batch: Batch): Promise<void>;

@@ -12,6 +12,7 @@ import {
 } from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
+import { toBatchOperation } from "../views/batches.js";
 import { toLongRunningOperation } from "../views/operations.js";
 import { customMethod } from "./verb.js";
 
@@ -31,7 +32,8 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     { schema: { tags, querystring: ListOperationsQuery, response: { 200: ListOperationsResponse, ...ErrorResponses } } },
     async (req) => {
       const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
-      return { operations: page.items.map(toLongRunningOperation), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+      const operations = page.items.map((listed) => (listed.kind === "custom" ? toLongRunningOperation(listed.operation) : toBatchOperation(listed.batch)));
+      return { operations, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
     },
   );
 

@@ -60,6 +60,11 @@ export class PgBatches implements BatchStore {
     return row && toBatch(row);
   }
 
+  async getMany(projectId: string, ids: readonly string[]): Promise<Batch[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toBatch);
+  }
+
   async list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
     const rows = await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
     return toPage(rows.map(toBatch), page);

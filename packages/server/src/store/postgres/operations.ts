@@ -1,4 +1,4 @@
-import type { Operation, OperationFilter } from "../../core/operations.js";
+import type { Operation, OperationFilter, OperationRef } from "../../core/operations.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import { operationParams, toOperation, type OperationRow } from "../rows.js";
 import type { OperationStore } from "../store.js";
@@ -39,14 +39,23 @@ export class PgOperations implements OperationStore {
     ]);
   }
 
-  async list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>> {
-    const rows = await this.db.all<OperationRow>(
-      `SELECT * FROM operations WHERE project_id = $1
-       AND ($2::boolean IS NULL OR (state <> 'running') = $2) AND ($3::text IS NULL OR type = $3)
-       ORDER BY created_at, id LIMIT $4 OFFSET $5`,
-      [projectId, filter.done ?? null, filter.type ?? null, page.pageSize + 1, page.offset],
+  async getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.all<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toOperation);
+  }
+
+  async listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {
+    const rows = await this.db.all<OperationRef>(
+      `SELECT kind, id FROM (
+         SELECT 'custom' AS kind, id, created_at, type, state <> 'running' AS done FROM operations WHERE project_id = $1
+         UNION ALL
+         SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = $1
+       ) listed
+       WHERE ($2::text IS NULL OR kind = $2) AND ($3::boolean IS NULL OR done = $3) AND ($4::text IS NULL OR type = $4)
+       ORDER BY created_at, id LIMIT $5 OFFSET $6`,
+      [projectId, filter.kind ?? null, filter.done ?? null, filter.type ?? null, page.pageSize + 1, page.offset],
     );
-    return toPage(rows.map(toOperation), page);
+    return toPage(rows, page);
   }
 
   async listExpired(now: number, limit: number): Promise<Operation[]> {

@@ -30,6 +30,13 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     return this.get(projectId, id);
   }
 
+  getMany(projectId: string, ids: readonly string[]): Promise<Batch[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.run(() =>
+      (this.statement("SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as BatchRow[]).map(toBatch),
+    );
+  }
+
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
     return this.run(() => {
       const rows = this.statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as BatchRow[];

@@ -1,4 +1,4 @@
-import type { Operation, OperationFilter } from "../../core/operations.js";
+import type { Operation, OperationFilter, OperationRef } from "../../core/operations.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import { operationParams, toOperation, type OperationRow } from "../rows.js";
 import type { OperationStore } from "../store.js";
@@ -35,20 +35,31 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
     });
   }
 
-  list(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<Operation>> {
+  getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.run(() =>
+      (this.statement("SELECT * FROM operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as OperationRow[]).map(toOperation),
+    );
+  }
+
+  listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {
     return this.run(() => {
       const rows = this.statement(
-        `SELECT * FROM operations WHERE project_id = @project_id
-         AND (@done IS NULL OR (state <> 'running') = @done) AND (@type IS NULL OR type = @type)
+        `SELECT kind, id FROM (
+           SELECT 'custom' AS kind, id, created_at, type, state <> 'running' AS done FROM operations WHERE project_id = @project_id
+           UNION ALL
+           SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = @project_id
+         ) WHERE (@kind IS NULL OR kind = @kind) AND (@done IS NULL OR done = @done) AND (@type IS NULL OR type = @type)
          ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
       ).all({
         project_id: projectId,
+        kind: filter.kind ?? null,
         done: filter.done === undefined ? null : filter.done ? 1 : 0,
         type: filter.type ?? null,
         limit: page.pageSize + 1,
         offset: page.offset,
-      }) as OperationRow[];
-      return toPage(rows.map(toOperation), page);
+      }) as OperationRef[];
+      return toPage(rows, page);
     });
   }
 

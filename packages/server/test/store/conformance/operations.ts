@@ -1,8 +1,39 @@
 import { describe, expect, it } from "vitest";
-import { operation, PAGE, T0, type StoreFixture } from "./fixtures.js";
+import type { OperationFilter } from "../../../src/core/operations.js";
+import { batch, operation, PAGE, T0, type StoreFixture } from "./fixtures.js";
 
 export function describeOperations(f: StoreFixture): void {
   describe("operations", () => {
+    it("lists operations of every kind, oldest first, by kind and done", async () => {
+      const { store, projectId } = f;
+      const first = operation(projectId, { createdAt: T0 });
+      const running = batch(projectId, { createdAt: T0 + 1 });
+      const ended = batch(projectId, { createdAt: T0 + 2, state: "BATCH_STATE_SUCCEEDED" });
+      const last = operation(projectId, { createdAt: T0 + 3, state: "cancelled" });
+      await store.operations.insert(first);
+      await store.batches.insert(running, []);
+      await store.batches.insert(ended, []);
+      await store.operations.insert(last);
+      await store.batches.insert(batch("other-project"), []);
+      const refs = async (filter: OperationFilter, page = PAGE) => (await store.operations.listAllKinds(projectId, filter, page)).items;
+      expect(await refs({})).toEqual([
+        { kind: "custom", id: first.id },
+        { kind: "batch", id: running.id },
+        { kind: "batch", id: ended.id },
+        { kind: "custom", id: last.id },
+      ]);
+      expect(await refs({ kind: "batch", done: false })).toEqual([{ kind: "batch", id: running.id }]);
+      expect(await refs({ done: true })).toEqual([
+        { kind: "batch", id: ended.id },
+        { kind: "custom", id: last.id },
+      ]);
+      expect(await refs({}, { pageSize: 2, offset: 2 })).toEqual([
+        { kind: "batch", id: ended.id },
+        { kind: "custom", id: last.id },
+      ]);
+      expect((await store.batches.getMany(projectId, [ended.id, running.id])).map((b) => b.id).sort()).toEqual([ended.id, running.id].sort());
+    });
+
     it("stores an operation with its webhook_config and updates its outcome", async () => {
       const { store, projectId } = f;
       const op = operation(projectId, { metadata: { customer: "c1" }, webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } }, expireAt: T0 + 100 });
@@ -30,9 +61,12 @@ export function describeOperations(f: StoreFixture): void {
       expect(await store.operations.nextExpireAt()).toBe(T0 + 100);
       expect((await store.operations.listExpired(T0 + 100, 10)).map((o) => o.id)).toEqual([expiring.id]);
       expect((await store.operations.listExpired(T0 + 1000, 1)).map((o) => o.id)).toEqual([expiring.id]);
-      expect((await store.operations.list(projectId, { done: false }, PAGE)).items.map((o) => o.id).sort()).toEqual([expiring.id, later.id, open.id].sort());
-      expect((await store.operations.list(projectId, { done: true, type: "export" }, PAGE)).items.map((o) => o.id)).toEqual([finished.id]);
-      expect((await store.operations.list(projectId, { type: "render" }, PAGE)).items.map((o) => o.id)).toEqual([later.id]);
+      const listed = async (filter: OperationFilter) => (await store.operations.listAllKinds(projectId, filter, PAGE)).items.map((o) => o.id).sort();
+      expect(await listed({ done: false })).toEqual([expiring.id, later.id, open.id].sort());
+      expect(await listed({ done: true, type: "export" })).toEqual([finished.id]);
+      expect(await listed({ type: "render" })).toEqual([later.id]);
+      expect((await store.operations.getMany(projectId, [open.id, finished.id, "missing"])).map((o) => o.id).sort()).toEqual([open.id, finished.id].sort());
+      expect(await store.operations.getMany("other-project", [open.id])).toEqual([]);
     });
   });
 }

@@ -70,7 +70,7 @@ export function describeTransactions(f: StoreFixture): void {
           }),
         ),
       );
-      expect((await store.operations.list(projectId, { done: true }, PAGE)).items).toHaveLength(20);
+      expect((await store.operations.listAllKinds(projectId, { done: true }, PAGE)).items).toHaveLength(20);
     });
   });
 }
