@@ -14,8 +14,13 @@ export interface OutgoingRequest {
 }
 
 /**
- * Posts webhooks over keep-alive connections (one undici pool per origin). Redirects are not followed,
- * and the SSRF guard runs on the address actually connected, after DNS, so rebinding cannot slip past it.
+ * Posts webhooks over keep-alive connections. Redirects are not followed, and the SSRF guard runs on the
+ * address actually connected, after DNS, so rebinding cannot slip past it.
+ *
+ * The pool per origin is unbounded on purpose: many endpoints share one host (one SaaS receiving for many
+ * customers), and a bounded pool let a few black-holed endpoints hold every socket, so the healthy ones'
+ * requests waited for a socket while their timeouts ran. The engine already bounds what is in flight, per
+ * endpoint; the sockets follow it.
  */
 export class HttpSender {
   private readonly agent: Agent;
@@ -28,7 +33,7 @@ export class HttpSender {
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
-      connections: 64,
+      connections: null,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connect: { lookup: guardedLookup(policy, resolve), timeout: timeoutMs },
