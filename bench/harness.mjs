@@ -1,14 +1,14 @@
-// Process and client plumbing shared by bench/run.mjs, bench/dynamic.mjs and bench/batch.mjs: one Tidings server
-// and one receiver (bench/receiver.mjs) per run, a keep-alive API client, CPU accounting, cleanup on any exit,
-// and the frame of a run (log, metadata, results file).
+// Process and client plumbing shared by the bench scripts: Tidings servers and the receiver (bench/receiver.mjs),
+// a keep-alive API client, the complete-all and paced phases, CPU accounting, cleanup on any exit, and the frame
+// of a run (log, metadata, results file).
 import { execFileSync, fork, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Pool } from "undici";
-import { clockTicks, forEachConcurrent, IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep, statCpuSeconds } from "./lib.mjs";
+import { Pool, request } from "undici";
+import { clockTicks, forEachConcurrent, IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep, statCpuSeconds, summarize } from "./lib.mjs";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH_DIR, "..");
@@ -66,7 +66,8 @@ export function runMain(main) {
 }
 
 // ---------------------------------------------------------------------------------------------- processes
-function freePort() {
+/** A TCP port nothing listens on right now (the OS picks it). */
+export function freePort() {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -77,6 +78,13 @@ function freePort() {
   });
 }
 
+/** Spawns `command` (child_process.spawn's arguments); killed on exit. */
+export function spawnChild(command, args, options) {
+  const proc = spawn(command, args, options);
+  children.add(proc);
+  return proc;
+}
+
 /** Forks bench/`file` with an IPC channel (its output inherited); killed on exit. */
 export function forkChild(file, args = []) {
   const proc = fork(join(BENCH_DIR, file), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -84,15 +92,28 @@ export function forkChild(file, args = []) {
   return proc;
 }
 
-export async function startReceiver() {
-  const proc = forkChild("receiver.mjs");
+/**
+ * The receiver, listening on a port of its own choice; with `listen: false` it starts with no port open
+ * (`url` undefined) until openReceiver().
+ */
+export async function startReceiver({ listen = true } = {}) {
+  const proc = forkChild("receiver.mjs", listen ? [] : ["--closed"]);
   const child = new IpcChild(proc);
-  const listening = await Promise.race([
-    child.waitEvent("listening", 10_000),
+  const started = await Promise.race([
+    child.waitEvent(listen ? "listening" : "ready", 10_000),
     new Promise((_, reject) => proc.once("exit", (code) => reject(new Error(`receiver exited early (code ${code})`)))),
   ]);
-  if (listening === undefined) throw new Error("receiver did not start within 10 s");
-  return { proc, child, port: listening.port, url: `http://127.0.0.1:${listening.port}` };
+  if (started === undefined) throw new Error("receiver did not start within 10 s");
+  return { proc, child, port: started.port, url: listen ? `http://127.0.0.1:${started.port}` : undefined };
+}
+
+/** Opens a receiver started with `listen: false` on `port`; resolves once it accepts connections. */
+export async function openReceiver(receiver, port) {
+  const reply = await receiver.child.call("listen", { port });
+  if (reply.error) throw new Error(`receiver could not listen on ${port}: ${reply.error}`);
+  receiver.port = port;
+  receiver.url = `http://127.0.0.1:${port}`;
+  return reply.at;
 }
 
 export async function stopReceiver(receiver) {
@@ -159,6 +180,29 @@ export async function startProcesses(log, tempPrefix, env = {}, options = {}, { 
   const server = await startServer(dataDir, env, options);
   log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})${logDataDir ? `, data in ${dataDir}` : ""}`);
   return { dataDir, receiver, server };
+}
+
+/** Resident set size of a process in MB, from /proc (Linux); undefined elsewhere or once it has exited. */
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sum of a Prometheus counter (all label sets) on a server's GET /metrics; undefined when it is not exposed. */
+export async function metricSum(url, name) {
+  const res = await request(`${url}/metrics`);
+  const text = await res.body.text();
+  let sum;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name) sum = (sum ?? 0) + Number(m[2]);
+  }
+  return sum;
 }
 
 export async function stopServer(server) {
@@ -236,6 +280,108 @@ export function completeAllRates(count, { start, apiDone, lastAt }) {
   };
 }
 
+/**
+ * Completes one of `ids` every 1000/`rate` ms on an absolute schedule and measures, per event, receipt time in
+ * the receiver minus (a) when the API's reply arrived and (b) when the request was sent. Sleeps with setTimeout
+ * until ~`spinMs` before each send time, then setImmediate (I/O still runs between turns); late turns send what
+ * is due at once, and the scheduler lag is reported.
+ */
+export async function pacedCompletes(server, receiver, api, ids, { rate, seconds, verifyEvery, spinMs = 0.5 }) {
+  const count = ids.length;
+  await receiver.child.call("reset", { phase: "paced", expect: count, record: true, verifyEvery });
+  receiver.child.clearEvents();
+  const interval = 1000 / rate;
+  const sentAt = new Float64Array(count);
+  const repliedAt = new Float64Array(count);
+  const lag = new Float64Array(count);
+  const failures = [];
+  const inFlight = [];
+  const cpu0 = cpuSnapshot(server, receiver, { threads: false });
+  const start = now() + 20;
+  let next = 0;
+
+  const fire = (i) => {
+    sentAt[i] = now();
+    lag[i] = sentAt[i] - (start + i * interval);
+    inFlight.push(
+      completeOperation(api, ids[i]).then(
+        () => {
+          repliedAt[i] = now();
+        },
+        (err) => {
+          repliedAt[i] = NaN;
+          failures.push(err.message);
+        },
+      ),
+    );
+  };
+  // Spinning costs CPU that the server, on a small machine, would miss: 0.5 ms is ~5% of a core at 200/s.
+  await new Promise((done) => {
+    const tick = () => {
+      const t = now();
+      while (next < count && start + next * interval <= t) fire(next++);
+      if (next >= count) return done();
+      const wait = start + next * interval - now();
+      if (wait > spinMs) setTimeout(tick, Math.max(0, Math.floor(wait - spinMs)));
+      else setImmediate(tick);
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  const scheduleEnd = now();
+  const reached = await receiver.child.waitEvent("reached", 15_000);
+  const cpu1 = cpuSnapshot(server, receiver, { threads: false });
+  const stats = reached ?? (await receiver.child.call("stats"));
+  const { receipts } = await receiver.child.call("receipts");
+  const receiptOf = new Map(receipts);
+  const fromReply = [];
+  const fromSent = [];
+  const apiRtt = [];
+  let missing = 0;
+  for (let i = 0; i < count; i++) {
+    const at = receiptOf.get(`operations/${ids[i]}`);
+    if (Number.isNaN(repliedAt[i])) continue;
+    apiRtt.push(repliedAt[i] - sentAt[i]);
+    if (at === undefined) {
+      missing++;
+      continue;
+    }
+    fromReply.push(at - repliedAt[i]);
+    fromSent.push(at - sentAt[i]);
+  }
+  return {
+    rate,
+    seconds,
+    events: count,
+    scheduleSeconds: Math.round(scheduleEnd - start) / 1000,
+    achievedRate: Math.round((count / (sentAt[count - 1] - sentAt[0])) * 1000 * 10) / 10,
+    completionRepliedToReceiptMs: summarize(fromReply),
+    completionSentToReceiptMs: summarize(fromSent),
+    apiRoundTripMs: summarize(apiRtt),
+    schedulerLagMs: summarize(lag),
+    receivedBeforeApiReply: fromReply.filter((x) => x < 0).length,
+    missing,
+    apiFailures: failures.length,
+    apiFailureSamples: failures.slice(0, 3),
+    duplicates: stats.duplicates,
+    verified: stats.verified,
+    verifyFailures: stats.verifyFailureCount,
+    cpu: cpuDelta(cpu0, cpu1),
+  };
+}
+
+/** Offset of the receiver's clock from ours, from the IPC round trip with the smallest RTT. */
+export async function clockOffset(receiver) {
+  let best = { rtt: Infinity, offset: NaN };
+  for (let i = 0; i < 30; i++) {
+    const t0 = now();
+    const { at } = await receiver.child.call("clock");
+    const t1 = now();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: at - (t0 + t1) / 2 };
+  }
+  return { offsetMs: Math.round(best.offset * 1000) / 1000, rttMs: Math.round(best.rtt * 1000) / 1000 };
+}
+
 // ---------------------------------------------------------------------------------------------- CPU accounting
 /** CPU seconds per thread of a process (Linux), by thread id; undefined elsewhere. */
 function threadCpuSeconds(pid) {
@@ -255,14 +401,22 @@ function threadCpuSeconds(pid) {
   }
 }
 
-/** CPU used so far by the server, the receiver, this process and the machine; `threads: false` skips the server's threads. */
+/** The processes whose CPU counts as "the server": a group (several servers, a peer and its Redis) lists them in `pids`. */
+const serverPids = (server) => server.pids ?? [server.proc.pid];
+
+/**
+ * CPU used so far by the server (all of `server.pids` when given), the receiver, this process and the machine;
+ * `threads: false` skips the split of the server's threads (always skipped for a group).
+ */
 export function cpuSnapshot(server, receiver, { threads = true } = {}) {
   const self = process.cpuUsage();
+  const pids = serverPids(server);
+  const perProcess = pids.map(processCpuSeconds);
   return {
     t: now(),
-    server: processCpuSeconds(server.proc.pid),
-    serverPid: String(server.proc.pid),
-    serverThreads: threads ? threadCpuSeconds(server.proc.pid) : undefined,
+    server: perProcess.includes(undefined) ? undefined : perProcess.reduce((a, b) => a + b, 0),
+    serverPid: String(pids[0]),
+    serverThreads: threads && pids.length === 1 ? threadCpuSeconds(pids[0]) : undefined,
     receiver: processCpuSeconds(receiver.proc.pid),
     bench: (self.user + self.system) / 1e6,
     machine: machineBusyCpuSeconds(),

@@ -10,6 +10,13 @@
 //
 // Times are `performance.timeOrigin + performance.now()` (epoch ms, sub-ms resolution) so that they compare
 // with the parent's clock; the parent checks the offset with an IPC ping-pong (`clock` message).
+//
+// Many endpoints on one host: a delivery is identified by path + webhook-id (one event fanned out to several
+// paths carries one webhook-id), and each path's requests are counted. A `reset` may name `blackHoles`: paths
+// whose requests are accepted and never answered (counted apart, never as receipts), and `holdMs`: how long
+// every other answer waits, so that requests in flight overlap and the receiver sees the sender's concurrency
+// (the most in flight at once per path, `maxInFlight`). Started with `--closed`, it listens only when told
+// (`listen` with a port): an endpoint that is down, then back.
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -35,6 +42,11 @@ let firstAt = 0;
 let lastAt = 0;
 let receipts = new Map(); // data.id -> receipt time (record mode)
 let reachedSent = false;
+let blackHoles = new Set(); // paths never answered
+let blackHoleRequests = 0;
+let holdMs = 0;
+let perPath = new Map(); // path -> { requests, inFlight, maxInFlight }
+const unanswered = new Set(); // black-holed responses, ended at exit
 
 function reset(msg) {
   phase = msg.phase ?? "idle";
@@ -62,10 +74,21 @@ function reset(msg) {
   lastAt = 0;
   receipts = new Map();
   reachedSent = false;
+  blackHoles = new Set(msg.blackHoles ?? []);
+  blackHoleRequests = 0;
+  holdMs = msg.holdMs ?? 0;
+  perPath = new Map();
 }
 
+/** Per path: requests answered, and the most in flight at once (request seen → answer sent). */
+const pathStats = () => Object.fromEntries([...perPath].map(([path, p]) => [path, { requests: p.requests, maxInFlight: p.maxInFlight }]));
+
 function stats() {
-  return { phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt, hmacRequests, jwtRequests, jwtSample };
+  const maxInFlight = Math.max(0, ...[...perPath.values()].map((p) => p.maxInFlight));
+  return {
+    phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt,
+    hmacRequests, jwtRequests, jwtSample, blackHoleRequests, maxInFlight, paths: perPath.size,
+  };
 }
 
 /** Verifies one dynamic delivery's JWT (asynchronously: the key set is fetched once, then cached by jose). */
@@ -73,7 +96,7 @@ function verifyJwt(token, id, body) {
   const gen = generation;
   const { jwks, audience } = jwt;
   const job = jwks
-    .then(({ jose, keySet }) => jose.jwtVerify(token, keySet, { audience, algorithms: ["RS256"] }))
+    .then(({ jose, keySet }) => jose.jwtVerify(token, keySet, { audience, algorithms: ["RS256", "ES256", "EdDSA"] }))
     .then(({ payload }) => {
       if (payload.jti !== id) throw new Error(`jti ${payload.jti} is not the webhook-id`);
       const hash = createHash("sha256").update(body, "utf8").digest("base64url");
@@ -90,16 +113,32 @@ function verifyJwt(token, id, body) {
 }
 
 const server = createServer((req, res) => {
+  const path = (req.url ?? "/").split("?")[0];
+  if (blackHoles.has(path)) {
+    // Accept and never answer: the sender's timeout is the only way out.
+    blackHoleRequests++;
+    req.resume();
+    unanswered.add(res);
+    res.on("close", () => unanswered.delete(res));
+    return;
+  }
+  let counts = perPath.get(path);
+  if (counts === undefined) perPath.set(path, (counts = { requests: 0, inFlight: 0, maxInFlight: 0 }));
+  const gen = generation;
+  counts.inFlight++;
+  if (counts.inFlight > counts.maxInFlight) counts.maxInFlight = counts.inFlight;
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     const at = now();
     requests++;
+    counts.requests++;
     if (firstAt === 0) firstAt = at;
     lastAt = at;
     const id = req.headers["webhook-id"];
-    if (seen.has(id)) duplicates++;
-    else seen.add(id);
+    const key = `${path} ${id}`;
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
     const body = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
     const signature = req.headers["webhook-signature"] ?? "";
     const isJwt = !signature.startsWith("v1,") && signature.split(".").length === 3;
@@ -123,8 +162,13 @@ const server = createServer((req, res) => {
         /* not JSON: counted, not recorded */
       }
     }
-    res.writeHead(200, { "content-length": "0" });
-    res.end();
+    const answer = () => {
+      if (gen === generation) counts.inFlight--;
+      res.writeHead(200, { "content-length": "0" });
+      res.end();
+    };
+    if (holdMs > 0) setTimeout(answer, holdMs);
+    else answer();
     if (!reachedSent && expect > 0 && seen.size >= expect) {
       reachedSent = true;
       process.send?.({ type: "reached", at: lastAt, ...stats() });
@@ -157,7 +201,12 @@ process.on("message", (msg) => {
     case "cpu":
       process.send({ type: "cpu", seq: msg.seq, ...process.cpuUsage() });
       break;
+    case "listen":
+      server.once("error", (err) => process.send({ type: "listen", seq: msg.seq, error: err.message }));
+      server.listen(msg.port, "127.0.0.1", () => process.send({ type: "listen", seq: msg.seq, port: server.address().port, at: now() }));
+      break;
     case "exit":
+      for (const res of unanswered) res.destroy();
       server.close();
       server.closeAllConnections?.();
       process.exit(0);
@@ -166,6 +215,5 @@ process.on("message", (msg) => {
 // The parent went away (crashed, killed): do not linger.
 process.on("disconnect", () => process.exit(0));
 
-server.listen(0, "127.0.0.1", () => {
-  process.send({ type: "listening", port: server.address().port });
-});
+if (process.argv.includes("--closed")) process.send({ type: "ready" });
+else server.listen(0, "127.0.0.1", () => process.send({ type: "listening", port: server.address().port }));

@@ -9,17 +9,20 @@
 //   2. end-to-end: complete N pre-created custom operations through the API; time until the receiver has
 //      all N deliveries. Also times the completes alone.
 //   2b. calibration: the same against bench/relay.mjs (no database, no framework), plus a short paced run.
-//   3. latency: complete one operation every 1000/BENCH_RATE ms for BENCH_SECONDS; completion -> receipt.
+//   2c. comparison: the same against a Fastify + BullMQ dispatcher on a Redis with AOF (bench/peers/bullmq/).
+//   3. latency: complete one operation every 1000/BENCH_RATE ms for BENCH_SECONDS, BENCH_PACED_RUNS times;
+//      completion -> receipt.
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
-import { intEnv, IpcChild, now, sleep, summarize } from "./lib.mjs";
+import { intEnv, IpcChild, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, BENCH_DIR, CLI, completeAll, completeAllRates, completeOperation, cpuDelta, cpuSnapshot, createOperations, fmt, forkChild, logger, NOISY_CORES,
-  otherCores, othersLabel, RESULTS_DIR, ROOT, runMain, runMeta, saveResults, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
+  ApiClient, BENCH_DIR, CLI, clockOffset, completeAll, completeAllRates, cpuDelta, cpuSnapshot, createOperations, fmt, forkChild, logger, NOISY_CORES, otherCores,
+  othersLabel, pacedCompletes, RESULTS_DIR, ROOT, runMain, runMeta, saveResults, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
 } from "./harness.mjs";
+import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
@@ -31,6 +34,8 @@ const SPIN_MS = Number(process.env.BENCH_SPIN_MS ?? 0.5);
 const PROFILE = process.env.BENCH_PROFILE === "1";
 const PROBE = process.env.BENCH_PROBE === "1";
 const RELAY = process.env.BENCH_RELAY !== "0";
+const BULLMQ = process.env.BENCH_BULLMQ !== "0";
+const PACED_RUNS = Math.round(intEnv("BENCH_PACED_RUNS", 3));
 const RELAY_PACED_SECONDS = Math.min(3, PACED_SECONDS);
 
 const TARGETS = { ratio: 0.5, p50Ms: 5, p99Ms: 25 };
@@ -165,104 +170,7 @@ async function endToEnd(server, receiver, ids, client) {
 }
 
 // ---------------------------------------------------------------------------------------------- phase 3: paced latency
-async function paced(server, receiver, rate, seconds, ids, client) {
-  const count = ids.length;
-  await receiver.child.call("reset", { phase: "paced", expect: count, record: true, verifyEvery: VERIFY_EVERY });
-  receiver.child.clearEvents();
-  const interval = 1000 / rate;
-  const sentAt = new Float64Array(count);
-  const repliedAt = new Float64Array(count);
-  const lag = new Float64Array(count);
-  const failures = [];
-  const inFlight = [];
-  const cpu0 = snapshot(server, receiver);
-  const start = now() + 20;
-  let next = 0;
-
-  const fire = (i) => {
-    sentAt[i] = now();
-    lag[i] = sentAt[i] - (start + i * interval);
-    inFlight.push(
-      completeOperation(client, ids[i]).then(
-        () => {
-          repliedAt[i] = now();
-        },
-        (err) => {
-          repliedAt[i] = NaN;
-          failures.push(err.message);
-        },
-      ),
-    );
-  };
-  // Absolute schedule (no drift): sleep with setTimeout until ~SPIN_MS before the next target, then
-  // setImmediate (I/O still runs between turns) until it is due. Late turns send what is due at once.
-  // Spinning costs CPU that the server, on a small machine, would miss: 0.5 ms is ~5% of a core at 200/s.
-  await new Promise((done) => {
-    const tick = () => {
-      const t = now();
-      while (next < count && start + next * interval <= t) fire(next++);
-      if (next >= count) return done();
-      const wait = start + next * interval - now();
-      if (wait > SPIN_MS) setTimeout(tick, Math.max(0, Math.floor(wait - SPIN_MS)));
-      else setImmediate(tick);
-    };
-    tick();
-  });
-  await Promise.all(inFlight);
-  const scheduleEnd = now();
-  const reached = await receiver.child.waitEvent("reached", 15_000);
-  const cpu1 = snapshot(server, receiver);
-  const stats = reached ?? (await receiver.child.call("stats"));
-  const { receipts } = await receiver.child.call("receipts");
-  const receiptOf = new Map(receipts);
-  const fromReply = [];
-  const fromSent = [];
-  const apiRtt = [];
-  let missing = 0;
-  for (let i = 0; i < count; i++) {
-    const at = receiptOf.get(`operations/${ids[i]}`);
-    if (Number.isNaN(repliedAt[i])) continue;
-    apiRtt.push(repliedAt[i] - sentAt[i]);
-    if (at === undefined) {
-      missing++;
-      continue;
-    }
-    fromReply.push(at - repliedAt[i]);
-    fromSent.push(at - sentAt[i]);
-  }
-  const beforeReply = fromReply.filter((x) => x < 0).length;
-  return {
-    rate,
-    seconds,
-    events: count,
-    scheduleSeconds: Math.round(scheduleEnd - start) / 1000,
-    achievedRate: Math.round((count / (sentAt[count - 1] - sentAt[0])) * 1000 * 10) / 10,
-    completionRepliedToReceiptMs: summarize(fromReply),
-    completionSentToReceiptMs: summarize(fromSent),
-    apiRoundTripMs: summarize(apiRtt),
-    schedulerLagMs: summarize(lag),
-    receivedBeforeApiReply: beforeReply,
-    missing,
-    apiFailures: failures.length,
-    apiFailureSamples: failures.slice(0, 3),
-    duplicates: stats.duplicates,
-    verified: stats.verified,
-    verifyFailures: stats.verifyFailureCount,
-    cpu: cpuDelta(cpu0, cpu1),
-  };
-}
-
-// Offset of the receiver's clock from ours, from the IPC round trip with the smallest RTT.
-async function clockOffset(receiver) {
-  let best = { rtt: Infinity, offset: NaN };
-  for (let i = 0; i < 30; i++) {
-    const t0 = now();
-    const { at } = await receiver.child.call("clock");
-    const t1 = now();
-    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: at - (t0 + t1) / 2 };
-  }
-  return { offsetMs: Math.round(best.offset * 1000) / 1000, rttMs: Math.round(best.rtt * 1000) / 1000 };
-}
+const paced = (server, receiver, rate, seconds, ids, client) => pacedCompletes(server, receiver, client, ids, { rate, seconds, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS });
 
 // ---------------------------------------------------------------------------------------------- report
 const verdict = (ok) => (ok === undefined ? "" : ok ? "PASS" : "MISS");
@@ -297,8 +205,19 @@ function printReport(r) {
     row("relay CPU per event", `${fmt((re.cpu.serverCpuSeconds / re.events) * 1e6)} µs`, othersLabel(re.cpu));
     row(`relay paced ${r.relay.paced.seconds}s: replied → receipt`, lat(r.relay.paced.completionRepliedToReceiptMs), othersLabel(r.relay.paced.cpu));
   }
+  if (r.bullmq) {
+    const be = r.bullmq.endToEnd;
+    lines.push(" comparison: bench/peers/bullmq (Fastify enqueues a BullMQ job; a worker POSTs it; Redis with AOF everysec)");
+    row("bullmq deliveries/s", `${fmt(be.deliveriesPerSecond)} /s`, `completes ${fmt(be.completesPerSecond)}/s`);
+    row("Tidings end to end ÷ bullmq", `${fmt(r.bullmqRatio, 2)} ×`);
+    row("bullmq CPU per event (app + redis)", `${fmt(r.cpuPerEventUs.bullmq)} µs`, othersLabel(be.cpu));
+    if (be.timedOut) row("bullmq TIMED OUT waiting for all deliveries", `${be.unique} of ${be.events}`);
+  }
+  if (r.pacedRuns.length > 1) {
+    lines.push(` latency runs (ms, p50 / p99): ${r.pacedRuns.map((x, i) => `#${i + 1} replied→receipt ${fmt(x.completionRepliedToReceiptMs.p50, 2)}/${fmt(x.completionRepliedToReceiptMs.p99, 2)}, sent→receipt ${fmt(x.completionSentToReceiptMs.p50, 2)}/${fmt(x.completionSentToReceiptMs.p99, 2)}`).join(" · ")}`);
+  }
   const p = r.paced;
-  lines.push(` latency: one complete every ${fmt(1000 / p.rate, 1)} ms for ${p.seconds}s (${fmt(p.events)} events, achieved ${fmt(p.achievedRate, 1)}/s)`);
+  lines.push(` latency: one complete every ${fmt(1000 / p.rate, 1)} ms for ${p.seconds}s (${fmt(p.events)} events, achieved ${fmt(p.achievedRate, 1)}/s)${r.pacedRuns.length > 1 ? `, the worst of ${r.pacedRuns.length} runs` : ""}`);
   lines.push(`  ${"(ms)".padEnd(44)} ${"p50 / p90 / p99 / max".padStart(22)}`);
   row("complete replied (200) → receipt", lat(p.completionRepliedToReceiptMs), `p50≤${TARGETS.p50Ms} p99≤${TARGETS.p99Ms}`, r.checks.latency);
   row("complete sent → receipt", lat(p.completionSentToReceiptMs));
@@ -338,7 +257,7 @@ async function main() {
     /* keep the default */
   }
   const meta = runMeta();
-  const config = { server: relative(ROOT, CLI), events: N, pacedSeconds: PACED_SECONDS, rate: RATE, apiConcurrency: API_CONCURRENCY, ceilingSeconds: CEILING_SECONDS, serverConcurrency, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS, profile: PROFILE, probe: PROBE };
+  const config = { server: relative(ROOT, CLI), events: N, pacedSeconds: PACED_SECONDS, pacedRuns: PACED_RUNS, rate: RATE, apiConcurrency: API_CONCURRENCY, ceilingSeconds: CEILING_SECONDS, serverConcurrency, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS, profile: PROFILE, probe: PROBE };
   const t0 = now();
   const log = logger("bench", t0);
 
@@ -379,21 +298,46 @@ async function main() {
         relayProc.proc.kill("SIGTERM");
       }
     }
+    let bullmq;
+    if (BULLMQ) {
+      log(`bullmq peer (Fastify + BullMQ, Redis with AOF everysec): end to end with ${N} events`);
+      const peer = await startBullmqPeer(receiver.url, secret, serverConcurrency);
+      const peerApi = new ApiClient(peer.url, API_CONCURRENCY);
+      try {
+        const ids = await createOperations(peerApi, N, API_CONCURRENCY);
+        bullmq = { endToEnd: await endToEnd(peer, receiver, ids, peerApi), redisAppendOnly: peer.redis.appendOnlyDir };
+      } finally {
+        await peerApi.close();
+        await peer.stop();
+      }
+      log(`bullmq peer: ${bullmq.endToEnd.deliveriesPerSecond} deliveries/s`);
+    }
     log("ceiling again");
     ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "after", serverConcurrency, CEILING_SECONDS));
 
-    log(`paced: ${RATE}/s for ${PACED_SECONDS}s`);
-    const pacedIds = await createOperations(api, Math.round(RATE * PACED_SECONDS), API_CONCURRENCY); // not timed
-    await sleep(200);
-    const pacedResult = await inPhase("paced", server, () => paced(server, receiver, RATE, PACED_SECONDS, pacedIds, api));
+    const pacedRuns = [];
+    for (let run = 1; run <= PACED_RUNS; run++) {
+      log(`paced ${run}/${PACED_RUNS}: ${RATE}/s for ${PACED_SECONDS}s`);
+      const pacedIds = await createOperations(api, Math.round(RATE * PACED_SECONDS), API_CONCURRENCY); // not timed
+      await sleep(200);
+      pacedRuns.push(await inPhase(PACED_RUNS === 1 ? "paced" : `paced${run}`, server, () => paced(server, receiver, RATE, PACED_SECONDS, pacedIds, api)));
+    }
+    // The report's headline run is the worst one (highest complete sent → receipt p99): the target is on the worst.
+    const pacedResult = pacedRuns.reduce((worst, p) => (p.completionSentToReceiptMs.p99 > worst.completionSentToReceiptMs.p99 ? p : worst));
+    const pacedWorst = {
+      sentToReceiptP99Ms: pacedResult.completionSentToReceiptMs.p99,
+      repliedToReceiptP50Ms: Math.max(...pacedRuns.map((p) => p.completionRepliedToReceiptMs.p50)),
+      repliedToReceiptP99Ms: Math.max(...pacedRuns.map((p) => p.completionRepliedToReceiptMs.p99)),
+      missing: pacedRuns.reduce((a, p) => a + p.missing, 0),
+    };
 
     const atServerConcurrency = ceilings.filter((c) => c.label === "before" || c.label === "after");
     // The best of before/after: noise from other processes only ever lowers a ceiling.
     const ceilingPerSecond = Math.max(...atServerConcurrency.map((c) => c.perSecond));
     const ratio = e2e.deliveriesPerSecond !== undefined ? e2e.deliveriesPerSecond / ceilingPerSecond : undefined;
     const signatures = {
-      verified: e2e.verified + pacedResult.verified + ceilings.reduce((a, c) => a + c.verified, 0),
-      failures: e2e.verifyFailures + pacedResult.verifyFailures + ceilings.reduce((a, c) => a + c.verifyFailures, 0),
+      verified: e2e.verified + pacedRuns.reduce((a, p) => a + p.verified, 0) + ceilings.reduce((a, c) => a + c.verified, 0) + (bullmq?.endToEnd.verified ?? 0),
+      failures: e2e.verifyFailures + pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) + ceilings.reduce((a, c) => a + c.verifyFailures, 0) + (bullmq?.endToEnd.verifyFailures ?? 0),
       relayVerified: relay ? relay.endToEnd.verified + relay.paced.verified : 0,
       relayFailures: relay ? relay.endToEnd.verifyFailures + relay.paced.verifyFailures : 0,
     };
@@ -407,7 +351,17 @@ async function main() {
       endToEnd: e2e,
       ratio: ratio !== undefined ? Math.round(ratio * 1000) / 1000 : undefined,
       paced: pacedResult,
+      pacedRuns,
+      pacedWorst,
       relay,
+      bullmq,
+      relayShare: relay?.endToEnd.deliveriesPerSecond && e2e.deliveriesPerSecond ? Math.round((e2e.deliveriesPerSecond / relay.endToEnd.deliveriesPerSecond) * 1000) / 1000 : undefined,
+      bullmqRatio: bullmq?.endToEnd.deliveriesPerSecond && e2e.deliveriesPerSecond ? Math.round((e2e.deliveriesPerSecond / bullmq.endToEnd.deliveriesPerSecond) * 1000) / 1000 : undefined,
+      cpuPerEventUs: {
+        tidings: e2e.cpu.serverCpuSeconds !== undefined ? Math.round((e2e.cpu.serverCpuSeconds / e2e.events) * 1e6) : undefined,
+        relay: relay?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((relay.endToEnd.cpu.serverCpuSeconds / relay.endToEnd.events) * 1e6) : undefined,
+        bullmq: bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6) : undefined,
+      },
       relayRatio: relay?.endToEnd.deliveriesPerSecond ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000 : undefined,
       signatures,
       disturbedPhases: [
@@ -415,7 +369,8 @@ async function main() {
         ...(otherCores(e2e.cpu) > NOISY_CORES ? ["end to end"] : []),
         ...(relay && otherCores(relay.endToEnd.cpu) > NOISY_CORES ? ["relay end to end"] : []),
         ...(relay && otherCores(relay.paced.cpu) > NOISY_CORES ? ["relay paced"] : []),
-        ...(otherCores(pacedResult.cpu) > NOISY_CORES ? ["paced"] : []),
+        ...(bullmq && otherCores(bullmq.endToEnd.cpu) > NOISY_CORES ? ["bullmq end to end"] : []),
+        ...pacedRuns.flatMap((p, i) => (otherCores(p.cpu) > NOISY_CORES ? [`paced ${i + 1}`] : [])),
       ],
       clock,
       serverWarnings: server.logLines.length,
@@ -424,7 +379,7 @@ async function main() {
       targets: TARGETS,
       checks: {
         throughput: ratio !== undefined && ratio >= TARGETS.ratio && !e2e.timedOut,
-        latency: pacedResult.completionRepliedToReceiptMs.p50 <= TARGETS.p50Ms && pacedResult.completionRepliedToReceiptMs.p99 <= TARGETS.p99Ms && pacedResult.missing === 0,
+        latency: pacedWorst.repliedToReceiptP50Ms <= TARGETS.p50Ms && pacedWorst.repliedToReceiptP99Ms <= TARGETS.p99Ms && pacedWorst.missing === 0,
       },
       totalSeconds: 0,
     };
