@@ -252,19 +252,19 @@ export async function createOperations(api, count, concurrency, body = { type: "
 export const completeOperation = (api, id) => api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" });
 
 /**
- * Resets the receiver for `phase`, completes `ids` (`concurrency` API calls in flight) and waits until the receiver
- * has a delivery for each. Resolves with `reached` (the receiver's event; undefined at the timeout), the CPU of
- * the phase, and its times: `start` (first complete sent), `apiDone` (last complete replied), `lastAt` (last receipt).
+ * Resets the receiver for `phase` (with `receiverOptions`, e.g. black holes), completes `ids` (`concurrency` API calls
+ * in flight) and waits until the receiver has `expect` deliveries (default: one per id), at most `timeoutMs`.
+ * Resolves with `reached` (the receiver's event; undefined at the timeout), the CPU of the phase, and its times:
+ * `start` (first complete sent), `apiDone` (last complete replied), `lastAt` (last receipt).
  */
-export async function completeAll(server, receiver, api, ids, { phase, concurrency, verifyEvery, threads = true }) {
-  const count = ids.length;
-  await receiver.child.call("reset", { phase, expect: count, verifyEvery });
+export async function completeAll(server, receiver, api, ids, { phase, concurrency, verifyEvery, threads = true, expect = ids.length, receiverOptions = {}, timeoutMs }) {
+  await receiver.child.call("reset", { phase, expect, verifyEvery, ...receiverOptions });
   receiver.child.clearEvents();
   const cpu0 = cpuSnapshot(server, receiver, { threads });
   const start = now();
   await forEachConcurrent(ids, concurrency, (id) => completeOperation(api, id));
   const apiDone = now();
-  const reached = await receiver.child.waitEvent("reached", Math.max(30_000, count * 5));
+  const reached = await receiver.child.waitEvent("reached", timeoutMs ?? Math.max(30_000, expect * 5));
   const cpu = cpuDelta(cpu0, cpuSnapshot(server, receiver, { threads }));
   return { reached, start, apiDone, lastAt: reached?.at, cpu };
 }
