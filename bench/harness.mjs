@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Pool, request } from "undici";
 import { clockTicks, forEachConcurrent, IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep, statCpuSeconds, summarize } from "./lib.mjs";
 
@@ -42,6 +42,15 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
     cleanupSync();
     process.exit(130);
   });
+}
+
+/** The build's DEFAULT_ENGINE_OPTIONS (per-endpoint concurrency, queue depth…), or `fallback` when they cannot be read. */
+export async function engineOptions(fallback = { perEndpointConcurrency: 16 }) {
+  try {
+    return (await import(pathToFileURL(join(dirname(CLI), "../delivery/engine.js")).href)).DEFAULT_ENGINE_OPTIONS ?? fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** A temp directory removed on exit. */

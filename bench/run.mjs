@@ -14,12 +14,12 @@
 //      completion -> receipt.
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { intEnv, IpcChild, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, BENCH_DIR, CLI, clockOffset, completeAll, completeAllRates, cpuDelta, cpuSnapshot, createOperations, fmt, forkChild, logger, NOISY_CORES, otherCores,
+  ApiClient, BENCH_DIR, CLI, clockOffset, completeAll, completeAllRates, cpuDelta, cpuSnapshot, createOperations, engineOptions, fmt, forkChild, logger, NOISY_CORES, otherCores,
   othersLabel, pacedCompletes, RESULTS_DIR, ROOT, runMain, runMeta, saveResults, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
 } from "./harness.mjs";
 import { startBullmqPeer } from "./peers/bullmq/start.mjs";
@@ -250,12 +250,7 @@ function printReport(r) {
 // ---------------------------------------------------------------------------------------------- main
 async function main() {
   if (!existsSync(CLI)) throw new Error(`${relative(process.cwd(), CLI)} is missing: build first (npm run build, or npx tsc -b packages/server)`);
-  let serverConcurrency = 16;
-  try {
-    ({ perEndpointConcurrency: serverConcurrency } = (await import(pathToFileURL(join(dirname(CLI), "../delivery/engine.js")).href)).DEFAULT_ENGINE_OPTIONS);
-  } catch {
-    /* keep the default */
-  }
+  const { perEndpointConcurrency: serverConcurrency } = await engineOptions();
   const meta = runMeta();
   const config = { server: relative(ROOT, CLI), events: N, pacedSeconds: PACED_SECONDS, pacedRuns: PACED_RUNS, rate: RATE, apiConcurrency: API_CONCURRENCY, ceilingSeconds: CEILING_SECONDS, serverConcurrency, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS, profile: PROFILE, probe: PROBE };
   const t0 = now();
