@@ -176,7 +176,7 @@ async function main() {
   const runs = [];
   if (!summaryOnly) {
     for (const [script] of SCRIPTS) {
-      process.stderr.write(`\n=== bench/${relative(BENCH_DIR, join(BENCH_DIR, script))} ===\n`);
+      process.stderr.write(`\n=== ${relative(ROOT, join(BENCH_DIR, script))} ===\n`);
       runs.push(await runScript(script));
     }
   }
