@@ -4,7 +4,8 @@
 //
 // What a seeded row must be: what the server itself writes when an operation completes and its event fans out to
 // one webhook: an `events` row (the payload is the exact body that is signed and sent; its id is the webhook-id)
-// and a `deliveries` row, pending, due now, never attempted, not leased, in its 24 h window from now.
+// and a `deliveries` row, pending, due now, never attempted, not locked (locked_until/locked_by NULL), in its 24 h
+// window from now.
 // Rows are generated inside the database (a recursive CTE, generate_series): one statement per table.
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -57,8 +58,8 @@ function seedSqlite(file, webhookId, count, now) {
          SELECT ${id.event}, @project, '${EVENT_TYPE}', ${id.operation}, ${payload(id.operation, new Date(now).toISOString())}, @now FROM seq`,
       ).run(params);
       db.prepare(
-        `${seq} INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, leased, window_start_at, created_at, updated_at)
-         SELECT ${id.delivery}, @project, ${id.event}, @webhook, @uri, @endpoint, 'pending', 0, @now, 0, @now, @now, @now FROM seq`,
+        `${seq} INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
+         SELECT ${id.delivery}, @project, ${id.event}, @webhook, @uri, @endpoint, 'pending', 0, @now, @now, @now, @now FROM seq`,
       ).run({ ...params, webhook: webhookId, uri: webhook.uri, endpoint: `webhook:${webhookId}` });
     })();
   } finally {
@@ -81,8 +82,8 @@ async function seedPostgres(url, webhookId, count, now) {
       [project, now, count],
     );
     await client.query(
-      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, leased, window_start_at, created_at, updated_at)
-       SELECT ${id.delivery}, $1, ${id.event}, $2, $3, $4, 'pending', 0, $5, false, $5, $5, $5 FROM generate_series(1, $6::int) AS n`,
+      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
+       SELECT ${id.delivery}, $1, ${id.event}, $2, $3, $4, 'pending', 0, $5, $5, $5, $5 FROM generate_series(1, $6::int) AS n`,
       [project, webhookId, uri, `webhook:${webhookId}`, now, count],
     );
     await client.query("COMMIT");
