@@ -193,7 +193,7 @@ async function main() {
   const totalSeconds = Math.round(now() - t0) / 1000;
   printTable(rows, `Tidings performance targets (issue 11) — ${results.run?.meta.git ?? "?"}, ${summaryOnly ? "from the results files" : `one run, ${fmt(totalSeconds)} s`}`);
   if (!summaryOnly) {
-    console.log(`  scripts: ${runs.map((r) => `${r.script} ${r.seconds}s${r.exitCode === 0 ? "" : ` (exit ${r.exitCode ?? r.signal})`}`).join(" · ")}`);
+    console.log(`  scripts: ${runs.map((r) => `${relative(ROOT, join(BENCH_DIR, r.script))} ${r.seconds}s${r.exitCode === 0 ? "" : ` (exit ${r.exitCode ?? r.signal})`}`).join(" · ")}`);
     console.log(`  total ${fmt(totalSeconds)} s (budget ${BUDGET_SECONDS} s${totalSeconds > BUDGET_SECONDS ? ": OVER" : ""})`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, "summary.json"), `${JSON.stringify({ startedAt, totalSeconds, runs, rows }, null, 2)}\n`);
