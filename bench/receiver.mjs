@@ -29,7 +29,7 @@ let generation = 0; // bumped on reset, so a JWT verification that finishes late
 const verifying = new Set(); // JWT verifications in flight (stats waits for them)
 let hmacRequests = 0;
 let jwtRequests = 0;
-let jwtSample; // claims of the first JWT verified in this phase
+let jwtSample; // the first verified JWT delivery of this phase: { claims, data } (data: the body's, where user_metadata travels)
 let verifyEvery = 100;
 let record = false;
 let expect = 0; // report "reached" once this many distinct webhook-ids have arrived
@@ -103,7 +103,7 @@ function verifyJwt(token, id, body) {
       if (payload.body_sha256 !== hash) throw new Error("body_sha256 does not match the body");
       if (gen !== generation) return;
       verified++;
-      jwtSample ??= payload;
+      jwtSample ??= { claims: payload, data: JSON.parse(body).data };
     })
     .catch((err) => {
       if (gen === generation) verifyFailures.push(`${id}: ${err.message}`);
