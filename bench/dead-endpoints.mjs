@@ -21,7 +21,7 @@ const ENDPOINTS = Math.round(intEnv("BENCH_DEAD_ENDPOINTS", 100));
 const EVENTS = Math.round(intEnv("BENCH_DEAD_EVENTS", 200));
 const BLACK_HOLES = Math.round(intEnv("BENCH_DEAD_BLACKHOLES", Math.round(ENDPOINTS / 10)));
 const WARMUP = Math.round(intEnv("BENCH_DEAD_WARMUP", 20));
-const MAX_SECONDS = intEnv("BENCH_DEAD_MAX_SECONDS", 90);
+const MAX_SECONDS = intEnv("BENCH_DEAD_MAX_SECONDS", 60);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
 const TARGET_RATIO = 0.9;
 
