@@ -38,7 +38,10 @@ export interface EngineDeps {
 export interface EngineOptions {
   /** Attempts in flight at once per endpoint: one slow endpoint can hold only this many. */
   perEndpointConcurrency: number;
-  /** Deliveries held in memory per endpoint (queued and in flight); endpoints at this depth are skipped when claiming. */
+  /**
+   * Deliveries held in memory per endpoint (queued and in flight) while its answers are slow or unknown;
+   * endpoints at their depth are skipped when claiming. A fast endpoint may hold more (see `depthLimit`).
+   */
   perEndpointQueue: number;
   /** Claimed deliveries held in memory in all. */
   maxQueued: number;
@@ -50,7 +53,8 @@ export interface EngineOptions {
 
 /**
  * The lease must outlast a delivery's wait in its endpoint's queue, or a slow endpoint's backlog would be
- * claimed twice: 64 held / 16 at a time × a 10 s timeout = 40 s, well inside 120 s.
+ * claimed twice: 64 held / 16 at a time × a 10 s timeout = 40 s, well inside 120 s. A fast endpoint may
+ * hold more, as long as its measured latency says they are sent within half a lease.
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
@@ -63,6 +67,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 const FLUSH_WINDOW_MS = 5;
 const FLUSH_MAX_OUTCOMES = 256;
 const CLAIM_LIMIT = 512;
+/** Endpoints whose latency is remembered: enough for every active one; the oldest are forgotten first. */
+const LATENCIES_KEPT = 10_000;
 
 interface Endpoint {
   queue: ClaimedDelivery[];
@@ -91,6 +97,12 @@ export class DeliveryEngine implements DeliveryDispatch {
   private idle: (() => void) | undefined;
   /** Ids queued or in flight here: a lease that ran out while one waited must not bring it in twice. */
   private readonly held = new Set<string>();
+  /** Each endpoint's recent attempt latency (moving average), which decides how many it may hold. */
+  private readonly latency = new Map<string, number>();
+  /** Endpoints with due deliveries left in the store because they had no room: an attempt ending there wakes the claim loop. */
+  private readonly backlogged = new Set<string>();
+  /** The last claim stopped because the engine as a whole had no room. */
+  private roomExhausted = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -124,8 +136,12 @@ export class DeliveryEngine implements DeliveryDispatch {
   adopt(deliveries: readonly ClaimedDelivery[]): void {
     const refused: string[] = [];
     for (const delivery of deliveries) {
-      if (this.hasRoomFor(delivery.endpointKey)) this.enqueue(delivery);
-      else refused.push(delivery.id);
+      if (this.hasRoomFor(delivery.endpointKey)) {
+        this.enqueue(delivery);
+      } else {
+        refused.push(delivery.id);
+        this.backlogged.add(delivery.endpointKey);
+      }
     }
     if (refused.length > 0) this.release(refused);
   }
@@ -170,21 +186,34 @@ export class DeliveryEngine implements DeliveryDispatch {
   /** Claims until nothing more fits or nothing more is due; returns the time of the last claim, if any. */
   private async claimWhileRoom(): Promise<number | undefined> {
     let claimedAt: number | undefined;
+    this.backlogged.clear();
+    this.roomExhausted = false;
     while (this.loop.isRunning) {
       const room = this.options.maxQueued - this.queued;
-      if (room <= 0) return claimedAt;
-      const skipEndpoints = [...this.endpoints].filter(([key]) => !this.hasRoomFor(key)).map(([key]) => key);
+      if (room <= 0) {
+        this.roomExhausted = true;
+        return claimedAt;
+      }
+      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key));
+      for (const key of skipEndpoints) this.backlogged.add(key);
       claimedAt = this.deps.clock.now();
       const limit = Math.min(room, CLAIM_LIMIT);
+      const perEndpointLimit = this.options.perEndpointQueue;
       const claimed = await this.deps.store.deliveries.claim({
         now: claimedAt,
         lockedUntil: claimedAt + this.options.leaseMs,
         lockedBy: this.deps.workerId,
         limit,
         skipEndpoints,
-        perEndpointLimit: this.options.perEndpointQueue,
+        perEndpointLimit,
       });
-      for (const delivery of claimed) this.enqueue(delivery);
+      const perEndpoint = new Map<string, number>();
+      for (const delivery of claimed) {
+        this.enqueue(delivery);
+        const taken = (perEndpoint.get(delivery.endpointKey) ?? 0) + 1;
+        perEndpoint.set(delivery.endpointKey, taken);
+        if (taken >= perEndpointLimit) this.backlogged.add(delivery.endpointKey);
+      }
       if (claimed.length < limit) return claimedAt;
     }
     return claimedAt;
@@ -193,7 +222,26 @@ export class DeliveryEngine implements DeliveryDispatch {
   private hasRoomFor(endpointKey: string): boolean {
     const endpoint = this.endpoints.get(endpointKey);
     const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
-    return this.queued < this.options.maxQueued && depth < this.options.perEndpointQueue;
+    return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey);
+  }
+
+  /**
+   * How many deliveries an endpoint may hold: as many as it answers within half a lease at its measured
+   * latency, so none outlives its lease while queued; `perEndpointQueue` while its latency is unknown or slow.
+   */
+  private depthLimit(endpointKey: string): number {
+    const latency = this.latency.get(endpointKey);
+    if (latency === undefined) return this.options.perEndpointQueue;
+    const sendable = Math.floor((this.options.perEndpointConcurrency * (this.options.leaseMs / 2)) / Math.max(latency, 1));
+    return Math.min(Math.max(sendable, this.options.perEndpointQueue), this.options.maxQueued);
+  }
+
+  private observeLatency(endpointKey: string, latencyMs: number): void {
+    const previous = this.latency.get(endpointKey);
+    // Re-inserted, so the map's order is least recently used first.
+    this.latency.delete(endpointKey);
+    this.latency.set(endpointKey, previous === undefined ? latencyMs : 0.8 * previous + 0.2 * latencyMs);
+    if (this.latency.size > LATENCIES_KEPT) this.latency.delete(this.latency.keys().next().value as string);
   }
 
   private enqueue(delivery: ClaimedDelivery): void {
@@ -220,7 +268,8 @@ export class DeliveryEngine implements DeliveryDispatch {
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
         if (this.loop.isRunning) this.drain(key, endpoint);
         if (this.endpoints.size === 0) this.idle?.();
-        this.wake();
+        // Room was made: worth a claim only where deliveries were left in the store for want of it.
+        if (this.roomExhausted || this.backlogged.has(key)) this.wake();
       });
     }
   }
@@ -247,6 +296,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     };
     const verdict = judgeAttempt(result, delivery, policy, clock.now());
     observer.attempt(verdict.kind, result.latencyMs);
+    this.observeLatency(delivery.endpointKey, result.latencyMs);
     this.pending.push({ delivery, attempt, verdict });
     this.flushSoon();
   }
@@ -292,12 +342,13 @@ export class DeliveryEngine implements DeliveryDispatch {
         return webhooksToDisable(outcomes, candidates, now, policy.windowMs);
       });
       if (toDisable.length > 0) await this.deps.onDisable(toDisable);
+      // A retry may now be due sooner than the claim loop's timer.
+      const retries = batch.flatMap((o) => (o.verdict.kind === "retry" ? [o.verdict.at] : []));
+      if (retries.length > 0) this.loop.wakeBy(Math.min(...retries));
     } catch (err) {
       // The leases stay: these deliveries come due again when they run out and are re-sent, same webhook-id.
       this.deps.observer.error(err, `record ${batch.length} delivery attempts`);
     }
-    // Retries may now be due sooner than the engine's timer thinks.
-    this.wake();
   }
 
   private release(ids: string[]): void {

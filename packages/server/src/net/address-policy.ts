@@ -67,6 +67,9 @@ function cidr(text: string): Cidr {
   return parsed;
 }
 
+/** Addresses whose judgement is remembered; past this many the memory starts again. */
+const JUDGEMENTS_KEPT = 10_000;
+
 const REFUSED = [...REFUSED_V4, ...REFUSED_V6].map(([range, name]) => ({ range: cidr(range), text: range, name }));
 
 /**
@@ -75,6 +78,8 @@ const REFUSED = [...REFUSED_V4, ...REFUSED_V6].map(([range, name]) => ({ range: 
  */
 export class AddressPolicy {
   private readonly allowed: Cidr[];
+  /** Judgements by address: every attempt asks about its connected address, and the answer never changes. */
+  private readonly judged = new Map<string, string | undefined>();
 
   constructor(allowedCidrs: readonly string[]) {
     this.allowed = allowedCidrs.map((text) => {
@@ -86,6 +91,14 @@ export class AddressPolicy {
 
   /** Undefined when `address` (a literal IP) may be reached, else why not. */
   refusal(address: string): string | undefined {
+    if (this.judged.has(address)) return this.judged.get(address);
+    const answer = this.judge(address);
+    if (this.judged.size >= JUDGEMENTS_KEPT) this.judged.clear();
+    this.judged.set(address, answer);
+    return answer;
+  }
+
+  private judge(address: string): string | undefined {
     const ip = parseIp(address);
     if (ip === undefined) return `"${address}" is not an IP address`;
     const why = this.problem(ip);

@@ -7,6 +7,8 @@ import type { Clock, Timer } from "../core/clock.js";
  */
 export class WakeableLoop {
   private timer: Timer | undefined;
+  /** When the current sleep ends, while the loop sleeps. */
+  private sleepsUntil: number | undefined;
   private running = false;
   private inRound = false;
   private again = false;
@@ -44,12 +46,30 @@ export class WakeableLoop {
     }
     if (this.scheduled) return;
     this.scheduled = true;
-    this.clock.clearTimeout(this.timer);
     // At the next turn, not inline: wakes from many commits in this turn coalesce into one round.
+    this.sleep(0);
+  }
+
+  /** Something falls due at `at`: run a round by then, without waking now if the loop would anyway. */
+  wakeBy(at: number): void {
+    if (!this.running || this.scheduled) return;
+    if (this.inRound) {
+      this.again = true;
+      return;
+    }
+    if (this.sleepsUntil !== undefined && this.sleepsUntil <= at) return;
+    this.sleep(Math.max(0, at - this.clock.now()));
+  }
+
+  private sleep(ms: number): void {
+    this.clock.clearTimeout(this.timer);
+    this.sleepsUntil = this.clock.now() + ms;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
+      this.sleepsUntil = undefined;
       void this.run();
-    }, 0);
+    }, ms);
+    if (ms > 0) this.timer.unref();
   }
 
   private async run(): Promise<void> {
@@ -66,13 +86,7 @@ export class WakeableLoop {
       this.onError(err);
     } finally {
       this.inRound = false;
-      if (this.running) {
-        this.timer = this.clock.setTimeout(() => {
-          this.timer = undefined;
-          void this.run();
-        }, sleep);
-        this.timer.unref();
-      }
+      if (this.running) this.sleep(sleep);
     }
   }
 }

@@ -209,3 +209,21 @@ describe("DeliveryEngine, on fake time", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("DeliveryEngine, depth per endpoint", () => {
+  it("lets an endpoint that answers fast hold more than the default depth, and a slow one only that", async () => {
+    const fast = await addWebhook("fast");
+    const slow = await addWebhook("slow");
+    const sender = new ScriptedSender(clock, (uri) => (uri.includes("slow") ? "hang" : 200));
+    const engine = startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 4 });
+    await clock.settle();
+    // Its latency measured once, the fast endpoint may hold what it sends within half a lease.
+    engine.adopt(await publish(fast, 1, engine));
+    await clock.settle();
+    engine.adopt(await publish(fast, 50, engine));
+    engine.adopt(await publish(slow, 50, engine));
+    const claimable = await store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit: 1000, skipEndpoints: [], perEndpointLimit: 1000 });
+    expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
+    expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
+  });
+});

@@ -29,13 +29,20 @@ export class FakeClock implements Clock {
     if (timer !== undefined) this.timers.clearTimeout((timer as FakeTimer).id);
   }
 
-  /** Moves time forward by `ms`, firing what falls due. */
+  /** Moves time forward by `ms`, firing what falls due, then lets what that started settle. */
   async advance(ms: number): Promise<void> {
     await this.timers.tickAsync(ms);
+    await this.settle();
   }
 
-  /** Lets everything due now run, without moving time. */
+  /**
+   * Lets everything due now run, without moving time. Each pass also gives the real event loop a turn:
+   * work waits on it without waiting for time (the store commits a group of transactions at the turn's end).
+   */
   async settle(): Promise<void> {
-    for (let i = 0; i < 20; i++) await this.timers.tickAsync(0);
+    for (let i = 0; i < 20; i++) {
+      await this.timers.tickAsync(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }

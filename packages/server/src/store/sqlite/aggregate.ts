@@ -9,8 +9,9 @@ export abstract class SqliteAggregate {
     return this.runner.run(work);
   }
 
-  /** Several statements as one: a savepoint inside the caller's transaction, else a transaction of their own. */
+  /** Several statements as one: inside the caller's transaction, else in a transaction of their own. */
   protected atomically<T>(work: () => T): Promise<T> {
+    if (this.runner.inTransaction) return this.run(work);
     return this.run(() => this.runner.connection.db.transaction(work).immediate());
   }
 

@@ -3,17 +3,39 @@ import { StoreUnavailableError } from "../errors.js";
 
 type Waiter = { kind: "statement"; run: () => void } | { kind: "transaction"; grant: () => void };
 
+/** Transactions that commit together: the first one's BEGIN, one COMMIT once the event-loop turn has ended. */
+interface Group {
+  size: number;
+  /** The turn it opened in has ended: it commits as soon as no transaction is running in it. */
+  due: boolean;
+  committed: Promise<void>;
+  commit: () => void;
+  fail: (err: unknown) => void;
+}
+
+/** Past this many, a group commits without waiting for the turn to end. */
+const MAX_GROUP = 256;
+
 /**
  * The one connection to the database file, shared by every aggregate. better-sqlite3 is synchronous, but a
  * transaction's work is async (services await the store between statements), so while one is open no
  * other statement may run on the connection: it would join that transaction, and roll back with it. The
  * connection is therefore a mutex: statements run at once when it is free (the usual case: no promise,
  * no wait), and wait their turn, in order, while a transaction holds it.
+ *
+ * Group commit: a COMMIT writes every page the transaction changed to the WAL, the largest cost of a small
+ * transaction. Transactions that start in the same turn of the event loop (requests that arrived together)
+ * run one after another inside one BEGIN … COMMIT, each in a savepoint of its own so that one failing rolls
+ * back alone, and each resolves only once the shared COMMIT is done: nothing is reported done before it is
+ * durable, and no statement from outside sees uncommitted work.
  */
 export class SqliteConnection {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private held = false;
+  /** A transaction's work is running (it may be awaiting between statements). */
+  private busy = false;
+  /** The open transaction, possibly idle between works until it commits. */
+  private group: Group | undefined;
   private readonly waiting: Waiter[] = [];
 
   constructor(path: string) {
@@ -30,50 +52,107 @@ export class SqliteConnection {
     return statement;
   }
 
-  /** Runs `work` (synchronous SQL) when no transaction holds the connection. */
+  /** Runs `work` (synchronous SQL) when no transaction is open. */
   whenFree<T>(work: () => T): Promise<T> {
-    if (!this.held) return settle(work);
+    if (!this.busy && this.group === undefined) return settle(work);
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({ kind: "statement", run: () => settle(work).then(resolve, reject) });
     });
   }
 
-  /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, holding the connection until it settles. */
+  /** Runs `work` in a transaction, committed (possibly with others of the same turn) before this resolves. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.held) await new Promise<void>((grant) => this.waiting.push({ kind: "transaction", grant }));
-    this.held = true;
+    if (this.busy) await new Promise<void>((grant) => this.waiting.push({ kind: "transaction", grant }));
+    this.busy = true;
+    let group: Group;
     try {
-      try {
-        this.db.exec("BEGIN IMMEDIATE");
-      } catch (err) {
-        throw unavailableIfBusy(err);
-      }
-      try {
-        const result = await work();
-        this.db.exec("COMMIT");
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw err;
-      }
-    } finally {
+      group = this.group ?? this.openGroup();
+    } catch (err) {
+      this.busy = false;
       this.release();
+      throw err;
     }
+    group.size++;
+    this.db.exec("SAVEPOINT work");
+    let result: T;
+    try {
+      result = await work();
+      this.db.exec("RELEASE work");
+    } catch (err) {
+      if (this.db.inTransaction) {
+        this.db.exec("ROLLBACK TO work");
+        this.db.exec("RELEASE work");
+      }
+      this.workDone(group);
+      throw err;
+    }
+    this.workDone(group);
+    await group.committed;
+    return result;
   }
 
   close(): void {
     this.db.close();
   }
 
-  /** Hands the connection on: statements run now, in order, until a transaction takes it. */
+  private openGroup(): Group {
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (err) {
+      throw unavailableIfBusy(err);
+    }
+    let commit!: () => void;
+    let fail!: (err: unknown) => void;
+    const committed = new Promise<void>((resolve, reject) => {
+      commit = resolve;
+      fail = reject;
+    });
+    // Its transactions await it; a failed COMMIT must not also surface as an unhandled rejection here.
+    committed.catch(() => {});
+    const group: Group = { size: 0, due: false, committed, commit, fail };
+    this.group = group;
+    // By the end of this turn, requests that arrived with this one have started their transactions.
+    setImmediate(() => {
+      group.due = true;
+      if (!this.busy) this.commit(group);
+    });
+    return group;
+  }
+
+  /** A transaction of the group is done: a waiting one joins the group, or the group commits if it is due. */
+  private workDone(group: Group): void {
+    this.busy = false;
+    const joining = group.size < MAX_GROUP ? this.waiting.findIndex((w) => w.kind === "transaction") : -1;
+    if (joining >= 0) {
+      const [waiter] = this.waiting.splice(joining, 1);
+      this.busy = true;
+      (waiter as { grant: () => void }).grant();
+      return;
+    }
+    if (group.due || group.size >= MAX_GROUP) this.commit(group);
+  }
+
+  private commit(group: Group): void {
+    if (this.group !== group) return;
+    this.group = undefined;
+    try {
+      this.db.exec("COMMIT");
+      group.commit();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      group.fail(unavailableIfBusy(err));
+    }
+    this.release();
+  }
+
+  /** Hands the connection on: waiting statements run now, in order, until a transaction takes it. */
   private release(): void {
-    this.held = false;
-    while (!this.held && this.waiting.length > 0) {
+    while (!this.busy && this.group === undefined && this.waiting.length > 0) {
       const next = this.waiting.shift() as Waiter;
       if (next.kind === "statement") {
         next.run();
       } else {
-        this.held = true;
+        this.busy = true;
         next.grant();
       }
     }
@@ -100,13 +179,15 @@ function unavailableIfBusy(err: unknown): unknown {
  */
 export interface SqliteRunner {
   readonly connection: SqliteConnection;
+  /** True inside a transaction: its work needs no transaction (nor savepoint) of its own. */
+  readonly inTransaction: boolean;
   run<T>(work: () => T): Promise<T>;
 }
 
 export function freeRunner(connection: SqliteConnection): SqliteRunner {
-  return { connection, run: (work) => connection.whenFree(work) };
+  return { connection, inTransaction: false, run: (work) => connection.whenFree(work) };
 }
 
 export function holderRunner(connection: SqliteConnection): SqliteRunner {
-  return { connection, run: settle };
+  return { connection, inTransaction: true, run: settle };
 }

@@ -72,5 +72,22 @@ export function describeTransactions(f: StoreFixture): void {
       );
       expect((await store.operations.listAllKinds(projectId, { done: true }, PAGE)).items).toHaveLength(20);
     });
+
+    it("keeps transactions that run at once apart: one that fails rolls back alone", async () => {
+      const { store, projectId } = f;
+      const ops = Array.from({ length: 10 }, () => operation(projectId));
+      for (const op of ops) await store.operations.insert(op);
+      const results = await Promise.allSettled(
+        ops.map((op, i) =>
+          store.transaction(async (tx) => {
+            await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + i });
+            if (i === 4) throw new Error("this one fails");
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(ops.map((_, i) => (i === 4 ? "rejected" : "fulfilled")));
+      const states = await Promise.all(ops.map(async (op) => (await store.operations.get(projectId, op.id))?.state));
+      expect(states).toEqual(ops.map((_, i) => (i === 4 ? "running" : "succeeded")));
+    });
   });
 }
