@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
+import { JWT_ALGORITHMS, type JwtAlgorithm } from "./core/signing-keys.js";
 import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
@@ -30,6 +31,8 @@ export interface Config extends ProviderSettings {
   sqliteSynchronous: "normal" | "full";
   /** TIDINGS_JWKS_PROPAGATION_S: how long a rotated key is published before it signs (default 900 s). */
   jwksPropagationMs: number;
+  /** TIDINGS_JWT_ALG: what signs dynamic webhooks: RS256 (default), ES256 or EdDSA. */
+  jwtAlgorithm: JwtAlgorithm;
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
   logLevel: string;
@@ -51,6 +54,11 @@ function positiveInt(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: "${text}" must be a positive integer`);
   return n;
+}
+
+function parseJwtAlgorithm(text: string): JwtAlgorithm {
+  if ((JWT_ALGORITHMS as readonly string[]).includes(text)) return text as JwtAlgorithm;
+  throw new Error(`TIDINGS_JWT_ALG: "${text}" must be one of ${JWT_ALGORITHMS.join(", ")}`);
 }
 
 function nonNegativeInt(text: string, name: string): number {
@@ -89,6 +97,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxBatchLineBytes: positiveInt(env.TIDINGS_MAX_BATCH_LINE_BYTES ?? String(4 * 1024 ** 2), "TIDINGS_MAX_BATCH_LINE_BYTES"),
     ...loadProviderSettings(env),
     sqliteSynchronous,
+    jwtAlgorithm: parseJwtAlgorithm(env.TIDINGS_JWT_ALG ?? "RS256"),
     jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",

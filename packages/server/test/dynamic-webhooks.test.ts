@@ -133,6 +133,35 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(decodeProtectedHeader(String(signedWithNew.headers["webhook-signature"])).kid).not.toBe(decodeProtectedHeader(String(receiver.received[0]!.headers["webhook-signature"])).kid);
   });
 
+  it.each(["ES256", "EdDSA"])("signs with %s when TIDINGS_JWT_ALG asks, verified by jose against the JWKS and by the SDK", async (alg) => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    server = await startTidings({ env: { TIDINGS_JWT_ALG: alg } });
+    const jwks = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { alg: string; kty: string; d?: string }[] }).keys;
+    expect(jwks.map((k) => [k.alg, k.kty])).toEqual([[alg, alg === "ES256" ? "EC" : "OKP"]]);
+    expect(jwks[0]!.d).toBeUndefined();
+    const op = await server.api("POST", "/v1/operations", { type: "render", webhook_config: { uris: [receiver.url] } });
+    await server.api("POST", `/v1/${op.body.name}:complete`, {});
+    const [got] = await receiver.waitFor(1);
+    expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).alg).toBe(alg);
+    const token = String(got!.headers["webhook-signature"]);
+    await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { audience: receiver.url, algorithms: [alg] });
+    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
+    expect(viaSdk).toMatchObject({ type: "render.succeeded" });
+  });
+
+  it("moves to a new TIDINGS_JWT_ALG with a staged rotation: the old key signs until the new one is published long enough", async () => {
+    const clock = new ManualClock(Date.now());
+    server = await startTidings({ clock });
+    const { dataDir } = server;
+    const rsa = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }).keys;
+    await server.stop();
+    server = await startTidings({ clock, dataDir, env: { TIDINGS_JWT_ALG: "EdDSA", TIDINGS_JWKS_PROPAGATION_S: "900" } });
+    const both = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }).keys;
+    expect(both.map((k) => k.alg).sort()).toEqual(["EdDSA", "RS256"]);
+    expect(both.find((k) => k.alg === "RS256")!.kid).toBe(rsa[0]!.kid);
+  });
+
   it("keeps the signing key across restarts, encrypted at rest", async () => {
     server = await startTidings();
     const kid = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;

@@ -77,7 +77,7 @@ export {
   type StandardWebhookOptions,
   type VerifiedHeaders,
 } from "./standard-webhooks.js";
-export { verifyJwtWebhook, type JSONWebKeySet, type JwtWebhookOptions, type JWTVerifyGetKey, type KeySourceOptions } from "./jwt.js";
+export { TIDINGS_JWT_ALGORITHMS, verifyJwtWebhook, type JSONWebKeySet, type JwtWebhookOptions, type JWTVerifyGetKey, type KeySourceOptions } from "./jwt.js";
 export { getHeader, type HeaderRecord, type HeadersInput, type HeadersLike } from "./headers.js";
 export { parseEvent } from "./parse.js";
 export * from "../errors.js";

@@ -26,7 +26,10 @@ import { DEFAULT_TOLERANCE_SECONDS } from "./standard-webhooks.js";
 
 export type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 
-/** Options for dynamic webhooks (`webhook_config`), signed with an RS256 JWT (DESIGN §4). */
+/** What a Tidings server may sign with (TIDINGS_JWT_ALG): RS256 by default, ES256 or EdDSA when so configured. */
+export const TIDINGS_JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"] as const;
+
+/** Options for dynamic webhooks (`webhook_config`), signed with a JWT (RS256 by default; DESIGN §4). */
 export interface JwtWebhookOptions {
   /**
    * Where the public keys come from: the server's JWKS URL (`https://tidings.example/.well-known/jwks.json`),
@@ -50,6 +53,11 @@ export interface JwtWebhookOptions {
   jwksCooldownMs?: number;
   /** How long a fetched JWKS is used before it is refetched, in ms (default 600 000). */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * The JWS algorithms accepted (default: the three a Tidings server can sign with). A key is only ever
+   * used with its own algorithm; narrow this to the one your server is configured with, if you like.
+   */
+  algorithms?: readonly string[];
 }
 
 // One remote set per URL (and settings) for the whole process: every receiver and every call to
@@ -178,7 +186,7 @@ export async function verifyJwtWebhook<C extends string = string>(
   let payload: TidingsClaims;
   try {
     ({ payload } = await jwtVerify<TidingsClaims>(token, keySource, {
-      algorithms: ["RS256"],
+      algorithms: [...(options.algorithms ?? TIDINGS_JWT_ALGORITHMS)],
       audience: options.audience,
       ...(options.issuer !== undefined && { issuer: options.issuer }),
       requiredClaims: ["iat", "exp", "jti", "body_sha256"],

@@ -56,7 +56,8 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const metrics = new Metrics();
   const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: () => metrics.storeRoundTrips.inc() });
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
-  const keyRing = new SigningKeyRing(opened.store, box, clock, config.jwksPropagationMs);
+  const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
+  await keyRing.ensureAlgorithm();
   const jwtSigner = new JwtSignerPool(await keyRing.load());
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
   const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs);
