@@ -60,7 +60,20 @@ export async function linesFromJsonl(bytes: AsyncIterable<Uint8Array | string>, 
   return { lines, validLines };
 }
 
-/** The output file's lines: `{key, response}` or `{key, error}`, one per input line, in input order. */
-export function outputJsonl(lines: readonly BatchLine[]): string {
-  return lines.map((line) => JSON.stringify({ key: line.key, ...(JSON.parse(line.result ?? "{}") as object) })).join("\n") + "\n";
+/** Lines of the output read per page while it is written. */
+const OUTPUT_PAGE = 1000;
+
+/**
+ * The output file, `{key, response}` or `{key, error}` per input line in input order, as a stream: read a
+ * page at a time, with a turn of the event loop between pages, so a large batch neither fills memory nor
+ * blocks the server while it is written.
+ */
+export async function* outputJsonl(page: (fromIndex: number, limit: number) => Promise<BatchLine[]>): AsyncIterable<Buffer> {
+  for (let from = 0; ; ) {
+    const lines = await page(from, OUTPUT_PAGE);
+    if (lines.length === 0) return;
+    yield Buffer.from(lines.map((line) => `${JSON.stringify({ key: line.key, ...(JSON.parse(line.result ?? "{}") as object) })}\n`).join(""), "utf8");
+    from = (lines.at(-1) as BatchLine).index + 1;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

@@ -88,11 +88,10 @@ export class BatchService {
 
   /** Writes the JSONL output: one line per input line, every key exactly once. */
   async writeOutput(batch: Batch): Promise<string> {
-    const lines = await this.ctx.store.batches.lines(batch.id);
     const file = await this.files.create(
       batch.projectId,
       { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
-      Buffer.from(outputJsonl(lines), "utf8"),
+      outputJsonl((from, limit) => this.ctx.store.batches.linesFrom(batch.id, from, limit)),
     );
     return `files/${file.id}`;
   }

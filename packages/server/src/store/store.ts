@@ -147,7 +147,7 @@ export interface DeliveryQueue {
 }
 
 export interface BatchStore {
-  /** A new batch with its input lines. */
+  /** A new batch with its input lines, atomically; a large batch is written in chunks that let the event loop turn. */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
   get(projectId: string, id: string): Promise<Batch | undefined>;
   /** Inside a transaction: reads the batch and locks it until commit, so it ends exactly once. */
@@ -167,8 +167,10 @@ export interface BatchStore {
   pendingLines(batchId: string, limit: number): Promise<BatchLine[]>;
   /** Settles lines and bumps the batch's counters; lines already settled are left alone. */
   recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
-  /** Every line in input order, for writing the output. */
+  /** Every line in input order (inline responses). */
   lines(batchId: string): Promise<BatchLine[]>;
+  /** Up to `limit` lines from input position `fromIndex` on, in order: the output is written page by page. */
+  linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
   /** Unfinished batches whose deadline has passed. */
   listExpired(now: number, limit: number): Promise<Batch[]>;
 }

@@ -128,6 +128,12 @@ export class PgBatches implements BatchStore {
     );
   }
 
+  async linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
+    return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3", [batchId, fromIndex, limit])).map(
+      toBatchLine,
+    );
+  }
+
   async lines(batchId: string): Promise<BatchLine[]> {
     return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId])).map(toBatchLine);
   }

@@ -56,6 +56,17 @@ export function describeBatches(f: StoreFixture): void {
       expect(await store.batches.delete(projectId, b.id)).toBe(false);
     });
 
+    it("writes a large batch's lines in chunks, all of them, and reads them back a page at a time", async () => {
+      const { store, projectId } = f;
+      const b = batch(projectId, { requestCount: 1234 });
+      const many = Array.from({ length: 1234 }, (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }));
+      await store.batches.insert(b, many);
+      expect(await store.batches.pendingLines(b.id, 2000)).toHaveLength(1234);
+      expect((await store.batches.linesFrom(b.id, 1000, 100)).map((l) => l.index)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
+      expect((await store.batches.linesFrom(b.id, 1200, 100)).map((l) => l.key)).toEqual(Array.from({ length: 34 }, (_, i) => `k${1200 + i}`));
+      expect(await store.batches.linesFrom(b.id, 1234, 100)).toEqual([]);
+    });
+
     it("finds unfinished batches past their deadline", async () => {
       const { store, projectId } = f;
       const late = batch(projectId, { deadlineAt: T0 + 10 });
