@@ -36,7 +36,7 @@ export class EventService {
         if (webhook === undefined) throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);
         webhooks = [webhook];
       } else {
-        webhooks = await tx.webhooks.listEnabled(projectId);
+        webhooks = await tx.webhooks.listEnabled([projectId]);
       }
       const planned = planRedelivery(event, await tx.deliveries.targetsOf(id), webhooks, webhookId, now);
       return this.ctx.outbox.writeDeliveries(tx, event, planned, webhooks);

@@ -1,7 +1,8 @@
 import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
-import { newStoredEvent, type StoredEvent } from "../core/events.js";
+import { newStoredEvent, type EventTarget, type StoredEvent } from "../core/events.js";
+import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import { finishOperation, operationName, parseOperationFilter, type Operation, type OperationAction, type OperationRef } from "../core/operations.js";
@@ -14,8 +15,24 @@ import { parseWebhookConfig } from "./webhook-config.js";
 /** An entry of the polling surface, of whichever kind. */
 export type ListedOperation = { kind: "custom"; operation: Operation } | { kind: "batch"; batch: Batch };
 
+interface FinishRequest {
+  projectId: string;
+  id: string;
+  action: OperationAction;
+}
+
+export interface FinishedOperation {
+  operation: Operation;
+  event: StoredEvent;
+}
+
+/** At most this many endings share a transaction. */
+const MAX_FINISH_BATCH = 256;
+
 /** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
 export class OperationService {
+  private readonly finisher = new NaturalBatcher<FinishRequest, FinishedOperation>((requests) => this.finishMany(requests), MAX_FINISH_BATCH);
+
   constructor(private readonly ctx: ServiceContext) {}
 
   async create(projectId: string, input: CreateOperationRequest): Promise<Operation> {
@@ -77,35 +94,58 @@ export class OperationService {
     return (await this.finish(projectId, id, { kind: "cancel" })).operation;
   }
 
-  /** Ends a running operation; its event and deliveries commit in the same transaction. */
-  async finish(projectId: string, id: string, action: OperationAction): Promise<{ operation: Operation; event: StoredEvent }> {
-    const now = this.ctx.clock.now();
-    const { operation, published } = await this.ctx.store.transaction(async (tx) => {
-      const current = await tx.operations.getForUpdate(projectId, id);
-      if (current === undefined) throw notFound(operationName(id));
-      const { operation, event } = finishOperation(current, action, now);
-      await tx.operations.update(operation);
-      const published = await this.ctx.outbox.write(tx, newStoredEvent(projectId, event, now, operationName(id)), eventTargetFor(operation.webhookConfig), now);
-      return { operation, published };
-    });
-    this.ctx.outbox.announce(published);
-    return { operation, event: published.event as StoredEvent };
+  /**
+   * Ends a running operation; its event and deliveries commit in the same transaction. Calls that arrive
+   * while one is being written go together in the next transaction (see finishMany).
+   */
+  finish(projectId: string, id: string, action: OperationAction): Promise<FinishedOperation> {
+    return this.finisher.submit({ projectId, id, action });
   }
 
-  /** Expires running operations past their expire_time; returns how many. */
+  /** Expires running operations past their expire_time, together; returns how many. */
   async expireDue(): Promise<number> {
     const due = await this.ctx.store.operations.listExpired(this.ctx.clock.now(), 500);
-    let expired = 0;
-    for (const operation of due) {
-      try {
-        await this.finish(operation.projectId, operation.id, { kind: "expire" });
-        expired++;
-      } catch (err) {
-        // It ended between the query and now: nothing to expire. Anything else is the sweep failing.
-        if (!(err instanceof TidingsError && err.status === "FAILED_PRECONDITION")) throw err;
-      }
+    const outcomes = await Promise.allSettled(due.map((operation) => this.finish(operation.projectId, operation.id, { kind: "expire" })));
+    for (const outcome of outcomes) {
+      // One that ended between the query and now has nothing to expire. Anything else is the sweep failing.
+      if (outcome.status === "rejected" && !(outcome.reason instanceof TidingsError && outcome.reason.status === "FAILED_PRECONDITION")) throw outcome.reason;
     }
-    return expired;
+    return outcomes.filter((o) => o.status === "fulfilled").length;
+  }
+
+  /**
+   * Many endings in one transaction, in a handful of statements whatever their number: the operations read
+   * and locked together, each decided (core), written together, their events and deliveries written by the
+   * outbox together. Each request gets its own outcome: one that is not found or already ended fails alone.
+   */
+  private async finishMany(requests: readonly FinishRequest[]): Promise<Settled<FinishedOperation>[]> {
+    const now = this.ctx.clock.now();
+    const key = (projectId: string, id: string) => `${projectId}/${id}`;
+    const { outcomes, published } = await this.ctx.store.transaction(async (tx) => {
+      const current = new Map((await tx.operations.getManyForUpdate(requests)).map((o) => [key(o.projectId, o.id), o]));
+      const changed = new Map<string, Operation>();
+      const events: { event: StoredEvent; target: EventTarget }[] = [];
+      const outcomes = requests.map((request): Settled<FinishedOperation> => {
+        const k = key(request.projectId, request.id);
+        const operation = current.get(k);
+        if (operation === undefined) return { ok: false, error: notFound(operationName(request.id)) };
+        try {
+          const finished = finishOperation(operation, request.action, now);
+          // A second ending of the same operation in this batch sees the first's outcome, as it would in order.
+          current.set(k, finished.operation);
+          changed.set(k, finished.operation);
+          const event = newStoredEvent(request.projectId, finished.event, now, operationName(request.id));
+          events.push({ event, target: eventTargetFor(finished.operation.webhookConfig) });
+          return { ok: true, value: { operation: finished.operation, event } };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+      await tx.operations.updateMany([...changed.values()]);
+      return { outcomes, published: await this.ctx.outbox.writeMany(tx, events, now) };
+    });
+    this.ctx.outbox.announce(...published);
+    return outcomes;
   }
 
   private parseExpireTime(value: string | undefined, now: number): number | undefined {

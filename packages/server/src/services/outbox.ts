@@ -37,27 +37,45 @@ export class Outbox {
 
   /** Inside a transaction: the event and its deliveries to `target`. */
   async write(tx: StoreAggregates, event: StoredEvent, target: EventTarget, now: number): Promise<Published> {
-    await tx.events.insert(event);
-    const webhooks = await candidates(tx, event.projectId, target);
-    const planned = planDeliveries(event, target, webhooks, now, this.dispatch()?.lease());
-    return { event, ...(await this.insert(tx, event, planned, webhooks)) };
+    return (await this.writeMany(tx, [{ event, target }], now))[0] as Published;
+  }
+
+  /**
+   * Inside a transaction: many events and their deliveries, in a few statements whatever their number (one
+   * insert of the events, one read of the candidate webhooks, one insert of the deliveries).
+   */
+  async writeMany(tx: StoreAggregates, items: readonly { event: StoredEvent; target: EventTarget }[], now: number): Promise<Published[]> {
+    if (items.length === 0) return [];
+    await tx.events.insert(items.map((i) => i.event));
+    const subscribers = [...new Set(items.filter((i) => i.target.kind === "subscribers").map((i) => i.event.projectId))];
+    const enabledByProject = groupBy(await tx.webhooks.listEnabled(subscribers), (w) => w.projectId);
+    const lease = this.dispatch()?.lease();
+    const plans: { event: StoredEvent; planned: NewDelivery[]; webhooks: readonly WebhookRecord[] }[] = [];
+    for (const { event, target } of items) {
+      const webhooks = target.kind === "subscribers" ? (enabledByProject.get(event.projectId) ?? []) : await candidates(tx, event.projectId, target);
+      plans.push({ event, planned: planDeliveries(event, target, webhooks, now, lease), webhooks });
+    }
+    await tx.deliveries.insert(plans.flatMap((p) => p.planned));
+    return plans.map((p) => ({ event: p.event, ...this.handOff(p.event, p.planned, p.webhooks) }));
   }
 
   /** Inside a transaction: more deliveries of an event already written (a redelivery keeps its webhook-id). */
   async writeDeliveries(tx: StoreAggregates, event: StoredEvent, planned: readonly NewDelivery[], webhooks: readonly WebhookRecord[]): Promise<Published> {
-    return this.insert(tx, event, planned, webhooks);
+    await tx.deliveries.insert(planned);
+    return this.handOff(event, planned, webhooks);
   }
 
   /** After the commit. */
-  announce(published: Published): void {
+  announce(...published: readonly Published[]): void {
     const dispatch = this.dispatch();
-    if (published.leased.length > 0) dispatch?.adopt(published.leased);
-    if (published.queued > 0) dispatch?.wake();
-    if (published.event !== undefined) this.bus.publish(published.event);
+    const leased = published.flatMap((p) => p.leased);
+    if (leased.length > 0) dispatch?.adopt(leased);
+    if (published.some((p) => p.queued > 0)) dispatch?.wake();
+    for (const { event } of published) if (event !== undefined) this.bus.publish(event);
   }
 
-  private async insert(tx: StoreAggregates, event: StoredEvent, planned: readonly NewDelivery[], webhooks: readonly WebhookRecord[]): Promise<Omit<Published, "event">> {
-    await tx.deliveries.insert(planned);
+  /** What of the planned deliveries goes straight to this process's engine (born leased), in the shape it sends. */
+  private handOff(event: StoredEvent, planned: readonly NewDelivery[], webhooks: readonly WebhookRecord[]): Omit<Published, "event"> {
     const body = JSON.stringify(event.payload);
     const secrets = new Map(webhooks.map((w) => [w.id, w.sealedSecrets]));
     const leased = planned
@@ -67,16 +85,20 @@ export class Outbox {
   }
 }
 
-/** The static webhooks a target may reach; dynamic URIs need none. */
-async function candidates(tx: StoreAggregates, projectId: string, target: EventTarget): Promise<WebhookRecord[]> {
-  switch (target.kind) {
-    case "uris":
-      return [];
-    case "webhook": {
-      const webhook = await tx.webhooks.get(projectId, target.webhookId);
-      return webhook === undefined ? [] : [webhook];
-    }
-    case "subscribers":
-      return tx.webhooks.listEnabled(projectId);
+/** The static webhook a target names, if any; dynamic URIs need none. */
+async function candidates(tx: StoreAggregates, projectId: string, target: Exclude<EventTarget, { kind: "subscribers" }>): Promise<WebhookRecord[]> {
+  if (target.kind === "uris") return [];
+  const webhook = await tx.webhooks.get(projectId, target.webhookId);
+  return webhook === undefined ? [] : [webhook];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
   }
+  return groups;
 }

@@ -53,8 +53,8 @@ export interface WebhookStore {
   get(projectId: string, id: string): Promise<WebhookRecord | undefined>;
   /** Oldest first. */
   list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>>;
-  /** The project's enabled webhooks: the candidates an event fans out to. */
-  listEnabled(projectId: string): Promise<WebhookRecord[]>;
+  /** The enabled webhooks of these projects: the candidates their events fan out to. */
+  listEnabled(projectIds: readonly string[]): Promise<WebhookRecord[]>;
   /** Those of `ids` that are enabled, in any project: the engine's candidates for disabling. */
   listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
   update(webhook: WebhookRecord): Promise<void>;
@@ -68,12 +68,12 @@ export interface WebhookStore {
 export interface OperationStore {
   insert(operation: Operation): Promise<void>;
   get(projectId: string, id: string): Promise<Operation | undefined>;
-  /** Inside a transaction: reads the operation and locks it until commit, so it ends exactly once. */
-  getForUpdate(projectId: string, id: string): Promise<Operation | undefined>;
   /** Those of `ids` that exist in the project, in any order. */
   getMany(projectId: string, ids: readonly string[]): Promise<Operation[]>;
-  /** Writes the mutable fields: state, response, output, error, update time. */
-  update(operation: Operation): Promise<void>;
+  /** Inside a transaction: reads these operations and locks them until commit, so each ends exactly once. */
+  getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]>;
+  /** Writes the mutable fields of each: state, response, output, error, update time. */
+  updateMany(operations: readonly Operation[]): Promise<void>;
   /** The polling surface: operations of every kind (custom ones, batches), oldest first. */
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>>;
   /** Running operations whose expire_time has passed, oldest deadline first. */
@@ -87,7 +87,7 @@ export interface EventFilter {
 }
 
 export interface EventStore {
-  insert(event: StoredEvent): Promise<void>;
+  insert(events: readonly StoredEvent[]): Promise<void>;
   get(projectId: string, id: string): Promise<StoredEvent | undefined>;
   list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>>;
 }

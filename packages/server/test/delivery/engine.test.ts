@@ -101,7 +101,7 @@ async function publish(webhook: WebhookRecord, count = 1, engine?: DeliveryEngin
     const event: StoredEvent = { id: newEventId(), projectId, type: "export.succeeded", payload: { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } }, createdAt: now };
     const planned = planDeliveries(event, { kind: "webhook", webhookId: webhook.id }, [webhook], now, engine?.lease());
     await store.transaction(async (tx) => {
-      await tx.events.insert(event);
+      await tx.events.insert([event]);
       await tx.deliveries.insert(planned);
     });
     leased.push(...planned.map(({ lease: _lease, ...d }) => ({ ...d, body: JSON.stringify(event.payload), sealedSecrets: "s" })));

@@ -110,7 +110,7 @@ describe("PostgreSQL store, shared by several processes", () => {
     await expect(
       writing.transaction(async (tx) => {
         const e = event(projectId);
-        await tx.events.insert(e);
+        await tx.events.insert([e]);
         await tx.deliveries.insert([delivery(e)]);
         throw new Error("refused");
       }),

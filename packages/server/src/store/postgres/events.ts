@@ -7,16 +7,15 @@ import { ms, type PgExecutor } from "./executor.js";
 export class PgEvents implements EventStore {
   constructor(private readonly db: PgExecutor) {}
 
-  async insert(event: StoredEvent): Promise<void> {
-    const p = eventParams(event);
-    await this.db.query("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
-      p.id,
-      p.project_id,
-      p.type,
-      p.operation,
-      p.payload,
-      ms(p.created_at),
-    ]);
+  /** One statement for any number. */
+  async insert(events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map(eventParams);
+    await this.db.query(
+      `INSERT INTO events (id, project_id, type, operation, payload, created_at)
+       SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
+      [rows.map((r) => r.id), rows.map((r) => r.project_id), rows.map((r) => r.type), rows.map((r) => r.operation), rows.map((r) => r.payload), rows.map((r) => ms(r.created_at))],
+    );
   }
 
   async get(projectId: string, id: string): Promise<StoredEvent | undefined> {

@@ -21,27 +21,35 @@ export class PgOperations implements OperationStore {
     return row && toOperation(row);
   }
 
-  /** FOR UPDATE: two processes ending one operation serialise here, and the second sees the first's outcome. */
-  async getForUpdate(projectId: string, id: string): Promise<Operation | undefined> {
-    const row = await this.db.first<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
-    return row && toOperation(row);
-  }
-
-  async update(o: Operation): Promise<void> {
-    const p = operationParams(o);
-    await this.db.query("UPDATE operations SET state = $1, response = $2, output_file_uri = $3, error = $4, updated_at = $5 WHERE id = $6", [
-      p.state,
-      p.response,
-      p.output_file_uri,
-      p.error,
-      ms(p.updated_at),
-      p.id,
-    ]);
-  }
-
   async getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
     if (ids.length === 0) return [];
     return (await this.db.all<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toOperation);
+  }
+
+  /**
+   * FOR UPDATE: two processes ending one operation serialise here, and the second sees the first's outcome.
+   * Locked in id order, so that two batches sharing operations cannot deadlock.
+   */
+  async getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db.all<OperationRow>(
+      `SELECT o.* FROM operations o JOIN UNNEST($1::text[], $2::text[]) AS r(project_id, id) ON o.project_id = r.project_id AND o.id = r.id
+       ORDER BY o.id FOR UPDATE OF o`,
+      [refs.map((r) => r.projectId), refs.map((r) => r.id)],
+    );
+    return rows.map(toOperation);
+  }
+
+  /** One statement for any number. */
+  async updateMany(operations: readonly Operation[]): Promise<void> {
+    if (operations.length === 0) return;
+    const rows = operations.map(operationParams);
+    await this.db.query(
+      `UPDATE operations o SET state = v.state, response = v.response, output_file_uri = v.output_file_uri, error = v.error, updated_at = v.updated_at
+       FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(id, state, response, output_file_uri, error, updated_at)
+       WHERE o.id = v.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.state), rows.map((r) => r.response), rows.map((r) => r.output_file_uri), rows.map((r) => r.error), rows.map((r) => ms(r.updated_at))],
+    );
   }
 
   async listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {

@@ -26,8 +26,9 @@ export class PgWebhooks implements WebhookStore {
     return toPage(rows.map(toWebhook), page);
   }
 
-  async listEnabled(projectId: string): Promise<WebhookRecord[]> {
-    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 AND state = 'enabled'", [projectId])).map(toWebhook);
+  async listEnabled(projectIds: readonly string[]): Promise<WebhookRecord[]> {
+    if (projectIds.length === 0) return [];
+    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = ANY($1::text[]) AND state = 'enabled'", [[...projectIds]])).map(toWebhook);
   }
 
   async listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {

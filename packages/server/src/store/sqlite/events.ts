@@ -5,11 +5,10 @@ import type { EventFilter, EventStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
 
 export class SqliteEvents extends SqliteAggregate implements EventStore {
-  insert(event: StoredEvent): Promise<void> {
-    return this.run(() => {
-      this.statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)").run(
-        eventParams(event),
-      );
+  insert(events: readonly StoredEvent[]): Promise<void> {
+    return this.atomically(() => {
+      const insert = this.statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)");
+      for (const event of events) insert.run(eventParams(event));
     });
   }
 

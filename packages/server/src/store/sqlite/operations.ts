@@ -21,25 +21,33 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
     });
   }
 
-  /** BEGIN IMMEDIATE already holds the database's write lock: a plain read is a locked read. */
-  getForUpdate(projectId: string, id: string): Promise<Operation | undefined> {
-    return this.get(projectId, id);
-  }
-
-  update(o: Operation): Promise<void> {
-    return this.run(() => {
-      this.statement(
-        `UPDATE operations SET state = @state, response = @response, output_file_uri = @output_file_uri, error = @error,
-         updated_at = @updated_at WHERE id = @id`,
-      ).run(operationParams(o));
-    });
-  }
-
   getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
       (this.statement("SELECT * FROM operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as OperationRow[]).map(toOperation),
     );
+  }
+
+  /** BEGIN IMMEDIATE already holds the database's write lock: a plain read is a locked read. */
+  getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]> {
+    if (refs.length === 0) return Promise.resolve([]);
+    return this.run(() =>
+      (
+        this.statement(
+          `SELECT o.* FROM json_each(?) r JOIN operations o ON o.project_id = json_extract(r.value, '$.projectId') AND o.id = json_extract(r.value, '$.id')`,
+        ).all(JSON.stringify(refs)) as OperationRow[]
+      ).map(toOperation),
+    );
+  }
+
+  updateMany(operations: readonly Operation[]): Promise<void> {
+    return this.atomically(() => {
+      const update = this.statement(
+        `UPDATE operations SET state = @state, response = @response, output_file_uri = @output_file_uri, error = @error,
+         updated_at = @updated_at WHERE id = @id`,
+      );
+      for (const o of operations) update.run(operationParams(o));
+    });
   }
 
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {

@@ -28,8 +28,15 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     });
   }
 
-  listEnabled(projectId: string): Promise<WebhookRecord[]> {
-    return this.run(() => (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectId) as WebhookRow[]).map(toWebhook));
+  listEnabled(projectIds: readonly string[]): Promise<WebhookRecord[]> {
+    if (projectIds.length === 0) return Promise.resolve([]);
+    // One project is the usual case: keep json_each out of that query.
+    return this.run(() =>
+      (projectIds.length === 1
+        ? (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectIds[0]) as WebhookRow[])
+        : (this.statement("SELECT * FROM webhooks WHERE project_id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(JSON.stringify(projectIds)) as WebhookRow[])
+      ).map(toWebhook),
+    );
   }
 
   listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {

@@ -8,7 +8,7 @@ export function describeEvents(f: StoreFixture): void {
       const a = event(projectId, { operation: "operations/a", createdAt: T0 });
       const b = event(projectId, { type: "export.failed", operation: "operations/b", createdAt: T0 + 1, payload: { type: "export.failed", version: "v1", timestamp: "t", data: { id: "operations/b", error_code: 13, error_message: "é \u2028 \"quoted\"" } } });
       const ping = event(projectId, { type: "webhook.ping", operation: undefined, createdAt: T0 + 2, payload: { type: "webhook.ping", version: "v1", timestamp: "t", data: { id: "webhooks/w", webhook_id: "w" } } });
-      for (const e of [a, b, ping]) await store.events.insert(e);
+      await store.events.insert([a, b, ping]);
       expect(await store.events.get(projectId, b.id)).toEqual(b);
       expect(await store.events.get("other-project", b.id)).toBeUndefined();
       expect((await store.events.list(projectId, {}, PAGE)).items.map((e) => e.id)).toEqual([a.id, b.id, ping.id]);

@@ -109,7 +109,7 @@ export const file = (projectId: string, overrides: Partial<FileRecord> = {}): Fi
 /** An event with deliveries already in the queue, as the outbox would have written them. */
 export async function queued(store: Store, e: StoredEvent, deliveries: NewDelivery[]): Promise<NewDelivery[]> {
   await store.transaction(async (tx) => {
-    await tx.events.insert(e);
+    await tx.events.insert([e]);
     await tx.deliveries.insert(deliveries);
   });
   return deliveries;

@@ -41,13 +41,18 @@ export function describeOperations(f: StoreFixture): void {
       expect(await store.operations.get(projectId, op.id)).toEqual(op);
       expect(await store.operations.get("other-project", op.id)).toBeUndefined();
       const done = { ...op, state: "succeeded" as const, response: { rows: 3 }, outputFileUri: "files/out", updatedAt: T0 + 5 };
+      const other = operation(projectId);
+      await store.operations.insert(other);
       await store.transaction(async (tx) => {
-        expect(await tx.operations.getForUpdate(projectId, op.id)).toEqual(op);
-        await tx.operations.update(done);
+        const locked = await tx.operations.getManyForUpdate([{ projectId, id: op.id }, { projectId, id: other.id }, { projectId: "other-project", id: op.id }, { projectId, id: "missing" }]);
+        expect(locked.map((o) => o.id).sort()).toEqual([op.id, other.id].sort());
+        expect(locked.find((o) => o.id === op.id)).toEqual(op);
+        await tx.operations.updateMany([done, { ...other, state: "cancelled", updatedAt: T0 + 6 }]);
       });
       expect(await store.operations.get(projectId, op.id)).toEqual(done);
+      expect((await store.operations.get(projectId, other.id))?.state).toBe("cancelled");
       const failed = { ...done, state: "failed" as const, response: undefined, outputFileUri: undefined, error: { code: 13, message: "boom" } };
-      await store.operations.update(failed);
+      await store.operations.updateMany([failed]);
       expect(await store.operations.get(projectId, op.id)).toEqual(failed);
     });
 

@@ -9,8 +9,8 @@ export function describeTransactions(f: StoreFixture): void {
       await store.operations.insert(op);
       const e = event(projectId);
       const result = await store.transaction(async (tx) => {
-        await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + 1 });
-        await tx.events.insert(e);
+        await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
+        await tx.events.insert([e]);
         await tx.deliveries.insert([delivery(e)]);
         return "done";
       });
@@ -26,8 +26,8 @@ export function describeTransactions(f: StoreFixture): void {
       const e = event(projectId);
       await expect(
         store.transaction(async (tx) => {
-          await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + 1 });
-          await tx.events.insert(e);
+          await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
+          await tx.events.insert([e]);
           await tx.deliveries.insert([delivery(e)]);
           throw new Error("refused");
         }),
@@ -65,8 +65,8 @@ export function describeTransactions(f: StoreFixture): void {
       await Promise.all(
         ops.map((op, i) =>
           store.transaction(async (tx) => {
-            const current = await tx.operations.getForUpdate(projectId, op.id);
-            await tx.operations.update({ ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i });
+            const [current] = await tx.operations.getManyForUpdate([{ projectId, id: op.id }]);
+            await tx.operations.updateMany([{ ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i }]);
           }),
         ),
       );
@@ -80,7 +80,7 @@ export function describeTransactions(f: StoreFixture): void {
       const results = await Promise.allSettled(
         ops.map((op, i) =>
           store.transaction(async (tx) => {
-            await tx.operations.update({ ...op, state: "succeeded", updatedAt: T0 + i });
+            await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + i }]);
             if (i === 4) throw new Error("this one fails");
           }),
         ),

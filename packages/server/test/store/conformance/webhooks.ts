@@ -27,7 +27,7 @@ export function describeWebhooks(f: StoreFixture): void {
       const off = webhook(projectId, { state: "disabled" });
       const elsewhere = webhook("other-project");
       for (const h of [on, off, elsewhere]) await store.webhooks.insert(h);
-      expect((await store.webhooks.listEnabled(projectId)).map((h) => h.id)).toEqual([on.id]);
+      expect((await store.webhooks.listEnabled([projectId])).map((h) => h.id)).toEqual([on.id]);
       expect((await store.webhooks.listEnabledByIds([on.id, off.id, elsewhere.id])).map((h) => h.id).sort()).toEqual([on.id, elsewhere.id].sort());
       expect(await store.webhooks.listEnabledByIds([])).toEqual([]);
     });
