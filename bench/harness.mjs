@@ -202,14 +202,14 @@ export function rssMb(pid) {
 }
 
 /** The sum of a Prometheus counter (all label sets) on a server's GET /metrics; undefined when it is not exposed. */
-export async function metricSum(url, name) {
+export async function metricSum(url, name, label) {
   const res = await request(`${url}/metrics`);
   const text = await res.body.text();
   let sum;
   for (const line of text.split("\n")) {
     if (line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === name) sum = (sum ?? 0) + Number(m[2]);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name && (label === undefined || (m[2] ?? "").includes(label))) sum = (sum ?? 0) + Number(m[3]);
   }
   return sum;
 }

@@ -54,7 +54,7 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     );
   }
   const metrics = new Metrics();
-  const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: () => metrics.storeRoundTrips.inc() });
+  const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
   await keyRing.ensureAlgorithm();

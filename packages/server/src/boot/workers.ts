@@ -35,7 +35,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   };
   const engine = new DeliveryEngine(
     {
-      store,
+      store: opened.deliveryStore,
       sender: infra.sender,
       buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer: config.publicUrl }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),

@@ -36,7 +36,8 @@ export class Metrics {
 
   readonly storeRoundTrips = new Counter({
     name: "tidings_store_round_trips_total",
-    help: "Statements sent to PostgreSQL (round trips); zero on SQLite.",
+    help: "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",
+    labelNames: ["by"] as const,
     registers: [this.registry],
   });
 

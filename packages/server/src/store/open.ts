@@ -15,12 +15,14 @@ export interface OpenStoreOptions {
   /** False for `tidings migrate --status`: look, change nothing. */
   migrate?: boolean;
   now: () => number;
-  /** Counts PostgreSQL round trips (the benchmarks report them per delivery). */
-  onRoundTrip?: () => void;
+  /** Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery). */
+  onRoundTrip?: (by: "api" | "delivery") => void;
 }
 
 export interface OpenedStore {
   store: Store;
+  /** The same store, for the delivery engine: its round trips are counted apart. */
+  deliveryStore: Store;
   /** True when this process is the only one using the store (embedded SQLite): it owns every lease. */
   exclusive: boolean;
   /** Wakes `onDue` when another process commits deliveries; a no-op for a store only this process uses. */
@@ -31,9 +33,11 @@ export interface OpenedStore {
 /** Opens the configured database and brings its schema up to date (numbered migrations, under a lock). */
 export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
   if (location.databaseUrl !== undefined) {
-    const store = await PostgresStore.connect(location.databaseUrl, options);
+    const count = options.onRoundTrip;
+    const store = await PostgresStore.connect(location.databaseUrl, { ...options, onRoundTrip: count && (() => count("api")) });
     return {
       store,
+      deliveryStore: store.countingAs(count ? () => count("delivery") : () => {}),
       exclusive: false,
       watchDeliveries: (onDue) => store.listenForDeliveries(onDue),
       migrationStatus: () => store.migrationStatus(),
@@ -42,6 +46,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   const store = new SqliteStore(join(location.dataDir, "tidings.db"), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
   return {
     store,
+    deliveryStore: store,
     exclusive: true,
     watchDeliveries: async () => async () => {},
     migrationStatus: async () => store.migrationStatus(),

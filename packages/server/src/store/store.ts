@@ -55,13 +55,9 @@ export interface WebhookStore {
   list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>>;
   /** The enabled webhooks of these projects: the candidates their events fan out to. */
   listEnabled(projectIds: readonly string[]): Promise<WebhookRecord[]>;
-  /** Those of `ids` that are enabled, in any project: the engine's candidates for disabling. */
-  listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
   update(webhook: WebhookRecord): Promise<void>;
   /** Changes the state of an enabled webhook; false when it was not enabled (already disabled, or gone). */
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean>;
-  /** Records a 2xx from each of these webhooks at `now`. */
-  markSucceeded(ids: readonly string[], now: number): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
 }
 
@@ -100,6 +96,15 @@ export interface ClaimedDelivery extends Delivery {
   sealedSecrets?: string;
 }
 
+export interface SettlementRound {
+  settlements: readonly DeliverySettlement[];
+  attempts: readonly Attempt[];
+  /** Webhooks that answered 2xx in this round. */
+  webhooksSucceeded: readonly string[];
+  /** Webhooks with a terminal failure in this round: the only ones the disable rule needs to read. */
+  webhooksAtRisk: readonly string[];
+}
+
 export interface ClaimRequest {
   now: number;
   /** The lease: until when the claimed deliveries are this engine's alone. */
@@ -129,8 +134,13 @@ export interface DeliveryQueue {
    * again once it runs out; a delivery is never leased to two engines at once.
    */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
-  /** Writes attempts and the deliveries' new states, ending their leases. Deliveries no longer pending are left alone. */
-  settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void>;
+  /**
+   * Records a round of attempts, atomically: writes the attempts and the deliveries' new states (ending
+   * their leases; deliveries no longer pending are left alone), stamps `now` as the last success of the
+   * webhooks that answered 2xx, and returns those of `webhooksAtRisk` that are enabled, as they were
+   * before this round: the candidates for the disable rule. One round trip on PostgreSQL.
+   */
+  settle(round: SettlementRound, now: number): Promise<WebhookRecord[]>;
   /** Ends these leases held by `lockedBy` now: the deliveries are due again at once. */
   release(ids: readonly string[], lockedBy: string): Promise<number>;
   /** Ends every lease: for a store only this process uses, after a crash. */

@@ -1,8 +1,8 @@
-import type { Attempt, DeliverySettlement, NewDelivery } from "../../core/deliveries.js";
+import type { Attempt, NewDelivery } from "../../core/deliveries.js";
 import type { DeliveryTarget } from "../../core/fanout.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { attemptParams, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from "../rows.js";
-import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts } from "../store.js";
+import { attemptParams, toAttempt, toDelivery, toWebhook, type AttemptRow, type DeliveryRow, type WebhookRow } from "../rows.js";
+import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts, SettlementRound, WebhookRecord } from "../store.js";
 import { ms, type PgExecutor } from "./executor.js";
 import { notifyDeliveries } from "./notify.js";
 
@@ -75,49 +75,59 @@ export class PgDeliveries implements DeliveryQueue {
     return rows.map((row) => ({ ...toDelivery(row), body: row.body, sealedSecrets: row.sealed_secrets ?? undefined }));
   }
 
-  async settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void> {
-    if (attempts.length > 0) await this.insertAttempts(attempts);
-    if (settlements.length === 0) return;
+  /**
+   * One statement, so one round trip and no explicit transaction. The webhooks' success stamps come first
+   * (the settle below waits on them): disabling and deleting lock a webhook before its deliveries, and the
+   * same order here means the two cannot deadlock. The candidates are read from the statement's snapshot,
+   * before this round: the disable rule counts this round's successes itself.
+   */
+  async settle(round: SettlementRound, now: number): Promise<WebhookRecord[]> {
+    // A statement may not upsert one row twice: duplicates keep the last, as writing them in order would.
+    const attempts = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`).map(attemptParams);
     // An UPDATE … FROM applies one source row per target row: a delivery listed twice keeps its last outcome.
-    const rows = lastByKey(settlements, (s) => s.id);
-    await this.db.query(
-      `UPDATE deliveries d SET state = v.state, attempt_count = v.attempt_count, next_attempt_at = v.next_attempt_at,
-         locked_until = NULL, locked_by = NULL, last_error = v.last_error, last_status_code = v.last_status_code, updated_at = $7
-       FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[])
-         AS v(id, state, attempt_count, next_attempt_at, last_error, last_status_code)
-       WHERE d.id = v.id AND d.state = 'pending'`,
+    const settlements = lastByKey(round.settlements, (s) => s.id);
+    const rows = await this.db.all<WebhookRow>(
+      `WITH succeeded AS (
+         UPDATE webhooks SET last_success_at = $1 WHERE id = ANY($2::text[]) RETURNING id
+       ), attempted AS (
+         INSERT INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
+         SELECT * FROM UNNEST($3::text[], $4::int[], $5::bigint[], $6::int[], $7::float8[], $8::text[], $9::text[], $10::text[])
+         ON CONFLICT (delivery_id, attempt_number) DO UPDATE SET
+           started_at = EXCLUDED.started_at, status_code = EXCLUDED.status_code, latency_ms = EXCLUDED.latency_ms,
+           error = EXCLUDED.error, response_excerpt = EXCLUDED.response_excerpt, request_headers = EXCLUDED.request_headers
+         RETURNING 1
+       ), settled AS (
+         UPDATE deliveries d SET state = v.state, attempt_count = v.attempt_count, next_attempt_at = v.next_attempt_at,
+           locked_until = NULL, locked_by = NULL, last_error = v.last_error, last_status_code = v.last_status_code, updated_at = $1
+         FROM UNNEST($11::text[], $12::text[], $13::int[], $14::bigint[], $15::text[], $16::int[])
+           AS v(id, state, attempt_count, next_attempt_at, last_error, last_status_code)
+         WHERE d.id = v.id AND d.state = 'pending' AND (SELECT count(*) FROM succeeded) >= 0
+         RETURNING 1
+       )
+       SELECT * FROM webhooks WHERE id = ANY($17::text[]) AND state = 'enabled'
+         AND (SELECT count(*) FROM settled) >= 0 AND (SELECT count(*) FROM attempted) >= 0`,
       [
-        rows.map((s) => s.id),
-        rows.map((s) => s.state),
-        rows.map((s) => s.attemptCount),
-        rows.map((s) => ms(s.nextAttemptAt)),
-        rows.map((s) => s.lastError ?? null),
-        rows.map((s) => s.lastStatusCode ?? null),
         ms(now),
+        // Sorted: concurrent rounds lock shared webhook rows in the same order.
+        [...round.webhooksSucceeded].sort(),
+        attempts.map((r) => r.delivery_id),
+        attempts.map((r) => r.attempt_number),
+        attempts.map((r) => ms(r.started_at)),
+        attempts.map((r) => r.status_code),
+        attempts.map((r) => r.latency_ms),
+        attempts.map((r) => r.error),
+        attempts.map((r) => r.response_excerpt),
+        attempts.map((r) => r.request_headers),
+        settlements.map((x) => x.id),
+        settlements.map((x) => x.state),
+        settlements.map((x) => x.attemptCount),
+        settlements.map((x) => ms(x.nextAttemptAt)),
+        settlements.map((x) => x.lastError ?? null),
+        settlements.map((x) => x.lastStatusCode ?? null),
+        [...round.webhooksAtRisk],
       ],
     );
-  }
-
-  /** Idempotent on (delivery_id, attempt_number); a statement may not upsert one row twice, so duplicates keep the last. */
-  private async insertAttempts(attempts: readonly Attempt[]): Promise<void> {
-    const rows = lastByKey(attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`).map(attemptParams);
-    await this.db.query(
-      `INSERT INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
-       SELECT * FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT (delivery_id, attempt_number) DO UPDATE SET
-         started_at = EXCLUDED.started_at, status_code = EXCLUDED.status_code, latency_ms = EXCLUDED.latency_ms,
-         error = EXCLUDED.error, response_excerpt = EXCLUDED.response_excerpt, request_headers = EXCLUDED.request_headers`,
-      [
-        rows.map((r) => r.delivery_id),
-        rows.map((r) => r.attempt_number),
-        rows.map((r) => ms(r.started_at)),
-        rows.map((r) => r.status_code),
-        rows.map((r) => r.latency_ms),
-        rows.map((r) => r.error),
-        rows.map((r) => r.response_excerpt),
-        rows.map((r) => r.request_headers),
-      ],
-    );
+    return rows.map(toWebhook);
   }
 
   async release(ids: readonly string[], lockedBy: string): Promise<number> {

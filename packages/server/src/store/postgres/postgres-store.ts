@@ -64,6 +64,8 @@ export class PostgresStore implements Store {
     private readonly clientConfig: pg.ClientConfig,
     private readonly onRoundTrip: () => void,
     private readonly migrations: readonly Migration[],
+    /** False for a view made by `countingAs`: the pool belongs to the store it came from. */
+    private readonly ownsPool = true,
   ) {
     const free = aggregates(new PgExecutor(pool, onRoundTrip, pool));
     this.projects = free.projects;
@@ -101,6 +103,11 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** The same store on the same pool, counting its round trips with `onRoundTrip`: the delivery engine's share is measured apart. */
+  countingAs(onRoundTrip: () => void): PostgresStore {
+    return new PostgresStore(this.pool, this.clientConfig, onRoundTrip, this.migrations, false);
+  }
+
   transaction<T>(work: (tx: StoreAggregates) => Promise<T>): Promise<T> {
     return this.transactionOn((db) => work(aggregates(db)));
   }
@@ -120,7 +127,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.ownsPool) await this.pool.end();
   }
 
   private transactionOn<T>(work: (db: PgExecutor) => Promise<T>): Promise<T> {

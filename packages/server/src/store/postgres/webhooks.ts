@@ -31,11 +31,6 @@ export class PgWebhooks implements WebhookStore {
     return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = ANY($1::text[]) AND state = 'enabled'", [[...projectIds]])).map(toWebhook);
   }
 
-  async listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
-    if (ids.length === 0) return [];
-    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE id = ANY($1::text[]) AND state = 'enabled'", [[...ids]])).map(toWebhook);
-  }
-
   async update(w: WebhookRecord): Promise<void> {
     const p = webhookParams(w);
     await this.db.query(
@@ -47,12 +42,6 @@ export class PgWebhooks implements WebhookStore {
 
   async disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
     return (await this.db.count("UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'", [state, ms(now), projectId, id])) > 0;
-  }
-
-  async markSucceeded(ids: readonly string[], now: number): Promise<void> {
-    if (ids.length === 0) return;
-    // Sorted: concurrent transactions lock shared webhook rows in the same order, so they cannot deadlock.
-    await this.db.query("UPDATE webhooks SET last_success_at = $1 WHERE id = ANY($2::text[])", [ms(now), [...ids].sort()]);
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

@@ -1,8 +1,8 @@
-import type { Attempt, DeliverySettlement, NewDelivery } from "../../core/deliveries.js";
+import type { NewDelivery } from "../../core/deliveries.js";
 import type { DeliveryTarget } from "../../core/fanout.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { attemptParams, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from "../rows.js";
-import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts } from "../store.js";
+import { attemptParams, toAttempt, toDelivery, toWebhook, type AttemptRow, type DeliveryRow, type WebhookRow } from "../rows.js";
+import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts, SettlementRound, WebhookRecord } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
@@ -57,18 +57,27 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
     });
   }
 
-  settle(settlements: readonly DeliverySettlement[], attempts: readonly Attempt[], now: number): Promise<void> {
+  settle(round: SettlementRound, now: number): Promise<WebhookRecord[]> {
     return this.atomically(() => {
+      const ids = (list: readonly string[]) => JSON.stringify(list);
+      const candidates =
+        round.webhooksAtRisk.length === 0
+          ? []
+          : (this.statement("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(ids(round.webhooksAtRisk)) as WebhookRow[]).map(toWebhook);
+      if (round.webhooksSucceeded.length > 0) {
+        this.statement("UPDATE webhooks SET last_success_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(now, ids(round.webhooksSucceeded));
+      }
       const insertAttempt = this.statement(
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
          VALUES (@delivery_id, @attempt_number, @started_at, @status_code, @latency_ms, @error, @response_excerpt, @request_headers)`,
       );
-      for (const attempt of attempts) insertAttempt.run(attemptParams(attempt));
+      for (const attempt of round.attempts) insertAttempt.run(attemptParams(attempt));
       const update = this.statement(
         `UPDATE deliveries SET state = ?, attempt_count = ?, next_attempt_at = ?, locked_until = NULL, locked_by = NULL, last_error = ?,
          last_status_code = ?, updated_at = ? WHERE id = ? AND state = 'pending'`,
       );
-      for (const s of settlements) update.run(s.state, s.attemptCount, s.nextAttemptAt, s.lastError ?? null, s.lastStatusCode ?? null, now, s.id);
+      for (const s of round.settlements) update.run(s.state, s.attemptCount, s.nextAttemptAt, s.lastError ?? null, s.lastStatusCode ?? null, now, s.id);
+      return candidates;
     });
   }
 

@@ -39,13 +39,6 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     );
   }
 
-  listEnabledByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.run(() =>
-      (this.statement("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(JSON.stringify(ids)) as WebhookRow[]).map(toWebhook),
-    );
-  }
-
   update(w: WebhookRecord): Promise<void> {
     return this.run(() => {
       this.statement(
@@ -60,13 +53,6 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     return this.run(
       () => this.statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'").run(state, now, projectId, id).changes > 0,
     );
-  }
-
-  markSucceeded(ids: readonly string[], now: number): Promise<void> {
-    if (ids.length === 0) return Promise.resolve();
-    return this.run(() => {
-      this.statement("UPDATE webhooks SET last_success_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(now, JSON.stringify(ids));
-    });
   }
 
   delete(projectId: string, id: string): Promise<boolean> {

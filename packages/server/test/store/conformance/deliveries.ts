@@ -83,9 +83,10 @@ export function describeDeliveries(f: StoreFixture): void {
         { id: b!.id, state: "pending" as const, attemptCount: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: "HTTP 500" },
         { id: c!.id, state: "failed" as const, attemptCount: 1, nextAttemptAt: T0 + 10, lastError: "refused" },
       ];
-      await store.deliveries.settle(settlements, attempts, T0 + 10);
+      const round = { settlements, attempts, webhooksSucceeded: [], webhooksAtRisk: [] };
+      expect(await store.deliveries.settle(round, T0 + 10)).toEqual([]);
       // Writing the same outcomes again (a retried flush) changes nothing.
-      await store.deliveries.settle(settlements, attempts, T0 + 10);
+      await store.deliveries.settle(round, T0 + 10);
       const byId = new Map((await store.deliveries.list(projectId, {}, PAGE)).items.map((d) => [d.id, d]));
       expect(byId.get(a!.id)).toMatchObject({ state: "succeeded", attemptCount: 1, lastStatusCode: 200, updatedAt: T0 + 10 });
       expect(byId.get(b!.id)).toMatchObject({ state: "pending", attemptCount: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: "HTTP 500" });
@@ -96,8 +97,22 @@ export function describeDeliveries(f: StoreFixture): void {
       expect(await store.deliveries.nextDueAt()).toBe(T0 + 5000);
       expect((await store.deliveries.claim(claim(T0 + 5000, { lockedBy: "engine-b" }))).map((d) => d.id)).toEqual([b!.id]);
       // A settled delivery is left alone by a late, stale outcome.
-      await store.deliveries.settle([{ ...settlements[1]!, id: a!.id }], [], T0 + 20);
+      await store.deliveries.settle({ settlements: [{ ...settlements[1]!, id: a!.id }], attempts: [], webhooksSucceeded: [], webhooksAtRisk: [] }, T0 + 20);
       expect((await store.deliveries.list(projectId, { state: "succeeded" }, PAGE)).items.map((d) => d.id)).toEqual([a!.id]);
+    });
+
+    it("stamps the webhooks that answered 2xx and returns the enabled ones at risk, as they were before the round", async () => {
+      const { store, projectId } = f;
+      const ok = webhook(projectId);
+      const risky = webhook(projectId, { lastSuccessAt: T0 - 5 });
+      const off = webhook(projectId, { state: "disabled" });
+      const elsewhere = webhook("other-project");
+      for (const h of [ok, risky, off, elsewhere]) await store.webhooks.insert(h);
+      const candidates = await store.deliveries.settle({ settlements: [], attempts: [], webhooksSucceeded: [ok.id, risky.id], webhooksAtRisk: [risky.id, off.id, elsewhere.id] }, T0 + 7);
+      expect(candidates.map((h) => h.id).sort()).toEqual([risky.id, elsewhere.id].sort());
+      expect(candidates.find((h) => h.id === risky.id)?.lastSuccessAt).toBe(T0 - 5);
+      expect((await store.webhooks.get(projectId, ok.id))?.lastSuccessAt).toBe(T0 + 7);
+      expect((await store.webhooks.get(projectId, risky.id))?.lastSuccessAt).toBe(T0 + 7);
     });
 
     it("releases one engine's leases at once, and every lease after a crash", async () => {
