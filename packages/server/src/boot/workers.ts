@@ -1,7 +1,7 @@
 import { retryPolicy } from "../core/retry-schedule.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
 import { deliveryHeaders } from "../delivery/headers.js";
-import { StaticSigner } from "../delivery/static-signer.js";
+import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";

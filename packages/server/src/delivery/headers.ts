@@ -1,9 +1,9 @@
 import type { ClaimedDelivery } from "../store/store.js";
 import { VERSION } from "../version.js";
 import type { HeaderBuilder } from "./engine.js";
-import { webhookClaims } from "./jwt/claims.js";
-import type { JwtSignerPool } from "./jwt/pool.js";
-import type { StaticSigner } from "./static-signer.js";
+import { webhookClaims } from "../signing/jwt/claims.js";
+import type { JwtSignerPool } from "../signing/jwt/pool.js";
+import type { StaticSigner } from "../signing/static-signer.js";
 
 /**
  * The headers of one attempt (DESIGN §4). Static webhooks get Standard Webhooks HMAC signatures;

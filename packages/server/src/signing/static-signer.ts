@@ -1,6 +1,6 @@
 import { activeSecrets, type SigningSecret } from "../core/webhooks.js";
 import type { SecretBox } from "../crypto/secret-box.js";
-import { signatureHeader } from "../signing/standard-webhooks.js";
+import { signatureHeader } from "./standard-webhooks.js";
 
 const CACHE_LIMIT = 10_000;
 

@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jo
 import type { Clock } from "../core/clock.js";
 import { publishedKeys, type JwtAlgorithm, type KeySchedule } from "../core/signing-keys.js";
 import type { SigningKeyRecord, SigningKeyStore } from "../store/store.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "../crypto/secret-box.js";
 
 /** A key as the signers hold it: its private half opened (with its `alg`), with when it signs. */
 export interface SignerKey extends KeySchedule {

@@ -1,12 +1,12 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
-import type { SignerKey } from "../../crypto/signing-key-ring.js";
+import type { SignerKey } from "../signing-key-ring.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 // Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
 const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("../../../dist/delivery/jwt/worker.js", import.meta.url)
+  ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url)
   : new URL("./worker.js", import.meta.url);
 
 interface Pending {
