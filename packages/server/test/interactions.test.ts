@@ -111,6 +111,37 @@ describe.each([
     expect(events.map((e) => e.event_type)).toEqual(["interaction.created", "interaction.status_update", "step.start", "step.stop", "interaction.completed"]);
     expect(events[2]).toMatchObject({ step: { type: "function_call", name: "get_weather", arguments: { city: "Oslo" } } });
     expect(events[4]).toMatchObject({ interaction: { status: "requires_action" } });
+
+    // The same pause, streamed again later by id (as ai.interactions.get with stream: true reads it).
+    const id = (events[0] as { interaction: { id: string } }).interaction.id;
+    const replay: string[] = [];
+    for await (const e of await ai.interactions.get(id, { stream: true })) replay.push((e as { event_type: string }).event_type);
+    expect(replay).toEqual(events.map((e) => e.event_type));
+
+    const unstored = await ai.interactions.create({ model: MODEL, input: "forget me", store: false });
+    expect(unstored.status).toBe("completed");
+    expect((await rejection(ai.interactions.get(unstored.id))).status).toBe(404);
+  });
+
+  it("streams a background agent run as it goes, following the store", async () => {
+    const ai = client();
+    const stream = await ai.interactions.create({ agent: "deep-research-pro-preview-12-2025", input: "Research streams", background: true, stream: true });
+    const kinds: string[] = [];
+    let last: { interaction?: { status: string } } = {};
+    for await (const e of stream) {
+      kinds.push(`${(e as { event_type: string }).event_type}${"step" in e ? `:${(e.step as { type: string }).type}` : ""}`);
+      last = e as typeof last;
+    }
+    expect(kinds).toEqual([
+      "interaction.created",
+      "interaction.status_update",
+      ...Array(4).fill(["step.start:thought", "step.stop"]).flat(),
+      "step.start:model_output",
+      "step.delta",
+      "step.stop",
+      "interaction.completed",
+    ]);
+    expect(last.interaction?.status).toBe("completed");
   });
 
   it("refuses a misused resume with a 400 naming the field, never a 409 the client would retry", async () => {

@@ -132,8 +132,15 @@ export class InteractionService {
       last = seen;
       if (interaction.status !== "in_progress" || signal.aborted) return;
       await new Promise<void>((resolve) => {
-        const timer = this.ctx.clock.setTimeout(resolve, FOLLOW_POLL_MS);
-        signal.addEventListener("abort", () => (this.ctx.clock.clearTimeout(timer), resolve()), { once: true });
+        const onAbort = () => {
+          this.ctx.clock.clearTimeout(timer);
+          resolve();
+        };
+        const timer = this.ctx.clock.setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, FOLLOW_POLL_MS);
+        signal.addEventListener("abort", onAbort, { once: true });
       });
     }
   }

@@ -26,6 +26,7 @@ export interface InteractionRow {
 
 const json = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
 const text = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+/** An optional field, left out when the column is NULL, so an interaction reads back exactly as it was written. */
 const present = <K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } =>
   (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
