@@ -25,9 +25,11 @@ export interface FailureData {
   error_message: string;
 }
 
+/** A function call an interaction waits for: answer it with a `function_result` whose `call_id` is `id`. */
 export interface RequiredAction {
   id: string;
   name: string;
+  arguments: Record<string, unknown>;
 }
 
 export type BatchSucceededEvent = Envelope<"batch.succeeded", { output_file_uri: string }>;

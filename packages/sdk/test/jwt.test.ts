@@ -71,7 +71,7 @@ function delivery(): { body: string; webhookId: string } {
     timestamp: new Date().toISOString(),
     data: {
       id: `interactions/i${counter}`,
-      required_actions: [{ id: "call_1", name: "get_weather" }],
+      required_actions: [{ id: "call_1", name: "get_weather", arguments: { city: "Paris" } }],
       user_metadata: { order: counter, tenant: "acme" },
     },
   });

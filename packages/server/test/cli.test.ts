@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/net/free-port.js";
+import { decodeMp4 } from "./providers/mp4-frames.js";
 import { startReceiver } from "./helpers/receiver.js";
 import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 
@@ -90,11 +91,37 @@ describe("tidings webhooks and deliveries", () => {
   });
 });
 
+describe("tidings interactions and videos", () => {
+  it("create --wait pauses at the function call, resume --wait completes with the result, get shows it", async () => {
+    const flags = ["--server", server.url, "--api-key", server.key];
+    const tools = join(dir, "tools.json");
+    writeFileSync(tools, JSON.stringify([{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }]));
+    const created = await run(process.execPath, [CLI, "interactions", "create", "--input", "Use get_weather with city: Quito", "--tools", tools, "--wait", ...flags]);
+    const [, id, callId] = /^([a-z0-9]{36})  requires_action\n  waits for get_weather\(\{"city":"Quito"\}\)  call_id (\S+)/m.exec(created.stdout) ?? [];
+    expect(callId, created.stdout).toBeDefined();
+
+    const resumed = await run(process.execPath, [CLI, "interactions", "resume", id!, "--result", `${callId}={"temp_c": 14}`, "--wait", ...flags]);
+    expect(resumed.stdout).toMatch(/^[a-z0-9]{36}  completed\n  \[local:gemini-2\.5-flash\] get_weather returned \{"temp_c":14\}/);
+    const got = await run(process.execPath, [CLI, "interactions", "get", id!, "--json", ...flags]);
+    expect(JSON.parse(got.stdout)).toMatchObject({ id, status: "requires_action" });
+  });
+
+  it("videos generate --wait --out saves a clip that decodes", async () => {
+    const out = join(dir, "clip.mp4");
+    const { stdout } = await run(process.execPath, [CLI, "videos", "generate", "--prompt", "a paper boat", "--duration", "1", "--wait", "--out", out, "--server", server.url, "--api-key", server.key]);
+    expect(stdout).toMatch(/^models\/veo-3\.0-generate-001\/operations\/[a-z0-9]{36} started\nGENERATED: files\/[a-z0-9]{36}\nsaved \d+ bytes/);
+    expect((await decodeMp4(readFileSync(out))).frames).toHaveLength(12);
+  });
+});
+
 describe("tidings demo", () => {
   it("runs a server, a receiver and a batch end to end on a fresh machine, explaining each step", async () => {
     const { stdout } = await run(process.execPath, [CLI, "demo"], { timeout: 60_000 });
     expect(stdout).toContain("Registered a static webhook for batch.*");
     expect(stdout).toMatch(/The receiver got batch\.succeeded, signature verified/);
     expect(stdout).toMatch(/"key":"q1"/);
+    expect(stdout).toMatch(/The receiver got interaction\.requires_action, signature verified/);
+    expect(stdout).toMatch(/The receiver got interaction\.completed, signature verified/);
+    expect(stdout).toContain('get_weather returned {"temp_c":19,"sky":"sunny"}');
   });
 });

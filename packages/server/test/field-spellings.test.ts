@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { operationsOf, otherSpelling, respell, fieldsWhere, type Operation } from "./helpers/openapi.js";
+import { decodeMp4 } from "./providers/mp4-frames.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { ADMIN_KEY, startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 
@@ -298,6 +299,84 @@ const cases: Record<string, SpellingCase> = {
       finishReason: "MAX_TOKENS",
       json: true,
     },
+  },
+  "POST /v1/interactions": {
+    run: async (spell) => {
+      const operation = "POST /v1/interactions";
+      const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
+      const paused = await call("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Oslo", tools, background: true });
+      await waitUntil(async () => (await call("GET", `/v1/interactions/${paused.id}`)).status === "requires_action", 20_000, "the interaction to pause");
+      const callId = (await call("GET", `/v1/interactions/${paused.id}`)).steps.at(-1).id;
+      const resumed = await call(
+        "POST",
+        "/v1/interactions",
+        spell.body(operation, {
+          model: "m",
+          previous_interaction_id: paused.id,
+          // `input` is read by its items' types, not by the schema: its names are respelled here.
+          input: [{ type: "function_result", [spell.name("call_id")]: callId, [spell.name("is_error")]: false, result: FREE_FORM }],
+          system_instruction: "Be brief.",
+          generation_config: { max_output_tokens: 50, top_p: 0.5 },
+          background: true,
+          webhook_config: { uris: [receiver.url], user_metadata: FREE_FORM },
+        }),
+      );
+      await waitUntil(async () => (await call("GET", `/v1/interactions/${resumed.id}`)).status === "completed", 20_000, "the interaction to complete");
+      const done = await call("GET", `/v1/interactions/${resumed.id}`);
+      const event = await eventOf(`interactions/${resumed.id}`);
+      return {
+        continues: done.previous_interaction_id === paused.id,
+        system_instruction: done.system_instruction,
+        generation_config: done.generation_config,
+        output: done.steps.at(-1).content[0].text,
+        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        user_metadata: event.payload.data.user_metadata,
+      };
+    },
+    expected: {
+      continues: true,
+      system_instruction: "Be brief.",
+      generation_config: { max_output_tokens: 50, top_p: 0.5 },
+      output: `[local:m] get_weather returned ${JSON.stringify(FREE_FORM)}`,
+      toTheRequestsOwnUri: [true],
+      user_metadata: FREE_FORM,
+    },
+  },
+  "GET /v1/interactions/{id}": {
+    run: async (spell) => {
+      const { id } = await call("POST", "/v1/interactions", { model: "m", input: "hello" });
+      const res = await fetch(`${server.url}/v1/interactions/${id}${spell.query({ stream: "true", last_event_id: "evt_2", include_input: "true" })}`, { headers: { "x-goog-api-key": server.key } });
+      const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("event:"));
+      // Resumed after evt_2: the step events and the end, not the created and status events again.
+      return events.map((e) => /^event: (\S+)\nid: (\S+)/.exec(e)?.slice(1).join(" "));
+    },
+    expected: ["step.start evt_3", "step.delta evt_4", "step.stop evt_5", "interaction.completed evt_6"],
+  },
+  "POST /v1/models/{id}:predictLongRunning": {
+    run: async (spell) => {
+      const started = await call(
+        "POST",
+        "/v1/models/veo-3.0-generate-001:predictLongRunning",
+        spell.body("POST /v1/models/{id}:predictLongRunning", {
+          instances: [{ prompt: "a tall tower" }],
+          parameters: { durationSeconds: 1, aspectRatio: "9:16", negativePrompt: "blur" },
+          webhookConfig: { uris: [receiver.url], userMetadata: FREE_FORM },
+        }),
+      );
+      await waitUntil(async () => (await call("GET", `/v1/${started.name}`)).done, 30_000, "the video");
+      const done = await call("GET", `/v1/${started.name}`);
+      const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri;
+      const clip = await decodeMp4(new Uint8Array(await (await fetch(`${server.url}/v1/${uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()));
+      const event = await eventOf(started.name);
+      return {
+        portrait: clip.height > clip.width,
+        frames: clip.frames.length,
+        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        user_metadata: event.payload.data.user_metadata,
+      };
+    },
+    // One second at 12 frames a second, upright: the duration and the aspect ratio both took effect.
+    expected: { portrait: true, frames: 12, toTheRequestsOwnUri: [true], user_metadata: FREE_FORM },
   },
 };
 

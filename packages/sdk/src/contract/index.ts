@@ -12,4 +12,6 @@ export * from "./projects.js";
 export * from "./files.js";
 export * from "./models.js";
 export * from "./batches.js";
+export * from "./interactions.js";
+export * from "./videos.js";
 export * from "./polling.js";

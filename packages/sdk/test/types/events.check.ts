@@ -35,8 +35,10 @@ switch (e.type) {
   case "interaction.requires_action": {
     const names: string[] = e.data.required_actions.map((action) => action.name);
     const ids: string[] = e.data.required_actions.map((action) => action.id);
+    const args: Record<string, unknown>[] = e.data.required_actions.map((action) => action.arguments);
     void names;
     void ids;
+    void args;
     break;
   }
   case "video.generated": {

@@ -12,7 +12,7 @@ import { JwtSignerPool } from "../signing/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
 import { Metrics } from "../observability/metrics.js";
-import { createProvider } from "../providers/index.js";
+import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, ProviderTurns, type VideoProvider } from "../providers/index.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
 import { EventBus } from "../services/event-bus.js";
@@ -36,6 +36,9 @@ export interface Infrastructure {
   jwtSigner: JwtSignerPool;
   sender: HttpSender;
   provider: Provider;
+  /** Interaction turns and agent steps, through the same provider (or Gemini's interactions API). */
+  turns: ProviderTurns;
+  videoProvider: VideoProvider;
   blobs: DiskBlobStore;
   bus: EventBus;
   /** Names this process's delivery leases in a shared store. */
@@ -62,13 +65,16 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
   const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs);
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
-  const provider = createProvider({
+  const providerConfig = {
     provider: config.provider,
     baseUrl: config.providerBaseUrl,
     apiKey: config.providerApiKey,
     localDelayMs: config.localDelayMs,
     timeoutMs: config.providerTimeoutMs,
-  });
+  };
+  const provider = createProvider(providerConfig);
+  const interactionProvider = createInteractionProvider(providerConfig, provider);
+  const videoProvider = createVideoProvider({ ...providerConfig, videoProvider: config.videoProvider });
   return {
     config,
     clock,
@@ -81,6 +87,8 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     jwtSigner,
     sender,
     provider,
+    turns: new ProviderTurns(interactionProvider, createAgentProvider(providerConfig)),
+    videoProvider,
     blobs: new DiskBlobStore(config.dataDir),
     bus: new EventBus(),
     workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
@@ -88,6 +96,8 @@ export async function startInfrastructure(config: Config, options: Infrastructur
       await sender.close();
       await jwtSigner.close();
       await provider.close?.();
+      await interactionProvider.close?.();
+      await videoProvider.close?.();
       await opened.store.close();
     },
   };

@@ -7,6 +7,8 @@ import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";
 import { BatchRunner } from "../workers/batch-runner.js";
 import { ExpiryWorker } from "../workers/expiry.js";
+import { InteractionRunner } from "../workers/interaction-runner.js";
+import { VideoRunner } from "../workers/video-runner.js";
 import type { Infrastructure } from "./infrastructure.js";
 
 const KEY_REFRESH_MS = 60_000;
@@ -17,11 +19,13 @@ export interface WorkerOptions {
   engine?: Partial<EngineOptions>;
 }
 
-/** The background work of a process: the delivery engine, the expiry sweeper and the batch runner. */
+/** The background work of a process: the delivery engine, the expiry sweeper and the batch, interaction and video runners. */
 export interface Workers {
   engine: DeliveryEngine;
   expiry: ExpiryWorker;
   batchRunner: BatchRunner;
+  interactionRunner: InteractionRunner;
+  videoRunner: VideoRunner;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -65,6 +69,22 @@ export function createWorkers(infra: Infrastructure, services: Services, options
     clock,
     onError: (err, batchId) => batchFailed(err, batchId === undefined ? undefined : `batch ${batchId}`),
   });
+  const interactionFailed = failed("interactions");
+  const interactionRunner = new InteractionRunner({
+    store,
+    interactions: services.interactions,
+    turns: infra.turns,
+    clock,
+    onError: (err, id) => interactionFailed(err, id === undefined ? undefined : `interaction ${id}`),
+  });
+  const videoFailed = failed("videos");
+  const videoRunner = new VideoRunner({
+    store,
+    videos: services.videos,
+    provider: infra.videoProvider,
+    clock,
+    onError: (err, id) => videoFailed(err, id === undefined ? undefined : `video ${id}`),
+  });
 
   // Another process may rotate the signing key: pick up the new one to sign with (the JWKS reads the store).
   const keyRefresh = new WakeableLoop(
@@ -80,16 +100,22 @@ export function createWorkers(infra: Infrastructure, services: Services, options
     engine,
     expiry,
     batchRunner,
+    interactionRunner,
+    videoRunner,
     async start() {
       // One SQLite file has one server: whatever the previous process had leased is ours to send again.
       // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
       if (opened.exclusive) {
         await store.deliveries.releaseAll();
         await store.batches.releaseAll();
+        await store.interactions.releaseAll();
+        await store.videos.releaseAll();
       }
       engine.start();
       expiry.start();
       batchRunner.start();
+      interactionRunner.start();
+      videoRunner.start();
       unwatch = await opened.watchDeliveries(() => engine.wake());
       if (!opened.exclusive) keyRefresh.start();
     },
@@ -98,6 +124,8 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       await unwatch();
       expiry.stop();
       await batchRunner.stop();
+      await interactionRunner.stop();
+      await videoRunner.stop();
       await engine.stop();
     },
   };

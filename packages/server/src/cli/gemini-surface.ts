@@ -1,10 +1,19 @@
 import { TidingsApiError, TidingsConnectionError } from "@tidings/sdk";
-import type { BatchGenerateContentRequest, BatchOperation, ListBatchesResponse, UploadResponse } from "@tidings/sdk/contract";
+import type {
+  BatchGenerateContentRequest,
+  BatchOperation,
+  CreateInteractionRequest,
+  Interaction,
+  ListBatchesResponse,
+  PredictLongRunningRequest,
+  UploadResponse,
+  VideoOperation,
+} from "@tidings/sdk/contract";
 
 /**
  * What the CLI needs beyond Tidings' own resources (which it reaches through @tidings/sdk's client): the
- * Gemini-compatible batches, the resumable upload and the media download that `@google/genai` speaks, and
- * the event stream. Typed by the same contract; failures are the SDK's error types.
+ * Gemini-compatible batches, interactions and video generations, the resumable upload and the media download
+ * that `@google/genai` speaks, and the event stream. Typed by the same contract; failures are the SDK's error types.
  */
 export class GeminiSurface {
   constructor(
@@ -26,6 +35,23 @@ export class GeminiSurface {
 
   async cancelBatch(name: string): Promise<void> {
     await this.json("POST", `/v1/${batchName(name)}:cancel`, {});
+  }
+
+  createInteraction(request: CreateInteractionRequest): Promise<Interaction> {
+    return this.json("POST", "/v1/interactions", request);
+  }
+
+  getInteraction(id: string): Promise<Interaction> {
+    return this.json("GET", `/v1/interactions/${encodeURIComponent(id)}`);
+  }
+
+  generateVideo(model: string, request: PredictLongRunningRequest): Promise<VideoOperation> {
+    return this.json("POST", `/v1/models/${model.replace(/^models\//, "")}:predictLongRunning`, request);
+  }
+
+  /** A video operation by its name, `models/{model}/operations/{id}`. */
+  getVideoOperation(name: string): Promise<VideoOperation> {
+    return this.json("GET", `/v1/${name}`);
   }
 
   /** Opens a long-lived GET, such as the Server-Sent Events stream. */
@@ -59,8 +85,12 @@ export class GeminiSurface {
   }
 
   async download(fileName: string): Promise<string> {
+    return (await this.downloadBytes(fileName)).toString("utf8");
+  }
+
+  async downloadBytes(fileName: string): Promise<Buffer> {
     const id = fileName.replace(/^files\//, "");
-    return (await this.send(`/download/v1beta/files/${id}:download?alt=media`)).text();
+    return Buffer.from(await (await this.send(`/download/v1beta/files/${id}:download?alt=media`)).arrayBuffer());
   }
 
   private async json<T>(method: string, path: string, body?: object): Promise<T> {

@@ -4,9 +4,11 @@ import { VERSION } from "../version.js";
 import { registerBatches } from "./batches.js";
 import { describeError } from "./client.js";
 import { registerDemo } from "./demo.js";
+import { registerInteractions } from "./interactions.js";
 import { registerListen } from "./listen.js";
 import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
+import { registerVideos } from "./videos.js";
 import { registerWebhooks } from "./webhooks.js";
 
 const program = new Command("tidings").version(VERSION).description("Webhooks for long-running operations");
@@ -14,6 +16,8 @@ registerServe(program);
 registerListen(program);
 registerMigrate(program);
 registerBatches(program);
+registerInteractions(program);
+registerVideos(program);
 registerDemo(program);
 registerWebhooks(program);
 program.parseAsync().catch((err: unknown) => {

@@ -33,3 +33,24 @@ export function notFound(what: string): TidingsError {
 export function failedPrecondition(message: string): TidingsError {
   return new TidingsError("FAILED_PRECONDITION", message);
 }
+
+/** google.rpc.Code numbers by name, for the `error_code` of failure events (DESIGN §3). */
+const RPC_CODE: Record<string, number> = {
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+};
+
+/** The google.rpc.Code number of a status name; 2 (UNKNOWN) for a name it does not know. */
+export function rpcCode(status: string): number {
+  return RPC_CODE[status] ?? 2;
+}

@@ -18,7 +18,7 @@ export type BuiltInEvent =
   | EventEnvelope<"batch.succeeded", { output_file_uri: string }>
   | EventEnvelope<"batch.failed" | "interaction.failed", ErrorData>
   | EventEnvelope<"batch.cancelled" | "batch.expired" | "interaction.cancelled" | "interaction.completed", object>
-  | EventEnvelope<"interaction.requires_action", { required_actions: { id: string; name: string }[] }>
+  | EventEnvelope<"interaction.requires_action", { required_actions: { id: string; name: string; arguments: Record<string, unknown> }[] }>
   | EventEnvelope<"video.generated", { output_file_uri: string; file_name: string }>
   | EventEnvelope<"webhook.ping", { webhook_id: string }>
   | EventEnvelope<"webhook.disabled", { webhook_id: string; reason: string }>;

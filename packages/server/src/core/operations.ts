@@ -31,7 +31,7 @@ export interface Operation {
 }
 
 /** The kinds of long-running operation the polling surface lists (DESIGN §2.6). */
-export const OPERATION_KINDS = ["custom", "batch"] as const;
+export const OPERATION_KINDS = ["custom", "batch", "video"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** The AIP-160 subset the polling surface filters on. */

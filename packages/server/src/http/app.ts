@@ -14,11 +14,13 @@ import { eventRoutes } from "./routes/events.js";
 import { eventStreamRoutes } from "./routes/event-stream.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
+import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
 import type { Provider } from "../providers/provider.js";
 import { operationRoutes } from "./routes/operations.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
+import { videoRoutes } from "./routes/videos.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
 import { enforceContract } from "./validation.js";
@@ -111,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { provider: deps.provider });
       await api.register(batchRoutes, { batches: deps.services.batches });
+      await api.register(interactionRoutes, { interactions: deps.services.interactions });
+      await api.register(videoRoutes, { videos: deps.services.videos });
     },
     { prefix: "/v1" },
   );

@@ -1,6 +1,7 @@
 import type { RpcStatus } from "@tidings/sdk/contract";
 import type { ErrorObject } from "ajv";
 import { TidingsError, type ErrorStatus } from "../core/errors.js";
+import type { ProviderError } from "../providers/provider.js";
 import { StoreUnavailableError } from "../store/errors.js";
 import { validationViolation } from "./validation.js";
 
@@ -63,4 +64,14 @@ export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
     return rpcStatus(e.statusCode === 404 ? "NOT_FOUND" : "INVALID_ARGUMENT", e.message);
   }
   return rpcStatus("INTERNAL", "internal error; the server logged the details");
+}
+
+/** A provider failure as google.rpc.Status: the code and name were chosen where the failure was understood. */
+export function providerStatus(err: ProviderError): RpcStatus {
+  const status: RpcStatus = { error: { code: err.status, message: err.message, status: err.code } };
+  if (err.field !== undefined) {
+    const description = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+    status.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: err.field, description }] }];
+  }
+  return status;
 }

@@ -66,16 +66,17 @@ function requestReader(body: JsonSchema | undefined, query: JsonSchema): (req: F
 
 /**
  * A checker for a message read outside Fastify's validation (the upload start body, which its route reads
- * from the raw stream): the same two steps, the same errors.
+ * from the raw stream; an interaction's input items, whose kind their `type` names): the same two steps,
+ * the same errors. `at` is where the message sits in the request, e.g. `input[2]`, for the field names.
  */
-export function messageChecker<T extends TSchema>(schema: T): (value: unknown) => Static<T> {
+export function messageChecker<T extends TSchema>(schema: T): (value: unknown, at?: string) => Static<T> {
   const shape = shapeOf(schema as JsonSchema);
   const validate = bodyAjv.compile(schema);
-  return (value) => {
-    if (shape !== undefined) readMessage(value, shape, "");
+  return (value, at = "") => {
+    if (shape !== undefined) readMessage(value, shape, at);
     if (validate(value)) return value as Static<T>;
-    const { field, description } = describeValidationError(validate.errors![0]!, "body");
-    throw invalidArgument(field, description);
+    const { field, description } = describeValidationError(validate.errors![0]!, at === "" ? "body" : at);
+    throw invalidArgument(at === "" || field === at ? field : `${at}${field.startsWith("[") ? "" : "."}${field}`, description);
   };
 }
 

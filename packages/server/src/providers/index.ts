@@ -29,6 +29,7 @@ export function createProvider(config: ProviderConfig): Provider {
 export { ConcurrencyLimiter } from "./limiter.js";
 export { generateWithRetry, nextTurnWithRetry, withRetry, type RetryOptions } from "./retry.js";
 export { createAgentProvider, createInteractionProvider } from "./interactions/index.js";
+export { ProviderTurns } from "./interactions/turns.js";
 export type * from "./interactions/types.js";
 export { createVideoProvider } from "./video/index.js";
 export type * from "./video/types.js";

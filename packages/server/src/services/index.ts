@@ -2,8 +2,10 @@ import type { ServiceContext } from "./context.js";
 import { BatchService, type BatchRunnerControl } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
+import { InteractionService, type InteractionRunnerControl, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
 import { ProjectService } from "./projects.js";
+import { VideoService, type VideoRunnerControl } from "./videos.js";
 import { WebhookService } from "./webhooks.js";
 
 export interface Services {
@@ -13,6 +15,8 @@ export interface Services {
   projects: ProjectService;
   files: FileService;
   batches: BatchService;
+  interactions: InteractionService;
+  videos: VideoService;
 }
 
 export interface BatchOptions {
@@ -22,7 +26,14 @@ export interface BatchOptions {
   maxLineBytes: number;
 }
 
-export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions): Services {
+/** Interactions and videos: the providers' turns, and their runners, bound late like the batch runner. */
+export interface GenerationOptions {
+  turns: InteractionTurns;
+  interactionRunner: () => InteractionRunnerControl | undefined;
+  videoRunner: () => VideoRunnerControl | undefined;
+}
+
+export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions, generation: GenerationOptions): Services {
   const files = new FileService(ctx, fileOptions);
   return {
     webhooks: new WebhookService(ctx),
@@ -31,5 +42,7 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     projects: new ProjectService(ctx),
     files,
     batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
+    interactions: new InteractionService(ctx, generation.turns, generation.interactionRunner),
+    videos: new VideoService(ctx, files, generation.videoRunner),
   };
 }

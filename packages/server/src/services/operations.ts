@@ -7,13 +7,14 @@ import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import { finishOperation, operationName, parseOperationFilter, type Operation, type OperationAction, type OperationRef } from "../core/operations.js";
 import type { Batch } from "../core/batches.js";
+import type { VideoOperation } from "../core/videos.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { parseTimestamp } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** An entry of the polling surface, of whichever kind. */
-export type ListedOperation = { kind: "custom"; operation: Operation } | { kind: "batch"; batch: Batch };
+export type ListedOperation = { kind: "custom"; operation: Operation } | { kind: "batch"; batch: Batch } | { kind: "video"; video: VideoOperation };
 
 interface FinishRequest {
   projectId: string;
@@ -61,19 +62,29 @@ export class OperationService {
     return operation;
   }
 
-  /** The polling surface: operations of every kind (custom, batches), oldest first. */
+  /** The polling surface: operations of every kind (custom, batches, videos), oldest first. */
   async list(projectId: string, filter: string | undefined, page: PageRequest): Promise<Page<ListedOperation>> {
     const refs = await this.ctx.store.operations.listAllKinds(projectId, parseOperationFilter(filter), page);
     const ids = (kind: OperationRef["kind"]) => refs.items.filter((r) => r.kind === kind).map((r) => r.id);
     const custom = new Map((await this.ctx.store.operations.getMany(projectId, ids("custom"))).map((o) => [o.id, o]));
     const batches = new Map((await this.ctx.store.batches.getMany(projectId, ids("batch"))).map((b) => [b.id, b]));
+    const videos = new Map((await this.ctx.store.videos.getMany(projectId, ids("video"))).map((v) => [v.id, v]));
+    // An entry deleted between the two reads is left out.
     const items = refs.items.flatMap((ref): ListedOperation[] => {
-      if (ref.kind === "custom") {
-        const operation = custom.get(ref.id);
-        return operation === undefined ? [] : [{ kind: "custom", operation }];
+      switch (ref.kind) {
+        case "custom": {
+          const operation = custom.get(ref.id);
+          return operation === undefined ? [] : [{ kind: "custom", operation }];
+        }
+        case "batch": {
+          const batch = batches.get(ref.id);
+          return batch === undefined ? [] : [{ kind: "batch", batch }];
+        }
+        case "video": {
+          const video = videos.get(ref.id);
+          return video === undefined ? [] : [{ kind: "video", video }];
+        }
       }
-      const batch = batches.get(ref.id);
-      return batch === undefined ? [] : [{ kind: "batch", batch }];
     });
     return { ...refs, items };
   }

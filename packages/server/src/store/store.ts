@@ -3,10 +3,12 @@ import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery 
 import type { StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
+import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
 import type { KeySchedule } from "../core/signing-keys.js";
+import type { VideoOperation } from "../core/videos.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
 
 /**
@@ -33,6 +35,8 @@ export interface StoreAggregates {
   readonly batches: BatchStore;
   readonly files: FileStore;
   readonly signingKeys: SigningKeyStore;
+  readonly interactions: InteractionStore;
+  readonly videos: VideoStore;
 }
 
 /** Tenants and the hashes of their API keys. */
@@ -70,7 +74,7 @@ export interface OperationStore {
   getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]>;
   /** Writes the mutable fields of each: state, response, output, error, update time. */
   updateMany(operations: readonly Operation[]): Promise<void>;
-  /** The polling surface: operations of every kind (custom ones, batches), oldest first. */
+  /** The polling surface: operations of every kind (custom ones, batches, videos), oldest first. */
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>>;
   /** Running operations whose expire_time has passed, oldest deadline first. */
   listExpired(now: number, limit: number): Promise<Operation[]>;
@@ -209,4 +213,37 @@ export interface SigningKeyStore {
   list(): Promise<SigningKeyRecord[]>;
   /** Adds `key`, which signs from its activation; the keys not yet retired retire at that moment. */
   add(key: SigningKeyRecord): Promise<void>;
+}
+
+/** Interactions (DESIGN §2.4): stored with their whole timeline; a background one in progress carries a run lease. */
+export interface InteractionStore {
+  insert(interaction: Interaction): Promise<void>;
+  get(projectId: string, id: string): Promise<Interaction | undefined>;
+  /** Inside a transaction: reads the interaction and locks it until commit, so each change happens once. */
+  getForUpdate(projectId: string, id: string): Promise<Interaction | undefined>;
+  /** Writes the mutable fields (status, steps, usage, error, times); once it is no longer in progress its run lease ends. */
+  update(interaction: Interaction): Promise<void>;
+  delete(projectId: string, id: string): Promise<boolean>;
+  /** Leases one background interaction in progress whose lease is free or has run out, oldest first. */
+  claim(now: number, leaseUntil: number): Promise<Interaction | undefined>;
+  renewLease(id: string, leaseUntil: number): Promise<void>;
+  /** Ends every interaction lease: for a store only this process uses, after a crash. */
+  releaseAll(): Promise<number>;
+}
+
+/** Video operations (DESIGN §2.5); one that has not ended carries a run lease while a process works on it. */
+export interface VideoStore {
+  insert(video: VideoOperation): Promise<void>;
+  get(projectId: string, id: string): Promise<VideoOperation | undefined>;
+  /** Inside a transaction: reads the operation and locks it until commit, so it ends exactly once. */
+  getForUpdate(projectId: string, id: string): Promise<VideoOperation | undefined>;
+  /** Those of `ids` that exist in the project, in any order. */
+  getMany(projectId: string, ids: readonly string[]): Promise<VideoOperation[]>;
+  /** Writes the mutable fields (state, handle, file, error, times); an ended one's run lease ends. */
+  update(video: VideoOperation): Promise<void>;
+  /** Leases one unfinished operation whose lease is free or has run out, oldest first. */
+  claim(now: number, leaseUntil: number): Promise<VideoOperation | undefined>;
+  renewLease(id: string, leaseUntil: number): Promise<void>;
+  /** Ends every video lease: for a store only this process uses, after a crash. */
+  releaseAll(): Promise<number>;
 }

@@ -12,7 +12,7 @@ import { parsePageRequest, toPage } from "../../core/pages.js";
 import { generateWithRetry } from "../../providers/retry.js";
 import { parseGenerateContentRequest } from "../../providers/request.js";
 import { ProviderError, type Provider } from "../../providers/provider.js";
-import type { RpcStatus } from "../status.js";
+import { providerStatus } from "../status.js";
 import { customMethod } from "./verb.js";
 
 interface Deps {
@@ -84,13 +84,3 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
     },
   );
 };
-
-/** A provider failure as google.rpc.Status: the code and name were chosen where the failure was understood. */
-function providerStatus(err: ProviderError): RpcStatus {
-  const status: RpcStatus = { error: { code: err.status, message: err.message, status: err.code } };
-  if (err.field !== undefined) {
-    const description = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-    status.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: err.field, description }] }];
-  }
-  return status;
-}

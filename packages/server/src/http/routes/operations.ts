@@ -14,6 +14,7 @@ import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { toBatchOperation } from "../views/batches.js";
 import { toLongRunningOperation } from "../views/operations.js";
+import { toVideoOperation } from "../views/videos.js";
 import { customMethod } from "./verb.js";
 
 /** The polling surface (google.longrunning) and custom operations run by users' own workers (DESIGN §2.6). */
@@ -32,7 +33,16 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     { schema: { tags, querystring: ListOperationsQuery, response: { 200: ListOperationsResponse, ...ErrorResponses } } },
     async (req) => {
       const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
-      const operations = page.items.map((listed) => (listed.kind === "custom" ? toLongRunningOperation(listed.operation) : toBatchOperation(listed.batch)));
+      const operations = page.items.map((listed) => {
+        switch (listed.kind) {
+          case "custom":
+            return toLongRunningOperation(listed.operation);
+          case "batch":
+            return toBatchOperation(listed.batch);
+          case "video":
+            return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
+        }
+      });
       return { operations, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
     },
   );

@@ -58,6 +58,8 @@ export class PgOperations implements OperationStore {
          SELECT 'custom' AS kind, id, created_at, type, state <> 'running' AS done FROM operations WHERE project_id = $1
          UNION ALL
          SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = $1
+         UNION ALL
+         SELECT 'video', id, created_at, NULL, state NOT IN ('pending', 'running') FROM video_operations WHERE project_id = $1
        ) listed
        WHERE ($2::text IS NULL OR kind = $2) AND ($3::boolean IS NULL OR done = $3) AND ($4::text IS NULL OR type = $4)
        ORDER BY created_at, id LIMIT $5 OFFSET $6`,

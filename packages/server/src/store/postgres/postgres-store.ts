@@ -6,12 +6,14 @@ import { PgDeliveries } from "./deliveries.js";
 import { PgEvents } from "./events.js";
 import { inTransaction, PgExecutor } from "./executor.js";
 import { PgFiles } from "./files.js";
+import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { DeliveriesListener } from "./notify.js";
 import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
 import { PgSigningKeys } from "./signing-keys.js";
+import { PgVideos } from "./videos.js";
 import { PgWebhooks } from "./webhooks.js";
 
 export interface PostgresStoreOptions {
@@ -42,6 +44,8 @@ function aggregates(db: PgExecutor): StoreAggregates {
     batches: new PgBatches(db),
     files: new PgFiles(db),
     signingKeys: new PgSigningKeys(db),
+    interactions: new PgInteractions(db),
+    videos: new PgVideos(db),
   };
 }
 
@@ -58,6 +62,8 @@ export class PostgresStore implements Store {
   readonly batches: StoreAggregates["batches"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
+  readonly interactions: StoreAggregates["interactions"];
+  readonly videos: StoreAggregates["videos"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -76,6 +82,8 @@ export class PostgresStore implements Store {
     this.batches = free.batches;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
+    this.interactions = free.interactions;
+    this.videos = free.videos;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

@@ -57,6 +57,8 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
            SELECT 'custom' AS kind, id, created_at, type, state <> 'running' AS done FROM operations WHERE project_id = @project_id
            UNION ALL
            SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = @project_id
+           UNION ALL
+           SELECT 'video', id, created_at, NULL, state NOT IN ('pending', 'running') FROM video_operations WHERE project_id = @project_id
          ) WHERE (@kind IS NULL OR kind = @kind) AND (@done IS NULL OR done = @done) AND (@type IS NULL OR type = @type)
          ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
       ).all({

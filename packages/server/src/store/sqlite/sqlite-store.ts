@@ -7,11 +7,13 @@ import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from ".
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteEvents } from "./events.js";
 import { SqliteFiles } from "./files.js";
+import { SqliteInteractions } from "./interactions.js";
 import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
 import { SqliteOperations } from "./operations.js";
 import { SqliteProjects } from "./projects.js";
 import { SqliteSigningKeys } from "./signing-keys.js";
+import { SqliteVideos } from "./videos.js";
 import { SqliteWebhooks } from "./webhooks.js";
 
 export interface SqliteStoreOptions {
@@ -38,6 +40,8 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     batches: new SqliteBatches(runner),
     files: new SqliteFiles(runner),
     signingKeys: new SqliteSigningKeys(runner),
+    interactions: new SqliteInteractions(runner),
+    videos: new SqliteVideos(runner),
   };
 }
 
@@ -54,6 +58,8 @@ export class SqliteStore implements Store {
   readonly batches: StoreAggregates["batches"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
+  readonly interactions: StoreAggregates["interactions"];
+  readonly videos: StoreAggregates["videos"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -81,6 +87,8 @@ export class SqliteStore implements Store {
     this.batches = free.batches;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
+    this.interactions = free.interactions;
+    this.videos = free.videos;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path);
   }

@@ -4,7 +4,9 @@ import type { StoredEvent } from "../../../src/core/events.js";
 import { endpointKey } from "../../../src/core/fanout.js";
 import type { FileRecord } from "../../../src/core/files.js";
 import { newEventId, newResourceId } from "../../../src/core/ids.js";
+import type { Interaction } from "../../../src/core/interactions.js";
 import type { Operation } from "../../../src/core/operations.js";
+import type { VideoOperation } from "../../../src/core/videos.js";
 import type { Store, WebhookRecord } from "../../../src/store/store.js";
 
 export const T0 = Date.parse("2026-05-04T12:00:00Z");
@@ -103,6 +105,31 @@ export const file = (projectId: string, overrides: Partial<FileRecord> = {}): Fi
   createdAt: T0,
   updatedAt: T0,
   expireAt: T0 + 48 * 3_600_000,
+  ...overrides,
+});
+
+export const interaction = (projectId: string, overrides: Partial<Interaction> = {}): Interaction => ({
+  id: newResourceId(),
+  projectId,
+  model: "gemini-2.5-flash",
+  status: "in_progress",
+  history: [],
+  steps: [{ type: "user_input", content: [{ type: "text", text: "Weather in Paris?" }] }],
+  inputCount: 1,
+  background: true,
+  createdAt: T0,
+  updatedAt: T0,
+  ...overrides,
+});
+
+export const video = (projectId: string, overrides: Partial<VideoOperation> = {}): VideoOperation => ({
+  id: newResourceId(),
+  projectId,
+  model: "veo-3.0-generate-001",
+  state: "pending",
+  prompt: "a red ball bouncing",
+  createdAt: T0,
+  updatedAt: T0,
   ...overrides,
 });
 

@@ -5,11 +5,13 @@ import { describeBatches } from "./batches.js";
 import { describeDeliveries } from "./deliveries.js";
 import { describeEvents } from "./events.js";
 import { describeFiles } from "./files.js";
+import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
 import { describeProjects } from "./projects.js";
 import { describeSigningKeys } from "./signing-keys.js";
 import { describeTransactions } from "./transactions.js";
+import { describeVideos } from "./videos.js";
 import { describeWebhooks } from "./webhooks.js";
 
 /**
@@ -37,6 +39,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeBatches(fixture);
     describeFiles(fixture);
     describeSigningKeys(fixture);
+    describeInteractions(fixture);
+    describeVideos(fixture);
     describeTransactions(fixture);
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OperationFilter } from "../../../src/core/operations.js";
-import { batch, operation, PAGE, T0, type StoreFixture } from "./fixtures.js";
+import { batch, operation, PAGE, T0, video, type StoreFixture } from "./fixtures.js";
 
 export function describeOperations(f: StoreFixture): void {
   describe("operations", () => {
@@ -14,24 +14,34 @@ export function describeOperations(f: StoreFixture): void {
       await store.batches.insert(running, []);
       await store.batches.insert(ended, []);
       await store.operations.insert(last);
+      const rendering = video(projectId, { createdAt: T0 + 4, state: "running", handle: "h" });
+      const rendered = video(projectId, { createdAt: T0 + 5, state: "succeeded", fileId: "f" });
+      await store.videos.insert(rendering);
+      await store.videos.insert(rendered);
       await store.batches.insert(batch("other-project"), []);
+      await store.videos.insert(video("other-project"));
       const refs = async (filter: OperationFilter, page = PAGE) => (await store.operations.listAllKinds(projectId, filter, page)).items;
       expect(await refs({})).toEqual([
         { kind: "custom", id: first.id },
         { kind: "batch", id: running.id },
         { kind: "batch", id: ended.id },
         { kind: "custom", id: last.id },
+        { kind: "video", id: rendering.id },
+        { kind: "video", id: rendered.id },
       ]);
       expect(await refs({ kind: "batch", done: false })).toEqual([{ kind: "batch", id: running.id }]);
+      expect(await refs({ kind: "video", done: false })).toEqual([{ kind: "video", id: rendering.id }]);
       expect(await refs({ done: true })).toEqual([
         { kind: "batch", id: ended.id },
         { kind: "custom", id: last.id },
+        { kind: "video", id: rendered.id },
       ]);
       expect(await refs({}, { pageSize: 2, offset: 2 })).toEqual([
         { kind: "batch", id: ended.id },
         { kind: "custom", id: last.id },
       ]);
       expect((await store.batches.getMany(projectId, [ended.id, running.id])).map((b) => b.id).sort()).toEqual([ended.id, running.id].sort());
+      expect((await store.videos.getMany(projectId, [rendered.id, "missing"])).map((v) => v.id)).toEqual([rendered.id]);
     });
 
     it("stores an operation with its webhook_config and updates its outcome", async () => {

@@ -1,0 +1,60 @@
+import { toRfc3339 } from "./clock.js";
+import type { EventPayload } from "./events.js";
+import type { OperationError, WebhookConfig } from "./operations.js";
+
+/**
+ * Video generation (DESIGN §2.5): a long-running operation that starts a provider job, waits for its clip,
+ * stores it as a file and ends. `pending` until the job has started, `running` while its handle is stored.
+ */
+export type VideoState = "pending" | "running" | "succeeded" | "failed";
+
+export interface VideoOperation {
+  id: string;
+  projectId: string;
+  /** As the path named it, without `models/`: `veo-3.0-generate-001`. */
+  model: string;
+  state: VideoState;
+  prompt: string;
+  /** Veo's `parameters` as the client sent them (sampleCount, durationSeconds, aspectRatio, …). */
+  parameters?: Record<string, unknown>;
+  /** The provider job's handle once started: a restart waits for that job instead of starting another. */
+  handle?: string;
+  /** The generated clip, a file of this project, once succeeded. */
+  fileId?: string;
+  error?: OperationError;
+  webhookConfig?: WebhookConfig;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+}
+
+export type VideoOutcome =
+  /** `uri` is what the operation shows as the sample's `video.uri`: `files/{id}` or its download URL. */
+  | { kind: "succeed"; fileId: string; uri: string }
+  | { kind: "fail"; error: OperationError };
+
+/** The name @google/genai polls with `operations.getVideosOperation`: `models/{model}/operations/{id}`. */
+export function videoOperationName(model: string, id: string): string {
+  return `models/${model}/operations/${id}`;
+}
+
+export function isVideoDone(state: VideoState): boolean {
+  return state === "succeeded" || state === "failed";
+}
+
+/**
+ * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file (DESIGN §3);
+ * DESIGN names no event for a failed generation, so a failure sends none and shows in the operation's error.
+ * Undefined when it had already ended.
+ */
+export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: number): { video: VideoOperation; event?: EventPayload } | undefined {
+  if (isVideoDone(video.state)) return undefined;
+  const base = { ...video, updatedAt: now, endedAt: now };
+  if (outcome.kind === "fail") return { video: { ...base, state: "failed", error: outcome.error } };
+  const data: Record<string, unknown> = { id: videoOperationName(video.model, video.id), output_file_uri: outcome.uri, file_name: `files/${outcome.fileId}` };
+  if (video.webhookConfig?.user_metadata !== undefined) data.user_metadata = video.webhookConfig.user_metadata;
+  return {
+    video: { ...base, state: "succeeded", fileId: outcome.fileId },
+    event: { type: "video.generated", version: "v1", timestamp: toRfc3339(now), data } as EventPayload,
+  };
+}

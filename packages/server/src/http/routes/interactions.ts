@@ -1,0 +1,127 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { CreateInteractionRequest, Empty, ErrorResponses, GetInteractionQuery, IdParams, Interaction } from "@tidings/sdk/contract";
+import type { FastifyReply } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
+import type { Interaction as StoredInteraction } from "../../core/interactions.js";
+import { ProviderError } from "../../providers/provider.js";
+import type { InteractionService } from "../../services/interactions.js";
+import { readInteractionInput } from "../interaction-input.js";
+import { InteractionEventStream } from "../interaction-stream.js";
+import { providerStatus } from "../status.js";
+import { toInteractionResource } from "../views/interactions.js";
+
+/**
+ * Gemini's Interactions API (DESIGN §2.4, docs/wire/interactions.md): create (JSON, or Server-Sent Events with
+ * `stream: true`), get (also as a stream), cancel (a sub-path, `/{id}/cancel`) and delete. A state conflict
+ * is a 400, never a 409, which the clients would retry.
+ */
+export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: InteractionService }> = async (app, { interactions }) => {
+  const tags = ["interactions"];
+  const ok = { 200: Interaction, ...ErrorResponses };
+
+  app.post(
+    "/interactions",
+    {
+      schema: {
+        tags,
+        summary: "Run a model turn or an agent; background ones run after the reply and announce their end (interaction.* events)",
+        body: CreateInteractionRequest,
+        response: ok,
+      },
+    },
+    async (req, reply) => {
+      const { input: rawInput, stream, ...request } = req.body;
+      const input = readInteractionInput(rawInput);
+      const abort = abortOnHangUp(reply);
+      try {
+        if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal: abort.signal }));
+        const events = new InteractionEventStream(reply);
+        if (request.background === true) {
+          const created = await interactions.create(req.projectId, { request, input });
+          await follow(interactions, req.projectId, created.id, events, abort.signal);
+          return reply;
+        }
+        let started = false;
+        try {
+          const ended = await interactions.create(req.projectId, { request, input }, {
+            signal: abort.signal,
+            onProgress: (interaction) => {
+              if (!started) events.begin(interaction);
+              started = true;
+              events.update(interaction);
+            },
+          });
+          events.end(ended);
+        } catch (err) {
+          // Before the first event the reply is still a plain JSON error.
+          if (!started) throw err;
+          events.fail(err instanceof ProviderError ? err.code : "INTERNAL", err instanceof ProviderError ? err.message : "internal error; the server logged the details");
+          if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
+        }
+        return reply;
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+        return reply.code(err.status).send(providerStatus(err));
+      } finally {
+        abort.release();
+      }
+    },
+  );
+
+  app.get(
+    "/interactions/:id",
+    { schema: { tags, summary: "The interaction; with ?stream=true, Server-Sent Events until it stops", params: IdParams, querystring: GetInteractionQuery, response: ok } },
+    async (req, reply) => {
+      const interaction = await interactions.get(req.projectId, req.params.id);
+      if (req.query.stream !== true) return toInteractionResource(interaction);
+      const after = req.query.last_event_id;
+      if (after !== undefined && !/^evt_\d+$/.test(after)) throw invalidArgument("last_event_id", `"${after}" is not an event_id this server sent (evt_N)`);
+      const abort = abortOnHangUp(reply);
+      try {
+        await follow(interactions, req.projectId, interaction.id, new InteractionEventStream(reply, after), abort.signal);
+        return reply;
+      } finally {
+        abort.release();
+      }
+    },
+  );
+
+  app.post(
+    "/interactions/:id/cancel",
+    { schema: { tags, summary: "Cancel one in progress or requiring action; sends interaction.cancelled", params: IdParams, body: Empty, response: ok } },
+    async (req) => toInteractionResource(await interactions.cancel(req.projectId, req.params.id)),
+  );
+
+  app.delete(
+    "/interactions/:id",
+    { schema: { tags, summary: "Delete it (one still open is cancelled first)", params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
+    async (req) => {
+      await interactions.delete(req.projectId, req.params.id);
+      return {};
+    },
+  );
+};
+
+/** Streams a stored interaction from its start until it stops: requires_action, or an end. */
+async function follow(interactions: InteractionService, projectId: string, id: string, events: InteractionEventStream, signal: AbortSignal): Promise<void> {
+  let first = true;
+  let last: StoredInteraction | undefined;
+  for await (const interaction of interactions.follow(projectId, id, signal)) {
+    if (first) events.begin(interaction);
+    first = false;
+    events.update(interaction);
+    last = interaction;
+  }
+  if (last !== undefined && !events.closed) events.end(last);
+}
+
+/** An AbortSignal that fires when the caller hangs up before the reply is complete. */
+function abortOnHangUp(reply: FastifyReply): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableEnded) controller.abort();
+  };
+  reply.raw.once("close", onClose);
+  return { signal: controller.signal, release: () => reply.raw.off("close", onClose) };
+}
