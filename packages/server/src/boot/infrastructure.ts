@@ -56,12 +56,20 @@ export async function startInfrastructure(config: Config, options: Infrastructur
         "Make one with `openssl rand -base64 32` and give every process that value.",
     );
   }
+  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const metrics = new Metrics();
   const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
-  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
-  await keyRing.ensureAlgorithm();
-  const jwtSigner = new JwtSignerPool(await keyRing.load());
+  let signerKeys;
+  try {
+    await keyRing.ensureAlgorithm();
+    signerKeys = await keyRing.load();
+  } catch (err) {
+    // A master key that does not open this database's secrets, say: leave nothing running behind the error.
+    await opened.store.close();
+    throw err;
+  }
+  const jwtSigner = new JwtSignerPool(signerKeys);
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
   const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs);
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
