@@ -44,6 +44,8 @@ export type InteractionCompletedEvent = Envelope<"interaction.completed", {}>;
 export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
 export type InteractionCancelledEvent = Envelope<"interaction.cancelled", {}>;
 export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string }>;
+/** Tidings' addition to DESIGN §3: a generation that failed is announced too, not only shown on its operation. */
+export type VideoFailedEvent = Envelope<"video.failed", FailureData>;
 export type WebhookPingEvent = Envelope<"webhook.ping", { webhook_id: string }>;
 export type WebhookDisabledEvent = Envelope<"webhook.disabled", { webhook_id: string; reason: string }>;
 
@@ -57,6 +59,7 @@ export type BuiltInEvent =
   | InteractionFailedEvent
   | InteractionCancelledEvent
   | VideoGeneratedEvent
+  | VideoFailedEvent
   | WebhookPingEvent
   | WebhookDisabledEvent;
 
@@ -120,6 +123,7 @@ const BUILT_IN: Record<BuiltInEventType, true> = {
   "interaction.failed": true,
   "interaction.cancelled": true,
   "video.generated": true,
+  "video.failed": true,
   "webhook.ping": true,
   "webhook.disabled": true,
 };

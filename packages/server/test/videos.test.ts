@@ -10,6 +10,7 @@ import { GoogleGenAI } from "@google/genai";
 import { verifyWebhook } from "@tidings/sdk/verify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeMp4 } from "./providers/mp4-frames.js";
+import { startUpstream } from "./providers/upstream.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 import { registerWebhook, startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 import { verifyWithReferenceLibraries } from "./helpers/verify.js";
@@ -121,5 +122,31 @@ describe("a video generation when the server stops midway", () => {
     slow = await startTidings({ dataDir });
     await waitUntil(async () => (await slow!.api("GET", `/v1/${started.body.name}`)).body.done === true, 30_000, "the video after the restart");
     expect((await slow.api("GET", `/v1/${started.body.name}`)).body.response.generateVideoResponse.generatedSamples).toHaveLength(1);
+  });
+});
+
+describe("a video generation that fails", () => {
+  it("is announced with video.failed and its error, to the request's webhookConfig with its user_metadata", async () => {
+    const veo = await startUpstream((_n, req) => {
+      if (req.method === "POST" && req.path.endsWith(":predictLongRunning")) return { json: { name: "models/veo-3.0-generate-001/operations/op9" } };
+      return { json: { name: "models/veo-3.0-generate-001/operations/op9", done: true, error: { code: 3, message: "the prompt was filtered" } } };
+    });
+    const failing = await startTidings({ env: { TIDINGS_VIDEO_PROVIDER: "veo", TIDINGS_PROVIDER_BASE_URL: veo.origin, TIDINGS_PROVIDER_API_KEY: "AIza-fake" } });
+    const hooks = await startReceiver();
+    try {
+      const started = await failing.api("POST", `/v1/models/${MODEL}:predictLongRunning`, {
+        instances: [{ prompt: "something filtered" }],
+        webhookConfig: { uris: [hooks.url], userMetadata: { order: "o-9" } },
+      });
+      expect(started.status).toBe(200);
+      const [got] = await hooks.waitFor(1);
+      const event = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${failing.url}/.well-known/jwks.json`, audience: hooks.url });
+      expect(event).toMatchObject({ type: "video.failed", data: { id: started.body.name, error_code: 3, error_message: expect.stringContaining("filtered"), user_metadata: { order: "o-9" } } });
+      expect((await failing.api("GET", `/v1/${started.body.name}`)).body).toMatchObject({ done: true, error: { code: 3 } });
+    } finally {
+      await failing.close();
+      await hooks.close();
+      await veo.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { toRfc3339 } from "./clock.js";
 import { failedPrecondition } from "./errors.js";
-import type { EventPayload } from "./events.js";
+import type { EventPayload, EventData } from "./events.js";
 import type { OperationError, WebhookConfig } from "./operations.js";
 
 export type BatchState =
@@ -79,7 +79,7 @@ export function finishBatch(batch: Batch, outcome: BatchOutcome, now: number): {
     throw failedPrecondition(`${batchName(batch.id)} is already ${batch.state}; a batch ends exactly once`);
   }
   const next: Batch = { ...batch, state: TERMINAL_STATE[outcome.kind], updatedAt: now, endedAt: now };
-  const data: Record<string, unknown> = { id: batchName(batch.id) };
+  const data: EventData = { id: batchName(batch.id) };
   if (outcome.kind === "succeed") {
     next.outputFile = outcome.outputFile;
     data.output_file_uri = outcome.outputFile;

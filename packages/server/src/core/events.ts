@@ -1,34 +1,15 @@
+import type { WebhookEvent } from "@tidings/sdk";
 import type { BuiltInEventType } from "./event-types.js";
 import { newEventId } from "./ids.js";
 
-/** The body POSTed to receivers (DESIGN §3): a pointer and a status, never the output itself. */
-interface EventEnvelope<T extends string, D> {
-  type: T;
-  version: "v1";
-  timestamp: string;
-  data: { id: string; user_metadata?: Record<string, unknown> } & D;
-}
+/**
+ * The body POSTed to receivers (DESIGN §3): a pointer and a status, never the output itself. Its types are
+ * the SDK's, so what the server sends and what receivers type-check against are one definition.
+ */
+export type EventPayload = WebhookEvent;
 
-interface ErrorData {
-  error_code: number;
-  error_message: string;
-}
-
-export type BuiltInEvent =
-  | EventEnvelope<"batch.succeeded", { output_file_uri: string }>
-  | EventEnvelope<"batch.failed" | "interaction.failed", ErrorData>
-  | EventEnvelope<"batch.cancelled" | "batch.expired" | "interaction.cancelled" | "interaction.completed", object>
-  | EventEnvelope<"interaction.requires_action", { required_actions: { id: string; name: string; arguments: Record<string, unknown> }[] }>
-  | EventEnvelope<"video.generated", { output_file_uri: string; file_name: string }>
-  | EventEnvelope<"webhook.ping", { webhook_id: string }>
-  | EventEnvelope<"webhook.disabled", { webhook_id: string; reason: string }>;
-
-export type CustomEvent =
-  | EventEnvelope<`${string}.succeeded`, { output_file_uri?: string }>
-  | EventEnvelope<`${string}.failed`, ErrorData>
-  | EventEnvelope<`${string}.cancelled` | `${string}.expired`, object>;
-
-export type EventPayload = BuiltInEvent | CustomEvent;
+/** An event's `data` while it is built: the pointer every event has, and what its type adds. */
+export type EventData = { id: string } & Record<string, unknown>;
 
 /** An event as stored: its payload plus where it came from. Its id is the `webhook-id` of every delivery. */
 export interface StoredEvent {

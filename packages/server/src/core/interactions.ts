@@ -1,6 +1,6 @@
 import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
-import type { EventPayload } from "./events.js";
+import type { EventPayload, EventData } from "./events.js";
 import type {
   FunctionCallStep,
   FunctionTool,
@@ -186,7 +186,7 @@ function assertTransition(interaction: Interaction, to: InteractionStatus): void
 
 /** The thin event (DESIGN §3) announcing the status it has just entered. */
 function interactionEvent(interaction: Interaction, status: Exclude<InteractionStatus, "in_progress">, now: number): EventPayload {
-  const data: Record<string, unknown> = { id: interaction.id };
+  const data: EventData = { id: interaction.id };
   if (status === "requires_action") {
     data.required_actions = pendingCalls(interaction).map((call) => ({ id: call.id, name: call.name, arguments: call.arguments }));
   } else if (status === "failed" && interaction.error !== undefined) {

@@ -1,5 +1,5 @@
 import { failedPrecondition, invalidArgument } from "./errors.js";
-import type { EventPayload } from "./events.js";
+import type { EventPayload, EventData } from "./events.js";
 import { toRfc3339 } from "./clock.js";
 
 export type OperationState = "running" | "succeeded" | "failed" | "cancelled" | "expired";
@@ -98,7 +98,7 @@ export function finishOperation(
   }
   const state = OUTCOME[action.kind];
   const operation: Operation = { ...op, state, updatedAt: now };
-  const data: Record<string, unknown> = { id: operationName(op.id) };
+  const data: EventData = { id: operationName(op.id) };
   if (action.kind === "complete") {
     operation.response = action.response;
     operation.outputFileUri = action.outputFileUri;

@@ -43,18 +43,26 @@ export function isVideoDone(state: VideoState): boolean {
 }
 
 /**
- * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file (DESIGN §3);
- * DESIGN names no event for a failed generation, so a failure sends none and shows in the operation's error.
- * Undefined when it had already ended.
+ * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file (DESIGN §3).
+ * A failure sends `video.failed` with the error: DESIGN names no event for it, but a caller waiting on its
+ * webhook would otherwise never hear of it. Undefined when it had already ended.
  */
-export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: number): { video: VideoOperation; event?: EventPayload } | undefined {
+export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: number): { video: VideoOperation; event: EventPayload } | undefined {
   if (isVideoDone(video.state)) return undefined;
   const base = { ...video, updatedAt: now, endedAt: now };
-  if (outcome.kind === "fail") return { video: { ...base, state: "failed", error: outcome.error } };
-  const data: Record<string, unknown> = { id: videoOperationName(video.model, video.id), output_file_uri: outcome.uri, file_name: `files/${outcome.fileId}` };
-  if (video.webhookConfig?.user_metadata !== undefined) data.user_metadata = video.webhookConfig.user_metadata;
+  const pointer = {
+    id: videoOperationName(video.model, video.id),
+    ...(video.webhookConfig?.user_metadata !== undefined ? { user_metadata: video.webhookConfig.user_metadata } : {}),
+  };
+  const timestamp = toRfc3339(now);
+  if (outcome.kind === "fail") {
+    return {
+      video: { ...base, state: "failed", error: outcome.error },
+      event: { type: "video.failed", version: "v1", timestamp, data: { ...pointer, error_code: outcome.error.code, error_message: outcome.error.message } },
+    };
+  }
   return {
     video: { ...base, state: "succeeded", fileId: outcome.fileId },
-    event: { type: "video.generated", version: "v1", timestamp: toRfc3339(now), data } as EventPayload,
+    event: { type: "video.generated", version: "v1", timestamp, data: { ...pointer, output_file_uri: outcome.uri, file_name: `files/${outcome.fileId}` } },
   };
 }

@@ -19,7 +19,7 @@ const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceIm
 
 /**
  * Video generation (DESIGN §2.5): an operation the video runner starts, waits for and ends, storing the clip
- * through the Files API (source GENERATED). Success commits with its `video.generated` event.
+ * through the Files API (source GENERATED). Its ending commits with its event: `video.generated`, or `video.failed`.
  */
 export class VideoService {
   constructor(
@@ -103,11 +103,10 @@ export class VideoService {
       if (ended === undefined) return undefined;
       await tx.videos.update(ended.video);
       const name = videoOperationName(video.model, video.id);
-      const published =
-        ended.event === undefined ? undefined : await this.ctx.outbox.write(tx, newStoredEvent(video.projectId, ended.event, now, name), eventTargetFor(ended.video.webhookConfig), now);
+      const published = await this.ctx.outbox.write(tx, newStoredEvent(video.projectId, ended.event, now, name), eventTargetFor(ended.video.webhookConfig), now);
       return { video: ended.video, published };
     });
-    if (result?.published !== undefined) this.ctx.outbox.announce(result.published);
+    if (result !== undefined) this.ctx.outbox.announce(result.published);
     return result?.video;
   }
 }

@@ -27,9 +27,10 @@ describe("finishVideo (a video operation's ending)", () => {
     expect(finishVideo(ended!.video, { kind: "fail", error: { code: 13, message: "late" } }, T0 + 4)).toBeUndefined();
   });
 
-  it("fails with the error on the operation and no event (DESIGN names none for a failed generation)", () => {
+  it("fails with the error on the operation, and announces it with video.failed", () => {
     const ended = finishVideo(video({ state: "pending", handle: undefined }), { kind: "fail", error: { code: 3, message: "prompt refused" } }, T0 + 1);
-    expect(ended).toEqual({ video: expect.objectContaining({ state: "failed", error: { code: 3, message: "prompt refused" }, endedAt: T0 + 1 }) });
+    expect(ended?.video).toEqual(expect.objectContaining({ state: "failed", error: { code: 3, message: "prompt refused" }, endedAt: T0 + 1 }));
+    expect(ended?.event).toMatchObject({ type: "video.failed", data: { error_code: 3, error_message: "prompt refused" } });
     expect(isVideoDone("failed") && isVideoDone("succeeded") && !isVideoDone("pending") && !isVideoDone("running")).toBe(true);
   });
 
