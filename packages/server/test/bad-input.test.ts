@@ -98,6 +98,22 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expectStatus(await server.api("PATCH", "/v1/webhooks/x?update_mask=id", {}), 404, "NOT_FOUND");
   });
 
+  // Found by the fuzz test: Fastify and node:http answered these in their own shape (`{"error":"Bad Request",
+  // "code":"FST_ERR_BAD_URL",…}`), and an id of 101 to 128 characters, valid by the contract, was a 414.
+  it("what the router and node:http answer on their own is a google.rpc.Status too", async () => {
+    expectStatus(await server.api("GET", "/v1/webhooks/%ZZ"), 400, "INVALID_ARGUMENT", "path");
+    expectStatus(await server.api("GET", `/v1/webhooks/${"a".repeat(128)}`), 404, "NOT_FOUND");
+    expectStatus(await server.api("POST", `/v1/webhooks/${"a".repeat(120)}:ping`, {}), 404, "NOT_FOUND");
+    expectStatus(await server.api("GET", `/v1/webhooks/${"a".repeat(129)}`), 400, "INVALID_ARGUMENT", "id");
+    expectStatus(await server.api("GET", `/v1/webhooks/${"a".repeat(15_000)}`), 400, "INVALID_ARGUMENT", "id");
+    expectStatus(await server.api("GET", `/v1/webhooks?page_token=${"t".repeat(20_000)}`), 431, "INVALID_ARGUMENT");
+  });
+
+  it("a JSON text sent as text/plain is refused for its content type", async () => {
+    const res = await fetch(`${server.url}/v1/operations`, { method: "POST", headers: { "x-goog-api-key": server.key, "content-type": "text/plain" }, body: '{"type":"export"}' });
+    expectStatus({ status: res.status, body: await res.json() }, 400, "INVALID_ARGUMENT", "content-type");
+  });
+
   it("the server stays healthy after all of that", async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

@@ -9,6 +9,7 @@ import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
 import { authenticate } from "./auth.js";
+import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
 import { eventStreamRoutes } from "./routes/event-stream.js";
@@ -56,8 +57,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
+  // JSON only: Fastify's text/plain parser would hand a JSON text on as a string, refused as "not an object".
+  app.removeContentTypeParser("text/plain");
   // Custom methods such as `:cancel` are often POSTed with no body at all.
   app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
