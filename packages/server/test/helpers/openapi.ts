@@ -8,13 +8,23 @@ export interface Schema {
   pattern?: string;
   properties?: Record<string, Schema>;
   required?: string[];
+  additionalProperties?: boolean | Schema;
   items?: Schema;
   anyOf?: Schema[];
+  oneOf?: Schema[];
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
 }
 
-interface Parameter {
+export interface Parameter {
   in: string;
   name: string;
+  required?: boolean;
+  schema?: Schema;
 }
 
 export interface Operation {
@@ -24,6 +34,8 @@ export interface Operation {
   path: string;
   body: Schema | undefined;
   query: string[];
+  /** Its path, query and header parameters, with their schemas. */
+  parameters: Parameter[];
 }
 
 interface Document {
@@ -40,6 +52,7 @@ export async function operationsOf(serverUrl: string): Promise<Operation[]> {
       path,
       body: op.requestBody?.content?.["application/json"]?.schema,
       query: (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
+      parameters: op.parameters ?? [],
     })),
   );
 }
