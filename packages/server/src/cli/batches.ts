@@ -1,36 +1,67 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
+import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import type { BatchOperation } from "@tidings/sdk/contract";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import type { GeminiSurface } from "./gemini-surface.js";
 
 const BAR_WIDTH = 30;
+/** Narrower than this, the bar says too little to be worth its brackets: the text goes alone. */
+const MIN_BAR_WIDTH = 5;
 
-/** One line of progress: a bar on a terminal, plain text in a log. */
-export function progressLine(batch: BatchOperation): string {
+/**
+ * One line of progress, `[#####.....] 12/30 done, 0 failed  RUNNING`, at most `width` characters: the bar
+ * narrows first, then goes, then the text is cut. A line that wraps in a narrow terminal could not be
+ * redrawn in place, and every redraw would add a line.
+ */
+export function progressLine(batch: BatchOperation, width = Infinity): string {
   const stats = batch.metadata.batchStats;
   const total = Number(stats.requestCount);
   const finished = Number(stats.successfulRequestCount) + Number(stats.failedRequestCount);
-  const filled = total === 0 ? BAR_WIDTH : Math.round((finished / total) * BAR_WIDTH);
   const state = batch.metadata.state.replace("BATCH_STATE_", "");
-  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${finished}/${total} done, ${stats.failedRequestCount} failed  ${state}`;
+  const text = `${finished}/${total} done, ${stats.failedRequestCount} failed  ${state}`;
+  const barWidth = Math.min(BAR_WIDTH, width - text.length - 3);
+  if (barWidth < MIN_BAR_WIDTH) return text.slice(0, Math.max(width, 0));
+  const filled = total === 0 ? barWidth : Math.round((finished / total) * barWidth);
+  return `[${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${text}`;
 }
 
-/** Follows a batch until it ends, redrawing its progress bar. */
+/**
+ * Follows a batch until it ends. On a terminal, cli-progress redraws the bar in place, fitted to the
+ * terminal's width as it is at each redraw (so a resize is followed too); in a log, each change is a line.
+ */
 export async function waitForBatch(gemini: GeminiSurface, name: string, out: NodeJS.WriteStream = process.stdout): Promise<BatchOperation> {
+  const bar = out.isTTY
+    ? new SingleBar({
+        stream: out,
+        // One column spare: a line that fills the last column wraps on some terminals.
+        format: (_options, params, payload: { batch: BatchOperation }) => progressLine(payload.batch, params.maxWidth - 1),
+        // Leaves the terminal's own line wrapping alone (the default turns it off until the bar stops, which a Ctrl-C skips).
+        linewrap: true,
+      })
+    : undefined;
   let last = "";
-  for (;;) {
-    const batch = await gemini.getBatch(name);
-    const line = progressLine(batch);
-    if (out.isTTY) out.write(`\r${line}`);
-    else if (line !== last) out.write(`${line}\n`);
-    last = line;
-    if (batch.done) {
-      if (out.isTTY) out.write("\n");
-      return batch;
+  try {
+    for (;;) {
+      const batch = await gemini.getBatch(name);
+      const stats = batch.metadata.batchStats;
+      const finished = Number(stats.successfulRequestCount) + Number(stats.failedRequestCount);
+      if (bar === undefined) {
+        const line = progressLine(batch);
+        if (line !== last) out.write(`${line}\n`);
+        last = line;
+      } else if (!bar.isActive) {
+        bar.start(Number(stats.requestCount), finished, { batch });
+      } else {
+        bar.setTotal(Number(stats.requestCount));
+        bar.update(finished, { batch });
+      }
+      if (batch.done) return batch;
+      await new Promise((r) => setTimeout(r, 500));
     }
-    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    bar?.stop();
   }
 }
 
