@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/net/free-port.js";
+import { exited, spawnServer } from "./helpers/process.js";
 import { decodeMp4 } from "./providers/mp4-frames.js";
 import { startReceiver } from "./helpers/receiver.js";
 import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
@@ -111,6 +112,26 @@ describe("tidings interactions and videos", () => {
     const { stdout } = await run(process.execPath, [CLI, "videos", "generate", "--prompt", "a paper boat", "--duration", "1", "--wait", "--out", out, "--server", server.url, "--api-key", server.key]);
     expect(stdout).toMatch(/^models\/veo-3\.0-generate-001\/operations\/[a-z0-9]{36} started\nGENERATED: files\/[a-z0-9]{36}\nsaved \d+ bytes/);
     expect((await decodeMp4(readFileSync(out))).frames).toHaveLength(12);
+  });
+});
+
+describe("tidings serve", () => {
+  it("tells the CLI where it listens when that is not port 8080", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "tidings-serve-"));
+    const port = await freePort();
+    const { child, output } = await spawnServer({ TIDINGS_PORT: String(port), TIDINGS_DATA_DIR: dataDir, TIDINGS_API_KEY: "" });
+    try {
+      const url = /^ {2}export TIDINGS_URL=(\S+)$/m.exec(output())?.[1];
+      expect(url, output()).toBe(`http://127.0.0.1:${port}`);
+      // What the banner says to export is what a client command needs.
+      const key = /^ {2}export TIDINGS_API_KEY=(\S+)/m.exec(output())?.[1];
+      const { stdout } = await run(process.execPath, [CLI, "webhooks", "list"], { env: { ...process.env, TIDINGS_URL: url, TIDINGS_API_KEY: key } });
+      expect(stdout).toBe("");
+    } finally {
+      child.kill("SIGTERM");
+      await exited(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

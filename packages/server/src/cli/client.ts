@@ -2,7 +2,8 @@ import { TidingsApiError, TidingsClient, TidingsConnectionError } from "@tidings
 import type { Command } from "commander";
 import { GeminiSurface } from "./gemini-surface.js";
 
-const DEFAULT_SERVER = "http://127.0.0.1:8080";
+/** Where the client commands look for a server unless TIDINGS_URL or --server says otherwise. */
+export const DEFAULT_SERVER = "http://127.0.0.1:8080";
 
 /** What the client commands talk to: Tidings' own resources through @tidings/sdk, the Gemini surfaces beside it. */
 export interface CliClient {

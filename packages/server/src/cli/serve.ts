@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig, type ConfigFlags } from "../config.js";
 import { startServer } from "../server.js";
+import { DEFAULT_SERVER } from "./client.js";
 
 export function registerServe(program: Command): void {
   program
@@ -29,6 +30,9 @@ export function registerServe(program: Command): void {
           `    -d '{"uri":"https://example.com/hooks","subscribed_events":["*"]}'`,
           `  OpenAPI: ${server.url}/openapi.json`,
         );
+      }
+      if (new URL(server.url).port !== new URL(DEFAULT_SERVER).port) {
+        lines.push("", `The CLI talks to ${DEFAULT_SERVER} unless told otherwise; for this server:`, `  export TIDINGS_URL=${server.url}`);
       }
       if (!config.dev) lines.push("", "Webhook targets must be https on public addresses; set TIDINGS_DEV=1 to allow http://127.0.0.1 receivers.");
       process.stdout.write(`${lines.join("\n")}\n`);
