@@ -107,17 +107,22 @@ async function seedResources(s: TestServer): Promise<Pools> {
     batches.push((await ok(s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { inputConfig: { fileName: `files/${files[0]}` } } }))).name.split("/")[1]);
   }
   const project = await ok(s.api("POST", "/v1/projects", { display_name: "fuzzed" }, ADMIN_KEY));
+  const interactions: string[] = [];
+  for (const background of [false, true, true]) interactions.push((await ok(s.api("POST", "/v1/interactions", { model: "gemini-2.5-flash", input: "hello", background }))).id);
+  const video = await ok(s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a paper boat" }] }));
   return {
     ids: {
       webhooks: webhooks.slice(0, 2),
-      operations: operationIds,
       events,
       files: files.slice(0, 1),
       batches: batches.slice(0, 1),
       projects: [project.id],
-      models: ["gemini-2.5-flash", "gemini-2.0-flash-lite"],
+      models: ["gemini-2.5-flash", "gemini-2.0-flash-lite", "veo-3.0-generate-001"],
+      interactions: interactions.slice(0, 2),
+      // GET /v1/models/{model}/operations/{id}: the video operation's own id.
+      operations: [...operationIds, video.name.split("/").at(-1)],
     },
-    doomed: { webhooks: webhooks.slice(2), files: files.slice(1), batches: batches.slice(1) },
+    doomed: { webhooks: webhooks.slice(2), files: files.slice(1), batches: batches.slice(1), interactions: interactions.slice(2) },
     uploads,
     projectKey: s.key,
     adminKey: ADMIN_KEY,
@@ -138,8 +143,17 @@ function hintsFor(p: Pools): Hints {
     type: fc.constantFrom("export", "render", "nightly_report"),
     "webhook_config.uris": uris,
     "batch.webhookConfig.uris": uris,
-    "batch.inputConfig.fileName": fc.constantFrom(...p.ids.files!.map((f) => `files/${f}`), "files/nosuchfile"),
+    batch: fc.record({
+      displayName: fc.string({ maxLength: 20 }),
+      inputConfig: fc.oneof(
+        fc.record({ fileName: fc.constantFrom(...p.ids.files!.map((f) => `files/${f}`), "files/nosuchfile") }),
+        fc.record({ requests: fc.record({ requests: fc.array(fc.record({ request: fc.record({ contents }), metadata: fc.record({ key: fc.string() }) }), { minLength: 1, maxLength: 3 }) }) }),
+      ),
+    }),
     contents,
+    input: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("Use get_weather with city: Quito")),
+    model: fc.constantFrom("gemini-2.5-flash", "gemini-2.0-flash-lite"),
+    instances: fc.tuple(fc.record({ prompt: fc.string({ minLength: 1, maxLength: 40 }) })),
     systemInstruction: fc.record({ parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }) }),
     generationConfig: fc.record({ temperature: fc.double({ min: 0, max: 2, noNaN: true }), maxOutputTokens: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: [] }),
     webhook_id: fc.constantFrom(...p.ids.webhooks!),

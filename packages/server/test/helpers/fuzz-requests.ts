@@ -63,7 +63,7 @@ const noise = (what: string): Noise => ({ what });
 /** Ids that are not ids: encodings, dot segments, separators, unicode. */
 const ODD_IDS = ["%00", "..", ".", "%2F", "%2e%2e", "%25", "a%3Ab", "%20", "%ZZ", "%", "%C3%BC%C3%B1%C3%AF", "%F0%9F%99%82", "*", "~", "a;b", "%0D%0A"];
 
-function idPart(schema: Schema, real: string[]): fc.Arbitrary<Part & { id: string }> {
+function idPart(name: string, schema: Schema, real: string[]): fc.Arbitrary<Part & { id: string }> {
   return fc.oneof(
     ...(real.length > 0 ? [{ weight: 10, arbitrary: fc.constantFrom(...real).map((id) => ({ id, faults: [] })) }] : []),
     { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9]{1,36}$/).map((id) => ({ id, faults: [] })) },
@@ -72,24 +72,34 @@ function idPart(schema: Schema, real: string[]): fc.Arbitrary<Part & { id: strin
       weight: 1,
       arbitrary: fc.integer({ min: (schema.maxLength ?? 128) + 1, max: 4000 }).map((length) => ({
         id: "a".repeat(length),
-        faults: [{ what: `an id of ${length} characters`, status: [400], field: "id" }],
+        faults: [{ what: `a path's ${name} of ${length} characters`, status: [400], field: name }],
       })),
     },
   );
 }
 
-/** `/v1/webhooks/{id}` → `webhooks`: the collection whose ids fill the path. */
-function collectionOf(path: string): string {
-  return path.replace(/^\/(upload|download)/, "").split("/")[2] ?? "";
+/** The collection whose ids fill a path parameter: the segment before it (`/v1/models/{model}/operations/{id}`). */
+function collectionOf(path: string, param: string): string {
+  return new RegExp(`([^/]+)/\\{${param}\\}`).exec(path)?.[1] ?? "";
 }
 
+/**
+ * The path with its parameters filled: `{id}` from its collection's ids, `{model}` (of
+ * `/v1/models/{model}/operations/{id}`) from the models'. Mostly real ids or plausible ones; now and then
+ * odd (encodings, dot segments) or longer than the schema allows.
+ */
 function pathPart(op: Operation, pools: Pools): fc.Arbitrary<Part & { path: string }> {
   const beta = fc.boolean().map((b) => (b ? op.path.replace(/^(\/upload|\/download)?\/v1(?=\/)/, "$1/v1beta") : op.path));
-  if (!op.path.includes("{id}")) return beta.map((path) => ({ path, faults: [] }));
-  const schema = op.parameters.find((p) => p.in === "path" && p.name === "id")?.schema ?? {};
-  const collection = collectionOf(op.path);
-  const real = (op.method === "DELETE" ? pools.doomed[collection] : undefined) ?? pools.ids[collection] ?? [];
-  return fc.tuple(beta, idPart(schema, real)).map(([path, id]) => ({ path: path.replace("{id}", id.id), faults: id.faults }));
+  const params = op.parameters.filter((p) => p.in === "path");
+  const fills = params.map((p) => {
+    const collection = collectionOf(op.path, p.name);
+    const pool = (op.method === "DELETE" ? pools.doomed[collection] : undefined) ?? pools.ids[collection] ?? [];
+    return idPart(p.name, p.schema ?? {}, pool);
+  });
+  return fc.tuple(beta, ...fills).map(([path, ...filled]) => ({
+    path: params.reduce((at, p, i) => at.replace(`{${p.name}}`, filled[i]!.id), path),
+    faults: filled.flatMap((f) => f.faults),
+  }));
 }
 
 // --- query -----------------------------------------------------------------------------------------------

@@ -69,10 +69,12 @@ function stringValue(schema: Schema): fc.Arbitrary<string> {
 const EDGE_NUMBERS = [0, -1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, 1e308, -1e308, 5e-324, 0.1];
 
 function numberValue(schema: Schema, integer: boolean): fc.Arbitrary<number> {
-  const min = schema.minimum ?? -(2 ** 31);
-  const max = schema.maximum ?? 2 ** 31;
-  const plain = integer ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
-  const edges = EDGE_NUMBERS.filter((n) => (!integer || Number.isInteger(n)) && n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity));
+  const inRange = (n: number) =>
+    n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity) && n > (schema.exclusiveMinimum ?? -Infinity) && n < (schema.exclusiveMaximum ?? Infinity);
+  const min = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : -(2 ** 31));
+  const max = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum - 1 : 2 ** 31);
+  const plain = integer ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter(inRange);
+  const edges = EDGE_NUMBERS.filter((n) => (!integer || Number.isInteger(n)) && inRange(n));
   return fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...edges) });
 }
 
@@ -188,6 +190,8 @@ export function violations(schema: Schema, sample: unknown): unknown[] {
   if ((schema.minLength ?? 0) > 0) found.push("");
   if (schema.minimum !== undefined) found.push(schema.minimum - 1);
   if (schema.maximum !== undefined) found.push(schema.maximum + 1);
+  if (schema.exclusiveMinimum !== undefined) found.push(schema.exclusiveMinimum);
+  if (schema.exclusiveMaximum !== undefined) found.push(schema.exclusiveMaximum);
   if (schema.maxItems !== undefined && Array.isArray(sample) && sample.length > 0) {
     found.push(Array.from({ length: schema.maxItems + 1 }, () => sample[0]));
   }
