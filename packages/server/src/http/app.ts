@@ -23,7 +23,7 @@ import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
+import { BODY_LIMIT_BYTES, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
 import { enforceContract } from "./validation.js";
 
 export interface AppDeps {
@@ -43,7 +43,6 @@ export interface AppDeps {
   provider: Provider;
 }
 
-const BODY_LIMIT = 1024 * 1024;
 /**
  * `/v1` is the contract; `/v1beta`, which @google/genai 2.x calls, is the same API under another name.
  * So are the media prefixes `/upload/v1beta` and `/download/v1beta`.
@@ -53,7 +52,7 @@ const rewriteBeta = (url: string) => url.replace(/^(\/upload|\/download)?\/v1bet
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
@@ -65,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: Fastify's text/plain parser would hand a JSON text on as a string, refused as "not an object".
   app.removeContentTypeParser("text/plain");
   // Custom methods such as `:cancel` are often POSTed with no body at all.
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") return done(null, undefined);
     try {
@@ -77,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const { code, body } = toRpcStatus(err);
+    const { code, body } = toRpcStatus(err, req.routeOptions.bodyLimit);
     if (code === 503) {
       req.log.warn({ err }, "the database is unavailable");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));

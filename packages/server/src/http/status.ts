@@ -42,8 +42,18 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
-/** Maps anything thrown in a handler to a google.rpc.Status; only real bugs become 500. */
-export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
+/** The default limit on a JSON body; a route may allow more (an inline batch: 64 MiB). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes}-byte`;
+}
+
+/**
+ * Maps anything thrown in a handler to a google.rpc.Status; only real bugs become 500. `bodyLimit` is the
+ * route's, for the message of a body too large.
+ */
+export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code: number; body: RpcStatus } {
   if (err instanceof TidingsError) return rpcStatus(err.status, err.message, err.field);
   if (err instanceof StoreUnavailableError) {
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
@@ -56,7 +66,7 @@ export function toRpcStatus(err: unknown): { code: number; body: RpcStatus } {
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return rpcStatus("INVALID_ARGUMENT", `body: is not valid JSON (${e.message}); send a JSON object with content-type application/json`, "body");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return rpcStatus("PAYLOAD_TOO_LARGE", "body: is larger than the 1 MiB limit; send a pointer (a file URI) instead of the data", "body");
+      return rpcStatus("PAYLOAD_TOO_LARGE", `body: is larger than this call's ${formatBytes(bodyLimit)} limit; send a pointer (a file URI) instead of the data`, "body");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return rpcStatus("INVALID_ARGUMENT", "content-type: must be application/json", "content-type");
   }
