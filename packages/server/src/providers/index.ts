@@ -2,15 +2,8 @@ import { GeminiProvider } from "./gemini.js";
 import { LocalProvider } from "./local.js";
 import { OpenAiProvider } from "./openai.js";
 import type { Provider } from "./provider.js";
-import type { ProviderName } from "./settings.js";
+import type { ProviderConfig } from "./settings.js";
 
-export interface ProviderConfig {
-  provider: ProviderName;
-  baseUrl?: string;
-  apiKey?: string;
-  localDelayMs: number;
-  timeoutMs: number;
-}
 
 /** The one provider a process uses for every model name (DESIGN §6); create it once, it pools connections. */
 export function createProvider(config: ProviderConfig): Provider {
@@ -26,6 +19,7 @@ export function createProvider(config: ProviderConfig): Provider {
   }
 }
 
+export type { ProviderConfig } from "./settings.js";
 export { ConcurrencyLimiter } from "./limiter.js";
 export { generateWithRetry, nextTurnWithRetry, withRetry, type RetryOptions } from "./retry.js";
 export { createAgentProvider, createInteractionProvider } from "./interactions/index.js";

@@ -66,3 +66,12 @@ function integer(text: string, name: string, min: number): number {
   if (text.trim() === "" || !Number.isInteger(n) || n < min) throw new Error(`${name}: "${text}" must be an integer ≥ ${min}`);
   return n;
 }
+
+/** What creating a provider needs: the TIDINGS_PROVIDER* settings, as the factories take them. */
+export interface ProviderConfig {
+  provider: ProviderName;
+  baseUrl?: string;
+  apiKey?: string;
+  localDelayMs: number;
+  timeoutMs: number;
+}

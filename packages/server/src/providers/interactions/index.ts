@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../index.js";
+import type { ProviderConfig } from "../settings.js";
 import type { Provider } from "../provider.js";
 import { GeminiInteractions } from "./gemini.js";
 import { LocalResearchAgent } from "./research-agent.js";

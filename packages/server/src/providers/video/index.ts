@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../index.js";
+import type { ProviderConfig } from "../settings.js";
 import type { VideoProviderName } from "../settings.js";
 import { LocalVideo } from "./local.js";
 import type { VideoProvider } from "./types.js";
