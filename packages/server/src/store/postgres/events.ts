@@ -26,7 +26,7 @@ export class PgEvents implements EventStore {
   async list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
     const rows = await this.db.all<EventRow>(
       `SELECT * FROM events WHERE project_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR operation = $3)
-       ORDER BY created_at, id LIMIT $4 OFFSET $5`,
+       ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT $4 OFFSET $5`,
       [projectId, filter.type ?? null, filter.operation ?? null, page.pageSize + 1, page.offset],
     );
     return toPage(rows.map(toEvent), page);

@@ -23,7 +23,7 @@ export class SqliteEvents extends SqliteAggregate implements EventStore {
     return this.run(() => {
       const rows = this.statement(
         `SELECT * FROM events WHERE project_id = @project_id AND (@type IS NULL OR type = @type)
-         AND (@operation IS NULL OR operation = @operation) ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+         AND (@operation IS NULL OR operation = @operation) ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT @limit OFFSET @offset`,
       ).all({ project_id: projectId, type: filter.type ?? null, operation: filter.operation ?? null, limit: page.pageSize + 1, offset: page.offset }) as EventRow[];
       return toPage(rows.map(toEvent), page);
     });

@@ -1,0 +1,119 @@
+import type { Attempt, DeliverySettlement } from "./deliveries.js";
+
+/**
+ * What an attempt came to, for the dashboard's charts and rates: a 2xx, a failure to be retried, or a
+ * failure after which the delivery gave up (retries exhausted, or a 410).
+ */
+export type AttemptOutcome = "succeeded" | "retrying" | "failed";
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ["succeeded", "retrying", "failed"];
+
+/**
+ * Upper bounds (ms) of the latency buckets attempts are counted in; the last bucket is everything slower.
+ * Percentiles are read from these counts, as Prometheus' histogram_quantile reads a histogram.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+const MINUTE_MS = 60_000;
+
+export function minuteOf(at: number): number {
+  return Math.floor(at / MINUTE_MS);
+}
+
+export function minuteStart(minute: number): number {
+  return minute * MINUTE_MS;
+}
+
+/** The index of the bucket `latencyMs` falls in: the first whose bound it does not exceed. */
+export function latencyBucket(latencyMs: number): number {
+  const index = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound);
+  return index === -1 ? LATENCY_BUCKETS_MS.length : index;
+}
+
+/** One attempt as the per-minute tallies count it. */
+export interface AttemptTally {
+  deliveryId: string;
+  attemptNumber: number;
+  minute: number;
+  outcome: AttemptOutcome;
+  bucket: number;
+  /** The failure as the delivery records it (`HTTP 500`, `timeout`), for the webhook's last error. */
+  error?: string;
+  startedAt: number;
+}
+
+/** How each attempt counts, from the settlement written with it (the verdict's state). */
+export function tallyAttempts(attempts: readonly Attempt[], settlements: readonly DeliverySettlement[]): AttemptTally[] {
+  const settled = new Map(settlements.map((s) => [s.id, s]));
+  return attempts.map((attempt) => {
+    const settlement = settled.get(attempt.deliveryId);
+    const ok = attempt.statusCode !== undefined && attempt.statusCode >= 200 && attempt.statusCode < 300;
+    const outcome: AttemptOutcome = settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
+    const error = outcome === "succeeded" ? undefined : (settlement?.lastError ?? attempt.error ?? (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
+    return {
+      deliveryId: attempt.deliveryId,
+      attemptNumber: attempt.attemptNumber,
+      minute: minuteOf(attempt.startedAt),
+      outcome,
+      bucket: latencyBucket(attempt.latencyMs),
+      ...(error !== undefined ? { error } : {}),
+      startedAt: attempt.startedAt,
+    };
+  });
+}
+
+/**
+ * The q-quantile (0 < q < 1) of latencies counted per bucket, interpolated linearly inside the bucket it
+ * falls in (as histogram_quantile does); undefined when nothing was counted. The open last bucket answers
+ * with its lower bound: "slower than 10 s" is all the counts know.
+ */
+export function latencyQuantile(bucketCounts: readonly number[], q: number): number | undefined {
+  const total = bucketCounts.reduce((a, b) => a + b, 0);
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < bucketCounts.length; i++) {
+    const count = bucketCounts[i] ?? 0;
+    if (count > 0 && seen + count >= rank) {
+      const lower = i === 0 ? 0 : (LATENCY_BUCKETS_MS[i - 1] as number);
+      const upper = LATENCY_BUCKETS_MS[i];
+      if (upper === undefined) return lower;
+      return lower + (upper - lower) * ((rank - seen) / count);
+    }
+    seen += count;
+  }
+  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1];
+}
+
+/** A tally read back: attempts of one outcome in one latency bucket. */
+export interface OutcomeCount {
+  outcome: AttemptOutcome;
+  bucket: number;
+  count: number;
+}
+
+/** Success rate and median latency of a set of counts (a webhook's last 24 h). */
+export interface WindowSummary {
+  attempts: number;
+  succeeded: number;
+  /** succeeded / attempts; undefined with no attempts. */
+  successRate?: number;
+  medianLatencyMs?: number;
+}
+
+export function summarize(counts: readonly OutcomeCount[]): WindowSummary {
+  const buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  let attempts = 0;
+  let succeeded = 0;
+  for (const c of counts) {
+    attempts += c.count;
+    if (c.outcome === "succeeded") succeeded += c.count;
+    buckets[c.bucket] = (buckets[c.bucket] ?? 0) + c.count;
+  }
+  const median = latencyQuantile(buckets, 0.5);
+  return {
+    attempts,
+    succeeded,
+    ...(attempts > 0 ? { successRate: succeeded / attempts } : {}),
+    ...(median !== undefined ? { medianLatencyMs: median } : {}),
+  };
+}
