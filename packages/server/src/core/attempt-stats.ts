@@ -117,3 +117,49 @@ export function summarize(counts: readonly OutcomeCount[]): WindowSummary {
     ...(median !== undefined ? { medianLatencyMs: median } : {}),
   };
 }
+
+/** One minute of the chart: attempts started in it, by outcome. */
+export interface MinuteBar {
+  minute: number;
+  succeeded: number;
+  retrying: number;
+  failed: number;
+}
+
+/** Latency percentiles of the attempts started in one bin of minutes. */
+export interface LatencyPoint {
+  minute: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+}
+
+/**
+ * The chart's series over minutes [since, until): a bar per minute (empty minutes included) and latency
+ * percentiles per bin of `binMinutes`.
+ */
+export function timeline(
+  counts: readonly (OutcomeCount & { minute: number })[],
+  since: number,
+  until: number,
+  binMinutes: number,
+): { bars: MinuteBar[]; latency: LatencyPoint[] } {
+  const bars: MinuteBar[] = [];
+  for (let minute = since; minute < until; minute++) bars.push({ minute, succeeded: 0, retrying: 0, failed: 0 });
+  const bins = Math.ceil((until - since) / binMinutes);
+  const buckets = Array.from({ length: bins }, () => new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0));
+  for (const c of counts) {
+    if (c.minute < since || c.minute >= until) continue;
+    const bar = bars[c.minute - since] as MinuteBar;
+    bar[c.outcome] += c.count;
+    const bin = buckets[Math.floor((c.minute - since) / binMinutes)] as number[];
+    bin[c.bucket] = (bin[c.bucket] ?? 0) + c.count;
+  }
+  const latency = buckets.map((bin, i) => {
+    const point: LatencyPoint = { minute: since + i * binMinutes };
+    const p50 = latencyQuantile(bin, 0.5);
+    if (p50 !== undefined) Object.assign(point, { p50, p90: latencyQuantile(bin, 0.9), p99: latencyQuantile(bin, 0.99) });
+    return point;
+  });
+  return { bars, latency };
+}
