@@ -48,7 +48,7 @@ function attemptItem(a: Attempt): Markup {
     ${a.statusCode !== undefined ? badge(`HTTP ${a.statusCode}`, ok ? "ok" : "bad") : badge("no response", "bad")} · ${millis(a.latencyMs)}
     ${a.error === undefined ? html`` : html`<div class="bad">${a.error}</div>`}
     ${a.responseExcerpt ? html`<div class="small muted">Response excerpt</div><pre>${a.responseExcerpt}</pre>` : html``}
-    <details><summary class="small">Request headers</summary><pre>${shownHeaders(a.requestHeaders)}</pre></details>
+    <details><summary class="small">Request headers</summary><pre data-request-headers>${shownHeaders(a.requestHeaders)}</pre></details>
   </li>`;
 }
 
