@@ -44,6 +44,7 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .secret { border: 2px solid var(--warn); padding: 12px; border-radius: 6px; margin: 12px 0; }
 .secret code { display: block; font-size: 1.05em; word-break: break-all; user-select: all; margin: 6px 0; }
 .pager { display: flex; gap: 16px; margin: 10px 0; }
+[data-progress-text] { white-space: nowrap; }
 progress { width: 140px; height: 14px; vertical-align: middle; }
 details > summary { cursor: pointer; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }

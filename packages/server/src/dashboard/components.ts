@@ -69,7 +69,7 @@ export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csr
               <ul class="attempts small">${[...d.attempts].reverse().map(attemptItem)}</ul>
             </details>
           </td>
-          <td class="small">${d.lastStatusCode !== undefined ? html`HTTP ${d.lastStatusCode}` : html``} ${d.lastError !== undefined ? html`<span class="bad">${d.lastError}</span>` : html``}</td>
+          <td class="small">${d.lastError !== undefined ? html`<span class="bad">${d.lastError}</span>` : d.lastStatusCode !== undefined ? html`HTTP ${d.lastStatusCode}` : html`<span class="muted">—</span>`}</td>
           <td>${d.webhookId === undefined ? html`` : html`<form method="post" action="/dashboard/events/${d.eventId}/redeliver">${csrfField(csrf)}<input type="hidden" name="webhook_id" value="${d.webhookId}" /><input type="hidden" name="return_to" value="event" /><button class="secondary" type="submit" aria-label="Retry: redeliver event ${d.eventId} to this webhook">Retry</button></form>`}</td>
         </tr>`,
       )}
