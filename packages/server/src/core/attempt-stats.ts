@@ -84,11 +84,19 @@ export function latencyQuantile(bucketCounts: readonly number[], q: number): num
   return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1];
 }
 
-/** A tally read back: attempts of one outcome in one latency bucket. */
-export interface OutcomeCount {
-  outcome: AttemptOutcome;
-  bucket: number;
-  count: number;
+/** Attempts counted together (one webhook over a window, or one minute): by outcome, and by latency bucket. */
+export interface Tally {
+  succeeded: number;
+  retrying: number;
+  failed: number;
+  /** One count per latency bucket (LATENCY_BUCKETS_MS, then the open last bucket). */
+  buckets: number[];
+}
+
+export const LATENCY_BUCKET_COUNT = LATENCY_BUCKETS_MS.length + 1;
+
+export function emptyTally(): Tally {
+  return { succeeded: 0, retrying: 0, failed: 0, buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0) };
 }
 
 /** Success rate and median latency of a set of counts (a webhook's last 24 h). */
@@ -100,20 +108,13 @@ export interface WindowSummary {
   medianLatencyMs?: number;
 }
 
-export function summarize(counts: readonly OutcomeCount[]): WindowSummary {
-  const buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  let attempts = 0;
-  let succeeded = 0;
-  for (const c of counts) {
-    attempts += c.count;
-    if (c.outcome === "succeeded") succeeded += c.count;
-    buckets[c.bucket] = (buckets[c.bucket] ?? 0) + c.count;
-  }
-  const median = latencyQuantile(buckets, 0.5);
+export function summarize(tally: Tally): WindowSummary {
+  const attempts = tally.succeeded + tally.retrying + tally.failed;
+  const median = latencyQuantile(tally.buckets, 0.5);
   return {
     attempts,
-    succeeded,
-    ...(attempts > 0 ? { successRate: succeeded / attempts } : {}),
+    succeeded: tally.succeeded,
+    ...(attempts > 0 ? { successRate: tally.succeeded / attempts } : {}),
     ...(median !== undefined ? { medianLatencyMs: median } : {}),
   };
 }
@@ -138,24 +139,20 @@ export interface LatencyPoint {
  * The chart's series over minutes [since, until): a bar per minute (empty minutes included) and latency
  * percentiles per bin of `binMinutes`.
  */
-export function timeline(
-  counts: readonly (OutcomeCount & { minute: number })[],
-  since: number,
-  until: number,
-  binMinutes: number,
-): { bars: MinuteBar[]; latency: LatencyPoint[] } {
+export function timeline(minutes: readonly (Tally & { minute: number })[], since: number, until: number, binMinutes: number): { bars: MinuteBar[]; latency: LatencyPoint[] } {
   const bars: MinuteBar[] = [];
   for (let minute = since; minute < until; minute++) bars.push({ minute, succeeded: 0, retrying: 0, failed: 0 });
-  const bins = Math.ceil((until - since) / binMinutes);
-  const buckets = Array.from({ length: bins }, () => new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0));
-  for (const c of counts) {
-    if (c.minute < since || c.minute >= until) continue;
-    const bar = bars[c.minute - since] as MinuteBar;
-    bar[c.outcome] += c.count;
-    const bin = buckets[Math.floor((c.minute - since) / binMinutes)] as number[];
-    bin[c.bucket] = (bin[c.bucket] ?? 0) + c.count;
+  const bins = Array.from({ length: Math.ceil((until - since) / binMinutes) }, () => new Array<number>(LATENCY_BUCKET_COUNT).fill(0));
+  for (const m of minutes) {
+    if (m.minute < since || m.minute >= until) continue;
+    const bar = bars[m.minute - since] as MinuteBar;
+    bar.succeeded += m.succeeded;
+    bar.retrying += m.retrying;
+    bar.failed += m.failed;
+    const bin = bins[Math.floor((m.minute - since) / binMinutes)] as number[];
+    m.buckets.forEach((count, i) => (bin[i] = (bin[i] ?? 0) + count));
   }
-  const latency = buckets.map((bin, i) => {
+  const latency = bins.map((bin, i) => {
     const point: LatencyPoint = { minute: since + i * binMinutes };
     const p50 = latencyQuantile(bin, 0.5);
     if (p50 !== undefined) Object.assign(point, { p50, p90: latencyQuantile(bin, 0.9), p99: latencyQuantile(bin, 0.99) });

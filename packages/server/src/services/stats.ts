@@ -1,4 +1,4 @@
-import { minuteOf, summarize, timeline, type LatencyPoint, type MinuteBar, type WindowSummary } from "../core/attempt-stats.js";
+import { emptyTally, minuteOf, summarize, timeline, type LatencyPoint, type MinuteBar, type WindowSummary } from "../core/attempt-stats.js";
 import type { ServiceContext } from "./context.js";
 
 const DAY_MINUTES = 24 * 60;
@@ -20,7 +20,7 @@ export class StatsService {
       this.ctx.store.stats.lastErrors(projectId, webhookIds),
     ]);
     const health = new Map<string, WebhookHealth>();
-    for (const id of webhookIds) health.set(id, summarize(counts.filter((c) => c.webhookId === id)));
+    for (const id of webhookIds) health.set(id, summarize(counts.find((c) => c.webhookId === id) ?? emptyTally()));
     for (const e of errors) {
       const entry = health.get(e.webhookId);
       if (entry !== undefined) entry.lastError = { error: e.error, at: e.at, deliveryId: e.deliveryId };

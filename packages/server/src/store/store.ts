@@ -1,5 +1,5 @@
 import type { Batch, BatchLine } from "../core/batches.js";
-import type { OutcomeCount } from "../core/attempt-stats.js";
+import type { Tally } from "../core/attempt-stats.js";
 import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery } from "../core/deliveries.js";
 import type { StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
@@ -255,9 +255,9 @@ export interface VideoStore {
   releaseAll(): Promise<number>;
 }
 
-/** Attempts of one outcome in one latency bucket, for one webhook or one minute. */
-export type WebhookOutcomeCount = OutcomeCount & { webhookId: string };
-export type MinuteOutcomeCount = OutcomeCount & { minute: number };
+/** The attempts of one webhook over a window, or of one minute. */
+export type WebhookTally = Tally & { webhookId: string };
+export type MinuteTally = Tally & { minute: number };
 
 /** The last failed attempt of a webhook. */
 export interface WebhookLastError {
@@ -272,10 +272,10 @@ export interface WebhookLastError {
  * `deliveries.settle`, so every read here costs what the time range holds, never the size of the history.
  */
 export interface StatsStore {
-  /** Attempts of these webhooks started in minutes [sinceMinute, untilMinute), by outcome and latency bucket. */
-  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookOutcomeCount[]>;
-  /** The project's attempts (static and dynamic targets) per minute in [sinceMinute, untilMinute), by outcome and latency bucket. */
-  byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteOutcomeCount[]>;
+  /** The attempts each of these webhooks started in minutes [sinceMinute, untilMinute); webhooks with none are left out. */
+  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]>;
+  /** The project's attempts (static and dynamic targets) per minute in [sinceMinute, untilMinute), minutes with none left out, in order. */
+  byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]>;
   /** The latest failed attempt of each of these webhooks that has one. */
   lastErrors(projectId: string, webhookIds: readonly string[]): Promise<WebhookLastError[]>;
   /** Across projects: deliveries waiting to be sent, and when the oldest of them was created. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { latencyBucket, latencyQuantile, LATENCY_BUCKETS_MS, summarize, tallyAttempts } from "../../src/core/attempt-stats.js";
+import { emptyTally, latencyBucket, latencyQuantile, LATENCY_BUCKETS_MS, summarize, tallyAttempts, timeline } from "../../src/core/attempt-stats.js";
 
 describe("attempt stats", () => {
   it("puts a latency in the first bucket whose bound it does not exceed, the slowest in the open last one", () => {
@@ -41,10 +41,18 @@ describe("attempt stats", () => {
   });
 
   it("summarizes a window: success rate and median latency", () => {
-    expect(summarize([])).toEqual({ attempts: 0, succeeded: 0 });
-    expect(summarize([
-      { outcome: "succeeded", bucket: 1, count: 3 },
-      { outcome: "retrying", bucket: 1, count: 1 },
-    ])).toEqual({ attempts: 4, succeeded: 3, successRate: 0.75, medianLatencyMs: 7.5 });
+    expect(summarize(emptyTally())).toEqual({ attempts: 0, succeeded: 0 });
+    const tally = emptyTally();
+    Object.assign(tally, { succeeded: 3, retrying: 1 });
+    tally.buckets[1] = 4;
+    expect(summarize(tally)).toEqual({ attempts: 4, succeeded: 3, successRate: 0.75, medianLatencyMs: 7.5 });
+  });
+
+  it("lays minutes out as bars, empty ones included, and percentiles per bin", () => {
+    const busy = { ...emptyTally(), minute: 11, succeeded: 2, failed: 1 };
+    busy.buckets[1] = 3;
+    const { bars, latency } = timeline([busy], 10, 14, 2);
+    expect(bars.map((b) => [b.minute, b.succeeded, b.failed])).toEqual([[10, 0, 0], [11, 2, 1], [12, 0, 0], [13, 0, 0]]);
+    expect(latency).toEqual([{ minute: 10, p50: 7.5, p90: 9.5, p99: 9.95 }, { minute: 12 }]);
   });
 });

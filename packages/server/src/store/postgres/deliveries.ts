@@ -157,11 +157,19 @@ export class PgDeliveries implements DeliveryQueue {
   }
 
   async list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
+    // Only the filters given, so a generic plan still uses the index that serves them.
+    const params: unknown[] = [projectId];
+    const where = ["project_id = $1"];
+    for (const [column, value] of [["webhook_id", filter.webhookId], ["event_id", filter.eventId], ["state", filter.state]] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    params.push(page.pageSize + 1, page.offset);
     const rows = await this.db.all<DeliveryRow>(
-      `SELECT * FROM deliveries WHERE project_id = $1 AND ($2::text IS NULL OR webhook_id = $2)
-       AND ($3::text IS NULL OR event_id = $3) AND ($4::text IS NULL OR state = $4)
-       ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT $5 OFFSET $6`,
-      [projectId, filter.webhookId ?? null, filter.eventId ?? null, filter.state ?? null, page.pageSize + 1, page.offset],
+      `SELECT * FROM deliveries WHERE ${where.join(" AND ")}
+       ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
     );
     // All the page's attempts in one query rather than one per delivery.
     const attempts =

@@ -1,8 +1,9 @@
-import { tallyAttempts, type AttemptOutcome } from "../../core/attempt-stats.js";
+import { tallyAttempts } from "../../core/attempt-stats.js";
 import type { Attempt, DeliverySettlement } from "../../core/deliveries.js";
 import type { OperationKind } from "../../core/operations.js";
 import type { WebhookState } from "../../core/webhooks.js";
-import type { MinuteOutcomeCount, StatsStore, WebhookLastError, WebhookOutcomeCount } from "../store.js";
+import type { MinuteTally, StatsStore, WebhookLastError, WebhookTally } from "../store.js";
+import { BUCKET_COLUMNS, SUM_TALLY, TALLY_COLUMNS, toTally } from "../tally-columns.js";
 import type { PgExecutor } from "./executor.js";
 
 /** pg returns COUNT and SUM of BIGINT as strings. */
@@ -12,24 +13,22 @@ const counted = <T extends { count: number }>(rows: Counted<T>[]): T[] => rows.m
 export class PgStats implements StatsStore {
   constructor(private readonly db: PgExecutor) {}
 
-  async byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookOutcomeCount[]> {
+  async byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]> {
     if (webhookIds.length === 0) return [];
-    const rows = await this.db.all<Counted<WebhookOutcomeCount>>(
-      `SELECT webhook_key AS "webhookId", outcome, bucket, SUM(attempts) AS count FROM attempt_minutes
-       WHERE project_id = $1 AND webhook_key = ANY($2::text[]) AND minute >= $3 AND minute < $4
-       GROUP BY webhook_key, outcome, bucket`,
+    const rows = await this.db.all<Record<string, unknown>>(
+      `SELECT webhook_key, ${SUM_TALLY} FROM attempt_minutes
+       WHERE project_id = $1 AND webhook_key = ANY($2::text[]) AND minute >= $3 AND minute < $4 GROUP BY webhook_key`,
       [projectId, [...webhookIds], sinceMinute, untilMinute],
     );
-    return counted(rows);
+    return rows.map((row) => ({ webhookId: row.webhook_key as string, ...toTally(row) }));
   }
 
-  async byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteOutcomeCount[]> {
-    const rows = await this.db.all<Counted<{ minute: string; outcome: AttemptOutcome; bucket: number; count: number }>>(
-      `SELECT minute, outcome, bucket, SUM(attempts) AS count FROM attempt_minutes
-       WHERE project_id = $1 AND minute >= $2 AND minute < $3 GROUP BY minute, outcome, bucket ORDER BY minute`,
+  async byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]> {
+    const rows = await this.db.all<Record<string, unknown>>(
+      `SELECT minute, ${SUM_TALLY} FROM attempt_minutes WHERE project_id = $1 AND minute >= $2 AND minute < $3 GROUP BY minute ORDER BY minute`,
       [projectId, sinceMinute, untilMinute],
     );
-    return rows.map((r) => ({ minute: Number(r.minute), outcome: r.outcome, bucket: r.bucket, count: Number(r.count) }));
+    return rows.map((row) => ({ minute: Number(row.minute), ...toTally(row) }));
   }
 
   async lastErrors(projectId: string, webhookIds: readonly string[]): Promise<WebhookLastError[]> {
@@ -91,10 +90,12 @@ export function attemptTallies(attempts: readonly Attempt[], settlements: readon
     SELECT t.*, d.project_id, d.webhook_id FROM tally_input t JOIN deliveries d ON d.id = t.delivery_id
     WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = t.delivery_id AND a.attempt_number = t.attempt_number)
   ), tallied AS (
-    INSERT INTO attempt_minutes (project_id, webhook_key, minute, outcome, bucket, attempts)
-    SELECT project_id, COALESCE(webhook_id, ''), minute, outcome, bucket, COUNT(*) FROM tally_new
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (project_id, webhook_key, minute, outcome, bucket) DO UPDATE SET attempts = attempt_minutes.attempts + EXCLUDED.attempts
+    INSERT INTO attempt_minutes (project_id, webhook_key, minute, ${TALLY_COLUMNS.join(", ")})
+    SELECT project_id, COALESCE(webhook_id, ''), minute,
+      COUNT(*) FILTER (WHERE outcome = 'succeeded'), COUNT(*) FILTER (WHERE outcome = 'retrying'), COUNT(*) FILTER (WHERE outcome = 'failed'),
+      ${BUCKET_COLUMNS.map((_, i) => `COUNT(*) FILTER (WHERE bucket = ${i})`).join(", ")}
+    FROM tally_new GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (project_id, webhook_key, minute) DO UPDATE SET ${TALLY_COLUMNS.map((c) => `${c} = attempt_minutes.${c} + EXCLUDED.${c}`).join(", ")}
   ), last_errors AS (
     INSERT INTO webhook_last_errors (webhook_id, project_id, delivery_id, error, at)
     SELECT DISTINCT ON (webhook_id) webhook_id, project_id, delivery_id, error, started_at FROM tally_new

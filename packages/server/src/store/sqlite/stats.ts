@@ -1,37 +1,34 @@
 import type Database from "better-sqlite3";
-import { tallyAttempts, type AttemptOutcome } from "../../core/attempt-stats.js";
+import { tallyAttempts } from "../../core/attempt-stats.js";
 import type { Attempt, DeliverySettlement } from "../../core/deliveries.js";
 import type { OperationKind } from "../../core/operations.js";
 import type { WebhookState } from "../../core/webhooks.js";
-import type { MinuteOutcomeCount, StatsStore, WebhookLastError, WebhookOutcomeCount } from "../store.js";
+import type { MinuteTally, StatsStore, WebhookLastError, WebhookTally } from "../store.js";
+import { SUM_TALLY, TALLY_COLUMNS, tallyValues, toTally } from "../tally-columns.js";
 import { SqliteAggregate } from "./aggregate.js";
 
-interface CountRow {
-  outcome: AttemptOutcome;
-  bucket: number;
-  count: number;
-}
-
 export class SqliteStats extends SqliteAggregate implements StatsStore {
-  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookOutcomeCount[]> {
+  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]> {
     if (webhookIds.length === 0) return Promise.resolve([]);
-    return this.run(
-      () =>
+    return this.run(() =>
+      (
         this.statement(
-          `SELECT webhook_key AS webhookId, outcome, bucket, SUM(attempts) AS count FROM attempt_minutes
-           WHERE project_id = ? AND webhook_key IN (SELECT value FROM json_each(?)) AND minute >= ? AND minute < ?
-           GROUP BY webhook_key, outcome, bucket`,
-        ).all(projectId, JSON.stringify(webhookIds), sinceMinute, untilMinute) as WebhookOutcomeCount[],
+          `SELECT webhook_key, ${SUM_TALLY} FROM attempt_minutes
+           WHERE project_id = ? AND webhook_key IN (SELECT value FROM json_each(?)) AND minute >= ? AND minute < ? GROUP BY webhook_key`,
+        ).all(projectId, JSON.stringify(webhookIds), sinceMinute, untilMinute) as Record<string, unknown>[]
+      ).map((row) => ({ webhookId: row.webhook_key as string, ...toTally(row) })),
     );
   }
 
-  byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteOutcomeCount[]> {
-    return this.run(
-      () =>
-        this.statement(
-          `SELECT minute, outcome, bucket, SUM(attempts) AS count FROM attempt_minutes
-           WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY minute, outcome, bucket ORDER BY minute`,
-        ).all(projectId, sinceMinute, untilMinute) as (CountRow & { minute: number })[],
+  byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]> {
+    return this.run(() =>
+      (
+        this.statement(`SELECT minute, ${SUM_TALLY} FROM attempt_minutes WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY minute ORDER BY minute`).all(
+          projectId,
+          sinceMinute,
+          untilMinute,
+        ) as Record<string, unknown>[]
+      ).map((row) => ({ minute: row.minute as number, ...toTally(row) })),
     );
   }
 
@@ -93,8 +90,8 @@ export function tallyNewAttempts(statement: (sql: string) => Database.Statement,
   const exists = statement("SELECT 1 FROM attempts WHERE delivery_id = ? AND attempt_number = ?");
   const target = statement("SELECT project_id, webhook_id FROM deliveries WHERE id = ?");
   const count = statement(
-    `INSERT INTO attempt_minutes (project_id, webhook_key, minute, outcome, bucket, attempts) VALUES (?, ?, ?, ?, ?, 1)
-     ON CONFLICT (project_id, webhook_key, minute, outcome, bucket) DO UPDATE SET attempts = attempts + 1`,
+    `INSERT INTO attempt_minutes (project_id, webhook_key, minute, ${TALLY_COLUMNS.join(", ")}) VALUES (?, ?, ?, ${TALLY_COLUMNS.map(() => "?").join(", ")})
+     ON CONFLICT (project_id, webhook_key, minute) DO UPDATE SET ${TALLY_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
   );
   const lastError = statement(
     `INSERT INTO webhook_last_errors (webhook_id, project_id, delivery_id, error, at) VALUES (?, ?, ?, ?, ?)
@@ -108,7 +105,7 @@ export function tallyNewAttempts(statement: (sql: string) => Database.Statement,
     seen.add(key);
     const delivery = target.get(tally.deliveryId) as { project_id: string; webhook_id: string | null } | undefined;
     if (delivery === undefined) continue;
-    count.run(delivery.project_id, delivery.webhook_id ?? "", tally.minute, tally.outcome, tally.bucket);
+    count.run(delivery.project_id, delivery.webhook_id ?? "", tally.minute, ...tallyValues(tally));
     if (delivery.webhook_id !== null && tally.error !== undefined) lastError.run(delivery.webhook_id, delivery.project_id, tally.deliveryId, tally.error, tally.startedAt);
   }
 }

@@ -1,8 +1,8 @@
 import type { Migration } from "../../migrations.js";
 
 /**
- * The dashboard and /metrics (issue 9). Attempts are tallied per minute, webhook, outcome and latency bucket
- * as they are written, so a rate over 24 h or a chart over hours reads what that time holds, never the whole
+ * The dashboard and /metrics (issue 9). Attempts are tallied per minute and webhook, by outcome and by latency
+ * bucket, as they are written, so a rate over 24 h or a chart over hours reads what that time holds, never the whole
  * history; each webhook's last failure is kept beside them. Lists read newest first through indexes that end
  * in the sort's tie-breaker; the backlog's age and the unfinished operations come from partial indexes.
  */
@@ -15,10 +15,23 @@ CREATE TABLE attempt_minutes (
   -- The webhook's id; '' for dynamic (webhook_config) targets.
   webhook_key TEXT NOT NULL,
   minute INTEGER NOT NULL,
-  outcome TEXT NOT NULL,
-  bucket INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  PRIMARY KEY (project_id, webhook_key, minute, outcome, bucket)
+  -- Attempts by outcome, and by latency bucket (b0 ≤ 5 ms … b10 ≤ 10 s, b11 slower: core/attempt-stats.ts).
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  retrying INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  b0 INTEGER NOT NULL DEFAULT 0,
+  b1 INTEGER NOT NULL DEFAULT 0,
+  b2 INTEGER NOT NULL DEFAULT 0,
+  b3 INTEGER NOT NULL DEFAULT 0,
+  b4 INTEGER NOT NULL DEFAULT 0,
+  b5 INTEGER NOT NULL DEFAULT 0,
+  b6 INTEGER NOT NULL DEFAULT 0,
+  b7 INTEGER NOT NULL DEFAULT 0,
+  b8 INTEGER NOT NULL DEFAULT 0,
+  b9 INTEGER NOT NULL DEFAULT 0,
+  b10 INTEGER NOT NULL DEFAULT 0,
+  b11 INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, webhook_key, minute)
 ) WITHOUT ROWID;
 CREATE INDEX attempt_minutes_by_minute ON attempt_minutes (project_id, minute);
 CREATE TABLE webhook_last_errors (
