@@ -30,6 +30,10 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   // Not the plugin options themselves: they carry the prefix, which the pages would add a second time.
   const deps: DashboardDeps = { services: options.services, bus: options.bus, clock: options.clock, sealer: options.sealer, publicUrl: options.publicUrl };
   const secure = deps.publicUrl.startsWith("https:");
+  // Pages, not API: kept out of /openapi.json and of the API's contract checks.
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
