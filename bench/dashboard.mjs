@@ -48,7 +48,7 @@ async function seed(server, webhookId, count) {
         if (failed) attempts.push({ deliveryId: id, attemptNumber: 2, startedAt: at + 5_050, latencyMs: 20 + (i % 50), statusCode: 500, responseExcerpt: "nope", requestHeaders: headers });
         settlements.push(failed ? { id, state: "failed", attemptCount: 2, nextAttemptAt: at + 5_050, lastError: "HTTP 500", lastStatusCode: 500 } : { id, state: "succeeded", attemptCount: 1, nextAttemptAt: at + 50, lastStatusCode: 200 });
       }
-      await tx.deliveries.settle(settlements, attempts, Date.now());
+      await tx.deliveries.settle({ settlements, attempts, webhooksSucceeded: [], webhooksAtRisk: [] }, Date.now());
     });
   }
 }

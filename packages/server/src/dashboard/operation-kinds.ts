@@ -1,5 +1,6 @@
 import { batchName, isBatchDone, type BatchState } from "../core/batches.js";
 import { operationName, type OperationState } from "../core/operations.js";
+import { isVideoDone, videoOperationName, type VideoState } from "../core/videos.js";
 import type { Services } from "../services/index.js";
 import type { ListedOperation } from "../services/operations.js";
 
@@ -17,6 +18,7 @@ export interface OperationSummary {
   /** The resource name the API knows it by (`operations/…`, `batches/…`): its events carry it too. */
   name: string;
   kind: ListedOperation["kind"];
+  /** Its key in the dashboard's URLs (for a video, `{model}/{id}`: its service finds it by both). */
   id: string;
   /** What it is: a custom operation's type, a batch's model. */
   label: string;
@@ -49,6 +51,8 @@ const BATCH_TONE: Record<BatchState, Tone> = {
   BATCH_STATE_CANCELLED: "warn",
   BATCH_STATE_EXPIRED: "warn",
 };
+
+const VIDEO_TONE: Record<VideoState, Tone> = { pending: "busy", running: "busy", succeeded: "ok", failed: "bad" };
 
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -102,6 +106,31 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       ],
     }),
     get: async (services, projectId, id) => ({ kind: "batch", batch: await services.batches.get(projectId, id) }),
+  },
+  video: {
+    title: "Video",
+    summary: ({ video }) => ({
+      name: videoOperationName(video.model, video.id),
+      kind: "video",
+      id: `${video.model}/${video.id}`,
+      label: video.model,
+      state: video.state,
+      tone: VIDEO_TONE[video.state],
+      done: isVideoDone(video.state),
+      createdAt: video.createdAt,
+      updatedAt: video.updatedAt,
+      facts: [
+        ["Prompt", video.prompt],
+        ...(video.parameters !== undefined ? [["Parameters", json(video.parameters)] as [string, string]] : []),
+        ...(video.fileId !== undefined ? [["Output", `files/${video.fileId}`] as [string, string]] : []),
+        ...(video.error !== undefined ? [["Error", `${video.error.code}: ${video.error.message}`] as [string, string]] : []),
+        ...(video.webhookConfig !== undefined ? [["Webhook targets", video.webhookConfig.uris.join(" ")] as [string, string]] : []),
+      ],
+    }),
+    get: async (services, projectId, key) => {
+      const slash = key.lastIndexOf("/");
+      return { kind: "video", video: await services.videos.get(projectId, key.slice(0, slash), key.slice(slash + 1)) };
+    },
   },
 };
 

@@ -80,7 +80,7 @@ function progressCell(op: OperationSummary): Markup {
   const p = op.progress;
   if (p === undefined) return html`<span class="muted">—</span>`;
   const label = `${p.completed} / ${p.total}${p.failed > 0 ? ` (${p.failed} failed)` : ""}`;
-  return html`<span data-progress-url="/dashboard/operations/${op.kind}/${op.id}/progress" data-done="${op.done ? "true" : "false"}">
+  return html`<span data-progress-url="/dashboard/operations/${op.kind}/${encodeURIComponent(op.id)}/progress" data-done="${op.done ? "true" : "false"}">
     <progress max="${Math.max(p.total, 1)}" value="${p.completed}" aria-label="Progress of ${op.name}"></progress>
     <span class="small" data-progress-text>${label}</span>
   </span>`;
@@ -91,7 +91,7 @@ function operationTable(rows: readonly OperationSummary[]): Markup {
     <thead><tr><th scope="col">Operation</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col" class="hide-narrow">Created</th><th scope="col">Events</th></tr></thead>
     <tbody>${rows.map(
       (op) => html`<tr data-operation="${op.name}">
-        <td><a class="mono small" href="/dashboard/operations/${op.kind}/${op.id}">${op.name}</a></td>
+        <td><a class="mono small" href="/dashboard/operations/${op.kind}/${encodeURIComponent(op.id)}">${op.name}</a></td>
         <td>${OPERATION_KINDS[op.kind].title}</td>
         <td class="small break">${op.label}</td>
         <td>${badge(op.state, op.tone, html`data-state`)}</td>

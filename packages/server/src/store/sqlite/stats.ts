@@ -60,7 +60,9 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
         this.statement(
           `SELECT 'custom' AS kind, state, COUNT(*) AS count FROM operations WHERE state = 'running' GROUP BY state
            UNION ALL
-           SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') GROUP BY state`,
+           SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') GROUP BY state
+           UNION ALL
+           SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state`,
         ).all() as { kind: OperationKind; state: string; count: number }[],
     );
   }
