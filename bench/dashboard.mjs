@@ -34,20 +34,24 @@ async function seed(server, webhookId, count) {
     await store.transaction(async (tx) => {
       const settlements = [];
       const attempts = [];
+      const events = [];
+      const deliveries = [];
       for (let i = from; i < Math.min(count, from + CHUNK); i++) {
         const at = Math.round(start + i * step);
         const type = i % 2 === 0 ? "export.succeeded" : "report.failed";
         const operation = `operations/op${i}`;
         const event = { id: newEventId(), projectId, type, operation, payload: { type, version: "v1", timestamp: new Date(at).toISOString(), data: { id: operation } }, createdAt: at };
-        await tx.events.insert(event);
+        events.push(event);
         const id = newResourceId();
-        await tx.deliveries.insert([{ id, projectId, eventId: event.id, webhookId, uri: "https://hooks.example.com/x", endpointKey: `webhook:${webhookId}`, state: "pending", attemptCount: 0, nextAttemptAt: at, windowStartAt: at, createdAt: at, updatedAt: at }]);
+        deliveries.push({ id, projectId, eventId: event.id, webhookId, uri: "https://hooks.example.com/x", endpointKey: `webhook:${webhookId}`, state: "pending", attemptCount: 0, nextAttemptAt: at, windowStartAt: at, createdAt: at, updatedAt: at });
         const failed = i % 10 === 9;
         const headers = { "webhook-id": event.id, "webhook-timestamp": String(Math.floor(at / 1000)), "webhook-signature": "v1,seeded" };
         attempts.push({ deliveryId: id, attemptNumber: 1, startedAt: at + 50, latencyMs: 5 + (i % 300), statusCode: failed ? 500 : 200, responseExcerpt: failed ? "nope" : "ok", requestHeaders: headers });
         if (failed) attempts.push({ deliveryId: id, attemptNumber: 2, startedAt: at + 5_050, latencyMs: 20 + (i % 50), statusCode: 500, responseExcerpt: "nope", requestHeaders: headers });
         settlements.push(failed ? { id, state: "failed", attemptCount: 2, nextAttemptAt: at + 5_050, lastError: "HTTP 500", lastStatusCode: 500 } : { id, state: "succeeded", attemptCount: 1, nextAttemptAt: at + 50, lastStatusCode: 200 });
       }
+      await tx.events.insert(events);
+      await tx.deliveries.insert(deliveries);
       await tx.deliveries.settle({ settlements, attempts, webhooksSucceeded: [], webhooksAtRisk: [] }, Date.now());
     });
   }
