@@ -29,15 +29,20 @@ export function outcomeChart(bars: readonly MinuteBar[]): Markup {
   const step = PLOT_W / Math.max(bars.length, 1);
   const width = Math.max(step - (step > 3 ? 1 : 0), 0.5);
   const y = (n: number) => (n / max) * PLOT_H;
-  const rects = bars.flatMap((bar, i) => {
+  // One path per outcome, a rectangle per minute in each: three elements however many minutes have traffic.
+  const paths = { succeeded: "", retrying: "", failed: "" };
+  bars.forEach((bar, i) => {
     let top = PAD.top + PLOT_H;
-    return (["succeeded", "retrying", "failed"] as const).flatMap((outcome) => {
+    for (const outcome of ["succeeded", "retrying", "failed"] as const) {
       const h = y(bar[outcome]);
-      if (h === 0) return [];
+      if (h === 0) continue;
       top -= h;
-      return [html`<rect x="${(PAD.left + i * step).toFixed(2)}" y="${top.toFixed(2)}" width="${width.toFixed(2)}" height="${h.toFixed(2)}" fill="${OUTCOME_COLOURS[outcome]}" />`];
-    });
+      paths[outcome] += `M${(PAD.left + i * step).toFixed(1)} ${top.toFixed(1)}h${width.toFixed(2)}v${h.toFixed(1)}h${(-width).toFixed(2)}z`;
+    }
   });
+  const rects = (["succeeded", "retrying", "failed"] as const).map((outcome) =>
+    paths[outcome] === "" ? html`` : html`<path d="${paths[outcome]}" fill="${OUTCOME_COLOURS[outcome]}" data-outcome="${outcome}" />`,
+  );
   const first = bars[0]?.minute ?? 0;
   const last = bars[bars.length - 1]?.minute ?? 0;
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="outcomes-title outcomes-desc">
