@@ -36,6 +36,10 @@ export interface Config extends ProviderSettings {
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
   logLevel: string;
+  /** OTLP/HTTP traces endpoint, from OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; tracing is off without one. */
+  otlpTracesUrl?: string;
+  /** OTEL_SERVICE_NAME, default `tidings`. */
+  serviceName: string;
 }
 
 /** Flags as commander hands them over; each mirrors an environment variable. */
@@ -101,5 +105,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
+    otlpTracesUrl: otlpTracesUrl(env),
+    serviceName: env.OTEL_SERVICE_NAME || "tidings",
   };
+}
+
+/** Where traces go, from the standard OpenTelemetry variables; undefined when tracing is off. */
+function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (traces) return traces;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base ? `${base.replace(/\/$/, "")}/v1/traces` : undefined;
 }

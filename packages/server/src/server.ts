@@ -5,6 +5,7 @@ import { createWorkers, type WorkerOptions, type Workers } from "./boot/workers.
 import type { Config } from "./config.js";
 import type { DeliveryEngine } from "./delivery/engine.js";
 import { createServices, type Services } from "./services/index.js";
+import { countStateChanges } from "./boot/observability.js";
 import { Outbox } from "./services/outbox.js";
 import type { Store } from "./store/store.js";
 
@@ -40,6 +41,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       log: infra.log,
       uriRules: { allowHttp: config.dev, policy: infra.addressPolicy },
       notifyExpiry: () => running()?.expiry.wake(),
+      onStateChange: countStateChanges(infra.metrics),
     },
     { blobs: infra.blobs, publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes },
     { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },

@@ -28,6 +28,8 @@ export async function startHttp(infra: Infrastructure, services: Services, rotat
     bus: infra.bus,
     metrics: infra.metrics,
     provider: infra.provider,
+    tracing: infra.tracing,
+    dashboard: { sealer: infra.box, publicUrl: config.publicUrl },
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

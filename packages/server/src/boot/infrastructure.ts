@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Clock } from "../core/clock.js";
 import { loadMasterKey } from "../crypto/master-key.js";
@@ -11,12 +11,15 @@ import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../signing/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
+import { createLogger } from "../observability/logging.js";
 import { Metrics } from "../observability/metrics.js";
 import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, ProviderTurns, type VideoProvider } from "../providers/index.js";
+import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
 import { EventBus } from "../services/event-bus.js";
 import { openStore, type OpenedStore } from "../store/open.js";
+import { registerStoreGauges } from "./observability.js";
 
 export interface InfrastructureOptions {
   clock?: Clock;
@@ -41,6 +44,8 @@ export interface Infrastructure {
   videoProvider: VideoProvider;
   blobs: DiskBlobStore;
   bus: EventBus;
+  /** Present when an OTLP endpoint is configured. */
+  tracing?: Tracing;
   /** Names this process's delivery leases in a shared store. */
   workerId: string;
   close(): Promise<void>;
@@ -48,7 +53,7 @@ export interface Infrastructure {
 
 export async function startInfrastructure(config: Config, options: InfrastructureOptions): Promise<Infrastructure> {
   const clock = options.clock ?? systemClock;
-  const log = options.logger ?? pino({ level: config.logLevel });
+  const log = options.logger ?? createLogger(config.logLevel);
   makePrivateDir(config.dataDir);
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new Error(
@@ -58,7 +63,11 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const metrics = new Metrics();
-  const opened = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
+  // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
+  const tracing = config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
+  const untraced = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
+  const opened = tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
+  registerStoreGauges(metrics, opened.store, clock);
   const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
   let signerKeys;
   try {
@@ -99,6 +108,7 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     videoProvider,
     blobs: new DiskBlobStore(config.dataDir),
     bus: new EventBus(),
+    tracing,
     workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
     async close() {
       await sender.close();
@@ -107,6 +117,7 @@ export async function startInfrastructure(config: Config, options: Infrastructur
       await interactionProvider.close?.();
       await videoProvider.close?.();
       await opened.store.close();
+      await tracing?.shutdown();
     },
   };
 }

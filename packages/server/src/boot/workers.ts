@@ -10,6 +10,7 @@ import { ExpiryWorker } from "../workers/expiry.js";
 import { InteractionRunner } from "../workers/interaction-runner.js";
 import { VideoRunner } from "../workers/video-runner.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { reportAttempt } from "./observability.js";
 
 const KEY_REFRESH_MS = 60_000;
 
@@ -40,7 +41,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   const engine = new DeliveryEngine(
     {
       store: opened.deliveryStore,
-      sender: infra.sender,
+      sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
       buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer: config.publicUrl }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
@@ -51,6 +52,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
           metrics.attempts.inc({ outcome: verdict });
           metrics.attemptSeconds.observe(latencyMs / 1000);
         },
+        attempted: reportAttempt(log, metrics),
         claimRound: () => metrics.claimRounds.inc(),
         error: failed("delivery"),
       },

@@ -17,6 +17,8 @@ export type HeaderBuilder = (delivery: ClaimedDelivery, attemptAt: number) => Pr
 /** What the engine reports, for /metrics and the log. */
 export interface EngineObserver {
   attempt(verdict: DeliveryVerdict["kind"], latencyMs: number): void;
+  /** The same attempt in full, for its log line. */
+  attempted?(delivery: ClaimedDelivery, attempt: Attempt, verdict: DeliveryVerdict): void;
   claimRound(): void;
   /** A claim or a write of outcomes failed; the engine carries on (the leases make it safe). */
   error(err: unknown, what: string): void;
@@ -297,6 +299,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     const verdict = judgeAttempt(result, delivery, policy, clock.now());
     observer.attempt(verdict.kind, result.latencyMs);
     this.observeLatency(delivery.endpointKey, result.latencyMs);
+    observer.attempted?.(delivery, attempt, verdict);
     this.pending.push({ delivery, attempt, verdict });
     this.flushSoon();
   }

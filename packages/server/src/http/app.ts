@@ -4,7 +4,10 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import { invalidArgument } from "../core/errors.js";
 import { JsonTooDeepError, parseJson } from "../core/json.js";
+import { dashboard } from "../dashboard/plugin.js";
+import type { Sealer } from "../dashboard/session.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Store } from "../store/store.js";
@@ -41,6 +44,10 @@ export interface AppDeps {
   metrics: Metrics;
   /** The model backend that `:generateContent` answers through (DESIGN §2.3). */
   provider: Provider;
+  /** Present when OTLP tracing is configured: a span per request. */
+  tracing?: Tracing;
+  /** The `/dashboard` web UI: the sealer for its session cookie and the public URL (https → Secure cookies). */
+  dashboard: { sealer: Sealer; publicUrl: string };
 }
 
 /**
@@ -60,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+  deps.tracing?.instrument(app);
 
   // JSON only: Fastify's text/plain parser would hand a JSON text on as a string, refused as "not an object".
   app.removeContentTypeParser("text/plain");
@@ -124,5 +132,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: "/v1" },
   );
   await app.register(fileTransferRoutes, { services: deps.services, store: deps.store, clock: deps.clock });
+  await app.register(dashboard, { prefix: "/dashboard", services: deps.services, bus: deps.bus, clock: deps.clock, ...deps.dashboard });
   return app;
 }

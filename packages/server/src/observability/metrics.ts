@@ -1,5 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
+/** One labelled value of a gauge read at scrape time. */
+export interface GaugeSample<L extends string> {
+  labels: Record<L, string>;
+  value: number;
+}
+
 /**
  * The process's Prometheus metrics (prom-client): the default process metrics (event-loop lag, GC, heap)
  * plus Tidings' own. Labels are bounded: outcomes, workers and states, never an event, a URL or a key.
@@ -18,6 +24,20 @@ export class Metrics {
     name: "tidings_delivery_attempt_seconds",
     help: "Time from sending an attempt to its answer.",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: "tidings_deliveries_total",
+    help: "Deliveries that an attempt ended: succeeded, or failed for good (retries exhausted, or 410 Gone).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly stateChanges = new Counter({
+    name: "tidings_state_changes_total",
+    help: "Operations (custom, batch) and webhooks that moved to a state: created, ended, enabled, disabled, deleted.",
+    labelNames: ["resource", "kind", "state"] as const,
     registers: [this.registry],
   });
 
@@ -53,6 +73,21 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await read());
+      },
+    });
+  }
+
+  /** A gauge with labels, every sample read when /metrics is scraped (labels not read this time are dropped). */
+  labelledGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Promise<GaugeSample<L>[]>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        const samples = await read();
+        this.reset();
+        for (const sample of samples) this.set(sample.labels, sample.value);
       },
     });
   }

@@ -9,6 +9,7 @@ import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
+import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** Tells the batch runner about work and cancellations; late-bound because the runner needs the services. */
@@ -55,6 +56,7 @@ export class BatchService {
       updatedAt: now,
     };
     await this.ctx.store.batches.insert(batch, lines);
+    reportStateChange(this.ctx, { resource: "operation", kind: "batch", name: batchName(batch.id), state: batch.state, detail: { request_count: batch.requestCount } });
     this.runner()?.wake();
     return batch;
   }
@@ -110,6 +112,7 @@ export class BatchService {
     if (result === undefined) return undefined;
     if (outcome.kind !== "succeed") this.runner()?.abort(id);
     this.ctx.outbox.announce(result.published);
+    reportStateChange(this.ctx, { resource: "operation", kind: "batch", name: batchName(id), state: result.batch.state });
     return result.batch;
   }
 

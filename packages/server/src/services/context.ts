@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { Store } from "../store/store.js";
 import type { Outbox } from "./outbox.js";
+import type { StateChange } from "./state-changes.js";
 import type { UriRules } from "./target-uri.js";
 
 /** What the application services share: storage and its outbox, time, crypto, and rules for target URIs. */
@@ -15,4 +16,6 @@ export interface ServiceContext {
   log: Logger;
   /** Rung when an operation with an expire_time is created, so the expiry worker can sleep until it. */
   notifyExpiry: () => void;
+  /** Told of every state change the services make (after the commit), for /metrics. */
+  onStateChange?: (change: StateChange) => void;
 }

@@ -6,6 +6,7 @@ import { InteractionService, type InteractionRunnerControl, type InteractionTurn
 import { OperationService } from "./operations.js";
 import { ProjectService } from "./projects.js";
 import { VideoService, type VideoRunnerControl } from "./videos.js";
+import { StatsService } from "./stats.js";
 import { WebhookService } from "./webhooks.js";
 
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   batches: BatchService;
   interactions: InteractionService;
   videos: VideoService;
+  stats: StatsService;
 }
 
 export interface BatchOptions {
@@ -44,5 +46,6 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
     interactions: new InteractionService(ctx, generation.turns, generation.interactionRunner),
     videos: new VideoService(ctx, files, generation.videoRunner),
+    stats: new StatsService(ctx),
   };
 }

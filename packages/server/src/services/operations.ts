@@ -11,6 +11,7 @@ import type { VideoOperation } from "../core/videos.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { parseTimestamp } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
+import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** An entry of the polling surface, of whichever kind. */
@@ -52,6 +53,7 @@ export class OperationService {
       updatedAt: now,
     };
     await this.ctx.store.operations.insert(operation);
+    reportStateChange(this.ctx, { resource: "operation", kind: "custom", name: operationName(operation.id), state: operation.state, detail: { type: operation.type } });
     if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
     return operation;
   }
@@ -156,6 +158,11 @@ export class OperationService {
       return { outcomes, published: await this.ctx.outbox.writeMany(tx, events, now) };
     });
     this.ctx.outbox.announce(...published);
+    for (const outcome of outcomes) {
+      if (!outcome.ok) continue;
+      const { operation } = outcome.value;
+      reportStateChange(this.ctx, { resource: "operation", kind: "custom", name: operationName(operation.id), state: operation.state, detail: { type: operation.type } });
+    }
     return outcomes;
   }
 

@@ -27,6 +27,11 @@ export class ProjectService {
     return key;
   }
 
+  /** The project a presented API key belongs to, if it is one of ours. */
+  projectIdForKey(key: string): Promise<string | undefined> {
+    return this.ctx.store.projects.projectIdForKeyHash(hashApiKey(key));
+  }
+
   /** Accepts a key chosen by the operator (TIDINGS_API_KEY) for a project. */
   async acceptApiKey(projectId: string, key: string): Promise<void> {
     await this.ctx.store.projects.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());

@@ -11,6 +11,7 @@ import { rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhoo
 import { newSigningSecret } from "../signing/standard-webhooks.js";
 import type { WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
+import { reportStateChange } from "./state-changes.js";
 import { validateTargetUri } from "./target-uri.js";
 
 /** Fields a PATCH may change, by their canonical (snake_case) names. */
@@ -37,6 +38,7 @@ export class WebhookService {
       updatedAt: now,
     };
     await this.ctx.store.webhooks.insert(this.seal(webhook));
+    reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${webhook.id}`, state: webhook.state });
     return { webhook, secret };
   }
 
@@ -57,6 +59,7 @@ export class WebhookService {
    */
   async update(projectId: string, id: string, input: UpdateWebhookRequest, updateMask: string | undefined): Promise<Webhook> {
     const webhook = await this.get(projectId, id);
+    const previousState = webhook.state;
     const fields = updateMask ? parseUpdateMask(updateMask) : UPDATABLE.filter((f) => input[f] !== undefined);
     if (fields.includes("name")) webhook.name = input.name ?? "";
     if (fields.includes("uri")) webhook.uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
@@ -67,6 +70,7 @@ export class WebhookService {
     }
     webhook.updatedAt = this.ctx.clock.now();
     await this.ctx.store.webhooks.update(this.seal(webhook));
+    if (webhook.state !== previousState) reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: webhook.state });
     return webhook;
   }
 
@@ -79,6 +83,7 @@ export class WebhookService {
       return true;
     });
     if (!deleted) throw notFound(`webhooks/${id}`);
+    reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: "deleted" });
   }
 
   async rotateSecret(projectId: string, id: string, behavior: RevocationBehavior): Promise<string> {
@@ -135,7 +140,7 @@ export class WebhookService {
         return this.ctx.outbox.write(tx, event, { kind: "subscribers", excludeWebhookId: target.webhookId }, now);
       });
       if (published === undefined) continue;
-      this.ctx.log.warn({ webhook: target.webhookId, reason: target.reason }, "webhook disabled");
+      reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${target.webhookId}`, state: target.state, detail: { reason: target.reason }, level: "warn" });
       this.ctx.outbox.announce(published);
     }
   }

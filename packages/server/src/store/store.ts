@@ -1,10 +1,11 @@
 import type { Batch, BatchLine } from "../core/batches.js";
+import type { Tally } from "../core/attempt-stats.js";
 import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery } from "../core/deliveries.js";
 import type { StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
 import type { Interaction } from "../core/interactions.js";
-import type { Operation, OperationFilter, OperationRef } from "../core/operations.js";
+import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
 import type { KeySchedule } from "../core/signing-keys.js";
@@ -37,6 +38,7 @@ export interface StoreAggregates {
   readonly signingKeys: SigningKeyStore;
   readonly interactions: InteractionStore;
   readonly videos: VideoStore;
+  readonly stats: StatsStore;
 }
 
 /** Tenants and the hashes of their API keys. */
@@ -84,6 +86,8 @@ export interface OperationStore {
 export interface EventFilter {
   type?: string;
   operation?: string;
+  /** Newest first (the dashboard) instead of oldest first (the API). */
+  newestFirst?: boolean;
 }
 
 export interface EventStore {
@@ -125,6 +129,8 @@ export interface DeliveryFilter {
   webhookId?: string;
   eventId?: string;
   state?: DeliveryState;
+  /** Newest first (the dashboard) instead of oldest first (the API). */
+  newestFirst?: boolean;
 }
 
 export type DeliveryWithAttempts = Delivery & { attempts: Attempt[] };
@@ -142,7 +148,8 @@ export interface DeliveryQueue {
    * Records a round of attempts, atomically: writes the attempts and the deliveries' new states (ending
    * their leases; deliveries no longer pending are left alone), stamps `now` as the last success of the
    * webhooks that answered 2xx, and returns those of `webhooksAtRisk` that are enabled, as they were
-   * before this round: the candidates for the disable rule. One round trip on PostgreSQL.
+   * before this round: the candidates for the disable rule. Each attempt not written before is also counted
+   * in the per-minute tallies that `stats` reads. One round trip on PostgreSQL.
    */
   settle(round: SettlementRound, now: number): Promise<WebhookRecord[]>;
   /** Ends these leases held by `lockedBy` now: the deliveries are due again at once. */
@@ -246,4 +253,37 @@ export interface VideoStore {
   renewLease(id: string, leaseUntil: number): Promise<void>;
   /** Ends every video lease: for a store only this process uses, after a crash. */
   releaseAll(): Promise<number>;
+}
+
+/** The attempts of one webhook over a window, or of one minute. */
+export type WebhookTally = Tally & { webhookId: string };
+export type MinuteTally = Tally & { minute: number };
+
+/** The last failed attempt of a webhook. */
+export interface WebhookLastError {
+  webhookId: string;
+  deliveryId: string;
+  error: string;
+  at: number;
+}
+
+/**
+ * Counts for the dashboard and the /metrics gauges. The per-minute tallies are written by
+ * `deliveries.settle`, so every read here costs what the time range holds, never the size of the history.
+ */
+export interface StatsStore {
+  /** The attempts each of these webhooks started in minutes [sinceMinute, untilMinute); webhooks with none are left out. */
+  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]>;
+  /** The project's attempts (static and dynamic targets) per minute in [sinceMinute, untilMinute), minutes with none left out, in order. */
+  byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]>;
+  /** The latest failed attempt of each of these webhooks that has one. */
+  lastErrors(projectId: string, webhookIds: readonly string[]): Promise<WebhookLastError[]>;
+  /** Across projects: deliveries waiting to be sent, and when the oldest of them was created. */
+  backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
+  /** Across projects: webhooks in each state. */
+  webhookStates(): Promise<{ state: WebhookState; count: number }[]>;
+  /** Across projects: operations not yet done, by kind and state. */
+  unfinishedOperations(): Promise<{ kind: OperationKind; state: string; count: number }[]>;
+  /** Across projects: the lines of batches not yet done, by state. */
+  unfinishedBatchLines(): Promise<{ state: "pending" | "succeeded" | "failed"; count: number }[]>;
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "../../services/event-bus.js";
 import { ErrorResponses } from "@tidings/sdk/contract";
@@ -16,21 +16,28 @@ export const eventStreamRoutes: FastifyPluginAsync<{ bus: EventBus }> = async (a
   app.get(
     "/events::stream",
     { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
-    async (req, reply) => {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-      res.write(": connected\n\n");
-      open.add(res);
-      const unsubscribe = bus.subscribe(req.projectId, (event) => {
-        res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.payload)}\n\n`);
-      });
-      const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
-      res.on("close", () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        open.delete(res);
-      });
-    },
+    async (req, reply) => streamEvents(bus, open, req.projectId, reply, { named: true }),
   );
 };
+
+/**
+ * Streams a project's events as they commit until the client goes away. `named` puts each event's type in
+ * the SSE `event:` field (what `tidings listen` reads); unnamed, every event is a plain message (what a
+ * browser's EventSource.onmessage reads). Streams in `open` are ended on shutdown.
+ */
+export function streamEvents(bus: EventBus, open: Set<ServerResponse>, projectId: string, reply: FastifyReply, options: { named: boolean }): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  res.write(": connected\n\n");
+  open.add(res);
+  const unsubscribe = bus.subscribe(projectId, (event) => {
+    res.write(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`);
+  });
+  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
+  res.on("close", () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    open.delete(res);
+  });
+}

@@ -5,6 +5,7 @@ import { attemptParams, toAttempt, toDelivery, toWebhook, type AttemptRow, type 
 import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts, SettlementRound, WebhookRecord } from "../store.js";
 import { ms, type PgExecutor } from "./executor.js";
 import { notifyDeliveries } from "./notify.js";
+import { attemptTallies } from "./stats.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
 
@@ -86,8 +87,11 @@ export class PgDeliveries implements DeliveryQueue {
     const attempts = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`).map(attemptParams);
     // An UPDATE … FROM applies one source row per target row: a delivery listed twice keeps its last outcome.
     const settlements = lastByKey(round.settlements, (s) => s.id);
+    const unique = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`);
+    // The per-minute tallies of the new attempts, in the same statement (stats.ts).
+    const tallies = attemptTallies(unique, round.settlements, 18);
     const rows = await this.db.all<WebhookRow>(
-      `WITH succeeded AS (
+      `WITH ${tallies.ctes}, succeeded AS (
          UPDATE webhooks SET last_success_at = $1 WHERE id = ANY($2::text[]) RETURNING id
        ), attempted AS (
          INSERT INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
@@ -125,6 +129,7 @@ export class PgDeliveries implements DeliveryQueue {
         settlements.map((x) => x.lastError ?? null),
         settlements.map((x) => x.lastStatusCode ?? null),
         [...round.webhooksAtRisk],
+        ...tallies.params,
       ],
     );
     return rows.map(toWebhook);
@@ -152,11 +157,19 @@ export class PgDeliveries implements DeliveryQueue {
   }
 
   async list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
+    // Only the filters given, so a generic plan still uses the index that serves them.
+    const params: unknown[] = [projectId];
+    const where = ["project_id = $1"];
+    for (const [column, value] of [["webhook_id", filter.webhookId], ["event_id", filter.eventId], ["state", filter.state]] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    params.push(page.pageSize + 1, page.offset);
     const rows = await this.db.all<DeliveryRow>(
-      `SELECT * FROM deliveries WHERE project_id = $1 AND ($2::text IS NULL OR webhook_id = $2)
-       AND ($3::text IS NULL OR event_id = $3) AND ($4::text IS NULL OR state = $4)
-       ORDER BY created_at, id LIMIT $5 OFFSET $6`,
-      [projectId, filter.webhookId ?? null, filter.eventId ?? null, filter.state ?? null, page.pageSize + 1, page.offset],
+      `SELECT * FROM deliveries WHERE ${where.join(" AND ")}
+       ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
     );
     // All the page's attempts in one query rather than one per delivery.
     const attempts =

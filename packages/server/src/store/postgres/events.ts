@@ -24,10 +24,19 @@ export class PgEvents implements EventStore {
   }
 
   async list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
+    // Only the filters given, so a generic plan still uses the index that serves them.
+    const params: unknown[] = [projectId];
+    const where = ["project_id = $1"];
+    for (const [column, value] of [["type", filter.type], ["operation", filter.operation]] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    params.push(page.pageSize + 1, page.offset);
     const rows = await this.db.all<EventRow>(
-      `SELECT * FROM events WHERE project_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR operation = $3)
-       ORDER BY created_at, id LIMIT $4 OFFSET $5`,
-      [projectId, filter.type ?? null, filter.operation ?? null, page.pageSize + 1, page.offset],
+      `SELECT * FROM events WHERE ${where.join(" AND ")}
+       ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
     );
     return toPage(rows.map(toEvent), page);
   }

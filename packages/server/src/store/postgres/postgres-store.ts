@@ -14,6 +14,7 @@ import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
 import { PgSigningKeys } from "./signing-keys.js";
 import { PgVideos } from "./videos.js";
+import { PgStats } from "./stats.js";
 import { PgWebhooks } from "./webhooks.js";
 
 export interface PostgresStoreOptions {
@@ -46,6 +47,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     signingKeys: new PgSigningKeys(db),
     interactions: new PgInteractions(db),
     videos: new PgVideos(db),
+    stats: new PgStats(db),
   };
 }
 
@@ -64,6 +66,7 @@ export class PostgresStore implements Store {
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
+  readonly stats: StoreAggregates["stats"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -84,6 +87,7 @@ export class PostgresStore implements Store {
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;
     this.videos = free.videos;
+    this.stats = free.stats;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

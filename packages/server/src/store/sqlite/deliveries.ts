@@ -4,6 +4,7 @@ import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import { attemptParams, toAttempt, toDelivery, toWebhook, type AttemptRow, type DeliveryRow, type WebhookRow } from "../rows.js";
 import type { ClaimedDelivery, ClaimRequest, DeliveryFilter, DeliveryQueue, DeliveryWithAttempts, SettlementRound, WebhookRecord } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
+import { tallyNewAttempts } from "./stats.js";
 
 type ClaimRow = DeliveryRow & { body: string; sealed_secrets: string | null };
 
@@ -71,6 +72,7 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
         `INSERT OR REPLACE INTO attempts (delivery_id, attempt_number, started_at, status_code, latency_ms, error, response_excerpt, request_headers)
          VALUES (@delivery_id, @attempt_number, @started_at, @status_code, @latency_ms, @error, @response_excerpt, @request_headers)`,
       );
+      tallyNewAttempts((sql) => this.statement(sql), round.attempts, round.settlements);
       for (const attempt of round.attempts) insertAttempt.run(attemptParams(attempt));
       const update = this.statement(
         `UPDATE deliveries SET state = ?, attempt_count = ?, next_attempt_at = ?, locked_until = NULL, locked_by = NULL, last_error = ?,
@@ -108,15 +110,20 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
 
   list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>> {
     return this.run(() => {
+      // Only the filters given, so the planner picks the index that serves them (an `x IS NULL OR` test defeats it).
+      const where = [
+        "project_id = @project_id",
+        filter.webhookId !== undefined ? "webhook_id = @webhook_id" : "",
+        filter.eventId !== undefined ? "event_id = @event_id" : "",
+        filter.state !== undefined ? "state = @state" : "",
+      ].filter(Boolean);
       const rows = this.statement(
-        `SELECT * FROM deliveries WHERE project_id = @project_id AND (@webhook_id IS NULL OR webhook_id = @webhook_id)
-         AND (@event_id IS NULL OR event_id = @event_id) AND (@state IS NULL OR state = @state)
-         ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
+        `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT @limit OFFSET @offset`,
       ).all({
         project_id: projectId,
-        webhook_id: filter.webhookId ?? null,
-        event_id: filter.eventId ?? null,
-        state: filter.state ?? null,
+        ...(filter.webhookId !== undefined ? { webhook_id: filter.webhookId } : {}),
+        ...(filter.eventId !== undefined ? { event_id: filter.eventId } : {}),
+        ...(filter.state !== undefined ? { state: filter.state } : {}),
         limit: page.pageSize + 1,
         offset: page.offset,
       }) as DeliveryRow[];

@@ -21,10 +21,17 @@ export class SqliteEvents extends SqliteAggregate implements EventStore {
 
   list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
     return this.run(() => {
+      // Only the filters given, so the planner picks the index that serves them (an `x IS NULL OR` test defeats it).
+      const where = ["project_id = @project_id", filter.type !== undefined ? "type = @type" : "", filter.operation !== undefined ? "operation = @operation" : ""].filter(Boolean);
       const rows = this.statement(
-        `SELECT * FROM events WHERE project_id = @project_id AND (@type IS NULL OR type = @type)
-         AND (@operation IS NULL OR operation = @operation) ORDER BY created_at, id LIMIT @limit OFFSET @offset`,
-      ).all({ project_id: projectId, type: filter.type ?? null, operation: filter.operation ?? null, limit: page.pageSize + 1, offset: page.offset }) as EventRow[];
+        `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT @limit OFFSET @offset`,
+      ).all({
+        project_id: projectId,
+        ...(filter.type !== undefined ? { type: filter.type } : {}),
+        ...(filter.operation !== undefined ? { operation: filter.operation } : {}),
+        limit: page.pageSize + 1,
+        offset: page.offset,
+      }) as EventRow[];
       return toPage(rows.map(toEvent), page);
     });
   }

@@ -14,6 +14,7 @@ import { SqliteOperations } from "./operations.js";
 import { SqliteProjects } from "./projects.js";
 import { SqliteSigningKeys } from "./signing-keys.js";
 import { SqliteVideos } from "./videos.js";
+import { SqliteStats } from "./stats.js";
 import { SqliteWebhooks } from "./webhooks.js";
 
 export interface SqliteStoreOptions {
@@ -42,6 +43,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     signingKeys: new SqliteSigningKeys(runner),
     interactions: new SqliteInteractions(runner),
     videos: new SqliteVideos(runner),
+    stats: new SqliteStats(runner),
   };
 }
 
@@ -60,6 +62,7 @@ export class SqliteStore implements Store {
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
+  readonly stats: StoreAggregates["stats"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -89,6 +92,7 @@ export class SqliteStore implements Store {
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;
     this.videos = free.videos;
+    this.stats = free.stats;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path);
   }

@@ -10,6 +10,7 @@ import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
 import { describeProjects } from "./projects.js";
 import { describeSigningKeys } from "./signing-keys.js";
+import { describeStats } from "./stats.js";
 import { describeTransactions } from "./transactions.js";
 import { describeVideos } from "./videos.js";
 import { describeWebhooks } from "./webhooks.js";
@@ -42,5 +43,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeInteractions(fixture);
     describeVideos(fixture);
     describeTransactions(fixture);
+    describeStats(fixture);
   });
 }

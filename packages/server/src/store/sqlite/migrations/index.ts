@@ -4,6 +4,7 @@ import { leaseColumns } from "./0002-lease-columns.js";
 import { claimByEndpoint } from "./0003-claim-by-endpoint.js";
 import { stagedSigningKeys } from "./0004-staged-signing-keys.js";
 import { interactionsAndVideos } from "./0005-interactions-and-videos.js";
+import { deliveryStats } from "./0006-delivery-stats.js";
 
 /** Every SQLite migration, in order. A new one goes at the end with the next number; none is ever edited. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [baseline, leaseColumns, claimByEndpoint, stagedSigningKeys, interactionsAndVideos];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [baseline, leaseColumns, claimByEndpoint, stagedSigningKeys, interactionsAndVideos, deliveryStats];

@@ -1,0 +1,162 @@
+import type { Attempt, DeliverySettlement } from "./deliveries.js";
+
+/**
+ * What an attempt came to, for the dashboard's charts and rates: a 2xx, a failure to be retried, or a
+ * failure after which the delivery gave up (retries exhausted, or a 410).
+ */
+export type AttemptOutcome = "succeeded" | "retrying" | "failed";
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ["succeeded", "retrying", "failed"];
+
+/**
+ * Upper bounds (ms) of the latency buckets attempts are counted in; the last bucket is everything slower.
+ * Percentiles are read from these counts, as Prometheus' histogram_quantile reads a histogram.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+const MINUTE_MS = 60_000;
+
+export function minuteOf(at: number): number {
+  return Math.floor(at / MINUTE_MS);
+}
+
+export function minuteStart(minute: number): number {
+  return minute * MINUTE_MS;
+}
+
+/** The index of the bucket `latencyMs` falls in: the first whose bound it does not exceed. */
+export function latencyBucket(latencyMs: number): number {
+  const index = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound);
+  return index === -1 ? LATENCY_BUCKETS_MS.length : index;
+}
+
+/** One attempt as the per-minute tallies count it. */
+export interface AttemptTally {
+  deliveryId: string;
+  attemptNumber: number;
+  minute: number;
+  outcome: AttemptOutcome;
+  bucket: number;
+  /** The failure as the delivery records it (`HTTP 500`, `timeout`), for the webhook's last error. */
+  error?: string;
+  startedAt: number;
+}
+
+/** How each attempt counts, from the settlement written with it (the verdict's state). */
+export function tallyAttempts(attempts: readonly Attempt[], settlements: readonly DeliverySettlement[]): AttemptTally[] {
+  const settled = new Map(settlements.map((s) => [s.id, s]));
+  return attempts.map((attempt) => {
+    const settlement = settled.get(attempt.deliveryId);
+    const ok = attempt.statusCode !== undefined && attempt.statusCode >= 200 && attempt.statusCode < 300;
+    const outcome: AttemptOutcome = settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
+    const error = outcome === "succeeded" ? undefined : (settlement?.lastError ?? attempt.error ?? (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
+    return {
+      deliveryId: attempt.deliveryId,
+      attemptNumber: attempt.attemptNumber,
+      minute: minuteOf(attempt.startedAt),
+      outcome,
+      bucket: latencyBucket(attempt.latencyMs),
+      ...(error !== undefined ? { error } : {}),
+      startedAt: attempt.startedAt,
+    };
+  });
+}
+
+/**
+ * The q-quantile (0 < q < 1) of latencies counted per bucket, interpolated linearly inside the bucket it
+ * falls in (as histogram_quantile does); undefined when nothing was counted. The open last bucket answers
+ * with its lower bound: "slower than 10 s" is all the counts know.
+ */
+export function latencyQuantile(bucketCounts: readonly number[], q: number): number | undefined {
+  const total = bucketCounts.reduce((a, b) => a + b, 0);
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < bucketCounts.length; i++) {
+    const count = bucketCounts[i] ?? 0;
+    if (count > 0 && seen + count >= rank) {
+      const lower = i === 0 ? 0 : (LATENCY_BUCKETS_MS[i - 1] as number);
+      const upper = LATENCY_BUCKETS_MS[i];
+      if (upper === undefined) return lower;
+      return lower + (upper - lower) * ((rank - seen) / count);
+    }
+    seen += count;
+  }
+  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1];
+}
+
+/** Attempts counted together (one webhook over a window, or one minute): by outcome, and by latency bucket. */
+export interface Tally {
+  succeeded: number;
+  retrying: number;
+  failed: number;
+  /** One count per latency bucket (LATENCY_BUCKETS_MS, then the open last bucket). */
+  buckets: number[];
+}
+
+export const LATENCY_BUCKET_COUNT = LATENCY_BUCKETS_MS.length + 1;
+
+export function emptyTally(): Tally {
+  return { succeeded: 0, retrying: 0, failed: 0, buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0) };
+}
+
+/** Success rate and median latency of a set of counts (a webhook's last 24 h). */
+export interface WindowSummary {
+  attempts: number;
+  succeeded: number;
+  /** succeeded / attempts; undefined with no attempts. */
+  successRate?: number;
+  medianLatencyMs?: number;
+}
+
+export function summarize(tally: Tally): WindowSummary {
+  const attempts = tally.succeeded + tally.retrying + tally.failed;
+  const median = latencyQuantile(tally.buckets, 0.5);
+  return {
+    attempts,
+    succeeded: tally.succeeded,
+    ...(attempts > 0 ? { successRate: tally.succeeded / attempts } : {}),
+    ...(median !== undefined ? { medianLatencyMs: median } : {}),
+  };
+}
+
+/** One minute of the chart: attempts started in it, by outcome. */
+export interface MinuteBar {
+  minute: number;
+  succeeded: number;
+  retrying: number;
+  failed: number;
+}
+
+/** Latency percentiles of the attempts started in one bin of minutes. */
+export interface LatencyPoint {
+  minute: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+}
+
+/**
+ * The chart's series over minutes [since, until): a bar per minute (empty minutes included) and latency
+ * percentiles per bin of `binMinutes`.
+ */
+export function timeline(minutes: readonly (Tally & { minute: number })[], since: number, until: number, binMinutes: number): { bars: MinuteBar[]; latency: LatencyPoint[] } {
+  const bars: MinuteBar[] = [];
+  for (let minute = since; minute < until; minute++) bars.push({ minute, succeeded: 0, retrying: 0, failed: 0 });
+  const bins = Array.from({ length: Math.ceil((until - since) / binMinutes) }, () => new Array<number>(LATENCY_BUCKET_COUNT).fill(0));
+  for (const m of minutes) {
+    if (m.minute < since || m.minute >= until) continue;
+    const bar = bars[m.minute - since] as MinuteBar;
+    bar.succeeded += m.succeeded;
+    bar.retrying += m.retrying;
+    bar.failed += m.failed;
+    const bin = bins[Math.floor((m.minute - since) / binMinutes)] as number[];
+    m.buckets.forEach((count, i) => (bin[i] = (bin[i] ?? 0) + count));
+  }
+  const latency = bins.map((bin, i) => {
+    const point: LatencyPoint = { minute: since + i * binMinutes };
+    const p50 = latencyQuantile(bin, 0.5);
+    if (p50 !== undefined) Object.assign(point, { p50, p90: latencyQuantile(bin, 0.9), p99: latencyQuantile(bin, 0.99) });
+    return point;
+  });
+  return { bars, latency };
+}

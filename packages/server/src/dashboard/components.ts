@@ -1,0 +1,78 @@
+import type { Attempt } from "../core/deliveries.js";
+import type { DeliveryWithAttempts } from "../store/store.js";
+import { millis, time } from "./format.js";
+import { html, type Markup } from "./html.js";
+import { csrfField } from "./layout.js";
+import type { Tone } from "./operation-kinds.js";
+
+export function badge(text: string, tone: Tone | undefined, attributes: Markup = html``): Markup {
+  return html`<span class="badge ${tone ?? ""}" ${attributes}>${text}</span>`;
+}
+
+const DELIVERY_TONE = { pending: "busy", succeeded: "ok", failed: "bad" } as const;
+const WEBHOOK_TONE = { enabled: "ok", disabled: "warn", disabled_due_to_failed_deliveries: "bad" } as const;
+
+export function webhookState(state: keyof typeof WEBHOOK_TONE): Markup {
+  return badge(state.replaceAll("_", " "), WEBHOOK_TONE[state]);
+}
+
+/** Links to the next page (and back to the first), keeping the page's filters. */
+export function pager(path: string, query: Record<string, string | undefined>, nextPageToken: string | undefined, onFirstPage: boolean): Markup {
+  const link = (token?: string) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+    if (token !== undefined) params.set("page_token", token);
+    const qs = params.toString();
+    return `${path}${qs ? `?${qs}` : ""}`;
+  };
+  if (nextPageToken === undefined && onFirstPage) return html``;
+  return html`<nav class="pager" aria-label="Pages">
+    ${onFirstPage ? html`` : html`<a href="${link()}">« First page</a>`}
+    ${nextPageToken === undefined ? html`<span class="muted">Last page</span>` : html`<a href="${link(nextPageToken)}" rel="next">Next page »</a>`}
+  </nav>`;
+}
+
+/** Signatures and credentials are never shown, not even in part. */
+const ELIDED_HEADERS = new Set(["webhook-signature", "authorization", "x-goog-api-key", "cookie"]);
+
+export function shownHeaders(headers: Record<string, string>): string {
+  return Object.entries(headers)
+    .map(([name, value]) => `${name}: ${ELIDED_HEADERS.has(name.toLowerCase()) ? `(elided, ${value.length} characters)` : value}`)
+    .join("\n");
+}
+
+function attemptItem(a: Attempt): Markup {
+  const ok = a.statusCode !== undefined && a.statusCode >= 200 && a.statusCode < 300;
+  return html`<li data-attempt="${a.attemptNumber}">
+    <strong>#${a.attemptNumber}</strong> · ${time(a.startedAt)} ·
+    ${a.statusCode !== undefined ? badge(`HTTP ${a.statusCode}`, ok ? "ok" : "bad") : badge("no response", "bad")} · ${millis(a.latencyMs)}
+    ${a.error === undefined ? html`` : html`<div class="bad">${a.error}</div>`}
+    ${a.responseExcerpt ? html`<div class="small muted">Response excerpt</div><pre>${a.responseExcerpt}</pre>` : html``}
+    <details><summary class="small">Request headers</summary><pre data-request-headers>${shownHeaders(a.requestHeaders)}</pre></details>
+  </li>`;
+}
+
+/** Deliveries with their attempts, newest first, each with a retry (a redelivery of its event to its target). */
+export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csrf: string, options: { showTarget: boolean }): Markup {
+  if (deliveries.length === 0) return html`<p class="muted">No deliveries here.</p>`;
+  return html`<div class="table-wrap"><table>
+    <thead><tr><th scope="col">Created</th><th scope="col">Event</th>${options.showTarget ? html`<th scope="col">Target</th>` : html``}<th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last result</th><th scope="col"><span class="hide-narrow">Action</span></th></tr></thead>
+    <tbody>
+      ${deliveries.map(
+        (d) => html`<tr data-delivery="${d.id}">
+          <td class="small">${time(d.createdAt)}</td>
+          <td><a class="mono small" href="/dashboard/events/${d.eventId}">${d.eventId}</a></td>
+          ${options.showTarget ? html`<td class="small break">${d.webhookId !== undefined ? html`<a href="/dashboard/webhooks/${d.webhookId}">webhook ${d.webhookId.slice(0, 8)}…</a>` : html`<span class="mono">${d.uri}</span> <span class="muted">(dynamic)</span>`}</td>` : html``}
+          <td>${badge(d.state, DELIVERY_TONE[d.state], html`data-state`)}${d.state === "pending" ? html`<div class="small muted">next ${time(d.nextAttemptAt)}</div>` : html``}</td>
+          <td>
+            <details ${d.state === "failed" ? html`open` : html``}><summary>${d.attempts.length} attempt${d.attempts.length === 1 ? "" : "s"}</summary>
+              <ul class="attempts small">${[...d.attempts].reverse().map(attemptItem)}</ul>
+            </details>
+          </td>
+          <td class="small">${d.lastError !== undefined ? html`<span class="bad">${d.lastError}</span>` : d.lastStatusCode !== undefined ? html`HTTP ${d.lastStatusCode}` : html`<span class="muted">—</span>`}</td>
+          <td>${d.webhookId === undefined ? html`` : html`<form method="post" action="/dashboard/events/${d.eventId}/redeliver">${csrfField(csrf)}<input type="hidden" name="webhook_id" value="${d.webhookId}" /><input type="hidden" name="return_to" value="event" /><button class="secondary" type="submit" aria-label="Retry: redeliver event ${d.eventId} to this webhook">Retry</button></form>`}</td>
+        </tr>`,
+      )}
+    </tbody>
+  </table></div>`;
+}

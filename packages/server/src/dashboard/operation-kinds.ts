@@ -1,0 +1,143 @@
+import { batchName, isBatchDone, type BatchState } from "../core/batches.js";
+import { operationName, type OperationState } from "../core/operations.js";
+import { isVideoDone, videoOperationName, type VideoState } from "../core/videos.js";
+import type { Services } from "../services/index.js";
+import type { ListedOperation } from "../services/operations.js";
+
+export type Tone = "ok" | "bad" | "busy" | "warn";
+
+/** Work done so far, for a progress bar. */
+export interface Progress {
+  completed: number;
+  total: number;
+  failed: number;
+}
+
+/** What the operations pages show of any kind of operation. */
+export interface OperationSummary {
+  /** The resource name the API knows it by (`operations/…`, `batches/…`): its events carry it too. */
+  name: string;
+  kind: ListedOperation["kind"];
+  /** Its key in the dashboard's URLs (for a video, `{model}/{id}`: its service finds it by both). */
+  id: string;
+  /** What it is: a custom operation's type, a batch's model. */
+  label: string;
+  state: string;
+  tone: Tone;
+  done: boolean;
+  progress?: Progress;
+  createdAt: number;
+  updatedAt: number;
+  /** Further facts for its own page, in order. */
+  facts: [string, string][];
+}
+
+type OfKind<K extends ListedOperation["kind"]> = Extract<ListedOperation, { kind: K }>;
+
+/** How the dashboard shows one kind of operation, and fetches one by id. */
+export interface OperationKindView<K extends ListedOperation["kind"]> {
+  /** Its name in filters and headings. */
+  title: string;
+  summary(item: OfKind<K>): OperationSummary;
+  get(services: Services, projectId: string, id: string): Promise<OfKind<K>>;
+}
+
+const CUSTOM_TONE: Record<OperationState, Tone> = { running: "busy", succeeded: "ok", failed: "bad", cancelled: "warn", expired: "warn" };
+const BATCH_TONE: Record<BatchState, Tone> = {
+  BATCH_STATE_PENDING: "busy",
+  BATCH_STATE_RUNNING: "busy",
+  BATCH_STATE_SUCCEEDED: "ok",
+  BATCH_STATE_FAILED: "bad",
+  BATCH_STATE_CANCELLED: "warn",
+  BATCH_STATE_EXPIRED: "warn",
+};
+
+const VIDEO_TONE: Record<VideoState, Tone> = { pending: "busy", running: "busy", succeeded: "ok", failed: "bad" };
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Every kind the polling surface lists (GET /v1/operations), by kind. The mapped type makes the compiler ask
+ * for an entry when a kind is added to ListedOperation: a new kind is one entry here, nothing else.
+ */
+export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindView<K> } = {
+  custom: {
+    title: "Custom",
+    summary: ({ operation: op }) => ({
+      name: operationName(op.id),
+      kind: "custom",
+      id: op.id,
+      label: op.type,
+      state: op.state,
+      tone: CUSTOM_TONE[op.state],
+      done: op.state !== "running",
+      createdAt: op.createdAt,
+      updatedAt: op.updatedAt,
+      facts: [
+        ["Metadata", json(op.metadata)],
+        ...(op.expireAt !== undefined ? [["Expires", new Date(op.expireAt).toISOString()] as [string, string]] : []),
+        ...(op.outputFileUri !== undefined ? [["Output", op.outputFileUri] as [string, string]] : []),
+        ...(op.error !== undefined ? [["Error", `${op.error.code}: ${op.error.message}`] as [string, string]] : []),
+        ...(op.webhookConfig !== undefined ? [["Webhook targets", op.webhookConfig.uris.join(" ")] as [string, string]] : []),
+      ],
+    }),
+    get: async (services, projectId, id) => ({ kind: "custom", operation: await services.operations.get(projectId, id) }),
+  },
+  batch: {
+    title: "Batch",
+    summary: ({ batch }) => ({
+      name: batchName(batch.id),
+      kind: "batch",
+      id: batch.id,
+      label: batch.displayName ? `${batch.model} · ${batch.displayName}` : batch.model,
+      state: batch.state,
+      tone: BATCH_TONE[batch.state],
+      done: isBatchDone(batch.state),
+      progress: { completed: batch.successfulRequestCount + batch.failedRequestCount, total: batch.requestCount, failed: batch.failedRequestCount },
+      createdAt: batch.createdAt,
+      updatedAt: batch.updatedAt,
+      facts: [
+        ["Requests", String(batch.requestCount)],
+        ...(batch.inputFile !== undefined ? [["Input", batch.inputFile] as [string, string]] : []),
+        ...(batch.outputFile !== undefined ? [["Output", batch.outputFile] as [string, string]] : []),
+        ["Deadline", new Date(batch.deadlineAt).toISOString()],
+        ...(batch.error !== undefined ? [["Error", `${batch.error.code}: ${batch.error.message}`] as [string, string]] : []),
+        ...(batch.webhookConfig !== undefined ? [["Webhook targets", batch.webhookConfig.uris.join(" ")] as [string, string]] : []),
+      ],
+    }),
+    get: async (services, projectId, id) => ({ kind: "batch", batch: await services.batches.get(projectId, id) }),
+  },
+  video: {
+    title: "Video",
+    summary: ({ video }) => ({
+      name: videoOperationName(video.model, video.id),
+      kind: "video",
+      id: `${video.model}/${video.id}`,
+      label: video.model,
+      state: video.state,
+      tone: VIDEO_TONE[video.state],
+      done: isVideoDone(video.state),
+      createdAt: video.createdAt,
+      updatedAt: video.updatedAt,
+      facts: [
+        ["Prompt", video.prompt],
+        ...(video.parameters !== undefined ? [["Parameters", json(video.parameters)] as [string, string]] : []),
+        ...(video.fileId !== undefined ? [["Output", `files/${video.fileId}`] as [string, string]] : []),
+        ...(video.error !== undefined ? [["Error", `${video.error.code}: ${video.error.message}`] as [string, string]] : []),
+        ...(video.webhookConfig !== undefined ? [["Webhook targets", video.webhookConfig.uris.join(" ")] as [string, string]] : []),
+      ],
+    }),
+    get: async (services, projectId, key) => {
+      const slash = key.lastIndexOf("/");
+      return { kind: "video", video: await services.videos.get(projectId, key.slice(0, slash), key.slice(slash + 1)) };
+    },
+  },
+};
+
+export function summarizeOperation(item: ListedOperation): OperationSummary {
+  return (OPERATION_KINDS[item.kind] as OperationKindView<typeof item.kind>).summary(item as never);
+}
+
+export function isOperationKind(kind: string): kind is ListedOperation["kind"] {
+  return Object.hasOwn(OPERATION_KINDS, kind);
+}

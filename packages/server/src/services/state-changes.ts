@@ -1,0 +1,19 @@
+import type { ServiceContext } from "./context.js";
+
+/** A resource moved to a new state: one log line each, and a count on /metrics. */
+export interface StateChange {
+  resource: "operation" | "webhook";
+  /** `custom` or `batch` for operations; `webhook` for webhooks. Bounded: it labels a metric. */
+  kind: string;
+  /** `operations/…`, `batches/…`, `webhooks/…`. */
+  name: string;
+  state: string;
+  detail?: Record<string, unknown>;
+  /** warn for what an operator should look at (a webhook disabled by its failures). */
+  level?: "info" | "warn";
+}
+
+export function reportStateChange(ctx: Pick<ServiceContext, "log" | "onStateChange">, change: StateChange): void {
+  ctx.log[change.level ?? "info"]({ resource: change.resource, kind: change.kind, name: change.name, state: change.state, ...change.detail }, `${change.name} is ${change.state}`);
+  ctx.onStateChange?.(change);
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { LATENCY_BUCKET_COUNT, latencyBucket, minuteOf } from "../../../src/core/attempt-stats.js";
+import type { Attempt, DeliverySettlement } from "../../../src/core/deliveries.js";
+import { batch, batchLines, delivery, event, operation, PAGE, queued, T0, webhook, type StoreFixture } from "./fixtures.js";
+
+const MINUTE = 60_000;
+const M0 = minuteOf(T0);
+
+const attempt = (deliveryId: string, attemptNumber: number, startedAt: number, latencyMs: number, statusCode?: number): Attempt => ({
+  deliveryId,
+  attemptNumber,
+  startedAt,
+  latencyMs,
+  requestHeaders: {},
+  ...(statusCode !== undefined ? { statusCode } : { error: "connection refused" }),
+});
+
+const settled = (id: string, state: DeliverySettlement["state"], attemptCount: number, lastError?: string): DeliverySettlement => ({
+  id,
+  state,
+  attemptCount,
+  nextAttemptAt: T0 + 10 * MINUTE,
+  ...(lastError !== undefined ? { lastError } : {}),
+});
+
+/** Bucket counts of these latencies. */
+const buckets = (latencies: number[]) => {
+  const counts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  for (const l of latencies) counts[latencyBucket(l)]! += 1;
+  return counts;
+};
+
+/** A settle round with no webhook stamps or disable candidates: only its attempts and settlements matter here. */
+const round = (settlements: DeliverySettlement[], attempts: Attempt[]) => ({ settlements, attempts, webhooksSucceeded: [], webhooksAtRisk: [] });
+
+export function describeStats(f: StoreFixture): void {
+  describe("stats (the dashboard's and /metrics' counts)", () => {
+    it("tallies each attempt once, by webhook, minute, outcome and latency bucket, as settle writes it", async () => {
+      const { store, projectId } = f;
+      const hook = webhook(projectId);
+      const other = webhook(projectId);
+      for (const h of [hook, other]) await store.webhooks.insert(h);
+      const e = event(projectId);
+      const [a, b, c, dyn] = await queued(store, e, [
+        delivery(e, { webhookId: hook.id }),
+        delivery(e, { webhookId: hook.id }),
+        delivery(e, { webhookId: other.id }),
+        delivery(e, { uri: "https://dyn.example/x" }),
+      ]);
+      const first = [attempt(a!.id, 1, T0, 3, 200), attempt(b!.id, 1, T0 + 1000, 40, 500), attempt(c!.id, 1, T0 + MINUTE, 20_000), attempt(dyn!.id, 1, T0 + 2000, 7, 204)];
+      const settlements = [settled(a!.id, "succeeded", 1), settled(b!.id, "pending", 1, "HTTP 500"), settled(c!.id, "failed", 1, "timeout"), settled(dyn!.id, "succeeded", 1)];
+      await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);
+      // A retried flush writes the same attempts again: they are not counted twice.
+      await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);
+      await store.deliveries.settle(round([settled(b!.id, "succeeded", 2)], [attempt(b!.id, 2, T0 + 3 * MINUTE, 30, 200)]), T0 + 3 * MINUTE);
+
+      const byWebhook = await store.stats.byWebhook(projectId, [hook.id, other.id], M0, M0 + 60);
+      expect(byWebhook.sort((x, y) => (x.webhookId === hook.id ? -1 : y.webhookId === hook.id ? 1 : 0))).toEqual([
+        { webhookId: hook.id, succeeded: 2, retrying: 1, failed: 0, buckets: buckets([3, 40, 30]) },
+        { webhookId: other.id, succeeded: 0, retrying: 0, failed: 1, buckets: buckets([20_000]) },
+      ]);
+      // The window is in whole minutes, [since, until).
+      expect(await store.stats.byWebhook(projectId, [hook.id], M0 + 1, M0 + 3)).toEqual([]);
+      expect(await store.stats.byWebhook("other-project", [hook.id], M0, M0 + 60)).toEqual([]);
+
+      // Per minute, static and dynamic targets together, in order; minutes without attempts left out.
+      expect(await store.stats.byMinute(projectId, M0, M0 + 60)).toEqual([
+        { minute: M0, succeeded: 2, retrying: 1, failed: 0, buckets: buckets([3, 7, 40]) },
+        { minute: M0 + 1, succeeded: 0, retrying: 0, failed: 1, buckets: buckets([20_000]) },
+        { minute: M0 + 3, succeeded: 1, retrying: 0, failed: 0, buckets: buckets([30]) },
+      ]);
+      expect(await store.stats.byMinute(projectId, M0 + 4, M0 + 60)).toEqual([]);
+
+      // The last failure of each webhook, the later one winning; a success does not erase it.
+      const errors = await store.stats.lastErrors(projectId, [hook.id, other.id]);
+      expect(errors.sort((x, y) => x.webhookId.localeCompare(y.webhookId))).toEqual(
+        [
+          { webhookId: hook.id, deliveryId: b!.id, error: "HTTP 500", at: T0 + 1000 },
+          { webhookId: other.id, deliveryId: c!.id, error: "timeout", at: T0 + MINUTE },
+        ].sort((x, y) => x.webhookId.localeCompare(y.webhookId)),
+      );
+      expect(await store.stats.lastErrors("other-project", [hook.id])).toEqual([]);
+    });
+
+    it("counts the backlog, webhooks by state, and what is not finished yet", async () => {
+      const { store, projectId } = f;
+      expect(await store.stats.backlog()).toEqual({ pending: 0 });
+      await store.webhooks.insert(webhook(projectId));
+      await store.webhooks.insert(webhook(projectId, { state: "disabled_due_to_failed_deliveries" }));
+      const old = event(projectId, { createdAt: T0 - 5000 });
+      const recent = event(projectId, { createdAt: T0 });
+      const [settledOne] = await queued(store, old, [delivery(old, { uri: "https://a.example/1" }), delivery(old, { uri: "https://b.example/1" })]);
+      await queued(store, recent, [delivery(recent)]);
+      await store.deliveries.settle(round([settled(settledOne!.id, "succeeded", 1)], []), T0);
+      expect(await store.stats.backlog()).toEqual({ pending: 2, oldestCreatedAt: T0 - 5000 });
+      expect((await store.stats.webhookStates()).sort((a, b) => a.state.localeCompare(b.state))).toEqual([
+        { state: "disabled_due_to_failed_deliveries", count: 1 },
+        { state: "enabled", count: 1 },
+      ]);
+
+      await store.operations.insert(operation(projectId));
+      await store.operations.insert(operation(projectId, { state: "succeeded" }));
+      const running = batch(projectId, { state: "BATCH_STATE_RUNNING", requestCount: 3, failedRequestCount: 1 });
+      await store.batches.insert(running, batchLines());
+      await store.batches.insert(batch(projectId, { state: "BATCH_STATE_SUCCEEDED", requestCount: 3, successfulRequestCount: 3 }), batchLines());
+      await store.batches.recordLines(running.id, [{ index: 0, key: "a", state: "succeeded", result: "{}" }], T0);
+      expect((await store.stats.unfinishedOperations()).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+        { kind: "batch", state: "BATCH_STATE_RUNNING", count: 1 },
+        { kind: "custom", state: "running", count: 1 },
+      ]);
+      // The running batch: 3 lines, one failed at input, one succeeded, one to go.
+      expect(await store.stats.unfinishedBatchLines()).toEqual([
+        { state: "pending", count: 1 },
+        { state: "succeeded", count: 1 },
+        { state: "failed", count: 1 },
+      ]);
+    });
+
+    it("lists deliveries and events newest first when asked", async () => {
+      const { store, projectId } = f;
+      const hook = webhook(projectId);
+      await store.webhooks.insert(hook);
+      const events = [event(projectId, { createdAt: T0 }), event(projectId, { createdAt: T0 + 1 }), event(projectId, { createdAt: T0 + 2 })];
+      for (const e of events) await queued(store, e, [delivery(e, { webhookId: hook.id })]);
+      const newest = (await store.events.list(projectId, { newestFirst: true }, { pageSize: 2, offset: 0 })).items.map((e) => e.id);
+      expect(newest).toEqual([events[2]!.id, events[1]!.id]);
+      const deliveries = await store.deliveries.list(projectId, { webhookId: hook.id, newestFirst: true }, PAGE);
+      expect(deliveries.items.map((d) => d.eventId)).toEqual([events[2]!.id, events[1]!.id, events[0]!.id]);
+    });
+  });
+}
