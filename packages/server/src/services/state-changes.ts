@@ -1,4 +1,4 @@
-import type { ServiceContext } from "./context.js";
+import type { Logger } from "pino";
 
 /** A resource moved to a new state: one log line each, and a count on /metrics. */
 export interface StateChange {
@@ -13,7 +13,7 @@ export interface StateChange {
   level?: "info" | "warn";
 }
 
-export function reportStateChange(ctx: Pick<ServiceContext, "log" | "onStateChange">, change: StateChange): void {
+export function reportStateChange(ctx: { log: Logger; onStateChange?: (change: StateChange) => void }, change: StateChange): void {
   ctx.log[change.level ?? "info"]({ resource: change.resource, kind: change.kind, name: change.name, state: change.state, ...change.detail }, `${change.name} is ${change.state}`);
   ctx.onStateChange?.(change);
 }
