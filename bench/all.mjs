@@ -83,14 +83,21 @@ export function targetRows({ run, dynamic, batch, dead, scale, backlog }) {
   }));
   add("server CPU per event ÷ the relay's", "≤ 1.5", () => {
     const ratio = need(run.cpuPerEventUs.tidings) / need(run.cpuPerEventUs.relay);
-    return { now: `${r2(ratio)} (${fmt(run.cpuPerEventUs.tidings)} vs ${fmt(run.cpuPerEventUs.relay)} µs)`, ok: ratio <= 1.5, noise: noiseOf(run.endToEnd.cpu, run.relay.endToEnd.cpu) };
+    return {
+      now: `${r2(ratio)} (${fmt(run.cpuPerEventUs.tidings)} vs ${fmt(run.cpuPerEventUs.relay)} µs)`,
+      ok: ratio <= 1.5,
+      noise: noiseOf(run.endToEnd.cpu, run.relay.endToEnd.cpu),
+    };
   });
   add("completion → receipt at 200/s (replied → received), worst run", "p50 ≤ 5, p99 ≤ 25 ms", () => ({
     now: `p50 ${fmt(need(run.pacedWorst.repliedToReceiptP50Ms), 2)}, p99 ${fmt(run.pacedWorst.repliedToReceiptP99Ms, 2)} ms`,
     ok: run.pacedWorst.repliedToReceiptP50Ms <= 5 && run.pacedWorst.repliedToReceiptP99Ms <= 25 && run.pacedWorst.missing === 0,
     noise: noiseOf(...run.pacedRuns.map((p) => p.cpu)),
   }));
-  for (const [driver, name] of [["sqlite", "SQLite"], ["postgres", "PostgreSQL"]]) {
+  for (const [driver, name] of [
+    ["sqlite", "SQLite"],
+    ["postgres", "PostgreSQL"],
+  ]) {
     const size = backlog?.config.large;
     const sizeLabel = size === undefined ? "1M" : size >= 1_000_000 && size % 1_000_000 === 0 ? `${size / 1_000_000}M` : `${fmt(size / 1000)}k`;
     add(`drain rate, ${sizeLabel} pending ÷ ${fmt((backlog?.config.small ?? 5000) / 1000)}k pending, ${name}; RSS`, "≥ 0.9; RSS ≤ 300 MB", () => {
@@ -142,7 +149,8 @@ export function targetRows({ run, dynamic, batch, dead, scale, backlog }) {
   }));
   add("PostgreSQL round trips per delivery (3 processes)", "≤ 0.2", () => {
     need(setup("postgres", 3));
-    if (scale.roundTripsPerDelivery3 === undefined) return { now: "n/a (needs tidings_store_round_trips_total)", ok: undefined, needs: "tidings_store_round_trips_total on /metrics" };
+    if (scale.roundTripsPerDelivery3 === undefined)
+      return { now: "n/a (needs tidings_store_round_trips_total)", ok: undefined, needs: "tidings_store_round_trips_total on /metrics" };
     return { now: fmt(scale.roundTripsPerDelivery3, 3), ok: scale.roundTripsPerDelivery3 <= 0.2, noise: noiseOf(setup("postgres", 3).cpu) };
   });
   add("PostgreSQL 3 processes ÷ 1 process, deliveries/s", "≥ 1.0 (2 cores)", () => ({
@@ -155,15 +163,23 @@ export function targetRows({ run, dynamic, batch, dead, scale, backlog }) {
 
 function printTable(rows, header) {
   const widths = [68, 52, 22, 5];
-  const line = (cells) => `  ${cells[0].padEnd(widths[0])} ${cells[1].padEnd(widths[1])} ${cells[2].padEnd(widths[2])} ${cells[3].padEnd(widths[3])} ${cells[4] ?? ""}`.trimEnd();
-  const out = ["", header, line(["measure", "now", "target", "", "noise (others, cores)"]), line(["-".repeat(widths[0]), "-".repeat(widths[1]), "-".repeat(widths[2]), "-----", "-----"])];
+  const line = (cells) =>
+    `  ${cells[0].padEnd(widths[0])} ${cells[1].padEnd(widths[1])} ${cells[2].padEnd(widths[2])} ${cells[3].padEnd(widths[3])} ${cells[4] ?? ""}`.trimEnd();
+  const out = [
+    "",
+    header,
+    line(["measure", "now", "target", "", "noise (others, cores)"]),
+    line(["-".repeat(widths[0]), "-".repeat(widths[1]), "-".repeat(widths[2]), "-----", "-----"]),
+  ];
   for (const r of rows) {
     const verdict = r.ok === undefined ? "" : r.ok ? "PASS" : "MISS";
     const noise = r.noise === undefined ? "" : `${fmt(r.noise, 2)}${r.noise > NOISY_CORES ? " !" : ""}`;
     out.push(line([r.measure, r.now, r.target, verdict, [noise, r.note].filter(Boolean).join("  ")]));
   }
   const counted = rows.filter((r) => r.ok !== undefined);
-  out.push(`  ${counted.filter((r) => r.ok).length} PASS, ${counted.filter((r) => !r.ok).length} MISS, ${rows.length - counted.length} n/a or not run; "!" marks rows measured while other processes used > ${NOISY_CORES} cores`);
+  out.push(
+    `  ${counted.filter((r) => r.ok).length} PASS, ${counted.filter((r) => !r.ok).length} MISS, ${rows.length - counted.length} n/a or not run; "!" marks rows measured while other processes used > ${NOISY_CORES} cores`,
+  );
   const needs = rows.filter((r) => r.needs).map((r) => r.needs);
   if (needs.length > 0) out.push(`  n/a rows need: ${needs.join("; ")}`);
   console.log(out.join("\n"));
@@ -191,9 +207,14 @@ async function main() {
   };
   const rows = targetRows(results);
   const totalSeconds = Math.round(now() - t0) / 1000;
-  printTable(rows, `Tidings performance targets (issue 11) — ${results.run?.meta.git ?? "?"}, ${summaryOnly ? "from the results files" : `one run, ${fmt(totalSeconds)} s`}`);
+  printTable(
+    rows,
+    `Tidings performance targets (issue 11) — ${results.run?.meta.git ?? "?"}, ${summaryOnly ? "from the results files" : `one run, ${fmt(totalSeconds)} s`}`,
+  );
   if (!summaryOnly) {
-    console.log(`  scripts: ${runs.map((r) => `${relative(ROOT, join(BENCH_DIR, r.script))} ${r.seconds}s${r.exitCode === 0 ? "" : ` (exit ${r.exitCode ?? r.signal})`}`).join(" · ")}`);
+    console.log(
+      `  scripts: ${runs.map((r) => `${relative(ROOT, join(BENCH_DIR, r.script))} ${r.seconds}s${r.exitCode === 0 ? "" : ` (exit ${r.exitCode ?? r.signal})`}`).join(" · ")}`,
+    );
     console.log(`  total ${fmt(totalSeconds)} s (budget ${BUDGET_SECONDS} s${totalSeconds > BUDGET_SECONDS ? ": OVER" : ""})`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, "summary.json"), `${JSON.stringify({ startedAt, totalSeconds, runs, rows }, null, 2)}\n`);

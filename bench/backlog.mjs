@@ -20,15 +20,40 @@
 import { randomBytes } from "node:crypto";
 import { intEnv, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, cpuDelta, cpuSnapshot, engineOptions, fmt, freePort, logger, metricSum, NOISY_CORES, openReceiver, otherCores, othersLabel, row, rssMb, runMain, runMeta,
-  saveResults, startReceiver, startServer, stopReceiver, stopServer, tempDir, warnDisturbed, withServerOutput,
+  ApiClient,
+  cpuDelta,
+  cpuSnapshot,
+  engineOptions,
+  fmt,
+  freePort,
+  logger,
+  metricSum,
+  NOISY_CORES,
+  openReceiver,
+  otherCores,
+  othersLabel,
+  row,
+  rssMb,
+  runMain,
+  runMeta,
+  saveResults,
+  startReceiver,
+  startServer,
+  stopReceiver,
+  stopServer,
+  tempDir,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 import { createSchema, databaseCpuDelta, databaseCpuSnapshot } from "./postgres.mjs";
 import { seedBacklog, sqliteFile } from "./seed.mjs";
 
 const LARGE = Math.round(intEnv("BENCH_BACKLOG", 1_000_000));
 const SMALL = Math.round(intEnv("BENCH_BACKLOG_SMALL", 5000));
-const DRIVERS = (process.env.BENCH_BACKLOG_DRIVERS ?? "sqlite,postgres").split(",").map((d) => d.trim()).filter(Boolean);
+const DRIVERS = (process.env.BENCH_BACKLOG_DRIVERS ?? "sqlite,postgres")
+  .split(",")
+  .map((d) => d.trim())
+  .filter(Boolean);
 const CLOSED_SECONDS = intEnv("BENCH_BACKLOG_CLOSED_S", 2);
 const HOLD_MS = Number(process.env.BENCH_BACKLOG_HOLD_MS ?? 1);
 const RSS_MS = intEnv("BENCH_BACKLOG_RSS_MS", 500);
@@ -112,7 +137,9 @@ async function drain(log, driver, size, perEndpointConcurrency) {
       const stopSampling = progressSampler(receiver, size >= 100_000 ? 2000 : 250, (stats) => {
         if (now() - lastLog < 30_000) return;
         lastLog = now();
-        log(`${label}: ${fmt(stats.unique)} of ${fmt(size)} received (${fmt((stats.unique / (now() - openAt)) * 1000)}/s so far, RSS ${rss.at(-1) ?? "?"} MB, ${stats.maxInFlight} max in flight)`);
+        log(
+          `${label}: ${fmt(stats.unique)} of ${fmt(size)} received (${fmt((stats.unique / (now() - openAt)) * 1000)}/s so far, RSS ${rss.at(-1) ?? "?"} MB, ${stats.maxInFlight} max in flight)`,
+        );
       });
       const reached = await receiver.child.waitEvent("reached", MAX_SECONDS * 1000);
       const samples = await stopSampling();
@@ -120,7 +147,8 @@ async function drain(log, driver, size, perEndpointConcurrency) {
       const cpu = cpuDelta(cpu0, cpuSnapshot(server, receiver, { threads: false }));
       const db1 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
       const databaseCpuSeconds = db0 && db1 ? databaseCpuDelta(db0, db1) : undefined;
-      if (databaseCpuSeconds !== undefined && cpu.otherProcessesCpuSeconds !== undefined) cpu.otherProcessesCpuSeconds = Math.round((cpu.otherProcessesCpuSeconds - databaseCpuSeconds) * 1000) / 1000;
+      if (databaseCpuSeconds !== undefined && cpu.otherProcessesCpuSeconds !== undefined)
+        cpu.otherProcessesCpuSeconds = Math.round((cpu.otherProcessesCpuSeconds - databaseCpuSeconds) * 1000) / 1000;
       const stats = await receiver.child.call("stats");
       const end = reached?.at ?? now();
       const seconds = (end - openAt) / 1000;
@@ -147,7 +175,9 @@ async function drain(log, driver, size, perEndpointConcurrency) {
         serverWarnings: server.logLines.length,
         serverWarningSamples: server.logLines.slice(0, 5),
       };
-      log(`${label}: ${fmt(result.deliveriesPerSecond)} deliveries/s over ${result.seconds}s, RSS max ${result.rssMb.max} MB, ${result.maxInFlight} max in flight${result.timedOut ? " (CUT at the time limit)" : ""}`);
+      log(
+        `${label}: ${fmt(result.deliveriesPerSecond)} deliveries/s over ${result.seconds}s, RSS max ${result.rssMb.max} MB, ${result.maxInFlight} max in flight${result.timedOut ? " (CUT at the time limit)" : ""}`,
+      );
       return result;
     });
   } finally {
@@ -161,17 +191,31 @@ function printReport(r) {
   const lines = [];
   const add = (label, value, note) => row(lines, label, value, note);
   lines.push("");
-  lines.push(`Tidings backlog drain — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
-  lines.push(` pending deliveries for one static webhook whose port was closed (retry schedule ${r.config.retrySchedule} s), then opened; the receiver holds each answer ${r.config.holdMs} ms`);
+  lines.push(
+    `Tidings backlog drain — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
+  lines.push(
+    ` pending deliveries for one static webhook whose port was closed (retry schedule ${r.config.retrySchedule} s), then opened; the receiver holds each answer ${r.config.holdMs} ms`,
+  );
   lines.push(`  ${"drain".padEnd(46)} ${"deliveries/s".padStart(24)}   seconds · RSS open/max MB · max in flight (limit) · dup · noise`);
   for (const d of r.drains) {
-    add(`${d.label} (seeded in ${d.seedSeconds}s)`, `${fmt(d.deliveriesPerSecond)} /s`, `${d.seconds} · ${d.rssMb.atOpen ?? "?"}/${d.rssMb.max ?? "?"} · ${d.maxInFlight} (${d.perEndpointConcurrency}) · ${d.duplicates} · ${othersLabel(d.cpu)}${d.timedOut ? ` · CUT at ${fmt(d.received)}` : ""}`);
+    add(
+      `${d.label} (seeded in ${d.seedSeconds}s)`,
+      `${fmt(d.deliveriesPerSecond)} /s`,
+      `${d.seconds} · ${d.rssMb.atOpen ?? "?"}/${d.rssMb.max ?? "?"} · ${d.maxInFlight} (${d.perEndpointConcurrency}) · ${d.duplicates} · ${othersLabel(d.cpu)}${d.timedOut ? ` · CUT at ${fmt(d.received)}` : ""}`,
+    );
     if (d.curvePerTenth.length > 1) add("  per tenth of the drain (/s)", "", d.curvePerTenth.map((x) => fmt(x)).join(" "));
   }
   for (const [driver, v] of Object.entries(r.byDriver)) {
-    add(`${driver}: drain rate ${fmt(r.config.large)} ÷ ${fmt(r.config.small)}`, `${fmt(v.ratio, 2)} ×`, `target ≥ ${TARGETS.ratio}; RSS max ${v.rssMaxMb ?? "?"} MB (≤ ${TARGETS.rssMb}); in flight ≤ ${v.perEndpointConcurrency}: ${v.herdFree ? "yes" : "NO"}`);
+    add(
+      `${driver}: drain rate ${fmt(r.config.large)} ÷ ${fmt(r.config.small)}`,
+      `${fmt(v.ratio, 2)} ×`,
+      `target ≥ ${TARGETS.ratio}; RSS max ${v.rssMaxMb ?? "?"} MB (≤ ${TARGETS.rssMb}); in flight ≤ ${v.perEndpointConcurrency}: ${v.herdFree ? "yes" : "NO"}`,
+    );
   }
-  for (const d of r.drains) if (d.serverWarnings > 0) lines.push(`  ! ${d.label}: ${d.serverWarnings} server log lines at warn or above, e.g. ${d.serverWarningSamples[0]?.slice(0, 200)}`);
+  for (const d of r.drains)
+    if (d.serverWarnings > 0)
+      lines.push(`  ! ${d.label}: ${d.serverWarnings} server log lines at warn or above, e.g. ${d.serverWarningSamples[0]?.slice(0, 200)}`);
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
   console.log(lines.join("\n"));
@@ -182,7 +226,16 @@ async function main() {
   const log = logger("backlog", t0);
   const meta = runMeta();
   const { perEndpointConcurrency } = await engineOptions();
-  const config = { large: LARGE, small: SMALL, drivers: DRIVERS, closedSeconds: CLOSED_SECONDS, holdMs: HOLD_MS, retrySchedule: RETRY_SCHEDULE, maxSeconds: MAX_SECONDS, perEndpointConcurrency };
+  const config = {
+    large: LARGE,
+    small: SMALL,
+    drivers: DRIVERS,
+    closedSeconds: CLOSED_SECONDS,
+    holdMs: HOLD_MS,
+    retrySchedule: RETRY_SCHEDULE,
+    maxSeconds: MAX_SECONDS,
+    perEndpointConcurrency,
+  };
   const drains = [];
   for (const driver of DRIVERS) {
     for (const size of [SMALL, LARGE]) drains.push(await drain(log, driver, size, perEndpointConcurrency));
@@ -195,11 +248,25 @@ async function main() {
     const rssMaxMb = Math.max(...[small, large].map((d) => d?.rssMb.max ?? 0));
     const herdFree = [small, large].every((d) => d !== undefined && d.maxInFlight <= perEndpointConcurrency);
     byDriver[driver] = {
-      ratio, smallPerSecond: small?.deliveriesPerSecond, largePerSecond: large?.deliveriesPerSecond, largeCut: large?.timedOut, rssMaxMb, herdFree, perEndpointConcurrency,
+      ratio,
+      smallPerSecond: small?.deliveriesPerSecond,
+      largePerSecond: large?.deliveriesPerSecond,
+      largeCut: large?.timedOut,
+      rssMaxMb,
+      herdFree,
+      perEndpointConcurrency,
       pass: ratio !== undefined && ratio >= TARGETS.ratio && rssMaxMb <= TARGETS.rssMb && herdFree && !large.timedOut,
     };
   }
-  const results = { meta, config, drains, byDriver, targets: TARGETS, disturbedPhases: drains.filter((d) => otherCores(d.cpu) > NOISY_CORES).map((d) => d.label), totalSeconds: 0 };
+  const results = {
+    meta,
+    config,
+    drains,
+    byDriver,
+    targets: TARGETS,
+    disturbedPhases: drains.filter((d) => otherCores(d.cpu) > NOISY_CORES).map((d) => d.label),
+    totalSeconds: 0,
+  };
   saveResults("backlog.json", results, t0, printReport);
 }
 

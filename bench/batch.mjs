@@ -14,8 +14,24 @@
 import { Pool } from "undici";
 import { forEachConcurrent, intEnv, now, perfMinusWallMs, sleep, summarize } from "./lib.mjs";
 import {
-  ApiClient, cpuDelta, cpuSnapshot, fmt, logger, NOISY_CORES, otherCores, othersLabel, row, runMain, runMeta, saveResults, serverThreadsLabel,
-  startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
+  ApiClient,
+  cpuDelta,
+  cpuSnapshot,
+  fmt,
+  logger,
+  NOISY_CORES,
+  otherCores,
+  othersLabel,
+  row,
+  runMain,
+  runMeta,
+  saveResults,
+  serverThreadsLabel,
+  startProcesses,
+  stopReceiver,
+  stopServer,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 
 const LINES = Math.round(intEnv("BENCH_BATCH_LINES", 10_000));
@@ -121,7 +137,11 @@ async function runBatch(server, receiver, api, fileName, count, clocks, { poll =
       await Promise.race([sleep(POLL_MS), stopped]);
       if (!polling) break;
       const b = await api.call("GET", `/v1/${op.name}`);
-      progress.push({ atMs: Math.round(now() - sentAt), state: b.metadata.state, done: Number(b.metadata.batchStats.successfulRequestCount) + Number(b.metadata.batchStats.failedRequestCount) });
+      progress.push({
+        atMs: Math.round(now() - sentAt),
+        state: b.metadata.state,
+        done: Number(b.metadata.batchStats.successfulRequestCount) + Number(b.metadata.batchStats.failedRequestCount),
+      });
     }
   })();
   const reached = await receiver.child.waitEvent("reached", Math.max(60_000, count * 20));
@@ -140,7 +160,8 @@ async function runBatch(server, receiver, api, fileName, count, clocks, { poll =
   if (m.state !== "BATCH_STATE_SUCCEEDED") problems.push(`state ${m.state}${batch.error ? `: ${batch.error.message}` : ""}`);
   if (Number(m.batchStats.successfulRequestCount) !== count) problems.push(`successfulRequestCount ${m.batchStats.successfulRequestCount} of ${count}`);
   if (receipt === undefined && reached !== undefined) problems.push(`the receiver got a webhook, but none for ${op.name}`);
-  if (stats.verified !== stats.requests || stats.verifyFailureCount > 0) problems.push(`webhook signatures: ${stats.verified} verified of ${stats.requests}, ${stats.verifyFailures.join("; ")}`);
+  if (stats.verified !== stats.requests || stats.verifyFailureCount > 0)
+    problems.push(`webhook signatures: ${stats.verified} verified of ${stats.requests}, ${stats.verifyFailures.join("; ")}`);
 
   // Everything on Date.now()'s scale (the server's clock), in ms.
   const sentWall = sentAt - clocks.benchPerfMinusWall;
@@ -220,27 +241,47 @@ function printReport(r) {
   const b = r.batch;
   const s = r.sync;
   lines.push("");
-  lines.push(`Tidings batch benchmark (local provider, no delay) — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
+  lines.push(
+    `Tidings batch benchmark (local provider, no delay) — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
   lines.push(` baseline: ${fmt(s.requests)} × generateContent (sync), ${s.concurrency} in flight`);
   add("sync requests/s", `${fmt(s.requestsPerSecond)} /s`, `${s.seconds} s · server CPU/request ${fmt(s.serverCpuPerRequestUs)} µs · ${othersLabel(s.cpu)}`);
-  lines.push(` batch: ${fmt(b.lines)} lines from an uploaded JSONL (${fmt(r.upload.bytes / 1024)} KiB, upload ${fmt(r.upload.ms)} ms, not timed) → batch.succeeded`);
-  add("batch requests/s (create sent → endTime)", `${fmt(b.requestsPerSecond)} /s`, `${fmt(b.createToEndMs / 1000, 2)} s · server CPU/line ${fmt(b.serverCpuPerLineUs)} µs · ${othersLabel(b.cpu)}`);
+  lines.push(
+    ` batch: ${fmt(b.lines)} lines from an uploaded JSONL (${fmt(r.upload.bytes / 1024)} KiB, upload ${fmt(r.upload.ms)} ms, not timed) → batch.succeeded`,
+  );
+  add(
+    "batch requests/s (create sent → endTime)",
+    `${fmt(b.requestsPerSecond)} /s`,
+    `${fmt(b.createToEndMs / 1000, 2)} s · server CPU/line ${fmt(b.serverCpuPerLineUs)} µs · ${othersLabel(b.cpu)}`,
+  );
   add("ratio batch / sync", `${fmt(r.ratio, 2)} ×`);
   add("create request round trip", `${fmt(b.createReplyMs, 1)} ms`, "reads the file, inserts the lines");
   add("server createTime → endTime", `${fmt(b.serverCreateToEndMs)} ms`);
   add("total: create sent → webhook received", `${fmt(b.createToWebhookMs / 1000, 3)} s`);
   add("completion → webhook (receipt − endTime)", `${fmt(b.endToWebhookMs, 1)} ms`, "endTime has ms resolution (reads up to 1 ms long)");
-  add("  endTime → attempt start / start → receipt", `${fmt(b.endToAttemptStartMs)} / ${fmt(b.attemptStartToReceiptMs, 1)} ms`, `attempt's own latency_ms ${fmt(b.attemptLatencyMs)} (all ±1 ms)`);
+  add(
+    "  endTime → attempt start / start → receipt",
+    `${fmt(b.endToAttemptStartMs)} / ${fmt(b.attemptStartToReceiptMs, 1)} ms`,
+    `attempt's own latency_ms ${fmt(b.attemptLatencyMs)} (all ±1 ms)`,
+  );
   if (b.progress.length > 0) {
     add(`progress every ${POLL_MS} ms (lines done)`, "", b.progress.map((p) => `${fmt(p.atMs / 1000, 1)}s:${p.done}`).join(" "));
   }
   if (b.responsiveness) {
     const rt = b.responsiveness.roundTripMs;
-    add(`GET /healthz every ${b.responsiveness.periodMs} ms meanwhile (ms)`, `${fmt(rt.p50, 1)} / ${fmt(rt.p99, 1)} / ${fmt(rt.max, 1)}`, `p50 / p99 / max of ${rt.count}: the server's event-loop stalls`);
+    add(
+      `GET /healthz every ${b.responsiveness.periodMs} ms meanwhile (ms)`,
+      `${fmt(rt.p50, 1)} / ${fmt(rt.p99, 1)} / ${fmt(rt.max, 1)}`,
+      `p50 / p99 / max of ${rt.count}: the server's event-loop stalls`,
+    );
   }
   add("server threads during the batch", "", serverThreadsLabel(b.cpu));
   lines.push(" checks");
-  add("batch state / stats", b.state.replace("BATCH_STATE_", ""), `${b.batchStats.successfulRequestCount} ok, ${b.batchStats.failedRequestCount} failed of ${b.batchStats.requestCount}`);
+  add(
+    "batch state / stats",
+    b.state.replace("BATCH_STATE_", ""),
+    `${b.batchStats.successfulRequestCount} ok, ${b.batchStats.failedRequestCount} failed of ${b.batchStats.requestCount}`,
+  );
   add("webhook (static, HMAC) received / verified", `${b.webhooks} / ${b.verified}`);
   add("responses file", r.outputProblems.length === 0 ? "one line per key, all answered" : "PROBLEMS");
   add("clocks: perf − Date.now(), bench / receiver", `${fmt(r.clocks.benchPerfMinusWall, 3)} / ${fmt(r.clocks.receiverPerfMinusWall, 3)} ms`);

@@ -40,15 +40,56 @@ async function seed(server, webhookId, count) {
         const at = Math.round(start + i * step);
         const type = i % 2 === 0 ? "export.succeeded" : "report.failed";
         const operation = `operations/op${i}`;
-        const event = { id: newEventId(), projectId, type, operation, payload: { type, version: "v1", timestamp: new Date(at).toISOString(), data: { id: operation } }, createdAt: at };
+        const event = {
+          id: newEventId(),
+          projectId,
+          type,
+          operation,
+          payload: { type, version: "v1", timestamp: new Date(at).toISOString(), data: { id: operation } },
+          createdAt: at,
+        };
         events.push(event);
         const id = newResourceId();
-        deliveries.push({ id, projectId, eventId: event.id, webhookId, uri: "https://hooks.example.com/x", endpointKey: `webhook:${webhookId}`, state: "pending", attemptCount: 0, nextAttemptAt: at, windowStartAt: at, createdAt: at, updatedAt: at });
+        deliveries.push({
+          id,
+          projectId,
+          eventId: event.id,
+          webhookId,
+          uri: "https://hooks.example.com/x",
+          endpointKey: `webhook:${webhookId}`,
+          state: "pending",
+          attemptCount: 0,
+          nextAttemptAt: at,
+          windowStartAt: at,
+          createdAt: at,
+          updatedAt: at,
+        });
         const failed = i % 10 === 9;
         const headers = { "webhook-id": event.id, "webhook-timestamp": String(Math.floor(at / 1000)), "webhook-signature": "v1,seeded" };
-        attempts.push({ deliveryId: id, attemptNumber: 1, startedAt: at + 50, latencyMs: 5 + (i % 300), statusCode: failed ? 500 : 200, responseExcerpt: failed ? "nope" : "ok", requestHeaders: headers });
-        if (failed) attempts.push({ deliveryId: id, attemptNumber: 2, startedAt: at + 5_050, latencyMs: 20 + (i % 50), statusCode: 500, responseExcerpt: "nope", requestHeaders: headers });
-        settlements.push(failed ? { id, state: "failed", attemptCount: 2, nextAttemptAt: at + 5_050, lastError: "HTTP 500", lastStatusCode: 500 } : { id, state: "succeeded", attemptCount: 1, nextAttemptAt: at + 50, lastStatusCode: 200 });
+        attempts.push({
+          deliveryId: id,
+          attemptNumber: 1,
+          startedAt: at + 50,
+          latencyMs: 5 + (i % 300),
+          statusCode: failed ? 500 : 200,
+          responseExcerpt: failed ? "nope" : "ok",
+          requestHeaders: headers,
+        });
+        if (failed)
+          attempts.push({
+            deliveryId: id,
+            attemptNumber: 2,
+            startedAt: at + 5_050,
+            latencyMs: 20 + (i % 50),
+            statusCode: 500,
+            responseExcerpt: "nope",
+            requestHeaders: headers,
+          });
+        settlements.push(
+          failed
+            ? { id, state: "failed", attemptCount: 2, nextAttemptAt: at + 5_050, lastError: "HTTP 500", lastStatusCode: 500 }
+            : { id, state: "succeeded", attemptCount: 1, nextAttemptAt: at + 50, lastStatusCode: 200 },
+        );
       }
       await tx.events.insert(events);
       await tx.deliveries.insert(deliveries);
@@ -111,11 +152,11 @@ async function measure(count) {
       "webhooks list": "/dashboard/webhooks",
       "webhook + deliveries": `/dashboard/webhooks/${webhook.id}`,
       "failed deliveries": `/dashboard/webhooks/${webhook.id}?state=failed`,
-      "events": "/dashboard/events",
+      events: "/dashboard/events",
       "events by type": "/dashboard/events?type=report.failed",
       "events by operation": `/dashboard/events?operation=operations/op${Math.floor(count / 2)}`,
       "event + deliveries": `/dashboard/events/${events.items[0].id}`,
-      "operations": "/dashboard/operations",
+      operations: "/dashboard/operations",
       "charts, 6 h": "/dashboard/charts?hours=6",
       "charts, 24 h": "/dashboard/charts?hours=24",
     };

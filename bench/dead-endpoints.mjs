@@ -13,8 +13,23 @@
 // phase 1 is the row. Duplicates: the same webhook-id received twice on the same healthy path.
 import { forEachConcurrent, intEnv, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, completeAll, createOperations, fmt, logger, NOISY_CORES, otherCores, othersLabel, row, runMain, runMeta, saveResults, startProcesses, stopReceiver,
-  stopServer, warnDisturbed, withServerOutput,
+  ApiClient,
+  completeAll,
+  createOperations,
+  fmt,
+  logger,
+  NOISY_CORES,
+  otherCores,
+  othersLabel,
+  row,
+  runMain,
+  runMeta,
+  saveResults,
+  startProcesses,
+  stopReceiver,
+  stopServer,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 
 const ENDPOINTS = Math.round(intEnv("BENCH_DEAD_ENDPOINTS", 100));
@@ -36,7 +51,12 @@ async function phase(label, server, receiver, api, blackHoles) {
   const healthyEndpoints = ENDPOINTS - blackHoles.length;
   const expect = EVENTS * healthyEndpoints;
   const { reached, cpu, start, apiDone } = await completeAll(server, receiver, api, ids, {
-    phase: label, concurrency: API_CONCURRENCY, verifyEvery: 0, expect, receiverOptions: { blackHoles }, timeoutMs: MAX_SECONDS * 1000,
+    phase: label,
+    concurrency: API_CONCURRENCY,
+    verifyEvery: 0,
+    expect,
+    receiverOptions: { blackHoles },
+    timeoutMs: MAX_SECONDS * 1000,
   });
   const stats = await receiver.child.call("stats");
   const end = reached?.at ?? now();
@@ -64,10 +84,18 @@ function printReport(r) {
   const lines = [];
   const add = (label, value, note) => row(lines, label, value, note);
   lines.push("");
-  lines.push(`Tidings dead endpoints — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
-  lines.push(` ${r.config.endpoints} static webhooks on one host, ${r.config.events} events each fanned out to all; black holes accept and never answer (server timeout 10 s)`);
+  lines.push(
+    `Tidings dead endpoints — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
+  lines.push(
+    ` ${r.config.endpoints} static webhooks on one host, ${r.config.events} events each fanned out to all; black holes accept and never answer (server timeout 10 s)`,
+  );
   for (const p of [r.healthy, r.withBlackHoles]) {
-    add(`${p.label} (${p.blackHoles} black holes, ${p.seconds} s)`, `${fmt(p.healthyDeliveriesPerSecond)} /s`, `${fmt(p.received)} of ${fmt(p.healthyDeliveries)} healthy deliveries${p.timedOut ? " (CUT at the time limit)" : ""} · dup ${p.duplicates} · ${othersLabel(p.cpu)}`);
+    add(
+      `${p.label} (${p.blackHoles} black holes, ${p.seconds} s)`,
+      `${fmt(p.healthyDeliveriesPerSecond)} /s`,
+      `${fmt(p.received)} of ${fmt(p.healthyDeliveries)} healthy deliveries${p.timedOut ? " (CUT at the time limit)" : ""} · dup ${p.duplicates} · ${othersLabel(p.cpu)}`,
+    );
   }
   add("healthy throughput with black holes ÷ all healthy", `${fmt(r.ratio, 2)} ×`, `target ≥ ${TARGET_RATIO}, no duplicates: ${r.pass ? "PASS" : "MISS"}`);
   add("duplicate deliveries (same webhook-id, same path)", `${r.withBlackHoles.duplicates + r.healthy.duplicates}`);
@@ -86,7 +114,11 @@ async function main() {
   const api = new ApiClient(server.url, API_CONCURRENCY);
   await withServerOutput(server, async () => {
     log(`registering ${ENDPOINTS} webhooks on ${receiver.url}`);
-    await forEachConcurrent(Array.from({ length: ENDPOINTS }, (_, i) => i), 8, (i) => api.call("POST", "/v1/webhooks", { uri: `${receiver.url}${pathOf(i)}`, subscribed_events: ["*"] }));
+    await forEachConcurrent(
+      Array.from({ length: ENDPOINTS }, (_, i) => i),
+      8,
+      (i) => api.call("POST", "/v1/webhooks", { uri: `${receiver.url}${pathOf(i)}`, subscribed_events: ["*"] }),
+    );
 
     log(`warm-up: ${WARMUP} events × ${ENDPOINTS} endpoints`);
     const warmIds = await createOperations(api, WARMUP, API_CONCURRENCY);

@@ -13,8 +13,25 @@
 // algorithm measured with jose in this process: the yardstick for dynamic − static CPU per event.
 import { intEnv, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, completeAll, completeAllRates, createOperations, fmt, logger, NOISY_CORES, otherCores, othersLabel, row, runMain, runMeta, saveResults,
-  serverThreadsLabel, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
+  ApiClient,
+  completeAll,
+  completeAllRates,
+  createOperations,
+  fmt,
+  logger,
+  NOISY_CORES,
+  otherCores,
+  othersLabel,
+  row,
+  runMain,
+  runMeta,
+  saveResults,
+  serverThreadsLabel,
+  startProcesses,
+  stopReceiver,
+  stopServer,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 
 const N = Math.round(intEnv("BENCH_DYNAMIC_EVENTS", 3000));
@@ -25,7 +42,10 @@ const VERIFY_EVERY = Math.round(intEnv("BENCH_VERIFY_EVERY", 100));
 const USER_METADATA = { n: 1 };
 const DEFAULT_ALG = "RS256";
 /** JWT algorithms measured beside the default, each on a server of its own with TIDINGS_JWT_ALG set (when it serves it). */
-const OTHER_ALGS = (process.env.BENCH_DYNAMIC_ALGS ?? "EdDSA").split(",").map((a) => a.trim()).filter((a) => a !== "" && a !== DEFAULT_ALG);
+const OTHER_ALGS = (process.env.BENCH_DYNAMIC_ALGS ?? "EdDSA")
+  .split(",")
+  .map((a) => a.trim())
+  .filter((a) => a !== "" && a !== DEFAULT_ALG);
 const SIGNATURES = Math.round(intEnv("BENCH_DYNAMIC_SIGNATURES", 500));
 
 const median = (xs) => {
@@ -35,7 +55,12 @@ const median = (xs) => {
 };
 
 const createOperationsOfKind = (api, count, kind, hookUri) =>
-  createOperations(api, count, API_CONCURRENCY, kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" });
+  createOperations(
+    api,
+    count,
+    API_CONCURRENCY,
+    kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" },
+  );
 
 /** Completes `ids` through the API and waits until the receiver has a delivery for each. */
 async function phase(label, kind, server, receiver, api, ids) {
@@ -75,33 +100,59 @@ function printReport(r) {
   const lines = [];
   const add = (label, value, note) => row(lines, label, value, note);
   lines.push("");
-  lines.push(`Tidings dynamic vs static deliveries — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
-  lines.push(` ${fmt(r.config.events)} operations per phase, completed ${r.config.apiConcurrency} in flight → all received (deliveries/s = events / first complete sent → last receipt)`);
+  lines.push(
+    `Tidings dynamic vs static deliveries — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
+  lines.push(
+    ` ${fmt(r.config.events)} operations per phase, completed ${r.config.apiConcurrency} in flight → all received (deliveries/s = events / first complete sent → last receipt)`,
+  );
   lines.push(`  ${"phase".padEnd(46)} ${"deliveries/s".padStart(24)}   completes/s · server CPU/event · noise`);
   for (const p of r.phases) {
-    add(`${p.label} (${p.seconds ?? "n/a"} s)`, `${fmt(p.deliveriesPerSecond)} /s`, `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`);
+    add(
+      `${p.label} (${p.seconds ?? "n/a"} s)`,
+      `${fmt(p.deliveriesPerSecond)} /s`,
+      `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`,
+    );
   }
   lines.push(" server threads, cores busy during each phase (JWT signing runs off the main thread)");
   for (const p of r.phases) add(`${p.label}`, "", serverThreadsLabel(p.cpu));
   lines.push(" median of the rounds");
   add("static (registered webhook, HMAC)", `${fmt(r.median.static.deliveriesPerSecond)} /s`, `server CPU/event ${fmt(r.median.static.serverCpuPerEventUs)} µs`);
-  add("dynamic (webhook_config, RS256 JWT)", `${fmt(r.median.dynamic.deliveriesPerSecond)} /s`, `server CPU/event ${fmt(r.median.dynamic.serverCpuPerEventUs)} µs`);
+  add(
+    "dynamic (webhook_config, RS256 JWT)",
+    `${fmt(r.median.dynamic.deliveriesPerSecond)} /s`,
+    `server CPU/event ${fmt(r.median.dynamic.serverCpuPerEventUs)} µs`,
+  );
   add("ratio dynamic / static", `${fmt(r.ratio, 2)} ×`, r.ratioRange ? `rounds: ${r.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
   lines.push(" checks");
   const sig = r.signatures;
   add("signatures verified (sample 1 in " + r.config.verifyEvery + ")", `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`);
-  if (r.jwtSample) add("sample JWT", `aud ${r.jwtSample.claims.aud}`, `iss ${r.jwtSample.claims.iss}, alg ${r.alg}, body's user_metadata ${JSON.stringify(r.jwtSample.data?.user_metadata)}`);
+  if (r.jwtSample)
+    add(
+      "sample JWT",
+      `aud ${r.jwtSample.claims.aud}`,
+      `iss ${r.jwtSample.claims.iss}, alg ${r.alg}, body's user_metadata ${JSON.stringify(r.jwtSample.data?.user_metadata)}`,
+    );
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
   lines.push(" JWT signature cost in the bench process (jose, one after another; CPU includes the libuv threads)");
   for (const c of Object.values(r.signatureCostUs)) add(`${c.alg}`, `${fmt(c.cpuUs, 1)} µs CPU`, `${fmt(c.wallUs, 1)} µs wall per signature`);
-  add("dynamic − static server CPU per event", `${fmt(r.dynamicMinusStaticCpuPerEventUs)} µs`, `${fmt(r.dynamicOverheadInSignatures, 2)} × one ${r.alg} signature (target ≤ 1.2)`);
+  add(
+    "dynamic − static server CPU per event",
+    `${fmt(r.dynamicMinusStaticCpuPerEventUs)} µs`,
+    `${fmt(r.dynamicOverheadInSignatures, 2)} × one ${r.alg} signature (target ≤ 1.2)`,
+  );
   for (const o of Object.values(r.others)) {
     if (!o.supported) {
       add(`${o.alg}: TIDINGS_JWT_ALG=${o.alg}`, "n/a", `the server's JWKS serves ${o.served.join(", ") || "no keys"}`);
       continue;
     }
     lines.push(` TIDINGS_JWT_ALG=${o.alg} (a server of its own)`);
-    for (const p of o.phases) add(`${p.label} (${p.seconds ?? "n/a"} s)`, `${fmt(p.deliveriesPerSecond)} /s`, `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`);
+    for (const p of o.phases)
+      add(
+        `${p.label} (${p.seconds ?? "n/a"} s)`,
+        `${fmt(p.deliveriesPerSecond)} /s`,
+        `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`,
+      );
     add(`ratio dynamic (${o.alg}) / static`, `${fmt(o.ratio, 2)} ×`, o.ratioRange ? `rounds: ${o.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
     add(`  signatures verified`, `HMAC ${o.signatures.hmac} ok, JWT ${o.signatures.jwt} ok, ${o.signatures.failures} bad`);
     for (const p of o.phases) for (const problem of p.problems) lines.push(`  ! ${p.label}: ${problem}`);
@@ -137,11 +188,18 @@ async function measureServer(log, alg) {
       }
       const hookUri = `${receiver.url}/hook`;
       const webhook = await api.call("POST", "/v1/webhooks", { uri: hookUri, subscribed_events: ["*"] });
-      await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret, jwks: `${server.url}/.well-known/jwks.json`, audience: hookUri, verifyEvery: VERIFY_EVERY });
+      await receiver.child.call("reset", {
+        phase: "setup",
+        secret: webhook.new_signing_secret,
+        jwks: `${server.url}/.well-known/jwks.json`,
+        audience: hookUri,
+        verifyEvery: VERIFY_EVERY,
+      });
 
       // Warm-up (not reported): JIT for both paths, the JWT workers' key import, the receiver's JWKS fetch.
       log(`${alg} warm-up: ${WARMUP} static + ${WARMUP} dynamic`);
-      for (const kind of ["static", "dynamic"]) await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperationsOfKind(api, WARMUP, kind, hookUri));
+      for (const kind of ["static", "dynamic"])
+        await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperationsOfKind(api, WARMUP, kind, hookUri));
 
       const phases = [];
       for (let round = 1; round <= ROUNDS; round++) {
@@ -154,14 +212,25 @@ async function measureServer(log, alg) {
         }
       }
       const of = (kind, key) => median(phases.filter((p) => p.kind === kind).map((p) => p[key]));
-      const med = (kind) => ({ deliveriesPerSecond: of(kind, "deliveriesPerSecond"), completesPerSecond: of(kind, "completesPerSecond"), serverCpuPerEventUs: of(kind, "serverCpuPerEventUs") });
+      const med = (kind) => ({
+        deliveriesPerSecond: of(kind, "deliveriesPerSecond"),
+        completesPerSecond: of(kind, "completesPerSecond"),
+        serverCpuPerEventUs: of(kind, "serverCpuPerEventUs"),
+      });
       const median_ = { static: med("static"), dynamic: med("dynamic") };
-      const ratio = median_.dynamic.deliveriesPerSecond !== undefined && median_.static.deliveriesPerSecond ? median_.dynamic.deliveriesPerSecond / median_.static.deliveriesPerSecond : undefined;
+      const ratio =
+        median_.dynamic.deliveriesPerSecond !== undefined && median_.static.deliveriesPerSecond
+          ? median_.dynamic.deliveriesPerSecond / median_.static.deliveriesPerSecond
+          : undefined;
       const perRound = [];
       for (let i = 0; i + 1 < phases.length; i += 2) {
-        if (phases[i].deliveriesPerSecond && phases[i + 1].deliveriesPerSecond) perRound.push(phases[i + 1].deliveriesPerSecond / phases[i].deliveriesPerSecond);
+        if (phases[i].deliveriesPerSecond && phases[i + 1].deliveriesPerSecond)
+          perRound.push(phases[i + 1].deliveriesPerSecond / phases[i].deliveriesPerSecond);
       }
-      const cpuDiff = median_.dynamic.serverCpuPerEventUs !== undefined && median_.static.serverCpuPerEventUs !== undefined ? median_.dynamic.serverCpuPerEventUs - median_.static.serverCpuPerEventUs : undefined;
+      const cpuDiff =
+        median_.dynamic.serverCpuPerEventUs !== undefined && median_.static.serverCpuPerEventUs !== undefined
+          ? median_.dynamic.serverCpuPerEventUs - median_.static.serverCpuPerEventUs
+          : undefined;
       return {
         alg,
         supported: true,
@@ -198,21 +267,42 @@ async function signatureCost(alg, count) {
   const { privateKey } = await generateKeyPair(alg);
   // The server's claims (delivery/jwt/claims.ts): the event stays in the body, the token binds it by hash.
   const iat = Math.floor(Date.now() / 1000);
-  const claims = { iss: "http://127.0.0.1:8080", aud: "http://127.0.0.1:9/hook", iat, exp: iat + 300, jti: `msg_${"x".repeat(27)}`, body_sha256: "x".repeat(43), type: "bench.succeeded" };
+  const claims = {
+    iss: "http://127.0.0.1:8080",
+    aud: "http://127.0.0.1:9/hook",
+    iat,
+    exp: iat + 300,
+    jti: `msg_${"x".repeat(27)}`,
+    body_sha256: "x".repeat(43),
+    type: "bench.succeeded",
+  };
   const sign = () => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT", kid: "bench" }).sign(privateKey);
   for (let i = 0; i < Math.min(50, count); i++) await sign();
   const cpu0 = process.cpuUsage();
   const t0 = now();
   for (let i = 0; i < count; i++) await sign();
   const cpu = process.cpuUsage(cpu0);
-  return { alg, signatures: count, cpuUs: Math.round(((cpu.user + cpu.system) / count) * 10) / 10, wallUs: Math.round(((now() - t0) * 1000 / count) * 10) / 10 };
+  return {
+    alg,
+    signatures: count,
+    cpuUs: Math.round(((cpu.user + cpu.system) / count) * 10) / 10,
+    wallUs: Math.round((((now() - t0) * 1000) / count) * 10) / 10,
+  };
 }
 
 async function main() {
   const t0 = now();
   const log = logger("dynamic", t0);
   const meta = runMeta();
-  const config = { events: N, rounds: ROUNDS, warmup: WARMUP, apiConcurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY, algorithms: [DEFAULT_ALG, ...OTHER_ALGS], signatures: SIGNATURES };
+  const config = {
+    events: N,
+    rounds: ROUNDS,
+    warmup: WARMUP,
+    apiConcurrency: API_CONCURRENCY,
+    verifyEvery: VERIFY_EVERY,
+    algorithms: [DEFAULT_ALG, ...OTHER_ALGS],
+    signatures: SIGNATURES,
+  };
 
   const byAlg = {};
   for (const alg of [DEFAULT_ALG, ...OTHER_ALGS]) byAlg[alg] = await measureServer(log, alg);
@@ -228,7 +318,8 @@ async function main() {
     ...main_,
     signatureCostUs,
     // Row "dynamic CPU per event − static CPU per event ≤ 1.2 × one RS256 signature measured in the same run".
-    dynamicOverheadInSignatures: main_.dynamicMinusStaticCpuPerEventUs !== undefined ? Math.round((main_.dynamicMinusStaticCpuPerEventUs / rs256) * 100) / 100 : undefined,
+    dynamicOverheadInSignatures:
+      main_.dynamicMinusStaticCpuPerEventUs !== undefined ? Math.round((main_.dynamicMinusStaticCpuPerEventUs / rs256) * 100) / 100 : undefined,
     others: Object.fromEntries(OTHER_ALGS.map((alg) => [alg, byAlg[alg]])),
     totalSeconds: 0,
   };

@@ -266,7 +266,13 @@ export const completeOperation = (api, id) => api.call("POST", `/v1/operations/$
  * Resolves with `reached` (the receiver's event; undefined at the timeout), the CPU of the phase, and its times:
  * `start` (first complete sent), `apiDone` (last complete replied), `lastAt` (last receipt).
  */
-export async function completeAll(server, receiver, api, ids, { phase, concurrency, verifyEvery, threads = true, expect = ids.length, receiverOptions = {}, timeoutMs }) {
+export async function completeAll(
+  server,
+  receiver,
+  api,
+  ids,
+  { phase, concurrency, verifyEvery, threads = true, expect = ids.length, receiverOptions = {}, timeoutMs },
+) {
   await receiver.child.call("reset", { phase, expect, verifyEvery, ...receiverOptions });
   receiver.child.clearEvents();
   const cpu0 = cpuSnapshot(server, receiver, { threads });
@@ -476,7 +482,8 @@ export function serverThreadsLabel(cpu) {
 export const otherCores = (cpu) => (cpu?.otherProcessesCpuSeconds === undefined ? undefined : Math.max(0, cpu.otherProcessesCpuSeconds / cpu.wallSeconds));
 
 // ---------------------------------------------------------------------------------------------- report helpers
-export const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+export const fmt = (n, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function othersLabel(cpu) {
   const cores = otherCores(cpu);
@@ -484,7 +491,13 @@ export function othersLabel(cpu) {
 }
 
 /** The `meta` of a results file: what ran where, and how busy the machine was. */
-export const runMeta = () => ({ git: gitDescribe(), node: process.version, cpus: cpus().length, loadAvgAtStart: loadavg(), startedAt: new Date().toISOString() });
+export const runMeta = () => ({
+  git: gitDescribe(),
+  node: process.version,
+  cpus: cpus().length,
+  loadAvgAtStart: loadavg(),
+  startedAt: new Date().toISOString(),
+});
 
 /** A progress logger to stderr: `[name 1.2s] msg`, seconds since `t0`. */
 export const logger = (name, t0) => (msg) => process.stderr.write(`[${name} ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -521,7 +534,8 @@ export function gitDescribe() {
 
 /** The report's warning for phases during which other processes used > NOISY_CORES (pushed onto `lines` if there are any). */
 export function warnDisturbed(lines, disturbedPhases, advice = "") {
-  if (disturbedPhases.length > 0) lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${disturbedPhases.join(", ")}; treat those numbers as noisy${advice}`);
+  if (disturbedPhases.length > 0)
+    lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${disturbedPhases.join(", ")}; treat those numbers as noisy${advice}`);
 }
 
 /** A report line: label, value, note. */

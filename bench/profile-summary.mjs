@@ -38,7 +38,11 @@ for (let i = 0; i < profile.samples.length; i++) {
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const short = (url) => url.replace(/^file:\/\//, "").replace(/.*\/node_modules\//, "~/").replace(/.*\/packages\//, "packages/");
+const short = (url) =>
+  url
+    .replace(/^file:\/\//, "")
+    .replace(/.*\/node_modules\//, "~/")
+    .replace(/.*\/packages\//, "packages/");
 const key = (n) => `${n.callFrame.functionName || "(anonymous)"} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const bySelf = new Map();

@@ -86,8 +86,21 @@ const pathStats = () => Object.fromEntries([...perPath].map(([path, p]) => [path
 function stats() {
   const maxInFlight = Math.max(0, ...[...perPath.values()].map((p) => p.maxInFlight));
   return {
-    phase, requests, unique: seen.size, duplicates, verified, verifyFailures: verifyFailures.slice(0, 5), verifyFailureCount: verifyFailures.length, firstAt, lastAt,
-    hmacRequests, jwtRequests, jwtSample, blackHoleRequests, maxInFlight, paths: perPath.size,
+    phase,
+    requests,
+    unique: seen.size,
+    duplicates,
+    verified,
+    verifyFailures: verifyFailures.slice(0, 5),
+    verifyFailureCount: verifyFailures.length,
+    firstAt,
+    lastAt,
+    hmacRequests,
+    jwtRequests,
+    jwtSample,
+    blackHoleRequests,
+    maxInFlight,
+    paths: perPath.size,
   };
 }
 

@@ -19,8 +19,33 @@ import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { intEnv, IpcChild, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, BENCH_DIR, CLI, clockOffset, completeAll, completeAllRates, cpuDelta, cpuSnapshot, createOperations, engineOptions, fmt, forkChild, logger, NOISY_CORES, otherCores,
-  othersLabel, pacedCompletes, RESULTS_DIR, ROOT, runMain, runMeta, saveResults, startProcesses, stopReceiver, stopServer, warnDisturbed, withServerOutput,
+  ApiClient,
+  BENCH_DIR,
+  CLI,
+  clockOffset,
+  completeAll,
+  completeAllRates,
+  cpuDelta,
+  cpuSnapshot,
+  createOperations,
+  engineOptions,
+  fmt,
+  forkChild,
+  logger,
+  NOISY_CORES,
+  otherCores,
+  othersLabel,
+  pacedCompletes,
+  RESULTS_DIR,
+  ROOT,
+  runMain,
+  runMeta,
+  saveResults,
+  startProcesses,
+  stopReceiver,
+  stopServer,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 
@@ -146,7 +171,12 @@ async function ceiling(server, receiver, pool, secretKey, label, concurrency, se
 // ---------------------------------------------------------------------------------------------- phase 2: end to end
 async function endToEnd(server, receiver, ids, client) {
   const count = ids.length;
-  const { reached, cpu, ...times } = await completeAll(server, receiver, client, ids, { phase: "e2e", concurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY, threads: false });
+  const { reached, cpu, ...times } = await completeAll(server, receiver, client, ids, {
+    phase: "e2e",
+    concurrency: API_CONCURRENCY,
+    verifyEvery: VERIFY_EVERY,
+    threads: false,
+  });
   const stats = reached ?? (await receiver.child.call("stats"));
   const { start, apiDone } = times;
   const rates = completeAllRates(count, times);
@@ -171,7 +201,8 @@ async function endToEnd(server, receiver, ids, client) {
 }
 
 // ---------------------------------------------------------------------------------------------- phase 3: paced latency
-const paced = (server, receiver, rate, seconds, ids, client) => pacedCompletes(server, receiver, client, ids, { rate, seconds, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS });
+const paced = (server, receiver, rate, seconds, ids, client) =>
+  pacedCompletes(server, receiver, client, ids, { rate, seconds, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS });
 
 // ---------------------------------------------------------------------------------------------- report
 const verdict = (ok) => (ok === undefined ? "" : ok ? "PASS" : "MISS");
@@ -181,7 +212,9 @@ function printReport(r) {
   const row = (label, value, target = "", ok) => lines.push(`  ${label.padEnd(44)} ${String(value).padStart(22)}   ${target.padEnd(16)} ${verdict(ok)}`);
   const lat = (s) => `${fmt(s.p50, 2)} / ${fmt(s.p90, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 2)}`;
   lines.push("");
-  lines.push(`Tidings delivery benchmark — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
+  lines.push(
+    `Tidings delivery benchmark — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
   lines.push(`  ${"".padEnd(44)} ${"value".padStart(22)}   ${"target".padEnd(16)}`);
   lines.push(" ceiling: bare undici → receiver (event-shaped signed POSTs)");
   for (const c of r.ceiling) row(`${c.label} (${c.concurrency} in flight, ${c.seconds}s)`, `${fmt(c.perSecond)} req/s`, othersLabel(c.cpu));
@@ -196,7 +229,11 @@ function printReport(r) {
   row("received / unique / duplicates", `${e.received} / ${e.unique} / ${e.duplicates}`);
   if (e.timedOut) row("TIMED OUT waiting for all deliveries", "");
   const perEvent = (s) => (s === undefined ? "n/a" : `${fmt((s / e.events) * 1e6)} µs`);
-  row("CPU per event: server / receiver / bench", `${perEvent(e.cpu.serverCpuSeconds)} / ${perEvent(e.cpu.receiverCpuSeconds)} / ${perEvent(e.cpu.benchCpuSeconds)}`, othersLabel(e.cpu));
+  row(
+    "CPU per event: server / receiver / bench",
+    `${perEvent(e.cpu.serverCpuSeconds)} / ${perEvent(e.cpu.receiverCpuSeconds)} / ${perEvent(e.cpu.benchCpuSeconds)}`,
+    othersLabel(e.cpu),
+  );
   row("server CPU use during the phase", `${fmt((e.cpu.serverCpuSeconds / e.cpu.wallSeconds) * 100)}% of a core`);
   if (r.relay) {
     const re = r.relay.endToEnd;
@@ -215,10 +252,14 @@ function printReport(r) {
     if (be.timedOut) row("bullmq TIMED OUT waiting for all deliveries", `${be.unique} of ${be.events}`);
   }
   if (r.pacedRuns.length > 1) {
-    lines.push(` latency runs (ms, p50 / p99): ${r.pacedRuns.map((x, i) => `#${i + 1} replied→receipt ${fmt(x.completionRepliedToReceiptMs.p50, 2)}/${fmt(x.completionRepliedToReceiptMs.p99, 2)}, sent→receipt ${fmt(x.completionSentToReceiptMs.p50, 2)}/${fmt(x.completionSentToReceiptMs.p99, 2)}`).join(" · ")}`);
+    lines.push(
+      ` latency runs (ms, p50 / p99): ${r.pacedRuns.map((x, i) => `#${i + 1} replied→receipt ${fmt(x.completionRepliedToReceiptMs.p50, 2)}/${fmt(x.completionRepliedToReceiptMs.p99, 2)}, sent→receipt ${fmt(x.completionSentToReceiptMs.p50, 2)}/${fmt(x.completionSentToReceiptMs.p99, 2)}`).join(" · ")}`,
+    );
   }
   const p = r.paced;
-  lines.push(` latency: one complete every ${fmt(1000 / p.rate, 1)} ms for ${p.seconds}s (${fmt(p.events)} events, achieved ${fmt(p.achievedRate, 1)}/s)${r.pacedRuns.length > 1 ? `, the worst of ${r.pacedRuns.length} runs` : ""}`);
+  lines.push(
+    ` latency: one complete every ${fmt(1000 / p.rate, 1)} ms for ${p.seconds}s (${fmt(p.events)} events, achieved ${fmt(p.achievedRate, 1)}/s)${r.pacedRuns.length > 1 ? `, the worst of ${r.pacedRuns.length} runs` : ""}`,
+  );
   lines.push(`  ${"(ms)".padEnd(44)} ${"p50 / p90 / p99 / max".padStart(22)}`);
   row("complete replied (200) → receipt", lat(p.completionRepliedToReceiptMs), `p50≤${TARGETS.p50Ms} p99≤${TARGETS.p99Ms}`, r.checks.latency);
   row("complete sent → receipt", lat(p.completionSentToReceiptMs), `p99≤${TARGETS.sentP99Ms}`, r.checks.sentLatency);
@@ -226,7 +267,11 @@ function printReport(r) {
   row("scheduler lag (send − target)", lat(p.schedulerLagMs));
   row("receipts before the API reply / missing", `${p.receivedBeforeApiReply} / ${p.missing}`);
   const cpuPct = (s) => (s === undefined ? "n/a" : `${fmt((s / p.cpu.wallSeconds) * 100)}%`);
-  row("CPU: server / receiver / bench", `${cpuPct(p.cpu.serverCpuSeconds)} / ${cpuPct(p.cpu.receiverCpuSeconds)} / ${cpuPct(p.cpu.benchCpuSeconds)}`, othersLabel(p.cpu));
+  row(
+    "CPU: server / receiver / bench",
+    `${cpuPct(p.cpu.serverCpuSeconds)} / ${cpuPct(p.cpu.receiverCpuSeconds)} / ${cpuPct(p.cpu.benchCpuSeconds)}`,
+    othersLabel(p.cpu),
+  );
   row("server CPU per event", `${fmt((p.cpu.serverCpuSeconds / p.events) * 1e6)} µs`);
   lines.push(" checks");
   const sig = r.signatures;
@@ -239,9 +284,13 @@ function printReport(r) {
     if (!phase.probe) continue;
     const pr = phase.probe;
     const wallMs = (phase.endUs - phase.startUs) / 1000;
-    lines.push(` server probe, ${name} (${fmt(wallMs / 1000, 2)}s wall): SQL ${fmt(pr.sqlTotalMs)} ms (${fmt((pr.sqlTotalMs / wallMs) * 100)}% of wall), GC ${fmt(pr.gc.totalMs)} ms (max ${fmt(pr.gc.maxMs, 1)}), event-loop delay p50/p99/max ${fmt(pr.eventLoopDelayMs.p50, 1)}/${fmt(pr.eventLoopDelayMs.p99, 1)}/${fmt(pr.eventLoopDelayMs.max, 1)} ms`);
+    lines.push(
+      ` server probe, ${name} (${fmt(wallMs / 1000, 2)}s wall): SQL ${fmt(pr.sqlTotalMs)} ms (${fmt((pr.sqlTotalMs / wallMs) * 100)}% of wall), GC ${fmt(pr.gc.totalMs)} ms (max ${fmt(pr.gc.maxMs, 1)}), event-loop delay p50/p99/max ${fmt(pr.eventLoopDelayMs.p50, 1)}/${fmt(pr.eventLoopDelayMs.p99, 1)}/${fmt(pr.eventLoopDelayMs.max, 1)} ms`,
+    );
     for (const st of pr.statements.slice(0, 8)) {
-      lines.push(`    ${fmt(st.totalMs).padStart(6)} ms ${String(st.count).padStart(6)}× mean ${fmt(st.meanMs, 3)} max ${fmt(st.maxMs, 1).padStart(5)} >5ms ${String(st.over5ms).padStart(3)}  ${st.key.slice(0, 72)}`);
+      lines.push(
+        `    ${fmt(st.totalMs).padStart(6)} ms ${String(st.count).padStart(6)}× mean ${fmt(st.meanMs, 3)} max ${fmt(st.maxMs, 1).padStart(5)} >5ms ${String(st.over5ms).padStart(3)}  ${st.key.slice(0, 72)}`,
+      );
     }
   }
   lines.push("");
@@ -253,7 +302,20 @@ async function main() {
   if (!existsSync(CLI)) throw new Error(`${relative(process.cwd(), CLI)} is missing: build first (npm run build, or npx tsc -b packages/server)`);
   const { perEndpointConcurrency: serverConcurrency } = await engineOptions();
   const meta = runMeta();
-  const config = { server: relative(ROOT, CLI), events: N, pacedSeconds: PACED_SECONDS, pacedRuns: PACED_RUNS, rate: RATE, apiConcurrency: API_CONCURRENCY, ceilingSeconds: CEILING_SECONDS, serverConcurrency, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS, profile: PROFILE, probe: PROBE };
+  const config = {
+    server: relative(ROOT, CLI),
+    events: N,
+    pacedSeconds: PACED_SECONDS,
+    pacedRuns: PACED_RUNS,
+    rate: RATE,
+    apiConcurrency: API_CONCURRENCY,
+    ceilingSeconds: CEILING_SECONDS,
+    serverConcurrency,
+    verifyEvery: VERIFY_EVERY,
+    spinMs: SPIN_MS,
+    profile: PROFILE,
+    probe: PROBE,
+  };
   const t0 = now();
   const log = logger("bench", t0);
 
@@ -333,13 +395,18 @@ async function main() {
     const ratio = e2e.deliveriesPerSecond !== undefined ? e2e.deliveriesPerSecond / ceilingPerSecond : undefined;
     const signatures = {
       verified: e2e.verified + pacedRuns.reduce((a, p) => a + p.verified, 0) + ceilings.reduce((a, c) => a + c.verified, 0) + (bullmq?.endToEnd.verified ?? 0),
-      failures: e2e.verifyFailures + pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) + ceilings.reduce((a, c) => a + c.verifyFailures, 0) + (bullmq?.endToEnd.verifyFailures ?? 0),
+      failures:
+        e2e.verifyFailures +
+        pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) +
+        ceilings.reduce((a, c) => a + c.verifyFailures, 0) +
+        (bullmq?.endToEnd.verifyFailures ?? 0),
       relayVerified: relay ? relay.endToEnd.verified + relay.paced.verified : 0,
       relayFailures: relay ? relay.endToEnd.verifyFailures + relay.paced.verifyFailures : 0,
     };
     signatures.verified += signatures.relayVerified;
     signatures.failures += signatures.relayFailures;
-    const share = (a, b) => (a?.deliveriesPerSecond && b?.deliveriesPerSecond ? Math.round((a.deliveriesPerSecond / b.deliveriesPerSecond) * 1000) / 1000 : undefined);
+    const share = (a, b) =>
+      a?.deliveriesPerSecond && b?.deliveriesPerSecond ? Math.round((a.deliveriesPerSecond / b.deliveriesPerSecond) * 1000) / 1000 : undefined;
     const relayShare = share(e2e, relay?.endToEnd);
     const bullmqRatio = share(e2e, bullmq?.endToEnd);
     const results = {
@@ -359,7 +426,8 @@ async function main() {
       cpuPerEventUs: {
         tidings: e2e.cpu.serverCpuSeconds !== undefined ? Math.round((e2e.cpu.serverCpuSeconds / e2e.events) * 1e6) : undefined,
         relay: relay?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((relay.endToEnd.cpu.serverCpuSeconds / relay.endToEnd.events) * 1e6) : undefined,
-        bullmq: bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6) : undefined,
+        bullmq:
+          bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6) : undefined,
       },
       relayRatio: relay?.endToEnd.deliveriesPerSecond ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000 : undefined,
       signatures,

@@ -17,14 +17,37 @@
 import { randomBytes } from "node:crypto";
 import { intEnv, now, sleep } from "./lib.mjs";
 import {
-  ApiClient, completeAll, completeAllRates, createOperations, fmt, logger, metricSum, NOISY_CORES, otherCores, othersLabel, pacedCompletes, row, runMain, runMeta,
-  saveResults, startReceiver, startServer, stopReceiver, stopServer, tempDir, warnDisturbed, withServerOutput,
+  ApiClient,
+  completeAll,
+  completeAllRates,
+  createOperations,
+  fmt,
+  logger,
+  metricSum,
+  NOISY_CORES,
+  otherCores,
+  othersLabel,
+  pacedCompletes,
+  row,
+  runMain,
+  runMeta,
+  saveResults,
+  startReceiver,
+  startServer,
+  stopReceiver,
+  stopServer,
+  tempDir,
+  warnDisturbed,
+  withServerOutput,
 } from "./harness.mjs";
 import { createSchema, databaseCpuDelta, databaseCpuSnapshot } from "./postgres.mjs";
 
 const EVENTS = Math.round(intEnv("BENCH_SCALE_EVENTS", 3000));
 const WARMUP = Math.round(intEnv("BENCH_SCALE_WARMUP", 300));
-const PROCESSES = (process.env.BENCH_SCALE_PROCESSES ?? "1,2,3").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const PROCESSES = (process.env.BENCH_SCALE_PROCESSES ?? "1,2,3")
+  .split(",")
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
@@ -75,20 +98,31 @@ async function measure(log, label, database, count, { paced = false } = {}) {
     return await withServerOutput(servers[0], async () => {
       const webhook = await api.clients[0].call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["*"] });
       await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret, verifyEvery: VERIFY_EVERY });
-      await completeAll(group, receiver, api, await createOperations(api, WARMUP, API_CONCURRENCY), { phase: "warm-up", concurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY, threads: false });
+      await completeAll(group, receiver, api, await createOperations(api, WARMUP, API_CONCURRENCY), {
+        phase: "warm-up",
+        concurrency: API_CONCURRENCY,
+        verifyEvery: VERIFY_EVERY,
+        threads: false,
+      });
 
       const ids = await createOperations(api, EVENTS, API_CONCURRENCY); // not timed
       await sleep(300);
       const trips0 = await roundTrips(servers, 'by="delivery"');
       const allTrips0 = await roundTrips(servers);
       const db0 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
-      const { reached, cpu, ...times } = await completeAll(group, receiver, api, ids, { phase: label, concurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY, threads: false });
+      const { reached, cpu, ...times } = await completeAll(group, receiver, api, ids, {
+        phase: label,
+        concurrency: API_CONCURRENCY,
+        verifyEvery: VERIFY_EVERY,
+        threads: false,
+      });
       const db1 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
       const trips1 = await roundTrips(servers, 'by="delivery"');
       const allTrips1 = await roundTrips(servers);
       const stats = await receiver.child.call("stats");
       const databaseCpuSeconds = db0 && db1 ? databaseCpuDelta(db0, db1) : undefined;
-      if (databaseCpuSeconds !== undefined && cpu.otherProcessesCpuSeconds !== undefined) cpu.otherProcessesCpuSeconds = Math.round((cpu.otherProcessesCpuSeconds - databaseCpuSeconds) * 1000) / 1000;
+      if (databaseCpuSeconds !== undefined && cpu.otherProcessesCpuSeconds !== undefined)
+        cpu.otherProcessesCpuSeconds = Math.round((cpu.otherProcessesCpuSeconds - databaseCpuSeconds) * 1000) / 1000;
       const result = {
         label,
         database,
@@ -111,7 +145,9 @@ async function measure(log, label, database, count, { paced = false } = {}) {
         serverWarnings: servers.reduce((n, s) => n + s.logLines.length, 0),
         serverWarningSamples: servers.flatMap((s) => s.logLines).slice(0, 5),
       };
-      log(`${label}: ${result.deliveriesPerSecond} deliveries/s, round trips/delivery ${result.roundTripsPerDelivery ?? "n/a"} (engine), ${result.allRoundTripsPerDelivery ?? "n/a"} (all)`);
+      log(
+        `${label}: ${result.deliveriesPerSecond} deliveries/s, round trips/delivery ${result.roundTripsPerDelivery ?? "n/a"} (engine), ${result.allRoundTripsPerDelivery ?? "n/a"} (all)`,
+      );
       if (paced) {
         log(`${label}: paced ${RATE}/s for ${PACED_SECONDS}s`);
         const pacedIds = await createOperations(api, Math.round(RATE * PACED_SECONDS), API_CONCURRENCY);
@@ -139,23 +175,41 @@ function printReport(r) {
   const add = (label, value, note) => row(lines, label, value, note);
   const lat = (s) => `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 2)}`;
   lines.push("");
-  lines.push(`Tidings scale-out — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`);
+  lines.push(
+    `Tidings scale-out — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
+  );
   lines.push(` ${fmt(r.config.events)} operations per set-up, API calls spread over the processes (${r.config.apiConcurrency} in flight) → all received`);
-  lines.push(`  ${"set-up".padEnd(46)} ${"deliveries/s".padStart(24)}   server cores · CPU/event (server + database) · round trips/delivery (engine, all) · noise`);
+  lines.push(
+    `  ${"set-up".padEnd(46)} ${"deliveries/s".padStart(24)}   server cores · CPU/event (server + database) · round trips/delivery (engine, all) · noise`,
+  );
   for (const s of r.setups) {
     const db = s.databaseCpuPerEventUs !== undefined ? ` + ${fmt(s.databaseCpuPerEventUs)}` : "";
-    add(`${s.label} (${s.seconds ?? "n/a"} s)`, `${fmt(s.deliveriesPerSecond)} /s`, `${fmt(s.serverCores, 2)} · ${fmt(s.serverCpuPerEventUs)}${db} µs · ${s.roundTripsPerDelivery ?? "n/a"}, ${s.allRoundTripsPerDelivery ?? "n/a"} · ${othersLabel(s.cpu)}${s.timedOut ? " · TIMED OUT" : ""}`);
+    add(
+      `${s.label} (${s.seconds ?? "n/a"} s)`,
+      `${fmt(s.deliveriesPerSecond)} /s`,
+      `${fmt(s.serverCores, 2)} · ${fmt(s.serverCpuPerEventUs)}${db} µs · ${s.roundTripsPerDelivery ?? "n/a"}, ${s.allRoundTripsPerDelivery ?? "n/a"} · ${othersLabel(s.cpu)}${s.timedOut ? " · TIMED OUT" : ""}`,
+    );
   }
   const p = r.setups.find((s) => s.paced)?.paced;
-  if (p) add(`PostgreSQL 1 process, paced ${p.rate}/s ${p.seconds}s: replied → receipt p50/p99/max`, `${lat(p.completionRepliedToReceiptMs)} ms`, `missing ${p.missing} · ${othersLabel(p.cpu)}`);
+  if (p)
+    add(
+      `PostgreSQL 1 process, paced ${p.rate}/s ${p.seconds}s: replied → receipt p50/p99/max`,
+      `${lat(p.completionRepliedToReceiptMs)} ms`,
+      `missing ${p.missing} · ${othersLabel(p.cpu)}`,
+    );
   add("PostgreSQL 1 process ÷ SQLite", `${fmt(r.ratios.postgres1OverSqlite, 2)} ×`, "target ≥ 0.7");
   add("PostgreSQL 3 processes ÷ 1 process", `${fmt(r.ratios.postgres3OverPostgres1, 2)} ×`, "target ≥ 1.0 on 2 cores");
-  add("round trips per delivery (the engine's), 3 processes", r.roundTripsPerDelivery3 === undefined ? `n/a` : `${fmt(r.roundTripsPerDelivery3, 3)}`, r.roundTripsPerDelivery3 === undefined ? `needs ${ROUND_TRIPS} on /metrics` : "target ≤ 0.2");
+  add(
+    "round trips per delivery (the engine's), 3 processes",
+    r.roundTripsPerDelivery3 === undefined ? `n/a` : `${fmt(r.roundTripsPerDelivery3, 3)}`,
+    r.roundTripsPerDelivery3 === undefined ? `needs ${ROUND_TRIPS} on /metrics` : "target ≤ 0.2",
+  );
   const sig = r.setups.reduce((a, s) => ({ ok: a.ok + s.verified, bad: a.bad + s.verifyFailures }), { ok: 0, bad: 0 });
   add("signatures verified (sample)", `${sig.ok} ok, ${sig.bad} bad`);
   for (const s of r.setups) {
     if (s.duplicates > 0) lines.push(`  ! ${s.label}: ${s.duplicates} duplicate deliveries`);
-    if (s.serverWarnings > 0) lines.push(`  ! ${s.label}: ${s.serverWarnings} server log lines at warn or above, e.g. ${s.serverWarningSamples[0]?.slice(0, 200)}`);
+    if (s.serverWarnings > 0)
+      lines.push(`  ! ${s.label}: ${s.serverWarnings} server log lines at warn or above, e.g. ${s.serverWarningSamples[0]?.slice(0, 200)}`);
   }
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
@@ -168,7 +222,8 @@ async function main() {
   const meta = runMeta();
   const config = { events: EVENTS, warmup: WARMUP, processes: PROCESSES, apiConcurrency: API_CONCURRENCY, pacedSeconds: PACED_SECONDS, rate: RATE };
   const setups = [await measure(log, "SQLite, 1 process", "sqlite", 1)];
-  for (const count of PROCESSES) setups.push(await measure(log, `PostgreSQL, ${count} process${count > 1 ? "es" : ""}`, "postgres", count, { paced: count === 1 }));
+  for (const count of PROCESSES)
+    setups.push(await measure(log, `PostgreSQL, ${count} process${count > 1 ? "es" : ""}`, "postgres", count, { paced: count === 1 }));
   const rate = (database, count) => setups.find((s) => s.database === database && s.processes === count)?.deliveriesPerSecond;
   const ratio = (a, b) => (a !== undefined && b ? Math.round((a / b) * 1000) / 1000 : undefined);
   const pg3 = setups.find((s) => s.database === "postgres" && s.processes === 3);
@@ -180,7 +235,10 @@ async function main() {
     ratios: { postgres1OverSqlite: ratio(rate("postgres", 1), rate("sqlite", 1)), postgres3OverPostgres1: ratio(rate("postgres", 3), rate("postgres", 1)) },
     roundTripsPerDelivery3: pg3?.roundTripsPerDelivery,
     postgresPaced: paced ? { p50Ms: paced.completionRepliedToReceiptMs.p50, p99Ms: paced.completionRepliedToReceiptMs.p99, missing: paced.missing } : undefined,
-    disturbedPhases: [...setups.filter((s) => otherCores(s.cpu) > NOISY_CORES).map((s) => s.label), ...(paced && otherCores(paced.cpu) > NOISY_CORES ? ["PostgreSQL paced"] : [])],
+    disturbedPhases: [
+      ...setups.filter((s) => otherCores(s.cpu) > NOISY_CORES).map((s) => s.label),
+      ...(paced && otherCores(paced.cpu) > NOISY_CORES ? ["PostgreSQL paced"] : []),
+    ],
     totalSeconds: 0,
   };
   saveResults("scale-out.json", results, t0, printReport);

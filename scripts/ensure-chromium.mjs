@@ -35,6 +35,8 @@ if (!installed()) {
       process.exit(1);
     }
   } else {
-    console.error(`ensure-chromium: ${path} is missing, so the dashboard browser test will skip. Install it with \`apt-get install chromium\` (or run with CI=true, which installs it), or point TIDINGS_CHROMIUM at a Chromium.`);
+    console.error(
+      `ensure-chromium: ${path} is missing, so the dashboard browser test will skip. Install it with \`apt-get install chromium\` (or run with CI=true, which installs it), or point TIDINGS_CHROMIUM at a Chromium.`,
+    );
   }
 }

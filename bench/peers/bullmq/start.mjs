@@ -8,7 +8,22 @@ import { forkChild, freePort, spawnChild, tempDir } from "../../harness.mjs";
 async function startRedis() {
   const dir = tempDir("tidings-bench-redis-");
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec",
+    "--save",
+    "",
+    "--daemonize",
+    "no",
+  ];
   const proc = spawnChild("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const ready = new Promise((resolve, reject) => {

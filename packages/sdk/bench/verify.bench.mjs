@@ -111,7 +111,9 @@ for (let r = 0; r < ROUNDS; r++) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const baseline = median(results["standardwebhooks Webhook.verify"]);
-console.log(`node ${process.version}, ${ROUNDS} interleaved rounds × ${ROUND_MS} ms, 64 payloads of ${cases.reduce((a, c) => a + c.body.length, 0) / 64 | 0} bytes on average`);
+console.log(
+  `node ${process.version}, ${ROUNDS} interleaved rounds × ${ROUND_MS} ms, 64 payloads of ${(cases.reduce((a, c) => a + c.body.length, 0) / 64) | 0} bytes on average`,
+);
 for (const [name, xs] of Object.entries(results)) {
   const m = median(xs);
   console.log(`${name.padEnd(52)} ${Math.round(m).toLocaleString("en-US").padStart(10)} verifications/s  (${(m / baseline).toFixed(2)}× standardwebhooks)`);
@@ -125,5 +127,7 @@ const subtleRate = await run(async (c) => {
   const msg = encoder.encode(`${c.headers["webhook-id"]}.${c.headers["webhook-timestamp"]}.${c.body}`);
   await crypto.subtle.sign("HMAC", cryptoKey, msg);
 }, ROUND_MS * 2);
-console.log(`${"(reference) crypto.subtle.sign HMAC only".padEnd(52)} ${Math.round(subtleRate).toLocaleString("en-US").padStart(10)} signatures/s     (${(subtleRate / baseline).toFixed(2)}× standardwebhooks)`);
+console.log(
+  `${"(reference) crypto.subtle.sign HMAC only".padEnd(52)} ${Math.round(subtleRate).toLocaleString("en-US").padStart(10)} signatures/s     (${(subtleRate / baseline).toFixed(2)}× standardwebhooks)`,
+);
 console.log(`ratio verifyWebhook / standardwebhooks = ${(median(results["@tidings/sdk verifyWebhook"]) / baseline).toFixed(2)}`);

@@ -191,12 +191,7 @@ function idFrom(value: string, collection: string): string {
 }
 
 /** Operations follow the polling surface's camelCase (`nextPageToken`); callers get one spelling. */
-async function listPage<T, K extends string>(
-  transport: Transport,
-  path: string,
-  key: K,
-  query: Query,
-): Promise<Page<T, K>> {
+async function listPage<T, K extends string>(transport: Transport, path: string, key: K, query: Query): Promise<Page<T, K>> {
   const raw = await transport.request<Partial<Record<K, T[]>> & { next_page_token?: string; nextPageToken?: string }>("GET", path, { query });
   const token = raw.next_page_token ?? raw.nextPageToken;
   return { [key]: raw[key] ?? [], ...(token ? { next_page_token: token } : {}) } as Page<T, K>;

@@ -36,10 +36,7 @@ export type BatchSucceededEvent = Envelope<"batch.succeeded", { output_file_uri:
 export type BatchFailedEvent = Envelope<"batch.failed", FailureData>;
 export type BatchCancelledEvent = Envelope<"batch.cancelled", {}>;
 export type BatchExpiredEvent = Envelope<"batch.expired", {}>;
-export type InteractionRequiresActionEvent = Envelope<
-  "interaction.requires_action",
-  { required_actions: RequiredAction[] }
->;
+export type InteractionRequiresActionEvent = Envelope<"interaction.requires_action", { required_actions: RequiredAction[] }>;
 export type InteractionCompletedEvent = Envelope<"interaction.completed", {}>;
 export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
 export type InteractionCancelledEvent = Envelope<"interaction.cancelled", {}>;
@@ -66,19 +63,12 @@ export type BuiltInEvent =
 export type BuiltInEventType = BuiltInEvent["type"];
 
 /** Events of custom operations run by the user's own workers (DESIGN §2.6), `{custom}.succeeded` etc. */
-export type CustomSucceededEvent<C extends string = string> = Envelope<
-  `${C}.succeeded`,
-  { output_file_uri?: string; response?: unknown }
->;
+export type CustomSucceededEvent<C extends string = string> = Envelope<`${C}.succeeded`, { output_file_uri?: string; response?: unknown }>;
 export type CustomFailedEvent<C extends string = string> = Envelope<`${C}.failed`, FailureData>;
 export type CustomCancelledEvent<C extends string = string> = Envelope<`${C}.cancelled`, {}>;
 export type CustomExpiredEvent<C extends string = string> = Envelope<`${C}.expired`, {}>;
 
-export type CustomEvent<C extends string = string> =
-  | CustomSucceededEvent<C>
-  | CustomFailedEvent<C>
-  | CustomCancelledEvent<C>
-  | CustomExpiredEvent<C>;
+export type CustomEvent<C extends string = string> = CustomSucceededEvent<C> | CustomFailedEvent<C> | CustomCancelledEvent<C> | CustomExpiredEvent<C>;
 
 /**
  * Every event Tidings can deliver, discriminated on `type`.

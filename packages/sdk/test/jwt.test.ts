@@ -150,9 +150,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const futureHeaders = await signDelivery({ key: oldKey, ...future, iat: now + 120 });
     await expect(verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(TimestampError);
     // ...which the `now` option can move into range.
-    await expect(
-      verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE, now: () => (now + 130) * 1000 }),
-    ).resolves.toMatchObject({ type: "interaction.requires_action" });
+    await expect(verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE, now: () => (now + 130) * 1000 })).resolves.toMatchObject({
+      type: "interaction.requires_action",
+    });
   });
 
   it("rejects a token signed by a key that is not in the JWKS (UnknownKeyError)", async () => {
@@ -227,9 +227,7 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const headers = await signDelivery({ key: oldKey, ...d });
     await expect(verifyWebhook(d.body, headers, { jwks, audience: AUDIENCE })).resolves.toEqual(JSON.parse(d.body));
     const n = delivery();
-    await expect(verifyWebhook(n.body, await signDelivery({ key: newKey, ...n }), { jwks, audience: AUDIENCE })).rejects.toBeInstanceOf(
-      UnknownKeyError,
-    );
+    await expect(verifyWebhook(n.body, await signDelivery({ key: newKey, ...n }), { jwks, audience: AUDIENCE })).rejects.toBeInstanceOf(UnknownKeyError);
     await expect(verifyWebhook(d.body, headers, { jwks: async () => oldKey.jwk, audience: AUDIENCE })).resolves.toBeDefined();
   });
 

@@ -53,9 +53,7 @@ describe("official Standard Webhooks vectors", () => {
     expect(verifierAt(v.secret, v.timestamp).verifySignature(new TextEncoder().encode(v.payload), headers).webhookId).toBe(v.msg_id);
     // The vectors' payloads are not Tidings events: verifyWebhook gets past the signature and then
     // rejects the payload, which is how we know the signature itself was accepted.
-    await expect(verifyWebhook(v.payload, headers, { secret: v.secret, now: () => v.timestamp * 1000 })).rejects.toBeInstanceOf(
-      InvalidPayloadError,
-    );
+    await expect(verifyWebhook(v.payload, headers, { secret: v.secret, now: () => v.timestamp * 1000 })).rejects.toBeInstanceOf(InvalidPayloadError);
   });
 
   it.each(vectors.reject_signature_headers_for_first_sign_vector)("rejects signature header %j", async (header) => {
@@ -63,9 +61,7 @@ describe("official Standard Webhooks vectors", () => {
     const headers = headersFor(first.msg_id, first.timestamp, header);
     const expected = header === "" ? MissingHeaderError : InvalidSignatureError;
     expect(() => verifier.verifySignature(first.payload, headers)).toThrow(expected);
-    await expect(
-      verifyWebhook(first.payload, headers, { secret: first.secret, now: () => first.timestamp * 1000 }),
-    ).rejects.toBeInstanceOf(expected);
+    await expect(verifyWebhook(first.payload, headers, { secret: first.secret, now: () => first.timestamp * 1000 })).rejects.toBeInstanceOf(expected);
   });
 
   // These entries come from the reference library's "multi sig payload is valid" test, which uses the
@@ -113,9 +109,7 @@ describe("official Standard Webhooks vectors", () => {
       const timestamp = cases[description];
       expect(timestamp, `unknown reject_timestamps entry ${description}`).toBeDefined();
       // Correctly signed for that timestamp, so only the timestamp rule can reject it.
-      const signature = /^\d+$/.test(timestamp!)
-        ? signStandardWebhook(first.secret, first.msg_id, Number(timestamp), first.payload)
-        : first.signature;
+      const signature = /^\d+$/.test(timestamp!) ? signStandardWebhook(first.secret, first.msg_id, Number(timestamp), first.payload) : first.signature;
       const headers = headersFor(first.msg_id, timestamp!, signature);
       expect(() => verifierAt(first.secret, now).verifySignature(first.payload, headers)).toThrow(TimestampError);
     });
@@ -161,12 +155,10 @@ describe("verifyWebhook with { secret }", () => {
     const expected = JSON.parse(body) as unknown;
     const options = { secret, now: () => now * 1000 };
     await expect(verifyWebhook(body, headersFor(id, now, signature), options)).resolves.toEqual(expected);
-    await expect(
-      verifyWebhook(body, { "Webhook-Id": id, "WEBHOOK-TIMESTAMP": String(now), "Webhook-Signature": signature }, options),
-    ).resolves.toEqual(expected);
-    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(headersFor(id, now, signature)), options)).resolves.toEqual(
+    await expect(verifyWebhook(body, { "Webhook-Id": id, "WEBHOOK-TIMESTAMP": String(now), "Webhook-Signature": signature }, options)).resolves.toEqual(
       expected,
     );
+    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(headersFor(id, now, signature)), options)).resolves.toEqual(expected);
   });
 
   it("accepts any of several secrets (rotation) and rejects with typed errors", async () => {

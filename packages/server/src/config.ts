@@ -76,7 +76,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const host = flags.host ?? env.TIDINGS_HOST ?? "127.0.0.1";
   const port = positiveInt(flags.port ?? env.TIDINGS_PORT ?? "8080", "TIDINGS_PORT");
   const dev = flags.dev ?? (env.TIDINGS_DEV === "1" || env.TIDINGS_DEV === "true");
-  const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "")
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
   const sqliteSynchronous = (env.TIDINGS_SQLITE_SYNCHRONOUS ?? "normal").toLowerCase();
   if (sqliteSynchronous !== "normal" && sqliteSynchronous !== "full") {
     throw new Error(`TIDINGS_SQLITE_SYNCHRONOUS: "${env.TIDINGS_SQLITE_SYNCHRONOUS}" must be normal or full`);

@@ -36,7 +36,15 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     const strict = await startTidings({ dev: false });
     try {
       const post = (uri: string) => strict.api("POST", "/v1/webhooks", { uri, subscribed_events: ["*"] });
-      const refused = ["https://127.0.0.1/h", "https://localhost/h", "https://10.1.2.3/h", "https://169.254.169.254/latest", "https://[::1]/h", "https://100.64.0.1/h", "http://example.com/h"];
+      const refused = [
+        "https://127.0.0.1/h",
+        "https://localhost/h",
+        "https://10.1.2.3/h",
+        "https://169.254.169.254/latest",
+        "https://[::1]/h",
+        "https://100.64.0.1/h",
+        "http://example.com/h",
+      ];
       for (const uri of refused) expectStatus(await post(uri), 400, "INVALID_ARGUMENT", "uri");
       expect((await post("https://example.com/h")).status).toBe(200);
     } finally {
@@ -92,7 +100,12 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expectStatus(await server.api("POST", "/v1/operations", { type: "batch" }), 400, "INVALID_ARGUMENT", "type");
     expectStatus(await server.api("POST", "/v1/operations", { type: "Bad-Type" }), 400, "INVALID_ARGUMENT", "type");
     expectStatus(await server.api("POST", "/v1/operations", { type: "x", expire_time: "tomorrow" }), 400, "INVALID_ARGUMENT", "expire_time");
-    expectStatus(await server.api("POST", "/v1/operations", { type: "x", webhook_config: { uris: ["nope"] } }), 400, "INVALID_ARGUMENT", "webhook_config.uris[0]");
+    expectStatus(
+      await server.api("POST", "/v1/operations", { type: "x", webhook_config: { uris: ["nope"] } }),
+      400,
+      "INVALID_ARGUMENT",
+      "webhook_config.uris[0]",
+    );
     expectStatus(await server.api("GET", "/v1/operations?filter=state%3Dweird"), 400, "INVALID_ARGUMENT", "filter");
     expectStatus(await server.api("GET", "/v1/webhooks?page_size=5000"), 400, "INVALID_ARGUMENT", "page_size");
     expectStatus(await server.api("PATCH", "/v1/webhooks/x?update_mask=id", {}), 404, "NOT_FOUND");
@@ -110,7 +123,11 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
   });
 
   it("a JSON text sent as text/plain is refused for its content type", async () => {
-    const res = await fetch(`${server.url}/v1/operations`, { method: "POST", headers: { "x-goog-api-key": server.key, "content-type": "text/plain" }, body: '{"type":"export"}' });
+    const res = await fetch(`${server.url}/v1/operations`, {
+      method: "POST",
+      headers: { "x-goog-api-key": server.key, "content-type": "text/plain" },
+      body: '{"type":"export"}',
+    });
     expectStatus({ status: res.status, body: await res.json() }, 400, "INVALID_ARGUMENT", "content-type");
   });
 

@@ -13,7 +13,11 @@ afterEach(async () => {
 });
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, { method, headers: { "x-goog-api-key": KEY, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { "x-goog-api-key": KEY, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -26,11 +30,21 @@ describe("batch crash safety", () => {
     cleanups.push(() => model.close());
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = { TIDINGS_API_KEY: KEY, TIDINGS_DATA_DIR: dataDir, TIDINGS_PORT: String(port), TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: model.url, TIDINGS_PROVIDER_CONCURRENCY: "4" };
+    const env = {
+      TIDINGS_API_KEY: KEY,
+      TIDINGS_DATA_DIR: dataDir,
+      TIDINGS_PORT: String(port),
+      TIDINGS_PROVIDER: "openai",
+      TIDINGS_PROVIDER_BASE_URL: model.url,
+      TIDINGS_PROVIDER_CONCURRENCY: "4",
+    };
 
     const first = await spawnServer(env);
     cleanups.push(() => void first.child.kill("SIGKILL"));
-    const requests = Array.from({ length: LINES }, (_, i) => ({ request: { contents: [{ role: "user", parts: [{ text: `k${i}` }] }] }, metadata: { key: `k${i}` } }));
+    const requests = Array.from({ length: LINES }, (_, i) => ({
+      request: { contents: [{ role: "user", parts: [{ text: `k${i}` }] }] },
+      metadata: { key: `k${i}` },
+    }));
     const batch = await call(base, "POST", "/v1/models/m:batchGenerateContent", { batch: { displayName: "crash", inputConfig: { requests: { requests } } } });
     let before = 0;
     while (before < 100) {
@@ -39,14 +53,18 @@ describe("batch crash safety", () => {
     }
     first.child.kill("SIGKILL");
     await exited(first.child);
-    const recordedBeforeCrash = Number((await (async () => {
-      const second = await spawnServer(env);
-      cleanups.push(async () => {
-        second.child.kill("SIGTERM");
-        await exited(second.child);
-      });
-      return call(base, "GET", `/v1/${batch.name}`);
-    })()).metadata.batchStats.successfulRequestCount);
+    const recordedBeforeCrash = Number(
+      (
+        await (async () => {
+          const second = await spawnServer(env);
+          cleanups.push(async () => {
+            second.child.kill("SIGTERM");
+            await exited(second.child);
+          });
+          return call(base, "GET", `/v1/${batch.name}`);
+        })()
+      ).metadata.batchStats.successfulRequestCount,
+    );
     expect(recordedBeforeCrash).toBeGreaterThanOrEqual(100);
     expect(recordedBeforeCrash).toBeLessThan(LINES);
 
@@ -60,8 +78,15 @@ describe("batch crash safety", () => {
     expect(done.metadata.batchStats).toMatchObject({ requestCount: String(LINES), successfulRequestCount: String(LINES), failedRequestCount: "0" });
     const keys = done.metadata.output.inlinedResponses.inlinedResponses.map((r: { metadata: { key: string } }) => r.metadata.key);
     expect(keys).toEqual(requests.map((r) => r.metadata.key));
-    const output = await (await fetch(`${base}/download/v1beta/files/${done.metadata.output.responsesFile.replace("files/", "")}:download?alt=media`, { headers: { "x-goog-api-key": KEY } })).text();
-    const outKeys = output.trim().split("\n").map((l) => (JSON.parse(l) as { key: string }).key);
+    const output = await (
+      await fetch(`${base}/download/v1beta/files/${done.metadata.output.responsesFile.replace("files/", "")}:download?alt=media`, {
+        headers: { "x-goog-api-key": KEY },
+      })
+    ).text();
+    const outKeys = output
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { key: string }).key);
     expect(new Set(outKeys).size).toBe(LINES);
     expect(outKeys).toHaveLength(LINES);
 

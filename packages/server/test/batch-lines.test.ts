@@ -41,7 +41,10 @@ async function run(s: TestServer, input: object): Promise<any[]> {
   const done = await s.api("GET", `/v1/${name}`);
   expect(done.body.metadata.state).toBe("BATCH_STATE_SUCCEEDED");
   const out = await fetch(`${s.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, { headers: { "x-goog-api-key": s.key } });
-  return (await out.text()).trim().split("\n").map((line) => JSON.parse(line));
+  return (await out.text())
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
 }
 
 describe("JSONL batch input lines", () => {
@@ -62,14 +65,20 @@ describe("JSONL batch input lines", () => {
 
   it("a line without contents is that line's 400 INVALID_ARGUMENT naming the field, from a file and inline", async () => {
     server = await startTidings();
-    const text = [JSON.stringify({ key: "ok", request: request("hi") }), JSON.stringify({ key: "empty", request: {} }), JSON.stringify({ key: "bad", request: { contents: "nope" } })].join("\n");
+    const text = [
+      JSON.stringify({ key: "ok", request: request("hi") }),
+      JSON.stringify({ key: "empty", request: {} }),
+      JSON.stringify({ key: "bad", request: { contents: "nope" } }),
+    ].join("\n");
     const fromFile = await run(server, { fileName: await upload(server, text) });
     expect(fromFile[0].response).toBeDefined();
     expect(fromFile[1]).toMatchObject({ key: "empty", error: { code: 400, status: "INVALID_ARGUMENT" } });
     expect(fromFile[1].error.message).toMatch(/^request\.contents: is required/);
     expect(fromFile[2].error.message).toMatch(/^request\.contents: must be an array/);
 
-    const inline = await run(server, { requests: { requests: [{ request: { systemInstruction: { parts: [{ text: "x" }] } }, metadata: { key: "no-contents" } }] } });
+    const inline = await run(server, {
+      requests: { requests: [{ request: { systemInstruction: { parts: [{ text: "x" }] } }, metadata: { key: "no-contents" } }] },
+    });
     expect(inline[0]).toMatchObject({ key: "no-contents", error: { code: 400, status: "INVALID_ARGUMENT" } });
     expect(inline[0].error.message).toMatch(/^request\.contents: is required/);
   });
@@ -98,7 +107,11 @@ describe("jsonlLines", () => {
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--input-type=module", "-e", script]);
     const { lines, grewBy } = JSON.parse(stdout) as { lines: unknown[]; grewBy: number };
-    expect(lines).toEqual([{ number: 1, text: '{"key":"a"}' }, { number: 2, tooLong: true }, { number: 3, text: '{"key":"b"}' }]);
+    expect(lines).toEqual([
+      { number: 1, text: '{"key":"a"}' },
+      { number: 2, tooLong: true },
+      { number: 3, text: '{"key":"b"}' },
+    ]);
     // Holding the line would take 256 MB; the cap is 4 MB (and up to 16 dropped 1 MB chunks may await freeing).
     expect(grewBy).toBeLessThan(64 * 1024 * 1024);
   });

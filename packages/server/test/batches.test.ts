@@ -25,7 +25,9 @@ function tempDir(): string {
 }
 
 function jsonl(count: number, extra: string[] = []): string {
-  const lines = Array.from({ length: count }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ role: "user", parts: [{ text: `prompt ${i}` }] }] } }));
+  const lines = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ key: `k${i}`, request: { contents: [{ role: "user", parts: [{ text: `prompt ${i}` }] }] } }),
+  );
   return [...lines, ...extra].join("\n") + "\n";
 }
 
@@ -68,7 +70,10 @@ describe("batches through @google/genai", () => {
 
     const out = join(tempDir(), "out.jsonl");
     await ai.files.download({ file: event.data.output_file_uri, downloadPath: out });
-    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { key: string; response?: { candidates: unknown[] } });
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { key: string; response?: { candidates: unknown[] } });
     expect(lines).toHaveLength(1000);
     expect(new Set(lines.map((l) => l.key)).size).toBe(1000);
     expect(lines.every((l) => (l.response?.candidates.length ?? 0) > 0)).toBe(true);
@@ -87,7 +92,10 @@ describe("batches through @google/genai", () => {
       config: { displayName: "inline", webhookConfig: { uris: [dynamic.url], userMetadata: { order: "o-7" } } },
     });
     const [got] = await dynamic.waitFor(1, 20_000);
-    const event = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: dynamic.url });
+    const event = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: dynamic.url,
+    });
     expect(event).toMatchObject({ type: "batch.succeeded", data: { id: job.name, user_metadata: { order: "o-7" } } });
     const done = await ai.batches.get({ name: job.name! });
     expect(done.state).toBe("JOB_STATE_SUCCEEDED");
@@ -139,7 +147,15 @@ describe("batches through @google/genai", () => {
     const hooks = await receiver();
     await registerWebhook(server, hooks.url, ["batch.expired"]);
     const res = await server.api("POST", "/v1/models/m:batchGenerateContent", {
-      batch: { displayName: "slow", ttl: "1s", inputConfig: { requests: { requests: Array.from({ length: 40 }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } })) } } },
+      batch: {
+        displayName: "slow",
+        ttl: "1s",
+        inputConfig: {
+          requests: {
+            requests: Array.from({ length: 40 }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } })),
+          },
+        },
+      },
     });
     expect(res.status).toBe(200);
     const [got] = await hooks.waitFor(1, 10_000);
@@ -159,7 +175,10 @@ describe("batches through @google/genai", () => {
     expect(rest.body.metadata.batchStats).toMatchObject({ requestCount: "5", successfulRequestCount: "3", failedRequestCount: "2" });
     const out = join(tempDir(), "out.jsonl");
     await ai.files.download({ file: rest.body.metadata.output.responsesFile, downloadPath: out });
-    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { key: string; error?: { code: number; message: string } });
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { key: string; error?: { code: number; message: string } });
     expect(lines.map((l) => l.key)).toEqual(["k0", "k1", "k2", "line-4", "nokey-request"]);
     expect(lines[3]!.error?.message).toMatch(/not valid JSON/);
 

@@ -35,7 +35,10 @@ describe("the tidings command", () => {
 describe("tidings batches", () => {
   it("create --wait uploads, runs and follows a batch with a progress bar; get and list show it", async () => {
     const input = join(dir, "in.jsonl");
-    writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n"));
+    writeFileSync(
+      input,
+      Array.from({ length: 30 }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n"),
+    );
     const flags = ["--server", server.url, "--api-key", server.key];
     const { stdout } = await run(process.execPath, [CLI, "batches", "create", "--model", "gemini-2.5-flash", "--file", input, "--wait", ...flags]);
     const name = /^(batches\/[a-z0-9]+) created from files\//m.exec(stdout)?.[1];
@@ -51,17 +54,24 @@ describe("tidings batches", () => {
 
   it("names the URL it tried, and how to set it, when no server answers there", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    for (const args of [["webhooks", "list"], ["batches", "list"]]) {
+    for (const args of [
+      ["webhooks", "list"],
+      ["batches", "list"],
+    ]) {
       const failure = await run(process.execPath, [CLI, ...args, "--server", closed, "--api-key", "k"]).catch((err: { stderr: string }) => err);
       expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`could not reach ${closed}/v1/\\S+ \\(.*ECONNREFUSED.*\\)`));
       expect((failure as { stderr: string }).stderr).toContain("--server URL or TIDINGS_URL");
     }
-    const fromEnv = await run(process.execPath, [CLI, "webhooks", "list", "--api-key", "k"], { env: { ...process.env, TIDINGS_URL: closed } }).catch((err: { stderr: string }) => err);
+    const fromEnv = await run(process.execPath, [CLI, "webhooks", "list", "--api-key", "k"], { env: { ...process.env, TIDINGS_URL: closed } }).catch(
+      (err: { stderr: string }) => err,
+    );
     expect((fromEnv as { stderr: string }).stderr).toContain(`could not reach ${closed}/v1/webhooks`);
   });
 
   it("fails clearly without an API key", async () => {
-    await expect(run(process.execPath, [CLI, "batches", "list", "--server", server.url], { env: { ...process.env, TIDINGS_API_KEY: "" } })).rejects.toMatchObject({
+    await expect(
+      run(process.execPath, [CLI, "batches", "list", "--server", server.url], { env: { ...process.env, TIDINGS_API_KEY: "" } }),
+    ).rejects.toMatchObject({
       stderr: expect.stringContaining("--api-key"),
     });
   });
@@ -72,11 +82,24 @@ describe("tidings webhooks and deliveries", () => {
     const receiver = await startReceiver();
     try {
       const flags = ["--server", server.url, "--api-key", server.key];
-      const created = await run(process.execPath, [CLI, "webhooks", "create", "--uri", receiver.url, "--events", "webhook.ping,export.*", "--name", "cli", ...flags]);
+      const created = await run(process.execPath, [
+        CLI,
+        "webhooks",
+        "create",
+        "--uri",
+        receiver.url,
+        "--events",
+        "webhook.ping,export.*",
+        "--name",
+        "cli",
+        ...flags,
+      ]);
       const id = /^([a-z0-9]{36})  enabled/m.exec(created.stdout)?.[1];
       expect(id, created.stdout).toBeDefined();
       expect(created.stdout).toMatch(/signing secret \(shown only now\): whsec_/);
-      expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).toContain(`${id}  enabled  ${receiver.url}  [webhook.ping, export.*]  cli`);
+      expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).toContain(
+        `${id}  enabled  ${receiver.url}  [webhook.ping, export.*]  cli`,
+      );
       await run(process.execPath, [CLI, "webhooks", "ping", id!, ...flags]);
       await receiver.waitFor(1);
       await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
@@ -96,8 +119,21 @@ describe("tidings interactions and videos", () => {
   it("create --wait pauses at the function call, resume --wait completes with the result, get shows it", async () => {
     const flags = ["--server", server.url, "--api-key", server.key];
     const tools = join(dir, "tools.json");
-    writeFileSync(tools, JSON.stringify([{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }]));
-    const created = await run(process.execPath, [CLI, "interactions", "create", "--input", "Use get_weather with city: Quito", "--tools", tools, "--wait", ...flags]);
+    writeFileSync(
+      tools,
+      JSON.stringify([{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }]),
+    );
+    const created = await run(process.execPath, [
+      CLI,
+      "interactions",
+      "create",
+      "--input",
+      "Use get_weather with city: Quito",
+      "--tools",
+      tools,
+      "--wait",
+      ...flags,
+    ]);
     const [, id, callId] = /^([a-z0-9]{36})  requires_action\n  waits for get_weather\(\{"city":"Quito"\}\)  call_id (\S+)/m.exec(created.stdout) ?? [];
     expect(callId, created.stdout).toBeDefined();
 
@@ -109,7 +145,22 @@ describe("tidings interactions and videos", () => {
 
   it("videos generate --wait --out saves a clip that decodes", async () => {
     const out = join(dir, "clip.mp4");
-    const { stdout } = await run(process.execPath, [CLI, "videos", "generate", "--prompt", "a paper boat", "--duration", "1", "--wait", "--out", out, "--server", server.url, "--api-key", server.key]);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      "videos",
+      "generate",
+      "--prompt",
+      "a paper boat",
+      "--duration",
+      "1",
+      "--wait",
+      "--out",
+      out,
+      "--server",
+      server.url,
+      "--api-key",
+      server.key,
+    ]);
     expect(stdout).toMatch(/^models\/veo-3\.0-generate-001\/operations\/[a-z0-9]{36} started\nGENERATED: files\/[a-z0-9]{36}\nsaved \d+ bytes/);
     expect((await decodeMp4(readFileSync(out))).frames).toHaveLength(12);
   });

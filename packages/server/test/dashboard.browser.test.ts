@@ -28,7 +28,9 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await completeOperation(server, "export");
     await completeOperation(server, "export");
     await failing.waitFor(2);
-    const attempted = async () => (await server.api("GET", `/v1/webhooks/${hook.id}/deliveries`)).body.deliveries.filter((d: { attempts: unknown[] }) => d.attempts.length > 0).length === 2;
+    const attempted = async () =>
+      (await server.api("GET", `/v1/webhooks/${hook.id}/deliveries`)).body.deliveries.filter((d: { attempts: unknown[] }) => d.attempts.length > 0).length ===
+      2;
     await waitUntil(attempted, 10_000, "both attempts to be recorded");
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -124,7 +126,9 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
   it("shows a batch's progress moving until it is done", async () => {
     const total = 60;
     const lines = Array.from({ length: total }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } }));
-    const created = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { displayName: "dashboard", inputConfig: { requests: { requests: lines } } } });
+    const created = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { displayName: "dashboard", inputConfig: { requests: { requests: lines } } },
+    });
     expect(created.status).toBe(200);
     await page.goto(`${server.url}/dashboard/operations?kind=batch`);
     const row = page.locator(`tr[data-operation="${created.body.name}"]`);
@@ -134,10 +138,13 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     expect(first).toBeLessThan(total);
     // The page polls the server every few seconds: the count moves on the page without a reload, while running.
     await expect
-      .poll(async () => {
-        const now = await completed();
-        return now > first && now < total;
-      }, { timeout: 20_000, interval: 100 })
+      .poll(
+        async () => {
+          const now = await completed();
+          return now > first && now < total;
+        },
+        { timeout: 20_000, interval: 100 },
+      )
       .toBe(true);
     await shot("05-batch-progress");
     await expect.poll(() => row.locator("[data-state]").textContent(), { timeout: 30_000 }).toBe("BATCH_STATE_SUCCEEDED");
@@ -163,7 +170,12 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     expect(await page.locator("svg.chart path[data-outcome]").count()).toBeGreaterThan(0);
     expect(await page.locator("svg.chart polyline, svg.chart circle").count()).toBeGreaterThan(0);
     await shot("08-charts");
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, storageState: await page.context().storageState() });
+    const phone = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      storageState: await page.context().storageState(),
+    });
     await phone.goto(`${server.url}/dashboard/webhooks`);
     // Nothing wider than the screen but the table, which scrolls in its own box.
     const overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth");

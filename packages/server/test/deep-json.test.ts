@@ -90,7 +90,10 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
     await waitUntil(async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true, 20_000, "the batch to end");
     const done = await server.api("GET", `/v1/${batch.body.name}`);
     const out = await fetch(`${server.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, { headers: { "x-goog-api-key": server.key } });
-    const results = (await out.text()).trim().split("\n").map((l) => JSON.parse(l));
+    const results = (await out.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(results[0]).toMatchObject({ key: "ok", response: {} });
     expect(results[1]).toMatchObject({ key: "line-2", error: { code: 400, status: "INVALID_ARGUMENT" } });
     expect(results[1].error.message).toContain(`${MAX_JSON_DEPTH} levels`);
@@ -107,7 +110,7 @@ describe("parseJson", () => {
     expect(parseJson(deep(MAX_JSON_DEPTH))).toBeTypeOf("object");
     expect(() => parseJson(deep(MAX_JSON_DEPTH + 1))).toThrow(JsonTooDeepError);
     expect(() => parseJson("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1))).toThrow(JsonTooDeepError);
-    expect(parseJson(JSON.stringify({ s: "[[[[{{{{\\\"".repeat(100) }))).toEqual({ s: "[[[[{{{{\\\"".repeat(100) });
+    expect(parseJson(JSON.stringify({ s: '[[[[{{{{\\"'.repeat(100) }))).toEqual({ s: '[[[[{{{{\\"'.repeat(100) });
     expect(() => parseJson("{")).toThrow(SyntaxError);
   });
 });

@@ -26,10 +26,14 @@ describe("retries", () => {
     }
 
     let deliveries: any[] = [];
-    await waitUntil(async () => {
-      deliveries = (await server!.api("GET", `/v1/webhooks/${webhook.id}/deliveries`)).body.deliveries;
-      return deliveries[0]?.state === "succeeded";
-    }, 5000, "the delivery to be recorded as succeeded");
+    await waitUntil(
+      async () => {
+        deliveries = (await server!.api("GET", `/v1/webhooks/${webhook.id}/deliveries`)).body.deliveries;
+        return deliveries[0]?.state === "succeeded";
+      },
+      5000,
+      "the delivery to be recorded as succeeded",
+    );
     expect(deliveries).toHaveLength(1);
     const attempts = deliveries[0].attempts;
     expect(attempts.map((a: any) => a.status_code)).toEqual([500, 500, 200]);

@@ -12,7 +12,12 @@ afterEach(async () => {
   for (const r of receivers.splice(0)) await r.close();
 });
 
-async function verifyDynamic(server: TestServer, r: { headers: Record<string, unknown>; body: string }, audience: string, jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`))) {
+async function verifyDynamic(
+  server: TestServer,
+  r: { headers: Record<string, unknown>; body: string },
+  audience: string,
+  jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)),
+) {
   const token = String(r.headers["webhook-signature"]);
   const { payload } = await jwtVerify(token, jwks, { audience, issuer: server.config.publicUrl, algorithms: ["RS256"] });
   expect(payload.jti).toBe(r.headers["webhook-id"]);
@@ -68,7 +73,10 @@ describe("dynamic webhooks (webhook_config)", () => {
     const claims = await verifyDynamic(server, got!, receiver.url);
     expect(Object.keys(claims).sort()).toEqual(["aud", "body_sha256", "exp", "iat", "iss", "jti", "type"]);
     expect(claims.type).toBe("render.succeeded");
-    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
+    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: receiver.url,
+    });
     expect(viaSdk).toMatchObject({ type: "render.succeeded", data: { id: op.body.name, user_metadata: userMetadata } });
   });
 
@@ -130,7 +138,9 @@ describe("dynamic webhooks (webhook_config)", () => {
     clock.advance(1000);
     const signedWithNew = await deliverOne(3);
     await verifyDynamic(server, signedWithNew, receiver.url, jwks);
-    expect(decodeProtectedHeader(String(signedWithNew.headers["webhook-signature"])).kid).not.toBe(decodeProtectedHeader(String(receiver.received[0]!.headers["webhook-signature"])).kid);
+    expect(decodeProtectedHeader(String(signedWithNew.headers["webhook-signature"])).kid).not.toBe(
+      decodeProtectedHeader(String(receiver.received[0]!.headers["webhook-signature"])).kid,
+    );
   });
 
   it.each(["ES256", "EdDSA"])("signs with %s when TIDINGS_JWT_ALG asks, verified by jose against the JWKS and by the SDK", async (alg) => {
@@ -146,7 +156,10 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).alg).toBe(alg);
     const token = String(got!.headers["webhook-signature"]);
     await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { audience: receiver.url, algorithms: [alg] });
-    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
+    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: receiver.url,
+    });
     expect(viaSdk).toMatchObject({ type: "render.succeeded" });
   });
 

@@ -54,7 +54,10 @@ async function call<T = any>(method: string, path: string, body?: unknown, key =
 
 /** Reads two pages of one item: the size and the token both have to take effect. */
 async function twoPages(operation: string, path: string, spell: Spelling, items: string): Promise<[number, number, boolean]> {
-  const [size, token] = operations.get(operation)!.query.filter((q) => /size|token/i.test(q)).sort((a, b) => (/size/i.test(a) ? -1 : /size/i.test(b) ? 1 : 0));
+  const [size, token] = operations
+    .get(operation)!
+    .query.filter((q) => /size|token/i.test(q))
+    .sort((a, b) => (/size/i.test(a) ? -1 : /size/i.test(b) ? 1 : 0));
   const first = await call(`GET`, `${path}${spell.query({ [size!]: 1 })}`);
   const next = first.next_page_token ?? first.nextPageToken;
   const second = await call("GET", `${path}${spell.query({ [size!]: 1, [token!]: next })}`);
@@ -68,7 +71,11 @@ async function createWebhook(spell: Spelling, events = ["export.*"]): Promise<st
 /** The event announcing `operation` once it exists, with its deliveries. */
 async function eventOf(operation: string): Promise<any> {
   let id: string | undefined;
-  await waitUntil(async () => (id = (await call("GET", `/v1/events${asDeclared.query({ operation })}`)).events[0]?.id) !== undefined, 20_000, `the event of ${operation}`);
+  await waitUntil(
+    async () => (id = (await call("GET", `/v1/events${asDeclared.query({ operation })}`)).events[0]?.id) !== undefined,
+    20_000,
+    `the event of ${operation}`,
+  );
   return call("GET", `/v1/events/${id}`);
 }
 
@@ -96,7 +103,8 @@ function respellIf(spell: Spelling, value: { file: Record<string, string> }): ob
   return { file: Object.fromEntries(Object.entries(value.file).map(([k, v]) => [spell.name(k), v])) };
 }
 
-const jsonl = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n");
+const jsonl = (n: number) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n");
 
 /** Keys chosen to look like both spellings: a free-form map must keep them exactly. */
 const FREE_FORM = { Some_Key: 1, otherKey: { inner_key: "v", innerKey: "w" } };
@@ -132,7 +140,11 @@ const cases: Record<string, SpellingCase> = {
   "POST /v1/webhooks/{id}:rotateSigningSecret": {
     run: async (spell) => {
       const id = await createWebhook(spell);
-      await call("POST", `/v1/webhooks/${id}:rotateSigningSecret`, spell.body("POST /v1/webhooks/{id}:rotateSigningSecret", { revocation_behavior: "revoke_previous_secrets_immediately" }));
+      await call(
+        "POST",
+        `/v1/webhooks/${id}:rotateSigningSecret`,
+        spell.body("POST /v1/webhooks/{id}:rotateSigningSecret", { revocation_behavior: "revoke_previous_secrets_immediately" }),
+      );
       // The default behaviour keeps the old secret for 24 h: two would show.
       return (await call("GET", `/v1/webhooks/${id}`)).signing_secrets.length;
     },
@@ -153,7 +165,12 @@ const cases: Record<string, SpellingCase> = {
       const created = await call(
         "POST",
         "/v1/operations",
-        spell.body("POST /v1/operations", { type: "contract", metadata: FREE_FORM, expire_time: expireTime, webhook_config: { uris: [receiver.url], user_metadata: FREE_FORM } }),
+        spell.body("POST /v1/operations", {
+          type: "contract",
+          metadata: FREE_FORM,
+          expire_time: expireTime,
+          webhook_config: { uris: [receiver.url], user_metadata: FREE_FORM },
+        }),
       );
       const op = await call("GET", `/v1/${created.name}`);
       await call("POST", `/v1/${created.name}:complete`, {});
@@ -194,7 +211,11 @@ const cases: Record<string, SpellingCase> = {
       const event = await eventOf(name);
       const { delivery_count } = await call("POST", `/v1/events/${event.id}:redeliver`, spell.body("POST /v1/events/{id}:redeliver", { webhook_id: chosen }));
       const after = await call("GET", `/v1/events/${event.id}`);
-      return { delivery_count, toChosen: after.deliveries.filter((d: { webhook_id: string }) => d.webhook_id === chosen).length, total: after.deliveries.length };
+      return {
+        delivery_count,
+        toChosen: after.deliveries.filter((d: { webhook_id: string }) => d.webhook_id === chosen).length,
+        total: after.deliveries.length,
+      };
     },
     // Without webhook_id every target (two) would get one more.
     expected: { delivery_count: 1, toChosen: 2, total: 3 },
@@ -345,7 +366,9 @@ const cases: Record<string, SpellingCase> = {
   "GET /v1/interactions/{id}": {
     run: async (spell) => {
       const { id } = await call("POST", "/v1/interactions", { model: "m", input: "hello" });
-      const res = await fetch(`${server.url}/v1/interactions/${id}${spell.query({ stream: "true", last_event_id: "evt_2", include_input: "true" })}`, { headers: { "x-goog-api-key": server.key } });
+      const res = await fetch(`${server.url}/v1/interactions/${id}${spell.query({ stream: "true", last_event_id: "evt_2", include_input: "true" })}`, {
+        headers: { "x-goog-api-key": server.key },
+      });
       const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("event:"));
       // Resumed after evt_2: the step events and the end, not the created and status events again.
       return events.map((e) => /^event: (\S+)\nid: (\S+)/.exec(e)?.slice(1).join(" "));
@@ -366,7 +389,9 @@ const cases: Record<string, SpellingCase> = {
       await waitUntil(async () => (await call("GET", `/v1/${started.name}`)).done, 30_000, "the video");
       const done = await call("GET", `/v1/${started.name}`);
       const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri;
-      const clip = await decodeMp4(new Uint8Array(await (await fetch(`${server.url}/v1/${uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()));
+      const clip = await decodeMp4(
+        new Uint8Array(await (await fetch(`${server.url}/v1/${uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()),
+      );
       const event = await eventOf(started.name);
       return {
         portrait: clip.height > clip.width,

@@ -25,7 +25,9 @@ const geminiHash = (bytes: Buffer) => Buffer.from(createHash("sha256").update(by
 
 const jsonl = (lines: number) =>
   Buffer.from(
-    Array.from({ length: lines }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `question number ${i}, padded to make it longer` }] }] } })).join("\n") + "\n",
+    Array.from({ length: lines }, (_, i) =>
+      JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `question number ${i}, padded to make it longer` }] }] } }),
+    ).join("\n") + "\n",
   );
 
 /** Starts a resumable upload over plain HTTP; returns the upload URL as a path on this server. */
@@ -113,7 +115,9 @@ describe("@google/genai ai.files against Tidings", () => {
   it("takes a chosen name once", async () => {
     const file = await ai.files.upload({ file: new Blob(["x"]), config: { mimeType: "text/plain", name: "my-input-1" } });
     expect(file.name).toBe("files/my-input-1");
-    await expect(ai.files.upload({ file: new Blob(["y"]), config: { mimeType: "text/plain", name: "files/my-input-1" } })).rejects.toMatchObject({ status: 409 });
+    await expect(ai.files.upload({ file: new Blob(["y"]), config: { mimeType: "text/plain", name: "files/my-input-1" } })).rejects.toMatchObject({
+      status: 409,
+    });
     await ai.files.delete({ name: "files/my-input-1" });
   });
 });
@@ -142,7 +146,13 @@ describe("the resumable upload protocol over plain HTTP", () => {
     const last = await sendChunk(path, 4000, bytes.subarray(4000), "upload, finalize");
     expect(last.status).toBe(200);
     expect(last.res.headers.get("x-goog-upload-status")).toBe("final");
-    expect(last.body.file).toMatchObject({ displayName: "raw", mimeType: "application/jsonl", sizeBytes: String(bytes.length), sha256Hash: geminiHash(bytes), state: "ACTIVE" });
+    expect(last.body.file).toMatchObject({
+      displayName: "raw",
+      mimeType: "application/jsonl",
+      sizeBytes: String(bytes.length),
+      sha256Hash: geminiHash(bytes),
+      state: "ACTIVE",
+    });
     const name: string = last.body.file.name;
 
     for (const url of [`/download/v1beta/${name}:download?alt=media`, `/download/v1/${name}:download?alt=media`, `/v1/${name}:download?alt=media`]) {

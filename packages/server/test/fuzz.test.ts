@@ -95,7 +95,11 @@ async function seedResources(s: TestServer): Promise<Pools> {
     return res.headers.get("x-goog-upload-url")!;
   };
   const uploadFile = async () => {
-    const res = await fetch(await startUpload(), { method: "POST", headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" }, body: line });
+    const res = await fetch(await startUpload(), {
+      method: "POST",
+      headers: { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+      body: line,
+    });
     return ((await res.json()) as { file: { name: string } }).file.name.split("/")[1]!;
   };
   const files = [await uploadFile(), await uploadFile()];
@@ -104,11 +108,16 @@ async function seedResources(s: TestServer): Promise<Pools> {
 
   const batches: string[] = [];
   for (let i = 0; i < 2; i++) {
-    batches.push((await ok(s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { inputConfig: { fileName: `files/${files[0]}` } } }))).name.split("/")[1]);
+    batches.push(
+      (await ok(s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { inputConfig: { fileName: `files/${files[0]}` } } }))).name.split(
+        "/",
+      )[1],
+    );
   }
   const project = await ok(s.api("POST", "/v1/projects", { display_name: "fuzzed" }, ADMIN_KEY));
   const interactions: string[] = [];
-  for (const background of [false, true, true]) interactions.push((await ok(s.api("POST", "/v1/interactions", { model: "gemini-2.5-flash", input: "hello", background }))).id);
+  for (const background of [false, true, true])
+    interactions.push((await ok(s.api("POST", "/v1/interactions", { model: "gemini-2.5-flash", input: "hello", background }))).id);
   const video = await ok(s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a paper boat" }] }));
   return {
     ids: {
@@ -147,7 +156,11 @@ function hintsFor(p: Pools): Hints {
       displayName: fc.string({ maxLength: 20 }),
       inputConfig: fc.oneof(
         fc.record({ fileName: fc.constantFrom(...p.ids.files!.map((f) => `files/${f}`), "files/nosuchfile") }),
-        fc.record({ requests: fc.record({ requests: fc.array(fc.record({ request: fc.record({ contents }), metadata: fc.record({ key: fc.string() }) }), { minLength: 1, maxLength: 3 }) }) }),
+        fc.record({
+          requests: fc.record({
+            requests: fc.array(fc.record({ request: fc.record({ contents }), metadata: fc.record({ key: fc.string() }) }), { minLength: 1, maxLength: 3 }),
+          }),
+        }),
       ),
     }),
     contents,
@@ -155,7 +168,10 @@ function hintsFor(p: Pools): Hints {
     model: fc.constantFrom("gemini-2.5-flash", "gemini-2.0-flash-lite"),
     instances: fc.tuple(fc.record({ prompt: fc.string({ minLength: 1, maxLength: 40 }) })),
     systemInstruction: fc.record({ parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }) }),
-    generationConfig: fc.record({ temperature: fc.double({ min: 0, max: 2, noNaN: true }), maxOutputTokens: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: [] }),
+    generationConfig: fc.record(
+      { temperature: fc.double({ min: 0, max: 2, noNaN: true }), maxOutputTokens: fc.integer({ min: 1, max: 1000 }) },
+      { requiredKeys: [] },
+    ),
     webhook_id: fc.constantFrom(...p.ids.webhooks!),
     output_file_uri: fc.constant("files/out.csv"),
     "file.mimeType": fc.constantFrom("text/plain", "application/jsonl"),
@@ -206,11 +222,13 @@ function judge(req: FuzzRequest, answer: Answer): void {
     if (Object.keys(body ?? {}).join() !== "error" || typeof error !== "object") fail("a 4xx that is not {error: {…}}");
     if (error.code !== answer.status) fail("error.code is not the HTTP status");
     if (typeof error.message !== "string" || error.message === "") fail("error.message is missing");
-    if (!(STATUS_NAMES[answer.status] ?? []).includes(error.status)) fail(`error.status ${JSON.stringify(error.status)} does not go with HTTP ${answer.status}`);
+    if (!(STATUS_NAMES[answer.status] ?? []).includes(error.status))
+      fail(`error.status ${JSON.stringify(error.status)} does not go with HTTP ${answer.status}`);
     if (answer.status === 400) {
       const violations = (error.details ?? []).find((d: any) => d?.["@type"] === "type.googleapis.com/google.rpc.BadRequest")?.fieldViolations;
       if (!Array.isArray(violations) || violations.length === 0) fail("a 400 that names no field");
-      for (const v of violations) if (typeof v.field !== "string" || typeof v.description !== "string" || v.description === "") fail("a malformed fieldViolation");
+      for (const v of violations)
+        if (typeof v.field !== "string" || typeof v.description !== "string" || v.description === "") fail("a malformed fieldViolation");
     }
   }
   const fault = soleFault(req);
@@ -219,7 +237,8 @@ function judge(req: FuzzRequest, answer: Answer): void {
   if (answer.status === 400 || answer.status === 413) {
     const error = JSON.parse(answer.text).error;
     const named = error.details?.[0]?.fieldViolations?.[0]?.field;
-    if (fault.field !== undefined && named !== fault.field) fail(`expected the 400 to name ${JSON.stringify(fault.field)} for ${fault.what}, not ${JSON.stringify(named)}`);
+    if (fault.field !== undefined && named !== fault.field)
+      fail(`expected the 400 to name ${JSON.stringify(fault.field)} for ${fault.what}, not ${JSON.stringify(named)}`);
     for (const text of fault.mentions ?? []) if (!error.message.includes(text)) fail(`expected the message to list ${JSON.stringify(text)}`);
   }
 }
@@ -249,7 +268,9 @@ describe("fuzzing every operation of /openapi.json", () => {
       await fc.assert(property, { seed: SEED, numRuns: ROUNDS });
     } catch (err) {
       const cause = (err as Error).cause instanceof Error ? `\n${((err as Error).cause as Error).message}` : "";
-      throw new Error(`fuzzing failed with seed ${SEED}; repeat it with TIDINGS_FUZZ_SEED=${SEED} npx vitest run packages/server/test/fuzz.test.ts\n${(err as Error).message}${cause}`);
+      throw new Error(
+        `fuzzing failed with seed ${SEED}; repeat it with TIDINGS_FUZZ_SEED=${SEED} npx vitest run packages/server/test/fuzz.test.ts\n${(err as Error).message}${cause}`,
+      );
     }
 
     if (process.env.TIDINGS_FUZZ_STATS) console.log(report());
@@ -281,7 +302,13 @@ function tally(req: FuzzRequest, answer: Answer): void {
 }
 
 function report(): string {
-  const lines = [...statuses].map(([op, byStatus]) => `${op.padEnd(52)} ${[...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}`);
+  const lines = [...statuses].map(
+    ([op, byStatus]) =>
+      `${op.padEnd(52)} ${[...byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ")}`,
+  );
   return [...lines, "", ...[...pinned].sort(([, a], [, b]) => b - a).map(([kind, n]) => `${String(n).padStart(5)}  ${kind}`)].join("\n");
 }
 

@@ -67,7 +67,9 @@ describe("ai.models.generateContent against Tidings (local provider)", () => {
     expect(badRole.body.error.details[0].fieldViolations[0].field).toBe("contents[0].role");
 
     // through the client too: it surfaces the status and our message
-    await expect(ai.models.generateContent({ model: "gemini-2.5-flash", contents: [{ role: "user", parts: [{}] }] })).rejects.toThrow(/contents\[0\]\.parts\[0\]: must have one of text/);
+    await expect(ai.models.generateContent({ model: "gemini-2.5-flash", contents: [{ role: "user", parts: [{}] }] })).rejects.toThrow(
+      /contents\[0\]\.parts\[0\]: must have one of text/,
+    );
 
     const noKey = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", { contents: [{ parts: [{ text: "x" }] }] }, null);
     expect(noKey.status).toBe(401);
@@ -82,7 +84,11 @@ describe("ai.models.generateContent against Tidings (local provider)", () => {
 
   it("serves minimal Model resources", async () => {
     const model = await ai.models.get({ model: "gemini-2.5-flash" });
-    expect(model).toMatchObject({ name: "models/gemini-2.5-flash", displayName: "gemini-2.5-flash", supportedActions: expect.arrayContaining(["generateContent"]) });
+    expect(model).toMatchObject({
+      name: "models/gemini-2.5-flash",
+      displayName: "gemini-2.5-flash",
+      supportedActions: expect.arrayContaining(["generateContent"]),
+    });
     const names: string[] = [];
     for await (const m of await ai.models.list()) names.push(m.name ?? "");
     expect(names).toContain("models/gemini-2.5-flash");
@@ -100,7 +106,9 @@ describe("ai.models.generateContent against Tidings (openai provider)", () => {
           ? { status: 429, headers: { "retry-after": "0" }, json: { error: { message: "rate limited by vllm" } } }
           : { json: { nonsense: true } },
     );
-    proxied = await startTidings({ env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1`, TIDINGS_PROVIDER_API_KEY: "sk-local" } });
+    proxied = await startTidings({
+      env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1`, TIDINGS_PROVIDER_API_KEY: "sk-local" },
+    });
   });
   afterAll(async () => {
     await proxied.close();
@@ -109,13 +117,24 @@ describe("ai.models.generateContent against Tidings (openai provider)", () => {
 
   it("translates to chat completions and back", async () => {
     const client = new GoogleGenAI({ apiKey: proxied.key, httpOptions: { baseUrl: proxied.url } });
-    const response = await client.models.generateContent({ model: "llama-3.1-8b", contents: "hi vllm", config: { systemInstruction: "be terse", maxOutputTokens: 32 } });
+    const response = await client.models.generateContent({
+      model: "llama-3.1-8b",
+      contents: "hi vllm",
+      config: { systemInstruction: "be terse", maxOutputTokens: 32 },
+    });
     expect(response.text).toBe("echo: hi vllm");
     expect(response.usageMetadata).toMatchObject({ promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 10 });
     const [req] = upstream.requests;
     expect(req?.path).toBe("/v1/chat/completions");
     expect(req?.headers.authorization).toBe("Bearer sk-local");
-    expect(req?.body).toEqual({ model: "llama-3.1-8b", messages: [{ role: "system", content: "be terse" }, { role: "user", content: "hi vllm" }], max_tokens: 32 });
+    expect(req?.body).toEqual({
+      model: "llama-3.1-8b",
+      messages: [
+        { role: "system", content: "be terse" },
+        { role: "user", content: "hi vllm" },
+      ],
+      max_tokens: 32,
+    });
   });
 
   it("answers 429 RESOURCE_EXHAUSTED when the upstream stays rate limited, and 502 for a malformed reply", async () => {
@@ -135,7 +154,10 @@ describe("ai.models.generateContent against Tidings (openai provider)", () => {
     const res = await proxied.api("POST", "/v1/models/m:generateContent", { contents: [{ parts: [{ fileData: { fileUri: "files/abc" } }] }] });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
-    expect(res.body.error.details[0].fieldViolations[0]).toEqual({ field: "contents[0].parts[0].fileData", description: "a file reference is not supported by the openai provider; send the data inline (inlineData)" });
+    expect(res.body.error.details[0].fieldViolations[0]).toEqual({
+      field: "contents[0].parts[0].fileData",
+      description: "a file reference is not supported by the openai provider; send the data inline (inlineData)",
+    });
     expect(upstream.requests).toHaveLength(6);
   });
 });

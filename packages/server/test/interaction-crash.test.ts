@@ -30,7 +30,11 @@ afterEach(async () => {
 
 async function delivery(receiver: Receiver, type: string, id: string): Promise<Received> {
   let found: Received | undefined;
-  await waitUntil(() => (found = receiver.received.find((r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`))) !== undefined, 20_000, `${type} for ${id}`);
+  await waitUntil(
+    () => (found = receiver.received.find((r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`))) !== undefined,
+    20_000,
+    `${type} for ${id}`,
+  );
   return found!;
 }
 
@@ -51,7 +55,12 @@ describe.each([
     const first = await spawnServer(env);
     cleanups.push(() => void first.child.kill("SIGKILL"));
     const hook = await ai.webhooks.create({ uri: receiver.url, subscribed_events: ["interaction.*"] });
-    const created = await ai.interactions.create({ model: "gemini-2.5-flash", input: "Weather in Paris? Use get_weather with city: Paris", tools: [weather], background: true });
+    const created = await ai.interactions.create({
+      model: "gemini-2.5-flash",
+      input: "Weather in Paris? Use get_weather with city: Paris",
+      tools: [weather],
+      background: true,
+    });
     const event = verifyWithReferenceLibraries(hook.new_signing_secret!, await delivery(receiver, "interaction.requires_action", created.id)) as {
       data: { required_actions: { id: string; name: string; arguments: unknown }[] };
     };
@@ -106,14 +115,16 @@ describe("a background agent run killed midway", () => {
     await waitUntil(async () => ((await ai.interactions.get(research.id)).steps?.length ?? 0) >= 3, 20_000, "two research steps");
     first.child.kill("SIGKILL");
     await exited(first.child);
-    const stepsAtKill = (await (async () => {
-      const second = await spawnServer(env);
-      cleanups.push(async () => {
-        second.child.kill("SIGTERM");
-        await exited(second.child);
-      });
-      return ai.interactions.get(research.id);
-    })()).steps!.length;
+    const stepsAtKill = (
+      await (async () => {
+        const second = await spawnServer(env);
+        cleanups.push(async () => {
+          second.child.kill("SIGTERM");
+          await exited(second.child);
+        });
+        return ai.interactions.get(research.id);
+      })()
+    ).steps!.length;
     expect(stepsAtKill).toBeLessThan(6);
 
     await delivery(receiver, "interaction.completed", research.id);

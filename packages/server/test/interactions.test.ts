@@ -39,7 +39,9 @@ async function delivery(receiver: Receiver, type: string, id: string): Promise<R
 }
 
 /** What a promise rejected with: the HTTP status and google.rpc.Status body the client's error carries. */
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; error: { code: number; message: string; status: string; details?: { fieldViolations: { field: string }[] }[] } }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ status: number; error: { code: number; message: string; status: string; details?: { fieldViolations: { field: string }[] }[] } }> {
   try {
     await promise;
   } catch (err) {
@@ -70,7 +72,12 @@ describe.each([
 
   it("pauses a background run at requires_action with a verified event, and a function_result resumes it to completed", async () => {
     const ai = client();
-    const created = await ai.interactions.create({ model: MODEL, input: "Weather in Paris? Use get_weather with city: Paris", tools: [weather], background: true });
+    const created = await ai.interactions.create({
+      model: MODEL,
+      input: "Weather in Paris? Use get_weather with city: Paris",
+      tools: [weather],
+      background: true,
+    });
     expect(created.status).toBe("in_progress");
 
     const paused = await delivery(receiver, "interaction.requires_action", created.id);
@@ -154,7 +161,12 @@ describe.each([
     const paused = await ai.interactions.create({ model: MODEL, input: "Use get_weather with city: Rome", tools: [weather], background: true });
     await delivery(receiver, "interaction.requires_action", paused.id);
     const stranger = await rejection(
-      ai.interactions.create({ model: MODEL, previous_interaction_id: paused.id, input: [{ type: "function_result", call_id: "call_nobody", result: { ok: true } }], background: true }),
+      ai.interactions.create({
+        model: MODEL,
+        previous_interaction_id: paused.id,
+        input: [{ type: "function_result", call_id: "call_nobody", result: { ok: true } }],
+        background: true,
+      }),
     );
     expect(stranger.status).toBe(400);
     expect(stranger.error.details?.[0]?.fieldViolations[0]?.field).toBe("input[0].call_id");
@@ -162,7 +174,11 @@ describe.each([
     await ai.interactions.cancel(paused.id);
     const call = (await ai.interactions.get(paused.id)).steps?.at(-1) as { id: string };
     const finished = await rejection(
-      ai.interactions.create({ model: MODEL, previous_interaction_id: paused.id, input: [{ type: "function_result", call_id: call.id, result: { temp_c: 30 } }] }),
+      ai.interactions.create({
+        model: MODEL,
+        previous_interaction_id: paused.id,
+        input: [{ type: "function_result", call_id: call.id, result: { temp_c: 30 } }],
+      }),
     );
     expect(finished.status).toBe(400);
     expect(finished.error.message).toContain("cancelled");
@@ -205,7 +221,17 @@ describe("interactions on the openai provider, against a local chat-completions 
           ? {
               id: "chatcmpl-1",
               model: "qwen2.5-7b",
-              choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] }, finish_reason: "tool_calls" }],
+              choices: [
+                {
+                  index: 0,
+                  message: {
+                    role: "assistant",
+                    content: null,
+                    tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+                  },
+                  finish_reason: "tool_calls",
+                },
+              ],
               usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
             }
           : chatReply("It is 21 °C and clear in Paris."),
@@ -220,11 +246,19 @@ describe("interactions on the openai provider, against a local chat-completions 
       webhook_config: { uris: [receiver.url], user_metadata },
     });
     const paused = await delivery(receiver, "interaction.requires_action", created.id);
-    const event = await verifyWebhook(paused.body, paused.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
-    expect(event).toMatchObject({ data: { id: created.id, required_actions: [{ id: "call_abc", name: "get_weather", arguments: { city: "Paris" } }], user_metadata } });
+    const event = await verifyWebhook(paused.body, paused.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: receiver.url,
+    });
+    expect(event).toMatchObject({
+      data: { id: created.id, required_actions: [{ id: "call_abc", name: "get_weather", arguments: { city: "Paris" } }], user_metadata },
+    });
     expect(upstream.requests[0]?.body).toMatchObject({
       model: "qwen2.5-7b",
-      messages: [{ role: "system", content: "Answer in one sentence." }, { role: "user", content: "Weather in Paris?" }],
+      messages: [
+        { role: "system", content: "Answer in one sentence." },
+        { role: "user", content: "Weather in Paris?" },
+      ],
       tools: [{ type: "function", function: { name: "get_weather", parameters: weather.parameters } }],
     });
 
@@ -242,7 +276,11 @@ describe("interactions on the openai provider, against a local chat-completions 
     expect(upstream.requests[1]?.body.messages).toEqual([
       { role: "system", content: "Answer in one sentence." },
       { role: "user", content: "Weather in Paris?" },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+      },
       { role: "tool", tool_call_id: "call_abc", content: '{"temp_c":21}' },
     ]);
     expect(upstream.requests).toHaveLength(2);

@@ -39,7 +39,8 @@ describe("GET /metrics", () => {
 
     const before = await scrape(server);
     // prom-client's default process metrics are there.
-    for (const name of ["process_cpu_seconds_total", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds"]) expect(before.has(name), name).toBe(true);
+    for (const name of ["process_cpu_seconds_total", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds"])
+      expect(before.has(name), name).toBe(true);
     expect(value(before, "tidings_webhooks", { state: "enabled" })).toBe(2);
     expect(value(before, "tidings_deliveries_pending")).toBe(0);
     expect(value(before, "tidings_deliveries_oldest_pending_age_seconds")).toBe(0);
@@ -55,7 +56,9 @@ describe("GET /metrics", () => {
     await waitUntil(async () => value(await scrape(server!), "tidings_deliveries_pending") === 2, 10_000, "the failed deliveries to be recorded as pending");
 
     const after = await scrape(server);
-    expect(value(after, "tidings_delivery_attempts_total", { outcome: "succeeded" }) - value(before, "tidings_delivery_attempts_total", { outcome: "succeeded" })).toBe(2);
+    expect(
+      value(after, "tidings_delivery_attempts_total", { outcome: "succeeded" }) - value(before, "tidings_delivery_attempts_total", { outcome: "succeeded" }),
+    ).toBe(2);
     expect(value(after, "tidings_deliveries_total", { outcome: "succeeded" }) - value(before, "tidings_deliveries_total", { outcome: "succeeded" })).toBe(2);
     expect(value(after, "tidings_delivery_attempt_seconds") - value(before, "tidings_delivery_attempt_seconds")).toBe(4);
     expect(value(after, "tidings_delivery_claim_rounds_total")).toBeGreaterThan(0);
@@ -63,7 +66,12 @@ describe("GET /metrics", () => {
     expect(value(after, "tidings_operations_unfinished", { kind: "custom", state: "running" })).toBe(1);
     expect(value(after, "tidings_state_changes_total", { resource: "operation", kind: "custom", state: "succeeded" })).toBe(2);
     expect(value(after, "tidings_state_changes_total", { resource: "webhook", kind: "webhook", state: "enabled" })).toBe(2);
-    expect(after.get("tidings_batch_lines")!.metrics.map((m) => m.labels?.state).sort()).toEqual(["failed", "pending", "succeeded"]);
+    expect(
+      after
+        .get("tidings_batch_lines")!
+        .metrics.map((m) => m.labels?.state)
+        .sort(),
+    ).toEqual(["failed", "pending", "succeeded"]);
 
     // Labels are bounded: no event id, URL, key or webhook id in any label of any series.
     const labelValues = [...after.values()].flatMap((f) => f.metrics.flatMap((m) => Object.values(m.labels ?? {})));

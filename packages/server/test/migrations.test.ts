@@ -85,14 +85,21 @@ async function expectCarriedOver(legacy: LegacyFixture, s: TestServer, r: Receiv
   for (const secret of legacy.webhooks.exports.secrets) verifyWithReferenceLibraries(secret, byPath("/exports")[0]!);
   const [dynamic] = byPath("/dynamic");
   const token = dynamic!.headers["webhook-signature"] as string;
-  const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`)), { audience: `http://127.0.0.1:${legacy.receiver_port}/dynamic` });
+  const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`)), {
+    audience: `http://127.0.0.1:${legacy.receiver_port}/dynamic`,
+  });
   expect(legacy.signing_kids).toContain(protectedHeader.kid);
   expect(payload.jti).toBe(dynamic!.headers["webhook-id"]);
   expect(JSON.parse(dynamic!.body)).toMatchObject({ type: "render.failed", data: { user_metadata: { order: "o-42" } } });
 
   // Each pending delivery became one success with its earlier failed attempts kept.
   const delivered = await s.api("GET", `/v1/webhooks/${legacy.webhooks.all.id}/deliveries`, undefined, legacy.api_key);
-  await expect.poll(async () => (await s.api("GET", `/v1/webhooks/${legacy.webhooks.all.id}/deliveries?state=succeeded`, undefined, legacy.api_key)).body.deliveries?.length ?? 0).toBe(2);
+  await expect
+    .poll(
+      async () =>
+        (await s.api("GET", `/v1/webhooks/${legacy.webhooks.all.id}/deliveries?state=succeeded`, undefined, legacy.api_key)).body.deliveries?.length ?? 0,
+    )
+    .toBe(2);
   expect(delivered.body.deliveries.every((d: { attempts: unknown[] }) => d.attempts.length >= 2)).toBe(true);
 
   // Everything else is as 0.1 left it.
@@ -124,7 +131,10 @@ describe("migrations", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tidings-legacy-"));
     copyFileSync(join(FIXTURES, "sqlite.db"), join(dataDir, "tidings.db"));
     receiver = await listenOn(legacy.receiver_port);
-    server = await startTidings({ dataDir, env: { TIDINGS_MASTER_KEY: legacy.master_key, TIDINGS_API_KEY: legacy.api_key, TIDINGS_ADMIN_KEY: legacy.admin_key } });
+    server = await startTidings({
+      dataDir,
+      env: { TIDINGS_MASTER_KEY: legacy.master_key, TIDINGS_API_KEY: legacy.api_key, TIDINGS_ADMIN_KEY: legacy.admin_key },
+    });
     await expectCarriedOver(legacy, server, receiver);
     const db = new Database(join(dataDir, "tidings.db"), { readonly: true });
     expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(SQLITE_MIGRATIONS.map(({ version }) => ({ version })));
@@ -149,7 +159,11 @@ describe("migrations", () => {
   it("two processes starting at once on an empty PostgreSQL database both come up, and each migration runs once", async () => {
     const { schema, url } = await freshSchema();
     await withPgClient((c) => c.query(`CREATE SCHEMA ${schema}`));
-    const env = { TIDINGS_DATABASE_URL: url, TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"), TIDINGS_DATA_DIR: mkdtempSync(join(tmpdir(), "tidings-two-")) };
+    const env = {
+      TIDINGS_DATABASE_URL: url,
+      TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"),
+      TIDINGS_DATA_DIR: mkdtempSync(join(tmpdir(), "tidings-two-")),
+    };
     const started = await Promise.all([0, 1].map(async () => spawnServer({ ...env, TIDINGS_PORT: String(await freePort()) })));
     cleanups.push(async () => {
       for (const { child } of started) {
@@ -171,9 +185,13 @@ describe("migrations", () => {
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").run();
     db.close();
     expect(() => new SqliteStore(join(dataDir, "tidings.db"), { now: () => 0 })).toThrow(DatabaseTooNewError);
-    const failed = await run(process.execPath, [CLI, "serve"], { env: { ...process.env, TIDINGS_DATA_DIR: dataDir, TIDINGS_PORT: String(await freePort()) } }).catch((err: { stderr: string; code: number }) => err);
+    const failed = await run(process.execPath, [CLI, "serve"], {
+      env: { ...process.env, TIDINGS_DATA_DIR: dataDir, TIDINGS_PORT: String(await freePort()) },
+    }).catch((err: { stderr: string; code: number }) => err);
     expect("code" in failed && failed.code).toBe(1);
-    expect((failed as { stderr: string }).stderr).toContain(`schema version 99, newer than this release of Tidings knows (${Math.max(...SQLITE_MIGRATIONS.map((m) => m.version))})`);
+    expect((failed as { stderr: string }).stderr).toContain(
+      `schema version 99, newer than this release of Tidings knows (${Math.max(...SQLITE_MIGRATIONS.map((m) => m.version))})`,
+    );
   });
 
   it("tidings migrate applies pending migrations, and --status lists them without changing anything", async () => {

@@ -57,7 +57,8 @@ describe("several processes sharing PostgreSQL (--role api | worker)", () => {
   });
 
   it("both processes publish the same signing keys", async () => {
-    const keys = async (s: TestServer) => ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const keys = async (s: TestServer) =>
+      ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     expect(await keys(api)).toEqual(await keys(worker));
   });
 

@@ -93,11 +93,16 @@ describe("no credential in a page, a log line or a trace", () => {
     const hookId = /href="\/dashboard\/webhooks\/([a-z0-9]+)"/.exec(createdHtml)![1]!;
     shownOnce.push(createdHtml);
     const detail = await page(`/dashboard/webhooks/${hookId}`);
-    const rotated = await (await dashboard(`/dashboard/webhooks/${hookId}/rotate`, { revocation_behavior: "revoke_previous_secrets_after_h24", _csrf: csrfOf(detail) })).text();
+    const rotated = await (
+      await dashboard(`/dashboard/webhooks/${hookId}/rotate`, { revocation_behavior: "revoke_previous_secrets_after_h24", _csrf: csrfOf(detail) })
+    ).text();
     shownOnce.push(rotated);
     const secondSecret = /data-secret>([^<]+)</.exec(rotated)![1]!;
     // And one through the API.
-    const viaApi = await server.api<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", { uri: staticReceiver.url, subscribed_events: ["export.*"] });
+    const viaApi = await server.api<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", {
+      uri: staticReceiver.url,
+      subscribed_events: ["export.*"],
+    });
     secrets.push(firstSecret, secondSecret, viaApi.body.new_signing_secret);
 
     // Deliveries: static ones signed with HMAC under both secrets (failing, so warnings are logged too),
@@ -105,14 +110,27 @@ describe("no credential in a page, a log line or a trace", () => {
     const op = await server.api<{ name: string }>("POST", "/v1/operations", { type: "export", webhook_config: { uris: [dynamicReceiver.url] } });
     await server.api("POST", `/v1/${op.body.name}:complete?key=${TEST_KEY}`, {}, null);
     const other = await server.api<{ name: string }>("POST", "/v1/operations", { type: "export" });
-    await fetch(`${server.url}/v1/${other.body.name}:complete`, { method: "POST", headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" }, body: "{}" });
-    await fetch(`${server.url}/v1/projects`, { method: "POST", headers: { "x-goog-api-key": ADMIN_KEY, "content-type": "application/json" }, body: JSON.stringify({ display_name: "p" }) });
+    await fetch(`${server.url}/v1/${other.body.name}:complete`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    await fetch(`${server.url}/v1/projects`, {
+      method: "POST",
+      headers: { "x-goog-api-key": ADMIN_KEY, "content-type": "application/json" },
+      body: JSON.stringify({ display_name: "p" }),
+    });
     await dynamicReceiver.waitFor(1);
     await staticReceiver.waitFor(2);
-    await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${hookId}/deliveries`)).body.deliveries.some((d: { attempts: unknown[] }) => d.attempts.length > 0), 10_000, "the attempt's record");
+    await waitUntil(
+      async () => (await server.api("GET", `/v1/webhooks/${hookId}/deliveries`)).body.deliveries.some((d: { attempts: unknown[] }) => d.attempts.length > 0),
+      10_000,
+      "the attempt's record",
+    );
 
     // Every page an operator would open.
-    for (const path of ["/dashboard/webhooks", `/dashboard/webhooks/${hookId}`, "/dashboard/events", "/dashboard/operations", "/dashboard/charts"]) await page(path);
+    for (const path of ["/dashboard/webhooks", `/dashboard/webhooks/${hookId}`, "/dashboard/events", "/dashboard/operations", "/dashboard/charts"])
+      await page(path);
     const events = (await server.api<{ events: { id: string }[] }>("GET", "/v1/events")).body.events;
     for (const e of events) await page(`/dashboard/events/${e.id}`);
     await page(`/dashboard/operations/custom/${op.body.name.split("/")[1]}`);
@@ -144,7 +162,8 @@ describe("no credential in a page, a log line or a trace", () => {
     expect(shownOnce[0]).toContain(secrets[0]);
     expect(shownOnce[1]).toContain(secrets[1]);
     // And the page that shows one shows nothing else secret.
-    for (const html of shownOnce) for (const credential of [TEST_KEY, ADMIN_KEY, ...credentials().slice(2 + 2 * secrets.length)]) expect(html.includes(credential)).toBe(false);
+    for (const html of shownOnce)
+      for (const credential of [TEST_KEY, ADMIN_KEY, ...credentials().slice(2 + 2 * secrets.length)]) expect(html.includes(credential)).toBe(false);
   });
 
   it("logs each attempt and state change, and no credential", () => {

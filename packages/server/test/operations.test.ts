@@ -98,7 +98,9 @@ describe("the polling surface", () => {
 
     const batches = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch")}`);
     expect(batches.body.operations.map((o: { name: string }) => o.name)).toEqual([batch.body.name]);
-    await expect.poll(async () => (await server!.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch AND done=true")}`)).body.operations?.length ?? 0).toBe(1);
+    await expect
+      .poll(async () => (await server!.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch AND done=true")}`)).body.operations?.length ?? 0)
+      .toBe(1);
     const running = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("done=false")}`);
     expect(running.body.operations.map((o: { name: string }) => o.name)).toEqual([custom.body.name]);
 

@@ -76,10 +76,13 @@ async function blackHoleReceiver(): Promise<FaultReceiver> {
 /** An https receiver whose certificate nobody trusts (self-signed). */
 async function untrustedTlsReceiver(): Promise<FaultReceiver> {
   const ids: string[] = [];
-  const server = createHttpsServer({ key: readFileSync(join(FIXTURES, "self-signed.key")), cert: readFileSync(join(FIXTURES, "self-signed.crt")) }, (req, res) => {
-    ids.push(String(req.headers["webhook-id"]));
-    res.writeHead(200).end("ok");
-  });
+  const server = createHttpsServer(
+    { key: readFileSync(join(FIXTURES, "self-signed.key")), cert: readFileSync(join(FIXTURES, "self-signed.crt")) },
+    (req, res) => {
+      ids.push(String(req.headers["webhook-id"]));
+      res.writeHead(200).end("ok");
+    },
+  );
   track(server);
   const port = await listenOn(server);
   return { url: `https://127.0.0.1:${port}/hook`, ids, close: () => closeServer(server) };
@@ -129,10 +132,14 @@ async function deliverOneEvent(receiver: FaultReceiver) {
   /** Waits until `count` attempts are on record and the delivery is settled or scheduled. */
   const attempts = async (count: number): Promise<DeliveryView> => {
     let d: DeliveryView | undefined;
-    await waitUntil(async () => {
-      d = await delivery();
-      return d !== undefined && d.attempts.length >= count;
-    }, 20_000, `${count} attempt(s) on record`);
+    await waitUntil(
+      async () => {
+        d = await delivery();
+        return d !== undefined && d.attempts.length >= count;
+      },
+      20_000,
+      `${count} attempt(s) on record`,
+    );
     return d!;
   };
   /** Moves time to the next attempt and lets the engine look. */

@@ -29,7 +29,11 @@ describe("signing secret rotation", () => {
 
     await completeOperation(server);
     const [delivery] = await receiver.waitFor(1);
-    expect(String(delivery!.headers["webhook-signature"]).split(" ").filter((s) => s.startsWith("v1,"))).toHaveLength(2);
+    expect(
+      String(delivery!.headers["webhook-signature"])
+        .split(" ")
+        .filter((s) => s.startsWith("v1,")),
+    ).toHaveLength(2);
     verifyWithReferenceLibraries(webhook.secret, delivery!);
     verifyWithReferenceLibraries(newSecret, delivery!);
   });

@@ -5,10 +5,16 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { signatureHeader, signStandardWebhook } from "../src/signing/standard-webhooks.js";
 
-interface Vector { secret: string; msg_id: string; timestamp: number; payload: string; signature: string }
-const fixtures = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../sdk/test/fixtures/standard-webhooks-vectors.json"), "utf8"),
-) as { sign: Vector[] };
+interface Vector {
+  secret: string;
+  msg_id: string;
+  timestamp: number;
+  payload: string;
+  signature: string;
+}
+const fixtures = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../sdk/test/fixtures/standard-webhooks-vectors.json"), "utf8")) as {
+  sign: Vector[];
+};
 
 describe("Standard Webhooks signing", () => {
   it.each(fixtures.sign)("reproduces the official vector for $msg_id", (v) => {
@@ -21,9 +27,7 @@ describe("Standard Webhooks signing", () => {
     const header = signatureHeader(secrets, "msg_1", ts, "{}");
     expect(header.split(" ")).toHaveLength(2);
     for (const secret of secrets) {
-      expect(() =>
-        new Webhook(secret).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": header }),
-      ).not.toThrow();
+      expect(() => new Webhook(secret).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": header })).not.toThrow();
     }
   });
 });

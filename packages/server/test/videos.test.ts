@@ -46,7 +46,12 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
     const got = delivered("video.generated", started.name!)!;
     const event = await verifyWebhook(got.body, got.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
     if (event.type !== "video.generated") throw new Error(`unexpected ${event.type}`);
-    expect(event.data).toEqual({ id: started.name, output_file_uri: expect.stringMatching(/^files\/[a-z0-9]+$/), file_name: expect.stringMatching(/^files\/[a-z0-9]+$/), user_metadata: userMetadata });
+    expect(event.data).toEqual({
+      id: started.name,
+      output_file_uri: expect.stringMatching(/^files\/[a-z0-9]+$/),
+      file_name: expect.stringMatching(/^files\/[a-z0-9]+$/),
+      user_metadata: userMetadata,
+    });
 
     const operation = await ai.operations.getVideosOperation({ operation: started });
     expect(operation.done).toBe(true);
@@ -83,13 +88,18 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
 
 describe("video generation over REST (as 3.x users reach it)", () => {
   it("starts under /v1, is polled by its name, and refuses what it cannot do with 400s naming the field", async () => {
-    const started = await server.api("POST", `/v1/models/${MODEL}:predictLongRunning`, { instances: [{ prompt: "waves" }], parameters: { durationSeconds: 1, aspectRatio: "9:16" } });
+    const started = await server.api("POST", `/v1/models/${MODEL}:predictLongRunning`, {
+      instances: [{ prompt: "waves" }],
+      parameters: { durationSeconds: 1, aspectRatio: "9:16" },
+    });
     expect(started.status).toBe(200);
     expect(started.body).toMatchObject({ done: false, metadata: { "@type": expect.stringContaining("PredictLongRunningMetadata") } });
     let done: any;
     await waitUntil(async () => (done = (await server.api("GET", `/v1/${started.body.name}`)).body).done === true, 30_000, "the video");
     expect(done.response.generateVideoResponse.generatedSamples[0].video).toEqual({ uri: expect.stringMatching(/^files\//), encoding: "video/mp4" });
-    const bytes = await fetch(`${server.url}/v1/${done.response.generateVideoResponse.generatedSamples[0].video.uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } });
+    const bytes = await fetch(`${server.url}/v1/${done.response.generateVideoResponse.generatedSamples[0].video.uri}:download?alt=media`, {
+      headers: { "x-goog-api-key": server.key },
+    });
     expect((await decodeMp4(new Uint8Array(await bytes.arrayBuffer()))).frames.length).toBeGreaterThan(1);
 
     const other = started.body.name.replace(MODEL, "veo-2.0-generate-001");
@@ -116,8 +126,15 @@ describe("a video generation when the server stops midway", () => {
   it("is finished by the next start from what was stored", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tidings-video-restart-"));
     const first = await startTidings({ dataDir, env: { TIDINGS_LOCAL_DELAY_MS: "3600000" } });
-    const started = await first.api("POST", `/v1/models/${MODEL}:predictLongRunning`, { instances: [{ prompt: "slow motion" }], parameters: { durationSeconds: 1 } });
-    await waitUntil(async () => (await first.store.videos.get(first.projectId, started.body.name.split("/").at(-1)))?.state === "running", 10_000, "the job to start");
+    const started = await first.api("POST", `/v1/models/${MODEL}:predictLongRunning`, {
+      instances: [{ prompt: "slow motion" }],
+      parameters: { durationSeconds: 1 },
+    });
+    await waitUntil(
+      async () => (await first.store.videos.get(first.projectId, started.body.name.split("/").at(-1)))?.state === "running",
+      10_000,
+      "the job to start",
+    );
     await first.stop();
     slow = await startTidings({ dataDir });
     await waitUntil(async () => (await slow!.api("GET", `/v1/${started.body.name}`)).body.done === true, 30_000, "the video after the restart");
@@ -131,7 +148,9 @@ describe("a video generation that fails", () => {
       if (req.method === "POST" && req.path.endsWith(":predictLongRunning")) return { json: { name: "models/veo-3.0-generate-001/operations/op9" } };
       return { json: { name: "models/veo-3.0-generate-001/operations/op9", done: true, error: { code: 3, message: "the prompt was filtered" } } };
     });
-    const failing = await startTidings({ env: { TIDINGS_VIDEO_PROVIDER: "veo", TIDINGS_PROVIDER_BASE_URL: veo.origin, TIDINGS_PROVIDER_API_KEY: "AIza-fake" } });
+    const failing = await startTidings({
+      env: { TIDINGS_VIDEO_PROVIDER: "veo", TIDINGS_PROVIDER_BASE_URL: veo.origin, TIDINGS_PROVIDER_API_KEY: "AIza-fake" },
+    });
     const hooks = await startReceiver();
     try {
       const started = await failing.api("POST", `/v1/models/${MODEL}:predictLongRunning`, {
@@ -140,8 +159,14 @@ describe("a video generation that fails", () => {
       });
       expect(started.status).toBe(200);
       const [got] = await hooks.waitFor(1);
-      const event = await verifyWebhook(got!.body, got!.headers as Record<string, string>, { jwks: `${failing.url}/.well-known/jwks.json`, audience: hooks.url });
-      expect(event).toMatchObject({ type: "video.failed", data: { id: started.body.name, error_code: 3, error_message: expect.stringContaining("filtered"), user_metadata: { order: "o-9" } } });
+      const event = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
+        jwks: `${failing.url}/.well-known/jwks.json`,
+        audience: hooks.url,
+      });
+      expect(event).toMatchObject({
+        type: "video.failed",
+        data: { id: started.body.name, error_code: 3, error_message: expect.stringContaining("filtered"), user_metadata: { order: "o-9" } },
+      });
       expect((await failing.api("GET", `/v1/${started.body.name}`)).body).toMatchObject({ done: true, error: { code: 3 } });
     } finally {
       await failing.close();

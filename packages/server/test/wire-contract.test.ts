@@ -39,7 +39,11 @@ const writes = () => operations.filter((op) => op.method === "POST" || op.method
 describe("every POST and PATCH endpoint of /openapi.json", () => {
   it("takes a JSON body, except the resumable upload, whose chunks are raw bytes", () => {
     expect(writes().length).toBeGreaterThan(15);
-    expect(writes().filter((op) => op.body === undefined).map((op) => op.id)).toEqual(["POST /upload/v1/files"]);
+    expect(
+      writes()
+        .filter((op) => op.body === undefined)
+        .map((op) => op.id),
+    ).toEqual(["POST /upload/v1/files"]);
   });
 
   it("answers an unknown field with a 400 naming it, like Google's Unknown name", async () => {
@@ -60,7 +64,9 @@ describe("every POST and PATCH endpoint of /openapi.json", () => {
       expectViolation(await send(op, body), fieldName([...nested, "colour"], op.body!), op.id);
       probed.push(op.id);
     }
-    expect(probed).toEqual(expect.arrayContaining(["POST /v1/operations", "POST /v1/models/{id}:batchGenerateContent", "POST /v1/models/{id}:generateContent"]));
+    expect(probed).toEqual(
+      expect.arrayContaining(["POST /v1/operations", "POST /v1/models/{id}:batchGenerateContent", "POST /v1/models/{id}:generateContent"]),
+    );
   });
 
   it("answers a timestamp that is not RFC 3339 with a 400 naming it", async () => {

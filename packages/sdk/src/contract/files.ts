@@ -37,9 +37,7 @@ export const StartUploadRequest = Message({
       name: Type.Optional(Type.String({ description: "files/{id} to choose the id: up to 40 of [a-z0-9-]" })),
       displayName: Type.Optional(Type.String({ maxLength: 512 })),
       mimeType: Type.Optional(Type.String({ description: "default: the X-Goog-Upload-Header-Content-Type header" })),
-      sizeBytes: Type.Optional(
-        Type.Union([Int64String(), Type.Integer()], { description: "default: the X-Goog-Upload-Header-Content-Length header" }),
-      ),
+      sizeBytes: Type.Optional(Type.Union([Int64String(), Type.Integer()], { description: "default: the X-Goog-Upload-Header-Content-Length header" })),
     }),
   ),
 });

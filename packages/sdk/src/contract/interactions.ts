@@ -112,7 +112,7 @@ export const CreateInteractionRequest = Message(
   {
     model: Type.Optional(Type.String({ description: "the model; or agent" })),
     agent: Type.Optional(Type.String({ description: 'an agent such as "deep-research-pro-preview-12-2025"; or model' })),
-    agent_config: Type.Optional(FreeForm("the agent's settings, e.g. {type: \"deep-research\"}")),
+    agent_config: Type.Optional(FreeForm('the agent\'s settings, e.g. {type: "deep-research"}')),
     input: Type.Unknown({
       description: "a string, a Content, a list of Contents, or a list of Steps (function_result steps resume an interaction that requires action)",
     }),

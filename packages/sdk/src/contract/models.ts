@@ -11,9 +11,19 @@ const passThrough = (description: string) => Type.Unknown({ description: `${desc
 export const Part = Message(
   {
     text: Type.Optional(Type.String()),
-    inlineData: Type.Optional(Message({ mimeType: Type.Optional(Type.String()), data: Type.Optional(Type.String({ description: "base64" })), displayName: Type.Optional(Type.String()) })),
-    fileData: Type.Optional(Message({ fileUri: Type.Optional(Type.String()), mimeType: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()) })),
-    functionCall: Type.Optional(Message({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), args: Type.Optional(FreeForm("the call's arguments")) })),
+    inlineData: Type.Optional(
+      Message({
+        mimeType: Type.Optional(Type.String()),
+        data: Type.Optional(Type.String({ description: "base64" })),
+        displayName: Type.Optional(Type.String()),
+      }),
+    ),
+    fileData: Type.Optional(
+      Message({ fileUri: Type.Optional(Type.String()), mimeType: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()) }),
+    ),
+    functionCall: Type.Optional(
+      Message({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), args: Type.Optional(FreeForm("the call's arguments")) }),
+    ),
     functionResponse: Type.Optional(
       Message({
         id: Type.Optional(Type.String()),

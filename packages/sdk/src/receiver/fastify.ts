@@ -54,10 +54,7 @@ export interface FastifyPluginOptions extends RequestUrlOptions {
  * which signatures need; the app's JSON parsing elsewhere is untouched. Do not wrap it in
  * `fastify-plugin`, which would remove that encapsulation.
  */
-export function fastifyPlugin(
-  receiver: WebhookReceiver,
-  options: FastifyPluginOptions = {},
-): (instance: FastifyLikeInstance) => Promise<void> {
+export function fastifyPlugin(receiver: WebhookReceiver, options: FastifyPluginOptions = {}): (instance: FastifyLikeInstance) => Promise<void> {
   const path = options.path ?? "/webhooks";
   const bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (instance) => {

@@ -101,10 +101,7 @@ export function writeFailure(res: ServerResponse, error: unknown): void {
  * A `node:http` request listener: `http.createServer(nodeHandler(receiver))`, or mount it on a path of
  * your own server. Answers 202 as soon as the event is queued.
  */
-export function nodeHandler(
-  receiver: WebhookReceiver,
-  options: NodeHandlerOptions = {},
-): (req: IncomingMessage, res: ServerResponse) => void {
+export function nodeHandler(receiver: WebhookReceiver, options: NodeHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return (req, res) => {
     if (req.method !== "POST") {

@@ -12,10 +12,7 @@ export interface HandlerContext {
   attempt: number;
 }
 
-export type WebhookHandler<C extends string = string> = (
-  event: WebhookEvent<C>,
-  context: HandlerContext,
-) => Promise<void> | void;
+export type WebhookHandler<C extends string = string> = (event: WebhookEvent<C>, context: HandlerContext) => Promise<void> | void;
 
 export interface ReceiverErrorInfo {
   /** verify: a delivery was rejected; handler: a handler failed for good; dedup: the store failed. */
@@ -116,8 +113,7 @@ export function createWebhookReceiver<C extends string = string>(options: Webhoo
     concurrency: options.concurrency ?? 8,
     maxAttempts: options.maxAttempts ?? 5,
     retryDelayMs: options.retryDelayMs ?? exponentialBackoff,
-    worker: ({ event, webhookId }, attempt) =>
-      options.handler(event as WebhookEvent<C>, { webhookId, attempt }),
+    worker: ({ event, webhookId }, attempt) => options.handler(event as WebhookEvent<C>, { webhookId, attempt }),
     onGiveUp: async ({ event, webhookId }, error, attempts) => {
       try {
         await dedup.release?.(webhookId);

@@ -41,7 +41,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const keySource = resolveKeySource(options);
     return async (rawBody, headers, context) => {
       const audience = fixed ?? context?.url;
-      if (audience === undefined || audience === "") throw new MissingAudienceError("audience is required with jwks: pass it in the options, or the URL the request arrived at");
+      if (audience === undefined || audience === "")
+        throw new MissingAudienceError("audience is required with jwks: pass it in the options, or the URL the request arrived at");
       return verifyJwtWebhook(rawBody, headers, { ...options, audience }, keySource);
     };
   }

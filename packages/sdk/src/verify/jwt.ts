@@ -1,11 +1,4 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import {
   AudienceError,
   InvalidSignatureError,
@@ -176,9 +169,7 @@ export async function verifyJwtWebhook<C extends string = string>(
   if (token === undefined) throw new MissingHeaderError("webhook-signature");
   if (!COMPACT_JWS.test(token)) {
     throw new InvalidSignatureError(
-      token.startsWith("v1,")
-        ? "webhook-signature is an HMAC signature; verify static webhooks with { secret }"
-        : "webhook-signature is not a compact JWS",
+      token.startsWith("v1,") ? "webhook-signature is an HMAC signature; verify static webhooks with { secret }" : "webhook-signature is not a compact JWS",
     );
   }
 

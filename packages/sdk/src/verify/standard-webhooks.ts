@@ -92,12 +92,7 @@ function computeDigest(key: HmacKey, id: string, timestamp: number, body: string
  * Signs like a Standard Webhooks sender: returns the `v1,<base64>` entry for `webhook-signature`.
  * Join several (one per secret) with a space.
  */
-export function signStandardWebhook(
-  secret: string,
-  id: string,
-  timestampSeconds: number,
-  body: string | Uint8Array,
-): string {
+export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string | Uint8Array): string {
   if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
     throw new TypeError("timestampSeconds must be a non-negative integer (Unix seconds)");
   }

@@ -1,15 +1,7 @@
 // Compiled by tsc in test/typecheck.test.ts, never run: the adapters fit real Node and Fastify types.
 import http from "node:http";
 import Fastify from "fastify";
-import {
-  createWebhookReceiver,
-  expressHandler,
-  fastifyPlugin,
-  fetchHandler,
-  nodeHandler,
-  TidingsClient,
-  type DedupStore,
-} from "../../src/index.js";
+import { createWebhookReceiver, expressHandler, fastifyPlugin, fetchHandler, nodeHandler, TidingsClient, type DedupStore } from "../../src/index.js";
 
 const dedup: DedupStore = {
   claim: async (_id: string, _ttlMs: number) => true,

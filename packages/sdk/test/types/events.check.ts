@@ -1,12 +1,6 @@
 // Compiled by tsc in test/typecheck.test.ts, never run. Every `@ts-expect-error` must be needed, so
 // the checks fail both when narrowing breaks and when types become too loose (e.g. `any`).
-import {
-  isEventType,
-  verifyWebhook,
-  type BatchSucceededEvent,
-  type EventOfType,
-  type WebhookEvent,
-} from "../../src/verify/index.js";
+import { isEventType, verifyWebhook, type BatchSucceededEvent, type EventOfType, type WebhookEvent } from "../../src/verify/index.js";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type IsAny<T> = 0 extends 1 & T ? true : false;

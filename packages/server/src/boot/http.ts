@@ -13,7 +13,11 @@ export interface HttpServer {
 }
 
 /** The API (or, on a worker-only process, health, metrics and keys), listening. */
-export async function startHttp(infra: Infrastructure, services: Services, rotateSigningKey: () => Promise<{ kid: string; activatesAt: number }>): Promise<HttpServer> {
+export async function startHttp(
+  infra: Infrastructure,
+  services: Services,
+  rotateSigningKey: () => Promise<{ kid: string; activatesAt: number }>,
+): Promise<HttpServer> {
   const { config } = infra;
   const app = await buildApp({
     apiRoutes: config.role !== "worker",

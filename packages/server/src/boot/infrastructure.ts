@@ -64,9 +64,11 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const metrics = new Metrics();
   // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
-  const tracing = config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
+  const tracing =
+    config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
   const untraced = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
-  const opened = tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
+  const opened =
+    tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
   registerStoreGauges(metrics, opened.store, clock);
   const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
   let signerKeys;

@@ -21,8 +21,11 @@ export function registerStoreGauges(metrics: Metrics, store: Store, clock: Clock
   metrics.labelledGauge("tidings_webhooks", "Webhooks by state.", ["state"], async () =>
     (await store.stats.webhookStates()).map(({ state, count }) => ({ labels: { state }, value: count })),
   );
-  metrics.labelledGauge("tidings_operations_unfinished", "Operations not yet done, by kind and state (ended ones are counted by tidings_state_changes_total).", ["kind", "state"], async () =>
-    (await store.stats.unfinishedOperations()).map(({ kind, state, count }) => ({ labels: { kind, state }, value: count })),
+  metrics.labelledGauge(
+    "tidings_operations_unfinished",
+    "Operations not yet done, by kind and state (ended ones are counted by tidings_state_changes_total).",
+    ["kind", "state"],
+    async () => (await store.stats.unfinishedOperations()).map(({ kind, state, count }) => ({ labels: { kind, state }, value: count })),
   );
   metrics.labelledGauge("tidings_batch_lines", "Lines of the batches not yet done, by state.", ["state"], async () =>
     (await store.stats.unfinishedBatchLines()).map(({ state, count }) => ({ labels: { state }, value: count })),
@@ -56,7 +59,8 @@ export function reportAttempt(log: Logger, metrics: Metrics): (delivery: Claimed
       ...(verdict.kind === "retry" || verdict.kind === "failed" ? { error: verdict.error } : {}),
     };
     if (verdict.kind === "succeeded") log.info(line, "delivery attempt succeeded");
-    else log.warn(line, `delivery attempt ${verdict.kind === "retry" ? "failed, will retry" : verdict.kind === "gone" ? "answered 410 Gone" : "failed for good"}`);
+    else
+      log.warn(line, `delivery attempt ${verdict.kind === "retry" ? "failed, will retry" : verdict.kind === "gone" ? "answered 410 Gone" : "failed for good"}`);
   };
 }
 

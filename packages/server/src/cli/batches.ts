@@ -98,8 +98,10 @@ export function registerBatches(program: Command): void {
     for (const batch of page.operations) process.stdout.write(`${summary(batch)}\n`);
   });
 
-  withClientOptions(batches.command("cancel").argument("<name>", "batches/ID").description("cancel a running batch")).action(async (name: string, flags: ClientFlags) => {
-    await clientFrom(flags).gemini.cancelBatch(name);
-    process.stdout.write(`${name.startsWith("batches/") ? name : `batches/${name}`} cancelled\n`);
-  });
+  withClientOptions(batches.command("cancel").argument("<name>", "batches/ID").description("cancel a running batch")).action(
+    async (name: string, flags: ClientFlags) => {
+      await clientFrom(flags).gemini.cancelBatch(name);
+      process.stdout.write(`${name.startsWith("batches/") ? name : `batches/${name}`} cancelled\n`);
+    },
+  );
 }

@@ -14,7 +14,13 @@ import { connect } from "./client.js";
 import { waitForBatch } from "./batches.js";
 import type { GeminiSurface } from "./gemini-surface.js";
 
-const PROMPTS = ["Name a bird that cannot fly.", "What is 12 × 12?", "Translate 'tidings' into French.", "Give a synonym for 'push'.", "Why do webhooks beat polling?"];
+const PROMPTS = [
+  "Name a bird that cannot fly.",
+  "What is 12 × 12?",
+  "Translate 'tidings' into French.",
+  "Give a synonym for 'push'.",
+  "Why do webhooks beat polling?",
+];
 
 function say(step: string, detail = ""): void {
   process.stdout.write(`\n▸ ${step}${detail ? `\n  ${detail.replace(/\n/g, "\n  ")}` : ""}\n`);
@@ -86,7 +92,10 @@ export function registerDemo(program: Command): void {
 
         const webhook = await tidings.webhooks.create({ uri: receiver.url, subscribed_events: ["batch.*", "interaction.*"] });
         secret = webhook.new_signing_secret;
-        say("Registered a static webhook for batch.* and interaction.*", `POST /v1/webhooks → id ${webhook.id}\nits signing secret is shown only now: ${secret.slice(0, 12)}…`);
+        say(
+          "Registered a static webhook for batch.* and interaction.*",
+          `POST /v1/webhooks → id ${webhook.id}\nits signing secret is shown only now: ${secret.slice(0, 12)}…`,
+        );
 
         const jsonl = PROMPTS.map((text, i) => JSON.stringify({ key: `q${i + 1}`, request: { contents: [{ role: "user", parts: [{ text }] }] } })).join("\n");
         const fileName = await gemini.upload(Buffer.from(`${jsonl}\n`), "application/jsonl", "demo.jsonl");
@@ -123,7 +132,10 @@ const WEATHER_TOOL = {
 async function pausedInteraction(gemini: GeminiSurface, receiver: { next(prefix: string): Promise<WebhookEvent> }): Promise<void> {
   const question = "What is the weather in Lisbon? Use get_weather with city: Lisbon";
   const created = await gemini.createInteraction({ model: "gemini-2.5-flash", input: question, tools: [WEATHER_TOOL], background: true });
-  say("Started a background interaction with a function tool", `POST /v1/interactions {input: "${question}", tools: [get_weather], background: true} → ${created.id}`);
+  say(
+    "Started a background interaction with a function tool",
+    `POST /v1/interactions {input: "${question}", tools: [get_weather], background: true} → ${created.id}`,
+  );
 
   const paused = await receiver.next("interaction.");
   say(
@@ -131,9 +143,17 @@ async function pausedInteraction(gemini: GeminiSurface, receiver: { next(prefix:
     `${JSON.stringify(paused, null, 2)}\nThe interaction now waits in the store alone: no connection, thread or timer is held, and a restart changes nothing.`,
   );
   if (paused.type !== "interaction.requires_action") return;
-  const input = paused.data.required_actions.map((call) => ({ type: "function_result" as const, call_id: call.id, name: call.name, result: { temp_c: 19, sky: "sunny" } }));
+  const input = paused.data.required_actions.map((call) => ({
+    type: "function_result" as const,
+    call_id: call.id,
+    name: call.name,
+    result: { temp_c: 19, sky: "sunny" },
+  }));
   const resumed = await gemini.createInteraction({ previous_interaction_id: created.id, input, background: true });
-  say("Your handler ran get_weather and resumed it with the result", `POST /v1/interactions {previous_interaction_id: "${created.id}", input: [{type: "function_result", …}]} → ${resumed.id}`);
+  say(
+    "Your handler ran get_weather and resumed it with the result",
+    `POST /v1/interactions {previous_interaction_id: "${created.id}", input: [{type: "function_result", …}]} → ${resumed.id}`,
+  );
 
   const completed = await receiver.next("interaction.");
   say(`The receiver got ${completed.type}, signature verified`, JSON.stringify(completed, null, 2));

@@ -102,7 +102,12 @@ export function registerInteractions(program: Command): void {
       process.stdout.write(`${flags.json === true ? JSON.stringify(interaction, null, 2) : describeInteraction(interaction)}\n`);
     });
 
-  withRunOptions(interactions.command("resume").argument("<id>", "an interaction that requires action").description("answer its function calls: a new interaction continues it"))
+  withRunOptions(
+    interactions
+      .command("resume")
+      .argument("<id>", "an interaction that requires action")
+      .description("answer its function calls: a new interaction continues it"),
+  )
     .requiredOption("--result <call=json...>", "a result per pending call: CALL_ID='{\"temp_c\": 21}' (JSON, or text)")
     .action(async (id: string, flags: RunFlags & { result: string[] }) => {
       await run(flags, { previous_interaction_id: id, input: flags.result.map(parseResult) });

@@ -26,28 +26,35 @@ export function registerVideos(program: Command): void {
     .option("--webhook-uri <url...>", "this request's own webhook targets for video.generated")
     .option("--wait", "follow the generation until it is done")
     .option("--out <file>", "with --wait: save the clip there")
-    .action(async (flags: ClientFlags & { prompt: string; model: string; duration?: number; aspectRatio?: string; webhookUri?: string[]; wait?: boolean; out?: string }) => {
-      const { gemini } = clientFrom(flags);
-      const parameters = { ...(flags.duration !== undefined ? { durationSeconds: flags.duration } : {}), ...(flags.aspectRatio !== undefined ? { aspectRatio: flags.aspectRatio } : {}) };
-      const started = await gemini.generateVideo(flags.model, {
-        instances: [{ prompt: flags.prompt }],
-        ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
-        ...(flags.webhookUri !== undefined ? { webhookConfig: { uris: flags.webhookUri } } : {}),
-      });
-      process.stdout.write(`${started.name} started\n`);
-      if (flags.wait !== true) return;
-      const done = await waitForVideo(gemini, started.name);
-      if (done.error !== undefined) {
-        process.stdout.write(`FAILED: ${done.error.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const uri = done.response?.generateVideoResponse.generatedSamples[0]?.video.uri ?? "";
-      const fileName = `files/${/files\/([a-z0-9]+)/.exec(uri)?.[1] ?? ""}`;
-      process.stdout.write(`GENERATED: ${fileName}\n`);
-      if (flags.out === undefined) return;
-      const bytes = await gemini.downloadBytes(fileName);
-      writeFileSync(flags.out, bytes);
-      process.stdout.write(`saved ${bytes.length} bytes to ${flags.out}\n`);
-    });
+    .action(
+      async (
+        flags: ClientFlags & { prompt: string; model: string; duration?: number; aspectRatio?: string; webhookUri?: string[]; wait?: boolean; out?: string },
+      ) => {
+        const { gemini } = clientFrom(flags);
+        const parameters = {
+          ...(flags.duration !== undefined ? { durationSeconds: flags.duration } : {}),
+          ...(flags.aspectRatio !== undefined ? { aspectRatio: flags.aspectRatio } : {}),
+        };
+        const started = await gemini.generateVideo(flags.model, {
+          instances: [{ prompt: flags.prompt }],
+          ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+          ...(flags.webhookUri !== undefined ? { webhookConfig: { uris: flags.webhookUri } } : {}),
+        });
+        process.stdout.write(`${started.name} started\n`);
+        if (flags.wait !== true) return;
+        const done = await waitForVideo(gemini, started.name);
+        if (done.error !== undefined) {
+          process.stdout.write(`FAILED: ${done.error.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const uri = done.response?.generateVideoResponse.generatedSamples[0]?.video.uri ?? "";
+        const fileName = `files/${/files\/([a-z0-9]+)/.exec(uri)?.[1] ?? ""}`;
+        process.stdout.write(`GENERATED: ${fileName}\n`);
+        if (flags.out === undefined) return;
+        const bytes = await gemini.downloadBytes(fileName);
+        writeFileSync(flags.out, bytes);
+        process.stdout.write(`saved ${bytes.length} bytes to ${flags.out}\n`);
+      },
+    );
 }

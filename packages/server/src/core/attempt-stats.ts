@@ -47,8 +47,12 @@ export function tallyAttempts(attempts: readonly Attempt[], settlements: readonl
   return attempts.map((attempt) => {
     const settlement = settled.get(attempt.deliveryId);
     const ok = attempt.statusCode !== undefined && attempt.statusCode >= 200 && attempt.statusCode < 300;
-    const outcome: AttemptOutcome = settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
-    const error = outcome === "succeeded" ? undefined : (settlement?.lastError ?? attempt.error ?? (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
+    const outcome: AttemptOutcome =
+      settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
+    const error =
+      outcome === "succeeded"
+        ? undefined
+        : (settlement?.lastError ?? attempt.error ?? (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
     return {
       deliveryId: attempt.deliveryId,
       attemptNumber: attempt.attemptNumber,
@@ -139,7 +143,12 @@ export interface LatencyPoint {
  * The chart's series over minutes [since, until): a bar per minute (empty minutes included) and latency
  * percentiles per bin of `binMinutes`.
  */
-export function timeline(minutes: readonly (Tally & { minute: number })[], since: number, until: number, binMinutes: number): { bars: MinuteBar[]; latency: LatencyPoint[] } {
+export function timeline(
+  minutes: readonly (Tally & { minute: number })[],
+  since: number,
+  until: number,
+  binMinutes: number,
+): { bars: MinuteBar[]; latency: LatencyPoint[] } {
   const bars: MinuteBar[] = [];
   for (let minute = since; minute < until; minute++) bars.push({ minute, succeeded: 0, retrying: 0, failed: 0 });
   const bins = Array.from({ length: Math.ceil((until - since) / binMinutes) }, () => new Array<number>(LATENCY_BUCKET_COUNT).fill(0));

@@ -42,7 +42,5 @@ export function validateSubscription(entry: string, field: string): void {
 }
 
 export function subscriptionMatches(subscribed: readonly string[], eventType: string): boolean {
-  return subscribed.some(
-    (entry) => entry === "*" || entry === eventType || (entry.endsWith(".*") && eventType.startsWith(entry.slice(0, -1))),
-  );
+  return subscribed.some((entry) => entry === "*" || entry === eventType || (entry.endsWith(".*") && eventType.startsWith(entry.slice(0, -1))));
 }

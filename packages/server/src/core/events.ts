@@ -23,10 +23,7 @@ export interface StoredEvent {
 }
 
 /** Where an event goes: the project's subscribed static webhooks, one webhook, or a request's own URIs. */
-export type EventTarget =
-  | { kind: "subscribers"; excludeWebhookId?: string }
-  | { kind: "webhook"; webhookId: string }
-  | { kind: "uris"; uris: string[] };
+export type EventTarget = { kind: "subscribers"; excludeWebhookId?: string } | { kind: "webhook"; webhookId: string } | { kind: "uris"; uris: string[] };
 
 /** An event about to be written, with a fresh id (its `webhook-id`). */
 export function newStoredEvent(projectId: string, payload: EventPayload, now: number, operation?: string): StoredEvent {

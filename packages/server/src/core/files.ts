@@ -42,7 +42,10 @@ const CHOSEN_ID = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export function parseChosenFileId(name: string, field: string): string {
   const id = name.startsWith("files/") ? name.slice("files/".length) : name;
   if (!CHOSEN_ID.test(id)) {
-    throw invalidArgument(field, `"${name}" is not a valid file name; use files/ followed by up to 40 lowercase letters, digits or dashes (not at either end), or leave it out`);
+    throw invalidArgument(
+      field,
+      `"${name}" is not a valid file name; use files/ followed by up to 40 lowercase letters, digits or dashes (not at either end), or leave it out`,
+    );
   }
   return id;
 }

@@ -75,4 +75,3 @@ export interface InteractionUsage {
   total_thought_tokens?: number;
   total_tokens: number;
 }
-

@@ -1,14 +1,7 @@
 import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
 import type { EventPayload, EventData } from "./events.js";
-import type {
-  FunctionCallStep,
-  FunctionTool,
-  InteractionGenerationConfig,
-  InteractionStep,
-  InteractionUsage,
-  OutputStep,
-} from "./interaction-steps.js";
+import type { FunctionCallStep, FunctionTool, InteractionGenerationConfig, InteractionStep, InteractionUsage, OutputStep } from "./interaction-steps.js";
 import type { WebhookConfig } from "./operations.js";
 
 /**

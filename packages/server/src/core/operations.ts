@@ -88,11 +88,7 @@ export function operationName(id: string): string {
  * Moves a running operation to its one terminal state and builds the event that announces it.
  * An operation ends exactly once: acting on a finished one is a 409 FAILED_PRECONDITION.
  */
-export function finishOperation(
-  op: Operation,
-  action: OperationAction,
-  now: number,
-): { operation: Operation; event: EventPayload } {
+export function finishOperation(op: Operation, action: OperationAction, now: number): { operation: Operation; event: EventPayload } {
   if (op.state !== "running") {
     throw failedPrecondition(`${operationName(op.id)} is already ${op.state}; an operation ends exactly once`);
   }

@@ -24,13 +24,7 @@ function baseDelay(policy: RetryPolicy, attempts: number): number {
  * When to try again after `attempts` failed attempts, or undefined when the 24-hour window is spent.
  * A `Retry-After` from a 429/503 is honoured, clamped to [the schedule's next step, twice that].
  */
-export function nextAttemptAt(
-  policy: RetryPolicy,
-  attempts: number,
-  windowStartAt: number,
-  now: number,
-  retryAfterMs?: number,
-): number | undefined {
+export function nextAttemptAt(policy: RetryPolicy, attempts: number, windowStartAt: number, now: number, retryAfterMs?: number): number | undefined {
   const base = baseDelay(policy, attempts);
   let delay = base * (1 - JITTER + 2 * JITTER * policy.random());
   if (retryAfterMs !== undefined) delay = Math.min(Math.max(retryAfterMs, base), 2 * base);

@@ -30,8 +30,7 @@ export interface VideoOperation {
 
 export type VideoOutcome =
   /** `uri` is what the operation shows as the sample's `video.uri`: `files/{id}` or its download URL. */
-  | { kind: "succeed"; fileId: string; uri: string }
-  | { kind: "fail"; error: OperationError };
+  { kind: "succeed"; fileId: string; uri: string } | { kind: "fail"; error: OperationError };
 
 /** The name @google/genai polls with `operations.getVideosOperation`: `models/{model}/operations/{id}`. */
 export function videoOperationName(model: string, id: string): string {

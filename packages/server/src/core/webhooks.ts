@@ -34,18 +34,11 @@ export function activeSecrets(webhook: Pick<Webhook, "secrets">, now: number): S
 }
 
 /** The secret list after a rotation: the new one first, the old ones expiring per the behaviour. */
-export function rotateSecrets(
-  secrets: SigningSecret[],
-  fresh: string,
-  behavior: RevocationBehavior,
-  now: number,
-): SigningSecret[] {
+export function rotateSecrets(secrets: SigningSecret[], fresh: string, behavior: RevocationBehavior, now: number): SigningSecret[] {
   const kept =
     behavior === "revoke_previous_secrets_immediately"
       ? []
-      : secrets
-          .filter((s) => s.expireAt === undefined || s.expireAt > now)
-          .map((s) => ({ ...s, expireAt: Math.min(s.expireAt ?? Infinity, now + DAY_MS) }));
+      : secrets.filter((s) => s.expireAt === undefined || s.expireAt > now).map((s) => ({ ...s, expireAt: Math.min(s.expireAt ?? Infinity, now + DAY_MS) }));
   return [{ secret: fresh, createdAt: now }, ...kept];
 }
 
@@ -99,7 +92,9 @@ export function webhooksToDisable(
 
 /** The terminal failures among outcomes: the only ones that can disable a webhook, so the only webhooks worth reading. */
 export function webhooksAtRisk(outcomes: readonly { webhookId?: string; verdict: DeliveryVerdict }[]): string[] {
-  const ids = outcomes.flatMap(({ webhookId, verdict }) => (webhookId !== undefined && (verdict.kind === "failed" || verdict.kind === "gone") ? [webhookId] : []));
+  const ids = outcomes.flatMap(({ webhookId, verdict }) =>
+    webhookId !== undefined && (verdict.kind === "failed" || verdict.kind === "gone") ? [webhookId] : [],
+  );
   return [...new Set(ids)];
 }
 

@@ -19,7 +19,11 @@ export interface DashboardDeps {
 }
 
 /** Sends a full page; pages are never cached (a secret is shown once, and pages are per user). */
-export function sendPage(reply: FastifyReply, options: Omit<PageOptions, "csrf" | "body"> & { body: Markup | ((csrf: string) => Markup) }, status = 200): FastifyReply {
+export function sendPage(
+  reply: FastifyReply,
+  options: Omit<PageOptions, "csrf" | "body"> & { body: Markup | ((csrf: string) => Markup) },
+  status = 200,
+): FastifyReply {
   const csrf = reply.generateCsrf();
   const body = typeof options.body === "function" ? options.body(csrf) : options.body;
   return reply

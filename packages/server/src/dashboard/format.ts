@@ -1,7 +1,10 @@
 /** How the dashboard writes numbers and times: UTC, to the second, readable on a phone. */
 export function time(ms: number | undefined): string {
   if (ms === undefined) return "—";
-  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+  return new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 export function percent(rate: number | undefined): string {

@@ -56,11 +56,21 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   app.addHook("preHandler", (req, reply, done) => (req.method === "POST" ? app.csrfProtection(req, reply, done) : done()));
 
   app.setErrorHandler((err: FastifyError, req, reply) => errorPage(app, err, req, reply));
-  app.setNotFoundHandler((_req, reply) => sendPage(reply, { title: "Not found", body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard/webhooks">Back to webhooks</a>.</p>` }, 404));
+  app.setNotFoundHandler((_req, reply) =>
+    sendPage(
+      reply,
+      { title: "Not found", body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard/webhooks">Back to webhooks</a>.</p>` },
+      404,
+    ),
+  );
 
   app.get("/", async (_req, reply) => reply.code(303).header("location", "/dashboard/webhooks").send());
-  app.get("/assets/dashboard.css", async (_req, reply) => reply.header("content-type", "text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLESHEET));
-  app.get("/assets/dashboard.js", async (_req, reply) => reply.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(SCRIPT));
+  app.get("/assets/dashboard.css", async (_req, reply) =>
+    reply.header("content-type", "text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLESHEET),
+  );
+  app.get("/assets/dashboard.js", async (_req, reply) =>
+    reply.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(SCRIPT),
+  );
 
   await app.register(signInRoutes, deps);
   await app.register(webhookRoutes, deps);

@@ -110,7 +110,11 @@ export class DeliveryEngine implements DeliveryDispatch {
     private readonly deps: EngineDeps,
     private readonly options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
-    this.loop = new WakeableLoop(deps.clock, () => this.round(), (err) => deps.observer.error(err, "claim due deliveries"));
+    this.loop = new WakeableLoop(
+      deps.clock,
+      () => this.round(),
+      (err) => deps.observer.error(err, "claim due deliveries"),
+    );
   }
 
   get queuedCount(): number {
@@ -170,7 +174,9 @@ export class DeliveryEngine implements DeliveryDispatch {
     }
     if (this.endpoints.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.flush();
-    await this.deps.store.deliveries.release(unstarted, this.deps.workerId).catch((err: unknown) => this.deps.observer.error(err, "hand back unsent deliveries"));
+    await this.deps.store.deliveries
+      .release(unstarted, this.deps.workerId)
+      .catch((err: unknown) => this.deps.observer.error(err, "hand back unsent deliveries"));
   }
 
   /** Claims what there is room for, then sleeps until the next delivery is due. */

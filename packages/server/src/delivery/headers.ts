@@ -12,7 +12,13 @@ import type { StaticSigner } from "../signing/static-signer.js";
 export function deliveryHeaders(deps: { staticSigner: StaticSigner; jwtSigner: JwtSignerPool; issuer: string }): HeaderBuilder {
   const signature = async (delivery: ClaimedDelivery, attemptAt: number, timestampSeconds: number): Promise<string> => {
     if (delivery.webhookId === undefined) {
-      const claims = webhookClaims({ issuer: deps.issuer, audience: delivery.uri, webhookId: delivery.eventId, body: delivery.body, issuedAt: timestampSeconds });
+      const claims = webhookClaims({
+        issuer: deps.issuer,
+        audience: delivery.uri,
+        webhookId: delivery.eventId,
+        body: delivery.body,
+        issuedAt: timestampSeconds,
+      });
       return deps.jwtSigner.sign(claims, attemptAt);
     }
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);

@@ -34,8 +34,7 @@ export function presentedKey(req: FastifyRequest): string | undefined {
   return headerKey(req) ?? queryKey(req);
 }
 
-const unauthenticated = () =>
-  new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
+const unauthenticated = () => new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
 
 /** Known keys are remembered briefly: a hash and a query per request add up at webhook volumes. */
 const KEY_CACHE_MS = 30_000;
@@ -75,7 +74,10 @@ export function authenticateAdmin(adminKey: string | undefined) {
     const key = headerKey(req);
     if (key === undefined) {
       if (queryKey(req) !== undefined) {
-        throw new TidingsError("UNAUTHENTICATED", "the admin key is taken from headers only (x-goog-api-key or Authorization: Bearer), never ?key=, which ends up in logs");
+        throw new TidingsError(
+          "UNAUTHENTICATED",
+          "the admin key is taken from headers only (x-goog-api-key or Authorization: Bearer), never ?key=, which ends up in logs",
+        );
       }
       throw unauthenticated();
     }

@@ -38,7 +38,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
         : [400, "INVALID_ARGUMENT", "the request is not valid HTTP/1.1"];
   const body = JSON.stringify({ error: { code, message, status } });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }

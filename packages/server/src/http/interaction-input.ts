@@ -28,7 +28,10 @@ export function readInteractionInput(input: unknown): InteractionStep[] {
     const type = (item as { type?: unknown } | null)?.type;
     if (typeof type === "string" && (CONTENT_TYPES as readonly string[]).includes(type)) return "content";
     if (typeof type === "string" && STEP_TYPES.includes(type)) return "step";
-    throw invalidArgument(`${at(i)}.type`, `must name a content (${CONTENT_TYPES.join(", ")}) or a step (${STEP_TYPES.join(", ")}), not ${JSON.stringify(type)}`);
+    throw invalidArgument(
+      `${at(i)}.type`,
+      `must name a content (${CONTENT_TYPES.join(", ")}) or a step (${STEP_TYPES.join(", ")}), not ${JSON.stringify(type)}`,
+    );
   });
   const mixed = kinds.findIndex((kind) => kind !== kinds[0]);
   if (mixed >= 0) throw invalidArgument(`${at(mixed)}`, "mixes contents and steps; put contents inside a user_input step");

@@ -59,7 +59,11 @@ export class InteractionEventStream {
     if (step.type === "model_output") {
       const texts = step.content.flatMap((c) => (c.type === "text" ? [c.text] : []));
       const media = step.content.filter((c) => c.type !== "text");
-      this.send({ event_type: "step.start", index, step: { type: "model_output", content: [...(texts.length > 0 ? [{ type: "text" as const, text: "" }] : []), ...media] } });
+      this.send({
+        event_type: "step.start",
+        index,
+        step: { type: "model_output", content: [...(texts.length > 0 ? [{ type: "text" as const, text: "" }] : []), ...media] },
+      });
       for (const text of texts) this.send({ event_type: "step.delta", index, delta: { type: "text", text } });
     } else {
       this.send({ event_type: "step.start", index, step });

@@ -66,7 +66,11 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return rpcStatus("INVALID_ARGUMENT", `body: is not valid JSON (${e.message}); send a JSON object with content-type application/json`, "body");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return rpcStatus("PAYLOAD_TOO_LARGE", `body: is larger than this call's ${formatBytes(bodyLimit)} limit; send a pointer (a file URI) instead of the data`, "body");
+      return rpcStatus(
+        "PAYLOAD_TOO_LARGE",
+        `body: is larger than this call's ${formatBytes(bodyLimit)} limit; send a pointer (a file URI) instead of the data`,
+        "body",
+      );
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return rpcStatus("INVALID_ARGUMENT", "content-type: must be application/json", "content-type");
   }

@@ -41,7 +41,11 @@ export class Tracing {
     app.addHook("onRequest", (req: TracedRequest, _reply, done) => {
       const parent = propagation.extract(context.active(), req.headers);
       const route = req.routeOptions.url ?? "unmatched";
-      const span = this.tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "http.route": route } }, parent);
+      const span = this.tracer.startSpan(
+        `${req.method} ${route}`,
+        { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "http.route": route } },
+        parent,
+      );
       const active = trace.setSpan(parent, span);
       req[REQUEST_CONTEXT] = { span, context: active };
       context.with(active, done);

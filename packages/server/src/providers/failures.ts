@@ -81,5 +81,10 @@ export function cancelled(provider: string): ProviderError {
 
 /** A request the provider cannot express (an image for a text-only backend, …): the caller must change it. */
 export function unsupported(provider: string, field: string, what: string, fix?: string): ProviderError {
-  return new ProviderError(`${field}: ${what} is not supported by the ${provider} provider${fix === undefined ? "" : `; ${fix}`}`, { status: 400, code: "INVALID_ARGUMENT", retryable: false, field });
+  return new ProviderError(`${field}: ${what} is not supported by the ${provider} provider${fix === undefined ? "" : `; ${fix}`}`, {
+    status: 400,
+    code: "INVALID_ARGUMENT",
+    retryable: false,
+    field,
+  });
 }

@@ -61,7 +61,14 @@ export class JsonClient {
     }
   }
 
-  private async send(method: "GET" | "POST", url: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal, redirects = false): Promise<Reply> {
+  private async send(
+    method: "GET" | "POST",
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal?: AbortSignal,
+    redirects = false,
+  ): Promise<Reply> {
     const { provider, timeoutMs } = this.options;
     if (signal?.aborted) throw cancelled(provider);
     const timeout = AbortSignal.timeout(timeoutMs);

@@ -70,7 +70,8 @@ export function toChatCompletionRequest(model: string, request: GenerateContentR
     if (config.presencePenalty !== undefined) out.presence_penalty = config.presencePenalty;
     if (config.frequencyPenalty !== undefined) out.frequency_penalty = config.frequencyPenalty;
     if (config.responseMimeType === "application/json") {
-      const schema = config.responseJsonSchema !== undefined ? (config.responseJsonSchema as JsonSchema) : config.responseSchema && toJsonSchema(config.responseSchema);
+      const schema =
+        config.responseJsonSchema !== undefined ? (config.responseJsonSchema as JsonSchema) : config.responseSchema && toJsonSchema(config.responseSchema);
       out.response_format = schema === undefined ? { type: "json_object" } : { type: "json_schema", json_schema: { name: "response", schema } };
     }
   }
@@ -203,7 +204,10 @@ function toCandidate(choice: unknown, i: number): Candidate {
   if (typeof reasoning === "string" && reasoning !== "") parts.push({ text: reasoning, thought: true });
   const text = contentText(message.content, i);
   if (text !== "") parts.push({ text });
-  const calls = [...(Array.isArray(message.tool_calls) ? message.tool_calls : []), ...(isObject(message.function_call) ? [{ function: message.function_call }] : [])];
+  const calls = [
+    ...(Array.isArray(message.tool_calls) ? message.tool_calls : []),
+    ...(isObject(message.function_call) ? [{ function: message.function_call }] : []),
+  ];
   calls.forEach((call, j) => {
     const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
     if (fn === undefined || typeof fn.name !== "string") throw malformedReply(PROVIDER, `choices[${i}].message.tool_calls[${j}] has no function name`);

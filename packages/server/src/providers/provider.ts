@@ -179,14 +179,7 @@ export interface Provider {
 }
 
 /** google.rpc status names a provider failure can carry. */
-export type ProviderErrorCode =
-  | "INVALID_ARGUMENT"
-  | "NOT_FOUND"
-  | "RESOURCE_EXHAUSTED"
-  | "UNAVAILABLE"
-  | "DEADLINE_EXCEEDED"
-  | "CANCELLED"
-  | "INTERNAL";
+export type ProviderErrorCode = "INVALID_ARGUMENT" | "NOT_FOUND" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "CANCELLED" | "INTERNAL";
 
 export interface ProviderErrorInit {
   /** The HTTP code to report to our own caller (not necessarily the upstream one). */

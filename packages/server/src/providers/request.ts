@@ -19,7 +19,8 @@ import type {
  */
 export function parseGenerateContentRequest(body: unknown, at = ""): GenerateContentRequest {
   const path = (name: string) => (at === "" ? name : `${at}.${name}`);
-  if (!isObject(body)) throw invalidArgument(at === "" ? "body" : at, 'must be a JSON object such as {"contents":[{"role":"user","parts":[{"text":"hello"}]}]}');
+  if (!isObject(body))
+    throw invalidArgument(at === "" ? "body" : at, 'must be a JSON object such as {"contents":[{"role":"user","parts":[{"text":"hello"}]}]}');
   const contents = body.contents;
   if (contents === undefined || (Array.isArray(contents) && contents.length === 0)) {
     throw invalidArgument(path("contents"), 'is required: send at least one Content such as {"role":"user","parts":[{"text":"hello"}]}');

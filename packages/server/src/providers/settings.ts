@@ -34,7 +34,9 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
     throw new Error(`TIDINGS_PROVIDER_BASE_URL: "${providerBaseUrl}" must be an http(s) URL such as http://127.0.0.1:8000/v1`);
   }
   if (provider === "openai" && providerBaseUrl === undefined) {
-    throw new Error("TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai: the server's URL up to /v1, e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama)");
+    throw new Error(
+      "TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai: the server's URL up to /v1, e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama)",
+    );
   }
   const providerApiKey = env.TIDINGS_PROVIDER_API_KEY || undefined;
   if (provider === "gemini" && providerApiKey === undefined) {
@@ -45,7 +47,9 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
     throw new Error(`TIDINGS_VIDEO_PROVIDER: "${videoProvider}" must be one of ${VIDEO_PROVIDER_NAMES.join(", ")}`);
   }
   if (videoProvider === "veo" && provider === "openai") {
-    throw new Error("TIDINGS_VIDEO_PROVIDER=veo needs a Gemini key in TIDINGS_PROVIDER_API_KEY, which TIDINGS_PROVIDER=openai uses for the OpenAI server; use TIDINGS_PROVIDER=gemini or local with veo");
+    throw new Error(
+      "TIDINGS_VIDEO_PROVIDER=veo needs a Gemini key in TIDINGS_PROVIDER_API_KEY, which TIDINGS_PROVIDER=openai uses for the OpenAI server; use TIDINGS_PROVIDER=gemini or local with veo",
+    );
   }
   if (videoProvider === "veo" && providerApiKey === undefined) {
     throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo: a Gemini API key from https://aistudio.google.com/apikey");

@@ -37,7 +37,13 @@ export async function linesFromJsonl(bytes: AsyncIterable<Uint8Array | string>, 
     const lineNumber = line.number;
     const index = lines.length;
     if ("tooLong" in line) {
-      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} is longer than ${maxLineBytes} bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)`));
+      lines.push(
+        failedLine(
+          index,
+          `line-${lineNumber}`,
+          `line ${lineNumber} is longer than ${maxLineBytes} bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)`,
+        ),
+      );
       continue;
     }
     if (line.text.trim() === "") continue;

@@ -56,7 +56,13 @@ export class BatchService {
       updatedAt: now,
     };
     await this.ctx.store.batches.insert(batch, lines);
-    reportStateChange(this.ctx, { resource: "operation", kind: "batch", name: batchName(batch.id), state: batch.state, detail: { request_count: batch.requestCount } });
+    reportStateChange(this.ctx, {
+      resource: "operation",
+      kind: "batch",
+      name: batchName(batch.id),
+      state: batch.state,
+      detail: { request_count: batch.requestCount },
+    });
     this.runner()?.wake();
     return batch;
   }
@@ -119,13 +125,15 @@ export class BatchService {
   private async readInput(projectId: string, config: BatchGenerateContentRequest["batch"]["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {
     if (config?.requests !== undefined) return { lines: linesFromInline(config.requests.requests, "batch.inputConfig.requests.requests") };
     const field = "batch.inputConfig.fileName";
-    if (typeof config?.fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
+    if (typeof config?.fileName !== "string")
+      throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
     const fileId = config.fileName.replace(/^files\//, "");
     let opened: Awaited<ReturnType<FileService["open"]>>;
     try {
       opened = await this.files.open(projectId, fileId);
     } catch (err) {
-      if (err instanceof TidingsError && err.status === "NOT_FOUND") throw invalidArgument(field, `${config.fileName} not found; upload it with ai.files.upload first`);
+      if (err instanceof TidingsError && err.status === "NOT_FOUND")
+        throw invalidArgument(field, `${config.fileName} not found; upload it with ai.files.upload first`);
       throw err;
     }
     const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
@@ -137,7 +145,6 @@ export class BatchService {
     if (validLines === 0) throw invalidArgument(field, `${config.fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
     return { lines, inputFile: `files/${fileId}` };
   }
-
 
   private parseTtl(ttl: string | undefined): number {
     if (ttl === undefined) return this.defaultDeadlineMs;

@@ -1,9 +1,7 @@
 import type { Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
-import {
-  FILE_TTL_MS, fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource,
-} from "../core/files.js";
+import { FILE_TTL_MS, fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { BlobNotFoundError, type BlobData, type BlobStore } from "../files/blob-store.js";
@@ -107,8 +105,16 @@ export class FileService {
     }
     const id = newResourceId();
     this.sessions.set(id, {
-      id, projectId, fileId, displayName, mimeType, sizeBytes,
-      received: 0, hash: newFileHash(), busy: false, touchedAt: this.ctx.clock.now(),
+      id,
+      projectId,
+      fileId,
+      displayName,
+      mimeType,
+      sizeBytes,
+      received: 0,
+      hash: newFileHash(),
+      busy: false,
+      touchedAt: this.ctx.clock.now(),
     });
     return { uploadId: id };
   }
@@ -138,7 +144,10 @@ export class FileService {
       session.touchedAt = this.ctx.clock.now();
       if (!finalize) return { status: "active", received: session.received };
       if (session.received !== session.sizeBytes) {
-        throw invalidArgument(LENGTH_FIELD, `declared this upload as ${session.sizeBytes} bytes but it was finalized after ${session.received}; send the rest, then finalize`);
+        throw invalidArgument(
+          LENGTH_FIELD,
+          `declared this upload as ${session.sizeBytes} bytes but it was finalized after ${session.received}; send the rest, then finalize`,
+        );
       }
       const file = await this.publish(session);
       this.sessions.delete(session.id);
@@ -168,11 +177,7 @@ export class FileService {
   }
 
   /** Stores a whole file at once, ACTIVE at once: how Tidings writes outputs (batch result JSONL, videos). */
-  async create(
-    projectId: string,
-    meta: { displayName?: string; mimeType: string; source?: FileSource },
-    data: BlobData,
-  ): Promise<FileRecord> {
+  async create(projectId: string, meta: { displayName?: string; mimeType: string; source?: FileSource }, data: BlobData): Promise<FileRecord> {
     const displayName = this.checkDisplayName(meta.displayName, "displayName");
     if (!MIME_TYPE.test(meta.mimeType)) throw invalidArgument("mimeType", `"${meta.mimeType}" is not a MIME type such as application/jsonl`);
     const id = newResourceId();
@@ -190,8 +195,17 @@ export class FileService {
     }
     const now = this.ctx.clock.now();
     const file: FileRecord = {
-      id, projectId, displayName, mimeType: meta.mimeType, sizeBytes, sha256: fileHashDigest(hash),
-      state: "ACTIVE", source: meta.source ?? "GENERATED", createdAt: now, updatedAt: now, expireAt: now + FILE_TTL_MS,
+      id,
+      projectId,
+      displayName,
+      mimeType: meta.mimeType,
+      sizeBytes,
+      sha256: fileHashDigest(hash),
+      state: "ACTIVE",
+      source: meta.source ?? "GENERATED",
+      createdAt: now,
+      updatedAt: now,
+      expireAt: now + FILE_TTL_MS,
     };
     await this.commit(key, file);
     return file;
@@ -233,9 +247,17 @@ export class FileService {
   private async publish(session: UploadSession): Promise<FileRecord> {
     const now = this.ctx.clock.now();
     const file: FileRecord = {
-      id: session.fileId, projectId: session.projectId, displayName: session.displayName, mimeType: session.mimeType,
-      sizeBytes: session.received, sha256: fileHashDigest(session.hash), state: "ACTIVE", source: "UPLOADED",
-      createdAt: now, updatedAt: now, expireAt: now + FILE_TTL_MS,
+      id: session.fileId,
+      projectId: session.projectId,
+      displayName: session.displayName,
+      mimeType: session.mimeType,
+      sizeBytes: session.received,
+      sha256: fileHashDigest(session.hash),
+      state: "ACTIVE",
+      source: "UPLOADED",
+      createdAt: now,
+      updatedAt: now,
+      expireAt: now + FILE_TTL_MS,
     };
     // A chosen id may have been taken while the bytes arrived.
     await this.checkFree(session.projectId, file.id, session);

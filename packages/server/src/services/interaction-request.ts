@@ -40,13 +40,21 @@ function parseToolChoice(choice: unknown): NonNullable<InteractionGenerationConf
     throw invalidArgument(field, `must be one of ${modes} or {allowed_tools: {mode?, tools?}}, not ${JSON.stringify(choice)}`);
   }
   const allowed = (choice as { allowed_tools?: unknown } | null)?.allowed_tools;
-  if (typeof choice !== "object" || choice === null || Object.keys(choice).some((k) => k !== "allowed_tools") || typeof allowed !== "object" || allowed === null) {
+  if (
+    typeof choice !== "object" ||
+    choice === null ||
+    Object.keys(choice).some((k) => k !== "allowed_tools") ||
+    typeof allowed !== "object" ||
+    allowed === null
+  ) {
     throw invalidArgument(field, `must be one of ${modes} or {allowed_tools: {mode?, tools?}}`);
   }
   const { mode, tools, ...extra } = allowed as { mode?: unknown; tools?: unknown };
   const unknown = Object.keys(extra)[0];
-  if (unknown !== undefined) throw invalidArgument(`${field}.allowed_tools.${unknown}`, `Unknown name "${unknown}": Cannot find field (fields here: mode, tools)`);
-  if (mode !== undefined && !(TOOL_CHOICE_MODES as readonly unknown[]).includes(mode)) throw invalidArgument(`${field}.allowed_tools.mode`, `must be one of ${modes}`);
+  if (unknown !== undefined)
+    throw invalidArgument(`${field}.allowed_tools.${unknown}`, `Unknown name "${unknown}": Cannot find field (fields here: mode, tools)`);
+  if (mode !== undefined && !(TOOL_CHOICE_MODES as readonly unknown[]).includes(mode))
+    throw invalidArgument(`${field}.allowed_tools.mode`, `must be one of ${modes}`);
   if (tools !== undefined && !(Array.isArray(tools) && tools.every((t) => typeof t === "string"))) {
     throw invalidArgument(`${field}.allowed_tools.tools`, "must be a list of function names");
   }

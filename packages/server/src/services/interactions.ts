@@ -116,7 +116,9 @@ export class InteractionService {
 
   /** The runner gave up: the interaction fails, unless it stopped meanwhile (then undefined). */
   fail(projectId: string, id: string, error: Extract<InteractionEnding, { kind: "fail" }>["error"]): Promise<Interaction | undefined> {
-    return this.change(projectId, id, (current) => (current.status === "in_progress" ? endInteraction(current, { kind: "fail", error }, this.ctx.clock.now()) : undefined));
+    return this.change(projectId, id, (current) =>
+      current.status === "in_progress" ? endInteraction(current, { kind: "fail", error }, this.ctx.clock.now()) : undefined,
+    );
   }
 
   /**
@@ -173,9 +175,13 @@ export class InteractionService {
   private async prepare(projectId: string, request: NewInteraction["request"], input: InteractionStep[]): Promise<Interaction> {
     const background = request.background === true;
     if (request.webhook_config !== undefined && !background) {
-      throw invalidArgument("webhook_config", "requires background: true (events announce a background interaction's end; a foreground one answers in the reply)");
+      throw invalidArgument(
+        "webhook_config",
+        "requires background: true (events announce a background interaction's end; a foreground one answers in the reply)",
+      );
     }
-    if (background && request.store === false) throw invalidArgument("store", "a background interaction is always stored; drop store: false or background: true");
+    if (background && request.store === false)
+      throw invalidArgument("store", "a background interaction is always stored; drop store: false or background: true");
     if (request.model !== undefined && request.agent !== undefined) throw invalidArgument("agent", "give model or agent, not both");
     if (input.length === 0) throw invalidArgument("input", "is empty; send text, contents or steps");
     const previous = await this.previous(projectId, request.previous_interaction_id);
@@ -183,8 +189,10 @@ export class InteractionService {
 
     const agent = request.agent ?? (request.model === undefined ? previous?.agent : undefined);
     const model = request.model ?? (request.agent === undefined ? previous?.model : undefined);
-    if (agent === undefined && model === undefined) throw invalidArgument("model", "is required: name the model (or an agent such as deep-research-pro-preview-12-2025)");
-    if (agent !== undefined && !this.turns.runsAgent(agent)) throw invalidArgument("agent", `"${agent}" is not an agent Tidings runs; use one named deep-research-…`);
+    if (agent === undefined && model === undefined)
+      throw invalidArgument("model", "is required: name the model (or an agent such as deep-research-pro-preview-12-2025)");
+    if (agent !== undefined && !this.turns.runsAgent(agent))
+      throw invalidArgument("agent", `"${agent}" is not an agent Tidings runs; use one named deep-research-…`);
     if (agent !== undefined && !background) throw invalidArgument("background", "an agent runs in the background: set background: true");
 
     const tools = request.tools !== undefined ? parseTools(request.tools) : previous?.tools;
@@ -215,7 +223,8 @@ export class InteractionService {
   private async previous(projectId: string, id: string | undefined): Promise<Interaction | undefined> {
     if (id === undefined) return undefined;
     const previous = await this.ctx.store.interactions.get(projectId, id);
-    if (previous === undefined) throw invalidArgument("previous_interaction_id", `interaction ${id} not found; it may have been deleted or never stored (store: false)`);
+    if (previous === undefined)
+      throw invalidArgument("previous_interaction_id", `interaction ${id} not found; it may have been deleted or never stored (store: false)`);
     return previous;
   }
 }

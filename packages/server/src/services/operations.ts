@@ -53,7 +53,13 @@ export class OperationService {
       updatedAt: now,
     };
     await this.ctx.store.operations.insert(operation);
-    reportStateChange(this.ctx, { resource: "operation", kind: "custom", name: operationName(operation.id), state: operation.state, detail: { type: operation.type } });
+    reportStateChange(this.ctx, {
+      resource: "operation",
+      kind: "custom",
+      name: operationName(operation.id),
+      state: operation.state,
+      detail: { type: operation.type },
+    });
     if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
     return operation;
   }
@@ -161,7 +167,13 @@ export class OperationService {
     for (const outcome of outcomes) {
       if (!outcome.ok) continue;
       const { operation } = outcome.value;
-      reportStateChange(this.ctx, { resource: "operation", kind: "custom", name: operationName(operation.id), state: operation.state, detail: { type: operation.type } });
+      reportStateChange(this.ctx, {
+        resource: "operation",
+        kind: "custom",
+        name: operationName(operation.id),
+        state: operation.state,
+        detail: { type: operation.type },
+      });
     }
     return outcomes;
   }

@@ -14,6 +14,9 @@ export interface StateChange {
 }
 
 export function reportStateChange(ctx: { log: Logger; onStateChange?: (change: StateChange) => void }, change: StateChange): void {
-  ctx.log[change.level ?? "info"]({ resource: change.resource, kind: change.kind, name: change.name, state: change.state, ...change.detail }, `${change.name} is ${change.state}`);
+  ctx.log[change.level ?? "info"](
+    { resource: change.resource, kind: change.kind, name: change.name, state: change.state, ...change.detail },
+    `${change.name} is ${change.state}`,
+  );
   ctx.onStateChange?.(change);
 }

@@ -37,7 +37,8 @@ export class VideoService {
     const prompt = instance.prompt?.trim() ?? "";
     if (prompt === "") throw invalidArgument("instances[0].prompt", "is required: describe the video to generate");
     const { sampleCount, ...parameters } = request.parameters ?? {};
-    if (sampleCount !== undefined && sampleCount !== 1) throw invalidArgument("parameters.sampleCount", `is ${sampleCount}; Tidings generates one video per request`);
+    if (sampleCount !== undefined && sampleCount !== 1)
+      throw invalidArgument("parameters.sampleCount", `is ${sampleCount}; Tidings generates one video per request`);
     const config = request.webhookConfig;
     const webhookConfig = parseWebhookConfig(config && { uris: config.uris, user_metadata: config.userMetadata }, "webhookConfig", this.ctx.uriRules);
     const now = this.ctx.clock.now();
@@ -83,7 +84,11 @@ export class VideoService {
 
   /** Stores the clip as a file and ends the operation with video.generated. */
   async complete(video: VideoOperation, clip: { bytes: Uint8Array; mimeType: string }): Promise<VideoOperation | undefined> {
-    const file = await this.files.create(video.projectId, { displayName: `${videoOperationName(video.model, video.id)} video`, mimeType: clip.mimeType, source: "GENERATED" }, Buffer.from(clip.bytes));
+    const file = await this.files.create(
+      video.projectId,
+      { displayName: `${videoOperationName(video.model, video.id)} video`, mimeType: clip.mimeType, source: "GENERATED" },
+      Buffer.from(clip.bytes),
+    );
     const ended = await this.finish(video, { kind: "succeed", fileId: file.id, uri: this.videoUri(file.id) });
     // Ended elsewhere meanwhile (a lapsed lease run twice): this copy of the clip belongs to nothing.
     if (ended === undefined) await this.files.delete(video.projectId, file.id);
@@ -103,7 +108,12 @@ export class VideoService {
       if (ended === undefined) return undefined;
       await tx.videos.update(ended.video);
       const name = videoOperationName(video.model, video.id);
-      const published = await this.ctx.outbox.write(tx, newStoredEvent(video.projectId, ended.event, now, name), eventTargetFor(ended.video.webhookConfig), now);
+      const published = await this.ctx.outbox.write(
+        tx,
+        newStoredEvent(video.projectId, ended.event, now, name),
+        eventTargetFor(ended.video.webhookConfig),
+        now,
+      );
       return { video: ended.video, published };
     });
     if (result !== undefined) this.ctx.outbox.announce(result.published);

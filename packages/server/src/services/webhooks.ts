@@ -100,7 +100,11 @@ export class WebhookService {
   async ping(projectId: string, id: string): Promise<StoredEvent> {
     await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const event = newStoredEvent(projectId, { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } }, now);
+    const event = newStoredEvent(
+      projectId,
+      { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } },
+      now,
+    );
     const published = await this.ctx.store.transaction((tx) => this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now));
     this.ctx.outbox.announce(published);
     return event;
@@ -140,7 +144,14 @@ export class WebhookService {
         return this.ctx.outbox.write(tx, event, { kind: "subscribers", excludeWebhookId: target.webhookId }, now);
       });
       if (published === undefined) continue;
-      reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${target.webhookId}`, state: target.state, detail: { reason: target.reason }, level: "warn" });
+      reportStateChange(this.ctx, {
+        resource: "webhook",
+        kind: "webhook",
+        name: `webhooks/${target.webhookId}`,
+        state: target.state,
+        detail: { reason: target.reason },
+        level: "warn",
+      });
       this.ctx.outbox.announce(published);
     }
   }
@@ -163,7 +174,6 @@ export class WebhookService {
     return { ...rest, secrets: JSON.parse(this.ctx.box.open(sealedSecrets)) as SigningSecret[] };
   }
 }
-
 
 /** `subscribedEvents,name` → ["subscribed_events", "name"]; a name that cannot be updated is a 400 naming it. */
 function parseUpdateMask(mask: string): Updatable[] {

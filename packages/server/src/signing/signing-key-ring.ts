@@ -77,6 +77,11 @@ export class SigningKeyRing {
   }
 
   private open(record: SigningKeyRecord): SignerKey {
-    return { kid: record.kid, activatesAt: record.activatesAt, retiredAt: record.retiredAt, privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK };
+    return {
+      kid: record.kid,
+      activatesAt: record.activatesAt,
+      retiredAt: record.retiredAt,
+      privateJwk: JSON.parse(this.box.open(record.sealedPrivateJwk)) as JWK,
+    };
   }
 }

@@ -15,7 +15,12 @@ const optMs = (value: Nullable<Millis>): number | undefined => (value === null ?
 const optJson = <T>(value: Nullable<string>): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
 const opt = <T>(value: Nullable<T>): T | undefined => (value === null ? undefined : value);
 
-export interface ProjectRow { id: string; display_name: string; is_default: number | boolean; created_at: Millis }
+export interface ProjectRow {
+  id: string;
+  display_name: string;
+  is_default: number | boolean;
+  created_at: Millis;
+}
 export const toProject = (r: ProjectRow): Project => ({
   id: r.id,
   displayName: r.display_name,
@@ -24,8 +29,16 @@ export const toProject = (r: ProjectRow): Project => ({
 });
 
 export interface WebhookRow {
-  id: string; project_id: string; name: string; uri: string; subscribed_events: string; state: string;
-  sealed_secrets: string; created_at: Millis; updated_at: Millis; last_success_at: Nullable<Millis>;
+  id: string;
+  project_id: string;
+  name: string;
+  uri: string;
+  subscribed_events: string;
+  state: string;
+  sealed_secrets: string;
+  created_at: Millis;
+  updated_at: Millis;
+  last_success_at: Nullable<Millis>;
 }
 export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   id: r.id,
@@ -40,15 +53,31 @@ export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   lastSuccessAt: optMs(r.last_success_at),
 });
 export const webhookParams = (w: WebhookRecord) => ({
-  id: w.id, project_id: w.projectId, name: w.name, uri: w.uri, subscribed_events: JSON.stringify(w.subscribedEvents),
-  state: w.state, sealed_secrets: w.sealedSecrets, created_at: w.createdAt, updated_at: w.updatedAt,
+  id: w.id,
+  project_id: w.projectId,
+  name: w.name,
+  uri: w.uri,
+  subscribed_events: JSON.stringify(w.subscribedEvents),
+  state: w.state,
+  sealed_secrets: w.sealedSecrets,
+  created_at: w.createdAt,
+  updated_at: w.updatedAt,
   last_success_at: w.lastSuccessAt ?? null,
 });
 
 export interface OperationRow {
-  id: string; project_id: string; type: string; state: string; metadata: string; webhook_config: Nullable<string>;
-  response: Nullable<string>; output_file_uri: Nullable<string>; error: Nullable<string>; expire_at: Nullable<Millis>;
-  created_at: Millis; updated_at: Millis;
+  id: string;
+  project_id: string;
+  type: string;
+  state: string;
+  metadata: string;
+  webhook_config: Nullable<string>;
+  response: Nullable<string>;
+  output_file_uri: Nullable<string>;
+  error: Nullable<string>;
+  expire_at: Nullable<Millis>;
+  created_at: Millis;
+  updated_at: Millis;
 }
 export const toOperation = (r: OperationRow): Operation => ({
   id: r.id,
@@ -66,12 +95,28 @@ export const toOperation = (r: OperationRow): Operation => ({
 });
 const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 export const operationParams = (o: Operation) => ({
-  id: o.id, project_id: o.projectId, type: o.type, state: o.state, metadata: JSON.stringify(o.metadata),
-  webhook_config: jsonOrNull(o.webhookConfig), response: jsonOrNull(o.response), output_file_uri: o.outputFileUri ?? null,
-  error: jsonOrNull(o.error), expire_at: o.expireAt ?? null, created_at: o.createdAt, updated_at: o.updatedAt,
+  id: o.id,
+  project_id: o.projectId,
+  type: o.type,
+  state: o.state,
+  metadata: JSON.stringify(o.metadata),
+  webhook_config: jsonOrNull(o.webhookConfig),
+  response: jsonOrNull(o.response),
+  output_file_uri: o.outputFileUri ?? null,
+  error: jsonOrNull(o.error),
+  expire_at: o.expireAt ?? null,
+  created_at: o.createdAt,
+  updated_at: o.updatedAt,
 });
 
-export interface EventRow { id: string; project_id: string; type: string; operation: Nullable<string>; payload: string; created_at: Millis }
+export interface EventRow {
+  id: string;
+  project_id: string;
+  type: string;
+  operation: Nullable<string>;
+  payload: string;
+  created_at: Millis;
+}
 export const toEvent = (r: EventRow): StoredEvent => ({
   id: r.id,
   projectId: r.project_id,
@@ -81,14 +126,29 @@ export const toEvent = (r: EventRow): StoredEvent => ({
   createdAt: ms(r.created_at),
 });
 export const eventParams = (e: StoredEvent) => ({
-  id: e.id, project_id: e.projectId, type: e.type, operation: e.operation ?? null, payload: JSON.stringify(e.payload),
+  id: e.id,
+  project_id: e.projectId,
+  type: e.type,
+  operation: e.operation ?? null,
+  payload: JSON.stringify(e.payload),
   created_at: e.createdAt,
 });
 
 export interface DeliveryRow {
-  id: string; project_id: string; event_id: string; webhook_id: Nullable<string>; uri: string; endpoint_key: string;
-  state: string; attempt_count: number; next_attempt_at: Millis; window_start_at: Millis; created_at: Millis;
-  updated_at: Millis; last_error: Nullable<string>; last_status_code: Nullable<number>;
+  id: string;
+  project_id: string;
+  event_id: string;
+  webhook_id: Nullable<string>;
+  uri: string;
+  endpoint_key: string;
+  state: string;
+  attempt_count: number;
+  next_attempt_at: Millis;
+  window_start_at: Millis;
+  created_at: Millis;
+  updated_at: Millis;
+  last_error: Nullable<string>;
+  last_status_code: Nullable<number>;
 }
 export const toDelivery = (r: DeliveryRow): Delivery => ({
   id: r.id,
@@ -107,7 +167,14 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   lastStatusCode: opt(r.last_status_code),
 });
 
-export interface SigningKeyRow { kid: string; public_jwk: string; sealed_private_jwk: string; created_at: Millis; activates_at: Millis; retired_at: Nullable<Millis> }
+export interface SigningKeyRow {
+  kid: string;
+  public_jwk: string;
+  sealed_private_jwk: string;
+  created_at: Millis;
+  activates_at: Millis;
+  retired_at: Nullable<Millis>;
+}
 export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
   kid: r.kid,
   publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
@@ -118,10 +185,22 @@ export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
 });
 
 export interface BatchRow {
-  id: string; project_id: string; display_name: string; model: string; state: string; input_file: Nullable<string>;
-  request_count: number | string; successful_request_count: number | string; failed_request_count: number | string;
-  webhook_config: Nullable<string>; output_file: Nullable<string>; error: Nullable<string>; deadline_at: Millis;
-  created_at: Millis; updated_at: Millis; ended_at: Nullable<Millis>;
+  id: string;
+  project_id: string;
+  display_name: string;
+  model: string;
+  state: string;
+  input_file: Nullable<string>;
+  request_count: number | string;
+  successful_request_count: number | string;
+  failed_request_count: number | string;
+  webhook_config: Nullable<string>;
+  output_file: Nullable<string>;
+  error: Nullable<string>;
+  deadline_at: Millis;
+  created_at: Millis;
+  updated_at: Millis;
+  ended_at: Nullable<Millis>;
 }
 export const toBatch = (r: BatchRow): Batch => ({
   id: r.id,
@@ -142,13 +221,31 @@ export const toBatch = (r: BatchRow): Batch => ({
   endedAt: optMs(r.ended_at),
 });
 export const batchParams = (b: Batch) => ({
-  id: b.id, project_id: b.projectId, display_name: b.displayName, model: b.model, state: b.state, input_file: b.inputFile ?? null,
-  request_count: b.requestCount, successful_request_count: b.successfulRequestCount, failed_request_count: b.failedRequestCount,
-  webhook_config: jsonOrNull(b.webhookConfig), output_file: b.outputFile ?? null, error: jsonOrNull(b.error),
-  deadline_at: b.deadlineAt, created_at: b.createdAt, updated_at: b.updatedAt, ended_at: b.endedAt ?? null,
+  id: b.id,
+  project_id: b.projectId,
+  display_name: b.displayName,
+  model: b.model,
+  state: b.state,
+  input_file: b.inputFile ?? null,
+  request_count: b.requestCount,
+  successful_request_count: b.successfulRequestCount,
+  failed_request_count: b.failedRequestCount,
+  webhook_config: jsonOrNull(b.webhookConfig),
+  output_file: b.outputFile ?? null,
+  error: jsonOrNull(b.error),
+  deadline_at: b.deadlineAt,
+  created_at: b.createdAt,
+  updated_at: b.updatedAt,
+  ended_at: b.endedAt ?? null,
 });
 
-export interface BatchLineRow { line_index: number | string; key: string; request: Nullable<string>; state: string; result: Nullable<string> }
+export interface BatchLineRow {
+  line_index: number | string;
+  key: string;
+  request: Nullable<string>;
+  state: string;
+  result: Nullable<string>;
+}
 export const toBatchLine = (r: BatchLineRow): BatchLine => ({
   index: Number(r.line_index),
   key: r.key,
@@ -158,8 +255,14 @@ export const toBatchLine = (r: BatchLineRow): BatchLine => ({
 });
 
 export interface AttemptRow {
-  delivery_id: string; attempt_number: number; started_at: Millis; status_code: Nullable<number>; latency_ms: number;
-  error: Nullable<string>; response_excerpt: Nullable<string>; request_headers: string;
+  delivery_id: string;
+  attempt_number: number;
+  started_at: Millis;
+  status_code: Nullable<number>;
+  latency_ms: number;
+  error: Nullable<string>;
+  response_excerpt: Nullable<string>;
+  request_headers: string;
 }
 export const toAttempt = (r: AttemptRow): Attempt => ({
   deliveryId: r.delivery_id,
@@ -172,7 +275,12 @@ export const toAttempt = (r: AttemptRow): Attempt => ({
   requestHeaders: JSON.parse(r.request_headers) as Record<string, string>,
 });
 export const attemptParams = (a: Attempt) => ({
-  delivery_id: a.deliveryId, attempt_number: a.attemptNumber, started_at: a.startedAt, status_code: a.statusCode ?? null,
-  latency_ms: a.latencyMs, error: a.error ?? null, response_excerpt: a.responseExcerpt ?? null,
+  delivery_id: a.deliveryId,
+  attempt_number: a.attemptNumber,
+  started_at: a.startedAt,
+  status_code: a.statusCode ?? null,
+  latency_ms: a.latencyMs,
+  error: a.error ?? null,
+  response_excerpt: a.responseExcerpt ?? null,
   request_headers: JSON.stringify(a.requestHeaders),
 });

@@ -12,7 +12,12 @@ export const SUM_TALLY = TALLY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", "
 
 /** One attempt's contribution to its row: 1 in its outcome's column and in its bucket's, 0 elsewhere. */
 export function tallyValues(tally: AttemptTally): number[] {
-  return [tally.outcome === "succeeded" ? 1 : 0, tally.outcome === "retrying" ? 1 : 0, tally.outcome === "failed" ? 1 : 0, ...BUCKET_COLUMNS.map((_, i) => (i === tally.bucket ? 1 : 0))];
+  return [
+    tally.outcome === "succeeded" ? 1 : 0,
+    tally.outcome === "retrying" ? 1 : 0,
+    tally.outcome === "failed" ? 1 : 0,
+    ...BUCKET_COLUMNS.map((_, i) => (i === tally.bucket ? 1 : 0)),
+  ];
 }
 
 /** A row of sums back to a tally (pg returns SUM of BIGINT as a string). */

@@ -57,7 +57,11 @@ export class BatchRunner implements BatchRunnerControl {
     private readonly options: BatchRunnerOptions = DEFAULT_BATCH_RUNNER_OPTIONS,
   ) {
     ({ store: this.store, batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
-    this.loop = new WakeableLoop(this.clock, () => this.round(), (err) => this.onError(err));
+    this.loop = new WakeableLoop(
+      this.clock,
+      () => this.round(),
+      (err) => this.onError(err),
+    );
   }
 
   start(): void {
@@ -115,7 +119,10 @@ export class BatchRunner implements BatchRunnerControl {
     const untilDeadline = Math.max(0, batch.deadlineAt - this.clock.now());
     const deadline =
       untilDeadline <= MAX_TIMER_MS
-        ? this.clock.setTimeout(() => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }).catch((err: unknown) => this.onError(err, batch.id)), untilDeadline)
+        ? this.clock.setTimeout(
+            () => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }).catch((err: unknown) => this.onError(err, batch.id)),
+            untilDeadline,
+          )
         : undefined;
     try {
       while (!controller.signal.aborted) {

@@ -40,7 +40,11 @@ export class InteractionRunner implements InteractionRunnerControl {
     private readonly deps: InteractionRunnerDeps,
     private readonly options: InteractionRunnerOptions = DEFAULT_INTERACTION_RUNNER_OPTIONS,
   ) {
-    this.loop = new WakeableLoop(deps.clock, () => this.round(), (err) => deps.onError(err));
+    this.loop = new WakeableLoop(
+      deps.clock,
+      () => this.round(),
+      (err) => deps.onError(err),
+    );
   }
 
   start(): void {

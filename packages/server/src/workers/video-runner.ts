@@ -39,7 +39,11 @@ export class VideoRunner implements VideoRunnerControl {
     private readonly deps: VideoRunnerDeps,
     private readonly options: VideoRunnerOptions = DEFAULT_VIDEO_RUNNER_OPTIONS,
   ) {
-    this.loop = new WakeableLoop(deps.clock, () => this.round(), (err) => deps.onError(err));
+    this.loop = new WakeableLoop(
+      deps.clock,
+      () => this.round(),
+      (err) => deps.onError(err),
+    );
   }
 
   start(): void {

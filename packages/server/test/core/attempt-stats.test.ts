@@ -52,7 +52,12 @@ describe("attempt stats", () => {
     const busy = { ...emptyTally(), minute: 11, succeeded: 2, failed: 1 };
     busy.buckets[1] = 3;
     const { bars, latency } = timeline([busy], 10, 14, 2);
-    expect(bars.map((b) => [b.minute, b.succeeded, b.failed])).toEqual([[10, 0, 0], [11, 2, 1], [12, 0, 0], [13, 0, 0]]);
+    expect(bars.map((b) => [b.minute, b.succeeded, b.failed])).toEqual([
+      [10, 0, 0],
+      [11, 2, 1],
+      [12, 0, 0],
+      [13, 0, 0],
+    ]);
     expect(latency).toEqual([{ minute: 10, p50: 7.5, p90: 9.5, p99: 9.95 }, { minute: 12 }]);
   });
 });

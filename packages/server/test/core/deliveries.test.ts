@@ -25,7 +25,11 @@ describe("judgeAttempt", () => {
   });
 
   it("retries a transport failure with its error", () => {
-    expect(judgeAttempt({ kind: "error", error: "timed out after 10000 ms", latencyMs: 10_000 }, fresh, policy, T0)).toEqual({ kind: "retry", at: T0 + 5000, error: "timed out after 10000 ms" });
+    expect(judgeAttempt({ kind: "error", error: "timed out after 10000 ms", latencyMs: 10_000 }, fresh, policy, T0)).toEqual({
+      kind: "retry",
+      at: T0 + 5000,
+      error: "timed out after 10000 ms",
+    });
   });
 
   it("honours Retry-After on 429 and 503 only, clamped to [next step, twice it]", () => {
@@ -54,8 +58,18 @@ describe("settleDelivery", () => {
       lastError: "HTTP 500",
       lastStatusCode: 500,
     });
-    expect(settleDelivery({ ...attempt, statusCode: 200 }, { kind: "succeeded" }, T0 + 10)).toEqual({ id: "d1", state: "succeeded", attemptCount: 3, nextAttemptAt: T0 + 10, lastStatusCode: 200 });
+    expect(settleDelivery({ ...attempt, statusCode: 200 }, { kind: "succeeded" }, T0 + 10)).toEqual({
+      id: "d1",
+      state: "succeeded",
+      attemptCount: 3,
+      nextAttemptAt: T0 + 10,
+      lastStatusCode: 200,
+    });
     expect(settleDelivery(attempt, { kind: "failed", error: "HTTP 500" }, T0 + 10)).toMatchObject({ state: "failed", lastError: "HTTP 500" });
-    expect(settleDelivery({ ...attempt, statusCode: 410 }, { kind: "gone" }, T0 + 10)).toMatchObject({ state: "failed", lastError: "HTTP 410 Gone", lastStatusCode: 410 });
+    expect(settleDelivery({ ...attempt, statusCode: 410 }, { kind: "gone" }, T0 + 10)).toMatchObject({
+      state: "failed",
+      lastError: "HTTP 410 Gone",
+      lastStatusCode: 410,
+    });
   });
 });

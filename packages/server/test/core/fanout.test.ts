@@ -38,12 +38,26 @@ describe("planDeliveries", () => {
     ];
     const planned = planDeliveries(event, { kind: "subscribers", excludeWebhookId: "excluded" }, webhooks, T0 + 5);
     expect(planned.map((d) => d.webhookId)).toEqual(["all", "exports"]);
-    expect(planned[0]).toMatchObject({ eventId: "msg_1", projectId: "p", uri: "https://all.example/hook", endpointKey: "webhook:all", state: "pending", attemptCount: 0, nextAttemptAt: T0 + 5, windowStartAt: T0, createdAt: T0 + 5 });
+    expect(planned[0]).toMatchObject({
+      eventId: "msg_1",
+      projectId: "p",
+      uri: "https://all.example/hook",
+      endpointKey: "webhook:all",
+      state: "pending",
+      attemptCount: 0,
+      nextAttemptAt: T0 + 5,
+      windowStartAt: T0,
+      createdAt: T0 + 5,
+    });
     expect(planned[0]!.lease).toBeUndefined();
   });
 
   it("sends to one webhook whatever it subscribes to, and to each distinct URI once", () => {
-    expect(planDeliveries(event, { kind: "webhook", webhookId: "batches" }, [hook("all"), hook("batches", { subscribedEvents: ["batch.*"] })], T0).map((d) => d.webhookId)).toEqual(["batches"]);
+    expect(
+      planDeliveries(event, { kind: "webhook", webhookId: "batches" }, [hook("all"), hook("batches", { subscribedEvents: ["batch.*"] })], T0).map(
+        (d) => d.webhookId,
+      ),
+    ).toEqual(["batches"]);
     const dynamic = planDeliveries(event, { kind: "uris", uris: ["https://a.example/1", "https://a.example/1", "https://a.example/2"] }, [], T0);
     expect(dynamic.map((d) => [d.uri, d.webhookId, d.endpointKey])).toEqual([
       ["https://a.example/1", undefined, "origin:https://a.example"],
@@ -58,7 +72,11 @@ describe("planDeliveries", () => {
 });
 
 describe("planRedelivery", () => {
-  const previous = [{ webhookId: "all", uri: "https://all.example/hook" }, { webhookId: "off", uri: "https://off.example/hook" }, { uri: "https://dyn.example/x" }];
+  const previous = [
+    { webhookId: "all", uri: "https://all.example/hook" },
+    { webhookId: "off", uri: "https://off.example/hook" },
+    { uri: "https://dyn.example/x" },
+  ];
 
   it("goes to the original targets that can still receive it: dynamic URIs and still-enabled webhooks", () => {
     const planned = planRedelivery(event, previous, [hook("all"), hook("off", { state: "disabled" }), hook("new")], undefined, T0 + 9);

@@ -50,13 +50,22 @@ describe("recordProgress (a running interaction takes the provider's steps)", ()
   it("appends steps and adds usage while the run goes on, without an event", () => {
     const thought: InteractionStep = { type: "thought", summary: [{ type: "text", text: "planning" }] };
     const { interaction: next, event } = recordProgress(interaction({ usage }), { steps: [thought], usage, done: false }, T0 + 5);
-    expect(next).toMatchObject({ status: "in_progress", steps: [question, thought], usage: { total_input_tokens: 20, total_output_tokens: 10, total_tokens: 30 }, updatedAt: T0 + 5 });
+    expect(next).toMatchObject({
+      status: "in_progress",
+      steps: [question, thought],
+      usage: { total_input_tokens: 20, total_output_tokens: 10, total_tokens: 30 },
+      updatedAt: T0 + 5,
+    });
     expect(next.endedAt).toBeUndefined();
     expect(event).toBeUndefined();
   });
 
   it("stops at requires_action when the model called functions, with every call in the event", () => {
-    const { interaction: next, event } = recordProgress(interaction({ webhookConfig: { uris: ["https://a.example/x"], user_metadata: { order: 7 } } }), { steps: [callParis, callOslo], done: true }, T0 + 5);
+    const { interaction: next, event } = recordProgress(
+      interaction({ webhookConfig: { uris: ["https://a.example/x"], user_metadata: { order: 7 } } }),
+      { steps: [callParis, callOslo], done: true },
+      T0 + 5,
+    );
     expect(next.status).toBe("requires_action");
     expect(next.endedAt).toBeUndefined();
     expect(pendingCalls(next)).toEqual([callParis, callOslo]);
@@ -154,12 +163,21 @@ describe("checkContinuation (function results against the pending calls)", () =>
 
 describe("conversation and usage", () => {
   it("is the copied history followed by the interaction's own steps", () => {
-    expect(conversation(interaction({ history: [question, callParis], steps: [result("call_p")], inputCount: 1 }))).toEqual([question, callParis, result("call_p")]);
+    expect(conversation(interaction({ history: [question, callParis], steps: [result("call_p")], inputCount: 1 }))).toEqual([
+      question,
+      callParis,
+      result("call_p"),
+    ]);
   });
 
   it("adds thought tokens only when some call counted them", () => {
     expect(addUsage(undefined, undefined)).toBeUndefined();
-    expect(addUsage(usage, { ...usage, total_thought_tokens: 3 })).toEqual({ total_input_tokens: 20, total_output_tokens: 10, total_thought_tokens: 3, total_tokens: 30 });
+    expect(addUsage(usage, { ...usage, total_thought_tokens: 3 })).toEqual({
+      total_input_tokens: 20,
+      total_output_tokens: 10,
+      total_thought_tokens: 3,
+      total_tokens: 30,
+    });
     expect(addUsage(usage, usage)).not.toHaveProperty("total_thought_tokens");
   });
 });

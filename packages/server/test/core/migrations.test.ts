@@ -16,6 +16,9 @@ describe("pendingMigrations", () => {
   });
 
   it("reports each known migration as applied (when) or pending", () => {
-    expect(migrationStatus(new Map([[1, 100]]), [m(1), m(2)])).toEqual([{ version: 1, name: "m1", appliedAt: 100 }, { version: 2, name: "m2" }]);
+    expect(migrationStatus(new Map([[1, 100]]), [m(1), m(2)])).toEqual([
+      { version: 1, name: "m1", appliedAt: 100 },
+      { version: 2, name: "m2" },
+    ]);
   });
 });

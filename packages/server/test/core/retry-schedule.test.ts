@@ -14,8 +14,22 @@ describe("nextAttemptAt", () => {
   });
 
   it("jitters by ±20 %", () => {
-    expect(nextAttemptAt(retryPolicy([10], () => 0), 1, T0, T0)).toBe(T0 + 8000);
-    expect(nextAttemptAt(retryPolicy([10], () => 0.999_999), 1, T0, T0)).toBeCloseTo(T0 + 12_000, -1);
+    expect(
+      nextAttemptAt(
+        retryPolicy([10], () => 0),
+        1,
+        T0,
+        T0,
+      ),
+    ).toBe(T0 + 8000);
+    expect(
+      nextAttemptAt(
+        retryPolicy([10], () => 0.999_999),
+        1,
+        T0,
+        T0,
+      ),
+    ).toBeCloseTo(T0 + 12_000, -1);
   });
 
   it("ends at the window: the last retry at its edge, then none", () => {

@@ -16,7 +16,11 @@ const video = (overrides: Partial<VideoOperation> = {}): VideoOperation => ({
 
 describe("finishVideo (a video operation's ending)", () => {
   it("succeeds once, pointing the event at the file by the name the client polls with", () => {
-    const ended = finishVideo(video({ webhookConfig: { uris: ["https://a.example/v"], user_metadata: { job: 7 } } }), { kind: "succeed", fileId: "f1", uri: "files/f1" }, T0 + 3);
+    const ended = finishVideo(
+      video({ webhookConfig: { uris: ["https://a.example/v"], user_metadata: { job: 7 } } }),
+      { kind: "succeed", fileId: "f1", uri: "files/f1" },
+      T0 + 3,
+    );
     expect(ended?.video).toMatchObject({ state: "succeeded", fileId: "f1", endedAt: T0 + 3, updatedAt: T0 + 3 });
     expect(ended?.event).toEqual({
       type: "video.generated",

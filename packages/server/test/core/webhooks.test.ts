@@ -28,7 +28,14 @@ describe("webhooksToDisable (the disable rule)", () => {
       now,
       DAY,
     );
-    expect(out).toEqual([{ projectId: "p", webhookId: "tired", state: "disabled_due_to_failed_deliveries", reason: "no successful delivery for 24 hours and deliveries exhausted their retries" }]);
+    expect(out).toEqual([
+      {
+        projectId: "p",
+        webhookId: "tired",
+        state: "disabled_due_to_failed_deliveries",
+        reason: "no successful delivery for 24 hours and deliveries exhausted their retries",
+      },
+    ]);
   });
 
   it("uses the window it is given, and leaves webhooks that are not enabled alone", () => {
@@ -57,7 +64,10 @@ describe("secret rotation", () => {
 
   it("keeps the previous secrets signing for 24 h, or drops them at once", () => {
     const overlapping = rotateSecrets([old], "whsec_new", "revoke_previous_secrets_after_h24", T0 + 5);
-    expect(overlapping).toEqual([{ secret: "whsec_new", createdAt: T0 + 5 }, { ...old, expireAt: T0 + 5 + DAY }]);
+    expect(overlapping).toEqual([
+      { secret: "whsec_new", createdAt: T0 + 5 },
+      { ...old, expireAt: T0 + 5 + DAY },
+    ]);
     expect(activeSecrets({ secrets: overlapping }, T0 + DAY).map((s) => s.secret)).toEqual(["whsec_new", "whsec_old"]);
     expect(activeSecrets({ secrets: overlapping }, T0 + 5 + DAY).map((s) => s.secret)).toEqual(["whsec_new"]);
     expect(rotateSecrets([old], "whsec_new", "revoke_previous_secrets_immediately", T0)).toEqual([{ secret: "whsec_new", createdAt: T0 }]);

@@ -41,7 +41,9 @@ class ScriptedSender {
       return result;
     };
     if (answer === "hang") {
-      return new Promise((resolve) => this.clock.setTimeout(() => resolve(done({ kind: "error", error: `timed out after ${TIMEOUT_MS} ms`, latencyMs: TIMEOUT_MS })), TIMEOUT_MS));
+      return new Promise((resolve) =>
+        this.clock.setTimeout(() => resolve(done({ kind: "error", error: `timed out after ${TIMEOUT_MS} ms`, latencyMs: TIMEOUT_MS })), TIMEOUT_MS),
+      );
     }
     return Promise.resolve(done({ kind: "response", statusCode: answer, body: "", latencyMs: 1 }));
   }
@@ -88,7 +90,17 @@ function startEngine(sender: ScriptedSender, options: Partial<EngineOptions> = {
 }
 
 async function addWebhook(id: string): Promise<WebhookRecord> {
-  const webhook: WebhookRecord = { id, projectId, name: "", uri: `https://${id}.example/hook`, subscribedEvents: ["*"], state: "enabled", sealedSecrets: "s", createdAt: clock.now(), updatedAt: clock.now() };
+  const webhook: WebhookRecord = {
+    id,
+    projectId,
+    name: "",
+    uri: `https://${id}.example/hook`,
+    subscribedEvents: ["*"],
+    state: "enabled",
+    sealedSecrets: "s",
+    createdAt: clock.now(),
+    updatedAt: clock.now(),
+  };
   await store.webhooks.insert(webhook);
   return webhook;
 }
@@ -98,7 +110,13 @@ async function publish(webhook: WebhookRecord, count = 1, engine?: DeliveryEngin
   const leased: ClaimedDelivery[] = [];
   for (let i = 0; i < count; i++) {
     const now = clock.now();
-    const event: StoredEvent = { id: newEventId(), projectId, type: "export.succeeded", payload: { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } }, createdAt: now };
+    const event: StoredEvent = {
+      id: newEventId(),
+      projectId,
+      type: "export.succeeded",
+      payload: { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } },
+      createdAt: now,
+    };
     const planned = planDeliveries(event, { kind: "webhook", webhookId: webhook.id }, [webhook], now, engine?.lease());
     await store.transaction(async (tx) => {
       await tx.events.insert([event]);
@@ -176,7 +194,16 @@ describe("DeliveryEngine, on fake time", () => {
     expect(sender.maxInFlight.get(dead.uri)).toBe(4);
     expect((await deliveriesOf("live")).map((d) => d.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
     // Eight claimed (four in flight, four waiting); the other twelve are still unleased in the store.
-    expect(await store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit: 100, skipEndpoints: [], perEndpointLimit: 100 })).toHaveLength(12);
+    expect(
+      await store.deliveries.claim({
+        now: clock.now(),
+        lockedUntil: clock.now() + 1000,
+        lockedBy: "other",
+        limit: 100,
+        skipEndpoints: [],
+        perEndpointLimit: 100,
+      }),
+    ).toHaveLength(12);
   });
 
   it("on a graceful stop, hands back at once the leases of deliveries it had not started", async () => {
@@ -190,7 +217,14 @@ describe("DeliveryEngine, on fake time", () => {
     await clock.advance(TIMEOUT_MS);
     await stopped;
     // The two in flight timed out and were recorded; the four never started are claimable now, not in 120 s.
-    const claimable = await store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit: 100, skipEndpoints: [], perEndpointLimit: 100 });
+    const claimable = await store.deliveries.claim({
+      now: clock.now(),
+      lockedUntil: clock.now() + 1000,
+      lockedBy: "other",
+      limit: 100,
+      skipEndpoints: [],
+      perEndpointLimit: 100,
+    });
     expect(claimable.map((d) => d.attemptCount).sort()).toEqual([0, 0, 0, 0]);
     expect((await deliveriesOf("dead")).filter((d) => d.attemptCount === 1)).toHaveLength(2);
   });
@@ -204,7 +238,14 @@ describe("DeliveryEngine, on fake time", () => {
     await clock.settle();
     expect(sender.requests).toHaveLength(2);
     // Three held (two in flight, one queued); two went back to the queue for whoever has room.
-    const claimable = await store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit: 100, skipEndpoints: [], perEndpointLimit: 100 });
+    const claimable = await store.deliveries.claim({
+      now: clock.now(),
+      lockedUntil: clock.now() + 1000,
+      lockedBy: "other",
+      limit: 100,
+      skipEndpoints: [],
+      perEndpointLimit: 100,
+    });
     expect(claimable).toHaveLength(2);
     expect(errors).toEqual([]);
   });
@@ -222,7 +263,14 @@ describe("DeliveryEngine, depth per endpoint", () => {
     await clock.settle();
     engine.adopt(await publish(fast, 50, engine));
     engine.adopt(await publish(slow, 50, engine));
-    const claimable = await store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit: 1000, skipEndpoints: [], perEndpointLimit: 1000 });
+    const claimable = await store.deliveries.claim({
+      now: clock.now(),
+      lockedUntil: clock.now() + 1000,
+      lockedBy: "other",
+      limit: 1000,
+      skipEndpoints: [],
+      perEndpointLimit: 1000,
+    });
     expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
     expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
   });

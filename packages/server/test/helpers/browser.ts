@@ -5,7 +5,15 @@ import { chromium, type Browser } from "playwright-core";
 /** Debian's Chromium (scripts/ensure-chromium.mjs installs it under CI=true), or TIDINGS_CHROMIUM. */
 export const CHROMIUM = process.env.TIDINGS_CHROMIUM ?? "/usr/bin/chromium";
 
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 function executable(path: string): boolean {
   try {

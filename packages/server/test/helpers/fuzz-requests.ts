@@ -146,7 +146,12 @@ function queryPart(op: Operation, hints: Hints): fc.Arbitrary<Query> {
     ...query.filter(([k]) => k !== p.name && k !== otherSpelling(p.name)),
     ...entries,
   ];
-  const fault = (what: string, status: number[], field?: string, mentions?: string[]): Fault => ({ what, status, ...(field !== undefined ? { field } : {}), ...(mentions ? { mentions } : {}) });
+  const fault = (what: string, status: number[], field?: string, mentions?: string[]): Fault => ({
+    what,
+    status,
+    ...(field !== undefined ? { field } : {}),
+    ...(mentions ? { mentions } : {}),
+  });
   const among = <T>(weight: number, from: readonly T[], make: (query: [string, string][], item: T, n: number) => Query): fc.WeightedArbitrary<Query>[] =>
     from.length === 0 ? [] : [{ weight, arbitrary: fc.tuple(valid, fc.constantFrom(...from), fc.nat()).map(([query, item, n]) => make(query, item, n)) }];
 
@@ -158,24 +163,50 @@ function queryPart(op: Operation, hints: Hints): fc.Arbitrary<Query> {
     })),
     ...among(2, ODD_QUERIES, (query, raw) => ({ query, raw, faults: [noise(`odd query ${raw}`)] })),
     // Past node:http's 16 KiB for the request line and headers.
-    ...among(1, [17 * 1024, 40 * 1024], (query, size) => ({ query, raw: `page_token=${"t".repeat(size)}`, faults: [fault(`a query of ${size} bytes`, [431])] })),
-    ...among(3, params.filter((p) => otherSpelling(p.name) !== p.name), (query, p) => ({
-      query: replacing(query, p, [[p.name, "1"], [otherSpelling(p.name), "1"]]),
-      raw: "",
-      faults: [fault(`query ${p.name} spelled both ways`, [400], p.name)],
+    ...among(1, [17 * 1024, 40 * 1024], (query, size) => ({
+      query,
+      raw: `page_token=${"t".repeat(size)}`,
+      faults: [fault(`a query of ${size} bytes`, [431])],
     })),
-    ...among(3, params.filter((p) => queryViolations(p.schema ?? {}).length > 0), (query, p, n) => {
-      const options = queryViolations(p.schema ?? {});
-      const bad = options[n % options.length]!;
-      return {
-        query: replacing(query, p, [[p.name, bad]]),
+    ...among(
+      3,
+      params.filter((p) => otherSpelling(p.name) !== p.name),
+      (query, p) => ({
+        query: replacing(query, p, [
+          [p.name, "1"],
+          [otherSpelling(p.name), "1"],
+        ]),
         raw: "",
-        faults: [fault(`query ${p.name}=${preview(bad)}`, [400], p.name, bad === "not_one_of_them" ? p.schema?.enum?.map(String) : undefined)],
-      };
-    }),
+        faults: [fault(`query ${p.name} spelled both ways`, [400], p.name)],
+      }),
+    ),
+    ...among(
+      3,
+      params.filter((p) => queryViolations(p.schema ?? {}).length > 0),
+      (query, p, n) => {
+        const options = queryViolations(p.schema ?? {});
+        const bad = options[n % options.length]!;
+        return {
+          query: replacing(query, p, [[p.name, bad]]),
+          raw: "",
+          faults: [fault(`query ${p.name}=${preview(bad)}`, [400], p.name, bad === "not_one_of_them" ? p.schema?.enum?.map(String) : undefined)],
+        };
+      },
+    ),
     // Twice: the query parser makes a list of it, which no parameter here is.
-    ...among(2, params, (query, p) => ({ query: replacing(query, p, [[p.name, "1"], [p.name, "2"]]), raw: "", faults: [fault(`query ${p.name} given twice`, [400], p.name)] })),
-    ...among(3, params.filter((p) => NEEDED.has(p.name)), (query, p) => ({ query: replacing(query, p, []), raw: "", faults: [fault(`query ${p.name} left out`, [400], p.name)] })),
+    ...among(2, params, (query, p) => ({
+      query: replacing(query, p, [
+        [p.name, "1"],
+        [p.name, "2"],
+      ]),
+      raw: "",
+      faults: [fault(`query ${p.name} given twice`, [400], p.name)],
+    })),
+    ...among(
+      3,
+      params.filter((p) => NEEDED.has(p.name)),
+      (query, p) => ({ query: replacing(query, p, []), raw: "", faults: [fault(`query ${p.name} left out`, [400], p.name)] }),
+    ),
   ];
   return fc.oneof({ weight: 8, arbitrary: valid.map((query) => ({ query, raw: "", faults: [] })) }, { weight: 1, arbitrary: fc.oneof(...breaks) });
 }
@@ -217,7 +248,16 @@ function authPart(op: Operation, pools: Pools): fc.Arbitrary<Auth> {
 type Body = Part & { text?: string };
 
 const JSON_TYPES = ["application/json", "application/json; charset=utf-8", "Application/JSON"];
-const OTHER_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream", "text/json", "application/json-patch+json", ";;;", ""];
+const OTHER_TYPES = [
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/octet-stream",
+  "text/json",
+  "application/json-patch+json",
+  ";;;",
+  "",
+];
 
 /** A malformed JSON text from a valid one: cut short, a stray character, JavaScript rather than JSON. */
 function malformed(text: string, n: number): string {
@@ -230,7 +270,7 @@ function malformed(text: string, n: number): string {
     '{"a": NaN}',
     '{"a": 1,}',
     "// comment\n{}",
-    "{\"a\": \"\\x41\"}",
+    '{"a": "\\x41"}',
     "\u0000",
   ];
   const broken = variants[n % variants.length]!;
@@ -302,7 +342,12 @@ function contentTypePart(): fc.Arbitrary<Part & { contentType: string | undefine
         faults: [{ what: `content-type ${JSON.stringify(contentType)}`, status: [400], field: "content-type" }],
       })),
     },
-    { weight: 1, arbitrary: fc.constantFrom("application/json; charset=latin1", "application/json;", "application/json; boundary=x").map((contentType) => ({ contentType, faults: [] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom("application/json; charset=latin1", "application/json;", "application/json; boundary=x")
+        .map((contentType) => ({ contentType, faults: [] })),
+    },
   );
 }
 
@@ -320,7 +365,13 @@ function url(path: string, query: [string, string][], raw: string): string {
 }
 
 /** Headers that change nothing the server reads, or that it must shrug off. */
-const STRAY_HEADERS: Record<string, string>[] = [{}, { accept: "text/html" }, { accept: "application/xml" }, { "x-http-method-override": "DELETE" }, { "accept-encoding": "br, gzip" }];
+const STRAY_HEADERS: Record<string, string>[] = [
+  {},
+  { accept: "text/html" },
+  { accept: "application/xml" },
+  { "x-http-method-override": "DELETE" },
+  { "accept-encoding": "br, gzip" },
+];
 
 /** Requests for one operation of the OpenAPI document; `methodsAt` lists the methods its path has. */
 export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hints: Hints): fc.Arbitrary<FuzzRequest> {
@@ -329,7 +380,12 @@ export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hi
   const method = fc.oneof(
     { weight: 20, arbitrary: fc.constant({ method: op.method, faults: [] as (Fault | Noise)[] }) },
     // A custom method's path read as a resource's (`PATCH /v1/webhooks/x:ping` is PATCH of the webhook "x:ping").
-    { weight: 1, arbitrary: fc.constantFrom(...wrongMethods).map((m) => ({ method: m, faults: [{ what: `method ${m}`, status: [404, ...(op.path.includes(":") ? [400] : [])] }] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(...wrongMethods)
+        .map((m) => ({ method: m, faults: [{ what: `method ${m}`, status: [404, ...(op.path.includes(":") ? [400] : [])] }] })),
+    },
   );
   const body: fc.Arbitrary<Body & { contentType: string | undefined }> =
     op.body !== undefined
@@ -341,7 +397,14 @@ export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hi
         }))
       : fc.oneof(
           { weight: 8, arbitrary: fc.constant<Body & { contentType: string | undefined }>({ text: undefined, contentType: undefined, faults: [] }) },
-          { weight: 1, arbitrary: fc.constant<Body & { contentType: string | undefined }>({ text: '{"stray":1}', contentType: "application/json", faults: [noise("a body where none is read")] }) },
+          {
+            weight: 1,
+            arbitrary: fc.constant<Body & { contentType: string | undefined }>({
+              text: '{"stray":1}',
+              contentType: "application/json",
+              faults: [noise("a body where none is read")],
+            }),
+          },
         );
   return fc
     .record({ method, path: pathPart(op, pools), query: queryPart(op, hints), auth: authPart(op, pools), body, stray: fc.constantFrom(...STRAY_HEADERS) })
@@ -350,7 +413,8 @@ export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hi
       if (body.contentType !== undefined) headers["content-type"] = body.contentType;
       const limit = bodyLimit(op);
       // Long values can add up past the limit by themselves: then the size is what the answer is about.
-      const oversize = limit !== undefined && body.text !== undefined && Buffer.byteLength(body.text) > limit && !body.faults.some((f) => f.status?.includes(413));
+      const oversize =
+        limit !== undefined && body.text !== undefined && Buffer.byteLength(body.text) > limit && !body.faults.some((f) => f.status?.includes(413));
       return {
         op: op.id,
         method: method.method,
@@ -372,7 +436,12 @@ const LENGTH = "X-Goog-Upload-Header-Content-Length";
 function uploadHeader(name: string, good: string[], bad: (string | undefined)[]): fc.Arbitrary<Part & { value: string | undefined }> {
   return fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...good).map((value) => ({ value, faults: [] })) },
-    { weight: 1, arbitrary: fc.constantFrom<string | undefined>(...bad).map((value) => ({ value, faults: [{ what: `${name}: ${JSON.stringify(value)}`, status: [400], field: name }] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom<string | undefined>(...bad)
+        .map((value) => ({ value, faults: [{ what: `${name}: ${JSON.stringify(value)}`, status: [400], field: name }] })),
+    },
   );
 }
 
@@ -395,7 +464,12 @@ function uploadRequests(op: Operation, pools: Pools, hints: Hints): fc.Arbitrary
     })
     .map(({ path, query, auth, protocol, command, length, body }) => {
       const headers: Record<string, string> = { ...auth.headers, "content-type": "application/json", "x-goog-upload-header-content-type": "text/plain" };
-      for (const [name, part] of [[PROTOCOL, protocol], [COMMAND, command], [LENGTH, length]] as const) if (part.value !== undefined) headers[name.toLowerCase()] = part.value;
+      for (const [name, part] of [
+        [PROTOCOL, protocol],
+        [COMMAND, command],
+        [LENGTH, length],
+      ] as const)
+        if (part.value !== undefined) headers[name.toLowerCase()] = part.value;
       return {
         op: `${op.id} (start)`,
         method: "POST",
@@ -423,7 +497,14 @@ function uploadRequests(op: Operation, pools: Pools, hints: Hints): fc.Arbitrary
       return {
         op: `${op.id} (chunk)`,
         method: "POST",
-        url: url(path, [["upload_id", uploadId], ["upload_protocol", "resumable"]], ""),
+        url: url(
+          path,
+          [
+            ["upload_id", uploadId],
+            ["upload_protocol", "resumable"],
+          ],
+          "",
+        ),
         headers,
         body: Buffer.from(bytes),
         faults: [noise("a chunk")],

@@ -70,7 +70,10 @@ const EDGE_NUMBERS = [0, -1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 
 
 function numberValue(schema: Schema, integer: boolean): fc.Arbitrary<number> {
   const inRange = (n: number) =>
-    n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity) && n > (schema.exclusiveMinimum ?? -Infinity) && n < (schema.exclusiveMaximum ?? Infinity);
+    n >= (schema.minimum ?? -Infinity) &&
+    n <= (schema.maximum ?? Infinity) &&
+    n > (schema.exclusiveMinimum ?? -Infinity) &&
+    n < (schema.exclusiveMaximum ?? Infinity);
   const min = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : -(2 ** 31));
   const max = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum - 1 : 2 ** 31);
   const plain = integer ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter(inRange);
@@ -132,7 +135,12 @@ function schemaValue(schema: Schema, hints: Hints, path: string, depth: number):
   }
 }
 
-function messageValue(schema: Schema & { properties: Record<string, Schema> }, hints: Hints, path: string, depth: number): fc.Arbitrary<Record<string, unknown>> {
+function messageValue(
+  schema: Schema & { properties: Record<string, Schema> },
+  hints: Hints,
+  path: string,
+  depth: number,
+): fc.Arbitrary<Record<string, unknown>> {
   const fields = Object.entries(schema.properties).map(([name, field]) => {
     const present = fc
       .tuple(fc.boolean(), validValue(field, hints, fieldPath(path, name), depth + 1))
@@ -265,7 +273,11 @@ export function breakBody(body: unknown, schema: Schema, how: BodyBreak, pick: n
       return { body: copy, fault: { what: `required ${site.path} left out`, status: [400], field: site.path } };
     }
     case "both-spellings": {
-      const site = at(sites.filter((s): s is Extract<Site, { kind: "field" }> => s.kind === "field" && otherSpelling(s.key) !== s.key && !Object.hasOwn(s.object, otherSpelling(s.key))));
+      const site = at(
+        sites.filter(
+          (s): s is Extract<Site, { kind: "field" }> => s.kind === "field" && otherSpelling(s.key) !== s.key && !Object.hasOwn(s.object, otherSpelling(s.key)),
+        ),
+      );
       if (site === undefined) return undefined;
       site.object[otherSpelling(site.key)] = site.object[site.key];
       return { body: copy, fault: { what: `${site.path} spelled both ways`, status: [400], field: site.path } };
@@ -288,6 +300,6 @@ function valueAt(site: Exclude<Site, { kind: "message" }>): unknown {
 }
 
 export function preview(value: unknown, limit = 80): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > limit ? `${text.slice(0, limit)}… (${text.length} chars)` : text;
 }

@@ -41,9 +41,7 @@ export class ManualClock implements Clock {
 }
 
 /** Starts an in-process server (in dev mode unless told otherwise) on a random port with a temp data dir and fast retries. */
-export async function startTidings(
-  options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {},
-): Promise<TestServer> {
+export async function startTidings(options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tidings-test-"));
   const env = {
     TIDINGS_API_KEY: TEST_KEY,

@@ -5,7 +5,14 @@ import { createAgentProvider, createInteractionProvider, createProvider, createV
 const load = (env: Record<string, string>) => loadConfig({ dataDir: "/tmp/unused" }, env);
 const providerConfig = (env: Record<string, string>): ProviderConfig & { videoProvider: "local" | "veo" } => {
   const c = load(env);
-  return { provider: c.provider, baseUrl: c.providerBaseUrl, apiKey: c.providerApiKey, localDelayMs: c.localDelayMs, timeoutMs: c.providerTimeoutMs, videoProvider: c.videoProvider };
+  return {
+    provider: c.provider,
+    baseUrl: c.providerBaseUrl,
+    apiKey: c.providerApiKey,
+    localDelayMs: c.localDelayMs,
+    timeoutMs: c.providerTimeoutMs,
+    videoProvider: c.videoProvider,
+  };
 };
 
 describe("TIDINGS_VIDEO_PROVIDER", () => {
@@ -17,9 +24,14 @@ describe("TIDINGS_VIDEO_PROVIDER", () => {
   it("refuses what cannot work, naming the variable and the fix", () => {
     expect(() => load({ TIDINGS_VIDEO_PROVIDER: "sora" })).toThrow(/TIDINGS_VIDEO_PROVIDER: "sora" must be one of local, veo/);
     expect(() => load({ TIDINGS_VIDEO_PROVIDER: "veo" })).toThrow(/TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo/);
-    expect(() => load({ TIDINGS_VIDEO_PROVIDER: "veo", TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: "http://127.0.0.1:8000/v1", TIDINGS_PROVIDER_API_KEY: "sk" })).toThrow(
-      /TIDINGS_VIDEO_PROVIDER=veo needs a Gemini key/,
-    );
+    expect(() =>
+      load({
+        TIDINGS_VIDEO_PROVIDER: "veo",
+        TIDINGS_PROVIDER: "openai",
+        TIDINGS_PROVIDER_BASE_URL: "http://127.0.0.1:8000/v1",
+        TIDINGS_PROVIDER_API_KEY: "sk",
+      }),
+    ).toThrow(/TIDINGS_VIDEO_PROVIDER=veo needs a Gemini key/);
   });
 });
 

@@ -29,7 +29,11 @@ const request: GenerateContentRequest = {
   safetySettings: [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }],
 };
 const recordSleep = (delays: number[]) => async (ms: number) => (delays.push(ms), true);
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 describe("gemini provider", () => {
   it("forwards the request unchanged to :generateContent with x-goog-api-key and passes the reply through", async () => {
@@ -46,7 +50,9 @@ describe("gemini provider", () => {
 
   it("fills what Gemini leaves out: content of a blocked candidate, index, modelVersion; accepts a blocked prompt", async () => {
     const { provider } = await setup((n) =>
-      n === 0 ? { json: { candidates: [{ finishReason: "SAFETY" }] } } : { json: { promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 1, totalTokenCount: 1 } } },
+      n === 0
+        ? { json: { candidates: [{ finishReason: "SAFETY" }] } }
+        : { json: { promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 1, totalTokenCount: 1 } } },
     );
     expect(await provider.generateContent("gemini-2.5-pro", request)).toEqual({
       candidates: [{ content: { role: "model", parts: [] }, finishReason: "SAFETY", index: 0 }],
@@ -59,7 +65,9 @@ describe("gemini provider", () => {
 
   it("retries a 429 after its Retry-After, then succeeds", async () => {
     const { upstream, provider } = await setup((n) =>
-      n === 0 ? { status: 429, headers: { "retry-after": "3" }, json: { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } } } : { json: geminiReply("ok") },
+      n === 0
+        ? { status: 429, headers: { "retry-after": "3" }, json: { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } } }
+        : { json: geminiReply("ok") },
     );
     const delays: number[] = [];
     const reply = await generateWithRetry(provider, "gemini-2.5-flash", request, { sleep: recordSleep(delays) });
@@ -76,7 +84,10 @@ describe("gemini provider", () => {
   });
 
   it("gives up on 500 after maxAttempts with a retryable error carrying Google's message", async () => {
-    const { upstream, provider } = await setup(() => ({ status: 500, json: { error: { code: 500, message: "An internal error has occurred", status: "INTERNAL" } } }));
+    const { upstream, provider } = await setup(() => ({
+      status: 500,
+      json: { error: { code: 500, message: "An internal error has occurred", status: "INTERNAL" } },
+    }));
     const err = await failure(generateWithRetry(provider, "m", request, { maxAttempts: 2, sleep: recordSleep([]) }));
     expect(err).toMatchObject({ status: 503, code: "UNAVAILABLE", retryable: true });
     expect(err.message).toContain("An internal error has occurred");
@@ -85,7 +96,12 @@ describe("gemini provider", () => {
   });
 
   it("reports malformed replies as non-retryable", async () => {
-    const { upstream, provider } = await setup((n) => [{ raw: "not json" }, { json: { usageMetadata: {} } }, { json: { candidates: {} } }, { json: { candidates: [{ content: { parts: "x" } }] } }][n] ?? { json: {} });
+    const { upstream, provider } = await setup(
+      (n) =>
+        [{ raw: "not json" }, { json: { usageMetadata: {} } }, { json: { candidates: {} } }, { json: { candidates: [{ content: { parts: "x" } }] } }][n] ?? {
+          json: {},
+        },
+    );
     const notJson = await failure(generateWithRetry(provider, "m", request, { sleep: recordSleep([]) }));
     expect(notJson).toMatchObject({ status: 502, code: "INTERNAL", retryable: false });
     expect(notJson.message).toContain("not JSON");
@@ -98,7 +114,10 @@ describe("gemini provider", () => {
   it("times out a silent server and maps a 400 to INVALID_ARGUMENT with Google's message", async () => {
     const { provider } = await setup(() => "hang", 150);
     expect(await failure(provider.generateContent("m", request))).toMatchObject({ status: 504, code: "DEADLINE_EXCEEDED", retryable: true });
-    const { provider: strict } = await setup(() => ({ status: 400, json: { error: { code: 400, message: "* GenerateContentRequest.contents: contents is not specified", status: "INVALID_ARGUMENT" } } }));
+    const { provider: strict } = await setup(() => ({
+      status: 400,
+      json: { error: { code: 400, message: "* GenerateContentRequest.contents: contents is not specified", status: "INVALID_ARGUMENT" } },
+    }));
     const bad = await failure(strict.generateContent("m", request));
     expect(bad).toMatchObject({ status: 400, code: "INVALID_ARGUMENT", retryable: false });
     expect(bad.message).toContain("contents is not specified");

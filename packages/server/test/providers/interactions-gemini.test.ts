@@ -22,18 +22,33 @@ const question: InteractionStep = { type: "user_input", content: [{ type: "text"
 const call: InteractionStep = { type: "function_call", id: "fc_1", name: "get_weather", arguments: { city: "Paris" } };
 const thought: InteractionStep = { type: "thought", signature: "sig-opaque-1" };
 const turn = (steps: InteractionStep[]): InteractionTurn => ({ model: "gemini-3-flash-preview", system_instruction: "Be brief.", tools: [weather], steps });
-const interaction = (status: string, steps: unknown[], extra: Record<string, unknown> = {}) => ({ json: { id: "v1_abc", object: "interaction", status, steps, ...extra } });
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const interaction = (status: string, steps: unknown[], extra: Record<string, unknown> = {}) => ({
+  json: { id: "v1_abc", object: "interaction", status, steps, ...extra },
+});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 describe("gemini interactions", () => {
   it("sends the whole history unstored and synchronous, and keeps only the steps after the echoed input", async () => {
-    const { upstream, gemini } = await setup(() => interaction("requires_action", [question, thought, call], { usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 } }));
+    const { upstream, gemini } = await setup(() =>
+      interaction("requires_action", [question, thought, call], { usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 } }),
+    );
     const result = await gemini.nextTurn(turn([question]));
     const [req] = upstream.requests;
     expect(req?.method).toBe("POST");
     expect(req?.path).toBe("/v1beta/interactions");
     expect(req?.headers["x-goog-api-key"]).toBe("AIza-test");
-    expect(req?.body).toEqual({ model: "gemini-3-flash-preview", input: [question], system_instruction: "Be brief.", tools: [weather], store: false, background: false });
+    expect(req?.body).toEqual({
+      model: "gemini-3-flash-preview",
+      input: [question],
+      system_instruction: "Be brief.",
+      tools: [weather],
+      store: false,
+      background: false,
+    });
     expect(result).toEqual({ steps: [thought, call], usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 } });
   });
 
@@ -49,7 +64,10 @@ describe("gemini interactions", () => {
     const part = (text: string) => ({ type: "model_output", content: [{ type: "text", text }] });
     const { upstream, gemini } = await setup((n) =>
       n === 0
-        ? interaction("requires_continuation", [part("Once upon")], { continuation_token: "tok-1", usage: { total_input_tokens: 10, total_output_tokens: 100, total_tokens: 110 } })
+        ? interaction("requires_continuation", [part("Once upon")], {
+            continuation_token: "tok-1",
+            usage: { total_input_tokens: 10, total_output_tokens: 100, total_tokens: 110 },
+          })
         : interaction("completed", [part(" a time.")], { usage: { total_input_tokens: 12, total_output_tokens: 40, total_tokens: 52 } }),
     );
     const result = await gemini.nextTurn(turn([question]));
@@ -81,7 +99,10 @@ describe("gemini interactions", () => {
 
   it("retries 503 and stops at once on cancel", async () => {
     const ok = interaction("completed", [{ type: "model_output", content: [] }]);
-    const { upstream, gemini } = await setup((n) => (n === 0 ? { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } } : n === 1 ? ok : "hang"), 3_600_000);
+    const { upstream, gemini } = await setup(
+      (n) => (n === 0 ? { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } } : n === 1 ? ok : "hang"),
+      3_600_000,
+    );
     const delays: number[] = [];
     await nextTurnWithRetry(gemini, turn([question]), { sleep: async (ms) => (delays.push(ms), true), random: () => 0 });
     expect(delays).toEqual([250]);

@@ -29,10 +29,24 @@ const turn = (steps: InteractionStep[] = [question]): InteractionTurn => ({ mode
 const toolCalls = (calls: { id?: string; name?: string; arguments: unknown }[], content: string | null = null) => ({
   id: "chatcmpl-2",
   model: "qwen2.5-7b",
-  choices: [{ index: 0, message: { role: "assistant", content, tool_calls: calls.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: "function", function: { name: c.name, arguments: c.arguments } })) }, finish_reason: "tool_calls" }],
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: "assistant",
+        content,
+        tool_calls: calls.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: "function", function: { name: c.name, arguments: c.arguments } })),
+      },
+      finish_reason: "tool_calls",
+    },
+  ],
   usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
 });
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 describe("openai interactions: the request", () => {
   it("sends tools as functions, the history's calls as assistant tool_calls and results as tool messages", async () => {
@@ -72,8 +86,15 @@ describe("openai interactions: the request", () => {
 
   it("maps tool_choice and generation settings", async () => {
     const { upstream, interactions } = await setup(() => ({ json: chatReply("ok") }));
-    await interactions.nextTurn({ ...turn(), generation_config: { temperature: 0.1, max_output_tokens: 50, tool_choice: { allowed_tools: { mode: "any", tools: ["get_weather"] } } } });
-    expect(upstream.requests[0]?.body).toMatchObject({ temperature: 0.1, max_tokens: 50, tool_choice: { type: "function", function: { name: "get_weather" } } });
+    await interactions.nextTurn({
+      ...turn(),
+      generation_config: { temperature: 0.1, max_output_tokens: 50, tool_choice: { allowed_tools: { mode: "any", tools: ["get_weather"] } } },
+    });
+    expect(upstream.requests[0]?.body).toMatchObject({
+      temperature: 0.1,
+      max_tokens: 50,
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+    });
   });
 });
 
@@ -102,7 +123,9 @@ describe("openai interactions: the reply", () => {
     const { interactions } = await setup(() => ({ json: toolCalls([{ name: "get_weather", arguments: '{"city":"Rome"}' }]) }));
     const first = await interactions.nextTurn(turn());
     const second = await interactions.nextTurn(turn());
-    expect(first.steps).toEqual([{ type: "function_call", id: expect.stringMatching(/^call_[0-9a-f]{16}$/), name: "get_weather", arguments: { city: "Rome" } }]);
+    expect(first.steps).toEqual([
+      { type: "function_call", id: expect.stringMatching(/^call_[0-9a-f]{16}$/), name: "get_weather", arguments: { city: "Rome" } },
+    ]);
     expect(second.steps).toEqual(first.steps);
   });
 
@@ -126,7 +149,11 @@ describe("openai interactions: the reply", () => {
 
 describe("openai interactions: failures", () => {
   it("retries a 429 after its Retry-After, then returns the turn", async () => {
-    const { upstream, interactions } = await setup((n) => (n === 0 ? { status: 429, headers: { "retry-after": "3" }, json: { error: { message: "slow down" } } } : { json: toolCalls([{ id: "c9", name: "get_weather", arguments: '{"city":"Oslo"}' }]) }));
+    const { upstream, interactions } = await setup((n) =>
+      n === 0
+        ? { status: 429, headers: { "retry-after": "3" }, json: { error: { message: "slow down" } } }
+        : { json: toolCalls([{ id: "c9", name: "get_weather", arguments: '{"city":"Oslo"}' }]) },
+    );
     const delays: number[] = [];
     const result = await nextTurnWithRetry(interactions, turn(), { sleep: async (ms) => (delays.push(ms), true) });
     expect(delays).toEqual([3000]);

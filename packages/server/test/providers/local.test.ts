@@ -16,7 +16,12 @@ const weatherTool: GenerateContentRequest["tools"] = [
         name: "get_weather",
         parameters: {
           type: "OBJECT",
-          properties: { city: { type: "STRING" }, days: { type: "INTEGER" }, unit: { type: "STRING", enum: ["celsius", "fahrenheit"] }, note: { type: "STRING" } },
+          properties: {
+            city: { type: "STRING" },
+            days: { type: "INTEGER" },
+            unit: { type: "STRING", enum: ["celsius", "fahrenheit"] },
+            note: { type: "STRING" },
+          },
           required: ["city", "days", "unit"],
         },
       },
@@ -31,7 +36,11 @@ describe("local provider", () => {
     const a = await local.generateContent("gemini-2.5-flash", ask("hello   there"));
     const b = await new LocalProvider({ delayMs: 0 }).generateContent("gemini-2.5-flash", ask("hello   there"));
     expect(a).toEqual(b);
-    expect(a.candidates?.[0]).toMatchObject({ content: { role: "model", parts: [{ text: localReplyText("gemini-2.5-flash", "hello   there") }] }, finishReason: "STOP", index: 0 });
+    expect(a.candidates?.[0]).toMatchObject({
+      content: { role: "model", parts: [{ text: localReplyText("gemini-2.5-flash", "hello   there") }] },
+      finishReason: "STOP",
+      index: 0,
+    });
     expect(a.candidates?.[0]?.content.parts[0]?.text).toMatch(/^\[local:gemini-2\.5-flash\] echo: hello there #[0-9a-f]{8}$/);
     expect(a.modelVersion).toBe("gemini-2.5-flash");
     const other = await local.generateContent("gemini-2.5-flash", ask("hello there!"));
@@ -43,7 +52,11 @@ describe("local provider", () => {
   it("counts tokens from the text, about four characters each", async () => {
     const reply = await local.generateContent("m", ask("x".repeat(40), { systemInstruction: { parts: [{ text: "y".repeat(8) }] } }));
     const text = reply.candidates?.[0]?.content.parts[0]?.text ?? "";
-    expect(reply.usageMetadata).toEqual({ promptTokenCount: 12, candidatesTokenCount: Math.ceil(text.length / 4), totalTokenCount: 12 + Math.ceil(text.length / 4) });
+    expect(reply.usageMetadata).toEqual({
+      promptTokenCount: 12,
+      candidatesTokenCount: Math.ceil(text.length / 4),
+      totalTokenCount: 12 + Math.ceil(text.length / 4),
+    });
   });
 
   it("truncates to maxOutputTokens with MAX_TOKENS and answers JSON when asked", async () => {
@@ -83,11 +96,17 @@ describe("local provider", () => {
   it("calls the first declared function when asked to call a tool, and none when mode is NONE or nothing is asked", async () => {
     const asked = await local.generateContent("m", ask("please call a tool", { tools: weatherTool }));
     expect(asked.candidates?.[0]?.content.parts[0]?.functionCall).toEqual(expect.objectContaining({ name: "get_time", args: {} }));
-    const none = await local.generateContent("m", ask("please call get_weather", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "NONE" } } }));
+    const none = await local.generateContent(
+      "m",
+      ask("please call get_weather", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "NONE" } } }),
+    );
     expect(none.candidates?.[0]?.content.parts[0]?.text).toMatch(/^\[local:m\] echo:/);
     const plain = await local.generateContent("m", ask("just chatting", { tools: weatherTool }));
     expect(plain.candidates?.[0]?.content.parts[0]?.functionCall).toBeUndefined();
-    const any = await local.generateContent("m", ask("just chatting", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] } } }));
+    const any = await local.generateContent(
+      "m",
+      ask("just chatting", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] } } }),
+    );
     expect(any.candidates?.[0]?.content.parts[0]?.functionCall?.name).toBe("get_weather");
   });
 

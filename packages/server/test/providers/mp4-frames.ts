@@ -22,7 +22,9 @@ export async function decodeMp4(bytes: Uint8Array): Promise<DecodedClip> {
     file.onReady = (info) => {
       const track = info.videoTracks[0];
       if (track === undefined) return reject(new Error("no video track"));
-      const entry = file.getTrackById(track.id).mdia.minf.stbl.stsd.entries[0] as unknown as { avcC?: { SPS: { data: Uint8Array }[]; PPS: { data: Uint8Array }[] } };
+      const entry = file.getTrackById(track.id).mdia.minf.stbl.stsd.entries[0] as unknown as {
+        avcC?: { SPS: { data: Uint8Array }[]; PPS: { data: Uint8Array }[] };
+      };
       const parameterSets = [...(entry.avcC?.SPS ?? []), ...(entry.avcC?.PPS ?? [])].map((p) => p.data);
       file.onSamples = (_id, _user, samples) => resolve({ codec: track.codec, created: info.created, samples, parameterSets });
       file.setExtractionOptions(track.id, null, { nbSamples: 100_000 });

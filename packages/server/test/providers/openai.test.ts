@@ -9,7 +9,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setup(reply: (n: number) => UpstreamReply, options: { apiKey?: string; timeoutMs?: number } = {}): Promise<{ upstream: Upstream; provider: OpenAiProvider }> {
+async function setup(
+  reply: (n: number) => UpstreamReply,
+  options: { apiKey?: string; timeoutMs?: number } = {},
+): Promise<{ upstream: Upstream; provider: OpenAiProvider }> {
   const upstream = await startUpstream(reply);
   const provider = new OpenAiProvider({ baseUrl: `${upstream.origin}/v1/`, apiKey: options.apiKey, timeoutMs: options.timeoutMs ?? 5_000 });
   open.push(provider, upstream);
@@ -19,7 +22,11 @@ async function setup(reply: (n: number) => UpstreamReply, options: { apiKey?: st
 const hello: GenerateContentRequest = { contents: [{ role: "user", parts: [{ text: "hello" }] }] };
 /** Records waits instead of sleeping, so retry tests take no time and can check the delays. */
 const recordSleep = (delays: number[]) => async (ms: number) => (delays.push(ms), true);
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 describe("openai provider: request translation", () => {
   it("sends a chat-completions request: path, headers, messages, config, tools", async () => {
@@ -35,7 +42,15 @@ describe("openai provider: request translation", () => {
       tools: [
         {
           functionDeclarations: [
-            { name: "get_weather", description: "Weather now", parameters: { type: "OBJECT", properties: { city: { type: "STRING", nullable: true }, days: { type: "INTEGER", minimum: 1 } }, required: ["city"] } },
+            {
+              name: "get_weather",
+              description: "Weather now",
+              parameters: {
+                type: "OBJECT",
+                properties: { city: { type: "STRING", nullable: true }, days: { type: "INTEGER", minimum: 1 } },
+                required: ["city"],
+              },
+            },
             { name: "no_params" },
           ],
         },
@@ -52,7 +67,11 @@ describe("openai provider: request translation", () => {
       messages: [
         { role: "system", content: "Be brief." },
         { role: "user", content: "Weather in Paris?\nCelsius please." },
-        { role: "assistant", content: "Checking.", tool_calls: [{ id: "call_1_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "assistant",
+          content: "Checking.",
+          tool_calls: [{ id: "call_1_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1_1", content: '{"temp":21}' },
         { role: "user", content: "And tomorrow?" },
       ],
@@ -107,7 +126,11 @@ describe("openai provider: reply translation", () => {
         choices: [
           {
             index: 0,
-            message: { role: "assistant", content: "Let me check.", tool_calls: [{ id: "call_x", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+            message: {
+              role: "assistant",
+              content: "Let me check.",
+              tool_calls: [{ id: "call_x", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+            },
             finish_reason: "tool_calls",
           },
         ],
@@ -132,7 +155,16 @@ describe("openai provider: reply translation", () => {
     const { provider } = await setup((n) =>
       n === 0
         ? { json: { choices: [{ message: { content: "cut" }, finish_reason: "length" }] } }
-        : { json: { choices: [{ message: { content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{not json" } }] }, finish_reason: "tool_calls" }] } },
+        : {
+            json: {
+              choices: [
+                {
+                  message: { content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{not json" } }] },
+                  finish_reason: "tool_calls",
+                },
+              ],
+            },
+          },
     );
     const cut = await provider.generateContent("m", hello);
     expect(cut.candidates?.[0]).toMatchObject({ finishReason: "MAX_TOKENS", content: { parts: [{ text: "cut" }] } });
@@ -145,7 +177,9 @@ describe("openai provider: reply translation", () => {
 
 describe("openai provider: failures", () => {
   it("retries a 429, waiting what Retry-After asks, then succeeds", async () => {
-    const { upstream, provider } = await setup((n) => (n === 0 ? { status: 429, headers: { "retry-after": "2" }, json: { error: { message: "slow down" } } } : { json: chatReply("finally") }));
+    const { upstream, provider } = await setup((n) =>
+      n === 0 ? { status: 429, headers: { "retry-after": "2" }, json: { error: { message: "slow down" } } } : { json: chatReply("finally") },
+    );
     const delays: number[] = [];
     const reply = await generateWithRetry(provider, "m", hello, { sleep: recordSleep(delays) });
     expect(reply.candidates?.[0]?.content.parts).toEqual([{ text: "finally" }]);
@@ -167,7 +201,15 @@ describe("openai provider: failures", () => {
   });
 
   it("reports malformed replies clearly and does not retry them", async () => {
-    const { upstream, provider } = await setup((n) => [{ raw: "<html>gateway</html>" }, { json: { object: "chat.completion" } }, { json: { choices: [] } }, { json: { choices: [{ finish_reason: "stop" }] } }][n] ?? { json: {} });
+    const { upstream, provider } = await setup(
+      (n) =>
+        [
+          { raw: "<html>gateway</html>" },
+          { json: { object: "chat.completion" } },
+          { json: { choices: [] } },
+          { json: { choices: [{ finish_reason: "stop" }] } },
+        ][n] ?? { json: {} },
+    );
     const notJson = await failure(generateWithRetry(provider, "m", hello, { sleep: recordSleep([]) }));
     expect(notJson).toMatchObject({ status: 502, code: "INTERNAL", retryable: false });
     expect(notJson.message).toMatch(/malformed reply: HTTP 200 with a body that is not JSON \(<html>gateway<\/html>\)/);
@@ -200,7 +242,9 @@ describe("openai provider: failures", () => {
   });
 
   it("does not retry 4xx; a refused key points at TIDINGS_PROVIDER_API_KEY", async () => {
-    const { upstream, provider } = await setup((n) => (n === 0 ? { status: 401, json: { error: { message: "Incorrect API key" } } } : { status: 400, json: { error: { message: "max_tokens too large" } } }));
+    const { upstream, provider } = await setup((n) =>
+      n === 0 ? { status: 401, json: { error: { message: "Incorrect API key" } } } : { status: 400, json: { error: { message: "max_tokens too large" } } },
+    );
     const auth = await failure(generateWithRetry(provider, "m", hello));
     expect(auth).toMatchObject({ status: 502, retryable: false });
     expect(auth.message).toContain("TIDINGS_PROVIDER_API_KEY");

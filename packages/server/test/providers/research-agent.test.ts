@@ -3,8 +3,15 @@ import { LocalResearchAgent } from "../../src/providers/interactions/research-ag
 import type { AgentTask, InteractionStep } from "../../src/providers/interactions/types.js";
 import type { ProviderError } from "../../src/providers/provider.js";
 
-const task = (question: string): AgentTask => ({ agent: "deep-research-pro-preview-12-2025", input: [{ type: "user_input", content: [{ type: "text", text: question }] }] });
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const task = (question: string): AgentTask => ({
+  agent: "deep-research-pro-preview-12-2025",
+  input: [{ type: "user_input", content: [{ type: "text", text: question }] }],
+});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 /** What a runner does: advance, store the steps, until done. */
 async function run(agent: LocalResearchAgent, t: AgentTask, stored: InteractionStep[] = [...t.input]): Promise<{ stored: InteractionStep[]; calls: number }> {
@@ -30,7 +37,9 @@ describe("local deep-research agent", () => {
     expect(calls).toBe(5);
     expect(stored.map((s) => s.type)).toEqual(["user_input", "thought", "thought", "thought", "thought", "model_output"]);
     const report = stored.at(-1);
-    expect(report?.type === "model_output" && report.content[0]?.type === "text" && report.content[0].text).toMatch(/^# Research report: Why do webhooks beat polling\?\n/);
+    expect(report?.type === "model_output" && report.content[0]?.type === "text" && report.content[0].text).toMatch(
+      /^# Research report: Why do webhooks beat polling\?\n/,
+    );
     expect((await run(new LocalResearchAgent({ delayMs: 0 }), task("Why do webhooks beat polling?"))).stored).toEqual(stored);
   });
 

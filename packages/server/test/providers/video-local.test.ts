@@ -3,8 +3,13 @@ import type { ProviderError } from "../../src/providers/provider.js";
 import { LocalVideo } from "../../src/providers/video/local.js";
 import { decodeMp4 } from "./mp4-frames.js";
 
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
-const generate = async (provider: LocalVideo, prompt: string, parameters = {}) => provider.finish(await provider.start({ model: "veo-3.0-generate-001", prompt, parameters }));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
+const generate = async (provider: LocalVideo, prompt: string, parameters = {}) =>
+  provider.finish(await provider.start({ model: "veo-3.0-generate-001", prompt, parameters }));
 
 describe("local video provider", () => {
   it("renders a real H.264 MP4 that a decoder reads frame by frame, the frames differing as the clip plays", async () => {

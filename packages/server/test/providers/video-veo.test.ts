@@ -11,7 +11,9 @@ afterEach(async () => {
 const NAME = "models/veo-3.0-generate-001/operations/op123";
 const CLIP = new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112, 1, 2, 3, 250, 251, 252]);
 const running = { json: { name: NAME, metadata: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningMetadata" } } };
-const doneWith = (video: Record<string, unknown>): UpstreamReply => ({ json: { name: NAME, done: true, response: { generateVideoResponse: { generatedSamples: [{ video }] } } } });
+const doneWith = (video: Record<string, unknown>): UpstreamReply => ({
+  json: { name: NAME, done: true, response: { generateVideoResponse: { generatedSamples: [{ video }] } } },
+});
 
 /** A fake Veo: answers predictLongRunning with NAME, then each poll from `polls` in turn, and serves the file. */
 async function fakeVeo(polls: UpstreamReply[]): Promise<Upstream> {
@@ -33,13 +35,21 @@ function veo(upstream: Upstream, pollIntervalMs = 0): VeoVideo {
   return provider;
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected a ProviderError"), (e: unknown) => e as ProviderError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail("expected a ProviderError"),
+    (e: unknown) => e as ProviderError,
+  );
 
 describe("veo video provider", () => {
   it("starts with predictLongRunning, polls the operation until done, and downloads the sample with the key", async () => {
     const upstream = await fakeVeo([running, running, doneWith({ uri: "files/vid1" })]);
     const provider = veo(upstream);
-    const job = await provider.start({ model: "models/veo-3.0-generate-001", prompt: "a red ball", parameters: { durationSeconds: 4, aspectRatio: "16:9", sampleCount: 1 } });
+    const job = await provider.start({
+      model: "models/veo-3.0-generate-001",
+      prompt: "a red ball",
+      parameters: { durationSeconds: 4, aspectRatio: "16:9", sampleCount: 1 },
+    });
     expect(job).toEqual({ handle: NAME });
     const video = await provider.finish(job);
     expect(Buffer.from(video.bytes).equals(Buffer.from(CLIP))).toBe(true);
@@ -54,7 +64,10 @@ describe("veo video provider", () => {
       "GET /v1beta/files/vid1:download?alt=media",
       "GET /storage/vid1?sig=abc",
     ]);
-    expect(upstream.requests[0]?.body).toEqual({ instances: [{ prompt: "a red ball" }], parameters: { durationSeconds: 4, aspectRatio: "16:9", sampleCount: 1 } });
+    expect(upstream.requests[0]?.body).toEqual({
+      instances: [{ prompt: "a red ball" }],
+      parameters: { durationSeconds: 4, aspectRatio: "16:9", sampleCount: 1 },
+    });
     expect(upstream.requests.every((r) => r.headers["x-goog-api-key"] === "AIza-veo")).toBe(true);
   });
 
@@ -73,16 +86,32 @@ describe("veo video provider", () => {
   });
 
   it("keeps polling through a transient 503", async () => {
-    const upstream = await fakeVeo([running, { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } }, doneWith({ uri: "files/vid1" })]);
+    const upstream = await fakeVeo([
+      running,
+      { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } },
+      doneWith({ uri: "files/vid1" }),
+    ]);
     const video = await veo(upstream).finish({ handle: NAME });
     expect(video.bytes.length).toBe(CLIP.length);
   });
 
   it("reports a failed or filtered generation as an error saying why", async () => {
-    const failed = await fakeVeo([{ json: { name: NAME, done: true, error: { code: 3, message: "The prompt could not be submitted.", status: "INVALID_ARGUMENT" } } }]);
-    expect(await failure(veo(failed).finish({ handle: NAME }))).toMatchObject({ code: "INVALID_ARGUMENT", status: 400, message: expect.stringContaining("The prompt could not be submitted.") });
-    const filtered = await fakeVeo([{ json: { name: NAME, done: true, response: { generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["celebrity likeness"] } } } }]);
-    expect(await failure(veo(filtered).finish({ handle: NAME }))).toMatchObject({ code: "INVALID_ARGUMENT", field: "instances[0].prompt", message: expect.stringContaining("celebrity likeness") });
+    const failed = await fakeVeo([
+      { json: { name: NAME, done: true, error: { code: 3, message: "The prompt could not be submitted.", status: "INVALID_ARGUMENT" } } },
+    ]);
+    expect(await failure(veo(failed).finish({ handle: NAME }))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      status: 400,
+      message: expect.stringContaining("The prompt could not be submitted."),
+    });
+    const filtered = await fakeVeo([
+      { json: { name: NAME, done: true, response: { generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["celebrity likeness"] } } } },
+    ]);
+    expect(await failure(veo(filtered).finish({ handle: NAME }))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "instances[0].prompt",
+      message: expect.stringContaining("celebrity likeness"),
+    });
     const broken = await fakeVeo([{ json: { name: NAME, done: true } }]);
     expect(await failure(veo(broken).finish({ handle: NAME }))).toMatchObject({ code: "INTERNAL", message: expect.stringContaining("malformed") });
   });

@@ -58,7 +58,11 @@ describe("PostgreSQL store, shared by several processes", () => {
   /** An event bound for `count` distinct URIs, hence `count` due deliveries. */
   const fanOut = (store: PostgresStore, projectId: string, count: number) => {
     const e = event(projectId);
-    return queued(store, e, Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })));
+    return queued(
+      store,
+      e,
+      Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })),
+    );
   };
   const claim = (store: PostgresStore, now: number, limit: number, lockedBy = "engine") =>
     store.deliveries.claim({ now, lockedUntil: now + 60_000, lockedBy, limit, skipEndpoints: [], perEndpointLimit: 1000 });
@@ -132,7 +136,15 @@ describe("PostgreSQL store, shared by several processes", () => {
     await writing.webhooks.insert(hook);
     const e = event(projectId);
     const [failed, held] = await queued(writing, e, [delivery(e, { webhookId: hook.id }), delivery(e, { uri: "https://a.example/x" })]);
-    await writing.deliveries.settle({ settlements: [{ id: failed!.id, state: "failed", attemptCount: 1, nextAttemptAt: T0, lastError: "x" }], attempts: [], webhooksSucceeded: [], webhooksAtRisk: [] }, T0);
+    await writing.deliveries.settle(
+      {
+        settlements: [{ id: failed!.id, state: "failed", attemptCount: 1, nextAttemptAt: T0, lastError: "x" }],
+        attempts: [],
+        webhooksSucceeded: [],
+        webhooksAtRisk: [],
+      },
+      T0,
+    );
     await claim(writing, T0, 10, "engine-a");
 
     let wakes = 0;
@@ -176,7 +188,15 @@ describe("PostgreSQL store, shared by several processes", () => {
     const projectId = await newProject(store);
     const [d] = await fanOut(store, projectId, 1);
     const attempt = { deliveryId: d!.id, attemptNumber: 1, startedAt: T0, latencyMs: 12.345, requestHeaders: {} };
-    await store.deliveries.settle({ settlements: [{ id: d!.id, state: "pending", attemptCount: 1, nextAttemptAt: T0 + 4321.7, lastError: "HTTP 500" }], attempts: [attempt], webhooksSucceeded: [], webhooksAtRisk: [] }, T0 + 1);
+    await store.deliveries.settle(
+      {
+        settlements: [{ id: d!.id, state: "pending", attemptCount: 1, nextAttemptAt: T0 + 4321.7, lastError: "HTTP 500" }],
+        attempts: [attempt],
+        webhooksSucceeded: [],
+        webhooksAtRisk: [],
+      },
+      T0 + 1,
+    );
     const [listed] = (await store.deliveries.list(projectId, {}, { pageSize: 10, offset: 0 })).items;
     expect(listed).toMatchObject({ state: "pending", nextAttemptAt: T0 + 4322, attemptCount: 1 });
     expect(listed!.attempts).toEqual([attempt]);

@@ -15,7 +15,10 @@ export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     const hours = HOURS.includes(asked) ? asked : 6;
     const binMinutes = Math.max(1, Math.round((hours * 60) / LATENCY_POINTS));
     const { bars, latency } = await services.stats.timeline(req.projectId, hours, binMinutes);
-    const totals = Object.fromEntries((["succeeded", "retrying", "failed"] as const).map((o) => [o, bars.reduce((n, b) => n + b[o], 0)])) as Record<AttemptOutcome, number>;
+    const totals = Object.fromEntries((["succeeded", "retrying", "failed"] as const).map((o) => [o, bars.reduce((n, b) => n + b[o], 0)])) as Record<
+      AttemptOutcome,
+      number
+    >;
     const all = totals.succeeded + totals.retrying + totals.failed;
     const worstP99 = Math.max(0, ...latency.map((p) => p.p99 ?? 0));
     return sendPage(reply, {

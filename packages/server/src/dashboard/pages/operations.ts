@@ -15,7 +15,9 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
     const kind = queryParam(req, "kind");
     const done = queryParam(req, "done");
     const pageToken = queryParam(req, "page_token");
-    const filter = [kind !== undefined && isOperationKind(kind) ? `kind=${kind}` : "", done === "true" || done === "false" ? `done=${done}` : ""].filter(Boolean).join(" AND ");
+    const filter = [kind !== undefined && isOperationKind(kind) ? `kind=${kind}` : "", done === "true" || done === "false" ? `done=${done}` : ""]
+      .filter(Boolean)
+      .join(" AND ");
     const page = await services.operations.list(req.projectId, filter || undefined, parsePageRequest(undefined, pageToken));
     const rows = page.items.map(summarizeOperation);
     return sendPage(reply, {
@@ -57,9 +59,11 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
           ${op.facts.map(([label, value]) => html`<dt>${label}</dt><dd class="mono">${value}</dd>`)}
         </dl>
         <h2>Events</h2>
-        ${events.items.length === 0
-          ? html`<p class="muted">No events yet: one is sent when it ends.</p>`
-          : html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`}
+        ${
+          events.items.length === 0
+            ? html`<p class="muted">No events yet: one is sent when it ends.</p>`
+            : html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`
+        }
       </section>`,
     });
   });
@@ -67,7 +71,16 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
   /** What the progress bars poll: the operation's state and work done, read from the services every few seconds. */
   app.get<{ Params: { kind: string; id: string } }>("/operations/:kind/:id/progress", async (req, reply) => {
     const op = await load(req.params.kind, req.params.id, req.projectId);
-    return reply.header("cache-control", "no-store").send({ state: op.state, tone: op.tone, done: op.done, completed: op.progress?.completed ?? 0, total: op.progress?.total ?? 0, failed: op.progress?.failed ?? 0 });
+    return reply
+      .header("cache-control", "no-store")
+      .send({
+        state: op.state,
+        tone: op.tone,
+        done: op.done,
+        completed: op.progress?.completed ?? 0,
+        total: op.progress?.total ?? 0,
+        failed: op.progress?.failed ?? 0,
+      });
   });
 
   async function load(kind: string, id: string, projectId: string): Promise<OperationSummary> {

@@ -18,7 +18,10 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
   app.get("/webhooks", async (req, reply) => {
     const pageToken = queryParam(req, "page_token");
     const page = await services.webhooks.list(req.projectId, parsePageRequest(undefined, pageToken));
-    const health = await services.stats.webhookHealth(req.projectId, page.items.map((w) => w.id));
+    const health = await services.stats.webhookHealth(
+      req.projectId,
+      page.items.map((w) => w.id),
+    );
     return sendPage(reply, {
       title: "Webhooks",
       section: "webhooks",
@@ -75,7 +78,10 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
   });
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/rotate", async (req, reply) => {
-    const behavior: RevocationBehavior = formField(req, "revocation_behavior") === "revoke_previous_secrets_immediately" ? "revoke_previous_secrets_immediately" : "revoke_previous_secrets_after_h24";
+    const behavior: RevocationBehavior =
+      formField(req, "revocation_behavior") === "revoke_previous_secrets_immediately"
+        ? "revoke_previous_secrets_immediately"
+        : "revoke_previous_secrets_after_h24";
     const secret = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
     return sendPage(reply, { title: "New signing secret", section: "webhooks", body: secretShownOnce(webhook, secret, "rotated") });

@@ -20,7 +20,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
   const tags = ["batches"];
   const ok = { 200: BatchOperation, ...ErrorResponses };
   // Inline batches answer with their responses inline, as Gemini does.
-  const view = async (batch: Batch) => toBatchOperation(batch, batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined);
+  const view = async (batch: Batch) =>
+    toBatchOperation(batch, batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined);
 
   app.post(
     customMethod("models", "batchGenerateContent"),
@@ -38,32 +39,32 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
     async (req) => toBatchOperation(await batches.create(req.projectId, req.params.id, req.body)),
   );
 
-  app.get(
-    "/batches",
-    { schema: { tags, querystring: ListBatchesQuery, response: { 200: ListBatchesResponse, ...ErrorResponses } } },
-    async (req) => {
-      const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { operations: page.items.map((b) => toBatchOperation(b)), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
-    },
-  );
+  app.get("/batches", { schema: { tags, querystring: ListBatchesQuery, response: { 200: ListBatchesResponse, ...ErrorResponses } } }, async (req) => {
+    const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
+    return { operations: page.items.map((b) => toBatchOperation(b)), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  });
 
   app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) => view(await batches.get(req.projectId, req.params.id)));
 
   app.post(
     customMethod("batches", "cancel"),
-    { schema: { tags, summary: "Cancel; sends batch.cancelled and stops calling the model", params: IdParams, body: Empty, response: { 200: Empty, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Cancel; sends batch.cancelled and stops calling the model",
+        params: IdParams,
+        body: Empty,
+        response: { 200: Empty, ...ErrorResponses },
+      },
+    },
     async (req) => {
       await batches.cancel(req.projectId, req.params.id);
       return {};
     },
   );
 
-  app.delete(
-    "/batches/:id",
-    { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
-    async (req) => {
-      await batches.delete(req.projectId, req.params.id);
-      return {};
-    },
-  );
+  app.delete("/batches/:id", { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } }, async (req) => {
+    await batches.delete(req.projectId, req.params.id);
+    return {};
+  });
 };

@@ -17,18 +17,14 @@ import { customMethod } from "./verb.js";
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ["events"];
 
-  app.get(
-    "/events",
-    { schema: { tags, querystring: ListEventsQuery, response: { 200: ListEventsResponse, ...ErrorResponses } } },
-    async (req) => {
-      const page = await services.events.list(
-        req.projectId,
-        { type: req.query.type || undefined, operation: req.query.operation || undefined },
-        parsePageRequest(req.query.page_size, req.query.page_token),
-      );
-      return { events: page.items.map(toEventResource), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
-    },
-  );
+  app.get("/events", { schema: { tags, querystring: ListEventsQuery, response: { 200: ListEventsResponse, ...ErrorResponses } } }, async (req) => {
+    const page = await services.events.list(
+      req.projectId,
+      { type: req.query.type || undefined, operation: req.query.operation || undefined },
+      parsePageRequest(req.query.page_size, req.query.page_token),
+    );
+    return { events: page.items.map(toEventResource), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
 
   app.get(
     "/events/:id",
@@ -41,7 +37,15 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
 
   app.post(
     customMethod("events", "redeliver"),
-    { schema: { tags, summary: "Send the same event again (same webhook-id)", params: IdParams, body: RedeliverEventRequest, response: { 200: RedeliverEventResponse, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Send the same event again (same webhook-id)",
+        params: IdParams,
+        body: RedeliverEventRequest,
+        response: { 200: RedeliverEventResponse, ...ErrorResponses },
+      },
+    },
     async (req) => ({ delivery_count: await services.events.redeliver(req.projectId, req.params.id, req.body) }),
   );
 };

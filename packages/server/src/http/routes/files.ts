@@ -1,6 +1,17 @@
 import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { DownloadQuery, Empty, ErrorResponses, FileResource, IdParams, ListFilesQuery, ListFilesResponse, StartUploadRequest, UploadQuery, UploadResponse } from "@tidings/sdk/contract";
+import {
+  DownloadQuery,
+  Empty,
+  ErrorResponses,
+  FileResource,
+  IdParams,
+  ListFilesQuery,
+  ListFilesResponse,
+  StartUploadRequest,
+  UploadQuery,
+  UploadResponse,
+} from "@tidings/sdk/contract";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { FileRecord } from "../../core/files.js";
@@ -32,20 +43,14 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
   const tags = ["files"];
   const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
 
-  app.get(
-    "/files",
-    { schema: { tags, querystring: ListFilesQuery, response: { 200: ListFilesResponse, ...ErrorResponses } } },
-    async (req) => {
-      const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
-    },
-  );
+  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: { 200: ListFilesResponse, ...ErrorResponses } } }, async (req) => {
+    const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
+    return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  });
 
   // The id pattern keeps `{id}:download` out of this route.
-  app.get(
-    "/files/:id(^[^:/]+)",
-    { schema: { tags, params: IdParams, response: { 200: FileResource, ...ErrorResponses } } },
-    async (req) => view(await services.files.get(req.projectId, req.params.id)),
+  app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: { 200: FileResource, ...ErrorResponses } } }, async (req) =>
+    view(await services.files.get(req.projectId, req.params.id)),
   );
 
   app.delete(
@@ -59,7 +64,15 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
 
   app.get(
     customMethod("files", "download"),
-    { schema: { tags, summary: "The file's bytes (?alt=media); also at /download/v1/files/{id}:download", params: IdParams, querystring: DownloadQuery, response: mediaResponse } },
+    {
+      schema: {
+        tags,
+        summary: "The file's bytes (?alt=media); also at /download/v1/files/{id}:download",
+        params: IdParams,
+        querystring: DownloadQuery,
+        response: mediaResponse,
+      },
+    },
     download(services),
   );
 };
@@ -76,7 +89,15 @@ export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock
       media.addHook("onRequest", authenticate(store, clock));
       media.get<{ Params: IdParams; Querystring: DownloadQuery }>(
         customMethod("files", "download"),
-        { schema: { tags: ["files"], summary: "The file's bytes (?alt=media), where Gemini serves them", params: IdParams, querystring: DownloadQuery, response: mediaResponse } },
+        {
+          schema: {
+            tags: ["files"],
+            summary: "The file's bytes (?alt=media), where Gemini serves them",
+            params: IdParams,
+            querystring: DownloadQuery,
+            response: mediaResponse,
+          },
+        },
         download(services),
       );
     },
@@ -163,7 +184,10 @@ const uploadRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = 
 
   async function start(req: UploadRequest, reply: FastifyReply) {
     if (header(req, PROTOCOL) !== "resumable") {
-      throw invalidArgument(PROTOCOL, 'must be "resumable": Tidings speaks the resumable protocol of ai.files.upload (start, then send chunks to the x-goog-upload-url)');
+      throw invalidArgument(
+        PROTOCOL,
+        'must be "resumable": Tidings speaks the resumable protocol of ai.files.upload (start, then send chunks to the x-goog-upload-url)',
+      );
     }
     const commands = parseCommands(req);
     if (commands.length !== 1 || commands[0] !== "start") {
@@ -222,7 +246,10 @@ function header(req: FastifyRequest, name: string): string | undefined {
 
 /** `upload, finalize` → ["upload", "finalize"]. */
 function parseCommands(req: FastifyRequest): string[] {
-  return (header(req, COMMAND) ?? "").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+  return (header(req, COMMAND) ?? "")
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function stringOf(value: unknown): string | undefined {
@@ -246,7 +273,11 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNulla
   let size = 0;
   for await (const part of raw.iterator({ destroyOnReturn: false })) {
     size += (part as Buffer).length;
-    if (size > START_BODY_LIMIT) throw invalidArgument("body", `is over ${START_BODY_LIMIT} bytes; the start request carries only {file: {displayName, mimeType}}, the bytes follow in chunks`);
+    if (size > START_BODY_LIMIT)
+      throw invalidArgument(
+        "body",
+        `is over ${START_BODY_LIMIT} bytes; the start request carries only {file: {displayName, mimeType}}, the bytes follow in chunks`,
+      );
     parts.push(part as Buffer);
   }
   const text = Buffer.concat(parts).toString("utf8").trim();

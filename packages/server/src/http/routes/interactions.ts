@@ -43,19 +43,26 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
         }
         let started = false;
         try {
-          const ended = await interactions.create(req.projectId, { request, input }, {
-            signal: abort.signal,
-            onProgress: (interaction) => {
-              if (!started) events.begin(interaction);
-              started = true;
-              events.update(interaction);
+          const ended = await interactions.create(
+            req.projectId,
+            { request, input },
+            {
+              signal: abort.signal,
+              onProgress: (interaction) => {
+                if (!started) events.begin(interaction);
+                started = true;
+                events.update(interaction);
+              },
             },
-          });
+          );
           events.end(ended);
         } catch (err) {
           // Before the first event the reply is still a plain JSON error.
           if (!started) throw err;
-          events.fail(err instanceof ProviderError ? err.code : "INTERNAL", err instanceof ProviderError ? err.message : "internal error; the server logged the details");
+          events.fail(
+            err instanceof ProviderError ? err.code : "INTERNAL",
+            err instanceof ProviderError ? err.message : "internal error; the server logged the details",
+          );
           if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
         }
         return reply;
@@ -71,7 +78,15 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
 
   app.get(
     "/interactions/:id",
-    { schema: { tags, summary: "The interaction; with ?stream=true, Server-Sent Events until it stops", params: IdParams, querystring: GetInteractionQuery, response: ok } },
+    {
+      schema: {
+        tags,
+        summary: "The interaction; with ?stream=true, Server-Sent Events until it stops",
+        params: IdParams,
+        querystring: GetInteractionQuery,
+        response: ok,
+      },
+    },
     async (req, reply) => {
       const interaction = await interactions.get(req.projectId, req.params.id);
       if (req.query.stream !== true) return toInteractionResource(interaction);

@@ -38,7 +38,14 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
 
   app.get(
     "/models",
-    { schema: { tags, summary: "Some model names; every provider serves any name it is given", querystring: ListModelsQuery, response: { 200: ListModelsResponse, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Some model names; every provider serves any name it is given",
+        querystring: ListModelsQuery,
+        response: { 200: ListModelsResponse, ...ErrorResponses },
+      },
+    },
     async (req) => {
       const request = parsePageRequest(req.query.pageSize, req.query.pageToken);
       const page = toPage(LISTED_MODELS.slice(request.offset, request.offset + request.pageSize + 1), request);
@@ -46,11 +53,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
     },
   );
 
-  app.get(
-    "/models/:id(^[^:/]+)",
-    { schema: { tags, params: ModelParams, response: { 200: Model, ...ErrorResponses } } },
-    async (req) => model(req.params.id),
-  );
+  app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: { 200: Model, ...ErrorResponses } } }, async (req) => model(req.params.id));
 
   app.post(
     customMethod("models", "generateContent"),

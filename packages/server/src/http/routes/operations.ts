@@ -28,24 +28,20 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (req) => toLongRunningOperation(await services.operations.create(req.projectId, req.body)),
   );
 
-  app.get(
-    "/operations",
-    { schema: { tags, querystring: ListOperationsQuery, response: { 200: ListOperationsResponse, ...ErrorResponses } } },
-    async (req) => {
-      const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
-      const operations = page.items.map((listed) => {
-        switch (listed.kind) {
-          case "custom":
-            return toLongRunningOperation(listed.operation);
-          case "batch":
-            return toBatchOperation(listed.batch);
-          case "video":
-            return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
-        }
-      });
-      return { operations, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
-    },
-  );
+  app.get("/operations", { schema: { tags, querystring: ListOperationsQuery, response: { 200: ListOperationsResponse, ...ErrorResponses } } }, async (req) => {
+    const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
+    const operations = page.items.map((listed) => {
+      switch (listed.kind) {
+        case "custom":
+          return toLongRunningOperation(listed.operation);
+        case "batch":
+          return toBatchOperation(listed.batch);
+        case "video":
+          return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
+      }
+    });
+    return { operations, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  });
 
   app.get("/operations/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) =>
     toLongRunningOperation(await services.operations.get(req.projectId, req.params.id)),

@@ -9,10 +9,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
   const tags = ["admin"];
   app.addHook("onRequest", authenticateAdmin(adminKey));
 
-  app.post(
-    "/projects",
-    { schema: { tags, body: CreateProjectRequest, response: { 200: Project, ...ErrorResponses } } },
-    async (req) => toProjectResource(await services.projects.create(req.body.display_name ?? "")),
+  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: { 200: Project, ...ErrorResponses } } }, async (req) =>
+    toProjectResource(await services.projects.create(req.body.display_name ?? "")),
   );
 
   app.post(

@@ -27,7 +27,8 @@ export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { j
       onRequest: authenticateAdmin(adminKey),
       schema: {
         tags: ["admin"],
-        summary: "Publish a new signing key now; it signs from activate_time (TIDINGS_JWKS_PROPAGATION_S later), and the previous one stays published 48 h after that",
+        summary:
+          "Publish a new signing key now; it signs from activate_time (TIDINGS_JWKS_PROPAGATION_S later), and the previous one stays published 48 h after that",
         body: Empty,
         response: { 200: RotateSigningKeyResponse, ...ErrorResponses },
       },

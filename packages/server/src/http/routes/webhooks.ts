@@ -37,26 +37,27 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
 
   app.post(
     "/webhooks",
-    { schema: { tags, summary: "Register a webhook; the reply is the only time its secret is shown", body: CreateWebhookRequest, response: { 200: CreatedWebhook, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Register a webhook; the reply is the only time its secret is shown",
+        body: CreateWebhookRequest,
+        response: { 200: CreatedWebhook, ...ErrorResponses },
+      },
+    },
     async (req) => {
       const { webhook, secret } = await services.webhooks.create(req.projectId, req.body);
       return { ...view(webhook), new_signing_secret: secret };
     },
   );
 
-  app.get(
-    "/webhooks",
-    { schema: { tags, querystring: ListWebhooksQuery, response: { 200: ListWebhooksResponse, ...ErrorResponses } } },
-    async (req) => {
-      const page = await services.webhooks.list(req.projectId, parsePageRequest(req.query.page_size, req.query.page_token));
-      return { webhooks: page.items.map(view), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
-    },
-  );
+  app.get("/webhooks", { schema: { tags, querystring: ListWebhooksQuery, response: { 200: ListWebhooksResponse, ...ErrorResponses } } }, async (req) => {
+    const page = await services.webhooks.list(req.projectId, parsePageRequest(req.query.page_size, req.query.page_token));
+    return { webhooks: page.items.map(view), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
 
-  app.get(
-    "/webhooks/:id",
-    { schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } } },
-    async (req) => view(await services.webhooks.get(req.projectId, req.params.id)),
+  app.get("/webhooks/:id", { schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } } }, async (req) =>
+    view(await services.webhooks.get(req.projectId, req.params.id)),
   );
 
   app.patch(
@@ -65,18 +66,16 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     async (req) => view(await services.webhooks.update(req.projectId, req.params.id, req.body, req.query.update_mask)),
   );
 
-  app.delete(
-    "/webhooks/:id",
-    { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
-    async (req) => {
-      await services.webhooks.delete(req.projectId, req.params.id);
-      return {};
-    },
-  );
+  app.delete("/webhooks/:id", { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } }, async (req) => {
+    await services.webhooks.delete(req.projectId, req.params.id);
+    return {};
+  });
 
   app.post(
     customMethod("webhooks", "ping"),
-    { schema: { tags, summary: "Send a webhook.ping event to this webhook alone", params: IdParams, body: Empty, response: { 200: Empty, ...ErrorResponses } } },
+    {
+      schema: { tags, summary: "Send a webhook.ping event to this webhook alone", params: IdParams, body: Empty, response: { 200: Empty, ...ErrorResponses } },
+    },
     async (req) => {
       await services.webhooks.ping(req.projectId, req.params.id);
       return {};
@@ -103,7 +102,15 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
 
   app.get(
     "/webhooks/:id/deliveries",
-    { schema: { tags, summary: "This webhook's deliveries with their attempts", params: IdParams, querystring: ListDeliveriesQuery, response: { 200: ListDeliveriesResponse, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "This webhook's deliveries with their attempts",
+        params: IdParams,
+        querystring: ListDeliveriesQuery,
+        response: { 200: ListDeliveriesResponse, ...ErrorResponses },
+      },
+    },
     async (req) => {
       await services.webhooks.get(req.projectId, req.params.id);
       const page = await services.events.deliveries(
@@ -117,7 +124,15 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
 
   app.post(
     customMethod("webhooks", "recover"),
-    { schema: { tags, summary: "Re-queue this webhook's failed deliveries created in [since, until)", params: IdParams, body: RecoverDeliveriesRequest, response: { 200: RecoverDeliveriesResponse, ...ErrorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Re-queue this webhook's failed deliveries created in [since, until)",
+        params: IdParams,
+        body: RecoverDeliveriesRequest,
+        response: { 200: RecoverDeliveriesResponse, ...ErrorResponses },
+      },
+    },
     async (req) => ({ recovered_count: await services.webhooks.recover(req.projectId, req.params.id, req.body) }),
   );
 };

@@ -70,7 +70,9 @@ export function toGenerateContentRequest(turn: InteractionTurn, provider: string
     if (choice !== undefined) {
       const mode = typeof choice === "string" ? choice : choice.allowed_tools?.mode;
       const names = typeof choice === "string" ? undefined : choice.allowed_tools?.tools;
-      request.toolConfig = { functionCallingConfig: { ...(mode !== undefined ? { mode: MODES[mode] } : {}), ...(names !== undefined ? { allowedFunctionNames: names } : {}) } };
+      request.toolConfig = {
+        functionCallingConfig: { ...(mode !== undefined ? { mode: MODES[mode] } : {}), ...(names !== undefined ? { allowedFunctionNames: names } : {}) },
+      };
     }
   }
   return request;
@@ -89,7 +91,8 @@ export function fromGenerateContentResponse(turn: InteractionTurn, response: Gen
     const reason = response.promptFeedback?.blockReason ?? "no candidates";
     throw new ProviderError(`the ${provider} provider blocked the prompt (${reason})`, { status: 400, code: "INVALID_ARGUMENT", retryable: false });
   }
-  if (candidate.finishReason === "MALFORMED_FUNCTION_CALL") throw malformedReply(provider, "the model called a function with arguments that are not a JSON object");
+  if (candidate.finishReason === "MALFORMED_FUNCTION_CALL")
+    throw malformedReply(provider, "the model called a function with arguments that are not a JSON object");
   const steps: OutputStep[] = [];
   const text: InteractionContent[] = [];
   candidate.content.parts.forEach((part, i) => {
@@ -102,7 +105,11 @@ export function fromGenerateContentResponse(turn: InteractionTurn, response: Gen
   });
   if (text.length > 0 || !steps.some((s) => s.type === "function_call")) {
     if (text.length === 0 && candidate.finishReason !== undefined && candidate.finishReason !== "STOP" && candidate.finishReason !== "MAX_TOKENS") {
-      throw new ProviderError(`the ${provider} provider stopped without output (${candidate.finishReason})`, { status: 400, code: "INVALID_ARGUMENT", retryable: false });
+      throw new ProviderError(`the ${provider} provider stopped without output (${candidate.finishReason})`, {
+        status: 400,
+        code: "INVALID_ARGUMENT",
+        retryable: false,
+      });
     }
     // Text precedes the calls it introduces, as in the model's own turn.
     const at = steps.findIndex((s) => s.type === "function_call");
@@ -128,7 +135,8 @@ function toPart(content: InteractionContent, field: string, provider: string): P
   if (content.type === "text") return { text: content.text };
   const mimeType = content.mime_type;
   if (content.data !== undefined) {
-    if (mimeType === undefined) throw unsupported(provider, `${field}.mime_type`, `${content.type} data without a mime_type`, "say which type it is, e.g. image/png");
+    if (mimeType === undefined)
+      throw unsupported(provider, `${field}.mime_type`, `${content.type} data without a mime_type`, "say which type it is, e.g. image/png");
     return { inlineData: { mimeType, data: content.data } };
   }
   if (content.uri !== undefined) return { fileData: { fileUri: content.uri, ...(mimeType !== undefined ? { mimeType } : {}) } };
@@ -143,6 +151,8 @@ function responseObject(result: unknown, isError: boolean): Record<string, unkno
 }
 
 function derivedCallId(turn: InteractionTurn, index: number, name: string, args: Record<string, unknown>): string {
-  const digest = createHash("sha256").update(`${turn.model}\n${turn.steps.length}\n${index}\n${name}\n${JSON.stringify(args)}`).digest("hex");
+  const digest = createHash("sha256")
+    .update(`${turn.model}\n${turn.steps.length}\n${index}\n${name}\n${JSON.stringify(args)}`)
+    .digest("hex");
   return `call_${digest.slice(0, 16)}`;
 }

@@ -47,7 +47,11 @@ export function fromGeminiInteraction(body: unknown): GeminiHop {
   const { status } = body;
   if (typeof status !== "string") throw malformedReply(PROVIDER, "the Interaction has no status");
   if (status === "failed" || status === "cancelled" || status === "budget_exceeded") {
-    throw new ProviderError(`the gemini provider ended the interaction ${status}: ${failureMessage(body)}`, { status: 502, code: "INTERNAL", retryable: false });
+    throw new ProviderError(`the gemini provider ended the interaction ${status}: ${failureMessage(body)}`, {
+      status: 502,
+      code: "INTERNAL",
+      retryable: false,
+    });
   }
   if (!["completed", "requires_action", "incomplete", "requires_continuation"].includes(status)) {
     throw malformedReply(PROVIDER, `a synchronous interaction answered with status "${status}"`);
@@ -62,7 +66,8 @@ export function fromGeminiInteraction(body: unknown): GeminiHop {
   const usage = toUsage(body.usage);
   if (usage !== undefined) hop.usage = usage;
   if (status === "requires_continuation") {
-    if (typeof body.continuation_token !== "string" || body.continuation_token === "") throw malformedReply(PROVIDER, "requires_continuation without a continuation_token");
+    if (typeof body.continuation_token !== "string" || body.continuation_token === "")
+      throw malformedReply(PROVIDER, "requires_continuation without a continuation_token");
     hop.continuationToken = body.continuation_token;
   }
   return hop;
@@ -98,7 +103,8 @@ function outputStep(step: unknown, field: string): OutputStep[] {
 
 function contents(value: unknown, field: string): InteractionContent[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((c) => isObject(c) && typeof c.type === "string")) throw malformedReply(PROVIDER, `${field} is not an array of typed contents`);
+  if (!Array.isArray(value) || !value.every((c) => isObject(c) && typeof c.type === "string"))
+    throw malformedReply(PROVIDER, `${field} is not an array of typed contents`);
   return value as InteractionContent[];
 }
 
@@ -121,7 +127,11 @@ const USAGE_FIELDS = ["total_input_tokens", "total_output_tokens", "total_though
 function toUsage(value: unknown): InteractionUsage | undefined {
   if (!isObject(value)) return undefined;
   const n = (k: string) => (typeof value[k] === "number" ? (value[k] as number) : 0);
-  const usage: InteractionUsage = { total_input_tokens: n("total_input_tokens"), total_output_tokens: n("total_output_tokens"), total_tokens: n("total_tokens") };
+  const usage: InteractionUsage = {
+    total_input_tokens: n("total_input_tokens"),
+    total_output_tokens: n("total_output_tokens"),
+    total_tokens: n("total_tokens"),
+  };
   if (typeof value.total_thought_tokens === "number") usage.total_thought_tokens = value.total_thought_tokens;
   return usage;
 }

@@ -44,7 +44,11 @@ export class LocalResearchAgent implements AgentProvider {
     }
     const output = steps.map((s) => JSON.stringify(s)).join("").length;
     const input = Math.ceil(topic.length / CHARS_PER_TOKEN);
-    const usage = { total_input_tokens: input, total_output_tokens: Math.ceil(output / CHARS_PER_TOKEN), total_tokens: input + Math.ceil(output / CHARS_PER_TOKEN) };
+    const usage = {
+      total_input_tokens: input,
+      total_output_tokens: Math.ceil(output / CHARS_PER_TOKEN),
+      total_tokens: input + Math.ceil(output / CHARS_PER_TOKEN),
+    };
     return { steps, done: steps.some((s) => s.type === "model_output"), usage };
   }
 }

@@ -4,13 +4,7 @@
  * runner can store what a client sent and what a provider answered, and serve both back, unchanged. The
  * step shapes themselves are plain wire types in core/interaction-steps.ts.
  */
-import type {
-  FunctionTool,
-  InteractionGenerationConfig,
-  InteractionStep,
-  InteractionUsage,
-  OutputStep,
-} from "../../core/interaction-steps.js";
+import type { FunctionTool, InteractionGenerationConfig, InteractionStep, InteractionUsage, OutputStep } from "../../core/interaction-steps.js";
 
 export type * from "../../core/interaction-steps.js";
 

@@ -22,9 +22,16 @@ export class LocalVideo implements VideoProvider {
   async start(request: VideoRequest, signal?: AbortSignal): Promise<VideoJob> {
     if (signal?.aborted) throw cancelled(this.name);
     if (request.prompt.trim() === "") {
-      throw new ProviderError("instances[0].prompt: is empty; describe the video to generate", { status: 400, code: "INVALID_ARGUMENT", retryable: false, field: "instances[0].prompt" });
+      throw new ProviderError("instances[0].prompt: is empty; describe the video to generate", {
+        status: 400,
+        code: "INVALID_ARGUMENT",
+        retryable: false,
+        field: "instances[0].prompt",
+      });
     }
-    return { handle: JSON.stringify({ prompt: request.prompt, aspectRatio: request.parameters?.aspectRatio, durationSeconds: request.parameters?.durationSeconds }) };
+    return {
+      handle: JSON.stringify({ prompt: request.prompt, aspectRatio: request.parameters?.aspectRatio, durationSeconds: request.parameters?.durationSeconds }),
+    };
   }
 
   async finish(job: VideoJob, signal?: AbortSignal): Promise<GeneratedVideo> {

@@ -15,7 +15,8 @@ export type VeoOperation =
 export function readOperation(body: unknown): VeoOperation {
   if (!isObject(body)) throw malformedReply(PROVIDER, "expected an Operation object");
   const { name } = body;
-  if (typeof name !== "string" || !/^[\w.-]+(\/[\w.-]+)*$/.test(name)) throw malformedReply(PROVIDER, `the Operation's name ${JSON.stringify(name)} is not a resource name`);
+  if (typeof name !== "string" || !/^[\w.-]+(\/[\w.-]+)*$/.test(name))
+    throw malformedReply(PROVIDER, `the Operation's name ${JSON.stringify(name)} is not a resource name`);
   if (body.done !== true) return { name, done: false };
   if (isObject(body.error)) throw operationError(body.error);
   const response = isObject(body.response) ? body.response.generateVideoResponse : undefined;
@@ -25,7 +26,12 @@ export function readOperation(body: unknown): VeoOperation {
   if (video === undefined) {
     const reasons = Array.isArray(response.raiMediaFilteredReasons) ? response.raiMediaFilteredReasons.join("; ") : "";
     if (reasons !== "" || typeof response.raiMediaFilteredCount === "number") {
-      throw new ProviderError(`instances[0].prompt: Veo filtered the video out${reasons === "" ? "" : `: ${reasons}`}`, { status: 400, code: "INVALID_ARGUMENT", retryable: false, field: "instances[0].prompt" });
+      throw new ProviderError(`instances[0].prompt: Veo filtered the video out${reasons === "" ? "" : `: ${reasons}`}`, {
+        status: 400,
+        code: "INVALID_ARGUMENT",
+        retryable: false,
+        field: "instances[0].prompt",
+      });
     }
     throw malformedReply(PROVIDER, "generateVideoResponse.generatedSamples[0].video is missing");
   }

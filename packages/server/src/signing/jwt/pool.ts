@@ -5,9 +5,7 @@ import type { SignerKey } from "../signing-key-ring.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 // Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
-const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url)
-  : new URL("./worker.js", import.meta.url);
+const WORKER_URL = import.meta.url.endsWith(".ts") ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url) : new URL("./worker.js", import.meta.url);
 
 interface Pending {
   resolve: (token: string) => void;

@@ -45,7 +45,14 @@ export class PgBatches implements BatchStore {
       await db.query(
         `INSERT INTO batch_lines (batch_id, line_index, key, request, state, result)
          SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [batch.id, chunk.map((l) => l.index), chunk.map((l) => l.key), chunk.map((l) => l.request ?? null), chunk.map((l) => l.state), chunk.map((l) => l.result ?? null)],
+        [
+          batch.id,
+          chunk.map((l) => l.index),
+          chunk.map((l) => l.key),
+          chunk.map((l) => l.request ?? null),
+          chunk.map((l) => l.state),
+          chunk.map((l) => l.result ?? null),
+        ],
       );
     }
   }
@@ -66,7 +73,11 @@ export class PgBatches implements BatchStore {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
-    const rows = await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    const rows = await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
+      projectId,
+      page.pageSize + 1,
+      page.offset,
+    ]);
     return toPage(rows.map(toBatch), page);
   }
 
@@ -106,7 +117,10 @@ export class PgBatches implements BatchStore {
   }
 
   async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
-    const rows = await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [batchId, limit]);
+    const rows = await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [
+      batchId,
+      limit,
+    ]);
     return rows.map(toBatchLine);
   }
 
@@ -129,9 +143,13 @@ export class PgBatches implements BatchStore {
   }
 
   async linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
-    return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3", [batchId, fromIndex, limit])).map(
-      toBatchLine,
-    );
+    return (
+      await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3", [
+        batchId,
+        fromIndex,
+        limit,
+      ])
+    ).map(toBatchLine);
   }
 
   async lines(batchId: string): Promise<BatchLine[]> {

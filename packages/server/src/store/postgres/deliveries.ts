@@ -137,7 +137,10 @@ export class PgDeliveries implements DeliveryQueue {
 
   async release(ids: readonly string[], lockedBy: string): Promise<number> {
     if (ids.length === 0) return 0;
-    const released = await this.db.count("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id = ANY($1::text[]) AND locked_by = $2", [[...ids], lockedBy]);
+    const released = await this.db.count("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id = ANY($1::text[]) AND locked_by = $2", [
+      [...ids],
+      lockedBy,
+    ]);
     // Another process may have room for them now.
     if (released > 0) await notifyDeliveries(this.db);
     return released;
@@ -160,7 +163,11 @@ export class PgDeliveries implements DeliveryQueue {
     // Only the filters given, so a generic plan still uses the index that serves them.
     const params: unknown[] = [projectId];
     const where = ["project_id = $1"];
-    for (const [column, value] of [["webhook_id", filter.webhookId], ["event_id", filter.eventId], ["state", filter.state]] as const) {
+    for (const [column, value] of [
+      ["webhook_id", filter.webhookId],
+      ["event_id", filter.eventId],
+      ["state", filter.state],
+    ] as const) {
       if (value === undefined) continue;
       params.push(value);
       where.push(`${column} = $${params.length}`);
@@ -175,7 +182,9 @@ export class PgDeliveries implements DeliveryQueue {
     const attempts =
       rows.length === 0
         ? []
-        : await this.db.all<AttemptRow>("SELECT * FROM attempts WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt_number", [rows.map((r) => r.id)]);
+        : await this.db.all<AttemptRow>("SELECT * FROM attempts WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt_number", [
+            rows.map((r) => r.id),
+          ]);
     const attemptsOf = new Map<string, Attempt[]>();
     for (const row of attempts) {
       const list = attemptsOf.get(row.delivery_id) ?? [];
@@ -189,7 +198,9 @@ export class PgDeliveries implements DeliveryQueue {
   }
 
   async targetsOf(eventId: string): Promise<DeliveryTarget[]> {
-    const rows = await this.db.all<{ webhook_id: string | null; uri: string }>("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = $1", [eventId]);
+    const rows = await this.db.all<{ webhook_id: string | null; uri: string }>("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = $1", [
+      eventId,
+    ]);
     return rows.map((r) => ({ webhookId: r.webhook_id ?? undefined, uri: r.uri }));
   }
 

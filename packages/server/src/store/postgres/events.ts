@@ -14,7 +14,14 @@ export class PgEvents implements EventStore {
     await this.db.query(
       `INSERT INTO events (id, project_id, type, operation, payload, created_at)
        SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
-      [rows.map((r) => r.id), rows.map((r) => r.project_id), rows.map((r) => r.type), rows.map((r) => r.operation), rows.map((r) => r.payload), rows.map((r) => ms(r.created_at))],
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.project_id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.operation),
+        rows.map((r) => r.payload),
+        rows.map((r) => ms(r.created_at)),
+      ],
     );
   }
 
@@ -27,7 +34,10 @@ export class PgEvents implements EventStore {
     // Only the filters given, so a generic plan still uses the index that serves them.
     const params: unknown[] = [projectId];
     const where = ["project_id = $1"];
-    for (const [column, value] of [["type", filter.type], ["operation", filter.operation]] as const) {
+    for (const [column, value] of [
+      ["type", filter.type],
+      ["operation", filter.operation],
+    ] as const) {
       if (value === undefined) continue;
       params.push(value);
       where.push(`${column} = $${params.length}`);

@@ -17,7 +17,11 @@ export class PgFiles implements FileStore {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<FileRecord>> {
-    const rows = await this.db.all<FileRow>("SELECT * FROM files WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    const rows = await this.db.all<FileRow>("SELECT * FROM files WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
+      projectId,
+      page.pageSize + 1,
+      page.offset,
+    ]);
     return toPage(rows.map(toFile), page);
   }
 

@@ -3,7 +3,9 @@ import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInte
 import type { InteractionStore } from "../store.js";
 import { ms, type PgExecutor } from "./executor.js";
 
-const PLACEHOLDERS = INTERACTION_COLUMNS.split(",").map((_, i) => `$${i + 1}`).join(", ");
+const PLACEHOLDERS = INTERACTION_COLUMNS.split(",")
+  .map((_, i) => `$${i + 1}`)
+  .join(", ");
 
 export class PgInteractions implements InteractionStore {
   constructor(private readonly db: PgExecutor) {}

@@ -34,6 +34,9 @@ export async function lockMigrations(db: PgExecutor): Promise<void> {
 export async function postgresMigrationStatus(db: PgExecutor, migrations: readonly Migration[]): Promise<MigrationStatus[]> {
   const exists = await db.first("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'");
   const rows = exists ? await db.all<{ version: number; applied_at: string }>("SELECT version, applied_at FROM schema_migrations") : [];
-  pendingMigrations(rows.map((r) => Number(r.version)), migrations);
+  pendingMigrations(
+    rows.map((r) => Number(r.version)),
+    migrations,
+  );
   return migrationStatus(new Map(rows.map((r) => [Number(r.version), Number(r.applied_at)])), migrations);
 }

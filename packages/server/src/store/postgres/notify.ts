@@ -9,7 +9,6 @@ import type { Queryable } from "./executor.js";
  */
 export const DELIVERIES_CHANNEL = "tidings_deliveries";
 
-
 /**
  * Announces due deliveries. Call it inside the transaction that creates them: PostgreSQL delivers the
  * notification only when (and if) that transaction commits, and folds duplicates within it into one.

@@ -12,7 +12,20 @@ export class PgOperations implements OperationStore {
     await this.db.query(
       `INSERT INTO operations (id, project_id, type, state, metadata, webhook_config, response, output_file_uri, error, expire_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [p.id, p.project_id, p.type, p.state, p.metadata, p.webhook_config, p.response, p.output_file_uri, p.error, optMs(o.expireAt), ms(p.created_at), ms(p.updated_at)],
+      [
+        p.id,
+        p.project_id,
+        p.type,
+        p.state,
+        p.metadata,
+        p.webhook_config,
+        p.response,
+        p.output_file_uri,
+        p.error,
+        optMs(o.expireAt),
+        ms(p.created_at),
+        ms(p.updated_at),
+      ],
     );
   }
 
@@ -48,7 +61,14 @@ export class PgOperations implements OperationStore {
       `UPDATE operations o SET state = v.state, response = v.response, output_file_uri = v.output_file_uri, error = v.error, updated_at = v.updated_at
        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(id, state, response, output_file_uri, error, updated_at)
        WHERE o.id = v.id`,
-      [rows.map((r) => r.id), rows.map((r) => r.state), rows.map((r) => r.response), rows.map((r) => r.output_file_uri), rows.map((r) => r.error), rows.map((r) => ms(r.updated_at))],
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.state),
+        rows.map((r) => r.response),
+        rows.map((r) => r.output_file_uri),
+        rows.map((r) => r.error),
+        rows.map((r) => ms(r.updated_at)),
+      ],
     );
   }
 

@@ -7,7 +7,12 @@ export class PgProjects implements ProjectStore {
   constructor(private readonly db: PgExecutor) {}
 
   async insert(p: Project): Promise<void> {
-    await this.db.query("INSERT INTO projects (id, display_name, is_default, created_at) VALUES ($1, $2, $3, $4)", [p.id, p.displayName, p.isDefault, ms(p.createdAt)]);
+    await this.db.query("INSERT INTO projects (id, display_name, is_default, created_at) VALUES ($1, $2, $3, $4)", [
+      p.id,
+      p.displayName,
+      p.isDefault,
+      ms(p.createdAt),
+    ]);
   }
 
   async get(id: string): Promise<Project | undefined> {
@@ -21,7 +26,11 @@ export class PgProjects implements ProjectStore {
   }
 
   async addApiKey(projectId: string, keyHash: string, now: number): Promise<void> {
-    await this.db.query("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING", [keyHash, projectId, ms(now)]);
+    await this.db.query("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING", [
+      keyHash,
+      projectId,
+      ms(now),
+    ]);
   }
 
   async projectIdForKeyHash(keyHash: string): Promise<string | undefined> {

@@ -18,9 +18,9 @@ export class PgSigningKeys implements SigningKeyStore {
       await db.query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
       await db.query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", [ms(key.activatesAt)]);
       await db.query("INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at, activates_at) VALUES ($1, $2, $3, $4, $5)", [
-      key.kid,
-      JSON.stringify(key.publicJwk),
-      key.sealedPrivateJwk,
+        key.kid,
+        JSON.stringify(key.publicJwk),
+        key.sealedPrivateJwk,
         ms(key.createdAt),
         ms(key.activatesAt),
       ]);

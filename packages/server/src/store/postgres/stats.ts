@@ -41,7 +41,9 @@ export class PgStats implements StatsStore {
   }
 
   async backlog(): Promise<{ pending: number; oldestCreatedAt?: number }> {
-    const row = await this.db.first<{ pending: string; oldest: string | null }>("SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'");
+    const row = await this.db.first<{ pending: string; oldest: string | null }>(
+      "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'",
+    );
     return { pending: Number(row?.pending ?? 0), ...(row?.oldest != null ? { oldestCreatedAt: Number(row.oldest) } : {}) };
   }
 

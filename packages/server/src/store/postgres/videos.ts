@@ -3,7 +3,9 @@ import type { VideoStore } from "../store.js";
 import { toVideo, VIDEO_COLUMNS, videoUpdateValues, videoValues, type VideoRow } from "../video-rows.js";
 import { ms, type PgExecutor } from "./executor.js";
 
-const PLACEHOLDERS = VIDEO_COLUMNS.split(",").map((_, i) => `$${i + 1}`).join(", ");
+const PLACEHOLDERS = VIDEO_COLUMNS.split(",")
+  .map((_, i) => `$${i + 1}`)
+  .join(", ");
 
 export class PgVideos implements VideoStore {
   constructor(private readonly db: PgExecutor) {}

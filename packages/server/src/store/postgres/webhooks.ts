@@ -22,7 +22,11 @@ export class PgWebhooks implements WebhookStore {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
-    const rows = await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [projectId, page.pageSize + 1, page.offset]);
+    const rows = await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
+      projectId,
+      page.pageSize + 1,
+      page.offset,
+    ]);
     return toPage(rows.map(toWebhook), page);
   }
 
@@ -41,7 +45,14 @@ export class PgWebhooks implements WebhookStore {
   }
 
   async disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
-    return (await this.db.count("UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'", [state, ms(now), projectId, id])) > 0;
+    return (
+      (await this.db.count("UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'", [
+        state,
+        ms(now),
+        projectId,
+        id,
+      ])) > 0
+    );
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

@@ -44,13 +44,22 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
   getMany(projectId: string, ids: readonly string[]): Promise<Batch[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
-      (this.statement("SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as BatchRow[]).map(toBatch),
+      (
+        this.statement("SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(
+          projectId,
+          JSON.stringify(ids),
+        ) as BatchRow[]
+      ).map(toBatch),
     );
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as BatchRow[];
+      const rows = this.statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(
+        projectId,
+        page.pageSize + 1,
+        page.offset,
+      ) as BatchRow[];
       return toPage(rows.map(toBatch), page);
     });
   }
@@ -92,7 +101,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
     return this.run(() =>
-      (this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?").all(batchId, limit) as BatchLineRow[]).map(toBatchLine),
+      (
+        this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?").all(batchId, limit) as BatchLineRow[]
+      ).map(toBatchLine),
     );
   }
 
@@ -115,7 +126,13 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
     return this.run(() =>
-      (this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND line_index >= ? ORDER BY line_index LIMIT ?").all(batchId, fromIndex, limit) as BatchLineRow[]).map(toBatchLine),
+      (
+        this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND line_index >= ? ORDER BY line_index LIMIT ?").all(
+          batchId,
+          fromIndex,
+          limit,
+        ) as BatchLineRow[]
+      ).map(toBatchLine),
     );
   }
 

@@ -25,7 +25,20 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
          VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?)`,
       );
       for (const d of deliveries) {
-        insert.run(d.id, d.projectId, d.eventId, d.webhookId ?? null, d.uri, d.endpointKey, d.nextAttemptAt, d.lease?.lockedUntil ?? null, d.lease?.lockedBy ?? null, d.windowStartAt, d.createdAt, d.updatedAt);
+        insert.run(
+          d.id,
+          d.projectId,
+          d.eventId,
+          d.webhookId ?? null,
+          d.uri,
+          d.endpointKey,
+          d.nextAttemptAt,
+          d.lease?.lockedUntil ?? null,
+          d.lease?.lockedBy ?? null,
+          d.windowStartAt,
+          d.createdAt,
+          d.updatedAt,
+        );
       }
     });
   }
@@ -46,7 +59,10 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
       );
       const perEndpoint = Math.min(perEndpointLimit, limit);
       const due = keys.flatMap((k) => dueOf.all(k, now, now, perEndpoint) as { id: string; next_attempt_at: number }[]);
-      const chosen = due.sort((a, b) => a.next_attempt_at - b.next_attempt_at).slice(0, limit).map((d) => d.id);
+      const chosen = due
+        .sort((a, b) => a.next_attempt_at - b.next_attempt_at)
+        .slice(0, limit)
+        .map((d) => d.id);
       if (chosen.length === 0) return [];
       const ids = JSON.stringify(chosen);
       this.statement("UPDATE deliveries SET locked_until = ?, locked_by = ? WHERE id IN (SELECT value FROM json_each(?))").run(lockedUntil, lockedBy, ids);
@@ -64,7 +80,11 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
       const candidates =
         round.webhooksAtRisk.length === 0
           ? []
-          : (this.statement("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(ids(round.webhooksAtRisk)) as WebhookRow[]).map(toWebhook);
+          : (
+              this.statement("SELECT * FROM webhooks WHERE id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(
+                ids(round.webhooksAtRisk),
+              ) as WebhookRow[]
+            ).map(toWebhook);
       if (round.webhooksSucceeded.length > 0) {
         this.statement("UPDATE webhooks SET last_success_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(now, ids(round.webhooksSucceeded));
       }
@@ -87,8 +107,10 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
     if (ids.length === 0) return Promise.resolve(0);
     return this.run(
       () =>
-        this.statement("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id IN (SELECT value FROM json_each(?)) AND locked_by = ?").run(JSON.stringify(ids), lockedBy)
-          .changes,
+        this.statement("UPDATE deliveries SET locked_until = NULL, locked_by = NULL WHERE id IN (SELECT value FROM json_each(?)) AND locked_by = ?").run(
+          JSON.stringify(ids),
+          lockedBy,
+        ).changes,
     );
   }
 
@@ -99,8 +121,12 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
   nextDueAt(): Promise<number | undefined> {
     return this.run(() => {
       // MIN(), not ORDER BY … LIMIT 1: only this form walks deliveries_due instead of scanning the table.
-      const unlocked = this.statement("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL").get() as { at: number | null };
-      const locked = this.statement("SELECT MIN(MAX(next_attempt_at, locked_until)) AS at FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending'").get() as {
+      const unlocked = this.statement("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND locked_until IS NULL").get() as {
+        at: number | null;
+      };
+      const locked = this.statement(
+        "SELECT MIN(MAX(next_attempt_at, locked_until)) AS at FROM deliveries WHERE locked_until IS NOT NULL AND state = 'pending'",
+      ).get() as {
         at: number | null;
       };
       const times = [unlocked.at, locked.at].filter((t): t is number => t !== null);
@@ -137,10 +163,12 @@ export class SqliteDeliveries extends SqliteAggregate implements DeliveryQueue {
 
   targetsOf(eventId: string): Promise<DeliveryTarget[]> {
     return this.run(() =>
-      (this.statement("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[]).map((r) => ({
-        webhookId: r.webhook_id ?? undefined,
-        uri: r.uri,
-      })),
+      (this.statement("SELECT DISTINCT webhook_id, uri FROM deliveries WHERE event_id = ?").all(eventId) as { webhook_id: string | null; uri: string }[]).map(
+        (r) => ({
+          webhookId: r.webhook_id ?? undefined,
+          uri: r.uri,
+        }),
+      ),
     );
   }
 

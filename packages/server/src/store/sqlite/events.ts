@@ -7,7 +7,9 @@ import { SqliteAggregate } from "./aggregate.js";
 export class SqliteEvents extends SqliteAggregate implements EventStore {
   insert(events: readonly StoredEvent[]): Promise<void> {
     return this.atomically(() => {
-      const insert = this.statement("INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)");
+      const insert = this.statement(
+        "INSERT INTO events (id, project_id, type, operation, payload, created_at) VALUES (@id, @project_id, @type, @operation, @payload, @created_at)",
+      );
       for (const event of events) insert.run(eventParams(event));
     });
   }
@@ -22,7 +24,11 @@ export class SqliteEvents extends SqliteAggregate implements EventStore {
   list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>> {
     return this.run(() => {
       // Only the filters given, so the planner picks the index that serves them (an `x IS NULL OR` test defeats it).
-      const where = ["project_id = @project_id", filter.type !== undefined ? "type = @type" : "", filter.operation !== undefined ? "operation = @operation" : ""].filter(Boolean);
+      const where = [
+        "project_id = @project_id",
+        filter.type !== undefined ? "type = @type" : "",
+        filter.operation !== undefined ? "operation = @operation" : "",
+      ].filter(Boolean);
       const rows = this.statement(
         `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY ${filter.newestFirst ? "created_at DESC, id DESC" : "created_at, id"} LIMIT @limit OFFSET @offset`,
       ).all({

@@ -20,7 +20,11 @@ export class SqliteFiles extends SqliteAggregate implements FileStore {
 
   list(projectId: string, page: PageRequest): Promise<Page<FileRecord>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM files WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as FileRow[];
+      const rows = this.statement("SELECT * FROM files WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(
+        projectId,
+        page.pageSize + 1,
+        page.offset,
+      ) as FileRow[];
       return toPage(rows.map(toFile), page);
     });
   }

@@ -3,12 +3,16 @@ import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInte
 import type { InteractionStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
 
-const PLACEHOLDERS = INTERACTION_COLUMNS.split(",").map(() => "?").join(", ");
+const PLACEHOLDERS = INTERACTION_COLUMNS.split(",")
+  .map(() => "?")
+  .join(", ");
 
 export class SqliteInteractions extends SqliteAggregate implements InteractionStore {
   insert(interaction: Interaction): Promise<void> {
     return this.run(() => {
-      this.statement(`INSERT INTO interactions (${INTERACTION_COLUMNS}) VALUES (${PLACEHOLDERS})`).run(...interactionValues(interaction, interaction.background ? 1 : 0));
+      this.statement(`INSERT INTO interactions (${INTERACTION_COLUMNS}) VALUES (${PLACEHOLDERS})`).run(
+        ...interactionValues(interaction, interaction.background ? 1 : 0),
+      );
     });
   }
 

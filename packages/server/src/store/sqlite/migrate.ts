@@ -30,6 +30,9 @@ export function applySqliteMigrations(db: Database.Database, migrations: readonl
 export function sqliteMigrationStatus(db: Database.Database, migrations: readonly Migration[]): MigrationStatus[] {
   const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
   const rows = exists ? (db.prepare("SELECT version, applied_at FROM schema_migrations").all() as { version: number; applied_at: number }[]) : [];
-  pendingMigrations(rows.map((r) => r.version), migrations);
+  pendingMigrations(
+    rows.map((r) => r.version),
+    migrations,
+  );
   return migrationStatus(new Map(rows.map((r) => [r.version, r.applied_at])), migrations);
 }

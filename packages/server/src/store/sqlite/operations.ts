@@ -24,7 +24,12 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
   getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
-      (this.statement("SELECT * FROM operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as OperationRow[]).map(toOperation),
+      (
+        this.statement("SELECT * FROM operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(
+          projectId,
+          JSON.stringify(ids),
+        ) as OperationRow[]
+      ).map(toOperation),
     );
   }
 
@@ -76,14 +81,19 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
   listExpired(now: number, limit: number): Promise<Operation[]> {
     return this.run(() =>
       (
-        this.statement("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?").all(now, limit) as OperationRow[]
+        this.statement("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?").all(
+          now,
+          limit,
+        ) as OperationRow[]
       ).map(toOperation),
     );
   }
 
   nextExpireAt(): Promise<number | undefined> {
     return this.run(
-      () => (this.statement("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL").get() as { at: number | null }).at ?? undefined,
+      () =>
+        (this.statement("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL").get() as { at: number | null }).at ??
+        undefined,
     );
   }
 }

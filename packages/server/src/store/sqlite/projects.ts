@@ -6,7 +6,12 @@ import { SqliteAggregate } from "./aggregate.js";
 export class SqliteProjects extends SqliteAggregate implements ProjectStore {
   insert(p: Project): Promise<void> {
     return this.run(() => {
-      this.statement("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)").run(p.id, p.displayName, p.isDefault ? 1 : 0, p.createdAt);
+      this.statement("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)").run(
+        p.id,
+        p.displayName,
+        p.isDefault ? 1 : 0,
+        p.createdAt,
+      );
     });
   }
 
@@ -31,6 +36,8 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
   }
 
   projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
-    return this.run(() => (this.statement("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined)?.project_id);
+    return this.run(
+      () => (this.statement("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined)?.project_id,
+    );
   }
 }

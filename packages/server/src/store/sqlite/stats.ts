@@ -23,11 +23,9 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
   byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]> {
     return this.run(() =>
       (
-        this.statement(`SELECT minute, ${SUM_TALLY} FROM attempt_minutes WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY minute ORDER BY minute`).all(
-          projectId,
-          sinceMinute,
-          untilMinute,
-        ) as Record<string, unknown>[]
+        this.statement(
+          `SELECT minute, ${SUM_TALLY} FROM attempt_minutes WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY minute ORDER BY minute`,
+        ).all(projectId, sinceMinute, untilMinute) as Record<string, unknown>[]
       ).map((row) => ({ minute: row.minute as number, ...toTally(row) })),
     );
   }
@@ -45,7 +43,10 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
 
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }> {
     return this.run(() => {
-      const row = this.statement("SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'").get() as { pending: number; oldest: number | null };
+      const row = this.statement("SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'").get() as {
+        pending: number;
+        oldest: number | null;
+      };
       return { pending: row.pending, ...(row.oldest !== null ? { oldestCreatedAt: row.oldest } : {}) };
     });
   }
@@ -87,7 +88,11 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
  * Inside `settle`, before its attempts are written: counts those not written before (a retried flush
  * counts nothing twice) in their minute, and keeps each webhook's latest failure.
  */
-export function tallyNewAttempts(statement: (sql: string) => Database.Statement, attempts: readonly Attempt[], settlements: readonly DeliverySettlement[]): void {
+export function tallyNewAttempts(
+  statement: (sql: string) => Database.Statement,
+  attempts: readonly Attempt[],
+  settlements: readonly DeliverySettlement[],
+): void {
   if (attempts.length === 0) return;
   const exists = statement("SELECT 1 FROM attempts WHERE delivery_id = ? AND attempt_number = ?");
   const target = statement("SELECT project_id, webhook_id FROM deliveries WHERE id = ?");
@@ -108,6 +113,7 @@ export function tallyNewAttempts(statement: (sql: string) => Database.Statement,
     const delivery = target.get(tally.deliveryId) as { project_id: string; webhook_id: string | null } | undefined;
     if (delivery === undefined) continue;
     count.run(delivery.project_id, delivery.webhook_id ?? "", tally.minute, ...tallyValues(tally));
-    if (delivery.webhook_id !== null && tally.error !== undefined) lastError.run(delivery.webhook_id, delivery.project_id, tally.deliveryId, tally.error, tally.startedAt);
+    if (delivery.webhook_id !== null && tally.error !== undefined)
+      lastError.run(delivery.webhook_id, delivery.project_id, tally.deliveryId, tally.error, tally.startedAt);
   }
 }

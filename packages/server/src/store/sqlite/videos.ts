@@ -3,7 +3,9 @@ import type { VideoStore } from "../store.js";
 import { toVideo, VIDEO_COLUMNS, videoUpdateValues, videoValues, type VideoRow } from "../video-rows.js";
 import { SqliteAggregate } from "./aggregate.js";
 
-const PLACEHOLDERS = VIDEO_COLUMNS.split(",").map(() => "?").join(", ");
+const PLACEHOLDERS = VIDEO_COLUMNS.split(",")
+  .map(() => "?")
+  .join(", ");
 
 export class SqliteVideos extends SqliteAggregate implements VideoStore {
   insert(video: VideoOperation): Promise<void> {
@@ -27,7 +29,12 @@ export class SqliteVideos extends SqliteAggregate implements VideoStore {
   getMany(projectId: string, ids: readonly string[]): Promise<VideoOperation[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
-      (this.statement("SELECT * FROM video_operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(projectId, JSON.stringify(ids)) as VideoRow[]).map(toVideo),
+      (
+        this.statement("SELECT * FROM video_operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(
+          projectId,
+          JSON.stringify(ids),
+        ) as VideoRow[]
+      ).map(toVideo),
     );
   }
 

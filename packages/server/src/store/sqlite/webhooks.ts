@@ -23,7 +23,11 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
 
   list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(projectId, page.pageSize + 1, page.offset) as WebhookRow[];
+      const rows = this.statement("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(
+        projectId,
+        page.pageSize + 1,
+        page.offset,
+      ) as WebhookRow[];
       return toPage(rows.map(toWebhook), page);
     });
   }
@@ -34,7 +38,9 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     return this.run(() =>
       (projectIds.length === 1
         ? (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectIds[0]) as WebhookRow[])
-        : (this.statement("SELECT * FROM webhooks WHERE project_id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(JSON.stringify(projectIds)) as WebhookRow[])
+        : (this.statement("SELECT * FROM webhooks WHERE project_id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(
+            JSON.stringify(projectIds),
+          ) as WebhookRow[])
       ).map(toWebhook),
     );
   }
@@ -51,7 +57,9 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
 
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
     return this.run(
-      () => this.statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'").run(state, now, projectId, id).changes > 0,
+      () =>
+        this.statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'").run(state, now, projectId, id)
+          .changes > 0,
     );
   }
 

@@ -13,7 +13,10 @@ const attempt = (deliveryId: string, overrides: Partial<Attempt> = {}): Attempt 
   ...overrides,
 });
 
-const claim = (now: number, overrides: { limit?: number; skipEndpoints?: string[]; perEndpointLimit?: number; lockedBy?: string; lockedUntil?: number } = {}) => ({
+const claim = (
+  now: number,
+  overrides: { limit?: number; skipEndpoints?: string[]; perEndpointLimit?: number; lockedBy?: string; lockedUntil?: number } = {},
+) => ({
   now,
   lockedUntil: overrides.lockedUntil ?? now + 60_000,
   lockedBy: overrides.lockedBy ?? "engine-a",
@@ -34,7 +37,14 @@ export function describeDeliveries(f: StoreFixture): void {
       const claimed = await store.deliveries.claim(claim(T0));
       expect(claimed.map((d) => d.id).sort()).toEqual([toHook!.id, dynamic!.id].sort());
       const fromHook = claimed.find((d) => d.webhookId === hook.id)!;
-      expect(fromHook).toMatchObject({ sealedSecrets: "sealed-x", endpointKey: `webhook:${hook.id}`, eventId: e.id, attemptCount: 0, nextAttemptAt: T0, state: "pending" });
+      expect(fromHook).toMatchObject({
+        sealedSecrets: "sealed-x",
+        endpointKey: `webhook:${hook.id}`,
+        eventId: e.id,
+        attemptCount: 0,
+        nextAttemptAt: T0,
+        state: "pending",
+      });
       expect(JSON.parse(fromHook.body)).toEqual(e.payload);
       expect(claimed.find((d) => d.webhookId === undefined)).toMatchObject({ sealedSecrets: undefined, endpointKey: "origin:https://a.example" });
       expect(await store.deliveries.claim(claim(T0 + 59_999, { lockedBy: "engine-b" }))).toEqual([]);
@@ -75,9 +85,17 @@ export function describeDeliveries(f: StoreFixture): void {
     it("settles attempts: retries stay pending with their next time, the rest end; the lease ends either way", async () => {
       const { store, projectId } = f;
       const e = event(projectId);
-      const [a, b, c] = await queued(store, e, [delivery(e, { uri: "https://a.example/1" }), delivery(e, { uri: "https://b.example/2" }), delivery(e, { uri: "https://c.example/3" })]);
+      const [a, b, c] = await queued(store, e, [
+        delivery(e, { uri: "https://a.example/1" }),
+        delivery(e, { uri: "https://b.example/2" }),
+        delivery(e, { uri: "https://c.example/3" }),
+      ]);
       await store.deliveries.claim(claim(T0));
-      const attempts = [attempt(a!.id, { statusCode: 200, responseExcerpt: "ok" }), attempt(b!.id), attempt(c!.id, { statusCode: undefined, responseExcerpt: undefined, error: "refused" })];
+      const attempts = [
+        attempt(a!.id, { statusCode: 200, responseExcerpt: "ok" }),
+        attempt(b!.id),
+        attempt(c!.id, { statusCode: undefined, responseExcerpt: undefined, error: "refused" }),
+      ];
       const settlements = [
         { id: a!.id, state: "succeeded" as const, attemptCount: 1, nextAttemptAt: T0 + 10, lastStatusCode: 200 },
         { id: b!.id, state: "pending" as const, attemptCount: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: "HTTP 500" },
@@ -108,7 +126,10 @@ export function describeDeliveries(f: StoreFixture): void {
       const off = webhook(projectId, { state: "disabled" });
       const elsewhere = webhook("other-project");
       for (const h of [ok, risky, off, elsewhere]) await store.webhooks.insert(h);
-      const candidates = await store.deliveries.settle({ settlements: [], attempts: [], webhooksSucceeded: [ok.id, risky.id], webhooksAtRisk: [risky.id, off.id, elsewhere.id] }, T0 + 7);
+      const candidates = await store.deliveries.settle(
+        { settlements: [], attempts: [], webhooksSucceeded: [ok.id, risky.id], webhooksAtRisk: [risky.id, off.id, elsewhere.id] },
+        T0 + 7,
+      );
       expect(candidates.map((h) => h.id).sort()).toEqual([risky.id, elsewhere.id].sort());
       expect(candidates.find((h) => h.id === risky.id)?.lastSuccessAt).toBe(T0 - 5);
       expect((await store.webhooks.get(projectId, ok.id))?.lastSuccessAt).toBe(T0 + 7);
@@ -132,7 +153,10 @@ export function describeDeliveries(f: StoreFixture): void {
       const { store, projectId } = f;
       expect(await store.deliveries.nextDueAt()).toBeUndefined();
       const e = event(projectId);
-      await queued(store, e, [delivery(e, { uri: "https://a.example/1" }, { nextAttemptAt: T0 + 300 }), delivery(e, { uri: "https://b.example/2" }, { nextAttemptAt: T0 + 100 })]);
+      await queued(store, e, [
+        delivery(e, { uri: "https://a.example/1" }, { nextAttemptAt: T0 + 300 }),
+        delivery(e, { uri: "https://b.example/2" }, { nextAttemptAt: T0 + 100 }),
+      ]);
       expect(await store.deliveries.nextDueAt()).toBe(T0 + 100);
       await store.deliveries.claim(claim(T0 + 100, { lockedUntil: T0 + 500 }));
       expect(await store.deliveries.nextDueAt()).toBe(T0 + 300);
@@ -146,7 +170,11 @@ export function describeDeliveries(f: StoreFixture): void {
       await store.webhooks.insert(hook);
       const e1 = event(projectId, { createdAt: T0 });
       const e2 = event(projectId, { createdAt: T0 + 5 });
-      await queued(store, e1, [delivery(e1, { webhookId: hook.id }), delivery(e1, { uri: "https://a.example/x" }), delivery(e1, { webhookId: hook.id }, { createdAt: T0 + 1 })]);
+      await queued(store, e1, [
+        delivery(e1, { webhookId: hook.id }),
+        delivery(e1, { uri: "https://a.example/x" }),
+        delivery(e1, { webhookId: hook.id }, { createdAt: T0 + 1 }),
+      ]);
       await queued(store, e2, [delivery(e2, { webhookId: hook.id })]);
       expect((await store.deliveries.targetsOf(e1.id)).sort((x, y) => x.uri.localeCompare(y.uri))).toEqual([
         { webhookId: undefined, uri: "https://a.example/x" },
@@ -160,7 +188,9 @@ export function describeDeliveries(f: StoreFixture): void {
       expect(page.nextPageToken).toBeDefined();
 
       expect(await store.deliveries.failPending(hook.id, "the webhook was deleted", T0 + 10)).toBe(3);
-      expect((await store.deliveries.list(projectId, { webhookId: hook.id, state: "failed" }, PAGE)).items[0]).toMatchObject({ lastError: "the webhook was deleted" });
+      expect((await store.deliveries.list(projectId, { webhookId: hook.id, state: "failed" }, PAGE)).items[0]).toMatchObject({
+        lastError: "the webhook was deleted",
+      });
       expect((await store.deliveries.claim(claim(T0 + 10))).map((d) => d.webhookId)).toEqual([undefined]);
 
       expect(await store.deliveries.recover(projectId, hook.id, T0, T0 + 5, T0 + 20)).toBe(2);

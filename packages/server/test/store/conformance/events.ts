@@ -6,8 +6,18 @@ export function describeEvents(f: StoreFixture): void {
     it("stores the exact payload and lists by type and operation, scoped to the project", async () => {
       const { store, projectId } = f;
       const a = event(projectId, { operation: "operations/a", createdAt: T0 });
-      const b = event(projectId, { type: "export.failed", operation: "operations/b", createdAt: T0 + 1, payload: { type: "export.failed", version: "v1", timestamp: "t", data: { id: "operations/b", error_code: 13, error_message: "é \u2028 \"quoted\"" } } });
-      const ping = event(projectId, { type: "webhook.ping", operation: undefined, createdAt: T0 + 2, payload: { type: "webhook.ping", version: "v1", timestamp: "t", data: { id: "webhooks/w", webhook_id: "w" } } });
+      const b = event(projectId, {
+        type: "export.failed",
+        operation: "operations/b",
+        createdAt: T0 + 1,
+        payload: { type: "export.failed", version: "v1", timestamp: "t", data: { id: "operations/b", error_code: 13, error_message: 'é \u2028 "quoted"' } },
+      });
+      const ping = event(projectId, {
+        type: "webhook.ping",
+        operation: undefined,
+        createdAt: T0 + 2,
+        payload: { type: "webhook.ping", version: "v1", timestamp: "t", data: { id: "webhooks/w", webhook_id: "w" } },
+      });
       await store.events.insert([a, b, ping]);
       expect(await store.events.get(projectId, b.id)).toEqual(b);
       expect(await store.events.get("other-project", b.id)).toBeUndefined();

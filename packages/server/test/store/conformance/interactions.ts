@@ -7,7 +7,10 @@ export function describeInteractions(f: StoreFixture): void {
     it("stores an interaction with every field, and updates its status, steps, usage and error", async () => {
       const { store, projectId } = f;
       const full = interaction(projectId, {
-        history: [{ type: "user_input", content: [{ type: "text", text: "earlier" }] }, { type: "model_output", content: [{ type: "text", text: "ok" }] }],
+        history: [
+          { type: "user_input", content: [{ type: "text", text: "earlier" }] },
+          { type: "model_output", content: [{ type: "text", text: "ok" }] },
+        ],
         steps: [{ type: "function_result", call_id: "c1", name: "get_weather", result: { temp_c: 21, sky: ["clear", null] } }],
         tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
         systemInstruction: "Be brief.",
@@ -19,7 +22,13 @@ export function describeInteractions(f: StoreFixture): void {
       await store.interactions.insert(full);
       expect(await store.interactions.get(projectId, full.id)).toEqual(full);
       expect(await store.interactions.get("other-project", full.id)).toBeUndefined();
-      const minimal = interaction(projectId, { model: undefined, agent: "deep-research-pro-preview-12-2025", background: false, status: "completed", endedAt: T0 });
+      const minimal = interaction(projectId, {
+        model: undefined,
+        agent: "deep-research-pro-preview-12-2025",
+        background: false,
+        status: "completed",
+        endedAt: T0,
+      });
       await store.interactions.insert(minimal);
       expect(await store.interactions.get(projectId, minimal.id)).toEqual(minimal);
 

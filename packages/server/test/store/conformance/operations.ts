@@ -46,7 +46,11 @@ export function describeOperations(f: StoreFixture): void {
 
     it("stores an operation with its webhook_config and updates its outcome", async () => {
       const { store, projectId } = f;
-      const op = operation(projectId, { metadata: { customer: "c1" }, webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } }, expireAt: T0 + 100 });
+      const op = operation(projectId, {
+        metadata: { customer: "c1" },
+        webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } },
+        expireAt: T0 + 100,
+      });
       await store.operations.insert(op);
       expect(await store.operations.get(projectId, op.id)).toEqual(op);
       expect(await store.operations.get("other-project", op.id)).toBeUndefined();
@@ -54,7 +58,12 @@ export function describeOperations(f: StoreFixture): void {
       const other = operation(projectId);
       await store.operations.insert(other);
       await store.transaction(async (tx) => {
-        const locked = await tx.operations.getManyForUpdate([{ projectId, id: op.id }, { projectId, id: other.id }, { projectId: "other-project", id: op.id }, { projectId, id: "missing" }]);
+        const locked = await tx.operations.getManyForUpdate([
+          { projectId, id: op.id },
+          { projectId, id: other.id },
+          { projectId: "other-project", id: op.id },
+          { projectId, id: "missing" },
+        ]);
         expect(locked.map((o) => o.id).sort()).toEqual([op.id, other.id].sort());
         expect(locked.find((o) => o.id === op.id)).toEqual(op);
         await tx.operations.updateMany([done, { ...other, state: "cancelled", updatedAt: T0 + 6 }]);

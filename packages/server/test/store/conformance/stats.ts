@@ -47,8 +47,18 @@ export function describeStats(f: StoreFixture): void {
         delivery(e, { webhookId: other.id }),
         delivery(e, { uri: "https://dyn.example/x" }),
       ]);
-      const first = [attempt(a!.id, 1, T0, 3, 200), attempt(b!.id, 1, T0 + 1000, 40, 500), attempt(c!.id, 1, T0 + MINUTE, 20_000), attempt(dyn!.id, 1, T0 + 2000, 7, 204)];
-      const settlements = [settled(a!.id, "succeeded", 1), settled(b!.id, "pending", 1, "HTTP 500"), settled(c!.id, "failed", 1, "timeout"), settled(dyn!.id, "succeeded", 1)];
+      const first = [
+        attempt(a!.id, 1, T0, 3, 200),
+        attempt(b!.id, 1, T0 + 1000, 40, 500),
+        attempt(c!.id, 1, T0 + MINUTE, 20_000),
+        attempt(dyn!.id, 1, T0 + 2000, 7, 204),
+      ];
+      const settlements = [
+        settled(a!.id, "succeeded", 1),
+        settled(b!.id, "pending", 1, "HTTP 500"),
+        settled(c!.id, "failed", 1, "timeout"),
+        settled(dyn!.id, "succeeded", 1),
+      ];
       await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);
       // A retried flush writes the same attempts again: they are not counted twice.
       await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);

@@ -6,7 +6,10 @@ export function describeVideos(f: StoreFixture): void {
   describe("video operations", () => {
     it("stores an operation with its request and webhook_config, and records its job, file and end", async () => {
       const { store, projectId } = f;
-      const pending = video(projectId, { parameters: { durationSeconds: 4, aspectRatio: "16:9" }, webhookConfig: { uris: ["https://a.example/v"], user_metadata: { job: 7 } } });
+      const pending = video(projectId, {
+        parameters: { durationSeconds: 4, aspectRatio: "16:9" },
+        webhookConfig: { uris: ["https://a.example/v"], user_metadata: { job: 7 } },
+      });
       await store.videos.insert(pending);
       expect(await store.videos.get(projectId, pending.id)).toEqual(pending);
       expect(await store.videos.get("other-project", pending.id)).toBeUndefined();
