@@ -43,7 +43,7 @@ const MODEL = "bench-model";
 
 const prompt = (i) => `bench prompt ${i}: in one sentence, why do webhooks beat polling for long-running jobs?`;
 const requestOf = (i) => ({ contents: [{ role: "user", parts: [{ text: prompt(i) }] }] });
-const jsonl = (count) => Array.from({ length: count }, (_, i) => JSON.stringify({ key: `k${i + 1}`, request: requestOf(i + 1) })).join("\n") + "\n";
+const jsonl = (count) => `${Array.from({ length: count }, (_, i) => JSON.stringify({ key: `k${i + 1}`, request: requestOf(i + 1) })).join("\n")}\n`;
 
 /** The resumable upload protocol of ai.files.upload: start, then one "upload, finalize" chunk. */
 async function upload(api, bytes, displayName) {

@@ -126,7 +126,7 @@ function printReport(r) {
   add("ratio dynamic / static", `${fmt(r.ratio, 2)} ×`, r.ratioRange ? `rounds: ${r.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
   lines.push(" checks");
   const sig = r.signatures;
-  add("signatures verified (sample 1 in " + r.config.verifyEvery + ")", `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`);
+  add(`signatures verified (sample 1 in ${r.config.verifyEvery})`, `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`);
   if (r.jwtSample)
     add(
       "sample JWT",

@@ -15,7 +15,7 @@ export const ROOT = resolve(BENCH_DIR, "..");
 export const RESULTS_DIR = join(BENCH_DIR, "results");
 /** BENCH_SERVER_CLI points at another build's cli/main.js (an A/B comparison); default: this checkout's build. */
 export const CLI = resolve(process.env.BENCH_SERVER_CLI ?? join(ROOT, "packages/server/dist/cli/main.js"));
-export const API_KEY = "tdk_bench_" + Math.random().toString(36).slice(2);
+export const API_KEY = `tdk_bench_${Math.random().toString(36).slice(2)}`;
 /** Phases during which other processes used more than this many cores are flagged as disturbed. */
 export const NOISY_CORES = 0.25;
 

@@ -80,9 +80,6 @@ function reset(msg) {
   perPath = new Map();
 }
 
-/** Per path: requests answered, and the most in flight at once (request seen → answer sent). */
-const pathStats = () => Object.fromEntries([...perPath].map(([path, p]) => [path, { requests: p.requests, maxInFlight: p.maxInFlight }]));
-
 function stats() {
   const maxInFlight = Math.max(0, ...[...perPath.values()].map((p) => p.maxInFlight));
   return {
@@ -136,7 +133,10 @@ const server = createServer((req, res) => {
     return;
   }
   let counts = perPath.get(path);
-  if (counts === undefined) perPath.set(path, (counts = { requests: 0, inFlight: 0, maxInFlight: 0 }));
+  if (counts === undefined) {
+    counts = { requests: 0, inFlight: 0, maxInFlight: 0 };
+    perPath.set(path, counts);
+  }
   const gen = generation;
   counts.inFlight++;
   if (counts.inFlight > counts.maxInFlight) counts.maxInFlight = counts.inFlight;

@@ -15,12 +15,18 @@ if (typeof process.send === "function") {
   const keys = new Map();
   const keyOf = (method, source) => {
     let key = keys.get(method + source);
-    if (key === undefined) keys.set(method + source, (key = `${method} ${source.replace(/\s+/g, " ").trim().slice(0, 90)}`));
+    if (key === undefined) {
+      key = `${method} ${source.replace(/\s+/g, " ").trim().slice(0, 90)}`;
+      keys.set(method + source, key);
+    }
     return key;
   };
   const record = (key, ms) => {
     let s = sql.get(key);
-    if (s === undefined) sql.set(key, (s = { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 }));
+    if (s === undefined) {
+      s = { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
+      sql.set(key, s);
+    }
     s.count++;
     if (ms > 5) s.over5ms++;
     s.totalMs += ms;

@@ -19,6 +19,9 @@ interface Envelope<T extends string, D extends object> {
   data: EventDataBase & D;
 }
 
+/** `data` of events that carry only the common fields. */
+type EmptyData = Record<never, never>;
+
 export interface FailureData {
   /** A google.rpc.Code number (13 INTERNAL, 4 DEADLINE_EXCEEDED, …), as the server sends it. */
   error_code: number;
@@ -34,12 +37,12 @@ export interface RequiredAction {
 
 export type BatchSucceededEvent = Envelope<"batch.succeeded", { output_file_uri: string }>;
 export type BatchFailedEvent = Envelope<"batch.failed", FailureData>;
-export type BatchCancelledEvent = Envelope<"batch.cancelled", {}>;
-export type BatchExpiredEvent = Envelope<"batch.expired", {}>;
+export type BatchCancelledEvent = Envelope<"batch.cancelled", EmptyData>;
+export type BatchExpiredEvent = Envelope<"batch.expired", EmptyData>;
 export type InteractionRequiresActionEvent = Envelope<"interaction.requires_action", { required_actions: RequiredAction[] }>;
-export type InteractionCompletedEvent = Envelope<"interaction.completed", {}>;
+export type InteractionCompletedEvent = Envelope<"interaction.completed", EmptyData>;
 export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
-export type InteractionCancelledEvent = Envelope<"interaction.cancelled", {}>;
+export type InteractionCancelledEvent = Envelope<"interaction.cancelled", EmptyData>;
 export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string }>;
 /** Tidings' addition to DESIGN §3: a generation that failed is announced too, not only shown on its operation. */
 export type VideoFailedEvent = Envelope<"video.failed", FailureData>;
@@ -65,8 +68,8 @@ export type BuiltInEventType = BuiltInEvent["type"];
 /** Events of custom operations run by the user's own workers (DESIGN §2.6), `{custom}.succeeded` etc. */
 export type CustomSucceededEvent<C extends string = string> = Envelope<`${C}.succeeded`, { output_file_uri?: string; response?: unknown }>;
 export type CustomFailedEvent<C extends string = string> = Envelope<`${C}.failed`, FailureData>;
-export type CustomCancelledEvent<C extends string = string> = Envelope<`${C}.cancelled`, {}>;
-export type CustomExpiredEvent<C extends string = string> = Envelope<`${C}.expired`, {}>;
+export type CustomCancelledEvent<C extends string = string> = Envelope<`${C}.cancelled`, EmptyData>;
+export type CustomExpiredEvent<C extends string = string> = Envelope<`${C}.expired`, EmptyData>;
 
 export type CustomEvent<C extends string = string> = CustomSucceededEvent<C> | CustomFailedEvent<C> | CustomCancelledEvent<C> | CustomExpiredEvent<C>;
 

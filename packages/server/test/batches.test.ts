@@ -28,7 +28,7 @@ function jsonl(count: number, extra: string[] = []): string {
   const lines = Array.from({ length: count }, (_, i) =>
     JSON.stringify({ key: `k${i}`, request: { contents: [{ role: "user", parts: [{ text: `prompt ${i}` }] }] } }),
   );
-  return [...lines, ...extra].join("\n") + "\n";
+  return `${[...lines, ...extra].join("\n")}\n`;
 }
 
 async function receiver(): Promise<Receiver> {

@@ -94,7 +94,7 @@ describe("tidings webhooks and deliveries", () => {
         "cli",
         ...flags,
       ]);
-      const id = /^([a-z0-9]{36})  enabled/m.exec(created.stdout)?.[1];
+      const id = /^([a-z0-9]{36}) {2}enabled/m.exec(created.stdout)?.[1];
       expect(id, created.stdout).toBeDefined();
       expect(created.stdout).toMatch(/signing secret \(shown only now\): whsec_/);
       expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).toContain(
@@ -104,7 +104,7 @@ describe("tidings webhooks and deliveries", () => {
       await receiver.waitFor(1);
       await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
       const listed = await run(process.execPath, [CLI, "deliveries", "list", "--webhook", id!, ...flags]);
-      expect(listed.stdout).toMatch(/msg_\w+  succeeded  1 attempt\(s\)  HTTP 200/);
+      expect(listed.stdout).toMatch(/msg_\w+ {2}succeeded {2}1 attempt\(s\) {2}HTTP 200/);
       const recovered = await run(process.execPath, [CLI, "deliveries", "recover", "--webhook", id!, "--since", "2020-01-01T00:00:00Z", ...flags]);
       expect(recovered.stdout).toContain("0 deliveries re-queued");
       await run(process.execPath, [CLI, "webhooks", "delete", id!, ...flags]);
@@ -134,11 +134,11 @@ describe("tidings interactions and videos", () => {
       "--wait",
       ...flags,
     ]);
-    const [, id, callId] = /^([a-z0-9]{36})  requires_action\n  waits for get_weather\(\{"city":"Quito"\}\)  call_id (\S+)/m.exec(created.stdout) ?? [];
+    const [, id, callId] = /^([a-z0-9]{36}) {2}requires_action\n {2}waits for get_weather\(\{"city":"Quito"\}\) {2}call_id (\S+)/m.exec(created.stdout) ?? [];
     expect(callId, created.stdout).toBeDefined();
 
     const resumed = await run(process.execPath, [CLI, "interactions", "resume", id!, "--result", `${callId}={"temp_c": 14}`, "--wait", ...flags]);
-    expect(resumed.stdout).toMatch(/^[a-z0-9]{36}  completed\n  \[local:gemini-2\.5-flash\] get_weather returned \{"temp_c":14\}/);
+    expect(resumed.stdout).toMatch(/^[a-z0-9]{36} {2}completed\n {2}\[local:gemini-2\.5-flash\] get_weather returned \{"temp_c":14\}/);
     const got = await run(process.execPath, [CLI, "interactions", "get", id!, "--json", ...flags]);
     expect(JSON.parse(got.stdout)).toMatchObject({ id, status: "requires_action" });
   });

@@ -10,7 +10,7 @@ afterAll(() => server.close());
 
 /** `{"a":{"a":…}}` nested `depth` objects deep, as text: JSON.stringify of such a value would overflow. */
 function deep(depth: number): string {
-  return '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
+  return `${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
 }
 
 /** The body text with `placeholder` (a JSON string) replaced by a deeply nested value. */

@@ -25,9 +25,9 @@ const geminiHash = (bytes: Buffer) => Buffer.from(createHash("sha256").update(by
 
 const jsonl = (lines: number) =>
   Buffer.from(
-    Array.from({ length: lines }, (_, i) =>
+    `${Array.from({ length: lines }, (_, i) =>
       JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `question number ${i}, padded to make it longer` }] }] } }),
-    ).join("\n") + "\n",
+    ).join("\n")}\n`,
   );
 
 /** Starts a resumable upload over plain HTTP; returns the upload URL as a path on this server. */

@@ -120,7 +120,8 @@ describe.each([
     expect(events[4]).toMatchObject({ interaction: { status: "requires_action" } });
 
     // The same pause, streamed again later by id (as ai.interactions.get with stream: true reads it).
-    const id = (events[0]?.interaction as { id: string }).id;
+    const id = (events[0]?.interaction as { id: string } | undefined)?.id ?? "";
+    expect(id).not.toBe("");
     const replay: string[] = [];
     for await (const e of await ai.interactions.get(id, { stream: true })) replay.push((e as { event_type: string }).event_type);
     expect(replay).toEqual(events.map((e) => e.event_type));

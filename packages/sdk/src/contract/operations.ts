@@ -3,7 +3,7 @@
  * users' own workers run (their requests are Tidings' own: snake_case).
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { FreeForm, Message, OpenMessage, PageQuery, Timestamp } from "./common.js";
+import { FreeForm, Message, OpenMessage, Timestamp } from "./common.js";
 
 export const OPERATION_STATES = ["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"] as const;
 

@@ -4,7 +4,7 @@ import { isEventType, verifyWebhook, type BatchSucceededEvent, type EventOfType,
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type IsAny<T> = 0 extends 1 & T ? true : false;
-function assertType<T extends true>(): void {}
+function assertType<_T extends true>(): void {}
 
 declare const e: WebhookEvent;
 

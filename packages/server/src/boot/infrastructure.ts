@@ -6,7 +6,7 @@ import type { Config } from "../config.js";
 import type { Clock } from "../core/clock.js";
 import { loadMasterKey } from "../crypto/master-key.js";
 import { SecretBox } from "../crypto/secret-box.js";
-import { SigningKeyRing } from "../signing/signing-key-ring.js";
+import { type SignerKey, SigningKeyRing } from "../signing/signing-key-ring.js";
 import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../signing/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
@@ -71,7 +71,7 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
   registerStoreGauges(metrics, opened.store, clock);
   const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
-  let signerKeys;
+  let signerKeys: SignerKey[];
   try {
     await keyRing.ensureAlgorithm();
     signerKeys = await keyRing.load();

@@ -110,7 +110,7 @@ export function registerDemo(program: Command): void {
 
         const outputFile = event.type === "batch.succeeded" ? event.data.output_file_uri : undefined;
         const output = outputFile !== undefined ? await gemini.download(outputFile) : "";
-        say("Downloaded the output (one line per key)", output.trim().split("\n").slice(0, 3).join("\n") + "\n…");
+        say("Downloaded the output (one line per key)", `${output.trim().split("\n").slice(0, 3).join("\n")}\n…`);
         await pausedInteraction(gemini, receiver);
         say("Done", "Next: npm start to run a server of your own, and see README.md.");
       } finally {

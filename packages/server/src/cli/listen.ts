@@ -3,7 +3,8 @@ import { newSecretBytes } from "../core/ids.js";
 import { newSigningSecret, signStandardWebhook } from "../signing/standard-webhooks.js";
 import { VERSION } from "../version.js";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
-import { readServerSentEvents } from "./sse.js";
+import type { EventSourceMessage } from "eventsource-parser";
+import { EventSourceParserStream } from "eventsource-parser/stream";
 
 interface ListenFlags extends ClientFlags {
   forwardTo: string;
@@ -25,7 +26,8 @@ export function registerListen(program: Command): void {
       const res = await gemini.stream("/v1/events:stream");
       if (res.body === null) throw new Error("the event stream has no body");
       process.stdout.write(`Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`);
-      for await (const event of readServerSentEvents(res.body)) {
+      const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+      for await (const event of events as unknown as AsyncIterable<EventSourceMessage>) {
         if (event.id === undefined) continue;
         process.stdout.write(`${await forward(forwardTo, secret, event.id, event.event ?? "?", event.data)}\n`);
       }

@@ -2,7 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { Empty } from "@tidings/sdk/contract";
 import { Ajv, type ErrorObject, type Options } from "ajv";
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
-import { invalidArgument, TidingsError } from "../core/errors.js";
+import { invalidArgument, type TidingsError } from "../core/errors.js";
 import { DURATION_FORM, parseDuration, parseRfc3339, TIMESTAMP_FORM } from "../core/timestamps.js";
 import { readMessage, shapeOf, unknownFieldDescription, type JsonSchema } from "./proto-json.js";
 

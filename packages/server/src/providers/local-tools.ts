@@ -23,7 +23,7 @@ export function chooseFunctionCall(request: GenerateContentRequest, userText: st
 function earliestMention(declarations: FunctionDeclaration[], text: string): FunctionDeclaration | undefined {
   let best: { at: number; decl: FunctionDeclaration } | undefined;
   for (const decl of declarations) {
-    const match = new RegExp(`(?<![A-Za-z0-9_])${escape(decl.name)}(?![A-Za-z0-9_])`, "i").exec(text);
+    const match = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(decl.name)}(?![A-Za-z0-9_])`, "i").exec(text);
     if (match !== null && (best === undefined || match.index < best.at)) best = { at: match.index, decl };
   }
   return best?.decl;
@@ -60,7 +60,7 @@ function objectFor(schema: SchemaNode | undefined, userText: string): Record<str
 
 function valueFor(name: string, schema: SchemaNode | undefined, userText: string): unknown {
   const type = typeOf(schema);
-  const given = new RegExp(`(?<![A-Za-z0-9_])${escape(name)}\\s*[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(userText);
+  const given = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(name)}\\s*[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(userText);
   if (given !== null) return coerce(given[1] ?? given[2] ?? "", type);
   if (schema?.example !== undefined) return schema.example;
   if (schema?.default !== undefined) return schema.default;
@@ -93,6 +93,6 @@ function coerce(text: string, type: string): unknown {
   return text;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

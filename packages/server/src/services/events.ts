@@ -3,7 +3,7 @@ import { invalidArgument, notFound } from "../core/errors.js";
 import type { StoredEvent } from "../core/events.js";
 import { planRedelivery } from "../core/fanout.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import type { DeliveryFilter, DeliveryWithAttempts, EventFilter } from "../store/store.js";
+import type { DeliveryFilter, DeliveryWithAttempts, EventFilter, WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 
 const ALL_DELIVERIES: PageRequest = { pageSize: 1000, offset: 0 };
@@ -30,7 +30,7 @@ export class EventService {
     const published = await this.ctx.store.transaction(async (tx) => {
       const event = await tx.events.get(projectId, id);
       if (event === undefined) throw notFound(`events/${id}`);
-      let webhooks;
+      let webhooks: WebhookRecord[];
       if (webhookId !== undefined) {
         const webhook = await tx.webhooks.get(projectId, webhookId);
         if (webhook === undefined) throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);

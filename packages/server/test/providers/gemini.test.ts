@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { GeminiProvider } from "../../src/providers/gemini.js";
-import { ProviderError, type GenerateContentRequest } from "../../src/providers/provider.js";
+import type { ProviderError, GenerateContentRequest } from "../../src/providers/provider.js";
 import { generateWithRetry } from "../../src/providers/retry.js";
 import { startUpstream, type Upstream, type UpstreamReply } from "./upstream.js";
 

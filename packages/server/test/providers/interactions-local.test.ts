@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ContentInteractions } from "../../src/providers/interactions/via-content.js";
 import type { FunctionTool, InteractionTurn } from "../../src/providers/interactions/types.js";
 import { LocalProvider, localReplyText } from "../../src/providers/local.js";
-import { ProviderError } from "../../src/providers/provider.js";
+import type { ProviderError } from "../../src/providers/provider.js";
 import { nextTurnWithRetry } from "../../src/providers/retry.js";
 
 const weather: FunctionTool = {

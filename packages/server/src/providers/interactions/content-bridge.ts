@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { malformedReply, unsupported } from "../failures.js";
 import { ProviderError, type Content, type FunctionCallingMode, type GenerateContentRequest, type GenerateContentResponse, type Part } from "../provider.js";
-import type { InteractionContent, InteractionStep, InteractionTurn, OutputStep, TurnResult } from "./types.js";
+import type { InteractionContent, InteractionTurn, OutputStep, TurnResult } from "./types.js";
 
 /**
  * Interaction turns ⇄ generateContent, kept free of I/O. Through it every Provider (local, openai) answers
