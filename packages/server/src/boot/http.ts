@@ -22,7 +22,6 @@ export async function startHttp(
   const app = await buildApp({
     apiRoutes: config.role !== "worker",
     services,
-    store: infra.opened.store,
     clock: infra.clock,
     log: infra.log,
     adminKey: config.adminKey,

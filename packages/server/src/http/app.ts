@@ -10,7 +10,6 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
-import type { Store } from "../store/store.js";
 import { authenticate } from "./auth.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { batchRoutes } from "./routes/batches.js";
@@ -33,7 +32,6 @@ export interface AppDeps {
   /** False on a worker-only process: it serves health, metrics and keys, not the API. */
   apiRoutes: boolean;
   services: Services;
-  store: Store;
   clock: Clock;
   log: Logger;
   adminKey: string | undefined;
@@ -111,14 +109,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ready: async () => (await deps.store.projects.getDefault()) !== undefined, metrics: deps.metrics });
+  await app.register(healthRoutes, { ready: () => deps.services.projects.hasDefault(), metrics: deps.metrics });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   if (!deps.apiRoutes) return app;
+  const withKey = authenticate(deps.services.projects, deps.clock);
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {
-      api.addHook("onRequest", authenticate(deps.store, deps.clock));
+      api.addHook("onRequest", withKey);
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services });
@@ -131,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: "/v1" },
   );
-  await app.register(fileTransferRoutes, { services: deps.services, store: deps.store, clock: deps.clock });
+  await app.register(fileTransferRoutes, { services: deps.services, authenticate: withKey });
   await app.register(dashboard, { prefix: "/dashboard", services: deps.services, bus: deps.bus, clock: deps.clock, ...deps.dashboard });
   return app;
 }

@@ -2,8 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { Clock } from "../core/clock.js";
 import { TidingsError } from "../core/errors.js";
-import { hashApiKey } from "../crypto/api-keys.js";
-import type { Store } from "../store/store.js";
+import type { ProjectService } from "../services/projects.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -40,7 +39,10 @@ const unauthenticated = () => new TidingsError("UNAUTHENTICATED", "missing or in
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_LIMIT = 10_000;
 
-export function authenticate(store: Store, clock: Clock) {
+export type Authenticate = (req: FastifyRequest) => Promise<void>;
+
+/** The API-key check of every authenticated route; build one per app so its routes share the memory. */
+export function authenticate(projects: Pick<ProjectService, "projectIdForKey">, clock: Clock): Authenticate {
   const known = new Map<string, { projectId: string; until: number }>();
   return async (req: FastifyRequest): Promise<void> => {
     const key = presentedKey(req);
@@ -50,7 +52,7 @@ export function authenticate(store: Store, clock: Clock) {
       req.projectId = cached.projectId;
       return;
     }
-    const projectId = await store.projects.projectIdForKeyHash(hashApiKey(key));
+    const projectId = await projects.projectIdForKey(key);
     if (projectId === undefined) throw unauthenticated();
     if (known.size >= KEY_CACHE_LIMIT) known.clear();
     known.set(key, { projectId, until: clock.now() + KEY_CACHE_MS });

@@ -32,6 +32,11 @@ export class ProjectService {
     return this.ctx.store.projects.projectIdForKeyHash(hashApiKey(key));
   }
 
+  /** Ready to serve: the default project exists (made on first start). */
+  async hasDefault(): Promise<boolean> {
+    return (await this.ctx.store.projects.getDefault()) !== undefined;
+  }
+
   /** Accepts a key chosen by the operator (TIDINGS_API_KEY) for a project. */
   async acceptApiKey(projectId: string, key: string): Promise<void> {
     await this.ctx.store.projects.addApiKey(projectId, hashApiKey(key), this.ctx.clock.now());

@@ -71,16 +71,14 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
   /** What the progress bars poll: the operation's state and work done, read from the services every few seconds. */
   app.get<{ Params: { kind: string; id: string } }>("/operations/:kind/:id/progress", async (req, reply) => {
     const op = await load(req.params.kind, req.params.id, req.projectId);
-    return reply
-      .header("cache-control", "no-store")
-      .send({
-        state: op.state,
-        tone: op.tone,
-        done: op.done,
-        completed: op.progress?.completed ?? 0,
-        total: op.progress?.total ?? 0,
-        failed: op.progress?.failed ?? 0,
-      });
+    return reply.header("cache-control", "no-store").send({
+      state: op.state,
+      tone: op.tone,
+      done: op.done,
+      completed: op.progress?.completed ?? 0,
+      total: op.progress?.total ?? 0,
+      failed: op.progress?.failed ?? 0,
+    });
   });
 
   async function load(kind: string, id: string, projectId: string): Promise<OperationSummary> {

@@ -19,9 +19,7 @@ import { JsonTooDeepError, parseJson } from "../../core/json.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
-import type { Clock } from "../../core/clock.js";
-import type { Store } from "../../store/store.js";
-import { authenticate, presentedKey } from "../auth.js";
+import { type Authenticate, presentedKey } from "../auth.js";
 import { messageChecker } from "../validation.js";
 import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
@@ -82,11 +80,11 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
  * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`, except
  * an upload's session URL, which is its own credential (below).
  */
-export const fileTransferRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = async (app, { services, store, clock }) => {
-  await app.register(uploadRoutes, { prefix: "/upload/v1", services, store, clock });
+export const fileTransferRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate }) => {
+  await app.register(uploadRoutes, { prefix: "/upload/v1", services, authenticate });
   await app.register(
     async (media) => {
-      media.addHook("onRequest", authenticate(store, clock));
+      media.addHook("onRequest", authenticate);
       media.get<{ Params: IdParams; Querystring: DownloadQuery }>(
         customMethod("files", "download"),
         {
@@ -133,8 +131,7 @@ type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
  * bytes under any content-type (@google/genai sends them as application/json), so this plugin parses
  * no body: it hands the raw stream on, which goes to disk as it arrives.
  */
-const uploadRoutes: FastifyPluginAsync<Deps & { store: Store; clock: Clock }> = async (app, { services, store, clock }) => {
-  const withKey = authenticate(store, clock);
+const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate: withKey }) => {
   app.addHook("onRequest", async (req: UploadRequest) => {
     // As at Google, the session URL is the credential of the upload it names (an unguessable id, bound to
     // the project that started it, expiring): Python's client sends chunks and finalize to it without a key.
