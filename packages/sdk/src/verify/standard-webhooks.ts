@@ -85,7 +85,7 @@ function computeDigest(key: HmacKey, id: string, timestamp: number, body: string
     buffer.set(body, length);
     length += body.length;
   }
-  return hmacSha256(key, buffer, length, DIGEST);
+  return hmacSha256(key, buffer.subarray(0, length), DIGEST);
 }
 
 /**
