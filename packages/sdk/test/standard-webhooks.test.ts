@@ -278,6 +278,20 @@ describe("agreement with the standardwebhooks package", () => {
     expect(agreed).toBe(N);
   });
 
+  it("one key signs and verifies many messages in a row, failures in between (its pad state is reused)", () => {
+    // 32 bytes (the usual secret) and 100 bytes (longer than a block, hashed first).
+    for (const secret of [randomSecret(32), randomSecret(100)]) {
+      const theirs = new StandardWebhook(secret);
+      const ours = new StandardWebhookVerifier({ secret, now: () => nowSeconds * 1000 });
+      for (const [i, c] of cases.slice(0, 1000).entries()) {
+        const signature = theirs.sign(c.id, new Date(c.timestamp * 1000), c.body);
+        expect(signStandardWebhook(secret, c.id, c.timestamp, c.body), `case ${i}`).toBe(signature);
+        expect(() => ours.verifySignature(`${c.body}x`, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toThrow(InvalidSignatureError);
+        expect(ours.verifySignature(c.body, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toEqual({ webhookId: c.id, timestamp: c.timestamp });
+      }
+    }
+  });
+
   it("a tampered body, id, timestamp or signature fails for both", () => {
     for (const c of cases.slice(0, 200)) {
       const signature = signStandardWebhook(c.secret, c.id, c.timestamp, c.body);

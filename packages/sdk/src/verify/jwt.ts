@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { base64url, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import {
   AudienceError,
   InvalidSignatureError,
@@ -12,7 +12,6 @@ import {
   WebhookVerificationError,
 } from "../errors.js";
 import type { WebhookEvent } from "../events.js";
-import { base64UrlEncode, toBytes } from "./encoding.js";
 import { getHeader, type HeadersInput } from "./headers.js";
 import { parseEvent } from "./parse.js";
 import { DEFAULT_TOLERANCE_SECONDS } from "./standard-webhooks.js";
@@ -141,7 +140,7 @@ function mapJoseError(error: unknown): WebhookVerificationError {
 async function sha256Base64Url(bytes: Uint8Array): Promise<string> {
   // WebCrypto here (unlike HMAC) because this path is async anyway and bodies may be large.
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return base64UrlEncode(new Uint8Array(digest));
+  return base64url.encode(new Uint8Array(digest));
 }
 
 interface TidingsClaims extends JWTPayload {
@@ -191,7 +190,7 @@ export async function verifyJwtWebhook<C extends string = string>(
 
   // A valid token copied onto another delivery (different id or body) must not verify it.
   if (payload.jti !== webhookId) throw new InvalidSignatureError("token jti does not match webhook-id");
-  const bytes = toBytes(rawBody);
+  const bytes = typeof rawBody === "string" ? new TextEncoder().encode(rawBody) : rawBody;
   if (payload.body_sha256 !== (await sha256Base64Url(bytes))) {
     throw new InvalidSignatureError("body does not match the token's body_sha256");
   }

@@ -1,6 +1,8 @@
 import { InvalidPayloadError } from "../errors.js";
 import type { WebhookEvent } from "../events.js";
-import { utf8Decode } from "./encoding.js";
+
+// fatal: a body that is not valid UTF-8 is not a Tidings event; better to say so than to parse U+FFFD.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Parses an already authenticated body. Checks only the envelope's shape (`type` string, `data`
@@ -10,7 +12,7 @@ import { utf8Decode } from "./encoding.js";
 export function parseEvent<C extends string = string>(rawBody: string | Uint8Array): WebhookEvent<C> {
   let text: string;
   try {
-    text = typeof rawBody === "string" ? rawBody : utf8Decode(rawBody);
+    text = typeof rawBody === "string" ? rawBody : utf8Decoder.decode(rawBody);
   } catch (cause) {
     throw new InvalidPayloadError("body is not valid UTF-8", { cause });
   }
