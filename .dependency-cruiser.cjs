@@ -1,5 +1,5 @@
 /**
- * The layering README's "Layout" describes, checked by `npm test` (npm run lint:layers): the core decides and
+ * The layering README's "Layout" describes, checked by `npm test` (npm run lint): the core decides and
  * imports no adapter; store drivers run SQL and import no service; the HTTP adapter reaches the database only
  * through services; nothing but the composition root wires the process together.
  */
