@@ -157,6 +157,36 @@ describe("address policy: the IANA special-purpose registries", () => {
     expect(() => new AddressPolicy(["not-a-cidr"])).toThrow(/TIDINGS_ALLOWED_CIDRS/);
     expect(() => new AddressPolicy(["10.0.0.0/33"])).toThrow(/TIDINGS_ALLOWED_CIDRS/);
   });
+
+  it("reads ::a.b.c.d as IPv4-compatible (::/96), not IPv4-mapped", () => {
+    expect(policy.refusal("::127.0.0.1")).toMatch(/is IPv4-compatible and embeds 127\.0\.0\.1/);
+    expect(policy.refusal("::ffff:127.0.0.1")).toMatch(/is IPv4-mapped and embeds 127\.0\.0\.1/);
+    const mappedAllowed = new AddressPolicy(["::ffff:0:0/96"]);
+    expect(mappedAllowed.refusal("::ffff:127.0.0.1")).toBeUndefined();
+    expect(mappedAllowed.refusal("::127.0.0.1")).toBeDefined();
+    const compatibleAllowed = new AddressPolicy(["::127.0.0.0/104"]);
+    expect(compatibleAllowed.refusal("::7f00:1")).toBeUndefined();
+    expect(compatibleAllowed.refusal("::ffff:7f00:1")).toBeDefined();
+  });
+
+  it("reads only the literals node:net accepts, not inet_aton's shorthands", () => {
+    for (const address of ["127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433", "0x08080808", "::ffff:0x7f.0.0.1", "8.8.8.08", "localhost"]) {
+      expect(policy.refusal(address), address).toBe(`"${address}" is not an IP address`);
+    }
+    for (const cidr of ["10.1/8", "0x0a.0.0.0/8", "10.0.0.0", "::/129", "10.0.0.0/8/8"]) {
+      expect(() => new AddressPolicy([cidr]), cidr).toThrow(`TIDINGS_ALLOWED_CIDRS: "${cidr}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
+    }
+  });
+
+  it("judges bracketed literals and zoned addresses by the address alone", () => {
+    expect(policy.refusal("[::1]")).toMatch(/^\[::1\] is IPv4-compatible and embeds 0\.0\.0\.1/);
+    expect(policy.refusal("[2606:4700:4700::1111]")).toBeUndefined();
+    for (const address of ["fe80::1%eth0", "fe80::1%eth-0", "[fe80::1%25eth0]"]) {
+      expect(policy.refusal(address), address).toMatch(/is in fe80::\/10 \(link-local\)/);
+    }
+    expect(policy.refusal("::ffff:169.254.169.254%eth0")).toMatch(/is IPv4-mapped and embeds 169\.254\.169\.254/);
+    expect(new AddressPolicy(["[::1]/128", "fe80::%lo/10"]).refusal("fe80::1%lo")).toBeUndefined();
+  });
 });
 
 describe("address policy at registration and on the connected address", () => {

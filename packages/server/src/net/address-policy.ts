@@ -1,4 +1,5 @@
-import { formatV4, inCidr, parseCidr, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
+import ipaddr from "ipaddr.js";
+import { inCidr, parseCidr, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
 
 /**
  * IPv4 ranges no webhook may reach: every entry of IANA's IPv4 Special-Purpose Address Registry that is
@@ -45,19 +46,22 @@ const REFUSED_V6: [string, string][] = [
 /** Outside it, no IPv6 address is assigned for global unicast (other than the IPv4 embeddings below). */
 const GLOBAL_UNICAST_V6 = cidr("2000::/3");
 
-const V4_MASK = 0xffffffffn;
-
 /** IPv6 forms that carry IPv4 addresses, and how to take them out. */
-const EMBEDDINGS: { range: Cidr; name: string; extract: (value: bigint) => bigint[] }[] = [
-  { range: cidr("::ffff:0:0/96"), name: "IPv4-mapped", extract: (v) => [v & V4_MASK] },
-  { range: cidr("::ffff:0:0:0/96"), name: "IPv4-translated", extract: (v) => [v & V4_MASK] },
+const EMBEDDINGS: { range: Cidr; name: string; extract: (bytes: number[]) => ipaddr.IPv4[] }[] = [
+  { range: cidr("::ffff:0:0/96"), name: "IPv4-mapped", extract: (b) => [v4At(b, 12)] },
+  { range: cidr("::ffff:0:0:0/96"), name: "IPv4-translated", extract: (b) => [v4At(b, 12)] },
   // Also holds :: and ::1, which embed 0.0.0.0 and 0.0.0.1: refused as "this network".
-  { range: cidr("::/96"), name: "IPv4-compatible", extract: (v) => [v & V4_MASK] },
-  { range: cidr("64:ff9b::/96"), name: "NAT64", extract: (v) => [v & V4_MASK] },
-  { range: cidr("2002::/16"), name: "6to4", extract: (v) => [(v >> 80n) & V4_MASK] },
+  { range: cidr("::/96"), name: "IPv4-compatible", extract: (b) => [v4At(b, 12)] },
+  { range: cidr("64:ff9b::/96"), name: "NAT64", extract: (b) => [v4At(b, 12)] },
+  { range: cidr("2002::/16"), name: "6to4", extract: (b) => [v4At(b, 2)] },
   // Teredo carries the server's address, and the client's with every bit flipped (RFC 4380).
-  { range: cidr("2001::/32"), name: "Teredo", extract: (v) => [(v >> 64n) & V4_MASK, (v & V4_MASK) ^ V4_MASK] },
+  { range: cidr("2001::/32"), name: "Teredo", extract: (b) => [v4At(b, 4), v4At(b, 12, 0xff)] },
 ];
+
+/** The IPv4 address in the four bytes of an IPv6 address from `offset`, each XORed with `flip`. */
+function v4At(bytes: number[], offset: number, flip = 0): ipaddr.IPv4 {
+  return new ipaddr.IPv4(bytes.slice(offset, offset + 4).map((byte) => byte ^ flip));
+}
 
 export const DEV_ALLOWED_CIDRS = ["127.0.0.0/8", "::1/128"];
 
@@ -107,19 +111,19 @@ export class AddressPolicy {
 
   private problem(ip: IpAddress): string | undefined {
     if (this.allowed.some((range) => inCidr(ip, range))) return undefined;
-    if (ip.family === 6) {
+    if (ip.kind() === "ipv6") {
       const embedding = EMBEDDINGS.find(({ range }) => inCidr(ip, range));
       if (embedding !== undefined) {
-        for (const v4 of embedding.extract(ip.value)) {
-          const why = this.problem({ family: 4, value: v4 });
-          if (why !== undefined) return `is ${embedding.name} and embeds ${formatV4(v4)}, which ${why}`;
+        for (const v4 of embedding.extract(ip.toByteArray())) {
+          const why = this.problem(v4);
+          if (why !== undefined) return `is ${embedding.name} and embeds ${v4.toString()}, which ${why}`;
         }
         return undefined;
       }
     }
     const refused = REFUSED.find(({ range }) => inCidr(ip, range));
     if (refused !== undefined) return `is in ${refused.text} (${refused.name}), which webhooks may not reach`;
-    if (ip.family === 6 && !inCidr(ip, GLOBAL_UNICAST_V6)) return "is not a global unicast address (2000::/3), which webhooks may not reach";
+    if (ip.kind() === "ipv6" && !inCidr(ip, GLOBAL_UNICAST_V6)) return "is not a global unicast address (2000::/3), which webhooks may not reach";
     return undefined;
   }
 }

@@ -1,70 +1,40 @@
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
-/** An IP address as a number: 32 bits for IPv4, 128 for IPv6. */
-export interface IpAddress {
-  family: 4 | 6;
-  value: bigint;
-}
+/**
+ * Reading IP literals and CIDRs with ipaddr.js, narrowed to what the socket layer itself would take. What
+ * stays here is what ipaddr.js does differently from node:net, on purpose or not (see each function).
+ */
 
-export interface Cidr {
-  family: 4 | 6;
-  network: bigint;
-  prefix: number;
-}
+export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+export type Cidr = [network: IpAddress, prefix: number];
 
-/** Parses a literal IP (IPv6 with or without brackets or a zone); undefined when it is not one. */
+/**
+ * Parses a literal IP (IPv6 with or without brackets or a zone); undefined when it is not one. Only the forms
+ * node:net accepts count: ipaddr.js also reads inet_aton's shorthands (`127.1`, `0x7f.0.0.1`, `2130706433`),
+ * which no URL host or DNS answer carries here, so they stay "not an IP address". The zone names an interface,
+ * not part of the address, and ipaddr.js would refuse some that node:net takes (`%eth-0`), so it is dropped.
+ */
 export function parseIp(text: string): IpAddress | undefined {
   const bare = text.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
-  switch (isIP(bare)) {
-    case 4:
-      return { family: 4, value: parseV4(bare) };
-    case 6:
-      return { family: 6, value: parseV6(bare) };
-    default:
-      return undefined;
-  }
+  if (isIP(bare) === 0) return undefined;
+  // ipaddr.js reads the deprecated IPv4-compatible form `::a.b.c.d` as IPv4-mapped (::ffff:a.b.c.d);
+  // RFC 4291 §2.5.5.1 puts it in ::/96, as node:net does.
+  const compatible = /^::(\d+\.\d+\.\d+\.\d+)$/.exec(bare)?.[1];
+  if (compatible !== undefined) return new ipaddr.IPv6([...Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible).octets]);
+  return ipaddr.parse(bare);
 }
 
-/** `10.0.0.0/8`, `fc00::/7`; undefined when malformed. */
+/** `10.0.0.0/8`, `fc00::/7`, the address read as `parseIp` reads it; undefined when malformed. */
 export function parseCidr(text: string): Cidr | undefined {
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(text);
-  const ip = match ? parseIp(match[1]!) : undefined;
-  const prefix = Number(match?.[2]);
-  if (ip === undefined || prefix > bits(ip.family)) return undefined;
-  return { family: ip.family, network: ip.value, prefix };
+  const [, address = "", prefixText = ""] = /^([^/]+)\/(\d{1,3})$/.exec(text) ?? [];
+  const ip = parseIp(address);
+  const prefix = Number(prefixText);
+  if (ip === undefined || prefixText === "" || prefix > (ip.kind() === "ipv4" ? 32 : 128)) return undefined;
+  return [ip, prefix];
 }
 
+/** Whether `address` is in `cidr`; ipaddr.js's `match` throws across families, where the answer is no. */
 export function inCidr(address: IpAddress, cidr: Cidr): boolean {
-  if (address.family !== cidr.family) return false;
-  const hostBits = BigInt(bits(cidr.family) - cidr.prefix);
-  return address.value >> hostBits === cidr.network >> hostBits;
-}
-
-export function formatV4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
-}
-
-function bits(family: 4 | 6): number {
-  return family === 4 ? 32 : 128;
-}
-
-function parseV4(text: string): bigint {
-  return text.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-}
-
-/** Expects text that isIP accepted as IPv6. */
-function parseV6(text: string): bigint {
-  // A dotted IPv4 tail (`::ffff:1.2.3.4`) stands for the last two groups.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  let hex = text;
-  if (dotted !== undefined) {
-    const v4 = parseV4(dotted);
-    hex = `${text.slice(0, -dotted.length)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [left, right] = hex.split("::");
-  const groups = (part: string | undefined) => (part ? part.split(":") : []);
-  const head = groups(left);
-  const tail = groups(right);
-  const all = right === undefined ? head : [...head, ...Array<string>(8 - head.length - tail.length).fill("0"), ...tail];
-  return all.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
+  return address.kind() === cidr[0].kind() && address.match(cidr);
 }
