@@ -45,7 +45,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
     { blobs: infra.blobs, publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes },
     { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
-    { turns: infra.turns, interactionRunner: () => running()?.interactionRunner, videoRunner: () => running()?.videoRunner },
+    { provider: infra.provider, turns: infra.turns, interactionRunner: () => running()?.interactionRunner, videoRunner: () => running()?.videoRunner },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
   workers = createWorkers(infra, services, options);

@@ -30,7 +30,6 @@ export async function startHttp(
     rotateSigningKey,
     bus: infra.bus,
     metrics: infra.metrics,
-    provider: infra.provider,
     tracing: infra.tracing,
     dashboard: { sealer: infra.box, publicUrl: config.publicUrl },
   });

@@ -19,7 +19,6 @@ import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
-import type { Provider } from "../providers/provider.js";
 import { operationRoutes } from "./routes/operations.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
@@ -40,8 +39,6 @@ export interface AppDeps {
   rotateSigningKey: () => Promise<{ kid: string; activatesAt: number }>;
   bus: EventBus;
   metrics: Metrics;
-  /** The model backend that `:generateContent` answers through (DESIGN §2.3). */
-  provider: Provider;
   /** Present when OTLP tracing is configured: a span per request. */
   tracing?: Tracing;
   /** The `/dashboard` web UI: the sealer for its session cookie and the public URL (https → Secure cookies). */
@@ -123,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(eventRoutes, { services: deps.services });
       await api.register(eventStreamRoutes, { bus: deps.bus });
       await api.register(fileRoutes, { services: deps.services });
-      await api.register(modelRoutes, { provider: deps.provider });
+      await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });
       await api.register(interactionRoutes, { interactions: deps.services.interactions });
       await api.register(videoRoutes, { videos: deps.services.videos });

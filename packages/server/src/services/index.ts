@@ -1,7 +1,9 @@
+import type { Provider } from "../providers/provider.js";
 import type { ServiceContext } from "./context.js";
 import { BatchService, type BatchRunnerControl } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
+import { ModelService } from "./models.js";
 import { InteractionService, type InteractionRunnerControl, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
 import { ProjectService } from "./projects.js";
@@ -18,6 +20,7 @@ export interface Services {
   batches: BatchService;
   interactions: InteractionService;
   videos: VideoService;
+  models: ModelService;
   stats: StatsService;
 }
 
@@ -30,6 +33,8 @@ export interface BatchOptions {
 
 /** Interactions and videos: the providers' turns, and their runners, bound late like the batch runner. */
 export interface GenerationOptions {
+  /** The model backend of `generateContent`. */
+  provider: Provider;
   turns: InteractionTurns;
   interactionRunner: () => InteractionRunnerControl | undefined;
   videoRunner: () => VideoRunnerControl | undefined;
@@ -46,6 +51,7 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
     interactions: new InteractionService(ctx, generation.turns, generation.interactionRunner),
     videos: new VideoService(ctx, files, generation.videoRunner),
+    models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
   };
 }

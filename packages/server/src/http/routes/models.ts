@@ -8,29 +8,25 @@ import {
   Model,
   ModelParams,
 } from "@tidings/sdk/contract";
-import { parsePageRequest, toPage } from "../../core/pages.js";
-import { generateWithRetry } from "../../providers/retry.js";
-import { parseGenerateContentRequest } from "../../providers/request.js";
-import { ProviderError, type Provider } from "../../providers/provider.js";
+import { parsePageRequest } from "../../core/pages.js";
+import { ProviderError } from "../../providers/provider.js";
+import type { ModelService } from "../../services/models.js";
 import { providerStatus } from "../status.js";
 import { customMethod } from "./verb.js";
 
 interface Deps {
-  provider: Provider;
+  models: ModelService;
 }
 
-/** Names `GET /v1/models` lists; any other name works just as well, since providers serve whatever they get. */
-const LISTED_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"];
-
 /** Gemini-compatible models surface (DESIGN §2.3): sync generation through the configured provider. */
-export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provider }) => {
+export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models }) => {
   const tags = ["models"];
   const model = (id: string): Model => ({
     name: `models/${id}`,
     baseModelId: id,
     version: "001",
     displayName: id,
-    description: `Served by Tidings through its ${provider.name} provider`,
+    description: `Served by Tidings through its ${models.providerName} provider`,
     inputTokenLimit: 1_048_576,
     outputTokenLimit: 65_536,
     supportedGenerationMethods: ["generateContent", "batchGenerateContent"],
@@ -47,8 +43,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
       },
     },
     async (req) => {
-      const request = parsePageRequest(req.query.pageSize, req.query.pageToken);
-      const page = toPage(LISTED_MODELS.slice(request.offset, request.offset + request.pageSize + 1), request);
+      const page = models.list(parsePageRequest(req.query.pageSize, req.query.pageToken));
       return { models: page.items.map(model), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
     },
   );
@@ -67,8 +62,6 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
       },
     },
     async (req, reply) => {
-      // The schema has the names and types; this checks what needs code (one kind per Part, value ranges).
-      const request = parseGenerateContentRequest(req.body);
       // A caller that hangs up should not keep an upstream model busy, nor its retries going.
       const abort = new AbortController();
       const onClose = () => {
@@ -76,7 +69,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { provid
       };
       reply.raw.once("close", onClose);
       try {
-        return await generateWithRetry(provider, req.params.id, request, { signal: abort.signal });
+        return await models.generate(req.params.id, req.body, abort.signal);
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err;
         if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
