@@ -86,6 +86,7 @@ export class DiskBlobStore implements BlobStore {
   }
 
   async deletePendingOlderThan(ageMs: number): Promise<number> {
+    // Compared with the files' mtimes, which the file system stamps in wall-clock time, not the injected Clock's.
     const cutoff = Date.now() - ageMs;
     let entries: string[];
     try {

@@ -90,6 +90,7 @@ export class JsonClient {
     }
     if (reply.statusCode < 200 || reply.statusCode >= 300) {
       const retryAfter = reply.headers["retry-after"];
+      // An HTTP-date Retry-After is the upstream's wall-clock time, so it is read against ours, not the injected Clock.
       const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
       throw upstreamStatusError(provider, reply.statusCode, errorDetail(reply.body.toString("utf8")), retryAfterMs);
     }
