@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -6,7 +6,11 @@ import { randomBytes } from "node:crypto";
 export function loadMasterKey(configured: string | undefined, dataDir: string): Buffer {
   if (configured !== undefined) return decode(configured, "TIDINGS_MASTER_KEY");
   const path = join(dataDir, "master.key");
-  if (existsSync(path)) return decode(readFileSync(path, "utf8").trim(), path);
+  if (existsSync(path)) {
+    // An earlier release wrote it with the umask's bits; whoever can read it can open every sealed secret.
+    chmodSync(path, 0o600);
+    return decode(readFileSync(path, "utf8").trim(), path);
+  }
   const key = randomBytes(32);
   writeFileSync(path, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });
   return key;
