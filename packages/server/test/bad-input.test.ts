@@ -26,6 +26,12 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expect(res.body.error.message).toContain('"batch.done"');
   });
 
+  it("a value outside an enum, listing the allowed values", async () => {
+    const res = await server.api("GET", "/v1/webhooks/any/deliveries?state=done");
+    expectStatus(res, 400, "INVALID_ARGUMENT", "state");
+    expect(res.body.error.message).toMatch(/must be one of pending, succeeded, failed/);
+  });
+
   it("a missing uri and a non-URL uri", async () => {
     expectStatus(await server.api("POST", "/v1/webhooks", { subscribed_events: ["*"] }), 400, "INVALID_ARGUMENT", "uri");
     expectStatus(await server.api("POST", "/v1/webhooks", { uri: "not a url", subscribed_events: ["*"] }), 400, "INVALID_ARGUMENT", "uri");
