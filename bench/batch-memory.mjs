@@ -172,6 +172,37 @@ function memorySampler(server) {
   };
 }
 
+/**
+ * GET /readyz (one store read) every RSS_MS on a connection of its own, until stopped: its slowest answer while
+ * the batch is created is how long the store was held by the create (SQLite has one connection), what any other
+ * API call or delivery waited meanwhile.
+ */
+function storeProbe(url) {
+  const client = new ApiClient(url, 1);
+  const worst = { create: 0, run: 0 };
+  let phase = "create";
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = now();
+      await client.raw("GET", "/readyz");
+      worst[phase] = Math.max(worst[phase], now() - t);
+      await sleep(RSS_MS);
+    }
+  })();
+  return {
+    created() {
+      phase = "run";
+    },
+    async stop() {
+      running = false;
+      await loop;
+      await client.close();
+      return { createMs: Math.round(worst.create), runMs: Math.round(worst.run) };
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- one batch
 /** Writes, uploads and runs one batch of `mb` MiB, the sampler's phase following along; the input is deleted after upload. */
 async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, mb }) {
@@ -191,8 +222,10 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
   const cpu0 = cpuSnapshot(server, receiver, { threads: false });
   const createdAt = Date.now();
   const createStart = now();
+  const probe = storeProbe(server.url);
   let job = await ai.batches.create({ model: MODEL, src: file.name, config: { displayName: `bench ${label}` } });
   const createSeconds = (now() - createStart) / 1000;
+  probe.created();
   log(`${label}: ${job.name} created in ${fmt(createSeconds, 1)}s`);
   const deadline = now() + MAX_SECONDS * 1000;
   let lastLog = now();
@@ -206,6 +239,7 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
     }
   }
   const doneAt = now();
+  const storeWait = await probe.stop();
   const cpu = cpuDelta(cpu0, cpuSnapshot(server, receiver, { threads: false }));
   sampler.phase = `${label}-done`;
 
@@ -237,6 +271,7 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
     outputBytes: output === undefined ? undefined : Number(output.sizeBytes),
     upload,
     batch,
+    slowestReadyzMs: storeWait,
     cpu,
     checks,
   };
@@ -271,6 +306,7 @@ function printReport(r) {
       `÷ baseline ${times(b.batch.maxMb / r.baseline.medianMb)}; min ${mb(b.batch.minMb)}; heap used max ${mb(b.batch.heapUsedMaxMb)}, external max ${mb(b.batch.externalMaxMb)}`,
     );
     add("  lines/s (create sent → endTime)", `${fmt(b.linesPerSecond)} /s`, `output file ${fmt(b.outputBytes / MIB, 1)} MiB; ${b.state}`);
+    add("  slowest GET /readyz (a store read) during create", `${fmt(b.slowestReadyzMs.createMs)} ms`, `during the run ${fmt(b.slowestReadyzMs.runMs)} ms`);
   }
   add(`RSS ${r.config.afterSeconds}s after the large batch (last sample)`, mb(r.after.lastMb), `min ${mb(r.after.minMb)}, max ${mb(r.after.maxMb)}`);
   add(
