@@ -203,15 +203,20 @@ export function rssMb(pid) {
 
 /** The sum of a Prometheus counter (all label sets) on a server's GET /metrics; undefined when it is not exposed. */
 export async function metricSum(url, name, label) {
+  return (await metricSums(url, [name], label))[name];
+}
+
+/** metricSum() of several metrics from one scrape: `{name: sum}`. */
+export async function metricSums(url, names, label) {
   const res = await request(`${url}/metrics`);
   const text = await res.body.text();
-  let sum;
+  const sums = {};
   for (const line of text.split("\n")) {
     if (line.startsWith("#")) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === name && (label === undefined || (m[2] ?? "").includes(label))) sum = (sum ?? 0) + Number(m[3]);
+    if (m && names.includes(m[1]) && (label === undefined || (m[2] ?? "").includes(label))) sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[3]);
   }
-  return sum;
+  return sums;
 }
 
 export async function stopServer(server) {

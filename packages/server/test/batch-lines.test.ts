@@ -1,8 +1,11 @@
 import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import type { BatchLine } from "../src/core/batches.js";
+import { jsonlBatchLines } from "../src/services/batch-input.js";
 import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
 
 let server: TestServer | undefined;
@@ -114,5 +117,31 @@ describe("jsonlLines", () => {
     ]);
     // Holding the line would take 256 MB; the cap is 4 MB (and up to 16 dropped 1 MB chunks may await freeing).
     expect(grewBy).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe("jsonlBatchLines", () => {
+  const collect = async (lines: string[]): Promise<BatchLine[][]> => {
+    const chunks: BatchLine[][] = [];
+    for await (const chunk of jsonlBatchLines(Readable.from([Buffer.from(lines.join("\n"))]), 4 * 1024 * 1024)) chunks.push(chunk);
+    return chunks;
+  };
+
+  it("hands a file on in chunks of at most 500 lines, numbered across chunks, blank lines skipped", async () => {
+    const text = Array.from({ length: 1200 }, (_, i) => JSON.stringify({ key: `k${i}`, request: request(`p${i}`) }));
+    const chunks = await collect([...text.slice(0, 600), "", "{not json", ...text.slice(600)]);
+    expect(chunks.map((c) => c.length)).toEqual([500, 500, 201]);
+    const lines = chunks.flat();
+    expect(lines.map((l) => l.index)).toEqual(Array.from({ length: 1201 }, (_, i) => i));
+    expect(lines[600]).toMatchObject({ key: "line-602", state: "failed" });
+    expect(lines[601]).toMatchObject({ key: "k600", state: "pending", request: JSON.stringify(request("p600")) });
+  });
+
+  it("ends a chunk once it holds 8 MiB of requests, so large lines are not all in memory at once", async () => {
+    const text = Array.from({ length: 40 }, (_, i) => JSON.stringify({ key: `k${i}`, request: request("x".repeat(1024 * 1024)) }));
+    const chunks = await collect(text);
+    expect(chunks.length).toBeGreaterThanOrEqual(5);
+    for (const chunk of chunks) expect(chunk.reduce((sum, l) => sum + (l.request?.length ?? 0), 0)).toBeLessThan(9 * 1024 * 1024);
+    expect(chunks.flat().map((l) => l.key)).toEqual(text.map((_, i) => `k${i}`));
   });
 });

@@ -196,4 +196,24 @@ describe("batches through @google/genai", () => {
     const garbage = await ai.files.upload({ file: garbagePath, config: { mimeType: "application/jsonl" } });
     expect((await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: garbage.name } } })).status).toBe(400);
   });
+
+  it("a file found wanting after its lines began going into the store is a 400 that leaves no batch behind", async () => {
+    server = await startTidings();
+    const ai = genai(server);
+    const path = join(tempDir(), "big.jsonl");
+    // One line past the limit: the lines stream into the store a chunk at a time, so the limit is met with
+    // 100,000 lines already written, in the transaction that then rolls back.
+    writeFileSync(path, jsonl(100_001));
+    const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
+    const tooMany = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: file.name } } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toBe(`batch.inputConfig.fileName: ${file.name} has more than 100000 requests; at most 100000 per batch`);
+    const emptyPath = join(tempDir(), "blank.jsonl");
+    writeFileSync(emptyPath, "{not json\n\n[1]\n");
+    const blank = await ai.files.upload({ file: emptyPath, config: { mimeType: "application/jsonl" } });
+    const notJsonl = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: blank.name } } });
+    expect(notJsonl.status).toBe(400);
+    expect(notJsonl.body.error.message).toMatch(/is not JSONL/);
+    expect((await server.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);
+  });
 });

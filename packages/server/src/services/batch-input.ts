@@ -1,7 +1,7 @@
 import type { BatchLine } from "../core/batches.js";
 import { invalidArgument } from "../core/errors.js";
 import { JsonTooDeepError, parseJson } from "../core/json.js";
-import { jsonlLines } from "./jsonl-lines.js";
+import { type JsonlLine, jsonlLines } from "./jsonl-lines.js";
 
 /** An error line for input the model never saw: it still gets exactly one output line. */
 function failedLine(index: number, key: string, message: string): BatchLine {
@@ -24,46 +24,56 @@ export function linesFromInline(requests: unknown, field: string): BatchLine[] {
   });
 }
 
+/** Input lines handed to the store at a time, and the most request text one chunk holds (lines may be MiBs). */
+const CHUNK_LINES = 500;
+const CHUNK_CHARS = 8 * 1024 * 1024;
+
 /**
- * JSONL input: one `{"key": …, "request": {…}}` per line, read as it streams. A line that is not valid
- * JSON, nests too deep, or is longer than `maxLineBytes` becomes an error line (the batch still runs, and
- * every input line still gets exactly one output line); a file with no valid line at all is not JSONL,
- * which is the caller's 400.
+ * JSONL input: one `{"key": …, "request": {…}}` per line, read as it streams and handed on in chunks, so
+ * memory holds a chunk, never the file. A line that is not valid JSON, nests too deep, or is longer than
+ * `maxLineBytes` becomes an error line (the batch still runs, and every input line still gets exactly one
+ * output line); blank lines are skipped. A valid line is `pending`, an error line `failed`.
  */
-export async function linesFromJsonl(bytes: AsyncIterable<Uint8Array | string>, maxLineBytes: number): Promise<{ lines: BatchLine[]; validLines: number }> {
-  const lines: BatchLine[] = [];
-  let validLines = 0;
+export async function* jsonlBatchLines(bytes: AsyncIterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<BatchLine[]> {
+  let chunk: BatchLine[] = [];
+  let chunkChars = 0;
+  let index = 0;
   for await (const line of jsonlLines(bytes, maxLineBytes)) {
-    const lineNumber = line.number;
-    const index = lines.length;
-    if ("tooLong" in line) {
-      lines.push(
-        failedLine(
-          index,
-          `line-${lineNumber}`,
-          `line ${lineNumber} is longer than ${maxLineBytes} bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)`,
-        ),
-      );
-      continue;
+    const batchLine = toBatchLine(line, index, maxLineBytes);
+    if (batchLine === undefined) continue;
+    index++;
+    chunk.push(batchLine);
+    chunkChars += batchLine.request?.length ?? 0;
+    if (chunk.length >= CHUNK_LINES || chunkChars >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = [];
+      chunkChars = 0;
     }
-    if (line.text.trim() === "") continue;
-    let parsed: unknown;
-    try {
-      parsed = parseJson(line.text);
-    } catch (err) {
-      const problem = err instanceof JsonTooDeepError ? err.message : "is not valid JSON";
-      lines.push(failedLine(index, `line-${lineNumber}`, `line ${lineNumber} ${problem}`));
-      continue;
-    }
-    const key = isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number") ? String(parsed.key) : `line-${lineNumber}`;
-    if (!isObject(parsed) || !isObject(parsed.request)) {
-      lines.push(failedLine(index, key, `line ${lineNumber} must be {"key": …, "request": {…}}`));
-      continue;
-    }
-    validLines++;
-    lines.push({ index, key, request: JSON.stringify(parsed.request), state: "pending" });
   }
-  return { lines, validLines };
+  if (chunk.length > 0) yield chunk;
+}
+
+/** One input line as the batch line at `index`; undefined for a blank line. */
+function toBatchLine(line: JsonlLine, index: number, maxLineBytes: number): BatchLine | undefined {
+  const lineNumber = line.number;
+  if ("tooLong" in line) {
+    return failedLine(
+      index,
+      `line-${lineNumber}`,
+      `line ${lineNumber} is longer than ${maxLineBytes} bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)`,
+    );
+  }
+  if (line.text.trim() === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = parseJson(line.text);
+  } catch (err) {
+    const problem = err instanceof JsonTooDeepError ? err.message : "is not valid JSON";
+    return failedLine(index, `line-${lineNumber}`, `line ${lineNumber} ${problem}`);
+  }
+  const key = isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number") ? String(parsed.key) : `line-${lineNumber}`;
+  if (!isObject(parsed) || !isObject(parsed.request)) return failedLine(index, key, `line ${lineNumber} must be {"key": …, "request": {…}}`);
+  return { index, key, request: JSON.stringify(parsed.request), state: "pending" };
 }
 
 /** Lines of the output read per page while it is written. */

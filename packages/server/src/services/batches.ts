@@ -7,7 +7,7 @@ import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
-import { linesFromInline, linesFromJsonl, outputJsonl } from "./batch-input.js";
+import { jsonlBatchLines, linesFromInline, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
@@ -33,19 +33,16 @@ export class BatchService {
 
   async create(projectId: string, model: string, input: BatchGenerateContentRequest): Promise<Batch> {
     const spec = input.batch;
-    const { lines, inputFile } = await this.readInput(projectId, spec.inputConfig);
-    if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
     const now = this.ctx.clock.now();
-    const batch: Batch = {
+    const pending: Batch = {
       id: newResourceId(),
       projectId,
       displayName: spec.displayName ?? "",
       model: model.startsWith("models/") ? model : `models/${model}`,
       state: "BATCH_STATE_PENDING",
-      inputFile,
-      requestCount: lines.length,
+      requestCount: 0,
       successfulRequestCount: 0,
-      failedRequestCount: lines.filter((l) => l.state === "failed").length,
+      failedRequestCount: 0,
       webhookConfig: parseWebhookConfig(
         spec.webhookConfig && { uris: spec.webhookConfig.uris, user_metadata: spec.webhookConfig.userMetadata },
         "batch.webhookConfig",
@@ -55,7 +52,8 @@ export class BatchService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.batches.insert(batch, lines);
+    const inline = spec.inputConfig?.requests;
+    const batch = inline !== undefined ? await this.insertInline(pending, inline.requests) : await this.insertFromFile(pending, spec.inputConfig?.fileName);
     reportStateChange(this.ctx, {
       resource: "operation",
       kind: "batch",
@@ -122,28 +120,50 @@ export class BatchService {
     return result.batch;
   }
 
-  private async readInput(projectId: string, config: BatchGenerateContentRequest["batch"]["inputConfig"]): Promise<{ lines: BatchLine[]; inputFile?: string }> {
-    if (config?.requests !== undefined) return { lines: linesFromInline(config.requests.requests, "batch.inputConfig.requests.requests") };
+  private async insertInline(pending: Batch, requests: unknown): Promise<Batch> {
+    const lines = linesFromInline(requests, "batch.inputConfig.requests.requests");
+    if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
+    const batch = { ...pending, requestCount: lines.length, failedRequestCount: lines.filter((l) => l.state === "failed").length };
+    await this.ctx.store.batches.insert(batch, lines);
+    return batch;
+  }
+
+  /**
+   * The file's lines go into the store a chunk at a time as it is read, all in one transaction: memory holds a
+   * chunk, not the file (which may be 2 GiB), and a file found wanting halfway leaves no batch behind.
+   */
+  private async insertFromFile(pending: Batch, fileName: unknown): Promise<Batch> {
     const field = "batch.inputConfig.fileName";
-    if (typeof config?.fileName !== "string")
-      throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
-    const fileId = config.fileName.replace(/^files\//, "");
+    if (typeof fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
+    const fileId = fileName.replace(/^files\//, "");
     let opened: Awaited<ReturnType<FileService["open"]>>;
     try {
-      opened = await this.files.open(projectId, fileId);
+      opened = await this.files.open(pending.projectId, fileId);
     } catch (err) {
       if (err instanceof TidingsError && err.status === "NOT_FOUND")
-        throw invalidArgument(field, `${config.fileName} not found; upload it with ai.files.upload first`);
+        throw invalidArgument(field, `${fileName} not found; upload it with ai.files.upload first`);
       throw err;
     }
-    const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
-    if (!JSONL_TYPES.includes(mime)) {
+    try {
+      const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
+      if (!JSONL_TYPES.includes(mime)) throw invalidArgument(field, `${fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
+      const batch = { ...pending, inputFile: `files/${fileId}` };
+      let requestCount = 0;
+      let failedRequestCount = 0;
+      await this.ctx.store.transaction(async (tx) => {
+        await tx.batches.insert(batch, []);
+        for await (const chunk of jsonlBatchLines(opened.stream, this.maxLineBytes)) {
+          requestCount += chunk.length;
+          if (requestCount > MAX_LINES) throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
+          failedRequestCount += chunk.filter((line) => line.state === "failed").length;
+          await tx.batches.appendLines(batch.id, chunk);
+        }
+        if (requestCount === failedRequestCount) throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
+      });
+      return { ...batch, requestCount, failedRequestCount };
+    } finally {
       opened.stream.destroy();
-      throw invalidArgument(field, `${config.fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
     }
-    const { lines, validLines } = await linesFromJsonl(opened.stream, this.maxLineBytes);
-    if (validLines === 0) throw invalidArgument(field, `${config.fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
-    return { lines, inputFile: `files/${fileId}` };
   }
 
   private parseTtl(ttl: string | undefined): number {

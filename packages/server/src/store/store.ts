@@ -170,6 +170,11 @@ export interface DeliveryQueue {
 export interface BatchStore {
   /** A new batch with its input lines, atomically; a large batch is written in chunks that let the event loop turn. */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
+  /**
+   * More input lines for a batch, in the transaction that inserts it (a JSONL file goes in a chunk at a time as
+   * it is read): its request count grows by their number, and its failed count by those already failed.
+   */
+  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void>;
   get(projectId: string, id: string): Promise<Batch | undefined>;
   /** Inside a transaction: reads the batch and locks it until commit, so it ends exactly once. */
   getForUpdate(projectId: string, id: string): Promise<Batch | undefined>;
@@ -190,7 +195,7 @@ export interface BatchStore {
   recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
   /** Every line in input order (inline responses). */
   lines(batchId: string): Promise<BatchLine[]>;
-  /** Up to `limit` lines from input position `fromIndex` on, in order: the output is written page by page. */
+  /** Up to `limit` lines from input position `fromIndex` on, in order, without their requests: the output is written page by page. */
   linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
   /** Unfinished batches whose deadline has passed. */
   listExpired(now: number, limit: number): Promise<Batch[]>;

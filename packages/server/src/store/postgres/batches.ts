@@ -40,13 +40,28 @@ export class PgBatches implements BatchStore {
         optMs(batch.endedAt),
       ],
     );
+    await this.insertLines(db, batch.id, lines);
+  }
+
+  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
+    return this.db.atomically(async (db) => {
+      await this.insertLines(db, batchId, lines);
+      await db.query("UPDATE batches SET request_count = request_count + $1, failed_request_count = failed_request_count + $2 WHERE id = $3", [
+        lines.length,
+        lines.filter((line) => line.state === "failed").length,
+        batchId,
+      ]);
+    });
+  }
+
+  private async insertLines(db: PgExecutor, batchId: string, lines: readonly BatchLine[]): Promise<void> {
     for (let i = 0; i < lines.length; i += LINE_CHUNK) {
       const chunk = lines.slice(i, i + LINE_CHUNK);
       await db.query(
         `INSERT INTO batch_lines (batch_id, line_index, key, request, state, result)
          SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
         [
-          batch.id,
+          batchId,
           chunk.map((l) => l.index),
           chunk.map((l) => l.key),
           chunk.map((l) => l.request ?? null),
@@ -144,11 +159,10 @@ export class PgBatches implements BatchStore {
 
   async linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
     return (
-      await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3", [
-        batchId,
-        fromIndex,
-        limit,
-      ])
+      await this.db.all<BatchLineRow>(
+        "SELECT line_index, key, NULL AS request, state, result FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3",
+        [batchId, fromIndex, limit],
+      )
     ).map(toBatchLine);
   }
 

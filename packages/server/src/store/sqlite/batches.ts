@@ -20,13 +20,29 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
          VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
          @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
       ).run(batchParams(batch));
-      const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
-      for (let i = 0; i < lines.length; i += LINE_CHUNK) {
-        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-        for (const line of lines.slice(i, i + LINE_CHUNK)) insert.run(batch.id, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
-      }
+      await this.insertLines(batch.id, lines);
     };
     return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
+  }
+
+  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
+    const work = async () => {
+      await this.insertLines(batchId, lines);
+      this.statement("UPDATE batches SET request_count = request_count + ?, failed_request_count = failed_request_count + ? WHERE id = ?").run(
+        lines.length,
+        lines.filter((line) => line.state === "failed").length,
+        batchId,
+      );
+    };
+    return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
+  }
+
+  private async insertLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
+    const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
+    for (let i = 0; i < lines.length; i += LINE_CHUNK) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const line of lines.slice(i, i + LINE_CHUNK)) insert.run(batchId, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
+    }
   }
 
   get(projectId: string, id: string): Promise<Batch | undefined> {
@@ -127,11 +143,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
   linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
     return this.run(() =>
       (
-        this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND line_index >= ? ORDER BY line_index LIMIT ?").all(
-          batchId,
-          fromIndex,
-          limit,
-        ) as BatchLineRow[]
+        this.statement(
+          "SELECT line_index, key, NULL AS request, state, result FROM batch_lines WHERE batch_id = ? AND line_index >= ? ORDER BY line_index LIMIT ?",
+        ).all(batchId, fromIndex, limit) as BatchLineRow[]
       ).map(toBatchLine),
     );
   }

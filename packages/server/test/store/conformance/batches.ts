@@ -65,6 +65,36 @@ export function describeBatches(f: StoreFixture): void {
       expect((await store.batches.linesFrom(b.id, 1000, 100)).map((l) => l.index)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
       expect((await store.batches.linesFrom(b.id, 1200, 100)).map((l) => l.key)).toEqual(Array.from({ length: 34 }, (_, i) => `k${1200 + i}`));
       expect(await store.batches.linesFrom(b.id, 1234, 100)).toEqual([]);
+      // The output needs keys and results only: requests (up to MiBs each) are not read back.
+      expect((await store.batches.linesFrom(b.id, 0, 2)).map((l) => l.request)).toEqual([undefined, undefined]);
+    });
+
+    it("appends lines to a batch in the transaction that inserts it, counting them; a failure leaves nothing", async () => {
+      const { store, projectId } = f;
+      const b = batch(projectId, { requestCount: 0 });
+      const [first, second, failed] = batchLines();
+      await store.transaction(async (tx) => {
+        await tx.batches.insert(b, []);
+        await tx.batches.appendLines(b.id, [first!, second!]);
+        await tx.batches.appendLines(b.id, [{ ...failed!, index: 2 }]);
+      });
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({ requestCount: 3, failedRequestCount: 1, successfulRequestCount: 0 });
+      expect((await store.batches.lines(b.id)).map((l) => [l.index, l.key, l.state])).toEqual([
+        [0, "a", "pending"],
+        [1, "b", "pending"],
+        [2, "line-3", "failed"],
+      ]);
+
+      const abandoned = batch(projectId, { requestCount: 0 });
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.batches.insert(abandoned, []);
+          await tx.batches.appendLines(abandoned.id, batchLines());
+          throw new Error("the input was found wanting");
+        }),
+      ).rejects.toThrow("found wanting");
+      expect(await store.batches.get(projectId, abandoned.id)).toBeUndefined();
+      expect(await store.batches.lines(abandoned.id)).toEqual([]);
     });
 
     it("finds unfinished batches past their deadline", async () => {
