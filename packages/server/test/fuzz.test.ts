@@ -196,7 +196,9 @@ async function send(req: FuzzRequest): Promise<Answer> {
   const res = await http.request({ origin: server.url, path: req.url, method: req.method as "GET", headers: req.headers, body: req.body ?? null });
   const contentType = String(res.headers["content-type"] ?? "");
   if (contentType.startsWith("text/event-stream")) {
-    // The event stream stays open by design: its answer is the status and headers.
+    // The event stream stays open by design: its answer is the status and headers. Destroying the body
+    // aborts the request, which undici reports as an error on the body (UND_ERR_ABORTED): expected here.
+    res.body.on("error", () => {});
     res.body.destroy();
     return { status: res.statusCode, contentType, text: "" };
   }
