@@ -1,7 +1,7 @@
 // PostgreSQL scale-out beside SQLite, in one run. See bench/README.md.
 //
 //   npm run build && node bench/scale-out.mjs
-//   BENCH_SCALE_EVENTS=3000 BENCH_SCALE_PROCESSES=1,2,3 node bench/scale-out.mjs
+//   BENCH_SCALE_EVENTS=10000 BENCH_SCALE_PROCESSES=1,2,3 node bench/scale-out.mjs
 //
 // Set-ups, one after another, each with a fresh store and one receiver:
 //   - SQLite: one `tidings serve`;
@@ -42,7 +42,7 @@ import {
 } from "./harness.mjs";
 import { createSchema, databaseCpuDelta, databaseCpuSnapshot } from "./postgres.mjs";
 
-const EVENTS = Math.round(intEnv("BENCH_SCALE_EVENTS", 3000));
+const EVENTS = Math.round(intEnv("BENCH_SCALE_EVENTS", 10000));
 const WARMUP = Math.round(intEnv("BENCH_SCALE_WARMUP", 300));
 const PROCESSES = (process.env.BENCH_SCALE_PROCESSES ?? "1,2,3")
   .split(",")
