@@ -9,28 +9,39 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
     return;
   }
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(reason());
-  });
-  aborted.catch(() => {});
-  signal.addEventListener("abort", onAbort, { once: true });
   let reading = false;
   try {
-    if (signal.aborted) throw reason();
     for (;;) {
+      if (signal.aborted) throw reason();
       const next = iterator.next();
       reading = true;
       // Left behind when the signal wins: how it ends once its source is destroyed concerns no one.
       next.catch(() => {});
-      const result = await Promise.race([next, aborted]);
+      const result = await raceAbort(next, signal, reason);
       reading = false;
       if (result.done === true) return;
       yield result.value;
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
     // A source left between items is ended as a for-await would end it; one still reading ends with its stream.
     if (!reading) await iterator.return?.();
+  }
+}
+
+/**
+ * `work`, or `reason()` if `signal` aborts first. The abort's promise is made for this one wait and let go after
+ * it: a promise that stays pending while it is raced over and over keeps every race's outcome reachable (here,
+ * every chunk of a 2 GiB file, up to 8 MiB each) until it settles.
+ */
+async function raceAbort<T>(work: Promise<T>, signal: AbortSignal, reason: () => Error): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(reason());
+  });
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
 }
