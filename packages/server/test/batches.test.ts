@@ -7,7 +7,7 @@ import { verifyWebhook } from "@tidings/sdk/verify";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "./helpers/fake-openai.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { registerWebhook, startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
+import { registerWebhook, startTidings, storedBatchRows, waitUntil, type TestServer } from "./helpers/tidings.js";
 import { verifyWithReferenceLibraries } from "./helpers/verify.js";
 
 let server: TestServer | undefined;
@@ -201,8 +201,8 @@ describe("batches through @google/genai", () => {
     server = await startTidings();
     const ai = genai(server);
     const path = join(tempDir(), "big.jsonl");
-    // One line past the limit: the lines stream into the store a chunk at a time, so the limit is met with
-    // 100,000 lines already written, in the transaction that then rolls back.
+    // One line past the limit: the lines stream into the store a chunk at a time, each chunk committed, so the
+    // limit is met with 100,000 lines already written into a hidden batch, which is then deleted with them.
     writeFileSync(path, jsonl(100_001));
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
     const tooMany = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: file.name } } });
@@ -215,5 +215,6 @@ describe("batches through @google/genai", () => {
     expect(notJsonl.status).toBe(400);
     expect(notJsonl.body.error.message).toMatch(/is not JSONL/);
     expect((await server.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);
+    expect(storedBatchRows(server)).toEqual({ batches: 0, lines: 0 });
   });
 });

@@ -61,7 +61,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   );
   metrics.gauge("tidings_deliveries_queued", "Deliveries held in this process's memory, waiting for their endpoint.", () => engine.queuedCount);
   metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
-  const expiry = new ExpiryWorker({ store, operations: services.operations, clock, onError: failed("expiry") });
+  const expiry = new ExpiryWorker({ store, operations: services.operations, batches: services.batches, clock, onError: failed("expiry") });
   const batchFailed = failed("batches");
   const batchRunner = new BatchRunner({
     store,

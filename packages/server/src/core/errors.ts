@@ -9,7 +9,8 @@ export type ErrorStatus =
   | "NOT_FOUND"
   | "ALREADY_EXISTS"
   | "FAILED_PRECONDITION"
-  | "RESOURCE_EXHAUSTED";
+  | "RESOURCE_EXHAUSTED"
+  | "CANCELLED";
 
 export class TidingsError extends Error {
   constructor(
@@ -32,6 +33,11 @@ export function notFound(what: string): TidingsError {
 
 export function failedPrecondition(message: string): TidingsError {
   return new TidingsError("FAILED_PRECONDITION", message);
+}
+
+/** The caller went away before the work was done, and it was stopped (google.rpc CANCELLED; no one reads the reply). */
+export function cancelled(message: string): TidingsError {
+  return new TidingsError("CANCELLED", message);
 }
 
 /** google.rpc.Code numbers by name, for the `error_code` of failure events (DESIGN §3). */

@@ -71,9 +71,10 @@ export class DiskBlobStore implements BlobStore {
     }
     try {
       // A known end lets the stream finish right after its last bytes, without one more read to find EOF,
-      // so the response is complete the moment the client has every byte.
+      // so the response is complete the moment the client has every byte. Read on from the descriptor's own
+      // position (the start: it was just opened) rather than from offsets, so that a pipe reads too.
       const { size } = fstatSync(fd);
-      return createReadStream("", { fd, autoClose: true, start: 0, ...(size > 0 ? { end: size - 1 } : {}) });
+      return createReadStream("", { fd, autoClose: true, ...(size > 0 ? { end: size - 1 } : {}) });
     } catch (err) {
       closeSync(fd);
       throw err;

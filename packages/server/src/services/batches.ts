@@ -1,6 +1,6 @@
 import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
-import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { cancelled, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { newStoredEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
@@ -10,6 +10,7 @@ import type { ServiceContext } from "./context.js";
 import { jsonlBatchLines, linesFromInline, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
 import { reportStateChange } from "./state-changes.js";
+import { untilAborted } from "./until-aborted.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** Tells the batch runner about work and cancellations; late-bound because the runner needs the services. */
@@ -19,7 +20,17 @@ export interface BatchRunnerControl {
 }
 
 const MAX_LINES = 100_000;
+/**
+ * A hidden batch this old was left by a crash mid-create: a create streams the file without pause (about 10 s per
+ * GiB, and files stop at 2 GiB), so none is still going after an hour.
+ */
+const ABANDONED_AFTER_MS = 60 * 60_000;
+/** Abandoned batches taken per sweep, and lines deleted per transaction while one is deleted. */
+const DISCARD_BATCHES = 10;
+const DISCARD_LINES = 500;
 const JSONL_TYPES = ["application/jsonl", "application/x-ndjson", "application/json", "application/x-jsonlines", "text/plain", "text/jsonl"];
+
+const hungUp = () => cancelled("the caller closed the connection before the batch was created; no batch was created");
 
 export class BatchService {
   constructor(
@@ -31,7 +42,8 @@ export class BatchService {
     private readonly maxLineBytes: number,
   ) {}
 
-  async create(projectId: string, model: string, input: BatchGenerateContentRequest): Promise<Batch> {
+  /** `signal` aborts when the caller hangs up: a file batch still being read is then not created. */
+  async create(projectId: string, model: string, input: BatchGenerateContentRequest, signal?: AbortSignal): Promise<Batch> {
     const spec = input.batch;
     const now = this.ctx.clock.now();
     const pending: Batch = {
@@ -53,7 +65,8 @@ export class BatchService {
       updatedAt: now,
     };
     const inline = spec.inputConfig?.requests;
-    const batch = inline !== undefined ? await this.insertInline(pending, inline.requests) : await this.insertFromFile(pending, spec.inputConfig?.fileName);
+    const batch =
+      inline !== undefined ? await this.insertInline(pending, inline.requests) : await this.insertFromFile(pending, spec.inputConfig?.fileName, signal);
     reportStateChange(this.ctx, {
       resource: "operation",
       kind: "batch",
@@ -120,6 +133,19 @@ export class BatchService {
     return result.batch;
   }
 
+  /**
+   * Batches whose create a crash cut short (hidden, and older than any create takes): deleted with their lines,
+   * a short transaction at a time. Returns how many it found; the sweeper calls again while there are more.
+   */
+  async discardAbandoned(): Promise<number> {
+    const abandoned = await this.ctx.store.batches.listHidden(this.ctx.clock.now() - ABANDONED_AFTER_MS, DISCARD_BATCHES);
+    for (const id of abandoned) {
+      await this.discard(id);
+      this.ctx.log.warn({ batch: batchName(id) }, `${batchName(id)} was left half-created by a crash; deleted it with its lines`);
+    }
+    return abandoned.length;
+  }
+
   private async insertInline(pending: Batch, requests: unknown): Promise<Batch> {
     const lines = linesFromInline(requests, "batch.inputConfig.requests.requests");
     if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
@@ -129,10 +155,12 @@ export class BatchService {
   }
 
   /**
-   * The file's lines go into the store a chunk at a time as it is read, all in one transaction: memory holds a
-   * chunk, not the file (which may be 2 GiB), and a file found wanting halfway leaves no batch behind.
+   * The file's lines go into the store a chunk at a time as it is read, each chunk in a short transaction of its
+   * own, into a batch that stays hidden until its input is complete: memory holds a chunk, not the file (which
+   * may be 2 GiB), and other work runs between chunks instead of waiting for the whole file. A file found wanting
+   * halfway, a caller that hangs up or a failed read leaves no batch behind: the hidden one is deleted again.
    */
-  private async insertFromFile(pending: Batch, fileName: unknown): Promise<Batch> {
+  private async insertFromFile(pending: Batch, fileName: unknown, signal: AbortSignal | undefined): Promise<Batch> {
     const field = "batch.inputConfig.fileName";
     if (typeof fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
     const fileId = fileName.replace(/^files\//, "");
@@ -147,23 +175,42 @@ export class BatchService {
     try {
       const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
       if (!JSONL_TYPES.includes(mime)) throw invalidArgument(field, `${fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
-      const batch = { ...pending, inputFile: `files/${fileId}` };
-      let requestCount = 0;
-      let failedRequestCount = 0;
-      await this.ctx.store.transaction(async (tx) => {
-        await tx.batches.insert(batch, []);
-        for await (const chunk of jsonlBatchLines(opened.stream, this.maxLineBytes)) {
-          requestCount += chunk.length;
-          if (requestCount > MAX_LINES) throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
-          failedRequestCount += chunk.filter((line) => line.state === "failed").length;
-          await tx.batches.appendLines(batch.id, chunk);
-        }
-        if (requestCount === failedRequestCount) throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
-      });
-      return { ...batch, requestCount, failedRequestCount };
+      const hidden = { ...pending, inputFile: `files/${fileId}` };
+      await this.ctx.store.batches.insertHidden(hidden);
+      try {
+        await this.appendFileLines(hidden.id, untilAborted(jsonlBatchLines(opened.stream, this.maxLineBytes), signal, hungUp), fileName);
+        if (signal?.aborted === true) throw hungUp();
+        const batch = await this.ctx.store.batches.reveal(hidden.id, this.ctx.clock.now());
+        if (batch === undefined) throw new Error(`${batchName(hidden.id)} was deleted while its input was read, as if abandoned`);
+        return batch;
+      } catch (err) {
+        await this.discard(hidden.id).catch((discardErr: unknown) =>
+          this.ctx.log.error({ err: discardErr, batch: batchName(hidden.id) }, "could not delete a batch whose create failed; the sweeper will"),
+        );
+        throw err;
+      }
     } finally {
       opened.stream.destroy();
     }
+  }
+
+  /** Each chunk of input lines in a transaction of its own; the limits are checked as the lines come. */
+  private async appendFileLines(batchId: string, chunks: AsyncIterable<BatchLine[]>, fileName: string): Promise<void> {
+    const field = "batch.inputConfig.fileName";
+    let requestCount = 0;
+    let failedRequestCount = 0;
+    for await (const chunk of chunks) {
+      requestCount += chunk.length;
+      if (requestCount > MAX_LINES) throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
+      failedRequestCount += chunk.filter((line) => line.state === "failed").length;
+      await this.ctx.store.batches.appendLines(batchId, chunk);
+    }
+    if (requestCount === failedRequestCount) throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
+  }
+
+  /** Deletes a hidden batch and its lines, a short transaction at a time. */
+  private async discard(batchId: string): Promise<void> {
+    while (!(await this.ctx.store.batches.discardHidden(batchId, DISCARD_LINES)));
   }
 
   private parseTtl(ttl: string | undefined): number {

@@ -220,12 +220,18 @@ export const toBatch = (r: BatchRow): Batch => ({
   updatedAt: ms(r.updated_at),
   endedAt: optMs(r.ended_at),
 });
-export const batchParams = (b: Batch) => ({
+/**
+ * The state of a batch whose input is still going into the store (migration 0007): never on the wire, and passed
+ * by every read. The claim, expiry and the gauges ask for pending or running batches, which leaves it out already.
+ */
+export const HIDDEN_BATCH_STATE = "creating";
+/** A batch's columns; `state` is the hidden one while its input goes in. */
+export const batchParams = (b: Batch, state: BatchState | typeof HIDDEN_BATCH_STATE = b.state) => ({
   id: b.id,
   project_id: b.projectId,
   display_name: b.displayName,
   model: b.model,
-  state: b.state,
+  state,
   input_file: b.inputFile ?? null,
   request_count: b.requestCount,
   successful_request_count: b.successfulRequestCount,

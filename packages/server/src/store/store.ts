@@ -171,10 +171,22 @@ export interface BatchStore {
   /** A new batch with its input lines, atomically; a large batch is written in chunks that let the event loop turn. */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
   /**
-   * More input lines for a batch, in the transaction that inserts it (a JSONL file goes in a chunk at a time as
-   * it is read): its request count grows by their number, and its failed count by those already failed.
+   * A batch whose input is still being written (a JSONL file goes in a chunk at a time as it is read, each
+   * chunk in a transaction of its own): until `reveal`, no read here finds it, the runner does not claim it,
+   * the gauges do not count it and it does not expire. Its state and counts are those it is revealed with.
    */
+  insertHidden(batch: Batch): Promise<void>;
+  /** More input lines for a batch: its request count grows by their number, and its failed count by those already failed. */
   appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void>;
+  /** A hidden batch becomes pending, and visible; it is returned as it now stands. Undefined when no such batch is hidden. */
+  reveal(batchId: string, now: number): Promise<Batch | undefined>;
+  /**
+   * Deletes up to `maxLines` lines of a hidden batch, and the batch once it has none left, so that a large one
+   * goes in short steps. True once the batch is gone (or was not hidden: a visible batch is never touched).
+   */
+  discardHidden(batchId: string, maxLines: number): Promise<boolean>;
+  /** Hidden batches created before `createdBefore`, oldest first: creations that a crash cut short. */
+  listHidden(createdBefore: number, limit: number): Promise<string[]>;
   get(projectId: string, id: string): Promise<Batch | undefined>;
   /** Inside a transaction: reads the batch and locks it until commit, so it ends exactly once. */
   getForUpdate(projectId: string, id: string): Promise<Batch | undefined>;

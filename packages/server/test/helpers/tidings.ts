@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clock, Timer } from "../../src/core/clock.js";
@@ -104,4 +105,17 @@ export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 1
     };
     void poll();
   });
+}
+
+/** Every batch row and batch line in a SQLite server's database, hidden ones too, read beside the server. */
+export function storedBatchRows(server: TestServer): { batches: number; lines: number } {
+  const db = new Database(join(server.dataDir, "tidings.db"), { readonly: true });
+  try {
+    return db.prepare("SELECT (SELECT COUNT(*) FROM batches) AS batches, (SELECT COUNT(*) FROM batch_lines) AS lines").get() as {
+      batches: number;
+      lines: number;
+    };
+  } finally {
+    db.close();
+  }
 }

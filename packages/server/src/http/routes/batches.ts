@@ -12,6 +12,7 @@ import {
 import type { Batch } from "../../core/batches.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BatchService } from "../../services/batches.js";
+import { untilHangUp } from "../hang-up.js";
 import { toBatchOperation } from "../views/batches.js";
 import { customMethod } from "./verb.js";
 
@@ -36,7 +37,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
       // Inline batches can be large.
       bodyLimit: 64 * 1024 * 1024,
     },
-    async (req) => toBatchOperation(await batches.create(req.projectId, req.params.id, req.body)),
+    // A caller that hangs up while its file is read never learns the batch's name: it is not created.
+    async (req, reply) => toBatchOperation(await untilHangUp(reply, (signal) => batches.create(req.projectId, req.params.id, req.body, signal))),
   );
 
   app.get("/batches", { schema: { tags, querystring: ListBatchesQuery, response: { 200: ListBatchesResponse, ...ErrorResponses } } }, async (req) => {

@@ -11,6 +11,7 @@ import {
 import { parsePageRequest } from "../../core/pages.js";
 import { ProviderError } from "../../providers/provider.js";
 import type { ModelService } from "../../services/models.js";
+import { untilHangUp } from "../hang-up.js";
 import { providerStatus } from "../status.js";
 import { customMethod } from "./verb.js";
 
@@ -62,20 +63,13 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
       },
     },
     async (req, reply) => {
-      // A caller that hangs up should not keep an upstream model busy, nor its retries going.
-      const abort = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableEnded) abort.abort();
-      };
-      reply.raw.once("close", onClose);
       try {
-        return await models.generate(req.params.id, req.body, abort.signal);
+        // A caller that hangs up should not keep an upstream model busy, nor its retries going.
+        return await untilHangUp(reply, (signal) => models.generate(req.params.id, req.body, signal));
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err;
         if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
         return reply.code(err.status).send(providerStatus(err));
-      } finally {
-        reply.raw.off("close", onClose);
       }
     },
   );

@@ -1,6 +1,6 @@
 import type { Batch, BatchLine } from "../../core/batches.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { batchParams, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import { batchParams, HIDDEN_BATCH_STATE, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
 import type { BatchStore } from "../store.js";
 import { ms, optMs, type PgExecutor } from "./executor.js";
 
@@ -15,8 +15,16 @@ export class PgBatches implements BatchStore {
     return this.db.atomically((db) => this.insertWith(db, batch, lines));
   }
 
+  async insertHidden(batch: Batch): Promise<void> {
+    await this.insertRow(this.db, batchParams(batch, HIDDEN_BATCH_STATE));
+  }
+
   private async insertWith(db: PgExecutor, batch: Batch, lines: readonly BatchLine[]): Promise<void> {
-    const p = batchParams(batch);
+    await this.insertRow(db, batchParams(batch));
+    await this.insertLines(db, batch.id, lines);
+  }
+
+  private async insertRow(db: PgExecutor, p: ReturnType<typeof batchParams>): Promise<void> {
     await db.query(
       `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
        failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
@@ -37,10 +45,9 @@ export class PgBatches implements BatchStore {
         ms(p.deadline_at),
         ms(p.created_at),
         ms(p.updated_at),
-        optMs(batch.endedAt),
+        optMs(p.ended_at ?? undefined),
       ],
     );
-    await this.insertLines(db, batch.id, lines);
   }
 
   appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
@@ -52,6 +59,35 @@ export class PgBatches implements BatchStore {
         batchId,
       ]);
     });
+  }
+
+  async reveal(batchId: string, now: number): Promise<Batch | undefined> {
+    const row = await this.db.first<BatchRow>(
+      `UPDATE batches SET state = 'BATCH_STATE_PENDING', updated_at = $2 WHERE id = $1 AND state = '${HIDDEN_BATCH_STATE}' RETURNING *`,
+      [batchId, ms(now)],
+    );
+    return row && toBatch(row);
+  }
+
+  discardHidden(batchId: string, maxLines: number): Promise<boolean> {
+    return this.db.atomically(async (db) => {
+      if ((await db.first(`SELECT 1 FROM batches WHERE id = $1 AND state = '${HIDDEN_BATCH_STATE}' FOR UPDATE`, [batchId])) === undefined) return true;
+      const deleted = await db.count(
+        "DELETE FROM batch_lines WHERE batch_id = $1 AND line_index IN (SELECT line_index FROM batch_lines WHERE batch_id = $1 LIMIT $2)",
+        [batchId, maxLines],
+      );
+      if (deleted === maxLines) return false;
+      await db.query("DELETE FROM batches WHERE id = $1", [batchId]);
+      return true;
+    });
+  }
+
+  async listHidden(createdBefore: number, limit: number): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT id FROM batches WHERE state = '${HIDDEN_BATCH_STATE}' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+      [ms(createdBefore), limit],
+    );
+    return rows.map((row) => row.id);
   }
 
   private async insertLines(db: PgExecutor, batchId: string, lines: readonly BatchLine[]): Promise<void> {
@@ -73,26 +109,33 @@ export class PgBatches implements BatchStore {
   }
 
   async get(projectId: string, id: string): Promise<Batch | undefined> {
-    const row = await this.db.first<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = $2", [projectId, id]);
+    const row = await this.db.first<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`, [projectId, id]);
     return row && toBatch(row);
   }
 
   async getForUpdate(projectId: string, id: string): Promise<Batch | undefined> {
-    const row = await this.db.first<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+    const row = await this.db.first<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}' FOR UPDATE`, [
+      projectId,
+      id,
+    ]);
     return row && toBatch(row);
   }
 
   async getMany(projectId: string, ids: readonly string[]): Promise<Batch[]> {
     if (ids.length === 0) return [];
-    return (await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toBatch);
+    return (
+      await this.db.all<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = ANY($2::text[]) AND state <> '${HIDDEN_BATCH_STATE}'`, [
+        projectId,
+        [...ids],
+      ])
+    ).map(toBatch);
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
-    const rows = await this.db.all<BatchRow>("SELECT * FROM batches WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
-      projectId,
-      page.pageSize + 1,
-      page.offset,
-    ]);
+    const rows = await this.db.all<BatchRow>(
+      `SELECT * FROM batches WHERE project_id = $1 AND state <> '${HIDDEN_BATCH_STATE}' ORDER BY created_at, id LIMIT $2 OFFSET $3`,
+      [projectId, page.pageSize + 1, page.offset],
+    );
     return toPage(rows.map(toBatch), page);
   }
 
@@ -109,7 +152,7 @@ export class PgBatches implements BatchStore {
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {
-    return (await this.db.count("DELETE FROM batches WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+    return (await this.db.count(`DELETE FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`, [projectId, id])) > 0;
   }
 
   async claim(now: number, leaseUntil: number): Promise<Batch | undefined> {

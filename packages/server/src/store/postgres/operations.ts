@@ -1,6 +1,6 @@
 import type { Operation, OperationFilter, OperationRef } from "../../core/operations.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { operationParams, toOperation, type OperationRow } from "../rows.js";
+import { HIDDEN_BATCH_STATE, operationParams, toOperation, type OperationRow } from "../rows.js";
 import type { OperationStore } from "../store.js";
 import { ms, optMs, type PgExecutor } from "./executor.js";
 
@@ -77,7 +77,7 @@ export class PgOperations implements OperationStore {
       `SELECT kind, id FROM (
          SELECT 'custom' AS kind, id, created_at, type, state <> 'running' AS done FROM operations WHERE project_id = $1
          UNION ALL
-         SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = $1
+         SELECT 'batch', id, created_at, NULL, state NOT IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') FROM batches WHERE project_id = $1 AND state <> '${HIDDEN_BATCH_STATE}'
          UNION ALL
          SELECT 'video', id, created_at, NULL, state NOT IN ('pending', 'running') FROM video_operations WHERE project_id = $1
        ) listed

@@ -1,6 +1,6 @@
 import type { Batch, BatchLine } from "../../core/batches.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { batchParams, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import { batchParams, HIDDEN_BATCH_STATE, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
 import type { BatchStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
 
@@ -14,15 +14,23 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
    */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     const work = async () => {
-      this.statement(
-        `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
-         failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
-         VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
-         @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
-      ).run(batchParams(batch));
+      this.insertRow(batchParams(batch));
       await this.insertLines(batch.id, lines);
     };
     return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
+  }
+
+  insertHidden(batch: Batch): Promise<void> {
+    return this.run(() => this.insertRow(batchParams(batch, HIDDEN_BATCH_STATE)));
+  }
+
+  private insertRow(params: ReturnType<typeof batchParams>): void {
+    this.statement(
+      `INSERT INTO batches (id, project_id, display_name, model, state, input_file, request_count, successful_request_count,
+       failed_request_count, webhook_config, output_file, error, deadline_at, created_at, updated_at, ended_at)
+       VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
+       @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
+    ).run(params);
   }
 
   appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
@@ -37,6 +45,40 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
   }
 
+  reveal(batchId: string, now: number): Promise<Batch | undefined> {
+    return this.run(() => {
+      const row = this.statement(
+        `UPDATE batches SET state = 'BATCH_STATE_PENDING', updated_at = ? WHERE id = ? AND state = '${HIDDEN_BATCH_STATE}' RETURNING *`,
+      ).get(now, batchId) as BatchRow | undefined;
+      return row && toBatch(row);
+    });
+  }
+
+  discardHidden(batchId: string, maxLines: number): Promise<boolean> {
+    return this.atomically(() => {
+      if (this.statement(`SELECT 1 FROM batches WHERE id = ? AND state = '${HIDDEN_BATCH_STATE}'`).get(batchId) === undefined) return true;
+      const deleted = this.statement(
+        "DELETE FROM batch_lines WHERE batch_id = ? AND line_index IN (SELECT line_index FROM batch_lines WHERE batch_id = ? LIMIT ?)",
+      ).run(batchId, batchId, maxLines).changes;
+      if (deleted === maxLines) return false;
+      this.statement("DELETE FROM batches WHERE id = ?").run(batchId);
+      return true;
+    });
+  }
+
+  listHidden(createdBefore: number, limit: number): Promise<string[]> {
+    return this.run(() =>
+      (
+        this.statement(`SELECT id FROM batches WHERE state = '${HIDDEN_BATCH_STATE}' AND created_at < ? ORDER BY created_at LIMIT ?`).all(
+          createdBefore,
+          limit,
+        ) as {
+          id: string;
+        }[]
+      ).map((row) => row.id),
+    );
+  }
+
   private async insertLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
     const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
     for (let i = 0; i < lines.length; i += LINE_CHUNK) {
@@ -47,7 +89,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   get(projectId: string, id: string): Promise<Batch | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT * FROM batches WHERE project_id = ? AND id = ?").get(projectId, id) as BatchRow | undefined;
+      const row = this.statement(`SELECT * FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`).get(projectId, id) as
+        | BatchRow
+        | undefined;
       return row && toBatch(row);
     });
   }
@@ -61,7 +105,7 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
       (
-        this.statement("SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(
+        this.statement(`SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) AND state <> '${HIDDEN_BATCH_STATE}'`).all(
           projectId,
           JSON.stringify(ids),
         ) as BatchRow[]
@@ -71,11 +115,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM batches WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(
-        projectId,
-        page.pageSize + 1,
-        page.offset,
-      ) as BatchRow[];
+      const rows = this.statement(
+        `SELECT * FROM batches WHERE project_id = ? AND state <> '${HIDDEN_BATCH_STATE}' ORDER BY created_at, id LIMIT ? OFFSET ?`,
+      ).all(projectId, page.pageSize + 1, page.offset) as BatchRow[];
       return toPage(rows.map(toBatch), page);
     });
   }
@@ -90,7 +132,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
   }
 
   delete(projectId: string, id: string): Promise<boolean> {
-    return this.run(() => this.statement("DELETE FROM batches WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+    return this.run(
+      () => this.statement(`DELETE FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`).run(projectId, id).changes > 0,
+    );
   }
 
   claim(now: number, leaseUntil: number): Promise<Batch | undefined> {

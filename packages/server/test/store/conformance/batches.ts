@@ -97,6 +97,78 @@ export function describeBatches(f: StoreFixture): void {
       expect(await store.batches.lines(abandoned.id)).toEqual([]);
     });
 
+    it("hides a batch while its input goes in: not gotten, listed, claimed, counted, expired or deleted until revealed", async () => {
+      const { store, projectId } = f;
+      const hidden = batch(projectId, { requestCount: 0, deadlineAt: T0 + 10, webhookConfig: { uris: ["https://a.example/x"] } });
+      await store.batches.insertHidden(hidden);
+      // Each chunk in a transaction of its own, as a JSONL file is read.
+      const [first, second, failed] = batchLines();
+      await store.batches.appendLines(hidden.id, [first!, second!]);
+      await store.batches.appendLines(hidden.id, [failed!]);
+
+      expect(await store.batches.get(projectId, hidden.id)).toBeUndefined();
+      await store.transaction(async (tx) => expect(await tx.batches.getForUpdate(projectId, hidden.id)).toBeUndefined());
+      expect(await store.batches.getMany(projectId, [hidden.id])).toEqual([]);
+      expect((await store.batches.list(projectId, PAGE)).items).toEqual([]);
+      expect((await store.operations.listAllKinds(projectId, {}, PAGE)).items).toEqual([]);
+      expect((await store.operations.listAllKinds(projectId, { done: true }, PAGE)).items).toEqual([]);
+      expect(await store.batches.claim(T0 + 100, T0 + 1000)).toBeUndefined();
+      expect(await store.batches.listExpired(T0 + 100, 10)).toEqual([]);
+      expect(await store.stats.unfinishedOperations()).toEqual([]);
+      expect(await store.stats.unfinishedBatchLines()).toEqual([
+        { state: "pending", count: 0 },
+        { state: "succeeded", count: 0 },
+        { state: "failed", count: 0 },
+      ]);
+      expect(await store.batches.delete(projectId, hidden.id)).toBe(false);
+      expect(await store.batches.lines(hidden.id)).toHaveLength(3);
+      // Created at T0: abandoned if that is before the bound asked for.
+      expect(await store.batches.listHidden(T0, 10)).toEqual([]);
+      expect(await store.batches.listHidden(T0 + 1, 10)).toEqual([hidden.id]);
+
+      const revealed = await store.batches.reveal(hidden.id, T0 + 7);
+      expect(revealed).toEqual({ ...hidden, requestCount: 3, failedRequestCount: 1, updatedAt: T0 + 7 });
+      expect(await store.batches.get(projectId, hidden.id)).toEqual(revealed);
+      expect((await store.batches.list(projectId, PAGE)).items.map((b) => b.id)).toEqual([hidden.id]);
+      expect((await store.operations.listAllKinds(projectId, { done: false }, PAGE)).items).toEqual([{ kind: "batch", id: hidden.id }]);
+      expect(await store.stats.unfinishedOperations()).toEqual([{ kind: "batch", state: "BATCH_STATE_PENDING", count: 1 }]);
+      expect(await store.batches.listHidden(T0 + 1, 10)).toEqual([]);
+      expect(await store.batches.reveal(hidden.id, T0 + 8)).toBeUndefined();
+      expect((await store.batches.listExpired(T0 + 100, 10)).map((b) => b.id)).toEqual([hidden.id]);
+      expect(await store.batches.claim(T0 + 100, T0 + 1000)).toMatchObject({ id: hidden.id, state: "BATCH_STATE_RUNNING", requestCount: 3 });
+    });
+
+    it("deletes a hidden batch with its lines a step at a time, and never a visible one", async () => {
+      const { store, projectId } = f;
+      const hidden = batch(projectId, { requestCount: 0, createdAt: T0 - 10 });
+      const younger = batch(projectId, { requestCount: 0, createdAt: T0 - 5 });
+      await store.batches.insertHidden(hidden);
+      await store.batches.insertHidden(younger);
+      await store.batches.appendLines(
+        hidden.id,
+        Array.from({ length: 1234 }, (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" })),
+      );
+      expect(await store.batches.listHidden(T0, 1)).toEqual([hidden.id]);
+      expect(await store.batches.listHidden(T0, 10)).toEqual([hidden.id, younger.id]);
+
+      const steps: boolean[] = [];
+      do steps.push(await store.batches.discardHidden(hidden.id, 500));
+      while (steps.at(-1) === false);
+      expect(steps).toEqual([false, false, true]);
+      expect(await store.batches.lines(hidden.id)).toEqual([]);
+      expect(await store.batches.listHidden(T0, 10)).toEqual([younger.id]);
+      expect(await store.batches.reveal(hidden.id, T0)).toBeUndefined();
+      expect(await store.batches.discardHidden(hidden.id, 500)).toBe(true);
+      expect(await store.batches.discardHidden(younger.id, 500)).toBe(true);
+      expect(await store.batches.listHidden(T0, 10)).toEqual([]);
+
+      const visible = batch(projectId);
+      await store.batches.insert(visible, batchLines());
+      expect(await store.batches.discardHidden(visible.id, 500)).toBe(true);
+      expect(await store.batches.get(projectId, visible.id)).toEqual(visible);
+      expect(await store.batches.lines(visible.id)).toHaveLength(3);
+    });
+
     it("finds unfinished batches past their deadline", async () => {
       const { store, projectId } = f;
       const late = batch(projectId, { deadlineAt: T0 + 10 });

@@ -5,6 +5,15 @@ import { claimByEndpoint } from "./0003-claim-by-endpoint.js";
 import { stagedSigningKeys } from "./0004-staged-signing-keys.js";
 import { interactionsAndVideos } from "./0005-interactions-and-videos.js";
 import { deliveryStats } from "./0006-delivery-stats.js";
+import { batchesBeingCreated } from "./0007-batches-being-created.js";
 
 /** Every PostgreSQL migration, in order. A new one goes at the end with the next number; none is ever edited. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [baseline, leaseColumns, claimByEndpoint, stagedSigningKeys, interactionsAndVideos, deliveryStats];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  baseline,
+  leaseColumns,
+  claimByEndpoint,
+  stagedSigningKeys,
+  interactionsAndVideos,
+  deliveryStats,
+  batchesBeingCreated,
+];
