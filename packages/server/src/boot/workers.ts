@@ -1,14 +1,18 @@
+import type { Batch } from "../core/batches.js";
+import type { Interaction } from "../core/interactions.js";
 import { retryPolicy } from "../core/retry-schedule.js";
+import type { VideoOperation } from "../core/videos.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
 import { deliveryHeaders } from "../delivery/headers.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
+import { LeasedRunner } from "../runtime/leased-runner.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";
-import { BatchRunner } from "../workers/batch-runner.js";
+import { BATCH_RUNNER_OPTIONS, BatchWork } from "../workers/batch-work.js";
 import { ExpiryWorker } from "../workers/expiry.js";
-import { InteractionRunner } from "../workers/interaction-runner.js";
-import { VideoRunner } from "../workers/video-runner.js";
+import { INTERACTION_RUNNER_OPTIONS, InteractionWork } from "../workers/interaction-work.js";
+import { VIDEO_RUNNER_OPTIONS, VideoWork } from "../workers/video-work.js";
 import type { Infrastructure } from "./infrastructure.js";
 import { reportAttempt } from "./observability.js";
 
@@ -24,9 +28,9 @@ export interface WorkerOptions {
 export interface Workers {
   engine: DeliveryEngine;
   expiry: ExpiryWorker;
-  batchRunner: BatchRunner;
-  interactionRunner: InteractionRunner;
-  videoRunner: VideoRunner;
+  batchRunner: LeasedRunner<Batch>;
+  interactionRunner: LeasedRunner<Interaction>;
+  videoRunner: LeasedRunner<VideoOperation>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,31 +66,38 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   metrics.gauge("tidings_deliveries_queued", "Deliveries held in this process's memory, waiting for their endpoint.", () => engine.queuedCount);
   metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
   const expiry = new ExpiryWorker({ store, operations: services.operations, batches: services.batches, clock, onError: failed("expiry") });
-  const batchFailed = failed("batches");
-  const batchRunner = new BatchRunner({
-    store,
-    batches: services.batches,
-    provider: infra.provider,
-    limiter: new ConcurrencyLimiter(config.providerConcurrency),
+  const named = (worker: string, noun: string) => {
+    const report = failed(worker);
+    return (err: unknown, id?: string) => report(err, id === undefined ? undefined : `${noun} ${id}`);
+  };
+  const batchFailed = named("batches", "batch");
+  const batchRunner = new LeasedRunner(
     clock,
-    onError: (err, batchId) => batchFailed(err, batchId === undefined ? undefined : `batch ${batchId}`),
-  });
-  const interactionFailed = failed("interactions");
-  const interactionRunner = new InteractionRunner({
-    store,
-    interactions: services.interactions,
-    turns: infra.turns,
+    new BatchWork({
+      store,
+      batches: services.batches,
+      provider: infra.provider,
+      limiter: new ConcurrencyLimiter(config.providerConcurrency),
+      clock,
+      onError: batchFailed,
+    }),
+    BATCH_RUNNER_OPTIONS,
+    batchFailed,
+  );
+  const interactionFailed = named("interactions", "interaction");
+  const interactionRunner = new LeasedRunner(
     clock,
-    onError: (err, id) => interactionFailed(err, id === undefined ? undefined : `interaction ${id}`),
-  });
-  const videoFailed = failed("videos");
-  const videoRunner = new VideoRunner({
-    store,
-    videos: services.videos,
-    provider: infra.videoProvider,
+    new InteractionWork({ store, interactions: services.interactions, turns: infra.turns, onError: interactionFailed }),
+    INTERACTION_RUNNER_OPTIONS,
+    interactionFailed,
+  );
+  const videoFailed = named("videos", "video");
+  const videoRunner = new LeasedRunner(
     clock,
-    onError: (err, id) => videoFailed(err, id === undefined ? undefined : `video ${id}`),
-  });
+    new VideoWork({ store, videos: services.videos, provider: infra.videoProvider, onError: videoFailed }),
+    VIDEO_RUNNER_OPTIONS,
+    videoFailed,
+  );
 
   // Another process may rotate the signing key: pick up the new one to sign with (the JWKS reads the store).
   const keyRefresh = new WakeableLoop(

@@ -6,114 +6,67 @@ import type { ConcurrencyLimiter } from "../providers/limiter.js";
 import { ProviderError, type GenerateContentRequest, type Provider } from "../providers/provider.js";
 import { parseGenerateContentRequest } from "../providers/request.js";
 import { generateWithRetry } from "../providers/retry.js";
-import type { BatchRunnerControl, BatchService } from "../services/batches.js";
+import type { LeasedRunnerOptions, LeasedWork } from "../runtime/leased-runner.js";
+import type { BatchService } from "../services/batches.js";
 import type { Store } from "../store/store.js";
-import { WakeableLoop } from "../runtime/wakeable-loop.js";
 
-export interface BatchRunnerOptions {
-  /** Batches run at once by this process; the provider limiter bounds requests across all of them. */
-  maxBatches: number;
-  /** Lines taken per round; their results are written in one transaction. */
-  chunkSize: number;
-  leaseMs: number;
-  idlePollMs: number;
-}
+/** Batches one process runs at once (the provider limiter bounds the requests across all of them), and their lease. */
+export const BATCH_RUNNER_OPTIONS: LeasedRunnerOptions = { maxRunning: 2, leaseMs: 60_000, idlePollMs: 5_000 };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Lines taken per round; their results are written a few dozen at a time. */
+const CHUNK_SIZE = 128;
 const RECORD_WINDOW_MS = 50;
 const RECORD_MAX_LINES = 64;
 
-export const DEFAULT_BATCH_RUNNER_OPTIONS: BatchRunnerOptions = { maxBatches: 2, chunkSize: 128, leaseMs: 60_000, idlePollMs: 5_000 };
-
-/**
- * Runs batches: leases one, sends its pending lines to the provider with bounded concurrency, records
- * results chunk by chunk (so a crash redoes only unfinished lines), writes the output and ends the batch.
- * Cancellation and expiry abort the batch's signal, so the provider gets no further requests.
- */
-export interface BatchRunnerDeps {
+export interface BatchWorkDeps {
   store: Store;
   batches: BatchService;
   provider: Provider;
   /** Bounds upstream requests across every batch this process runs. */
   limiter: ConcurrencyLimiter;
   clock: Clock;
-  /** A round, a lease renewal or a batch that failed: logged as an error and counted on /metrics. */
+  /** A batch that failed: logged as an error and counted on /metrics. */
   onError: (err: unknown, batchId?: string) => void;
 }
 
-export class BatchRunner implements BatchRunnerControl {
-  private readonly active = new Map<string, AbortController>();
-  private readonly loop: WakeableLoop;
+/**
+ * A batch's run, leased by a LeasedRunner: it sends the pending lines to the provider with bounded concurrency, records
+ * results chunk by chunk (so a crash redoes only unfinished lines), writes the output and ends the batch.
+ * Cancellation and expiry abort the batch's signal, so the provider gets no further requests.
+ */
+export class BatchWork implements LeasedWork<Batch> {
   private readonly store: Store;
   private readonly batches: BatchService;
   private readonly provider: Provider;
   private readonly limiter: ConcurrencyLimiter;
   private readonly clock: Clock;
   private readonly onError: (err: unknown, batchId?: string) => void;
-  private idle: (() => void) | undefined;
 
-  constructor(
-    deps: BatchRunnerDeps,
-    private readonly options: BatchRunnerOptions = DEFAULT_BATCH_RUNNER_OPTIONS,
-  ) {
+  constructor(deps: BatchWorkDeps) {
     ({ store: this.store, batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
-    this.loop = new WakeableLoop(
-      this.clock,
-      () => this.round(),
-      (err) => this.onError(err),
-    );
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  async stop(): Promise<void> {
-    this.loop.stop();
-    // Unfinished lines stay pending: the next start (or another process, after the lease) resumes them.
-    for (const controller of this.active.values()) controller.abort();
-    if (this.active.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-  }
-
-  wake(): void {
-    this.loop.wake();
-  }
-
-  abort(batchId: string): void {
-    this.active.get(batchId)?.abort();
-  }
-
-  /** Expires overdue batches and starts as many as there is room for. */
-  private async round(): Promise<number> {
-    await this.expireOverdue();
-    while (this.loop.isRunning && this.active.size < this.options.maxBatches) {
-      const now = this.clock.now();
-      const batch = await this.store.batches.claim(now, now + this.options.leaseMs);
-      if (batch === undefined) break;
-      void this.run(batch);
-    }
-    return this.options.idlePollMs;
-  }
-
-  private async expireOverdue(): Promise<void> {
+  /** Expires overdue batches before each round claims. */
+  async beforeRound(): Promise<void> {
     for (const batch of await this.store.batches.listExpired(this.clock.now(), 100)) {
       await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
     }
   }
 
-  private async run(batch: Batch): Promise<void> {
-    const controller = new AbortController();
+  claim(now: number, lockedUntil: number): Promise<Batch | undefined> {
+    return this.store.batches.claim(now, lockedUntil);
+  }
+
+  async renew(batch: Batch, lockedUntil: number): Promise<boolean> {
+    await this.store.batches.renewLease(batch.id, lockedUntil);
+    return true;
+  }
+
+  /** Unfinished lines stay pending when it stops: the next start (or another process, after the lease) resumes them. */
+  async run(batch: Batch, signal: AbortSignal): Promise<void> {
     // Every line in flight listens to the batch's signal.
-    setMaxListeners(0, controller.signal);
-    this.active.set(batch.id, controller);
-    let renew: Timer | undefined;
-    const renewSoon = () => {
-      renew = this.clock.setTimeout(() => {
-        this.store.batches.renewLease(batch.id, this.clock.now() + this.options.leaseMs).catch((err: unknown) => this.onError(err, batch.id));
-        renewSoon();
-      }, this.options.leaseMs / 3);
-    };
-    renewSoon();
+    setMaxListeners(0, signal);
     // Expire on time even mid-chunk; finish() aborts the requests still running. (Timers cap at ~24.8 days;
     // a later deadline is caught between chunks instead.)
     const untilDeadline = Math.max(0, batch.deadlineAt - this.clock.now());
@@ -125,7 +78,7 @@ export class BatchRunner implements BatchRunnerControl {
           )
         : undefined;
     try {
-      while (!controller.signal.aborted) {
+      while (!signal.aborted) {
         // A provider that answers without I/O (local, no delay) and synchronous SQLite would otherwise run
         // the whole batch as one chain of promise callbacks, starving the API and deliveries: yield per chunk.
         await new Promise((resolve) => setImmediate(resolve));
@@ -133,14 +86,14 @@ export class BatchRunner implements BatchRunnerControl {
           await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
           return;
         }
-        const lines = await this.store.batches.pendingLines(batch.id, this.options.chunkSize);
+        const lines = await this.store.batches.pendingLines(batch.id, CHUNK_SIZE);
         if (lines.length === 0) {
           const outputFile = await this.batches.writeOutput(batch);
           await this.batches.finish(batch.projectId, batch.id, { kind: "succeed", outputFile });
           return;
         }
         const recorder = new LineRecorder(this.clock, (done) => this.store.batches.recordLines(batch.id, done, this.clock.now()));
-        await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, controller.signal))));
+        await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, signal))));
         await recorder.flush();
         // Another process may have cancelled it.
         const current = await this.store.batches.get(batch.projectId, batch.id);
@@ -152,11 +105,7 @@ export class BatchRunner implements BatchRunnerControl {
         .finish(batch.projectId, batch.id, { kind: "fail", error: { code: 13, message: `the batch could not be completed: ${(err as Error).message}` } })
         .catch((finishErr: unknown) => this.onError(finishErr, batch.id));
     } finally {
-      this.clock.clearTimeout(renew);
       this.clock.clearTimeout(deadline);
-      this.active.delete(batch.id);
-      if (this.active.size === 0) this.idle?.();
-      this.wake();
     }
   }
 
