@@ -53,13 +53,7 @@ export class OperationService {
       updatedAt: now,
     };
     await this.ctx.store.operations.insert(operation);
-    reportStateChange(this.ctx, {
-      resource: "operation",
-      kind: "custom",
-      name: operationName(operation.id),
-      state: operation.state,
-      detail: { type: operation.type },
-    });
+    this.reportState(operation);
     if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
     return operation;
   }
@@ -166,14 +160,7 @@ export class OperationService {
     this.ctx.outbox.announce(...published);
     for (const outcome of outcomes) {
       if (!outcome.ok) continue;
-      const { operation } = outcome.value;
-      reportStateChange(this.ctx, {
-        resource: "operation",
-        kind: "custom",
-        name: operationName(operation.id),
-        state: operation.state,
-        detail: { type: operation.type },
-      });
+      this.reportState(outcome.value.operation);
     }
     return outcomes;
   }
@@ -183,5 +170,15 @@ export class OperationService {
     const at = parseTimestamp(value, "expire_time");
     if (at <= now) throw invalidArgument("expire_time", "must be in the future");
     return at;
+  }
+
+  private reportState(operation: Operation): void {
+    reportStateChange(this.ctx, {
+      resource: "operation",
+      kind: "custom",
+      name: operationName(operation.id),
+      state: operation.state,
+      detail: { type: operation.type },
+    });
   }
 }
