@@ -100,8 +100,8 @@ describe("creating a batch from a JSONL file", () => {
       return res;
     });
     await file.write(jsonl(0, 700));
-    // 500 lines (one chunk) are in; the create waits for the rest of the file.
-    const hidden = await halfCreated(s, 500);
+    // 600 lines (three chunks) are in; the create waits for the rest of the file.
+    const hidden = await halfCreated(s, 600);
 
     // The store is free between chunks: an operation is created and completed, and its webhook is delivered and recorded.
     const op = await s.api("POST", "/v1/operations", { type: "export" });

@@ -127,10 +127,10 @@ describe("jsonlBatchLines", () => {
     return chunks;
   };
 
-  it("hands a file on in chunks of at most 500 lines, numbered across chunks, blank lines skipped", async () => {
+  it("hands a file on in chunks of at most 200 lines, numbered across chunks, blank lines skipped", async () => {
     const text = Array.from({ length: 1200 }, (_, i) => JSON.stringify({ key: `k${i}`, request: request(`p${i}`) }));
     const chunks = await collect([...text.slice(0, 600), "", "{not json", ...text.slice(600)]);
-    expect(chunks.map((c) => c.length)).toEqual([500, 500, 201]);
+    expect(chunks.map((c) => c.length)).toEqual([200, 200, 200, 200, 200, 200, 1]);
     const lines = chunks.flat();
     expect(lines.map((l) => l.index)).toEqual(Array.from({ length: 1201 }, (_, i) => i));
     expect(lines[600]).toMatchObject({ key: "line-602", state: "failed" });
