@@ -110,29 +110,33 @@ export class BatchWork implements LeasedWork<Batch> {
   }
 
   /** One request; undefined when the batch was aborted first (the line stays pending). */
-  private async runLine(batch: Batch, line: BatchLine, signal: AbortSignal): Promise<BatchLine | undefined> {
-    let request: GenerateContentRequest;
-    try {
-      // The same checks as :generateContent, so a bad line is its own 400 naming the field, never a 500.
-      request = parseGenerateContentRequest(JSON.parse(line.request ?? "{}"), "request");
-    } catch (err) {
-      if (!(err instanceof TidingsError)) throw err;
-      return { ...line, state: "failed", result: JSON.stringify({ error: { code: 400, message: err.message, status: err.status } }) };
-    }
-    try {
-      const response = await this.limiter.run(() => {
-        if (signal.aborted) throw signal.reason;
-        return generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), request, { signal });
-      });
-      return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
-    } catch (err) {
+  private runLine(batch: Batch, line: BatchLine, signal: AbortSignal): Promise<BatchLine | undefined> {
+    return this.limiter.run(async () => {
+      // Each line starts on a turn of its own, so at most the limiter's worth of lines run between two looks at
+      // the sockets: a provider that answers without I/O (local) would otherwise hold the event loop for a whole
+      // chunk, over a second with 64 KiB lines.
+      await new Promise((resolve) => setImmediate(resolve));
       if (signal.aborted) return undefined;
-      const error =
-        err instanceof ProviderError
-          ? { code: err.status, message: err.message, status: err.code }
-          : { code: 500, message: err instanceof Error ? err.message : String(err), status: "INTERNAL" };
-      return { ...line, state: "failed", result: JSON.stringify({ error }) };
-    }
+      let request: GenerateContentRequest;
+      try {
+        // The same checks as :generateContent, so a bad line is its own 400 naming the field, never a 500.
+        request = parseGenerateContentRequest(JSON.parse(line.request ?? "{}"), "request");
+      } catch (err) {
+        if (!(err instanceof TidingsError)) throw err;
+        return { ...line, state: "failed", result: JSON.stringify({ error: { code: 400, message: err.message, status: err.status } }) };
+      }
+      try {
+        const response = await generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), request, { signal });
+        return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        const error =
+          err instanceof ProviderError
+            ? { code: err.status, message: err.message, status: err.code }
+            : { code: 500, message: err instanceof Error ? err.message : String(err), status: "INTERNAL" };
+        return { ...line, state: "failed", result: JSON.stringify({ error }) };
+      }
+    });
   }
 }
 
