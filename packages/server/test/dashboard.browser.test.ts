@@ -165,6 +165,29 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await shot("07-events-live");
   });
 
+  it("shows an interaction waiting for a function result, with the call it waits for and its event", async () => {
+    const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
+    const created = await server.api("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Lima", tools, background: true });
+    expect(created.status).toBe(200);
+    const name = `interactions/${created.body.id}`;
+    await page.goto(`${server.url}/dashboard/interactions`);
+    const row = page.locator(`tr[data-interaction="${name}"]`);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return row.locator("[data-state]").textContent();
+        },
+        { timeout: 10_000 },
+      )
+      .toBe("requires action");
+    await row.getByRole("link", { name }).click();
+    await page.waitForURL(`**/dashboard/interactions/${created.body.id}`);
+    expect(await page.locator("[data-pending-call]").textContent()).toContain('get_weather({"city":"Lima"})');
+    await expect.poll(() => page.getByRole("link", { name: "interaction.requires_action" }).count()).toBe(1);
+    await shot("09-interaction-waiting");
+  });
+
   it("draws the charts, and works on a phone and from the keyboard", async () => {
     await page.goto(`${server.url}/dashboard/charts?hours=1`);
     expect(await page.locator("svg.chart path[data-outcome]").count()).toBeGreaterThan(0);
@@ -183,7 +206,7 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await phone.keyboard.press("Tab");
     expect(await phone.evaluate("document.activeElement.textContent")).toBe("Skip to content");
     await phone.keyboard.press("Enter");
-    await phone.screenshot({ path: join(shots, "09-phone-webhooks.png"), fullPage: true });
+    await phone.screenshot({ path: join(shots, "10-phone-webhooks.png"), fullPage: true });
     await phone.close();
   });
 });

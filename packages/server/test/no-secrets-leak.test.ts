@@ -129,7 +129,14 @@ describe("no credential in a page, a log line or a trace", () => {
     );
 
     // Every page an operator would open.
-    for (const path of ["/dashboard/webhooks", `/dashboard/webhooks/${hookId}`, "/dashboard/events", "/dashboard/operations", "/dashboard/charts"])
+    for (const path of [
+      "/dashboard/webhooks",
+      `/dashboard/webhooks/${hookId}`,
+      "/dashboard/events",
+      "/dashboard/operations",
+      "/dashboard/interactions",
+      "/dashboard/charts",
+    ])
       await page(path);
     const events = (await server.api<{ events: { id: string }[] }>("GET", "/v1/events")).body.events;
     for (const e of events) await page(`/dashboard/events/${e.id}`);

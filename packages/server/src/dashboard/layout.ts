@@ -1,11 +1,12 @@
 import { html, render, type Markup } from "./html.js";
 
-export type Section = "webhooks" | "events" | "operations" | "charts";
+export type Section = "webhooks" | "events" | "operations" | "interactions" | "charts";
 
 const SECTIONS: [Section, string][] = [
   ["webhooks", "Webhooks"],
   ["events", "Events"],
   ["operations", "Operations"],
+  ["interactions", "Interactions"],
   ["charts", "Charts"],
 ];
 

@@ -9,6 +9,7 @@ import { sendPage, type DashboardDeps } from "./context.js";
 import { html } from "./html.js";
 import { chartRoutes } from "./pages/charts.js";
 import { eventRoutes } from "./pages/events.js";
+import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
 import { webhookRoutes } from "./pages/webhooks.js";
@@ -76,6 +77,7 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(webhookRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(operationRoutes, deps);
+  await app.register(interactionRoutes, deps);
   await app.register(chartRoutes, deps);
 };
 

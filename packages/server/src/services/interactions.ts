@@ -3,6 +3,7 @@ import { invalidArgument, notFound } from "../core/errors.js";
 import { newStoredEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
+import type { Page, PageRequest } from "../core/pages.js";
 import type { InteractionStep } from "../core/interaction-steps.js";
 import {
   checkContinuation,
@@ -93,6 +94,11 @@ export class InteractionService {
     const interaction = await this.ctx.store.interactions.get(projectId, id);
     if (interaction === undefined) throw notFound(`interaction ${id}`);
     return interaction;
+  }
+
+  /** Newest first, for the dashboard: Gemini's interactions API has no list, so neither has ours. */
+  list(projectId: string, page: PageRequest): Promise<Page<Interaction>> {
+    return this.ctx.store.interactions.list(projectId, page);
   }
 
   /** Cancels one in progress or waiting for results: sends interaction.cancelled and stops calling the provider. */

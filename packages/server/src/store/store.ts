@@ -248,6 +248,8 @@ export interface InteractionStore {
   /** Writes the mutable fields (status, steps, usage, error, times); once it is no longer in progress its run lease ends. */
   update(interaction: Interaction): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
+  /** The project's interactions, newest first (the dashboard's list; the API has none, as Gemini's has none). */
+  list(projectId: string, page: PageRequest): Promise<Page<Interaction>>;
   /** Leases one background interaction in progress whose lease is free or has run out, oldest first. */
   claim(now: number, leaseUntil: number): Promise<Interaction | undefined>;
   renewLease(id: string, leaseUntil: number): Promise<void>;

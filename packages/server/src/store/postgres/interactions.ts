@@ -1,4 +1,5 @@
 import type { Interaction } from "../../core/interactions.js";
+import { type Page, type PageRequest, toPage } from "../../core/pages.js";
 import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInteraction, type InteractionRow } from "../interaction-rows.js";
 import type { InteractionStore } from "../store.js";
 import { ms, type PgExecutor } from "./executor.js";
@@ -35,6 +36,15 @@ export class PgInteractions implements InteractionStore {
 
   async delete(projectId: string, id: string): Promise<boolean> {
     return (await this.db.count("DELETE FROM interactions WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+  }
+
+  async list(projectId: string, page: PageRequest): Promise<Page<Interaction>> {
+    const rows = await this.db.all<InteractionRow>("SELECT * FROM interactions WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3", [
+      projectId,
+      page.pageSize + 1,
+      page.offset,
+    ]);
+    return toPage(rows.map(toInteraction), page);
   }
 
   async claim(now: number, leaseUntil: number): Promise<Interaction | undefined> {

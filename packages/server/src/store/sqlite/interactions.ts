@@ -1,4 +1,5 @@
 import type { Interaction } from "../../core/interactions.js";
+import { type Page, type PageRequest, toPage } from "../../core/pages.js";
 import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInteraction, type InteractionRow } from "../interaction-rows.js";
 import type { InteractionStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
@@ -39,6 +40,17 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
 
   delete(projectId: string, id: string): Promise<boolean> {
     return this.run(() => this.statement("DELETE FROM interactions WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  }
+
+  list(projectId: string, page: PageRequest): Promise<Page<Interaction>> {
+    return this.run(() => {
+      const rows = this.statement("SELECT * FROM interactions WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?").all(
+        projectId,
+        page.pageSize + 1,
+        page.offset,
+      ) as InteractionRow[];
+      return toPage(rows.map(toInteraction), page);
+    });
   }
 
   claim(now: number, leaseUntil: number): Promise<Interaction | undefined> {

@@ -51,6 +51,22 @@ export function describeInteractions(f: StoreFixture): void {
       expect(await store.interactions.get(projectId, full.id)).toBeUndefined();
     });
 
+    it("lists a project's interactions newest first, a page at a time, and none of another project's", async () => {
+      const { store, projectId } = f;
+      const listed = [0, 1, 2].map((n) => interaction(projectId, { createdAt: T0 + 1_000 + n }));
+      for (const i of listed) await store.interactions.insert(i);
+      await store.interactions.insert(interaction("other-project", { createdAt: T0 + 2_000 }));
+      const all = await store.interactions.list(projectId, { pageSize: 1000, offset: 0 });
+      expect(all.items.slice(0, 3).map((i) => i.id)).toEqual([listed[2]!.id, listed[1]!.id, listed[0]!.id]);
+      expect(all.items.every((i) => i.projectId === projectId)).toBe(true);
+      expect(all.items[0]).toEqual(listed[2]);
+      const first = await store.interactions.list(projectId, { pageSize: 2, offset: 0 });
+      expect(first.items.map((i) => i.id)).toEqual([listed[2]!.id, listed[1]!.id]);
+      expect(first.nextPageToken).toBeDefined();
+      const second = await store.interactions.list(projectId, { pageSize: 2, offset: 2 });
+      expect(second.items[0]?.id).toBe(listed[0]!.id);
+    });
+
     it("leases background interactions in progress, oldest first, one process at a time", async () => {
       const { store, projectId } = f;
       const older = interaction(projectId, { createdAt: T0 });
