@@ -286,6 +286,9 @@ export interface WebhookLastError {
   at: number;
 }
 
+/** What /metrics counts as unfinished work: every kind of operation, and interactions. */
+export type UnfinishedKind = OperationKind | "interaction";
+
 /**
  * Counts for the dashboard and the /metrics gauges. The per-minute tallies are written by
  * `deliveries.settle`, so every read here costs what the time range holds, never the size of the history.
@@ -301,8 +304,8 @@ export interface StatsStore {
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
   /** Across projects: webhooks in each state. */
   webhookStates(): Promise<{ state: WebhookState; count: number }[]>;
-  /** Across projects: operations not yet done, by kind and state. */
-  unfinishedOperations(): Promise<{ kind: OperationKind; state: string; count: number }[]>;
+  /** Across projects: operations (and interactions) not yet done, by kind and state. */
+  unfinishedOperations(): Promise<{ kind: UnfinishedKind; state: string; count: number }[]>;
   /** Across projects: the lines of batches not yet done, by state. */
   unfinishedBatchLines(): Promise<{ state: "pending" | "succeeded" | "failed"; count: number }[]>;
 }

@@ -1,8 +1,7 @@
 import { tallyAttempts } from "../../core/attempt-stats.js";
 import type { Attempt, DeliverySettlement } from "../../core/deliveries.js";
-import type { OperationKind } from "../../core/operations.js";
 import type { WebhookState } from "../../core/webhooks.js";
-import type { MinuteTally, StatsStore, WebhookLastError, WebhookTally } from "../store.js";
+import type { MinuteTally, StatsStore, UnfinishedKind, WebhookLastError, WebhookTally } from "../store.js";
 import { BUCKET_COLUMNS, SUM_TALLY, TALLY_COLUMNS, toTally } from "../tally-columns.js";
 import type { PgExecutor } from "./executor.js";
 
@@ -51,14 +50,16 @@ export class PgStats implements StatsStore {
     return counted(await this.db.all<Counted<{ state: WebhookState; count: number }>>("SELECT state, COUNT(*) AS count FROM webhooks GROUP BY state"));
   }
 
-  async unfinishedOperations(): Promise<{ kind: OperationKind; state: string; count: number }[]> {
+  async unfinishedOperations(): Promise<{ kind: UnfinishedKind; state: string; count: number }[]> {
     return counted(
-      await this.db.all<Counted<{ kind: OperationKind; state: string; count: number }>>(
+      await this.db.all<Counted<{ kind: UnfinishedKind; state: string; count: number }>>(
         `SELECT 'custom' AS kind, state, COUNT(*) AS count FROM operations WHERE state = 'running' GROUP BY state
          UNION ALL
          SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') GROUP BY state
          UNION ALL
-         SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state`,
+         SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state
+         UNION ALL
+         SELECT 'interaction', status, COUNT(*) FROM interactions WHERE status IN ('in_progress', 'requires_action') GROUP BY status`,
       ),
     );
   }

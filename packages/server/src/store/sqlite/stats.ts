@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
 import { tallyAttempts } from "../../core/attempt-stats.js";
 import type { Attempt, DeliverySettlement } from "../../core/deliveries.js";
-import type { OperationKind } from "../../core/operations.js";
 import type { WebhookState } from "../../core/webhooks.js";
-import type { MinuteTally, StatsStore, WebhookLastError, WebhookTally } from "../store.js";
+import type { MinuteTally, StatsStore, UnfinishedKind, WebhookLastError, WebhookTally } from "../store.js";
 import { SUM_TALLY, TALLY_COLUMNS, tallyValues, toTally } from "../tally-columns.js";
 import { SqliteAggregate } from "./aggregate.js";
 
@@ -55,7 +54,7 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
     return this.run(() => this.statement("SELECT state, COUNT(*) AS count FROM webhooks GROUP BY state").all() as { state: WebhookState; count: number }[]);
   }
 
-  unfinishedOperations(): Promise<{ kind: OperationKind; state: string; count: number }[]> {
+  unfinishedOperations(): Promise<{ kind: UnfinishedKind; state: string; count: number }[]> {
     return this.run(
       () =>
         this.statement(
@@ -63,8 +62,10 @@ export class SqliteStats extends SqliteAggregate implements StatsStore {
            UNION ALL
            SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') GROUP BY state
            UNION ALL
-           SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state`,
-        ).all() as { kind: OperationKind; state: string; count: number }[],
+           SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state
+           UNION ALL
+           SELECT 'interaction', status, COUNT(*) FROM interactions WHERE status IN ('in_progress', 'requires_action') GROUP BY status`,
+        ).all() as { kind: UnfinishedKind; state: string; count: number }[],
     );
   }
 

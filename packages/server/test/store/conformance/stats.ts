@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LATENCY_BUCKET_COUNT, latencyBucket, minuteOf } from "../../../src/core/attempt-stats.js";
 import type { Attempt, DeliverySettlement } from "../../../src/core/deliveries.js";
-import { batch, batchLines, delivery, event, operation, PAGE, queued, T0, webhook, type StoreFixture } from "./fixtures.js";
+import { batch, batchLines, delivery, event, interaction, operation, PAGE, queued, T0, webhook, type StoreFixture } from "./fixtures.js";
 
 const MINUTE = 60_000;
 const M0 = minuteOf(T0);
@@ -114,9 +114,15 @@ export function describeStats(f: StoreFixture): void {
       await store.batches.insert(running, batchLines());
       await store.batches.insert(batch(projectId, { state: "BATCH_STATE_SUCCEEDED", requestCount: 3, successfulRequestCount: 3 }), batchLines());
       await store.batches.recordLines(running.id, [{ index: 0, key: "a", state: "succeeded", result: "{}" }], T0);
-      expect((await store.stats.unfinishedOperations()).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+      await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
+      await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
+      await store.interactions.insert(interaction(projectId, { status: "completed", endedAt: T0 }));
+      const byKindAndState = (a: { kind: string; state: string }, b: { kind: string; state: string }) =>
+        a.kind.localeCompare(b.kind) || a.state.localeCompare(b.state);
+      expect((await store.stats.unfinishedOperations()).sort(byKindAndState)).toEqual([
         { kind: "batch", state: "BATCH_STATE_RUNNING", count: 1 },
         { kind: "custom", state: "running", count: 1 },
+        { kind: "interaction", state: "requires_action", count: 2 },
       ]);
       // The running batch: 3 lines, one failed at input, one succeeded, one to go.
       expect(await store.stats.unfinishedBatchLines()).toEqual([

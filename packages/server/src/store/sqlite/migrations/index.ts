@@ -6,6 +6,7 @@ import { stagedSigningKeys } from "./0004-staged-signing-keys.js";
 import { interactionsAndVideos } from "./0005-interactions-and-videos.js";
 import { deliveryStats } from "./0006-delivery-stats.js";
 import { batchesBeingCreated } from "./0007-batches-being-created.js";
+import { unfinishedInteractions } from "./0008-unfinished-interactions.js";
 
 /** Every SQLite migration, in order. A new one goes at the end with the next number; none is ever edited. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   interactionsAndVideos,
   deliveryStats,
   batchesBeingCreated,
+  unfinishedInteractions,
 ];
