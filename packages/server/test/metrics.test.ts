@@ -86,4 +86,27 @@ describe("GET /metrics", () => {
     expect(value(metrics, "tidings_batch_lines", { state: "pending" })).toBe(3);
     expect(value(metrics, "tidings_operations_unfinished", { kind: "batch" })).toBe(1);
   });
+
+  it("counts interactions and videos: waiting ones as unfinished, each move as a state change", async () => {
+    server = await startTidings();
+    const s = server;
+    const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
+    const paused = await s.api("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Lima", tools, background: true });
+    const video = await s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", {
+      instances: [{ prompt: "a kite" }],
+      parameters: { durationSeconds: 1 },
+    });
+    await waitUntil(
+      async () => (await s.api("GET", `/v1/interactions/${paused.body.id}`)).body.status === "requires_action",
+      10_000,
+      "the interaction to pause",
+    );
+    await waitUntil(async () => (await s.api("GET", `/v1/${video.body.name}`)).body.done === true, 20_000, "the video");
+    const metrics = await scrape(s);
+    expect(value(metrics, "tidings_operations_unfinished", { kind: "interaction", state: "requires_action" })).toBe(1);
+    expect(value(metrics, "tidings_operations_unfinished", { kind: "video" })).toBe(0);
+    const changes = (resource: string, kind: string, state: string) => value(metrics, "tidings_state_changes_total", { resource, kind, state });
+    expect([changes("interaction", "interaction", "in_progress"), changes("interaction", "interaction", "requires_action")]).toEqual([1, 1]);
+    expect([changes("operation", "video", "pending"), changes("operation", "video", "running"), changes("operation", "video", "succeeded")]).toEqual([1, 1, 1]);
+  });
 });

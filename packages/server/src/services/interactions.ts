@@ -20,6 +20,7 @@ import {
 import type { StoreAggregates } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import { parseGenerationConfig, parseTools } from "./interaction-request.js";
+import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** Runs one unit of an interaction's work through the providers (providers/interactions/turns.ts). */
@@ -70,6 +71,7 @@ export class InteractionService {
     const interaction = await this.prepare(projectId, request, input);
     if (interaction.background) {
       await this.ctx.store.interactions.insert(interaction);
+      this.reportState(interaction);
       this.runner()?.wake();
       return interaction;
     }
@@ -87,6 +89,7 @@ export class InteractionService {
       return this.publish(tx, change, now);
     });
     this.ctx.outbox.announce(published!);
+    this.reportState(change.interaction);
     return change.interaction;
   }
 
@@ -162,12 +165,17 @@ export class InteractionService {
       const change = decide(current);
       if (change === undefined) return undefined;
       await tx.interactions.update(change.interaction);
-      return { interaction: change.interaction, published: await this.publish(tx, change, now) };
+      return { interaction: change.interaction, moved: change.interaction.status !== current.status, published: await this.publish(tx, change, now) };
     });
     if (result === undefined) return undefined;
     if (result.published !== undefined) this.ctx.outbox.announce(result.published);
+    if (result.moved) this.reportState(result.interaction);
     if (isInteractionFinished(result.interaction.status)) this.runner()?.abort(id);
     return result.interaction;
+  }
+
+  private reportState(interaction: Interaction): void {
+    reportStateChange(this.ctx, { resource: "interaction", kind: "interaction", name: interactionName(interaction.id), state: interaction.status });
   }
 
   private async publish(tx: StoreAggregates, change: InteractionChange, now: number) {

@@ -2,10 +2,10 @@ import type { Logger } from "pino";
 
 /** A resource moved to a new state: one log line each, and a count on /metrics. */
 export interface StateChange {
-  resource: "operation" | "webhook";
-  /** `custom` or `batch` for operations; `webhook` for webhooks. Bounded: it labels a metric. */
+  resource: "operation" | "interaction" | "webhook";
+  /** `custom`, `batch` or `video` for operations; `interaction`; `webhook`. Bounded: it labels a metric. */
   kind: string;
-  /** `operations/…`, `batches/…`, `webhooks/…`. */
+  /** `operations/…`, `batches/…`, `models/…/operations/…`, `interactions/…`, `webhooks/…`. */
   name: string;
   state: string;
   detail?: Record<string, unknown>;

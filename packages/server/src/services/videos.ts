@@ -7,6 +7,7 @@ import type { OperationError } from "../core/operations.js";
 import { finishVideo, isVideoDone, videoOperationName, type VideoOperation, type VideoOutcome } from "../core/videos.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
+import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** Tells the video runner about new work; late-bound, since the runner needs this service. */
@@ -54,6 +55,7 @@ export class VideoService {
       updatedAt: now,
     };
     await this.ctx.store.videos.insert(video);
+    this.reportState(video);
     this.runner()?.wake();
     return video;
   }
@@ -73,13 +75,15 @@ export class VideoService {
 
   /** The provider job started: its handle is stored, so a restart waits for it rather than starting another. */
   async started(video: VideoOperation, handle: string): Promise<VideoOperation | undefined> {
-    return this.ctx.store.transaction(async (tx) => {
+    const next = await this.ctx.store.transaction(async (tx) => {
       const current = await tx.videos.getForUpdate(video.projectId, video.id);
       if (current === undefined || isVideoDone(current.state)) return undefined;
-      const next: VideoOperation = { ...current, state: "running", handle, updatedAt: this.ctx.clock.now() };
-      await tx.videos.update(next);
-      return next;
+      const running: VideoOperation = { ...current, state: "running", handle, updatedAt: this.ctx.clock.now() };
+      await tx.videos.update(running);
+      return running;
     });
+    if (next !== undefined) this.reportState(next);
+    return next;
   }
 
   /** Stores the clip as a file and ends the operation with video.generated. */
@@ -116,7 +120,13 @@ export class VideoService {
       );
       return { video: ended.video, published };
     });
-    if (result !== undefined) this.ctx.outbox.announce(result.published);
-    return result?.video;
+    if (result === undefined) return undefined;
+    this.ctx.outbox.announce(result.published);
+    this.reportState(result.video);
+    return result.video;
+  }
+
+  private reportState(video: VideoOperation): void {
+    reportStateChange(this.ctx, { resource: "operation", kind: "video", name: videoOperationName(video.model, video.id), state: video.state });
   }
 }
