@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Batch, BatchLine } from "../src/core/batches.js";
 import { newResourceId } from "../src/core/ids.js";
 import { startReceiver } from "./helpers/receiver.js";
-import { ManualClock, registerWebhook, startTidings, storedBatchRows, waitUntil, type TestServer } from "./helpers/tidings.js";
+import { ManualClock, registerWebhook, startTidings, storedBatchRows, waitUntil, type TestServer, uploadJsonl } from "./helpers/tidings.js";
 
 let server: TestServer | undefined;
 const closers: (() => Promise<void> | void)[] = [];
@@ -26,31 +26,12 @@ const jsonl = (from: number, to: number) =>
     (_, i) => `${JSON.stringify({ key: `k${from + i}`, request: { contents: [{ parts: [{ text: `p${from + i}` }] }] } })}\n`,
   ).join("");
 
-async function upload(s: TestServer, text: string): Promise<string> {
-  const start = await fetch(`${s.url}/upload/v1beta/files`, {
-    method: "POST",
-    headers: {
-      "x-goog-api-key": s.key,
-      "x-goog-upload-protocol": "resumable",
-      "x-goog-upload-command": "start",
-      "x-goog-upload-header-content-length": String(Buffer.byteLength(text)),
-      "x-goog-upload-header-content-type": "application/jsonl",
-    },
-  });
-  const res = await fetch(start.headers.get("x-goog-upload-url")!, {
-    method: "POST",
-    headers: { "x-goog-api-key": s.key, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
-    body: text,
-  });
-  return ((await res.json()) as { file: { name: string } }).file.name;
-}
-
 /**
  * An uploaded JSONL file whose bytes are a named pipe: the create reads each line when the test writes it, so
  * the test holds the create halfway for as long as it likes, on any machine, and no timing decides the order.
  */
 async function pipedFile(s: TestServer): Promise<{ fileName: string; write(text: string): Promise<void>; end(): Promise<void> }> {
-  const fileName = await upload(s, "\n");
+  const fileName = await uploadJsonl(s, "\n");
   const path = join(s.dataDir, "files", s.projectId, fileName.replace(/^files\//, ""));
   await rm(path);
   execFileSync("mkfifo", [path]);

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BatchLine } from "../src/core/batches.js";
 import { jsonlBatchLines } from "../src/services/batch-input.js";
-import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
+import { startTidings, waitUntil, type TestServer, uploadJsonl } from "./helpers/tidings.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -15,25 +15,6 @@ afterEach(async () => {
 });
 
 const request = (text: string) => ({ contents: [{ role: "user", parts: [{ text }] }] });
-
-async function upload(s: TestServer, text: string): Promise<string> {
-  const start = await fetch(`${s.url}/upload/v1beta/files`, {
-    method: "POST",
-    headers: {
-      "x-goog-api-key": s.key,
-      "x-goog-upload-protocol": "resumable",
-      "x-goog-upload-command": "start",
-      "x-goog-upload-header-content-length": String(Buffer.byteLength(text)),
-      "x-goog-upload-header-content-type": "application/jsonl",
-    },
-  });
-  const res = await fetch(start.headers.get("x-goog-upload-url")!, {
-    method: "POST",
-    headers: { "x-goog-api-key": s.key, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
-    body: text,
-  });
-  return ((await res.json()) as { file: { name: string } }).file.name;
-}
 
 /** Runs a batch to its end and returns its output lines. */
 async function run(s: TestServer, input: object): Promise<any[]> {
@@ -58,7 +39,7 @@ describe("JSONL batch input lines", () => {
       JSON.stringify({ key: "huge", request: request("x".repeat(1024 * 1024)) }),
       JSON.stringify({ key: "after", request: request("three") }),
     ].join("\r\n");
-    const results = await run(server, { fileName: await upload(server, text) });
+    const results = await run(server, { fileName: await uploadJsonl(server, text) });
     expect(results.map((r) => r.key)).toEqual(["before", "line-2", "after"]);
     expect(results[0].response.candidates).toBeDefined();
     expect(results[1].error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
@@ -73,7 +54,7 @@ describe("JSONL batch input lines", () => {
       JSON.stringify({ key: "empty", request: {} }),
       JSON.stringify({ key: "bad", request: { contents: "nope" } }),
     ].join("\n");
-    const fromFile = await run(server, { fileName: await upload(server, text) });
+    const fromFile = await run(server, { fileName: await uploadJsonl(server, text) });
     expect(fromFile[0].response).toBeDefined();
     expect(fromFile[1]).toMatchObject({ key: "empty", error: { code: 400, status: "INVALID_ARGUMENT" } });
     expect(fromFile[1].error.message).toMatch(/^request\.contents: is required/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH, parseJson, JsonTooDeepError } from "../src/core/json.js";
-import { startTidings, waitUntil, type TestServer } from "./helpers/tidings.js";
+import { startTidings, waitUntil, type TestServer, uploadJsonl } from "./helpers/tidings.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -69,23 +69,8 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
       JSON.stringify({ key: "ok", request: { contents: [{ parts: [{ text: "hi" }] }] } }),
       `{"key":"deep","request":{"contents":[{"parts":[{"text":"x"}]}],"x":${deep(10_000)}}}`,
     ].join("\n");
-    const start = await fetch(`${server.url}/upload/v1beta/files`, {
-      method: "POST",
-      headers: {
-        "x-goog-api-key": server.key,
-        "x-goog-upload-protocol": "resumable",
-        "x-goog-upload-command": "start",
-        "x-goog-upload-header-content-length": String(Buffer.byteLength(lines)),
-        "x-goog-upload-header-content-type": "application/jsonl",
-      },
-    });
-    const upload = await fetch(start.headers.get("x-goog-upload-url")!, {
-      method: "POST",
-      headers: { "x-goog-api-key": server.key, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
-      body: lines,
-    });
-    const file = ((await upload.json()) as { file: { name: string } }).file;
-    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: file.name } } });
+    const fileName = await uploadJsonl(server, lines);
+    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName } } });
     expect(batch.status).toBe(200);
     await waitUntil(async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true, 20_000, "the batch to end");
     const done = await server.api("GET", `/v1/${batch.body.name}`);

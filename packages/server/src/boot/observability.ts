@@ -23,7 +23,7 @@ export function registerStoreGauges(metrics: Metrics, store: Store, clock: Clock
   );
   metrics.labelledGauge(
     "tidings_operations_unfinished",
-    "Operations not yet done, by kind and state (ended ones are counted by tidings_state_changes_total).",
+    "Operations and interactions not yet done, by kind and state (ended ones are counted by tidings_state_changes_total).",
     ["kind", "state"],
     async () => (await store.stats.unfinishedOperations()).map(({ kind, state, count }) => ({ labels: { kind, state }, value: count })),
   );

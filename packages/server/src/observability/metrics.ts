@@ -36,7 +36,7 @@ export class Metrics {
 
   readonly stateChanges = new Counter({
     name: "tidings_state_changes_total",
-    help: "Operations (custom, batch) and webhooks that moved to a state: created, ended, enabled, disabled, deleted.",
+    help: "Operations (custom, batch, video), interactions and webhooks that moved to a state: created, moved, ended, enabled, disabled, deleted.",
     labelNames: ["resource", "kind", "state"] as const,
     registers: [this.registry],
   });

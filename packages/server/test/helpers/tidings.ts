@@ -95,6 +95,26 @@ export async function completeOperation(server: TestServer, type = "export", bod
   return id;
 }
 
+/** Uploads `text` as a JSONL file with the resumable protocol in one chunk, as @google/genai does; its `files/…` name. */
+export async function uploadJsonl(server: TestServer, text: string): Promise<string> {
+  const start = await fetch(`${server.url}/upload/v1beta/files`, {
+    method: "POST",
+    headers: {
+      "x-goog-api-key": server.key,
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-command": "start",
+      "x-goog-upload-header-content-length": String(Buffer.byteLength(text)),
+      "x-goog-upload-header-content-type": "application/jsonl",
+    },
+  });
+  const res = await fetch(start.headers.get("x-goog-upload-url")!, {
+    method: "POST",
+    headers: { "x-goog-api-key": server.key, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+    body: text,
+  });
+  return ((await res.json()) as { file: { name: string } }).file.name;
+}
+
 export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
