@@ -105,6 +105,11 @@ async function addWebhook(id: string): Promise<WebhookRecord> {
   return webhook;
 }
 
+/** What another process could claim now: the deliveries this engine has not leased, or has handed back. */
+function claimableByAnother(limit = 100): Promise<ClaimedDelivery[]> {
+  return store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit, skipEndpoints: [], perEndpointLimit: limit });
+}
+
 /** Events to one webhook, queued as the outbox writes them; born leased to `engine` when given. */
 async function publish(webhook: WebhookRecord, count = 1, engine?: DeliveryEngine): Promise<ClaimedDelivery[]> {
   const leased: ClaimedDelivery[] = [];
@@ -194,16 +199,7 @@ describe("DeliveryEngine, on fake time", () => {
     expect(sender.maxInFlight.get(dead.uri)).toBe(4);
     expect((await deliveriesOf("live")).map((d) => d.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
     // Eight claimed (four in flight, four waiting); the other twelve are still unleased in the store.
-    expect(
-      await store.deliveries.claim({
-        now: clock.now(),
-        lockedUntil: clock.now() + 1000,
-        lockedBy: "other",
-        limit: 100,
-        skipEndpoints: [],
-        perEndpointLimit: 100,
-      }),
-    ).toHaveLength(12);
+    expect(await claimableByAnother()).toHaveLength(12);
   });
 
   it("on a graceful stop, hands back at once the leases of deliveries it had not started", async () => {
@@ -217,14 +213,7 @@ describe("DeliveryEngine, on fake time", () => {
     await clock.advance(TIMEOUT_MS);
     await stopped;
     // The two in flight timed out and were recorded; the four never started are claimable now, not in 120 s.
-    const claimable = await store.deliveries.claim({
-      now: clock.now(),
-      lockedUntil: clock.now() + 1000,
-      lockedBy: "other",
-      limit: 100,
-      skipEndpoints: [],
-      perEndpointLimit: 100,
-    });
+    const claimable = await claimableByAnother();
     expect(claimable.map((d) => d.attemptCount).sort()).toEqual([0, 0, 0, 0]);
     expect((await deliveriesOf("dead")).filter((d) => d.attemptCount === 1)).toHaveLength(2);
   });
@@ -238,14 +227,7 @@ describe("DeliveryEngine, on fake time", () => {
     await clock.settle();
     expect(sender.requests).toHaveLength(2);
     // Three held (two in flight, one queued); two went back to the queue for whoever has room.
-    const claimable = await store.deliveries.claim({
-      now: clock.now(),
-      lockedUntil: clock.now() + 1000,
-      lockedBy: "other",
-      limit: 100,
-      skipEndpoints: [],
-      perEndpointLimit: 100,
-    });
+    const claimable = await claimableByAnother();
     expect(claimable).toHaveLength(2);
     expect(errors).toEqual([]);
   });
@@ -263,14 +245,7 @@ describe("DeliveryEngine, depth per endpoint", () => {
     await clock.settle();
     engine.adopt(await publish(fast, 50, engine));
     engine.adopt(await publish(slow, 50, engine));
-    const claimable = await store.deliveries.claim({
-      now: clock.now(),
-      lockedUntil: clock.now() + 1000,
-      lockedBy: "other",
-      limit: 1000,
-      skipEndpoints: [],
-      perEndpointLimit: 1000,
-    });
+    const claimable = await claimableByAnother(1000);
     expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
     expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
   });
