@@ -18,6 +18,7 @@ export class InteractionEventStream {
   private count = 0;
   private streamedSteps = 0;
   private open = false;
+  private begun = false;
 
   constructor(
     private readonly reply: FastifyReply,
@@ -29,15 +30,14 @@ export class InteractionEventStream {
     return this.reply.raw.destroyed;
   }
 
-  /** The interaction as it starts: its id and status. */
-  begin(interaction: Interaction): void {
-    this.send({ event_type: "interaction.created", interaction: summary(interaction) });
-    this.send({ event_type: "interaction.status_update", interaction_id: interaction.id, status: "in_progress" });
-    this.streamedSteps = interaction.inputCount;
+  /** Whether the first events went out: from then on a failure can only be an `error` event. */
+  get started(): boolean {
+    return this.begun;
   }
 
-  /** Whatever output steps it has that were not streamed yet. */
+  /** Whatever output steps it has that were not streamed yet; the first call announces it (created, in progress). */
   update(interaction: Interaction): void {
+    if (!this.begun) this.begin(interaction);
     for (let index = this.streamedSteps; index < interaction.steps.length; index++) this.step(index, interaction.steps[index]!);
     this.streamedSteps = interaction.steps.length;
   }
@@ -53,6 +53,13 @@ export class InteractionEventStream {
   fail(code: string, message: string): void {
     this.send({ event_type: "error", error: { code, message } });
     this.done();
+  }
+
+  private begin(interaction: Interaction): void {
+    this.begun = true;
+    this.send({ event_type: "interaction.created", interaction: summary(interaction) });
+    this.send({ event_type: "interaction.status_update", interaction_id: interaction.id, status: "in_progress" });
+    this.streamedSteps = interaction.inputCount;
   }
 
   private step(index: number, step: InteractionStep): void {

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { CreateInteractionRequest, Empty, ErrorResponses, GetInteractionQuery, IdParams, Interaction } from "@tidings/sdk/contract";
-import type { FastifyReply } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { Interaction as StoredInteraction } from "../../core/interactions.js";
 import { ProviderError } from "../../providers/provider.js";
 import type { InteractionService } from "../../services/interactions.js";
+import { untilHangUp } from "../hang-up.js";
 import { readInteractionInput } from "../interaction-input.js";
 import { InteractionEventStream } from "../interaction-stream.js";
 import { providerStatus } from "../status.js";
@@ -32,47 +32,34 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
     async (req, reply) => {
       const { input: rawInput, stream, ...request } = req.body;
       const input = readInteractionInput(rawInput);
-      const abort = abortOnHangUp(reply);
-      try {
-        if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal: abort.signal }));
-        const events = new InteractionEventStream(reply);
-        if (request.background === true) {
-          const created = await interactions.create(req.projectId, { request, input });
-          await follow(interactions, req.projectId, created.id, events, abort.signal);
-          return reply;
-        }
-        let started = false;
+      return untilHangUp(reply, async (signal) => {
         try {
-          const ended = await interactions.create(
-            req.projectId,
-            { request, input },
-            {
-              signal: abort.signal,
-              onProgress: (interaction) => {
-                if (!started) events.begin(interaction);
-                started = true;
-                events.update(interaction);
-              },
-            },
-          );
-          events.end(ended);
+          if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal }));
+          const events = new InteractionEventStream(reply);
+          if (request.background === true) {
+            const created = await interactions.create(req.projectId, { request, input });
+            await follow(interactions, req.projectId, created.id, events, signal);
+            return reply;
+          }
+          try {
+            const ended = await interactions.create(req.projectId, { request, input }, { signal, onProgress: (interaction) => events.update(interaction) });
+            events.end(ended);
+          } catch (err) {
+            // Before the first event the reply is still a plain JSON error.
+            if (!events.started) throw err;
+            events.fail(
+              err instanceof ProviderError ? err.code : "INTERNAL",
+              err instanceof ProviderError ? err.message : "internal error; the server logged the details",
+            );
+            if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
+          }
+          return reply;
         } catch (err) {
-          // Before the first event the reply is still a plain JSON error.
-          if (!started) throw err;
-          events.fail(
-            err instanceof ProviderError ? err.code : "INTERNAL",
-            err instanceof ProviderError ? err.message : "internal error; the server logged the details",
-          );
-          if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
+          if (!(err instanceof ProviderError)) throw err;
+          if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+          return reply.code(err.status).send(providerStatus(err));
         }
-        return reply;
-      } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
-        return reply.code(err.status).send(providerStatus(err));
-      } finally {
-        abort.release();
-      }
+      });
     },
   );
 
@@ -92,13 +79,8 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
       if (req.query.stream !== true) return toInteractionResource(interaction);
       const after = req.query.last_event_id;
       if (after !== undefined && !/^evt_\d+$/.test(after)) throw invalidArgument("last_event_id", `"${after}" is not an event_id this server sent (evt_N)`);
-      const abort = abortOnHangUp(reply);
-      try {
-        await follow(interactions, req.projectId, interaction.id, new InteractionEventStream(reply, after), abort.signal);
-        return reply;
-      } finally {
-        abort.release();
-      }
+      await untilHangUp(reply, (signal) => follow(interactions, req.projectId, interaction.id, new InteractionEventStream(reply, after), signal));
+      return reply;
     },
   );
 
@@ -120,23 +102,10 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
 
 /** Streams a stored interaction from its start until it stops: requires_action, or an end. */
 async function follow(interactions: InteractionService, projectId: string, id: string, events: InteractionEventStream, signal: AbortSignal): Promise<void> {
-  let first = true;
   let last: StoredInteraction | undefined;
   for await (const interaction of interactions.follow(projectId, id, signal)) {
-    if (first) events.begin(interaction);
-    first = false;
     events.update(interaction);
     last = interaction;
   }
   if (last !== undefined && !events.closed) events.end(last);
-}
-
-/** An AbortSignal that fires when the caller hangs up before the reply is complete. */
-function abortOnHangUp(reply: FastifyReply): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableEnded) controller.abort();
-  };
-  reply.raw.once("close", onClose);
-  return { signal: controller.signal, release: () => reply.raw.off("close", onClose) };
 }
