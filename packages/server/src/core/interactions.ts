@@ -190,7 +190,7 @@ function interactionEvent(interaction: Interaction, status: Exclude<InteractionS
   return { type: EVENT_TYPE[status], version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
 }
 
-/** Usage over the interaction's provider calls. */
+/** Usage added up: over an interaction's provider calls, or the hops of one turn. */
 export function addUsage(total: InteractionUsage | undefined, more: InteractionUsage | undefined): InteractionUsage | undefined {
   if (more === undefined) return total;
   if (total === undefined) return { ...more };

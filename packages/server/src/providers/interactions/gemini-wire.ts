@@ -122,8 +122,6 @@ function callArguments(value: unknown, field: string): Record<string, unknown> {
   throw malformedReply(PROVIDER, `${field}.arguments is not a JSON object`);
 }
 
-const USAGE_FIELDS = ["total_input_tokens", "total_output_tokens", "total_thought_tokens", "total_tokens"] as const;
-
 function toUsage(value: unknown): InteractionUsage | undefined {
   if (!isObject(value)) return undefined;
   const n = (k: string) => (typeof value[k] === "number" ? (value[k] as number) : 0);
@@ -134,16 +132,6 @@ function toUsage(value: unknown): InteractionUsage | undefined {
   };
   if (typeof value.total_thought_tokens === "number") usage.total_thought_tokens = value.total_thought_tokens;
   return usage;
-}
-
-/** Usage of a turn that took several hops: each hop's counts, added. */
-export function addUsage(a: InteractionUsage | undefined, b: InteractionUsage | undefined): InteractionUsage | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
-  const sum: InteractionUsage = { total_input_tokens: 0, total_output_tokens: 0, total_tokens: 0 };
-  for (const k of USAGE_FIELDS) {
-    if (a[k] !== undefined || b[k] !== undefined) sum[k] = (a[k] ?? 0) + (b[k] ?? 0);
-  }
-  return sum;
 }
 
 function failureMessage(body: Record<string, unknown>): string {

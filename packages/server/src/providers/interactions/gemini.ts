@@ -1,7 +1,8 @@
+import { addUsage } from "../../core/interactions.js";
 import { malformedReply } from "../failures.js";
 import { GEMINI_BASE_URL } from "../gemini.js";
 import { JsonClient } from "../http-client.js";
-import { addUsage, fromGeminiInteraction, toGeminiInteraction } from "./gemini-wire.js";
+import { fromGeminiInteraction, toGeminiInteraction } from "./gemini-wire.js";
 import type { InteractionProvider, InteractionTurn, OutputStep, TurnResult } from "./types.js";
 
 /** A turn that needs more hops than this is looping, not decoding. */
