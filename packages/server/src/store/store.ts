@@ -252,7 +252,8 @@ export interface InteractionStore {
   list(projectId: string, page: PageRequest): Promise<Page<Interaction>>;
   /** Leases one background interaction in progress whose lease is free or has run out, oldest first. */
   claim(now: number, leaseUntil: number): Promise<Interaction | undefined>;
-  renewLease(id: string, leaseUntil: number): Promise<void>;
+  /** Extends the run lease of one still in progress; false when it is not (cancelled, deleted, or stopped). */
+  renewLease(id: string, leaseUntil: number): Promise<boolean>;
   /** Ends every interaction lease: for a store only this process uses, after a crash. */
   releaseAll(): Promise<number>;
 }

@@ -31,11 +31,8 @@ export class InteractionWork implements LeasedWork<Interaction> {
   }
 
   /** Renewing also notices a cancel made by another process, and stops calling the provider for it. */
-  async renew(interaction: Interaction, lockedUntil: number): Promise<boolean> {
-    const { store } = this.deps;
-    await store.interactions.renewLease(interaction.id, lockedUntil);
-    const current = await store.interactions.get(interaction.projectId, interaction.id);
-    return current?.status === "in_progress";
+  renew(interaction: Interaction, lockedUntil: number): Promise<boolean> {
+    return this.deps.store.interactions.renewLease(interaction.id, lockedUntil);
   }
 
   async run(claimed: Interaction, signal: AbortSignal): Promise<void> {

@@ -58,8 +58,8 @@ export class PgInteractions implements InteractionStore {
     return row && toInteraction(row);
   }
 
-  async renewLease(id: string, leaseUntil: number): Promise<void> {
-    await this.db.query("UPDATE interactions SET lease_until = $2 WHERE id = $1 AND status = 'in_progress'", [id, ms(leaseUntil)]);
+  async renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return (await this.db.count("UPDATE interactions SET lease_until = $2 WHERE id = $1 AND status = 'in_progress'", [id, ms(leaseUntil)])) > 0;
   }
 
   releaseAll(): Promise<number> {

@@ -65,10 +65,8 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
     });
   }
 
-  renewLease(id: string, leaseUntil: number): Promise<void> {
-    return this.run(() => {
-      this.statement("UPDATE interactions SET lease_until = ? WHERE id = ? AND status = 'in_progress'").run(leaseUntil, id);
-    });
+  renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return this.run(() => this.statement("UPDATE interactions SET lease_until = ? WHERE id = ? AND status = 'in_progress'").run(leaseUntil, id).changes > 0);
   }
 
   releaseAll(): Promise<number> {

@@ -79,7 +79,7 @@ export function describeInteractions(f: StoreFixture): void {
       expect((await store.interactions.claim(T0 + 10, T0 + 1000))?.id).toBe(newer.id);
       // A paused one holds no lease and is never claimed: it waits in the store alone.
       expect(await store.interactions.claim(T0 + 10, T0 + 1000)).toBeUndefined();
-      await store.interactions.renewLease(older.id, T0 + 5000);
+      expect(await store.interactions.renewLease(older.id, T0 + 5000)).toBe(true);
       // Leases run out: the one not renewed is claimable again, the renewed one is not.
       expect((await store.interactions.claim(T0 + 1001, T0 + 6000))?.id).toBe(newer.id);
       expect(await store.interactions.claim(T0 + 2001, T0 + 3000)).toBeUndefined();
@@ -94,7 +94,7 @@ export function describeInteractions(f: StoreFixture): void {
       await store.interactions.claim(T0, T0 + 60_000);
       await store.interactions.update({ ...running, status: "requires_action", updatedAt: T0 + 1 });
       expect(await store.interactions.releaseAll()).toBe(0);
-      await store.interactions.renewLease(running.id, T0 + 90_000);
+      expect(await store.interactions.renewLease(running.id, T0 + 90_000)).toBe(false);
       expect(await store.interactions.releaseAll()).toBe(0);
     });
   });
