@@ -84,10 +84,10 @@ export class PgDeliveries implements DeliveryQueue {
    */
   async settle(round: SettlementRound, now: number): Promise<WebhookRecord[]> {
     // A statement may not upsert one row twice: duplicates keep the last, as writing them in order would.
-    const attempts = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`).map(attemptParams);
+    const unique = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`);
+    const attempts = unique.map(attemptParams);
     // An UPDATE … FROM applies one source row per target row: a delivery listed twice keeps its last outcome.
     const settlements = lastByKey(round.settlements, (s) => s.id);
-    const unique = lastByKey(round.attempts, (a) => `${a.deliveryId}\u0000${a.attemptNumber}`);
     // The per-minute tallies of the new attempts, in the same statement (stats.ts).
     const tallies = attemptTallies(unique, round.settlements, 18);
     const rows = await this.db.all<WebhookRow>(
