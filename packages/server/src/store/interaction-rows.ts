@@ -1,4 +1,5 @@
 import type { Interaction, InteractionStatus } from "../core/interactions.js";
+import { jsonOrNull, optJson } from "./rows.js";
 
 /** The interactions table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface InteractionRow {
@@ -24,8 +25,6 @@ export interface InteractionRow {
   ended_at: number | string | null;
 }
 
-const json = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
-const text = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 /** An optional field, left out when the column is NULL, so an interaction reads back exactly as it was written. */
 const present = <K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } =>
   (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
@@ -39,15 +38,15 @@ export const toInteraction = (r: InteractionRow): Interaction => ({
   history: JSON.parse(r.history) as Interaction["history"],
   steps: JSON.parse(r.steps) as Interaction["steps"],
   inputCount: Number(r.input_count),
-  ...present("tools", json<Interaction["tools"]>(r.tools)),
+  ...present("tools", optJson<Interaction["tools"]>(r.tools)),
   ...present("systemInstruction", r.system_instruction),
-  ...present("generationConfig", json<Interaction["generationConfig"]>(r.generation_config)),
-  ...present("agentConfig", json<Interaction["agentConfig"]>(r.agent_config)),
+  ...present("generationConfig", optJson<Interaction["generationConfig"]>(r.generation_config)),
+  ...present("agentConfig", optJson<Interaction["agentConfig"]>(r.agent_config)),
   ...present("previousInteractionId", r.previous_interaction_id),
-  ...present("webhookConfig", json<Interaction["webhookConfig"]>(r.webhook_config)),
+  ...present("webhookConfig", optJson<Interaction["webhookConfig"]>(r.webhook_config)),
   background: Boolean(r.background),
-  ...present("error", json<Interaction["error"]>(r.error)),
-  ...present("usage", json<Interaction["usage"]>(r.usage)),
+  ...present("error", optJson<Interaction["error"]>(r.error)),
+  ...present("usage", optJson<Interaction["usage"]>(r.usage)),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
   ...present("endedAt", r.ended_at === null ? null : Number(r.ended_at)),
@@ -67,15 +66,15 @@ export const interactionValues = (i: Interaction, background: number | boolean):
   JSON.stringify(i.history),
   JSON.stringify(i.steps),
   i.inputCount,
-  text(i.tools),
+  jsonOrNull(i.tools),
   i.systemInstruction ?? null,
-  text(i.generationConfig),
-  text(i.agentConfig),
+  jsonOrNull(i.generationConfig),
+  jsonOrNull(i.agentConfig),
   i.previousInteractionId ?? null,
-  text(i.webhookConfig),
+  jsonOrNull(i.webhookConfig),
   background,
-  text(i.error),
-  text(i.usage),
+  jsonOrNull(i.error),
+  jsonOrNull(i.usage),
   Math.round(i.createdAt),
   Math.round(i.updatedAt),
   i.endedAt === undefined ? null : Math.round(i.endedAt),
@@ -85,8 +84,8 @@ export const interactionValues = (i: Interaction, background: number | boolean):
 export const interactionUpdateValues = (i: Interaction): unknown[] => [
   i.status,
   JSON.stringify(i.steps),
-  text(i.usage),
-  text(i.error),
+  jsonOrNull(i.usage),
+  jsonOrNull(i.error),
   Math.round(i.updatedAt),
   i.endedAt === undefined ? null : Math.round(i.endedAt),
   i.id,

@@ -12,7 +12,8 @@ type Millis = number | string;
 
 const ms = (value: Millis): number => Number(value);
 const optMs = (value: Nullable<Millis>): number | undefined => (value === null ? undefined : Number(value));
-const optJson = <T>(value: Nullable<string>): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
+/** A JSON TEXT column read back; NULL is absent. */
+export const optJson = <T>(value: Nullable<string>): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
 const opt = <T>(value: Nullable<T>): T | undefined => (value === null ? undefined : value);
 
 export interface ProjectRow {
@@ -93,7 +94,8 @@ export const toOperation = (r: OperationRow): Operation => ({
   createdAt: ms(r.created_at),
   updatedAt: ms(r.updated_at),
 });
-const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+/** A value for a JSON TEXT column; absent is NULL. */
+export const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 export const operationParams = (o: Operation) => ({
   id: o.id,
   project_id: o.projectId,

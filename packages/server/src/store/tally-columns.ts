@@ -1,23 +1,18 @@
-import { LATENCY_BUCKET_COUNT, type AttemptTally, type Tally } from "../core/attempt-stats.js";
+import { ATTEMPT_OUTCOMES, LATENCY_BUCKET_COUNT, type AttemptTally, type Tally } from "../core/attempt-stats.js";
 
 /**
  * The attempt_minutes columns both drivers share: one row per project, webhook and minute, with a count per
  * outcome and per latency bucket, so a window of minutes is one index range of at most that many rows.
  */
 export const BUCKET_COLUMNS: readonly string[] = Array.from({ length: LATENCY_BUCKET_COUNT }, (_, i) => `b${i}`);
-export const TALLY_COLUMNS: readonly string[] = ["succeeded", "retrying", "failed", ...BUCKET_COLUMNS];
+export const TALLY_COLUMNS: readonly string[] = [...ATTEMPT_OUTCOMES, ...BUCKET_COLUMNS];
 
 /** `SUM(succeeded) AS succeeded, …` */
 export const SUM_TALLY = TALLY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ");
 
 /** One attempt's contribution to its row: 1 in its outcome's column and in its bucket's, 0 elsewhere. */
 export function tallyValues(tally: AttemptTally): number[] {
-  return [
-    tally.outcome === "succeeded" ? 1 : 0,
-    tally.outcome === "retrying" ? 1 : 0,
-    tally.outcome === "failed" ? 1 : 0,
-    ...BUCKET_COLUMNS.map((_, i) => (i === tally.bucket ? 1 : 0)),
-  ];
+  return [...ATTEMPT_OUTCOMES.map((outcome) => (tally.outcome === outcome ? 1 : 0)), ...BUCKET_COLUMNS.map((_, i) => (i === tally.bucket ? 1 : 0))];
 }
 
 /** A row of sums back to a tally (pg returns SUM of BIGINT as a string). */

@@ -1,4 +1,5 @@
 import type { VideoOperation, VideoState } from "../core/videos.js";
+import { jsonOrNull, optJson } from "./rows.js";
 
 /** The video_operations table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface VideoRow {
@@ -17,13 +18,10 @@ export interface VideoRow {
   ended_at: number | string | null;
 }
 
-const json = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
-const text = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
-
 export const toVideo = (r: VideoRow): VideoOperation => {
   const request = JSON.parse(r.request) as Pick<VideoOperation, "prompt" | "parameters">;
-  const error = json<VideoOperation["error"]>(r.error);
-  const webhookConfig = json<VideoOperation["webhookConfig"]>(r.webhook_config);
+  const error = optJson<VideoOperation["error"]>(r.error);
+  const webhookConfig = optJson<VideoOperation["webhookConfig"]>(r.webhook_config);
   return {
     id: r.id,
     projectId: r.project_id,
@@ -52,8 +50,8 @@ export const videoValues = (v: VideoOperation): unknown[] => [
   JSON.stringify({ prompt: v.prompt, ...(v.parameters !== undefined ? { parameters: v.parameters } : {}) }),
   v.handle ?? null,
   v.fileId ?? null,
-  text(v.error),
-  text(v.webhookConfig),
+  jsonOrNull(v.error),
+  jsonOrNull(v.webhookConfig),
   Math.round(v.createdAt),
   Math.round(v.updatedAt),
   v.endedAt === undefined ? null : Math.round(v.endedAt),
@@ -64,7 +62,7 @@ export const videoUpdateValues = (v: VideoOperation): unknown[] => [
   v.state,
   v.handle ?? null,
   v.fileId ?? null,
-  text(v.error),
+  jsonOrNull(v.error),
   Math.round(v.updatedAt),
   v.endedAt === undefined ? null : Math.round(v.endedAt),
   v.id,
