@@ -1,9 +1,19 @@
 import type { Attempt } from "../core/deliveries.js";
+import type { Services } from "../services/index.js";
 import type { DeliveryWithAttempts } from "../store/store.js";
 import { millis, time } from "./format.js";
 import { html, type Markup } from "./html.js";
 import { csrfField } from "./layout.js";
 import type { Tone } from "./operation-kinds.js";
+
+const EVENTS_SHOWN = 50;
+
+/** The newest events of an operation or interaction (by its resource name), as links; `none` when it has none yet. */
+export async function eventList(services: Services, projectId: string, name: string, none: string): Promise<Markup> {
+  const events = await services.events.list(projectId, { operation: name, newestFirst: true }, { pageSize: EVENTS_SHOWN, offset: 0 });
+  if (events.items.length === 0) return html`<p class="muted">${none}</p>`;
+  return html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`;
+}
 
 export function badge(text: string, tone: Tone | undefined, attributes: Markup = html``): Markup {
   return html`<span class="badge ${tone ?? ""}" ${attributes}>${text}</span>`;

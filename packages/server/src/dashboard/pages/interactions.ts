@@ -2,13 +2,12 @@ import type { FastifyPluginAsync } from "fastify";
 import { parsePageRequest } from "../../core/pages.js";
 import type { InteractionContent, InteractionStep } from "../../core/interaction-steps.js";
 import { interactionName, pendingCalls, type Interaction, type InteractionStatus } from "../../core/interactions.js";
-import { badge, pager } from "../components.js";
+import { badge, eventList, pager } from "../components.js";
 import { queryParam, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";
 import { html, type Markup } from "../html.js";
 import type { Tone } from "../operation-kinds.js";
 
-const EVENTS_SHOWN = 50;
 /** A step's text is cut here on the page: the API has the whole of it. */
 const STEP_CHARS = 300;
 
@@ -40,7 +39,7 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
   app.get<{ Params: { id: string } }>("/interactions/:id", async (req, reply) => {
     const interaction = await services.interactions.get(req.projectId, req.params.id);
     const name = interactionName(interaction.id);
-    const events = await services.events.list(req.projectId, { operation: name, newestFirst: true }, { pageSize: EVENTS_SHOWN, offset: 0 });
+    const events = await eventList(services, req.projectId, name, "No events yet: one is sent when it needs action or ends.");
     const waitingFor = pendingCalls(interaction);
     return sendPage(reply, {
       title: name,
@@ -65,11 +64,7 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
         <h2>Steps</h2>
         <ol class="steps">${interaction.steps.map((step) => html`<li><span class="badge">${step.type.replaceAll("_", " ")}</span> <span class="small break">${stepText(step)}</span></li>`)}</ol>
         <h2>Events</h2>
-        ${
-          events.items.length === 0
-            ? html`<p class="muted">No events yet: one is sent when it needs action or ends.</p>`
-            : html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`
-        }
+        ${events}
       </section>`,
     });
   });

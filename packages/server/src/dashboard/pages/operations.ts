@@ -1,13 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
 import { notFound } from "../../core/errors.js";
 import { parsePageRequest } from "../../core/pages.js";
-import { badge, pager } from "../components.js";
+import { badge, eventList, pager } from "../components.js";
 import { noticeFrom, queryParam, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { isOperationKind, OPERATION_KINDS, summarizeOperation, type OperationSummary } from "../operation-kinds.js";
-
-const EVENTS_SHOWN = 50;
 
 /** Operations of every kind (whatever GET /v1/operations lists), with their state, progress and events. */
 export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services }) => {
@@ -43,7 +41,7 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
 
   app.get<{ Params: { kind: string; id: string } }>("/operations/:kind/:id", async (req, reply) => {
     const op = await load(req.params.kind, req.params.id, req.projectId);
-    const events = await services.events.list(req.projectId, { operation: op.name, newestFirst: true }, { pageSize: EVENTS_SHOWN, offset: 0 });
+    const events = await eventList(services, req.projectId, op.name, "No events yet: one is sent when it ends.");
     return sendPage(reply, {
       title: op.name,
       section: "operations",
@@ -59,11 +57,7 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
           ${op.facts.map(([label, value]) => html`<dt>${label}</dt><dd class="mono">${value}</dd>`)}
         </dl>
         <h2>Events</h2>
-        ${
-          events.items.length === 0
-            ? html`<p class="muted">No events yet: one is sent when it ends.</p>`
-            : html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`
-        }
+        ${events}
       </section>`,
     });
   });
