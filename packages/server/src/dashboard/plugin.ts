@@ -13,7 +13,7 @@ import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
 import { webhookRoutes } from "./pages/webhooks.js";
-import { openSession, SESSION_COOKIE } from "./session.js";
+import { dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
 
 const CSRF_COOKIE = "tidings_csrf";
 const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/"];
@@ -30,7 +30,6 @@ const CONTENT_SECURITY_POLICY =
 export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options) => {
   // Not the plugin options themselves: they carry the prefix, which the pages would add a second time.
   const deps: DashboardDeps = { services: options.services, bus: options.bus, clock: options.clock, sealer: options.sealer, publicUrl: options.publicUrl };
-  const secure = deps.publicUrl.startsWith("https:");
   // Pages, not API: kept out of /openapi.json and of the API's contract checks.
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, hide: true };
@@ -39,7 +38,7 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,
-    cookieOpts: { path: "/dashboard", sameSite: "strict", httpOnly: true, secure },
+    cookieOpts: dashboardCookie(deps.publicUrl),
   });
 
   app.addHook("onRequest", async (req, reply) => {

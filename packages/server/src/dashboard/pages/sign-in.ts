@@ -2,12 +2,11 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { formField, sendPage, type DashboardDeps } from "../context.js";
 import { html } from "../html.js";
 import { csrfField } from "../layout.js";
-import { sealSession, SESSION_COOKIE, SESSION_MS } from "../session.js";
+import { dashboardCookie, sealSession, SESSION_COOKIE, SESSION_MS } from "../session.js";
 
 /** Signing in with a project's API key, and out. The key travels in a POST body and a sealed cookie only. */
 export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps) => {
-  const secure = deps.publicUrl.startsWith("https:");
-  const cookie = { path: "/dashboard", httpOnly: true, sameSite: "strict" as const, secure };
+  const cookie = dashboardCookie(deps.publicUrl);
 
   const form = (csrf: string, failed: boolean) => html`<section class="signin">
     <h1>Sign in</h1>
