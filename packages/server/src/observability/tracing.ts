@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
@@ -22,6 +22,7 @@ type TracedRequest = FastifyRequest & { [REQUEST_CONTEXT]?: { span: Span; contex
  */
 export class Tracing {
   private readonly provider: NodeTracerProvider;
+  private readonly tracer: Tracer;
 
   constructor(tracesUrl: string, serviceName: string) {
     this.provider = new NodeTracerProvider({
@@ -30,10 +31,7 @@ export class Tracing {
     });
     // Global: the AsyncLocalStorage context manager and W3C traceparent propagation.
     this.provider.register();
-  }
-
-  private get tracer() {
-    return trace.getTracer(TRACER, VERSION);
+    this.tracer = this.provider.getTracer(TRACER, VERSION);
   }
 
   /** A server span per request, named by its route template; its context is active while the route runs. */
@@ -69,23 +67,19 @@ export class Tracing {
 
   /** The same store, each transaction (a commit) in a span of its own. */
   traceStore<S extends Store>(store: S, system: "sqlite" | "postgresql"): S {
-    const tracer = () => this.tracer;
+    const transaction: Store["transaction"] = (work) =>
+      this.tracer.startActiveSpan("commit", { kind: SpanKind.INTERNAL, attributes: { "db.system.name": system } }, async (span) => {
+        try {
+          return await store.transaction(work);
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+          throw err;
+        } finally {
+          span.end();
+        }
+      });
     return new Proxy(store, {
-      get(target, property, receiver) {
-        if (property !== "transaction") return Reflect.get(target, property, receiver);
-        const transaction: Store["transaction"] = (work) =>
-          tracer().startActiveSpan("commit", { kind: SpanKind.INTERNAL, attributes: { "db.system.name": system } }, async (span) => {
-            try {
-              return await target.transaction(work);
-            } catch (err) {
-              span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
-              throw err;
-            } finally {
-              span.end();
-            }
-          });
-        return transaction;
-      },
+      get: (target, property, receiver) => (property === "transaction" ? transaction : Reflect.get(target, property, receiver)),
     });
   }
 
