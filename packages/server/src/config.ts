@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
-import { JWT_ALGORITHMS, type JwtAlgorithm } from "./core/signing-keys.js";
+import { TIDINGS_JWT_ALGORITHMS } from "@tidings/sdk";
+import type { JwtAlgorithm } from "./core/signing-keys.js";
 import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
@@ -61,8 +62,8 @@ function positiveInt(text: string, name: string): number {
 }
 
 function parseJwtAlgorithm(text: string): JwtAlgorithm {
-  if ((JWT_ALGORITHMS as readonly string[]).includes(text)) return text as JwtAlgorithm;
-  throw new Error(`TIDINGS_JWT_ALG: "${text}" must be one of ${JWT_ALGORITHMS.join(", ")}`);
+  if ((TIDINGS_JWT_ALGORITHMS as readonly string[]).includes(text)) return text as JwtAlgorithm;
+  throw new Error(`TIDINGS_JWT_ALG: "${text}" must be one of ${TIDINGS_JWT_ALGORITHMS.join(", ")}`);
 }
 
 function nonNegativeInt(text: string, name: string): number {

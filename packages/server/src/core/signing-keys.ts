@@ -1,9 +1,11 @@
+import type { TIDINGS_JWT_ALGORITHMS } from "@tidings/sdk";
+
 /**
  * What signs dynamic webhooks: RS256 by default (what Gemini uses and every receiver accepts); ES256 and
- * EdDSA for receivers that accept them, at a fraction of RS256's cost per signature.
+ * EdDSA for receivers that accept them, at a fraction of RS256's cost per signature. The list is the SDK's, so
+ * its verifier accepts whatever a server may sign with.
  */
-export const JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export type JwtAlgorithm = (typeof TIDINGS_JWT_ALGORITHMS)[number];
 
 /** When a key that signs dynamic webhooks is in use (DESIGN §2.7). */
 export interface KeySchedule {
