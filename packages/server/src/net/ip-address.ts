@@ -30,7 +30,7 @@ export function parseCidr(text: string): Cidr | undefined {
   const [, address = "", prefixText = ""] = /^([^/]+)\/(\d{1,3})$/.exec(text) ?? [];
   const ip = parseIp(address);
   const prefix = Number(prefixText);
-  if (ip === undefined || prefixText === "" || prefix > (ip.kind() === "ipv4" ? 32 : 128)) return undefined;
+  if (ip === undefined || prefix > (ip.kind() === "ipv4" ? 32 : 128)) return undefined;
   return [ip, prefix];
 }
 
