@@ -7,6 +7,7 @@ import { JsonTooDeepError, parseJson } from "../core/json.js";
 import { dashboard } from "../dashboard/plugin.js";
 import type { Sealer } from "../dashboard/session.js";
 import type { Metrics } from "../observability/metrics.js";
+import { ProviderError } from "../providers/provider.js";
 import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
@@ -24,7 +25,7 @@ import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { BODY_LIMIT_BYTES, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
+import { BODY_LIMIT_BYTES, providerStatus, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
 import { enforceContract } from "./validation.js";
 
 export interface AppDeps {
@@ -79,6 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err, req, reply) => {
+    // An upstream model's refusal or outage, passed on as the provider answered it (with its Retry-After).
+    if (err instanceof ProviderError) {
+      if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+      return reply.code(err.status).send(providerStatus(err));
+    }
     const { code, body } = toRpcStatus(err, req.routeOptions.bodyLimit);
     if (code === 503) {
       req.log.warn({ err }, "the database is unavailable");

@@ -7,7 +7,6 @@ import type { InteractionService } from "../../services/interactions.js";
 import { untilHangUp } from "../hang-up.js";
 import { readInteractionInput } from "../interaction-input.js";
 import { InteractionEventStream } from "../interaction-stream.js";
-import { providerStatus } from "../status.js";
 import { toInteractionResource } from "../views/interactions.js";
 
 /**
@@ -33,32 +32,26 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
       const { input: rawInput, stream, ...request } = req.body;
       const input = readInteractionInput(rawInput);
       return untilHangUp(reply, async (signal) => {
-        try {
-          if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal }));
-          const events = new InteractionEventStream(reply);
-          if (request.background === true) {
-            const created = await interactions.create(req.projectId, { request, input });
-            await follow(interactions, req.projectId, created.id, events, signal);
-            return reply;
-          }
-          try {
-            const ended = await interactions.create(req.projectId, { request, input }, { signal, onProgress: (interaction) => events.update(interaction) });
-            events.end(ended);
-          } catch (err) {
-            // Before the first event the reply is still a plain JSON error.
-            if (!events.started) throw err;
-            events.fail(
-              err instanceof ProviderError ? err.code : "INTERNAL",
-              err instanceof ProviderError ? err.message : "internal error; the server logged the details",
-            );
-            if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
-          }
+        if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal }));
+        const events = new InteractionEventStream(reply);
+        if (request.background === true) {
+          const created = await interactions.create(req.projectId, { request, input });
+          await follow(interactions, req.projectId, created.id, events, signal);
           return reply;
-        } catch (err) {
-          if (!(err instanceof ProviderError)) throw err;
-          if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
-          return reply.code(err.status).send(providerStatus(err));
         }
+        try {
+          const ended = await interactions.create(req.projectId, { request, input }, { signal, onProgress: (interaction) => events.update(interaction) });
+          events.end(ended);
+        } catch (err) {
+          // Before the first event the reply is still a plain JSON error.
+          if (!events.started) throw err;
+          events.fail(
+            err instanceof ProviderError ? err.code : "INTERNAL",
+            err instanceof ProviderError ? err.message : "internal error; the server logged the details",
+          );
+          if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
+        }
+        return reply;
       });
     },
   );

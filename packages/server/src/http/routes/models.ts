@@ -9,10 +9,8 @@ import {
   ModelParams,
 } from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
-import { ProviderError } from "../../providers/provider.js";
 import type { ModelService } from "../../services/models.js";
 import { untilHangUp } from "../hang-up.js";
-import { providerStatus } from "../status.js";
 import { customMethod } from "./verb.js";
 
 interface Deps {
@@ -62,15 +60,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
         response: { 200: GenerateContentResponse, ...ErrorResponses },
       },
     },
-    async (req, reply) => {
-      try {
-        // A caller that hangs up should not keep an upstream model busy, nor its retries going.
-        return await untilHangUp(reply, (signal) => models.generate(req.params.id, req.body, signal));
-      } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
-        return reply.code(err.status).send(providerStatus(err));
-      }
-    },
+    // A caller that hangs up should not keep an upstream model busy, nor its retries going.
+    async (req, reply) => untilHangUp(reply, (signal) => models.generate(req.params.id, req.body, signal)),
   );
 };
