@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { cancelled, upstreamStatusError } from "./failures.js";
 import { chooseFunctionCall } from "./local-tools.js";
 import type { Content, GenerateContentRequest, GenerateContentResponse, Part, Provider } from "./provider.js";
-import { sleep } from "./sleep.js";
+import { sleep } from "../runtime/sleep.js";
 
 /** Long prompts are echoed only in part: the reply should stay a line, not a copy. */
 const ECHO_CHARS = 200;

@@ -1,7 +1,7 @@
 import { cancelled } from "./failures.js";
 import type { InteractionProvider, InteractionTurn, TurnResult } from "./interactions/types.js";
 import { ProviderError, type GenerateContentRequest, type GenerateContentResponse, type Provider } from "./provider.js";
-import { sleep as abortableSleep } from "./sleep.js";
+import { sleep as abortableSleep } from "../runtime/sleep.js";
 
 /** An upstream asking for more than this gets retried sooner anyway: a sync caller is waiting. */
 export const MAX_RETRY_AFTER_MS = 30_000;

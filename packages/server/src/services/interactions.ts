@@ -17,6 +17,7 @@ import {
   type InteractionEnding,
   type InteractionProgress,
 } from "../core/interactions.js";
+import { sleep } from "../runtime/sleep.js";
 import type { StoreAggregates } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import { parseGenerationConfig, parseTools } from "./interaction-request.js";
@@ -142,17 +143,7 @@ export class InteractionService {
       if (seen !== last) yield interaction;
       last = seen;
       if (interaction.status !== "in_progress" || signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => {
-          this.ctx.clock.clearTimeout(timer);
-          resolve();
-        };
-        const timer = this.ctx.clock.setTimeout(() => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        }, FOLLOW_POLL_MS);
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await sleep(FOLLOW_POLL_MS, signal, this.ctx.clock);
     }
   }
 

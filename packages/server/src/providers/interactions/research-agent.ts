@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { cancelled, upstreamStatusError } from "../failures.js";
-import { sleep } from "../sleep.js";
+import { sleep } from "../../runtime/sleep.js";
 import type { AgentProgress, AgentProvider, AgentTask, InteractionStep, OutputStep } from "./types.js";
 
 /** Long questions are quoted only in part: the report should stay readable. */

@@ -1,6 +1,6 @@
 import { ProviderError } from "../provider.js";
 import { cancelled } from "../failures.js";
-import { sleep } from "../sleep.js";
+import { sleep } from "../../runtime/sleep.js";
 import { clipShape, renderFrames } from "./frames.js";
 import { encodeMp4 } from "./mp4.js";
 import type { GeneratedVideo, VideoJob, VideoProvider, VideoRequest } from "./types.js";

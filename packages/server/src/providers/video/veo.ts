@@ -2,7 +2,7 @@ import { cancelled } from "../failures.js";
 import { GEMINI_BASE_URL } from "../gemini.js";
 import { JsonClient } from "../http-client.js";
 import { withRetry } from "../retry.js";
-import { sleep } from "../sleep.js";
+import { sleep } from "../../runtime/sleep.js";
 import type { GeneratedVideo, VideoJob, VideoProvider, VideoRequest } from "./types.js";
 import { readOperation, type VeoOperation } from "./veo-wire.js";
 
