@@ -1,8 +1,7 @@
-import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
 import type { StoredEvent } from "../../core/events.js";
 import { parsePageRequest } from "../../core/pages.js";
-import { streamEvents } from "../../http/routes/event-stream.js";
+import { eventStreamer } from "../../http/routes/event-stream.js";
 import { deliveriesTable, pager } from "../components.js";
 import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";
@@ -11,10 +10,7 @@ import { csrfField } from "../layout.js";
 
 /** The events log: searchable by type and operation, live on its first page, each event with its deliveries. */
 export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services, bus }) => {
-  const open = new Set<ServerResponse>();
-  app.addHook("preClose", async () => {
-    for (const res of open) res.end();
-  });
+  const stream = eventStreamer(app, bus);
 
   app.get("/events", async (req, reply) => {
     const type = queryParam(req, "type");
@@ -40,7 +36,7 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
   });
 
   // The project's events as they commit, for the live list (unnamed messages: EventSource.onmessage gets all).
-  app.get("/stream", async (req, reply) => streamEvents(bus, open, req.projectId, reply, { named: false }));
+  app.get("/stream", async (req, reply) => stream(req.projectId, reply, { named: false }));
 
   app.get<{ Params: { id: string } }>("/events/:id", async (req, reply) => {
     const { event, deliveries } = await services.events.get(req.projectId, req.params.id);

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "../../services/event-bus.js";
 import { ErrorResponses } from "@tidings/sdk/contract";
@@ -7,37 +7,39 @@ const HEARTBEAT_MS = 15_000;
 
 /** Server-Sent Events of the project's events as they commit: what `tidings listen` forwards to localhost. */
 export const eventStreamRoutes: FastifyPluginAsync<{ bus: EventBus }> = async (app, { bus }) => {
-  const open = new Set<ServerResponse>();
-  // Streams never end on their own; end them so shutdown does not wait on them.
-  app.addHook("preClose", async () => {
-    for (const res of open) res.end();
-  });
-
+  const stream = eventStreamer(app, bus);
   app.get(
     "/events::stream",
     { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
-    async (req, reply) => streamEvents(bus, open, req.projectId, reply, { named: true }),
+    async (req, reply) => stream(req.projectId, reply, { named: true }),
   );
 };
 
 /**
- * Streams a project's events as they commit until the client goes away. `named` puts each event's type in
- * the SSE `event:` field (what `tidings listen` reads); unnamed, every event is a plain message (what a
- * browser's EventSource.onmessage reads). Streams in `open` are ended on shutdown.
+ * What streams a project's events as they commit, until the client goes away. `named` puts each event's type
+ * in the SSE `event:` field (what `tidings listen` reads); unnamed, every event is a plain message (what a
+ * browser's EventSource.onmessage reads). Streams never end on their own: `app` ends them when it closes, so
+ * shutdown does not wait on them.
  */
-export function streamEvents(bus: EventBus, open: Set<ServerResponse>, projectId: string, reply: FastifyReply, options: { named: boolean }): void {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  res.write(": connected\n\n");
-  open.add(res);
-  const unsubscribe = bus.subscribe(projectId, (event) => {
-    res.write(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`);
+export function eventStreamer(app: FastifyInstance, bus: EventBus): (projectId: string, reply: FastifyReply, options: { named: boolean }) => void {
+  const open = new Set<ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const res of open) res.end();
   });
-  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
-  res.on("close", () => {
-    clearInterval(heartbeat);
-    unsubscribe();
-    open.delete(res);
-  });
+  return (projectId, reply, options) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.write(": connected\n\n");
+    open.add(res);
+    const unsubscribe = bus.subscribe(projectId, (event) => {
+      res.write(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
+    res.on("close", () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      open.delete(res);
+    });
+  };
 }
