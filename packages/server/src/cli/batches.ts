@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import type { BatchOperation } from "@tidings/sdk/contract";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import type { GeminiSurface } from "./gemini-surface.js";
+import { pollUntil } from "./poll.js";
 
 const BAR_WIDTH = 30;
 /** Narrower than this, the bar says too little to be worth its brackets: the text goes alone. */
@@ -43,23 +44,24 @@ export async function waitForBatch(gemini: GeminiSurface, name: string, out: Nod
     : undefined;
   let last = "";
   try {
-    for (;;) {
-      const batch = await gemini.getBatch(name);
-      const stats = batch.metadata.batchStats;
-      const finished = Number(stats.successfulRequestCount) + Number(stats.failedRequestCount);
-      if (bar === undefined) {
-        const line = progressLine(batch);
-        if (line !== last) out.write(`${line}\n`);
-        last = line;
-      } else if (!bar.isActive) {
-        bar.start(Number(stats.requestCount), finished, { batch });
-      } else {
-        bar.setTotal(Number(stats.requestCount));
-        bar.update(finished, { batch });
-      }
-      if (batch.done) return batch;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    return await pollUntil(
+      () => gemini.getBatch(name),
+      (batch) => batch.done === true,
+      (batch) => {
+        const stats = batch.metadata.batchStats;
+        const finished = Number(stats.successfulRequestCount) + Number(stats.failedRequestCount);
+        if (bar === undefined) {
+          const line = progressLine(batch);
+          if (line !== last) out.write(`${line}\n`);
+          last = line;
+        } else if (!bar.isActive) {
+          bar.start(Number(stats.requestCount), finished, { batch });
+        } else {
+          bar.setTotal(Number(stats.requestCount));
+          bar.update(finished, { batch });
+        }
+      },
+    );
   } finally {
     bar?.stop();
   }

@@ -3,8 +3,7 @@ import type { Command } from "commander";
 import type { CreateInteractionRequest, Interaction, InteractionStep, InteractionTool } from "@tidings/sdk/contract";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import type { GeminiSurface } from "./gemini-surface.js";
-
-const POLL_MS = 500;
+import { pollUntil } from "./poll.js";
 
 interface RunFlags extends ClientFlags {
   background?: boolean;
@@ -33,12 +32,11 @@ export function describeInteraction(interaction: Interaction): string {
 }
 
 /** Follows a background interaction until it stops running: requires action, or ends. */
-export async function waitForInteraction(gemini: GeminiSurface, id: string): Promise<Interaction> {
-  for (;;) {
-    const interaction = await gemini.getInteraction(id);
-    if (interaction.status !== "in_progress") return interaction;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+export function waitForInteraction(gemini: GeminiSurface, id: string): Promise<Interaction> {
+  return pollUntil(
+    () => gemini.getInteraction(id),
+    (interaction) => interaction.status !== "in_progress",
+  );
 }
 
 /** `--result call_7f3a='{"temp_c": 21}'`: a call's id and its result, JSON (or plain text, taken as a string). */

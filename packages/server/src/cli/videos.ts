@@ -3,16 +3,14 @@ import type { Command } from "commander";
 import type { VideoOperation } from "@tidings/sdk/contract";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import type { GeminiSurface } from "./gemini-surface.js";
-
-const POLL_MS = 500;
+import { pollUntil } from "./poll.js";
 
 /** Follows a video generation until it is done. */
-export async function waitForVideo(gemini: GeminiSurface, name: string): Promise<VideoOperation> {
-  for (;;) {
-    const operation = await gemini.getVideoOperation(name);
-    if (operation.done) return operation;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+export function waitForVideo(gemini: GeminiSurface, name: string): Promise<VideoOperation> {
+  return pollUntil(
+    () => gemini.getVideoOperation(name),
+    (operation) => operation.done === true,
+  );
 }
 
 export function registerVideos(program: Command): void {
