@@ -4,8 +4,8 @@
 //   - missing and CI=true → install Debian's `chromium` with apt-get (CI must run the test, never skip it);
 //     if that fails, exit 1;
 //   - missing elsewhere → say so and how to install it; the browser test then skips with the same message.
-import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { aptInstall } from "./apt.mjs";
 
 const path = process.env.TIDINGS_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -22,10 +22,7 @@ if (!installed()) {
   if (process.env.CI === "true") {
     console.error(`ensure-chromium: ${path} is missing; installing Debian's chromium for the dashboard browser test`);
     try {
-      const [command, ...prefix] = process.getuid?.() === 0 ? ["apt-get"] : ["sudo", "apt-get"];
-      const apt = (...args) => execFileSync(command, [...prefix, ...args], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-      apt("update");
-      apt("install", "-y", "--no-install-recommends", "chromium");
+      aptInstall("chromium");
     } catch (err) {
       console.error(`ensure-chromium: could not install chromium with apt-get: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);
