@@ -1,10 +1,24 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * The tests in tiers (CONTRIBUTING.md): `npm test` runs them all; `npm run test:<tier>` runs one.
+ * - unit: pure functions, the engine on fake time, providers against local stand-ins, the SDK (seconds);
+ * - store: the conformance suite against SQLite and PostgreSQL;
+ * - e2e: a real server in this process, real receivers on 127.0.0.1, the official clients, the browser;
+ * - process: servers as child processes: SIGKILL, restarts, several processes on one database, the CLI.
+ */
+const tier = (name: string, include: string[]) => ({ extends: true as const, test: { name, include } });
+
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      tier("unit", ["packages/server/test/unit/**/*.test.ts", "packages/sdk/test/**/*.test.ts"]),
+      tier("store", ["packages/server/test/store/**/*.test.ts"]),
+      tier("e2e", ["packages/server/test/e2e/**/*.test.ts"]),
+      tier("process", ["packages/server/test/process/**/*.test.ts"]),
+    ],
   },
 });

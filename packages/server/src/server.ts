@@ -31,6 +31,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const infra = await startInfrastructure(config, options);
   // The services ring the workers, which need the services: the workers are bound once they exist.
   let workers: Workers | undefined;
+  // Known before listening unless the system picks the port (0): then it is the address listened on.
+  let listeningAt: string | undefined;
+  const publicUrl = () => config.publicUrl ?? (listeningAt as string);
   const running = () => (config.role === "api" ? undefined : workers);
   const services = createServices(
     {
@@ -43,18 +46,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       notifyExpiry: () => running()?.expiry.wake(),
       onStateChange: countStateChanges(infra.metrics),
     },
-    { blobs: infra.blobs, publicUrl: config.publicUrl, maxFileBytes: config.maxFileBytes },
+    { blobs: infra.blobs, publicUrl, maxFileBytes: config.maxFileBytes },
     { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
     { provider: infra.provider, turns: infra.turns, interactionRunner: () => running()?.interactionRunner, videoRunner: () => running()?.videoRunner },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
-  workers = createWorkers(infra, services, options);
   const rotateSigningKey = async () => {
     const key = await infra.keyRing.rotate();
     infra.jwtSigner.setKeys(await infra.keyRing.load());
     return key;
   };
   const http = await startHttp(infra, services, rotateSigningKey);
+  listeningAt = http.url;
+  workers = createWorkers(infra, services, options, publicUrl());
   if (config.role !== "api") await workers.start();
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { listeningUrl } from "../config.js";
 import { buildApp } from "../http/app.js";
 import type { Services } from "../services/index.js";
 import { VERSION } from "../version.js";
@@ -31,14 +32,14 @@ export async function startHttp(
     bus: infra.bus,
     metrics: infra.metrics,
     tracing: infra.tracing,
-    dashboard: { sealer: infra.box, publicUrl: config.publicUrl },
+    dashboard: { sealer: infra.box, secureCookies: config.publicUrl?.startsWith("https:") ?? false },
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   return {
     app,
-    url: `http://${config.host}:${port}`,
+    url: listeningUrl(config.host, port),
     async close() {
       // Requests in flight get a grace period; a connection still open after it is cut, so shutdown
       // cannot hang on a client that went away mid-request.

@@ -35,7 +35,8 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-export function createWorkers(infra: Infrastructure, services: Services, options: WorkerOptions): Workers {
+/** `issuer` is the server's public URL, the `iss` of dynamic webhooks' tokens. */
+export function createWorkers(infra: Infrastructure, services: Services, options: WorkerOptions, issuer: string): Workers {
   const { clock, log, metrics, opened, config } = infra;
   const store = opened.store;
   const failed = (worker: string) => (err: unknown, detail?: string) => {
@@ -46,7 +47,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
     {
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
-      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer: config.publicUrl }),
+      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
       workerId: infra.workerId,

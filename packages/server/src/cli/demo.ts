@@ -8,7 +8,6 @@ import { verifyWebhook, type WebhookEvent } from "@tidings/sdk/verify";
 import type { Command } from "commander";
 import pino from "pino";
 import { loadConfig } from "../config.js";
-import { freePort } from "../net/free-port.js";
 import { startServer } from "../server.js";
 import { connect } from "./client.js";
 import { waitForBatch } from "./batches.js";
@@ -80,10 +79,9 @@ export function registerDemo(program: Command): void {
       const dataDir = mkdtempSync(join(tmpdir(), "tidings-demo-"));
       const apiKey = `demo-${randomBytes(12).toString("hex")}`;
       say("Starting a Tidings server", `embedded SQLite in ${dataDir}, the offline 'local' model provider, dev mode (plain http to 127.0.0.1 allowed)`);
-      const server = await startServer(
-        loadConfig({ dataDir, dev: true, port: String(await freePort()) }, { TIDINGS_API_KEY: apiKey, TIDINGS_LOCAL_DELAY_MS: "150" }),
-        { logger: pino({ level: "warn" }) },
-      );
+      const server = await startServer(loadConfig({ dataDir, dev: true, port: "0" }, { TIDINGS_API_KEY: apiKey, TIDINGS_LOCAL_DELAY_MS: "150" }), {
+        logger: pino({ level: "warn" }),
+      });
       let secret = "";
       const receiver = await startDemoReceiver(() => secret);
       try {

@@ -14,8 +14,8 @@ export interface DashboardDeps {
   clock: Clock;
   /** Seals the session cookie (the master key's AES-256-GCM box). */
   sealer: Sealer;
-  /** Cookies are `Secure` when this is https. */
-  publicUrl: string;
+  /** Cookies are `Secure`: the public URL is https. */
+  secureCookies: boolean;
 }
 
 /** Sends a full page; pages are never cached (a secret is shown once, and pages are per user). */

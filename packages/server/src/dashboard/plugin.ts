@@ -29,7 +29,13 @@ const CONTENT_SECURITY_POLICY =
  */
 export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options) => {
   // Not the plugin options themselves: they carry the prefix, which the pages would add a second time.
-  const deps: DashboardDeps = { services: options.services, bus: options.bus, clock: options.clock, sealer: options.sealer, publicUrl: options.publicUrl };
+  const deps: DashboardDeps = {
+    services: options.services,
+    bus: options.bus,
+    clock: options.clock,
+    sealer: options.sealer,
+    secureCookies: options.secureCookies,
+  };
   // Pages, not API: kept out of /openapi.json and of the API's contract checks.
   app.addHook("onRoute", (route) => {
     route.schema = { ...route.schema, hide: true };
@@ -38,7 +44,7 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,
-    cookieOpts: dashboardCookie(deps.publicUrl),
+    cookieOpts: dashboardCookie(deps.secureCookies),
   });
 
   app.addHook("onRequest", async (req, reply) => {

@@ -7,8 +7,8 @@ export const SESSION_COOKIE = "tidings_session";
 export const SESSION_MS = 12 * 60 * 60 * 1000;
 
 /** The session's and the CSRF secret's cookies alike: this dashboard only, no script, no other site; Secure on https. */
-export function dashboardCookie(publicUrl: string) {
-  return { path: "/dashboard", httpOnly: true, sameSite: "strict" as const, secure: publicUrl.startsWith("https:") };
+export function dashboardCookie(secure: boolean) {
+  return { path: "/dashboard", httpOnly: true, sameSite: "strict" as const, secure };
 }
 
 export interface Sealer {

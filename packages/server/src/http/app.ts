@@ -42,8 +42,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Present when OTLP tracing is configured: a span per request. */
   tracing?: Tracing;
-  /** The `/dashboard` web UI: the sealer for its session cookie and the public URL (https → Secure cookies). */
-  dashboard: { sealer: Sealer; publicUrl: string };
+  /** The `/dashboard` web UI: the sealer for its session cookie, and whether the public URL is https (Secure cookies). */
+  dashboard: { sealer: Sealer; secureCookies: boolean };
 }
 
 /**

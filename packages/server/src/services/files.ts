@@ -9,8 +9,11 @@ import type { ServiceContext } from "./context.js";
 
 export interface FileServiceOptions {
   blobs: BlobStore;
-  /** The server's public URL, for the `uri` and `downloadUri` of files and for upload URLs. */
-  publicUrl: string;
+  /**
+   * The server's public URL, for the `uri` and `downloadUri` of files and for upload URLs: known once the server
+   * listens when the system picks its port.
+   */
+  publicUrl: () => string;
   /** TIDINGS_MAX_FILE_BYTES: the largest file accepted (default 2 GiB, as Gemini). */
   maxFileBytes: number;
 }
@@ -70,15 +73,16 @@ const MAX_SESSIONS = 10_000;
  * ACTIVE, when the upload is finalized.
  */
 export class FileService {
-  readonly publicUrl: string;
   private readonly sessions = new Map<string, UploadSession>();
   private lastSweep = 0;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly options: FileServiceOptions,
-  ) {
-    this.publicUrl = options.publicUrl;
+  ) {}
+
+  get publicUrl(): string {
+    return this.options.publicUrl();
   }
 
   get maxFileBytes(): number {

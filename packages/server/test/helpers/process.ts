@@ -4,20 +4,31 @@ import { fileURLToPath } from "node:url";
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 
-export { freePort } from "../../src/net/free-port.js";
+export interface SpawnedServer {
+  child: ChildProcess;
+  /** Where it listens: on a port the system chose (TIDINGS_PORT=0) unless `env` names one. */
+  url: string;
+  output: () => string;
+}
+
+const LISTENING = /Tidings is listening on (\S+)/;
 
 /** Runs the built `tidings serve` as a real child process and resolves once it listens. */
-export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve"], { env: { ...process.env, TIDINGS_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    env: { ...process.env, TIDINGS_LOG_LEVEL: "warn", TIDINGS_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
     child.stdout!.on("data", () => {
-      if (output.includes("Tidings is listening")) {
+      const listening = LISTENING.exec(output);
+      if (listening !== null) {
         clearTimeout(timer);
-        resolve();
+        resolve(listening[1] as string);
       }
     });
     child.once("exit", (code) => {
@@ -25,7 +36,7 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
-  return { child, output: () => output };
+  return { child, url, output: () => output };
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

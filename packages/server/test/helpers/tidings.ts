@@ -6,7 +6,6 @@ import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Clock, Timer } from "../../src/core/clock.js";
 import { systemClock } from "../../src/runtime/system-clock.js";
-import { freePort } from "../../src/net/free-port.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
 
 export const TEST_KEY = "test-key-0123456789";
@@ -41,6 +40,24 @@ export class ManualClock implements Clock {
   }
 }
 
+/**
+ * A clock pinned to `start` that runs at real speed from there: for data written at a known time (the legacy
+ * fixtures), so a test reads it as it was meant to be read on any date. Timers run on the event loop.
+ */
+export class PinnedClock implements Clock {
+  private readonly startedAt = performance.now();
+  constructor(private readonly start: number) {}
+  now(): number {
+    return this.start + Math.floor(performance.now() - this.startedAt);
+  }
+  setTimeout(callback: () => void, ms: number): Timer {
+    return systemClock.setTimeout(callback, ms);
+  }
+  clearTimeout(timer: Timer | undefined): void {
+    systemClock.clearTimeout(timer);
+  }
+}
+
 /** Starts an in-process server (in dev mode unless told otherwise) on a random port with a temp data dir and fast retries. */
 export async function startTidings(options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tidings-test-"));
@@ -51,8 +68,8 @@ export async function startTidings(options: ServerOptions & { env?: Record<strin
     TIDINGS_DELIVERY_TIMEOUT_MS: "2000",
     ...options.env,
   };
-  // A known port, so the server's public URL (upload URLs, JWT issuer) is right.
-  const config = loadConfig({ dataDir, dev: options.dev ?? true, port: String(await freePort()) }, env);
+  // Port 0: the system picks one, and the server's public URL (upload URLs, JWT issuer) is where it listens.
+  const config = loadConfig({ dataDir, dev: options.dev ?? true, port: "0" }, env);
   const server = await startServer(config, { logger: pino({ level: "silent" }), ...options });
   const api: TestServer["api"] = async (method, path, body, key = TEST_KEY) => {
     const headers: Record<string, string> = {};

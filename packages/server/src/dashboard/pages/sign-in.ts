@@ -6,7 +6,7 @@ import { dashboardCookie, sealSession, SESSION_COOKIE, SESSION_MS } from "../ses
 
 /** Signing in with a project's API key, and out. The key travels in a POST body and a sealed cookie only. */
 export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps) => {
-  const cookie = dashboardCookie(deps.publicUrl);
+  const cookie = dashboardCookie(deps.secureCookies);
 
   const form = (csrf: string, failed: boolean) => html`<section class="signin">
     <h1>Sign in</h1>

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+
+describe("configuration (flags mirror the environment)", () => {
+  it("has the documented defaults", () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 8080,
+      publicUrl: "http://127.0.0.1:8080",
+      role: "all",
+      dev: false,
+      allowedCidrs: [],
+      deliveryTimeoutMs: 10_000,
+      retryScheduleSeconds: [5, 30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800],
+      provider: "local",
+      sqliteSynchronous: "normal",
+      batchDeadlineMs: 48 * 3600_000,
+    });
+    expect(config.dataDir.endsWith(".tidings")).toBe(true);
+  });
+
+  it("takes flags over the environment, and dev mode allows loopback targets", () => {
+    const config = loadConfig(
+      { port: "9000", host: "0.0.0.0", dev: true, role: "worker" },
+      { TIDINGS_PORT: "7000", TIDINGS_RETRY_SCHEDULE: "1,1,2", TIDINGS_ALLOWED_CIDRS: "10.0.0.0/8", TIDINGS_SQLITE_SYNCHRONOUS: "FULL" },
+    );
+    expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", role: "worker", retryScheduleSeconds: [1, 1, 2], sqliteSynchronous: "full" });
+    expect(config.allowedCidrs).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8"]);
+  });
+
+  it("refuses bad values with a message naming the variable", () => {
+    expect(() => loadConfig({}, { TIDINGS_PORT: "eighty" })).toThrow(/TIDINGS_PORT/);
+    expect(() => loadConfig({}, { TIDINGS_ROLE: "boss" })).toThrow(/TIDINGS_ROLE/);
+    expect(() => loadConfig({}, { TIDINGS_RETRY_SCHEDULE: "5,soon" })).toThrow(/TIDINGS_RETRY_SCHEDULE/);
+    expect(() => loadConfig({}, { TIDINGS_SQLITE_SYNCHRONOUS: "sometimes" })).toThrow(/TIDINGS_SQLITE_SYNCHRONOUS/);
+    expect(() => loadConfig({}, { TIDINGS_PROVIDER: "magic" })).toThrow(/TIDINGS_PROVIDER/);
+  });
+});

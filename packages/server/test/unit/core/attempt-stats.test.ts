@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { emptyTally, latencyBucket, latencyQuantile, LATENCY_BUCKETS_MS, summarize, tallyAttempts, timeline } from "../../../src/core/attempt-stats.js";
+
+describe("attempt stats", () => {
+  it("puts a latency in the first bucket whose bound it does not exceed, the slowest in the open last one", () => {
+    expect(latencyBucket(0)).toBe(0);
+    expect(latencyBucket(5)).toBe(0);
+    expect(latencyBucket(5.01)).toBe(1);
+    expect(latencyBucket(10_000)).toBe(LATENCY_BUCKETS_MS.length - 1);
+    expect(latencyBucket(60_000)).toBe(LATENCY_BUCKETS_MS.length);
+  });
+
+  it("reads quantiles from bucket counts by linear interpolation, as histogram_quantile does", () => {
+    const counts = new Array(LATENCY_BUCKETS_MS.length + 1).fill(0);
+    expect(latencyQuantile(counts, 0.5)).toBeUndefined();
+    counts[1] = 10; // ten attempts in (5, 10] ms
+    expect(latencyQuantile(counts, 0.5)).toBe(7.5);
+    counts[LATENCY_BUCKETS_MS.length] = 30; // thirty slower than 10 s
+    expect(latencyQuantile(counts, 0.99)).toBe(10_000);
+  });
+
+  it("counts an attempt by the state its delivery settled in, and keeps the delivery's error", () => {
+    const base = { startedAt: 120_000, latencyMs: 3, requestHeaders: {} };
+    const tallies = tallyAttempts(
+      [
+        { ...base, deliveryId: "a", attemptNumber: 1, statusCode: 200 },
+        { ...base, deliveryId: "b", attemptNumber: 2, statusCode: 301 },
+        { ...base, deliveryId: "c", attemptNumber: 9, error: "timeout" },
+      ],
+      [
+        { id: "a", state: "succeeded", attemptCount: 1, nextAttemptAt: 0 },
+        { id: "b", state: "pending", attemptCount: 2, nextAttemptAt: 0, lastError: "HTTP 301 (redirects are not followed)" },
+        { id: "c", state: "failed", attemptCount: 9, nextAttemptAt: 0, lastError: "timeout" },
+      ],
+    );
+    expect(tallies.map((t) => [t.outcome, t.minute, t.error])).toEqual([
+      ["succeeded", 2, undefined],
+      ["retrying", 2, "HTTP 301 (redirects are not followed)"],
+      ["failed", 2, "timeout"],
+    ]);
+  });
+
+  it("summarizes a window: success rate and median latency", () => {
+    expect(summarize(emptyTally())).toEqual({ attempts: 0, succeeded: 0 });
+    const tally = emptyTally();
+    Object.assign(tally, { succeeded: 3, retrying: 1 });
+    tally.buckets[1] = 4;
+    expect(summarize(tally)).toEqual({ attempts: 4, succeeded: 3, successRate: 0.75, medianLatencyMs: 7.5 });
+  });
+
+  it("lays minutes out as bars, empty ones included, and percentiles per bin", () => {
+    const busy = { ...emptyTally(), minute: 11, succeeded: 2, failed: 1 };
+    busy.buckets[1] = 3;
+    const { bars, latency } = timeline([busy], 10, 14, 2);
+    expect(bars.map((b) => [b.minute, b.succeeded, b.failed])).toEqual([
+      [10, 0, 0],
+      [11, 2, 1],
+      [12, 0, 0],
+      [13, 0, 0],
+    ]);
+    expect(latency).toEqual([{ minute: 10, p50: 7.5, p90: 9.5, p99: 9.95 }, { minute: 12 }]);
+  });
+});
