@@ -50,7 +50,8 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
-      workerId: infra.workerId,
+      workerName: infra.workerId,
+      exclusive: opened.exclusive,
       onDisable: (webhooks) => services.webhooks.disable(webhooks),
       observer: {
         attempt: (verdict, latencyMs) => {
@@ -120,12 +121,11 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       // One SQLite file has one server: whatever the previous process had leased is ours to send again.
       // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
       if (opened.exclusive) {
-        await store.deliveries.releaseAll();
         await store.batches.releaseAll();
         await store.interactions.releaseAll();
         await store.videos.releaseAll();
       }
-      engine.start();
+      await engine.start();
       expiry.start();
       batchRunner.start();
       interactionRunner.start();

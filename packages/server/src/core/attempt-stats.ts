@@ -1,4 +1,4 @@
-import type { Attempt, DeliverySettlement } from "./deliveries.js";
+import { isSuccess, type Attempt, type DeliverySettlement } from "./deliveries.js";
 
 /**
  * What an attempt came to, for the dashboard's charts and rates: a 2xx, a failure to be retried, or a
@@ -46,7 +46,7 @@ export function tallyAttempts(attempts: readonly Attempt[], settlements: readonl
   const settled = new Map(settlements.map((s) => [s.id, s]));
   return attempts.map((attempt) => {
     const settlement = settled.get(attempt.deliveryId);
-    const ok = attempt.statusCode !== undefined && attempt.statusCode >= 200 && attempt.statusCode < 300;
+    const ok = isSuccess(attempt.statusCode);
     const outcome: AttemptOutcome =
       settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
     const error =
@@ -63,6 +63,51 @@ export function tallyAttempts(attempts: readonly Attempt[], settlements: readonl
       startedAt: attempt.startedAt,
     };
   });
+}
+
+/** A round's attempts counted per project, webhook (`""` for dynamic targets) and minute, as the store adds them up. */
+export type MinuteCounts = Tally & { projectId: string; webhookKey: string; minute: number };
+
+/** A webhook's latest failure in a round. */
+export interface LastFailure {
+  webhookId: string;
+  projectId: string;
+  deliveryId: string;
+  error: string;
+  at: number;
+}
+
+/**
+ * What a round of outcomes adds to the per-minute tallies (one row per project, webhook and minute, so a round
+ * costs one write per webhook, not per attempt) and each webhook's latest failure.
+ */
+export function tallyRound(
+  outcomes: readonly { projectId: string; webhookId?: string; attempt: Attempt }[],
+  settlements: readonly DeliverySettlement[],
+): { minutes: MinuteCounts[]; lastFailures: LastFailure[] } {
+  const tallies = tallyAttempts(
+    outcomes.map((o) => o.attempt),
+    settlements,
+  );
+  const minutes = new Map<string, MinuteCounts>();
+  const lastFailures = new Map<string, LastFailure>();
+  tallies.forEach((tally, i) => {
+    const { projectId, webhookId } = outcomes[i] as (typeof outcomes)[number];
+    const webhookKey = webhookId ?? "";
+    const key = `${projectId}\u0000${webhookKey}\u0000${tally.minute}`;
+    let row = minutes.get(key);
+    if (row === undefined) {
+      row = { ...emptyTally(), projectId, webhookKey, minute: tally.minute };
+      minutes.set(key, row);
+    }
+    row[tally.outcome]++;
+    row.buckets[tally.bucket] = (row.buckets[tally.bucket] ?? 0) + 1;
+    const previous = webhookId === undefined ? undefined : lastFailures.get(webhookId);
+    if (webhookId !== undefined && tally.error !== undefined && (previous === undefined || previous.at <= tally.startedAt)) {
+      lastFailures.set(webhookId, { webhookId, projectId, deliveryId: tally.deliveryId, error: tally.error, at: tally.startedAt });
+    }
+  });
+  return { minutes: [...minutes.values()], lastFailures: [...lastFailures.values()] };
 }
 
 /**

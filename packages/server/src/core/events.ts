@@ -1,6 +1,5 @@
 import type { WebhookEvent } from "@tidings/sdk";
 import type { BuiltInEventType } from "./event-types.js";
-import { newEventId } from "./ids.js";
 
 /**
  * The body POSTed to receivers (DESIGN §3): a pointer and a status, never the output itself. Its types are
@@ -12,8 +11,13 @@ export type EventPayload = WebhookEvent;
 export type EventData = { id: string } & Record<string, unknown>;
 
 /** An event as stored: its payload plus where it came from. Its id is the `webhook-id` of every delivery. */
-export interface StoredEvent {
+export interface StoredEvent extends NewEvent {
+  /** Given by the store when it writes the event (core/ids.ts: eventId). */
   id: string;
+}
+
+/** An event about to be written, in the transaction of the state change that caused it. */
+export interface NewEvent {
   projectId: string;
   type: BuiltInEventType | string;
   /** The operation's resource name (`operations/…`), absent for webhook.* events. */
@@ -25,7 +29,6 @@ export interface StoredEvent {
 /** Where an event goes: the project's subscribed static webhooks, one webhook, or a request's own URIs. */
 export type EventTarget = { kind: "subscribers"; excludeWebhookId?: string } | { kind: "webhook"; webhookId: string } | { kind: "uris"; uris: string[] };
 
-/** An event about to be written, with a fresh id (its `webhook-id`). */
-export function newStoredEvent(projectId: string, payload: EventPayload, now: number, operation?: string): StoredEvent {
-  return { id: newEventId(), projectId, type: payload.type, ...(operation !== undefined ? { operation } : {}), payload, createdAt: now };
+export function newEvent(projectId: string, payload: EventPayload, now: number, operation?: string): NewEvent {
+  return { projectId, type: payload.type, ...(operation !== undefined ? { operation } : {}), payload, createdAt: now };
 }

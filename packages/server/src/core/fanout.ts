@@ -1,7 +1,6 @@
-import type { Delivery, Lease, NewDelivery } from "./deliveries.js";
+import type { Delivery, PlannedDelivery } from "./deliveries.js";
 import { subscriptionMatches } from "./event-types.js";
 import type { EventTarget, StoredEvent } from "./events.js";
-import { newResourceId } from "./ids.js";
 import type { WebhookConfig } from "./operations.js";
 import type { Webhook } from "./webhooks.js";
 
@@ -20,20 +19,17 @@ export function eventTargetFor(webhookConfig: WebhookConfig | undefined): EventT
   return webhookConfig !== undefined ? { kind: "uris", uris: webhookConfig.uris } : { kind: "subscribers" };
 }
 
-/**
- * The deliveries an event fans out to: enabled, subscribed static webhooks, one webhook, or a request's URIs.
- * With a lease, they are born leased to the engine that will send them, without claiming them first.
- */
-export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks: readonly Candidate[], now: number, lease?: Lease): NewDelivery[] {
+/** The deliveries an event fans out to: enabled, subscribed static webhooks, one webhook, or a request's URIs. */
+export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks: readonly Candidate[], now: number): PlannedDelivery[] {
   switch (target.kind) {
     case "uris":
-      return [...new Set(target.uris)].map((uri) => newDelivery(event, { uri }, now, lease));
+      return [...new Set(target.uris)].map((uri) => newDelivery(event, { uri }, now));
     case "webhook":
-      return webhooks.filter((w) => w.id === target.webhookId).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, lease));
+      return webhooks.filter((w) => w.id === target.webhookId).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now));
     case "subscribers":
       return webhooks
         .filter((w) => w.state === "enabled" && w.id !== target.excludeWebhookId && subscriptionMatches(w.subscribedEvents, event.type))
-        .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, lease));
+        .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now));
   }
 }
 
@@ -47,7 +43,7 @@ export function planRedelivery(
   webhooks: readonly Candidate[],
   webhookId: string | undefined,
   now: number,
-): NewDelivery[] {
+): PlannedDelivery[] {
   if (webhookId !== undefined) return planDeliveries(event, { kind: "webhook", webhookId }, webhooks, now);
   const previousWebhooks = new Set(previous.flatMap((t) => (t.webhookId === undefined ? [] : [t.webhookId])));
   const uris = previous.filter((t) => t.webhookId === undefined).map((t) => t.uri);
@@ -57,20 +53,14 @@ export function planRedelivery(
   ];
 }
 
-function newDelivery(event: StoredEvent, target: DeliveryTarget, now: number, lease?: Lease): NewDelivery {
+function newDelivery(event: StoredEvent, target: DeliveryTarget, now: number): PlannedDelivery {
   return {
-    id: newResourceId(),
-    projectId: event.projectId,
     eventId: event.id,
-    webhookId: target.webhookId,
+    projectId: event.projectId,
+    ...(target.webhookId !== undefined ? { webhookId: target.webhookId } : {}),
     uri: target.uri,
     endpointKey: endpointKey(target.webhookId, target.uri),
-    state: "pending",
-    attemptCount: 0,
-    nextAttemptAt: now,
     windowStartAt: event.createdAt,
     createdAt: now,
-    updatedAt: now,
-    ...(lease !== undefined ? { lease } : {}),
   };
 }

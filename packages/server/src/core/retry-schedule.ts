@@ -28,7 +28,8 @@ export function nextAttemptAt(policy: RetryPolicy, attempts: number, windowStart
   const base = baseDelay(policy, attempts);
   let delay = base * (1 - JITTER + 2 * JITTER * policy.random());
   if (retryAfterMs !== undefined) delay = Math.min(Math.max(retryAfterMs, base), 2 * base);
-  const at = now + delay;
+  // Whole milliseconds: times are integers in the store.
+  const at = Math.round(now + delay);
   const deadline = windowStartAt + policy.windowMs;
   if (at > deadline) return now < deadline ? deadline : undefined;
   return at;

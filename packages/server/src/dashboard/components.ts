@@ -1,9 +1,10 @@
-import type { Attempt } from "../core/deliveries.js";
+import { attemptHeaders, isSuccess, SIGNATURE_NOT_KEPT, type Attempt } from "../core/deliveries.js";
 import type { Services } from "../services/index.js";
 import type { DeliveryWithAttempts } from "../store/store.js";
 import { millis, time } from "./format.js";
 import { html, type Markup } from "./html.js";
 import { csrfField } from "./layout.js";
+import { USER_AGENT } from "../version.js";
 import type { Tone } from "./operation-kinds.js";
 
 const EVENTS_SHOWN = 50;
@@ -42,23 +43,21 @@ export function pager(path: string, query: Record<string, string | undefined>, n
   </nav>`;
 }
 
-/** Signatures and credentials are never shown, not even in part. */
-const ELIDED_HEADERS = new Set(["webhook-signature", "authorization", "x-goog-api-key", "cookie"]);
-
-export function shownHeaders(headers: Record<string, string>): string {
+function shownHeaders(headers: Record<string, string>): string {
   return Object.entries(headers)
-    .map(([name, value]) => `${name}: ${ELIDED_HEADERS.has(name.toLowerCase()) ? `(elided, ${value.length} characters)` : value}`)
+    .map(([name, value]) => `${name}: ${value}`)
     .join("\n");
 }
 
-function attemptItem(a: Attempt): Markup {
-  const ok = a.statusCode !== undefined && a.statusCode >= 200 && a.statusCode < 300;
+/** An attempt; its request headers follow from the event and the time (they are not stored: core/deliveries.ts). */
+function attemptItem(eventId: string, a: Attempt): Markup {
+  const ok = isSuccess(a.statusCode);
   return html`<li data-attempt="${a.attemptNumber}">
     <strong>#${a.attemptNumber}</strong> · ${time(a.startedAt)} ·
     ${a.statusCode !== undefined ? badge(`HTTP ${a.statusCode}`, ok ? "ok" : "bad") : badge("no response", "bad")} · ${millis(a.latencyMs)}
     ${a.error === undefined ? html`` : html`<div class="bad">${a.error}</div>`}
     ${a.responseExcerpt ? html`<div class="small muted">Response excerpt</div><pre>${a.responseExcerpt}</pre>` : html``}
-    <details><summary class="small">Request headers</summary><pre data-request-headers>${shownHeaders(a.requestHeaders)}</pre></details>
+    <details><summary class="small">Request headers</summary><pre data-request-headers>${shownHeaders(attemptHeaders(eventId, a.startedAt, USER_AGENT, SIGNATURE_NOT_KEPT))}</pre></details>
   </li>`;
 }
 
@@ -76,7 +75,7 @@ export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csr
           <td>${badge(d.state, DELIVERY_TONE[d.state], html`data-state`)}${d.state === "pending" ? html`<div class="small muted">next ${time(d.nextAttemptAt)}</div>` : html``}</td>
           <td>
             <details ${d.state === "failed" ? html`open` : html``}><summary>${d.attempts.length} attempt${d.attempts.length === 1 ? "" : "s"}</summary>
-              <ul class="attempts small">${[...d.attempts].reverse().map(attemptItem)}</ul>
+              <ul class="attempts small">${[...d.attempts].reverse().map((a) => attemptItem(d.eventId, a))}</ul>
             </details>
           </td>
           <td class="small">${d.lastError !== undefined ? html`<span class="bad">${d.lastError}</span>` : d.lastStatusCode !== undefined ? html`HTTP ${d.lastStatusCode}` : html`<span class="muted">—</span>`}</td>

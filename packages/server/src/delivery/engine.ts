@@ -1,10 +1,12 @@
+import { tallyRound } from "../core/attempt-stats.js";
 import type { Clock, Timer } from "../core/clock.js";
-import { judgeAttempt, settleDelivery, type Attempt, type DeliveryVerdict, type Lease, type SendResult } from "../core/deliveries.js";
+import { attemptsToKeep, judgeAttempt, settleDelivery, type Attempt, type DeliveryVerdict, type SendResult } from "../core/deliveries.js";
+import { parseDeliveryId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
 import { webhooksAtRisk, webhooksToDisable, type WebhookToDisable } from "../core/webhooks.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { DeliveryDispatch } from "../services/outbox.js";
-import type { ClaimedDelivery, Store } from "../store/store.js";
+import type { BornLease, ClaimedDelivery, Store } from "../store/store.js";
 import type { OutgoingRequest } from "./sender.js";
 
 export interface Sender {
@@ -30,8 +32,13 @@ export interface EngineDeps {
   buildHeaders: HeaderBuilder;
   policy: RetryPolicy;
   clock: Clock;
-  /** Names this engine's leases in the store. */
-  workerId: string;
+  /** Names this engine's worker in the store (host, pid and a random part), for people reading the table. */
+  workerName: string;
+  /**
+   * This process is the only one using the store (embedded SQLite): on start, every worker recorded before is a
+   * process that has stopped, so what they held is queued again at once instead of when their rows run out.
+   */
+  exclusive: boolean;
   /** Disables webhooks the outcomes condemned (a 410, or 24 h of failures). */
   onDisable: (webhooks: WebhookToDisable[]) => Promise<void>;
   observer: EngineObserver;
@@ -47,24 +54,37 @@ export interface EngineOptions {
   perEndpointQueue: number;
   /** Claimed deliveries held in memory in all. */
   maxQueued: number;
-  /** How long a claim lasts before another process (or this one after a crash) may take the delivery. */
-  leaseMs: number;
+  /** How long a delivery may wait in this engine's memory: the depth an endpoint may hold follows it (see `depthLimit`). */
+  holdMs: number;
+  /**
+   * How long this engine's worker stays alive in the store without a renewal: what a process that dies holds is
+   * queued again for the others this long after its last renewal, at most (docs/store.md: failover).
+   */
+  aliveMs: number;
+  /** How often the worker renews itself, and looks for workers that died. */
+  renewMs: number;
   /** Longest sleep between looks at the queue when nothing wakes the engine. */
   idlePollMs: number;
 }
 
 /**
- * The lease must outlast a delivery's wait in its endpoint's queue, or a slow endpoint's backlog would be
- * claimed twice: 64 held / 16 at a time × a 10 s timeout = 40 s, well inside 120 s. A fast endpoint may
- * hold more, as long as its measured latency says they are sent within half a lease.
+ * A slow endpoint holds 64 at most: 64 / 16 at a time × a 10 s timeout = 40 s in memory. A fast endpoint may hold
+ * more, as many as its measured latency says it sends within half of `holdMs`. A worker renews itself every 5 s and
+ * is taken for dead 15 s after its last renewal; the others look every 5 s, so a dead process's deliveries are
+ * claimed again about 20 s after its death.
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
   perEndpointQueue: 64,
   maxQueued: 4096,
-  leaseMs: 120_000,
+  holdMs: 120_000,
+  aliveMs: 15_000,
+  renewMs: 5_000,
   idlePollMs: 5_000,
 };
+
+/** A lease whose transaction has not committed this long is taken for rolled back: it no longer holds the cover. */
+const RESERVATION_MS = 60_000;
 
 export const FLUSH_WINDOW_MS = 20;
 const FLUSH_MAX_OUTCOMES = 256;
@@ -105,6 +125,16 @@ export class DeliveryEngine implements DeliveryDispatch {
   private readonly backlogged = new Set<string>();
   /** The last claim stopped because the engine as a whole had no room. */
   private roomExhausted = false;
+  private readonly renewal: WakeableLoop;
+  /** This engine's worker in the store, once registered. */
+  private worker: number | undefined;
+  /** The worker row's version, and the key its cover starts from as last written (null: none). */
+  private version = 0;
+  private coveredFrom: number | null = null;
+  /** Born leases handed out for transactions that have not committed yet, with when. */
+  private readonly reservations = new Map<BornLease, number>();
+  /** Keys of the deliveries born leased to this engine that are not settled yet: the cover must stay below them. */
+  private readonly bornHeld = new Set<number>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -114,6 +144,11 @@ export class DeliveryEngine implements DeliveryDispatch {
       deps.clock,
       () => this.round(),
       (err) => deps.observer.error(err, "claim due deliveries"),
+    );
+    this.renewal = new WakeableLoop(
+      deps.clock,
+      () => this.renew(),
+      (err) => deps.observer.error(err, "renew this worker"),
     );
   }
 
@@ -127,25 +162,40 @@ export class DeliveryEngine implements DeliveryDispatch {
     return n;
   }
 
-  start(): void {
+  /** Registers this engine's worker (on SQLite, after queueing what the previous process held), then claims. */
+  async start(): Promise<void> {
+    const { store, clock, workerName, exclusive } = this.deps;
+    const worker = await store.workers.register(workerName, clock.now() + this.options.aliveMs);
+    if (exclusive) await store.workers.reap(clock.now(), worker);
+    this.worker = worker;
     this.loop.start();
+    this.renewal.start();
   }
 
-  lease(): Lease | undefined {
-    return this.loop.isRunning ? { lockedBy: this.deps.workerId, lockedUntil: this.deps.clock.now() + this.options.leaseMs } : undefined;
+  lease(): BornLease | undefined {
+    if (!this.loop.isRunning || this.worker === undefined) return undefined;
+    const lease = { worker: this.worker, coveredFrom: this.coveredFrom };
+    this.reservations.set(lease, this.deps.clock.now());
+    return lease;
   }
 
   /**
    * Takes deliveries born leased to this engine. Those whose endpoint (or the engine) has no room are handed
    * back to the queue at once, so a dead endpoint's backlog waits in the store, not in memory.
    */
-  adopt(deliveries: readonly ClaimedDelivery[]): void {
-    const refused: string[] = [];
+  adopt(lease: BornLease, deliveries: readonly ClaimedDelivery[]): void {
+    this.reservations.delete(lease);
+    if (lease.worker !== this.worker) return; // a lease of a worker this engine replaced (see renew): reaped with it
+    const refused: ClaimedDelivery[] = [];
     for (const delivery of deliveries) {
+      const key = parseDeliveryId(delivery.id) as number;
+      this.bornHeld.add(key);
+      // Their transaction covered them (or the cover was already lower): the worker row's cover is at most this.
+      if (this.coveredFrom === null || key < this.coveredFrom) this.coveredFrom = key;
       if (this.hasRoomFor(delivery.endpointKey)) {
         this.enqueue(delivery);
       } else {
-        refused.push(delivery.id);
+        refused.push(delivery);
         this.backlogged.add(delivery.endpointKey);
       }
     }
@@ -162,11 +212,12 @@ export class DeliveryEngine implements DeliveryDispatch {
    */
   async stop(): Promise<void> {
     this.loop.stop();
-    const unstarted: string[] = [];
+    this.renewal.stop();
+    const unstarted: ClaimedDelivery[] = [];
     for (const [key, endpoint] of this.endpoints) {
       for (const delivery of endpoint.queue) {
         this.held.delete(delivery.id);
-        unstarted.push(delivery.id);
+        unstarted.push(delivery);
       }
       this.queued -= endpoint.queue.length;
       endpoint.queue = [];
@@ -174,9 +225,42 @@ export class DeliveryEngine implements DeliveryDispatch {
     }
     if (this.endpoints.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.flush();
-    await this.deps.store.deliveries
-      .release(unstarted, this.deps.workerId)
-      .catch((err: unknown) => this.deps.observer.error(err, "hand back unsent deliveries"));
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    const { store, clock, observer } = this.deps;
+    await store.deliveries.release(unstarted, worker, clock.now()).catch((err: unknown) => observer.error(err, "hand back unsent deliveries"));
+    await store.workers.retire(worker, clock.now()).catch((err: unknown) => observer.error(err, "retire this worker"));
+  }
+
+  /**
+   * Keeps this worker alive, moves its cover up to the oldest delivery still born leased to it, and queues what
+   * dead workers held. A cover is not written while a born lease is out (its transaction could lower it meanwhile:
+   * the row's version catches that), so a delivery is always covered from before it commits until it settles.
+   */
+  private async renew(): Promise<number> {
+    const { store, clock, workerName, observer } = this.deps;
+    const worker = this.worker;
+    if (worker === undefined) return this.options.renewMs;
+    const now = clock.now();
+    for (const [lease, at] of this.reservations) if (at <= now - RESERVATION_MS) this.reservations.delete(lease);
+    let from: number | null = null;
+    for (const key of this.bornHeld) if (from === null || key < from) from = key;
+    const cover = this.reservations.size === 0 ? { from, version: this.version } : undefined;
+    const renewed = await store.workers.renew(worker, now + this.options.aliveMs, cover);
+    if (!renewed.alive) {
+      // Taken for dead (a stall longer than aliveMs): what it held was queued again. Carry on as a new worker.
+      observer.error(new Error(`worker ${worker} was taken for dead and its deliveries queued again`), "renew this worker");
+      this.worker = await store.workers.register(workerName, clock.now() + this.options.aliveMs);
+      this.version = 0;
+      this.coveredFrom = null;
+      this.bornHeld.clear();
+      return 0;
+    }
+    this.version = renewed.version;
+    if (renewed.covered) this.coveredFrom = from;
+    if ((await store.workers.reap(clock.now())) > 0) this.wake();
+    return this.options.renewMs;
   }
 
   /** Claims what there is room for, then sleeps until the next delivery is due. */
@@ -207,10 +291,11 @@ export class DeliveryEngine implements DeliveryDispatch {
       claimedAt = this.deps.clock.now();
       const limit = Math.min(room, CLAIM_LIMIT);
       const perEndpointLimit = this.options.perEndpointQueue;
+      const worker = this.worker;
+      if (worker === undefined) return claimedAt;
       const claimed = await this.deps.store.deliveries.claim({
         now: claimedAt,
-        lockedUntil: claimedAt + this.options.leaseMs,
-        lockedBy: this.deps.workerId,
+        worker,
         limit,
         skipEndpoints,
         perEndpointLimit,
@@ -234,13 +319,13 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   /**
-   * How many deliveries an endpoint may hold: as many as it answers within half a lease at its measured
-   * latency, so none outlives its lease while queued; `perEndpointQueue` while its latency is unknown or slow.
+   * How many deliveries an endpoint may hold: as many as it answers within half of `holdMs` at its measured
+   * latency; `perEndpointQueue` while its latency is unknown or slow.
    */
   private depthLimit(endpointKey: string): number {
     const latency = this.latency.get(endpointKey);
     if (latency === undefined) return this.options.perEndpointQueue;
-    const sendable = Math.floor((this.options.perEndpointConcurrency * (this.options.leaseMs / 2)) / Math.max(latency, 1));
+    const sendable = Math.floor((this.options.perEndpointConcurrency * (this.options.holdMs / 2)) / Math.max(latency, 1));
     return Math.min(Math.max(sendable, this.options.perEndpointQueue), this.options.maxQueued);
   }
 
@@ -285,11 +370,9 @@ export class DeliveryEngine implements DeliveryDispatch {
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const { clock, sender, buildHeaders, policy, observer } = this.deps;
     const startedAt = clock.now();
-    let requestHeaders: Record<string, string> = {};
     let result: SendResult;
     try {
-      requestHeaders = await buildHeaders(delivery, startedAt);
-      result = await sender.send({ uri: delivery.uri, headers: requestHeaders, body: delivery.body });
+      result = await sender.send({ uri: delivery.uri, headers: await buildHeaders(delivery, startedAt), body: delivery.body });
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
       result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
@@ -299,7 +382,6 @@ export class DeliveryEngine implements DeliveryDispatch {
       attemptNumber: delivery.attemptCount + 1,
       startedAt,
       latencyMs: result.latencyMs,
-      requestHeaders,
       ...(result.kind === "response" ? { statusCode: result.statusCode, responseExcerpt: result.body } : { error: result.error }),
     };
     const verdict = judgeAttempt(result, delivery, policy, clock.now());
@@ -337,15 +419,23 @@ export class DeliveryEngine implements DeliveryDispatch {
     const now = clock.now();
     try {
       const outcomes = batch.map((o) => ({ webhookId: o.delivery.webhookId, verdict: o.verdict }));
+      const settlements = batch.map((o) => settleDelivery(o.delivery, o.attempt, o.verdict, now));
+      const attempts = batch.map((o) => o.attempt);
       const candidates = await store.deliveries.settle(
         {
-          settlements: batch.map((o) => settleDelivery(o.attempt, o.verdict, now)),
-          attempts: batch.map((o) => o.attempt),
+          settlements,
+          keptAttempts: attemptsToKeep(attempts),
+          ...tallyRound(
+            batch.map((o) => ({ projectId: o.delivery.projectId, webhookId: o.delivery.webhookId, attempt: o.attempt })),
+            settlements,
+          ),
           webhooksSucceeded: [...new Set(outcomes.flatMap((o) => (o.verdict.kind === "succeeded" && o.webhookId !== undefined ? [o.webhookId] : [])))],
           webhooksAtRisk: webhooksAtRisk(outcomes),
         },
         now,
       );
+      // Settled: their worker's cover may move past them.
+      for (const o of batch) this.bornHeld.delete(parseDeliveryId(o.delivery.id) as number);
       const toDisable = webhooksToDisable(outcomes, candidates, now, policy.windowMs);
       if (toDisable.length > 0) await this.deps.onDisable(toDisable);
       // A retry may now be due sooner than the claim loop's timer.
@@ -357,10 +447,13 @@ export class DeliveryEngine implements DeliveryDispatch {
     }
   }
 
-  private release(ids: string[]): void {
+  private release(deliveries: ClaimedDelivery[]): void {
+    const worker = this.worker;
+    if (worker === undefined) return;
     this.deps.store.deliveries
-      .release(ids, this.deps.workerId)
+      .release(deliveries, worker, this.deps.clock.now())
       .then((count) => {
+        for (const d of deliveries) this.bornHeld.delete(parseDeliveryId(d.id) as number);
         if (count > 0) this.wake();
       })
       .catch((err: unknown) => this.deps.observer.error(err, "hand back deliveries it had no room for"));

@@ -1,5 +1,6 @@
 import type { ClaimedDelivery } from "../store/store.js";
-import { VERSION } from "../version.js";
+import { attemptHeaders } from "../core/deliveries.js";
+import { USER_AGENT } from "../version.js";
 import type { HeaderBuilder } from "./engine.js";
 import { webhookClaims } from "../signing/jwt/claims.js";
 import type { JwtSignerPool } from "../signing/jwt/pool.js";
@@ -24,14 +25,6 @@ export function deliveryHeaders(deps: { staticSigner: StaticSigner; jwtSigner: J
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);
     return deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, attemptAt);
   };
-  return async (delivery, attemptAt) => {
-    const timestampSeconds = Math.floor(attemptAt / 1000);
-    return {
-      "content-type": "application/json",
-      "user-agent": `Tidings/${VERSION}`,
-      "webhook-id": delivery.eventId,
-      "webhook-timestamp": String(timestampSeconds),
-      "webhook-signature": await signature(delivery, attemptAt, timestampSeconds),
-    };
-  };
+  return async (delivery, attemptAt) =>
+    attemptHeaders(delivery.eventId, attemptAt, USER_AGENT, await signature(delivery, attemptAt, Math.floor(attemptAt / 1000)));
 }

@@ -1,7 +1,7 @@
 import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
 import { cancelled, invalidArgument, notFound, TidingsError } from "../core/errors.js";
-import { newStoredEvent } from "../core/events.js";
+import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -47,7 +47,7 @@ export class BatchService {
     const spec = input.batch;
     const now = this.ctx.clock.now();
     const pending: Batch = {
-      id: newResourceId(),
+      id: newResourceId(now),
       projectId,
       displayName: spec.displayName ?? "",
       model: model.startsWith("models/") ? model : `models/${model}`,
@@ -123,7 +123,7 @@ export class BatchService {
       if (current === undefined || isBatchDone(current.state)) return undefined;
       const { batch, event } = finishBatch(current, outcome, now);
       await tx.batches.update(batch);
-      const published = await this.ctx.outbox.write(tx, newStoredEvent(projectId, event, now, batchName(id)), eventTargetFor(batch.webhookConfig), now);
+      const published = await this.ctx.outbox.write(tx, newEvent(projectId, event, now, batchName(id)), eventTargetFor(batch.webhookConfig), now);
       return { batch, published };
     });
     if (result === undefined) return undefined;

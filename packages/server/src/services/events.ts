@@ -39,7 +39,7 @@ export class EventService {
         webhooks = await tx.webhooks.listEnabled([projectId]);
       }
       const planned = planRedelivery(event, await tx.deliveries.targetsOf(id), webhooks, webhookId, now);
-      return this.ctx.outbox.writeDeliveries(tx, event, planned, webhooks);
+      return this.ctx.outbox.writeDeliveries(tx, planned, now);
     });
     this.ctx.outbox.announce(published);
     return published.leased.length + published.queued;

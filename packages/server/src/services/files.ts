@@ -99,7 +99,7 @@ export class FileService {
     this.checkSize(sizeBytes, LENGTH_FIELD);
     if (!MIME_TYPE.test(mimeType)) throw invalidArgument(TYPE_FIELD, `"${mimeType}" is not a MIME type such as application/jsonl`);
     const displayName = this.checkDisplayName(input.displayName, "file.displayName");
-    let fileId = newResourceId();
+    let fileId = newResourceId(this.ctx.clock.now());
     if (input.name !== undefined && input.name !== "") {
       fileId = parseChosenFileId(input.name, "file.name");
       await this.checkFree(projectId, fileId);
@@ -107,7 +107,7 @@ export class FileService {
     if (this.sessions.size >= MAX_SESSIONS) {
       throw new TidingsError("RESOURCE_EXHAUSTED", `too many uploads in progress (${MAX_SESSIONS}); finish or cancel some, then retry`);
     }
-    const id = newResourceId();
+    const id = newResourceId(this.ctx.clock.now());
     this.sessions.set(id, {
       id,
       projectId,
@@ -184,7 +184,7 @@ export class FileService {
   async create(projectId: string, meta: { displayName?: string; mimeType: string; source?: FileSource }, data: BlobData): Promise<FileRecord> {
     const displayName = this.checkDisplayName(meta.displayName, "displayName");
     if (!MIME_TYPE.test(meta.mimeType)) throw invalidArgument("mimeType", `"${meta.mimeType}" is not a MIME type such as application/jsonl`);
-    const id = newResourceId();
+    const id = newResourceId(this.ctx.clock.now());
     const key = blobKey(projectId, id);
     const hash = newFileHash();
     const limited = limit(data, this.options.maxFileBytes, hash, () =>

@@ -1,6 +1,6 @@
 import type { CreateInteractionRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound } from "../core/errors.js";
-import { newStoredEvent } from "../core/events.js";
+import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -172,7 +172,7 @@ export class InteractionService {
   private async publish(tx: StoreAggregates, change: InteractionChange, now: number) {
     if (change.event === undefined) return undefined;
     const { interaction } = change;
-    const event = newStoredEvent(interaction.projectId, change.event, now, interactionName(interaction.id));
+    const event = newEvent(interaction.projectId, change.event, now, interactionName(interaction.id));
     return this.ctx.outbox.write(tx, event, eventTargetFor(interaction.webhookConfig), now);
   }
 
@@ -206,7 +206,7 @@ export class InteractionService {
     const webhookConfig = parseWebhookConfig(request.webhook_config, "webhook_config", this.ctx.uriRules);
     const now = this.ctx.clock.now();
     return {
-      id: newResourceId(),
+      id: newResourceId(now),
       projectId,
       ...(agent !== undefined ? { agent } : { model: model! }),
       status: "in_progress",

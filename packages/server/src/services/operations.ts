@@ -1,7 +1,7 @@
 import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
-import { newStoredEvent, type EventTarget, type StoredEvent } from "../core/events.js";
+import { newEvent, type EventTarget, type NewEvent } from "../core/events.js";
 import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
@@ -23,17 +23,12 @@ interface FinishRequest {
   action: OperationAction;
 }
 
-export interface FinishedOperation {
-  operation: Operation;
-  event: StoredEvent;
-}
-
 /** At most this many endings share a transaction. */
 const MAX_FINISH_BATCH = 256;
 
 /** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
 export class OperationService {
-  private readonly finisher = new NaturalBatcher<FinishRequest, FinishedOperation>((requests) => this.finishMany(requests), MAX_FINISH_BATCH);
+  private readonly finisher = new NaturalBatcher<FinishRequest, Operation>((requests) => this.finishMany(requests), MAX_FINISH_BATCH);
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -42,7 +37,7 @@ export class OperationService {
     if (problem !== undefined) throw invalidArgument("type", problem);
     const now = this.ctx.clock.now();
     const operation: Operation = {
-      id: newResourceId(),
+      id: newResourceId(now),
       projectId,
       type: input.type,
       state: "running",
@@ -93,25 +88,25 @@ export class OperationService {
 
   /** `:complete`: the operation succeeded; sends `{type}.succeeded`. */
   async complete(projectId: string, id: string, input: CompleteOperationRequest): Promise<Operation> {
-    return (await this.finish(projectId, id, { kind: "complete", response: input.response, outputFileUri: input.output_file_uri })).operation;
+    return this.finish(projectId, id, { kind: "complete", response: input.response, outputFileUri: input.output_file_uri });
   }
 
   /** `:fail`: the operation failed; sends `{type}.failed`. The code defaults to 2 (UNKNOWN). */
   async fail(projectId: string, id: string, input: FailOperationRequest): Promise<Operation> {
     const { code = 2, message } = input.error;
-    return (await this.finish(projectId, id, { kind: "fail", error: { code, message } })).operation;
+    return this.finish(projectId, id, { kind: "fail", error: { code, message } });
   }
 
   /** `:cancel`: sends `{type}.cancelled`. */
   async cancel(projectId: string, id: string): Promise<Operation> {
-    return (await this.finish(projectId, id, { kind: "cancel" })).operation;
+    return this.finish(projectId, id, { kind: "cancel" });
   }
 
   /**
    * Ends a running operation; its event and deliveries commit in the same transaction. Calls that arrive
    * while one is being written go together in the next transaction (see finishMany).
    */
-  finish(projectId: string, id: string, action: OperationAction): Promise<FinishedOperation> {
+  finish(projectId: string, id: string, action: OperationAction): Promise<Operation> {
     return this.finisher.submit({ projectId, id, action });
   }
 
@@ -131,14 +126,14 @@ export class OperationService {
    * and locked together, each decided (core), written together, their events and deliveries written by the
    * outbox together. Each request gets its own outcome: one that is not found or already ended fails alone.
    */
-  private async finishMany(requests: readonly FinishRequest[]): Promise<Settled<FinishedOperation>[]> {
+  private async finishMany(requests: readonly FinishRequest[]): Promise<Settled<Operation>[]> {
     const now = this.ctx.clock.now();
     const key = (projectId: string, id: string) => `${projectId}/${id}`;
     const { outcomes, published } = await this.ctx.store.transaction(async (tx) => {
       const current = new Map((await tx.operations.getManyForUpdate(requests)).map((o) => [key(o.projectId, o.id), o]));
       const changed = new Map<string, Operation>();
-      const events: { event: StoredEvent; target: EventTarget }[] = [];
-      const outcomes = requests.map((request): Settled<FinishedOperation> => {
+      const events: { event: NewEvent; target: EventTarget }[] = [];
+      const outcomes = requests.map((request): Settled<Operation> => {
         const k = key(request.projectId, request.id);
         const operation = current.get(k);
         if (operation === undefined) return { ok: false, error: notFound(operationName(request.id)) };
@@ -147,9 +142,9 @@ export class OperationService {
           // A second ending of the same operation in this batch sees the first's outcome, as it would in order.
           current.set(k, finished.operation);
           changed.set(k, finished.operation);
-          const event = newStoredEvent(request.projectId, finished.event, now, operationName(request.id));
+          const event = newEvent(request.projectId, finished.event, now, operationName(request.id));
           events.push({ event, target: eventTargetFor(finished.operation.webhookConfig) });
-          return { ok: true, value: { operation: finished.operation, event } };
+          return { ok: true, value: finished.operation };
         } catch (error) {
           return { ok: false, error };
         }
@@ -160,7 +155,7 @@ export class OperationService {
     this.ctx.outbox.announce(...published);
     for (const outcome of outcomes) {
       if (!outcome.ok) continue;
-      this.reportState(outcome.value.operation);
+      this.reportState(outcome.value);
     }
     return outcomes;
   }

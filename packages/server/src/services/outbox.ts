@@ -1,15 +1,19 @@
-import type { Lease, NewDelivery } from "../core/deliveries.js";
-import type { EventTarget, StoredEvent } from "../core/events.js";
+import type { PlannedDelivery } from "../core/deliveries.js";
+import type { EventTarget, NewEvent, StoredEvent } from "../core/events.js";
 import { planDeliveries } from "../core/fanout.js";
-import type { ClaimedDelivery, StoreAggregates, WebhookRecord } from "../store/store.js";
+import type { BornLease, ClaimedDelivery, StoreAggregates, WebhookRecord } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
 
 /** The delivery engine as the outbox sees it; absent in a process that runs no engine (`--role api`). */
 export interface DeliveryDispatch {
-  /** A lease for deliveries born leased to this engine now. */
-  lease(): Lease | undefined;
-  /** Takes deliveries born leased to it and sends them without claiming them. */
-  adopt(deliveries: readonly ClaimedDelivery[]): void;
+  /**
+   * A lease for deliveries born leased to this engine in a transaction now open. Undefined when the engine takes
+   * none now (it is stopping, or has not registered its worker yet). A lease whose transaction never commits is
+   * simply never adopted.
+   */
+  lease(): BornLease | undefined;
+  /** Takes deliveries born leased to it, once their transaction committed, and sends them without claiming them. */
+  adopt(lease: BornLease, deliveries: readonly ClaimedDelivery[]): void;
   /** Something may be due: look at the queue soon. */
   wake(): void;
 }
@@ -18,8 +22,9 @@ export interface DeliveryDispatch {
 export interface Published {
   /** The new event, told to live listeners; absent for a redelivery of an old one. */
   event?: StoredEvent;
-  /** Deliveries born leased to this process's engine. */
+  /** Deliveries born leased to this process's engine, with the lease. */
   leased: ClaimedDelivery[];
+  lease?: BornLease;
   /** Deliveries left in the queue for any engine to claim. */
   queued: number;
 }
@@ -36,7 +41,7 @@ export class Outbox {
   ) {}
 
   /** Inside a transaction: the event and its deliveries to `target`. */
-  async write(tx: StoreAggregates, event: StoredEvent, target: EventTarget, now: number): Promise<Published> {
+  async write(tx: StoreAggregates, event: NewEvent, target: EventTarget, now: number): Promise<Published> {
     return (await this.writeMany(tx, [{ event, target }], now))[0] as Published;
   }
 
@@ -44,44 +49,45 @@ export class Outbox {
    * Inside a transaction: many events and their deliveries, in a few statements whatever their number (one
    * insert of the events, one read of the candidate webhooks, one insert of the deliveries).
    */
-  async writeMany(tx: StoreAggregates, items: readonly { event: StoredEvent; target: EventTarget }[], now: number): Promise<Published[]> {
+  async writeMany(tx: StoreAggregates, items: readonly { event: NewEvent; target: EventTarget }[], now: number): Promise<Published[]> {
     if (items.length === 0) return [];
-    await tx.events.insert(items.map((i) => i.event));
+    const events = await tx.events.insert(items.map((i) => i.event));
     const subscribers = [...new Set(items.filter((i) => i.target.kind === "subscribers").map((i) => i.event.projectId))];
     const enabledByProject = groupBy(await tx.webhooks.listEnabled(subscribers), (w) => w.projectId);
-    const lease = this.dispatch()?.lease();
-    const plans: { event: StoredEvent; planned: NewDelivery[]; webhooks: readonly WebhookRecord[] }[] = [];
-    for (const { event, target } of items) {
+    const plans: { event: StoredEvent; planned: PlannedDelivery[]; webhooks: readonly WebhookRecord[] }[] = [];
+    for (const [i, { target }] of items.entries()) {
+      const event = events[i] as StoredEvent;
       const webhooks = target.kind === "subscribers" ? (enabledByProject.get(event.projectId) ?? []) : await candidates(tx, event.projectId, target);
-      plans.push({ event, planned: planDeliveries(event, target, webhooks, now, lease), webhooks });
+      plans.push({ event, planned: planDeliveries(event, target, webhooks, now), webhooks });
     }
-    await tx.deliveries.insert(plans.flatMap((p) => p.planned));
-    return plans.map((p) => ({ event: p.event, ...this.handOff(p.event, p.planned, p.webhooks) }));
+    const planned = plans.flatMap((p) => p.planned);
+    const lease = planned.length === 0 ? undefined : this.dispatch()?.lease();
+    const written = await tx.deliveries.insert(planned, now, lease);
+    const secrets = new Map(plans.flatMap((p) => p.webhooks.map((w) => [w.id, w.sealedSecrets] as const)));
+    let next = 0;
+    return plans.map((p) => {
+      const mine = written.slice(next, next + p.planned.length);
+      next += p.planned.length;
+      const body = JSON.stringify(p.event.payload);
+      if (lease === undefined) return { event: p.event, leased: [], queued: mine.length };
+      const leased = mine.map((d) => ({ ...d, body, sealedSecrets: d.webhookId === undefined ? undefined : secrets.get(d.webhookId) }));
+      return { event: p.event, leased, lease, queued: 0 };
+    });
   }
 
-  /** Inside a transaction: more deliveries of an event already written (a redelivery keeps its webhook-id). */
-  async writeDeliveries(tx: StoreAggregates, event: StoredEvent, planned: readonly NewDelivery[], webhooks: readonly WebhookRecord[]): Promise<Published> {
-    await tx.deliveries.insert(planned);
-    return this.handOff(event, planned, webhooks);
+  /** Inside a transaction: more deliveries of an event already written (a redelivery keeps its webhook-id); queued. */
+  async writeDeliveries(tx: StoreAggregates, planned: readonly PlannedDelivery[], now: number): Promise<Published> {
+    return { leased: [], queued: (await tx.deliveries.insertMore(planned, now)).length };
   }
 
   /** After the commit. */
   announce(...published: readonly Published[]): void {
     const dispatch = this.dispatch();
-    const leased = published.flatMap((p) => p.leased);
-    if (leased.length > 0) dispatch?.adopt(leased);
+    const byLease = new Map<BornLease, ClaimedDelivery[]>();
+    for (const p of published) if (p.lease !== undefined) byLease.set(p.lease, [...(byLease.get(p.lease) ?? []), ...p.leased]);
+    for (const [lease, deliveries] of byLease) dispatch?.adopt(lease, deliveries);
     if (published.some((p) => p.queued > 0)) dispatch?.wake();
     for (const { event } of published) if (event !== undefined) this.bus.publish(event);
-  }
-
-  /** What of the planned deliveries goes straight to this process's engine (born leased), in the shape it sends. */
-  private handOff(event: StoredEvent, planned: readonly NewDelivery[], webhooks: readonly WebhookRecord[]): Omit<Published, "event"> {
-    const body = JSON.stringify(event.payload);
-    const secrets = new Map(webhooks.map((w) => [w.id, w.sealedSecrets]));
-    const leased = planned
-      .filter((d) => d.lease !== undefined)
-      .map(({ lease: _lease, ...d }) => ({ ...d, body, sealedSecrets: d.webhookId === undefined ? undefined : secrets.get(d.webhookId) }));
-    return { leased, queued: planned.length - leased.length };
   }
 }
 

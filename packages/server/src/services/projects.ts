@@ -9,7 +9,8 @@ export class ProjectService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async create(displayName: string, isDefault = false): Promise<Project> {
-    const project: Project = { id: newResourceId(), displayName, isDefault, createdAt: this.ctx.clock.now() };
+    const now = this.ctx.clock.now();
+    const project: Project = { id: newResourceId(now), displayName, isDefault, createdAt: now };
     await this.ctx.store.projects.insert(project);
     return project;
   }

@@ -1,6 +1,6 @@
 import type { PredictLongRunningRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound } from "../core/errors.js";
-import { newStoredEvent } from "../core/events.js";
+import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import type { OperationError } from "../core/operations.js";
@@ -44,7 +44,7 @@ export class VideoService {
     const webhookConfig = parseWebhookConfig(config && { uris: config.uris, user_metadata: config.userMetadata }, "webhookConfig", this.ctx.uriRules);
     const now = this.ctx.clock.now();
     const video: VideoOperation = {
-      id: newResourceId(),
+      id: newResourceId(now),
       projectId,
       model: model.replace(/^models\//, ""),
       state: "pending",
@@ -112,12 +112,7 @@ export class VideoService {
       if (ended === undefined) return undefined;
       await tx.videos.update(ended.video);
       const name = videoOperationName(video.model, video.id);
-      const published = await this.ctx.outbox.write(
-        tx,
-        newStoredEvent(video.projectId, ended.event, now, name),
-        eventTargetFor(ended.video.webhookConfig),
-        now,
-      );
+      const published = await this.ctx.outbox.write(tx, newEvent(video.projectId, ended.event, now, name), eventTargetFor(ended.video.webhookConfig), now);
       return { video: ended.video, published };
     });
     if (result === undefined) return undefined;

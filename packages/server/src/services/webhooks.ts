@@ -1,7 +1,7 @@
 import type { CreateWebhookRequest, RecoverDeliveriesRequest, UpdateWebhookRequest } from "@tidings/sdk/contract";
 import { invalidArgument, notFound } from "../core/errors.js";
 import { validateSubscription } from "../core/event-types.js";
-import { newStoredEvent, type StoredEvent } from "../core/events.js";
+import { newEvent, type StoredEvent } from "../core/events.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
 import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -27,7 +27,7 @@ export class WebhookService {
     const now = this.ctx.clock.now();
     const secret = newSigningSecret(newSecretBytes());
     const webhook: Webhook = {
-      id: newResourceId(),
+      id: newResourceId(now),
       projectId,
       name: input.name ?? "",
       uri,
@@ -78,8 +78,8 @@ export class WebhookService {
   async delete(projectId: string, id: string): Promise<void> {
     const now = this.ctx.clock.now();
     const deleted = await this.ctx.store.transaction(async (tx) => {
-      if (!(await tx.webhooks.delete(projectId, id))) return false;
-      await tx.deliveries.failPending(id, "the webhook was deleted", now);
+      if (!(await tx.webhooks.delete(projectId, id, now))) return false;
+      await tx.deliveries.failPending(id, "the webhook was deleted");
       return true;
     });
     if (!deleted) throw notFound(`webhooks/${id}`);
@@ -100,14 +100,10 @@ export class WebhookService {
   async ping(projectId: string, id: string): Promise<StoredEvent> {
     await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const event = newStoredEvent(
-      projectId,
-      { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } },
-      now,
-    );
+    const event = newEvent(projectId, { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } }, now);
     const published = await this.ctx.store.transaction((tx) => this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now));
     this.ctx.outbox.announce(published);
-    return event;
+    return published.event as StoredEvent;
   }
 
   /** Re-queues the webhook's failed deliveries created in [since, until); until defaults to now. */
@@ -128,7 +124,7 @@ export class WebhookService {
   async disable(targets: readonly WebhookToDisable[]): Promise<void> {
     for (const target of targets) {
       const now = this.ctx.clock.now();
-      const event = newStoredEvent(
+      const event = newEvent(
         target.projectId,
         {
           type: "webhook.disabled",
@@ -140,7 +136,7 @@ export class WebhookService {
       );
       const published = await this.ctx.store.transaction(async (tx) => {
         if (!(await tx.webhooks.disable(target.projectId, target.webhookId, target.state, now))) return undefined;
-        await tx.deliveries.failPending(target.webhookId, `the webhook was disabled (${target.state})`, now);
+        await tx.deliveries.failPending(target.webhookId, `the webhook was disabled (${target.state})`);
         return this.ctx.outbox.write(tx, event, { kind: "subscribers", excludeWebhookId: target.webhookId }, now);
       });
       if (published === undefined) continue;

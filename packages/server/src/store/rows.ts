@@ -1,6 +1,4 @@
 import type { Batch, BatchLine, BatchState } from "../core/batches.js";
-import type { Attempt, Delivery, DeliveryState } from "../core/deliveries.js";
-import type { StoredEvent } from "../core/events.js";
 import type { Operation, OperationState } from "../core/operations.js";
 import type { Project } from "../core/projects.js";
 import type { WebhookState } from "../core/webhooks.js";
@@ -111,64 +109,6 @@ export const operationParams = (o: Operation) => ({
   updated_at: o.updatedAt,
 });
 
-export interface EventRow {
-  id: string;
-  project_id: string;
-  type: string;
-  operation: Nullable<string>;
-  payload: string;
-  created_at: Millis;
-}
-export const toEvent = (r: EventRow): StoredEvent => ({
-  id: r.id,
-  projectId: r.project_id,
-  type: r.type,
-  operation: opt(r.operation),
-  payload: JSON.parse(r.payload) as StoredEvent["payload"],
-  createdAt: ms(r.created_at),
-});
-export const eventParams = (e: StoredEvent) => ({
-  id: e.id,
-  project_id: e.projectId,
-  type: e.type,
-  operation: e.operation ?? null,
-  payload: JSON.stringify(e.payload),
-  created_at: e.createdAt,
-});
-
-export interface DeliveryRow {
-  id: string;
-  project_id: string;
-  event_id: string;
-  webhook_id: Nullable<string>;
-  uri: string;
-  endpoint_key: string;
-  state: string;
-  attempt_count: number;
-  next_attempt_at: Millis;
-  window_start_at: Millis;
-  created_at: Millis;
-  updated_at: Millis;
-  last_error: Nullable<string>;
-  last_status_code: Nullable<number>;
-}
-export const toDelivery = (r: DeliveryRow): Delivery => ({
-  id: r.id,
-  projectId: r.project_id,
-  eventId: r.event_id,
-  webhookId: opt(r.webhook_id),
-  uri: r.uri,
-  endpointKey: r.endpoint_key,
-  state: r.state as DeliveryState,
-  attemptCount: Number(r.attempt_count),
-  nextAttemptAt: ms(r.next_attempt_at),
-  windowStartAt: ms(r.window_start_at),
-  createdAt: ms(r.created_at),
-  updatedAt: ms(r.updated_at),
-  lastError: opt(r.last_error),
-  lastStatusCode: opt(r.last_status_code),
-});
-
 export interface SigningKeyRow {
   kid: string;
   public_jwk: string;
@@ -260,35 +200,4 @@ export const toBatchLine = (r: BatchLineRow): BatchLine => ({
   request: opt(r.request),
   state: r.state as BatchLine["state"],
   result: opt(r.result),
-});
-
-export interface AttemptRow {
-  delivery_id: string;
-  attempt_number: number;
-  started_at: Millis;
-  status_code: Nullable<number>;
-  latency_ms: number;
-  error: Nullable<string>;
-  response_excerpt: Nullable<string>;
-  request_headers: string;
-}
-export const toAttempt = (r: AttemptRow): Attempt => ({
-  deliveryId: r.delivery_id,
-  attemptNumber: Number(r.attempt_number),
-  startedAt: ms(r.started_at),
-  statusCode: opt(r.status_code),
-  latencyMs: Number(r.latency_ms),
-  error: opt(r.error),
-  responseExcerpt: opt(r.response_excerpt),
-  requestHeaders: JSON.parse(r.request_headers) as Record<string, string>,
-});
-export const attemptParams = (a: Attempt) => ({
-  delivery_id: a.deliveryId,
-  attempt_number: a.attemptNumber,
-  started_at: a.startedAt,
-  status_code: a.statusCode ?? null,
-  latency_ms: a.latencyMs,
-  error: a.error ?? null,
-  response_excerpt: a.responseExcerpt ?? null,
-  request_headers: JSON.stringify(a.requestHeaders),
 });

@@ -1,7 +1,7 @@
 import type { Batch, BatchLine } from "../core/batches.js";
-import type { Tally } from "../core/attempt-stats.js";
-import type { Attempt, Delivery, DeliverySettlement, DeliveryState, NewDelivery } from "../core/deliveries.js";
-import type { StoredEvent } from "../core/events.js";
+import type { LastFailure, MinuteCounts, Tally } from "../core/attempt-stats.js";
+import type { Attempt, Delivery, DeliverySettlement, DeliveryState, Lease, PlannedDelivery } from "../core/deliveries.js";
+import type { NewEvent, StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
 import type { Interaction } from "../core/interactions.js";
@@ -33,6 +33,7 @@ export interface StoreAggregates {
   readonly operations: OperationStore;
   readonly events: EventStore;
   readonly deliveries: DeliveryQueue;
+  readonly workers: WorkerStore;
   readonly batches: BatchStore;
   readonly files: FileStore;
   readonly signingKeys: SigningKeyStore;
@@ -64,7 +65,8 @@ export interface WebhookStore {
   update(webhook: WebhookRecord): Promise<void>;
   /** Changes the state of an enabled webhook; false when it was not enabled (already disabled, or gone). */
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean>;
-  delete(projectId: string, id: string): Promise<boolean>;
+  /** Removes it; its key, id and URI stay on record for the deliveries it had. */
+  delete(projectId: string, id: string, now: number): Promise<boolean>;
 }
 
 export interface OperationStore {
@@ -91,7 +93,8 @@ export interface EventFilter {
 }
 
 export interface EventStore {
-  insert(events: readonly StoredEvent[]): Promise<void>;
+  /** Writes the events, in order, and returns them with their ids (their keys in the store: core/ids.ts). */
+  insert(events: readonly NewEvent[]): Promise<StoredEvent[]>;
   get(projectId: string, id: string): Promise<StoredEvent | undefined>;
   list(projectId: string, filter: EventFilter, page: PageRequest): Promise<Page<StoredEvent>>;
 }
@@ -106,7 +109,11 @@ export interface ClaimedDelivery extends Delivery {
 
 export interface SettlementRound {
   settlements: readonly DeliverySettlement[];
-  attempts: readonly Attempt[];
+  /** The attempts that get a row of their own (core: attemptsToKeep); a success is on its delivery's row. */
+  keptAttempts: readonly Attempt[];
+  /** What the round adds to the per-minute tallies, and each webhook's latest failure (core: tallyRound). */
+  minutes: readonly MinuteCounts[];
+  lastFailures: readonly LastFailure[];
   /** Webhooks that answered 2xx in this round. */
   webhooksSucceeded: readonly string[];
   /** Webhooks with a terminal failure in this round: the only ones the disable rule needs to read. */
@@ -115,9 +122,8 @@ export interface SettlementRound {
 
 export interface ClaimRequest {
   now: number;
-  /** The lease: until when the claimed deliveries are this engine's alone. */
-  lockedUntil: number;
-  lockedBy: string;
+  /** The worker (WorkerStore) the claimed deliveries are leased to, until they settle or it dies. */
+  worker: number;
   limit: number;
   /** Endpoints this engine has no room for: their deliveries stay in the store. */
   skipEndpoints: readonly string[];
@@ -135,36 +141,68 @@ export interface DeliveryFilter {
 
 export type DeliveryWithAttempts = Delivery & { attempts: Attempt[] };
 
-/** The delivery queue: one row per event and target, leased to an engine while it is being sent. */
+/** A born lease as the store writes it: the engine's worker, and the lowest key its worker row already covers. */
+export interface BornLease extends Lease {
+  /** No delivery born leased to this worker has a key below this (WorkerStore: the failover range); null: none yet. */
+  coveredFrom: number | null;
+}
+
+/**
+ * The deliveries, and the queue of those waiting for an engine. A new delivery is born leased to the engine of
+ * the process that wrote it, and never enters the queue unless it must wait: a retry, a delivery no engine
+ * was born leased to, one handed back, or one whose engine's process died (docs/store.md).
+ */
 export interface DeliveryQueue {
-  /** New deliveries; those carrying a lease are born leased to the engine that will send them. */
-  insert(deliveries: readonly NewDelivery[]): Promise<void>;
   /**
-   * Leases due, unleased deliveries. A lease that is never settled (a crash) lets the delivery be claimed
-   * again once it runs out; a delivery is never leased to two engines at once.
+   * New deliveries, each the next of its event's deliveries (an event's deliveries are one range of keys).
+   * Born leased (`lease`) they are sent by that engine without a claim; otherwise they are queued, due now.
    */
+  insert(planned: readonly PlannedDelivery[], now: number, lease?: BornLease): Promise<Delivery[]>;
+  /** More deliveries of events written before (a redelivery), numbered after those they have; queued, due now. */
+  insertMore(planned: readonly PlannedDelivery[], now: number): Promise<Delivery[]>;
+  /** Leases due, queued deliveries that no live worker holds, at most `perEndpointLimit` per endpoint, soonest due first. */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
-   * Records a round of attempts, atomically: writes the attempts and the deliveries' new states (ending
-   * their leases; deliveries no longer pending are left alone), stamps `now` as the last success of the
-   * webhooks that answered 2xx, and returns those of `webhooksAtRisk` that are enabled, as they were
-   * before this round: the candidates for the disable rule. Each attempt not written before is also counted
-   * in the per-minute tallies that `stats` reads. One round trip on PostgreSQL.
+   * Records a round of attempts, atomically: the deliveries' new states (a retry is queued again at its time,
+   * unleased; a delivery that ends leaves the queue), the kept attempts, the tallies, `now` as the last success of
+   * the webhooks that answered 2xx; returns those of `webhooksAtRisk` that are enabled, as they were before this
+   * round: the candidates for the disable rule. Deliveries no longer pending are left alone.
    */
   settle(round: SettlementRound, now: number): Promise<WebhookRecord[]>;
-  /** Ends these leases held by `lockedBy` now: the deliveries are due again at once. */
-  release(ids: readonly string[], lockedBy: string): Promise<number>;
-  /** Ends every lease: for a store only this process uses, after a crash. */
-  releaseAll(): Promise<number>;
-  /** When the next pending delivery becomes claimable (due and unleased), if any. */
+  /** Hands these deliveries held by `worker` back to the queue, due at once for any engine. */
+  release(deliveries: readonly Pick<Delivery, "id" | "endpointKey">[], worker: number, now: number): Promise<number>;
+  /** When the next queued delivery becomes claimable (due and unleased), if any. */
   nextDueAt(): Promise<number | undefined>;
   list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>>;
   /** Where an event was sent: its dynamic URIs and static webhooks, once each. */
   targetsOf(eventId: string): Promise<DeliveryTarget[]>;
   /** Fails a webhook's pending deliveries (it was disabled or deleted). */
-  failPending(webhookId: string, reason: string, now: number): Promise<number>;
+  failPending(webhookId: string, reason: string): Promise<number>;
   /** Re-queues a webhook's failed deliveries created in [since, until), each with a fresh window. */
   recover(projectId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+}
+
+/**
+ * The processes that run a delivery engine. A live one renews its row; deliveries born leased to it or claimed
+ * by it are its own while the row is alive. When it stops renewing, another process (or its successor on the same
+ * SQLite file) reaps it: its deliveries go back to the queue, due at once (docs/store.md: leases and failover).
+ */
+export interface WorkerStore {
+  /** A new worker, alive until `aliveUntil`. Ids are never used again. */
+  register(name: string, aliveUntil: number): Promise<number>;
+  /**
+   * Keeps the worker alive until `aliveUntil` and, when `cover` is given, sets the key its born-leased deliveries
+   * start from (null: it holds none) unless a born lease lowered it since `cover.version`. Returns the row's version
+   * and whether `cover` was written. False when the row is gone (it was reaped: the worker must register anew).
+   */
+  renew(id: number, aliveUntil: number, cover?: { from: number | null; version: number }): Promise<{ alive: boolean; version: number; covered: boolean }>;
+  /**
+   * Workers not alive at `now`, or every worker but `survivor` (a store only this process uses, on start): their
+   * deliveries are queued again, due at once, and their rows go. Returns how many deliveries it queued.
+   */
+  reap(now: number, survivor?: number): Promise<number>;
+  /** A worker that stops: what it still holds is queued again at once, and its row goes. */
+  retire(id: number, now: number): Promise<number>;
 }
 
 export interface BatchStore {
@@ -301,7 +339,7 @@ export interface StatsStore {
   byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]>;
   /** The latest failed attempt of each of these webhooks that has one. */
   lastErrors(projectId: string, webhookIds: readonly string[]): Promise<WebhookLastError[]>;
-  /** Across projects: deliveries waiting to be sent, and when the oldest of them was created. */
+  /** Across projects: deliveries not yet sent (queued or held by an engine), and when the oldest of them was created. */
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
   /** Across projects: webhooks in each state. */
   webhookStates(): Promise<{ state: WebhookState; count: number }[]>;

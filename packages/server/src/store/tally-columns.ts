@@ -1,4 +1,4 @@
-import { ATTEMPT_OUTCOMES, LATENCY_BUCKET_COUNT, type AttemptTally, type Tally } from "../core/attempt-stats.js";
+import { ATTEMPT_OUTCOMES, LATENCY_BUCKET_COUNT, type Tally } from "../core/attempt-stats.js";
 
 /**
  * The attempt_minutes columns both drivers share: one row per project, webhook and minute, with a count per
@@ -10,9 +10,9 @@ export const TALLY_COLUMNS: readonly string[] = [...ATTEMPT_OUTCOMES, ...BUCKET_
 /** `SUM(succeeded) AS succeeded, …` */
 export const SUM_TALLY = TALLY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ");
 
-/** One attempt's contribution to its row: 1 in its outcome's column and in its bucket's, 0 elsewhere. */
-export function tallyValues(tally: AttemptTally): number[] {
-  return [...ATTEMPT_OUTCOMES.map((outcome) => (tally.outcome === outcome ? 1 : 0)), ...BUCKET_COLUMNS.map((_, i) => (i === tally.bucket ? 1 : 0))];
+/** A tally's values in TALLY_COLUMNS' order. */
+export function tallyValues(tally: Tally): number[] {
+  return [...ATTEMPT_OUTCOMES.map((outcome) => tally[outcome]), ...BUCKET_COLUMNS.map((_, i) => tally.buckets[i] ?? 0)];
 }
 
 /** A row of sums back to a tally (pg returns SUM of BIGINT as a string). */

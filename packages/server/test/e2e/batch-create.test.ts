@@ -141,7 +141,7 @@ describe("creating a batch from a JSONL file", () => {
     server = await startTidings({ clock });
     const s = server;
     const hidden = (createdAt: number): Batch => ({
-      id: newResourceId(),
+      id: newResourceId(Date.now()),
       projectId: s.projectId,
       displayName: "",
       model: "models/m",

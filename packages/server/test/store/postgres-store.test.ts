@@ -6,7 +6,7 @@ import { DeliveriesListener } from "../../src/store/postgres/notify.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import type { ClaimedDelivery } from "../../src/store/store.js";
 import { describeStoreConformance } from "./conformance/index.js";
-import { delivery, event, queued, webhook } from "./conformance/fixtures.js";
+import { delivery, event, webhook, written } from "./conformance/fixtures.js";
 
 // CI starts PostgreSQL: when it is unreachable these tests fail rather than skip.
 const DATABASE_URL = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -51,21 +51,15 @@ describe("PostgreSQL store, shared by several processes", () => {
     return schema;
   };
   const newProject = async (store: PostgresStore) => {
-    const projectId = newResourceId();
+    const projectId = newResourceId(Date.now());
     await store.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
     return projectId;
   };
-  /** An event bound for `count` distinct URIs, hence `count` due deliveries. */
-  const fanOut = (store: PostgresStore, projectId: string, count: number) => {
-    const e = event(projectId);
-    return queued(
-      store,
-      e,
-      Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })),
-    );
-  };
-  const claim = (store: PostgresStore, now: number, limit: number, lockedBy = "engine") =>
-    store.deliveries.claim({ now, lockedUntil: now + 60_000, lockedBy, limit, skipEndpoints: [], perEndpointLimit: 1000 });
+  /** An event bound for `count` distinct URIs, hence `count` queued deliveries. */
+  const fanOut = async (store: PostgresStore, projectId: string, count: number) =>
+    (await written(store, event(projectId), (e) => Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })))).deliveries;
+  const claim = (store: PostgresStore, now: number, limit: number, worker: number) =>
+    store.deliveries.claim({ now, worker, limit, skipEndpoints: [], perEndpointLimit: 1000 });
 
   it("never leases one delivery to two stores claiming at once", async () => {
     const schema = freshSchema();
@@ -73,26 +67,28 @@ describe("PostgreSQL store, shared by several processes", () => {
     const [a, b] = await Promise.all([connect(schema), connect(schema)]);
     const projectId = await newProject(a);
     await fanOut(a, projectId, 200);
+    const [workerA, workerB] = [await a.workers.register("a", T0 + 60_000), await b.workers.register("b", T0 + 60_000)];
 
     // Two loops per store, so each store also races itself over its pooled connections.
-    const drain = async (store: PostgresStore, name: string) => {
+    const drain = async (store: PostgresStore, worker: number) => {
       const got: ClaimedDelivery[] = [];
       for (;;) {
-        const batch = await claim(store, T0 + 1, 7, name);
+        const batch = await claim(store, T0 + 1, 7, worker);
         if (batch.length === 0) return got;
         got.push(...batch);
       }
     };
-    const [a1, a2, b1, b2] = await Promise.all([drain(a, "a"), drain(a, "a"), drain(b, "b"), drain(b, "b")]);
+    const [a1, a2, b1, b2] = await Promise.all([drain(a, workerA), drain(a, workerA), drain(b, workerB), drain(b, workerB)]);
     const byA = [...a1!, ...a2!].map((d) => d.id);
     const byB = [...b1!, ...b2!].map((d) => d.id);
     const all = [...byA, ...byB];
     expect(all).toHaveLength(200);
     expect(new Set(all).size).toBe(200);
     expect(byA.filter((id) => byB.includes(id))).toEqual([]);
-    expect(await claim(a, T0 + 1, 500)).toEqual([]);
-    // The leases are real: they run out, and then every delivery is due again.
-    expect(await claim(b, T0 + 60_001, 500)).toHaveLength(200);
+    expect(await claim(a, T0 + 1, 500, workerA)).toEqual([]);
+    // The leases are real: when both workers stop renewing, every delivery is due again, once.
+    expect(await Promise.all([a.workers.reap(T0 + 60_000), b.workers.reap(T0 + 60_000)])).toSatisfy((counts: number[]) => counts[0]! + counts[1]! === 200);
+    expect(await claim(b, T0 + 60_001, 500, await b.workers.register("c", T0 + 120_000))).toHaveLength(200);
   });
 
   it("wakes the other processes after commits that make deliveries due, and only those", async () => {
@@ -109,13 +105,12 @@ describe("PostgreSQL store, shared by several processes", () => {
 
     // Not woken by: another schema's commits, deliveries born leased to an engine, a rolled-back transaction.
     await fanOut(elsewhere, projectId, 1);
-    const leased = event(projectId);
-    await queued(writing, leased, [delivery(leased, {}, { lease: { lockedBy: "me", lockedUntil: T0 + 60_000 } })]);
+    const worker = await writing.workers.register("me", T0 + 60_000);
+    await written(writing, event(projectId), (e) => [delivery(e)], { lease: { worker, coveredFrom: null } });
     await expect(
       writing.transaction(async (tx) => {
-        const e = event(projectId);
-        await tx.events.insert([e]);
-        await tx.deliveries.insert([delivery(e)]);
+        const [e] = await tx.events.insert([event(projectId)]);
+        await tx.deliveries.insert([delivery(e!)], T0);
         throw new Error("refused");
       }),
     ).rejects.toThrow("refused");
@@ -128,31 +123,39 @@ describe("PostgreSQL store, shared by several processes", () => {
     expect(wakes).toBe(1);
   });
 
-  it("wakes on recovery and on leases handed back", async () => {
+  it("wakes on recovery, on deliveries handed back and on a dead worker's reaped", async () => {
     const schema = freshSchema();
     const [listening, writing] = [await connect(schema), await connect(schema)];
     const projectId = await newProject(writing);
     const hook = webhook(projectId);
     await writing.webhooks.insert(hook);
-    const e = event(projectId);
-    const [failed, held] = await queued(writing, e, [delivery(e, { webhookId: hook.id }), delivery(e, { uri: "https://a.example/x" })]);
+    const worker = await writing.workers.register("a", T0 + 60_000);
+    const dying = await writing.workers.register("b", T0 + 1_000);
+    const [failed, held] = (await written(writing, event(projectId), (e) => [delivery(e, { webhookId: hook.id }), delivery(e, { uri: "https://a.example/x" })]))
+      .deliveries;
+    await written(writing, event(projectId), (e) => [delivery(e)], { lease: { worker: dying, coveredFrom: null } });
+    const outcome = { endpointKey: `webhook:${hook.id}`, attemptCount: 1, nextAttemptAt: T0, attemptedAt: T0, lastLatencyMs: 1, lastError: "x" };
     await writing.deliveries.settle(
       {
-        settlements: [{ id: failed!.id, state: "failed", attemptCount: 1, nextAttemptAt: T0, lastError: "x" }],
-        attempts: [],
+        settlements: [{ ...outcome, id: failed!.id, state: "failed" }],
+        keptAttempts: [],
+        minutes: [],
+        lastFailures: [],
         webhooksSucceeded: [],
         webhooksAtRisk: [],
       },
       T0,
     );
-    await claim(writing, T0, 10, "engine-a");
+    await claim(writing, T0, 10, worker);
 
     let wakes = 0;
     const stop = await listening.listenForDeliveries(() => wakes++);
     expect(await writing.deliveries.recover(projectId, hook.id, T0, T0 + 1, T0 + 5)).toBe(1);
     await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);
-    expect(await writing.deliveries.release([held!.id], "engine-a")).toBe(1);
+    expect(await writing.deliveries.release([held!], worker, T0 + 5)).toBe(1);
     await expect.poll(() => wakes, { timeout: 5000 }).toBe(2);
+    expect(await writing.workers.reap(T0 + 1_000)).toBe(1);
+    await expect.poll(() => wakes, { timeout: 5000 }).toBe(3);
     await stop();
   });
 
@@ -187,11 +190,24 @@ describe("PostgreSQL store, shared by several processes", () => {
     const store = await connect(freshSchema());
     const projectId = await newProject(store);
     const [d] = await fanOut(store, projectId, 1);
-    const attempt = { deliveryId: d!.id, attemptNumber: 1, startedAt: T0, latencyMs: 12.345, requestHeaders: {} };
+    const attempt = { deliveryId: d!.id, attemptNumber: 1, startedAt: T0, latencyMs: 12.345, statusCode: 500 };
     await store.deliveries.settle(
       {
-        settlements: [{ id: d!.id, state: "pending", attemptCount: 1, nextAttemptAt: T0 + 4321.7, lastError: "HTTP 500" }],
-        attempts: [attempt],
+        settlements: [
+          {
+            id: d!.id,
+            endpointKey: d!.endpointKey,
+            state: "pending",
+            attemptCount: 1,
+            nextAttemptAt: T0 + 4321.7,
+            attemptedAt: T0,
+            lastLatencyMs: 12.345,
+            lastError: "HTTP 500",
+          },
+        ],
+        keptAttempts: [attempt],
+        minutes: [],
+        lastFailures: [],
         webhooksSucceeded: [],
         webhooksAtRisk: [],
       },

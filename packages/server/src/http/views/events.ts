@@ -1,7 +1,8 @@
 import type { Delivery as DeliveryResource, EventRecord } from "@tidings/sdk/contract";
 import { toRfc3339 } from "../../core/clock.js";
-import type { Attempt, Delivery } from "../../core/deliveries.js";
+import { attemptHeaders, SIGNATURE_NOT_KEPT, type Attempt, type Delivery } from "../../core/deliveries.js";
 import type { StoredEvent } from "../../core/events.js";
+import { USER_AGENT } from "../../version.js";
 
 /** Wire views of events and deliveries (snake_case, RFC 3339 times). */
 export function toEventResource(event: StoredEvent): EventRecord {
@@ -34,7 +35,7 @@ export function toDeliveryResource(delivery: Delivery & { attempts: Attempt[] })
       latency_ms: a.latencyMs,
       ...(a.error !== undefined ? { error: a.error } : {}),
       ...(a.responseExcerpt !== undefined ? { response_excerpt: a.responseExcerpt } : {}),
-      request_headers: a.requestHeaders,
+      request_headers: attemptHeaders(delivery.eventId, a.startedAt, USER_AGENT, SIGNATURE_NOT_KEPT),
     })),
   };
 }

@@ -1,5 +1,4 @@
 import pg from "pg";
-import type { Queryable } from "./executor.js";
 
 /**
  * Cross-process wake-ups. Several `tidings serve` processes share one database; a commit in one that
@@ -8,14 +7,6 @@ import type { Queryable } from "./executor.js";
  * test runs) in other schemas of the same database must not wake each other.
  */
 export const DELIVERIES_CHANNEL = "tidings_deliveries";
-
-/**
- * Announces due deliveries. Call it inside the transaction that creates them: PostgreSQL delivers the
- * notification only when (and if) that transaction commits, and folds duplicates within it into one.
- */
-export async function notifyDeliveries(db: Queryable): Promise<void> {
-  await db.query("SELECT pg_notify($1, current_schema())", [DELIVERIES_CHANNEL]);
-}
 
 /** A dedicated connection that LISTENs, and reconnects when the connection drops. */
 export class DeliveriesListener {

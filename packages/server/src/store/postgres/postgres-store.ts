@@ -2,19 +2,23 @@ import pg from "pg";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { PgBatches } from "./batches.js";
-import { PgDeliveries } from "./deliveries.js";
-import { PgEvents } from "./events.js";
+import { SqlDeliveries } from "../sql/deliveries.js";
+import type { SqlDb } from "../sql/db.js";
+import { SqlEvents } from "../sql/events.js";
+import { SqlStats } from "../sql/stats.js";
+import { SqlWorkers } from "../sql/workers.js";
+import { postgresClaimKeys } from "./claim.js";
 import { inTransaction, PgExecutor } from "./executor.js";
 import { PgFiles } from "./files.js";
 import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
-import { DeliveriesListener } from "./notify.js";
+import { DELIVERIES_CHANNEL, DeliveriesListener } from "./notify.js";
 import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
 import { PgSigningKeys } from "./signing-keys.js";
 import { PgVideos } from "./videos.js";
-import { PgStats } from "./stats.js";
+import { PgSqlDb } from "./sql-db.js";
 import { PgWebhooks } from "./webhooks.js";
 
 export interface PostgresStoreOptions {
@@ -35,19 +39,26 @@ export interface PostgresStoreOptions {
 /** A connection that cannot be made within this is a database out of reach, not a request to wait for. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** Inside the transaction that queues deliveries: the other processes' engines wake when it commits. */
+const notifyQueued = async (db: SqlDb): Promise<void> => {
+  await db.run(`SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema())`);
+};
+
 function aggregates(db: PgExecutor): StoreAggregates {
+  const sql = new PgSqlDb(db);
   return {
     projects: new PgProjects(db),
     webhooks: new PgWebhooks(db),
     operations: new PgOperations(db),
-    events: new PgEvents(db),
-    deliveries: new PgDeliveries(db),
+    events: new SqlEvents(sql),
+    deliveries: new SqlDeliveries(sql, postgresClaimKeys, notifyQueued),
+    workers: new SqlWorkers(sql, notifyQueued),
     batches: new PgBatches(db),
     files: new PgFiles(db),
     signingKeys: new PgSigningKeys(db),
     interactions: new PgInteractions(db),
     videos: new PgVideos(db),
-    stats: new PgStats(db),
+    stats: new SqlStats(sql),
   };
 }
 
@@ -61,6 +72,7 @@ export class PostgresStore implements Store {
   readonly operations: StoreAggregates["operations"];
   readonly events: StoreAggregates["events"];
   readonly deliveries: StoreAggregates["deliveries"];
+  readonly workers: StoreAggregates["workers"];
   readonly batches: StoreAggregates["batches"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
@@ -82,6 +94,7 @@ export class PostgresStore implements Store {
     this.operations = free.operations;
     this.events = free.events;
     this.deliveries = free.deliveries;
+    this.workers = free.workers;
     this.batches = free.batches;
     this.files = free.files;
     this.signingKeys = free.signingKeys;

@@ -55,7 +55,14 @@ export class PgWebhooks implements WebhookStore {
     );
   }
 
-  async delete(projectId: string, id: string): Promise<boolean> {
-    return (await this.db.count("DELETE FROM webhooks WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+  /** One statement: its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */
+  async delete(projectId: string, id: string, now: number): Promise<boolean> {
+    return (
+      (await this.db.count(
+        `WITH gone AS (DELETE FROM webhooks WHERE project_id = $1 AND id = $2 RETURNING key, id, project_id, uri)
+         INSERT INTO deleted_webhooks (key, id, project_id, uri, deleted_at) SELECT key, id, project_id, uri, $3 FROM gone`,
+        [projectId, id, ms(now)],
+      )) > 0
+    );
   }
 }

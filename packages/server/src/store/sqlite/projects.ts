@@ -6,12 +6,10 @@ import { SqliteAggregate } from "./aggregate.js";
 export class SqliteProjects extends SqliteAggregate implements ProjectStore {
   insert(p: Project): Promise<void> {
     return this.run(() => {
-      this.statement("INSERT INTO projects (id, display_name, is_default, created_at) VALUES (?, ?, ?, ?)").run(
-        p.id,
-        p.displayName,
-        p.isDefault ? 1 : 0,
-        p.createdAt,
-      );
+      // Its key (events name their project by it) is the next one; projects are never deleted.
+      this.statement(
+        "INSERT INTO projects (id, display_name, is_default, created_at, key) VALUES (?, ?, ?, ?, 1 + COALESCE((SELECT MAX(key) FROM projects), 0))",
+      ).run(p.id, p.displayName, p.isDefault ? 1 : 0, p.createdAt);
     });
   }
 

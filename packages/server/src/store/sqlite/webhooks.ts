@@ -8,8 +8,10 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
   insert(w: WebhookRecord): Promise<void> {
     return this.run(() => {
       this.statement(
-        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
-         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
+        // Keys are never given twice, deleted webhooks' included: their deliveries still name them.
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at, key)
+         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at,
+         1 + MAX(COALESCE((SELECT MAX(key) FROM webhooks), 0), COALESCE((SELECT MAX(key) FROM deleted_webhooks), 0)))`,
       ).run(webhookParams(w));
     });
   }
@@ -63,7 +65,13 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     );
   }
 
-  delete(projectId: string, id: string): Promise<boolean> {
-    return this.run(() => this.statement("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  /** Its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */
+  delete(projectId: string, id: string, now: number): Promise<boolean> {
+    return this.atomically(() => {
+      this.statement(
+        "INSERT INTO deleted_webhooks (key, id, project_id, uri, deleted_at) SELECT key, id, project_id, uri, ? FROM webhooks WHERE project_id = ? AND id = ?",
+      ).run(now, projectId, id);
+      return this.statement("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0;
+    });
   }
 }

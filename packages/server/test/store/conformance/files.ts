@@ -29,7 +29,7 @@ export function describeFiles(f: StoreFixture): void {
       const x = file(projectId, { id: "chosen-name" });
       await store.files.insert(x);
       await expect(store.files.insert({ ...x, displayName: "again" })).rejects.toThrow();
-      const elsewhere = { ...x, projectId: newResourceId() };
+      const elsewhere = { ...x, projectId: newResourceId(Date.now()) };
       await store.files.insert(elsewhere);
       expect(await store.files.get(elsewhere.projectId, "chosen-name")).toEqual(elsewhere);
     });

@@ -1,13 +1,13 @@
 import type { Batch, BatchLine } from "../../../src/core/batches.js";
-import type { NewDelivery } from "../../../src/core/deliveries.js";
-import type { StoredEvent } from "../../../src/core/events.js";
+import type { Delivery, PlannedDelivery } from "../../../src/core/deliveries.js";
+import type { NewEvent, StoredEvent } from "../../../src/core/events.js";
 import { endpointKey } from "../../../src/core/fanout.js";
 import type { FileRecord } from "../../../src/core/files.js";
-import { newEventId, newResourceId } from "../../../src/core/ids.js";
+import { newResourceId } from "../../../src/core/ids.js";
 import type { Interaction } from "../../../src/core/interactions.js";
 import type { Operation } from "../../../src/core/operations.js";
 import type { VideoOperation } from "../../../src/core/videos.js";
-import type { Store, WebhookRecord } from "../../../src/store/store.js";
+import type { BornLease, Store, WebhookRecord } from "../../../src/store/store.js";
 
 export const T0 = Date.parse("2026-05-04T12:00:00Z");
 export const PAGE = { pageSize: 50, offset: 0 };
@@ -19,7 +19,7 @@ export interface StoreFixture {
 }
 
 export const webhook = (projectId: string, overrides: Partial<WebhookRecord> = {}): WebhookRecord => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   name: "",
   uri: "https://example.com/hook",
@@ -32,7 +32,7 @@ export const webhook = (projectId: string, overrides: Partial<WebhookRecord> = {
 });
 
 export const operation = (projectId: string, overrides: Partial<Operation> = {}): Operation => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   type: "export",
   state: "running",
@@ -42,8 +42,7 @@ export const operation = (projectId: string, overrides: Partial<Operation> = {})
   ...overrides,
 });
 
-export const event = (projectId: string, overrides: Partial<StoredEvent> = {}): StoredEvent => ({
-  id: newEventId(),
+export const event = (projectId: string, overrides: Partial<NewEvent> = {}): NewEvent => ({
   projectId,
   type: "export.succeeded",
   operation: "operations/x",
@@ -52,27 +51,23 @@ export const event = (projectId: string, overrides: Partial<StoredEvent> = {}): 
   ...overrides,
 });
 
-export const delivery = (e: StoredEvent, target: { webhookId?: string; uri?: string } = {}, overrides: Partial<NewDelivery> = {}): NewDelivery => {
+/** A delivery of `e` to a static webhook (`webhookId`, its URI) or a dynamic URI. */
+export const delivery = (e: StoredEvent, target: { webhookId?: string; uri?: string } = {}, overrides: Partial<PlannedDelivery> = {}): PlannedDelivery => {
   const uri = target.uri ?? "https://example.com/hook";
   return {
-    id: newResourceId(),
-    projectId: e.projectId,
     eventId: e.id,
-    webhookId: target.webhookId,
+    projectId: e.projectId,
+    ...(target.webhookId !== undefined ? { webhookId: target.webhookId } : {}),
     uri,
     endpointKey: endpointKey(target.webhookId, uri),
-    state: "pending",
-    attemptCount: 0,
-    nextAttemptAt: e.createdAt,
     windowStartAt: e.createdAt,
     createdAt: e.createdAt,
-    updatedAt: e.createdAt,
     ...overrides,
   };
 };
 
 export const batch = (projectId: string, overrides: Partial<Batch> = {}): Batch => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   displayName: "b",
   model: "models/m",
@@ -93,7 +88,7 @@ export const batchLines = (): BatchLine[] => [
 ];
 
 export const file = (projectId: string, overrides: Partial<FileRecord> = {}): FileRecord => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   displayName: "in",
   mimeType: "application/jsonl",
@@ -109,7 +104,7 @@ export const file = (projectId: string, overrides: Partial<FileRecord> = {}): Fi
 });
 
 export const interaction = (projectId: string, overrides: Partial<Interaction> = {}): Interaction => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   model: "gemini-2.5-flash",
   status: "in_progress",
@@ -123,7 +118,7 @@ export const interaction = (projectId: string, overrides: Partial<Interaction> =
 });
 
 export const video = (projectId: string, overrides: Partial<VideoOperation> = {}): VideoOperation => ({
-  id: newResourceId(),
+  id: newResourceId(T0),
   projectId,
   model: "veo-3.0-generate-001",
   state: "pending",
@@ -133,11 +128,19 @@ export const video = (projectId: string, overrides: Partial<VideoOperation> = {}
   ...overrides,
 });
 
-/** An event with deliveries already in the queue, as the outbox would have written them. */
-export async function queued(store: Store, e: StoredEvent, deliveries: NewDelivery[]): Promise<NewDelivery[]> {
-  await store.transaction(async (tx) => {
-    await tx.events.insert([e]);
-    await tx.deliveries.insert(deliveries);
+/**
+ * An event and its deliveries as the outbox writes them in one transaction: queued (as a process without an engine
+ * writes them) or, with `lease`, born leased to that worker. `targets` are given the stored event.
+ */
+export async function written(
+  store: Store,
+  e: NewEvent,
+  targets: (stored: StoredEvent) => PlannedDelivery[],
+  options: { now?: number; lease?: BornLease } = {},
+): Promise<{ event: StoredEvent; deliveries: Delivery[] }> {
+  return store.transaction(async (tx) => {
+    const [stored] = await tx.events.insert([e]);
+    const deliveries = await tx.deliveries.insert(targets(stored!), options.now ?? e.createdAt, options.lease);
+    return { event: stored!, deliveries };
   });
-  return deliveries;
 }

@@ -14,6 +14,7 @@ import { describeStats } from "./stats.js";
 import { describeTransactions } from "./transactions.js";
 import { describeVideos } from "./videos.js";
 import { describeWebhooks } from "./webhooks.js";
+import { describeWorkers } from "./workers.js";
 
 /**
  * The contract every Store driver meets, one suite per aggregate. Run it against each driver: the services
@@ -24,7 +25,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     const fixture = {} as StoreFixture;
     beforeEach(async () => {
       fixture.store = await open();
-      fixture.projectId = newResourceId();
+      fixture.projectId = newResourceId(Date.now());
       await fixture.store.projects.insert({ id: fixture.projectId, displayName: "p", isDefault: false, createdAt: T0 });
     });
     afterEach(async () => {
@@ -44,5 +45,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeVideos(fixture);
     describeTransactions(fixture);
     describeStats(fixture);
+    describeWorkers(fixture);
   });
 }

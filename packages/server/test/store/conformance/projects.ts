@@ -14,11 +14,11 @@ export function describeProjects(f: StoreFixture): void {
     it("finds a project by id and the one default project", async () => {
       expect(await f.store.projects.get(f.projectId)).toEqual({ id: f.projectId, displayName: "p", isDefault: false, createdAt: T0 });
       expect(await f.store.projects.getDefault()).toBeUndefined();
-      const def = { id: newResourceId(), displayName: "default", isDefault: true, createdAt: T0 };
+      const def = { id: newResourceId(Date.now()), displayName: "default", isDefault: true, createdAt: T0 };
       await f.store.projects.insert(def);
       expect(await f.store.projects.getDefault()).toEqual(def);
       // Processes starting together must agree on one default project.
-      await expect(f.store.projects.insert({ ...def, id: newResourceId() })).rejects.toThrow();
+      await expect(f.store.projects.insert({ ...def, id: newResourceId(Date.now()) })).rejects.toThrow();
     });
   });
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { LATENCY_BUCKET_COUNT, latencyBucket, minuteOf } from "../../../src/core/attempt-stats.js";
-import type { Attempt, DeliverySettlement } from "../../../src/core/deliveries.js";
-import { batch, batchLines, delivery, event, interaction, operation, PAGE, queued, T0, webhook, type StoreFixture } from "./fixtures.js";
+import { LATENCY_BUCKET_COUNT, latencyBucket, minuteOf, tallyRound } from "../../../src/core/attempt-stats.js";
+import { attemptsToKeep, type Attempt, type DeliverySettlement } from "../../../src/core/deliveries.js";
+import type { SettlementRound } from "../../../src/store/store.js";
+import { batch, batchLines, delivery, event, interaction, operation, PAGE, T0, webhook, written, type StoreFixture } from "./fixtures.js";
 
 const MINUTE = 60_000;
 const M0 = minuteOf(T0);
@@ -11,15 +12,17 @@ const attempt = (deliveryId: string, attemptNumber: number, startedAt: number, l
   attemptNumber,
   startedAt,
   latencyMs,
-  requestHeaders: {},
   ...(statusCode !== undefined ? { statusCode } : { error: "connection refused" }),
 });
 
 const settled = (id: string, state: DeliverySettlement["state"], attemptCount: number, lastError?: string): DeliverySettlement => ({
   id,
+  endpointKey: "origin:https://a.example",
   state,
   attemptCount,
   nextAttemptAt: T0 + 10 * MINUTE,
+  attemptedAt: T0,
+  lastLatencyMs: 1,
   ...(lastError !== undefined ? { lastError } : {}),
 });
 
@@ -30,28 +33,40 @@ const buckets = (latencies: number[]) => {
   return counts;
 };
 
-/** A settle round with no webhook stamps or disable candidates: only its attempts and settlements matter here. */
-const round = (settlements: DeliverySettlement[], attempts: Attempt[]) => ({ settlements, attempts, webhooksSucceeded: [], webhooksAtRisk: [] });
+/**
+ * A settle round as the engine makes it (core: tallyRound, attemptsToKeep), with no webhook stamps or disable
+ * candidates: each attempt is `[its delivery's webhook, the attempt]`.
+ */
+const round = (projectId: string, settlements: DeliverySettlement[], attempts: [string | undefined, Attempt][]): SettlementRound => ({
+  settlements,
+  keptAttempts: attemptsToKeep(attempts.map(([, a]) => a)),
+  ...tallyRound(
+    attempts.map(([webhookId, attempt]) => ({ projectId, webhookId, attempt })),
+    settlements,
+  ),
+  webhooksSucceeded: [],
+  webhooksAtRisk: [],
+});
 
 export function describeStats(f: StoreFixture): void {
   describe("stats (the dashboard's and /metrics' counts)", () => {
-    it("tallies each attempt once, by webhook, minute, outcome and latency bucket, as settle writes it", async () => {
+    it("adds up the tallies of each round, by webhook, minute, outcome and latency bucket, as settle writes them", async () => {
       const { store, projectId } = f;
       const hook = webhook(projectId);
       const other = webhook(projectId);
       for (const h of [hook, other]) await store.webhooks.insert(h);
-      const e = event(projectId);
-      const [a, b, c, dyn] = await queued(store, e, [
+      const { deliveries } = await written(store, event(projectId), (e) => [
         delivery(e, { webhookId: hook.id }),
         delivery(e, { webhookId: hook.id }),
         delivery(e, { webhookId: other.id }),
         delivery(e, { uri: "https://dyn.example/x" }),
       ]);
-      const first = [
-        attempt(a!.id, 1, T0, 3, 200),
-        attempt(b!.id, 1, T0 + 1000, 40, 500),
-        attempt(c!.id, 1, T0 + MINUTE, 20_000),
-        attempt(dyn!.id, 1, T0 + 2000, 7, 204),
+      const [a, b, c, dyn] = deliveries;
+      const first: [string | undefined, Attempt][] = [
+        [hook.id, attempt(a!.id, 1, T0, 3, 200)],
+        [hook.id, attempt(b!.id, 1, T0 + 1000, 40, 500)],
+        [other.id, attempt(c!.id, 1, T0 + MINUTE, 20_000)],
+        [undefined, attempt(dyn!.id, 1, T0 + 2000, 7, 204)],
       ];
       const settlements = [
         settled(a!.id, "succeeded", 1),
@@ -59,10 +74,11 @@ export function describeStats(f: StoreFixture): void {
         settled(c!.id, "failed", 1, "timeout"),
         settled(dyn!.id, "succeeded", 1),
       ];
-      await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);
-      // A retried flush writes the same attempts again: they are not counted twice.
-      await store.deliveries.settle(round(settlements, first), T0 + 2 * MINUTE);
-      await store.deliveries.settle(round([settled(b!.id, "succeeded", 2)], [attempt(b!.id, 2, T0 + 3 * MINUTE, 30, 200)]), T0 + 3 * MINUTE);
+      await store.deliveries.settle(round(projectId, settlements, first), T0 + 2 * MINUTE);
+      await store.deliveries.settle(
+        round(projectId, [settled(b!.id, "succeeded", 2)], [[hook.id, attempt(b!.id, 2, T0 + 3 * MINUTE, 30, 200)]]),
+        T0 + 3 * MINUTE,
+      );
 
       const byWebhook = await store.stats.byWebhook(projectId, [hook.id, other.id], M0, M0 + 60);
       expect(byWebhook.sort((x, y) => (x.webhookId === hook.id ? -1 : y.webhookId === hook.id ? 1 : 0))).toEqual([
@@ -92,17 +108,20 @@ export function describeStats(f: StoreFixture): void {
       expect(await store.stats.lastErrors("other-project", [hook.id])).toEqual([]);
     });
 
-    it("counts the backlog, webhooks by state, and what is not finished yet", async () => {
+    it("counts the backlog (queued, and born leased to an engine), webhooks by state, and what is not finished yet", async () => {
       const { store, projectId } = f;
       expect(await store.stats.backlog()).toEqual({ pending: 0 });
       await store.webhooks.insert(webhook(projectId));
       await store.webhooks.insert(webhook(projectId, { state: "disabled_due_to_failed_deliveries" }));
-      const old = event(projectId, { createdAt: T0 - 5000 });
-      const recent = event(projectId, { createdAt: T0 });
-      const [settledOne] = await queued(store, old, [delivery(old, { uri: "https://a.example/1" }), delivery(old, { uri: "https://b.example/1" })]);
-      await queued(store, recent, [delivery(recent)]);
-      await store.deliveries.settle(round([settled(settledOne!.id, "succeeded", 1)], []), T0);
-      expect(await store.stats.backlog()).toEqual({ pending: 2, oldestCreatedAt: T0 - 5000 });
+      const worker = await store.workers.register("a", T0 + 60_000);
+      const old = await written(store, event(projectId, { createdAt: T0 - 5000 }), (e) => [
+        delivery(e, { uri: "https://a.example/1" }),
+        delivery(e, { uri: "https://b.example/1" }),
+      ]);
+      await written(store, event(projectId, { createdAt: T0 - 9000 }), (e) => [delivery(e)], { lease: { worker, coveredFrom: null } });
+      await written(store, event(projectId, { createdAt: T0 }), (e) => [delivery(e)]);
+      await store.deliveries.settle(round(projectId, [settled(old.deliveries[0]!.id, "succeeded", 1)], []), T0);
+      expect(await store.stats.backlog()).toEqual({ pending: 3, oldestCreatedAt: T0 - 9000 });
       expect((await store.stats.webhookStates()).sort((a, b) => a.state.localeCompare(b.state))).toEqual([
         { state: "disabled_due_to_failed_deliveries", count: 1 },
         { state: "enabled", count: 1 },
@@ -136,8 +155,9 @@ export function describeStats(f: StoreFixture): void {
       const { store, projectId } = f;
       const hook = webhook(projectId);
       await store.webhooks.insert(hook);
-      const events = [event(projectId, { createdAt: T0 }), event(projectId, { createdAt: T0 + 1 }), event(projectId, { createdAt: T0 + 2 })];
-      for (const e of events) await queued(store, e, [delivery(e, { webhookId: hook.id })]);
+      const events = [];
+      for (const createdAt of [T0, T0 + 1, T0 + 2])
+        events.push((await written(store, event(projectId, { createdAt }), (e) => [delivery(e, { webhookId: hook.id })])).event);
       const newest = (await store.events.list(projectId, { newestFirst: true }, { pageSize: 2, offset: 0 })).items.map((e) => e.id);
       expect(newest).toEqual([events[2]!.id, events[1]!.id]);
       const deliveries = await store.deliveries.list(projectId, { webhookId: hook.id, newestFirst: true }, PAGE);

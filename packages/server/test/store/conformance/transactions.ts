@@ -7,14 +7,12 @@ export function describeTransactions(f: StoreFixture): void {
       const { store, projectId } = f;
       const op = operation(projectId);
       await store.operations.insert(op);
-      const e = event(projectId);
-      const result = await store.transaction(async (tx) => {
+      const e = await store.transaction(async (tx) => {
         await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
-        await tx.events.insert([e]);
-        await tx.deliveries.insert([delivery(e)]);
-        return "done";
+        const [stored] = await tx.events.insert([event(projectId)]);
+        await tx.deliveries.insert([delivery(stored!)], T0);
+        return stored!;
       });
-      expect(result).toBe("done");
       expect((await store.operations.get(projectId, op.id))?.state).toBe("succeeded");
       expect((await store.deliveries.list(projectId, { eventId: e.id }, PAGE)).items).toHaveLength(1);
     });
@@ -23,17 +21,18 @@ export function describeTransactions(f: StoreFixture): void {
       const { store, projectId } = f;
       const op = operation(projectId);
       await store.operations.insert(op);
-      const e = event(projectId);
+      let id = "";
       await expect(
         store.transaction(async (tx) => {
           await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
-          await tx.events.insert([e]);
-          await tx.deliveries.insert([delivery(e)]);
+          const [stored] = await tx.events.insert([event(projectId)]);
+          id = stored!.id;
+          await tx.deliveries.insert([delivery(stored!)], T0);
           throw new Error("refused");
         }),
       ).rejects.toThrow("refused");
       expect((await store.operations.get(projectId, op.id))?.state).toBe("running");
-      expect(await store.events.get(projectId, e.id)).toBeUndefined();
+      expect(await store.events.get(projectId, id)).toBeUndefined();
       expect((await store.deliveries.list(projectId, {}, PAGE)).items).toEqual([]);
     });
 

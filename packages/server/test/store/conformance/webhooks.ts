@@ -16,8 +16,8 @@ export function describeWebhooks(f: StoreFixture): void {
       await store.webhooks.update({ ...hooks[0]!, name: "renamed", subscribedEvents: ["batch.*"], lastSuccessAt: T0 + 5 });
       expect(await store.webhooks.get(projectId, hooks[0]!.id)).toMatchObject({ name: "renamed", subscribedEvents: ["batch.*"], lastSuccessAt: T0 + 5 });
       expect(await store.webhooks.get("other-project", hooks[0]!.id)).toBeUndefined();
-      expect(await store.webhooks.delete("other-project", hooks[0]!.id)).toBe(false);
-      expect(await store.webhooks.delete(projectId, hooks[0]!.id)).toBe(true);
+      expect(await store.webhooks.delete("other-project", hooks[0]!.id, T0)).toBe(false);
+      expect(await store.webhooks.delete(projectId, hooks[0]!.id, T0)).toBe(true);
       expect(await store.webhooks.get(projectId, hooks[0]!.id)).toBeUndefined();
     });
 

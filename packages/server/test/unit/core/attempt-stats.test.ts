@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { emptyTally, latencyBucket, latencyQuantile, LATENCY_BUCKETS_MS, summarize, tallyAttempts, timeline } from "../../../src/core/attempt-stats.js";
+import {
+  emptyTally,
+  latencyBucket,
+  latencyQuantile,
+  LATENCY_BUCKETS_MS,
+  summarize,
+  tallyAttempts,
+  tallyRound,
+  timeline,
+} from "../../../src/core/attempt-stats.js";
 
 describe("attempt stats", () => {
   it("puts a latency in the first bucket whose bound it does not exceed, the slowest in the open last one", () => {
@@ -20,7 +29,8 @@ describe("attempt stats", () => {
   });
 
   it("counts an attempt by the state its delivery settled in, and keeps the delivery's error", () => {
-    const base = { startedAt: 120_000, latencyMs: 3, requestHeaders: {} };
+    const base = { startedAt: 120_000, latencyMs: 3 };
+    const settled = { endpointKey: "webhook:w", attemptedAt: 120_000, lastLatencyMs: 3 };
     const tallies = tallyAttempts(
       [
         { ...base, deliveryId: "a", attemptNumber: 1, statusCode: 200 },
@@ -28,9 +38,9 @@ describe("attempt stats", () => {
         { ...base, deliveryId: "c", attemptNumber: 9, error: "timeout" },
       ],
       [
-        { id: "a", state: "succeeded", attemptCount: 1, nextAttemptAt: 0 },
-        { id: "b", state: "pending", attemptCount: 2, nextAttemptAt: 0, lastError: "HTTP 301 (redirects are not followed)" },
-        { id: "c", state: "failed", attemptCount: 9, nextAttemptAt: 0, lastError: "timeout" },
+        { ...settled, id: "a", state: "succeeded", attemptCount: 1, nextAttemptAt: 0 },
+        { ...settled, id: "b", state: "pending", attemptCount: 2, nextAttemptAt: 0, lastError: "HTTP 301 (redirects are not followed)" },
+        { ...settled, id: "c", state: "failed", attemptCount: 9, nextAttemptAt: 0, lastError: "timeout" },
       ],
     );
     expect(tallies.map((t) => [t.outcome, t.minute, t.error])).toEqual([
@@ -38,6 +48,36 @@ describe("attempt stats", () => {
       ["retrying", 2, "HTTP 301 (redirects are not followed)"],
       ["failed", 2, "timeout"],
     ]);
+  });
+
+  it("adds a round up into one row per project, webhook and minute, and keeps each webhook's latest failure", () => {
+    const settled = { endpointKey: "webhook:w", attemptedAt: 0, lastLatencyMs: 3, attemptCount: 1, nextAttemptAt: 0 };
+    const attempt = (deliveryId: string, startedAt: number, statusCode?: number) => ({
+      deliveryId,
+      attemptNumber: 1,
+      startedAt,
+      latencyMs: 3,
+      ...(statusCode !== undefined ? { statusCode } : { error: "refused" }),
+    });
+    const { minutes, lastFailures } = tallyRound(
+      [
+        { projectId: "p", webhookId: "w", attempt: attempt("a", 60_000, 200) },
+        { projectId: "p", webhookId: "w", attempt: attempt("b", 61_000, 500) },
+        { projectId: "p", webhookId: "w", attempt: attempt("c", 62_000) },
+        { projectId: "p", attempt: attempt("d", 125_000, 204) },
+      ],
+      [
+        { ...settled, id: "a", state: "succeeded" },
+        { ...settled, id: "b", state: "pending", lastError: "HTTP 500" },
+        { ...settled, id: "c", state: "failed", lastError: "refused" },
+        { ...settled, id: "d", state: "succeeded" },
+      ],
+    );
+    expect(minutes.map((m) => [m.projectId, m.webhookKey, m.minute, m.succeeded, m.retrying, m.failed, m.buckets[0]])).toEqual([
+      ["p", "w", 1, 1, 1, 1, 3],
+      ["p", "", 2, 1, 0, 0, 1],
+    ]);
+    expect(lastFailures).toEqual([{ webhookId: "w", projectId: "p", deliveryId: "c", error: "refused", at: 62_000 }]);
   });
 
   it("summarizes a window: success rate and median latency", () => {

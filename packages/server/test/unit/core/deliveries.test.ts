@@ -47,26 +47,34 @@ describe("judgeAttempt", () => {
 });
 
 describe("settleDelivery", () => {
-  const attempt: Attempt = { deliveryId: "d1", attemptNumber: 3, startedAt: T0, statusCode: 500, latencyMs: 2, requestHeaders: {} };
+  const attempt: Attempt = { deliveryId: "d1", attemptNumber: 3, startedAt: T0, statusCode: 500, latencyMs: 2 };
+  const delivery = { endpointKey: "webhook:w" };
 
   it("keeps a retry pending until its time, and ends the rest", () => {
-    expect(settleDelivery(attempt, { kind: "retry", at: T0 + 9000, error: "HTTP 500" }, T0 + 10)).toEqual({
+    expect(settleDelivery(delivery, attempt, { kind: "retry", at: T0 + 9000, error: "HTTP 500" }, T0 + 10)).toEqual({
       id: "d1",
+      endpointKey: "webhook:w",
       state: "pending",
       attemptCount: 3,
       nextAttemptAt: T0 + 9000,
+      attemptedAt: T0,
       lastError: "HTTP 500",
       lastStatusCode: 500,
+      lastLatencyMs: 2,
     });
-    expect(settleDelivery({ ...attempt, statusCode: 200 }, { kind: "succeeded" }, T0 + 10)).toEqual({
+    // A success is recorded on the delivery itself: its status, latency and time.
+    expect(settleDelivery(delivery, { ...attempt, statusCode: 200 }, { kind: "succeeded" }, T0 + 10)).toEqual({
       id: "d1",
+      endpointKey: "webhook:w",
       state: "succeeded",
       attemptCount: 3,
       nextAttemptAt: T0 + 10,
+      attemptedAt: T0,
       lastStatusCode: 200,
+      lastLatencyMs: 2,
     });
-    expect(settleDelivery(attempt, { kind: "failed", error: "HTTP 500" }, T0 + 10)).toMatchObject({ state: "failed", lastError: "HTTP 500" });
-    expect(settleDelivery({ ...attempt, statusCode: 410 }, { kind: "gone" }, T0 + 10)).toMatchObject({
+    expect(settleDelivery(delivery, attempt, { kind: "failed", error: "HTTP 500" }, T0 + 10)).toMatchObject({ state: "failed", lastError: "HTTP 500" });
+    expect(settleDelivery(delivery, { ...attempt, statusCode: 410 }, { kind: "gone" }, T0 + 10)).toMatchObject({
       state: "failed",
       lastError: "HTTP 410 Gone",
       lastStatusCode: 410,

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SendResult } from "../../../src/core/deliveries.js";
-import type { StoredEvent } from "../../../src/core/events.js";
 import { planDeliveries } from "../../../src/core/fanout.js";
-import { newEventId } from "../../../src/core/ids.js";
 import { retryPolicy } from "../../../src/core/retry-schedule.js";
 import type { WebhookToDisable } from "../../../src/core/webhooks.js";
 import { DeliveryEngine, FLUSH_WINDOW_MS, type EngineOptions } from "../../../src/delivery/engine.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
-import type { ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
+import type { BornLease, ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
 
 const HOUR = 3_600_000;
@@ -68,7 +66,7 @@ afterEach(async () => {
   await store.close();
 });
 
-function startEngine(sender: ScriptedSender, options: Partial<EngineOptions> = {}, schedule = [5, 30]): DeliveryEngine {
+async function startEngine(sender: ScriptedSender, options: Partial<EngineOptions> = {}, schedule = [5, 30]): Promise<DeliveryEngine> {
   const engine = new DeliveryEngine(
     {
       store,
@@ -76,16 +74,17 @@ function startEngine(sender: ScriptedSender, options: Partial<EngineOptions> = {
       buildHeaders: async (delivery) => ({ "webhook-id": delivery.eventId }),
       policy: retryPolicy(schedule, () => 0.5),
       clock,
-      workerId: `engine-${engines.length + 1}`,
+      workerName: `engine-${engines.length + 1}`,
+      exclusive: false,
       onDisable: async (webhooks) => {
         disabled.push(...webhooks);
       },
       observer: { attempt() {}, claimRound() {}, error: (err) => errors.push(err) },
     },
-    { perEndpointConcurrency: 16, perEndpointQueue: 64, maxQueued: 4096, leaseMs: 120_000, idlePollMs: HOUR, ...options },
+    { perEndpointConcurrency: 16, perEndpointQueue: 64, maxQueued: 4096, holdMs: 120_000, aliveMs: 15_000, renewMs: 5_000, idlePollMs: HOUR, ...options },
   );
   engines.push(engine);
-  engine.start();
+  await engine.start();
   return engine;
 }
 
@@ -105,31 +104,36 @@ async function addWebhook(id: string): Promise<WebhookRecord> {
   return webhook;
 }
 
-/** What another process could claim now: the deliveries this engine has not leased, or has handed back. */
-function claimableByAnother(limit = 100): Promise<ClaimedDelivery[]> {
-  return store.deliveries.claim({ now: clock.now(), lockedUntil: clock.now() + 1000, lockedBy: "other", limit, skipEndpoints: [], perEndpointLimit: limit });
+/** What another process could claim now: the deliveries no live engine holds. */
+async function claimableByAnother(limit = 100): Promise<ClaimedDelivery[]> {
+  const other = await store.workers.register("other", clock.now() + HOUR);
+  return store.deliveries.claim({ now: clock.now(), worker: other, limit, skipEndpoints: [], perEndpointLimit: limit });
 }
 
-/** Events to one webhook, queued as the outbox writes them; born leased to `engine` when given. */
-async function publish(webhook: WebhookRecord, count = 1, engine?: DeliveryEngine): Promise<ClaimedDelivery[]> {
-  const leased: ClaimedDelivery[] = [];
+/**
+ * Events to one webhook, as the outbox writes them: queued, or born leased (`lease`, from an engine or for a
+ * worker that is not one). Returns them in the shape an engine adopts.
+ */
+async function publish(webhook: WebhookRecord, count = 1, lease?: BornLease): Promise<ClaimedDelivery[]> {
+  const written: ClaimedDelivery[] = [];
   for (let i = 0; i < count; i++) {
     const now = clock.now();
-    const event: StoredEvent = {
-      id: newEventId(),
-      projectId,
-      type: "export.succeeded",
-      payload: { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } },
-      createdAt: now,
-    };
-    const planned = planDeliveries(event, { kind: "webhook", webhookId: webhook.id }, [webhook], now, engine?.lease());
-    await store.transaction(async (tx) => {
-      await tx.events.insert([event]);
-      await tx.deliveries.insert(planned);
+    const payload = { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } } as const;
+    const deliveries = await store.transaction(async (tx) => {
+      const [event] = await tx.events.insert([{ projectId, type: "export.succeeded", payload, createdAt: now }]);
+      return tx.deliveries.insert(planDeliveries(event!, { kind: "webhook", webhookId: webhook.id }, [webhook], now), now, lease);
     });
-    leased.push(...planned.map(({ lease: _lease, ...d }) => ({ ...d, body: JSON.stringify(event.payload), sealedSecrets: "s" })));
+    written.push(...deliveries.map((d) => ({ ...d, body: JSON.stringify(payload), sealedSecrets: "s" })));
   }
-  return leased;
+  return written;
+}
+
+/** Events born leased to `engine`, adopted by it as the outbox hands them over after the commit. */
+async function publishTo(engine: DeliveryEngine, webhook: WebhookRecord, count = 1): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(webhook, 1, lease));
+  }
 }
 
 const deliveriesOf = async (webhookId: string) => (await store.deliveries.list(projectId, { webhookId }, PAGE)).items;
@@ -139,7 +143,7 @@ describe("DeliveryEngine, on fake time", () => {
     const hook = await addWebhook("a");
     await publish(hook);
     const sender = new ScriptedSender(clock, () => 200);
-    startEngine(sender);
+    await startEngine(sender);
     await clock.settle();
     expect(sender.requests).toHaveLength(1);
     await clock.advance(FLUSH_WINDOW_MS);
@@ -153,7 +157,7 @@ describe("DeliveryEngine, on fake time", () => {
     const hook = await addWebhook("a");
     await publish(hook);
     const sender = new ScriptedSender(clock, (_uri, n) => (n === 0 ? 500 : 200));
-    startEngine(sender);
+    await startEngine(sender);
     await clock.settle();
     await clock.advance(FLUSH_WINDOW_MS);
     expect((await deliveriesOf("a"))[0]).toMatchObject({ state: "pending", attemptCount: 1, lastError: "HTTP 500" });
@@ -169,7 +173,7 @@ describe("DeliveryEngine, on fake time", () => {
     const hook = await addWebhook("a");
     await publish(hook);
     const sender = new ScriptedSender(clock, () => 500);
-    startEngine(sender, {}, [10 * 3600]);
+    await startEngine(sender, {}, [10 * 3600]);
     for (let i = 0; i < 4; i++) await clock.advance(10 * HOUR);
     // Attempts at 0 h, 10 h, 20 h and at the window's edge, 24 h.
     expect(sender.requests).toHaveLength(4);
@@ -180,7 +184,7 @@ describe("DeliveryEngine, on fake time", () => {
   it("has a webhook that answers 410 disabled at once", async () => {
     const hook = await addWebhook("a");
     await publish(hook);
-    startEngine(new ScriptedSender(clock, () => 410));
+    await startEngine(new ScriptedSender(clock, () => 410));
     await clock.settle();
     await clock.advance(FLUSH_WINDOW_MS);
     expect(disabled).toEqual([expect.objectContaining({ webhookId: "a", state: "disabled" })]);
@@ -193,7 +197,7 @@ describe("DeliveryEngine, on fake time", () => {
     await publish(dead, 20);
     await publish(live, 3);
     const sender = new ScriptedSender(clock, (uri) => (uri.includes("dead") ? "hang" : 200));
-    startEngine(sender, { perEndpointConcurrency: 4, perEndpointQueue: 8 });
+    await startEngine(sender, { perEndpointConcurrency: 4, perEndpointQueue: 8 });
     await clock.settle();
     await clock.advance(FLUSH_WINDOW_MS);
     expect(sender.maxInFlight.get(dead.uri)).toBe(4);
@@ -206,13 +210,13 @@ describe("DeliveryEngine, on fake time", () => {
     const dead = await addWebhook("dead");
     await publish(dead, 6);
     const sender = new ScriptedSender(clock, () => "hang");
-    const engine = startEngine(sender, { perEndpointConcurrency: 2 });
+    const engine = await startEngine(sender, { perEndpointConcurrency: 2 });
     await clock.settle();
     expect(sender.requests).toHaveLength(2);
     const stopped = engine.stop();
     await clock.advance(TIMEOUT_MS);
     await stopped;
-    // The two in flight timed out and were recorded; the four never started are claimable now, not in 120 s.
+    // The two in flight timed out and were recorded; the four never started are claimable now.
     const claimable = await claimableByAnother();
     expect(claimable.map((d) => d.attemptCount).sort()).toEqual([0, 0, 0, 0]);
     expect((await deliveriesOf("dead")).filter((d) => d.attemptCount === 1)).toHaveLength(2);
@@ -221,9 +225,10 @@ describe("DeliveryEngine, on fake time", () => {
   it("adopts deliveries born leased to it without claiming them, and hands back what it has no room for", async () => {
     const dead = await addWebhook("dead");
     const sender = new ScriptedSender(clock, () => "hang");
-    const engine = startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 3 });
+    const engine = await startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 3 });
     await clock.settle();
-    engine.adopt(await publish(dead, 5, engine));
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(dead, 5, lease));
     await clock.settle();
     expect(sender.requests).toHaveLength(2);
     // Three held (two in flight, one queued); two went back to the queue for whoever has room.
@@ -233,18 +238,51 @@ describe("DeliveryEngine, on fake time", () => {
   });
 });
 
+describe("DeliveryEngine, failover", () => {
+  it("sends what a dead process's engine held within its alive window and one renewal, each once", async () => {
+    const hook = await addWebhook("a");
+    // A worker that dies right after registering: it never renews.
+    const dead = await store.workers.register("dead", clock.now() + 15_000);
+    await publish(hook, 3, { worker: dead, coveredFrom: null });
+    const sender = new ScriptedSender(clock, () => 200);
+    await startEngine(sender);
+    await clock.advance(14_999);
+    expect(sender.requests).toHaveLength(0);
+    // Dead at its row's end (15 s); the live engine looks every renewMs (5 s): at 15 s here, at 20 s at worst.
+    await clock.advance(1);
+    expect(sender.requests).toHaveLength(3);
+    expect(new Set(sender.requests.map((r) => r.headers["webhook-id"])).size).toBe(3);
+    await clock.advance(FLUSH_WINDOW_MS);
+    expect((await deliveriesOf("a")).map((d) => d.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+  });
+
+  it("keeps what it holds while it renews, however slow the endpoint: no other engine takes it", async () => {
+    const slow = await addWebhook("slow");
+    const sender = new ScriptedSender(clock, () => "hang");
+    const engine = await startEngine(sender, { perEndpointConcurrency: 1, perEndpointQueue: 10 });
+    await publishTo(engine, slow, 5);
+    const other = await startEngine(new ScriptedSender(clock, () => 200));
+    // Far past the alive window: the holding engine renewed all along, so its deliveries stay its own.
+    for (let i = 0; i < 6; i++) await clock.advance(TIMEOUT_MS);
+    expect(await claimableByAnother()).toEqual([]);
+    expect(other).toBeDefined();
+    expect(sender.requests.length).toBeGreaterThanOrEqual(5);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe("DeliveryEngine, depth per endpoint", () => {
   it("lets an endpoint that answers fast hold more than the default depth, and a slow one only that", async () => {
     const fast = await addWebhook("fast");
     const slow = await addWebhook("slow");
     const sender = new ScriptedSender(clock, (uri) => (uri.includes("slow") ? "hang" : 200));
-    const engine = startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 4 });
+    const engine = await startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 4 });
     await clock.settle();
-    // Its latency measured once, the fast endpoint may hold what it sends within half a lease.
-    engine.adopt(await publish(fast, 1, engine));
+    // Its latency measured once, the fast endpoint may hold what it sends within half of holdMs.
+    await publishTo(engine, fast);
     await clock.settle();
-    engine.adopt(await publish(fast, 50, engine));
-    engine.adopt(await publish(slow, 50, engine));
+    const lease = engine.lease()!;
+    engine.adopt(lease, [...(await publish(fast, 50, lease)), ...(await publish(slow, 50, lease))]);
     const claimable = await claimableByAnother(1000);
     expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
     expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);

@@ -1,0 +1,48 @@
+/**
+ * SQL written once for both drivers (docs/store.md: one store, two drivers). A statement's text names its
+ * parameters `:name` and is bound from an object; a list parameter is a JS array. What the two dialects spell
+ * differently goes through `Dialect`; the few statements that truly differ (claims, bulk writes, DDL) stay in
+ * the drivers.
+ */
+export type Params = Record<string, unknown>;
+
+/** A column of a bulk insert, with the type PostgreSQL needs to read an array of its values. */
+export interface Column {
+  name: string;
+  type: "text" | "bigint" | "int" | "float8";
+}
+
+export interface Dialect {
+  readonly name: "sqlite" | "postgres";
+  /** `column` is one of the values of the list parameter `:param`. */
+  inList(column: string, param: string, type: Column["type"]): string;
+  /** The smaller of two values (SQLite's scalar MIN, PostgreSQL's LEAST). */
+  least(a: string, b: string): string;
+  /** Appended to a claim's SELECT: skip rows another transaction has locked (PostgreSQL); SQLite has one writer. */
+  readonly skipLocked: string;
+}
+
+export interface SqlDb {
+  readonly dialect: Dialect;
+  all<R>(sql: string, params?: Params): Promise<R[]>;
+  first<R>(sql: string, params?: Params): Promise<R | undefined>;
+  /** Runs a statement; the number of rows it changed. */
+  run(sql: string, params?: Params): Promise<number>;
+  /**
+   * Inserts `rows` (values in `columns`' order) in as few statements as the driver allows. `tail` follows the
+   * rows (`ON CONFLICT …`, `RETURNING …`); rows returned come back in no particular order.
+   */
+  insertRows(table: string, columns: readonly Column[], rows: readonly unknown[][], tail?: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Updates one row per entry of `rows` (its key first, then `columns`' values): `SET column = value` for each
+   * column, where the table's `key` column equals the entry's key and `where` (on the table's columns) holds.
+   * Returns the keys of the rows it changed.
+   */
+  updateRows(table: string, key: Column, columns: readonly Column[], rows: readonly unknown[][], where?: string): Promise<number[]>;
+  /** Several statements as one: inside the caller's transaction, else in one of their own. */
+  atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
+}
+
+/** Numbers from either driver: pg hands BIGINT back as strings. */
+export const num = (value: unknown): number => Number(value);
+export const optNum = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));

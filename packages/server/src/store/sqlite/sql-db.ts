@@ -1,0 +1,90 @@
+import type { Column, Dialect, Params, SqlDb } from "../sql/db.js";
+import { type SqliteRunner, holderRunner } from "./connection.js";
+
+/** SQLite's spelling: lists are JSON arrays read with json_each. */
+export const SQLITE: Dialect = {
+  name: "sqlite",
+  inList: (column, param) => `${column} IN (SELECT value FROM json_each(:${param}))`,
+  least: (a, b) => `MIN(${a}, ${b})`,
+  skipLocked: "",
+};
+
+/** better-sqlite3 binds numbers, strings, null and buffers: a list goes in as JSON, for json_each. */
+function bind(params: Params | undefined): Params {
+  if (params === undefined) return {};
+  const bound: Params = {};
+  for (const [name, value] of Object.entries(params)) bound[name] = Array.isArray(value) ? JSON.stringify(value) : value === undefined ? null : value;
+  return bound;
+}
+
+/** Bound variables per statement (SQLITE_MAX_VARIABLE_NUMBER is 32766 in better-sqlite3's build). */
+const MAX_VARIABLES = 32_000;
+
+function* chunks<T>(rows: readonly T[], width: number): Generator<readonly T[]> {
+  const size = Math.floor(MAX_VARIABLES / width);
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+const placeholders = (rows: number, width: number): string => {
+  const row = `(${new Array(width).fill("?").join(", ")})`;
+  return new Array(rows).fill(row).join(", ");
+};
+
+/**
+ * The shared statements on a SQLite connection. Each call runs synchronously when it gets the connection (at
+ * once inside a transaction); the promise only orders it among the transactions of the event loop.
+ */
+export class SqliteSqlDb implements SqlDb {
+  readonly dialect = SQLITE;
+
+  constructor(private readonly runner: SqliteRunner) {}
+
+  all<R>(sql: string, params?: Params): Promise<R[]> {
+    return this.runner.run(() => this.runner.connection.statement(sql).all(bind(params)) as R[]);
+  }
+
+  first<R>(sql: string, params?: Params): Promise<R | undefined> {
+    return this.runner.run(() => this.runner.connection.statement(sql).get(bind(params)) as R | undefined);
+  }
+
+  run(sql: string, params?: Params): Promise<number> {
+    return this.runner.run(() => this.runner.connection.statement(sql).run(bind(params)).changes);
+  }
+
+  /** Multi-row VALUES, one statement per 32,000 values; each size of statement is compiled once. */
+  insertRows(table: string, columns: readonly Column[], rows: readonly unknown[][], tail = ""): Promise<Record<string, unknown>[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.runner.run(() => {
+      const out: Record<string, unknown>[] = [];
+      for (const chunk of chunks(rows, columns.length)) {
+        const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(", ")}) VALUES ${placeholders(chunk.length, columns.length)} ${tail}`;
+        const statement = this.runner.connection.statement(sql);
+        const values = chunk.flat().map((v) => (v === undefined ? null : v));
+        if (statement.reader) out.push(...(statement.all(values) as Record<string, unknown>[]));
+        else statement.run(values);
+      }
+      return out;
+    });
+  }
+
+  /** UPDATE … FROM a VALUES list (its columns are column1, column2, …). */
+  updateRows(table: string, key: Column, columns: readonly Column[], rows: readonly unknown[][], where?: string): Promise<number[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.runner.run(() => {
+      const updated: number[] = [];
+      for (const chunk of chunks(rows, columns.length + 1)) {
+        const sql = `UPDATE ${table} SET ${columns.map((c, i) => `${c.name} = v.column${i + 2}`).join(", ")}
+          FROM (VALUES ${placeholders(chunk.length, columns.length + 1)}) AS v WHERE ${table}.${key.name} = v.column1${where !== undefined ? ` AND ${where}` : ""}
+          RETURNING ${table}.${key.name} AS updated`;
+        const rows = this.runner.connection.statement(sql).all(chunk.flat().map((v) => (v === undefined ? null : v))) as { updated: number }[];
+        for (const row of rows) updated.push(row.updated);
+      }
+      return updated;
+    });
+  }
+
+  atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T> {
+    if (this.runner.inTransaction) return work(this);
+    return this.runner.connection.transaction(() => work(new SqliteSqlDb(holderRunner(this.runner.connection))));
+  }
+}
