@@ -51,6 +51,14 @@ module.exports = {
       to: { path: `${SRC}/(store/(sqlite|postgres)|workers|boot)/` },
     },
     {
+      name: "workers-go-through-services",
+      comment:
+        "A leased kind has one owner, its service: workers claim, renew, record, expire and finish through it, never through the store.",
+      severity: "error",
+      from: { path: `${SRC}/workers/` },
+      to: { path: `${SRC}/store/` },
+    },
+    {
       name: "services-know-no-transport",
       comment: "Services are called by HTTP, the CLI and workers alike: they do not know any of them.",
       severity: "error",

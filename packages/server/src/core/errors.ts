@@ -1,3 +1,5 @@
+import type { RpcStatus } from "@tidings/sdk/contract";
+
 /**
  * Domain errors. The HTTP adapter maps each to a google.rpc.Status; the core only says what went wrong
  * and, for bad input, which field and how to fix it.
@@ -59,4 +61,17 @@ const RPC_CODE: Record<string, number> = {
 /** The google.rpc.Code number of a status name; 2 (UNKNOWN) for a name it does not know. */
 export function rpcCode(status: string): number {
   return RPC_CODE[status] ?? 2;
+}
+
+/**
+ * A google.rpc.Status body: `code` is the HTTP code of the reply that carries it (the REST form, as Gemini
+ * answers), and a field at fault becomes a BadRequest field violation that names it.
+ */
+export function statusBody(code: number, status: string, message: string, field?: string): RpcStatus {
+  const body: RpcStatus = { error: { code, message, status } };
+  if (field !== undefined) {
+    const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+    body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
+  }
+  return body;
 }

@@ -20,6 +20,7 @@ import {
 import { sleep } from "../runtime/sleep.js";
 import type { StoreAggregates } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
+import { KindLeases } from "./leases.js";
 import { parseGenerationConfig, parseTools } from "./interaction-request.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
@@ -29,12 +30,6 @@ export interface InteractionTurns {
   runsAgent(agent: string): boolean;
   /** Rejects with ProviderError; with CANCELLED as soon as `signal` aborts. */
   next(interaction: Interaction, signal?: AbortSignal): Promise<InteractionProgress>;
-}
-
-/** Tells the interaction runner about new work and cancellations; late-bound, since the runner needs this service. */
-export interface InteractionRunnerControl {
-  wake(): void;
-  abort(id: string): void;
 }
 
 /** A create request whose `input` the HTTP adapter has already read into steps. */
@@ -53,16 +48,21 @@ export interface InlineRun {
 const FOLLOW_POLL_MS = 200;
 
 /**
- * Interactions (DESIGN §2.4). A background one is stored `in_progress` and run by the interaction runner;
+ * Interactions (DESIGN §2.4). A background one is stored `in_progress` and run by the interaction runner
+ * through this service;
  * one that calls functions stops at `requires_action`, stored and holding nothing else, and is resumed by a
  * new interaction that continues it with the results. Every change of status commits with its event.
  */
 export class InteractionService {
+  /** The interaction runner's claims and renewals: a renewal also tells it of a cancel made by another process. */
+  readonly leases: KindLeases<Interaction>;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly turns: InteractionTurns,
-    private readonly runner: () => InteractionRunnerControl | undefined,
-  ) {}
+  ) {
+    this.leases = new KindLeases(ctx.store.interactions);
+  }
 
   /**
    * Creates an interaction. A background one is stored and handed to the runner; any other runs here, to its
@@ -73,7 +73,7 @@ export class InteractionService {
     if (interaction.background) {
       await this.ctx.store.interactions.insert(interaction);
       this.reportState(interaction);
-      this.runner()?.wake();
+      this.ctx.signals.interactions.runnable.ring();
       return interaction;
     }
     let change: InteractionChange = { interaction };
@@ -161,7 +161,7 @@ export class InteractionService {
     if (result === undefined) return undefined;
     if (result.published !== undefined) this.ctx.outbox.announce(result.published);
     if (result.moved) this.reportState(result.interaction);
-    if (isInteractionFinished(result.interaction.status)) this.runner()?.abort(id);
+    if (isInteractionFinished(result.interaction.status)) this.ctx.signals.interactions.ended.ring(id);
     return result.interaction;
   }
 

@@ -54,7 +54,7 @@ export class OperationService {
     };
     await this.ctx.store.operations.insert(operation);
     this.reportState(operation);
-    if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
+    if (operation.expireAt !== undefined) this.ctx.signals.expires.ring(operation.expireAt);
     return operation;
   }
 
@@ -124,6 +124,11 @@ export class OperationService {
       if (outcome.status === "rejected" && !(outcome.reason instanceof TidingsError && outcome.reason.status === "FAILED_PRECONDITION")) throw outcome.reason;
     }
     return outcomes.filter((o) => o.status === "fulfilled").length;
+  }
+
+  /** When the next running operation reaches its expire_time, if any. */
+  nextExpiry(): Promise<number | undefined> {
+    return this.ctx.store.operations.nextExpireAt();
   }
 
   /**

@@ -7,13 +7,9 @@ import type { OperationError } from "../core/operations.js";
 import { finishVideo, isVideoDone, videoOperationName, type VideoOperation, type VideoOutcome } from "../core/videos.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
+import { KindLeases } from "./leases.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
-
-/** Tells the video runner about new work; late-bound, since the runner needs this service. */
-export interface VideoRunnerControl {
-  wake(): void;
-}
 
 /** Instance fields Tidings' providers cannot act on: refused by name rather than ignored. */
 const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceImages"] as const;
@@ -23,11 +19,15 @@ const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceIm
  * through the Files API (source GENERATED). Its ending commits with its event: `video.generated`, or `video.failed`.
  */
 export class VideoService {
+  /** The video runner's claims and renewals. */
+  readonly leases: KindLeases<VideoOperation>;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
-    private readonly runner: () => VideoRunnerControl | undefined,
-  ) {}
+  ) {
+    this.leases = new KindLeases(ctx.store.videos);
+  }
 
   async generate(projectId: string, model: string, request: PredictLongRunningRequest): Promise<VideoOperation> {
     if (request.instances.length !== 1) throw invalidArgument("instances", `has ${request.instances.length} entries; send exactly one, with a prompt`);
@@ -56,7 +56,7 @@ export class VideoService {
     };
     await this.ctx.store.videos.insert(video);
     this.reportState(video);
-    this.runner()?.wake();
+    this.ctx.signals.videos.runnable.ring();
     return video;
   }
 

@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { PgBatches } from "./batches.js";
+import { PgBatchLines } from "./batch-lines.js";
 import { PgDeliveries } from "./deliveries.js";
 import { PgEvents } from "./events.js";
 import { inTransaction, PgExecutor } from "./executor.js";
@@ -43,6 +44,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     events: new PgEvents(db),
     deliveries: new PgDeliveries(db),
     batches: new PgBatches(db),
+    batchLines: new PgBatchLines(db),
     files: new PgFiles(db),
     signingKeys: new PgSigningKeys(db),
     interactions: new PgInteractions(db),
@@ -62,6 +64,7 @@ export class PostgresStore implements Store {
   readonly events: StoreAggregates["events"];
   readonly deliveries: StoreAggregates["deliveries"];
   readonly batches: StoreAggregates["batches"];
+  readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
@@ -83,6 +86,7 @@ export class PostgresStore implements Store {
     this.events = free.events;
     this.deliveries = free.deliveries;
     this.batches = free.batches;
+    this.batchLines = free.batchLines;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;

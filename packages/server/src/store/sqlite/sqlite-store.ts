@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { SqliteBatches } from "./batches.js";
+import { SqliteBatchLines } from "./batch-lines.js";
 import { Checkpointer } from "./checkpointer.js";
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { SqliteDeliveries } from "./deliveries.js";
@@ -39,6 +40,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     events: new SqliteEvents(runner),
     deliveries: new SqliteDeliveries(runner),
     batches: new SqliteBatches(runner),
+    batchLines: new SqliteBatchLines(runner),
     files: new SqliteFiles(runner),
     signingKeys: new SqliteSigningKeys(runner),
     interactions: new SqliteInteractions(runner),
@@ -58,6 +60,7 @@ export class SqliteStore implements Store {
   readonly events: StoreAggregates["events"];
   readonly deliveries: StoreAggregates["deliveries"];
   readonly batches: StoreAggregates["batches"];
+  readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
@@ -88,6 +91,7 @@ export class SqliteStore implements Store {
     this.events = free.events;
     this.deliveries = free.deliveries;
     this.batches = free.batches;
+    this.batchLines = free.batchLines;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;
