@@ -15,7 +15,6 @@ import { authenticate } from "./auth.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
-import { eventStreamRoutes } from "./routes/event-stream.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
 import { interactionRoutes } from "./routes/interactions.js";
@@ -25,7 +24,7 @@ import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { BODY_LIMIT_BYTES, providerStatus, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
+import { BODY_LIMIT_BYTES, providerStatus, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "../web/rpc-status.js";
 import { enforceContract } from "./validation.js";
 
 export interface AppDeps {
@@ -123,8 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook("onRequest", withKey);
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
-      await api.register(eventRoutes, { services: deps.services });
-      await api.register(eventStreamRoutes, { bus: deps.bus });
+      await api.register(eventRoutes, { services: deps.services, bus: deps.bus });
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });

@@ -9,12 +9,14 @@ import {
   RedeliverEventResponse,
 } from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
+import type { EventBus } from "../../services/event-bus.js";
 import type { Services } from "../../services/index.js";
+import { eventStreamer } from "../../web/event-stream.js";
 import { toDeliveryResource, toEventResource } from "../views/events.js";
 import { customMethod } from "./verb.js";
 
-/** The events log and redelivery (DESIGN §2.2). */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The events log and redelivery (DESIGN §2.2), and the stream of events as they commit. */
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (app, { services, bus }) => {
   const tags = ["events"];
 
   app.get("/events", { schema: { tags, querystring: ListEventsQuery, response: { 200: ListEventsResponse, ...ErrorResponses } } }, async (req) => {
@@ -47,5 +49,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (req) => ({ delivery_count: await services.events.redeliver(req.projectId, req.params.id, req.body) }),
+  );
+
+  // Server-Sent Events of the project's events as they commit: what `tidings listen` forwards to localhost.
+  const stream = eventStreamer(app, bus);
+  app.get(
+    "/events::stream",
+    { schema: { tags, summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
+    async (req, reply) => stream(req.projectId, reply, { named: true }),
   );
 };

@@ -3,7 +3,7 @@ import type { ErrorObject } from "ajv";
 import { TidingsError, type ErrorStatus } from "../core/errors.js";
 import type { ProviderError } from "../providers/provider.js";
 import { StoreUnavailableError } from "../store/errors.js";
-import { validationViolation } from "./validation.js";
+import { validationViolation } from "../http/validation.js";
 
 /** google.rpc.Status, the one error shape every endpoint answers with. */
 export type { RpcStatus } from "@tidings/sdk/contract";
