@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { CreateInteractionRequest, Empty, ErrorResponses, GetInteractionQuery, IdParams, Interaction } from "@tidings/sdk/contract";
 import { invalidArgument } from "../../core/errors.js";
 import type { Interaction as StoredInteraction } from "../../core/interactions.js";
+import { failureStatus } from "../../providers/failure-status.js";
 import { ProviderError } from "../../providers/provider.js";
 import type { InteractionService } from "../../services/interactions.js";
 import { untilHangUp } from "../hang-up.js";
@@ -45,10 +46,8 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
         } catch (err) {
           // Before the first event the reply is still a plain JSON error.
           if (!events.started) throw err;
-          events.fail(
-            err instanceof ProviderError ? err.code : "INTERNAL",
-            err instanceof ProviderError ? err.message : "internal error; the server logged the details",
-          );
+          const { error } = failureStatus(err);
+          events.fail(error.status, error.message);
           if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
         }
         return reply;
