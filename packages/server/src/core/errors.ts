@@ -33,6 +33,12 @@ export function notFound(what: string): TidingsError {
   return new TidingsError("NOT_FOUND", `${what} not found`);
 }
 
+/** `value` when there is one, else NOT_FOUND naming `what`: a read of one resource by its id. */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw notFound(what);
+  return value;
+}
+
 export function failedPrecondition(message: string): TidingsError {
   return new TidingsError("FAILED_PRECONDITION", message);
 }

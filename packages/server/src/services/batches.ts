@@ -1,6 +1,6 @@
 import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
-import { cancelled, invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { cancelled, found, invalidArgument, TidingsError } from "../core/errors.js";
 import { newStoredEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
@@ -10,7 +10,7 @@ import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { jsonlBatchLines, linesFromInline, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
-import { KindLeases } from "./leases.js";
+import type { KindLeases } from "./leases.js";
 import { reportStateChange } from "./state-changes.js";
 import { untilAborted } from "./until-aborted.js";
 import { parseWebhookConfig } from "./webhook-config.js";
@@ -35,18 +35,15 @@ const hungUp = () => cancelled("the caller closed the connection before the batc
  * service (claim, renew, read and record lines, finish), and the expiry worker expires them here.
  */
 export class BatchService {
-  /** The batch runner's claims and renewals. */
-  readonly leases: KindLeases<Batch>;
-
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
+    /** The batch runner's claims and renewals. */
+    readonly leases: KindLeases<Batch>,
     private readonly defaultDeadlineMs: number,
     /** TIDINGS_MAX_BATCH_LINE_BYTES: the longest JSONL input line read; a longer one becomes an error line. */
     private readonly maxLineBytes: number,
-  ) {
-    this.leases = new KindLeases(ctx.store.batches);
-  }
+  ) {}
 
   /** `signal` aborts when the caller hangs up: a file batch still being read is then not created. */
   async create(projectId: string, model: string, input: BatchGenerateContentRequest, signal?: AbortSignal): Promise<Batch> {
@@ -86,9 +83,7 @@ export class BatchService {
   }
 
   async get(projectId: string, id: string): Promise<Batch> {
-    const batch = await this.ctx.store.batches.get(projectId, id);
-    if (batch === undefined) throw notFound(batchName(id));
-    return batch;
+    return found(await this.ctx.store.batches.get(projectId, id), batchName(id));
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {

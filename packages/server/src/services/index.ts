@@ -3,6 +3,7 @@ import type { ServiceContext } from "./context.js";
 import { BatchService } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
+import { KindLeases } from "./leases.js";
 import { ModelService } from "./models.js";
 import { InteractionService, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
@@ -43,9 +44,9 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     events: new EventService(ctx),
     projects: new ProjectService(ctx),
     files,
-    batches: new BatchService(ctx, files, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
-    interactions: new InteractionService(ctx, generation.turns),
-    videos: new VideoService(ctx, files),
+    batches: new BatchService(ctx, files, new KindLeases(ctx.store.batches), batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
+    interactions: new InteractionService(ctx, generation.turns, new KindLeases(ctx.store.interactions)),
+    videos: new VideoService(ctx, files, new KindLeases(ctx.store.videos)),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
   };

@@ -1,5 +1,5 @@
 import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
-import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
 import { newStoredEvent, type EventTarget, type StoredEvent } from "../core/events.js";
 import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
@@ -59,9 +59,7 @@ export class OperationService {
   }
 
   async get(projectId: string, id: string): Promise<Operation> {
-    const operation = await this.ctx.store.operations.get(projectId, id);
-    if (operation === undefined) throw notFound(operationName(id));
-    return operation;
+    return found(await this.ctx.store.operations.get(projectId, id), operationName(id));
   }
 
   /** The polling surface: operations of every kind (custom, batches, videos), oldest first. */

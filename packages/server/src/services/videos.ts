@@ -7,7 +7,7 @@ import type { OperationError } from "../core/operations.js";
 import { finishVideo, isVideoDone, videoOperationName, type VideoOperation, type VideoOutcome } from "../core/videos.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
-import { KindLeases } from "./leases.js";
+import type { KindLeases } from "./leases.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
@@ -19,15 +19,12 @@ const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceIm
  * through the Files API (source GENERATED). Its ending commits with its event: `video.generated`, or `video.failed`.
  */
 export class VideoService {
-  /** The video runner's claims and renewals. */
-  readonly leases: KindLeases<VideoOperation>;
-
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
-  ) {
-    this.leases = new KindLeases(ctx.store.videos);
-  }
+    /** The video runner's claims and renewals. */
+    readonly leases: KindLeases<VideoOperation>,
+  ) {}
 
   async generate(projectId: string, model: string, request: PredictLongRunningRequest): Promise<VideoOperation> {
     if (request.instances.length !== 1) throw invalidArgument("instances", `has ${request.instances.length} entries; send exactly one, with a prompt`);
