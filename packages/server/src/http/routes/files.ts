@@ -19,6 +19,7 @@ import { type Authenticate, presentedKey } from "../auth.js";
 import { chunkBytes, drain, readSessionCommand, readStart, replyStarted, replyStatus, sessionUrl, UPLOAD_HEADERS_SCHEMA } from "../resumable-upload.js";
 import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPageCamel } from "./replies.js";
 
 interface Deps {
   services: Services;
@@ -37,24 +38,20 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
   const tags = ["files"];
   const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
 
-  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: { 200: ListFilesResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: replies(ListFilesResponse) } }, async (req) => {
     const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-    return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    return { files: page.items.map(view), ...nextPageCamel(page) };
   });
 
   // The id pattern keeps `{id}:download` out of this route.
-  app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: { 200: FileResource, ...ErrorResponses } } }, async (req) =>
+  app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: replies(FileResource) } }, async (req) =>
     view(await services.files.get(req.projectId, req.params.id)),
   );
 
-  app.delete(
-    "/files/:id(^[^:/]+)",
-    { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
-    async (req) => {
-      await services.files.delete(req.projectId, req.params.id);
-      return {};
-    },
-  );
+  app.delete("/files/:id(^[^:/]+)", { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: replies(Empty) } }, async (req) => {
+    await services.files.delete(req.projectId, req.params.id);
+    return {};
+  });
 
   app.get(
     customMethod("files", "download"),
@@ -140,7 +137,7 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
         summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
         querystring: UploadQuery,
         headers: UPLOAD_HEADERS_SCHEMA,
-        response: { 200: UploadResponse, ...ErrorResponses },
+        response: replies(UploadResponse),
       },
     },
     async (req, reply) => {
