@@ -107,16 +107,6 @@ export class BatchService {
     await this.ctx.store.batches.delete(projectId, id);
   }
 
-  /** Writes the JSONL output: one line per input line, every key exactly once. */
-  async writeOutput(batch: Batch): Promise<string> {
-    const file = await this.files.create(
-      batch.projectId,
-      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
-      outputJsonl((from, limit) => this.ctx.store.batchLines.page(batch.id, from, limit)),
-    );
-    return `files/${file.id}`;
-  }
-
   /** Ends a batch; its event commits with it. Undefined when it had already ended (a race lost, not an error). */
   async finish(projectId: string, id: string, outcome: BatchOutcome): Promise<Batch | undefined> {
     const now = this.ctx.clock.now();
@@ -252,6 +242,16 @@ export class BatchService {
   /** Deletes a hidden batch and its lines, a short transaction at a time. */
   private async discard(batchId: string): Promise<void> {
     while (!(await this.ctx.store.batches.discardHidden(batchId, DISCARD_LINES)));
+  }
+
+  /** Writes the JSONL output: one line per input line, every key exactly once. */
+  private async writeOutput(batch: Batch): Promise<string> {
+    const file = await this.files.create(
+      batch.projectId,
+      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
+      outputJsonl((from, limit) => this.ctx.store.batchLines.page(batch.id, from, limit)),
+    );
+    return `files/${file.id}`;
   }
 
   private parseTtl(ttl: string | undefined): number {
