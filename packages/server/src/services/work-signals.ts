@@ -3,9 +3,9 @@ import type { DeliveryDispatch } from "./outbox.js";
 
 /**
  * What the services tell this process's background work once a change has committed: one object, made
- * before the services and the workers, so that neither needs the other at run time. The workers listen when
- * they are created; until then, and in a process that runs none (`--role api`), nobody hears, and the work
- * waits in the store for whichever process runs it.
+ * before the services and the workers, so that neither needs the other at run time. The workers listen from
+ * the moment they are created; before that, or while they are not running (`--role api` never starts them),
+ * a signal changes nothing, and the work waits in the store for whichever process runs it.
  */
 export class WorkSignals {
   /** A batch was created (it may be runnable), or one ended other than by its run's success (stop running it). */
