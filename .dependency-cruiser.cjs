@@ -1,10 +1,11 @@
 /**
  * The layering README's "Layout" describes, checked by `npm test` (npm run lint): the core decides and
- * imports no adapter; store drivers run SQL and import no service; the HTTP adapter reaches the database only
- * through services; nothing but the composition root wires the process together.
+ * imports no adapter; store drivers run SQL and import no service; the HTTP adapter and the dashboard are
+ * siblings that reach the database only through services, as the workers do; nothing but the composition
+ * root wires the process together.
  */
 const SRC = "^packages/server/src";
-const adapters = ["store", "services", "delivery", "http", "dashboard", "cli", "boot", "providers", "files", "net", "signing", "crypto", "workers", "observability", "runtime"];
+const adapters = ["store", "services", "delivery", "http", "dashboard", "web", "cli", "boot", "providers", "files", "net", "signing", "crypto", "workers", "observability", "runtime"];
 
 module.exports = {
   forbidden: [
@@ -27,7 +28,7 @@ module.exports = {
       comment: "store/ holds the contract and the drivers: it may use core types, never the layers above it.",
       severity: "error",
       from: { path: `${SRC}/store/` },
-      to: { path: `${SRC}/(services|delivery|http|dashboard|cli|boot|providers|workers|signing|observability)/` },
+      to: { path: `${SRC}/(services|delivery|http|dashboard|web|cli|boot|providers|workers|signing|observability)/` },
     },
     {
       name: "drivers-stay-apart",
@@ -51,11 +52,33 @@ module.exports = {
       to: { path: `${SRC}/(store/(sqlite|postgres)|workers|boot)/` },
     },
     {
+      name: "workers-go-through-services",
+      comment:
+        "A leased kind has one owner, its service: workers claim, renew, record, expire and finish through it, never through the store.",
+      severity: "error",
+      from: { path: `${SRC}/workers/` },
+      to: { path: `${SRC}/store/` },
+    },
+    {
+      name: "http-and-dashboard-are-siblings",
+      comment: "The API and the dashboard stand side by side over the services (boot/ mounts both): what they share lives in web/.",
+      severity: "error",
+      from: { path: `${SRC}/(http|dashboard)/` },
+      to: { path: `${SRC}/(http|dashboard)/`, pathNot: `${SRC}/$1/` },
+    },
+    {
+      name: "web-serves-both",
+      comment: "web/ holds what the API and the dashboard both use: it may import neither.",
+      severity: "error",
+      from: { path: `${SRC}/web/` },
+      to: { path: `${SRC}/(http|dashboard|boot|workers)/` },
+    },
+    {
       name: "services-know-no-transport",
       comment: "Services are called by HTTP, the CLI and workers alike: they do not know any of them.",
       severity: "error",
       from: { path: `${SRC}/services/` },
-      to: { path: `${SRC}/(http|dashboard|cli|boot|workers)/` },
+      to: { path: `${SRC}/(http|dashboard|web|cli|boot|workers)/` },
     },
     {
       name: "only-the-root-wires",

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { startHttp } from "./boot/http.js";
 import { startInfrastructure, type InfrastructureOptions } from "./boot/infrastructure.js";
-import { createWorkers, type WorkerOptions, type Workers } from "./boot/workers.js";
+import { createWorkers, type WorkerOptions } from "./boot/workers.js";
 import type { Config } from "./config.js";
 import type { DeliveryEngine } from "./delivery/engine.js";
 import { createServices, type Services } from "./services/index.js";
 import { countStateChanges } from "./boot/observability.js";
 import { Outbox } from "./services/outbox.js";
+import { WorkSignals } from "./services/work-signals.js";
 import type { Store } from "./store/store.js";
 
 export type ServerOptions = InfrastructureOptions & WorkerOptions;
@@ -29,26 +30,25 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const infra = await startInfrastructure(config, options);
-  // The services ring the workers, which need the services: the workers are bound once they exist.
-  let workers: Workers | undefined;
+  // Built before both: the services ring it, the workers listen to it.
+  const signals = new WorkSignals();
   // Known before listening unless the system picks the port (0): then it is the address listened on.
   let listeningAt: string | undefined;
   const publicUrl = () => config.publicUrl ?? (listeningAt as string);
-  const running = () => (config.role === "api" ? undefined : workers);
   const services = createServices(
     {
       store: infra.opened.store,
-      outbox: new Outbox(() => running()?.engine, infra.bus),
+      outbox: new Outbox(signals.deliveries, infra.bus),
       clock: infra.clock,
       box: infra.box,
       log: infra.log,
       uriRules: { allowHttp: config.dev, policy: infra.addressPolicy },
-      notifyExpiry: () => running()?.expiry.wake(),
+      signals,
       onStateChange: countStateChanges(infra.metrics),
     },
     { blobs: infra.blobs, publicUrl, maxFileBytes: config.maxFileBytes },
-    { runner: () => running()?.batchRunner, defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
-    { provider: infra.provider, turns: infra.turns, interactionRunner: () => running()?.interactionRunner, videoRunner: () => running()?.videoRunner },
+    { defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
+    { provider: infra.provider, turns: infra.turns },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
   const rotateSigningKey = async () => {
@@ -58,7 +58,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
   const http = await startHttp(infra, services, rotateSigningKey);
   listeningAt = http.url;
-  workers = createWorkers(infra, services, options, publicUrl());
+  const workers = createWorkers(infra, services, signals, options, publicUrl());
   if (config.role !== "api") await workers.start();
 
   let stopping: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { listeningUrl } from "../config.js";
+import { dashboard } from "../dashboard/plugin.js";
 import { buildApp } from "../http/app.js";
 import type { Services } from "../services/index.js";
 import { VERSION } from "../version.js";
@@ -13,7 +14,10 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The API (or, on a worker-only process, health, metrics and keys), listening. */
+/**
+ * The API and, beside it, the dashboard (or, on a worker-only process, health, metrics and keys), listening.
+ * The two are siblings over the services: neither mounts nor imports the other.
+ */
 export async function startHttp(
   infra: Infrastructure,
   services: Services,
@@ -32,8 +36,17 @@ export async function startHttp(
     bus: infra.bus,
     metrics: infra.metrics,
     tracing: infra.tracing,
-    dashboard: { sealer: infra.box, secureCookies: config.publicUrl?.startsWith("https:") ?? false },
   });
+  if (config.role !== "worker") {
+    await app.register(dashboard, {
+      prefix: "/dashboard",
+      services,
+      bus: infra.bus,
+      clock: infra.clock,
+      sealer: infra.box,
+      secureCookies: config.publicUrl?.startsWith("https:") ?? false,
+    });
+  }
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;

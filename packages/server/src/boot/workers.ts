@@ -1,14 +1,12 @@
-import type { Batch } from "../core/batches.js";
-import type { Interaction } from "../core/interactions.js";
 import { retryPolicy } from "../core/retry-schedule.js";
-import type { VideoOperation } from "../core/videos.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
 import { deliveryHeaders } from "../delivery/headers.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
-import { LeasedRunner } from "../runtime/leased-runner.js";
+import { LeasedRunner, type LeasedRunnerOptions, type LeasedWork, type Leases, type RunnerSignals } from "../runtime/leased-runner.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";
+import type { WorkSignals } from "../services/work-signals.js";
 import { BATCH_RUNNER_OPTIONS, BatchWork } from "../workers/batch-work.js";
 import { ExpiryWorker } from "../workers/expiry.js";
 import { INTERACTION_RUNNER_OPTIONS, InteractionWork } from "../workers/interaction-work.js";
@@ -24,21 +22,19 @@ export interface WorkerOptions {
   engine?: Partial<EngineOptions>;
 }
 
-/** The background work of a process: the delivery engine, the expiry sweeper and the batch, interaction and video runners. */
+/** The background work of a process: the delivery engine, the expiry worker and the batch, interaction and video runners. */
 export interface Workers {
   engine: DeliveryEngine;
-  expiry: ExpiryWorker;
-  batchRunner: LeasedRunner<Batch>;
-  interactionRunner: LeasedRunner<Interaction>;
-  videoRunner: LeasedRunner<VideoOperation>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** `issuer` is the server's public URL, the `iss` of dynamic webhooks' tokens. */
-export function createWorkers(infra: Infrastructure, services: Services, options: WorkerOptions, issuer: string): Workers {
+/**
+ * Each worker listens to `signals` from the moment it exists (the services ring them after their commits).
+ * `issuer` is the server's public URL, the `iss` of dynamic webhooks' tokens.
+ */
+export function createWorkers(infra: Infrastructure, services: Services, signals: WorkSignals, options: WorkerOptions, issuer: string): Workers {
   const { clock, log, metrics, opened, config } = infra;
-  const store = opened.store;
   const failed = (worker: string) => (err: unknown, detail?: string) => {
     metrics.workerErrors.inc({ worker });
     log.error({ err, worker, ...(detail !== undefined ? { detail } : {}) }, `${worker} failed${detail !== undefined ? `: ${detail}` : ""}`);
@@ -67,39 +63,48 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   );
   metrics.gauge("tidings_deliveries_queued", "Deliveries held in this process's memory, waiting for their endpoint.", () => engine.queuedCount);
   metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
-  const expiry = new ExpiryWorker({ store, operations: services.operations, batches: services.batches, clock, onError: failed("expiry") });
-  const named = (worker: string, noun: string) => {
+  signals.attachDeliveries(engine);
+  const expiry = new ExpiryWorker({ kinds: [services.operations, services.batches], expires: signals.expires, clock, onError: failed("expiry") });
+  /** A runner of one leased kind, through its service's leases, reporting its failures as `worker`, each naming its `noun`. */
+  const leasedRunner = <T extends { id: string }>(
+    worker: string,
+    noun: string,
+    leases: Leases<T>,
+    work: (onError: (err: unknown, id?: string) => void) => LeasedWork<T>,
+    runnerOptions: LeasedRunnerOptions,
+    heard: RunnerSignals,
+  ) => {
     const report = failed(worker);
-    return (err: unknown, id?: string) => report(err, id === undefined ? undefined : `${noun} ${id}`);
+    const onError = (err: unknown, id?: string) => report(err, id === undefined ? undefined : `${noun} ${id}`);
+    return new LeasedRunner({ clock, leases, work: work(onError), options: runnerOptions, signals: heard, onError });
   };
-  const batchFailed = named("batches", "batch");
-  const batchRunner = new LeasedRunner(
-    clock,
-    new BatchWork({
-      store,
-      batches: services.batches,
-      provider: infra.provider,
-      limiter: new ConcurrencyLimiter(config.providerConcurrency),
-      clock,
-      onError: batchFailed,
-    }),
-    BATCH_RUNNER_OPTIONS,
-    batchFailed,
-  );
-  const interactionFailed = named("interactions", "interaction");
-  const interactionRunner = new LeasedRunner(
-    clock,
-    new InteractionWork({ store, interactions: services.interactions, turns: infra.turns, onError: interactionFailed }),
-    INTERACTION_RUNNER_OPTIONS,
-    interactionFailed,
-  );
-  const videoFailed = named("videos", "video");
-  const videoRunner = new LeasedRunner(
-    clock,
-    new VideoWork({ store, videos: services.videos, provider: infra.videoProvider, onError: videoFailed }),
-    VIDEO_RUNNER_OPTIONS,
-    videoFailed,
-  );
+  const runners = [
+    leasedRunner(
+      "batches",
+      "batch",
+      services.batches.leases,
+      (onError) =>
+        new BatchWork({ batches: services.batches, provider: infra.provider, limiter: new ConcurrencyLimiter(config.providerConcurrency), clock, onError }),
+      BATCH_RUNNER_OPTIONS,
+      signals.batches,
+    ),
+    leasedRunner(
+      "interactions",
+      "interaction",
+      services.interactions.leases,
+      (onError) => new InteractionWork(services.interactions, infra.turns, onError),
+      INTERACTION_RUNNER_OPTIONS,
+      signals.interactions,
+    ),
+    leasedRunner(
+      "videos",
+      "video",
+      services.videos.leases,
+      (onError) => new VideoWork(services.videos, infra.videoProvider, onError),
+      VIDEO_RUNNER_OPTIONS,
+      signals.videos,
+    ),
+  ];
 
   // Another process may rotate the signing key: pick up the new one to sign with (the JWKS reads the store).
   const keyRefresh = new WakeableLoop(
@@ -113,23 +118,15 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   let unwatch = async () => {};
   return {
     engine,
-    expiry,
-    batchRunner,
-    interactionRunner,
-    videoRunner,
     async start() {
       // One SQLite file has one server: whatever the previous process had leased is ours to send again.
       // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
       if (opened.exclusive) {
-        await store.batches.releaseAll();
-        await store.interactions.releaseAll();
-        await store.videos.releaseAll();
+        for (const leases of [services.batches.leases, services.interactions.leases, services.videos.leases]) await leases.releaseAll();
       }
       await engine.start();
       expiry.start();
-      batchRunner.start();
-      interactionRunner.start();
-      videoRunner.start();
+      for (const runner of runners) runner.start();
       unwatch = await opened.watchDeliveries(() => engine.wake());
       if (!opened.exclusive) keyRefresh.start();
     },
@@ -137,9 +134,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       keyRefresh.stop();
       await unwatch();
       expiry.stop();
-      await batchRunner.stop();
-      await interactionRunner.stop();
-      await videoRunner.stop();
+      for (const runner of runners) await runner.stop();
       await engine.stop();
     },
   };

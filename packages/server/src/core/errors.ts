@@ -1,3 +1,5 @@
+import type { RpcStatus } from "@tidings/sdk/contract";
+
 /**
  * Domain errors. The HTTP adapter maps each to a google.rpc.Status; the core only says what went wrong
  * and, for bad input, which field and how to fix it.
@@ -31,6 +33,12 @@ export function notFound(what: string): TidingsError {
   return new TidingsError("NOT_FOUND", `${what} not found`);
 }
 
+/** `value` when there is one, else NOT_FOUND naming `what`: a read of one resource by its id. */
+export function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw notFound(what);
+  return value;
+}
+
 export function failedPrecondition(message: string): TidingsError {
   return new TidingsError("FAILED_PRECONDITION", message);
 }
@@ -59,4 +67,17 @@ const RPC_CODE: Record<string, number> = {
 /** The google.rpc.Code number of a status name; 2 (UNKNOWN) for a name it does not know. */
 export function rpcCode(status: string): number {
   return RPC_CODE[status] ?? 2;
+}
+
+/**
+ * A google.rpc.Status body: `code` is the HTTP code of the reply that carries it (the REST form, as Gemini
+ * answers), and a field at fault becomes a BadRequest field violation that names it.
+ */
+export function statusBody(code: number, status: string, message: string, field?: string): RpcStatus {
+  const body: RpcStatus = { error: { code, message, status } };
+  if (field !== undefined) {
+    const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+    body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
+  }
+  return body;
 }

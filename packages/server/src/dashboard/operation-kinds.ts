@@ -13,6 +13,8 @@ export interface Progress {
   failed: number;
 }
 
+type Fact = [label: string, value: string];
+
 /** What the operations pages show of any kind of operation. */
 export interface OperationSummary {
   /** The resource name the API knows it by (`operations/…`, `batches/…`): its events carry it too. */
@@ -29,7 +31,7 @@ export interface OperationSummary {
   createdAt: number;
   updatedAt: number;
   /** Further facts for its own page, in order. */
-  facts: [string, string][];
+  facts: Fact[];
 }
 
 type OfKind<K extends ListedOperation["kind"]> = Extract<ListedOperation, { kind: K }>;
@@ -56,6 +58,19 @@ const VIDEO_TONE: Record<VideoState, Tone> = { pending: "busy", running: "busy",
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** The facts that have a value, in order. */
+function facts(...rows: [label: string, value: string | undefined][]): Fact[] {
+  return rows.filter((row): row is Fact => row[1] !== undefined);
+}
+
+/** What every kind shows last: how it failed, and where its events go. */
+function endingFacts(item: { error?: { code: number; message: string }; webhookConfig?: { uris: string[] } }): [string, string | undefined][] {
+  return [
+    ["Error", item.error === undefined ? undefined : `${item.error.code}: ${item.error.message}`],
+    ["Webhook targets", item.webhookConfig?.uris.join(" ")],
+  ];
+}
+
 /**
  * Every kind the polling surface lists (GET /v1/operations), by kind. The mapped type makes the compiler ask
  * for an entry when a kind is added to ListedOperation: a new kind is one entry here, nothing else.
@@ -73,13 +88,12 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       done: op.state !== "running",
       createdAt: op.createdAt,
       updatedAt: op.updatedAt,
-      facts: [
+      facts: facts(
         ["Metadata", json(op.metadata)],
-        ...(op.expireAt !== undefined ? [["Expires", new Date(op.expireAt).toISOString()] as [string, string]] : []),
-        ...(op.outputFileUri !== undefined ? [["Output", op.outputFileUri] as [string, string]] : []),
-        ...(op.error !== undefined ? [["Error", `${op.error.code}: ${op.error.message}`] as [string, string]] : []),
-        ...(op.webhookConfig !== undefined ? [["Webhook targets", op.webhookConfig.uris.join(" ")] as [string, string]] : []),
-      ],
+        ["Expires", op.expireAt === undefined ? undefined : new Date(op.expireAt).toISOString()],
+        ["Output", op.outputFileUri],
+        ...endingFacts(op),
+      ),
     }),
     get: async (services, projectId, id) => ({ kind: "custom", operation: await services.operations.get(projectId, id) }),
   },
@@ -96,14 +110,13 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       progress: { completed: batch.successfulRequestCount + batch.failedRequestCount, total: batch.requestCount, failed: batch.failedRequestCount },
       createdAt: batch.createdAt,
       updatedAt: batch.updatedAt,
-      facts: [
+      facts: facts(
         ["Requests", String(batch.requestCount)],
-        ...(batch.inputFile !== undefined ? [["Input", batch.inputFile] as [string, string]] : []),
-        ...(batch.outputFile !== undefined ? [["Output", batch.outputFile] as [string, string]] : []),
+        ["Input", batch.inputFile],
+        ["Output", batch.outputFile],
         ["Deadline", new Date(batch.deadlineAt).toISOString()],
-        ...(batch.error !== undefined ? [["Error", `${batch.error.code}: ${batch.error.message}`] as [string, string]] : []),
-        ...(batch.webhookConfig !== undefined ? [["Webhook targets", batch.webhookConfig.uris.join(" ")] as [string, string]] : []),
-      ],
+        ...endingFacts(batch),
+      ),
     }),
     get: async (services, projectId, id) => ({ kind: "batch", batch: await services.batches.get(projectId, id) }),
   },
@@ -119,13 +132,12 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       done: isVideoDone(video.state),
       createdAt: video.createdAt,
       updatedAt: video.updatedAt,
-      facts: [
+      facts: facts(
         ["Prompt", video.prompt],
-        ...(video.parameters !== undefined ? [["Parameters", json(video.parameters)] as [string, string]] : []),
-        ...(video.fileId !== undefined ? [["Output", `files/${video.fileId}`] as [string, string]] : []),
-        ...(video.error !== undefined ? [["Error", `${video.error.code}: ${video.error.message}`] as [string, string]] : []),
-        ...(video.webhookConfig !== undefined ? [["Webhook targets", video.webhookConfig.uris.join(" ")] as [string, string]] : []),
-      ],
+        ["Parameters", video.parameters === undefined ? undefined : json(video.parameters)],
+        ["Output", video.fileId === undefined ? undefined : `files/${video.fileId}`],
+        ...endingFacts(video),
+      ),
     }),
     get: async (services, projectId, key) => {
       const slash = key.lastIndexOf("/");

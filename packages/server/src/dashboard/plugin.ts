@@ -3,7 +3,7 @@ import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { TidingsError } from "../core/errors.js";
-import { toRpcStatus } from "../http/status.js";
+import { toRpcStatus } from "../web/rpc-status.js";
 import { STYLESHEET, SCRIPT } from "./assets.js";
 import { sendPage, type DashboardDeps } from "./context.js";
 import { html } from "./html.js";

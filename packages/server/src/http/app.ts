@@ -4,9 +4,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import { invalidArgument } from "../core/errors.js";
 import { JsonTooDeepError, parseJson } from "../core/json.js";
-import { dashboard } from "../dashboard/plugin.js";
-import type { Sealer } from "../dashboard/session.js";
 import type { Metrics } from "../observability/metrics.js";
+import { failureStatus } from "../providers/failure-status.js";
 import { ProviderError } from "../providers/provider.js";
 import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
@@ -15,7 +14,6 @@ import { authenticate } from "./auth.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
-import { eventStreamRoutes } from "./routes/event-stream.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
 import { interactionRoutes } from "./routes/interactions.js";
@@ -25,8 +23,8 @@ import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { BODY_LIMIT_BYTES, providerStatus, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "./status.js";
-import { enforceContract } from "./validation.js";
+import { BODY_LIMIT_BYTES, rpcStatus, toRpcStatus, UNAVAILABLE_RETRY_AFTER_S } from "../web/rpc-status.js";
+import { enforceContract, validationViolation } from "./validation.js";
 
 export interface AppDeps {
   /** False on a worker-only process: it serves health, metrics and keys, not the API. */
@@ -42,8 +40,6 @@ export interface AppDeps {
   metrics: Metrics;
   /** Present when OTLP tracing is configured: a span per request. */
   tracing?: Tracing;
-  /** The `/dashboard` web UI: the sealer for its session cookie, and whether the public URL is https (Secure cookies). */
-  dashboard: { sealer: Sealer; secureCookies: boolean };
 }
 
 /**
@@ -83,9 +79,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // An upstream model's refusal or outage, passed on as the provider answered it (with its Retry-After).
     if (err instanceof ProviderError) {
       if (err.retryAfterMs !== undefined) reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
-      return reply.code(err.status).send(providerStatus(err));
+      return reply.code(err.status).send(failureStatus(err));
     }
-    const { code, body } = toRpcStatus(err, req.routeOptions.bodyLimit);
+    // A request the contract refused names the field at fault (validation.ts); anything else maps as it is.
+    const { code, body } = toRpcStatus(validationViolation(err) ?? err, req.routeOptions.bodyLimit);
     if (code === 503) {
       req.log.warn({ err }, "the database is unavailable");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
@@ -123,8 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook("onRequest", withKey);
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
-      await api.register(eventRoutes, { services: deps.services });
-      await api.register(eventStreamRoutes, { bus: deps.bus });
+      await api.register(eventRoutes, { services: deps.services, bus: deps.bus });
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });
@@ -134,6 +130,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: "/v1" },
   );
   await app.register(fileTransferRoutes, { services: deps.services, authenticate: withKey });
-  await app.register(dashboard, { prefix: "/dashboard", services: deps.services, bus: deps.bus, clock: deps.clock, ...deps.dashboard });
   return app;
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { rpcStatus } from "./status.js";
+import { rpcStatus } from "../web/rpc-status.js";
 
 /**
  * What Fastify and node:http answer on their own, before any route or error handler runs, answered as

@@ -137,10 +137,11 @@ function typeDescription(type: string, schema: (JsonSchema & { title?: string })
   }
 }
 
-/** The google.rpc.BadRequest view of a failed Fastify validation (`err.validation`), or undefined. */
-export function validationViolation(err: { validation?: ErrorObject[]; validationContext?: string }): TidingsError | undefined {
-  const first = err.validation?.[0];
+/** The google.rpc.BadRequest view of a failed Fastify validation (`err.validation`), or undefined for any other error. */
+export function validationViolation(err: unknown): TidingsError | undefined {
+  const { validation, validationContext } = (err ?? {}) as { validation?: ErrorObject[]; validationContext?: string };
+  const first = validation?.[0];
   if (first === undefined) return undefined;
-  const { field, description } = describeValidationError(first, err.validationContext ?? "body");
+  const { field, description } = describeValidationError(first, validationContext ?? "body");
   return invalidArgument(field, description);
 }

@@ -13,12 +13,7 @@ export interface GaugeSample<L extends string> {
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly attempts = new Counter({
-    name: "tidings_delivery_attempts_total",
-    help: "Webhook delivery attempts by outcome.",
-    labelNames: ["outcome"] as const,
-    registers: [this.registry],
-  });
+  readonly attempts = this.counter("tidings_delivery_attempts_total", "Webhook delivery attempts by outcome.", ["outcome"]);
 
   readonly attemptSeconds = new Histogram({
     name: "tidings_delivery_attempt_seconds",
@@ -27,54 +22,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly deliveries = new Counter({
-    name: "tidings_deliveries_total",
-    help: "Deliveries that an attempt ended: succeeded, or failed for good (retries exhausted, or 410 Gone).",
-    labelNames: ["outcome"] as const,
-    registers: [this.registry],
-  });
+  readonly deliveries = this.counter(
+    "tidings_deliveries_total",
+    "Deliveries that an attempt ended: succeeded, or failed for good (retries exhausted, or 410 Gone).",
+    ["outcome"],
+  );
 
-  readonly stateChanges = new Counter({
-    name: "tidings_state_changes_total",
-    help: "Operations (custom, batch, video), interactions and webhooks that moved to a state: created, moved, ended, enabled, disabled, deleted.",
-    labelNames: ["resource", "kind", "state"] as const,
-    registers: [this.registry],
-  });
+  readonly stateChanges = this.counter(
+    "tidings_state_changes_total",
+    "Operations (custom, batch, video), interactions and webhooks that moved to a state: created, moved, ended, enabled, disabled, deleted.",
+    ["resource", "kind", "state"],
+  );
 
-  readonly claimRounds = new Counter({
-    name: "tidings_delivery_claim_rounds_total",
-    help: "Times the delivery engine looked for due deliveries: a steady climb while idle would mean it spins.",
-    registers: [this.registry],
-  });
+  readonly claimRounds = this.counter(
+    "tidings_delivery_claim_rounds_total",
+    "Times the delivery engine looked for due deliveries: a steady climb while idle would mean it spins.",
+  );
 
-  readonly workerErrors = new Counter({
-    name: "tidings_worker_errors_total",
-    help: "Background work that failed (a claim, a write of outcomes, an expiry sweep, a batch): each is also an error in the log.",
-    labelNames: ["worker"] as const,
-    registers: [this.registry],
-  });
+  readonly workerErrors = this.counter(
+    "tidings_worker_errors_total",
+    "Background work that failed (a claim, a write of outcomes, an expiry sweep, a batch): each is also an error in the log.",
+    ["worker"],
+  );
 
-  readonly storeRoundTrips = new Counter({
-    name: "tidings_store_round_trips_total",
-    help: "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",
-    labelNames: ["by"] as const,
-    registers: [this.registry],
-  });
+  readonly storeRoundTrips = this.counter(
+    "tidings_store_round_trips_total",
+    "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",
+    ["by"],
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** A counter in this registry; its labels are bounded (outcomes, workers, states). */
+  private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
   /** A gauge read when /metrics is scraped. */
   gauge(name: string, help: string, read: () => number | Promise<number>): void {
-    new Gauge({
-      name,
-      help,
-      registers: [this.registry],
-      async collect() {
-        this.set(await read());
-      },
-    });
+    this.labelledGauge(name, help, [], async () => [{ labels: {}, value: await read() }]);
   }
 
   /** A gauge with labels, every sample read when /metrics is scraped (labels not read this time are dropped). */

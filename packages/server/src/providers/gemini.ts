@@ -1,35 +1,15 @@
 import { malformedReply } from "./failures.js";
-import { JsonClient } from "./http-client.js";
-import type { Candidate, GenerateContentRequest, GenerateContentResponse, Provider } from "./provider.js";
-
-export const GEMINI_BASE_URL = "https://generativelanguage.googleapis.com";
-
-export interface GeminiOptions {
-  /** The host only; `/v1beta/models/…` is appended. */
-  baseUrl?: string;
-  apiKey: string;
-  timeoutMs: number;
-}
+import type { Candidate, GenerateContentResponse } from "./provider.js";
+import { type GoogleUpstreamOptions, RemoteProvider, Upstream } from "./upstream.js";
 
 /** Forwards to the Gemini REST API; the reply passes through once its shape is checked. */
-export class GeminiProvider implements Provider {
-  readonly name = "gemini";
-  private readonly client: JsonClient;
-  private readonly base: string;
-
-  constructor(private readonly options: GeminiOptions) {
-    this.client = new JsonClient({ provider: this.name, timeoutMs: options.timeoutMs });
-    this.base = (options.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, "");
-  }
-
-  async generateContent(model: string, request: GenerateContentRequest, signal?: AbortSignal): Promise<GenerateContentResponse> {
-    const url = `${this.base}/v1beta/models/${encodeURIComponent(model)}:generateContent`;
-    const body = await this.client.post(url, { "x-goog-api-key": this.options.apiKey }, request, signal);
-    return checkGeminiResponse(model, body);
-  }
-
-  close(): Promise<void> {
-    return this.client.close();
+export class GeminiProvider extends RemoteProvider {
+  constructor(options: GoogleUpstreamOptions) {
+    super("gemini", Upstream.google("gemini", options), {
+      path: (model) => `/v1beta/models/${encodeURIComponent(model)}:generateContent`,
+      request: (_model, request) => request,
+      reply: checkGeminiResponse,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Clock, Timer } from "../core/clock.js";
+import type { Signal } from "./signal.js";
 import { WakeableLoop } from "./wakeable-loop.js";
 
 export interface LeasedRunnerOptions {
@@ -10,16 +11,40 @@ export interface LeasedRunnerOptions {
   idlePollMs: number;
 }
 
-/** One kind of leased work (batches, interactions, videos): what to claim, renew and run. */
-export interface LeasedWork<T extends { id: string }> {
+/** The leases of one kind of work (batches, interactions, videos), which its service holds. */
+export interface Leases<T extends { id: string }> {
   /** Leases the next item ready to run until `lockedUntil`, or says there is none. */
   claim(now: number, lockedUntil: number): Promise<T | undefined>;
-  /** Extends the lease; false when the item should no longer run here (another process cancelled it). */
+  /**
+   * Extends the lease; false when it is no longer held, because the item ended, was cancelled or was deleted
+   * (here or by another process): the run then stops.
+   */
   renew(item: T, lockedUntil: number): Promise<boolean>;
-  /** Runs the item to its end. The signal aborts on stop, on `abort(id)` and when `renew` says false. */
+}
+
+/** What a runner does with what it leased. */
+export interface LeasedWork<T> {
+  /** Runs the item to its end. The signal aborts on stop, on `abort(id)`, on an `ended` signal and when `renew` says false. */
   run(item: T, signal: AbortSignal): Promise<void>;
-  /** What each round does before it claims (expiring overdue batches). */
+  /** What each round does before it claims (the batch runner's sweep of creations a crash cut short). */
   beforeRound?(): Promise<void>;
+}
+
+/** The news a runner listens to: there may be work to claim; an item ended and should stop running here. */
+export interface RunnerSignals {
+  runnable: Signal;
+  ended?: Signal<[id: string]>;
+}
+
+export interface LeasedRunnerDeps<T extends { id: string }> {
+  clock: Clock;
+  leases: Leases<T>;
+  work: LeasedWork<T>;
+  options: LeasedRunnerOptions;
+  /** Listened to from the start: a wake-up for new work, an abort for an item that ended. */
+  signals?: RunnerSignals;
+  /** A round, a renewal or a run that broke: logged and counted by the caller. */
+  onError: (err: unknown, id?: string) => void;
 }
 
 /**
@@ -32,19 +57,21 @@ export class LeasedRunner<T extends { id: string }> {
   private readonly active = new Map<string, AbortController>();
   private readonly loop: WakeableLoop;
   private idle: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly leases: Leases<T>;
+  private readonly work: LeasedWork<T>;
+  private readonly options: LeasedRunnerOptions;
+  private readonly onError: (err: unknown, id?: string) => void;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly work: LeasedWork<T>,
-    private readonly options: LeasedRunnerOptions,
-    /** A round, a renewal or a run that broke: logged and counted by the caller. */
-    private readonly onError: (err: unknown, id?: string) => void,
-  ) {
+  constructor(deps: LeasedRunnerDeps<T>) {
+    ({ clock: this.clock, leases: this.leases, work: this.work, options: this.options, onError: this.onError } = deps);
     this.loop = new WakeableLoop(
-      clock,
+      this.clock,
       () => this.round(),
-      (err) => onError(err),
+      (err) => this.onError(err),
     );
+    deps.signals?.runnable.listen(() => this.wake());
+    deps.signals?.ended?.listen((id) => this.abort(id));
   }
 
   start(): void {
@@ -69,7 +96,7 @@ export class LeasedRunner<T extends { id: string }> {
     await this.work.beforeRound?.();
     while (this.loop.isRunning && this.active.size < this.options.maxRunning) {
       const now = this.clock.now();
-      const item = await this.work.claim(now, now + this.options.leaseMs);
+      const item = await this.leases.claim(now, now + this.options.leaseMs);
       if (item === undefined) break;
       void this.run(item);
     }
@@ -82,7 +109,7 @@ export class LeasedRunner<T extends { id: string }> {
     let renewal: Timer | undefined;
     const renewSoon = () => {
       renewal = this.clock.setTimeout(() => {
-        this.work.renew(item, this.clock.now() + this.options.leaseMs).then(
+        this.leases.renew(item, this.clock.now() + this.options.leaseMs).then(
           (keep) => {
             if (!keep) controller.abort();
           },

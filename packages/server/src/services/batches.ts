@@ -1,23 +1,19 @@
 import type { BatchGenerateContentRequest } from "@tidings/sdk/contract";
 import { batchName, finishBatch, isBatchDone, type Batch, type BatchLine, type BatchOutcome } from "../core/batches.js";
-import { cancelled, invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { cancelled, found, invalidArgument, TidingsError } from "../core/errors.js";
 import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
+import type { OperationError } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
 import type { ServiceContext } from "./context.js";
 import { jsonlBatchLines, linesFromInline, outputJsonl } from "./batch-input.js";
 import type { FileService } from "./files.js";
+import type { KindLeases } from "./leases.js";
 import { reportStateChange } from "./state-changes.js";
 import { untilAborted } from "./until-aborted.js";
 import { parseWebhookConfig } from "./webhook-config.js";
-
-/** Tells the batch runner about work and cancellations; late-bound because the runner needs the services. */
-export interface BatchRunnerControl {
-  wake(): void;
-  abort(batchId: string): void;
-}
 
 const MAX_LINES = 100_000;
 /**
@@ -28,15 +24,22 @@ const ABANDONED_AFTER_MS = 60 * 60_000;
 /** Abandoned batches taken per sweep, and lines deleted per transaction while one is deleted. */
 const DISCARD_BATCHES = 10;
 const DISCARD_LINES = 500;
+/** Overdue batches expired per sweep; the expiry worker sweeps again while there are more. */
+const EXPIRE_BATCHES = 100;
 const JSONL_TYPES = ["application/jsonl", "application/x-ndjson", "application/json", "application/x-jsonlines", "text/plain", "text/jsonl"];
 
 const hungUp = () => cancelled("the caller closed the connection before the batch was created; no batch was created");
 
+/**
+ * Batches, from create to their one end: the batch runner leases them and runs their lines through this
+ * service (claim, renew, read and record lines, finish), and the expiry worker expires them here.
+ */
 export class BatchService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
-    private readonly runner: () => BatchRunnerControl | undefined,
+    /** The batch runner's claims and renewals. */
+    readonly leases: KindLeases<Batch>,
     private readonly defaultDeadlineMs: number,
     /** TIDINGS_MAX_BATCH_LINE_BYTES: the longest JSONL input line read; a longer one becomes an error line. */
     private readonly maxLineBytes: number,
@@ -74,14 +77,13 @@ export class BatchService {
       state: batch.state,
       detail: { request_count: batch.requestCount },
     });
-    this.runner()?.wake();
+    this.ctx.signals.batches.runnable.ring();
+    this.ctx.signals.expires.ring(batch.deadlineAt);
     return batch;
   }
 
   async get(projectId: string, id: string): Promise<Batch> {
-    const batch = await this.ctx.store.batches.get(projectId, id);
-    if (batch === undefined) throw notFound(batchName(id));
-    return batch;
+    return found(await this.ctx.store.batches.get(projectId, id), batchName(id));
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<Batch>> {
@@ -90,7 +92,7 @@ export class BatchService {
 
   /** Lines with their results, for inline responses. */
   lines(batch: Batch): Promise<BatchLine[]> {
-    return this.ctx.store.batches.lines(batch.id);
+    return this.ctx.store.batchLines.all(batch.id);
   }
 
   async cancel(projectId: string, id: string): Promise<Batch> {
@@ -105,16 +107,6 @@ export class BatchService {
     await this.ctx.store.batches.delete(projectId, id);
   }
 
-  /** Writes the JSONL output: one line per input line, every key exactly once. */
-  async writeOutput(batch: Batch): Promise<string> {
-    const file = await this.files.create(
-      batch.projectId,
-      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
-      outputJsonl((from, limit) => this.ctx.store.batches.linesFrom(batch.id, from, limit)),
-    );
-    return `files/${file.id}`;
-  }
-
   /** Ends a batch; its event commits with it. Undefined when it had already ended (a race lost, not an error). */
   async finish(projectId: string, id: string, outcome: BatchOutcome): Promise<Batch | undefined> {
     const now = this.ctx.clock.now();
@@ -127,10 +119,49 @@ export class BatchService {
       return { batch, published };
     });
     if (result === undefined) return undefined;
-    if (outcome.kind !== "succeed") this.runner()?.abort(id);
+    if (outcome.kind !== "succeed") this.ctx.signals.batches.ended.ring(id);
     this.ctx.outbox.announce(result.published);
     reportStateChange(this.ctx, { resource: "operation", kind: "batch", name: batchName(id), state: result.batch.state });
     return result.batch;
+  }
+
+  /** Up to `limit` of the batch's lines that have no result yet, in input order: what its run sends next. */
+  pendingLines(batch: Batch, limit: number): Promise<BatchLine[]> {
+    return this.ctx.store.batchLines.pending(batch.id, limit);
+  }
+
+  /** Results of the run, written as they come; a line already settled (by a run before a crash) keeps its first result. */
+  record(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
+    return this.ctx.store.batchLines.record(batch.id, lines, this.ctx.clock.now());
+  }
+
+  /** Whether it has not ended: another process may have cancelled it, or expired it, while its lines ran here. */
+  async isRunning(batch: Batch): Promise<boolean> {
+    const current = await this.ctx.store.batches.get(batch.projectId, batch.id);
+    return current !== undefined && !isBatchDone(current.state);
+  }
+
+  /** Every line has its result: the output file is written and the batch succeeds with it. */
+  async succeed(batch: Batch): Promise<Batch | undefined> {
+    const outputFile = await this.writeOutput(batch);
+    return this.finish(batch.projectId, batch.id, { kind: "succeed", outputFile });
+  }
+
+  /** Its run broke: it fails with that error. */
+  fail(batch: Batch, error: OperationError): Promise<Batch | undefined> {
+    return this.finish(batch.projectId, batch.id, { kind: "fail", error });
+  }
+
+  /** Expires unfinished batches past their deadline (the provider gets no further requests for them); returns how many. */
+  async expireDue(): Promise<number> {
+    const due = await this.ctx.store.batches.listExpired(this.ctx.clock.now(), EXPIRE_BATCHES);
+    for (const batch of due) await this.finish(batch.projectId, batch.id, { kind: "expire" });
+    return due.length;
+  }
+
+  /** When the next unfinished batch reaches its deadline, if any. */
+  nextExpiry(): Promise<number | undefined> {
+    return this.ctx.store.batches.nextDeadlineAt();
   }
 
   /**
@@ -203,7 +234,7 @@ export class BatchService {
       requestCount += chunk.length;
       if (requestCount > MAX_LINES) throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
       failedRequestCount += chunk.filter((line) => line.state === "failed").length;
-      await this.ctx.store.batches.appendLines(batchId, chunk);
+      await this.ctx.store.batchLines.append(batchId, chunk);
     }
     if (requestCount === failedRequestCount) throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
   }
@@ -211,6 +242,16 @@ export class BatchService {
   /** Deletes a hidden batch and its lines, a short transaction at a time. */
   private async discard(batchId: string): Promise<void> {
     while (!(await this.ctx.store.batches.discardHidden(batchId, DISCARD_LINES)));
+  }
+
+  /** Writes the JSONL output: one line per input line, every key exactly once. */
+  private async writeOutput(batch: Batch): Promise<string> {
+    const file = await this.files.create(
+      batch.projectId,
+      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
+      outputJsonl((from, limit) => this.ctx.store.batchLines.page(batch.id, from, limit)),
+    );
+    return `files/${file.id}`;
   }
 
   private parseTtl(ttl: string | undefined): number {

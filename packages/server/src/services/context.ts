@@ -5,6 +5,7 @@ import type { Store } from "../store/store.js";
 import type { Outbox } from "./outbox.js";
 import type { StateChange } from "./state-changes.js";
 import type { UriRules } from "./target-uri.js";
+import type { WorkSignals } from "./work-signals.js";
 
 /** What the application services share: storage and its outbox, time, crypto, and rules for target URIs. */
 export interface ServiceContext {
@@ -14,8 +15,8 @@ export interface ServiceContext {
   box: SecretBox;
   uriRules: UriRules;
   log: Logger;
-  /** Rung when an operation with an expire_time is created, so the expiry worker can sleep until it. */
-  notifyExpiry: () => void;
+  /** What the services tell this process's background work (new work, an item ended, a deadline set). */
+  signals: WorkSignals;
   /** Told of every state change the services make (after the commit), for /metrics. */
   onStateChange?: (change: StateChange) => void;
 }

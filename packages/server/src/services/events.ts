@@ -1,5 +1,5 @@
 import type { RedeliverEventRequest } from "@tidings/sdk/contract";
-import { invalidArgument, notFound } from "../core/errors.js";
+import { found, invalidArgument } from "../core/errors.js";
 import type { StoredEvent } from "../core/events.js";
 import { planRedelivery } from "../core/fanout.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -17,8 +17,7 @@ export class EventService {
   }
 
   async get(projectId: string, id: string): Promise<{ event: StoredEvent; deliveries: DeliveryWithAttempts[] }> {
-    const event = await this.ctx.store.events.get(projectId, id);
-    if (event === undefined) throw notFound(`events/${id}`);
+    const event = found(await this.ctx.store.events.get(projectId, id), `events/${id}`);
     const deliveries = await this.ctx.store.deliveries.list(projectId, { eventId: id }, ALL_DELIVERIES);
     return { event, deliveries: deliveries.items };
   }
@@ -28,8 +27,7 @@ export class EventService {
     const webhookId = input.webhook_id;
     const now = this.ctx.clock.now();
     const published = await this.ctx.store.transaction(async (tx) => {
-      const event = await tx.events.get(projectId, id);
-      if (event === undefined) throw notFound(`events/${id}`);
+      const event = found(await tx.events.get(projectId, id), `events/${id}`);
       let webhooks: WebhookRecord[];
       if (webhookId !== undefined) {
         const webhook = await tx.webhooks.get(projectId, webhookId);

@@ -1,6 +1,6 @@
 import type { Hash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { FILE_TTL_MS, fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -216,9 +216,7 @@ export class FileService {
   }
 
   async get(projectId: string, id: string): Promise<FileRecord> {
-    const file = await this.ctx.store.files.get(projectId, id);
-    if (file === undefined) throw notFound(fileName(id));
-    return file;
+    return found(await this.ctx.store.files.get(projectId, id), fileName(id));
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<FileRecord>> {

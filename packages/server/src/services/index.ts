@@ -1,13 +1,14 @@
 import type { Provider } from "../providers/provider.js";
 import type { ServiceContext } from "./context.js";
-import { BatchService, type BatchRunnerControl } from "./batches.js";
+import { BatchService } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
+import { KindLeases } from "./leases.js";
 import { ModelService } from "./models.js";
-import { InteractionService, type InteractionRunnerControl, type InteractionTurns } from "./interactions.js";
+import { InteractionService, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
 import { ProjectService } from "./projects.js";
-import { VideoService, type VideoRunnerControl } from "./videos.js";
+import { VideoService } from "./videos.js";
 import { StatsService } from "./stats.js";
 import { WebhookService } from "./webhooks.js";
 
@@ -25,19 +26,14 @@ export interface Services {
 }
 
 export interface BatchOptions {
-  /** The batch runner, once it exists: it needs these services, so it is bound late. */
-  runner: () => BatchRunnerControl | undefined;
   defaultDeadlineMs: number;
   maxLineBytes: number;
 }
 
-/** Interactions and videos: the providers' turns, and their runners, bound late like the batch runner. */
+/** Generation: the model backend of `generateContent`, and the providers' turns that run interactions. */
 export interface GenerationOptions {
-  /** The model backend of `generateContent`. */
   provider: Provider;
   turns: InteractionTurns;
-  interactionRunner: () => InteractionRunnerControl | undefined;
-  videoRunner: () => VideoRunnerControl | undefined;
 }
 
 export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions, generation: GenerationOptions): Services {
@@ -48,9 +44,9 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     events: new EventService(ctx),
     projects: new ProjectService(ctx),
     files,
-    batches: new BatchService(ctx, files, batchOptions.runner, batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
-    interactions: new InteractionService(ctx, generation.turns, generation.interactionRunner),
-    videos: new VideoService(ctx, files, generation.videoRunner),
+    batches: new BatchService(ctx, files, new KindLeases(ctx.store.batches), batchOptions.defaultDeadlineMs, batchOptions.maxLineBytes),
+    interactions: new InteractionService(ctx, generation.turns, new KindLeases(ctx.store.interactions)),
+    videos: new VideoService(ctx, files, new KindLeases(ctx.store.videos)),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
   };

@@ -1,5 +1,5 @@
 import type { CreateInteractionRequest } from "@tidings/sdk/contract";
-import { invalidArgument, notFound } from "../core/errors.js";
+import { found, invalidArgument } from "../core/errors.js";
 import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
@@ -20,6 +20,7 @@ import {
 import { sleep } from "../runtime/sleep.js";
 import type { StoreAggregates } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
+import type { KindLeases } from "./leases.js";
 import { parseGenerationConfig, parseTools } from "./interaction-request.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
@@ -29,12 +30,6 @@ export interface InteractionTurns {
   runsAgent(agent: string): boolean;
   /** Rejects with ProviderError; with CANCELLED as soon as `signal` aborts. */
   next(interaction: Interaction, signal?: AbortSignal): Promise<InteractionProgress>;
-}
-
-/** Tells the interaction runner about new work and cancellations; late-bound, since the runner needs this service. */
-export interface InteractionRunnerControl {
-  wake(): void;
-  abort(id: string): void;
 }
 
 /** A create request whose `input` the HTTP adapter has already read into steps. */
@@ -53,15 +48,17 @@ export interface InlineRun {
 const FOLLOW_POLL_MS = 200;
 
 /**
- * Interactions (DESIGN §2.4). A background one is stored `in_progress` and run by the interaction runner;
- * one that calls functions stops at `requires_action`, stored and holding nothing else, and is resumed by a
- * new interaction that continues it with the results. Every change of status commits with its event.
+ * Interactions (DESIGN §2.4). A background one is stored `in_progress` and run by the interaction runner
+ * through this service (its leases, advance, fail); one that calls functions stops at `requires_action`,
+ * stored and holding nothing else, and is resumed by a new interaction that continues it with the results.
+ * Every change of status commits with its event.
  */
 export class InteractionService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly turns: InteractionTurns,
-    private readonly runner: () => InteractionRunnerControl | undefined,
+    /** The interaction runner's claims and renewals: a renewal also tells it of a cancel made by another process. */
+    readonly leases: KindLeases<Interaction>,
   ) {}
 
   /**
@@ -73,7 +70,7 @@ export class InteractionService {
     if (interaction.background) {
       await this.ctx.store.interactions.insert(interaction);
       this.reportState(interaction);
-      this.runner()?.wake();
+      this.ctx.signals.interactions.runnable.ring();
       return interaction;
     }
     let change: InteractionChange = { interaction };
@@ -95,9 +92,7 @@ export class InteractionService {
   }
 
   async get(projectId: string, id: string): Promise<Interaction> {
-    const interaction = await this.ctx.store.interactions.get(projectId, id);
-    if (interaction === undefined) throw notFound(`interaction ${id}`);
-    return interaction;
+    return found(await this.ctx.store.interactions.get(projectId, id), `interaction ${id}`);
   }
 
   /** Newest first, for the dashboard: Gemini's interactions API has no list, so neither has ours. */
@@ -107,9 +102,7 @@ export class InteractionService {
 
   /** Cancels one in progress or waiting for results: sends interaction.cancelled and stops calling the provider. */
   async cancel(projectId: string, id: string): Promise<Interaction> {
-    const interaction = await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now()));
-    if (interaction === undefined) throw notFound(`interaction ${id}`);
-    return interaction;
+    return found(await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now())), `interaction ${id}`);
   }
 
   /** Deletes it; one still open is cancelled first, so its run stops and its end is announced. */
@@ -161,7 +154,7 @@ export class InteractionService {
     if (result === undefined) return undefined;
     if (result.published !== undefined) this.ctx.outbox.announce(result.published);
     if (result.moved) this.reportState(result.interaction);
-    if (isInteractionFinished(result.interaction.status)) this.runner()?.abort(id);
+    if (isInteractionFinished(result.interaction.status)) this.ctx.signals.interactions.ended.ring(id);
     return result.interaction;
   }
 

@@ -1,5 +1,5 @@
 import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
-import { invalidArgument, notFound, TidingsError } from "../core/errors.js";
+import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
 import { newEvent, type EventTarget, type NewEvent } from "../core/events.js";
 import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
@@ -49,14 +49,12 @@ export class OperationService {
     };
     await this.ctx.store.operations.insert(operation);
     this.reportState(operation);
-    if (operation.expireAt !== undefined) this.ctx.notifyExpiry();
+    if (operation.expireAt !== undefined) this.ctx.signals.expires.ring(operation.expireAt);
     return operation;
   }
 
   async get(projectId: string, id: string): Promise<Operation> {
-    const operation = await this.ctx.store.operations.get(projectId, id);
-    if (operation === undefined) throw notFound(operationName(id));
-    return operation;
+    return found(await this.ctx.store.operations.get(projectId, id), operationName(id));
   }
 
   /** The polling surface: operations of every kind (custom, batches, videos), oldest first. */
@@ -119,6 +117,11 @@ export class OperationService {
       if (outcome.status === "rejected" && !(outcome.reason instanceof TidingsError && outcome.reason.status === "FAILED_PRECONDITION")) throw outcome.reason;
     }
     return outcomes.filter((o) => o.status === "fulfilled").length;
+  }
+
+  /** When the next running operation reaches its expire_time, if any. */
+  nextExpiry(): Promise<number | undefined> {
+    return this.ctx.store.operations.nextExpireAt();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { notFound } from "../core/errors.js";
+import { found } from "../core/errors.js";
 import { newApiKey, newResourceId } from "../core/ids.js";
 import type { Project } from "../core/projects.js";
 import { hashApiKey } from "../crypto/api-keys.js";
@@ -16,9 +16,7 @@ export class ProjectService {
   }
 
   async get(id: string): Promise<Project> {
-    const project = await this.ctx.store.projects.get(id);
-    if (project === undefined) throw notFound(`projects/${id}`);
-    return project;
+    return found(await this.ctx.store.projects.get(id), `projects/${id}`);
   }
 
   async createApiKey(projectId: string): Promise<string> {

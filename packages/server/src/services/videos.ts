@@ -7,13 +7,9 @@ import type { OperationError } from "../core/operations.js";
 import { finishVideo, isVideoDone, videoOperationName, type VideoOperation, type VideoOutcome } from "../core/videos.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
+import type { KindLeases } from "./leases.js";
 import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
-
-/** Tells the video runner about new work; late-bound, since the runner needs this service. */
-export interface VideoRunnerControl {
-  wake(): void;
-}
 
 /** Instance fields Tidings' providers cannot act on: refused by name rather than ignored. */
 const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceImages"] as const;
@@ -26,7 +22,8 @@ export class VideoService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
-    private readonly runner: () => VideoRunnerControl | undefined,
+    /** The video runner's claims and renewals. */
+    readonly leases: KindLeases<VideoOperation>,
   ) {}
 
   async generate(projectId: string, model: string, request: PredictLongRunningRequest): Promise<VideoOperation> {
@@ -56,7 +53,7 @@ export class VideoService {
     };
     await this.ctx.store.videos.insert(video);
     this.reportState(video);
-    this.runner()?.wake();
+    this.ctx.signals.videos.runnable.ring();
     return video;
   }
 

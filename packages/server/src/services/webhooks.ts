@@ -1,5 +1,5 @@
 import type { CreateWebhookRequest, RecoverDeliveriesRequest, UpdateWebhookRequest } from "@tidings/sdk/contract";
-import { invalidArgument, notFound } from "../core/errors.js";
+import { found, invalidArgument, notFound } from "../core/errors.js";
 import { validateSubscription } from "../core/event-types.js";
 import { newEvent, type StoredEvent } from "../core/events.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
@@ -43,9 +43,7 @@ export class WebhookService {
   }
 
   async get(projectId: string, id: string): Promise<Webhook> {
-    const record = await this.ctx.store.webhooks.get(projectId, id);
-    if (record === undefined) throw notFound(`webhooks/${id}`);
-    return this.open(record);
+    return this.open(found(await this.ctx.store.webhooks.get(projectId, id), `webhooks/${id}`));
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<Webhook>> {

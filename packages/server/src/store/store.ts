@@ -35,6 +35,7 @@ export interface StoreAggregates {
   readonly deliveries: DeliveryQueue;
   readonly workers: WorkerStore;
   readonly batches: BatchStore;
+  readonly batchLines: BatchLineStore;
   readonly files: FileStore;
   readonly signingKeys: SigningKeyStore;
   readonly interactions: InteractionStore;
@@ -205,7 +206,21 @@ export interface WorkerStore {
   retire(id: number, now: number): Promise<number>;
 }
 
-export interface BatchStore {
+/**
+ * The run leases of one kind of leased work (batches, interactions, videos): one process at a time runs an
+ * item, renewing its lease while it does; a lease that is not renewed (a crash) runs out.
+ */
+export interface LeaseRows<T> {
+  /** Leases one item that needs running, whose lease is free or has run out. */
+  claim(now: number, leaseUntil: number): Promise<T | undefined>;
+  /** Extends the lease of one that has not ended; false when it has ended or is gone (the UPDATE's row count). */
+  renewLease(id: string, leaseUntil: number): Promise<boolean>;
+  /** Ends every lease of the kind: for a store only this process uses, after a crash. */
+  releaseAll(): Promise<number>;
+}
+
+/** Batches (a row each); their input lines and results are `BatchLineStore`'s. */
+export interface BatchStore extends LeaseRows<Batch> {
   /** A new batch with its input lines, atomically; a large batch is written in chunks that let the event loop turn. */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void>;
   /**
@@ -214,8 +229,6 @@ export interface BatchStore {
    * the gauges do not count it and it does not expire. Its state and counts are those it is revealed with.
    */
   insertHidden(batch: Batch): Promise<void>;
-  /** More input lines for a batch: its request count grows by their number, and its failed count by those already failed. */
-  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void>;
   /** A hidden batch becomes pending, and visible; it is returned as it now stands. Undefined when no such batch is hidden. */
   reveal(batchId: string, now: number): Promise<Batch | undefined>;
   /**
@@ -234,21 +247,29 @@ export interface BatchStore {
   /** Writes a finished batch: state, output, error, times; its run lease ends. */
   update(batch: Batch): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
-  /** Leases one batch that needs running (pending, or running under a lapsed lease) and marks it running. */
+  /**
+   * Leases one batch that needs running (pending, or running under a lapsed lease) and marks it running. One
+   * past its deadline is left to expire, not run.
+   */
   claim(now: number, leaseUntil: number): Promise<Batch | undefined>;
-  renewLease(id: string, leaseUntil: number): Promise<void>;
-  /** Ends every batch lease: for a store only this process uses, after a crash. */
-  releaseAll(): Promise<number>;
-  /** Up to `limit` unsettled lines, in input order. */
-  pendingLines(batchId: string, limit: number): Promise<BatchLine[]>;
-  /** Settles lines and bumps the batch's counters; lines already settled are left alone. */
-  recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
-  /** Every line in input order (inline responses). */
-  lines(batchId: string): Promise<BatchLine[]>;
-  /** Up to `limit` lines from input position `fromIndex` on, in order, without their requests: the output is written page by page. */
-  linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
   /** Unfinished batches whose deadline has passed. */
   listExpired(now: number, limit: number): Promise<Batch[]>;
+  /** The soonest deadline of an unfinished batch, if any: when the next one expires. */
+  nextDeadlineAt(): Promise<number | undefined>;
+}
+
+/** The input lines of batches, each settled once with its result; settling one moves its batch's counters. */
+export interface BatchLineStore {
+  /** More input lines for a batch: its request count grows by their number, and its failed count by those already failed. */
+  append(batchId: string, lines: readonly BatchLine[]): Promise<void>;
+  /** Up to `limit` unsettled lines, in input order. */
+  pending(batchId: string, limit: number): Promise<BatchLine[]>;
+  /** Settles lines and bumps the batch's counters; lines already settled are left alone. */
+  record(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
+  /** Every line in input order (inline responses). */
+  all(batchId: string): Promise<BatchLine[]>;
+  /** Up to `limit` lines from input position `fromIndex` on, in order, without their requests: the output is written page by page. */
+  page(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
 }
 
 /** File metadata (DESIGN §2.3); the bytes live in a BlobStore. */
@@ -278,7 +299,7 @@ export interface SigningKeyStore {
 }
 
 /** Interactions (DESIGN §2.4): stored with their whole timeline; a background one in progress carries a run lease. */
-export interface InteractionStore {
+export interface InteractionStore extends LeaseRows<Interaction> {
   insert(interaction: Interaction): Promise<void>;
   get(projectId: string, id: string): Promise<Interaction | undefined>;
   /** Inside a transaction: reads the interaction and locks it until commit, so each change happens once. */
@@ -292,12 +313,10 @@ export interface InteractionStore {
   claim(now: number, leaseUntil: number): Promise<Interaction | undefined>;
   /** Extends the run lease of one still in progress; false when it is not (cancelled, deleted, or stopped). */
   renewLease(id: string, leaseUntil: number): Promise<boolean>;
-  /** Ends every interaction lease: for a store only this process uses, after a crash. */
-  releaseAll(): Promise<number>;
 }
 
 /** Video operations (DESIGN §2.5); one that has not ended carries a run lease while a process works on it. */
-export interface VideoStore {
+export interface VideoStore extends LeaseRows<VideoOperation> {
   insert(video: VideoOperation): Promise<void>;
   get(projectId: string, id: string): Promise<VideoOperation | undefined>;
   /** Inside a transaction: reads the operation and locks it until commit, so it ends exactly once. */
@@ -308,9 +327,6 @@ export interface VideoStore {
   update(video: VideoOperation): Promise<void>;
   /** Leases one unfinished operation whose lease is free or has run out, oldest first. */
   claim(now: number, leaseUntil: number): Promise<VideoOperation | undefined>;
-  renewLease(id: string, leaseUntil: number): Promise<void>;
-  /** Ends every video lease: for a store only this process uses, after a crash. */
-  releaseAll(): Promise<number>;
 }
 
 /** The attempts of one webhook over a window, or of one minute. */

@@ -1,26 +1,25 @@
 import { setMaxListeners } from "node:events";
-import { isBatchDone, type Batch, type BatchLine } from "../core/batches.js";
+import type { Batch, BatchLine } from "../core/batches.js";
 import type { Clock, Timer } from "../core/clock.js";
 import { TidingsError } from "../core/errors.js";
+import { failureError, failureStatus } from "../providers/failure-status.js";
 import type { ConcurrencyLimiter } from "../providers/limiter.js";
-import { ProviderError, type GenerateContentRequest, type Provider } from "../providers/provider.js";
+import type { GenerateContentRequest, Provider } from "../providers/provider.js";
 import { parseGenerateContentRequest } from "../providers/request.js";
 import { generateWithRetry } from "../providers/retry.js";
 import type { LeasedRunnerOptions, LeasedWork } from "../runtime/leased-runner.js";
 import type { BatchService } from "../services/batches.js";
-import type { Store } from "../store/store.js";
+import { runOrFail } from "./run-or-fail.js";
 
 /** Batches one process runs at once (the provider limiter bounds the requests across all of them), and their lease. */
 export const BATCH_RUNNER_OPTIONS: LeasedRunnerOptions = { maxRunning: 2, leaseMs: 60_000, idlePollMs: 5_000 };
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Lines taken per round; their results are written a few dozen at a time. */
 const CHUNK_SIZE = 128;
 const RECORD_WINDOW_MS = 50;
 const RECORD_MAX_LINES = 64;
 
 export interface BatchWorkDeps {
-  store: Store;
   batches: BatchService;
   provider: Provider;
   /** Bounds upstream requests across every batch this process runs. */
@@ -31,12 +30,12 @@ export interface BatchWorkDeps {
 }
 
 /**
- * A batch's run, leased by a LeasedRunner: it sends the pending lines to the provider with bounded concurrency, records
- * results chunk by chunk (so a crash redoes only unfinished lines), writes the output and ends the batch.
- * Cancellation and expiry abort the batch's signal, so the provider gets no further requests.
+ * A batch's run, leased through its service: it sends the pending lines to the provider with bounded
+ * concurrency, records results chunk by chunk (so a crash redoes only unfinished lines), and ends the batch
+ * with its output. Its deadline is the expiry worker's: a cancel or an expiry aborts the run's signal, so the
+ * provider gets no further requests.
  */
 export class BatchWork implements LeasedWork<Batch> {
-  private readonly store: Store;
   private readonly batches: BatchService;
   private readonly provider: Provider;
   private readonly limiter: ConcurrencyLimiter;
@@ -44,69 +43,44 @@ export class BatchWork implements LeasedWork<Batch> {
   private readonly onError: (err: unknown, batchId?: string) => void;
 
   constructor(deps: BatchWorkDeps) {
-    ({ store: this.store, batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
+    ({ batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
   }
 
-  /** Expires overdue batches before each round claims. */
+  /** Before each round claims, the batches whose create a crash cut short are deleted. */
   async beforeRound(): Promise<void> {
-    for (const batch of await this.store.batches.listExpired(this.clock.now(), 100)) {
-      await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
-    }
-  }
-
-  claim(now: number, lockedUntil: number): Promise<Batch | undefined> {
-    return this.store.batches.claim(now, lockedUntil);
-  }
-
-  async renew(batch: Batch, lockedUntil: number): Promise<boolean> {
-    await this.store.batches.renewLease(batch.id, lockedUntil);
-    return true;
+    await this.batches.discardAbandoned();
   }
 
   /** Unfinished lines stay pending when it stops: the next start (or another process, after the lease) resumes them. */
-  async run(batch: Batch, signal: AbortSignal): Promise<void> {
+  run(batch: Batch, signal: AbortSignal): Promise<void> {
     // Every line in flight listens to the batch's signal.
     setMaxListeners(0, signal);
-    // Expire on time even mid-chunk; finish() aborts the requests still running. (Timers cap at ~24.8 days;
-    // a later deadline is caught between chunks instead.)
-    const untilDeadline = Math.max(0, batch.deadlineAt - this.clock.now());
-    const deadline =
-      untilDeadline <= MAX_TIMER_MS
-        ? this.clock.setTimeout(
-            () => void this.batches.finish(batch.projectId, batch.id, { kind: "expire" }).catch((err: unknown) => this.onError(err, batch.id)),
-            untilDeadline,
-          )
-        : undefined;
-    try {
-      while (!signal.aborted) {
-        // A provider that answers without I/O (local, no delay) and synchronous SQLite would otherwise run
-        // the whole batch as one chain of promise callbacks, starving the API and deliveries: yield per chunk.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (this.clock.now() >= batch.deadlineAt) {
-          await this.batches.finish(batch.projectId, batch.id, { kind: "expire" });
-          return;
+    return runOrFail(
+      batch.id,
+      signal,
+      async () => {
+        while (!signal.aborted) {
+          // A provider that answers without I/O (local, no delay) and synchronous SQLite would otherwise run
+          // the whole batch as one chain of promise callbacks, starving the API and deliveries: yield per chunk.
+          await new Promise((resolve) => setImmediate(resolve));
+          const lines = await this.batches.pendingLines(batch, CHUNK_SIZE);
+          if (lines.length === 0) {
+            await this.batches.succeed(batch);
+            return;
+          }
+          const recorder = new LineRecorder(this.clock, (done) => this.batches.record(batch, done));
+          await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, signal))));
+          await recorder.flush();
+          // Another process may have cancelled it.
+          if (!(await this.batches.isRunning(batch))) return;
         }
-        const lines = await this.store.batches.pendingLines(batch.id, CHUNK_SIZE);
-        if (lines.length === 0) {
-          const outputFile = await this.batches.writeOutput(batch);
-          await this.batches.finish(batch.projectId, batch.id, { kind: "succeed", outputFile });
-          return;
-        }
-        const recorder = new LineRecorder(this.clock, (done) => this.store.batches.recordLines(batch.id, done, this.clock.now()));
-        await Promise.all(lines.map(async (line) => recorder.add(await this.runLine(batch, line, signal))));
-        await recorder.flush();
-        // Another process may have cancelled it.
-        const current = await this.store.batches.get(batch.projectId, batch.id);
-        if (current === undefined || isBatchDone(current.state)) return;
-      }
-    } catch (err) {
-      this.onError(err, batch.id);
-      await this.batches
-        .finish(batch.projectId, batch.id, { kind: "fail", error: { code: 13, message: `the batch could not be completed: ${(err as Error).message}` } })
-        .catch((finishErr: unknown) => this.onError(finishErr, batch.id));
-    } finally {
-      this.clock.clearTimeout(deadline);
-    }
+      },
+      (err) => {
+        const { code, message } = failureError(err, (detail) => `the batch could not be completed: ${detail}`);
+        return this.batches.fail(batch, { code, message });
+      },
+      this.onError,
+    );
   }
 
   /** One request; undefined when the batch was aborted first (the line stays pending). */
@@ -130,11 +104,7 @@ export class BatchWork implements LeasedWork<Batch> {
         return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
       } catch (err) {
         if (signal.aborted) return undefined;
-        const error =
-          err instanceof ProviderError
-            ? { code: err.status, message: err.message, status: err.code }
-            : { code: 500, message: err instanceof Error ? err.message : String(err), status: "INTERNAL" };
-        return { ...line, state: "failed", result: JSON.stringify({ error }) };
+        return { ...line, state: "failed", result: JSON.stringify(failureStatus(err, (detail) => detail)) };
       }
     });
   }

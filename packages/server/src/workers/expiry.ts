@@ -1,39 +1,40 @@
 import type { Clock } from "../core/clock.js";
+import type { Signal } from "../runtime/signal.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
-import type { BatchService } from "../services/batches.js";
-import type { OperationService } from "../services/operations.js";
-import type { Store } from "../store/store.js";
 
 const MAX_SLEEP_MS = 5_000;
 
+/** A kind whose items expire (custom operations at their expire_time, batches at their deadline): its service. */
+export interface Expiring {
+  /** Expires what is due now; returns how many, so the worker goes on while there were some. */
+  expireDue(): Promise<number>;
+  /** When the next one falls due, if any. */
+  nextExpiry(): Promise<number | undefined>;
+}
+
 export interface ExpiryWorkerDeps {
-  store: Store;
-  operations: OperationService;
-  /** Batches that a crash left half-created are swept here too. */
-  batches: BatchService;
+  kinds: readonly Expiring[];
+  /** Rung with a new deadline, which may be sooner than the current sleep. */
+  expires: Signal<[at: number]>;
   clock: Clock;
   /** A failed sweep: logged as an error and counted on /metrics; the next round tries again. */
   onError: (err: unknown) => void;
 }
 
 /**
- * Expires running operations when their expire_time passes, sleeping until the next one is due (at most
- * MAX_SLEEP_MS), and each round deletes the batches that a crash left half-created.
+ * Expires every kind with a deadline through its own service, sleeping until the next one is due (at most
+ * MAX_SLEEP_MS, so another process's deadlines are seen too). A running batch it expires is told to stop.
  */
 export class ExpiryWorker {
   private readonly loop: WakeableLoop;
 
   constructor(private readonly deps: ExpiryWorkerDeps) {
     this.loop = new WakeableLoop(deps.clock, () => this.round(), deps.onError);
+    deps.expires.listen((at) => this.loop.wakeBy(at));
   }
 
   start(): void {
     this.loop.start();
-  }
-
-  /** An expire_time may now be sooner than the current sleep. */
-  wake(): void {
-    this.loop.wake();
   }
 
   stop(): void {
@@ -41,9 +42,11 @@ export class ExpiryWorker {
   }
 
   private async round(): Promise<number> {
-    while ((await this.deps.operations.expireDue()) > 0 && this.loop.isRunning);
-    while ((await this.deps.batches.discardAbandoned()) > 0 && this.loop.isRunning);
-    const next = await this.deps.store.operations.nextExpireAt();
-    return next === undefined ? MAX_SLEEP_MS : Math.min(Math.max(next - this.deps.clock.now(), 0), MAX_SLEEP_MS);
+    let next = this.deps.clock.now() + MAX_SLEEP_MS;
+    for (const kind of this.deps.kinds) {
+      while ((await kind.expireDue()) > 0 && this.loop.isRunning);
+      next = Math.min(next, (await kind.nextExpiry()) ?? next);
+    }
+    return Math.max(next - this.deps.clock.now(), 0);
   }
 }

@@ -59,7 +59,7 @@ async function halfCreated(s: TestServer, lines: number): Promise<string> {
   await waitUntil(
     async () => {
       [id] = await s.store.batches.listHidden(EVER, 10);
-      return id !== undefined && (await s.store.batches.lines(id)).length >= lines;
+      return id !== undefined && (await s.store.batchLines.all(id)).length >= lines;
     },
     20_000,
     `a hidden batch with ${lines} lines`,
@@ -131,7 +131,7 @@ describe("creating a batch from a JSONL file", () => {
     expect(await creating).toMatchObject({ name: "AbortError" });
     // The rest of the file never comes: the create stops at once, without waiting for it.
     await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 0, 20_000, "the half-created batch to be deleted");
-    expect(await s.store.batches.lines(hidden)).toEqual([]);
+    expect(await s.store.batchLines.all(hidden)).toEqual([]);
     expect(storedBatchRows(s)).toEqual({ batches: 0, lines: 0 });
     expect((await s.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);
   });
@@ -159,13 +159,13 @@ describe("creating a batch from a JSONL file", () => {
     const recent = hidden(clock.now() - 60_000);
     for (const b of [crashed, recent]) {
       await s.store.batches.insertHidden(b);
-      await s.store.batches.appendLines(b.id, lines);
+      await s.store.batchLines.append(b.id, lines);
     }
 
     await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 1, 20_000, "the sweeper to delete the crashed create");
     expect(await s.store.batches.listHidden(EVER, 10)).toEqual([recent.id]);
-    expect(await s.store.batches.lines(crashed.id)).toEqual([]);
-    expect(await s.store.batches.lines(recent.id)).toHaveLength(1234);
+    expect(await s.store.batchLines.all(crashed.id)).toEqual([]);
+    expect(await s.store.batchLines.all(recent.id)).toHaveLength(1234);
 
     clock.advance(60 * 60_000);
     await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 0, 20_000, "the sweeper to delete the other");

@@ -35,7 +35,7 @@ const SEED = process.env.TIDINGS_FUZZ_SEED !== undefined ? Number(process.env.TI
 const ROUNDS = Number(process.env.TIDINGS_FUZZ_RUNS ?? 500);
 const ANSWER_WITHIN_MS = 10_000;
 
-/** The google.rpc.Code names each HTTP status of an error may carry (http/status.ts). */
+/** The google.rpc.Code names each HTTP status of an error may carry (web/rpc-status.ts). */
 const STATUS_NAMES: Record<number, string[]> = {
   400: ["INVALID_ARGUMENT"],
   401: ["UNAUTHENTICATED"],

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { StoredEvent } from "../../core/events.js";
 import { parsePageRequest } from "../../core/pages.js";
-import { eventStreamer } from "../../http/routes/event-stream.js";
+import { eventStreamer } from "../../web/event-stream.js";
 import { deliveriesTable, pager } from "../components.js";
 import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";

@@ -1,25 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import {
-  BatchGenerateContentRequest,
-  BatchOperation,
-  Empty,
-  ErrorResponses,
-  IdParams,
-  ListBatchesQuery,
-  ListBatchesResponse,
-  ModelParams,
-} from "@tidings/sdk/contract";
+import { BatchGenerateContentRequest, BatchOperation, Empty, IdParams, ListBatchesQuery, ListBatchesResponse, ModelParams } from "@tidings/sdk/contract";
 import type { Batch } from "../../core/batches.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BatchService } from "../../services/batches.js";
 import { untilHangUp } from "../hang-up.js";
 import { toBatchOperation } from "../views/batches.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPageCamel } from "./replies.js";
 
 /** Gemini's Batch API: `models/{model}:batchGenerateContent` and `batches/*` (DESIGN §2.3). */
 export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> = async (app, { batches }) => {
   const tags = ["batches"];
-  const ok = { 200: BatchOperation, ...ErrorResponses };
+  const ok = replies(BatchOperation);
   // Inline batches answer with their responses inline, as Gemini does.
   const view = async (batch: Batch) =>
     toBatchOperation(batch, batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined);
@@ -41,9 +33,9 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
     async (req, reply) => toBatchOperation(await untilHangUp(reply, (signal) => batches.create(req.projectId, req.params.id, req.body, signal))),
   );
 
-  app.get("/batches", { schema: { tags, querystring: ListBatchesQuery, response: { 200: ListBatchesResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/batches", { schema: { tags, querystring: ListBatchesQuery, response: replies(ListBatchesResponse) } }, async (req) => {
     const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-    return { operations: page.items.map((b) => toBatchOperation(b)), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    return { operations: page.items.map((b) => toBatchOperation(b)), ...nextPageCamel(page) };
   });
 
   app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) => view(await batches.get(req.projectId, req.params.id)));
@@ -56,7 +48,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
         summary: "Cancel; sends batch.cancelled and stops calling the model",
         params: IdParams,
         body: Empty,
-        response: { 200: Empty, ...ErrorResponses },
+        response: replies(Empty),
       },
     },
     async (req) => {
@@ -65,7 +57,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
     },
   );
 
-  app.delete("/batches/:id", { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } }, async (req) => {
+  app.delete("/batches/:id", { schema: { tags, params: IdParams, response: replies(Empty) } }, async (req) => {
     await batches.delete(req.projectId, req.params.id);
     return {};
   });

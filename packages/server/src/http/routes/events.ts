@@ -9,26 +9,29 @@ import {
   RedeliverEventResponse,
 } from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
+import type { EventBus } from "../../services/event-bus.js";
 import type { Services } from "../../services/index.js";
+import { eventStreamer } from "../../web/event-stream.js";
 import { toDeliveryResource, toEventResource } from "../views/events.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPage } from "./replies.js";
 
-/** The events log and redelivery (DESIGN §2.2). */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The events log and redelivery (DESIGN §2.2), and the stream of events as they commit. */
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (app, { services, bus }) => {
   const tags = ["events"];
 
-  app.get("/events", { schema: { tags, querystring: ListEventsQuery, response: { 200: ListEventsResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/events", { schema: { tags, querystring: ListEventsQuery, response: replies(ListEventsResponse) } }, async (req) => {
     const page = await services.events.list(
       req.projectId,
       { type: req.query.type || undefined, operation: req.query.operation || undefined },
       parsePageRequest(req.query.page_size, req.query.page_token),
     );
-    return { events: page.items.map(toEventResource), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    return { events: page.items.map(toEventResource), ...nextPage(page) };
   });
 
   app.get(
     "/events/:id",
-    { schema: { tags, summary: "An event with its deliveries and their attempts", params: IdParams, response: { 200: EventRecord, ...ErrorResponses } } },
+    { schema: { tags, summary: "An event with its deliveries and their attempts", params: IdParams, response: replies(EventRecord) } },
     async (req) => {
       const { event, deliveries } = await services.events.get(req.projectId, req.params.id);
       return { ...toEventResource(event), deliveries: deliveries.map(toDeliveryResource) };
@@ -43,9 +46,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         summary: "Send the same event again (same webhook-id)",
         params: IdParams,
         body: RedeliverEventRequest,
-        response: { 200: RedeliverEventResponse, ...ErrorResponses },
+        response: replies(RedeliverEventResponse),
       },
     },
     async (req) => ({ delivery_count: await services.events.redeliver(req.projectId, req.params.id, req.body) }),
+  );
+
+  // Server-Sent Events of the project's events as they commit: what `tidings listen` forwards to localhost.
+  const stream = eventStreamer(app, bus);
+  app.get(
+    "/events::stream",
+    { schema: { tags, summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
+    async (req, reply) => stream(req.projectId, reply, { named: true }),
   );
 };

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   DownloadQuery,
@@ -8,21 +7,19 @@ import {
   IdParams,
   ListFilesQuery,
   ListFilesResponse,
-  StartUploadRequest,
   UploadQuery,
   UploadResponse,
 } from "@tidings/sdk/contract";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { FileRecord } from "../../core/files.js";
-import { JsonTooDeepError, parseJson } from "../../core/json.js";
 import { parsePageRequest } from "../../core/pages.js";
-import type { BlobData } from "../../files/blob-store.js";
 import type { Services } from "../../services/index.js";
 import { type Authenticate, presentedKey } from "../auth.js";
-import { messageChecker } from "../validation.js";
+import { chunkBytes, drain, readSessionCommand, readStart, replyStarted, replyStatus, sessionUrl, UPLOAD_HEADERS_SCHEMA } from "../resumable-upload.js";
 import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPageCamel } from "./replies.js";
 
 interface Deps {
   services: Services;
@@ -41,24 +38,20 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
   const tags = ["files"];
   const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
 
-  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: { 200: ListFilesResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: replies(ListFilesResponse) } }, async (req) => {
     const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-    return { files: page.items.map(view), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    return { files: page.items.map(view), ...nextPageCamel(page) };
   });
 
   // The id pattern keeps `{id}:download` out of this route.
-  app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: { 200: FileResource, ...ErrorResponses } } }, async (req) =>
+  app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: replies(FileResource) } }, async (req) =>
     view(await services.files.get(req.projectId, req.params.id)),
   );
 
-  app.delete(
-    "/files/:id(^[^:/]+)",
-    { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
-    async (req) => {
-      await services.files.delete(req.projectId, req.params.id);
-      return {};
-    },
-  );
+  app.delete("/files/:id(^[^:/]+)", { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: replies(Empty) } }, async (req) => {
+    await services.files.delete(req.projectId, req.params.id);
+    return {};
+  });
 
   app.get(
     customMethod("files", "download"),
@@ -113,23 +106,13 @@ function download(services: Services) {
   };
 }
 
-// The upload protocol's headers; errors name them, since they are what a client must fix.
-const PROTOCOL = "X-Goog-Upload-Protocol";
-const COMMAND = "X-Goog-Upload-Command";
-const LENGTH = "X-Goog-Upload-Header-Content-Length";
-const TYPE = "X-Goog-Upload-Header-Content-Type";
-const OFFSET = "X-Goog-Upload-Offset";
-/** The start request's JSON body is metadata only. */
-const START_BODY_LIMIT = 64 * 1024;
-
 type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
 
 /**
- * `POST /upload/v1/files`: without `upload_id`, `X-Goog-Upload-Command: start` opens a session and
- * answers with its URL in `x-goog-upload-url`; with it, `upload` / `upload, finalize` / `finalize`
- * send chunks at `X-Goog-Upload-Offset`, and `query` / `cancel` do what they say. Chunk bodies are any
- * bytes under any content-type (@google/genai sends them as application/json), so this plugin parses
- * no body: it hands the raw stream on, which goes to disk as it arrives.
+ * `POST /upload/v1/files`: Google's resumable protocol (resumable-upload.ts). Without `upload_id` it opens
+ * a session; with it, it takes a chunk, reports the session or cancels it. Chunk bodies are any bytes under
+ * any content-type (@google/genai sends them as application/json), so this plugin parses no body: it hands
+ * the raw stream on, which goes to disk as it arrives.
  */
 const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate: withKey }) => {
   app.addHook("onRequest", async (req: UploadRequest) => {
@@ -146,17 +129,6 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
 
-  const headerSchema = {
-    type: "object",
-    properties: {
-      "x-goog-upload-protocol": { type: "string", description: "resumable (on start)" },
-      "x-goog-upload-command": { type: "string", description: "start | upload | upload, finalize | finalize | query | cancel" },
-      "x-goog-upload-header-content-length": { type: "string", description: "the file's size in bytes (on start)" },
-      "x-goog-upload-header-content-type": { type: "string", description: "the file's MIME type (on start)" },
-      "x-goog-upload-offset": { type: "string", description: "where this chunk starts (on upload)" },
-    },
-  } as const;
-
   app.post<{ Querystring: UploadQuery }>(
     "/files",
     {
@@ -164,14 +136,14 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
         tags: ["files"],
         summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
         querystring: UploadQuery,
-        headers: headerSchema,
-        response: { 200: UploadResponse, ...ErrorResponses },
+        headers: UPLOAD_HEADERS_SCHEMA,
+        response: replies(UploadResponse),
       },
     },
     async (req, reply) => {
       try {
         const uploadId = req.query.upload_id;
-        return await (uploadId === undefined ? start(req, reply) : chunk(req, reply, uploadId));
+        return await (uploadId === undefined ? start(req, reply) : onSession(req, reply, uploadId));
       } catch (err) {
         drain(req.raw);
         throw err;
@@ -180,128 +152,21 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
   );
 
   async function start(req: UploadRequest, reply: FastifyReply) {
-    if (header(req, PROTOCOL) !== "resumable") {
-      throw invalidArgument(
-        PROTOCOL,
-        'must be "resumable": Tidings speaks the resumable protocol of ai.files.upload (start, then send chunks to the x-goog-upload-url)',
-      );
-    }
-    const commands = parseCommands(req);
-    if (commands.length !== 1 || commands[0] !== "start") {
-      throw invalidArgument(COMMAND, 'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply');
-    }
-    const file = await readStartBody(req.body as IncomingMessage | undefined);
-    const length = header(req, LENGTH) ?? stringOf(file.sizeBytes);
-    if (length === undefined) throw invalidArgument(LENGTH, "is required: the file's size in bytes");
-    if (!/^\d+$/.test(length)) throw invalidArgument(LENGTH, `"${length}" is not a size in bytes`);
-    const mimeType = header(req, TYPE) ?? stringOf(file.mimeType);
-    if (mimeType === undefined) throw invalidArgument(TYPE, "is required: the file's MIME type, such as application/jsonl");
-    const { uploadId } = await services.files.startUpload(req.projectId, {
-      sizeBytes: Number(length),
-      mimeType,
-      displayName: stringOf(file.displayName),
-      name: stringOf(file.name),
-    });
-    // Gemini's form, under the version the client called (/v1beta is rewritten to /v1 before routing);
-    // the client keeps the path and query but talks to its own base URL's host.
-    const version = req.originalUrl.startsWith("/upload/v1beta/") ? "v1beta" : "v1";
-    const url = `${services.files.publicUrl}/upload/${version}/files?upload_id=${uploadId}&upload_protocol=resumable`;
-    return reply.header("x-goog-upload-url", url).header("x-goog-upload-control-url", url).header("x-goog-upload-status", "active").send();
+    const { uploadId } = await services.files.startUpload(req.projectId, await readStart(req));
+    return replyStarted(reply, sessionUrl(req, services.files.publicUrl, uploadId)).send();
   }
 
-  async function chunk(req: UploadRequest, reply: FastifyReply, uploadId: string) {
-    const commands = parseCommands(req);
-    if (commands.includes("query")) {
-      const { received } = services.files.uploadStatus(req.projectId, uploadId);
-      return reply.header("x-goog-upload-status", "active").header("x-goog-upload-size-received", String(received)).send();
-    }
-    if (commands.includes("cancel")) {
+  async function onSession(req: UploadRequest, reply: FastifyReply, uploadId: string) {
+    const command = readSessionCommand(req);
+    if (command.kind === "query") return replyStatus(reply, "active", services.files.uploadStatus(req.projectId, uploadId).received).send();
+    if (command.kind === "cancel") {
       await services.files.cancelUpload(req.projectId, uploadId);
-      return reply.header("x-goog-upload-status", "cancelled").send();
+      return replyStatus(reply, "cancelled").send();
     }
-    const upload = commands.includes("upload");
-    const finalize = commands.includes("finalize");
-    if (!upload && !finalize) {
-      throw invalidArgument(COMMAND, 'must be "upload", "upload, finalize", "finalize", "query" or "cancel" on an upload URL');
-    }
-    const offsetText = header(req, OFFSET);
-    if (upload && offsetText === undefined) throw invalidArgument(OFFSET, "is required: the position of this chunk's first byte in the file");
-    if (offsetText !== undefined && !/^\d+$/.test(offsetText)) throw invalidArgument(OFFSET, `"${offsetText}" is not a byte offset`);
-    const offset = offsetText === undefined ? services.files.uploadStatus(req.projectId, uploadId).received : Number(offsetText);
-    const progress = await services.files.appendChunk(req.projectId, uploadId, offset, bodyOf(req.body as IncomingMessage | undefined), finalize);
-    reply.header("x-goog-upload-status", progress.status).header("x-goog-upload-size-received", String(progress.received));
+    const offset = command.offset ?? services.files.uploadStatus(req.projectId, uploadId).received;
+    const progress = await services.files.appendChunk(req.projectId, uploadId, offset, chunkBytes(req), command.finalize);
+    replyStatus(reply, progress.status, progress.received);
     if (progress.file === undefined) return reply.send();
     return { file: toFileResource(progress.file, services.files.publicUrl) };
   }
 };
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const value = req.headers[name.toLowerCase()];
-  const text = Array.isArray(value) ? value.join(",") : value;
-  return text === undefined || text.trim() === "" ? undefined : text.trim();
-}
-
-/** `upload, finalize` → ["upload", "finalize"]. */
-function parseCommands(req: FastifyRequest): string[] {
-  return (header(req, COMMAND) ?? "")
-    .split(",")
-    .map((c) => c.trim().toLowerCase())
-    .filter(Boolean);
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
-}
-
-/**
- * The chunk's bytes as they arrive. The iterator must not destroy the request when it stops early (a size
- * limit tripped): the socket has to stay up to carry the 400.
- */
-function bodyOf(raw: IncomingMessage | undefined): BlobData {
-  return raw === undefined ? Buffer.alloc(0) : raw.iterator({ destroyOnReturn: false });
-}
-
-const checkStartUpload = messageChecker(StartUploadRequest);
-
-/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
-async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNullable<StartUploadRequest["file"]>> {
-  if (raw === undefined) return {};
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of raw.iterator({ destroyOnReturn: false })) {
-    size += (part as Buffer).length;
-    if (size > START_BODY_LIMIT)
-      throw invalidArgument(
-        "body",
-        `is over ${START_BODY_LIMIT} bytes; the start request carries only {file: {displayName, mimeType}}, the bytes follow in chunks`,
-      );
-    parts.push(part as Buffer);
-  }
-  const text = Buffer.concat(parts).toString("utf8").trim();
-  if (text === "") return {};
-  let body: unknown;
-  try {
-    body = parseJson(text);
-  } catch (err) {
-    if (err instanceof JsonTooDeepError) throw invalidArgument("body", err.message);
-    throw invalidArgument("body", 'is not valid JSON; send {"file": {"displayName": "…", "mimeType": "…"}} or nothing');
-  }
-  return checkStartUpload(body).file ?? {};
-}
-
-/** @google/genai sends 8 MiB chunks; past this much, a refused body is cut off rather than read. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
-
-/**
- * After an error, reads and drops what is left of the request so the client, still sending, gets the
- * error reply instead of a reset connection.
- */
-function drain(raw: IncomingMessage): void {
-  if (raw.readableEnded || raw.destroyed) return;
-  let dropped = 0;
-  raw.on("data", (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DRAIN_LIMIT) raw.destroy();
-  });
-  raw.resume();
-}

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { CreateInteractionRequest, Empty, ErrorResponses, GetInteractionQuery, IdParams, Interaction } from "@tidings/sdk/contract";
+import { CreateInteractionRequest, Empty, GetInteractionQuery, IdParams, Interaction } from "@tidings/sdk/contract";
 import { invalidArgument } from "../../core/errors.js";
 import type { Interaction as StoredInteraction } from "../../core/interactions.js";
+import { failureStatus } from "../../providers/failure-status.js";
 import { ProviderError } from "../../providers/provider.js";
 import type { InteractionService } from "../../services/interactions.js";
 import { untilHangUp } from "../hang-up.js";
 import { readInteractionInput } from "../interaction-input.js";
 import { InteractionEventStream } from "../interaction-stream.js";
 import { toInteractionResource } from "../views/interactions.js";
+import { replies } from "./replies.js";
 
 /**
  * Gemini's Interactions API (DESIGN §2.4, docs/wire/interactions.md): create (JSON, or Server-Sent Events with
@@ -16,7 +18,7 @@ import { toInteractionResource } from "../views/interactions.js";
  */
 export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: InteractionService }> = async (app, { interactions }) => {
   const tags = ["interactions"];
-  const ok = { 200: Interaction, ...ErrorResponses };
+  const ok = replies(Interaction);
 
   app.post(
     "/interactions",
@@ -45,10 +47,8 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
         } catch (err) {
           // Before the first event the reply is still a plain JSON error.
           if (!events.started) throw err;
-          events.fail(
-            err instanceof ProviderError ? err.code : "INTERNAL",
-            err instanceof ProviderError ? err.message : "internal error; the server logged the details",
-          );
+          const { error } = failureStatus(err);
+          events.fail(error.status, error.message);
           if (!(err instanceof ProviderError)) req.log.error({ err }, "streamed interaction failed");
         }
         return reply;
@@ -85,7 +85,7 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
 
   app.delete(
     "/interactions/:id",
-    { schema: { tags, summary: "Delete it (one still open is cancelled first)", params: IdParams, response: { 200: Empty, ...ErrorResponses } } },
+    { schema: { tags, summary: "Delete it (one still open is cancelled first)", params: IdParams, response: replies(Empty) } },
     async (req) => {
       await interactions.delete(req.projectId, req.params.id);
       return {};

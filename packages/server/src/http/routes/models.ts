@@ -1,17 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import {
-  ErrorResponses,
-  GenerateContentRequest,
-  GenerateContentResponse,
-  ListModelsQuery,
-  ListModelsResponse,
-  Model,
-  ModelParams,
-} from "@tidings/sdk/contract";
+import { GenerateContentRequest, GenerateContentResponse, ListModelsQuery, ListModelsResponse, Model, ModelParams } from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
 import type { ModelService } from "../../services/models.js";
 import { untilHangUp } from "../hang-up.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPageCamel } from "./replies.js";
 
 interface Deps {
   models: ModelService;
@@ -38,16 +31,16 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
         tags,
         summary: "Some model names; every provider serves any name it is given",
         querystring: ListModelsQuery,
-        response: { 200: ListModelsResponse, ...ErrorResponses },
+        response: replies(ListModelsResponse),
       },
     },
     async (req) => {
       const page = models.list(parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { models: page.items.map(model), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+      return { models: page.items.map(model), ...nextPageCamel(page) };
     },
   );
 
-  app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: { 200: Model, ...ErrorResponses } } }, async (req) => model(req.params.id));
+  app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: replies(Model) } }, async (req) => model(req.params.id));
 
   app.post(
     customMethod("models", "generateContent"),
@@ -57,7 +50,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
         summary: "Generate a reply now, through the configured provider (retries 429 and 5xx)",
         params: ModelParams,
         body: GenerateContentRequest,
-        response: { 200: GenerateContentResponse, ...ErrorResponses },
+        response: replies(GenerateContentResponse),
       },
     },
     // A caller that hangs up should not keep an upstream model busy, nor its retries going.

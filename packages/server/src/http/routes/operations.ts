@@ -3,7 +3,6 @@ import {
   CompleteOperationRequest,
   CreateOperationRequest,
   Empty,
-  ErrorResponses,
   FailOperationRequest,
   IdParams,
   ListOperationsQuery,
@@ -16,11 +15,12 @@ import { toBatchOperation } from "../views/batches.js";
 import { toLongRunningOperation } from "../views/operations.js";
 import { toVideoOperation } from "../views/videos.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPageCamel } from "./replies.js";
 
 /** The polling surface (google.longrunning) and custom operations run by users' own workers (DESIGN §2.6). */
 export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ["operations"];
-  const ok = { 200: Operation, ...ErrorResponses };
+  const ok = replies(Operation);
 
   app.post(
     "/operations",
@@ -28,7 +28,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (req) => toLongRunningOperation(await services.operations.create(req.projectId, req.body)),
   );
 
-  app.get("/operations", { schema: { tags, querystring: ListOperationsQuery, response: { 200: ListOperationsResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/operations", { schema: { tags, querystring: ListOperationsQuery, response: replies(ListOperationsResponse) } }, async (req) => {
     const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
     const operations = page.items.map((listed) => {
       switch (listed.kind) {
@@ -40,7 +40,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
           return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
       }
     });
-    return { operations, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    return { operations, ...nextPageCamel(page) };
   });
 
   app.get("/operations/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) =>

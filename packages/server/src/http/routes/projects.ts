@@ -1,21 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ApiKey, CreateProjectRequest, Empty, ErrorResponses, IdParams, Project } from "@tidings/sdk/contract";
+import { ApiKey, CreateProjectRequest, Empty, IdParams, Project } from "@tidings/sdk/contract";
 import type { Services } from "../../services/index.js";
 import { authenticateAdmin } from "../auth.js";
 import { toProjectResource } from "../views/projects.js";
+import { replies } from "./replies.js";
 
 /** Admin calls: tenants and their API keys (DESIGN §2.7). */
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (app, { services, adminKey }) => {
   const tags = ["admin"];
   app.addHook("onRequest", authenticateAdmin(adminKey));
 
-  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: { 200: Project, ...ErrorResponses } } }, async (req) =>
+  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: replies(Project) } }, async (req) =>
     toProjectResource(await services.projects.create(req.body.display_name ?? "")),
   );
 
   app.post(
     "/projects/:id/apiKeys",
-    { schema: { tags, summary: "Mint an API key for a project; shown once", params: IdParams, body: Empty, response: { 200: ApiKey, ...ErrorResponses } } },
+    { schema: { tags, summary: "Mint an API key for a project; shown once", params: IdParams, body: Empty, response: replies(ApiKey) } },
     async (req) => ({ key: await services.projects.createApiKey(req.params.id), project_id: req.params.id }),
   );
 };

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Empty, ErrorResponses, Jwks, RotateSigningKeyResponse } from "@tidings/sdk/contract";
+import { Empty, Jwks, RotateSigningKeyResponse } from "@tidings/sdk/contract";
 import { toRfc3339 } from "../../core/clock.js";
 import { authenticateAdmin } from "../auth.js";
+import { replies } from "./replies.js";
 
 interface Deps {
   jwks: () => Promise<{ keys: Record<string, unknown>[] }>;
@@ -30,7 +31,7 @@ export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { j
         summary:
           "Publish a new signing key now; it signs from activate_time (TIDINGS_JWKS_PROPAGATION_S later), and the previous one stays published 48 h after that",
         body: Empty,
-        response: { 200: RotateSigningKeyResponse, ...ErrorResponses },
+        response: replies(RotateSigningKeyResponse),
       },
     },
     async () => {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ErrorResponses, ModelParams, PredictLongRunningRequest, VideoOperation, VideoOperationParams } from "@tidings/sdk/contract";
+import { ModelParams, PredictLongRunningRequest, VideoOperation, VideoOperationParams } from "@tidings/sdk/contract";
 import type { VideoService } from "../../services/videos.js";
 import { toVideoOperation } from "../views/videos.js";
 import { customMethod } from "./verb.js";
+import { replies } from "./replies.js";
 
 /**
  * Gemini's video generation (DESIGN §2.5, docs/wire/video.md): `models/{model}:predictLongRunning` starts an
@@ -11,7 +12,7 @@ import { customMethod } from "./verb.js";
  */
 export const videoRoutes: FastifyPluginAsyncTypebox<{ videos: VideoService }> = async (app, { videos }) => {
   const tags = ["videos"];
-  const ok = { 200: VideoOperation, ...ErrorResponses };
+  const ok = replies(VideoOperation);
   const view = (video: Parameters<typeof toVideoOperation>[0]) => toVideoOperation(video, (fileId) => videos.videoUri(fileId));
 
   app.post(

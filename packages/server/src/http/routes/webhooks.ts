@@ -3,7 +3,6 @@ import {
   CreatedWebhook,
   CreateWebhookRequest,
   Empty,
-  ErrorResponses,
   IdParams,
   ListDeliveriesQuery,
   ListDeliveriesResponse,
@@ -24,6 +23,7 @@ import type { Services } from "../../services/index.js";
 import { toDeliveryResource } from "../views/events.js";
 import { toWebhookResource } from "../views/webhooks.js";
 import { customMethod } from "./verb.js";
+import { replies, nextPage } from "./replies.js";
 
 interface Deps {
   services: Services;
@@ -42,7 +42,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         tags,
         summary: "Register a webhook; the reply is the only time its secret is shown",
         body: CreateWebhookRequest,
-        response: { 200: CreatedWebhook, ...ErrorResponses },
+        response: replies(CreatedWebhook),
       },
     },
     async (req) => {
@@ -51,22 +51,22 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     },
   );
 
-  app.get("/webhooks", { schema: { tags, querystring: ListWebhooksQuery, response: { 200: ListWebhooksResponse, ...ErrorResponses } } }, async (req) => {
+  app.get("/webhooks", { schema: { tags, querystring: ListWebhooksQuery, response: replies(ListWebhooksResponse) } }, async (req) => {
     const page = await services.webhooks.list(req.projectId, parsePageRequest(req.query.page_size, req.query.page_token));
-    return { webhooks: page.items.map(view), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    return { webhooks: page.items.map(view), ...nextPage(page) };
   });
 
-  app.get("/webhooks/:id", { schema: { tags, params: IdParams, response: { 200: Webhook, ...ErrorResponses } } }, async (req) =>
+  app.get("/webhooks/:id", { schema: { tags, params: IdParams, response: replies(Webhook) } }, async (req) =>
     view(await services.webhooks.get(req.projectId, req.params.id)),
   );
 
   app.patch(
     "/webhooks/:id",
-    { schema: { tags, params: IdParams, querystring: UpdateWebhookQuery, body: UpdateWebhookRequest, response: { 200: Webhook, ...ErrorResponses } } },
+    { schema: { tags, params: IdParams, querystring: UpdateWebhookQuery, body: UpdateWebhookRequest, response: replies(Webhook) } },
     async (req) => view(await services.webhooks.update(req.projectId, req.params.id, req.body, req.query.update_mask)),
   );
 
-  app.delete("/webhooks/:id", { schema: { tags, params: IdParams, response: { 200: Empty, ...ErrorResponses } } }, async (req) => {
+  app.delete("/webhooks/:id", { schema: { tags, params: IdParams, response: replies(Empty) } }, async (req) => {
     await services.webhooks.delete(req.projectId, req.params.id);
     return {};
   });
@@ -74,7 +74,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
   app.post(
     customMethod("webhooks", "ping"),
     {
-      schema: { tags, summary: "Send a webhook.ping event to this webhook alone", params: IdParams, body: Empty, response: { 200: Empty, ...ErrorResponses } },
+      schema: { tags, summary: "Send a webhook.ping event to this webhook alone", params: IdParams, body: Empty, response: replies(Empty) },
     },
     async (req) => {
       await services.webhooks.ping(req.projectId, req.params.id);
@@ -90,7 +90,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         summary: "Make a new signing secret; old ones sign for 24 h more or stop at once",
         params: IdParams,
         body: RotateSigningSecretRequest,
-        response: { 200: RotateSigningSecretResponse, ...ErrorResponses },
+        response: replies(RotateSigningSecretResponse),
       },
     },
     async (req) => {
@@ -108,7 +108,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         summary: "This webhook's deliveries with their attempts",
         params: IdParams,
         querystring: ListDeliveriesQuery,
-        response: { 200: ListDeliveriesResponse, ...ErrorResponses },
+        response: replies(ListDeliveriesResponse),
       },
     },
     async (req) => {
@@ -118,7 +118,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         { webhookId: req.params.id, state: req.query.state },
         parsePageRequest(req.query.page_size, req.query.page_token),
       );
-      return { deliveries: page.items.map(toDeliveryResource), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      return { deliveries: page.items.map(toDeliveryResource), ...nextPage(page) };
     },
   );
 
@@ -130,7 +130,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         summary: "Re-queue this webhook's failed deliveries created in [since, until)",
         params: IdParams,
         body: RecoverDeliveriesRequest,
-        response: { 200: RecoverDeliveriesResponse, ...ErrorResponses },
+        response: replies(RecoverDeliveriesResponse),
       },
     },
     async (req) => ({ recovered_count: await services.webhooks.recover(req.projectId, req.params.id, req.body) }),

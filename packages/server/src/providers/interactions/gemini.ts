@@ -1,29 +1,19 @@
 import { addUsage } from "../../core/interactions.js";
 import { malformedReply } from "../failures.js";
-import { GEMINI_BASE_URL } from "../gemini.js";
-import { JsonClient } from "../http-client.js";
+import { type GoogleUpstreamOptions, Upstream } from "../upstream.js";
 import { fromGeminiInteraction, toGeminiInteraction } from "./gemini-wire.js";
 import type { InteractionProvider, InteractionTurn, OutputStep, TurnResult } from "./types.js";
 
 /** A turn that needs more hops than this is looping, not decoding. */
 const MAX_HOPS = 8;
 
-export interface GeminiInteractionsOptions {
-  /** The host only; `/v1beta/interactions` is appended. */
-  baseUrl?: string;
-  apiKey: string;
-  timeoutMs: number;
-}
-
 /** Forwards each turn to Gemini's `POST /v1beta/interactions`, synchronous and unstored (see gemini-wire.ts). */
 export class GeminiInteractions implements InteractionProvider {
   readonly name = "gemini";
-  private readonly client: JsonClient;
-  private readonly url: string;
+  private readonly upstream: Upstream;
 
-  constructor(private readonly options: GeminiInteractionsOptions) {
-    this.client = new JsonClient({ provider: this.name, timeoutMs: options.timeoutMs });
-    this.url = `${(options.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, "")}/v1beta/interactions`;
+  constructor(options: GoogleUpstreamOptions) {
+    this.upstream = Upstream.google(this.name, options);
   }
 
   async nextTurn(turn: InteractionTurn, signal?: AbortSignal): Promise<TurnResult> {
@@ -31,7 +21,7 @@ export class GeminiInteractions implements InteractionProvider {
     const steps: OutputStep[] = [];
     let usage: TurnResult["usage"];
     for (let hop = 1; ; hop++) {
-      const reply = fromGeminiInteraction(await this.client.post(this.url, { "x-goog-api-key": this.options.apiKey }, request, signal));
+      const reply = fromGeminiInteraction(await this.upstream.post("/v1beta/interactions", request, signal));
       steps.push(...reply.steps);
       usage = addUsage(usage, reply.usage);
       if (reply.continuationToken === undefined) break;
@@ -43,6 +33,6 @@ export class GeminiInteractions implements InteractionProvider {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.upstream.close();
   }
 }

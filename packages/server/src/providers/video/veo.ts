@@ -1,7 +1,6 @@
 import { cancelled } from "../failures.js";
-import { GEMINI_BASE_URL } from "../gemini.js";
-import { JsonClient } from "../http-client.js";
 import { withRetry } from "../retry.js";
+import { type GoogleUpstreamOptions, Upstream } from "../upstream.js";
 import { sleep } from "../../runtime/sleep.js";
 import type { GeneratedVideo, VideoJob, VideoProvider, VideoRequest } from "./types.js";
 import { readOperation, type VeoOperation } from "./veo-wire.js";
@@ -9,12 +8,7 @@ import { readOperation, type VeoOperation } from "./veo-wire.js";
 /** Google's samples poll a Veo operation every 10 s; a clip takes from about 10 s to a few minutes. */
 const POLL_INTERVAL_MS = 10_000;
 
-export interface VeoVideoOptions {
-  /** The host only (TIDINGS_PROVIDER_BASE_URL); `/v1beta/…` is appended. */
-  baseUrl?: string;
-  /** TIDINGS_PROVIDER_API_KEY, sent as x-goog-api-key. */
-  apiKey: string;
-  timeoutMs: number;
+export interface VeoVideoOptions extends GoogleUpstreamOptions {
   pollIntervalMs?: number;
 }
 
@@ -25,30 +19,27 @@ export interface VeoVideoOptions {
  */
 export class VeoVideo implements VideoProvider {
   readonly name = "veo";
-  private readonly client: JsonClient;
-  private readonly base: string;
-  private readonly auth: Record<string, string>;
+  private readonly upstream: Upstream;
 
   constructor(private readonly options: VeoVideoOptions) {
-    this.client = new JsonClient({ provider: this.name, timeoutMs: options.timeoutMs });
-    this.base = (options.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, "");
-    this.auth = { "x-goog-api-key": options.apiKey };
+    this.upstream = Upstream.google(this.name, options);
   }
 
   async start(request: VideoRequest, signal?: AbortSignal): Promise<VideoJob> {
     const model = request.model.replace(/^models\//, "");
-    const url = `${this.base}/v1beta/models/${encodeURIComponent(model)}:predictLongRunning`;
+    const path = `/v1beta/models/${encodeURIComponent(model)}:predictLongRunning`;
     const body = { instances: [{ prompt: request.prompt }], ...(request.parameters !== undefined ? { parameters: request.parameters } : {}) };
     // Not retried: a start whose answer was lost may have begun a generation that a second start would pay for again.
-    const operation = readOperation(await this.client.post(url, this.auth, body, signal));
+    const operation = readOperation(await this.upstream.post(path, body, signal));
     return { handle: operation.name };
   }
 
   async finish(job: VideoJob, signal?: AbortSignal): Promise<GeneratedVideo> {
-    const url = `${this.base}/v1beta/${job.handle}`;
+    const { client, auth } = this.upstream;
+    const url = this.upstream.url(`/v1beta/${job.handle}`);
     for (;;) {
       // A poll that fails on the way (429, 5xx, network) is tried again; the operation goes on regardless.
-      const operation: VeoOperation = readOperation(await withRetry(this.name, (s) => this.client.get(url, this.auth, s), { signal }));
+      const operation: VeoOperation = readOperation(await withRetry(this.name, (s) => client.get(url, auth, s), { signal }));
       if (operation.done) {
         const { video } = operation;
         if ("bytes" in video) return { bytes: video.bytes, mimeType: video.mimeType ?? "video/mp4" };
@@ -59,13 +50,14 @@ export class VeoVideo implements VideoProvider {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.upstream.close();
   }
 
   private async download(uri: string, mimeType: string | undefined, signal?: AbortSignal): Promise<GeneratedVideo> {
-    const url = /^https?:\/\//.test(uri) ? uri : `${this.base}/v1beta/${uri.replace(/^\/+/, "")}:download?alt=media`;
-    const sameOrigin = new URL(url).origin === new URL(this.base).origin;
-    const file = await withRetry(this.name, (s) => this.client.download(url, sameOrigin ? this.auth : {}, s), { signal });
+    const { client, auth, base } = this.upstream;
+    const url = /^https?:\/\//.test(uri) ? uri : this.upstream.url(`/v1beta/${uri.replace(/^\/+/, "")}:download?alt=media`);
+    const sameOrigin = new URL(url).origin === new URL(base).origin;
+    const file = await withRetry(this.name, (s) => client.download(url, sameOrigin ? auth : {}, s), { signal });
     return { bytes: file.bytes, mimeType: mimeType ?? file.contentType?.split(";")[0] ?? "video/mp4" };
   }
 }

@@ -1,11 +1,9 @@
 import type { Batch, BatchLine } from "../../core/batches.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { batchParams, HIDDEN_BATCH_STATE, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import { batchParams, HIDDEN_BATCH_STATE, toBatch, type BatchRow } from "../rows.js";
 import type { BatchStore } from "../store.js";
+import { insertLines } from "./batch-lines.js";
 import { ms, optMs, type PgExecutor } from "./executor.js";
-
-/** Lines go in with one UNNEST per this many, instead of a round trip per line. */
-const LINE_CHUNK = 5000;
 
 export class PgBatches implements BatchStore {
   constructor(private readonly db: PgExecutor) {}
@@ -21,7 +19,7 @@ export class PgBatches implements BatchStore {
 
   private async insertWith(db: PgExecutor, batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     await this.insertRow(db, batchParams(batch));
-    await this.insertLines(db, batch.id, lines);
+    await insertLines(db, batch.id, lines);
   }
 
   private async insertRow(db: PgExecutor, p: ReturnType<typeof batchParams>): Promise<void> {
@@ -48,17 +46,6 @@ export class PgBatches implements BatchStore {
         optMs(p.ended_at ?? undefined),
       ],
     );
-  }
-
-  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
-    return this.db.atomically(async (db) => {
-      await this.insertLines(db, batchId, lines);
-      await db.query("UPDATE batches SET request_count = request_count + $1, failed_request_count = failed_request_count + $2 WHERE id = $3", [
-        lines.length,
-        lines.filter((line) => line.state === "failed").length,
-        batchId,
-      ]);
-    });
   }
 
   async reveal(batchId: string, now: number): Promise<Batch | undefined> {
@@ -88,24 +75,6 @@ export class PgBatches implements BatchStore {
       [ms(createdBefore), limit],
     );
     return rows.map((row) => row.id);
-  }
-
-  private async insertLines(db: PgExecutor, batchId: string, lines: readonly BatchLine[]): Promise<void> {
-    for (let i = 0; i < lines.length; i += LINE_CHUNK) {
-      const chunk = lines.slice(i, i + LINE_CHUNK);
-      await db.query(
-        `INSERT INTO batch_lines (batch_id, line_index, key, request, state, result)
-         SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [
-          batchId,
-          chunk.map((l) => l.index),
-          chunk.map((l) => l.key),
-          chunk.map((l) => l.request ?? null),
-          chunk.map((l) => l.state),
-          chunk.map((l) => l.result ?? null),
-        ],
-      );
-    }
   }
 
   async get(projectId: string, id: string): Promise<Batch | undefined> {
@@ -159,58 +128,24 @@ export class PgBatches implements BatchStore {
     const row = await this.db.first<BatchRow>(
       `UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = $2, updated_at = $1
        WHERE id = (SELECT id FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
-                   AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                   AND (lease_until IS NULL OR lease_until < $1) AND deadline_at > $1 ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
       [ms(now), ms(leaseUntil)],
     );
     return row && toBatch(row);
   }
 
-  async renewLease(id: string, leaseUntil: number): Promise<void> {
-    await this.db.query("UPDATE batches SET lease_until = $2 WHERE id = $1", [id, ms(leaseUntil)]);
+  async renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return (
+      (await this.db.count("UPDATE batches SET lease_until = $2 WHERE id = $1 AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')", [
+        id,
+        ms(leaseUntil),
+      ])) > 0
+    );
   }
 
   releaseAll(): Promise<number> {
     return this.db.count("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL");
-  }
-
-  async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
-    const rows = await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [
-      batchId,
-      limit,
-    ]);
-    return rows.map(toBatchLine);
-  }
-
-  /** One statement: settles the lines still pending and bumps the counters by what it settled. */
-  async recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
-    await this.db.query(
-      `WITH settled AS (
-         UPDATE batch_lines b SET state = v.state, result = v.result
-         FROM UNNEST($2::int[], $3::text[], $4::text[]) AS v(line_index, state, result)
-         WHERE b.batch_id = $1 AND b.line_index = v.line_index AND b.state = 'pending'
-         RETURNING b.state
-       )
-       UPDATE batches SET
-         successful_request_count = successful_request_count + (SELECT count(*) FROM settled WHERE state = 'succeeded'),
-         failed_request_count = failed_request_count + (SELECT count(*) FROM settled WHERE state <> 'succeeded'),
-         updated_at = $5
-       WHERE id = $1`,
-      [batchId, lines.map((l) => l.index), lines.map((l) => l.state), lines.map((l) => l.result ?? null), ms(now)],
-    );
-  }
-
-  async linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
-    return (
-      await this.db.all<BatchLineRow>(
-        "SELECT line_index, key, NULL AS request, state, result FROM batch_lines WHERE batch_id = $1 AND line_index >= $2 ORDER BY line_index LIMIT $3",
-        [batchId, fromIndex, limit],
-      )
-    ).map(toBatchLine);
-  }
-
-  async lines(batchId: string): Promise<BatchLine[]> {
-    return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId])).map(toBatchLine);
   }
 
   async listExpired(now: number, limit: number): Promise<Batch[]> {
@@ -219,5 +154,9 @@ export class PgBatches implements BatchStore {
       [ms(now), limit],
     );
     return rows.map(toBatch);
+  }
+
+  nextDeadlineAt(): Promise<number | undefined> {
+    return this.db.minimum("SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')");
   }
 }

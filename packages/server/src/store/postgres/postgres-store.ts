@@ -7,6 +7,7 @@ import type { SqlDb } from "../sql/db.js";
 import { SqlEvents } from "../sql/events.js";
 import { SqlStats } from "../sql/stats.js";
 import { SqlWorkers } from "../sql/workers.js";
+import { PgBatchLines } from "./batch-lines.js";
 import { postgresClaimKeys } from "./claim.js";
 import { inTransaction, PgExecutor } from "./executor.js";
 import { PgFiles } from "./files.js";
@@ -54,6 +55,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     deliveries: new SqlDeliveries(sql, postgresClaimKeys, notifyQueued),
     workers: new SqlWorkers(sql, notifyQueued),
     batches: new PgBatches(db),
+    batchLines: new PgBatchLines(db),
     files: new PgFiles(db),
     signingKeys: new PgSigningKeys(db),
     interactions: new PgInteractions(db),
@@ -74,6 +76,7 @@ export class PostgresStore implements Store {
   readonly deliveries: StoreAggregates["deliveries"];
   readonly workers: StoreAggregates["workers"];
   readonly batches: StoreAggregates["batches"];
+  readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
@@ -96,6 +99,7 @@ export class PostgresStore implements Store {
     this.deliveries = free.deliveries;
     this.workers = free.workers;
     this.batches = free.batches;
+    this.batchLines = free.batchLines;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;

@@ -49,8 +49,8 @@ export class PgVideos implements VideoStore {
     return row && toVideo(row);
   }
 
-  async renewLease(id: string, leaseUntil: number): Promise<void> {
-    await this.db.query("UPDATE video_operations SET lease_until = $2 WHERE id = $1 AND state IN ('pending', 'running')", [id, ms(leaseUntil)]);
+  async renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return (await this.db.count("UPDATE video_operations SET lease_until = $2 WHERE id = $1 AND state IN ('pending', 'running')", [id, ms(leaseUntil)])) > 0;
   }
 
   releaseAll(): Promise<number> {

@@ -1,21 +1,16 @@
 import type { Batch, BatchLine } from "../../core/batches.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { batchParams, HIDDEN_BATCH_STATE, toBatch, toBatchLine, type BatchLineRow, type BatchRow } from "../rows.js";
+import { batchParams, HIDDEN_BATCH_STATE, toBatch, type BatchRow } from "../rows.js";
 import type { BatchStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
-
-/** Lines inserted per synchronous step: about a millisecond of work. */
-const LINE_CHUNK = 500;
+import { insertLines } from "./batch-lines.js";
 
 export class SqliteBatches extends SqliteAggregate implements BatchStore {
-  /**
-   * In chunks, each a synchronous step, with a turn of the event loop between them: ten thousand lines in
-   * one step blocked the server for tens of milliseconds. All in one transaction (the caller's, or its own).
-   */
+  /** The lines go in chunks that let the event loop turn (insertLines), all in one transaction: the caller's, or its own. */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     const work = async () => {
       this.insertRow(batchParams(batch));
-      await this.insertLines(batch.id, lines);
+      await insertLines((sql) => this.statement(sql), batch.id, lines);
     };
     return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
   }
@@ -31,18 +26,6 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
        VALUES (@id, @project_id, @display_name, @model, @state, @input_file, @request_count, @successful_request_count,
        @failed_request_count, @webhook_config, @output_file, @error, @deadline_at, @created_at, @updated_at, @ended_at)`,
     ).run(params);
-  }
-
-  appendLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
-    const work = async () => {
-      await this.insertLines(batchId, lines);
-      this.statement("UPDATE batches SET request_count = request_count + ?, failed_request_count = failed_request_count + ? WHERE id = ?").run(
-        lines.length,
-        lines.filter((line) => line.state === "failed").length,
-        batchId,
-      );
-    };
-    return this.runner.inTransaction ? work() : this.runner.connection.transaction(work);
   }
 
   reveal(batchId: string, now: number): Promise<Batch | undefined> {
@@ -77,14 +60,6 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
         }[]
       ).map((row) => row.id),
     );
-  }
-
-  private async insertLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
-    const insert = this.statement("INSERT INTO batch_lines (batch_id, line_index, key, request, state, result) VALUES (?, ?, ?, ?, ?, ?)");
-    for (let i = 0; i < lines.length; i += LINE_CHUNK) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const line of lines.slice(i, i + LINE_CHUNK)) insert.run(batchId, line.index, line.key, line.request ?? null, line.state, line.result ?? null);
-    }
   }
 
   get(projectId: string, id: string): Promise<Batch | undefined> {
@@ -141,61 +116,24 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     return this.atomically(() => {
       const row = this.statement(
         `SELECT * FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')
-         AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 1`,
-      ).get(now) as BatchRow | undefined;
+         AND (lease_until IS NULL OR lease_until < ?) AND deadline_at > ? ORDER BY created_at LIMIT 1`,
+      ).get(now, now) as BatchRow | undefined;
       if (!row) return undefined;
       this.statement("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?").run(leaseUntil, now, row.id);
       return { ...toBatch(row), state: "BATCH_STATE_RUNNING" as const, updatedAt: now };
     });
   }
 
-  renewLease(id: string, leaseUntil: number): Promise<void> {
-    return this.run(() => {
-      this.statement("UPDATE batches SET lease_until = ? WHERE id = ?").run(leaseUntil, id);
-    });
+  renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return this.run(
+      () =>
+        this.statement("UPDATE batches SET lease_until = ? WHERE id = ? AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')").run(leaseUntil, id)
+          .changes > 0,
+    );
   }
 
   releaseAll(): Promise<number> {
     return this.run(() => this.statement("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes);
-  }
-
-  pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
-    return this.run(() =>
-      (
-        this.statement("SELECT * FROM batch_lines WHERE batch_id = ? AND state = 'pending' ORDER BY line_index LIMIT ?").all(batchId, limit) as BatchLineRow[]
-      ).map(toBatchLine),
-    );
-  }
-
-  recordLines(batchId: string, lines: readonly BatchLine[], now: number): Promise<void> {
-    return this.atomically(() => {
-      const settle = this.statement("UPDATE batch_lines SET state = ?, result = ? WHERE batch_id = ? AND line_index = ? AND state = 'pending'");
-      let succeeded = 0;
-      let failed = 0;
-      for (const line of lines) {
-        if (settle.run(line.state, line.result ?? null, batchId, line.index).changes === 0) continue;
-        if (line.state === "succeeded") succeeded++;
-        else failed++;
-      }
-      this.statement(
-        `UPDATE batches SET successful_request_count = successful_request_count + ?, failed_request_count = failed_request_count + ?,
-         updated_at = ? WHERE id = ?`,
-      ).run(succeeded, failed, now, batchId);
-    });
-  }
-
-  linesFrom(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]> {
-    return this.run(() =>
-      (
-        this.statement(
-          "SELECT line_index, key, NULL AS request, state, result FROM batch_lines WHERE batch_id = ? AND line_index >= ? ORDER BY line_index LIMIT ?",
-        ).all(batchId, fromIndex, limit) as BatchLineRow[]
-      ).map(toBatchLine),
-    );
-  }
-
-  lines(batchId: string): Promise<BatchLine[]> {
-    return this.run(() => (this.statement("SELECT * FROM batch_lines WHERE batch_id = ? ORDER BY line_index").all(batchId) as BatchLineRow[]).map(toBatchLine));
   }
 
   listExpired(now: number, limit: number): Promise<Batch[]> {
@@ -206,6 +144,17 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
            ORDER BY deadline_at LIMIT ?`,
         ).all(now, limit) as BatchRow[]
       ).map(toBatch),
+    );
+  }
+
+  nextDeadlineAt(): Promise<number | undefined> {
+    return this.run(
+      () =>
+        (
+          this.statement("SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')").get() as {
+            at: number | null;
+          }
+        ).at ?? undefined,
     );
   }
 }

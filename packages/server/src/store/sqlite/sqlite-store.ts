@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { SqliteBatches } from "./batches.js";
+import { SqliteBatchLines } from "./batch-lines.js";
 import { Checkpointer } from "./checkpointer.js";
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { SqlDeliveries } from "../sql/deliveries.js";
@@ -49,6 +50,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     deliveries: new SqlDeliveries(db, sqliteClaimKeys),
     workers: new SqlWorkers(db),
     batches: new SqliteBatches(runner),
+    batchLines: new SqliteBatchLines(runner),
     files: new SqliteFiles(runner),
     signingKeys: new SqliteSigningKeys(runner),
     interactions: new SqliteInteractions(runner),
@@ -69,6 +71,7 @@ export class SqliteStore implements Store {
   readonly deliveries: StoreAggregates["deliveries"];
   readonly workers: StoreAggregates["workers"];
   readonly batches: StoreAggregates["batches"];
+  readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
   readonly signingKeys: StoreAggregates["signingKeys"];
   readonly interactions: StoreAggregates["interactions"];
@@ -100,6 +103,7 @@ export class SqliteStore implements Store {
     this.deliveries = free.deliveries;
     this.workers = free.workers;
     this.batches = free.batches;
+    this.batchLines = free.batchLines;
     this.files = free.files;
     this.signingKeys = free.signingKeys;
     this.interactions = free.interactions;

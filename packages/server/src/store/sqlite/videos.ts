@@ -59,10 +59,10 @@ export class SqliteVideos extends SqliteAggregate implements VideoStore {
     });
   }
 
-  renewLease(id: string, leaseUntil: number): Promise<void> {
-    return this.run(() => {
-      this.statement("UPDATE video_operations SET lease_until = ? WHERE id = ? AND state IN ('pending', 'running')").run(leaseUntil, id);
-    });
+  renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    return this.run(
+      () => this.statement("UPDATE video_operations SET lease_until = ? WHERE id = ? AND state IN ('pending', 'running')").run(leaseUntil, id).changes > 0,
+    );
   }
 
   releaseAll(): Promise<number> {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from "vitest";
 import { newResourceId } from "../../../src/core/ids.js";
 import type { Store } from "../../../src/store/store.js";
 import { describeBatches } from "./batches.js";
+import { describeBatchLines } from "./batch-lines.js";
 import { describeDeliveries } from "./deliveries.js";
 import { describeEvents } from "./events.js";
 import { describeFiles } from "./files.js";
@@ -39,6 +40,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeEvents(fixture);
     describeDeliveries(fixture);
     describeBatches(fixture);
+    describeBatchLines(fixture);
     describeFiles(fixture);
     describeSigningKeys(fixture);
     describeInteractions(fixture);

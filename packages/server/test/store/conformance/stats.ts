@@ -132,7 +132,7 @@ export function describeStats(f: StoreFixture): void {
       const running = batch(projectId, { state: "BATCH_STATE_RUNNING", requestCount: 3, failedRequestCount: 1 });
       await store.batches.insert(running, batchLines());
       await store.batches.insert(batch(projectId, { state: "BATCH_STATE_SUCCEEDED", requestCount: 3, successfulRequestCount: 3 }), batchLines());
-      await store.batches.recordLines(running.id, [{ index: 0, key: "a", state: "succeeded", result: "{}" }], T0);
+      await store.batchLines.record(running.id, [{ index: 0, key: "a", state: "succeeded", result: "{}" }], T0);
       await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
       await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
       await store.interactions.insert(interaction(projectId, { status: "completed", endedAt: T0 }));

@@ -35,9 +35,12 @@ export function describeVideos(f: StoreFixture): void {
       expect((await store.videos.claim(T0 + 10, T0 + 1000))?.id).toBe(first.id);
       expect(await store.videos.claim(T0 + 10, T0 + 1000)).toMatchObject({ id: second.id, handle: "h" });
       expect(await store.videos.claim(T0 + 10, T0 + 1000)).toBeUndefined();
-      await store.videos.renewLease(first.id, T0 + 5000);
+      expect(await store.videos.renewLease(first.id, T0 + 5000)).toBe(true);
       expect((await store.videos.claim(T0 + 1001, T0 + 2000))?.id).toBe(second.id);
       await store.videos.update({ ...second, state: "failed", error: { code: 13, message: "x" }, updatedAt: T0 + 3, endedAt: T0 + 3 });
+      // A renewal says whether the lease is still held: not once the operation ended, nor for one that is gone.
+      expect(await store.videos.renewLease(second.id, T0 + 9000)).toBe(false);
+      expect(await store.videos.renewLease("no-such-video", T0 + 9000)).toBe(false);
       expect(await store.videos.releaseAll()).toBe(1);
       expect((await store.videos.claim(T0 + 1001, T0 + 2000))?.id).toBe(first.id);
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LeasedRunner, type LeasedWork } from "../../../src/runtime/leased-runner.js";
+import { LeasedRunner, type LeasedWork, type Leases } from "../../../src/runtime/leased-runner.js";
+import { Signal } from "../../../src/runtime/signal.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
 
 interface Item {
@@ -7,7 +8,7 @@ interface Item {
 }
 
 /** A queue of items whose runs last until the test finishes them (or their signal aborts). */
-class ScriptedWork implements LeasedWork<Item> {
+class ScriptedWork implements Leases<Item>, LeasedWork<Item> {
   readonly queue: Item[];
   readonly running = new Map<string, { finish: () => void; fail: (err: Error) => void; signal: AbortSignal }>();
   readonly renewals: Array<{ id: string; lockedUntil: number }> = [];
@@ -56,7 +57,7 @@ describe("LeasedRunner", () => {
   it("runs at most maxRunning at once, and claims the next as soon as one ends", async () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a", "b", "c"]);
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     expect([...work.running.keys()]).toEqual(["a", "b"]);
@@ -72,7 +73,7 @@ describe("LeasedRunner", () => {
   it("renews each lease every third of it while the item runs, and stops renewing once it ends", async () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a"]);
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     const started = clock.now();
@@ -89,7 +90,7 @@ describe("LeasedRunner", () => {
   it("aborts a run when its renewal says it should no longer run here", async () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a"]);
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     const { signal } = work.running.get("a") ?? expect.unreachable();
@@ -103,7 +104,7 @@ describe("LeasedRunner", () => {
   it("aborts one run by id, leaving the others", async () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a", "b"]);
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     runner.abort("a");
@@ -116,7 +117,13 @@ describe("LeasedRunner", () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a", "b", "c"]);
     const errors: Array<{ message: string; id: string | undefined }> = [];
-    const runner = new LeasedRunner(clock, work, OPTIONS, (err, id) => errors.push({ message: (err as Error).message, id }));
+    const runner = new LeasedRunner({
+      clock,
+      leases: work,
+      work,
+      options: OPTIONS,
+      onError: (err, id) => errors.push({ message: (err as Error).message, id }),
+    });
     runner.start();
     await clock.settle();
     work.running.get("a")?.fail(new Error("broke"));
@@ -129,7 +136,7 @@ describe("LeasedRunner", () => {
   it("on stop, aborts every run and resolves only once they have all returned; no claim follows", async () => {
     const clock = new FakeClock();
     const work = new ScriptedWork(["a", "b", "c"]);
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     const signals = [...work.running.values()].map((run) => run.signal);
@@ -149,7 +156,7 @@ describe("LeasedRunner", () => {
     work.beforeRound = async () => {
       rounds++;
     };
-    const runner = new LeasedRunner(clock, work, OPTIONS, () => {});
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, onError: () => {} });
     runner.start();
     await clock.settle();
     expect(rounds).toBe(1);
@@ -157,6 +164,26 @@ describe("LeasedRunner", () => {
     await clock.advance(OPTIONS.idlePollMs);
     expect(rounds).toBe(2);
     expect([...work.running.keys()]).toEqual(["late"]);
+    await runner.stop();
+  });
+
+  it("listens to its signals from the start: a runnable signal claims at once, an ended one aborts that run", async () => {
+    const clock = new FakeClock();
+    const work = new ScriptedWork(["a"]);
+    const signals = { runnable: new Signal(), ended: new Signal<[id: string]>() };
+    const runner = new LeasedRunner({ clock, leases: work, work, options: OPTIONS, signals, onError: () => {} });
+    runner.start();
+    await clock.settle();
+    work.queue.push({ id: "b" });
+    // Without the signal, "b" would wait for the next idle poll.
+    signals.runnable.ring();
+    await clock.settle();
+    expect([...work.running.keys()]).toEqual(["a", "b"]);
+    const { signal } = work.running.get("a") ?? expect.unreachable();
+    signals.ended.ring("a");
+    await clock.settle();
+    expect(signal.aborted).toBe(true);
+    expect([...work.running.keys()]).toEqual(["b"]);
     await runner.stop();
   });
 });

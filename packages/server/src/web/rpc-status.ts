@@ -1,11 +1,12 @@
 import type { RpcStatus } from "@tidings/sdk/contract";
-import type { ErrorObject } from "ajv";
-import { TidingsError, type ErrorStatus } from "../core/errors.js";
-import type { ProviderError } from "../providers/provider.js";
+import { statusBody, TidingsError, type ErrorStatus } from "../core/errors.js";
+import { LOGGED_INTERNAL_ERROR } from "../providers/failure-status.js";
 import { StoreUnavailableError } from "../store/errors.js";
-import { validationViolation } from "./validation.js";
 
-/** google.rpc.Status, the one error shape every endpoint answers with. */
+/**
+ * Errors as google.rpc.Status, the one error shape every endpoint answers with, for the API (http/) and the
+ * dashboard (dashboard/) alike. A Fastify validation error is the API's to turn into a TidingsError first.
+ */
 export type { RpcStatus } from "@tidings/sdk/contract";
 
 const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE", number> = {
@@ -28,20 +29,13 @@ export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
   const code = HTTP_CODE[status];
-  const body: RpcStatus = { error: { code, message, status: status === "PAYLOAD_TOO_LARGE" ? "INVALID_ARGUMENT" : status } };
-  if (field !== undefined) {
-    const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-    body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
-  }
-  return { code, body };
+  return { code, body: statusBody(code, status === "PAYLOAD_TOO_LARGE" ? "INVALID_ARGUMENT" : status, message, field) };
 }
 
 interface FastifyLikeError {
   statusCode?: number;
   code?: string;
   message: string;
-  validation?: ErrorObject[];
-  validationContext?: string;
 }
 
 /** The default limit on a JSON body; a route may allow more (an inline batch: 64 MiB). */
@@ -61,8 +55,6 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
   }
   const e = err as FastifyLikeError;
-  const violation = validationViolation(e);
-  if (violation !== undefined) return rpcStatus(violation.status, violation.message, violation.field);
   switch (e.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
@@ -79,15 +71,5 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return rpcStatus(e.statusCode === 404 ? "NOT_FOUND" : "INVALID_ARGUMENT", e.message);
   }
-  return rpcStatus("INTERNAL", "internal error; the server logged the details");
-}
-
-/** A provider failure as google.rpc.Status: the code and name were chosen where the failure was understood. */
-export function providerStatus(err: ProviderError): RpcStatus {
-  const status: RpcStatus = { error: { code: err.status, message: err.message, status: err.code } };
-  if (err.field !== undefined) {
-    const description = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-    status.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: err.field, description }] }];
-  }
-  return status;
+  return rpcStatus("INTERNAL", LOGGED_INTERNAL_ERROR);
 }

@@ -1,19 +1,8 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
-import type { EventBus } from "../../services/event-bus.js";
-import { ErrorResponses } from "@tidings/sdk/contract";
+import type { EventBus } from "../services/event-bus.js";
 
 const HEARTBEAT_MS = 15_000;
-
-/** Server-Sent Events of the project's events as they commit: what `tidings listen` forwards to localhost. */
-export const eventStreamRoutes: FastifyPluginAsync<{ bus: EventBus }> = async (app, { bus }) => {
-  const stream = eventStreamer(app, bus);
-  app.get(
-    "/events::stream",
-    { schema: { tags: ["events"], summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
-    async (req, reply) => stream(req.projectId, reply, { named: true }),
-  );
-};
 
 /**
  * What streams a project's events as they commit, until the client goes away. `named` puts each event's type
