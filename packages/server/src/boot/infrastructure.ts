@@ -66,7 +66,22 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
   const tracing =
     config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
-  const untraced = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
+  let walBytes = 0;
+  const untraced = await openStore(config, {
+    now: () => clock.now(),
+    onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }),
+    checkpoints: {
+      walBytes: (bytes) => (walBytes = bytes),
+      restarted: (pauseMs) => metrics.walRestartSeconds.observe(pauseMs / 1000),
+      error: (err) => {
+        metrics.workerErrors.inc({ worker: "checkpoint" });
+        log.error({ err, worker: "checkpoint" }, "a WAL checkpoint failed");
+      },
+    },
+  });
+  if (config.databaseUrl === undefined) {
+    metrics.gauge("tidings_sqlite_wal_bytes", "Size of the SQLite write-ahead log, as of the last checkpoint (bounded: docs/store.md).", () => walBytes);
+  }
   const opened =
     tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
   registerStoreGauges(metrics, opened.store, clock);

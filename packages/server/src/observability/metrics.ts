@@ -45,6 +45,13 @@ export class Metrics {
     ["worker"],
   );
 
+  readonly walRestartSeconds = new Histogram({
+    name: "tidings_sqlite_wal_restart_seconds",
+    help: "How long a RESTART checkpoint ran when the SQLite WAL passed its bound: writes wait for it (the pause it costs).",
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
   readonly storeRoundTrips = this.counter(
     "tidings_store_round_trips_total",
     "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",

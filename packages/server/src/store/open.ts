@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { MigrationStatus } from "./migrations.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
+import type { CheckpointObserver } from "./sqlite/checkpointer.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -17,6 +18,8 @@ export interface OpenStoreOptions {
   now: () => number;
   /** Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery). */
   onRoundTrip?: (by: "api" | "delivery") => void;
+  /** SQLite: told of the WAL's size, its restarts and failed checkpoints. */
+  checkpoints?: CheckpointObserver;
 }
 
 export interface OpenedStore {
@@ -43,7 +46,12 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       migrationStatus: () => store.migrationStatus(),
     };
   }
-  const store = new SqliteStore(join(location.dataDir, "tidings.db"), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
+  const store = new SqliteStore(join(location.dataDir, "tidings.db"), {
+    synchronous: location.sqliteSynchronous,
+    migrate: options.migrate,
+    now: options.now,
+    checkpointObserver: options.checkpoints,
+  });
   return {
     store,
     deliveryStore: store,

@@ -3,7 +3,7 @@ import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { SqliteBatches } from "./batches.js";
 import { SqliteBatchLines } from "./batch-lines.js";
-import { Checkpointer } from "./checkpointer.js";
+import { type CheckpointObserver, type CheckpointOptions, Checkpointer, DEFAULT_CHECKPOINTS } from "./checkpointer.js";
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { SqlDeliveries } from "../sql/deliveries.js";
 import { SqlEvents } from "../sql/events.js";
@@ -34,10 +34,12 @@ export interface SqliteStoreOptions {
   /** Tests only: a different migration list. */
   migrations?: readonly Migration[];
   /**
-   * False: no background checkpoints, so the WAL only grows. For `bench/store-counts.mjs`, which reads the WAL
-   * bytes a workload writes from the WAL's size; a server always checkpoints.
+   * How the WAL is checkpointed (default DEFAULT_CHECKPOINTS). False: never, so the WAL only grows; for
+   * `bench/store-counts.mjs`, which reads the WAL bytes a workload writes from the WAL's size.
    */
-  checkpoints?: boolean;
+  checkpoints?: false | CheckpointOptions;
+  /** Told the WAL's size after each checkpoint, each restart's pause, and a checkpoint that failed. */
+  checkpointObserver?: CheckpointObserver;
 }
 
 function aggregates(runner: SqliteRunner): StoreAggregates {
@@ -91,7 +93,8 @@ export class SqliteStore implements Store {
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
     db.pragma("wal_autocheckpoint = 0");
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    // Once the WAL starts over (checkpointer.ts), its file is cut back to the size it is allowed to reach.
+    db.pragma(`journal_size_limit = ${(options.checkpoints || DEFAULT_CHECKPOINTS).restartBytes}`);
     for (const suffix of ["-wal", "-shm"]) if (path !== ":memory:" && existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
     if (options.migrate !== false) applySqliteMigrations(db, this.migrations, options.now());
@@ -110,7 +113,10 @@ export class SqliteStore implements Store {
     this.videos = free.videos;
     this.stats = free.stats;
     this.inTransaction = aggregates(holderRunner(this.connection));
-    this.checkpointer = path === ":memory:" || options.checkpoints === false ? undefined : new Checkpointer(path);
+    this.checkpointer =
+      path === ":memory:" || options.checkpoints === false
+        ? undefined
+        : new Checkpointer(path, options.checkpoints ?? DEFAULT_CHECKPOINTS, options.checkpointObserver);
   }
 
   transaction<T>(work: (tx: StoreAggregates) => Promise<T>): Promise<T> {
