@@ -1,4 +1,5 @@
 import { batchName, isBatchDone, type BatchState } from "../core/batches.js";
+import { fileIdOf } from "../core/files.js";
 import { operationName, type OperationState } from "../core/operations.js";
 import { isVideoDone, videoOperationName, type VideoState } from "../core/videos.js";
 import type { Services } from "../services/index.js";
@@ -26,6 +27,8 @@ export interface OperationSummary {
   tone: Tone;
   done: boolean;
   progress?: Progress;
+  /** What it produced, when that is a file of this project: a link to download it (and a preview, for a video). */
+  output?: { fileId: string; video: boolean };
   createdAt: number;
   updatedAt: number;
   /** Further facts for its own page, in order. */
@@ -43,6 +46,16 @@ export interface OperationKindView<K extends ListedOperation["kind"]> {
 }
 
 const CUSTOM_TONE: Record<OperationState, Tone> = { running: "busy", succeeded: "ok", failed: "bad", cancelled: "warn", expired: "warn" };
+/** Batch states as the other kinds' read: `succeeded`, not the wire's `BATCH_STATE_SUCCEEDED`. */
+const BATCH_STATE_SHOWN: Record<BatchState, string> = {
+  BATCH_STATE_PENDING: "pending",
+  BATCH_STATE_RUNNING: "running",
+  BATCH_STATE_SUCCEEDED: "succeeded",
+  BATCH_STATE_FAILED: "failed",
+  BATCH_STATE_CANCELLED: "cancelled",
+  BATCH_STATE_EXPIRED: "expired",
+};
+
 const BATCH_TONE: Record<BatchState, Tone> = {
   BATCH_STATE_PENDING: "busy",
   BATCH_STATE_RUNNING: "busy",
@@ -55,6 +68,11 @@ const BATCH_TONE: Record<BatchState, Tone> = {
 const VIDEO_TONE: Record<VideoState, Tone> = { pending: "busy", running: "busy", succeeded: "ok", failed: "bad" };
 
 const json = (value: unknown) => JSON.stringify(value);
+/** A produced file, when the URI names one of this project's files. */
+const outputFile = (uri: string | undefined, video: boolean) => {
+  const fileId = uri === undefined ? undefined : fileIdOf(uri);
+  return fileId === undefined ? {} : { output: { fileId, video } };
+};
 
 /**
  * Every kind the polling surface lists (GET /v1/operations), by kind. The mapped type makes the compiler ask
@@ -71,12 +89,14 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       state: op.state,
       tone: CUSTOM_TONE[op.state],
       done: op.state !== "running",
+      ...outputFile(op.outputFileUri, false),
       createdAt: op.createdAt,
       updatedAt: op.updatedAt,
       facts: [
         ["Metadata", json(op.metadata)],
         ...(op.expireAt !== undefined ? [["Expires", new Date(op.expireAt).toISOString()] as [string, string]] : []),
-        ...(op.outputFileUri !== undefined ? [["Output", op.outputFileUri] as [string, string]] : []),
+        // A URI of the caller's own (not one of this project's files) is shown as given.
+        ...(op.outputFileUri !== undefined && fileIdOf(op.outputFileUri) === undefined ? [["Output", op.outputFileUri] as [string, string]] : []),
         ...(op.error !== undefined ? [["Error", `${op.error.code}: ${op.error.message}`] as [string, string]] : []),
         ...(op.webhookConfig !== undefined ? [["Webhook targets", op.webhookConfig.uris.join(" ")] as [string, string]] : []),
       ],
@@ -90,16 +110,16 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       kind: "batch",
       id: batch.id,
       label: batch.displayName ? `${batch.model} · ${batch.displayName}` : batch.model,
-      state: batch.state,
+      state: BATCH_STATE_SHOWN[batch.state],
       tone: BATCH_TONE[batch.state],
       done: isBatchDone(batch.state),
       progress: { completed: batch.successfulRequestCount + batch.failedRequestCount, total: batch.requestCount, failed: batch.failedRequestCount },
+      ...outputFile(batch.outputFile, false),
       createdAt: batch.createdAt,
       updatedAt: batch.updatedAt,
       facts: [
         ["Requests", String(batch.requestCount)],
         ...(batch.inputFile !== undefined ? [["Input", batch.inputFile] as [string, string]] : []),
-        ...(batch.outputFile !== undefined ? [["Output", batch.outputFile] as [string, string]] : []),
         ["Deadline", new Date(batch.deadlineAt).toISOString()],
         ...(batch.error !== undefined ? [["Error", `${batch.error.code}: ${batch.error.message}`] as [string, string]] : []),
         ...(batch.webhookConfig !== undefined ? [["Webhook targets", batch.webhookConfig.uris.join(" ")] as [string, string]] : []),
@@ -117,12 +137,12 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       state: video.state,
       tone: VIDEO_TONE[video.state],
       done: isVideoDone(video.state),
+      ...(video.fileId !== undefined ? { output: { fileId: video.fileId, video: true } } : {}),
       createdAt: video.createdAt,
       updatedAt: video.updatedAt,
       facts: [
         ["Prompt", video.prompt],
         ...(video.parameters !== undefined ? [["Parameters", json(video.parameters)] as [string, string]] : []),
-        ...(video.fileId !== undefined ? [["Output", `files/${video.fileId}`] as [string, string]] : []),
         ...(video.error !== undefined ? [["Error", `${video.error.code}: ${video.error.message}`] as [string, string]] : []),
         ...(video.webhookConfig !== undefined ? [["Webhook targets", video.webhookConfig.uris.join(" ")] as [string, string]] : []),
       ],
