@@ -299,7 +299,7 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await shot("16-recover-picker");
     await since.fill("last tuesday");
     await page.getByRole("button", { name: "Recover window" }).click();
-    await expect.poll(() => page.locator("[data-form-problem]").textContent()).toContain("since");
+    await expect.poll(() => page.locator("[data-form-problem]").textContent()).toContain("since: must be a time in UTC, e.g. ");
     expect(await page.getByLabel("Recover failed from (UTC)").inputValue()).toBe("last tuesday");
     expect(await page.locator("h2#deliveries").count()).toBe(1);
     await page.getByLabel("Recover failed from (UTC)").fill(shown);

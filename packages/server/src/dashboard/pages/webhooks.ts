@@ -120,17 +120,24 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
   app.post<{ Params: { id: string } }>("/webhooks/:id/recover", async (req, reply) => {
     const values = { since: formText(req, "since"), until: formText(req, "until") };
     try {
-      const since = parseUtcInput(formField(req, "since"));
-      if (since === undefined) throw invalidArgument("since", `is required: the start of the window in UTC, e.g. ${utcInput(clock.now() - DAY_MS)}`);
+      const sinceText = formField(req, "since");
+      const since = parseUtcInput(sinceText);
+      const example = utcInput(clock.now() - DAY_MS);
+      if (since === undefined) {
+        throw invalidArgument(
+          "since",
+          sinceText === undefined ? `is required: the start of the window in UTC, e.g. ${example}` : `must be a time in UTC, e.g. ${example}`,
+        );
+      }
       const untilText = formField(req, "until");
       const until = parseUtcInput(untilText);
       if (untilText !== undefined && until === undefined)
         throw invalidArgument("until", `must be a time in UTC, e.g. ${utcInput(clock.now())}, or empty for now`);
-      const count = await services.webhooks.recover(req.projectId, req.params.id, {
+      const recovered = await services.webhooks.recover(req.projectId, req.params.id, {
         since: new Date(since).toISOString(),
         ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
       });
-      return redirectAfter(reply, `/dashboard/webhooks/${req.params.id}`, `recovered:${count}`);
+      return redirectAfter(reply, `/dashboard/webhooks/${req.params.id}`, `recovered:${recovered}`);
     } catch (err) {
       const problem = formProblem(err);
       if (problem === undefined) throw err;
