@@ -299,6 +299,7 @@ export class WebhooksResource {
   deliveries(id: string, request: ListDeliveriesRequest = {}): Promise<ListDeliveriesResponse> {
     return listPage(this.#t, `/webhooks/${idFrom(id, "webhooks")}/deliveries`, "deliveries", {
       state: request.state,
+      order_by: request.order_by,
       page_size: request.page_size,
       page_token: request.page_token,
     });

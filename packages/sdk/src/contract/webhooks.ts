@@ -81,8 +81,12 @@ export type RotateSigningSecretRequest = Static<typeof RotateSigningSecretReques
 export const RotateSigningSecretResponse = Message({ secret: Type.String({ description: "whsec_…: shown only now" }) });
 export type RotateSigningSecretResponse = Static<typeof RotateSigningSecretResponse>;
 
+/** How a list of deliveries is ordered (AIP-132's `order_by`). */
+export const DELIVERY_ORDERS = ["create_time", "create_time desc"] as const;
+
 export const ListDeliveriesQuery = Message({
   state: Type.Optional(StringEnum(DELIVERY_STATES)),
+  order_by: Type.Optional(StringEnum(DELIVERY_ORDERS, { description: "create_time (oldest first, the default) or create_time desc (newest first)" })),
   ...PageQuery,
 });
 export type ListDeliveriesQuery = Static<typeof ListDeliveriesQuery>;

@@ -3,8 +3,10 @@ import type {
   BatchGenerateContentRequest,
   BatchOperation,
   CreateInteractionRequest,
+  FileResource,
   Interaction,
   ListBatchesResponse,
+  ListFilesResponse,
   PredictLongRunningRequest,
   UploadResponse,
   VideoOperation,
@@ -82,6 +84,15 @@ export class GeminiSurface {
     const { file } = (await done.json()) as UploadResponse;
     if (file === undefined) throw new Error("upload: the server did not finalize the file");
     return file.name;
+  }
+
+  listFiles(pageSize: number, pageToken?: string): Promise<ListFilesResponse> {
+    return this.json("GET", `/v1/files?pageSize=${pageSize}${pageToken !== undefined ? `&pageToken=${encodeURIComponent(pageToken)}` : ""}`);
+  }
+
+  /** A file's metadata by its name, `files/{id}` (or the id). */
+  getFile(name: string): Promise<FileResource> {
+    return this.json("GET", `/v1/files/${encodeURIComponent(name.replace(/^files\//, ""))}`);
   }
 
   async download(fileName: string): Promise<string> {

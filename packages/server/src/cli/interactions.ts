@@ -17,10 +17,10 @@ export function describeInteraction(interaction: Interaction): string {
   const lines = [`${interaction.id}  ${interaction.status}`];
   const own = interaction.steps ?? [];
   if (interaction.status === "requires_action") {
-    for (const step of own) {
-      if (step.type === "function_call") lines.push(`  waits for ${step.name}(${JSON.stringify(step.arguments)})  call_id ${step.id}`);
-    }
-    lines.push(`  resume with: tidings interactions resume ${interaction.id} --result CALL_ID='{"…": …}'`);
+    const calls = own.filter((step) => step.type === "function_call");
+    for (const call of calls) lines.push(`  waits for ${call.name}(${JSON.stringify(call.arguments)})  call_id ${call.id}`);
+    const results = calls.map((call) => `--result ${call.id}='{"…": …}'`).join(" ");
+    lines.push(`  resume with: tidings interactions resume ${interaction.id} ${results}`);
   }
   const answer = own
     .filter((s) => s.type === "model_output")

@@ -1,8 +1,15 @@
-import type { DeliveryState, Webhook } from "@tidings/sdk";
+import type { DeliveryState, UpdateWebhookRequest, Webhook, WebhookState } from "@tidings/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
+import { parseIntegerOption } from "./json-option.js";
 
 const line = (w: Webhook) => `${w.id}  ${w.state}  ${w.uri}  [${w.subscribed_events.join(", ")}]${w.name ? `  ${w.name}` : ""}`;
+
+/** The line of `webhooks list`, then what a person checks next: its secrets (truncated) and times. */
+function describeWebhook(w: Webhook): string {
+  const secrets = w.signing_secrets.map((s) => `  secret ${s.truncated_secret}${s.expire_time !== undefined ? `  (until ${s.expire_time})` : ""}`);
+  return [line(w), ...secrets, `  created ${w.create_time}  updated ${w.update_time}`].join("\n");
+}
 
 /** `tidings webhooks …` and `tidings deliveries …`: the static webhooks of a project and what they were sent. */
 export function registerWebhooks(program: Command): void {
@@ -26,6 +33,39 @@ export function registerWebhooks(program: Command): void {
       process.stdout.write(`${line(created)}\nsigning secret (shown only now): ${created.new_signing_secret}\n`);
     });
 
+  withClientOptions(webhooks.command("get").argument("<id>").description("show a webhook: its state, events and signing secrets (truncated)"))
+    .option("--json", "print it as JSON")
+    .action(async (id: string, flags: ClientFlags & { json?: boolean }) => {
+      const webhook = await clientFrom(flags).tidings.webhooks.get(id);
+      process.stdout.write(`${flags.json === true ? JSON.stringify(webhook, null, 2) : describeWebhook(webhook)}\n`);
+    });
+
+  withClientOptions(webhooks.command("update").argument("<id>").description("change a webhook's URL, events, name or state"))
+    .option("--uri <url>", "where to POST events")
+    .option("--events <types>", "comma-separated event types or patterns")
+    .option("--name <name>", "a name for it")
+    .option("--state <state>", "enabled or disabled")
+    .action(async (id: string, flags: ClientFlags & { uri?: string; events?: string; name?: string; state?: string }) => {
+      const changes: UpdateWebhookRequest = {
+        ...(flags.uri !== undefined ? { uri: flags.uri } : {}),
+        ...(flags.events !== undefined ? { subscribed_events: flags.events.split(",").map((e) => e.trim()) } : {}),
+        ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.state !== undefined ? { state: flags.state as WebhookState } : {}),
+      };
+      if (Object.keys(changes).length === 0) throw new Error("nothing to change: give --uri, --events, --name or --state");
+      process.stdout.write(`${line(await clientFrom(flags).tidings.webhooks.update(id, changes))}\n`);
+    });
+
+  withClientOptions(webhooks.command("rotate").argument("<id>").description("make a new signing secret; prints it, once"))
+    .option("--revoke-now", "stop signing with the old secrets at once (default: they keep signing for 24 h)")
+    .action(async (id: string, flags: ClientFlags & { revokeNow?: boolean }) => {
+      const { secret } = await clientFrom(flags).tidings.webhooks.rotateSigningSecret(id, {
+        revocation_behavior: flags.revokeNow === true ? "revoke_previous_secrets_immediately" : "revoke_previous_secrets_after_h24",
+      });
+      const old = flags.revokeNow === true ? "the old secrets no longer sign" : "the old secrets keep signing for 24 h";
+      process.stdout.write(`new signing secret (shown only now): ${secret}\n${old}\n`);
+    });
+
   withClientOptions(webhooks.command("delete").argument("<id>").description("delete a webhook")).action(async (id: string, flags: ClientFlags) => {
     await clientFrom(flags).tidings.webhooks.delete(id);
     process.stdout.write(`deleted ${id}\n`);
@@ -38,15 +78,21 @@ export function registerWebhooks(program: Command): void {
 
   const deliveries = program.command("deliveries").description("inspect and recover a webhook's deliveries");
 
-  withClientOptions(deliveries.command("list").description("a webhook's deliveries, newest attempts last"))
+  withClientOptions(deliveries.command("list").description("a webhook's deliveries, newest first (as the dashboard)"))
     .requiredOption("--webhook <id>", "the webhook")
     .option("--state <state>", "pending, succeeded or failed")
-    .action(async (flags: ClientFlags & { webhook: string; state?: DeliveryState }) => {
-      const page = await clientFrom(flags).tidings.webhooks.deliveries(flags.webhook, { state: flags.state, page_size: 1000 });
+    .option("--page-size <n>", "how many", "100")
+    .action(async (flags: ClientFlags & { webhook: string; state?: DeliveryState; pageSize: string }) => {
+      const page = await clientFrom(flags).tidings.webhooks.deliveries(flags.webhook, {
+        state: flags.state,
+        order_by: "create_time desc",
+        page_size: parseIntegerOption("--page-size", flags.pageSize),
+      });
+      if (page.deliveries.length === 0) process.stdout.write(`no ${flags.state !== undefined ? `${flags.state} ` : ""}deliveries\n`);
       for (const d of page.deliveries) {
         const outcome = d.last_status_code !== undefined ? `HTTP ${d.last_status_code}` : (d.last_error ?? "not tried yet");
         const next = d.next_attempt_time !== undefined ? `  next ${d.next_attempt_time}` : "";
-        process.stdout.write(`${d.create_time}  ${d.event_id}  ${d.state}  ${d.attempt_count} attempt(s)  ${outcome}${next}\n`);
+        process.stdout.write(`${d.create_time}  ${d.event_id}  ${d.state}  ${d.attempt_count} attempt${d.attempt_count === 1 ? "" : "s"}  ${outcome}${next}\n`);
       }
     });
 

@@ -214,3 +214,22 @@ export function timeline(
   });
   return { bars, latency };
 }
+
+/** The shortest window a fitted chart opens on, and the step its length is rounded up to. */
+const FITTED_MIN_MINUTES = 5;
+const FITTED_STEP_MINUTES = 5;
+
+/**
+ * How many minutes a chart shows when no range is asked for: from just before the earliest minute with
+ * attempts among `minutes` (read over the last `maxMinutes` before `until`) to `until`, rounded up to 5
+ * minutes, at least 5; `maxMinutes` when the traffic spans it all, 5 when there is none. So a new
+ * project's first minutes of traffic fill the chart instead of being a sliver at its right edge.
+ */
+export function fittedSpanMinutes(minutes: readonly MinuteBar[], until: number, maxMinutes: number): number {
+  const busy = minutes.filter((m) => m.minute >= until - maxMinutes && m.minute < until && m.succeeded + m.retrying + m.failed > 0);
+  if (busy.length === 0) return FITTED_MIN_MINUTES;
+  const earliest = Math.min(...busy.map((m) => m.minute));
+  // One empty minute before the first bar, so it does not sit on the axis.
+  const span = Math.ceil((until - earliest + 1) / FITTED_STEP_MINUTES) * FITTED_STEP_MINUTES;
+  return Math.min(maxMinutes, Math.max(FITTED_MIN_MINUTES, span));
+}

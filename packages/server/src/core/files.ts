@@ -50,6 +50,12 @@ export function parseChosenFileId(name: string, field: string): string {
   return id;
 }
 
+/** The id in a `files/{id}` name, when it is one (an operation's output_file_uri may name anything); else undefined. */
+export function fileIdOf(uri: string): string | undefined {
+  const id = uri.startsWith("files/") ? uri.slice("files/".length) : undefined;
+  return id !== undefined && CHOSEN_ID.test(id) ? id : undefined;
+}
+
 /** Incremental Gemini-style hash: feed it the bytes in order, then `digest` once. */
 export function newFileHash(): Hash {
   return createHash("sha256");

@@ -27,7 +27,9 @@ td.num { text-align: right; white-space: nowrap; }
 .muted { color: var(--muted); } .small { font-size: .88em; }
 .mono, code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 pre { white-space: pre-wrap; word-break: break-all; background: var(--panel); padding: 8px; border-radius: 4px; margin: 4px 0; }
-.break { word-break: break-all; }
+/* Long ids and URLs break where they must; words (the "What" column, labels) never break inside. */
+.break { overflow-wrap: anywhere; }
+.words { overflow-wrap: normal; word-break: normal; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: .85em; border: 1px solid currentColor; white-space: nowrap; }
 .ok { color: var(--ok); } .warn { color: var(--warn); } .bad { color: var(--bad); } .busy { color: var(--accent); }
 form.inline { display: inline; }
@@ -35,6 +37,7 @@ form.inline { display: inline; }
 .actions form { display: flex; flex-wrap: wrap; gap: 6px; align-items: end; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; padding: 10px; margin: 12px 0; }
 label { display: inline-flex; flex-direction: column; gap: 2px; font-size: .9em; }
+input[aria-invalid="true"] { border: 2px solid var(--bad); }
 input, select, button { font: inherit; padding: 6px 9px; border: 1px solid var(--line); border-radius: 5px; background: var(--bg); color: var(--fg); min-height: 36px; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.secondary { background: var(--bg); color: var(--accent); }
@@ -48,7 +51,8 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 progress { width: 140px; height: 14px; vertical-align: middle; }
 details > summary { cursor: pointer; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
-dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; word-break: break-all; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+video.preview { max-width: 100%; max-height: 360px; margin-top: 6px; border-radius: 6px; background: #000; }
 .chart { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: .9em; margin: 6px 0; }
 .sw-succeeded { background: #2e9e5b; } .sw-retrying { background: #e3a21a; } .sw-failed { background: #d3453b; }

@@ -5,6 +5,7 @@ import { millis, time } from "./format.js";
 import { html, type Markup } from "./html.js";
 import { csrfField } from "./layout.js";
 import { USER_AGENT } from "../version.js";
+import type { FilledForm } from "./context.js";
 import type { Tone } from "./operation-kinds.js";
 
 const EVENTS_SHOWN = 50;
@@ -84,4 +85,14 @@ export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csr
       )}
     </tbody>
   </table></div>`;
+}
+
+/** What to fix, above the form that was sent back; nothing when the form is fresh. */
+export function problemNotice(form: FilledForm | undefined): Markup {
+  return form === undefined ? html`` : html`<p class="flash bad" role="alert" data-form-problem>${form.problem.message}</p>`;
+}
+
+/** Marks the field the problem names, for assistive technology and the eye. */
+export function invalid(form: FilledForm | undefined, field: string): Markup {
+  return form?.problem.field === field ? html`aria-invalid="true"` : html``;
 }

@@ -1,6 +1,7 @@
 import type {} from "@fastify/csrf-protection";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Clock } from "../core/clock.js";
+import { TidingsError, type ErrorStatus } from "../core/errors.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Markup } from "./html.js";
@@ -66,4 +67,23 @@ export function queryParam(req: FastifyRequest, name: string): string | undefine
 export function formField(req: FastifyRequest, name: string): string | undefined {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/** A form field exactly as typed, to show it again (absent is undefined). */
+export function formText(req: FastifyRequest, name: string): string | undefined {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A form sent back to the person who filled it: what they typed, and what to fix. */
+export interface FilledForm {
+  values: Record<string, string | undefined>;
+  problem: TidingsError;
+}
+
+/** What the person filling a form can fix (bad input, a limit); other errors are pages of their own. */
+const FORM_PROBLEMS: ReadonlySet<ErrorStatus> = new Set(["INVALID_ARGUMENT", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "ALREADY_EXISTS"]);
+
+export function formProblem(err: unknown): TidingsError | undefined {
+  return err instanceof TidingsError && FORM_PROBLEMS.has(err.status) ? err : undefined;
 }

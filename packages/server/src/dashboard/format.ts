@@ -17,14 +17,23 @@ export function millis(ms: number | undefined): string {
   return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
 }
 
-/** `2026-05-04T12:00` (an <input type=datetime-local>, read as UTC) → ms; undefined when empty or malformed. */
+/** "1 attempt", "2 attempts", "0 attempts". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * A UTC time typed in a form, as the dashboard writes them (`2026-05-04 12:00:00Z`) or in ISO 8601
+ * (`2026-05-04T12:00Z`, `2026-05-04T12:00`: read as UTC) → ms; undefined when empty or malformed.
+ */
 export function parseUtcInput(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const ms = Date.parse(`${value.trim()}${/Z$/.test(value.trim()) ? "" : "Z"}`);
+  const text = value?.trim().replace(" ", "T") ?? "";
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(text)) return undefined;
+  const ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** `ms` as an <input type=datetime-local> value, in UTC. */
+/** `ms` as a form field's value, written as every time on the dashboard is (UTC, to the minute). */
 export function utcInput(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16);
+  return time(ms).replace(/:\d{2}Z$/, "Z");
 }

@@ -1,4 +1,5 @@
 import { batchName, isBatchDone, type BatchState } from "../core/batches.js";
+import { fileIdOf } from "../core/files.js";
 import { operationName, type OperationState } from "../core/operations.js";
 import { isVideoDone, videoOperationName, type VideoState } from "../core/videos.js";
 import type { Services } from "../services/index.js";
@@ -28,6 +29,8 @@ export interface OperationSummary {
   tone: Tone;
   done: boolean;
   progress?: Progress;
+  /** What it produced, when that is a file of this project: a link to download it (and a preview, for a video). */
+  output?: { fileId: string; video: boolean };
   createdAt: number;
   updatedAt: number;
   /** Further facts for its own page, in order. */
@@ -45,6 +48,16 @@ export interface OperationKindView<K extends ListedOperation["kind"]> {
 }
 
 const CUSTOM_TONE: Record<OperationState, Tone> = { running: "busy", succeeded: "ok", failed: "bad", cancelled: "warn", expired: "warn" };
+/** Batch states as the other kinds' read: `succeeded`, not the wire's `BATCH_STATE_SUCCEEDED`. */
+const BATCH_STATE_SHOWN: Record<BatchState, string> = {
+  BATCH_STATE_PENDING: "pending",
+  BATCH_STATE_RUNNING: "running",
+  BATCH_STATE_SUCCEEDED: "succeeded",
+  BATCH_STATE_FAILED: "failed",
+  BATCH_STATE_CANCELLED: "cancelled",
+  BATCH_STATE_EXPIRED: "expired",
+};
+
 const BATCH_TONE: Record<BatchState, Tone> = {
   BATCH_STATE_PENDING: "busy",
   BATCH_STATE_RUNNING: "busy",
@@ -57,6 +70,11 @@ const BATCH_TONE: Record<BatchState, Tone> = {
 const VIDEO_TONE: Record<VideoState, Tone> = { pending: "busy", running: "busy", succeeded: "ok", failed: "bad" };
 
 const json = (value: unknown) => JSON.stringify(value);
+/** A produced file, when the URI names one of this project's files. */
+const outputFile = (uri: string | undefined, video: boolean) => {
+  const fileId = uri === undefined ? undefined : fileIdOf(uri);
+  return fileId === undefined ? {} : { output: { fileId, video } };
+};
 
 /** The facts that have a value, in order. */
 function facts(...rows: [label: string, value: string | undefined][]): Fact[] {
@@ -86,12 +104,14 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       state: op.state,
       tone: CUSTOM_TONE[op.state],
       done: op.state !== "running",
+      ...outputFile(op.outputFileUri, false),
       createdAt: op.createdAt,
       updatedAt: op.updatedAt,
       facts: facts(
         ["Metadata", json(op.metadata)],
         ["Expires", op.expireAt === undefined ? undefined : new Date(op.expireAt).toISOString()],
-        ["Output", op.outputFileUri],
+        // A URI of the caller's own (not one of this project's files) is shown as given; a file is a link.
+        ["Output", op.outputFileUri !== undefined && fileIdOf(op.outputFileUri) === undefined ? op.outputFileUri : undefined],
         ...endingFacts(op),
       ),
     }),
@@ -104,16 +124,16 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       kind: "batch",
       id: batch.id,
       label: batch.displayName ? `${batch.model} · ${batch.displayName}` : batch.model,
-      state: batch.state,
+      state: BATCH_STATE_SHOWN[batch.state],
       tone: BATCH_TONE[batch.state],
       done: isBatchDone(batch.state),
       progress: { completed: batch.successfulRequestCount + batch.failedRequestCount, total: batch.requestCount, failed: batch.failedRequestCount },
+      ...outputFile(batch.outputFile, false),
       createdAt: batch.createdAt,
       updatedAt: batch.updatedAt,
       facts: facts(
         ["Requests", String(batch.requestCount)],
         ["Input", batch.inputFile],
-        ["Output", batch.outputFile],
         ["Deadline", new Date(batch.deadlineAt).toISOString()],
         ...endingFacts(batch),
       ),
@@ -130,14 +150,10 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       state: video.state,
       tone: VIDEO_TONE[video.state],
       done: isVideoDone(video.state),
+      ...(video.fileId !== undefined ? { output: { fileId: video.fileId, video: true } } : {}),
       createdAt: video.createdAt,
       updatedAt: video.updatedAt,
-      facts: facts(
-        ["Prompt", video.prompt],
-        ["Parameters", video.parameters === undefined ? undefined : json(video.parameters)],
-        ["Output", video.fileId === undefined ? undefined : `files/${video.fileId}`],
-        ...endingFacts(video),
-      ),
+      facts: facts(["Prompt", video.prompt], ["Parameters", video.parameters === undefined ? undefined : json(video.parameters)], ...endingFacts(video)),
     }),
     get: async (services, projectId, key) => {
       const slash = key.lastIndexOf("/");

@@ -9,6 +9,7 @@ import { sendPage, type DashboardDeps } from "./context.js";
 import { html } from "./html.js";
 import { chartRoutes } from "./pages/charts.js";
 import { eventRoutes } from "./pages/events.js";
+import { fileRoutes } from "./pages/files.js";
 import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
@@ -18,9 +19,9 @@ import { dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
 const CSRF_COOKIE = "tidings_csrf";
 const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/"];
 
-/** Scripts, styles and requests only from this origin; no framing; forms post only here. */
+/** Scripts, styles, media (a video's preview) and requests only from this origin; no framing; forms post only here. */
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
  * `/dashboard`: server-rendered pages over the application services, for a person with an API key. Signing in
@@ -84,6 +85,7 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(operationRoutes, deps);
   await app.register(interactionRoutes, deps);
   await app.register(chartRoutes, deps);
+  await app.register(fileRoutes, deps);
 };
 
 /** A POST must come from this origin: browsers send Origin on every cross-site POST. */

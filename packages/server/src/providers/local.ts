@@ -20,8 +20,9 @@ export interface LocalOptions {
  * - text: `[local:<model>] echo: <the last user text, whitespace collapsed, at most 200 chars> #<8 hex>`,
  *   the hex being the first 8 of the SHA-256 of that whole text (see `localReplyText`); with
  *   `responseMimeType: "application/json"` the text is instead `{"model":…,"echo":…,"hash":…}`;
- * - a `functionCall` part when tools are declared and the user text names one of them or asks to "call a
- *   tool" (see local-tools.ts for the exact rule and how arguments are made);
+ * - a `functionCall` part when tools are declared and the user text plausibly asks for one: it names one, shares
+ *   a word with one's name or description, or asks to "call a tool" (local-tools.ts has the rules and how
+ *   arguments are taken from the text);
  * - when the last turn carries `functionResponse` parts: `[local:<model>] <name> returned <JSON>` (joined by "; ");
  * - `maxOutputTokens` truncates (finishReason MAX_TOKENS); `candidateCount` repeats the candidate;
  * - usage counts are ceil(characters / 4) of the prompt's and the reply's text (and JSON of calls, responses).

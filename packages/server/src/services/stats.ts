@@ -1,4 +1,4 @@
-import { emptyTally, minuteOf, summarize, timeline, type LatencyPoint, type MinuteBar, type WindowSummary } from "../core/attempt-stats.js";
+import { emptyTally, fittedSpanMinutes, minuteOf, summarize, timeline, type LatencyPoint, type MinuteBar, type WindowSummary } from "../core/attempt-stats.js";
 import type { ServiceContext } from "./context.js";
 
 const DAY_MINUTES = 24 * 60;
@@ -28,11 +28,21 @@ export class StatsService {
     return health;
   }
 
-  /** The project's attempts per minute by outcome over the last `hours`, and latency percentiles per `binMinutes`. */
-  async timeline(projectId: string, hours: number, binMinutes: number): Promise<{ since: number; bars: MinuteBar[]; latency: LatencyPoint[] }> {
+  /**
+   * The project's attempts per minute by outcome over the last `minutes`, and latency percentiles in about
+   * `points` bins. Without `minutes`, the window fits the traffic of the last `maxMinutes` (fittedSpanMinutes).
+   */
+  async timeline(
+    projectId: string,
+    range: { minutes: number } | { fitWithin: number },
+    points: number,
+  ): Promise<{ minutes: number; binMinutes: number; since: number; bars: MinuteBar[]; latency: LatencyPoint[] }> {
     const until = minuteOf(this.ctx.clock.now()) + 1;
-    const since = until - hours * 60;
-    const counts = await this.ctx.store.stats.byMinute(projectId, since, until);
-    return { since, ...timeline(counts, since, until, binMinutes) };
+    const read = "minutes" in range ? range.minutes : range.fitWithin;
+    const counts = await this.ctx.store.stats.byMinute(projectId, until - read, until);
+    const minutes = "minutes" in range ? range.minutes : fittedSpanMinutes(counts, until, range.fitWithin);
+    const binMinutes = Math.max(1, Math.round(minutes / points));
+    const since = until - minutes;
+    return { minutes, binMinutes, since, ...timeline(counts, since, until, binMinutes) };
   }
 }

@@ -16,8 +16,13 @@ export function validateTargetUri(uri: unknown, field: string, rules: UriRules):
   } catch {
     throw invalidArgument(field, `"${uri}" is not an absolute URL; use the form https://example.com/webhooks`);
   }
-  if (url.protocol !== "https:" && !(rules.allowHttp && url.protocol === "http:")) {
-    throw invalidArgument(field, `must use https (got ${url.protocol.replace(":", "")}); plain http is only allowed in dev mode (TIDINGS_DEV=1)`);
+  const scheme = url.protocol.replace(/:$/, "");
+  if (scheme !== "https" && scheme !== "http") {
+    const allowed = rules.allowHttp ? "an https or http URL" : "an https URL";
+    throw invalidArgument(field, `must be ${allowed} (got ${scheme}): events are delivered as HTTP POST requests, e.g. https://example.com/webhooks`);
+  }
+  if (scheme === "http" && !rules.allowHttp) {
+    throw invalidArgument(field, "must use https (got http); plain http is only allowed in dev mode (TIDINGS_DEV=1)");
   }
   if (url.username !== "" || url.password !== "") throw invalidArgument(field, "must not carry credentials; authenticate by verifying signatures instead");
   // A fully qualified name may end in dots (`localhost.`); it names the same host.

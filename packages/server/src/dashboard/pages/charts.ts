@@ -7,14 +7,22 @@ import { html } from "../html.js";
 
 const HOURS = [1, 3, 6, 12, 24];
 const LATENCY_POINTS = 72;
+/** Without a range asked for, the chart fits the traffic of the last day. */
+const FIT_WITHIN_MINUTES = 24 * 60;
+
+/** `15 min`, `2 h`, `1 h 25 min`. */
+function span(minutes: number): string {
+  if (minutes < 60) return `${minutes} min`;
+  return minutes % 60 === 0 ? `${minutes / 60} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
 
 /** Attempts per minute by outcome and latency percentiles, over the last hours, as server-drawn SVG. */
 export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services }) => {
   app.get("/charts", async (req, reply) => {
-    const asked = Number(queryParam(req, "hours") ?? 6);
-    const hours = HOURS.includes(asked) ? asked : 6;
-    const binMinutes = Math.max(1, Math.round((hours * 60) / LATENCY_POINTS));
-    const { bars, latency } = await services.stats.timeline(req.projectId, hours, binMinutes);
+    const asked = Number(queryParam(req, "hours"));
+    const hours = HOURS.includes(asked) ? asked : undefined;
+    const range = hours !== undefined ? { minutes: hours * 60 } : { fitWithin: FIT_WITHIN_MINUTES };
+    const { minutes, binMinutes, bars, latency } = await services.stats.timeline(req.projectId, range, LATENCY_POINTS);
     const totals = Object.fromEntries((["succeeded", "retrying", "failed"] as const).map((o) => [o, bars.reduce((n, b) => n + b[o], 0)])) as Record<
       AttemptOutcome,
       number
@@ -24,9 +32,12 @@ export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     return sendPage(reply, {
       title: "Charts",
       section: "charts",
-      body: html`<h1>Delivery attempts, last ${hours} h</h1>
+      body: html`<h1>Delivery attempts, last <span data-chart-span>${span(minutes)}</span></h1>
         <form method="get" action="/dashboard/charts" class="actions">
-          <label>Over the last <select name="hours">${HOURS.map((h) => html`<option value="${h}" ${h === hours ? html`selected` : html``}>${h} h</option>`)}</select></label>
+          <label>Over the last <select name="hours">
+            <option value="" ${hours === undefined ? html`selected` : html``}>span of the traffic (up to 24 h)</option>
+            ${HOURS.map((h) => html`<option value="${h}" ${h === hours ? html`selected` : html``}>${h} h</option>`)}
+          </select></label>
           <button class="secondary" type="submit">Show</button>
         </form>
         <h2>Per minute, by outcome</h2>

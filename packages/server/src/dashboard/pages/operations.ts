@@ -52,6 +52,7 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
           <dt>What</dt><dd>${op.label}</dd>
           <dt>State</dt><dd>${badge(op.state, op.tone, html`data-state`)}</dd>
           ${op.progress === undefined ? html`` : html`<dt>Progress</dt><dd>${progressCell(op)}</dd>`}
+          ${op.output === undefined ? html`` : html`<dt>Output</dt><dd>${outputFile(op.output)}</dd>`}
           <dt>Created</dt><dd>${time(op.createdAt)}</dd>
           <dt>Updated</dt><dd>${time(op.updatedAt)}</dd>
           ${op.facts.map(([label, value]) => html`<dt>${label}</dt><dd class="mono">${value}</dd>`)}
@@ -81,6 +82,13 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
   }
 };
 
+/** The file an operation produced: a download link, and for a video a player. */
+function outputFile(output: NonNullable<OperationSummary["output"]>): Markup {
+  const url = `/dashboard/files/${encodeURIComponent(output.fileId)}`;
+  return html`<a class="mono" href="${url}?download=1" download data-output-file>files/${output.fileId}</a> <span class="small muted">(download)</span>
+    ${output.video ? html`<div><video class="preview" controls preload="metadata" src="${url}" data-video-preview></video></div>` : html``}`;
+}
+
 function progressCell(op: OperationSummary): Markup {
   const p = op.progress;
   if (p === undefined) return html`<span class="muted">—</span>`;
@@ -98,7 +106,7 @@ function operationTable(rows: readonly OperationSummary[]): Markup {
       (op) => html`<tr data-operation="${op.name}">
         <td><a class="mono small" href="/dashboard/operations/${op.kind}/${encodeURIComponent(op.id)}">${op.name}</a></td>
         <td>${OPERATION_KINDS[op.kind].title}</td>
-        <td class="small break">${op.label}</td>
+        <td class="small words">${op.label}</td>
         <td>${badge(op.state, op.tone, html`data-state`)}</td>
         <td>${progressCell(op)}</td>
         <td class="small hide-narrow">${time(op.createdAt)}</td>

@@ -1,12 +1,12 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { RevocationBehavior, Webhook } from "../../core/webhooks.js";
 import { activeSecrets, truncateSecret } from "../../core/webhooks.js";
 import type { WebhookHealth } from "../../services/stats.js";
-import { deliveriesTable, pager, webhookState } from "../components.js";
-import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
-import { millis, parseUtcInput, percent, time, utcInput } from "../format.js";
+import { deliveriesTable, invalid, pager, problemNotice, webhookState } from "../components.js";
+import { formField, formProblem, formText, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps, type FilledForm } from "../context.js";
+import { count, millis, parseUtcInput, percent, time, utcInput } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { csrfField } from "../layout.js";
 
@@ -15,33 +15,46 @@ const DAY_MS = 24 * 3_600_000;
 
 /** Webhooks: their health over 24 h, their deliveries and attempts, and every action on them. */
 export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services, clock }) => {
-  app.get("/webhooks", async (req, reply) => {
+  const listPage = async (req: FastifyRequest, reply: FastifyReply, form?: FilledForm) => {
     const pageToken = queryParam(req, "page_token");
     const page = await services.webhooks.list(req.projectId, parsePageRequest(undefined, pageToken));
     const health = await services.stats.webhookHealth(
       req.projectId,
       page.items.map((w) => w.id),
     );
-    return sendPage(reply, {
-      title: "Webhooks",
-      section: "webhooks",
-      notice: noticeFrom(req),
-      body: (csrf) => html`<h1>Webhooks</h1>
+    return sendPage(
+      reply,
+      {
+        title: "Webhooks",
+        section: "webhooks",
+        notice: noticeFrom(req),
+        body: (csrf) => html`<h1>Webhooks</h1>
         ${page.items.length === 0 ? html`<p class="muted">No webhooks yet. Register one below.</p>` : webhookTable(page.items, health)}
         ${pager("/dashboard/webhooks", {}, page.nextPageToken, pageToken === undefined)}
-        ${createForm(csrf)}`,
-    });
-  });
+        ${createForm(csrf, form)}`,
+      },
+      form === undefined ? 200 : 400,
+    );
+  };
+
+  app.get("/webhooks", (req, reply) => listPage(req, reply));
 
   app.post("/webhooks", async (req, reply) => {
-    const uri = formField(req, "uri");
-    if (uri === undefined) throw invalidArgument("uri", "is required: the https URL that receives the events");
-    const events = (formField(req, "subscribed_events") ?? "*").split(/[\s,]+/).filter(Boolean);
-    const { webhook, secret } = await services.webhooks.create(req.projectId, { uri, name: formField(req, "name"), subscribed_events: events });
-    return sendPage(reply, { title: "Webhook created", section: "webhooks", body: secretShownOnce(webhook, secret, "created") });
+    const values = { uri: formText(req, "uri"), name: formText(req, "name"), subscribed_events: formText(req, "subscribed_events") };
+    try {
+      const uri = formField(req, "uri");
+      if (uri === undefined) throw invalidArgument("uri", "is required: the https URL that receives the events");
+      const events = (formField(req, "subscribed_events") ?? "*").split(/[\s,]+/).filter(Boolean);
+      const { webhook, secret } = await services.webhooks.create(req.projectId, { uri, name: formField(req, "name"), subscribed_events: events });
+      return sendPage(reply, { title: "Webhook created", section: "webhooks", body: secretShownOnce(webhook, secret, "created") });
+    } catch (err) {
+      const problem = formProblem(err);
+      if (problem === undefined) throw err;
+      return listPage(req, reply, { values, problem });
+    }
   });
 
-  app.get<{ Params: { id: string } }>("/webhooks/:id", async (req, reply) => {
+  const detailPage = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, recoverForm?: FilledForm) => {
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
     const state = DELIVERY_STATES.find((s) => s === queryParam(req, "state"));
     const pageToken = queryParam(req, "page_token");
@@ -50,13 +63,15 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       services.events.deliveries(req.projectId, { webhookId: webhook.id, state, newestFirst: true }, parsePageRequest(undefined, pageToken)),
     ]);
     const pending = deliveries.items.some((d) => d.state === "pending");
-    return sendPage(reply, {
-      title: webhook.name || webhook.uri,
-      section: "webhooks",
-      notice: noticeFrom(req),
-      body: (csrf) => html`<h1 class="break">${webhook.name || webhook.uri}</h1>
+    return sendPage(
+      reply,
+      {
+        title: webhook.name || webhook.uri,
+        section: "webhooks",
+        notice: noticeFrom(req),
+        body: (csrf) => html`<h1 class="break">${webhook.name || webhook.uri}</h1>
         ${webhookFacts(webhook, health.get(webhook.id) ?? { attempts: 0, succeeded: 0 }, clock.now())}
-        ${webhookActions(webhook, csrf, clock.now())}
+        ${webhookActions(webhook, csrf, clock.now(), recoverForm)}
         <section ${pending ? html`data-refresh-while-pending` : html``} aria-labelledby="deliveries">
           <h2 id="deliveries">Deliveries <span class="muted small">newest first</span></h2>
           <form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
@@ -69,8 +84,12 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
           ${deliveriesTable(deliveries.items, csrf, { showTarget: false })}
           ${pager(`/dashboard/webhooks/${webhook.id}`, { state }, deliveries.nextPageToken, pageToken === undefined)}
         </section>`,
-    });
-  });
+      },
+      recoverForm === undefined ? 200 : 400,
+    );
+  };
+
+  app.get<{ Params: { id: string } }>("/webhooks/:id", (req, reply) => detailPage(req, reply));
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/ping", async (req, reply) => {
     await services.webhooks.ping(req.projectId, req.params.id);
@@ -99,14 +118,31 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
   });
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/recover", async (req, reply) => {
-    const since = parseUtcInput(formField(req, "since"));
-    if (since === undefined) throw invalidArgument("since", "is required: the start of the window (UTC), e.g. 2026-05-04T12:00");
-    const until = parseUtcInput(formField(req, "until"));
-    const count = await services.webhooks.recover(req.projectId, req.params.id, {
-      since: new Date(since).toISOString(),
-      ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
-    });
-    return redirectAfter(reply, `/dashboard/webhooks/${req.params.id}`, `recovered:${count}`);
+    const values = { since: formText(req, "since"), until: formText(req, "until") };
+    try {
+      const sinceText = formField(req, "since");
+      const since = parseUtcInput(sinceText);
+      const example = utcInput(clock.now() - DAY_MS);
+      if (since === undefined) {
+        throw invalidArgument(
+          "since",
+          sinceText === undefined ? `is required: the start of the window in UTC, e.g. ${example}` : `must be a time in UTC, e.g. ${example}`,
+        );
+      }
+      const untilText = formField(req, "until");
+      const until = parseUtcInput(untilText);
+      if (untilText !== undefined && until === undefined)
+        throw invalidArgument("until", `must be a time in UTC, e.g. ${utcInput(clock.now())}, or empty for now`);
+      const recovered = await services.webhooks.recover(req.projectId, req.params.id, {
+        since: new Date(since).toISOString(),
+        ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
+      });
+      return redirectAfter(reply, `/dashboard/webhooks/${req.params.id}`, `recovered:${recovered}`);
+    } catch (err) {
+      const problem = formProblem(err);
+      if (problem === undefined) throw err;
+      return detailPage(req, reply, { values, problem });
+    }
   });
 };
 
@@ -118,7 +154,7 @@ function webhookTable(webhooks: readonly Webhook[], health: Map<string, WebhookH
       return html`<tr data-webhook="${w.id}">
         <td class="break"><a href="/dashboard/webhooks/${w.id}">${w.name || w.uri}</a>${w.name ? html`<div class="small muted">${w.uri}</div>` : html``}</td>
         <td>${webhookState(w.state)}</td>
-        <td class="num">${percent(h.successRate)} <div class="small muted">${h.attempts} attempts</div></td>
+        <td class="num">${percent(h.successRate)} <div class="small muted">${count(h.attempts, "attempt")}</div></td>
         <td class="num">${millis(h.medianLatencyMs)}</td>
         <td class="small">${h.lastError === undefined ? html`<span class="muted">—</span>` : html`<span class="bad">${h.lastError.error}</span><div class="muted">${time(h.lastError.at)}</div>`}</td>
         <td class="small mono">${w.subscribedEvents.join(", ")}</td>
@@ -127,13 +163,15 @@ function webhookTable(webhooks: readonly Webhook[], health: Map<string, WebhookH
   </table></div>`;
 }
 
-function createForm(csrf: string): Markup {
+function createForm(csrf: string, form?: FilledForm): Markup {
+  const value = (name: string, fallback = "") => form?.values[name] ?? fallback;
   return html`<h2 id="create">Register a webhook</h2>
+    ${problemNotice(form)}
     <form method="post" action="/dashboard/webhooks" class="actions" aria-labelledby="create">
       ${csrfField(csrf)}
-      <label>URL <input type="url" name="uri" required placeholder="https://example.com/hooks" size="34" /></label>
-      <label>Name <input type="text" name="name" placeholder="optional" /></label>
-      <label>Events <input type="text" name="subscribed_events" value="*" aria-describedby="events-help" /></label>
+      <label>URL <input type="url" name="uri" required placeholder="https://example.com/hooks" size="34" value="${value("uri")}" ${invalid(form, "uri")} /></label>
+      <label>Name <input type="text" name="name" placeholder="optional" value="${value("name")}" ${invalid(form, "name")} /></label>
+      <label>Events <input type="text" name="subscribed_events" value="${value("subscribed_events", "*")}" aria-describedby="events-help" ${invalid(form, "subscribed_events")} /></label>
       <button type="submit">Register</button>
     </form>
     <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>`;
@@ -144,7 +182,7 @@ function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Mar
     <dt>State</dt><dd>${webhookState(webhook.state)}</dd>
     <dt>URL</dt><dd class="mono">${webhook.uri}</dd>
     <dt>Events</dt><dd class="mono">${webhook.subscribedEvents.join(", ")}</dd>
-    <dt>Success, 24 h</dt><dd>${percent(health.successRate)} of ${health.attempts} attempts</dd>
+    <dt>Success, 24 h</dt><dd>${percent(health.successRate)} of ${count(health.attempts, "attempt")}</dd>
     <dt>Median latency, 24 h</dt><dd>${millis(health.medianLatencyMs)}</dd>
     <dt>Last error</dt><dd>${health.lastError === undefined ? "—" : html`<span class="bad">${health.lastError.error}</span> <span class="muted">${time(health.lastError.at)}</span>`}</dd>
     <dt>Signing secrets</dt><dd class="mono">${activeSecrets(webhook, now).map((s) => html`<div>${truncateSecret(s.secret)}${s.expireAt !== undefined ? html` <span class="muted">(until ${time(s.expireAt)})</span>` : html``}</div>`)}</dd>
@@ -153,7 +191,7 @@ function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Mar
   </dl>`;
 }
 
-function webhookActions(webhook: Webhook, csrf: string, now: number): Markup {
+function webhookActions(webhook: Webhook, csrf: string, now: number, recoverForm?: FilledForm): Markup {
   const base = `/dashboard/webhooks/${webhook.id}`;
   const enabled = webhook.state === "enabled";
   return html`<h2>Actions</h2>
@@ -169,10 +207,11 @@ function webhookActions(webhook: Webhook, csrf: string, now: number): Markup {
         <button class="secondary" type="submit">Rotate secret</button>
       </form>
     </div>
+    ${problemNotice(recoverForm)}
     <form method="post" action="${base}/recover" class="actions" aria-label="Recover failed deliveries">
       ${csrfField(csrf)}
-      <label>Recover failed from (UTC) <input type="datetime-local" name="since" required value="${utcInput(now - DAY_MS)}" /></label>
-      <label>until (UTC, empty = now) <input type="datetime-local" name="until" /></label>
+      <label>Recover failed from (UTC) <input type="text" name="since" required inputmode="numeric" placeholder="${utcInput(now - DAY_MS)}" value="${recoverForm?.values.since ?? utcInput(now - DAY_MS)}" ${invalid(recoverForm, "since")} /></label>
+      <label>until (UTC, empty = now) <input type="text" name="until" inputmode="numeric" placeholder="${utcInput(now)}" value="${recoverForm?.values.until ?? ""}" ${invalid(recoverForm, "until")} /></label>
       <button class="secondary" type="submit">Recover window</button>
     </form>
     <form method="post" action="${base}/delete" class="actions" data-confirm="Delete this webhook? Its pending deliveries fail.">

@@ -115,7 +115,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
       await services.webhooks.get(req.projectId, req.params.id);
       const page = await services.events.deliveries(
         req.projectId,
-        { webhookId: req.params.id, state: req.query.state },
+        { webhookId: req.params.id, state: req.query.state, newestFirst: req.query.order_by === "create_time desc" },
         parsePageRequest(req.query.page_size, req.query.page_token),
       );
       return { deliveries: page.items.map(toDeliveryResource), ...nextPage(page) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   emptyTally,
+  fittedSpanMinutes,
   latencyBucket,
   latencyQuantile,
   LATENCY_BUCKETS_MS,
@@ -99,5 +100,26 @@ describe("attempt stats", () => {
       [13, 0, 0],
     ]);
     expect(latency).toEqual([{ minute: 10, p50: 7.5, p90: 9.5, p99: 9.95 }, { minute: 12 }]);
+  });
+});
+
+describe("a chart's range fitted to the traffic", () => {
+  const bar = (minute: number, succeeded = 1) => ({ minute, succeeded, retrying: 0, failed: 0 });
+  const until = 10_000;
+  const day = 24 * 60;
+
+  it("spans from just before the first minute with attempts to now, rounded up to 5 minutes, at least 5", () => {
+    // A new project: traffic in the last 3 minutes fills most of a 5-minute chart, not a sliver of 6 hours.
+    expect(fittedSpanMinutes([bar(until - 3), bar(until - 1)], until, day)).toBe(5);
+    expect(fittedSpanMinutes([bar(until - 7)], until, day)).toBe(10);
+    expect(fittedSpanMinutes([bar(until - 38), bar(until - 2)], until, day)).toBe(40);
+    expect(fittedSpanMinutes([bar(until - 100)], until, day)).toBe(105);
+  });
+
+  it("is the shortest range with no traffic, and never longer than the range read", () => {
+    expect(fittedSpanMinutes([], until, day)).toBe(5);
+    expect(fittedSpanMinutes([bar(until - 5, 0)], until, day)).toBe(5);
+    expect(fittedSpanMinutes([bar(until - day), bar(until - 1)], until, day)).toBe(day);
+    expect(fittedSpanMinutes([bar(until - day - 60)], until, day)).toBe(5);
   });
 });

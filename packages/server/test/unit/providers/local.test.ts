@@ -110,6 +110,46 @@ describe("local provider", () => {
     expect(any.candidates?.[0]?.content.parts[0]?.functionCall?.name).toBe("get_weather");
   });
 
+  describe("calls a tool whenever the text plausibly asks for it (the README's rules)", () => {
+    const city: GenerateContentRequest["tools"] = [
+      {
+        functionDeclarations: [{ name: "get_weather", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } }, required: ["city"] } }],
+      },
+    ];
+    const callFor = async (text: string, tools: GenerateContentRequest["tools"] = weatherTool) =>
+      (await local.generateContent("m", ask(text, { tools }))).candidates?.[0]?.content.parts[0]?.functionCall;
+
+    it("a tool whose name shares a word with the text, its argument taken from the text", async () => {
+      expect(await callFor("Weather in Paris?", city)).toEqual({ id: expect.stringMatching(/^call_/), name: "get_weather", args: { city: "Paris" } });
+      expect((await callFor("What's the weather like in New York today?", city))?.args).toEqual({ city: "New York" });
+      expect((await callFor("weather in lisbon please", city))?.args).toEqual({ city: "lisbon" });
+      expect((await callFor('Weather for "Rio de Janeiro"', city))?.args).toEqual({ city: "Rio de Janeiro" });
+      // The same text, the same call (id included).
+      expect(await callFor("Weather in Paris?", city)).toEqual(await callFor("Weather in Paris?", city));
+    });
+
+    it("numbers, enum values and later phrases go to the parameters in their order", async () => {
+      expect((await callFor("Weather in Oslo for the next 3 days, in fahrenheit"))?.args).toEqual({ city: "Oslo", days: 3, unit: "fahrenheit" });
+      // Spelled-out values win, and are not handed to another parameter.
+      expect((await callFor("Weather, days=2, in Bergen"))?.args).toEqual({ city: "Bergen", days: 2, unit: "celsius" });
+    });
+
+    it("a description's words count too, the most shared words win, and common words do not count", async () => {
+      expect((await callFor("What time is it?"))?.name).toBe("get_time");
+      const tools: GenerateContentRequest["tools"] = [
+        {
+          functionDeclarations: [
+            { name: "get_weather", description: "the weather forecast for a city" },
+            { name: "search_files", description: "find stored files by name in a city archive" },
+          ],
+        },
+      ];
+      expect((await callFor("Search the archive files of this city", tools))?.name).toBe("search_files");
+      expect(await callFor("get me a coffee, please", tools)).toBeUndefined();
+      expect(await callFor("just chatting", tools)).toBeUndefined();
+    });
+  });
+
   it("answers a functionResponse turn with text that includes the function's result", async () => {
     const reply = await local.generateContent("m", {
       contents: [
