@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { parseHumanDuration } from "./core/retention.js";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
 import { TIDINGS_JWT_ALGORITHMS } from "@tidings/sdk";
 import type { JwtAlgorithm } from "./core/signing-keys.js";
@@ -40,6 +41,10 @@ export interface Config extends ProviderSettings {
   jwtAlgorithm: JwtAlgorithm;
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
+  /** TIDINGS_RETENTION: how long finished records are kept (default 30 days; a project may say otherwise). */
+  retentionMs: number;
+  /** TIDINGS_FILE_TTL: how long a file is kept before it is deleted with its bytes (default 48 h, as Gemini). */
+  fileTtlMs: number;
   logLevel: string;
   /** OTLP/HTTP traces endpoint, from OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; tracing is off without one. */
   otlpTracesUrl?: string;
@@ -68,6 +73,12 @@ function positiveInt(text: string, name: string): number {
 function parseJwtAlgorithm(text: string): JwtAlgorithm {
   if ((TIDINGS_JWT_ALGORITHMS as readonly string[]).includes(text)) return text as JwtAlgorithm;
   throw new Error(`TIDINGS_JWT_ALG: "${text}" must be one of ${TIDINGS_JWT_ALGORITHMS.join(", ")}`);
+}
+
+function humanDuration(text: string, name: string): number {
+  const ms = parseHumanDuration(text);
+  if (ms === undefined) throw new Error(`${name}: "${text}" must be a duration such as 90s, 15m, 12h or 30d`);
+  return ms;
 }
 
 /** 0 asks the system for a free port (tests: no port is probed and handed out, so none can be taken meanwhile). */
@@ -119,6 +130,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     jwtAlgorithm: parseJwtAlgorithm(env.TIDINGS_JWT_ALG ?? "RS256"),
     jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
+    retentionMs: humanDuration(env.TIDINGS_RETENTION ?? "30d", "TIDINGS_RETENTION"),
+    fileTtlMs: humanDuration(env.TIDINGS_FILE_TTL ?? "48h", "TIDINGS_FILE_TTL"),
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
     otlpTracesUrl: otlpTracesUrl(env),
     serviceName: env.OTEL_SERVICE_NAME || "tidings",

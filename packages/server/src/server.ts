@@ -46,9 +46,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       signals,
       onStateChange: countStateChanges(infra.metrics),
     },
-    { blobs: infra.blobs, publicUrl, maxFileBytes: config.maxFileBytes },
+    { blobs: infra.blobs, publicUrl, maxFileBytes: config.maxFileBytes, ttlMs: config.fileTtlMs },
     { defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
     { provider: infra.provider, turns: infra.turns },
+    { defaultMs: config.retentionMs },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
   const rotateSigningKey = async () => {

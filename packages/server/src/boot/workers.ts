@@ -9,6 +9,7 @@ import type { Services } from "../services/index.js";
 import type { WorkSignals } from "../services/work-signals.js";
 import { BATCH_RUNNER_OPTIONS, BatchWork } from "../workers/batch-work.js";
 import { ExpiryWorker } from "../workers/expiry.js";
+import { RetentionWorker } from "../workers/retention.js";
 import { INTERACTION_RUNNER_OPTIONS, InteractionWork } from "../workers/interaction-work.js";
 import { VIDEO_RUNNER_OPTIONS, VideoWork } from "../workers/video-work.js";
 import type { Infrastructure } from "./infrastructure.js";
@@ -22,7 +23,10 @@ export interface WorkerOptions {
   engine?: Partial<EngineOptions>;
 }
 
-/** The background work of a process: the delivery engine, the expiry worker and the batch, interaction and video runners. */
+/**
+ * The background work of a process: the delivery engine, the expiry and retention workers and the batch,
+ * interaction and video runners.
+ */
 export interface Workers {
   engine: DeliveryEngine;
   start(): Promise<void>;
@@ -65,6 +69,14 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
   metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
   signals.attachDeliveries(engine);
   const expiry = new ExpiryWorker({ kinds: [services.operations, services.batches], expires: signals.expires, clock, onError: failed("expiry") });
+  const retention = new RetentionWorker(
+    services.retention,
+    clock,
+    (purged) => {
+      for (const [resource, count] of Object.entries(purged)) metrics.retentionPurged.inc({ resource }, count);
+    },
+    failed("retention"),
+  );
   /** A runner of one leased kind, through its service's leases, reporting its failures as `worker`, each naming its `noun`. */
   const leasedRunner = <T extends { id: string }>(
     worker: string,
@@ -126,6 +138,7 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
       }
       await engine.start();
       expiry.start();
+      retention.start();
       for (const runner of runners) runner.start();
       unwatch = await opened.watchDeliveries(() => engine.wake());
       if (!opened.exclusive) keyRefresh.start();
@@ -134,6 +147,7 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
       keyRefresh.stop();
       await unwatch();
       expiry.stop();
+      retention.stop();
       for (const runner of runners) await runner.stop();
       await engine.stop();
     },

@@ -65,8 +65,11 @@ export function batchName(id: string): string {
   return `batches/${id}`;
 }
 
+/** A batch in one of these states has not ended; the store's queries and indexes name the same set. */
+export const UNFINISHED_BATCH_STATES: readonly BatchState[] = ["BATCH_STATE_PENDING", "BATCH_STATE_RUNNING"];
+
 export function isBatchDone(state: BatchState): boolean {
-  return state !== "BATCH_STATE_PENDING" && state !== "BATCH_STATE_RUNNING";
+  return !UNFINISHED_BATCH_STATES.includes(state);
 }
 
 /** Ends a batch in its one terminal state and builds the event that announces it (DESIGN §3). */

@@ -18,15 +18,12 @@ export interface FileRecord {
   source: FileSource;
   createdAt: number;
   updatedAt: number;
-  /**
-   * Informational, as Gemini shows it (48 h after creation): Tidings does not delete files on its own yet,
-   * so a file stays until DELETE /v1/files/{id}. Clients that honour expirationTime lose nothing.
-   */
+  /** When it is deleted, with its bytes (TIDINGS_FILE_TTL after creation, 48 h by default, as Gemini). */
   expireAt?: number;
 }
 
-/** Gemini keeps files for 48 h; Tidings reports the same horizon (see FileRecord.expireAt). */
-export const FILE_TTL_MS = 48 * 60 * 60 * 1000;
+/** Gemini keeps files for 48 h; so does Tidings by default (TIDINGS_FILE_TTL), and deletes them then (retention). */
+export const DEFAULT_FILE_TTL_MS = 48 * 60 * 60 * 1000;
 
 export const FILE_STATES: readonly FileState[] = ["PROCESSING", "ACTIVE", "FAILED"];
 export const FILE_SOURCES: readonly FileSource[] = ["UPLOADED", "GENERATED"];

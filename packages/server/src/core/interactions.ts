@@ -84,6 +84,9 @@ export function interactionName(id: string): string {
   return `interactions/${id}`;
 }
 
+/** Interactions not finished: running, or waiting for a function result. The store's queries name the same set. */
+export const UNFINISHED_INTERACTION_STATUSES: readonly InteractionStatus[] = ["in_progress", "requires_action"];
+
 /** Nothing more will happen to it: completed, failed or cancelled. */
 export function isInteractionFinished(status: InteractionStatus): boolean {
   return NEXT[status].length === 0;

@@ -37,8 +37,11 @@ export function videoOperationName(model: string, id: string): string {
   return `models/${model}/operations/${id}`;
 }
 
+/** A video operation in one of these states has not ended; the store's queries and indexes name the same set. */
+export const UNFINISHED_VIDEO_STATES: readonly VideoState[] = ["pending", "running"];
+
 export function isVideoDone(state: VideoState): boolean {
-  return state === "succeeded" || state === "failed";
+  return !UNFINISHED_VIDEO_STATES.includes(state);
 }
 
 /**

@@ -52,6 +52,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly retentionPurged = this.counter(
+    "tidings_retention_purged_total",
+    "Records purged because they outlived their retention (TIDINGS_RETENTION, a project's own), and files past their expireTime.",
+    ["resource"],
+  );
+
   readonly storeRoundTrips = this.counter(
     "tidings_store_round_trips_total",
     "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",

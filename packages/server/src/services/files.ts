@@ -1,7 +1,7 @@
 import type { Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
-import { FILE_TTL_MS, fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
+import { fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { BlobNotFoundError, type BlobData, type BlobStore } from "../files/blob-store.js";
@@ -16,6 +16,8 @@ export interface FileServiceOptions {
   publicUrl: () => string;
   /** TIDINGS_MAX_FILE_BYTES: the largest file accepted (default 2 GiB, as Gemini). */
   maxFileBytes: number;
+  /** TIDINGS_FILE_TTL: how long a file is kept, its expireTime (default 48 h, as Gemini's Files API). */
+  ttlMs: number;
 }
 
 export interface StartUploadInput {
@@ -209,7 +211,7 @@ export class FileService {
       source: meta.source ?? "GENERATED",
       createdAt: now,
       updatedAt: now,
-      expireAt: now + FILE_TTL_MS,
+      expireAt: now + this.options.ttlMs,
     };
     await this.commit(key, file);
     return file;
@@ -223,12 +225,17 @@ export class FileService {
     return this.ctx.store.files.list(projectId, page);
   }
 
-  /** Deletes the record first, so nobody can start reading bytes that are about to go. */
   async delete(projectId: string, id: string): Promise<void> {
-    if (!(await this.ctx.store.files.delete(projectId, id))) throw notFound(fileName(id));
+    if (!(await this.forget(projectId, id))) throw notFound(fileName(id));
+  }
+
+  /** Deletes the record first, so nobody can start reading bytes that are about to go; false when it was not there. */
+  async forget(projectId: string, id: string): Promise<boolean> {
+    if (!(await this.ctx.store.files.delete(projectId, id))) return false;
     await this.options.blobs.delete(blobKey(projectId, id)).catch((err: unknown) => {
       this.ctx.log.warn({ err, file: fileName(id) }, "file deleted but its bytes could not be removed");
     });
+    return true;
   }
 
   /** The file and a stream of its bytes. The caller must consume or destroy the stream. */
@@ -259,7 +266,7 @@ export class FileService {
       source: "UPLOADED",
       createdAt: now,
       updatedAt: now,
-      expireAt: now + FILE_TTL_MS,
+      expireAt: now + this.options.ttlMs,
     };
     // A chosen id may have been taken while the bytes arrived.
     await this.checkFree(session.projectId, file.id, session);

@@ -8,6 +8,7 @@ import { ModelService } from "./models.js";
 import { InteractionService, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
 import { ProjectService } from "./projects.js";
+import { RetentionService, type RetentionOptions } from "./retention.js";
 import { VideoService } from "./videos.js";
 import { StatsService } from "./stats.js";
 import { WebhookService } from "./webhooks.js";
@@ -23,6 +24,7 @@ export interface Services {
   videos: VideoService;
   models: ModelService;
   stats: StatsService;
+  retention: RetentionService;
 }
 
 export interface BatchOptions {
@@ -36,7 +38,13 @@ export interface GenerationOptions {
   turns: InteractionTurns;
 }
 
-export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions, generation: GenerationOptions): Services {
+export function createServices(
+  ctx: ServiceContext,
+  fileOptions: FileServiceOptions,
+  batchOptions: BatchOptions,
+  generation: GenerationOptions,
+  retention: RetentionOptions,
+): Services {
   const files = new FileService(ctx, fileOptions);
   return {
     webhooks: new WebhookService(ctx),
@@ -49,5 +57,6 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     videos: new VideoService(ctx, files, new KindLeases(ctx.store.videos)),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
+    retention: new RetentionService(ctx, files, retention),
   };
 }

@@ -84,6 +84,22 @@ export class OperationService {
     return { ...refs, items };
   }
 
+  /**
+   * google.longrunning's DeleteOperation: a finished operation goes with its events, their deliveries (pending ones
+   * too) and attempts, the erasure a GDPR request needs. One still running is a 400: cancel it first.
+   */
+  async delete(projectId: string, id: string): Promise<void> {
+    const name = operationName(id);
+    await this.ctx.store.transaction(async (tx) => {
+      const [operation] = await tx.operations.getManyForUpdate([{ projectId, id }]);
+      if (operation === undefined) throw notFound(name);
+      // A 400, as the issue and Google's mapping of FAILED_PRECONDITION say; the path names the operation.
+      if (operation.state === "running") throw invalidArgument("name", `${name} is still running; cancel it (:cancel) before deleting it`);
+      await tx.retention.eraseEvents(projectId, name);
+      await tx.operations.delete(projectId, id);
+    });
+  }
+
   /** `:complete`: the operation succeeded; sends `{type}.succeeded`. */
   async complete(projectId: string, id: string, input: CompleteOperationRequest): Promise<Operation> {
     return this.finish(projectId, id, { kind: "complete", response: input.response, outputFileUri: input.output_file_uri });

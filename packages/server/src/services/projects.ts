@@ -1,8 +1,20 @@
-import { found } from "../core/errors.js";
+import { found, invalidArgument } from "../core/errors.js";
 import { newApiKey, newResourceId } from "../core/ids.js";
+import type { UpdateProjectRequest } from "@tidings/sdk/contract";
 import type { Project } from "../core/projects.js";
+import { DURATION_FORM, parseDuration } from "../core/timestamps.js";
+import { fieldsToUpdate } from "../core/update-mask.js";
 import { hashApiKey } from "../crypto/api-keys.js";
 import type { ServiceContext } from "./context.js";
+
+const UPDATABLE = ["retention"] as const;
+
+/** A retention of at least a second: a Duration such as `"86400s"`, or a 400 naming `retention`. */
+function parseRetention(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000) throw invalidArgument("retention", `must be ${DURATION_FORM} of at least 1 second, not ${JSON.stringify(text)}`);
+  return ms;
+}
 
 /** Tenants and their API keys. Keys are shown once and stored only as hashes. */
 export class ProjectService {
@@ -17,6 +29,18 @@ export class ProjectService {
 
   async get(id: string): Promise<Project> {
     return found(await this.ctx.store.projects.get(id), `projects/${id}`);
+  }
+
+  /** PATCH: its retention (a Duration, `"86400s"`), or the server's default when the mask names it and the body has none. */
+  async update(id: string, input: UpdateProjectRequest, updateMask: string | undefined): Promise<Project> {
+    const project = await this.get(id);
+    if (fieldsToUpdate(updateMask, UPDATABLE, input).includes("retention")) {
+      const retentionMs = input.retention === undefined ? undefined : parseRetention(input.retention);
+      await this.ctx.store.projects.setRetention(id, retentionMs);
+      const { retentionMs: _previous, ...rest } = project;
+      return { ...rest, ...(retentionMs !== undefined ? { retentionMs } : {}) };
+    }
+    return project;
   }
 
   async createApiKey(projectId: string): Promise<string> {

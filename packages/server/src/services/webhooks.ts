@@ -5,7 +5,7 @@ import { newEvent, type StoredEvent } from "../core/events.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
 import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import { snakeCase } from "../core/field-names.js";
+import { fieldsToUpdate } from "../core/update-mask.js";
 import { parseTimestamp } from "../core/timestamps.js";
 import { rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook, type WebhookToDisable } from "../core/webhooks.js";
 import { newSigningSecret } from "../signing/standard-webhooks.js";
@@ -16,7 +16,6 @@ import { validateTargetUri } from "./target-uri.js";
 
 /** Fields a PATCH may change, by their canonical (snake_case) names. */
 const UPDATABLE = ["name", "uri", "subscribed_events", "state"] as const;
-type Updatable = (typeof UPDATABLE)[number];
 
 export class WebhookService {
   constructor(private readonly ctx: ServiceContext) {}
@@ -58,7 +57,7 @@ export class WebhookService {
   async update(projectId: string, id: string, input: UpdateWebhookRequest, updateMask: string | undefined): Promise<Webhook> {
     const webhook = await this.get(projectId, id);
     const previousState = webhook.state;
-    const fields = updateMask ? parseUpdateMask(updateMask) : UPDATABLE.filter((f) => input[f] !== undefined);
+    const fields = fieldsToUpdate(updateMask, UPDATABLE, input);
     if (fields.includes("name")) webhook.name = input.name ?? "";
     if (fields.includes("uri")) webhook.uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
     if (fields.includes("subscribed_events")) webhook.subscribedEvents = this.validateSubscriptions(input.subscribed_events);
@@ -167,19 +166,4 @@ export class WebhookService {
     const { sealedSecrets, ...rest } = record;
     return { ...rest, secrets: JSON.parse(this.ctx.box.open(sealedSecrets)) as SigningSecret[] };
   }
-}
-
-/** `subscribedEvents,name` → ["subscribed_events", "name"]; a name that cannot be updated is a 400 naming it. */
-function parseUpdateMask(mask: string): Updatable[] {
-  return mask
-    .split(",")
-    .map((f) => f.trim())
-    .filter(Boolean)
-    .map((field) => {
-      const name = snakeCase(field);
-      if (!(UPDATABLE as readonly string[]).includes(name)) {
-        throw invalidArgument("update_mask", `"${field}" cannot be updated; updatable fields are ${UPDATABLE.join(", ")}`);
-      }
-      return name as Updatable;
-    });
 }

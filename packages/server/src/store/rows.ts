@@ -19,12 +19,14 @@ export interface ProjectRow {
   display_name: string;
   is_default: number | boolean;
   created_at: Millis;
+  retention_ms: Nullable<Millis>;
 }
 export const toProject = (r: ProjectRow): Project => ({
   id: r.id,
   displayName: r.display_name,
   isDefault: Boolean(r.is_default),
   createdAt: ms(r.created_at),
+  ...(r.retention_ms !== null && r.retention_ms !== undefined ? { retentionMs: ms(r.retention_ms) } : {}),
 });
 
 export interface WebhookRow {

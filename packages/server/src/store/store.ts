@@ -8,6 +8,7 @@ import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { Project } from "../core/projects.js";
+import type { Purged } from "../core/retention.js";
 import type { KeySchedule } from "../core/signing-keys.js";
 import type { VideoOperation } from "../core/videos.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
@@ -34,6 +35,7 @@ export interface StoreAggregates {
   readonly events: EventStore;
   readonly deliveries: DeliveryQueue;
   readonly workers: WorkerStore;
+  readonly retention: RetentionStore;
   readonly batches: BatchStore;
   readonly batchLines: BatchLineStore;
   readonly files: FileStore;
@@ -51,6 +53,8 @@ export interface ProjectStore {
   /** Idempotent: adding a key hash that is already there changes nothing. */
   addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
   projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
+  /** Sets how long the project's finished records are kept; undefined: the server's default. False when no such project. */
+  setRetention(id: string, retentionMs: number | undefined): Promise<boolean>;
 }
 
 /** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
@@ -79,6 +83,7 @@ export interface OperationStore {
   getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]>;
   /** Writes the mutable fields of each: state, response, output, error, update time. */
   updateMany(operations: readonly Operation[]): Promise<void>;
+  delete(projectId: string, id: string): Promise<boolean>;
   /** The polling surface: operations of every kind (custom ones, batches, videos), oldest first. */
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>>;
   /** Running operations whose expire_time has passed, oldest deadline first. */
@@ -204,6 +209,30 @@ export interface WorkerStore {
   reap(now: number, survivor?: number): Promise<number>;
   /** A worker that stops: what it still holds is queued again at once, and its row goes. */
   retire(id: number, now: number): Promise<number>;
+}
+
+/**
+ * Purging what outlived its retention, in short steps (docs/store.md: retention). A delivery still pending is never
+ * purged, and neither is its event or its operation.
+ */
+export interface RetentionStore {
+  /** Every project, with its own retention if it has one. */
+  projects(): Promise<{ projectId: string; retentionMs?: number }[]>;
+  /**
+   * The project's oldest events, `limit` at most, after key `after` (0 to start), written before `before` and whose
+   * deliveries all ended, with those deliveries and attempts. `next` is where the next step goes on, if it should.
+   */
+  purgeEvents(projectId: string, before: number, after: number, limit: number): Promise<{ purged: Purged; next?: number }>;
+  /** Ended operations of every kind (custom, batch with its lines, video, interaction), ended before `before`, that no event names any more. */
+  purgeOperations(projectId: string, before: number, limit: number): Promise<Purged>;
+  /** Per-minute tallies before `beforeMinute`, and webhooks' last errors older than it. */
+  purgeTallies(projectId: string, beforeMinute: number, limit: number): Promise<Purged>;
+  /** Deleted webhooks' names, once no delivery names them. */
+  purgeDeletedWebhooks(before: number): Promise<number>;
+  /** Files whose expireTime has passed, `limit` at most, oldest first. */
+  expiredFiles(now: number, limit: number): Promise<{ projectId: string; id: string }[]>;
+  /** An operation's events with their deliveries (pending ones too) and attempts: the erasure DELETE asks for. */
+  eraseEvents(projectId: string, operation: string): Promise<Purged>;
 }
 
 /**

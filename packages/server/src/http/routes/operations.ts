@@ -64,4 +64,20 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     { schema: { tags, summary: "Cancel it; sends {type}.cancelled", params: IdParams, body: Empty, response: ok } },
     async (req) => toLongRunningOperation(await services.operations.cancel(req.projectId, req.params.id)),
   );
+
+  app.delete(
+    "/operations/:id",
+    {
+      schema: {
+        tags,
+        summary: "Erase a finished operation with its events, deliveries and attempts (a running one is a 400: cancel it first)",
+        params: IdParams,
+        response: replies(Empty),
+      },
+    },
+    async (req) => {
+      await services.operations.delete(req.projectId, req.params.id);
+      return {};
+    },
+  );
 };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ApiKey, CreateProjectRequest, Empty, IdParams, Project } from "@tidings/sdk/contract";
+import { ApiKey, CreateProjectRequest, Empty, IdParams, Project, UpdateProjectQuery, UpdateProjectRequest } from "@tidings/sdk/contract";
 import type { Services } from "../../services/index.js";
 import { authenticateAdmin } from "../auth.js";
 import { toProjectResource } from "../views/projects.js";
@@ -12,6 +12,21 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
 
   app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: replies(Project) } }, async (req) =>
     toProjectResource(await services.projects.create(req.body.display_name ?? "")),
+  );
+
+  app.patch(
+    "/projects/:id",
+    {
+      schema: {
+        tags,
+        summary: "Set a project's retention: how long its finished records are kept",
+        params: IdParams,
+        querystring: UpdateProjectQuery,
+        body: UpdateProjectRequest,
+        response: replies(Project),
+      },
+    },
+    async (req) => toProjectResource(await services.projects.update(req.params.id, req.body, req.query.update_mask)),
   );
 
   app.post(

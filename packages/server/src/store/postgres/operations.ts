@@ -72,6 +72,10 @@ export class PgOperations implements OperationStore {
     );
   }
 
+  async delete(projectId: string, id: string): Promise<boolean> {
+    return (await this.db.count("DELETE FROM operations WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
+  }
+
   async listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {
     const rows = await this.db.all<OperationRef>(
       `SELECT kind, id FROM (

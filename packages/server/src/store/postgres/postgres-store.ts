@@ -5,6 +5,7 @@ import { PgBatches } from "./batches.js";
 import { SqlDeliveries } from "../sql/deliveries.js";
 import type { SqlDb } from "../sql/db.js";
 import { SqlEvents } from "../sql/events.js";
+import { SqlRetention } from "../sql/retention.js";
 import { SqlStats } from "../sql/stats.js";
 import { SqlWorkers } from "../sql/workers.js";
 import { PgBatchLines } from "./batch-lines.js";
@@ -60,6 +61,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     signingKeys: new PgSigningKeys(db),
     interactions: new PgInteractions(db),
     videos: new PgVideos(db),
+    retention: new SqlRetention(sql),
     stats: new SqlStats(sql),
   };
 }
@@ -75,6 +77,7 @@ export class PostgresStore implements Store {
   readonly events: StoreAggregates["events"];
   readonly deliveries: StoreAggregates["deliveries"];
   readonly workers: StoreAggregates["workers"];
+  readonly retention: StoreAggregates["retention"];
   readonly batches: StoreAggregates["batches"];
   readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
@@ -98,6 +101,7 @@ export class PostgresStore implements Store {
     this.events = free.events;
     this.deliveries = free.deliveries;
     this.workers = free.workers;
+    this.retention = free.retention;
     this.batches = free.batches;
     this.batchLines = free.batchLines;
     this.files = free.files;

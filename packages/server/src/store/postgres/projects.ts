@@ -33,6 +33,10 @@ export class PgProjects implements ProjectStore {
     ]);
   }
 
+  async setRetention(id: string, retentionMs: number | undefined): Promise<boolean> {
+    return (await this.db.count("UPDATE projects SET retention_ms = $1 WHERE id = $2", [retentionMs ?? null, id])) > 0;
+  }
+
   async projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
     return (await this.db.first<{ project_id: string }>("SELECT project_id FROM api_keys WHERE key_hash = $1", [keyHash]))?.project_id;
   }

@@ -2,6 +2,7 @@ import type { WebhookState } from "../../core/webhooks.js";
 import type { MinuteTally, StatsStore, UnfinishedKind, WebhookLastError, WebhookTally } from "../store.js";
 import { SUM_TALLY, toTally } from "../tally-columns.js";
 import { num, optNum, type SqlDb } from "./db.js";
+import { RUNNING_OPERATION, UNFINISHED_BATCHES, UNFINISHED_INTERACTIONS, UNFINISHED_VIDEOS } from "./states.js";
 
 /**
  * Counts for the dashboard and /metrics. The per-minute tallies are written by `deliveries.settle`, so every read
@@ -79,7 +80,7 @@ export class SqlStats implements StatsStore {
     const row = await this.db.first<{ pending: number | string; succeeded: number | string; failed: number | string }>(
       `SELECT COALESCE(SUM(request_count - successful_request_count - failed_request_count), 0) AS pending,
        COALESCE(SUM(successful_request_count), 0) AS succeeded, COALESCE(SUM(failed_request_count), 0) AS failed
-       FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')`,
+       FROM batches WHERE state IN ${UNFINISHED_BATCHES}`,
     );
     return [
       { state: "pending", count: num(row?.pending ?? 0) },

@@ -55,6 +55,10 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
     });
   }
 
+  delete(projectId: string, id: string): Promise<boolean> {
+    return this.run(() => this.statement("DELETE FROM operations WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  }
+
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {
     return this.run(() => {
       const rows = this.statement(

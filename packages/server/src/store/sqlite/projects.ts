@@ -33,6 +33,10 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
     });
   }
 
+  setRetention(id: string, retentionMs: number | undefined): Promise<boolean> {
+    return this.run(() => this.statement("UPDATE projects SET retention_ms = ? WHERE id = ?").run(retentionMs ?? null, id).changes > 0);
+  }
+
   projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
     return this.run(
       () => (this.statement("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined)?.project_id,

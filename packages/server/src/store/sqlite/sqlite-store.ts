@@ -7,6 +7,7 @@ import { type CheckpointObserver, type CheckpointOptions, Checkpointer, DEFAULT_
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { SqlDeliveries } from "../sql/deliveries.js";
 import { SqlEvents } from "../sql/events.js";
+import { SqlRetention } from "../sql/retention.js";
 import { SqlStats } from "../sql/stats.js";
 import { SqlWorkers } from "../sql/workers.js";
 import { sqliteClaimKeys } from "./claim.js";
@@ -57,6 +58,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     signingKeys: new SqliteSigningKeys(runner),
     interactions: new SqliteInteractions(runner),
     videos: new SqliteVideos(runner),
+    retention: new SqlRetention(db),
     stats: new SqlStats(db),
   };
 }
@@ -72,6 +74,7 @@ export class SqliteStore implements Store {
   readonly events: StoreAggregates["events"];
   readonly deliveries: StoreAggregates["deliveries"];
   readonly workers: StoreAggregates["workers"];
+  readonly retention: StoreAggregates["retention"];
   readonly batches: StoreAggregates["batches"];
   readonly batchLines: StoreAggregates["batchLines"];
   readonly files: StoreAggregates["files"];
@@ -105,6 +108,7 @@ export class SqliteStore implements Store {
     this.events = free.events;
     this.deliveries = free.deliveries;
     this.workers = free.workers;
+    this.retention = free.retention;
     this.batches = free.batches;
     this.batchLines = free.batchLines;
     this.files = free.files;

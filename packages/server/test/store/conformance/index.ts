@@ -10,6 +10,7 @@ import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
 import { describeProjects } from "./projects.js";
+import { describeRetention } from "./retention.js";
 import { describeSigningKeys } from "./signing-keys.js";
 import { describeStats } from "./stats.js";
 import { describeTransactions } from "./transactions.js";
@@ -48,5 +49,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeTransactions(fixture);
     describeStats(fixture);
     describeWorkers(fixture);
+    describeRetention(fixture);
   });
 }

@@ -108,6 +108,9 @@ CREATE INDEX deliveries_by_webhook ON deliveries (webhook_key, key) WHERE webhoo
 CREATE INDEX delivery_queue_by_endpoint ON delivery_queue (endpoint, due_at);
 CREATE INDEX delivery_queue_due ON delivery_queue (due_at);
 
+-- Files go at their expireTime (retention): found through this index.
+CREATE INDEX files_expiring ON files (expire_at) WHERE expire_at IS NOT NULL;
+
 CREATE TABLE workers (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name TEXT NOT NULL,

@@ -126,6 +126,9 @@ CREATE INDEX deliveries_by_webhook ON deliveries (webhook_key, key) WHERE webhoo
 CREATE INDEX delivery_queue_by_endpoint ON delivery_queue (endpoint, due_at);
 CREATE INDEX delivery_queue_due ON delivery_queue (due_at);
 
+-- Files go at their expireTime (retention): found through this index.
+CREATE INDEX files_expiring ON files (expire_at) WHERE expire_at IS NOT NULL;
+
 CREATE TABLE workers (
   -- AUTOINCREMENT: an id is never used again, so a delivery can never be mistaken for a later worker's.
   id INTEGER PRIMARY KEY AUTOINCREMENT,
