@@ -11,6 +11,7 @@ import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";
 import { BATCH_RUNNER_OPTIONS, BatchWork } from "../workers/batch-work.js";
 import { ExpiryWorker } from "../workers/expiry.js";
+import { IdempotencySweeper } from "../workers/idempotency-sweeper.js";
 import { INTERACTION_RUNNER_OPTIONS, InteractionWork } from "../workers/interaction-work.js";
 import { VIDEO_RUNNER_OPTIONS, VideoWork } from "../workers/video-work.js";
 import type { Infrastructure } from "./infrastructure.js";
@@ -24,7 +25,10 @@ export interface WorkerOptions {
   engine?: Partial<EngineOptions>;
 }
 
-/** The background work of a process: the delivery engine, the expiry sweeper and the batch, interaction and video runners. */
+/**
+ * The background work of a process: the delivery engine, the expiry sweeper, the batch, interaction and video
+ * runners, and the sweeper of expired Idempotency-Keys.
+ */
 export interface Workers {
   engine: DeliveryEngine;
   expiry: ExpiryWorker;
@@ -67,6 +71,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
   metrics.gauge("tidings_deliveries_queued", "Deliveries held in this process's memory, waiting for their endpoint.", () => engine.queuedCount);
   metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
   const expiry = new ExpiryWorker({ store, operations: services.operations, batches: services.batches, clock, onError: failed("expiry") });
+  const idempotencySweeper = new IdempotencySweeper(services.idempotency, clock, failed("idempotency keys"));
   const named = (worker: string, noun: string) => {
     const report = failed(worker);
     return (err: unknown, id?: string) => report(err, id === undefined ? undefined : `${noun} ${id}`);
@@ -127,6 +132,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       }
       engine.start();
       expiry.start();
+      idempotencySweeper.start();
       batchRunner.start();
       interactionRunner.start();
       videoRunner.start();
@@ -137,6 +143,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       keyRefresh.stop();
       await unwatch();
       expiry.stop();
+      idempotencySweeper.stop();
       await batchRunner.stop();
       await interactionRunner.stop();
       await videoRunner.stop();

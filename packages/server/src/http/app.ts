@@ -18,6 +18,7 @@ import { eventRoutes } from "./routes/events.js";
 import { eventStreamRoutes } from "./routes/event-stream.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
+import { idempotentCreates } from "./idempotency.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
 import { operationRoutes } from "./routes/operations.js";
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before any route, so that every route gets it (and before swagger, which documents what it adds).
   enforceContract(app);
+  idempotentCreates(app, deps.services.idempotency);
 
   await app.register(swagger, {
     openapi: {

@@ -17,6 +17,8 @@ const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAI
   FAILED_PRECONDITION: 409,
   PAYLOAD_TOO_LARGE: 413,
   RESOURCE_EXHAUSTED: 429,
+  // google.rpc ABORTED: a concurrency conflict (a retry that waited in vain for the first request with its key).
+  ABORTED: 409,
   // google.rpc CANCELLED: the client closed the request (the code nginx and Google's mapping give it).
   CANCELLED: 499,
   INTERNAL: 500,

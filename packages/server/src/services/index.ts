@@ -3,6 +3,7 @@ import type { ServiceContext } from "./context.js";
 import { BatchService, type BatchRunnerControl } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
+import { IdempotencyService } from "./idempotency.js";
 import { ModelService } from "./models.js";
 import { InteractionService, type InteractionRunnerControl, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
@@ -22,6 +23,7 @@ export interface Services {
   videos: VideoService;
   models: ModelService;
   stats: StatsService;
+  idempotency: IdempotencyService;
 }
 
 export interface BatchOptions {
@@ -53,5 +55,6 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     videos: new VideoService(ctx, files, generation.videoRunner),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
+    idempotency: new IdempotencyService(ctx),
   };
 }

@@ -129,7 +129,8 @@ type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
  * answers with its URL in `x-goog-upload-url`; with it, `upload` / `upload, finalize` / `finalize`
  * send chunks at `X-Goog-Upload-Offset`, and `query` / `cancel` do what they say. Chunk bodies are any
  * bytes under any content-type (@google/genai sends them as application/json), so this plugin parses
- * no body: it hands the raw stream on, which goes to disk as it arrives.
+ * no chunk: it hands the raw stream on, which goes to disk as it arrives. A start's small JSON body is read
+ * whole before the handler, so that an `Idempotency-Key` can tell a retry of it from another start.
  */
 const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate: withKey }) => {
   app.addHook("onRequest", async (req: UploadRequest) => {
@@ -144,7 +145,16 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
     await withKey(req);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser("*", (req, payload, done) => {
+    if ((req as UploadRequest).query.upload_id !== undefined) return done(null, payload);
+    readStartBody(payload).then(
+      (bytes) => done(null, bytes),
+      (err: unknown) => {
+        drain(payload);
+        done(err as Error, undefined);
+      },
+    );
+  });
 
   const headerSchema = {
     type: "object",
@@ -167,6 +177,8 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
         headers: headerSchema,
         response: { 200: UploadResponse, ...ErrorResponses },
       },
+      // Starting an upload makes a session: a retry gets the first one's URL again. Chunks are not creates.
+      config: { idempotent: { scope: "project", appliesTo: (req) => (req.query as UploadQuery).upload_id === undefined } },
     },
     async (req, reply) => {
       try {
@@ -190,7 +202,7 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
     if (commands.length !== 1 || commands[0] !== "start") {
       throw invalidArgument(COMMAND, 'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply');
     }
-    const file = await readStartBody(req.body as IncomingMessage | undefined);
+    const file = parseStartBody(req.body as Buffer | undefined);
     const length = header(req, LENGTH) ?? stringOf(file.sizeBytes);
     if (length === undefined) throw invalidArgument(LENGTH, "is required: the file's size in bytes");
     if (!/^\d+$/.test(length)) throw invalidArgument(LENGTH, `"${length}" is not a size in bytes`);
@@ -261,11 +273,8 @@ function bodyOf(raw: IncomingMessage | undefined): BlobData {
   return raw === undefined ? Buffer.alloc(0) : raw.iterator({ destroyOnReturn: false });
 }
 
-const checkStartUpload = messageChecker(StartUploadRequest);
-
-/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
-async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNullable<StartUploadRequest["file"]>> {
-  if (raw === undefined) return {};
+/** A start request's bytes, read whole: it carries only metadata, so more than START_BODY_LIMIT is refused. */
+async function readStartBody(raw: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of raw.iterator({ destroyOnReturn: false })) {
@@ -277,7 +286,14 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNulla
       );
     parts.push(part as Buffer);
   }
-  const text = Buffer.concat(parts).toString("utf8").trim();
+  return Buffer.concat(parts);
+}
+
+const checkStartUpload = messageChecker(StartUploadRequest);
+
+/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
+function parseStartBody(bytes: Buffer | undefined): NonNullable<StartUploadRequest["file"]> {
+  const text = bytes === undefined ? "" : bytes.toString("utf8").trim();
   if (text === "") return {};
   let body: unknown;
   try {

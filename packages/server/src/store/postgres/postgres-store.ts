@@ -6,6 +6,7 @@ import { PgDeliveries } from "./deliveries.js";
 import { PgEvents } from "./events.js";
 import { inTransaction, PgExecutor } from "./executor.js";
 import { PgFiles } from "./files.js";
+import { PgIdempotency } from "./idempotency.js";
 import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
@@ -48,6 +49,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     interactions: new PgInteractions(db),
     videos: new PgVideos(db),
     stats: new PgStats(db),
+    idempotency: new PgIdempotency(db),
   };
 }
 
@@ -67,6 +69,7 @@ export class PostgresStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly idempotency: StoreAggregates["idempotency"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -88,6 +91,7 @@ export class PostgresStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.idempotency = free.idempotency;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

@@ -7,6 +7,7 @@ import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from ".
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteEvents } from "./events.js";
 import { SqliteFiles } from "./files.js";
+import { SqliteIdempotency } from "./idempotency.js";
 import { SqliteInteractions } from "./interactions.js";
 import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
@@ -44,6 +45,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     interactions: new SqliteInteractions(runner),
     videos: new SqliteVideos(runner),
     stats: new SqliteStats(runner),
+    idempotency: new SqliteIdempotency(runner),
   };
 }
 
@@ -63,6 +65,7 @@ export class SqliteStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly idempotency: StoreAggregates["idempotency"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -93,6 +96,7 @@ export class SqliteStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.idempotency = free.idempotency;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path);
   }

@@ -5,6 +5,7 @@ import { describeBatches } from "./batches.js";
 import { describeDeliveries } from "./deliveries.js";
 import { describeEvents } from "./events.js";
 import { describeFiles } from "./files.js";
+import { describeIdempotency } from "./idempotency.js";
 import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
@@ -44,5 +45,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeVideos(fixture);
     describeTransactions(fixture);
     describeStats(fixture);
+    describeIdempotency(fixture);
   });
 }
