@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { invalidArgument, TidingsError } from "./errors.js";
+import { canonicalJson } from "./json.js";
 
 /**
  * Idempotent creates, with Stripe's semantics: a client that retries a create (its first answer lost, a 5xx)
@@ -74,19 +75,6 @@ export function requestFingerprint(request: RequestIdentity): string {
   if (Buffer.isBuffer(body)) hash.update("\0bytes\0").update(body);
   else hash.update("\0json\0").update(canonicalJson(body ?? null));
   return hash.digest("base64url");
-}
-
-/** JSON with every object's keys in order, so that equal values give equal text. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v as Record<string, unknown>)
-            .sort()
-            .map((k) => [k, (v as Record<string, unknown>)[k]]),
-        )
-      : v,
-  );
 }
 
 /**

@@ -247,7 +247,7 @@ export interface InteractionStore {
   get(projectId: string, id: string): Promise<Interaction | undefined>;
   /** Inside a transaction: reads the interaction and locks it until commit, so each change happens once. */
   getForUpdate(projectId: string, id: string): Promise<Interaction | undefined>;
-  /** Writes the mutable fields (status, steps, usage, error, times); once it is no longer in progress its run lease ends. */
+  /** Writes the mutable fields (status, steps, usage, error, times, the continuation that resumed it); once it is no longer in progress its run lease ends. */
   update(interaction: Interaction): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
   /** The project's interactions, newest first (the dashboard's list; the API has none, as Gemini's has none). */
