@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { sqliteDatabasePath } from "./backup.js";
 import type { MigrationStatus } from "./migrations.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
@@ -43,7 +43,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       migrationStatus: () => store.migrationStatus(),
     };
   }
-  const store = new SqliteStore(join(location.dataDir, "tidings.db"), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
+  const store = new SqliteStore(sqliteDatabasePath(location.dataDir), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
   return {
     store,
     deliveryStore: store,
