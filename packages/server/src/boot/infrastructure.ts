@@ -11,6 +11,7 @@ import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../signing/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
+import { LogOutput } from "../observability/log-output.js";
 import { createLogger } from "../observability/logging.js";
 import { Metrics } from "../observability/metrics.js";
 import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, ProviderTurns, type VideoProvider } from "../providers/index.js";
@@ -18,7 +19,7 @@ import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
 import { EventBus } from "../services/event-bus.js";
-import { openStore, type OpenedStore } from "../store/open.js";
+import { type CheckpointReport, openStore, type OpenedStore } from "../store/open.js";
 import { registerStoreGauges } from "./observability.js";
 
 export interface InfrastructureOptions {
@@ -53,7 +54,9 @@ export interface Infrastructure {
 
 export async function startInfrastructure(config: Config, options: InfrastructureOptions): Promise<Infrastructure> {
   const clock = options.clock ?? systemClock;
-  const log = options.logger ?? createLogger(config.logLevel);
+  // Never the event loop's to wait on: a log that cannot be written (a full disk) loses lines, not the server.
+  const logOutput = options.logger === undefined ? new LogOutput(process.stdout.fd) : undefined;
+  const log = options.logger ?? createLogger(config.logLevel, logOutput);
   makePrivateDir(config.dataDir);
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new Error(
@@ -63,10 +66,19 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const metrics = new Metrics();
+  metrics.counter(
+    "tidings_log_writes_dropped_total",
+    "Log lines dropped because the log could not be written (a full disk, a pipe nobody reads) or could not keep up; the server never waits on its log.",
+    () => logOutput?.dropped ?? 0,
+  );
   // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
   const tracing =
     config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
-  const untraced = await openStore(config, { now: () => clock.now(), onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }) });
+  const untraced = await openStore(config, {
+    now: () => clock.now(),
+    onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }),
+    onCheckpoint: reportCheckpoints(log, metrics),
+  });
   const opened =
     tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
   registerStoreGauges(metrics, opened.store, clock);
@@ -120,7 +132,20 @@ export async function startInfrastructure(config: Config, options: Infrastructur
       await videoProvider.close?.();
       await opened.store.close();
       await tracing?.shutdown();
+      await logOutput?.drain(LOG_DRAIN_MS);
     },
+  };
+}
+
+/** A stopping server waits at most this long for its last log lines to be written. */
+const LOG_DRAIN_MS = 2_000;
+
+/** WAL checkpoints that start failing (a full disk: the WAL grows meanwhile, nothing is lost) and recover. */
+function reportCheckpoints(log: Logger, metrics: Metrics) {
+  return (report: CheckpointReport) => {
+    if (report.kind === "recovered") return log.info("WAL checkpoints work again");
+    metrics.workerErrors.inc({ worker: "checkpoint" });
+    log.error({ code: report.code, error: report.message }, "WAL checkpoints fail; the WAL keeps every commit and grows until they work again");
   };
 }
 

@@ -87,8 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(err.status).send(providerStatus(err));
     }
     const { code, body } = toRpcStatus(err, req.routeOptions.bodyLimit);
-    if (code === 503) {
-      req.log.warn({ err }, "the database is unavailable");
+    if (code === 503 || code === 507) {
+      req.log.warn({ err }, code === 503 ? "the database is unavailable" : "the disk is full");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
     } else if (code >= 500) {
       req.log.error({ err }, "unhandled error");

@@ -2,13 +2,13 @@ import type { RpcStatus } from "@tidings/sdk/contract";
 import type { ErrorObject } from "ajv";
 import { TidingsError, type ErrorStatus } from "../core/errors.js";
 import type { ProviderError } from "../providers/provider.js";
-import { StoreUnavailableError } from "../store/errors.js";
+import { StoreFullError, StoreUnavailableError } from "../store/errors.js";
 import { validationViolation } from "./validation.js";
 
 /** google.rpc.Status, the one error shape every endpoint answers with. */
 export type { RpcStatus } from "@tidings/sdk/contract";
 
-const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE", number> = {
+const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "INSUFFICIENT_STORAGE" | "UNAVAILABLE", number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
@@ -23,14 +23,19 @@ const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAI
   CANCELLED: 499,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  // RESOURCE_EXHAUSTED on the wire: the server's disk, not the caller's quota, so a 507 rather than a 429.
+  INSUFFICIENT_STORAGE: 507,
 };
+
+/** The google.rpc status names of the HTTP-only ones. */
+const WIRE_STATUS: Partial<Record<keyof typeof HTTP_CODE, string>> = { PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT", INSUFFICIENT_STORAGE: "RESOURCE_EXHAUSTED" };
 
 /** What a client is told to wait before retrying a 503: long enough for a database restart to begin to take. */
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
   const code = HTTP_CODE[status];
-  const body: RpcStatus = { error: { code, message, status: status === "PAYLOAD_TOO_LARGE" ? "INVALID_ARGUMENT" : status } };
+  const body: RpcStatus = { error: { code, message, status: WIRE_STATUS[status] ?? status } };
   if (field !== undefined) {
     const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
     body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
@@ -62,6 +67,13 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
   if (err instanceof StoreUnavailableError) {
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
   }
+  if (isDiskFull(err)) {
+    return rpcStatus(
+      "INSUFFICIENT_STORAGE",
+      `the server's disk is full (${err instanceof StoreFullError ? "the database" : "the data directory"} could not write): nothing was changed. ` +
+        `Reads still work; writes resume by themselves once there is room on the data directory's disk. Retry after ${UNAVAILABLE_RETRY_AFTER_S} s`,
+    );
+  }
   const e = err as FastifyLikeError;
   const violation = validationViolation(e);
   if (violation !== undefined) return rpcStatus(violation.status, violation.message, violation.field);
@@ -82,6 +94,12 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
     return rpcStatus(e.statusCode === 404 ? "NOT_FOUND" : "INVALID_ARGUMENT", e.message);
   }
   return rpcStatus("INTERNAL", "internal error; the server logged the details");
+}
+
+/** The database's disk, or the data dir's (uploaded files, batch outputs), is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof StoreFullError || code === "ENOSPC" || code === "EDQUOT";
 }
 
 /** A provider failure as google.rpc.Status: the code and name were chosen where the failure was understood. */

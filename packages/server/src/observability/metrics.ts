@@ -65,6 +65,19 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** A counter kept elsewhere (it must not depend on this registry), read when /metrics is scraped. */
+  counter(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
   /** A gauge read when /metrics is scraped. */
   gauge(name: string, help: string, read: () => number | Promise<number>): void {
     new Gauge({

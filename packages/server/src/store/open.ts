@@ -1,7 +1,10 @@
 import { sqliteDatabasePath } from "./backup.js";
 import type { MigrationStatus } from "./migrations.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
+import type { CheckpointReport } from "./sqlite/checkpointer.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
+
+export type { CheckpointReport } from "./sqlite/checkpointer.js";
 import type { Store } from "./store.js";
 
 export interface StoreLocation {
@@ -17,6 +20,8 @@ export interface OpenStoreOptions {
   now: () => number;
   /** Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery). */
   onRoundTrip?: (by: "api" | "delivery") => void;
+  /** SQLite: told when WAL checkpoints start failing (a full disk) and when they work again. */
+  onCheckpoint?: (report: CheckpointReport) => void;
 }
 
 export interface OpenedStore {
@@ -43,7 +48,12 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       migrationStatus: () => store.migrationStatus(),
     };
   }
-  const store = new SqliteStore(sqliteDatabasePath(location.dataDir), { synchronous: location.sqliteSynchronous, migrate: options.migrate, now: options.now });
+  const store = new SqliteStore(sqliteDatabasePath(location.dataDir), {
+    synchronous: location.sqliteSynchronous,
+    migrate: options.migrate,
+    now: options.now,
+    onCheckpoint: options.onCheckpoint,
+  });
   return {
     store,
     deliveryStore: store,

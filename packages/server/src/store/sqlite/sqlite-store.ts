@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { SqliteBatches } from "./batches.js";
-import { Checkpointer } from "./checkpointer.js";
+import { Checkpointer, type CheckpointReport } from "./checkpointer.js";
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteEvents } from "./events.js";
@@ -30,6 +30,8 @@ export interface SqliteStoreOptions {
   now: () => number;
   /** Tests only: a different migration list. */
   migrations?: readonly Migration[];
+  /** Told when WAL checkpoints start failing (a full disk) and when they work again. */
+  onCheckpoint?: (report: CheckpointReport) => void;
 }
 
 function aggregates(runner: SqliteRunner): StoreAggregates {
@@ -98,7 +100,7 @@ export class SqliteStore implements Store {
     this.stats = free.stats;
     this.idempotency = free.idempotency;
     this.inTransaction = aggregates(holderRunner(this.connection));
-    this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path);
+    this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path, undefined, options.onCheckpoint);
   }
 
   transaction<T>(work: (tx: StoreAggregates) => Promise<T>): Promise<T> {
