@@ -41,7 +41,26 @@ export function idempotentCreates(app: FastifyInstance, idempotency: Idempotency
     if (rule === undefined) return;
     route.preHandler = [...hooks(route.preHandler), claimKey(idempotency, rule)];
     route.onSend = [saveAnswer, ...hooks(route.onSend)];
+    documentHeader(route);
   });
+}
+
+/** The header in the route's OpenAPI entry; its checks are `readIdempotencyKey`'s, which name the header. */
+function documentHeader(route: RouteOptions): void {
+  const schema = route.schema as { headers?: { type?: string; properties?: Record<string, unknown> } } | undefined;
+  if (schema === undefined) return;
+  const headers = schema.headers ?? { type: "object" };
+  schema.headers = {
+    ...headers,
+    properties: {
+      ...headers.properties,
+      [IDEMPOTENCY_HEADER.toLowerCase()]: {
+        type: "string",
+        description:
+          "up to 255 characters, unique per create (a UUID): a retry with the same key and request gets the first answer again, for 24 h; another request with it is a 400",
+      },
+    },
+  };
 }
 
 const hooks = <T>(existing: T | T[] | undefined): T[] => (existing === undefined ? [] : ([existing].flat() as T[]));

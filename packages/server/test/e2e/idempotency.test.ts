@@ -198,6 +198,29 @@ describe("Idempotency-Key on creates (SQLite)", () => {
     expect((await start(key, "b.txt")).status).toBe(400);
   });
 
+  it("documents the header on every create in /openapi.json, and on no other call", async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+    };
+    const keyed = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.parameters?.some((p) => p.in === "header" && p.name === "idempotency-key"))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(keyed.sort()).toEqual(
+      [
+        "POST /v1/webhooks",
+        "POST /v1/operations",
+        "POST /v1/models/{id}:batchGenerateContent",
+        "POST /v1/interactions",
+        "POST /v1/models/{id}:predictLongRunning",
+        "POST /upload/v1/files",
+        "POST /v1/projects",
+        "POST /v1/projects/{id}/apiKeys",
+      ].sort(),
+    );
+  });
+
   it("keeps answers sealed at rest: the stored row holds no secret", async () => {
     const key = randomUUID();
     const created = await call(server, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] }, keyed(key));
