@@ -51,13 +51,19 @@ describe("Idempotency-Key on creates (SQLite)", () => {
       expect((await ai.webhooks.list()).webhooks).toHaveLength(before + 1);
     });
 
-    it("a client built with the key in httpOptions.headers sends it on its creates", async () => {
+    it("httpOptions.headers carries the key: on a call's config, or on a client made for one create", async () => {
+      const ai = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
       const key = randomUUID();
-      const ai = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url, headers: keyed(key) } });
-      const request = { model: "gemini-2.5-flash", src: [{ contents: [{ role: "user", parts: [{ text: "hi" }] }] }] };
-      const first = await ai.batches.create(request);
-      const retry = await ai.batches.create(request);
+      const src = [{ contents: [{ role: "user", parts: [{ text: "hi" }] }] }];
+      const config = { httpOptions: { headers: keyed(key) } };
+      const first = await ai.batches.create({ model: "gemini-2.5-flash", src, config });
+      const retry = await ai.batches.create({ model: "gemini-2.5-flash", src, config });
       expect(retry.name).toBe(first.name);
+
+      const once = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url, headers: keyed(randomUUID()) } });
+      const request = { uri: receiver.url, subscribed_events: ["batch.failed"] };
+      const hook = await once.webhooks.create(request);
+      expect((await once.webhooks.create(request)).id).toBe(hook.id);
     });
   });
 
