@@ -146,7 +146,9 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (req, payload, done) => {
-    if ((req as UploadRequest).query.upload_id !== undefined) return done(null, payload);
+    // Before the query's names are read (proto3 JSON: either spelling), so both are looked for here.
+    const query = req.query as { upload_id?: string; uploadId?: string };
+    if ((query.upload_id ?? query.uploadId) !== undefined) return done(null, payload);
     readStartBody(payload).then(
       (bytes) => done(null, bytes),
       (err: unknown) => {
