@@ -97,8 +97,8 @@ export class InteractionService {
       const stored = await this.insert(tx, change.interaction, now);
       return stored === change.interaction ? { stored, published: await this.publish(tx, change, now) } : { stored };
     });
-    if (result.published === undefined) return result.stored;
-    this.ctx.outbox.announce(result.published);
+    if (result.stored !== change.interaction) return result.stored;
+    this.ctx.outbox.announce(result.published!);
     this.reportState(change.interaction);
     return change.interaction;
   }
