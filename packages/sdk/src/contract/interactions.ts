@@ -150,6 +150,12 @@ export const Interaction = Message(
     webhook_config: Type.Optional(WebhookConfig),
     background: Type.Optional(Type.Boolean()),
     errors: Type.Optional(Type.Array(InteractionErrorDetail, { description: "why it failed" })),
+    resumed_by: Type.Optional(
+      Type.String({
+        description:
+          "Tidings: the interaction that answered this one's function calls and continues it. It stays requires_action but waits for nothing more; answering it again returns that interaction",
+      }),
+    ),
   },
   { description: "an interaction (docs/wire/interactions.md)" },
 );

@@ -11,6 +11,7 @@ import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../signing/jwt/pool.js";
 import { HttpSender } from "../delivery/sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
+import { LogOutput } from "../observability/log-output.js";
 import { createLogger } from "../observability/logging.js";
 import { Metrics } from "../observability/metrics.js";
 import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, ProviderTurns, type VideoProvider } from "../providers/index.js";
@@ -18,7 +19,7 @@ import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
 import { EventBus } from "../services/event-bus.js";
-import { openStore, type OpenedStore } from "../store/open.js";
+import { type CheckpointObserver, openStore, type OpenedStore } from "../store/open.js";
 import { registerStoreGauges } from "./observability.js";
 
 export interface InfrastructureOptions {
@@ -53,7 +54,9 @@ export interface Infrastructure {
 
 export async function startInfrastructure(config: Config, options: InfrastructureOptions): Promise<Infrastructure> {
   const clock = options.clock ?? systemClock;
-  const log = options.logger ?? createLogger(config.logLevel);
+  // Never the event loop's to wait on: a log that cannot be written (a full disk) loses lines, not the server.
+  const logOutput = options.logger === undefined ? new LogOutput(process.stdout.fd) : undefined;
+  const log = options.logger ?? createLogger(config.logLevel, logOutput);
   makePrivateDir(config.dataDir);
   if (config.databaseUrl !== undefined && config.masterKey === undefined) {
     throw new Error(
@@ -63,6 +66,11 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const metrics = new Metrics();
+  metrics.readCounter(
+    "tidings_log_writes_dropped_total",
+    "Log lines dropped because the log could not be written (a full disk, a pipe nobody reads) or could not keep up; the server never waits on its log.",
+    () => logOutput?.dropped ?? 0,
+  );
   // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
   const tracing =
     config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
@@ -70,14 +78,7 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   const untraced = await openStore(config, {
     now: () => clock.now(),
     onRoundTrip: (by) => metrics.storeRoundTrips.inc({ by }),
-    checkpoints: {
-      walBytes: (bytes) => (walBytes = bytes),
-      restarted: (pauseMs) => metrics.walRestartSeconds.observe(pauseMs / 1000),
-      error: (err) => {
-        metrics.workerErrors.inc({ worker: "checkpoint" });
-        log.error({ err, worker: "checkpoint" }, "a WAL checkpoint failed");
-      },
-    },
+    checkpoints: reportCheckpoints(log, metrics, (bytes) => (walBytes = bytes)),
   });
   if (config.databaseUrl === undefined) {
     metrics.gauge("tidings_sqlite_wal_bytes", "Size of the SQLite write-ahead log, as of the last checkpoint (bounded: docs/store.md).", () => walBytes);
@@ -135,7 +136,24 @@ export async function startInfrastructure(config: Config, options: Infrastructur
       await videoProvider.close?.();
       await opened.store.close();
       await tracing?.shutdown();
+      await logOutput?.drain(LOG_DRAIN_MS);
     },
+  };
+}
+
+/** A stopping server waits at most this long for its last log lines to be written. */
+const LOG_DRAIN_MS = 2_000;
+
+/** WAL checkpoints that start failing (a full disk: the WAL grows meanwhile, nothing is lost) and recover. */
+function reportCheckpoints(log: Logger, metrics: Metrics, walBytes: (bytes: number) => void): CheckpointObserver {
+  return {
+    walBytes,
+    restarted: (pauseMs) => metrics.walRestartSeconds.observe(pauseMs / 1000),
+    failed: (failure) => {
+      metrics.workerErrors.inc({ worker: "checkpoint" });
+      log.error({ code: failure.code, error: failure.message }, "WAL checkpoints fail; the WAL keeps every commit and grows until they work again");
+    },
+    recovered: () => log.info("WAL checkpoints work again"),
   };
 }
 

@@ -12,11 +12,17 @@ interface RunFlags extends ClientFlags {
   json?: boolean;
 }
 
-/** What a person wants to see of an interaction: its status, then the calls it waits for or its answer. */
+/**
+ * What a person wants to see of an interaction: its status, then the calls it waits for or its answer. One
+ * whose calls were answered shows as resumed, with the interaction that continues it.
+ */
 export function describeInteraction(interaction: Interaction): string {
-  const lines = [`${interaction.id}  ${interaction.status}`];
+  const resumedBy = interaction.resumed_by;
+  const lines = [`${interaction.id}  ${resumedBy !== undefined ? "resumed" : interaction.status}`];
   const own = interaction.steps ?? [];
-  if (interaction.status === "requires_action") {
+  if (resumedBy !== undefined) {
+    lines.push(`  continued by interaction ${resumedBy}: tidings interactions get ${resumedBy}`);
+  } else if (interaction.status === "requires_action") {
     const calls = own.filter((step) => step.type === "function_call");
     for (const call of calls) lines.push(`  waits for ${call.name}(${JSON.stringify(call.arguments)})  call_id ${call.id}`);
     const results = calls.map((call) => `--result ${call.id}='{"…": …}'`).join(" ");

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerBackup } from "./backup.js";
 import { registerBatches } from "./batches.js";
 import { describeError } from "./client.js";
 import { registerDemo } from "./demo.js";
@@ -17,6 +18,7 @@ const program = new Command("tidings").version(VERSION).description("Webhooks fo
 registerServe(program);
 registerListen(program);
 registerMigrate(program);
+registerBackup(program);
 registerBatches(program);
 registerInteractions(program);
 registerVideos(program);

@@ -12,6 +12,7 @@ export type ErrorStatus =
   | "ALREADY_EXISTS"
   | "FAILED_PRECONDITION"
   | "RESOURCE_EXHAUSTED"
+  | "ABORTED"
   | "CANCELLED";
 
 export class TidingsError extends Error {
@@ -59,6 +60,7 @@ const RPC_CODE: Record<string, number> = {
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
+  ABORTED: 10,
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,

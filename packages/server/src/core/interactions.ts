@@ -1,5 +1,6 @@
 import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
+import { canonicalJson } from "./json.js";
 import type { EventPayload, EventData } from "./events.js";
 import type { FunctionCallStep, FunctionTool, InteractionGenerationConfig, InteractionStep, InteractionUsage, OutputStep } from "./interaction-steps.js";
 import type { WebhookConfig } from "./operations.js";
@@ -46,6 +47,11 @@ export interface Interaction {
   createdAt: number;
   updatedAt: number;
   endedAt?: number;
+  /**
+   * The continuation that answered its function calls, once one did. It stays `requires_action` (its own run
+   * stopped there, as Gemini's does) but waits for nothing more: a second answer gets that continuation back.
+   */
+  resumedBy?: string;
 }
 
 /** What one call of the provider produced: a model turn (always `done`) or one step of an agent run. */
@@ -144,6 +150,27 @@ function noPendingCalls(previous: Interaction | undefined): string {
 }
 
 /**
+ * An interaction answered twice continues once: webhook receivers are at-least-once, so one may get
+ * interaction.requires_action twice and answer twice. When `previous` was already resumed by `earlier`, a second
+ * continuation with the same input gets `earlier` back; with other input it is a 400 naming `earlier`.
+ * Undefined when `previous` is no paused interaction that was answered (or its continuation is gone): go on.
+ */
+export function earlierContinuation(previous: Interaction, earlier: Interaction | undefined, input: readonly InteractionStep[]): Interaction | undefined {
+  if (previous.status !== "requires_action" || previous.resumedBy === undefined || earlier === undefined) return undefined;
+  if (canonicalJson(earlier.steps.slice(0, earlier.inputCount)) === canonicalJson(input)) return earlier;
+  throw invalidArgument(
+    "previous_interaction_id",
+    `interaction ${previous.id} was already resumed by interaction ${earlier.id} with other input; its function calls are answered once: ` +
+      `get interaction ${earlier.id} (and continue that one)`,
+  );
+}
+
+/** The paused interaction that `continuation` answers, marked as resumed by it. */
+export function markResumed(previous: Interaction, continuation: Interaction, now: number): Interaction {
+  return { ...previous, resumedBy: continuation.id, updatedAt: now };
+}
+
+/**
  * Adds what the provider produced to a running interaction. When the run is done it stops: at
  * `requires_action` if the model called functions, else `completed`, each with its event.
  */
@@ -163,6 +190,12 @@ export function recordProgress(interaction: Interaction, progress: InteractionPr
 /** Fails or cancels an interaction that is running or waiting; a finished one is a 400 naming what it is. */
 export function endInteraction(interaction: Interaction, ending: InteractionEnding, now: number): InteractionChange {
   const status = ending.kind === "fail" ? "failed" : "cancelled";
+  if (interaction.resumedBy !== undefined) {
+    throw invalidArgument(
+      "id",
+      `interaction ${interaction.id} was resumed by interaction ${interaction.resumedBy}; ${status === "cancelled" ? "cancel" : "end"} that one`,
+    );
+  }
   if (!NEXT[interaction.status].includes(status)) {
     throw invalidArgument("id", `interaction ${interaction.id} is already ${interaction.status}; only one in_progress or requires_action can be ${status}`);
   }

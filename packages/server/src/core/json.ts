@@ -40,3 +40,16 @@ function nestsDeeperThan(text: string, maxDepth: number): boolean {
   }
   return false;
 }
+
+/** JSON with every object's keys in order, so that equal values give equal text (for comparing and hashing). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v as Record<string, unknown>)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+      : v,
+  );
+}

@@ -32,7 +32,17 @@ export function retentionCutoff(now: number, retentionMs: number): number {
 }
 
 /** What a sweep purged, by resource (the label of tidings_retention_purged_total). */
-export type PurgedResource = "events" | "deliveries" | "attempts" | "operations" | "batches" | "videos" | "interactions" | "tallies" | "files";
+export type PurgedResource =
+  | "events"
+  | "deliveries"
+  | "attempts"
+  | "operations"
+  | "batches"
+  | "videos"
+  | "interactions"
+  | "tallies"
+  | "files"
+  | "idempotency_keys";
 export type Purged = Partial<Record<PurgedResource, number>>;
 
 export function addPurged(total: Purged, more: Purged): Purged {

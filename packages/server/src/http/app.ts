@@ -16,6 +16,7 @@ import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
+import { idempotentCreates } from "./idempotency.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
 import { operationRoutes } from "./routes/operations.js";
@@ -83,8 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     // A request the contract refused names the field at fault (validation.ts); anything else maps as it is.
     const { code, body } = toRpcStatus(validationViolation(err) ?? err, req.routeOptions.bodyLimit);
-    if (code === 503) {
-      req.log.warn({ err }, "the database is unavailable");
+    if (code === 503 || code === 507) {
+      req.log.warn({ err }, code === 503 ? "the database is unavailable" : "the disk is full");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
     } else if (code >= 500) {
       req.log.error({ err }, "unhandled error");
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before any route, so that every route gets it (and before swagger, which documents what it adds).
   enforceContract(app);
+  idempotentCreates(app, deps.services.idempotency);
 
   await app.register(swagger, {
     openapi: {

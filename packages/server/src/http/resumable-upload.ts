@@ -45,8 +45,11 @@ export type SessionCommand =
   /** A chunk (`upload`) and/or the end of the file (`finalize`); `offset` is where the chunk starts, when given. */
   | { kind: "send"; finalize: boolean; offset?: number };
 
-/** The file a start request opens a session for, from its headers and its `{file: {...}}` body. */
-export async function readStart(req: FastifyRequest): Promise<StartUploadInput> {
+/**
+ * The file a start request opens a session for, from its headers and its `{file: {...}}` body (read whole by
+ * readStartBody before the handler, so that an `Idempotency-Key` can tell a retry of it from another start).
+ */
+export function readStart(req: FastifyRequest): StartUploadInput {
   if (header(req, PROTOCOL) !== "resumable") {
     throw invalidArgument(
       PROTOCOL,
@@ -57,7 +60,7 @@ export async function readStart(req: FastifyRequest): Promise<StartUploadInput> 
   if (commands.length !== 1 || commands[0] !== "start") {
     throw invalidArgument(COMMAND, 'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply');
   }
-  const file = await readStartBody(req.body as IncomingMessage | undefined);
+  const file = parseStartBody(req.body as Buffer | undefined);
   const length = header(req, LENGTH) ?? stringOf(file.sizeBytes);
   if (length === undefined) throw invalidArgument(LENGTH, "is required: the file's size in bytes");
   if (!/^\d+$/.test(length)) throw invalidArgument(LENGTH, `"${length}" is not a size in bytes`);
@@ -145,9 +148,8 @@ function stringOf(value: unknown): string | undefined {
 
 const checkStartUpload = messageChecker(StartUploadRequest);
 
-/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
-async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNullable<StartUploadRequest["file"]>> {
-  if (raw === undefined) return {};
+/** A start request's bytes, read whole: it carries only metadata, so more than START_BODY_LIMIT is refused. */
+export async function readStartBody(raw: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of raw.iterator({ destroyOnReturn: false })) {
@@ -159,7 +161,12 @@ async function readStartBody(raw: IncomingMessage | undefined): Promise<NonNulla
       );
     parts.push(part as Buffer);
   }
-  const text = Buffer.concat(parts).toString("utf8").trim();
+  return Buffer.concat(parts);
+}
+
+/** The start request's `{file: {...}}`, checked against the contract like any other body; an empty body is fine. */
+function parseStartBody(bytes: Buffer | undefined): NonNullable<StartUploadRequest["file"]> {
+  const text = bytes === undefined ? "" : bytes.toString("utf8").trim();
   if (text === "") return {};
   let body: unknown;
   try {

@@ -73,6 +73,19 @@ export class Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** A counter kept elsewhere (it must not depend on this registry), read when /metrics is scraped. */
+  readCounter(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
   /** A gauge read when /metrics is scraped. */
   gauge(name: string, help: string, read: () => number | Promise<number>): void {
     this.labelledGauge(name, help, [], async () => [{ labels: {}, value: await read() }]);

@@ -4,6 +4,7 @@ import { BatchService } from "./batches.js";
 import { EventService } from "./events.js";
 import { FileService, type FileServiceOptions } from "./files.js";
 import { KindLeases } from "./leases.js";
+import { IdempotencyService } from "./idempotency.js";
 import { ModelService } from "./models.js";
 import { InteractionService, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
@@ -25,6 +26,7 @@ export interface Services {
   models: ModelService;
   stats: StatsService;
   retention: RetentionService;
+  idempotency: IdempotencyService;
 }
 
 export interface BatchOptions {
@@ -46,6 +48,7 @@ export function createServices(
   retention: RetentionOptions,
 ): Services {
   const files = new FileService(ctx, fileOptions);
+  const idempotency = new IdempotencyService(ctx);
   return {
     webhooks: new WebhookService(ctx),
     operations: new OperationService(ctx),
@@ -57,6 +60,7 @@ export function createServices(
     videos: new VideoService(ctx, files, new KindLeases(ctx.store.videos)),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
-    retention: new RetentionService(ctx, files, retention),
+    retention: new RetentionService(ctx, files, idempotency, retention),
+    idempotency,
   };
 }

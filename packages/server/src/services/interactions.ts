@@ -8,9 +8,11 @@ import type { InteractionStep } from "../core/interaction-steps.js";
 import {
   checkContinuation,
   conversation,
+  earlierContinuation,
   endInteraction,
   interactionName,
   isInteractionFinished,
+  markResumed,
   recordProgress,
   type Interaction,
   type InteractionChange,
@@ -63,12 +65,18 @@ export class InteractionService {
 
   /**
    * Creates an interaction. A background one is stored and handed to the runner; any other runs here, to its
-   * end (a ProviderError rejects and nothing is stored), and is stored unless `store: false`.
+   * end (a ProviderError rejects and nothing is stored), and is stored unless `store: false`. One that answers
+   * a paused interaction already answered by another with the same input is that other one (a receiver that
+   * got interaction.requires_action twice and answered twice): nothing new is run or stored.
    */
   async create(projectId: string, { request, input }: NewInteraction, inline: InlineRun = {}): Promise<Interaction> {
-    const interaction = await this.prepare(projectId, request, input);
+    const previous = await this.previous(projectId, request.previous_interaction_id);
+    const earlier = previous && earlierContinuation(previous, await this.continuationOf(projectId, previous), input);
+    if (earlier !== undefined) return earlier;
+    const interaction = this.prepare(projectId, request, input, previous);
     if (interaction.background) {
-      await this.ctx.store.interactions.insert(interaction);
+      const stored = await this.ctx.store.transaction((tx) => this.insert(tx, interaction, this.ctx.clock.now()));
+      if (stored !== interaction) return stored;
       this.reportState(interaction);
       this.ctx.signals.interactions.runnable.ring();
       return interaction;
@@ -82,11 +90,12 @@ export class InteractionService {
     }
     if (request.store === false) return change.interaction;
     const now = this.ctx.clock.now();
-    const published = await this.ctx.store.transaction(async (tx) => {
-      await tx.interactions.insert(change.interaction);
-      return this.publish(tx, change, now);
+    const result = await this.ctx.store.transaction(async (tx) => {
+      const stored = await this.insert(tx, change.interaction, now);
+      return stored === change.interaction ? { stored, published: await this.publish(tx, change, now) } : { stored };
     });
-    this.ctx.outbox.announce(published!);
+    if (result.stored !== change.interaction) return result.stored;
+    this.ctx.outbox.announce(result.published!);
     this.reportState(change.interaction);
     return change.interaction;
   }
@@ -105,10 +114,10 @@ export class InteractionService {
     return found(await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now())), `interaction ${id}`);
   }
 
-  /** Deletes it; one still open is cancelled first, so its run stops and its end is announced. */
+  /** Deletes it; one still open is cancelled first, so its run stops and its end is announced (one resumed goes on in its continuation). */
   async delete(projectId: string, id: string): Promise<void> {
     const interaction = await this.get(projectId, id);
-    if (!isInteractionFinished(interaction.status)) await this.cancel(projectId, id);
+    if (!isInteractionFinished(interaction.status) && interaction.resumedBy === undefined) await this.cancel(projectId, id);
     await this.ctx.store.interactions.delete(projectId, id);
   }
 
@@ -169,8 +178,30 @@ export class InteractionService {
     return this.ctx.outbox.write(tx, event, eventTargetFor(interaction.webhookConfig), now);
   }
 
-  /** Checks a create request and builds the interaction, continuing `previous_interaction_id` when given. */
-  private async prepare(projectId: string, request: NewInteraction["request"], input: InteractionStep[]): Promise<Interaction> {
+  /**
+   * Stores a new interaction. One that answers a paused interaction marks it resumed, in the same transaction
+   * and under its lock, so that of two answers racing one continues it; the other gets that one back (or a 400).
+   */
+  private async insert(tx: StoreAggregates, interaction: Interaction, now: number): Promise<Interaction> {
+    const previousId = interaction.previousInteractionId;
+    const previous = previousId === undefined ? undefined : await tx.interactions.getForUpdate(interaction.projectId, previousId);
+    if (previous?.status === "requires_action") {
+      const earlier = previous.resumedBy === undefined ? undefined : await tx.interactions.get(previous.projectId, previous.resumedBy);
+      const first = earlierContinuation(previous, earlier, interaction.steps.slice(0, interaction.inputCount));
+      if (first !== undefined) return first;
+      await tx.interactions.update(markResumed(previous, interaction, now));
+    }
+    await tx.interactions.insert(interaction);
+    return interaction;
+  }
+
+  /** The continuation that resumed `previous`, if one did and it is still stored. */
+  private async continuationOf(projectId: string, previous: Interaction): Promise<Interaction | undefined> {
+    return previous.resumedBy === undefined ? undefined : this.ctx.store.interactions.get(projectId, previous.resumedBy);
+  }
+
+  /** Checks a create request and builds the interaction, continuing `previous` (`previous_interaction_id`) when given. */
+  private prepare(projectId: string, request: NewInteraction["request"], input: InteractionStep[], previous: Interaction | undefined): Interaction {
     const background = request.background === true;
     if (request.webhook_config !== undefined && !background) {
       throw invalidArgument(
@@ -182,7 +213,6 @@ export class InteractionService {
       throw invalidArgument("store", "a background interaction is always stored; drop store: false or background: true");
     if (request.model !== undefined && request.agent !== undefined) throw invalidArgument("agent", "give model or agent, not both");
     if (input.length === 0) throw invalidArgument("input", "is empty; send text, contents or steps");
-    const previous = await this.previous(projectId, request.previous_interaction_id);
     checkContinuation(previous, input);
 
     const agent = request.agent ?? (request.model === undefined ? previous?.agent : undefined);

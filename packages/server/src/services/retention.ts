@@ -2,6 +2,7 @@ import { minuteOf } from "../core/attempt-stats.js";
 import { addPurged, retentionCutoff, sweepIntervalMs, type Purged } from "../core/retention.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
+import type { IdempotencyService } from "./idempotency.js";
 
 /** Rows a step purges at most: one short transaction, well under the 20 ms an event-loop turn may take. */
 const STEP = 200;
@@ -22,6 +23,8 @@ export class RetentionService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly files: FileService,
+    /** Idempotency-Keys past their 24 h: only garbage (an expired key is claimed anew in place), swept here too. */
+    private readonly idempotency: Pick<IdempotencyService, "purgeExpired">,
     private readonly options: RetentionOptions,
   ) {}
 
@@ -58,7 +61,8 @@ export class RetentionService {
       }
     }
     await store.retention.purgeDeletedWebhooks(retentionCutoff(clock.now(), this.options.defaultMs));
-    return addPurged(purged, await this.expireFiles());
+    const keys = await this.idempotency.purgeExpired();
+    return addPurged(addPurged(purged, await this.expireFiles()), keys > 0 ? { idempotency_keys: keys } : {});
   }
 
   /** Files whose expireTime has passed, with their bytes (as Gemini's Files API keeps a file 48 h). */

@@ -23,6 +23,7 @@ export interface InteractionRow {
   created_at: number | string;
   updated_at: number | string;
   ended_at: number | string | null;
+  resumed_by: string | null;
 }
 
 /** An optional field, left out when the column is NULL, so an interaction reads back exactly as it was written. */
@@ -50,11 +51,12 @@ export const toInteraction = (r: InteractionRow): Interaction => ({
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
   ...present("endedAt", r.ended_at === null ? null : Number(r.ended_at)),
+  ...present("resumedBy", r.resumed_by),
 });
 
 export const INTERACTION_COLUMNS =
   "id, project_id, model, agent, status, history, steps, input_count, tools, system_instruction, generation_config, agent_config, " +
-  "previous_interaction_id, webhook_config, background, error, usage, created_at, updated_at, ended_at";
+  "previous_interaction_id, webhook_config, background, error, usage, created_at, updated_at, ended_at, resumed_by";
 
 /** Column values in INTERACTION_COLUMNS order; times rounded because PostgreSQL's BIGINT refuses fractions. */
 export const interactionValues = (i: Interaction, background: number | boolean): unknown[] => [
@@ -78,9 +80,10 @@ export const interactionValues = (i: Interaction, background: number | boolean):
   Math.round(i.createdAt),
   Math.round(i.updatedAt),
   i.endedAt === undefined ? null : Math.round(i.endedAt),
+  i.resumedBy ?? null,
 ];
 
-/** What `update` may change, in the drivers' SET order (status, steps, usage, error, updated_at, ended_at), then the id. */
+/** What `update` may change, in the drivers' SET order (status, steps, usage, error, updated_at, ended_at, resumed_by), then the id. */
 export const interactionUpdateValues = (i: Interaction): unknown[] => [
   i.status,
   JSON.stringify(i.steps),
@@ -88,5 +91,6 @@ export const interactionUpdateValues = (i: Interaction): unknown[] => [
   jsonOrNull(i.error),
   Math.round(i.updatedAt),
   i.endedAt === undefined ? null : Math.round(i.endedAt),
+  i.resumedBy ?? null,
   i.id,
 ];

@@ -1,8 +1,10 @@
-import { join } from "node:path";
+import { sqliteDatabasePath } from "./backup.js";
 import type { MigrationStatus } from "./migrations.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import type { CheckpointObserver } from "./sqlite/checkpointer.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
+
+export type { CheckpointObserver } from "./sqlite/checkpointer.js";
 import type { Store } from "./store.js";
 
 export interface StoreLocation {
@@ -18,7 +20,7 @@ export interface OpenStoreOptions {
   now: () => number;
   /** Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery). */
   onRoundTrip?: (by: "api" | "delivery") => void;
-  /** SQLite: told of the WAL's size, its restarts and failed checkpoints. */
+  /** SQLite: told of the WAL's size, its restarts, and checkpoints that fail (a full disk) and work again. */
   checkpoints?: CheckpointObserver;
 }
 
@@ -46,7 +48,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       migrationStatus: () => store.migrationStatus(),
     };
   }
-  const store = new SqliteStore(join(location.dataDir, "tidings.db"), {
+  const store = new SqliteStore(sqliteDatabasePath(location.dataDir), {
     synchronous: location.sqliteSynchronous,
     migrate: options.migrate,
     now: options.now,

@@ -4,6 +4,7 @@ import type { Attempt, Delivery, DeliverySettlement, DeliveryState, Lease, Plann
 import type { NewEvent, StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
+import type { IdempotencyClaim, IdempotencyRecord } from "../core/idempotency.js";
 import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -43,6 +44,7 @@ export interface StoreAggregates {
   readonly interactions: InteractionStore;
   readonly videos: VideoStore;
   readonly stats: StatsStore;
+  readonly idempotency: IdempotencyStore;
 }
 
 /** Tenants and the hashes of their API keys. */
@@ -333,7 +335,7 @@ export interface InteractionStore extends LeaseRows<Interaction> {
   get(projectId: string, id: string): Promise<Interaction | undefined>;
   /** Inside a transaction: reads the interaction and locks it until commit, so each change happens once. */
   getForUpdate(projectId: string, id: string): Promise<Interaction | undefined>;
-  /** Writes the mutable fields (status, steps, usage, error, times); once it is no longer in progress its run lease ends. */
+  /** Writes the mutable fields (status, steps, usage, error, times, the continuation that resumed it); once it is no longer in progress its run lease ends. */
   update(interaction: Interaction): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
   /** The project's interactions, newest first (the dashboard's list; the API has none, as Gemini's has none). */
@@ -356,6 +358,29 @@ export interface VideoStore extends LeaseRows<VideoOperation> {
   update(video: VideoOperation): Promise<void>;
   /** Leases one unfinished operation whose lease is free or has run out, oldest first. */
   claim(now: number, leaseUntil: number): Promise<VideoOperation | undefined>;
+}
+
+/**
+ * `Idempotency-Key`s: a key is claimed by the first request that carries it, which runs while the others wait,
+ * then holds that request's sealed answer for the retries until it expires. Every change but the claim is made
+ * by the claim's owner alone, so a request that lost its claim (it ran out) cannot overwrite another's.
+ */
+export interface IdempotencyStore {
+  /**
+   * Claims the key for one request: inserts it in flight, or takes it over when the record there has expired
+   * or is in flight under a claim that ran out (a process died mid-request). Returns undefined when the key is
+   * now the caller's, else the record that holds it (answered, or in flight under a live claim).
+   */
+  claim(claim: IdempotencyClaim, now: number): Promise<IdempotencyRecord | undefined>;
+  get(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Extends an in-flight claim; false when `owner` no longer holds the key. */
+  renew(scope: string, key: string, owner: string, lockedUntil: number): Promise<boolean>;
+  /** Saves the answer of the owner's request: the key replays it until it expires. False when `owner` no longer holds the key. */
+  complete(scope: string, key: string, owner: string, sealedResponse: string): Promise<boolean>;
+  /** Frees a key in flight without saving anything (the request failed): the next request with the key runs. */
+  release(scope: string, key: string, owner: string): Promise<boolean>;
+  /** Deletes up to `limit` keys that expired before `before`, oldest first; how many it deleted. */
+  deleteExpired(before: number, limit: number): Promise<number>;
 }
 
 /** The attempts of one webhook over a window, or of one minute. */

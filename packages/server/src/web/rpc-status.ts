@@ -1,7 +1,7 @@
 import type { RpcStatus } from "@tidings/sdk/contract";
 import { statusBody, TidingsError, type ErrorStatus } from "../core/errors.js";
 import { LOGGED_INTERNAL_ERROR } from "../providers/failure-status.js";
-import { StoreUnavailableError } from "../store/errors.js";
+import { StoreFullError, StoreUnavailableError } from "../store/errors.js";
 
 /**
  * Errors as google.rpc.Status, the one error shape every endpoint answers with, for the API (http/) and the
@@ -9,7 +9,7 @@ import { StoreUnavailableError } from "../store/errors.js";
  */
 export type { RpcStatus } from "@tidings/sdk/contract";
 
-const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE", number> = {
+const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "INSUFFICIENT_STORAGE" | "UNAVAILABLE", number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
@@ -18,18 +18,25 @@ const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "UNAVAI
   FAILED_PRECONDITION: 409,
   PAYLOAD_TOO_LARGE: 413,
   RESOURCE_EXHAUSTED: 429,
+  // google.rpc ABORTED: a concurrency conflict (a retry that waited in vain for the first request with its key).
+  ABORTED: 409,
   // google.rpc CANCELLED: the client closed the request (the code nginx and Google's mapping give it).
   CANCELLED: 499,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  // RESOURCE_EXHAUSTED on the wire: the server's disk, not the caller's quota, so a 507 rather than a 429.
+  INSUFFICIENT_STORAGE: 507,
 };
+
+/** The google.rpc status names of the HTTP-only ones. */
+const WIRE_STATUS: Partial<Record<keyof typeof HTTP_CODE, string>> = { PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT", INSUFFICIENT_STORAGE: "RESOURCE_EXHAUSTED" };
 
 /** What a client is told to wait before retrying a 503: long enough for a database restart to begin to take. */
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
   const code = HTTP_CODE[status];
-  return { code, body: statusBody(code, status === "PAYLOAD_TOO_LARGE" ? "INVALID_ARGUMENT" : status, message, field) };
+  return { code, body: statusBody(code, WIRE_STATUS[status] ?? status, message, field) };
 }
 
 interface FastifyLikeError {
@@ -54,6 +61,13 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
   if (err instanceof StoreUnavailableError) {
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
   }
+  if (isDiskFull(err)) {
+    return rpcStatus(
+      "INSUFFICIENT_STORAGE",
+      `the server's disk is full (${err instanceof StoreFullError ? "the database" : "the data directory"} could not write): nothing was changed. ` +
+        `Reads still work; writes resume by themselves once there is room on the data directory's disk. Retry after ${UNAVAILABLE_RETRY_AFTER_S} s`,
+    );
+  }
   const e = err as FastifyLikeError;
   switch (e.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -72,4 +86,10 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
     return rpcStatus(e.statusCode === 404 ? "NOT_FOUND" : "INVALID_ARGUMENT", e.message);
   }
   return rpcStatus("INTERNAL", LOGGED_INTERNAL_ERROR);
+}
+
+/** The database's disk, or the data dir's (uploaded files, batch outputs), is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof StoreFullError || code === "ENOSPC" || code === "EDQUOT";
 }

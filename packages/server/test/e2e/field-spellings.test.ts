@@ -137,6 +137,16 @@ const cases: Record<string, SpellingCase> = {
     },
     expected: { name: "", subscribed_events: ["video.generated"] },
   },
+  "PATCH /v1/projects/{id}": {
+    run: async (spell) => {
+      const path = `/v1/projects/${server.projectId}`;
+      await call("PATCH", `${path}?update_mask=retention`, { retention: "3600s" }, ADMIN_KEY);
+      // An empty body under the mask clears the field; were the mask's name ignored, the body alone would change nothing.
+      const got = await call("PATCH", `${path}${spell.query({ update_mask: "retention" })}`, {}, ADMIN_KEY);
+      return got.retention ?? "the server's default";
+    },
+    expected: "the server's default",
+  },
   "POST /v1/webhooks/{id}:rotateSigningSecret": {
     run: async (spell) => {
       const id = await createWebhook(spell);

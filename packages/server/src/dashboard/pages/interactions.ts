@@ -40,7 +40,8 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
     const interaction = await services.interactions.get(req.projectId, req.params.id);
     const name = interactionName(interaction.id);
     const events = await eventList(services, req.projectId, name, "No events yet: one is sent when it needs action or ends.");
-    const waitingFor = pendingCalls(interaction);
+    // Once answered, it waits for nothing: it has been resumed, and its continuation is where the run goes on.
+    const waitingFor = interaction.resumedBy === undefined ? pendingCalls(interaction) : [];
     return sendPage(reply, {
       title: name,
       section: "interactions",
@@ -48,13 +49,14 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
         <h1 class="mono break">${name}</h1>
         <dl class="facts">
           <dt>${interaction.agent !== undefined ? "Agent" : "Model"}</dt><dd class="mono">${interaction.agent ?? interaction.model ?? ""}</dd>
-          <dt>Status</dt><dd>${statusBadge(interaction.status)}</dd>
+          <dt>Status</dt><dd>${statusBadge(interaction)}</dd>
           <dt>Run</dt><dd>${interaction.background ? "background" : "in the request"}</dd>
           ${
             waitingFor.length === 0
               ? html``
               : html`<dt>Waiting for</dt><dd>${waitingFor.map((call) => html`<div class="mono small break" data-pending-call>${call.name}(${JSON.stringify(call.arguments)}) · id ${call.id}</div>`)}</dd>`
           }
+          ${interaction.resumedBy === undefined ? html`` : html`<dt>Resumed by</dt><dd><a class="mono small" data-resumed-by href="/dashboard/interactions/${encodeURIComponent(interaction.resumedBy)}">${interactionName(interaction.resumedBy)}</a></dd>`}
           ${interaction.previousInteractionId === undefined ? html`` : html`<dt>Continues</dt><dd><a class="mono small" href="/dashboard/interactions/${encodeURIComponent(interaction.previousInteractionId)}">${interactionName(interaction.previousInteractionId)}</a></dd>`}
           ${interaction.error === undefined ? html`` : html`<dt>Error</dt><dd class="mono">${interaction.error.status}: ${interaction.error.message}</dd>`}
           ${interaction.usage?.total_tokens === undefined ? html`` : html`<dt>Tokens</dt><dd>${String(interaction.usage.total_tokens)}</dd>`}
@@ -70,8 +72,10 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
   });
 };
 
-function statusBadge(status: InteractionStatus): Markup {
-  return badge(status.replaceAll("_", " "), STATUS_TONE[status], html`data-state`);
+/** Its status, except that one answered shows as resumed: it waits for nothing any more. */
+function statusBadge(interaction: Interaction): Markup {
+  if (interaction.resumedBy !== undefined) return badge("resumed", "ok", html`data-state`);
+  return badge(interaction.status.replaceAll("_", " "), STATUS_TONE[interaction.status], html`data-state`);
 }
 
 function interactionTable(rows: readonly Interaction[]): Markup {
@@ -82,7 +86,7 @@ function interactionTable(rows: readonly Interaction[]): Markup {
       return html`<tr data-interaction="${name}">
         <td><a class="mono small" href="/dashboard/interactions/${encodeURIComponent(interaction.id)}">${name}</a></td>
         <td class="small break">${interaction.agent ?? interaction.model ?? ""}</td>
-        <td>${statusBadge(interaction.status)}</td>
+        <td>${statusBadge(interaction)}</td>
         <td class="small hide-narrow">${time(interaction.createdAt)}</td>
         <td><a href="/dashboard/events?operation=${encodeURIComponent(name)}">events</a></td>
       </tr>`;

@@ -28,6 +28,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
       },
       // Inline batches can be large.
       bodyLimit: 64 * 1024 * 1024,
+      config: { idempotent: { scope: "project" } },
     },
     // A caller that hangs up while its file is read never learns the batch's name: it is not created.
     async (req, reply) => toBatchOperation(await untilHangUp(reply, (signal) => batches.create(req.projectId, req.params.id, req.body, signal))),

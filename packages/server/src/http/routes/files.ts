@@ -16,7 +16,17 @@ import type { FileRecord } from "../../core/files.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { type Authenticate, presentedKey } from "../auth.js";
-import { chunkBytes, drain, readSessionCommand, readStart, replyStarted, replyStatus, sessionUrl, UPLOAD_HEADERS_SCHEMA } from "../resumable-upload.js";
+import {
+  chunkBytes,
+  drain,
+  readSessionCommand,
+  readStart,
+  readStartBody,
+  replyStarted,
+  replyStatus,
+  sessionUrl,
+  UPLOAD_HEADERS_SCHEMA,
+} from "../resumable-upload.js";
 import { toFileResource } from "../views/files.js";
 import { customMethod } from "./verb.js";
 import { replies, nextPageCamel } from "./replies.js";
@@ -111,8 +121,9 @@ type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
 /**
  * `POST /upload/v1/files`: Google's resumable protocol (resumable-upload.ts). Without `upload_id` it opens
  * a session; with it, it takes a chunk, reports the session or cancels it. Chunk bodies are any bytes under
- * any content-type (@google/genai sends them as application/json), so this plugin parses no body: it hands
- * the raw stream on, which goes to disk as it arrives.
+ * any content-type (@google/genai sends them as application/json), so this plugin parses no chunk: it hands
+ * the raw stream on, which goes to disk as it arrives. A start's small JSON body is read whole before the
+ * handler, so that an `Idempotency-Key` can tell a retry of it from another start.
  */
 const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate: withKey }) => {
   app.addHook("onRequest", async (req: UploadRequest) => {
@@ -127,7 +138,18 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
     await withKey(req);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser("*", (req, payload, done) => {
+    // Before the query's names are read (proto3 JSON: either spelling), so both are looked for here.
+    const query = req.query as { upload_id?: string; uploadId?: string };
+    if ((query.upload_id ?? query.uploadId) !== undefined) return done(null, payload);
+    readStartBody(payload).then(
+      (bytes) => done(null, bytes),
+      (err: unknown) => {
+        drain(payload);
+        done(err as Error, undefined);
+      },
+    );
+  });
 
   app.post<{ Querystring: UploadQuery }>(
     "/files",
@@ -139,6 +161,8 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
         headers: UPLOAD_HEADERS_SCHEMA,
         response: replies(UploadResponse),
       },
+      // Starting an upload makes a session: a retry gets the first one's URL again. Chunks are not creates.
+      config: { idempotent: { scope: "project", appliesTo: (req) => (req.query as UploadQuery).upload_id === undefined } },
     },
     async (req, reply) => {
       try {
@@ -152,7 +176,7 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
   );
 
   async function start(req: UploadRequest, reply: FastifyReply) {
-    const { uploadId } = await services.files.startUpload(req.projectId, await readStart(req));
+    const { uploadId } = await services.files.startUpload(req.projectId, readStart(req));
     return replyStarted(reply, sessionUrl(req, services.files.publicUrl, uploadId)).send();
   }
 

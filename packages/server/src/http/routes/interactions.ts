@@ -29,6 +29,8 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
         body: CreateInteractionRequest,
         response: ok,
       },
+      // A streamed answer is not kept to be replayed: a retry of one runs again.
+      config: { idempotent: { scope: "project", appliesTo: (req) => (req.body as { stream?: boolean }).stream !== true } },
     },
     async (req, reply) => {
       const { input: rawInput, stream, ...request } = req.body;

@@ -24,7 +24,10 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
 
   app.post(
     "/operations",
-    { schema: { tags, summary: "Start a custom operation that your worker will complete, fail or cancel", body: CreateOperationRequest, response: ok } },
+    {
+      schema: { tags, summary: "Start a custom operation that your worker will complete, fail or cancel", body: CreateOperationRequest, response: ok },
+      config: { idempotent: { scope: "project" } },
+    },
     async (req) => toLongRunningOperation(await services.operations.create(req.projectId, req.body)),
   );
 

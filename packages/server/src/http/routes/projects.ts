@@ -10,7 +10,9 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
   const tags = ["admin"];
   app.addHook("onRequest", authenticateAdmin(adminKey));
 
-  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: replies(Project) } }, async (req) =>
+  const idempotent = { idempotent: { scope: "admin" as const } };
+
+  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: replies(Project) }, config: idempotent }, async (req) =>
     toProjectResource(await services.projects.create(req.body.display_name ?? "")),
   );
 
@@ -31,7 +33,11 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
 
   app.post(
     "/projects/:id/apiKeys",
-    { schema: { tags, summary: "Mint an API key for a project; shown once", params: IdParams, body: Empty, response: replies(ApiKey) } },
+    {
+      schema: { tags, summary: "Mint an API key for a project; shown once", params: IdParams, body: Empty, response: replies(ApiKey) },
+      // A retry gets the same key again rather than a second one.
+      config: idempotent,
+    },
     async (req) => ({ key: await services.projects.createApiKey(req.params.id), project_id: req.params.id }),
   );
 };

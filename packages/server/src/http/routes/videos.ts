@@ -25,6 +25,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<{ videos: VideoService }> = 
         body: PredictLongRunningRequest,
         response: ok,
       },
+      config: { idempotent: { scope: "project" } },
     },
     async (req) => view(await videos.generate(req.projectId, req.params.id, req.body)),
   );

@@ -44,6 +44,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
         body: CreateWebhookRequest,
         response: replies(CreatedWebhook),
       },
+      // A retry gets the first answer again, its one-time secret included: the first answer may be what was lost.
+      config: { idempotent: { scope: "project" } },
     },
     async (req) => {
       const { webhook, secret } = await services.webhooks.create(req.projectId, req.body);

@@ -22,5 +22,6 @@ export function toInteractionResource(interaction: Interaction): InteractionReso
     ...(interaction.webhookConfig !== undefined ? { webhook_config: interaction.webhookConfig } : {}),
     background: interaction.background,
     ...(interaction.error !== undefined ? { errors: [{ code: interaction.error.status, message: interaction.error.message }] } : {}),
+    ...(interaction.resumedBy !== undefined ? { resumed_by: interaction.resumedBy } : {}),
   };
 }

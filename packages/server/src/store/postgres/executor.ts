@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { StoreUnavailableError } from "../errors.js";
+import { StoreFullError, StoreUnavailableError } from "../errors.js";
 
 /** Anything that runs a query: the pool, or the client of an open transaction. */
 export interface Queryable {
@@ -29,7 +29,7 @@ export class PgExecutor {
     try {
       return await this.db.query<R>(sql, params);
     } catch (err) {
-      throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
+      throw storeError(err);
     }
   }
 
@@ -61,6 +61,12 @@ export function isConnectionFailure(err: unknown): boolean {
   if (typeof code === "string" && (CONNECTION_ERRNOS.has(code) || code.startsWith("08") || /^57P0[1-3]$/.test(code))) return true;
   const message = err instanceof Error ? err.message : "";
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message);
+}
+
+/** PostgreSQL's errors that are no bug: the database out of reach, or its disk full (53100 disk_full). */
+function storeError(err: unknown): unknown {
+  if (isConnectionFailure(err)) return err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err);
+  return (err as { code?: unknown } | null)?.code === "53100" ? new StoreFullError(err) : err;
 }
 
 /**

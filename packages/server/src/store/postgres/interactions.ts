@@ -28,8 +28,8 @@ export class PgInteractions implements InteractionStore {
 
   async update(interaction: Interaction): Promise<void> {
     await this.db.query(
-      `UPDATE interactions SET status = $1, steps = $2, usage = $3, error = $4, updated_at = $5, ended_at = $6,
-       lease_until = CASE WHEN $1 = 'in_progress' THEN lease_until END WHERE id = $7`,
+      `UPDATE interactions SET status = $1, steps = $2, usage = $3, error = $4, updated_at = $5, ended_at = $6, resumed_by = $7,
+       lease_until = CASE WHEN $1 = 'in_progress' THEN lease_until END WHERE id = $8`,
       interactionUpdateValues(interaction),
     );
   }

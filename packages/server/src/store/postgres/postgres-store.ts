@@ -12,6 +12,7 @@ import { PgBatchLines } from "./batch-lines.js";
 import { postgresClaimKeys } from "./claim.js";
 import { inTransaction, PgExecutor } from "./executor.js";
 import { PgFiles } from "./files.js";
+import { PgIdempotency } from "./idempotency.js";
 import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
@@ -63,6 +64,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     videos: new PgVideos(db),
     retention: new SqlRetention(sql),
     stats: new SqlStats(sql),
+    idempotency: new PgIdempotency(db),
   };
 }
 
@@ -85,6 +87,7 @@ export class PostgresStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly idempotency: StoreAggregates["idempotency"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -109,6 +112,7 @@ export class PostgresStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.idempotency = free.idempotency;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

@@ -65,13 +65,13 @@ export class SqlStats implements StatsStore {
 
   async unfinishedOperations(): Promise<{ kind: UnfinishedKind; state: string; count: number }[]> {
     const rows = await this.db.all<{ kind: UnfinishedKind; state: string; count: number | string }>(
-      `SELECT 'custom' AS kind, state, COUNT(*) AS count FROM operations WHERE state = 'running' GROUP BY state
+      `SELECT 'custom' AS kind, state, COUNT(*) AS count FROM operations WHERE state = ${RUNNING_OPERATION} GROUP BY state
        UNION ALL
-       SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING') GROUP BY state
+       SELECT 'batch', state, COUNT(*) FROM batches WHERE state IN ${UNFINISHED_BATCHES} GROUP BY state
        UNION ALL
-       SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ('pending', 'running') GROUP BY state
+       SELECT 'video', state, COUNT(*) FROM video_operations WHERE state IN ${UNFINISHED_VIDEOS} GROUP BY state
        UNION ALL
-       SELECT 'interaction', status, COUNT(*) FROM interactions WHERE status IN ('in_progress', 'requires_action') GROUP BY status`,
+       SELECT 'interaction', status, COUNT(*) FROM interactions WHERE status IN ${UNFINISHED_INTERACTIONS} AND resumed_by IS NULL GROUP BY status`,
     );
     return rows.map((r) => ({ kind: r.kind, state: r.state, count: num(r.count) }));
   }

@@ -2,15 +2,18 @@ import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import type { CheckpointMessage } from "./checkpointer.js";
 
 /**
  * Checkpoints the WAL on its own connection and thread (checkpointer.ts): PASSIVE, which never blocks the server,
- * and RESTART once the WAL is past its bound. Reports the WAL's size after each pass, and each restart's length.
+ * and RESTART once the WAL is past its bound. Reports the WAL's size after each pass, each restart's length, and a
+ * failure once (then its end).
  */
 const { path, intervalMs, restartBytes } = workerData as { path: string; intervalMs: number; restartBytes: number };
 const db = new Database(path);
 // A RESTART waits this long at most for the server's transaction in progress to end; else it tries after the next pass.
 db.pragma("busy_timeout = 100");
+const report = (message: CheckpointMessage) => parentPort!.postMessage(message);
 
 function walBytes(): number {
   try {
@@ -20,6 +23,7 @@ function walBytes(): number {
   }
 }
 
+let failing = false;
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
@@ -29,10 +33,14 @@ const timer = setInterval(() => {
       const [result] = db.pragma("wal_checkpoint(RESTART)") as { busy: number }[];
       if (result?.busy === 0) restartMs = performance.now() - started;
     }
-    parentPort!.postMessage({ walBytes: walBytes(), restartMs });
+    if (failing) report({ kind: "recovered" });
+    failing = false;
+    report({ kind: "checkpointed", walBytes: walBytes(), ...(restartMs !== undefined ? { restartMs } : {}) });
   } catch (err) {
-    // A full disk, say: the next pass tries again; the server hears of it and stays up.
-    parentPort!.postMessage({ walBytes: walBytes(), error: err instanceof Error ? err.message : String(err) });
+    // A full disk (SQLITE_FULL: the database file cannot grow) or an I/O error. The WAL still holds every
+    // commit, so nothing is lost: the next tick tries again, and the parent hears of the failure once.
+    if (!failing) report({ kind: "failed", code: (err as { code?: string }).code, message: (err as Error).message });
+    failing = true;
   }
 }, intervalMs);
 parentPort!.on("message", (message: string) => {

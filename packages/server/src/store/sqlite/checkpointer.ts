@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 
 // Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
@@ -6,11 +5,22 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   ? new URL("../../../dist/store/sqlite/checkpoint-worker.js", import.meta.url)
   : new URL("./checkpoint-worker.js", import.meta.url);
 
-/** What the checkpointer tells the server: the WAL's size, a restart and how long writes waited for it, a failure. */
+/** How long a checkpointer whose thread died waits before it starts another. */
+const RESTART_THREAD_AFTER_MS = 5_000;
+
+/** What the checkpoint thread reports: each pass, checkpoints that start failing (a full disk, say), and work again. */
+export type CheckpointMessage =
+  | { kind: "checkpointed"; walBytes: number; restartMs?: number }
+  | { kind: "failed"; code?: string; message: string }
+  | { kind: "recovered" };
+
+/** What the checkpointer tells the server: the WAL's size, a restart and how long writes waited for it, failures. */
 export interface CheckpointObserver {
   walBytes?(bytes: number): void;
   restarted?(pauseMs: number): void;
-  error?(err: unknown): void;
+  /** Checkpoints fail (reported once until they work again): the WAL keeps every commit and grows meanwhile. */
+  failed?(failure: { code?: string; message: string }): void;
+  recovered?(): void;
 }
 
 export interface CheckpointOptions {
@@ -29,29 +39,65 @@ export const DEFAULT_CHECKPOINTS: CheckpointOptions = { intervalMs: 250, restart
  * start over while writes keep coming (it is never wholly copied at the moment a write begins), so it would grow
  * without end. Past `restartBytes`, right after a pass (little is left to copy), the worker runs a RESTART
  * checkpoint: the server's writes wait for it (the pause, reported), the next one starts the WAL over, and
- * journal_size_limit cuts the file back.
+ * journal_size_limit cuts the file back. A checkpoint that fails (the disk is full) is reported and tried again;
+ * it never takes the process down, and neither does the thread dying: another is started.
  */
 export class Checkpointer {
-  private readonly worker: Worker;
+  private worker: Worker;
+  private stopping = false;
+  private restart: NodeJS.Timeout | undefined;
 
-  constructor(path: string, options: CheckpointOptions = DEFAULT_CHECKPOINTS, observer: CheckpointObserver = {}) {
-    this.worker = new Worker(WORKER_URL, { workerData: { path, intervalMs: options.intervalMs, restartBytes: options.restartBytes } });
-    this.worker.unref();
-    this.worker.on("message", (message: unknown) => {
-      if (typeof message !== "object" || message === null || !("walBytes" in message)) return;
-      const report = message as { walBytes: number; restartMs?: number; error?: string };
-      observer.walBytes?.(report.walBytes);
-      if (report.restartMs !== undefined) observer.restarted?.(report.restartMs);
-      if (report.error !== undefined) observer.error?.(new Error(`WAL checkpoint failed: ${report.error}`));
-    });
-    // Without a listener an error in the worker would end the process; the store carries on without it.
-    this.worker.on("error", (err) => observer.error?.(err));
+  constructor(
+    private readonly path: string,
+    private readonly options: CheckpointOptions = DEFAULT_CHECKPOINTS,
+    private readonly observer: CheckpointObserver = {},
+  ) {
+    this.worker = this.spawn();
   }
 
   async stop(): Promise<void> {
-    const stopped = once(this.worker, "message", { signal: AbortSignal.timeout(2000) }).catch(() => {});
-    this.worker.postMessage("stop");
-    await stopped;
-    await this.worker.terminate();
+    this.stopping = true;
+    clearTimeout(this.restart);
+    const worker = this.worker;
+    const stopped = new Promise<void>((resolve) => {
+      worker.on("message", (message: unknown) => message === "stopped" && resolve());
+      worker.once("exit", () => resolve());
+    });
+    worker.postMessage("stop");
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+    await worker.terminate();
+  }
+
+  private spawn(): Worker {
+    const { intervalMs, restartBytes } = this.options;
+    const worker = new Worker(WORKER_URL, { workerData: { path: this.path, intervalMs, restartBytes } });
+    worker.unref();
+    worker.on("message", (message: unknown) => {
+      if (typeof message === "object" && message !== null) this.report(message as CheckpointMessage);
+    });
+    worker.on("error", (err: Error & { code?: string }) => {
+      this.observer.failed?.({ code: err.code, message: `the checkpoint thread died: ${err.message}` });
+      if (this.stopping) return;
+      this.restart = setTimeout(() => {
+        if (!this.stopping) this.worker = this.spawn();
+      }, RESTART_THREAD_AFTER_MS);
+      this.restart.unref();
+    });
+    return worker;
+  }
+
+  private report(message: CheckpointMessage): void {
+    switch (message.kind) {
+      case "checkpointed":
+        this.observer.walBytes?.(message.walBytes);
+        if (message.restartMs !== undefined) this.observer.restarted?.(message.restartMs);
+        return;
+      case "failed":
+        this.observer.failed?.(message);
+        return;
+      case "recovered":
+        this.observer.recovered?.();
+        return;
+    }
   }
 }

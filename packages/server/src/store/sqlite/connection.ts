@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { StoreUnavailableError } from "../errors.js";
+import { StoreFullError, StoreUnavailableError } from "../errors.js";
 
 type Waiter = { kind: "statement"; run: () => void } | { kind: "transaction"; grant: () => void };
 
@@ -82,9 +82,14 @@ export class SqliteConnection {
       if (this.db.inTransaction) {
         this.db.exec("ROLLBACK TO work");
         this.db.exec("RELEASE work");
+      } else if (this.group === group) {
+        // SQLite rolled the whole transaction back (SQLITE_FULL does): the group's other works are gone with it.
+        this.group = undefined;
+        group.fail(storeError(err));
       }
       this.workDone(group);
-      throw err;
+      this.release();
+      throw storeError(err);
     }
     this.workDone(group);
     await group.committed;
@@ -99,7 +104,7 @@ export class SqliteConnection {
     try {
       this.db.exec("BEGIN IMMEDIATE");
     } catch (err) {
-      throw unavailableIfBusy(err);
+      throw storeError(err);
     }
     let commit!: () => void;
     let fail!: (err: unknown) => void;
@@ -139,8 +144,12 @@ export class SqliteConnection {
       this.db.exec("COMMIT");
       group.commit();
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
-      group.fail(unavailableIfBusy(err));
+      try {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      } catch {
+        // The COMMIT's own error is the one to report; the connection is free either way.
+      }
+      group.fail(storeError(err));
     }
     this.release();
   }
@@ -163,14 +172,19 @@ function settle<T>(work: () => T): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (err) {
-    return Promise.reject(unavailableIfBusy(err));
+    return Promise.reject(storeError(err));
   }
 }
 
-/** Another process held the database's lock past busy_timeout (a long `tidings migrate`, a backup). */
-function unavailableIfBusy(err: unknown): unknown {
+/**
+ * SQLite's errors that are no bug: another process held the database's lock past busy_timeout (a long
+ * `tidings migrate`, a backup), an I/O error, or a full disk (the write was refused and rolled back).
+ */
+function storeError(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" ? new StoreUnavailableError(err) : err;
+  if (typeof code !== "string" || err instanceof StoreFullError || err instanceof StoreUnavailableError) return err;
+  if (code === "SQLITE_FULL") return new StoreFullError(err);
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_IOERR") ? new StoreUnavailableError(err) : err;
 }
 
 /**

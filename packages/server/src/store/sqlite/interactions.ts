@@ -32,9 +32,9 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
   update(interaction: Interaction): Promise<void> {
     return this.run(() => {
       this.statement(
-        `UPDATE interactions SET status = ?, steps = ?, usage = ?, error = ?, updated_at = ?, ended_at = ?,
+        `UPDATE interactions SET status = ?, steps = ?, usage = ?, error = ?, updated_at = ?, ended_at = ?, resumed_by = ?,
          lease_until = CASE WHEN ? = 'in_progress' THEN lease_until END WHERE id = ?`,
-      ).run(...interactionUpdateValues(interaction).slice(0, 6), interaction.status, interaction.id);
+      ).run(...interactionUpdateValues(interaction).slice(0, 7), interaction.status, interaction.id);
     });
   }
 

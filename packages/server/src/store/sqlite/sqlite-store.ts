@@ -12,6 +12,7 @@ import { SqlStats } from "../sql/stats.js";
 import { SqlWorkers } from "../sql/workers.js";
 import { sqliteClaimKeys } from "./claim.js";
 import { SqliteFiles } from "./files.js";
+import { SqliteIdempotency } from "./idempotency.js";
 import { SqliteInteractions } from "./interactions.js";
 import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
@@ -39,7 +40,7 @@ export interface SqliteStoreOptions {
    * `bench/store-counts.mjs`, which reads the WAL bytes a workload writes from the WAL's size.
    */
   checkpoints?: false | CheckpointOptions;
-  /** Told the WAL's size after each checkpoint, each restart's pause, and a checkpoint that failed. */
+  /** Told the WAL's size after each checkpoint, each restart's pause, and checkpoints that fail (a full disk) and work again. */
   checkpointObserver?: CheckpointObserver;
 }
 
@@ -60,6 +61,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     videos: new SqliteVideos(runner),
     retention: new SqlRetention(db),
     stats: new SqlStats(db),
+    idempotency: new SqliteIdempotency(runner),
   };
 }
 
@@ -82,6 +84,7 @@ export class SqliteStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly idempotency: StoreAggregates["idempotency"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -116,6 +119,7 @@ export class SqliteStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.idempotency = free.idempotency;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer =
       path === ":memory:" || options.checkpoints === false

@@ -6,6 +6,7 @@ import { describeBatchLines } from "./batch-lines.js";
 import { describeDeliveries } from "./deliveries.js";
 import { describeEvents } from "./events.js";
 import { describeFiles } from "./files.js";
+import { describeIdempotency } from "./idempotency.js";
 import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
@@ -50,5 +51,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeStats(fixture);
     describeWorkers(fixture);
     describeRetention(fixture);
+    describeIdempotency(fixture);
   });
 }

@@ -51,6 +51,23 @@ export function describeInteractions(f: StoreFixture): void {
       expect(await store.interactions.get(projectId, full.id)).toBeUndefined();
     });
 
+    it("marks a paused interaction resumed by its continuation, and reads the mark back", async () => {
+      const { store, projectId } = f;
+      const paused = interaction(projectId, { status: "requires_action" });
+      await store.interactions.insert(paused);
+      const resumed: Interaction = { ...paused, resumedBy: "continuation-id", updatedAt: T0 + 1 };
+      await store.transaction(async (tx) => {
+        await tx.interactions.update(resumed);
+        await tx.interactions.insert(interaction(projectId, { previousInteractionId: paused.id }));
+      });
+      expect(await store.interactions.get(projectId, paused.id)).toEqual(resumed);
+      expect((await store.interactions.list(projectId, { pageSize: 10, offset: 0 })).items.find((i) => i.id === paused.id)).toEqual(resumed);
+      // Born resumed (a copy), it reads back so too.
+      const copy = interaction(projectId, { status: "requires_action", resumedBy: "x" });
+      await store.interactions.insert(copy);
+      expect(await store.interactions.get(projectId, copy.id)).toEqual(copy);
+    });
+
     it("lists a project's interactions newest first, a page at a time, and none of another project's", async () => {
       const { store, projectId } = f;
       const listed = [0, 1, 2].map((n) => interaction(projectId, { createdAt: T0 + 1_000 + n }));

@@ -5,8 +5,10 @@ import {
   addUsage,
   checkContinuation,
   conversation,
+  earlierContinuation,
   endInteraction,
   isInteractionFinished,
+  markResumed,
   pendingCalls,
   recordProgress,
   type Interaction,
@@ -179,5 +181,38 @@ describe("conversation and usage", () => {
       total_tokens: 30,
     });
     expect(addUsage(usage, usage)).not.toHaveProperty("total_thought_tokens");
+  });
+});
+
+describe("earlierContinuation (an interaction answered twice continues once)", () => {
+  const answer = [result("call_p"), result("call_o")];
+  const continuation = interaction({ id: "i2", previousInteractionId: "i1", steps: [...answer, { type: "model_output", content: [] }], inputCount: 2 });
+
+  it("returns the continuation that resumed it when the input is the same, key order aside", () => {
+    const resumed = markResumed(paused(), continuation, T0 + 5);
+    expect(resumed).toMatchObject({ status: "requires_action", resumedBy: "i2", updatedAt: T0 + 5 });
+    expect(earlierContinuation(resumed, continuation, answer)).toBe(continuation);
+    const reordered: InteractionStep[] = answer.map(
+      (step) => ({ result: { temp_c: 20 }, call_id: (step as { call_id: string }).call_id, type: "function_result" }) as InteractionStep,
+    );
+    expect(earlierContinuation(resumed, continuation, reordered)).toBe(continuation);
+  });
+
+  it("is a 400 naming previous_interaction_id and the continuation when the input differs", () => {
+    const resumed = markResumed(paused(), continuation, T0 + 5);
+    const other = refusal(() => earlierContinuation(resumed, continuation, [result("call_p")]));
+    expect(other).toMatchObject({ field: "previous_interaction_id", status: "INVALID_ARGUMENT" });
+    expect(other.message).toContain("resumed by interaction i2");
+  });
+
+  it("lets the answer through when nothing answered it yet, its continuation is gone, or it is no paused interaction", () => {
+    expect(earlierContinuation(paused(), undefined, answer)).toBeUndefined();
+    expect(earlierContinuation(paused({ resumedBy: "i2" }), undefined, answer)).toBeUndefined();
+    expect(earlierContinuation(interaction({ status: "completed", resumedBy: "i2" }), continuation, answer)).toBeUndefined();
+  });
+
+  it("a resumed interaction is neither cancelled nor failed: its continuation is", () => {
+    const resumed = markResumed(paused(), continuation, T0 + 5);
+    expect(refusal(() => endInteraction(resumed, { kind: "cancel" }, T0 + 6)).message).toContain("cancel that one");
   });
 });
