@@ -5,6 +5,7 @@ import { registerBatches } from "./batches.js";
 import { describeError } from "./client.js";
 import { registerDemo } from "./demo.js";
 import { registerInteractions } from "./interactions.js";
+import { registerKeys } from "./keys.js";
 import { registerListen } from "./listen.js";
 import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
@@ -20,6 +21,7 @@ registerInteractions(program);
 registerVideos(program);
 registerDemo(program);
 registerWebhooks(program);
+registerKeys(program);
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`tidings: ${describeError(err)}\n`);
   process.exit(1);

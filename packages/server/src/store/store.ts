@@ -7,7 +7,7 @@ import type { FileRecord } from "../core/files.js";
 import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import type { Project } from "../core/projects.js";
+import type { ApiKeyInfo, ApiKeyRecord, KeyHolder, Project } from "../core/projects.js";
 import type { KeySchedule } from "../core/signing-keys.js";
 import type { VideoOperation } from "../core/videos.js";
 import type { Webhook, WebhookState } from "../core/webhooks.js";
@@ -47,8 +47,27 @@ export interface ProjectStore {
   get(id: string): Promise<Project | undefined>;
   getDefault(): Promise<Project | undefined>;
   /** Idempotent: adding a key hash that is already there changes nothing. */
-  addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
-  projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
+  addApiKey(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Makes `key` its project's configured key (TIDINGS_API_KEY): adds it, or marks it when its hash is there, and
+   * deletes any other key of the project marked so. Answers the ids deleted.
+   */
+  setConfiguredApiKey(key: ApiKeyRecord): Promise<string[]>;
+  /** Who a key hash belongs to, if anyone. */
+  keyHolder(keyHash: string): Promise<KeyHolder | undefined>;
+  /** Oldest first; never the hashes. */
+  listApiKeys(projectId: string, page: PageRequest): Promise<Page<ApiKeyInfo>>;
+  /** Revokes a key; false when the project has no such key. */
+  deleteApiKey(projectId: string, id: string): Promise<boolean>;
+  /** Records that a key was used at `now`. */
+  touchApiKey(id: string, now: number): Promise<void>;
+  /** Ends every dashboard session of the key: its session epoch goes up by one. */
+  endSessions(id: string): Promise<void>;
+  /**
+   * Inside a transaction: holds the project until commit, so that a check of a project-wide limit and the
+   * write it allows are not interleaved with another process's (SQLite's write transactions already are not).
+   */
+  lock(projectId: string): Promise<void>;
 }
 
 /** A webhook as persisted: its signing secrets sealed (AES-256-GCM) by the caller, opaque to the store. */
