@@ -17,7 +17,7 @@ import { createAgentProvider, createInteractionProvider, createProvider, createV
 import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
-import { EventBus } from "../services/event-bus.js";
+import { EventBus, STREAM_BUFFER_BYTES, STREAM_HEARTBEAT_MS } from "../services/event-bus.js";
 import { openStore, type OpenedStore } from "../store/open.js";
 import { registerStoreGauges } from "./observability.js";
 
@@ -111,7 +111,15 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     turns: new ProviderTurns(interactionProvider, createAgentProvider(providerConfig)),
     videoProvider,
     blobs: new DiskBlobStore(config.dataDir),
-    bus: new EventBus(),
+    bus: new EventBus(
+      {
+        maxPerProject: config.limits.maxStreamsPerProject,
+        maxTotal: config.limits.maxStreams,
+        bufferBytes: STREAM_BUFFER_BYTES,
+        heartbeatMs: STREAM_HEARTBEAT_MS,
+      },
+      metrics.limitReached,
+    ),
     tracing,
     workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
     async close() {

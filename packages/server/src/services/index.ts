@@ -40,10 +40,21 @@ export interface GenerationOptions {
   videoRunner: () => VideoRunnerControl | undefined;
 }
 
-export function createServices(ctx: ServiceContext, fileOptions: FileServiceOptions, batchOptions: BatchOptions, generation: GenerationOptions): Services {
+/** Caps on what one project may hold (README: Configuration). */
+export interface ProjectLimits {
+  maxWebhooksPerProject: number;
+}
+
+export function createServices(
+  ctx: ServiceContext,
+  fileOptions: FileServiceOptions,
+  batchOptions: BatchOptions,
+  generation: GenerationOptions,
+  limits: ProjectLimits,
+): Services {
   const files = new FileService(ctx, fileOptions);
   return {
-    webhooks: new WebhookService(ctx),
+    webhooks: new WebhookService(ctx, limits.maxWebhooksPerProject),
     operations: new OperationService(ctx),
     events: new EventService(ctx),
     projects: new ProjectService(ctx),

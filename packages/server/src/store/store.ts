@@ -84,6 +84,8 @@ export interface WebhookStore {
   /** Changes the state of an enabled webhook; false when it was not enabled (already disabled, or gone). */
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean>;
   delete(projectId: string, id: string): Promise<boolean>;
+  /** How many webhooks the project has, in any state. */
+  count(projectId: string): Promise<number>;
 }
 
 export interface OperationStore {
@@ -242,6 +244,8 @@ export interface FileStore {
   /** Rewrites the mutable fields (display name, size, hash, state, times) of an existing file. */
   update(file: FileRecord): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
+  /** The bytes of every file the project stores, in any state. */
+  totalBytes(projectId: string): Promise<number>;
 }
 
 /** A key pair that signs dynamic webhooks; the private half sealed by the caller. */

@@ -71,7 +71,10 @@ describe("API keys: listed and revoked through the admin API", () => {
   it("ends the dashboard sessions of a revoked key", async () => {
     const minted = await admin<{ key: string; id: string }>("POST", `/v1/projects/${server.projectId}/apiKeys`, {});
     const form = await fetch(`${server.url}/dashboard/sign-in`);
-    const csrfCookie = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const csrfCookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "";
     const signedIn = await fetch(`${server.url}/dashboard/sign-in`, {
       method: "POST",
@@ -79,7 +82,10 @@ describe("API keys: listed and revoked through the admin API", () => {
       body: new URLSearchParams({ api_key: minted.body.key, _csrf: csrf }).toString(),
       redirect: "manual",
     });
-    const session = signedIn.headers.getSetCookie().find((c) => c.startsWith("tidings_session="))!.split(";")[0]!;
+    const session = signedIn.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("tidings_session="))!
+      .split(";")[0]!;
     const page = () => fetch(`${server.url}/dashboard/webhooks`, { headers: { cookie: session }, redirect: "manual" });
     expect((await page()).status).toBe(200);
     await admin("DELETE", `/v1/projects/${server.projectId}/apiKeys/${minted.body.id}`);

@@ -31,7 +31,10 @@ describe("deleting one interaction several times at once", () => {
       expect(await deleteThrice(id)).toEqual([200, 404, 404]);
       // Cancelled once, by the delete that won: one interaction.cancelled, not one per delete.
       const events = await server.api<{ events: { type: string }[] }>("GET", `/v1/events?operation=${encodeURIComponent(`interactions/${id}`)}`);
-      expect(events.body.events.filter((e) => e.type === "interaction.cancelled"), `round ${round}`).toHaveLength(1);
+      expect(
+        events.body.events.filter((e) => e.type === "interaction.cancelled"),
+        `round ${round}`,
+      ).toHaveLength(1);
       expect((await server.api("GET", `/v1/interactions/${id}`)).status).toBe(404);
     }
   });

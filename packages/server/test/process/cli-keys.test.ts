@@ -10,8 +10,7 @@ import { ADMIN_KEY, startTidings, type TestServer } from "../helpers/tidings.js"
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 const run = promisify(execFile);
 /** The CLI with a clean environment: nothing of the test runner's TIDINGS_* settings leaks in. */
-const tidings = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
+const tidings = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
 const webhooksStatus = async (server: TestServer, key: string) => (await server.api("GET", "/v1/webhooks", undefined, key)).status;
 
 describe("tidings keys, on the host, with no admin key: recovering the only key", () => {

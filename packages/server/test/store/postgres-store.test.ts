@@ -163,10 +163,7 @@ describe("PostgreSQL store, shared by several processes", () => {
     // Named, so that the test ends its own connection and nobody else's.
     const applicationName = `${schema}_listener`;
     let wakes = 0;
-    const listener = new NotificationListener(
-      { connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName },
-      50,
-    );
+    const listener = new NotificationListener({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName }, 50);
     await listener.subscribe(DELIVERIES_CHANNEL, () => wakes++);
     try {
       const admin = new pg.Client({ connectionString: DATABASE_URL });
@@ -192,7 +189,12 @@ describe("PostgreSQL store, shared by several processes", () => {
       await store.projects.addApiKey({ id, projectId, keyHash, createdAt: T0, configured: false });
       return id;
     };
-    const [revoked, signedOut, byHand, used] = [await addKey(writing, "h1"), await addKey(writing, "h2"), await addKey(writing, "h3"), await addKey(writing, "h4")];
+    const [revoked, signedOut, byHand, used] = [
+      await addKey(writing, "h1"),
+      await addKey(writing, "h2"),
+      await addKey(writing, "h3"),
+      await addKey(writing, "h4"),
+    ];
     await elsewhere.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
     const foreign = await addKey(elsewhere, "h5");
 

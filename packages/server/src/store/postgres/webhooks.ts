@@ -55,6 +55,10 @@ export class PgWebhooks implements WebhookStore {
     );
   }
 
+  async count(projectId: string): Promise<number> {
+    return Number((await this.db.first<{ n: string }>("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = $1", [projectId]))?.n ?? 0);
+  }
+
   async delete(projectId: string, id: string): Promise<boolean> {
     return (await this.db.count("DELETE FROM webhooks WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
   }

@@ -63,6 +63,10 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     );
   }
 
+  count(projectId: string): Promise<number> {
+    return this.run(() => (this.statement("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = ?").get(projectId) as { n: number }).n);
+  }
+
   delete(projectId: string, id: string): Promise<boolean> {
     return this.run(() => this.statement("DELETE FROM webhooks WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
   }
