@@ -75,17 +75,17 @@ export class ProjectService {
    */
   async authenticate(key: string): Promise<KeyHolder | undefined> {
     const now = this.ctx.clock.now();
-    const hash = hashApiKey(key);
-    let holder = this.known.get(hash);
+    // Keyed by the key itself, as presented: a request the memory answers costs no hash.
+    let holder = this.known.get(key);
     if (holder === undefined || holder.until <= now) {
-      const found = await this.ctx.store.projects.keyHolder(hash);
+      const found = await this.ctx.store.projects.keyHolder(hashApiKey(key));
       if (found === undefined) {
-        this.known.delete(hash);
+        this.known.delete(key);
         return undefined;
       }
       if (this.known.size >= KEY_CACHE_LIMIT) this.known.clear();
       holder = { holder: found, until: now + KEY_CACHE_MS };
-      this.known.set(hash, holder);
+      this.known.set(key, holder);
     }
     this.recordUse(holder.holder.keyId, now);
     return holder.holder;
