@@ -115,9 +115,8 @@ export class FileService {
       fileId = parseChosenFileId(input.name, "file.name");
       await this.checkFree(projectId, fileId);
     }
-    await this.checkRoom(projectId, sizeBytes);
     const id = newResourceId();
-    this.sessions.set(id, {
+    await this.admit({
       id,
       projectId,
       fileId,
@@ -306,19 +305,20 @@ export class FileService {
   }
 
   /**
-   * Whether the project may open one more session for `sizeBytes`: its open sessions, and its stored bytes plus
-   * those its open sessions declared. Everything after the one read is synchronous, so two starts in this
-   * process cannot both take the last slot.
+   * Opens `session` if its project has room for it: fewer open sessions than its cap, and its stored bytes plus
+   * those its open sessions declared plus this one's within its quota. Everything after the one read, the
+   * session's entry included, is synchronous, so two starts in this process cannot both take the last slot.
    */
-  private async checkRoom(projectId: string, sizeBytes: number): Promise<void> {
+  private async admit(session: UploadSession): Promise<void> {
+    const { projectId, sizeBytes } = session;
     const stored = await this.ctx.store.files.totalBytes(projectId);
     const { maxUploadsPerProject, maxProjectFileBytes } = this.options;
     let open = 0;
     let declared = 0;
-    for (const session of this.sessions.values()) {
-      if (session.projectId !== projectId || this.expired(session)) continue;
+    for (const other of this.sessions.values()) {
+      if (other.projectId !== projectId || this.expired(other)) continue;
       open += 1;
-      declared += session.sizeBytes;
+      declared += other.sizeBytes;
     }
     if (open >= maxUploadsPerProject) {
       throw refused(
@@ -344,6 +344,7 @@ export class FileService {
         new LimitExceededError("uploads", `too many uploads in progress on this server (${MAX_SESSIONS}); finish or cancel some, then retry`),
       );
     }
+    this.sessions.set(session.id, session);
   }
 
   private async checkFree(projectId: string, fileId: string, self?: UploadSession): Promise<void> {

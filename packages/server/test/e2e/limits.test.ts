@@ -104,6 +104,13 @@ describe("project caps, set low", () => {
       expect(await limitRejections(server.url, "uploads_per_project")).toBe(1);
     });
 
+    it("holds concurrent starts to the cap", async () => {
+      const project = await otherProject(server);
+      const statuses = (await Promise.all(Array.from({ length: 6 }, () => start(project.key, 10)))).map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    });
+
     it("refuses an upload that would take the project past TIDINGS_MAX_PROJECT_FILE_BYTES, counting stored files and open sessions", async () => {
       const project = await otherProject(server);
       const stored = await start(project.key, 600);
