@@ -15,6 +15,7 @@ export const LIMIT_SETTINGS = {
   rate_per_project: "TIDINGS_RATE_LIMIT_PER_PROJECT",
   large_bodies: "TIDINGS_MAX_LARGE_BODIES",
   connections: "TIDINGS_MAX_CONNECTIONS",
+  request_timeout: "TIDINGS_HEADERS_TIMEOUT_MS, TIDINGS_REQUEST_TIMEOUT_MS",
 } as const;
 
 export type LimitName = keyof typeof LIMIT_SETTINGS;

@@ -80,7 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => {
+      // A client too slow with its headers or its body (slowloris) is one of the limits.
+      if ((err as NodeJS.ErrnoException).code === "ERR_HTTP_REQUEST_TIMEOUT") deps.metrics.limitReached("request_timeout");
+      answerClientError(err, socket);
+    },
   });
   deps.tracing?.instrument(app);
 

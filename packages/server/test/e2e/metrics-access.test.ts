@@ -34,6 +34,7 @@ describe("TIDINGS_METRICS_TOKEN", () => {
       "rate_per_project",
       "large_bodies",
       "connections",
+      "request_timeout",
     ]) {
       expect(await limitRejections(server.url, limit, { authorization: "Bearer scrape-token-0123456789" }), limit).toBe(0);
     }

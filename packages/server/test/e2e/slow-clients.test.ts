@@ -45,6 +45,7 @@ describe("clients that trickle their requests", () => {
       expect(text).toContain('"status":"DEADLINE_EXCEEDED"');
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await limitRejections(server.metricsUrl!, "request_timeout")).toBe(10);
   });
 
   it("times out a body that never finishes arriving, with a 408", async () => {
