@@ -13,9 +13,17 @@
 //   2. fan-out: one project with BENCH_TENANTS_WEBHOOKS (500) static webhooks; BENCH_TENANTS_COMPLETES (10)
 //      completes at once, BENCH_TENANTS_WEBHOOKS × BENCH_TENANTS_COMPLETES deliveries. GET /healthz every 10 ms
 //      from just before the completes until their deliveries are in. Target: no /healthz round trip of 300 ms or more.
+//   3. revocation: two `tidings serve --role api` processes on one PostgreSQL schema (BENCH_PG_URL). A key minted
+//      on the first is used on both (so each remembers it), revoked on the first, and asked for on the second every
+//      5 ms: the time from the revocation's answer to the second's first 401, BENCH_TENANTS_REVOCATIONS (20) times.
+//      Target: under a second.
+// BENCH_TENANTS_PHASES (streams,fanout,revocation) picks phases: `BENCH_SERVER_CLI=… BENCH_TENANTS_PHASES=streams`
+// measures another build (one without the stream's bound, say) on the first.
+import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { Pool } from "undici";
 import { forEachConcurrent, intEnv, now, sleep, summarize } from "./lib.mjs";
+import { createSchema } from "./postgres.mjs";
 import {
   API_KEY,
   ApiClient,
@@ -28,8 +36,10 @@ import {
   runMeta,
   saveResults,
   startProcesses,
+  startServer,
   stopReceiver,
   stopServer,
+  tempDir,
   withServerOutput,
 } from "./harness.mjs";
 
@@ -39,6 +49,9 @@ const METADATA_BYTES = intEnv("BENCH_TENANTS_METADATA_BYTES", 900_000);
 const WEBHOOKS = intEnv("BENCH_TENANTS_WEBHOOKS", 500);
 const COMPLETES = intEnv("BENCH_TENANTS_COMPLETES", 10);
 const PROBE_MS = intEnv("BENCH_TENANTS_PROBE_MS", 10);
+const REVOCATIONS = intEnv("BENCH_TENANTS_REVOCATIONS", 20);
+const ADMIN_KEY = `admin_bench_${randomBytes(8).toString("hex")}`;
+const PHASES = (process.env.BENCH_TENANTS_PHASES ?? "streams,fanout,revocation").split(",").map((p) => p.trim());
 const RSS_TARGET_MB = 250;
 const HEALTHZ_TARGET_MS = 300;
 
@@ -178,32 +191,70 @@ async function fanOut(log) {
   }
 }
 
+async function revocation(log) {
+  const schema = await createSchema("tenants");
+  const env = { TIDINGS_DATABASE_URL: schema.url, TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"), TIDINGS_ADMIN_KEY: ADMIN_KEY, TIDINGS_ROLE: "api" };
+  const a = await startServer(tempDir("tidings-bench-tenants-"), env);
+  const b = await startServer(tempDir("tidings-bench-tenants-"), env);
+  const [apiA, apiB] = [new ApiClient(a.url, 2), new ApiClient(b.url, 2)];
+  try {
+    const admin = { "x-goog-api-key": ADMIN_KEY };
+    const project = await apiA.call("POST", "/v1/projects", { display_name: "bench" }, admin);
+    log(`revocation: two API processes on schema ${schema.name}, ${REVOCATIONS} keys revoked`);
+    const latencies = [];
+    for (let i = 0; i < REVOCATIONS; i++) {
+      const minted = await apiA.call("POST", `/v1/projects/${project.id}/apiKeys`, {}, admin);
+      const asKey = { "x-goog-api-key": minted.key };
+      for (const api of [apiA, apiB]) if ((await api.raw("GET", "/v1/webhooks", undefined, asKey)).statusCode !== 200) throw new Error("minted key refused");
+      await apiA.call("DELETE", `/v1/projects/${project.id}/apiKeys/${minted.id}`, undefined, admin);
+      const revokedAt = now();
+      while ((await apiB.raw("GET", "/v1/webhooks", undefined, asKey)).statusCode !== 401) {
+        if (now() - revokedAt > 30_000) throw new Error("the second process still accepts a key revoked 30 s ago");
+        await sleep(5);
+      }
+      latencies.push(now() - revokedAt);
+    }
+    const ms = summarize(latencies);
+    log(`revocation: refused by the other process after p50 ${fmt(ms.p50, 1)} ms, max ${fmt(ms.max, 1)} ms`);
+    return { revocations: REVOCATIONS, ms };
+  } finally {
+    await apiA.close();
+    await apiB.close();
+    await stopServer(a);
+    await stopServer(b);
+    await schema.drop();
+  }
+}
+
 function report(r) {
   const lines = ["", `Tenants (${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} cores)`];
+  const probeRow = (probe, note) =>
+    row(
+      lines,
+      "GET /healthz meanwhile p50 / p99 / max (ms)",
+      `${fmt(probe.roundTripMs.p50, 1)} / ${fmt(probe.roundTripMs.p99, 1)} / ${fmt(probe.roundTripMs.max, 1)}`,
+      note,
+    );
   const s = r.streams;
-  lines.push(` ${s.readers} event-stream readers that never read, ${s.megabytes} MB of events (${s.events} × ~${Math.round(METADATA_BYTES / 1000)} KB)`);
-  row(
-    lines,
-    "server RSS idle → peak (MB)",
-    `${s.baselineMb} → ${s.peakMb}`,
-    `grows ${s.growthMb} MB; target < ${RSS_TARGET_MB}: ${s.growthMb < RSS_TARGET_MB ? "PASS" : "MISS"}`,
-  );
-  row(lines, "readers dropped for falling behind", s.dropped, "tidings_limit_rejections_total{limit=stream_buffer}");
-  row(
-    lines,
-    "GET /healthz meanwhile p50 / p99 / max (ms)",
-    `${fmt(s.probe.roundTripMs.p50, 1)} / ${fmt(s.probe.roundTripMs.p99, 1)} / ${fmt(s.probe.roundTripMs.max, 1)}`,
-    `${s.probe.roundTripMs.count} asked, ${s.probe.failures} failed`,
-  );
+  if (s !== undefined) {
+    lines.push(` ${s.readers} event-stream readers that never read, ${s.megabytes} MB of events (${s.events} × ~${Math.round(METADATA_BYTES / 1000)} KB)`);
+    const verdict = s.growthMb < RSS_TARGET_MB ? "PASS" : "MISS";
+    row(lines, "server RSS idle → peak (MB)", `${s.baselineMb} → ${s.peakMb}`, `grows ${s.growthMb} MB; target < ${RSS_TARGET_MB}: ${verdict}`);
+    row(lines, "readers dropped for falling behind", s.dropped ?? "n/a", "tidings_limit_rejections_total{limit=stream_buffer}");
+    probeRow(s.probe, `${s.probe.roundTripMs.count} asked, ${s.probe.failures} failed`);
+  }
   const f = r.fanOut;
-  lines.push(` fan-out: ${f.webhooks} webhooks × ${f.completes} completes at once = ${f.deliveries} deliveries`);
-  row(lines, "the completes answered in (ms)", fmt(f.completesMs), `${f.delivered}/${f.deliveries} delivered in ${fmt(f.deliveredSeconds, 1)} s`);
-  row(
-    lines,
-    "GET /healthz meanwhile p50 / p99 / max (ms)",
-    `${fmt(f.probe.roundTripMs.p50, 1)} / ${fmt(f.probe.roundTripMs.p99, 1)} / ${fmt(f.probe.roundTripMs.max, 1)}`,
-    `${f.probe.atOrOver300} of ${f.probe.roundTripMs.count} at ${HEALTHZ_TARGET_MS} ms or more; target 0: ${f.probe.atOrOver300 === 0 ? "PASS" : "MISS"}`,
-  );
+  if (f !== undefined) {
+    lines.push(` fan-out: ${f.webhooks} webhooks × ${f.completes} completes at once = ${f.deliveries} deliveries`);
+    row(lines, "the completes answered in (ms)", fmt(f.completesMs), `${f.delivered}/${f.deliveries} delivered in ${fmt(f.deliveredSeconds, 1)} s`);
+    const verdict = f.probe.atOrOver300 === 0 ? "PASS" : "MISS";
+    probeRow(f.probe, `${f.probe.atOrOver300} of ${f.probe.roundTripMs.count} at ${HEALTHZ_TARGET_MS} ms or more; target 0: ${verdict}`);
+  }
+  const v = r.revocation;
+  if (v !== undefined) {
+    lines.push(` a key revoked on one of two processes sharing PostgreSQL, ${v.revocations} times`);
+    row(lines, "refused by the other after p50 / max (ms)", `${fmt(v.ms.p50, 1)} / ${fmt(v.ms.max, 1)}`, `target < 1000: ${v.ms.max < 1000 ? "PASS" : "MISS"}`);
+  }
   lines.push("");
   console.log(lines.join("\n"));
 }
@@ -212,8 +263,9 @@ async function main() {
   const t0 = now();
   const log = logger("tenants", t0);
   const results = { meta: runMeta() };
-  results.streams = await streams(log);
-  results.fanOut = await fanOut(log);
+  if (PHASES.includes("streams")) results.streams = await streams(log);
+  if (PHASES.includes("fanout")) results.fanOut = await fanOut(log);
+  if (PHASES.includes("revocation")) results.revocation = await revocation(log);
   saveResults("tenants.json", results, t0, report);
 }
 
