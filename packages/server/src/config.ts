@@ -6,6 +6,7 @@ import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
 export type Role = "api" | "worker" | "all";
+const ROLES: readonly Role[] = ["api", "worker", "all"];
 
 /** What one project may hold or do, and what the process takes on at once (README: Configuration). */
 export interface Limits {
@@ -30,7 +31,6 @@ export interface Limits {
   /** TIDINGS_REQUEST_TIMEOUT_MS: how long a client may take to send a whole request. */
   requestTimeoutMs: number;
 }
-const ROLES: readonly Role[] = ["api", "worker", "all"];
 
 /** Everything `tidings serve` is configured with; the TIDINGS_PROVIDER* settings come from providers/settings.ts. */
 export interface Config extends ProviderSettings {
