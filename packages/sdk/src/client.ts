@@ -4,6 +4,7 @@
  */
 import type {
   ApiKey,
+  ApiKeyInfo,
   CompleteOperationRequest,
   CreatedWebhook,
   CreateOperationRequest,
@@ -89,6 +90,7 @@ function describeFetchFailure(error: unknown): string {
 
 export type {
   ApiKey,
+  ApiKeyInfo,
   CompleteOperationRequest,
   CreateOperationRequest,
   CreatedWebhook,
@@ -128,6 +130,7 @@ export type ListEventsResponse = Page<EventRecord, "events">;
 export type ListWebhooksResponse = Page<Webhook, "webhooks">;
 export type ListDeliveriesRequest = ListDeliveriesQuery;
 export type ListDeliveriesResponse = Page<Delivery, "deliveries">;
+export type ListApiKeysResponse = Page<ApiKeyInfo, "api_keys">;
 
 type Query = Record<string, string | number | undefined>;
 
@@ -323,8 +326,22 @@ export class ProjectsResource {
     return this.#t.request("POST", "/projects", { body: request });
   }
 
+  /** Mints a key: `key` is shown this once, `id` names it from now on. */
   createApiKey(projectId: string): Promise<ApiKey> {
     return this.#t.request("POST", `/projects/${idFrom(projectId, "projects")}/apiKeys`, { body: {} });
+  }
+
+  /** The project's keys, oldest first: ids, creation and last use, never the keys themselves. */
+  listApiKeys(projectId: string, request: PageRequest = {}): Promise<ListApiKeysResponse> {
+    return listPage(this.#t, `/projects/${idFrom(projectId, "projects")}/apiKeys`, "api_keys", {
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
+  }
+
+  /** Revokes a key: every process sharing the server's database refuses it from now on. */
+  async revokeApiKey(projectId: string, keyId: string): Promise<void> {
+    await this.#t.request("DELETE", `/projects/${idFrom(projectId, "projects")}/apiKeys/${idFrom(keyId, "apiKeys")}`);
   }
 }
 

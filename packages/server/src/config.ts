@@ -9,6 +9,30 @@ import { loadProviderSettings, type ProviderSettings } from "./providers/setting
 export type Role = "api" | "worker" | "all";
 const ROLES: readonly Role[] = ["api", "worker", "all"];
 
+/** What one project may hold or do, and what the process takes on at once (README: Configuration). */
+export interface Limits {
+  /** TIDINGS_MAX_STREAMS_PER_PROJECT: open event streams per project, the API's and the dashboard's together. */
+  maxStreamsPerProject: number;
+  /** TIDINGS_MAX_STREAMS: open event streams in this process, every project's. */
+  maxStreams: number;
+  /** TIDINGS_MAX_WEBHOOKS_PER_PROJECT: static webhooks a project may register. */
+  maxWebhooksPerProject: number;
+  /** TIDINGS_MAX_UPLOADS_PER_PROJECT: upload sessions a project may hold open. */
+  maxUploadsPerProject: number;
+  /** TIDINGS_MAX_PROJECT_FILE_BYTES: bytes of files a project may store, uploads in progress included. */
+  maxProjectFileBytes: number;
+  /** TIDINGS_RATE_LIMIT_PER_PROJECT: API requests a second per project; 0 is off. */
+  rateLimitPerProject: number;
+  /** TIDINGS_MAX_LARGE_BODIES: request bodies over 1 MiB (inline batches) read at once. */
+  maxLargeBodies: number;
+  /** TIDINGS_MAX_CONNECTIONS: open client connections; undefined takes half the process's open-file limit. */
+  maxConnections?: number;
+  /** TIDINGS_HEADERS_TIMEOUT_MS: how long a client may take to send a request's headers. */
+  headersTimeoutMs: number;
+  /** TIDINGS_REQUEST_TIMEOUT_MS: how long a client may take to send a whole request. */
+  requestTimeoutMs: number;
+}
+
 /** Everything `tidings serve` is configured with; the TIDINGS_PROVIDER* settings come from providers/settings.ts. */
 export interface Config extends ProviderSettings {
   /** What this process does: serve the API, run delivery workers, or both (DESIGN §6). */
@@ -50,6 +74,11 @@ export interface Config extends ProviderSettings {
   otlpTracesUrl?: string;
   /** OTEL_SERVICE_NAME, default `tidings`. */
   serviceName: string;
+  limits: Limits;
+  /** TIDINGS_METRICS_TOKEN: when set, /metrics wants it as `Authorization: Bearer`. */
+  metricsToken?: string;
+  /** TIDINGS_METRICS_ADDR (`host:port`): serve /metrics there instead of beside the API. */
+  metricsAddress?: { host: string; port: number };
 }
 
 /** Flags as commander hands them over; each mirrors an environment variable. */
@@ -94,6 +123,44 @@ function nonNegativeInt(text: string, name: string): number {
   return n;
 }
 
+function nonNegativeNumber(text: string, name: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${name}: "${text}" must be a number, 0 or more (0: off)`);
+  return n;
+}
+
+export function loadLimits(env: NodeJS.ProcessEnv): Limits {
+  const limits: Limits = {
+    maxStreamsPerProject: positiveInt(env.TIDINGS_MAX_STREAMS_PER_PROJECT ?? "32", "TIDINGS_MAX_STREAMS_PER_PROJECT"),
+    maxStreams: positiveInt(env.TIDINGS_MAX_STREAMS ?? "1000", "TIDINGS_MAX_STREAMS"),
+    maxWebhooksPerProject: positiveInt(env.TIDINGS_MAX_WEBHOOKS_PER_PROJECT ?? "500", "TIDINGS_MAX_WEBHOOKS_PER_PROJECT"),
+    maxUploadsPerProject: positiveInt(env.TIDINGS_MAX_UPLOADS_PER_PROJECT ?? "100", "TIDINGS_MAX_UPLOADS_PER_PROJECT"),
+    // Gemini's Files API holds 20 GB per project.
+    maxProjectFileBytes: positiveInt(env.TIDINGS_MAX_PROJECT_FILE_BYTES ?? String(20 * 1024 ** 3), "TIDINGS_MAX_PROJECT_FILE_BYTES"),
+    // Off by default: a limit that a benchmark or a busy worker trips by surprise does more harm than good.
+    rateLimitPerProject: nonNegativeNumber(env.TIDINGS_RATE_LIMIT_PER_PROJECT ?? "0", "TIDINGS_RATE_LIMIT_PER_PROJECT"),
+    maxLargeBodies: positiveInt(env.TIDINGS_MAX_LARGE_BODIES ?? "2", "TIDINGS_MAX_LARGE_BODIES"),
+    headersTimeoutMs: positiveInt(env.TIDINGS_HEADERS_TIMEOUT_MS ?? "10000", "TIDINGS_HEADERS_TIMEOUT_MS"),
+    requestTimeoutMs: positiveInt(env.TIDINGS_REQUEST_TIMEOUT_MS ?? "120000", "TIDINGS_REQUEST_TIMEOUT_MS"),
+  };
+  if (env.TIDINGS_MAX_CONNECTIONS) limits.maxConnections = positiveInt(env.TIDINGS_MAX_CONNECTIONS, "TIDINGS_MAX_CONNECTIONS");
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      `TIDINGS_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not be longer than TIDINGS_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}): the headers are part of the request`,
+    );
+  }
+  return limits;
+}
+
+/** `host:port`, `[::1]:port` or `:port` (every address, as TIDINGS_HOST=0.0.0.0 would). */
+function parseAddress(text: string, name: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim());
+  if (match === null) throw new Error(`${name}: "${text}" must be host:port, such as 127.0.0.1:9464 or [::1]:9464`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new Error(`${name}: "${text}" has no valid port (0 to 65535)`);
+  return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
 /** Flags win over the environment, which wins over defaults (DESIGN §6). */
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.TIDINGS_HOST ?? "127.0.0.1";
@@ -135,6 +202,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: flags.logLevel ?? env.TIDINGS_LOG_LEVEL ?? "info",
     otlpTracesUrl: otlpTracesUrl(env),
     serviceName: env.OTEL_SERVICE_NAME || "tidings",
+    limits: loadLimits(env),
+    metricsToken: env.TIDINGS_METRICS_TOKEN || undefined,
+    metricsAddress: env.TIDINGS_METRICS_ADDR ? parseAddress(env.TIDINGS_METRICS_ADDR, "TIDINGS_METRICS_ADDR") : undefined,
   };
 }
 

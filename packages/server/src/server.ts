@@ -19,6 +19,8 @@ export interface RunningServer {
   services: Services;
   engine: DeliveryEngine;
   projectId: string;
+  /** Where /metrics listens when TIDINGS_METRICS_ADDR puts it apart from the API. */
+  metricsUrl?: string;
   /** An API key minted on this first start, shown once; undefined when one was configured or already exists. */
   firstRunKey?: string;
   stop(): Promise<void>;
@@ -45,13 +47,24 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       uriRules: { allowHttp: config.dev, policy: infra.addressPolicy },
       signals,
       onStateChange: countStateChanges(infra.metrics),
+      onLimit: infra.metrics.limitReached,
     },
-    { blobs: infra.blobs, publicUrl, maxFileBytes: config.maxFileBytes, ttlMs: config.fileTtlMs },
+    {
+      blobs: infra.blobs,
+      publicUrl,
+      maxFileBytes: config.maxFileBytes,
+      ttlMs: config.fileTtlMs,
+      maxUploadsPerProject: config.limits.maxUploadsPerProject,
+      maxProjectFileBytes: config.limits.maxProjectFileBytes,
+    },
     { defaultDeadlineMs: config.batchDeadlineMs, maxLineBytes: config.maxBatchLineBytes },
     { provider: infra.provider, turns: infra.turns },
     { defaultMs: config.retentionMs },
+    { maxWebhooksPerProject: config.limits.maxWebhooksPerProject },
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
+  // A key revoked by another process sharing the database is refused here at once, not when the memory of it runs out.
+  const unwatchKeys = config.role === "worker" ? async () => {} : await infra.opened.watchApiKeys(() => services.projects.forgetKeys());
   const rotateSigningKey = async () => {
     const key = await infra.keyRing.rotate();
     infra.jwtSigner.setKeys(await infra.keyRing.load());
@@ -66,12 +79,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const stop = () =>
     (stopping ??= (async () => {
       await http.close();
+      await unwatchKeys();
       if (config.role !== "api") await workers.stop();
       await infra.close();
     })());
   return {
     app: http.app,
     url: http.url,
+    metricsUrl: http.metricsUrl,
     store: infra.opened.store,
     services,
     engine: workers.engine,

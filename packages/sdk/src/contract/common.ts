@@ -73,13 +73,21 @@ export type Empty = Static<typeof Empty>;
 export const IdParams = Message({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 export type IdParams = Static<typeof IdParams>;
 
-/** google.rpc.BadRequest.FieldViolation and friends: `details` entries of a google.rpc.Status. */
+/**
+ * `details` entries of a google.rpc.Status: google.rpc.BadRequest (`fieldViolations`: the field to fix), and for
+ * a limit reached google.rpc.QuotaFailure (`violations`: the limit) and google.rpc.ErrorInfo (`reason`, e.g.
+ * `WEBHOOKS_PER_PROJECT`, with the setting in `metadata.limit`).
+ */
 export const StatusDetail = OpenMessage(
   {
     "@type": Type.String(),
     fieldViolations: Type.Optional(Type.Array(Message({ field: Type.String(), description: Type.String() }))),
+    violations: Type.Optional(Type.Array(Message({ subject: Type.String(), description: Type.String() }))),
+    reason: Type.Optional(Type.String()),
+    domain: Type.Optional(Type.String()),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
-  { description: "google.rpc.BadRequest and other google.rpc error details" },
+  { description: "google.rpc.BadRequest, QuotaFailure, ErrorInfo and other google.rpc error details" },
 );
 
 /** The error body of every non-2xx reply. */

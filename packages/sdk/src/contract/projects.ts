@@ -1,6 +1,6 @@
 /** Admin calls: tenants and their API keys (DESIGN §2.7). */
 import { Type, type Static } from "@sinclair/typebox";
-import { Duration, FreeForm, Message, Timestamp } from "./common.js";
+import { Duration, FreeForm, Message, PageQuery, Timestamp } from "./common.js";
 
 export const Project = Message({
   id: Type.String(),
@@ -25,9 +25,36 @@ export type CreateProjectRequest = Static<typeof CreateProjectRequest>;
 
 export const ApiKey = Message({
   key: Type.String({ description: "shown once: the server keeps only a hash" }),
+  id: Type.String({ description: "names the key in lists and to revoke it (DELETE /v1/projects/{id}/apiKeys/{key_id})" }),
   project_id: Type.String(),
 });
 export type ApiKey = Static<typeof ApiKey>;
+
+/** An API key as listed: never the key itself. */
+export const ApiKeyInfo = Message({
+  id: Type.String(),
+  project_id: Type.String(),
+  create_time: Timestamp(),
+  last_use_time: Type.Optional(Timestamp("when the key last authenticated a request, to the minute; absent if never")),
+  configured: Type.Boolean({ description: "the key TIDINGS_API_KEY sets: setting another value and restarting revokes it" }),
+});
+export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
+
+export const ListApiKeysQuery = Message(PageQuery);
+export type ListApiKeysQuery = Static<typeof ListApiKeysQuery>;
+
+export const ListApiKeysResponse = Message({
+  api_keys: Type.Array(ApiKeyInfo),
+  next_page_token: Type.Optional(Type.String()),
+});
+export type ListApiKeysResponse = Static<typeof ListApiKeysResponse>;
+
+/** `{id}` and `{key_id}` in `/v1/projects/{id}/apiKeys/{key_id}`. */
+export const ApiKeyParams = Message({
+  id: Type.String({ minLength: 1, maxLength: 128 }),
+  key_id: Type.String({ minLength: 1, maxLength: 128 }),
+});
+export type ApiKeyParams = Static<typeof ApiKeyParams>;
 
 /** The public keys that sign dynamic webhooks. */
 export const Jwks = Message({

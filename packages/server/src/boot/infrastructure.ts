@@ -18,7 +18,7 @@ import { createAgentProvider, createInteractionProvider, createProvider, createV
 import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
-import { EventBus } from "../services/event-bus.js";
+import { EventBus, STREAM_BUFFER_BYTES, STREAM_HEARTBEAT_MS } from "../services/event-bus.js";
 import { type CheckpointObserver, openStore, type OpenedStore } from "../store/open.js";
 import { registerStoreGauges } from "./observability.js";
 
@@ -98,7 +98,9 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const jwtSigner = new JwtSignerPool(signerKeys);
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
-  const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs);
+  const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs, undefined, (host, why) =>
+    log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
+  );
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
   const providerConfig = {
     provider: config.provider,
@@ -125,7 +127,15 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     turns: new ProviderTurns(interactionProvider, createAgentProvider(providerConfig)),
     videoProvider,
     blobs: new DiskBlobStore(config.dataDir),
-    bus: new EventBus(),
+    bus: new EventBus(
+      {
+        maxPerProject: config.limits.maxStreamsPerProject,
+        maxTotal: config.limits.maxStreams,
+        bufferBytes: STREAM_BUFFER_BYTES,
+        heartbeatMs: STREAM_HEARTBEAT_MS,
+      },
+      metrics.limitReached,
+    ),
     tracing,
     workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
     async close() {

@@ -26,7 +26,11 @@ export function registerListen(program: Command): void {
       const res = await gemini.stream("/v1/events:stream");
       if (res.body === null) throw new Error("the event stream has no body");
       process.stdout.write(`Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`);
-      const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+      // The server's last words when it drops a stream (a reader too far behind) come as a comment.
+      const onComment = (comment: string) => {
+        if (comment.trim().startsWith("dropped:")) process.stdout.write(`The server ${comment.trim()}\n`);
+      };
+      const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onComment }));
       for await (const event of events as unknown as AsyncIterable<EventSourceMessage>) {
         if (event.id === undefined) continue;
         process.stdout.write(`${await forward(forwardTo, secret, event.id, event.event ?? "?", event.data)}\n`);

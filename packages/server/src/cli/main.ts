@@ -7,6 +7,7 @@ import { describeError } from "./client.js";
 import { registerDemo } from "./demo.js";
 import { registerFiles } from "./files.js";
 import { registerInteractions } from "./interactions.js";
+import { registerKeys } from "./keys.js";
 import { registerListen } from "./listen.js";
 import { registerMigrate } from "./migrate.js";
 import { registerOperations } from "./operations.js";
@@ -26,6 +27,7 @@ registerDemo(program);
 registerWebhooks(program);
 registerOperations(program);
 registerFiles(program);
+registerKeys(program);
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`tidings: ${describeError(err)}\n`);
   process.exit(1);

@@ -3,6 +3,7 @@ import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { TidingsError } from "../core/errors.js";
+import type { KeyHolder } from "../core/projects.js";
 import { toRpcStatus } from "../web/rpc-status.js";
 import { STYLESHEET, SCRIPT } from "./assets.js";
 import { sendPage, type DashboardDeps } from "./context.js";
@@ -14,9 +15,15 @@ import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
 import { webhookRoutes } from "./pages/webhooks.js";
-import { dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
+import { CSRF_COOKIE, dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
 
-const CSRF_COOKIE = "tidings_csrf";
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The key a dashboard session signed in with; set for every page but sign-in and assets. */
+    dashboardKey?: KeyHolder;
+  }
+}
+
 const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/"];
 
 /** Scripts, styles, media (a video's preview) and requests only from this origin; no framing; forms post only here. */
@@ -50,12 +57,14 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
 
   app.addHook("onRequest", async (req, reply) => {
     reply.header("content-security-policy", CONTENT_SECURITY_POLICY).header("x-content-type-options", "nosniff").header("referrer-policy", "same-origin");
-    if (req.method === "POST" && !sameOrigin(req)) throw new TidingsError("PERMISSION_DENIED", "this form was posted from another site");
+    if (req.method === "POST" && !sameOrigin(req, deps.secureCookies)) throw new TidingsError("PERMISSION_DENIED", "this form was posted from another site");
     if (PUBLIC_PATHS.some((p) => req.url.startsWith(p))) return;
-    const key = openSession(deps.sealer, req.cookies[SESSION_COOKIE], deps.clock.now());
-    const projectId = key === undefined ? undefined : await deps.services.projects.projectIdForKey(key);
-    if (projectId !== undefined) {
-      req.projectId = projectId;
+    const session = openSession(deps.sealer, req.cookies[SESSION_COOKIE], deps.clock.now());
+    const holder = session === undefined ? undefined : await deps.services.projects.authenticate(session.apiKey);
+    // A key revoked, or a session signed out (the key's epoch moved on), ends here.
+    if (holder !== undefined && holder.sessionEpoch === session?.epoch) {
+      req.projectId = holder.projectId;
+      req.dashboardKey = holder;
       return;
     }
     return reply.code(303).header("location", "/dashboard/sign-in").send();
@@ -88,12 +97,18 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(fileRoutes, deps);
 };
 
-/** A POST must come from this origin: browsers send Origin on every cross-site POST. */
-function sameOrigin(req: FastifyRequest): boolean {
+/**
+ * A POST must come from this origin, scheme and host: browsers send Origin on every cross-site POST, and a page
+ * served over plain http on the same host (a network attacker's) is another origin. Behind a proxy that ends
+ * TLS the request itself arrives over http, so an https public URL decides the scheme.
+ */
+function sameOrigin(req: FastifyRequest, httpsPublicUrl: boolean): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   try {
-    return new URL(origin).host === req.headers.host;
+    const from = new URL(origin);
+    const scheme = httpsPublicUrl ? "https:" : `${req.protocol}:`;
+    return from.protocol === scheme && from.host === req.headers.host;
   } catch {
     return false;
   }

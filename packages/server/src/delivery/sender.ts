@@ -25,18 +25,23 @@ export interface OutgoingRequest {
 export class HttpSender {
   private readonly agent: Agent;
 
-  /** `resolve` is the DNS lookup whose answers the policy judges (node:dns's, unless a test stands in for DNS). */
+  /**
+   * `resolve` is the DNS lookup whose answers the policy judges (node:dns's, unless a test stands in for DNS).
+   * `onRefusal` hears which address a host name resolved to when that was refused: for the server's log only,
+   * since the attempt's error is shown to the tenant and must not map the internal network for them.
+   */
   constructor(
     private readonly policy: AddressPolicy,
     private readonly timeoutMs: number,
     resolve: typeof dnsLookup = dnsLookup,
+    onRefusal: (host: string, why: string) => void = () => {},
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: null,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connect: { lookup: guardedLookup(policy, resolve), timeout: timeoutMs },
+      connect: { lookup: guardedLookup(policy, resolve, onRefusal), timeout: timeoutMs },
     });
   }
 
@@ -115,13 +120,14 @@ function describe(err: unknown): string {
 }
 
 /** A DNS lookup that refuses to hand back any address the policy forbids. */
-function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup): LookupFunction {
+function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup, onRefusal: (host: string, why: string) => void): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, "", 0);
       const refused = addresses.map((a) => policy.refusal(a.address)).find((r) => r !== undefined);
       if (refused !== undefined) {
-        return callback(Object.assign(new Error(`refused: ${hostname} resolves to ${refused}`), { code: "ESSRF" }), "", 0);
+        onRefusal(hostname, refused);
+        return callback(Object.assign(new Error(`refused: ${hostname} resolves to a non-public address`), { code: "ESSRF" }), "", 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import { invalidArgument } from "../core/errors.js";
+import { LimitExceededError } from "../core/limits.js";
 import { JsonTooDeepError, parseJson } from "../core/json.js";
 import type { Metrics } from "../observability/metrics.js";
 import { failureStatus } from "../providers/failure-status.js";
@@ -12,10 +13,12 @@ import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import { authenticate } from "./auth.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
+import { largeBodyGate } from "./large-bodies.js";
+import { projectRateLimit } from "./rate-limit.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
-import { healthRoutes } from "./routes/health.js";
+import { healthRoutes, type MetricsAccess } from "./routes/health.js";
 import { idempotentCreates } from "./idempotency.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
@@ -41,6 +44,17 @@ export interface AppDeps {
   metrics: Metrics;
   /** Present when OTLP tracing is configured: a span per request. */
   tracing?: Tracing;
+  limits: HttpLimits;
+  /** How /metrics is served: beside the API (with a token, if set), or not at all here (TIDINGS_METRICS_ADDR). */
+  metricsAccess: MetricsAccess;
+}
+
+/** What the HTTP server takes on at once and how long it waits for a client (README: Configuration). */
+export interface HttpLimits {
+  rateLimitPerProject: number;
+  maxLargeBodies: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 /**
@@ -50,15 +64,24 @@ export interface AppDeps {
 const rewriteBeta = (url: string) => url.replace(/^(\/upload|\/download)?\/v1beta(?=\/|$)/, "$1/v1");
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { limits } = deps;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
+    // A client that trickles its headers or its body (slowloris) holds a socket only this long. Node checks
+    // the deadlines every connectionsCheckingInterval; its 30 s default would let such sockets pile up.
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    requestTimeout: limits.requestTimeoutMs,
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => {
+      // A client too slow with its headers or its body (slowloris) is one of the limits.
+      if ((err as NodeJS.ErrnoException).code === "ERR_HTTP_REQUEST_TIMEOUT") deps.metrics.limitReached("request_timeout");
+      answerClientError(err, socket);
+    },
   });
   deps.tracing?.instrument(app);
 
@@ -84,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     // A request the contract refused names the field at fault (validation.ts); anything else maps as it is.
     const { code, body } = toRpcStatus(validationViolation(err) ?? err, req.routeOptions.bodyLimit);
+    if (err instanceof LimitExceededError && err.retryAfterS !== undefined) reply.header("retry-after", String(err.retryAfterS));
     if (code === 503 || code === 507) {
       req.log.warn({ err }, code === 503 ? "the database is unavailable" : "the disk is full");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
@@ -111,11 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ready: () => deps.services.projects.hasDefault(), metrics: deps.metrics });
+  await app.register(healthRoutes, { ready: () => deps.services.projects.hasDefault(), metrics: deps.metrics, metricsAccess: deps.metricsAccess });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   if (!deps.apiRoutes) return app;
-  const withKey = authenticate(deps.services.projects, deps.clock);
+  app.addHook("preParsing", largeBodyGate(limits.maxLargeBodies, deps.metrics.limitReached));
+  const withKey = authenticate(deps.services.projects, projectRateLimit(limits.rateLimitPerProject, deps.clock, deps.metrics.limitReached));
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {

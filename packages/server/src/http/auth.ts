@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { Clock } from "../core/clock.js";
 import { TidingsError } from "../core/errors.js";
 import type { ProjectService } from "../services/projects.js";
 
@@ -35,28 +34,20 @@ export function presentedKey(req: FastifyRequest): string | undefined {
 
 const unauthenticated = () => new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
 
-/** Known keys are remembered briefly: a hash and a query per request add up at webhook volumes. */
-const KEY_CACHE_MS = 30_000;
-const KEY_CACHE_LIMIT = 10_000;
-
 export type Authenticate = (req: FastifyRequest) => Promise<void>;
 
-/** The API-key check of every authenticated route; build one per app so its routes share the memory. */
-export function authenticate(projects: Pick<ProjectService, "projectIdForKey">, clock: Clock): Authenticate {
-  const known = new Map<string, { projectId: string; until: number }>();
+/**
+ * The API-key check of every authenticated route (the service remembers known keys briefly), then the
+ * project's request rate, when TIDINGS_RATE_LIMIT_PER_PROJECT sets one.
+ */
+export function authenticate(projects: Pick<ProjectService, "authenticate">, limitRate?: (projectId: string) => void): Authenticate {
   return async (req: FastifyRequest): Promise<void> => {
     const key = presentedKey(req);
     if (key === undefined) throw unauthenticated();
-    const cached = known.get(key);
-    if (cached !== undefined && cached.until > clock.now()) {
-      req.projectId = cached.projectId;
-      return;
-    }
-    const projectId = await projects.projectIdForKey(key);
-    if (projectId === undefined) throw unauthenticated();
-    if (known.size >= KEY_CACHE_LIMIT) known.clear();
-    known.set(key, { projectId, until: clock.now() + KEY_CACHE_MS });
-    req.projectId = projectId;
+    const holder = await projects.authenticate(key);
+    if (holder === undefined) throw unauthenticated();
+    req.projectId = holder.projectId;
+    limitRate?.(holder.projectId);
   };
 }
 

@@ -30,6 +30,8 @@ const REFUSED_V4: [string, string][] = [
  * it is a translator inside the operator's own network (RFC 8215).
  */
 const REFUSED_V6: [string, string][] = [
+  ["::/128", "unspecified"],
+  ["::1/128", "loopback"],
   ["64:ff9b:1::/48", "local-use IPv4/IPv6 translation"],
   ["100::/64", "discard-only"],
   ["100:0:0:1::/64", "dummy prefix"],
@@ -50,13 +52,16 @@ const GLOBAL_UNICAST_V6 = cidr("2000::/3");
 const EMBEDDINGS: { range: Cidr; name: string; extract: (bytes: number[]) => ipaddr.IPv4[] }[] = [
   { range: cidr("::ffff:0:0/96"), name: "IPv4-mapped", extract: (b) => [v4At(b, 12)] },
   { range: cidr("::ffff:0:0:0/96"), name: "IPv4-translated", extract: (b) => [v4At(b, 12)] },
-  // Also holds :: and ::1, which embed 0.0.0.0 and 0.0.0.1: refused as "this network".
+  // :: and ::1 fall in it too, but they are IPv6's own unspecified and loopback addresses (NOT_EMBEDDINGS).
   { range: cidr("::/96"), name: "IPv4-compatible", extract: (b) => [v4At(b, 12)] },
   { range: cidr("64:ff9b::/96"), name: "NAT64", extract: (b) => [v4At(b, 12)] },
   { range: cidr("2002::/16"), name: "6to4", extract: (b) => [v4At(b, 2)] },
   // Teredo carries the server's address, and the client's with every bit flipped (RFC 4380).
   { range: cidr("2001::/32"), name: "Teredo", extract: (b) => [v4At(b, 4), v4At(b, 12, 0xff)] },
 ];
+
+/** `::` and `::1`: in ::/96, yet no IPv4 address lives in them; they are judged as IPv6 (refused, unless allowed). */
+const NOT_EMBEDDINGS = cidr("::/127");
 
 /** The IPv4 address in the four bytes of an IPv6 address from `offset`, each XORed with `flip`. */
 function v4At(bytes: number[], offset: number, flip = 0): ipaddr.IPv4 {
@@ -109,9 +114,12 @@ export class AddressPolicy {
     return why === undefined ? undefined : `${address} ${why}; allow it with TIDINGS_ALLOWED_CIDRS or TIDINGS_DEV=1`;
   }
 
+  /**
+   * An address that embeds IPv4 is judged by what it embeds, against the IPv4 entries of the policy and of
+   * TIDINGS_ALLOWED_CIDRS only: `::/0` does not let `::ffff:127.0.0.1` through, and `0.0.0.0/0` does not let `::1`.
+   */
   private problem(ip: IpAddress): string | undefined {
-    if (this.allowed.some((range) => inCidr(ip, range))) return undefined;
-    if (ip.kind() === "ipv6") {
+    if (ip.kind() === "ipv6" && !inCidr(ip, NOT_EMBEDDINGS)) {
       const embedding = EMBEDDINGS.find(({ range }) => inCidr(ip, range));
       if (embedding !== undefined) {
         for (const v4 of embedding.extract(ip.toByteArray())) {
@@ -121,6 +129,7 @@ export class AddressPolicy {
         return undefined;
       }
     }
+    if (this.allowed.some((range) => inCidr(ip, range))) return undefined;
     const refused = REFUSED.find(({ range }) => inCidr(ip, range));
     if (refused !== undefined) return `is in ${refused.text} (${refused.name}), which webhooks may not reach`;
     if (ip.kind() === "ipv6" && !inCidr(ip, GLOBAL_UNICAST_V6)) return "is not a global unicast address (2000::/3), which webhooks may not reach";

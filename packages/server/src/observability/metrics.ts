@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { LIMIT_NAMES, type LimitName } from "../core/limits.js";
 
 /** One labelled value of a gauge read at scrape time. */
 export interface GaugeSample<L extends string> {
@@ -64,9 +65,23 @@ export class Metrics {
     ["by"],
   );
 
+  readonly limitRejections = new Counter({
+    name: "tidings_limit_rejections_total",
+    help: "Requests, streams and connections refused or dropped because a limit was reached, by limit (README: Configuration).",
+    labelNames: ["limit"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Every limit shows from the first scrape, at 0, so an alert on its rate needs no special case.
+    for (const limit of LIMIT_NAMES) this.limitRejections.inc({ limit }, 0);
   }
+
+  /** Counts a refusal: what every limit calls when it turns something away. */
+  readonly limitReached = (limit: LimitName): void => {
+    this.limitRejections.inc({ limit });
+  };
 
   /** A counter in this registry; its labels are bounded (outcomes, workers, states). */
   private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
+import type { LimitName } from "../core/limits.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { Store } from "../store/store.js";
 import type { Outbox } from "./outbox.js";
@@ -19,4 +20,6 @@ export interface ServiceContext {
   signals: WorkSignals;
   /** Told of every state change the services make (after the commit), for /metrics. */
   onStateChange?: (change: StateChange) => void;
+  /** Told of every request a limit refused, for /metrics. */
+  onLimit?: (limit: LimitName) => void;
 }

@@ -2,10 +2,12 @@ import type { Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
+import { LimitExceededError } from "../core/limits.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { BlobNotFoundError, type BlobData, type BlobStore } from "../files/blob-store.js";
 import type { ServiceContext } from "./context.js";
+import { refused } from "./limits.js";
 
 export interface FileServiceOptions {
   blobs: BlobStore;
@@ -18,6 +20,10 @@ export interface FileServiceOptions {
   maxFileBytes: number;
   /** TIDINGS_FILE_TTL: how long a file is kept, its expireTime (default 48 h, as Gemini's Files API). */
   ttlMs: number;
+  /** TIDINGS_MAX_UPLOADS_PER_PROJECT: upload sessions one project may hold open in this process. */
+  maxUploadsPerProject: number;
+  /** TIDINGS_MAX_PROJECT_FILE_BYTES: what one project's files may weigh, uploads in progress counted at their declared size. */
+  maxProjectFileBytes: number;
 }
 
 export interface StartUploadInput {
@@ -61,6 +67,11 @@ const MIME_TYPE = /^[\w.+-]+\/[\w.+-]+(?:\s*;.*)?$/;
 const MAX_DISPLAY_NAME = 512;
 /** An upload untouched this long is dropped with its bytes; so are pending blobs a crash left behind. */
 const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+/**
+ * A session that has not received a byte this long after it started is dropped: a client that means to upload
+ * sends its first chunk at once, and an unused session still holds a slot of its project's and its declared bytes.
+ */
+const UNSTARTED_SESSION_MS = 15 * 60 * 1000;
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 /** Open sessions per process: each holds a hash state and maybe a pending blob. */
 const MAX_SESSIONS = 10_000;
@@ -106,11 +117,8 @@ export class FileService {
       fileId = parseChosenFileId(input.name, "file.name");
       await this.checkFree(projectId, fileId);
     }
-    if (this.sessions.size >= MAX_SESSIONS) {
-      throw new TidingsError("RESOURCE_EXHAUSTED", `too many uploads in progress (${MAX_SESSIONS}); finish or cancel some, then retry`);
-    }
     const id = newResourceId(this.ctx.clock.now());
-    this.sessions.set(id, {
+    await this.admit({
       id,
       projectId,
       fileId,
@@ -293,12 +301,55 @@ export class FileService {
     return session;
   }
 
-  /** Idle past SESSION_IDLE_MS: the sweep may not have run yet, but the URL no longer works. */
+  /** Idle past its time (shorter before the first byte): the sweep may not have run yet, but the URL no longer works. */
   private expired(session: UploadSession): boolean {
-    if (session.busy || this.ctx.clock.now() - session.touchedAt < SESSION_IDLE_MS) return false;
+    if (session.busy || this.ctx.clock.now() - session.touchedAt < idleLimit(session)) return false;
     this.sessions.delete(session.id);
     void this.options.blobs.delete(this.pendingKey(session)).catch(() => {});
     return true;
+  }
+
+  /**
+   * Opens `session` if its project has room for it: fewer open sessions than its cap, and its stored bytes plus
+   * those its open sessions declared plus this one's within its quota. Everything after the one read, the
+   * session's entry included, is synchronous, so two starts in this process cannot both take the last slot.
+   */
+  private async admit(session: UploadSession): Promise<void> {
+    const { projectId, sizeBytes } = session;
+    const stored = await this.ctx.store.files.totalBytes(projectId);
+    const { maxUploadsPerProject, maxProjectFileBytes } = this.options;
+    let open = 0;
+    let declared = 0;
+    for (const other of this.sessions.values()) {
+      if (other.projectId !== projectId || this.expired(other)) continue;
+      open += 1;
+      declared += other.sizeBytes;
+    }
+    if (open >= maxUploadsPerProject) {
+      throw refused(
+        this.ctx,
+        new LimitExceededError(
+          "uploads_per_project",
+          `this project has ${open} uploads in progress, the most TIDINGS_MAX_UPLOADS_PER_PROJECT (${maxUploadsPerProject}) allows; finish or cancel one, then retry`,
+        ),
+      );
+    }
+    if (stored + declared + sizeBytes > maxProjectFileBytes) {
+      throw refused(
+        this.ctx,
+        new LimitExceededError(
+          "project_file_bytes",
+          `this project stores ${stored} bytes of files and has ${declared} more on the way; ${sizeBytes} more would pass TIDINGS_MAX_PROJECT_FILE_BYTES (${maxProjectFileBytes}); delete files it no longer needs, then retry`,
+        ),
+      );
+    }
+    if (this.sessions.size >= MAX_SESSIONS) {
+      throw refused(
+        this.ctx,
+        new LimitExceededError("uploads", `too many uploads in progress on this server (${MAX_SESSIONS}); finish or cancel some, then retry`),
+      );
+    }
+    this.sessions.set(session.id, session);
   }
 
   private async checkFree(projectId: string, fileId: string, self?: UploadSession): Promise<void> {
@@ -330,9 +381,8 @@ export class FileService {
     const now = this.ctx.clock.now();
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    const cutoff = now - SESSION_IDLE_MS;
     for (const session of this.sessions.values()) {
-      if (session.touchedAt < cutoff && !session.busy) this.sessions.delete(session.id);
+      if (now - session.touchedAt >= idleLimit(session) && !session.busy) this.sessions.delete(session.id);
     }
     this.options.blobs.deletePendingOlderThan(SESSION_IDLE_MS).catch((err: unknown) => {
       this.ctx.log.warn({ err }, "could not remove abandoned uploads");
@@ -340,10 +390,14 @@ export class FileService {
   }
 }
 
+function idleLimit(session: UploadSession): number {
+  return session.received === 0 ? UNSTARTED_SESSION_MS : SESSION_IDLE_MS;
+}
+
 function uploadNotFound(): TidingsError {
   return new TidingsError(
     "NOT_FOUND",
-    "upload session not found: it was finalized or cancelled, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
+    "upload session not found: it was finalized or cancelled, received no byte within 15 minutes of its start, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
   );
 }
 

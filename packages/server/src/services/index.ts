@@ -40,17 +40,23 @@ export interface GenerationOptions {
   turns: InteractionTurns;
 }
 
+/** Caps on what one project may hold (README: Configuration). */
+export interface ProjectLimits {
+  maxWebhooksPerProject: number;
+}
+
 export function createServices(
   ctx: ServiceContext,
   fileOptions: FileServiceOptions,
   batchOptions: BatchOptions,
   generation: GenerationOptions,
   retention: RetentionOptions,
+  limits: ProjectLimits,
 ): Services {
   const files = new FileService(ctx, fileOptions);
   const idempotency = new IdempotencyService(ctx);
   return {
-    webhooks: new WebhookService(ctx),
+    webhooks: new WebhookService(ctx, limits.maxWebhooksPerProject),
     operations: new OperationService(ctx),
     events: new EventService(ctx),
     projects: new ProjectService(ctx),

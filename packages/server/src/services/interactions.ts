@@ -1,5 +1,5 @@
 import type { CreateInteractionRequest } from "@tidings/sdk/contract";
-import { found, invalidArgument } from "../core/errors.js";
+import { found, invalidArgument, notFound } from "../core/errors.js";
 import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
@@ -114,11 +114,27 @@ export class InteractionService {
     return found(await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now())), `interaction ${id}`);
   }
 
-  /** Deletes it; one still open is cancelled first, so its run stops and its end is announced (one resumed goes on in its continuation). */
+  /**
+   * Deletes it; one still open is cancelled in the same transaction, so its run stops and its end is announced
+   * (one resumed goes on in its continuation).
+   * The row is locked first, so of concurrent deletes one succeeds and the others find nothing (404).
+   */
   async delete(projectId: string, id: string): Promise<void> {
-    const interaction = await this.get(projectId, id);
-    if (!isInteractionFinished(interaction.status) && interaction.resumedBy === undefined) await this.cancel(projectId, id);
-    await this.ctx.store.interactions.delete(projectId, id);
+    const now = this.ctx.clock.now();
+    const deleted = await this.ctx.store.transaction(async (tx) => {
+      const current = await tx.interactions.getForUpdate(projectId, id);
+      if (current === undefined) return undefined;
+      const change = isInteractionFinished(current.status) || current.resumedBy !== undefined ? undefined : endInteraction(current, { kind: "cancel" }, now);
+      const published = change === undefined ? undefined : await this.publish(tx, change, now);
+      if (!(await tx.interactions.delete(projectId, id))) return undefined;
+      return { cancelled: change?.interaction, published };
+    });
+    if (deleted === undefined) throw notFound(`interaction ${id}`);
+    if (deleted.published !== undefined) this.ctx.outbox.announce(deleted.published);
+    if (deleted.cancelled !== undefined) {
+      this.reportState(deleted.cancelled);
+      this.ctx.signals.interactions.ended.ring(id);
+    }
   }
 
   /** The runner's progress: appended while it is still in progress, else (cancelled meanwhile) undefined. */

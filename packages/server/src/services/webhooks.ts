@@ -1,5 +1,6 @@
 import type { CreateWebhookRequest, RecoverDeliveriesRequest, UpdateWebhookRequest } from "@tidings/sdk/contract";
 import { found, invalidArgument, notFound } from "../core/errors.js";
+import { LimitExceededError } from "../core/limits.js";
 import { validateSubscription } from "../core/event-types.js";
 import { newEvent, type StoredEvent } from "../core/events.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
@@ -11,6 +12,7 @@ import { rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhoo
 import { newSigningSecret } from "../signing/standard-webhooks.js";
 import type { WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
+import { refused } from "./limits.js";
 import { reportStateChange } from "./state-changes.js";
 import { validateTargetUri } from "./target-uri.js";
 
@@ -18,7 +20,11 @@ import { validateTargetUri } from "./target-uri.js";
 const UPDATABLE = ["name", "uri", "subscribed_events", "state"] as const;
 
 export class WebhookService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** TIDINGS_MAX_WEBHOOKS_PER_PROJECT: every event fans out to all of them, so a project's count is its events' cost. */
+    private readonly maxPerProject: number,
+  ) {}
 
   async create(projectId: string, input: CreateWebhookRequest): Promise<{ webhook: Webhook; secret: string }> {
     const uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
@@ -36,7 +42,21 @@ export class WebhookService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.webhooks.insert(this.seal(webhook));
+    await this.ctx.store.transaction(async (tx) => {
+      await tx.projects.lock(projectId);
+      const count = await tx.webhooks.count(projectId);
+      if (count >= this.maxPerProject) {
+        throw refused(
+          this.ctx,
+          new LimitExceededError(
+            "webhooks_per_project",
+            `this project has ${count} webhooks, the most TIDINGS_MAX_WEBHOOKS_PER_PROJECT (${this.maxPerProject}) allows; delete one it no longer needs, or have the operator raise the limit`,
+            400,
+          ),
+        );
+      }
+      await tx.webhooks.insert(this.seal(webhook));
+    });
     reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${webhook.id}`, state: webhook.state });
     return { webhook, secret };
   }

@@ -32,6 +32,8 @@ export interface OpenedStore {
   exclusive: boolean;
   /** Wakes `onDue` when another process commits deliveries; a no-op for a store only this process uses. */
   watchDeliveries(onDue: () => void): Promise<() => Promise<void>>;
+  /** Calls `onChange` when another process (or a person) revokes an API key; a no-op for a store only this process uses. */
+  watchApiKeys(onChange: () => void): Promise<() => Promise<void>>;
   migrationStatus(): Promise<MigrationStatus[]>;
 }
 
@@ -45,6 +47,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       deliveryStore: store.countingAs(count ? () => count("delivery") : () => {}),
       exclusive: false,
       watchDeliveries: (onDue) => store.listenForDeliveries(onDue),
+      watchApiKeys: (onChange) => store.listenForApiKeyChanges(onChange),
       migrationStatus: () => store.migrationStatus(),
     };
   }
@@ -59,6 +62,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
     deliveryStore: store,
     exclusive: true,
     watchDeliveries: async () => async () => {},
+    watchApiKeys: async () => async () => {},
     migrationStatus: async () => store.migrationStatus(),
   };
 }

@@ -8,7 +8,7 @@ import type { IdempotencyClaim, IdempotencyRecord } from "../core/idempotency.js
 import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { Page, PageRequest } from "../core/pages.js";
-import type { Project } from "../core/projects.js";
+import type { ApiKeyInfo, ApiKeyRecord, KeyHolder, Project } from "../core/projects.js";
 import type { Purged } from "../core/retention.js";
 import type { KeySchedule } from "../core/signing-keys.js";
 import type { VideoOperation } from "../core/videos.js";
@@ -53,8 +53,27 @@ export interface ProjectStore {
   get(id: string): Promise<Project | undefined>;
   getDefault(): Promise<Project | undefined>;
   /** Idempotent: adding a key hash that is already there changes nothing. */
-  addApiKey(projectId: string, keyHash: string, now: number): Promise<void>;
-  projectIdForKeyHash(keyHash: string): Promise<string | undefined>;
+  addApiKey(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Makes `key` its project's configured key (TIDINGS_API_KEY): adds it, or marks it when its hash is there, and
+   * deletes any other key of the project marked so. Answers the ids deleted.
+   */
+  setConfiguredApiKey(key: ApiKeyRecord): Promise<string[]>;
+  /** Who a key hash belongs to, if anyone. */
+  keyHolder(keyHash: string): Promise<KeyHolder | undefined>;
+  /** Oldest first; never the hashes. */
+  listApiKeys(projectId: string, page: PageRequest): Promise<Page<ApiKeyInfo>>;
+  /** Revokes a key; false when the project has no such key. */
+  deleteApiKey(projectId: string, id: string): Promise<boolean>;
+  /** Records that a key was used at `now`. */
+  touchApiKey(id: string, now: number): Promise<void>;
+  /** Ends every dashboard session of the key: its session epoch goes up by one. */
+  endSessions(id: string): Promise<void>;
+  /**
+   * Inside a transaction: holds the project until commit, so that a check of a project-wide limit and the
+   * write it allows are not interleaved with another process's (SQLite's write transactions already are not).
+   */
+  lock(projectId: string): Promise<void>;
   /** Sets how long the project's finished records are kept; undefined: the server's default. False when no such project. */
   setRetention(id: string, retentionMs: number | undefined): Promise<boolean>;
 }
@@ -74,6 +93,8 @@ export interface WebhookStore {
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean>;
   /** Removes it; its key, id and URI stay on record for the deliveries it had. */
   delete(projectId: string, id: string, now: number): Promise<boolean>;
+  /** How many webhooks the project has, in any state. */
+  count(projectId: string): Promise<number>;
 }
 
 export interface OperationStore {
@@ -313,6 +334,8 @@ export interface FileStore {
   /** Rewrites the mutable fields (display name, size, hash, state, times) of an existing file. */
   update(file: FileRecord): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
+  /** The bytes of every file the project stores, in any state. */
+  totalBytes(projectId: string): Promise<number>;
 }
 
 /** A key pair that signs dynamic webhooks; the private half sealed by the caller. */

@@ -1,5 +1,6 @@
 import type { RpcStatus } from "@tidings/sdk/contract";
 import { statusBody, TidingsError, type ErrorStatus } from "../core/errors.js";
+import { LimitExceededError } from "../core/limits.js";
 import { LOGGED_INTERNAL_ERROR } from "../providers/failure-status.js";
 import { StoreFullError, StoreUnavailableError } from "../store/errors.js";
 
@@ -57,6 +58,7 @@ function formatBytes(bytes: number): string {
  * route's, for the message of a body too large.
  */
 export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code: number; body: RpcStatus } {
+  if (err instanceof LimitExceededError) return limitStatus(err);
   if (err instanceof TidingsError) return rpcStatus(err.status, err.message, err.field);
   if (err instanceof StoreUnavailableError) {
     return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
@@ -92,4 +94,26 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
 export function isDiskFull(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return err instanceof StoreFullError || code === "ENOSPC" || code === "EDQUOT";
+}
+
+/**
+ * A limit reached: RESOURCE_EXHAUSTED with the limit named three ways, in the message, as google.rpc.QuotaFailure
+ * (what Google's APIs send for a quota) and as google.rpc.ErrorInfo, whose `reason` a client can switch on.
+ */
+function limitStatus(err: LimitExceededError): { code: number; body: RpcStatus } {
+  const code = err.httpStatus;
+  return {
+    code,
+    body: {
+      error: {
+        code,
+        message: err.message,
+        status: "RESOURCE_EXHAUSTED",
+        details: [
+          { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ subject: err.setting, description: err.message }] },
+          { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: err.limit.toUpperCase(), domain: "tidings", metadata: { limit: err.setting } },
+        ],
+      },
+    },
+  };
 }

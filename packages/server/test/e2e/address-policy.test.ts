@@ -134,6 +134,11 @@ describe("address policy: the IANA special-purpose registries", () => {
   it.each(Object.entries(EMBED))("judges %s addresses by the IPv4 address they embed", (_form, build) => {
     for (const inside of PRIVATE_V4) {
       const address = build(v4Number(inside));
+      // :: and ::1 are IPv6's own unspecified and loopback addresses, refused as such, not as embeddings.
+      if (["::0.0.0.0", "::0.0.0.1"].includes(address)) {
+        expect(policy.refusal(address), address).toMatch(/is in ::1?\/128 \((unspecified|loopback)\)/);
+        continue;
+      }
       expect(policy.refusal(address), `${address} (${inside})`).toMatch(new RegExp(`embeds ${inside.replace(/\./g, "\\.")}`));
     }
     for (const outside of PUBLIC_V4) {
@@ -161,12 +166,26 @@ describe("address policy: the IANA special-purpose registries", () => {
   it("reads ::a.b.c.d as IPv4-compatible (::/96), not IPv4-mapped", () => {
     expect(policy.refusal("::127.0.0.1")).toMatch(/is IPv4-compatible and embeds 127\.0\.0\.1/);
     expect(policy.refusal("::ffff:127.0.0.1")).toMatch(/is IPv4-mapped and embeds 127\.0\.0\.1/);
-    const mappedAllowed = new AddressPolicy(["::ffff:0:0/96"]);
-    expect(mappedAllowed.refusal("::ffff:127.0.0.1")).toBeUndefined();
-    expect(mappedAllowed.refusal("::127.0.0.1")).toBeDefined();
-    const compatibleAllowed = new AddressPolicy(["::127.0.0.0/104"]);
-    expect(compatibleAllowed.refusal("::7f00:1")).toBeUndefined();
-    expect(compatibleAllowed.refusal("::ffff:7f00:1")).toBeDefined();
+    const loopbackAllowed = new AddressPolicy(["127.0.0.0/8"]);
+    expect(loopbackAllowed.refusal("::ffff:127.0.0.1")).toBeUndefined();
+    expect(loopbackAllowed.refusal("::7f00:1")).toBeUndefined();
+  });
+
+  it("matches an embedded IPv4 address against the IPv4 entries of TIDINGS_ALLOWED_CIDRS only", () => {
+    // ::/0 is every IPv6 address, but not the IPv4 ones some of them carry.
+    const everyV6 = new AddressPolicy(["::/0"]);
+    for (const address of ["::ffff:127.0.0.1", "::127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1"]) {
+      expect(everyV6.refusal(address), address).toMatch(/embeds/);
+    }
+    expect(everyV6.refusal("fc00::1")).toBeUndefined();
+    // 0.0.0.0/0 is every IPv4 address, and ::1 is none of them: it is IPv6's loopback.
+    const everyV4 = new AddressPolicy(["0.0.0.0/0"]);
+    expect(everyV4.refusal("::1")).toMatch(/is in ::1\/128 \(loopback\)/);
+    expect(everyV4.refusal("::")).toMatch(/is in ::\/128 \(unspecified\)/);
+    expect(everyV4.refusal("::ffff:127.0.0.1")).toBeUndefined();
+    // IPv6 entries naming embedded ranges match nothing embedded: name the IPv4 range instead.
+    expect(new AddressPolicy(["::ffff:0:0/96"]).refusal("::ffff:127.0.0.1")).toMatch(/embeds 127\.0\.0\.1/);
+    expect(new AddressPolicy(["::127.0.0.0/104"]).refusal("::7f00:1")).toMatch(/embeds 127\.0\.0\.1/);
   });
 
   it("reads only the literals node:net accepts, not inet_aton's shorthands", () => {
@@ -179,7 +198,7 @@ describe("address policy: the IANA special-purpose registries", () => {
   });
 
   it("judges bracketed literals and zoned addresses by the address alone", () => {
-    expect(policy.refusal("[::1]")).toMatch(/^\[::1\] is IPv4-compatible and embeds 0\.0\.0\.1/);
+    expect(policy.refusal("[::1]")).toMatch(/^\[::1\] is in ::1\/128 \(loopback\)/);
     expect(policy.refusal("[2606:4700:4700::1111]")).toBeUndefined();
     for (const address of ["fe80::1%eth0", "fe80::1%eth-0", "[fe80::1%25eth0]"]) {
       expect(policy.refusal(address), address).toMatch(/is in fe80::\/10 \(link-local\)/);
@@ -225,14 +244,20 @@ describe("address policy at registration and on the connected address", () => {
     expect((await register("https://[2606:4700:4700::1111]/hook")).status).toBe(200);
   });
 
-  it("refuses a host name whose DNS answer embeds a private IPv4 address, without connecting", async () => {
+  it("refuses a host name whose DNS answer embeds a private IPv4 address, without connecting; the address goes to the log only", async () => {
     const port = new URL(receiver.url).port;
     for (const answer of ["::ffff:127.0.0.1", "::127.0.0.1", "2002:7f00:1::1", "2001:0:808:808::80ff:fffe", "64:ff9b::7f00:1"]) {
       const resolve = ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
         callback(null, [{ address: answer, family: 6 }])) as unknown as typeof import("node:dns").lookup;
-      const sender = new HttpSender(new AddressPolicy([]), 2000, resolve);
+      const logged: string[] = [];
+      const sender = new HttpSender(new AddressPolicy([]), 2000, resolve, (host, why) => logged.push(`${host}: ${why}`));
       const result = await sender.send({ uri: `http://rebind.example:${port}/hook`, headers: {}, body: "{}" });
-      expect(result.kind === "error" && result.error, answer).toMatch(/refused: rebind\.example resolves to .* embeds 127\.0\.0\.1/);
+      // What the tenant reads in the attempt's error names no internal address.
+      const error = result.kind === "error" ? result.error : "";
+      expect(error, answer).toMatch(/refused: rebind\.example resolves to a non-public address$/);
+      expect(error).not.toContain("127.0.0.1");
+      expect(error).not.toContain(answer);
+      expect(logged, answer).toEqual([expect.stringMatching(/^rebind\.example: .*embeds 127\.0\.0\.1/)]);
       await sender.close();
     }
     for (const literal of ["[::ffff:7f00:1]", "[::7f00:1]", "[2002:7f00:1::]"]) {

@@ -53,14 +53,14 @@ async function call<T = any>(method: string, path: string, body?: unknown, key =
 }
 
 /** Reads two pages of one item: the size and the token both have to take effect. */
-async function twoPages(operation: string, path: string, spell: Spelling, items: string): Promise<[number, number, boolean]> {
+async function twoPages(operation: string, path: string, spell: Spelling, items: string, key = server.key): Promise<[number, number, boolean]> {
   const [size, token] = operations
     .get(operation)!
     .query.filter((q) => /size|token/i.test(q))
     .sort((a, b) => (/size/i.test(a) ? -1 : /size/i.test(b) ? 1 : 0));
-  const first = await call(`GET`, `${path}${spell.query({ [size!]: 1 })}`);
+  const first = await call(`GET`, `${path}${spell.query({ [size!]: 1 })}`, undefined, key);
   const next = first.next_page_token ?? first.nextPageToken;
-  const second = await call("GET", `${path}${spell.query({ [size!]: 1, [token!]: next })}`);
+  const second = await call("GET", `${path}${spell.query({ [size!]: 1, [token!]: next })}`, undefined, key);
   return [first[items].length, second[items].length, JSON.stringify(first[items][0]) !== JSON.stringify(second[items][0])];
 }
 
@@ -242,6 +242,13 @@ const cases: Record<string, SpellingCase> = {
   "POST /v1/projects": {
     run: async (spell) => (await call("POST", "/v1/projects", spell.body("POST /v1/projects", { display_name: "Acme" }), ADMIN_KEY)).display_name,
     expected: "Acme",
+  },
+  "GET /v1/projects/{id}/apiKeys": {
+    run: async (spell) => {
+      await call("POST", `/v1/projects/${server.projectId}/apiKeys`, {}, ADMIN_KEY);
+      return twoPages("GET /v1/projects/{id}/apiKeys", `/v1/projects/${server.projectId}/apiKeys`, spell, "api_keys", ADMIN_KEY);
+    },
+    expected: [1, 1, true],
   },
   "POST /upload/v1/files": {
     run: async (spell) => {

@@ -81,7 +81,7 @@ describe("the upload session URL is the upload's credential", () => {
     const madeUp = await toSession(`${server.url}/upload/v1beta/files?upload_id=${"a".repeat(36)}&upload_protocol=resumable`, "upload, finalize", "x", 0);
     expect(madeUp.status).toBe(404);
     expect(((await madeUp.json()) as { error: { message: string } }).error.message).toBe(
-      "upload session not found: it was finalized or cancelled, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
+      "upload session not found: it was finalized or cancelled, received no byte within 15 minutes of its start, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
     );
 
     const url = (await start(2)).headers.get("x-goog-upload-url")!;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { newResourceId } from "../../src/core/ids.js";
-import { DeliveriesListener } from "../../src/store/postgres/notify.js";
+import { DELIVERIES_CHANNEL, NotificationListener } from "../../src/store/postgres/notify.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import type { ClaimedDelivery } from "../../src/store/store.js";
 import { describeStoreConformance } from "./conformance/index.js";
@@ -166,12 +166,8 @@ describe("PostgreSQL store, shared by several processes", () => {
     // Named, so that the test ends its own connection and nobody else's.
     const applicationName = `${schema}_listener`;
     let wakes = 0;
-    const listener = new DeliveriesListener(
-      { connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName },
-      () => wakes++,
-      50,
-    );
-    await listener.start();
+    const listener = new NotificationListener({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName }, 50);
+    await listener.subscribe(DELIVERIES_CHANNEL, () => wakes++);
     try {
       const admin = new pg.Client({ connectionString: DATABASE_URL });
       await admin.connect();
@@ -183,6 +179,57 @@ describe("PostgreSQL store, shared by several processes", () => {
       await expect.poll(() => wakes, { timeout: 5000 }).toBe(2);
     } finally {
       await listener.stop();
+    }
+  });
+
+  it("tells every process sharing the schema when an API key is revoked or signed out, by Tidings or by hand", async () => {
+    const schema = freshSchema();
+    const [listening, writing] = [await connect(schema), await connect(schema)];
+    const elsewhere = await connect(freshSchema());
+    const projectId = await newProject(writing);
+    const addKey = async (store: PostgresStore, keyHash: string) => {
+      const id = newResourceId(Date.now());
+      await store.projects.addApiKey({ id, projectId, keyHash, createdAt: T0, configured: false });
+      return id;
+    };
+    const [revoked, signedOut, byHand, used] = [
+      await addKey(writing, "h1"),
+      await addKey(writing, "h2"),
+      await addKey(writing, "h3"),
+      await addKey(writing, "h4"),
+    ];
+    await elsewhere.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
+    const foreign = await addKey(elsewhere, "h5");
+
+    let changes = 0;
+    let wakes = 0;
+    const stopKeys = await listening.listenForApiKeyChanges(() => changes++);
+    const stopDeliveries = await listening.listenForDeliveries(() => wakes++);
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      expect(await writing.projects.deleteApiKey(projectId, revoked)).toBe(true);
+      await expect.poll(() => changes, { timeout: 5000 }).toBe(1);
+      await writing.projects.endSessions(signedOut);
+      await expect.poll(() => changes, { timeout: 5000 }).toBe(2);
+      await admin.query(`DELETE FROM ${schema}.api_keys WHERE id = $1`, [byHand]);
+      await expect.poll(() => changes, { timeout: 5000 }).toBe(3);
+
+      // Not told of: a key's use being recorded, another schema's revocation.
+      await writing.projects.touchApiKey(used, T0 + 60_000);
+      expect(await elsewhere.projects.deleteApiKey(projectId, foreign)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(changes).toBe(3);
+      expect(wakes).toBe(0);
+
+      // The deliveries' channel on the same connection still wakes the engine.
+      await fanOut(writing, projectId, 1);
+      await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);
+      expect(changes).toBe(3);
+    } finally {
+      await admin.end();
+      await stopKeys();
+      await stopDeliveries();
     }
   });
 

@@ -20,6 +20,44 @@ describe("configuration (flags mirror the environment)", () => {
     expect(config.dataDir.endsWith(".tidings")).toBe(true);
   });
 
+  it("has the documented limits, the rate limit off, and /metrics beside the API with no token", () => {
+    const config = loadConfig({}, {});
+    expect(config.limits).toEqual({
+      maxStreamsPerProject: 32,
+      maxStreams: 1000,
+      maxWebhooksPerProject: 500,
+      maxUploadsPerProject: 100,
+      maxProjectFileBytes: 20 * 1024 ** 3,
+      rateLimitPerProject: 0,
+      maxLargeBodies: 2,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 120_000,
+    });
+    expect(config.metricsToken).toBeUndefined();
+    expect(config.metricsAddress).toBeUndefined();
+  });
+
+  it("reads the limits and where /metrics goes, and refuses bad values naming the variable", () => {
+    const config = loadConfig(
+      {},
+      {
+        TIDINGS_MAX_WEBHOOKS_PER_PROJECT: "20",
+        TIDINGS_RATE_LIMIT_PER_PROJECT: "2.5",
+        TIDINGS_MAX_CONNECTIONS: "5000",
+        TIDINGS_METRICS_ADDR: "[::1]:9464",
+        TIDINGS_METRICS_TOKEN: "t",
+      },
+    );
+    expect(config.limits).toMatchObject({ maxWebhooksPerProject: 20, rateLimitPerProject: 2.5, maxConnections: 5000 });
+    expect(config.metricsAddress).toEqual({ host: "::1", port: 9464 });
+    expect(config.metricsToken).toBe("t");
+    expect(loadConfig({}, { TIDINGS_METRICS_ADDR: ":9464" }).metricsAddress).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(() => loadConfig({}, { TIDINGS_MAX_STREAMS_PER_PROJECT: "0" })).toThrow(/TIDINGS_MAX_STREAMS_PER_PROJECT/);
+    expect(() => loadConfig({}, { TIDINGS_RATE_LIMIT_PER_PROJECT: "fast" })).toThrow(/TIDINGS_RATE_LIMIT_PER_PROJECT/);
+    expect(() => loadConfig({}, { TIDINGS_METRICS_ADDR: "9464" })).toThrow(/TIDINGS_METRICS_ADDR/);
+    expect(() => loadConfig({}, { TIDINGS_HEADERS_TIMEOUT_MS: "5000", TIDINGS_REQUEST_TIMEOUT_MS: "1000" })).toThrow(/TIDINGS_HEADERS_TIMEOUT_MS/);
+  });
+
   it("takes flags over the environment, and dev mode allows loopback targets", () => {
     const config = loadConfig(
       { port: "9000", host: "0.0.0.0", dev: true, role: "worker" },

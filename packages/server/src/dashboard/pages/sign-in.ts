@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { formField, sendPage, type DashboardDeps } from "../context.js";
 import { html } from "../html.js";
 import { csrfField } from "../layout.js";
-import { dashboardCookie, sealSession, SESSION_COOKIE, SESSION_MS } from "../session.js";
+import { CSRF_COOKIE, dashboardCookie, sealSession, SESSION_COOKIE, SESSION_MS } from "../session.js";
 
 /** Signing in with a project's API key, and out. The key travels in a POST body and a sealed cookie only. */
 export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps) => {
@@ -24,13 +24,22 @@ export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps)
 
   app.post("/sign-in", async (req, reply) => {
     const key = formField(req, "api_key");
-    const projectId = key === undefined ? undefined : await deps.services.projects.projectIdForKey(key);
-    if (key === undefined || projectId === undefined) return sendSignIn(reply, true);
-    reply.setCookie(SESSION_COOKIE, sealSession(deps.sealer, key, deps.clock.now()), { ...cookie, maxAge: SESSION_MS / 1000 });
+    const holder = key === undefined ? undefined : await deps.services.projects.authenticate(key);
+    if (key === undefined || holder === undefined) return sendSignIn(reply, true);
+    reply.setCookie(SESSION_COOKIE, sealSession(deps.sealer, { apiKey: key, epoch: holder.sessionEpoch }, deps.clock.now()), {
+      ...cookie,
+      maxAge: SESSION_MS / 1000,
+    });
+    // A new CSRF secret for the new session: one planted in the browser before sign-in (by a sibling subdomain,
+    // say) is not kept.
+    delete req.cookies[CSRF_COOKIE];
+    reply.generateCsrf();
     return reply.code(303).header("location", "/dashboard/webhooks").send();
   });
 
-  app.post("/sign-out", async (_req, reply) => {
+  // Ends every session of the key, in every browser: the cookie alone, saved and replayed, no longer opens one.
+  app.post("/sign-out", async (req, reply) => {
+    if (req.dashboardKey !== undefined) await deps.services.projects.endSessions(req.dashboardKey);
     reply.clearCookie(SESSION_COOKIE, cookie);
     return reply.code(303).header("location", "/dashboard/sign-in").send();
   });

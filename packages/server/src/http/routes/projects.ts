@@ -1,9 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ApiKey, CreateProjectRequest, Empty, IdParams, Project, UpdateProjectQuery, UpdateProjectRequest } from "@tidings/sdk/contract";
+import {
+  ApiKey,
+  ApiKeyParams,
+  CreateProjectRequest,
+  Empty,
+  IdParams,
+  ListApiKeysQuery,
+  ListApiKeysResponse,
+  Project,
+  UpdateProjectQuery,
+  UpdateProjectRequest,
+} from "@tidings/sdk/contract";
+import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { authenticateAdmin } from "../auth.js";
-import { toProjectResource } from "../views/projects.js";
-import { replies } from "./replies.js";
+import { toApiKeyResource, toProjectResource } from "../views/projects.js";
+import { nextPage, replies } from "./replies.js";
 
 /** Admin calls: tenants and their API keys (DESIGN §2.7). */
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (app, { services, adminKey }) => {
@@ -38,6 +50,42 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
       // A retry gets the same key again rather than a second one.
       config: idempotent,
     },
-    async (req) => ({ key: await services.projects.createApiKey(req.params.id), project_id: req.params.id }),
+    async (req) => {
+      const minted = await services.projects.createApiKey(req.params.id);
+      return { key: minted.key, id: minted.id, project_id: minted.projectId };
+    },
+  );
+
+  app.get(
+    "/projects/:id/apiKeys",
+    {
+      schema: {
+        tags,
+        summary: "A project's API keys, oldest first: ids, creation and last use, never the keys",
+        params: IdParams,
+        querystring: ListApiKeysQuery,
+        response: replies(ListApiKeysResponse),
+      },
+    },
+    async (req) => {
+      const page = await services.projects.listApiKeys(req.params.id, parsePageRequest(req.query.page_size, req.query.page_token));
+      return { api_keys: page.items.map(toApiKeyResource), ...nextPage(page) };
+    },
+  );
+
+  app.delete(
+    "/projects/:id/apiKeys/:key_id",
+    {
+      schema: {
+        tags,
+        summary: "Revoke an API key: refused from now on, by every process sharing the database",
+        params: ApiKeyParams,
+        response: replies(Empty),
+      },
+    },
+    async (req) => {
+      await services.projects.revokeApiKey(req.params.id, req.params.key_id);
+      return {};
+    },
   );
 };

@@ -36,4 +36,8 @@ export class PgFiles implements FileStore {
   async delete(projectId: string, id: string): Promise<boolean> {
     return (await this.db.count("DELETE FROM files WHERE project_id = $1 AND id = $2", [projectId, id])) > 0;
   }
+
+  async totalBytes(projectId: string): Promise<number> {
+    return Number((await this.db.first<{ n: string }>("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE project_id = $1", [projectId]))?.n ?? 0);
+  }
 }

@@ -8,32 +8,92 @@ import pg from "pg";
  */
 export const DELIVERIES_CHANNEL = "tidings_deliveries";
 
-/** A dedicated connection that LISTENs, and reconnects when the connection drops. */
-export class DeliveriesListener {
+/**
+ * An API key deleted or signed out, by Tidings or by hand: a trigger on `api_keys` (migration 0010) notifies,
+ * and every process forgets the keys it remembered. Its payload is the schema too.
+ */
+export const API_KEYS_CHANNEL = "tidings_api_keys";
+
+/**
+ * One dedicated connection per process that LISTENs on every channel the process follows, and reconnects when
+ * the connection drops. It connects with the first subscriber and ends with the last.
+ */
+export class NotificationListener {
+  private readonly handlers = new Map<string, Set<() => void>>();
   private client?: pg.Client;
-  private stopped = false;
+  /** The channels the current connection LISTENs on. */
+  private listening = new Set<string>();
+  private connecting?: Promise<void>;
+  private schema: string | null = null;
   private retryTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly config: pg.ClientConfig,
-    private readonly onNotify: () => void,
     private readonly reconnectDelayMs = 1000,
   ) {}
 
-  /** Resolves once LISTEN is in place, so no later commit is missed; rejects if the database is unreachable. */
-  async start(): Promise<void> {
-    await this.connect();
+  /**
+   * Calls `onNotify` at every notification on `channel` for this schema, and once after a reconnect (what was
+   * sent meanwhile is lost). Resolves once listening, so no later commit is missed; rejects if the database is
+   * unreachable. The returned function unsubscribes.
+   */
+  async subscribe(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    let set = this.handlers.get(channel);
+    if (set === undefined) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    const entry = () => onNotify();
+    set.add(entry);
+    try {
+      if (this.client === undefined) await this.connect();
+      // A connection opened for another channel meanwhile may not have this one yet.
+      await this.listen(this.client, channel);
+    } catch (error) {
+      this.remove(channel, entry);
+      throw error;
+    }
+    return async () => {
+      this.remove(channel, entry);
+      if (this.handlers.size === 0) await this.stop();
+      else if (!this.handlers.has(channel)) {
+        this.listening.delete(channel);
+        await this.client?.query(`UNLISTEN ${channel}`).catch(() => {});
+      }
+    };
   }
 
+  private async listen(client: pg.Client | undefined, channel: string): Promise<void> {
+    if (client === undefined || this.listening.has(channel)) return;
+    await client.query(`LISTEN ${channel}`);
+    this.listening.add(channel);
+  }
+
+  /** Ends the connection whoever still listens; nothing reconnects it. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.handlers.clear();
     clearTimeout(this.retryTimer);
+    await this.connecting?.catch(() => {});
     const client = this.client;
     this.client = undefined;
+    this.listening.clear();
     await client?.end();
   }
 
-  private async connect(): Promise<void> {
+  private remove(channel: string, entry: () => void): void {
+    const set = this.handlers.get(channel);
+    set?.delete(entry);
+    if (set?.size === 0) this.handlers.delete(channel);
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
     const client = new pg.Client(this.config);
     // Without an 'error' listener a dropped connection would crash the process.
     client.on("error", () => this.lost(client));
@@ -42,16 +102,19 @@ export class DeliveriesListener {
       await client.connect();
       // The same connection settings as the store's pool, so the same schema as the one its NOTIFYs name.
       const { rows } = await client.query<{ schema: string | null }>("SELECT current_schema() AS schema");
-      const schema = rows[0]?.schema ?? null;
+      this.schema = rows[0]?.schema ?? null;
       client.on("notification", (message) => {
-        if (message.channel === DELIVERIES_CHANNEL && message.payload === schema) this.onNotify();
+        if (message.payload !== this.schema) return;
+        for (const handler of this.handlers.get(message.channel) ?? []) handler();
       });
-      await client.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+      const channels = [...this.handlers.keys()];
+      for (const channel of channels) await client.query(`LISTEN ${channel}`);
+      this.listening = new Set(channels);
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
     }
-    if (this.stopped) {
+    if (this.handlers.size === 0) {
       await client.end();
       return;
     }
@@ -59,7 +122,7 @@ export class DeliveriesListener {
   }
 
   private lost(client: pg.Client): void {
-    if (this.stopped || client !== this.client) return;
+    if (client !== this.client) return;
     this.client = undefined;
     client.end().catch(() => {});
     this.scheduleReconnect();
@@ -67,14 +130,13 @@ export class DeliveriesListener {
 
   private scheduleReconnect(): void {
     this.retryTimer = setTimeout(() => {
+      if (this.handlers.size === 0) return;
       this.connect().then(
-        // Notifications sent while disconnected are lost: wake once in case one of them mattered.
+        // Notifications sent while disconnected are lost: wake everyone once in case one of them mattered.
         () => {
-          if (!this.stopped) this.onNotify();
+          for (const set of [...this.handlers.values()]) for (const handler of set) handler();
         },
-        () => {
-          if (!this.stopped) this.scheduleReconnect();
-        },
+        () => this.scheduleReconnect(),
       );
     }, this.reconnectDelayMs);
     this.retryTimer.unref();

@@ -16,7 +16,7 @@ import { PgIdempotency } from "./idempotency.js";
 import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
-import { DELIVERIES_CHANNEL, DeliveriesListener } from "./notify.js";
+import { API_KEYS_CHANNEL, DELIVERIES_CHANNEL, NotificationListener } from "./notify.js";
 import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
 import { PgSigningKeys } from "./signing-keys.js";
@@ -96,6 +96,8 @@ export class PostgresStore implements Store {
     private readonly migrations: readonly Migration[],
     /** False for a view made by `countingAs`: the pool belongs to the store it came from. */
     private readonly ownsPool = true,
+    /** One LISTEN connection for the whole process, shared with the views made by `countingAs`. */
+    private readonly notifications = new NotificationListener(clientConfig),
   ) {
     const free = aggregates(new PgExecutor(pool, onRoundTrip, pool));
     this.projects = free.projects;
@@ -142,7 +144,7 @@ export class PostgresStore implements Store {
 
   /** The same store on the same pool, counting its round trips with `onRoundTrip`: the delivery engine's share is measured apart. */
   countingAs(onRoundTrip: () => void): PostgresStore {
-    return new PostgresStore(this.pool, this.clientConfig, onRoundTrip, this.migrations, false);
+    return new PostgresStore(this.pool, this.clientConfig, onRoundTrip, this.migrations, false, this.notifications);
   }
 
   transaction<T>(work: (tx: StoreAggregates) => Promise<T>): Promise<T> {
@@ -157,14 +159,23 @@ export class PostgresStore implements Store {
    * Calls `onNotify` whenever a commit, in any process sharing this database and schema, makes deliveries
    * due. Resolves once listening; the returned function stops.
    */
-  async listenForDeliveries(onNotify: () => void): Promise<() => Promise<void>> {
-    const listener = new DeliveriesListener(this.clientConfig, onNotify);
-    await listener.start();
-    return () => listener.stop();
+  listenForDeliveries(onNotify: () => void): Promise<() => Promise<void>> {
+    return this.notifications.subscribe(DELIVERIES_CHANNEL, onNotify);
+  }
+
+  /**
+   * Calls `onChange` whenever an API key is deleted or signed out, in any process sharing this database and schema
+   * (or by hand), and after the listening connection comes back. Resolves once listening; the returned function stops.
+   */
+  listenForApiKeyChanges(onChange: () => void): Promise<() => Promise<void>> {
+    return this.notifications.subscribe(API_KEYS_CHANNEL, onChange);
   }
 
   async close(): Promise<void> {
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool) {
+      await this.notifications.stop();
+      await this.pool.end();
+    }
   }
 
   private transactionOn<T>(work: (db: PgExecutor) => Promise<T>): Promise<T> {

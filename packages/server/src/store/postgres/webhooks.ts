@@ -55,6 +55,10 @@ export class PgWebhooks implements WebhookStore {
     );
   }
 
+  async count(projectId: string): Promise<number> {
+    return Number((await this.db.first<{ n: string }>("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = $1", [projectId]))?.n ?? 0);
+  }
+
   /** One statement: its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */
   async delete(projectId: string, id: string, now: number): Promise<boolean> {
     return (

@@ -41,4 +41,8 @@ export class SqliteFiles extends SqliteAggregate implements FileStore {
   delete(projectId: string, id: string): Promise<boolean> {
     return this.run(() => this.statement("DELETE FROM files WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
   }
+
+  totalBytes(projectId: string): Promise<number> {
+    return this.run(() => (this.statement("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE project_id = ?").get(projectId) as { n: number }).n);
+  }
 }

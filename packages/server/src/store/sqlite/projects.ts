@@ -1,4 +1,6 @@
-import type { Project } from "../../core/projects.js";
+import type { ApiKeyInfo, ApiKeyRecord, KeyHolder, Project } from "../../core/projects.js";
+import { toPage, type Page, type PageRequest } from "../../core/pages.js";
+import { API_KEY_INFO_COLUMNS, toApiKeyInfo, toKeyHolder, type ApiKeyRow } from "../api-key-rows.js";
 import { toProject, type ProjectRow } from "../rows.js";
 import type { ProjectStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
@@ -27,9 +29,14 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
     });
   }
 
-  addApiKey(projectId: string, keyHash: string, now: number): Promise<void> {
+  /** BEGIN IMMEDIATE already makes every write transaction wait for the one before. */
+  lock(_projectId: string): Promise<void> {
+    return Promise.resolve();
+  }
+
+  addApiKey(key: ApiKeyRecord): Promise<void> {
     return this.run(() => {
-      this.statement("INSERT INTO api_keys (key_hash, project_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING").run(keyHash, projectId, now);
+      this.insertKey(key);
     });
   }
 
@@ -37,9 +44,59 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
     return this.run(() => this.statement("UPDATE projects SET retention_ms = ? WHERE id = ?").run(retentionMs ?? null, id).changes > 0);
   }
 
-  projectIdForKeyHash(keyHash: string): Promise<string | undefined> {
-    return this.run(
-      () => (this.statement("SELECT project_id FROM api_keys WHERE key_hash = ?").get(keyHash) as { project_id: string } | undefined)?.project_id,
+  setConfiguredApiKey(key: ApiKeyRecord): Promise<string[]> {
+    return this.atomically(() => {
+      this.insertKey(key);
+      this.statement("UPDATE api_keys SET configured = 1 WHERE key_hash = ? AND project_id = ?").run(key.keyHash, key.projectId);
+      const replaced = this.statement("SELECT id FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?").all(key.projectId, key.keyHash) as {
+        id: string;
+      }[];
+      this.statement("DELETE FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?").run(key.projectId, key.keyHash);
+      return replaced.map((r) => r.id);
+    });
+  }
+
+  keyHolder(keyHash: string): Promise<KeyHolder | undefined> {
+    return this.run(() => {
+      const row = this.statement("SELECT id, project_id, session_epoch FROM api_keys WHERE key_hash = ?").get(keyHash) as ApiKeyRow | undefined;
+      return row && toKeyHolder(row);
+    });
+  }
+
+  listApiKeys(projectId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
+    return this.run(() => {
+      const rows = this.statement(`SELECT ${API_KEY_INFO_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`).all(
+        projectId,
+        page.pageSize + 1,
+        page.offset,
+      ) as ApiKeyRow[];
+      return toPage(rows.map(toApiKeyInfo), page);
+    });
+  }
+
+  deleteApiKey(projectId: string, id: string): Promise<boolean> {
+    return this.run(() => this.statement("DELETE FROM api_keys WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+  }
+
+  touchApiKey(id: string, now: number): Promise<void> {
+    return this.run(() => {
+      this.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now, id);
+    });
+  }
+
+  endSessions(id: string): Promise<void> {
+    return this.run(() => {
+      this.statement("UPDATE api_keys SET session_epoch = session_epoch + 1 WHERE id = ?").run(id);
+    });
+  }
+
+  private insertKey(key: ApiKeyRecord): void {
+    this.statement("INSERT INTO api_keys (id, key_hash, project_id, created_at, configured) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING").run(
+      key.id,
+      key.keyHash,
+      key.projectId,
+      key.createdAt,
+      key.configured ? 1 : 0,
     );
   }
 }

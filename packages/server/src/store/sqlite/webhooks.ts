@@ -65,6 +65,10 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     );
   }
 
+  count(projectId: string): Promise<number> {
+    return this.run(() => (this.statement("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = ?").get(projectId) as { n: number }).n);
+  }
+
   /** Its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */
   delete(projectId: string, id: string, now: number): Promise<boolean> {
     return this.atomically(() => {

@@ -34,6 +34,15 @@ export function describeFiles(f: StoreFixture): void {
       expect(await store.files.get(elsewhere.projectId, "chosen-name")).toEqual(elsewhere);
     });
 
+    it("sums the bytes a project stores, past 2^32", async () => {
+      const { store, projectId } = f;
+      expect(await store.files.totalBytes(projectId)).toBe(0);
+      await store.files.insert(file(projectId));
+      await store.files.insert(file(projectId, { sizeBytes: 7, state: "PROCESSING" }));
+      await store.files.insert(file(newResourceId(Date.now()), { sizeBytes: 1000 }));
+      expect(await store.files.totalBytes(projectId)).toBe(5_000_000_007);
+    });
+
     it("updates and deletes", async () => {
       const { store, projectId } = f;
       const x = file(projectId, { state: "PROCESSING", sha256: undefined, sizeBytes: 0 });

@@ -21,6 +21,14 @@ export function describeWebhooks(f: StoreFixture): void {
       expect(await store.webhooks.get(projectId, hooks[0]!.id)).toBeUndefined();
     });
 
+    it("counts a project's webhooks in every state", async () => {
+      const { store, projectId } = f;
+      expect(await store.webhooks.count(projectId)).toBe(0);
+      for (const h of [webhook(projectId), webhook(projectId, { state: "disabled" }), webhook("other-project")]) await store.webhooks.insert(h);
+      expect(await store.webhooks.count(projectId)).toBe(2);
+      expect(await store.webhooks.count("other-project")).toBe(1);
+    });
+
     it("lists the enabled ones, by project or by id", async () => {
       const { store, projectId } = f;
       const on = webhook(projectId);

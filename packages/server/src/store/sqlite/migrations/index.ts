@@ -8,6 +8,7 @@ import { deliveryStats } from "./0006-delivery-stats.js";
 import { batchesBeingCreated } from "./0007-batches-being-created.js";
 import { unfinishedInteractions } from "./0008-unfinished-interactions.js";
 import { leanDeliveries } from "./0009-lean-deliveries.js";
+import { apiKeyLifecycle } from "./0010-api-key-lifecycle.js";
 import { idempotencyKeys } from "./0011-idempotency-keys.js";
 
 /** Every SQLite migration, in order. A new one goes at the end with the next number; none is ever edited. */
@@ -21,5 +22,6 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   batchesBeingCreated,
   unfinishedInteractions,
   leanDeliveries,
+  apiKeyLifecycle,
   idempotencyKeys,
 ];
