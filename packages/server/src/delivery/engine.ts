@@ -54,6 +54,8 @@ export interface EngineOptions {
   perEndpointQueue: number;
   /** Claimed deliveries held in memory in all. */
   maxQueued: number;
+  /** Attempts in flight at once in all: each holds a socket, and the process's file descriptors are finite. */
+  maxInFlight: number;
   /** How long a delivery may wait in this engine's memory: the depth an endpoint may hold follows it (see `depthLimit`). */
   holdMs: number;
   /**
@@ -77,6 +79,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
   perEndpointQueue: 64,
   maxQueued: 4096,
+  maxInFlight: 1024,
   holdMs: 120_000,
   aliveMs: 15_000,
   renewMs: 5_000,
@@ -89,6 +92,12 @@ const RESERVATION_MS = 60_000;
 export const FLUSH_WINDOW_MS = 20;
 const FLUSH_MAX_OUTCOMES = 256;
 const CLAIM_LIMIT = 512;
+/**
+ * Attempts started in one turn of the event loop, at most. Starting one (signing, a socket's connect) costs
+ * ~0.1–0.2 ms, so a fan-out of thousands started at once would hold the loop for a second: the rest start in
+ * the turns after, and requests are answered in between (docs/store.md: fan-out).
+ */
+export const STARTS_PER_TURN = 64;
 /** Endpoints whose latency is remembered: enough for every active one; the oldest are forgotten first. */
 const LATENCIES_KEPT = 10_000;
 
@@ -119,6 +128,12 @@ export class DeliveryEngine implements DeliveryDispatch {
   private idle: (() => void) | undefined;
   /** Ids queued or in flight here: a lease that ran out while one waited must not bring it in twice. */
   private readonly held = new Set<string>();
+  /** Attempts in flight, over all endpoints. */
+  private inFlight = 0;
+  /** Attempts started in this turn of the event loop. */
+  private startedThisTurn = 0;
+  /** Endpoints with deliveries they may send that wait for the next turn or for room in `maxInFlight`, oldest first. */
+  private readonly ready = new Set<string>();
   /** Each endpoint's recent attempt latency (moving average), which decides how many it may hold. */
   private readonly latency = new Map<string, number>();
   /** Endpoints with due deliveries left in the store because they had no room: an attempt ending there wakes the claim loop. */
@@ -157,9 +172,7 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   get inFlightCount(): number {
-    let n = 0;
-    for (const endpoint of this.endpoints.values()) n += endpoint.inFlight;
-    return n;
+    return this.inFlight;
   }
 
   /** Registers this engine's worker (on SQLite, after queueing what the previous process held), then claims. */
@@ -213,6 +226,7 @@ export class DeliveryEngine implements DeliveryDispatch {
   async stop(): Promise<void> {
     this.loop.stop();
     this.renewal.stop();
+    this.ready.clear();
     const unstarted: ClaimedDelivery[] = [];
     for (const [key, endpoint] of this.endpoints) {
       for (const delivery of endpoint.queue) {
@@ -352,18 +366,50 @@ export class DeliveryEngine implements DeliveryDispatch {
 
   private drain(key: string, endpoint: Endpoint): void {
     while (endpoint.inFlight < this.options.perEndpointConcurrency && endpoint.queue.length > 0) {
+      if (!this.mayStart()) {
+        this.ready.add(key);
+        return;
+      }
       const delivery = endpoint.queue.shift() as ClaimedDelivery;
       endpoint.inFlight++;
+      this.inFlight++;
       void this.attempt(delivery).finally(() => {
         this.held.delete(delivery.id);
         endpoint.inFlight--;
+        this.inFlight--;
         this.queued--;
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
-        if (this.loop.isRunning) this.drain(key, endpoint);
+        if (this.loop.isRunning) {
+          this.drain(key, endpoint);
+          this.drainReady();
+        }
         if (this.endpoints.size === 0) this.idle?.();
         // Room was made: worth a claim only where deliveries were left in the store for want of it.
         if (this.roomExhausted || this.backlogged.has(key)) this.wake();
       });
+    }
+  }
+
+  /** Whether another attempt may start now; the first start of a turn books the next turn's. */
+  private mayStart(): boolean {
+    if (this.inFlight >= this.options.maxInFlight || this.startedThisTurn >= STARTS_PER_TURN) return false;
+    if (this.startedThisTurn++ === 0) {
+      setImmediate(() => {
+        this.startedThisTurn = 0;
+        this.drainReady();
+      });
+    }
+    return true;
+  }
+
+  /** Starts what endpoints that were kept waiting may send, the longest waiting first. */
+  private drainReady(): void {
+    for (const key of this.ready) {
+      const endpoint = this.endpoints.get(key);
+      this.ready.delete(key);
+      if (endpoint !== undefined) this.drain(key, endpoint);
+      // drain put it back: no more room this turn.
+      if (this.ready.has(key)) return;
     }
   }
 

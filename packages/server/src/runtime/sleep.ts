@@ -20,3 +20,8 @@ export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClo
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** Lets the event loop run what waits (I/O, timers, other requests) before going on: a long job's pause between chunks. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

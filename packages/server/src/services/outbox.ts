@@ -1,6 +1,7 @@
-import type { PlannedDelivery } from "../core/deliveries.js";
+import type { Delivery, PlannedDelivery } from "../core/deliveries.js";
 import type { EventTarget, NewEvent, StoredEvent } from "../core/events.js";
 import { planDeliveries } from "../core/fanout.js";
+import { nextTurn } from "../runtime/sleep.js";
 import type { BornLease, ClaimedDelivery, StoreAggregates, WebhookRecord } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
 
@@ -17,6 +18,13 @@ export interface DeliveryDispatch {
   /** Something may be due: look at the queue soon. */
   wake(): void;
 }
+
+/**
+ * Deliveries written per statement. A complete that fans out to many webhooks, or many completes written together,
+ * are written in chunks with a turn of the event loop between them: the transaction stays one (its statements
+ * wait), while other requests are answered (docs/store.md: fan-out).
+ */
+const FANOUT_CHUNK = 1000;
 
 /** What a transaction wrote to the outbox, for `announce` to act on once it has committed. */
 export interface Published {
@@ -47,7 +55,7 @@ export class Outbox {
 
   /**
    * Inside a transaction: many events and their deliveries, in a few statements whatever their number (one
-   * insert of the events, one read of the candidate webhooks, one insert of the deliveries).
+   * insert of the events, one read of the candidate webhooks, one insert of the deliveries per FANOUT_CHUNK).
    */
   async writeMany(tx: StoreAggregates, items: readonly { event: NewEvent; target: EventTarget }[], now: number): Promise<Published[]> {
     if (items.length === 0) return [];
@@ -62,7 +70,11 @@ export class Outbox {
     }
     const planned = plans.flatMap((p) => p.planned);
     const lease = planned.length === 0 ? undefined : this.dispatch()?.lease();
-    const written = await tx.deliveries.insert(planned, now, lease);
+    const written: Delivery[] = [];
+    for (let start = 0; start < planned.length; start += FANOUT_CHUNK) {
+      if (start > 0) await nextTurn();
+      written.push(...(await tx.deliveries.insert(planned.slice(start, start + FANOUT_CHUNK), now, lease)));
+    }
     const secrets = new Map(plans.flatMap((p) => p.webhooks.map((w) => [w.id, w.sealedSecrets] as const)));
     let next = 0;
     return plans.map((p) => {

@@ -3,7 +3,7 @@ import type { SendResult } from "../../../src/core/deliveries.js";
 import { planDeliveries } from "../../../src/core/fanout.js";
 import { retryPolicy } from "../../../src/core/retry-schedule.js";
 import type { WebhookToDisable } from "../../../src/core/webhooks.js";
-import { DeliveryEngine, FLUSH_WINDOW_MS, type EngineOptions } from "../../../src/delivery/engine.js";
+import { DeliveryEngine, FLUSH_WINDOW_MS, STARTS_PER_TURN, type EngineOptions } from "../../../src/delivery/engine.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import type { BornLease, ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
@@ -81,7 +81,17 @@ async function startEngine(sender: ScriptedSender, options: Partial<EngineOption
       },
       observer: { attempt() {}, claimRound() {}, error: (err) => errors.push(err) },
     },
-    { perEndpointConcurrency: 16, perEndpointQueue: 64, maxQueued: 4096, holdMs: 120_000, aliveMs: 15_000, renewMs: 5_000, idlePollMs: HOUR, ...options },
+    {
+      perEndpointConcurrency: 16,
+      perEndpointQueue: 64,
+      maxQueued: 4096,
+      maxInFlight: 1024,
+      holdMs: 120_000,
+      aliveMs: 15_000,
+      renewMs: 5_000,
+      idlePollMs: HOUR,
+      ...options,
+    },
   );
   engines.push(engine);
   await engine.start();
@@ -234,6 +244,51 @@ describe("DeliveryEngine, on fake time", () => {
     // Three held (two in flight, one queued); two went back to the queue for whoever has room.
     const claimable = await claimableByAnother();
     expect(claimable).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("DeliveryEngine, a large fan-out", () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** `perWebhook` deliveries to each of `webhooks` webhooks, born leased to `engine` and adopted in one go, as one fan-out. */
+  let webhookCount = 0;
+  async function fanOut(engine: DeliveryEngine, webhooks: number, perWebhook: number): Promise<void> {
+    const lease = engine.lease()!;
+    const deliveries: ClaimedDelivery[] = [];
+    for (let i = 0; i < webhooks; i++) deliveries.push(...(await publish(await addWebhook(`w${++webhookCount}`), perWebhook, lease)));
+    engine.adopt(lease, deliveries);
+  }
+
+  it("starts a bounded number of attempts per turn of the event loop, and the rest in the turns after", async () => {
+    const sender = new ScriptedSender(clock, () => "hang");
+    const engine = await startEngine(sender, { perEndpointConcurrency: 4 });
+    await clock.settle();
+    await fanOut(engine, 50, 4);
+    // Started in the adopting turn: no more than its share, so requests waiting on the loop are answered between.
+    expect(sender.requests).toHaveLength(STARTS_PER_TURN);
+    await nextTurn();
+    await nextTurn();
+    await nextTurn();
+    expect(sender.requests).toHaveLength(200);
+  });
+
+  it("keeps no more than maxInFlight attempts in flight over all endpoints, and starts the rest as they end", async () => {
+    const sender = new ScriptedSender(clock, (_uri, n) => (n === 0 ? "hang" : 200));
+    const engine = await startEngine(sender, { perEndpointConcurrency: 4, maxInFlight: 10 });
+    await clock.settle();
+    await fanOut(engine, 5, 1);
+    await fanOut(engine, 5, 1);
+    await clock.settle();
+    // Ten webhooks, one delivery each, all of them hanging: ten sockets at most.
+    expect(sender.requests).toHaveLength(10);
+    await fanOut(engine, 3, 1);
+    await clock.settle();
+    expect(sender.requests).toHaveLength(10);
+    // The hung ones time out; the three waiting start.
+    await clock.advance(TIMEOUT_MS);
+    await nextTurn();
+    expect(sender.requests.length).toBeGreaterThanOrEqual(13);
     expect(errors).toEqual([]);
   });
 });
