@@ -115,6 +115,7 @@ export type {
   UpdateWebhookRequest,
   Webhook,
   WebhookConfig,
+  WebhookOrdering,
   WebhookState,
 } from "./contract/index.js";
 

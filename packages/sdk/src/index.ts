@@ -64,5 +64,6 @@ export {
   type UpdateWebhookRequest,
   type Webhook,
   type WebhookConfig,
+  type WebhookOrdering,
   type WebhookState,
 } from "./client.js";

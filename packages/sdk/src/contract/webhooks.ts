@@ -6,6 +6,21 @@ import { Delivery, DELIVERY_STATES } from "./deliveries.js";
 export const WEBHOOK_STATES = ["enabled", "disabled", "disabled_due_to_failed_deliveries"] as const;
 export type WebhookState = (typeof WEBHOOK_STATES)[number];
 
+export const WEBHOOK_ORDERINGS = ["unordered", "fifo"] as const;
+export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
+
+/** The most a rate limit may say: past this the limit would be the engine's own pace anyway. */
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+
+const ordering = StringEnum(WEBHOOK_ORDERINGS, {
+  description: "fifo: one delivery at a time, in the order the events committed; a failing one holds the rest back until it succeeds or fails for good",
+});
+const rateLimitPerSecond = Type.Integer({
+  minimum: 1,
+  maximum: MAX_RATE_LIMIT_PER_SECOND,
+  description: "deliveries started per second at most; those beyond wait (they are not dropped, nor counted as failed); absent: unlimited",
+});
+
 export const REVOCATION_BEHAVIORS = ["revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"] as const;
 export type RevocationBehavior = (typeof REVOCATION_BEHAVIORS)[number];
 
@@ -29,6 +44,8 @@ const webhookFields = {
   signing_secrets: Type.Array(SigningSecretInfo),
   create_time: Timestamp(),
   update_time: Timestamp(),
+  ordering,
+  rate_limit_per_second: Type.Optional(rateLimitPerSecond),
 };
 
 export const Webhook = Message(webhookFields);
@@ -42,6 +59,8 @@ export const CreateWebhookRequest = Message({
   name: Type.Optional(Type.String({ maxLength: 256 })),
   uri: Type.String({ maxLength: 2048, description: "https URL that receives the events (http only in dev mode)" }),
   subscribed_events: subscribedEvents,
+  ordering: Type.Optional(ordering),
+  rate_limit_per_second: Type.Optional(rateLimitPerSecond),
 });
 export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
 
@@ -50,12 +69,17 @@ export const UpdateWebhookRequest = Message({
   uri: Type.Optional(Type.String({ maxLength: 2048 })),
   subscribed_events: Type.Optional(subscribedEvents),
   state: Type.Optional(StringEnum(WEBHOOK_STATES)),
+  ordering: Type.Optional(ordering),
+  rate_limit_per_second: Type.Optional(rateLimitPerSecond),
 });
 export type UpdateWebhookRequest = Static<typeof UpdateWebhookRequest>;
 
 export const UpdateWebhookQuery = Message({
   update_mask: Type.Optional(
-    Type.String({ description: "comma-separated fields to update (name, uri, subscribed_events, state); default: those in the body" }),
+    Type.String({
+      description:
+        "comma-separated fields to update (name, uri, subscribed_events, state, ordering, rate_limit_per_second); default: those in the body; rate_limit_per_second named but absent: unlimited",
+    }),
   ),
 });
 export type UpdateWebhookQuery = Static<typeof UpdateWebhookQuery>;

@@ -1,4 +1,4 @@
-import type { DeliveryState, UpdateWebhookRequest, Webhook, WebhookState } from "@tidings/sdk";
+import type { DeliveryState, UpdateWebhookRequest, Webhook, WebhookOrdering, WebhookState } from "@tidings/sdk";
 import type { Command } from "commander";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import { parseIntegerOption } from "./json-option.js";
@@ -8,7 +8,8 @@ const line = (w: Webhook) => `${w.id}  ${w.state}  ${w.uri}  [${w.subscribed_eve
 /** The line of `webhooks list`, then what a person checks next: its secrets (truncated) and times. */
 function describeWebhook(w: Webhook): string {
   const secrets = w.signing_secrets.map((s) => `  secret ${s.truncated_secret}${s.expire_time !== undefined ? `  (until ${s.expire_time})` : ""}`);
-  return [line(w), ...secrets, `  created ${w.create_time}  updated ${w.update_time}`].join("\n");
+  const routing = `  ordering ${w.ordering}  rate limit ${w.rate_limit_per_second === undefined ? "none" : `${w.rate_limit_per_second}/s`}`;
+  return [line(w), routing, ...secrets, `  created ${w.create_time}  updated ${w.update_time}`].join("\n");
 }
 
 /** `tidings webhooks …` and `tidings deliveries …`: the static webhooks of a project and what they were sent. */
@@ -24,11 +25,15 @@ export function registerWebhooks(program: Command): void {
     .requiredOption("--uri <url>", "where to POST events")
     .option("--events <types>", "comma-separated event types or patterns", "*")
     .option("--name <name>", "a name for it")
-    .action(async (flags: ClientFlags & { uri: string; events: string; name?: string }) => {
+    .option("--ordering <ordering>", "fifo: one delivery at a time, in order (default: unordered)")
+    .option("--rate-limit <per-second>", "deliveries started per second at most (default: unlimited)")
+    .action(async (flags: ClientFlags & { uri: string; events: string; name?: string; ordering?: string; rateLimit?: string }) => {
       const created = await clientFrom(flags).tidings.webhooks.create({
         uri: flags.uri,
         subscribed_events: flags.events.split(",").map((e) => e.trim()),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.ordering !== undefined ? { ordering: flags.ordering as WebhookOrdering } : {}),
+        ...(flags.rateLimit !== undefined ? { rate_limit_per_second: parseIntegerOption("--rate-limit", flags.rateLimit) } : {}),
       });
       process.stdout.write(`${line(created)}\nsigning secret (shown only now): ${created.new_signing_secret}\n`);
     });
@@ -40,21 +45,31 @@ export function registerWebhooks(program: Command): void {
       process.stdout.write(`${flags.json === true ? JSON.stringify(webhook, null, 2) : describeWebhook(webhook)}\n`);
     });
 
-  withClientOptions(webhooks.command("update").argument("<id>").description("change a webhook's URL, events, name or state"))
+  withClientOptions(webhooks.command("update").argument("<id>").description("change a webhook's URL, events, name, state or routing"))
     .option("--uri <url>", "where to POST events")
     .option("--events <types>", "comma-separated event types or patterns")
     .option("--name <name>", "a name for it")
     .option("--state <state>", "enabled or disabled")
-    .action(async (id: string, flags: ClientFlags & { uri?: string; events?: string; name?: string; state?: string }) => {
-      const changes: UpdateWebhookRequest = {
-        ...(flags.uri !== undefined ? { uri: flags.uri } : {}),
-        ...(flags.events !== undefined ? { subscribed_events: flags.events.split(",").map((e) => e.trim()) } : {}),
-        ...(flags.name !== undefined ? { name: flags.name } : {}),
-        ...(flags.state !== undefined ? { state: flags.state as WebhookState } : {}),
-      };
-      if (Object.keys(changes).length === 0) throw new Error("nothing to change: give --uri, --events, --name or --state");
-      process.stdout.write(`${line(await clientFrom(flags).tidings.webhooks.update(id, changes))}\n`);
-    });
+    .option("--ordering <ordering>", "fifo or unordered")
+    .option("--rate-limit <per-second>", 'deliveries started per second at most, or "none"')
+    .action(
+      async (id: string, flags: ClientFlags & { uri?: string; events?: string; name?: string; state?: string; ordering?: string; rateLimit?: string }) => {
+        const changes: UpdateWebhookRequest = {
+          ...(flags.uri !== undefined ? { uri: flags.uri } : {}),
+          ...(flags.events !== undefined ? { subscribed_events: flags.events.split(",").map((e) => e.trim()) } : {}),
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+          ...(flags.state !== undefined ? { state: flags.state as WebhookState } : {}),
+          ...(flags.ordering !== undefined ? { ordering: flags.ordering as WebhookOrdering } : {}),
+          ...(flags.rateLimit !== undefined && flags.rateLimit !== "none"
+            ? { rate_limit_per_second: parseIntegerOption("--rate-limit", flags.rateLimit) }
+            : {}),
+        };
+        // "none" names the field in the mask with no value: the limit goes.
+        const mask = [...Object.keys(changes), ...(flags.rateLimit === "none" ? ["rate_limit_per_second"] : [])];
+        if (mask.length === 0) throw new Error("nothing to change: give --uri, --events, --name, --state, --ordering or --rate-limit");
+        process.stdout.write(`${line(await clientFrom(flags).tidings.webhooks.update(id, changes, mask))}\n`);
+      },
+    );
 
   withClientOptions(webhooks.command("rotate").argument("<id>").description("make a new signing secret; prints it, once"))
     .option("--revoke-now", "stop signing with the old secrets at once (default: they keep signing for 24 h)")

@@ -4,15 +4,39 @@ import type { EventTarget, StoredEvent } from "./events.js";
 import type { WebhookConfig } from "./operations.js";
 import type { Webhook } from "./webhooks.js";
 
-type Candidate = Pick<Webhook, "id" | "uri" | "state" | "subscribedEvents">;
+type Candidate = Pick<Webhook, "id" | "uri" | "state" | "subscribedEvents" | "ordering" | "rateLimitPerSecond">;
 
 /** Where one delivery of an event went: a static webhook, or a dynamic URI. */
 export type DeliveryTarget = Pick<Delivery, "webhookId" | "uri">;
 
-/** Deliveries that share an endpoint share a concurrency budget: a static webhook, or a dynamic URI's origin. */
-export function endpointKey(webhookId: string | undefined, uri: string): string {
-  return webhookId !== undefined ? `webhook:${webhookId}` : `origin:${new URL(uri).origin}`;
+/** How a static webhook's deliveries go out: in order, or paced (core/webhooks.ts). */
+export type Routing = Pick<Webhook, "ordering" | "rateLimitPerSecond">;
+
+/**
+ * Deliveries that share an endpoint share a concurrency budget: a static webhook, or a dynamic URI's origin. A FIFO
+ * or rate-limited webhook's key says so, since its deliveries are claimed by one engine at a time (docs/store.md:
+ * ordering and rate limits): a FIFO one only its oldest, a paced one as its engine paces them.
+ */
+export function endpointKey(webhookId: string | undefined, uri: string, routing: Routing = {}): string {
+  if (webhookId === undefined) return `origin:${new URL(uri).origin}`;
+  if (routing.ordering === "fifo") return `${FIFO}${webhookId}`;
+  if (routing.rateLimitPerSecond !== undefined) return `${PACED}${webhookId}`;
+  return `webhook:${webhookId}`;
 }
+
+const FIFO = "fifo:";
+const PACED = "paced:";
+
+/** Every key a webhook's deliveries may wait under, whatever its routing was when they were written. */
+export function webhookEndpointKeys(webhookId: string): string[] {
+  return [`webhook:${webhookId}`, `${FIFO}${webhookId}`, `${PACED}${webhookId}`];
+}
+
+export const isFifoEndpoint = (key: string): boolean => key.startsWith(FIFO);
+export const isPacedEndpoint = (key: string): boolean => key.startsWith(PACED);
+
+/** Deliveries that may be born leased to the engine of the process that wrote them: not those claimed one engine at a time. */
+export const isBornLeasable = (key: string): boolean => !isFifoEndpoint(key) && !isPacedEndpoint(key);
 
 /** The target choice (DESIGN §1): a request's own webhook_config replaces the project's static webhooks. */
 export function eventTargetFor(webhookConfig: WebhookConfig | undefined): EventTarget {
@@ -25,11 +49,11 @@ export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks
     case "uris":
       return [...new Set(target.uris)].map((uri) => newDelivery(event, { uri }, now));
     case "webhook":
-      return webhooks.filter((w) => w.id === target.webhookId).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now));
+      return webhooks.filter((w) => w.id === target.webhookId).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w));
     case "subscribers":
       return webhooks
         .filter((w) => w.state === "enabled" && w.id !== target.excludeWebhookId && subscriptionMatches(w.subscribedEvents, event.type))
-        .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now));
+        .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w));
   }
 }
 
@@ -49,17 +73,17 @@ export function planRedelivery(
   const uris = previous.filter((t) => t.webhookId === undefined).map((t) => t.uri);
   return [
     ...planDeliveries(event, { kind: "uris", uris }, [], now),
-    ...webhooks.filter((w) => w.state === "enabled" && previousWebhooks.has(w.id)).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now)),
+    ...webhooks.filter((w) => w.state === "enabled" && previousWebhooks.has(w.id)).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w)),
   ];
 }
 
-function newDelivery(event: StoredEvent, target: DeliveryTarget, now: number): PlannedDelivery {
+function newDelivery(event: StoredEvent, target: DeliveryTarget, now: number, routing?: Routing): PlannedDelivery {
   return {
     eventId: event.id,
     projectId: event.projectId,
     ...(target.webhookId !== undefined ? { webhookId: target.webhookId } : {}),
     uri: target.uri,
-    endpointKey: endpointKey(target.webhookId, target.uri),
+    endpointKey: endpointKey(target.webhookId, target.uri, routing),
     windowStartAt: event.createdAt,
     createdAt: now,
   };

@@ -2,6 +2,9 @@ import type { DeliveryVerdict } from "./deliveries.js";
 
 export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deliveries";
 
+/** `fifo`: one delivery at a time, in the order the events committed; a failing one holds the rest back. */
+export type WebhookOrdering = "unordered" | "fifo";
+
 /** A signing secret as the core sees it: the plaintext never leaves the crypto adapter except to sign. */
 export interface SigningSecret {
   /** `whsec_…` as shown once to the user. */
@@ -23,6 +26,10 @@ export interface Webhook {
   updatedAt: number;
   /** Last 2xx from this endpoint; drives auto-disable after 24 h of failures. */
   lastSuccessAt?: number;
+  /** Absent: unordered. */
+  ordering?: WebhookOrdering;
+  /** Deliveries started per second at most; absent: unlimited. */
+  rateLimitPerSecond?: number;
 }
 
 export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_previous_secrets_immediately";

@@ -1,6 +1,7 @@
 import { tallyRound } from "../core/attempt-stats.js";
 import type { Clock, Timer } from "../core/clock.js";
 import { attemptsToKeep, judgeAttempt, settleDelivery, type Attempt, type DeliveryVerdict, type SendResult } from "../core/deliveries.js";
+import { isFifoEndpoint, isPacedEndpoint } from "../core/fanout.js";
 import { parseDeliveryId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
 import { webhooksAtRisk, webhooksToDisable, type WebhookToDisable } from "../core/webhooks.js";
@@ -104,6 +105,8 @@ const LATENCIES_KEPT = 10_000;
 interface Endpoint {
   queue: ClaimedDelivery[];
   inFlight: number;
+  /** Wakes a paced endpoint when its next start is due. */
+  pacer?: Timer;
 }
 
 interface Outcome {
@@ -134,6 +137,8 @@ export class DeliveryEngine implements DeliveryDispatch {
   private startedThisTurn = 0;
   /** Endpoints with deliveries they may send that wait for the next turn or for room in `maxInFlight`, oldest first. */
   private readonly ready = new Set<string>();
+  /** When each paced endpoint may start its next attempt (kept after the endpoint empties, so pacing spans bursts). */
+  private readonly nextStarts = new Map<string, number>();
   /** Each endpoint's recent attempt latency (moving average), which decides how many it may hold. */
   private readonly latency = new Map<string, number>();
   /** Endpoints with due deliveries left in the store because they had no room: an attempt ending there wakes the claim loop. */
@@ -229,6 +234,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     this.ready.clear();
     const unstarted: ClaimedDelivery[] = [];
     for (const [key, endpoint] of this.endpoints) {
+      this.deps.clock.clearTimeout(endpoint.pacer);
       for (const delivery of endpoint.queue) {
         this.held.delete(delivery.id);
         unstarted.push(delivery);
@@ -365,7 +371,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   private drain(key: string, endpoint: Endpoint): void {
-    while (endpoint.inFlight < this.options.perEndpointConcurrency && endpoint.queue.length > 0) {
+    // A FIFO webhook has one delivery out at a time; the store gives it only its oldest (docs/store.md).
+    const concurrency = isFifoEndpoint(key) ? 1 : this.options.perEndpointConcurrency;
+    while (endpoint.inFlight < concurrency && endpoint.queue.length > 0) {
+      if (!this.paced(key, endpoint)) return;
       if (!this.mayStart()) {
         this.ready.add(key);
         return;
@@ -388,6 +397,29 @@ export class DeliveryEngine implements DeliveryDispatch {
         if (this.roomExhausted || this.backlogged.has(key)) this.wake();
       });
     }
+  }
+
+  /**
+   * Whether a rate-limited webhook's next delivery may start now: starts are spaced 1 / rate apart, never in a
+   * burst, so no second ever sees more than the rate (plus the one at its edge). Otherwise it books a timer.
+   */
+  private paced(key: string, endpoint: Endpoint): boolean {
+    const rate = endpoint.queue[0]?.rateLimitPerSecond;
+    if (rate === undefined || !isPacedEndpoint(key)) return true;
+    const now = this.deps.clock.now();
+    const nextStartAt = this.nextStarts.get(key) ?? 0;
+    if (now >= nextStartAt) {
+      // Re-inserted, so the map's order is least recently used first.
+      this.nextStarts.delete(key);
+      this.nextStarts.set(key, now + 1000 / rate);
+      if (this.nextStarts.size > LATENCIES_KEPT) this.nextStarts.delete(this.nextStarts.keys().next().value as string);
+      return true;
+    }
+    endpoint.pacer ??= this.deps.clock.setTimeout(() => {
+      endpoint.pacer = undefined;
+      if (this.loop.isRunning) this.drain(key, endpoint);
+    }, nextStartAt - now);
+    return false;
   }
 
   /** Whether another attempt may start now; the first start of a turn books the next turn's. */
@@ -484,6 +516,8 @@ export class DeliveryEngine implements DeliveryDispatch {
       for (const o of batch) this.bornHeld.delete(parseDeliveryId(o.delivery.id) as number);
       const toDisable = webhooksToDisable(outcomes, candidates, now, policy.windowMs);
       if (toDisable.length > 0) await this.deps.onDisable(toDisable);
+      // A FIFO webhook's next delivery is claimable now that this one is settled (or due again, later).
+      if (batch.some((o) => isFifoEndpoint(o.delivery.endpointKey))) this.wake();
       // A retry may now be due sooner than the claim loop's timer.
       const retries = batch.flatMap((o) => (o.verdict.kind === "retry" ? [o.verdict.at] : []));
       if (retries.length > 0) this.loop.wakeBy(Math.min(...retries));

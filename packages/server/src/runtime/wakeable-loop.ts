@@ -13,6 +13,8 @@ export class WakeableLoop {
   private inRound = false;
   private again = false;
   private scheduled = false;
+  /** A wakeBy that came while a round was scheduled or running: the sleep after it ends by then. */
+  private dueBy: number | undefined;
 
   /** `round` does the work and says how long to sleep before the next one. */
   constructor(
@@ -52,9 +54,9 @@ export class WakeableLoop {
 
   /** Something falls due at `at`: run a round by then, without waking now if the loop would anyway. */
   wakeBy(at: number): void {
-    if (!this.running || this.scheduled) return;
-    if (this.inRound) {
-      this.again = true;
+    if (!this.running) return;
+    if (this.scheduled || this.inRound) {
+      this.dueBy = Math.min(this.dueBy ?? at, at);
       return;
     }
     if (this.sleepsUntil !== undefined && this.sleepsUntil <= at) return;
@@ -86,6 +88,9 @@ export class WakeableLoop {
       this.onError(err);
     } finally {
       this.inRound = false;
+      const dueBy = this.dueBy;
+      this.dueBy = undefined;
+      if (dueBy !== undefined) sleep = Math.min(sleep, Math.max(0, dueBy - this.clock.now()));
       if (this.running) this.sleep(sleep);
     }
   }

@@ -1,6 +1,6 @@
 import type { Delivery, PlannedDelivery } from "../core/deliveries.js";
 import type { EventTarget, NewEvent, StoredEvent } from "../core/events.js";
-import { planDeliveries } from "../core/fanout.js";
+import { isBornLeasable, planDeliveries } from "../core/fanout.js";
 import { nextTurn } from "../runtime/sleep.js";
 import type { BornLease, ClaimedDelivery, StoreAggregates, WebhookRecord } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
@@ -82,8 +82,11 @@ export class Outbox {
       next += p.planned.length;
       const body = JSON.stringify(p.event.payload);
       if (lease === undefined) return { event: p.event, leased: [], queued: mine.length };
-      const leased = mine.map((d) => ({ ...d, body, sealedSecrets: d.webhookId === undefined ? undefined : secrets.get(d.webhookId) }));
-      return { event: p.event, leased, lease, queued: 0 };
+      // The store queued those claimed one engine at a time (FIFO and paced webhooks) rather than lease them.
+      const leased = mine
+        .filter((d) => isBornLeasable(d.endpointKey))
+        .map((d) => ({ ...d, body, sealedSecrets: d.webhookId === undefined ? undefined : secrets.get(d.webhookId) }));
+      return { event: p.event, leased, lease, queued: mine.length - leased.length };
     });
   }
 

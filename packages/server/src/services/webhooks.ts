@@ -2,7 +2,9 @@ import type { CreateWebhookRequest, RecoverDeliveriesRequest, UpdateWebhookReque
 import { found, invalidArgument, notFound } from "../core/errors.js";
 import { LimitExceededError } from "../core/limits.js";
 import { validateSubscription } from "../core/event-types.js";
+import type { Delivery } from "../core/deliveries.js";
 import { newEvent, type StoredEvent } from "../core/events.js";
+import { endpointKey } from "../core/fanout.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
 import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -17,7 +19,7 @@ import { reportStateChange } from "./state-changes.js";
 import { validateTargetUri } from "./target-uri.js";
 
 /** Fields a PATCH may change, by their canonical (snake_case) names. */
-const UPDATABLE = ["name", "uri", "subscribed_events", "state"] as const;
+const UPDATABLE = ["name", "uri", "subscribed_events", "state", "ordering", "rate_limit_per_second"] as const;
 
 export class WebhookService {
   constructor(
@@ -41,6 +43,8 @@ export class WebhookService {
       secrets: [{ secret, createdAt: now }],
       createdAt: now,
       updatedAt: now,
+      ...(input.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
+      ...(input.rate_limit_per_second !== undefined ? { rateLimitPerSecond: input.rate_limit_per_second } : {}),
     };
     await this.ctx.store.transaction(async (tx) => {
       await tx.projects.lock(projectId);
@@ -77,6 +81,7 @@ export class WebhookService {
   async update(projectId: string, id: string, input: UpdateWebhookRequest, updateMask: string | undefined): Promise<Webhook> {
     const webhook = await this.get(projectId, id);
     const previousState = webhook.state;
+    const before = { ordering: webhook.ordering, rateLimitPerSecond: webhook.rateLimitPerSecond };
     const fields = fieldsToUpdate(updateMask, UPDATABLE, input);
     if (fields.includes("name")) webhook.name = input.name ?? "";
     if (fields.includes("uri")) webhook.uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
@@ -85,10 +90,29 @@ export class WebhookService {
       if (input.state === undefined) throw invalidArgument("state", "is in update_mask, so it is required");
       webhook.state = input.state;
     }
+    if (fields.includes("ordering")) {
+      if (input.ordering === "fifo") webhook.ordering = "fifo";
+      else delete webhook.ordering;
+    }
+    if (fields.includes("rate_limit_per_second")) {
+      if (input.rate_limit_per_second !== undefined) webhook.rateLimitPerSecond = input.rate_limit_per_second;
+      else delete webhook.rateLimitPerSecond;
+    }
     webhook.updatedAt = this.ctx.clock.now();
-    await this.ctx.store.webhooks.update(this.seal(webhook));
+    const endpoint = endpointKey(webhook.id, webhook.uri, webhook);
+    await this.ctx.store.transaction(async (tx) => {
+      await tx.webhooks.update(this.seal(webhook));
+      // What waits in the queue goes out as the webhook now says: in order, paced, or neither.
+      if (endpoint !== endpointKey(webhook.id, webhook.uri, before)) await tx.deliveries.rekey(webhook.id, endpoint);
+    });
     if (webhook.state !== previousState) reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: webhook.state });
     return webhook;
+  }
+
+  /** What holds a FIFO webhook's deliveries back: its oldest waiting one, when that has failed at least once. */
+  async blockedBy(projectId: string, webhook: Pick<Webhook, "id" | "ordering">): Promise<Delivery | undefined> {
+    if (webhook.ordering !== "fifo") return undefined;
+    return (await this.ctx.store.deliveries.blockedHeads(projectId, [webhook.id]))[0];
   }
 
   /** Deletes it and fails what it still had pending, in one transaction. */

@@ -40,6 +40,8 @@ export interface WebhookRow {
   created_at: Millis;
   updated_at: Millis;
   last_success_at: Nullable<Millis>;
+  ordering: Nullable<string>;
+  rate_limit_per_second: Nullable<number>;
 }
 export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   id: r.id,
@@ -52,6 +54,8 @@ export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   createdAt: ms(r.created_at),
   updatedAt: ms(r.updated_at),
   lastSuccessAt: optMs(r.last_success_at),
+  ...(r.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
+  ...(r.rate_limit_per_second !== null && r.rate_limit_per_second !== undefined ? { rateLimitPerSecond: Number(r.rate_limit_per_second) } : {}),
 });
 export const webhookParams = (w: WebhookRecord) => ({
   id: w.id,
@@ -64,6 +68,8 @@ export const webhookParams = (w: WebhookRecord) => ({
   created_at: w.createdAt,
   updated_at: w.updatedAt,
   last_success_at: w.lastSuccessAt ?? null,
+  ordering: w.ordering === "fifo" ? "fifo" : null,
+  rate_limit_per_second: w.rateLimitPerSecond ?? null,
 });
 
 export interface OperationRow {

@@ -134,6 +134,8 @@ export interface ClaimedDelivery extends Delivery {
   body: string;
   /** The webhook's sealed secrets for static deliveries; dynamic ones are signed with the server's key. */
   sealedSecrets?: string;
+  /** The webhook's rate limit, as it is now: attempts started per second at most. */
+  rateLimitPerSecond?: number;
 }
 
 export interface SettlementRound {
@@ -184,7 +186,8 @@ export interface BornLease extends Lease {
 export interface DeliveryQueue {
   /**
    * New deliveries, each the next of its event's deliveries (an event's deliveries are one range of keys).
-   * Born leased (`lease`) they are sent by that engine without a claim; otherwise they are queued, due now.
+   * Born leased (`lease`) they are sent by that engine without a claim; otherwise, and always for endpoints
+   * claimed one engine at a time (FIFO and paced webhooks, core/fanout.ts), they are queued, due now.
    */
   insert(planned: readonly PlannedDelivery[], now: number, lease?: BornLease): Promise<Delivery[]>;
   /** More deliveries of events written before (a redelivery), numbered after those they have; queued, due now. */
@@ -200,6 +203,10 @@ export interface DeliveryQueue {
   settle(round: SettlementRound, now: number): Promise<WebhookRecord[]>;
   /** Hands these deliveries held by `worker` back to the queue, due at once for any engine. */
   release(deliveries: readonly Pick<Delivery, "id" | "endpointKey">[], worker: number, now: number): Promise<number>;
+  /** A webhook's routing changed: what it has waiting in the queue waits under its new endpoint key from now on. */
+  rekey(webhookId: string, endpoint: string): Promise<number>;
+  /** Of these FIFO webhooks, the oldest waiting delivery of each that has failed at least once: what holds the rest back. */
+  blockedHeads(projectId: string, webhookIds: readonly string[]): Promise<Delivery[]>;
   /** When the next queued delivery becomes claimable (due and unleased), if any. */
   nextDueAt(): Promise<number | undefined>;
   list(projectId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryWithAttempts>>;

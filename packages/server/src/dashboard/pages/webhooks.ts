@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
+import type { Delivery } from "../../core/deliveries.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { RevocationBehavior, Webhook } from "../../core/webhooks.js";
 import { activeSecrets, truncateSecret } from "../../core/webhooks.js";
@@ -58,9 +59,10 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
     const state = DELIVERY_STATES.find((s) => s === queryParam(req, "state"));
     const pageToken = queryParam(req, "page_token");
-    const [health, deliveries] = await Promise.all([
+    const [health, deliveries, blockedBy] = await Promise.all([
       services.stats.webhookHealth(req.projectId, [webhook.id]),
       services.events.deliveries(req.projectId, { webhookId: webhook.id, state, newestFirst: true }, parsePageRequest(undefined, pageToken)),
+      services.webhooks.blockedBy(req.projectId, webhook),
     ]);
     const pending = deliveries.items.some((d) => d.state === "pending");
     return sendPage(
@@ -70,6 +72,7 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
         section: "webhooks",
         notice: noticeFrom(req),
         body: (csrf) => html`<h1 class="break">${webhook.name || webhook.uri}</h1>
+        ${blockedBy === undefined ? html`` : blockedNotice(blockedBy)}
         ${webhookFacts(webhook, health.get(webhook.id) ?? { attempts: 0, succeeded: 0 }, clock.now())}
         ${webhookActions(webhook, csrf, clock.now(), recoverForm)}
         <section ${pending ? html`data-refresh-while-pending` : html``} aria-labelledby="deliveries">
@@ -177,11 +180,19 @@ function createForm(csrf: string, form?: FilledForm): Markup {
     <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>`;
 }
 
+/** A FIFO webhook whose oldest delivery keeps failing: nothing behind it goes until it succeeds or fails for good. */
+function blockedNotice(head: Delivery): Markup {
+  return html`<p class="flash bad" role="status"><strong>FIFO blocked</strong> by delivery <span class="mono">${head.id}</span>
+    of <a class="mono" href="/dashboard/events/${head.eventId}">${head.eventId}</a>: attempt ${head.attemptCount} failed
+    (${head.lastError ?? "—"}), next ${time(head.nextAttemptAt)}. The deliveries behind it wait.</p>`;
+}
+
 function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Markup {
   return html`<dl class="facts">
     <dt>State</dt><dd>${webhookState(webhook.state)}</dd>
     <dt>URL</dt><dd class="mono">${webhook.uri}</dd>
     <dt>Events</dt><dd class="mono">${webhook.subscribedEvents.join(", ")}</dd>
+    <dt>Routing</dt><dd>${webhook.ordering === "fifo" ? "FIFO, one at a time" : "unordered"}${webhook.rateLimitPerSecond === undefined ? html`` : html`, at most ${webhook.rateLimitPerSecond} per second`}</dd>
     <dt>Success, 24 h</dt><dd>${percent(health.successRate)} of ${count(health.attempts, "attempt")}</dd>
     <dt>Median latency, 24 h</dt><dd>${millis(health.medianLatencyMs)}</dd>
     <dt>Last error</dt><dd>${health.lastError === undefined ? "—" : html`<span class="bad">${health.lastError.error}</span> <span class="muted">${time(health.lastError.at)}</span>`}</dd>

@@ -16,5 +16,7 @@ export function toWebhookResource(webhook: Webhook, now: number): WebhookResourc
     })),
     create_time: toRfc3339(webhook.createdAt),
     update_time: toRfc3339(webhook.updatedAt),
+    ordering: webhook.ordering ?? "unordered",
+    ...(webhook.rateLimitPerSecond !== undefined ? { rate_limit_per_second: webhook.rateLimitPerSecond } : {}),
   };
 }

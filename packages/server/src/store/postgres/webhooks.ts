@@ -10,9 +10,23 @@ export class PgWebhooks implements WebhookStore {
   async insert(w: WebhookRecord): Promise<void> {
     const p = webhookParams(w);
     await this.db.query(
-      `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [p.id, p.project_id, p.name, p.uri, p.subscribed_events, p.state, p.sealed_secrets, ms(p.created_at), ms(p.updated_at), optMs(w.lastSuccessAt)],
+      `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at,
+       ordering, rate_limit_per_second)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        p.id,
+        p.project_id,
+        p.name,
+        p.uri,
+        p.subscribed_events,
+        p.state,
+        p.sealed_secrets,
+        ms(p.created_at),
+        ms(p.updated_at),
+        optMs(w.lastSuccessAt),
+        p.ordering,
+        p.rate_limit_per_second,
+      ],
     );
   }
 
@@ -39,8 +53,20 @@ export class PgWebhooks implements WebhookStore {
     const p = webhookParams(w);
     await this.db.query(
       `UPDATE webhooks SET name = $3, uri = $4, subscribed_events = $5, state = $6, sealed_secrets = $7, updated_at = $8,
-       last_success_at = $9 WHERE project_id = $1 AND id = $2`,
-      [p.project_id, p.id, p.name, p.uri, p.subscribed_events, p.state, p.sealed_secrets, ms(p.updated_at), optMs(w.lastSuccessAt)],
+       last_success_at = $9, ordering = $10, rate_limit_per_second = $11 WHERE project_id = $1 AND id = $2`,
+      [
+        p.project_id,
+        p.id,
+        p.name,
+        p.uri,
+        p.subscribed_events,
+        p.state,
+        p.sealed_secrets,
+        ms(p.updated_at),
+        optMs(w.lastSuccessAt),
+        p.ordering,
+        p.rate_limit_per_second,
+      ],
     );
   }
 

@@ -1,5 +1,5 @@
 import { isSuccess, type Attempt, type Delivery, type DeliveryState, type PlannedDelivery } from "../../core/deliveries.js";
-import { endpointKey, type DeliveryTarget } from "../../core/fanout.js";
+import { endpointKey, isBornLeasable, isFifoEndpoint, webhookEndpointKeys, type DeliveryTarget, type Routing } from "../../core/fanout.js";
 import { DELIVERIES_PER_EVENT, deliveryId, deliveryKey, eventKeyOf, parseDeliveryId, parseEventId } from "../../core/ids.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import { toWebhook, type WebhookRow } from "../rows.js";
@@ -33,8 +33,18 @@ interface DeliveryRow {
   event_legacy_id: string | null;
   webhook_id: string | null;
   webhook_uri: string | null;
+  webhook_ordering: string | null;
+  webhook_rate: number | string | null;
   due_at: number | string | null;
   endpoint: string | null;
+}
+
+/** A webhook's routing from its row's columns. */
+export function routingOf(row: { ordering: string | null; rate_limit_per_second: number | string | null }): Routing {
+  return {
+    ...(row.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
+    ...(row.rate_limit_per_second !== null ? { rateLimitPerSecond: num(row.rate_limit_per_second) } : {}),
+  };
 }
 
 interface AttemptRow {
@@ -52,7 +62,7 @@ interface AttemptRow {
  * and URI) and its queue entry, if it waits in the queue.
  */
 const NAMED = `d.*, e.tag AS event_tag, e.legacy_id AS event_legacy_id, COALESCE(w.id, dw.id) AS webhook_id, COALESCE(w.uri, dw.uri) AS webhook_uri,
-  q.due_at, q.endpoint`;
+  w.ordering AS webhook_ordering, w.rate_limit_per_second AS webhook_rate, q.due_at, q.endpoint`;
 const JOINED = `deliveries d JOIN events e ON e.key = d.key / ${DELIVERIES_PER_EVENT}
   LEFT JOIN webhooks w ON w.key = d.webhook_key LEFT JOIN deleted_webhooks dw ON dw.key = d.webhook_key
   LEFT JOIN delivery_queue q ON q.delivery_key = d.key`;
@@ -69,7 +79,7 @@ export function toDelivery(row: DeliveryRow, projectId: string): Delivery {
     eventId: publicEventId({ key: eventKeyOf(key), tag: row.event_tag, legacy_id: row.event_legacy_id }),
     ...(webhookId !== undefined ? { webhookId } : {}),
     uri,
-    endpointKey: row.endpoint ?? endpointKey(webhookId, uri),
+    endpointKey: row.endpoint ?? endpointKey(webhookId, uri, routingOf({ ordering: row.webhook_ordering, rate_limit_per_second: row.webhook_rate })),
     state: row.state as DeliveryState,
     attemptCount: num(row.attempt_count),
     nextAttemptAt: optNum(row.due_at) ?? lastAttemptAt ?? createdAt,
@@ -201,7 +211,12 @@ export class SqlDeliveries implements DeliveryQueue {
          WHERE ${db.dialect.inList("d.key", "keys", "bigint")} ORDER BY q.due_at, d.key`,
         { keys },
       );
-      return rows.map((row) => ({ ...toDelivery(row, row.project_id), body: row.body, sealedSecrets: row.sealed_secrets ?? undefined }));
+      return rows.map((row) => ({
+        ...toDelivery(row, row.project_id),
+        body: row.body,
+        sealedSecrets: row.sealed_secrets ?? undefined,
+        ...(row.webhook_rate !== null ? { rateLimitPerSecond: num(row.webhook_rate) } : {}),
+      }));
     });
   }
 
@@ -327,6 +342,30 @@ export class SqlDeliveries implements DeliveryQueue {
     });
   }
 
+  async rekey(webhookId: string, endpoint: string): Promise<number> {
+    const others = webhookEndpointKeys(webhookId).filter((key) => key !== endpoint);
+    const moved = await this.db.run(`UPDATE delivery_queue SET endpoint = :endpoint WHERE ${this.db.dialect.inList("endpoint", "others", "text")}`, {
+      endpoint,
+      others,
+    });
+    if (moved > 0) await this.onQueued(this.db);
+    return moved;
+  }
+
+  async blockedHeads(projectId: string, webhookIds: readonly string[]): Promise<Delivery[]> {
+    const heads: Delivery[] = [];
+    for (const webhookId of webhookIds) {
+      const [fifo] = webhookEndpointKeys(webhookId).filter(isFifoEndpoint);
+      const row = await this.db.first<DeliveryRow>(
+        `SELECT ${NAMED} FROM ${JOINED} WHERE d.key = (SELECT delivery_key FROM delivery_queue WHERE endpoint = :endpoint AND endpoint LIKE 'fifo:%'
+         ORDER BY delivery_key LIMIT 1) AND d.attempt_count > 0 AND d.state = 'pending'`,
+        { endpoint: fifo },
+      );
+      if (row !== undefined) heads.push(toDelivery(row, projectId));
+    }
+    return heads;
+  }
+
   async nextDueAt(): Promise<number | undefined> {
     const row = await this.db.first<{ at: number | string | null }>("SELECT MIN(due_at) AS at FROM delivery_queue WHERE locked_by IS NULL");
     return optNum(row?.at);
@@ -392,13 +431,13 @@ export class SqlDeliveries implements DeliveryQueue {
    */
   async failPending(webhookId: string, reason: string): Promise<number> {
     return this.db.atomically(async (db) => {
-      const endpoint = endpointKey(webhookId, "");
+      const endpoints = webhookEndpointKeys(webhookId);
       const queued = await db.run(
         `UPDATE deliveries SET state = 'failed', last_error = :reason, locked_by = NULL
-         WHERE key IN (SELECT delivery_key FROM delivery_queue WHERE endpoint = :endpoint) AND state = 'pending'`,
-        { reason, endpoint },
+         WHERE key IN (SELECT delivery_key FROM delivery_queue WHERE ${db.dialect.inList("endpoint", "endpoints", "text")}) AND state = 'pending'`,
+        { reason, endpoints },
       );
-      await db.run("DELETE FROM delivery_queue WHERE endpoint = :endpoint", { endpoint });
+      await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("endpoint", "endpoints", "text")}`, { endpoints });
       const held = await db.run(
         `UPDATE deliveries SET state = 'failed', last_error = :reason, locked_by = NULL
          WHERE webhook_key = (SELECT key FROM webhooks WHERE id = :webhookId UNION ALL SELECT key FROM deleted_webhooks WHERE id = :webhookId)
@@ -417,7 +456,11 @@ export class SqlDeliveries implements DeliveryQueue {
          AND state = 'failed' AND created_at >= :since AND created_at < :until RETURNING key`,
         { now, webhookId, projectId, since, until },
       );
-      const endpoint = endpointKey(webhookId, "");
+      const webhook = await db.first<{ ordering: string | null; rate_limit_per_second: number | string | null }>(
+        "SELECT ordering, rate_limit_per_second FROM webhooks WHERE id = :webhookId",
+        { webhookId },
+      );
+      const endpoint = endpointKey(webhookId, "", webhook === undefined ? {} : routingOf(webhook));
       await db.insertRows(
         "delivery_queue",
         QUEUE_COLUMNS,
@@ -441,6 +484,8 @@ export class SqlDeliveries implements DeliveryQueue {
               })
             ).map((w) => [w.id, num(w.key)]),
       );
+      // Born leased when the caller's engine takes them, but never those claimed one engine at a time.
+      const born = planned.map((p) => lease !== undefined && isBornLeasable(p.endpointKey));
       await db.insertRows(
         "deliveries",
         DELIVERY_COLUMNS,
@@ -452,18 +497,17 @@ export class SqlDeliveries implements DeliveryQueue {
           0,
           p.createdAt,
           p.windowStartAt,
-          lease?.worker ?? null,
+          born[i] ? (lease?.worker ?? null) : null,
         ]),
       );
-      const lowest = Math.min(...keys);
-      if (lease === undefined) {
-        await db.insertRows(
-          "delivery_queue",
-          QUEUE_COLUMNS,
-          planned.map((p, i) => [keys[i], p.endpointKey, now]),
-        );
+      const queued = planned.flatMap((p, i) => (born[i] ? [] : [[keys[i], p.endpointKey, now]]));
+      if (queued.length > 0) {
+        await db.insertRows("delivery_queue", QUEUE_COLUMNS, queued);
         await this.onQueued(db);
-      } else if (lease.coveredFrom === null || lease.coveredFrom > lowest) {
+      }
+      const bornKeys = keys.filter((_, i) => born[i]);
+      const lowest = Math.min(...bornKeys);
+      if (lease !== undefined && bornKeys.length > 0 && (lease.coveredFrom === null || lease.coveredFrom > lowest)) {
         // The worker's row must cover these before they commit, or its failover could miss them (WorkerStore).
         await db.run(
           `UPDATE workers SET covered_from = ${db.dialect.least("COALESCE(covered_from, :lowest)", ":lowest")}, version = version + 1 WHERE id = :worker`,

@@ -1,4 +1,5 @@
 import { endpointKey } from "../../core/fanout.js";
+import { routingOf } from "./deliveries.js";
 import type { WorkerStore } from "../store.js";
 import { num, optNum, type SqlDb } from "./db.js";
 
@@ -65,8 +66,14 @@ export class SqlWorkers implements WorkerStore {
       let queued = await db.run("UPDATE delivery_queue SET locked_by = NULL, due_at = :now WHERE locked_by = :id", { id, now });
       const from = optNum(row.covered_from);
       if (from !== undefined) {
-        const held = await db.all<{ key: number | string; webhook_id: string | null; uri: string | null }>(
-          `SELECT d.key, COALESCE(w.id, dw.id) AS webhook_id, d.uri FROM deliveries d
+        const held = await db.all<{
+          key: number | string;
+          webhook_id: string | null;
+          uri: string | null;
+          ordering: string | null;
+          rate_limit_per_second: number | string | null;
+        }>(
+          `SELECT d.key, COALESCE(w.id, dw.id) AS webhook_id, d.uri, w.ordering, w.rate_limit_per_second FROM deliveries d
            LEFT JOIN webhooks w ON w.key = d.webhook_key LEFT JOIN deleted_webhooks dw ON dw.key = d.webhook_key
            WHERE d.key >= :from AND d.locked_by = :id AND d.state = 'pending'`,
           { from, id },
@@ -80,7 +87,7 @@ export class SqlWorkers implements WorkerStore {
             { name: "endpoint", type: "text" },
             { name: "due_at", type: "bigint" },
           ],
-          held.map((h) => [num(h.key), endpointKey(h.webhook_id ?? undefined, h.uri ?? ""), now]),
+          held.map((h) => [num(h.key), endpointKey(h.webhook_id ?? undefined, h.uri ?? "", routingOf(h)), now]),
           "ON CONFLICT (delivery_key) DO UPDATE SET locked_by = NULL, due_at = excluded.due_at",
         );
         queued += held.length;

@@ -9,8 +9,10 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     return this.run(() => {
       this.statement(
         // Keys are never given twice, deleted webhooks' included: their deliveries still name them.
-        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at, key)
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at,
+         ordering, rate_limit_per_second, key)
          VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at,
+         @ordering, @rate_limit_per_second,
          1 + MAX(COALESCE((SELECT MAX(key) FROM webhooks), 0), COALESCE((SELECT MAX(key) FROM deleted_webhooks), 0)))`,
       ).run(webhookParams(w));
     });
@@ -51,7 +53,8 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     return this.run(() => {
       this.statement(
         `UPDATE webhooks SET name = @name, uri = @uri, subscribed_events = @subscribed_events, state = @state,
-         sealed_secrets = @sealed_secrets, updated_at = @updated_at, last_success_at = @last_success_at
+         sealed_secrets = @sealed_secrets, updated_at = @updated_at, last_success_at = @last_success_at,
+         ordering = @ordering, rate_limit_per_second = @rate_limit_per_second
          WHERE project_id = @project_id AND id = @id`,
       ).run(webhookParams(w));
     });

@@ -4,6 +4,7 @@ import type { Store } from "../../../src/store/store.js";
 import { describeBatches } from "./batches.js";
 import { describeBatchLines } from "./batch-lines.js";
 import { describeDeliveries } from "./deliveries.js";
+import { describeRouting } from "./routing.js";
 import { describeEvents } from "./events.js";
 import { describeFiles } from "./files.js";
 import { describeIdempotency } from "./idempotency.js";
@@ -41,6 +42,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeOperations(fixture);
     describeEvents(fixture);
     describeDeliveries(fixture);
+    describeRouting(fixture);
     describeBatches(fixture);
     describeBatchLines(fixture);
     describeFiles(fixture);

@@ -98,8 +98,9 @@ async function startEngine(sender: ScriptedSender, options: Partial<EngineOption
   return engine;
 }
 
-async function addWebhook(id: string): Promise<WebhookRecord> {
+async function addWebhook(id: string, routing: Pick<WebhookRecord, "ordering" | "rateLimitPerSecond"> = {}): Promise<WebhookRecord> {
   const webhook: WebhookRecord = {
+    ...routing,
     id,
     projectId,
     name: "",
@@ -290,6 +291,37 @@ describe("DeliveryEngine, a large fan-out", () => {
     await nextTurn();
     expect(sender.requests.length).toBeGreaterThanOrEqual(13);
     expect(errors).toEqual([]);
+  });
+});
+
+describe("DeliveryEngine, routing", () => {
+  const operationOf = (req: OutgoingRequest) => (JSON.parse(req.body) as { data: { id: string } }).data.id;
+
+  it("spaces a rate-limited webhook's attempts 1 / rate apart, and makes the rest wait rather than fail", async () => {
+    const hook = await addWebhook("paced", { rateLimitPerSecond: 5 });
+    await publish(hook, 6);
+    const startedAt: number[] = [];
+    const sender = new ScriptedSender(clock, () => {
+      startedAt.push(clock.now());
+      return 200;
+    });
+    const t0 = clock.now();
+    await startEngine(sender);
+    for (let i = 0; i < 20; i++) await clock.advance(100);
+    expect(startedAt.map((t) => t - t0)).toEqual([0, 200, 400, 600, 800, 1000]);
+    expect((await deliveriesOf("paced")).map((d) => d.state)).toEqual(Array(6).fill("succeeded"));
+  });
+
+  it("sends a FIFO webhook's deliveries one at a time, in order, the rest waiting while one is retried", async () => {
+    const hook = await addWebhook("fifo", { ordering: "fifo" });
+    await publish(hook, 5);
+    // The third event's first attempt fails.
+    const sender = new ScriptedSender(clock, (_uri, n) => (n === 2 ? 500 : 200));
+    await startEngine(sender);
+    for (let i = 0; i < 100; i++) await clock.advance(100);
+    expect(sender.requests.map(operationOf)).toEqual(["operations/0", "operations/1", "operations/2", "operations/2", "operations/3", "operations/4"]);
+    expect(sender.maxInFlight.get(hook.uri)).toBe(1);
+    expect((await deliveriesOf("fifo")).map((d) => d.state)).toEqual(Array(5).fill("succeeded"));
   });
 });
 
