@@ -13,7 +13,9 @@ export const DeliveryAttempt = Message({
   latency_ms: Type.Number(),
   error: Type.Optional(Type.String()),
   response_excerpt: Type.Optional(Type.String()),
-  request_headers: Type.Record(Type.String(), Type.String(), { description: "the headers sent, signature included" }),
+  request_headers: Type.Record(Type.String(), Type.String(), {
+    description: "the headers sent, rebuilt from the attempt: the signature is not kept (an HMAC or JWT over the webhook-id, the timestamp and the body)",
+  }),
 });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 
