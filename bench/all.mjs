@@ -19,6 +19,7 @@ const SCRIPTS = [
   ["batch.mjs", "batch.json"],
   ["dead-endpoints.mjs", "dead-endpoints.json"],
   ["scale-out.mjs", "scale-out.json"],
+  ["sender.mjs", "sender.json"],
   ["../packages/sdk/bench/verify.bench.mjs", undefined],
 ];
 
@@ -52,7 +53,7 @@ const noiseOf = (...cpus) => {
  * The table's rows from the results of one run: { measure, now, target, ok (true/false; undefined = not measured), noise }.
  * `needs` (for a row the server cannot be measured on yet) says what it lacks.
  */
-export function targetRows({ run, dynamic, batch, dead, scale, backlog }) {
+export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }) {
   const rows = [];
   const add = (measure, target, fill) => {
     try {
@@ -112,6 +113,11 @@ export function targetRows({ run, dynamic, batch, dead, scale, backlog }) {
       };
     });
   }
+  add("sender CPU per request ÷ a bare undici Pool", "≤ 1.2", () => ({
+    now: `${r2(need(sender.ratio))} (${fmt(sender.median.senderCpuUsPerRequest, 1)} vs ${fmt(sender.median.bareCpuUsPerRequest, 1)} µs)`,
+    ok: sender.pass,
+    noise: sender.maxOtherCores,
+  }));
   add("healthy throughput, 10 % black holes ÷ all healthy (100 endpoints)", "≥ 0.9, no duplicates", () => ({
     now: `${r2(need(dead.ratio))} (${fmt(dead.withBlackHoles.healthyDeliveriesPerSecond)} vs ${fmt(dead.healthy.healthyDeliveriesPerSecond)}/s${dead.withBlackHoles.timedOut ? ", cut" : ""}), ${dead.duplicates} dup`,
     ok: dead.pass,
@@ -203,6 +209,7 @@ async function main() {
     batch: load("batch.json", since),
     dead: load("dead-endpoints.json", since),
     scale: load("scale-out.json", since),
+    sender: load("sender.json", since),
     backlog: load("backlog.json"), // from its own script, whenever it last ran
   };
   const rows = targetRows(results);

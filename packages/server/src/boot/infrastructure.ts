@@ -98,9 +98,12 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const jwtSigner = new JwtSignerPool(signerKeys);
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
-  const sender = new HttpSender(addressPolicy, config.deliveryTimeoutMs, undefined, (host, why) =>
-    log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
-  );
+  const sender = new HttpSender({
+    policy: addressPolicy,
+    timeoutMs: config.deliveryTimeoutMs,
+    clock,
+    onRefusal: (host, why) => log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
+  });
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
   const providerConfig = {
     provider: config.provider,

@@ -64,9 +64,12 @@ export function isSuccess(statusCode: number | undefined): boolean {
   return statusCode !== undefined && statusCode >= 200 && statusCode < 300;
 }
 
-/** What the sender saw: a response, or a transport failure (timeout, refused, SSRF guard). */
+/**
+ * What the sender saw: a response, or a transport failure (timeout, refused, SSRF guard). `body` is the start of
+ * a failure's response body; a success's is drained unread, since a success keeps no excerpt.
+ */
 export type SendResult =
-  | { kind: "response"; statusCode: number; retryAfter?: string; body: string; latencyMs: number }
+  | { kind: "response"; statusCode: number; retryAfter?: string; body?: string; latencyMs: number }
   | { kind: "error"; error: string; latencyMs: number };
 
 /** What the engine does next with a delivery after one attempt. */

@@ -1,11 +1,18 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
-import { Agent, request } from "undici";
-import type { SendResult } from "../core/deliveries.js";
+import { Pool } from "undici";
+import type { Clock, Timer } from "../core/clock.js";
+import { isSuccess, type SendResult } from "../core/deliveries.js";
 import type { AddressPolicy } from "../net/address-policy.js";
+import { DeadlineSweep } from "./deadlines.js";
 
 const EXCERPT_BYTES = 1024;
+/** An origin's pool that sends nothing for this long (one to two times it) is closed. */
+const POOL_IDLE_MS = 60_000;
+const KEEP_ALIVE_MS = 30_000;
+/** Parsed target URIs kept (a delivery's retries and a webhook's events send to the same one). */
+const MAX_TARGETS = 4096;
 
 export interface OutgoingRequest {
   uri: string;
@@ -13,58 +20,93 @@ export interface OutgoingRequest {
   body: string;
 }
 
+export interface HttpSenderOptions {
+  policy: AddressPolicy;
+  /** One attempt's limit, from the request's start to its response's last byte. */
+  timeoutMs: number;
+  clock: Clock;
+  /** The DNS lookup whose answers the policy judges: node:dns's, unless a test stands in for DNS. */
+  resolve?: typeof dnsLookup;
+  /**
+   * Hears which address a host name resolved to when that was refused: for the server's log only, since the
+   * attempt's error is shown to the tenant and must not map the internal network for them.
+   */
+  onRefusal?: (host: string, why: string) => void;
+}
+
+/** A target URI, parsed once. */
+interface Target {
+  origin: string;
+  path: string;
+  /** Why the policy refuses its host, when that is a literal IP address (a host name is judged after DNS). */
+  refusal?: string;
+}
+
+interface OriginPool {
+  pool: Pool;
+  /** Sent through since the last look for idle pools. */
+  used: boolean;
+}
+
 /**
- * Posts webhooks over keep-alive connections. Redirects are not followed, and the SSRF guard runs on the
- * address actually connected, after DNS, so rebinding cannot slip past it.
+ * Posts webhooks over keep-alive connections, one undici Pool per origin. Redirects are not followed, and the
+ * SSRF guard runs on the address actually connected, after DNS, so rebinding cannot slip past it.
  *
  * The pool per origin is unbounded on purpose: many endpoints share one host (one SaaS receiving for many
  * customers), and a bounded pool let a few black-holed endpoints hold every socket, so the healthy ones'
  * requests waited for a socket while their timeouts ran. The engine already bounds what is in flight, per
  * endpoint; the sockets follow it.
+ *
+ * The timeout is a shared, coarse deadline (`DeadlineSweep`): it cuts the request and the reading of its
+ * response alike, up to a tenth of a second late.
  */
 export class HttpSender {
-  private readonly agent: Agent;
+  private readonly targets = new Map<string, Target>();
+  private readonly pools = new Map<string, OriginPool>();
+  private readonly deadlines: DeadlineSweep;
+  private readonly poolOptions: Pool.Options;
+  private readonly timedOut: string;
+  private idleCheck: Timer | undefined;
 
-  /**
-   * `resolve` is the DNS lookup whose answers the policy judges (node:dns's, unless a test stands in for DNS).
-   * `onRefusal` hears which address a host name resolved to when that was refused: for the server's log only,
-   * since the attempt's error is shown to the tenant and must not map the internal network for them.
-   */
-  constructor(
-    private readonly policy: AddressPolicy,
-    private readonly timeoutMs: number,
-    resolve: typeof dnsLookup = dnsLookup,
-    onRefusal: (host: string, why: string) => void = () => {},
-  ) {
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
+  constructor(private readonly options: HttpSenderOptions) {
+    const { policy, timeoutMs, clock, resolve = dnsLookup, onRefusal = () => {} } = options;
+    this.deadlines = new DeadlineSweep(clock, timeoutMs);
+    this.timedOut = `timed out after ${timeoutMs} ms`;
+    this.poolOptions = {
       connections: null,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      // The deadline covers the headers and the body; undici's own timers would race it with other error texts.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       connect: { lookup: guardedLookup(policy, resolve, onRefusal), timeout: timeoutMs },
-    });
+    };
   }
 
   async send(req: OutgoingRequest): Promise<SendResult> {
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 100) / 100;
-    const url = new URL(req.uri);
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    if (isIP(host) !== 0) {
-      const refusal = this.policy.refusal(host);
-      if (refusal !== undefined) return { kind: "error", error: `refused: ${refusal}`, latencyMs: latency() };
-    }
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    let target: Target;
     try {
-      const res = await request(url, {
+      target = this.target(req.uri);
+    } catch (err) {
+      return { kind: "error", error: describe(err), latencyMs: latency() };
+    }
+    if (target.refusal !== undefined) return { kind: "error", error: `refused: ${target.refusal}`, latencyMs: latency() };
+    const signal = this.deadlines.signal();
+    try {
+      const res = await this.poolFor(target.origin).request({
         method: "POST",
+        path: target.path,
         headers: req.headers,
         body: req.body,
-        dispatcher: this.agent,
-        signal: abort.signal,
+        signal,
       });
-      // Read under the same deadline: the abort below ends a body that trickles past it.
+      if (isSuccess(res.statusCode)) {
+        // The status decides and a success keeps no excerpt: drain the body for the connection's sake. One that
+        // trickles past the deadline is cut there, and the attempt still succeeds.
+        await res.body.dump();
+        return { kind: "response", statusCode: res.statusCode, latencyMs: latency() };
+      }
       const excerpt = await readExcerpt(res.body);
       const retryAfter = res.headers["retry-after"];
       return {
@@ -75,22 +117,71 @@ export class HttpSender {
         latencyMs: latency(),
       };
     } catch (err) {
-      const error = abort.signal.aborted ? `timed out after ${this.timeoutMs} ms` : describe(err);
-      return { kind: "error", error, latencyMs: latency() };
-    } finally {
-      clearTimeout(timer);
+      return { kind: "error", error: signal.aborted ? this.timedOut : describe(err), latencyMs: latency() };
     }
   }
 
+  /** Closes every pool once what it has in flight ends (at its deadline at the latest). */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.options.clock.clearTimeout(this.idleCheck);
+    this.idleCheck = undefined;
+    const pools = [...this.pools.values()].map((p) => p.pool.close());
+    this.pools.clear();
+    await Promise.all(pools);
+    this.deadlines.stop();
+  }
+
+  private target(uri: string): Target {
+    let target = this.targets.get(uri);
+    if (target === undefined) {
+      const url = new URL(uri);
+      const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+      target = { origin: url.origin, path: url.pathname + url.search };
+      if (isIP(host) !== 0) target.refusal = this.options.policy.refusal(host);
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(uri, target);
+    }
+    return target;
+  }
+
+  private poolFor(origin: string): Pool {
+    let entry = this.pools.get(origin);
+    if (entry === undefined) {
+      entry = { pool: new Pool(origin, this.poolOptions), used: true };
+      this.pools.set(origin, entry);
+      this.idleCheck ??= this.scheduleIdleCheck();
+    } else {
+      entry.used = true;
+    }
+    return entry.pool;
+  }
+
+  private scheduleIdleCheck(): Timer {
+    const timer = this.options.clock.setTimeout(() => this.closeIdlePools(), POOL_IDLE_MS);
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Closes the pools nothing was sent through since the last look: endpoints come and go (dynamic targets), and
+   * a pool kept for each would grow without bound. A request still in flight on one finishes first.
+   */
+  private closeIdlePools(): void {
+    for (const [origin, entry] of this.pools) {
+      if (entry.used) {
+        entry.used = false;
+        continue;
+      }
+      this.pools.delete(origin);
+      void entry.pool.close();
+    }
+    this.idleCheck = this.pools.size > 0 ? this.scheduleIdleCheck() : undefined;
   }
 }
 
 /**
- * The start of the response body, for the attempt's record. The status already decided the outcome (DESIGN §5:
- * a 2xx within the timeout), so a body that trickles past the attempt's deadline, or breaks off, ends the
- * excerpt rather than failing an attempt the receiver accepted.
+ * The start of a failure's response body, for the attempt's record. The status already decided the outcome, so
+ * a body that trickles past the attempt's deadline, or breaks off, ends the excerpt rather than the attempt.
  */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = [];

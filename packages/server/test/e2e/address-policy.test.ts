@@ -2,6 +2,7 @@ import type { LookupAddress } from "node:dns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpSender } from "../../src/delivery/sender.js";
 import { AddressPolicy } from "../../src/net/address-policy.js";
+import { systemClock } from "../../src/runtime/system-clock.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { startTidings, type TestServer } from "../helpers/tidings.js";
 
@@ -250,7 +251,13 @@ describe("address policy at registration and on the connected address", () => {
       const resolve = ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
         callback(null, [{ address: answer, family: 6 }])) as unknown as typeof import("node:dns").lookup;
       const logged: string[] = [];
-      const sender = new HttpSender(new AddressPolicy([]), 2000, resolve, (host, why) => logged.push(`${host}: ${why}`));
+      const sender = new HttpSender({
+        policy: new AddressPolicy([]),
+        timeoutMs: 2000,
+        clock: systemClock,
+        resolve,
+        onRefusal: (host, why) => logged.push(`${host}: ${why}`),
+      });
       const result = await sender.send({ uri: `http://rebind.example:${port}/hook`, headers: {}, body: "{}" });
       // What the tenant reads in the attempt's error names no internal address.
       const error = result.kind === "error" ? result.error : "";
@@ -261,7 +268,7 @@ describe("address policy at registration and on the connected address", () => {
       await sender.close();
     }
     for (const literal of ["[::ffff:7f00:1]", "[::7f00:1]", "[2002:7f00:1::]"]) {
-      const sender = new HttpSender(new AddressPolicy([]), 2000);
+      const sender = new HttpSender({ policy: new AddressPolicy([]), timeoutMs: 2000, clock: systemClock });
       const result = await sender.send({ uri: `http://${literal}:${port}/hook`, headers: {}, body: "{}" });
       expect(result.kind === "error" && result.error, literal).toMatch(/refused/);
       await sender.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressPolicy } from "../../src/net/address-policy.js";
 import { HttpSender } from "../../src/delivery/sender.js";
+import { systemClock } from "../../src/runtime/system-clock.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 let receiver: Receiver;
@@ -13,7 +14,7 @@ const post = (sender: HttpSender, uri: string) => sender.send({ uri, headers: { 
 
 describe("SSRF guard at delivery time", () => {
   it("refuses a host name that resolves to a loopback address, checked on the address connected", async () => {
-    const sender = new HttpSender(new AddressPolicy([]), 2000);
+    const sender = new HttpSender({ policy: new AddressPolicy([]), timeoutMs: 2000, clock: systemClock });
     const byName = await post(sender, receiver.url.replace("127.0.0.1", "localhost"));
     expect(byName).toMatchObject({ kind: "error" });
     expect(byName.kind === "error" && byName.error).toMatch(/refused/);
@@ -24,7 +25,7 @@ describe("SSRF guard at delivery time", () => {
   });
 
   it("lets allowed CIDRs through", async () => {
-    const sender = new HttpSender(new AddressPolicy(["127.0.0.0/8"]), 2000);
+    const sender = new HttpSender({ policy: new AddressPolicy(["127.0.0.0/8"]), timeoutMs: 2000, clock: systemClock });
     expect(await post(sender, receiver.url.replace("127.0.0.1", "localhost"))).toMatchObject({ kind: "response", statusCode: 200 });
     expect(await post(sender, receiver.url)).toMatchObject({ kind: "response", statusCode: 200 });
     await sender.close();
