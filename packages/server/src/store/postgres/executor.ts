@@ -84,8 +84,14 @@ export async function inTransaction<T>(pool: pg.Pool, onRoundTrip: () => void, w
   } catch (err) {
     throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
   }
-  const db = new PgExecutor(client, onRoundTrip);
   let broken: Error | undefined;
+  // A connection that drops while checked out emits 'error' on its client, which the pool no longer listens to:
+  // unheard, it would crash the process. The transaction's query fails with it anyway (a 503).
+  const onLost = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onLost);
+  const db = new PgExecutor(client, onRoundTrip);
   try {
     await db.query("BEGIN");
     const result = await work(db);
@@ -96,6 +102,7 @@ export async function inTransaction<T>(pool: pg.Pool, onRoundTrip: () => void, w
     await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
+    client.off("error", onLost);
     client.release(broken);
   }
 }
