@@ -6,6 +6,10 @@ import { Delivery, DELIVERY_STATES } from "./deliveries.js";
 export const WEBHOOK_STATES = ["enabled", "disabled", "disabled_due_to_failed_deliveries"] as const;
 export type WebhookState = (typeof WEBHOOK_STATES)[number];
 
+/** `v1`: HMAC-SHA256 under a shared `whsec_` secret; `v1a`: Ed25519, verified with a `whpk_` public key that cannot forge. */
+export const SIGNING_SCHEMES = ["v1", "v1a"] as const;
+export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
+
 export const REVOCATION_BEHAVIORS = ["revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"] as const;
 export type RevocationBehavior = (typeof REVOCATION_BEHAVIORS)[number];
 
@@ -15,7 +19,8 @@ const subscribedEvents = Type.Array(Type.String({ maxLength: 256 }), {
 });
 
 export const SigningSecretInfo = Message({
-  truncated_secret: Type.String({ description: "whsec_...3frh" }),
+  truncated_secret: Type.String({ description: "whsec_...3frh; for a v1a key, the end of its public key (whpk_...3frh)" }),
+  public_key: Type.Optional(Type.String({ description: "v1a only: whpk_ + base64 of the raw 32-byte Ed25519 public key" })),
   expire_time: Type.Optional(Timestamp("when it stops signing; absent for the current secret")),
 });
 export type SigningSecretInfo = Static<typeof SigningSecretInfo>;
@@ -26,6 +31,10 @@ const webhookFields = {
   uri: Type.String(),
   subscribed_events: Type.Array(Type.String()),
   state: StringEnum(WEBHOOK_STATES),
+  signing_scheme: StringEnum(SIGNING_SCHEMES, { description: "v1 (HMAC, the default) or v1a (Ed25519)" }),
+  public_key: Type.Optional(
+    Type.String({ description: "v1a only: whpk_… (base64 of the raw 32-byte Ed25519 key) that verifies this webhook's deliveries now" }),
+  ),
   signing_secrets: Type.Array(SigningSecretInfo),
   create_time: Timestamp(),
   update_time: Timestamp(),
@@ -34,14 +43,20 @@ const webhookFields = {
 export const Webhook = Message(webhookFields);
 export type Webhook = Static<typeof Webhook>;
 
-/** The reply to create: the only time the full signing secret is shown. */
-export const CreatedWebhook = Message({ ...webhookFields, new_signing_secret: Type.String({ description: "whsec_…: shown only now" }) });
+/** The reply to create: the only time a v1 webhook's full signing secret is shown (a v1a one has `public_key` instead). */
+export const CreatedWebhook = Message({
+  ...webhookFields,
+  new_signing_secret: Type.Optional(Type.String({ description: "v1 only, whsec_…: shown only now" })),
+});
 export type CreatedWebhook = Static<typeof CreatedWebhook>;
 
 export const CreateWebhookRequest = Message({
   name: Type.Optional(Type.String({ maxLength: 256 })),
   uri: Type.String({ maxLength: 2048, description: "https URL that receives the events (http only in dev mode)" }),
   subscribed_events: subscribedEvents,
+  signing_scheme: Type.Optional(
+    StringEnum(SIGNING_SCHEMES, { description: "v1 (default): HMAC under a secret shown once; v1a: Ed25519, the reply carries public_key" }),
+  ),
 });
 export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
 
@@ -78,7 +93,10 @@ export const RotateSigningSecretRequest = Message({
 });
 export type RotateSigningSecretRequest = Static<typeof RotateSigningSecretRequest>;
 
-export const RotateSigningSecretResponse = Message({ secret: Type.String({ description: "whsec_…: shown only now" }) });
+export const RotateSigningSecretResponse = Message({
+  secret: Type.Optional(Type.String({ description: "v1 webhooks: the new whsec_…, shown only now" })),
+  public_key: Type.Optional(Type.String({ description: "v1a webhooks: the new whpk_… public key" })),
+});
 export type RotateSigningSecretResponse = Static<typeof RotateSigningSecretResponse>;
 
 export const ListDeliveriesQuery = Message({

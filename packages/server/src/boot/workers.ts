@@ -4,6 +4,7 @@ import { retryPolicy } from "../core/retry-schedule.js";
 import type { VideoOperation } from "../core/videos.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
 import { deliveryHeaders } from "../delivery/headers.js";
+import { DynamicSigner } from "../signing/dynamic-signer.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
 import { LeasedRunner } from "../runtime/leased-runner.js";
@@ -47,7 +48,10 @@ export function createWorkers(infra: Infrastructure, services: Services, options
     {
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
-      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer }),
+      buildHeaders: deliveryHeaders({
+        staticSigner: new StaticSigner(infra.box),
+        dynamicSigner: new DynamicSigner(infra.jwtSigner, config.dynamicSigning, issuer),
+      }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
       workerId: infra.workerId,

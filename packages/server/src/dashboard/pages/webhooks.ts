@@ -3,6 +3,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { RevocationBehavior, Webhook } from "../../core/webhooks.js";
 import { activeSecrets, truncateSecret } from "../../core/webhooks.js";
+import type { NewSigningCredential } from "../../services/webhooks.js";
 import type { WebhookHealth } from "../../services/stats.js";
 import { deliveriesTable, pager, webhookState } from "../components.js";
 import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
@@ -37,8 +38,14 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
     const uri = formField(req, "uri");
     if (uri === undefined) throw invalidArgument("uri", "is required: the https URL that receives the events");
     const events = (formField(req, "subscribed_events") ?? "*").split(/[\s,]+/).filter(Boolean);
-    const { webhook, secret } = await services.webhooks.create(req.projectId, { uri, name: formField(req, "name"), subscribed_events: events });
-    return sendPage(reply, { title: "Webhook created", section: "webhooks", body: secretShownOnce(webhook, secret, "created") });
+    const signingScheme = formField(req, "signing_scheme") === "v1a" ? "v1a" : "v1";
+    const { webhook, credential } = await services.webhooks.create(req.projectId, {
+      uri,
+      name: formField(req, "name"),
+      subscribed_events: events,
+      signing_scheme: signingScheme,
+    });
+    return sendPage(reply, { title: "Webhook created", section: "webhooks", body: newCredential(webhook, credential, "created") });
   });
 
   app.get<{ Params: { id: string } }>("/webhooks/:id", async (req, reply) => {
@@ -82,9 +89,9 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       formField(req, "revocation_behavior") === "revoke_previous_secrets_immediately"
         ? "revoke_previous_secrets_immediately"
         : "revoke_previous_secrets_after_h24";
-    const secret = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
+    const credential = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
-    return sendPage(reply, { title: "New signing secret", section: "webhooks", body: secretShownOnce(webhook, secret, "rotated") });
+    return sendPage(reply, { title: "New signing secret", section: "webhooks", body: newCredential(webhook, credential, "rotated") });
   });
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/state", async (req, reply) => {
@@ -134,9 +141,14 @@ function createForm(csrf: string): Markup {
       <label>URL <input type="url" name="uri" required placeholder="https://example.com/hooks" size="34" /></label>
       <label>Name <input type="text" name="name" placeholder="optional" /></label>
       <label>Events <input type="text" name="subscribed_events" value="*" aria-describedby="events-help" /></label>
+      <label>Signing <select name="signing_scheme" aria-describedby="signing-help">
+        <option value="v1">v1: HMAC secret</option>
+        <option value="v1a">v1a: Ed25519 key pair</option>
+      </select></label>
       <button type="submit">Register</button>
     </form>
-    <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>`;
+    <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>
+    <p id="signing-help" class="small muted">Signing: <code>v1</code> receivers verify with a secret that could also sign; <code>v1a</code> receivers verify with a public key, which cannot.</p>`;
 }
 
 function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Markup {
@@ -147,7 +159,8 @@ function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Mar
     <dt>Success, 24 h</dt><dd>${percent(health.successRate)} of ${health.attempts} attempts</dd>
     <dt>Median latency, 24 h</dt><dd>${millis(health.medianLatencyMs)}</dd>
     <dt>Last error</dt><dd>${health.lastError === undefined ? "—" : html`<span class="bad">${health.lastError.error}</span> <span class="muted">${time(health.lastError.at)}</span>`}</dd>
-    <dt>Signing secrets</dt><dd class="mono">${activeSecrets(webhook, now).map((s) => html`<div>${truncateSecret(s.secret)}${s.expireAt !== undefined ? html` <span class="muted">(until ${time(s.expireAt)})</span>` : html``}</div>`)}</dd>
+    <dt>Signing</dt><dd class="mono">${webhook.signingScheme}</dd>
+    <dt>${webhook.signingScheme === "v1a" ? "Public keys" : "Signing secrets"}</dt><dd class="mono break">${activeSecrets(webhook, now).map((s) => html`<div>${s.publicKey ?? truncateSecret(s)}${s.expireAt !== undefined ? html` <span class="muted">(until ${time(s.expireAt)})</span>` : html``}</div>`)}</dd>
     <dt>Created</dt><dd>${time(webhook.createdAt)}</dd>
     <dt>Id</dt><dd class="mono">${webhook.id}</dd>
   </dl>`;
@@ -160,13 +173,13 @@ function webhookActions(webhook: Webhook, csrf: string, now: number): Markup {
     <div class="actions">
       <form method="post" action="${base}/ping">${csrfField(csrf)}<button type="submit">Ping</button></form>
       <form method="post" action="${base}/state">${csrfField(csrf)}<input type="hidden" name="state" value="${enabled ? "disabled" : "enabled"}" /><button class="secondary" type="submit">${enabled ? "Disable" : "Enable"}</button></form>
-      <form method="post" action="${base}/rotate" data-confirm="Make a new signing secret? It is shown once.">
+      <form method="post" action="${base}/rotate" data-confirm="${webhook.signingScheme === "v1a" ? "Make a new signing key pair?" : "Make a new signing secret? It is shown once."}">
         ${csrfField(csrf)}
         <label>Old secrets <select name="revocation_behavior">
           <option value="revoke_previous_secrets_after_h24">keep signing for 24 h</option>
           <option value="revoke_previous_secrets_immediately">stop at once</option>
         </select></label>
-        <button class="secondary" type="submit">Rotate secret</button>
+        <button class="secondary" type="submit">${webhook.signingScheme === "v1a" ? "Rotate key" : "Rotate secret"}</button>
       </form>
     </div>
     <form method="post" action="${base}/recover" class="actions" aria-label="Recover failed deliveries">
@@ -180,13 +193,25 @@ function webhookActions(webhook: Webhook, csrf: string, now: number): Markup {
     </form>`;
 }
 
-/** The only time a signing secret is shown: right after it is made, on a page that is not cached. */
-function secretShownOnce(webhook: Webhook, secret: string, what: "created" | "rotated"): Markup {
-  return html`<h1>${what === "created" ? "Webhook registered" : "New signing secret"}</h1>
-    <div class="secret" role="alert">
-      <strong>Copy the signing secret now: it is shown only this once.</strong>
-      <code data-secret>${secret}</code>
-      <span class="small muted">Verify deliveries with it (Standard Webhooks); the dashboard will only show <span class="mono">${truncateSecret(secret)}</span> from now on.</span>
-    </div>
+/**
+ * Right after a secret is made: a v1 secret, shown this once on a page that is not cached, or a v1a public
+ * key, which is not secret and stays on the webhook's page.
+ */
+function newCredential(webhook: Webhook, credential: NewSigningCredential, what: "created" | "rotated"): Markup {
+  const heading = what === "created" ? "Webhook registered" : "secret" in credential ? "New signing secret" : "New signing key";
+  const shown =
+    "secret" in credential
+      ? html`<div class="secret" role="alert">
+          <strong>Copy the signing secret now: it is shown only this once.</strong>
+          <code data-secret>${credential.secret}</code>
+          <span class="small muted">Verify deliveries with it (Standard Webhooks <code>v1</code>); the dashboard will only show <span class="mono">${truncateSecret({ secret: credential.secret })}</span> from now on.</span>
+        </div>`
+      : html`<div class="secret" role="status">
+          <strong>Verify deliveries with this public key (Standard Webhooks <code>v1a</code>, Ed25519).</strong>
+          <code data-public-key>${credential.publicKey}</code>
+          <span class="small muted">It cannot sign, so it need not be kept secret; the webhook's page always shows it.</span>
+        </div>`;
+  return html`<h1>${heading}</h1>
+    ${shown}
     <p><a href="/dashboard/webhooks/${webhook.id}">Continue to ${webhook.name || webhook.uri}</a></p>`;
 }

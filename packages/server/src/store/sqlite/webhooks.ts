@@ -8,8 +8,8 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
   insert(w: WebhookRecord): Promise<void> {
     return this.run(() => {
       this.statement(
-        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at)
-         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, signing_scheme, sealed_secrets, created_at, updated_at, last_success_at)
+         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @signing_scheme, @sealed_secrets, @created_at, @updated_at, @last_success_at)`,
       ).run(webhookParams(w));
     });
   }

@@ -97,6 +97,7 @@ async function addWebhook(id: string): Promise<WebhookRecord> {
     uri: `https://${id}.example/hook`,
     subscribedEvents: ["*"],
     state: "enabled",
+    signingScheme: "v1",
     sealedSecrets: "s",
     createdAt: clock.now(),
     updatedAt: clock.now(),

@@ -7,6 +7,7 @@ import { interactionsAndVideos } from "./0005-interactions-and-videos.js";
 import { deliveryStats } from "./0006-delivery-stats.js";
 import { batchesBeingCreated } from "./0007-batches-being-created.js";
 import { unfinishedInteractions } from "./0008-unfinished-interactions.js";
+import { signingSchemesAndPortalLinks } from "./0012-signing-schemes-and-portal-links.js";
 
 /** Every PostgreSQL migration, in order. A new one goes at the end with the next number; none is ever edited. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   deliveryStats,
   batchesBeingCreated,
   unfinishedInteractions,
+  signingSchemesAndPortalLinks,
 ];
