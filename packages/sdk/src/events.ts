@@ -43,7 +43,7 @@ export type InteractionRequiresActionEvent = Envelope<"interaction.requires_acti
 export type InteractionCompletedEvent = Envelope<"interaction.completed", EmptyData>;
 export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
 export type InteractionCancelledEvent = Envelope<"interaction.cancelled", EmptyData>;
-export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string }>;
+export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string; video_uri: string }>;
 /** Tidings' addition to DESIGN §3: a generation that failed is announced too, not only shown on its operation. */
 export type VideoFailedEvent = Envelope<"video.failed", FailureData>;
 export type WebhookPingEvent = Envelope<"webhook.ping", { webhook_id: string }>;

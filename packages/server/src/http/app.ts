@@ -12,6 +12,7 @@ import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import { authenticate } from "./auth.js";
+import { embeddedDownloadUrl } from "./embedded-download.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
@@ -51,6 +52,7 @@ export interface AppDeps {
  * So are the media prefixes `/upload/v1beta` and `/download/v1beta`.
  */
 const rewriteBeta = (url: string) => url.replace(/^(\/upload|\/download)?\/v1beta(?=\/|$)/, "$1/v1");
+const rewriteUrl = (url: string) => rewriteBeta(embeddedDownloadUrl(url) ?? url);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
+    rewriteUrl: (req) => rewriteUrl(req.url ?? "/"),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,

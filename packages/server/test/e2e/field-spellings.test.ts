@@ -389,9 +389,7 @@ const cases: Record<string, SpellingCase> = {
       await waitUntil(async () => (await call("GET", `/v1/${started.name}`)).done, 30_000, "the video");
       const done = await call("GET", `/v1/${started.name}`);
       const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri;
-      const clip = await decodeMp4(
-        new Uint8Array(await (await fetch(`${server.url}/v1/${uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()),
-      );
+      const clip = await decodeMp4(new Uint8Array(await (await fetch(uri, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()));
       const event = await eventOf(started.name);
       return {
         portrait: clip.height > clip.width,

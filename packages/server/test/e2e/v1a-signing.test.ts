@@ -53,7 +53,10 @@ describe("a static webhook signed v1a", () => {
     const publicKey = created.body.public_key as string;
     expect(publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(publicKey.slice(5), "base64")).toHaveLength(32);
-    expect(created.body).toMatchObject({ signing_scheme: "v1a", signing_secrets: [{ public_key: publicKey, truncated_secret: `whpk_...${publicKey.slice(-4)}` }] });
+    expect(created.body).toMatchObject({
+      signing_scheme: "v1a",
+      signing_secrets: [{ public_key: publicKey, truncated_secret: `whpk_...${publicKey.slice(-4)}` }],
+    });
     expect(created.body.new_signing_secret).toBeUndefined();
     // Not secret: shown on every read, and in the list.
     expect((await server.api("GET", `/v1/webhooks/${created.body.id}`)).body).toMatchObject({ signing_scheme: "v1a", public_key: publicKey });
@@ -82,7 +85,9 @@ describe("a static webhook signed v1a", () => {
     expect(v1aEntries(second)).toHaveLength(2);
     for (const key of [newKey, publicKey]) {
       expect(nodeVerifies(key, second)).toBe(true);
-      await expect(verifyWebhook(second.body, second.headers as Record<string, string>, { publicKey: key })).resolves.toMatchObject({ type: "export.succeeded" });
+      await expect(verifyWebhook(second.body, second.headers as Record<string, string>, { publicKey: key })).resolves.toMatchObject({
+        type: "export.succeeded",
+      });
     }
   });
 
@@ -90,15 +95,17 @@ describe("a static webhook signed v1a", () => {
     const hooks = await receiver();
     server = await startTidings();
     const created = await server.api("POST", "/v1/webhooks", { uri: hooks.url, subscribed_events: ["*"], signingScheme: "v1a" });
-    const rotated = await server.api("POST", `/v1/webhooks/${created.body.id}:rotateSigningSecret`, { revocation_behavior: "revoke_previous_secrets_immediately" });
+    const rotated = await server.api("POST", `/v1/webhooks/${created.body.id}:rotateSigningSecret`, {
+      revocation_behavior: "revoke_previous_secrets_immediately",
+    });
     await completeOperation(server, "export");
     const [delivery] = await hooks.waitFor(1);
     expect(v1aEntries(delivery!)).toHaveLength(1);
     expect(nodeVerifies(rotated.body.public_key, delivery!)).toBe(true);
     expect(nodeVerifies(created.body.public_key, delivery!)).toBe(false);
-    await expect(verifyWebhook(delivery!.body, delivery!.headers as Record<string, string>, { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })).rejects.toThrow(
-      /publicKey/,
-    );
+    await expect(
+      verifyWebhook(delivery!.body, delivery!.headers as Record<string, string>, { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    ).rejects.toThrow(/publicKey/);
     // The private halves (whsk_…) are in the sealed secrets, never in the clear.
     const stored = Buffer.concat([readFileSync(join(server.dataDir, "tidings.db")), readFileSync(join(server.dataDir, "tidings.db-wal"))]).toString("latin1");
     expect(stored).not.toContain("whsk_");
@@ -129,7 +136,10 @@ describe("dynamic deliveries with TIDINGS_DYNAMIC_SIGNING=v1a", () => {
 
     const options = { jwks: `${server.url}/.well-known/jwks.json`, audience: target.url };
     const headers = delivery!.headers as Record<string, string>;
-    await expect(verifyWebhook(delivery!.body, headers, options)).resolves.toMatchObject({ type: "render.succeeded", data: { user_metadata: { order: "o-7" } } });
+    await expect(verifyWebhook(delivery!.body, headers, options)).resolves.toMatchObject({
+      type: "render.succeeded",
+      data: { user_metadata: { order: "o-7" } },
+    });
     await expect(verifyWebhook(delivery!.body.replace("o-7", "o-8"), headers, options)).rejects.toMatchObject({ code: "invalid_signature" });
   });
 
