@@ -17,6 +17,7 @@ import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
 import { eventStreamRoutes } from "./routes/event-stream.js";
+import { eventTypeRoutes } from "./routes/event-types.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes } from "./routes/health.js";
 import { interactionRoutes } from "./routes/interactions.js";
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services });
       await api.register(eventStreamRoutes, { bus: deps.bus });
+      await api.register(eventTypeRoutes);
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });

@@ -116,8 +116,16 @@ interface SpellingCase {
 
 const cases: Record<string, SpellingCase> = {
   "POST /v1/webhooks": {
-    run: async (spell) => (await call("GET", `/v1/webhooks/${await createWebhook(spell, ["export.*", "batch.succeeded"])}`)).subscribed_events,
-    expected: ["export.*", "batch.succeeded"],
+    run: async (spell) => {
+      const body = spell.body("POST /v1/webhooks", { uri: receiver.url, subscribed_events: ["export.*", "batch.succeeded"], signing_scheme: "v1a" });
+      const got = await call("GET", `/v1/webhooks/${(await call("POST", "/v1/webhooks", body)).id}`);
+      return { subscribed_events: got.subscribed_events, signing_scheme: got.signing_scheme };
+    },
+    expected: { subscribed_events: ["export.*", "batch.succeeded"], signing_scheme: "v1a" },
+  },
+  "GET /v1/eventTypes": {
+    run: (spell) => twoPages("GET /v1/eventTypes", "/v1/eventTypes", spell, "event_types"),
+    expected: [1, 1, true],
   },
   "GET /v1/webhooks": {
     run: async (spell) => {
