@@ -13,10 +13,12 @@ import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
 import { webhookRoutes } from "./pages/webhooks.js";
+import { portalRoutes } from "./pages/portal.js";
+import { openPortalSession, PORTAL_COOKIE, type PortalAccess } from "./portal-session.js";
 import { dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
 
 const CSRF_COOKIE = "tidings_csrf";
-const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/"];
+const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/", "/dashboard/portal/"];
 
 /** Scripts, styles and requests only from this origin; no framing; forms post only here. */
 const CONTENT_SECURITY_POLICY =
@@ -57,6 +59,13 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
       req.projectId = projectId;
       return;
     }
+    const portal = await portalSession(deps, req);
+    if (portal !== undefined) {
+      req.projectId = portal.projectId;
+      req.portal = portal;
+      if (req.method === "POST" && portal.readOnly) throw new TidingsError("PERMISSION_DENIED", "this portal link is read-only: it changes nothing");
+      return;
+    }
     return reply.code(303).header("location", "/dashboard/sign-in").send();
   });
   app.addHook("preHandler", (req, reply, done) => (req.method === "POST" ? app.csrfProtection(req, reply, done) : done()));
@@ -79,12 +88,21 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   );
 
   await app.register(signInRoutes, deps);
+  await app.register(portalRoutes, deps);
   await app.register(webhookRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(operationRoutes, deps);
   await app.register(interactionRoutes, deps);
   await app.register(chartRoutes, deps);
 };
+
+/** A portal session (a portal link's), while its cookie is valid and its link neither expired nor was revoked. */
+async function portalSession(deps: DashboardDeps, req: FastifyRequest): Promise<PortalAccess | undefined> {
+  const claims = openPortalSession(deps.sealer, req.cookies[PORTAL_COOKIE], deps.clock.now());
+  if (claims === undefined) return undefined;
+  const link = await deps.services.portalLinks.session(claims.linkId);
+  return link === undefined || link.projectId !== claims.projectId ? undefined : { ...claims, readOnly: link.readOnly };
+}
 
 /** A POST must come from this origin: browsers send Origin on every cross-site POST. */
 function sameOrigin(req: FastifyRequest): boolean {

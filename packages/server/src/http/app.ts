@@ -23,6 +23,7 @@ import { healthRoutes } from "./routes/health.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
 import { operationRoutes } from "./routes/operations.js";
+import { portalLinkRoutes } from "./routes/portal-links.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(eventRoutes, { services: deps.services });
       await api.register(eventStreamRoutes, { bus: deps.bus });
       await api.register(eventTypeRoutes);
+      await api.register(portalLinkRoutes, { services: deps.services });
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });

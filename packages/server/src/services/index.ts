@@ -6,6 +6,7 @@ import { FileService, type FileServiceOptions } from "./files.js";
 import { ModelService } from "./models.js";
 import { InteractionService, type InteractionRunnerControl, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
+import { PortalLinkService } from "./portal-links.js";
 import { ProjectService } from "./projects.js";
 import { VideoService, type VideoRunnerControl } from "./videos.js";
 import { StatsService } from "./stats.js";
@@ -22,6 +23,7 @@ export interface Services {
   videos: VideoService;
   models: ModelService;
   stats: StatsService;
+  portalLinks: PortalLinkService;
 }
 
 export interface BatchOptions {
@@ -53,5 +55,6 @@ export function createServices(ctx: ServiceContext, fileOptions: FileServiceOpti
     videos: new VideoService(ctx, files, generation.videoRunner),
     models: new ModelService(generation.provider),
     stats: new StatsService(ctx),
+    portalLinks: new PortalLinkService(ctx, fileOptions.publicUrl),
   };
 }

@@ -127,6 +127,21 @@ const cases: Record<string, SpellingCase> = {
     run: (spell) => twoPages("GET /v1/eventTypes", "/v1/eventTypes", spell, "event_types"),
     expected: [1, 1, true],
   },
+  "POST /v1/portalLinks": {
+    run: async (spell) => {
+      const created = await call("POST", "/v1/portalLinks", spell.body("POST /v1/portalLinks", { ttl: "120s", read_only: true }));
+      return { read_only: created.read_only, ttl_ms: Date.parse(created.expire_time) - Date.parse(created.create_time) };
+    },
+    expected: { read_only: true, ttl_ms: 120_000 },
+  },
+  "GET /v1/portalLinks": {
+    run: async (spell) => {
+      await call("POST", "/v1/portalLinks", {});
+      await call("POST", "/v1/portalLinks", {});
+      return twoPages("GET /v1/portalLinks", "/v1/portalLinks", spell, "portal_links");
+    },
+    expected: [1, 1, true],
+  },
   "GET /v1/webhooks": {
     run: async (spell) => {
       await createWebhook(spell);

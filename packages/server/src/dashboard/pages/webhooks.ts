@@ -5,8 +5,8 @@ import type { RevocationBehavior, Webhook } from "../../core/webhooks.js";
 import { activeSecrets, truncateSecret } from "../../core/webhooks.js";
 import type { NewSigningCredential } from "../../services/webhooks.js";
 import type { WebhookHealth } from "../../services/stats.js";
-import { deliveriesTable, pager, webhookState } from "../components.js";
-import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
+import { deliveriesTable, filterLinks, pager, webhookState } from "../components.js";
+import { formField, isReadOnly, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
 import { millis, parseUtcInput, percent, time, utcInput } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { csrfField } from "../layout.js";
@@ -30,7 +30,7 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       body: (csrf) => html`<h1>Webhooks</h1>
         ${page.items.length === 0 ? html`<p class="muted">No webhooks yet. Register one below.</p>` : webhookTable(page.items, health)}
         ${pager("/dashboard/webhooks", {}, page.nextPageToken, pageToken === undefined)}
-        ${createForm(csrf)}`,
+        ${isReadOnly(req) ? html`` : createForm(csrf)}`,
     });
   });
 
@@ -57,23 +57,27 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       services.events.deliveries(req.projectId, { webhookId: webhook.id, state, newestFirst: true }, parsePageRequest(undefined, pageToken)),
     ]);
     const pending = deliveries.items.some((d) => d.state === "pending");
+    const readOnly = isReadOnly(req);
+    const stateFilter = readOnly
+      ? filterLinks("State", `/dashboard/webhooks/${webhook.id}`, "state", [["", "any"], ...DELIVERY_STATES.map((s) => [s, s] as const)], state)
+      : html`<form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
+            <label>State <select name="state">
+              <option value="">any</option>
+              ${DELIVERY_STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : html``}>${s}</option>`)}
+            </select></label>
+            <button class="secondary" type="submit">Show</button>
+          </form>`;
     return sendPage(reply, {
       title: webhook.name || webhook.uri,
       section: "webhooks",
       notice: noticeFrom(req),
       body: (csrf) => html`<h1 class="break">${webhook.name || webhook.uri}</h1>
         ${webhookFacts(webhook, health.get(webhook.id) ?? { attempts: 0, succeeded: 0 }, clock.now())}
-        ${webhookActions(webhook, csrf, clock.now())}
+        ${readOnly ? html`` : webhookActions(webhook, csrf, clock.now())}
         <section ${pending ? html`data-refresh-while-pending` : html``} aria-labelledby="deliveries">
           <h2 id="deliveries">Deliveries <span class="muted small">newest first</span></h2>
-          <form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
-            <label>State <select name="state">
-              <option value="">any</option>
-              ${DELIVERY_STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : html``}>${s}</option>`)}
-            </select></label>
-            <button class="secondary" type="submit">Show</button>
-          </form>
-          ${deliveriesTable(deliveries.items, csrf, { showTarget: false })}
+          ${stateFilter}
+          ${deliveriesTable(deliveries.items, csrf, { showTarget: false, readOnly })}
           ${pager(`/dashboard/webhooks/${webhook.id}`, { state }, deliveries.nextPageToken, pageToken === undefined)}
         </section>`,
     });

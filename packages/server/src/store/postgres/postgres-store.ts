@@ -12,6 +12,7 @@ import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { DeliveriesListener } from "./notify.js";
 import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
+import { PgPortalLinks } from "./portal-links.js";
 import { PgSigningKeys } from "./signing-keys.js";
 import { PgVideos } from "./videos.js";
 import { PgStats } from "./stats.js";
@@ -48,6 +49,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     interactions: new PgInteractions(db),
     videos: new PgVideos(db),
     stats: new PgStats(db),
+    portalLinks: new PgPortalLinks(db),
   };
 }
 
@@ -67,6 +69,7 @@ export class PostgresStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly portalLinks: StoreAggregates["portalLinks"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -88,6 +91,7 @@ export class PostgresStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.portalLinks = free.portalLinks;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

@@ -12,6 +12,7 @@ import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
 import { SqliteOperations } from "./operations.js";
 import { SqliteProjects } from "./projects.js";
+import { SqlitePortalLinks } from "./portal-links.js";
 import { SqliteSigningKeys } from "./signing-keys.js";
 import { SqliteVideos } from "./videos.js";
 import { SqliteStats } from "./stats.js";
@@ -44,6 +45,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     interactions: new SqliteInteractions(runner),
     videos: new SqliteVideos(runner),
     stats: new SqliteStats(runner),
+    portalLinks: new SqlitePortalLinks(runner),
   };
 }
 
@@ -63,6 +65,7 @@ export class SqliteStore implements Store {
   readonly interactions: StoreAggregates["interactions"];
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
+  readonly portalLinks: StoreAggregates["portalLinks"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -93,6 +96,7 @@ export class SqliteStore implements Store {
     this.interactions = free.interactions;
     this.videos = free.videos;
     this.stats = free.stats;
+    this.portalLinks = free.portalLinks;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer = path === ":memory:" ? undefined : new Checkpointer(path);
   }

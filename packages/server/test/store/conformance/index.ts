@@ -8,6 +8,7 @@ import { describeFiles } from "./files.js";
 import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
+import { describePortalLinks } from "./portal-links.js";
 import { describeProjects } from "./projects.js";
 import { describeSigningKeys } from "./signing-keys.js";
 import { describeStats } from "./stats.js";
@@ -44,5 +45,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeVideos(fixture);
     describeTransactions(fixture);
     describeStats(fixture);
+    describePortalLinks(fixture);
   });
 }
