@@ -1,5 +1,5 @@
 /**
- * Every event Tidings delivers (DESIGN §3), as TypeBox: JSON Schema (draft 2020-12) for `GET /v1/eventTypes`
+ * Every event Tidings delivers, as TypeBox: JSON Schema (draft 2020-12) for `GET /v1/eventTypes`
  * and for validating payloads, and, through `Static`, the TypeScript types of `@tidings/sdk`'s events
  * (`../events.ts`). One definition, so the catalogue, the SDK's types and what the server sends cannot drift:
  * the server's tests validate every payload they receive against these schemas.

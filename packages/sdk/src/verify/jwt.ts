@@ -23,7 +23,7 @@ export type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 export const TIDINGS_JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"] as const;
 
 /**
- * Options for dynamic webhooks (`webhook_config`): signed with a JWT (RS256 by default; DESIGN §4), or with
+ * Options for dynamic webhooks (`webhook_config`): signed with a JWT (RS256 by default), or with
  * `v1a` Ed25519 entries when the server runs with TIDINGS_DYNAMIC_SIGNING=v1a. The header says which.
  */
 export interface JwtWebhookOptions {

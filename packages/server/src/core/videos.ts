@@ -42,7 +42,7 @@ export function isVideoDone(state: VideoState): boolean {
 }
 
 /**
- * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file (DESIGN §3) by its
+ * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file by its
  * name (`output_file_uri`, `file_name`) and by the URL that downloads it (`video_uri`, which the cookbook reads).
  * A failure sends `video.failed` with the error: DESIGN names no event for it, but a caller waiting on its
  * webhook would otherwise never hear of it. Undefined when it had already ended.

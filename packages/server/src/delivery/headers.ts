@@ -5,7 +5,7 @@ import type { DynamicSigner } from "../signing/dynamic-signer.js";
 import type { StaticSigner } from "../signing/static-signer.js";
 
 /**
- * The headers of one attempt (DESIGN §4). Static webhooks are signed with their own secrets or keys
+ * The headers of one attempt. Static webhooks are signed with their own secrets or keys
  * (Standard Webhooks `v1` or `v1a`); dynamic targets with the server's key ring (a JWT, or `v1a`).
  */
 export function deliveryHeaders(deps: { staticSigner: StaticSigner; dynamicSigner: DynamicSigner }): HeaderBuilder {

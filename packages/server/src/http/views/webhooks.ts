@@ -2,7 +2,7 @@ import type { Webhook as WebhookResource } from "@tidings/sdk/contract";
 import { toRfc3339 } from "../../core/clock.js";
 import { activeSecrets, currentPublicKey, truncateSecret, type Webhook } from "../../core/webhooks.js";
 
-/** The wire view (snake_case, DESIGN §2.1). A v1 secret in full is added only by create; v1a public keys are always shown. */
+/** The wire view (snake_case). A v1 secret in full is added only by create; v1a public keys are always shown. */
 export function toWebhookResource(webhook: Webhook, now: number): WebhookResource {
   const publicKey = currentPublicKey(webhook, now);
   return {
