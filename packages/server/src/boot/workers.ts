@@ -49,7 +49,7 @@ export function createWorkers(infra: Infrastructure, services: Services, options
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
       buildHeaders: deliveryHeaders({
-        staticSigner: new StaticSigner(infra.box),
+        staticSigner: new StaticSigner(infra.box, infra.jwtSigner),
         dynamicSigner: new DynamicSigner(infra.jwtSigner, config.dynamicSigning, issuer),
       }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),

@@ -3,10 +3,11 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { ed25519PrivateKey, newEd25519SigningKey } from "../../src/signing/ed25519.js";
 import { signStandardWebhook } from "../../src/signing/standard-webhooks.js";
+import { JwtSignerPool } from "../../src/signing/jwt/pool.js";
 import { StaticSigner } from "../../src/signing/static-signer.js";
 
 interface Vector {
@@ -26,6 +27,10 @@ const fixtures = JSON.parse(
 const NOW = Date.parse("2026-05-04T12:00:00Z");
 const box = new SecretBox(randomBytes(32));
 const sealed = (secrets: object[]) => box.seal(JSON.stringify(secrets));
+// The signing pool's thread signs v1a (its worker runs from the build, as in the server).
+const pool = new JwtSignerPool([], 1);
+const signer = new StaticSigner(box, pool);
+afterAll(() => pool.close());
 
 /** node:crypto alone, as a receiver would: the raw 32-byte key behind `whpk_`, in an SPKI wrapper. */
 function verifiesWith(publicKey: string, content: string, entry: string): boolean {
@@ -39,10 +44,10 @@ describe("Standard Webhooks signing", () => {
     expect(signStandardWebhook(v.secret, v.msg_id, v.timestamp, v.payload)).toBe(v.signature);
   });
 
-  it("signs with every unexpired secret, each verifiable on its own", () => {
+  it("signs with every unexpired secret, each verifiable on its own", async () => {
     const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"];
     const ts = Math.floor(Date.now() / 1000);
-    const header = new StaticSigner(box).signature(
+    const header = await signer.signature(
       sealed([
         { secret: secrets[0], createdAt: NOW },
         { secret: secrets[1], createdAt: NOW - 1, expireAt: NOW + 1 },
@@ -59,12 +64,12 @@ describe("Standard Webhooks signing", () => {
     }
   });
 
-  it("signs a v1a webhook with Ed25519, one v1a entry per unexpired key, each verifying with node:crypto under its whpk_ key", () => {
+  it("signs a v1a webhook with Ed25519, one v1a entry per unexpired key, each verifying with node:crypto under its whpk_ key", async () => {
     const current = newEd25519SigningKey(randomBytes(32));
     const previous = newEd25519SigningKey(randomBytes(32));
     expect(current.secret).toMatch(/^whsk_[A-Za-z0-9+/]{86}==$/);
     expect(Buffer.from(current.publicKey.slice("whpk_".length), "base64")).toHaveLength(32);
-    const header = new StaticSigner(box).signature(
+    const header = await signer.signature(
       sealed([
         { ...current, createdAt: NOW },
         { ...previous, createdAt: NOW - 1, expireAt: NOW + 1 },
@@ -82,14 +87,8 @@ describe("Standard Webhooks signing", () => {
     expect(verifiesWith(current.publicKey, content.replace("succeeded", "failed"), entries[0]!)).toBe(false);
   });
 
-  it.each(fixtures.sign_ed25519)("reproduces Svix's ed25519 vector for $msg_id with its whsk_ key", (v) => {
-    const header = new StaticSigner(box).signature(
-      sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]),
-      v.msg_id,
-      v.timestamp,
-      v.payload,
-      NOW,
-    );
+  it.each(fixtures.sign_ed25519)("reproduces Svix's ed25519 vector for $msg_id with its whsk_ key", async (v) => {
+    const header = await signer.signature(sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]), v.msg_id, v.timestamp, v.payload, NOW);
     expect(header).toBe(v.signature);
   });
 

@@ -1,7 +1,7 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
-import { signV1a as v1aEntry } from "../ed25519.js";
+import { ed25519PrivateKey, signV1a as v1aEntry } from "../ed25519.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 /** Signs webhooks off the delivery loop's thread, with whichever key the pool names: a JWT in the key's algorithm, or `v1a` with Ed25519 keys. */
@@ -13,14 +13,21 @@ interface LoadedKey {
 }
 
 let keys = new Map<string, LoadedKey>();
+/** Static webhooks' keys, opened once each; bounded, as webhooks come and go. */
+const staticKeys = new Map<string, KeyObject>();
+const STATIC_KEYS_LIMIT = 10_000;
 
 parentPort!.on("message", (message: ToWorker) => {
   if (message.kind === "keys") {
     keys = new Map(message.keys.map((k) => [k.kid, load(k.jwk)]));
     return;
   }
-  const reply = message.kind === "jwt" ? signJwt(message.id, message.kid, message.claims) : Promise.resolve(signV1a(message.id, message.kids, message.content));
-  void reply.then((r) => parentPort!.postMessage(r));
+  if (message.kind === "jwt") {
+    void signJwt(message.id, message.kid, message.claims).then((reply) => parentPort!.postMessage(reply));
+    return;
+  }
+  const signers = message.kind === "v1a" ? message.kids.map((kid) => () => keys.get(kid)?.raw) : message.secrets.map((secret) => () => staticKey(secret));
+  parentPort!.postMessage(signV1a(message.id, signers, message.content));
 });
 
 function load(jwk: JWK): LoadedKey {
@@ -39,12 +46,25 @@ async function signJwt(id: number, kid: string, claims: Record<string, unknown>)
   }
 }
 
-function signV1a(id: number, kids: string[], content: string): FromWorker {
-  const entries: string[] = [];
-  for (const kid of kids) {
-    const key = keys.get(kid)?.raw;
-    if (key === undefined) return { id, error: `no Ed25519 signing key ${kid} loaded` };
-    entries.push(v1aEntry(key, content));
+function signV1a(id: number, signers: (() => KeyObject | undefined)[], content: string): FromWorker {
+  try {
+    const entries = signers.map((key) => {
+      const opened = key();
+      if (opened === undefined) throw new Error("an Ed25519 signing key is not loaded");
+      return v1aEntry(opened, content);
+    });
+    return { id, signature: entries.join(" ") };
+  } catch (err) {
+    return { id, error: err instanceof Error ? err.message : String(err) };
   }
-  return { id, signature: entries.join(" ") };
+}
+
+function staticKey(secret: string): KeyObject {
+  let key = staticKeys.get(secret);
+  if (key === undefined) {
+    key = ed25519PrivateKey(secret);
+    if (staticKeys.size >= STATIC_KEYS_LIMIT) staticKeys.clear();
+    staticKeys.set(secret, key);
+  }
+  return key;
 }
