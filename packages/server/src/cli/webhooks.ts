@@ -1,5 +1,5 @@
-import type { DeliveryState, Webhook } from "@tidings/sdk";
-import type { Command } from "commander";
+import type { DeliveryState, SigningScheme, Webhook } from "@tidings/sdk";
+import { type Command, Option } from "commander";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 
 const line = (w: Webhook) => `${w.id}  ${w.state}  ${w.uri}  [${w.subscribed_events.join(", ")}]${w.name ? `  ${w.name}` : ""}`;
@@ -13,17 +13,23 @@ export function registerWebhooks(program: Command): void {
     for (const webhook of page.webhooks) process.stdout.write(`${line(webhook)}\n`);
   });
 
-  withClientOptions(webhooks.command("create").description("register a webhook; prints its signing secret, once"))
+  withClientOptions(webhooks.command("create").description("register a webhook; prints its signing secret, once (v1a: its public key)"))
     .requiredOption("--uri <url>", "where to POST events")
     .option("--events <types>", "comma-separated event types or patterns", "*")
     .option("--name <name>", "a name for it")
-    .action(async (flags: ClientFlags & { uri: string; events: string; name?: string }) => {
+    .addOption(new Option("--signing-scheme <scheme>", "v1 (HMAC secret) or v1a (Ed25519 key pair)").choices(["v1", "v1a"]).default("v1"))
+    .action(async (flags: ClientFlags & { uri: string; events: string; name?: string; signingScheme: SigningScheme }) => {
       const created = await clientFrom(flags).tidings.webhooks.create({
         uri: flags.uri,
         subscribed_events: flags.events.split(",").map((e) => e.trim()),
+        signing_scheme: flags.signingScheme,
         ...(flags.name !== undefined ? { name: flags.name } : {}),
       });
-      process.stdout.write(`${line(created)}\nsigning secret (shown only now): ${created.new_signing_secret}\n`);
+      const credential =
+        created.public_key !== undefined
+          ? `public key (verify v1a deliveries with it): ${created.public_key}`
+          : `signing secret (shown only now): ${created.new_signing_secret}`;
+      process.stdout.write(`${line(created)}\n${credential}\n`);
     });
 
   withClientOptions(webhooks.command("delete").argument("<id>").description("delete a webhook")).action(async (id: string, flags: ClientFlags) => {
