@@ -4,10 +4,11 @@ import { defineConfig } from "vitest/config";
  * The tests in tiers (CONTRIBUTING.md): `npm test` runs them all; `npm run test:<tier>` runs one.
  * - unit: pure functions, the engine on fake time, providers against local stand-ins, the SDK (seconds);
  * - store: the conformance suite against SQLite and PostgreSQL;
- * - e2e: a real server in this process, real receivers on 127.0.0.1, the official clients, the browser;
+ * - e2e: a real server in this process, real receivers on 127.0.0.1 (each delivery checked against the event
+ *   catalogue's schemas), the official clients, the browser;
  * - process: servers as child processes: SIGKILL, restarts, several processes on one database, the CLI.
  */
-const tier = (name: string, include: string[]) => ({ extends: true as const, test: { name, include } });
+const tier = (name: string, include: string[], setupFiles: string[] = []) => ({ extends: true as const, test: { name, include, setupFiles } });
 
 export default defineConfig({
   test: {
@@ -17,7 +18,8 @@ export default defineConfig({
     projects: [
       tier("unit", ["packages/server/test/unit/**/*.test.ts", "packages/sdk/test/**/*.test.ts"]),
       tier("store", ["packages/server/test/store/**/*.test.ts"]),
-      tier("e2e", ["packages/server/test/e2e/**/*.test.ts"]),
+      // Every delivery an e2e test receives is validated against its schema in the event catalogue.
+      tier("e2e", ["packages/server/test/e2e/**/*.test.ts"], ["packages/server/test/helpers/catalogue-setup.ts"]),
       tier("process", ["packages/server/test/process/**/*.test.ts"]),
     ],
   },

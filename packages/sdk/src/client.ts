@@ -1,17 +1,20 @@
 /**
- * A small client for Tidings' own resources (DESIGN §2.1, §2.2, §2.6, §2.7). The Gemini-compatible
+ * A small client for Tidings' own resources: operations, events, webhooks, projects, the event catalogue and portal links. The Gemini-compatible
  * surfaces (batches, files, interactions, video) are reached with `@google/genai` instead.
  */
 import type {
   ApiKey,
   ApiKeyInfo,
   CompleteOperationRequest,
+  CreatedPortalLink,
   CreatedWebhook,
   CreateOperationRequest,
+  CreatePortalLinkRequest,
   CreateProjectRequest,
   CreateWebhookRequest,
   Delivery,
   EventRecord,
+  EventType,
   FailOperationRequest,
   ListDeliveriesQuery,
   ListEventsQuery,
@@ -19,6 +22,7 @@ import type {
   ListOperationsQuery,
   ListWebhooksQuery,
   Operation,
+  PortalLink,
   Project,
   RecoverDeliveriesRequest,
   RecoverDeliveriesResponse,
@@ -93,16 +97,20 @@ export type {
   ApiKeyInfo,
   CompleteOperationRequest,
   CreateOperationRequest,
+  CreatedPortalLink,
   CreatedWebhook,
+  CreatePortalLinkRequest,
   CreateProjectRequest,
   CreateWebhookRequest,
   Delivery,
   DeliveryAttempt,
   DeliveryState,
   EventRecord,
+  EventType,
   FailOperationRequest,
   Operation,
   OperationError,
+  PortalLink,
   Project,
   RecoverDeliveriesRequest,
   RecoverDeliveriesResponse,
@@ -111,6 +119,7 @@ export type {
   RevocationBehavior,
   RotateSigningSecretRequest,
   RotateSigningSecretResponse,
+  SigningScheme,
   SigningSecretInfo,
   UpdateWebhookRequest,
   Webhook,
@@ -132,6 +141,8 @@ export type ListWebhooksResponse = Page<Webhook, "webhooks">;
 export type ListDeliveriesRequest = ListDeliveriesQuery;
 export type ListDeliveriesResponse = Page<Delivery, "deliveries">;
 export type ListApiKeysResponse = Page<ApiKeyInfo, "api_keys">;
+export type ListEventTypesResponse = Page<EventType, "event_types">;
+export type ListPortalLinksResponse = Page<PortalLink, "portal_links">;
 
 type Query = Record<string, string | number | undefined>;
 
@@ -266,7 +277,7 @@ export class WebhooksResource {
     this.#t = transport;
   }
 
-  /** The reply carries `new_signing_secret`: the only time it is shown. */
+  /** The reply carries `new_signing_secret` (v1: the only time it is shown), or `public_key` (v1a: always shown). */
   create(request: CreateWebhookRequest): Promise<CreatedWebhook> {
     return this.#t.request("POST", "/webhooks", { body: request });
   }
@@ -315,6 +326,47 @@ export class WebhooksResource {
   }
 }
 
+/** The event catalogue: every type Tidings sends, with the JSON Schema of its payload. */
+export class EventTypesResource {
+  readonly #t: Transport;
+
+  constructor(transport: Transport) {
+    this.#t = transport;
+  }
+
+  list(request: PageRequest = {}): Promise<ListEventTypesResponse> {
+    return listPage(this.#t, "/eventTypes", "event_types", { page_size: request.page_size, page_token: request.page_token });
+  }
+
+  /** A built-in type, a custom family (`{type}.succeeded`) or a custom operation's type (`export.succeeded`). */
+  get(name: string): Promise<EventType> {
+    return this.#t.request("GET", `/eventTypes/${encodeURIComponent(name)}`);
+  }
+}
+
+/** Single-use links into this project's dashboard, for a customer who has no API key. */
+export class PortalLinksResource {
+  readonly #t: Transport;
+
+  constructor(transport: Transport) {
+    this.#t = transport;
+  }
+
+  /** The reply's `url` is shown only now: it opens once, until `expire_time`. */
+  create(request: CreatePortalLinkRequest = {}): Promise<CreatedPortalLink> {
+    return this.#t.request("POST", "/portalLinks", { body: request });
+  }
+
+  list(request: PageRequest = {}): Promise<ListPortalLinksResponse> {
+    return listPage(this.#t, "/portalLinks", "portal_links", { page_size: request.page_size, page_token: request.page_token });
+  }
+
+  /** The link no longer opens, and the session it opened ends. */
+  async revoke(id: string): Promise<void> {
+    await this.#t.request("DELETE", `/portalLinks/${idFrom(id, "portalLinks")}`);
+  }
+}
+
 /** Admin calls: construct the client with `TIDINGS_ADMIN_KEY` as `apiKey`. */
 export class ProjectsResource {
   readonly #t: Transport;
@@ -350,6 +402,8 @@ export class TidingsClient {
   readonly operations: OperationsResource;
   readonly events: EventsResource;
   readonly webhooks: WebhooksResource;
+  readonly eventTypes: EventTypesResource;
+  readonly portalLinks: PortalLinksResource;
   readonly projects: ProjectsResource;
 
   constructor(options: TidingsClientOptions) {
@@ -359,6 +413,8 @@ export class TidingsClient {
     this.operations = new OperationsResource(transport);
     this.events = new EventsResource(transport);
     this.webhooks = new WebhooksResource(transport);
+    this.eventTypes = new EventTypesResource(transport);
+    this.portalLinks = new PortalLinksResource(transport);
     this.projects = new ProjectsResource(transport);
   }
 }

@@ -1,7 +1,11 @@
 /**
  * The event payload that Tidings delivers (DESIGN §3). Thin by design: a pointer (`data.id`) and a
- * status, never the output itself.
+ * status, never the output itself. The types come from the schemas of `contract/event-types.ts`, which
+ * `GET /v1/eventTypes` serves: one definition for both.
  */
+import type { Static } from "@sinclair/typebox";
+// Types only: the schemas (and TypeBox) stay out of the verify bundle's run time.
+import type * as Schemas from "./contract/event-types.js";
 
 /** Fields every event's `data` carries. */
 export interface EventDataBase {
@@ -11,17 +15,6 @@ export interface EventDataBase {
   user_metadata?: Record<string, unknown>;
 }
 
-interface Envelope<T extends string, D extends object> {
-  type: T;
-  version: "v1";
-  /** RFC 3339 UTC time at which the event happened. */
-  timestamp: string;
-  data: EventDataBase & D;
-}
-
-/** `data` of events that carry only the common fields. */
-type EmptyData = Record<never, never>;
-
 export interface FailureData {
   /** A google.rpc.Code number (13 INTERNAL, 4 DEADLINE_EXCEEDED, …), as the server sends it. */
   error_code: number;
@@ -29,25 +22,21 @@ export interface FailureData {
 }
 
 /** A function call an interaction waits for: answer it with a `function_result` whose `call_id` is `id`. */
-export interface RequiredAction {
-  id: string;
-  name: string;
-  arguments: Record<string, unknown>;
-}
+export type RequiredAction = Static<typeof Schemas.RequiredActionSchema>;
 
-export type BatchSucceededEvent = Envelope<"batch.succeeded", { output_file_uri: string }>;
-export type BatchFailedEvent = Envelope<"batch.failed", FailureData>;
-export type BatchCancelledEvent = Envelope<"batch.cancelled", EmptyData>;
-export type BatchExpiredEvent = Envelope<"batch.expired", EmptyData>;
-export type InteractionRequiresActionEvent = Envelope<"interaction.requires_action", { required_actions: RequiredAction[] }>;
-export type InteractionCompletedEvent = Envelope<"interaction.completed", EmptyData>;
-export type InteractionFailedEvent = Envelope<"interaction.failed", FailureData>;
-export type InteractionCancelledEvent = Envelope<"interaction.cancelled", EmptyData>;
-export type VideoGeneratedEvent = Envelope<"video.generated", { output_file_uri: string; file_name: string }>;
+export type BatchSucceededEvent = Static<typeof Schemas.BatchSucceededEventSchema>;
+export type BatchFailedEvent = Static<typeof Schemas.BatchFailedEventSchema>;
+export type BatchCancelledEvent = Static<typeof Schemas.BatchCancelledEventSchema>;
+export type BatchExpiredEvent = Static<typeof Schemas.BatchExpiredEventSchema>;
+export type InteractionRequiresActionEvent = Static<typeof Schemas.InteractionRequiresActionEventSchema>;
+export type InteractionCompletedEvent = Static<typeof Schemas.InteractionCompletedEventSchema>;
+export type InteractionFailedEvent = Static<typeof Schemas.InteractionFailedEventSchema>;
+export type InteractionCancelledEvent = Static<typeof Schemas.InteractionCancelledEventSchema>;
+export type VideoGeneratedEvent = Static<typeof Schemas.VideoGeneratedEventSchema>;
 /** Tidings' addition to DESIGN §3: a generation that failed is announced too, not only shown on its operation. */
-export type VideoFailedEvent = Envelope<"video.failed", FailureData>;
-export type WebhookPingEvent = Envelope<"webhook.ping", { webhook_id: string }>;
-export type WebhookDisabledEvent = Envelope<"webhook.disabled", { webhook_id: string; reason: string }>;
+export type VideoFailedEvent = Static<typeof Schemas.VideoFailedEventSchema>;
+export type WebhookPingEvent = Static<typeof Schemas.WebhookPingEventSchema>;
+export type WebhookDisabledEvent = Static<typeof Schemas.WebhookDisabledEventSchema>;
 
 export type BuiltInEvent =
   | BatchSucceededEvent
@@ -65,11 +54,14 @@ export type BuiltInEvent =
 
 export type BuiltInEventType = BuiltInEvent["type"];
 
+/** A custom family's event with its `type` narrowed to the declared operation types `C`. */
+type OfType<E, T extends string> = { [K in keyof E]: K extends "type" ? T : E[K] };
+
 /** Events of custom operations run by the user's own workers (DESIGN §2.6), `{custom}.succeeded` etc. */
-export type CustomSucceededEvent<C extends string = string> = Envelope<`${C}.succeeded`, { output_file_uri?: string; response?: unknown }>;
-export type CustomFailedEvent<C extends string = string> = Envelope<`${C}.failed`, FailureData>;
-export type CustomCancelledEvent<C extends string = string> = Envelope<`${C}.cancelled`, EmptyData>;
-export type CustomExpiredEvent<C extends string = string> = Envelope<`${C}.expired`, EmptyData>;
+export type CustomSucceededEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomSucceededEventSchema>, `${C}.succeeded`>;
+export type CustomFailedEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomFailedEventSchema>, `${C}.failed`>;
+export type CustomCancelledEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomCancelledEventSchema>, `${C}.cancelled`>;
+export type CustomExpiredEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomExpiredEventSchema>, `${C}.expired`>;
 
 export type CustomEvent<C extends string = string> = CustomSucceededEvent<C> | CustomFailedEvent<C> | CustomCancelledEvent<C> | CustomExpiredEvent<C>;
 

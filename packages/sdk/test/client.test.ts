@@ -81,7 +81,7 @@ describe("TidingsClient", () => {
     ]);
   });
 
-  it("events, webhooks and projects reach their documented paths", async () => {
+  it("events, webhooks, projects, event types and portal links reach their documented paths", async () => {
     const c = client(`${server.url}/v1beta`);
     await c.events.get("evt_1");
     await c.events.redeliver("evt_1", { webhook_id: "wh1" });
@@ -96,6 +96,11 @@ describe("TidingsClient", () => {
     await c.webhooks.recover("wh1", { since: "2026-05-01T00:00:00Z" });
     await c.projects.create({ display_name: "Acme" });
     await c.projects.createApiKey("projects/p1");
+    await c.eventTypes.list({ page_size: 2 });
+    await c.eventTypes.get("{type}.succeeded");
+    await c.portalLinks.create({ ttl: "600s", read_only: true });
+    await c.portalLinks.list();
+    await c.portalLinks.revoke("portalLinks/l1");
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       "GET /v1beta/events/evt_1",
       "POST /v1beta/events/evt_1:redeliver",
@@ -110,11 +115,17 @@ describe("TidingsClient", () => {
       "POST /v1beta/webhooks/wh1:recover",
       "POST /v1beta/projects",
       "POST /v1beta/projects/p1/apiKeys",
+      "GET /v1beta/eventTypes?page_size=2",
+      "GET /v1beta/eventTypes/%7Btype%7D.succeeded",
+      "POST /v1beta/portalLinks",
+      "GET /v1beta/portalLinks",
+      "DELETE /v1beta/portalLinks/l1",
     ]);
     expect(seen[1]!.body).toEqual({ webhook_id: "wh1" });
     expect(seen[8]!.body).toEqual({ revocation_behavior: "revoke_previous_secrets_immediately" });
     expect(seen[10]!.body).toEqual({ since: "2026-05-01T00:00:00Z" });
     expect(seen[11]!.body).toEqual({ display_name: "Acme" });
+    expect(seen[15]!.body).toEqual({ ttl: "600s", read_only: true });
   });
 
   it("throws TidingsApiError carrying the google.rpc.Status", async () => {

@@ -18,6 +18,25 @@ export interface VectorsFile {
   reject_secrets_at_construction: string[];
 }
 
+/** A delivery of signing-vectors.json and what a verifier must answer: `ok` or an error code. */
+export interface SigningCase {
+  name: string;
+  msg_id: string;
+  timestamp: number;
+  payload: string;
+  signature: string;
+  expect: string;
+  public_keys?: string[];
+}
+
+/** signing-vectors.json, written by make-signing-vectors.mjs beside it; the Python package checks the same cases. */
+export interface SigningVectors {
+  verify_at: number;
+  tolerance_seconds: number;
+  static_v1a: { keys: Record<"current" | "previous", { secret_key: string; public_key: string }>; cases: SigningCase[] };
+  dynamic: { issuer: string; audience: string; jwks: { keys: Record<string, unknown>[] }; cases: SigningCase[] };
+}
+
 export function randomSecret(bytes = 32): string {
   return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("base64")}`;
 }

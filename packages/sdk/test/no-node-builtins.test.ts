@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFixture, randomSecret, sampleEvent, type VectorsFile } from "./helpers.js";
+import { readFixture, randomSecret, sampleEvent, type SigningVectors, type VectorsFile } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sdkDir = resolve(here, "..");
@@ -57,8 +57,9 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("@tidings/sdk/verify without Node built-ins", () => {
-  it("loads and verifies HMAC vectors, a typed event and an RS256 JWT with built-ins refused", async () => {
+  it("loads and verifies HMAC vectors, a typed event, an RS256 JWT and v1a (Ed25519) with built-ins refused", async () => {
     const vector = readFixture<VectorsFile>("standard-webhooks-vectors.json").sign[0]!;
+    const signing = readFixture<SigningVectors>("signing-vectors.json");
     const secret = randomSecret();
     const body = sampleEvent("batches/nonode");
 
@@ -85,6 +86,7 @@ describe("@tidings/sdk/verify without Node built-ins", () => {
         jwks: { keys: [jwk] },
         audience,
       },
+      v1a: { at: signing.verify_at, stat: signing.static_v1a.cases[0], dyn: signing.dynamic.cases[1], jwks: signing.dynamic.jwks },
     });
     expect(outcome.error).toBeUndefined();
     expect(outcome.ok).toBe(true);
@@ -94,6 +96,9 @@ describe("@tidings/sdk/verify without Node built-ins", () => {
       event: JSON.parse(body),
       jwtEvent: JSON.parse(jwtBody),
       jwtTampered: "invalid_signature",
+      v1aStatic: JSON.parse(signing.static_v1a.cases[0]!.payload),
+      v1aDynamic: JSON.parse(signing.dynamic.cases[1]!.payload),
+      v1aTampered: "invalid_signature",
     });
   });
 

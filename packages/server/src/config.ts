@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { parseHumanDuration } from "./core/retention.js";
 import { DEFAULT_RETRY_SCHEDULE_S, parseRetrySchedule } from "./core/retry-schedule.js";
 import { TIDINGS_JWT_ALGORITHMS } from "@tidings/sdk";
-import type { JwtAlgorithm } from "./core/signing-keys.js";
+import { DYNAMIC_SIGNING_SCHEMES, type DynamicSigningScheme, type JwtAlgorithm } from "./core/signing-keys.js";
 import { DEV_ALLOWED_CIDRS } from "./net/address-policy.js";
 import { loadProviderSettings, type ProviderSettings } from "./providers/settings.js";
 
@@ -61,8 +61,10 @@ export interface Config extends ProviderSettings {
   sqliteSynchronous: "normal" | "full";
   /** TIDINGS_JWKS_PROPAGATION_S: how long a rotated key is published before it signs (default 900 s). */
   jwksPropagationMs: number;
-  /** TIDINGS_JWT_ALG: what signs dynamic webhooks: RS256 (default), ES256 or EdDSA. */
+  /** TIDINGS_JWT_ALG: what signs dynamic webhooks: RS256 (default), ES256 or EdDSA; always EdDSA (Ed25519 keys) with `v1a`. */
   jwtAlgorithm: JwtAlgorithm;
+  /** TIDINGS_DYNAMIC_SIGNING: `jwt` (default, as Google documents) or `v1a` (Ed25519, as Gemini's live deliveries). */
+  dynamicSigning: DynamicSigningScheme;
   /** TIDINGS_BATCH_DEADLINE_S: how long a batch may run before it expires (default 48 h). */
   batchDeadlineMs: number;
   /** TIDINGS_RETENTION: how long finished records are kept (default 30 days; a project may say otherwise). */
@@ -108,6 +110,20 @@ function humanDuration(text: string, name: string): number {
   const ms = parseHumanDuration(text);
   if (ms === undefined) throw new Error(`${name}: "${text}" must be a duration such as 90s, 15m, 12h or 30d`);
   return ms;
+}
+
+function parseDynamicSigning(text: string): DynamicSigningScheme {
+  if ((DYNAMIC_SIGNING_SCHEMES as readonly string[]).includes(text)) return text as DynamicSigningScheme;
+  throw new Error(`TIDINGS_DYNAMIC_SIGNING: "${text}" must be one of ${DYNAMIC_SIGNING_SCHEMES.join(", ")}`);
+}
+
+/** The key ring's algorithm: `v1a` signs with Ed25519 keys, which also sign EdDSA JWTs. */
+function signingAlgorithm(dynamicSigning: DynamicSigningScheme, jwtAlg: string | undefined): JwtAlgorithm {
+  if (dynamicSigning === "jwt") return parseJwtAlgorithm(jwtAlg ?? "RS256");
+  if (jwtAlg !== undefined && jwtAlg !== "" && jwtAlg !== "EdDSA") {
+    throw new Error(`TIDINGS_JWT_ALG: "${jwtAlg}" cannot sign v1a deliveries, which are Ed25519; with TIDINGS_DYNAMIC_SIGNING=v1a leave it unset or EdDSA`);
+  }
+  return "EdDSA";
 }
 
 /** 0 asks the system for a free port (tests: no port is probed and handed out, so none can be taken meanwhile). */
@@ -174,6 +190,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (sqliteSynchronous !== "normal" && sqliteSynchronous !== "full") {
     throw new Error(`TIDINGS_SQLITE_SYNCHRONOUS: "${env.TIDINGS_SQLITE_SYNCHRONOUS}" must be normal or full`);
   }
+  const dynamicSigning = parseDynamicSigning(env.TIDINGS_DYNAMIC_SIGNING || "jwt");
   const role = flags.role ?? env.TIDINGS_ROLE ?? "all";
   if (!(ROLES as readonly string[]).includes(role)) throw new Error(`TIDINGS_ROLE: "${role}" must be one of ${ROLES.join(", ")}`);
   return {
@@ -194,7 +211,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxBatchLineBytes: positiveInt(env.TIDINGS_MAX_BATCH_LINE_BYTES ?? String(4 * 1024 ** 2), "TIDINGS_MAX_BATCH_LINE_BYTES"),
     ...loadProviderSettings(env),
     sqliteSynchronous,
-    jwtAlgorithm: parseJwtAlgorithm(env.TIDINGS_JWT_ALG ?? "RS256"),
+    jwtAlgorithm: signingAlgorithm(dynamicSigning, env.TIDINGS_JWT_ALG),
+    dynamicSigning,
     jwksPropagationMs: nonNegativeInt(env.TIDINGS_JWKS_PROPAGATION_S ?? "900", "TIDINGS_JWKS_PROPAGATION_S") * 1000,
     batchDeadlineMs: positiveInt(env.TIDINGS_BATCH_DEADLINE_S ?? String(48 * 3600), "TIDINGS_BATCH_DEADLINE_S") * 1000,
     retentionMs: humanDuration(env.TIDINGS_RETENTION ?? "30d", "TIDINGS_RETENTION"),

@@ -8,6 +8,8 @@ export * from "./deliveries.js";
 export * from "./webhooks.js";
 export * from "./operations.js";
 export * from "./events.js";
+export * from "./event-types.js";
+export * from "./portal-links.js";
 export * from "./projects.js";
 export * from "./files.js";
 export * from "./models.js";

@@ -21,6 +21,10 @@ const rateLimitPerSecond = Type.Integer({
   description: "deliveries started per second at most; those beyond wait (they are not dropped, nor counted as failed); absent: unlimited",
 });
 
+/** `v1`: HMAC-SHA256 under a shared `whsec_` secret; `v1a`: Ed25519, verified with a `whpk_` public key that cannot forge. */
+export const SIGNING_SCHEMES = ["v1", "v1a"] as const;
+export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
+
 export const REVOCATION_BEHAVIORS = ["revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"] as const;
 export type RevocationBehavior = (typeof REVOCATION_BEHAVIORS)[number];
 
@@ -30,7 +34,8 @@ const subscribedEvents = Type.Array(Type.String({ maxLength: 256 }), {
 });
 
 export const SigningSecretInfo = Message({
-  truncated_secret: Type.String({ description: "whsec_...3frh" }),
+  truncated_secret: Type.String({ description: "whsec_...3frh; for a v1a key, the end of its public key (whpk_...3frh)" }),
+  public_key: Type.Optional(Type.String({ description: "v1a only: whpk_ + base64 of the raw 32-byte Ed25519 public key" })),
   expire_time: Type.Optional(Timestamp("when it stops signing; absent for the current secret")),
 });
 export type SigningSecretInfo = Static<typeof SigningSecretInfo>;
@@ -41,6 +46,10 @@ const webhookFields = {
   uri: Type.String(),
   subscribed_events: Type.Array(Type.String()),
   state: StringEnum(WEBHOOK_STATES),
+  signing_scheme: StringEnum(SIGNING_SCHEMES, { description: "v1 (HMAC, the default) or v1a (Ed25519)" }),
+  public_key: Type.Optional(
+    Type.String({ description: "v1a only: whpk_… (base64 of the raw 32-byte Ed25519 key) that verifies this webhook's deliveries now" }),
+  ),
   signing_secrets: Type.Array(SigningSecretInfo),
   create_time: Timestamp(),
   update_time: Timestamp(),
@@ -51,8 +60,11 @@ const webhookFields = {
 export const Webhook = Message(webhookFields);
 export type Webhook = Static<typeof Webhook>;
 
-/** The reply to create: the only time the full signing secret is shown. */
-export const CreatedWebhook = Message({ ...webhookFields, new_signing_secret: Type.String({ description: "whsec_…: shown only now" }) });
+/** The reply to create: the only time a v1 webhook's full signing secret is shown (a v1a one has `public_key` instead). */
+export const CreatedWebhook = Message({
+  ...webhookFields,
+  new_signing_secret: Type.Optional(Type.String({ description: "v1 only, whsec_…: shown only now" })),
+});
 export type CreatedWebhook = Static<typeof CreatedWebhook>;
 
 export const CreateWebhookRequest = Message({
@@ -61,6 +73,9 @@ export const CreateWebhookRequest = Message({
   subscribed_events: subscribedEvents,
   ordering: Type.Optional(ordering),
   rate_limit_per_second: Type.Optional(rateLimitPerSecond),
+  signing_scheme: Type.Optional(
+    StringEnum(SIGNING_SCHEMES, { description: "v1 (default): HMAC under a secret shown once; v1a: Ed25519, the reply carries public_key" }),
+  ),
 });
 export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
 
@@ -102,7 +117,10 @@ export const RotateSigningSecretRequest = Message({
 });
 export type RotateSigningSecretRequest = Static<typeof RotateSigningSecretRequest>;
 
-export const RotateSigningSecretResponse = Message({ secret: Type.String({ description: "whsec_…: shown only now" }) });
+export const RotateSigningSecretResponse = Message({
+  secret: Type.Optional(Type.String({ description: "v1 webhooks: the new whsec_…, shown only now" })),
+  public_key: Type.Optional(Type.String({ description: "v1a webhooks: the new whpk_… public key" })),
+});
 export type RotateSigningSecretResponse = Static<typeof RotateSigningSecretResponse>;
 
 /** How a list of deliveries is ordered (AIP-132's `order_by`). */

@@ -7,14 +7,15 @@ import type { WebhookEvent } from "../events.js";
 import type { HeadersInput } from "./headers.js";
 import { resolveKeySource, verifyJwtWebhook, type JwtWebhookOptions } from "./jwt.js";
 import { StandardWebhookVerifier, type StandardWebhookOptions } from "./standard-webhooks.js";
+import { Ed25519WebhookVerifier, type Ed25519WebhookOptions } from "./v1a.js";
 
-export type VerifyOptions = StandardWebhookOptions | JwtWebhookOptions;
+export type VerifyOptions = StandardWebhookOptions | Ed25519WebhookOptions | JwtWebhookOptions;
 
 /**
  * What a verifier built once (and so a receiver) takes: as VerifyOptions, except that a JWT's `audience`
  * may be left out, to be taken per request from the URL the delivery arrived at.
  */
-export type VerifierOptions = StandardWebhookOptions | (Omit<JwtWebhookOptions, "audience"> & { audience?: string });
+export type VerifierOptions = StandardWebhookOptions | Ed25519WebhookOptions | (Omit<JwtWebhookOptions, "audience"> & { audience?: string });
 
 /** About the request a delivery came in, for what the options leave to it. */
 export interface VerifyContext {
@@ -25,8 +26,12 @@ export interface VerifyContext {
 /** Verifies one delivery; reusable and cheap to call per request. */
 export type Verifier = (rawBody: string | Uint8Array, headers: HeadersInput, context?: VerifyContext) => Promise<WebhookEvent>;
 
-function isJwtOptions<T extends { jwks?: unknown }>(options: StandardWebhookOptions | T): options is T {
+function isJwtOptions<T extends { jwks?: unknown }>(options: StandardWebhookOptions | Ed25519WebhookOptions | T): options is T {
   return "jwks" in options && options.jwks !== undefined;
+}
+
+function isEd25519Options(options: StandardWebhookOptions | Ed25519WebhookOptions): options is Ed25519WebhookOptions {
+  return "publicKey" in options && options.publicKey !== undefined;
 }
 
 /**
@@ -46,6 +51,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return verifyJwtWebhook(rawBody, headers, { ...options, audience }, keySource);
     };
   }
+  if (isEd25519Options(options)) {
+    const verifier = new Ed25519WebhookVerifier(options);
+    return (rawBody, headers) => verifier.verify(rawBody, headers);
+  }
   const verifier = new StandardWebhookVerifier(options);
   return async (rawBody, headers) => verifier.verify(rawBody, headers);
 }
@@ -53,8 +62,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
 /**
  * Verifies a Tidings webhook and returns its event.
  *
- * - Static webhooks: `{ secret }` (Standard Webhooks HMAC, `whsec_…`).
- * - Dynamic webhooks (`webhook_config`): `{ jwks, audience }` (RS256 JWT in `webhook-signature`).
+ * - Static webhooks: `{ secret }` (Standard Webhooks `v1`, HMAC, `whsec_…`), or `{ publicKey }` for one
+ *   registered with `signing_scheme: "v1a"` (Ed25519, `whpk_…`).
+ * - Dynamic webhooks (`webhook_config`): `{ jwks, audience }`: an RS256 JWT in `webhook-signature`, or `v1a`
+ *   entries verified against the JWKS's Ed25519 keys (TIDINGS_DYNAMIC_SIGNING=v1a); read from the header.
  *
  * `rawBody` must be the exact bytes received: a body that went through `JSON.parse` and back will not
  * verify. Rejects with a {@link WebhookVerificationError} subclass, or {@link MissingAudienceError} when
@@ -66,7 +77,8 @@ export async function verifyWebhook<C extends string = string>(
   options: VerifyOptions,
 ): Promise<WebhookEvent<C>> {
   if (isJwtOptions(options)) return verifyJwtWebhook<C>(rawBody, headers, options);
-  // The verifier is a thin object over cached keys; building it per call costs a Map lookup.
+  // The verifiers are thin objects over cached keys; building one per call costs a Map lookup.
+  if (isEd25519Options(options)) return new Ed25519WebhookVerifier(options).verify<C>(rawBody, headers);
   return new StandardWebhookVerifier(options).verify<C>(rawBody, headers);
 }
 
@@ -78,6 +90,7 @@ export {
   type StandardWebhookOptions,
   type VerifiedHeaders,
 } from "./standard-webhooks.js";
+export { Ed25519WebhookVerifier, decodePublicKey, type Ed25519WebhookOptions } from "./v1a.js";
 export { TIDINGS_JWT_ALGORITHMS, verifyJwtWebhook, type JSONWebKeySet, type JwtWebhookOptions, type JWTVerifyGetKey, type KeySourceOptions } from "./jwt.js";
 export { getHeader, type HeaderRecord, type HeadersInput, type HeadersLike } from "./headers.js";
 export { parseEvent } from "./parse.js";

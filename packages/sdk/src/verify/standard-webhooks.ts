@@ -148,6 +148,35 @@ export interface VerifiedHeaders {
 }
 
 /**
+ * The three Standard Webhooks headers, present, with a timestamp within `toleranceSeconds` of now either
+ * way (stale: a possible replay; future: clock skew). Shared by `v1` and `v1a`.
+ */
+export function readSignedHeaders(headers: HeadersInput, toleranceSeconds: number, now: () => number): VerifiedHeaders & { signature: string } {
+  const webhookId = getHeader(headers, "webhook-id");
+  if (webhookId === undefined) throw new MissingHeaderError("webhook-id");
+  const timestampHeader = getHeader(headers, "webhook-timestamp");
+  if (timestampHeader === undefined) throw new MissingHeaderError("webhook-timestamp");
+  const signature = getHeader(headers, "webhook-signature");
+  if (signature === undefined) throw new MissingHeaderError("webhook-signature");
+
+  if (!TIMESTAMP_PATTERN.test(timestampHeader)) {
+    throw new TimestampError("webhook-timestamp is not Unix seconds");
+  }
+  const timestamp = Number(timestampHeader);
+  const nowSeconds = Math.floor(now() / 1000);
+  if (nowSeconds - timestamp > toleranceSeconds) throw new TimestampError("webhook-timestamp is too old");
+  if (timestamp - nowSeconds > toleranceSeconds) throw new TimestampError("webhook-timestamp is in the future");
+  return { webhookId, timestamp, signature };
+}
+
+/** A tolerance as given, or the default; a negative one is a programming mistake. */
+export function toleranceOf(seconds: number | undefined): number {
+  const tolerance = seconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (!(tolerance >= 0)) throw new RangeError("toleranceSeconds must be a non-negative number");
+  return tolerance;
+}
+
+/**
  * Verifies Standard Webhooks signatures for one set of secrets. Construct once (it validates and
  * imports the secrets) and call `verify` per request; the work per call is synchronous.
  */
@@ -160,34 +189,20 @@ export class StandardWebhookVerifier {
     const secrets = typeof options.secret === "string" ? [options.secret] : [...options.secret];
     if (secrets.length === 0) throw new InvalidSecretError("no secret given");
     this.#keys = secrets.map(keyFor);
-    const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-    if (!(tolerance >= 0)) throw new RangeError("toleranceSeconds must be a non-negative number");
-    this.#toleranceSeconds = tolerance;
+    this.#toleranceSeconds = toleranceOf(options.toleranceSeconds);
     this.#now = options.now ?? Date.now;
   }
 
   /** Throws a WebhookVerificationError unless a `v1` entry matches; returns the verified headers. */
   verifySignature(rawBody: string | Uint8Array, headers: HeadersInput): VerifiedHeaders {
-    const webhookId = getHeader(headers, "webhook-id");
-    if (webhookId === undefined) throw new MissingHeaderError("webhook-id");
-    const timestampHeader = getHeader(headers, "webhook-timestamp");
-    if (timestampHeader === undefined) throw new MissingHeaderError("webhook-timestamp");
-    const signatureHeader = getHeader(headers, "webhook-signature");
-    if (signatureHeader === undefined) throw new MissingHeaderError("webhook-signature");
-
-    if (!TIMESTAMP_PATTERN.test(timestampHeader)) {
-      throw new TimestampError("webhook-timestamp is not Unix seconds");
-    }
-    const timestamp = Number(timestampHeader);
-    const now = Math.floor(this.#now() / 1000);
-    if (now - timestamp > this.#toleranceSeconds) throw new TimestampError("webhook-timestamp is too old");
-    if (timestamp - now > this.#toleranceSeconds) throw new TimestampError("webhook-timestamp is in the future");
-
+    const { webhookId, timestamp, signature } = readSignedHeaders(headers, this.#toleranceSeconds, this.#now);
     for (const key of this.#keys) {
       const expected = base64.encode(computeDigest(key, webhookId, timestamp, rawBody));
-      if (headerHasSignature(signatureHeader, expected)) return { webhookId, timestamp };
+      if (headerHasSignature(signature, expected)) return { webhookId, timestamp };
     }
-    throw new InvalidSignatureError();
+    throw new InvalidSignatureError(
+      signature.startsWith("v1a,") ? "webhook-signature carries v1a (Ed25519) signatures: verify this webhook with { publicKey }" : "no matching signature",
+    );
   }
 
   /** Verifies, then parses the body into an event. */

@@ -32,6 +32,21 @@ async function verifyScenario(mod) {
       (error) => error.code,
     );
   }
+  if (scenario.v1a) {
+    // Ed25519 through WebCrypto: a static v1a webhook by its public key, and a dynamic v1a delivery by the JWKS.
+    const { stat, dyn } = scenario.v1a;
+    const headers = (c) => ({ "webhook-id": c.msg_id, "webhook-timestamp": String(c.timestamp), "webhook-signature": c.signature });
+    results.v1aStatic = await mod.verifyWebhook(stat.payload, headers(stat), { publicKey: stat.public_keys, now: () => scenario.v1a.at * 1000 });
+    results.v1aDynamic = await mod.verifyWebhook(dyn.payload, headers(dyn), {
+      jwks: scenario.v1a.jwks,
+      audience: "https://x",
+      now: () => scenario.v1a.at * 1000,
+    });
+    results.v1aTampered = await mod.verifyWebhook(`${stat.payload} `, headers(stat), { publicKey: stat.public_keys, now: () => scenario.v1a.at * 1000 }).then(
+      () => "accepted",
+      (error) => error.code,
+    );
+  }
   return results;
 }
 

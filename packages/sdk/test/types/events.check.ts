@@ -38,8 +38,10 @@ switch (e.type) {
   case "video.generated": {
     const file: string = e.data.file_name;
     const uri: string = e.data.output_file_uri;
+    const download: string = e.data.video_uri;
     void file;
     void uri;
+    void download;
     break;
   }
   case "webhook.ping": {
@@ -56,10 +58,11 @@ switch (e.type) {
 
 // Custom operations' events.
 if (e.type === "render.succeeded") {
-  const response: unknown = e.data.response;
   const uri: string | undefined = e.data.output_file_uri;
-  void response;
   void uri;
+  // The operation's response stays on the operation (GET /v1/operations/{id}); the event is a pointer.
+  // @ts-expect-error no response in a custom succeeded event
+  void e.data.response;
 }
 if (e.type === "render.failed") {
   const message: string = e.data.error_message;

@@ -1,6 +1,7 @@
 import { retryPolicy } from "../core/retry-schedule.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
 import { deliveryHeaders } from "../delivery/headers.js";
+import { DynamicSigner } from "../signing/dynamic-signer.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
 import { LeasedRunner, type LeasedRunnerOptions, type LeasedWork, type Leases, type RunnerSignals } from "../runtime/leased-runner.js";
@@ -47,7 +48,10 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
     {
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
-      buildHeaders: deliveryHeaders({ staticSigner: new StaticSigner(infra.box), jwtSigner: infra.jwtSigner, issuer }),
+      buildHeaders: deliveryHeaders({
+        staticSigner: new StaticSigner(infra.box, infra.jwtSigner),
+        dynamicSigner: new DynamicSigner(infra.jwtSigner, config.dynamicSigning, issuer),
+      }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),
       clock,
       workerName: infra.workerId,

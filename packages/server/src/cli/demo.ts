@@ -89,7 +89,8 @@ export function registerDemo(program: Command): void {
         say("Started a webhook receiver", `${receiver.url} verifies every request with verifyWebhook() from @tidings/sdk`);
 
         const webhook = await tidings.webhooks.create({ uri: receiver.url, subscribed_events: ["batch.*", "interaction.*"] });
-        secret = webhook.new_signing_secret;
+        // A v1 webhook (the default): its reply carries the secret.
+        secret = webhook.new_signing_secret ?? "";
         say(
           "Registered a static webhook for batch.* and interaction.*",
           `POST /v1/webhooks → id ${webhook.id}\nits signing secret is shown only now: ${secret.slice(0, 12)}…`,

@@ -1,15 +1,15 @@
-import type { DeliveryState, UpdateWebhookRequest, Webhook, WebhookOrdering, WebhookState } from "@tidings/sdk";
-import type { Command } from "commander";
+import type { DeliveryState, SigningScheme, UpdateWebhookRequest, Webhook, WebhookOrdering, WebhookState } from "@tidings/sdk";
+import { type Command, Option } from "commander";
 import { clientFrom, withClientOptions, type ClientFlags } from "./client.js";
 import { parseIntegerOption } from "./json-option.js";
 
 const line = (w: Webhook) => `${w.id}  ${w.state}  ${w.uri}  [${w.subscribed_events.join(", ")}]${w.name ? `  ${w.name}` : ""}`;
 
-/** The line of `webhooks list`, then what a person checks next: its secrets (truncated) and times. */
+/** The line of `webhooks list`, then what a person checks next: its secrets (truncated), routing and times. */
 function describeWebhook(w: Webhook): string {
   const secrets = w.signing_secrets.map((s) => `  secret ${s.truncated_secret}${s.expire_time !== undefined ? `  (until ${s.expire_time})` : ""}`);
   const routing = `  ordering ${w.ordering}  rate limit ${w.rate_limit_per_second === undefined ? "none" : `${w.rate_limit_per_second}/s`}`;
-  return [line(w), routing, ...secrets, `  created ${w.create_time}  updated ${w.update_time}`].join("\n");
+  return [line(w), ...secrets, routing, `  created ${w.create_time}  updated ${w.update_time}`].join("\n");
 }
 
 /** `tidings webhooks …` and `tidings deliveries …`: the static webhooks of a project and what they were sent. */
@@ -21,22 +21,30 @@ export function registerWebhooks(program: Command): void {
     for (const webhook of page.webhooks) process.stdout.write(`${line(webhook)}\n`);
   });
 
-  withClientOptions(webhooks.command("create").description("register a webhook; prints its signing secret, once"))
+  withClientOptions(webhooks.command("create").description("register a webhook; prints its signing secret, once (v1a: its public key)"))
     .requiredOption("--uri <url>", "where to POST events")
     .option("--events <types>", "comma-separated event types or patterns", "*")
     .option("--name <name>", "a name for it")
+    .addOption(new Option("--signing-scheme <scheme>", "v1 (HMAC secret) or v1a (Ed25519 key pair)").choices(["v1", "v1a"]).default("v1"))
     .option("--ordering <ordering>", "fifo: one delivery at a time, in order (default: unordered)")
     .option("--rate-limit <per-second>", "deliveries started per second at most (default: unlimited)")
-    .action(async (flags: ClientFlags & { uri: string; events: string; name?: string; ordering?: string; rateLimit?: string }) => {
-      const created = await clientFrom(flags).tidings.webhooks.create({
-        uri: flags.uri,
-        subscribed_events: flags.events.split(",").map((e) => e.trim()),
-        ...(flags.name !== undefined ? { name: flags.name } : {}),
-        ...(flags.ordering !== undefined ? { ordering: flags.ordering as WebhookOrdering } : {}),
-        ...(flags.rateLimit !== undefined ? { rate_limit_per_second: parseIntegerOption("--rate-limit", flags.rateLimit) } : {}),
-      });
-      process.stdout.write(`${line(created)}\nsigning secret (shown only now): ${created.new_signing_secret}\n`);
-    });
+    .action(
+      async (flags: ClientFlags & { uri: string; events: string; name?: string; signingScheme: SigningScheme; ordering?: string; rateLimit?: string }) => {
+        const created = await clientFrom(flags).tidings.webhooks.create({
+          uri: flags.uri,
+          subscribed_events: flags.events.split(",").map((e) => e.trim()),
+          signing_scheme: flags.signingScheme,
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+          ...(flags.ordering !== undefined ? { ordering: flags.ordering as WebhookOrdering } : {}),
+          ...(flags.rateLimit !== undefined ? { rate_limit_per_second: parseIntegerOption("--rate-limit", flags.rateLimit) } : {}),
+        });
+        const credential =
+          created.public_key !== undefined
+            ? `public key (verify v1a deliveries with it): ${created.public_key}`
+            : `signing secret (shown only now): ${created.new_signing_secret}`;
+        process.stdout.write(`${line(created)}\n${credential}\n`);
+      },
+    );
 
   withClientOptions(webhooks.command("get").argument("<id>").description("show a webhook: its state, events and signing secrets (truncated)"))
     .option("--json", "print it as JSON")

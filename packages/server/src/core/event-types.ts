@@ -16,13 +16,19 @@ export function customTypeProblem(type: string): string | undefined {
   return undefined;
 }
 
-function isKnownEventType(type: string): boolean {
-  if ((BUILT_IN_EVENT_TYPES as readonly string[]).includes(type)) return true;
+/** A custom operation's event type (`export.succeeded`) split into the operation type and its outcome; undefined for any other. */
+export function customEventType(type: string): { operationType: string; outcome: string } | undefined {
   const dot = type.lastIndexOf(".");
-  if (dot < 0) return false;
-  const prefix = type.slice(0, dot);
+  if (dot < 0) return undefined;
+  const operationType = type.slice(0, dot);
   const outcome = type.slice(dot + 1);
-  return customTypeProblem(prefix) === undefined && (CUSTOM_EVENT_OUTCOMES as readonly string[]).includes(outcome);
+  return customTypeProblem(operationType) === undefined && (CUSTOM_EVENT_OUTCOMES as readonly string[]).includes(outcome)
+    ? { operationType, outcome }
+    : undefined;
+}
+
+function isKnownEventType(type: string): boolean {
+  return (BUILT_IN_EVENT_TYPES as readonly string[]).includes(type) || customEventType(type) !== undefined;
 }
 
 /** Validates one `subscribed_events` entry: an event type, `prefix.*`, or `*`. */

@@ -7,6 +7,14 @@ import type { TIDINGS_JWT_ALGORITHMS } from "@tidings/sdk";
  */
 export type JwtAlgorithm = (typeof TIDINGS_JWT_ALGORITHMS)[number];
 
+/**
+ * TIDINGS_DYNAMIC_SIGNING: how dynamic webhooks are signed. `jwt` (the default) is what Google's docs describe: a
+ * JWT in `webhook-signature`. `v1a` is what Gemini's live deliveries carry: Standard Webhooks' Ed25519 entries
+ * (`v1a,<base64>`) over `${id}.${timestamp}.${body}`, verified against the JWKS's Ed25519 keys.
+ */
+export type DynamicSigningScheme = "jwt" | "v1a";
+export const DYNAMIC_SIGNING_SCHEMES: readonly DynamicSigningScheme[] = ["jwt", "v1a"];
+
 /** When a key that signs dynamic webhooks is in use (DESIGN §2.7). */
 export interface KeySchedule {
   kid: string;
@@ -27,6 +35,15 @@ export function signingKeyAt<K extends KeySchedule>(keys: readonly K[], at: numb
     if (best === undefined || key.activatesAt > best.activatesAt) best = key;
   }
   return best;
+}
+
+/**
+ * The keys that sign a `v1a` delivery at `at`, one `v1a,` entry each: every key not yet retired, which is the
+ * one in use and, while a rotation is staged, the next one (published already). A `v1a` entry names no key, so
+ * a receiver tries the keys it knows: during the overlap both the key in its cached JWKS and the new one verify.
+ */
+export function keysSigningV1aAt<K extends KeySchedule>(keys: readonly K[], at: number): K[] {
+  return keys.filter((k) => k.retiredAt === undefined || k.retiredAt > at);
 }
 
 /**

@@ -29,8 +29,8 @@ export interface VideoOperation {
 }
 
 export type VideoOutcome =
-  /** `uri` is what the operation shows as the sample's `video.uri`: `files/{id}` or its download URL. */
-  { kind: "succeed"; fileId: string; uri: string } | { kind: "fail"; error: OperationError };
+  /** `videoUri` is what the operation shows as the sample's `video.uri`: the clip's download URL, as Veo's. */
+  { kind: "succeed"; fileId: string; videoUri: string } | { kind: "fail"; error: OperationError };
 
 /** The name @google/genai polls with `operations.getVideosOperation`: `models/{model}/operations/{id}`. */
 export function videoOperationName(model: string, id: string): string {
@@ -45,7 +45,8 @@ export function isVideoDone(state: VideoState): boolean {
 }
 
 /**
- * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file (DESIGN §3).
+ * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file by its
+ * name (`output_file_uri`, `file_name`) and by the URL that downloads it (`video_uri`, which the cookbook reads).
  * A failure sends `video.failed` with the error: DESIGN names no event for it, but a caller waiting on its
  * webhook would otherwise never hear of it. Undefined when it had already ended.
  */
@@ -65,6 +66,11 @@ export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: n
   }
   return {
     video: { ...base, state: "succeeded", fileId: outcome.fileId },
-    event: { type: "video.generated", version: "v1", timestamp, data: { ...pointer, output_file_uri: outcome.uri, file_name: `files/${outcome.fileId}` } },
+    event: {
+      type: "video.generated",
+      version: "v1",
+      timestamp,
+      data: { ...pointer, output_file_uri: `files/${outcome.fileId}`, file_name: `files/${outcome.fileId}`, video_uri: outcome.videoUri },
+    },
   };
 }

@@ -5,10 +5,18 @@ export type WebhookState = "enabled" | "disabled" | "disabled_due_to_failed_deli
 /** `fifo`: one delivery at a time, in the order the events committed; a failing one holds the rest back. */
 export type WebhookOrdering = "unordered" | "fifo";
 
+/**
+ * How a static webhook's deliveries are signed (Standard Webhooks): `v1` is HMAC-SHA256 under a shared
+ * secret; `v1a` is Ed25519, so the receiver holds only a public key, which cannot forge a delivery.
+ */
+export type SigningScheme = "v1" | "v1a";
+
 /** A signing secret as the core sees it: the plaintext never leaves the crypto adapter except to sign. */
 export interface SigningSecret {
-  /** `whsec_…` as shown once to the user. */
+  /** `whsec_…` (v1, shown once to the user) or `whsk_…` (v1a: the Ed25519 private key, never shown). */
   secret: string;
+  /** `whpk_…`: the public half of a `whsk_` key, what a v1a receiver verifies with. */
+  publicKey?: string;
   createdAt: number;
   /** When it stops signing; absent for the current secret. */
   expireAt?: number;
@@ -21,6 +29,7 @@ export interface Webhook {
   uri: string;
   subscribedEvents: string[];
   state: WebhookState;
+  signingScheme: SigningScheme;
   secrets: SigningSecret[];
   createdAt: number;
   updatedAt: number;
@@ -36,21 +45,35 @@ export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_p
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function activeSecrets(webhook: Pick<Webhook, "secrets">, now: number): SigningSecret[] {
+export function activeSecrets<S extends Pick<SigningSecret, "expireAt">>(webhook: { secrets: readonly S[] }, now: number): S[] {
   return webhook.secrets.filter((s) => s.expireAt === undefined || s.expireAt > now);
 }
 
 /** The secret list after a rotation: the new one first, the old ones expiring per the behaviour. */
-export function rotateSecrets(secrets: SigningSecret[], fresh: string, behavior: RevocationBehavior, now: number): SigningSecret[] {
+export function rotateSecrets(
+  secrets: SigningSecret[],
+  fresh: Omit<SigningSecret, "createdAt" | "expireAt">,
+  behavior: RevocationBehavior,
+  now: number,
+): SigningSecret[] {
   const kept =
     behavior === "revoke_previous_secrets_immediately"
       ? []
       : secrets.filter((s) => s.expireAt === undefined || s.expireAt > now).map((s) => ({ ...s, expireAt: Math.min(s.expireAt ?? Infinity, now + DAY_MS) }));
-  return [{ secret: fresh, createdAt: now }, ...kept];
+  return [{ ...fresh, createdAt: now }, ...kept];
 }
 
-export function truncateSecret(secret: string): string {
-  return `whsec_...${secret.slice(-4)}`;
+/**
+ * What lists show of a signing secret: the end of a `whsec_` secret, or of a v1a key's public half (the
+ * private `whsk_` key is never shown, not even in part).
+ */
+export function truncateSecret(secret: Pick<SigningSecret, "secret" | "publicKey">): string {
+  return secret.publicKey !== undefined ? `whpk_...${secret.publicKey.slice(-4)}` : `whsec_...${secret.secret.slice(-4)}`;
+}
+
+/** The key a v1a receiver verifies with now: the newest unexpired one (a rotation puts the new key first). */
+export function currentPublicKey(webhook: Pick<Webhook, "secrets">, now: number): string | undefined {
+  return activeSecrets(webhook, now)[0]?.publicKey;
 }
 
 /** A webhook that must be disabled: it answered 410, or its deliveries ran out with no success for the window. */

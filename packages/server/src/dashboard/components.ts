@@ -28,6 +28,29 @@ export function webhookState(state: keyof typeof WEBHOOK_TONE): Markup {
   return badge(state.replaceAll("_", " "), WEBHOOK_TONE[state]);
 }
 
+/**
+ * A filter as links, one per choice (the current one marked): what read-only portal sessions get instead of a
+ * filter form, since they are shown no forms at all.
+ */
+export function filterLinks(
+  label: string,
+  path: string,
+  name: string,
+  choices: readonly (readonly [value: string, text: string])[],
+  current: string | undefined,
+  keep: Record<string, string | undefined> = {},
+): Markup {
+  const href = (value: string) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...keep, [name]: value })) if (v) params.set(k, v);
+    const qs = params.toString();
+    return `${path}${qs ? `?${qs}` : ""}`;
+  };
+  return html`<nav class="actions" aria-label="${label}"><span>${label}</span>
+    ${choices.map(([value, text]) => html`<a href="${href(value)}" ${value === (current ?? "") ? html`aria-current="true"` : html``}>${text}</a>`)}
+  </nav>`;
+}
+
 /** Links to the next page (and back to the first), keeping the page's filters. */
 export function pager(path: string, query: Record<string, string | undefined>, nextPageToken: string | undefined, onFirstPage: boolean): Markup {
   const link = (token?: string) => {
@@ -62,8 +85,8 @@ function attemptItem(eventId: string, a: Attempt): Markup {
   </li>`;
 }
 
-/** Deliveries with their attempts, newest first, each with a retry (a redelivery of its event to its target). */
-export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csrf: string, options: { showTarget: boolean }): Markup {
+/** Deliveries with their attempts, newest first, each with a retry (a redelivery of its event to its target) unless read-only. */
+export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csrf: string, options: { showTarget: boolean; readOnly: boolean }): Markup {
   if (deliveries.length === 0) return html`<p class="muted">No deliveries here.</p>`;
   return html`<div class="table-wrap"><table>
     <thead><tr><th scope="col">Created</th><th scope="col">Event</th>${options.showTarget ? html`<th scope="col">Target</th>` : html``}<th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last result</th><th scope="col"><span class="hide-narrow">Action</span></th></tr></thead>
@@ -80,7 +103,7 @@ export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csr
             </details>
           </td>
           <td class="small">${d.lastError !== undefined ? html`<span class="bad">${d.lastError}</span>` : d.lastStatusCode !== undefined ? html`HTTP ${d.lastStatusCode}` : html`<span class="muted">—</span>`}</td>
-          <td>${d.webhookId === undefined ? html`` : html`<form method="post" action="/dashboard/events/${d.eventId}/redeliver">${csrfField(csrf)}<input type="hidden" name="webhook_id" value="${d.webhookId}" /><input type="hidden" name="return_to" value="event" /><button class="secondary" type="submit" aria-label="Retry: redeliver event ${d.eventId} to this webhook">Retry</button></form>`}</td>
+          <td>${d.webhookId === undefined || options.readOnly ? html`` : html`<form method="post" action="/dashboard/events/${d.eventId}/redeliver">${csrfField(csrf)}<input type="hidden" name="webhook_id" value="${d.webhookId}" /><input type="hidden" name="return_to" value="event" /><button class="secondary" type="submit" aria-label="Retry: redeliver event ${d.eventId} to this webhook">Retry</button></form>`}</td>
         </tr>`,
       )}
     </tbody>

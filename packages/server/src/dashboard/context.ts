@@ -6,7 +6,20 @@ import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import type { Markup } from "./html.js";
 import { page, type Notice, type PageOptions } from "./layout.js";
+import type { PortalAccess } from "./portal-session.js";
 import type { Sealer } from "./session.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set when the request comes with a portal session (a portal link's) rather than an API-key one. */
+    portal?: PortalAccess;
+  }
+}
+
+/** A read-only portal session: pages show no forms, and every POST is refused before it is read. */
+export function isReadOnly(req: FastifyRequest): boolean {
+  return req.portal?.readOnly === true;
+}
 
 /** What the dashboard stands on: the application services (never the store), the event bus, time and sealing. */
 export interface DashboardDeps {
@@ -22,7 +35,7 @@ export interface DashboardDeps {
 /** Sends a full page; pages are never cached (a secret is shown once, and pages are per user). */
 export function sendPage(
   reply: FastifyReply,
-  options: Omit<PageOptions, "csrf" | "body"> & { body: Markup | ((csrf: string) => Markup) },
+  options: Omit<PageOptions, "csrf" | "body" | "portal"> & { body: Markup | ((csrf: string) => Markup) },
   status = 200,
 ): FastifyReply {
   const csrf = reply.generateCsrf();
@@ -31,7 +44,7 @@ export function sendPage(
     .code(status)
     .header("content-type", "text/html; charset=utf-8")
     .header("cache-control", "no-store")
-    .send(page({ ...options, body, csrf }));
+    .send(page({ ...options, body, csrf, portal: reply.request.portal }));
 }
 
 /** After an action: back to a page, with one of a fixed set of notices (no text from the request is echoed). */

@@ -1,4 +1,6 @@
+import { time } from "./format.js";
 import { html, render, type Markup } from "./html.js";
+import type { PortalAccess } from "./portal-session.js";
 
 export type Section = "webhooks" | "events" | "operations" | "interactions" | "charts";
 
@@ -22,6 +24,13 @@ export interface PageOptions {
   csrf: string;
   /** False on the sign-in page: no navigation, no sign-out. */
   signedIn?: boolean;
+  /** A portal link's session: says so, and a read-only one gets no sign-out form (it has no forms at all). */
+  portal?: PortalAccess;
+  /**
+   * Where the browser goes next, by a meta refresh: a navigation this page starts is same-site, so the
+   * SameSite=Strict cookie it just received is sent with it (after a redirect from another site's link it is not).
+   */
+  next?: string;
   notice?: Notice;
   body: Markup;
 }
@@ -36,12 +45,13 @@ export function page(options: PageOptions): string {
               ${SECTIONS.map(([id, label]) => html`<li><a href="/dashboard/${id}" ${id === options.section ? html`aria-current="page"` : html``}>${label}</a></li>`)}
             </ul>
           </nav>
-          <form class="inline" method="post" action="/dashboard/sign-out">${csrfField(options.csrf)}<button class="secondary" type="submit">Sign out</button></form>`;
+          ${signOut(options)}`;
   return `<!doctype html>${render(html`<html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>${options.title} · Tidings</title>
+      ${options.next === undefined ? html`` : html`<meta http-equiv="refresh" content="0; url=${options.next}" />`}
       <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />
       <script src="/dashboard/assets/dashboard.js" defer></script>
     </head>
@@ -54,6 +64,17 @@ export function page(options: PageOptions): string {
       </main>
     </body>
   </html>`)}`;
+}
+
+/** Signing out: of the API-key session, or of a portal session (which also revokes its link); none when read-only. */
+function signOut(options: PageOptions): Markup {
+  const { portal } = options;
+  if (portal === undefined) {
+    return html`<form class="inline" method="post" action="/dashboard/sign-out">${csrfField(options.csrf)}<button class="secondary" type="submit">Sign out</button></form>`;
+  }
+  const what = html`<span class="badge" data-portal>${portal.readOnly ? "Read-only portal" : "Portal"} until ${time(portal.expireAt)}</span>`;
+  if (portal.readOnly) return what;
+  return html`${what} <form class="inline" method="post" action="/dashboard/sign-out/portal">${csrfField(options.csrf)}<button class="secondary" type="submit">Sign out</button></form>`;
 }
 
 export function csrfField(token: string): Markup {

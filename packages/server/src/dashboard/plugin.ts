@@ -15,16 +15,18 @@ import { interactionRoutes } from "./pages/interactions.js";
 import { operationRoutes } from "./pages/operations.js";
 import { signInRoutes } from "./pages/sign-in.js";
 import { webhookRoutes } from "./pages/webhooks.js";
+import { portalRoutes } from "./pages/portal.js";
+import { openPortalSession, PORTAL_COOKIE, type PortalAccess } from "./portal-session.js";
 import { CSRF_COOKIE, dashboardCookie, openSession, SESSION_COOKIE } from "./session.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The key a dashboard session signed in with; set for every page but sign-in and assets. */
+    /** The key a dashboard session signed in with; set for every page but sign-in, portal links and assets. */
     dashboardKey?: KeyHolder;
   }
 }
 
-const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/"];
+const PUBLIC_PATHS = ["/dashboard/sign-in", "/dashboard/assets/", "/dashboard/portal/"];
 
 /** Scripts, styles, media (a video's preview) and requests only from this origin; no framing; forms post only here. */
 const CONTENT_SECURITY_POLICY =
@@ -67,6 +69,13 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
       req.dashboardKey = holder;
       return;
     }
+    const portal = await portalSession(deps, req);
+    if (portal !== undefined) {
+      req.projectId = portal.projectId;
+      req.portal = portal;
+      if (req.method === "POST" && portal.readOnly) throw new TidingsError("PERMISSION_DENIED", "this portal link is read-only: it changes nothing");
+      return;
+    }
     return reply.code(303).header("location", "/dashboard/sign-in").send();
   });
   app.addHook("preHandler", (req, reply, done) => (req.method === "POST" ? app.csrfProtection(req, reply, done) : done()));
@@ -89,6 +98,7 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   );
 
   await app.register(signInRoutes, deps);
+  await app.register(portalRoutes, deps);
   await app.register(webhookRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(operationRoutes, deps);
@@ -96,6 +106,14 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   await app.register(chartRoutes, deps);
   await app.register(fileRoutes, deps);
 };
+
+/** A portal session (a portal link's), while its cookie is valid and its link neither expired nor was revoked. */
+async function portalSession(deps: DashboardDeps, req: FastifyRequest): Promise<PortalAccess | undefined> {
+  const claims = openPortalSession(deps.sealer, req.cookies[PORTAL_COOKIE], deps.clock.now());
+  if (claims === undefined) return undefined;
+  const link = await deps.services.portalLinks.session(claims.linkId);
+  return link === undefined || link.projectId !== claims.projectId ? undefined : { ...claims, readOnly: link.readOnly };
+}
 
 /**
  * A POST must come from this origin, scheme and host: browsers send Origin on every cross-site POST, and a page

@@ -2,26 +2,16 @@ import type { ClaimedDelivery } from "../store/store.js";
 import { attemptHeaders } from "../core/deliveries.js";
 import { USER_AGENT } from "../version.js";
 import type { HeaderBuilder } from "./engine.js";
-import { webhookClaims } from "../signing/jwt/claims.js";
-import type { JwtSignerPool } from "../signing/jwt/pool.js";
+import type { DynamicSigner } from "../signing/dynamic-signer.js";
 import type { StaticSigner } from "../signing/static-signer.js";
 
 /**
- * The headers of one attempt (DESIGN §4). Static webhooks get Standard Webhooks HMAC signatures;
- * dynamic targets get a fresh RS256 JWT whose `aud` is the target URI.
+ * The headers of one attempt. Static webhooks are signed with their own secrets or keys
+ * (Standard Webhooks `v1` or `v1a`); dynamic targets with the server's key ring (a JWT, or `v1a`).
  */
-export function deliveryHeaders(deps: { staticSigner: StaticSigner; jwtSigner: JwtSignerPool; issuer: string }): HeaderBuilder {
+export function deliveryHeaders(deps: { staticSigner: StaticSigner; dynamicSigner: DynamicSigner }): HeaderBuilder {
   const signature = async (delivery: ClaimedDelivery, attemptAt: number, timestampSeconds: number): Promise<string> => {
-    if (delivery.webhookId === undefined) {
-      const claims = webhookClaims({
-        issuer: deps.issuer,
-        audience: delivery.uri,
-        webhookId: delivery.eventId,
-        body: delivery.body,
-        issuedAt: timestampSeconds,
-      });
-      return deps.jwtSigner.sign(claims, attemptAt);
-    }
+    if (delivery.webhookId === undefined) return deps.dynamicSigner.signature(delivery, timestampSeconds, attemptAt);
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);
     return deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, attemptAt);
   };

@@ -12,17 +12,20 @@ import type { Tracing } from "../observability/tracing.js";
 import type { EventBus } from "../services/event-bus.js";
 import type { Services } from "../services/index.js";
 import { authenticate } from "./auth.js";
+import { embeddedDownloadUrl } from "./embedded-download.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { largeBodyGate } from "./large-bodies.js";
 import { projectRateLimit } from "./rate-limit.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
+import { eventTypeRoutes } from "./routes/event-types.js";
 import { fileRoutes, fileTransferRoutes } from "./routes/files.js";
 import { healthRoutes, type MetricsAccess } from "./routes/health.js";
 import { idempotentCreates } from "./idempotency.js";
 import { interactionRoutes } from "./routes/interactions.js";
 import { modelRoutes } from "./routes/models.js";
 import { operationRoutes } from "./routes/operations.js";
+import { portalLinkRoutes } from "./routes/portal-links.js";
 import { projectRoutes } from "./routes/projects.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { videoRoutes } from "./routes/videos.js";
@@ -62,6 +65,7 @@ export interface HttpLimits {
  * So are the media prefixes `/upload/v1beta` and `/download/v1beta`.
  */
 const rewriteBeta = (url: string) => url.replace(/^(\/upload|\/download)?\/v1beta(?=\/|$)/, "$1/v1");
+const rewriteUrl = (url: string) => rewriteBeta(embeddedDownloadUrl(url) ?? url);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { limits } = deps;
@@ -74,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    rewriteUrl: (req) => rewriteBeta(req.url ?? "/"),
+    rewriteUrl: (req) => rewriteUrl(req.url ?? "/"),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: (err, socket) => {
@@ -148,6 +152,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes, { services: deps.services, clock: deps.clock });
       await api.register(operationRoutes, { services: deps.services });
       await api.register(eventRoutes, { services: deps.services, bus: deps.bus });
+      await api.register(eventTypeRoutes);
+      await api.register(portalLinkRoutes, { services: deps.services });
       await api.register(fileRoutes, { services: deps.services });
       await api.register(modelRoutes, { models: deps.services.models });
       await api.register(batchRoutes, { batches: deps.services.batches });

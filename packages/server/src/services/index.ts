@@ -8,6 +8,7 @@ import { IdempotencyService } from "./idempotency.js";
 import { ModelService } from "./models.js";
 import { InteractionService, type InteractionTurns } from "./interactions.js";
 import { OperationService } from "./operations.js";
+import { PortalLinkService } from "./portal-links.js";
 import { ProjectService } from "./projects.js";
 import { RetentionService, type RetentionOptions } from "./retention.js";
 import { VideoService } from "./videos.js";
@@ -27,6 +28,7 @@ export interface Services {
   stats: StatsService;
   retention: RetentionService;
   idempotency: IdempotencyService;
+  portalLinks: PortalLinkService;
 }
 
 export interface BatchOptions {
@@ -68,5 +70,6 @@ export function createServices(
     stats: new StatsService(ctx),
     retention: new RetentionService(ctx, files, idempotency, retention),
     idempotency,
+    portalLinks: new PortalLinkService(ctx, fileOptions.publicUrl),
   };
 }

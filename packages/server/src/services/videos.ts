@@ -64,10 +64,12 @@ export class VideoService {
     return video;
   }
 
-  /** Where the clip's `video.uri` points: its https download URL, or `files/{id}`, which @google/genai reads either way. */
+  /**
+   * Where the clip's `video.uri` points: its download URL on the public URL, which `curl -L -H "x-goog-api-key: …"`
+   * fetches as it fetches Veo's, and from which @google/genai takes the file name (docs/wire/video.md).
+   */
   videoUri(fileId: string): string {
-    // The client parses only https URIs; on an http server it reads files/{id} (docs/wire/video.md).
-    return this.files.publicUrl.startsWith("https://") ? `${this.files.publicUrl}/v1beta/files/${fileId}:download?alt=media` : `files/${fileId}`;
+    return `${this.files.publicUrl}/v1beta/files/${fileId}:download?alt=media`;
   }
 
   /** The provider job started: its handle is stored, so a restart waits for it rather than starting another. */
@@ -90,7 +92,7 @@ export class VideoService {
       { displayName: `${videoOperationName(video.model, video.id)} video`, mimeType: clip.mimeType, source: "GENERATED" },
       Buffer.from(clip.bytes),
     );
-    const ended = await this.finish(video, { kind: "succeed", fileId: file.id, uri: this.videoUri(file.id) });
+    const ended = await this.finish(video, { kind: "succeed", fileId: file.id, videoUri: this.videoUri(file.id) });
     // Ended elsewhere meanwhile (a lapsed lease run twice): this copy of the clip belongs to nothing.
     if (ended === undefined) await this.files.delete(video.projectId, file.id);
     return ended;

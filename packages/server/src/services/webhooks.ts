@@ -10,7 +10,8 @@ import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { fieldsToUpdate } from "../core/update-mask.js";
 import { parseTimestamp } from "../core/timestamps.js";
-import { rotateSecrets, type RevocationBehavior, type SigningSecret, type Webhook, type WebhookToDisable } from "../core/webhooks.js";
+import { rotateSecrets, type RevocationBehavior, type SigningScheme, type SigningSecret, type Webhook, type WebhookToDisable } from "../core/webhooks.js";
+import { newEd25519SigningKey } from "../signing/ed25519.js";
 import { newSigningSecret } from "../signing/standard-webhooks.js";
 import type { WebhookRecord } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
@@ -21,6 +22,9 @@ import { validateTargetUri } from "./target-uri.js";
 /** Fields a PATCH may change, by their canonical (snake_case) names. */
 const UPDATABLE = ["name", "uri", "subscribed_events", "state", "ordering", "rate_limit_per_second"] as const;
 
+/** What a new signing secret shows its owner: a v1 secret (once), or a v1a key's public half (always). */
+export type NewSigningCredential = { secret: string } | { publicKey: string };
+
 export class WebhookService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -28,11 +32,12 @@ export class WebhookService {
     private readonly maxPerProject: number,
   ) {}
 
-  async create(projectId: string, input: CreateWebhookRequest): Promise<{ webhook: Webhook; secret: string }> {
+  async create(projectId: string, input: CreateWebhookRequest): Promise<{ webhook: Webhook; credential: NewSigningCredential }> {
     const uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
     const subscribedEvents = this.validateSubscriptions(input.subscribed_events);
     const now = this.ctx.clock.now();
-    const secret = newSigningSecret(newSecretBytes());
+    const signingScheme = input.signing_scheme ?? "v1";
+    const secret = newSecret(signingScheme);
     const webhook: Webhook = {
       id: newResourceId(now),
       projectId,
@@ -40,7 +45,8 @@ export class WebhookService {
       uri,
       subscribedEvents,
       state: "enabled",
-      secrets: [{ secret, createdAt: now }],
+      signingScheme,
+      secrets: [{ ...secret, createdAt: now }],
       createdAt: now,
       updatedAt: now,
       ...(input.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
@@ -62,7 +68,7 @@ export class WebhookService {
       await tx.webhooks.insert(this.seal(webhook));
     });
     reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${webhook.id}`, state: webhook.state });
-    return { webhook, secret };
+    return { webhook, credential: credentialOf(secret) };
   }
 
   async get(projectId: string, id: string): Promise<Webhook> {
@@ -127,14 +133,15 @@ export class WebhookService {
     reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: "deleted" });
   }
 
-  async rotateSecret(projectId: string, id: string, behavior: RevocationBehavior): Promise<string> {
+  /** A new secret (v1) or key pair (v1a) of the webhook's scheme; the old ones sign on for the overlap `behavior` says. */
+  async rotateSecret(projectId: string, id: string, behavior: RevocationBehavior): Promise<NewSigningCredential> {
     const webhook = await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const secret = newSigningSecret(newSecretBytes());
+    const secret = newSecret(webhook.signingScheme);
     webhook.secrets = rotateSecrets(webhook.secrets, secret, behavior, now);
     webhook.updatedAt = now;
     await this.ctx.store.webhooks.update(this.seal(webhook));
-    return secret;
+    return credentialOf(secret);
   }
 
   /** Sends a `webhook.ping` to this webhook alone, whatever it subscribes to. */
@@ -210,4 +217,12 @@ export class WebhookService {
     const { sealedSecrets, ...rest } = record;
     return { ...rest, secrets: JSON.parse(this.ctx.box.open(sealedSecrets)) as SigningSecret[] };
   }
+}
+
+function newSecret(scheme: SigningScheme): Pick<SigningSecret, "secret" | "publicKey"> {
+  return scheme === "v1a" ? newEd25519SigningKey(newSecretBytes()) : { secret: newSigningSecret(newSecretBytes()) };
+}
+
+function credentialOf(secret: Pick<SigningSecret, "secret" | "publicKey">): NewSigningCredential {
+  return secret.publicKey !== undefined ? { publicKey: secret.publicKey } : { secret: secret.secret };
 }

@@ -1,16 +1,17 @@
 import { createHmac } from "node:crypto";
 
-/** Standard Webhooks `v1`: base64 HMAC-SHA256 of `${id}.${timestamp}.${body}` under the decoded `whsec_` secret. */
-export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
-  return `v1,${createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
+const SECRET_PREFIX = "whsec_";
+
+/** The HMAC key of a `whsec_` secret (raw base64 is accepted too). */
+export function decodeSigningSecret(secret: string): Buffer {
+  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, "base64");
 }
 
-/** One space-separated `v1,` entry per unexpired secret, so receivers holding either secret verify during a rotation. */
-export function signatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
-  return secrets.map((s) => signStandardWebhook(s, id, timestampSeconds, body)).join(" ");
+/** Standard Webhooks `v1`: base64 HMAC-SHA256 of `${id}.${timestamp}.${body}` under the decoded `whsec_` secret. */
+export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  return `v1,${createHmac("sha256", decodeSigningSecret(secret)).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
 }
 
 export function newSigningSecret(bytes: Buffer): string {
-  return `whsec_${bytes.toString("base64")}`;
+  return `${SECRET_PREFIX}${bytes.toString("base64")}`;
 }

@@ -1,7 +1,7 @@
 import type { Batch, BatchLine, BatchState } from "../core/batches.js";
 import type { Operation, OperationState } from "../core/operations.js";
 import type { Project } from "../core/projects.js";
-import type { WebhookState } from "../core/webhooks.js";
+import type { SigningScheme, WebhookState } from "../core/webhooks.js";
 import type { SigningKeyRecord, WebhookRecord } from "./store.js";
 
 /** Row shapes shared by the SQL drivers, and their mapping to domain types. */
@@ -36,6 +36,7 @@ export interface WebhookRow {
   uri: string;
   subscribed_events: string;
   state: string;
+  signing_scheme: string;
   sealed_secrets: string;
   created_at: Millis;
   updated_at: Millis;
@@ -50,6 +51,7 @@ export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   uri: r.uri,
   subscribedEvents: JSON.parse(r.subscribed_events) as string[],
   state: r.state as WebhookState,
+  signingScheme: r.signing_scheme as SigningScheme,
   sealedSecrets: r.sealed_secrets,
   createdAt: ms(r.created_at),
   updatedAt: ms(r.updated_at),
@@ -64,6 +66,7 @@ export const webhookParams = (w: WebhookRecord) => ({
   uri: w.uri,
   subscribed_events: JSON.stringify(w.subscribedEvents),
   state: w.state,
+  signing_scheme: w.signingScheme,
   sealed_secrets: w.sealedSecrets,
   created_at: w.createdAt,
   updated_at: w.updatedAt,

@@ -7,6 +7,7 @@ import type { FileRecord } from "../core/files.js";
 import type { IdempotencyClaim, IdempotencyRecord } from "../core/idempotency.js";
 import type { Interaction } from "../core/interactions.js";
 import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
+import type { PortalLink } from "../core/portal-links.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ApiKeyInfo, ApiKeyRecord, KeyHolder, Project } from "../core/projects.js";
 import type { Purged } from "../core/retention.js";
@@ -45,6 +46,7 @@ export interface StoreAggregates {
   readonly videos: VideoStore;
   readonly stats: StatsStore;
   readonly idempotency: IdempotencyStore;
+  readonly portalLinks: PortalLinkStore;
 }
 
 /** Tenants and the hashes of their API keys. */
@@ -350,6 +352,23 @@ export interface SigningKeyRecord extends KeySchedule {
   publicJwk: Record<string, unknown>;
   sealedPrivateJwk: string;
   createdAt: number;
+}
+
+/** Portal links: single-use links into one project's dashboard; found by the hash of their token. */
+export interface PortalLinkStore {
+  insert(link: PortalLink): Promise<void>;
+  get(id: string): Promise<PortalLink | undefined>;
+  /** The project's links that have not expired at `now`, newest first. */
+  list(projectId: string, now: number, page: PageRequest): Promise<Page<PortalLink>>;
+  /**
+   * Opens the link with this token hash: marks it opened at `now` and returns it, if it was neither opened nor
+   * expired. Atomic, so of two requests racing with one link only one gets it.
+   */
+  open(tokenHash: string, now: number): Promise<PortalLink | undefined>;
+  /** Revokes a link (ending the session it opened); false when the project has no such link. */
+  delete(projectId: string, id: string): Promise<boolean>;
+  /** Forgets links that expired before `before`; how many. */
+  deleteExpired(before: number): Promise<number>;
 }
 
 export interface SigningKeyStore {

@@ -116,8 +116,31 @@ interface SpellingCase {
 
 const cases: Record<string, SpellingCase> = {
   "POST /v1/webhooks": {
-    run: async (spell) => (await call("GET", `/v1/webhooks/${await createWebhook(spell, ["export.*", "batch.succeeded"])}`)).subscribed_events,
-    expected: ["export.*", "batch.succeeded"],
+    run: async (spell) => {
+      const body = spell.body("POST /v1/webhooks", { uri: receiver.url, subscribed_events: ["export.*", "batch.succeeded"], signing_scheme: "v1a" });
+      const got = await call("GET", `/v1/webhooks/${(await call("POST", "/v1/webhooks", body)).id}`);
+      return { subscribed_events: got.subscribed_events, signing_scheme: got.signing_scheme };
+    },
+    expected: { subscribed_events: ["export.*", "batch.succeeded"], signing_scheme: "v1a" },
+  },
+  "GET /v1/eventTypes": {
+    run: (spell) => twoPages("GET /v1/eventTypes", "/v1/eventTypes", spell, "event_types"),
+    expected: [1, 1, true],
+  },
+  "POST /v1/portalLinks": {
+    run: async (spell) => {
+      const created = await call("POST", "/v1/portalLinks", spell.body("POST /v1/portalLinks", { ttl: "120s", read_only: true }));
+      return { read_only: created.read_only, ttl_ms: Date.parse(created.expire_time) - Date.parse(created.create_time) };
+    },
+    expected: { read_only: true, ttl_ms: 120_000 },
+  },
+  "GET /v1/portalLinks": {
+    run: async (spell) => {
+      await call("POST", "/v1/portalLinks", {});
+      await call("POST", "/v1/portalLinks", {});
+      return twoPages("GET /v1/portalLinks", "/v1/portalLinks", spell, "portal_links");
+    },
+    expected: [1, 1, true],
   },
   "GET /v1/webhooks": {
     run: async (spell) => {
@@ -406,9 +429,7 @@ const cases: Record<string, SpellingCase> = {
       await waitUntil(async () => (await call("GET", `/v1/${started.name}`)).done, 30_000, "the video");
       const done = await call("GET", `/v1/${started.name}`);
       const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri;
-      const clip = await decodeMp4(
-        new Uint8Array(await (await fetch(`${server.url}/v1/${uri}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()),
-      );
+      const clip = await decodeMp4(new Uint8Array(await (await fetch(uri, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()));
       const event = await eventOf(started.name);
       return {
         portrait: clip.height > clip.width,

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI as GoogleGenAI3 } from "@google/genai-3";
 import { verifyWebhook } from "@tidings/sdk/verify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeMp4 } from "../helpers/mp4-frames.js";
@@ -46,17 +47,27 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
     const got = delivered("video.generated", started.name!)!;
     const event = await verifyWebhook(got.body, got.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
     if (event.type !== "video.generated") throw new Error(`unexpected ${event.type}`);
+    const fileId = event.data.file_name.slice("files/".length);
     expect(event.data).toEqual({
       id: started.name,
-      output_file_uri: expect.stringMatching(/^files\/[a-z0-9]+$/),
+      output_file_uri: `files/${fileId}`,
       file_name: expect.stringMatching(/^files\/[a-z0-9]+$/),
+      // What the cookbook reads, and what Veo's video.uri is: the URL that downloads the clip.
+      video_uri: `${server.url}/v1beta/files/${fileId}:download?alt=media`,
       user_metadata: userMetadata,
     });
 
     const operation = await ai.operations.getVideosOperation({ operation: started });
     expect(operation.done).toBe(true);
     const video = operation.response?.generatedVideos?.[0]?.video;
-    expect(video).toEqual({ uri: event.data.output_file_uri, mimeType: "video/mp4" });
+    expect(video).toEqual({ uri: event.data.video_uri, mimeType: "video/mp4" });
+    // Veo's REST docs fetch it with `curl -L -H "x-goog-api-key: $KEY" "$video_uri"`: so does fetch, and gets the MP4.
+    const fetched = await fetch(video!.uri!, { headers: { "x-goog-api-key": server.key } });
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get("content-type")).toMatch(/^video\/mp4/);
+    const bytes = new Uint8Array(await fetched.arrayBuffer());
+    expect(Buffer.from(bytes.subarray(4, 8)).toString("latin1")).toBe("ftyp");
+    expect((await fetch(video!.uri!)).status).toBe(401);
 
     const dir = mkdtempSync(join(tmpdir(), "tidings-video-"));
     dirs.push(dir);
@@ -76,7 +87,7 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
     const started = await ai.models.generateVideos({ model: MODEL, source: { prompt: "a sunrise" }, config: { durationSeconds: 1 } });
     await waitUntil(() => delivered("video.generated", started.name!) !== undefined, 30_000, "video.generated");
     const event = verifyWithReferenceLibraries(hook.secret, delivered("video.generated", started.name!)!) as { data: Record<string, unknown> };
-    expect(Object.keys(event.data).sort()).toEqual(["file_name", "id", "output_file_uri"]);
+    expect(Object.keys(event.data).sort()).toEqual(["file_name", "id", "output_file_uri", "video_uri"]);
 
     const listed = await server.api("GET", "/v1/operations?filter=kind=video AND done=true&page_size=1000");
     expect(listed.status).toBe(200);
@@ -96,11 +107,18 @@ describe("video generation over REST (as 3.x users reach it)", () => {
     expect(started.body).toMatchObject({ done: false, metadata: { "@type": expect.stringContaining("PredictLongRunningMetadata") } });
     let done: any;
     await waitUntil(async () => (done = (await server.api("GET", `/v1/${started.body.name}`)).body).done === true, 30_000, "the video");
-    expect(done.response.generateVideoResponse.generatedSamples[0].video).toEqual({ uri: expect.stringMatching(/^files\//), encoding: "video/mp4" });
-    const bytes = await fetch(`${server.url}/v1/${done.response.generateVideoResponse.generatedSamples[0].video.uri}:download?alt=media`, {
-      headers: { "x-goog-api-key": server.key },
+    const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri as string;
+    expect(done.response.generateVideoResponse.generatedSamples[0].video).toEqual({
+      uri: expect.stringMatching(new RegExp(`^${server.url}/v1beta/files/[a-z0-9]+:download\\?alt=media$`)),
+      encoding: "video/mp4",
     });
+    const bytes = await fetch(uri, { headers: { "x-goog-api-key": server.key } });
     expect((await decodeMp4(new Uint8Array(await bytes.arrayBuffer()))).frames.length).toBeGreaterThan(1);
+    // 3.x's files.download takes the same URI, on this plain-http server too.
+    const dir = mkdtempSync(join(tmpdir(), "tidings-video-3-"));
+    dirs.push(dir);
+    await new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } }).files.download({ file: { uri }, downloadPath: join(dir, "clip.mp4") });
+    expect((await decodeMp4(readFileSync(join(dir, "clip.mp4")))).frames.length).toBeGreaterThan(1);
 
     const other = started.body.name.replace(MODEL, "veo-2.0-generate-001");
     expect((await server.api("GET", `/v1/${other}`)).status).toBe(404);

@@ -77,7 +77,8 @@ function numberValue(schema: Schema, integer: boolean): fc.Arbitrary<number> {
   const min = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : -(2 ** 31));
   const max = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum - 1 : 2 ** 31);
   const plain = integer ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter(inRange);
-  const edges = EDGE_NUMBERS.filter((n) => (!integer || Number.isInteger(n)) && inRange(n));
+  // The range's own ends are edges too (a range such as 1 … 10,000 may hold none of the usual ones).
+  const edges = [...new Set([...EDGE_NUMBERS, min, max])].filter((n) => (!integer || Number.isInteger(n)) && inRange(n));
   return fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...edges) });
 }
 

@@ -31,7 +31,8 @@ export async function decodeMp4(bytes: Uint8Array): Promise<DecodedClip> {
       file.start();
     };
   });
-  const buffer = bytes.slice().buffer as MP4BoxBuffer;
+  // A copy of exactly these bytes: a Buffer's own slice() is a view, and a small file's Buffer sits in a shared pool.
+  const buffer = Uint8Array.prototype.slice.call(bytes).buffer as MP4BoxBuffer;
   buffer.fileStart = 0;
   file.appendBuffer(buffer);
   file.flush();

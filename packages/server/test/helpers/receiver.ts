@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { eventPayloadProblem } from "./event-schemas.js";
 
 export interface Received {
   path: string;
@@ -19,6 +20,23 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
+/** Deliveries that did not match their schema in the event catalogue, while checking is on (the e2e tier's setup turns it on). */
+const catalogueViolations: string[] = [];
+let checkingCatalogue = false;
+let checkedCount = 0;
+
+/** Every receiver started from now on checks each request it records against the event catalogue. */
+export function checkDeliveriesAgainstCatalogue(): void {
+  checkingCatalogue = true;
+}
+
+/** The violations recorded since the last call, and how many deliveries were checked; both start again. */
+export function takeCatalogueResults(): { violations: string[]; checked: number } {
+  const results = { violations: catalogueViolations.splice(0), checked: checkedCount };
+  checkedCount = 0;
+  return results;
+}
+
 /** A real HTTP endpoint on 127.0.0.1 that records every request it gets. */
 export async function startReceiver(respond: Responder = () => ({ status: 200 }), port = 0): Promise<Receiver> {
   const received: Received[] = [];
@@ -31,6 +49,11 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
       const entry: Received = { path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
       const n = received.length;
       received.push(entry);
+      if (checkingCatalogue) {
+        checkedCount++;
+        const problem = eventPayloadProblem(entry.body);
+        if (problem !== undefined) catalogueViolations.push(`${entry.path}: ${problem}`);
+      }
       for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve();
       const answer = respond(n, entry);
       if (answer === "hang") {

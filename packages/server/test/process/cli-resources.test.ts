@@ -95,7 +95,11 @@ describe("tidings webhooks and deliveries", () => {
   it("gets, updates and rotates a webhook; the rotated secret is the one that signs", async () => {
     const { id } = await registerWebhook(server, receiver.url, ["webhook.ping"]);
     const shown = await tidings("webhooks", "get", id);
-    expect(shown).toMatch(new RegExp(`^${id} {2}enabled {2}${receiver.url} {2}\\[webhook\\.ping\\]\\n {2}secret whsec_\\.\\.\\.\\S{4}\\n {2}created \\S+Z`));
+    expect(shown).toMatch(
+      new RegExp(
+        `^${id} {2}enabled {2}${receiver.url} {2}\\[webhook\\.ping\\]\\n {2}secret whsec_\\.\\.\\.\\S{4}\\n {2}ordering unordered {2}rate limit none\\n {2}created \\S+Z`,
+      ),
+    );
     expect(JSON.parse(await tidings("webhooks", "get", id, "--json"))).toMatchObject({ id, uri: receiver.url });
 
     expect(await tidings("webhooks", "update", id, "--name", "ops", "--events", "webhook.ping,export.*")).toBe(

@@ -110,6 +110,8 @@ describe("tidings webhooks and deliveries", () => {
       expect(recovered.stdout).toContain("0 deliveries re-queued");
       await run(process.execPath, [CLI, "webhooks", "delete", id!, ...flags]);
       expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).not.toContain(id!);
+      const ed25519 = await run(process.execPath, [CLI, "webhooks", "create", "--uri", receiver.url, "--signing-scheme", "v1a", ...flags]);
+      expect(ed25519.stdout).toMatch(/public key \(verify v1a deliveries with it\): whpk_[A-Za-z0-9+/]{43}=/);
     } finally {
       await receiver.close();
     }

@@ -16,6 +16,8 @@ describe("configuration (flags mirror the environment)", () => {
       provider: "local",
       sqliteSynchronous: "normal",
       batchDeadlineMs: 48 * 3600_000,
+      dynamicSigning: "jwt",
+      jwtAlgorithm: "RS256",
     });
     expect(config.dataDir.endsWith(".tidings")).toBe(true);
   });
@@ -73,5 +75,12 @@ describe("configuration (flags mirror the environment)", () => {
     expect(() => loadConfig({}, { TIDINGS_RETRY_SCHEDULE: "5,soon" })).toThrow(/TIDINGS_RETRY_SCHEDULE/);
     expect(() => loadConfig({}, { TIDINGS_SQLITE_SYNCHRONOUS: "sometimes" })).toThrow(/TIDINGS_SQLITE_SYNCHRONOUS/);
     expect(() => loadConfig({}, { TIDINGS_PROVIDER: "magic" })).toThrow(/TIDINGS_PROVIDER/);
+    expect(() => loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v2" })).toThrow(/TIDINGS_DYNAMIC_SIGNING/);
+  });
+
+  it("signs v1a with Ed25519 keys, whatever TIDINGS_JWT_ALG's default, and refuses an algorithm that cannot", () => {
+    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a" })).toMatchObject({ dynamicSigning: "v1a", jwtAlgorithm: "EdDSA" });
+    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "EdDSA" })).toMatchObject({ jwtAlgorithm: "EdDSA" });
+    expect(() => loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "RS256" })).toThrow(/TIDINGS_JWT_ALG.*v1a/);
   });
 });

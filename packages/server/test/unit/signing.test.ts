@@ -1,9 +1,14 @@
+import { createPublicKey, randomBytes, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
-import { signatureHeader, signStandardWebhook } from "../../src/signing/standard-webhooks.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { SecretBox } from "../../src/crypto/secret-box.js";
+import { ed25519PrivateKey, newEd25519SigningKey } from "../../src/signing/ed25519.js";
+import { signStandardWebhook } from "../../src/signing/standard-webhooks.js";
+import { JwtSignerPool } from "../../src/signing/jwt/pool.js";
+import { StaticSigner } from "../../src/signing/static-signer.js";
 
 interface Vector {
   secret: string;
@@ -16,20 +21,79 @@ const fixtures = JSON.parse(
   readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../sdk/test/fixtures/standard-webhooks-vectors.json"), "utf8"),
 ) as {
   sign: Vector[];
+  sign_ed25519: { secret_key: string; public_key: string; msg_id: string; timestamp: number; payload: string; signature: string }[];
 };
+
+const NOW = Date.parse("2026-05-04T12:00:00Z");
+const box = new SecretBox(randomBytes(32));
+const sealed = (secrets: object[]) => box.seal(JSON.stringify(secrets));
+// The signing pool's thread signs v1a (its worker runs from the build, as in the server).
+const pool = new JwtSignerPool([], 1);
+const signer = new StaticSigner(box, pool);
+afterAll(() => pool.close());
+
+/** node:crypto alone, as a receiver would: the raw 32-byte key behind `whpk_`, in an SPKI wrapper. */
+function verifiesWith(publicKey: string, content: string, entry: string): boolean {
+  const raw = Buffer.from(publicKey.slice("whpk_".length), "base64");
+  const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]), format: "der", type: "spki" });
+  return verify(null, Buffer.from(content), key, Buffer.from(entry.slice("v1a,".length), "base64"));
+}
 
 describe("Standard Webhooks signing", () => {
   it.each(fixtures.sign)("reproduces the official vector for $msg_id", (v) => {
     expect(signStandardWebhook(v.secret, v.msg_id, v.timestamp, v.payload)).toBe(v.signature);
   });
 
-  it("signs with every given secret, each verifiable on its own", () => {
+  it("signs with every unexpired secret, each verifiable on its own", async () => {
     const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"];
     const ts = Math.floor(Date.now() / 1000);
-    const header = signatureHeader(secrets, "msg_1", ts, "{}");
+    const header = await signer.signature(
+      sealed([
+        { secret: secrets[0], createdAt: NOW },
+        { secret: secrets[1], createdAt: NOW - 1, expireAt: NOW + 1 },
+        { secret: "whsec_ZXhwaXJlZGV4cGlyZWRleHBpcmVk", createdAt: NOW - 2, expireAt: NOW },
+      ]),
+      "msg_1",
+      ts,
+      "{}",
+      NOW,
+    );
     expect(header.split(" ")).toHaveLength(2);
     for (const secret of secrets) {
       expect(() => new Webhook(secret).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": header })).not.toThrow();
     }
+  });
+
+  it("signs a v1a webhook with Ed25519, one v1a entry per unexpired key, each verifying with node:crypto under its whpk_ key", async () => {
+    const current = newEd25519SigningKey(randomBytes(32));
+    const previous = newEd25519SigningKey(randomBytes(32));
+    expect(current.secret).toMatch(/^whsk_[A-Za-z0-9+/]{86}==$/);
+    expect(Buffer.from(current.publicKey.slice("whpk_".length), "base64")).toHaveLength(32);
+    const header = await signer.signature(
+      sealed([
+        { ...current, createdAt: NOW },
+        { ...previous, createdAt: NOW - 1, expireAt: NOW + 1 },
+      ]),
+      "msg_2",
+      1_777_896_000,
+      '{"type":"export.succeeded"}',
+      NOW,
+    );
+    const entries = header.split(" ");
+    expect(entries.map((e) => e.slice(0, 4))).toEqual(["v1a,", "v1a,"]);
+    const content = 'msg_2.1777896000.{"type":"export.succeeded"}';
+    expect(verifiesWith(current.publicKey, content, entries[0]!)).toBe(true);
+    expect(verifiesWith(previous.publicKey, content, entries[1]!)).toBe(true);
+    expect(verifiesWith(current.publicKey, content.replace("succeeded", "failed"), entries[0]!)).toBe(false);
+  });
+
+  it.each(fixtures.sign_ed25519)("reproduces Svix's ed25519 vector for $msg_id with its whsk_ key", async (v) => {
+    const header = await signer.signature(sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]), v.msg_id, v.timestamp, v.payload, NOW);
+    expect(header).toBe(v.signature);
+  });
+
+  it("refuses a key that is not whsk_ + 64 bytes", () => {
+    expect(() => ed25519PrivateKey("whsk_AAAA")).toThrow(/64 bytes/);
+    expect(() => ed25519PrivateKey(`whsec_${randomBytes(32).toString("base64")}`)).toThrow(/Ed25519/);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { AttemptOutcome } from "../../core/attempt-stats.js";
-import { queryParam, sendPage, type DashboardDeps } from "../context.js";
+import { filterLinks } from "../components.js";
+import { isReadOnly, queryParam, sendPage, type DashboardDeps } from "../context.js";
 import { latencyChart, OUTCOME_COLOURS, outcomeChart, PERCENTILE_COLOURS } from "../charts.js";
 import { millis } from "../format.js";
 import { html } from "../html.js";
@@ -33,13 +34,23 @@ export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
       title: "Charts",
       section: "charts",
       body: html`<h1>Delivery attempts, last <span data-chart-span>${span(minutes)}</span></h1>
-        <form method="get" action="/dashboard/charts" class="actions">
+        ${
+          isReadOnly(req)
+            ? filterLinks(
+                "Over the last",
+                "/dashboard/charts",
+                "hours",
+                [["", "span of the traffic (up to 24 h)"] as const, ...HOURS.map((h) => [String(h), `${h} h`] as const)],
+                hours === undefined ? "" : String(hours),
+              )
+            : html`<form method="get" action="/dashboard/charts" class="actions">
           <label>Over the last <select name="hours">
             <option value="" ${hours === undefined ? html`selected` : html``}>span of the traffic (up to 24 h)</option>
             ${HOURS.map((h) => html`<option value="${h}" ${h === hours ? html`selected` : html``}>${h} h</option>`)}
           </select></label>
           <button class="secondary" type="submit">Show</button>
-        </form>
+        </form>`
+        }
         <h2>Per minute, by outcome</h2>
         <div class="legend">${(Object.keys(OUTCOME_COLOURS) as AttemptOutcome[]).map((o) => html`<span><span class="swatch sw-${o}"></span>${o} (${totals[o]})</span>`)}</div>
         ${outcomeChart(bars)}

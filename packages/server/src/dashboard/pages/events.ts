@@ -3,7 +3,7 @@ import type { StoredEvent } from "../../core/events.js";
 import { parsePageRequest } from "../../core/pages.js";
 import { eventStreamer } from "../../web/event-stream.js";
 import { deliveriesTable, pager } from "../components.js";
-import { formField, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
+import { formField, isReadOnly, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { csrfField } from "../layout.js";
@@ -18,19 +18,25 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     const pageToken = queryParam(req, "page_token");
     const page = await services.events.list(req.projectId, { type, operation, newestFirst: true }, parsePageRequest(undefined, pageToken));
     const live = pageToken === undefined;
+    const readOnly = isReadOnly(req);
+    const cleared = type !== undefined || operation !== undefined ? html`<a href="/dashboard/events">Clear</a>` : html``;
     return sendPage(reply, {
       title: "Events",
       section: "events",
       notice: noticeFrom(req),
       body: (csrf) => html`<h1>Events <span class="muted small">newest first</span></h1>
-        <form method="get" action="/dashboard/events" class="actions" role="search">
+        ${
+          readOnly
+            ? html`<p class="actions">${cleared}</p>`
+            : html`<form method="get" action="/dashboard/events" class="actions" role="search">
           <label>Type <input type="text" name="type" value="${type ?? ""}" placeholder="batch.succeeded" /></label>
           <label>Operation <input type="text" name="operation" value="${operation ?? ""}" placeholder="batches/…" /></label>
           <button type="submit">Search</button>
-          ${type !== undefined || operation !== undefined ? html`<a href="/dashboard/events">Clear</a>` : html``}
-        </form>
+          ${cleared}
+        </form>`
+        }
         ${live ? html`<p id="live-status" class="small muted" role="status" aria-live="polite"></p>` : html``}
-        ${eventTable(page.items, csrf, live ? { type, operation } : undefined)}
+        ${eventTable(page.items, readOnly ? undefined : csrf, live ? { type, operation } : undefined)}
         ${pager("/dashboard/events", { type, operation }, page.nextPageToken, pageToken === undefined)}`,
     });
   });
@@ -42,6 +48,7 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     const { event, deliveries } = await services.events.get(req.projectId, req.params.id);
     const newestFirst = [...deliveries].reverse();
     const pending = deliveries.some((d) => d.state === "pending");
+    const readOnly = isReadOnly(req);
     return sendPage(reply, {
       title: `Event ${event.type}`,
       section: "events",
@@ -53,10 +60,10 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
           ${event.operation === undefined ? html`` : html`<dt>Operation</dt><dd><a class="mono" href="/dashboard/events?operation=${encodeURIComponent(event.operation)}">${event.operation}</a></dd>`}
         </dl>
         <h2>Payload</h2><pre>${JSON.stringify(event.payload, null, 2)}</pre>
-        <div class="actions">${redeliverForm(event.id, csrf, "Redeliver to every target")}</div>
+        ${readOnly ? html`` : html`<div class="actions">${redeliverForm(event.id, csrf, "Redeliver to every target")}</div>`}
         <section ${pending ? html`data-refresh-while-pending` : html``} aria-labelledby="deliveries">
           <h2 id="deliveries">Deliveries <span class="muted small">newest first</span></h2>
-          ${deliveriesTable(newestFirst, csrf, { showTarget: true })}
+          ${deliveriesTable(newestFirst, csrf, { showTarget: true, readOnly })}
         </section>`,
     });
   });
@@ -74,7 +81,8 @@ function redeliverForm(eventId: string, csrf: string, label: string, returnTo: "
   return html`<form class="inline" method="post" action="/dashboard/events/${eventId}/redeliver">${csrfField(csrf)}<input type="hidden" name="return_to" value="${returnTo}" /><button class="secondary" type="submit">${label}</button></form>`;
 }
 
-function eventTable(events: readonly StoredEvent[], csrf: string, live: { type?: string; operation?: string } | undefined): Markup {
+/** The events, each with a redelivery form unless there is no `csrf` (read-only). */
+function eventTable(events: readonly StoredEvent[], csrf: string | undefined, live: { type?: string; operation?: string } | undefined): Markup {
   const stream = live === undefined ? html`` : html`data-stream="/dashboard/stream" data-type="${live.type ?? ""}" data-operation="${live.operation ?? ""}"`;
   return html`<div class="table-wrap"><table ${stream}>
     <thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Operation</th><th scope="col">Event</th><th scope="col"><span class="hide-narrow">Action</span></th></tr></thead>
@@ -86,7 +94,7 @@ function eventTable(events: readonly StoredEvent[], csrf: string, live: { type?:
           <td>${e.type}</td>
           <td class="small">${e.operation === undefined ? html`<span class="muted">—</span>` : html`<a class="mono" href="/dashboard/events?operation=${encodeURIComponent(e.operation)}">${e.operation}</a>`}</td>
           <td><a class="mono small" href="/dashboard/events/${e.id}">${e.id}</a></td>
-          <td>${redeliverForm(e.id, csrf, "Redeliver", "list")}</td>
+          <td>${csrf === undefined ? html`` : redeliverForm(e.id, csrf, "Redeliver", "list")}</td>
         </tr>`,
       )}
     </tbody>

@@ -1,11 +1,17 @@
 import type { FastifyPluginAsync } from "fastify";
 import { notFound } from "../../core/errors.js";
 import { parsePageRequest } from "../../core/pages.js";
-import { badge, eventList, pager } from "../components.js";
-import { noticeFrom, queryParam, sendPage, type DashboardDeps } from "../context.js";
+import { badge, eventList, filterLinks, pager } from "../components.js";
+import { isReadOnly, noticeFrom, queryParam, sendPage, type DashboardDeps } from "../context.js";
 import { time } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { isOperationKind, OPERATION_KINDS, summarizeOperation, type OperationSummary } from "../operation-kinds.js";
+
+const DONE_CHOICES = [
+  ["", "any"],
+  ["false", "not done"],
+  ["true", "done"],
+] as const;
 
 /** Operations of every kind (whatever GET /v1/operations lists), with their state, progress and events. */
 export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services }) => {
@@ -23,17 +29,20 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
       section: "operations",
       notice: noticeFrom(req),
       body: html`<h1>Operations</h1>
-        <form method="get" action="/dashboard/operations" class="actions">
+        ${
+          isReadOnly(req)
+            ? html`${filterLinks("Kind", "/dashboard/operations", "kind", [["", "every kind"], ...Object.entries(OPERATION_KINDS).map(([k, view]) => [k, view.title] as const)], kind, { done })}
+              ${filterLinks("State", "/dashboard/operations", "done", DONE_CHOICES, done, { kind })}`
+            : html`<form method="get" action="/dashboard/operations" class="actions">
           <label>Kind <select name="kind"><option value="">every kind</option>
             ${Object.entries(OPERATION_KINDS).map(([k, view]) => html`<option value="${k}" ${k === kind ? html`selected` : html``}>${view.title}</option>`)}
           </select></label>
           <label>State <select name="done">
-            <option value="">any</option>
-            <option value="false" ${done === "false" ? html`selected` : html``}>not done</option>
-            <option value="true" ${done === "true" ? html`selected` : html``}>done</option>
+            ${DONE_CHOICES.map(([value, text]) => html`<option value="${value}" ${value !== "" && value === done ? html`selected` : html``}>${text}</option>`)}
           </select></label>
           <button class="secondary" type="submit">Show</button>
-        </form>
+        </form>`
+        }
         ${rows.length === 0 ? html`<p class="muted">No operations here.</p>` : operationTable(rows)}
         ${pager("/dashboard/operations", { kind, done }, page.nextPageToken, pageToken === undefined)}`,
     });

@@ -4,9 +4,21 @@ import type { Delivery } from "../../core/deliveries.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { RevocationBehavior, Webhook } from "../../core/webhooks.js";
 import { activeSecrets, truncateSecret } from "../../core/webhooks.js";
+import type { NewSigningCredential } from "../../services/webhooks.js";
 import type { WebhookHealth } from "../../services/stats.js";
-import { deliveriesTable, invalid, pager, problemNotice, webhookState } from "../components.js";
-import { formField, formProblem, formText, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps, type FilledForm } from "../context.js";
+import { deliveriesTable, filterLinks, invalid, pager, problemNotice, webhookState } from "../components.js";
+import {
+  formField,
+  formProblem,
+  formText,
+  isReadOnly,
+  noticeFrom,
+  queryParam,
+  redirectAfter,
+  sendPage,
+  type DashboardDeps,
+  type FilledForm,
+} from "../context.js";
 import { count, millis, parseUtcInput, percent, time, utcInput } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { csrfField } from "../layout.js";
@@ -32,7 +44,7 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
         body: (csrf) => html`<h1>Webhooks</h1>
         ${page.items.length === 0 ? html`<p class="muted">No webhooks yet. Register one below.</p>` : webhookTable(page.items, health)}
         ${pager("/dashboard/webhooks", {}, page.nextPageToken, pageToken === undefined)}
-        ${createForm(csrf, form)}`,
+        ${isReadOnly(req) ? html`` : createForm(csrf, form)}`,
       },
       form === undefined ? 200 : 400,
     );
@@ -41,13 +53,24 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
   app.get("/webhooks", (req, reply) => listPage(req, reply));
 
   app.post("/webhooks", async (req, reply) => {
-    const values = { uri: formText(req, "uri"), name: formText(req, "name"), subscribed_events: formText(req, "subscribed_events") };
+    const values = {
+      uri: formText(req, "uri"),
+      name: formText(req, "name"),
+      subscribed_events: formText(req, "subscribed_events"),
+      signing_scheme: formText(req, "signing_scheme"),
+    };
     try {
       const uri = formField(req, "uri");
       if (uri === undefined) throw invalidArgument("uri", "is required: the https URL that receives the events");
       const events = (formField(req, "subscribed_events") ?? "*").split(/[\s,]+/).filter(Boolean);
-      const { webhook, secret } = await services.webhooks.create(req.projectId, { uri, name: formField(req, "name"), subscribed_events: events });
-      return sendPage(reply, { title: "Webhook created", section: "webhooks", body: secretShownOnce(webhook, secret, "created") });
+      const signingScheme = formField(req, "signing_scheme") === "v1a" ? "v1a" : "v1";
+      const { webhook, credential } = await services.webhooks.create(req.projectId, {
+        uri,
+        name: formField(req, "name"),
+        subscribed_events: events,
+        signing_scheme: signingScheme,
+      });
+      return sendPage(reply, { title: "Webhook created", section: "webhooks", body: newCredential(webhook, credential, "created") });
     } catch (err) {
       const problem = formProblem(err);
       if (problem === undefined) throw err;
@@ -65,6 +88,16 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       services.webhooks.blockedBy(req.projectId, webhook),
     ]);
     const pending = deliveries.items.some((d) => d.state === "pending");
+    const readOnly = isReadOnly(req);
+    const stateFilter = readOnly
+      ? filterLinks("State", `/dashboard/webhooks/${webhook.id}`, "state", [["", "any"], ...DELIVERY_STATES.map((s) => [s, s] as const)], state)
+      : html`<form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
+            <label>State <select name="state">
+              <option value="">any</option>
+              ${DELIVERY_STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : html``}>${s}</option>`)}
+            </select></label>
+            <button class="secondary" type="submit">Show</button>
+          </form>`;
     return sendPage(
       reply,
       {
@@ -74,17 +107,11 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
         body: (csrf) => html`<h1 class="break">${webhook.name || webhook.uri}</h1>
         ${blockedBy === undefined ? html`` : blockedNotice(blockedBy)}
         ${webhookFacts(webhook, health.get(webhook.id) ?? { attempts: 0, succeeded: 0 }, clock.now())}
-        ${webhookActions(webhook, csrf, clock.now(), recoverForm)}
+        ${readOnly ? html`` : webhookActions(webhook, csrf, clock.now(), recoverForm)}
         <section ${pending ? html`data-refresh-while-pending` : html``} aria-labelledby="deliveries">
           <h2 id="deliveries">Deliveries <span class="muted small">newest first</span></h2>
-          <form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
-            <label>State <select name="state">
-              <option value="">any</option>
-              ${DELIVERY_STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : html``}>${s}</option>`)}
-            </select></label>
-            <button class="secondary" type="submit">Show</button>
-          </form>
-          ${deliveriesTable(deliveries.items, csrf, { showTarget: false })}
+          ${stateFilter}
+          ${deliveriesTable(deliveries.items, csrf, { showTarget: false, readOnly })}
           ${pager(`/dashboard/webhooks/${webhook.id}`, { state }, deliveries.nextPageToken, pageToken === undefined)}
         </section>`,
       },
@@ -104,9 +131,9 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       formField(req, "revocation_behavior") === "revoke_previous_secrets_immediately"
         ? "revoke_previous_secrets_immediately"
         : "revoke_previous_secrets_after_h24";
-    const secret = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
+    const credential = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
-    return sendPage(reply, { title: "New signing secret", section: "webhooks", body: secretShownOnce(webhook, secret, "rotated") });
+    return sendPage(reply, { title: "New signing secret", section: "webhooks", body: newCredential(webhook, credential, "rotated") });
   });
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/state", async (req, reply) => {
@@ -175,9 +202,14 @@ function createForm(csrf: string, form?: FilledForm): Markup {
       <label>URL <input type="url" name="uri" required placeholder="https://example.com/hooks" size="34" value="${value("uri")}" ${invalid(form, "uri")} /></label>
       <label>Name <input type="text" name="name" placeholder="optional" value="${value("name")}" ${invalid(form, "name")} /></label>
       <label>Events <input type="text" name="subscribed_events" value="${value("subscribed_events", "*")}" aria-describedby="events-help" ${invalid(form, "subscribed_events")} /></label>
+      <label>Signing <select name="signing_scheme" aria-describedby="signing-help">
+        <option value="v1">v1: HMAC secret</option>
+        <option value="v1a" ${value("signing_scheme") === "v1a" ? html`selected` : html``}>v1a: Ed25519 key pair</option>
+      </select></label>
       <button type="submit">Register</button>
     </form>
-    <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>`;
+    <p id="events-help" class="small muted">Events: exact types, <code>prefix.*</code> or <code>*</code>, separated by commas or spaces.</p>
+    <p id="signing-help" class="small muted">Signing: <code>v1</code> receivers verify with a secret that could also sign; <code>v1a</code> receivers verify with a public key, which cannot.</p>`;
 }
 
 /** A FIFO webhook whose oldest delivery keeps failing: nothing behind it goes until it succeeds or fails for good. */
@@ -196,7 +228,8 @@ function webhookFacts(webhook: Webhook, health: WebhookHealth, now: number): Mar
     <dt>Success, 24 h</dt><dd>${percent(health.successRate)} of ${count(health.attempts, "attempt")}</dd>
     <dt>Median latency, 24 h</dt><dd>${millis(health.medianLatencyMs)}</dd>
     <dt>Last error</dt><dd>${health.lastError === undefined ? "—" : html`<span class="bad">${health.lastError.error}</span> <span class="muted">${time(health.lastError.at)}</span>`}</dd>
-    <dt>Signing secrets</dt><dd class="mono">${activeSecrets(webhook, now).map((s) => html`<div>${truncateSecret(s.secret)}${s.expireAt !== undefined ? html` <span class="muted">(until ${time(s.expireAt)})</span>` : html``}</div>`)}</dd>
+    <dt>Signing</dt><dd class="mono">${webhook.signingScheme}</dd>
+    <dt>${webhook.signingScheme === "v1a" ? "Public keys" : "Signing secrets"}</dt><dd class="mono break">${activeSecrets(webhook, now).map((s) => html`<div>${s.publicKey ?? truncateSecret(s)}${s.expireAt !== undefined ? html` <span class="muted">(until ${time(s.expireAt)})</span>` : html``}</div>`)}</dd>
     <dt>Created</dt><dd>${time(webhook.createdAt)}</dd>
     <dt>Id</dt><dd class="mono">${webhook.id}</dd>
   </dl>`;
@@ -209,13 +242,13 @@ function webhookActions(webhook: Webhook, csrf: string, now: number, recoverForm
     <div class="actions">
       <form method="post" action="${base}/ping">${csrfField(csrf)}<button type="submit">Ping</button></form>
       <form method="post" action="${base}/state">${csrfField(csrf)}<input type="hidden" name="state" value="${enabled ? "disabled" : "enabled"}" /><button class="secondary" type="submit">${enabled ? "Disable" : "Enable"}</button></form>
-      <form method="post" action="${base}/rotate" data-confirm="Make a new signing secret? It is shown once.">
+      <form method="post" action="${base}/rotate" data-confirm="${webhook.signingScheme === "v1a" ? "Make a new signing key pair?" : "Make a new signing secret? It is shown once."}">
         ${csrfField(csrf)}
         <label>Old secrets <select name="revocation_behavior">
           <option value="revoke_previous_secrets_after_h24">keep signing for 24 h</option>
           <option value="revoke_previous_secrets_immediately">stop at once</option>
         </select></label>
-        <button class="secondary" type="submit">Rotate secret</button>
+        <button class="secondary" type="submit">${webhook.signingScheme === "v1a" ? "Rotate key" : "Rotate secret"}</button>
       </form>
     </div>
     ${problemNotice(recoverForm)}
@@ -230,13 +263,25 @@ function webhookActions(webhook: Webhook, csrf: string, now: number, recoverForm
     </form>`;
 }
 
-/** The only time a signing secret is shown: right after it is made, on a page that is not cached. */
-function secretShownOnce(webhook: Webhook, secret: string, what: "created" | "rotated"): Markup {
-  return html`<h1>${what === "created" ? "Webhook registered" : "New signing secret"}</h1>
-    <div class="secret" role="alert">
-      <strong>Copy the signing secret now: it is shown only this once.</strong>
-      <code data-secret>${secret}</code>
-      <span class="small muted">Verify deliveries with it (Standard Webhooks); the dashboard will only show <span class="mono">${truncateSecret(secret)}</span> from now on.</span>
-    </div>
+/**
+ * Right after a secret is made: a v1 secret, shown this once on a page that is not cached, or a v1a public
+ * key, which is not secret and stays on the webhook's page.
+ */
+function newCredential(webhook: Webhook, credential: NewSigningCredential, what: "created" | "rotated"): Markup {
+  const heading = what === "created" ? "Webhook registered" : "secret" in credential ? "New signing secret" : "New signing key";
+  const shown =
+    "secret" in credential
+      ? html`<div class="secret" role="alert">
+          <strong>Copy the signing secret now: it is shown only this once.</strong>
+          <code data-secret>${credential.secret}</code>
+          <span class="small muted">Verify deliveries with it (Standard Webhooks <code>v1</code>); the dashboard will only show <span class="mono">${truncateSecret({ secret: credential.secret })}</span> from now on.</span>
+        </div>`
+      : html`<div class="secret" role="status">
+          <strong>Verify deliveries with this public key (Standard Webhooks <code>v1a</code>, Ed25519).</strong>
+          <code data-public-key>${credential.publicKey}</code>
+          <span class="small muted">It cannot sign, so it need not be kept secret; the webhook's page always shows it.</span>
+        </div>`;
+  return html`<h1>${heading}</h1>
+    ${shown}
     <p><a href="/dashboard/webhooks/${webhook.id}">Continue to ${webhook.name || webhook.uri}</a></p>`;
 }

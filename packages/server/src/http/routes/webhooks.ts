@@ -40,7 +40,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     {
       schema: {
         tags,
-        summary: "Register a webhook; the reply is the only time its secret is shown",
+        summary: "Register a webhook; the reply is the only time a v1 secret is shown (v1a: its public key, always shown)",
         body: CreateWebhookRequest,
         response: replies(CreatedWebhook),
       },
@@ -48,8 +48,9 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
       config: { idempotent: { scope: "project" } },
     },
     async (req) => {
-      const { webhook, secret } = await services.webhooks.create(req.projectId, req.body);
-      return { ...view(webhook), new_signing_secret: secret };
+      const { webhook, credential } = await services.webhooks.create(req.projectId, req.body);
+      // A v1a webhook's public key is in the view already; only a v1 secret is shown here, once.
+      return { ...view(webhook), ...("secret" in credential ? { new_signing_secret: credential.secret } : {}) };
     },
   );
 
@@ -89,7 +90,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     {
       schema: {
         tags,
-        summary: "Make a new signing secret; old ones sign for 24 h more or stop at once",
+        summary: "Make a new signing secret (v1a: key pair); old ones sign for 24 h more or stop at once",
         params: IdParams,
         body: RotateSigningSecretRequest,
         response: replies(RotateSigningSecretResponse),
@@ -98,7 +99,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     async (req) => {
       const requested = req.body.revocation_behavior;
       const behavior = requested === undefined || requested === "REVOCATION_BEHAVIOR_UNSPECIFIED" ? "revoke_previous_secrets_after_h24" : requested;
-      return { secret: await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior) };
+      const credential = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
+      return "secret" in credential ? { secret: credential.secret } : { public_key: credential.publicKey };
     },
   );
 

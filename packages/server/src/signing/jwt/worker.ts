@@ -1,25 +1,70 @@
+import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
-import { importJWK, SignJWT, type CryptoKey } from "jose";
+import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
+import { ed25519PrivateKey, signV1a as v1aEntry } from "../ed25519.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
-/** Signs webhook tokens off the delivery loop's thread, with whichever key the pool names, in its algorithm. */
-let keys = new Map<string, { alg: string; key: Promise<CryptoKey | Uint8Array> }>();
+/** Signs webhooks off the delivery loop's thread, with whichever key the pool names: a JWT in the key's algorithm, or `v1a` with Ed25519 keys. */
+interface LoadedKey {
+  alg: string;
+  jwt: Promise<CryptoKey | Uint8Array>;
+  /** Ed25519 keys only: what signs `v1a`. */
+  raw?: KeyObject;
+}
+
+let keys = new Map<string, LoadedKey>();
+/** Static webhooks' keys, opened once each; bounded, as webhooks come and go. */
+const staticKeys = new Map<string, KeyObject>();
+const STATIC_KEYS_LIMIT = 10_000;
 
 parentPort!.on("message", (message: ToWorker) => {
   if (message.kind === "keys") {
-    keys = new Map(message.keys.map((k) => [k.kid, { alg: k.jwk.alg ?? "RS256", key: importJWK(k.jwk, k.jwk.alg ?? "RS256") }]));
+    keys = new Map(message.keys.map((k) => [k.kid, load(k.jwk)]));
     return;
   }
-  void sign(message.id, message.kid, message.claims).then((reply) => parentPort!.postMessage(reply));
+  if (message.kind === "jwt") {
+    void signJwt(message.id, message.kid, message.claims).then((reply) => parentPort!.postMessage(reply));
+    return;
+  }
+  const signers = message.kind === "v1a" ? message.kids.map((kid) => () => keys.get(kid)?.raw) : message.secrets.map((secret) => () => staticKey(secret));
+  parentPort!.postMessage(signV1a(message.id, signers, message.content));
 });
 
-async function sign(id: number, kid: string, claims: Record<string, unknown>): Promise<FromWorker> {
+function load(jwk: JWK): LoadedKey {
+  const alg = jwk.alg ?? "RS256";
+  return { alg, jwt: importJWK(jwk, alg), ...(jwk.crv === "Ed25519" ? { raw: createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" }) } : {}) };
+}
+
+async function signJwt(id: number, kid: string, claims: Record<string, unknown>): Promise<FromWorker> {
   try {
     const signing = keys.get(kid);
     if (signing === undefined) throw new Error(`no signing key ${kid} loaded`);
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: "JWT", kid }).sign(await signing.key);
-    return { id, token };
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: "JWT", kid }).sign(await signing.jwt);
+    return { id, signature: token };
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+function signV1a(id: number, signers: (() => KeyObject | undefined)[], content: string): FromWorker {
+  try {
+    const entries = signers.map((key) => {
+      const opened = key();
+      if (opened === undefined) throw new Error("an Ed25519 signing key is not loaded");
+      return v1aEntry(opened, content);
+    });
+    return { id, signature: entries.join(" ") };
+  } catch (err) {
+    return { id, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function staticKey(secret: string): KeyObject {
+  let key = staticKeys.get(secret);
+  if (key === undefined) {
+    key = ed25519PrivateKey(secret);
+    if (staticKeys.size >= STATIC_KEYS_LIMIT) staticKeys.clear();
+    staticKeys.set(secret, key);
+  }
+  return key;
 }

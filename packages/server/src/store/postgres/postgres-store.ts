@@ -19,6 +19,7 @@ import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { API_KEYS_CHANNEL, DELIVERIES_CHANNEL, NotificationListener } from "./notify.js";
 import { PgOperations } from "./operations.js";
 import { PgProjects } from "./projects.js";
+import { PgPortalLinks } from "./portal-links.js";
 import { PgSigningKeys } from "./signing-keys.js";
 import { PgVideos } from "./videos.js";
 import { PgSqlDb } from "./sql-db.js";
@@ -65,6 +66,7 @@ function aggregates(db: PgExecutor): StoreAggregates {
     retention: new SqlRetention(sql),
     stats: new SqlStats(sql),
     idempotency: new PgIdempotency(db),
+    portalLinks: new PgPortalLinks(db),
   };
 }
 
@@ -88,6 +90,7 @@ export class PostgresStore implements Store {
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
   readonly idempotency: StoreAggregates["idempotency"];
+  readonly portalLinks: StoreAggregates["portalLinks"];
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -115,6 +118,7 @@ export class PostgresStore implements Store {
     this.videos = free.videos;
     this.stats = free.stats;
     this.idempotency = free.idempotency;
+    this.portalLinks = free.portalLinks;
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

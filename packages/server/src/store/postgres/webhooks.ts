@@ -10,9 +10,9 @@ export class PgWebhooks implements WebhookStore {
   async insert(w: WebhookRecord): Promise<void> {
     const p = webhookParams(w);
     await this.db.query(
-      `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at,
-       ordering, rate_limit_per_second)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, signing_scheme, sealed_secrets, created_at, updated_at,
+       last_success_at, ordering, rate_limit_per_second)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         p.id,
         p.project_id,
@@ -20,6 +20,7 @@ export class PgWebhooks implements WebhookStore {
         p.uri,
         p.subscribed_events,
         p.state,
+        p.signing_scheme,
         p.sealed_secrets,
         ms(p.created_at),
         ms(p.updated_at),

@@ -18,6 +18,7 @@ import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
 import { SQLITE_MIGRATIONS } from "./migrations/index.js";
 import { SqliteOperations } from "./operations.js";
 import { SqliteProjects } from "./projects.js";
+import { SqlitePortalLinks } from "./portal-links.js";
 import { SqliteSigningKeys } from "./signing-keys.js";
 import { SqliteVideos } from "./videos.js";
 import { SqliteSqlDb } from "./sql-db.js";
@@ -62,6 +63,7 @@ function aggregates(runner: SqliteRunner): StoreAggregates {
     retention: new SqlRetention(db),
     stats: new SqlStats(db),
     idempotency: new SqliteIdempotency(runner),
+    portalLinks: new SqlitePortalLinks(runner),
   };
 }
 
@@ -85,6 +87,7 @@ export class SqliteStore implements Store {
   readonly videos: StoreAggregates["videos"];
   readonly stats: StoreAggregates["stats"];
   readonly idempotency: StoreAggregates["idempotency"];
+  readonly portalLinks: StoreAggregates["portalLinks"];
   private readonly connection: SqliteConnection;
   private readonly inTransaction: StoreAggregates;
   private readonly checkpointer: Checkpointer | undefined;
@@ -120,6 +123,7 @@ export class SqliteStore implements Store {
     this.videos = free.videos;
     this.stats = free.stats;
     this.idempotency = free.idempotency;
+    this.portalLinks = free.portalLinks;
     this.inTransaction = aggregates(holderRunner(this.connection));
     this.checkpointer =
       path === ":memory:" || options.checkpoints === false

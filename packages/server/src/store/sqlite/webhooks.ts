@@ -9,10 +9,10 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     return this.run(() => {
       this.statement(
         // Keys are never given twice, deleted webhooks' included: their deliveries still name them.
-        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, sealed_secrets, created_at, updated_at, last_success_at,
-         ordering, rate_limit_per_second, key)
-         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @sealed_secrets, @created_at, @updated_at, @last_success_at,
-         @ordering, @rate_limit_per_second,
+        `INSERT INTO webhooks (id, project_id, name, uri, subscribed_events, state, signing_scheme, sealed_secrets, created_at, updated_at,
+         last_success_at, ordering, rate_limit_per_second, key)
+         VALUES (@id, @project_id, @name, @uri, @subscribed_events, @state, @signing_scheme, @sealed_secrets, @created_at, @updated_at,
+         @last_success_at, @ordering, @rate_limit_per_second,
          1 + MAX(COALESCE((SELECT MAX(key) FROM webhooks), 0), COALESCE((SELECT MAX(key) FROM deleted_webhooks), 0)))`,
       ).run(webhookParams(w));
     });

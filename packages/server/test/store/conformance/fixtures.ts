@@ -25,6 +25,7 @@ export const webhook = (projectId: string, overrides: Partial<WebhookRecord> = {
   uri: "https://example.com/hook",
   subscribedEvents: ["*"],
   state: "enabled",
+  signingScheme: "v1",
   sealedSecrets: "sealed",
   createdAt: T0,
   updatedAt: T0,

@@ -11,6 +11,7 @@ import { describeIdempotency } from "./idempotency.js";
 import { describeInteractions } from "./interactions.js";
 import { T0, type StoreFixture } from "./fixtures.js";
 import { describeOperations } from "./operations.js";
+import { describePortalLinks } from "./portal-links.js";
 import { describeProjects } from "./projects.js";
 import { describeRetention } from "./retention.js";
 import { describeSigningKeys } from "./signing-keys.js";
@@ -54,5 +55,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeWorkers(fixture);
     describeRetention(fixture);
     describeIdempotency(fixture);
+    describePortalLinks(fixture);
   });
 }

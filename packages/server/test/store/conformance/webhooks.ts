@@ -29,6 +29,17 @@ export function describeWebhooks(f: StoreFixture): void {
       expect(await store.webhooks.count("other-project")).toBe(1);
     });
 
+    it("keeps each webhook's signing scheme", async () => {
+      const { store, projectId } = f;
+      const hmac = webhook(projectId);
+      const ed25519 = webhook(projectId, { signingScheme: "v1a", createdAt: T0 + 1 });
+      for (const h of [hmac, ed25519]) await store.webhooks.insert(h);
+      expect((await store.webhooks.list(projectId, { pageSize: 10, offset: 0 })).items.map((h) => h.signingScheme)).toEqual(["v1", "v1a"]);
+      expect((await store.webhooks.listEnabled([projectId])).find((h) => h.id === ed25519.id)?.signingScheme).toBe("v1a");
+      await store.webhooks.update({ ...ed25519, sealedSecrets: "rotated" });
+      expect(await store.webhooks.get(projectId, ed25519.id)).toMatchObject({ signingScheme: "v1a", sealedSecrets: "rotated" });
+    });
+
     it("lists the enabled ones, by project or by id", async () => {
       const { store, projectId } = f;
       const on = webhook(projectId);

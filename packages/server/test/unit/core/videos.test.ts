@@ -15,10 +15,11 @@ const video = (overrides: Partial<VideoOperation> = {}): VideoOperation => ({
 });
 
 describe("finishVideo (a video operation's ending)", () => {
-  it("succeeds once, pointing the event at the file by the name the client polls with", () => {
+  it("succeeds once, pointing the event at the file by its name and by the URL that downloads it", () => {
+    const url = "https://tidings.example/v1beta/files/f1:download?alt=media";
     const ended = finishVideo(
       video({ webhookConfig: { uris: ["https://a.example/v"], user_metadata: { job: 7 } } }),
-      { kind: "succeed", fileId: "f1", uri: "files/f1" },
+      { kind: "succeed", fileId: "f1", videoUri: url },
       T0 + 3,
     );
     expect(ended?.video).toMatchObject({ state: "succeeded", fileId: "f1", endedAt: T0 + 3, updatedAt: T0 + 3 });
@@ -26,7 +27,7 @@ describe("finishVideo (a video operation's ending)", () => {
       type: "video.generated",
       version: "v1",
       timestamp: "2026-05-04T12:00:00.003Z",
-      data: { id: "models/veo-3.0-generate-001/operations/v1", output_file_uri: "files/f1", file_name: "files/f1", user_metadata: { job: 7 } },
+      data: { id: "models/veo-3.0-generate-001/operations/v1", output_file_uri: "files/f1", file_name: "files/f1", video_uri: url, user_metadata: { job: 7 } },
     });
     expect(finishVideo(ended!.video, { kind: "fail", error: { code: 13, message: "late" } }, T0 + 4)).toBeUndefined();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeSecrets, rotateSecrets, webhooksAtRisk, webhooksToDisable } from "../../../src/core/webhooks.js";
+import { activeSecrets, currentPublicKey, rotateSecrets, truncateSecret, webhooksAtRisk, webhooksToDisable } from "../../../src/core/webhooks.js";
 
 const T0 = Date.parse("2026-05-04T12:00:00Z");
 const DAY = 86_400_000;
@@ -63,13 +63,26 @@ describe("secret rotation", () => {
   const old = { secret: "whsec_old", createdAt: T0 };
 
   it("keeps the previous secrets signing for 24 h, or drops them at once", () => {
-    const overlapping = rotateSecrets([old], "whsec_new", "revoke_previous_secrets_after_h24", T0 + 5);
+    const overlapping = rotateSecrets([old], { secret: "whsec_new" }, "revoke_previous_secrets_after_h24", T0 + 5);
     expect(overlapping).toEqual([
       { secret: "whsec_new", createdAt: T0 + 5 },
       { ...old, expireAt: T0 + 5 + DAY },
     ]);
     expect(activeSecrets({ secrets: overlapping }, T0 + DAY).map((s) => s.secret)).toEqual(["whsec_new", "whsec_old"]);
     expect(activeSecrets({ secrets: overlapping }, T0 + 5 + DAY).map((s) => s.secret)).toEqual(["whsec_new"]);
-    expect(rotateSecrets([old], "whsec_new", "revoke_previous_secrets_immediately", T0)).toEqual([{ secret: "whsec_new", createdAt: T0 }]);
+    expect(rotateSecrets([old], { secret: "whsec_new" }, "revoke_previous_secrets_immediately", T0)).toEqual([{ secret: "whsec_new", createdAt: T0 }]);
+  });
+
+  it("rotates a v1a key pair alike: the new public key is current, the old one verifies through the overlap", () => {
+    const first = { secret: "whsk_old", publicKey: "whpk_oldAAAA", createdAt: T0 };
+    const rotated = rotateSecrets([first], { secret: "whsk_new", publicKey: "whpk_newBBBB" }, "revoke_previous_secrets_after_h24", T0 + 5);
+    expect(currentPublicKey({ secrets: rotated }, T0 + 6)).toBe("whpk_newBBBB");
+    expect(activeSecrets({ secrets: rotated }, T0 + DAY).map((s) => s.publicKey)).toEqual(["whpk_newBBBB", "whpk_oldAAAA"]);
+    expect(activeSecrets({ secrets: rotated }, T0 + 5 + DAY).map((s) => s.publicKey)).toEqual(["whpk_newBBBB"]);
+  });
+
+  it("shows the end of a v1 secret, and of a v1a key's public half, never of its private key", () => {
+    expect(truncateSecret({ secret: "whsec_abcdefWXYZ" })).toBe("whsec_...WXYZ");
+    expect(truncateSecret({ secret: "whsk_private1234", publicKey: "whpk_publicABCD" })).toBe("whpk_...ABCD");
   });
 });

@@ -107,6 +107,7 @@ async function addWebhook(id: string, routing: Pick<WebhookRecord, "ordering" | 
     uri: `https://${id}.example/hook`,
     subscribedEvents: ["*"],
     state: "enabled",
+    signingScheme: "v1",
     sealedSecrets: "s",
     createdAt: clock.now(),
     updatedAt: clock.now(),

@@ -35,6 +35,7 @@ describe("Outbox, a large fan-out", () => {
         uri: `https://w${i}.example/hook`,
         subscribedEvents: ["*"],
         state: "enabled",
+        signingScheme: "v1",
         sealedSecrets: "s",
         createdAt: clock.now(),
         updatedAt: clock.now(),

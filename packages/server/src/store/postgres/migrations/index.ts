@@ -10,6 +10,7 @@ import { unfinishedInteractions } from "./0008-unfinished-interactions.js";
 import { leanDeliveries } from "./0009-lean-deliveries.js";
 import { apiKeyLifecycle } from "./0010-api-key-lifecycle.js";
 import { idempotencyKeys } from "./0011-idempotency-keys.js";
+import { signingSchemesAndPortalLinks } from "./0012-signing-schemes-and-portal-links.js";
 import { webhookRouting } from "./0013-webhook-routing.js";
 
 /** Every PostgreSQL migration, in order. A new one goes at the end with the next number; none is ever edited. */
@@ -25,5 +26,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   leanDeliveries,
   apiKeyLifecycle,
   idempotencyKeys,
+  signingSchemesAndPortalLinks,
   webhookRouting,
 ];

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { ErrorResponses, EventType, EventTypeParams, ListEventTypesQuery, ListEventTypesResponse } from "@tidings/sdk/contract";
+import { EVENT_TYPE_CATALOGUE, eventTypeEntry } from "../../core/event-catalogue.js";
+import { notFound } from "../../core/errors.js";
+import { parsePageRequest, toPage } from "../../core/pages.js";
+
+/**
+ * The event catalogue: every type Tidings sends, each with a description and the JSON Schema (draft 2020-12)
+ * of its payload, from the same contract as @tidings/sdk's event types.
+ */
+export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tags = ["event types"];
+
+  app.get(
+    "/eventTypes",
+    {
+      schema: {
+        tags,
+        summary: "Every event type Tidings sends, with the JSON Schema of its payload",
+        querystring: ListEventTypesQuery,
+        response: { 200: ListEventTypesResponse, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const request = parsePageRequest(req.query.page_size, req.query.page_token);
+      const page = toPage(EVENT_TYPE_CATALOGUE.slice(request.offset, request.offset + request.pageSize + 1), request);
+      return { event_types: page.items, ...(page.nextPageToken !== undefined ? { next_page_token: page.nextPageToken } : {}) };
+    },
+  );
+
+  app.get(
+    "/eventTypes/:name",
+    {
+      schema: {
+        tags,
+        summary: "One event type: a built-in one, a custom family ({type}.succeeded) or a custom operation's (export.succeeded)",
+        params: EventTypeParams,
+        response: { 200: EventType, ...ErrorResponses },
+      },
+    },
+    async (req) => {
+      const entry = eventTypeEntry(req.params.name);
+      if (entry === undefined) throw notFound(`eventTypes/${req.params.name}`);
+      return entry;
+    },
+  );
+};
