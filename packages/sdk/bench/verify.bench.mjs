@@ -22,7 +22,7 @@ function randomSecret() {
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
-// Realistic Tidings events (DESIGN §3): thin payloads of 150-400 bytes.
+// Realistic Tidings events (docs/wire.md: the event): thin payloads of 150-400 bytes.
 const secret = randomSecret();
 const signer = new Webhook(secret);
 const now = Math.floor(Date.now() / 1000);

@@ -1,5 +1,5 @@
 /**
- * The event payload that Tidings delivers (DESIGN §3). Thin by design: a pointer (`data.id`) and a
+ * The event payload that Tidings delivers (docs/wire.md: the event). Thin by design: a pointer (`data.id`) and a
  * status, never the output itself. The types come from the schemas of `contract/event-types.ts`, which
  * `GET /v1/eventTypes` serves: one definition for both.
  */
@@ -33,7 +33,7 @@ export type InteractionCompletedEvent = Static<typeof Schemas.InteractionComplet
 export type InteractionFailedEvent = Static<typeof Schemas.InteractionFailedEventSchema>;
 export type InteractionCancelledEvent = Static<typeof Schemas.InteractionCancelledEventSchema>;
 export type VideoGeneratedEvent = Static<typeof Schemas.VideoGeneratedEventSchema>;
-/** Tidings' addition to DESIGN §3: a generation that failed is announced too, not only shown on its operation. */
+/** Tidings' addition to Gemini's events (docs/wire.md: departures from Gemini): a generation that failed is announced too, not only shown on its operation. */
 export type VideoFailedEvent = Static<typeof Schemas.VideoFailedEventSchema>;
 export type WebhookPingEvent = Static<typeof Schemas.WebhookPingEventSchema>;
 export type WebhookDisabledEvent = Static<typeof Schemas.WebhookDisabledEventSchema>;
@@ -57,7 +57,7 @@ export type BuiltInEventType = BuiltInEvent["type"];
 /** A custom family's event with its `type` narrowed to the declared operation types `C`. */
 type OfType<E, T extends string> = { [K in keyof E]: K extends "type" ? T : E[K] };
 
-/** Events of custom operations run by the user's own workers (DESIGN §2.6), `{custom}.succeeded` etc. */
+/** Events of custom operations run by the user's own workers (docs/wire.md: operations), `{custom}.succeeded` etc. */
 export type CustomSucceededEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomSucceededEventSchema>, `${C}.succeeded`>;
 export type CustomFailedEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomFailedEventSchema>, `${C}.failed`>;
 export type CustomCancelledEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomCancelledEventSchema>, `${C}.cancelled`>;
@@ -113,7 +113,7 @@ const BUILT_IN: Record<BuiltInEventType, true> = {
   "webhook.disabled": true,
 };
 
-/** Every built-in event type (DESIGN §3): the one list the server validates subscriptions against. */
+/** Every built-in event type (docs/wire.md: the event): the one list the server validates subscriptions against. */
 export const BUILT_IN_EVENT_TYPES: readonly BuiltInEventType[] = Object.freeze(Object.keys(BUILT_IN) as BuiltInEventType[]);
 
 /** The outcomes a custom operation ends in; each is an event type `{type}.{outcome}`. */

@@ -43,7 +43,7 @@ interface SignOptions {
   jti?: string;
 }
 
-/** Signs the way DESIGN §4 says Tidings does, with each claim overridable to build bad tokens. */
+/** Signs as Tidings does (docs/wire.md: signing), with each claim overridable to build bad tokens. */
 async function signDelivery(o: SignOptions): Promise<Record<string, string>> {
   const event = JSON.parse(o.body) as Record<string, unknown>;
   const iat = o.iat ?? Math.floor(Date.now() / 1000);

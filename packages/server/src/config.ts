@@ -35,7 +35,7 @@ export interface Limits {
 
 /** Everything `tidings serve` is configured with; the TIDINGS_PROVIDER* settings come from providers/settings.ts. */
 export interface Config extends ProviderSettings {
-  /** What this process does: serve the API, run delivery workers, or both (DESIGN §6). */
+  /** What this process does: serve the API, run delivery workers, or both (docs/architecture.md: roles). */
   role: Role;
   host: string;
   port: number;
@@ -177,7 +177,7 @@ function parseAddress(text: string, name: string): { host: string; port: number 
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** Flags win over the environment, which wins over defaults (DESIGN §6). */
+/** Flags win over the environment, which wins over defaults (docs/architecture.md: configuration). */
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.TIDINGS_HOST ?? "127.0.0.1";
   const port = parsePort(flags.port ?? env.TIDINGS_PORT ?? "8080");

@@ -28,7 +28,7 @@ export interface RunningServer {
 
 /**
  * The composition root: infrastructure, then the services, then the workers and the HTTP API on top
- * (DESIGN §6). `--role` decides what runs: the API, the workers, or both.
+ * (docs/architecture.md: wiring). `--role` decides what runs: the API, the workers, or both.
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const infra = await startInfrastructure(config, options);

@@ -1,4 +1,4 @@
-/** Gemini's Batch API (DESIGN §2.3): camelCase, as @google/genai sends and reads it. */
+/** Gemini's Batch API (docs/wire.md: batches): camelCase, as @google/genai sends and reads it. */
 import { Type, type Static } from "@sinclair/typebox";
 import { Duration, FreeForm, GeminiPageQuery, Int64String, Message, OpenMessage, StringEnum, Timestamp } from "./common.js";
 import { GenerateContentResponse } from "./models.js";

@@ -1,4 +1,4 @@
-/** Deliveries and their attempts: the record of what was sent where (DESIGN §2.1, §2.2). */
+/** Deliveries and their attempts: the record of what was sent where (docs/wire.md: webhooks, events). */
 import { Type, type Static } from "@sinclair/typebox";
 import { Message, StringEnum, Timestamp } from "./common.js";
 

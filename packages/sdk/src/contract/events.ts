@@ -1,4 +1,4 @@
-/** The events log and redelivery (DESIGN §2.2, §3): snake_case. */
+/** The events log and redelivery (docs/wire.md: events, the event): snake_case. */
 import { Type, type Static } from "@sinclair/typebox";
 import type { WebhookEvent } from "../events.js";
 import { FreeForm, Message, PageQuery, Timestamp } from "./common.js";
@@ -10,7 +10,7 @@ export const EventPayload = Type.Unsafe<WebhookEvent>(
     type: Type.String(),
     version: Type.String(),
     timestamp: Timestamp(),
-    data: FreeForm("id (what the client fetches the resource with) and the type's fields (DESIGN §3)"),
+    data: FreeForm("id (what the client fetches the resource with) and the type's fields (docs/wire.md: the event)"),
   }),
 );
 

@@ -1,4 +1,4 @@
-/** Gemini's Files API (DESIGN §2.3): camelCase, as @google/genai reads and sends it. */
+/** Gemini's Files API (docs/wire.md: files): camelCase, as @google/genai reads and sends it. */
 import { Type, type Static } from "@sinclair/typebox";
 import { GeminiPageQuery, Int64String, Message, StringEnum, Timestamp } from "./common.js";
 

@@ -1,5 +1,5 @@
 /**
- * Gemini's Interactions API (DESIGN §2.4; the wire as the clients speak it: docs/wire/interactions.md):
+ * Gemini's Interactions API (docs/wire.md: interactions; the wire as the clients speak it: docs/wire/interactions.md):
  * snake_case, as @google/genai (2.x and 3.x) and google-genai for Python send and read it.
  */
 import { Type, type Static } from "@sinclair/typebox";

@@ -1,5 +1,5 @@
 /**
- * Gemini's models surface (DESIGN §2.3): `models/{model}:generateContent`, camelCase. Fields that Tidings'
+ * Gemini's models surface (docs/wire.md: models): `models/{model}:generateContent`, camelCase. Fields that Tidings'
  * providers do not act on are still declared, because @google/genai sends them; values that only an
  * upstream Gemini reads are passed through unchecked (`Type.Unknown`).
  */

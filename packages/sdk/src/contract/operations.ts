@@ -1,5 +1,5 @@
 /**
- * google.longrunning.Operation, the polling surface (camelCase, DESIGN §2.6), and custom operations that
+ * google.longrunning.Operation, the polling surface (camelCase, docs/wire.md: operations), and custom operations that
  * users' own workers run (their requests are Tidings' own: snake_case).
  */
 import { Type, type Static } from "@sinclair/typebox";

@@ -1,4 +1,4 @@
-/** The polling surface: `GET /v1/operations` lists long-running operations of every kind (DESIGN §2.6). */
+/** The polling surface: `GET /v1/operations` lists long-running operations of every kind (docs/wire.md: operations). */
 import { Type, type Static } from "@sinclair/typebox";
 import { BatchOperation } from "./batches.js";
 import { Message, PageQuery } from "./common.js";

@@ -1,4 +1,4 @@
-/** Admin calls: tenants and their API keys (DESIGN §2.7). */
+/** Admin calls: tenants and their API keys (docs/wire.md: projects and API keys). */
 import { Type, type Static } from "@sinclair/typebox";
 import { Duration, FreeForm, Message, PageQuery, Timestamp } from "./common.js";
 

@@ -1,5 +1,5 @@
 /**
- * Gemini's video generation (DESIGN §2.5; the wire as @google/genai 2.32 speaks it: docs/wire/video.md):
+ * Gemini's video generation (docs/wire.md: video generation; the wire as @google/genai 2.32 speaks it: docs/wire/video.md):
  * `models/{model}:predictLongRunning` and the operation it starts, camelCase.
  */
 import { Type, type Static } from "@sinclair/typebox";

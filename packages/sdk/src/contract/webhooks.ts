@@ -1,4 +1,4 @@
-/** Static webhooks (DESIGN §2.1): snake_case, wire-compatible with `ai.webhooks.*` of @google/genai. */
+/** Static webhooks (docs/wire.md: webhooks): snake_case, wire-compatible with `ai.webhooks.*` of @google/genai. */
 import { Type, type Static } from "@sinclair/typebox";
 import { Message, PageQuery, StringEnum, Timestamp } from "./common.js";
 import { Delivery, DELIVERY_STATES } from "./deliveries.js";

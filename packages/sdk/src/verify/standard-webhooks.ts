@@ -5,7 +5,7 @@ import { getHeader, type HeadersInput } from "./headers.js";
 import { hmacSha256, importHmacKey, type HmacKey } from "./hmac-sha256.js";
 import { parseEvent } from "./parse.js";
 
-/** Options for static webhooks, signed with Standard Webhooks HMAC-SHA256 (DESIGN §4). */
+/** Options for static webhooks, signed with Standard Webhooks HMAC-SHA256 (docs/wire.md: signing). */
 export interface StandardWebhookOptions {
   /**
    * `whsec_` + base64 (raw base64 is accepted too). Pass several during a rotation: any one matching

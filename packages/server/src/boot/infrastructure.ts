@@ -170,7 +170,7 @@ function reportCheckpoints(log: Logger, metrics: Metrics, walBytes: (bytes: numb
   };
 }
 
-/** The data dir holds API-key hashes, sealed secrets and payloads: this user's alone (DESIGN §2). */
+/** The data dir holds API-key hashes, sealed secrets and payloads: this user's alone (docs/architecture.md: secrets and the data directory). */
 function makePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

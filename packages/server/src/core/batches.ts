@@ -11,7 +11,7 @@ export type BatchState =
   | "BATCH_STATE_CANCELLED"
   | "BATCH_STATE_EXPIRED";
 
-/** A Gemini-style batch of generateContent requests (DESIGN §2.3). */
+/** A Gemini-style batch of generateContent requests (docs/wire.md: batches). */
 export interface Batch {
   id: string;
   projectId: string;
@@ -72,7 +72,7 @@ export function isBatchDone(state: BatchState): boolean {
   return !UNFINISHED_BATCH_STATES.includes(state);
 }
 
-/** Ends a batch in its one terminal state and builds the event that announces it (DESIGN §3). */
+/** Ends a batch in its one terminal state and builds the event that announces it (docs/wire.md: the event). */
 export function finishBatch(batch: Batch, outcome: BatchOutcome, now: number): { batch: Batch; event: EventPayload } {
   if (isBatchDone(batch.state)) {
     throw failedPrecondition(`${batchName(batch.id)} is already ${batch.state}; a batch ends exactly once`);

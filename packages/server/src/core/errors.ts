@@ -49,7 +49,7 @@ export function cancelled(message: string): TidingsError {
   return new TidingsError("CANCELLED", message);
 }
 
-/** google.rpc.Code numbers by name, for the `error_code` of failure events (DESIGN §3). */
+/** google.rpc.Code numbers by name, for the `error_code` of failure events (docs/wire.md: the event). */
 const RPC_CODE: Record<string, number> = {
   CANCELLED: 1,
   UNKNOWN: 2,

@@ -2,7 +2,7 @@ import type { WebhookEvent } from "@tidings/sdk";
 import type { BuiltInEventType } from "./event-types.js";
 
 /**
- * The body POSTed to receivers (DESIGN §3): a pointer and a status, never the output itself. Its types are
+ * The body POSTed to receivers (docs/wire.md: the event): a pointer and a status, never the output itself. Its types are
  * the SDK's, so what the server sends and what receivers type-check against are one definition.
  */
 export type EventPayload = WebhookEvent;

@@ -38,7 +38,7 @@ export const isPacedEndpoint = (key: string): boolean => key.startsWith(PACED);
 /** Deliveries that may be born leased to the engine of the process that wrote them: not those claimed one engine at a time. */
 export const isBornLeasable = (key: string): boolean => !isFifoEndpoint(key) && !isPacedEndpoint(key);
 
-/** The target choice (DESIGN §1): a request's own webhook_config replaces the project's static webhooks. */
+/** The target choice (docs/wire.md: dynamic targets): a request's own webhook_config replaces the project's static webhooks. */
 export function eventTargetFor(webhookConfig: WebhookConfig | undefined): EventTarget {
   return webhookConfig !== undefined ? { kind: "uris", uris: webhookConfig.uris } : { kind: "subscribers" };
 }

@@ -1,4 +1,4 @@
-/** The two spellings of a proto3 JSON field name (DESIGN §2): `webhook_config` and `webhookConfig`. */
+/** The two spellings of a proto3 JSON field name (docs/wire.md: conventions): `webhook_config` and `webhookConfig`. */
 
 /** `webhook_config` → `webhookConfig`, as protoc derives a field's JSON name. */
 export function lowerCamel(name: string): string {

@@ -6,7 +6,7 @@ import type { FunctionCallStep, FunctionTool, InteractionGenerationConfig, Inter
 import type { WebhookConfig } from "./operations.js";
 
 /**
- * Interactions (DESIGN §2.4): a model turn or an agent run that may pause for function results. The state
+ * Interactions (docs/wire.md: interactions): a model turn or an agent run that may pause for function results. The state
  * machine and the event each state change sends live here, free of I/O; the service runs them inside the
  * transaction that stores the change (the outbox), the runner feeds them the provider's progress.
  */
@@ -78,7 +78,7 @@ const NEXT: Record<InteractionStatus, readonly InteractionStatus[]> = {
   cancelled: [],
 };
 
-/** The event each status sends on entering it (DESIGN §3); `in_progress` is where an interaction starts. */
+/** The event each status sends on entering it (docs/wire.md: the event); `in_progress` is where an interaction starts. */
 const EVENT_TYPE = {
   requires_action: "interaction.requires_action",
   completed: "interaction.completed",
@@ -213,7 +213,7 @@ function assertTransition(interaction: Interaction, to: InteractionStatus): void
   if (!allowed) throw new Error(`interaction ${interaction.id}: ${interaction.status} → ${to} is not a transition`);
 }
 
-/** The thin event (DESIGN §3) announcing the status it has just entered. */
+/** The thin event (docs/wire.md: the event) announcing the status it has just entered. */
 function interactionEvent(interaction: Interaction, status: Exclude<InteractionStatus, "in_progress">, now: number): EventPayload {
   const data: EventData = { id: interaction.id };
   if (status === "requires_action") {

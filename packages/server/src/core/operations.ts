@@ -14,7 +14,7 @@ export interface OperationError {
   message: string;
 }
 
-/** A custom operation run by the user's own worker (DESIGN §2.6). */
+/** A custom operation run by the user's own worker (docs/wire.md: operations). */
 export interface Operation {
   id: string;
   projectId: string;
@@ -30,7 +30,7 @@ export interface Operation {
   updatedAt: number;
 }
 
-/** The kinds of long-running operation the polling surface lists (DESIGN §2.6). */
+/** The kinds of long-running operation the polling surface lists (docs/wire.md: operations). */
 export const OPERATION_KINDS = ["custom", "batch", "video"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 

@@ -1,4 +1,4 @@
-/** Seconds after the previous attempt (DESIGN §5); after the last step, every 8 h until the window closes. */
+/** Seconds after the previous attempt (docs/wire.md: delivery semantics); after the last step, every 8 h until the window closes. */
 export const DEFAULT_RETRY_SCHEDULE_S = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800];
 export const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const JITTER = 0.2;

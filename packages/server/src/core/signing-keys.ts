@@ -15,7 +15,7 @@ export type JwtAlgorithm = (typeof TIDINGS_JWT_ALGORITHMS)[number];
 export type DynamicSigningScheme = "jwt" | "v1a";
 export const DYNAMIC_SIGNING_SCHEMES: readonly DynamicSigningScheme[] = ["jwt", "v1a"];
 
-/** When a key that signs dynamic webhooks is in use (DESIGN §2.7). */
+/** When a key that signs dynamic webhooks is in use (docs/wire.md: signing keys). */
 export interface KeySchedule {
   kid: string;
   /** From when it signs: a rotation publishes the next key first and lets it sign only later. */

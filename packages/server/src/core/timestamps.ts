@@ -1,7 +1,7 @@
 import { invalidArgument } from "./errors.js";
 
 /**
- * Proto3 JSON times (DESIGN §2): a Timestamp is an RFC 3339 string, a Duration a number of seconds with an
+ * Proto3 JSON times (docs/wire.md: conventions): a Timestamp is an RFC 3339 string, a Duration a number of seconds with an
  * `s`. Strict on purpose: `12345`, `"tomorrow"` or a time without a zone are refused, never guessed at.
  */
 

@@ -3,7 +3,7 @@ import type { EventPayload } from "./events.js";
 import type { OperationError, WebhookConfig } from "./operations.js";
 
 /**
- * Video generation (DESIGN §2.5): a long-running operation that starts a provider job, waits for its clip,
+ * Video generation (docs/wire.md: video generation): a long-running operation that starts a provider job, waits for its clip,
  * stores it as a file and ends. `pending` until the job has started, `running` while its handle is stored.
  */
 export type VideoState = "pending" | "running" | "succeeded" | "failed";
@@ -47,7 +47,7 @@ export function isVideoDone(state: VideoState): boolean {
 /**
  * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file by its
  * name (`output_file_uri`, `file_name`) and by the URL that downloads it (`video_uri`, which the cookbook reads).
- * A failure sends `video.failed` with the error: DESIGN names no event for it, but a caller waiting on its
+ * A failure sends `video.failed` with the error: Gemini has no event for it (docs/wire.md: departures from Gemini), but a caller waiting on its
  * webhook would otherwise never hear of it. Undefined when it had already ended.
  */
 export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: number): { video: VideoOperation; event: EventPayload } | undefined {

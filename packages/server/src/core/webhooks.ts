@@ -85,7 +85,7 @@ export interface WebhookToDisable {
 }
 
 /**
- * The disable rule (DESIGN §5). Outcomes are taken in the order they happened: a 410 disables at once; a
+ * The disable rule (docs/wire.md: delivery semantics). Outcomes are taken in the order they happened: a 410 disables at once; a
  * delivery that ran out of retries disables its webhook when the webhook has had no success for the
  * whole retry window, counting successes earlier in the same list.
  */

@@ -61,7 +61,7 @@ export interface EngineOptions {
   holdMs: number;
   /**
    * How long this engine's worker stays alive in the store without a renewal: what a process that dies holds is
-   * queued again for the others this long after its last renewal, at most (docs/store.md: failover).
+   * queued again for the others this long after its last renewal, at most (docs/store.md: leases and failover).
    */
   aliveMs: number;
   /** How often the worker renews itself, and looks for workers that died. */

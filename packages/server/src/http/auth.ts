@@ -25,7 +25,7 @@ function queryKey(req: FastifyRequest): string | undefined {
 }
 
 /**
- * A project's API key, from headers or `?key=` (the three ways Google clients send it; DESIGN §2). Request
+ * A project's API key, from headers or `?key=` (the three ways Google clients send it; docs/wire.md: conventions). Request
  * URLs are never logged (request logging is off, and the not-found message drops the query).
  */
 export function presentedKey(req: FastifyRequest): string | undefined {

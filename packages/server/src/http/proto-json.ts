@@ -2,7 +2,7 @@ import { invalidArgument } from "../core/errors.js";
 import { lowerCamel, snakeCase } from "../core/field-names.js";
 
 /**
- * Proto3 JSON field names (DESIGN §2), read off the contract's schemas rather than written per route: a
+ * Proto3 JSON field names (docs/wire.md: conventions), read off the contract's schemas rather than written per route: a
  * request may spell every field in snake_case or lowerCamelCase (`webhook_config` or `webhookConfig`), at
  * every level. `readMessage` renames the other spelling to the schema's own, in place, before the schema is
  * checked, and refuses a name the message does not have, as Google does (`Unknown name "colour": Cannot

@@ -4,7 +4,7 @@ import { OpenAiProvider } from "./openai.js";
 import type { Provider } from "./provider.js";
 import type { ProviderConfig } from "./settings.js";
 
-/** The one provider a process uses for every model name (DESIGN §6); create it once, it pools connections. */
+/** The one provider a process uses for every model name (docs/architecture.md: providers); create it once, it pools connections. */
 export function createProvider(config: ProviderConfig): Provider {
   switch (config.provider) {
     case "local":

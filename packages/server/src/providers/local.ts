@@ -15,7 +15,7 @@ export interface LocalOptions {
 }
 
 /**
- * The built-in offline provider (DESIGN §6). Its reply is a pure function of the model name and the request,
+ * The built-in offline provider (docs/architecture.md: providers). Its reply is a pure function of the model name and the request,
  * so tests and demos can predict it:
  * - text: `[local:<model>] echo: <the last user text, whitespace collapsed, at most 200 chars> #<8 hex>`,
  *   the hex being the first 8 of the SHA-256 of that whole text (see `localReplyText`); with

@@ -1,5 +1,5 @@
 /**
- * The model-provider contract (DESIGN §2.3, §6). Requests and replies are the Gemini REST wire format, so the
+ * The model-provider contract (docs/architecture.md: providers). Requests and replies are the Gemini REST wire format, so the
  * sync endpoint, the batch runner and the `gemini` provider pass them through unchanged; other providers
  * translate at their edge. Only the subset below is understood; see @google/genai's genai.d.ts for the rest.
  */

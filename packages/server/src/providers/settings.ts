@@ -1,5 +1,5 @@
 /**
- * TIDINGS_PROVIDER* and TIDINGS_VIDEO_PROVIDER settings (DESIGN §6), parsed here so config.ts only lists
+ * TIDINGS_PROVIDER* and TIDINGS_VIDEO_PROVIDER settings (docs/architecture.md: providers), parsed here so config.ts only lists
  * them. Each error names the variable and the fix, since it stops the server at start-up.
  */
 export type ProviderName = "local" | "openai" | "gemini";
@@ -8,7 +8,7 @@ export type VideoProviderName = "local" | "veo";
 export const VIDEO_PROVIDER_NAMES: readonly VideoProviderName[] = ["local", "veo"];
 
 export interface ProviderSettings {
-  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (DESIGN §6); default local. */
+  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (docs/architecture.md: providers); default local. */
   provider: ProviderName;
   /** TIDINGS_PROVIDER_BASE_URL: required for openai (e.g. http://127.0.0.1:8000/v1); gemini defaults to Google's. */
   providerBaseUrl?: string;

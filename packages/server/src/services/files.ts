@@ -77,7 +77,7 @@ const SWEEP_EVERY_MS = 60 * 60 * 1000;
 const MAX_SESSIONS = 10_000;
 
 /**
- * Files (DESIGN §2.3): Gemini's resumable uploads, downloads, and files Tidings writes itself (batch
+ * Files (docs/wire.md: files): Gemini's resumable uploads, downloads, and files Tidings writes itself (batch
  * outputs). Metadata lives in the Store, bytes in a BlobStore.
  *
  * Upload sessions live in this process's memory: they survive nothing. After a restart, or when a

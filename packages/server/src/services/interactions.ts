@@ -50,7 +50,7 @@ export interface InlineRun {
 const FOLLOW_POLL_MS = 200;
 
 /**
- * Interactions (DESIGN §2.4). A background one is stored `in_progress` and run by the interaction runner
+ * Interactions (docs/wire.md: interactions). A background one is stored `in_progress` and run by the interaction runner
  * through this service (its leases, advance, fail); one that calls functions stops at `requires_action`,
  * stored and holding nothing else, and is resumed by a new interaction that continues it with the results.
  * Every change of status commits with its event.

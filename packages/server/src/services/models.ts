@@ -7,7 +7,7 @@ import { generateWithRetry } from "../providers/retry.js";
 /** Names `GET /v1/models` lists; any other name works just as well, since providers serve whatever they get. */
 const LISTED_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"];
 
-/** The models surface (DESIGN §2.3): synchronous generation through the configured provider. */
+/** The models surface (docs/wire.md: models): synchronous generation through the configured provider. */
 export class ModelService {
   constructor(private readonly provider: Provider) {}
 

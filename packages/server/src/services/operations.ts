@@ -26,7 +26,7 @@ interface FinishRequest {
 /** At most this many endings share a transaction. */
 const MAX_FINISH_BATCH = 256;
 
-/** Custom operations: jobs that users' own workers run and Tidings announces (DESIGN §2.6). */
+/** Custom operations: jobs that users' own workers run and Tidings announces (docs/wire.md: operations). */
 export class OperationService {
   private readonly finisher = new NaturalBatcher<FinishRequest, Operation>((requests) => this.finishMany(requests), MAX_FINISH_BATCH);
 

@@ -15,7 +15,7 @@ import { parseWebhookConfig } from "./webhook-config.js";
 const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceImages"] as const;
 
 /**
- * Video generation (DESIGN §2.5): an operation the video runner starts, waits for and ends, storing the clip
+ * Video generation (docs/wire.md: video generation): an operation the video runner starts, waits for and ends, storing the clip
  * through the Files API (source GENERATED). Its ending commits with its event: `video.generated`, or `video.failed`.
  */
 export class VideoService {

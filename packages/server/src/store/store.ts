@@ -333,7 +333,7 @@ export interface BatchLineStore {
   page(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
 }
 
-/** File metadata (DESIGN §2.3); the bytes live in a BlobStore. */
+/** File metadata (docs/wire.md: files); the bytes live in a BlobStore. */
 export interface FileStore {
   /** Fails if the project already has a file with this id. */
   insert(file: FileRecord): Promise<void>;
@@ -378,7 +378,7 @@ export interface SigningKeyStore {
   add(key: SigningKeyRecord): Promise<void>;
 }
 
-/** Interactions (DESIGN §2.4): stored with their whole timeline; a background one in progress carries a run lease. */
+/** Interactions (docs/wire.md: interactions): stored with their whole timeline; a background one in progress carries a run lease. */
 export interface InteractionStore extends LeaseRows<Interaction> {
   insert(interaction: Interaction): Promise<void>;
   get(projectId: string, id: string): Promise<Interaction | undefined>;
@@ -395,7 +395,7 @@ export interface InteractionStore extends LeaseRows<Interaction> {
   renewLease(id: string, leaseUntil: number): Promise<boolean>;
 }
 
-/** Video operations (DESIGN §2.5); one that has not ended carries a run lease while a process works on it. */
+/** Video operations (docs/wire.md: video generation); one that has not ended carries a run lease while a process works on it. */
 export interface VideoStore extends LeaseRows<VideoOperation> {
   insert(video: VideoOperation): Promise<void>;
   get(projectId: string, id: string): Promise<VideoOperation | undefined>;

@@ -1,5 +1,5 @@
 /**
- * Proto3 JSON names (DESIGN §2): each field may be sent in snake_case or lowerCamelCase. For every endpoint of
+ * Proto3 JSON names (docs/wire.md: conventions): each field may be sent in snake_case or lowerCamelCase. For every endpoint of
  * the OpenAPI document with a field that has two spellings (body or query), a case below runs the same
  * requests twice, once as the contract spells them and once with every field name in the other spelling
  * (free-form maps keep their keys), and reads back what they did. Both runs must read back the same, and

@@ -16,7 +16,7 @@ afterAll(async () => {
   await receiver.close();
 });
 
-// Both lines of the official client: 2.x calls /v1beta/…, 3.x calls /v1/… (DESIGN: both must work).
+// Both lines of the official client: 2.x calls /v1beta/…, 3.x calls /v1/… (both must work: docs/wire.md).
 describe.each([
   ["2.32", GoogleGenAI2],
   ["3.x", GoogleGenAI3],

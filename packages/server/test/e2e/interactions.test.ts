@@ -1,5 +1,5 @@
 /**
- * Interactions end to end through both lines of @google/genai (DESIGN §2.4, docs/wire/interactions.md):
+ * Interactions end to end through both lines of @google/genai (docs/wire.md: interactions, docs/wire/interactions.md):
  * a background run that pauses for a function result and is resumed, the 400s of a misused resume, cancel,
  * streaming, the deep-research agent, and the openai provider's tool calls against a local chat-completions
  * server. Restarts are in interaction-crash.test.ts.

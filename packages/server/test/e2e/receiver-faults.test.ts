@@ -10,7 +10,7 @@ import { ManualClock, registerWebhook, startTidings, waitUntil, type TestServer 
 
 /**
  * The receiver fault matrix: each way a receiver can misbehave, driven through the real delivery engine
- * (undici sender, SQLite store), with the outcome DESIGN §5 prescribes and nothing lost. Time is a manual
+ * (undici sender, SQLite store), with the outcome docs/wire.md (delivery semantics) prescribes and nothing lost. Time is a manual
  * clock and the jitter is pinned, so retry times are exact; only the per-attempt timeout is real time.
  */
 
@@ -167,7 +167,7 @@ async function expectRetriedThenDelivered(run: Awaited<ReturnType<typeof deliver
   return first.attempts[0]!;
 }
 
-describe("receiver fault matrix (DESIGN §5)", () => {
+describe("receiver fault matrix (docs/wire.md: delivery semantics)", () => {
   it("5xx: retried on schedule, then delivered", async () => {
     const receiver = await faultReceiver((_req, res) => res.writeHead(500).end("boom"));
     const first = await expectRetriedThenDelivered(await deliverOneEvent(receiver), receiver);

@@ -1,5 +1,5 @@
 /**
- * Video generation end to end (DESIGN §2.5, docs/wire/video.md): @google/genai 2.32's models.generateVideos
+ * Video generation end to end (docs/wire.md: video generation, docs/wire/video.md): @google/genai 2.32's models.generateVideos
  * with a dynamic webhookConfig, operations.getVideosOperation, files.download, and a real decoder reading the
  * clip; static webhooks, the polling surface and the 400s; 3.x users reach the same wire over REST.
  */

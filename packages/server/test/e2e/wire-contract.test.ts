@@ -1,5 +1,5 @@
 /**
- * DESIGN §2 on every endpoint, found by iterating the served OpenAPI document rather than listed by hand:
+ * The conventions of docs/wire.md on every endpoint, found by iterating the served OpenAPI document rather than listed by hand:
  * an unknown field is a 400 naming it (`Unknown name "colour": Cannot find field`), in a body, in a nested
  * message and in the query; a timestamp that is not RFC 3339 is a 400 naming it.
  */

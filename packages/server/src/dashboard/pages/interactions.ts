@@ -21,7 +21,7 @@ const STATUS_TONE: Record<InteractionStatus, Tone> = {
 
 /**
  * Interactions, newest first, and each one's timeline and events. They are not long-running operations (GET
- * /v1/operations does not list them, as DESIGN §2.6 says), so they have pages of their own.
+ * /v1/operations does not list them: docs/wire.md: operations), so they have pages of their own.
  */
 export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { services }) => {
   app.get("/interactions", async (req, reply) => {

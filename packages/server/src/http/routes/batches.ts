@@ -8,7 +8,7 @@ import { toBatchOperation } from "../views/batches.js";
 import { customMethod } from "./verb.js";
 import { replies, nextPageCamel } from "./replies.js";
 
-/** Gemini's Batch API: `models/{model}:batchGenerateContent` and `batches/*` (DESIGN §2.3). */
+/** Gemini's Batch API: `models/{model}:batchGenerateContent` and `batches/*` (docs/wire.md: batches). */
 export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> = async (app, { batches }) => {
   const tags = ["batches"];
   const ok = replies(BatchOperation);

@@ -16,7 +16,7 @@ import { toDeliveryResource, toEventResource } from "../views/events.js";
 import { customMethod } from "./verb.js";
 import { replies, nextPage } from "./replies.js";
 
-/** The events log and redelivery (DESIGN §2.2), and the stream of events as they commit. */
+/** The events log and redelivery (docs/wire.md: events), and the stream of events as they commit. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (app, { services, bus }) => {
   const tags = ["events"];
 

@@ -12,7 +12,7 @@ import { toInteractionResource } from "../views/interactions.js";
 import { replies } from "./replies.js";
 
 /**
- * Gemini's Interactions API (DESIGN §2.4, docs/wire/interactions.md): create (JSON, or Server-Sent Events with
+ * Gemini's Interactions API (docs/wire.md: interactions, docs/wire/interactions.md): create (JSON, or Server-Sent Events with
  * `stream: true`), get (also as a stream), cancel (a sub-path, `/{id}/cancel`) and delete. A state conflict
  * is a 400, never a 409, which the clients would retry.
  */

@@ -10,7 +10,7 @@ interface Deps {
   models: ModelService;
 }
 
-/** Gemini-compatible models surface (DESIGN §2.3): sync generation through the configured provider. */
+/** Gemini-compatible models surface (docs/wire.md: models): sync generation through the configured provider. */
 export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models }) => {
   const tags = ["models"];
   const model = (id: string): Model => ({

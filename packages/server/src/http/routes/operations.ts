@@ -17,7 +17,7 @@ import { toVideoOperation } from "../views/videos.js";
 import { customMethod } from "./verb.js";
 import { replies, nextPageCamel } from "./replies.js";
 
-/** The polling surface (google.longrunning) and custom operations run by users' own workers (DESIGN §2.6). */
+/** The polling surface (google.longrunning) and custom operations run by users' own workers (docs/wire.md: operations). */
 export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ["operations"];
   const ok = replies(Operation);

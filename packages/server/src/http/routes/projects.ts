@@ -17,7 +17,7 @@ import { authenticateAdmin } from "../auth.js";
 import { toApiKeyResource, toProjectResource } from "../views/projects.js";
 import { nextPage, replies } from "./replies.js";
 
-/** Admin calls: tenants and their API keys (DESIGN §2.7). */
+/** Admin calls: tenants and their API keys (docs/wire.md: projects and API keys). */
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (app, { services, adminKey }) => {
   const tags = ["admin"];
   app.addHook("onRequest", authenticateAdmin(adminKey));

@@ -10,7 +10,7 @@ interface Deps {
   adminKey: string | undefined;
 }
 
-/** The public keys receivers verify dynamic webhooks with, and their rotation (DESIGN §2.7). */
+/** The public keys receivers verify dynamic webhooks with, and their rotation (docs/wire.md: signing keys). */
 export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { jwks, rotate, adminKey }) => {
   app.get(
     "/.well-known/jwks.json",

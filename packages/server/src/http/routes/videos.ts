@@ -6,7 +6,7 @@ import { customMethod } from "./verb.js";
 import { replies } from "./replies.js";
 
 /**
- * Gemini's video generation (DESIGN §2.5, docs/wire/video.md): `models/{model}:predictLongRunning` starts an
+ * Gemini's video generation (docs/wire.md: video generation, docs/wire/video.md): `models/{model}:predictLongRunning` starts an
  * operation that `operations.getVideosOperation` polls by name; video.generated announces the clip, a file
  * the Files API downloads.
  */

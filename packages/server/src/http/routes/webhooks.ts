@@ -30,7 +30,7 @@ interface Deps {
   clock: Clock;
 }
 
-/** Static webhooks, wire-compatible with `ai.webhooks.*` of @google/genai (DESIGN §2.1). */
+/** Static webhooks, wire-compatible with `ai.webhooks.*` of @google/genai (docs/wire.md: webhooks). */
 export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { services, clock }) => {
   const tags = ["webhooks"];
   const view = (w: StoredWebhook) => toWebhookResource(w, clock.now());

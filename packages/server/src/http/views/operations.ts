@@ -10,7 +10,7 @@ const WIRE_STATE = {
   expired: "EXPIRED",
 } as const satisfies Record<OperationState, OperationResource["metadata"]["state"]>;
 
-/** The google.longrunning.Operation view that polling clients read (camelCase, DESIGN §2.6). */
+/** The google.longrunning.Operation view that polling clients read (camelCase, docs/wire.md: operations). */
 export function toLongRunningOperation(op: Operation): OperationResource {
   const view: OperationResource = {
     name: operationName(op.id),

@@ -4,7 +4,7 @@ import type { EventPayload } from "../../core/events.js";
 const TOKEN_LIFETIME_S = 300;
 
 /**
- * The claims of a dynamic webhook's JWT (DESIGN §4): who sent it, for whom, when, and a hash binding the
+ * The claims of a dynamic webhook's JWT (docs/wire.md: signing): who sent it, for whom, when, and a hash binding the
  * body. The event itself stays in the body: claims travel in a header, which proxies and servers cap
  * (node:http at 16 KB), so the token must not grow with `user_metadata`.
  */

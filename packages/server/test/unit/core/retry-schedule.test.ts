@@ -5,7 +5,7 @@ const T0 = Date.parse("2026-05-04T12:00:00Z");
 const HOUR = 3_600_000;
 
 describe("nextAttemptAt", () => {
-  it("follows DESIGN §5's schedule, then every 8 h, until 24 h after the event", () => {
+  it("follows the schedule of docs/wire.md (delivery semantics), then every 8 h, until 24 h after the event", () => {
     const policy = retryPolicy(DEFAULT_RETRY_SCHEDULE_S, () => 0.5);
     const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => (nextAttemptAt(policy, n, T0, T0) ?? 0) - T0);
     expect(delays.slice(0, 4)).toEqual([5000, 30_000, 120_000, 600_000]);

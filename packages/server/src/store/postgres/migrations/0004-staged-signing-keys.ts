@@ -1,7 +1,7 @@
 import type { Migration } from "../../migrations.js";
 
 /**
- * A rotation is staged (DESIGN §2.7): the next key is published before it signs. Until now a key signed
+ * A rotation is staged (docs/wire.md: signing keys): the next key is published before it signs. Until now a key signed
  * from its creation, which is what the existing keys keep.
  */
 export const stagedSigningKeys: Migration = {
