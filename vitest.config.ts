@@ -8,7 +8,10 @@ import { defineConfig } from "vitest/config";
  *   catalogue's schemas), the official clients, the browser;
  * - process: servers as child processes: SIGKILL, restarts, several processes on one database, the CLI.
  */
-const tier = (name: string, include: string[], setupFiles: string[] = []) => ({ extends: true as const, test: { name, include, setupFiles } });
+const tier = (name: string, include: string[], setupFiles: string[] = []) => ({
+  extends: true as const,
+  test: { name, include, setupFiles },
+});
 
 export default defineConfig({
   test: {

@@ -27,7 +27,9 @@ function runScript(file) {
   return new Promise((resolve) => {
     const started = now();
     const proc = spawn(process.execPath, [join(BENCH_DIR, file)], { cwd: ROOT, stdio: "inherit" });
-    proc.once("exit", (code, signal) => resolve({ script: file, exitCode: code, signal, seconds: Math.round(now() - started) / 1000 }));
+    proc.once("exit", (code, signal) =>
+      resolve({ script: file, exitCode: code, signal, seconds: Math.round(now() - started) / 1000 }),
+    );
   });
 }
 
@@ -50,7 +52,8 @@ const noiseOf = (...cpus) => {
 };
 
 /**
- * The table's rows from the results of one run: { measure, now, target, ok (true/false; undefined = not measured), noise }.
+ * The table's rows from the results of one run: { measure, now, target, ok (true/false; undefined = not measured),
+ * noise }.
  * `needs` (for a row the server cannot be measured on yet) says what it lacks.
  */
 export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }) {
@@ -92,7 +95,10 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
   });
   add("completion → receipt at 200/s (replied → received), worst run", "p50 ≤ 5, p99 ≤ 25 ms", () => ({
     now: `p50 ${fmt(need(run.pacedWorst.repliedToReceiptP50Ms), 2)}, p99 ${fmt(run.pacedWorst.repliedToReceiptP99Ms, 2)} ms`,
-    ok: run.pacedWorst.repliedToReceiptP50Ms <= 5 && run.pacedWorst.repliedToReceiptP99Ms <= 25 && run.pacedWorst.missing === 0,
+    ok:
+      run.pacedWorst.repliedToReceiptP50Ms <= 5 &&
+      run.pacedWorst.repliedToReceiptP99Ms <= 25 &&
+      run.pacedWorst.missing === 0,
     noise: noiseOf(...run.pacedRuns.map((p) => p.cpu)),
   }));
   for (const [driver, name] of [
@@ -100,18 +106,27 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
     ["postgres", "PostgreSQL"],
   ]) {
     const size = backlog?.config.large;
-    const sizeLabel = size === undefined ? "1M" : size >= 1_000_000 && size % 1_000_000 === 0 ? `${size / 1_000_000}M` : `${fmt(size / 1000)}k`;
-    add(`drain rate, ${sizeLabel} pending ÷ ${fmt((backlog?.config.small ?? 5000) / 1000)}k pending, ${name}; RSS`, "≥ 0.9; RSS ≤ 300 MB", () => {
-      const v = need(backlog.byDriver[driver]);
-      const large = backlog.drains.find((d) => d.driver === driver && d.size === backlog.config.large);
-      const small = backlog.drains.find((d) => d.driver === driver && d.size === backlog.config.small);
-      return {
-        now: `${r2(need(v.ratio))} (${fmt(v.largePerSecond)} vs ${fmt(v.smallPerSecond)}/s${v.largeCut ? ", cut" : ""}), RSS ${v.rssMaxMb} MB, in flight ${Math.max(large.maxInFlight, small.maxInFlight)}/${v.perEndpointConcurrency}`,
-        ok: v.pass,
-        noise: noiseOf(large.cpu, small.cpu),
-        note: `bench:backlog ${backlog.meta.startedAt.slice(0, 16).replace("T", " ")}`,
-      };
-    });
+    const sizeLabel =
+      size === undefined
+        ? "1M"
+        : size >= 1_000_000 && size % 1_000_000 === 0
+          ? `${size / 1_000_000}M`
+          : `${fmt(size / 1000)}k`;
+    add(
+      `drain rate, ${sizeLabel} pending ÷ ${fmt((backlog?.config.small ?? 5000) / 1000)}k pending, ${name}; RSS`,
+      "≥ 0.9; RSS ≤ 300 MB",
+      () => {
+        const v = need(backlog.byDriver[driver]);
+        const large = backlog.drains.find((d) => d.driver === driver && d.size === backlog.config.large);
+        const small = backlog.drains.find((d) => d.driver === driver && d.size === backlog.config.small);
+        return {
+          now: `${r2(need(v.ratio))} (${fmt(v.largePerSecond)} vs ${fmt(v.smallPerSecond)}/s${v.largeCut ? ", cut" : ""}), RSS ${v.rssMaxMb} MB, in flight ${Math.max(large.maxInFlight, small.maxInFlight)}/${v.perEndpointConcurrency}`,
+          ok: v.pass,
+          noise: noiseOf(large.cpu, small.cpu),
+          note: `bench:backlog ${backlog.meta.startedAt.slice(0, 16).replace("T", " ")}`,
+        };
+      },
+    );
   }
   add("sender CPU per request ÷ a bare undici Pool", "≤ 1.2", () => ({
     now: `${r2(need(sender.ratio))} (${fmt(sender.median.senderCpuUsPerRequest, 1)} vs ${fmt(sender.median.bareCpuUsPerRequest, 1)} µs)`,
@@ -135,7 +150,12 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
   }));
   add("dynamic deliveries/s with EdDSA ÷ static", "≥ 0.8", () => {
     const eddsa = need(dynamic.others.EdDSA);
-    if (!eddsa.supported) return { now: "n/a (needs TIDINGS_JWT_ALG=EdDSA)", ok: undefined, needs: "TIDINGS_JWT_ALG=EdDSA (an EdDSA key in the JWKS)" };
+    if (!eddsa.supported)
+      return {
+        now: "n/a (needs TIDINGS_JWT_ALG=EdDSA)",
+        ok: undefined,
+        needs: "TIDINGS_JWT_ALG=EdDSA (an EdDSA key in the JWKS)",
+      };
     return {
       now: `${r2(need(eddsa.ratio))} (${fmt(eddsa.median.dynamic.deliveriesPerSecond)} vs ${fmt(eddsa.median.static.deliveriesPerSecond)}/s)`,
       ok: eddsa.ratio >= 0.8,
@@ -156,8 +176,16 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
   add("PostgreSQL round trips per delivery (3 processes)", "≤ 0.2", () => {
     need(setup("postgres", 3));
     if (scale.roundTripsPerDelivery3 === undefined)
-      return { now: "n/a (needs tidings_store_round_trips_total)", ok: undefined, needs: "tidings_store_round_trips_total on /metrics" };
-    return { now: fmt(scale.roundTripsPerDelivery3, 3), ok: scale.roundTripsPerDelivery3 <= 0.2, noise: noiseOf(setup("postgres", 3).cpu) };
+      return {
+        now: "n/a (needs tidings_store_round_trips_total)",
+        ok: undefined,
+        needs: "tidings_store_round_trips_total on /metrics",
+      };
+    return {
+      now: fmt(scale.roundTripsPerDelivery3, 3),
+      ok: scale.roundTripsPerDelivery3 <= 0.2,
+      noise: noiseOf(setup("postgres", 3).cpu),
+    };
   });
   add("PostgreSQL 3 processes ÷ 1 process, deliveries/s", "≥ 1.0 (2 cores)", () => ({
     now: `${r2(need(scale.ratios.postgres3OverPostgres1))} (${fmt(setup("postgres", 3).deliveriesPerSecond)} vs ${fmt(setup("postgres", 1).deliveriesPerSecond)}/s)`,
@@ -222,9 +250,14 @@ async function main() {
     console.log(
       `  scripts: ${runs.map((r) => `${relative(ROOT, join(BENCH_DIR, r.script))} ${r.seconds}s${r.exitCode === 0 ? "" : ` (exit ${r.exitCode ?? r.signal})`}`).join(" · ")}`,
     );
-    console.log(`  total ${fmt(totalSeconds)} s (budget ${BUDGET_SECONDS} s${totalSeconds > BUDGET_SECONDS ? ": OVER" : ""})`);
+    console.log(
+      `  total ${fmt(totalSeconds)} s (budget ${BUDGET_SECONDS} s${totalSeconds > BUDGET_SECONDS ? ": OVER" : ""})`,
+    );
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, "summary.json"), `${JSON.stringify({ startedAt, totalSeconds, runs, rows }, null, 2)}\n`);
+    writeFileSync(
+      join(RESULTS_DIR, "summary.json"),
+      `${JSON.stringify({ startedAt, totalSeconds, runs, rows }, null, 2)}\n`,
+    );
     if (runs.some((r) => r.exitCode !== 0)) process.exitCode = 1;
   }
 }

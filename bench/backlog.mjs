@@ -114,7 +114,10 @@ async function drain(log, driver, size, perEndpointConcurrency) {
     await api.close();
     await stopServer(server);
     log(`${label}: seeding ${fmt(size)} pending deliveries for webhook ${webhook.id} (port ${port} closed)`);
-    const seedSeconds = await seedBacklog(schema ? { postgresUrl: schema.url } : { sqliteFile: sqliteFile(dataDir) }, { webhookId: webhook.id, count: size });
+    const seedSeconds = await seedBacklog(schema ? { postgresUrl: schema.url } : { sqliteFile: sqliteFile(dataDir) }, {
+      webhookId: webhook.id,
+      count: size,
+    });
     log(`${label}: seeded in ${seedSeconds}s`);
 
     // 2. The server meets the closed port.
@@ -122,7 +125,13 @@ async function drain(log, driver, size, perEndpointConcurrency) {
     return await withServerOutput(server, async () => {
       await sleep(CLOSED_SECONDS * 1000);
       const failedWhileClosed = await metricSum(server.url, "tidings_delivery_attempts_total");
-      await receiver.child.call("reset", { phase: label, expect: size, verifyEvery: VERIFY_EVERY, secret: webhook.new_signing_secret, holdMs: HOLD_MS });
+      await receiver.child.call("reset", {
+        phase: label,
+        expect: size,
+        verifyEvery: VERIFY_EVERY,
+        secret: webhook.new_signing_secret,
+        holdMs: HOLD_MS,
+      });
       receiver.child.clearEvents();
 
       // 3. The endpoint is back: drain.
@@ -132,7 +141,9 @@ async function drain(log, driver, size, perEndpointConcurrency) {
       const db0 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
       const cpu0 = cpuSnapshot(server, receiver, { threads: false });
       const openAt = await openReceiver(receiver, port);
-      log(`${label}: receiver open on ${port} after ${CLOSED_SECONDS}s closed (${failedWhileClosed ?? "?"} failed attempts meanwhile)`);
+      log(
+        `${label}: receiver open on ${port} after ${CLOSED_SECONDS}s closed (${failedWhileClosed ?? "?"} failed attempts meanwhile)`,
+      );
       let lastLog = now();
       const stopSampling = progressSampler(receiver, size >= 100_000 ? 2000 : 250, (stats) => {
         if (now() - lastLog < 30_000) return;
@@ -197,14 +208,17 @@ function printReport(r) {
   lines.push(
     ` pending deliveries for one static webhook whose port was closed (retry schedule ${r.config.retrySchedule} s), then opened; the receiver holds each answer ${r.config.holdMs} ms`,
   );
-  lines.push(`  ${"drain".padEnd(46)} ${"deliveries/s".padStart(24)}   seconds · RSS open/max MB · max in flight (limit) · dup · noise`);
+  lines.push(
+    `  ${"drain".padEnd(46)} ${"deliveries/s".padStart(24)}   seconds · RSS open/max MB · max in flight (limit) · dup · noise`,
+  );
   for (const d of r.drains) {
     add(
       `${d.label} (seeded in ${d.seedSeconds}s)`,
       `${fmt(d.deliveriesPerSecond)} /s`,
       `${d.seconds} · ${d.rssMb.atOpen ?? "?"}/${d.rssMb.max ?? "?"} · ${d.maxInFlight} (${d.perEndpointConcurrency}) · ${d.duplicates} · ${othersLabel(d.cpu)}${d.timedOut ? ` · CUT at ${fmt(d.received)}` : ""}`,
     );
-    if (d.curvePerTenth.length > 1) add("  per tenth of the drain (/s)", "", d.curvePerTenth.map((x) => fmt(x)).join(" "));
+    if (d.curvePerTenth.length > 1)
+      add("  per tenth of the drain (/s)", "", d.curvePerTenth.map((x) => fmt(x)).join(" "));
   }
   for (const [driver, v] of Object.entries(r.byDriver)) {
     add(
@@ -215,7 +229,9 @@ function printReport(r) {
   }
   for (const d of r.drains)
     if (d.serverWarnings > 0)
-      lines.push(`  ! ${d.label}: ${d.serverWarnings} server log lines at warn or above, e.g. ${d.serverWarningSamples[0]?.slice(0, 200)}`);
+      lines.push(
+        `  ! ${d.label}: ${d.serverWarnings} server log lines at warn or above, e.g. ${d.serverWarningSamples[0]?.slice(0, 200)}`,
+      );
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
   console.log(lines.join("\n"));
@@ -244,7 +260,10 @@ async function main() {
   for (const driver of DRIVERS) {
     const small = drains.find((d) => d.driver === driver && d.size === SMALL);
     const large = drains.find((d) => d.driver === driver && d.size === LARGE);
-    const ratio = small?.deliveriesPerSecond && large ? Math.round((large.deliveriesPerSecond / small.deliveriesPerSecond) * 1000) / 1000 : undefined;
+    const ratio =
+      small?.deliveriesPerSecond && large
+        ? Math.round((large.deliveriesPerSecond / small.deliveriesPerSecond) * 1000) / 1000
+        : undefined;
     const rssMaxMb = Math.max(...[small, large].map((d) => d?.rssMb.max ?? 0));
     const herdFree = [small, large].every((d) => d !== undefined && d.maxInFlight <= perEndpointConcurrency);
     byDriver[driver] = {

@@ -102,7 +102,10 @@ async function writeJsonl(path, mb) {
   const count = Math.max(1, Math.floor((mb * MIB) / lineBytes));
   const out = createWriteStream(path);
   for (let i = 1; i <= count; i++) {
-    const head = Buffer.from(`{"key":"k${i}","request":{"contents":[{"role":"user","parts":[{"text":"Document ${i}. `, "latin1");
+    const head = Buffer.from(
+      `{"key":"k${i}","request":{"contents":[{"role":"user","parts":[{"text":"Document ${i}. `,
+      "latin1",
+    );
     const tail = Buffer.from(`"}]}]}}\n`, "latin1");
     const textBytes = Math.max(0, lineBytes - head.length - tail.length);
     const from = (i * 104_729) % (TEXT.length - textBytes);
@@ -131,7 +134,12 @@ function memorySampler(server) {
     try {
       const sums = await metricSums(server.url, ["nodejs_heap_size_used_bytes", "nodejs_external_memory_bytes"]);
       const used = sums.nodejs_heap_size_used_bytes;
-      if (used !== undefined) heap.push({ phase: phaseAtStart, usedMb: used / MIB, externalMb: (sums.nodejs_external_memory_bytes ?? 0) / MIB });
+      if (used !== undefined)
+        heap.push({
+          phase: phaseAtStart,
+          usedMb: used / MIB,
+          externalMb: (sums.nodejs_external_memory_bytes ?? 0) / MIB,
+        });
     } catch {
       /* the server is busy or gone: a missed sample */
     } finally {
@@ -204,7 +212,10 @@ function storeProbe(url) {
 }
 
 // ---------------------------------------------------------------------------------------------- one batch
-/** Writes, uploads and runs one batch of `mb` MiB, the sampler's phase following along; the input is deleted after upload. */
+/**
+ * Writes, uploads and runs one batch of `mb` MiB, the sampler's phase following along; the input is deleted after
+ * upload.
+ */
 async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, mb }) {
   const path = join(dir, `${label}.jsonl`);
   const t0 = now();
@@ -213,7 +224,10 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
 
   sampler.phase = `${label}-upload`;
   const uploadStart = now();
-  const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl", displayName: `bench ${label}` } });
+  const file = await ai.files.upload({
+    file: path,
+    config: { mimeType: "application/jsonl", displayName: `bench ${label}` },
+  });
   const uploadSeconds = (now() - uploadStart) / 1000;
   rmSync(path, { force: true });
   log(`${label}: uploaded ${file.name} in ${fmt(uploadSeconds, 1)}s (${fmt(input.bytes / MIB / uploadSeconds)} MiB/s)`);
@@ -252,7 +266,8 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
   const output = outputName ? await ai.files.get({ name: outputName }) : undefined;
   const checks = {
     succeeded: job.state === "JOB_STATE_SUCCEEDED",
-    everyLineAnswered: Number(stats.requestCount) === input.lines && Number(stats.successfulRequestCount) === input.lines,
+    everyLineAnswered:
+      Number(stats.requestCount) === input.lines && Number(stats.successfulRequestCount) === input.lines,
     outputWritten: output !== undefined && Number(output.sizeBytes) > 0,
   };
   const upload = sampler.summary(`${label}-upload`);
@@ -278,7 +293,8 @@ async function runBatch(log, { ai, api, server, receiver, sampler, dir, label, m
   log(
     `${label}: ${job.state} in ${fmt(runSeconds, 1)}s (${fmt(result.linesPerSecond)} lines/s); RSS max ${upload.maxMb ?? "?"} MB uploading, ${batch.maxMb ?? "?"} MB running`,
   );
-  if (!Object.values(checks).every(Boolean)) log(`${label}: CHECK FAILED ${JSON.stringify({ checks, stats, error: rest.error })}`);
+  if (!Object.values(checks).every(Boolean))
+    log(`${label}: CHECK FAILED ${JSON.stringify({ checks, stats, error: rest.error })}`);
   return result;
 }
 
@@ -295,20 +311,40 @@ function printReport(r) {
   lines.push(
     ` server RSS every ${r.config.rssMs} ms; lines of ${r.config.lineKb} KiB; SQLite; local provider, no delay; uploaded with ai.files.upload, polled with ai.batches.get`,
   );
-  add("idle baseline RSS (median, after warm-up)", mb(r.baseline.medianMb), `${r.baseline.samples} samples; heap used ${mb(r.baseline.heapUsedMaxMb)}`);
+  add(
+    "idle baseline RSS (median, after warm-up)",
+    mb(r.baseline.medianMb),
+    `${r.baseline.samples} samples; heap used ${mb(r.baseline.heapUsedMaxMb)}`,
+  );
   for (const b of r.batches) {
     const label = `${b.label}: ${fmt(b.inputBytes / MIB)} MiB, ${fmt(b.lines)} lines`;
-    add(`${label}`, "", `upload ${fmt(b.uploadSeconds, 1)}s · create ${fmt(b.createSeconds, 1)}s · run ${fmt(b.runSeconds, 1)}s · ${othersLabel(b.cpu)}`);
+    add(
+      `${label}`,
+      "",
+      `upload ${fmt(b.uploadSeconds, 1)}s · create ${fmt(b.createSeconds, 1)}s · run ${fmt(b.runSeconds, 1)}s · ${othersLabel(b.cpu)}`,
+    );
     add("  max RSS during upload", mb(b.upload.maxMb), `÷ baseline ${times(b.upload.maxMb / r.baseline.medianMb)}`);
     add(
       "  max RSS during batch (create → ended)",
       mb(b.batch.maxMb),
       `÷ baseline ${times(b.batch.maxMb / r.baseline.medianMb)}; min ${mb(b.batch.minMb)}; heap used max ${mb(b.batch.heapUsedMaxMb)}, external max ${mb(b.batch.externalMaxMb)}`,
     );
-    add("  lines/s (create sent → endTime)", `${fmt(b.linesPerSecond)} /s`, `output file ${fmt(b.outputBytes / MIB, 1)} MiB; ${b.state}`);
-    add("  slowest GET /readyz (a store read) during create", `${fmt(b.slowestReadyzMs.createMs)} ms`, `during the run ${fmt(b.slowestReadyzMs.runMs)} ms`);
+    add(
+      "  lines/s (create sent → endTime)",
+      `${fmt(b.linesPerSecond)} /s`,
+      `output file ${fmt(b.outputBytes / MIB, 1)} MiB; ${b.state}`,
+    );
+    add(
+      "  slowest GET /readyz (a store read) during create",
+      `${fmt(b.slowestReadyzMs.createMs)} ms`,
+      `during the run ${fmt(b.slowestReadyzMs.runMs)} ms`,
+    );
   }
-  add(`RSS ${r.config.afterSeconds}s after the large batch (last sample)`, mb(r.after.lastMb), `min ${mb(r.after.minMb)}, max ${mb(r.after.maxMb)}`);
+  add(
+    `RSS ${r.config.afterSeconds}s after the large batch (last sample)`,
+    mb(r.after.lastMb),
+    `min ${mb(r.after.minMb)}, max ${mb(r.after.maxMb)}`,
+  );
   add(
     `peak RSS ${fmt(r.config.largeMb)} MiB ÷ ${fmt(r.config.smallMb)} MiB batch`,
     times(r.peakRatio.small),
@@ -319,7 +355,9 @@ function printReport(r) {
     times(r.peakRatio.mid),
     `target ≤ ${TARGET_RATIO}: ${r.pass ? "PASS (memory does not follow input size)" : "MISS"}`,
   );
-  for (const b of r.batches) if (!Object.values(b.checks).every(Boolean)) lines.push(`  ! ${b.label}: a check failed: ${JSON.stringify(b.checks)}`);
+  for (const b of r.batches)
+    if (!Object.values(b.checks).every(Boolean))
+      lines.push(`  ! ${b.label}: a check failed: ${JSON.stringify(b.checks)}`);
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
   console.log(lines.join("\n"));
@@ -341,7 +379,10 @@ async function main() {
     afterSeconds: AFTER_SECONDS,
   };
   const dir = tempDir("tidings-bench-batch-memory-input-");
-  const { receiver, server } = await startProcesses(log, "tidings-bench-batch-memory-", { TIDINGS_PROVIDER: "local", TIDINGS_LOCAL_DELAY_MS: "0" });
+  const { receiver, server } = await startProcesses(log, "tidings-bench-batch-memory-", {
+    TIDINGS_PROVIDER: "local",
+    TIDINGS_LOCAL_DELAY_MS: "0",
+  });
   const ai = new GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: server.url } });
   const api = new ApiClient(server.url, 2);
   const sampler = memorySampler(server);

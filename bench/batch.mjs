@@ -43,7 +43,8 @@ const MODEL = "bench-model";
 
 const prompt = (i) => `bench prompt ${i}: in one sentence, why do webhooks beat polling for long-running jobs?`;
 const requestOf = (i) => ({ contents: [{ role: "user", parts: [{ text: prompt(i) }] }] });
-const jsonl = (count) => `${Array.from({ length: count }, (_, i) => JSON.stringify({ key: `k${i + 1}`, request: requestOf(i + 1) })).join("\n")}\n`;
+const jsonl = (count) =>
+  `${Array.from({ length: count }, (_, i) => JSON.stringify({ key: `k${i + 1}`, request: requestOf(i + 1) })).join("\n")}\n`;
 
 /** The resumable upload protocol of ai.files.upload: start, then one "upload, finalize" chunk. */
 async function upload(api, bytes, displayName) {
@@ -55,7 +56,8 @@ async function upload(api, bytes, displayName) {
     "x-goog-upload-header-content-type": "application/jsonl",
   });
   const uploadUrl = start.headers["x-goog-upload-url"];
-  if (start.statusCode !== 200 || typeof uploadUrl !== "string") throw new Error(`upload start -> ${start.statusCode}: ${start.text.slice(0, 400)}`);
+  if (start.statusCode !== 200 || typeof uploadUrl !== "string")
+    throw new Error(`upload start -> ${start.statusCode}: ${start.text.slice(0, 400)}`);
   const url = new URL(uploadUrl);
   const done = await api.raw("POST", url.pathname + url.search, bytes, {
     "content-type": "application/octet-stream",
@@ -81,7 +83,8 @@ async function syncBaseline(server, receiver, api, count) {
     concurrency: SYNC_CONCURRENCY,
     seconds: Math.round(elapsed) / 1000,
     requestsPerSecond: Math.round((count / elapsed) * 1000),
-    serverCpuPerRequestUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
+    serverCpuPerRequestUs:
+      cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
     badReplies: bad,
     cpu,
   };
@@ -126,7 +129,9 @@ async function runBatch(server, receiver, api, fileName, count, clocks, { poll =
   await sleep(20);
   const cpu0 = cpuSnapshot(server, receiver);
   const sentAt = now();
-  const op = await api.call("POST", `/v1/models/${MODEL}:batchGenerateContent`, { batch: { displayName: "bench", inputConfig: { fileName } } });
+  const op = await api.call("POST", `/v1/models/${MODEL}:batchGenerateContent`, {
+    batch: { displayName: "bench", inputConfig: { fileName } },
+  });
   const repliedAt = now();
   const progress = [];
   let polling = poll && POLL_MS > 0;
@@ -156,12 +161,18 @@ async function runBatch(server, receiver, api, fileName, count, clocks, { poll =
   const m = batch.metadata;
   const receipt = new Map(receipts).get(op.name);
   const problems = [];
-  if (reached === undefined) problems.push(`no webhook within the timeout (state ${m.state}, ${JSON.stringify(m.batchStats)})`);
-  if (m.state !== "BATCH_STATE_SUCCEEDED") problems.push(`state ${m.state}${batch.error ? `: ${batch.error.message}` : ""}`);
-  if (Number(m.batchStats.successfulRequestCount) !== count) problems.push(`successfulRequestCount ${m.batchStats.successfulRequestCount} of ${count}`);
-  if (receipt === undefined && reached !== undefined) problems.push(`the receiver got a webhook, but none for ${op.name}`);
+  if (reached === undefined)
+    problems.push(`no webhook within the timeout (state ${m.state}, ${JSON.stringify(m.batchStats)})`);
+  if (m.state !== "BATCH_STATE_SUCCEEDED")
+    problems.push(`state ${m.state}${batch.error ? `: ${batch.error.message}` : ""}`);
+  if (Number(m.batchStats.successfulRequestCount) !== count)
+    problems.push(`successfulRequestCount ${m.batchStats.successfulRequestCount} of ${count}`);
+  if (receipt === undefined && reached !== undefined)
+    problems.push(`the receiver got a webhook, but none for ${op.name}`);
   if (stats.verified !== stats.requests || stats.verifyFailureCount > 0)
-    problems.push(`webhook signatures: ${stats.verified} verified of ${stats.requests}, ${stats.verifyFailures.join("; ")}`);
+    problems.push(
+      `webhook signatures: ${stats.verified} verified of ${stats.requests}, ${stats.verifyFailures.join("; ")}`,
+    );
 
   // Everything on Date.now()'s scale (the server's clock), in ms.
   const sentWall = sentAt - clocks.benchPerfMinusWall;
@@ -185,14 +196,19 @@ async function runBatch(server, receiver, api, fileName, count, clocks, { poll =
     serverCreateToEndMs: endWall !== undefined ? endWall - createWall : undefined,
     requestsPerSecond: runMs ? Math.round((count / runMs) * 1000) : undefined,
     createToWebhookMs: receiptWall !== undefined ? r1(receiptWall - sentWall) : undefined,
-    endToWebhookMs: receiptWall !== undefined && endWall !== undefined ? Math.round((receiptWall - endWall) * 100) / 100 : undefined,
+    endToWebhookMs:
+      receiptWall !== undefined && endWall !== undefined ? Math.round((receiptWall - endWall) * 100) / 100 : undefined,
     // The split of completion → webhook, from the delivery's first attempt (start_time also has ms resolution).
     endToAttemptStartMs: attemptWall !== undefined && endWall !== undefined ? attemptWall - endWall : undefined,
-    attemptStartToReceiptMs: attemptWall !== undefined && receiptWall !== undefined ? Math.round((receiptWall - attemptWall) * 100) / 100 : undefined,
+    attemptStartToReceiptMs:
+      attemptWall !== undefined && receiptWall !== undefined
+        ? Math.round((receiptWall - attemptWall) * 100) / 100
+        : undefined,
     attemptLatencyMs: attempt?.latency_ms,
     webhooks: stats.requests,
     verified: stats.verified,
-    serverCpuPerLineUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
+    serverCpuPerLineUs:
+      cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
     progress,
     responsiveness,
     problems,
@@ -245,7 +261,11 @@ function printReport(r) {
     `Tidings batch benchmark (local provider, no delay) — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
   );
   lines.push(` baseline: ${fmt(s.requests)} × generateContent (sync), ${s.concurrency} in flight`);
-  add("sync requests/s", `${fmt(s.requestsPerSecond)} /s`, `${s.seconds} s · server CPU/request ${fmt(s.serverCpuPerRequestUs)} µs · ${othersLabel(s.cpu)}`);
+  add(
+    "sync requests/s",
+    `${fmt(s.requestsPerSecond)} /s`,
+    `${s.seconds} s · server CPU/request ${fmt(s.serverCpuPerRequestUs)} µs · ${othersLabel(s.cpu)}`,
+  );
   lines.push(
     ` batch: ${fmt(b.lines)} lines from an uploaded JSONL (${fmt(r.upload.bytes / 1024)} KiB, upload ${fmt(r.upload.ms)} ms, not timed) → batch.succeeded`,
   );
@@ -258,14 +278,22 @@ function printReport(r) {
   add("create request round trip", `${fmt(b.createReplyMs, 1)} ms`, "reads the file, inserts the lines");
   add("server createTime → endTime", `${fmt(b.serverCreateToEndMs)} ms`);
   add("total: create sent → webhook received", `${fmt(b.createToWebhookMs / 1000, 3)} s`);
-  add("completion → webhook (receipt − endTime)", `${fmt(b.endToWebhookMs, 1)} ms`, "endTime has ms resolution (reads up to 1 ms long)");
+  add(
+    "completion → webhook (receipt − endTime)",
+    `${fmt(b.endToWebhookMs, 1)} ms`,
+    "endTime has ms resolution (reads up to 1 ms long)",
+  );
   add(
     "  endTime → attempt start / start → receipt",
     `${fmt(b.endToAttemptStartMs)} / ${fmt(b.attemptStartToReceiptMs, 1)} ms`,
     `attempt's own latency_ms ${fmt(b.attemptLatencyMs)} (all ±1 ms)`,
   );
   if (b.progress.length > 0) {
-    add(`progress every ${POLL_MS} ms (lines done)`, "", b.progress.map((p) => `${fmt(p.atMs / 1000, 1)}s:${p.done}`).join(" "));
+    add(
+      `progress every ${POLL_MS} ms (lines done)`,
+      "",
+      b.progress.map((p) => `${fmt(p.atMs / 1000, 1)}s:${p.done}`).join(" "),
+    );
   }
   if (b.responsiveness) {
     const rt = b.responsiveness.roundTripMs;
@@ -284,9 +312,13 @@ function printReport(r) {
   );
   add("webhook (static, HMAC) received / verified", `${b.webhooks} / ${b.verified}`);
   add("responses file", r.outputProblems.length === 0 ? "one line per key, all answered" : "PROBLEMS");
-  add("clocks: perf − Date.now(), bench / receiver", `${fmt(r.clocks.benchPerfMinusWall, 3)} / ${fmt(r.clocks.receiverPerfMinusWall, 3)} ms`);
+  add(
+    "clocks: perf − Date.now(), bench / receiver",
+    `${fmt(r.clocks.benchPerfMinusWall, 3)} / ${fmt(r.clocks.receiverPerfMinusWall, 3)} ms`,
+  );
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
-  for (const problem of [...r.warmupProblems.map((p) => `warm-up: ${p}`), ...b.problems, ...r.outputProblems]) lines.push(`  ! ${problem}`);
+  for (const problem of [...r.warmupProblems.map((p) => `warm-up: ${p}`), ...b.problems, ...r.outputProblems])
+    lines.push(`  ! ${problem}`);
   if (s.badReplies > 0) lines.push(`  ! ${s.badReplies} sync replies without text`);
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
@@ -297,12 +329,24 @@ async function main() {
   const t0 = now();
   const log = logger("batch", t0);
   const meta = runMeta();
-  const config = { lines: LINES, syncConcurrency: SYNC_CONCURRENCY, warmupLines: WARMUP_LINES, model: MODEL, pollMs: POLL_MS };
+  const config = {
+    lines: LINES,
+    syncConcurrency: SYNC_CONCURRENCY,
+    warmupLines: WARMUP_LINES,
+    model: MODEL,
+    pollMs: POLL_MS,
+  };
 
-  const { receiver, server } = await startProcesses(log, "tidings-bench-batch-", { TIDINGS_PROVIDER: "local", TIDINGS_LOCAL_DELAY_MS: "0" });
+  const { receiver, server } = await startProcesses(log, "tidings-bench-batch-", {
+    TIDINGS_PROVIDER: "local",
+    TIDINGS_LOCAL_DELAY_MS: "0",
+  });
   const api = new ApiClient(server.url, SYNC_CONCURRENCY);
   await withServerOutput(server, async () => {
-    const webhook = await api.call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["batch.*"] });
+    const webhook = await api.call("POST", "/v1/webhooks", {
+      uri: `${receiver.url}/hook`,
+      subscribed_events: ["batch.*"],
+    });
     await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret });
     const clocks = {
       benchPerfMinusWall: perfMinusWallMs(),
@@ -336,11 +380,17 @@ async function main() {
       upload: uploadInfo,
       sync,
       batch,
-      ratio: batch.requestsPerSecond && sync.requestsPerSecond ? Math.round((batch.requestsPerSecond / sync.requestsPerSecond) * 1000) / 1000 : undefined,
+      ratio:
+        batch.requestsPerSecond && sync.requestsPerSecond
+          ? Math.round((batch.requestsPerSecond / sync.requestsPerSecond) * 1000) / 1000
+          : undefined,
       clocks,
       warmupProblems: warm.problems,
       outputProblems,
-      disturbedPhases: [...(otherCores(sync.cpu) > NOISY_CORES ? ["sync baseline"] : []), ...(otherCores(batch.cpu) > NOISY_CORES ? ["batch"] : [])],
+      disturbedPhases: [
+        ...(otherCores(sync.cpu) > NOISY_CORES ? ["sync baseline"] : []),
+        ...(otherCores(batch.cpu) > NOISY_CORES ? ["batch"] : []),
+      ],
       serverWarnings: server.logLines.length,
       serverWarningSamples: server.logLines.slice(0, 5),
       totalSeconds: 0,
@@ -349,7 +399,8 @@ async function main() {
     await stopServer(server);
     await stopReceiver(receiver);
     saveResults("batch.json", results, t0, printReport);
-    if (batch.problems.length > 0 || outputProblems.length > 0 || warm.problems.length > 0 || sync.badReplies > 0) process.exitCode = 1;
+    if (batch.problems.length > 0 || outputProblems.length > 0 || warm.problems.length > 0 || sync.badReplies > 0)
+      process.exitCode = 1;
   });
 }
 

@@ -65,7 +65,11 @@ async function seed(server, webhookId, count) {
           updatedAt: at,
         });
         const failed = i % 10 === 9;
-        const headers = { "webhook-id": event.id, "webhook-timestamp": String(Math.floor(at / 1000)), "webhook-signature": "v1,seeded" };
+        const headers = {
+          "webhook-id": event.id,
+          "webhook-timestamp": String(Math.floor(at / 1000)),
+          "webhook-signature": "v1,seeded",
+        };
         attempts.push({
           deliveryId: id,
           attemptNumber: 1,
@@ -87,7 +91,14 @@ async function seed(server, webhookId, count) {
           });
         settlements.push(
           failed
-            ? { id, state: "failed", attemptCount: 2, nextAttemptAt: at + 5_050, lastError: "HTTP 500", lastStatusCode: 500 }
+            ? {
+                id,
+                state: "failed",
+                attemptCount: 2,
+                nextAttemptAt: at + 5_050,
+                lastError: "HTTP 500",
+                lastStatusCode: 500,
+              }
             : { id, state: "succeeded", attemptCount: 1, nextAttemptAt: at + 50, lastStatusCode: 200 },
         );
       }
@@ -142,11 +153,18 @@ async function measure(count) {
   const config = loadConfig({ dataDir, dev: true, port: String(await freePort()) }, { TIDINGS_API_KEY: KEY });
   const server = await startServer(config, { logger: pino({ level: "silent" }) });
   try {
-    const { webhook } = await server.services.webhooks.create(server.projectId, { uri: "https://hooks.example.com/x", subscribed_events: ["*"] });
+    const { webhook } = await server.services.webhooks.create(server.projectId, {
+      uri: "https://hooks.example.com/x",
+      subscribed_events: ["*"],
+    });
     const seeded = performance.now();
     await seed(server, webhook.id, count);
     const seedSeconds = (performance.now() - seeded) / 1000;
-    const events = await server.services.events.list(server.projectId, { newestFirst: true }, { pageSize: 1, offset: 0 });
+    const events = await server.services.events.list(
+      server.projectId,
+      { newestFirst: true },
+      { pageSize: 1, offset: 0 },
+    );
     const cookie = await signIn(server.url);
     const pages = {
       "webhooks list": "/dashboard/webhooks",

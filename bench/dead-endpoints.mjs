@@ -42,7 +42,8 @@ const TARGET_RATIO = 0.9;
 
 const pathOf = (i) => `/hook/${i}`;
 /** Black holes spread over the endpoints (every tenth with the defaults), not bunched at the start. */
-const blackHolePaths = () => Array.from({ length: BLACK_HOLES }, (_, k) => pathOf(Math.floor((k * ENDPOINTS) / BLACK_HOLES)));
+const blackHolePaths = () =>
+  Array.from({ length: BLACK_HOLES }, (_, k) => pathOf(Math.floor((k * ENDPOINTS) / BLACK_HOLES)));
 
 /** Completes EVENTS fresh operations; waits until the healthy paths have them all (or MAX_SECONDS). */
 async function phase(label, server, receiver, api, blackHoles) {
@@ -97,7 +98,11 @@ function printReport(r) {
       `${fmt(p.received)} of ${fmt(p.healthyDeliveries)} healthy deliveries${p.timedOut ? " (CUT at the time limit)" : ""} · dup ${p.duplicates} · ${othersLabel(p.cpu)}`,
     );
   }
-  add("healthy throughput with black holes ÷ all healthy", `${fmt(r.ratio, 2)} ×`, `target ≥ ${TARGET_RATIO}, no duplicates: ${r.pass ? "PASS" : "MISS"}`);
+  add(
+    "healthy throughput with black holes ÷ all healthy",
+    `${fmt(r.ratio, 2)} ×`,
+    `target ≥ ${TARGET_RATIO}, no duplicates: ${r.pass ? "PASS" : "MISS"}`,
+  );
   add("duplicate deliveries (same webhook-id, same path)", `${r.withBlackHoles.duplicates + r.healthy.duplicates}`);
   add("requests to the black holes (never answered)", `${r.withBlackHoles.blackHoleRequests}`);
   warnDisturbed(lines, r.disturbedPhases);
@@ -109,7 +114,14 @@ async function main() {
   const t0 = now();
   const log = logger("dead", t0);
   const meta = runMeta();
-  const config = { endpoints: ENDPOINTS, events: EVENTS, blackHoles: BLACK_HOLES, warmup: WARMUP, maxSeconds: MAX_SECONDS, apiConcurrency: API_CONCURRENCY };
+  const config = {
+    endpoints: ENDPOINTS,
+    events: EVENTS,
+    blackHoles: BLACK_HOLES,
+    warmup: WARMUP,
+    maxSeconds: MAX_SECONDS,
+    apiConcurrency: API_CONCURRENCY,
+  };
   const { receiver, server } = await startProcesses(log, "tidings-bench-dead-");
   const api = new ApiClient(server.url, API_CONCURRENCY);
   await withServerOutput(server, async () => {
@@ -122,16 +134,25 @@ async function main() {
 
     log(`warm-up: ${WARMUP} events × ${ENDPOINTS} endpoints`);
     const warmIds = await createOperations(api, WARMUP, API_CONCURRENCY);
-    await completeAll(server, receiver, api, warmIds, { phase: "warm-up", concurrency: API_CONCURRENCY, verifyEvery: 0, expect: WARMUP * ENDPOINTS });
+    await completeAll(server, receiver, api, warmIds, {
+      phase: "warm-up",
+      concurrency: API_CONCURRENCY,
+      verifyEvery: 0,
+      expect: WARMUP * ENDPOINTS,
+    });
 
     log(`all healthy: ${EVENTS} events × ${ENDPOINTS} endpoints`);
     const healthy = await phase("all healthy", server, receiver, api, []);
     log(`all healthy: ${healthy.healthyDeliveriesPerSecond} deliveries/s`);
     log(`${BLACK_HOLES} black holes: ${EVENTS} events × ${ENDPOINTS} endpoints`);
     const withBlackHoles = await phase("black holes", server, receiver, api, blackHolePaths());
-    log(`${BLACK_HOLES} black holes: ${withBlackHoles.healthyDeliveriesPerSecond} healthy deliveries/s${withBlackHoles.timedOut ? " (cut)" : ""}`);
+    log(
+      `${BLACK_HOLES} black holes: ${withBlackHoles.healthyDeliveriesPerSecond} healthy deliveries/s${withBlackHoles.timedOut ? " (cut)" : ""}`,
+    );
 
-    const ratio = healthy.healthyDeliveriesPerSecond ? withBlackHoles.healthyDeliveriesPerSecond / healthy.healthyDeliveriesPerSecond : undefined;
+    const ratio = healthy.healthyDeliveriesPerSecond
+      ? withBlackHoles.healthyDeliveriesPerSecond / healthy.healthyDeliveriesPerSecond
+      : undefined;
     const results = {
       meta,
       config,
@@ -139,7 +160,11 @@ async function main() {
       withBlackHoles,
       ratio: ratio !== undefined ? Math.round(ratio * 1000) / 1000 : undefined,
       duplicates: healthy.duplicates + withBlackHoles.duplicates,
-      pass: ratio !== undefined && ratio >= TARGET_RATIO && healthy.duplicates + withBlackHoles.duplicates === 0 && !healthy.timedOut,
+      pass:
+        ratio !== undefined &&
+        ratio >= TARGET_RATIO &&
+        healthy.duplicates + withBlackHoles.duplicates === 0 &&
+        !healthy.timedOut,
       disturbedPhases: [healthy, withBlackHoles].filter((p) => otherCores(p.cpu) > NOISY_CORES).map((p) => p.label),
       serverWarnings: server.logLines.length,
       serverWarningSamples: server.logLines.slice(0, 5),

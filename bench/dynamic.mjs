@@ -41,7 +41,9 @@ const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
 const VERIFY_EVERY = Math.round(intEnv("BENCH_VERIFY_EVERY", 100));
 const USER_METADATA = { n: 1 };
 const DEFAULT_ALG = "RS256";
-/** JWT algorithms measured beside the default, each on a server of its own with TIDINGS_JWT_ALG set (when it serves it). */
+/**
+ * JWT algorithms measured beside the default, each on a server of its own with TIDINGS_JWT_ALG set (when it serves it).
+ */
 const OTHER_ALGS = (process.env.BENCH_DYNAMIC_ALGS ?? "EdDSA")
   .split(",")
   .map((a) => a.trim())
@@ -59,30 +61,45 @@ const createOperationsOfKind = (api, count, kind, hookUri) =>
     api,
     count,
     API_CONCURRENCY,
-    kind === "dynamic" ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } } : { type: "bench" },
+    kind === "dynamic"
+      ? { type: "bench", webhook_config: { uris: [hookUri], user_metadata: USER_METADATA } }
+      : { type: "bench" },
   );
 
 /** Completes `ids` through the API and waits until the receiver has a delivery for each. */
 async function phase(label, kind, server, receiver, api, ids) {
   const count = ids.length;
-  const { reached, cpu, ...times } = await completeAll(server, receiver, api, ids, { phase: label, concurrency: API_CONCURRENCY, verifyEvery: VERIFY_EVERY });
+  const { reached, cpu, ...times } = await completeAll(server, receiver, api, ids, {
+    phase: label,
+    concurrency: API_CONCURRENCY,
+    verifyEvery: VERIFY_EVERY,
+  });
   const stats = await receiver.child.call("stats"); // after the JWT verifications in flight
   const problems = [];
   if (reached === undefined) problems.push(`timed out: ${stats.unique} of ${count} received`);
   if (stats.duplicates > 0) problems.push(`${stats.duplicates} duplicates`);
   const wrongKind = kind === "dynamic" ? stats.hmacRequests : stats.jwtRequests;
-  if (wrongKind > 0) problems.push(`${wrongKind} deliveries signed the ${kind === "dynamic" ? "static (HMAC)" : "dynamic (JWT)"} way`);
-  if (stats.verifyFailureCount > 0) problems.push(`${stats.verifyFailureCount} signatures failed verification: ${stats.verifyFailures.join("; ")}`);
+  if (wrongKind > 0)
+    problems.push(`${wrongKind} deliveries signed the ${kind === "dynamic" ? "static (HMAC)" : "dynamic (JWT)"} way`);
+  if (stats.verifyFailureCount > 0)
+    problems.push(`${stats.verifyFailureCount} signatures failed verification: ${stats.verifyFailures.join("; ")}`);
   if (stats.verified === 0) problems.push("no signature verified");
-  if (kind === "dynamic" && stats.jwtSample !== undefined && JSON.stringify(stats.jwtSample.data?.user_metadata) !== JSON.stringify(USER_METADATA)) {
-    problems.push(`data.user_metadata is ${JSON.stringify(stats.jwtSample.data?.user_metadata)}, expected ${JSON.stringify(USER_METADATA)}`);
+  if (
+    kind === "dynamic" &&
+    stats.jwtSample !== undefined &&
+    JSON.stringify(stats.jwtSample.data?.user_metadata) !== JSON.stringify(USER_METADATA)
+  ) {
+    problems.push(
+      `data.user_metadata is ${JSON.stringify(stats.jwtSample.data?.user_metadata)}, expected ${JSON.stringify(USER_METADATA)}`,
+    );
   }
   return {
     label,
     kind,
     events: count,
     ...completeAllRates(count, times), // seconds, deliveriesPerSecond, completesPerSecond, lastReceiptAfterLastCompleteMs
-    serverCpuPerEventUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
+    serverCpuPerEventUs:
+      cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / count) * 1e6) : undefined,
     received: stats.requests,
     unique: stats.unique,
     duplicates: stats.duplicates,
@@ -117,16 +134,27 @@ function printReport(r) {
   lines.push(" server threads, cores busy during each phase (JWT signing runs off the main thread)");
   for (const p of r.phases) add(`${p.label}`, "", serverThreadsLabel(p.cpu));
   lines.push(" median of the rounds");
-  add("static (registered webhook, HMAC)", `${fmt(r.median.static.deliveriesPerSecond)} /s`, `server CPU/event ${fmt(r.median.static.serverCpuPerEventUs)} µs`);
+  add(
+    "static (registered webhook, HMAC)",
+    `${fmt(r.median.static.deliveriesPerSecond)} /s`,
+    `server CPU/event ${fmt(r.median.static.serverCpuPerEventUs)} µs`,
+  );
   add(
     "dynamic (webhook_config, RS256 JWT)",
     `${fmt(r.median.dynamic.deliveriesPerSecond)} /s`,
     `server CPU/event ${fmt(r.median.dynamic.serverCpuPerEventUs)} µs`,
   );
-  add("ratio dynamic / static", `${fmt(r.ratio, 2)} ×`, r.ratioRange ? `rounds: ${r.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
+  add(
+    "ratio dynamic / static",
+    `${fmt(r.ratio, 2)} ×`,
+    r.ratioRange ? `rounds: ${r.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "",
+  );
   lines.push(" checks");
   const sig = r.signatures;
-  add(`signatures verified (sample 1 in ${r.config.verifyEvery})`, `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`);
+  add(
+    `signatures verified (sample 1 in ${r.config.verifyEvery})`,
+    `HMAC ${sig.hmac} ok, JWT ${sig.jwt} ok, ${sig.failures} bad`,
+  );
   if (r.jwtSample)
     add(
       "sample JWT",
@@ -135,7 +163,8 @@ function printReport(r) {
     );
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
   lines.push(" JWT signature cost in the bench process (jose, one after another; CPU includes the libuv threads)");
-  for (const c of Object.values(r.signatureCostUs)) add(`${c.alg}`, `${fmt(c.cpuUs, 1)} µs CPU`, `${fmt(c.wallUs, 1)} µs wall per signature`);
+  for (const c of Object.values(r.signatureCostUs))
+    add(`${c.alg}`, `${fmt(c.cpuUs, 1)} µs CPU`, `${fmt(c.wallUs, 1)} µs wall per signature`);
   add(
     "dynamic − static server CPU per event",
     `${fmt(r.dynamicMinusStaticCpuPerEventUs)} µs`,
@@ -153,8 +182,15 @@ function printReport(r) {
         `${fmt(p.deliveriesPerSecond)} /s`,
         `${fmt(p.completesPerSecond)}/s · ${fmt(p.serverCpuPerEventUs)} µs · ${othersLabel(p.cpu)}`,
       );
-    add(`ratio dynamic (${o.alg}) / static`, `${fmt(o.ratio, 2)} ×`, o.ratioRange ? `rounds: ${o.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "");
-    add(`  signatures verified`, `HMAC ${o.signatures.hmac} ok, JWT ${o.signatures.jwt} ok, ${o.signatures.failures} bad`);
+    add(
+      `ratio dynamic (${o.alg}) / static`,
+      `${fmt(o.ratio, 2)} ×`,
+      o.ratioRange ? `rounds: ${o.ratioRange.map((x) => fmt(x, 2)).join(", ")}` : "",
+    );
+    add(
+      `  signatures verified`,
+      `HMAC ${o.signatures.hmac} ok, JWT ${o.signatures.jwt} ok, ${o.signatures.failures} bad`,
+    );
     for (const p of o.phases) for (const problem of p.problems) lines.push(`  ! ${p.label}: ${problem}`);
     warnDisturbed(lines, o.disturbedPhases);
   }
@@ -199,7 +235,14 @@ async function measureServer(log, alg) {
       // Warm-up (not reported): JIT for both paths, the JWT workers' key import, the receiver's JWKS fetch.
       log(`${alg} warm-up: ${WARMUP} static + ${WARMUP} dynamic`);
       for (const kind of ["static", "dynamic"])
-        await phase(`warm-up ${kind}`, kind, server, receiver, api, await createOperationsOfKind(api, WARMUP, kind, hookUri));
+        await phase(
+          `warm-up ${kind}`,
+          kind,
+          server,
+          receiver,
+          api,
+          await createOperationsOfKind(api, WARMUP, kind, hookUri),
+        );
 
       const phases = [];
       for (let round = 1; round <= ROUNDS; round++) {
@@ -207,7 +250,9 @@ async function measureServer(log, alg) {
           const ids = await createOperationsOfKind(api, N, kind, hookUri); // not timed
           await sleep(300); // let the server record the previous phase's attempts
           const result = await phase(`${alg} ${kind} ${round}`, kind, server, receiver, api, ids);
-          log(`${result.label}: ${result.deliveriesPerSecond} deliveries/s${result.problems.length ? ` (${result.problems.join("; ")})` : ""}`);
+          log(
+            `${result.label}: ${result.deliveriesPerSecond} deliveries/s${result.problems.length ? ` (${result.problems.join("; ")})` : ""}`,
+          );
           phases.push(result);
         }
       }
@@ -319,7 +364,9 @@ async function main() {
     signatureCostUs,
     // Row "dynamic CPU per event − static CPU per event ≤ 1.2 × one RS256 signature measured in the same run".
     dynamicOverheadInSignatures:
-      main_.dynamicMinusStaticCpuPerEventUs !== undefined ? Math.round((main_.dynamicMinusStaticCpuPerEventUs / rs256) * 100) / 100 : undefined,
+      main_.dynamicMinusStaticCpuPerEventUs !== undefined
+        ? Math.round((main_.dynamicMinusStaticCpuPerEventUs / rs256) * 100) / 100
+        : undefined,
     others: Object.fromEntries(OTHER_ALGS.map((alg) => [alg, byAlg[alg]])),
     totalSeconds: 0,
   };

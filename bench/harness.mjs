@@ -8,7 +8,17 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Pool, request } from "undici";
-import { clockTicks, forEachConcurrent, IpcChild, machineBusyCpuSeconds, now, processCpuSeconds, sleep, statCpuSeconds, summarize } from "./lib.mjs";
+import {
+  clockTicks,
+  forEachConcurrent,
+  IpcChild,
+  machineBusyCpuSeconds,
+  now,
+  processCpuSeconds,
+  sleep,
+  statCpuSeconds,
+  summarize,
+} from "./lib.mjs";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH_DIR, "..");
@@ -44,10 +54,14 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
-/** The build's DEFAULT_ENGINE_OPTIONS (per-endpoint concurrency, queue depth…), or `fallback` when they cannot be read. */
+/**
+ * The build's DEFAULT_ENGINE_OPTIONS (per-endpoint concurrency, queue depth…), or `fallback` when they cannot be read.
+ */
 export async function engineOptions(fallback = { perEndpointConcurrency: 16 }) {
   try {
-    return (await import(pathToFileURL(join(dirname(CLI), "../delivery/engine.js")).href)).DEFAULT_ENGINE_OPTIONS ?? fallback;
+    return (
+      (await import(pathToFileURL(join(dirname(CLI), "../delivery/engine.js")).href)).DEFAULT_ENGINE_OPTIONS ?? fallback
+    );
   } catch {
     return fallback;
   }
@@ -182,12 +196,17 @@ export async function startServer(dataDir, env = {}, { nodeArgs = [], ipc = fals
   return { proc, url, port, child, output: () => output, logLines };
 }
 
-/** A temp data directory (`tempPrefix`), the receiver, then the server (`env`, `options` as for startServer); logs where they are. */
+/**
+ * A temp data directory (`tempPrefix`), the receiver, then the server (`env`, `options` as for startServer); logs where
+ * they are.
+ */
 export async function startProcesses(log, tempPrefix, env = {}, options = {}, { logDataDir = false } = {}) {
   const dataDir = tempDir(tempPrefix);
   const receiver = await startReceiver();
   const server = await startServer(dataDir, env, options);
-  log(`server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})${logDataDir ? `, data in ${dataDir}` : ""}`);
+  log(
+    `server ${server.url} (pid ${server.proc.pid}), receiver ${receiver.url} (pid ${receiver.proc.pid})${logDataDir ? `, data in ${dataDir}` : ""}`,
+  );
   return { dataDir, receiver, server };
 }
 
@@ -214,7 +233,8 @@ export async function metricSums(url, names, label) {
   for (const line of text.split("\n")) {
     if (line.startsWith("#")) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && names.includes(m[1]) && (label === undefined || (m[2] ?? "").includes(label))) sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[3]);
+    if (m && names.includes(m[1]) && (label === undefined || (m[2] ?? "").includes(label)))
+      sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[3]);
   }
   return sums;
 }
@@ -236,8 +256,12 @@ export class ApiClient {
 
   /** JSON in, JSON out; throws on a non-2xx status. */
   async call(method, path, body, headers = {}) {
-    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), { "content-type": "application/json", ...headers });
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${method} ${path} -> ${res.statusCode}: ${res.text.slice(0, 400)}`);
+    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), {
+      "content-type": "application/json",
+      ...headers,
+    });
+    if (res.statusCode < 200 || res.statusCode >= 300)
+      throw new Error(`${method} ${path} -> ${res.statusCode}: ${res.text.slice(0, 400)}`);
     return res.text === "" ? undefined : JSON.parse(res.text);
   }
 
@@ -263,7 +287,8 @@ export async function createOperations(api, count, concurrency, body = { type: "
 }
 
 /** Completes custom operation `id` (the same output for every bench). */
-export const completeOperation = (api, id) => api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" });
+export const completeOperation = (api, id) =>
+  api.call("POST", `/v1/operations/${id}:complete`, { output_file_uri: "files/x" });
 
 /**
  * Resets the receiver for `phase` (with `receiverOptions`, e.g. black holes), completes `ids` (`concurrency` API calls
@@ -421,7 +446,9 @@ function threadCpuSeconds(pid) {
   }
 }
 
-/** The processes whose CPU counts as "the server": a group (several servers, a peer and its Redis) lists them in `pids`. */
+/**
+ * The processes whose CPU counts as "the server": a group (several servers, a peer and its Redis) lists them in `pids`.
+ */
 const serverPids = (server) => server.pids ?? [server.proc.pid];
 
 /**
@@ -449,7 +476,10 @@ export function cpuDelta(a, b) {
   const ours = [d("server"), d("receiver"), d("bench")];
   const machine = d("machine");
   // Everything else the machine ran meanwhile (other people's jobs): the noise floor of this phase.
-  const others = machine === undefined || ours.includes(undefined) ? undefined : Math.round((machine - ours.reduce((x, y) => x + y, 0)) * 1000) / 1000;
+  const others =
+    machine === undefined || ours.includes(undefined)
+      ? undefined
+      : Math.round((machine - ours.reduce((x, y) => x + y, 0)) * 1000) / 1000;
   // The server's main thread (the event loop) and its other threads (worker threads such as the JWT signers, the
   // libuv pool where WebCrypto signs, V8's GC and compiler threads), in all and the busiest one.
   // (Threads that ended during the phase are missing from the split, not from serverCpuSeconds.)
@@ -484,11 +514,14 @@ export function serverThreadsLabel(cpu) {
 }
 
 /** Cores other processes used during a phase (undefined off Linux). */
-export const otherCores = (cpu) => (cpu?.otherProcessesCpuSeconds === undefined ? undefined : Math.max(0, cpu.otherProcessesCpuSeconds / cpu.wallSeconds));
+export const otherCores = (cpu) =>
+  cpu?.otherProcessesCpuSeconds === undefined ? undefined : Math.max(0, cpu.otherProcessesCpuSeconds / cpu.wallSeconds);
 
 // ---------------------------------------------------------------------------------------------- report helpers
 export const fmt = (n, digits = 0) =>
-  n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  n === undefined || Number.isNaN(n)
+    ? "n/a"
+    : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function othersLabel(cpu) {
   const cores = otherCores(cpu);
@@ -505,7 +538,8 @@ export const runMeta = () => ({
 });
 
 /** A progress logger to stderr: `[name 1.2s] msg`, seconds since `t0`. */
-export const logger = (name, t0) => (msg) => process.stderr.write(`[${name} ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+export const logger = (name, t0) => (msg) =>
+  process.stderr.write(`[${name} ${((now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
 /** Runs `fn`; if it throws, prints the tail of the server's output first. */
 export async function withServerOutput(server, fn) {
@@ -517,7 +551,9 @@ export async function withServerOutput(server, fn) {
   }
 }
 
-/** Stamps the run's total time on `results`, writes them to bench/results/`fileName`, prints the report and the file. */
+/**
+ * Stamps the run's total time on `results`, writes them to bench/results/`fileName`, prints the report and the file.
+ */
 export function saveResults(fileName, results, t0, printReport) {
   results.totalSeconds = Math.round(now() - t0) / 1000;
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -530,18 +566,25 @@ export function saveResults(fileName, results, t0, printReport) {
 export function gitDescribe() {
   try {
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
     return `${commit}${dirty ? "+dirty" : ""}`;
   } catch {
     return "unknown";
   }
 }
 
-/** The report's warning for phases during which other processes used > NOISY_CORES (pushed onto `lines` if there are any). */
+/**
+ * The report's warning for phases during which other processes used > NOISY_CORES (pushed onto `lines` if there are
+ * any).
+ */
 export function warnDisturbed(lines, disturbedPhases, advice = "") {
   if (disturbedPhases.length > 0)
-    lines.push(`  ! other processes used > ${NOISY_CORES} cores during: ${disturbedPhases.join(", ")}; treat those numbers as noisy${advice}`);
+    lines.push(
+      `  ! other processes used > ${NOISY_CORES} cores during: ${disturbedPhases.join(", ")}; treat those numbers as noisy${advice}`,
+    );
 }
 
 /** A report line: label, value, note. */
-export const row = (lines, label, value, note = "") => lines.push(`  ${label.padEnd(46)} ${String(value).padStart(24)}   ${note}`);
+export const row = (lines, label, value, note = "") =>
+  lines.push(`  ${label.padEnd(46)} ${String(value).padStart(24)}   ${note}`);

@@ -51,7 +51,8 @@ export async function forEachConcurrent(items, concurrency, fn) {
 
 let ticks;
 /** Clock ticks per second (the unit of /proc's CPU times); throws where `getconf` is missing. */
-export const clockTicks = () => (ticks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100);
+export const clockTicks = () =>
+  (ticks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100);
 
 /** CPU seconds (user + system) from a /proc `stat` file of a process or a thread (Linux); throws elsewhere. */
 export function statCpuSeconds(file) {
@@ -75,7 +76,12 @@ export function processCpuSeconds(pid) {
 export function machineBusyCpuSeconds() {
   try {
     const ticksPerSecond = clockTicks();
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     return (user + nice + system + irq + softirq + steal) / ticksPerSecond;
   } catch {
     return undefined;
@@ -132,7 +138,10 @@ export class IpcChild {
     });
   }
 
-  /** Resolves with the first unsolicited message of `type` (already received or still to come), or undefined at the timeout. */
+  /**
+   * Resolves with the first unsolicited message of `type` (already received or still to come), or undefined at the
+   * timeout.
+   */
   waitEvent(type, timeoutMs) {
     return new Promise((resolve) => {
       const check = () => {

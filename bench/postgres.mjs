@@ -44,7 +44,9 @@ export async function databaseCpuSnapshot(applicationName) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
-    const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [
+      applicationName,
+    ]);
     const cpu = new Map();
     for (const { pid } of rows) {
       const seconds = processCpuSeconds(pid);

@@ -43,7 +43,8 @@ const short = (url) =>
     .replace(/^file:\/\//, "")
     .replace(/.*\/node_modules\//, "~/")
     .replace(/.*\/packages\//, "packages/");
-const key = (n) => `${n.callFrame.functionName || "(anonymous)"} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const key = (n) =>
+  `${n.callFrame.functionName || "(anonymous)"} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const bySelf = new Map();
 const byFile = new Map();
@@ -65,7 +66,8 @@ for (const [id, us] of selfUs) {
 const pct = (us) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%`;
 const print = (title, map) => {
   console.log(`\n${title}`);
-  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(us)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 };
 console.log(`${file}${phaseName ? ` (phase ${phaseName})` : ""}: ${(totalUs / 1e6).toFixed(2)} s sampled`);
 print("self time by function", bySelf);

@@ -216,7 +216,9 @@ process.on("message", (msg) => {
       break;
     case "listen":
       server.once("error", (err) => process.send({ type: "listen", seq: msg.seq, error: err.message }));
-      server.listen(msg.port, "127.0.0.1", () => process.send({ type: "listen", seq: msg.seq, port: server.address().port, at: now() }));
+      server.listen(msg.port, "127.0.0.1", () =>
+        process.send({ type: "listen", seq: msg.seq, port: server.address().port, at: now() }),
+      );
       break;
     case "exit":
       for (const res of unanswered) res.destroy();

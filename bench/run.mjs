@@ -209,7 +209,8 @@ const verdict = (ok) => (ok === undefined ? "" : ok ? "PASS" : "MISS");
 
 function printReport(r) {
   const lines = [];
-  const row = (label, value, target = "", ok) => lines.push(`  ${label.padEnd(44)} ${String(value).padStart(22)}   ${target.padEnd(16)} ${verdict(ok)}`);
+  const row = (label, value, target = "", ok) =>
+    lines.push(`  ${label.padEnd(44)} ${String(value).padStart(22)}   ${target.padEnd(16)} ${verdict(ok)}`);
   const lat = (s) => `${fmt(s.p50, 2)} / ${fmt(s.p90, 2)} / ${fmt(s.p99, 2)} / ${fmt(s.max, 2)}`;
   lines.push("");
   lines.push(
@@ -217,7 +218,8 @@ function printReport(r) {
   );
   lines.push(`  ${"".padEnd(44)} ${"value".padStart(22)}   ${"target".padEnd(16)}`);
   lines.push(" ceiling: bare undici → receiver (event-shaped signed POSTs)");
-  for (const c of r.ceiling) row(`${c.label} (${c.concurrency} in flight, ${c.seconds}s)`, `${fmt(c.perSecond)} req/s`, othersLabel(c.cpu));
+  for (const c of r.ceiling)
+    row(`${c.label} (${c.concurrency} in flight, ${c.seconds}s)`, `${fmt(c.perSecond)} req/s`, othersLabel(c.cpu));
   row("ceiling used for the ratio (best of before/after)", `${fmt(r.ceilingPerSecond)} req/s`);
   const e = r.endToEnd;
   lines.push(` end to end: complete ${fmt(e.events)} operations (${e.apiConcurrency} in flight) → all received`);
@@ -237,15 +239,28 @@ function printReport(r) {
   row("server CPU use during the phase", `${fmt((e.cpu.serverCpuSeconds / e.cpu.wallSeconds) * 100)}% of a core`);
   if (r.relay) {
     const re = r.relay.endToEnd;
-    lines.push(" calibration: bench/relay.mjs (same calls, answers at once, POSTs signed events; no database, no framework)");
+    lines.push(
+      " calibration: bench/relay.mjs (same calls, answers at once, POSTs signed events; no database, no framework)",
+    );
     row("relay deliveries/s", `${fmt(re.deliveriesPerSecond)} /s`, `${fmt(r.relayRatio, 2)} × ceiling`);
-    row("Tidings end to end ÷ the relay", `${fmt(r.relayShare, 2)} ×`, `≥ ${TARGETS.relayShare} ×`, r.checks.relayShare);
+    row(
+      "Tidings end to end ÷ the relay",
+      `${fmt(r.relayShare, 2)} ×`,
+      `≥ ${TARGETS.relayShare} ×`,
+      r.checks.relayShare,
+    );
     row("relay CPU per event", `${fmt((re.cpu.serverCpuSeconds / re.events) * 1e6)} µs`, othersLabel(re.cpu));
-    row(`relay paced ${r.relay.paced.seconds}s: replied → receipt`, lat(r.relay.paced.completionRepliedToReceiptMs), othersLabel(r.relay.paced.cpu));
+    row(
+      `relay paced ${r.relay.paced.seconds}s: replied → receipt`,
+      lat(r.relay.paced.completionRepliedToReceiptMs),
+      othersLabel(r.relay.paced.cpu),
+    );
   }
   if (r.bullmq) {
     const be = r.bullmq.endToEnd;
-    lines.push(" comparison: bench/peers/bullmq (Fastify enqueues a BullMQ job; a worker POSTs it; Redis with AOF everysec)");
+    lines.push(
+      " comparison: bench/peers/bullmq (Fastify enqueues a BullMQ job; a worker POSTs it; Redis with AOF everysec)",
+    );
     row("bullmq deliveries/s", `${fmt(be.deliveriesPerSecond)} /s`, `completes ${fmt(be.completesPerSecond)}/s`);
     row("Tidings end to end ÷ bullmq", `${fmt(r.bullmqRatio, 2)} ×`, `≥ ${TARGETS.bullmqRatio} ×`, r.checks.bullmq);
     row("bullmq CPU per event (app + redis)", `${fmt(r.cpuPerEventUs.bullmq)} µs`, othersLabel(be.cpu));
@@ -261,7 +276,12 @@ function printReport(r) {
     ` latency: one complete every ${fmt(1000 / p.rate, 1)} ms for ${p.seconds}s (${fmt(p.events)} events, achieved ${fmt(p.achievedRate, 1)}/s)${r.pacedRuns.length > 1 ? `, the worst of ${r.pacedRuns.length} runs` : ""}`,
   );
   lines.push(`  ${"(ms)".padEnd(44)} ${"p50 / p90 / p99 / max".padStart(22)}`);
-  row("complete replied (200) → receipt", lat(p.completionRepliedToReceiptMs), `p50≤${TARGETS.p50Ms} p99≤${TARGETS.p99Ms}`, r.checks.latency);
+  row(
+    "complete replied (200) → receipt",
+    lat(p.completionRepliedToReceiptMs),
+    `p50≤${TARGETS.p50Ms} p99≤${TARGETS.p99Ms}`,
+    r.checks.latency,
+  );
   row("complete sent → receipt", lat(p.completionSentToReceiptMs), `p99≤${TARGETS.sentP99Ms}`, r.checks.sentLatency);
   row("complete API round trip", lat(p.apiRoundTripMs));
   row("scheduler lag (send − target)", lat(p.schedulerLagMs));
@@ -275,7 +295,12 @@ function printReport(r) {
   row("server CPU per event", `${fmt((p.cpu.serverCpuSeconds / p.events) * 1e6)} µs`);
   lines.push(" checks");
   const sig = r.signatures;
-  row("signatures verified (standardwebhooks sample)", `${sig.verified} ok, ${sig.failures} bad`, "all ok", sig.failures === 0 && sig.verified > 0);
+  row(
+    "signatures verified (standardwebhooks sample)",
+    `${sig.verified} ok, ${sig.failures} bad`,
+    "all ok",
+    sig.failures === 0 && sig.verified > 0,
+  );
   if (r.relay) row("  of which relay traffic", `${sig.relayVerified} ok, ${sig.relayFailures} bad`);
   row("receiver clock offset (IPC min-RTT)", `${fmt(r.clock.offsetMs, 3)} ms ±${fmt(r.clock.rttMs / 2, 3)}`);
   if (r.serverWarnings > 0) row("server log lines at warn or above", r.serverWarnings);
@@ -299,7 +324,10 @@ function printReport(r) {
 
 // ---------------------------------------------------------------------------------------------- main
 async function main() {
-  if (!existsSync(CLI)) throw new Error(`${relative(process.cwd(), CLI)} is missing: build first (npm run build, or npx tsc -b packages/server)`);
+  if (!existsSync(CLI))
+    throw new Error(
+      `${relative(process.cwd(), CLI)} is missing: build first (npm run build, or npx tsc -b packages/server)`,
+    );
   const { perEndpointConcurrency: serverConcurrency } = await engineOptions();
   const meta = runMeta();
   const config = {
@@ -332,8 +360,11 @@ async function main() {
 
     log(`ceiling: warm-up, then ${CEILING_SECONDS}s at ${serverConcurrency} in flight`);
     await ceiling(server, receiver, ceilingPool, secretKey, "warm-up", serverConcurrency, 0.5);
-    const ceilings = [await ceiling(server, receiver, ceilingPool, secretKey, "before", serverConcurrency, CEILING_SECONDS)];
-    if (serverConcurrency !== 64) ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "at 64", 64, CEILING_SECONDS));
+    const ceilings = [
+      await ceiling(server, receiver, ceilingPool, secretKey, "before", serverConcurrency, CEILING_SECONDS),
+    ];
+    if (serverConcurrency !== 64)
+      ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "at 64", 64, CEILING_SECONDS));
 
     log(`end to end: creating ${N} operations (not timed), then completing them`);
     const e2eIds = await inPhase("create", server, () => createOperations(api, N, API_CONCURRENCY)); // not timed
@@ -347,7 +378,12 @@ async function main() {
       const relayProc = await startRelay(receiver, secret, serverConcurrency);
       const relayApi = new ApiClient(relayProc.url, API_CONCURRENCY);
       try {
-        const endToEndResult = await endToEnd(relayProc, receiver, await createOperations(relayApi, N, API_CONCURRENCY), relayApi);
+        const endToEndResult = await endToEnd(
+          relayProc,
+          receiver,
+          await createOperations(relayApi, N, API_CONCURRENCY),
+          relayApi,
+        );
         const pacedIds = await createOperations(relayApi, Math.round(RATE * RELAY_PACED_SECONDS), API_CONCURRENCY);
         const pacedRelay = await paced(relayProc, receiver, RATE, RELAY_PACED_SECONDS, pacedIds, relayApi);
         relay = { endToEnd: endToEndResult, paced: pacedRelay };
@@ -378,10 +414,16 @@ async function main() {
       log(`paced ${run}/${PACED_RUNS}: ${RATE}/s for ${PACED_SECONDS}s`);
       const pacedIds = await createOperations(api, Math.round(RATE * PACED_SECONDS), API_CONCURRENCY); // not timed
       await sleep(200);
-      pacedRuns.push(await inPhase(PACED_RUNS === 1 ? "paced" : `paced${run}`, server, () => paced(server, receiver, RATE, PACED_SECONDS, pacedIds, api)));
+      pacedRuns.push(
+        await inPhase(PACED_RUNS === 1 ? "paced" : `paced${run}`, server, () =>
+          paced(server, receiver, RATE, PACED_SECONDS, pacedIds, api),
+        ),
+      );
     }
     // The report's headline run is the worst one (highest complete sent → receipt p99): the target is on the worst.
-    const pacedResult = pacedRuns.reduce((worst, p) => (p.completionSentToReceiptMs.p99 > worst.completionSentToReceiptMs.p99 ? p : worst));
+    const pacedResult = pacedRuns.reduce((worst, p) =>
+      p.completionSentToReceiptMs.p99 > worst.completionSentToReceiptMs.p99 ? p : worst,
+    );
     const pacedWorst = {
       sentToReceiptP99Ms: pacedResult.completionSentToReceiptMs.p99,
       repliedToReceiptP50Ms: Math.max(...pacedRuns.map((p) => p.completionRepliedToReceiptMs.p50)),
@@ -394,7 +436,11 @@ async function main() {
     const ceilingPerSecond = Math.max(...atServerConcurrency.map((c) => c.perSecond));
     const ratio = e2e.deliveriesPerSecond !== undefined ? e2e.deliveriesPerSecond / ceilingPerSecond : undefined;
     const signatures = {
-      verified: e2e.verified + pacedRuns.reduce((a, p) => a + p.verified, 0) + ceilings.reduce((a, c) => a + c.verified, 0) + (bullmq?.endToEnd.verified ?? 0),
+      verified:
+        e2e.verified +
+        pacedRuns.reduce((a, p) => a + p.verified, 0) +
+        ceilings.reduce((a, c) => a + c.verified, 0) +
+        (bullmq?.endToEnd.verified ?? 0),
       failures:
         e2e.verifyFailures +
         pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) +
@@ -406,7 +452,9 @@ async function main() {
     signatures.verified += signatures.relayVerified;
     signatures.failures += signatures.relayFailures;
     const share = (a, b) =>
-      a?.deliveriesPerSecond && b?.deliveriesPerSecond ? Math.round((a.deliveriesPerSecond / b.deliveriesPerSecond) * 1000) / 1000 : undefined;
+      a?.deliveriesPerSecond && b?.deliveriesPerSecond
+        ? Math.round((a.deliveriesPerSecond / b.deliveriesPerSecond) * 1000) / 1000
+        : undefined;
     const relayShare = share(e2e, relay?.endToEnd);
     const bullmqRatio = share(e2e, bullmq?.endToEnd);
     const results = {
@@ -424,12 +472,22 @@ async function main() {
       relayShare,
       bullmqRatio,
       cpuPerEventUs: {
-        tidings: e2e.cpu.serverCpuSeconds !== undefined ? Math.round((e2e.cpu.serverCpuSeconds / e2e.events) * 1e6) : undefined,
-        relay: relay?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((relay.endToEnd.cpu.serverCpuSeconds / relay.endToEnd.events) * 1e6) : undefined,
+        tidings:
+          e2e.cpu.serverCpuSeconds !== undefined
+            ? Math.round((e2e.cpu.serverCpuSeconds / e2e.events) * 1e6)
+            : undefined,
+        relay:
+          relay?.endToEnd.cpu.serverCpuSeconds !== undefined
+            ? Math.round((relay.endToEnd.cpu.serverCpuSeconds / relay.endToEnd.events) * 1e6)
+            : undefined,
         bullmq:
-          bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6) : undefined,
+          bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined
+            ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6)
+            : undefined,
       },
-      relayRatio: relay?.endToEnd.deliveriesPerSecond ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000 : undefined,
+      relayRatio: relay?.endToEnd.deliveriesPerSecond
+        ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000
+        : undefined,
       signatures,
       disturbedPhases: [
         ...ceilings.filter((c) => otherCores(c.cpu) > NOISY_CORES).map((c) => `ceiling ${c.label}`),
@@ -448,7 +506,10 @@ async function main() {
         relayShare: relayShare === undefined ? undefined : relayShare >= TARGETS.relayShare && !e2e.timedOut,
         bullmq: bullmqRatio === undefined ? undefined : bullmqRatio >= TARGETS.bullmqRatio && !e2e.timedOut,
         sentLatency: pacedWorst.sentToReceiptP99Ms <= TARGETS.sentP99Ms && pacedWorst.missing === 0,
-        latency: pacedWorst.repliedToReceiptP50Ms <= TARGETS.p50Ms && pacedWorst.repliedToReceiptP99Ms <= TARGETS.p99Ms && pacedWorst.missing === 0,
+        latency:
+          pacedWorst.repliedToReceiptP50Ms <= TARGETS.p50Ms &&
+          pacedWorst.repliedToReceiptP99Ms <= TARGETS.p99Ms &&
+          pacedWorst.missing === 0,
       },
       totalSeconds: 0,
     };

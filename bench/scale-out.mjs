@@ -92,12 +92,21 @@ async function measure(log, label, database, count, { paced = false } = {}) {
   try {
     // One after another: the first creates the tables and the default project, the others find them.
     for (let i = 0; i < count; i++) servers.push(await startServer(tempDir("tidings-bench-scale-"), env));
-    log(`${label}: ${servers.map((s) => `${s.url} (pid ${s.proc.pid})`).join(", ")}${schema ? `, schema ${schema.name}` : ""}`);
+    log(
+      `${label}: ${servers.map((s) => `${s.url} (pid ${s.proc.pid})`).join(", ")}${schema ? `, schema ${schema.name}` : ""}`,
+    );
     const group = { proc: servers[0].proc, pids: servers.map((s) => s.proc.pid) };
     api = new SpreadClient(servers.map((s) => new ApiClient(s.url, API_CONCURRENCY)));
     return await withServerOutput(servers[0], async () => {
-      const webhook = await api.clients[0].call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["*"] });
-      await receiver.child.call("reset", { phase: "setup", secret: webhook.new_signing_secret, verifyEvery: VERIFY_EVERY });
+      const webhook = await api.clients[0].call("POST", "/v1/webhooks", {
+        uri: `${receiver.url}/hook`,
+        subscribed_events: ["*"],
+      });
+      await receiver.child.call("reset", {
+        phase: "setup",
+        secret: webhook.new_signing_secret,
+        verifyEvery: VERIFY_EVERY,
+      });
       await completeAll(group, receiver, api, await createOperations(api, WARMUP, API_CONCURRENCY), {
         phase: "warm-up",
         concurrency: API_CONCURRENCY,
@@ -134,13 +143,24 @@ async function measure(log, label, database, count, { paced = false } = {}) {
         duplicates: stats.duplicates,
         verified: stats.verified,
         verifyFailures: stats.verifyFailureCount,
-        serverCpuPerEventUs: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / EVENTS) * 1e6) : undefined,
-        serverCores: cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / cpu.wallSeconds) * 100) / 100 : undefined,
+        serverCpuPerEventUs:
+          cpu.serverCpuSeconds !== undefined ? Math.round((cpu.serverCpuSeconds / EVENTS) * 1e6) : undefined,
+        serverCores:
+          cpu.serverCpuSeconds !== undefined
+            ? Math.round((cpu.serverCpuSeconds / cpu.wallSeconds) * 100) / 100
+            : undefined,
         databaseCpuSeconds,
-        databaseCpuPerEventUs: databaseCpuSeconds !== undefined ? Math.round((databaseCpuSeconds / EVENTS) * 1e6) : undefined,
+        databaseCpuPerEventUs:
+          databaseCpuSeconds !== undefined ? Math.round((databaseCpuSeconds / EVENTS) * 1e6) : undefined,
         roundTrips: trips0 !== undefined && trips1 !== undefined ? trips1 - trips0 : undefined,
-        roundTripsPerDelivery: trips0 !== undefined && trips1 !== undefined ? Math.round(((trips1 - trips0) / EVENTS) * 1000) / 1000 : undefined,
-        allRoundTripsPerDelivery: allTrips0 !== undefined && allTrips1 !== undefined ? Math.round(((allTrips1 - allTrips0) / EVENTS) * 1000) / 1000 : undefined,
+        roundTripsPerDelivery:
+          trips0 !== undefined && trips1 !== undefined
+            ? Math.round(((trips1 - trips0) / EVENTS) * 1000) / 1000
+            : undefined,
+        allRoundTripsPerDelivery:
+          allTrips0 !== undefined && allTrips1 !== undefined
+            ? Math.round(((allTrips1 - allTrips0) / EVENTS) * 1000) / 1000
+            : undefined,
         cpu,
         serverWarnings: servers.reduce((n, s) => n + s.logLines.length, 0),
         serverWarningSamples: servers.flatMap((s) => s.logLines).slice(0, 5),
@@ -153,11 +173,16 @@ async function measure(log, label, database, count, { paced = false } = {}) {
         const pacedIds = await createOperations(api, Math.round(RATE * PACED_SECONDS), API_CONCURRENCY);
         await sleep(300);
         const pdb0 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
-        result.paced = await pacedCompletes(group, receiver, api, pacedIds, { rate: RATE, seconds: PACED_SECONDS, verifyEvery: VERIFY_EVERY });
+        result.paced = await pacedCompletes(group, receiver, api, pacedIds, {
+          rate: RATE,
+          seconds: PACED_SECONDS,
+          verifyEvery: VERIFY_EVERY,
+        });
         const pdb1 = schema ? await databaseCpuSnapshot(schema.applicationName) : undefined;
         if (pdb0 && pdb1 && result.paced.cpu.otherProcessesCpuSeconds !== undefined) {
           result.paced.databaseCpuSeconds = databaseCpuDelta(pdb0, pdb1);
-          result.paced.cpu.otherProcessesCpuSeconds = Math.round((result.paced.cpu.otherProcessesCpuSeconds - result.paced.databaseCpuSeconds) * 1000) / 1000;
+          result.paced.cpu.otherProcessesCpuSeconds =
+            Math.round((result.paced.cpu.otherProcessesCpuSeconds - result.paced.databaseCpuSeconds) * 1000) / 1000;
         }
       }
       return result;
@@ -178,7 +203,9 @@ function printReport(r) {
   lines.push(
     `Tidings scale-out — ${r.meta.git}, node ${r.meta.node}, ${r.meta.cpus} CPUs, load ${r.meta.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} at start`,
   );
-  lines.push(` ${fmt(r.config.events)} operations per set-up, API calls spread over the processes (${r.config.apiConcurrency} in flight) → all received`);
+  lines.push(
+    ` ${fmt(r.config.events)} operations per set-up, API calls spread over the processes (${r.config.apiConcurrency} in flight) → all received`,
+  );
   lines.push(
     `  ${"set-up".padEnd(46)} ${"deliveries/s".padStart(24)}   server cores · CPU/event (server + database) · round trips/delivery (engine, all) · noise`,
   );
@@ -209,7 +236,9 @@ function printReport(r) {
   for (const s of r.setups) {
     if (s.duplicates > 0) lines.push(`  ! ${s.label}: ${s.duplicates} duplicate deliveries`);
     if (s.serverWarnings > 0)
-      lines.push(`  ! ${s.label}: ${s.serverWarnings} server log lines at warn or above, e.g. ${s.serverWarningSamples[0]?.slice(0, 200)}`);
+      lines.push(
+        `  ! ${s.label}: ${s.serverWarnings} server log lines at warn or above, e.g. ${s.serverWarningSamples[0]?.slice(0, 200)}`,
+      );
   }
   warnDisturbed(lines, r.disturbedPhases);
   lines.push("");
@@ -220,11 +249,23 @@ async function main() {
   const t0 = now();
   const log = logger("scale", t0);
   const meta = runMeta();
-  const config = { events: EVENTS, warmup: WARMUP, processes: PROCESSES, apiConcurrency: API_CONCURRENCY, pacedSeconds: PACED_SECONDS, rate: RATE };
+  const config = {
+    events: EVENTS,
+    warmup: WARMUP,
+    processes: PROCESSES,
+    apiConcurrency: API_CONCURRENCY,
+    pacedSeconds: PACED_SECONDS,
+    rate: RATE,
+  };
   const setups = [await measure(log, "SQLite, 1 process", "sqlite", 1)];
   for (const count of PROCESSES)
-    setups.push(await measure(log, `PostgreSQL, ${count} process${count > 1 ? "es" : ""}`, "postgres", count, { paced: count === 1 }));
-  const rate = (database, count) => setups.find((s) => s.database === database && s.processes === count)?.deliveriesPerSecond;
+    setups.push(
+      await measure(log, `PostgreSQL, ${count} process${count > 1 ? "es" : ""}`, "postgres", count, {
+        paced: count === 1,
+      }),
+    );
+  const rate = (database, count) =>
+    setups.find((s) => s.database === database && s.processes === count)?.deliveriesPerSecond;
   const ratio = (a, b) => (a !== undefined && b ? Math.round((a / b) * 1000) / 1000 : undefined);
   const pg3 = setups.find((s) => s.database === "postgres" && s.processes === 3);
   const paced = setups.find((s) => s.paced)?.paced;
@@ -232,9 +273,18 @@ async function main() {
     meta,
     config,
     setups,
-    ratios: { postgres1OverSqlite: ratio(rate("postgres", 1), rate("sqlite", 1)), postgres3OverPostgres1: ratio(rate("postgres", 3), rate("postgres", 1)) },
+    ratios: {
+      postgres1OverSqlite: ratio(rate("postgres", 1), rate("sqlite", 1)),
+      postgres3OverPostgres1: ratio(rate("postgres", 3), rate("postgres", 1)),
+    },
     roundTripsPerDelivery3: pg3?.roundTripsPerDelivery,
-    postgresPaced: paced ? { p50Ms: paced.completionRepliedToReceiptMs.p50, p99Ms: paced.completionRepliedToReceiptMs.p99, missing: paced.missing } : undefined,
+    postgresPaced: paced
+      ? {
+          p50Ms: paced.completionRepliedToReceiptMs.p50,
+          p99Ms: paced.completionRepliedToReceiptMs.p99,
+          missing: paced.missing,
+        }
+      : undefined,
     disturbedPhases: [
       ...setups.filter((s) => otherCores(s.cpu) > NOISY_CORES).map((s) => s.label),
       ...(paced && otherCores(paced.cpu) > NOISY_CORES ? ["PostgreSQL paced"] : []),

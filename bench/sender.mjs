@@ -15,7 +15,20 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { intEnv, machineBusyCpuSeconds, now, processCpuSeconds } from "./lib.mjs";
-import { CLI, engineOptions, fmt, logger, NOISY_CORES, row, runMain, runMeta, saveResults, startReceiver, stopReceiver, warnDisturbed } from "./harness.mjs";
+import {
+  CLI,
+  engineOptions,
+  fmt,
+  logger,
+  NOISY_CORES,
+  row,
+  runMain,
+  runMeta,
+  saveResults,
+  startReceiver,
+  stopReceiver,
+  warnDisturbed,
+} from "./harness.mjs";
 
 const REQUESTS = Math.round(intEnv("BENCH_SENDER_REQUESTS", 20_000));
 const ROUNDS = Math.round(intEnv("BENCH_SENDER_ROUNDS", 7));
@@ -52,7 +65,10 @@ function eventRequest() {
 async function buildSender() {
   const dist = join(dirname(CLI), "..");
   const load = (file) => import(pathToFileURL(join(dist, file)).href);
-  const [{ HttpSender }, { AddressPolicy }] = await Promise.all([load("delivery/sender.js"), load("net/address-policy.js")]);
+  const [{ HttpSender }, { AddressPolicy }] = await Promise.all([
+    load("delivery/sender.js"),
+    load("net/address-policy.js"),
+  ]);
   const policy = new AddressPolicy(["127.0.0.0/8"]);
   // Builds before the lean sender took positional arguments (policy, timeoutMs): an A/B run with BENCH_SERVER_CLI.
   if (HttpSender.length >= 2) return new HttpSender(policy, TIMEOUT_MS);
@@ -85,7 +101,10 @@ async function drive(count, concurrency, sendOne, receiverPid) {
   const ownSeconds = (cpu.user + cpu.system) / 1e6;
   const machine = machineBusyCpuSeconds();
   const receiver = processCpuSeconds(receiverPid);
-  const others = machine0 === undefined || receiver0 === undefined ? undefined : machine - machine0 - ownSeconds - (receiver - receiver0);
+  const others =
+    machine0 === undefined || receiver0 === undefined
+      ? undefined
+      : machine - machine0 - ownSeconds - (receiver - receiver0);
   return {
     requests: count,
     failures,
@@ -117,7 +136,9 @@ async function main() {
   const { headers, body } = eventRequest();
   const pool = new Pool(receiver.url, { connections: null, keepAliveTimeout: 30_000 });
   const sender = await buildSender();
-  log(`receiver ${receiver.url} (pid ${receiver.proc.pid}); ${fmt(REQUESTS)} requests × ${ROUNDS} rounds per way, ${concurrency} in flight`);
+  log(
+    `receiver ${receiver.url} (pid ${receiver.proc.pid}); ${fmt(REQUESTS)} requests × ${ROUNDS} rounds per way, ${concurrency} in flight`,
+  );
 
   const ways = {
     bare: async () => {
@@ -194,9 +215,16 @@ function report(r) {
     `${fmt(r.median.senderCpuUsPerRequest, 1)} µs`,
     `user ${fmt(r.median.senderUserUsPerRequest, 1)} µs, ${fmt(r.median.senderRequestsPerSecond)}/s`,
   );
-  row(lines, "sender ÷ bare (median of the rounds' ratios)", fmt(r.ratio, 2), `target ≤ ${r.target}: ${r.pass ? "PASS" : "MISS"}`);
+  row(
+    lines,
+    "sender ÷ bare (median of the rounds' ratios)",
+    fmt(r.ratio, 2),
+    `target ≤ ${r.target}: ${r.pass ? "PASS" : "MISS"}`,
+  );
   row(lines, "rounds", r.rounds.map((x) => fmt(x.ratio, 2)).join(" "));
-  const disturbed = r.rounds.flatMap((x, i) => ["bare", "sender"].filter((w) => (x[w].otherCores ?? 0) > NOISY_CORES).map((w) => `round ${i + 1} ${w}`));
+  const disturbed = r.rounds.flatMap((x, i) =>
+    ["bare", "sender"].filter((w) => (x[w].otherCores ?? 0) > NOISY_CORES).map((w) => `round ${i + 1} ${w}`),
+  );
   warnDisturbed(lines, disturbed);
   console.log(lines.join("\n"));
 }

@@ -79,7 +79,14 @@ if (typeof process.send === "function") {
       process.send({ type: "probe-reset-ok", seq: msg.seq });
     } else if (msg?.type === "probe-report") {
       const statements = [...sql]
-        .map(([key, s]) => ({ key, count: s.count, totalMs: round(s.totalMs), meanMs: round(s.totalMs / s.count), maxMs: round(s.maxMs), over5ms: s.over5ms }))
+        .map(([key, s]) => ({
+          key,
+          count: s.count,
+          totalMs: round(s.totalMs),
+          meanMs: round(s.totalMs / s.count),
+          maxMs: round(s.maxMs),
+          over5ms: s.over5ms,
+        }))
         .sort((a, b) => b.totalMs - a.totalMs);
       // The histogram holds whole timer intervals; subtract the 5 ms resolution to leave the delay.
       const ms = (ns) => round(Math.max(0, ns / 1e6 - 5));
@@ -88,7 +95,12 @@ if (typeof process.send === "function") {
         seq: msg.seq,
         statements,
         sqlTotalMs: round(statements.reduce((a, s) => a + s.totalMs, 0)),
-        eventLoopDelayMs: { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+        eventLoopDelayMs: {
+          p50: ms(loop.percentile(50)),
+          p90: ms(loop.percentile(90)),
+          p99: ms(loop.percentile(99)),
+          max: ms(loop.max),
+        },
         gc: { count: gc.count, totalMs: round(gc.totalMs), maxMs: round(gc.maxMs) },
       });
     }

@@ -18,7 +18,11 @@ function predicate(indexSql, columns, row) {
   // Outside string literals, prefix every bare column name with the row.
   return match[1]
     .split(/('(?:[^']|'')*')/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\b[A-Za-z_][A-Za-z0-9_]*\b/g, (word) => (columns.has(word) ? `${row}.${quote(word)}` : word))))
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(/\b[A-Za-z_][A-Za-z0-9_]*\b/g, (word) => (columns.has(word) ? `${row}.${quote(word)}` : word)),
+    )
     .join("");
 }
 
@@ -38,7 +42,9 @@ export function installCounters(db, Database) {
   for (const table of tables) {
     db.prepare("INSERT INTO bench_rows (name) VALUES (?)").run(table);
     const columns = new Set(db.pragma(`table_info(${quote(table)})`).map((c) => c.name));
-    const withoutRowid = /WITHOUT\s+ROWID/i.test(db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(table).sql);
+    const withoutRowid = /WITHOUT\s+ROWID/i.test(
+      db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(table).sql,
+    );
     const indexes = db
       .pragma(`index_list(${quote(table)})`)
       .filter((ix) => !(withoutRowid && ix.origin === "pk"))
@@ -50,7 +56,8 @@ export function installCounters(db, Database) {
           .map((c) => c.name);
         return { name: ix.name, sql, keyColumns };
       });
-    const perIndex = (body) => indexes.map((ix) => `UPDATE bench_entries SET n = n + (${body(ix)}) WHERE name = ${`'${ix.name}'`};`).join("\n");
+    const perIndex = (body) =>
+      indexes.map((ix) => `UPDATE bench_entries SET n = n + (${body(ix)}) WHERE name = ${`'${ix.name}'`};`).join("\n");
     for (const ix of indexes) db.prepare("INSERT INTO bench_entries (name) VALUES (?)").run(ix.name);
     const when = (ix, row) => `CASE WHEN ${predicate(ix.sql, columns, row)} THEN 1 ELSE 0 END`;
     const changed = (ix) => ix.keyColumns.map((c) => `OLD.${quote(c)} IS NOT NEW.${quote(c)}`).join(" OR ") || "0";
@@ -117,5 +124,11 @@ export function perEvent(before, after, events) {
   const rows = diff(before.rows, after.rows);
   const entries = diff(before.entries, after.entries);
   const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
-  return { statements: (after.statements - before.statements) / events, rows: sum(rows), entries: sum(entries), rowsByTable: rows, entriesByIndex: entries };
+  return {
+    statements: (after.statements - before.statements) / events,
+    rows: sum(rows),
+    entries: sum(entries),
+    rowsByTable: rows,
+    entriesByIndex: entries,
+  };
 }

@@ -51,17 +51,25 @@ class FakeClock {
 
 /** Tidings' write path for custom operations: store, outbox, operation service and delivery engine. */
 async function tidingsWorkload(path, clock) {
-  const [{ SqliteStore }, { Outbox }, { EventBus }, { OperationService }, { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, FLUSH_WINDOW_MS }, { retryPolicy }] =
-    await Promise.all([
-      load("store/sqlite/sqlite-store.js"),
-      load("services/outbox.js"),
-      load("services/event-bus.js"),
-      load("services/operations.js"),
-      load("delivery/engine.js"),
-      load("core/retry-schedule.js"),
-    ]);
+  const [
+    { SqliteStore },
+    { Outbox },
+    { EventBus },
+    { OperationService },
+    { DeliveryEngine, DEFAULT_ENGINE_OPTIONS, FLUSH_WINDOW_MS },
+    { retryPolicy },
+  ] = await Promise.all([
+    load("store/sqlite/sqlite-store.js"),
+    load("services/outbox.js"),
+    load("services/event-bus.js"),
+    load("services/operations.js"),
+    load("delivery/engine.js"),
+    load("core/retry-schedule.js"),
+  ]);
   const { AddressPolicy } = await load("net/address-policy.js");
-  const { default: pino } = await import(pathToFileURL(createRequire(join(ROOT, "packages/server/package.json")).resolve("pino")).href);
+  const { default: pino } = await import(
+    pathToFileURL(createRequire(join(ROOT, "packages/server/package.json")).resolve("pino")).href
+  );
   const store = new SqliteStore(path, { now: () => clock.now(), checkpoints: false });
   let engine;
   const outbox = new Outbox(() => engine, new EventBus());
@@ -153,7 +161,8 @@ function walByTree(path, db) {
 }
 
 const liveBytes = (db) =>
-  (db.pragma("page_count", { simple: true }) - db.pragma("freelist_count", { simple: true })) * db.pragma("page_size", { simple: true });
+  (db.pragma("page_count", { simple: true }) - db.pragma("freelist_count", { simple: true })) *
+  db.pragma("page_size", { simple: true });
 
 /** Runs `workload` over EVENTS events, BATCH at a time, and counts what it wrote per event. */
 export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
@@ -177,7 +186,14 @@ export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH
     const atRest = liveBytes(workload.db) - atRestBefore;
     if (delivered !== events) throw new Error(`${delivered} of ${events} deliveries succeeded`);
     const walByTreePerEvent = Object.fromEntries(Object.entries(walTrees).map(([k, v]) => [k, Math.round(v / events)]));
-    return { events, batch, ...perEvent(before, after, events), walBytes: wal / events, walByTree: walByTreePerEvent, bytesAtRest: atRest / events };
+    return {
+      events,
+      batch,
+      ...perEvent(before, after, events),
+      walBytes: wal / events,
+      walByTree: walByTreePerEvent,
+      bytesAtRest: atRest / events,
+    };
   } finally {
     await workload.close();
     rmSync(dir, { recursive: true, force: true });

@@ -83,7 +83,12 @@ function healthProbe(url) {
     await loop;
     await pool.close();
     const roundTripMs = summarize(rtts);
-    return { periodMs: PROBE_MS, roundTripMs, atOrOver300: rtts.filter((r) => r >= HEALTHZ_TARGET_MS).length, failures };
+    return {
+      periodMs: PROBE_MS,
+      roundTripMs,
+      atOrOver300: rtts.filter((r) => r >= HEALTHZ_TARGET_MS).length,
+      failures,
+    };
   };
 }
 
@@ -97,7 +102,10 @@ function rssSampler(pid) {
   };
 }
 
-/** A connection that asks for the event stream and then reads nothing, ever (the kernel's buffers fill, then the server's). */
+/**
+ * A connection that asks for the event stream and then reads nothing, ever (the kernel's buffers fill, then the
+ * server's).
+ */
 function silentReader(url) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -127,7 +135,10 @@ async function streams(log) {
       const readers = await Promise.all(Array.from({ length: READERS }, () => silentReader(server.url)));
       await sleep(200);
       const events = Math.ceil((STREAM_MB * 1024 * 1024) / METADATA_BYTES);
-      const body = { type: "export", webhook_config: { uris: [`${receiver.url}/hook`], user_metadata: { blob: "x".repeat(METADATA_BYTES) } } };
+      const body = {
+        type: "export",
+        webhook_config: { uris: [`${receiver.url}/hook`], user_metadata: { blob: "x".repeat(METADATA_BYTES) } },
+      };
       log(
         `streams: ${READERS} readers that never read; ${events} events of ~${Math.round(METADATA_BYTES / 1000)} KB (${STREAM_MB} MB); RSS idle ${baselineMb} MB`,
       );
@@ -144,8 +155,20 @@ async function streams(log) {
       const probe = await stopProbe();
       const dropped = await metricSum(server.url, "tidings_limit_rejections_total", 'limit="stream_buffer"');
       for (const socket of readers) socket.destroy();
-      log(`streams: peak RSS ${peakMb} MB (+${peakMb - baselineMb}), ${dropped} readers dropped, /healthz max ${fmt(probe.roundTripMs.max, 1)} ms`);
-      return { readers: READERS, events, megabytes: STREAM_MB, baselineMb, peakMb, growthMb: peakMb - baselineMb, flowSeconds, dropped, probe };
+      log(
+        `streams: peak RSS ${peakMb} MB (+${peakMb - baselineMb}), ${dropped} readers dropped, /healthz max ${fmt(probe.roundTripMs.max, 1)} ms`,
+      );
+      return {
+        readers: READERS,
+        events,
+        megabytes: STREAM_MB,
+        baselineMb,
+        peakMb,
+        growthMb: peakMb - baselineMb,
+        flowSeconds,
+        dropped,
+        probe,
+      };
     });
   } finally {
     await api.close();
@@ -162,7 +185,12 @@ async function fanOut(log) {
       await forEachConcurrent(Array.from({ length: WEBHOOKS }), 8, (_, i) =>
         api.call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook/${i}`, subscribed_events: ["export.*"] }),
       );
-      const ids = await Promise.all(Array.from({ length: COMPLETES }, async () => (await api.call("POST", "/v1/operations", { type: "export" })).name));
+      const ids = await Promise.all(
+        Array.from(
+          { length: COMPLETES },
+          async () => (await api.call("POST", "/v1/operations", { type: "export" })).name,
+        ),
+      );
       const deliveries = WEBHOOKS * COMPLETES;
       await receiver.child.call("reset", { phase: "fan-out", expect: deliveries, verifyEvery: 1000 });
       log(`fan-out: ${WEBHOOKS} webhooks × ${COMPLETES} completes at once = ${deliveries} deliveries`);
@@ -182,7 +210,15 @@ async function fanOut(log) {
       log(
         `fan-out: completes answered in ${fmt(completesMs)} ms, ${stats.unique}/${deliveries} delivered in ${fmt(deliveredSeconds, 1)} s; /healthz max ${fmt(probe.roundTripMs.max, 1)} ms`,
       );
-      return { webhooks: WEBHOOKS, completes: COMPLETES, deliveries, delivered: stats.unique, completesMs, deliveredSeconds, probe };
+      return {
+        webhooks: WEBHOOKS,
+        completes: COMPLETES,
+        deliveries,
+        delivered: stats.unique,
+        completesMs,
+        deliveredSeconds,
+        probe,
+      };
     });
   } finally {
     await api.close();
@@ -193,7 +229,12 @@ async function fanOut(log) {
 
 async function revocation(log) {
   const schema = await createSchema("tenants");
-  const env = { TIDINGS_DATABASE_URL: schema.url, TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"), TIDINGS_ADMIN_KEY: ADMIN_KEY, TIDINGS_ROLE: "api" };
+  const env = {
+    TIDINGS_DATABASE_URL: schema.url,
+    TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"),
+    TIDINGS_ADMIN_KEY: ADMIN_KEY,
+    TIDINGS_ROLE: "api",
+  };
   const a = await startServer(tempDir("tidings-bench-tenants-"), env);
   const b = await startServer(tempDir("tidings-bench-tenants-"), env);
   const [apiA, apiB] = [new ApiClient(a.url, 2), new ApiClient(b.url, 2)];
@@ -205,7 +246,9 @@ async function revocation(log) {
     for (let i = 0; i < REVOCATIONS; i++) {
       const minted = await apiA.call("POST", `/v1/projects/${project.id}/apiKeys`, {}, admin);
       const asKey = { "x-goog-api-key": minted.key };
-      for (const api of [apiA, apiB]) if ((await api.raw("GET", "/v1/webhooks", undefined, asKey)).statusCode !== 200) throw new Error("minted key refused");
+      for (const api of [apiA, apiB])
+        if ((await api.raw("GET", "/v1/webhooks", undefined, asKey)).statusCode !== 200)
+          throw new Error("minted key refused");
       await apiA.call("DELETE", `/v1/projects/${project.id}/apiKeys/${minted.id}`, undefined, admin);
       const revokedAt = now();
       while ((await apiB.raw("GET", "/v1/webhooks", undefined, asKey)).statusCode !== 401) {
@@ -237,23 +280,48 @@ function report(r) {
     );
   const s = r.streams;
   if (s !== undefined) {
-    lines.push(` ${s.readers} event-stream readers that never read, ${s.megabytes} MB of events (${s.events} × ~${Math.round(METADATA_BYTES / 1000)} KB)`);
+    lines.push(
+      ` ${s.readers} event-stream readers that never read, ${s.megabytes} MB of events (${s.events} × ~${Math.round(METADATA_BYTES / 1000)} KB)`,
+    );
     const verdict = s.growthMb < RSS_TARGET_MB ? "PASS" : "MISS";
-    row(lines, "server RSS idle → peak (MB)", `${s.baselineMb} → ${s.peakMb}`, `grows ${s.growthMb} MB; target < ${RSS_TARGET_MB}: ${verdict}`);
-    row(lines, "readers dropped for falling behind", s.dropped ?? "n/a", "tidings_limit_rejections_total{limit=stream_buffer}");
+    row(
+      lines,
+      "server RSS idle → peak (MB)",
+      `${s.baselineMb} → ${s.peakMb}`,
+      `grows ${s.growthMb} MB; target < ${RSS_TARGET_MB}: ${verdict}`,
+    );
+    row(
+      lines,
+      "readers dropped for falling behind",
+      s.dropped ?? "n/a",
+      "tidings_limit_rejections_total{limit=stream_buffer}",
+    );
     probeRow(s.probe, `${s.probe.roundTripMs.count} asked, ${s.probe.failures} failed`);
   }
   const f = r.fanOut;
   if (f !== undefined) {
     lines.push(` fan-out: ${f.webhooks} webhooks × ${f.completes} completes at once = ${f.deliveries} deliveries`);
-    row(lines, "the completes answered in (ms)", fmt(f.completesMs), `${f.delivered}/${f.deliveries} delivered in ${fmt(f.deliveredSeconds, 1)} s`);
+    row(
+      lines,
+      "the completes answered in (ms)",
+      fmt(f.completesMs),
+      `${f.delivered}/${f.deliveries} delivered in ${fmt(f.deliveredSeconds, 1)} s`,
+    );
     const verdict = f.probe.atOrOver300 === 0 ? "PASS" : "MISS";
-    probeRow(f.probe, `${f.probe.atOrOver300} of ${f.probe.roundTripMs.count} at ${HEALTHZ_TARGET_MS} ms or more; target 0: ${verdict}`);
+    probeRow(
+      f.probe,
+      `${f.probe.atOrOver300} of ${f.probe.roundTripMs.count} at ${HEALTHZ_TARGET_MS} ms or more; target 0: ${verdict}`,
+    );
   }
   const v = r.revocation;
   if (v !== undefined) {
     lines.push(` a key revoked on one of two processes sharing PostgreSQL, ${v.revocations} times`);
-    row(lines, "refused by the other after p50 / max (ms)", `${fmt(v.ms.p50, 1)} / ${fmt(v.ms.max, 1)}`, `target < 1000: ${v.ms.max < 1000 ? "PASS" : "MISS"}`);
+    row(
+      lines,
+      "refused by the other after p50 / max (ms)",
+      `${fmt(v.ms.p50, 1)} / ${fmt(v.ms.max, 1)}`,
+      `target < 1000: ${v.ms.max < 1000 ? "PASS" : "MISS"}`,
+    );
   }
   lines.push("");
   console.log(lines.join("\n"));

@@ -6,7 +6,11 @@ import { execFileSync } from "node:child_process";
 /** apt-get update, then install `packages`; throws if either fails. */
 export function aptInstall(...packages) {
   const [command, ...prefix] = process.getuid?.() === 0 ? ["apt-get"] : ["sudo", "apt-get"];
-  const apt = (...args) => execFileSync(command, [...prefix, ...args], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const apt = (...args) =>
+    execFileSync(command, [...prefix, ...args], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   apt("update");
   apt("install", "-y", "--no-install-recommends", ...packages);
 }

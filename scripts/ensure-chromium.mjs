@@ -24,7 +24,9 @@ if (!installed()) {
     try {
       aptInstall("chromium");
     } catch (err) {
-      console.error(`ensure-chromium: could not install chromium with apt-get: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(
+        `ensure-chromium: could not install chromium with apt-get: ${err instanceof Error ? err.message : String(err)}`,
+      );
       process.exit(1);
     }
     if (!installed()) {

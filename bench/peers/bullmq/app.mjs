@@ -19,7 +19,12 @@ const QUEUE = "webhooks";
 
 const queue = new Queue(QUEUE, {
   connection,
-  defaultJobOptions: { attempts: 10, backoff: { type: "exponential", delay: 5000 }, removeOnComplete: true, removeOnFail: 1000 },
+  defaultJobOptions: {
+    attempts: 10,
+    backoff: { type: "exponential", delay: 5000 },
+    removeOnComplete: true,
+    removeOnFail: 1000,
+  },
 });
 
 const worker = new Worker(
@@ -60,7 +65,10 @@ app.post("/v1/operations/:segment", async (req, reply) => {
     type: "bench.succeeded",
     version: "v1",
     timestamp: new Date().toISOString(),
-    data: { id: name, ...(req.body?.output_file_uri !== undefined ? { output_file_uri: req.body.output_file_uri } : {}) },
+    data: {
+      id: name,
+      ...(req.body?.output_file_uri !== undefined ? { output_file_uri: req.body.output_file_uri } : {}),
+    },
   });
   // The event id is fixed at enqueue time, so retries carry the same webhook-id.
   const id = `msg_${randomBytes(20).toString("base64url").slice(0, 27)}`;

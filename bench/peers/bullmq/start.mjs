@@ -53,10 +53,17 @@ async function startRedis() {
  */
 export async function startBullmqPeer(receiverUrl, secret, concurrency) {
   const redis = await startRedis();
-  const proc = forkChild(join("peers", "bullmq", "app.mjs"), [receiverUrl, secret, String(concurrency), String(redis.port)]);
+  const proc = forkChild(join("peers", "bullmq", "app.mjs"), [
+    receiverUrl,
+    secret,
+    String(concurrency),
+    String(redis.port),
+  ]);
   const listening = await Promise.race([
     new IpcChild(proc).waitEvent("listening", 15_000),
-    new Promise((_, reject) => proc.once("exit", (code) => reject(new Error(`bullmq peer exited early (code ${code})`)))),
+    new Promise((_, reject) =>
+      proc.once("exit", (code) => reject(new Error(`bullmq peer exited early (code ${code})`))),
+    ),
   ]);
   if (listening === undefined) throw new Error("bullmq peer did not start within 15 s");
   return {

@@ -1,5 +1,6 @@
 // Edge cases of ai.interactions.* in both lines: what cancel/delete put on the wire, an empty 204 reply to
-// delete, an `error` SSE event, a 4xx to a streaming create, and 5xx retries. Run: node docs/wire/capture/interactions-edges.mjs
+// delete, an `error` SSE event, a 4xx to a streaming create, and 5xx retries. Run: node
+// docs/wire/capture/interactions-edges.mjs
 import { GoogleGenAI as GenAI2 } from "@google/genai";
 import { GoogleGenAI as GenAI3 } from "@google/genai-3";
 import { show, startCapture } from "./server.mjs";

@@ -116,7 +116,9 @@ console.log(
 );
 for (const [name, xs] of Object.entries(results)) {
   const m = median(xs);
-  console.log(`${name.padEnd(52)} ${Math.round(m).toLocaleString("en-US").padStart(10)} verifications/s  (${(m / baseline).toFixed(2)}× standardwebhooks)`);
+  console.log(
+    `${name.padEnd(52)} ${Math.round(m).toLocaleString("en-US").padStart(10)} verifications/s  (${(m / baseline).toFixed(2)}× standardwebhooks)`,
+  );
 }
 
 // For the record: WebCrypto HMAC with a cached CryptoKey, sequential, on the same messages.
@@ -130,4 +132,6 @@ const subtleRate = await run(async (c) => {
 console.log(
   `${"(reference) crypto.subtle.sign HMAC only".padEnd(52)} ${Math.round(subtleRate).toLocaleString("en-US").padStart(10)} signatures/s     (${(subtleRate / baseline).toFixed(2)}× standardwebhooks)`,
 );
-console.log(`ratio verifyWebhook / standardwebhooks = ${(median(results["@tidings/sdk verifyWebhook"]) / baseline).toFixed(2)}`);
+console.log(
+  `ratio verifyWebhook / standardwebhooks = ${(median(results["@tidings/sdk verifyWebhook"]) / baseline).toFixed(2)}`,
+);

@@ -1,5 +1,6 @@
 /**
- * A small client for Tidings' own resources: operations, events, webhooks, projects, the event catalogue and portal links. The Gemini-compatible
+ * A small client for Tidings' own resources: operations, events, webhooks, projects, the event catalogue and portal
+ * links. The Gemini-compatible
  * surfaces (batches, files, interactions, video) are reached with `@google/genai` instead.
  */
 import type {
@@ -61,7 +62,9 @@ export class TidingsApiError extends Error {
   constructor(httpStatus: number, body: unknown) {
     const error = (body as { error?: Partial<RpcStatus> } | null)?.error;
     const message =
-      typeof error?.message === "string" ? error.message : `HTTP ${httpStatus}${typeof body === "string" && body ? `: ${body.slice(0, 200)}` : ""}`;
+      typeof error?.message === "string"
+        ? error.message
+        : `HTTP ${httpStatus}${typeof body === "string" && body ? `: ${body.slice(0, 200)}` : ""}`;
     super(message);
     this.name = "TidingsApiError";
     this.httpStatus = httpStatus;
@@ -206,8 +209,17 @@ function idFrom(value: string, collection: string): string {
 }
 
 /** Operations follow the polling surface's camelCase (`nextPageToken`); callers get one spelling. */
-async function listPage<T, K extends string>(transport: Transport, path: string, key: K, query: Query): Promise<Page<T, K>> {
-  const raw = await transport.request<Partial<Record<K, T[]>> & { next_page_token?: string; nextPageToken?: string }>("GET", path, { query });
+async function listPage<T, K extends string>(
+  transport: Transport,
+  path: string,
+  key: K,
+  query: Query,
+): Promise<Page<T, K>> {
+  const raw = await transport.request<Partial<Record<K, T[]>> & { next_page_token?: string; nextPageToken?: string }>(
+    "GET",
+    path,
+    { query },
+  );
   const token = raw.next_page_token ?? raw.nextPageToken;
   return { [key]: raw[key] ?? [], ...(token ? { next_page_token: token } : {}) } as Page<T, K>;
 }
@@ -228,7 +240,11 @@ export class OperationsResource {
   }
 
   list(request: ListOperationsRequest = {}): Promise<ListOperationsResponse> {
-    return listPage(this.#t, "/operations", "operations", { filter: request.filter, page_size: request.page_size, page_token: request.page_token });
+    return listPage(this.#t, "/operations", "operations", {
+      filter: request.filter,
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
   }
 
   complete(id: string, request: CompleteOperationRequest = {}): Promise<Operation> {
@@ -335,7 +351,10 @@ export class EventTypesResource {
   }
 
   list(request: PageRequest = {}): Promise<ListEventTypesResponse> {
-    return listPage(this.#t, "/eventTypes", "event_types", { page_size: request.page_size, page_token: request.page_token });
+    return listPage(this.#t, "/eventTypes", "event_types", {
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
   }
 
   /** A built-in type, a custom family (`{type}.succeeded`) or a custom operation's type (`export.succeeded`). */
@@ -358,7 +377,10 @@ export class PortalLinksResource {
   }
 
   list(request: PageRequest = {}): Promise<ListPortalLinksResponse> {
-    return listPage(this.#t, "/portalLinks", "portal_links", { page_size: request.page_size, page_token: request.page_token });
+    return listPage(this.#t, "/portalLinks", "portal_links", {
+      page_size: request.page_size,
+      page_token: request.page_token,
+    });
   }
 
   /** The link no longer opens, and the session it opened ends. */

@@ -33,7 +33,10 @@ export type InteractionCompletedEvent = Static<typeof Schemas.InteractionComplet
 export type InteractionFailedEvent = Static<typeof Schemas.InteractionFailedEventSchema>;
 export type InteractionCancelledEvent = Static<typeof Schemas.InteractionCancelledEventSchema>;
 export type VideoGeneratedEvent = Static<typeof Schemas.VideoGeneratedEventSchema>;
-/** Tidings' addition to Gemini's events (docs/wire.md: departures from Gemini): a generation that failed is announced too, not only shown on its operation. */
+/**
+ * Tidings' addition to Gemini's events (docs/wire.md: departures from Gemini): a generation that failed is announced
+ * too, not only shown on its operation.
+ */
 export type VideoFailedEvent = Static<typeof Schemas.VideoFailedEventSchema>;
 export type WebhookPingEvent = Static<typeof Schemas.WebhookPingEventSchema>;
 export type WebhookDisabledEvent = Static<typeof Schemas.WebhookDisabledEventSchema>;
@@ -58,12 +61,28 @@ export type BuiltInEventType = BuiltInEvent["type"];
 type OfType<E, T extends string> = { [K in keyof E]: K extends "type" ? T : E[K] };
 
 /** Events of custom operations run by the user's own workers (docs/wire.md: operations), `{custom}.succeeded` etc. */
-export type CustomSucceededEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomSucceededEventSchema>, `${C}.succeeded`>;
-export type CustomFailedEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomFailedEventSchema>, `${C}.failed`>;
-export type CustomCancelledEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomCancelledEventSchema>, `${C}.cancelled`>;
-export type CustomExpiredEvent<C extends string = string> = OfType<Static<typeof Schemas.CustomExpiredEventSchema>, `${C}.expired`>;
+export type CustomSucceededEvent<C extends string = string> = OfType<
+  Static<typeof Schemas.CustomSucceededEventSchema>,
+  `${C}.succeeded`
+>;
+export type CustomFailedEvent<C extends string = string> = OfType<
+  Static<typeof Schemas.CustomFailedEventSchema>,
+  `${C}.failed`
+>;
+export type CustomCancelledEvent<C extends string = string> = OfType<
+  Static<typeof Schemas.CustomCancelledEventSchema>,
+  `${C}.cancelled`
+>;
+export type CustomExpiredEvent<C extends string = string> = OfType<
+  Static<typeof Schemas.CustomExpiredEventSchema>,
+  `${C}.expired`
+>;
 
-export type CustomEvent<C extends string = string> = CustomSucceededEvent<C> | CustomFailedEvent<C> | CustomCancelledEvent<C> | CustomExpiredEvent<C>;
+export type CustomEvent<C extends string = string> =
+  | CustomSucceededEvent<C>
+  | CustomFailedEvent<C>
+  | CustomCancelledEvent<C>
+  | CustomExpiredEvent<C>;
 
 /**
  * Every event Tidings can deliver, discriminated on `type`.
@@ -114,7 +133,9 @@ const BUILT_IN: Record<BuiltInEventType, true> = {
 };
 
 /** Every built-in event type (docs/wire.md: the event): the one list the server validates subscriptions against. */
-export const BUILT_IN_EVENT_TYPES: readonly BuiltInEventType[] = Object.freeze(Object.keys(BUILT_IN) as BuiltInEventType[]);
+export const BUILT_IN_EVENT_TYPES: readonly BuiltInEventType[] = Object.freeze(
+  Object.keys(BUILT_IN) as BuiltInEventType[],
+);
 
 /** The outcomes a custom operation ends in; each is an event type `{type}.{outcome}`. */
 export const CUSTOM_EVENT_OUTCOMES = ["succeeded", "failed", "cancelled", "expired"] as const;

@@ -31,9 +31,17 @@ let sequence = 0;
 async function delivery(audience: string): Promise<{ body: string; headers: Record<string, string> }> {
   sequence++;
   const id = `msg_aud${String(sequence).padStart(24, "0")}`;
-  const body = JSON.stringify({ type: "render.succeeded", version: "v1", timestamp: new Date().toISOString(), data: { id: `operations/o${sequence}` } });
+  const body = JSON.stringify({
+    type: "render.succeeded",
+    version: "v1",
+    timestamp: new Date().toISOString(),
+    data: { id: `operations/o${sequence}` },
+  });
   const iat = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ type: "render.succeeded", body_sha256: createHash("sha256").update(body).digest("base64url") })
+  const token = await new SignJWT({
+    type: "render.succeeded",
+    body_sha256: createHash("sha256").update(body).digest("base64url"),
+  })
     .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
     .setIssuer("https://tidings.example")
     .setAudience(audience)
@@ -65,9 +73,13 @@ describe("a JWT needs an audience", () => {
   it("verifyWebhook without one rejects with MissingAudienceError instead of skipping the check", async () => {
     const d = await delivery("https://anywhere.example/hook");
     for (const options of [{ jwks }, { jwks, audience: "" }, { jwks, audience: undefined }]) {
-      await expect(verifyWebhook(d.body, d.headers, options as unknown as JwtWebhookOptions)).rejects.toBeInstanceOf(MissingAudienceError);
+      await expect(verifyWebhook(d.body, d.headers, options as unknown as JwtWebhookOptions)).rejects.toBeInstanceOf(
+        MissingAudienceError,
+      );
     }
-    const error = await verifyWebhook(d.body, d.headers, { jwks } as unknown as JwtWebhookOptions).catch((e: unknown) => e);
+    const error = await verifyWebhook(d.body, d.headers, { jwks } as unknown as JwtWebhookOptions).catch(
+      (e: unknown) => e,
+    );
     expect((error as MissingAudienceError).code).toBe("missing_audience");
   });
 
@@ -75,8 +87,12 @@ describe("a JWT needs an audience", () => {
     const verify = createVerifier({ jwks });
     const d = await delivery("https://me.example/hook");
     await expect(verify(d.body, d.headers)).rejects.toBeInstanceOf(MissingAudienceError);
-    await expect(verify(d.body, d.headers, { url: "https://me.example/hook" })).resolves.toMatchObject({ type: "render.succeeded" });
-    await expect(verify(d.body, d.headers, { url: "https://other.example/hook" })).rejects.toMatchObject({ code: "invalid_audience" });
+    await expect(verify(d.body, d.headers, { url: "https://me.example/hook" })).resolves.toMatchObject({
+      type: "render.succeeded",
+    });
+    await expect(verify(d.body, d.headers, { url: "https://other.example/hook" })).rejects.toMatchObject({
+      code: "invalid_audience",
+    });
   });
 });
 
@@ -134,7 +150,9 @@ describe("receiver helpers derive the audience from the request URL", () => {
 
     const handle = fetchHandler(receiver());
     const f = await delivery("https://edge.example/hook");
-    const response = await handle(new Request("https://edge.example/hook", { method: "POST", headers: f.headers, body: f.body }));
+    const response = await handle(
+      new Request("https://edge.example/hook", { method: "POST", headers: f.headers, body: f.body }),
+    );
     expect(response.status).toBe(202);
   });
 });

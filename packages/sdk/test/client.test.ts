@@ -20,7 +20,12 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      const entry: Seen = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined };
+      const entry: Seen = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: text ? JSON.parse(text) : undefined,
+      };
       seen.push(entry);
       const next = reply ?? { status: 200, body: JSON.stringify({ name: "operations/op1", echo: entry.body ?? null }) };
       reply = undefined;
@@ -41,7 +46,11 @@ function client(baseUrl = server.url): TidingsClient {
 describe("TidingsClient", () => {
   it("custom operations: paths, methods, bodies, the api-key header, and id or name accepted", async () => {
     const c = client();
-    const created = await c.operations.create({ type: "render", metadata: { job: 1 }, webhook_config: { uris: ["https://me.example/h"] } });
+    const created = await c.operations.create({
+      type: "render",
+      metadata: { job: 1 },
+      webhook_config: { uris: ["https://me.example/h"] },
+    });
     expect(created.name).toBe("operations/op1");
     await c.operations.get("operations/op1");
     await c.operations.get("op1");
@@ -57,7 +66,11 @@ describe("TidingsClient", () => {
       "POST /v1/operations/op1:fail",
       "POST /v1/operations/op1:cancel",
     ]);
-    expect(seen[0]!.body).toEqual({ type: "render", metadata: { job: 1 }, webhook_config: { uris: ["https://me.example/h"] } });
+    expect(seen[0]!.body).toEqual({
+      type: "render",
+      metadata: { job: 1 },
+      webhook_config: { uris: ["https://me.example/h"] },
+    });
     expect(seen[3]!.body).toEqual({ output_file_uri: "files/out" });
     expect(seen[4]!.body).toEqual({ error: { code: 13, message: "boom" } });
     for (const s of seen) {
@@ -70,7 +83,10 @@ describe("TidingsClient", () => {
 
   it("lists with query parameters and normalises the page token's spelling", async () => {
     const c = client(`${server.url}/`);
-    reply = { status: 200, body: JSON.stringify({ operations: [{ name: "operations/a", done: false }], nextPageToken: "p2" }) };
+    reply = {
+      status: 200,
+      body: JSON.stringify({ operations: [{ name: "operations/a", done: false }], nextPageToken: "p2" }),
+    };
     const page = await c.operations.list({ filter: "done=false", page_size: 10, page_token: "p1" });
     expect(page).toEqual({ operations: [{ name: "operations/a", done: false }], next_page_token: "p2" });
     reply = { status: 200, body: "{}" };
@@ -134,7 +150,12 @@ describe("TidingsClient", () => {
         code: 400,
         message: 'subscribed_events[1]: unknown event type "batch.done"',
         status: "INVALID_ARGUMENT",
-        details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: "subscribed_events[1]" }] }],
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            fieldViolations: [{ field: "subscribed_events[1]" }],
+          },
+        ],
       },
     };
     reply = { status: 400, body: JSON.stringify(status) };

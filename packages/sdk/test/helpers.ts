@@ -33,7 +33,10 @@ export interface SigningCase {
 export interface SigningVectors {
   verify_at: number;
   tolerance_seconds: number;
-  static_v1a: { keys: Record<"current" | "previous", { secret_key: string; public_key: string }>; cases: SigningCase[] };
+  static_v1a: {
+    keys: Record<"current" | "previous", { secret_key: string; public_key: string }>;
+    cases: SigningCase[];
+  };
   dynamic: { issuer: string; audience: string; jwks: { keys: Record<string, unknown>[] }; cases: SigningCase[] };
 }
 
@@ -80,7 +83,12 @@ export interface PostResult {
 }
 
 /** A plain node:http POST (not fetch, whose lazy first-use set-up would pollute timings). */
-export function post(url: string, body: string | Uint8Array, headers: Record<string, string>, agent?: http.Agent): Promise<PostResult> {
+export function post(
+  url: string,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+  agent?: http.Agent,
+): Promise<PostResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const req = http.request(

@@ -59,7 +59,12 @@ async function signDelivery(o: SignOptions): Promise<Record<string, string>> {
     .setExpirationTime(o.exp ?? iat + 300)
     .setJti(o.jti ?? o.webhookId)
     .sign(o.key.privateKey);
-  return { "webhook-id": o.webhookId, "webhook-timestamp": String(iat), "webhook-signature": token, "content-type": "application/json" };
+  return {
+    "webhook-id": o.webhookId,
+    "webhook-timestamp": String(iat),
+    "webhook-signature": token,
+    "content-type": "application/json",
+  };
 }
 
 let counter = 0;
@@ -111,7 +116,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     expect(event.type).toBe("interaction.requires_action");
     // Bytes work the same, and header names are case-insensitive.
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
-    await expect(verifyWebhook(new TextEncoder().encode(d.body), upper, { jwks: jwksUrl, audience: AUDIENCE })).resolves.toEqual(event);
+    await expect(
+      verifyWebhook(new TextEncoder().encode(d.body), upper, { jwks: jwksUrl, audience: AUDIENCE }),
+    ).resolves.toEqual(event);
   });
 
   it("rejects a changed body (body_sha256)", async () => {
@@ -119,9 +126,13 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const headers = await signDelivery({ key: oldKey, ...d });
     const changed = d.body.replace('"acme"', '"evil"');
     expect(changed).not.toBe(d.body);
-    await expect(verifyWebhook(changed, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(InvalidSignatureError);
+    await expect(verifyWebhook(changed, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      InvalidSignatureError,
+    );
     // Whitespace-only changes too: the hash covers the exact bytes, not the JSON value.
-    await expect(verifyWebhook(`${d.body}\n`, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(InvalidSignatureError);
+    await expect(verifyWebhook(`${d.body}\n`, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      InvalidSignatureError,
+    );
   });
 
   it("rejects a token minted for another audience", async () => {
@@ -136,7 +147,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = delivery();
     const expiredHeaders = await signDelivery({ key: oldKey, ...expired, iat: now - 400, exp: now - 100 });
-    const error = await verifyWebhook(expired.body, expiredHeaders, { jwks: jwksUrl, audience: AUDIENCE }).catch((e: unknown) => e);
+    const error = await verifyWebhook(expired.body, expiredHeaders, { jwks: jwksUrl, audience: AUDIENCE }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TokenExpiredError);
     expect(error).toBeInstanceOf(TimestampError);
     expect((error as TokenExpiredError).code).toBe("token_expired");
@@ -144,13 +157,19 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     // A long-lived token is still bounded by the tolerance on iat.
     const old = delivery();
     const oldHeaders = await signDelivery({ key: oldKey, ...old, iat: now - 400, exp: now + 3600 });
-    await expect(verifyWebhook(old.body, oldHeaders, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(TimestampError);
+    await expect(verifyWebhook(old.body, oldHeaders, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      TimestampError,
+    );
 
     const future = delivery();
     const futureHeaders = await signDelivery({ key: oldKey, ...future, iat: now + 120 });
-    await expect(verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(TimestampError);
+    await expect(
+      verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE }),
+    ).rejects.toBeInstanceOf(TimestampError);
     // ...which the `now` option can move into range.
-    await expect(verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE, now: () => (now + 130) * 1000 })).resolves.toMatchObject({
+    await expect(
+      verifyWebhook(future.body, futureHeaders, { jwks: jwksUrl, audience: AUDIENCE, now: () => (now + 130) * 1000 }),
+    ).resolves.toMatchObject({
       type: "interaction.requires_action",
     });
   });
@@ -160,7 +179,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const headers = await signDelivery({ key: strangerKey, ...d });
     const before = fetches;
     // Cooldown 0: jose refetches on the unknown kid, still does not find it, and gives up.
-    const error = await verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE, jwksCooldownMs: 0 }).catch((e: unknown) => e);
+    const error = await verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE, jwksCooldownMs: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UnknownKeyError);
     expect((error as UnknownKeyError).code).toBe("unknown_key");
     expect(fetches).toBeGreaterThan(before);
@@ -170,22 +191,32 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const d = delivery();
     const impostor = { ...strangerKey, kid: oldKey.kid };
     const headers = await signDelivery({ key: impostor, ...d });
-    await expect(verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(InvalidSignatureError);
+    await expect(verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      InvalidSignatureError,
+    );
   });
 
   it("checks iss when asked, jti against webhook-id, and the headers", async () => {
     const d = delivery();
     const headers = await signDelivery({ key: oldKey, ...d, issuer: "https://evil.example" });
-    await expect(verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE, issuer: ISSUER })).rejects.toBeInstanceOf(IssuerError);
+    await expect(
+      verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE, issuer: ISSUER }),
+    ).rejects.toBeInstanceOf(IssuerError);
     await expect(verifyWebhook(d.body, headers, { jwks: jwksUrl, audience: AUDIENCE })).resolves.toBeDefined();
 
     const replayed = await signDelivery({ key: oldKey, ...d, jti: "msg_someotherdelivery000000000" });
-    await expect(verifyWebhook(d.body, replayed, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(InvalidSignatureError);
+    await expect(verifyWebhook(d.body, replayed, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      InvalidSignatureError,
+    );
 
     const { "webhook-id": _id, ...noId } = await signDelivery({ key: oldKey, ...d });
-    await expect(verifyWebhook(d.body, noId, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(MissingHeaderError);
+    await expect(verifyWebhook(d.body, noId, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      MissingHeaderError,
+    );
     const hmacStyle = { "webhook-id": d.webhookId, "webhook-timestamp": "1", "webhook-signature": "v1,abc=" };
-    await expect(verifyWebhook(d.body, hmacStyle, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toThrow(/HMAC signature/);
+    await expect(verifyWebhook(d.body, hmacStyle, { jwks: jwksUrl, audience: AUDIENCE })).rejects.toThrow(
+      /HMAC signature/,
+    );
   });
 
   it("after a rotation, a verifier holding the old JWKS refetches on the new kid", async () => {
@@ -201,7 +232,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     served = [newKey.jwk, oldKey.jwk]; // the server rotates: current and previous keys
     await new Promise((r) => setTimeout(r, 60)); // past the (test-sized) cooldown
     const d = delivery();
-    await expect(verify(d.body, await signDelivery({ key: newKey, ...d }))).resolves.toMatchObject({ data: { id: expect.any(String) } });
+    await expect(verify(d.body, await signDelivery({ key: newKey, ...d }))).resolves.toMatchObject({
+      data: { id: expect.any(String) },
+    });
     expect(fetches - fetchesBefore).toBe(2);
     // Old-key tokens still verify from the refreshed set, without another fetch.
     const o = delivery();
@@ -227,8 +260,12 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     const headers = await signDelivery({ key: oldKey, ...d });
     await expect(verifyWebhook(d.body, headers, { jwks, audience: AUDIENCE })).resolves.toEqual(JSON.parse(d.body));
     const n = delivery();
-    await expect(verifyWebhook(n.body, await signDelivery({ key: newKey, ...n }), { jwks, audience: AUDIENCE })).rejects.toBeInstanceOf(UnknownKeyError);
-    await expect(verifyWebhook(d.body, headers, { jwks: async () => oldKey.jwk, audience: AUDIENCE })).resolves.toBeDefined();
+    await expect(
+      verifyWebhook(n.body, await signDelivery({ key: newKey, ...n }), { jwks, audience: AUDIENCE }),
+    ).rejects.toBeInstanceOf(UnknownKeyError);
+    await expect(
+      verifyWebhook(d.body, headers, { jwks: async () => oldKey.jwk, audience: AUDIENCE }),
+    ).resolves.toBeDefined();
   });
 
   it("an unreachable JWKS is KeySetUnavailableError (the receiver's problem), not a bad signature", async () => {
@@ -237,7 +274,9 @@ describe("verifyWebhook with { jwks, audience } (RS256 JWT)", () => {
     await down.close();
     const d = delivery();
     const headers = await signDelivery({ key: oldKey, ...d });
-    await expect(verifyWebhook(d.body, headers, { jwks: url, audience: AUDIENCE })).rejects.toBeInstanceOf(KeySetUnavailableError);
+    await expect(verifyWebhook(d.body, headers, { jwks: url, audience: AUDIENCE })).rejects.toBeInstanceOf(
+      KeySetUnavailableError,
+    );
   });
 
   it("requires an audience when built once", () => {

@@ -33,7 +33,12 @@ function runHarness(scenario: Record<string, unknown>): Promise<HarnessResult> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
-      ["--import", pathToFileURL(join(harnessDir, "register.mjs")).href, join(harnessDir, "harness.mjs"), JSON.stringify(scenario)],
+      [
+        "--import",
+        pathToFileURL(join(harnessDir, "register.mjs")).href,
+        join(harnessDir, "harness.mjs"),
+        JSON.stringify(scenario),
+      ],
       { cwd: sdkDir, timeout: 20_000 },
       (error, stdout, stderr) => {
         if (stdout.trim() === "") {
@@ -50,7 +55,10 @@ let tmp: string;
 
 beforeAll(() => {
   // The test runs the build output, so build first (incremental: fast when nothing changed).
-  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-b", sdkDir], { cwd: repoRoot, stdio: "pipe" });
+  execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-b", sdkDir], {
+    cwd: repoRoot,
+    stdio: "pipe",
+  });
   tmp = mkdtempSync(join(tmpdir(), "tidings-no-node-"));
 });
 
@@ -86,7 +94,12 @@ describe("@tidings/sdk/verify without Node built-ins", () => {
         jwks: { keys: [jwk] },
         audience,
       },
-      v1a: { at: signing.verify_at, stat: signing.static_v1a.cases[0], dyn: signing.dynamic.cases[1], jwks: signing.dynamic.jwks },
+      v1a: {
+        at: signing.verify_at,
+        stat: signing.static_v1a.cases[0],
+        dyn: signing.dynamic.cases[1],
+        jwks: signing.dynamic.jwks,
+      },
     });
     expect(outcome.error).toBeUndefined();
     expect(outcome.ok).toBe(true);
@@ -110,7 +123,8 @@ describe("@tidings/sdk/verify without Node built-ins", () => {
       "nested.mjs": 'export { probe } from "./inner.mjs";\n',
       "inner.mjs": 'import { Buffer } from "node:buffer";\nexport const probe = () => Buffer.name;\n',
       "buffer-global.mjs": 'export const probe = () => Buffer.from("x").toString("base64");\n',
-      "process-global.mjs": 'export const probe = () => process.getBuiltinModule("node:crypto").createHash("sha256");\n',
+      "process-global.mjs":
+        'export const probe = () => process.getBuiltinModule("node:crypto").createHash("sha256");\n',
       "clean.mjs": 'export const probe = () => btoa("x");\n',
     };
     for (const [name, source] of Object.entries(cases)) writeFileSync(join(tmp, name), source);

@@ -19,12 +19,18 @@ let files: string[];
 
 /** A small program run in the application, printing JSON. */
 function runInApp(args: string[]): unknown {
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: app, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+  return JSON.parse(
+    execFileSync(process.execPath, args, { cwd: app, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+  );
 }
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "tidings-sdk-pack-"));
-  const out = execFileSync("npm", ["pack", "--pack-destination", tmp, "--json"], { cwd: sdkDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync("npm", ["pack", "--pack-destination", tmp, "--json"], {
+    cwd: sdkDir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const [packed] = JSON.parse(out.slice(out.indexOf("["))) as [{ filename: string; files: { path: string }[] }];
   files = packed.files.map((f) => f.path).sort();
 
@@ -34,7 +40,9 @@ beforeAll(() => {
   mkdirSync(join(modules, "@tidings"), { recursive: true });
   execFileSync("tar", ["-xzf", join(tmp, packed.filename), "-C", join(modules, "@tidings")]);
   renameSync(join(modules, "@tidings", "package"), join(modules, "@tidings", "sdk"));
-  const manifest = JSON.parse(readFileSync(join(modules, "@tidings", "sdk", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(modules, "@tidings", "sdk", "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   for (const dependency of [...Object.keys(manifest.dependencies), "@types/node"]) {
     mkdirSync(dirname(join(modules, dependency)), { recursive: true });
     symlinkSync(join(repoRoot, "node_modules", dependency), join(modules, dependency), "dir");
@@ -53,9 +61,13 @@ describe("the packed @tidings/sdk", () => {
       }
     }
     expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/cjs/package.json"]));
-    const unwanted = files.filter((f) => /^(src|test|bench|scripts)\//.test(f) || /\.(map|tsbuildinfo)$|^tsconfig|\.test\./.test(f));
+    const unwanted = files.filter(
+      (f) => /^(src|test|bench|scripts)\//.test(f) || /\.(map|tsbuildinfo)$|^tsconfig|\.test\./.test(f),
+    );
     expect(unwanted).toEqual([]);
-    expect(files.every((f) => f.startsWith("dist/") || ["package.json", "README.md", "LICENSE"].includes(f))).toBe(true);
+    expect(files.every((f) => f.startsWith("dist/") || ["package.json", "README.md", "LICENSE"].includes(f))).toBe(
+      true,
+    );
   });
 
   it("require() gets the CommonJS build of every entry point, and it verifies a delivery", () => {
@@ -108,8 +120,14 @@ export const schema: object = contract.Webhook;
 // @ts-expect-error: the types are real ones, not \`any\`: a name the package does not export is an error.
 sdk.notExported();
 `;
-    writeFileSync(join(app, "consumer.cts"), consumer('import sdk = require("@tidings/sdk");\nimport contract = require("@tidings/sdk/contract");'));
-    writeFileSync(join(app, "consumer.mts"), consumer('import * as sdk from "@tidings/sdk";\nimport * as contract from "@tidings/sdk/contract";'));
+    writeFileSync(
+      join(app, "consumer.cts"),
+      consumer('import sdk = require("@tidings/sdk");\nimport contract = require("@tidings/sdk/contract");'),
+    );
+    writeFileSync(
+      join(app, "consumer.mts"),
+      consumer('import * as sdk from "@tidings/sdk";\nimport * as contract from "@tidings/sdk/contract";'),
+    );
     writeFileSync(
       join(app, "tsconfig.json"),
       JSON.stringify({
@@ -125,10 +143,14 @@ sdk.notExported();
         files: ["consumer.cts", "consumer.mts"],
       }),
     );
-    const listed = execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", app, "--listFiles"], {
-      cwd: app,
-      encoding: "utf8",
-    });
+    const listed = execFileSync(
+      process.execPath,
+      [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", app, "--listFiles"],
+      {
+        cwd: app,
+        encoding: "utf8",
+      },
+    );
     expect(listed).toContain(join(app, "node_modules/@tidings/sdk/dist/cjs/index.d.ts"));
     expect(listed).toContain(join(app, "node_modules/@tidings/sdk/dist/index.d.ts"));
   });

@@ -22,7 +22,11 @@ const secret = randomSecret();
 let sequence = 0;
 
 /** A correctly signed delivery of a fresh event (unique webhook-id). */
-function delivery(overrides: { id?: string; timestamp?: number; secretToSign?: string } = {}): { body: string; headers: Record<string, string>; id: string } {
+function delivery(overrides: { id?: string; timestamp?: number; secretToSign?: string } = {}): {
+  body: string;
+  headers: Record<string, string>;
+  id: string;
+} {
   sequence++;
   const id = overrides.id ?? `msg_rcv${String(sequence).padStart(24, "0")}`;
   const timestamp = overrides.timestamp ?? Math.floor(Date.now() / 1000);
@@ -48,7 +52,9 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function serve(options: Omit<WebhookReceiverOptions, "verify"> & { maxBodyBytes?: number }): Promise<{ receiver: WebhookReceiver; server: TestServer }> {
+async function serve(
+  options: Omit<WebhookReceiverOptions, "verify"> & { maxBodyBytes?: number },
+): Promise<{ receiver: WebhookReceiver; server: TestServer }> {
   const { maxBodyBytes, ...rest } = options;
   const receiver = createWebhookReceiver({ verify: { secret }, ...rest });
   const server = await listen(nodeHandler(receiver, maxBodyBytes !== undefined ? { maxBodyBytes } : {}));
@@ -79,7 +85,11 @@ describe("receiver over node:http (nodeHandler)", () => {
       },
     });
     // Warm the connection and code paths, so the measurement is of the ack, not of first-use set-up.
-    const warm = await post(server.url, "{}", { "webhook-id": "msg_warm", "webhook-timestamp": "1", "webhook-signature": "v1,x" });
+    const warm = await post(server.url, "{}", {
+      "webhook-id": "msg_warm",
+      "webhook-timestamp": "1",
+      "webhook-signature": "v1,x",
+    });
     expect(warm.status).toBe(400);
 
     const d = delivery();
@@ -207,7 +217,9 @@ describe("receiver over node:http (nodeHandler)", () => {
         running--;
       },
     });
-    const results = await Promise.all(Array.from({ length: 6 }, () => delivery()).map((d) => post(server.url, d.body, d.headers)));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => delivery()).map((d) => post(server.url, d.body, d.headers)),
+    );
     expect(results.every((r) => r.status === 202)).toBe(true);
     await receiver.drain();
     expect(peak).toBe(2);
@@ -272,7 +284,8 @@ describe("fetchHandler", () => {
     const receiver = createWebhookReceiver({ verify: { secret }, handler: (event) => void handled.push(event) });
     const handle = fetchHandler(receiver, { maxBodyBytes: 4096 });
     const d = delivery();
-    const request = () => new Request("https://receiver.example/hooks", { method: "POST", headers: d.headers, body: d.body });
+    const request = () =>
+      new Request("https://receiver.example/hooks", { method: "POST", headers: d.headers, body: d.body });
     const waited: Array<Promise<unknown>> = [];
     const first = await handle(request(), { waitUntil: (p) => void waited.push(p) });
     expect(first.status).toBe(202);
@@ -282,11 +295,17 @@ describe("fetchHandler", () => {
     expect(handled.map((e) => e.data.id)).toEqual([JSON.parse(d.body).data.id]);
 
     expect((await handle(request())).status).toBe(200);
-    const bad = await handle(new Request("https://receiver.example/hooks", { method: "POST", headers: d.headers, body: `${d.body} ` }));
+    const bad = await handle(
+      new Request("https://receiver.example/hooks", { method: "POST", headers: d.headers, body: `${d.body} ` }),
+    );
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_signature");
     expect((await handle(new Request("https://receiver.example/hooks"))).status).toBe(405);
-    const huge = new Request("https://receiver.example/hooks", { method: "POST", headers: d.headers, body: "x".repeat(5000) });
+    const huge = new Request("https://receiver.example/hooks", {
+      method: "POST",
+      headers: d.headers,
+      body: "x".repeat(5000),
+    });
     expect((await handle(huge)).status).toBe(413);
     await receiver.close();
   });
@@ -294,7 +313,10 @@ describe("fetchHandler", () => {
 
 describe("expressHandler", () => {
   /** A real node:http server standing in for Express: `prepare` plays the role of body-parsing middleware. */
-  async function expressLike(receiver: WebhookReceiver, prepare: (req: http.IncomingMessage & { body?: unknown }, raw: Buffer) => void): Promise<TestServer> {
+  async function expressLike(
+    receiver: WebhookReceiver,
+    prepare: (req: http.IncomingMessage & { body?: unknown }, raw: Buffer) => void,
+  ): Promise<TestServer> {
     const handler = expressHandler(receiver);
     const server = await listen((req: http.IncomingMessage & { body?: unknown }, res) => {
       if (prepare.length === 0) {
@@ -314,7 +336,10 @@ describe("expressHandler", () => {
 
   it("reads the raw stream itself, uses express.raw()'s Buffer, and refuses a body express.json() consumed", async () => {
     const handled: string[] = [];
-    const receiver = createWebhookReceiver({ verify: { secret }, handler: (_e, context) => void handled.push(context.webhookId) });
+    const receiver = createWebhookReceiver({
+      verify: { secret },
+      handler: (_e, context) => void handled.push(context.webhookId),
+    });
     cleanups.push(() => receiver.close());
 
     const untouched = await expressLike(receiver, () => {});
@@ -345,7 +370,10 @@ describe("expressHandler", () => {
 describe("fastifyPlugin (real fastify)", () => {
   it("receives raw bodies on its path while the app's JSON parsing elsewhere is untouched", async () => {
     const handled: string[] = [];
-    const receiver = createWebhookReceiver({ verify: { secret }, handler: (_e, context) => void handled.push(context.webhookId) });
+    const receiver = createWebhookReceiver({
+      verify: { secret },
+      handler: (_e, context) => void handled.push(context.webhookId),
+    });
     const app = Fastify();
     await app.register(fastifyPlugin(receiver, { path: "/hooks", maxBodyBytes: 2048 }));
     app.post("/json", async (request) => ({ echoed: request.body }));
@@ -356,7 +384,12 @@ describe("fastifyPlugin (real fastify)", () => {
 
     const d = delivery();
     const send = (body: string, headers = d.headers) =>
-      app.inject({ method: "POST", url: "/hooks", headers: { ...headers, "content-type": "application/json" }, payload: body });
+      app.inject({
+        method: "POST",
+        url: "/hooks",
+        headers: { ...headers, "content-type": "application/json" },
+        payload: body,
+      });
     const accepted = await send(d.body);
     expect(accepted.statusCode).toBe(202);
     expect(accepted.json()).toEqual({ status: "accepted" });
@@ -367,7 +400,12 @@ describe("fastifyPlugin (real fastify)", () => {
     expect(reformatted.json().error.code).toBe("invalid_signature");
     // Any content type, even none of the usual ones.
     const e = delivery();
-    const plain = await app.inject({ method: "POST", url: "/hooks", headers: { ...e.headers, "content-type": "text/plain" }, payload: e.body });
+    const plain = await app.inject({
+      method: "POST",
+      url: "/hooks",
+      headers: { ...e.headers, "content-type": "text/plain" },
+      payload: e.body,
+    });
     expect(plain.statusCode).toBe(202);
     expect((await send("x".repeat(4096))).statusCode).toBe(413);
 

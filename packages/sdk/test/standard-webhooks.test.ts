@@ -50,10 +50,14 @@ describe("official Standard Webhooks vectors", () => {
       webhookId: v.msg_id,
       timestamp: v.timestamp,
     });
-    expect(verifierAt(v.secret, v.timestamp).verifySignature(new TextEncoder().encode(v.payload), headers).webhookId).toBe(v.msg_id);
+    expect(
+      verifierAt(v.secret, v.timestamp).verifySignature(new TextEncoder().encode(v.payload), headers).webhookId,
+    ).toBe(v.msg_id);
     // The vectors' payloads are not Tidings events: verifyWebhook gets past the signature and then
     // rejects the payload, which is how we know the signature itself was accepted.
-    await expect(verifyWebhook(v.payload, headers, { secret: v.secret, now: () => v.timestamp * 1000 })).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(
+      verifyWebhook(v.payload, headers, { secret: v.secret, now: () => v.timestamp * 1000 }),
+    ).rejects.toBeInstanceOf(InvalidPayloadError);
   });
 
   it.each(vectors.reject_signature_headers_for_first_sign_vector)("rejects signature header %j", async (header) => {
@@ -61,7 +65,9 @@ describe("official Standard Webhooks vectors", () => {
     const headers = headersFor(first.msg_id, first.timestamp, header);
     const expected = header === "" ? MissingHeaderError : InvalidSignatureError;
     expect(() => verifier.verifySignature(first.payload, headers)).toThrow(expected);
-    await expect(verifyWebhook(first.payload, headers, { secret: first.secret, now: () => first.timestamp * 1000 })).rejects.toBeInstanceOf(expected);
+    await expect(
+      verifyWebhook(first.payload, headers, { secret: first.secret, now: () => first.timestamp * 1000 }),
+    ).rejects.toBeInstanceOf(expected);
   });
 
   // These entries come from the reference library's "multi sig payload is valid" test, which uses the
@@ -72,9 +78,12 @@ describe("official Standard Webhooks vectors", () => {
 
     it("the decoys alone do not verify (for either vector)", () => {
       for (const v of vectors.sign) {
-        expect(() => verifierAt(v.secret, v.timestamp).verifySignature(v.payload, headersFor(v.msg_id, v.timestamp, others.join(" ")))).toThrow(
-          InvalidSignatureError,
-        );
+        expect(() =>
+          verifierAt(v.secret, v.timestamp).verifySignature(
+            v.payload,
+            headersFor(v.msg_id, v.timestamp, others.join(" ")),
+          ),
+        ).toThrow(InvalidSignatureError);
       }
     });
 
@@ -86,13 +95,21 @@ describe("official Standard Webhooks vectors", () => {
         [...others, v.signature],
       ];
       for (const entries of layouts) {
-        expect(verifier.verifySignature(v.payload, headersFor(v.msg_id, v.timestamp, entries.join(" "))).webhookId).toBe(v.msg_id);
+        expect(
+          verifier.verifySignature(v.payload, headersFor(v.msg_id, v.timestamp, entries.join(" "))).webhookId,
+        ).toBe(v.msg_id);
       }
       // A proxy joining repeated headers with ", ", and Node's string[] for repeated headers.
-      expect(verifier.verifySignature(v.payload, headersFor(v.msg_id, v.timestamp, [...others, v.signature].join(", "))).webhookId).toBe(v.msg_id);
-      expect(verifier.verifySignature(v.payload, { ...headersFor(v.msg_id, v.timestamp, ""), "webhook-signature": [...others, v.signature] }).webhookId).toBe(
-        v.msg_id,
-      );
+      expect(
+        verifier.verifySignature(v.payload, headersFor(v.msg_id, v.timestamp, [...others, v.signature].join(", ")))
+          .webhookId,
+      ).toBe(v.msg_id);
+      expect(
+        verifier.verifySignature(v.payload, {
+          ...headersFor(v.msg_id, v.timestamp, ""),
+          "webhook-signature": [...others, v.signature],
+        }).webhookId,
+      ).toBe(v.msg_id);
     });
   });
 
@@ -109,21 +126,27 @@ describe("official Standard Webhooks vectors", () => {
       const timestamp = cases[description];
       expect(timestamp, `unknown reject_timestamps entry ${description}`).toBeDefined();
       // Correctly signed for that timestamp, so only the timestamp rule can reject it.
-      const signature = /^\d+$/.test(timestamp!) ? signStandardWebhook(first.secret, first.msg_id, Number(timestamp), first.payload) : first.signature;
+      const signature = /^\d+$/.test(timestamp!)
+        ? signStandardWebhook(first.secret, first.msg_id, Number(timestamp), first.payload)
+        : first.signature;
       const headers = headersFor(first.msg_id, timestamp!, signature);
       expect(() => verifierAt(first.secret, now).verifySignature(first.payload, headers)).toThrow(TimestampError);
     });
 
     it("accepts exactly at the tolerance, honours a custom tolerance, rejects malformed numbers", () => {
       for (const ts of [now - tolerance, now + tolerance]) {
-        const headers = headersFor(first.msg_id, ts, signStandardWebhook(first.secret, first.msg_id, ts, first.payload));
+        const headers = headersFor(
+          first.msg_id,
+          ts,
+          signStandardWebhook(first.secret, first.msg_id, ts, first.payload),
+        );
         expect(verifierAt(first.secret, now).verifySignature(first.payload, headers).timestamp).toBe(ts);
         expect(() => verifierAt(first.secret, now, 10).verifySignature(first.payload, headers)).toThrow(TimestampError);
       }
       for (const bad of ["-1", "1.5", "1e9", " ", "0x10", "161426533012345678"]) {
-        expect(() => verifierAt(first.secret, now).verifySignature(first.payload, headersFor(first.msg_id, bad, first.signature))).toThrow(
-          bad === " " ? MissingHeaderError : TimestampError,
-        );
+        expect(() =>
+          verifierAt(first.secret, now).verifySignature(first.payload, headersFor(first.msg_id, bad, first.signature)),
+        ).toThrow(bad === " " ? MissingHeaderError : TimestampError);
       }
     });
   });
@@ -133,9 +156,9 @@ describe("official Standard Webhooks vectors", () => {
     expect(() => createVerifier({ secret })).toThrow(InvalidSecretError);
     expect(() => createWebhookReceiver({ verify: { secret }, handler: () => {} })).toThrow(InvalidSecretError);
     expect(() => signStandardWebhook(secret, "msg_1", 1, "{}")).toThrow(InvalidSecretError);
-    await expect(verifyWebhook(first.payload, headersFor(first.msg_id, first.timestamp, first.signature), { secret })).rejects.toBeInstanceOf(
-      InvalidSecretError,
-    );
+    await expect(
+      verifyWebhook(first.payload, headersFor(first.msg_id, first.timestamp, first.signature), { secret }),
+    ).rejects.toBeInstanceOf(InvalidSecretError);
   });
 
   it("rejects a secret that is not base64, and an empty list", () => {
@@ -155,37 +178,59 @@ describe("verifyWebhook with { secret }", () => {
     const expected = JSON.parse(body) as unknown;
     const options = { secret, now: () => now * 1000 };
     await expect(verifyWebhook(body, headersFor(id, now, signature), options)).resolves.toEqual(expected);
-    await expect(verifyWebhook(body, { "Webhook-Id": id, "WEBHOOK-TIMESTAMP": String(now), "Webhook-Signature": signature }, options)).resolves.toEqual(
-      expected,
-    );
-    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(headersFor(id, now, signature)), options)).resolves.toEqual(expected);
+    await expect(
+      verifyWebhook(
+        body,
+        { "Webhook-Id": id, "WEBHOOK-TIMESTAMP": String(now), "Webhook-Signature": signature },
+        options,
+      ),
+    ).resolves.toEqual(expected);
+    await expect(
+      verifyWebhook(new TextEncoder().encode(body), new Headers(headersFor(id, now, signature)), options),
+    ).resolves.toEqual(expected);
   });
 
   it("accepts any of several secrets (rotation) and rejects with typed errors", async () => {
     const other = randomSecret();
     const options = { secret: [other, secret], now: () => now * 1000 };
-    await expect(verifyWebhook(body, headersFor(id, now, signature), options)).resolves.toMatchObject({ type: "batch.succeeded" });
+    await expect(verifyWebhook(body, headersFor(id, now, signature), options)).resolves.toMatchObject({
+      type: "batch.succeeded",
+    });
     const wrong = { secret: other, now: () => now * 1000 };
     const error = await verifyWebhook(body, headersFor(id, now, signature), wrong).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidSignatureError);
     expect(error).toBeInstanceOf(WebhookVerificationError);
     expect((error as WebhookVerificationError).code).toBe("invalid_signature");
 
-    const missing = await verifyWebhook(body, { "webhook-id": id, "webhook-timestamp": String(now) }, options).catch((e: unknown) => e);
+    const missing = await verifyWebhook(body, { "webhook-id": id, "webhook-timestamp": String(now) }, options).catch(
+      (e: unknown) => e,
+    );
     expect(missing).toBeInstanceOf(MissingHeaderError);
     expect((missing as MissingHeaderError).header).toBe("webhook-signature");
 
-    await expect(verifyWebhook(body, headersFor(id, now, signature), { secret })).rejects.toBeInstanceOf(TimestampError);
+    await expect(verifyWebhook(body, headersFor(id, now, signature), { secret })).rejects.toBeInstanceOf(
+      TimestampError,
+    );
   });
 
   it("rejects authentic bodies that are not events with InvalidPayloadError", async () => {
-    for (const payload of ["not json", "[]", '{"data":{"id":"x"}}', '{"type":"batch.succeeded"}', '{"type":"x.succeeded","data":{}}']) {
+    for (const payload of [
+      "not json",
+      "[]",
+      '{"data":{"id":"x"}}',
+      '{"type":"batch.succeeded"}',
+      '{"type":"x.succeeded","data":{}}',
+    ]) {
       const headers = headersFor(id, now, signStandardWebhook(secret, id, now, payload));
-      await expect(verifyWebhook(payload, headers, { secret, now: () => now * 1000 })).rejects.toBeInstanceOf(InvalidPayloadError);
+      await expect(verifyWebhook(payload, headers, { secret, now: () => now * 1000 })).rejects.toBeInstanceOf(
+        InvalidPayloadError,
+      );
     }
     const invalidUtf8 = new Uint8Array([0x7b, 0xff, 0x7d]);
     const headers = headersFor(id, now, signStandardWebhook(secret, id, now, invalidUtf8));
-    await expect(verifyWebhook(invalidUtf8, headers, { secret, now: () => now * 1000 })).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(verifyWebhook(invalidUtf8, headers, { secret, now: () => now * 1000 })).rejects.toBeInstanceOf(
+      InvalidPayloadError,
+    );
   });
 });
 
@@ -249,7 +294,12 @@ describe("agreement with the standardwebhooks package", () => {
   it(`ours signs, theirs verifies (${N} random cases)`, () => {
     let agreed = 0;
     for (const [i, c] of cases.entries()) {
-      const signature = signStandardWebhook(c.secret, c.id, c.timestamp, i % 2 ? c.body : new TextEncoder().encode(c.body));
+      const signature = signStandardWebhook(
+        c.secret,
+        c.id,
+        c.timestamp,
+        i % 2 ? c.body : new TextEncoder().encode(c.body),
+      );
       const theirs = new StandardWebhook(c.secret);
       try {
         theirs.verify(c.body, headersFor(c.id, c.timestamp, signature), { jsonParse: false });
@@ -286,8 +336,13 @@ describe("agreement with the standardwebhooks package", () => {
       for (const [i, c] of cases.slice(0, 1000).entries()) {
         const signature = theirs.sign(c.id, new Date(c.timestamp * 1000), c.body);
         expect(signStandardWebhook(secret, c.id, c.timestamp, c.body), `case ${i}`).toBe(signature);
-        expect(() => ours.verifySignature(`${c.body}x`, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toThrow(InvalidSignatureError);
-        expect(ours.verifySignature(c.body, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toEqual({ webhookId: c.id, timestamp: c.timestamp });
+        expect(() => ours.verifySignature(`${c.body}x`, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toThrow(
+          InvalidSignatureError,
+        );
+        expect(ours.verifySignature(c.body, headersFor(c.id, c.timestamp, signature)), `case ${i}`).toEqual({
+          webhookId: c.id,
+          timestamp: c.timestamp,
+        });
       }
     }
   });
@@ -316,10 +371,17 @@ describe("agreement with the standardwebhooks package", () => {
 
   it("svix's Webhook verifies our signatures (svix-* and webhook-* headers)", () => {
     for (const c of cases.slice(0, 20)) {
-      const body = JSON.stringify({ type: "render.succeeded", version: "v1", timestamp: "2026-01-01T00:00:00Z", data: { id: c.id, note: c.body } });
+      const body = JSON.stringify({
+        type: "render.succeeded",
+        version: "v1",
+        timestamp: "2026-01-01T00:00:00Z",
+        data: { id: c.id, note: c.body },
+      });
       const signature = signStandardWebhook(c.secret, c.id, c.timestamp, body);
       const svix = new SvixWebhook(c.secret);
-      expect(svix.verify(body, { "svix-id": c.id, "svix-timestamp": String(c.timestamp), "svix-signature": signature })).toEqual(JSON.parse(body));
+      expect(
+        svix.verify(body, { "svix-id": c.id, "svix-timestamp": String(c.timestamp), "svix-signature": signature }),
+      ).toEqual(JSON.parse(body));
       expect(svix.verify(body, headersFor(c.id, c.timestamp, signature))).toEqual(JSON.parse(body));
       expect(() => svix.verify(`${body} `, headersFor(c.id, c.timestamp, signature))).toThrow();
     }

@@ -15,10 +15,15 @@ const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
 
 function typecheck(project: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [tsc, "-p", join(here, "types", project), "--pretty", "false"], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolvePromise({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [tsc, "-p", join(here, "types", project), "--pretty", "false"],
+      { cwd: repoRoot, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolvePromise({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 

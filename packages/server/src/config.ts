@@ -55,13 +55,19 @@ export interface Config extends ProviderSettings {
   deliveryTimeoutMs: number;
   /** TIDINGS_MAX_FILE_BYTES: the largest file an upload may declare (default 2 GiB, as Gemini). */
   maxFileBytes: number;
-  /** TIDINGS_MAX_BATCH_LINE_BYTES: the longest line of a JSONL batch input (default 4 MiB); longer ones become error lines. */
+  /**
+   * TIDINGS_MAX_BATCH_LINE_BYTES: the longest line of a JSONL batch input (default 4 MiB); longer ones become error
+   * lines.
+   */
   maxBatchLineBytes: number;
   /** TIDINGS_SQLITE_SYNCHRONOUS: `normal` survives process crashes; `full` also OS crashes and power loss. */
   sqliteSynchronous: "normal" | "full";
   /** TIDINGS_JWKS_PROPAGATION_S: how long a rotated key is published before it signs (default 900 s). */
   jwksPropagationMs: number;
-  /** TIDINGS_JWT_ALG: what signs dynamic webhooks: RS256 (default), ES256 or EdDSA; always EdDSA (Ed25519 keys) with `v1a`. */
+  /**
+   * TIDINGS_JWT_ALG: what signs dynamic webhooks: RS256 (default), ES256 or EdDSA; always EdDSA (Ed25519 keys) with
+   * `v1a`.
+   */
   jwtAlgorithm: JwtAlgorithm;
   /** TIDINGS_DYNAMIC_SIGNING: `jwt` (default, as Google documents) or `v1a` (Ed25519, as Gemini's live deliveries). */
   dynamicSigning: DynamicSigningScheme;
@@ -72,7 +78,10 @@ export interface Config extends ProviderSettings {
   /** TIDINGS_FILE_TTL: how long a file is kept before it is deleted with its bytes (default 48 h, as Gemini). */
   fileTtlMs: number;
   logLevel: string;
-  /** OTLP/HTTP traces endpoint, from OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; tracing is off without one. */
+  /**
+   * OTLP/HTTP traces endpoint, from OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+   * tracing is off without one.
+   */
   otlpTracesUrl?: string;
   /** OTEL_SERVICE_NAME, default `tidings`. */
   serviceName: string;
@@ -121,7 +130,9 @@ function parseDynamicSigning(text: string): DynamicSigningScheme {
 function signingAlgorithm(dynamicSigning: DynamicSigningScheme, jwtAlg: string | undefined): JwtAlgorithm {
   if (dynamicSigning === "jwt") return parseJwtAlgorithm(jwtAlg ?? "RS256");
   if (jwtAlg !== undefined && jwtAlg !== "" && jwtAlg !== "EdDSA") {
-    throw new Error(`TIDINGS_JWT_ALG: "${jwtAlg}" cannot sign v1a deliveries, which are Ed25519; with TIDINGS_DYNAMIC_SIGNING=v1a leave it unset or EdDSA`);
+    throw new Error(
+      `TIDINGS_JWT_ALG: "${jwtAlg}" cannot sign v1a deliveries, which are Ed25519; with TIDINGS_DYNAMIC_SIGNING=v1a leave it unset or EdDSA`,
+    );
   }
   return "EdDSA";
 }
@@ -129,7 +140,8 @@ function signingAlgorithm(dynamicSigning: DynamicSigningScheme, jwtAlg: string |
 /** 0 asks the system for a free port (tests: no port is probed and handed out, so none can be taken meanwhile). */
 function parsePort(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`TIDINGS_PORT: "${text}" must be a port number, 0 to 65535 (0: any free port)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`TIDINGS_PORT: "${text}" must be a port number, 0 to 65535 (0: any free port)`);
   return n;
 }
 
@@ -141,7 +153,8 @@ function nonNegativeInt(text: string, name: string): number {
 
 function nonNegativeNumber(text: string, name: string): number {
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${name}: "${text}" must be a number, 0 or more (0: off)`);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new Error(`${name}: "${text}" must be a number, 0 or more (0: off)`);
   return n;
 }
 
@@ -149,17 +162,24 @@ export function loadLimits(env: NodeJS.ProcessEnv): Limits {
   const limits: Limits = {
     maxStreamsPerProject: positiveInt(env.TIDINGS_MAX_STREAMS_PER_PROJECT ?? "32", "TIDINGS_MAX_STREAMS_PER_PROJECT"),
     maxStreams: positiveInt(env.TIDINGS_MAX_STREAMS ?? "1000", "TIDINGS_MAX_STREAMS"),
-    maxWebhooksPerProject: positiveInt(env.TIDINGS_MAX_WEBHOOKS_PER_PROJECT ?? "500", "TIDINGS_MAX_WEBHOOKS_PER_PROJECT"),
+    maxWebhooksPerProject: positiveInt(
+      env.TIDINGS_MAX_WEBHOOKS_PER_PROJECT ?? "500",
+      "TIDINGS_MAX_WEBHOOKS_PER_PROJECT",
+    ),
     maxUploadsPerProject: positiveInt(env.TIDINGS_MAX_UPLOADS_PER_PROJECT ?? "100", "TIDINGS_MAX_UPLOADS_PER_PROJECT"),
     // Gemini's Files API holds 20 GB per project.
-    maxProjectFileBytes: positiveInt(env.TIDINGS_MAX_PROJECT_FILE_BYTES ?? String(20 * 1024 ** 3), "TIDINGS_MAX_PROJECT_FILE_BYTES"),
+    maxProjectFileBytes: positiveInt(
+      env.TIDINGS_MAX_PROJECT_FILE_BYTES ?? String(20 * 1024 ** 3),
+      "TIDINGS_MAX_PROJECT_FILE_BYTES",
+    ),
     // Off by default: a limit that a benchmark or a busy worker trips by surprise does more harm than good.
     rateLimitPerProject: nonNegativeNumber(env.TIDINGS_RATE_LIMIT_PER_PROJECT ?? "0", "TIDINGS_RATE_LIMIT_PER_PROJECT"),
     maxLargeBodies: positiveInt(env.TIDINGS_MAX_LARGE_BODIES ?? "2", "TIDINGS_MAX_LARGE_BODIES"),
     headersTimeoutMs: positiveInt(env.TIDINGS_HEADERS_TIMEOUT_MS ?? "10000", "TIDINGS_HEADERS_TIMEOUT_MS"),
     requestTimeoutMs: positiveInt(env.TIDINGS_REQUEST_TIMEOUT_MS ?? "120000", "TIDINGS_REQUEST_TIMEOUT_MS"),
   };
-  if (env.TIDINGS_MAX_CONNECTIONS) limits.maxConnections = positiveInt(env.TIDINGS_MAX_CONNECTIONS, "TIDINGS_MAX_CONNECTIONS");
+  if (env.TIDINGS_MAX_CONNECTIONS)
+    limits.maxConnections = positiveInt(env.TIDINGS_MAX_CONNECTIONS, "TIDINGS_MAX_CONNECTIONS");
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new Error(
       `TIDINGS_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not be longer than TIDINGS_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}): the headers are part of the request`,
@@ -192,7 +212,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   }
   const dynamicSigning = parseDynamicSigning(env.TIDINGS_DYNAMIC_SIGNING || "jwt");
   const role = flags.role ?? env.TIDINGS_ROLE ?? "all";
-  if (!(ROLES as readonly string[]).includes(role)) throw new Error(`TIDINGS_ROLE: "${role}" must be one of ${ROLES.join(", ")}`);
+  if (!(ROLES as readonly string[]).includes(role))
+    throw new Error(`TIDINGS_ROLE: "${role}" must be one of ${ROLES.join(", ")}`);
   return {
     role: role as Role,
     host,
@@ -205,10 +226,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     apiKey: env.TIDINGS_API_KEY || undefined,
     dev,
     allowedCidrs: dev ? [...DEV_ALLOWED_CIDRS, ...extraCidrs] : extraCidrs,
-    retryScheduleSeconds: env.TIDINGS_RETRY_SCHEDULE ? parseRetrySchedule(env.TIDINGS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE_S,
+    retryScheduleSeconds: env.TIDINGS_RETRY_SCHEDULE
+      ? parseRetrySchedule(env.TIDINGS_RETRY_SCHEDULE)
+      : DEFAULT_RETRY_SCHEDULE_S,
     deliveryTimeoutMs: positiveInt(env.TIDINGS_DELIVERY_TIMEOUT_MS ?? "10000", "TIDINGS_DELIVERY_TIMEOUT_MS"),
     maxFileBytes: positiveInt(env.TIDINGS_MAX_FILE_BYTES ?? String(2 * 1024 ** 3), "TIDINGS_MAX_FILE_BYTES"),
-    maxBatchLineBytes: positiveInt(env.TIDINGS_MAX_BATCH_LINE_BYTES ?? String(4 * 1024 ** 2), "TIDINGS_MAX_BATCH_LINE_BYTES"),
+    maxBatchLineBytes: positiveInt(
+      env.TIDINGS_MAX_BATCH_LINE_BYTES ?? String(4 * 1024 ** 2),
+      "TIDINGS_MAX_BATCH_LINE_BYTES",
+    ),
     ...loadProviderSettings(env),
     sqliteSynchronous,
     jwtAlgorithm: signingAlgorithm(dynamicSigning, env.TIDINGS_JWT_ALG),
@@ -222,7 +248,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     serviceName: env.OTEL_SERVICE_NAME || "tidings",
     limits: loadLimits(env),
     metricsToken: env.TIDINGS_METRICS_TOKEN || undefined,
-    metricsAddress: env.TIDINGS_METRICS_ADDR ? parseAddress(env.TIDINGS_METRICS_ADDR, "TIDINGS_METRICS_ADDR") : undefined,
+    metricsAddress: env.TIDINGS_METRICS_ADDR
+      ? parseAddress(env.TIDINGS_METRICS_ADDR, "TIDINGS_METRICS_ADDR")
+      : undefined,
   };
 }
 

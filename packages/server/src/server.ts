@@ -64,7 +64,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   );
   const { project, newKey } = await services.projects.ensureDefault(config.apiKey);
   // A key revoked by another process sharing the database is refused here at once, not when the memory of it runs out.
-  const unwatchKeys = config.role === "worker" ? async () => {} : await infra.opened.watchApiKeys(() => services.projects.forgetKeys());
+  const unwatchKeys =
+    config.role === "worker" ? async () => {} : await infra.opened.watchApiKeys(() => services.projects.forgetKeys());
   const rotateSigningKey = async () => {
     const key = await infra.keyRing.rotate();
     infra.jwtSigner.setKeys(await infra.keyRing.load());

@@ -1,6 +1,15 @@
 /** Gemini's Batch API (docs/wire.md: batches): camelCase, as @google/genai sends and reads it. */
 import { Type, type Static } from "@sinclair/typebox";
-import { Duration, FreeForm, GeminiPageQuery, Int64String, Message, OpenMessage, StringEnum, Timestamp } from "./common.js";
+import {
+  Duration,
+  FreeForm,
+  GeminiPageQuery,
+  Int64String,
+  Message,
+  OpenMessage,
+  StringEnum,
+  Timestamp,
+} from "./common.js";
 import { GenerateContentResponse } from "./models.js";
 import { OperationError } from "./operations.js";
 
@@ -16,13 +25,19 @@ export type BatchState = (typeof BATCH_STATES)[number];
 
 /** Gemini's spelling of a request's own targets (Tidings' own resources say `user_metadata`). */
 export const GeminiWebhookConfig = Message({
-  uris: Type.Array(Type.String({ maxLength: 2048 }), { description: "https URLs that receive this batch's events (at most 10)" }),
+  uris: Type.Array(Type.String({ maxLength: 2048 }), {
+    description: "https URLs that receive this batch's events (at most 10)",
+  }),
   userMetadata: Type.Optional(FreeForm("sent back verbatim in each event's data.user_metadata")),
 });
 export type GeminiWebhookConfig = Static<typeof GeminiWebhookConfig>;
 
 export const InlinedRequest = Message({
-  request: Type.Optional(FreeForm("a GenerateContentRequest, kept as given and checked when the batch runs: a bad one becomes an error line")),
+  request: Type.Optional(
+    FreeForm(
+      "a GenerateContentRequest, kept as given and checked when the batch runs: a bad one becomes an error line",
+    ),
+  ),
   metadata: Type.Optional(FreeForm("yours; metadata.key names the line in the output (default: its position)")),
 });
 
@@ -31,19 +46,25 @@ export const BatchGenerateContentRequest = Message({
     displayName: Type.Optional(Type.String({ maxLength: 512 })),
     inputConfig: Type.Optional(
       Message({
-        fileName: Type.Optional(Type.String({ description: 'an uploaded JSONL file, files/{id}: one {"key", "request"} per line' })),
+        fileName: Type.Optional(
+          Type.String({ description: 'an uploaded JSONL file, files/{id}: one {"key", "request"} per line' }),
+        ),
         requests: Type.Optional(Message({ requests: Type.Optional(Type.Array(InlinedRequest)) })),
       }),
     ),
     webhookConfig: Type.Optional(GeminiWebhookConfig),
-    ttl: Type.Optional(Duration('Tidings extension: the deadline, e.g. "3600s" (default 48 h); past it the batch is EXPIRED')),
+    ttl: Type.Optional(
+      Duration('Tidings extension: the deadline, e.g. "3600s" (default 48 h); past it the batch is EXPIRED'),
+    ),
   }),
 });
 export type BatchGenerateContentRequest = Static<typeof BatchGenerateContentRequest>;
 
 export const InlinedResponse = Message({
   response: Type.Optional(GenerateContentResponse),
-  error: Type.Optional(OpenMessage({ code: Type.Integer(), message: Type.String(), status: Type.Optional(Type.String()) })),
+  error: Type.Optional(
+    OpenMessage({ code: Type.Integer(), message: Type.String(), status: Type.Optional(Type.String()) }),
+  ),
   metadata: FreeForm("the request's metadata: {key}"),
 });
 

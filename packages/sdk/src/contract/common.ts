@@ -1,5 +1,6 @@
 /**
- * Building blocks of the wire contract (docs/wire.md: where the contract lives). Every request and response schema is written once, with
+ * Building blocks of the wire contract (docs/wire.md: where the contract lives). Every request and response schema is
+ * written once, with
  * TypeBox, and serves three readers: the server validates and serializes with it and publishes it as
  * OpenAPI, and this SDK's types are `Static<typeof …>` of it.
  *

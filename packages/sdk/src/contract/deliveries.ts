@@ -14,7 +14,8 @@ export const DeliveryAttempt = Message({
   error: Type.Optional(Type.String()),
   response_excerpt: Type.Optional(Type.String()),
   request_headers: Type.Record(Type.String(), Type.String(), {
-    description: "the headers sent, rebuilt from the attempt: the signature is not kept (an HMAC or JWT over the webhook-id, the timestamp and the body)",
+    description:
+      "the headers sent, rebuilt from the attempt: the signature is not kept (an HMAC or JWT over the webhook-id, the timestamp and the body)",
   }),
 });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;

@@ -9,8 +9,15 @@ import { FreeForm, Message, PageQuery, Timestamp } from "./common.js";
 
 /** The common fields of every event's `data`. */
 const dataBase = {
-  id: Type.String({ description: "what the official client fetches the resource with: batches/{id}, operations/{id}, the interaction id, …" }),
-  user_metadata: Type.Optional(FreeForm<Record<string, unknown>>("dynamic (webhook_config) deliveries only: the requester's user_metadata, exactly as given")),
+  id: Type.String({
+    description:
+      "what the official client fetches the resource with: batches/{id}, operations/{id}, the interaction id, …",
+  }),
+  user_metadata: Type.Optional(
+    FreeForm<Record<string, unknown>>(
+      "dynamic (webhook_config) deliveries only: the requester's user_metadata, exactly as given",
+    ),
+  ),
 };
 
 const failure = {
@@ -50,22 +57,44 @@ export const BatchSucceededEventSchema = envelope(
   "A batch finished: every request has a response or an error line in its output file.",
 );
 export const BatchFailedEventSchema = envelope(Type.Literal("batch.failed"), failure, "A batch failed as a whole.");
-export const BatchCancelledEventSchema = envelope(Type.Literal("batch.cancelled"), {}, "A batch was cancelled before it finished.");
-export const BatchExpiredEventSchema = envelope(Type.Literal("batch.expired"), {}, "A batch was still unfinished at its deadline (48 h unless ttl says).");
+export const BatchCancelledEventSchema = envelope(
+  Type.Literal("batch.cancelled"),
+  {},
+  "A batch was cancelled before it finished.",
+);
+export const BatchExpiredEventSchema = envelope(
+  Type.Literal("batch.expired"),
+  {},
+  "A batch was still unfinished at its deadline (48 h unless ttl says).",
+);
 export const InteractionRequiresActionEventSchema = envelope(
   Type.Literal("interaction.requires_action"),
   { required_actions: Type.Array(RequiredActionSchema) },
   "A background interaction stopped for function results: continue it with previous_interaction_id and function_result inputs.",
 );
-export const InteractionCompletedEventSchema = envelope(Type.Literal("interaction.completed"), {}, "A background interaction completed.");
-export const InteractionFailedEventSchema = envelope(Type.Literal("interaction.failed"), failure, "A background interaction failed.");
-export const InteractionCancelledEventSchema = envelope(Type.Literal("interaction.cancelled"), {}, "A background interaction was cancelled.");
+export const InteractionCompletedEventSchema = envelope(
+  Type.Literal("interaction.completed"),
+  {},
+  "A background interaction completed.",
+);
+export const InteractionFailedEventSchema = envelope(
+  Type.Literal("interaction.failed"),
+  failure,
+  "A background interaction failed.",
+);
+export const InteractionCancelledEventSchema = envelope(
+  Type.Literal("interaction.cancelled"),
+  {},
+  "A background interaction was cancelled.",
+);
 export const VideoGeneratedEventSchema = envelope(
   Type.Literal("video.generated"),
   {
     output_file_uri: Type.String({ description: "files/{id}: the clip" }),
     file_name: Type.String({ description: "files/{id}: the clip, as ai.files.get takes it" }),
-    video_uri: Type.String({ description: "the URL that downloads the clip (with the API key header), as the operation's video.uri" }),
+    video_uri: Type.String({
+      description: "the URL that downloads the clip (with the API key header), as the operation's video.uri",
+    }),
   },
   "A video generation finished; its clip is a file of the project.",
 );
@@ -85,9 +114,21 @@ export const CustomSucceededEventSchema = envelope(
   { output_file_uri: Type.Optional(Type.String({ description: "as :complete gave it" })) },
   "A custom operation of type {type} completed (POST /v1/operations/{id}:complete).",
 );
-export const CustomFailedEventSchema = envelope(customType("failed"), failure, "A custom operation of type {type} failed (POST /v1/operations/{id}:fail).");
-export const CustomCancelledEventSchema = envelope(customType("cancelled"), {}, "A custom operation of type {type} was cancelled.");
-export const CustomExpiredEventSchema = envelope(customType("expired"), {}, "A custom operation of type {type} was still running at its expire_time.");
+export const CustomFailedEventSchema = envelope(
+  customType("failed"),
+  failure,
+  "A custom operation of type {type} failed (POST /v1/operations/{id}:fail).",
+);
+export const CustomCancelledEventSchema = envelope(
+  customType("cancelled"),
+  {},
+  "A custom operation of type {type} was cancelled.",
+);
+export const CustomExpiredEventSchema = envelope(
+  customType("expired"),
+  {},
+  "A custom operation of type {type} was still running at its expire_time.",
+);
 
 /** One entry of the catalogue: `{type}.…` names the custom family. */
 export interface EventTypeEntry {
@@ -101,7 +142,11 @@ function document(name: string, schema: TObject): Record<string, unknown> {
   return { $schema: "https://json-schema.org/draft/2020-12/schema", title: name, ...schema };
 }
 
-const entry = (name: string, schema: TObject): EventTypeEntry => ({ name, description: schema.description ?? "", schema: document(name, schema) });
+const entry = (name: string, schema: TObject): EventTypeEntry => ({
+  name,
+  description: schema.description ?? "",
+  schema: document(name, schema),
+});
 
 /** Every event type Tidings sends, built-in first, then the custom operations' family. */
 export const EVENT_TYPE_CATALOGUE: readonly EventTypeEntry[] = Object.freeze([
@@ -125,7 +170,9 @@ export const EVENT_TYPE_CATALOGUE: readonly EventTypeEntry[] = Object.freeze([
 
 /** The wire messages of `GET /v1/eventTypes` and `GET /v1/eventTypes/{name}`. */
 export const EventType = Message({
-  name: Type.String({ description: "batch.succeeded, …; {type}.succeeded and its siblings name a custom operation's events" }),
+  name: Type.String({
+    description: "batch.succeeded, …; {type}.succeeded and its siblings name a custom operation's events",
+  }),
   description: Type.String(),
   schema: FreeForm("JSON Schema (draft 2020-12) of the payload as delivered"),
 });
@@ -141,6 +188,10 @@ export const ListEventTypesResponse = Message({
 export type ListEventTypesResponse = Static<typeof ListEventTypesResponse>;
 
 export const EventTypeParams = Message({
-  name: Type.String({ minLength: 1, maxLength: 128, description: "an event type (batch.succeeded, export.succeeded) or a family ({type}.succeeded)" }),
+  name: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: "an event type (batch.succeeded, export.succeeded) or a family ({type}.succeeded)",
+  }),
 });
 export type EventTypeParams = Static<typeof EventTypeParams>;

@@ -37,7 +37,11 @@ export const StartUploadRequest = Message({
       name: Type.Optional(Type.String({ description: "files/{id} to choose the id: up to 40 of [a-z0-9-]" })),
       displayName: Type.Optional(Type.String({ maxLength: 512 })),
       mimeType: Type.Optional(Type.String({ description: "default: the X-Goog-Upload-Header-Content-Type header" })),
-      sizeBytes: Type.Optional(Type.Union([Int64String(), Type.Integer()], { description: "default: the X-Goog-Upload-Header-Content-Length header" })),
+      sizeBytes: Type.Optional(
+        Type.Union([Int64String(), Type.Integer()], {
+          description: "default: the X-Goog-Upload-Header-Content-Length header",
+        }),
+      ),
     }),
   ),
 });
@@ -54,5 +58,7 @@ export type UploadQuery = Static<typeof UploadQuery>;
 export const UploadResponse = Message({ file: Type.Optional(FileResource) });
 export type UploadResponse = Static<typeof UploadResponse>;
 
-export const DownloadQuery = Message({ alt: Type.Optional(StringEnum(["media"] as const, { description: "media: the file's bytes" })) });
+export const DownloadQuery = Message({
+  alt: Type.Optional(StringEnum(["media"] as const, { description: "media: the file's bytes" })),
+});
 export type DownloadQuery = Static<typeof DownloadQuery>;

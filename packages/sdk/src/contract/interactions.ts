@@ -24,7 +24,10 @@ export const InteractionContent = Message(
 );
 export type InteractionContent = Static<typeof InteractionContent>;
 
-export const UserInputStep = Message({ type: Type.Literal("user_input"), content: Type.Array(InteractionContent) }, { title: "UserInputStep" });
+export const UserInputStep = Message(
+  { type: Type.Literal("user_input"), content: Type.Array(InteractionContent) },
+  { title: "UserInputStep" },
+);
 
 export const ModelOutputStep = Message(
   {
@@ -74,7 +77,10 @@ export const STEP_SCHEMAS = {
   function_result: FunctionResultStep,
 } as const;
 
-export const InteractionStep = Type.Union([UserInputStep, ModelOutputStep, ThoughtStep, FunctionCallStep, FunctionResultStep], { title: "Step" });
+export const InteractionStep = Type.Union(
+  [UserInputStep, ModelOutputStep, ThoughtStep, FunctionCallStep, FunctionResultStep],
+  { title: "Step" },
+);
 export type InteractionStep = Static<typeof InteractionStep>;
 
 /** A tool the model may call. Tidings runs function tools; `parameters` is JSON Schema (lower-case types). */
@@ -97,7 +103,9 @@ export const InteractionGenerationConfig = Message({
   seed: Type.Optional(Type.Integer()),
   thinking_level: Type.Optional(Type.String({ description: "accepted; no provider here acts on it" })),
   thinking_summaries: Type.Optional(Type.String({ description: "accepted; no provider here acts on it" })),
-  tool_choice: Type.Optional(Type.Unknown({ description: '"auto", "any", "none", "validated" or {allowed_tools: {mode?, tools?}}' })),
+  tool_choice: Type.Optional(
+    Type.Unknown({ description: '"auto", "any", "none", "validated" or {allowed_tools: {mode?, tools?}}' }),
+  ),
 });
 export type InteractionGenerationConfig = Static<typeof InteractionGenerationConfig>;
 
@@ -111,10 +119,13 @@ export const InteractionUsage = Message({
 export const CreateInteractionRequest = Message(
   {
     model: Type.Optional(Type.String({ description: "the model; or agent" })),
-    agent: Type.Optional(Type.String({ description: 'an agent such as "deep-research-pro-preview-12-2025"; or model' })),
+    agent: Type.Optional(
+      Type.String({ description: 'an agent such as "deep-research-pro-preview-12-2025"; or model' }),
+    ),
     agent_config: Type.Optional(FreeForm('the agent\'s settings, e.g. {type: "deep-research"}')),
     input: Type.Unknown({
-      description: "a string, a Content, a list of Contents, or a list of Steps (function_result steps resume an interaction that requires action)",
+      description:
+        "a string, a Content, a list of Contents, or a list of Steps (function_result steps resume an interaction that requires action)",
     }),
     tools: Type.Optional(Type.Array(InteractionTool)),
     system_instruction: Type.Optional(Type.String()),
@@ -129,7 +140,10 @@ export const CreateInteractionRequest = Message(
 );
 export type CreateInteractionRequest = Static<typeof CreateInteractionRequest>;
 
-export const InteractionErrorDetail = Message({ code: Type.Optional(Type.String()), message: Type.Optional(Type.String()) });
+export const InteractionErrorDetail = Message({
+  code: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+});
 
 export const Interaction = Message(
   {
@@ -140,7 +154,9 @@ export const Interaction = Message(
     agent: Type.Optional(Type.String()),
     created: Timestamp(),
     updated: Timestamp(),
-    steps: Type.Array(InteractionStep, { description: "its own timeline: its input, then what the model or agent produced" }),
+    steps: Type.Array(InteractionStep, {
+      description: "its own timeline: its input, then what the model or agent produced",
+    }),
     usage: Type.Optional(InteractionUsage),
     previous_interaction_id: Type.Optional(Type.String()),
     system_instruction: Type.Optional(Type.String()),
@@ -168,12 +184,18 @@ export const GetInteractionQuery = Message({
 });
 export type GetInteractionQuery = Static<typeof GetInteractionQuery>;
 
-/** A Server-Sent Event of a streamed interaction: `data:` JSON, read by its `event_type` (docs/wire/interactions.md). */
+/**
+ * A Server-Sent Event of a streamed interaction: `data:` JSON, read by its `event_type` (docs/wire/interactions.md).
+ */
 export type InteractionStreamEvent = { event_id: string } & (
   | { event_type: "interaction.created"; interaction: Partial<Interaction> & Pick<Interaction, "id" | "status"> }
   | { event_type: "interaction.status_update"; interaction_id: string; status: InteractionStatus }
   | { event_type: "step.start"; index: number; step: InteractionStep }
-  | { event_type: "step.delta"; index: number; delta: { type: "text"; text: string } | { type: "arguments_delta"; arguments: string } }
+  | {
+      event_type: "step.delta";
+      index: number;
+      delta: { type: "text"; text: string } | { type: "arguments_delta"; arguments: string };
+    }
   | { event_type: "step.stop"; index: number }
   | { event_type: "interaction.completed"; interaction: Partial<Interaction> & Pick<Interaction, "id" | "status"> }
   | { event_type: "error"; error: { code?: string; message?: string } }

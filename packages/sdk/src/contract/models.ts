@@ -6,7 +6,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { FreeForm, GeminiPageQuery, Message, OpenMessage } from "./common.js";
 
-const passThrough = (description: string) => Type.Unknown({ description: `${description}; passed on to an upstream Gemini, unchecked` });
+const passThrough = (description: string) =>
+  Type.Unknown({ description: `${description}; passed on to an upstream Gemini, unchecked` });
 
 export const Part = Message(
   {
@@ -19,10 +20,18 @@ export const Part = Message(
       }),
     ),
     fileData: Type.Optional(
-      Message({ fileUri: Type.Optional(Type.String()), mimeType: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()) }),
+      Message({
+        fileUri: Type.Optional(Type.String()),
+        mimeType: Type.Optional(Type.String()),
+        displayName: Type.Optional(Type.String()),
+      }),
     ),
     functionCall: Type.Optional(
-      Message({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), args: Type.Optional(FreeForm("the call's arguments")) }),
+      Message({
+        id: Type.Optional(Type.String()),
+        name: Type.Optional(Type.String()),
+        args: Type.Optional(FreeForm("the call's arguments")),
+      }),
     ),
     functionResponse: Type.Optional(
       Message({

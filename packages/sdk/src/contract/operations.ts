@@ -16,7 +16,9 @@ export type OperationError = Static<typeof OperationError>;
 
 /** A request's own targets, which replace the project's static webhooks for its events. */
 export const WebhookConfig = Message({
-  uris: Type.Array(Type.String({ maxLength: 2048 }), { description: "https URLs that receive this request's events (at most 10)" }),
+  uris: Type.Array(Type.String({ maxLength: 2048 }), {
+    description: "https URLs that receive this request's events (at most 10)",
+  }),
   user_metadata: Type.Optional(FreeForm("sent back verbatim in each event's data.user_metadata")),
 });
 export type WebhookConfig = Static<typeof WebhookConfig>;
@@ -46,7 +48,9 @@ export const Operation = Message(
 export type Operation = Static<typeof Operation>;
 
 export const CreateOperationRequest = Message({
-  type: Type.String({ description: "[a-z][a-z0-9_]*, not batch, interaction, video or webhook; events are {type}.succeeded etc." }),
+  type: Type.String({
+    description: "[a-z][a-z0-9_]*, not batch, interaction, video or webhook; events are {type}.succeeded etc.",
+  }),
   metadata: Type.Optional(FreeForm("yours: shown back in the operation's metadata")),
   expire_time: Type.Optional(Timestamp("past it, the operation ends as {type}.expired")),
   webhook_config: Type.Optional(WebhookConfig),
@@ -55,7 +59,9 @@ export type CreateOperationRequest = Static<typeof CreateOperationRequest>;
 
 export const CompleteOperationRequest = Message({
   response: Type.Optional(FreeForm("the result, shown in the operation's response")),
-  output_file_uri: Type.Optional(Type.String({ maxLength: 2048, description: "sent in the event as data.output_file_uri" })),
+  output_file_uri: Type.Optional(
+    Type.String({ maxLength: 2048, description: "sent in the event as data.output_file_uri" }),
+  ),
 });
 export type CompleteOperationRequest = Static<typeof CompleteOperationRequest>;
 

@@ -6,14 +6,19 @@ import { Operation } from "./operations.js";
 import { VideoOperation } from "./videos.js";
 
 export const ListOperationsQuery = Message({
-  filter: Type.Optional(Type.String({ description: "done=true|false, type=NAME (custom operations), kind=custom|batch|video, joined by AND" })),
+  filter: Type.Optional(
+    Type.String({
+      description: "done=true|false, type=NAME (custom operations), kind=custom|batch|video, joined by AND",
+    }),
+  ),
   ...PageQuery,
 });
 export type ListOperationsQuery = Static<typeof ListOperationsQuery>;
 
 export const ListOperationsResponse = Message({
   operations: Type.Array(Type.Union([Operation, BatchOperation, VideoOperation]), {
-    description: "oldest first: custom operations (operations/{id}), batches (batches/{id}) and video generations (models/{model}/operations/{id})",
+    description:
+      "oldest first: custom operations (operations/{id}), batches (batches/{id}) and video generations (models/{model}/operations/{id})",
   }),
   nextPageToken: Type.Optional(Type.String()),
 });

@@ -3,8 +3,14 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Duration, Message, PageQuery, Timestamp } from "./common.js";
 
 export const CreatePortalLinkRequest = Message({
-  ttl: Type.Optional(Duration('how long the link may be opened, and the session it opens lasts: "60s" to "86400s" (default "3600s")')),
-  read_only: Type.Optional(Type.Boolean({ description: "the session sees the project's dashboard but shows no forms and refuses every POST (default false)" })),
+  ttl: Type.Optional(
+    Duration('how long the link may be opened, and the session it opens lasts: "60s" to "86400s" (default "3600s")'),
+  ),
+  read_only: Type.Optional(
+    Type.Boolean({
+      description: "the session sees the project's dashboard but shows no forms and refuses every POST (default false)",
+    }),
+  ),
 });
 export type CreatePortalLinkRequest = Static<typeof CreatePortalLinkRequest>;
 

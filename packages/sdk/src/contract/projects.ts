@@ -11,12 +11,18 @@ export const Project = Message({
 export type Project = Static<typeof Project>;
 
 export const UpdateProjectRequest = Message({
-  retention: Type.Optional(Duration('how long finished records are kept, e.g. "86400s"; absent (with update_mask=retention): the server\'s default')),
+  retention: Type.Optional(
+    Duration(
+      'how long finished records are kept, e.g. "86400s"; absent (with update_mask=retention): the server\'s default',
+    ),
+  ),
 });
 export type UpdateProjectRequest = Static<typeof UpdateProjectRequest>;
 
 export const UpdateProjectQuery = Message({
-  update_mask: Type.Optional(Type.String({ description: "the fields to update (retention); default: those in the body" })),
+  update_mask: Type.Optional(
+    Type.String({ description: "the fields to update (retention); default: those in the body" }),
+  ),
 });
 export type UpdateProjectQuery = Static<typeof UpdateProjectQuery>;
 
@@ -25,7 +31,9 @@ export type CreateProjectRequest = Static<typeof CreateProjectRequest>;
 
 export const ApiKey = Message({
   key: Type.String({ description: "shown once: the server keeps only a hash" }),
-  id: Type.String({ description: "names the key in lists and to revoke it (DELETE /v1/projects/{id}/apiKeys/{key_id})" }),
+  id: Type.String({
+    description: "names the key in lists and to revoke it (DELETE /v1/projects/{id}/apiKeys/{key_id})",
+  }),
   project_id: Type.String(),
 });
 export type ApiKey = Static<typeof ApiKey>;
@@ -36,7 +44,9 @@ export const ApiKeyInfo = Message({
   project_id: Type.String(),
   create_time: Timestamp(),
   last_use_time: Type.Optional(Timestamp("when the key last authenticated a request, to the minute; absent if never")),
-  configured: Type.Boolean({ description: "the key TIDINGS_API_KEY sets: setting another value and restarting revokes it" }),
+  configured: Type.Boolean({
+    description: "the key TIDINGS_API_KEY sets: setting another value and restarting revokes it",
+  }),
 });
 export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
 
@@ -64,6 +74,8 @@ export type Jwks = Static<typeof Jwks>;
 
 export const RotateSigningKeyResponse = Message({
   kid: Type.String({ description: "the new key, published in the JWKS now" }),
-  activate_time: Timestamp("when it starts signing: TIDINGS_JWKS_PROPAGATION_S from now, once receivers have had time to fetch it"),
+  activate_time: Timestamp(
+    "when it starts signing: TIDINGS_JWKS_PROPAGATION_S from now, once receivers have had time to fetch it",
+  ),
 });
 export type RotateSigningKeyResponse = Static<typeof RotateSigningKeyResponse>;

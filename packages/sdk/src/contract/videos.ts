@@ -1,5 +1,6 @@
 /**
- * Gemini's video generation (docs/wire.md: video generation; the wire as @google/genai 2.32 speaks it: docs/wire/video.md):
+ * Gemini's video generation (docs/wire.md: video generation; the wire as @google/genai 2.32 speaks it:
+ * docs/wire/video.md):
  * `models/{model}:predictLongRunning` and the operation it starts, camelCase.
  */
 import { Type, type Static } from "@sinclair/typebox";
@@ -7,7 +8,10 @@ import { GeminiWebhookConfig } from "./batches.js";
 import { Message, Timestamp } from "./common.js";
 import { OperationError } from "./operations.js";
 
-const notSupported = (what: string) => Type.Unknown({ description: `${what}; a request that carries it is refused (400): Tidings generates from the prompt` });
+const notSupported = (what: string) =>
+  Type.Unknown({
+    description: `${what}; a request that carries it is refused (400): Tidings generates from the prompt`,
+  });
 
 export const VideoInstance = Message(
   {
@@ -21,7 +25,9 @@ export const VideoInstance = Message(
 );
 
 export const VideoParameters = Message({
-  sampleCount: Type.Optional(Type.Integer({ minimum: 1, description: "videos to generate: Tidings makes 1 per request" })),
+  sampleCount: Type.Optional(
+    Type.Integer({ minimum: 1, description: "videos to generate: Tidings makes 1 per request" }),
+  ),
   durationSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "the clip's length" })),
   aspectRatio: Type.Optional(Type.String({ description: '"16:9" or "9:16"' })),
   resolution: Type.Optional(Type.String()),

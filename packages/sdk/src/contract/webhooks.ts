@@ -13,29 +13,42 @@ export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
 export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 
 const ordering = StringEnum(WEBHOOK_ORDERINGS, {
-  description: "fifo: one delivery at a time, in the order the events committed; a failing one holds the rest back until it succeeds or fails for good",
+  description:
+    "fifo: one delivery at a time, in the order the events committed; a failing one holds the rest back until it succeeds or fails for good",
 });
 const rateLimitPerSecond = Type.Integer({
   minimum: 1,
   maximum: MAX_RATE_LIMIT_PER_SECOND,
-  description: "deliveries started per second at most; those beyond wait (they are not dropped, nor counted as failed); absent: unlimited",
+  description:
+    "deliveries started per second at most; those beyond wait (they are not dropped, nor counted as failed); absent: unlimited",
 });
 
-/** `v1`: HMAC-SHA256 under a shared `whsec_` secret; `v1a`: Ed25519, verified with a `whpk_` public key that cannot forge. */
+/**
+ * `v1`: HMAC-SHA256 under a shared `whsec_` secret; `v1a`: Ed25519, verified with a `whpk_` public key that cannot
+ * forge.
+ */
 export const SIGNING_SCHEMES = ["v1", "v1a"] as const;
 export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
 
-export const REVOCATION_BEHAVIORS = ["revoke_previous_secrets_after_h24", "revoke_previous_secrets_immediately"] as const;
+export const REVOCATION_BEHAVIORS = [
+  "revoke_previous_secrets_after_h24",
+  "revoke_previous_secrets_immediately",
+] as const;
 export type RevocationBehavior = (typeof REVOCATION_BEHAVIORS)[number];
 
 const subscribedEvents = Type.Array(Type.String({ maxLength: 256 }), {
   maxItems: 100,
-  description: 'event types (batch.succeeded), custom ones ({type}.succeeded|failed|cancelled|expired), patterns (batch.*) or "*"',
+  description:
+    'event types (batch.succeeded), custom ones ({type}.succeeded|failed|cancelled|expired), patterns (batch.*) or "*"',
 });
 
 export const SigningSecretInfo = Message({
-  truncated_secret: Type.String({ description: "whsec_...3frh; for a v1a key, the end of its public key (whpk_...3frh)" }),
-  public_key: Type.Optional(Type.String({ description: "v1a only: whpk_ + base64 of the raw 32-byte Ed25519 public key" })),
+  truncated_secret: Type.String({
+    description: "whsec_...3frh; for a v1a key, the end of its public key (whpk_...3frh)",
+  }),
+  public_key: Type.Optional(
+    Type.String({ description: "v1a only: whpk_ + base64 of the raw 32-byte Ed25519 public key" }),
+  ),
   expire_time: Type.Optional(Timestamp("when it stops signing; absent for the current secret")),
 });
 export type SigningSecretInfo = Static<typeof SigningSecretInfo>;
@@ -48,7 +61,10 @@ const webhookFields = {
   state: StringEnum(WEBHOOK_STATES),
   signing_scheme: StringEnum(SIGNING_SCHEMES, { description: "v1 (HMAC, the default) or v1a (Ed25519)" }),
   public_key: Type.Optional(
-    Type.String({ description: "v1a only: whpk_… (base64 of the raw 32-byte Ed25519 key) that verifies this webhook's deliveries now" }),
+    Type.String({
+      description:
+        "v1a only: whpk_… (base64 of the raw 32-byte Ed25519 key) that verifies this webhook's deliveries now",
+    }),
   ),
   signing_secrets: Type.Array(SigningSecretInfo),
   create_time: Timestamp(),
@@ -60,7 +76,9 @@ const webhookFields = {
 export const Webhook = Message(webhookFields);
 export type Webhook = Static<typeof Webhook>;
 
-/** The reply to create: the only time a v1 webhook's full signing secret is shown (a v1a one has `public_key` instead). */
+/**
+ * The reply to create: the only time a v1 webhook's full signing secret is shown (a v1a one has `public_key` instead).
+ */
 export const CreatedWebhook = Message({
   ...webhookFields,
   new_signing_secret: Type.Optional(Type.String({ description: "v1 only, whsec_…: shown only now" })),
@@ -74,7 +92,9 @@ export const CreateWebhookRequest = Message({
   ordering: Type.Optional(ordering),
   rate_limit_per_second: Type.Optional(rateLimitPerSecond),
   signing_scheme: Type.Optional(
-    StringEnum(SIGNING_SCHEMES, { description: "v1 (default): HMAC under a secret shown once; v1a: Ed25519, the reply carries public_key" }),
+    StringEnum(SIGNING_SCHEMES, {
+      description: "v1 (default): HMAC under a secret shown once; v1a: Ed25519, the reply carries public_key",
+    }),
   ),
 });
 export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
@@ -128,7 +148,11 @@ export const DELIVERY_ORDERS = ["create_time", "create_time desc"] as const;
 
 export const ListDeliveriesQuery = Message({
   state: Type.Optional(StringEnum(DELIVERY_STATES)),
-  order_by: Type.Optional(StringEnum(DELIVERY_ORDERS, { description: "create_time (oldest first, the default) or create_time desc (newest first)" })),
+  order_by: Type.Optional(
+    StringEnum(DELIVERY_ORDERS, {
+      description: "create_time (oldest first, the default) or create_time desc (newest first)",
+    }),
+  ),
   ...PageQuery,
 });
 export type ListDeliveriesQuery = Static<typeof ListDeliveriesQuery>;

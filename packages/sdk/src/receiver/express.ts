@@ -40,7 +40,8 @@ export function expressHandler(
         JSON.stringify({
           error: {
             code: "raw_body_unavailable",
-            message: "the body was parsed before the webhook handler; mount it before express.json() or use express.raw()",
+            message:
+              "the body was parsed before the webhook handler; mount it before express.json() or use express.raw()",
           },
         }),
       );
@@ -48,7 +49,9 @@ export function expressHandler(
     }
     body
       // originalUrl: a router mounted on a path strips it from req.url.
-      .then((raw) => receiver.receive(raw, req.headers, { url: nodeRequestUrl(req, options, req.originalUrl ?? req.url) }))
+      .then((raw) =>
+        receiver.receive(raw, req.headers, { url: nodeRequestUrl(req, options, req.originalUrl ?? req.url) }),
+      )
       .then(
         (response) => writeResponse(res, response),
         (error: unknown) => writeFailure(res, error),

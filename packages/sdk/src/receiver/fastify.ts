@@ -54,7 +54,10 @@ export interface FastifyPluginOptions extends RequestUrlOptions {
  * which signatures need; the app's JSON parsing elsewhere is untouched. Do not wrap it in
  * `fastify-plugin`, which would remove that encapsulation.
  */
-export function fastifyPlugin(receiver: WebhookReceiver, options: FastifyPluginOptions = {}): (instance: FastifyLikeInstance) => Promise<void> {
+export function fastifyPlugin(
+  receiver: WebhookReceiver,
+  options: FastifyPluginOptions = {},
+): (instance: FastifyLikeInstance) => Promise<void> {
   const path = options.path ?? "/webhooks";
   const bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (instance) => {
@@ -64,7 +67,9 @@ export function fastifyPlugin(receiver: WebhookReceiver, options: FastifyPluginO
     app.post(path, async (request, reply) => {
       const raw = request.body;
       const body = typeof raw === "string" || raw instanceof Uint8Array ? raw : "";
-      const response = await receiver.receive(body, request.headers, { url: nodeRequestUrl(request.raw, options, request.url) });
+      const response = await receiver.receive(body, request.headers, {
+        url: nodeRequestUrl(request.raw, options, request.url),
+      });
       return reply.code(response.status).headers(response.headers).send(response.body);
     });
   };

@@ -78,7 +78,13 @@ export function writeResponse(res: ServerResponse, response: ReceiverResponse): 
   res.end(response.body);
 }
 
-function writeJsonError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+function writeJsonError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -101,7 +107,10 @@ export function writeFailure(res: ServerResponse, error: unknown): void {
  * A `node:http` request listener: `http.createServer(nodeHandler(receiver))`, or mount it on a path of
  * your own server. Answers 202 as soon as the event is queued.
  */
-export function nodeHandler(receiver: WebhookReceiver, options: NodeHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function nodeHandler(
+  receiver: WebhookReceiver,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return (req, res) => {
     if (req.method !== "POST") {

@@ -12,7 +12,10 @@ export interface HandlerContext {
   attempt: number;
 }
 
-export type WebhookHandler<C extends string = string> = (event: WebhookEvent<C>, context: HandlerContext) => Promise<void> | void;
+export type WebhookHandler<C extends string = string> = (
+  event: WebhookEvent<C>,
+  context: HandlerContext,
+) => Promise<void> | void;
 
 export interface ReceiverErrorInfo {
   /** verify: a delivery was rejected; handler: a handler failed for good; dedup: the store failed. */

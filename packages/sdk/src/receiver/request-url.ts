@@ -20,7 +20,11 @@ function first(value: string | string[] | undefined): string | undefined {
  * `http`), the `Host` header, and the path with its query. It is what a dynamic webhook's JWT is checked
  * against when the receiver is given no `audience`; undefined without a Host.
  */
-export function nodeRequestUrl(req: IncomingMessage, options: RequestUrlOptions = {}, path = req.url): string | undefined {
+export function nodeRequestUrl(
+  req: IncomingMessage,
+  options: RequestUrlOptions = {},
+  path = req.url,
+): string | undefined {
   let scheme = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
   let host = first(req.headers.host);
   if (options.trustProxy === true) {

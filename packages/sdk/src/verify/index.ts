@@ -15,7 +15,10 @@ export type VerifyOptions = StandardWebhookOptions | Ed25519WebhookOptions | Jwt
  * What a verifier built once (and so a receiver) takes: as VerifyOptions, except that a JWT's `audience`
  * may be left out, to be taken per request from the URL the delivery arrived at.
  */
-export type VerifierOptions = StandardWebhookOptions | Ed25519WebhookOptions | (Omit<JwtWebhookOptions, "audience"> & { audience?: string });
+export type VerifierOptions =
+  | StandardWebhookOptions
+  | Ed25519WebhookOptions
+  | (Omit<JwtWebhookOptions, "audience"> & { audience?: string });
 
 /** About the request a delivery came in, for what the options leave to it. */
 export interface VerifyContext {
@@ -24,9 +27,15 @@ export interface VerifyContext {
 }
 
 /** Verifies one delivery; reusable and cheap to call per request. */
-export type Verifier = (rawBody: string | Uint8Array, headers: HeadersInput, context?: VerifyContext) => Promise<WebhookEvent>;
+export type Verifier = (
+  rawBody: string | Uint8Array,
+  headers: HeadersInput,
+  context?: VerifyContext,
+) => Promise<WebhookEvent>;
 
-function isJwtOptions<T extends { jwks?: unknown }>(options: StandardWebhookOptions | Ed25519WebhookOptions | T): options is T {
+function isJwtOptions<T extends { jwks?: unknown }>(
+  options: StandardWebhookOptions | Ed25519WebhookOptions | T,
+): options is T {
   return "jwks" in options && options.jwks !== undefined;
 }
 
@@ -47,7 +56,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return async (rawBody, headers, context) => {
       const audience = fixed ?? context?.url;
       if (audience === undefined || audience === "")
-        throw new MissingAudienceError("audience is required with jwks: pass it in the options, or the URL the request arrived at");
+        throw new MissingAudienceError(
+          "audience is required with jwks: pass it in the options, or the URL the request arrived at",
+        );
       return verifyJwtWebhook(rawBody, headers, { ...options, audience }, keySource);
     };
   }
@@ -91,7 +102,14 @@ export {
   type VerifiedHeaders,
 } from "./standard-webhooks.js";
 export { Ed25519WebhookVerifier, decodePublicKey, type Ed25519WebhookOptions } from "./v1a.js";
-export { TIDINGS_JWT_ALGORITHMS, verifyJwtWebhook, type JSONWebKeySet, type JwtWebhookOptions, type JWTVerifyGetKey, type KeySourceOptions } from "./jwt.js";
+export {
+  TIDINGS_JWT_ALGORITHMS,
+  verifyJwtWebhook,
+  type JSONWebKeySet,
+  type JwtWebhookOptions,
+  type JWTVerifyGetKey,
+  type KeySourceOptions,
+} from "./jwt.js";
 export { getHeader, type HeaderRecord, type HeadersInput, type HeadersLike } from "./headers.js";
 export { parseEvent } from "./parse.js";
 export * from "../errors.js";

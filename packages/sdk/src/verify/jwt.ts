@@ -1,4 +1,12 @@
-import { base64url, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  base64url,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import {
   AudienceError,
   InvalidSignatureError,
@@ -92,7 +100,8 @@ function remoteKeySet(url: URL, options: KeySourceOptions): KeySource {
     });
     // Separates "the key server is down" (our problem: answer 5xx, let the sender retry) from "this
     // token is bad" (their problem: 4xx).
-    const unavailable = (error: unknown) => new KeySetUnavailableError(`could not load the JWKS from ${url.href}`, { cause: error });
+    const unavailable = (error: unknown) =>
+      new KeySetUnavailableError(`could not load the JWKS from ${url.href}`, { cause: error });
     source = {
       getKey: async (header, token) => {
         try {
@@ -210,7 +219,9 @@ export async function verifyJwtWebhook<C extends string = string>(
   if (token.startsWith("v1a,")) return verifyV1aWithKeySet<C>(rawBody, headers, options, keySource);
   if (!COMPACT_JWS.test(token)) {
     throw new InvalidSignatureError(
-      token.startsWith("v1,") ? "webhook-signature is an HMAC signature; verify static webhooks with { secret }" : "webhook-signature is not a compact JWS",
+      token.startsWith("v1,")
+        ? "webhook-signature is an HMAC signature; verify static webhooks with { secret }"
+        : "webhook-signature is not a compact JWS",
     );
   }
 
@@ -271,7 +282,9 @@ function importEd25519Jwk(x: string): Promise<CryptoKey> {
 async function ed25519Keys(source: KeySource): Promise<CryptoKey[]> {
   if (source.keySet !== undefined) {
     const { keys } = await source.keySet();
-    return Promise.all(keys.filter((k) => isEd25519Jwk(k as Record<string, unknown>)).map((k) => importEd25519Jwk(k.x as string)));
+    return Promise.all(
+      keys.filter((k) => isEd25519Jwk(k as Record<string, unknown>)).map((k) => importEd25519Jwk(k.x as string)),
+    );
   }
   try {
     return [(await source.getKey({ alg: "EdDSA" }, { payload: "", signature: "" })) as CryptoKey];
@@ -279,7 +292,9 @@ async function ed25519Keys(source: KeySource): Promise<CryptoKey[]> {
     const code = joseCode(error);
     if (code === "ERR_JWKS_NO_MATCHING_KEY") return [];
     if (code !== "ERR_JWKS_MULTIPLE_MATCHING_KEYS")
-      throw error instanceof WebhookVerificationError ? error : new KeySetUnavailableError("could not read the JWKS", { cause: error });
+      throw error instanceof WebhookVerificationError
+        ? error
+        : new KeySetUnavailableError("could not read the JWKS", { cause: error });
     // jose lets the caller try each candidate, as jwtVerify itself does.
     const keys: CryptoKey[] = [];
     for await (const key of error as AsyncIterable<CryptoKey>) keys.push(key);
@@ -297,7 +312,10 @@ async function verifyV1aWithKeySet<C extends string>(
   options: JwtWebhookOptions,
   source: KeySource,
 ): Promise<WebhookEvent<C>> {
-  const { signatures, content } = readV1aDelivery(rawBody, headers, { toleranceSeconds: options.toleranceSeconds, now: options.now });
+  const { signatures, content } = readV1aDelivery(rawBody, headers, {
+    toleranceSeconds: options.toleranceSeconds,
+    now: options.now,
+  });
   let keys = await ed25519Keys(source);
   if (await anyKeySigned(keys, signatures, content)) return parseEvent<C>(rawBody);
   if (source.refresh !== undefined && (await source.refresh())) {

@@ -96,7 +96,12 @@ function computeDigest(key: HmacKey, id: string, timestamp: number, body: string
  * Signs like a Standard Webhooks sender: returns the `v1,<base64>` entry for `webhook-signature`.
  * Join several (one per secret) with a space.
  */
-export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string | Uint8Array): string {
+export function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string | Uint8Array,
+): string {
   if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
     throw new TypeError("timestampSeconds must be a non-negative integer (Unix seconds)");
   }
@@ -151,7 +156,11 @@ export interface VerifiedHeaders {
  * The three Standard Webhooks headers, present, with a timestamp within `toleranceSeconds` of now either
  * way (stale: a possible replay; future: clock skew). Shared by `v1` and `v1a`.
  */
-export function readSignedHeaders(headers: HeadersInput, toleranceSeconds: number, now: () => number): VerifiedHeaders & { signature: string } {
+export function readSignedHeaders(
+  headers: HeadersInput,
+  toleranceSeconds: number,
+  now: () => number,
+): VerifiedHeaders & { signature: string } {
   const webhookId = getHeader(headers, "webhook-id");
   if (webhookId === undefined) throw new MissingHeaderError("webhook-id");
   const timestampHeader = getHeader(headers, "webhook-timestamp");
@@ -201,7 +210,9 @@ export class StandardWebhookVerifier {
       if (headerHasSignature(signature, expected)) return { webhookId, timestamp };
     }
     throw new InvalidSignatureError(
-      signature.startsWith("v1a,") ? "webhook-signature carries v1a (Ed25519) signatures: verify this webhook with { publicKey }" : "no matching signature",
+      signature.startsWith("v1a,")
+        ? "webhook-signature carries v1a (Ed25519) signatures: verify this webhook with { publicKey }"
+        : "no matching signature",
     );
   }
 

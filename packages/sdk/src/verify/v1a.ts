@@ -49,7 +49,9 @@ const KEY_CACHE_MAX = 64;
 function importPublicKey(publicKey: string): Promise<CryptoKey> {
   let key = KEY_CACHE.get(publicKey);
   if (key === undefined) {
-    key = crypto.subtle.importKey("raw", decodePublicKey(publicKey) as Uint8Array<ArrayBuffer>, ED25519, false, ["verify"]);
+    key = crypto.subtle.importKey("raw", decodePublicKey(publicKey) as Uint8Array<ArrayBuffer>, ED25519, false, [
+      "verify",
+    ]);
     if (KEY_CACHE.size >= KEY_CACHE_MAX) {
       const oldest = KEY_CACHE.keys().next().value;
       if (oldest !== undefined) KEY_CACHE.delete(oldest);
@@ -59,7 +61,10 @@ function importPublicKey(publicKey: string): Promise<CryptoKey> {
   return key;
 }
 
-/** The signatures of every `v1a,` entry (other versions are skipped, as the spec asks; so are entries that are not 64 bytes). */
+/**
+ * The signatures of every `v1a,` entry (other versions are skipped, as the spec asks; so are entries that are not 64
+ * bytes).
+ */
 export function v1aSignatures(header: string): Uint8Array[] {
   const signatures: Uint8Array[] = [];
   for (const token of header.split(" ")) {
@@ -89,7 +94,11 @@ export function signedContent(id: string, timestamp: number, rawBody: string | U
 }
 
 /** Whether any of `keys` made any of the signatures over `content`. A key that is not Ed25519 matches nothing. */
-export async function anyKeySigned(keys: readonly CryptoKey[], signatures: readonly Uint8Array[], content: Uint8Array<ArrayBuffer>): Promise<boolean> {
+export async function anyKeySigned(
+  keys: readonly CryptoKey[],
+  signatures: readonly Uint8Array[],
+  content: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
   for (const key of keys) {
     for (const signature of signatures) {
       try {
@@ -108,7 +117,11 @@ export function readV1aDelivery(
   headers: HeadersInput,
   options: { toleranceSeconds?: number; now?: () => number },
 ): VerifiedHeaders & { signatures: Uint8Array[]; content: Uint8Array<ArrayBuffer> } {
-  const { webhookId, timestamp, signature } = readSignedHeaders(headers, toleranceOf(options.toleranceSeconds), options.now ?? Date.now);
+  const { webhookId, timestamp, signature } = readSignedHeaders(
+    headers,
+    toleranceOf(options.toleranceSeconds),
+    options.now ?? Date.now,
+  );
   const signatures = v1aSignatures(signature);
   if (signatures.length === 0) {
     throw new InvalidSignatureError(
@@ -146,7 +159,10 @@ export class Ed25519WebhookVerifier {
   }
 
   /** Verifies, then parses the body into an event. */
-  async verify<C extends string = string>(rawBody: string | Uint8Array, headers: HeadersInput): Promise<WebhookEvent<C>> {
+  async verify<C extends string = string>(
+    rawBody: string | Uint8Array,
+    headers: HeadersInput,
+  ): Promise<WebhookEvent<C>> {
     await this.verifySignature(rawBody, headers);
     return parseEvent<C>(rawBody);
   }

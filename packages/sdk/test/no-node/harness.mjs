@@ -14,15 +14,29 @@ async function verifyScenario(mod) {
   const results = {};
   if (scenario.hmac) {
     const v = scenario.hmac;
-    const headers = { "webhook-id": v.msg_id, "webhook-timestamp": String(v.timestamp), "webhook-signature": v.signature };
+    const headers = {
+      "webhook-id": v.msg_id,
+      "webhook-timestamp": String(v.timestamp),
+      "webhook-signature": v.signature,
+    };
     results.signed = mod.signStandardWebhook(v.secret, v.msg_id, v.timestamp, v.payload);
-    results.verified = new mod.StandardWebhookVerifier({ secret: v.secret, now: () => v.timestamp * 1000 }).verifySignature(v.payload, headers);
+    results.verified = new mod.StandardWebhookVerifier({
+      secret: v.secret,
+      now: () => v.timestamp * 1000,
+    }).verifySignature(v.payload, headers);
   }
   if (scenario.event) {
     const e = scenario.event;
     const signature = mod.signStandardWebhook(e.secret, e.id, e.timestamp, e.body);
-    const headers = new Headers({ "webhook-id": e.id, "webhook-timestamp": String(e.timestamp), "webhook-signature": signature });
-    results.event = await mod.verifyWebhook(new TextEncoder().encode(e.body), headers, { secret: e.secret, now: () => e.timestamp * 1000 });
+    const headers = new Headers({
+      "webhook-id": e.id,
+      "webhook-timestamp": String(e.timestamp),
+      "webhook-signature": signature,
+    });
+    results.event = await mod.verifyWebhook(new TextEncoder().encode(e.body), headers, {
+      secret: e.secret,
+      now: () => e.timestamp * 1000,
+    });
   }
   if (scenario.jwt) {
     const j = scenario.jwt;
@@ -35,17 +49,29 @@ async function verifyScenario(mod) {
   if (scenario.v1a) {
     // Ed25519 through WebCrypto: a static v1a webhook by its public key, and a dynamic v1a delivery by the JWKS.
     const { stat, dyn } = scenario.v1a;
-    const headers = (c) => ({ "webhook-id": c.msg_id, "webhook-timestamp": String(c.timestamp), "webhook-signature": c.signature });
-    results.v1aStatic = await mod.verifyWebhook(stat.payload, headers(stat), { publicKey: stat.public_keys, now: () => scenario.v1a.at * 1000 });
+    const headers = (c) => ({
+      "webhook-id": c.msg_id,
+      "webhook-timestamp": String(c.timestamp),
+      "webhook-signature": c.signature,
+    });
+    results.v1aStatic = await mod.verifyWebhook(stat.payload, headers(stat), {
+      publicKey: stat.public_keys,
+      now: () => scenario.v1a.at * 1000,
+    });
     results.v1aDynamic = await mod.verifyWebhook(dyn.payload, headers(dyn), {
       jwks: scenario.v1a.jwks,
       audience: "https://x",
       now: () => scenario.v1a.at * 1000,
     });
-    results.v1aTampered = await mod.verifyWebhook(`${stat.payload} `, headers(stat), { publicKey: stat.public_keys, now: () => scenario.v1a.at * 1000 }).then(
-      () => "accepted",
-      (error) => error.code,
-    );
+    results.v1aTampered = await mod
+      .verifyWebhook(`${stat.payload} `, headers(stat), {
+        publicKey: stat.public_keys,
+        now: () => scenario.v1a.at * 1000,
+      })
+      .then(
+        () => "accepted",
+        (error) => error.code,
+      );
   }
   return results;
 }

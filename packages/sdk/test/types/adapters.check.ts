@@ -1,7 +1,15 @@
 // Compiled by tsc in test/typecheck.test.ts, never run: the adapters fit real Node and Fastify types.
 import http from "node:http";
 import Fastify from "fastify";
-import { createWebhookReceiver, expressHandler, fastifyPlugin, fetchHandler, nodeHandler, TidingsClient, type DedupStore } from "../../src/index.js";
+import {
+  createWebhookReceiver,
+  expressHandler,
+  fastifyPlugin,
+  fetchHandler,
+  nodeHandler,
+  TidingsClient,
+  type DedupStore,
+} from "../../src/index.js";
 
 const dedup: DedupStore = {
   claim: async (_id: string, _ttlMs: number) => true,
@@ -34,7 +42,10 @@ void handle;
 // Express's RequestHandler shape, reduced: Request extends IncomingMessage with an `any` body.
 type ExpressRequest = http.IncomingMessage & { body: any; params: Record<string, string> };
 type ExpressResponse = http.ServerResponse & { locals: Record<string, unknown> };
-declare function expressPost(path: string, ...handlers: Array<(req: ExpressRequest, res: ExpressResponse, next: (err?: any) => void) => void>): void;
+declare function expressPost(
+  path: string,
+  ...handlers: Array<(req: ExpressRequest, res: ExpressResponse, next: (err?: any) => void) => void>
+): void;
 expressPost("/hooks", expressHandler(receiver));
 
 const client = new TidingsClient({ baseUrl: "http://127.0.0.1:8080", apiKey: "k" });

@@ -1,6 +1,12 @@
 // Compiled by tsc in test/typecheck.test.ts, never run. Every `@ts-expect-error` must be needed, so
 // the checks fail both when narrowing breaks and when types become too loose (e.g. `any`).
-import { isEventType, verifyWebhook, type BatchSucceededEvent, type EventOfType, type WebhookEvent } from "../../src/verify/index.js";
+import {
+  isEventType,
+  verifyWebhook,
+  type BatchSucceededEvent,
+  type EventOfType,
+  type WebhookEvent,
+} from "../../src/verify/index.js";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -109,6 +115,10 @@ export async function receive(body: string, headers: Headers): Promise<void> {
     const uri: string = event.data.output_file_uri;
     void uri;
   }
-  const viaJwt = await verifyWebhook(body, { "webhook-id": "x" }, { jwks: "https://t.example/.well-known/jwks.json", audience: "https://me" });
+  const viaJwt = await verifyWebhook(
+    body,
+    { "webhook-id": "x" },
+    { jwks: "https://t.example/.well-known/jwks.json", audience: "https://me" },
+  );
   assertType<Equals<typeof viaJwt, WebhookEvent>>();
 }

@@ -64,7 +64,10 @@ export async function startHttp(
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
-  const metricsServer = config.metricsAddress === undefined ? undefined : await serveMetrics(infra.metrics, config.metricsAddress, config.metricsToken);
+  const metricsServer =
+    config.metricsAddress === undefined
+      ? undefined
+      : await serveMetrics(infra.metrics, config.metricsAddress, config.metricsToken);
   return {
     app,
     url: listeningUrl(config.host, port),
@@ -99,7 +102,11 @@ function defaultMaxConnections(): number {
  * TIDINGS_METRICS_ADDR: /metrics alone on an address of its own (a private interface, a scrape port), so the
  * public listener does not serve it. Plain node:http: nothing else is served there.
  */
-async function serveMetrics(metrics: Metrics, at: { host: string; port: number }, token: string | undefined): Promise<{ url: string; close(): Promise<void> }> {
+async function serveMetrics(
+  metrics: Metrics,
+  at: { host: string; port: number },
+  token: string | undefined,
+): Promise<{ url: string; close(): Promise<void> }> {
   const allowed = metricsTokenCheck(token);
   const server: Server = createServer((req, res) => {
     if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
@@ -107,7 +114,9 @@ async function serveMetrics(metrics: Metrics, at: { host: string; port: number }
       return;
     }
     if (!allowed(req.headers.authorization)) {
-      res.writeHead(401, { "content-type": "text/plain" }).end("send TIDINGS_METRICS_TOKEN as Authorization: Bearer TOKEN\n");
+      res
+        .writeHead(401, { "content-type": "text/plain" })
+        .end("send TIDINGS_METRICS_TOKEN as Authorization: Bearer TOKEN\n");
       return;
     }
     metrics.render().then(

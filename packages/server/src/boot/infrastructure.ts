@@ -14,7 +14,14 @@ import { DiskBlobStore } from "../files/disk-blob-store.js";
 import { LogOutput } from "../observability/log-output.js";
 import { createLogger } from "../observability/logging.js";
 import { Metrics } from "../observability/metrics.js";
-import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, ProviderTurns, type VideoProvider } from "../providers/index.js";
+import {
+  createAgentProvider,
+  createInteractionProvider,
+  createProvider,
+  createVideoProvider,
+  ProviderTurns,
+  type VideoProvider,
+} from "../providers/index.js";
 import type { Tracing } from "../observability/tracing.js";
 import type { Provider } from "../providers/provider.js";
 import { systemClock } from "../runtime/system-clock.js";
@@ -73,7 +80,9 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   );
   // Loaded only when wanted: without an endpoint, tracing costs not even the SDK's import.
   const tracing =
-    config.otlpTracesUrl === undefined ? undefined : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
+    config.otlpTracesUrl === undefined
+      ? undefined
+      : new (await import("../observability/tracing.js")).Tracing(config.otlpTracesUrl, config.serviceName);
   let walBytes = 0;
   const untraced = await openStore(config, {
     now: () => clock.now(),
@@ -81,12 +90,24 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     checkpoints: reportCheckpoints(log, metrics, (bytes) => (walBytes = bytes)),
   });
   if (config.databaseUrl === undefined) {
-    metrics.gauge("tidings_sqlite_wal_bytes", "Size of the SQLite write-ahead log, as of the last checkpoint (bounded: docs/store.md).", () => walBytes);
+    metrics.gauge(
+      "tidings_sqlite_wal_bytes",
+      "Size of the SQLite write-ahead log, as of the last checkpoint (bounded: docs/store.md).",
+      () => walBytes,
+    );
   }
   const opened =
-    tracing === undefined ? untraced : { ...untraced, store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql") };
+    tracing === undefined
+      ? untraced
+      : {
+          ...untraced,
+          store: tracing.traceStore(untraced.store, config.databaseUrl === undefined ? "sqlite" : "postgresql"),
+        };
   registerStoreGauges(metrics, opened.store, clock);
-  const keyRing = new SigningKeyRing(opened.store, box, clock, { propagationMs: config.jwksPropagationMs, algorithm: config.jwtAlgorithm });
+  const keyRing = new SigningKeyRing(opened.store, box, clock, {
+    propagationMs: config.jwksPropagationMs,
+    algorithm: config.jwtAlgorithm,
+  });
   let signerKeys: SignerKey[];
   try {
     await keyRing.ensureAlgorithm();
@@ -102,7 +123,8 @@ export async function startInfrastructure(config: Config, options: Infrastructur
     policy: addressPolicy,
     timeoutMs: config.deliveryTimeoutMs,
     clock,
-    onRefusal: (host, why) => log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
+    onRefusal: (host, why) =>
+      log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
   });
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
   const providerConfig = {
@@ -164,13 +186,19 @@ function reportCheckpoints(log: Logger, metrics: Metrics, walBytes: (bytes: numb
     restarted: (pauseMs) => metrics.walRestartSeconds.observe(pauseMs / 1000),
     failed: (failure) => {
       metrics.workerErrors.inc({ worker: "checkpoint" });
-      log.error({ code: failure.code, error: failure.message }, "WAL checkpoints fail; the WAL keeps every commit and grows until they work again");
+      log.error(
+        { code: failure.code, error: failure.message },
+        "WAL checkpoints fail; the WAL keeps every commit and grows until they work again",
+      );
     },
     recovered: () => log.info("WAL checkpoints work again"),
   };
 }
 
-/** The data dir holds API-key hashes, sealed secrets and payloads: this user's alone (docs/architecture.md: secrets and the data directory). */
+/**
+ * The data dir holds API-key hashes, sealed secrets and payloads: this user's alone (docs/architecture.md: secrets and
+ * the data directory).
+ */
 function makePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

@@ -12,12 +12,21 @@ import type { ClaimedDelivery, Store } from "../store/store.js";
 export function registerStoreGauges(metrics: Metrics, store: Store, clock: Clock): void {
   let backlog: Promise<{ pending: number; oldestCreatedAt?: number }> | undefined;
   // Both backlog gauges come from one query per scrape.
-  const readBacklog = () => (backlog ??= store.stats.backlog().finally(() => setImmediate(() => (backlog = undefined))));
-  metrics.gauge("tidings_deliveries_pending", "Deliveries waiting to be sent or retried, in every process.", async () => (await readBacklog()).pending);
-  metrics.gauge("tidings_deliveries_oldest_pending_age_seconds", "Age of the oldest delivery still pending (0 when none is).", async () => {
-    const { oldestCreatedAt } = await readBacklog();
-    return oldestCreatedAt === undefined ? 0 : Math.max(0, (clock.now() - oldestCreatedAt) / 1000);
-  });
+  const readBacklog = () =>
+    (backlog ??= store.stats.backlog().finally(() => setImmediate(() => (backlog = undefined))));
+  metrics.gauge(
+    "tidings_deliveries_pending",
+    "Deliveries waiting to be sent or retried, in every process.",
+    async () => (await readBacklog()).pending,
+  );
+  metrics.gauge(
+    "tidings_deliveries_oldest_pending_age_seconds",
+    "Age of the oldest delivery still pending (0 when none is).",
+    async () => {
+      const { oldestCreatedAt } = await readBacklog();
+      return oldestCreatedAt === undefined ? 0 : Math.max(0, (clock.now() - oldestCreatedAt) / 1000);
+    },
+  );
   metrics.labelledGauge("tidings_webhooks", "Webhooks by state.", ["state"], async () =>
     (await store.stats.webhookStates()).map(({ state, count }) => ({ labels: { state }, value: count })),
   );
@@ -25,7 +34,11 @@ export function registerStoreGauges(metrics: Metrics, store: Store, clock: Clock
     "tidings_operations_unfinished",
     "Operations and interactions not yet done, by kind and state (ended ones are counted by tidings_state_changes_total).",
     ["kind", "state"],
-    async () => (await store.stats.unfinishedOperations()).map(({ kind, state, count }) => ({ labels: { kind, state }, value: count })),
+    async () =>
+      (await store.stats.unfinishedOperations()).map(({ kind, state, count }) => ({
+        labels: { kind, state },
+        value: count,
+      })),
   );
   metrics.labelledGauge("tidings_batch_lines", "Lines of the batches not yet done, by state.", ["state"], async () =>
     (await store.stats.unfinishedBatchLines()).map(({ state, count }) => ({ labels: { state }, value: count })),
@@ -42,7 +55,10 @@ export function countStateChanges(metrics: Metrics): (change: StateChange) => vo
  * (its webhook-id), the webhook and the endpoint's origin: never the URI's path or query, which may carry a
  * token, nor the request's headers, which carry the signature.
  */
-export function reportAttempt(log: Logger, metrics: Metrics): (delivery: ClaimedDelivery, attempt: Attempt, verdict: DeliveryVerdict) => void {
+export function reportAttempt(
+  log: Logger,
+  metrics: Metrics,
+): (delivery: ClaimedDelivery, attempt: Attempt, verdict: DeliveryVerdict) => void {
   return (delivery, attempt, verdict) => {
     if (verdict.kind === "succeeded") metrics.deliveries.inc({ outcome: "succeeded" });
     else if (verdict.kind === "failed" || verdict.kind === "gone") metrics.deliveries.inc({ outcome: "failed" });
@@ -60,7 +76,10 @@ export function reportAttempt(log: Logger, metrics: Metrics): (delivery: Claimed
     };
     if (verdict.kind === "succeeded") log.info(line, "delivery attempt succeeded");
     else
-      log.warn(line, `delivery attempt ${verdict.kind === "retry" ? "failed, will retry" : verdict.kind === "gone" ? "answered 410 Gone" : "failed for good"}`);
+      log.warn(
+        line,
+        `delivery attempt ${verdict.kind === "retry" ? "failed, will retry" : verdict.kind === "gone" ? "answered 410 Gone" : "failed for good"}`,
+      );
   };
 }
 

@@ -4,7 +4,13 @@ import { deliveryHeaders } from "../delivery/headers.js";
 import { DynamicSigner } from "../signing/dynamic-signer.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
-import { LeasedRunner, type LeasedRunnerOptions, type LeasedWork, type Leases, type RunnerSignals } from "../runtime/leased-runner.js";
+import {
+  LeasedRunner,
+  type LeasedRunnerOptions,
+  type LeasedWork,
+  type Leases,
+  type RunnerSignals,
+} from "../runtime/leased-runner.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { Services } from "../services/index.js";
 import type { WorkSignals } from "../services/work-signals.js";
@@ -38,11 +44,20 @@ export interface Workers {
  * Each worker listens to `signals` from the moment it exists (the services ring them after their commits).
  * `issuer` is the server's public URL, the `iss` of dynamic webhooks' tokens.
  */
-export function createWorkers(infra: Infrastructure, services: Services, signals: WorkSignals, options: WorkerOptions, issuer: string): Workers {
+export function createWorkers(
+  infra: Infrastructure,
+  services: Services,
+  signals: WorkSignals,
+  options: WorkerOptions,
+  issuer: string,
+): Workers {
   const { clock, log, metrics, opened, config } = infra;
   const failed = (worker: string) => (err: unknown, detail?: string) => {
     metrics.workerErrors.inc({ worker });
-    log.error({ err, worker, ...(detail !== undefined ? { detail } : {}) }, `${worker} failed${detail !== undefined ? `: ${detail}` : ""}`);
+    log.error(
+      { err, worker, ...(detail !== undefined ? { detail } : {}) },
+      `${worker} failed${detail !== undefined ? `: ${detail}` : ""}`,
+    );
   };
   const engine = new DeliveryEngine(
     {
@@ -69,10 +84,23 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
     },
     { ...DEFAULT_ENGINE_OPTIONS, ...options.engine },
   );
-  metrics.gauge("tidings_deliveries_queued", "Deliveries held in this process's memory, waiting for their endpoint.", () => engine.queuedCount);
-  metrics.gauge("tidings_deliveries_in_flight", "Delivery attempts in flight from this process.", () => engine.inFlightCount);
+  metrics.gauge(
+    "tidings_deliveries_queued",
+    "Deliveries held in this process's memory, waiting for their endpoint.",
+    () => engine.queuedCount,
+  );
+  metrics.gauge(
+    "tidings_deliveries_in_flight",
+    "Delivery attempts in flight from this process.",
+    () => engine.inFlightCount,
+  );
   signals.attachDeliveries(engine);
-  const expiry = new ExpiryWorker({ kinds: [services.operations, services.batches], expires: signals.expires, clock, onError: failed("expiry") });
+  const expiry = new ExpiryWorker({
+    kinds: [services.operations, services.batches],
+    expires: signals.expires,
+    clock,
+    onError: failed("expiry"),
+  });
   const retention = new RetentionWorker(
     services.retention,
     clock,
@@ -81,7 +109,10 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
     },
     failed("retention"),
   );
-  /** A runner of one leased kind, through its service's leases, reporting its failures as `worker`, each naming its `noun`. */
+  /**
+   * A runner of one leased kind, through its service's leases, reporting its failures as `worker`, each naming its
+   * `noun`.
+   */
   const leasedRunner = <T extends { id: string }>(
     worker: string,
     noun: string,
@@ -100,7 +131,13 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
       "batch",
       services.batches.leases,
       (onError) =>
-        new BatchWork({ batches: services.batches, provider: infra.provider, limiter: new ConcurrencyLimiter(config.providerConcurrency), clock, onError }),
+        new BatchWork({
+          batches: services.batches,
+          provider: infra.provider,
+          limiter: new ConcurrencyLimiter(config.providerConcurrency),
+          clock,
+          onError,
+        }),
       BATCH_RUNNER_OPTIONS,
       signals.batches,
     ),
@@ -138,7 +175,8 @@ export function createWorkers(infra: Infrastructure, services: Services, signals
       // One SQLite file has one server: whatever the previous process had leased is ours to send again.
       // With PostgreSQL other live processes hold their own leases; a crashed one's simply run out.
       if (opened.exclusive) {
-        for (const leases of [services.batches.leases, services.interactions.leases, services.videos.leases]) await leases.releaseAll();
+        for (const leases of [services.batches.leases, services.interactions.leases, services.videos.leases])
+          await leases.releaseAll();
       }
       await engine.start();
       expiry.start();

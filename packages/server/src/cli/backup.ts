@@ -14,7 +14,9 @@ interface BackupFlags {
 export function registerBackup(program: Command): void {
   program
     .command("backup")
-    .description("copy the SQLite database while the server runs (consistent, online); restore = this file + master.key")
+    .description(
+      "copy the SQLite database while the server runs (consistent, online); restore = this file + master.key",
+    )
     .option("--data-dir <dir>", "the server's data dir (TIDINGS_DATA_DIR)")
     .requiredOption("--out <file>", "where to write the copy (a new file, mode 0600)")
     .action(async (flags: BackupFlags) => {

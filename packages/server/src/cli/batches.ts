@@ -32,13 +32,19 @@ export function progressLine(batch: BatchOperation, width = Infinity): string {
  * Follows a batch until it ends. On a terminal, cli-progress redraws the bar in place, fitted to the
  * terminal's width as it is at each redraw (so a resize is followed too); in a log, each change is a line.
  */
-export async function waitForBatch(gemini: GeminiSurface, name: string, out: NodeJS.WriteStream = process.stdout): Promise<BatchOperation> {
+export async function waitForBatch(
+  gemini: GeminiSurface,
+  name: string,
+  out: NodeJS.WriteStream = process.stdout,
+): Promise<BatchOperation> {
   const bar = out.isTTY
     ? new SingleBar({
         stream: out,
         // One column spare: a line that fills the last column wraps on some terminals.
-        format: (_options, params, payload: { batch: BatchOperation }) => progressLine(payload.batch, params.maxWidth - 1),
-        // Leaves the terminal's own line wrapping alone (the default turns it off until the bar stops, which a Ctrl-C skips).
+        format: (_options, params, payload: { batch: BatchOperation }) =>
+          progressLine(payload.batch, params.maxWidth - 1),
+        // Leaves the terminal's own line wrapping alone (the default turns it off until the bar stops, which a Ctrl-C
+        // skips).
         linewrap: true,
       })
     : undefined;
@@ -81,29 +87,35 @@ export function registerBatches(program: Command): void {
     .action(async (flags: ClientFlags & { model: string; file: string; displayName?: string; wait?: boolean }) => {
       const { gemini } = clientFrom(flags);
       const fileName = await gemini.upload(readFileSync(flags.file), "application/jsonl", basename(flags.file));
-      const created = await gemini.createBatch(flags.model, { batch: { displayName: flags.displayName ?? basename(flags.file), inputConfig: { fileName } } });
+      const created = await gemini.createBatch(flags.model, {
+        batch: { displayName: flags.displayName ?? basename(flags.file), inputConfig: { fileName } },
+      });
       process.stdout.write(`${created.name} created from ${fileName}\n`);
       if (!flags.wait) return;
       const done = await waitForBatch(gemini, created.name);
       const output = done.metadata.output?.responsesFile;
-      process.stdout.write(`${done.metadata.state.replace("BATCH_STATE_", "")}${output ? `; output: ${output}` : ""}\n`);
+      process.stdout.write(
+        `${done.metadata.state.replace("BATCH_STATE_", "")}${output ? `; output: ${output}` : ""}\n`,
+      );
       if (done.metadata.state !== "BATCH_STATE_SUCCEEDED") process.exitCode = 1;
     });
 
-  withClientOptions(batches.command("get").argument("<name>", "batches/ID").description("show a batch")).action(async (name: string, flags: ClientFlags) => {
-    const batch = await clientFrom(flags).gemini.getBatch(name);
-    process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`);
-  });
+  withClientOptions(batches.command("get").argument("<name>", "batches/ID").description("show a batch")).action(
+    async (name: string, flags: ClientFlags) => {
+      const batch = await clientFrom(flags).gemini.getBatch(name);
+      process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`);
+    },
+  );
 
   withClientOptions(batches.command("list").description("list batches")).action(async (flags: ClientFlags) => {
     const page = await clientFrom(flags).gemini.listBatches(100);
     for (const batch of page.operations) process.stdout.write(`${summary(batch)}\n`);
   });
 
-  withClientOptions(batches.command("cancel").argument("<name>", "batches/ID").description("cancel a running batch")).action(
-    async (name: string, flags: ClientFlags) => {
-      await clientFrom(flags).gemini.cancelBatch(name);
-      process.stdout.write(`${name.startsWith("batches/") ? name : `batches/${name}`} cancelled\n`);
-    },
-  );
+  withClientOptions(
+    batches.command("cancel").argument("<name>", "batches/ID").description("cancel a running batch"),
+  ).action(async (name: string, flags: ClientFlags) => {
+    await clientFrom(flags).gemini.cancelBatch(name);
+    process.stdout.write(`${name.startsWith("batches/") ? name : `batches/${name}`} cancelled\n`);
+  });
 }

@@ -27,7 +27,11 @@ export function withClientOptions(command: Command): Command {
 
 export function connect(server: string, apiKey: string): CliClient {
   const base = server.replace(/\/+$/, "");
-  return { server: base, tidings: new TidingsClient({ baseUrl: base, apiKey }), gemini: new GeminiSurface(base, apiKey) };
+  return {
+    server: base,
+    tidings: new TidingsClient({ baseUrl: base, apiKey }),
+    gemini: new GeminiSurface(base, apiKey),
+  };
 }
 
 export function clientFrom(flags: ClientFlags): CliClient {
@@ -42,6 +46,7 @@ export function describeError(err: unknown): string {
     const server = new URL(err.url).origin;
     return `${err.message}. Is a Tidings server running at ${server}? Start one with "tidings serve", or point to yours with --server URL or TIDINGS_URL.`;
   }
-  if (err instanceof TidingsApiError) return `HTTP ${err.httpStatus}${err.status ? ` ${err.status}` : ""}: ${err.message}`;
+  if (err instanceof TidingsApiError)
+    return `HTTP ${err.httpStatus}${err.status ? ` ${err.status}` : ""}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -26,7 +26,9 @@ function say(step: string, detail = ""): void {
 }
 
 /** A local receiver that verifies each delivery with @tidings/sdk and hands the events out in arrival order. */
-async function startDemoReceiver(secret: () => string): Promise<{ url: string; next(prefix: string): Promise<WebhookEvent>; close(): void }> {
+async function startDemoReceiver(
+  secret: () => string,
+): Promise<{ url: string; next(prefix: string): Promise<WebhookEvent>; close(): void }> {
   const arrived: WebhookEvent[] = [];
   const waiting: { prefix: string; resolve: (event: WebhookEvent) => void }[] = [];
   const deliver = () => {
@@ -74,21 +76,35 @@ async function startDemoReceiver(secret: () => string): Promise<{ url: string; n
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("run a server, a receiver, a small batch and an interaction that pauses for a function result, explaining each step")
+    .description(
+      "run a server, a receiver, a small batch and an interaction that pauses for a function result, explaining each step",
+    )
     .action(async () => {
       const dataDir = mkdtempSync(join(tmpdir(), "tidings-demo-"));
       const apiKey = `demo-${randomBytes(12).toString("hex")}`;
-      say("Starting a Tidings server", `embedded SQLite in ${dataDir}, the offline 'local' model provider, dev mode (plain http to 127.0.0.1 allowed)`);
-      const server = await startServer(loadConfig({ dataDir, dev: true, port: "0" }, { TIDINGS_API_KEY: apiKey, TIDINGS_LOCAL_DELAY_MS: "150" }), {
-        logger: pino({ level: "warn" }),
-      });
+      say(
+        "Starting a Tidings server",
+        `embedded SQLite in ${dataDir}, the offline 'local' model provider, dev mode (plain http to 127.0.0.1 allowed)`,
+      );
+      const server = await startServer(
+        loadConfig({ dataDir, dev: true, port: "0" }, { TIDINGS_API_KEY: apiKey, TIDINGS_LOCAL_DELAY_MS: "150" }),
+        {
+          logger: pino({ level: "warn" }),
+        },
+      );
       let secret = "";
       const receiver = await startDemoReceiver(() => secret);
       try {
         const { tidings, gemini } = connect(server.url, apiKey);
-        say("Started a webhook receiver", `${receiver.url} verifies every request with verifyWebhook() from @tidings/sdk`);
+        say(
+          "Started a webhook receiver",
+          `${receiver.url} verifies every request with verifyWebhook() from @tidings/sdk`,
+        );
 
-        const webhook = await tidings.webhooks.create({ uri: receiver.url, subscribed_events: ["batch.*", "interaction.*"] });
+        const webhook = await tidings.webhooks.create({
+          uri: receiver.url,
+          subscribed_events: ["batch.*", "interaction.*"],
+        });
         // A v1 webhook (the default): its reply carries the secret.
         secret = webhook.new_signing_secret ?? "";
         say(
@@ -96,12 +112,22 @@ export function registerDemo(program: Command): void {
           `POST /v1/webhooks → id ${webhook.id}\nits signing secret is shown only now: ${secret.slice(0, 12)}…`,
         );
 
-        const jsonl = PROMPTS.map((text, i) => JSON.stringify({ key: `q${i + 1}`, request: { contents: [{ role: "user", parts: [{ text }] }] } })).join("\n");
+        const jsonl = PROMPTS.map((text, i) =>
+          JSON.stringify({ key: `q${i + 1}`, request: { contents: [{ role: "user", parts: [{ text }] }] } }),
+        ).join("\n");
         const fileName = await gemini.upload(Buffer.from(`${jsonl}\n`), "application/jsonl", "demo.jsonl");
-        say(`Uploaded ${PROMPTS.length} requests as JSONL`, `the resumable protocol ai.files.upload speaks → ${fileName}`);
+        say(
+          `Uploaded ${PROMPTS.length} requests as JSONL`,
+          `the resumable protocol ai.files.upload speaks → ${fileName}`,
+        );
 
-        const batch = await gemini.createBatch("gemini-2.5-flash", { batch: { displayName: "demo", inputConfig: { fileName } } });
-        say(`Started ${batch.name}`, "nobody polls for its end: Tidings will push batch.succeeded to the receiver.\n(the bar below only shows progress)");
+        const batch = await gemini.createBatch("gemini-2.5-flash", {
+          batch: { displayName: "demo", inputConfig: { fileName } },
+        });
+        say(
+          `Started ${batch.name}`,
+          "nobody polls for its end: Tidings will push batch.succeeded to the receiver.\n(the bar below only shows progress)",
+        );
         await waitForBatch(gemini, batch.name);
 
         const event = await receiver.next("batch.");
@@ -128,9 +154,17 @@ const WEATHER_TOOL = {
 };
 
 /** The second half of the demo: an interaction pauses for a function result, and a new one resumes it. */
-async function pausedInteraction(gemini: GeminiSurface, receiver: { next(prefix: string): Promise<WebhookEvent> }): Promise<void> {
+async function pausedInteraction(
+  gemini: GeminiSurface,
+  receiver: { next(prefix: string): Promise<WebhookEvent> },
+): Promise<void> {
   const question = "What is the weather in Lisbon? Use get_weather with city: Lisbon";
-  const created = await gemini.createInteraction({ model: "gemini-2.5-flash", input: question, tools: [WEATHER_TOOL], background: true });
+  const created = await gemini.createInteraction({
+    model: "gemini-2.5-flash",
+    input: question,
+    tools: [WEATHER_TOOL],
+    background: true,
+  });
   say(
     "Started a background interaction with a function tool",
     `POST /v1/interactions {input: "${question}", tools: [get_weather], background: true} → ${created.id}`,
@@ -157,5 +191,8 @@ async function pausedInteraction(gemini: GeminiSurface, receiver: { next(prefix:
   const completed = await receiver.next("interaction.");
   say(`The receiver got ${completed.type}, signature verified`, JSON.stringify(completed, null, 2));
   const answer = (await gemini.getInteraction(resumed.id)).steps.at(-1);
-  say("Fetched the answer, which used the result", answer?.type === "model_output" ? answer.content.map((c) => c.text ?? "").join("") : JSON.stringify(answer));
+  say(
+    "Fetched the answer, which used the result",
+    answer?.type === "model_output" ? answer.content.map((c) => c.text ?? "").join("") : JSON.stringify(answer),
+  );
 }

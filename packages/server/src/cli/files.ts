@@ -9,7 +9,10 @@ export function fileLine(file: FileResource): string {
   return `${file.name}  ${file.mimeType}  ${file.sizeBytes} bytes  ${file.source}  ${file.createTime}${file.displayName ? `  ${file.displayName}` : ""}`;
 }
 
-/** `tidings files …`: uploads and what Tidings wrote (batch outputs, videos), so a batch's output can be fetched from the shell. */
+/**
+ * `tidings files …`: uploads and what Tidings wrote (batch outputs, videos), so a batch's output can be fetched from
+ * the shell.
+ */
 export function registerFiles(program: Command): void {
   const files = program.command("files").description("list, show and download files: uploads, batch outputs, videos");
 
@@ -21,13 +24,18 @@ export function registerFiles(program: Command): void {
       for (const file of page.files) process.stdout.write(`${fileLine(file)}\n`);
     });
 
-  withClientOptions(files.command("get").argument("<name>", "files/ID (or the ID)").description("show a file's metadata as JSON")).action(
-    async (name: string, flags: ClientFlags) => {
-      process.stdout.write(`${JSON.stringify(await clientFrom(flags).gemini.getFile(name), null, 2)}\n`);
-    },
-  );
+  withClientOptions(
+    files.command("get").argument("<name>", "files/ID (or the ID)").description("show a file's metadata as JSON"),
+  ).action(async (name: string, flags: ClientFlags) => {
+    process.stdout.write(`${JSON.stringify(await clientFrom(flags).gemini.getFile(name), null, 2)}\n`);
+  });
 
-  withClientOptions(files.command("download").argument("<name>", "files/ID, e.g. a batch's output file").description("fetch a file's bytes"))
+  withClientOptions(
+    files
+      .command("download")
+      .argument("<name>", "files/ID, e.g. a batch's output file")
+      .description("fetch a file's bytes"),
+  )
     .option("--out <path>", "write them to this file (default: standard output)")
     .action(async (name: string, flags: ClientFlags & { out?: string }) => {
       const bytes = await clientFrom(flags).gemini.downloadBytes(name);

@@ -87,7 +87,10 @@ export class GeminiSurface {
   }
 
   listFiles(pageSize: number, pageToken?: string): Promise<ListFilesResponse> {
-    return this.json("GET", `/v1/files?pageSize=${pageSize}${pageToken !== undefined ? `&pageToken=${encodeURIComponent(pageToken)}` : ""}`);
+    return this.json(
+      "GET",
+      `/v1/files?pageSize=${pageSize}${pageToken !== undefined ? `&pageToken=${encodeURIComponent(pageToken)}` : ""}`,
+    );
   }
 
   /** A file's metadata by its name, `files/{id}` (or the id). */
@@ -112,12 +115,17 @@ export class GeminiSurface {
     return (await res.json()) as T;
   }
 
-  /** A request with the API key; a non-2xx reply throws TidingsApiError, an unreachable server TidingsConnectionError. */
+  /**
+   * A request with the API key; a non-2xx reply throws TidingsApiError, an unreachable server TidingsConnectionError.
+   */
   private async send(path: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = typeof path === "string" ? `${this.baseUrl}${path}` : path.toString();
     let res: Response;
     try {
-      res = await fetch(url, { ...init, headers: { "x-goog-api-key": this.apiKey, ...(init.headers as Record<string, string> | undefined) } });
+      res = await fetch(url, {
+        ...init,
+        headers: { "x-goog-api-key": this.apiKey, ...(init.headers as Record<string, string> | undefined) },
+      });
     } catch (cause) {
       throw new TidingsConnectionError(url, cause);
     }

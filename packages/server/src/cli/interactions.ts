@@ -24,7 +24,8 @@ export function describeInteraction(interaction: Interaction): string {
     lines.push(`  continued by interaction ${resumedBy}: tidings interactions get ${resumedBy}`);
   } else if (interaction.status === "requires_action") {
     const calls = own.filter((step) => step.type === "function_call");
-    for (const call of calls) lines.push(`  waits for ${call.name}(${JSON.stringify(call.arguments)})  call_id ${call.id}`);
+    for (const call of calls)
+      lines.push(`  waits for ${call.name}(${JSON.stringify(call.arguments)})  call_id ${call.id}`);
     const results = calls.map((call) => `--result ${call.id}='{"…": …}'`).join(" ");
     lines.push(`  resume with: tidings interactions resume ${interaction.id} ${results}`);
   }
@@ -68,7 +69,9 @@ async function run(flags: RunFlags, request: CreateInteractionRequest): Promise<
     ...(flags.webhookUri !== undefined ? { webhook_config: { uris: flags.webhookUri } } : {}),
   });
   if (background && flags.wait === true) interaction = await waitForInteraction(gemini, interaction.id);
-  process.stdout.write(`${flags.json === true ? JSON.stringify(interaction, null, 2) : describeInteraction(interaction)}\n`);
+  process.stdout.write(
+    `${flags.json === true ? JSON.stringify(interaction, null, 2) : describeInteraction(interaction)}\n`,
+  );
   if (interaction.status === "failed" || interaction.status === "cancelled") process.exitCode = 1;
 }
 
@@ -81,29 +84,44 @@ function withRunOptions(command: Command): Command {
 }
 
 export function registerInteractions(program: Command): void {
-  const interactions = program.command("interactions").description("run Gemini-style interactions that may pause for a function result");
+  const interactions = program
+    .command("interactions")
+    .description("run Gemini-style interactions that may pause for a function result");
 
   withRunOptions(interactions.command("create").description("start an interaction with a model or an agent"))
     .requiredOption("--input <text>", "what to ask")
     .option("--model <model>", "the model", "gemini-2.5-flash")
-    .option("--agent <agent>", "an agent instead of a model, e.g. deep-research-pro-preview-12-2025 (runs in the background)")
-    .option("--tools <file>", 'a JSON file with a list of function tools: [{"type": "function", "name", "description", "parameters"}]')
+    .option(
+      "--agent <agent>",
+      "an agent instead of a model, e.g. deep-research-pro-preview-12-2025 (runs in the background)",
+    )
+    .option(
+      "--tools <file>",
+      'a JSON file with a list of function tools: [{"type": "function", "name", "description", "parameters"}]',
+    )
     .option("--system <text>", "a system instruction")
-    .action(async (flags: RunFlags & { input: string; model: string; agent?: string; tools?: string; system?: string }) => {
-      const tools = flags.tools === undefined ? undefined : (JSON.parse(readFileSync(flags.tools, "utf8")) as InteractionTool[]);
-      await run(flags.agent !== undefined ? { ...flags, background: true } : flags, {
-        ...(flags.agent !== undefined ? { agent: flags.agent } : { model: flags.model }),
-        input: flags.input,
-        ...(tools !== undefined ? { tools } : {}),
-        ...(flags.system !== undefined ? { system_instruction: flags.system } : {}),
-      });
-    });
+    .action(
+      async (flags: RunFlags & { input: string; model: string; agent?: string; tools?: string; system?: string }) => {
+        const tools =
+          flags.tools === undefined ? undefined : (JSON.parse(readFileSync(flags.tools, "utf8")) as InteractionTool[]);
+        await run(flags.agent !== undefined ? { ...flags, background: true } : flags, {
+          ...(flags.agent !== undefined ? { agent: flags.agent } : { model: flags.model }),
+          input: flags.input,
+          ...(tools !== undefined ? { tools } : {}),
+          ...(flags.system !== undefined ? { system_instruction: flags.system } : {}),
+        });
+      },
+    );
 
-  withClientOptions(interactions.command("get").argument("<id>", "the interaction's id").description("show an interaction"))
+  withClientOptions(
+    interactions.command("get").argument("<id>", "the interaction's id").description("show an interaction"),
+  )
     .option("--json", "print the whole interaction as JSON")
     .action(async (id: string, flags: ClientFlags & { json?: boolean }) => {
       const interaction = await clientFrom(flags).gemini.getInteraction(id);
-      process.stdout.write(`${flags.json === true ? JSON.stringify(interaction, null, 2) : describeInteraction(interaction)}\n`);
+      process.stdout.write(
+        `${flags.json === true ? JSON.stringify(interaction, null, 2) : describeInteraction(interaction)}\n`,
+      );
     });
 
   withRunOptions(

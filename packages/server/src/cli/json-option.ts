@@ -6,7 +6,8 @@ export function parseJsonOption(flag: string, text: string): Record<string, unkn
   } catch (err) {
     throw new Error(`${flag}: not JSON (${(err as Error).message}); give an object, e.g. ${flag} '{"key": "value"}'`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${flag}: must be a JSON object, e.g. ${flag} '{"key": "value"}'`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`${flag}: must be a JSON object, e.g. ${flag} '{"key": "value"}'`);
   return value as Record<string, unknown>;
 }
 

@@ -53,35 +53,48 @@ export function registerKeys(program: Command): void {
       .option("--server <url>", "the Tidings server (TIDINGS_URL)", process.env.TIDINGS_URL || DEFAULT_SERVER)
       .option("--admin-key <key>", "the admin key (TIDINGS_ADMIN_KEY)");
 
-  withOptions(keys.command("create").description("mint an API key; prints it once")).action(async (flags: KeysFlags) => {
-    await withKeeper(flags, async (keeper) => {
-      const minted = await keeper.create();
-      process.stdout.write(`${minted.key}\n`);
-      process.stderr.write(`API key ${minted.id} for project ${minted.projectId}: shown once, above; store it now.\n`);
-    });
-  });
+  withOptions(keys.command("create").description("mint an API key; prints it once")).action(
+    async (flags: KeysFlags) => {
+      await withKeeper(flags, async (keeper) => {
+        const minted = await keeper.create();
+        process.stdout.write(`${minted.key}\n`);
+        process.stderr.write(
+          `API key ${minted.id} for project ${minted.projectId}: shown once, above; store it now.\n`,
+        );
+      });
+    },
+  );
 
-  withOptions(keys.command("list").description("the project's keys: ids, creation, last use; never the keys")).action(async (flags: KeysFlags) => {
-    await withKeeper(flags, async (keeper) => {
-      const listed = await keeper.list();
-      if (listed.length === 0) process.stdout.write(`project ${keeper.projectId} has no API keys\n`);
-      for (const k of listed) {
-        const used = k.last_use_time === undefined ? "never used" : `last used ${k.last_use_time}`;
-        process.stdout.write(`${k.id}  created ${k.create_time}  ${used}${k.configured ? "  (TIDINGS_API_KEY)" : ""}\n`);
-      }
-    });
-  });
+  withOptions(keys.command("list").description("the project's keys: ids, creation, last use; never the keys")).action(
+    async (flags: KeysFlags) => {
+      await withKeeper(flags, async (keeper) => {
+        const listed = await keeper.list();
+        if (listed.length === 0) process.stdout.write(`project ${keeper.projectId} has no API keys\n`);
+        for (const k of listed) {
+          const used = k.last_use_time === undefined ? "never used" : `last used ${k.last_use_time}`;
+          process.stdout.write(
+            `${k.id}  created ${k.create_time}  ${used}${k.configured ? "  (TIDINGS_API_KEY)" : ""}\n`,
+          );
+        }
+      });
+    },
+  );
 
-  withOptions(keys.command("revoke").argument("<key-id>").description("revoke a key: refused from now on")).action(async (keyId: string, flags: KeysFlags) => {
-    await withKeeper(flags, async (keeper) => {
-      await keeper.revoke(keyId);
-      process.stdout.write(`revoked ${keyId}\n`);
-    });
-  });
+  withOptions(keys.command("revoke").argument("<key-id>").description("revoke a key: refused from now on")).action(
+    async (keyId: string, flags: KeysFlags) => {
+      await withKeeper(flags, async (keeper) => {
+        await keeper.revoke(keyId);
+        process.stdout.write(`revoked ${keyId}\n`);
+      });
+    },
+  );
 }
 
 async function withKeeper(flags: KeysFlags, work: (keeper: KeyKeeper) => Promise<void>): Promise<void> {
-  const keeper = flags.local || flags.dataDir !== undefined || flags.databaseUrl !== undefined ? await localKeeper(flags) : remoteKeeper(flags);
+  const keeper =
+    flags.local || flags.dataDir !== undefined || flags.databaseUrl !== undefined
+      ? await localKeeper(flags)
+      : remoteKeeper(flags);
   try {
     await work(keeper);
   } finally {
@@ -120,10 +133,14 @@ async function localKeeper(flags: KeysFlags): Promise<KeyKeeper> {
 function remoteKeeper(flags: KeysFlags): KeyKeeper {
   const adminKey = flags.adminKey || process.env.TIDINGS_ADMIN_KEY || undefined;
   if (adminKey === undefined) {
-    throw new Error("--admin-key (or TIDINGS_ADMIN_KEY) is required; on the server's host, --data-dir DIR works without it");
+    throw new Error(
+      "--admin-key (or TIDINGS_ADMIN_KEY) is required; on the server's host, --data-dir DIR works without it",
+    );
   }
   if (flags.project === undefined)
-    throw new Error("--project is required with the admin API; on the server's host, --data-dir DIR acts on the default project");
+    throw new Error(
+      "--project is required with the admin API; on the server's host, --data-dir DIR acts on the default project",
+    );
   const projectId = flags.project;
   const client = new TidingsClient({ baseUrl: flags.server.replace(/\/+$/, ""), apiKey: adminKey });
   return {

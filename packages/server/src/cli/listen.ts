@@ -16,7 +16,9 @@ interface ListenFlags extends ClientFlags {
  * session secret, to a local URL, so receivers can be developed without a public address.
  */
 export function registerListen(program: Command): void {
-  withClientOptions(program.command("listen").description("stream the project's events and forward each, signed, to a local URL"))
+  withClientOptions(
+    program.command("listen").description("stream the project's events and forward each, signed, to a local URL"),
+  )
     .requiredOption("--forward-to <url>", "where to POST each event, e.g. http://127.0.0.1:3000/webhooks")
     .option("--secret <whsec>", "signing secret to use instead of a fresh one for this session")
     .action(async (flags: ListenFlags) => {
@@ -25,12 +27,16 @@ export function registerListen(program: Command): void {
       const secret = flags.secret ?? newSigningSecret(newSecretBytes());
       const res = await gemini.stream("/v1/events:stream");
       if (res.body === null) throw new Error("the event stream has no body");
-      process.stdout.write(`Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`);
+      process.stdout.write(
+        `Ready. Forwarding ${flags.server} events to ${forwardTo}\nSigning secret for this session: ${secret}\n`,
+      );
       // The server's last words when it drops a stream (a reader too far behind) come as a comment.
       const onComment = (comment: string) => {
         if (comment.trim().startsWith("dropped:")) process.stdout.write(`The server ${comment.trim()}\n`);
       };
-      const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onComment }));
+      const events = res.body
+        .pipeThrough(new TextDecoderStream())
+        .pipeThrough(new EventSourceParserStream({ onComment }));
       for await (const event of events as unknown as AsyncIterable<EventSourceMessage>) {
         if (event.id === undefined) continue;
         process.stdout.write(`${await forward(forwardTo, secret, event.id, event.event ?? "?", event.data)}\n`);

@@ -21,7 +21,11 @@ export function registerMigrate(program: Command): void {
         for (const m of status) {
           const applied = m.appliedAt === undefined ? "pending" : `applied ${toRfc3339(m.appliedAt)}`;
           const now =
-            before !== undefined && m.appliedAt !== undefined && before.find((b) => b.version === m.version)?.appliedAt === undefined ? "  (now)" : "";
+            before !== undefined &&
+            m.appliedAt !== undefined &&
+            before.find((b) => b.version === m.version)?.appliedAt === undefined
+              ? "  (now)"
+              : "";
           process.stdout.write(`${String(m.version).padStart(4, "0")}  ${m.name.padEnd(24)}  ${applied}${now}\n`);
         }
         const pending = status.filter((m) => m.appliedAt === undefined).length;

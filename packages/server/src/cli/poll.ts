@@ -4,7 +4,11 @@ import { setTimeout as wait } from "node:timers/promises";
 const POLL_MS = 500;
 
 /** Reads until `done` says so, handing each answer to `seen` (a progress line or bar); the last answer. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, seen?: (value: T) => void): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  seen?: (value: T) => void,
+): Promise<T> {
   for (;;) {
     const value = await read();
     seen?.(value);

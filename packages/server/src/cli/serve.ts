@@ -14,7 +14,10 @@ export function registerServe(program: Command): void {
     .option("--public-url <url>", "the server's public URL, the iss of dynamic webhook tokens (TIDINGS_PUBLIC_URL)")
     .option("--dev", "allow http and loopback webhook targets (TIDINGS_DEV=1)")
     .option("--log-level <level>", "pino log level (TIDINGS_LOG_LEVEL)")
-    .option("--role <role>", "api, worker or all: split API and delivery across processes sharing PostgreSQL (TIDINGS_ROLE)")
+    .option(
+      "--role <role>",
+      "api, worker or all: split API and delivery across processes sharing PostgreSQL (TIDINGS_ROLE)",
+    )
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags);
       const server = await startServer(config);
@@ -32,9 +35,17 @@ export function registerServe(program: Command): void {
         );
       }
       if (new URL(server.url).port !== new URL(DEFAULT_SERVER).port) {
-        lines.push("", `The CLI talks to ${DEFAULT_SERVER} unless told otherwise; for this server:`, `  export TIDINGS_URL=${server.url}`);
+        lines.push(
+          "",
+          `The CLI talks to ${DEFAULT_SERVER} unless told otherwise; for this server:`,
+          `  export TIDINGS_URL=${server.url}`,
+        );
       }
-      if (!config.dev) lines.push("", "Webhook targets must be https on public addresses; set TIDINGS_DEV=1 to allow http://127.0.0.1 receivers.");
+      if (!config.dev)
+        lines.push(
+          "",
+          "Webhook targets must be https on public addresses; set TIDINGS_DEV=1 to allow http://127.0.0.1 receivers.",
+        );
       process.stdout.write(`${lines.join("\n")}\n`);
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, "shutting down");

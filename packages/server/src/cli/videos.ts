@@ -26,7 +26,15 @@ export function registerVideos(program: Command): void {
     .option("--out <file>", "with --wait: save the clip there")
     .action(
       async (
-        flags: ClientFlags & { prompt: string; model: string; duration?: number; aspectRatio?: string; webhookUri?: string[]; wait?: boolean; out?: string },
+        flags: ClientFlags & {
+          prompt: string;
+          model: string;
+          duration?: number;
+          aspectRatio?: string;
+          webhookUri?: string[];
+          wait?: boolean;
+          out?: string;
+        },
       ) => {
         const { gemini } = clientFrom(flags);
         const parameters = {

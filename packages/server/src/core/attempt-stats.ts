@@ -42,17 +42,26 @@ export interface AttemptTally {
 }
 
 /** How each attempt counts, from the settlement written with it (the verdict's state). */
-export function tallyAttempts(attempts: readonly Attempt[], settlements: readonly DeliverySettlement[]): AttemptTally[] {
+export function tallyAttempts(
+  attempts: readonly Attempt[],
+  settlements: readonly DeliverySettlement[],
+): AttemptTally[] {
   const settled = new Map(settlements.map((s) => [s.id, s]));
   return attempts.map((attempt) => {
     const settlement = settled.get(attempt.deliveryId);
     const ok = isSuccess(attempt.statusCode);
     const outcome: AttemptOutcome =
-      settlement?.state === "succeeded" || (settlement === undefined && ok) ? "succeeded" : settlement?.state === "failed" ? "failed" : "retrying";
+      settlement?.state === "succeeded" || (settlement === undefined && ok)
+        ? "succeeded"
+        : settlement?.state === "failed"
+          ? "failed"
+          : "retrying";
     const error =
       outcome === "succeeded"
         ? undefined
-        : (settlement?.lastError ?? attempt.error ?? (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
+        : (settlement?.lastError ??
+          attempt.error ??
+          (attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : "failed"));
     return {
       deliveryId: attempt.deliveryId,
       attemptNumber: attempt.attemptNumber,
@@ -103,8 +112,18 @@ export function tallyRound(
     row[tally.outcome]++;
     row.buckets[tally.bucket] = (row.buckets[tally.bucket] ?? 0) + 1;
     const previous = webhookId === undefined ? undefined : lastFailures.get(webhookId);
-    if (webhookId !== undefined && tally.error !== undefined && (previous === undefined || previous.at <= tally.startedAt)) {
-      lastFailures.set(webhookId, { webhookId, projectId, deliveryId: tally.deliveryId, error: tally.error, at: tally.startedAt });
+    if (
+      webhookId !== undefined &&
+      tally.error !== undefined &&
+      (previous === undefined || previous.at <= tally.startedAt)
+    ) {
+      lastFailures.set(webhookId, {
+        webhookId,
+        projectId,
+        deliveryId: tally.deliveryId,
+        error: tally.error,
+        at: tally.startedAt,
+      });
     }
   });
   return { minutes: [...minutes.values()], lastFailures: [...lastFailures.values()] };
@@ -196,7 +215,9 @@ export function timeline(
 ): { bars: MinuteBar[]; latency: LatencyPoint[] } {
   const bars: MinuteBar[] = [];
   for (let minute = since; minute < until; minute++) bars.push({ minute, succeeded: 0, retrying: 0, failed: 0 });
-  const bins = Array.from({ length: Math.ceil((until - since) / binMinutes) }, () => new Array<number>(LATENCY_BUCKET_COUNT).fill(0));
+  const bins = Array.from({ length: Math.ceil((until - since) / binMinutes) }, () =>
+    new Array<number>(LATENCY_BUCKET_COUNT).fill(0),
+  );
   for (const m of minutes) {
     if (m.minute < since || m.minute >= until) continue;
     const bar = bars[m.minute - since] as MinuteBar;
@@ -209,7 +230,8 @@ export function timeline(
   const latency = bins.map((bin, i) => {
     const point: LatencyPoint = { minute: since + i * binMinutes };
     const p50 = latencyQuantile(bin, 0.5);
-    if (p50 !== undefined) Object.assign(point, { p50, p90: latencyQuantile(bin, 0.9), p99: latencyQuantile(bin, 0.99) });
+    if (p50 !== undefined)
+      Object.assign(point, { p50, p90: latencyQuantile(bin, 0.9), p99: latencyQuantile(bin, 0.99) });
     return point;
   });
   return { bars, latency };
@@ -226,7 +248,9 @@ const FITTED_STEP_MINUTES = 5;
  * project's first minutes of traffic fill the chart instead of being a sliver at its right edge.
  */
 export function fittedSpanMinutes(minutes: readonly MinuteBar[], until: number, maxMinutes: number): number {
-  const busy = minutes.filter((m) => m.minute >= until - maxMinutes && m.minute < until && m.succeeded + m.retrying + m.failed > 0);
+  const busy = minutes.filter(
+    (m) => m.minute >= until - maxMinutes && m.minute < until && m.succeeded + m.retrying + m.failed > 0,
+  );
   if (busy.length === 0) return FITTED_MIN_MINUTES;
   const earliest = Math.min(...busy.map((m) => m.minute));
   // One empty minute before the first bar, so it does not sit on the axis.

@@ -45,7 +45,11 @@ export interface BatchLine {
   result?: string;
 }
 
-export type BatchOutcome = { kind: "succeed"; outputFile: string } | { kind: "fail"; error: OperationError } | { kind: "cancel" } | { kind: "expire" };
+export type BatchOutcome =
+  | { kind: "succeed"; outputFile: string }
+  | { kind: "fail"; error: OperationError }
+  | { kind: "cancel" }
+  | { kind: "expire" };
 
 const TERMINAL_STATE: Record<BatchOutcome["kind"], BatchState> = {
   succeed: "BATCH_STATE_SUCCEEDED",

@@ -92,7 +92,8 @@ export function judgeAttempt(
     if (statusCode === 410) return { kind: "gone" };
     const honoursRetryAfter = statusCode === 429 || statusCode === 503;
     const retryAfterMs = honoursRetryAfter ? parseRetryAfter(result.retryAfter, now) : undefined;
-    const error = statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode} (redirects are not followed)` : `HTTP ${statusCode}`;
+    const error =
+      statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode} (redirects are not followed)` : `HTTP ${statusCode}`;
     return schedule(policy, delivery, now, error, retryAfterMs);
   }
   return schedule(policy, delivery, now, result.error);
@@ -126,7 +127,12 @@ export interface DeliverySettlement {
 }
 
 /** Turns an attempt's verdict into the delivery's new state: pending again for a retry, else settled for good. */
-export function settleDelivery(delivery: Pick<Delivery, "endpointKey">, attempt: Attempt, verdict: DeliveryVerdict, now: number): DeliverySettlement {
+export function settleDelivery(
+  delivery: Pick<Delivery, "endpointKey">,
+  attempt: Attempt,
+  verdict: DeliveryVerdict,
+  now: number,
+): DeliverySettlement {
   const base = {
     id: attempt.deliveryId,
     endpointKey: delivery.endpointKey,
@@ -159,7 +165,12 @@ export function attemptsToKeep(attempts: readonly Attempt[]): Attempt[] {
  * The headers of an attempt made at `startedAt` (docs/wire.md: the event). They are not stored with the
  * attempt: all but the signature follow from the event and the time, and a signature is only shown elided.
  */
-export function attemptHeaders(eventId: string, startedAt: number, userAgent: string, signature: string): Record<string, string> {
+export function attemptHeaders(
+  eventId: string,
+  startedAt: number,
+  userAgent: string,
+  signature: string,
+): Record<string, string> {
   return {
     "content-type": "application/json",
     "user-agent": userAgent,

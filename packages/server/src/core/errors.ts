@@ -79,7 +79,9 @@ export function statusBody(code: number, status: string, message: string, field?
   const body: RpcStatus = { error: { code, message, status } };
   if (field !== undefined) {
     const description = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-    body.error.details = [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }];
+    body.error.details = [
+      { "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] },
+    ];
   }
   return body;
 }

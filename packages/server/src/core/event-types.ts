@@ -10,19 +10,24 @@ export const MAX_CUSTOM_TYPE_LENGTH = 64;
 
 /** Returns why `type` cannot name a custom operation, or undefined when it can. */
 export function customTypeProblem(type: string): string | undefined {
-  if (type.length > MAX_CUSTOM_TYPE_LENGTH) return `is ${type.length} characters long; at most ${MAX_CUSTOM_TYPE_LENGTH}`;
+  if (type.length > MAX_CUSTOM_TYPE_LENGTH)
+    return `is ${type.length} characters long; at most ${MAX_CUSTOM_TYPE_LENGTH}`;
   if (!CUSTOM_TYPE.test(type)) return `"${type}" must match [a-z][a-z0-9_]*`;
   if (RESERVED_OPERATION_TYPES.has(type)) return `"${type}" is reserved for built-in operations; choose another name`;
   return undefined;
 }
 
-/** A custom operation's event type (`export.succeeded`) split into the operation type and its outcome; undefined for any other. */
+/**
+ * A custom operation's event type (`export.succeeded`) split into the operation type and its outcome; undefined for any
+ * other.
+ */
 export function customEventType(type: string): { operationType: string; outcome: string } | undefined {
   const dot = type.lastIndexOf(".");
   if (dot < 0) return undefined;
   const operationType = type.slice(0, dot);
   const outcome = type.slice(dot + 1);
-  return customTypeProblem(operationType) === undefined && (CUSTOM_EVENT_OUTCOMES as readonly string[]).includes(outcome)
+  return customTypeProblem(operationType) === undefined &&
+    (CUSTOM_EVENT_OUTCOMES as readonly string[]).includes(outcome)
     ? { operationType, outcome }
     : undefined;
 }
@@ -48,5 +53,8 @@ export function validateSubscription(entry: string, field: string): void {
 }
 
 export function subscriptionMatches(subscribed: readonly string[], eventType: string): boolean {
-  return subscribed.some((entry) => entry === "*" || entry === eventType || (entry.endsWith(".*") && eventType.startsWith(entry.slice(0, -1))));
+  return subscribed.some(
+    (entry) =>
+      entry === "*" || entry === eventType || (entry.endsWith(".*") && eventType.startsWith(entry.slice(0, -1))),
+  );
 }

@@ -2,7 +2,8 @@ import type { WebhookEvent } from "@tidings/sdk";
 import type { BuiltInEventType } from "./event-types.js";
 
 /**
- * The body POSTed to receivers (docs/wire.md: the event): a pointer and a status, never the output itself. Its types are
+ * The body POSTed to receivers (docs/wire.md: the event): a pointer and a status, never the output itself. Its types
+ * are
  * the SDK's, so what the server sends and what receivers type-check against are one definition.
  */
 export type EventPayload = WebhookEvent;
@@ -27,7 +28,10 @@ export interface NewEvent {
 }
 
 /** Where an event goes: the project's subscribed static webhooks, one webhook, or a request's own URIs. */
-export type EventTarget = { kind: "subscribers"; excludeWebhookId?: string } | { kind: "webhook"; webhookId: string } | { kind: "uris"; uris: string[] };
+export type EventTarget =
+  | { kind: "subscribers"; excludeWebhookId?: string }
+  | { kind: "webhook"; webhookId: string }
+  | { kind: "uris"; uris: string[] };
 
 export function newEvent(projectId: string, payload: EventPayload, now: number, operation?: string): NewEvent {
   return { projectId, type: payload.type, ...(operation !== undefined ? { operation } : {}), payload, createdAt: now };

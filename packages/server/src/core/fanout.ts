@@ -35,24 +35,42 @@ export function webhookEndpointKeys(webhookId: string): string[] {
 export const isFifoEndpoint = (key: string): boolean => key.startsWith(FIFO);
 export const isPacedEndpoint = (key: string): boolean => key.startsWith(PACED);
 
-/** Deliveries that may be born leased to the engine of the process that wrote them: not those claimed one engine at a time. */
+/**
+ * Deliveries that may be born leased to the engine of the process that wrote them: not those claimed one engine at a
+ * time.
+ */
 export const isBornLeasable = (key: string): boolean => !isFifoEndpoint(key) && !isPacedEndpoint(key);
 
-/** The target choice (docs/wire.md: dynamic targets): a request's own webhook_config replaces the project's static webhooks. */
+/**
+ * The target choice (docs/wire.md: dynamic targets): a request's own webhook_config replaces the project's static
+ * webhooks.
+ */
 export function eventTargetFor(webhookConfig: WebhookConfig | undefined): EventTarget {
   return webhookConfig !== undefined ? { kind: "uris", uris: webhookConfig.uris } : { kind: "subscribers" };
 }
 
 /** The deliveries an event fans out to: enabled, subscribed static webhooks, one webhook, or a request's URIs. */
-export function planDeliveries(event: StoredEvent, target: EventTarget, webhooks: readonly Candidate[], now: number): PlannedDelivery[] {
+export function planDeliveries(
+  event: StoredEvent,
+  target: EventTarget,
+  webhooks: readonly Candidate[],
+  now: number,
+): PlannedDelivery[] {
   switch (target.kind) {
     case "uris":
       return [...new Set(target.uris)].map((uri) => newDelivery(event, { uri }, now));
     case "webhook":
-      return webhooks.filter((w) => w.id === target.webhookId).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w));
+      return webhooks
+        .filter((w) => w.id === target.webhookId)
+        .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w));
     case "subscribers":
       return webhooks
-        .filter((w) => w.state === "enabled" && w.id !== target.excludeWebhookId && subscriptionMatches(w.subscribedEvents, event.type))
+        .filter(
+          (w) =>
+            w.state === "enabled" &&
+            w.id !== target.excludeWebhookId &&
+            subscriptionMatches(w.subscribedEvents, event.type),
+        )
         .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w));
   }
 }
@@ -73,7 +91,9 @@ export function planRedelivery(
   const uris = previous.filter((t) => t.webhookId === undefined).map((t) => t.uri);
   return [
     ...planDeliveries(event, { kind: "uris", uris }, [], now),
-    ...webhooks.filter((w) => w.state === "enabled" && previousWebhooks.has(w.id)).map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w)),
+    ...webhooks
+      .filter((w) => w.state === "enabled" && previousWebhooks.has(w.id))
+      .map((w) => newDelivery(event, { webhookId: w.id, uri: w.uri }, now, w)),
   ];
 }
 

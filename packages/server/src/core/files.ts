@@ -4,7 +4,10 @@ import { invalidArgument } from "./errors.js";
 export type FileState = "PROCESSING" | "ACTIVE" | "FAILED";
 export type FileSource = "UPLOADED" | "GENERATED";
 
-/** A stored file (docs/wire.md: files): uploads through the resumable protocol, and outputs that Tidings writes (batch results, videos). */
+/**
+ * A stored file (docs/wire.md: files): uploads through the resumable protocol, and outputs that Tidings writes (batch
+ * results, videos).
+ */
 export interface FileRecord {
   /** `[a-z0-9]` when Tidings picks it; a client may choose one (`[a-z0-9-]`, as Gemini allows) at upload. */
   id: string;

@@ -50,21 +50,34 @@ export interface SavedResponse {
 /** The key a request carries, if any: one header of 1–255 characters, else a 400 naming the header. */
 export function readIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (Array.isArray(header)) throw invalidArgument(IDEMPOTENCY_HEADER, "is sent more than once; send one key per request");
-  if (header.trim() === "") throw invalidArgument(IDEMPOTENCY_HEADER, "is empty; send a unique value per request, such as a UUID, or no header");
+  if (Array.isArray(header))
+    throw invalidArgument(IDEMPOTENCY_HEADER, "is sent more than once; send one key per request");
+  if (header.trim() === "")
+    throw invalidArgument(
+      IDEMPOTENCY_HEADER,
+      "is empty; send a unique value per request, such as a UUID, or no header",
+    );
   if (header.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw invalidArgument(IDEMPOTENCY_HEADER, `is ${header.length} characters long; the limit is ${MAX_IDEMPOTENCY_KEY_LENGTH} (a UUID is 36)`);
+    throw invalidArgument(
+      IDEMPOTENCY_HEADER,
+      `is ${header.length} characters long; the limit is ${MAX_IDEMPOTENCY_KEY_LENGTH} (a UUID is 36)`,
+    );
   }
   return header;
 }
 
-/** What a request is, for telling a retry from another request that reuses its key: method, route, path parameters, query and body. */
+/**
+ * What a request is, for telling a retry from another request that reuses its key: method, route, path parameters,
+ * query and body.
+ */
 export interface RequestIdentity {
   method: string;
   route: string;
   params: unknown;
   query: unknown;
-  /** The parsed body (compared by meaning, not spelling: key order and proto3 JSON names do not matter), or raw bytes. */
+  /**
+   * The parsed body (compared by meaning, not spelling: key order and proto3 JSON names do not matter), or raw bytes.
+   */
   body: unknown;
 }
 
@@ -102,6 +115,20 @@ export function stillInFlight(key: string, waitedMs: number): TidingsError {
 }
 
 /** The claim a request makes on its key at `now`. */
-export function newClaim(scope: string, key: string, fingerprint: string, owner: string, now: number): IdempotencyClaim {
-  return { scope, key, fingerprint, owner, createdAt: now, expiresAt: now + IDEMPOTENCY_KEY_TTL_MS, lockedUntil: now + IDEMPOTENCY_CLAIM_MS };
+export function newClaim(
+  scope: string,
+  key: string,
+  fingerprint: string,
+  owner: string,
+  now: number,
+): IdempotencyClaim {
+  return {
+    scope,
+    key,
+    fingerprint,
+    owner,
+    createdAt: now,
+    expiresAt: now + IDEMPOTENCY_KEY_TTL_MS,
+    lockedUntil: now + IDEMPOTENCY_CLAIM_MS,
+  };
 }

@@ -2,11 +2,19 @@ import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
 import { canonicalJson } from "./json.js";
 import type { EventPayload, EventData } from "./events.js";
-import type { FunctionCallStep, FunctionTool, InteractionGenerationConfig, InteractionStep, InteractionUsage, OutputStep } from "./interaction-steps.js";
+import type {
+  FunctionCallStep,
+  FunctionTool,
+  InteractionGenerationConfig,
+  InteractionStep,
+  InteractionUsage,
+  OutputStep,
+} from "./interaction-steps.js";
 import type { WebhookConfig } from "./operations.js";
 
 /**
- * Interactions (docs/wire.md: interactions): a model turn or an agent run that may pause for function results. The state
+ * Interactions (docs/wire.md: interactions): a model turn or an agent run that may pause for function results. The
+ * state
  * machine and the event each state change sends live here, free of I/O; the service runs them inside the
  * transaction that stores the change (the outbox), the runner feeds them the provider's progress.
  */
@@ -78,7 +86,9 @@ const NEXT: Record<InteractionStatus, readonly InteractionStatus[]> = {
   cancelled: [],
 };
 
-/** The event each status sends on entering it (docs/wire.md: the event); `in_progress` is where an interaction starts. */
+/**
+ * The event each status sends on entering it (docs/wire.md: the event); `in_progress` is where an interaction starts.
+ */
 const EVENT_TYPE = {
   requires_action: "interaction.requires_action",
   completed: "interaction.completed",
@@ -101,7 +111,9 @@ export function isInteractionFinished(status: InteractionStatus): boolean {
 /** The function calls it is waiting for: the calls of its last turn, while it requires action. */
 export function pendingCalls(interaction: Interaction): FunctionCallStep[] {
   if (interaction.status !== "requires_action") return [];
-  return interaction.steps.slice(interaction.inputCount).filter((s): s is FunctionCallStep => s.type === "function_call");
+  return interaction.steps
+    .slice(interaction.inputCount)
+    .filter((s): s is FunctionCallStep => s.type === "function_call");
 }
 
 /** The whole conversation the provider reads: the history before it, then its own steps. */
@@ -131,21 +143,29 @@ export function checkContinuation(previous: Interaction | undefined, input: read
     const field = `input[${i}].call_id`;
     if (!waiting.has(step.call_id)) {
       const open = [...waiting.keys()].filter((id) => !answered.has(id));
-      const expected = open.length > 0 ? `the pending calls are ${open.map((id) => JSON.stringify(id)).join(", ")}` : noPendingCalls(previous);
+      const expected =
+        open.length > 0
+          ? `the pending calls are ${open.map((id) => JSON.stringify(id)).join(", ")}`
+          : noPendingCalls(previous);
       throw invalidArgument(field, `"${step.call_id}" matches no pending function call; ${expected}`);
     }
-    if (answered.has(step.call_id)) throw invalidArgument(field, `"${step.call_id}" is answered twice; send one function_result per call`);
+    if (answered.has(step.call_id))
+      throw invalidArgument(field, `"${step.call_id}" is answered twice; send one function_result per call`);
     answered.add(step.call_id);
   });
   const unanswered = previous === undefined ? [] : pendingCalls(previous).filter((call) => !answered.has(call.id));
   if (unanswered.length > 0) {
     const ids = unanswered.map((call) => `"${call.id}" (${call.name})`).join(", ");
-    throw invalidArgument("input", `interaction ${previous!.id} waits for the results of ${ids}; send a function_result step for each`);
+    throw invalidArgument(
+      "input",
+      `interaction ${previous!.id} waits for the results of ${ids}; send a function_result step for each`,
+    );
   }
 }
 
 function noPendingCalls(previous: Interaction | undefined): string {
-  if (previous === undefined) return "a result answers a function_call of the interaction named by previous_interaction_id, or one earlier in this input";
+  if (previous === undefined)
+    return "a result answers a function_call of the interaction named by previous_interaction_id, or one earlier in this input";
   return `interaction ${previous.id} is ${previous.status} and waits for no function results`;
 }
 
@@ -155,8 +175,13 @@ function noPendingCalls(previous: Interaction | undefined): string {
  * continuation with the same input gets `earlier` back; with other input it is a 400 naming `earlier`.
  * Undefined when `previous` is no paused interaction that was answered (or its continuation is gone): go on.
  */
-export function earlierContinuation(previous: Interaction, earlier: Interaction | undefined, input: readonly InteractionStep[]): Interaction | undefined {
-  if (previous.status !== "requires_action" || previous.resumedBy === undefined || earlier === undefined) return undefined;
+export function earlierContinuation(
+  previous: Interaction,
+  earlier: Interaction | undefined,
+  input: readonly InteractionStep[],
+): Interaction | undefined {
+  if (previous.status !== "requires_action" || previous.resumedBy === undefined || earlier === undefined)
+    return undefined;
   if (canonicalJson(earlier.steps.slice(0, earlier.inputCount)) === canonicalJson(input)) return earlier;
   throw invalidArgument(
     "previous_interaction_id",
@@ -174,7 +199,11 @@ export function markResumed(previous: Interaction, continuation: Interaction, no
  * Adds what the provider produced to a running interaction. When the run is done it stops: at
  * `requires_action` if the model called functions, else `completed`, each with its event.
  */
-export function recordProgress(interaction: Interaction, progress: InteractionProgress, now: number): InteractionChange {
+export function recordProgress(
+  interaction: Interaction,
+  progress: InteractionProgress,
+  now: number,
+): InteractionChange {
   assertTransition(interaction, "in_progress");
   const next: Interaction = {
     ...interaction,
@@ -197,14 +226,26 @@ export function endInteraction(interaction: Interaction, ending: InteractionEndi
     );
   }
   if (!NEXT[interaction.status].includes(status)) {
-    throw invalidArgument("id", `interaction ${interaction.id} is already ${interaction.status}; only one in_progress or requires_action can be ${status}`);
+    throw invalidArgument(
+      "id",
+      `interaction ${interaction.id} is already ${interaction.status}; only one in_progress or requires_action can be ${status}`,
+    );
   }
   return transition({ ...interaction, ...(ending.kind === "fail" ? { error: ending.error } : {}) }, status, now);
 }
 
-function transition(interaction: Interaction, status: Exclude<InteractionStatus, "in_progress">, now: number): InteractionChange {
+function transition(
+  interaction: Interaction,
+  status: Exclude<InteractionStatus, "in_progress">,
+  now: number,
+): InteractionChange {
   assertTransition(interaction, status);
-  const next: Interaction = { ...interaction, status, updatedAt: now, ...(isInteractionFinished(status) ? { endedAt: now } : {}) };
+  const next: Interaction = {
+    ...interaction,
+    status,
+    updatedAt: now,
+    ...(isInteractionFinished(status) ? { endedAt: now } : {}),
+  };
   return { interaction: next, event: interactionEvent(next, status, now) };
 }
 
@@ -214,27 +255,41 @@ function assertTransition(interaction: Interaction, to: InteractionStatus): void
 }
 
 /** The thin event (docs/wire.md: the event) announcing the status it has just entered. */
-function interactionEvent(interaction: Interaction, status: Exclude<InteractionStatus, "in_progress">, now: number): EventPayload {
+function interactionEvent(
+  interaction: Interaction,
+  status: Exclude<InteractionStatus, "in_progress">,
+  now: number,
+): EventPayload {
   const data: EventData = { id: interaction.id };
   if (status === "requires_action") {
-    data.required_actions = pendingCalls(interaction).map((call) => ({ id: call.id, name: call.name, arguments: call.arguments }));
+    data.required_actions = pendingCalls(interaction).map((call) => ({
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+    }));
   } else if (status === "failed" && interaction.error !== undefined) {
     data.error_code = interaction.error.code;
     data.error_message = interaction.error.message;
   }
-  if (interaction.webhookConfig?.user_metadata !== undefined) data.user_metadata = interaction.webhookConfig.user_metadata;
+  if (interaction.webhookConfig?.user_metadata !== undefined)
+    data.user_metadata = interaction.webhookConfig.user_metadata;
   return { type: EVENT_TYPE[status], version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
 }
 
 /** Usage added up: over an interaction's provider calls, or the hops of one turn. */
-export function addUsage(total: InteractionUsage | undefined, more: InteractionUsage | undefined): InteractionUsage | undefined {
+export function addUsage(
+  total: InteractionUsage | undefined,
+  more: InteractionUsage | undefined,
+): InteractionUsage | undefined {
   if (more === undefined) return total;
   if (total === undefined) return { ...more };
   const thought = (total.total_thought_tokens ?? 0) + (more.total_thought_tokens ?? 0);
   return {
     total_input_tokens: total.total_input_tokens + more.total_input_tokens,
     total_output_tokens: total.total_output_tokens + more.total_output_tokens,
-    ...(total.total_thought_tokens !== undefined || more.total_thought_tokens !== undefined ? { total_thought_tokens: thought } : {}),
+    ...(total.total_thought_tokens !== undefined || more.total_thought_tokens !== undefined
+      ? { total_thought_tokens: thought }
+      : {}),
     total_tokens: total.total_tokens + more.total_tokens,
   };
 }

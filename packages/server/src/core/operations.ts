@@ -61,7 +61,8 @@ export function parseOperationFilter(filter: string | undefined): OperationFilte
     const [, field, value = ""] = match ?? [];
     if (field === "done" && (value === "true" || value === "false")) result.done = value === "true";
     else if (field === "type") result.type = value;
-    else if (field === "kind" && (OPERATION_KINDS as readonly string[]).includes(value)) result.kind = value as OperationKind;
+    else if (field === "kind" && (OPERATION_KINDS as readonly string[]).includes(value))
+      result.kind = value as OperationKind;
     else throw invalidArgument("filter", `cannot parse "${clause.trim()}"; ${supported}`);
   }
   return result;
@@ -88,7 +89,11 @@ export function operationName(id: string): string {
  * Moves a running operation to its one terminal state and builds the event that announces it.
  * An operation ends exactly once: acting on a finished one is a 409 FAILED_PRECONDITION.
  */
-export function finishOperation(op: Operation, action: OperationAction, now: number): { operation: Operation; event: EventPayload } {
+export function finishOperation(
+  op: Operation,
+  action: OperationAction,
+  now: number,
+): { operation: Operation; event: EventPayload } {
   if (op.state !== "running") {
     throw failedPrecondition(`${operationName(op.id)} is already ${op.state}; an operation ends exactly once`);
   }

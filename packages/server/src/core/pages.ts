@@ -23,7 +23,10 @@ export function parsePageRequest(pageSize: number | undefined, pageToken: string
   if (pageToken !== undefined && pageToken !== "") {
     const decoded = Number(Buffer.from(pageToken, "base64url").toString("utf8").replace(/^o:/, ""));
     if (!Number.isInteger(decoded) || decoded < 0) {
-      throw invalidArgument("page_token", "is not a token this server issued; pass next_page_token from a previous reply");
+      throw invalidArgument(
+        "page_token",
+        "is not a token this server issued; pass next_page_token from a previous reply",
+      );
     }
     offset = decoded;
   }

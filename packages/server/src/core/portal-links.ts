@@ -29,12 +29,18 @@ export function portalLinkTtl(ttl: string | undefined): number {
   if (ttl === undefined) return PORTAL_TTL_DEFAULT_MS;
   const ms = parseDuration(ttl);
   if (ms === undefined || ms < PORTAL_TTL_MIN_MS || ms > PORTAL_TTL_MAX_MS) {
-    throw invalidArgument("ttl", `must be a duration from "60s" to "86400s" (24 h), e.g. "3600s"; got ${JSON.stringify(ttl)}`);
+    throw invalidArgument(
+      "ttl",
+      `must be a duration from "60s" to "86400s" (24 h), e.g. "3600s"; got ${JSON.stringify(ttl)}`,
+    );
   }
   return ms;
 }
 
-/** Whether a session opened from `link` still holds at `now`: the link exists (not revoked), was opened, and has not expired. */
+/**
+ * Whether a session opened from `link` still holds at `now`: the link exists (not revoked), was opened, and has not
+ * expired.
+ */
 export function portalSessionHolds(link: PortalLink | undefined, now: number): link is PortalLink {
   return link !== undefined && link.openedAt !== undefined && now < link.expireAt;
 }

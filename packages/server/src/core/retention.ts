@@ -47,6 +47,7 @@ export type Purged = Partial<Record<PurgedResource, number>>;
 
 export function addPurged(total: Purged, more: Purged): Purged {
   const sum: Purged = { ...total };
-  for (const [resource, count] of Object.entries(more) as [PurgedResource, number][]) sum[resource] = (sum[resource] ?? 0) + count;
+  for (const [resource, count] of Object.entries(more) as [PurgedResource, number][])
+    sum[resource] = (sum[resource] ?? 0) + count;
   return sum;
 }

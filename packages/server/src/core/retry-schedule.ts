@@ -1,4 +1,7 @@
-/** Seconds after the previous attempt (docs/wire.md: delivery semantics); after the last step, every 8 h until the window closes. */
+/**
+ * Seconds after the previous attempt (docs/wire.md: delivery semantics); after the last step, every 8 h until the
+ * window closes.
+ */
 export const DEFAULT_RETRY_SCHEDULE_S = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 21600, 28800];
 export const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const JITTER = 0.2;
@@ -24,7 +27,13 @@ function baseDelay(policy: RetryPolicy, attempts: number): number {
  * When to try again after `attempts` failed attempts, or undefined when the 24-hour window is spent.
  * A `Retry-After` from a 429/503 is honoured, clamped to [the schedule's next step, twice that].
  */
-export function nextAttemptAt(policy: RetryPolicy, attempts: number, windowStartAt: number, now: number, retryAfterMs?: number): number | undefined {
+export function nextAttemptAt(
+  policy: RetryPolicy,
+  attempts: number,
+  windowStartAt: number,
+  now: number,
+  retryAfterMs?: number,
+): number | undefined {
   const base = baseDelay(policy, attempts);
   let delay = base * (1 - JITTER + 2 * JITTER * policy.random());
   if (retryAfterMs !== undefined) delay = Math.min(Math.max(retryAfterMs, base), 2 * base);

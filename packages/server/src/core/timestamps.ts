@@ -1,7 +1,8 @@
 import { invalidArgument } from "./errors.js";
 
 /**
- * Proto3 JSON times (docs/wire.md: conventions): a Timestamp is an RFC 3339 string, a Duration a number of seconds with an
+ * Proto3 JSON times (docs/wire.md: conventions): a Timestamp is an RFC 3339 string, a Duration a number of seconds with
+ * an
  * `s`. Strict on purpose: `12345`, `"tomorrow"` or a time without a zone are refused, never guessed at.
  */
 
@@ -15,7 +16,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 export function parseRfc3339(text: string): number | undefined {
   const match = RFC3339.exec(text);
   if (match === null) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [offsetHour, offsetMinute] = [Number(match[9] ?? 0), Number(match[10] ?? 0)];
   if (hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) return undefined;
   // 30 February rolls over into March: a date that exists comes back unchanged.

@@ -3,7 +3,8 @@ import type { EventPayload } from "./events.js";
 import type { OperationError, WebhookConfig } from "./operations.js";
 
 /**
- * Video generation (docs/wire.md: video generation): a long-running operation that starts a provider job, waits for its clip,
+ * Video generation (docs/wire.md: video generation): a long-running operation that starts a provider job, waits for its
+ * clip,
  * stores it as a file and ends. `pending` until the job has started, `running` while its handle is stored.
  */
 export type VideoState = "pending" | "running" | "succeeded" | "failed";
@@ -47,10 +48,15 @@ export function isVideoDone(state: VideoState): boolean {
 /**
  * Ends a video operation exactly once. Success sends `video.generated`, a pointer to the file by its
  * name (`output_file_uri`, `file_name`) and by the URL that downloads it (`video_uri`, which the cookbook reads).
- * A failure sends `video.failed` with the error: Gemini has no event for it (docs/wire.md: departures from Gemini), but a caller waiting on its
+ * A failure sends `video.failed` with the error: Gemini has no event for it (docs/wire.md: departures from Gemini), but
+ * a caller waiting on its
  * webhook would otherwise never hear of it. Undefined when it had already ended.
  */
-export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: number): { video: VideoOperation; event: EventPayload } | undefined {
+export function finishVideo(
+  video: VideoOperation,
+  outcome: VideoOutcome,
+  now: number,
+): { video: VideoOperation; event: EventPayload } | undefined {
   if (isVideoDone(video.state)) return undefined;
   const base = { ...video, updatedAt: now, endedAt: now };
   const pointer = {
@@ -61,7 +67,12 @@ export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: n
   if (outcome.kind === "fail") {
     return {
       video: { ...base, state: "failed", error: outcome.error },
-      event: { type: "video.failed", version: "v1", timestamp, data: { ...pointer, error_code: outcome.error.code, error_message: outcome.error.message } },
+      event: {
+        type: "video.failed",
+        version: "v1",
+        timestamp,
+        data: { ...pointer, error_code: outcome.error.code, error_message: outcome.error.message },
+      },
     };
   }
   return {
@@ -70,7 +81,12 @@ export function finishVideo(video: VideoOperation, outcome: VideoOutcome, now: n
       type: "video.generated",
       version: "v1",
       timestamp,
-      data: { ...pointer, output_file_uri: `files/${outcome.fileId}`, file_name: `files/${outcome.fileId}`, video_uri: outcome.videoUri },
+      data: {
+        ...pointer,
+        output_file_uri: `files/${outcome.fileId}`,
+        file_name: `files/${outcome.fileId}`,
+        video_uri: outcome.videoUri,
+      },
     },
   };
 }

@@ -45,7 +45,10 @@ export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_p
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function activeSecrets<S extends Pick<SigningSecret, "expireAt">>(webhook: { secrets: readonly S[] }, now: number): S[] {
+export function activeSecrets<S extends Pick<SigningSecret, "expireAt">>(
+  webhook: { secrets: readonly S[] },
+  now: number,
+): S[] {
   return webhook.secrets.filter((s) => s.expireAt === undefined || s.expireAt > now);
 }
 
@@ -59,7 +62,9 @@ export function rotateSecrets(
   const kept =
     behavior === "revoke_previous_secrets_immediately"
       ? []
-      : secrets.filter((s) => s.expireAt === undefined || s.expireAt > now).map((s) => ({ ...s, expireAt: Math.min(s.expireAt ?? Infinity, now + DAY_MS) }));
+      : secrets
+          .filter((s) => s.expireAt === undefined || s.expireAt > now)
+          .map((s) => ({ ...s, expireAt: Math.min(s.expireAt ?? Infinity, now + DAY_MS) }));
   return [{ ...fresh, createdAt: now }, ...kept];
 }
 
@@ -68,7 +73,9 @@ export function rotateSecrets(
  * private `whsk_` key is never shown, not even in part).
  */
 export function truncateSecret(secret: Pick<SigningSecret, "secret" | "publicKey">): string {
-  return secret.publicKey !== undefined ? `whpk_...${secret.publicKey.slice(-4)}` : `whsec_...${secret.secret.slice(-4)}`;
+  return secret.publicKey !== undefined
+    ? `whpk_...${secret.publicKey.slice(-4)}`
+    : `whsec_...${secret.secret.slice(-4)}`;
 }
 
 /** The key a v1a receiver verifies with now: the newest unexpired one (a rotation puts the new key first). */
@@ -85,7 +92,8 @@ export interface WebhookToDisable {
 }
 
 /**
- * The disable rule (docs/wire.md: delivery semantics). Outcomes are taken in the order they happened: a 410 disables at once; a
+ * The disable rule (docs/wire.md: delivery semantics). Outcomes are taken in the order they happened: a 410 disables at
+ * once; a
  * delivery that ran out of retries disables its webhook when the webhook has had no success for the
  * whole retry window, counting successes earlier in the same list.
  */
@@ -107,8 +115,16 @@ export function webhooksToDisable(
     const webhook = candidates.get(webhookId);
     if (webhook === undefined || toDisable.has(webhookId)) continue;
     if (verdict.kind === "gone") {
-      toDisable.set(webhookId, { projectId: webhook.projectId, webhookId, state: "disabled", reason: "the endpoint answered 410 Gone" });
-    } else if (verdict.kind === "failed" && (lastSuccess.get(webhookId) ?? webhook.lastSuccessAt ?? webhook.createdAt) <= now - windowMs) {
+      toDisable.set(webhookId, {
+        projectId: webhook.projectId,
+        webhookId,
+        state: "disabled",
+        reason: "the endpoint answered 410 Gone",
+      });
+    } else if (
+      verdict.kind === "failed" &&
+      (lastSuccess.get(webhookId) ?? webhook.lastSuccessAt ?? webhook.createdAt) <= now - windowMs
+    ) {
       toDisable.set(webhookId, {
         projectId: webhook.projectId,
         webhookId,
@@ -120,7 +136,9 @@ export function webhooksToDisable(
   return [...toDisable.values()];
 }
 
-/** The terminal failures among outcomes: the only ones that can disable a webhook, so the only webhooks worth reading. */
+/**
+ * The terminal failures among outcomes: the only ones that can disable a webhook, so the only webhooks worth reading.
+ */
 export function webhooksAtRisk(outcomes: readonly { webhookId?: string; verdict: DeliveryVerdict }[]): string[] {
   const ids = outcomes.flatMap(({ webhookId, verdict }) =>
     webhookId !== undefined && (verdict.kind === "failed" || verdict.kind === "gone") ? [webhookId] : [],

@@ -18,6 +18,7 @@ export function loadMasterKey(configured: string | undefined, dataDir: string): 
 
 function decode(text: string, source: string): Buffer {
   const key = Buffer.from(text, "base64");
-  if (key.length !== 32) throw new Error(`${source}: the master key must be base64 of exactly 32 bytes (try: openssl rand -base64 32)`);
+  if (key.length !== 32)
+    throw new Error(`${source}: the master key must be base64 of exactly 32 bytes (try: openssl rand -base64 32)`);
   return key;
 }

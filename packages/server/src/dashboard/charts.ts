@@ -37,11 +37,14 @@ export function outcomeChart(bars: readonly MinuteBar[]): Markup {
       const h = y(bar[outcome]);
       if (h === 0) continue;
       top -= h;
-      paths[outcome] += `M${(PAD.left + i * step).toFixed(1)} ${top.toFixed(1)}h${width.toFixed(2)}v${h.toFixed(1)}h${(-width).toFixed(2)}z`;
+      paths[outcome] +=
+        `M${(PAD.left + i * step).toFixed(1)} ${top.toFixed(1)}h${width.toFixed(2)}v${h.toFixed(1)}h${(-width).toFixed(2)}z`;
     }
   });
   const rects = (["succeeded", "retrying", "failed"] as const).map((outcome) =>
-    paths[outcome] === "" ? html`` : html`<path d="${paths[outcome]}" fill="${OUTCOME_COLOURS[outcome]}" data-outcome="${outcome}" />`,
+    paths[outcome] === ""
+      ? html``
+      : html`<path d="${paths[outcome]}" fill="${OUTCOME_COLOURS[outcome]}" data-outcome="${outcome}" />`,
   );
   const first = bars[0]?.minute ?? 0;
   const last = bars[bars.length - 1]?.minute ?? 0;

@@ -12,7 +12,11 @@ const EVENTS_SHOWN = 50;
 
 /** The newest events of an operation or interaction (by its resource name), as links; `none` when it has none yet. */
 export async function eventList(services: Services, projectId: string, name: string, none: string): Promise<Markup> {
-  const events = await services.events.list(projectId, { operation: name, newestFirst: true }, { pageSize: EVENTS_SHOWN, offset: 0 });
+  const events = await services.events.list(
+    projectId,
+    { operation: name, newestFirst: true },
+    { pageSize: EVENTS_SHOWN, offset: 0 },
+  );
   if (events.items.length === 0) return html`<p class="muted">${none}</p>`;
   return html`<ul>${events.items.map((e) => html`<li><a href="/dashboard/events/${e.id}">${e.type}</a> <span class="muted small">${time(e.createdAt)}</span></li>`)}</ul>`;
 }
@@ -52,7 +56,12 @@ export function filterLinks(
 }
 
 /** Links to the next page (and back to the first), keeping the page's filters. */
-export function pager(path: string, query: Record<string, string | undefined>, nextPageToken: string | undefined, onFirstPage: boolean): Markup {
+export function pager(
+  path: string,
+  query: Record<string, string | undefined>,
+  nextPageToken: string | undefined,
+  onFirstPage: boolean,
+): Markup {
   const link = (token?: string) => {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
@@ -85,8 +94,15 @@ function attemptItem(eventId: string, a: Attempt): Markup {
   </li>`;
 }
 
-/** Deliveries with their attempts, newest first, each with a retry (a redelivery of its event to its target) unless read-only. */
-export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csrf: string, options: { showTarget: boolean; readOnly: boolean }): Markup {
+/**
+ * Deliveries with their attempts, newest first, each with a retry (a redelivery of its event to its target) unless
+ * read-only.
+ */
+export function deliveriesTable(
+  deliveries: readonly DeliveryWithAttempts[],
+  csrf: string,
+  options: { showTarget: boolean; readOnly: boolean },
+): Markup {
   if (deliveries.length === 0) return html`<p class="muted">No deliveries here.</p>`;
   return html`<div class="table-wrap"><table>
     <thead><tr><th scope="col">Created</th><th scope="col">Event</th>${options.showTarget ? html`<th scope="col">Target</th>` : html``}<th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last result</th><th scope="col"><span class="hide-narrow">Action</span></th></tr></thead>
@@ -112,7 +128,9 @@ export function deliveriesTable(deliveries: readonly DeliveryWithAttempts[], csr
 
 /** What to fix, above the form that was sent back; nothing when the form is fresh. */
 export function problemNotice(form: FilledForm | undefined): Markup {
-  return form === undefined ? html`` : html`<p class="flash bad" role="alert" data-form-problem>${form.problem.message}</p>`;
+  return form === undefined
+    ? html``
+    : html`<p class="flash bad" role="alert" data-form-problem>${form.problem.message}</p>`;
 }
 
 /** Marks the field the problem names, for assistive technology and the eye. */

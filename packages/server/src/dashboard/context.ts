@@ -49,7 +49,8 @@ export function sendPage(
 
 /** After an action: back to a page, with one of a fixed set of notices (no text from the request is echoed). */
 export function redirectAfter(reply: FastifyReply, path: string, notice?: string): FastifyReply {
-  const url = notice === undefined ? path : `${path}${path.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`;
+  const url =
+    notice === undefined ? path : `${path}${path.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`;
   return reply.code(303).header("location", url).send();
 }
 
@@ -59,7 +60,9 @@ const NOTICES: Record<string, (n?: string) => Notice> = {
   disabled: () => ({ text: "Webhook disabled: its pending deliveries stay until it is enabled again." }),
   deleted: () => ({ text: "Webhook deleted." }),
   recovered: (n) => ({ text: `${n ?? 0} failed deliveries re-queued.` }),
-  redelivered: (n) => ({ text: `Redelivered: ${n ?? 0} new deliveries of this event. Their attempts appear below as they happen.` }),
+  redelivered: (n) => ({
+    text: `Redelivered: ${n ?? 0} new deliveries of this event. Their attempts appear below as they happen.`,
+  }),
 };
 
 export function noticeFrom(req: FastifyRequest): Notice | undefined {
@@ -95,7 +98,12 @@ export interface FilledForm {
 }
 
 /** What the person filling a form can fix (bad input, a limit); other errors are pages of their own. */
-const FORM_PROBLEMS: ReadonlySet<ErrorStatus> = new Set(["INVALID_ARGUMENT", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "ALREADY_EXISTS"]);
+const FORM_PROBLEMS: ReadonlySet<ErrorStatus> = new Set([
+  "INVALID_ARGUMENT",
+  "FAILED_PRECONDITION",
+  "RESOURCE_EXHAUSTED",
+  "ALREADY_EXISTS",
+]);
 
 export function formProblem(err: unknown): TidingsError | undefined {
   return err instanceof TidingsError && FORM_PROBLEMS.has(err.status) ? err : undefined;

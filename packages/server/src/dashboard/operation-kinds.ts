@@ -47,7 +47,13 @@ export interface OperationKindView<K extends ListedOperation["kind"]> {
   get(services: Services, projectId: string, id: string): Promise<OfKind<K>>;
 }
 
-const CUSTOM_TONE: Record<OperationState, Tone> = { running: "busy", succeeded: "ok", failed: "bad", cancelled: "warn", expired: "warn" };
+const CUSTOM_TONE: Record<OperationState, Tone> = {
+  running: "busy",
+  succeeded: "ok",
+  failed: "bad",
+  cancelled: "warn",
+  expired: "warn",
+};
 /** Batch states as the other kinds' read: `succeeded`, not the wire's `BATCH_STATE_SUCCEEDED`. */
 const BATCH_STATE_SHOWN: Record<BatchState, string> = {
   BATCH_STATE_PENDING: "pending",
@@ -82,7 +88,10 @@ function facts(...rows: [label: string, value: string | undefined][]): Fact[] {
 }
 
 /** What every kind shows last: how it failed, and where its events go. */
-function endingFacts(item: { error?: { code: number; message: string }; webhookConfig?: { uris: string[] } }): [string, string | undefined][] {
+function endingFacts(item: {
+  error?: { code: number; message: string };
+  webhookConfig?: { uris: string[] };
+}): [string, string | undefined][] {
   return [
     ["Error", item.error === undefined ? undefined : `${item.error.code}: ${item.error.message}`],
     ["Webhook targets", item.webhookConfig?.uris.join(" ")],
@@ -111,11 +120,17 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
         ["Metadata", json(op.metadata)],
         ["Expires", op.expireAt === undefined ? undefined : new Date(op.expireAt).toISOString()],
         // A URI of the caller's own (not one of this project's files) is shown as given; a file is a link.
-        ["Output", op.outputFileUri !== undefined && fileIdOf(op.outputFileUri) === undefined ? op.outputFileUri : undefined],
+        [
+          "Output",
+          op.outputFileUri !== undefined && fileIdOf(op.outputFileUri) === undefined ? op.outputFileUri : undefined,
+        ],
         ...endingFacts(op),
       ),
     }),
-    get: async (services, projectId, id) => ({ kind: "custom", operation: await services.operations.get(projectId, id) }),
+    get: async (services, projectId, id) => ({
+      kind: "custom",
+      operation: await services.operations.get(projectId, id),
+    }),
   },
   batch: {
     title: "Batch",
@@ -127,7 +142,11 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       state: BATCH_STATE_SHOWN[batch.state],
       tone: BATCH_TONE[batch.state],
       done: isBatchDone(batch.state),
-      progress: { completed: batch.successfulRequestCount + batch.failedRequestCount, total: batch.requestCount, failed: batch.failedRequestCount },
+      progress: {
+        completed: batch.successfulRequestCount + batch.failedRequestCount,
+        total: batch.requestCount,
+        failed: batch.failedRequestCount,
+      },
       ...outputFile(batch.outputFile, false),
       createdAt: batch.createdAt,
       updatedAt: batch.updatedAt,
@@ -153,7 +172,11 @@ export const OPERATION_KINDS: { [K in ListedOperation["kind"]]: OperationKindVie
       ...(video.fileId !== undefined ? { output: { fileId: video.fileId, video: true } } : {}),
       createdAt: video.createdAt,
       updatedAt: video.updatedAt,
-      facts: facts(["Prompt", video.prompt], ["Parameters", video.parameters === undefined ? undefined : json(video.parameters)], ...endingFacts(video)),
+      facts: facts(
+        ["Prompt", video.prompt],
+        ["Parameters", video.parameters === undefined ? undefined : json(video.parameters)],
+        ...endingFacts(video),
+      ),
     }),
     get: async (services, projectId, key) => {
       const slash = key.lastIndexOf("/");

@@ -58,8 +58,12 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
   });
 
   app.addHook("onRequest", async (req, reply) => {
-    reply.header("content-security-policy", CONTENT_SECURITY_POLICY).header("x-content-type-options", "nosniff").header("referrer-policy", "same-origin");
-    if (req.method === "POST" && !sameOrigin(req, deps.secureCookies)) throw new TidingsError("PERMISSION_DENIED", "this form was posted from another site");
+    reply
+      .header("content-security-policy", CONTENT_SECURITY_POLICY)
+      .header("x-content-type-options", "nosniff")
+      .header("referrer-policy", "same-origin");
+    if (req.method === "POST" && !sameOrigin(req, deps.secureCookies))
+      throw new TidingsError("PERMISSION_DENIED", "this form was posted from another site");
     if (PUBLIC_PATHS.some((p) => req.url.startsWith(p))) return;
     const session = openSession(deps.sealer, req.cookies[SESSION_COOKIE], deps.clock.now());
     const holder = session === undefined ? undefined : await deps.services.projects.authenticate(session.apiKey);
@@ -73,28 +77,40 @@ export const dashboard: FastifyPluginAsync<DashboardDeps> = async (app, options)
     if (portal !== undefined) {
       req.projectId = portal.projectId;
       req.portal = portal;
-      if (req.method === "POST" && portal.readOnly) throw new TidingsError("PERMISSION_DENIED", "this portal link is read-only: it changes nothing");
+      if (req.method === "POST" && portal.readOnly)
+        throw new TidingsError("PERMISSION_DENIED", "this portal link is read-only: it changes nothing");
       return;
     }
     return reply.code(303).header("location", "/dashboard/sign-in").send();
   });
-  app.addHook("preHandler", (req, reply, done) => (req.method === "POST" ? app.csrfProtection(req, reply, done) : done()));
+  app.addHook("preHandler", (req, reply, done) =>
+    req.method === "POST" ? app.csrfProtection(req, reply, done) : done(),
+  );
 
   app.setErrorHandler((err: FastifyError, req, reply) => errorPage(app, err, req, reply));
   app.setNotFoundHandler((_req, reply) =>
     sendPage(
       reply,
-      { title: "Not found", body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard/webhooks">Back to webhooks</a>.</p>` },
+      {
+        title: "Not found",
+        body: html`<h1>Not found</h1><p>There is no such page. <a href="/dashboard/webhooks">Back to webhooks</a>.</p>`,
+      },
       404,
     ),
   );
 
   app.get("/", async (_req, reply) => reply.code(303).header("location", "/dashboard/webhooks").send());
   app.get("/assets/dashboard.css", async (_req, reply) =>
-    reply.header("content-type", "text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLESHEET),
+    reply
+      .header("content-type", "text/css; charset=utf-8")
+      .header("cache-control", "public, max-age=3600")
+      .send(STYLESHEET),
   );
   app.get("/assets/dashboard.js", async (_req, reply) =>
-    reply.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(SCRIPT),
+    reply
+      .header("content-type", "text/javascript; charset=utf-8")
+      .header("cache-control", "public, max-age=3600")
+      .send(SCRIPT),
   );
 
   await app.register(signInRoutes, deps);
@@ -136,7 +152,8 @@ const CSRF_ERRORS = new Set(["FST_CSRF_MISSING_SECRET", "FST_CSRF_INVALID_TOKEN"
 
 /** Errors as pages: the same statuses and messages the API gives, in HTML. */
 function errorPage(app: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err instanceof TidingsError && err.status === "UNAUTHENTICATED") return reply.code(303).header("location", "/dashboard/sign-in").send();
+  if (err instanceof TidingsError && err.status === "UNAUTHENTICATED")
+    return reply.code(303).header("location", "/dashboard/sign-in").send();
   if (CSRF_ERRORS.has(err.code)) {
     const text = "This form has expired or did not come from this dashboard. Reload the page and try again.";
     return sendPage(reply, { title: "Form expired", notice: { text, tone: "bad" }, body: html`` }, 403);
@@ -144,5 +161,13 @@ function errorPage(app: FastifyInstance, err: FastifyError, req: FastifyRequest,
   const { code, body } = toRpcStatus(err);
   if (code >= 500) app.log.error({ err, route: req.routeOptions.url }, "dashboard page failed");
   const back = html`<p><a href="/dashboard/webhooks">Back to webhooks</a></p>`;
-  return sendPage(reply, { title: code === 404 ? "Not found" : "Could not do that", notice: { text: body.error.message, tone: "bad" }, body: back }, code);
+  return sendPage(
+    reply,
+    {
+      title: code === 404 ? "Not found" : "Could not do that",
+      notice: { text: body.error.message, tone: "bad" },
+      body: back,
+    },
+    code,
+  );
 }

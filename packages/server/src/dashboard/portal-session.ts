@@ -28,15 +28,25 @@ export interface PortalAccess {
 }
 
 export function sealPortalSession(sealer: Sealer, link: PortalLink): string {
-  return sealer.seal(JSON.stringify({ l: link.id, p: link.projectId, r: link.readOnly, e: link.expireAt } satisfies PortalClaims));
+  return sealer.seal(
+    JSON.stringify({ l: link.id, p: link.projectId, r: link.readOnly, e: link.expireAt } satisfies PortalClaims),
+  );
 }
 
-/** The claims of a portal cookie that is still valid at `now`; undefined for a missing, forged, foreign or expired one. */
+/**
+ * The claims of a portal cookie that is still valid at `now`; undefined for a missing, forged, foreign or expired one.
+ */
 export function openPortalSession(sealer: Sealer, cookie: string | undefined, now: number): PortalAccess | undefined {
   if (cookie === undefined || cookie === "") return undefined;
   try {
     const claims = JSON.parse(sealer.open(cookie)) as Partial<PortalClaims>;
-    if (typeof claims.l !== "string" || typeof claims.p !== "string" || typeof claims.r !== "boolean" || typeof claims.e !== "number") return undefined;
+    if (
+      typeof claims.l !== "string" ||
+      typeof claims.p !== "string" ||
+      typeof claims.r !== "boolean" ||
+      typeof claims.e !== "number"
+    )
+      return undefined;
     if (now >= claims.e) return undefined;
     return { linkId: claims.l, projectId: claims.p, readOnly: claims.r, expireAt: claims.e };
   } catch {

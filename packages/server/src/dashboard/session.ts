@@ -9,7 +9,9 @@ export const SESSION_COOKIE = "tidings_session";
 export const CSRF_COOKIE = "tidings_csrf";
 export const SESSION_MS = 12 * 60 * 60 * 1000;
 
-/** The session's and the CSRF secret's cookies alike: this dashboard only, no script, no other site; Secure on https. */
+/**
+ * The session's and the CSRF secret's cookies alike: this dashboard only, no script, no other site; Secure on https.
+ */
 export function dashboardCookie(secure: boolean) {
   return { path: "/dashboard", httpOnly: true, sameSite: "strict" as const, secure };
 }

@@ -1,6 +1,13 @@
 import { tallyRound } from "../core/attempt-stats.js";
 import type { Clock, Timer } from "../core/clock.js";
-import { attemptsToKeep, judgeAttempt, settleDelivery, type Attempt, type DeliveryVerdict, type SendResult } from "../core/deliveries.js";
+import {
+  attemptsToKeep,
+  judgeAttempt,
+  settleDelivery,
+  type Attempt,
+  type DeliveryVerdict,
+  type SendResult,
+} from "../core/deliveries.js";
 import { isFifoEndpoint, isPacedEndpoint } from "../core/fanout.js";
 import { parseDeliveryId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
@@ -57,7 +64,9 @@ export interface EngineOptions {
   maxQueued: number;
   /** Attempts in flight at once in all: each holds a socket, and the process's file descriptors are finite. */
   maxInFlight: number;
-  /** How long a delivery may wait in this engine's memory: the depth an endpoint may hold follows it (see `depthLimit`). */
+  /**
+   * How long a delivery may wait in this engine's memory: the depth an endpoint may hold follows it (see `depthLimit`).
+   */
   holdMs: number;
   /**
    * How long this engine's worker stays alive in the store without a renewal: what a process that dies holds is
@@ -141,7 +150,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   private readonly nextStarts = new Map<string, number>();
   /** Each endpoint's recent attempt latency (moving average), which decides how many it may hold. */
   private readonly latency = new Map<string, number>();
-  /** Endpoints with due deliveries left in the store because they had no room: an attempt ending there wakes the claim loop. */
+  /**
+   * Endpoints with due deliveries left in the store because they had no room: an attempt ending there wakes the claim
+   * loop.
+   */
   private readonly backlogged = new Set<string>();
   /** The last claim stopped because the engine as a whole had no room. */
   private roomExhausted = false;
@@ -249,7 +261,9 @@ export class DeliveryEngine implements DeliveryDispatch {
     if (worker === undefined) return;
     this.worker = undefined;
     const { store, clock, observer } = this.deps;
-    await store.deliveries.release(unstarted, worker, clock.now()).catch((err: unknown) => observer.error(err, "hand back unsent deliveries"));
+    await store.deliveries
+      .release(unstarted, worker, clock.now())
+      .catch((err: unknown) => observer.error(err, "hand back unsent deliveries"));
     await store.workers.retire(worker, clock.now()).catch((err: unknown) => observer.error(err, "retire this worker"));
   }
 
@@ -270,7 +284,10 @@ export class DeliveryEngine implements DeliveryDispatch {
     const renewed = await store.workers.renew(worker, now + this.options.aliveMs, cover);
     if (!renewed.alive) {
       // Taken for dead (a stall longer than aliveMs): what it held was queued again. Carry on as a new worker.
-      observer.error(new Error(`worker ${worker} was taken for dead and its deliveries queued again`), "renew this worker");
+      observer.error(
+        new Error(`worker ${worker} was taken for dead and its deliveries queued again`),
+        "renew this worker",
+      );
       this.worker = await store.workers.register(workerName, clock.now() + this.options.aliveMs);
       this.version = 0;
       this.coveredFrom = null;
@@ -345,7 +362,9 @@ export class DeliveryEngine implements DeliveryDispatch {
   private depthLimit(endpointKey: string): number {
     const latency = this.latency.get(endpointKey);
     if (latency === undefined) return this.options.perEndpointQueue;
-    const sendable = Math.floor((this.options.perEndpointConcurrency * (this.options.holdMs / 2)) / Math.max(latency, 1));
+    const sendable = Math.floor(
+      (this.options.perEndpointConcurrency * (this.options.holdMs / 2)) / Math.max(latency, 1),
+    );
     return Math.min(Math.max(sendable, this.options.perEndpointQueue), this.options.maxQueued);
   }
 
@@ -450,7 +469,11 @@ export class DeliveryEngine implements DeliveryDispatch {
     const startedAt = clock.now();
     let result: SendResult;
     try {
-      result = await sender.send({ uri: delivery.uri, headers: await buildHeaders(delivery, startedAt), body: delivery.body });
+      result = await sender.send({
+        uri: delivery.uri,
+        headers: await buildHeaders(delivery, startedAt),
+        body: delivery.body,
+      });
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
       result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
@@ -460,7 +483,9 @@ export class DeliveryEngine implements DeliveryDispatch {
       attemptNumber: delivery.attemptCount + 1,
       startedAt,
       latencyMs: result.latencyMs,
-      ...(result.kind === "response" ? { statusCode: result.statusCode, responseExcerpt: result.body } : { error: result.error }),
+      ...(result.kind === "response"
+        ? { statusCode: result.statusCode, responseExcerpt: result.body }
+        : { error: result.error }),
     };
     const verdict = judgeAttempt(result, delivery, policy, clock.now());
     observer.attempt(verdict.kind, result.latencyMs);
@@ -504,10 +529,20 @@ export class DeliveryEngine implements DeliveryDispatch {
           settlements,
           keptAttempts: attemptsToKeep(attempts),
           ...tallyRound(
-            batch.map((o) => ({ projectId: o.delivery.projectId, webhookId: o.delivery.webhookId, attempt: o.attempt })),
+            batch.map((o) => ({
+              projectId: o.delivery.projectId,
+              webhookId: o.delivery.webhookId,
+              attempt: o.attempt,
+            })),
             settlements,
           ),
-          webhooksSucceeded: [...new Set(outcomes.flatMap((o) => (o.verdict.kind === "succeeded" && o.webhookId !== undefined ? [o.webhookId] : [])))],
+          webhooksSucceeded: [
+            ...new Set(
+              outcomes.flatMap((o) =>
+                o.verdict.kind === "succeeded" && o.webhookId !== undefined ? [o.webhookId] : [],
+              ),
+            ),
+          ],
           webhooksAtRisk: webhooksAtRisk(outcomes),
         },
         now,

@@ -13,8 +13,19 @@ export function deliveryHeaders(deps: { staticSigner: StaticSigner; dynamicSigne
   const signature = async (delivery: ClaimedDelivery, attemptAt: number, timestampSeconds: number): Promise<string> => {
     if (delivery.webhookId === undefined) return deps.dynamicSigner.signature(delivery, timestampSeconds, attemptAt);
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);
-    return deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, attemptAt);
+    return deps.staticSigner.signature(
+      delivery.sealedSecrets,
+      delivery.eventId,
+      timestampSeconds,
+      delivery.body,
+      attemptAt,
+    );
   };
   return async (delivery, attemptAt) =>
-    attemptHeaders(delivery.eventId, attemptAt, USER_AGENT, await signature(delivery, attemptAt, Math.floor(attemptAt / 1000)));
+    attemptHeaders(
+      delivery.eventId,
+      attemptAt,
+      USER_AGENT,
+      await signature(delivery, attemptAt, Math.floor(attemptAt / 1000)),
+    );
 }

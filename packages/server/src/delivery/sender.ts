@@ -91,7 +91,8 @@ export class HttpSender {
     } catch (err) {
       return { kind: "error", error: describe(err), latencyMs: latency() };
     }
-    if (target.refusal !== undefined) return { kind: "error", error: `refused: ${target.refusal}`, latencyMs: latency() };
+    if (target.refusal !== undefined)
+      return { kind: "error", error: `refused: ${target.refusal}`, latencyMs: latency() };
     const signal = this.deadlines.signal();
     try {
       const res = await this.poolFor(target.origin).request({
@@ -211,14 +212,22 @@ function describe(err: unknown): string {
 }
 
 /** A DNS lookup that refuses to hand back any address the policy forbids. */
-function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup, onRefusal: (host: string, why: string) => void): LookupFunction {
+function guardedLookup(
+  policy: AddressPolicy,
+  resolve: typeof dnsLookup,
+  onRefusal: (host: string, why: string) => void,
+): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, "", 0);
       const refused = addresses.map((a) => policy.refusal(a.address)).find((r) => r !== undefined);
       if (refused !== undefined) {
         onRefusal(hostname, refused);
-        return callback(Object.assign(new Error(`refused: ${hostname} resolves to a non-public address`), { code: "ESSRF" }), "", 0);
+        return callback(
+          Object.assign(new Error(`refused: ${hostname} resolves to a non-public address`), { code: "ESSRF" }),
+          "",
+          0,
+        );
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];

@@ -73,7 +73,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     // A client that trickles its headers or its body (slowloris) holds a socket only this long. Node checks
     // the deadlines every connectionsCheckingInterval; its 30 s default would let such sockets pile up.
-    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
     requestTimeout: limits.requestTimeoutMs,
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
@@ -83,7 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: (err, socket) => {
       // A client too slow with its headers or its body (slowloris) is one of the limits.
-      if ((err as NodeJS.ErrnoException).code === "ERR_HTTP_REQUEST_TIMEOUT") deps.metrics.limitReached("request_timeout");
+      if ((err as NodeJS.ErrnoException).code === "ERR_HTTP_REQUEST_TIMEOUT")
+        deps.metrics.limitReached("request_timeout");
       answerClientError(err, socket);
     },
   });
@@ -92,16 +97,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: Fastify's text/plain parser would hand a JSON text on as a string, refused as "not an object".
   app.removeContentTypeParser("text/plain");
   // Custom methods such as `:cancel` are often POSTed with no body at all.
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim() === "") return done(null, undefined);
-    try {
-      done(null, parseJson(text));
-    } catch (err) {
-      if (err instanceof JsonTooDeepError) return done(invalidArgument("body", err.message), undefined);
-      done(Object.assign(err as Error, { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "string", bodyLimit: BODY_LIMIT_BYTES },
+    (_req, body, done) => {
+      const text = typeof body === "string" ? body : body.toString("utf8");
+      if (text.trim() === "") return done(null, undefined);
+      try {
+        done(null, parseJson(text));
+      } catch (err) {
+        if (err instanceof JsonTooDeepError) return done(invalidArgument("body", err.message), undefined);
+        done(Object.assign(err as Error, { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
+      }
+    },
+  );
 
   app.setErrorHandler((err, req, reply) => {
     // An upstream model's refusal or outage, passed on as the provider answered it (with its Retry-After).
@@ -111,7 +120,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     // A request the contract refused names the field at fault (validation.ts); anything else maps as it is.
     const { code, body } = toRpcStatus(validationViolation(err) ?? err, req.routeOptions.bodyLimit);
-    if (err instanceof LimitExceededError && err.retryAfterS !== undefined) reply.header("retry-after", String(err.retryAfterS));
+    if (err instanceof LimitExceededError && err.retryAfterS !== undefined)
+      reply.header("retry-after", String(err.retryAfterS));
     if (code === 503 || code === 507) {
       req.log.warn({ err }, code === 503 ? "the database is unavailable" : "the disk is full");
       reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
@@ -121,7 +131,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(code).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    const { code, body } = rpcStatus("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}; see GET /openapi.json`);
+    const { code, body } = rpcStatus(
+      "NOT_FOUND",
+      `no route ${req.method} ${req.url.split("?")[0]}; see GET /openapi.json`,
+    );
     return reply.code(code).send(body);
   });
 
@@ -139,12 +152,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ready: () => deps.services.projects.hasDefault(), metrics: deps.metrics, metricsAccess: deps.metricsAccess });
+  await app.register(healthRoutes, {
+    ready: () => deps.services.projects.hasDefault(),
+    metrics: deps.metrics,
+    metricsAccess: deps.metricsAccess,
+  });
 
   await app.register(signingKeyRoutes, { jwks: deps.jwks, rotate: deps.rotateSigningKey, adminKey: deps.adminKey });
   if (!deps.apiRoutes) return app;
   app.addHook("preParsing", largeBodyGate(limits.maxLargeBodies, deps.metrics.limitReached));
-  const withKey = authenticate(deps.services.projects, projectRateLimit(limits.rateLimitPerProject, deps.clock, deps.metrics.limitReached));
+  const withKey = authenticate(
+    deps.services.projects,
+    projectRateLimit(limits.rateLimitPerProject, deps.clock, deps.metrics.limitReached),
+  );
   await app.register(projectRoutes, { prefix: "/v1", services: deps.services, adminKey: deps.adminKey });
   await app.register(
     async (api) => {

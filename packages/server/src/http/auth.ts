@@ -25,14 +25,16 @@ function queryKey(req: FastifyRequest): string | undefined {
 }
 
 /**
- * A project's API key, from headers or `?key=` (the three ways Google clients send it; docs/wire.md: conventions). Request
+ * A project's API key, from headers or `?key=` (the three ways Google clients send it; docs/wire.md: conventions).
+ * Request
  * URLs are never logged (request logging is off, and the not-found message drops the query).
  */
 export function presentedKey(req: FastifyRequest): string | undefined {
   return headerKey(req) ?? queryKey(req);
 }
 
-const unauthenticated = () => new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
+const unauthenticated = () =>
+  new TidingsError("UNAUTHENTICATED", "missing or invalid API key: send it as x-goog-api-key or Authorization: Bearer");
 
 export type Authenticate = (req: FastifyRequest) => Promise<void>;
 
@@ -40,7 +42,10 @@ export type Authenticate = (req: FastifyRequest) => Promise<void>;
  * The API-key check of every authenticated route (the service remembers known keys briefly), then the
  * project's request rate, when TIDINGS_RATE_LIMIT_PER_PROJECT sets one.
  */
-export function authenticate(projects: Pick<ProjectService, "authenticate">, limitRate?: (projectId: string) => void): Authenticate {
+export function authenticate(
+  projects: Pick<ProjectService, "authenticate">,
+  limitRate?: (projectId: string) => void,
+): Authenticate {
   return async (req: FastifyRequest): Promise<void> => {
     const key = presentedKey(req);
     if (key === undefined) throw unauthenticated();
@@ -62,7 +67,10 @@ export function authenticateAdmin(adminKey: string | undefined) {
   const expected = adminKey === undefined ? undefined : sha256(adminKey);
   return async (req: FastifyRequest): Promise<void> => {
     if (expected === undefined) {
-      throw new TidingsError("PERMISSION_DENIED", "admin calls are disabled: start the server with TIDINGS_ADMIN_KEY set");
+      throw new TidingsError(
+        "PERMISSION_DENIED",
+        "admin calls are disabled: start the server with TIDINGS_ADMIN_KEY set",
+      );
     }
     const key = headerKey(req);
     if (key === undefined) {
@@ -74,6 +82,7 @@ export function authenticateAdmin(adminKey: string | undefined) {
       }
       throw unauthenticated();
     }
-    if (!timingSafeEqual(sha256(key), expected)) throw new TidingsError("PERMISSION_DENIED", "this call needs the admin key (TIDINGS_ADMIN_KEY)");
+    if (!timingSafeEqual(sha256(key), expected))
+      throw new TidingsError("PERMISSION_DENIED", "this call needs the admin key (TIDINGS_ADMIN_KEY)");
   };
 }

@@ -32,9 +32,17 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   if (err.code === "ECONNRESET" || socket.destroyed) return;
   const [code, status, message] =
     err.code === "HPE_HEADER_OVERFLOW"
-      ? [431, "INVALID_ARGUMENT", "the request line and headers are larger than 16 KiB; send long values in a JSON body"]
+      ? [
+          431,
+          "INVALID_ARGUMENT",
+          "the request line and headers are larger than 16 KiB; send long values in a JSON body",
+        ]
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "DEADLINE_EXCEEDED", "the request did not arrive in time (TIDINGS_HEADERS_TIMEOUT_MS, TIDINGS_REQUEST_TIMEOUT_MS)"]
+        ? [
+            408,
+            "DEADLINE_EXCEEDED",
+            "the request did not arrive in time (TIDINGS_HEADERS_TIMEOUT_MS, TIDINGS_REQUEST_TIMEOUT_MS)",
+          ]
         : [400, "INVALID_ARGUMENT", "the request is not valid HTTP/1.1"];
   const body = JSON.stringify({ error: { code, message, status } });
   if (socket.writable) {

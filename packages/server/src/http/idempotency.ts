@@ -1,4 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler, RouteOptions } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onSendHookHandler,
+  preHandlerHookHandler,
+  RouteOptions,
+} from "fastify";
 import { IDEMPOTENCY_HEADER, readIdempotencyKey, requestFingerprint, type SavedResponse } from "../core/idempotency.js";
 import { hashApiKey } from "../crypto/api-keys.js";
 import type { HeldKey, IdempotencyService } from "../services/idempotency.js";
@@ -87,7 +94,8 @@ function claimKey(idempotency: IdempotencyService, rule: IdempotentRoute): preHa
     req.idempotencyKeyHeld = start.held;
     // A reply that never reaches onSend (the connection dropped first) frees the key too.
     reply.raw.once("close", () => {
-      if (!start.held.settled) start.held.release().catch((err: unknown) => req.log.warn({ err }, "could not free an Idempotency-Key"));
+      if (!start.held.settled)
+        start.held.release().catch((err: unknown) => req.log.warn({ err }, "could not free an Idempotency-Key"));
     });
   };
 }
@@ -95,9 +103,17 @@ function claimKey(idempotency: IdempotencyService, rule: IdempotentRoute): preHa
 const saveAnswer: onSendHookHandler = async function save(req, reply, payload) {
   const held = req.idempotencyKeyHeld;
   if (held === undefined || held.settled) return payload;
-  const body = typeof payload === "string" ? payload : Buffer.isBuffer(payload) ? payload.toString("utf8") : payload == null ? "" : undefined;
+  const body =
+    typeof payload === "string"
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString("utf8")
+        : payload == null
+          ? ""
+          : undefined;
   try {
-    if (reply.statusCode >= 200 && reply.statusCode < 300 && body !== undefined) await held.complete(savedResponse(reply, body));
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && body !== undefined)
+      await held.complete(savedResponse(reply, body));
     else await held.release();
   } catch (err) {
     // The answer itself is right: send it. A retry meets the key in flight until its claim runs out, then runs again.

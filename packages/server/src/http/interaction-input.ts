@@ -4,12 +4,12 @@ import type { InteractionContent, InteractionStep } from "../core/interaction-st
 import { messageChecker } from "./validation.js";
 
 const checkContent = messageChecker(ContentSchema);
-const checkStep = Object.fromEntries(Object.entries(STEP_SCHEMAS).map(([type, schema]) => [type, messageChecker(schema)])) as Record<
-  keyof typeof STEP_SCHEMAS,
-  (value: unknown, at?: string) => unknown
->;
+const checkStep = Object.fromEntries(
+  Object.entries(STEP_SCHEMAS).map(([type, schema]) => [type, messageChecker(schema)]),
+) as Record<keyof typeof STEP_SCHEMAS, (value: unknown, at?: string) => unknown>;
 const STEP_TYPES = Object.keys(STEP_SCHEMAS);
-const FORMS = 'a string, a Content ({type: "text", text}), a list of Contents, or a list of Steps ({type: "function_result", call_id, result}, …)';
+const FORMS =
+  'a string, a Content ({type: "text", text}), a list of Contents, or a list of Steps ({type: "function_result", call_id, result}, …)';
 
 /**
  * An interaction's `input` (docs/wire/interactions.md) as steps: a string or contents become one
@@ -34,16 +34,20 @@ export function readInteractionInput(input: unknown): InteractionStep[] {
     );
   });
   const mixed = kinds.findIndex((kind) => kind !== kinds[0]);
-  if (mixed >= 0) throw invalidArgument(`${at(mixed)}`, "mixes contents and steps; put contents inside a user_input step");
-  if (kinds[0] === "content") return [{ type: "user_input", content: items.map((item, i) => readContent(item, at(i))) }];
+  if (mixed >= 0)
+    throw invalidArgument(`${at(mixed)}`, "mixes contents and steps; put contents inside a user_input step");
+  if (kinds[0] === "content")
+    return [{ type: "user_input", content: items.map((item, i) => readContent(item, at(i))) }];
   return items.map((item, i) => readStep(item as { type: keyof typeof STEP_SCHEMAS }, at(i)));
 }
 
 function readStep(item: { type: keyof typeof STEP_SCHEMAS }, at: string): InteractionStep {
   checkStep[item.type](item, at);
   const step = item as unknown as InteractionStep;
-  if (step.type === "user_input" || step.type === "model_output") step.content = step.content.map((content, j) => readContent(content, `${at}.content[${j}]`));
-  if (step.type === "thought" && step.summary !== undefined) step.summary = step.summary.map((content, j) => readContent(content, `${at}.summary[${j}]`));
+  if (step.type === "user_input" || step.type === "model_output")
+    step.content = step.content.map((content, j) => readContent(content, `${at}.content[${j}]`));
+  if (step.type === "thought" && step.summary !== undefined)
+    step.summary = step.summary.map((content, j) => readContent(content, `${at}.summary[${j}]`));
   return step;
 }
 
@@ -53,7 +57,8 @@ function readContent(item: unknown, at: string): InteractionContent {
     if (content.text === undefined) throw invalidArgument(`${at}.text`, "is required for text content");
     return { type: "text", text: content.text };
   }
-  if (content.data === undefined && content.uri === undefined) throw invalidArgument(at, `${content.type} content needs data (base64) or a uri`);
+  if (content.data === undefined && content.uri === undefined)
+    throw invalidArgument(at, `${content.type} content needs data (base64) or a uri`);
   return {
     type: content.type,
     ...(content.data !== undefined ? { data: content.data } : {}),

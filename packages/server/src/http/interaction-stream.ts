@@ -38,7 +38,8 @@ export class InteractionEventStream {
   /** Whatever output steps it has that were not streamed yet; the first call announces it (created, in progress). */
   update(interaction: Interaction): void {
     if (!this.begun) this.begin(interaction);
-    for (let index = this.streamedSteps; index < interaction.steps.length; index++) this.step(index, interaction.steps[index]!);
+    for (let index = this.streamedSteps; index < interaction.steps.length; index++)
+      this.step(index, interaction.steps[index]!);
     this.streamedSteps = interaction.steps.length;
   }
 
@@ -69,7 +70,10 @@ export class InteractionEventStream {
       this.send({
         event_type: "step.start",
         index,
-        step: { type: "model_output", content: [...(texts.length > 0 ? [{ type: "text" as const, text: "" }] : []), ...media] },
+        step: {
+          type: "model_output",
+          content: [...(texts.length > 0 ? [{ type: "text" as const, text: "" }] : []), ...media],
+        },
       });
       for (const text of texts) this.send({ event_type: "step.delta", index, delta: { type: "text", text } });
     } else {
@@ -82,7 +86,10 @@ export class InteractionEventStream {
     const id = `evt_${++this.count}`;
     if (this.resumeAfter !== undefined && this.count <= sequence(this.resumeAfter)) return;
     this.writeHead();
-    if (!this.closed) this.reply.raw.write(`event: ${event.event_type}\nid: ${id}\ndata: ${JSON.stringify({ ...event, event_id: id })}\n\n`);
+    if (!this.closed)
+      this.reply.raw.write(
+        `event: ${event.event_type}\nid: ${id}\ndata: ${JSON.stringify({ ...event, event_id: id })}\n\n`,
+      );
   }
 
   private done(): void {
@@ -94,7 +101,11 @@ export class InteractionEventStream {
     if (this.open) return;
     this.open = true;
     this.reply.hijack();
-    this.reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    this.reply.raw.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
   }
 }
 

@@ -99,11 +99,15 @@ export function readMessage(value: unknown, shape: Shape, path: string): void {
     if (!shape.fields.has(key)) {
       const canonical = shape.alternates.get(key);
       if (canonical === undefined) {
-        if (shape.closed) throw invalidArgument(fieldPath(path, key), unknownFieldDescription(key, [...shape.fields.keys()]));
+        if (shape.closed)
+          throw invalidArgument(fieldPath(path, key), unknownFieldDescription(key, [...shape.fields.keys()]));
         continue;
       }
       if (Object.hasOwn(message, canonical)) {
-        throw invalidArgument(fieldPath(path, canonical), `is given twice, as ${JSON.stringify(canonical)} and ${JSON.stringify(key)}; send one of them`);
+        throw invalidArgument(
+          fieldPath(path, canonical),
+          `is given twice, as ${JSON.stringify(canonical)} and ${JSON.stringify(key)}; send one of them`,
+        );
       }
       message[canonical] = message[key];
       delete message[key];

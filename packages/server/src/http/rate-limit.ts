@@ -5,7 +5,11 @@ import { LimitExceededError, RateLimiter, type LimitName } from "../core/limits.
  * TIDINGS_RATE_LIMIT_PER_PROJECT: each project may make `perSecond` API requests a second, in bursts of up to a
  * second's worth. Past it a request is a 429 with Retry-After. Undefined when the limit is off (0).
  */
-export function projectRateLimit(perSecond: number, clock: Clock, onLimit: (limit: LimitName) => void): ((projectId: string) => void) | undefined {
+export function projectRateLimit(
+  perSecond: number,
+  clock: Clock,
+  onLimit: (limit: LimitName) => void,
+): ((projectId: string) => void) | undefined {
   if (perSecond <= 0) return undefined;
   const limiter = new RateLimiter(perSecond, Math.max(1, perSecond));
   return (projectId) => {

@@ -31,7 +31,10 @@ export const UPLOAD_HEADERS_SCHEMA = {
   type: "object",
   properties: {
     "x-goog-upload-protocol": { type: "string", description: "resumable (on start)" },
-    "x-goog-upload-command": { type: "string", description: "start | upload | upload, finalize | finalize | query | cancel" },
+    "x-goog-upload-command": {
+      type: "string",
+      description: "start | upload | upload, finalize | finalize | query | cancel",
+    },
     "x-goog-upload-header-content-length": { type: "string", description: "the file's size in bytes (on start)" },
     "x-goog-upload-header-content-type": { type: "string", description: "the file's MIME type (on start)" },
     "x-goog-upload-offset": { type: "string", description: "where this chunk starts (on upload)" },
@@ -58,14 +61,18 @@ export function readStart(req: FastifyRequest): StartUploadInput {
   }
   const commands = parseCommands(req);
   if (commands.length !== 1 || commands[0] !== "start") {
-    throw invalidArgument(COMMAND, 'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply');
+    throw invalidArgument(
+      COMMAND,
+      'must be "start" to begin an upload; the chunks go to the x-goog-upload-url of its reply',
+    );
   }
   const file = parseStartBody(req.body as Buffer | undefined);
   const length = header(req, LENGTH) ?? stringOf(file.sizeBytes);
   if (length === undefined) throw invalidArgument(LENGTH, "is required: the file's size in bytes");
   if (!/^\d+$/.test(length)) throw invalidArgument(LENGTH, `"${length}" is not a size in bytes`);
   const mimeType = header(req, TYPE) ?? stringOf(file.mimeType);
-  if (mimeType === undefined) throw invalidArgument(TYPE, "is required: the file's MIME type, such as application/jsonl");
+  if (mimeType === undefined)
+    throw invalidArgument(TYPE, "is required: the file's MIME type, such as application/jsonl");
   return { sizeBytes: Number(length), mimeType, displayName: stringOf(file.displayName), name: stringOf(file.name) };
 }
 
@@ -77,11 +84,16 @@ export function readSessionCommand(req: FastifyRequest): SessionCommand {
   const upload = commands.includes("upload");
   const finalize = commands.includes("finalize");
   if (!upload && !finalize) {
-    throw invalidArgument(COMMAND, 'must be "upload", "upload, finalize", "finalize", "query" or "cancel" on an upload URL');
+    throw invalidArgument(
+      COMMAND,
+      'must be "upload", "upload, finalize", "finalize", "query" or "cancel" on an upload URL',
+    );
   }
   const offsetText = header(req, OFFSET);
-  if (upload && offsetText === undefined) throw invalidArgument(OFFSET, "is required: the position of this chunk's first byte in the file");
-  if (offsetText !== undefined && !/^\d+$/.test(offsetText)) throw invalidArgument(OFFSET, `"${offsetText}" is not a byte offset`);
+  if (upload && offsetText === undefined)
+    throw invalidArgument(OFFSET, "is required: the position of this chunk's first byte in the file");
+  if (offsetText !== undefined && !/^\d+$/.test(offsetText))
+    throw invalidArgument(OFFSET, `"${offsetText}" is not a byte offset`);
   return { kind: "send", finalize, ...(offsetText !== undefined ? { offset: Number(offsetText) } : {}) };
 }
 
@@ -96,7 +108,10 @@ export function sessionUrl(req: FastifyRequest, publicUrl: string, uploadId: str
 
 /** The start's reply: where to send the chunks. */
 export function replyStarted(reply: FastifyReply, url: string): FastifyReply {
-  return reply.header("x-goog-upload-url", url).header("x-goog-upload-control-url", url).header("x-goog-upload-status", "active");
+  return reply
+    .header("x-goog-upload-url", url)
+    .header("x-goog-upload-control-url", url)
+    .header("x-goog-upload-status", "active");
 }
 
 /** A session's state as the protocol reports it: `active`, `final` or `cancelled`, and the bytes received so far. */

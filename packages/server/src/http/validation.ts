@@ -58,7 +58,11 @@ function requestReader(body: JsonSchema | undefined, query: JsonSchema): (req: F
     if (req.body === undefined) {
       // Custom methods (`:cancel`) are often POSTed with no body: an empty message, unless it needs fields.
       if (required.length === 0) req.body = {};
-      else throw invalidArgument("body", `must be a JSON object such as ${JSON.stringify(example ?? Object.fromEntries(required.map((f) => [f, "…"])))}`);
+      else
+        throw invalidArgument(
+          "body",
+          `must be a JSON object such as ${JSON.stringify(example ?? Object.fromEntries(required.map((f) => [f, "…"])))}`,
+        );
     }
     if (bodyShape !== undefined) readMessage(req.body, bodyShape, "");
   };
@@ -76,12 +80,18 @@ export function messageChecker<T extends TSchema>(schema: T): (value: unknown, a
     if (shape !== undefined) readMessage(value, shape, at);
     if (validate(value)) return value as Static<T>;
     const { field, description } = describeValidationError(validate.errors![0]!, at === "" ? "body" : at);
-    throw invalidArgument(at === "" || field === at ? field : `${at}${field.startsWith("[") ? "" : "."}${field}`, description);
+    throw invalidArgument(
+      at === "" || field === at ? field : `${at}${field.startsWith("[") ? "" : "."}${field}`,
+      description,
+    );
   };
 }
 
 /** Field path and description of an Ajv error, as google.rpc.BadRequest's fieldViolations name them. */
-export function describeValidationError(error: ErrorObject, part: HttpPart | string): { field: string; description: string } {
+export function describeValidationError(
+  error: ErrorObject,
+  part: HttpPart | string,
+): { field: string; description: string } {
   const path = error.instancePath
     .split("/")
     .filter(Boolean)
@@ -99,13 +109,19 @@ export function describeValidationError(error: ErrorObject, part: HttpPart | str
       return { field: at(name), description: unknownFieldDescription(name, known) };
     }
     case "enum":
-      return { field: path || part, description: `must be one of ${(params.allowedValues as unknown[]).join(", ")}, not ${JSON.stringify(error.data)}` };
+      return {
+        field: path || part,
+        description: `must be one of ${(params.allowedValues as unknown[]).join(", ")}, not ${JSON.stringify(error.data)}`,
+      };
     case "format":
       return { field: path || part, description: formatDescription(String(params.format), error.data) };
     case "type": {
       // A timestamp sent as a number is better told what a timestamp looks like than that it is no string.
       const schema = error.parentSchema as (JsonSchema & { title?: string; format?: string }) | undefined;
-      const description = schema?.format !== undefined ? formatDescription(schema.format, error.data) : typeDescription(String(params.type), schema);
+      const description =
+        schema?.format !== undefined
+          ? formatDescription(schema.format, error.data)
+          : typeDescription(String(params.type), schema);
       return { field: path || part, description };
     }
     default:
@@ -137,7 +153,9 @@ function typeDescription(type: string, schema: (JsonSchema & { title?: string })
   }
 }
 
-/** The google.rpc.BadRequest view of a failed Fastify validation (`err.validation`), or undefined for any other error. */
+/**
+ * The google.rpc.BadRequest view of a failed Fastify validation (`err.validation`), or undefined for any other error.
+ */
 export function validationViolation(err: unknown): TidingsError | undefined {
   const { validation, validationContext } = (err ?? {}) as { validation?: ErrorObject[]; validationContext?: string };
   const first = validation?.[0];

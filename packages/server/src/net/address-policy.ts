@@ -93,7 +93,8 @@ export class AddressPolicy {
   constructor(allowedCidrs: readonly string[]) {
     this.allowed = allowedCidrs.map((text) => {
       const parsed = parseCidr(text.trim());
-      if (parsed === undefined) throw new Error(`TIDINGS_ALLOWED_CIDRS: "${text}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
+      if (parsed === undefined)
+        throw new Error(`TIDINGS_ALLOWED_CIDRS: "${text}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
       return parsed;
     });
   }
@@ -132,7 +133,8 @@ export class AddressPolicy {
     if (this.allowed.some((range) => inCidr(ip, range))) return undefined;
     const refused = REFUSED.find(({ range }) => inCidr(ip, range));
     if (refused !== undefined) return `is in ${refused.text} (${refused.name}), which webhooks may not reach`;
-    if (ip.kind() === "ipv6" && !inCidr(ip, GLOBAL_UNICAST_V6)) return "is not a global unicast address (2000::/3), which webhooks may not reach";
+    if (ip.kind() === "ipv6" && !inCidr(ip, GLOBAL_UNICAST_V6))
+      return "is not a global unicast address (2000::/3), which webhooks may not reach";
     return undefined;
   }
 }

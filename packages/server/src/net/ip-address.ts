@@ -21,7 +21,8 @@ export function parseIp(text: string): IpAddress | undefined {
   // ipaddr.js reads the deprecated IPv4-compatible form `::a.b.c.d` as IPv4-mapped (::ffff:a.b.c.d);
   // RFC 4291 §2.5.5.1 puts it in ::/96, as node:net does.
   const compatible = /^::(\d+\.\d+\.\d+\.\d+)$/.exec(bare)?.[1];
-  if (compatible !== undefined) return new ipaddr.IPv6([...Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible).octets]);
+  if (compatible !== undefined)
+    return new ipaddr.IPv6([...Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible).octets]);
   return ipaddr.parse(bare);
 }
 

@@ -6,11 +6,17 @@ export interface LogOutputLimits {
   maxBufferedBytes: number;
   /** The most one write hands the kernel. */
   maxWriteBytes: number;
-  /** After a failed write (a full disk), how long before the next try; lines that come meanwhile wait or are dropped. */
+  /**
+   * After a failed write (a full disk), how long before the next try; lines that come meanwhile wait or are dropped.
+   */
   retryAfterMs: number;
 }
 
-const DEFAULT_LIMITS: LogOutputLimits = { maxBufferedBytes: 4 * 1024 * 1024, maxWriteBytes: 256 * 1024, retryAfterMs: 1000 };
+const DEFAULT_LIMITS: LogOutputLimits = {
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxWriteBytes: 256 * 1024,
+  retryAfterMs: 1000,
+};
 
 /**
  * Where the process's log lines go (pino's destination): a file descriptor (stdout), written off the event
@@ -44,7 +50,9 @@ export class LogOutput implements DestinationStream {
     this.next();
   }
 
-  /** Resolves once every held line is written (or dropped), or after `timeoutMs`: a shutdown waits this long at most. */
+  /**
+   * Resolves once every held line is written (or dropped), or after `timeoutMs`: a shutdown waits this long at most.
+   */
   drain(timeoutMs: number): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => {
@@ -69,7 +77,10 @@ export class LogOutput implements DestinationStream {
     }
     const lines: string[] = [];
     let bytes = 0;
-    while (this.queue.length > 0 && (lines.length === 0 || bytes + Buffer.byteLength(this.queue[0] as string) <= this.limits.maxWriteBytes)) {
+    while (
+      this.queue.length > 0 &&
+      (lines.length === 0 || bytes + Buffer.byteLength(this.queue[0] as string) <= this.limits.maxWriteBytes)
+    ) {
       const line = this.queue.shift() as string;
       bytes += Buffer.byteLength(line);
       lines.push(line);

@@ -14,7 +14,9 @@ export interface GaugeSample<L extends string> {
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly attempts = this.counter("tidings_delivery_attempts_total", "Webhook delivery attempts by outcome.", ["outcome"]);
+  readonly attempts = this.counter("tidings_delivery_attempts_total", "Webhook delivery attempts by outcome.", [
+    "outcome",
+  ]);
 
   readonly attemptSeconds = new Histogram({
     name: "tidings_delivery_attempt_seconds",
@@ -107,7 +109,12 @@ export class Metrics {
   }
 
   /** A gauge with labels, every sample read when /metrics is scraped (labels not read this time are dropped). */
-  labelledGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Promise<GaugeSample<L>[]>): void {
+  labelledGauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => Promise<GaugeSample<L>[]>,
+  ): void {
     new Gauge({
       name,
       help,

@@ -1,4 +1,13 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
@@ -68,18 +77,23 @@ export class Tracing {
   /** The same store, each transaction (a commit) in a span of its own. */
   traceStore<S extends Store>(store: S, system: "sqlite" | "postgresql"): S {
     const transaction: Store["transaction"] = (work) =>
-      this.tracer.startActiveSpan("commit", { kind: SpanKind.INTERNAL, attributes: { "db.system.name": system } }, async (span) => {
-        try {
-          return await store.transaction(work);
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
-          throw err;
-        } finally {
-          span.end();
-        }
-      });
+      this.tracer.startActiveSpan(
+        "commit",
+        { kind: SpanKind.INTERNAL, attributes: { "db.system.name": system } },
+        async (span) => {
+          try {
+            return await store.transaction(work);
+          } catch (err) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+            throw err;
+          } finally {
+            span.end();
+          }
+        },
+      );
     return new Proxy(store, {
-      get: (target, property, receiver) => (property === "transaction" ? transaction : Reflect.get(target, property, receiver)),
+      get: (target, property, receiver) =>
+        property === "transaction" ? transaction : Reflect.get(target, property, receiver),
     });
   }
 
@@ -98,7 +112,8 @@ export class Tracing {
           try {
             const result = await sender.send(req);
             if (result.kind === "response") span.setAttribute("http.response.status_code", result.statusCode);
-            if (result.kind === "error" || result.statusCode < 200 || result.statusCode >= 300) span.setStatus({ code: SpanStatusCode.ERROR });
+            if (result.kind === "error" || result.statusCode < 200 || result.statusCode >= 300)
+              span.setStatus({ code: SpanStatusCode.ERROR });
             return result;
           } finally {
             span.end();

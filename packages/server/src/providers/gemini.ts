@@ -18,12 +18,19 @@ export class GeminiProvider extends RemoteProvider {
  * the content of a candidate stopped for SAFETY. Everything else Gemini sends is kept.
  */
 export function checkGeminiResponse(model: string, body: unknown): GenerateContentResponse {
-  if (!isObject(body)) throw malformedReply("gemini", `expected a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
+  if (!isObject(body))
+    throw malformedReply(
+      "gemini",
+      `expected a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`,
+    );
   const { candidates, promptFeedback } = body;
   if (candidates === undefined) {
     // No candidates is legitimate only when the prompt itself was blocked, which promptFeedback says.
     if (!isObject(promptFeedback)) throw malformedReply("gemini", "it has neither candidates nor promptFeedback");
-    return { ...body, modelVersion: typeof body.modelVersion === "string" ? body.modelVersion : model } as GenerateContentResponse;
+    return {
+      ...body,
+      modelVersion: typeof body.modelVersion === "string" ? body.modelVersion : model,
+    } as GenerateContentResponse;
   }
   if (!Array.isArray(candidates)) throw malformedReply("gemini", "candidates is not an array");
   const checked = candidates.map((c, i): Candidate => {
@@ -31,10 +38,19 @@ export function checkGeminiResponse(model: string, body: unknown): GenerateConte
     const content = c.content ?? { role: "model", parts: [] };
     if (!isObject(content)) throw malformedReply("gemini", `candidates[${i}].content is not an object`);
     const parts = content.parts ?? [];
-    if (!Array.isArray(parts) || !parts.every(isObject)) throw malformedReply("gemini", `candidates[${i}].content.parts is not an array of objects`);
-    return { ...c, content: { ...content, role: "model", parts }, index: typeof c.index === "number" ? c.index : i } as Candidate;
+    if (!Array.isArray(parts) || !parts.every(isObject))
+      throw malformedReply("gemini", `candidates[${i}].content.parts is not an array of objects`);
+    return {
+      ...c,
+      content: { ...content, role: "model", parts },
+      index: typeof c.index === "number" ? c.index : i,
+    } as Candidate;
   });
-  return { ...body, candidates: checked, modelVersion: typeof body.modelVersion === "string" ? body.modelVersion : model } as GenerateContentResponse;
+  return {
+    ...body,
+    candidates: checked,
+    modelVersion: typeof body.modelVersion === "string" ? body.modelVersion : model,
+  } as GenerateContentResponse;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -46,7 +46,11 @@ export class JsonClient {
   }
 
   /** The body's bytes, following redirects (a Gemini file download answers 302 to its storage). */
-  async download(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ bytes: Buffer; contentType?: string }> {
+  async download(
+    url: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; contentType?: string }> {
     const res = await this.send("GET", url, headers, undefined, signal, true);
     const type = res.headers["content-type"];
     return { bytes: res.body, ...(typeof type === "string" ? { contentType: type } : {}) };
@@ -57,7 +61,10 @@ export class JsonClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw malformedReply(this.options.provider, `HTTP ${res.statusCode} with a body that is not JSON (${excerpt(text) || "empty"})`);
+      throw malformedReply(
+        this.options.provider,
+        `HTTP ${res.statusCode} with a body that is not JSON (${excerpt(text) || "empty"})`,
+      );
     }
   }
 
@@ -77,7 +84,11 @@ export class JsonClient {
     try {
       const res = await request(url, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), accept: redirects ? "*/*" : "application/json", ...headers },
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          accept: redirects ? "*/*" : "application/json",
+          ...headers,
+        },
         body,
         dispatcher: redirects ? this.following : this.agent,
         signal: combined,

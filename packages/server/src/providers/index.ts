@@ -4,16 +4,23 @@ import { OpenAiProvider } from "./openai.js";
 import type { Provider } from "./provider.js";
 import type { ProviderConfig } from "./settings.js";
 
-/** The one provider a process uses for every model name (docs/architecture.md: providers); create it once, it pools connections. */
+/**
+ * The one provider a process uses for every model name (docs/architecture.md: providers); create it once, it pools
+ * connections.
+ */
 export function createProvider(config: ProviderConfig): Provider {
   switch (config.provider) {
     case "local":
       return new LocalProvider({ delayMs: config.localDelayMs });
     case "openai":
-      if (config.baseUrl === undefined) throw new Error("TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai, e.g. http://127.0.0.1:8000/v1");
+      if (config.baseUrl === undefined)
+        throw new Error(
+          "TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai, e.g. http://127.0.0.1:8000/v1",
+        );
       return new OpenAiProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
     case "gemini":
-      if (config.apiKey === undefined) throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini");
+      if (config.apiKey === undefined)
+        throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini");
       return new GeminiProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
   }
 }

@@ -3,7 +3,17 @@ import type { Schema } from "./provider.js";
 export type JsonSchema = { [key: string]: unknown };
 
 /** Keywords that mean the same in Gemini's OpenAPI subset and in JSON Schema. */
-const SAME = ["format", "title", "description", "enum", "required", "minimum", "maximum", "pattern", "default"] as const;
+const SAME = [
+  "format",
+  "title",
+  "description",
+  "enum",
+  "required",
+  "minimum",
+  "maximum",
+  "pattern",
+  "default",
+] as const;
 const NUMERIC = ["minItems", "maxItems", "minLength", "maxLength"] as const;
 
 /**

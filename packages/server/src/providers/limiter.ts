@@ -7,7 +7,8 @@ export class ConcurrencyLimiter {
   private readonly waiting: (() => void)[] = [];
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`ConcurrencyLimiter: limit must be a positive integer, not ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`ConcurrencyLimiter: limit must be a positive integer, not ${limit}`);
   }
 
   /** Calls in flight now. */

@@ -29,7 +29,10 @@ const LEAD_INS = new Set(["in", "at", "for", "from", "to", "near", "about", "of"
  * 4. else the text asks for "a tool", or mode is ANY: the first declaration.
  * Returns undefined when the reply should be text. Arguments come from the text (see `argsFor`).
  */
-export function chooseFunctionCall(request: GenerateContentRequest, userText: string): Omit<FunctionCall, "id"> | undefined {
+export function chooseFunctionCall(
+  request: GenerateContentRequest,
+  userText: string,
+): Omit<FunctionCall, "id"> | undefined {
   const fcc = request.toolConfig?.functionCallingConfig;
   if (fcc?.mode === "NONE") return undefined;
   const allowed = fcc?.allowedFunctionNames;
@@ -105,7 +108,9 @@ function argsFor(decl: FunctionDeclaration, userText: string): Record<string, un
 
 function objectFor(schema: SchemaNode | undefined, text: TextValues): Record<string, unknown> {
   if (schema === undefined || typeof schema !== "object") return {};
-  const required = Array.isArray(schema.required) ? schema.required.filter((n): n is string => typeof n === "string") : [];
+  const required = Array.isArray(schema.required)
+    ? schema.required.filter((n): n is string => typeof n === "string")
+    : [];
   const optional = Object.keys(schema.properties ?? {}).filter((n) => !required.includes(n));
   // What the text spells out (`city: Lima`) is taken first, so that it is not handed to another parameter too.
   const spelled = new Map<string, unknown>();
@@ -114,15 +119,18 @@ function objectFor(schema: SchemaNode | undefined, text: TextValues): Record<str
     if (value !== undefined) spelled.set(name, value);
   }
   const args: Record<string, unknown> = {};
-  for (const name of required) args[name] = spelled.has(name) ? spelled.get(name) : valueFor(name, schema.properties?.[name], text);
+  for (const name of required)
+    args[name] = spelled.has(name) ? spelled.get(name) : valueFor(name, schema.properties?.[name], text);
   for (const name of optional) if (spelled.has(name)) args[name] = spelled.get(name);
   return args;
 }
 
 function valueFor(name: string, schema: SchemaNode | undefined, text: TextValues): unknown {
   const type = typeOf(schema);
-  if (Array.isArray(schema?.enum) && schema.enum.length > 0) return text.mentionedOf(schema.enum) ?? schema.example ?? schema.default ?? schema.enum[0];
-  const fromText = type === "number" || type === "integer" ? text.nextNumber(type) : type === "string" ? text.nextPhrase() : undefined;
+  if (Array.isArray(schema?.enum) && schema.enum.length > 0)
+    return text.mentionedOf(schema.enum) ?? schema.example ?? schema.default ?? schema.enum[0];
+  const fromText =
+    type === "number" || type === "integer" ? text.nextNumber(type) : type === "string" ? text.nextPhrase() : undefined;
   if (fromText !== undefined) return fromText;
   if (schema?.example !== undefined) return schema.example;
   if (schema?.default !== undefined) return schema.default;
@@ -155,7 +163,9 @@ class TextValues {
 
   /** `name=value`, `name: value` or `name: "value"`. */
   given(name: string, type: string): unknown {
-    const match = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(name)}\\s*[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(this.text);
+    const match = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(name)}\\s*[=:]\\s*(?:"([^"]*)"|([^\\s,;]+))`).exec(
+      this.text,
+    );
     if (match === null) return undefined;
     const value = match[1] ?? match[2] ?? "";
     const phrase = this.phrases.indexOf(value);
@@ -168,7 +178,11 @@ class TextValues {
 
   mentionedOf(values: unknown[]): unknown {
     const said = this.text.toLowerCase();
-    return values.find((v) => typeof v === "string" && new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(v.toLowerCase())}(?![\\p{L}\\p{N}])`, "u").test(said));
+    return values.find(
+      (v) =>
+        typeof v === "string" &&
+        new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(v.toLowerCase())}(?![\\p{L}\\p{N}])`, "u").test(said),
+    );
   }
 
   nextNumber(type: string): number | undefined {
@@ -181,7 +195,10 @@ class TextValues {
   }
 }
 
-/** Quoted texts, then capitalised runs that do not start a sentence, then the words after a lead-in, in order of appearance. */
+/**
+ * Quoted texts, then capitalised runs that do not start a sentence, then the words after a lead-in, in order of
+ * appearance.
+ */
 function phrasesOf(text: string): string[] {
   const quoted = [...text.matchAll(/["“]([^"”]+)["”]/g)].map((m) => (m[1] as string).trim()).filter(Boolean);
   const tokens = [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’-]*|[.?!\n]/gu)].map((m) => m[0]);
@@ -198,10 +215,22 @@ function phrasesOf(text: string): string[] {
     const isWord = !/^[.?!\n]$/.test(token);
     if (isWord && /^\p{Lu}/u.test(token) && token.length > 1 && !startsSentence) run.push(token);
     else endRun();
-    if (isWord && previous !== undefined && LEAD_INS.has(previous.toLowerCase()) && !COMMON_WORDS.has(token.toLowerCase())) afterLeadIn.push(token);
+    if (
+      isWord &&
+      previous !== undefined &&
+      LEAD_INS.has(previous.toLowerCase()) &&
+      !COMMON_WORDS.has(token.toLowerCase())
+    )
+      afterLeadIn.push(token);
   });
   endRun();
-  return [...new Set([...quoted, ...capitalised, ...afterLeadIn.filter((w) => !capitalised.some((c) => c.split(" ").includes(w)))])];
+  return [
+    ...new Set([
+      ...quoted,
+      ...capitalised,
+      ...afterLeadIn.filter((w) => !capitalised.some((c) => c.split(" ").includes(w))),
+    ]),
+  ];
 }
 
 function typeOf(schema: SchemaNode | undefined): string {

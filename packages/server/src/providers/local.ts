@@ -15,7 +15,8 @@ export interface LocalOptions {
 }
 
 /**
- * The built-in offline provider (docs/architecture.md: providers). Its reply is a pure function of the model name and the request,
+ * The built-in offline provider (docs/architecture.md: providers). Its reply is a pure function of the model name and
+ * the request,
  * so tests and demos can predict it:
  * - text: `[local:<model>] echo: <the last user text, whitespace collapsed, at most 200 chars> #<8 hex>`,
  *   the hex being the first 8 of the SHA-256 of that whole text (see `localReplyText`); with
@@ -40,7 +41,11 @@ export class LocalProvider implements Provider {
 
   constructor(private readonly options: LocalOptions) {}
 
-  async generateContent(model: string, request: GenerateContentRequest, signal?: AbortSignal): Promise<GenerateContentResponse> {
+  async generateContent(
+    model: string,
+    request: GenerateContentRequest,
+    signal?: AbortSignal,
+  ): Promise<GenerateContentResponse> {
     if (!(await sleep(this.options.delayMs, signal))) throw cancelled(this.name);
     this.simulateFailure(model, request);
     return localReply(model, request);
@@ -68,7 +73,11 @@ export function localReply(model: string, request: GenerateContentRequest): Gene
   const userText = textOf(lastUserTurn(request));
   let parts: Part[];
   if (responses.length > 0) {
-    parts = [{ text: `[local:${model}] ${responses.map((r) => `${r.name} returned ${JSON.stringify(r.response)}`).join("; ")}` }];
+    parts = [
+      {
+        text: `[local:${model}] ${responses.map((r) => `${r.name} returned ${JSON.stringify(r.response)}`).join("; ")}`,
+      },
+    ];
   } else {
     const call = chooseFunctionCall(request, userText);
     if (call !== undefined) {
@@ -85,11 +94,17 @@ export function localReply(model: string, request: GenerateContentRequest): Gene
     parts = [{ text: only.text.slice(0, max * CHARS_PER_TOKEN) }];
     finishReason = "MAX_TOKENS";
   }
-  const promptTokenCount = tokens([...(request.systemInstruction ? [request.systemInstruction] : []), ...request.contents].map(partsText).join(""));
+  const promptTokenCount = tokens(
+    [...(request.systemInstruction ? [request.systemInstruction] : []), ...request.contents].map(partsText).join(""),
+  );
   const candidatesTokenCount = tokens(partsText({ parts }));
   const count = request.generationConfig?.candidateCount ?? 1;
   return {
-    candidates: Array.from({ length: count }, (_, index) => ({ content: { role: "model" as const, parts }, finishReason, index })),
+    candidates: Array.from({ length: count }, (_, index) => ({
+      content: { role: "model" as const, parts },
+      finishReason,
+      index,
+    })),
     usageMetadata: { promptTokenCount, candidatesTokenCount, totalTokenCount: promptTokenCount + candidatesTokenCount },
     modelVersion: model,
   };
@@ -125,7 +140,15 @@ function textOf(content: Content | undefined): string {
 /** Everything a model would read in a turn, for token counts. */
 function partsText(content: { parts: Part[] }): string {
   return content.parts
-    .map((p) => p.text ?? (p.functionCall ? JSON.stringify(p.functionCall) : p.functionResponse ? JSON.stringify(p.functionResponse) : ""))
+    .map(
+      (p) =>
+        p.text ??
+        (p.functionCall
+          ? JSON.stringify(p.functionCall)
+          : p.functionResponse
+            ? JSON.stringify(p.functionResponse)
+            : ""),
+    )
     .join("");
 }
 

@@ -1,6 +1,14 @@
 import { malformedReply, unsupported } from "./failures.js";
 import { toJsonSchema, type JsonSchema } from "./json-schema.js";
-import type { Candidate, Content, FinishReason, GenerateContentRequest, GenerateContentResponse, Part, UsageMetadata } from "./provider.js";
+import type {
+  Candidate,
+  Content,
+  FinishReason,
+  GenerateContentRequest,
+  GenerateContentResponse,
+  Part,
+  UsageMetadata,
+} from "./provider.js";
 
 /**
  * Gemini ⇄ OpenAI chat-completions translation, kept free of I/O so both directions are unit-testable.
@@ -41,7 +49,9 @@ export interface ChatCompletionRequest {
   seed?: number;
   presence_penalty?: number;
   frequency_penalty?: number;
-  response_format?: { type: "json_object" } | { type: "json_schema"; json_schema: { name: string; schema: JsonSchema } };
+  response_format?:
+    | { type: "json_object" }
+    | { type: "json_schema"; json_schema: { name: string; schema: JsonSchema } };
   tools?: ChatTool[];
   tool_choice?: ChatToolChoice;
 }
@@ -71,8 +81,13 @@ export function toChatCompletionRequest(model: string, request: GenerateContentR
     if (config.frequencyPenalty !== undefined) out.frequency_penalty = config.frequencyPenalty;
     if (config.responseMimeType === "application/json") {
       const schema =
-        config.responseJsonSchema !== undefined ? (config.responseJsonSchema as JsonSchema) : config.responseSchema && toJsonSchema(config.responseSchema);
-      out.response_format = schema === undefined ? { type: "json_object" } : { type: "json_schema", json_schema: { name: "response", schema } };
+        config.responseJsonSchema !== undefined
+          ? (config.responseJsonSchema as JsonSchema)
+          : config.responseSchema && toJsonSchema(config.responseSchema);
+      out.response_format =
+        schema === undefined
+          ? { type: "json_object" }
+          : { type: "json_schema", json_schema: { name: "response", schema } };
     }
   }
   const tools = chatTools(request);
@@ -93,12 +108,19 @@ function assistantMessage(content: Content, i: number, open: { id: string; name:
     else if (part.functionCall !== undefined) {
       const id = part.functionCall.id ?? `call_${i}_${j}`;
       open.push({ id, name: part.functionCall.name });
-      calls.push({ id, type: "function", function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } });
+      calls.push({
+        id,
+        type: "function",
+        function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+      });
     } else if (part.thoughtSignature === undefined) {
       throw unsupported(PROVIDER, `contents[${i}].parts[${j}]`, "a non-text part in a model turn");
     }
   });
-  const message: Extract<ChatMessage, { role: "assistant" }> = { role: "assistant", content: texts.length > 0 ? texts.join("\n") : null };
+  const message: Extract<ChatMessage, { role: "assistant" }> = {
+    role: "assistant",
+    content: texts.length > 0 ? texts.join("\n") : null,
+  };
   if (calls.length > 0) message.tool_calls = calls;
   return message;
 }
@@ -117,8 +139,12 @@ function userMessages(content: Content, i: number, open: { id: string; name: str
     } else if (part.text !== undefined) {
       if (part.thought !== true) parts.push({ type: "text", text: part.text });
     } else if (part.inlineData !== undefined) {
-      if (!part.inlineData.mimeType.startsWith("image/")) throw unsupported(PROVIDER, `${field}.inlineData`, `inline ${part.inlineData.mimeType} data`);
-      parts.push({ type: "image_url", image_url: { url: `data:${part.inlineData.mimeType};base64,${part.inlineData.data}` } });
+      if (!part.inlineData.mimeType.startsWith("image/"))
+        throw unsupported(PROVIDER, `${field}.inlineData`, `inline ${part.inlineData.mimeType} data`);
+      parts.push({
+        type: "image_url",
+        image_url: { url: `data:${part.inlineData.mimeType};base64,${part.inlineData.data}` },
+      });
     } else if (part.fileData !== undefined) {
       throw unsupported(PROVIDER, `${field}.fileData`, "a file reference", "send the data inline (inlineData)");
     } else if (part.functionCall !== undefined) {
@@ -135,7 +161,8 @@ function userMessages(content: Content, i: number, open: { id: string; name: str
 function plainText(content: Content, field: string): string {
   return content.parts
     .map((p, j) => {
-      if (p.text === undefined) throw unsupported(PROVIDER, `${field}.parts[${j}]`, "a non-text part in the system instruction");
+      if (p.text === undefined)
+        throw unsupported(PROVIDER, `${field}.parts[${j}]`, "a non-text part in the system instruction");
       return p.text;
     })
     .join("\n");
@@ -144,7 +171,8 @@ function plainText(content: Content, field: string): string {
 function chatTools(request: GenerateContentRequest): ChatTool[] {
   return (request.tools ?? []).flatMap((tool, i) => {
     const other = Object.keys(tool).find((k) => k !== "functionDeclarations");
-    if (other !== undefined) throw unsupported(PROVIDER, `tools[${i}].${other}`, `the ${other} tool`, "declare functions instead");
+    if (other !== undefined)
+      throw unsupported(PROVIDER, `tools[${i}].${other}`, `the ${other} tool`, "declare functions instead");
     return (tool.functionDeclarations ?? []).map((d): ChatTool => {
       const parameters =
         d.parametersJsonSchema !== undefined
@@ -152,7 +180,10 @@ function chatTools(request: GenerateContentRequest): ChatTool[] {
           : d.parameters !== undefined
             ? toJsonSchema(d.parameters)
             : { type: "object", properties: {} };
-      return { type: "function", function: { name: d.name, ...(d.description !== undefined ? { description: d.description } : {}), parameters } };
+      return {
+        type: "function",
+        function: { name: d.name, ...(d.description !== undefined ? { description: d.description } : {}), parameters },
+      };
     });
   });
 }
@@ -188,7 +219,10 @@ export function fromChatCompletionResponse(model: string, body: unknown): Genera
   if (!Array.isArray(body.choices)) throw malformedReply(PROVIDER, "it has no choices array");
   if (body.choices.length === 0) throw malformedReply(PROVIDER, "its choices array is empty");
   const candidates = body.choices.map((choice, i) => toCandidate(choice, i));
-  const response: GenerateContentResponse = { candidates, modelVersion: typeof body.model === "string" ? body.model : model };
+  const response: GenerateContentResponse = {
+    candidates,
+    modelVersion: typeof body.model === "string" ? body.model : model,
+  };
   const usage = toUsage(body.usage);
   if (usage !== undefined) response.usageMetadata = usage;
   if (typeof body.id === "string") response.responseId = body.id;
@@ -196,7 +230,8 @@ export function fromChatCompletionResponse(model: string, body: unknown): Genera
 }
 
 function toCandidate(choice: unknown, i: number): Candidate {
-  if (!isObject(choice) || !isObject(choice.message)) throw malformedReply(PROVIDER, `choices[${i}] has no message object`);
+  if (!isObject(choice) || !isObject(choice.message))
+    throw malformedReply(PROVIDER, `choices[${i}] has no message object`);
   const message = choice.message;
   const parts: Part[] = [];
   let finishReason: FinishReason | undefined;
@@ -210,7 +245,8 @@ function toCandidate(choice: unknown, i: number): Candidate {
   ];
   calls.forEach((call, j) => {
     const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
-    if (fn === undefined || typeof fn.name !== "string") throw malformedReply(PROVIDER, `choices[${i}].message.tool_calls[${j}] has no function name`);
+    if (fn === undefined || typeof fn.name !== "string")
+      throw malformedReply(PROVIDER, `choices[${i}].message.tool_calls[${j}] has no function name`);
     const args = parseArguments(fn.arguments);
     if (args === undefined) {
       finishReason = "MALFORMED_FUNCTION_CALL"; // the model's fault, not the server's: report it as Gemini would
@@ -220,13 +256,18 @@ function toCandidate(choice: unknown, i: number): Candidate {
     parts.push({ functionCall: { ...(id !== undefined ? { id } : {}), name: fn.name, args } });
   });
   const reason = typeof choice.finish_reason === "string" ? (FINISH[choice.finish_reason] ?? "OTHER") : "STOP";
-  return { content: { role: "model", parts }, finishReason: finishReason ?? reason, index: typeof choice.index === "number" ? choice.index : i };
+  return {
+    content: { role: "model", parts },
+    finishReason: finishReason ?? reason,
+    index: typeof choice.index === "number" ? choice.index : i,
+  };
 }
 
 function contentText(content: unknown, i: number): string {
   if (content === null || content === undefined) return "";
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (isObject(p) && typeof p.text === "string" ? p.text : "")).join("");
+  if (Array.isArray(content))
+    return content.map((p) => (isObject(p) && typeof p.text === "string" ? p.text : "")).join("");
   throw malformedReply(PROVIDER, `choices[${i}].message.content is ${kind(content)}, not a string`);
 }
 

@@ -1,5 +1,6 @@
 /**
- * The model-provider contract (docs/architecture.md: providers). Requests and replies are the Gemini REST wire format, so the
+ * The model-provider contract (docs/architecture.md: providers). Requests and replies are the Gemini REST wire format,
+ * so the
  * sync endpoint, the batch runner and the `gemini` provider pass them through unchanged; other providers
  * translate at their edge. Only the subset below is understood; see @google/genai's genai.d.ts for the rest.
  */
@@ -173,13 +174,24 @@ export interface Provider {
   /**
    * Rejects only with ProviderError; when `signal` aborts it rejects with code CANCELLED (not retryable).
    */
-  generateContent(model: string, request: GenerateContentRequest, signal?: AbortSignal): Promise<GenerateContentResponse>;
+  generateContent(
+    model: string,
+    request: GenerateContentRequest,
+    signal?: AbortSignal,
+  ): Promise<GenerateContentResponse>;
   /** Frees pooled connections; optional because `local` holds none. */
   close?(): Promise<void>;
 }
 
 /** google.rpc status names a provider failure can carry. */
-export type ProviderErrorCode = "INVALID_ARGUMENT" | "NOT_FOUND" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "CANCELLED" | "INTERNAL";
+export type ProviderErrorCode =
+  | "INVALID_ARGUMENT"
+  | "NOT_FOUND"
+  | "RESOURCE_EXHAUSTED"
+  | "UNAVAILABLE"
+  | "DEADLINE_EXCEEDED"
+  | "CANCELLED"
+  | "INTERNAL";
 
 export interface ProviderErrorInit {
   /** The HTTP code to report to our own caller (not necessarily the upstream one). */

@@ -20,28 +20,41 @@ import type {
 export function parseGenerateContentRequest(body: unknown, at = ""): GenerateContentRequest {
   const path = (name: string) => (at === "" ? name : `${at}.${name}`);
   if (!isObject(body))
-    throw invalidArgument(at === "" ? "body" : at, 'must be a JSON object such as {"contents":[{"role":"user","parts":[{"text":"hello"}]}]}');
+    throw invalidArgument(
+      at === "" ? "body" : at,
+      'must be a JSON object such as {"contents":[{"role":"user","parts":[{"text":"hello"}]}]}',
+    );
   const contents = body.contents;
   if (contents === undefined || (Array.isArray(contents) && contents.length === 0)) {
-    throw invalidArgument(path("contents"), 'is required: send at least one Content such as {"role":"user","parts":[{"text":"hello"}]}');
+    throw invalidArgument(
+      path("contents"),
+      'is required: send at least one Content such as {"role":"user","parts":[{"text":"hello"}]}',
+    );
   }
   if (!Array.isArray(contents)) throw invalidArgument(path("contents"), "must be an array of Content objects");
-  const request: GenerateContentRequest = { contents: contents.map((c, i) => parseContent(c, path(`contents[${i}]`), true)) };
-  if (body.systemInstruction !== undefined) request.systemInstruction = parseContent(body.systemInstruction, path("systemInstruction"), false);
-  if (body.generationConfig !== undefined) request.generationConfig = parseGenerationConfig(body.generationConfig, path("generationConfig"));
+  const request: GenerateContentRequest = {
+    contents: contents.map((c, i) => parseContent(c, path(`contents[${i}]`), true)),
+  };
+  if (body.systemInstruction !== undefined)
+    request.systemInstruction = parseContent(body.systemInstruction, path("systemInstruction"), false);
+  if (body.generationConfig !== undefined)
+    request.generationConfig = parseGenerationConfig(body.generationConfig, path("generationConfig"));
   if (body.tools !== undefined) request.tools = parseTools(body.tools, path("tools"));
   if (body.toolConfig !== undefined) request.toolConfig = parseToolConfig(body.toolConfig, path("toolConfig"));
-  if (body.safetySettings !== undefined) request.safetySettings = parseSafetySettings(body.safetySettings, path("safetySettings"));
+  if (body.safetySettings !== undefined)
+    request.safetySettings = parseSafetySettings(body.safetySettings, path("safetySettings"));
   return request;
 }
 
 function parseContent(value: unknown, field: string, withRole: boolean): Content {
-  if (!isObject(value)) throw invalidArgument(field, 'must be a Content object such as {"role":"user","parts":[{"text":"hello"}]}');
+  if (!isObject(value))
+    throw invalidArgument(field, 'must be a Content object such as {"role":"user","parts":[{"text":"hello"}]}');
   const { role, parts } = value;
   if (withRole && role !== undefined && role !== "user" && role !== "model") {
     throw invalidArgument(`${field}.role`, `must be "user" or "model", not ${JSON.stringify(role)}`);
   }
-  if (!Array.isArray(parts) || parts.length === 0) throw invalidArgument(`${field}.parts`, 'is required: send at least one Part such as {"text":"hello"}');
+  if (!Array.isArray(parts) || parts.length === 0)
+    throw invalidArgument(`${field}.parts`, 'is required: send at least one Part such as {"text":"hello"}');
   const content: Content = { parts: parts.map((p, i) => parsePart(p, `${field}.parts[${i}]`)) };
   if (withRole && (role === "user" || role === "model")) content.role = role;
   return content;
@@ -53,20 +66,30 @@ function parsePart(value: unknown, field: string): Part {
   if (!isObject(value)) throw invalidArgument(field, 'must be a Part object such as {"text":"hello"}');
   const kinds = PART_KINDS.filter((k) => value[k] !== undefined);
   // A bare thoughtSignature part is what Gemini 2.5 sometimes replies with; chats echo it back.
-  if (kinds.length === 0 && typeof value.thoughtSignature === "string") return { thoughtSignature: value.thoughtSignature };
+  if (kinds.length === 0 && typeof value.thoughtSignature === "string")
+    return { thoughtSignature: value.thoughtSignature };
   if (kinds.length !== 1) {
-    throw invalidArgument(field, kinds.length === 0 ? `must have one of ${PART_KINDS.join(", ")}` : `has ${kinds.join(" and ")}; a Part carries exactly one`);
+    throw invalidArgument(
+      field,
+      kinds.length === 0
+        ? `must have one of ${PART_KINDS.join(", ")}`
+        : `has ${kinds.join(" and ")}; a Part carries exactly one`,
+    );
   }
   const part: Part = {};
   if (value.thought !== undefined) part.thought = bool(value.thought, `${field}.thought`);
-  if (value.thoughtSignature !== undefined) part.thoughtSignature = str(value.thoughtSignature, `${field}.thoughtSignature`);
+  if (value.thoughtSignature !== undefined)
+    part.thoughtSignature = str(value.thoughtSignature, `${field}.thoughtSignature`);
   switch (kinds[0]) {
     case "text":
       part.text = str(value.text, `${field}.text`);
       break;
     case "inlineData": {
       const blob = obj(value.inlineData, `${field}.inlineData`);
-      part.inlineData = { mimeType: str(blob.mimeType, `${field}.inlineData.mimeType`), data: str(blob.data, `${field}.inlineData.data`) };
+      part.inlineData = {
+        mimeType: str(blob.mimeType, `${field}.inlineData.mimeType`),
+        data: str(blob.data, `${field}.inlineData.data`),
+      };
       break;
     }
     case "fileData": {
@@ -101,7 +124,10 @@ function parseGenerationConfig(value: unknown, field: string): GenerationConfig 
     const v = config[key];
     if (v === undefined) return;
     if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      throw invalidArgument(`${field}.${key}`, `must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], not ${JSON.stringify(v)}`);
+      throw invalidArgument(
+        `${field}.${key}`,
+        `must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], not ${JSON.stringify(v)}`,
+      );
     }
   };
   num("temperature", 0, 2);
@@ -127,21 +153,29 @@ function parseGenerationConfig(value: unknown, field: string): GenerationConfig 
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 
 function parseTools(value: unknown, field: string): Tool[] {
-  if (!Array.isArray(value)) throw invalidArgument(field, 'must be an array such as [{"functionDeclarations":[{"name":"get_weather"}]}]');
+  if (!Array.isArray(value))
+    throw invalidArgument(field, 'must be an array such as [{"functionDeclarations":[{"name":"get_weather"}]}]');
   return value.map((t, i) => {
     const tool = obj(t, `${field}[${i}]`);
     if (tool.functionDeclarations === undefined) return tool as Tool;
     const declsField = `${field}[${i}].functionDeclarations`;
-    if (!Array.isArray(tool.functionDeclarations)) throw invalidArgument(declsField, "must be an array of FunctionDeclaration objects");
+    if (!Array.isArray(tool.functionDeclarations))
+      throw invalidArgument(declsField, "must be an array of FunctionDeclaration objects");
     const functionDeclarations = tool.functionDeclarations.map((d, j): FunctionDeclaration => {
       const declField = `${declsField}[${j}]`;
       const decl = obj(d, declField);
       const name = str(decl.name, `${declField}.name`);
       if (!FUNCTION_NAME.test(name)) {
-        throw invalidArgument(`${declField}.name`, "must start with a letter or underscore and hold only letters, digits, _ . : - (at most 128)");
+        throw invalidArgument(
+          `${declField}.name`,
+          "must start with a letter or underscore and hold only letters, digits, _ . : - (at most 128)",
+        );
       }
       if (decl.parameters !== undefined && decl.parametersJsonSchema !== undefined) {
-        throw invalidArgument(`${declField}.parametersJsonSchema`, "cannot be set together with parameters; use one of the two");
+        throw invalidArgument(
+          `${declField}.parametersJsonSchema`,
+          "cannot be set together with parameters; use one of the two",
+        );
       }
       if (decl.parameters !== undefined) obj(decl.parameters, `${declField}.parameters`);
       if (decl.description !== undefined) str(decl.description, `${declField}.description`);
@@ -159,12 +193,16 @@ function parseToolConfig(value: unknown, field: string): ToolConfig {
   const fcc = obj(config.functionCallingConfig, `${field}.functionCallingConfig`);
   const result: NonNullable<ToolConfig["functionCallingConfig"]> = {};
   if (fcc.mode !== undefined) {
-    if (!(MODES as readonly unknown[]).includes(fcc.mode)) throw invalidArgument(`${field}.functionCallingConfig.mode`, `must be one of ${MODES.join(", ")}`);
+    if (!(MODES as readonly unknown[]).includes(fcc.mode))
+      throw invalidArgument(`${field}.functionCallingConfig.mode`, `must be one of ${MODES.join(", ")}`);
     result.mode = fcc.mode as FunctionCallingMode;
   }
   if (fcc.allowedFunctionNames !== undefined) {
     if (!Array.isArray(fcc.allowedFunctionNames) || !fcc.allowedFunctionNames.every((n) => typeof n === "string")) {
-      throw invalidArgument(`${field}.functionCallingConfig.allowedFunctionNames`, "must be an array of function names");
+      throw invalidArgument(
+        `${field}.functionCallingConfig.allowedFunctionNames`,
+        "must be an array of function names",
+      );
     }
     result.allowedFunctionNames = fcc.allowedFunctionNames as string[];
   }
@@ -172,10 +210,17 @@ function parseToolConfig(value: unknown, field: string): ToolConfig {
 }
 
 function parseSafetySettings(value: unknown, field: string): SafetySetting[] {
-  if (!Array.isArray(value)) throw invalidArgument(field, 'must be an array such as [{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_NONE"}]');
+  if (!Array.isArray(value))
+    throw invalidArgument(
+      field,
+      'must be an array such as [{"category":"HARM_CATEGORY_HARASSMENT","threshold":"BLOCK_NONE"}]',
+    );
   return value.map((s, i) => {
     const setting = obj(s, `${field}[${i}]`);
-    return { category: str(setting.category, `${field}[${i}].category`), threshold: str(setting.threshold, `${field}[${i}].threshold`) };
+    return {
+      category: str(setting.category, `${field}[${i}].category`),
+      threshold: str(setting.threshold, `${field}[${i}].threshold`),
+    };
   });
 }
 

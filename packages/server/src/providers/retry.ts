@@ -35,12 +35,20 @@ export function generateWithRetry(
 }
 
 /** One model turn of an interaction, retried as generateWithRetry retries a generation. */
-export function nextTurnWithRetry(provider: InteractionProvider, turn: InteractionTurn, options: RetryOptions = {}): Promise<TurnResult> {
+export function nextTurnWithRetry(
+  provider: InteractionProvider,
+  turn: InteractionTurn,
+  options: RetryOptions = {},
+): Promise<TurnResult> {
   return withRetry(provider.name, (signal) => provider.nextTurn(turn, signal), options);
 }
 
 /** The retry loop itself, for any call that rejects with ProviderError (`provider` names it in errors). */
-export async function withRetry<T>(provider: string, call: (signal?: AbortSignal) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetry<T>(
+  provider: string,
+  call: (signal?: AbortSignal) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const { maxAttempts = 4, baseDelayMs = 500, signal, sleep = abortableSleep, random = Math.random } = options;
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw cancelled(provider);
@@ -58,7 +66,12 @@ export async function withRetry<T>(provider: string, call: (signal?: AbortSignal
 }
 
 /** Retry-After wins (capped); otherwise base × 2^(attempt−1), scaled by a random factor in [0.5, 1). */
-export function retryDelay(error: ProviderError, attempt: number, baseDelayMs: number, random: () => number = Math.random): number {
+export function retryDelay(
+  error: ProviderError,
+  attempt: number,
+  baseDelayMs: number,
+  random: () => number = Math.random,
+): number {
   if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
   const backoff = Math.min(baseDelayMs * 2 ** (attempt - 1), MAX_RETRY_AFTER_MS);
   return Math.round(backoff * (0.5 + random() / 2));
@@ -76,9 +89,12 @@ function gaveUp(error: ProviderError, attempts: number): ProviderError {
 
 /** A provider broke its contract by throwing something else: a bug, so neither retried nor hidden. */
 function unexpected(provider: string, err: unknown): ProviderError {
-  return new ProviderError(`the ${provider} provider failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`, {
-    status: 500,
-    code: "INTERNAL",
-    retryable: false,
-  });
+  return new ProviderError(
+    `the ${provider} provider failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
+    {
+      status: 500,
+      code: "INTERNAL",
+      retryable: false,
+    },
+  );
 }

@@ -1,5 +1,6 @@
 /**
- * TIDINGS_PROVIDER* and TIDINGS_VIDEO_PROVIDER settings (docs/architecture.md: providers), parsed here so config.ts only lists
+ * TIDINGS_PROVIDER* and TIDINGS_VIDEO_PROVIDER settings (docs/architecture.md: providers), parsed here so config.ts
+ * only lists
  * them. Each error names the variable and the fix, since it stops the server at start-up.
  */
 export type ProviderName = "local" | "openai" | "gemini";
@@ -8,7 +9,10 @@ export type VideoProviderName = "local" | "veo";
 export const VIDEO_PROVIDER_NAMES: readonly VideoProviderName[] = ["local", "veo"];
 
 export interface ProviderSettings {
-  /** TIDINGS_PROVIDER: the model backend for batches and generateContent (docs/architecture.md: providers); default local. */
+  /**
+   * TIDINGS_PROVIDER: the model backend for batches and generateContent (docs/architecture.md: providers); default
+   * local.
+   */
   provider: ProviderName;
   /** TIDINGS_PROVIDER_BASE_URL: required for openai (e.g. http://127.0.0.1:8000/v1); gemini defaults to Google's. */
   providerBaseUrl?: string;
@@ -20,7 +24,9 @@ export interface ProviderSettings {
   providerConcurrency: number;
   /** TIDINGS_PROVIDER_TIMEOUT_MS: one upstream request's limit (default 120000). */
   providerTimeoutMs: number;
-  /** TIDINGS_VIDEO_PROVIDER: `local` renders offline (default); `veo` calls Gemini with the provider's key and base URL. */
+  /**
+   * TIDINGS_VIDEO_PROVIDER: `local` renders offline (default); `veo` calls Gemini with the provider's key and base URL.
+   */
   videoProvider: VideoProviderName;
 }
 
@@ -31,7 +37,9 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   }
   const providerBaseUrl = env.TIDINGS_PROVIDER_BASE_URL || undefined;
   if (providerBaseUrl !== undefined && !/^https?:\/\/[^/]/.test(providerBaseUrl)) {
-    throw new Error(`TIDINGS_PROVIDER_BASE_URL: "${providerBaseUrl}" must be an http(s) URL such as http://127.0.0.1:8000/v1`);
+    throw new Error(
+      `TIDINGS_PROVIDER_BASE_URL: "${providerBaseUrl}" must be an http(s) URL such as http://127.0.0.1:8000/v1`,
+    );
   }
   if (provider === "openai" && providerBaseUrl === undefined) {
     throw new Error(
@@ -40,7 +48,9 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   }
   const providerApiKey = env.TIDINGS_PROVIDER_API_KEY || undefined;
   if (provider === "gemini" && providerApiKey === undefined) {
-    throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini: a Gemini API key from https://aistudio.google.com/apikey");
+    throw new Error(
+      "TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini: a Gemini API key from https://aistudio.google.com/apikey",
+    );
   }
   const videoProvider = env.TIDINGS_VIDEO_PROVIDER || "local";
   if (!(VIDEO_PROVIDER_NAMES as readonly string[]).includes(videoProvider)) {
@@ -52,7 +62,9 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
     );
   }
   if (videoProvider === "veo" && providerApiKey === undefined) {
-    throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo: a Gemini API key from https://aistudio.google.com/apikey");
+    throw new Error(
+      "TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo: a Gemini API key from https://aistudio.google.com/apikey",
+    );
   }
   return {
     provider: provider as ProviderName,
@@ -67,7 +79,8 @@ export function loadProviderSettings(env: NodeJS.ProcessEnv): ProviderSettings {
 
 function integer(text: string, name: string, min: number): number {
   const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n) || n < min) throw new Error(`${name}: "${text}" must be an integer ≥ ${min}`);
+  if (text.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new Error(`${name}: "${text}" must be an integer ≥ ${min}`);
   return n;
 }
 

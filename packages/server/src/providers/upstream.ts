@@ -1,7 +1,10 @@
 import { JsonClient } from "./http-client.js";
 import type { GenerateContentRequest, GenerateContentResponse, Provider } from "./provider.js";
 
-/** Gemini's API host: where the gemini, interactions and veo providers go unless TIDINGS_PROVIDER_BASE_URL says otherwise. */
+/**
+ * Gemini's API host: where the gemini, interactions and veo providers go unless TIDINGS_PROVIDER_BASE_URL says
+ * otherwise.
+ */
 export const GEMINI_BASE_URL = "https://generativelanguage.googleapis.com";
 
 /** A Google API (Gemini, Veo): the host only (Gemini's by default), and the key, sent as x-goog-api-key. */
@@ -11,7 +14,10 @@ export interface GoogleUpstreamOptions {
   timeoutMs: number;
 }
 
-/** An OpenAI chat-completions server: up to and including the version segment, and its key, if any, sent as a bearer token. */
+/**
+ * An OpenAI chat-completions server: up to and including the version segment, and its key, if any, sent as a bearer
+ * token.
+ */
 export interface OpenAiUpstreamOptions {
   /** e.g. `http://127.0.0.1:8000/v1` (vLLM) or `https://api.openai.com/v1`. */
   baseUrl: string;
@@ -38,11 +44,21 @@ export class Upstream {
   }
 
   static google(provider: string, options: GoogleUpstreamOptions): Upstream {
-    return new Upstream(provider, options.baseUrl ?? GEMINI_BASE_URL, { "x-goog-api-key": options.apiKey }, options.timeoutMs);
+    return new Upstream(
+      provider,
+      options.baseUrl ?? GEMINI_BASE_URL,
+      { "x-goog-api-key": options.apiKey },
+      options.timeoutMs,
+    );
   }
 
   static openAi(provider: string, options: OpenAiUpstreamOptions): Upstream {
-    return new Upstream(provider, options.baseUrl, options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}, options.timeoutMs);
+    return new Upstream(
+      provider,
+      options.baseUrl,
+      options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      options.timeoutMs,
+    );
   }
 
   /** `path` (starting with `/`) under the base URL. */
@@ -76,8 +92,15 @@ export class RemoteProvider implements Provider {
     private readonly dialect: Dialect,
   ) {}
 
-  async generateContent(model: string, request: GenerateContentRequest, signal?: AbortSignal): Promise<GenerateContentResponse> {
-    return this.dialect.reply(model, await this.upstream.post(this.dialect.path(model), this.dialect.request(model, request), signal));
+  async generateContent(
+    model: string,
+    request: GenerateContentRequest,
+    signal?: AbortSignal,
+  ): Promise<GenerateContentResponse> {
+    return this.dialect.reply(
+      model,
+      await this.upstream.post(this.dialect.path(model), this.dialect.request(model, request), signal),
+    );
   }
 
   close(): Promise<void> {

@@ -24,7 +24,10 @@ export interface Leases<T extends { id: string }> {
 
 /** What a runner does with what it leased. */
 export interface LeasedWork<T> {
-  /** Runs the item to its end. The signal aborts on stop, on `abort(id)`, on an `ended` signal and when `renew` says false. */
+  /**
+   * Runs the item to its end. The signal aborts on stop, on `abort(id)`, on an `ended` signal and when `renew` says
+   * false.
+   */
   run(item: T, signal: AbortSignal): Promise<void>;
   /** What each round does before it claims (the batch runner's sweep of creations a crash cut short). */
   beforeRound?(): Promise<void>;

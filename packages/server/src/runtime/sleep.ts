@@ -21,7 +21,9 @@ export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClo
   });
 }
 
-/** Lets the event loop run what waits (I/O, timers, other requests) before going on: a long job's pause between chunks. */
+/**
+ * Lets the event loop run what waits (I/O, timers, other requests) before going on: a long job's pause between chunks.
+ */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -5,7 +5,12 @@ import { type JsonlLine, jsonlLines } from "./jsonl-lines.js";
 
 /** An error line for input the model never saw: it still gets exactly one output line. */
 function failedLine(index: number, key: string, message: string): BatchLine {
-  return { index, key, state: "failed", result: JSON.stringify({ error: { code: 400, message, status: "INVALID_ARGUMENT" } }) };
+  return {
+    index,
+    key,
+    state: "failed",
+    result: JSON.stringify({ error: { code: 400, message, status: "INVALID_ARGUMENT" } }),
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -14,12 +19,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Inline requests: `[{request, metadata: {key}}]`; a key defaults to the request's position. */
 export function linesFromInline(requests: unknown, field: string): BatchLine[] {
-  if (!Array.isArray(requests) || requests.length === 0) throw invalidArgument(field, "must be a non-empty list of {request, metadata}");
+  if (!Array.isArray(requests) || requests.length === 0)
+    throw invalidArgument(field, "must be a non-empty list of {request, metadata}");
   return requests.map((entry, index): BatchLine => {
     const item = isObject(entry) ? entry : {};
     const metadata = isObject(item.metadata) ? item.metadata : {};
     const key = typeof metadata.key === "string" ? metadata.key : String(index);
-    if (!isObject(item.request)) return failedLine(index, key, `${field}[${index}].request: must be a GenerateContentRequest object`);
+    if (!isObject(item.request))
+      return failedLine(index, key, `${field}[${index}].request: must be a GenerateContentRequest object`);
     return { index, key, request: JSON.stringify(item.request), state: "pending" };
   });
 }
@@ -37,7 +44,10 @@ const CHUNK_CHARS = 8 * 1024 * 1024;
  * `maxLineBytes` becomes an error line (the batch still runs, and every input line still gets exactly one
  * output line); blank lines are skipped. A valid line is `pending`, an error line `failed`.
  */
-export async function* jsonlBatchLines(bytes: AsyncIterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<BatchLine[]> {
+export async function* jsonlBatchLines(
+  bytes: AsyncIterable<Uint8Array | string>,
+  maxLineBytes: number,
+): AsyncGenerator<BatchLine[]> {
   let chunk: BatchLine[] = [];
   let chunkChars = 0;
   let index = 0;
@@ -74,8 +84,12 @@ function toBatchLine(line: JsonlLine, index: number, maxLineBytes: number): Batc
     const problem = err instanceof JsonTooDeepError ? err.message : "is not valid JSON";
     return failedLine(index, `line-${lineNumber}`, `line ${lineNumber} ${problem}`);
   }
-  const key = isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number") ? String(parsed.key) : `line-${lineNumber}`;
-  if (!isObject(parsed) || !isObject(parsed.request)) return failedLine(index, key, `line ${lineNumber} must be {"key": …, "request": {…}}`);
+  const key =
+    isObject(parsed) && (typeof parsed.key === "string" || typeof parsed.key === "number")
+      ? String(parsed.key)
+      : `line-${lineNumber}`;
+  if (!isObject(parsed) || !isObject(parsed.request))
+    return failedLine(index, key, `line ${lineNumber} must be {"key": …, "request": {…}}`);
   return { index, key, request: JSON.stringify(parsed.request), state: "pending" };
 }
 
@@ -87,11 +101,18 @@ const OUTPUT_PAGE = 1000;
  * page at a time, with a turn of the event loop between pages, so a large batch neither fills memory nor
  * blocks the server while it is written.
  */
-export async function* outputJsonl(page: (fromIndex: number, limit: number) => Promise<BatchLine[]>): AsyncIterable<Buffer> {
+export async function* outputJsonl(
+  page: (fromIndex: number, limit: number) => Promise<BatchLine[]>,
+): AsyncIterable<Buffer> {
   for (let from = 0; ; ) {
     const lines = await page(from, OUTPUT_PAGE);
     if (lines.length === 0) return;
-    yield Buffer.from(lines.map((line) => `${JSON.stringify({ key: line.key, ...(JSON.parse(line.result ?? "{}") as object) })}\n`).join(""), "utf8");
+    yield Buffer.from(
+      lines
+        .map((line) => `${JSON.stringify({ key: line.key, ...(JSON.parse(line.result ?? "{}") as object) })}\n`)
+        .join(""),
+      "utf8",
+    );
     from = (lines.at(-1) as BatchLine).index + 1;
     await new Promise((resolve) => setImmediate(resolve));
   }

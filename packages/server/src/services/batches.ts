@@ -26,7 +26,14 @@ const DISCARD_BATCHES = 10;
 const DISCARD_LINES = 500;
 /** Overdue batches expired per sweep; the expiry worker sweeps again while there are more. */
 const EXPIRE_BATCHES = 100;
-const JSONL_TYPES = ["application/jsonl", "application/x-ndjson", "application/json", "application/x-jsonlines", "text/plain", "text/jsonl"];
+const JSONL_TYPES = [
+  "application/jsonl",
+  "application/x-ndjson",
+  "application/json",
+  "application/x-jsonlines",
+  "text/plain",
+  "text/jsonl",
+];
 
 const hungUp = () => cancelled("the caller closed the connection before the batch was created; no batch was created");
 
@@ -46,7 +53,12 @@ export class BatchService {
   ) {}
 
   /** `signal` aborts when the caller hangs up: a file batch still being read is then not created. */
-  async create(projectId: string, model: string, input: BatchGenerateContentRequest, signal?: AbortSignal): Promise<Batch> {
+  async create(
+    projectId: string,
+    model: string,
+    input: BatchGenerateContentRequest,
+    signal?: AbortSignal,
+  ): Promise<Batch> {
     const spec = input.batch;
     const now = this.ctx.clock.now();
     const pending: Batch = {
@@ -69,7 +81,9 @@ export class BatchService {
     };
     const inline = spec.inputConfig?.requests;
     const batch =
-      inline !== undefined ? await this.insertInline(pending, inline.requests) : await this.insertFromFile(pending, spec.inputConfig?.fileName, signal);
+      inline !== undefined
+        ? await this.insertInline(pending, inline.requests)
+        : await this.insertFromFile(pending, spec.inputConfig?.fileName, signal);
     reportStateChange(this.ctx, {
       resource: "operation",
       kind: "batch",
@@ -115,13 +129,23 @@ export class BatchService {
       if (current === undefined || isBatchDone(current.state)) return undefined;
       const { batch, event } = finishBatch(current, outcome, now);
       await tx.batches.update(batch);
-      const published = await this.ctx.outbox.write(tx, newEvent(projectId, event, now, batchName(id)), eventTargetFor(batch.webhookConfig), now);
+      const published = await this.ctx.outbox.write(
+        tx,
+        newEvent(projectId, event, now, batchName(id)),
+        eventTargetFor(batch.webhookConfig),
+        now,
+      );
       return { batch, published };
     });
     if (result === undefined) return undefined;
     if (outcome.kind !== "succeed") this.ctx.signals.batches.ended.ring(id);
     this.ctx.outbox.announce(result.published);
-    reportStateChange(this.ctx, { resource: "operation", kind: "batch", name: batchName(id), state: result.batch.state });
+    reportStateChange(this.ctx, {
+      resource: "operation",
+      kind: "batch",
+      name: batchName(id),
+      state: result.batch.state,
+    });
     return result.batch;
   }
 
@@ -130,7 +154,9 @@ export class BatchService {
     return this.ctx.store.batchLines.pending(batch.id, limit);
   }
 
-  /** Results of the run, written as they come; a line already settled (by a run before a crash) keeps its first result. */
+  /**
+   * Results of the run, written as they come; a line already settled (by a run before a crash) keeps its first result.
+   */
   record(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     return this.ctx.store.batchLines.record(batch.id, lines, this.ctx.clock.now());
   }
@@ -152,7 +178,9 @@ export class BatchService {
     return this.finish(batch.projectId, batch.id, { kind: "fail", error });
   }
 
-  /** Expires unfinished batches past their deadline (the provider gets no further requests for them); returns how many. */
+  /**
+   * Expires unfinished batches past their deadline (the provider gets no further requests for them); returns how many.
+   */
   async expireDue(): Promise<number> {
     const due = await this.ctx.store.batches.listExpired(this.ctx.clock.now(), EXPIRE_BATCHES);
     for (const batch of due) await this.finish(batch.projectId, batch.id, { kind: "expire" });
@@ -169,18 +197,29 @@ export class BatchService {
    * a short transaction at a time. Returns how many it found; the sweeper calls again while there are more.
    */
   async discardAbandoned(): Promise<number> {
-    const abandoned = await this.ctx.store.batches.listHidden(this.ctx.clock.now() - ABANDONED_AFTER_MS, DISCARD_BATCHES);
+    const abandoned = await this.ctx.store.batches.listHidden(
+      this.ctx.clock.now() - ABANDONED_AFTER_MS,
+      DISCARD_BATCHES,
+    );
     for (const id of abandoned) {
       await this.discard(id);
-      this.ctx.log.warn({ batch: batchName(id) }, `${batchName(id)} was left half-created by a crash; deleted it with its lines`);
+      this.ctx.log.warn(
+        { batch: batchName(id) },
+        `${batchName(id)} was left half-created by a crash; deleted it with its lines`,
+      );
     }
     return abandoned.length;
   }
 
   private async insertInline(pending: Batch, requests: unknown): Promise<Batch> {
     const lines = linesFromInline(requests, "batch.inputConfig.requests.requests");
-    if (lines.length > MAX_LINES) throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
-    const batch = { ...pending, requestCount: lines.length, failedRequestCount: lines.filter((l) => l.state === "failed").length };
+    if (lines.length > MAX_LINES)
+      throw invalidArgument("batch.inputConfig", `has ${lines.length} requests; at most ${MAX_LINES} per batch`);
+    const batch = {
+      ...pending,
+      requestCount: lines.length,
+      failedRequestCount: lines.filter((l) => l.state === "failed").length,
+    };
     await this.ctx.store.batches.insert(batch, lines);
     return batch;
   }
@@ -193,7 +232,11 @@ export class BatchService {
    */
   private async insertFromFile(pending: Batch, fileName: unknown, signal: AbortSignal | undefined): Promise<Batch> {
     const field = "batch.inputConfig.fileName";
-    if (typeof fileName !== "string") throw invalidArgument("batch.inputConfig", "needs requests.requests (inline) or fileName (an uploaded JSONL file)");
+    if (typeof fileName !== "string")
+      throw invalidArgument(
+        "batch.inputConfig",
+        "needs requests.requests (inline) or fileName (an uploaded JSONL file)",
+      );
     const fileId = fileName.replace(/^files\//, "");
     let opened: Awaited<ReturnType<FileService["open"]>>;
     try {
@@ -205,18 +248,30 @@ export class BatchService {
     }
     try {
       const mime = opened.file.mimeType.split(";")[0]?.trim() ?? "";
-      if (!JSONL_TYPES.includes(mime)) throw invalidArgument(field, `${fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`);
+      if (!JSONL_TYPES.includes(mime))
+        throw invalidArgument(
+          field,
+          `${fileName} is ${mime || "of no type"}; a batch input must be JSONL (application/jsonl)`,
+        );
       const hidden = { ...pending, inputFile: `files/${fileId}` };
       await this.ctx.store.batches.insertHidden(hidden);
       try {
-        await this.appendFileLines(hidden.id, untilAborted(jsonlBatchLines(opened.stream, this.maxLineBytes), signal, hungUp), fileName);
+        await this.appendFileLines(
+          hidden.id,
+          untilAborted(jsonlBatchLines(opened.stream, this.maxLineBytes), signal, hungUp),
+          fileName,
+        );
         if (signal?.aborted === true) throw hungUp();
         const batch = await this.ctx.store.batches.reveal(hidden.id, this.ctx.clock.now());
-        if (batch === undefined) throw new Error(`${batchName(hidden.id)} was deleted while its input was read, as if abandoned`);
+        if (batch === undefined)
+          throw new Error(`${batchName(hidden.id)} was deleted while its input was read, as if abandoned`);
         return batch;
       } catch (err) {
         await this.discard(hidden.id).catch((discardErr: unknown) =>
-          this.ctx.log.error({ err: discardErr, batch: batchName(hidden.id) }, "could not delete a batch whose create failed; the sweeper will"),
+          this.ctx.log.error(
+            { err: discardErr, batch: batchName(hidden.id) },
+            "could not delete a batch whose create failed; the sweeper will",
+          ),
         );
         throw err;
       }
@@ -232,11 +287,13 @@ export class BatchService {
     let failedRequestCount = 0;
     for await (const chunk of chunks) {
       requestCount += chunk.length;
-      if (requestCount > MAX_LINES) throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
+      if (requestCount > MAX_LINES)
+        throw invalidArgument(field, `${fileName} has more than ${MAX_LINES} requests; at most ${MAX_LINES} per batch`);
       failedRequestCount += chunk.filter((line) => line.state === "failed").length;
       await this.ctx.store.batchLines.append(batchId, chunk);
     }
-    if (requestCount === failedRequestCount) throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
+    if (requestCount === failedRequestCount)
+      throw invalidArgument(field, `${fileName} is not JSONL: no line is a {"key", "request"} JSON object`);
   }
 
   /** Deletes a hidden batch and its lines, a short transaction at a time. */
@@ -248,7 +305,11 @@ export class BatchService {
   private async writeOutput(batch: Batch): Promise<string> {
     const file = await this.files.create(
       batch.projectId,
-      { displayName: `${batch.displayName || batchName(batch.id)} responses`, mimeType: "application/jsonl", source: "GENERATED" },
+      {
+        displayName: `${batch.displayName || batchName(batch.id)} responses`,
+        mimeType: "application/jsonl",
+        source: "GENERATED",
+      },
       outputJsonl((from, limit) => this.ctx.store.batchLines.page(batch.id, from, limit)),
     );
     return `files/${file.id}`;

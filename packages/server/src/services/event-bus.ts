@@ -52,7 +52,10 @@ export class EventBus {
       );
     }
     if (this.open >= maxTotal) {
-      throw this.refuse("streams", `this server has ${maxTotal} event streams open, the most TIDINGS_MAX_STREAMS allows; retry later`);
+      throw this.refuse(
+        "streams",
+        `this server has ${maxTotal} event streams open, the most TIDINGS_MAX_STREAMS allows; retry later`,
+      );
     }
     if (set === undefined) {
       set = new Set();

@@ -31,7 +31,8 @@ export class EventService {
       let webhooks: WebhookRecord[];
       if (webhookId !== undefined) {
         const webhook = await tx.webhooks.get(projectId, webhookId);
-        if (webhook === undefined) throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);
+        if (webhook === undefined)
+          throw invalidArgument("webhook_id", `webhooks/${webhookId} not found in this project`);
         webhooks = [webhook];
       } else {
         webhooks = await tx.webhooks.listEnabled([projectId]);

@@ -1,7 +1,14 @@
 import type { Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
-import { fileHashDigest, fileName, newFileHash, parseChosenFileId, type FileRecord, type FileSource } from "../core/files.js";
+import {
+  fileHashDigest,
+  fileName,
+  newFileHash,
+  parseChosenFileId,
+  type FileRecord,
+  type FileSource,
+} from "../core/files.js";
 import { LimitExceededError } from "../core/limits.js";
 import { newResourceId } from "../core/ids.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -22,7 +29,10 @@ export interface FileServiceOptions {
   ttlMs: number;
   /** TIDINGS_MAX_UPLOADS_PER_PROJECT: upload sessions one project may hold open in this process. */
   maxUploadsPerProject: number;
-  /** TIDINGS_MAX_PROJECT_FILE_BYTES: what one project's files may weigh, uploads in progress counted at their declared size. */
+  /**
+   * TIDINGS_MAX_PROJECT_FILE_BYTES: what one project's files may weigh, uploads in progress counted at their declared
+   * size.
+   */
   maxProjectFileBytes: number;
 }
 
@@ -110,7 +120,8 @@ export class FileService {
       throw invalidArgument(LENGTH_FIELD, "must be the file's size in bytes, a non-negative integer");
     }
     this.checkSize(sizeBytes, LENGTH_FIELD);
-    if (!MIME_TYPE.test(mimeType)) throw invalidArgument(TYPE_FIELD, `"${mimeType}" is not a MIME type such as application/jsonl`);
+    if (!MIME_TYPE.test(mimeType))
+      throw invalidArgument(TYPE_FIELD, `"${mimeType}" is not a MIME type such as application/jsonl`);
     const displayName = this.checkDisplayName(input.displayName, "file.displayName");
     let fileId = newResourceId(this.ctx.clock.now());
     if (input.name !== undefined && input.name !== "") {
@@ -138,20 +149,35 @@ export class FileService {
    * `finalize`, completes the upload: the total must then equal the declared size. A chunk that fails
    * leaves no trace, so it can be sent again at the same offset.
    */
-  async appendChunk(projectId: string, uploadId: string, offset: number, data: BlobData, finalize: boolean): Promise<UploadProgress> {
+  async appendChunk(
+    projectId: string,
+    uploadId: string,
+    offset: number,
+    data: BlobData,
+    finalize: boolean,
+  ): Promise<UploadProgress> {
     const session = this.session(projectId, uploadId);
     if (session.busy) {
-      throw new TidingsError("FAILED_PRECONDITION", "another chunk of this upload is still being received; send chunks one after another");
+      throw new TidingsError(
+        "FAILED_PRECONDITION",
+        "another chunk of this upload is still being received; send chunks one after another",
+      );
     }
     if (!Number.isSafeInteger(offset) || offset !== session.received) {
-      throw invalidArgument(OFFSET_FIELD, `is ${offset} but this upload has ${session.received} bytes; send the chunk that starts at byte ${session.received}`);
+      throw invalidArgument(
+        OFFSET_FIELD,
+        `is ${offset} but this upload has ${session.received} bytes; send the chunk that starts at byte ${session.received}`,
+      );
     }
     session.busy = true;
     try {
       const hash = session.hash.copy();
       const room = session.sizeBytes - session.received;
       const limited = limit(data, room, hash, () =>
-        invalidArgument(LENGTH_FIELD, `declared this upload as ${session.sizeBytes} bytes; the chunk at offset ${offset} goes past that`),
+        invalidArgument(
+          LENGTH_FIELD,
+          `declared this upload as ${session.sizeBytes} bytes; the chunk at offset ${offset} goes past that`,
+        ),
       );
       session.received = await this.options.blobs.write(this.pendingKey(session), limited, session.received > 0);
       session.hash = hash;
@@ -191,14 +217,22 @@ export class FileService {
   }
 
   /** Stores a whole file at once, ACTIVE at once: how Tidings writes outputs (batch result JSONL, videos). */
-  async create(projectId: string, meta: { displayName?: string; mimeType: string; source?: FileSource }, data: BlobData): Promise<FileRecord> {
+  async create(
+    projectId: string,
+    meta: { displayName?: string; mimeType: string; source?: FileSource },
+    data: BlobData,
+  ): Promise<FileRecord> {
     const displayName = this.checkDisplayName(meta.displayName, "displayName");
-    if (!MIME_TYPE.test(meta.mimeType)) throw invalidArgument("mimeType", `"${meta.mimeType}" is not a MIME type such as application/jsonl`);
+    if (!MIME_TYPE.test(meta.mimeType))
+      throw invalidArgument("mimeType", `"${meta.mimeType}" is not a MIME type such as application/jsonl`);
     const id = newResourceId(this.ctx.clock.now());
     const key = blobKey(projectId, id);
     const hash = newFileHash();
     const limited = limit(data, this.options.maxFileBytes, hash, () =>
-      invalidArgument("sizeBytes", `the file is larger than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`),
+      invalidArgument(
+        "sizeBytes",
+        `the file is larger than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`,
+      ),
     );
     let sizeBytes: number;
     try {
@@ -250,7 +284,10 @@ export class FileService {
   async open(projectId: string, id: string): Promise<{ file: FileRecord; stream: Readable }> {
     const file = await this.get(projectId, id);
     if (file.state !== "ACTIVE") {
-      throw new TidingsError("FAILED_PRECONDITION", `${fileName(id)} is ${file.state}; its bytes can be read once it is ACTIVE`);
+      throw new TidingsError(
+        "FAILED_PRECONDITION",
+        `${fileName(id)} is ${file.state}; its bytes can be read once it is ACTIVE`,
+      );
     }
     try {
       return { file, stream: this.options.blobs.read(blobKey(projectId, id)) };
@@ -282,7 +319,9 @@ export class FileService {
     return file;
   }
 
-  /** Publishes the bytes, then the record: a crash in between leaves an unreferenced blob, never a file without bytes. */
+  /**
+   * Publishes the bytes, then the record: a crash in between leaves an unreferenced blob, never a file without bytes.
+   */
   private async commit(pendingKey: string, file: FileRecord): Promise<void> {
     const key = blobKey(file.projectId, file.id);
     await this.options.blobs.commit(pendingKey, key);
@@ -301,7 +340,9 @@ export class FileService {
     return session;
   }
 
-  /** Idle past its time (shorter before the first byte): the sweep may not have run yet, but the URL no longer works. */
+  /**
+   * Idle past its time (shorter before the first byte): the sweep may not have run yet, but the URL no longer works.
+   */
   private expired(session: UploadSession): boolean {
     if (session.busy || this.ctx.clock.now() - session.touchedAt < idleLimit(session)) return false;
     this.sessions.delete(session.id);
@@ -346,22 +387,34 @@ export class FileService {
     if (this.sessions.size >= MAX_SESSIONS) {
       throw refused(
         this.ctx,
-        new LimitExceededError("uploads", `too many uploads in progress on this server (${MAX_SESSIONS}); finish or cancel some, then retry`),
+        new LimitExceededError(
+          "uploads",
+          `too many uploads in progress on this server (${MAX_SESSIONS}); finish or cancel some, then retry`,
+        ),
       );
     }
     this.sessions.set(session.id, session);
   }
 
   private async checkFree(projectId: string, fileId: string, self?: UploadSession): Promise<void> {
-    const inFlight = [...this.sessions.values()].some((s) => s !== self && s.projectId === projectId && s.fileId === fileId);
+    const inFlight = [...this.sessions.values()].some(
+      (s) => s !== self && s.projectId === projectId && s.fileId === fileId,
+    );
     if (inFlight || (await this.ctx.store.files.get(projectId, fileId)) !== undefined) {
-      throw new TidingsError("ALREADY_EXISTS", `file.name: ${fileName(fileId)} already exists; choose another name or leave it out`, "file.name");
+      throw new TidingsError(
+        "ALREADY_EXISTS",
+        `file.name: ${fileName(fileId)} already exists; choose another name or leave it out`,
+        "file.name",
+      );
     }
   }
 
   private checkSize(sizeBytes: number, field: string): void {
     if (sizeBytes > this.options.maxFileBytes) {
-      throw invalidArgument(field, `${sizeBytes} bytes is more than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`);
+      throw invalidArgument(
+        field,
+        `${sizeBytes} bytes is more than the ${this.options.maxFileBytes}-byte limit (TIDINGS_MAX_FILE_BYTES)`,
+      );
     }
   }
 

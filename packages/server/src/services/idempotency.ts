@@ -4,7 +4,10 @@ import { IDEMPOTENCY_CLAIM_MS, judgeRetry, newClaim, type SavedResponse, stillIn
 import { sleep } from "../runtime/sleep.js";
 import type { ServiceContext } from "./context.js";
 
-/** A request carrying an `Idempotency-Key`: its scope (a project, or the admin key), the key and the request's fingerprint. */
+/**
+ * A request carrying an `Idempotency-Key`: its scope (a project, or the admin key), the key and the request's
+ * fingerprint.
+ */
 export interface IdempotentRequest {
   scope: string;
   key: string;
@@ -14,7 +17,9 @@ export interface IdempotentRequest {
 /** What a request with a key does: replay the first answer, or run, holding the key until it answers. */
 export type IdempotencyStart = { kind: "replay"; response: SavedResponse } | { kind: "run"; held: HeldKey };
 
-/** A key this request holds while it runs: it saves the answer, or frees the key for the next request. Either ends it. */
+/**
+ * A key this request holds while it runs: it saves the answer, or frees the key for the next request. Either ends it.
+ */
 export interface HeldKey {
   /** Saves a successful answer: every retry gets it until the key expires. */
   complete(response: SavedResponse): Promise<void>;
@@ -55,7 +60,10 @@ export class IdempotencyService {
     for (;;) {
       const owner = randomBytes(12).toString("base64url");
       const now = clock.now();
-      const holder = await store.idempotency.claim(newClaim(request.scope, request.key, request.fingerprint, owner, now), now);
+      const holder = await store.idempotency.claim(
+        newClaim(request.scope, request.key, request.fingerprint, owner, now),
+        now,
+      );
       if (holder === undefined) return { kind: "run", held: this.hold(request, owner) };
       if (judgeRetry(holder, request.fingerprint) === "replay") {
         return { kind: "replay", response: JSON.parse(box.open(holder.sealedResponse as string)) as SavedResponse };
@@ -119,7 +127,8 @@ export class IdempotencyService {
     };
     const handle = {
       settled: false,
-      complete: (response: SavedResponse) => settle(() => store.idempotency.complete(scope, key, owner, box.seal(JSON.stringify(response)))),
+      complete: (response: SavedResponse) =>
+        settle(() => store.idempotency.complete(scope, key, owner, box.seal(JSON.stringify(response)))),
       release: () => settle(() => store.idempotency.release(scope, key, owner)),
     };
     renew();

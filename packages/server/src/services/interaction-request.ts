@@ -10,12 +10,19 @@ export function parseTools(tools: readonly InteractionTool[]): FunctionTool[] {
   return tools.map((tool, i) => {
     const field = `tools[${i}]`;
     if (tool.type !== "function") {
-      throw invalidArgument(`${field}.type`, `"${tool.type}" tools are not supported; Tidings runs function tools ({type: "function", name, parameters})`);
+      throw invalidArgument(
+        `${field}.type`,
+        `"${tool.type}" tools are not supported; Tidings runs function tools ({type: "function", name, parameters})`,
+      );
     }
     if (tool.name === undefined || !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(tool.name)) {
-      throw invalidArgument(`${field}.name`, "is required: up to 64 letters, digits, _, . or -, starting with a letter or _");
+      throw invalidArgument(
+        `${field}.name`,
+        "is required: up to 64 letters, digits, _, . or -, starting with a letter or _",
+      );
     }
-    if (seen.has(tool.name)) throw invalidArgument(`${field}.name`, `"${tool.name}" is declared twice; give each function one declaration`);
+    if (seen.has(tool.name))
+      throw invalidArgument(`${field}.name`, `"${tool.name}" is declared twice; give each function one declaration`);
     seen.add(tool.name);
     return {
       type: "function",
@@ -37,7 +44,10 @@ function parseToolChoice(choice: unknown): NonNullable<InteractionGenerationConf
   const modes = TOOL_CHOICE_MODES.map((m) => `"${m}"`).join(", ");
   if (typeof choice === "string") {
     if ((TOOL_CHOICE_MODES as readonly string[]).includes(choice)) return choice as ToolChoiceMode;
-    throw invalidArgument(field, `must be one of ${modes} or {allowed_tools: {mode?, tools?}}, not ${JSON.stringify(choice)}`);
+    throw invalidArgument(
+      field,
+      `must be one of ${modes} or {allowed_tools: {mode?, tools?}}, not ${JSON.stringify(choice)}`,
+    );
   }
   const allowed = (choice as { allowed_tools?: unknown } | null)?.allowed_tools;
   if (
@@ -52,11 +62,19 @@ function parseToolChoice(choice: unknown): NonNullable<InteractionGenerationConf
   const { mode, tools, ...extra } = allowed as { mode?: unknown; tools?: unknown };
   const unknown = Object.keys(extra)[0];
   if (unknown !== undefined)
-    throw invalidArgument(`${field}.allowed_tools.${unknown}`, `Unknown name "${unknown}": Cannot find field (fields here: mode, tools)`);
+    throw invalidArgument(
+      `${field}.allowed_tools.${unknown}`,
+      `Unknown name "${unknown}": Cannot find field (fields here: mode, tools)`,
+    );
   if (mode !== undefined && !(TOOL_CHOICE_MODES as readonly unknown[]).includes(mode))
     throw invalidArgument(`${field}.allowed_tools.mode`, `must be one of ${modes}`);
   if (tools !== undefined && !(Array.isArray(tools) && tools.every((t) => typeof t === "string"))) {
     throw invalidArgument(`${field}.allowed_tools.tools`, "must be a list of function names");
   }
-  return { allowed_tools: { ...(mode !== undefined ? { mode: mode as ToolChoiceMode } : {}), ...(tools !== undefined ? { tools: tools as string[] } : {}) } };
+  return {
+    allowed_tools: {
+      ...(mode !== undefined ? { mode: mode as ToolChoiceMode } : {}),
+      ...(tools !== undefined ? { tools: tools as string[] } : {}),
+    },
+  };
 }

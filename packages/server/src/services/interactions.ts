@@ -111,7 +111,10 @@ export class InteractionService {
 
   /** Cancels one in progress or waiting for results: sends interaction.cancelled and stops calling the provider. */
   async cancel(projectId: string, id: string): Promise<Interaction> {
-    return found(await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now())), `interaction ${id}`);
+    return found(
+      await this.change(projectId, id, (current) => endInteraction(current, { kind: "cancel" }, this.ctx.clock.now())),
+      `interaction ${id}`,
+    );
   }
 
   /**
@@ -124,7 +127,10 @@ export class InteractionService {
     const deleted = await this.ctx.store.transaction(async (tx) => {
       const current = await tx.interactions.getForUpdate(projectId, id);
       if (current === undefined) return undefined;
-      const change = isInteractionFinished(current.status) || current.resumedBy !== undefined ? undefined : endInteraction(current, { kind: "cancel" }, now);
+      const change =
+        isInteractionFinished(current.status) || current.resumedBy !== undefined
+          ? undefined
+          : endInteraction(current, { kind: "cancel" }, now);
       const published = change === undefined ? undefined : await this.publish(tx, change, now);
       if (!(await tx.interactions.delete(projectId, id))) return undefined;
       return { cancelled: change?.interaction, published };
@@ -139,13 +145,21 @@ export class InteractionService {
 
   /** The runner's progress: appended while it is still in progress, else (cancelled meanwhile) undefined. */
   advance(projectId: string, id: string, progress: InteractionProgress): Promise<Interaction | undefined> {
-    return this.change(projectId, id, (current) => (current.status === "in_progress" ? recordProgress(current, progress, this.ctx.clock.now()) : undefined));
+    return this.change(projectId, id, (current) =>
+      current.status === "in_progress" ? recordProgress(current, progress, this.ctx.clock.now()) : undefined,
+    );
   }
 
   /** The runner gave up: the interaction fails, unless it stopped meanwhile (then undefined). */
-  fail(projectId: string, id: string, error: Extract<InteractionEnding, { kind: "fail" }>["error"]): Promise<Interaction | undefined> {
+  fail(
+    projectId: string,
+    id: string,
+    error: Extract<InteractionEnding, { kind: "fail" }>["error"],
+  ): Promise<Interaction | undefined> {
     return this.change(projectId, id, (current) =>
-      current.status === "in_progress" ? endInteraction(current, { kind: "fail", error }, this.ctx.clock.now()) : undefined,
+      current.status === "in_progress"
+        ? endInteraction(current, { kind: "fail", error }, this.ctx.clock.now())
+        : undefined,
     );
   }
 
@@ -165,8 +179,14 @@ export class InteractionService {
     }
   }
 
-  /** Applies `decide` to the locked interaction and commits the result with its event; undefined if it decided nothing. */
-  private async change(projectId: string, id: string, decide: (current: Interaction) => InteractionChange | undefined): Promise<Interaction | undefined> {
+  /**
+   * Applies `decide` to the locked interaction and commits the result with its event; undefined if it decided nothing.
+   */
+  private async change(
+    projectId: string,
+    id: string,
+    decide: (current: Interaction) => InteractionChange | undefined,
+  ): Promise<Interaction | undefined> {
     const now = this.ctx.clock.now();
     const result = await this.ctx.store.transaction(async (tx) => {
       const current = await tx.interactions.getForUpdate(projectId, id);
@@ -174,7 +194,11 @@ export class InteractionService {
       const change = decide(current);
       if (change === undefined) return undefined;
       await tx.interactions.update(change.interaction);
-      return { interaction: change.interaction, moved: change.interaction.status !== current.status, published: await this.publish(tx, change, now) };
+      return {
+        interaction: change.interaction,
+        moved: change.interaction.status !== current.status,
+        published: await this.publish(tx, change, now),
+      };
     });
     if (result === undefined) return undefined;
     if (result.published !== undefined) this.ctx.outbox.announce(result.published);
@@ -184,7 +208,12 @@ export class InteractionService {
   }
 
   private reportState(interaction: Interaction): void {
-    reportStateChange(this.ctx, { resource: "interaction", kind: "interaction", name: interactionName(interaction.id), state: interaction.status });
+    reportStateChange(this.ctx, {
+      resource: "interaction",
+      kind: "interaction",
+      name: interactionName(interaction.id),
+      state: interaction.status,
+    });
   }
 
   private async publish(tx: StoreAggregates, change: InteractionChange, now: number) {
@@ -200,9 +229,13 @@ export class InteractionService {
    */
   private async insert(tx: StoreAggregates, interaction: Interaction, now: number): Promise<Interaction> {
     const previousId = interaction.previousInteractionId;
-    const previous = previousId === undefined ? undefined : await tx.interactions.getForUpdate(interaction.projectId, previousId);
+    const previous =
+      previousId === undefined ? undefined : await tx.interactions.getForUpdate(interaction.projectId, previousId);
     if (previous?.status === "requires_action") {
-      const earlier = previous.resumedBy === undefined ? undefined : await tx.interactions.get(previous.projectId, previous.resumedBy);
+      const earlier =
+        previous.resumedBy === undefined
+          ? undefined
+          : await tx.interactions.get(previous.projectId, previous.resumedBy);
       const first = earlierContinuation(previous, earlier, interaction.steps.slice(0, interaction.inputCount));
       if (first !== undefined) return first;
       await tx.interactions.update(markResumed(previous, interaction, now));
@@ -213,11 +246,20 @@ export class InteractionService {
 
   /** The continuation that resumed `previous`, if one did and it is still stored. */
   private async continuationOf(projectId: string, previous: Interaction): Promise<Interaction | undefined> {
-    return previous.resumedBy === undefined ? undefined : this.ctx.store.interactions.get(projectId, previous.resumedBy);
+    return previous.resumedBy === undefined
+      ? undefined
+      : this.ctx.store.interactions.get(projectId, previous.resumedBy);
   }
 
-  /** Checks a create request and builds the interaction, continuing `previous` (`previous_interaction_id`) when given. */
-  private prepare(projectId: string, request: NewInteraction["request"], input: InteractionStep[], previous: Interaction | undefined): Interaction {
+  /**
+   * Checks a create request and builds the interaction, continuing `previous` (`previous_interaction_id`) when given.
+   */
+  private prepare(
+    projectId: string,
+    request: NewInteraction["request"],
+    input: InteractionStep[],
+    previous: Interaction | undefined,
+  ): Interaction {
     const background = request.background === true;
     if (request.webhook_config !== undefined && !background) {
       throw invalidArgument(
@@ -226,21 +268,32 @@ export class InteractionService {
       );
     }
     if (background && request.store === false)
-      throw invalidArgument("store", "a background interaction is always stored; drop store: false or background: true");
-    if (request.model !== undefined && request.agent !== undefined) throw invalidArgument("agent", "give model or agent, not both");
+      throw invalidArgument(
+        "store",
+        "a background interaction is always stored; drop store: false or background: true",
+      );
+    if (request.model !== undefined && request.agent !== undefined)
+      throw invalidArgument("agent", "give model or agent, not both");
     if (input.length === 0) throw invalidArgument("input", "is empty; send text, contents or steps");
     checkContinuation(previous, input);
 
     const agent = request.agent ?? (request.model === undefined ? previous?.agent : undefined);
     const model = request.model ?? (request.agent === undefined ? previous?.model : undefined);
     if (agent === undefined && model === undefined)
-      throw invalidArgument("model", "is required: name the model (or an agent such as deep-research-pro-preview-12-2025)");
+      throw invalidArgument(
+        "model",
+        "is required: name the model (or an agent such as deep-research-pro-preview-12-2025)",
+      );
     if (agent !== undefined && !this.turns.runsAgent(agent))
       throw invalidArgument("agent", `"${agent}" is not an agent Tidings runs; use one named deep-research-…`);
-    if (agent !== undefined && !background) throw invalidArgument("background", "an agent runs in the background: set background: true");
+    if (agent !== undefined && !background)
+      throw invalidArgument("background", "an agent runs in the background: set background: true");
 
     const tools = request.tools !== undefined ? parseTools(request.tools) : previous?.tools;
-    const generationConfig = request.generation_config !== undefined ? parseGenerationConfig(request.generation_config) : previous?.generationConfig;
+    const generationConfig =
+      request.generation_config !== undefined
+        ? parseGenerationConfig(request.generation_config)
+        : previous?.generationConfig;
     const systemInstruction = request.system_instruction ?? previous?.systemInstruction;
     const webhookConfig = parseWebhookConfig(request.webhook_config, "webhook_config", this.ctx.uriRules);
     const now = this.ctx.clock.now();
@@ -268,7 +321,10 @@ export class InteractionService {
     if (id === undefined) return undefined;
     const previous = await this.ctx.store.interactions.get(projectId, id);
     if (previous === undefined)
-      throw invalidArgument("previous_interaction_id", `interaction ${id} not found; it may have been deleted or never stored (store: false)`);
+      throw invalidArgument(
+        "previous_interaction_id",
+        `interaction ${id} not found; it may have been deleted or never stored (store: false)`,
+      );
     return previous;
   }
 }

@@ -8,21 +8,29 @@ const NEWLINE = 0x0a;
  * of a longer line is dropped as it streams past, and the line is reported as too long. So memory is
  * bounded by the cap, not by the file or its longest line.
  */
-export async function* jsonlLines(source: AsyncIterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<JsonlLine> {
+export async function* jsonlLines(
+  source: AsyncIterable<Uint8Array | string>,
+  maxLineBytes: number,
+): AsyncGenerator<JsonlLine> {
   let pieces: Buffer[] = [];
   let size = 0;
   let tooLong = false;
   let number = 0;
   const take = (): JsonlLine => {
     number++;
-    const line: JsonlLine = tooLong ? { number, tooLong } : { number, text: Buffer.concat(pieces, size).toString("utf8").replace(/\r$/, "") };
+    const line: JsonlLine = tooLong
+      ? { number, tooLong }
+      : { number, text: Buffer.concat(pieces, size).toString("utf8").replace(/\r$/, "") };
     pieces = [];
     size = 0;
     tooLong = false;
     return line;
   };
   for await (const chunk of source) {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes =
+      typeof chunk === "string"
+        ? Buffer.from(chunk, "utf8")
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     while (start < bytes.length) {
       const newline = bytes.indexOf(NEWLINE, start);

@@ -5,7 +5,14 @@ import { newEvent, type EventTarget, type NewEvent } from "../core/events.js";
 import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
-import { finishOperation, operationName, parseOperationFilter, type Operation, type OperationAction, type OperationRef } from "../core/operations.js";
+import {
+  finishOperation,
+  operationName,
+  parseOperationFilter,
+  type Operation,
+  type OperationAction,
+  type OperationRef,
+} from "../core/operations.js";
 import type { Batch } from "../core/batches.js";
 import type { VideoOperation } from "../core/videos.js";
 import type { Page, PageRequest } from "../core/pages.js";
@@ -15,7 +22,10 @@ import { reportStateChange } from "./state-changes.js";
 import { parseWebhookConfig } from "./webhook-config.js";
 
 /** An entry of the polling surface, of whichever kind. */
-export type ListedOperation = { kind: "custom"; operation: Operation } | { kind: "batch"; batch: Batch } | { kind: "video"; video: VideoOperation };
+export type ListedOperation =
+  | { kind: "custom"; operation: Operation }
+  | { kind: "batch"; batch: Batch }
+  | { kind: "video"; video: VideoOperation };
 
 interface FinishRequest {
   projectId: string;
@@ -28,7 +38,10 @@ const MAX_FINISH_BATCH = 256;
 
 /** Custom operations: jobs that users' own workers run and Tidings announces (docs/wire.md: operations). */
 export class OperationService {
-  private readonly finisher = new NaturalBatcher<FinishRequest, Operation>((requests) => this.finishMany(requests), MAX_FINISH_BATCH);
+  private readonly finisher = new NaturalBatcher<FinishRequest, Operation>(
+    (requests) => this.finishMany(requests),
+    MAX_FINISH_BATCH,
+  );
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -94,7 +107,8 @@ export class OperationService {
       const [operation] = await tx.operations.getManyForUpdate([{ projectId, id }]);
       if (operation === undefined) throw notFound(name);
       // A 400, as the issue and Google's mapping of FAILED_PRECONDITION say; the path names the operation.
-      if (operation.state === "running") throw invalidArgument("name", `${name} is still running; cancel it (:cancel) before deleting it`);
+      if (operation.state === "running")
+        throw invalidArgument("name", `${name} is still running; cancel it (:cancel) before deleting it`);
       await tx.retention.eraseEvents(projectId, name);
       await tx.operations.delete(projectId, id);
     });
@@ -102,7 +116,11 @@ export class OperationService {
 
   /** `:complete`: the operation succeeded; sends `{type}.succeeded`. */
   async complete(projectId: string, id: string, input: CompleteOperationRequest): Promise<Operation> {
-    return this.finish(projectId, id, { kind: "complete", response: input.response, outputFileUri: input.output_file_uri });
+    return this.finish(projectId, id, {
+      kind: "complete",
+      response: input.response,
+      outputFileUri: input.output_file_uri,
+    });
   }
 
   /** `:fail`: the operation failed; sends `{type}.failed`. The code defaults to 2 (UNKNOWN). */
@@ -127,10 +145,16 @@ export class OperationService {
   /** Expires running operations past their expire_time, together; returns how many. */
   async expireDue(): Promise<number> {
     const due = await this.ctx.store.operations.listExpired(this.ctx.clock.now(), 500);
-    const outcomes = await Promise.allSettled(due.map((operation) => this.finish(operation.projectId, operation.id, { kind: "expire" })));
+    const outcomes = await Promise.allSettled(
+      due.map((operation) => this.finish(operation.projectId, operation.id, { kind: "expire" })),
+    );
     for (const outcome of outcomes) {
       // One that ended between the query and now has nothing to expire. Anything else is the sweep failing.
-      if (outcome.status === "rejected" && !(outcome.reason instanceof TidingsError && outcome.reason.status === "FAILED_PRECONDITION")) throw outcome.reason;
+      if (
+        outcome.status === "rejected" &&
+        !(outcome.reason instanceof TidingsError && outcome.reason.status === "FAILED_PRECONDITION")
+      )
+        throw outcome.reason;
     }
     return outcomes.filter((o) => o.status === "fulfilled").length;
   }

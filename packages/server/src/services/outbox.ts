@@ -57,15 +57,24 @@ export class Outbox {
    * Inside a transaction: many events and their deliveries, in a few statements whatever their number (one
    * insert of the events, one read of the candidate webhooks, one insert of the deliveries per FANOUT_CHUNK).
    */
-  async writeMany(tx: StoreAggregates, items: readonly { event: NewEvent; target: EventTarget }[], now: number): Promise<Published[]> {
+  async writeMany(
+    tx: StoreAggregates,
+    items: readonly { event: NewEvent; target: EventTarget }[],
+    now: number,
+  ): Promise<Published[]> {
     if (items.length === 0) return [];
     const events = await tx.events.insert(items.map((i) => i.event));
-    const subscribers = [...new Set(items.filter((i) => i.target.kind === "subscribers").map((i) => i.event.projectId))];
+    const subscribers = [
+      ...new Set(items.filter((i) => i.target.kind === "subscribers").map((i) => i.event.projectId)),
+    ];
     const enabledByProject = groupBy(await tx.webhooks.listEnabled(subscribers), (w) => w.projectId);
     const plans: { event: StoredEvent; planned: PlannedDelivery[]; webhooks: readonly WebhookRecord[] }[] = [];
     for (const [i, { target }] of items.entries()) {
       const event = events[i] as StoredEvent;
-      const webhooks = target.kind === "subscribers" ? (enabledByProject.get(event.projectId) ?? []) : await candidates(tx, event.projectId, target);
+      const webhooks =
+        target.kind === "subscribers"
+          ? (enabledByProject.get(event.projectId) ?? [])
+          : await candidates(tx, event.projectId, target);
       plans.push({ event, planned: planDeliveries(event, target, webhooks, now), webhooks });
     }
     const planned = plans.flatMap((p) => p.planned);
@@ -99,7 +108,8 @@ export class Outbox {
   announce(...published: readonly Published[]): void {
     const dispatch = this.dispatch();
     const byLease = new Map<BornLease, ClaimedDelivery[]>();
-    for (const p of published) if (p.lease !== undefined) byLease.set(p.lease, [...(byLease.get(p.lease) ?? []), ...p.leased]);
+    for (const p of published)
+      if (p.lease !== undefined) byLease.set(p.lease, [...(byLease.get(p.lease) ?? []), ...p.leased]);
     for (const [lease, deliveries] of byLease) dispatch?.adopt(lease, deliveries);
     if (published.some((p) => p.queued > 0)) dispatch?.wake();
     for (const { event } of published) if (event !== undefined) this.bus.publish(event);
@@ -107,7 +117,11 @@ export class Outbox {
 }
 
 /** The static webhook a target names, if any; dynamic URIs need none. */
-async function candidates(tx: StoreAggregates, projectId: string, target: Exclude<EventTarget, { kind: "subscribers" }>): Promise<WebhookRecord[]> {
+async function candidates(
+  tx: StoreAggregates,
+  projectId: string,
+  target: Exclude<EventTarget, { kind: "subscribers" }>,
+): Promise<WebhookRecord[]> {
   if (target.kind === "uris") return [];
   const webhook = await tx.webhooks.get(projectId, target.webhookId);
   return webhook === undefined ? [] : [webhook];

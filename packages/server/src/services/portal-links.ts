@@ -53,12 +53,16 @@ export class PortalLinkService {
     await this.ctx.store.portalLinks.delete(projectId, linkId);
   }
 
-  /** Opens the link `token` names, once and before it expires; undefined for a used, expired, revoked or made-up one. */
+  /**
+   * Opens the link `token` names, once and before it expires; undefined for a used, expired, revoked or made-up one.
+   */
   open(token: string): Promise<PortalLink | undefined> {
     return this.ctx.store.portalLinks.open(hashPortalToken(token), this.ctx.clock.now());
   }
 
-  /** The link behind a portal session while the session holds (the link was opened, is not revoked, has not expired). */
+  /**
+   * The link behind a portal session while the session holds (the link was opened, is not revoked, has not expired).
+   */
   async session(linkId: string): Promise<PortalLink | undefined> {
     const link = await this.ctx.store.portalLinks.get(linkId);
     return portalSessionHolds(link, this.ctx.clock.now()) ? link : undefined;

@@ -30,7 +30,8 @@ export interface MintedKey {
 /** A retention of at least a second: a Duration such as `"86400s"`, or a 400 naming `retention`. */
 function parseRetention(text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 1000) throw invalidArgument("retention", `must be ${DURATION_FORM} of at least 1 second, not ${JSON.stringify(text)}`);
+  if (ms === undefined || ms < 1000)
+    throw invalidArgument("retention", `must be ${DURATION_FORM} of at least 1 second, not ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -52,7 +53,10 @@ export class ProjectService {
     return found(await this.ctx.store.projects.get(id), `projects/${id}`);
   }
 
-  /** PATCH: its retention (a Duration, `"86400s"`), or the server's default when the mask names it and the body has none. */
+  /**
+   * PATCH: its retention (a Duration, `"86400s"`), or the server's default when the mask names it and the body has
+   * none.
+   */
   async update(id: string, input: UpdateProjectRequest, updateMask: string | undefined): Promise<Project> {
     const project = await this.get(id);
     if (fieldsToUpdate(updateMask, UPDATABLE, input).includes("retention")) {
@@ -75,7 +79,13 @@ export class ProjectService {
     await this.get(projectId);
     const key = newApiKey();
     const id = newResourceId(this.ctx.clock.now());
-    await this.ctx.store.projects.addApiKey({ id, projectId, keyHash: hashApiKey(key), createdAt: this.ctx.clock.now(), configured: false });
+    await this.ctx.store.projects.addApiKey({
+      id,
+      projectId,
+      keyHash: hashApiKey(key),
+      createdAt: this.ctx.clock.now(),
+      configured: false,
+    });
     return { id, key, projectId };
   }
 
@@ -144,7 +154,10 @@ export class ProjectService {
     });
     if (revoked.length > 0) {
       this.forgetKeys();
-      this.ctx.log.info({ project: projectId, api_key_ids: revoked }, "TIDINGS_API_KEY changed: the key it replaced is revoked");
+      this.ctx.log.info(
+        { project: projectId, api_key_ids: revoked },
+        "TIDINGS_API_KEY changed: the key it replaced is revoked",
+      );
     }
   }
 

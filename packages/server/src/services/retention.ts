@@ -31,7 +31,10 @@ export class RetentionService {
   /** How often to sweep now: a quarter of the shortest retention of any project, at most 10 minutes. */
   async interval(): Promise<number> {
     const projects = await this.ctx.store.retention.projects();
-    return sweepIntervalMs([this.options.defaultMs, ...projects.flatMap((p) => (p.retentionMs === undefined ? [] : [p.retentionMs]))]);
+    return sweepIntervalMs([
+      this.options.defaultMs,
+      ...projects.flatMap((p) => (p.retentionMs === undefined ? [] : [p.retentionMs])),
+    ]);
   }
 
   /** One sweep over every project; what it purged, by resource. */
@@ -42,7 +45,12 @@ export class RetentionService {
       const before = retentionCutoff(clock.now(), project.retentionMs ?? this.options.defaultMs);
       let after: number | undefined = 0;
       while (after !== undefined) {
-        const step: { purged: Purged; next?: number } = await store.retention.purgeEvents(project.projectId, before, after, STEP);
+        const step: { purged: Purged; next?: number } = await store.retention.purgeEvents(
+          project.projectId,
+          before,
+          after,
+          STEP,
+        );
         purged = addPurged(purged, step.purged);
         after = step.next;
         await turn();

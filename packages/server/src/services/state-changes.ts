@@ -13,7 +13,10 @@ export interface StateChange {
   level?: "info" | "warn";
 }
 
-export function reportStateChange(ctx: { log: Logger; onStateChange?: (change: StateChange) => void }, change: StateChange): void {
+export function reportStateChange(
+  ctx: { log: Logger; onStateChange?: (change: StateChange) => void },
+  change: StateChange,
+): void {
   ctx.log[change.level ?? "info"](
     { resource: change.resource, kind: change.kind, name: change.name, state: change.state, ...change.detail },
     `${change.name} is ${change.state}`,

@@ -1,4 +1,13 @@
-import { emptyTally, fittedSpanMinutes, minuteOf, summarize, timeline, type LatencyPoint, type MinuteBar, type WindowSummary } from "../core/attempt-stats.js";
+import {
+  emptyTally,
+  fittedSpanMinutes,
+  minuteOf,
+  summarize,
+  timeline,
+  type LatencyPoint,
+  type MinuteBar,
+  type WindowSummary,
+} from "../core/attempt-stats.js";
 import type { ServiceContext } from "./context.js";
 
 const DAY_MINUTES = 24 * 60;

@@ -3,7 +3,11 @@
  * even while a read is still in progress (a slow disk, a pipe). Ending the source is left to its owner, who
  * destroys the stream it reads.
  */
-export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, reason: () => Error): AsyncGenerator<T> {
+export async function* untilAborted<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal | undefined,
+  reason: () => Error,
+): AsyncGenerator<T> {
   if (signal === undefined) {
     yield* source;
     return;

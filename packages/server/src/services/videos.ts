@@ -4,7 +4,13 @@ import { newEvent } from "../core/events.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import type { OperationError } from "../core/operations.js";
-import { finishVideo, isVideoDone, videoOperationName, type VideoOperation, type VideoOutcome } from "../core/videos.js";
+import {
+  finishVideo,
+  isVideoDone,
+  videoOperationName,
+  type VideoOperation,
+  type VideoOutcome,
+} from "../core/videos.js";
 import type { ServiceContext } from "./context.js";
 import type { FileService } from "./files.js";
 import type { KindLeases } from "./leases.js";
@@ -15,7 +21,8 @@ import { parseWebhookConfig } from "./webhook-config.js";
 const UNSUPPORTED_INSTANCE_FIELDS = ["image", "video", "lastFrame", "referenceImages"] as const;
 
 /**
- * Video generation (docs/wire.md: video generation): an operation the video runner starts, waits for and ends, storing the clip
+ * Video generation (docs/wire.md: video generation): an operation the video runner starts, waits for and ends, storing
+ * the clip
  * through the Files API (source GENERATED). Its ending commits with its event: `video.generated`, or `video.failed`.
  */
 export class VideoService {
@@ -27,10 +34,15 @@ export class VideoService {
   ) {}
 
   async generate(projectId: string, model: string, request: PredictLongRunningRequest): Promise<VideoOperation> {
-    if (request.instances.length !== 1) throw invalidArgument("instances", `has ${request.instances.length} entries; send exactly one, with a prompt`);
+    if (request.instances.length !== 1)
+      throw invalidArgument("instances", `has ${request.instances.length} entries; send exactly one, with a prompt`);
     const instance = request.instances[0]!;
     for (const field of UNSUPPORTED_INSTANCE_FIELDS) {
-      if (instance[field] !== undefined) throw invalidArgument(`instances[0].${field}`, "is not supported: Tidings generates videos from the prompt alone");
+      if (instance[field] !== undefined)
+        throw invalidArgument(
+          `instances[0].${field}`,
+          "is not supported: Tidings generates videos from the prompt alone",
+        );
     }
     const prompt = instance.prompt?.trim() ?? "";
     if (prompt === "") throw invalidArgument("instances[0].prompt", "is required: describe the video to generate");
@@ -38,7 +50,11 @@ export class VideoService {
     if (sampleCount !== undefined && sampleCount !== 1)
       throw invalidArgument("parameters.sampleCount", `is ${sampleCount}; Tidings generates one video per request`);
     const config = request.webhookConfig;
-    const webhookConfig = parseWebhookConfig(config && { uris: config.uris, user_metadata: config.userMetadata }, "webhookConfig", this.ctx.uriRules);
+    const webhookConfig = parseWebhookConfig(
+      config && { uris: config.uris, user_metadata: config.userMetadata },
+      "webhookConfig",
+      this.ctx.uriRules,
+    );
     const now = this.ctx.clock.now();
     const video: VideoOperation = {
       id: newResourceId(now),
@@ -57,7 +73,9 @@ export class VideoService {
     return video;
   }
 
-  /** By its name's parts, `models/{model}/operations/{id}`: another model's operation is as unknown as a made-up one. */
+  /**
+   * By its name's parts, `models/{model}/operations/{id}`: another model's operation is as unknown as a made-up one.
+   */
   async get(projectId: string, model: string, id: string): Promise<VideoOperation> {
     const video = await this.ctx.store.videos.get(projectId, id);
     if (video === undefined || video.model !== model) throw notFound(videoOperationName(model, id));
@@ -86,10 +104,17 @@ export class VideoService {
   }
 
   /** Stores the clip as a file and ends the operation with video.generated. */
-  async complete(video: VideoOperation, clip: { bytes: Uint8Array; mimeType: string }): Promise<VideoOperation | undefined> {
+  async complete(
+    video: VideoOperation,
+    clip: { bytes: Uint8Array; mimeType: string },
+  ): Promise<VideoOperation | undefined> {
     const file = await this.files.create(
       video.projectId,
-      { displayName: `${videoOperationName(video.model, video.id)} video`, mimeType: clip.mimeType, source: "GENERATED" },
+      {
+        displayName: `${videoOperationName(video.model, video.id)} video`,
+        mimeType: clip.mimeType,
+        source: "GENERATED",
+      },
       Buffer.from(clip.bytes),
     );
     const ended = await this.finish(video, { kind: "succeed", fileId: file.id, videoUri: this.videoUri(file.id) });
@@ -111,7 +136,12 @@ export class VideoService {
       if (ended === undefined) return undefined;
       await tx.videos.update(ended.video);
       const name = videoOperationName(video.model, video.id);
-      const published = await this.ctx.outbox.write(tx, newEvent(video.projectId, ended.event, now, name), eventTargetFor(ended.video.webhookConfig), now);
+      const published = await this.ctx.outbox.write(
+        tx,
+        newEvent(video.projectId, ended.event, now, name),
+        eventTargetFor(ended.video.webhookConfig),
+        now,
+      );
       return { video: ended.video, published };
     });
     if (result === undefined) return undefined;
@@ -121,6 +151,11 @@ export class VideoService {
   }
 
   private reportState(video: VideoOperation): void {
-    reportStateChange(this.ctx, { resource: "operation", kind: "video", name: videoOperationName(video.model, video.id), state: video.state });
+    reportStateChange(this.ctx, {
+      resource: "operation",
+      kind: "video",
+      name: videoOperationName(video.model, video.id),
+      state: video.state,
+    });
   }
 }

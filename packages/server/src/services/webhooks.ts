@@ -10,7 +10,14 @@ import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { fieldsToUpdate } from "../core/update-mask.js";
 import { parseTimestamp } from "../core/timestamps.js";
-import { rotateSecrets, type RevocationBehavior, type SigningScheme, type SigningSecret, type Webhook, type WebhookToDisable } from "../core/webhooks.js";
+import {
+  rotateSecrets,
+  type RevocationBehavior,
+  type SigningScheme,
+  type SigningSecret,
+  type Webhook,
+  type WebhookToDisable,
+} from "../core/webhooks.js";
 import { newEd25519SigningKey } from "../signing/ed25519.js";
 import { newSigningSecret } from "../signing/standard-webhooks.js";
 import type { WebhookRecord } from "../store/store.js";
@@ -28,11 +35,16 @@ export type NewSigningCredential = { secret: string } | { publicKey: string };
 export class WebhookService {
   constructor(
     private readonly ctx: ServiceContext,
-    /** TIDINGS_MAX_WEBHOOKS_PER_PROJECT: every event fans out to all of them, so a project's count is its events' cost. */
+    /**
+     * TIDINGS_MAX_WEBHOOKS_PER_PROJECT: every event fans out to all of them, so a project's count is its events' cost.
+     */
     private readonly maxPerProject: number,
   ) {}
 
-  async create(projectId: string, input: CreateWebhookRequest): Promise<{ webhook: Webhook; credential: NewSigningCredential }> {
+  async create(
+    projectId: string,
+    input: CreateWebhookRequest,
+  ): Promise<{ webhook: Webhook; credential: NewSigningCredential }> {
     const uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
     const subscribedEvents = this.validateSubscriptions(input.subscribed_events);
     const now = this.ctx.clock.now();
@@ -67,7 +79,12 @@ export class WebhookService {
       }
       await tx.webhooks.insert(this.seal(webhook));
     });
-    reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${webhook.id}`, state: webhook.state });
+    reportStateChange(this.ctx, {
+      resource: "webhook",
+      kind: "webhook",
+      name: `webhooks/${webhook.id}`,
+      state: webhook.state,
+    });
     return { webhook, credential: credentialOf(secret) };
   }
 
@@ -84,14 +101,20 @@ export class WebhookService {
    * PATCH with an optional update_mask (a google.protobuf.FieldMask: either spelling of each name); without
    * one, every field present in the body is updated.
    */
-  async update(projectId: string, id: string, input: UpdateWebhookRequest, updateMask: string | undefined): Promise<Webhook> {
+  async update(
+    projectId: string,
+    id: string,
+    input: UpdateWebhookRequest,
+    updateMask: string | undefined,
+  ): Promise<Webhook> {
     const webhook = await this.get(projectId, id);
     const previousState = webhook.state;
     const before = { ordering: webhook.ordering, rateLimitPerSecond: webhook.rateLimitPerSecond };
     const fields = fieldsToUpdate(updateMask, UPDATABLE, input);
     if (fields.includes("name")) webhook.name = input.name ?? "";
     if (fields.includes("uri")) webhook.uri = validateTargetUri(input.uri, "uri", this.ctx.uriRules);
-    if (fields.includes("subscribed_events")) webhook.subscribedEvents = this.validateSubscriptions(input.subscribed_events);
+    if (fields.includes("subscribed_events"))
+      webhook.subscribedEvents = this.validateSubscriptions(input.subscribed_events);
     if (fields.includes("state")) {
       if (input.state === undefined) throw invalidArgument("state", "is in update_mask, so it is required");
       webhook.state = input.state;
@@ -111,7 +134,13 @@ export class WebhookService {
       // What waits in the queue goes out as the webhook now says: in order, paced, or neither.
       if (endpoint !== endpointKey(webhook.id, webhook.uri, before)) await tx.deliveries.rekey(webhook.id, endpoint);
     });
-    if (webhook.state !== previousState) reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: webhook.state });
+    if (webhook.state !== previousState)
+      reportStateChange(this.ctx, {
+        resource: "webhook",
+        kind: "webhook",
+        name: `webhooks/${id}`,
+        state: webhook.state,
+      });
     return webhook;
   }
 
@@ -133,7 +162,9 @@ export class WebhookService {
     reportStateChange(this.ctx, { resource: "webhook", kind: "webhook", name: `webhooks/${id}`, state: "deleted" });
   }
 
-  /** A new secret (v1) or key pair (v1a) of the webhook's scheme; the old ones sign on for the overlap `behavior` says. */
+  /**
+   * A new secret (v1) or key pair (v1a) of the webhook's scheme; the old ones sign on for the overlap `behavior` says.
+   */
   async rotateSecret(projectId: string, id: string, behavior: RevocationBehavior): Promise<NewSigningCredential> {
     const webhook = await this.get(projectId, id);
     const now = this.ctx.clock.now();
@@ -148,8 +179,19 @@ export class WebhookService {
   async ping(projectId: string, id: string): Promise<StoredEvent> {
     await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const event = newEvent(projectId, { type: "webhook.ping", version: "v1", timestamp: toRfc3339(now), data: { id: `webhooks/${id}`, webhook_id: id } }, now);
-    const published = await this.ctx.store.transaction((tx) => this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now));
+    const event = newEvent(
+      projectId,
+      {
+        type: "webhook.ping",
+        version: "v1",
+        timestamp: toRfc3339(now),
+        data: { id: `webhooks/${id}`, webhook_id: id },
+      },
+      now,
+    );
+    const published = await this.ctx.store.transaction((tx) =>
+      this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now),
+    );
     this.ctx.outbox.announce(published);
     return published.event as StoredEvent;
   }
@@ -202,7 +244,10 @@ export class WebhookService {
 
   private validateSubscriptions(entries: readonly string[] | undefined): string[] {
     if (entries === undefined || entries.length === 0) {
-      throw invalidArgument("subscribed_events", 'must be a non-empty list of event types, e.g. ["batch.succeeded"] or ["*"]');
+      throw invalidArgument(
+        "subscribed_events",
+        'must be a non-empty list of event types, e.g. ["batch.succeeded"] or ["*"]',
+      );
     }
     entries.forEach((entry, i) => validateSubscription(entry, `subscribed_events[${i}]`));
     return [...new Set(entries)];

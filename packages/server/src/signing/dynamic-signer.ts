@@ -25,7 +25,8 @@ export class DynamicSigner {
   ) {}
 
   signature(delivery: DynamicDelivery, timestampSeconds: number, attemptAt: number): Promise<string> {
-    if (this.scheme === "v1a") return this.pool.signV1a(signedContent(delivery.eventId, timestampSeconds, delivery.body), attemptAt);
+    if (this.scheme === "v1a")
+      return this.pool.signV1a(signedContent(delivery.eventId, timestampSeconds, delivery.body), attemptAt);
     const claims = webhookClaims({
       issuer: this.issuer,
       audience: delivery.uri,

@@ -23,13 +23,17 @@ export function isEd25519Secret(secret: string): boolean {
 /** A new key pair from 32 random bytes (the seed). */
 export function newEd25519SigningKey(seed: Buffer): Ed25519SigningKey {
   const publicKey = rawPublicKey(privateKeyFromSeed(seed));
-  return { secret: `${PRIVATE_PREFIX}${Buffer.concat([seed, publicKey]).toString("base64")}`, publicKey: `${PUBLIC_PREFIX}${publicKey.toString("base64")}` };
+  return {
+    secret: `${PRIVATE_PREFIX}${Buffer.concat([seed, publicKey]).toString("base64")}`,
+    publicKey: `${PUBLIC_PREFIX}${publicKey.toString("base64")}`,
+  };
 }
 
 /** Opens a `whsk_` key for signing. */
 export function ed25519PrivateKey(secret: string): KeyObject {
   const bytes = Buffer.from(secret.slice(PRIVATE_PREFIX.length), "base64");
-  if (!isEd25519Secret(secret) || bytes.length !== 64) throw new Error("not an Ed25519 signing key (whsk_ + base64 of 64 bytes: seed and public key)");
+  if (!isEd25519Secret(secret) || bytes.length !== 64)
+    throw new Error("not an Ed25519 signing key (whsk_ + base64 of 64 bytes: seed and public key)");
   return privateKeyFromSeed(bytes.subarray(0, 32));
 }
 

@@ -17,7 +17,8 @@ export interface SigningKeyRingOptions {
 }
 
 /**
- * The keys that sign dynamic webhooks (RS256 unless TIDINGS_JWT_ALG says otherwise). Private keys are sealed at rest. A rotation is staged: the new
+ * The keys that sign dynamic webhooks (RS256 unless TIDINGS_JWT_ALG says otherwise). Private keys are sealed at rest. A
+ * rotation is staged: the new
  * key is published in the JWKS at once and signs only after `propagationMs` (longer than receivers cache a
  * JWKS), while the previous key keeps signing until then and stays published 48 h after.
  */
@@ -62,7 +63,10 @@ export class SigningKeyRing {
 
   private async add(activatesAt: number): Promise<SigningKeyRecord> {
     const alg = this.options.algorithm;
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
+    const { publicKey, privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}),
+    });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const record: SigningKeyRecord = {

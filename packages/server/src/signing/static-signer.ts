@@ -23,12 +23,19 @@ export class StaticSigner {
     private readonly pool: Pick<JwtSignerPool, "signV1aWith">,
   ) {}
 
-  async signature(sealedSecrets: string, webhookId: string, timestampSeconds: number, body: string, now: number): Promise<string> {
+  async signature(
+    sealedSecrets: string,
+    webhookId: string,
+    timestampSeconds: number,
+    body: string,
+    now: number,
+  ): Promise<string> {
     const content = signedContent(webhookId, timestampSeconds, body);
     const entries: string[] = [];
     const ed25519: string[] = [];
     for (const secret of activeSecrets({ secrets: this.open(sealedSecrets) }, now)) {
-      if ("hmacKey" in secret) entries.push(`v1,${createHmac("sha256", secret.hmacKey).update(content).digest("base64")}`);
+      if ("hmacKey" in secret)
+        entries.push(`v1,${createHmac("sha256", secret.hmacKey).update(content).digest("base64")}`);
       else ed25519.push(secret.ed25519);
     }
     if (ed25519.length > 0) entries.push(await this.pool.signV1aWith(ed25519, content));

@@ -8,7 +8,9 @@ export function sqliteDatabasePath(dataDir: string): string {
   return join(dataDir, "tidings.db");
 }
 
-/** An online, consistent copy of a data dir's SQLite database (`tidings backup`). PostgreSQL is backed up with pg_dump. */
+/**
+ * An online, consistent copy of a data dir's SQLite database (`tidings backup`). PostgreSQL is backed up with pg_dump.
+ */
 export function backupDataDir(dataDir: string, out: string): Promise<SqliteBackup> {
   return backupSqlite(sqliteDatabasePath(dataDir), out);
 }

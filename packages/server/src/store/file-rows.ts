@@ -44,7 +44,9 @@ export const fileValues = (f: FileRecord): unknown[] => [
   f.expireAt === undefined ? null : Math.round(f.expireAt),
 ];
 
-/** What `update` may change, in the drivers' SET order: display_name, size_bytes, sha256, state, updated_at, expire_at. */
+/**
+ * What `update` may change, in the drivers' SET order: display_name, size_bytes, sha256, state, updated_at, expire_at.
+ */
 export const fileUpdateValues = (f: FileRecord): unknown[] => [
   f.displayName,
   f.sizeBytes,
@@ -54,4 +56,5 @@ export const fileUpdateValues = (f: FileRecord): unknown[] => [
   f.expireAt === undefined ? null : Math.round(f.expireAt),
 ];
 
-export const FILE_COLUMNS = "id, project_id, display_name, mime_type, size_bytes, sha256, state, source, created_at, updated_at, expire_at";
+export const FILE_COLUMNS =
+  "id, project_id, display_name, mime_type, size_bytes, sha256, state, source, created_at, updated_at, expire_at";

@@ -83,7 +83,10 @@ export const interactionValues = (i: Interaction, background: number | boolean):
   i.resumedBy ?? null,
 ];
 
-/** What `update` may change, in the drivers' SET order (status, steps, usage, error, updated_at, ended_at, resumed_by), then the id. */
+/**
+ * What `update` may change, in the drivers' SET order (status, steps, usage, error, updated_at, ended_at, resumed_by),
+ * then the id.
+ */
 export const interactionUpdateValues = (i: Interaction): unknown[] => [
   i.status,
   JSON.stringify(i.steps),

@@ -34,6 +34,13 @@ export function pendingMigrations(applied: readonly number[], available: readonl
 }
 
 /** What `tidings migrate --status` shows: every known migration, applied or pending. */
-export function migrationStatus(applied: ReadonlyMap<number, number>, available: readonly Migration[]): MigrationStatus[] {
-  return available.map((m) => ({ version: m.version, name: m.name, ...(applied.has(m.version) ? { appliedAt: applied.get(m.version) } : {}) }));
+export function migrationStatus(
+  applied: ReadonlyMap<number, number>,
+  available: readonly Migration[],
+): MigrationStatus[] {
+  return available.map((m) => ({
+    version: m.version,
+    name: m.name,
+    ...(applied.has(m.version) ? { appliedAt: applied.get(m.version) } : {}),
+  }));
 }

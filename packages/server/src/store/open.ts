@@ -18,7 +18,9 @@ export interface OpenStoreOptions {
   /** False for `tidings migrate --status`: look, change nothing. */
   migrate?: boolean;
   now: () => number;
-  /** Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery). */
+  /**
+   * Counts PostgreSQL round trips, the delivery engine's apart from the rest (the benchmarks report them per delivery).
+   */
   onRoundTrip?: (by: "api" | "delivery") => void;
   /** SQLite: told of the WAL's size, its restarts, and checkpoints that fail (a full disk) and work again. */
   checkpoints?: CheckpointObserver;
@@ -32,7 +34,9 @@ export interface OpenedStore {
   exclusive: boolean;
   /** Wakes `onDue` when another process commits deliveries; a no-op for a store only this process uses. */
   watchDeliveries(onDue: () => void): Promise<() => Promise<void>>;
-  /** Calls `onChange` when another process (or a person) revokes an API key; a no-op for a store only this process uses. */
+  /**
+   * Calls `onChange` when another process (or a person) revokes an API key; a no-op for a store only this process uses.
+   */
   watchApiKeys(onChange: () => void): Promise<() => Promise<void>>;
   migrationStatus(): Promise<MigrationStatus[]>;
 }
@@ -41,7 +45,10 @@ export interface OpenedStore {
 export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
   if (location.databaseUrl !== undefined) {
     const count = options.onRoundTrip;
-    const store = await PostgresStore.connect(location.databaseUrl, { ...options, onRoundTrip: count && (() => count("api")) });
+    const store = await PostgresStore.connect(location.databaseUrl, {
+      ...options,
+      onRoundTrip: count && (() => count("api")),
+    });
     return {
       store,
       deliveryStore: store.countingAs(count ? () => count("delivery") : () => {}),

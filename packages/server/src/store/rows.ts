@@ -11,7 +11,8 @@ type Millis = number | string;
 const ms = (value: Millis): number => Number(value);
 const optMs = (value: Nullable<Millis>): number | undefined => (value === null ? undefined : Number(value));
 /** A JSON TEXT column read back; NULL is absent. */
-export const optJson = <T>(value: Nullable<string>): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
+export const optJson = <T>(value: Nullable<string>): T | undefined =>
+  value === null ? undefined : (JSON.parse(value) as T);
 const opt = <T>(value: Nullable<T>): T | undefined => (value === null ? undefined : value);
 
 export interface ProjectRow {
@@ -57,7 +58,9 @@ export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   updatedAt: ms(r.updated_at),
   lastSuccessAt: optMs(r.last_success_at),
   ...(r.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
-  ...(r.rate_limit_per_second !== null && r.rate_limit_per_second !== undefined ? { rateLimitPerSecond: Number(r.rate_limit_per_second) } : {}),
+  ...(r.rate_limit_per_second !== null && r.rate_limit_per_second !== undefined
+    ? { rateLimitPerSecond: Number(r.rate_limit_per_second) }
+    : {}),
 });
 export const webhookParams = (w: WebhookRecord) => ({
   id: w.id,

@@ -1,6 +1,13 @@
 import type { Batch, BatchLine } from "../core/batches.js";
 import type { LastFailure, MinuteCounts, Tally } from "../core/attempt-stats.js";
-import type { Attempt, Delivery, DeliverySettlement, DeliveryState, Lease, PlannedDelivery } from "../core/deliveries.js";
+import type {
+  Attempt,
+  Delivery,
+  DeliverySettlement,
+  DeliveryState,
+  Lease,
+  PlannedDelivery,
+} from "../core/deliveries.js";
 import type { NewEvent, StoredEvent } from "../core/events.js";
 import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
@@ -76,7 +83,9 @@ export interface ProjectStore {
    * write it allows are not interleaved with another process's (SQLite's write transactions already are not).
    */
   lock(projectId: string): Promise<void>;
-  /** Sets how long the project's finished records are kept; undefined: the server's default. False when no such project. */
+  /**
+   * Sets how long the project's finished records are kept; undefined: the server's default. False when no such project.
+   */
   setRetention(id: string, retentionMs: number | undefined): Promise<boolean>;
 }
 
@@ -194,7 +203,10 @@ export interface DeliveryQueue {
   insert(planned: readonly PlannedDelivery[], now: number, lease?: BornLease): Promise<Delivery[]>;
   /** More deliveries of events written before (a redelivery), numbered after those they have; queued, due now. */
   insertMore(planned: readonly PlannedDelivery[], now: number): Promise<Delivery[]>;
-  /** Leases due, queued deliveries that no live worker holds, at most `perEndpointLimit` per endpoint, soonest due first. */
+  /**
+   * Leases due, queued deliveries that no live worker holds, at most `perEndpointLimit` per endpoint, soonest due
+   * first.
+   */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
    * Records a round of attempts, atomically: the deliveries' new states (a retry is queued again at its time,
@@ -207,7 +219,10 @@ export interface DeliveryQueue {
   release(deliveries: readonly Pick<Delivery, "id" | "endpointKey">[], worker: number, now: number): Promise<number>;
   /** A webhook's routing changed: what it has waiting in the queue waits under its new endpoint key from now on. */
   rekey(webhookId: string, endpoint: string): Promise<number>;
-  /** Of these FIFO webhooks, the oldest waiting delivery of each that has failed at least once: what holds the rest back. */
+  /**
+   * Of these FIFO webhooks, the oldest waiting delivery of each that has failed at least once: what holds the rest
+   * back.
+   */
   blockedHeads(projectId: string, webhookIds: readonly string[]): Promise<Delivery[]>;
   /** When the next queued delivery becomes claimable (due and unleased), if any. */
   nextDueAt(): Promise<number | undefined>;
@@ -233,7 +248,11 @@ export interface WorkerStore {
    * start from (null: it holds none) unless a born lease lowered it since `cover.version`. Returns the row's version
    * and whether `cover` was written. False when the row is gone (it was reaped: the worker must register anew).
    */
-  renew(id: number, aliveUntil: number, cover?: { from: number | null; version: number }): Promise<{ alive: boolean; version: number; covered: boolean }>;
+  renew(
+    id: number,
+    aliveUntil: number,
+    cover?: { from: number | null; version: number },
+  ): Promise<{ alive: boolean; version: number; covered: boolean }>;
   /**
    * Workers not alive at `now`, or every worker but `survivor` (a store only this process uses, on start): their
    * deliveries are queued again, due at once, and their rows go. Returns how many deliveries it queued.
@@ -254,8 +273,16 @@ export interface RetentionStore {
    * The project's oldest events, `limit` at most, after key `after` (0 to start), written before `before` and whose
    * deliveries all ended, with those deliveries and attempts. `next` is where the next step goes on, if it should.
    */
-  purgeEvents(projectId: string, before: number, after: number, limit: number): Promise<{ purged: Purged; next?: number }>;
-  /** Ended operations of every kind (custom, batch with its lines, video, interaction), ended before `before`, that no event names any more. */
+  purgeEvents(
+    projectId: string,
+    before: number,
+    after: number,
+    limit: number,
+  ): Promise<{ purged: Purged; next?: number }>;
+  /**
+   * Ended operations of every kind (custom, batch with its lines, video, interaction), ended before `before`, that no
+   * event names any more.
+   */
   purgeOperations(projectId: string, before: number, limit: number): Promise<Purged>;
   /** Per-minute tallies before `beforeMinute`, and webhooks' last errors older than it. */
   purgeTallies(projectId: string, beforeMinute: number, limit: number): Promise<Purged>;
@@ -290,7 +317,10 @@ export interface BatchStore extends LeaseRows<Batch> {
    * the gauges do not count it and it does not expire. Its state and counts are those it is revealed with.
    */
   insertHidden(batch: Batch): Promise<void>;
-  /** A hidden batch becomes pending, and visible; it is returned as it now stands. Undefined when no such batch is hidden. */
+  /**
+   * A hidden batch becomes pending, and visible; it is returned as it now stands. Undefined when no such batch is
+   * hidden.
+   */
   reveal(batchId: string, now: number): Promise<Batch | undefined>;
   /**
    * Deletes up to `maxLines` lines of a hidden batch, and the batch once it has none left, so that a large one
@@ -321,7 +351,10 @@ export interface BatchStore extends LeaseRows<Batch> {
 
 /** The input lines of batches, each settled once with its result; settling one moves its batch's counters. */
 export interface BatchLineStore {
-  /** More input lines for a batch: its request count grows by their number, and its failed count by those already failed. */
+  /**
+   * More input lines for a batch: its request count grows by their number, and its failed count by those already
+   * failed.
+   */
   append(batchId: string, lines: readonly BatchLine[]): Promise<void>;
   /** Up to `limit` unsettled lines, in input order. */
   pending(batchId: string, limit: number): Promise<BatchLine[]>;
@@ -329,7 +362,10 @@ export interface BatchLineStore {
   record(batchId: string, lines: readonly BatchLine[], now: number): Promise<void>;
   /** Every line in input order (inline responses). */
   all(batchId: string): Promise<BatchLine[]>;
-  /** Up to `limit` lines from input position `fromIndex` on, in order, without their requests: the output is written page by page. */
+  /**
+   * Up to `limit` lines from input position `fromIndex` on, in order, without their requests: the output is written
+   * page by page.
+   */
   page(batchId: string, fromIndex: number, limit: number): Promise<BatchLine[]>;
 }
 
@@ -378,13 +414,19 @@ export interface SigningKeyStore {
   add(key: SigningKeyRecord): Promise<void>;
 }
 
-/** Interactions (docs/wire.md: interactions): stored with their whole timeline; a background one in progress carries a run lease. */
+/**
+ * Interactions (docs/wire.md: interactions): stored with their whole timeline; a background one in progress carries a
+ * run lease.
+ */
 export interface InteractionStore extends LeaseRows<Interaction> {
   insert(interaction: Interaction): Promise<void>;
   get(projectId: string, id: string): Promise<Interaction | undefined>;
   /** Inside a transaction: reads the interaction and locks it until commit, so each change happens once. */
   getForUpdate(projectId: string, id: string): Promise<Interaction | undefined>;
-  /** Writes the mutable fields (status, steps, usage, error, times, the continuation that resumed it); once it is no longer in progress its run lease ends. */
+  /**
+   * Writes the mutable fields (status, steps, usage, error, times, the continuation that resumed it); once it is no
+   * longer in progress its run lease ends.
+   */
   update(interaction: Interaction): Promise<void>;
   delete(projectId: string, id: string): Promise<boolean>;
   /** The project's interactions, newest first (the dashboard's list; the API has none, as Gemini's has none). */
@@ -395,7 +437,10 @@ export interface InteractionStore extends LeaseRows<Interaction> {
   renewLease(id: string, leaseUntil: number): Promise<boolean>;
 }
 
-/** Video operations (docs/wire.md: video generation); one that has not ended carries a run lease while a process works on it. */
+/**
+ * Video operations (docs/wire.md: video generation); one that has not ended carries a run lease while a process works
+ * on it.
+ */
 export interface VideoStore extends LeaseRows<VideoOperation> {
   insert(video: VideoOperation): Promise<void>;
   get(projectId: string, id: string): Promise<VideoOperation | undefined>;
@@ -424,7 +469,10 @@ export interface IdempotencyStore {
   get(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** Extends an in-flight claim; false when `owner` no longer holds the key. */
   renew(scope: string, key: string, owner: string, lockedUntil: number): Promise<boolean>;
-  /** Saves the answer of the owner's request: the key replays it until it expires. False when `owner` no longer holds the key. */
+  /**
+   * Saves the answer of the owner's request: the key replays it until it expires. False when `owner` no longer holds
+   * the key.
+   */
   complete(scope: string, key: string, owner: string, sealedResponse: string): Promise<boolean>;
   /** Frees a key in flight without saving anything (the request failed): the next request with the key runs. */
   release(scope: string, key: string, owner: string): Promise<boolean>;
@@ -452,13 +500,25 @@ export type UnfinishedKind = OperationKind | "interaction";
  * `deliveries.settle`, so every read here costs what the time range holds, never the size of the history.
  */
 export interface StatsStore {
-  /** The attempts each of these webhooks started in minutes [sinceMinute, untilMinute); webhooks with none are left out. */
-  byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]>;
-  /** The project's attempts (static and dynamic targets) per minute in [sinceMinute, untilMinute), minutes with none left out, in order. */
+  /**
+   * The attempts each of these webhooks started in minutes [sinceMinute, untilMinute); webhooks with none are left out.
+   */
+  byWebhook(
+    projectId: string,
+    webhookIds: readonly string[],
+    sinceMinute: number,
+    untilMinute: number,
+  ): Promise<WebhookTally[]>;
+  /**
+   * The project's attempts (static and dynamic targets) per minute in [sinceMinute, untilMinute), minutes with none
+   * left out, in order.
+   */
   byMinute(projectId: string, sinceMinute: number, untilMinute: number): Promise<MinuteTally[]>;
   /** The latest failed attempt of each of these webhooks that has one. */
   lastErrors(projectId: string, webhookIds: readonly string[]): Promise<WebhookLastError[]>;
-  /** Across projects: deliveries not yet sent (queued or held by an engine), and when the oldest of them was created. */
+  /**
+   * Across projects: deliveries not yet sent (queued or held by an engine), and when the oldest of them was created.
+   */
   backlog(): Promise<{ pending: number; oldestCreatedAt?: number }>;
   /** Across projects: webhooks in each state. */
   webhookStates(): Promise<{ state: WebhookState; count: number }[]>;

@@ -39,7 +39,8 @@ export const toVideo = (r: VideoRow): VideoOperation => {
   };
 };
 
-export const VIDEO_COLUMNS = "id, project_id, model, state, request, handle, result_file, error, webhook_config, created_at, updated_at, ended_at";
+export const VIDEO_COLUMNS =
+  "id, project_id, model, state, request, handle, result_file, error, webhook_config, created_at, updated_at, ended_at";
 
 /** Column values in VIDEO_COLUMNS order; times rounded because PostgreSQL's BIGINT refuses fractions. */
 export const videoValues = (v: VideoOperation): unknown[] => [
@@ -57,7 +58,10 @@ export const videoValues = (v: VideoOperation): unknown[] => [
   v.endedAt === undefined ? null : Math.round(v.endedAt),
 ];
 
-/** What `update` may change, in the drivers' SET order (state, handle, result_file, error, updated_at, ended_at), then the id. */
+/**
+ * What `update` may change, in the drivers' SET order (state, handle, result_file, error, updated_at, ended_at), then
+ * the id.
+ */
 export const videoUpdateValues = (v: VideoOperation): unknown[] => [
   v.state,
   v.handle ?? null,

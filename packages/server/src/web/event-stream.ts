@@ -19,7 +19,10 @@ const STALLED_BEATS = 2;
  * ends the stream, and a reader that has taken nothing for two heartbeats while bytes wait is dropped too. The
  * bus refuses a stream past the per-project or process cap before anything is sent, as a 429.
  */
-export function eventStreamer(app: FastifyInstance, bus: EventBus): (projectId: string, reply: FastifyReply, options: { named: boolean }) => void {
+export function eventStreamer(
+  app: FastifyInstance,
+  bus: EventBus,
+): (projectId: string, reply: FastifyReply, options: { named: boolean }) => void {
   const open = new Set<ServerResponse>();
   const { bufferBytes, heartbeatMs } = bus.policy;
   app.addHook("preClose", async () => {
@@ -45,7 +48,9 @@ export function eventStreamer(app: FastifyInstance, bus: EventBus): (projectId: 
       // One event larger than the whole allowance still goes to a reader that has caught up.
       if (res.writableLength > 0 && res.writableLength + size > bufferBytes) {
         bus.limitReached("stream_buffer");
-        return end(`this reader fell more than ${bufferBytes} bytes behind the events; reconnect, and read what was missed with GET /v1/events`);
+        return end(
+          `this reader fell more than ${bufferBytes} bytes behind the events; reconnect, and read what was missed with GET /v1/events`,
+        );
       }
       res.write(text, () => {
         sentSinceBeat = true;
@@ -53,7 +58,9 @@ export function eventStreamer(app: FastifyInstance, bus: EventBus): (projectId: 
     };
     // Before the reply is taken over: a stream past a cap is refused as an ordinary error (a 429).
     const unsubscribe = bus.subscribe(projectId, (event) => {
-      send(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`);
+      send(
+        `id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`,
+      );
     });
     reply.hijack();
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });

@@ -10,7 +10,10 @@ import { StoreFullError, StoreUnavailableError } from "../store/errors.js";
  */
 export type { RpcStatus } from "@tidings/sdk/contract";
 
-const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "INSUFFICIENT_STORAGE" | "UNAVAILABLE", number> = {
+const HTTP_CODE: Record<
+  ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "INSUFFICIENT_STORAGE" | "UNAVAILABLE",
+  number
+> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
@@ -30,12 +33,19 @@ const HTTP_CODE: Record<ErrorStatus | "INTERNAL" | "PAYLOAD_TOO_LARGE" | "INSUFF
 };
 
 /** The google.rpc status names of the HTTP-only ones. */
-const WIRE_STATUS: Partial<Record<keyof typeof HTTP_CODE, string>> = { PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT", INSUFFICIENT_STORAGE: "RESOURCE_EXHAUSTED" };
+const WIRE_STATUS: Partial<Record<keyof typeof HTTP_CODE, string>> = {
+  PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT",
+  INSUFFICIENT_STORAGE: "RESOURCE_EXHAUSTED",
+};
 
 /** What a client is told to wait before retrying a 503: long enough for a database restart to begin to take. */
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
-export function rpcStatus(status: keyof typeof HTTP_CODE, message: string, field?: string): { code: number; body: RpcStatus } {
+export function rpcStatus(
+  status: keyof typeof HTTP_CODE,
+  message: string,
+  field?: string,
+): { code: number; body: RpcStatus } {
   const code = HTTP_CODE[status];
   return { code, body: statusBody(code, WIRE_STATUS[status] ?? status, message, field) };
 }
@@ -61,7 +71,10 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
   if (err instanceof LimitExceededError) return limitStatus(err);
   if (err instanceof TidingsError) return rpcStatus(err.status, err.message, err.field);
   if (err instanceof StoreUnavailableError) {
-    return rpcStatus("UNAVAILABLE", `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`);
+    return rpcStatus(
+      "UNAVAILABLE",
+      `the database is unavailable; nothing was changed, retry after ${UNAVAILABLE_RETRY_AFTER_S} s`,
+    );
   }
   if (isDiskFull(err)) {
     return rpcStatus(
@@ -74,7 +87,11 @@ export function toRpcStatus(err: unknown, bodyLimit = BODY_LIMIT_BYTES): { code:
   switch (e.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return rpcStatus("INVALID_ARGUMENT", `body: is not valid JSON (${e.message}); send a JSON object with content-type application/json`, "body");
+      return rpcStatus(
+        "INVALID_ARGUMENT",
+        `body: is not valid JSON (${e.message}); send a JSON object with content-type application/json`,
+        "body",
+      );
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return rpcStatus(
         "PAYLOAD_TOO_LARGE",
@@ -110,8 +127,16 @@ function limitStatus(err: LimitExceededError): { code: number; body: RpcStatus }
         message: err.message,
         status: "RESOURCE_EXHAUSTED",
         details: [
-          { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ subject: err.setting, description: err.message }] },
-          { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: err.limit.toUpperCase(), domain: "tidings", metadata: { limit: err.setting } },
+          {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            violations: [{ subject: err.setting, description: err.message }],
+          },
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: err.limit.toUpperCase(),
+            domain: "tidings",
+            metadata: { limit: err.setting },
+          },
         ],
       },
     },

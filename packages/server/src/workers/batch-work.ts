@@ -43,7 +43,13 @@ export class BatchWork implements LeasedWork<Batch> {
   private readonly onError: (err: unknown, batchId?: string) => void;
 
   constructor(deps: BatchWorkDeps) {
-    ({ batches: this.batches, provider: this.provider, limiter: this.limiter, clock: this.clock, onError: this.onError } = deps);
+    ({
+      batches: this.batches,
+      provider: this.provider,
+      limiter: this.limiter,
+      clock: this.clock,
+      onError: this.onError,
+    } = deps);
   }
 
   /** Before each round claims, the batches whose create a crash cut short are deleted. */
@@ -97,10 +103,16 @@ export class BatchWork implements LeasedWork<Batch> {
         request = parseGenerateContentRequest(JSON.parse(line.request ?? "{}"), "request");
       } catch (err) {
         if (!(err instanceof TidingsError)) throw err;
-        return { ...line, state: "failed", result: JSON.stringify({ error: { code: 400, message: err.message, status: err.status } }) };
+        return {
+          ...line,
+          state: "failed",
+          result: JSON.stringify({ error: { code: 400, message: err.message, status: err.status } }),
+        };
       }
       try {
-        const response = await generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), request, { signal });
+        const response = await generateWithRetry(this.provider, batch.model.replace(/^models\//, ""), request, {
+          signal,
+        });
         return { ...line, state: "succeeded", result: JSON.stringify({ response }) };
       } catch (err) {
         if (signal.aborted) return undefined;

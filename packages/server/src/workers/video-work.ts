@@ -29,7 +29,10 @@ export class VideoWork implements LeasedWork<VideoOperation> {
         let video: VideoOperation | undefined = claimed;
         if (video.handle === undefined) {
           const parameters = claimed.parameters as VideoParameters | undefined;
-          const job = await this.provider.start({ model: claimed.model, prompt: claimed.prompt, ...(parameters !== undefined ? { parameters } : {}) }, signal);
+          const job = await this.provider.start(
+            { model: claimed.model, prompt: claimed.prompt, ...(parameters !== undefined ? { parameters } : {}) },
+            signal,
+          );
           video = await this.videos.started(claimed, job.handle);
         }
         if (video?.handle === undefined) return;

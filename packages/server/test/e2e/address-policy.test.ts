@@ -85,7 +85,17 @@ const EMBED: Record<string, (v4: number) => string> = {
 
 const PUBLIC_V4 = ["8.8.8.8", "1.1.1.1", "93.184.216.34", "192.31.196.1", "192.175.48.1"];
 const PUBLIC_V6 = ["2606:4700:4700::1111", "2001:4860:4860::8888", "2620:4f:8000::1", "2a00:1450:4001:80b::200e"];
-const PRIVATE_V4 = ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "192.0.0.170", "255.255.255.255"];
+const PRIVATE_V4 = [
+  "127.0.0.1",
+  "10.1.2.3",
+  "192.168.0.1",
+  "172.16.0.1",
+  "169.254.169.254",
+  "100.64.0.1",
+  "0.0.0.0",
+  "192.0.0.170",
+  "255.255.255.255",
+];
 
 function dotted(v4: number): string {
   return [24, 16, 8, 0].map((s) => (v4 >>> s) & 0xff).join(".");
@@ -140,7 +150,9 @@ describe("address policy: the IANA special-purpose registries", () => {
         expect(policy.refusal(address), address).toMatch(/is in ::1?\/128 \((unspecified|loopback)\)/);
         continue;
       }
-      expect(policy.refusal(address), `${address} (${inside})`).toMatch(new RegExp(`embeds ${inside.replace(/\./g, "\\.")}`));
+      expect(policy.refusal(address), `${address} (${inside})`).toMatch(
+        new RegExp(`embeds ${inside.replace(/\./g, "\\.")}`),
+      );
     }
     for (const outside of PUBLIC_V4) {
       const address = build(v4Number(outside));
@@ -149,16 +161,19 @@ describe("address policy: the IANA special-purpose registries", () => {
   });
 
   it("accepts public addresses", () => {
-    for (const address of [...PUBLIC_V4, ...PUBLIC_V6, "64:ff9b::808:808"]) expect(policy.refusal(address), address).toBeUndefined();
+    for (const address of [...PUBLIC_V4, ...PUBLIC_V6, "64:ff9b::808:808"])
+      expect(policy.refusal(address), address).toBeUndefined();
   });
 
   it("refuses what is outside IPv6 global unicast, and multicast", () => {
-    for (const address of ["4000::1", "1::1", "fec0::1", "ff02::1", "224.0.0.1", "239.255.255.250"]) expect(policy.refusal(address), address).toBeDefined();
+    for (const address of ["4000::1", "1::1", "fec0::1", "ff02::1", "224.0.0.1", "239.255.255.250"])
+      expect(policy.refusal(address), address).toBeDefined();
   });
 
   it("lets TIDINGS_ALLOWED_CIDRS through, also when embedded", () => {
     const dev = new AddressPolicy(["127.0.0.0/8", "::1/128"]);
-    for (const address of ["127.0.0.1", "::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1"]) expect(dev.refusal(address), address).toBeUndefined();
+    for (const address of ["127.0.0.1", "::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1"])
+      expect(dev.refusal(address), address).toBeUndefined();
     expect(dev.refusal("10.0.0.1")).toBeDefined();
     expect(() => new AddressPolicy(["not-a-cidr"])).toThrow(/TIDINGS_ALLOWED_CIDRS/);
     expect(() => new AddressPolicy(["10.0.0.0/33"])).toThrow(/TIDINGS_ALLOWED_CIDRS/);
@@ -190,11 +205,22 @@ describe("address policy: the IANA special-purpose registries", () => {
   });
 
   it("reads only the literals node:net accepts, not inet_aton's shorthands", () => {
-    for (const address of ["127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433", "0x08080808", "::ffff:0x7f.0.0.1", "8.8.8.08", "localhost"]) {
+    for (const address of [
+      "127.1",
+      "0x7f.0.0.1",
+      "0177.0.0.1",
+      "2130706433",
+      "0x08080808",
+      "::ffff:0x7f.0.0.1",
+      "8.8.8.08",
+      "localhost",
+    ]) {
       expect(policy.refusal(address), address).toBe(`"${address}" is not an IP address`);
     }
     for (const cidr of ["10.1/8", "0x0a.0.0.0/8", "10.0.0.0", "::/129", "10.0.0.0/8/8"]) {
-      expect(() => new AddressPolicy([cidr]), cidr).toThrow(`TIDINGS_ALLOWED_CIDRS: "${cidr}" is not a CIDR such as 10.0.0.0/8 or ::1/128`);
+      expect(() => new AddressPolicy([cidr]), cidr).toThrow(
+        `TIDINGS_ALLOWED_CIDRS: "${cidr}" is not a CIDR such as 10.0.0.0/8 or ::1/128`,
+      );
     }
   });
 
@@ -247,7 +273,13 @@ describe("address policy at registration and on the connected address", () => {
 
   it("refuses a host name whose DNS answer embeds a private IPv4 address, without connecting; the address goes to the log only", async () => {
     const port = new URL(receiver.url).port;
-    for (const answer of ["::ffff:127.0.0.1", "::127.0.0.1", "2002:7f00:1::1", "2001:0:808:808::80ff:fffe", "64:ff9b::7f00:1"]) {
+    for (const answer of [
+      "::ffff:127.0.0.1",
+      "::127.0.0.1",
+      "2002:7f00:1::1",
+      "2001:0:808:808::80ff:fffe",
+      "64:ff9b::7f00:1",
+    ]) {
       const resolve = ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
         callback(null, [{ address: answer, family: 6 }])) as unknown as typeof import("node:dns").lookup;
       const logged: string[] = [];

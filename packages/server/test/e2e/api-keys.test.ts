@@ -24,14 +24,24 @@ describe("API keys: listed and revoked through the admin API", () => {
   const admin = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body, ADMIN_KEY);
 
   it("mints a key with its id, lists ids, creation and last use but never a key, and refuses a revoked key at once", async () => {
-    const minted = await admin<{ key: string; id: string; project_id: string }>("POST", `/v1/projects/${server.projectId}/apiKeys`, {});
+    const minted = await admin<{ key: string; id: string; project_id: string }>(
+      "POST",
+      `/v1/projects/${server.projectId}/apiKeys`,
+      {},
+    );
     expect(minted.status).toBe(200);
-    expect(minted.body).toEqual({ key: expect.stringMatching(/^tdk_/), id: expect.stringMatching(/^[a-z0-9]{36}$/), project_id: server.projectId });
+    expect(minted.body).toEqual({
+      key: expect.stringMatching(/^tdk_/),
+      id: expect.stringMatching(/^[a-z0-9]{36}$/),
+      project_id: server.projectId,
+    });
 
     // Used, and so remembered by the server; the use is written beside the request, not before its answer.
     expect((await server.api("GET", "/v1/webhooks", undefined, minted.body.key)).status).toBe(200);
     const list = () => admin<{ api_keys: ListedKey[] }>("GET", `/v1/projects/${server.projectId}/apiKeys`);
-    await expect.poll(async () => (await list()).body.api_keys.find((k) => k.id === minted.body.id)?.last_use_time).toBeDefined();
+    await expect
+      .poll(async () => (await list()).body.api_keys.find((k) => k.id === minted.body.id)?.last_use_time)
+      .toBeDefined();
     const listed = await list();
     expect(listed.status).toBe(200);
     const now = new Date(clock.now()).toISOString();
@@ -51,9 +61,11 @@ describe("API keys: listed and revoked through the admin API", () => {
     const refused = await server.api("GET", "/v1/webhooks", undefined, minted.body.key);
     expect(refused.status).toBe(401);
     expect((await admin("DELETE", `/v1/projects/${server.projectId}/apiKeys/${minted.body.id}`)).status).toBe(404);
-    expect((await admin<{ api_keys: ListedKey[] }>("GET", `/v1/projects/${server.projectId}/apiKeys`)).body.api_keys.map((k) => k.id)).not.toContain(
-      minted.body.id,
-    );
+    expect(
+      (await admin<{ api_keys: ListedKey[] }>("GET", `/v1/projects/${server.projectId}/apiKeys`)).body.api_keys.map(
+        (k) => k.id,
+      ),
+    ).not.toContain(minted.body.id);
     // The other keys go on working.
     expect((await server.api("GET", "/v1/webhooks")).status).toBe(200);
   });
@@ -107,13 +119,19 @@ describe("TIDINGS_API_KEY replaced and the server restarted", () => {
       expect((await second.api("GET", "/v1/webhooks", undefined, "first-key-0123456789")).status).toBe(401);
       expect((await second.api("GET", "/v1/webhooks", undefined, "second-key-0123456789")).status).toBe(200);
       expect((await second.api("GET", "/v1/webhooks", undefined, minted.body.key)).status).toBe(200);
-      const listed = await second.api<{ api_keys: ListedKey[] }>("GET", `/v1/projects/${second.projectId}/apiKeys`, undefined, ADMIN_KEY);
+      const listed = await second.api<{ api_keys: ListedKey[] }>(
+        "GET",
+        `/v1/projects/${second.projectId}/apiKeys`,
+        undefined,
+        ADMIN_KEY,
+      );
       expect(listed.body.api_keys.filter((k) => k.configured)).toHaveLength(1);
     } finally {
       await second.stop();
     }
 
-    // Restarting with the same value changes nothing; unset, the configured key stays (another process may still use it).
+    // Restarting with the same value changes nothing; unset, the configured key stays (another process may still use
+    // it).
     const third = await startTidings({ dataDir, env: { TIDINGS_API_KEY: "" } });
     try {
       expect((await third.api("GET", "/v1/webhooks", undefined, "second-key-0123456789")).status).toBe(200);

@@ -13,7 +13,11 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const createProject = (query: string, headers: Record<string, string>) =>
-  fetch(`${server.url}/v1/projects${query}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
+  fetch(`${server.url}/v1/projects${query}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: "{}",
+  });
 
 describe("the admin key", () => {
   it("is refused in the query string, with a 401 saying to send it in a header", async () => {
@@ -44,7 +48,11 @@ describe("a project key in ?key=", () => {
     const wrong = "wrong-key-that-must-not-be-logged";
     expect((await fetch(`${server.url}/v1/webhooks?key=${wrong}`)).status).toBe(401);
     expect((await fetch(`${server.url}/v1/nothing-here?key=${TEST_KEY}`)).status).toBe(404);
-    const bad = await fetch(`${server.url}/v1/operations?key=${TEST_KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    const bad = await fetch(`${server.url}/v1/operations?key=${TEST_KEY}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(bad.status).toBe(400);
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).not.toContain(TEST_KEY);

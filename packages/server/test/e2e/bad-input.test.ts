@@ -17,11 +17,19 @@ function expectStatus(res: { status: number; body: any }, code: number, status: 
 
 describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
   it("malformed JSON", async () => {
-    expectStatus(await server.api("POST", "/v1/webhooks", '{"uri": "https://x.example",'), 400, "INVALID_ARGUMENT", "body");
+    expectStatus(
+      await server.api("POST", "/v1/webhooks", '{"uri": "https://x.example",'),
+      400,
+      "INVALID_ARGUMENT",
+      "body",
+    );
   });
 
   it("an unknown event type, naming the entry", async () => {
-    const res = await server.api("POST", "/v1/webhooks", { uri: "https://x.example/h", subscribed_events: ["batch.succeeded", "batch.done"] });
+    const res = await server.api("POST", "/v1/webhooks", {
+      uri: "https://x.example/h",
+      subscribed_events: ["batch.succeeded", "batch.done"],
+    });
     expectStatus(res, 400, "INVALID_ARGUMENT", "subscribed_events[1]");
     expect(res.body.error.message).toContain('"batch.done"');
   });
@@ -33,9 +41,24 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
   });
 
   it("a missing uri and a non-URL uri", async () => {
-    expectStatus(await server.api("POST", "/v1/webhooks", { subscribed_events: ["*"] }), 400, "INVALID_ARGUMENT", "uri");
-    expectStatus(await server.api("POST", "/v1/webhooks", { uri: "not a url", subscribed_events: ["*"] }), 400, "INVALID_ARGUMENT", "uri");
-    expectStatus(await server.api("POST", "/v1/webhooks", { uri: "ftp://x.example/h", subscribed_events: ["*"] }), 400, "INVALID_ARGUMENT", "uri");
+    expectStatus(
+      await server.api("POST", "/v1/webhooks", { subscribed_events: ["*"] }),
+      400,
+      "INVALID_ARGUMENT",
+      "uri",
+    );
+    expectStatus(
+      await server.api("POST", "/v1/webhooks", { uri: "not a url", subscribed_events: ["*"] }),
+      400,
+      "INVALID_ARGUMENT",
+      "uri",
+    );
+    expectStatus(
+      await server.api("POST", "/v1/webhooks", { uri: "ftp://x.example/h", subscribed_events: ["*"] }),
+      400,
+      "INVALID_ARGUMENT",
+      "uri",
+    );
   });
 
   it("private-address and plain-http uris outside dev mode", async () => {
@@ -66,7 +89,10 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
   });
 
   it("an oversize body is 413", async () => {
-    const res = await server.api("POST", "/v1/operations", { type: "export", metadata: { blob: "x".repeat(2 * 1024 * 1024) } });
+    const res = await server.api("POST", "/v1/operations", {
+      type: "export",
+      metadata: { blob: "x".repeat(2 * 1024 * 1024) },
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe(413);
   });
@@ -105,7 +131,12 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expectStatus(await server.api("POST", "/v1/operations", {}), 400, "INVALID_ARGUMENT", "type");
     expectStatus(await server.api("POST", "/v1/operations", { type: "batch" }), 400, "INVALID_ARGUMENT", "type");
     expectStatus(await server.api("POST", "/v1/operations", { type: "Bad-Type" }), 400, "INVALID_ARGUMENT", "type");
-    expectStatus(await server.api("POST", "/v1/operations", { type: "x", expire_time: "tomorrow" }), 400, "INVALID_ARGUMENT", "expire_time");
+    expectStatus(
+      await server.api("POST", "/v1/operations", { type: "x", expire_time: "tomorrow" }),
+      400,
+      "INVALID_ARGUMENT",
+      "expire_time",
+    );
     expectStatus(
       await server.api("POST", "/v1/operations", { type: "x", webhook_config: { uris: ["nope"] } }),
       400,

@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Batch, BatchLine } from "../../src/core/batches.js";
 import { newResourceId } from "../../src/core/ids.js";
 import { startReceiver } from "../helpers/receiver.js";
-import { ManualClock, registerWebhook, startTidings, storedBatchRows, waitUntil, type TestServer, uploadJsonl } from "../helpers/tidings.js";
+import {
+  ManualClock,
+  registerWebhook,
+  startTidings,
+  storedBatchRows,
+  waitUntil,
+  type TestServer,
+  uploadJsonl,
+} from "../helpers/tidings.js";
 
 let server: TestServer | undefined;
 const closers: (() => Promise<void> | void)[] = [];
@@ -23,14 +31,17 @@ const CREATE = "/v1/models/gemini-2.5-flash:batchGenerateContent";
 const jsonl = (from: number, to: number) =>
   Array.from(
     { length: to - from },
-    (_, i) => `${JSON.stringify({ key: `k${from + i}`, request: { contents: [{ parts: [{ text: `p${from + i}` }] }] } })}\n`,
+    (_, i) =>
+      `${JSON.stringify({ key: `k${from + i}`, request: { contents: [{ parts: [{ text: `p${from + i}` }] }] } })}\n`,
   ).join("");
 
 /**
  * An uploaded JSONL file whose bytes are a named pipe: the create reads each line when the test writes it, so
  * the test holds the create halfway for as long as it likes, on any machine, and no timing decides the order.
  */
-async function pipedFile(s: TestServer): Promise<{ fileName: string; write(text: string): Promise<void>; end(): Promise<void> }> {
+async function pipedFile(
+  s: TestServer,
+): Promise<{ fileName: string; write(text: string): Promise<void>; end(): Promise<void> }> {
   const fileName = await uploadJsonl(s, "\n");
   const path = join(s.dataDir, "files", s.projectId, fileName.replace(/^files\//, ""));
   await rm(path);
@@ -84,17 +95,23 @@ describe("creating a batch from a JSONL file", () => {
     // 600 lines (three chunks) are in; the create waits for the rest of the file.
     const hidden = await halfCreated(s, 600);
 
-    // The store is free between chunks: an operation is created and completed, and its webhook is delivered and recorded.
+    // The store is free between chunks: an operation is created and completed, and its webhook is delivered and
+    // recorded.
     const op = await s.api("POST", "/v1/operations", { type: "export" });
     expect(op.status).toBe(200);
     expect((await s.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/out" })).status).toBe(200);
     const [delivered] = await hooks.waitFor(1);
     expect(JSON.parse(delivered!.body)).toMatchObject({ type: "export.succeeded", data: { id: op.body.name } });
-    await waitUntil(async () => (await s.api("GET", `/v1/webhooks/${hook.id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
+    await waitUntil(
+      async () =>
+        (await s.api("GET", `/v1/webhooks/${hook.id}/deliveries?state=succeeded`)).body.deliveries.length === 1,
+    );
     // The half-created batch is nowhere to be seen.
     expect((await s.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);
     expect((await s.api("GET", `/v1/batches/${hidden}`)).status).toBe(404);
-    expect((await s.api("GET", "/v1/operations")).body.operations.map((o: { name: string }) => o.name)).toEqual([op.body.name]);
+    expect((await s.api("GET", "/v1/operations")).body.operations.map((o: { name: string }) => o.name)).toEqual([
+      op.body.name,
+    ]);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toContain('tidings_batch_lines{state="pending"} 0');
     expect(metrics).not.toMatch(/tidings_operations_unfinished\{kind="batch"/);
@@ -105,9 +122,18 @@ describe("creating a batch from a JSONL file", () => {
     const created = await creating;
     expect(order).toEqual(["other calls done", "batch created"]);
     expect(created.status, JSON.stringify(created.body)).toBe(200);
-    expect(created.body).toMatchObject({ name: `batches/${hidden}`, metadata: { state: "BATCH_STATE_PENDING", batchStats: { requestCount: "1200" } } });
-    expect((await s.api("GET", "/v1/batches")).body.operations.map((b: { name: string }) => b.name)).toEqual([`batches/${hidden}`]);
-    await waitUntil(async () => (await s.api("GET", `/v1/batches/${hidden}`)).body.done === true, 20_000, "the batch to end");
+    expect(created.body).toMatchObject({
+      name: `batches/${hidden}`,
+      metadata: { state: "BATCH_STATE_PENDING", batchStats: { requestCount: "1200" } },
+    });
+    expect((await s.api("GET", "/v1/batches")).body.operations.map((b: { name: string }) => b.name)).toEqual([
+      `batches/${hidden}`,
+    ]);
+    await waitUntil(
+      async () => (await s.api("GET", `/v1/batches/${hidden}`)).body.done === true,
+      20_000,
+      "the batch to end",
+    );
     expect((await s.api("GET", `/v1/batches/${hidden}`)).body.metadata).toMatchObject({
       state: "BATCH_STATE_SUCCEEDED",
       batchStats: { requestCount: "1200", successfulRequestCount: "1200" },
@@ -130,7 +156,11 @@ describe("creating a batch from a JSONL file", () => {
     hangUp.abort();
     expect(await creating).toMatchObject({ name: "AbortError" });
     // The rest of the file never comes: the create stops at once, without waiting for it.
-    await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 0, 20_000, "the half-created batch to be deleted");
+    await waitUntil(
+      async () => (await s.store.batches.listHidden(EVER, 10)).length === 0,
+      20_000,
+      "the half-created batch to be deleted",
+    );
     expect(await s.store.batchLines.all(hidden)).toEqual([]);
     expect(storedBatchRows(s)).toEqual({ batches: 0, lines: 0 });
     expect((await s.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);
@@ -153,8 +183,12 @@ describe("creating a batch from a JSONL file", () => {
       createdAt,
       updatedAt: createdAt,
     });
-    const lines = Array.from({ length: 1234 }, (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }));
-    // As a process that died mid-create leaves them: one an hour and a minute ago, one a minute ago (still going, as far as anyone knows).
+    const lines = Array.from(
+      { length: 1234 },
+      (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }),
+    );
+    // As a process that died mid-create leaves them: one an hour and a minute ago, one a minute ago (still going, as
+    // far as anyone knows).
     const crashed = hidden(clock.now() - 61 * 60_000);
     const recent = hidden(clock.now() - 60_000);
     for (const b of [crashed, recent]) {
@@ -162,13 +196,21 @@ describe("creating a batch from a JSONL file", () => {
       await s.store.batchLines.append(b.id, lines);
     }
 
-    await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 1, 20_000, "the sweeper to delete the crashed create");
+    await waitUntil(
+      async () => (await s.store.batches.listHidden(EVER, 10)).length === 1,
+      20_000,
+      "the sweeper to delete the crashed create",
+    );
     expect(await s.store.batches.listHidden(EVER, 10)).toEqual([recent.id]);
     expect(await s.store.batchLines.all(crashed.id)).toEqual([]);
     expect(await s.store.batchLines.all(recent.id)).toHaveLength(1234);
 
     clock.advance(60 * 60_000);
-    await waitUntil(async () => (await s.store.batches.listHidden(EVER, 10)).length === 0, 20_000, "the sweeper to delete the other");
+    await waitUntil(
+      async () => (await s.store.batches.listHidden(EVER, 10)).length === 0,
+      20_000,
+      "the sweeper to delete the other",
+    );
     expect(storedBatchRows(s)).toEqual({ batches: 0, lines: 0 });
   });
 });

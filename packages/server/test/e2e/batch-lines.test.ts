@@ -18,13 +18,17 @@ const request = (text: string) => ({ contents: [{ role: "user", parts: [{ text }
 
 /** Runs a batch to its end and returns its output lines. */
 async function run(s: TestServer, input: object): Promise<any[]> {
-  const created = await s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { inputConfig: input } });
+  const created = await s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", {
+    batch: { inputConfig: input },
+  });
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   const name = created.body.name as string;
   await waitUntil(async () => (await s.api("GET", `/v1/${name}`)).body.done === true, 20_000, "the batch to end");
   const done = await s.api("GET", `/v1/${name}`);
   expect(done.body.metadata.state).toBe("BATCH_STATE_SUCCEEDED");
-  const out = await fetch(`${s.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, { headers: { "x-goog-api-key": s.key } });
+  const out = await fetch(`${s.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, {
+    headers: { "x-goog-api-key": s.key },
+  });
   return (await out.text())
     .trim()
     .split("\n")
@@ -43,7 +47,9 @@ describe("JSONL batch input lines", () => {
     expect(results.map((r) => r.key)).toEqual(["before", "line-2", "after"]);
     expect(results[0].response.candidates).toBeDefined();
     expect(results[1].error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
-    expect(results[1].error.message).toBe("line 2 is longer than 65536 bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)");
+    expect(results[1].error.message).toBe(
+      "line 2 is longer than 65536 bytes, the limit for one line (TIDINGS_MAX_BATCH_LINE_BYTES)",
+    );
     expect(results[2].response.candidates).toBeDefined();
   });
 
@@ -61,7 +67,9 @@ describe("JSONL batch input lines", () => {
     expect(fromFile[2].error.message).toMatch(/^request\.contents: must be an array/);
 
     const inline = await run(server, {
-      requests: { requests: [{ request: { systemInstruction: { parts: [{ text: "x" }] } }, metadata: { key: "no-contents" } }] },
+      requests: {
+        requests: [{ request: { systemInstruction: { parts: [{ text: "x" }] } }, metadata: { key: "no-contents" } }],
+      },
     });
     expect(inline[0]).toMatchObject({ key: "no-contents", error: { code: 400, status: "INVALID_ARGUMENT" } });
     expect(inline[0].error.message).toMatch(/^request\.contents: is required/);
@@ -71,7 +79,9 @@ describe("JSONL batch input lines", () => {
 describe("jsonlLines", () => {
   it("never holds more than the cap of one line: a 256 MB line streams through in bounded memory", async () => {
     // A child with --expose-gc, so that what is measured is what is retained, not what awaits collection.
-    const module = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "../../dist/services/jsonl-lines.js")).href;
+    const module = pathToFileURL(
+      join(dirname(fileURLToPath(import.meta.url)), "../../dist/services/jsonl-lines.js"),
+    ).href;
     const script = `
       const { jsonlLines } = await import(${JSON.stringify(module)});
       const MB = 1024 * 1024;
@@ -89,7 +99,12 @@ describe("jsonlLines", () => {
       for await (const line of jsonlLines(source(), 4 * MB)) lines.push(line);
       console.log(JSON.stringify({ lines, grewBy: peak - base.arrayBuffers - base.heapUsed }));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--input-type=module", "-e", script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      "--expose-gc",
+      "--input-type=module",
+      "-e",
+      script,
+    ]);
     const { lines, grewBy } = JSON.parse(stdout) as { lines: unknown[]; grewBy: number };
     expect(lines).toEqual([
       { number: 1, text: '{"key":"a"}' },
@@ -104,7 +119,8 @@ describe("jsonlLines", () => {
 describe("jsonlBatchLines", () => {
   const collect = async (lines: string[]): Promise<BatchLine[][]> => {
     const chunks: BatchLine[][] = [];
-    for await (const chunk of jsonlBatchLines(Readable.from([Buffer.from(lines.join("\n"))]), 4 * 1024 * 1024)) chunks.push(chunk);
+    for await (const chunk of jsonlBatchLines(Readable.from([Buffer.from(lines.join("\n"))]), 4 * 1024 * 1024))
+      chunks.push(chunk);
     return chunks;
   };
 
@@ -119,10 +135,13 @@ describe("jsonlBatchLines", () => {
   });
 
   it("ends a chunk once it holds 8 MiB of requests, so large lines are not all in memory at once", async () => {
-    const text = Array.from({ length: 40 }, (_, i) => JSON.stringify({ key: `k${i}`, request: request("x".repeat(1024 * 1024)) }));
+    const text = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ key: `k${i}`, request: request("x".repeat(1024 * 1024)) }),
+    );
     const chunks = await collect(text);
     expect(chunks.length).toBeGreaterThanOrEqual(5);
-    for (const chunk of chunks) expect(chunk.reduce((sum, l) => sum + (l.request?.length ?? 0), 0)).toBeLessThan(9 * 1024 * 1024);
+    for (const chunk of chunks)
+      expect(chunk.reduce((sum, l) => sum + (l.request?.length ?? 0), 0)).toBeLessThan(9 * 1024 * 1024);
     expect(chunks.flat().map((l) => l.key)).toEqual(text.map((_, i) => `k${i}`));
   });
 });

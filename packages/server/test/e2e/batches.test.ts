@@ -54,19 +54,31 @@ describe("batches through @google/genai", () => {
     const path = join(tempDir(), "in.jsonl");
     writeFileSync(path, jsonl(1000));
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl", displayName: "in" } });
-    const job = await ai.batches.create({ model: "gemini-2.5-flash", src: file.name!, config: { displayName: "thousand" } });
+    const job = await ai.batches.create({
+      model: "gemini-2.5-flash",
+      src: file.name!,
+      config: { displayName: "thousand" },
+    });
     expect(job.name).toMatch(/^batches\/[a-z0-9]+$/);
     expect(["JOB_STATE_PENDING", "JOB_STATE_RUNNING"]).toContain(job.state);
 
     const [got] = await hooks.waitFor(1, 30_000);
-    const event = verifyWithReferenceLibraries(webhook.secret, got!) as { type: string; data: { id: string; output_file_uri: string } };
+    const event = verifyWithReferenceLibraries(webhook.secret, got!) as {
+      type: string;
+      data: { id: string; output_file_uri: string };
+    };
     expect(event).toMatchObject({ type: "batch.succeeded", data: { id: job.name } });
 
     const done = await ai.batches.get({ name: job.name! });
     expect(done.state).toBe("JOB_STATE_SUCCEEDED");
     expect(done.dest?.fileName).toBe(event.data.output_file_uri);
     const rest = await server.api("GET", `/v1/${job.name}`);
-    expect(rest.body.metadata.batchStats).toEqual({ requestCount: "1000", successfulRequestCount: "1000", failedRequestCount: "0", pendingRequestCount: "0" });
+    expect(rest.body.metadata.batchStats).toEqual({
+      requestCount: "1000",
+      successfulRequestCount: "1000",
+      failedRequestCount: "0",
+      pendingRequestCount: "0",
+    });
 
     const out = join(tempDir(), "out.jsonl");
     await ai.files.download({ file: event.data.output_file_uri, downloadPath: out });
@@ -106,7 +118,9 @@ describe("batches through @google/genai", () => {
 
   it("cancel while running sends batch.cancelled and the provider gets no further requests", async () => {
     const fake = await fakeOpenAI(100);
-    server = await startTidings({ env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: fake.url, TIDINGS_PROVIDER_CONCURRENCY: "4" } });
+    server = await startTidings({
+      env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: fake.url, TIDINGS_PROVIDER_CONCURRENCY: "4" },
+    });
     const hooks = await receiver();
     await registerWebhook(server, hooks.url, ["batch.*"]);
     const ai = genai(server);
@@ -135,7 +149,11 @@ describe("batches through @google/genai", () => {
     writeFileSync(path, jsonl(5));
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
     const job = await ai.batches.create({ model: "gemini-2.5-flash", src: file.name! });
-    await waitUntil(async () => (await ai.batches.get({ name: job.name! })).state === "JOB_STATE_SUCCEEDED", 20_000, "the batch to succeed");
+    await waitUntil(
+      async () => (await ai.batches.get({ name: job.name! })).state === "JOB_STATE_SUCCEEDED",
+      20_000,
+      "the batch to succeed",
+    );
     const done = await ai.batches.get({ name: job.name! });
     const out = join(tempDir(), "out.jsonl");
     await ai.files.download({ file: done.dest!.fileName!, downloadPath: out });
@@ -152,7 +170,10 @@ describe("batches through @google/genai", () => {
         ttl: "1s",
         inputConfig: {
           requests: {
-            requests: Array.from({ length: 40 }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } })),
+            requests: Array.from({ length: 40 }, (_, i) => ({
+              request: { contents: [{ parts: [{ text: `p${i}` }] }] },
+              metadata: { key: `k${i}` },
+            })),
           },
         },
       },
@@ -170,9 +191,17 @@ describe("batches through @google/genai", () => {
     writeFileSync(path, jsonl(3, ["{not json", '{"key":"nokey-request"}']));
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
     const job = await ai.batches.create({ model: "m", src: file.name! });
-    await waitUntil(async () => (await ai.batches.get({ name: job.name! })).state === "JOB_STATE_SUCCEEDED", 20_000, "the batch to succeed");
+    await waitUntil(
+      async () => (await ai.batches.get({ name: job.name! })).state === "JOB_STATE_SUCCEEDED",
+      20_000,
+      "the batch to succeed",
+    );
     const rest = await server.api("GET", `/v1/${job.name}`);
-    expect(rest.body.metadata.batchStats).toMatchObject({ requestCount: "5", successfulRequestCount: "3", failedRequestCount: "2" });
+    expect(rest.body.metadata.batchStats).toMatchObject({
+      requestCount: "5",
+      successfulRequestCount: "3",
+      failedRequestCount: "2",
+    });
     const out = join(tempDir(), "out.jsonl");
     await ai.files.download({ file: rest.body.metadata.output.responsesFile, downloadPath: out });
     const lines = readFileSync(out, "utf8")
@@ -182,19 +211,29 @@ describe("batches through @google/genai", () => {
     expect(lines.map((l) => l.key)).toEqual(["k0", "k1", "k2", "line-4", "nokey-request"]);
     expect(lines[3]!.error?.message).toMatch(/not valid JSON/);
 
-    const unknown = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: "files/doesnotexist" } } });
+    const unknown = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { fileName: "files/doesnotexist" } },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.details[0].fieldViolations[0].field).toBe("batch.inputConfig.fileName");
     const pngPath = join(tempDir(), "x.png");
     writeFileSync(pngPath, Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     const png = await ai.files.upload({ file: pngPath, config: { mimeType: "image/png" } });
-    const notJsonl = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: png.name } } });
+    const notJsonl = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { fileName: png.name } },
+    });
     expect(notJsonl.status).toBe(400);
     expect(notJsonl.body.error.message).toMatch(/JSONL/);
     const garbagePath = join(tempDir(), "g.jsonl");
     writeFileSync(garbagePath, "hello\nworld\n");
     const garbage = await ai.files.upload({ file: garbagePath, config: { mimeType: "application/jsonl" } });
-    expect((await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: garbage.name } } })).status).toBe(400);
+    expect(
+      (
+        await server.api("POST", "/v1/models/m:batchGenerateContent", {
+          batch: { inputConfig: { fileName: garbage.name } },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it("a file found wanting after its lines began going into the store is a 400 that leaves no batch behind", async () => {
@@ -205,13 +244,19 @@ describe("batches through @google/genai", () => {
     // limit is met with 100,000 lines already written into a hidden batch, which is then deleted with them.
     writeFileSync(path, jsonl(100_001));
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl" } });
-    const tooMany = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: file.name } } });
+    const tooMany = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { fileName: file.name } },
+    });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.error.message).toBe(`batch.inputConfig.fileName: ${file.name} has more than 100000 requests; at most 100000 per batch`);
+    expect(tooMany.body.error.message).toBe(
+      `batch.inputConfig.fileName: ${file.name} has more than 100000 requests; at most 100000 per batch`,
+    );
     const emptyPath = join(tempDir(), "blank.jsonl");
     writeFileSync(emptyPath, "{not json\n\n[1]\n");
     const blank = await ai.files.upload({ file: emptyPath, config: { mimeType: "application/jsonl" } });
-    const notJsonl = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName: blank.name } } });
+    const notJsonl = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { fileName: blank.name } },
+    });
     expect(notJsonl.status).toBe(400);
     expect(notJsonl.body.error.message).toMatch(/is not JSONL/);
     expect((await server.api("GET", "/v1/batches")).body.operations ?? []).toEqual([]);

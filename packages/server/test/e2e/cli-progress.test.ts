@@ -54,9 +54,13 @@ function terminal(columns: number) {
 }
 
 async function startBatch(gemini: GeminiSurface): Promise<string> {
-  const jsonl = Array.from({ length: 30 }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n");
+  const jsonl = Array.from({ length: 30 }, (_, i) =>
+    JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } }),
+  ).join("\n");
   const fileName = await gemini.upload(Buffer.from(jsonl), "application/jsonl", "in.jsonl");
-  return (await gemini.createBatch("gemini-2.5-flash", { batch: { displayName: "progress", inputConfig: { fileName } } })).name;
+  return (
+    await gemini.createBatch("gemini-2.5-flash", { batch: { displayName: "progress", inputConfig: { fileName } } })
+  ).name;
 }
 
 describe("the batch progress bar", () => {
@@ -87,7 +91,12 @@ describe("the batch progress bar", () => {
         done: false,
         metadata: {
           state: "BATCH_STATE_RUNNING",
-          batchStats: { requestCount: String(total), successfulRequestCount: String(done), failedRequestCount: "0", pendingRequestCount: String(total - done) },
+          batchStats: {
+            requestCount: String(total),
+            successfulRequestCount: String(done),
+            failedRequestCount: "0",
+            pendingRequestCount: String(total - done),
+          },
         },
       }) as unknown as BatchOperation;
     expect(progressLine(batch(5, 10), 40)).toBe("[#####....] 5/10 done, 0 failed  RUNNING");

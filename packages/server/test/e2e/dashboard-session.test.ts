@@ -52,7 +52,10 @@ describe("dashboard sessions and forms", () => {
     const page = await get(jar, "/dashboard/webhooks");
     expect(page.status).toBe(200);
 
-    expect(await post(jar, "/dashboard/sign-out", { _csrf: csrfOf(page.text) })).toMatchObject({ status: 303, location: "/dashboard/sign-in" });
+    expect(await post(jar, "/dashboard/sign-out", { _csrf: csrfOf(page.text) })).toMatchObject({
+      status: 303,
+      location: "/dashboard/sign-in",
+    });
     const replay = new Jar();
     replay.cookies.set("tidings_session", saved);
     expect(await get(replay, "/dashboard/webhooks")).toMatchObject({ status: 303, location: "/dashboard/sign-in" });

@@ -4,7 +4,14 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumAvailable, launchChromium, screenshotDir } from "../helpers/browser.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { completeOperation, registerWebhook, startTidings, TEST_KEY, waitUntil, type TestServer } from "../helpers/tidings.js";
+import {
+  completeOperation,
+  registerWebhook,
+  startTidings,
+  TEST_KEY,
+  waitUntil,
+  type TestServer,
+} from "../helpers/tidings.js";
 import { verifyWithReferenceLibraries } from "../helpers/verify.js";
 
 /**
@@ -23,15 +30,18 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
 
   beforeAll(async () => {
     // Retries an hour apart: each delivery makes exactly one attempt while the test looks at it.
-    server = await startTidings({ env: { TIDINGS_RETRY_SCHEDULE: "3600", TIDINGS_LOCAL_DELAY_MS: "200", TIDINGS_PROVIDER_CONCURRENCY: "2" } });
+    server = await startTidings({
+      env: { TIDINGS_RETRY_SCHEDULE: "3600", TIDINGS_LOCAL_DELAY_MS: "200", TIDINGS_PROVIDER_CONCURRENCY: "2" },
+    });
     failing = await startReceiver(() => ({ status: answer }));
     hook = await registerWebhook(server, failing.url, ["export.*", "webhook.ping"]);
     await completeOperation(server, "export");
     await completeOperation(server, "export");
     await failing.waitFor(2);
     const attempted = async () =>
-      (await server.api("GET", `/v1/webhooks/${hook.id}/deliveries`)).body.deliveries.filter((d: { attempts: unknown[] }) => d.attempts.length > 0).length ===
-      2;
+      (await server.api("GET", `/v1/webhooks/${hook.id}/deliveries`)).body.deliveries.filter(
+        (d: { attempts: unknown[] }) => d.attempts.length > 0,
+      ).length === 2;
     await waitUntil(attempted, 10_000, "both attempts to be recorded");
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -68,7 +78,8 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await page.waitForURL(`**/dashboard/webhooks/${hook.id}`);
     const deliveries = page.locator("tr[data-delivery]");
     expect(await deliveries.count()).toBe(2);
-    for (const summary of await page.locator("tr[data-delivery] summary").filter({ hasText: "attempt" }).all()) await summary.click();
+    for (const summary of await page.locator("tr[data-delivery] summary").filter({ hasText: "attempt" }).all())
+      await summary.click();
     const attempts = page.locator("[data-attempt]");
     expect(await attempts.count()).toBe(2);
     for (const attempt of await attempts.all()) expect(await attempt.textContent()).toContain("HTTP 500");
@@ -86,13 +97,17 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     answer = 200;
     const before = failing.received.length;
     const first = page.locator("tr[data-delivery]").first();
-    const eventId = await first.getAttribute("data-delivery").then(async () => (await first.locator("a.mono").textContent())!.trim());
+    const eventId = await first
+      .getAttribute("data-delivery")
+      .then(async () => (await first.locator("a.mono").textContent())!.trim());
     await first.getByRole("button", { name: /Retry/ }).click();
     await page.waitForURL(`**/dashboard/events/${eventId}**`);
     expect(await page.getByRole("status").textContent()).toContain("Redelivered: 1");
     await failing.waitFor(before + 1);
     // The page refreshes itself while a delivery is pending; the new one ends up succeeded with its attempt.
-    const succeeded = page.locator("tr[data-delivery]", { has: page.locator("[data-state]", { hasText: "succeeded" }) });
+    const succeeded = page.locator("tr[data-delivery]", {
+      has: page.locator("[data-state]", { hasText: "succeeded" }),
+    });
     await expect.poll(() => succeeded.count(), { timeout: 15_000 }).toBe(1);
     const attempt = await succeeded.locator("[data-attempt]").first().textContent();
     expect(attempt).toContain("HTTP 200");
@@ -127,7 +142,10 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
 
   it("shows a batch's progress moving until it is done", async () => {
     const total = 60;
-    const lines = Array.from({ length: total }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } }));
+    const lines = Array.from({ length: total }, (_, i) => ({
+      request: { contents: [{ parts: [{ text: `p${i}` }] }] },
+      metadata: { key: `k${i}` },
+    }));
     const created = await server.api("POST", "/v1/models/m:batchGenerateContent", {
       batch: { displayName: "dashboard", inputConfig: { requests: { requests: lines } } },
     });
@@ -169,8 +187,19 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
   });
 
   it("shows an interaction waiting for a function result, with the call it waits for and its event", async () => {
-    const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
-    const created = await server.api("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Lima", tools, background: true });
+    const tools = [
+      {
+        type: "function",
+        name: "get_weather",
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      },
+    ];
+    const created = await server.api("POST", "/v1/interactions", {
+      model: "m",
+      input: "Use get_weather with city: Lima",
+      tools,
+      background: true,
+    });
     expect(created.status).toBe(200);
     const name = `interactions/${created.body.id}`;
     await page.goto(`${server.url}/dashboard/interactions`);
@@ -192,7 +221,10 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
   });
 
   it("links output files for download, and previews a video in place", async () => {
-    const lines = [1, 2, 3].map((i) => ({ request: { contents: [{ parts: [{ text: `out${i}` }] }] }, metadata: { key: `o${i}` } }));
+    const lines = [1, 2, 3].map((i) => ({
+      request: { contents: [{ parts: [{ text: `out${i}` }] }] },
+      metadata: { key: `o${i}` },
+    }));
     const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", {
       batch: { displayName: "outputs", inputConfig: { requests: { requests: lines } } },
     });
@@ -200,10 +232,22 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
       instances: [{ prompt: "a paper boat on a pond" }],
       parameters: { durationSeconds: 1 },
     });
-    await waitUntil(async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true, 30_000, "the batch");
-    await waitUntil(async () => (await server.api("GET", `/v1/${video.body.name}`)).body.done === true, 30_000, "the video");
+    await waitUntil(
+      async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true,
+      30_000,
+      "the batch",
+    );
+    await waitUntil(
+      async () => (await server.api("GET", `/v1/${video.body.name}`)).body.done === true,
+      30_000,
+      "the video",
+    );
     const output = (await server.api("GET", `/v1/${batch.body.name}`)).body.response.responsesFile as string;
-    const expected = await (await fetch(`${server.url}/download/v1/${output}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).text();
+    const expected = await (
+      await fetch(`${server.url}/download/v1/${output}:download?alt=media`, {
+        headers: { "x-goog-api-key": server.key },
+      })
+    ).text();
 
     await page.goto(`${server.url}/dashboard/operations/batch/${batch.body.name.split("/")[1]}`);
     const link = page.locator("[data-output-file]");
@@ -220,13 +264,21 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     const preview = page.locator("video[data-video-preview]");
     // The clip's metadata loads, through the dashboard's own session (the API would want a key header).
     type Video = { readyState: number; videoWidth: number; duration: number };
-    await expect.poll(() => preview.evaluate((v) => (v as unknown as Video).readyState), { timeout: 10_000 }).toBeGreaterThan(0);
-    expect(await preview.evaluate((v) => [(v as unknown as Video).videoWidth > 0, (v as unknown as Video).duration > 0])).toEqual([true, true]);
+    await expect
+      .poll(() => preview.evaluate((v) => (v as unknown as Video).readyState), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    expect(
+      await preview.evaluate((v) => [(v as unknown as Video).videoWidth > 0, (v as unknown as Video).duration > 0]),
+    ).toEqual([true, true]);
     await shot("12-video-preview");
   });
 
   it("reads well: words stay whole in the What column, counts agree with their nouns", async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, storageState: await page.context().storageState() });
+    const phone = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      storageState: await page.context().storageState(),
+    });
     await phone.goto(`${server.url}/dashboard/operations?kind=batch`);
     const cells = phone.locator("tbody td.words");
     expect(await cells.count()).toBeGreaterThan(0);
@@ -300,7 +352,9 @@ describe.skipIf(!chromiumAvailable())("dashboard in a browser", () => {
     await shot("16-recover-picker");
     await since.fill("last tuesday");
     await page.getByRole("button", { name: "Recover window" }).click();
-    await expect.poll(() => page.locator("[data-form-problem]").textContent()).toContain("since: must be a time in UTC, e.g. ");
+    await expect
+      .poll(() => page.locator("[data-form-problem]").textContent())
+      .toContain("since: must be a time in UTC, e.g. ");
     expect(await page.getByLabel("Recover failed from (UTC)").inputValue()).toBe("last tuesday");
     expect(await page.locator("h2#deliveries").count()).toBe(1);
     await page.getByLabel("Recover failed from (UTC)").fill(shown);

@@ -8,7 +8,8 @@ import { completeOperation, startTidings, type TestServer } from "../helpers/tid
 /** Permission bits of every entry under `dir`, by path relative to it. */
 function modes(dir: string): Record<string, string> {
   const out: Record<string, string> = { ".": (statSync(dir).mode & 0o777).toString(8) };
-  for (const entry of readdirSync(dir, { recursive: true }) as string[]) out[entry] = (statSync(join(dir, entry)).mode & 0o777).toString(8);
+  for (const entry of readdirSync(dir, { recursive: true }) as string[])
+    out[entry] = (statSync(join(dir, entry)).mode & 0o777).toString(8);
   return out;
 }
 
@@ -33,7 +34,9 @@ describe("the data directory is this user's alone (API-key hashes, sealed secret
     await ai.files.upload({ file: input, config: { mimeType: "application/jsonl" } });
     const found = modes(dataDir);
     expect(found["."]).toBe("700");
-    expect(Object.keys(found)).toEqual(expect.arrayContaining(["tidings.db", "tidings.db-wal", "tidings.db-shm", "master.key"]));
+    expect(Object.keys(found)).toEqual(
+      expect.arrayContaining(["tidings.db", "tidings.db-wal", "tidings.db-shm", "master.key"]),
+    );
     expect(Object.keys(found).filter((path) => statSync(join(dataDir, path)).isFile()).length).toBeGreaterThan(4);
     for (const [path, mode] of Object.entries(found)) {
       if (path !== "." && statSync(join(dataDir, path)).isFile()) expect(`${path} ${mode}`).toBe(`${path} 600`);

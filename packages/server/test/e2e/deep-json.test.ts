@@ -32,7 +32,11 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
 
   it("in webhook_config.user_metadata", async () => {
     expectDepthRefusal(
-      await server.api("POST", "/v1/operations", withDeep({ type: "export", webhook_config: { uris: ["https://example.com/h"], user_metadata: "DEEP" } })),
+      await server.api(
+        "POST",
+        "/v1/operations",
+        withDeep({ type: "export", webhook_config: { uris: ["https://example.com/h"], user_metadata: "DEEP" } }),
+      ),
     );
   });
 
@@ -44,7 +48,9 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
   });
 
   it("in an inline batch request", async () => {
-    const body = withDeep({ batch: { inputConfig: { requests: { requests: [{ request: "DEEP", metadata: { key: "k" } }] } } } });
+    const body = withDeep({
+      batch: { inputConfig: { requests: { requests: [{ request: "DEEP", metadata: { key: "k" } }] } } },
+    });
     expectDepthRefusal(await server.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", body));
   });
 
@@ -70,11 +76,19 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
       `{"key":"deep","request":{"contents":[{"parts":[{"text":"x"}]}],"x":${deep(10_000)}}}`,
     ].join("\n");
     const fileName = await uploadJsonl(server, lines);
-    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { fileName } } });
+    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { fileName } },
+    });
     expect(batch.status).toBe(200);
-    await waitUntil(async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true, 20_000, "the batch to end");
+    await waitUntil(
+      async () => (await server.api("GET", `/v1/${batch.body.name}`)).body.done === true,
+      20_000,
+      "the batch to end",
+    );
     const done = await server.api("GET", `/v1/${batch.body.name}`);
-    const out = await fetch(`${server.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, { headers: { "x-goog-api-key": server.key } });
+    const out = await fetch(`${server.url}/download/v1/${done.body.response.responsesFile}:download?alt=media`, {
+      headers: { "x-goog-api-key": server.key },
+    });
     const results = (await out.text())
       .trim()
       .split("\n")
@@ -86,7 +100,10 @@ describe("deeply nested JSON is refused at parse time with a 400 naming the limi
 
   it("leaves the server healthy", async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect((await server.api("POST", "/v1/operations", { type: "export", metadata: JSON.parse(deep(MAX_JSON_DEPTH - 1)) })).status).toBe(200);
+    expect(
+      (await server.api("POST", "/v1/operations", { type: "export", metadata: JSON.parse(deep(MAX_JSON_DEPTH - 1)) }))
+        .status,
+    ).toBe(200);
   });
 });
 

@@ -22,7 +22,10 @@ describe("retries", () => {
     expect(new Set(got.map((r) => r.headers["webhook-id"])).size).toBe(1);
     for (const r of got) {
       const event = verifyWithReferenceLibraries(webhook.secret, r) as { type: string; data: { id: string } };
-      expect(event).toMatchObject({ type: "export.succeeded", data: { id: `operations/${opId}`, output_file_uri: "files/out" } });
+      expect(event).toMatchObject({
+        type: "export.succeeded",
+        data: { id: `operations/${opId}`, output_file_uri: "files/out" },
+      });
     }
 
     let deliveries: any[] = [];
@@ -50,13 +53,19 @@ describe("retries", () => {
   });
 
   it("treats a redirect as a failure and does not follow it", async () => {
-    receiver = await startReceiver((n) => (n === 0 ? { status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } } : { status: 204 }));
+    receiver = await startReceiver((n) =>
+      n === 0 ? { status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } } : { status: 204 },
+    );
     server = await startTidings();
     const webhook = await registerWebhook(server, receiver.url);
     await completeOperation(server);
     const got = await receiver.waitFor(2);
     expect(got.every((r) => r.path === "/hook")).toBe(true);
-    await waitUntil(async () => (await server!.api("GET", `/v1/webhooks/${webhook.id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
+    await waitUntil(
+      async () =>
+        (await server!.api("GET", `/v1/webhooks/${webhook.id}/deliveries?state=succeeded`)).body.deliveries.length ===
+        1,
+    );
     const [delivery] = (await server.api("GET", `/v1/webhooks/${webhook.id}/deliveries`)).body.deliveries;
     expect(delivery.attempts.map((a: any) => a.status_code)).toEqual([302, 204]);
   });
@@ -75,7 +84,9 @@ describe("retries", () => {
   });
 
   it("honours Retry-After on 429, within the schedule's bounds", async () => {
-    receiver = await startReceiver((n) => (n === 0 ? { status: 429, headers: { "retry-after": "3600" } } : { status: 200 }));
+    receiver = await startReceiver((n) =>
+      n === 0 ? { status: 429, headers: { "retry-after": "3600" } } : { status: 200 },
+    );
     // Schedule step 0.3 s: a Retry-After of an hour is clamped to twice that.
     server = await startTidings({ env: { TIDINGS_RETRY_SCHEDULE: "0.3" } });
     await registerWebhook(server, receiver.url);

@@ -19,7 +19,11 @@ async function verifyDynamic(
   jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)),
 ) {
   const token = String(r.headers["webhook-signature"]);
-  const { payload } = await jwtVerify(token, jwks, { audience, issuer: server.config.publicUrl, algorithms: ["RS256"] });
+  const { payload } = await jwtVerify(token, jwks, {
+    audience,
+    issuer: server.config.publicUrl,
+    algorithms: ["RS256"],
+  });
   expect(payload.jti).toBe(r.headers["webhook-id"]);
   expect(payload.body_sha256).toBe(createHash("sha256").update(r.body).digest("base64url"));
   expect((payload.exp as number) - (payload.iat as number)).toBe(300);
@@ -46,10 +50,16 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(a!.headers["webhook-id"]).toBe(b!.headers["webhook-id"]);
     const claims = await verifyDynamic(server, a!, dynamicA.url);
     expect(claims).toMatchObject({ type: "render.succeeded" });
-    expect(JSON.parse(a!.body)).toMatchObject({ type: "render.succeeded", data: { user_metadata: { order: "o-42", tier: 2 } } });
+    expect(JSON.parse(a!.body)).toMatchObject({
+      type: "render.succeeded",
+      data: { user_metadata: { order: "o-42", tier: 2 } },
+    });
     await verifyDynamic(server, b!, dynamicB.url);
     // And the SDK receivers use agrees.
-    const viaSdk = await verifyWebhook(a!.body, a!.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: dynamicA.url });
+    const viaSdk = await verifyWebhook(a!.body, a!.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: dynamicA.url,
+    });
     expect(viaSdk).toMatchObject({ type: "render.succeeded", data: { id: op.body.name } });
     // The token is bound to its audience: A's token does not verify as B's.
     await expect(verifyDynamic(server, a!, dynamicB.url)).rejects.toThrow();
@@ -62,7 +72,10 @@ describe("dynamic webhooks (webhook_config)", () => {
     receivers.push(receiver);
     server = await startTidings();
     const userMetadata = { blob: "x".repeat(64 * 1024), order: "o-42" };
-    const op = await server.api("POST", "/v1/operations", { type: "render", webhook_config: { uris: [receiver.url], user_metadata: userMetadata } });
+    const op = await server.api("POST", "/v1/operations", {
+      type: "render",
+      webhook_config: { uris: [receiver.url], user_metadata: userMetadata },
+    });
     expect(op.status).toBe(200);
     await server.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/big" });
 
@@ -96,7 +109,8 @@ describe("dynamic webhooks (webhook_config)", () => {
     const rotated = await server.api("POST", "/v1/signingKeys:rotate", undefined, ADMIN_KEY);
     expect(rotated.status).toBe(200);
     expect(Date.parse(rotated.body.activate_time)).toBe(clock.now() + 900_000);
-    const after = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    const after = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] })
+      .keys;
     expect(after.map((k) => k.kid).sort()).toEqual([before[0]!.kid, rotated.body.kid].sort());
 
     const kidOfNextDelivery = async (n: number) => {
@@ -110,10 +124,13 @@ describe("dynamic webhooks (webhook_config)", () => {
     expect(await kidOfNextDelivery(2)).toBe(rotated.body.kid);
 
     clock.advance(48 * 3600_000 - 1000);
-    const stillThere = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    const stillThere = (
+      (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
+    ).keys;
     expect(stillThere).toHaveLength(2);
     clock.advance(2000);
-    const later = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    const later = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] })
+      .keys;
     expect(later.map((k) => k.kid)).toEqual([rotated.body.kid]);
   });
 
@@ -143,47 +160,70 @@ describe("dynamic webhooks (webhook_config)", () => {
     );
   });
 
-  it.each(["ES256", "EdDSA"])("signs with %s when TIDINGS_JWT_ALG asks, verified by jose against the JWKS and by the SDK", async (alg) => {
-    const receiver = await startReceiver();
-    receivers.push(receiver);
-    server = await startTidings({ env: { TIDINGS_JWT_ALG: alg } });
-    const jwks = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { alg: string; kty: string; d?: string }[] }).keys;
-    expect(jwks.map((k) => [k.alg, k.kty])).toEqual([[alg, alg === "ES256" ? "EC" : "OKP"]]);
-    expect(jwks[0]!.d).toBeUndefined();
-    const op = await server.api("POST", "/v1/operations", { type: "render", webhook_config: { uris: [receiver.url] } });
-    await server.api("POST", `/v1/${op.body.name}:complete`, {});
-    const [got] = await receiver.waitFor(1);
-    expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).alg).toBe(alg);
-    const token = String(got!.headers["webhook-signature"]);
-    await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { audience: receiver.url, algorithms: [alg] });
-    const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
-      jwks: `${server.url}/.well-known/jwks.json`,
-      audience: receiver.url,
-    });
-    expect(viaSdk).toMatchObject({ type: "render.succeeded" });
-  });
+  it.each(["ES256", "EdDSA"])(
+    "signs with %s when TIDINGS_JWT_ALG asks, verified by jose against the JWKS and by the SDK",
+    async (alg) => {
+      const receiver = await startReceiver();
+      receivers.push(receiver);
+      server = await startTidings({ env: { TIDINGS_JWT_ALG: alg } });
+      const jwks = (
+        (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as {
+          keys: { alg: string; kty: string; d?: string }[];
+        }
+      ).keys;
+      expect(jwks.map((k) => [k.alg, k.kty])).toEqual([[alg, alg === "ES256" ? "EC" : "OKP"]]);
+      expect(jwks[0]!.d).toBeUndefined();
+      const op = await server.api("POST", "/v1/operations", {
+        type: "render",
+        webhook_config: { uris: [receiver.url] },
+      });
+      await server.api("POST", `/v1/${op.body.name}:complete`, {});
+      const [got] = await receiver.waitFor(1);
+      expect(decodeProtectedHeader(String(got!.headers["webhook-signature"])).alg).toBe(alg);
+      const token = String(got!.headers["webhook-signature"]);
+      await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), {
+        audience: receiver.url,
+        algorithms: [alg],
+      });
+      const viaSdk = await verifyWebhook(got!.body, got!.headers as Record<string, string>, {
+        jwks: `${server.url}/.well-known/jwks.json`,
+        audience: receiver.url,
+      });
+      expect(viaSdk).toMatchObject({ type: "render.succeeded" });
+    },
+  );
 
   it("moves to a new TIDINGS_JWT_ALG with a staged rotation: the old key signs until the new one is published long enough", async () => {
     const clock = new ManualClock(Date.now());
     server = await startTidings({ clock });
     const { dataDir } = server;
-    const rsa = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }).keys;
+    const rsa = (
+      (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }
+    ).keys;
     await server.stop();
-    server = await startTidings({ clock, dataDir, env: { TIDINGS_JWT_ALG: "EdDSA", TIDINGS_JWKS_PROPAGATION_S: "900" } });
-    const both = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }).keys;
+    server = await startTidings({
+      clock,
+      dataDir,
+      env: { TIDINGS_JWT_ALG: "EdDSA", TIDINGS_JWKS_PROPAGATION_S: "900" },
+    });
+    const both = (
+      (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] }
+    ).keys;
     expect(both.map((k) => k.alg).sort()).toEqual(["EdDSA", "RS256"]);
     expect(both.find((k) => k.alg === "RS256")!.kid).toBe(rsa[0]!.kid);
   });
 
   it("keeps the signing key across restarts, encrypted at rest", async () => {
     server = await startTidings();
-    const kid = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
+    const kid = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] })
+      .keys[0]!.kid;
     const dataDir = server.dataDir;
     await server.stop();
     const { readFileSync } = await import("node:fs");
     expect(readFileSync(`${dataDir}/tidings.db`).includes('"d":"')).toBe(false);
     server = await startTidings({ dataDir });
-    const again = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys;
+    const again = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] })
+      .keys;
     expect(again.map((k) => k.kid)).toEqual([kid]);
   });
 });

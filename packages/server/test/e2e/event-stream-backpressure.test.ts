@@ -26,7 +26,10 @@ describe("GET /v1/events:stream with a reader that stops reading", () => {
   };
 
   it("is dropped with a last comment once it falls about 1 MiB behind, while the server goes on answering", async () => {
-    const socket = await openSocket(server.url, `GET /v1/events:stream HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nx-goog-api-key: ${server.key}\r\n\r\n`);
+    const socket = await openSocket(
+      server.url,
+      `GET /v1/events:stream HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nx-goog-api-key: ${server.key}\r\n\r\n`,
+    );
     expect(await readHead(socket)).toMatch(/^HTTP\/1\.1 200 /);
     socket.pause();
 
@@ -42,7 +45,9 @@ describe("GET /v1/events:stream with a reader that stops reading", () => {
     const text = await readToEnd(socket);
     const received = text.split("id: msg_").length - 1;
     expect(received).toBeLessThan(published);
-    expect(text).toContain(": dropped: this reader fell more than 1048576 bytes behind the events; reconnect, and read what was missed with GET /v1/events");
+    expect(text).toContain(
+      ": dropped: this reader fell more than 1048576 bytes behind the events; reconnect, and read what was missed with GET /v1/events",
+    );
     expect((await server.api("GET", "/v1/webhooks")).status).toBe(200);
   });
 });

@@ -36,7 +36,14 @@ describe("GET /v1/eventTypes", () => {
     // The seed's types and every one added since, webhook.ping and webhook.disabled among them.
     for (const type of BUILT_IN_EVENT_TYPES) expect(names).toContain(type);
     expect(names).toEqual(
-      expect.arrayContaining(["webhook.ping", "webhook.disabled", "{type}.succeeded", "{type}.failed", "{type}.cancelled", "{type}.expired"]),
+      expect.arrayContaining([
+        "webhook.ping",
+        "webhook.disabled",
+        "{type}.succeeded",
+        "{type}.failed",
+        "{type}.cancelled",
+        "{type}.expired",
+      ]),
     );
     expect(names).toHaveLength(BUILT_IN_EVENT_TYPES.length + 4);
     expect(res.body.next_page_token).toBeUndefined();
@@ -62,7 +69,9 @@ describe("GET /v1/eventTypes", () => {
   it("answers one type by name: built-in, a custom family, or a custom operation's own type", async () => {
     const batch = await server.api<Entry>("GET", "/v1/eventTypes/batch.succeeded");
     expect(batch.status).toBe(200);
-    expect(batch.body.schema.properties.data).toMatchObject({ required: expect.arrayContaining(["id", "output_file_uri"]) });
+    expect(batch.body.schema.properties.data).toMatchObject({
+      required: expect.arrayContaining(["id", "output_file_uri"]),
+    });
     const family = await server.api<Entry>("GET", `/v1/eventTypes/${encodeURIComponent("{type}.failed")}`);
     expect(family.body.name).toBe("{type}.failed");
     const exported = await server.api<Entry>("GET", "/v1/eventTypes/export.succeeded");
@@ -89,12 +98,21 @@ describe("GET /v1/eventTypes", () => {
 });
 
 describe("the delivery check every e2e test runs", () => {
-  const valid = { type: "batch.succeeded", version: "v1", timestamp: "2026-05-04T12:00:00.000Z", data: { id: "batches/b1", output_file_uri: "files/o" } };
+  const valid = {
+    type: "batch.succeeded",
+    version: "v1",
+    timestamp: "2026-05-04T12:00:00.000Z",
+    data: { id: "batches/b1", output_file_uri: "files/o" },
+  };
 
   it("accepts a payload as the catalogue describes it, and refuses one field more, one field less, or an unknown type", () => {
     expect(eventPayloadProblem(JSON.stringify(valid))).toBeUndefined();
-    expect(eventPayloadProblem(JSON.stringify({ ...valid, data: { ...valid.data, user_metadata: { run: 7 } } }))).toBeUndefined();
-    expect(eventPayloadProblem(JSON.stringify({ ...valid, data: { ...valid.data, undocumented: 1 } }))).toMatch(/additional properties/);
+    expect(
+      eventPayloadProblem(JSON.stringify({ ...valid, data: { ...valid.data, user_metadata: { run: 7 } } })),
+    ).toBeUndefined();
+    expect(eventPayloadProblem(JSON.stringify({ ...valid, data: { ...valid.data, undocumented: 1 } }))).toMatch(
+      /additional properties/,
+    );
     expect(eventPayloadProblem(JSON.stringify({ ...valid, data: { id: "batches/b1" } }))).toMatch(/output_file_uri/);
     expect(eventPayloadProblem(JSON.stringify({ ...valid, timestamp: "yesterday" }))).toMatch(/date-time/);
     expect(eventPayloadProblem(JSON.stringify({ ...valid, type: "batch.done" }))).toMatch(/not in the event catalogue/);

@@ -28,7 +28,9 @@ describe("events API", () => {
     const eventId = exports.body.events[0].id as string;
     expect(eventId).toMatch(/^msg_[A-Za-z0-9]{27}$/);
 
-    await waitUntil(async () => (await server!.api("GET", `/v1/events/${eventId}`)).body.deliveries.every((d: any) => d.state === "succeeded"));
+    await waitUntil(async () =>
+      (await server!.api("GET", `/v1/events/${eventId}`)).body.deliveries.every((d: any) => d.state === "succeeded"),
+    );
     const detail = await server.api("GET", `/v1/events/${eventId}`);
     expect(detail.body.deliveries.map((d: any) => d.webhook_id).sort()).toEqual([a.id, b.id].sort());
 

@@ -1,5 +1,6 @@
 /**
- * Proto3 JSON names (docs/wire.md: conventions): each field may be sent in snake_case or lowerCamelCase. For every endpoint of
+ * Proto3 JSON names (docs/wire.md: conventions): each field may be sent in snake_case or lowerCamelCase. For every
+ * endpoint of
  * the OpenAPI document with a field that has two spellings (body or query), a case below runs the same
  * requests twice, once as the contract spells them and once with every field name in the other spelling
  * (free-form maps keep their keys), and reads back what they did. Both runs must read back the same, and
@@ -36,13 +37,15 @@ interface Spelling {
 
 const asDeclared: Spelling = {
   body: (_operation, value) => value,
-  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`,
+  query: (params) =>
+    `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`,
   name: (field) => field,
 };
 
 const respelled: Spelling = {
   body: (operation, value) => respell(value, operations.get(operation)!.body) as object,
-  query: (params) => `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [otherSpelling(k), String(v)]))}`,
+  query: (params) =>
+    `?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [otherSpelling(k), String(v)]))}`,
   name: otherSpelling,
 };
 
@@ -53,7 +56,13 @@ async function call<T = any>(method: string, path: string, body?: unknown, key =
 }
 
 /** Reads two pages of one item: the size and the token both have to take effect. */
-async function twoPages(operation: string, path: string, spell: Spelling, items: string, key = server.key): Promise<[number, number, boolean]> {
+async function twoPages(
+  operation: string,
+  path: string,
+  spell: Spelling,
+  items: string,
+  key = server.key,
+): Promise<[number, number, boolean]> {
   const [size, token] = operations
     .get(operation)!
     .query.filter((q) => /size|token/i.test(q))
@@ -61,11 +70,21 @@ async function twoPages(operation: string, path: string, spell: Spelling, items:
   const first = await call(`GET`, `${path}${spell.query({ [size!]: 1 })}`, undefined, key);
   const next = first.next_page_token ?? first.nextPageToken;
   const second = await call("GET", `${path}${spell.query({ [size!]: 1, [token!]: next })}`, undefined, key);
-  return [first[items].length, second[items].length, JSON.stringify(first[items][0]) !== JSON.stringify(second[items][0])];
+  return [
+    first[items].length,
+    second[items].length,
+    JSON.stringify(first[items][0]) !== JSON.stringify(second[items][0]),
+  ];
 }
 
 async function createWebhook(spell: Spelling, events = ["export.*"]): Promise<string> {
-  return (await call("POST", "/v1/webhooks", spell.body("POST /v1/webhooks", { uri: receiver.url, subscribed_events: events }))).id;
+  return (
+    await call(
+      "POST",
+      "/v1/webhooks",
+      spell.body("POST /v1/webhooks", { uri: receiver.url, subscribed_events: events }),
+    )
+  ).id;
 }
 
 /** The event announcing `operation` once it exists, with its deliveries. */
@@ -83,8 +102,17 @@ async function upload(spell: Spelling, text: string, displayName: string): Promi
   // No size or type headers: the start body's sizeBytes and mimeType have to be read.
   const start = await fetch(`${server.url}/upload/v1beta/files`, {
     method: "POST",
-    headers: { "x-goog-api-key": server.key, "content-type": "application/json", "x-goog-upload-protocol": "resumable", "x-goog-upload-command": "start" },
-    body: JSON.stringify(respellIf(spell, { file: { displayName, mimeType: "application/jsonl", sizeBytes: String(Buffer.byteLength(text)) } })),
+    headers: {
+      "x-goog-api-key": server.key,
+      "content-type": "application/json",
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-command": "start",
+    },
+    body: JSON.stringify(
+      respellIf(spell, {
+        file: { displayName, mimeType: "application/jsonl", sizeBytes: String(Buffer.byteLength(text)) },
+      }),
+    ),
   });
   expect(start.status, await start.clone().text()).toBe(200);
   const url = new URL(start.headers.get("x-goog-upload-url")!);
@@ -104,7 +132,9 @@ function respellIf(spell: Spelling, value: { file: Record<string, string> }): ob
 }
 
 const jsonl = (n: number) =>
-  Array.from({ length: n }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n");
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } }),
+  ).join("\n");
 
 /** Keys chosen to look like both spellings: a free-form map must keep them exactly. */
 const FREE_FORM = { Some_Key: 1, otherKey: { inner_key: "v", innerKey: "w" } };
@@ -117,7 +147,11 @@ interface SpellingCase {
 const cases: Record<string, SpellingCase> = {
   "POST /v1/webhooks": {
     run: async (spell) => {
-      const body = spell.body("POST /v1/webhooks", { uri: receiver.url, subscribed_events: ["export.*", "batch.succeeded"], signing_scheme: "v1a" });
+      const body = spell.body("POST /v1/webhooks", {
+        uri: receiver.url,
+        subscribed_events: ["export.*", "batch.succeeded"],
+        signing_scheme: "v1a",
+      });
       const got = await call("GET", `/v1/webhooks/${(await call("POST", "/v1/webhooks", body)).id}`);
       return { subscribed_events: got.subscribed_events, signing_scheme: got.signing_scheme };
     },
@@ -129,8 +163,15 @@ const cases: Record<string, SpellingCase> = {
   },
   "POST /v1/portalLinks": {
     run: async (spell) => {
-      const created = await call("POST", "/v1/portalLinks", spell.body("POST /v1/portalLinks", { ttl: "120s", read_only: true }));
-      return { read_only: created.read_only, ttl_ms: Date.parse(created.expire_time) - Date.parse(created.create_time) };
+      const created = await call(
+        "POST",
+        "/v1/portalLinks",
+        spell.body("POST /v1/portalLinks", { ttl: "120s", read_only: true }),
+      );
+      return {
+        read_only: created.read_only,
+        ttl_ms: Date.parse(created.expire_time) - Date.parse(created.create_time),
+      };
     },
     expected: { read_only: true, ttl_ms: 120_000 },
   },
@@ -153,7 +194,10 @@ const cases: Record<string, SpellingCase> = {
   "PATCH /v1/webhooks/{id}": {
     run: async (spell) => {
       const id = await createWebhook(spell);
-      const body = spell.body("PATCH /v1/webhooks/{id}", { name: "not in the mask", subscribed_events: ["video.generated"] });
+      const body = spell.body("PATCH /v1/webhooks/{id}", {
+        name: "not in the mask",
+        subscribed_events: ["video.generated"],
+      });
       await call("PATCH", `/v1/webhooks/${id}${spell.query({ update_mask: spell.name("subscribed_events") })}`, body);
       const got = await call("GET", `/v1/webhooks/${id}`);
       return { name: got.name, subscribed_events: got.subscribed_events };
@@ -164,7 +208,8 @@ const cases: Record<string, SpellingCase> = {
     run: async (spell) => {
       const path = `/v1/projects/${server.projectId}`;
       await call("PATCH", `${path}?update_mask=retention`, { retention: "3600s" }, ADMIN_KEY);
-      // An empty body under the mask clears the field; were the mask's name ignored, the body alone would change nothing.
+      // An empty body under the mask clears the field; were the mask's name ignored, the body alone would change
+      // nothing.
       const got = await call("PATCH", `${path}${spell.query({ update_mask: "retention" })}`, {}, ADMIN_KEY);
       return got.retention ?? "the server's default";
     },
@@ -176,7 +221,9 @@ const cases: Record<string, SpellingCase> = {
       await call(
         "POST",
         `/v1/webhooks/${id}:rotateSigningSecret`,
-        spell.body("POST /v1/webhooks/{id}:rotateSigningSecret", { revocation_behavior: "revoke_previous_secrets_immediately" }),
+        spell.body("POST /v1/webhooks/{id}:rotateSigningSecret", {
+          revocation_behavior: "revoke_previous_secrets_immediately",
+        }),
       );
       // The default behaviour keeps the old secret for 24 h: two would show.
       return (await call("GET", `/v1/webhooks/${id}`)).signing_secrets.length;
@@ -211,7 +258,9 @@ const cases: Record<string, SpellingCase> = {
       return {
         expireTime: op.metadata.expireTime === expireTime,
         metadata: { Some_Key: op.metadata.Some_Key, otherKey: op.metadata.otherKey },
-        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        toTheRequestsOwnUri: event.deliveries.map(
+          (d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined,
+        ),
         user_metadata: event.payload.data.user_metadata,
       };
     },
@@ -228,7 +277,11 @@ const cases: Record<string, SpellingCase> = {
   "POST /v1/operations/{id}:complete": {
     run: async (spell) => {
       const { name } = await call("POST", "/v1/operations", { type: "contract" });
-      await call("POST", `/v1/${name}:complete`, spell.body("POST /v1/operations/{id}:complete", { output_file_uri: "files/result", response: FREE_FORM }));
+      await call(
+        "POST",
+        `/v1/${name}:complete`,
+        spell.body("POST /v1/operations/{id}:complete", { output_file_uri: "files/result", response: FREE_FORM }),
+      );
       const op = await call("GET", `/v1/${name}`);
       return { response: op.response, event: (await eventOf(name)).payload.data.output_file_uri };
     },
@@ -242,7 +295,11 @@ const cases: Record<string, SpellingCase> = {
       const { name } = await call("POST", "/v1/operations", { type });
       await call("POST", `/v1/${name}:complete`, {});
       const event = await eventOf(name);
-      const { delivery_count } = await call("POST", `/v1/events/${event.id}:redeliver`, spell.body("POST /v1/events/{id}:redeliver", { webhook_id: chosen }));
+      const { delivery_count } = await call(
+        "POST",
+        `/v1/events/${event.id}:redeliver`,
+        spell.body("POST /v1/events/{id}:redeliver", { webhook_id: chosen }),
+      );
       const after = await call("GET", `/v1/events/${event.id}`);
       return {
         delivery_count,
@@ -263,13 +320,21 @@ const cases: Record<string, SpellingCase> = {
     expected: [1, 1, true],
   },
   "POST /v1/projects": {
-    run: async (spell) => (await call("POST", "/v1/projects", spell.body("POST /v1/projects", { display_name: "Acme" }), ADMIN_KEY)).display_name,
+    run: async (spell) =>
+      (await call("POST", "/v1/projects", spell.body("POST /v1/projects", { display_name: "Acme" }), ADMIN_KEY))
+        .display_name,
     expected: "Acme",
   },
   "GET /v1/projects/{id}/apiKeys": {
     run: async (spell) => {
       await call("POST", `/v1/projects/${server.projectId}/apiKeys`, {}, ADMIN_KEY);
-      return twoPages("GET /v1/projects/{id}/apiKeys", `/v1/projects/${server.projectId}/apiKeys`, spell, "api_keys", ADMIN_KEY);
+      return twoPages(
+        "GET /v1/projects/{id}/apiKeys",
+        `/v1/projects/${server.projectId}/apiKeys`,
+        spell,
+        "api_keys",
+        ADMIN_KEY,
+      );
     },
     expected: [1, 1, true],
   },
@@ -279,7 +344,11 @@ const cases: Record<string, SpellingCase> = {
       const file = await call("GET", `/v1/${name}`);
       return { displayName: file.displayName, mimeType: file.mimeType, sizeBytes: file.sizeBytes };
     },
-    expected: { displayName: "spelled upload", mimeType: "application/jsonl", sizeBytes: String(Buffer.byteLength(jsonl(1))) },
+    expected: {
+      displayName: "spelled upload",
+      mimeType: "application/jsonl",
+      sizeBytes: String(Buffer.byteLength(jsonl(1))),
+    },
   },
   "GET /v1/files": {
     run: async (spell) => {
@@ -296,7 +365,11 @@ const cases: Record<string, SpellingCase> = {
         "POST",
         "/v1/models/gemini-2.5-flash:batchGenerateContent",
         spell.body("POST /v1/models/{id}:batchGenerateContent", {
-          batch: { displayName: "spelled batch", inputConfig: { fileName }, webhookConfig: { uris: [receiver.url], userMetadata: FREE_FORM } },
+          batch: {
+            displayName: "spelled batch",
+            inputConfig: { fileName },
+            webhookConfig: { uris: [receiver.url], userMetadata: FREE_FORM },
+          },
         }),
       );
       await waitUntil(async () => (await call("GET", `/v1/${created.name}`)).done, 20_000, "the batch to end");
@@ -304,16 +377,26 @@ const cases: Record<string, SpellingCase> = {
       const event = await eventOf(created.name);
       return {
         displayName: batch.metadata.displayName,
-        fromTheFile: batch.metadata.inputConfig?.fileName === fileName && batch.metadata.batchStats.requestCount === "2",
-        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        fromTheFile:
+          batch.metadata.inputConfig?.fileName === fileName && batch.metadata.batchStats.requestCount === "2",
+        toTheRequestsOwnUri: event.deliveries.map(
+          (d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined,
+        ),
         user_metadata: event.payload.data.user_metadata,
       };
     },
-    expected: { displayName: "spelled batch", fromTheFile: true, toTheRequestsOwnUri: [true], user_metadata: FREE_FORM },
+    expected: {
+      displayName: "spelled batch",
+      fromTheFile: true,
+      toTheRequestsOwnUri: [true],
+      user_metadata: FREE_FORM,
+    },
   },
   "GET /v1/batches": {
     run: async (spell) => {
-      const inline = { batch: { inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ text: "x" }] }] } }] } } } };
+      const inline = {
+        batch: { inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ text: "x" }] }] } }] } } },
+      };
       await call("POST", "/v1/models/m:batchGenerateContent", inline);
       await call("POST", "/v1/models/m:batchGenerateContent", inline);
       return twoPages("GET /v1/batches", "/v1/batches", spell, "operations");
@@ -327,7 +410,10 @@ const cases: Record<string, SpellingCase> = {
   "POST /v1/models/{id}:generateContent": {
     run: async (spell) => {
       const operation = "POST /v1/models/{id}:generateContent";
-      const weather = { name: "get_weather", parameters: { type: "OBJECT", properties: { city_name: { type: "STRING" } }, required: ["city_name"] } };
+      const weather = {
+        name: "get_weather",
+        parameters: { type: "OBJECT", properties: { city_name: { type: "STRING" } }, required: ["city_name"] },
+      };
       const tools = await call(
         "POST",
         "/v1/models/m:generateContent",
@@ -343,7 +429,10 @@ const cases: Record<string, SpellingCase> = {
       const json = await call(
         "POST",
         "/v1/models/m:generateContent",
-        spell.body(operation, { contents: [{ parts: [{ text: "hello" }] }], generationConfig: { responseMimeType: "application/json", maxOutputTokens: 3 } }),
+        spell.body(operation, {
+          contents: [{ parts: [{ text: "hello" }] }],
+          generationConfig: { responseMimeType: "application/json", maxOutputTokens: 3 },
+        }),
       );
       return {
         candidates: tools.candidates.length,
@@ -364,9 +453,24 @@ const cases: Record<string, SpellingCase> = {
   "POST /v1/interactions": {
     run: async (spell) => {
       const operation = "POST /v1/interactions";
-      const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
-      const paused = await call("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Oslo", tools, background: true });
-      await waitUntil(async () => (await call("GET", `/v1/interactions/${paused.id}`)).status === "requires_action", 20_000, "the interaction to pause");
+      const tools = [
+        {
+          type: "function",
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
+      ];
+      const paused = await call("POST", "/v1/interactions", {
+        model: "m",
+        input: "Use get_weather with city: Oslo",
+        tools,
+        background: true,
+      });
+      await waitUntil(
+        async () => (await call("GET", `/v1/interactions/${paused.id}`)).status === "requires_action",
+        20_000,
+        "the interaction to pause",
+      );
       const callId = (await call("GET", `/v1/interactions/${paused.id}`)).steps.at(-1).id;
       const resumed = await call(
         "POST",
@@ -375,14 +479,25 @@ const cases: Record<string, SpellingCase> = {
           model: "m",
           previous_interaction_id: paused.id,
           // `input` is read by its items' types, not by the schema: its names are respelled here.
-          input: [{ type: "function_result", [spell.name("call_id")]: callId, [spell.name("is_error")]: false, result: FREE_FORM }],
+          input: [
+            {
+              type: "function_result",
+              [spell.name("call_id")]: callId,
+              [spell.name("is_error")]: false,
+              result: FREE_FORM,
+            },
+          ],
           system_instruction: "Be brief.",
           generation_config: { max_output_tokens: 50, top_p: 0.5 },
           background: true,
           webhook_config: { uris: [receiver.url], user_metadata: FREE_FORM },
         }),
       );
-      await waitUntil(async () => (await call("GET", `/v1/interactions/${resumed.id}`)).status === "completed", 20_000, "the interaction to complete");
+      await waitUntil(
+        async () => (await call("GET", `/v1/interactions/${resumed.id}`)).status === "completed",
+        20_000,
+        "the interaction to complete",
+      );
       const done = await call("GET", `/v1/interactions/${resumed.id}`);
       const event = await eventOf(`interactions/${resumed.id}`);
       return {
@@ -390,7 +505,9 @@ const cases: Record<string, SpellingCase> = {
         system_instruction: done.system_instruction,
         generation_config: done.generation_config,
         output: done.steps.at(-1).content[0].text,
-        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        toTheRequestsOwnUri: event.deliveries.map(
+          (d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined,
+        ),
         user_metadata: event.payload.data.user_metadata,
       };
     },
@@ -406,9 +523,12 @@ const cases: Record<string, SpellingCase> = {
   "GET /v1/interactions/{id}": {
     run: async (spell) => {
       const { id } = await call("POST", "/v1/interactions", { model: "m", input: "hello" });
-      const res = await fetch(`${server.url}/v1/interactions/${id}${spell.query({ stream: "true", last_event_id: "evt_2", include_input: "true" })}`, {
-        headers: { "x-goog-api-key": server.key },
-      });
+      const res = await fetch(
+        `${server.url}/v1/interactions/${id}${spell.query({ stream: "true", last_event_id: "evt_2", include_input: "true" })}`,
+        {
+          headers: { "x-goog-api-key": server.key },
+        },
+      );
       const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("event:"));
       // Resumed after evt_2: the step events and the end, not the created and status events again.
       return events.map((e) => /^event: (\S+)\nid: (\S+)/.exec(e)?.slice(1).join(" "));
@@ -429,12 +549,16 @@ const cases: Record<string, SpellingCase> = {
       await waitUntil(async () => (await call("GET", `/v1/${started.name}`)).done, 30_000, "the video");
       const done = await call("GET", `/v1/${started.name}`);
       const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri;
-      const clip = await decodeMp4(new Uint8Array(await (await fetch(uri, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()));
+      const clip = await decodeMp4(
+        new Uint8Array(await (await fetch(uri, { headers: { "x-goog-api-key": server.key } })).arrayBuffer()),
+      );
       const event = await eventOf(started.name);
       return {
         portrait: clip.height > clip.width,
         frames: clip.frames.length,
-        toTheRequestsOwnUri: event.deliveries.map((d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined),
+        toTheRequestsOwnUri: event.deliveries.map(
+          (d: { uri: string; webhook_id?: string }) => d.uri === receiver.url && d.webhook_id === undefined,
+        ),
         user_metadata: event.payload.data.user_metadata,
       };
     },

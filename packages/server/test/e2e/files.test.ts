@@ -16,7 +16,9 @@ beforeAll(async () => {
   server = await startTidings({ env: { TIDINGS_MAX_FILE_BYTES: String(MAX_FILE_BYTES) } });
   ai = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
   const project = await server.api<{ id: string }>("POST", "/v1/projects", { display_name: "other" }, ADMIN_KEY);
-  otherKey = (await server.api<{ key: string }>("POST", `/v1/projects/${project.body.id}/apiKeys`, undefined, ADMIN_KEY)).body.key;
+  otherKey = (
+    await server.api<{ key: string }>("POST", `/v1/projects/${project.body.id}/apiKeys`, undefined, ADMIN_KEY)
+  ).body.key;
 });
 afterAll(() => server.close());
 
@@ -26,12 +28,18 @@ const geminiHash = (bytes: Buffer) => Buffer.from(createHash("sha256").update(by
 const jsonl = (lines: number) =>
   Buffer.from(
     `${Array.from({ length: lines }, (_, i) =>
-      JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `question number ${i}, padded to make it longer` }] }] } }),
+      JSON.stringify({
+        key: `k${i}`,
+        request: { contents: [{ parts: [{ text: `question number ${i}, padded to make it longer` }] }] },
+      }),
     ).join("\n")}\n`,
   );
 
 /** Starts a resumable upload over plain HTTP; returns the upload URL as a path on this server. */
-async function startUpload(size: number, { key = server.key, mimeType = "application/octet-stream", body = { file: { displayName: "raw" } } as unknown } = {}) {
+async function startUpload(
+  size: number,
+  { key = server.key, mimeType = "application/octet-stream", body = { file: { displayName: "raw" } } as unknown } = {},
+) {
   const res = await fetch(`${server.url}/upload/v1beta/files`, {
     method: "POST",
     headers: {
@@ -52,7 +60,12 @@ async function sendChunk(path: string, offset: number, bytes: Buffer, command = 
   const res = await fetch(`${server.url}${path}`, {
     method: "POST",
     // As @google/genai sends chunks: its default JSON content-type over raw bytes.
-    headers: { "x-goog-api-key": key, "content-type": "application/json", "x-goog-upload-command": command, "x-goog-upload-offset": String(offset) },
+    headers: {
+      "x-goog-api-key": key,
+      "content-type": "application/json",
+      "x-goog-upload-command": command,
+      "x-goog-upload-offset": String(offset),
+    },
     body: bytes,
   });
   const text = await res.text();
@@ -70,7 +83,13 @@ describe("@google/genai ai.files against Tidings", () => {
     writeFileSync(path, bytes);
 
     const file = await ai.files.upload({ file: path, config: { mimeType: "application/jsonl", displayName: "in" } });
-    expect(file).toMatchObject({ displayName: "in", mimeType: "application/jsonl", sizeBytes: String(bytes.length), state: "ACTIVE", source: "UPLOADED" });
+    expect(file).toMatchObject({
+      displayName: "in",
+      mimeType: "application/jsonl",
+      sizeBytes: String(bytes.length),
+      state: "ACTIVE",
+      source: "UPLOADED",
+    });
     expect(file.name).toMatch(/^files\/[a-z0-9]+$/);
     expect(file.sha256Hash).toBe(geminiHash(bytes));
     expect(Date.parse(file.expirationTime!) - Date.parse(file.createTime!)).toBe(48 * 3_600_000);
@@ -100,7 +119,14 @@ describe("@google/genai ai.files against Tidings", () => {
     const other = new GoogleGenAI({ apiKey: otherKey, httpOptions: { baseUrl: server.url } });
     const names: string[] = [];
     for (let i = 0; i < 3; i++) {
-      names.push((await other.files.upload({ file: new Blob([`line ${i}\n`]), config: { mimeType: "text/plain", displayName: `f${i}` } })).name!);
+      names.push(
+        (
+          await other.files.upload({
+            file: new Blob([`line ${i}\n`]),
+            config: { mimeType: "text/plain", displayName: `f${i}` },
+          })
+        ).name!,
+      );
     }
     const pager = await other.files.list({ config: { pageSize: 2 } });
     expect(pager.page.map((f) => f.name)).toEqual(names.slice(0, 2));
@@ -113,9 +139,14 @@ describe("@google/genai ai.files against Tidings", () => {
   });
 
   it("takes a chosen name once", async () => {
-    const file = await ai.files.upload({ file: new Blob(["x"]), config: { mimeType: "text/plain", name: "my-input-1" } });
+    const file = await ai.files.upload({
+      file: new Blob(["x"]),
+      config: { mimeType: "text/plain", name: "my-input-1" },
+    });
     expect(file.name).toBe("files/my-input-1");
-    await expect(ai.files.upload({ file: new Blob(["y"]), config: { mimeType: "text/plain", name: "files/my-input-1" } })).rejects.toMatchObject({
+    await expect(
+      ai.files.upload({ file: new Blob(["y"]), config: { mimeType: "text/plain", name: "files/my-input-1" } }),
+    ).rejects.toMatchObject({
       status: 409,
     });
     await ai.files.delete({ name: "files/my-input-1" });
@@ -155,7 +186,11 @@ describe("the resumable upload protocol over plain HTTP", () => {
     });
     const name: string = last.body.file.name;
 
-    for (const url of [`/download/v1beta/${name}:download?alt=media`, `/download/v1/${name}:download?alt=media`, `/v1/${name}:download?alt=media`]) {
+    for (const url of [
+      `/download/v1beta/${name}:download?alt=media`,
+      `/download/v1/${name}:download?alt=media`,
+      `/v1/${name}:download?alt=media`,
+    ]) {
       const res = await get(url);
       expect(res.status, url).toBe(200);
       expect(res.headers.get("content-type")).toBe("application/jsonl");
@@ -200,7 +235,11 @@ describe("the resumable upload protocol over plain HTTP", () => {
   it("refuses a start that is not a resumable start, naming the header", async () => {
     const res = await fetch(`${server.url}/upload/v1beta/files`, {
       method: "POST",
-      headers: { "x-goog-api-key": server.key, "x-goog-upload-protocol": "multipart", "x-goog-upload-command": "start" },
+      headers: {
+        "x-goog-api-key": server.key,
+        "x-goog-upload-protocol": "multipart",
+        "x-goog-upload-command": "start",
+      },
     });
     expect(res.status).toBe(400);
     expect(violation(await res.json())).toBe("X-Goog-Upload-Protocol");
@@ -232,7 +271,11 @@ describe("the resumable upload protocol over plain HTTP", () => {
     expect((await get(`/download/v1/${name}:download?alt=media`)).status).toBe(404);
     expect((await get(`/v1/${name}:download?alt=media`)).status).toBe(404);
 
-    const stale = await sendChunk("/upload/v1beta/files?upload_id=nosuchupload&upload_protocol=resumable", 0, Buffer.from("x"));
+    const stale = await sendChunk(
+      "/upload/v1beta/files?upload_id=nosuchupload&upload_protocol=resumable",
+      0,
+      Buffer.from("x"),
+    );
     expect(stale.status).toBe(404);
     expect(stale.body.error.message).toContain("start the upload again");
   });
@@ -241,10 +284,18 @@ describe("the resumable upload protocol over plain HTTP", () => {
 describe("the files surface in /openapi.json", () => {
   it("documents the metadata, upload and download routes", async () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
-    for (const path of ["/v1/files", "/v1/files/{id}", "/v1/files/{id}:download", "/upload/v1/files", "/download/v1/files/{id}:download"]) {
+    for (const path of [
+      "/v1/files",
+      "/v1/files/{id}",
+      "/v1/files/{id}:download",
+      "/upload/v1/files",
+      "/download/v1/files/{id}:download",
+    ]) {
       expect(Object.keys(doc.paths), path).toContain(path);
     }
-    expect(doc.paths["/v1/files/{id}"].get.responses["200"].content["application/json"].schema.properties).toHaveProperty("sha256Hash");
+    expect(
+      doc.paths["/v1/files/{id}"].get.responses["200"].content["application/json"].schema.properties,
+    ).toHaveProperty("sha256Hash");
   });
 });
 

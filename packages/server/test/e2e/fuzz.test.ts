@@ -31,7 +31,10 @@ import { preview, type Hints } from "../helpers/fuzz-values.js";
 import { operationsOf, type Operation } from "../helpers/openapi.js";
 import { ADMIN_KEY, startTidings, type TestServer } from "../helpers/tidings.js";
 
-const SEED = process.env.TIDINGS_FUZZ_SEED !== undefined ? Number(process.env.TIDINGS_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SEED =
+  process.env.TIDINGS_FUZZ_SEED !== undefined
+    ? Number(process.env.TIDINGS_FUZZ_SEED)
+    : Math.floor(Math.random() * 2 ** 31);
 const ROUNDS = Number(process.env.TIDINGS_FUZZ_RUNS ?? 500);
 const ANSWER_WITHIN_MS = 10_000;
 
@@ -74,9 +77,13 @@ async function seedResources(s: TestServer): Promise<Pools> {
     return body;
   };
   const webhooks: string[] = [];
-  for (let i = 0; i < 4; i++) webhooks.push((await ok(s.api("POST", "/v1/webhooks", { uri: `https://hooks.example.com/${i}`, subscribed_events: ["*"] }))).id);
+  for (let i = 0; i < 4; i++)
+    webhooks.push(
+      (await ok(s.api("POST", "/v1/webhooks", { uri: `https://hooks.example.com/${i}`, subscribed_events: ["*"] }))).id,
+    );
   const operationIds: string[] = [];
-  for (let i = 0; i < 6; i++) operationIds.push((await ok(s.api("POST", "/v1/operations", { type: "export" }))).name.split("/")[1]);
+  for (let i = 0; i < 6; i++)
+    operationIds.push((await ok(s.api("POST", "/v1/operations", { type: "export" }))).name.split("/")[1]);
   await ok(s.api("POST", `/v1/operations/${operationIds[0]}:complete`, { output_file_uri: "files/out.csv" }));
   const events = ((await ok(s.api("GET", "/v1/events"))).events as { id: string }[]).map((e) => e.id);
 
@@ -109,16 +116,24 @@ async function seedResources(s: TestServer): Promise<Pools> {
   const batches: string[] = [];
   for (let i = 0; i < 2; i++) {
     batches.push(
-      (await ok(s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", { batch: { inputConfig: { fileName: `files/${files[0]}` } } }))).name.split(
-        "/",
-      )[1],
+      (
+        await ok(
+          s.api("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent", {
+            batch: { inputConfig: { fileName: `files/${files[0]}` } },
+          }),
+        )
+      ).name.split("/")[1],
     );
   }
   const project = await ok(s.api("POST", "/v1/projects", { display_name: "fuzzed" }, ADMIN_KEY));
   const interactions: string[] = [];
   for (const background of [false, true, true])
-    interactions.push((await ok(s.api("POST", "/v1/interactions", { model: "gemini-2.5-flash", input: "hello", background }))).id);
-  const video = await ok(s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a paper boat" }] }));
+    interactions.push(
+      (await ok(s.api("POST", "/v1/interactions", { model: "gemini-2.5-flash", input: "hello", background }))).id,
+    );
+  const video = await ok(
+    s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a paper boat" }] }),
+  );
   return {
     ids: {
       webhooks: webhooks.slice(0, 2),
@@ -131,7 +146,12 @@ async function seedResources(s: TestServer): Promise<Pools> {
       // GET /v1/models/{model}/operations/{id}: the video operation's own id.
       operations: [...operationIds, video.name.split("/").at(-1)],
     },
-    doomed: { webhooks: webhooks.slice(2), files: files.slice(1), batches: batches.slice(1), interactions: interactions.slice(2) },
+    doomed: {
+      webhooks: webhooks.slice(2),
+      files: files.slice(1),
+      batches: batches.slice(1),
+      interactions: interactions.slice(2),
+    },
     uploads,
     projectKey: s.key,
     adminKey: ADMIN_KEY,
@@ -140,15 +160,25 @@ async function seedResources(s: TestServer): Promise<Pools> {
 
 /** Values that pass the handlers' own checks more often than random text would (see Hints). */
 function hintsFor(p: Pools): Hints {
-  const uri = fc.constantFrom("https://hooks.example.com/tidings", "http://127.0.0.1:9/hook", "https://hooks.example.com/a?b=c#d");
+  const uri = fc.constantFrom(
+    "https://hooks.example.com/tidings",
+    "http://127.0.0.1:9/hook",
+    "https://hooks.example.com/a?b=c#d",
+  );
   const uris = fc.array(uri, { minLength: 1, maxLength: 2 });
   const contents = fc.array(
-    fc.record({ role: fc.constantFrom("user", "model"), parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }) }),
+    fc.record({
+      role: fc.constantFrom("user", "model"),
+      parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }),
+    }),
     { minLength: 1, maxLength: 2 },
   );
   return {
     uri,
-    subscribed_events: fc.array(fc.constantFrom("*", "batch.succeeded", "export.*", "webhook.ping", "render.failed"), { minLength: 1, maxLength: 3 }),
+    subscribed_events: fc.array(fc.constantFrom("*", "batch.succeeded", "export.*", "webhook.ping", "render.failed"), {
+      minLength: 1,
+      maxLength: 3,
+    }),
     type: fc.constantFrom("export", "render", "nightly_report"),
     "webhook_config.uris": uris,
     "batch.webhookConfig.uris": uris,
@@ -158,7 +188,10 @@ function hintsFor(p: Pools): Hints {
         fc.record({ fileName: fc.constantFrom(...p.ids.files!.map((f) => `files/${f}`), "files/nosuchfile") }),
         fc.record({
           requests: fc.record({
-            requests: fc.array(fc.record({ request: fc.record({ contents }), metadata: fc.record({ key: fc.string() }) }), { minLength: 1, maxLength: 3 }),
+            requests: fc.array(
+              fc.record({ request: fc.record({ contents }), metadata: fc.record({ key: fc.string() }) }),
+              { minLength: 1, maxLength: 3 },
+            ),
           }),
         }),
       ),
@@ -167,7 +200,9 @@ function hintsFor(p: Pools): Hints {
     input: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("Use get_weather with city: Quito")),
     model: fc.constantFrom("gemini-2.5-flash", "gemini-2.0-flash-lite"),
     instances: fc.tuple(fc.record({ prompt: fc.string({ minLength: 1, maxLength: 40 }) })),
-    systemInstruction: fc.record({ parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }) }),
+    systemInstruction: fc.record({
+      parts: fc.array(fc.record({ text: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 2 }),
+    }),
     generationConfig: fc.record(
       { temperature: fc.double({ min: 0, max: 2, noNaN: true }), maxOutputTokens: fc.integer({ min: 1, max: 1000 }) },
       { requiredKeys: [] },
@@ -193,7 +228,13 @@ interface Answer {
 }
 
 async function send(req: FuzzRequest): Promise<Answer> {
-  const res = await http.request({ origin: server.url, path: req.url, method: req.method as "GET", headers: req.headers, body: req.body ?? null });
+  const res = await http.request({
+    origin: server.url,
+    path: req.url,
+    method: req.method as "GET",
+    headers: req.headers,
+    body: req.body ?? null,
+  });
   const contentType = String(res.headers["content-type"] ?? "");
   if (contentType.startsWith("text/event-stream")) {
     // The event stream stays open by design: its answer is the status and headers. Destroying the body
@@ -208,7 +249,9 @@ async function send(req: FuzzRequest): Promise<Answer> {
 /** The rules every answer follows, and the answer a single fault prescribes; throws an account of what broke. */
 function judge(req: FuzzRequest, answer: Answer): void {
   const fail = (why: string): never => {
-    throw new Error(`${why}\n  request: ${describeRequest(req)}\n  answer: ${answer.status} ${answer.contentType} ${preview(answer.text, 600)}`);
+    throw new Error(
+      `${why}\n  request: ${describeRequest(req)}\n  answer: ${answer.status} ${answer.contentType} ${preview(answer.text, 600)}`,
+    );
   };
   if (answer.status >= 500) fail("a 5xx");
   const faulty = req.faults.some((f) => f.status !== undefined);
@@ -227,10 +270,13 @@ function judge(req: FuzzRequest, answer: Answer): void {
     if (!(STATUS_NAMES[answer.status] ?? []).includes(error.status))
       fail(`error.status ${JSON.stringify(error.status)} does not go with HTTP ${answer.status}`);
     if (answer.status === 400) {
-      const violations = (error.details ?? []).find((d: any) => d?.["@type"] === "type.googleapis.com/google.rpc.BadRequest")?.fieldViolations;
+      const violations = (error.details ?? []).find(
+        (d: any) => d?.["@type"] === "type.googleapis.com/google.rpc.BadRequest",
+      )?.fieldViolations;
       if (!Array.isArray(violations) || violations.length === 0) fail("a 400 that names no field");
       for (const v of violations)
-        if (typeof v.field !== "string" || typeof v.description !== "string" || v.description === "") fail("a malformed fieldViolation");
+        if (typeof v.field !== "string" || typeof v.description !== "string" || v.description === "")
+          fail("a malformed fieldViolation");
     }
   }
   const fault = soleFault(req);
@@ -241,7 +287,8 @@ function judge(req: FuzzRequest, answer: Answer): void {
     const named = error.details?.[0]?.fieldViolations?.[0]?.field;
     if (fault.field !== undefined && named !== fault.field)
       fail(`expected the 400 to name ${JSON.stringify(fault.field)} for ${fault.what}, not ${JSON.stringify(named)}`);
-    for (const text of fault.mentions ?? []) if (!error.message.includes(text)) fail(`expected the message to list ${JSON.stringify(text)}`);
+    for (const text of fault.mentions ?? [])
+      if (!error.message.includes(text)) fail(`expected the message to list ${JSON.stringify(text)}`);
   }
 }
 
@@ -251,21 +298,24 @@ describe("fuzzing every operation of /openapi.json", () => {
     const requests = fc.oneof(...operations.map((op) => requestsFor(op, methodsAt(op.path), pools, hints)));
     const sent = new Map<string, number>();
     // Each round sends one to three requests at once: concurrent writes meet in the store as they would in use.
-    const property = fc.asyncProperty(fc.array(requests.map(described), { minLength: 1, maxLength: 3 }), async (round) => {
-      await Promise.all(
-        round.map(async (req) => {
-          sent.set(req.op, (sent.get(req.op) ?? 0) + 1);
-          let answer: Answer;
-          try {
-            answer = await send(req);
-          } catch (err) {
-            throw new Error(`no answer (${(err as Error).message})\n  request: ${describeRequest(req)}`);
-          }
-          judge(req, answer);
-          tally(req, answer);
-        }),
-      );
-    });
+    const property = fc.asyncProperty(
+      fc.array(requests.map(described), { minLength: 1, maxLength: 3 }),
+      async (round) => {
+        await Promise.all(
+          round.map(async (req) => {
+            sent.set(req.op, (sent.get(req.op) ?? 0) + 1);
+            let answer: Answer;
+            try {
+              answer = await send(req);
+            } catch (err) {
+              throw new Error(`no answer (${(err as Error).message})\n  request: ${describeRequest(req)}`);
+            }
+            judge(req, answer);
+            tally(req, answer);
+          }),
+        );
+      },
+    );
     try {
       await fc.assert(property, { seed: SEED, numRuns: ROUNDS });
     } catch (err) {
@@ -286,20 +336,30 @@ describe("fuzzing every operation of /openapi.json", () => {
     const created = await server.api("POST", "/v1/operations", { type: "after_fuzzing" });
     expect(created.status).toBe(200);
     expect((await server.api("GET", `/v1/${created.body.name}`)).status).toBe(200);
-    expect((await server.api("POST", "/v1/webhooks", { uri: "https://hooks.example.com/after", subscribed_events: ["*"] })).status).toBe(200);
+    expect(
+      (await server.api("POST", "/v1/webhooks", { uri: "https://hooks.example.com/after", subscribed_events: ["*"] }))
+        .status,
+    ).toBe(200);
   });
 });
 
 const statuses = new Map<string, Map<number, number>>();
 const pinned = new Map<string, number>();
 
-/** What the run covered, printed with TIDINGS_FUZZ_STATS=1: answers per operation, and single faults checked by kind. */
+/**
+ * What the run covered, printed with TIDINGS_FUZZ_STATS=1: answers per operation, and single faults checked by kind.
+ */
 function tally(req: FuzzRequest, answer: Answer): void {
   const byStatus = statuses.get(req.op) ?? new Map<number, number>();
   byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
   statuses.set(req.op, byStatus);
   const fault = soleFault(req);
-  const kind = fault === undefined ? (req.faults.length === 0 ? "(valid)" : "(several faults or noise)") : fault.what.replace(/[\d"].*$/, "").trim();
+  const kind =
+    fault === undefined
+      ? req.faults.length === 0
+        ? "(valid)"
+        : "(several faults or noise)"
+      : fault.what.replace(/[\d"].*$/, "").trim();
   pinned.set(kind, (pinned.get(kind) ?? 0) + 1);
 }
 
@@ -311,7 +371,11 @@ function report(): string {
         .map(([s, n]) => `${s}×${n}`)
         .join(" ")}`,
   );
-  return [...lines, "", ...[...pinned].sort(([, a], [, b]) => b - a).map(([kind, n]) => `${String(n).padStart(5)}  ${kind}`)].join("\n");
+  return [
+    ...lines,
+    "",
+    ...[...pinned].sort(([, a], [, b]) => b - a).map(([kind, n]) => `${String(n).padStart(5)}  ${kind}`),
+  ].join("\n");
 }
 
 /** fast-check prints a failing request with this: its bodies can be a megabyte. */

@@ -26,7 +26,11 @@ describe.each([
   it("creates, lists, gets, updates, pings, rotates and deletes", async () => {
     const ai = client();
     const pingsBefore = receiver.received.length;
-    const created = await ai.webhooks.create({ name: "orders", uri: receiver.url, subscribed_events: ["batch.succeeded", "video.generated"] });
+    const created = await ai.webhooks.create({
+      name: "orders",
+      uri: receiver.url,
+      subscribed_events: ["batch.succeeded", "video.generated"],
+    });
     expect(created.id).toMatch(/^[a-z0-9]{36}$/);
     expect(created.new_signing_secret).toMatch(/^whsec_/);
     expect(created.state).toBe("enabled");
@@ -38,17 +42,30 @@ describe.each([
     expect(listed.webhooks?.[0]?.new_signing_secret).toBeUndefined();
 
     const got = await ai.webhooks.get(id);
-    expect(got).toMatchObject({ id, name: "orders", uri: receiver.url, subscribed_events: ["batch.succeeded", "video.generated"] });
+    expect(got).toMatchObject({
+      id,
+      name: "orders",
+      uri: receiver.url,
+      subscribed_events: ["batch.succeeded", "video.generated"],
+    });
 
-    const updated = await ai.webhooks.update(id, { subscribed_events: ["batch.failed"], update_mask: "subscribed_events" });
+    const updated = await ai.webhooks.update(id, {
+      subscribed_events: ["batch.failed"],
+      update_mask: "subscribed_events",
+    });
     expect(updated.subscribed_events).toEqual(["batch.failed"]);
     expect(updated.name).toBe("orders");
 
     await ai.webhooks.ping(id);
     const ping = (await receiver.waitFor(pingsBefore + 1))[pingsBefore];
-    expect(verifyWithReferenceLibraries(created.new_signing_secret as string, ping!)).toMatchObject({ type: "webhook.ping", data: { webhook_id: id } });
+    expect(verifyWithReferenceLibraries(created.new_signing_secret as string, ping!)).toMatchObject({
+      type: "webhook.ping",
+      data: { webhook_id: id },
+    });
 
-    const rotated = await ai.webhooks.rotateSigningSecret(id, { revocation_behavior: "revoke_previous_secrets_immediately" });
+    const rotated = await ai.webhooks.rotateSigningSecret(id, {
+      revocation_behavior: "revoke_previous_secrets_immediately",
+    });
     expect(rotated.secret).toMatch(/^whsec_/);
 
     await ai.webhooks.delete(id);

@@ -31,7 +31,11 @@ describe("ai.models.generateContent against Tidings (local provider)", () => {
 
   it("returns functionCalls when a declared function is asked for, and text once it has the result", async () => {
     const config = { tools: [{ functionDeclarations: [weather] }] };
-    const first = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "Call get_weather for city=Lisbon", config });
+    const first = await ai.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "Call get_weather for city=Lisbon",
+      config,
+    });
     expect(first.functionCalls).toEqual([expect.objectContaining({ name: "get_weather", args: { city: "Lisbon" } })]);
     const call = first.functionCalls![0]!;
 
@@ -40,7 +44,10 @@ describe("ai.models.generateContent against Tidings (local provider)", () => {
       contents: [
         { role: "user", parts: [{ text: "Call get_weather for city=Lisbon" }] },
         { role: "model", parts: [{ functionCall: call }] },
-        { role: "user", parts: [{ functionResponse: { id: call.id, name: "get_weather", response: { output: "sunny, 24 C" } } }] },
+        {
+          role: "user",
+          parts: [{ functionResponse: { id: call.id, name: "get_weather", response: { output: "sunny, 24 C" } } }],
+        },
       ],
       config,
     });
@@ -58,25 +65,36 @@ describe("ai.models.generateContent against Tidings (local provider)", () => {
     const noBody = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent");
     expect(noBody.status).toBe(400);
     expect(noBody.body.error.message).toMatch(/^body: must be a JSON object such as/);
-    const stringContents = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", { contents: "hello" });
+    const stringContents = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", {
+      contents: "hello",
+    });
     expect(stringContents.body.error.message).toBe("contents: must be an array of Content objects");
     expect((await server.api("GET", "/v1/models/gemini-2.5-flash:generateContent")).status).toBe(404);
 
-    const badRole = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", { contents: [{ role: "robot", parts: [{ text: "x" }] }] });
+    const badRole = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", {
+      contents: [{ role: "robot", parts: [{ text: "x" }] }],
+    });
     expect(badRole.status).toBe(400);
     expect(badRole.body.error.details[0].fieldViolations[0].field).toBe("contents[0].role");
 
     // through the client too: it surfaces the status and our message
-    await expect(ai.models.generateContent({ model: "gemini-2.5-flash", contents: [{ role: "user", parts: [{}] }] })).rejects.toThrow(
-      /contents\[0\]\.parts\[0\]: must have one of text/,
-    );
+    await expect(
+      ai.models.generateContent({ model: "gemini-2.5-flash", contents: [{ role: "user", parts: [{}] }] }),
+    ).rejects.toThrow(/contents\[0\]\.parts\[0\]: must have one of text/);
 
-    const noKey = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", { contents: [{ parts: [{ text: "x" }] }] }, null);
+    const noKey = await server.api(
+      "POST",
+      "/v1/models/gemini-2.5-flash:generateContent",
+      { contents: [{ parts: [{ text: "x" }] }] },
+      null,
+    );
     expect(noKey.status).toBe(401);
   });
 
   it("maps a simulated non-retryable provider failure to its status", async () => {
-    const res = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", { contents: [{ parts: [{ text: "[[fail:404]]" }] }] });
+    const res = await server.api("POST", "/v1/models/gemini-2.5-flash:generateContent", {
+      contents: [{ parts: [{ text: "[[fail:404]]" }] }],
+    });
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 404, status: "NOT_FOUND" });
     expect(res.body.error.message).toContain("local provider");
@@ -107,7 +125,11 @@ describe("ai.models.generateContent against Tidings (openai provider)", () => {
           : { json: { nonsense: true } },
     );
     proxied = await startTidings({
-      env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1`, TIDINGS_PROVIDER_API_KEY: "sk-local" },
+      env: {
+        TIDINGS_PROVIDER: "openai",
+        TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1`,
+        TIDINGS_PROVIDER_API_KEY: "sk-local",
+      },
     });
   });
   afterAll(async () => {
@@ -138,20 +160,26 @@ describe("ai.models.generateContent against Tidings (openai provider)", () => {
   });
 
   it("answers 429 RESOURCE_EXHAUSTED when the upstream stays rate limited, and 502 for a malformed reply", async () => {
-    const limited = await proxied.api("POST", "/v1/models/m:generateContent", { contents: [{ parts: [{ text: "x" }] }] });
+    const limited = await proxied.api("POST", "/v1/models/m:generateContent", {
+      contents: [{ parts: [{ text: "x" }] }],
+    });
     expect(limited.status).toBe(429);
     expect(limited.body.error).toMatchObject({ code: 429, status: "RESOURCE_EXHAUSTED" });
     expect(limited.body.error.message).toContain("rate limited by vllm");
     expect(upstream.requests).toHaveLength(5); // 1 earlier + 4 attempts
 
-    const malformed = await proxied.api("POST", "/v1/models/m:generateContent", { contents: [{ parts: [{ text: "x" }] }] });
+    const malformed = await proxied.api("POST", "/v1/models/m:generateContent", {
+      contents: [{ parts: [{ text: "x" }] }],
+    });
     expect(malformed.status).toBe(502);
     expect(malformed.body.error.message).toContain("no choices array");
     expect(upstream.requests).toHaveLength(6);
   });
 
   it("answers 400 naming the field for what the provider cannot express, without calling it", async () => {
-    const res = await proxied.api("POST", "/v1/models/m:generateContent", { contents: [{ parts: [{ fileData: { fileUri: "files/abc" } }] }] });
+    const res = await proxied.api("POST", "/v1/models/m:generateContent", {
+      contents: [{ parts: [{ fileData: { fileUri: "files/abc" } }] }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
     expect(res.body.error.details[0].fieldViolations[0]).toEqual({

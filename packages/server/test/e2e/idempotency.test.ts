@@ -10,7 +10,13 @@ import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { ADMIN_KEY, ManualClock, startTidings, type TestServer } from "../helpers/tidings.js";
 
 /** A JSON call with an Idempotency-Key (or none), its status, headers and body. */
-async function call(server: TestServer, method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: { "x-goog-api-key": server.key, "content-type": "application/json", ...headers },
@@ -60,7 +66,10 @@ describe("Idempotency-Key on creates (SQLite)", () => {
       const retry = await ai.batches.create({ model: "gemini-2.5-flash", src, config });
       expect(retry.name).toBe(first.name);
 
-      const once = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url, headers: keyed(randomUUID()) } });
+      const once = new GoogleGenAI({
+        apiKey: server.key,
+        httpOptions: { baseUrl: server.url, headers: keyed(randomUUID()) },
+      });
       const request = { uri: receiver.url, subscribed_events: ["batch.failed"] };
       const hook = await once.webhooks.create(request);
       expect((await once.webhooks.create(request)).id).toBe(hook.id);
@@ -89,7 +98,13 @@ describe("Idempotency-Key on creates (SQLite)", () => {
     expect(other.body.error.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
     expect(other.body.error.message).toContain(key);
     // Another create route is another request too.
-    const elsewhere = await call(server, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] }, keyed(key));
+    const elsewhere = await call(
+      server,
+      "POST",
+      "/v1/webhooks",
+      { uri: receiver.url, subscribed_events: ["*"] },
+      keyed(key),
+    );
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.body.error.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
   });
@@ -97,20 +112,38 @@ describe("Idempotency-Key on creates (SQLite)", () => {
   it("8 concurrent operation creates with one key make one operation; the others wait for it and replay", async () => {
     const key = randomUUID();
     const type = `concurrent_${randomBytes(4).toString("hex")}`;
-    const answers = await Promise.all(Array.from({ length: 8 }, () => call(server, "POST", "/v1/operations", { type }, keyed(key))));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call(server, "POST", "/v1/operations", { type }, keyed(key))),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(new Set(answers.map((a) => a.body.name)).size).toBe(1);
     expect(answers.filter((a) => a.headers.get("idempotent-replayed") === "true")).toHaveLength(7);
     const listed = await call(server, "GET", "/v1/operations?page_size=1000", undefined);
-    expect(listed.body.operations.filter((o: { metadata?: { type?: string } }) => o.metadata?.type === type)).toHaveLength(1);
+    expect(
+      listed.body.operations.filter((o: { metadata?: { type?: string } }) => o.metadata?.type === type),
+    ).toHaveLength(1);
   });
 
   it("keys are per project: the same key in another project makes that project's own resource", async () => {
-    const project = await call(server, "POST", "/v1/projects", { display_name: "other" }, { "x-goog-api-key": ADMIN_KEY });
-    const otherKey = (await call(server, "POST", `/v1/projects/${project.body.id}/apiKeys`, {}, { "x-goog-api-key": ADMIN_KEY })).body.key;
+    const project = await call(
+      server,
+      "POST",
+      "/v1/projects",
+      { display_name: "other" },
+      { "x-goog-api-key": ADMIN_KEY },
+    );
+    const otherKey = (
+      await call(server, "POST", `/v1/projects/${project.body.id}/apiKeys`, {}, { "x-goog-api-key": ADMIN_KEY })
+    ).body.key;
     const key = randomUUID();
     const mine = await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key));
-    const theirs = await call(server, "POST", "/v1/operations", { type: "export" }, { ...keyed(key), "x-goog-api-key": otherKey });
+    const theirs = await call(
+      server,
+      "POST",
+      "/v1/operations",
+      { type: "export" },
+      { ...keyed(key), "x-goog-api-key": otherKey },
+    );
     expect(theirs.status).toBe(200);
     expect(theirs.headers.get("idempotent-replayed")).toBeNull();
     expect(theirs.body.name).not.toBe(mine.body.name);
@@ -119,20 +152,45 @@ describe("Idempotency-Key on creates (SQLite)", () => {
     expect(mineAgain.body.name).toBe(mine.body.name);
     // And a different body under that key in the other project is that project's business alone.
     expect(
-      (await call(server, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] }, { ...keyed(randomUUID()), "x-goog-api-key": otherKey }))
-        .status,
+      (
+        await call(
+          server,
+          "POST",
+          "/v1/webhooks",
+          { uri: receiver.url, subscribed_events: ["*"] },
+          { ...keyed(randomUUID()), "x-goog-api-key": otherKey },
+        )
+      ).status,
     ).toBe(200);
   });
 
   it("admin calls: keys belong to the admin key; a retried apiKeys mint returns the same key", async () => {
     const admin = { "x-goog-api-key": ADMIN_KEY };
     const key = randomUUID();
-    const project = await call(server, "POST", "/v1/projects", { display_name: "retried" }, { ...admin, ...keyed(key) });
+    const project = await call(
+      server,
+      "POST",
+      "/v1/projects",
+      { display_name: "retried" },
+      { ...admin, ...keyed(key) },
+    );
     const again = await call(server, "POST", "/v1/projects", { display_name: "retried" }, { ...admin, ...keyed(key) });
     expect(again.body.id).toBe(project.body.id);
     const mintKey = randomUUID();
-    const minted = await call(server, "POST", `/v1/projects/${project.body.id}/apiKeys`, {}, { ...admin, ...keyed(mintKey) });
-    const reminted = await call(server, "POST", `/v1/projects/${project.body.id}/apiKeys`, {}, { ...admin, ...keyed(mintKey) });
+    const minted = await call(
+      server,
+      "POST",
+      `/v1/projects/${project.body.id}/apiKeys`,
+      {},
+      { ...admin, ...keyed(mintKey) },
+    );
+    const reminted = await call(
+      server,
+      "POST",
+      `/v1/projects/${project.body.id}/apiKeys`,
+      {},
+      { ...admin, ...keyed(mintKey) },
+    );
     expect(reminted.body.key).toBe(minted.body.key);
     // The project key's own scope never sees the admin's keys.
     expect((await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key))).status).toBe(200);
@@ -149,7 +207,9 @@ describe("Idempotency-Key on creates (SQLite)", () => {
     const fixed = await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key));
     expect(fixed.status).toBe(200);
     expect(fixed.headers.get("idempotent-replayed")).toBeNull();
-    expect((await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key))).body.name).toBe(fixed.body.name);
+    expect((await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key))).body.name).toBe(
+      fixed.body.name,
+    );
   });
 
   it("refuses a key longer than 255 characters and an empty one, naming the header", async () => {
@@ -172,7 +232,10 @@ describe("Idempotency-Key on creates (SQLite)", () => {
       return first.body;
     };
     expect((await twice("/v1/interactions", { model: "m", input: "hello", background: true })).id).toBeDefined();
-    expect((await twice("/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a red ball" }] })).name).toBeDefined();
+    expect(
+      (await twice("/v1/models/veo-3.0-generate-001:predictLongRunning", { instances: [{ prompt: "a red ball" }] }))
+        .name,
+    ).toBeDefined();
     expect(
       (
         await twice("/v1/models/gemini-2.5-flash:batchGenerateContent", {
@@ -229,7 +292,13 @@ describe("Idempotency-Key on creates (SQLite)", () => {
 
   it("keeps answers sealed at rest: the stored row holds no secret", async () => {
     const key = randomUUID();
-    const created = await call(server, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] }, keyed(key));
+    const created = await call(
+      server,
+      "POST",
+      "/v1/webhooks",
+      { uri: receiver.url, subscribed_events: ["*"] },
+      keyed(key),
+    );
     const secret = created.body.new_signing_secret as string;
     const db = new Database(join(server.dataDir, "tidings.db"), { readonly: true });
     try {
@@ -272,7 +341,9 @@ describe("Idempotency-Key over time", () => {
     const first = await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key));
     clock.advance(IDEMPOTENCY_KEY_TTL_MS - 1000);
     expect((await call(server, "POST", "/v1/operations", { type: "import" }, keyed(key))).status).toBe(400);
-    expect((await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key))).body.name).toBe(first.body.name);
+    expect((await call(server, "POST", "/v1/operations", { type: "export" }, keyed(key))).body.name).toBe(
+      first.body.name,
+    );
     clock.advance(1000);
     const later = await call(server, "POST", "/v1/operations", { type: "import" }, keyed(key));
     expect(later.status).toBe(200);
@@ -309,7 +380,11 @@ describe("Idempotency-Key across processes sharing PostgreSQL", () => {
     await admin(`CREATE SCHEMA ${schema}`);
     const url = new URL(DATABASE_URL);
     url.searchParams.set("options", `-c search_path=${schema}`);
-    const env = { TIDINGS_DATABASE_URL: url.toString(), TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"), TIDINGS_ROLE: "api" };
+    const env = {
+      TIDINGS_DATABASE_URL: url.toString(),
+      TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"),
+      TIDINGS_ROLE: "api",
+    };
     servers.push(await startTidings({ env }), await startTidings({ env }));
   });
   afterAll(async () => {
@@ -320,12 +395,20 @@ describe("Idempotency-Key across processes sharing PostgreSQL", () => {
   it("8 concurrent creates with one key, spread over two processes, make one webhook with one secret", async () => {
     const key = randomUUID();
     const body = { uri: "http://127.0.0.1:9/hook", subscribed_events: ["*"] };
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => call(servers[i % 2]!, "POST", "/v1/webhooks", body, keyed(key))));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call(servers[i % 2]!, "POST", "/v1/webhooks", body, keyed(key))),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(new Set(answers.map((a) => a.body.new_signing_secret)).size).toBe(1);
     expect((await call(servers[0]!, "GET", "/v1/webhooks", undefined)).body.webhooks).toHaveLength(1);
-    const mismatch = await call(servers[1]!, "POST", "/v1/webhooks", { ...body, subscribed_events: ["batch.*"] }, keyed(key));
+    const mismatch = await call(
+      servers[1]!,
+      "POST",
+      "/v1/webhooks",
+      { ...body, subscribed_events: ["batch.*"] },
+      keyed(key),
+    );
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.error.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
   });

@@ -42,7 +42,11 @@ async function paused(city: string): Promise<Paused> {
     background: true,
   });
   let interaction: { status: string; steps: { type: string; id?: string }[] } | undefined;
-  await waitUntil(async () => (interaction = (await server.api("GET", `/v1/interactions/${created.body.id}`)).body).status === "requires_action");
+  await waitUntil(
+    async () =>
+      (interaction = (await server.api("GET", `/v1/interactions/${created.body.id}`)).body).status ===
+      "requires_action",
+  );
   const call = interaction!.steps.find((s) => s.type === "function_call")!;
   return { id: created.body.id, callId: call.id! };
 }
@@ -70,19 +74,27 @@ describe("an interaction answered twice continues once", () => {
     const second = await ai.interactions.create({
       model: MODEL,
       previous_interaction_id: p.id,
-      input: [{ type: "function_result", call_id: p.callId, name: "get_weather", result: { sky: "clear", temp_c: 21 } }],
+      input: [
+        { type: "function_result", call_id: p.callId, name: "get_weather", result: { sky: "clear", temp_c: 21 } },
+      ],
       background: true,
     });
     expect(second.id).toBe(first.body.id);
 
-    await waitUntil(() => eventsOfType("interaction.completed", first.body.id).length > 0, 10_000, "the continuation's end");
+    await waitUntil(
+      () => eventsOfType("interaction.completed", first.body.id).length > 0,
+      10_000,
+      "the continuation's end",
+    );
     const original = await server.api("GET", `/v1/interactions/${p.id}`);
     expect(original.body).toMatchObject({ status: "requires_action", resumed_by: first.body.id });
     const continuation = await server.api("GET", `/v1/interactions/${first.body.id}`);
     expect(continuation.body).toMatchObject({ status: "completed", previous_interaction_id: p.id });
     expect(continuation.body.resumed_by).toBeUndefined();
     // A third answer, after it completed, still gets it back, and nothing new runs.
-    expect((await server.api("POST", "/v1/interactions", answer(p, { temp_c: 21, sky: "clear" }))).body.id).toBe(first.body.id);
+    expect((await server.api("POST", "/v1/interactions", answer(p, { temp_c: 21, sky: "clear" }))).body.id).toBe(
+      first.body.id,
+    );
     expect(eventsOfType("interaction.completed", first.body.id)).toHaveLength(1);
   });
 
@@ -97,7 +109,9 @@ describe("an interaction answered twice continues once", () => {
 
   it("two answers at once make one continuation", async () => {
     const p = await paused("Oslo");
-    const answers = await Promise.all(Array.from({ length: 4 }, () => server.api("POST", "/v1/interactions", answer(p, { temp_c: 4 }))));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => server.api("POST", "/v1/interactions", answer(p, { temp_c: 4 }))),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect((await server.api("GET", `/v1/interactions/${p.id}`)).body.resumed_by).toBe(answers[0]!.body.id);
@@ -130,12 +144,17 @@ describe("an interaction answered twice continues once", () => {
       const res = await fetch(`${server.url}${path}`, {
         method: form === undefined ? "GET" : "POST",
         redirect: "manual",
-        headers: { cookie, ...(form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded", origin: server.url }) },
+        headers: {
+          cookie,
+          ...(form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded", origin: server.url }),
+        },
         body: form === undefined ? undefined : new URLSearchParams(form).toString(),
       });
       for (const set of res.headers.getSetCookie()) {
         const [pair = ""] = set.split(";");
-        cookie = [...cookie.split("; ").filter((c) => c !== "" && c.split("=")[0] !== pair.split("=")[0]), pair].join("; ");
+        cookie = [...cookie.split("; ").filter((c) => c !== "" && c.split("=")[0] !== pair.split("=")[0]), pair].join(
+          "; ",
+        );
       }
       return res;
     };

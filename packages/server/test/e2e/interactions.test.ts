@@ -31,7 +31,10 @@ interface EventBody {
 async function delivery(receiver: Receiver, type: string, id: string): Promise<Received> {
   let found: Received | undefined;
   await waitUntil(
-    () => (found = receiver.received.find((r) => ((b: EventBody) => b.type === type && b.data.id === id)(JSON.parse(r.body) as EventBody))) !== undefined,
+    () =>
+      (found = receiver.received.find((r) =>
+        ((b: EventBody) => b.type === type && b.data.id === id)(JSON.parse(r.body) as EventBody),
+      )) !== undefined,
     20_000,
     `${type} for ${id}`,
   );
@@ -39,9 +42,10 @@ async function delivery(receiver: Receiver, type: string, id: string): Promise<R
 }
 
 /** What a promise rejected with: the HTTP status and google.rpc.Status body the client's error carries. */
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<{ status: number; error: { code: number; message: string; status: string; details?: { fieldViolations: { field: string }[] }[] } }> {
+async function rejection(promise: Promise<unknown>): Promise<{
+  status: number;
+  error: { code: number; message: string; status: string; details?: { fieldViolations: { field: string }[] }[] };
+}> {
   try {
     await promise;
   } catch (err) {
@@ -68,7 +72,8 @@ describe.each([
     await receiver.close();
   });
   // Both lines type interactions identically; TypeScript cannot call a method on the union of the two clients.
-  const client = () => new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } }) as unknown as GoogleGenAI2;
+  const client = () =>
+    new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } }) as unknown as GoogleGenAI2;
 
   it("pauses a background run at requires_action with a verified event, and a function_result resumes it to completed", async () => {
     const ai = client();
@@ -89,16 +94,26 @@ describe.each([
 
     const waiting = await ai.interactions.get(created.id);
     expect(waiting.status).toBe("requires_action");
-    expect(waiting.steps?.at(-1)).toEqual({ type: "function_call", id: action!.id, name: "get_weather", arguments: { city: "Paris" } });
+    expect(waiting.steps?.at(-1)).toEqual({
+      type: "function_call",
+      id: action!.id,
+      name: "get_weather",
+      arguments: { city: "Paris" },
+    });
 
     const resumed = await ai.interactions.create({
       model: MODEL,
       previous_interaction_id: created.id,
-      input: [{ type: "function_result", call_id: action!.id, name: "get_weather", result: { temp_c: 21, sky: "clear" } }],
+      input: [
+        { type: "function_result", call_id: action!.id, name: "get_weather", result: { temp_c: 21, sky: "clear" } },
+      ],
       tools: [weather],
       background: true,
     });
-    const completed = verifyWithReferenceLibraries(secret, await delivery(receiver, "interaction.completed", resumed.id)) as EventBody;
+    const completed = verifyWithReferenceLibraries(
+      secret,
+      await delivery(receiver, "interaction.completed", resumed.id),
+    ) as EventBody;
     expect(completed.data).toEqual({ id: resumed.id });
     const done = await ai.interactions.get(resumed.id);
     expect(done).toMatchObject({ status: "completed", previous_interaction_id: created.id });
@@ -112,18 +127,32 @@ describe.each([
     expect(sync.output_text).toBe(localReplyText(MODEL, "hello there"));
     expect((await ai.interactions.get(sync.id)).steps).toEqual(sync.steps);
 
-    const stream = await ai.interactions.create({ model: MODEL, input: "Use get_weather with city: Oslo", tools: [weather], stream: true });
+    const stream = await ai.interactions.create({
+      model: MODEL,
+      input: "Use get_weather with city: Oslo",
+      tools: [weather],
+      stream: true,
+    });
     const events: { event_type: string; [key: string]: unknown }[] = [];
     for await (const e of stream) events.push(e as (typeof events)[number]);
-    expect(events.map((e) => e.event_type)).toEqual(["interaction.created", "interaction.status_update", "step.start", "step.stop", "interaction.completed"]);
-    expect(events[2]).toMatchObject({ step: { type: "function_call", name: "get_weather", arguments: { city: "Oslo" } } });
+    expect(events.map((e) => e.event_type)).toEqual([
+      "interaction.created",
+      "interaction.status_update",
+      "step.start",
+      "step.stop",
+      "interaction.completed",
+    ]);
+    expect(events[2]).toMatchObject({
+      step: { type: "function_call", name: "get_weather", arguments: { city: "Oslo" } },
+    });
     expect(events[4]).toMatchObject({ interaction: { status: "requires_action" } });
 
     // The same pause, streamed again later by id (as ai.interactions.get with stream: true reads it).
     const id = (events[0]?.interaction as { id: string } | undefined)?.id ?? "";
     expect(id).not.toBe("");
     const replay: string[] = [];
-    for await (const e of await ai.interactions.get(id, { stream: true })) replay.push((e as { event_type: string }).event_type);
+    for await (const e of await ai.interactions.get(id, { stream: true }))
+      replay.push((e as { event_type: string }).event_type);
     expect(replay).toEqual(events.map((e) => e.event_type));
 
     const unstored = await ai.interactions.create({ model: MODEL, input: "forget me", store: false });
@@ -133,11 +162,18 @@ describe.each([
 
   it("streams a background agent run as it goes, following the store", async () => {
     const ai = client();
-    const stream = await ai.interactions.create({ agent: "deep-research-pro-preview-12-2025", input: "Research streams", background: true, stream: true });
+    const stream = await ai.interactions.create({
+      agent: "deep-research-pro-preview-12-2025",
+      input: "Research streams",
+      background: true,
+      stream: true,
+    });
     const kinds: string[] = [];
     let last: { interaction?: { status: string } } = {};
     for await (const e of stream) {
-      kinds.push(`${(e as { event_type: string }).event_type}${"step" in e ? `:${(e.step as { type: string }).type}` : ""}`);
+      kinds.push(
+        `${(e as { event_type: string }).event_type}${"step" in e ? `:${(e.step as { type: string }).type}` : ""}`,
+      );
       last = e as typeof last;
     }
     expect(kinds).toEqual([
@@ -154,12 +190,19 @@ describe.each([
 
   it("refuses a misused resume with a 400 naming the field, never a 409 the client would retry", async () => {
     const ai = client();
-    const noBackground = await rejection(ai.interactions.create({ model: MODEL, input: "x", webhook_config: { uris: [receiver.url] } }));
+    const noBackground = await rejection(
+      ai.interactions.create({ model: MODEL, input: "x", webhook_config: { uris: [receiver.url] } }),
+    );
     expect(noBackground.status).toBe(400);
     expect(noBackground.error.details?.[0]?.fieldViolations[0]?.field).toBe("webhook_config");
     expect(noBackground.error.message).toContain("requires background: true");
 
-    const paused = await ai.interactions.create({ model: MODEL, input: "Use get_weather with city: Rome", tools: [weather], background: true });
+    const paused = await ai.interactions.create({
+      model: MODEL,
+      input: "Use get_weather with city: Rome",
+      tools: [weather],
+      background: true,
+    });
     await delivery(receiver, "interaction.requires_action", paused.id);
     const stranger = await rejection(
       ai.interactions.create({
@@ -188,10 +231,21 @@ describe.each([
 
   it("runs the deep-research agent in the background to interaction.completed, and deletes with 200 {}", async () => {
     const ai = client();
-    const research = await ai.interactions.create({ agent: "deep-research-pro-preview-12-2025", input: "Research webhooks versus polling", background: true });
+    const research = await ai.interactions.create({
+      agent: "deep-research-pro-preview-12-2025",
+      input: "Research webhooks versus polling",
+      background: true,
+    });
     await delivery(receiver, "interaction.completed", research.id);
     const report = await ai.interactions.get(research.id);
-    expect(report.steps?.map((s) => s.type)).toEqual(["user_input", "thought", "thought", "thought", "thought", "model_output"]);
+    expect(report.steps?.map((s) => s.type)).toEqual([
+      "user_input",
+      "thought",
+      "thought",
+      "thought",
+      "thought",
+      "model_output",
+    ]);
     expect(report.output_text).toContain("# Research report: Research webhooks versus polling");
     await ai.interactions.delete(research.id);
     expect((await rejection(ai.interactions.get(research.id))).status).toBe(404);
@@ -211,8 +265,15 @@ describe("interactions on the openai provider, against a local chat-completions 
   const start = async (reply: Parameters<typeof startUpstream>[0]) => {
     upstream = await startUpstream(reply);
     receiver = await startReceiver();
-    server = await startTidings({ env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1` } });
-    return { ai: new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } }), upstream, receiver, server };
+    server = await startTidings({
+      env: { TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: `${upstream.origin}/v1` },
+    });
+    return {
+      ai: new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } }),
+      upstream,
+      receiver,
+      server,
+    };
   };
 
   it("maps tool_calls to a paused interaction and the function_result to a tool message, end to end", async () => {
@@ -228,7 +289,13 @@ describe("interactions on the openai provider, against a local chat-completions 
                   message: {
                     role: "assistant",
                     content: null,
-                    tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+                    tool_calls: [
+                      {
+                        id: "call_abc",
+                        type: "function",
+                        function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+                      },
+                    ],
                   },
                   finish_reason: "tool_calls",
                 },
@@ -252,7 +319,11 @@ describe("interactions on the openai provider, against a local chat-completions 
       audience: receiver.url,
     });
     expect(event).toMatchObject({
-      data: { id: created.id, required_actions: [{ id: "call_abc", name: "get_weather", arguments: { city: "Paris" } }], user_metadata },
+      data: {
+        id: created.id,
+        required_actions: [{ id: "call_abc", name: "get_weather", arguments: { city: "Paris" } }],
+        user_metadata,
+      },
     });
     expect(upstream.requests[0]?.body).toMatchObject({
       model: "qwen2.5-7b",
@@ -280,7 +351,9 @@ describe("interactions on the openai provider, against a local chat-completions 
       {
         role: "assistant",
         content: null,
-        tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        tool_calls: [
+          { id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+        ],
       },
       { role: "tool", tool_call_id: "call_abc", content: '{"temp_c":21}' },
     ]);
@@ -290,7 +363,11 @@ describe("interactions on the openai provider, against a local chat-completions 
   it("cancel while running sends interaction.cancelled and drops the upstream request: the provider gets no further requests", async () => {
     const { ai, upstream, receiver, server } = await start(() => "hang");
     await registerWebhook(server, receiver.url, ["interaction.cancelled"]);
-    const created = await ai.interactions.create({ model: "qwen2.5-7b", input: "a long answer, please", background: true });
+    const created = await ai.interactions.create({
+      model: "qwen2.5-7b",
+      input: "a long answer, please",
+      background: true,
+    });
     await waitUntil(() => upstream.requests.length === 1, 10_000, "the model request");
 
     const cancelled = await ai.interactions.cancel(created.id);
@@ -305,12 +382,25 @@ describe("interactions on the openai provider, against a local chat-completions 
   });
 
   it("fails a background interaction whose provider keeps failing, with the error in the event", async () => {
-    const { ai, receiver, server } = await start(() => ({ status: 400, json: { error: { message: "model not loaded" } } }));
+    const { ai, receiver, server } = await start(() => ({
+      status: 400,
+      json: { error: { message: "model not loaded" } },
+    }));
     const secret = (await registerWebhook(server, receiver.url, ["interaction.failed"])).secret;
     const created = await ai.interactions.create({ model: "qwen2.5-7b", input: "hi", background: true });
-    const event = verifyWithReferenceLibraries(secret, await delivery(receiver, "interaction.failed", created.id)) as EventBody;
-    expect(event.data).toMatchObject({ id: created.id, error_code: 3, error_message: expect.stringContaining("model not loaded") });
+    const event = verifyWithReferenceLibraries(
+      secret,
+      await delivery(receiver, "interaction.failed", created.id),
+    ) as EventBody;
+    expect(event.data).toMatchObject({
+      id: created.id,
+      error_code: 3,
+      error_message: expect.stringContaining("model not loaded"),
+    });
     const failed = await ai.interactions.get(created.id);
-    expect(failed).toMatchObject({ status: "failed", errors: [{ code: "INVALID_ARGUMENT", message: expect.stringContaining("model not loaded") }] });
+    expect(failed).toMatchObject({
+      status: "failed",
+      errors: [{ code: "INVALID_ARGUMENT", message: expect.stringContaining("model not loaded") }],
+    });
   });
 });

@@ -15,7 +15,10 @@ describe("endpoint isolation", () => {
     const blackHole = await startReceiver(() => "hang");
     const healthy = await startReceiver();
     receivers.push(blackHole, healthy);
-    server = await startTidings({ env: { TIDINGS_DELIVERY_TIMEOUT_MS: "10000" }, engine: { perEndpointConcurrency: 4 } });
+    server = await startTidings({
+      env: { TIDINGS_DELIVERY_TIMEOUT_MS: "10000" },
+      engine: { perEndpointConcurrency: 4 },
+    });
     await registerWebhook(server, blackHole.url, ["export.*"]);
     await registerWebhook(server, healthy.url, ["export.*"]);
 
@@ -45,7 +48,11 @@ describe("endpoint isolation", () => {
       const created = await server.api("POST", "/v1/operations", { type: "export" });
       await server.api("POST", `/v1/${created.body.name}:complete`, {});
     }
-    await waitUntil(() => host.received.filter((r) => r.path.startsWith("/ok")).length >= 3 * count, 20_000, "the healthy deliveries");
+    await waitUntil(
+      () => host.received.filter((r) => r.path.startsWith("/ok")).length >= 3 * count,
+      20_000,
+      "the healthy deliveries",
+    );
     // All arrived once each, on their first attempt, while the black holes' attempts still hang.
     for (let i = 0; i < 3; i++) {
       const ids = host.received.filter((r) => r.path === `/ok${i}`).map((r) => r.headers["webhook-id"]);
@@ -69,7 +76,10 @@ describe("endpoint isolation", () => {
       const created = await server.api("POST", "/v1/operations", { type: "export" });
       await server.api("POST", `/v1/${created.body.name}:complete`, {});
     }
-    const rounds = async () => Number(/^tidings_delivery_claim_rounds_total (\d+)$/m.exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1]);
+    const rounds = async () =>
+      Number(
+        /^tidings_delivery_claim_rounds_total (\d+)$/m.exec(await (await fetch(`${server!.url}/metrics`)).text())?.[1],
+      );
     await blackHole.waitFor(2, 5000);
     await new Promise((r) => setTimeout(r, 200));
     const before = await rounds();
@@ -83,6 +93,8 @@ describe("endpoint isolation", () => {
 async function attemptsRecorded(s: TestServer, uri: string): Promise<number> {
   const hooks = (await s.api("GET", "/v1/webhooks?page_size=1000")).body.webhooks as { id: string; uri: string }[];
   const hook = hooks.find((h) => h.uri === uri)!;
-  const deliveries = (await s.api("GET", `/v1/webhooks/${hook.id}/deliveries?page_size=1000`)).body.deliveries as { attempts: unknown[] }[];
+  const deliveries = (await s.api("GET", `/v1/webhooks/${hook.id}/deliveries?page_size=1000`)).body.deliveries as {
+    attempts: unknown[];
+  }[];
   return deliveries.reduce((n, d) => n + d.attempts.length, 0);
 }

@@ -20,7 +20,8 @@ describe("project caps, set low", () => {
   });
   afterAll(() => server.close());
 
-  const webhook = (key: string) => server.api("POST", "/v1/webhooks", { uri: "https://hooks.example.com/h", subscribed_events: ["*"] }, key);
+  const webhook = (key: string) =>
+    server.api("POST", "/v1/webhooks", { uri: "https://hooks.example.com/h", subscribed_events: ["*"] }, key);
 
   it("refuses the webhook past TIDINGS_MAX_WEBHOOKS_PER_PROJECT with a 400 naming it, and counts it", async () => {
     for (let i = 0; i < 3; i++) expect((await webhook(server.key)).status).toBe(200);
@@ -46,7 +47,11 @@ describe("project caps, set low", () => {
     afterEach(() => {
       for (const abort of open.splice(0)) abort.abort();
     });
-    const stream = async (key: string, path = "/v1/events:stream", headers: Record<string, string> = { "x-goog-api-key": key }) => {
+    const stream = async (
+      key: string,
+      path = "/v1/events:stream",
+      headers: Record<string, string> = { "x-goog-api-key": key },
+    ) => {
       const abort = new AbortController();
       const res = await fetch(`${server.url}${path}`, { headers, signal: abort.signal, redirect: "manual" });
       open.push(abort);
@@ -58,7 +63,11 @@ describe("project caps, set low", () => {
       expect(first.res.status).toBe(200);
       expect((await stream(server.key)).res.status).toBe(200);
       const refused = await stream(server.key);
-      expectLimit({ status: refused.res.status, body: await refused.res.json() }, 429, "TIDINGS_MAX_STREAMS_PER_PROJECT");
+      expectLimit(
+        { status: refused.res.status, body: await refused.res.json() },
+        429,
+        "TIDINGS_MAX_STREAMS_PER_PROJECT",
+      );
       expect((await stream(other.key)).res.status).toBe(200);
 
       // The dashboard's live events are a stream of the same project's.
@@ -106,7 +115,9 @@ describe("project caps, set low", () => {
 
     it("holds concurrent starts to the cap", async () => {
       const project = await otherProject(server);
-      const statuses = (await Promise.all(Array.from({ length: 6 }, () => start(project.key, 10)))).map((r) => r.status);
+      const statuses = (await Promise.all(Array.from({ length: 6 }, () => start(project.key, 10)))).map(
+        (r) => r.status,
+      );
       expect(statuses.filter((s) => s === 200)).toHaveLength(2);
       expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     });
@@ -151,7 +162,10 @@ describe("an upload session that never receives a byte", () => {
   const send = (session: Response, offset: number, bytes: string, finalize = false) =>
     fetch(session.headers.get("x-goog-upload-url")!, {
       method: "POST",
-      headers: { "x-goog-upload-command": finalize ? "upload, finalize" : "upload", "x-goog-upload-offset": String(offset) },
+      headers: {
+        "x-goog-upload-command": finalize ? "upload, finalize" : "upload",
+        "x-goog-upload-offset": String(offset),
+      },
       body: bytes,
     });
 

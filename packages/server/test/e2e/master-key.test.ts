@@ -5,9 +5,9 @@ import { startTidings } from "../helpers/tidings.js";
 
 describe("the master key's errors say what to do", () => {
   it("PostgreSQL without TIDINGS_MASTER_KEY: how to make one", async () => {
-    await expect(startTidings({ env: { TIDINGS_DATABASE_URL: "postgres://postgres@127.0.0.1:1/unused" } })).rejects.toThrow(
-      /TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL.*openssl rand -base64 32/,
-    );
+    await expect(
+      startTidings({ env: { TIDINGS_DATABASE_URL: "postgres://postgres@127.0.0.1:1/unused" } }),
+    ).rejects.toThrow(/TIDINGS_MASTER_KEY is required with TIDINGS_DATABASE_URL.*openssl rand -base64 32/);
   });
 
   it("a different key than the database was sealed with: says so, not GCM's 'unable to authenticate data'", async () => {

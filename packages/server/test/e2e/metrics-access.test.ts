@@ -36,7 +36,9 @@ describe("TIDINGS_METRICS_TOKEN", () => {
       "connections",
       "request_timeout",
     ]) {
-      expect(await limitRejections(server.url, limit, { authorization: "Bearer scrape-token-0123456789" }), limit).toBe(0);
+      expect(await limitRejections(server.url, limit, { authorization: "Bearer scrape-token-0123456789" }), limit).toBe(
+        0,
+      );
     }
     // Health stays open.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);

@@ -1,7 +1,14 @@
 import parsePrometheus, { type MetricFamily } from "parse-prometheus-text-format";
 import { afterEach, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { completeOperation, ManualClock, registerWebhook, startTidings, waitUntil, type TestServer } from "../helpers/tidings.js";
+import {
+  completeOperation,
+  ManualClock,
+  registerWebhook,
+  startTidings,
+  waitUntil,
+  type TestServer,
+} from "../helpers/tidings.js";
 
 let server: TestServer | undefined;
 const receivers: Receiver[] = [];
@@ -40,7 +47,12 @@ describe("GET /metrics", () => {
 
     const before = await scrape(server);
     // prom-client's default process metrics are there.
-    for (const name of ["process_cpu_seconds_total", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds"])
+    for (const name of [
+      "process_cpu_seconds_total",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_gc_duration_seconds",
+    ])
       expect(before.has(name), name).toBe(true);
     expect(value(before, "tidings_webhooks", { state: "enabled" })).toBe(2);
     expect(value(before, "tidings_deliveries_pending")).toBe(0);
@@ -50,24 +62,39 @@ describe("GET /metrics", () => {
     await completeOperation(server, "export");
     await ok.waitFor(2);
     await failing.waitFor(2);
-    const retriesCounted = async () => value(await scrape(server!), "tidings_delivery_attempts_total", { outcome: "retry" }) === 2;
+    const retriesCounted = async () =>
+      value(await scrape(server!), "tidings_delivery_attempts_total", { outcome: "retry" }) === 2;
     await waitUntil(retriesCounted, 10_000, "the failed attempts to be counted");
     const running = await server.api<{ name: string }>("POST", "/v1/operations", { type: "export" });
     expect(running.status).toBe(200);
-    await waitUntil(async () => value(await scrape(server!), "tidings_deliveries_pending") === 2, 10_000, "the failed deliveries to be recorded as pending");
+    await waitUntil(
+      async () => value(await scrape(server!), "tidings_deliveries_pending") === 2,
+      10_000,
+      "the failed deliveries to be recorded as pending",
+    );
 
     clock.advance(90_000);
     const after = await scrape(server);
     expect(
-      value(after, "tidings_delivery_attempts_total", { outcome: "succeeded" }) - value(before, "tidings_delivery_attempts_total", { outcome: "succeeded" }),
+      value(after, "tidings_delivery_attempts_total", { outcome: "succeeded" }) -
+        value(before, "tidings_delivery_attempts_total", { outcome: "succeeded" }),
     ).toBe(2);
-    expect(value(after, "tidings_deliveries_total", { outcome: "succeeded" }) - value(before, "tidings_deliveries_total", { outcome: "succeeded" })).toBe(2);
-    expect(value(after, "tidings_delivery_attempt_seconds") - value(before, "tidings_delivery_attempt_seconds")).toBe(4);
+    expect(
+      value(after, "tidings_deliveries_total", { outcome: "succeeded" }) -
+        value(before, "tidings_deliveries_total", { outcome: "succeeded" }),
+    ).toBe(2);
+    expect(value(after, "tidings_delivery_attempt_seconds") - value(before, "tidings_delivery_attempt_seconds")).toBe(
+      4,
+    );
     expect(value(after, "tidings_delivery_claim_rounds_total")).toBeGreaterThan(0);
     expect(value(after, "tidings_deliveries_oldest_pending_age_seconds")).toBe(90);
     expect(value(after, "tidings_operations_unfinished", { kind: "custom", state: "running" })).toBe(1);
-    expect(value(after, "tidings_state_changes_total", { resource: "operation", kind: "custom", state: "succeeded" })).toBe(2);
-    expect(value(after, "tidings_state_changes_total", { resource: "webhook", kind: "webhook", state: "enabled" })).toBe(2);
+    expect(
+      value(after, "tidings_state_changes_total", { resource: "operation", kind: "custom", state: "succeeded" }),
+    ).toBe(2);
+    expect(
+      value(after, "tidings_state_changes_total", { resource: "webhook", kind: "webhook", state: "enabled" }),
+    ).toBe(2);
     expect(
       after
         .get("tidings_batch_lines")!
@@ -82,8 +109,17 @@ describe("GET /metrics", () => {
 
   it("counts batch lines of unfinished batches by state", async () => {
     server = await startTidings({ env: { TIDINGS_LOCAL_DELAY_MS: "60000" } });
-    const lines = Array.from({ length: 3 }, (_, i) => ({ request: { contents: [{ parts: [{ text: `p${i}` }] }] }, metadata: { key: `k${i}` } }));
-    expect((await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { requests: { requests: lines } } } })).status).toBe(200);
+    const lines = Array.from({ length: 3 }, (_, i) => ({
+      request: { contents: [{ parts: [{ text: `p${i}` }] }] },
+      metadata: { key: `k${i}` },
+    }));
+    expect(
+      (
+        await server.api("POST", "/v1/models/m:batchGenerateContent", {
+          batch: { inputConfig: { requests: { requests: lines } } },
+        })
+      ).status,
+    ).toBe(200);
     const metrics = await scrape(server);
     expect(value(metrics, "tidings_batch_lines", { state: "pending" })).toBe(3);
     expect(value(metrics, "tidings_operations_unfinished", { kind: "batch" })).toBe(1);
@@ -92,8 +128,19 @@ describe("GET /metrics", () => {
   it("counts interactions and videos: waiting ones as unfinished, each move as a state change", async () => {
     server = await startTidings();
     const s = server;
-    const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
-    const paused = await s.api("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Lima", tools, background: true });
+    const tools = [
+      {
+        type: "function",
+        name: "get_weather",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+      },
+    ];
+    const paused = await s.api("POST", "/v1/interactions", {
+      model: "m",
+      input: "Use get_weather with city: Lima",
+      tools,
+      background: true,
+    });
     const video = await s.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", {
       instances: [{ prompt: "a kite" }],
       parameters: { durationSeconds: 1 },
@@ -107,8 +154,16 @@ describe("GET /metrics", () => {
     const metrics = await scrape(s);
     expect(value(metrics, "tidings_operations_unfinished", { kind: "interaction", state: "requires_action" })).toBe(1);
     expect(value(metrics, "tidings_operations_unfinished", { kind: "video" })).toBe(0);
-    const changes = (resource: string, kind: string, state: string) => value(metrics, "tidings_state_changes_total", { resource, kind, state });
-    expect([changes("interaction", "interaction", "in_progress"), changes("interaction", "interaction", "requires_action")]).toEqual([1, 1]);
-    expect([changes("operation", "video", "pending"), changes("operation", "video", "running"), changes("operation", "video", "succeeded")]).toEqual([1, 1, 1]);
+    const changes = (resource: string, kind: string, state: string) =>
+      value(metrics, "tidings_state_changes_total", { resource, kind, state });
+    expect([
+      changes("interaction", "interaction", "in_progress"),
+      changes("interaction", "interaction", "requires_action"),
+    ]).toEqual([1, 1]);
+    expect([
+      changes("operation", "video", "pending"),
+      changes("operation", "video", "running"),
+      changes("operation", "video", "succeeded"),
+    ]).toEqual([1, 1, 1]);
   });
 });

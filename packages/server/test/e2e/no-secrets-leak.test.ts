@@ -52,13 +52,18 @@ describe("no credential in a page, a log line or a trace", () => {
     const res = await fetch(`${server.url}${path}`, {
       method: form === undefined ? "GET" : "POST",
       redirect: "manual",
-      headers: { cookie: sessionCookie, ...(form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded", origin: server.url }) },
+      headers: {
+        cookie: sessionCookie,
+        ...(form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded", origin: server.url }),
+      },
       body: form === undefined ? undefined : new URLSearchParams(form).toString(),
     });
     for (const cookie of res.headers.getSetCookie()) {
       const [pair = ""] = cookie.split(";");
       const name = pair.split("=")[0];
-      sessionCookie = [...sessionCookie.split("; ").filter((c) => c !== "" && c.split("=")[0] !== name), pair].join("; ");
+      sessionCookie = [...sessionCookie.split("; ").filter((c) => c !== "" && c.split("=")[0] !== name), pair].join(
+        "; ",
+      );
     }
     return res;
   }
@@ -87,14 +92,21 @@ describe("no credential in a page, a log line or a trace", () => {
 
     // A webhook made in the dashboard (its secret shown once), then rotated there (the new one shown once).
     const list = await page("/dashboard/webhooks");
-    const created = await dashboard("/dashboard/webhooks", { uri: staticReceiver.url, subscribed_events: "*", _csrf: csrfOf(list) });
+    const created = await dashboard("/dashboard/webhooks", {
+      uri: staticReceiver.url,
+      subscribed_events: "*",
+      _csrf: csrfOf(list),
+    });
     const createdHtml = await created.text();
     const firstSecret = /data-secret>([^<]+)</.exec(createdHtml)![1]!;
     const hookId = /href="\/dashboard\/webhooks\/([a-z0-9]+)"/.exec(createdHtml)![1]!;
     shownOnce.push(createdHtml);
     const detail = await page(`/dashboard/webhooks/${hookId}`);
     const rotated = await (
-      await dashboard(`/dashboard/webhooks/${hookId}/rotate`, { revocation_behavior: "revoke_previous_secrets_after_h24", _csrf: csrfOf(detail) })
+      await dashboard(`/dashboard/webhooks/${hookId}/rotate`, {
+        revocation_behavior: "revoke_previous_secrets_after_h24",
+        _csrf: csrfOf(detail),
+      })
     ).text();
     shownOnce.push(rotated);
     const secondSecret = /data-secret>([^<]+)</.exec(rotated)![1]!;
@@ -107,7 +119,10 @@ describe("no credential in a page, a log line or a trace", () => {
 
     // Deliveries: static ones signed with HMAC under both secrets (failing, so warnings are logged too),
     // a dynamic one signed with a JWT; the API key sent as a header and as ?key=.
-    const op = await server.api<{ name: string }>("POST", "/v1/operations", { type: "export", webhook_config: { uris: [dynamicReceiver.url] } });
+    const op = await server.api<{ name: string }>("POST", "/v1/operations", {
+      type: "export",
+      webhook_config: { uris: [dynamicReceiver.url] },
+    });
     await server.api("POST", `/v1/${op.body.name}:complete?key=${TEST_KEY}`, {}, null);
     const other = await server.api<{ name: string }>("POST", "/v1/operations", { type: "export" });
     await fetch(`${server.url}/v1/${other.body.name}:complete`, {
@@ -123,7 +138,10 @@ describe("no credential in a page, a log line or a trace", () => {
     await dynamicReceiver.waitFor(1);
     await staticReceiver.waitFor(2);
     await waitUntil(
-      async () => (await server.api("GET", `/v1/webhooks/${hookId}/deliveries`)).body.deliveries.some((d: { attempts: unknown[] }) => d.attempts.length > 0),
+      async () =>
+        (await server.api("GET", `/v1/webhooks/${hookId}/deliveries`)).body.deliveries.some(
+          (d: { attempts: unknown[] }) => d.attempts.length > 0,
+        ),
       10_000,
       "the attempt's record",
     );
@@ -152,25 +170,38 @@ describe("no credential in a page, a log line or a trace", () => {
 
   /** The full values that must never be shown again: keys, secrets, signatures, JWTs, the session cookie. */
   function credentials(): string[] {
-    const signatures = [...staticReceiver.received, ...dynamicReceiver.received].flatMap((r) => String(r.headers["webhook-signature"]).split(" "));
+    const signatures = [...staticReceiver.received, ...dynamicReceiver.received].flatMap((r) =>
+      String(r.headers["webhook-signature"]).split(" "),
+    );
     const hmacs = signatures.filter((s) => s.startsWith("v1,")).map((s) => s.slice(3));
     const jwts = signatures.filter((s) => s.startsWith("eyJ"));
     expect(hmacs.length).toBeGreaterThanOrEqual(3);
     expect(jwts).toHaveLength(1);
     const session = /tidings_session=([^;]+)/.exec(sessionCookie)![1]!;
     const secretBodies = secrets.map((s) => s.replace(/^whsec_/, ""));
-    return [TEST_KEY, ADMIN_KEY, ...secrets, ...secretBodies, ...hmacs, ...jwts, ...jwts.map((j) => j.split(".")[2]!), session];
+    return [
+      TEST_KEY,
+      ADMIN_KEY,
+      ...secrets,
+      ...secretBodies,
+      ...hmacs,
+      ...jwts,
+      ...jwts.map((j) => j.split(".")[2]!),
+      session,
+    ];
   }
 
   it("shows a signing secret only on the page right after it is made", () => {
     const all = credentials();
     expect(pages.length).toBeGreaterThan(8);
-    for (const { path, html } of pages) for (const credential of all) expect(html.includes(credential), `${path} shows a credential`).toBe(false);
+    for (const { path, html } of pages)
+      for (const credential of all) expect(html.includes(credential), `${path} shows a credential`).toBe(false);
     expect(shownOnce[0]).toContain(secrets[0]);
     expect(shownOnce[1]).toContain(secrets[1]);
     // And the page that shows one shows nothing else secret.
     for (const html of shownOnce)
-      for (const credential of [TEST_KEY, ADMIN_KEY, ...credentials().slice(2 + 2 * secrets.length)]) expect(html.includes(credential)).toBe(false);
+      for (const credential of [TEST_KEY, ADMIN_KEY, ...credentials().slice(2 + 2 * secrets.length)])
+        expect(html.includes(credential)).toBe(false);
   });
 
   it("logs each attempt and state change, and no credential", () => {
@@ -182,7 +213,8 @@ describe("no credential in a page, a log line or a trace", () => {
     expect(lines.filter((l) => l.resource === "operation" && l.state === "succeeded")).toHaveLength(2);
     expect(lines.filter((l) => l.resource === "webhook" && l.state === "enabled")).toHaveLength(2);
     const text = logLines.join("");
-    for (const credential of credentials()) expect(text.includes(credential), "a log line holds a credential").toBe(false);
+    for (const credential of credentials())
+      expect(text.includes(credential), "a log line holds a credential").toBe(false);
   });
 
   it("traces request → commit → delivery attempt, with no credential in any attribute", () => {
@@ -190,14 +222,18 @@ describe("no credential in a page, a log line or a trace", () => {
     expect(text.length).toBeGreaterThan(0);
     for (const credential of credentials()) expect(text.includes(credential), "a trace holds a credential").toBe(false);
     const spans = collector.bodies.flatMap((b) =>
-      (JSON.parse(b) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+      (JSON.parse(b) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }).resourceSpans.flatMap((r) =>
+        r.scopeSpans.flatMap((s) => s.spans),
+      ),
     );
     const complete = spans.filter((s) => s.name.startsWith("POST") && s.name.endsWith("::complete"));
     expect(complete).toHaveLength(2);
     // One request's trace holds its commit and the delivery attempt it caused.
     const traced = complete.map((request) => ({
       request,
-      commits: spans.filter((s) => s.traceId === request.traceId && s.name === "commit" && s.parentSpanId === request.spanId),
+      commits: spans.filter(
+        (s) => s.traceId === request.traceId && s.name === "commit" && s.parentSpanId === request.spanId,
+      ),
       attempts: spans.filter((s) => s.traceId === request.traceId && s.name === "webhook attempt"),
     }));
     for (const { commits, attempts } of traced) {

@@ -19,7 +19,10 @@ describe("custom operations", () => {
 
     const done = await create("render");
     expect(done.body).toMatchObject({ done: false, metadata: { type: "render", state: "RUNNING", customer: "c1" } });
-    const completed = await server.api("POST", `/v1/${done.body.name}:complete`, { response: { frames: 3 }, output_file_uri: "files/r1" });
+    const completed = await server.api("POST", `/v1/${done.body.name}:complete`, {
+      response: { frames: 3 },
+      output_file_uri: "files/r1",
+    });
     expect(completed.body).toMatchObject({ done: true, response: { frames: 3, outputFileUri: "files/r1" } });
 
     const failed = await create("render");
@@ -33,13 +36,22 @@ describe("custom operations", () => {
     const got = await receiver.waitFor(3);
     const events = got.map((r) => verifyWithReferenceLibraries(webhook.secret, r) as any);
     const byType = Object.fromEntries(events.map((e) => [e.type, e]));
-    expect(byType["render.succeeded"]).toMatchObject({ version: "v1", data: { id: done.body.name, output_file_uri: "files/r1" } });
-    expect(byType["render.failed"]).toMatchObject({ data: { id: failed.body.name, error_code: 13, error_message: "GPU fell over" } });
+    expect(byType["render.succeeded"]).toMatchObject({
+      version: "v1",
+      data: { id: done.body.name, output_file_uri: "files/r1" },
+    });
+    expect(byType["render.failed"]).toMatchObject({
+      data: { id: failed.body.name, error_code: 13, error_message: "GPU fell over" },
+    });
     expect(byType["render.cancelled"]).toMatchObject({ data: { id: cancelled.body.name } });
     expect(Date.parse(byType["render.succeeded"].timestamp)).not.toBeNaN();
 
     const polled = await server.api("GET", `/v1/${failed.body.name}`);
-    expect(polled.body).toMatchObject({ done: true, error: { code: 13, message: "GPU fell over" }, metadata: { state: "FAILED" } });
+    expect(polled.body).toMatchObject({
+      done: true,
+      error: { code: 13, message: "GPU fell over" },
+      metadata: { state: "FAILED" },
+    });
     const running = await create("render");
     const open = await server.api("GET", "/v1/operations?filter=done%3Dfalse");
     expect(open.body.operations.map((o: any) => o.name)).toEqual([running.body.name]);
@@ -53,7 +65,10 @@ describe("custom operations", () => {
     receiver = await startReceiver();
     server = await startTidings();
     await registerWebhook(server, receiver.url, ["export.expired"]);
-    const op = await server.api("POST", "/v1/operations", { type: "export", expire_time: new Date(Date.now() + 300).toISOString() });
+    const op = await server.api("POST", "/v1/operations", {
+      type: "export",
+      expire_time: new Date(Date.now() + 300).toISOString(),
+    });
     const [got] = await receiver.waitFor(1, 8000);
     expect(JSON.parse(got!.body)).toMatchObject({ type: "export.expired", data: { id: op.body.name } });
     const polled = await server.api("GET", `/v1/${op.body.name}`);
@@ -64,7 +79,10 @@ describe("custom operations", () => {
   it("expiry follows the injected clock", async () => {
     const clock = new ManualClock(Date.now());
     server = await startTidings({ clock });
-    const op = await server.api("POST", "/v1/operations", { type: "export", expire_time: new Date(clock.now() + 3600_000).toISOString() });
+    const op = await server.api("POST", "/v1/operations", {
+      type: "export",
+      expire_time: new Date(clock.now() + 3600_000).toISOString(),
+    });
     expect(await server.services.operations.expireDue()).toBe(0);
     clock.advance(3600_001);
     expect(await server.services.operations.expireDue()).toBe(1);
@@ -78,7 +96,10 @@ describe("custom operations", () => {
     expect(long.status).toBe(400);
     expect(long.body.error.details[0].fieldViolations[0].field).toBe("type");
     expect(long.body.error.message).toBe("type: is 10000 characters long; at most 64");
-    const subscription = await server.api("POST", "/v1/webhooks", { uri: "https://example.com/h", subscribed_events: [`${"a".repeat(65)}.succeeded`] });
+    const subscription = await server.api("POST", "/v1/webhooks", {
+      uri: "https://example.com/h",
+      subscribed_events: [`${"a".repeat(65)}.succeeded`],
+    });
     expect(subscription.status).toBe(400);
   });
 });
@@ -88,18 +109,29 @@ describe("the polling surface", () => {
     server = await startTidings({ env: { TIDINGS_LOCAL_DELAY_MS: "0" } });
     const custom = await server.api("POST", "/v1/operations", { type: "export" });
     const batch = await server.api("POST", "/v1beta/models/gemini-2.5-flash:batchGenerateContent", {
-      batch: { displayName: "b", inputConfig: { requests: { requests: [{ request: { contents: [{ parts: [{ text: "hi" }] }] }, metadata: { key: "k" } }] } } },
+      batch: {
+        displayName: "b",
+        inputConfig: {
+          requests: { requests: [{ request: { contents: [{ parts: [{ text: "hi" }] }] }, metadata: { key: "k" } }] },
+        },
+      },
     });
     expect(batch.status).toBe(200);
     const all = await server.api("GET", "/v1/operations");
     expect(all.status).toBe(200);
     expect(all.body.operations.map((o: { name: string }) => o.name)).toEqual([custom.body.name, batch.body.name]);
-    expect(all.body.operations[1]).toMatchObject({ metadata: { "@type": expect.stringContaining("GenerateContentBatch") } });
+    expect(all.body.operations[1]).toMatchObject({
+      metadata: { "@type": expect.stringContaining("GenerateContentBatch") },
+    });
 
     const batches = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch")}`);
     expect(batches.body.operations.map((o: { name: string }) => o.name)).toEqual([batch.body.name]);
     await expect
-      .poll(async () => (await server!.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch AND done=true")}`)).body.operations?.length ?? 0)
+      .poll(
+        async () =>
+          (await server!.api("GET", `/v1/operations?filter=${encodeURIComponent("kind=batch AND done=true")}`)).body
+            .operations?.length ?? 0,
+      )
       .toBe(1);
     const running = await server.api("GET", `/v1/operations?filter=${encodeURIComponent("done=false")}`);
     expect(running.body.operations.map((o: { name: string }) => o.name)).toEqual([custom.body.name]);

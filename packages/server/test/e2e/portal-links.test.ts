@@ -6,7 +6,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { ADMIN_KEY, ManualClock, registerWebhook, startTidings, TEST_KEY, type TestServer } from "../helpers/tidings.js";
+import {
+  ADMIN_KEY,
+  ManualClock,
+  registerWebhook,
+  startTidings,
+  TEST_KEY,
+  type TestServer,
+} from "../helpers/tidings.js";
 
 let server: TestServer | undefined;
 let receiver: Receiver | undefined;
@@ -23,12 +30,18 @@ class Browser {
   constructor(private readonly base: string) {}
 
   async get(path: string): Promise<{ status: number; body: string; location: string | null }> {
-    const res = await fetch(path.startsWith("http") ? path : `${this.base}${path}`, { headers: this.headers(), redirect: "manual" });
+    const res = await fetch(path.startsWith("http") ? path : `${this.base}${path}`, {
+      headers: this.headers(),
+      redirect: "manual",
+    });
     this.keep(res);
     return { status: res.status, body: await res.text(), location: res.headers.get("location") };
   }
 
-  async post(path: string, form: Record<string, string>): Promise<{ status: number; body: string; location: string | null }> {
+  async post(
+    path: string,
+    form: Record<string, string>,
+  ): Promise<{ status: number; body: string; location: string | null }> {
     const res = await fetch(`${this.base}${path}`, {
       method: "POST",
       headers: { ...this.headers(), "content-type": "application/x-www-form-urlencoded", origin: this.base },
@@ -51,16 +64,26 @@ class Browser {
     for (const line of res.headers.getSetCookie()) {
       const [pair = "", ...attributes] = line.split(";");
       const [name = "", value = ""] = pair.split("=", 2).map((s) => s.trim());
-      const expired = value === "" || attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
+      const expired =
+        value === "" || attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
       if (expired) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
   }
 }
 
-const DASHBOARD_PAGES = ["/dashboard/webhooks", "/dashboard/events", "/dashboard/operations", "/dashboard/interactions", "/dashboard/charts"];
+const DASHBOARD_PAGES = [
+  "/dashboard/webhooks",
+  "/dashboard/events",
+  "/dashboard/operations",
+  "/dashboard/interactions",
+  "/dashboard/charts",
+];
 
-async function portalLink(s: TestServer, body: Record<string, unknown>): Promise<{ id: string; url: string; expire_time: string; read_only: boolean }> {
+async function portalLink(
+  s: TestServer,
+  body: Record<string, unknown>,
+): Promise<{ id: string; url: string; expire_time: string; read_only: boolean }> {
   const res = await s.api("POST", "/v1/portalLinks", body);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
@@ -82,7 +105,12 @@ describe("a read-only portal link", () => {
     expect(opened.body).toContain('http-equiv="refresh"');
     expect(browser.has("tidings_portal")).toBe(true);
 
-    const pages = [...DASHBOARD_PAGES, `/dashboard/webhooks/${hook.id}`, "/dashboard/webhooks?state=failed", "/dashboard/charts?hours=24"];
+    const pages = [
+      ...DASHBOARD_PAGES,
+      `/dashboard/webhooks/${hook.id}`,
+      "/dashboard/webhooks?state=failed",
+      "/dashboard/charts?hours=24",
+    ];
     for (const path of pages) {
       const page = await browser.get(path);
       expect(page.status, path).toBe(200);
@@ -108,8 +136,14 @@ describe("a read-only portal link", () => {
     server = await startTidings();
     const mine = await registerWebhook(server, "https://mine.example/hook");
     const other = await server.api("POST", "/v1/projects", { display_name: "other" }, ADMIN_KEY);
-    const otherKey = (await server.api("POST", `/v1/projects/${other.body.id}/apiKeys`, {}, ADMIN_KEY)).body.key as string;
-    const theirs = await server.api("POST", "/v1/webhooks", { uri: "https://theirs.example/hook", subscribed_events: ["*"] }, otherKey);
+    const otherKey = (await server.api("POST", `/v1/projects/${other.body.id}/apiKeys`, {}, ADMIN_KEY)).body
+      .key as string;
+    const theirs = await server.api(
+      "POST",
+      "/v1/webhooks",
+      { uri: "https://theirs.example/hook", subscribed_events: ["*"] },
+      otherKey,
+    );
 
     const link = await portalLink(server, { read_only: true });
     const browser = new Browser(server.url);
@@ -122,7 +156,13 @@ describe("a read-only portal link", () => {
 
     const listed = await server.api("GET", "/v1/portalLinks");
     expect(listed.body.portal_links).toEqual([
-      { id: link.id, read_only: true, create_time: expect.any(String), expire_time: link.expire_time, open_time: expect.any(String) },
+      {
+        id: link.id,
+        read_only: true,
+        create_time: expect.any(String),
+        expire_time: link.expire_time,
+        open_time: expect.any(String),
+      },
     ]);
     expect(JSON.stringify(listed.body)).not.toContain(link.url.split("/").at(-1));
     // Another project's key neither sees nor revokes it.

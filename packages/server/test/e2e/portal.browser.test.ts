@@ -28,9 +28,13 @@ describe.skipIf(!chromiumAvailable())("a portal link in a browser", () => {
 
   it("clicked on another site, opens the project's dashboard read-only: no forms, no key; a second click fails", async () => {
     await registerWebhook(server, "https://customer.example/hooks/tidings");
-    const link = (await server.api("POST", "/v1/portalLinks", { ttl: "900s", read_only: true })).body as { url: string };
+    const link = (await server.api("POST", "/v1/portalLinks", { ttl: "900s", read_only: true })).body as {
+      url: string;
+    };
     // "localhost" is another site than the server's 127.0.0.1.
-    elsewhere = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(`<a href="${link.url}">Your webhooks</a>`));
+    elsewhere = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "text/html" }).end(`<a href="${link.url}">Your webhooks</a>`),
+    );
     await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
     const mail = `http://localhost:${(elsewhere.address() as AddressInfo).port}/`;
 

@@ -10,7 +10,8 @@ import { ManualClock, registerWebhook, startTidings, waitUntil, type TestServer 
 
 /**
  * The receiver fault matrix: each way a receiver can misbehave, driven through the real delivery engine
- * (undici sender, SQLite store), with the outcome docs/wire.md (delivery semantics) prescribes and nothing lost. Time is a manual
+ * (undici sender, SQLite store), with the outcome docs/wire.md (delivery semantics) prescribes and nothing lost. Time
+ * is a manual
  * clock and the jitter is pinned, so retry times are exact; only the per-attempt timeout is real time.
  */
 
@@ -129,7 +130,8 @@ async function deliverOneEvent(receiver: FaultReceiver) {
   const webhook = await registerWebhook(s, receiver.url, ["export.*"]);
   const op = await s.api("POST", "/v1/operations", { type: "export" });
   await s.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/out" });
-  const delivery = async (): Promise<DeliveryView> => (await s.api("GET", `/v1/webhooks/${webhook.id}/deliveries`)).body.deliveries[0];
+  const delivery = async (): Promise<DeliveryView> =>
+    (await s.api("GET", `/v1/webhooks/${webhook.id}/deliveries`)).body.deliveries[0];
   /** Waits until `count` attempts are on record and the delivery is settled or scheduled. */
   const attempts = async (count: number): Promise<DeliveryView> => {
     let d: DeliveryView | undefined;
@@ -154,7 +156,11 @@ async function deliverOneEvent(receiver: FaultReceiver) {
 const retryDelay = (d: DeliveryView) => Date.parse(d.next_attempt_time!) - Date.parse(d.attempts.at(-1)!.start_time);
 
 /** A failed first attempt is retried on schedule and then succeeds: nothing is lost. */
-async function expectRetriedThenDelivered(run: Awaited<ReturnType<typeof deliverOneEvent>>, receiver: FaultReceiver, delayMs = STEP_MS) {
+async function expectRetriedThenDelivered(
+  run: Awaited<ReturnType<typeof deliverOneEvent>>,
+  receiver: FaultReceiver,
+  delayMs = STEP_MS,
+) {
   const first = await run.attempts(1);
   expect(first.state).toBe("pending");
   expect(retryDelay(first)).toBe(delayMs);
@@ -192,7 +198,11 @@ describe("receiver fault matrix (docs/wire.md: delivery semantics)", () => {
     await waitUntil(async () => (await run.delivery()).state === "failed", 10_000, "the delivery to fail");
     const d = await run.delivery();
     expect(d).toMatchObject({ state: "failed", attempt_count: 1, last_error: "HTTP 410 Gone" });
-    await waitUntil(async () => (await server!.api("GET", `/v1/webhooks/${run.webhook.id}`)).body.state === "disabled", 10_000, "the webhook to be disabled");
+    await waitUntil(
+      async () => (await server!.api("GET", `/v1/webhooks/${run.webhook.id}`)).body.state === "disabled",
+      10_000,
+      "the webhook to be disabled",
+    );
     const failed = await server!.api("GET", `/v1/webhooks/${run.webhook.id}/deliveries?state=failed`);
     expect(failed.body.deliveries).toHaveLength(1);
   });
@@ -262,7 +272,9 @@ describe("receiver fault matrix (docs/wire.md: delivery semantics)", () => {
   });
 
   it("a 2xx that arrives after the timeout: a failure, retried with the same webhook-id, then delivered", async () => {
-    const receiver = await faultReceiver((_req, res) => setTimeout(() => res.writeHead(200).end("late"), TIMEOUT_MS * 2));
+    const receiver = await faultReceiver((_req, res) =>
+      setTimeout(() => res.writeHead(200).end("late"), TIMEOUT_MS * 2),
+    );
     const run = await deliverOneEvent(receiver);
     const first = await expectRetriedThenDelivered(run, receiver);
     expect(first.error).toBe(`timed out after ${TIMEOUT_MS} ms`);

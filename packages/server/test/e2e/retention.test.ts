@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import parsePrometheus, { type MetricFamily } from "parse-prometheus-text-format";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { ADMIN_KEY, ManualClock, registerWebhook, startTidings, uploadJsonl, type TestServer } from "../helpers/tidings.js";
+import {
+  ADMIN_KEY,
+  ManualClock,
+  registerWebhook,
+  startTidings,
+  uploadJsonl,
+  type TestServer,
+} from "../helpers/tidings.js";
 
 let server: TestServer | undefined;
 const receivers: Receiver[] = [];
@@ -41,12 +48,17 @@ describe("retention", () => {
     const stuck = await finish("stuck");
     await ok.waitFor(1);
     await failing.waitFor(1);
-    const eventOf = async (name: string) => (await server!.api("GET", `/v1/events?operation=${name}`)).body.events[0].id as string;
+    const eventOf = async (name: string) =>
+      (await server!.api("GET", `/v1/events?operation=${name}`)).body.events[0].id as string;
     const [deliveredEvent, stuckEvent] = [await eventOf(delivered), await eventOf(stuck)];
-    await expect.poll(async () => (await server!.api("GET", `/v1/events/${deliveredEvent}`)).body.deliveries[0].state).toBe("succeeded");
+    await expect
+      .poll(async () => (await server!.api("GET", `/v1/events/${deliveredEvent}`)).body.deliveries[0].state)
+      .toBe("succeeded");
 
     clock.advance(10 * MINUTE);
-    await expect.poll(async () => (await server!.api("GET", `/v1/events/${deliveredEvent}`)).status, { timeout: 10_000 }).toBe(404);
+    await expect
+      .poll(async () => (await server!.api("GET", `/v1/events/${deliveredEvent}`)).status, { timeout: 10_000 })
+      .toBe(404);
     expect((await server.api("GET", `/v1/${delivered}`)).status).toBe(404);
     // The stuck one's delivery is still pending (its retry is an hour away): its event and operation stay.
     expect((await server.api("GET", `/v1/events/${stuckEvent}`)).status).toBe(200);

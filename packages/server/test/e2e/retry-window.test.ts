@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { completeOperation, ManualClock, registerWebhook, startTidings, waitUntil, type TestServer } from "../helpers/tidings.js";
+import {
+  completeOperation,
+  ManualClock,
+  registerWebhook,
+  startTidings,
+  waitUntil,
+  type TestServer,
+} from "../helpers/tidings.js";
 
 const HOUR = 3600_000;
 let server: TestServer | undefined;
@@ -11,7 +18,8 @@ afterEach(async () => {
 });
 
 async function deliveries(webhookId: string, state?: string): Promise<any[]> {
-  return (await server!.api("GET", `/v1/webhooks/${webhookId}/deliveries${state ? `?state=${state}` : ""}`)).body.deliveries;
+  return (await server!.api("GET", `/v1/webhooks/${webhookId}/deliveries${state ? `?state=${state}` : ""}`)).body
+    .deliveries;
 }
 
 describe("the 24-hour retry window (on an injected clock)", () => {
@@ -49,22 +57,34 @@ describe("the 24-hour retry window (on an injected clock)", () => {
     clock.advance(25 * HOUR);
     server.engine.wake();
     await dead.waitFor(3);
-    await waitUntil(async () => (await deliveries(failing.id, "failed")).length === 1, 5000, "the delivery to fail for good");
+    await waitUntil(
+      async () => (await deliveries(failing.id, "failed")).length === 1,
+      5000,
+      "the delivery to fail for good",
+    );
     [delivery] = await deliveries(failing.id, "failed");
     expect(delivery.attempts).toHaveLength(3);
     expect(delivery.last_error).toBe("HTTP 500");
 
     const [notice] = await watcher.waitFor(1);
     expect(JSON.parse(notice!.body)).toMatchObject({ type: "webhook.disabled", data: { webhook_id: failing.id } });
-    expect((await server.api("GET", `/v1/webhooks/${failing.id}`)).body.state).toBe("disabled_due_to_failed_deliveries");
+    expect((await server.api("GET", `/v1/webhooks/${failing.id}`)).body.state).toBe(
+      "disabled_due_to_failed_deliveries",
+    );
 
     // The endpoint is fixed: re-enable it and recover what failed.
     healthy = true;
     await server.api("PATCH", `/v1/webhooks/${failing.id}?update_mask=state`, { state: "enabled" });
-    const recovered = await server.api("POST", `/v1/webhooks/${failing.id}:recover`, { since: new Date(startedAt - HOUR).toISOString() });
+    const recovered = await server.api("POST", `/v1/webhooks/${failing.id}:recover`, {
+      since: new Date(startedAt - HOUR).toISOString(),
+    });
     expect(recovered.body.recovered_count).toBe(1);
     await dead.waitFor(4);
     expect(dead.received[3]!.headers["webhook-id"]).toBe(dead.received[0]!.headers["webhook-id"]);
-    await waitUntil(async () => (await deliveries(failing.id, "succeeded")).length === 1, 5000, "the recovered delivery to succeed");
+    await waitUntil(
+      async () => (await deliveries(failing.id, "succeeded")).length === 1,
+      5000,
+      "the recovered delivery to succeed",
+    );
   });
 });

@@ -15,7 +15,9 @@ describe("signing secret rotation", () => {
     receiver = await startReceiver();
     server = await startTidings();
     const webhook = await registerWebhook(server, receiver.url);
-    const rotated = await server.api("POST", `/v1/webhooks/${webhook.id}:rotateSigningSecret`, { revocation_behavior: "revoke_previous_secrets_after_h24" });
+    const rotated = await server.api("POST", `/v1/webhooks/${webhook.id}:rotateSigningSecret`, {
+      revocation_behavior: "revoke_previous_secrets_after_h24",
+    });
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.secret as string;
     expect(newSecret).toMatch(/^whsec_/);
@@ -41,7 +43,9 @@ describe("signing secret rotation", () => {
     receiver = await startReceiver();
     server = await startTidings();
     const webhook = await registerWebhook(server, receiver.url);
-    const rotated = await server.api("POST", `/v1/webhooks/${webhook.id}:rotateSigningSecret`, { revocation_behavior: "revoke_previous_secrets_immediately" });
+    const rotated = await server.api("POST", `/v1/webhooks/${webhook.id}:rotateSigningSecret`, {
+      revocation_behavior: "revoke_previous_secrets_immediately",
+    });
     const newSecret = rotated.body.secret as string;
     await completeOperation(server);
     const [delivery] = await receiver.waitFor(1);

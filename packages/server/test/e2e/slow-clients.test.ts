@@ -33,7 +33,9 @@ describe("clients that trickle their requests", () => {
   };
 
   it("closes connections past TIDINGS_MAX_CONNECTIONS at once, times out partial headers with a 408, and then answers", async () => {
-    const partial = await Promise.all(Array.from({ length: 10 }, () => open(`GET /healthz HTTP/1.1\r\nHost: ${host()}\r\nX-Slow: `)));
+    const partial = await Promise.all(
+      Array.from({ length: 10 }, () => open(`GET /healthz HTTP/1.1\r\nHost: ${host()}\r\nX-Slow: `)),
+    );
     // The eleventh is closed without a word: the process keeps its file descriptors.
     const refused = await open("");
     await expect(refused.answer).resolves.toBe("");

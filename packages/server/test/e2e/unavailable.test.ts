@@ -86,21 +86,27 @@ describe("a database out of reach", () => {
     const url = new URL(DATABASE_URL);
     url.port = String(partition.port);
     url.searchParams.set("options", `-c search_path=${schema}`);
-    server = await startTidings({ env: { TIDINGS_DATABASE_URL: url.toString(), TIDINGS_MASTER_KEY: randomBytes(32).toString("base64") } });
+    server = await startTidings({
+      env: { TIDINGS_DATABASE_URL: url.toString(), TIDINGS_MASTER_KEY: randomBytes(32).toString("base64") },
+    });
     expect((await server.api("GET", "/v1/webhooks")).status).toBe(200);
 
     partition.cut();
     const refused = await fetch(`${server.url}/v1/webhooks`, { headers: { "x-goog-api-key": TEST_KEY } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("5");
-    expect(await refused.json()).toMatchObject({ error: { code: 503, status: "UNAVAILABLE", message: expect.stringMatching(/database is unavailable/) } });
+    expect(await refused.json()).toMatchObject({
+      error: { code: 503, status: "UNAVAILABLE", message: expect.stringMatching(/database is unavailable/) },
+    });
     // A write refused the same way, and an unknown key cannot be checked either: 503, not 401.
     expect((await server.api("POST", "/v1/operations", { type: "export" })).status).toBe(503);
     expect((await server.api("GET", "/v1/webhooks", undefined, "some-other-key")).status).toBe(503);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
 
     partition.open();
-    await expect.poll(async () => (await server!.api("POST", "/v1/operations", { type: "export" })).status, { timeout: 10_000 }).toBe(200);
+    await expect
+      .poll(async () => (await server!.api("POST", "/v1/operations", { type: "export" })).status, { timeout: 10_000 })
+      .toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 });

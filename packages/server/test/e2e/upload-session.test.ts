@@ -28,10 +28,20 @@ async function start(size: number, version = "v1beta", key: string | null = serv
 }
 
 /** A request to the session URL as Google's Python client sends it: no API key at all. */
-function toSession(url: string, command: string, body?: string, offset?: number, headers: Record<string, string> = {}): Promise<Response> {
+function toSession(
+  url: string,
+  command: string,
+  body?: string,
+  offset?: number,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "x-goog-upload-command": command, ...(offset === undefined ? {} : { "x-goog-upload-offset": String(offset) }), ...headers },
+    headers: {
+      "x-goog-upload-command": command,
+      ...(offset === undefined ? {} : { "x-goog-upload-offset": String(offset) }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body }),
   });
 }
@@ -56,7 +66,11 @@ describe("the upload session URL is the upload's credential", () => {
     const last = await toSession(url, "upload, finalize", "56789", 5);
     expect(last.status).toBe(200);
     const { file } = (await last.json()) as { file: { name: string } };
-    expect((await server.api("GET", `/v1/${file.name}`)).body).toMatchObject({ name: file.name, sizeBytes: "10", displayName: "from python" });
+    expect((await server.api("GET", `/v1/${file.name}`)).body).toMatchObject({
+      name: file.name,
+      sizeBytes: "10",
+      displayName: "from python",
+    });
     expect((await server.api("GET", `/v1/${file.name}`, undefined, otherKey)).status).toBe(404);
 
     // Valid only for that upload: once finalized, the URL is spent.
@@ -78,7 +92,12 @@ describe("the upload session URL is the upload's credential", () => {
   });
 
   it("refuses a made-up id and an expired session, with a message that says what to do", async () => {
-    const madeUp = await toSession(`${server.url}/upload/v1beta/files?upload_id=${"a".repeat(36)}&upload_protocol=resumable`, "upload, finalize", "x", 0);
+    const madeUp = await toSession(
+      `${server.url}/upload/v1beta/files?upload_id=${"a".repeat(36)}&upload_protocol=resumable`,
+      "upload, finalize",
+      "x",
+      0,
+    );
     expect(madeUp.status).toBe(404);
     expect(((await madeUp.json()) as { error: { message: string } }).error.message).toBe(
       "upload session not found: it was finalized or cancelled, received no byte within 15 minutes of its start, sat idle for 24 h, or the server restarted (sessions live in memory); start the upload again",
@@ -99,7 +118,9 @@ describe("the upload session URL is the upload's credential", () => {
     const url2 = (await start(1)).headers.get("x-goog-upload-url")!;
     const liveId = new URL(url2).searchParams.get("upload_id")!;
     for (const id of [uploadId, liveId]) {
-      expect((await fetch(`${server.url}/download/v1/${file.name}:download?alt=media&upload_id=${id}`)).status).toBe(401);
+      expect((await fetch(`${server.url}/download/v1/${file.name}:download?alt=media&upload_id=${id}`)).status).toBe(
+        401,
+      );
     }
   });
 });

@@ -34,21 +34,32 @@ function v1aEntries(delivery: Received): string[] {
 
 /** node:crypto alone: does some v1a entry verify `body` under this key (a `whpk_` string or a JWK)? */
 function nodeVerifies(key: string | JsonWebKey, delivery: Received, body = delivery.body): boolean {
-  const jwk = typeof key === "string" ? { kty: "OKP", crv: "Ed25519", x: Buffer.from(key.slice("whpk_".length), "base64").toString("base64url") } : key;
+  const jwk =
+    typeof key === "string"
+      ? { kty: "OKP", crv: "Ed25519", x: Buffer.from(key.slice("whpk_".length), "base64").toString("base64url") }
+      : key;
   const publicKey = createPublicKey({ key: jwk, format: "jwk" });
   const content = Buffer.from(`${delivery.headers["webhook-id"]}.${delivery.headers["webhook-timestamp"]}.${body}`);
-  return v1aEntries(delivery).some((entry) => verify(null, content, publicKey, Buffer.from(entry.slice("v1a,".length), "base64")));
+  return v1aEntries(delivery).some((entry) =>
+    verify(null, content, publicKey, Buffer.from(entry.slice("v1a,".length), "base64")),
+  );
 }
 
 async function jwksOf(server: TestServer): Promise<(JsonWebKey & { kid: string })[]> {
-  return ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: (JsonWebKey & { kid: string })[] }).keys;
+  return (
+    (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: (JsonWebKey & { kid: string })[] }
+  ).keys;
 }
 
 describe("a static webhook signed v1a", () => {
   it("answers a whpk_ public key that reads back; its deliveries verify with it; after a rotation they verify under both keys", async () => {
     const hooks = await receiver();
     server = await startTidings();
-    const created = await server.api("POST", "/v1/webhooks", { uri: hooks.url, subscribed_events: ["*"], signing_scheme: "v1a" });
+    const created = await server.api("POST", "/v1/webhooks", {
+      uri: hooks.url,
+      subscribed_events: ["*"],
+      signing_scheme: "v1a",
+    });
     expect(created.status).toBe(200);
     const publicKey = created.body.public_key as string;
     expect(publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
@@ -59,7 +70,10 @@ describe("a static webhook signed v1a", () => {
     });
     expect(created.body.new_signing_secret).toBeUndefined();
     // Not secret: shown on every read, and in the list.
-    expect((await server.api("GET", `/v1/webhooks/${created.body.id}`)).body).toMatchObject({ signing_scheme: "v1a", public_key: publicKey });
+    expect((await server.api("GET", `/v1/webhooks/${created.body.id}`)).body).toMatchObject({
+      signing_scheme: "v1a",
+      public_key: publicKey,
+    });
     expect((await server.api("GET", "/v1/webhooks")).body.webhooks[0]).toMatchObject({ public_key: publicKey });
 
     await completeOperation(server, "export", { output_file_uri: "files/v1a" });
@@ -68,8 +82,12 @@ describe("a static webhook signed v1a", () => {
     expect(nodeVerifies(publicKey, first!)).toBe(true);
     expect(nodeVerifies(publicKey, first!, first!.body.replace("files/v1a", "files/evil"))).toBe(false);
     const headers = first!.headers as Record<string, string>;
-    await expect(verifyWebhook(first!.body, headers, { publicKey })).resolves.toMatchObject({ type: "export.succeeded" });
-    await expect(verifyWebhook(`${first!.body} `, headers, { publicKey })).rejects.toMatchObject({ code: "invalid_signature" });
+    await expect(verifyWebhook(first!.body, headers, { publicKey })).resolves.toMatchObject({
+      type: "export.succeeded",
+    });
+    await expect(verifyWebhook(`${first!.body} `, headers, { publicKey })).rejects.toMatchObject({
+      code: "invalid_signature",
+    });
 
     const rotated = await server.api("POST", `/v1/webhooks/${created.body.id}:rotateSigningSecret`, {});
     expect(rotated.status).toBe(200);
@@ -85,7 +103,9 @@ describe("a static webhook signed v1a", () => {
     expect(v1aEntries(second)).toHaveLength(2);
     for (const key of [newKey, publicKey]) {
       expect(nodeVerifies(key, second)).toBe(true);
-      await expect(verifyWebhook(second.body, second.headers as Record<string, string>, { publicKey: key })).resolves.toMatchObject({
+      await expect(
+        verifyWebhook(second.body, second.headers as Record<string, string>, { publicKey: key }),
+      ).resolves.toMatchObject({
         type: "export.succeeded",
       });
     }
@@ -94,7 +114,11 @@ describe("a static webhook signed v1a", () => {
   it("drops the old key at once when asked, keeps the private keys sealed at rest, and tells a v1 verifier to use the public key", async () => {
     const hooks = await receiver();
     server = await startTidings();
-    const created = await server.api("POST", "/v1/webhooks", { uri: hooks.url, subscribed_events: ["*"], signingScheme: "v1a" });
+    const created = await server.api("POST", "/v1/webhooks", {
+      uri: hooks.url,
+      subscribed_events: ["*"],
+      signingScheme: "v1a",
+    });
     const rotated = await server.api("POST", `/v1/webhooks/${created.body.id}:rotateSigningSecret`, {
       revocation_behavior: "revoke_previous_secrets_immediately",
     });
@@ -104,16 +128,25 @@ describe("a static webhook signed v1a", () => {
     expect(nodeVerifies(rotated.body.public_key, delivery!)).toBe(true);
     expect(nodeVerifies(created.body.public_key, delivery!)).toBe(false);
     await expect(
-      verifyWebhook(delivery!.body, delivery!.headers as Record<string, string>, { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+      verifyWebhook(delivery!.body, delivery!.headers as Record<string, string>, {
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      }),
     ).rejects.toThrow(/publicKey/);
     // The private halves (whsk_…) are in the sealed secrets, never in the clear.
-    const stored = Buffer.concat([readFileSync(join(server.dataDir, "tidings.db")), readFileSync(join(server.dataDir, "tidings.db-wal"))]).toString("latin1");
+    const stored = Buffer.concat([
+      readFileSync(join(server.dataDir, "tidings.db")),
+      readFileSync(join(server.dataDir, "tidings.db-wal")),
+    ]).toString("latin1");
     expect(stored).not.toContain("whsk_");
   });
 
   it("refuses an unknown scheme by name", async () => {
     server = await startTidings();
-    const res = await server.api("POST", "/v1/webhooks", { uri: "https://example.com/h", subscribed_events: ["*"], signing_scheme: "v2" });
+    const res = await server.api("POST", "/v1/webhooks", {
+      uri: "https://example.com/h",
+      subscribed_events: ["*"],
+      signing_scheme: "v2",
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].fieldViolations[0].field).toBe("signing_scheme");
   });
@@ -124,10 +157,15 @@ describe("dynamic deliveries with TIDINGS_DYNAMIC_SIGNING=v1a", () => {
     const target = await receiver();
     server = await startTidings({ env: { TIDINGS_DYNAMIC_SIGNING: "v1a" } });
     const jwks = await jwksOf(server);
-    expect(jwks).toEqual([expect.objectContaining({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig", kid: expect.any(String) })]);
+    expect(jwks).toEqual([
+      expect.objectContaining({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig", kid: expect.any(String) }),
+    ]);
     expect(jwks[0]).not.toHaveProperty("d");
 
-    const op = await server.api("POST", "/v1/operations", { type: "render", webhook_config: { uris: [target.url], user_metadata: { order: "o-7" } } });
+    const op = await server.api("POST", "/v1/operations", {
+      type: "render",
+      webhook_config: { uris: [target.url], user_metadata: { order: "o-7" } },
+    });
     await server.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/clip" });
     const [delivery] = await target.waitFor(1);
     expect(String(delivery!.headers["webhook-signature"])).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
@@ -140,7 +178,9 @@ describe("dynamic deliveries with TIDINGS_DYNAMIC_SIGNING=v1a", () => {
       type: "render.succeeded",
       data: { user_metadata: { order: "o-7" } },
     });
-    await expect(verifyWebhook(delivery!.body.replace("o-7", "o-8"), headers, options)).rejects.toMatchObject({ code: "invalid_signature" });
+    await expect(verifyWebhook(delivery!.body.replace("o-7", "o-8"), headers, options)).rejects.toMatchObject({
+      code: "invalid_signature",
+    });
   });
 
   it("rotates staged: two v1a entries, each by a published key, until the new key takes over", async () => {

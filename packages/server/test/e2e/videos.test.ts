@@ -1,5 +1,6 @@
 /**
- * Video generation end to end (docs/wire.md: video generation, docs/wire/video.md): @google/genai 2.32's models.generateVideos
+ * Video generation end to end (docs/wire.md: video generation, docs/wire/video.md): @google/genai 2.32's
+ * models.generateVideos
  * with a dynamic webhookConfig, operations.getVideosOperation, files.download, and a real decoder reading the
  * clip; static webhooks, the polling surface and the 400s; 3.x users reach the same wire over REST.
  */
@@ -30,7 +31,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const delivered = (type: string, id: string) => receiver.received.find((r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`));
+const delivered = (type: string, id: string) =>
+  receiver.received.find((r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`));
 
 describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
   it("pushes video.generated with user_metadata to the webhookConfig; getVideosOperation agrees; the download decodes to many frames", async () => {
@@ -39,13 +41,21 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
     const started = await ai.models.generateVideos({
       model: MODEL,
       source: { prompt: "a red ball bouncing" },
-      config: { numberOfVideos: 1, durationSeconds: 2, aspectRatio: "16:9", webhookConfig: { uris: [receiver.url], userMetadata } },
+      config: {
+        numberOfVideos: 1,
+        durationSeconds: 2,
+        aspectRatio: "16:9",
+        webhookConfig: { uris: [receiver.url], userMetadata },
+      },
     });
     expect(started.name).toMatch(new RegExp(`^models/${MODEL}/operations/[a-z0-9]{36}$`));
 
     await waitUntil(() => delivered("video.generated", started.name!) !== undefined, 30_000, "video.generated");
     const got = delivered("video.generated", started.name!)!;
-    const event = await verifyWebhook(got.body, got.headers as Record<string, string>, { jwks: `${server.url}/.well-known/jwks.json`, audience: receiver.url });
+    const event = await verifyWebhook(got.body, got.headers as Record<string, string>, {
+      jwks: `${server.url}/.well-known/jwks.json`,
+      audience: receiver.url,
+    });
     if (event.type !== "video.generated") throw new Error(`unexpected ${event.type}`);
     const fileId = event.data.file_name.slice("files/".length);
     expect(event.data).toEqual({
@@ -84,15 +94,23 @@ describe("@google/genai 2.32 models.generateVideos against Tidings", () => {
   it("sends video.generated to static webhooks subscribed to it, and lists the operation on the polling surface", async () => {
     const hook = await registerWebhook(server, receiver.url, ["video.generated"]);
     const ai = new GoogleGenAI({ apiKey: server.key, httpOptions: { baseUrl: server.url } });
-    const started = await ai.models.generateVideos({ model: MODEL, source: { prompt: "a sunrise" }, config: { durationSeconds: 1 } });
+    const started = await ai.models.generateVideos({
+      model: MODEL,
+      source: { prompt: "a sunrise" },
+      config: { durationSeconds: 1 },
+    });
     await waitUntil(() => delivered("video.generated", started.name!) !== undefined, 30_000, "video.generated");
-    const event = verifyWithReferenceLibraries(hook.secret, delivered("video.generated", started.name!)!) as { data: Record<string, unknown> };
+    const event = verifyWithReferenceLibraries(hook.secret, delivered("video.generated", started.name!)!) as {
+      data: Record<string, unknown>;
+    };
     expect(Object.keys(event.data).sort()).toEqual(["file_name", "id", "output_file_uri", "video_uri"]);
 
     const listed = await server.api("GET", "/v1/operations?filter=kind=video AND done=true&page_size=1000");
     expect(listed.status).toBe(200);
     expect(listed.body.operations.map((o: { name: string }) => o.name)).toContain(started.name);
-    expect(listed.body.operations.every((o: { name: string }) => o.name.startsWith(`models/${MODEL}/operations/`))).toBe(true);
+    expect(
+      listed.body.operations.every((o: { name: string }) => o.name.startsWith(`models/${MODEL}/operations/`)),
+    ).toBe(true);
     await server.api("DELETE", `/v1/webhooks/${hook.id}`);
   });
 });
@@ -104,9 +122,16 @@ describe("video generation over REST (as 3.x users reach it)", () => {
       parameters: { durationSeconds: 1, aspectRatio: "9:16" },
     });
     expect(started.status).toBe(200);
-    expect(started.body).toMatchObject({ done: false, metadata: { "@type": expect.stringContaining("PredictLongRunningMetadata") } });
+    expect(started.body).toMatchObject({
+      done: false,
+      metadata: { "@type": expect.stringContaining("PredictLongRunningMetadata") },
+    });
     let done: any;
-    await waitUntil(async () => (done = (await server.api("GET", `/v1/${started.body.name}`)).body).done === true, 30_000, "the video");
+    await waitUntil(
+      async () => (done = (await server.api("GET", `/v1/${started.body.name}`)).body).done === true,
+      30_000,
+      "the video",
+    );
     const uri = done.response.generateVideoResponse.generatedSamples[0].video.uri as string;
     expect(done.response.generateVideoResponse.generatedSamples[0].video).toEqual({
       uri: expect.stringMatching(new RegExp(`^${server.url}/v1beta/files/[a-z0-9]+:download\\?alt=media$`)),
@@ -117,7 +142,10 @@ describe("video generation over REST (as 3.x users reach it)", () => {
     // 3.x's files.download takes the same URI, on this plain-http server too.
     const dir = mkdtempSync(join(tmpdir(), "tidings-video-3-"));
     dirs.push(dir);
-    await new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } }).files.download({ file: { uri }, downloadPath: join(dir, "clip.mp4") });
+    await new GoogleGenAI3({ apiKey: server.key, httpOptions: { baseUrl: server.url } }).files.download({
+      file: { uri },
+      downloadPath: join(dir, "clip.mp4"),
+    });
     expect((await decodeMp4(readFileSync(join(dir, "clip.mp4")))).frames.length).toBeGreaterThan(1);
 
     const other = started.body.name.replace(MODEL, "veo-2.0-generate-001");
@@ -129,9 +157,15 @@ describe("video generation over REST (as 3.x users reach it)", () => {
     };
     expect(await field({ instances: [] })).toBe("instances");
     expect(await field({ instances: [{ prompt: " " }] })).toBe("instances[0].prompt");
-    expect(await field({ instances: [{ prompt: "x", image: { bytesBase64Encoded: "AA==", mimeType: "image/png" } }] })).toBe("instances[0].image");
-    expect(await field({ instances: [{ prompt: "x" }], parameters: { sampleCount: 2 } })).toBe("parameters.sampleCount");
-    expect(await field({ instances: [{ prompt: "x" }], webhookConfig: { uris: ["ftp://example.com/x"] } })).toBe("webhookConfig.uris[0]");
+    expect(
+      await field({ instances: [{ prompt: "x", image: { bytesBase64Encoded: "AA==", mimeType: "image/png" } }] }),
+    ).toBe("instances[0].image");
+    expect(await field({ instances: [{ prompt: "x" }], parameters: { sampleCount: 2 } })).toBe(
+      "parameters.sampleCount",
+    );
+    expect(await field({ instances: [{ prompt: "x" }], webhookConfig: { uris: ["ftp://example.com/x"] } })).toBe(
+      "webhookConfig.uris[0]",
+    );
   });
 });
 
@@ -149,25 +183,43 @@ describe("a video generation when the server stops midway", () => {
       parameters: { durationSeconds: 1 },
     });
     await waitUntil(
-      async () => (await first.store.videos.get(first.projectId, started.body.name.split("/").at(-1)))?.state === "running",
+      async () =>
+        (await first.store.videos.get(first.projectId, started.body.name.split("/").at(-1)))?.state === "running",
       10_000,
       "the job to start",
     );
     await first.stop();
     slow = await startTidings({ dataDir });
-    await waitUntil(async () => (await slow!.api("GET", `/v1/${started.body.name}`)).body.done === true, 30_000, "the video after the restart");
-    expect((await slow.api("GET", `/v1/${started.body.name}`)).body.response.generateVideoResponse.generatedSamples).toHaveLength(1);
+    await waitUntil(
+      async () => (await slow!.api("GET", `/v1/${started.body.name}`)).body.done === true,
+      30_000,
+      "the video after the restart",
+    );
+    expect(
+      (await slow.api("GET", `/v1/${started.body.name}`)).body.response.generateVideoResponse.generatedSamples,
+    ).toHaveLength(1);
   });
 });
 
 describe("a video generation that fails", () => {
   it("is announced with video.failed and its error, to the request's webhookConfig with its user_metadata", async () => {
     const veo = await startUpstream((_n, req) => {
-      if (req.method === "POST" && req.path.endsWith(":predictLongRunning")) return { json: { name: "models/veo-3.0-generate-001/operations/op9" } };
-      return { json: { name: "models/veo-3.0-generate-001/operations/op9", done: true, error: { code: 3, message: "the prompt was filtered" } } };
+      if (req.method === "POST" && req.path.endsWith(":predictLongRunning"))
+        return { json: { name: "models/veo-3.0-generate-001/operations/op9" } };
+      return {
+        json: {
+          name: "models/veo-3.0-generate-001/operations/op9",
+          done: true,
+          error: { code: 3, message: "the prompt was filtered" },
+        },
+      };
     });
     const failing = await startTidings({
-      env: { TIDINGS_VIDEO_PROVIDER: "veo", TIDINGS_PROVIDER_BASE_URL: veo.origin, TIDINGS_PROVIDER_API_KEY: "AIza-fake" },
+      env: {
+        TIDINGS_VIDEO_PROVIDER: "veo",
+        TIDINGS_PROVIDER_BASE_URL: veo.origin,
+        TIDINGS_PROVIDER_API_KEY: "AIza-fake",
+      },
     });
     const hooks = await startReceiver();
     try {
@@ -183,9 +235,17 @@ describe("a video generation that fails", () => {
       });
       expect(event).toMatchObject({
         type: "video.failed",
-        data: { id: started.body.name, error_code: 3, error_message: expect.stringContaining("filtered"), user_metadata: { order: "o-9" } },
+        data: {
+          id: started.body.name,
+          error_code: 3,
+          error_message: expect.stringContaining("filtered"),
+          user_metadata: { order: "o-9" },
+        },
       });
-      expect((await failing.api("GET", `/v1/${started.body.name}`)).body).toMatchObject({ done: true, error: { code: 3 } });
+      expect((await failing.api("GET", `/v1/${started.body.name}`)).body).toMatchObject({
+        done: true,
+        error: { code: 3 },
+      });
     } finally {
       await failing.close();
       await hooks.close();

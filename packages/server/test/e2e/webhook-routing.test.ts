@@ -18,7 +18,8 @@ const operationOf = (body: string) => (JSON.parse(body) as { data: { id: string 
 /** Creates `count` custom operations, then completes them all at once; their names, in the order they were created. */
 async function completeMany(s: TestServer, count: number): Promise<string[]> {
   const names: string[] = [];
-  for (let i = 0; i < count; i++) names.push((await s.api<{ name: string }>("POST", "/v1/operations", { type: "export" })).body.name);
+  for (let i = 0; i < count; i++)
+    names.push((await s.api<{ name: string }>("POST", "/v1/operations", { type: "export" })).body.name);
   await Promise.all(names.map((name) => s.api("POST", `/v1/${name}:complete`, { response: {} })));
   return names;
 }
@@ -43,18 +44,30 @@ describe("a webhook's rate limit", () => {
     // None counted as failed: each delivery succeeded at its first attempt.
     await waitUntil(
       async () =>
-        (await server!.api<{ deliveries: unknown[] }>("GET", `/v1/webhooks/${created.body.id}/deliveries?state=succeeded&page_size=100`)).body.deliveries
-          .length === 60,
+        (
+          await server!.api<{ deliveries: unknown[] }>(
+            "GET",
+            `/v1/webhooks/${created.body.id}/deliveries?state=succeeded&page_size=100`,
+          )
+        ).body.deliveries.length === 60,
     );
-    const { deliveries } = (await server.api<{ deliveries: { attempt_count: number }[] }>("GET", `/v1/webhooks/${created.body.id}/deliveries?page_size=100`))
-      .body;
+    const { deliveries } = (
+      await server.api<{ deliveries: { attempt_count: number }[] }>(
+        "GET",
+        `/v1/webhooks/${created.body.id}/deliveries?page_size=100`,
+      )
+    ).body;
     expect(deliveries.every((d) => d.attempt_count === 1)).toBe(true);
   });
 
   it("refuses a limit that is not a whole number of at least 1, naming the field", async () => {
     server = await startTidings();
     for (const bad of [0, 2.5, "ten"]) {
-      const res = await server.api("POST", "/v1/webhooks", { uri: "https://example.com/hook", subscribed_events: ["*"], rate_limit_per_second: bad });
+      const res = await server.api("POST", "/v1/webhooks", {
+        uri: "https://example.com/hook",
+        subscribed_events: ["*"],
+        rate_limit_per_second: bad,
+      });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body)).toMatch(/"field":"rate_limit_per_second"/);
     }
@@ -87,7 +100,9 @@ describe("a FIFO webhook", () => {
     // Completed one after another, so their events commit in this order.
     for (const name of names) await server.api("POST", `/v1/${name}:complete`, { response: {} });
     const got = await receiver.waitFor(31, 30_000);
-    const answered = got.filter((r, i) => !(operationOf(r.body) === tenth && got.findIndex((x) => operationOf(x.body) === tenth) === i));
+    const answered = got.filter(
+      (r, i) => !(operationOf(r.body) === tenth && got.findIndex((x) => operationOf(x.body) === tenth) === i),
+    );
     expect(answered.map((r) => operationOf(r.body))).toEqual(names);
     // The failed one was sent again before anything behind it.
     expect(got.map((r) => operationOf(r.body)).indexOf(names[10]!)).toBe(11);
@@ -96,13 +111,20 @@ describe("a FIFO webhook", () => {
   it("shows as blocked on the dashboard while its oldest delivery is failing, with that delivery", async () => {
     receiver = await startReceiver(() => ({ status: 500 }));
     server = await startTidings({ env: { TIDINGS_RETRY_SCHEDULE: "60,60" } });
-    const created = await server.api<{ id: string }>("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["*"], ordering: "fifo" });
+    const created = await server.api<{ id: string }>("POST", "/v1/webhooks", {
+      uri: `${receiver.url}/hook`,
+      subscribed_events: ["*"],
+      ordering: "fifo",
+    });
     const [first] = await completeMany(server, 3);
     await receiver.waitFor(1);
     let head: { id: string } | undefined;
     await waitUntil(async () => {
       const { deliveries } = (
-        await server!.api<{ deliveries: { id: string; attempt_count: number }[] }>("GET", `/v1/webhooks/${created.body.id}/deliveries?page_size=10`)
+        await server!.api<{ deliveries: { id: string; attempt_count: number }[] }>(
+          "GET",
+          `/v1/webhooks/${created.body.id}/deliveries?page_size=10`,
+        )
       ).body;
       head = deliveries.find((d) => d.attempt_count === 1);
       return head !== undefined;

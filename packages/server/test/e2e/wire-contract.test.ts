@@ -1,10 +1,21 @@
 /**
- * The conventions of docs/wire.md on every endpoint, found by iterating the served OpenAPI document rather than listed by hand:
+ * The conventions of docs/wire.md on every endpoint, found by iterating the served OpenAPI document rather than listed
+ * by hand:
  * an unknown field is a 400 naming it (`Unknown name "colour": Cannot find field`), in a body, in a nested
  * message and in the query; a timestamp that is not RFC 3339 is a 400 naming it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { concretePath, fieldName, fieldsWhere, isMessage, minimalValue, operationsOf, setAt, type Operation, type Schema } from "../helpers/openapi.js";
+import {
+  concretePath,
+  fieldName,
+  fieldsWhere,
+  isMessage,
+  minimalValue,
+  operationsOf,
+  setAt,
+  type Operation,
+  type Schema,
+} from "../helpers/openapi.js";
 import { ADMIN_KEY, startTidings, type TestServer } from "../helpers/tidings.js";
 
 let server: TestServer;
@@ -65,7 +76,11 @@ describe("every POST and PATCH endpoint of /openapi.json", () => {
       probed.push(op.id);
     }
     expect(probed).toEqual(
-      expect.arrayContaining(["POST /v1/operations", "POST /v1/models/{id}:batchGenerateContent", "POST /v1/models/{id}:generateContent"]),
+      expect.arrayContaining([
+        "POST /v1/operations",
+        "POST /v1/models/{id}:batchGenerateContent",
+        "POST /v1/models/{id}:generateContent",
+      ]),
     );
   });
 
@@ -74,7 +89,14 @@ describe("every POST and PATCH endpoint of /openapi.json", () => {
     for (const op of writes().filter((o) => o.body !== undefined)) {
       for (const path of fieldsWhere(op.body, (field) => field.format === "date-time")) {
         const field = fieldName(path, op.body!);
-        for (const bad of [12345, "tomorrow", "2026-05-04T12:00:00", "2026-05-04", "2026-02-30T10:00:00Z", "2026-05-04 12:00"]) {
+        for (const bad of [
+          12345,
+          "tomorrow",
+          "2026-05-04T12:00:00",
+          "2026-05-04",
+          "2026-02-30T10:00:00Z",
+          "2026-05-04 12:00",
+        ]) {
           const body = minimalValue(op.body!) as Record<string, unknown>;
           setAt(body, path, bad, op.body!);
           const res = await send(op, body);
@@ -90,14 +112,22 @@ describe("every POST and PATCH endpoint of /openapi.json", () => {
       }
     }
     expect(checked).toEqual(
-      expect.arrayContaining(["POST /v1/operations expire_time", "POST /v1/webhooks/{id}:recover since", "POST /v1/webhooks/{id}:recover until"]),
+      expect.arrayContaining([
+        "POST /v1/operations expire_time",
+        "POST /v1/webhooks/{id}:recover since",
+        "POST /v1/webhooks/{id}:recover until",
+      ]),
     );
   });
 
   it("answers a duration that is not seconds with a 400 naming it", async () => {
     const [op] = writes().filter((o) => o.id === "POST /v1/models/{id}:batchGenerateContent");
     for (const bad of ["1h", "3600", 3600, "-5s"]) {
-      expectViolation(await send(op!, { batch: { ttl: bad, inputConfig: { fileName: "files/x" } } }), "batch.ttl", `ttl ${JSON.stringify(bad)}`);
+      expectViolation(
+        await send(op!, { batch: { ttl: bad, inputConfig: { fileName: "files/x" } } }),
+        "batch.ttl",
+        `ttl ${JSON.stringify(bad)}`,
+      );
     }
   });
 });

@@ -8,5 +8,7 @@ import { checkDeliveriesAgainstCatalogue, takeCatalogueResults } from "./receive
 checkDeliveriesAgainstCatalogue();
 
 afterEach(() => {
-  expect(takeCatalogueResults().violations, "deliveries that do not match their schema in GET /v1/eventTypes").toEqual([]);
+  expect(takeCatalogueResults().violations, "deliveries that do not match their schema in GET /v1/eventTypes").toEqual(
+    [],
+  );
 });

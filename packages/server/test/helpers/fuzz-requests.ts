@@ -7,7 +7,16 @@
 import { StartUploadRequest } from "@tidings/sdk/contract";
 import fc from "fast-check";
 import { MAX_JSON_DEPTH } from "../../src/core/json.js";
-import { BODY_BREAKS, breakBody, nested, preview, UNKNOWN_NAMES, validValue, type Fault, type Hints } from "./fuzz-values.js";
+import {
+  BODY_BREAKS,
+  breakBody,
+  nested,
+  preview,
+  UNKNOWN_NAMES,
+  validValue,
+  type Fault,
+  type Hints,
+} from "./fuzz-values.js";
 import { otherSpelling, type Operation, type Parameter, type Schema } from "./openapi.js";
 
 /** What the server holds when the fuzzing starts, so that some ids are real. */
@@ -61,7 +70,24 @@ const noise = (what: string): Noise => ({ what });
 // --- path ------------------------------------------------------------------------------------------------
 
 /** Ids that are not ids: encodings, dot segments, separators, unicode. */
-const ODD_IDS = ["%00", "..", ".", "%2F", "%2e%2e", "%25", "a%3Ab", "%20", "%ZZ", "%", "%C3%BC%C3%B1%C3%AF", "%F0%9F%99%82", "*", "~", "a;b", "%0D%0A"];
+const ODD_IDS = [
+  "%00",
+  "..",
+  ".",
+  "%2F",
+  "%2e%2e",
+  "%25",
+  "a%3Ab",
+  "%20",
+  "%ZZ",
+  "%",
+  "%C3%BC%C3%B1%C3%AF",
+  "%F0%9F%99%82",
+  "*",
+  "~",
+  "a;b",
+  "%0D%0A",
+];
 
 function idPart(name: string, schema: Schema, real: string[]): fc.Arbitrary<Part & { id: string }> {
   return fc.oneof(
@@ -89,7 +115,9 @@ function collectionOf(path: string, param: string): string {
  * odd (encodings, dot segments) or longer than the schema allows.
  */
 function pathPart(op: Operation, pools: Pools): fc.Arbitrary<Part & { path: string }> {
-  const beta = fc.boolean().map((b) => (b ? op.path.replace(/^(\/upload|\/download)?\/v1(?=\/)/, "$1/v1beta") : op.path));
+  const beta = fc
+    .boolean()
+    .map((b) => (b ? op.path.replace(/^(\/upload|\/download)?\/v1(?=\/)/, "$1/v1beta") : op.path));
   const params = op.parameters.filter((p) => p.in === "path");
   const fills = params.map((p) => {
     const collection = collectionOf(op.path, p.name);
@@ -152,8 +180,21 @@ function queryPart(op: Operation, hints: Hints): fc.Arbitrary<Query> {
     ...(field !== undefined ? { field } : {}),
     ...(mentions ? { mentions } : {}),
   });
-  const among = <T>(weight: number, from: readonly T[], make: (query: [string, string][], item: T, n: number) => Query): fc.WeightedArbitrary<Query>[] =>
-    from.length === 0 ? [] : [{ weight, arbitrary: fc.tuple(valid, fc.constantFrom(...from), fc.nat()).map(([query, item, n]) => make(query, item, n)) }];
+  const among = <T>(
+    weight: number,
+    from: readonly T[],
+    make: (query: [string, string][], item: T, n: number) => Query,
+  ): fc.WeightedArbitrary<Query>[] =>
+    from.length === 0
+      ? []
+      : [
+          {
+            weight,
+            arbitrary: fc
+              .tuple(valid, fc.constantFrom(...from), fc.nat())
+              .map(([query, item, n]) => make(query, item, n)),
+          },
+        ];
 
   const breaks = [
     ...among(3, unknownParameterNames(params), (query, name) => ({
@@ -189,7 +230,14 @@ function queryPart(op: Operation, hints: Hints): fc.Arbitrary<Query> {
         return {
           query: replacing(query, p, [[p.name, bad]]),
           raw: "",
-          faults: [fault(`query ${p.name}=${preview(bad)}`, [400], p.name, bad === "not_one_of_them" ? p.schema?.enum?.map(String) : undefined)],
+          faults: [
+            fault(
+              `query ${p.name}=${preview(bad)}`,
+              [400],
+              p.name,
+              bad === "not_one_of_them" ? p.schema?.enum?.map(String) : undefined,
+            ),
+          ],
         };
       },
     ),
@@ -205,10 +253,17 @@ function queryPart(op: Operation, hints: Hints): fc.Arbitrary<Query> {
     ...among(
       3,
       params.filter((p) => NEEDED.has(p.name)),
-      (query, p) => ({ query: replacing(query, p, []), raw: "", faults: [fault(`query ${p.name} left out`, [400], p.name)] }),
+      (query, p) => ({
+        query: replacing(query, p, []),
+        raw: "",
+        faults: [fault(`query ${p.name} left out`, [400], p.name)],
+      }),
     ),
   ];
-  return fc.oneof({ weight: 8, arbitrary: valid.map((query) => ({ query, raw: "", faults: [] })) }, { weight: 1, arbitrary: fc.oneof(...breaks) });
+  return fc.oneof(
+    { weight: 8, arbitrary: valid.map((query) => ({ query, raw: "", faults: [] })) },
+    { weight: 1, arbitrary: fc.oneof(...breaks) },
+  );
 }
 
 // --- credentials -----------------------------------------------------------------------------------------
@@ -232,15 +287,30 @@ function authPart(op: Operation, pools: Pools): fc.Arbitrary<Auth> {
     { ...none, faults: [{ what: "no key", status: [401] }] },
     { headers: { "x-goog-api-key": "wrong-key" }, query: [], faults: [{ what: "a wrong key", status: refused }] },
     { headers: { authorization: "Bearer " }, query: [], faults: [{ what: "an empty bearer token", status: [401] }] },
-    { headers: { authorization: `Basic ${Buffer.from(`u:${key}`).toString("base64")}` }, query: [], faults: [{ what: "basic auth", status: [401] }] },
+    {
+      headers: { authorization: `Basic ${Buffer.from(`u:${key}`).toString("base64")}` },
+      query: [],
+      faults: [{ what: "basic auth", status: [401] }],
+    },
   ];
   if (isAdmin(op)) {
     bad.push(
-      { headers: { "x-goog-api-key": pools.projectKey }, query: [], faults: [{ what: "a project key on an admin call", status: [403] }] },
-      { headers: {}, query: [["key", pools.adminKey]], faults: [{ what: "the admin key in the query", status: [401] }] },
+      {
+        headers: { "x-goog-api-key": pools.projectKey },
+        query: [],
+        faults: [{ what: "a project key on an admin call", status: [403] }],
+      },
+      {
+        headers: {},
+        query: [["key", pools.adminKey]],
+        faults: [{ what: "the admin key in the query", status: [401] }],
+      },
     );
   }
-  return fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: fc.constantFrom(...bad) });
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom(...valid) },
+    { weight: 1, arbitrary: fc.constantFrom(...bad) },
+  );
 }
 
 // --- body ------------------------------------------------------------------------------------------------
@@ -285,7 +355,11 @@ function malformed(text: string, n: number): string {
 const bodyFault = (what: string, status = [400]): Fault => ({ what, status, field: "body" });
 
 /** The body of an operation whose request body is JSON, with or without one fault. */
-function jsonBodyPart(schema: Schema, hints: Hints, limits: { tooLarge: number[]; limitBytes: number | undefined }): fc.Arbitrary<Body> {
+function jsonBodyPart(
+  schema: Schema,
+  hints: Hints,
+  limits: { tooLarge: number[]; limitBytes: number | undefined },
+): fc.Arbitrary<Body> {
   const valid = validValue(schema, hints);
   const required = (schema.required ?? []).length > 0;
   return fc.oneof(
@@ -294,13 +368,22 @@ function jsonBodyPart(schema: Schema, hints: Hints, limits: { tooLarge: number[]
       weight: 8,
       arbitrary: fc.tuple(valid, fc.constantFrom(...BODY_BREAKS), fc.nat(), fc.nat()).map(([v, how, pick, choice]) => {
         const broken = breakBody(v, schema, how, pick, choice);
-        return broken === undefined ? { text: JSON.stringify(v), faults: [] } : { text: JSON.stringify(broken.body), faults: [broken.fault] };
+        return broken === undefined
+          ? { text: JSON.stringify(v), faults: [] }
+          : { text: JSON.stringify(broken.body), faults: [broken.fault] };
       }),
     },
-    { weight: 2, arbitrary: fc.tuple(valid, fc.nat()).map(([v, n]) => ({ text: malformed(JSON.stringify(v), n), faults: [bodyFault("malformed JSON")] })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(valid, fc.nat())
+        .map(([v, n]) => ({ text: malformed(JSON.stringify(v), n), faults: [bodyFault("malformed JSON")] })),
+    },
     {
       weight: 1,
-      arbitrary: fc.constantFrom("[]", "1", '"text"', "null", "true", "[{}]").map((text) => ({ text, faults: [bodyFault(`not an object: ${text}`)] })),
+      arbitrary: fc
+        .constantFrom("[]", "1", '"text"', "null", "true", "[{}]")
+        .map((text) => ({ text, faults: [bodyFault(`not an object: ${text}`)] })),
     },
     // Past the nesting limit: just past it, and far past it (too deep for a recursive parser's stack).
     {
@@ -328,7 +411,10 @@ function jsonBodyPart(schema: Schema, hints: Hints, limits: { tooLarge: number[]
             })),
           },
         ]),
-    { weight: 1, arbitrary: fc.constant({ text: "", faults: required ? [bodyFault("no body, and fields are required")] : [] }) },
+    {
+      weight: 1,
+      arbitrary: fc.constant({ text: "", faults: required ? [bodyFault("no body, and fields are required")] : [] }),
+    },
   );
 }
 
@@ -382,21 +468,34 @@ export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hi
     // A custom method's path read as a resource's (`PATCH /v1/webhooks/x:ping` is PATCH of the webhook "x:ping").
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom(...wrongMethods)
-        .map((m) => ({ method: m, faults: [{ what: `method ${m}`, status: [404, ...(op.path.includes(":") ? [400] : [])] }] })),
+      arbitrary: fc.constantFrom(...wrongMethods).map((m) => ({
+        method: m,
+        faults: [{ what: `method ${m}`, status: [404, ...(op.path.includes(":") ? [400] : [])] }],
+      })),
     },
   );
   const body: fc.Arbitrary<Body & { contentType: string | undefined }> =
     op.body !== undefined
-      ? fc.tuple(jsonBodyPart(op.body, hints, { tooLarge: [413], limitBytes: bodyLimit(op) }), contentTypePart()).map(([b, ct]) => ({
-          text: b.text,
-          contentType: ct.contentType,
-          // A content type is a fault only when there is a body for it to describe.
-          faults: [...b.faults, ...(b.text === "" && ct.faults.length > 0 ? [noise("a content type without a body")] : ct.faults)],
-        }))
+      ? fc
+          .tuple(jsonBodyPart(op.body, hints, { tooLarge: [413], limitBytes: bodyLimit(op) }), contentTypePart())
+          .map(([b, ct]) => ({
+            text: b.text,
+            contentType: ct.contentType,
+            // A content type is a fault only when there is a body for it to describe.
+            faults: [
+              ...b.faults,
+              ...(b.text === "" && ct.faults.length > 0 ? [noise("a content type without a body")] : ct.faults),
+            ],
+          }))
       : fc.oneof(
-          { weight: 8, arbitrary: fc.constant<Body & { contentType: string | undefined }>({ text: undefined, contentType: undefined, faults: [] }) },
+          {
+            weight: 8,
+            arbitrary: fc.constant<Body & { contentType: string | undefined }>({
+              text: undefined,
+              contentType: undefined,
+              faults: [],
+            }),
+          },
           {
             weight: 1,
             arbitrary: fc.constant<Body & { contentType: string | undefined }>({
@@ -407,21 +506,38 @@ export function requestsFor(op: Operation, methodsAt: string[], pools: Pools, hi
           },
         );
   return fc
-    .record({ method, path: pathPart(op, pools), query: queryPart(op, hints), auth: authPart(op, pools), body, stray: fc.constantFrom(...STRAY_HEADERS) })
+    .record({
+      method,
+      path: pathPart(op, pools),
+      query: queryPart(op, hints),
+      auth: authPart(op, pools),
+      body,
+      stray: fc.constantFrom(...STRAY_HEADERS),
+    })
     .map(({ method, path, query, auth, body, stray }) => {
       const headers: Record<string, string> = { ...stray, ...auth.headers };
       if (body.contentType !== undefined) headers["content-type"] = body.contentType;
       const limit = bodyLimit(op);
       // Long values can add up past the limit by themselves: then the size is what the answer is about.
       const oversize =
-        limit !== undefined && body.text !== undefined && Buffer.byteLength(body.text) > limit && !body.faults.some((f) => f.status?.includes(413));
+        limit !== undefined &&
+        body.text !== undefined &&
+        Buffer.byteLength(body.text) > limit &&
+        !body.faults.some((f) => f.status?.includes(413));
       return {
         op: op.id,
         method: method.method,
         url: url(path.path, [...query.query, ...auth.query], query.raw),
         headers,
         ...(body.text !== undefined ? { body: body.text } : {}),
-        faults: [...method.faults, ...path.faults, ...query.faults, ...auth.faults, ...body.faults, ...(oversize ? [noise("a body over the limit")] : [])],
+        faults: [
+          ...method.faults,
+          ...path.faults,
+          ...query.faults,
+          ...auth.faults,
+          ...body.faults,
+          ...(oversize ? [noise("a body over the limit")] : []),
+        ],
       };
     });
 }
@@ -433,14 +549,19 @@ const COMMAND = "X-Goog-Upload-Command";
 const LENGTH = "X-Goog-Upload-Header-Content-Length";
 
 /** One header of the upload protocol: its good values, and bad ones that its own check names. */
-function uploadHeader(name: string, good: string[], bad: (string | undefined)[]): fc.Arbitrary<Part & { value: string | undefined }> {
+function uploadHeader(
+  name: string,
+  good: string[],
+  bad: (string | undefined)[],
+): fc.Arbitrary<Part & { value: string | undefined }> {
   return fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...good).map((value) => ({ value, faults: [] })) },
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom<string | undefined>(...bad)
-        .map((value) => ({ value, faults: [{ what: `${name}: ${JSON.stringify(value)}`, status: [400], field: name }] })),
+      arbitrary: fc.constantFrom<string | undefined>(...bad).map((value) => ({
+        value,
+        faults: [{ what: `${name}: ${JSON.stringify(value)}`, status: [400], field: name }],
+      })),
     },
   );
 }
@@ -463,7 +584,11 @@ function uploadRequests(op: Operation, pools: Pools, hints: Hints): fc.Arbitrary
       body: jsonBodyPart(schema, hints, { tooLarge: [400, 413], limitBytes: 64 * 1024 }),
     })
     .map(({ path, query, auth, protocol, command, length, body }) => {
-      const headers: Record<string, string> = { ...auth.headers, "content-type": "application/json", "x-goog-upload-header-content-type": "text/plain" };
+      const headers: Record<string, string> = {
+        ...auth.headers,
+        "content-type": "application/json",
+        "x-goog-upload-header-content-type": "text/plain",
+      };
       for (const [name, part] of [
         [PROTOCOL, protocol],
         [COMMAND, command],
@@ -476,16 +601,36 @@ function uploadRequests(op: Operation, pools: Pools, hints: Hints): fc.Arbitrary
         url: url(path, [...query.query, ...auth.query], query.raw),
         headers,
         body: body.text ?? "",
-        faults: [...query.faults, ...auth.faults, ...protocol.faults, ...command.faults, ...length.faults, ...body.faults],
+        faults: [
+          ...query.faults,
+          ...auth.faults,
+          ...protocol.faults,
+          ...command.faults,
+          ...length.faults,
+          ...body.faults,
+        ],
       };
     });
   const sessions = pools.uploads.length > 0 ? fc.constantFrom(...pools.uploads) : fc.constant("none");
   const chunk = fc
     .record({
       path,
-      uploadId: fc.oneof(sessions, fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), fc.constantFrom("", "a".repeat(129), "%00", "../x")),
+      uploadId: fc.oneof(
+        sessions,
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+        fc.constantFrom("", "a".repeat(129), "%00", "../x"),
+      ),
       withKey: fc.boolean(),
-      command: fc.constantFrom("upload", "upload, finalize", "finalize", "query", "cancel", "bogus", "UPLOAD,FINALIZE", ""),
+      command: fc.constantFrom(
+        "upload",
+        "upload, finalize",
+        "finalize",
+        "query",
+        "cancel",
+        "bogus",
+        "UPLOAD,FINALIZE",
+        "",
+      ),
       offset: fc.option(fc.constantFrom("0", "1", "3", "abc", "-1", "99999999999999999999999"), { nil: undefined }),
       bytes: fc.uint8Array({ maxLength: 64 }),
       contentType: fc.constantFrom("application/octet-stream", "application/json", "text/plain"),

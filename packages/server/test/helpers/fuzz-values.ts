@@ -38,19 +38,31 @@ export const ODD_STRINGS = [
 const codePoints = (text: string) => [...text].length;
 
 /** RFC 3339 at its edges: year 0 and 9999, nanoseconds, the largest offset, lower case. */
-const EDGE_TIMESTAMPS = ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "2026-05-04T12:00:00-23:59", "2030-05-04t12:00:00z"];
+const EDGE_TIMESTAMPS = [
+  "0000-01-01T00:00:00Z",
+  "0001-01-01T00:00:00Z",
+  "9999-12-31T23:59:59.999999999Z",
+  "2026-05-04T12:00:00-23:59",
+  "2030-05-04t12:00:00z",
+];
 /** Durations at their edges: nothing, a nanosecond, protobuf's 10,000 years and a second past them. */
 const EDGE_DURATIONS = ["0s", "0.000000001s", "315576000000s", "315576000001s"];
 
 function stringValue(schema: Schema): fc.Arbitrary<string> {
   if (schema.format === "date-time") {
     const dates = fc
-      .tuple(fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true }), fc.boolean())
+      .tuple(
+        fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true }),
+        fc.boolean(),
+      )
       .map(([date, offset]) => (offset ? date.toISOString().replace(/\.\d+Z$/, "+02:00") : date.toISOString()));
     return fc.oneof({ weight: 4, arbitrary: dates }, { weight: 1, arbitrary: fc.constantFrom(...EDGE_TIMESTAMPS) });
   }
   if (schema.format === "google-duration") {
-    return fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 10_000_000 }).map((n) => `${n}s`) }, { weight: 1, arbitrary: fc.constantFrom(...EDGE_DURATIONS) });
+    return fc.oneof(
+      { weight: 4, arbitrary: fc.nat({ max: 10_000_000 }).map((n) => `${n}s`) },
+      { weight: 1, arbitrary: fc.constantFrom(...EDGE_DURATIONS) },
+    );
   }
   if (schema.pattern !== undefined) return fc.stringMatching(new RegExp(schema.pattern), { maxLength: 20 });
   const minLength = schema.minLength ?? 0;
@@ -61,12 +73,25 @@ function stringValue(schema: Schema): fc.Arbitrary<string> {
     { weight: 4, arbitrary: fc.string({ unit: "binary", minLength, maxLength }) },
     ...(odd.length > 0 ? [{ weight: 2, arbitrary: fc.constantFrom(...odd) }] : []),
     // Long, where the schema sets no limit: what the handlers and the store make of 50,000 characters.
-    ...(schema.maxLength === undefined ? [{ weight: 1, arbitrary: fc.integer({ min: 1000, max: 50_000 }).map((n) => "l".repeat(n)) }] : []),
+    ...(schema.maxLength === undefined
+      ? [{ weight: 1, arbitrary: fc.integer({ min: 1000, max: 50_000 }).map((n) => "l".repeat(n)) }]
+      : []),
   );
 }
 
 /** Numbers at their edges: past 2^53, written in exponent form, the largest double, the smallest. */
-const EDGE_NUMBERS = [0, -1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, 1e308, -1e308, 5e-324, 0.1];
+const EDGE_NUMBERS = [
+  0,
+  -1,
+  Number.MAX_SAFE_INTEGER,
+  -Number.MAX_SAFE_INTEGER,
+  2 ** 53 + 2,
+  1e21,
+  1e308,
+  -1e308,
+  5e-324,
+  0.1,
+];
 
 function numberValue(schema: Schema, integer: boolean): fc.Arbitrary<number> {
   const inRange = (n: number) =>
@@ -76,9 +101,13 @@ function numberValue(schema: Schema, integer: boolean): fc.Arbitrary<number> {
     n < (schema.exclusiveMaximum ?? Infinity);
   const min = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : -(2 ** 31));
   const max = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum - 1 : 2 ** 31);
-  const plain = integer ? fc.integer({ min, max }) : fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter(inRange);
+  const plain = integer
+    ? fc.integer({ min, max })
+    : fc.double({ min, max, noNaN: true, noDefaultInfinity: true }).filter(inRange);
   // The range's own ends are edges too (a range such as 1 … 10,000 may hold none of the usual ones).
-  const edges = [...new Set([...EDGE_NUMBERS, min, max])].filter((n) => (!integer || Number.isInteger(n)) && inRange(n));
+  const edges = [...new Set([...EDGE_NUMBERS, min, max])].filter(
+    (n) => (!integer || Number.isInteger(n)) && inRange(n),
+  );
   return fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...edges) });
 }
 
@@ -97,7 +126,11 @@ function freeForm(depth: number): fc.Arbitrary<Record<string, unknown>> {
     // As deep as the limit allows, and no deeper: a valid request.
     { weight: 1, arbitrary: room > 0 ? fc.integer({ min: 1, max: room }).map(nested) : fc.constant(null) },
   );
-  return fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("__proto__", "constructor", "toString")), values, { maxKeys: 4 });
+  return fc.dictionary(
+    fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("__proto__", "constructor", "toString")),
+    values,
+    { maxKeys: 4 },
+  );
 }
 
 /**
@@ -147,9 +180,13 @@ function messageValue(
       .tuple(fc.boolean(), validValue(field, hints, fieldPath(path, name), depth + 1))
       .map(([respell, value]) => ({ key: respell ? otherSpelling(name) : name, value }));
     // Optional fields one time in three: a message with many (a GenerateContentRequest has 14) stays small.
-    return (schema.required ?? []).includes(name) ? present : fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: present });
+    return (schema.required ?? []).includes(name)
+      ? present
+      : fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: present });
   });
-  return fc.tuple(...fields).map((present) => Object.fromEntries(present.flatMap((f) => (f === undefined ? [] : [[f.key, f.value]]))));
+  return fc
+    .tuple(...fields)
+    .map((present) => Object.fromEntries(present.flatMap((f) => (f === undefined ? [] : [[f.key, f.value]]))));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -195,7 +232,8 @@ export function violations(schema: Schema, sample: unknown): unknown[] {
   if (schema.format === "date-time") found.push("tomorrow", "2026-05-04", "2026-02-30T10:00:00Z");
   if (schema.format === "google-duration") found.push("1h", "-5s");
   if (schema.pattern !== undefined) found.push("12a");
-  if (schema.maxLength !== undefined) found.push("x".repeat(schema.maxLength + 1), "y".repeat(Math.max(schema.maxLength + 1, 300_000)));
+  if (schema.maxLength !== undefined)
+    found.push("x".repeat(schema.maxLength + 1), "y".repeat(Math.max(schema.maxLength + 1, 300_000)));
   if ((schema.minLength ?? 0) > 0) found.push("");
   if (schema.minimum !== undefined) found.push(schema.minimum - 1);
   if (schema.maximum !== undefined) found.push(schema.maximum + 1);
@@ -209,8 +247,21 @@ export function violations(schema: Schema, sample: unknown): unknown[] {
 
 /** A place in a body: a message (where a name can be added) or a field or list item (whose value can go wrong). */
 type Site =
-  | { kind: "message"; object: Record<string, unknown>; schema: Schema & { properties: Record<string, Schema> }; path: string }
-  | { kind: "field"; object: Record<string, unknown>; key: string; name: string; required: boolean; schema: Schema; path: string }
+  | {
+      kind: "message";
+      object: Record<string, unknown>;
+      schema: Schema & { properties: Record<string, Schema> };
+      path: string;
+    }
+  | {
+      kind: "field";
+      object: Record<string, unknown>;
+      key: string;
+      name: string;
+      required: boolean;
+      schema: Schema;
+      path: string;
+    }
   | { kind: "item"; list: unknown[]; index: number; schema: Schema; path: string };
 
 function canonicalName(schema: Schema & { properties: Record<string, Schema> }, key: string): string | undefined {
@@ -228,7 +279,15 @@ function sitesOf(value: unknown, schema: Schema, path: string, found: Site[] = [
       if (name === undefined) continue;
       const field = schema.properties[name]!;
       const at = fieldPath(path, name);
-      found.push({ kind: "field", object, key, name, required: (schema.required ?? []).includes(name), schema: field, path: at });
+      found.push({
+        kind: "field",
+        object,
+        key,
+        name,
+        required: (schema.required ?? []).includes(name),
+        schema: field,
+        path: at,
+      });
       sitesOf(object[key], field, at, found);
     }
   } else if (Array.isArray(value) && schema.items !== undefined) {
@@ -241,7 +300,19 @@ function sitesOf(value: unknown, schema: Schema, path: string, found: Site[] = [
 }
 
 /** Names no message has: unknown fields. */
-export const UNKNOWN_NAMES = ["colour", "extra_field", "__proto__", "constructor", "toString", "hasOwnProperty", "", "a.b", "x[0]", "ünïcødé", "SHOUTING_NAME"];
+export const UNKNOWN_NAMES = [
+  "colour",
+  "extra_field",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "",
+  "a.b",
+  "x[0]",
+  "ünïcødé",
+  "SHOUTING_NAME",
+];
 
 export type BodyBreak = "unknown-field" | "missing-required" | "both-spellings" | "violation";
 export const BODY_BREAKS: readonly BodyBreak[] = ["unknown-field", "missing-required", "both-spellings", "violation"];
@@ -254,18 +325,34 @@ function setOwn(object: Record<string, unknown>, key: string, value: unknown): v
  * Breaks a copy of the valid `body` in one place chosen by `pick`, by the means `how`; undefined when the
  * body has no place to break that way. The fault names the field the 400 must name.
  */
-export function breakBody(body: unknown, schema: Schema, how: BodyBreak, pick: number, choice: number): { body: unknown; fault: Fault } | undefined {
+export function breakBody(
+  body: unknown,
+  schema: Schema,
+  how: BodyBreak,
+  pick: number,
+  choice: number,
+): { body: unknown; fault: Fault } | undefined {
   const copy = JSON.parse(JSON.stringify(body)) as unknown;
   const sites = sitesOf(copy, schema, "");
   const at = <T extends Site>(candidates: T[]): T | undefined => candidates[pick % Math.max(candidates.length, 1)];
   switch (how) {
     case "unknown-field": {
-      const site = at(sites.filter((s): s is Extract<Site, { kind: "message" }> => s.kind === "message" && s.schema.additionalProperties === false));
+      const site = at(
+        sites.filter(
+          (s): s is Extract<Site, { kind: "message" }> =>
+            s.kind === "message" && s.schema.additionalProperties === false,
+        ),
+      );
       if (site === undefined) return undefined;
-      const names = UNKNOWN_NAMES.filter((n) => canonicalName(site.schema, n) === undefined && !Object.hasOwn(site.object, n));
+      const names = UNKNOWN_NAMES.filter(
+        (n) => canonicalName(site.schema, n) === undefined && !Object.hasOwn(site.object, n),
+      );
       const name = names[choice % names.length]!;
       setOwn(site.object, name, "surprise");
-      return { body: copy, fault: { what: `unknown field ${JSON.stringify(name)}`, status: [400], field: fieldPath(site.path, name) } };
+      return {
+        body: copy,
+        fault: { what: `unknown field ${JSON.stringify(name)}`, status: [400], field: fieldPath(site.path, name) },
+      };
     }
     case "missing-required": {
       const site = at(sites.filter((s): s is Extract<Site, { kind: "field" }> => s.kind === "field" && s.required));
@@ -276,7 +363,8 @@ export function breakBody(body: unknown, schema: Schema, how: BodyBreak, pick: n
     case "both-spellings": {
       const site = at(
         sites.filter(
-          (s): s is Extract<Site, { kind: "field" }> => s.kind === "field" && otherSpelling(s.key) !== s.key && !Object.hasOwn(s.object, otherSpelling(s.key)),
+          (s): s is Extract<Site, { kind: "field" }> =>
+            s.kind === "field" && otherSpelling(s.key) !== s.key && !Object.hasOwn(s.object, otherSpelling(s.key)),
         ),
       );
       if (site === undefined) return undefined;
@@ -284,14 +372,28 @@ export function breakBody(body: unknown, schema: Schema, how: BodyBreak, pick: n
       return { body: copy, fault: { what: `${site.path} spelled both ways`, status: [400], field: site.path } };
     }
     case "violation": {
-      const site = at(sites.filter((s): s is Exclude<Site, { kind: "message" }> => s.kind !== "message" && violations(s.schema, valueAt(s)).length > 0));
+      const site = at(
+        sites.filter(
+          (s): s is Exclude<Site, { kind: "message" }> =>
+            s.kind !== "message" && violations(s.schema, valueAt(s)).length > 0,
+        ),
+      );
       if (site === undefined) return undefined;
       const options = violations(site.schema, valueAt(site));
       const bad = options[choice % options.length];
       if (site.kind === "field") site.object[site.key] = bad;
       else site.list[site.index] = bad;
-      const mentions = site.schema.enum !== undefined && bad === "not_one_of_them" ? site.schema.enum.map(String) : undefined;
-      return { body: copy, fault: { what: `${site.path} = ${preview(bad)}`, status: [400], field: site.path, ...(mentions ? { mentions } : {}) } };
+      const mentions =
+        site.schema.enum !== undefined && bad === "not_one_of_them" ? site.schema.enum.map(String) : undefined;
+      return {
+        body: copy,
+        fault: {
+          what: `${site.path} = ${preview(bad)}`,
+          status: [400],
+          field: site.path,
+          ...(mentions ? { mentions } : {}),
+        },
+      };
     }
   }
 }

@@ -72,7 +72,8 @@ function parseNodes(tokens: ({ text: string } | { action: string })[], defines: 
         nodes.push({ if: action.slice(3).trim(), yes: then.nodes, no: otherwise.nodes });
         continue;
       }
-      if (/^(range|with|else if|template|block)\b|:=/.test(action)) throw new Error(`unsupported action {{ ${action} }}`);
+      if (/^(range|with|else if|template|block)\b|:=/.test(action))
+        throw new Error(`unsupported action {{ ${action} }}`);
       nodes.push({ pipeline: action });
     }
     return { nodes, ended: "eof" };
@@ -124,13 +125,22 @@ export class HelmChart {
   }
 
   /** Each template rendered with values.yaml, overridden by `values` (merged at the top level and one below). */
-  render(values: Record<string, unknown> = {}, release = { Name: "tidings", Namespace: "default" }): { name: string; text: string }[] {
+  render(
+    values: Record<string, unknown> = {},
+    release = { Name: "tidings", Namespace: "default" },
+  ): { name: string; text: string }[] {
     const defaults = parse(readFileSync(join(this.dir, "values.yaml"), "utf8")) as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...defaults };
     for (const [key, value] of Object.entries(values)) {
       const base = defaults[key];
       merged[key] =
-        typeof value === "object" && value !== null && !Array.isArray(value) && typeof base === "object" && base !== null ? { ...base, ...value } : value;
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        typeof base === "object" &&
+        base !== null
+          ? { ...base, ...value }
+          : value;
     }
     const chart = parse(readFileSync(join(this.dir, "Chart.yaml"), "utf8")) as Record<string, unknown>;
     const root = {
@@ -176,7 +186,10 @@ export class HelmChart {
       return text
         .slice(1)
         .split(".")
-        .reduce<Value>((v, key) => (v === undefined || v === null ? undefined : (v as Record<string, Value>)[key]), dot);
+        .reduce<Value>(
+          (v, key) => (v === undefined || v === null ? undefined : (v as Record<string, Value>)[key]),
+          dot,
+        );
     }
     throw new Error(`unsupported operand ${text}`);
   }

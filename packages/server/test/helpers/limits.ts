@@ -10,14 +10,25 @@ export function expectLimit(res: { status: number; body: any }, status: 400 | 42
   expect(res.body.error.message).toContain(setting);
   expect(res.body.error.details).toEqual(
     expect.arrayContaining([
-      { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ subject: setting, description: res.body.error.message }] },
-      expect.objectContaining({ "@type": "type.googleapis.com/google.rpc.ErrorInfo", domain: "tidings", metadata: { limit: setting } }),
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [{ subject: setting, description: res.body.error.message }],
+      },
+      expect.objectContaining({
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        domain: "tidings",
+        metadata: { limit: setting },
+      }),
     ]),
   );
 }
 
 /** tidings_limit_rejections_total{limit} from a /metrics text. */
-export async function limitRejections(metricsUrl: string, limit: string, headers: Record<string, string> = {}): Promise<number> {
+export async function limitRejections(
+  metricsUrl: string,
+  limit: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`, { headers })).text();
   const family = parsePrometheus(text).find((f) => f.name === "tidings_limit_rejections_total");
   return Number(family?.metrics.find((m) => m.labels?.limit === limit)?.value ?? Number.NaN);

@@ -41,7 +41,10 @@ export interface Operation {
 }
 
 interface Document {
-  paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> }; parameters?: Parameter[] }>>;
+  paths: Record<
+    string,
+    Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> }; parameters?: Parameter[] }>
+  >;
 }
 
 /** Every operation of the served OpenAPI document. */
@@ -74,11 +77,17 @@ export function otherSpelling(name: string): string {
 export function respell(value: unknown, schema: Schema | undefined): unknown {
   if (Array.isArray(value)) return value.map((item) => respell(item, schema?.items));
   if (!isMessage(schema) || typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([name, field]) => [otherSpelling(name), respell(field, schema.properties[name])]));
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => [otherSpelling(name), respell(field, schema.properties[name])]),
+  );
 }
 
 /** Paths of the fields whose schema matches, through nested messages and lists of them. */
-export function fieldsWhere(schema: Schema | undefined, test: (field: Schema, name: string) => boolean, at: string[] = []): string[][] {
+export function fieldsWhere(
+  schema: Schema | undefined,
+  test: (field: Schema, name: string) => boolean,
+  at: string[] = [],
+): string[][] {
   if (schema?.items !== undefined) return fieldsWhere(schema.items, test, at);
   if (!isMessage(schema)) return [];
   return Object.entries(schema.properties).flatMap(([name, field]) => [
@@ -90,10 +99,17 @@ export function fieldsWhere(schema: Schema | undefined, test: (field: Schema, na
 /** The smallest body the schema accepts: its required fields, each with a plain valid value. */
 export function minimalValue(schema: Schema): unknown {
   if (schema.enum !== undefined) return schema.enum[0];
-  if (isMessage(schema)) return Object.fromEntries((schema.required ?? []).map((name) => [name, minimalValue(schema.properties[name]!)]));
+  if (isMessage(schema))
+    return Object.fromEntries((schema.required ?? []).map((name) => [name, minimalValue(schema.properties[name]!)]));
   switch (schema.type) {
     case "string":
-      return schema.format === "date-time" ? "2030-01-01T00:00:00Z" : schema.format === "google-duration" ? "60s" : schema.pattern !== undefined ? "1" : "x";
+      return schema.format === "date-time"
+        ? "2030-01-01T00:00:00Z"
+        : schema.format === "google-duration"
+          ? "60s"
+          : schema.pattern !== undefined
+            ? "1"
+            : "x";
     case "integer":
     case "number":
       return 1;

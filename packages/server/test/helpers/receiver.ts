@@ -10,7 +10,10 @@ export interface Received {
 }
 
 /** What the receiver answers to its n-th request (0-based): a status, or "hang" to never answer. */
-export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string>; delayMs?: number } | "hang";
+export type Responder = (
+  n: number,
+  req: Received,
+) => { status: number; headers?: Record<string, string>; delayMs?: number } | "hang";
 
 export interface Receiver {
   url: string;
@@ -20,7 +23,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Deliveries that did not match their schema in the event catalogue, while checking is on (the e2e tier's setup turns it on). */
+/**
+ * Deliveries that did not match their schema in the event catalogue, while checking is on (the e2e tier's setup turns
+ * it on).
+ */
 const catalogueViolations: string[] = [];
 let checkingCatalogue = false;
 let checkedCount = 0;
@@ -46,7 +52,12 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const entry: Received = { path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+      const entry: Received = {
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
+      };
       const n = received.length;
       received.push(entry);
       if (checkingCatalogue) {
@@ -77,7 +88,10 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
     waitFor(count, timeoutMs = 20_000) {
       if (received.length >= count) return Promise.resolve(received);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} of ${count} requests in ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`receiver got ${received.length} of ${count} requests in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(received)) });
       });
     },

@@ -58,8 +58,13 @@ export class PinnedClock implements Clock {
   }
 }
 
-/** Starts an in-process server (in dev mode unless told otherwise) on a random port with a temp data dir and fast retries. */
-export async function startTidings(options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {}): Promise<TestServer> {
+/**
+ * Starts an in-process server (in dev mode unless told otherwise) on a random port with a temp data dir and fast
+ * retries.
+ */
+export async function startTidings(
+  options: ServerOptions & { env?: Record<string, string>; dataDir?: string; dev?: boolean } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tidings-test-"));
   const env = {
     TIDINGS_API_KEY: TEST_KEY,
@@ -97,14 +102,25 @@ export async function startTidings(options: ServerOptions & { env?: Record<strin
 }
 
 /** Registers a webhook for the receiver and returns its id and secret. */
-export async function registerWebhook(server: TestServer, uri: string, events: string[] = ["*"]): Promise<{ id: string; secret: string }> {
-  const res = await server.api<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", { uri, subscribed_events: events });
+export async function registerWebhook(
+  server: TestServer,
+  uri: string,
+  events: string[] = ["*"],
+): Promise<{ id: string; secret: string }> {
+  const res = await server.api<{ id: string; new_signing_secret: string }>("POST", "/v1/webhooks", {
+    uri,
+    subscribed_events: events,
+  });
   if (res.status !== 200) throw new Error(`webhook create failed: ${JSON.stringify(res.body)}`);
   return { id: res.body.id, secret: res.body.new_signing_secret };
 }
 
 /** Creates a custom operation and completes it; returns its id. */
-export async function completeOperation(server: TestServer, type = "export", body: unknown = { output_file_uri: "files/out" }): Promise<string> {
+export async function completeOperation(
+  server: TestServer,
+  type = "export",
+  body: unknown = { output_file_uri: "files/out" },
+): Promise<string> {
   const created = await server.api<{ name: string }>("POST", "/v1/operations", { type });
   const id = created.body.name.split("/")[1] as string;
   const done = await server.api("POST", `/v1/operations/${id}:complete`, body);
@@ -112,7 +128,9 @@ export async function completeOperation(server: TestServer, type = "export", bod
   return id;
 }
 
-/** Uploads `text` as a JSONL file with the resumable protocol in one chunk, as @google/genai does; its `files/…` name. */
+/**
+ * Uploads `text` as a JSONL file with the resumable protocol in one chunk, as @google/genai does; its `files/…` name.
+ */
 export async function uploadJsonl(server: TestServer, text: string): Promise<string> {
   const start = await fetch(`${server.url}/upload/v1beta/files`, {
     method: "POST",
@@ -132,7 +150,11 @@ export async function uploadJsonl(server: TestServer, text: string): Promise<str
   return ((await res.json()) as { file: { name: string } }).file.name;
 }
 
-export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const poll = async () => {
@@ -148,7 +170,9 @@ export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 1
 export function storedBatchRows(server: TestServer): { batches: number; lines: number } {
   const db = new Database(join(server.dataDir, "tidings.db"), { readonly: true });
   try {
-    return db.prepare("SELECT (SELECT COUNT(*) FROM batches) AS batches, (SELECT COUNT(*) FROM batch_lines) AS lines").get() as {
+    return db
+      .prepare("SELECT (SELECT COUNT(*) FROM batches) AS batches, (SELECT COUNT(*) FROM batch_lines) AS lines")
+      .get() as {
       batches: number;
       lines: number;
     };

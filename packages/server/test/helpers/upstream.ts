@@ -9,7 +9,9 @@ export interface UpstreamRequest {
 }
 
 /** What the fake model server answers to its n-th request (0-based); "hang" never answers. */
-export type UpstreamReply = { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string; bytes?: Uint8Array } | "hang";
+export type UpstreamReply =
+  | { status?: number; headers?: Record<string, string>; json?: unknown; raw?: string; bytes?: Uint8Array }
+  | "hang";
 
 export interface Upstream {
   /** http://127.0.0.1:PORT */
@@ -29,7 +31,12 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
     let text = "";
     req.on("data", (c: Buffer) => (text += c.toString()));
     req.on("end", () => {
-      const entry: UpstreamRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text === "" ? undefined : JSON.parse(text) };
+      const entry: UpstreamRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: text === "" ? undefined : JSON.parse(text),
+      };
       const answer = reply(requests.length, entry);
       requests.push(entry);
       if (answer === "hang") {
@@ -40,7 +47,12 @@ export async function startUpstream(reply: (n: number, req: UpstreamRequest) => 
         return;
       }
       const body = answer.bytes ?? answer.raw ?? JSON.stringify(answer.json ?? {});
-      const type = answer.bytes !== undefined ? "application/octet-stream" : answer.raw !== undefined ? "text/plain" : "application/json";
+      const type =
+        answer.bytes !== undefined
+          ? "application/octet-stream"
+          : answer.raw !== undefined
+            ? "text/plain"
+            : "application/json";
       res.writeHead(answer.status ?? 200, { "content-type": type, ...answer.headers }).end(body);
     });
   });

@@ -54,7 +54,9 @@ describe("tidings backup", () => {
     const webhook = await call(server.url, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] });
     const names: string[] = [];
     for (let i = 0; i < OPERATIONS; i += 20) {
-      const created = await Promise.all(Array.from({ length: 20 }, () => call(server.url, "POST", "/v1/operations", { type: "job" })));
+      const created = await Promise.all(
+        Array.from({ length: 20 }, () => call(server.url, "POST", "/v1/operations", { type: "job" })),
+      );
       names.push(...created.map((op: { name: string }) => op.name));
     }
 
@@ -104,14 +106,17 @@ describe("tidings backup", () => {
     // The sealed secrets open with the master key: the restored server signs with the webhook's secret.
     const before = receiver.received.length;
     await call(restored.url, "POST", `/v1/webhooks/${webhook.id}:ping`, {});
-    const pings = (await receiver.waitFor(before + 1)).slice(before).filter((r) => JSON.parse(r.body).type === "webhook.ping");
+    const pings = (await receiver.waitFor(before + 1))
+      .slice(before)
+      .filter((r) => JSON.parse(r.body).type === "webhook.ping");
     expect(pings[0]?.headers["webhook-signature"]).toMatch(/^v1,/);
   });
 
   it("refuses a data dir with no database, a file that exists, and PostgreSQL (pg_dump is its backup)", async () => {
     const dataDir = tempDir("tidings-backup-refusals-");
     const out = join(dataDir, "backup.db");
-    const backup = (env: NodeJS.ProcessEnv = process.env) => run(process.execPath, [CLI, "backup", "--data-dir", dataDir, "--out", out], { env });
+    const backup = (env: NodeJS.ProcessEnv = process.env) =>
+      run(process.execPath, [CLI, "backup", "--data-dir", dataDir, "--out", out], { env });
     await expect(backup()).rejects.toMatchObject({ stderr: expect.stringContaining("there is no database") });
     expect(existsSync(out)).toBe(false);
     await expect(backup({ ...process.env, TIDINGS_DATABASE_URL: "postgres://x@127.0.0.1/y" })).rejects.toMatchObject({

@@ -43,7 +43,9 @@ describe("batch crash safety", () => {
       request: { contents: [{ role: "user", parts: [{ text: `k${i}` }] }] },
       metadata: { key: `k${i}` },
     }));
-    const batch = await call(base, "POST", "/v1/models/m:batchGenerateContent", { batch: { displayName: "crash", inputConfig: { requests: { requests } } } });
+    const batch = await call(base, "POST", "/v1/models/m:batchGenerateContent", {
+      batch: { displayName: "crash", inputConfig: { requests: { requests } } },
+    });
     let before = 0;
     while (before < 100) {
       before = Number((await call(base, "GET", `/v1/${batch.name}`)).metadata.batchStats.successfulRequestCount);
@@ -74,13 +76,22 @@ describe("batch crash safety", () => {
       await new Promise((r) => setTimeout(r, 50));
     } while (!done.done && Date.now() < deadline);
     expect(done.metadata.state).toBe("BATCH_STATE_SUCCEEDED");
-    expect(done.metadata.batchStats).toMatchObject({ requestCount: String(LINES), successfulRequestCount: String(LINES), failedRequestCount: "0" });
-    const keys = done.metadata.output.inlinedResponses.inlinedResponses.map((r: { metadata: { key: string } }) => r.metadata.key);
+    expect(done.metadata.batchStats).toMatchObject({
+      requestCount: String(LINES),
+      successfulRequestCount: String(LINES),
+      failedRequestCount: "0",
+    });
+    const keys = done.metadata.output.inlinedResponses.inlinedResponses.map(
+      (r: { metadata: { key: string } }) => r.metadata.key,
+    );
     expect(keys).toEqual(requests.map((r) => r.metadata.key));
     const output = await (
-      await fetch(`${base}/download/v1beta/files/${done.metadata.output.responsesFile.replace("files/", "")}:download?alt=media`, {
-        headers: { "x-goog-api-key": KEY },
-      })
+      await fetch(
+        `${base}/download/v1beta/files/${done.metadata.output.responsesFile.replace("files/", "")}:download?alt=media`,
+        {
+          headers: { "x-goog-api-key": KEY },
+        },
+      )
     ).text();
     const outKeys = output
       .trim()

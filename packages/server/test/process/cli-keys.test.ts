@@ -10,8 +10,10 @@ import { ADMIN_KEY, startTidings, type TestServer } from "../helpers/tidings.js"
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
 const run = promisify(execFile);
 /** The CLI with a clean environment: nothing of the test runner's TIDINGS_* settings leaks in. */
-const tidings = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
-const webhooksStatus = async (server: TestServer, key: string) => (await server.api("GET", "/v1/webhooks", undefined, key)).status;
+const tidings = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
+const webhooksStatus = async (server: TestServer, key: string) =>
+  (await server.api("GET", "/v1/webhooks", undefined, key)).status;
 
 describe("tidings keys, on the host, with no admin key: recovering the only key", () => {
   let server: TestServer;
@@ -63,9 +65,15 @@ describe("tidings keys, through the admin API", () => {
   });
 
   it("says what it needs: the admin key and the project, or the data dir", async () => {
-    const missingKey = await tidings(["keys", "list", "--server", server.url, "--project", server.projectId]).catch((e: { stderr: string }) => e);
-    expect((missingKey as { stderr: string }).stderr).toMatch(/--admin-key \(or TIDINGS_ADMIN_KEY\) is required; on the server's host, --data-dir DIR/);
-    const missingProject = await tidings(["keys", "list", "--server", server.url], { TIDINGS_ADMIN_KEY: ADMIN_KEY }).catch((e: { stderr: string }) => e);
+    const missingKey = await tidings(["keys", "list", "--server", server.url, "--project", server.projectId]).catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((missingKey as { stderr: string }).stderr).toMatch(
+      /--admin-key \(or TIDINGS_ADMIN_KEY\) is required; on the server's host, --data-dir DIR/,
+    );
+    const missingProject = await tidings(["keys", "list", "--server", server.url], {
+      TIDINGS_ADMIN_KEY: ADMIN_KEY,
+    }).catch((e: { stderr: string }) => e);
     expect((missingProject as { stderr: string }).stderr).toMatch(/--project is required/);
   });
 });

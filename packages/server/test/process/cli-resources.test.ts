@@ -18,7 +18,8 @@ const exec = promisify(execFile);
 let server: TestServer;
 let receiver: Receiver;
 let dir: string;
-const tidings = async (...args: string[]) => (await exec(process.execPath, [CLI, ...args, "--server", server.url, "--api-key", server.key])).stdout;
+const tidings = async (...args: string[]) =>
+  (await exec(process.execPath, [CLI, ...args, "--server", server.url, "--api-key", server.key])).stdout;
 const failure = (...args: string[]) =>
   exec(process.execPath, [CLI, ...args, "--server", server.url, "--api-key", server.key]).then(
     () => {
@@ -43,9 +44,9 @@ describe("tidings operations", () => {
     const created = await tidings("operations", "create", "--type", "export", "--metadata", '{"customer":"c1"}');
     const [, name] = /^(operations\/[a-z0-9]+) {2}RUNNING {2}export {2}\S+Z$/m.exec(created) ?? [];
     expect(name, created).toBeDefined();
-    expect(await tidings("operations", "complete", name!, "--output-file-uri", "files/out.csv", "--response", '{"rows":3}')).toMatch(
-      new RegExp(`^${name} {2}SUCCEEDED {2}export`),
-    );
+    expect(
+      await tidings("operations", "complete", name!, "--output-file-uri", "files/out.csv", "--response", '{"rows":3}'),
+    ).toMatch(new RegExp(`^${name} {2}SUCCEEDED {2}export`));
     expect(JSON.parse(await tidings("operations", "get", name!))).toMatchObject({
       name,
       done: true,
@@ -54,7 +55,9 @@ describe("tidings operations", () => {
     });
 
     const second = /^(operations\/\S+)/.exec(await tidings("operations", "create", "--type", "render"))![1]!;
-    expect(await tidings("operations", "fail", second, "--message", "disk full", "--code", "13")).toMatch(/ FAILED {2}render {2}\S+ {2}error 13: disk full$/m);
+    expect(await tidings("operations", "fail", second, "--message", "disk full", "--code", "13")).toMatch(
+      / FAILED {2}render {2}\S+ {2}error 13: disk full$/m,
+    );
     const third = /^(operations\/\S+)/.exec(await tidings("operations", "create", "--type", "render"))![1]!;
     expect(await tidings("operations", "cancel", third.replace("operations/", ""))).toMatch(/ CANCELLED {2}render/);
 
@@ -66,26 +69,46 @@ describe("tidings operations", () => {
         .map((l) => l.split("  ").slice(0, 2).join(" ")),
     ).toEqual([`${name} SUCCEEDED`, `${second} FAILED`, `${third} CANCELLED`]);
     expect(await tidings("operations", "list", "--filter", "done=false")).toBe("no operations\n");
-    expect((await failure("operations", "create", "--type", "x", "--metadata", "{oops")).stderr).toContain("--metadata: not JSON");
+    expect((await failure("operations", "create", "--type", "x", "--metadata", "{oops")).stderr).toContain(
+      "--metadata: not JSON",
+    );
   });
 });
 
 describe("tidings files", () => {
   it("lists, shows and downloads a batch's output file", async () => {
     expect(await tidings("files", "list")).toBe("no files\n");
-    const lines = [1, 2].map((i) => ({ request: { contents: [{ parts: [{ text: `q${i}` }] }] }, metadata: { key: `k${i}` } }));
-    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", { batch: { inputConfig: { requests: { requests: lines } } } });
+    const lines = [1, 2].map((i) => ({
+      request: { contents: [{ parts: [{ text: `q${i}` }] }] },
+      metadata: { key: `k${i}` },
+    }));
+    const batch = await server.api("POST", "/v1/models/m:batchGenerateContent", {
+      batch: { inputConfig: { requests: { requests: lines } } },
+    });
     let output: string | undefined;
-    await waitUntil(async () => (output = (await server.api("GET", `/v1/${batch.body.name}`)).body.response?.responsesFile) !== undefined);
+    await waitUntil(
+      async () =>
+        (output = (await server.api("GET", `/v1/${batch.body.name}`)).body.response?.responsesFile) !== undefined,
+    );
 
     const listed = await tidings("files", "list");
     expect(listed).toMatch(new RegExp(`^${output}  application/jsonl  \\d+ bytes  GENERATED  \\S+Z`, "m"));
-    expect(JSON.parse(await tidings("files", "get", output!))).toMatchObject({ name: output, source: "GENERATED", state: "ACTIVE" });
+    expect(JSON.parse(await tidings("files", "get", output!))).toMatchObject({
+      name: output,
+      source: "GENERATED",
+      state: "ACTIVE",
+    });
 
-    const viaApi = await (await fetch(`${server.url}/download/v1/${output}:download?alt=media`, { headers: { "x-goog-api-key": server.key } })).text();
+    const viaApi = await (
+      await fetch(`${server.url}/download/v1/${output}:download?alt=media`, {
+        headers: { "x-goog-api-key": server.key },
+      })
+    ).text();
     expect(await tidings("files", "download", output!)).toBe(viaApi);
     const out = join(dir, "output.jsonl");
-    expect(await tidings("files", "download", output!, "--out", out)).toBe(`saved ${Buffer.byteLength(viaApi)} bytes to ${out}\n`);
+    expect(await tidings("files", "download", output!, "--out", out)).toBe(
+      `saved ${Buffer.byteLength(viaApi)} bytes to ${out}\n`,
+    );
     expect(readFileSync(out, "utf8")).toBe(viaApi);
     expect(viaApi.split("\n").filter(Boolean)).toHaveLength(2);
   });
@@ -110,7 +133,9 @@ describe("tidings webhooks and deliveries", () => {
     expect((await failure("webhooks", "update", id)).stderr).toContain("nothing to change");
 
     const rotated = await tidings("webhooks", "rotate", id, "--revoke-now");
-    const secret = /^new signing secret \(shown only now\): (whsec_\S+)\nthe old secrets no longer sign\n$/.exec(rotated)?.[1];
+    const secret = /^new signing secret \(shown only now\): (whsec_\S+)\nthe old secrets no longer sign\n$/.exec(
+      rotated,
+    )?.[1];
     expect(secret, rotated).toBeDefined();
     const before = receiver.received.length;
     await tidings("webhooks", "ping", id);
@@ -126,8 +151,13 @@ describe("tidings webhooks and deliveries", () => {
       await tidings("webhooks", "ping", id);
       await receiver.waitFor(before + i + 1);
     }
-    await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 3);
-    const oldestFirst = (await server.api("GET", `/v1/webhooks/${id}/deliveries`)).body.deliveries.map((d: { event_id: string }) => d.event_id);
+    await waitUntil(
+      async () =>
+        (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 3,
+    );
+    const oldestFirst = (await server.api("GET", `/v1/webhooks/${id}/deliveries`)).body.deliveries.map(
+      (d: { event_id: string }) => d.event_id,
+    );
     const listed = (await tidings("deliveries", "list", "--webhook", id)).trim().split("\n");
     expect(listed.map((l) => l.split("  ")[1])).toEqual([...oldestFirst].reverse());
     expect(listed[0]).toMatch(/ {2}succeeded {2}1 attempt {2}HTTP 200$/);
@@ -143,10 +173,19 @@ describe("tidings interactions", () => {
     const tools = join(dir, "tools.json");
     writeFileSync(
       tools,
-      JSON.stringify([{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }]),
+      JSON.stringify([
+        {
+          type: "function",
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
+      ]),
     );
     const created = await tidings("interactions", "create", "--input", "Weather in Quito?", "--tools", tools, "--wait");
-    const [, id, callId] = /^(\S+) {2}requires_action\n {2}waits for get_weather\(\{"city":"Quito"\}\) {2}call_id (call_\w+)$/m.exec(created) ?? [];
+    const [, id, callId] =
+      /^(\S+) {2}requires_action\n {2}waits for get_weather\(\{"city":"Quito"\}\) {2}call_id (call_\w+)$/m.exec(
+        created,
+      ) ?? [];
     expect(callId, created).toBeDefined();
     expect(created).toContain(`  resume with: tidings interactions resume ${id} --result ${callId}='{"…": …}'`);
     expect(created).not.toContain("CALL_ID");

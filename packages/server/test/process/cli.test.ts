@@ -36,10 +36,22 @@ describe("tidings batches", () => {
     const input = join(dir, "in.jsonl");
     writeFileSync(
       input,
-      Array.from({ length: 30 }, (_, i) => JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } })).join("\n"),
+      Array.from({ length: 30 }, (_, i) =>
+        JSON.stringify({ key: `k${i}`, request: { contents: [{ parts: [{ text: `q${i}` }] }] } }),
+      ).join("\n"),
     );
     const flags = ["--server", server.url, "--api-key", server.key];
-    const { stdout } = await run(process.execPath, [CLI, "batches", "create", "--model", "gemini-2.5-flash", "--file", input, "--wait", ...flags]);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      "batches",
+      "create",
+      "--model",
+      "gemini-2.5-flash",
+      "--file",
+      input,
+      "--wait",
+      ...flags,
+    ]);
     const name = /^(batches\/[a-z0-9]+) created from files\//m.exec(stdout)?.[1];
     expect(name, stdout).toBeDefined();
     expect(stdout).toMatch(/\[#{30}\] 30\/30 done, 0 failed {2}SUCCEEDED/);
@@ -59,19 +71,25 @@ describe("tidings batches", () => {
       ["webhooks", "list"],
       ["batches", "list"],
     ]) {
-      const failure = await run(process.execPath, [CLI, ...args, "--server", closed, "--api-key", "k"]).catch((err: { stderr: string }) => err);
-      expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`could not reach ${closed}/v1/\\S+ \\(.*ECONNREFUSED.*\\)`));
+      const failure = await run(process.execPath, [CLI, ...args, "--server", closed, "--api-key", "k"]).catch(
+        (err: { stderr: string }) => err,
+      );
+      expect((failure as { stderr: string }).stderr).toMatch(
+        new RegExp(`could not reach ${closed}/v1/\\S+ \\(.*ECONNREFUSED.*\\)`),
+      );
       expect((failure as { stderr: string }).stderr).toContain("--server URL or TIDINGS_URL");
     }
-    const fromEnv = await run(process.execPath, [CLI, "webhooks", "list", "--api-key", "k"], { env: { ...process.env, TIDINGS_URL: closed } }).catch(
-      (err: { stderr: string }) => err,
-    );
+    const fromEnv = await run(process.execPath, [CLI, "webhooks", "list", "--api-key", "k"], {
+      env: { ...process.env, TIDINGS_URL: closed },
+    }).catch((err: { stderr: string }) => err);
     expect((fromEnv as { stderr: string }).stderr).toContain(`could not reach ${closed}/v1/webhooks`);
   });
 
   it("fails clearly without an API key", async () => {
     await expect(
-      run(process.execPath, [CLI, "batches", "list", "--server", server.url], { env: { ...process.env, TIDINGS_API_KEY: "" } }),
+      run(process.execPath, [CLI, "batches", "list", "--server", server.url], {
+        env: { ...process.env, TIDINGS_API_KEY: "" },
+      }),
     ).rejects.toMatchObject({
       stderr: expect.stringContaining("--api-key"),
     });
@@ -103,14 +121,35 @@ describe("tidings webhooks and deliveries", () => {
       );
       await run(process.execPath, [CLI, "webhooks", "ping", id!, ...flags]);
       await receiver.waitFor(1);
-      await waitUntil(async () => (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
+      await waitUntil(
+        async () =>
+          (await server.api("GET", `/v1/webhooks/${id}/deliveries?state=succeeded`)).body.deliveries.length === 1,
+      );
       const listed = await run(process.execPath, [CLI, "deliveries", "list", "--webhook", id!, ...flags]);
       expect(listed.stdout).toMatch(/msg_\w+ {2}succeeded {2}1 attempt {2}HTTP 200/);
-      const recovered = await run(process.execPath, [CLI, "deliveries", "recover", "--webhook", id!, "--since", "2020-01-01T00:00:00Z", ...flags]);
+      const recovered = await run(process.execPath, [
+        CLI,
+        "deliveries",
+        "recover",
+        "--webhook",
+        id!,
+        "--since",
+        "2020-01-01T00:00:00Z",
+        ...flags,
+      ]);
       expect(recovered.stdout).toContain("0 deliveries re-queued");
       await run(process.execPath, [CLI, "webhooks", "delete", id!, ...flags]);
       expect((await run(process.execPath, [CLI, "webhooks", "list", ...flags])).stdout).not.toContain(id!);
-      const ed25519 = await run(process.execPath, [CLI, "webhooks", "create", "--uri", receiver.url, "--signing-scheme", "v1a", ...flags]);
+      const ed25519 = await run(process.execPath, [
+        CLI,
+        "webhooks",
+        "create",
+        "--uri",
+        receiver.url,
+        "--signing-scheme",
+        "v1a",
+        ...flags,
+      ]);
       expect(ed25519.stdout).toMatch(/public key \(verify v1a deliveries with it\): whpk_[A-Za-z0-9+/]{43}=/);
     } finally {
       await receiver.close();
@@ -124,7 +163,13 @@ describe("tidings interactions and videos", () => {
     const tools = join(dir, "tools.json");
     writeFileSync(
       tools,
-      JSON.stringify([{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }]),
+      JSON.stringify([
+        {
+          type: "function",
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
+      ]),
     );
     const created = await run(process.execPath, [
       CLI,
@@ -137,11 +182,25 @@ describe("tidings interactions and videos", () => {
       "--wait",
       ...flags,
     ]);
-    const [, id, callId] = /^([a-z0-9]{36}) {2}requires_action\n {2}waits for get_weather\(\{"city":"Quito"\}\) {2}call_id (\S+)/m.exec(created.stdout) ?? [];
+    const [, id, callId] =
+      /^([a-z0-9]{36}) {2}requires_action\n {2}waits for get_weather\(\{"city":"Quito"\}\) {2}call_id (\S+)/m.exec(
+        created.stdout,
+      ) ?? [];
     expect(callId, created.stdout).toBeDefined();
 
-    const resumed = await run(process.execPath, [CLI, "interactions", "resume", id!, "--result", `${callId}={"temp_c": 14}`, "--wait", ...flags]);
-    expect(resumed.stdout).toMatch(/^[a-z0-9]{36} {2}completed\n {2}\[local:gemini-2\.5-flash\] get_weather returned \{"temp_c":14\}/);
+    const resumed = await run(process.execPath, [
+      CLI,
+      "interactions",
+      "resume",
+      id!,
+      "--result",
+      `${callId}={"temp_c": 14}`,
+      "--wait",
+      ...flags,
+    ]);
+    expect(resumed.stdout).toMatch(
+      /^[a-z0-9]{36} {2}completed\n {2}\[local:gemini-2\.5-flash\] get_weather returned \{"temp_c":14\}/,
+    );
     const got = await run(process.execPath, [CLI, "interactions", "get", id!, "--json", ...flags]);
     expect(JSON.parse(got.stdout)).toMatchObject({ id, status: "requires_action" });
   });
@@ -164,7 +223,9 @@ describe("tidings interactions and videos", () => {
       "--api-key",
       server.key,
     ]);
-    expect(stdout).toMatch(/^models\/veo-3\.0-generate-001\/operations\/[a-z0-9]{36} started\nGENERATED: files\/[a-z0-9]{36}\nsaved \d+ bytes/);
+    expect(stdout).toMatch(
+      /^models\/veo-3\.0-generate-001\/operations\/[a-z0-9]{36} started\nGENERATED: files\/[a-z0-9]{36}\nsaved \d+ bytes/,
+    );
     expect((await decodeMp4(readFileSync(out))).frames).toHaveLength(12);
   });
 });
@@ -179,7 +240,9 @@ describe("tidings serve", () => {
       expect(new URL(listening).port).not.toBe("8080");
       // What the banner says to export is what a client command needs.
       const key = /^ {2}export TIDINGS_API_KEY=(\S+)/m.exec(output())?.[1];
-      const { stdout } = await run(process.execPath, [CLI, "webhooks", "list"], { env: { ...process.env, TIDINGS_URL: url, TIDINGS_API_KEY: key } });
+      const { stdout } = await run(process.execPath, [CLI, "webhooks", "list"], {
+        env: { ...process.env, TIDINGS_URL: url, TIDINGS_API_KEY: key },
+      });
       expect(stdout).toBe("");
     } finally {
       child.kill("SIGTERM");

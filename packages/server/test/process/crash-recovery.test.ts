@@ -41,7 +41,9 @@ describe("crash safety", () => {
     cleanups.push(() => void first.child.kill("SIGKILL"));
     const webhook = await call(base, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] });
     const ops: string[] = [];
-    await inBatches([...Array(EVENTS).keys()], 50, async () => ops.push((await call(base, "POST", "/v1/operations", { type: "job" })).name));
+    await inBatches([...Array(EVENTS).keys()], 50, async () =>
+      ops.push((await call(base, "POST", "/v1/operations", { type: "job" })).name),
+    );
     await inBatches(ops, 25, (name) => call(base, "POST", `/v1/${name}:complete`, {}));
     first.child.kill("SIGKILL");
     await exited(first.child);
@@ -69,7 +71,9 @@ describe("crash safety", () => {
     expect([...idsByOperation.values()].every((ids) => ids.size === 1)).toBe(true);
     expect(new Set(ops)).toEqual(new Set(idsByOperation.keys()));
     // The kill must have interrupted delivery, or this test proves nothing.
-    console.log(`crash test: ${beforeCrash} events received before SIGKILL, ${receiver.received.length} requests in all`);
+    console.log(
+      `crash test: ${beforeCrash} events received before SIGKILL, ${receiver.received.length} requests in all`,
+    );
     expect(beforeCrash).toBeGreaterThan(0);
     expect(beforeCrash).toBeLessThan(EVENTS);
   });

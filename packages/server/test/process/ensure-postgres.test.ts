@@ -28,7 +28,11 @@ describe("scripts/ensure-postgres.mjs", () => {
     const reported = JSON.parse(stdout.trim().split("\n").at(-1)!) as { url: string; db: string; port: string };
     const port = Number(reported.port);
     expect(port).toBeGreaterThan(0);
-    expect(reported).toEqual({ url: `postgres://postgres@127.0.0.1:${port}/tidings_probe`, db: "tidings_probe", port: String(port) });
+    expect(reported).toEqual({
+      url: `postgres://postgres@127.0.0.1:${port}/tidings_probe`,
+      db: "tidings_probe",
+      port: String(port),
+    });
     // Stopped with the command: nothing listens there any more.
     const afterwards = await new Promise<string>((resolve) => {
       const socket = connect(port, "127.0.0.1");

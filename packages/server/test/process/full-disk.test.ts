@@ -83,7 +83,11 @@ describe.skipIf(!tmpfsAvailable("the full-disk test"))("a full disk", () => {
       stdio: ["ignore", log, log],
     });
     closeSync(log);
-    await waitUntil(() => /Tidings is listening on (\S+)/.test(readFileSync(logPath(), "utf8")) || child.exitCode !== null, 20_000, "the server to listen");
+    await waitUntil(
+      () => /Tidings is listening on (\S+)/.test(readFileSync(logPath(), "utf8")) || child.exitCode !== null,
+      20_000,
+      "the server to listen",
+    );
     const listening = /Tidings is listening on (\S+)/.exec(readFileSync(logPath(), "utf8"));
     if (listening === null) throw new Error(`the server did not start:\n${readFileSync(logPath(), "utf8")}`);
     base = listening[1] as string;
@@ -102,9 +106,12 @@ describe.skipIf(!tmpfsAvailable("the full-disk test"))("a full disk", () => {
   });
 
   it("refuses writes with 507/503, keeps answering and delivering, and writes again once space returns", async () => {
-    expect((await call(base, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] })).status).toBe(200);
+    expect((await call(base, "POST", "/v1/webhooks", { uri: receiver.url, subscribed_events: ["*"] })).status).toBe(
+      200,
+    );
     const operations: string[] = [];
-    for (let i = 0; i < 20; i++) operations.push((await call(base, "POST", "/v1/operations", { type: "job" })).body.name);
+    for (let i = 0; i < 20; i++)
+      operations.push((await call(base, "POST", "/v1/operations", { type: "job" })).body.name);
     const acknowledged: string[] = [];
     const complete = async (name: string) => {
       const answer = await call(base, "POST", `/v1/${name}:complete`, {});
@@ -117,7 +124,8 @@ describe.skipIf(!tmpfsAvailable("the full-disk test"))("a full disk", () => {
 
     // As the issue tried it: 300 creates, then the other completes, and an upload, all on a full disk.
     const answers: Answer[] = [];
-    for (let i = 0; i < 300; i++) answers.push(await call(base, "POST", "/v1/operations", { type: "job", metadata: { pad: "x".repeat(2000) } }));
+    for (let i = 0; i < 300; i++)
+      answers.push(await call(base, "POST", "/v1/operations", { type: "job", metadata: { pad: "x".repeat(2000) } }));
     for (const name of operations.slice(10)) answers.push(await complete(name));
     const upload = await fetch(`${base}/upload/v1beta/files`, {
       method: "POST",
@@ -141,7 +149,10 @@ describe.skipIf(!tmpfsAvailable("the full-disk test"))("a full disk", () => {
     expect(refused.length).toBeGreaterThan(0);
     for (const answer of refused) {
       expect([503, 507]).toContain(answer.status);
-      expect(answer.body.error).toMatchObject({ code: answer.status, status: answer.status === 507 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE" });
+      expect(answer.body.error).toMatchObject({
+        code: answer.status,
+        status: answer.status === 507 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
+      });
     }
     expect(refused.find((a) => a.status === 507)?.body.error.message).toContain("disk is full");
     expect(chunk.status).toBe(507);
@@ -155,12 +166,21 @@ describe.skipIf(!tmpfsAvailable("the full-disk test"))("a full disk", () => {
 
     // Space returns: writes succeed again, in the same process.
     rmSync(filler);
-    await waitUntil(async () => (await call(base, "POST", "/v1/operations", { type: "job" })).status === 200, 30_000, "a write after space returned");
+    await waitUntil(
+      async () => (await call(base, "POST", "/v1/operations", { type: "job" })).status === 200,
+      30_000,
+      "a write after space returned",
+    );
     expect(child.exitCode).toBeNull();
 
     // Every acknowledged completion is delivered.
-    const delivered = () => new Set(receiver.received.map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id));
-    await waitUntil(() => acknowledged.every((name) => delivered().has(name)), 60_000, "every acknowledged completion to be delivered");
+    const delivered = () =>
+      new Set(receiver.received.map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id));
+    await waitUntil(
+      () => acknowledged.every((name) => delivered().has(name)),
+      60_000,
+      "every acknowledged completion to be delivered",
+    );
     expect(acknowledged.length).toBeGreaterThanOrEqual(10);
   });
 });

@@ -31,7 +31,10 @@ afterEach(async () => {
 async function delivery(receiver: Receiver, type: string, id: string): Promise<Received> {
   let found: Received | undefined;
   await waitUntil(
-    () => (found = receiver.received.find((r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`))) !== undefined,
+    () =>
+      (found = receiver.received.find(
+        (r) => r.body.includes(`"type":"${type}"`) && r.body.includes(`"id":"${id}"`),
+      )) !== undefined,
     20_000,
     `${type} for ${id}`,
   );
@@ -49,7 +52,8 @@ describe.each([
     cleanups.push(() => receiver.close());
     const env = { TIDINGS_DEV: "1", TIDINGS_API_KEY: KEY, TIDINGS_DATA_DIR: dataDir };
     // Both lines type interactions identically; TypeScript cannot call a method on the union of the two clients.
-    const clientOf = (baseUrl: string) => new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl } }) as unknown as GoogleGenAI2;
+    const clientOf = (baseUrl: string) =>
+      new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl } }) as unknown as GoogleGenAI2;
 
     const first = await spawnServer(env);
     let ai = clientOf(first.url);
@@ -61,7 +65,10 @@ describe.each([
       tools: [weather],
       background: true,
     });
-    const event = verifyWithReferenceLibraries(hook.new_signing_secret!, await delivery(receiver, "interaction.requires_action", created.id)) as {
+    const event = verifyWithReferenceLibraries(
+      hook.new_signing_secret!,
+      await delivery(receiver, "interaction.requires_action", created.id),
+    ) as {
       data: { required_actions: { id: string; name: string; arguments: unknown }[] };
     };
     const [action] = event.data.required_actions;
@@ -78,20 +85,37 @@ describe.each([
 
     const waiting = await ai.interactions.get(created.id);
     expect(waiting.status).toBe("requires_action");
-    expect(waiting.steps?.at(-1)).toEqual({ type: "function_call", id: action!.id, name: "get_weather", arguments: { city: "Paris" } });
+    expect(waiting.steps?.at(-1)).toEqual({
+      type: "function_call",
+      id: action!.id,
+      name: "get_weather",
+      arguments: { city: "Paris" },
+    });
 
     const resumed = await ai.interactions.create({
       model: "gemini-2.5-flash",
       previous_interaction_id: created.id,
-      input: [{ type: "function_result", call_id: action!.id, name: "get_weather", result: { temp_c: 21, sky: "clear" } }],
+      input: [
+        { type: "function_result", call_id: action!.id, name: "get_weather", result: { temp_c: 21, sky: "clear" } },
+      ],
       background: true,
     });
-    verifyWithReferenceLibraries(hook.new_signing_secret!, await delivery(receiver, "interaction.completed", resumed.id));
+    verifyWithReferenceLibraries(
+      hook.new_signing_secret!,
+      await delivery(receiver, "interaction.completed", resumed.id),
+    );
     const done = await ai.interactions.get(resumed.id);
     expect(done.status).toBe("completed");
     expect(done.output_text).toBe('[local:gemini-2.5-flash] get_weather returned {"temp_c":21,"sky":"clear"}');
-    // One requires_action event: a delivery whose success the kill kept from being recorded is re-sent with its webhook-id.
-    expect(new Set(receiver.received.filter((r) => r.body.includes("interaction.requires_action")).map((r) => r.headers["webhook-id"])).size).toBe(1);
+    // One requires_action event: a delivery whose success the kill kept from being recorded is re-sent with its
+    // webhook-id.
+    expect(
+      new Set(
+        receiver.received
+          .filter((r) => r.body.includes("interaction.requires_action"))
+          .map((r) => r.headers["webhook-id"]),
+      ).size,
+    ).toBe(1);
   });
 });
 
@@ -113,7 +137,11 @@ describe("a background agent run killed midway", () => {
       background: true,
       webhook_config: { uris: [receiver.url] },
     });
-    await waitUntil(async () => ((await ai.interactions.get(research.id)).steps?.length ?? 0) >= 3, 20_000, "two research steps");
+    await waitUntil(
+      async () => ((await ai.interactions.get(research.id)).steps?.length ?? 0) >= 3,
+      20_000,
+      "two research steps",
+    );
     first.child.kill("SIGKILL");
     await exited(first.child);
     const stepsAtKill = (
@@ -131,7 +159,14 @@ describe("a background agent run killed midway", () => {
 
     await delivery(receiver, "interaction.completed", research.id);
     const report = await ai.interactions.get(research.id);
-    expect(report.steps?.map((s) => s.type)).toEqual(["user_input", "thought", "thought", "thought", "thought", "model_output"]);
+    expect(report.steps?.map((s) => s.type)).toEqual([
+      "user_input",
+      "thought",
+      "thought",
+      "thought",
+      "thought",
+      "model_output",
+    ]);
     expect(report.output_text).toContain("# Research report: Research webhooks");
   });
 });

@@ -25,7 +25,11 @@ let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
   await sql(`CREATE SCHEMA ${schema}`);
-  const env = { TIDINGS_DATABASE_URL: url, TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"), TIDINGS_ROLE: "api" };
+  const env = {
+    TIDINGS_DATABASE_URL: url,
+    TIDINGS_MASTER_KEY: randomBytes(32).toString("base64"),
+    TIDINGS_ROLE: "api",
+  };
   // Each server's time stands still, so a key it remembers is never forgotten because it aged: only because it was
   // revoked and the database said so.
   a = await startTidings({ env, clock: new ManualClock() });
@@ -38,15 +42,19 @@ afterAll(async () => {
 });
 
 describe("a revoked API key, with several processes sharing PostgreSQL", () => {
-  const mint = async () => (await a.api<{ key: string; id: string }>("POST", `/v1/projects/${a.projectId}/apiKeys`, {}, ADMIN_KEY)).body;
-  const status = async (server: TestServer, key: string) => (await server.api("GET", "/v1/webhooks", undefined, key)).status;
+  const mint = async () =>
+    (await a.api<{ key: string; id: string }>("POST", `/v1/projects/${a.projectId}/apiKeys`, {}, ADMIN_KEY)).body;
+  const status = async (server: TestServer, key: string) =>
+    (await server.api("GET", "/v1/webhooks", undefined, key)).status;
 
   it("is refused by every process, not only the one that revoked it", async () => {
     const minted = await mint();
     expect(await status(a, minted.key)).toBe(200);
     expect(await status(b, minted.key)).toBe(200);
 
-    expect((await a.api("DELETE", `/v1/projects/${a.projectId}/apiKeys/${minted.id}`, undefined, ADMIN_KEY)).status).toBe(200);
+    expect(
+      (await a.api("DELETE", `/v1/projects/${a.projectId}/apiKeys/${minted.id}`, undefined, ADMIN_KEY)).status,
+    ).toBe(200);
     expect(await status(a, minted.key)).toBe(401);
     await expect.poll(() => status(b, minted.key), { timeout: 5_000, interval: 50 }).toBe(401);
   });

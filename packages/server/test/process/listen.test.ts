@@ -18,9 +18,13 @@ afterEach(async () => {
 
 /** Starts `tidings listen` forwarding to `receiver`; resolves with the secret it prints once it is connected. */
 async function listenTo(server: TestServer, receiver: Receiver): Promise<{ secret: string; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, "listen", "--forward-to", receiver.url, "--server", server.url, "--api-key", server.key], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, "listen", "--forward-to", receiver.url, "--server", server.url, "--api-key", server.key],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
@@ -47,7 +51,8 @@ describe("tidings listen", () => {
     expect(got!.headers["webhook-id"]).toBe(events.body.events[0].id);
 
     const deadline = Date.now() + 10_000;
-    while (!printed().includes("export.succeeded") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!printed().includes("export.succeeded") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(printed()).toMatch(/export\.succeeded\s+msg_\w+\s+→ 200/);
   });
 
@@ -56,14 +61,27 @@ describe("tidings listen", () => {
     receiver = await startReceiver();
     const { secret } = await listenTo(server, receiver);
 
-    const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }];
-    const paused = await server.api("POST", "/v1/interactions", { model: "m", input: "Use get_weather with city: Lima", tools, background: true });
+    const tools = [
+      {
+        type: "function",
+        name: "get_weather",
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      },
+    ];
+    const paused = await server.api("POST", "/v1/interactions", {
+      model: "m",
+      input: "Use get_weather with city: Lima",
+      tools,
+      background: true,
+    });
     const video = await server.api("POST", "/v1/models/veo-3.0-generate-001:predictLongRunning", {
       instances: [{ prompt: "a kite" }],
       parameters: { durationSeconds: 1 },
     });
     const forwarded = await receiver.waitFor(2);
-    const events = await Promise.all(forwarded.map((r) => verifyWebhook(r.body, r.headers as Record<string, string>, { secret })));
+    const events = await Promise.all(
+      forwarded.map((r) => verifyWebhook(r.body, r.headers as Record<string, string>, { secret })),
+    );
     expect(events.map((e) => [e.type, e.data.id]).sort()).toEqual(
       [
         ["interaction.requires_action", paused.body.id],

@@ -29,7 +29,9 @@ interface LegacyFixture {
   admin_key: string;
   master_key: string;
   second_project: { id: string; api_key: string };
-  /** When 0.1 wrote it: the test's server runs on a clock that starts there, so the fixture reads the same on any date. */
+  /**
+   * When 0.1 wrote it: the test's server runs on a clock that starts there, so the fixture reads the same on any date.
+   */
   written_at: string;
   /** The port of the receiver its webhooks point at: rewritten to this run's receiver before the server opens it. */
   receiver_port: number;
@@ -39,7 +41,8 @@ interface LegacyFixture {
   signing_kids: string[];
 }
 
-const fixture = (name: "sqlite" | "postgres") => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as LegacyFixture;
+const fixture = (name: "sqlite" | "postgres") =>
+  JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as LegacyFixture;
 
 let server: TestServer | undefined;
 let receiver: Receiver | undefined;
@@ -89,26 +92,44 @@ async function expectCarriedOver(legacy: LegacyFixture, s: TestServer, r: Receiv
   for (const secret of legacy.webhooks.exports.secrets) verify(secret, byPath("/exports")[0]!);
   const [dynamic] = byPath("/dynamic");
   const token = dynamic!.headers["webhook-signature"] as string;
-  const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`)), {
-    audience: `${new URL(r.url).origin}/dynamic`,
-    currentDate: new Date(clock.now()),
-  });
+  const { payload, protectedHeader } = await jwtVerify(
+    token,
+    createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`)),
+    {
+      audience: `${new URL(r.url).origin}/dynamic`,
+      currentDate: new Date(clock.now()),
+    },
+  );
   expect(legacy.signing_kids).toContain(protectedHeader.kid);
   expect(payload.jti).toBe(dynamic!.headers["webhook-id"]);
-  expect(JSON.parse(dynamic!.body)).toMatchObject({ type: "render.failed", data: { user_metadata: { order: "o-42" } } });
+  expect(JSON.parse(dynamic!.body)).toMatchObject({
+    type: "render.failed",
+    data: { user_metadata: { order: "o-42" } },
+  });
 
   // Each pending delivery became one success with its earlier failed attempts kept.
   const delivered = await s.api("GET", `/v1/webhooks/${legacy.webhooks.all.id}/deliveries`, undefined, legacy.api_key);
   await expect
     .poll(
       async () =>
-        (await s.api("GET", `/v1/webhooks/${legacy.webhooks.all.id}/deliveries?state=succeeded`, undefined, legacy.api_key)).body.deliveries?.length ?? 0,
+        (
+          await s.api(
+            "GET",
+            `/v1/webhooks/${legacy.webhooks.all.id}/deliveries?state=succeeded`,
+            undefined,
+            legacy.api_key,
+          )
+        ).body.deliveries?.length ?? 0,
     )
     .toBe(2);
   expect(delivered.body.deliveries.every((d: { attempts: unknown[] }) => d.attempts.length >= 2)).toBe(true);
 
   // Everything else is as 0.1 left it.
-  const hooks = (await s.api("GET", "/v1/webhooks", undefined, legacy.api_key)).body.webhooks as { id: string; state: string; signing_secrets: unknown[] }[];
+  const hooks = (await s.api("GET", "/v1/webhooks", undefined, legacy.api_key)).body.webhooks as {
+    id: string;
+    state: string;
+    signing_secrets: unknown[];
+  }[];
   expect(hooks.map((h) => [h.id, h.state]).sort()).toEqual(
     [
       [legacy.webhooks.all.id, "enabled"],
@@ -117,12 +138,21 @@ async function expectCarriedOver(legacy: LegacyFixture, s: TestServer, r: Receiv
     ].sort(),
   );
   expect(hooks.find((h) => h.id === legacy.webhooks.exports.id)!.signing_secrets).toHaveLength(2);
-  expect((await s.api("GET", `/v1/${legacy.operations.running}`, undefined, legacy.api_key)).body).toMatchObject({ done: false });
-  expect((await s.api("GET", `/v1/${legacy.operations.dynamic}`, undefined, legacy.api_key)).body).toMatchObject({ done: true, error: { code: 13 } });
-  expect((await s.api("GET", `/v1/${legacy.batch}`, undefined, legacy.api_key)).body.metadata.state).toBe("BATCH_STATE_SUCCEEDED");
+  expect((await s.api("GET", `/v1/${legacy.operations.running}`, undefined, legacy.api_key)).body).toMatchObject({
+    done: false,
+  });
+  expect((await s.api("GET", `/v1/${legacy.operations.dynamic}`, undefined, legacy.api_key)).body).toMatchObject({
+    done: true,
+    error: { code: 13 },
+  });
+  expect((await s.api("GET", `/v1/${legacy.batch}`, undefined, legacy.api_key)).body.metadata.state).toBe(
+    "BATCH_STATE_SUCCEEDED",
+  );
   expect((await s.api("GET", "/v1/events", undefined, legacy.api_key)).body.events).toHaveLength(3);
   // An API key minted by 0.1 (only its hash is stored) still authenticates, for its own project only.
-  expect((await s.api("GET", "/v1/webhooks", undefined, legacy.second_project.api_key)).body.webhooks ?? []).toEqual([]);
+  expect((await s.api("GET", "/v1/webhooks", undefined, legacy.second_project.api_key)).body.webhooks ?? []).toEqual(
+    [],
+  );
 
   // New work on the migrated database: a ping signs with the webhook's old secret.
   await s.api("POST", `/v1/webhooks/${legacy.webhooks.all.id}:ping`, {}, legacy.api_key);
@@ -141,11 +171,17 @@ describe("migrations", () => {
     server = await startTidings({
       dataDir,
       clock,
-      env: { TIDINGS_MASTER_KEY: legacy.master_key, TIDINGS_API_KEY: legacy.api_key, TIDINGS_ADMIN_KEY: legacy.admin_key },
+      env: {
+        TIDINGS_MASTER_KEY: legacy.master_key,
+        TIDINGS_API_KEY: legacy.api_key,
+        TIDINGS_ADMIN_KEY: legacy.admin_key,
+      },
     });
     await expectCarriedOver(legacy, server, receiver, clock);
     const db = new Database(join(dataDir, "tidings.db"), { readonly: true });
-    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(SQLITE_MIGRATIONS.map(({ version }) => ({ version })));
+    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(
+      SQLITE_MIGRATIONS.map(({ version }) => ({ version })),
+    );
     db.close();
   });
 
@@ -161,10 +197,17 @@ describe("migrations", () => {
     const clock = new PinnedClock(Date.parse(legacy.written_at));
     server = await startTidings({
       clock,
-      env: { TIDINGS_DATABASE_URL: url, TIDINGS_MASTER_KEY: legacy.master_key, TIDINGS_API_KEY: legacy.api_key, TIDINGS_ADMIN_KEY: legacy.admin_key },
+      env: {
+        TIDINGS_DATABASE_URL: url,
+        TIDINGS_MASTER_KEY: legacy.master_key,
+        TIDINGS_API_KEY: legacy.api_key,
+        TIDINGS_ADMIN_KEY: legacy.admin_key,
+      },
     });
     await expectCarriedOver(legacy, server, receiver, clock);
-    const versions = await withPgClient((c) => c.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`));
+    const versions = await withPgClient((c) =>
+      c.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`),
+    );
     expect(versions.rows).toEqual(POSTGRES_MIGRATIONS.map(({ version }) => ({ version })));
   });
 
@@ -183,7 +226,9 @@ describe("migrations", () => {
         await exited(child);
       }
     });
-    const rows = await withPgClient((c) => c.query(`SELECT version, applied_at FROM ${schema}.schema_migrations ORDER BY version`));
+    const rows = await withPgClient((c) =>
+      c.query(`SELECT version, applied_at FROM ${schema}.schema_migrations ORDER BY version`),
+    );
     expect(rows.rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     // Applied in one transaction by one of them.
     expect(new Set(rows.rows.map((r) => r.applied_at)).size).toBe(1);
@@ -220,7 +265,10 @@ describe("migrations", () => {
   });
 });
 
-/** `host:port` of the receiver 0.1 sent to while the fixture was made: its webhooks, deliveries and webhook_configs name it. */
+/**
+ * `host:port` of the receiver 0.1 sent to while the fixture was made: its webhooks, deliveries and webhook_configs name
+ * it.
+ */
 function legacyReceiver(legacy: LegacyFixture): string {
   return `127.0.0.1:${legacy.receiver_port}`;
 }
@@ -229,7 +277,9 @@ function legacyReceiver(legacy: LegacyFixture): string {
 function pointAtReceiver(path: string, legacy: LegacyFixture, r: Receiver): void {
   const db = new Database(path);
   const rewrite = (table: string, column: string) =>
-    db.prepare(`UPDATE ${table} SET ${column} = replace(${column}, ?, ?)`).run(legacyReceiver(legacy), new URL(r.url).host);
+    db
+      .prepare(`UPDATE ${table} SET ${column} = replace(${column}, ?, ?)`)
+      .run(legacyReceiver(legacy), new URL(r.url).host);
   rewrite("webhooks", "uri");
   rewrite("deliveries", "uri");
   rewrite("deliveries", "endpoint_key");

@@ -51,14 +51,22 @@ describe("several processes sharing PostgreSQL (--role api | worker)", () => {
     const op = await api.api("POST", "/v1/operations", { type: "export" });
     await api.api("POST", `/v1/${op.body.name}:complete`, { output_file_uri: "files/pg" });
     const [got] = await receiver.waitFor(1, 10_000);
-    expect(verifyWithReferenceLibraries(webhook.secret, got!)).toMatchObject({ type: "export.succeeded", data: { id: op.body.name } });
+    expect(verifyWithReferenceLibraries(webhook.secret, got!)).toMatchObject({
+      type: "export.succeeded",
+      data: { id: op.body.name },
+    });
     expect((await worker.api("GET", "/v1/webhooks")).status).toBe(404);
-    await waitUntil(async () => (await api.api("GET", `/v1/webhooks/${webhook.id}/deliveries?state=succeeded`)).body.deliveries.length === 1);
+    await waitUntil(
+      async () =>
+        (await api.api("GET", `/v1/webhooks/${webhook.id}/deliveries?state=succeeded`)).body.deliveries.length === 1,
+    );
   });
 
   it("both processes publish the same signing keys", async () => {
     const keys = async (s: TestServer) =>
-      ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map(
+        (k) => k.kid,
+      );
     expect(await keys(api)).toEqual(await keys(worker));
   });
 

@@ -22,7 +22,10 @@ describe("the WAL checkpoint thread", () => {
     const checkpointer = new Checkpointer(
       path,
       { intervalMs: 10, restartBytes: 64 * 1024 * 1024 },
-      { failed: ({ code }) => reports.push({ kind: "failed", code }), recovered: () => reports.push({ kind: "recovered" }) },
+      {
+        failed: ({ code }) => reports.push({ kind: "failed", code }),
+        recovered: () => reports.push({ kind: "recovered" }),
+      },
     );
     try {
       await waitUntil(() => reports.length > 0, 10_000, "a failed checkpoint");

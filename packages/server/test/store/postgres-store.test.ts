@@ -57,7 +57,11 @@ describe("PostgreSQL store, shared by several processes", () => {
   };
   /** An event bound for `count` distinct URIs, hence `count` queued deliveries. */
   const fanOut = async (store: PostgresStore, projectId: string, count: number) =>
-    (await written(store, event(projectId), (e) => Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })))).deliveries;
+    (
+      await written(store, event(projectId), (e) =>
+        Array.from({ length: count }, (_, i) => delivery(e, { uri: `https://h${i}.example/hook` })),
+      )
+    ).deliveries;
   const claim = (store: PostgresStore, now: number, limit: number, worker: number) =>
     store.deliveries.claim({ now, worker, limit, skipEndpoints: [], perEndpointLimit: 1000 });
 
@@ -78,7 +82,12 @@ describe("PostgreSQL store, shared by several processes", () => {
         got.push(...batch);
       }
     };
-    const [a1, a2, b1, b2] = await Promise.all([drain(a, workerA), drain(a, workerA), drain(b, workerB), drain(b, workerB)]);
+    const [a1, a2, b1, b2] = await Promise.all([
+      drain(a, workerA),
+      drain(a, workerA),
+      drain(b, workerB),
+      drain(b, workerB),
+    ]);
     const byA = [...a1!, ...a2!].map((d) => d.id);
     const byB = [...b1!, ...b2!].map((d) => d.id);
     const all = [...byA, ...byB];
@@ -87,7 +96,9 @@ describe("PostgreSQL store, shared by several processes", () => {
     expect(byA.filter((id) => byB.includes(id))).toEqual([]);
     expect(await claim(a, T0 + 1, 500, workerA)).toEqual([]);
     // The leases are real: when both workers stop renewing, every delivery is due again, once.
-    expect(await Promise.all([a.workers.reap(T0 + 60_000), b.workers.reap(T0 + 60_000)])).toSatisfy((counts: number[]) => counts[0]! + counts[1]! === 200);
+    expect(await Promise.all([a.workers.reap(T0 + 60_000), b.workers.reap(T0 + 60_000)])).toSatisfy(
+      (counts: number[]) => counts[0]! + counts[1]! === 200,
+    );
     expect(await claim(b, T0 + 60_001, 500, await b.workers.register("c", T0 + 120_000))).toHaveLength(200);
   });
 
@@ -131,10 +142,21 @@ describe("PostgreSQL store, shared by several processes", () => {
     await writing.webhooks.insert(hook);
     const worker = await writing.workers.register("a", T0 + 60_000);
     const dying = await writing.workers.register("b", T0 + 1_000);
-    const [failed, held] = (await written(writing, event(projectId), (e) => [delivery(e, { webhookId: hook.id }), delivery(e, { uri: "https://a.example/x" })]))
-      .deliveries;
+    const [failed, held] = (
+      await written(writing, event(projectId), (e) => [
+        delivery(e, { webhookId: hook.id }),
+        delivery(e, { uri: "https://a.example/x" }),
+      ])
+    ).deliveries;
     await written(writing, event(projectId), (e) => [delivery(e)], { lease: { worker: dying, coveredFrom: null } });
-    const outcome = { endpointKey: `webhook:${hook.id}`, attemptCount: 1, nextAttemptAt: T0, attemptedAt: T0, lastLatencyMs: 1, lastError: "x" };
+    const outcome = {
+      endpointKey: `webhook:${hook.id}`,
+      attemptCount: 1,
+      nextAttemptAt: T0,
+      attemptedAt: T0,
+      lastLatencyMs: 1,
+      lastError: "x",
+    };
     await writing.deliveries.settle(
       {
         settlements: [{ ...outcome, id: failed!.id, state: "failed" }],
@@ -166,12 +188,18 @@ describe("PostgreSQL store, shared by several processes", () => {
     // Named, so that the test ends its own connection and nobody else's.
     const applicationName = `${schema}_listener`;
     let wakes = 0;
-    const listener = new NotificationListener({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName }, 50);
+    const listener = new NotificationListener(
+      { connectionString: DATABASE_URL, options: `-c search_path=${schema}`, application_name: applicationName },
+      50,
+    );
     await listener.subscribe(DELIVERIES_CHANNEL, () => wakes++);
     try {
       const admin = new pg.Client({ connectionString: DATABASE_URL });
       await admin.connect();
-      const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+      const killed = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+        [applicationName],
+      );
       await admin.end();
       expect(killed.rowCount).toBe(1);
       await expect.poll(() => wakes, { timeout: 5000 }).toBe(1);

@@ -30,8 +30,16 @@ describe("SQLite store, its write-ahead log", () => {
     });
     try {
       await store.projects.insert({ id: "p", displayName: "p", isDefault: true, createdAt: 0 });
-      const payload = { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: "operations/x", padding: "x".repeat(2000) } } as const;
-      const write = () => store.events.insert(Array.from({ length: 20 }, () => ({ projectId: "p", type: "export.succeeded", payload, createdAt: 0 })));
+      const payload = {
+        type: "export.succeeded",
+        version: "v1",
+        timestamp: "t",
+        data: { id: "operations/x", padding: "x".repeat(2000) },
+      } as const;
+      const write = () =>
+        store.events.insert(
+          Array.from({ length: 20 }, () => ({ projectId: "p", type: "export.succeeded", payload, createdAt: 0 })),
+        );
       // Writes that go on and on, far past the bound: a PASSIVE checkpoint alone would never let the WAL start over.
       const deadline = Date.now() + 60_000;
       while (restarts.length < 2 && Date.now() < deadline) {

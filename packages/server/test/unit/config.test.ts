@@ -57,15 +57,28 @@ describe("configuration (flags mirror the environment)", () => {
     expect(() => loadConfig({}, { TIDINGS_MAX_STREAMS_PER_PROJECT: "0" })).toThrow(/TIDINGS_MAX_STREAMS_PER_PROJECT/);
     expect(() => loadConfig({}, { TIDINGS_RATE_LIMIT_PER_PROJECT: "fast" })).toThrow(/TIDINGS_RATE_LIMIT_PER_PROJECT/);
     expect(() => loadConfig({}, { TIDINGS_METRICS_ADDR: "9464" })).toThrow(/TIDINGS_METRICS_ADDR/);
-    expect(() => loadConfig({}, { TIDINGS_HEADERS_TIMEOUT_MS: "5000", TIDINGS_REQUEST_TIMEOUT_MS: "1000" })).toThrow(/TIDINGS_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({}, { TIDINGS_HEADERS_TIMEOUT_MS: "5000", TIDINGS_REQUEST_TIMEOUT_MS: "1000" })).toThrow(
+      /TIDINGS_HEADERS_TIMEOUT_MS/,
+    );
   });
 
   it("takes flags over the environment, and dev mode allows loopback targets", () => {
     const config = loadConfig(
       { port: "9000", host: "0.0.0.0", dev: true, role: "worker" },
-      { TIDINGS_PORT: "7000", TIDINGS_RETRY_SCHEDULE: "1,1,2", TIDINGS_ALLOWED_CIDRS: "10.0.0.0/8", TIDINGS_SQLITE_SYNCHRONOUS: "FULL" },
+      {
+        TIDINGS_PORT: "7000",
+        TIDINGS_RETRY_SCHEDULE: "1,1,2",
+        TIDINGS_ALLOWED_CIDRS: "10.0.0.0/8",
+        TIDINGS_SQLITE_SYNCHRONOUS: "FULL",
+      },
     );
-    expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", role: "worker", retryScheduleSeconds: [1, 1, 2], sqliteSynchronous: "full" });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: "0.0.0.0",
+      role: "worker",
+      retryScheduleSeconds: [1, 1, 2],
+      sqliteSynchronous: "full",
+    });
     expect(config.allowedCidrs).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8"]);
   });
 
@@ -79,8 +92,15 @@ describe("configuration (flags mirror the environment)", () => {
   });
 
   it("signs v1a with Ed25519 keys, whatever TIDINGS_JWT_ALG's default, and refuses an algorithm that cannot", () => {
-    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a" })).toMatchObject({ dynamicSigning: "v1a", jwtAlgorithm: "EdDSA" });
-    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "EdDSA" })).toMatchObject({ jwtAlgorithm: "EdDSA" });
-    expect(() => loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "RS256" })).toThrow(/TIDINGS_JWT_ALG.*v1a/);
+    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a" })).toMatchObject({
+      dynamicSigning: "v1a",
+      jwtAlgorithm: "EdDSA",
+    });
+    expect(loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "EdDSA" })).toMatchObject({
+      jwtAlgorithm: "EdDSA",
+    });
+    expect(() => loadConfig({}, { TIDINGS_DYNAMIC_SIGNING: "v1a", TIDINGS_JWT_ALG: "RS256" })).toThrow(
+      /TIDINGS_JWT_ALG.*v1a/,
+    );
   });
 });

@@ -57,7 +57,14 @@ async function answers(role: "api" | "worker", path: string): Promise<number> {
 }
 
 it("learns the configuration's variables from loadConfig", () => {
-  for (const name of ["TIDINGS_DATA_DIR", "TIDINGS_DATABASE_URL", "TIDINGS_MASTER_KEY", "TIDINGS_ADMIN_KEY", "TIDINGS_ROLE", "TIDINGS_PROVIDER"]) {
+  for (const name of [
+    "TIDINGS_DATA_DIR",
+    "TIDINGS_DATABASE_URL",
+    "TIDINGS_MASTER_KEY",
+    "TIDINGS_ADMIN_KEY",
+    "TIDINGS_ROLE",
+    "TIDINGS_PROVIDER",
+  ]) {
     expect(CONFIG).toContain(name);
   }
   expect(CONFIG).not.toContain("NODE_ENV");
@@ -85,7 +92,9 @@ function dockerIgnored(patterns: string[], path: string): boolean {
         `^${p
           .replace(/^\//, "")
           .split(/(\*\*\/|\*)/)
-          .map((part) => (part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+          .map((part) =>
+            part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"),
+          )
           .join("")}$`,
       ),
   );
@@ -135,7 +144,13 @@ describe("Dockerfile and .dockerignore", () => {
       expect(existsSync(join(REPO, source)), source).toBe(true);
       expect(dockerIgnored(ignore, source), `${source} is ignored`).toBe(false);
     }
-    for (const secret of [".tidings/master.key", "node_modules/x", "packages/server/dist/server.js", "packages/sdk/dist/index.js", "test-output/a.png"]) {
+    for (const secret of [
+      ".tidings/master.key",
+      "node_modules/x",
+      "packages/server/dist/server.js",
+      "packages/sdk/dist/index.js",
+      "test-output/a.png",
+    ]) {
       expect(dockerIgnored(ignore, secret), secret).toBe(true);
     }
   });
@@ -150,14 +165,25 @@ describe("Dockerfile and .dockerignore", () => {
       const port = new URL(servers[role]!.url).port;
       expect(command[0]).toBe("node");
       // The image's own command, run as the image would, against this server's port.
-      await expect(promisify(execFile)(process.execPath, command.slice(1), { env: { ...process.env, TIDINGS_PORT: port } })).resolves.toBeDefined();
+      await expect(
+        promisify(execFile)(process.execPath, command.slice(1), { env: { ...process.env, TIDINGS_PORT: port } }),
+      ).resolves.toBeDefined();
     }
   });
 });
 
 describe("deploy/compose.yaml", () => {
   const compose = parse(read("deploy/compose.yaml"), { merge: true }) as {
-    services: Record<string, { image?: string; build?: { context: string }; command?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
+    services: Record<
+      string,
+      {
+        image?: string;
+        build?: { context: string };
+        command?: string[];
+        environment?: Record<string, string>;
+        volumes?: string[];
+      }
+    >;
   };
   const tidings = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === "serve");
 
@@ -207,7 +233,11 @@ interface Manifest {
 
 describe("deploy/helm/tidings", () => {
   const chart = new HelmChart(join(REPO, "deploy/helm/tidings"));
-  const keys = { databaseUrl: "postgres://tidings:pw@db:5432/tidings", masterKey: `${"A".repeat(43)}=`, adminKey: "admin-0123456789" };
+  const keys = {
+    databaseUrl: "postgres://tidings:pw@db:5432/tidings",
+    masterKey: `${"A".repeat(43)}=`,
+    adminKey: "admin-0123456789",
+  };
   const manifests = (values: Record<string, unknown>) =>
     chart
       .render(values)
@@ -216,14 +246,27 @@ describe("deploy/helm/tidings", () => {
   const rendered = manifests(keys);
   const deployments = rendered.filter((m) => m.kind === "Deployment");
   const containerOf = (m: Manifest) => m.spec.template.spec.containers[0] as Container;
-  const roleOf = (m: Manifest) => containerOf(m).args.slice(containerOf(m).args.indexOf("--role") + 1)[0] as "api" | "worker";
+  const roleOf = (m: Manifest) =>
+    containerOf(m).args.slice(containerOf(m).args.indexOf("--role") + 1)[0] as "api" | "worker";
 
   it("has a Deployment for each role, a Service for the API, a Secret with the keys and a PodDisruptionBudget", () => {
-    expect(rendered.map((m) => m.kind).sort()).toEqual(["Deployment", "Deployment", "PodDisruptionBudget", "Secret", "Service"]);
+    expect(rendered.map((m) => m.kind).sort()).toEqual([
+      "Deployment",
+      "Deployment",
+      "PodDisruptionBudget",
+      "Secret",
+      "Service",
+    ]);
     expect(deployments.map(roleOf).sort()).toEqual(["api", "worker"]);
     const secret = rendered.find((m) => m.kind === "Secret")!;
-    const decoded = Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
-    expect(decoded).toEqual({ TIDINGS_DATABASE_URL: keys.databaseUrl, TIDINGS_MASTER_KEY: keys.masterKey, TIDINGS_ADMIN_KEY: keys.adminKey });
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
+    );
+    expect(decoded).toEqual({
+      TIDINGS_DATABASE_URL: keys.databaseUrl,
+      TIDINGS_MASTER_KEY: keys.masterKey,
+      TIDINGS_ADMIN_KEY: keys.adminKey,
+    });
     const api = deployments.find((d) => roleOf(d) === "api")!;
     const podLabels = api.spec.template.metadata.labels as Record<string, string>;
     for (const selecting of rendered.filter((m) => m.kind === "PodDisruptionBudget" || m.kind === "Service")) {
@@ -250,12 +293,20 @@ describe("deploy/helm/tidings", () => {
   });
 
   it("sets only variables the configuration reads, extra ones included, with values it accepts", () => {
-    const withExtra = manifests({ ...keys, publicUrl: "https://tidings.example.com", extraEnv: [{ name: "TIDINGS_PROVIDER", value: "openai" }] });
+    const withExtra = manifests({
+      ...keys,
+      publicUrl: "https://tidings.example.com",
+      extraEnv: [{ name: "TIDINGS_PROVIDER", value: "openai" }],
+    });
     for (const deployment of withExtra.filter((m) => m.kind === "Deployment")) {
       const env = containerOf(deployment).env;
       expect(env.map((e) => e.name)).toContain("TIDINGS_PROVIDER");
       expect(unknown(env.map((e) => e.name))).toEqual([]);
-      expectValidValues(Object.fromEntries(env.filter((e) => e.value !== undefined && e.name !== "TIDINGS_PROVIDER").map((e) => [e.name, e.value!])));
+      expectValidValues(
+        Object.fromEntries(
+          env.filter((e) => e.value !== undefined && e.name !== "TIDINGS_PROVIDER").map((e) => [e.name, e.value!]),
+        ),
+      );
     }
     const secret = withExtra.find((m) => m.kind === "Secret")!;
     expect(unknown(Object.keys(secret.data!))).toEqual([]);
@@ -278,7 +329,9 @@ describe("deploy/helm/tidings", () => {
     const external = manifests({ existingSecret: "tidings-keys-managed" });
     expect(external.some((m) => m.kind === "Secret")).toBe(false);
     for (const deployment of external.filter((m) => m.kind === "Deployment")) {
-      expect(new Set(containerOf(deployment).env.flatMap((e) => e.valueFrom?.secretKeyRef.name ?? []))).toEqual(new Set(["tidings-keys-managed"]));
+      expect(new Set(containerOf(deployment).env.flatMap((e) => e.valueFrom?.secretKeyRef.name ?? []))).toEqual(
+        new Set(["tidings-keys-managed"]),
+      );
     }
   });
 });
@@ -294,7 +347,8 @@ describe("deploy/systemd", () => {
     if (header !== null) section = header[1] as string;
     else unit.push([section, line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
   }
-  const service = (key: string) => unit.filter(([section, k]) => section === "Service" && k === key).map(([, , v]) => v);
+  const service = (key: string) =>
+    unit.filter(([section, k]) => section === "Service" && k === key).map(([, , v]) => v);
 
   it("runs `tidings serve` as its own unprivileged user, restarting on failure", () => {
     expect(service("ExecStart")[0]).toMatch(/\/packages\/server\/dist\/cli\/main\.js serve$/);
@@ -306,7 +360,9 @@ describe("deploy/systemd", () => {
 
   it("sets only variables the configuration reads, in the unit and in its example environment file", () => {
     const inUnit = Object.fromEntries(
-      service("Environment").flatMap((v) => v.split(/\s+/).map((pair) => pair.replace(/^"|"$/g, "").split("=") as [string, string])),
+      service("Environment").flatMap((v) =>
+        v.split(/\s+/).map((pair) => pair.replace(/^"|"$/g, "").split("=") as [string, string]),
+      ),
     );
     expect(inUnit.TIDINGS_DATA_DIR).toBe(`/var/lib/${service("StateDirectory")[0]}`);
     expect(unknown(Object.keys(inUnit))).toEqual([]);

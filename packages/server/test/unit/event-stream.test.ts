@@ -87,7 +87,9 @@ describe("an event stream whose reader falls behind", () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout"] });
     limits = [];
-    bus = new EventBus({ maxPerProject: 2, maxTotal: 10, bufferBytes: MiB, heartbeatMs: HEARTBEAT_MS }, (limit) => limits.push(limit));
+    bus = new EventBus({ maxPerProject: 2, maxTotal: 10, bufferBytes: MiB, heartbeatMs: HEARTBEAT_MS }, (limit) =>
+      limits.push(limit),
+    );
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -143,7 +145,9 @@ describe("an event stream whose reader falls behind", () => {
       await tick();
     }
     expect(stopped.writableEnded).toBe(true);
-    expect(stopped.chunks.at(-1)).toBe(`: dropped: this reader has read nothing for ${(2 * HEARTBEAT_MS) / 1000} s\n\n`);
+    expect(stopped.chunks.at(-1)).toBe(
+      `: dropped: this reader has read nothing for ${(2 * HEARTBEAT_MS) / 1000} s\n\n`,
+    );
     expect(slow.writableEnded).toBe(false);
     expect(slow.chunks.filter((c) => c === ": heartbeat\n\n").length).toBeGreaterThanOrEqual(3);
     expect(limits).toEqual(["stream_buffer"]);

@@ -18,10 +18,20 @@ interface Vector {
   signature: string;
 }
 const fixtures = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../../sdk/test/fixtures/standard-webhooks-vectors.json"), "utf8"),
+  readFileSync(
+    join(dirname(fileURLToPath(import.meta.url)), "../../../sdk/test/fixtures/standard-webhooks-vectors.json"),
+    "utf8",
+  ),
 ) as {
   sign: Vector[];
-  sign_ed25519: { secret_key: string; public_key: string; msg_id: string; timestamp: number; payload: string; signature: string }[];
+  sign_ed25519: {
+    secret_key: string;
+    public_key: string;
+    msg_id: string;
+    timestamp: number;
+    payload: string;
+    signature: string;
+  }[];
 };
 
 const NOW = Date.parse("2026-05-04T12:00:00Z");
@@ -35,7 +45,11 @@ afterAll(() => pool.close());
 /** node:crypto alone, as a receiver would: the raw 32-byte key behind `whpk_`, in an SPKI wrapper. */
 function verifiesWith(publicKey: string, content: string, entry: string): boolean {
   const raw = Buffer.from(publicKey.slice("whpk_".length), "base64");
-  const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]), format: "der", type: "spki" });
+  const key = createPublicKey({
+    key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]),
+    format: "der",
+    type: "spki",
+  });
   return verify(null, Buffer.from(content), key, Buffer.from(entry.slice("v1a,".length), "base64"));
 }
 
@@ -60,7 +74,13 @@ describe("Standard Webhooks signing", () => {
     );
     expect(header.split(" ")).toHaveLength(2);
     for (const secret of secrets) {
-      expect(() => new Webhook(secret).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": header })).not.toThrow();
+      expect(() =>
+        new Webhook(secret).verify("{}", {
+          "webhook-id": "msg_1",
+          "webhook-timestamp": String(ts),
+          "webhook-signature": header,
+        }),
+      ).not.toThrow();
     }
   });
 
@@ -88,7 +108,13 @@ describe("Standard Webhooks signing", () => {
   });
 
   it.each(fixtures.sign_ed25519)("reproduces Svix's ed25519 vector for $msg_id with its whsk_ key", async (v) => {
-    const header = await signer.signature(sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]), v.msg_id, v.timestamp, v.payload, NOW);
+    const header = await signer.signature(
+      sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]),
+      v.msg_id,
+      v.timestamp,
+      v.payload,
+      NOW,
+    );
     expect(header).toBe(v.signature);
   });
 

@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => receiver.close());
 
-const post = (sender: HttpSender, uri: string) => sender.send({ uri, headers: { "content-type": "application/json" }, body: "{}" });
+const post = (sender: HttpSender, uri: string) =>
+  sender.send({ uri, headers: { "content-type": "application/json" }, body: "{}" });
 
 describe("SSRF guard at delivery time", () => {
   it("refuses a host name that resolves to a loopback address, checked on the address connected", async () => {
@@ -26,7 +27,10 @@ describe("SSRF guard at delivery time", () => {
 
   it("lets allowed CIDRs through", async () => {
     const sender = new HttpSender({ policy: new AddressPolicy(["127.0.0.0/8"]), timeoutMs: 2000, clock: systemClock });
-    expect(await post(sender, receiver.url.replace("127.0.0.1", "localhost"))).toMatchObject({ kind: "response", statusCode: 200 });
+    expect(await post(sender, receiver.url.replace("127.0.0.1", "localhost"))).toMatchObject({
+      kind: "response",
+      statusCode: 200,
+    });
     expect(await post(sender, receiver.url)).toMatchObject({ kind: "response", statusCode: 200 });
     await sender.close();
   });

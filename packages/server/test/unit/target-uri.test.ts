@@ -29,7 +29,9 @@ describe("a webhook target's scheme", () => {
   });
 
   it("tells plain http apart: allowed in dev mode only, and the refusal says how to allow it", () => {
-    expect(refusal("http://hooks.example.com/h", false)).toMatch(/plain http is only allowed in dev mode \(TIDINGS_DEV=1\)/);
+    expect(refusal("http://hooks.example.com/h", false)).toMatch(
+      /plain http is only allowed in dev mode \(TIDINGS_DEV=1\)/,
+    );
     expect(validateTargetUri("http://hooks.example.com/h", "uri", rules(true))).toBe("http://hooks.example.com/h");
     expect(validateTargetUri("https://hooks.example.com/h", "uri", rules(false))).toBe("https://hooks.example.com/h");
   });

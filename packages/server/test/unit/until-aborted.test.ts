@@ -29,7 +29,9 @@ describe("untilAborted", () => {
 
   it("keeps no item it has handed on: a file's chunks are garbage once appended", async () => {
     // A child with --expose-gc, so that what is checked is what is reachable, not what awaits collection.
-    const module = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "../../dist/services/until-aborted.js")).href;
+    const module = pathToFileURL(
+      join(dirname(fileURLToPath(import.meta.url)), "../../dist/services/until-aborted.js"),
+    ).href;
     const script = `
       const { untilAborted } = await import(${JSON.stringify(module)});
       const refs = [];
@@ -52,7 +54,12 @@ describe("untilAborted", () => {
       }
       console.log(JSON.stringify(alive));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--input-type=module", "-e", script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      "--expose-gc",
+      "--input-type=module",
+      "-e",
+      script,
+    ]);
     expect(JSON.parse(stdout)).toBe(0);
   });
 });

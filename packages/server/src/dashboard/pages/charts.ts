@@ -24,10 +24,9 @@ export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     const hours = HOURS.includes(asked) ? asked : undefined;
     const range = hours !== undefined ? { minutes: hours * 60 } : { fitWithin: FIT_WITHIN_MINUTES };
     const { minutes, binMinutes, bars, latency } = await services.stats.timeline(req.projectId, range, LATENCY_POINTS);
-    const totals = Object.fromEntries((["succeeded", "retrying", "failed"] as const).map((o) => [o, bars.reduce((n, b) => n + b[o], 0)])) as Record<
-      AttemptOutcome,
-      number
-    >;
+    const totals = Object.fromEntries(
+      (["succeeded", "retrying", "failed"] as const).map((o) => [o, bars.reduce((n, b) => n + b[o], 0)]),
+    ) as Record<AttemptOutcome, number>;
     const all = totals.succeeded + totals.retrying + totals.failed;
     const worstP99 = Math.max(0, ...latency.map((p) => p.p99 ?? 0));
     return sendPage(reply, {
@@ -40,7 +39,10 @@ export const chartRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
                 "Over the last",
                 "/dashboard/charts",
                 "hours",
-                [["", "span of the traffic (up to 24 h)"] as const, ...HOURS.map((h) => [String(h), `${h} h`] as const)],
+                [
+                  ["", "span of the traffic (up to 24 h)"] as const,
+                  ...HOURS.map((h) => [String(h), `${h} h`] as const),
+                ],
                 hours === undefined ? "" : String(hours),
               )
             : html`<form method="get" action="/dashboard/charts" class="actions">

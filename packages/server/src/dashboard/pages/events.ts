@@ -3,7 +3,15 @@ import type { StoredEvent } from "../../core/events.js";
 import { parsePageRequest } from "../../core/pages.js";
 import { eventStreamer } from "../../web/event-stream.js";
 import { deliveriesTable, pager } from "../components.js";
-import { formField, isReadOnly, noticeFrom, queryParam, redirectAfter, sendPage, type DashboardDeps } from "../context.js";
+import {
+  formField,
+  isReadOnly,
+  noticeFrom,
+  queryParam,
+  redirectAfter,
+  sendPage,
+  type DashboardDeps,
+} from "../context.js";
 import { time } from "../format.js";
 import { html, type Markup } from "../html.js";
 import { csrfField } from "../layout.js";
@@ -16,10 +24,15 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
     const type = queryParam(req, "type");
     const operation = queryParam(req, "operation");
     const pageToken = queryParam(req, "page_token");
-    const page = await services.events.list(req.projectId, { type, operation, newestFirst: true }, parsePageRequest(undefined, pageToken));
+    const page = await services.events.list(
+      req.projectId,
+      { type, operation, newestFirst: true },
+      parsePageRequest(undefined, pageToken),
+    );
     const live = pageToken === undefined;
     const readOnly = isReadOnly(req);
-    const cleared = type !== undefined || operation !== undefined ? html`<a href="/dashboard/events">Clear</a>` : html``;
+    const cleared =
+      type !== undefined || operation !== undefined ? html`<a href="/dashboard/events">Clear</a>` : html``;
     return sendPage(reply, {
       title: "Events",
       section: "events",
@@ -71,7 +84,11 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { serv
   /** A redelivery: to one webhook (a delivery's Retry) or to every current target. Same webhook-id. */
   app.post<{ Params: { id: string } }>("/events/:id/redeliver", async (req, reply) => {
     const webhookId = formField(req, "webhook_id");
-    const count = await services.events.redeliver(req.projectId, req.params.id, webhookId === undefined ? {} : { webhook_id: webhookId });
+    const count = await services.events.redeliver(
+      req.projectId,
+      req.params.id,
+      webhookId === undefined ? {} : { webhook_id: webhookId },
+    );
     const back = formField(req, "return_to") === "list" ? "/dashboard/events" : `/dashboard/events/${req.params.id}`;
     return redirectAfter(reply, back, `redelivered:${count}`);
   });
@@ -82,8 +99,15 @@ function redeliverForm(eventId: string, csrf: string, label: string, returnTo: "
 }
 
 /** The events, each with a redelivery form unless there is no `csrf` (read-only). */
-function eventTable(events: readonly StoredEvent[], csrf: string | undefined, live: { type?: string; operation?: string } | undefined): Markup {
-  const stream = live === undefined ? html`` : html`data-stream="/dashboard/stream" data-type="${live.type ?? ""}" data-operation="${live.operation ?? ""}"`;
+function eventTable(
+  events: readonly StoredEvent[],
+  csrf: string | undefined,
+  live: { type?: string; operation?: string } | undefined,
+): Markup {
+  const stream =
+    live === undefined
+      ? html``
+      : html`data-stream="/dashboard/stream" data-type="${live.type ?? ""}" data-operation="${live.operation ?? ""}"`;
   return html`<div class="table-wrap"><table ${stream}>
     <thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Operation</th><th scope="col">Event</th><th scope="col"><span class="hide-narrow">Action</span></th></tr></thead>
     <tbody>

@@ -39,7 +39,12 @@ export const interactionRoutes: FastifyPluginAsync<DashboardDeps> = async (app, 
   app.get<{ Params: { id: string } }>("/interactions/:id", async (req, reply) => {
     const interaction = await services.interactions.get(req.projectId, req.params.id);
     const name = interactionName(interaction.id);
-    const events = await eventList(services, req.projectId, name, "No events yet: one is sent when it needs action or ends.");
+    const events = await eventList(
+      services,
+      req.projectId,
+      name,
+      "No events yet: one is sent when it needs action or ends.",
+    );
     // Once answered, it waits for nothing: it has been resumed, and its continuation is where the run goes on.
     const waitingFor = interaction.resumedBy === undefined ? pendingCalls(interaction) : [];
     return sendPage(reply, {

@@ -19,10 +19,17 @@ export const operationRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { 
     const kind = queryParam(req, "kind");
     const done = queryParam(req, "done");
     const pageToken = queryParam(req, "page_token");
-    const filter = [kind !== undefined && isOperationKind(kind) ? `kind=${kind}` : "", done === "true" || done === "false" ? `done=${done}` : ""]
+    const filter = [
+      kind !== undefined && isOperationKind(kind) ? `kind=${kind}` : "",
+      done === "true" || done === "false" ? `done=${done}` : "",
+    ]
       .filter(Boolean)
       .join(" AND ");
-    const page = await services.operations.list(req.projectId, filter || undefined, parsePageRequest(undefined, pageToken));
+    const page = await services.operations.list(
+      req.projectId,
+      filter || undefined,
+      parsePageRequest(undefined, pageToken),
+    );
     const rows = page.items.map(summarizeOperation);
     return sendPage(reply, {
       title: "Operations",

@@ -26,10 +26,14 @@ export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps)
     const key = formField(req, "api_key");
     const holder = key === undefined ? undefined : await deps.services.projects.authenticate(key);
     if (key === undefined || holder === undefined) return sendSignIn(reply, true);
-    reply.setCookie(SESSION_COOKIE, sealSession(deps.sealer, { apiKey: key, epoch: holder.sessionEpoch }, deps.clock.now()), {
-      ...cookie,
-      maxAge: SESSION_MS / 1000,
-    });
+    reply.setCookie(
+      SESSION_COOKIE,
+      sealSession(deps.sealer, { apiKey: key, epoch: holder.sessionEpoch }, deps.clock.now()),
+      {
+        ...cookie,
+        maxAge: SESSION_MS / 1000,
+      },
+    );
     // A new CSRF secret for the new session: one planted in the browser before sign-in (by a sibling subdomain,
     // say) is not kept.
     delete req.cookies[CSRF_COOKIE];
@@ -45,6 +49,10 @@ export const signInRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps)
   });
 
   function sendSignIn(reply: FastifyReply, failed: boolean) {
-    return sendPage(reply, { title: "Sign in", signedIn: false, body: (csrf) => form(csrf, failed) }, failed ? 401 : 200);
+    return sendPage(
+      reply,
+      { title: "Sign in", signedIn: false, body: (csrf) => form(csrf, failed) },
+      failed ? 401 : 200,
+    );
   }
 };

@@ -70,7 +70,11 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
         subscribed_events: events,
         signing_scheme: signingScheme,
       });
-      return sendPage(reply, { title: "Webhook created", section: "webhooks", body: newCredential(webhook, credential, "created") });
+      return sendPage(reply, {
+        title: "Webhook created",
+        section: "webhooks",
+        body: newCredential(webhook, credential, "created"),
+      });
     } catch (err) {
       const problem = formProblem(err);
       if (problem === undefined) throw err;
@@ -78,19 +82,33 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
     }
   });
 
-  const detailPage = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, recoverForm?: FilledForm) => {
+  const detailPage = async (
+    req: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+    recoverForm?: FilledForm,
+  ) => {
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
     const state = DELIVERY_STATES.find((s) => s === queryParam(req, "state"));
     const pageToken = queryParam(req, "page_token");
     const [health, deliveries, blockedBy] = await Promise.all([
       services.stats.webhookHealth(req.projectId, [webhook.id]),
-      services.events.deliveries(req.projectId, { webhookId: webhook.id, state, newestFirst: true }, parsePageRequest(undefined, pageToken)),
+      services.events.deliveries(
+        req.projectId,
+        { webhookId: webhook.id, state, newestFirst: true },
+        parsePageRequest(undefined, pageToken),
+      ),
       services.webhooks.blockedBy(req.projectId, webhook),
     ]);
     const pending = deliveries.items.some((d) => d.state === "pending");
     const readOnly = isReadOnly(req);
     const stateFilter = readOnly
-      ? filterLinks("State", `/dashboard/webhooks/${webhook.id}`, "state", [["", "any"], ...DELIVERY_STATES.map((s) => [s, s] as const)], state)
+      ? filterLinks(
+          "State",
+          `/dashboard/webhooks/${webhook.id}`,
+          "state",
+          [["", "any"], ...DELIVERY_STATES.map((s) => [s, s] as const)],
+          state,
+        )
       : html`<form method="get" action="/dashboard/webhooks/${webhook.id}" class="actions">
             <label>State <select name="state">
               <option value="">any</option>
@@ -133,7 +151,11 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
         : "revoke_previous_secrets_after_h24";
     const credential = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
     const webhook = await services.webhooks.get(req.projectId, req.params.id);
-    return sendPage(reply, { title: "New signing secret", section: "webhooks", body: newCredential(webhook, credential, "rotated") });
+    return sendPage(reply, {
+      title: "New signing secret",
+      section: "webhooks",
+      body: newCredential(webhook, credential, "rotated"),
+    });
   });
 
   app.post<{ Params: { id: string } }>("/webhooks/:id/state", async (req, reply) => {
@@ -156,7 +178,9 @@ export const webhookRoutes: FastifyPluginAsync<DashboardDeps> = async (app, { se
       if (since === undefined) {
         throw invalidArgument(
           "since",
-          sinceText === undefined ? `is required: the start of the window in UTC, e.g. ${example}` : `must be a time in UTC, e.g. ${example}`,
+          sinceText === undefined
+            ? `is required: the start of the window in UTC, e.g. ${example}`
+            : `must be a time in UTC, e.g. ${example}`,
         );
       }
       const untilText = formField(req, "until");
@@ -268,7 +292,8 @@ function webhookActions(webhook: Webhook, csrf: string, now: number, recoverForm
  * key, which is not secret and stays on the webhook's page.
  */
 function newCredential(webhook: Webhook, credential: NewSigningCredential, what: "created" | "rotated"): Markup {
-  const heading = what === "created" ? "Webhook registered" : "secret" in credential ? "New signing secret" : "New signing key";
+  const heading =
+    what === "created" ? "Webhook registered" : "secret" in credential ? "New signing secret" : "New signing key";
   const shown =
     "secret" in credential
       ? html`<div class="secret" role="alert">

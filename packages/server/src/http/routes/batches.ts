@@ -1,5 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { BatchGenerateContentRequest, BatchOperation, Empty, IdParams, ListBatchesQuery, ListBatchesResponse, ModelParams } from "@tidings/sdk/contract";
+import {
+  BatchGenerateContentRequest,
+  BatchOperation,
+  Empty,
+  IdParams,
+  ListBatchesQuery,
+  ListBatchesResponse,
+  ModelParams,
+} from "@tidings/sdk/contract";
 import type { Batch } from "../../core/batches.js";
 import { parsePageRequest } from "../../core/pages.js";
 import type { BatchService } from "../../services/batches.js";
@@ -14,7 +22,10 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
   const ok = replies(BatchOperation);
   // Inline batches answer with their responses inline, as Gemini does.
   const view = async (batch: Batch) =>
-    toBatchOperation(batch, batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined);
+    toBatchOperation(
+      batch,
+      batch.inputFile === undefined && batch.state === "BATCH_STATE_SUCCEEDED" ? await batches.lines(batch) : undefined,
+    );
 
   app.post(
     customMethod("models", "batchGenerateContent"),
@@ -31,15 +42,24 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
       config: { idempotent: { scope: "project" } },
     },
     // A caller that hangs up while its file is read never learns the batch's name: it is not created.
-    async (req, reply) => toBatchOperation(await untilHangUp(reply, (signal) => batches.create(req.projectId, req.params.id, req.body, signal))),
+    async (req, reply) =>
+      toBatchOperation(
+        await untilHangUp(reply, (signal) => batches.create(req.projectId, req.params.id, req.body, signal)),
+      ),
   );
 
-  app.get("/batches", { schema: { tags, querystring: ListBatchesQuery, response: replies(ListBatchesResponse) } }, async (req) => {
-    const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-    return { operations: page.items.map((b) => toBatchOperation(b)), ...nextPageCamel(page) };
-  });
+  app.get(
+    "/batches",
+    { schema: { tags, querystring: ListBatchesQuery, response: replies(ListBatchesResponse) } },
+    async (req) => {
+      const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
+      return { operations: page.items.map((b) => toBatchOperation(b)), ...nextPageCamel(page) };
+    },
+  );
 
-  app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) => view(await batches.get(req.projectId, req.params.id)));
+  app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) =>
+    view(await batches.get(req.projectId, req.params.id)),
+  );
 
   app.post(
     customMethod("batches", "cancel"),

@@ -1,5 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ErrorResponses, EventType, EventTypeParams, ListEventTypesQuery, ListEventTypesResponse } from "@tidings/sdk/contract";
+import {
+  ErrorResponses,
+  EventType,
+  EventTypeParams,
+  ListEventTypesQuery,
+  ListEventTypesResponse,
+} from "@tidings/sdk/contract";
 import { EVENT_TYPE_CATALOGUE, eventTypeEntry } from "../../core/event-catalogue.js";
 import { notFound } from "../../core/errors.js";
 import { parsePageRequest, toPage } from "../../core/pages.js";
@@ -24,7 +30,10 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const request = parsePageRequest(req.query.page_size, req.query.page_token);
       const page = toPage(EVENT_TYPE_CATALOGUE.slice(request.offset, request.offset + request.pageSize + 1), request);
-      return { event_types: page.items, ...(page.nextPageToken !== undefined ? { next_page_token: page.nextPageToken } : {}) };
+      return {
+        event_types: page.items,
+        ...(page.nextPageToken !== undefined ? { next_page_token: page.nextPageToken } : {}),
+      };
     },
   );
 
@@ -33,7 +42,8 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: "One event type: a built-in one, a custom family ({type}.succeeded) or a custom operation's (export.succeeded)",
+        summary:
+          "One event type: a built-in one, a custom family ({type}.succeeded) or a custom operation's (export.succeeded)",
         params: EventTypeParams,
         response: { 200: EventType, ...ErrorResponses },
       },

@@ -17,21 +17,35 @@ import { customMethod } from "./verb.js";
 import { replies, nextPage } from "./replies.js";
 
 /** The events log and redelivery (docs/wire.md: events), and the stream of events as they commit. */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (app, { services, bus }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (
+  app,
+  { services, bus },
+) => {
   const tags = ["events"];
 
-  app.get("/events", { schema: { tags, querystring: ListEventsQuery, response: replies(ListEventsResponse) } }, async (req) => {
-    const page = await services.events.list(
-      req.projectId,
-      { type: req.query.type || undefined, operation: req.query.operation || undefined },
-      parsePageRequest(req.query.page_size, req.query.page_token),
-    );
-    return { events: page.items.map(toEventResource), ...nextPage(page) };
-  });
+  app.get(
+    "/events",
+    { schema: { tags, querystring: ListEventsQuery, response: replies(ListEventsResponse) } },
+    async (req) => {
+      const page = await services.events.list(
+        req.projectId,
+        { type: req.query.type || undefined, operation: req.query.operation || undefined },
+        parsePageRequest(req.query.page_size, req.query.page_token),
+      );
+      return { events: page.items.map(toEventResource), ...nextPage(page) };
+    },
+  );
 
   app.get(
     "/events/:id",
-    { schema: { tags, summary: "An event with its deliveries and their attempts", params: IdParams, response: replies(EventRecord) } },
+    {
+      schema: {
+        tags,
+        summary: "An event with its deliveries and their attempts",
+        params: IdParams,
+        response: replies(EventRecord),
+      },
+    },
     async (req) => {
       const { event, deliveries } = await services.events.get(req.projectId, req.params.id);
       return { ...toEventResource(event), deliveries: deliveries.map(toDeliveryResource) };
@@ -56,7 +70,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: E
   const stream = eventStreamer(app, bus);
   app.get(
     "/events::stream",
-    { schema: { tags, summary: "Stream the project's events as Server-Sent Events (text/event-stream)", response: ErrorResponses } },
+    {
+      schema: {
+        tags,
+        summary: "Stream the project's events as Server-Sent Events (text/event-stream)",
+        response: ErrorResponses,
+      },
+    },
     async (req, reply) => stream(req.projectId, reply, { named: true }),
   );
 };

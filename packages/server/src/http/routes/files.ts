@@ -48,20 +48,28 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
   const tags = ["files"];
   const view = (file: FileRecord) => toFileResource(file, services.files.publicUrl);
 
-  app.get("/files", { schema: { tags, querystring: ListFilesQuery, response: replies(ListFilesResponse) } }, async (req) => {
-    const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-    return { files: page.items.map(view), ...nextPageCamel(page) };
-  });
+  app.get(
+    "/files",
+    { schema: { tags, querystring: ListFilesQuery, response: replies(ListFilesResponse) } },
+    async (req) => {
+      const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
+      return { files: page.items.map(view), ...nextPageCamel(page) };
+    },
+  );
 
   // The id pattern keeps `{id}:download` out of this route.
   app.get("/files/:id(^[^:/]+)", { schema: { tags, params: IdParams, response: replies(FileResource) } }, async (req) =>
     view(await services.files.get(req.projectId, req.params.id)),
   );
 
-  app.delete("/files/:id(^[^:/]+)", { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: replies(Empty) } }, async (req) => {
-    await services.files.delete(req.projectId, req.params.id);
-    return {};
-  });
+  app.delete(
+    "/files/:id(^[^:/]+)",
+    { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: replies(Empty) } },
+    async (req) => {
+      await services.files.delete(req.projectId, req.params.id);
+      return {};
+    },
+  );
 
   app.get(
     customMethod("files", "download"),
@@ -83,7 +91,10 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
  * `ai.files.upload`) and `/download/v1/files/{id}:download`. They take the same API key as `/v1`, except
  * an upload's session URL, which is its own credential (below).
  */
-export const fileTransferRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate }) => {
+export const fileTransferRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (
+  app,
+  { services, authenticate },
+) => {
   await app.register(uploadRoutes, { prefix: "/upload/v1", services, authenticate });
   await app.register(
     async (media) => {
@@ -109,7 +120,10 @@ export const fileTransferRoutes: FastifyPluginAsync<Deps & { authenticate: Authe
 function download(services: Services) {
   return async (req: FastifyRequest<{ Params: IdParams; Querystring: DownloadQuery }>, reply: FastifyReply) => {
     if (req.query.alt !== "media") {
-      throw invalidArgument("alt", `must be "media" (?alt=media) to download the bytes; GET /v1/files/${req.params.id} returns the metadata`);
+      throw invalidArgument(
+        "alt",
+        `must be "media" (?alt=media) to download the bytes; GET /v1/files/${req.params.id} returns the metadata`,
+      );
     }
     const { file, stream } = await services.files.open(req.projectId, req.params.id);
     return reply.header("content-type", file.mimeType).header("content-length", String(file.sizeBytes)).send(stream);
@@ -125,7 +139,10 @@ type UploadRequest = FastifyRequest<{ Querystring: UploadQuery }>;
  * the raw stream on, which goes to disk as it arrives. A start's small JSON body is read whole before the
  * handler, so that an `Idempotency-Key` can tell a retry of it from another start.
  */
-const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (app, { services, authenticate: withKey }) => {
+const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = async (
+  app,
+  { services, authenticate: withKey },
+) => {
   app.addHook("onRequest", async (req: UploadRequest) => {
     // As at Google, the session URL is the credential of the upload it names (an unguessable id, bound to
     // the project that started it, expiring): Python's client sends chunks and finalize to it without a key.
@@ -156,13 +173,16 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
     {
       schema: {
         tags: ["files"],
-        summary: "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
+        summary:
+          "Resumable upload: start a session (body {file:{displayName?, mimeType?, name?}}), then send its chunks to x-goog-upload-url",
         querystring: UploadQuery,
         headers: UPLOAD_HEADERS_SCHEMA,
         response: replies(UploadResponse),
       },
       // Starting an upload makes a session: a retry gets the first one's URL again. Chunks are not creates.
-      config: { idempotent: { scope: "project", appliesTo: (req) => (req.query as UploadQuery).upload_id === undefined } },
+      config: {
+        idempotent: { scope: "project", appliesTo: (req) => (req.query as UploadQuery).upload_id === undefined },
+      },
     },
     async (req, reply) => {
       try {
@@ -182,13 +202,20 @@ const uploadRoutes: FastifyPluginAsync<Deps & { authenticate: Authenticate }> = 
 
   async function onSession(req: UploadRequest, reply: FastifyReply, uploadId: string) {
     const command = readSessionCommand(req);
-    if (command.kind === "query") return replyStatus(reply, "active", services.files.uploadStatus(req.projectId, uploadId).received).send();
+    if (command.kind === "query")
+      return replyStatus(reply, "active", services.files.uploadStatus(req.projectId, uploadId).received).send();
     if (command.kind === "cancel") {
       await services.files.cancelUpload(req.projectId, uploadId);
       return replyStatus(reply, "cancelled").send();
     }
     const offset = command.offset ?? services.files.uploadStatus(req.projectId, uploadId).received;
-    const progress = await services.files.appendChunk(req.projectId, uploadId, offset, chunkBytes(req), command.finalize);
+    const progress = await services.files.appendChunk(
+      req.projectId,
+      uploadId,
+      offset,
+      chunkBytes(req),
+      command.finalize,
+    );
     replyStatus(reply, progress.status, progress.received);
     if (progress.file === undefined) return reply.send();
     return { file: toFileResource(progress.file, services.files.publicUrl) };

@@ -12,11 +12,15 @@ import { toInteractionResource } from "../views/interactions.js";
 import { replies } from "./replies.js";
 
 /**
- * Gemini's Interactions API (docs/wire.md: interactions, docs/wire/interactions.md): create (JSON, or Server-Sent Events with
+ * Gemini's Interactions API (docs/wire.md: interactions, docs/wire/interactions.md): create (JSON, or Server-Sent
+ * Events with
  * `stream: true`), get (also as a stream), cancel (a sub-path, `/{id}/cancel`) and delete. A state conflict
  * is a 400, never a 409, which the clients would retry.
  */
-export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: InteractionService }> = async (app, { interactions }) => {
+export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: InteractionService }> = async (
+  app,
+  { interactions },
+) => {
   const tags = ["interactions"];
   const ok = replies(Interaction);
 
@@ -25,18 +29,22 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
     {
       schema: {
         tags,
-        summary: "Run a model turn or an agent; background ones run after the reply and announce their end (interaction.* events)",
+        summary:
+          "Run a model turn or an agent; background ones run after the reply and announce their end (interaction.* events)",
         body: CreateInteractionRequest,
         response: ok,
       },
       // A streamed answer is not kept to be replayed: a retry of one runs again.
-      config: { idempotent: { scope: "project", appliesTo: (req) => (req.body as { stream?: boolean }).stream !== true } },
+      config: {
+        idempotent: { scope: "project", appliesTo: (req) => (req.body as { stream?: boolean }).stream !== true },
+      },
     },
     async (req, reply) => {
       const { input: rawInput, stream, ...request } = req.body;
       const input = readInteractionInput(rawInput);
       return untilHangUp(reply, async (signal) => {
-        if (stream !== true) return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal }));
+        if (stream !== true)
+          return toInteractionResource(await interactions.create(req.projectId, { request, input }, { signal }));
         const events = new InteractionEventStream(reply);
         if (request.background === true) {
           const created = await interactions.create(req.projectId, { request, input });
@@ -44,7 +52,11 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
           return reply;
         }
         try {
-          const ended = await interactions.create(req.projectId, { request, input }, { signal, onProgress: (interaction) => events.update(interaction) });
+          const ended = await interactions.create(
+            req.projectId,
+            { request, input },
+            { signal, onProgress: (interaction) => events.update(interaction) },
+          );
           events.end(ended);
         } catch (err) {
           // Before the first event the reply is still a plain JSON error.
@@ -73,21 +85,39 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
       const interaction = await interactions.get(req.projectId, req.params.id);
       if (req.query.stream !== true) return toInteractionResource(interaction);
       const after = req.query.last_event_id;
-      if (after !== undefined && !/^evt_\d+$/.test(after)) throw invalidArgument("last_event_id", `"${after}" is not an event_id this server sent (evt_N)`);
-      await untilHangUp(reply, (signal) => follow(interactions, req.projectId, interaction.id, new InteractionEventStream(reply, after), signal));
+      if (after !== undefined && !/^evt_\d+$/.test(after))
+        throw invalidArgument("last_event_id", `"${after}" is not an event_id this server sent (evt_N)`);
+      await untilHangUp(reply, (signal) =>
+        follow(interactions, req.projectId, interaction.id, new InteractionEventStream(reply, after), signal),
+      );
       return reply;
     },
   );
 
   app.post(
     "/interactions/:id/cancel",
-    { schema: { tags, summary: "Cancel one in progress or requiring action; sends interaction.cancelled", params: IdParams, body: Empty, response: ok } },
+    {
+      schema: {
+        tags,
+        summary: "Cancel one in progress or requiring action; sends interaction.cancelled",
+        params: IdParams,
+        body: Empty,
+        response: ok,
+      },
+    },
     async (req) => toInteractionResource(await interactions.cancel(req.projectId, req.params.id)),
   );
 
   app.delete(
     "/interactions/:id",
-    { schema: { tags, summary: "Delete it (one still open is cancelled first)", params: IdParams, response: replies(Empty) } },
+    {
+      schema: {
+        tags,
+        summary: "Delete it (one still open is cancelled first)",
+        params: IdParams,
+        response: replies(Empty),
+      },
+    },
     async (req) => {
       await interactions.delete(req.projectId, req.params.id);
       return {};
@@ -96,7 +126,13 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
 };
 
 /** Streams a stored interaction from its start until it stops: requires_action, or an end. */
-async function follow(interactions: InteractionService, projectId: string, id: string, events: InteractionEventStream, signal: AbortSignal): Promise<void> {
+async function follow(
+  interactions: InteractionService,
+  projectId: string,
+  id: string,
+  events: InteractionEventStream,
+  signal: AbortSignal,
+): Promise<void> {
   let last: StoredInteraction | undefined;
   for await (const interaction of interactions.follow(projectId, id, signal)) {
     events.update(interaction);

@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { GenerateContentRequest, GenerateContentResponse, ListModelsQuery, ListModelsResponse, Model, ModelParams } from "@tidings/sdk/contract";
+import {
+  GenerateContentRequest,
+  GenerateContentResponse,
+  ListModelsQuery,
+  ListModelsResponse,
+  Model,
+  ModelParams,
+} from "@tidings/sdk/contract";
 import { parsePageRequest } from "../../core/pages.js";
 import type { ModelService } from "../../services/models.js";
 import { untilHangUp } from "../hang-up.js";
@@ -40,7 +47,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
     },
   );
 
-  app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: replies(Model) } }, async (req) => model(req.params.id));
+  app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: replies(Model) } }, async (req) =>
+    model(req.params.id),
+  );
 
   app.post(
     customMethod("models", "generateContent"),

@@ -17,7 +17,9 @@ import { toVideoOperation } from "../views/videos.js";
 import { customMethod } from "./verb.js";
 import { replies, nextPageCamel } from "./replies.js";
 
-/** The polling surface (google.longrunning) and custom operations run by users' own workers (docs/wire.md: operations). */
+/**
+ * The polling surface (google.longrunning) and custom operations run by users' own workers (docs/wire.md: operations).
+ */
 export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ["operations"];
   const ok = replies(Operation);
@@ -25,26 +27,39 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.post(
     "/operations",
     {
-      schema: { tags, summary: "Start a custom operation that your worker will complete, fail or cancel", body: CreateOperationRequest, response: ok },
+      schema: {
+        tags,
+        summary: "Start a custom operation that your worker will complete, fail or cancel",
+        body: CreateOperationRequest,
+        response: ok,
+      },
       config: { idempotent: { scope: "project" } },
     },
     async (req) => toLongRunningOperation(await services.operations.create(req.projectId, req.body)),
   );
 
-  app.get("/operations", { schema: { tags, querystring: ListOperationsQuery, response: replies(ListOperationsResponse) } }, async (req) => {
-    const page = await services.operations.list(req.projectId, req.query.filter, parsePageRequest(req.query.page_size, req.query.page_token));
-    const operations = page.items.map((listed) => {
-      switch (listed.kind) {
-        case "custom":
-          return toLongRunningOperation(listed.operation);
-        case "batch":
-          return toBatchOperation(listed.batch);
-        case "video":
-          return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
-      }
-    });
-    return { operations, ...nextPageCamel(page) };
-  });
+  app.get(
+    "/operations",
+    { schema: { tags, querystring: ListOperationsQuery, response: replies(ListOperationsResponse) } },
+    async (req) => {
+      const page = await services.operations.list(
+        req.projectId,
+        req.query.filter,
+        parsePageRequest(req.query.page_size, req.query.page_token),
+      );
+      const operations = page.items.map((listed) => {
+        switch (listed.kind) {
+          case "custom":
+            return toLongRunningOperation(listed.operation);
+          case "batch":
+            return toBatchOperation(listed.batch);
+          case "video":
+            return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
+        }
+      });
+      return { operations, ...nextPageCamel(page) };
+    },
+  );
 
   app.get("/operations/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) =>
     toLongRunningOperation(await services.operations.get(req.projectId, req.params.id)),
@@ -52,13 +67,29 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
 
   app.post(
     customMethod("operations", "complete"),
-    { schema: { tags, summary: "Mark it succeeded; sends {type}.succeeded", params: IdParams, body: CompleteOperationRequest, response: ok } },
+    {
+      schema: {
+        tags,
+        summary: "Mark it succeeded; sends {type}.succeeded",
+        params: IdParams,
+        body: CompleteOperationRequest,
+        response: ok,
+      },
+    },
     async (req) => toLongRunningOperation(await services.operations.complete(req.projectId, req.params.id, req.body)),
   );
 
   app.post(
     customMethod("operations", "fail"),
-    { schema: { tags, summary: "Mark it failed; sends {type}.failed", params: IdParams, body: FailOperationRequest, response: ok } },
+    {
+      schema: {
+        tags,
+        summary: "Mark it failed; sends {type}.failed",
+        params: IdParams,
+        body: FailOperationRequest,
+        response: ok,
+      },
+    },
     async (req) => toLongRunningOperation(await services.operations.fail(req.projectId, req.params.id, req.body)),
   );
 
@@ -73,7 +104,8 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags,
-        summary: "Erase a finished operation with its events, deliveries and attempts (a running one is a 400: cancel it first)",
+        summary:
+          "Erase a finished operation with its events, deliveries and attempts (a running one is a 400: cancel it first)",
         params: IdParams,
         response: replies(Empty),
       },

@@ -21,7 +21,8 @@ export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     {
       schema: {
         tags,
-        summary: "A single-use link that signs a browser into this project's dashboard until it expires, without the API key",
+        summary:
+          "A single-use link that signs a browser into this project's dashboard until it expires, without the API key",
         body: CreatePortalLinkRequest,
         response: { 200: CreatedPortalLink, ...ErrorResponses },
       },
@@ -43,8 +44,14 @@ export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       },
     },
     async (req) => {
-      const page = await services.portalLinks.list(req.projectId, parsePageRequest(req.query.page_size, req.query.page_token));
-      return { portal_links: page.items.map(toPortalLinkResource), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      const page = await services.portalLinks.list(
+        req.projectId,
+        parsePageRequest(req.query.page_size, req.query.page_token),
+      );
+      return {
+        portal_links: page.items.map(toPortalLinkResource),
+        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+      };
     },
   );
 

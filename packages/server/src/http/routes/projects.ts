@@ -18,14 +18,19 @@ import { toApiKeyResource, toProjectResource } from "../views/projects.js";
 import { nextPage, replies } from "./replies.js";
 
 /** Admin calls: tenants and their API keys (docs/wire.md: projects and API keys). */
-export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (app, { services, adminKey }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (
+  app,
+  { services, adminKey },
+) => {
   const tags = ["admin"];
   app.addHook("onRequest", authenticateAdmin(adminKey));
 
   const idempotent = { idempotent: { scope: "admin" as const } };
 
-  app.post("/projects", { schema: { tags, body: CreateProjectRequest, response: replies(Project) }, config: idempotent }, async (req) =>
-    toProjectResource(await services.projects.create(req.body.display_name ?? "")),
+  app.post(
+    "/projects",
+    { schema: { tags, body: CreateProjectRequest, response: replies(Project) }, config: idempotent },
+    async (req) => toProjectResource(await services.projects.create(req.body.display_name ?? "")),
   );
 
   app.patch(
@@ -46,7 +51,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
   app.post(
     "/projects/:id/apiKeys",
     {
-      schema: { tags, summary: "Mint an API key for a project; shown once", params: IdParams, body: Empty, response: replies(ApiKey) },
+      schema: {
+        tags,
+        summary: "Mint an API key for a project; shown once",
+        params: IdParams,
+        body: Empty,
+        response: replies(ApiKey),
+      },
       // A retry gets the same key again rather than a second one.
       config: idempotent,
     },
@@ -68,7 +79,10 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
       },
     },
     async (req) => {
-      const page = await services.projects.listApiKeys(req.params.id, parsePageRequest(req.query.page_size, req.query.page_token));
+      const page = await services.projects.listApiKeys(
+        req.params.id,
+        parsePageRequest(req.query.page_size, req.query.page_token),
+      );
       return { api_keys: page.items.map(toApiKeyResource), ...nextPage(page) };
     },
   );

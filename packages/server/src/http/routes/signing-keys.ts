@@ -14,7 +14,14 @@ interface Deps {
 export const signingKeyRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { jwks, rotate, adminKey }) => {
   app.get(
     "/.well-known/jwks.json",
-    { schema: { tags: ["keys"], summary: "Public RS256 keys that sign dynamic webhooks (no auth)", security: [], response: { 200: Jwks } } },
+    {
+      schema: {
+        tags: ["keys"],
+        summary: "Public RS256 keys that sign dynamic webhooks (no auth)",
+        security: [],
+        response: { 200: Jwks },
+      },
+    },
     async (_req, reply) => {
       // Short enough that a rotation propagates quickly; receivers also refetch on an unknown kid.
       reply.header("cache-control", "public, max-age=300");

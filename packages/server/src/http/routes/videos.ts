@@ -6,14 +6,16 @@ import { customMethod } from "./verb.js";
 import { replies } from "./replies.js";
 
 /**
- * Gemini's video generation (docs/wire.md: video generation, docs/wire/video.md): `models/{model}:predictLongRunning` starts an
+ * Gemini's video generation (docs/wire.md: video generation, docs/wire/video.md): `models/{model}:predictLongRunning`
+ * starts an
  * operation that `operations.getVideosOperation` polls by name; video.generated announces the clip, a file
  * the Files API downloads.
  */
 export const videoRoutes: FastifyPluginAsyncTypebox<{ videos: VideoService }> = async (app, { videos }) => {
   const tags = ["videos"];
   const ok = replies(VideoOperation);
-  const view = (video: Parameters<typeof toVideoOperation>[0]) => toVideoOperation(video, (fileId) => videos.videoUri(fileId));
+  const view = (video: Parameters<typeof toVideoOperation>[0]) =>
+    toVideoOperation(video, (fileId) => videos.videoUri(fileId));
 
   app.post(
     customMethod("models", "predictLongRunning"),
@@ -32,7 +34,14 @@ export const videoRoutes: FastifyPluginAsyncTypebox<{ videos: VideoService }> = 
 
   app.get(
     "/models/:model/operations/:id",
-    { schema: { tags, summary: "A video generation, by the name predictLongRunning gave it", params: VideoOperationParams, response: ok } },
+    {
+      schema: {
+        tags,
+        summary: "A video generation, by the name predictLongRunning gave it",
+        params: VideoOperationParams,
+        response: ok,
+      },
+    },
     async (req) => view(await videos.get(req.projectId, req.params.model, req.params.id)),
   );
 };

@@ -40,7 +40,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     {
       schema: {
         tags,
-        summary: "Register a webhook; the reply is the only time a v1 secret is shown (v1a: its public key, always shown)",
+        summary:
+          "Register a webhook; the reply is the only time a v1 secret is shown (v1a: its public key, always shown)",
         body: CreateWebhookRequest,
         response: replies(CreatedWebhook),
       },
@@ -54,10 +55,17 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     },
   );
 
-  app.get("/webhooks", { schema: { tags, querystring: ListWebhooksQuery, response: replies(ListWebhooksResponse) } }, async (req) => {
-    const page = await services.webhooks.list(req.projectId, parsePageRequest(req.query.page_size, req.query.page_token));
-    return { webhooks: page.items.map(view), ...nextPage(page) };
-  });
+  app.get(
+    "/webhooks",
+    { schema: { tags, querystring: ListWebhooksQuery, response: replies(ListWebhooksResponse) } },
+    async (req) => {
+      const page = await services.webhooks.list(
+        req.projectId,
+        parsePageRequest(req.query.page_size, req.query.page_token),
+      );
+      return { webhooks: page.items.map(view), ...nextPage(page) };
+    },
+  );
 
   app.get("/webhooks/:id", { schema: { tags, params: IdParams, response: replies(Webhook) } }, async (req) =>
     view(await services.webhooks.get(req.projectId, req.params.id)),
@@ -65,7 +73,15 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
 
   app.patch(
     "/webhooks/:id",
-    { schema: { tags, params: IdParams, querystring: UpdateWebhookQuery, body: UpdateWebhookRequest, response: replies(Webhook) } },
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        querystring: UpdateWebhookQuery,
+        body: UpdateWebhookRequest,
+        response: replies(Webhook),
+      },
+    },
     async (req) => view(await services.webhooks.update(req.projectId, req.params.id, req.body, req.query.update_mask)),
   );
 
@@ -77,7 +93,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
   app.post(
     customMethod("webhooks", "ping"),
     {
-      schema: { tags, summary: "Send a webhook.ping event to this webhook alone", params: IdParams, body: Empty, response: replies(Empty) },
+      schema: {
+        tags,
+        summary: "Send a webhook.ping event to this webhook alone",
+        params: IdParams,
+        body: Empty,
+        response: replies(Empty),
+      },
     },
     async (req) => {
       await services.webhooks.ping(req.projectId, req.params.id);
@@ -98,7 +120,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     },
     async (req) => {
       const requested = req.body.revocation_behavior;
-      const behavior = requested === undefined || requested === "REVOCATION_BEHAVIOR_UNSPECIFIED" ? "revoke_previous_secrets_after_h24" : requested;
+      const behavior =
+        requested === undefined || requested === "REVOCATION_BEHAVIOR_UNSPECIFIED"
+          ? "revoke_previous_secrets_after_h24"
+          : requested;
       const credential = await services.webhooks.rotateSecret(req.projectId, req.params.id, behavior);
       return "secret" in credential ? { secret: credential.secret } : { public_key: credential.publicKey };
     },

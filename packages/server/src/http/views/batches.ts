@@ -13,7 +13,10 @@ export function toBatchOperation(batch: Batch, inlineLines?: readonly BatchLine[
   if (inlineLines !== undefined) {
     output.inlinedResponses = {
       // A settled line's result is `{response}` or `{error}` as JSON (core/batches.ts).
-      inlinedResponses: inlineLines.map((line) => ({ ...(JSON.parse(line.result ?? "{}") as Omit<InlinedResponse, "metadata">), metadata: { key: line.key } })),
+      inlinedResponses: inlineLines.map((line) => ({
+        ...(JSON.parse(line.result ?? "{}") as Omit<InlinedResponse, "metadata">),
+        metadata: { key: line.key },
+      })),
     };
   }
   const hasOutput = Object.keys(output).length > 0;
@@ -40,7 +43,12 @@ export function toBatchOperation(batch: Batch, inlineLines?: readonly BatchLine[
     done: isBatchDone(batch.state),
     ...(batch.error !== undefined ? { error: batch.error } : {}),
     ...(batch.state === "BATCH_STATE_SUCCEEDED"
-      ? { response: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput", ...output } }
+      ? {
+          response: {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
+            ...output,
+          },
+        }
       : {}),
   };
 }

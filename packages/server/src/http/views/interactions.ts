@@ -14,14 +14,18 @@ export function toInteractionResource(interaction: Interaction): InteractionReso
     updated: toRfc3339(interaction.updatedAt),
     steps: interaction.steps,
     ...(interaction.usage !== undefined ? { usage: interaction.usage } : {}),
-    ...(interaction.previousInteractionId !== undefined ? { previous_interaction_id: interaction.previousInteractionId } : {}),
+    ...(interaction.previousInteractionId !== undefined
+      ? { previous_interaction_id: interaction.previousInteractionId }
+      : {}),
     ...(interaction.systemInstruction !== undefined ? { system_instruction: interaction.systemInstruction } : {}),
     ...(interaction.tools !== undefined ? { tools: interaction.tools } : {}),
     ...(interaction.generationConfig !== undefined ? { generation_config: interaction.generationConfig } : {}),
     ...(interaction.agentConfig !== undefined ? { agent_config: interaction.agentConfig } : {}),
     ...(interaction.webhookConfig !== undefined ? { webhook_config: interaction.webhookConfig } : {}),
     background: interaction.background,
-    ...(interaction.error !== undefined ? { errors: [{ code: interaction.error.status, message: interaction.error.message }] } : {}),
+    ...(interaction.error !== undefined
+      ? { errors: [{ code: interaction.error.status, message: interaction.error.message }] }
+      : {}),
     ...(interaction.resumedBy !== undefined ? { resumed_by: interaction.resumedBy } : {}),
   };
 }

@@ -26,7 +26,10 @@ export function toLongRunningOperation(op: Operation): OperationResource {
   };
   if (op.error !== undefined) view.error = op.error;
   if (op.state === "succeeded") {
-    view.response = { ...(op.response ?? {}), ...(op.outputFileUri !== undefined ? { outputFileUri: op.outputFileUri } : {}) };
+    view.response = {
+      ...(op.response ?? {}),
+      ...(op.outputFileUri !== undefined ? { outputFileUri: op.outputFileUri } : {}),
+    };
   }
   return view;
 }

@@ -23,7 +23,9 @@ export function toVideoOperation(video: VideoOperation, videoUri: (fileId: strin
       ? {
           response: {
             "@type": `${API}.PredictLongRunningResponse`,
-            generateVideoResponse: { generatedSamples: [{ video: { uri: videoUri(video.fileId), encoding: "video/mp4" } }] },
+            generateVideoResponse: {
+              generatedSamples: [{ video: { uri: videoUri(video.fileId), encoding: "video/mp4" } }],
+            },
           },
         }
       : {}),

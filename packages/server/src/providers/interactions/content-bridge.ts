@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { malformedReply, unsupported } from "../failures.js";
-import { ProviderError, type Content, type FunctionCallingMode, type GenerateContentRequest, type GenerateContentResponse, type Part } from "../provider.js";
+import {
+  ProviderError,
+  type Content,
+  type FunctionCallingMode,
+  type GenerateContentRequest,
+  type GenerateContentResponse,
+  type Part,
+} from "../provider.js";
 import type { InteractionContent, InteractionTurn, OutputStep, TurnResult } from "./types.js";
 
 /**
@@ -33,9 +40,25 @@ export function toGenerateContentRequest(turn: InteractionTurn, provider: string
         const name = step.name ?? callNames.get(step.call_id);
         if (name === undefined) {
           const message = `${field}.call_id: "${step.call_id}" answers no earlier function_call; send the call before its result, or name the function`;
-          throw new ProviderError(message, { status: 400, code: "INVALID_ARGUMENT", retryable: false, field: `${field}.call_id` });
+          throw new ProviderError(message, {
+            status: 400,
+            code: "INVALID_ARGUMENT",
+            retryable: false,
+            field: `${field}.call_id`,
+          });
         }
-        [role, parts] = ["user", [{ functionResponse: { id: step.call_id, name, response: responseObject(step.result, step.is_error === true) } }]];
+        [role, parts] = [
+          "user",
+          [
+            {
+              functionResponse: {
+                id: step.call_id,
+                name,
+                response: responseObject(step.result, step.is_error === true),
+              },
+            },
+          ],
+        ];
         break;
       }
     }
@@ -71,7 +94,10 @@ export function toGenerateContentRequest(turn: InteractionTurn, provider: string
       const mode = typeof choice === "string" ? choice : choice.allowed_tools?.mode;
       const names = typeof choice === "string" ? undefined : choice.allowed_tools?.tools;
       request.toolConfig = {
-        functionCallingConfig: { ...(mode !== undefined ? { mode: MODES[mode] } : {}), ...(names !== undefined ? { allowedFunctionNames: names } : {}) },
+        functionCallingConfig: {
+          ...(mode !== undefined ? { mode: MODES[mode] } : {}),
+          ...(names !== undefined ? { allowedFunctionNames: names } : {}),
+        },
       };
     }
   }
@@ -85,18 +111,27 @@ const MODES: Record<string, FunctionCallingMode> = { auto: "AUTO", any: "ANY", n
  * each function call as a `function_call` with an id (the upstream's, or one derived from the call and the
  * turn, so a repeated turn names its calls the same way).
  */
-export function fromGenerateContentResponse(turn: InteractionTurn, response: GenerateContentResponse, provider: string): TurnResult {
+export function fromGenerateContentResponse(
+  turn: InteractionTurn,
+  response: GenerateContentResponse,
+  provider: string,
+): TurnResult {
   const candidate = response.candidates?.[0];
   if (candidate === undefined) {
     const reason = response.promptFeedback?.blockReason ?? "no candidates";
-    throw new ProviderError(`the ${provider} provider blocked the prompt (${reason})`, { status: 400, code: "INVALID_ARGUMENT", retryable: false });
+    throw new ProviderError(`the ${provider} provider blocked the prompt (${reason})`, {
+      status: 400,
+      code: "INVALID_ARGUMENT",
+      retryable: false,
+    });
   }
   if (candidate.finishReason === "MALFORMED_FUNCTION_CALL")
     throw malformedReply(provider, "the model called a function with arguments that are not a JSON object");
   const steps: OutputStep[] = [];
   const text: InteractionContent[] = [];
   candidate.content.parts.forEach((part, i) => {
-    if (part.text !== undefined && part.thought === true) steps.push({ type: "thought", summary: [{ type: "text", text: part.text }] });
+    if (part.text !== undefined && part.thought === true)
+      steps.push({ type: "thought", summary: [{ type: "text", text: part.text }] });
     else if (part.text !== undefined) text.push({ type: "text", text: part.text });
     else if (part.functionCall !== undefined) {
       const { id, name, args = {} } = part.functionCall;
@@ -104,7 +139,12 @@ export function fromGenerateContentResponse(turn: InteractionTurn, response: Gen
     }
   });
   if (text.length > 0 || !steps.some((s) => s.type === "function_call")) {
-    if (text.length === 0 && candidate.finishReason !== undefined && candidate.finishReason !== "STOP" && candidate.finishReason !== "MAX_TOKENS") {
+    if (
+      text.length === 0 &&
+      candidate.finishReason !== undefined &&
+      candidate.finishReason !== "STOP" &&
+      candidate.finishReason !== "MAX_TOKENS"
+    ) {
       throw new ProviderError(`the ${provider} provider stopped without output (${candidate.finishReason})`, {
         status: 400,
         code: "INVALID_ARGUMENT",
@@ -136,10 +176,16 @@ function toPart(content: InteractionContent, field: string, provider: string): P
   const mimeType = content.mime_type;
   if (content.data !== undefined) {
     if (mimeType === undefined)
-      throw unsupported(provider, `${field}.mime_type`, `${content.type} data without a mime_type`, "say which type it is, e.g. image/png");
+      throw unsupported(
+        provider,
+        `${field}.mime_type`,
+        `${content.type} data without a mime_type`,
+        "say which type it is, e.g. image/png",
+      );
     return { inlineData: { mimeType, data: content.data } };
   }
-  if (content.uri !== undefined) return { fileData: { fileUri: content.uri, ...(mimeType !== undefined ? { mimeType } : {}) } };
+  if (content.uri !== undefined)
+    return { fileData: { fileUri: content.uri, ...(mimeType !== undefined ? { mimeType } : {}) } };
   throw unsupported(provider, field, `${content.type} content with neither data nor uri`, "send base64 data or a uri");
 }
 

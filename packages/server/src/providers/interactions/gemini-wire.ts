@@ -91,8 +91,10 @@ function outputStep(step: unknown, field: string): OutputStep[] {
         },
       ];
     case "function_call": {
-      if (typeof step.id !== "string" || step.id === "") throw malformedReply(PROVIDER, `${field} (function_call) has no id`);
-      if (typeof step.name !== "string" || step.name === "") throw malformedReply(PROVIDER, `${field} (function_call) has no name`);
+      if (typeof step.id !== "string" || step.id === "")
+        throw malformedReply(PROVIDER, `${field} (function_call) has no id`);
+      if (typeof step.name !== "string" || step.name === "")
+        throw malformedReply(PROVIDER, `${field} (function_call) has no name`);
       return [{ type: "function_call", id: step.id, name: step.name, arguments: callArguments(step.arguments, field) }];
     }
     default:
@@ -139,7 +141,9 @@ function failureMessage(body: Record<string, unknown>): string {
   const first = errors.find(isObject);
   if (first !== undefined && typeof first.message === "string") return first.message;
   const steps = Array.isArray(body.steps) ? body.steps : [];
-  const failed = steps.find((s) => isObject(s) && isObject(s.error) && typeof s.error.message === "string") as { error: { message: string } } | undefined;
+  const failed = steps.find((s) => isObject(s) && isObject(s.error) && typeof s.error.message === "string") as
+    | { error: { message: string } }
+    | undefined;
   return failed?.error.message ?? "no reason given";
 }
 

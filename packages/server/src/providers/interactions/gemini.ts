@@ -25,7 +25,8 @@ export class GeminiInteractions implements InteractionProvider {
       steps.push(...reply.steps);
       usage = addUsage(usage, reply.usage);
       if (reply.continuationToken === undefined) break;
-      if (hop >= MAX_HOPS) throw malformedReply(this.name, `the turn still asked for continuation after ${MAX_HOPS} requests`);
+      if (hop >= MAX_HOPS)
+        throw malformedReply(this.name, `the turn still asked for continuation after ${MAX_HOPS} requests`);
       // Unstored, so each hop re-sends the input with the token (as @google/genai does with store: false).
       request.continuation_token = reply.continuationToken;
     }

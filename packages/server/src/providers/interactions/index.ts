@@ -12,7 +12,8 @@ import { ContentInteractions } from "./via-content.js";
  */
 export function createInteractionProvider(config: ProviderConfig, generation: Provider): InteractionProvider {
   if (config.provider === "gemini") {
-    if (config.apiKey === undefined) throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini");
+    if (config.apiKey === undefined)
+      throw new Error("TIDINGS_PROVIDER_API_KEY is required with TIDINGS_PROVIDER=gemini");
     return new GeminiInteractions({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.timeoutMs });
   }
   return new ContentInteractions(generation);

@@ -35,11 +35,20 @@ export class LocalResearchAgent implements AgentProvider {
     const topic = topicOf(task);
     const taken = done.length;
     const steps: OutputStep[] = [];
-    if (taken === 0) steps.push(thought(`Planning: break "${topic}" into ${QUESTIONS.length} questions: ${QUESTIONS.join("; ")}.`));
-    else if (taken <= QUESTIONS.length) steps.push(thought(`Researching ${taken}/${QUESTIONS.length}: ${QUESTIONS[taken - 1]} (note ${tag(topic, taken)}).`));
+    if (taken === 0)
+      steps.push(thought(`Planning: break "${topic}" into ${QUESTIONS.length} questions: ${QUESTIONS.join("; ")}.`));
+    else if (taken <= QUESTIONS.length)
+      steps.push(
+        thought(`Researching ${taken}/${QUESTIONS.length}: ${QUESTIONS[taken - 1]} (note ${tag(topic, taken)}).`),
+      );
     else {
       const marker = /\[\[fail:(\d{3})\]\]/.exec(topic);
-      if (marker !== null) throw upstreamStatusError(this.name, Number(marker[1]), `simulated by the ${marker[0]} marker in the research question`);
+      if (marker !== null)
+        throw upstreamStatusError(
+          this.name,
+          Number(marker[1]),
+          `simulated by the ${marker[0]} marker in the research question`,
+        );
       steps.push({ type: "model_output", content: [{ type: "text", text: report(task.agent, topic) }] });
     }
     const output = steps.map((s) => JSON.stringify(s)).join("").length;

@@ -24,8 +24,14 @@ export class ProviderTurns {
         ...(interaction.systemInstruction !== undefined ? { system_instruction: interaction.systemInstruction } : {}),
         input: interaction.steps.slice(0, interaction.inputCount),
       };
-      const progress = await withRetry(this.agents.name, (s) => this.agents.advance(task, interaction.steps, s), { signal });
-      return { steps: progress.steps, done: progress.done, ...(progress.usage !== undefined ? { usage: progress.usage } : {}) };
+      const progress = await withRetry(this.agents.name, (s) => this.agents.advance(task, interaction.steps, s), {
+        signal,
+      });
+      return {
+        steps: progress.steps,
+        done: progress.done,
+        ...(progress.usage !== undefined ? { usage: progress.usage } : {}),
+      };
     }
     const turn = await nextTurnWithRetry(
       this.models,

@@ -1,10 +1,17 @@
 /**
- * The interaction capability of a provider (docs/wire.md: interactions): given the conversation so far, the model's next
+ * The interaction capability of a provider (docs/wire.md: interactions): given the conversation so far, the model's
+ * next
  * steps. Steps and tools use the Interactions wire shapes (docs/wire/interactions.md, snake_case), so a
  * runner can store what a client sent and what a provider answered, and serve both back, unchanged. The
  * step shapes themselves are plain wire types in core/interaction-steps.ts.
  */
-import type { FunctionTool, InteractionGenerationConfig, InteractionStep, InteractionUsage, OutputStep } from "../../core/interaction-steps.js";
+import type {
+  FunctionTool,
+  InteractionGenerationConfig,
+  InteractionStep,
+  InteractionUsage,
+  OutputStep,
+} from "../../core/interaction-steps.js";
 
 export type * from "../../core/interaction-steps.js";
 

@@ -16,6 +16,10 @@ export class ContentInteractions implements InteractionProvider {
 
   async nextTurn(turn: InteractionTurn, signal?: AbortSignal): Promise<TurnResult> {
     const request = toGenerateContentRequest(turn, this.name);
-    return fromGenerateContentResponse(turn, await this.provider.generateContent(turn.model, request, signal), this.name);
+    return fromGenerateContentResponse(
+      turn,
+      await this.provider.generateContent(turn.model, request, signal),
+      this.name,
+    );
   }
 }

@@ -21,7 +21,11 @@ export interface ClipShape {
 export function clipShape(aspectRatio?: string, durationSeconds?: number): ClipShape {
   const seconds = Math.min(Math.max(Math.round(durationSeconds ?? DEFAULT_SECONDS), 1), MAX_SECONDS);
   const portrait = aspectRatio === "9:16";
-  return { width: portrait ? SHORT_SIDE : LONG_SIDE, height: portrait ? LONG_SIDE : SHORT_SIDE, frames: seconds * FRAME_RATE };
+  return {
+    width: portrait ? SHORT_SIDE : LONG_SIDE,
+    height: portrait ? LONG_SIDE : SHORT_SIDE,
+    frames: seconds * FRAME_RATE,
+  };
 }
 
 type Rgb = [number, number, number];
@@ -94,7 +98,8 @@ function text(rgba: Uint8Array, width: number, line: string, left: number, top: 
   [...line].forEach((char, k) => {
     for (const [cx, cy] of glyphCells(char)) {
       for (let dy = 0; dy < SCALE; dy++) {
-        for (let dx = 0; dx < SCALE; dx++) put(rgba, width, left + (k * (GLYPH_WIDTH + 1) + cx) * SCALE + dx, top + cy * SCALE + dy, [255, 255, 255]);
+        for (let dx = 0; dx < SCALE; dx++)
+          put(rgba, width, left + (k * (GLYPH_WIDTH + 1) + cx) * SCALE + dx, top + cy * SCALE + dy, [255, 255, 255]);
       }
     }
   });

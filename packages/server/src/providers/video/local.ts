@@ -30,12 +30,20 @@ export class LocalVideo implements VideoProvider {
       });
     }
     return {
-      handle: JSON.stringify({ prompt: request.prompt, aspectRatio: request.parameters?.aspectRatio, durationSeconds: request.parameters?.durationSeconds }),
+      handle: JSON.stringify({
+        prompt: request.prompt,
+        aspectRatio: request.parameters?.aspectRatio,
+        durationSeconds: request.parameters?.durationSeconds,
+      }),
     };
   }
 
   async finish(job: VideoJob, signal?: AbortSignal): Promise<GeneratedVideo> {
-    const { prompt, aspectRatio, durationSeconds } = JSON.parse(job.handle) as { prompt: string; aspectRatio?: string; durationSeconds?: number };
+    const { prompt, aspectRatio, durationSeconds } = JSON.parse(job.handle) as {
+      prompt: string;
+      aspectRatio?: string;
+      durationSeconds?: number;
+    };
     if (!(await sleep(this.options.delayMs, signal))) throw cancelled(this.name);
     const shape = clipShape(aspectRatio, durationSeconds);
     return { bytes: await encodeMp4(renderFrames(prompt, shape), shape, this.name, signal), mimeType: "video/mp4" };

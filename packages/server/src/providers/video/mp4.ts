@@ -15,8 +15,10 @@ function loadEncoder(): Promise<typeof encoderModuleType> {
     const uncaught = new Set(process.listeners("uncaughtException"));
     const unhandled = new Set(process.listeners("unhandledRejection"));
     const loaded = (await import("h264-mp4-encoder")).default;
-    for (const listener of process.listeners("uncaughtException")) if (!uncaught.has(listener)) process.off("uncaughtException", listener);
-    for (const listener of process.listeners("unhandledRejection")) if (!unhandled.has(listener)) process.off("unhandledRejection", listener);
+    for (const listener of process.listeners("uncaughtException"))
+      if (!uncaught.has(listener)) process.off("uncaughtException", listener);
+    for (const listener of process.listeners("unhandledRejection"))
+      if (!unhandled.has(listener)) process.off("unhandledRejection", listener);
     return loaded;
   })();
   return encoderModule;
@@ -31,7 +33,12 @@ let clips = 0;
  * clip with no system dependency. Yields to the event loop between frames so a server stays responsive,
  * and stops there when `signal` aborts.
  */
-export function encodeMp4(frames: Iterable<Uint8Array>, shape: ClipShape, provider: string, signal?: AbortSignal): Promise<Uint8Array> {
+export function encodeMp4(
+  frames: Iterable<Uint8Array>,
+  shape: ClipShape,
+  provider: string,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   return oneAtATime.run(async () => {
     const encoder = await (await loadEncoder()).createH264MP4Encoder();
     const name = `tidings-clip-${++clips}.mp4`;

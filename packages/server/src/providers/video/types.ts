@@ -1,5 +1,6 @@
 /**
- * The video-generation capability (docs/wire.md: video generation): start a generation, then wait for its bytes. The two halves
+ * The video-generation capability (docs/wire.md: video generation): start a generation, then wait for its bytes. The
+ * two halves
  * let a runner store the job's handle between them, so a restart resumes the wait instead of paying for a
  * second generation.
  */

@@ -20,24 +20,30 @@ export function readOperation(body: unknown): VeoOperation {
   if (body.done !== true) return { name, done: false };
   if (isObject(body.error)) throw operationError(body.error);
   const response = isObject(body.response) ? body.response.generateVideoResponse : undefined;
-  if (!isObject(response)) throw malformedReply(PROVIDER, "a done Operation has neither error nor response.generateVideoResponse");
+  if (!isObject(response))
+    throw malformedReply(PROVIDER, "a done Operation has neither error nor response.generateVideoResponse");
   const samples = Array.isArray(response.generatedSamples) ? response.generatedSamples : [];
   const video = isObject(samples[0]) && isObject(samples[0].video) ? samples[0].video : undefined;
   if (video === undefined) {
     const reasons = Array.isArray(response.raiMediaFilteredReasons) ? response.raiMediaFilteredReasons.join("; ") : "";
     if (reasons !== "" || typeof response.raiMediaFilteredCount === "number") {
-      throw new ProviderError(`instances[0].prompt: Veo filtered the video out${reasons === "" ? "" : `: ${reasons}`}`, {
-        status: 400,
-        code: "INVALID_ARGUMENT",
-        retryable: false,
-        field: "instances[0].prompt",
-      });
+      throw new ProviderError(
+        `instances[0].prompt: Veo filtered the video out${reasons === "" ? "" : `: ${reasons}`}`,
+        {
+          status: 400,
+          code: "INVALID_ARGUMENT",
+          retryable: false,
+          field: "instances[0].prompt",
+        },
+      );
     }
     throw malformedReply(PROVIDER, "generateVideoResponse.generatedSamples[0].video is missing");
   }
   const mimeType = typeof video.encoding === "string" ? { mimeType: video.encoding } : {};
-  if (typeof video.uri === "string" && video.uri !== "") return { name, done: true, video: { uri: video.uri, ...mimeType } };
-  if (typeof video.encodedVideo === "string") return { name, done: true, video: { bytes: Buffer.from(video.encodedVideo, "base64"), ...mimeType } };
+  if (typeof video.uri === "string" && video.uri !== "")
+    return { name, done: true, video: { uri: video.uri, ...mimeType } };
+  if (typeof video.encodedVideo === "string")
+    return { name, done: true, video: { bytes: Buffer.from(video.encodedVideo, "base64"), ...mimeType } };
   throw malformedReply(PROVIDER, "generatedSamples[0].video has neither uri nor encodedVideo");
 }
 
@@ -45,7 +51,8 @@ export function readOperation(body: unknown): VeoOperation {
 function operationError(error: Record<string, unknown>): ProviderError {
   const message = `Veo failed the generation: ${typeof error.message === "string" ? error.message : "no reason given"}`;
   // google.rpc.Code 3 INVALID_ARGUMENT, 9 FAILED_PRECONDITION: the request is at fault.
-  if (error.code === 3 || error.code === 9) return new ProviderError(message, { status: 400, code: "INVALID_ARGUMENT", retryable: false });
+  if (error.code === 3 || error.code === 9)
+    return new ProviderError(message, { status: 400, code: "INVALID_ARGUMENT", retryable: false });
   return new ProviderError(message, { status: 502, code: "INTERNAL", retryable: false });
 }
 

@@ -28,7 +28,10 @@ export class VeoVideo implements VideoProvider {
   async start(request: VideoRequest, signal?: AbortSignal): Promise<VideoJob> {
     const model = request.model.replace(/^models\//, "");
     const path = `/v1beta/models/${encodeURIComponent(model)}:predictLongRunning`;
-    const body = { instances: [{ prompt: request.prompt }], ...(request.parameters !== undefined ? { parameters: request.parameters } : {}) };
+    const body = {
+      instances: [{ prompt: request.prompt }],
+      ...(request.parameters !== undefined ? { parameters: request.parameters } : {}),
+    };
     // Not retried: a start whose answer was lost may have begun a generation that a second start would pay for again.
     const operation = readOperation(await this.upstream.post(path, body, signal));
     return { handle: operation.name };
@@ -39,7 +42,9 @@ export class VeoVideo implements VideoProvider {
     const url = this.upstream.url(`/v1beta/${job.handle}`);
     for (;;) {
       // A poll that fails on the way (429, 5xx, network) is tried again; the operation goes on regardless.
-      const operation: VeoOperation = readOperation(await withRetry(this.name, (s) => client.get(url, auth, s), { signal }));
+      const operation: VeoOperation = readOperation(
+        await withRetry(this.name, (s) => client.get(url, auth, s), { signal }),
+      );
       if (operation.done) {
         const { video } = operation;
         if ("bytes" in video) return { bytes: video.bytes, mimeType: video.mimeType ?? "video/mp4" };
@@ -55,7 +60,9 @@ export class VeoVideo implements VideoProvider {
 
   private async download(uri: string, mimeType: string | undefined, signal?: AbortSignal): Promise<GeneratedVideo> {
     const { client, auth, base } = this.upstream;
-    const url = /^https?:\/\//.test(uri) ? uri : this.upstream.url(`/v1beta/${uri.replace(/^\/+/, "")}:download?alt=media`);
+    const url = /^https?:\/\//.test(uri)
+      ? uri
+      : this.upstream.url(`/v1beta/${uri.replace(/^\/+/, "")}:download?alt=media`);
     const sameOrigin = new URL(url).origin === new URL(base).origin;
     const file = await withRetry(this.name, (s) => client.download(url, sameOrigin ? auth : {}, s), { signal });
     return { bytes: file.bytes, mimeType: mimeType ?? file.contentType?.split(";")[0] ?? "video/mp4" };

@@ -8,7 +8,13 @@ const TOKEN_LIFETIME_S = 300;
  * body. The event itself stays in the body: claims travel in a header, which proxies and servers cap
  * (node:http at 16 KB), so the token must not grow with `user_metadata`.
  */
-export function webhookClaims(input: { issuer: string; audience: string; webhookId: string; body: string; issuedAt: number }): Record<string, unknown> {
+export function webhookClaims(input: {
+  issuer: string;
+  audience: string;
+  webhookId: string;
+  body: string;
+  issuedAt: number;
+}): Record<string, unknown> {
   const { type } = JSON.parse(input.body) as Pick<EventPayload, "type">;
   return {
     iss: input.issuer,

@@ -5,7 +5,9 @@ import type { SignerKey } from "../signing-key-ring.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 // Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
-const WORKER_URL = import.meta.url.endsWith(".ts") ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url) : new URL("./worker.js", import.meta.url);
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url)
+  : new URL("./worker.js", import.meta.url);
 
 interface Pending {
   resolve: (signature: string) => void;
@@ -37,7 +39,12 @@ export class JwtSignerPool {
 
   /** The keys that sign now and later; each token is signed with the one in use when it is issued. */
   setKeys(keys: SignerKey[]): void {
-    this.schedule = keys.map(({ kid, activatesAt, retiredAt, privateJwk }) => ({ kid, activatesAt, retiredAt, ed25519: privateJwk.crv === "Ed25519" }));
+    this.schedule = keys.map(({ kid, activatesAt, retiredAt, privateJwk }) => ({
+      kid,
+      activatesAt,
+      retiredAt,
+      ed25519: privateJwk.crv === "Ed25519",
+    }));
     const message: ToWorker = { kind: "keys", keys: keys.map((k) => ({ kid: k.kid, jwk: k.privateJwk })) };
     for (const { worker } of this.workers) worker.postMessage(message);
   }
@@ -45,7 +52,8 @@ export class JwtSignerPool {
   /** A JWT: signs `claims` with the key in use at `issuedAt` (ms). */
   sign(claims: Record<string, unknown>, issuedAt: number): Promise<string> {
     const key = signingKeyAt(this.schedule, issuedAt);
-    if (key === undefined) return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
+    if (key === undefined)
+      return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
     return this.post((id) => ({ kind: "jwt", id, kid: key.kid, claims }));
   }
 
@@ -55,7 +63,8 @@ export class JwtSignerPool {
       this.schedule.filter((k) => k.ed25519),
       at,
     ).map((k) => k.kid);
-    if (kids.length === 0) return Promise.reject(new Error(`no Ed25519 signing key is in use at ${new Date(at).toISOString()}`));
+    if (kids.length === 0)
+      return Promise.reject(new Error(`no Ed25519 signing key is in use at ${new Date(at).toISOString()}`));
     return this.post((id) => ({ kind: "v1a", id, kids, content }));
   }
 

@@ -4,7 +4,10 @@ import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
 import { ed25519PrivateKey, signV1a as v1aEntry } from "../ed25519.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
-/** Signs webhooks off the delivery loop's thread, with whichever key the pool names: a JWT in the key's algorithm, or `v1a` with Ed25519 keys. */
+/**
+ * Signs webhooks off the delivery loop's thread, with whichever key the pool names: a JWT in the key's algorithm, or
+ * `v1a` with Ed25519 keys.
+ */
 interface LoadedKey {
   alg: string;
   jwt: Promise<CryptoKey | Uint8Array>;
@@ -26,20 +29,29 @@ parentPort!.on("message", (message: ToWorker) => {
     void signJwt(message.id, message.kid, message.claims).then((reply) => parentPort!.postMessage(reply));
     return;
   }
-  const signers = message.kind === "v1a" ? message.kids.map((kid) => () => keys.get(kid)?.raw) : message.secrets.map((secret) => () => staticKey(secret));
+  const signers =
+    message.kind === "v1a"
+      ? message.kids.map((kid) => () => keys.get(kid)?.raw)
+      : message.secrets.map((secret) => () => staticKey(secret));
   parentPort!.postMessage(signV1a(message.id, signers, message.content));
 });
 
 function load(jwk: JWK): LoadedKey {
   const alg = jwk.alg ?? "RS256";
-  return { alg, jwt: importJWK(jwk, alg), ...(jwk.crv === "Ed25519" ? { raw: createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" }) } : {}) };
+  return {
+    alg,
+    jwt: importJWK(jwk, alg),
+    ...(jwk.crv === "Ed25519" ? { raw: createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" }) } : {}),
+  };
 }
 
 async function signJwt(id: number, kid: string, claims: Record<string, unknown>): Promise<FromWorker> {
   try {
     const signing = keys.get(kid);
     if (signing === undefined) throw new Error(`no signing key ${kid} loaded`);
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: "JWT", kid }).sign(await signing.jwt);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: signing.alg, typ: "JWT", kid })
+      .sign(await signing.jwt);
     return { id, signature: token };
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };

@@ -12,19 +12,18 @@ export class PgBatchLines implements BatchLineStore {
   append(batchId: string, lines: readonly BatchLine[]): Promise<void> {
     return this.db.atomically(async (db) => {
       await insertLines(db, batchId, lines);
-      await db.query("UPDATE batches SET request_count = request_count + $1, failed_request_count = failed_request_count + $2 WHERE id = $3", [
-        lines.length,
-        lines.filter((line) => line.state === "failed").length,
-        batchId,
-      ]);
+      await db.query(
+        "UPDATE batches SET request_count = request_count + $1, failed_request_count = failed_request_count + $2 WHERE id = $3",
+        [lines.length, lines.filter((line) => line.state === "failed").length, batchId],
+      );
     });
   }
 
   async pending(batchId: string, limit: number): Promise<BatchLine[]> {
-    const rows = await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2", [
-      batchId,
-      limit,
-    ]);
+    const rows = await this.db.all<BatchLineRow>(
+      "SELECT * FROM batch_lines WHERE batch_id = $1 AND state = 'pending' ORDER BY line_index LIMIT $2",
+      [batchId, limit],
+    );
     return rows.map(toBatchLine);
   }
 
@@ -56,7 +55,9 @@ export class PgBatchLines implements BatchLineStore {
   }
 
   async all(batchId: string): Promise<BatchLine[]> {
-    return (await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId])).map(toBatchLine);
+    return (
+      await this.db.all<BatchLineRow>("SELECT * FROM batch_lines WHERE batch_id = $1 ORDER BY line_index", [batchId])
+    ).map(toBatchLine);
   }
 }
 

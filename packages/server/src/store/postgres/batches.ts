@@ -58,7 +58,12 @@ export class PgBatches implements BatchStore {
 
   discardHidden(batchId: string, maxLines: number): Promise<boolean> {
     return this.db.atomically(async (db) => {
-      if ((await db.first(`SELECT 1 FROM batches WHERE id = $1 AND state = '${HIDDEN_BATCH_STATE}' FOR UPDATE`, [batchId])) === undefined) return true;
+      if (
+        (await db.first(`SELECT 1 FROM batches WHERE id = $1 AND state = '${HIDDEN_BATCH_STATE}' FOR UPDATE`, [
+          batchId,
+        ])) === undefined
+      )
+        return true;
       const deleted = await db.count(
         "DELETE FROM batch_lines WHERE batch_id = $1 AND line_index IN (SELECT line_index FROM batch_lines WHERE batch_id = $1 LIMIT $2)",
         [batchId, maxLines],
@@ -78,25 +83,28 @@ export class PgBatches implements BatchStore {
   }
 
   async get(projectId: string, id: string): Promise<Batch | undefined> {
-    const row = await this.db.first<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`, [projectId, id]);
+    const row = await this.db.first<BatchRow>(
+      `SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`,
+      [projectId, id],
+    );
     return row && toBatch(row);
   }
 
   async getForUpdate(projectId: string, id: string): Promise<Batch | undefined> {
-    const row = await this.db.first<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}' FOR UPDATE`, [
-      projectId,
-      id,
-    ]);
+    const row = await this.db.first<BatchRow>(
+      `SELECT * FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}' FOR UPDATE`,
+      [projectId, id],
+    );
     return row && toBatch(row);
   }
 
   async getMany(projectId: string, ids: readonly string[]): Promise<Batch[]> {
     if (ids.length === 0) return [];
     return (
-      await this.db.all<BatchRow>(`SELECT * FROM batches WHERE project_id = $1 AND id = ANY($2::text[]) AND state <> '${HIDDEN_BATCH_STATE}'`, [
-        projectId,
-        [...ids],
-      ])
+      await this.db.all<BatchRow>(
+        `SELECT * FROM batches WHERE project_id = $1 AND id = ANY($2::text[]) AND state <> '${HIDDEN_BATCH_STATE}'`,
+        [projectId, [...ids]],
+      )
     ).map(toBatch);
   }
 
@@ -110,18 +118,19 @@ export class PgBatches implements BatchStore {
 
   async update(batch: Batch): Promise<void> {
     const p = batchParams(batch);
-    await this.db.query("UPDATE batches SET state = $2, output_file = $3, error = $4, updated_at = $5, ended_at = $6, lease_until = NULL WHERE id = $1", [
-      p.id,
-      p.state,
-      p.output_file,
-      p.error,
-      ms(p.updated_at),
-      optMs(batch.endedAt),
-    ]);
+    await this.db.query(
+      "UPDATE batches SET state = $2, output_file = $3, error = $4, updated_at = $5, ended_at = $6, lease_until = NULL WHERE id = $1",
+      [p.id, p.state, p.output_file, p.error, ms(p.updated_at), optMs(batch.endedAt)],
+    );
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {
-    return (await this.db.count(`DELETE FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`, [projectId, id])) > 0;
+    return (
+      (await this.db.count(
+        `DELETE FROM batches WHERE project_id = $1 AND id = $2 AND state <> '${HIDDEN_BATCH_STATE}'`,
+        [projectId, id],
+      )) > 0
+    );
   }
 
   async claim(now: number, leaseUntil: number): Promise<Batch | undefined> {
@@ -137,10 +146,10 @@ export class PgBatches implements BatchStore {
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {
     return (
-      (await this.db.count("UPDATE batches SET lease_until = $2 WHERE id = $1 AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')", [
-        id,
-        ms(leaseUntil),
-      ])) > 0
+      (await this.db.count(
+        "UPDATE batches SET lease_until = $2 WHERE id = $1 AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')",
+        [id, ms(leaseUntil)],
+      )) > 0
     );
   }
 
@@ -157,6 +166,8 @@ export class PgBatches implements BatchStore {
   }
 
   nextDeadlineAt(): Promise<number | undefined> {
-    return this.db.minimum("SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')");
+    return this.db.minimum(
+      "SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')",
+    );
   }
 }

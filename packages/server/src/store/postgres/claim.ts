@@ -41,7 +41,13 @@ export const postgresClaimKeys: ClaimKeys = async (db, request) => {
      )
      UPDATE delivery_queue q SET locked_by = :worker FROM due WHERE q.delivery_key = due.delivery_key AND q.locked_by IS NULL
      RETURNING q.delivery_key`,
-    { now: request.now, perEndpoint: request.perEndpointLimit, limit: request.limit, skip: [...request.skipEndpoints], worker: request.worker },
+    {
+      now: request.now,
+      perEndpoint: request.perEndpointLimit,
+      limit: request.limit,
+      skip: [...request.skipEndpoints],
+      worker: request.worker,
+    },
   );
   return rows.map((r) => Number(r.delivery_key));
 };

@@ -52,15 +52,26 @@ export class PgExecutor {
   }
 }
 
-const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
+const CONNECTION_ERRNOS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 /** Errors that say the database is out of reach, not that the statement was wrong (SQLSTATE class 08, 57P0x). */
 export function isConnectionFailure(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (CONNECTION_ERRNOS.has(code) || code.startsWith("08") || /^57P0[1-3]$/.test(code))) return true;
+  if (typeof code === "string" && (CONNECTION_ERRNOS.has(code) || code.startsWith("08") || /^57P0[1-3]$/.test(code)))
+    return true;
   const message = err instanceof Error ? err.message : "";
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(
+    message,
+  );
 }
 
 /** PostgreSQL's errors that are no bug: the database out of reach, or its disk full (53100 disk_full). */
@@ -77,7 +88,11 @@ export const ms = (t: number): number => Math.round(t);
 export const optMs = (t: number | undefined): number | null => (t === undefined ? null : Math.round(t));
 
 /** Runs `work` in one transaction on one pooled connection: COMMIT, or ROLLBACK and rethrow. */
-export async function inTransaction<T>(pool: pg.Pool, onRoundTrip: () => void, work: (db: PgExecutor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  onRoundTrip: () => void,
+  work: (db: PgExecutor) => Promise<T>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

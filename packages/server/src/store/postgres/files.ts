@@ -8,7 +8,10 @@ export class PgFiles implements FileStore {
   constructor(private readonly db: PgExecutor) {}
 
   async insert(file: FileRecord): Promise<void> {
-    await this.db.query(`INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, fileValues(file));
+    await this.db.query(
+      `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      fileValues(file),
+    );
   }
 
   async get(projectId: string, id: string): Promise<FileRecord | undefined> {
@@ -17,11 +20,10 @@ export class PgFiles implements FileStore {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<FileRecord>> {
-    const rows = await this.db.all<FileRow>("SELECT * FROM files WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
-      projectId,
-      page.pageSize + 1,
-      page.offset,
-    ]);
+    const rows = await this.db.all<FileRow>(
+      "SELECT * FROM files WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3",
+      [projectId, page.pageSize + 1, page.offset],
+    );
     return toPage(rows.map(toFile), page);
   }
 
@@ -38,6 +40,13 @@ export class PgFiles implements FileStore {
   }
 
   async totalBytes(projectId: string): Promise<number> {
-    return Number((await this.db.first<{ n: string }>("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE project_id = $1", [projectId]))?.n ?? 0);
+    return Number(
+      (
+        await this.db.first<{ n: string }>(
+          "SELECT COALESCE(SUM(size_bytes), 0) AS n FROM files WHERE project_id = $1",
+          [projectId],
+        )
+      )?.n ?? 0,
+    );
   }
 }

@@ -27,34 +27,38 @@ export class PgIdempotency implements IdempotencyStore {
   }
 
   async get(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.db.first<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key]);
+    const row = await this.db.first<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE scope = $1 AND key = $2", [
+      scope,
+      key,
+    ]);
     return row && toIdempotencyRecord(row);
   }
 
   async renew(scope: string, key: string, owner: string, lockedUntil: number): Promise<boolean> {
     return (
-      (await this.db.count("UPDATE idempotency_keys SET locked_until = $4 WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL", [
-        scope,
-        key,
-        owner,
-        ms(lockedUntil),
-      ])) > 0
+      (await this.db.count(
+        "UPDATE idempotency_keys SET locked_until = $4 WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL",
+        [scope, key, owner, ms(lockedUntil)],
+      )) > 0
     );
   }
 
   async complete(scope: string, key: string, owner: string, sealedResponse: string): Promise<boolean> {
     return (
-      (await this.db.count("UPDATE idempotency_keys SET response = $4, locked_until = NULL WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL", [
-        scope,
-        key,
-        owner,
-        sealedResponse,
-      ])) > 0
+      (await this.db.count(
+        "UPDATE idempotency_keys SET response = $4, locked_until = NULL WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL",
+        [scope, key, owner, sealedResponse],
+      )) > 0
     );
   }
 
   async release(scope: string, key: string, owner: string): Promise<boolean> {
-    return (await this.db.count("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL", [scope, key, owner])) > 0;
+    return (
+      (await this.db.count(
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND owner = $3 AND response IS NULL",
+        [scope, key, owner],
+      )) > 0
+    );
   }
 
   deleteExpired(before: number, limit: number): Promise<number> {

@@ -1,6 +1,12 @@
 import type { Interaction } from "../../core/interactions.js";
 import { type Page, type PageRequest, toPage } from "../../core/pages.js";
-import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInteraction, type InteractionRow } from "../interaction-rows.js";
+import {
+  INTERACTION_COLUMNS,
+  interactionUpdateValues,
+  interactionValues,
+  toInteraction,
+  type InteractionRow,
+} from "../interaction-rows.js";
 import type { InteractionStore } from "../store.js";
 import { ms, type PgExecutor } from "./executor.js";
 
@@ -12,17 +18,26 @@ export class PgInteractions implements InteractionStore {
   constructor(private readonly db: PgExecutor) {}
 
   async insert(interaction: Interaction): Promise<void> {
-    await this.db.query(`INSERT INTO interactions (${INTERACTION_COLUMNS}) VALUES (${PLACEHOLDERS})`, interactionValues(interaction, interaction.background));
+    await this.db.query(
+      `INSERT INTO interactions (${INTERACTION_COLUMNS}) VALUES (${PLACEHOLDERS})`,
+      interactionValues(interaction, interaction.background),
+    );
   }
 
   async get(projectId: string, id: string): Promise<Interaction | undefined> {
-    const row = await this.db.first<InteractionRow>("SELECT * FROM interactions WHERE project_id = $1 AND id = $2", [projectId, id]);
+    const row = await this.db.first<InteractionRow>("SELECT * FROM interactions WHERE project_id = $1 AND id = $2", [
+      projectId,
+      id,
+    ]);
     return row && toInteraction(row);
   }
 
   /** FOR UPDATE: a cancel and the runner's progress serialise here, and the second sees the first's outcome. */
   async getForUpdate(projectId: string, id: string): Promise<Interaction | undefined> {
-    const row = await this.db.first<InteractionRow>("SELECT * FROM interactions WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+    const row = await this.db.first<InteractionRow>(
+      "SELECT * FROM interactions WHERE project_id = $1 AND id = $2 FOR UPDATE",
+      [projectId, id],
+    );
     return row && toInteraction(row);
   }
 
@@ -39,11 +54,10 @@ export class PgInteractions implements InteractionStore {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<Interaction>> {
-    const rows = await this.db.all<InteractionRow>("SELECT * FROM interactions WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3", [
-      projectId,
-      page.pageSize + 1,
-      page.offset,
-    ]);
+    const rows = await this.db.all<InteractionRow>(
+      "SELECT * FROM interactions WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+      [projectId, page.pageSize + 1, page.offset],
+    );
     return toPage(rows.map(toInteraction), page);
   }
 
@@ -59,7 +73,12 @@ export class PgInteractions implements InteractionStore {
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {
-    return (await this.db.count("UPDATE interactions SET lease_until = $2 WHERE id = $1 AND status = 'in_progress'", [id, ms(leaseUntil)])) > 0;
+    return (
+      (await this.db.count("UPDATE interactions SET lease_until = $2 WHERE id = $1 AND status = 'in_progress'", [
+        id,
+        ms(leaseUntil),
+      ])) > 0
+    );
   }
 
   releaseAll(): Promise<number> {

@@ -30,13 +30,21 @@ export class PgOperations implements OperationStore {
   }
 
   async get(projectId: string, id: string): Promise<Operation | undefined> {
-    const row = await this.db.first<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = $2", [projectId, id]);
+    const row = await this.db.first<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = $2", [
+      projectId,
+      id,
+    ]);
     return row && toOperation(row);
   }
 
   async getMany(projectId: string, ids: readonly string[]): Promise<Operation[]> {
     if (ids.length === 0) return [];
-    return (await this.db.all<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toOperation);
+    return (
+      await this.db.all<OperationRow>("SELECT * FROM operations WHERE project_id = $1 AND id = ANY($2::text[])", [
+        projectId,
+        [...ids],
+      ])
+    ).map(toOperation);
   }
 
   /**
@@ -101,6 +109,8 @@ export class PgOperations implements OperationStore {
   }
 
   nextExpireAt(): Promise<number | undefined> {
-    return this.db.minimum("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL");
+    return this.db.minimum(
+      "SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL",
+    );
   }
 }

@@ -10,7 +10,15 @@ export class PgPortalLinks implements PortalLinkStore {
   async insert(link: PortalLink): Promise<void> {
     await this.db.query(
       "INSERT INTO portal_links (id, project_id, token_hash, read_only, created_at, expire_at, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      [link.id, link.projectId, link.tokenHash, link.readOnly, ms(link.createdAt), ms(link.expireAt), optMs(link.openedAt)],
+      [
+        link.id,
+        link.projectId,
+        link.tokenHash,
+        link.readOnly,
+        ms(link.createdAt),
+        ms(link.expireAt),
+        optMs(link.openedAt),
+      ],
     );
   }
 

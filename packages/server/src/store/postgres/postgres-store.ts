@@ -124,11 +124,20 @@ export class PostgresStore implements Store {
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */
   static async connect(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
     const clientConfig = connectionConfig(url, options.schema);
-    const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const pool = new pg.Pool({
+      ...clientConfig,
+      max: options.maxConnections,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     // An idle connection that drops emits 'error' on the pool, which would otherwise crash the process;
     // the pool discards that connection and the next query opens a new one.
     pool.on("error", () => {});
-    const store = new PostgresStore(pool, clientConfig, options.onRoundTrip ?? (() => {}), options.migrations ?? POSTGRES_MIGRATIONS);
+    const store = new PostgresStore(
+      pool,
+      clientConfig,
+      options.onRoundTrip ?? (() => {}),
+      options.migrations ?? POSTGRES_MIGRATIONS,
+    );
     try {
       const { schema } = options;
       if (schema !== undefined || options.migrate !== false) {
@@ -146,7 +155,10 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /** The same store on the same pool, counting its round trips with `onRoundTrip`: the delivery engine's share is measured apart. */
+  /**
+   * The same store on the same pool, counting its round trips with `onRoundTrip`: the delivery engine's share is
+   * measured apart.
+   */
   countingAs(onRoundTrip: () => void): PostgresStore {
     return new PostgresStore(this.pool, this.clientConfig, onRoundTrip, this.migrations, false, this.notifications);
   }

@@ -23,7 +23,9 @@ export class PgProjects implements ProjectStore {
   }
 
   async getDefault(): Promise<Project | undefined> {
-    const row = await this.db.first<ProjectRow>("SELECT * FROM projects WHERE is_default ORDER BY created_at, id LIMIT 1");
+    const row = await this.db.first<ProjectRow>(
+      "SELECT * FROM projects WHERE is_default ORDER BY created_at, id LIMIT 1",
+    );
     return row && toProject(row);
   }
 
@@ -53,16 +55,18 @@ export class PgProjects implements ProjectStore {
   }
 
   async keyHolder(keyHash: string): Promise<KeyHolder | undefined> {
-    const row = await this.db.first<ApiKeyRow>("SELECT id, project_id, session_epoch FROM api_keys WHERE key_hash = $1", [keyHash]);
+    const row = await this.db.first<ApiKeyRow>(
+      "SELECT id, project_id, session_epoch FROM api_keys WHERE key_hash = $1",
+      [keyHash],
+    );
     return row && toKeyHolder(row);
   }
 
   async listApiKeys(projectId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
-    const rows = await this.db.all<ApiKeyRow>(`SELECT ${API_KEY_INFO_COLUMNS} FROM api_keys WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`, [
-      projectId,
-      page.pageSize + 1,
-      page.offset,
-    ]);
+    const rows = await this.db.all<ApiKeyRow>(
+      `SELECT ${API_KEY_INFO_COLUMNS} FROM api_keys WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`,
+      [projectId, page.pageSize + 1, page.offset],
+    );
     return toPage(rows.map(toApiKeyInfo), page);
   }
 

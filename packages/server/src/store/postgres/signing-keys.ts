@@ -6,7 +6,9 @@ export class PgSigningKeys implements SigningKeyStore {
   constructor(private readonly db: PgExecutor) {}
 
   async list(): Promise<SigningKeyRecord[]> {
-    return (await this.db.all<SigningKeyRow>("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")).map(toSigningKey);
+    return (await this.db.all<SigningKeyRow>("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")).map(
+      toSigningKey,
+    );
   }
 
   /**
@@ -17,13 +19,10 @@ export class PgSigningKeys implements SigningKeyStore {
     return this.db.atomically(async (db) => {
       await db.query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
       await db.query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", [ms(key.activatesAt)]);
-      await db.query("INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at, activates_at) VALUES ($1, $2, $3, $4, $5)", [
-        key.kid,
-        JSON.stringify(key.publicJwk),
-        key.sealedPrivateJwk,
-        ms(key.createdAt),
-        ms(key.activatesAt),
-      ]);
+      await db.query(
+        "INSERT INTO signing_keys (kid, public_jwk, sealed_private_jwk, created_at, activates_at) VALUES ($1, $2, $3, $4, $5)",
+        [key.kid, JSON.stringify(key.publicJwk), key.sealedPrivateJwk, ms(key.createdAt), ms(key.activatesAt)],
+      );
     });
   }
 }

@@ -53,9 +53,11 @@ function values(bound: Bound, params: Params | undefined): unknown[] {
 }
 
 /** A BIGINT or INT column refuses a fraction (a latency is the one float, and its column says so). */
-const typed = (v: unknown, type: Column["type"]): unknown => (typeof v === "number" && type !== "float8" && !Number.isInteger(v) ? Math.round(v) : value(v));
+const typed = (v: unknown, type: Column["type"]): unknown =>
+  typeof v === "number" && type !== "float8" && !Number.isInteger(v) ? Math.round(v) : value(v);
 
-const unnest = (columns: readonly Column[], from: number): string => `UNNEST(${columns.map((c, i) => `$${from + i + 1}::${c.type}[]`).join(", ")})`;
+const unnest = (columns: readonly Column[], from: number): string =>
+  `UNNEST(${columns.map((c, i) => `$${from + i + 1}::${c.type}[]`).join(", ")})`;
 
 /** Rows to one array per column, as UNNEST reads them. */
 const columnArrays = (rows: readonly unknown[][], columns: readonly Column[]): unknown[][] =>
@@ -82,7 +84,12 @@ export class PgSqlDb implements SqlDb {
   }
 
   /** One statement for any number of rows: an UNNEST of one array per column. */
-  async insertRows(table: string, columns: readonly Column[], rows: readonly unknown[][], tail = ""): Promise<Record<string, unknown>[]> {
+  async insertRows(
+    table: string,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    tail = "",
+  ): Promise<Record<string, unknown>[]> {
     if (rows.length === 0) return [];
     return this.executor.all(
       `INSERT INTO ${table} (${columns.map((c) => c.name).join(", ")}) SELECT * FROM ${unnest(columns, 0)} ${tail}`,
@@ -91,7 +98,13 @@ export class PgSqlDb implements SqlDb {
   }
 
   /** One statement for any number of rows: UPDATE … FROM an UNNEST. */
-  async updateRows(table: string, key: Column, columns: readonly Column[], rows: readonly unknown[][], where?: string): Promise<number[]> {
+  async updateRows(
+    table: string,
+    key: Column,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    where?: string,
+  ): Promise<number[]> {
     if (rows.length === 0) return [];
     const all = [key, ...columns];
     const updated = await this.executor.all<Record<string, unknown>>(

@@ -15,19 +15,30 @@ export class PgVideos implements VideoStore {
   }
 
   async get(projectId: string, id: string): Promise<VideoOperation | undefined> {
-    const row = await this.db.first<VideoRow>("SELECT * FROM video_operations WHERE project_id = $1 AND id = $2", [projectId, id]);
+    const row = await this.db.first<VideoRow>("SELECT * FROM video_operations WHERE project_id = $1 AND id = $2", [
+      projectId,
+      id,
+    ]);
     return row && toVideo(row);
   }
 
   /** FOR UPDATE: two processes ending one operation serialise here, and the second sees the first's outcome. */
   async getForUpdate(projectId: string, id: string): Promise<VideoOperation | undefined> {
-    const row = await this.db.first<VideoRow>("SELECT * FROM video_operations WHERE project_id = $1 AND id = $2 FOR UPDATE", [projectId, id]);
+    const row = await this.db.first<VideoRow>(
+      "SELECT * FROM video_operations WHERE project_id = $1 AND id = $2 FOR UPDATE",
+      [projectId, id],
+    );
     return row && toVideo(row);
   }
 
   async getMany(projectId: string, ids: readonly string[]): Promise<VideoOperation[]> {
     if (ids.length === 0) return [];
-    return (await this.db.all<VideoRow>("SELECT * FROM video_operations WHERE project_id = $1 AND id = ANY($2::text[])", [projectId, [...ids]])).map(toVideo);
+    return (
+      await this.db.all<VideoRow>("SELECT * FROM video_operations WHERE project_id = $1 AND id = ANY($2::text[])", [
+        projectId,
+        [...ids],
+      ])
+    ).map(toVideo);
   }
 
   async update(video: VideoOperation): Promise<void> {
@@ -50,7 +61,12 @@ export class PgVideos implements VideoStore {
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {
-    return (await this.db.count("UPDATE video_operations SET lease_until = $2 WHERE id = $1 AND state IN ('pending', 'running')", [id, ms(leaseUntil)])) > 0;
+    return (
+      (await this.db.count(
+        "UPDATE video_operations SET lease_until = $2 WHERE id = $1 AND state IN ('pending', 'running')",
+        [id, ms(leaseUntil)],
+      )) > 0
+    );
   }
 
   releaseAll(): Promise<number> {

@@ -32,22 +32,28 @@ export class PgWebhooks implements WebhookStore {
   }
 
   async get(projectId: string, id: string): Promise<WebhookRecord | undefined> {
-    const row = await this.db.first<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 AND id = $2", [projectId, id]);
+    const row = await this.db.first<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 AND id = $2", [
+      projectId,
+      id,
+    ]);
     return row && toWebhook(row);
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
-    const rows = await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3", [
-      projectId,
-      page.pageSize + 1,
-      page.offset,
-    ]);
+    const rows = await this.db.all<WebhookRow>(
+      "SELECT * FROM webhooks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3",
+      [projectId, page.pageSize + 1, page.offset],
+    );
     return toPage(rows.map(toWebhook), page);
   }
 
   async listEnabled(projectIds: readonly string[]): Promise<WebhookRecord[]> {
     if (projectIds.length === 0) return [];
-    return (await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = ANY($1::text[]) AND state = 'enabled'", [[...projectIds]])).map(toWebhook);
+    return (
+      await this.db.all<WebhookRow>("SELECT * FROM webhooks WHERE project_id = ANY($1::text[]) AND state = 'enabled'", [
+        [...projectIds],
+      ])
+    ).map(toWebhook);
   }
 
   async update(w: WebhookRecord): Promise<void> {
@@ -73,17 +79,18 @@ export class PgWebhooks implements WebhookStore {
 
   async disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
     return (
-      (await this.db.count("UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'", [
-        state,
-        ms(now),
-        projectId,
-        id,
-      ])) > 0
+      (await this.db.count(
+        "UPDATE webhooks SET state = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 AND state = 'enabled'",
+        [state, ms(now), projectId, id],
+      )) > 0
     );
   }
 
   async count(projectId: string): Promise<number> {
-    return Number((await this.db.first<{ n: string }>("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = $1", [projectId]))?.n ?? 0);
+    return Number(
+      (await this.db.first<{ n: string }>("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = $1", [projectId]))
+        ?.n ?? 0,
+    );
   }
 
   /** One statement: its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */

@@ -32,17 +32,29 @@ export interface SqlDb {
    * Inserts `rows` (values in `columns`' order) in as few statements as the driver allows. `tail` follows the
    * rows (`ON CONFLICT …`, `RETURNING …`); rows returned come back in no particular order.
    */
-  insertRows(table: string, columns: readonly Column[], rows: readonly unknown[][], tail?: string): Promise<Record<string, unknown>[]>;
+  insertRows(
+    table: string,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    tail?: string,
+  ): Promise<Record<string, unknown>[]>;
   /**
    * Updates one row per entry of `rows` (its key first, then `columns`' values): `SET column = value` for each
    * column, where the table's `key` column equals the entry's key and `where` (on the table's columns) holds.
    * Returns the keys of the rows it changed.
    */
-  updateRows(table: string, key: Column, columns: readonly Column[], rows: readonly unknown[][], where?: string): Promise<number[]>;
+  updateRows(
+    table: string,
+    key: Column,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    where?: string,
+  ): Promise<number[]>;
   /** Several statements as one: inside the caller's transaction, else in one of their own. */
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
 }
 
 /** Numbers from either driver: pg hands BIGINT back as strings. */
 export const num = (value: unknown): number => Number(value);
-export const optNum = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
+export const optNum = (value: unknown): number | undefined =>
+  value === null || value === undefined ? undefined : Number(value);

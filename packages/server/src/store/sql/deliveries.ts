@@ -1,6 +1,26 @@
-import { isSuccess, type Attempt, type Delivery, type DeliveryState, type PlannedDelivery } from "../../core/deliveries.js";
-import { endpointKey, isBornLeasable, isFifoEndpoint, webhookEndpointKeys, type DeliveryTarget, type Routing } from "../../core/fanout.js";
-import { DELIVERIES_PER_EVENT, deliveryId, deliveryKey, eventKeyOf, parseDeliveryId, parseEventId } from "../../core/ids.js";
+import {
+  isSuccess,
+  type Attempt,
+  type Delivery,
+  type DeliveryState,
+  type PlannedDelivery,
+} from "../../core/deliveries.js";
+import {
+  endpointKey,
+  isBornLeasable,
+  isFifoEndpoint,
+  webhookEndpointKeys,
+  type DeliveryTarget,
+  type Routing,
+} from "../../core/fanout.js";
+import {
+  DELIVERIES_PER_EVENT,
+  deliveryId,
+  deliveryKey,
+  eventKeyOf,
+  parseDeliveryId,
+  parseEventId,
+} from "../../core/ids.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import { toWebhook, type WebhookRow } from "../rows.js";
 import type {
@@ -79,7 +99,13 @@ export function toDelivery(row: DeliveryRow, projectId: string): Delivery {
     eventId: publicEventId({ key: eventKeyOf(key), tag: row.event_tag, legacy_id: row.event_legacy_id }),
     ...(webhookId !== undefined ? { webhookId } : {}),
     uri,
-    endpointKey: row.endpoint ?? endpointKey(webhookId, uri, routingOf({ ordering: row.webhook_ordering, rate_limit_per_second: row.webhook_rate })),
+    endpointKey:
+      row.endpoint ??
+      endpointKey(
+        webhookId,
+        uri,
+        routingOf({ ordering: row.webhook_ordering, rate_limit_per_second: row.webhook_rate }),
+      ),
     state: row.state as DeliveryState,
     attemptCount: num(row.attempt_count),
     nextAttemptAt: optNum(row.due_at) ?? lastAttemptAt ?? createdAt,
@@ -104,7 +130,12 @@ const toAttempt = (row: AttemptRow): Attempt => ({
 
 /** The attempts of a delivery as shown: its failed attempts' rows, then its success, which is on the delivery's row. */
 function attemptsOf(delivery: Delivery, kept: readonly Attempt[]): Attempt[] {
-  if (delivery.state !== "succeeded" || !isSuccess(delivery.lastStatusCode) || kept.some((a) => a.attemptNumber === delivery.attemptCount)) return [...kept];
+  if (
+    delivery.state !== "succeeded" ||
+    !isSuccess(delivery.lastStatusCode) ||
+    kept.some((a) => a.attemptNumber === delivery.attemptCount)
+  )
+    return [...kept];
   return [
     ...kept,
     {
@@ -164,7 +195,9 @@ export class SqlDeliveries implements DeliveryQueue {
   constructor(
     private readonly db: SqlDb,
     private readonly claimKeys: ClaimKeys,
-    /** Called inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit. */
+    /**
+     * Called inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit.
+     */
     private readonly onQueued: (db: SqlDb) => Promise<void> = async () => {},
   ) {}
 
@@ -186,16 +219,20 @@ export class SqlDeliveries implements DeliveryQueue {
     const eventKeys = await this.eventKeys([...new Set(planned.map((p) => p.eventId))]);
     const next = new Map<number, number>();
     for (const eventKey of new Set(eventKeys.values())) {
-      const last = await this.db.first<{ last: number | string | null }>("SELECT MAX(key) AS last FROM deliveries WHERE key >= :from AND key < :until", {
-        from: deliveryKey(eventKey, 0),
-        until: deliveryKey(eventKey + 1, 0),
-      });
+      const last = await this.db.first<{ last: number | string | null }>(
+        "SELECT MAX(key) AS last FROM deliveries WHERE key >= :from AND key < :until",
+        {
+          from: deliveryKey(eventKey, 0),
+          until: deliveryKey(eventKey + 1, 0),
+        },
+      );
       next.set(eventKey, last?.last == null ? deliveryKey(eventKey, 0) : num(last.last) + 1);
     }
     const keys = planned.map((p) => {
       const eventKey = eventKeys.get(p.eventId) as number;
       const key = next.get(eventKey) as number;
-      if (key >= deliveryKey(eventKey + 1, 0)) throw new Error(`event ${p.eventId} has ${DELIVERIES_PER_EVENT} deliveries already`);
+      if (key >= deliveryKey(eventKey + 1, 0))
+        throw new Error(`event ${p.eventId} has ${DELIVERIES_PER_EVENT} deliveries already`);
       next.set(eventKey, key + 1);
       return key;
     });
@@ -226,9 +263,12 @@ export class SqlDeliveries implements DeliveryQueue {
         round.webhooksAtRisk.length === 0
           ? []
           : (
-              await db.all<WebhookRow>(`SELECT * FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")} AND state = 'enabled'`, {
-                ids: [...round.webhooksAtRisk],
-              })
+              await db.all<WebhookRow>(
+                `SELECT * FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")} AND state = 'enabled'`,
+                {
+                  ids: [...round.webhooksAtRisk],
+                },
+              )
             ).map(toWebhook);
       if (round.webhooksSucceeded.length > 0) {
         // Sorted: concurrent rounds lock shared webhook rows in the same order.
@@ -266,7 +306,10 @@ export class SqlDeliveries implements DeliveryQueue {
       );
       // A delivery that ends leaves the queue, if it was there (claimed, or queued again while its engine seemed dead).
       const ended = settlements.filter((s) => s.state !== "pending").map((s) => parseDeliveryId(s.id));
-      if (ended.length > 0) await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`, { keys: ended });
+      if (ended.length > 0)
+        await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`, {
+          keys: ended,
+        });
       await db.insertRows(
         "attempts",
         ATTEMPT_COLUMNS,
@@ -310,7 +353,11 @@ export class SqlDeliveries implements DeliveryQueue {
     });
   }
 
-  async release(deliveries: readonly Pick<Delivery, "id" | "endpointKey">[], worker: number, now: number): Promise<number> {
+  async release(
+    deliveries: readonly Pick<Delivery, "id" | "endpointKey">[],
+    worker: number,
+    now: number,
+  ): Promise<number> {
     if (deliveries.length === 0) return 0;
     return this.db.atomically(async (db) => {
       const keys = deliveries.map((d) => parseDeliveryId(d.id) as number);
@@ -344,10 +391,13 @@ export class SqlDeliveries implements DeliveryQueue {
 
   async rekey(webhookId: string, endpoint: string): Promise<number> {
     const others = webhookEndpointKeys(webhookId).filter((key) => key !== endpoint);
-    const moved = await this.db.run(`UPDATE delivery_queue SET endpoint = :endpoint WHERE ${this.db.dialect.inList("endpoint", "others", "text")}`, {
-      endpoint,
-      others,
-    });
+    const moved = await this.db.run(
+      `UPDATE delivery_queue SET endpoint = :endpoint WHERE ${this.db.dialect.inList("endpoint", "others", "text")}`,
+      {
+        endpoint,
+        others,
+      },
+    );
     if (moved > 0) await this.onQueued(this.db);
     return moved;
   }
@@ -367,7 +417,9 @@ export class SqlDeliveries implements DeliveryQueue {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const row = await this.db.first<{ at: number | string | null }>("SELECT MIN(due_at) AS at FROM delivery_queue WHERE locked_by IS NULL");
+    const row = await this.db.first<{ at: number | string | null }>(
+      "SELECT MIN(due_at) AS at FROM delivery_queue WHERE locked_by IS NULL",
+    );
     return optNum(row?.at);
   }
 
@@ -376,7 +428,9 @@ export class SqlDeliveries implements DeliveryQueue {
     const where = [`e.project_key = ${PROJECT_KEY}`];
     const params: Record<string, unknown> = { projectId, limit: page.pageSize + 1, offset: page.offset };
     if (filter.webhookId !== undefined) {
-      where.push("d.webhook_key = (SELECT key FROM webhooks WHERE id = :webhookId UNION ALL SELECT key FROM deleted_webhooks WHERE id = :webhookId)");
+      where.push(
+        "d.webhook_key = (SELECT key FROM webhooks WHERE id = :webhookId UNION ALL SELECT key FROM deleted_webhooks WHERE id = :webhookId)",
+      );
       params.webhookId = filter.webhookId;
     }
     if (filter.eventId !== undefined) {
@@ -403,7 +457,8 @@ export class SqlDeliveries implements DeliveryQueue {
             )
           ).map(toAttempt);
     const byDelivery = new Map<string, Attempt[]>();
-    for (const attempt of kept) byDelivery.set(attempt.deliveryId, [...(byDelivery.get(attempt.deliveryId) ?? []), attempt]);
+    for (const attempt of kept)
+      byDelivery.set(attempt.deliveryId, [...(byDelivery.get(attempt.deliveryId) ?? []), attempt]);
     return toPage(
       rows.map((row) => {
         const delivery = toDelivery(row, projectId);
@@ -437,7 +492,9 @@ export class SqlDeliveries implements DeliveryQueue {
          WHERE key IN (SELECT delivery_key FROM delivery_queue WHERE ${db.dialect.inList("endpoint", "endpoints", "text")}) AND state = 'pending'`,
         { reason, endpoints },
       );
-      await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("endpoint", "endpoints", "text")}`, { endpoints });
+      await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("endpoint", "endpoints", "text")}`, {
+        endpoints,
+      });
       const held = await db.run(
         `UPDATE deliveries SET state = 'failed', last_error = :reason, locked_by = NULL
          WHERE webhook_key = (SELECT key FROM webhooks WHERE id = :webhookId UNION ALL SELECT key FROM deleted_webhooks WHERE id = :webhookId)
@@ -472,16 +529,24 @@ export class SqlDeliveries implements DeliveryQueue {
     });
   }
 
-  private async write(planned: readonly PlannedDelivery[], keys: readonly number[], now: number, lease?: BornLease): Promise<Delivery[]> {
+  private async write(
+    planned: readonly PlannedDelivery[],
+    keys: readonly number[],
+    now: number,
+    lease?: BornLease,
+  ): Promise<Delivery[]> {
     return this.db.atomically(async (db) => {
       const webhookIds = [...new Set(planned.flatMap((p) => (p.webhookId === undefined ? [] : [p.webhookId])))];
       const webhookKeys = new Map(
         webhookIds.length === 0
           ? []
           : (
-              await db.all<{ id: string; key: number | string }>(`SELECT id, key FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")}`, {
-                ids: webhookIds,
-              })
+              await db.all<{ id: string; key: number | string }>(
+                `SELECT id, key FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")}`,
+                {
+                  ids: webhookIds,
+                },
+              )
             ).map((w) => [w.id, num(w.key)]),
       );
       // Born leased when the caller's engine takes them, but never those claimed one engine at a time.

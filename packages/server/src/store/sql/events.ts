@@ -15,7 +15,8 @@ export interface EventRow {
 }
 
 /** An event's public id: its key and tag, or the id it had before keys (migration 0009). */
-export const publicEventId = (row: Pick<EventRow, "key" | "tag" | "legacy_id">): string => row.legacy_id ?? eventId(num(row.key), row.tag);
+export const publicEventId = (row: Pick<EventRow, "key" | "tag" | "legacy_id">): string =>
+  row.legacy_id ?? eventId(num(row.key), row.tag);
 
 export const toEvent = (row: EventRow, projectId: string): StoredEvent => ({
   id: publicEventId(row),
@@ -57,9 +58,12 @@ export class SqlEvents implements EventStore {
     const projects = [...new Set(events.map((e) => e.projectId))];
     const keys = new Map(
       (
-        await this.db.all<{ id: string; key: number | string }>(`SELECT id, key FROM projects WHERE ${this.db.dialect.inList("id", "ids", "text")}`, {
-          ids: projects,
-        })
+        await this.db.all<{ id: string; key: number | string }>(
+          `SELECT id, key FROM projects WHERE ${this.db.dialect.inList("id", "ids", "text")}`,
+          {
+            ids: projects,
+          },
+        )
       ).map((p) => [p.id, num(p.key)]),
     );
     const tags = events.map(() => newEventTag());
@@ -72,13 +76,18 @@ export class SqlEvents implements EventStore {
       e.createdAt,
     ]);
     // Keys are given in the order rows are written, so sorted they line up with the events.
-    const written = (await this.db.insertRows("events", COLUMNS, rows, "RETURNING key")).map((r) => num(r.key)).sort((a, b) => a - b);
+    const written = (await this.db.insertRows("events", COLUMNS, rows, "RETURNING key"))
+      .map((r) => num(r.key))
+      .sort((a, b) => a - b);
     return events.map((e, i) => ({ ...e, id: eventId(written[i] as number, tags[i] as string) }));
   }
 
   async get(projectId: string, id: string): Promise<StoredEvent | undefined> {
     const { where, params } = eventWhere(id);
-    const row = await this.db.first<EventRow>(`SELECT e.* FROM events e WHERE ${where} AND e.project_key = ${PROJECT_KEY}`, { ...params, projectId });
+    const row = await this.db.first<EventRow>(
+      `SELECT e.* FROM events e WHERE ${where} AND e.project_key = ${PROJECT_KEY}`,
+      { ...params, projectId },
+    );
     return row && toEvent(row, projectId);
   }
 

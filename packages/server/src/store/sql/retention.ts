@@ -7,8 +7,20 @@ import { UNFINISHED_BATCHES, UNFINISHED_INTERACTIONS, UNFINISHED_VIDEOS } from "
 
 /** The kinds of operation the sweep purges, each with the name its events carry (core: operationName, …). */
 const KINDS = [
-  { resource: "operations", table: "operations", ended: "state <> 'running'", endedAt: "updated_at", name: "'operations/' || id" },
-  { resource: "batches", table: "batches", ended: `state NOT IN ${UNFINISHED_BATCHES} AND state <> 'creating'`, endedAt: "ended_at", name: "'batches/' || id" },
+  {
+    resource: "operations",
+    table: "operations",
+    ended: "state <> 'running'",
+    endedAt: "updated_at",
+    name: "'operations/' || id",
+  },
+  {
+    resource: "batches",
+    table: "batches",
+    ended: `state NOT IN ${UNFINISHED_BATCHES} AND state <> 'creating'`,
+    endedAt: "ended_at",
+    name: "'batches/' || id",
+  },
   {
     resource: "videos",
     table: "video_operations",
@@ -16,7 +28,13 @@ const KINDS = [
     endedAt: "ended_at",
     name: "'models/' || model || '/operations/' || id",
   },
-  { resource: "interactions", table: "interactions", ended: `status NOT IN ${UNFINISHED_INTERACTIONS}`, endedAt: "ended_at", name: "'interactions/' || id" },
+  {
+    resource: "interactions",
+    table: "interactions",
+    ended: `status NOT IN ${UNFINISHED_INTERACTIONS}`,
+    endedAt: "ended_at",
+    name: "'interactions/' || id",
+  },
 ] as const;
 
 /** Batch lines deleted per step: a large batch goes in several. */
@@ -31,11 +49,21 @@ export class SqlRetention implements RetentionStore {
   constructor(private readonly db: SqlDb) {}
 
   async projects(): Promise<{ projectId: string; retentionMs?: number }[]> {
-    const rows = await this.db.all<{ id: string; retention_ms: number | string | null }>("SELECT id, retention_ms FROM projects");
-    return rows.map((r) => ({ projectId: r.id, ...(r.retention_ms !== null ? { retentionMs: num(r.retention_ms) } : {}) }));
+    const rows = await this.db.all<{ id: string; retention_ms: number | string | null }>(
+      "SELECT id, retention_ms FROM projects",
+    );
+    return rows.map((r) => ({
+      projectId: r.id,
+      ...(r.retention_ms !== null ? { retentionMs: num(r.retention_ms) } : {}),
+    }));
   }
 
-  purgeEvents(projectId: string, before: number, after: number, limit: number): Promise<{ purged: Purged; next?: number }> {
+  purgeEvents(
+    projectId: string,
+    before: number,
+    after: number,
+    limit: number,
+  ): Promise<{ purged: Purged; next?: number }> {
     return this.db.atomically(async (db) => {
       const rows = await db.all<{ key: number | string; created_at: number | string }>(
         `SELECT key, created_at FROM events WHERE project_key = ${PROJECT_KEY} AND key > :after ORDER BY key LIMIT :limit`,
@@ -81,10 +109,13 @@ export class SqlRetention implements RetentionStore {
         if (ids.length === 0) continue;
         if (kind.table === "batches") ids.splice(0, ids.length, ...(await emptyBatches(db, ids)));
         if (ids.length === 0) continue;
-        purged[kind.resource] = await db.run(`DELETE FROM ${kind.table} WHERE project_id = :projectId AND ${db.dialect.inList("id", "ids", "text")}`, {
-          projectId,
-          ids,
-        });
+        purged[kind.resource] = await db.run(
+          `DELETE FROM ${kind.table} WHERE project_id = :projectId AND ${db.dialect.inList("id", "ids", "text")}`,
+          {
+            projectId,
+            ids,
+          },
+        );
       }
       return purged;
     });
@@ -97,7 +128,10 @@ export class SqlRetention implements RetentionStore {
            SELECT project_id, webhook_key, minute FROM attempt_minutes WHERE project_id = :projectId AND minute < :beforeMinute LIMIT :limit)`,
         { projectId, beforeMinute, limit },
       );
-      await db.run("DELETE FROM webhook_last_errors WHERE project_id = :projectId AND at < :before", { projectId, before: beforeMinute * 60_000 });
+      await db.run("DELETE FROM webhook_last_errors WHERE project_id = :projectId AND at < :before", {
+        projectId,
+        before: beforeMinute * 60_000,
+      });
       return tallies > 0 ? { tallies } : {};
     });
   }
@@ -120,10 +154,13 @@ export class SqlRetention implements RetentionStore {
   eraseEvents(projectId: string, operation: string): Promise<Purged> {
     return this.db.atomically(async (db) => {
       const keys = (
-        await db.all<{ key: number | string }>(`SELECT key FROM events WHERE operation = :operation AND project_key = ${PROJECT_KEY}`, {
-          operation,
-          projectId,
-        })
+        await db.all<{ key: number | string }>(
+          `SELECT key FROM events WHERE operation = :operation AND project_key = ${PROJECT_KEY}`,
+          {
+            operation,
+            projectId,
+          },
+        )
       ).map((r) => num(r.key));
       if (keys.length === 0) return {};
       // Erasure takes pending deliveries too: what is asked to be forgotten is not sent.
@@ -148,11 +185,20 @@ async function emptyBatches(db: SqlDb, ids: readonly string[]): Promise<string[]
   for (const id of ids) {
     if (budget <= 0) break;
     const first = optNum(
-      (await db.first<{ first: number | string | null }>("SELECT MIN(line_index) AS first FROM batch_lines WHERE batch_id = :id", { id }))?.first,
+      (
+        await db.first<{ first: number | string | null }>(
+          "SELECT MIN(line_index) AS first FROM batch_lines WHERE batch_id = :id",
+          { id },
+        )
+      )?.first,
     );
     if (first !== undefined) {
-      budget -= await db.run("DELETE FROM batch_lines WHERE batch_id = :id AND line_index < :upto", { id, upto: first + budget });
-      if ((await db.first("SELECT 1 AS left FROM batch_lines WHERE batch_id = :id LIMIT 1", { id })) !== undefined) continue;
+      budget -= await db.run("DELETE FROM batch_lines WHERE batch_id = :id AND line_index < :upto", {
+        id,
+        upto: first + budget,
+      });
+      if ((await db.first("SELECT 1 AS left FROM batch_lines WHERE batch_id = :id LIMIT 1", { id })) !== undefined)
+        continue;
     }
     empty.push(id);
   }
@@ -165,7 +211,11 @@ async function emptyBatches(db: SqlDb, ids: readonly string[]): Promise<string[]
  */
 async function deleteEvents(db: SqlDb, keys: readonly number[], erase = false): Promise<Purged> {
   if (keys.length === 0) return {};
-  const range = { from: deliveryKey(Math.min(...keys), 0), until: deliveryKey(Math.max(...keys) + 1, 0), keys: [...keys] };
+  const range = {
+    from: deliveryKey(Math.min(...keys), 0),
+    until: deliveryKey(Math.max(...keys) + 1, 0),
+    keys: [...keys],
+  };
   const ofEvents = (column: string) =>
     `${column} >= :from AND ${column} < :until AND ${db.dialect.inList(`${column} / ${DELIVERIES_PER_EVENT}`, "keys", "bigint")}`;
   const settled = erase ? "" : ` AND ${deliveryNotPending("d")}`;
@@ -173,7 +223,10 @@ async function deleteEvents(db: SqlDb, keys: readonly number[], erase = false): 
     `DELETE FROM attempts WHERE ${ofEvents("delivery_key")} AND delivery_key IN (SELECT d.key FROM deliveries d WHERE ${ofEvents("d.key")}${settled})`,
     range,
   );
-  const deliveries = await db.run(`DELETE FROM deliveries WHERE ${ofEvents("key")}${erase ? "" : ` AND ${deliveryNotPending("deliveries")}`}`, range);
+  const deliveries = await db.run(
+    `DELETE FROM deliveries WHERE ${ofEvents("key")}${erase ? "" : ` AND ${deliveryNotPending("deliveries")}`}`,
+    range,
+  );
   const events = await db.run(
     `DELETE FROM events WHERE ${db.dialect.inList("key", "keys", "bigint")}
      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.key >= events.key * ${DELIVERIES_PER_EVENT} AND d.key < (events.key + 1) * ${DELIVERIES_PER_EVENT})`,

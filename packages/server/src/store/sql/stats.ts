@@ -11,7 +11,12 @@ import { RUNNING_OPERATION, UNFINISHED_BATCHES, UNFINISHED_INTERACTIONS, UNFINIS
 export class SqlStats implements StatsStore {
   constructor(private readonly db: SqlDb) {}
 
-  async byWebhook(projectId: string, webhookIds: readonly string[], sinceMinute: number, untilMinute: number): Promise<WebhookTally[]> {
+  async byWebhook(
+    projectId: string,
+    webhookIds: readonly string[],
+    sinceMinute: number,
+    untilMinute: number,
+  ): Promise<WebhookTally[]> {
     if (webhookIds.length === 0) return [];
     const rows = await this.db.all<Record<string, unknown>>(
       `SELECT webhook_key, ${SUM_TALLY} FROM attempt_minutes
@@ -55,11 +60,16 @@ export class SqlStats implements StatsStore {
          (SELECT MIN(created_at) FROM deliveries WHERE key >= (SELECT MIN(covered_from) FROM workers) AND locked_by IS NOT NULL AND state = 'pending') AS oldest_held`,
     );
     const oldest = [optNum(row?.oldest_queued), optNum(row?.oldest_held)].filter((t): t is number => t !== undefined);
-    return { pending: num(row?.queued ?? 0) + num(row?.held ?? 0), ...(oldest.length > 0 ? { oldestCreatedAt: Math.min(...oldest) } : {}) };
+    return {
+      pending: num(row?.queued ?? 0) + num(row?.held ?? 0),
+      ...(oldest.length > 0 ? { oldestCreatedAt: Math.min(...oldest) } : {}),
+    };
   }
 
   async webhookStates(): Promise<{ state: WebhookState; count: number }[]> {
-    const rows = await this.db.all<{ state: WebhookState; count: number | string }>("SELECT state, COUNT(*) AS count FROM webhooks GROUP BY state");
+    const rows = await this.db.all<{ state: WebhookState; count: number | string }>(
+      "SELECT state, COUNT(*) AS count FROM webhooks GROUP BY state",
+    );
     return rows.map((r) => ({ state: r.state, count: num(r.count) }));
   }
 

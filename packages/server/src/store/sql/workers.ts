@@ -11,15 +11,20 @@ import { num, optNum, type SqlDb } from "./db.js";
 export class SqlWorkers implements WorkerStore {
   constructor(
     private readonly db: SqlDb,
-    /** Called inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit. */
+    /**
+     * Called inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit.
+     */
     private readonly onQueued: (db: SqlDb) => Promise<void> = async () => {},
   ) {}
 
   async register(name: string, aliveUntil: number): Promise<number> {
-    const row = await this.db.first<{ id: number | string }>("INSERT INTO workers (name, alive_until, version) VALUES (:name, :aliveUntil, 0) RETURNING id", {
-      name,
-      aliveUntil,
-    });
+    const row = await this.db.first<{ id: number | string }>(
+      "INSERT INTO workers (name, alive_until, version) VALUES (:name, :aliveUntil, 0) RETURNING id",
+      {
+        name,
+        aliveUntil,
+      },
+    );
     return num(row?.id);
   }
 
@@ -40,11 +45,14 @@ export class SqlWorkers implements WorkerStore {
 
   async reap(now: number, survivor?: number): Promise<number> {
     const dead = await this.db.all<{ id: number | string }>(
-      survivor === undefined ? "SELECT id FROM workers WHERE alive_until <= :now" : "SELECT id FROM workers WHERE id <> :survivor",
+      survivor === undefined
+        ? "SELECT id FROM workers WHERE alive_until <= :now"
+        : "SELECT id FROM workers WHERE id <> :survivor",
       { now, survivor },
     );
     let queued = 0;
-    for (const { id } of dead) queued += await this.forget(num(id), now, survivor === undefined ? "AND alive_until <= :now" : "");
+    for (const { id } of dead)
+      queued += await this.forget(num(id), now, survivor === undefined ? "AND alive_until <= :now" : "");
     return queued;
   }
 
@@ -58,12 +66,18 @@ export class SqlWorkers implements WorkerStore {
    */
   private forget(id: number, now: number, condition: string): Promise<number> {
     return this.db.atomically(async (db) => {
-      const row = await db.first<{ covered_from: number | string | null }>(`DELETE FROM workers WHERE id = :id ${condition} RETURNING covered_from`, {
+      const row = await db.first<{ covered_from: number | string | null }>(
+        `DELETE FROM workers WHERE id = :id ${condition} RETURNING covered_from`,
+        {
+          id,
+          now,
+        },
+      );
+      if (row === undefined) return 0;
+      let queued = await db.run("UPDATE delivery_queue SET locked_by = NULL, due_at = :now WHERE locked_by = :id", {
         id,
         now,
       });
-      if (row === undefined) return 0;
-      let queued = await db.run("UPDATE delivery_queue SET locked_by = NULL, due_at = :now WHERE locked_by = :id", { id, now });
       const from = optNum(row.covered_from);
       if (from !== undefined) {
         const held = await db.all<{
@@ -79,7 +93,10 @@ export class SqlWorkers implements WorkerStore {
           { from, id },
         );
         const keys = held.map((h) => num(h.key));
-        if (keys.length > 0) await db.run(`UPDATE deliveries SET locked_by = NULL WHERE ${db.dialect.inList("key", "keys", "bigint")}`, { keys });
+        if (keys.length > 0)
+          await db.run(`UPDATE deliveries SET locked_by = NULL WHERE ${db.dialect.inList("key", "keys", "bigint")}`, {
+            keys,
+          });
         await db.insertRows(
           "delivery_queue",
           [

@@ -16,7 +16,8 @@ export interface SqliteBackup {
  */
 export async function backupSqlite(source: string, destination: string): Promise<SqliteBackup> {
   if (!existsSync(source)) throw new Error(`there is no database at ${source}: is --data-dir the server's data dir?`);
-  if (existsSync(destination)) throw new Error(`${destination} already exists: a backup never overwrites a file; name a new one`);
+  if (existsSync(destination))
+    throw new Error(`${destination} already exists: a backup never overwrites a file; name a new one`);
   // Made private before SQLite writes a byte into it.
   closeSync(openSync(destination, "wx", 0o600));
   const db = new Database(source, { fileMustExist: true });

@@ -6,7 +6,10 @@ import { SqliteAggregate } from "./aggregate.js";
 import { insertLines } from "./batch-lines.js";
 
 export class SqliteBatches extends SqliteAggregate implements BatchStore {
-  /** The lines go in chunks that let the event loop turn (insertLines), all in one transaction: the caller's, or its own. */
+  /**
+   * The lines go in chunks that let the event loop turn (insertLines), all in one transaction: the caller's, or its
+   * own.
+   */
   insert(batch: Batch, lines: readonly BatchLine[]): Promise<void> {
     const work = async () => {
       this.insertRow(batchParams(batch));
@@ -39,7 +42,11 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   discardHidden(batchId: string, maxLines: number): Promise<boolean> {
     return this.atomically(() => {
-      if (this.statement(`SELECT 1 FROM batches WHERE id = ? AND state = '${HIDDEN_BATCH_STATE}'`).get(batchId) === undefined) return true;
+      if (
+        this.statement(`SELECT 1 FROM batches WHERE id = ? AND state = '${HIDDEN_BATCH_STATE}'`).get(batchId) ===
+        undefined
+      )
+        return true;
       const deleted = this.statement(
         "DELETE FROM batch_lines WHERE batch_id = ? AND line_index IN (SELECT line_index FROM batch_lines WHERE batch_id = ? LIMIT ?)",
       ).run(batchId, batchId, maxLines).changes;
@@ -52,10 +59,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
   listHidden(createdBefore: number, limit: number): Promise<string[]> {
     return this.run(() =>
       (
-        this.statement(`SELECT id FROM batches WHERE state = '${HIDDEN_BATCH_STATE}' AND created_at < ? ORDER BY created_at LIMIT ?`).all(
-          createdBefore,
-          limit,
-        ) as {
+        this.statement(
+          `SELECT id FROM batches WHERE state = '${HIDDEN_BATCH_STATE}' AND created_at < ? ORDER BY created_at LIMIT ?`,
+        ).all(createdBefore, limit) as {
           id: string;
         }[]
       ).map((row) => row.id),
@@ -64,9 +70,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   get(projectId: string, id: string): Promise<Batch | undefined> {
     return this.run(() => {
-      const row = this.statement(`SELECT * FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`).get(projectId, id) as
-        | BatchRow
-        | undefined;
+      const row = this.statement(
+        `SELECT * FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`,
+      ).get(projectId, id) as BatchRow | undefined;
       return row && toBatch(row);
     });
   }
@@ -80,10 +86,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
       (
-        this.statement(`SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) AND state <> '${HIDDEN_BATCH_STATE}'`).all(
-          projectId,
-          JSON.stringify(ids),
-        ) as BatchRow[]
+        this.statement(
+          `SELECT * FROM batches WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) AND state <> '${HIDDEN_BATCH_STATE}'`,
+        ).all(projectId, JSON.stringify(ids)) as BatchRow[]
       ).map(toBatch),
     );
   }
@@ -108,7 +113,11 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
 
   delete(projectId: string, id: string): Promise<boolean> {
     return this.run(
-      () => this.statement(`DELETE FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`).run(projectId, id).changes > 0,
+      () =>
+        this.statement(`DELETE FROM batches WHERE project_id = ? AND id = ? AND state <> '${HIDDEN_BATCH_STATE}'`).run(
+          projectId,
+          id,
+        ).changes > 0,
     );
   }
 
@@ -119,7 +128,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
          AND (lease_until IS NULL OR lease_until < ?) AND deadline_at > ? ORDER BY created_at LIMIT 1`,
       ).get(now, now) as BatchRow | undefined;
       if (!row) return undefined;
-      this.statement("UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?").run(leaseUntil, now, row.id);
+      this.statement(
+        "UPDATE batches SET state = 'BATCH_STATE_RUNNING', lease_until = ?, updated_at = ? WHERE id = ?",
+      ).run(leaseUntil, now, row.id);
       return { ...toBatch(row), state: "BATCH_STATE_RUNNING" as const, updatedAt: now };
     });
   }
@@ -127,13 +138,16 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
   renewLease(id: string, leaseUntil: number): Promise<boolean> {
     return this.run(
       () =>
-        this.statement("UPDATE batches SET lease_until = ? WHERE id = ? AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')").run(leaseUntil, id)
-          .changes > 0,
+        this.statement(
+          "UPDATE batches SET lease_until = ? WHERE id = ? AND state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')",
+        ).run(leaseUntil, id).changes > 0,
     );
   }
 
   releaseAll(): Promise<number> {
-    return this.run(() => this.statement("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes);
+    return this.run(
+      () => this.statement("UPDATE batches SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes,
+    );
   }
 
   listExpired(now: number, limit: number): Promise<Batch[]> {
@@ -151,7 +165,9 @@ export class SqliteBatches extends SqliteAggregate implements BatchStore {
     return this.run(
       () =>
         (
-          this.statement("SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')").get() as {
+          this.statement(
+            "SELECT MIN(deadline_at) AS at FROM batches WHERE state IN ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING')",
+          ).get() as {
             at: number | null;
           }
         ).at ?? undefined,

@@ -29,10 +29,13 @@ export const sqliteClaimKeys: ClaimKeys = async (db, request) => {
     .slice(0, request.limit)
     .map((d) => d.delivery_key);
   if (chosen.length > 0) {
-    await db.run(`UPDATE delivery_queue SET locked_by = :worker WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`, {
-      worker: request.worker,
-      keys: chosen,
-    });
+    await db.run(
+      `UPDATE delivery_queue SET locked_by = :worker WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`,
+      {
+        worker: request.worker,
+        keys: chosen,
+      },
+    );
   }
   return chosen;
 };

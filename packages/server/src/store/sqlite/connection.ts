@@ -184,7 +184,9 @@ function storeError(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string" || err instanceof StoreFullError || err instanceof StoreUnavailableError) return err;
   if (code === "SQLITE_FULL") return new StoreFullError(err);
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_IOERR") ? new StoreUnavailableError(err) : err;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code.startsWith("SQLITE_IOERR")
+    ? new StoreUnavailableError(err)
+    : err;
 }
 
 /**

@@ -24,45 +24,43 @@ export class SqliteIdempotency extends SqliteAggregate implements IdempotencySto
   renew(scope: string, key: string, owner: string, lockedUntil: number): Promise<boolean> {
     return this.run(
       () =>
-        this.statement("UPDATE idempotency_keys SET locked_until = ? WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL").run(
-          lockedUntil,
-          scope,
-          key,
-          owner,
-        ).changes > 0,
+        this.statement(
+          "UPDATE idempotency_keys SET locked_until = ? WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL",
+        ).run(lockedUntil, scope, key, owner).changes > 0,
     );
   }
 
   complete(scope: string, key: string, owner: string, sealedResponse: string): Promise<boolean> {
     return this.run(
       () =>
-        this.statement("UPDATE idempotency_keys SET response = ?, locked_until = NULL WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL").run(
-          sealedResponse,
-          scope,
-          key,
-          owner,
-        ).changes > 0,
+        this.statement(
+          "UPDATE idempotency_keys SET response = ?, locked_until = NULL WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL",
+        ).run(sealedResponse, scope, key, owner).changes > 0,
     );
   }
 
   release(scope: string, key: string, owner: string): Promise<boolean> {
     return this.run(
-      () => this.statement("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL").run(scope, key, owner).changes > 0,
+      () =>
+        this.statement(
+          "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND owner = ? AND response IS NULL",
+        ).run(scope, key, owner).changes > 0,
     );
   }
 
   deleteExpired(before: number, limit: number): Promise<number> {
     return this.run(
       () =>
-        this.statement(`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`).run(
-          before,
-          limit,
-        ).changes,
+        this.statement(
+          `DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
+        ).run(before, limit).changes,
     );
   }
 
   private read(scope: string, key: string): IdempotencyRecord | undefined {
-    const row = this.statement("SELECT * FROM idempotency_keys WHERE scope = ? AND key = ?").get(scope, key) as IdempotencyRow | undefined;
+    const row = this.statement("SELECT * FROM idempotency_keys WHERE scope = ? AND key = ?").get(scope, key) as
+      | IdempotencyRow
+      | undefined;
     return row && toIdempotencyRecord(row);
   }
 }

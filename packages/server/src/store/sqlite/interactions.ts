@@ -1,6 +1,12 @@
 import type { Interaction } from "../../core/interactions.js";
 import { type Page, type PageRequest, toPage } from "../../core/pages.js";
-import { INTERACTION_COLUMNS, interactionUpdateValues, interactionValues, toInteraction, type InteractionRow } from "../interaction-rows.js";
+import {
+  INTERACTION_COLUMNS,
+  interactionUpdateValues,
+  interactionValues,
+  toInteraction,
+  type InteractionRow,
+} from "../interaction-rows.js";
 import type { InteractionStore } from "../store.js";
 import { SqliteAggregate } from "./aggregate.js";
 
@@ -19,7 +25,9 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
 
   get(projectId: string, id: string): Promise<Interaction | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT * FROM interactions WHERE project_id = ? AND id = ?").get(projectId, id) as InteractionRow | undefined;
+      const row = this.statement("SELECT * FROM interactions WHERE project_id = ? AND id = ?").get(projectId, id) as
+        | InteractionRow
+        | undefined;
       return row && toInteraction(row);
     });
   }
@@ -39,16 +47,16 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
   }
 
   delete(projectId: string, id: string): Promise<boolean> {
-    return this.run(() => this.statement("DELETE FROM interactions WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+    return this.run(
+      () => this.statement("DELETE FROM interactions WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0,
+    );
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<Interaction>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM interactions WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?").all(
-        projectId,
-        page.pageSize + 1,
-        page.offset,
-      ) as InteractionRow[];
+      const rows = this.statement(
+        "SELECT * FROM interactions WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+      ).all(projectId, page.pageSize + 1, page.offset) as InteractionRow[];
       return toPage(rows.map(toInteraction), page);
     });
   }
@@ -66,10 +74,18 @@ export class SqliteInteractions extends SqliteAggregate implements InteractionSt
   }
 
   renewLease(id: string, leaseUntil: number): Promise<boolean> {
-    return this.run(() => this.statement("UPDATE interactions SET lease_until = ? WHERE id = ? AND status = 'in_progress'").run(leaseUntil, id).changes > 0);
+    return this.run(
+      () =>
+        this.statement("UPDATE interactions SET lease_until = ? WHERE id = ? AND status = 'in_progress'").run(
+          leaseUntil,
+          id,
+        ).changes > 0,
+    );
   }
 
   releaseAll(): Promise<number> {
-    return this.run(() => this.statement("UPDATE interactions SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes);
+    return this.run(
+      () => this.statement("UPDATE interactions SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes,
+    );
   }
 }

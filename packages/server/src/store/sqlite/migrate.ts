@@ -11,11 +11,17 @@ const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
  * Applies what is pending in one BEGIN IMMEDIATE transaction: processes starting together on one file
  * take turns on the write lock, and the second finds nothing left to do. Returns what it applied.
  */
-export function applySqliteMigrations(db: Database.Database, migrations: readonly Migration[], now: number): Migration[] {
+export function applySqliteMigrations(
+  db: Database.Database,
+  migrations: readonly Migration[],
+  now: number,
+): Migration[] {
   return db
     .transaction(() => {
       db.exec(BOOKKEEPING);
-      const applied = (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
+      const applied = (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+        (r) => r.version,
+      );
       const todo = pendingMigrations(applied, migrations);
       const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
       for (const migration of todo) {
@@ -28,8 +34,14 @@ export function applySqliteMigrations(db: Database.Database, migrations: readonl
 }
 
 export function sqliteMigrationStatus(db: Database.Database, migrations: readonly Migration[]): MigrationStatus[] {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
-  const rows = exists ? (db.prepare("SELECT version, applied_at FROM schema_migrations").all() as { version: number; applied_at: number }[]) : [];
+  const exists =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+  const rows = exists
+    ? (db.prepare("SELECT version, applied_at FROM schema_migrations").all() as {
+        version: number;
+        applied_at: number;
+      }[])
+    : [];
   pendingMigrations(
     rows.map((r) => r.version),
     migrations,

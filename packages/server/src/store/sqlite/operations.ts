@@ -16,7 +16,9 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
 
   get(projectId: string, id: string): Promise<Operation | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as OperationRow | undefined;
+      const row = this.statement("SELECT * FROM operations WHERE project_id = ? AND id = ?").get(projectId, id) as
+        | OperationRow
+        | undefined;
       return row && toOperation(row);
     });
   }
@@ -56,7 +58,9 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
   }
 
   delete(projectId: string, id: string): Promise<boolean> {
-    return this.run(() => this.statement("DELETE FROM operations WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+    return this.run(
+      () => this.statement("DELETE FROM operations WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0,
+    );
   }
 
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {
@@ -85,10 +89,9 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
   listExpired(now: number, limit: number): Promise<Operation[]> {
     return this.run(() =>
       (
-        this.statement("SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?").all(
-          now,
-          limit,
-        ) as OperationRow[]
+        this.statement(
+          "SELECT * FROM operations WHERE state = 'running' AND expire_at IS NOT NULL AND expire_at <= ? ORDER BY expire_at LIMIT ?",
+        ).all(now, limit) as OperationRow[]
       ).map(toOperation),
     );
   }
@@ -96,8 +99,11 @@ export class SqliteOperations extends SqliteAggregate implements OperationStore 
   nextExpireAt(): Promise<number | undefined> {
     return this.run(
       () =>
-        (this.statement("SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL").get() as { at: number | null }).at ??
-        undefined,
+        (
+          this.statement(
+            "SELECT MIN(expire_at) AS at FROM operations WHERE state = 'running' AND expire_at IS NOT NULL",
+          ).get() as { at: number | null }
+        ).at ?? undefined,
     );
   }
 }

@@ -41,41 +41,54 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
   }
 
   setRetention(id: string, retentionMs: number | undefined): Promise<boolean> {
-    return this.run(() => this.statement("UPDATE projects SET retention_ms = ? WHERE id = ?").run(retentionMs ?? null, id).changes > 0);
+    return this.run(
+      () =>
+        this.statement("UPDATE projects SET retention_ms = ? WHERE id = ?").run(retentionMs ?? null, id).changes > 0,
+    );
   }
 
   setConfiguredApiKey(key: ApiKeyRecord): Promise<string[]> {
     return this.atomically(() => {
       this.insertKey(key);
-      this.statement("UPDATE api_keys SET configured = 1 WHERE key_hash = ? AND project_id = ?").run(key.keyHash, key.projectId);
-      const replaced = this.statement("SELECT id FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?").all(key.projectId, key.keyHash) as {
+      this.statement("UPDATE api_keys SET configured = 1 WHERE key_hash = ? AND project_id = ?").run(
+        key.keyHash,
+        key.projectId,
+      );
+      const replaced = this.statement(
+        "SELECT id FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?",
+      ).all(key.projectId, key.keyHash) as {
         id: string;
       }[];
-      this.statement("DELETE FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?").run(key.projectId, key.keyHash);
+      this.statement("DELETE FROM api_keys WHERE project_id = ? AND configured = 1 AND key_hash <> ?").run(
+        key.projectId,
+        key.keyHash,
+      );
       return replaced.map((r) => r.id);
     });
   }
 
   keyHolder(keyHash: string): Promise<KeyHolder | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT id, project_id, session_epoch FROM api_keys WHERE key_hash = ?").get(keyHash) as ApiKeyRow | undefined;
+      const row = this.statement("SELECT id, project_id, session_epoch FROM api_keys WHERE key_hash = ?").get(
+        keyHash,
+      ) as ApiKeyRow | undefined;
       return row && toKeyHolder(row);
     });
   }
 
   listApiKeys(projectId: string, page: PageRequest): Promise<Page<ApiKeyInfo>> {
     return this.run(() => {
-      const rows = this.statement(`SELECT ${API_KEY_INFO_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`).all(
-        projectId,
-        page.pageSize + 1,
-        page.offset,
-      ) as ApiKeyRow[];
+      const rows = this.statement(
+        `SELECT ${API_KEY_INFO_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`,
+      ).all(projectId, page.pageSize + 1, page.offset) as ApiKeyRow[];
       return toPage(rows.map(toApiKeyInfo), page);
     });
   }
 
   deleteApiKey(projectId: string, id: string): Promise<boolean> {
-    return this.run(() => this.statement("DELETE FROM api_keys WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0);
+    return this.run(
+      () => this.statement("DELETE FROM api_keys WHERE project_id = ? AND id = ?").run(projectId, id).changes > 0,
+    );
   }
 
   touchApiKey(id: string, now: number): Promise<void> {
@@ -91,12 +104,8 @@ export class SqliteProjects extends SqliteAggregate implements ProjectStore {
   }
 
   private insertKey(key: ApiKeyRecord): void {
-    this.statement("INSERT INTO api_keys (id, key_hash, project_id, created_at, configured) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING").run(
-      key.id,
-      key.keyHash,
-      key.projectId,
-      key.createdAt,
-      key.configured ? 1 : 0,
-    );
+    this.statement(
+      "INSERT INTO api_keys (id, key_hash, project_id, created_at, configured) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
+    ).run(key.id, key.keyHash, key.projectId, key.createdAt, key.configured ? 1 : 0);
   }
 }

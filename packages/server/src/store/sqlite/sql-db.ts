@@ -13,7 +13,8 @@ export const SQLITE: Dialect = {
 function bind(params: Params | undefined): Params {
   if (params === undefined) return {};
   const bound: Params = {};
-  for (const [name, value] of Object.entries(params)) bound[name] = Array.isArray(value) ? JSON.stringify(value) : value === undefined ? null : value;
+  for (const [name, value] of Object.entries(params))
+    bound[name] = Array.isArray(value) ? JSON.stringify(value) : value === undefined ? null : value;
   return bound;
 }
 
@@ -52,7 +53,12 @@ export class SqliteSqlDb implements SqlDb {
   }
 
   /** Multi-row VALUES, one statement per 32,000 values; each size of statement is compiled once. */
-  insertRows(table: string, columns: readonly Column[], rows: readonly unknown[][], tail = ""): Promise<Record<string, unknown>[]> {
+  insertRows(
+    table: string,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    tail = "",
+  ): Promise<Record<string, unknown>[]> {
     if (rows.length === 0) return Promise.resolve([]);
     return this.runner.run(() => {
       const out: Record<string, unknown>[] = [];
@@ -68,7 +74,13 @@ export class SqliteSqlDb implements SqlDb {
   }
 
   /** UPDATE … FROM a VALUES list (its columns are column1, column2, …). */
-  updateRows(table: string, key: Column, columns: readonly Column[], rows: readonly unknown[][], where?: string): Promise<number[]> {
+  updateRows(
+    table: string,
+    key: Column,
+    columns: readonly Column[],
+    rows: readonly unknown[][],
+    where?: string,
+  ): Promise<number[]> {
     if (rows.length === 0) return Promise.resolve([]);
     return this.runner.run(() => {
       const updated: number[] = [];
@@ -76,7 +88,9 @@ export class SqliteSqlDb implements SqlDb {
         const sql = `UPDATE ${table} SET ${columns.map((c, i) => `${c.name} = v.column${i + 2}`).join(", ")}
           FROM (VALUES ${placeholders(chunk.length, columns.length + 1)}) AS v WHERE ${table}.${key.name} = v.column1${where !== undefined ? ` AND ${where}` : ""}
           RETURNING ${table}.${key.name} AS updated`;
-        const rows = this.runner.connection.statement(sql).all(chunk.flat().map((v) => (v === undefined ? null : v))) as { updated: number }[];
+        const rows = this.runner.connection
+          .statement(sql)
+          .all(chunk.flat().map((v) => (v === undefined ? null : v))) as { updated: number }[];
         for (const row of rows) updated.push(row.updated);
       }
       return updated;

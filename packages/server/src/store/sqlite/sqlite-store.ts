@@ -41,7 +41,10 @@ export interface SqliteStoreOptions {
    * `bench/store-counts.mjs`, which reads the WAL bytes a workload writes from the WAL's size.
    */
   checkpoints?: false | CheckpointOptions;
-  /** Told the WAL's size after each checkpoint, each restart's pause, and checkpoints that fail (a full disk) and work again. */
+  /**
+   * Told the WAL's size after each checkpoint, each restart's pause, and checkpoints that fail (a full disk) and work
+   * again.
+   */
   checkpointObserver?: CheckpointObserver;
 }
 
@@ -104,7 +107,8 @@ export class SqliteStore implements Store {
     db.pragma("wal_autocheckpoint = 0");
     // Once the WAL starts over (checkpointer.ts), its file is cut back to the size it is allowed to reach.
     db.pragma(`journal_size_limit = ${(options.checkpoints || DEFAULT_CHECKPOINTS).restartBytes}`);
-    for (const suffix of ["-wal", "-shm"]) if (path !== ":memory:" && existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+    for (const suffix of ["-wal", "-shm"])
+      if (path !== ":memory:" && existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
     if (options.migrate !== false) applySqliteMigrations(db, this.migrations, options.now());
     const free = aggregates(freeRunner(this.connection));

@@ -10,13 +10,17 @@ const PLACEHOLDERS = VIDEO_COLUMNS.split(",")
 export class SqliteVideos extends SqliteAggregate implements VideoStore {
   insert(video: VideoOperation): Promise<void> {
     return this.run(() => {
-      this.statement(`INSERT INTO video_operations (${VIDEO_COLUMNS}) VALUES (${PLACEHOLDERS})`).run(...videoValues(video));
+      this.statement(`INSERT INTO video_operations (${VIDEO_COLUMNS}) VALUES (${PLACEHOLDERS})`).run(
+        ...videoValues(video),
+      );
     });
   }
 
   get(projectId: string, id: string): Promise<VideoOperation | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT * FROM video_operations WHERE project_id = ? AND id = ?").get(projectId, id) as VideoRow | undefined;
+      const row = this.statement("SELECT * FROM video_operations WHERE project_id = ? AND id = ?").get(projectId, id) as
+        | VideoRow
+        | undefined;
       return row && toVideo(row);
     });
   }
@@ -30,10 +34,9 @@ export class SqliteVideos extends SqliteAggregate implements VideoStore {
     if (ids.length === 0) return Promise.resolve([]);
     return this.run(() =>
       (
-        this.statement("SELECT * FROM video_operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))").all(
-          projectId,
-          JSON.stringify(ids),
-        ) as VideoRow[]
+        this.statement(
+          "SELECT * FROM video_operations WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))",
+        ).all(projectId, JSON.stringify(ids)) as VideoRow[]
       ).map(toVideo),
     );
   }
@@ -61,11 +64,17 @@ export class SqliteVideos extends SqliteAggregate implements VideoStore {
 
   renewLease(id: string, leaseUntil: number): Promise<boolean> {
     return this.run(
-      () => this.statement("UPDATE video_operations SET lease_until = ? WHERE id = ? AND state IN ('pending', 'running')").run(leaseUntil, id).changes > 0,
+      () =>
+        this.statement(
+          "UPDATE video_operations SET lease_until = ? WHERE id = ? AND state IN ('pending', 'running')",
+        ).run(leaseUntil, id).changes > 0,
     );
   }
 
   releaseAll(): Promise<number> {
-    return this.run(() => this.statement("UPDATE video_operations SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes);
+    return this.run(
+      () =>
+        this.statement("UPDATE video_operations SET lease_until = NULL WHERE lease_until IS NOT NULL").run().changes,
+    );
   }
 }

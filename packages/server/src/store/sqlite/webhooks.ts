@@ -20,18 +20,18 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
 
   get(projectId: string, id: string): Promise<WebhookRecord | undefined> {
     return this.run(() => {
-      const row = this.statement("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as WebhookRow | undefined;
+      const row = this.statement("SELECT * FROM webhooks WHERE project_id = ? AND id = ?").get(projectId, id) as
+        | WebhookRow
+        | undefined;
       return row && toWebhook(row);
     });
   }
 
   list(projectId: string, page: PageRequest): Promise<Page<WebhookRecord>> {
     return this.run(() => {
-      const rows = this.statement("SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?").all(
-        projectId,
-        page.pageSize + 1,
-        page.offset,
-      ) as WebhookRow[];
+      const rows = this.statement(
+        "SELECT * FROM webhooks WHERE project_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
+      ).all(projectId, page.pageSize + 1, page.offset) as WebhookRow[];
       return toPage(rows.map(toWebhook), page);
     });
   }
@@ -41,10 +41,12 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
     // One project is the usual case: keep json_each out of that query.
     return this.run(() =>
       (projectIds.length === 1
-        ? (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(projectIds[0]) as WebhookRow[])
-        : (this.statement("SELECT * FROM webhooks WHERE project_id IN (SELECT value FROM json_each(?)) AND state = 'enabled'").all(
-            JSON.stringify(projectIds),
+        ? (this.statement("SELECT * FROM webhooks WHERE project_id = ? AND state = 'enabled'").all(
+            projectIds[0],
           ) as WebhookRow[])
+        : (this.statement(
+            "SELECT * FROM webhooks WHERE project_id IN (SELECT value FROM json_each(?)) AND state = 'enabled'",
+          ).all(JSON.stringify(projectIds)) as WebhookRow[])
       ).map(toWebhook),
     );
   }
@@ -63,13 +65,17 @@ export class SqliteWebhooks extends SqliteAggregate implements WebhookStore {
   disable(projectId: string, id: string, state: Exclude<WebhookState, "enabled">, now: number): Promise<boolean> {
     return this.run(
       () =>
-        this.statement("UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'").run(state, now, projectId, id)
-          .changes > 0,
+        this.statement(
+          "UPDATE webhooks SET state = ?, updated_at = ? WHERE project_id = ? AND id = ? AND state = 'enabled'",
+        ).run(state, now, projectId, id).changes > 0,
     );
   }
 
   count(projectId: string): Promise<number> {
-    return this.run(() => (this.statement("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = ?").get(projectId) as { n: number }).n);
+    return this.run(
+      () =>
+        (this.statement("SELECT COUNT(*) AS n FROM webhooks WHERE project_id = ?").get(projectId) as { n: number }).n,
+    );
   }
 
   /** Its key, id and URI stay in deleted_webhooks, for the record of its deliveries. */

@@ -18,7 +18,10 @@ export function describeBatchLines(f: StoreFixture): void {
       // Recording the same lines again (a retry after a crash) changes nothing.
       await store.batchLines.record(b.id, settled, T0 + 6);
       expect(await store.batchLines.pending(b.id, 10)).toEqual([]);
-      expect(await store.batches.get(projectId, b.id)).toMatchObject({ successfulRequestCount: 1, failedRequestCount: 2 });
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({
+        successfulRequestCount: 1,
+        failedRequestCount: 2,
+      });
       expect((await store.batchLines.all(b.id)).map((l) => [l.key, l.state])).toEqual([
         ["a", "succeeded"],
         ["b", "failed"],
@@ -29,11 +32,18 @@ export function describeBatchLines(f: StoreFixture): void {
     it("writes a large batch's lines in chunks, all of them, and reads them back a page at a time", async () => {
       const { store, projectId } = f;
       const b = batch(projectId, { requestCount: 1234 });
-      const many = Array.from({ length: 1234 }, (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }));
+      const many = Array.from(
+        { length: 1234 },
+        (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }),
+      );
       await store.batches.insert(b, many);
       expect(await store.batchLines.pending(b.id, 2000)).toHaveLength(1234);
-      expect((await store.batchLines.page(b.id, 1000, 100)).map((l) => l.index)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
-      expect((await store.batchLines.page(b.id, 1200, 100)).map((l) => l.key)).toEqual(Array.from({ length: 34 }, (_, i) => `k${1200 + i}`));
+      expect((await store.batchLines.page(b.id, 1000, 100)).map((l) => l.index)).toEqual(
+        Array.from({ length: 100 }, (_, i) => 1000 + i),
+      );
+      expect((await store.batchLines.page(b.id, 1200, 100)).map((l) => l.key)).toEqual(
+        Array.from({ length: 34 }, (_, i) => `k${1200 + i}`),
+      );
       expect(await store.batchLines.page(b.id, 1234, 100)).toEqual([]);
       // The output needs keys and results only: requests (up to MiBs each) are not read back.
       expect((await store.batchLines.page(b.id, 0, 2)).map((l) => l.request)).toEqual([undefined, undefined]);
@@ -48,7 +58,11 @@ export function describeBatchLines(f: StoreFixture): void {
         await tx.batchLines.append(b.id, [first!, second!]);
         await tx.batchLines.append(b.id, [{ ...failed!, index: 2 }]);
       });
-      expect(await store.batches.get(projectId, b.id)).toMatchObject({ requestCount: 3, failedRequestCount: 1, successfulRequestCount: 0 });
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({
+        requestCount: 3,
+        failedRequestCount: 1,
+        successfulRequestCount: 0,
+      });
       expect((await store.batchLines.all(b.id)).map((l) => [l.index, l.key, l.state])).toEqual([
         [0, "a", "pending"],
         [1, "b", "pending"],

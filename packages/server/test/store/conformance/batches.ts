@@ -6,7 +6,10 @@ export function describeBatches(f: StoreFixture): void {
   describe("batches", () => {
     it("stores a batch with its lines and leases it to one runner at a time", async () => {
       const { store, projectId } = f;
-      const b = batch(projectId, { failedRequestCount: 1, webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } } });
+      const b = batch(projectId, {
+        failedRequestCount: 1,
+        webhookConfig: { uris: ["https://a.example/x"], user_metadata: { k: 1 } },
+      });
       await store.batches.insert(b, batchLines());
       expect(await store.batches.get(projectId, b.id)).toEqual(b);
       expect(await store.batches.get("other-project", b.id)).toBeUndefined();
@@ -51,12 +54,22 @@ export function describeBatches(f: StoreFixture): void {
       expect(await store.batches.releaseAll()).toBe(1);
       const running = await store.batches.claim(T0 + 2, T0 + 60_000);
       expect(running?.id).toBe(b.id);
-      const done = { ...running!, state: "BATCH_STATE_SUCCEEDED" as const, outputFile: "files/out", endedAt: T0 + 3, updatedAt: T0 + 3 };
+      const done = {
+        ...running!,
+        state: "BATCH_STATE_SUCCEEDED" as const,
+        outputFile: "files/out",
+        endedAt: T0 + 3,
+        updatedAt: T0 + 3,
+      };
       await store.transaction(async (tx) => {
         expect((await tx.batches.getForUpdate(projectId, b.id))?.state).toBe("BATCH_STATE_RUNNING");
         await tx.batches.update(done);
       });
-      expect(await store.batches.get(projectId, b.id)).toMatchObject({ state: "BATCH_STATE_SUCCEEDED", outputFile: "files/out", endedAt: T0 + 3 });
+      expect(await store.batches.get(projectId, b.id)).toMatchObject({
+        state: "BATCH_STATE_SUCCEEDED",
+        outputFile: "files/out",
+        endedAt: T0 + 3,
+      });
       expect(await store.batches.claim(T0 + 100_000, T0 + 200_000)).toBeUndefined();
       expect(await store.batches.delete(projectId, b.id)).toBe(true);
       expect(await store.batchLines.all(b.id)).toEqual([]);
@@ -65,7 +78,11 @@ export function describeBatches(f: StoreFixture): void {
 
     it("hides a batch while its input goes in: not gotten, listed, claimed, counted, expired or deleted until revealed", async () => {
       const { store, projectId } = f;
-      const hidden = batch(projectId, { requestCount: 0, deadlineAt: T0 + 10, webhookConfig: { uris: ["https://a.example/x"] } });
+      const hidden = batch(projectId, {
+        requestCount: 0,
+        deadlineAt: T0 + 10,
+        webhookConfig: { uris: ["https://a.example/x"] },
+      });
       await store.batches.insertHidden(hidden);
       // Each chunk in a transaction of its own, as a JSONL file is read.
       const [first, second, failed] = batchLines();
@@ -73,7 +90,9 @@ export function describeBatches(f: StoreFixture): void {
       await store.batchLines.append(hidden.id, [failed!]);
 
       expect(await store.batches.get(projectId, hidden.id)).toBeUndefined();
-      await store.transaction(async (tx) => expect(await tx.batches.getForUpdate(projectId, hidden.id)).toBeUndefined());
+      await store.transaction(async (tx) =>
+        expect(await tx.batches.getForUpdate(projectId, hidden.id)).toBeUndefined(),
+      );
       expect(await store.batches.getMany(projectId, [hidden.id])).toEqual([]);
       expect((await store.batches.list(projectId, PAGE)).items).toEqual([]);
       expect((await store.operations.listAllKinds(projectId, {}, PAGE)).items).toEqual([]);
@@ -97,13 +116,21 @@ export function describeBatches(f: StoreFixture): void {
       expect(revealed).toEqual({ ...hidden, requestCount: 3, failedRequestCount: 1, updatedAt: T0 + 7 });
       expect(await store.batches.get(projectId, hidden.id)).toEqual(revealed);
       expect((await store.batches.list(projectId, PAGE)).items.map((b) => b.id)).toEqual([hidden.id]);
-      expect((await store.operations.listAllKinds(projectId, { done: false }, PAGE)).items).toEqual([{ kind: "batch", id: hidden.id }]);
-      expect(await store.stats.unfinishedOperations()).toEqual([{ kind: "batch", state: "BATCH_STATE_PENDING", count: 1 }]);
+      expect((await store.operations.listAllKinds(projectId, { done: false }, PAGE)).items).toEqual([
+        { kind: "batch", id: hidden.id },
+      ]);
+      expect(await store.stats.unfinishedOperations()).toEqual([
+        { kind: "batch", state: "BATCH_STATE_PENDING", count: 1 },
+      ]);
       expect(await store.batches.listHidden(T0 + 1, 10)).toEqual([]);
       expect(await store.batches.reveal(hidden.id, T0 + 8)).toBeUndefined();
       expect(await store.batches.nextDeadlineAt()).toBe(T0 + 10);
       expect((await store.batches.listExpired(T0 + 100, 10)).map((b) => b.id)).toEqual([hidden.id]);
-      expect(await store.batches.claim(T0 + 9, T0 + 1000)).toMatchObject({ id: hidden.id, state: "BATCH_STATE_RUNNING", requestCount: 3 });
+      expect(await store.batches.claim(T0 + 9, T0 + 1000)).toMatchObject({
+        id: hidden.id,
+        state: "BATCH_STATE_RUNNING",
+        requestCount: 3,
+      });
     });
 
     it("deletes a hidden batch with its lines a step at a time, and never a visible one", async () => {
@@ -114,7 +141,10 @@ export function describeBatches(f: StoreFixture): void {
       await store.batches.insertHidden(younger);
       await store.batchLines.append(
         hidden.id,
-        Array.from({ length: 1234 }, (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" })),
+        Array.from(
+          { length: 1234 },
+          (_, index): BatchLine => ({ index, key: `k${index}`, request: "{}", state: "pending" }),
+        ),
       );
       expect(await store.batches.listHidden(T0, 1)).toEqual([hidden.id]);
       expect(await store.batches.listHidden(T0, 10)).toEqual([hidden.id, younger.id]);

@@ -13,7 +13,11 @@ const failedAttempt = (deliveryId: string, overrides: Partial<Attempt> = {}): At
   ...overrides,
 });
 
-const settlement = (id: string, state: DeliverySettlement["state"], overrides: Partial<DeliverySettlement> = {}): DeliverySettlement => ({
+const settlement = (
+  id: string,
+  state: DeliverySettlement["state"],
+  overrides: Partial<DeliverySettlement> = {},
+): DeliverySettlement => ({
   id,
   endpointKey: "origin:https://a.example",
   state,
@@ -34,7 +38,11 @@ const round = (settlements: DeliverySettlement[], keptAttempts: Attempt[] = []):
   webhooksAtRisk: [],
 });
 
-const claim = (now: number, worker: number, overrides: { limit?: number; skipEndpoints?: string[]; perEndpointLimit?: number } = {}) => ({
+const claim = (
+  now: number,
+  worker: number,
+  overrides: { limit?: number; skipEndpoints?: string[]; perEndpointLimit?: number } = {},
+) => ({
   now,
   worker,
   limit: overrides.limit ?? 100,
@@ -77,7 +85,10 @@ export function describeDeliveries(f: StoreFixture): void {
         state: "pending",
       });
       expect(JSON.parse(fromHook.body)).toEqual(e.payload);
-      expect(claimed.find((d) => d.webhookId === undefined)).toMatchObject({ sealedSecrets: undefined, endpointKey: "origin:https://a.example" });
+      expect(claimed.find((d) => d.webhookId === undefined)).toMatchObject({
+        sealedSecrets: undefined,
+        endpointKey: "origin:https://a.example",
+      });
       // Claimed by a live worker: nobody else takes them.
       expect(await store.deliveries.claim(claim(T0 + 59_999, b))).toEqual([]);
       expect(await store.deliveries.nextDueAt()).toBeUndefined();
@@ -86,10 +97,14 @@ export function describeDeliveries(f: StoreFixture): void {
     it("keeps a delivery born leased out of the queue, and its worker's row covers it from before it commits", async () => {
       const { store, projectId } = f;
       const [a, b] = await workers(store);
-      const { deliveries } = await written(store, event(projectId), (e) => [delivery(e)], { lease: { worker: a, coveredFrom: null } });
+      const { deliveries } = await written(store, event(projectId), (e) => [delivery(e)], {
+        lease: { worker: a, coveredFrom: null },
+      });
       expect(await store.deliveries.claim(claim(T0 + 1000, b))).toEqual([]);
       expect(await store.deliveries.nextDueAt()).toBeUndefined();
-      expect((await store.deliveries.list(projectId, {}, PAGE)).items.map((d) => [d.id, d.state])).toEqual([[deliveries[0]!.id, "pending"]]);
+      expect((await store.deliveries.list(projectId, {}, PAGE)).items.map((d) => [d.id, d.state])).toEqual([
+        [deliveries[0]!.id, "pending"],
+      ]);
       // Its worker dies (it stops renewing): reaped, what it held is queued, due at once, for the others.
       expect(await store.workers.reap(T0 + 60_000)).toBe(1);
       expect((await store.deliveries.claim(claim(T0 + 60_000, b))).map((d) => d.id)).toEqual([deliveries[0]!.id]);
@@ -101,9 +116,14 @@ export function describeDeliveries(f: StoreFixture): void {
       const busy = webhook(projectId);
       const quiet = webhook(projectId);
       for (const h of [busy, quiet]) await store.webhooks.insert(h);
-      for (let i = 0; i < 5; i++) await written(store, event(projectId, { createdAt: T0 + i }), (e) => [delivery(e, { webhookId: busy.id })]);
+      for (let i = 0; i < 5; i++)
+        await written(store, event(projectId, { createdAt: T0 + i }), (e) => [delivery(e, { webhookId: busy.id })]);
       await written(store, event(projectId, { createdAt: T0 + 9 }), (e) => [delivery(e, { webhookId: quiet.id })]);
-      expect((await store.deliveries.claim(claim(T0 + 10, a, { skipEndpoints: [`webhook:${busy.id}`] }))).map((d) => d.webhookId)).toEqual([quiet.id]);
+      expect(
+        (await store.deliveries.claim(claim(T0 + 10, a, { skipEndpoints: [`webhook:${busy.id}`] }))).map(
+          (d) => d.webhookId,
+        ),
+      ).toEqual([quiet.id]);
       const first = await store.deliveries.claim(claim(T0 + 10, a, { perEndpointLimit: 2 }));
       expect(first.map((d) => [d.webhookId, d.nextAttemptAt])).toEqual([
         [busy.id, T0],
@@ -123,7 +143,10 @@ export function describeDeliveries(f: StoreFixture): void {
       ]);
       const [ok, retry, failed] = deliveries.map((d) => d.id) as [string, string, string];
       await store.deliveries.claim(claim(T0, a));
-      const failures = [failedAttempt(retry), failedAttempt(failed, { statusCode: undefined, responseExcerpt: undefined, error: "refused" })];
+      const failures = [
+        failedAttempt(retry),
+        failedAttempt(failed, { statusCode: undefined, responseExcerpt: undefined, error: "refused" }),
+      ];
       const settled = round(
         [
           settlement(ok, "succeeded", { lastStatusCode: 200, lastLatencyMs: 3.25, attemptedAt: T0 + 2 }),
@@ -136,10 +159,24 @@ export function describeDeliveries(f: StoreFixture): void {
       // Writing the same outcomes again (a retried flush) changes nothing.
       await store.deliveries.settle(settled, T0 + 10);
       const byId = new Map((await store.deliveries.list(projectId, {}, PAGE)).items.map((d) => [d.id, d]));
-      expect(byId.get(ok)).toMatchObject({ state: "succeeded", attemptCount: 1, lastStatusCode: 200, lastLatencyMs: 3.25, updatedAt: T0 + 2 });
+      expect(byId.get(ok)).toMatchObject({
+        state: "succeeded",
+        attemptCount: 1,
+        lastStatusCode: 200,
+        lastLatencyMs: 3.25,
+        updatedAt: T0 + 2,
+      });
       // The success shows as its attempt, though it has no row of its own.
-      expect(byId.get(ok)!.attempts).toEqual([{ deliveryId: ok, attemptNumber: 1, startedAt: T0 + 2, statusCode: 200, latencyMs: 3.25 }]);
-      expect(byId.get(retry)).toMatchObject({ state: "pending", attemptCount: 1, nextAttemptAt: T0 + 5000, lastStatusCode: 500, lastError: "HTTP 500" });
+      expect(byId.get(ok)!.attempts).toEqual([
+        { deliveryId: ok, attemptNumber: 1, startedAt: T0 + 2, statusCode: 200, latencyMs: 3.25 },
+      ]);
+      expect(byId.get(retry)).toMatchObject({
+        state: "pending",
+        attemptCount: 1,
+        nextAttemptAt: T0 + 5000,
+        lastStatusCode: 500,
+        lastError: "HTTP 500",
+      });
       expect(byId.get(retry)!.attempts).toEqual([failures[0]]);
       expect(byId.get(failed)).toMatchObject({ state: "failed", lastError: "refused" });
       expect(byId.get(failed)!.attempts).toEqual([failures[1]]);
@@ -148,7 +185,9 @@ export function describeDeliveries(f: StoreFixture): void {
       expect((await store.deliveries.claim(claim(T0 + 5000, b))).map((d) => d.id)).toEqual([retry]);
       // A settled delivery is left alone by a late, stale outcome.
       await store.deliveries.settle(round([settlement(ok, "pending", { nextAttemptAt: T0 + 20 })]), T0 + 20);
-      expect((await store.deliveries.list(projectId, { state: "succeeded" }, PAGE)).items.map((d) => d.id)).toEqual([ok]);
+      expect((await store.deliveries.list(projectId, { state: "succeeded" }, PAGE)).items.map((d) => d.id)).toEqual([
+        ok,
+      ]);
       expect(await store.deliveries.nextDueAt()).toBeUndefined();
     });
 
@@ -173,13 +212,17 @@ export function describeDeliveries(f: StoreFixture): void {
       const { store, projectId } = f;
       const [a, b] = await workers(store);
       const queued = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://a.example/1" })]);
-      const born = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://b.example/2" })], { lease: { worker: a, coveredFrom: null } });
+      const born = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://b.example/2" })], {
+        lease: { worker: a, coveredFrom: null },
+      });
       const claimed = await store.deliveries.claim(claim(T0, a));
       expect(claimed.map((d) => d.id)).toEqual([queued.deliveries[0]!.id]);
       // Not held by b: nothing to release.
       expect(await store.deliveries.release([...claimed, ...born.deliveries], b, T0 + 1)).toBe(0);
       expect(await store.deliveries.release([...claimed, ...born.deliveries], a, T0 + 1)).toBe(2);
-      expect((await store.deliveries.claim(claim(T0 + 1, b))).map((d) => d.id).sort()).toEqual([queued.deliveries[0]!.id, born.deliveries[0]!.id].sort());
+      expect((await store.deliveries.claim(claim(T0 + 1, b))).map((d) => d.id).sort()).toEqual(
+        [queued.deliveries[0]!.id, born.deliveries[0]!.id].sort(),
+      );
       expect(await store.deliveries.release([], a, T0 + 1)).toBe(0);
     });
 
@@ -193,7 +236,10 @@ export function describeDeliveries(f: StoreFixture): void {
       ]);
       await store.deliveries.claim(claim(T0, a));
       await store.deliveries.settle(
-        round([settlement(deliveries[0]!.id, "pending", { nextAttemptAt: T0 + 300 }), settlement(deliveries[1]!.id, "pending", { nextAttemptAt: T0 + 100 })]),
+        round([
+          settlement(deliveries[0]!.id, "pending", { nextAttemptAt: T0 + 300 }),
+          settlement(deliveries[1]!.id, "pending", { nextAttemptAt: T0 + 100 }),
+        ]),
         T0,
       );
       expect(await store.deliveries.nextDueAt()).toBe(T0 + 100);
@@ -209,12 +255,16 @@ export function describeDeliveries(f: StoreFixture): void {
         delivery(e, { webhookId: hook.id }),
         delivery(e, { uri: "https://a.example/x" }),
       ]);
-      const two = await written(store, event(projectId, { createdAt: T0 + 5 }), (e) => [delivery(e, { webhookId: hook.id })]);
+      const two = await written(store, event(projectId, { createdAt: T0 + 5 }), (e) => [
+        delivery(e, { webhookId: hook.id }),
+      ]);
       expect((await store.deliveries.targetsOf(one.event.id)).sort((x, y) => x.uri.localeCompare(y.uri))).toEqual([
         { webhookId: undefined, uri: "https://a.example/x" },
         { webhookId: hook.id, uri: "https://example.com/hook" },
       ]);
-      const again = await store.transaction((tx) => tx.deliveries.insertMore([delivery(one.event, { webhookId: hook.id }, { createdAt: T0 + 1 })], T0 + 1));
+      const again = await store.transaction((tx) =>
+        tx.deliveries.insertMore([delivery(one.event, { webhookId: hook.id }, { createdAt: T0 + 1 })], T0 + 1),
+      );
       expect(again[0]!.id).not.toBe(one.deliveries[0]!.id);
       expect((await store.deliveries.list(projectId, { eventId: one.event.id }, PAGE)).items.map((d) => d.id)).toEqual([
         ...one.deliveries.map((d) => d.id),
@@ -226,7 +276,9 @@ export function describeDeliveries(f: StoreFixture): void {
         two.deliveries[0]!.id,
       ]);
       expect((await store.deliveries.list(projectId, { eventId: two.event.id }, PAGE)).items).toHaveLength(1);
-      expect((await store.deliveries.list(projectId, { eventId: "msg_000000000000000000000000000" }, PAGE)).items).toEqual([]);
+      expect(
+        (await store.deliveries.list(projectId, { eventId: "msg_000000000000000000000000000" }, PAGE)).items,
+      ).toEqual([]);
       expect((await store.deliveries.list("other-project", {}, PAGE)).items).toEqual([]);
       const page = await store.deliveries.list(projectId, {}, { pageSize: 2, offset: 0 });
       expect(page.items).toHaveLength(2);
@@ -242,9 +294,14 @@ export function describeDeliveries(f: StoreFixture): void {
         delivery(e, { webhookId: hook.id }),
         delivery(e, { uri: "https://a.example/x" }),
       ]);
-      const born = await written(store, event(projectId, { createdAt: T0 + 1 }), (e) => [delivery(e, { webhookId: hook.id })], {
-        lease: { worker: a, coveredFrom: null },
-      });
+      const born = await written(
+        store,
+        event(projectId, { createdAt: T0 + 1 }),
+        (e) => [delivery(e, { webhookId: hook.id })],
+        {
+          lease: { worker: a, coveredFrom: null },
+        },
+      );
       expect(await store.deliveries.failPending(hook.id, "the webhook was disabled")).toBe(2);
       const failed = (await store.deliveries.list(projectId, { webhookId: hook.id, state: "failed" }, PAGE)).items;
       expect(failed.map((d) => d.id)).toEqual([queued.deliveries[0]!.id, born.deliveries[0]!.id]);
@@ -264,14 +321,18 @@ export function describeDeliveries(f: StoreFixture): void {
       const { store, projectId } = f;
       const hook = webhook(projectId, { uri: "https://gone.example/hook" });
       await store.webhooks.insert(hook);
-      const { event: e } = await written(store, event(projectId), (e) => [delivery(e, { webhookId: hook.id, uri: hook.uri })]);
+      const { event: e } = await written(store, event(projectId), (e) => [
+        delivery(e, { webhookId: hook.id, uri: hook.uri }),
+      ]);
       expect(await store.webhooks.delete(projectId, hook.id, T0 + 1)).toBe(true);
       expect(await store.webhooks.get(projectId, hook.id)).toBeUndefined();
       expect((await store.deliveries.list(projectId, { eventId: e.id }, PAGE)).items[0]).toMatchObject({
         webhookId: hook.id,
         uri: "https://gone.example/hook",
       });
-      expect(await store.deliveries.targetsOf(e.id)).toEqual([{ webhookId: hook.id, uri: "https://gone.example/hook" }]);
+      expect(await store.deliveries.targetsOf(e.id)).toEqual([
+        { webhookId: hook.id, uri: "https://gone.example/hook" },
+      ]);
       // A new webhook never takes a deleted one's key.
       const next = webhook(projectId);
       await store.webhooks.insert(next);

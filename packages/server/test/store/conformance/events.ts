@@ -11,7 +11,12 @@ export function describeEvents(f: StoreFixture): void {
         type: "export.failed",
         operation: "operations/b",
         createdAt: T0 + 1,
-        payload: { type: "export.failed", version: "v1", timestamp: "t", data: { id: "operations/b", error_code: 13, error_message: 'é \u2028 "quoted"' } },
+        payload: {
+          type: "export.failed",
+          version: "v1",
+          timestamp: "t",
+          data: { id: "operations/b", error_code: 13, error_message: 'é \u2028 "quoted"' },
+        },
       });
       const ping = event(projectId, {
         type: "webhook.ping",
@@ -33,8 +38,12 @@ export function describeEvents(f: StoreFixture): void {
       expect(await store.events.get(projectId, `${sb.id.slice(0, 15)}${"0".repeat(16)}`)).toBeUndefined();
       expect(await store.events.get(projectId, "msg_not-an-id")).toBeUndefined();
       expect((await store.events.list(projectId, {}, PAGE)).items.map((e) => e.id)).toEqual([sa.id, sb.id, sping.id]);
-      expect((await store.events.list(projectId, { type: "export.failed" }, PAGE)).items.map((e) => e.id)).toEqual([sb.id]);
-      expect((await store.events.list(projectId, { operation: "operations/a" }, PAGE)).items.map((e) => e.id)).toEqual([sa.id]);
+      expect((await store.events.list(projectId, { type: "export.failed" }, PAGE)).items.map((e) => e.id)).toEqual([
+        sb.id,
+      ]);
+      expect((await store.events.list(projectId, { operation: "operations/a" }, PAGE)).items.map((e) => e.id)).toEqual([
+        sa.id,
+      ]);
       expect((await store.events.list(projectId, { type: "export.cancelled" }, PAGE)).items).toEqual([]);
       expect((await store.events.list("other-project", {}, PAGE)).items).toEqual([]);
     });

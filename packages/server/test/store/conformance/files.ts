@@ -9,7 +9,14 @@ export function describeFiles(f: StoreFixture): void {
       const files = [
         file(projectId, { createdAt: T0 }),
         file(projectId, { createdAt: T0 + 1 }),
-        file(projectId, { createdAt: T0 + 2, displayName: "", sha256: undefined, expireAt: undefined, state: "PROCESSING", source: "GENERATED" }),
+        file(projectId, {
+          createdAt: T0 + 2,
+          displayName: "",
+          sha256: undefined,
+          expireAt: undefined,
+          state: "PROCESSING",
+          source: "GENERATED",
+        }),
       ];
       for (const x of files) await store.files.insert(x);
       expect(await store.files.get(projectId, files[0]!.id)).toEqual(files[0]);
@@ -47,7 +54,14 @@ export function describeFiles(f: StoreFixture): void {
       const { store, projectId } = f;
       const x = file(projectId, { state: "PROCESSING", sha256: undefined, sizeBytes: 0 });
       await store.files.insert(x);
-      const done = { ...x, state: "ACTIVE" as const, sha256: "aGFzaA==", sizeBytes: 42, displayName: "renamed", updatedAt: T0 + 5 };
+      const done = {
+        ...x,
+        state: "ACTIVE" as const,
+        sha256: "aGFzaA==",
+        sizeBytes: 42,
+        displayName: "renamed",
+        updatedAt: T0 + 5,
+      };
       await store.files.update(done);
       expect(await store.files.get(projectId, x.id)).toEqual(done);
       expect(await store.files.delete("other-project", x.id)).toBe(false);

@@ -47,13 +47,22 @@ export const event = (projectId: string, overrides: Partial<NewEvent> = {}): New
   projectId,
   type: "export.succeeded",
   operation: "operations/x",
-  payload: { type: "export.succeeded", version: "v1", timestamp: "2026-05-04T12:00:00.000Z", data: { id: "operations/x" } },
+  payload: {
+    type: "export.succeeded",
+    version: "v1",
+    timestamp: "2026-05-04T12:00:00.000Z",
+    data: { id: "operations/x" },
+  },
   createdAt: T0,
   ...overrides,
 });
 
 /** A delivery of `e` to a static webhook (`webhookId`, its URI) or a dynamic URI. */
-export const delivery = (e: StoredEvent, target: { webhookId?: string; uri?: string } = {}, overrides: Partial<PlannedDelivery> = {}): PlannedDelivery => {
+export const delivery = (
+  e: StoredEvent,
+  target: { webhookId?: string; uri?: string } = {},
+  overrides: Partial<PlannedDelivery> = {},
+): PlannedDelivery => {
   const uri = target.uri ?? "https://example.com/hook";
   return {
     eventId: e.id,

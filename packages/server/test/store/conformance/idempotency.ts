@@ -30,7 +30,9 @@ export function describeIdempotency(f: StoreFixture): void {
       expect(await store.idempotency.get(scope(), "k1")).toEqual(answered);
       // An answered key is never released nor taken over while it lives, even long after its claim ran out.
       expect(await store.idempotency.release(scope(), "k1", "owner-1")).toBe(false);
-      expect(await store.idempotency.claim(second, T0 + IDEMPOTENCY_CLAIM_MS * 10)).toMatchObject({ sealedResponse: "sealed-1" });
+      expect(await store.idempotency.claim(second, T0 + IDEMPOTENCY_CLAIM_MS * 10)).toMatchObject({
+        sealedResponse: "sealed-1",
+      });
     });
 
     it("keeps keys apart per scope", async () => {
@@ -53,10 +55,16 @@ export function describeIdempotency(f: StoreFixture): void {
       expect(await store.idempotency.renew(scope(), "k", "b", T0 + 5 * IDEMPOTENCY_CLAIM_MS)).toBe(true);
       expect(await store.idempotency.renew(scope(), "k", "a", T0 + 5 * IDEMPOTENCY_CLAIM_MS)).toBe(false);
       const later = T0 + 2 * IDEMPOTENCY_CLAIM_MS;
-      expect(await store.idempotency.claim(newClaim(scope(), "k", "fp", "c", later), later)).toMatchObject({ owner: "b" });
+      expect(await store.idempotency.claim(newClaim(scope(), "k", "fp", "c", later), later)).toMatchObject({
+        owner: "b",
+      });
       const lapsed = T0 + 5 * IDEMPOTENCY_CLAIM_MS;
       expect(await store.idempotency.claim(newClaim(scope(), "k", "fp", "c", lapsed), lapsed)).toBeUndefined();
-      expect(await store.idempotency.get(scope(), "k")).toMatchObject({ owner: "c", fingerprint: "fp", createdAt: lapsed });
+      expect(await store.idempotency.get(scope(), "k")).toMatchObject({
+        owner: "c",
+        fingerprint: "fp",
+        createdAt: lapsed,
+      });
       // The claim it lost is no longer b's to finish.
       expect(await store.idempotency.complete(scope(), "k", "b", "late")).toBe(false);
     });
@@ -69,7 +77,11 @@ export function describeIdempotency(f: StoreFixture): void {
       }
       const expiry = T0 + IDEMPOTENCY_KEY_TTL_MS;
       expect(await store.idempotency.claim(newClaim(scope(), "k0", "new-fp", "b", expiry), expiry)).toBeUndefined();
-      expect(await store.idempotency.get(scope(), "k0")).toMatchObject({ owner: "b", fingerprint: "new-fp", expiresAt: expiry + IDEMPOTENCY_KEY_TTL_MS });
+      expect(await store.idempotency.get(scope(), "k0")).toMatchObject({
+        owner: "b",
+        fingerprint: "new-fp",
+        expiresAt: expiry + IDEMPOTENCY_KEY_TTL_MS,
+      });
       expect(await store.idempotency.get(scope(), "k0").then((r) => r?.sealedResponse)).toBeUndefined();
 
       expect(await store.idempotency.deleteExpired(expiry + 3, 1)).toBe(1);

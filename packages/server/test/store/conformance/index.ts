@@ -25,7 +25,11 @@ import { describeWorkers } from "./workers.js";
  * The contract every Store driver meets, one suite per aggregate. Run it against each driver: the services
  * and the engine rely on exactly these behaviours, not on any one database.
  */
-export function describeStoreConformance(name: string, open: () => Promise<Store>, cleanup: () => Promise<void> = async () => {}): void {
+export function describeStoreConformance(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup: () => Promise<void> = async () => {},
+): void {
   describe(`${name} store conformance`, () => {
     const fixture = {} as StoreFixture;
     beforeEach(async () => {

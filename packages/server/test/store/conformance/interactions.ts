@@ -11,8 +11,16 @@ export function describeInteractions(f: StoreFixture): void {
           { type: "user_input", content: [{ type: "text", text: "earlier" }] },
           { type: "model_output", content: [{ type: "text", text: "ok" }] },
         ],
-        steps: [{ type: "function_result", call_id: "c1", name: "get_weather", result: { temp_c: 21, sky: ["clear", null] } }],
-        tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+        steps: [
+          { type: "function_result", call_id: "c1", name: "get_weather", result: { temp_c: 21, sky: ["clear", null] } },
+        ],
+        tools: [
+          {
+            type: "function",
+            name: "get_weather",
+            parameters: { type: "object", properties: { city: { type: "string" } } },
+          },
+        ],
         systemInstruction: "Be brief.",
         generationConfig: { temperature: 0.2, tool_choice: { allowed_tools: { mode: "any", tools: ["get_weather"] } } },
         agentConfig: { type: "deep-research" },
@@ -61,7 +69,9 @@ export function describeInteractions(f: StoreFixture): void {
         await tx.interactions.insert(interaction(projectId, { previousInteractionId: paused.id }));
       });
       expect(await store.interactions.get(projectId, paused.id)).toEqual(resumed);
-      expect((await store.interactions.list(projectId, { pageSize: 10, offset: 0 })).items.find((i) => i.id === paused.id)).toEqual(resumed);
+      expect(
+        (await store.interactions.list(projectId, { pageSize: 10, offset: 0 })).items.find((i) => i.id === paused.id),
+      ).toEqual(resumed);
       // Born resumed (a copy), it reads back so too.
       const copy = interaction(projectId, { status: "requires_action", resumedBy: "x" });
       await store.interactions.insert(copy);

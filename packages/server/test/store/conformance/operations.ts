@@ -20,7 +20,8 @@ export function describeOperations(f: StoreFixture): void {
       await store.videos.insert(rendered);
       await store.batches.insert(batch("other-project"), []);
       await store.videos.insert(video("other-project"));
-      const refs = async (filter: OperationFilter, page = PAGE) => (await store.operations.listAllKinds(projectId, filter, page)).items;
+      const refs = async (filter: OperationFilter, page = PAGE) =>
+        (await store.operations.listAllKinds(projectId, filter, page)).items;
       expect(await refs({})).toEqual([
         { kind: "custom", id: first.id },
         { kind: "batch", id: running.id },
@@ -40,7 +41,9 @@ export function describeOperations(f: StoreFixture): void {
         { kind: "batch", id: ended.id },
         { kind: "custom", id: last.id },
       ]);
-      expect((await store.batches.getMany(projectId, [ended.id, running.id])).map((b) => b.id).sort()).toEqual([ended.id, running.id].sort());
+      expect((await store.batches.getMany(projectId, [ended.id, running.id])).map((b) => b.id).sort()).toEqual(
+        [ended.id, running.id].sort(),
+      );
       expect((await store.videos.getMany(projectId, [rendered.id, "missing"])).map((v) => v.id)).toEqual([rendered.id]);
     });
 
@@ -54,7 +57,13 @@ export function describeOperations(f: StoreFixture): void {
       await store.operations.insert(op);
       expect(await store.operations.get(projectId, op.id)).toEqual(op);
       expect(await store.operations.get("other-project", op.id)).toBeUndefined();
-      const done = { ...op, state: "succeeded" as const, response: { rows: 3 }, outputFileUri: "files/out", updatedAt: T0 + 5 };
+      const done = {
+        ...op,
+        state: "succeeded" as const,
+        response: { rows: 3 },
+        outputFileUri: "files/out",
+        updatedAt: T0 + 5,
+      };
       const other = operation(projectId);
       await store.operations.insert(other);
       await store.transaction(async (tx) => {
@@ -70,7 +79,13 @@ export function describeOperations(f: StoreFixture): void {
       });
       expect(await store.operations.get(projectId, op.id)).toEqual(done);
       expect((await store.operations.get(projectId, other.id))?.state).toBe("cancelled");
-      const failed = { ...done, state: "failed" as const, response: undefined, outputFileUri: undefined, error: { code: 13, message: "boom" } };
+      const failed = {
+        ...done,
+        state: "failed" as const,
+        response: undefined,
+        outputFileUri: undefined,
+        error: { code: 13, message: "boom" },
+      };
       await store.operations.updateMany([failed]);
       expect(await store.operations.get(projectId, op.id)).toEqual(failed);
     });
@@ -85,11 +100,14 @@ export function describeOperations(f: StoreFixture): void {
       expect(await store.operations.nextExpireAt()).toBe(T0 + 100);
       expect((await store.operations.listExpired(T0 + 100, 10)).map((o) => o.id)).toEqual([expiring.id]);
       expect((await store.operations.listExpired(T0 + 1000, 1)).map((o) => o.id)).toEqual([expiring.id]);
-      const listed = async (filter: OperationFilter) => (await store.operations.listAllKinds(projectId, filter, PAGE)).items.map((o) => o.id).sort();
+      const listed = async (filter: OperationFilter) =>
+        (await store.operations.listAllKinds(projectId, filter, PAGE)).items.map((o) => o.id).sort();
       expect(await listed({ done: false })).toEqual([expiring.id, later.id, open.id].sort());
       expect(await listed({ done: true, type: "export" })).toEqual([finished.id]);
       expect(await listed({ type: "render" })).toEqual([later.id]);
-      expect((await store.operations.getMany(projectId, [open.id, finished.id, "missing"])).map((o) => o.id).sort()).toEqual([open.id, finished.id].sort());
+      expect(
+        (await store.operations.getMany(projectId, [open.id, finished.id, "missing"])).map((o) => o.id).sort(),
+      ).toEqual([open.id, finished.id].sort());
       expect(await store.operations.getMany("other-project", [open.id])).toEqual([]);
     });
   });

@@ -36,7 +36,10 @@ export function describePortalLinks(f: StoreFixture): void {
       const fresh = link(projectId);
       const stale = link(projectId, { expireAt: T0 + 5 });
       for (const l of [fresh, stale]) await store.portalLinks.insert(l);
-      const [a, b] = await Promise.all([store.portalLinks.open(fresh.tokenHash, T0 + 1), store.portalLinks.open(fresh.tokenHash, T0 + 1)]);
+      const [a, b] = await Promise.all([
+        store.portalLinks.open(fresh.tokenHash, T0 + 1),
+        store.portalLinks.open(fresh.tokenHash, T0 + 1),
+      ]);
       expect([a, b].filter((x) => x !== undefined)).toEqual([{ ...fresh, openedAt: T0 + 1 }]);
       expect(await store.portalLinks.open(fresh.tokenHash, T0 + 2)).toBeUndefined();
       expect(await store.portalLinks.get(fresh.id)).toMatchObject({ openedAt: T0 + 1 });

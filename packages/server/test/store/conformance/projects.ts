@@ -25,12 +25,21 @@ export function describeProjects(f: StoreFixture): void {
       const key = apiKey(f.projectId, { keyHash: "hash-1" });
       await f.store.projects.addApiKey(key);
       await f.store.projects.addApiKey({ ...key, id: newResourceId(Date.now()) });
-      expect(await f.store.projects.keyHolder("hash-1")).toEqual({ keyId: key.id, projectId: f.projectId, sessionEpoch: 0 });
+      expect(await f.store.projects.keyHolder("hash-1")).toEqual({
+        keyId: key.id,
+        projectId: f.projectId,
+        sessionEpoch: 0,
+      });
       expect(await f.store.projects.keyHolder("nope")).toBeUndefined();
     });
 
     it("finds a project by id and the one default project", async () => {
-      expect(await f.store.projects.get(f.projectId)).toEqual({ id: f.projectId, displayName: "p", isDefault: false, createdAt: T0 });
+      expect(await f.store.projects.get(f.projectId)).toEqual({
+        id: f.projectId,
+        displayName: "p",
+        isDefault: false,
+        createdAt: T0,
+      });
       expect(await f.store.projects.getDefault()).toBeUndefined();
       const def = { id: newResourceId(Date.now()), displayName: "default", isDefault: true, createdAt: T0 };
       await f.store.projects.insert(def);
@@ -41,7 +50,11 @@ export function describeProjects(f: StoreFixture): void {
 
     it("lists a project's keys oldest first without their hashes, records their use, and revokes them", async () => {
       const { store, projectId } = f;
-      const keys = [apiKey(projectId, { createdAt: T0 }), apiKey(projectId, { createdAt: T0 + 1, configured: true }), apiKey(projectId, { createdAt: T0 + 2 })];
+      const keys = [
+        apiKey(projectId, { createdAt: T0 }),
+        apiKey(projectId, { createdAt: T0 + 1, configured: true }),
+        apiKey(projectId, { createdAt: T0 + 2 }),
+      ];
       for (const k of keys) await store.projects.addApiKey(k);
       await store.projects.addApiKey(apiKey(await otherProject()));
       await store.projects.touchApiKey(keys[2]!.id, T0 + 60_000);
@@ -53,13 +66,17 @@ export function describeProjects(f: StoreFixture): void {
       ]);
       expect(first.nextPageToken).toBeDefined();
       const second = await store.projects.listApiKeys(projectId, { pageSize: 2, offset: 2 });
-      expect(second.items).toEqual([{ id: keys[2]!.id, projectId, createdAt: T0 + 2, lastUsedAt: T0 + 60_000, configured: false }]);
+      expect(second.items).toEqual([
+        { id: keys[2]!.id, projectId, createdAt: T0 + 2, lastUsedAt: T0 + 60_000, configured: false },
+      ]);
 
       expect(await store.projects.deleteApiKey("other-project", keys[0]!.id)).toBe(false);
       expect(await store.projects.deleteApiKey(projectId, keys[0]!.id)).toBe(true);
       expect(await store.projects.deleteApiKey(projectId, keys[0]!.id)).toBe(false);
       expect(await store.projects.keyHolder(keys[0]!.keyHash)).toBeUndefined();
-      expect((await store.projects.listApiKeys(projectId, { pageSize: 10, offset: 0 })).items.map((k) => k.id)).toEqual([keys[1]!.id, keys[2]!.id]);
+      expect((await store.projects.listApiKeys(projectId, { pageSize: 10, offset: 0 })).items.map((k) => k.id)).toEqual(
+        [keys[1]!.id, keys[2]!.id],
+      );
     });
 
     it("keeps one configured key per project: a new one replaces the one before, and the same one again changes nothing", async () => {
@@ -81,7 +98,9 @@ export function describeProjects(f: StoreFixture): void {
       expect(await store.projects.keyHolder(next.keyHash)).toMatchObject({ keyId: next.id });
 
       // A key that was minted and is now configured becomes the configured one.
-      expect(await store.projects.setConfiguredApiKey({ ...minted, id: newResourceId(Date.now()), configured: true })).toEqual([next.id]);
+      expect(
+        await store.projects.setConfiguredApiKey({ ...minted, id: newResourceId(Date.now()), configured: true }),
+      ).toEqual([next.id]);
       const listed = (await store.projects.listApiKeys(projectId, { pageSize: 10, offset: 0 })).items;
       expect(listed).toEqual([expect.objectContaining({ id: minted.id, configured: true })]);
     });
@@ -91,7 +110,11 @@ export function describeProjects(f: StoreFixture): void {
       await f.store.projects.addApiKey(key);
       await f.store.projects.endSessions(key.id);
       await f.store.projects.endSessions(key.id);
-      expect(await f.store.projects.keyHolder(key.keyHash)).toEqual({ keyId: key.id, projectId: f.projectId, sessionEpoch: 2 });
+      expect(await f.store.projects.keyHolder(key.keyHash)).toEqual({
+        keyId: key.id,
+        projectId: f.projectId,
+        sessionEpoch: 2,
+      });
     });
 
     it("lets one transaction at a time check a project-wide limit and write what it allows", async () => {

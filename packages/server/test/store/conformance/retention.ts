@@ -1,13 +1,38 @@
 import { describe, expect, it } from "vitest";
 import type { DeliverySettlement } from "../../../src/core/deliveries.js";
 import type { SettlementRound } from "../../../src/store/store.js";
-import { batch, batchLines, delivery, event, file, interaction, operation, PAGE, T0, video, webhook, written, type StoreFixture } from "./fixtures.js";
+import {
+  batch,
+  batchLines,
+  delivery,
+  event,
+  file,
+  interaction,
+  operation,
+  PAGE,
+  T0,
+  video,
+  webhook,
+  written,
+  type StoreFixture,
+} from "./fixtures.js";
 
 const DAY = 24 * 3600_000;
 
 const ended = (id: string, state: DeliverySettlement["state"]): SettlementRound => ({
-  settlements: [{ id, endpointKey: "origin:https://a.example", state, attemptCount: 1, nextAttemptAt: T0, attemptedAt: T0, lastLatencyMs: 1 }],
-  keptAttempts: state === "failed" ? [{ deliveryId: id, attemptNumber: 1, startedAt: T0, latencyMs: 1, statusCode: 500 }] : [],
+  settlements: [
+    {
+      id,
+      endpointKey: "origin:https://a.example",
+      state,
+      attemptCount: 1,
+      nextAttemptAt: T0,
+      attemptedAt: T0,
+      lastLatencyMs: 1,
+    },
+  ],
+  keptAttempts:
+    state === "failed" ? [{ deliveryId: id, attemptNumber: 1, startedAt: T0, latencyMs: 1, statusCode: 500 }] : [],
   minutes: [],
   lastFailures: [],
   webhooksSucceeded: [],
@@ -25,7 +50,9 @@ export function describeRetention(f: StoreFixture): void {
         delivery(e, { uri: "https://a.example/1" }),
         delivery(e, { uri: "https://b.example/1" }),
       ]);
-      const recent = await written(store, old("operations/d", T0), (e) => [delivery(e, { uri: "https://a.example/1" })]);
+      const recent = await written(store, old("operations/d", T0), (e) => [
+        delivery(e, { uri: "https://a.example/1" }),
+      ]);
       await store.deliveries.settle(ended(succeeded.deliveries[0]!.id, "succeeded"), T0);
       await store.deliveries.settle(ended(failed.deliveries[0]!.id, "failed"), T0);
       await store.deliveries.settle(ended(pending.deliveries[0]!.id, "succeeded"), T0);
@@ -64,7 +91,9 @@ export function describeRetention(f: StoreFixture): void {
       const running = operation(projectId, { ...at });
       const named = operation(projectId, { ...at, state: "failed" });
       for (const op of [done, running, named]) await store.operations.insert(op);
-      await written(store, event(projectId, { operation: `operations/${named.id}`, createdAt: T0 - 10 * DAY }), (e) => [delivery(e)]);
+      await written(store, event(projectId, { operation: `operations/${named.id}`, createdAt: T0 - 10 * DAY }), (e) => [
+        delivery(e),
+      ]);
       const oldBatch = batch(projectId, { ...at, state: "BATCH_STATE_SUCCEEDED", endedAt: T0 - 10 * DAY });
       await store.batches.insert(oldBatch, batchLines());
       const runningBatch = batch(projectId, { ...at, state: "BATCH_STATE_RUNNING" });
@@ -75,7 +104,12 @@ export function describeRetention(f: StoreFixture): void {
       const waiting = interaction(projectId, { ...at, status: "requires_action" });
       for (const i of [talk, waiting]) await store.interactions.insert(i);
 
-      expect(await store.retention.purgeOperations(projectId, before, 100)).toEqual({ operations: 1, batches: 1, videos: 1, interactions: 1 });
+      expect(await store.retention.purgeOperations(projectId, before, 100)).toEqual({
+        operations: 1,
+        batches: 1,
+        videos: 1,
+        interactions: 1,
+      });
       expect(await store.operations.get(projectId, done.id)).toBeUndefined();
       expect(await store.operations.get(projectId, running.id)).toBeDefined();
       expect(await store.operations.get(projectId, named.id)).toBeDefined();
@@ -92,7 +126,9 @@ export function describeRetention(f: StoreFixture): void {
       const { store, projectId } = f;
       const hook = webhook(projectId);
       await store.webhooks.insert(hook);
-      const { deliveries } = await written(store, event(projectId, { operation: "operations/gone" }), (e) => [delivery(e, { webhookId: hook.id })]);
+      const { deliveries } = await written(store, event(projectId, { operation: "operations/gone" }), (e) => [
+        delivery(e, { webhookId: hook.id }),
+      ]);
       await store.deliveries.settle(
         {
           ...ended(deliveries[0]!.id, "succeeded"),
@@ -108,7 +144,10 @@ export function describeRetention(f: StoreFixture): void {
 
       expect(await store.projects.setRetention(projectId, 86_400_000)).toBe(true);
       expect(await store.projects.setRetention("no-such-project", 1)).toBe(false);
-      expect((await store.retention.projects()).find((p) => p.projectId === projectId)).toEqual({ projectId, retentionMs: 86_400_000 });
+      expect((await store.retention.projects()).find((p) => p.projectId === projectId)).toEqual({
+        projectId,
+        retentionMs: 86_400_000,
+      });
       expect((await store.projects.get(projectId))?.retentionMs).toBe(86_400_000);
       await store.projects.setRetention(projectId, undefined);
       expect((await store.retention.projects()).find((p) => p.projectId === projectId)).toEqual({ projectId });
@@ -120,7 +159,11 @@ export function describeRetention(f: StoreFixture): void {
 
       // Erasure takes a pending delivery too.
       const pending = await written(store, event(projectId, { operation: "operations/erased" }), (e) => [delivery(e)]);
-      expect(await store.retention.eraseEvents(projectId, "operations/erased")).toEqual({ events: 1, deliveries: 1, attempts: 0 });
+      expect(await store.retention.eraseEvents(projectId, "operations/erased")).toEqual({
+        events: 1,
+        deliveries: 1,
+        attempts: 0,
+      });
       expect(await store.events.get(projectId, pending.event.id)).toBeUndefined();
       expect(await store.deliveries.nextDueAt()).toBeUndefined();
       expect(await store.retention.eraseEvents("other-project", "operations/gone")).toEqual({});

@@ -5,7 +5,13 @@ import type { Delivery } from "../../../src/core/deliveries.js";
 import type { Store, WebhookRecord } from "../../../src/store/store.js";
 import { delivery, event, T0, webhook, written, type StoreFixture } from "./fixtures.js";
 
-const claim = (now: number, worker: number, perEndpointLimit = 100) => ({ now, worker, limit: 100, skipEndpoints: [], perEndpointLimit });
+const claim = (now: number, worker: number, perEndpointLimit = 100) => ({
+  now,
+  worker,
+  limit: 100,
+  skipEndpoints: [],
+  perEndpointLimit,
+});
 
 const settled = (d: Delivery, state: DeliverySettlement["state"], nextAttemptAt = T0 + 10): DeliverySettlement => ({
   id: d.id,
@@ -19,16 +25,28 @@ const settled = (d: Delivery, state: DeliverySettlement["state"], nextAttemptAt 
 });
 
 const settle = (store: Store, settlements: DeliverySettlement[]) =>
-  store.deliveries.settle({ settlements, keptAttempts: [], minutes: [], lastFailures: [], webhooksSucceeded: [], webhooksAtRisk: [] }, T0 + 5);
+  store.deliveries.settle(
+    { settlements, keptAttempts: [], minutes: [], lastFailures: [], webhooksSucceeded: [], webhooksAtRisk: [] },
+    T0 + 5,
+  );
 
-/** `count` events, one delivery each to `hook`, written one after another (born leased to `lease`'s worker, if given). */
-async function eventsTo(store: Store, hook: WebhookRecord, count: number, lease?: { worker: number; coveredFrom: null }): Promise<Delivery[]> {
+/**
+ * `count` events, one delivery each to `hook`, written one after another (born leased to `lease`'s worker, if given).
+ */
+async function eventsTo(
+  store: Store,
+  hook: WebhookRecord,
+  count: number,
+  lease?: { worker: number; coveredFrom: null },
+): Promise<Delivery[]> {
   const out: Delivery[] = [];
   for (let i = 0; i < count; i++) {
     const { deliveries } = await written(
       store,
       event(hook.projectId),
-      (e) => [delivery(e, { webhookId: hook.id, uri: hook.uri }, { endpointKey: endpointKey(hook.id, hook.uri, hook) })],
+      (e) => [
+        delivery(e, { webhookId: hook.id, uri: hook.uri }, { endpointKey: endpointKey(hook.id, hook.uri, hook) }),
+      ],
       lease === undefined ? {} : { lease },
     );
     out.push(...deliveries);

@@ -16,7 +16,10 @@ export function describeSigningKeys(f: StoreFixture): void {
       expect(await store.signingKeys.list()).toEqual([]);
       await store.signingKeys.add(key("k1", T0));
       await store.signingKeys.add(key("k2", T0 + 10, T0 + 900_000));
-      expect(await store.signingKeys.list()).toEqual([key("k2", T0 + 10, T0 + 900_000), { ...key("k1", T0), retiredAt: T0 + 900_000 }]);
+      expect(await store.signingKeys.list()).toEqual([
+        key("k2", T0 + 10, T0 + 900_000),
+        { ...key("k1", T0), retiredAt: T0 + 900_000 },
+      ]);
     });
   });
 }

@@ -2,12 +2,30 @@ import { describe, expect, it } from "vitest";
 import { LATENCY_BUCKET_COUNT, latencyBucket, minuteOf, tallyRound } from "../../../src/core/attempt-stats.js";
 import { attemptsToKeep, type Attempt, type DeliverySettlement } from "../../../src/core/deliveries.js";
 import type { SettlementRound } from "../../../src/store/store.js";
-import { batch, batchLines, delivery, event, interaction, operation, PAGE, T0, webhook, written, type StoreFixture } from "./fixtures.js";
+import {
+  batch,
+  batchLines,
+  delivery,
+  event,
+  interaction,
+  operation,
+  PAGE,
+  T0,
+  webhook,
+  written,
+  type StoreFixture,
+} from "./fixtures.js";
 
 const MINUTE = 60_000;
 const M0 = minuteOf(T0);
 
-const attempt = (deliveryId: string, attemptNumber: number, startedAt: number, latencyMs: number, statusCode?: number): Attempt => ({
+const attempt = (
+  deliveryId: string,
+  attemptNumber: number,
+  startedAt: number,
+  latencyMs: number,
+  statusCode?: number,
+): Attempt => ({
   deliveryId,
   attemptNumber,
   startedAt,
@@ -15,7 +33,12 @@ const attempt = (deliveryId: string, attemptNumber: number, startedAt: number, l
   ...(statusCode !== undefined ? { statusCode } : { error: "connection refused" }),
 });
 
-const settled = (id: string, state: DeliverySettlement["state"], attemptCount: number, lastError?: string): DeliverySettlement => ({
+const settled = (
+  id: string,
+  state: DeliverySettlement["state"],
+  attemptCount: number,
+  lastError?: string,
+): DeliverySettlement => ({
   id,
   endpointKey: "origin:https://a.example",
   state,
@@ -37,7 +60,11 @@ const buckets = (latencies: number[]) => {
  * A settle round as the engine makes it (core: tallyRound, attemptsToKeep), with no webhook stamps or disable
  * candidates: each attempt is `[its delivery's webhook, the attempt]`.
  */
-const round = (projectId: string, settlements: DeliverySettlement[], attempts: [string | undefined, Attempt][]): SettlementRound => ({
+const round = (
+  projectId: string,
+  settlements: DeliverySettlement[],
+  attempts: [string | undefined, Attempt][],
+): SettlementRound => ({
   settlements,
   keptAttempts: attemptsToKeep(attempts.map(([, a]) => a)),
   ...tallyRound(
@@ -118,7 +145,9 @@ export function describeStats(f: StoreFixture): void {
         delivery(e, { uri: "https://a.example/1" }),
         delivery(e, { uri: "https://b.example/1" }),
       ]);
-      await written(store, event(projectId, { createdAt: T0 - 9000 }), (e) => [delivery(e)], { lease: { worker, coveredFrom: null } });
+      await written(store, event(projectId, { createdAt: T0 - 9000 }), (e) => [delivery(e)], {
+        lease: { worker, coveredFrom: null },
+      });
       await written(store, event(projectId, { createdAt: T0 }), (e) => [delivery(e)]);
       await store.deliveries.settle(round(projectId, [settled(old.deliveries[0]!.id, "succeeded", 1)], []), T0);
       expect(await store.stats.backlog()).toEqual({ pending: 3, oldestCreatedAt: T0 - 9000 });
@@ -131,7 +160,10 @@ export function describeStats(f: StoreFixture): void {
       await store.operations.insert(operation(projectId, { state: "succeeded" }));
       const running = batch(projectId, { state: "BATCH_STATE_RUNNING", requestCount: 3, failedRequestCount: 1 });
       await store.batches.insert(running, batchLines());
-      await store.batches.insert(batch(projectId, { state: "BATCH_STATE_SUCCEEDED", requestCount: 3, successfulRequestCount: 3 }), batchLines());
+      await store.batches.insert(
+        batch(projectId, { state: "BATCH_STATE_SUCCEEDED", requestCount: 3, successfulRequestCount: 3 }),
+        batchLines(),
+      );
       await store.batchLines.record(running.id, [{ index: 0, key: "a", state: "succeeded", result: "{}" }], T0);
       await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
       await store.interactions.insert(interaction(projectId, { status: "requires_action" }));
@@ -157,8 +189,12 @@ export function describeStats(f: StoreFixture): void {
       await store.webhooks.insert(hook);
       const events = [];
       for (const createdAt of [T0, T0 + 1, T0 + 2])
-        events.push((await written(store, event(projectId, { createdAt }), (e) => [delivery(e, { webhookId: hook.id })])).event);
-      const newest = (await store.events.list(projectId, { newestFirst: true }, { pageSize: 2, offset: 0 })).items.map((e) => e.id);
+        events.push(
+          (await written(store, event(projectId, { createdAt }), (e) => [delivery(e, { webhookId: hook.id })])).event,
+        );
+      const newest = (await store.events.list(projectId, { newestFirst: true }, { pageSize: 2, offset: 0 })).items.map(
+        (e) => e.id,
+      );
       expect(newest).toEqual([events[2]!.id, events[1]!.id]);
       const deliveries = await store.deliveries.list(projectId, { webhookId: hook.id, newestFirst: true }, PAGE);
       expect(deliveries.items.map((d) => d.eventId)).toEqual([events[2]!.id, events[1]!.id, events[0]!.id]);

@@ -65,7 +65,9 @@ export function describeTransactions(f: StoreFixture): void {
         ops.map((op, i) =>
           store.transaction(async (tx) => {
             const [current] = await tx.operations.getManyForUpdate([{ projectId, id: op.id }]);
-            await tx.operations.updateMany([{ ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i }]);
+            await tx.operations.updateMany([
+              { ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i },
+            ]);
           }),
         ),
       );

@@ -13,7 +13,12 @@ export function describeVideos(f: StoreFixture): void {
       await store.videos.insert(pending);
       expect(await store.videos.get(projectId, pending.id)).toEqual(pending);
       expect(await store.videos.get("other-project", pending.id)).toBeUndefined();
-      const running: VideoOperation = { ...pending, state: "running", handle: "models/veo/operations/upstream-1", updatedAt: T0 + 1 };
+      const running: VideoOperation = {
+        ...pending,
+        state: "running",
+        handle: "models/veo/operations/upstream-1",
+        updatedAt: T0 + 1,
+      };
       await store.videos.update(running);
       const done: VideoOperation = { ...running, state: "succeeded", fileId: "f1", updatedAt: T0 + 2, endedAt: T0 + 2 };
       await store.transaction(async (tx) => {
@@ -37,7 +42,13 @@ export function describeVideos(f: StoreFixture): void {
       expect(await store.videos.claim(T0 + 10, T0 + 1000)).toBeUndefined();
       expect(await store.videos.renewLease(first.id, T0 + 5000)).toBe(true);
       expect((await store.videos.claim(T0 + 1001, T0 + 2000))?.id).toBe(second.id);
-      await store.videos.update({ ...second, state: "failed", error: { code: 13, message: "x" }, updatedAt: T0 + 3, endedAt: T0 + 3 });
+      await store.videos.update({
+        ...second,
+        state: "failed",
+        error: { code: 13, message: "x" },
+        updatedAt: T0 + 3,
+        endedAt: T0 + 3,
+      });
       // A renewal says whether the lease is still held: not once the operation ended, nor for one that is gone.
       expect(await store.videos.renewLease(second.id, T0 + 9000)).toBe(false);
       expect(await store.videos.renewLease("no-such-video", T0 + 9000)).toBe(false);

@@ -5,7 +5,11 @@ export function describeWebhooks(f: StoreFixture): void {
   describe("webhooks", () => {
     it("stores, pages, updates and deletes webhooks, scoped to their project", async () => {
       const { store, projectId } = f;
-      const hooks = [webhook(projectId, { createdAt: T0 }), webhook(projectId, { createdAt: T0 + 1 }), webhook(projectId, { createdAt: T0 + 2 })];
+      const hooks = [
+        webhook(projectId, { createdAt: T0 }),
+        webhook(projectId, { createdAt: T0 + 1 }),
+        webhook(projectId, { createdAt: T0 + 2 }),
+      ];
       for (const h of hooks) await store.webhooks.insert(h);
       const first = await store.webhooks.list(projectId, { pageSize: 2, offset: 0 });
       expect(first.items.map((h) => h.id)).toEqual([hooks[0]!.id, hooks[1]!.id]);
@@ -13,8 +17,17 @@ export function describeWebhooks(f: StoreFixture): void {
       const second = await store.webhooks.list(projectId, { pageSize: 2, offset: 2 });
       expect(second.items.map((h) => h.id)).toEqual([hooks[2]!.id]);
       expect(second.nextPageToken).toBeUndefined();
-      await store.webhooks.update({ ...hooks[0]!, name: "renamed", subscribedEvents: ["batch.*"], lastSuccessAt: T0 + 5 });
-      expect(await store.webhooks.get(projectId, hooks[0]!.id)).toMatchObject({ name: "renamed", subscribedEvents: ["batch.*"], lastSuccessAt: T0 + 5 });
+      await store.webhooks.update({
+        ...hooks[0]!,
+        name: "renamed",
+        subscribedEvents: ["batch.*"],
+        lastSuccessAt: T0 + 5,
+      });
+      expect(await store.webhooks.get(projectId, hooks[0]!.id)).toMatchObject({
+        name: "renamed",
+        subscribedEvents: ["batch.*"],
+        lastSuccessAt: T0 + 5,
+      });
       expect(await store.webhooks.get("other-project", hooks[0]!.id)).toBeUndefined();
       expect(await store.webhooks.delete("other-project", hooks[0]!.id, T0)).toBe(false);
       expect(await store.webhooks.delete(projectId, hooks[0]!.id, T0)).toBe(true);
@@ -24,7 +37,8 @@ export function describeWebhooks(f: StoreFixture): void {
     it("counts a project's webhooks in every state", async () => {
       const { store, projectId } = f;
       expect(await store.webhooks.count(projectId)).toBe(0);
-      for (const h of [webhook(projectId), webhook(projectId, { state: "disabled" }), webhook("other-project")]) await store.webhooks.insert(h);
+      for (const h of [webhook(projectId), webhook(projectId, { state: "disabled" }), webhook("other-project")])
+        await store.webhooks.insert(h);
       expect(await store.webhooks.count(projectId)).toBe(2);
       expect(await store.webhooks.count("other-project")).toBe(1);
     });
@@ -34,10 +48,17 @@ export function describeWebhooks(f: StoreFixture): void {
       const hmac = webhook(projectId);
       const ed25519 = webhook(projectId, { signingScheme: "v1a", createdAt: T0 + 1 });
       for (const h of [hmac, ed25519]) await store.webhooks.insert(h);
-      expect((await store.webhooks.list(projectId, { pageSize: 10, offset: 0 })).items.map((h) => h.signingScheme)).toEqual(["v1", "v1a"]);
-      expect((await store.webhooks.listEnabled([projectId])).find((h) => h.id === ed25519.id)?.signingScheme).toBe("v1a");
+      expect(
+        (await store.webhooks.list(projectId, { pageSize: 10, offset: 0 })).items.map((h) => h.signingScheme),
+      ).toEqual(["v1", "v1a"]);
+      expect((await store.webhooks.listEnabled([projectId])).find((h) => h.id === ed25519.id)?.signingScheme).toBe(
+        "v1a",
+      );
       await store.webhooks.update({ ...ed25519, sealedSecrets: "rotated" });
-      expect(await store.webhooks.get(projectId, ed25519.id)).toMatchObject({ signingScheme: "v1a", sealedSecrets: "rotated" });
+      expect(await store.webhooks.get(projectId, ed25519.id)).toMatchObject({
+        signingScheme: "v1a",
+        sealedSecrets: "rotated",
+      });
     });
 
     it("lists the enabled ones, by project or by id", async () => {
@@ -47,7 +68,9 @@ export function describeWebhooks(f: StoreFixture): void {
       const elsewhere = webhook("other-project");
       for (const h of [on, off, elsewhere]) await store.webhooks.insert(h);
       expect((await store.webhooks.listEnabled([projectId])).map((h) => h.id)).toEqual([on.id]);
-      expect((await store.webhooks.listEnabled([projectId, "other-project"])).map((h) => h.id).sort()).toEqual([on.id, elsewhere.id].sort());
+      expect((await store.webhooks.listEnabled([projectId, "other-project"])).map((h) => h.id).sort()).toEqual(
+        [on.id, elsewhere.id].sort(),
+      );
       expect(await store.webhooks.listEnabled([])).toEqual([]);
     });
 
@@ -57,7 +80,10 @@ export function describeWebhooks(f: StoreFixture): void {
       await store.webhooks.insert(h);
       expect(await store.webhooks.disable(projectId, h.id, "disabled_due_to_failed_deliveries", T0 + 8)).toBe(true);
       expect(await store.webhooks.disable(projectId, h.id, "disabled", T0 + 9)).toBe(false);
-      expect(await store.webhooks.get(projectId, h.id)).toMatchObject({ state: "disabled_due_to_failed_deliveries", updatedAt: T0 + 8 });
+      expect(await store.webhooks.get(projectId, h.id)).toMatchObject({
+        state: "disabled_due_to_failed_deliveries",
+        updatedAt: T0 + 8,
+      });
       expect(await store.webhooks.disable("other-project", h.id, "disabled", T0 + 9)).toBe(false);
     });
   });

@@ -12,14 +12,20 @@ export function describeWorkers(f: StoreFixture): void {
       const first = await store.workers.renew(a, T0 + 20_000, { from: null, version: 0 });
       expect(first).toEqual({ alive: true, version: 0, covered: true });
       // A born lease covers its deliveries in its own transaction, and bumps the version.
-      const { deliveries } = await written(store, event(projectId), (e) => [delivery(e)], { lease: { worker: a, coveredFrom: null } });
+      const { deliveries } = await written(store, event(projectId), (e) => [delivery(e)], {
+        lease: { worker: a, coveredFrom: null },
+      });
       // A renewal computed before that (version 0, no cover) is refused its cover, and learns the new version.
       const stale = await store.workers.renew(a, T0 + 25_000, { from: null, version: 0 });
       expect(stale).toMatchObject({ alive: true, covered: false });
       expect(stale.version).toBeGreaterThan(0);
       // The delivery is still covered: when a dies, it is found and queued again.
       expect(await store.workers.reap(T0 + 30_000)).toBe(1);
-      expect((await store.deliveries.claim(claim(T0 + 30_000, await store.workers.register("c", T0 + 90_000)))).map((d) => d.id)).toEqual([deliveries[0]!.id]);
+      expect(
+        (await store.deliveries.claim(claim(T0 + 30_000, await store.workers.register("c", T0 + 90_000)))).map(
+          (d) => d.id,
+        ),
+      ).toEqual([deliveries[0]!.id]);
       expect(await store.workers.renew(a, T0 + 40_000)).toEqual({ alive: false, version: 0, covered: false });
     });
 
@@ -29,7 +35,9 @@ export function describeWorkers(f: StoreFixture): void {
       const dead = await store.workers.register("dead", T0 + 10_000);
       const queued = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://a.example/1" })]);
       await store.deliveries.claim(claim(T0, dead));
-      const born = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://b.example/2" })], { lease: { worker: dead, coveredFrom: null } });
+      const born = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://b.example/2" })], {
+        lease: { worker: dead, coveredFrom: null },
+      });
       const mine = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://c.example/3" })], {
         lease: { worker: alive, coveredFrom: null },
       });
@@ -40,13 +48,17 @@ export function describeWorkers(f: StoreFixture): void {
       expect(claimed.map((d) => d.id).sort()).toEqual([queued.deliveries[0]!.id, born.deliveries[0]!.id].sort());
       // The live worker's own delivery stays its own.
       expect(claimed.map((d) => d.id)).not.toContain(mine.deliveries[0]!.id);
-      expect((await store.deliveries.list(projectId, { eventId: mine.event.id }, PAGE)).items[0]).toMatchObject({ state: "pending" });
+      expect((await store.deliveries.list(projectId, { eventId: mine.event.id }, PAGE)).items[0]).toMatchObject({
+        state: "pending",
+      });
     });
 
     it("on a store only this process uses, reaps every other worker at once; a worker that stops hands back what it holds", async () => {
       const { store, projectId } = f;
       const before = await store.workers.register("previous process", T0 + 60_000);
-      const born = await written(store, event(projectId), (e) => [delivery(e)], { lease: { worker: before, coveredFrom: null } });
+      const born = await written(store, event(projectId), (e) => [delivery(e)], {
+        lease: { worker: before, coveredFrom: null },
+      });
       const now = await store.workers.register("this process", T0 + 60_000);
       expect(await store.workers.reap(T0, now)).toBe(1);
       expect((await store.deliveries.claim(claim(T0, now))).map((d) => d.id)).toEqual([born.deliveries[0]!.id]);

@@ -40,7 +40,14 @@ describe("attempt stats", () => {
       ],
       [
         { ...settled, id: "a", state: "succeeded", attemptCount: 1, nextAttemptAt: 0 },
-        { ...settled, id: "b", state: "pending", attemptCount: 2, nextAttemptAt: 0, lastError: "HTTP 301 (redirects are not followed)" },
+        {
+          ...settled,
+          id: "b",
+          state: "pending",
+          attemptCount: 2,
+          nextAttemptAt: 0,
+          lastError: "HTTP 301 (redirects are not followed)",
+        },
         { ...settled, id: "c", state: "failed", attemptCount: 9, nextAttemptAt: 0, lastError: "timeout" },
       ],
     );
@@ -74,7 +81,9 @@ describe("attempt stats", () => {
         { ...settled, id: "d", state: "succeeded" },
       ],
     );
-    expect(minutes.map((m) => [m.projectId, m.webhookKey, m.minute, m.succeeded, m.retrying, m.failed, m.buckets[0]])).toEqual([
+    expect(
+      minutes.map((m) => [m.projectId, m.webhookKey, m.minute, m.succeeded, m.retrying, m.failed, m.buckets[0]]),
+    ).toEqual([
       ["p", "w", 1, 1, 1, 1, 3],
       ["p", "", 2, 1, 0, 0, 1],
     ]);

@@ -7,11 +7,18 @@ const HOUR = 3_600_000;
 // Jitter pinned to its middle: delays are exactly the schedule's.
 const policy = retryPolicy([5, 30, 120], () => 0.5);
 const fresh = { attemptCount: 0, windowStartAt: T0 };
-const response = (statusCode: number, retryAfter?: string): SendResult => ({ kind: "response", statusCode, body: "", latencyMs: 1, retryAfter });
+const response = (statusCode: number, retryAfter?: string): SendResult => ({
+  kind: "response",
+  statusCode,
+  body: "",
+  latencyMs: 1,
+  retryAfter,
+});
 
 describe("judgeAttempt", () => {
   it("takes any 2xx as success", () => {
-    for (const code of [200, 201, 204, 299]) expect(judgeAttempt(response(code), fresh, policy, T0)).toEqual({ kind: "succeeded" });
+    for (const code of [200, 201, 204, 299])
+      expect(judgeAttempt(response(code), fresh, policy, T0)).toEqual({ kind: "succeeded" });
   });
 
   it("takes 410 as the receiver asking never to be called again", () => {
@@ -20,12 +27,22 @@ describe("judgeAttempt", () => {
 
   it("retries 5xx, 4xx and 3xx (redirects are not followed) on the schedule", () => {
     expect(judgeAttempt(response(500), fresh, policy, T0)).toEqual({ kind: "retry", at: T0 + 5000, error: "HTTP 500" });
-    expect(judgeAttempt(response(404), { attemptCount: 1, windowStartAt: T0 }, policy, T0)).toEqual({ kind: "retry", at: T0 + 30_000, error: "HTTP 404" });
-    expect(judgeAttempt(response(302), fresh, policy, T0)).toEqual({ kind: "retry", at: T0 + 5000, error: "HTTP 302 (redirects are not followed)" });
+    expect(judgeAttempt(response(404), { attemptCount: 1, windowStartAt: T0 }, policy, T0)).toEqual({
+      kind: "retry",
+      at: T0 + 30_000,
+      error: "HTTP 404",
+    });
+    expect(judgeAttempt(response(302), fresh, policy, T0)).toEqual({
+      kind: "retry",
+      at: T0 + 5000,
+      error: "HTTP 302 (redirects are not followed)",
+    });
   });
 
   it("retries a transport failure with its error", () => {
-    expect(judgeAttempt({ kind: "error", error: "timed out after 10000 ms", latencyMs: 10_000 }, fresh, policy, T0)).toEqual({
+    expect(
+      judgeAttempt({ kind: "error", error: "timed out after 10000 ms", latencyMs: 10_000 }, fresh, policy, T0),
+    ).toEqual({
       kind: "retry",
       at: T0 + 5000,
       error: "timed out after 10000 ms",
@@ -41,7 +58,11 @@ describe("judgeAttempt", () => {
 
   it("fails for good once the retry window is spent, and retries at its very end before that", () => {
     const late = { attemptCount: 10, windowStartAt: T0 };
-    expect(judgeAttempt(response(500), late, policy, T0 + 24 * HOUR - 60_000)).toEqual({ kind: "retry", at: T0 + 24 * HOUR, error: "HTTP 500" });
+    expect(judgeAttempt(response(500), late, policy, T0 + 24 * HOUR - 60_000)).toEqual({
+      kind: "retry",
+      at: T0 + 24 * HOUR,
+      error: "HTTP 500",
+    });
     expect(judgeAttempt(response(500), late, policy, T0 + 24 * HOUR)).toEqual({ kind: "failed", error: "HTTP 500" });
   });
 });
@@ -73,7 +94,10 @@ describe("settleDelivery", () => {
       lastStatusCode: 200,
       lastLatencyMs: 2,
     });
-    expect(settleDelivery(delivery, attempt, { kind: "failed", error: "HTTP 500" }, T0 + 10)).toMatchObject({ state: "failed", lastError: "HTTP 500" });
+    expect(settleDelivery(delivery, attempt, { kind: "failed", error: "HTTP 500" }, T0 + 10)).toMatchObject({
+      state: "failed",
+      lastError: "HTTP 500",
+    });
     expect(settleDelivery(delivery, { ...attempt, statusCode: 410 }, { kind: "gone" }, T0 + 10)).toMatchObject({
       state: "failed",
       lastError: "HTTP 410 Gone",

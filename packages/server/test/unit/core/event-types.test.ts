@@ -14,7 +14,9 @@ describe("subscriptions", () => {
   it("accept built-in, custom and pattern entries and name anything else", () => {
     for (const entry of ["*", "batch.*", "interaction.requires_action", "export.succeeded", "render_v2.expired"])
       expect(() => validateSubscription(entry, "f")).not.toThrow();
-    expect(() => validateSubscription("batch.done", "subscribed_events[1]")).toThrow(/subscribed_events\[1\]: unknown event type "batch.done"/);
+    expect(() => validateSubscription("batch.done", "subscribed_events[1]")).toThrow(
+      /subscribed_events\[1\]: unknown event type "batch.done"/,
+    );
     expect(() => validateSubscription("Export.succeeded", "f")).toThrow();
   });
 });

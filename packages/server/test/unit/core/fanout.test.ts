@@ -22,7 +22,10 @@ const hook = (id: string, overrides: Partial<Pick<Webhook, "state" | "subscribed
 
 describe("eventTargetFor (the target choice)", () => {
   it("sends to the request's own URIs when it has a webhook_config, else to the subscribed static webhooks", () => {
-    expect(eventTargetFor({ uris: ["https://a.example/x"], user_metadata: { k: 1 } })).toEqual({ kind: "uris", uris: ["https://a.example/x"] });
+    expect(eventTargetFor({ uris: ["https://a.example/x"], user_metadata: { k: 1 } })).toEqual({
+      kind: "uris",
+      uris: ["https://a.example/x"],
+    });
     expect(eventTargetFor(undefined)).toEqual({ kind: "subscribers" });
   });
 });
@@ -50,11 +53,19 @@ describe("planDeliveries", () => {
 
   it("sends to one webhook whatever it subscribes to, and to each distinct URI once", () => {
     expect(
-      planDeliveries(event, { kind: "webhook", webhookId: "batches" }, [hook("all"), hook("batches", { subscribedEvents: ["batch.*"] })], T0).map(
-        (d) => d.webhookId,
-      ),
+      planDeliveries(
+        event,
+        { kind: "webhook", webhookId: "batches" },
+        [hook("all"), hook("batches", { subscribedEvents: ["batch.*"] })],
+        T0,
+      ).map((d) => d.webhookId),
     ).toEqual(["batches"]);
-    const dynamic = planDeliveries(event, { kind: "uris", uris: ["https://a.example/1", "https://a.example/1", "https://a.example/2"] }, [], T0);
+    const dynamic = planDeliveries(
+      event,
+      { kind: "uris", uris: ["https://a.example/1", "https://a.example/1", "https://a.example/2"] },
+      [],
+      T0,
+    );
     expect(dynamic.map((d) => [d.uri, d.webhookId, d.endpointKey])).toEqual([
       ["https://a.example/1", undefined, "origin:https://a.example"],
       ["https://a.example/2", undefined, "origin:https://a.example"],
@@ -70,7 +81,13 @@ describe("planRedelivery", () => {
   ];
 
   it("goes to the original targets that can still receive it: dynamic URIs and still-enabled webhooks", () => {
-    const planned = planRedelivery(event, previous, [hook("all"), hook("off", { state: "disabled" }), hook("new")], undefined, T0 + 9);
+    const planned = planRedelivery(
+      event,
+      previous,
+      [hook("all"), hook("off", { state: "disabled" }), hook("new")],
+      undefined,
+      T0 + 9,
+    );
     expect(planned.map((d) => d.webhookId ?? d.uri).sort()).toEqual(["all", "https://dyn.example/x"]);
     expect(planned.every((d) => d.eventId === "msg_1" && d.windowStartAt === T0 && d.createdAt === T0 + 9)).toBe(true);
   });

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { TidingsError } from "../../../src/core/errors.js";
 import { judgeRetry, newClaim, readIdempotencyKey, requestFingerprint } from "../../../src/core/idempotency.js";
 
-const request = { method: "POST", route: "/v1/operations", params: {}, query: {}, body: { type: "export", metadata: { a: 1, b: [1, { c: 2, d: 3 }] } } };
+const request = {
+  method: "POST",
+  route: "/v1/operations",
+  params: {},
+  query: {},
+  body: { type: "export", metadata: { a: 1, b: [1, { c: 2, d: 3 }] } },
+};
 
 describe("Idempotency-Key", () => {
   it("reads one key of 1 to 255 characters; anything else is a 400 naming the header", () => {
@@ -34,8 +40,12 @@ describe("Idempotency-Key", () => {
     ]) {
       expect(requestFingerprint(other)).not.toBe(requestFingerprint(request));
     }
-    expect(requestFingerprint({ ...request, body: Buffer.from("{}") })).not.toBe(requestFingerprint({ ...request, body: {} }));
-    expect(requestFingerprint({ ...request, body: Buffer.from("{}") })).toBe(requestFingerprint({ ...request, body: Buffer.from("{}") }));
+    expect(requestFingerprint({ ...request, body: Buffer.from("{}") })).not.toBe(
+      requestFingerprint({ ...request, body: {} }),
+    );
+    expect(requestFingerprint({ ...request, body: Buffer.from("{}") })).toBe(
+      requestFingerprint({ ...request, body: Buffer.from("{}") }),
+    );
   });
 
   it("replays an answered key, waits on one in flight, and refuses another request under the key", () => {
@@ -43,7 +53,9 @@ describe("Idempotency-Key", () => {
     expect(claim).toMatchObject({ createdAt: 1000, expiresAt: 1000 + 24 * 3600_000, lockedUntil: 1000 + 30_000 });
     expect(judgeRetry(claim, "fp")).toBe("wait");
     expect(judgeRetry({ ...claim, lockedUntil: undefined, sealedResponse: "v1.x" }, "fp")).toBe("replay");
-    expect(() => judgeRetry({ ...claim, sealedResponse: "v1.x" }, "other")).toThrow(/Idempotency-Key: "k" was sent with another request/);
+    expect(() => judgeRetry({ ...claim, sealedResponse: "v1.x" }, "other")).toThrow(
+      /Idempotency-Key: "k" was sent with another request/,
+    );
     expect(() => judgeRetry(claim, "other")).toThrow(TidingsError);
   });
 });

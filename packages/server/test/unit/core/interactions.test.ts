@@ -16,10 +16,27 @@ import {
 } from "../../../src/core/interactions.js";
 
 const T0 = Date.parse("2026-05-04T12:00:00Z");
-const question: InteractionStep = { type: "user_input", content: [{ type: "text", text: "Weather in Paris and Oslo?" }] };
-const callParis: FunctionCallStep = { type: "function_call", id: "call_p", name: "get_weather", arguments: { city: "Paris" } };
-const callOslo: FunctionCallStep = { type: "function_call", id: "call_o", name: "get_weather", arguments: { city: "Oslo" } };
-const result = (callId: string): InteractionStep => ({ type: "function_result", call_id: callId, result: { temp_c: 20 } });
+const question: InteractionStep = {
+  type: "user_input",
+  content: [{ type: "text", text: "Weather in Paris and Oslo?" }],
+};
+const callParis: FunctionCallStep = {
+  type: "function_call",
+  id: "call_p",
+  name: "get_weather",
+  arguments: { city: "Paris" },
+};
+const callOslo: FunctionCallStep = {
+  type: "function_call",
+  id: "call_o",
+  name: "get_weather",
+  arguments: { city: "Oslo" },
+};
+const result = (callId: string): InteractionStep => ({
+  type: "function_result",
+  call_id: callId,
+  result: { temp_c: 20 },
+});
 const usage = { total_input_tokens: 10, total_output_tokens: 5, total_tokens: 15 };
 
 const interaction = (overrides: Partial<Interaction> = {}): Interaction => ({
@@ -35,7 +52,8 @@ const interaction = (overrides: Partial<Interaction> = {}): Interaction => ({
   updatedAt: T0,
   ...overrides,
 });
-const paused = (overrides: Partial<Interaction> = {}) => interaction({ status: "requires_action", steps: [question, callParis, callOslo], ...overrides });
+const paused = (overrides: Partial<Interaction> = {}) =>
+  interaction({ status: "requires_action", steps: [question, callParis, callOslo], ...overrides });
 
 /** The 400 a function throws, as field and message. */
 function refusal(fn: () => unknown): { field?: string; message: string; status: string } {
@@ -51,7 +69,11 @@ function refusal(fn: () => unknown): { field?: string; message: string; status: 
 describe("recordProgress (a running interaction takes the provider's steps)", () => {
   it("appends steps and adds usage while the run goes on, without an event", () => {
     const thought: InteractionStep = { type: "thought", summary: [{ type: "text", text: "planning" }] };
-    const { interaction: next, event } = recordProgress(interaction({ usage }), { steps: [thought], usage, done: false }, T0 + 5);
+    const { interaction: next, event } = recordProgress(
+      interaction({ usage }),
+      { steps: [thought], usage, done: false },
+      T0 + 5,
+    );
     expect(next).toMatchObject({
       status: "in_progress",
       steps: [question, thought],
@@ -90,12 +112,19 @@ describe("recordProgress (a running interaction takes the provider's steps)", ()
     const answer: InteractionStep = { type: "model_output", content: [{ type: "text", text: "It is 20 °C." }] };
     const { interaction: next, event } = recordProgress(interaction(), { steps: [answer], usage, done: true }, T0 + 9);
     expect(next).toMatchObject({ status: "completed", endedAt: T0 + 9, usage });
-    expect(event).toEqual({ type: "interaction.completed", version: "v1", timestamp: "2026-05-04T12:00:00.009Z", data: { id: "i1" } });
+    expect(event).toEqual({
+      type: "interaction.completed",
+      version: "v1",
+      timestamp: "2026-05-04T12:00:00.009Z",
+      data: { id: "i1" },
+    });
   });
 
   it("refuses progress on an interaction that is not running", () => {
     for (const status of ["requires_action", "completed", "failed", "cancelled"] as InteractionStatus[]) {
-      expect(() => recordProgress(interaction({ status }), { steps: [], done: true }, T0)).toThrow(/is not a transition/);
+      expect(() => recordProgress(interaction({ status }), { steps: [], done: true }, T0)).toThrow(
+        /is not a transition/,
+      );
     }
   });
 });
@@ -125,7 +154,10 @@ describe("endInteraction (fail and cancel)", () => {
       expect(refused.message).toContain(`already ${status}`);
     }
     expect(isInteractionFinished("requires_action")).toBe(false);
-    expect(refusal(() => endInteraction(paused(), { kind: "fail", error: { code: 2, status: "UNKNOWN", message: "x" } }, T0)).status).toBe("INVALID_ARGUMENT");
+    expect(
+      refusal(() => endInteraction(paused(), { kind: "fail", error: { code: 2, status: "UNKNOWN", message: "x" } }, T0))
+        .status,
+    ).toBe("INVALID_ARGUMENT");
   });
 });
 
@@ -141,7 +173,9 @@ describe("checkContinuation (function results against the pending calls)", () =>
   });
 
   it("refuses a call answered twice, and a resume that leaves a call unanswered", () => {
-    expect(refusal(() => checkContinuation(paused(), [result("call_p"), result("call_p")])).field).toBe("input[1].call_id");
+    expect(refusal(() => checkContinuation(paused(), [result("call_p"), result("call_p")])).field).toBe(
+      "input[1].call_id",
+    );
     const missing = refusal(() => checkContinuation(paused(), [result("call_p")]));
     expect(missing.field).toBe("input");
     expect(missing.message).toContain('"call_o" (get_weather)');
@@ -152,7 +186,9 @@ describe("checkContinuation (function results against the pending calls)", () =>
     expect(completed.field).toBe("input[0].call_id");
     expect(completed.message).toContain("is completed and waits for no function results");
     for (const status of ["failed", "cancelled", "in_progress"] as InteractionStatus[]) {
-      expect(refusal(() => checkContinuation(paused({ status }), [result("call_p")])).field).toBe("previous_interaction_id");
+      expect(refusal(() => checkContinuation(paused({ status }), [result("call_p")])).field).toBe(
+        "previous_interaction_id",
+      );
     }
     expect(refusal(() => checkContinuation(undefined, [question, result("call_p")])).field).toBe("input[1].call_id");
   });
@@ -165,11 +201,9 @@ describe("checkContinuation (function results against the pending calls)", () =>
 
 describe("conversation and usage", () => {
   it("is the copied history followed by the interaction's own steps", () => {
-    expect(conversation(interaction({ history: [question, callParis], steps: [result("call_p")], inputCount: 1 }))).toEqual([
-      question,
-      callParis,
-      result("call_p"),
-    ]);
+    expect(
+      conversation(interaction({ history: [question, callParis], steps: [result("call_p")], inputCount: 1 })),
+    ).toEqual([question, callParis, result("call_p")]);
   });
 
   it("adds thought tokens only when some call counted them", () => {
@@ -186,14 +220,24 @@ describe("conversation and usage", () => {
 
 describe("earlierContinuation (an interaction answered twice continues once)", () => {
   const answer = [result("call_p"), result("call_o")];
-  const continuation = interaction({ id: "i2", previousInteractionId: "i1", steps: [...answer, { type: "model_output", content: [] }], inputCount: 2 });
+  const continuation = interaction({
+    id: "i2",
+    previousInteractionId: "i1",
+    steps: [...answer, { type: "model_output", content: [] }],
+    inputCount: 2,
+  });
 
   it("returns the continuation that resumed it when the input is the same, key order aside", () => {
     const resumed = markResumed(paused(), continuation, T0 + 5);
     expect(resumed).toMatchObject({ status: "requires_action", resumedBy: "i2", updatedAt: T0 + 5 });
     expect(earlierContinuation(resumed, continuation, answer)).toBe(continuation);
     const reordered: InteractionStep[] = answer.map(
-      (step) => ({ result: { temp_c: 20 }, call_id: (step as { call_id: string }).call_id, type: "function_result" }) as InteractionStep,
+      (step) =>
+        ({
+          result: { temp_c: 20 },
+          call_id: (step as { call_id: string }).call_id,
+          type: "function_result",
+        }) as InteractionStep,
     );
     expect(earlierContinuation(resumed, continuation, reordered)).toBe(continuation);
   });
@@ -208,7 +252,9 @@ describe("earlierContinuation (an interaction answered twice continues once)", (
   it("lets the answer through when nothing answered it yet, its continuation is gone, or it is no paused interaction", () => {
     expect(earlierContinuation(paused(), undefined, answer)).toBeUndefined();
     expect(earlierContinuation(paused({ resumedBy: "i2" }), undefined, answer)).toBeUndefined();
-    expect(earlierContinuation(interaction({ status: "completed", resumedBy: "i2" }), continuation, answer)).toBeUndefined();
+    expect(
+      earlierContinuation(interaction({ status: "completed", resumedBy: "i2" }), continuation, answer),
+    ).toBeUndefined();
   });
 
   it("a resumed interaction is neither cancelled nor failed: its continuation is", () => {

@@ -30,6 +30,11 @@ describe("RateLimiter (a token bucket per key, on the time it is given)", () => 
 describe("LimitExceededError", () => {
   it("is RESOURCE_EXHAUSTED and names its setting", () => {
     const err = new LimitExceededError("webhooks_per_project", "too many", 400);
-    expect(err).toMatchObject({ status: "RESOURCE_EXHAUSTED", httpStatus: 400, limit: "webhooks_per_project", setting: "TIDINGS_MAX_WEBHOOKS_PER_PROJECT" });
+    expect(err).toMatchObject({
+      status: "RESOURCE_EXHAUSTED",
+      httpStatus: 400,
+      limit: "webhooks_per_project",
+      setting: "TIDINGS_MAX_WEBHOOKS_PER_PROJECT",
+    });
   });
 });

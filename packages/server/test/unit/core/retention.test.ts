@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { addPurged, MAX_SWEEP_INTERVAL_MS, parseHumanDuration, retentionCutoff, sweepIntervalMs } from "../../../src/core/retention.js";
+import {
+  addPurged,
+  MAX_SWEEP_INTERVAL_MS,
+  parseHumanDuration,
+  retentionCutoff,
+  sweepIntervalMs,
+} from "../../../src/core/retention.js";
 import { fieldsToUpdate } from "../../../src/core/update-mask.js";
 
 describe("retention", () => {
@@ -8,7 +14,8 @@ describe("retention", () => {
     expect(parseHumanDuration("15m")).toBe(900_000);
     expect(parseHumanDuration("12h")).toBe(43_200_000);
     expect(parseHumanDuration("30d")).toBe(2_592_000_000);
-    for (const bad of ["", "30", "0d", "-1d", "1.5h", "1w", "30 days", "86400s0"]) expect(parseHumanDuration(bad), bad).toBeUndefined();
+    for (const bad of ["", "30", "0d", "-1d", "1.5h", "1w", "30 days", "86400s0"])
+      expect(parseHumanDuration(bad), bad).toBeUndefined();
   });
 
   it("sweeps every quarter of the shortest retention, at most every 10 minutes, at least every second", () => {
@@ -19,7 +26,11 @@ describe("retention", () => {
   });
 
   it("adds up what steps purged", () => {
-    expect(addPurged({ events: 1, deliveries: 2 }, { events: 3, files: 1 })).toEqual({ events: 4, deliveries: 2, files: 1 });
+    expect(addPurged({ events: 1, deliveries: 2 }, { events: 3, files: 1 })).toEqual({
+      events: 4,
+      deliveries: 2,
+      files: 1,
+    });
   });
 
   it("updates the fields an update_mask names, in either spelling, else those in the body; an unknown one is a 400 naming the mask", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_SCHEDULE_S, nextAttemptAt, parseRetryAfter, parseRetrySchedule, retryPolicy } from "../../../src/core/retry-schedule.js";
+import {
+  DEFAULT_RETRY_SCHEDULE_S,
+  nextAttemptAt,
+  parseRetryAfter,
+  parseRetrySchedule,
+  retryPolicy,
+} from "../../../src/core/retry-schedule.js";
 
 const T0 = Date.parse("2026-05-04T12:00:00Z");
 const HOUR = 3_600_000;

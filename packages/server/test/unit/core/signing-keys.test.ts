@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { keysSigningV1aAt, publishedKeys, RETIRED_KEY_PUBLISHED_MS, signingKeyAt } from "../../../src/core/signing-keys.js";
+import {
+  keysSigningV1aAt,
+  publishedKeys,
+  RETIRED_KEY_PUBLISHED_MS,
+  signingKeyAt,
+} from "../../../src/core/signing-keys.js";
 
 const T0 = Date.parse("2026-05-04T12:00:00Z");
 const PROPAGATION = 900_000;

@@ -27,16 +27,33 @@ describe("finishVideo (a video operation's ending)", () => {
       type: "video.generated",
       version: "v1",
       timestamp: "2026-05-04T12:00:00.003Z",
-      data: { id: "models/veo-3.0-generate-001/operations/v1", output_file_uri: "files/f1", file_name: "files/f1", video_uri: url, user_metadata: { job: 7 } },
+      data: {
+        id: "models/veo-3.0-generate-001/operations/v1",
+        output_file_uri: "files/f1",
+        file_name: "files/f1",
+        video_uri: url,
+        user_metadata: { job: 7 },
+      },
     });
     expect(finishVideo(ended!.video, { kind: "fail", error: { code: 13, message: "late" } }, T0 + 4)).toBeUndefined();
   });
 
   it("fails with the error on the operation, and announces it with video.failed", () => {
-    const ended = finishVideo(video({ state: "pending", handle: undefined }), { kind: "fail", error: { code: 3, message: "prompt refused" } }, T0 + 1);
-    expect(ended?.video).toEqual(expect.objectContaining({ state: "failed", error: { code: 3, message: "prompt refused" }, endedAt: T0 + 1 }));
-    expect(ended?.event).toMatchObject({ type: "video.failed", data: { error_code: 3, error_message: "prompt refused" } });
-    expect(isVideoDone("failed") && isVideoDone("succeeded") && !isVideoDone("pending") && !isVideoDone("running")).toBe(true);
+    const ended = finishVideo(
+      video({ state: "pending", handle: undefined }),
+      { kind: "fail", error: { code: 3, message: "prompt refused" } },
+      T0 + 1,
+    );
+    expect(ended?.video).toEqual(
+      expect.objectContaining({ state: "failed", error: { code: 3, message: "prompt refused" }, endedAt: T0 + 1 }),
+    );
+    expect(ended?.event).toMatchObject({
+      type: "video.failed",
+      data: { error_code: 3, error_message: "prompt refused" },
+    });
+    expect(
+      isVideoDone("failed") && isVideoDone("succeeded") && !isVideoDone("pending") && !isVideoDone("running"),
+    ).toBe(true);
   });
 
   it("names the operation as @google/genai polls it", () => {

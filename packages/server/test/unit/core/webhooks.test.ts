@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { activeSecrets, currentPublicKey, rotateSecrets, truncateSecret, webhooksAtRisk, webhooksToDisable } from "../../../src/core/webhooks.js";
+import {
+  activeSecrets,
+  currentPublicKey,
+  rotateSecrets,
+  truncateSecret,
+  webhooksAtRisk,
+  webhooksToDisable,
+} from "../../../src/core/webhooks.js";
 
 const T0 = Date.parse("2026-05-04T12:00:00Z");
 const DAY = 86_400_000;
@@ -70,14 +77,24 @@ describe("secret rotation", () => {
     ]);
     expect(activeSecrets({ secrets: overlapping }, T0 + DAY).map((s) => s.secret)).toEqual(["whsec_new", "whsec_old"]);
     expect(activeSecrets({ secrets: overlapping }, T0 + 5 + DAY).map((s) => s.secret)).toEqual(["whsec_new"]);
-    expect(rotateSecrets([old], { secret: "whsec_new" }, "revoke_previous_secrets_immediately", T0)).toEqual([{ secret: "whsec_new", createdAt: T0 }]);
+    expect(rotateSecrets([old], { secret: "whsec_new" }, "revoke_previous_secrets_immediately", T0)).toEqual([
+      { secret: "whsec_new", createdAt: T0 },
+    ]);
   });
 
   it("rotates a v1a key pair alike: the new public key is current, the old one verifies through the overlap", () => {
     const first = { secret: "whsk_old", publicKey: "whpk_oldAAAA", createdAt: T0 };
-    const rotated = rotateSecrets([first], { secret: "whsk_new", publicKey: "whpk_newBBBB" }, "revoke_previous_secrets_after_h24", T0 + 5);
+    const rotated = rotateSecrets(
+      [first],
+      { secret: "whsk_new", publicKey: "whpk_newBBBB" },
+      "revoke_previous_secrets_after_h24",
+      T0 + 5,
+    );
     expect(currentPublicKey({ secrets: rotated }, T0 + 6)).toBe("whpk_newBBBB");
-    expect(activeSecrets({ secrets: rotated }, T0 + DAY).map((s) => s.publicKey)).toEqual(["whpk_newBBBB", "whpk_oldAAAA"]);
+    expect(activeSecrets({ secrets: rotated }, T0 + DAY).map((s) => s.publicKey)).toEqual([
+      "whpk_newBBBB",
+      "whpk_oldAAAA",
+    ]);
     expect(activeSecrets({ secrets: rotated }, T0 + 5 + DAY).map((s) => s.publicKey)).toEqual(["whpk_newBBBB"]);
   });
 

@@ -32,27 +32,30 @@ describe("DeadlineSweep", () => {
     [10_000, 100],
     [1234, 1234 / 13],
     [40, 40],
-  ])("a %i ms deadline fires no sooner than that, at most one slice (%d ms) later, wherever a request starts", async (timeoutMs, slice) => {
-    const clock = new FakeClock();
-    const sweep = new DeadlineSweep(clock, timeoutMs);
-    expect(sweep.sliceMs).toBeCloseTo(slice, 6);
-    // A first request starts the sweeping; the others start at points spread over the slices that follow.
-    const starts = [0, 1, Math.floor(slice / 2), Math.ceil(slice) - 1, Math.ceil(slice), Math.ceil(slice * 2.5)];
-    const fired: (() => number | undefined)[] = [];
-    let t = 0;
-    for (const start of starts) {
-      await clock.advance(start - t);
-      t = start;
-      fired.push(abortedAfter(clock, sweep.signal(), clock.now()));
-    }
-    await clock.advance(timeoutMs * 3);
-    for (const [i, after] of fired.entries()) {
-      const ms = after();
-      expect(ms, `request started at ${starts[i]} ms`).toBeDefined();
-      expect(ms!, `request started at ${starts[i]} ms`).toBeGreaterThanOrEqual(timeoutMs);
-      expect(ms!, `request started at ${starts[i]} ms`).toBeLessThanOrEqual(timeoutMs + Math.ceil(slice));
-    }
-  });
+  ])(
+    "a %i ms deadline fires no sooner than that, at most one slice (%d ms) later, wherever a request starts",
+    async (timeoutMs, slice) => {
+      const clock = new FakeClock();
+      const sweep = new DeadlineSweep(clock, timeoutMs);
+      expect(sweep.sliceMs).toBeCloseTo(slice, 6);
+      // A first request starts the sweeping; the others start at points spread over the slices that follow.
+      const starts = [0, 1, Math.floor(slice / 2), Math.ceil(slice) - 1, Math.ceil(slice), Math.ceil(slice * 2.5)];
+      const fired: (() => number | undefined)[] = [];
+      let t = 0;
+      for (const start of starts) {
+        await clock.advance(start - t);
+        t = start;
+        fired.push(abortedAfter(clock, sweep.signal(), clock.now()));
+      }
+      await clock.advance(timeoutMs * 3);
+      for (const [i, after] of fired.entries()) {
+        const ms = after();
+        expect(ms, `request started at ${starts[i]} ms`).toBeDefined();
+        expect(ms!, `request started at ${starts[i]} ms`).toBeGreaterThanOrEqual(timeoutMs);
+        expect(ms!, `request started at ${starts[i]} ms`).toBeLessThanOrEqual(timeoutMs + Math.ceil(slice));
+      }
+    },
+  );
 
   it("is not early for a request that starts just before a sweep: it waits for the sweep after its timeout", async () => {
     const clock = new FakeClock();

@@ -40,7 +40,10 @@ class ScriptedSender {
     };
     if (answer === "hang") {
       return new Promise((resolve) =>
-        this.clock.setTimeout(() => resolve(done({ kind: "error", error: `timed out after ${TIMEOUT_MS} ms`, latencyMs: TIMEOUT_MS })), TIMEOUT_MS),
+        this.clock.setTimeout(
+          () => resolve(done({ kind: "error", error: `timed out after ${TIMEOUT_MS} ms`, latencyMs: TIMEOUT_MS })),
+          TIMEOUT_MS,
+        ),
       );
     }
     return Promise.resolve(done({ kind: "response", statusCode: answer, body: "", latencyMs: 1 }));
@@ -66,7 +69,11 @@ afterEach(async () => {
   await store.close();
 });
 
-async function startEngine(sender: ScriptedSender, options: Partial<EngineOptions> = {}, schedule = [5, 30]): Promise<DeliveryEngine> {
+async function startEngine(
+  sender: ScriptedSender,
+  options: Partial<EngineOptions> = {},
+  schedule = [5, 30],
+): Promise<DeliveryEngine> {
   const engine = new DeliveryEngine(
     {
       store,
@@ -98,7 +105,10 @@ async function startEngine(sender: ScriptedSender, options: Partial<EngineOption
   return engine;
 }
 
-async function addWebhook(id: string, routing: Pick<WebhookRecord, "ordering" | "rateLimitPerSecond"> = {}): Promise<WebhookRecord> {
+async function addWebhook(
+  id: string,
+  routing: Pick<WebhookRecord, "ordering" | "rateLimitPerSecond"> = {},
+): Promise<WebhookRecord> {
   const webhook: WebhookRecord = {
     ...routing,
     id,
@@ -130,10 +140,19 @@ async function publish(webhook: WebhookRecord, count = 1, lease?: BornLease): Pr
   const written: ClaimedDelivery[] = [];
   for (let i = 0; i < count; i++) {
     const now = clock.now();
-    const payload = { type: "export.succeeded", version: "v1", timestamp: "t", data: { id: `operations/${i}` } } as const;
+    const payload = {
+      type: "export.succeeded",
+      version: "v1",
+      timestamp: "t",
+      data: { id: `operations/${i}` },
+    } as const;
     const deliveries = await store.transaction(async (tx) => {
       const [event] = await tx.events.insert([{ projectId, type: "export.succeeded", payload, createdAt: now }]);
-      return tx.deliveries.insert(planDeliveries(event!, { kind: "webhook", webhookId: webhook.id }, [webhook], now), now, lease);
+      return tx.deliveries.insert(
+        planDeliveries(event!, { kind: "webhook", webhookId: webhook.id }, [webhook], now),
+        now,
+        lease,
+      );
     });
     written.push(...deliveries.map((d) => ({ ...d, body: JSON.stringify(payload), sealedSecrets: "s" })));
   }
@@ -253,12 +272,16 @@ describe("DeliveryEngine, on fake time", () => {
 describe("DeliveryEngine, a large fan-out", () => {
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-  /** `perWebhook` deliveries to each of `webhooks` webhooks, born leased to `engine` and adopted in one go, as one fan-out. */
+  /**
+   * `perWebhook` deliveries to each of `webhooks` webhooks, born leased to `engine` and adopted in one go, as one
+   * fan-out.
+   */
   let webhookCount = 0;
   async function fanOut(engine: DeliveryEngine, webhooks: number, perWebhook: number): Promise<void> {
     const lease = engine.lease()!;
     const deliveries: ClaimedDelivery[] = [];
-    for (let i = 0; i < webhooks; i++) deliveries.push(...(await publish(await addWebhook(`w${++webhookCount}`), perWebhook, lease)));
+    for (let i = 0; i < webhooks; i++)
+      deliveries.push(...(await publish(await addWebhook(`w${++webhookCount}`), perWebhook, lease)));
     engine.adopt(lease, deliveries);
   }
 
@@ -320,7 +343,14 @@ describe("DeliveryEngine, routing", () => {
     const sender = new ScriptedSender(clock, (_uri, n) => (n === 2 ? 500 : 200));
     await startEngine(sender);
     for (let i = 0; i < 100; i++) await clock.advance(100);
-    expect(sender.requests.map(operationOf)).toEqual(["operations/0", "operations/1", "operations/2", "operations/2", "operations/3", "operations/4"]);
+    expect(sender.requests.map(operationOf)).toEqual([
+      "operations/0",
+      "operations/1",
+      "operations/2",
+      "operations/2",
+      "operations/3",
+      "operations/4",
+    ]);
     expect(sender.maxInFlight.get(hook.uri)).toBe(1);
     expect((await deliveriesOf("fifo")).map((d) => d.state)).toEqual(Array(5).fill("succeeded"));
   });

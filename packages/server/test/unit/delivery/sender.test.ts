@@ -107,7 +107,8 @@ function sender(clock: Clock, policy = new AddressPolicy(["127.0.0.0/8"])): Http
   return s;
 }
 
-const post = (s: HttpSender, uri: string) => s.send({ uri, headers: { "content-type": "application/json", "webhook-id": "msg_1" }, body: "{}" });
+const post = (s: HttpSender, uri: string) =>
+  s.send({ uri, headers: { "content-type": "application/json", "webhook-id": "msg_1" }, body: "{}" });
 
 /** A send whose outcome can be looked at before it settles. */
 function watch(promise: Promise<SendResult>): { result: () => SendResult | undefined; done: Promise<SendResult> } {
@@ -204,7 +205,10 @@ describe("HttpSender: responses", () => {
   });
 
   it("answers a URI it cannot parse with an error, not a throw", async () => {
-    expect(await post(sender(new FakeClock()), "not a uri")).toMatchObject({ kind: "error", error: expect.stringMatching(/Invalid URL/) });
+    expect(await post(sender(new FakeClock()), "not a uri")).toMatchObject({
+      kind: "error",
+      error: expect.stringMatching(/Invalid URL/),
+    });
   });
 });
 

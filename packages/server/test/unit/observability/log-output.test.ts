@@ -26,8 +26,13 @@ describe("the log's output", () => {
   it("on a full disk (/dev/full: every write is ENOSPC) drops and counts lines, never throws nor waits", async () => {
     const fd = openSync("/dev/full", "w");
     try {
-      const output = new LogOutput(fd, { maxBufferedBytes: 10 * line(0).length, maxWriteBytes: 3 * line(0).length, retryAfterMs: 10 });
-      // Past what it may hold (one write in flight, ten lines waiting), lines are dropped at once, in the caller's turn.
+      const output = new LogOutput(fd, {
+        maxBufferedBytes: 10 * line(0).length,
+        maxWriteBytes: 3 * line(0).length,
+        retryAfterMs: 10,
+      });
+      // Past what it may hold (one write in flight, ten lines waiting), lines are dropped at once, in the caller's
+      // turn.
       for (let n = 0; n < 100; n++) output.write(line(n));
       expect(output.dropped).toBe(100 - 1 - 10);
       await output.drain(5_000);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.js";
-import { createAgentProvider, createInteractionProvider, createProvider, createVideoProvider, type ProviderConfig } from "../../../src/providers/index.js";
+import {
+  createAgentProvider,
+  createInteractionProvider,
+  createProvider,
+  createVideoProvider,
+  type ProviderConfig,
+} from "../../../src/providers/index.js";
 
 const load = (env: Record<string, string>) => loadConfig({ dataDir: "/tmp/unused" }, env);
 const providerConfig = (env: Record<string, string>): ProviderConfig & { videoProvider: "local" | "veo" } => {
@@ -22,8 +28,12 @@ describe("TIDINGS_VIDEO_PROVIDER", () => {
   });
 
   it("refuses what cannot work, naming the variable and the fix", () => {
-    expect(() => load({ TIDINGS_VIDEO_PROVIDER: "sora" })).toThrow(/TIDINGS_VIDEO_PROVIDER: "sora" must be one of local, veo/);
-    expect(() => load({ TIDINGS_VIDEO_PROVIDER: "veo" })).toThrow(/TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo/);
+    expect(() => load({ TIDINGS_VIDEO_PROVIDER: "sora" })).toThrow(
+      /TIDINGS_VIDEO_PROVIDER: "sora" must be one of local, veo/,
+    );
+    expect(() => load({ TIDINGS_VIDEO_PROVIDER: "veo" })).toThrow(
+      /TIDINGS_PROVIDER_API_KEY is required with TIDINGS_VIDEO_PROVIDER=veo/,
+    );
     expect(() =>
       load({
         TIDINGS_VIDEO_PROVIDER: "veo",
@@ -40,7 +50,10 @@ describe("provider factories", () => {
     const local = providerConfig({});
     const interactions = createInteractionProvider(local, createProvider(local));
     expect(interactions.name).toBe("local");
-    const turn = await interactions.nextTurn({ model: "m", steps: [{ type: "user_input", content: [{ type: "text", text: "hi" }] }] });
+    const turn = await interactions.nextTurn({
+      model: "m",
+      steps: [{ type: "user_input", content: [{ type: "text", text: "hi" }] }],
+    });
     expect(turn.steps[0]?.type).toBe("model_output");
     expect(createAgentProvider(local).runs("deep-research-preview-04-2026")).toBe(true);
     expect(createVideoProvider(local).name).toBe("local");
@@ -50,7 +63,11 @@ describe("provider factories", () => {
     expect(createInteractionProvider(openai, generation).name).toBe("openai");
     await generation.close?.();
 
-    const gemini = providerConfig({ TIDINGS_PROVIDER: "gemini", TIDINGS_PROVIDER_API_KEY: "AIza", TIDINGS_VIDEO_PROVIDER: "veo" });
+    const gemini = providerConfig({
+      TIDINGS_PROVIDER: "gemini",
+      TIDINGS_PROVIDER_API_KEY: "AIza",
+      TIDINGS_VIDEO_PROVIDER: "veo",
+    });
     const geminiGeneration = createProvider(gemini);
     const remote = createInteractionProvider(gemini, geminiGeneration);
     expect(remote.name).toBe("gemini");

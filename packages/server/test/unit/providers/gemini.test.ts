@@ -9,7 +9,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setup(reply: (n: number) => UpstreamReply, timeoutMs = 5_000): Promise<{ upstream: Upstream; provider: GeminiProvider }> {
+async function setup(
+  reply: (n: number) => UpstreamReply,
+  timeoutMs = 5_000,
+): Promise<{ upstream: Upstream; provider: GeminiProvider }> {
   const upstream = await startUpstream(reply);
   const provider = new GeminiProvider({ baseUrl: upstream.origin, apiKey: "AIza-test", timeoutMs });
   open.push(provider, upstream);
@@ -52,7 +55,12 @@ describe("gemini provider", () => {
     const { provider } = await setup((n) =>
       n === 0
         ? { json: { candidates: [{ finishReason: "SAFETY" }] } }
-        : { json: { promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 1, totalTokenCount: 1 } } },
+        : {
+            json: {
+              promptFeedback: { blockReason: "SAFETY" },
+              usageMetadata: { promptTokenCount: 1, totalTokenCount: 1 },
+            },
+          },
     );
     expect(await provider.generateContent("gemini-2.5-pro", request)).toEqual({
       candidates: [{ content: { role: "model", parts: [] }, finishReason: "SAFETY", index: 0 }],
@@ -66,7 +74,11 @@ describe("gemini provider", () => {
   it("retries a 429 after its Retry-After, then succeeds", async () => {
     const { upstream, provider } = await setup((n) =>
       n === 0
-        ? { status: 429, headers: { "retry-after": "3" }, json: { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } } }
+        ? {
+            status: 429,
+            headers: { "retry-after": "3" },
+            json: { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } },
+          }
         : { json: geminiReply("ok") },
     );
     const delays: number[] = [];
@@ -77,7 +89,9 @@ describe("gemini provider", () => {
   });
 
   it("caps a long Retry-After at 30 s", async () => {
-    const { provider } = await setup((n) => (n === 0 ? { status: 503, headers: { "retry-after": "3600" } } : { json: geminiReply("ok") }));
+    const { provider } = await setup((n) =>
+      n === 0 ? { status: 503, headers: { "retry-after": "3600" } } : { json: geminiReply("ok") },
+    );
     const delays: number[] = [];
     await generateWithRetry(provider, "m", request, { sleep: recordSleep(delays) });
     expect(delays).toEqual([30_000]);
@@ -98,7 +112,12 @@ describe("gemini provider", () => {
   it("reports malformed replies as non-retryable", async () => {
     const { upstream, provider } = await setup(
       (n) =>
-        [{ raw: "not json" }, { json: { usageMetadata: {} } }, { json: { candidates: {} } }, { json: { candidates: [{ content: { parts: "x" } }] } }][n] ?? {
+        [
+          { raw: "not json" },
+          { json: { usageMetadata: {} } },
+          { json: { candidates: {} } },
+          { json: { candidates: [{ content: { parts: "x" } }] } },
+        ][n] ?? {
           json: {},
         },
     );
@@ -106,17 +125,31 @@ describe("gemini provider", () => {
     expect(notJson).toMatchObject({ status: 502, code: "INTERNAL", retryable: false });
     expect(notJson.message).toContain("not JSON");
     expect(upstream.requests).toHaveLength(1);
-    expect((await failure(provider.generateContent("m", request))).message).toContain("neither candidates nor promptFeedback");
+    expect((await failure(provider.generateContent("m", request))).message).toContain(
+      "neither candidates nor promptFeedback",
+    );
     expect((await failure(provider.generateContent("m", request))).message).toContain("candidates is not an array");
-    expect((await failure(provider.generateContent("m", request))).message).toContain("candidates[0].content.parts is not an array");
+    expect((await failure(provider.generateContent("m", request))).message).toContain(
+      "candidates[0].content.parts is not an array",
+    );
   });
 
   it("times out a silent server and maps a 400 to INVALID_ARGUMENT with Google's message", async () => {
     const { provider } = await setup(() => "hang", 150);
-    expect(await failure(provider.generateContent("m", request))).toMatchObject({ status: 504, code: "DEADLINE_EXCEEDED", retryable: true });
+    expect(await failure(provider.generateContent("m", request))).toMatchObject({
+      status: 504,
+      code: "DEADLINE_EXCEEDED",
+      retryable: true,
+    });
     const { provider: strict } = await setup(() => ({
       status: 400,
-      json: { error: { code: 400, message: "* GenerateContentRequest.contents: contents is not specified", status: "INVALID_ARGUMENT" } },
+      json: {
+        error: {
+          code: 400,
+          message: "* GenerateContentRequest.contents: contents is not specified",
+          status: "INVALID_ARGUMENT",
+        },
+      },
     }));
     const bad = await failure(strict.generateContent("m", request));
     expect(bad).toMatchObject({ status: 400, code: "INVALID_ARGUMENT", retryable: false });

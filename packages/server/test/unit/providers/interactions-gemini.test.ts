@@ -10,18 +10,30 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setup(reply: (n: number) => UpstreamReply, timeoutMs = 5_000): Promise<{ upstream: Upstream; gemini: GeminiInteractions }> {
+async function setup(
+  reply: (n: number) => UpstreamReply,
+  timeoutMs = 5_000,
+): Promise<{ upstream: Upstream; gemini: GeminiInteractions }> {
   const upstream = await startUpstream(reply);
   const gemini = new GeminiInteractions({ baseUrl: upstream.origin, apiKey: "AIza-test", timeoutMs });
   open.push(gemini, upstream);
   return { upstream, gemini };
 }
 
-const weather: FunctionTool = { type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } };
+const weather: FunctionTool = {
+  type: "function",
+  name: "get_weather",
+  parameters: { type: "object", properties: { city: { type: "string" } } },
+};
 const question: InteractionStep = { type: "user_input", content: [{ type: "text", text: "Weather in Paris?" }] };
 const call: InteractionStep = { type: "function_call", id: "fc_1", name: "get_weather", arguments: { city: "Paris" } };
 const thought: InteractionStep = { type: "thought", signature: "sig-opaque-1" };
-const turn = (steps: InteractionStep[]): InteractionTurn => ({ model: "gemini-3-flash-preview", system_instruction: "Be brief.", tools: [weather], steps });
+const turn = (steps: InteractionStep[]): InteractionTurn => ({
+  model: "gemini-3-flash-preview",
+  system_instruction: "Be brief.",
+  tools: [weather],
+  steps,
+});
 const interaction = (status: string, steps: unknown[], extra: Record<string, unknown> = {}) => ({
   json: { id: "v1_abc", object: "interaction", status, steps, ...extra },
 });
@@ -34,7 +46,9 @@ const failure = (p: Promise<unknown>) =>
 describe("gemini interactions", () => {
   it("sends the whole history unstored and synchronous, and keeps only the steps after the echoed input", async () => {
     const { upstream, gemini } = await setup(() =>
-      interaction("requires_action", [question, thought, call], { usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 } }),
+      interaction("requires_action", [question, thought, call], {
+        usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 },
+      }),
     );
     const result = await gemini.nextTurn(turn([question]));
     const [req] = upstream.requests;
@@ -49,13 +63,21 @@ describe("gemini interactions", () => {
       store: false,
       background: false,
     });
-    expect(result).toEqual({ steps: [thought, call], usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 } });
+    expect(result).toEqual({
+      steps: [thought, call],
+      usage: { total_input_tokens: 20, total_output_tokens: 6, total_tokens: 26 },
+    });
   });
 
   it("replays thoughts (with their signatures), calls and results on the next turn, and reads a reply without an echo", async () => {
     const answer = { type: "model_output", content: [{ type: "text", text: "21 °C." }] };
     const { upstream, gemini } = await setup(() => interaction("completed", [answer]));
-    const history: InteractionStep[] = [question, thought, call, { type: "function_result", call_id: "fc_1", name: "get_weather", result: { temp_c: 21 } }];
+    const history: InteractionStep[] = [
+      question,
+      thought,
+      call,
+      { type: "function_result", call_id: "fc_1", name: "get_weather", result: { temp_c: 21 } },
+    ];
     expect((await gemini.nextTurn(turn(history))).steps).toEqual([answer]);
     expect(upstream.requests[0]?.body.input).toEqual(history);
   });
@@ -68,7 +90,9 @@ describe("gemini interactions", () => {
             continuation_token: "tok-1",
             usage: { total_input_tokens: 10, total_output_tokens: 100, total_tokens: 110 },
           })
-        : interaction("completed", [part(" a time.")], { usage: { total_input_tokens: 12, total_output_tokens: 40, total_tokens: 52 } }),
+        : interaction("completed", [part(" a time.")], {
+            usage: { total_input_tokens: 12, total_output_tokens: 40, total_tokens: 52 },
+          }),
     );
     const result = await gemini.nextTurn(turn([question]));
     expect(result.steps).toEqual([part("Once upon"), part(" a time.")]);
@@ -77,7 +101,9 @@ describe("gemini interactions", () => {
   });
 
   it("turns a failed interaction into an error carrying Gemini's reason", async () => {
-    const { gemini } = await setup(() => interaction("failed", [], { errors: [{ code: "RESOURCE_EXHAUSTED", message: "quota exceeded for model" }] }));
+    const { gemini } = await setup(() =>
+      interaction("failed", [], { errors: [{ code: "RESOURCE_EXHAUSTED", message: "quota exceeded for model" }] }),
+    );
     const error = await failure(gemini.nextTurn(turn([question])));
     expect(error).toMatchObject({ code: "INTERNAL", retryable: false });
     expect(error.message).toContain("failed: quota exceeded for model");
@@ -100,11 +126,19 @@ describe("gemini interactions", () => {
   it("retries 503 and stops at once on cancel", async () => {
     const ok = interaction("completed", [{ type: "model_output", content: [] }]);
     const { upstream, gemini } = await setup(
-      (n) => (n === 0 ? { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } } : n === 1 ? ok : "hang"),
+      (n) =>
+        n === 0
+          ? { status: 503, json: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } }
+          : n === 1
+            ? ok
+            : "hang",
       3_600_000,
     );
     const delays: number[] = [];
-    await nextTurnWithRetry(gemini, turn([question]), { sleep: async (ms) => (delays.push(ms), true), random: () => 0 });
+    await nextTurnWithRetry(gemini, turn([question]), {
+      sleep: async (ms) => (delays.push(ms), true),
+      random: () => 0,
+    });
     expect(delays).toEqual([250]);
 
     const controller = new AbortController();

@@ -27,11 +27,18 @@ describe("local interactions", () => {
   it("calls a declared tool the input asks for, with an id and arguments from the text", async () => {
     const turn = await local().nextTurn(ask('What is the weather? Use get_weather with city: "Paris".'));
     expect(turn.steps).toEqual([
-      { type: "function_call", id: expect.stringMatching(/^call_[0-9a-f]{16}$/), name: "get_weather", arguments: { city: "Paris" } },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^call_[0-9a-f]{16}$/),
+        name: "get_weather",
+        arguments: { city: "Paris" },
+      },
     ]);
     expect(turn.usage?.total_tokens).toBeGreaterThan(0);
     // Deterministic: the same turn names its call the same way, so a replayed turn matches what was stored.
-    expect((await local().nextTurn(ask('What is the weather? Use get_weather with city: "Paris".'))).steps).toEqual(turn.steps);
+    expect((await local().nextTurn(ask('What is the weather? Use get_weather with city: "Paris".'))).steps).toEqual(
+      turn.steps,
+    );
   });
 
   it("answers from the function result, so a test can see the result flowed through", async () => {
@@ -40,22 +47,35 @@ describe("local interactions", () => {
     if (call?.type !== "function_call") throw new Error("expected a function call");
     const resumed = await local().nextTurn({
       ...ask("Call get_weather city=Oslo please"),
-      steps: [...ask("Call get_weather city=Oslo please").steps, call, { type: "function_result", call_id: call.id, result: { temp_c: -3, sky: "snow" } }],
+      steps: [
+        ...ask("Call get_weather city=Oslo please").steps,
+        call,
+        { type: "function_result", call_id: call.id, result: { temp_c: -3, sky: "snow" } },
+      ],
     });
     expect(resumed.steps).toEqual([
-      { type: "model_output", content: [{ type: "text", text: '[local:gemini-2.5-flash] get_weather returned {"temp_c":-3,"sky":"snow"}' }] },
+      {
+        type: "model_output",
+        content: [{ type: "text", text: '[local:gemini-2.5-flash] get_weather returned {"temp_c":-3,"sky":"snow"}' }],
+      },
     ]);
   });
 
   it("wraps a result that is not an object as Gemini's {output} and an error result as {error}", async () => {
     const call = { type: "function_call" as const, id: "c1", name: "get_weather", arguments: { city: "Rome" } };
     const history = [...ask("get_weather").steps, call];
-    const plain = await local().nextTurn({ ...ask(""), steps: [...history, { type: "function_result", call_id: "c1", name: "get_weather", result: "sunny" }] });
+    const plain = await local().nextTurn({
+      ...ask(""),
+      steps: [...history, { type: "function_result", call_id: "c1", name: "get_weather", result: "sunny" }],
+    });
     expect(plain.steps[0]).toEqual({
       type: "model_output",
       content: [{ type: "text", text: '[local:gemini-2.5-flash] get_weather returned {"output":"sunny"}' }],
     });
-    const failed = await local().nextTurn({ ...ask(""), steps: [...history, { type: "function_result", call_id: "c1", result: "timeout", is_error: true }] });
+    const failed = await local().nextTurn({
+      ...ask(""),
+      steps: [...history, { type: "function_result", call_id: "c1", result: "timeout", is_error: true }],
+    });
     expect(failed.steps[0]).toEqual({
       type: "model_output",
       content: [{ type: "text", text: '[local:gemini-2.5-flash] get_weather returned {"error":"timeout"}' }],
@@ -76,7 +96,12 @@ describe("local interactions", () => {
   });
 
   it("refuses a result whose call_id answers no call and names the step", async () => {
-    const error = await failure(local().nextTurn({ ...ask("x"), steps: [...ask("x").steps, { type: "function_result", call_id: "nope", result: {} }] }));
+    const error = await failure(
+      local().nextTurn({
+        ...ask("x"),
+        steps: [...ask("x").steps, { type: "function_result", call_id: "nope", result: {} }],
+      }),
+    );
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.field).toBe("steps[1].call_id");
   });
@@ -88,7 +113,10 @@ describe("local interactions", () => {
     expect((await failure(pending)).code).toBe("CANCELLED");
 
     const delays: number[] = [];
-    const turn = await nextTurnWithRetry(local(), ask("flaky [[fail:503:2]]"), { sleep: async (ms) => (delays.push(ms), true), random: () => 0 });
+    const turn = await nextTurnWithRetry(local(), ask("flaky [[fail:503:2]]"), {
+      sleep: async (ms) => (delays.push(ms), true),
+      random: () => 0,
+    });
     expect(delays).toHaveLength(2);
     expect(turn.steps[0]?.type).toBe("model_output");
   });

@@ -11,7 +11,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setup(reply: (n: number) => UpstreamReply, timeoutMs = 5_000): Promise<{ upstream: Upstream; interactions: ContentInteractions }> {
+async function setup(
+  reply: (n: number) => UpstreamReply,
+  timeoutMs = 5_000,
+): Promise<{ upstream: Upstream; interactions: ContentInteractions }> {
   const upstream = await startUpstream(reply);
   const provider = new OpenAiProvider({ baseUrl: `${upstream.origin}/v1`, apiKey: "sk-test", timeoutMs });
   open.push(provider, upstream);
@@ -24,8 +27,16 @@ const weather: FunctionTool = {
   description: "Current weather for a city",
   parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
 };
-const question: InteractionStep = { type: "user_input", content: [{ type: "text", text: "Weather in Paris and Oslo?" }] };
-const turn = (steps: InteractionStep[] = [question]): InteractionTurn => ({ model: "qwen2.5-7b", system_instruction: "Be brief.", tools: [weather], steps });
+const question: InteractionStep = {
+  type: "user_input",
+  content: [{ type: "text", text: "Weather in Paris and Oslo?" }],
+};
+const turn = (steps: InteractionStep[] = [question]): InteractionTurn => ({
+  model: "qwen2.5-7b",
+  system_instruction: "Be brief.",
+  tools: [weather],
+  steps,
+});
 const toolCalls = (calls: { id?: string; name?: string; arguments: unknown }[], content: string | null = null) => ({
   id: "chatcmpl-2",
   model: "qwen2.5-7b",
@@ -35,7 +46,11 @@ const toolCalls = (calls: { id?: string; name?: string; arguments: unknown }[], 
       message: {
         role: "assistant",
         content,
-        tool_calls: calls.map((c) => ({ ...(c.id ? { id: c.id } : {}), type: "function", function: { name: c.name, arguments: c.arguments } })),
+        tool_calls: calls.map((c) => ({
+          ...(c.id ? { id: c.id } : {}),
+          type: "function",
+          function: { name: c.name, arguments: c.arguments },
+        })),
       },
       finish_reason: "tool_calls",
     },
@@ -50,7 +65,9 @@ const failure = (p: Promise<unknown>) =>
 
 describe("openai interactions: the request", () => {
   it("sends tools as functions, the history's calls as assistant tool_calls and results as tool messages", async () => {
-    const { upstream, interactions } = await setup(() => ({ json: chatReply("It is 21 °C in Paris and -3 °C in Oslo.") }));
+    const { upstream, interactions } = await setup(() => ({
+      json: chatReply("It is 21 °C in Paris and -3 °C in Oslo."),
+    }));
     await interactions.nextTurn(
       turn([
         question,
@@ -80,7 +97,12 @@ describe("openai interactions: the request", () => {
         { role: "tool", tool_call_id: "call_p", content: '{"temp_c":21}' },
         { role: "tool", tool_call_id: "call_o", content: '{"output":"-3 °C"}' },
       ],
-      tools: [{ type: "function", function: { name: "get_weather", description: "Current weather for a city", parameters: weather.parameters } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "get_weather", description: "Current weather for a city", parameters: weather.parameters },
+        },
+      ],
     });
   });
 
@@ -88,7 +110,11 @@ describe("openai interactions: the request", () => {
     const { upstream, interactions } = await setup(() => ({ json: chatReply("ok") }));
     await interactions.nextTurn({
       ...turn(),
-      generation_config: { temperature: 0.1, max_output_tokens: 50, tool_choice: { allowed_tools: { mode: "any", tools: ["get_weather"] } } },
+      generation_config: {
+        temperature: 0.1,
+        max_output_tokens: 50,
+        tool_choice: { allowed_tools: { mode: "any", tools: ["get_weather"] } },
+      },
     });
     expect(upstream.requests[0]?.body).toMatchObject({
       temperature: 0.1,
@@ -120,11 +146,18 @@ describe("openai interactions: the reply", () => {
   });
 
   it("gives a call without an id a stable one of its own", async () => {
-    const { interactions } = await setup(() => ({ json: toolCalls([{ name: "get_weather", arguments: '{"city":"Rome"}' }]) }));
+    const { interactions } = await setup(() => ({
+      json: toolCalls([{ name: "get_weather", arguments: '{"city":"Rome"}' }]),
+    }));
     const first = await interactions.nextTurn(turn());
     const second = await interactions.nextTurn(turn());
     expect(first.steps).toEqual([
-      { type: "function_call", id: expect.stringMatching(/^call_[0-9a-f]{16}$/), name: "get_weather", arguments: { city: "Rome" } },
+      {
+        type: "function_call",
+        id: expect.stringMatching(/^call_[0-9a-f]{16}$/),
+        name: "get_weather",
+        arguments: { city: "Rome" },
+      },
     ]);
     expect(second.steps).toEqual(first.steps);
   });
@@ -157,13 +190,19 @@ describe("openai interactions: failures", () => {
     const delays: number[] = [];
     const result = await nextTurnWithRetry(interactions, turn(), { sleep: async (ms) => (delays.push(ms), true) });
     expect(delays).toEqual([3000]);
-    expect(result.steps).toEqual([{ type: "function_call", id: "c9", name: "get_weather", arguments: { city: "Oslo" } }]);
+    expect(result.steps).toEqual([
+      { type: "function_call", id: "c9", name: "get_weather", arguments: { city: "Oslo" } },
+    ]);
     expect(upstream.requests).toHaveLength(2);
   });
 
   it("times out a server that does not answer, as a retryable DEADLINE_EXCEEDED", async () => {
     const { interactions } = await setup(() => "hang", 300);
-    expect(await failure(interactions.nextTurn(turn()))).toMatchObject({ status: 504, code: "DEADLINE_EXCEEDED", retryable: true });
+    expect(await failure(interactions.nextTurn(turn()))).toMatchObject({
+      status: 504,
+      code: "DEADLINE_EXCEEDED",
+      retryable: true,
+    });
   });
 
   it("drops the upstream request at once when the turn is cancelled", async () => {

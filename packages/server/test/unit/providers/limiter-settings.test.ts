@@ -31,17 +31,32 @@ describe("provider settings", () => {
 
   it("defaults to local with no delay, 16 concurrent requests and a 120 s timeout", () => {
     const config = load({});
-    expect(config).toMatchObject({ provider: "local", localDelayMs: 0, providerConcurrency: 16, providerTimeoutMs: 120_000 });
+    expect(config).toMatchObject({
+      provider: "local",
+      localDelayMs: 0,
+      providerConcurrency: 16,
+      providerTimeoutMs: 120_000,
+    });
     expect(createProvider({ provider: config.provider, localDelayMs: 0, timeoutMs: 1 }).name).toBe("local");
   });
 
   it("refuses bad values with the variable's name and the fix", () => {
-    expect(() => load({ TIDINGS_PROVIDER: "ollama" })).toThrow(/TIDINGS_PROVIDER: "ollama" must be one of local, openai, gemini/);
-    expect(() => load({ TIDINGS_PROVIDER: "openai" })).toThrow(/TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai/);
+    expect(() => load({ TIDINGS_PROVIDER: "ollama" })).toThrow(
+      /TIDINGS_PROVIDER: "ollama" must be one of local, openai, gemini/,
+    );
+    expect(() => load({ TIDINGS_PROVIDER: "openai" })).toThrow(
+      /TIDINGS_PROVIDER_BASE_URL is required with TIDINGS_PROVIDER=openai/,
+    );
     expect(() => load({ TIDINGS_PROVIDER: "gemini" })).toThrow(/TIDINGS_PROVIDER_API_KEY is required/);
     expect(() => load({ TIDINGS_PROVIDER_BASE_URL: "localhost:8000" })).toThrow(/must be an http\(s\) URL/);
     expect(() => load({ TIDINGS_LOCAL_DELAY_MS: "-1" })).toThrow(/TIDINGS_LOCAL_DELAY_MS/);
-    expect(load({ TIDINGS_PROVIDER: "openai", TIDINGS_PROVIDER_BASE_URL: "http://127.0.0.1:8000/v1", TIDINGS_LOCAL_DELAY_MS: "25" })).toMatchObject({
+    expect(
+      load({
+        TIDINGS_PROVIDER: "openai",
+        TIDINGS_PROVIDER_BASE_URL: "http://127.0.0.1:8000/v1",
+        TIDINGS_LOCAL_DELAY_MS: "25",
+      }),
+    ).toMatchObject({
       provider: "openai",
       providerBaseUrl: "http://127.0.0.1:8000/v1",
       localDelayMs: 25,

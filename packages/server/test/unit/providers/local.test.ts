@@ -41,7 +41,9 @@ describe("local provider", () => {
       finishReason: "STOP",
       index: 0,
     });
-    expect(a.candidates?.[0]?.content.parts[0]?.text).toMatch(/^\[local:gemini-2\.5-flash\] echo: hello there #[0-9a-f]{8}$/);
+    expect(a.candidates?.[0]?.content.parts[0]?.text).toMatch(
+      /^\[local:gemini-2\.5-flash\] echo: hello there #[0-9a-f]{8}$/,
+    );
     expect(a.modelVersion).toBe("gemini-2.5-flash");
     const other = await local.generateContent("gemini-2.5-flash", ask("hello there!"));
     expect(other.candidates?.[0]?.content.parts[0]?.text).not.toBe(a.candidates?.[0]?.content.parts[0]?.text);
@@ -50,7 +52,10 @@ describe("local provider", () => {
   });
 
   it("counts tokens from the text, about four characters each", async () => {
-    const reply = await local.generateContent("m", ask("x".repeat(40), { systemInstruction: { parts: [{ text: "y".repeat(8) }] } }));
+    const reply = await local.generateContent(
+      "m",
+      ask("x".repeat(40), { systemInstruction: { parts: [{ text: "y".repeat(8) }] } }),
+    );
     const text = reply.candidates?.[0]?.content.parts[0]?.text ?? "";
     expect(reply.usageMetadata).toEqual({
       promptTokenCount: 12,
@@ -60,9 +65,18 @@ describe("local provider", () => {
   });
 
   it("truncates to maxOutputTokens with MAX_TOKENS and answers JSON when asked", async () => {
-    const short = await local.generateContent("m", ask("a long enough prompt", { generationConfig: { maxOutputTokens: 2 } }));
-    expect(short.candidates?.[0]).toMatchObject({ finishReason: "MAX_TOKENS", content: { parts: [{ text: "[local:m" }] } }); // 2 tokens = 8 characters
-    const json = await local.generateContent("m", ask("hi", { generationConfig: { responseMimeType: "application/json" } }));
+    const short = await local.generateContent(
+      "m",
+      ask("a long enough prompt", { generationConfig: { maxOutputTokens: 2 } }),
+    );
+    expect(short.candidates?.[0]).toMatchObject({
+      finishReason: "MAX_TOKENS",
+      content: { parts: [{ text: "[local:m" }] },
+    }); // 2 tokens = 8 characters
+    const json = await local.generateContent(
+      "m",
+      ask("hi", { generationConfig: { responseMimeType: "application/json" } }),
+    );
     expect(JSON.parse(json.candidates?.[0]?.content.parts[0]?.text ?? "")).toMatchObject({ model: "m", echo: "hi" });
   });
 
@@ -82,20 +96,33 @@ describe("local provider", () => {
   });
 
   it("calls a declared function the text names, with arguments from its required parameters", async () => {
-    const reply = await local.generateContent("m", ask("What is the weather? use get_weather with city=Paris", { tools: weatherTool }));
+    const reply = await local.generateContent(
+      "m",
+      ask("What is the weather? use get_weather with city=Paris", { tools: weatherTool }),
+    );
     const part = reply.candidates?.[0]?.content.parts[0];
     expect(reply.candidates?.[0]?.finishReason).toBe("STOP");
     expect(part?.text).toBeUndefined();
-    expect(part?.functionCall).toMatchObject({ name: "get_weather", args: { city: "Paris", days: 1, unit: "celsius" } });
+    expect(part?.functionCall).toMatchObject({
+      name: "get_weather",
+      args: { city: "Paris", days: 1, unit: "celsius" },
+    });
     expect(Object.keys(part?.functionCall?.args ?? {})).toEqual(["city", "days", "unit"]);
     expect(part?.functionCall?.id).toMatch(/^call_[0-9a-f]{16}$/);
     // deterministic, arguments included
-    expect(await local.generateContent("m", ask("What is the weather? use get_weather with city=Paris", { tools: weatherTool }))).toEqual(reply);
+    expect(
+      await local.generateContent(
+        "m",
+        ask("What is the weather? use get_weather with city=Paris", { tools: weatherTool }),
+      ),
+    ).toEqual(reply);
   });
 
   it("calls the first declared function when asked to call a tool, and none when mode is NONE or nothing is asked", async () => {
     const asked = await local.generateContent("m", ask("please call a tool", { tools: weatherTool }));
-    expect(asked.candidates?.[0]?.content.parts[0]?.functionCall).toEqual(expect.objectContaining({ name: "get_time", args: {} }));
+    expect(asked.candidates?.[0]?.content.parts[0]?.functionCall).toEqual(
+      expect.objectContaining({ name: "get_time", args: {} }),
+    );
     const none = await local.generateContent(
       "m",
       ask("please call get_weather", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "NONE" } } }),
@@ -105,7 +132,10 @@ describe("local provider", () => {
     expect(plain.candidates?.[0]?.content.parts[0]?.functionCall).toBeUndefined();
     const any = await local.generateContent(
       "m",
-      ask("just chatting", { tools: weatherTool, toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] } } }),
+      ask("just chatting", {
+        tools: weatherTool,
+        toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["get_weather"] } },
+      }),
     );
     expect(any.candidates?.[0]?.content.parts[0]?.functionCall?.name).toBe("get_weather");
   });
@@ -113,14 +143,23 @@ describe("local provider", () => {
   describe("calls a tool whenever the text plausibly asks for it (the README's rules)", () => {
     const city: GenerateContentRequest["tools"] = [
       {
-        functionDeclarations: [{ name: "get_weather", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } }, required: ["city"] } }],
+        functionDeclarations: [
+          {
+            name: "get_weather",
+            parameters: { type: "OBJECT", properties: { city: { type: "STRING" } }, required: ["city"] },
+          },
+        ],
       },
     ];
     const callFor = async (text: string, tools: GenerateContentRequest["tools"] = weatherTool) =>
       (await local.generateContent("m", ask(text, { tools }))).candidates?.[0]?.content.parts[0]?.functionCall;
 
     it("a tool whose name shares a word with the text, its argument taken from the text", async () => {
-      expect(await callFor("Weather in Paris?", city)).toEqual({ id: expect.stringMatching(/^call_/), name: "get_weather", args: { city: "Paris" } });
+      expect(await callFor("Weather in Paris?", city)).toEqual({
+        id: expect.stringMatching(/^call_/),
+        name: "get_weather",
+        args: { city: "Paris" },
+      });
       expect((await callFor("What's the weather like in New York today?", city))?.args).toEqual({ city: "New York" });
       expect((await callFor("weather in lisbon please", city))?.args).toEqual({ city: "lisbon" });
       expect((await callFor('Weather for "Rio de Janeiro"', city))?.args).toEqual({ city: "Rio de Janeiro" });
@@ -129,7 +168,11 @@ describe("local provider", () => {
     });
 
     it("numbers, enum values and later phrases go to the parameters in their order", async () => {
-      expect((await callFor("Weather in Oslo for the next 3 days, in fahrenheit"))?.args).toEqual({ city: "Oslo", days: 3, unit: "fahrenheit" });
+      expect((await callFor("Weather in Oslo for the next 3 days, in fahrenheit"))?.args).toEqual({
+        city: "Oslo",
+        days: 3,
+        unit: "fahrenheit",
+      });
       // Spelled-out values win, and are not handed to another parameter.
       expect((await callFor("Weather, days=2, in Bergen"))?.args).toEqual({ city: "Bergen", days: 2, unit: "celsius" });
     });
@@ -159,7 +202,9 @@ describe("local provider", () => {
       ],
       tools: weatherTool,
     });
-    expect(reply.candidates?.[0]?.content.parts).toEqual([{ text: '[local:m] get_weather returned {"output":{"temp":21}}' }]);
+    expect(reply.candidates?.[0]?.content.parts).toEqual([
+      { text: '[local:m] get_weather returned {"output":{"temp":21}}' },
+    ]);
     expect(reply.candidates?.[0]?.finishReason).toBe("STOP");
   });
 
@@ -176,7 +221,10 @@ describe("local provider", () => {
   it("fails the first N times with [[fail:CODE:N]], so retries recover", async () => {
     const provider = new LocalProvider({ delayMs: 0 });
     const retries: number[] = [];
-    const reply = await generateWithRetry(provider, "m", ask("flaky [[fail:503:2]]"), { baseDelayMs: 1, onRetry: (_e, attempt) => retries.push(attempt) });
+    const reply = await generateWithRetry(provider, "m", ask("flaky [[fail:503:2]]"), {
+      baseDelayMs: 1,
+      onRetry: (_e, attempt) => retries.push(attempt),
+    });
     expect(retries).toEqual([1, 2]);
     expect(reply.candidates?.[0]?.content.parts[0]?.text).toMatch(/^\[local:m\] echo: flaky/);
     // the count is per request: another request starts over

@@ -14,7 +14,11 @@ async function setup(
   options: { apiKey?: string; timeoutMs?: number } = {},
 ): Promise<{ upstream: Upstream; provider: OpenAiProvider }> {
   const upstream = await startUpstream(reply);
-  const provider = new OpenAiProvider({ baseUrl: `${upstream.origin}/v1/`, apiKey: options.apiKey, timeoutMs: options.timeoutMs ?? 5_000 });
+  const provider = new OpenAiProvider({
+    baseUrl: `${upstream.origin}/v1/`,
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs ?? 5_000,
+  });
   open.push(provider, upstream);
   return { upstream, provider };
 }
@@ -35,10 +39,23 @@ describe("openai provider: request translation", () => {
       systemInstruction: { parts: [{ text: "Be brief." }] },
       contents: [
         { role: "user", parts: [{ text: "Weather in Paris?" }, { text: "Celsius please." }] },
-        { role: "model", parts: [{ text: "Checking." }, { functionCall: { name: "get_weather", args: { city: "Paris" } } }] },
-        { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { temp: 21 } } }, { text: "And tomorrow?" }] },
+        {
+          role: "model",
+          parts: [{ text: "Checking." }, { functionCall: { name: "get_weather", args: { city: "Paris" } } }],
+        },
+        {
+          role: "user",
+          parts: [{ functionResponse: { name: "get_weather", response: { temp: 21 } } }, { text: "And tomorrow?" }],
+        },
       ],
-      generationConfig: { maxOutputTokens: 64, temperature: 0.2, topP: 0.9, stopSequences: ["END"], seed: 7, responseMimeType: "application/json" },
+      generationConfig: {
+        maxOutputTokens: 64,
+        temperature: 0.2,
+        topP: 0.9,
+        stopSequences: ["END"],
+        seed: 7,
+        responseMimeType: "application/json",
+      },
       tools: [
         {
           functionDeclarations: [
@@ -70,7 +87,9 @@ describe("openai provider: request translation", () => {
         {
           role: "assistant",
           content: "Checking.",
-          tool_calls: [{ id: "call_1_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+          tool_calls: [
+            { id: "call_1_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          ],
         },
         { role: "tool", tool_call_id: "call_1_1", content: '{"temp":21}' },
         { role: "user", content: "And tomorrow?" },
@@ -87,7 +106,11 @@ describe("openai provider: request translation", () => {
           function: {
             name: "get_weather",
             description: "Weather now",
-            parameters: { type: "object", properties: { city: { type: ["string", "null"] }, days: { type: "integer", minimum: 1 } }, required: ["city"] },
+            parameters: {
+              type: "object",
+              properties: { city: { type: ["string", "null"] }, days: { type: "integer", minimum: 1 } },
+              required: ["city"],
+            },
           },
         },
         { type: "function", function: { name: "no_params", parameters: { type: "object", properties: {} } } },
@@ -107,10 +130,16 @@ describe("openai provider: request translation", () => {
     });
     expect(upstream.requests[0]?.headers.authorization).toBeUndefined();
     expect(upstream.requests[0]?.body.messages.slice(1)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: "abc", type: "function", function: { name: "f", arguments: "{}" } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "abc", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
       { role: "tool", tool_call_id: "abc", content: '{"ok":true}' },
     ]);
-    const err = await failure(provider.generateContent("m", { contents: [{ parts: [{ fileData: { fileUri: "files/x" } }] }] }));
+    const err = await failure(
+      provider.generateContent("m", { contents: [{ parts: [{ fileData: { fileUri: "files/x" } }] }] }),
+    );
     expect(err).toMatchObject({ status: 400, code: "INVALID_ARGUMENT", retryable: false });
     expect(err.message).toContain("contents[0].parts[0].fileData");
     expect(upstream.requests).toHaveLength(1);
@@ -129,7 +158,9 @@ describe("openai provider: reply translation", () => {
             message: {
               role: "assistant",
               content: "Let me check.",
-              tool_calls: [{ id: "call_x", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+              tool_calls: [
+                { id: "call_x", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+              ],
             },
             finish_reason: "tool_calls",
           },
@@ -140,7 +171,13 @@ describe("openai provider: reply translation", () => {
     expect(await provider.generateContent("m", hello)).toEqual({
       candidates: [
         {
-          content: { role: "model", parts: [{ text: "Let me check." }, { functionCall: { id: "call_x", name: "get_weather", args: { city: "Oslo" } } }] },
+          content: {
+            role: "model",
+            parts: [
+              { text: "Let me check." },
+              { functionCall: { id: "call_x", name: "get_weather", args: { city: "Oslo" } } },
+            ],
+          },
           finishReason: "STOP",
           index: 0,
         },
@@ -159,7 +196,10 @@ describe("openai provider: reply translation", () => {
             json: {
               choices: [
                 {
-                  message: { content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{not json" } }] },
+                  message: {
+                    content: null,
+                    tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{not json" } }],
+                  },
                   finish_reason: "tool_calls",
                 },
               ],
@@ -171,14 +211,20 @@ describe("openai provider: reply translation", () => {
     expect(cut.modelVersion).toBe("m");
     expect(cut.usageMetadata).toBeUndefined();
     const bad = await provider.generateContent("m", hello);
-    expect(bad.candidates?.[0]).toEqual({ content: { role: "model", parts: [] }, finishReason: "MALFORMED_FUNCTION_CALL", index: 0 });
+    expect(bad.candidates?.[0]).toEqual({
+      content: { role: "model", parts: [] },
+      finishReason: "MALFORMED_FUNCTION_CALL",
+      index: 0,
+    });
   });
 });
 
 describe("openai provider: failures", () => {
   it("retries a 429, waiting what Retry-After asks, then succeeds", async () => {
     const { upstream, provider } = await setup((n) =>
-      n === 0 ? { status: 429, headers: { "retry-after": "2" }, json: { error: { message: "slow down" } } } : { json: chatReply("finally") },
+      n === 0
+        ? { status: 429, headers: { "retry-after": "2" }, json: { error: { message: "slow down" } } }
+        : { json: chatReply("finally") },
     );
     const delays: number[] = [];
     const reply = await generateWithRetry(provider, "m", hello, { sleep: recordSleep(delays) });
@@ -188,9 +234,19 @@ describe("openai provider: failures", () => {
   });
 
   it("gives up on a server that always answers 500 after maxAttempts, with a retryable error", async () => {
-    const { upstream, provider } = await setup(() => ({ status: 500, json: { error: { message: "CUDA out of memory" } } }));
+    const { upstream, provider } = await setup(() => ({
+      status: 500,
+      json: { error: { message: "CUDA out of memory" } },
+    }));
     const delays: number[] = [];
-    const err = await failure(generateWithRetry(provider, "m", hello, { maxAttempts: 3, baseDelayMs: 100, random: () => 0, sleep: recordSleep(delays) }));
+    const err = await failure(
+      generateWithRetry(provider, "m", hello, {
+        maxAttempts: 3,
+        baseDelayMs: 100,
+        random: () => 0,
+        sleep: recordSleep(delays),
+      }),
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ status: 503, code: "UNAVAILABLE", retryable: true });
     expect(err.message).toContain("HTTP 500");
@@ -238,12 +294,17 @@ describe("openai provider: failures", () => {
     const { provider: hanging } = await setup(() => "hang");
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 50);
-    expect(await failure(generateWithRetry(hanging, "m", hello, { signal: abort.signal }))).toMatchObject({ code: "CANCELLED", retryable: false });
+    expect(await failure(generateWithRetry(hanging, "m", hello, { signal: abort.signal }))).toMatchObject({
+      code: "CANCELLED",
+      retryable: false,
+    });
   });
 
   it("does not retry 4xx; a refused key points at TIDINGS_PROVIDER_API_KEY", async () => {
     const { upstream, provider } = await setup((n) =>
-      n === 0 ? { status: 401, json: { error: { message: "Incorrect API key" } } } : { status: 400, json: { error: { message: "max_tokens too large" } } },
+      n === 0
+        ? { status: 401, json: { error: { message: "Incorrect API key" } } }
+        : { status: 400, json: { error: { message: "max_tokens too large" } } },
     );
     const auth = await failure(generateWithRetry(provider, "m", hello));
     expect(auth).toMatchObject({ status: 502, retryable: false });

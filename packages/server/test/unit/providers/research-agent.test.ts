@@ -14,7 +14,11 @@ const failure = (p: Promise<unknown>) =>
   );
 
 /** What a runner does: advance, store the steps, until done. */
-async function run(agent: LocalResearchAgent, t: AgentTask, stored: InteractionStep[] = [...t.input]): Promise<{ stored: InteractionStep[]; calls: number }> {
+async function run(
+  agent: LocalResearchAgent,
+  t: AgentTask,
+  stored: InteractionStep[] = [...t.input],
+): Promise<{ stored: InteractionStep[]; calls: number }> {
   let calls = 0;
   for (;;) {
     const progress = await agent.advance(t, stored);
@@ -35,12 +39,21 @@ describe("local deep-research agent", () => {
     const agent = new LocalResearchAgent({ delayMs: 0 });
     const { stored, calls } = await run(agent, task("Why do webhooks beat polling?"));
     expect(calls).toBe(5);
-    expect(stored.map((s) => s.type)).toEqual(["user_input", "thought", "thought", "thought", "thought", "model_output"]);
+    expect(stored.map((s) => s.type)).toEqual([
+      "user_input",
+      "thought",
+      "thought",
+      "thought",
+      "thought",
+      "model_output",
+    ]);
     const report = stored.at(-1);
     expect(report?.type === "model_output" && report.content[0]?.type === "text" && report.content[0].text).toMatch(
       /^# Research report: Why do webhooks beat polling\?\n/,
     );
-    expect((await run(new LocalResearchAgent({ delayMs: 0 }), task("Why do webhooks beat polling?"))).stored).toEqual(stored);
+    expect((await run(new LocalResearchAgent({ delayMs: 0 }), task("Why do webhooks beat polling?"))).stored).toEqual(
+      stored,
+    );
   });
 
   it("continues where a restarted runner left off, and adds nothing once the report is written", async () => {

@@ -29,13 +29,18 @@ describe("local video provider", () => {
     const a = await generate(local, "sunrise over the sea");
     expect(Buffer.from((await generate(local, "sunrise over the sea")).bytes).equals(Buffer.from(a.bytes))).toBe(true);
     expect(Buffer.from((await generate(local, "sunset over the sea")).bytes).equals(Buffer.from(a.bytes))).toBe(false);
-    const portrait = await decodeMp4((await generate(local, "tall", { aspectRatio: "9:16", durationSeconds: 2 })).bytes);
+    const portrait = await decodeMp4(
+      (await generate(local, "tall", { aspectRatio: "9:16", durationSeconds: 2 })).bytes,
+    );
     expect([portrait.width, portrait.height, portrait.frames.length]).toEqual([144, 256, 24]);
   });
 
   it("refuses an empty prompt, and stops when cancelled during its delay or its frames", async () => {
     const local = new LocalVideo({ delayMs: 0 });
-    expect(await failure(local.start({ model: "m", prompt: "  " }))).toMatchObject({ code: "INVALID_ARGUMENT", field: "instances[0].prompt" });
+    expect(await failure(local.start({ model: "m", prompt: "  " }))).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "instances[0].prompt",
+    });
 
     const slow = new LocalVideo({ delayMs: 3_600_000 });
     const waiting = new AbortController();

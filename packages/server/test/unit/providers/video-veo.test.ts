@@ -10,7 +10,12 @@ afterEach(async () => {
 
 const NAME = "models/veo-3.0-generate-001/operations/op123";
 const CLIP = new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112, 1, 2, 3, 250, 251, 252]);
-const running = { json: { name: NAME, metadata: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningMetadata" } } };
+const running = {
+  json: {
+    name: NAME,
+    metadata: { "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningMetadata" },
+  },
+};
 const doneWith = (video: Record<string, unknown>): UpstreamReply => ({
   json: { name: NAME, done: true, response: { generateVideoResponse: { generatedSamples: [{ video }] } } },
 });
@@ -20,8 +25,10 @@ async function fakeVeo(polls: UpstreamReply[]): Promise<Upstream> {
   let poll = 0;
   const upstream = await startUpstream((_n, req: UpstreamRequest) => {
     if (req.method === "POST" && req.path.endsWith(":predictLongRunning")) return { json: { name: NAME } };
-    if (req.method === "GET" && req.path === `/v1beta/${NAME}`) return polls[Math.min(poll++, polls.length - 1)] ?? "hang";
-    if (req.path === "/v1beta/files/vid1:download?alt=media") return { status: 302, headers: { location: "/storage/vid1?sig=abc" } };
+    if (req.method === "GET" && req.path === `/v1beta/${NAME}`)
+      return polls[Math.min(poll++, polls.length - 1)] ?? "hang";
+    if (req.path === "/v1beta/files/vid1:download?alt=media")
+      return { status: 302, headers: { location: "/storage/vid1?sig=abc" } };
     if (req.path === "/storage/vid1?sig=abc") return { bytes: CLIP, headers: { "content-type": "video/mp4" } };
     return { status: 404, json: { error: { code: 404, message: `no ${req.path}`, status: "NOT_FOUND" } } };
   });
@@ -72,7 +79,10 @@ describe("veo video provider", () => {
   });
 
   it("reads an absolute sample URI and inlined bytes, and sends the key to no other origin", async () => {
-    const elsewhere = await startUpstream(() => ({ bytes: CLIP, headers: { "content-type": "video/mp4; codecs=avc1" } }));
+    const elsewhere = await startUpstream(() => ({
+      bytes: CLIP,
+      headers: { "content-type": "video/mp4; codecs=avc1" },
+    }));
     open.push(elsewhere);
     const upstream = await fakeVeo([doneWith({ uri: `${elsewhere.origin}/signed/clip.mp4?token=t` })]);
     const video = await veo(upstream).finish({ handle: NAME });
@@ -80,7 +90,9 @@ describe("veo video provider", () => {
     expect(video.mimeType).toBe("video/mp4");
     expect(elsewhere.requests[0]?.headers["x-goog-api-key"]).toBeUndefined();
 
-    const inline = await fakeVeo([doneWith({ encodedVideo: Buffer.from(CLIP).toString("base64"), encoding: "video/webm" })]);
+    const inline = await fakeVeo([
+      doneWith({ encodedVideo: Buffer.from(CLIP).toString("base64"), encoding: "video/webm" }),
+    ]);
     const inlined = await veo(inline).finish({ handle: NAME });
     expect([Buffer.from(inlined.bytes).equals(Buffer.from(CLIP)), inlined.mimeType]).toEqual([true, "video/webm"]);
   });
@@ -97,7 +109,13 @@ describe("veo video provider", () => {
 
   it("reports a failed or filtered generation as an error saying why", async () => {
     const failed = await fakeVeo([
-      { json: { name: NAME, done: true, error: { code: 3, message: "The prompt could not be submitted.", status: "INVALID_ARGUMENT" } } },
+      {
+        json: {
+          name: NAME,
+          done: true,
+          error: { code: 3, message: "The prompt could not be submitted.", status: "INVALID_ARGUMENT" },
+        },
+      },
     ]);
     expect(await failure(veo(failed).finish({ handle: NAME }))).toMatchObject({
       code: "INVALID_ARGUMENT",
@@ -105,7 +123,15 @@ describe("veo video provider", () => {
       message: expect.stringContaining("The prompt could not be submitted."),
     });
     const filtered = await fakeVeo([
-      { json: { name: NAME, done: true, response: { generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["celebrity likeness"] } } } },
+      {
+        json: {
+          name: NAME,
+          done: true,
+          response: {
+            generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["celebrity likeness"] },
+          },
+        },
+      },
     ]);
     expect(await failure(veo(filtered).finish({ handle: NAME }))).toMatchObject({
       code: "INVALID_ARGUMENT",
@@ -113,7 +139,10 @@ describe("veo video provider", () => {
       message: expect.stringContaining("celebrity likeness"),
     });
     const broken = await fakeVeo([{ json: { name: NAME, done: true } }]);
-    expect(await failure(veo(broken).finish({ handle: NAME }))).toMatchObject({ code: "INTERNAL", message: expect.stringContaining("malformed") });
+    expect(await failure(veo(broken).finish({ handle: NAME }))).toMatchObject({
+      code: "INTERNAL",
+      message: expect.stringContaining("malformed"),
+    });
   });
 
   it("stops polling at once when cancelled", async () => {

@@ -78,7 +78,9 @@ describe("LeasedRunner", () => {
     await clock.settle();
     const started = clock.now();
     await clock.advance(OPTIONS.leaseMs);
-    expect(work.renewals).toEqual([1, 2, 3].map((n) => ({ id: "a", lockedUntil: started + (n * OPTIONS.leaseMs) / 3 + OPTIONS.leaseMs })));
+    expect(work.renewals).toEqual(
+      [1, 2, 3].map((n) => ({ id: "a", lockedUntil: started + (n * OPTIONS.leaseMs) / 3 + OPTIONS.leaseMs })),
+    );
 
     work.running.get("a")?.finish();
     await clock.settle();

@@ -9,7 +9,9 @@ describe("NaturalBatcher", () => {
     const batcher = new NaturalBatcher<number, number>(async (items) => {
       batches.push([...items]);
       if (batches.length === 1) await firstDone;
-      return items.map((n): Settled<number> => (n === 3 ? { ok: false, error: new Error("three") } : { ok: true, value: n * 10 }));
+      return items.map(
+        (n): Settled<number> => (n === 3 ? { ok: false, error: new Error("three") } : { ok: true, value: n * 10 }),
+      );
     }, 10);
     const first = batcher.submit(1);
     const rest = [2, 3, 4].map((n) => batcher.submit(n));

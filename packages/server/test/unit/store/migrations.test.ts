@@ -12,7 +12,9 @@ describe("pendingMigrations", () => {
 
   it("refuses a database that has seen a migration this release does not know", () => {
     expect(() => pendingMigrations([1, 2, 4], [m(1), m(2), m(3)])).toThrow(DatabaseTooNewError);
-    expect(() => pendingMigrations([4], [m(1)])).toThrow(/schema version 4, newer than this release of Tidings knows \(1\)/);
+    expect(() => pendingMigrations([4], [m(1)])).toThrow(
+      /schema version 4, newer than this release of Tidings knows \(1\)/,
+    );
   });
 
   it("reports each known migration as applied (when) or pending", () => {

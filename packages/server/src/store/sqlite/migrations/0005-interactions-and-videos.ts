@@ -1,7 +1,8 @@
 import type { Migration } from "../../migrations.js";
 
 /**
- * Interactions (docs/wire.md: interactions) and video operations (docs/wire.md: video generation). Steps, tools and other wire shapes are JSON TEXT,
+ * Interactions (docs/wire.md: interactions) and video operations (docs/wire.md: video generation). Steps, tools and
+ * other wire shapes are JSON TEXT,
  * kept as the client sent or the provider answered them. A run lease marks a background interaction or a
  * video some process is working on; one that is never renewed (a crash) runs out and another resumes it.
  */
