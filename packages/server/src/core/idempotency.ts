@@ -28,13 +28,7 @@ export interface IdempotencyClaim {
 }
 
 /** A key as stored: in flight (no response yet, `lockedUntil` set), or answered (`sealedResponse`). */
-export interface IdempotencyRecord {
-  scope: string;
-  key: string;
-  fingerprint: string;
-  owner: string;
-  createdAt: number;
-  expiresAt: number;
+export interface IdempotencyRecord extends Omit<IdempotencyClaim, "lockedUntil"> {
   lockedUntil?: number;
   /** The first answer, sealed at rest (it may hold a webhook's one-time signing secret or an API key). */
   sealedResponse?: string;

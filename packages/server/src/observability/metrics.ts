@@ -18,12 +18,11 @@ export class Metrics {
     "outcome",
   ]);
 
-  readonly attemptSeconds = new Histogram({
-    name: "tidings_delivery_attempt_seconds",
-    help: "Time from sending an attempt to its answer.",
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly attemptSeconds = this.histogram(
+    "tidings_delivery_attempt_seconds",
+    "Time from sending an attempt to its answer.",
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
 
   readonly deliveries = this.counter(
     "tidings_deliveries_total",
@@ -48,12 +47,11 @@ export class Metrics {
     ["worker"],
   );
 
-  readonly walRestartSeconds = new Histogram({
-    name: "tidings_sqlite_wal_restart_seconds",
-    help: "How long a RESTART checkpoint ran when the SQLite WAL passed its bound: writes wait for it (the pause it costs).",
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
-    registers: [this.registry],
-  });
+  readonly walRestartSeconds = this.histogram(
+    "tidings_sqlite_wal_restart_seconds",
+    "How long a RESTART checkpoint ran when the SQLite WAL passed its bound: writes wait for it (the pause it costs).",
+    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+  );
 
   readonly retentionPurged = this.counter(
     "tidings_retention_purged_total",
@@ -88,6 +86,11 @@ export class Metrics {
   /** A counter in this registry; its labels are bounded (outcomes, workers, states). */
   private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A histogram in this registry, without labels, over `buckets` (seconds). */
+  private histogram(name: string, help: string, buckets: number[]): Histogram {
+    return new Histogram({ name, help, buckets, registers: [this.registry] });
   }
 
   /** A counter kept elsewhere (it must not depend on this registry), read when /metrics is scraped. */
