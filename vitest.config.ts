@@ -6,12 +6,16 @@ import { defineConfig } from "vitest/config";
  * - store: the conformance suite against SQLite and PostgreSQL;
  * - e2e: a real server in this process, real receivers on 127.0.0.1 (each delivery checked against the event
  *   catalogue's schemas), the official clients, the browser;
- * - process: servers as child processes: SIGKILL, restarts, several processes on one database, the CLI.
+ * - process: servers as child processes: SIGKILL, restarts, several processes on one database, the CLI, the
+ *   SDK's packaging (npm pack, tsc).
  */
-const tier = (name: string, include: string[], setupFiles: string[] = []) => ({
+const tier = (name: string, include: string[], setupFiles: string[] = [], exclude: string[] = []) => ({
   extends: true as const,
-  test: { name, include, setupFiles },
+  test: { name, include, setupFiles, exclude },
 });
+
+/** The SDK's packaging tests run `npm pack` and `tsc` as child processes: seconds each, so not in the unit tier. */
+const SDK_PACKAGING = ["packages/sdk/test/pack.test.ts", "packages/sdk/test/typecheck.test.ts"];
 
 export default defineConfig({
   test: {
@@ -19,11 +23,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      tier("unit", ["packages/server/test/unit/**/*.test.ts", "packages/sdk/test/**/*.test.ts"]),
+      tier("unit", ["packages/server/test/unit/**/*.test.ts", "packages/sdk/test/**/*.test.ts"], [], SDK_PACKAGING),
       tier("store", ["packages/server/test/store/**/*.test.ts"]),
       // Every delivery an e2e test receives is validated against its schema in the event catalogue.
       tier("e2e", ["packages/server/test/e2e/**/*.test.ts"], ["packages/server/test/helpers/catalogue-setup.ts"]),
-      tier("process", ["packages/server/test/process/**/*.test.ts"]),
+      tier("process", ["packages/server/test/process/**/*.test.ts", ...SDK_PACKAGING]),
     ],
   },
 });
