@@ -83,6 +83,10 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, counts, b
     ok: run.bullmqRatio >= 1.5 && !run.endToEnd.timedOut,
     noise: noiseOf(run.endToEnd.cpu, run.bullmq.endToEnd.cpu),
   }));
+  show("end-to-end deliveries/s ÷ the durable floor's (same run)", () => ({
+    now: `${r2(need(run.floorShare))} (${fmt(run.endToEnd.deliveriesPerSecond)} vs ${fmt(run.floor.endToEnd.deliveriesPerSecond)}/s)`,
+    noise: noiseOf(run.endToEnd.cpu, run.floor.endToEnd.cpu),
+  }));
   add(`complete sent → receipt p99, paced 200/s, worst of ${run?.pacedRuns?.length ?? 3}`, "≤ 25 ms", () => ({
     now: `${ms(need(run.pacedWorst.sentToReceiptP99Ms))} (${run.pacedRuns.map((p) => fmt(p.completionSentToReceiptMs.p99, 1)).join(", ")})`,
     ok: run.pacedWorst.sentToReceiptP99Ms <= 25 && run.pacedWorst.missing === 0,
@@ -104,10 +108,6 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, counts, b
       noise: noiseOf(run.endToEnd.cpu, run.floor.endToEnd.cpu),
     };
   });
-  show("end-to-end deliveries/s ÷ the durable floor's (same run)", () => ({
-    now: `${r2(need(run.floorShare))} (${fmt(run.endToEnd.deliveriesPerSecond)} vs ${fmt(run.floor.endToEnd.deliveriesPerSecond)}/s)`,
-    noise: noiseOf(run.endToEnd.cpu, run.floor.endToEnd.cpu),
-  }));
   add("bytes written to storage per delivered event; the floor's", "≤ 12,000", () => {
     const { writes } = run.endToEnd;
     const floorWrites = run.floor?.endToEnd.writes;
