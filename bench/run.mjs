@@ -114,8 +114,8 @@ async function startFloor(receiver, secret, concurrency, indexes) {
 }
 
 // ---------------------------------------------------------------------------------------------- bytes written
-// Tidings checkpoints its WAL every 250 ms in a worker thread of its own process (DEFAULT_CHECKPOINTS in
-// store/sqlite/checkpointer.ts), so /proc/PID/io counts those writes too, once they have run.
+// Tidings checkpoints its WAL every 250 ms in a worker thread of its own process (docs/store.md, the WAL), so
+// /proc/PID/io counts those writes too, once they have run.
 const QUIET_MS = 1000;
 const QUIET_MAX_MS = 10_000;
 
