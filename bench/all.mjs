@@ -20,6 +20,7 @@ const SCRIPTS = [
   ["dead-endpoints.mjs", "dead-endpoints.json"],
   ["scale-out.mjs", "scale-out.json"],
   ["sender.mjs", "sender.json"],
+  ["store-counts.mjs", "store-counts.json"],
   ["../packages/sdk/bench/verify.bench.mjs", undefined],
 ];
 
@@ -56,7 +57,7 @@ const noiseOf = (...cpus) => {
  * noise }.
  * `needs` (for a row the server cannot be measured on yet) says what it lacks.
  */
-export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }) {
+export function targetRows({ run, dynamic, batch, dead, scale, sender, counts, backlog }) {
   const rows = [];
   const add = (measure, target, fill) => {
     try {
@@ -69,6 +70,8 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
     if (x === undefined || x === null || Number.isNaN(x)) throw new Error("missing");
     return x;
   };
+  /** A row shown for comparison, with no target of its own. */
+  const show = (measure, fill) => add(measure, "none (shown)", () => ({ ...fill(), ok: undefined, info: true }));
 
   add("end-to-end deliveries/s ÷ the relay's", "≥ 0.75", () => ({
     now: `${r2(need(run.relayShare))} (${fmt(run.endToEnd.deliveriesPerSecond)} vs ${fmt(run.relay.endToEnd.deliveriesPerSecond)}/s)`,
@@ -79,6 +82,10 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
     now: `${r2(need(run.bullmqRatio))} (${fmt(run.endToEnd.deliveriesPerSecond)} vs ${fmt(run.bullmq.endToEnd.deliveriesPerSecond)}/s)`,
     ok: run.bullmqRatio >= 1.5 && !run.endToEnd.timedOut,
     noise: noiseOf(run.endToEnd.cpu, run.bullmq.endToEnd.cpu),
+  }));
+  show("end-to-end deliveries/s ÷ the durable floor's (same run)", () => ({
+    now: `${r2(need(run.floorShare))} (${fmt(run.endToEnd.deliveriesPerSecond)} vs ${fmt(run.floor.endToEnd.deliveriesPerSecond)}/s)`,
+    noise: noiseOf(run.endToEnd.cpu, run.floor.endToEnd.cpu),
   }));
   add(`complete sent → receipt p99, paced 200/s, worst of ${run?.pacedRuns?.length ?? 3}`, "≤ 25 ms", () => ({
     now: `${ms(need(run.pacedWorst.sentToReceiptP99Ms))} (${run.pacedRuns.map((p) => fmt(p.completionSentToReceiptMs.p99, 1)).join(", ")})`,
@@ -93,6 +100,38 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, backlog }
       noise: noiseOf(run.endToEnd.cpu, run.relay.endToEnd.cpu),
     };
   });
+  add("server CPU per event ÷ the durable floor's (same run)", "≤ 1.3", () => {
+    const ratio = need(run.cpuPerEventUs.tidings) / need(run.cpuPerEventUs.floor);
+    return {
+      now: `${r2(ratio)} (${fmt(run.cpuPerEventUs.tidings)} vs ${fmt(run.cpuPerEventUs.floor)} µs)`,
+      ok: ratio <= 1.3 && !run.endToEnd.timedOut,
+      noise: noiseOf(run.endToEnd.cpu, run.floor.endToEnd.cpu),
+    };
+  });
+  add("bytes written to storage per delivered event; the floor's", "≤ 12,000", () => {
+    const { writes } = run.endToEnd;
+    const floorWrites = run.floor?.endToEnd.writes;
+    return {
+      now: `${fmt(need(writes?.perEvent))} B (${writes.source})${floorWrites ? `; floor ${fmt(floorWrites.perEvent)} B` : ""}`,
+      ok: writes.perEvent <= 12_000,
+      noise: noiseOf(run.endToEnd.cpu),
+    };
+  });
+  const counted = (key, digits) => () =>
+    `${fmt(need(counts.tidings[key]), digits)}; floor ${fmt(counts.floor[key], digits)} (store-counts)`;
+  add("store statements per event", "≤ 4", () => ({
+    now: counted("statements", 2)(),
+    ok: counts.tidings.statements <= 4,
+  }));
+  add("index entries written per event", "≤ 6", () => ({
+    now: counted("entries", 2)(),
+    ok: counts.tidings.entries <= 6,
+  }));
+  add("bytes at rest per event", "≤ 600", () => ({
+    now: counted("bytesAtRest", 0)(),
+    ok: counts.tidings.bytesAtRest <= 600,
+  }));
+  show("WAL bytes per event", () => ({ now: counted("walBytes", 0)() }));
   add("completion → receipt at 200/s (replied → received), worst run", "p50 ≤ 5, p99 ≤ 25 ms", () => ({
     now: `p50 ${fmt(need(run.pacedWorst.repliedToReceiptP50Ms), 2)}, p99 ${fmt(run.pacedWorst.repliedToReceiptP99Ms, 2)} ms`,
     ok:
@@ -210,9 +249,10 @@ function printTable(rows, header) {
     const noise = r.noise === undefined ? "" : `${fmt(r.noise, 2)}${r.noise > NOISY_CORES ? " !" : ""}`;
     out.push(line([r.measure, r.now, r.target, verdict, [noise, r.note].filter(Boolean).join("  ")]));
   }
-  const counted = rows.filter((r) => r.ok !== undefined);
+  const judged = rows.filter((r) => r.ok !== undefined);
+  const shown = rows.filter((r) => r.info && r.now !== "not run").length;
   out.push(
-    `  ${counted.filter((r) => r.ok).length} PASS, ${counted.filter((r) => !r.ok).length} MISS, ${rows.length - counted.length} n/a or not run; "!" marks rows measured while other processes used > ${NOISY_CORES} cores`,
+    `  ${judged.filter((r) => r.ok).length} PASS, ${judged.filter((r) => !r.ok).length} MISS, ${rows.length - judged.length - shown} n/a or not run, ${shown} shown without a target; "!" marks rows measured while other processes used > ${NOISY_CORES} cores`,
   );
   const needs = rows.filter((r) => r.needs).map((r) => r.needs);
   if (needs.length > 0) out.push(`  n/a rows need: ${needs.join("; ")}`);
@@ -238,6 +278,7 @@ async function main() {
     dead: load("dead-endpoints.json", since),
     scale: load("scale-out.json", since),
     sender: load("sender.json", since),
+    counts: load("store-counts.json", since),
     backlog: load("backlog.json"), // from its own script, whenever it last ran
   };
   const rows = targetRows(results);

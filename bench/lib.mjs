@@ -72,6 +72,21 @@ export function processCpuSeconds(pid) {
   }
 }
 
+/**
+ * What a process has written so far, from /proc/PID/io (Linux; all its threads): `writeBytes`, the bytes it sent
+ * to the storage layer (counted as page-cache pages turn dirty), and `wchar`, the bytes its write calls passed
+ * (page cache, pipes and sockets alike). Undefined elsewhere, or once it has exited.
+ */
+export function processIo(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, "utf8");
+    const field = (name) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1]);
+    return { writeBytes: field("write_bytes"), wchar: field("wchar") };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat; undefined elsewhere. */
 export function machineBusyCpuSeconds() {
   try {

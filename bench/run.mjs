@@ -9,7 +9,9 @@
 //   2. end-to-end: complete N pre-created custom operations through the API; time until the receiver has
 //      all N deliveries. Also times the completes alone.
 //   2b. calibration: the same against bench/relay.mjs (no database, no framework), plus a short paced run.
-//   2c. comparison: the same against a Fastify + BullMQ dispatcher on a Redis with AOF (bench/peers/bullmq/).
+//   2c. the durable floor: the same against bench/floor/server.mjs (node:http, better-sqlite3; one row per event,
+//       commit before reply, batched outcomes). Tidings and the floor also count the bytes they write to storage.
+//   2d. comparison: the same against a Fastify + BullMQ dispatcher on a Redis with AOF (bench/peers/bullmq/).
 //   3. latency: complete one operation every 1000/BENCH_RATE ms for BENCH_SECONDS, BENCH_PACED_RUNS times;
 //      completion -> receipt.
 import { createHmac } from "node:crypto";
@@ -17,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
-import { intEnv, IpcChild, now, sleep } from "./lib.mjs";
+import { intEnv, IpcChild, now, processIo, sleep } from "./lib.mjs";
 import {
   ApiClient,
   BENCH_DIR,
@@ -44,6 +46,7 @@ import {
   startProcesses,
   stopReceiver,
   stopServer,
+  tempDir,
   warnDisturbed,
   withServerOutput,
 } from "./harness.mjs";
@@ -60,11 +63,21 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const PROBE = process.env.BENCH_PROBE === "1";
 const RELAY = process.env.BENCH_RELAY !== "0";
 const BULLMQ = process.env.BENCH_BULLMQ !== "0";
+const FLOOR = process.env.BENCH_FLOOR !== "0";
+const FLOOR_INDEXES = Number(process.env.BENCH_FLOOR_INDEXES ?? 4);
 const PACED_RUNS = Math.round(intEnv("BENCH_PACED_RUNS", 3));
 const RELAY_PACED_SECONDS = Math.min(3, PACED_SECONDS);
 
 /** Issue 11's targets for this script's rows (bench/all.mjs prints them all in one table). */
-const TARGETS = { relayShare: 0.75, bullmqRatio: 1.5, p50Ms: 5, p99Ms: 25, sentP99Ms: 25 };
+const TARGETS = {
+  relayShare: 0.75,
+  bullmqRatio: 1.5,
+  floorCpuRatio: 1.3,
+  writtenBytesPerEvent: 12_000,
+  p50Ms: 5,
+  p99Ms: 25,
+  sentP99Ms: 25,
+};
 
 // ---------------------------------------------------------------------------------------------- processes
 const PROFILE_DIR = join(RESULTS_DIR, "profiles");
@@ -82,6 +95,76 @@ async function startRelay(receiver, secret, concurrency) {
   const listening = await new IpcChild(proc).waitEvent("listening", 10_000);
   if (listening === undefined) throw new Error("relay did not start within 10 s");
   return { proc, url: `http://127.0.0.1:${listening.port}` };
+}
+
+/** The durable floor (bench/floor/server.mjs) with `indexes` secondary indexes, its database in a temp dir. */
+async function startFloor(receiver, secret, concurrency, indexes) {
+  const database = join(tempDir("tidings-bench-floor-"), "floor.db");
+  const proc = forkChild(join("floor", "server.mjs"), [
+    receiver.url,
+    secret,
+    String(concurrency),
+    database,
+    String(indexes),
+  ]);
+  const ipc = new IpcChild(proc);
+  const listening = await ipc.waitEvent("listening", 10_000);
+  if (listening === undefined) throw new Error("the floor did not start within 10 s");
+  return { proc, url: `http://127.0.0.1:${listening.port}`, checkpoint: () => ipc.call("checkpoint") };
+}
+
+// ---------------------------------------------------------------------------------------------- bytes written
+// Tidings checkpoints its WAL every 250 ms in a worker thread of its own process (docs/store.md, the WAL), so
+// /proc/PID/io counts those writes too, once they have run.
+const QUIET_MS = 1000;
+const QUIET_MAX_MS = 10_000;
+
+/** Waits until the process's write_bytes has not moved for QUIET_MS (at most QUIET_MAX_MS); resolves with the wait. */
+async function quiet(pid) {
+  const start = now();
+  let last = processIo(pid)?.writeBytes;
+  let since = now();
+  while (now() - since < QUIET_MS && now() - start < QUIET_MAX_MS) {
+    await sleep(50);
+    const current = processIo(pid)?.writeBytes;
+    if (current !== last) {
+      last = current;
+      since = now();
+    }
+  }
+  return Math.round(now() - start);
+}
+
+/**
+ * Runs `phase` (a completeAll() phase) and counts what the server process wrote from before it until its writes
+ * have settled after it: write_bytes (bytes sent to storage) and wchar, per event. Before and after, the server's
+ * writes must have been still for QUIET_MS (so that its checkpoints of the creates fall before, and those of the
+ * phase inside); `checkpoint` (the floor, whose SQLite checkpoints on its own only every 1,000 pages) then runs a
+ * TRUNCATE checkpoint, so that every page the phase owes the database file is counted.
+ */
+async function withWrites(pid, events, phase, checkpoint) {
+  const quietBeforeMs = await quiet(pid);
+  if (checkpoint) await checkpoint();
+  const before = processIo(pid);
+  const result = await phase();
+  const quietAfterMs = await quiet(pid);
+  if (checkpoint) await checkpoint();
+  const after = processIo(pid);
+  if (before === undefined || after === undefined) return result;
+  const writeBytes = after.writeBytes - before.writeBytes;
+  const wchar = after.wchar - before.wchar;
+  // Where write_bytes is not kept (0), wchar stands in: it also counts the sockets' bytes, so it reads higher.
+  const source = writeBytes > 0 ? "write_bytes" : "wchar";
+  result.writes = {
+    source,
+    perEvent: Math.round((source === "write_bytes" ? writeBytes : wchar) / events),
+    writeBytes,
+    wchar,
+    quietBeforeMs,
+    quietAfterMs,
+    checkpointed: checkpoint !== undefined,
+  };
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------- CPU accounting
@@ -237,6 +320,13 @@ function printReport(r) {
     othersLabel(e.cpu),
   );
   row("server CPU use during the phase", `${fmt((e.cpu.serverCpuSeconds / e.cpu.wallSeconds) * 100)}% of a core`);
+  if (e.writes)
+    row(
+      `bytes written per event (${e.writes.source})`,
+      `${fmt(e.writes.perEvent)} B`,
+      `≤ ${fmt(TARGETS.writtenBytesPerEvent)} B`,
+      r.checks.writes,
+    );
   if (r.relay) {
     const re = r.relay.endToEnd;
     lines.push(
@@ -255,6 +345,23 @@ function printReport(r) {
       lat(r.relay.paced.completionRepliedToReceiptMs),
       othersLabel(r.relay.paced.cpu),
     );
+  }
+  if (r.floor) {
+    const fe = r.floor.endToEnd;
+    lines.push(
+      ` the durable floor: bench/floor (node:http, better-sqlite3 WAL, one row per event, commit before reply; ${r.floor.indexes} secondary indexes)`,
+    );
+    row("floor deliveries/s", `${fmt(fe.deliveriesPerSecond)} /s`, `completes ${fmt(fe.completesPerSecond)}/s`);
+    row("Tidings end to end ÷ the floor", `${fmt(r.floorShare, 2)} ×`);
+    row("floor CPU per event", `${fmt(r.cpuPerEventUs.floor)} µs`, othersLabel(fe.cpu));
+    row(
+      "Tidings CPU per event ÷ the floor's",
+      `${fmt(r.floorCpuRatio, 2)} ×`,
+      `≤ ${TARGETS.floorCpuRatio} ×`,
+      r.checks.floorCpu,
+    );
+    if (fe.writes) row(`floor bytes written per event (${fe.writes.source})`, `${fmt(fe.writes.perEvent)} B`);
+    if (fe.timedOut) row("floor TIMED OUT waiting for all deliveries", `${fe.unique} of ${fe.events}`);
   }
   if (r.bullmq) {
     const be = r.bullmq.endToEnd;
@@ -369,7 +476,9 @@ async function main() {
     log(`end to end: creating ${N} operations (not timed), then completing them`);
     const e2eIds = await inPhase("create", server, () => createOperations(api, N, API_CONCURRENCY)); // not timed
     await sleep(200);
-    const e2e = await inPhase("endToEnd", server, () => endToEnd(server, receiver, e2eIds, api));
+    const e2e = await withWrites(server.proc.pid, N, () =>
+      inPhase("endToEnd", server, () => endToEnd(server, receiver, e2eIds, api)),
+    );
     log(`end to end: ${e2e.deliveriesPerSecond} deliveries/s`);
 
     let relay;
@@ -391,6 +500,26 @@ async function main() {
         await relayApi.close();
         relayProc.proc.kill("SIGTERM");
       }
+    }
+    let floor;
+    if (FLOOR) {
+      log(`durable floor (node:http, better-sqlite3, ${FLOOR_INDEXES} secondary indexes): end to end with ${N} events`);
+      const floorProc = await startFloor(receiver, secret, serverConcurrency, FLOOR_INDEXES);
+      const floorApi = new ApiClient(floorProc.url, API_CONCURRENCY);
+      try {
+        const ids = await createOperations(floorApi, N, API_CONCURRENCY);
+        const endToEndResult = await withWrites(
+          floorProc.proc.pid,
+          N,
+          () => endToEnd(floorProc, receiver, ids, floorApi),
+          floorProc.checkpoint,
+        );
+        floor = { indexes: FLOOR_INDEXES, endToEnd: endToEndResult };
+      } finally {
+        await floorApi.close();
+        floorProc.proc.kill("SIGTERM");
+      }
+      log(`durable floor: ${floor.endToEnd.deliveriesPerSecond} deliveries/s`);
     }
     let bullmq;
     if (BULLMQ) {
@@ -440,11 +569,13 @@ async function main() {
         e2e.verified +
         pacedRuns.reduce((a, p) => a + p.verified, 0) +
         ceilings.reduce((a, c) => a + c.verified, 0) +
+        (floor?.endToEnd.verified ?? 0) +
         (bullmq?.endToEnd.verified ?? 0),
       failures:
         e2e.verifyFailures +
         pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) +
         ceilings.reduce((a, c) => a + c.verifyFailures, 0) +
+        (floor?.endToEnd.verifyFailures ?? 0) +
         (bullmq?.endToEnd.verifyFailures ?? 0),
       relayVerified: relay ? relay.endToEnd.verified + relay.paced.verified : 0,
       relayFailures: relay ? relay.endToEnd.verifyFailures + relay.paced.verifyFailures : 0,
@@ -457,6 +588,21 @@ async function main() {
         : undefined;
     const relayShare = share(e2e, relay?.endToEnd);
     const bullmqRatio = share(e2e, bullmq?.endToEnd);
+    const floorShare = share(e2e, floor?.endToEnd);
+    const cpuPerEventUs = (phase) =>
+      phase?.cpu.serverCpuSeconds !== undefined
+        ? Math.round((phase.cpu.serverCpuSeconds / phase.events) * 1e6)
+        : undefined;
+    const cpuPerEvent = {
+      tidings: cpuPerEventUs(e2e),
+      relay: cpuPerEventUs(relay?.endToEnd),
+      floor: cpuPerEventUs(floor?.endToEnd),
+      bullmq: cpuPerEventUs(bullmq?.endToEnd),
+    };
+    const floorCpuRatio =
+      cpuPerEvent.tidings !== undefined && cpuPerEvent.floor !== undefined
+        ? Math.round((cpuPerEvent.tidings / cpuPerEvent.floor) * 1000) / 1000
+        : undefined;
     const results = {
       meta,
       config,
@@ -468,23 +614,13 @@ async function main() {
       pacedRuns,
       pacedWorst,
       relay,
+      floor,
       bullmq,
       relayShare,
+      floorShare,
+      floorCpuRatio,
       bullmqRatio,
-      cpuPerEventUs: {
-        tidings:
-          e2e.cpu.serverCpuSeconds !== undefined
-            ? Math.round((e2e.cpu.serverCpuSeconds / e2e.events) * 1e6)
-            : undefined,
-        relay:
-          relay?.endToEnd.cpu.serverCpuSeconds !== undefined
-            ? Math.round((relay.endToEnd.cpu.serverCpuSeconds / relay.endToEnd.events) * 1e6)
-            : undefined,
-        bullmq:
-          bullmq?.endToEnd.cpu.serverCpuSeconds !== undefined
-            ? Math.round((bullmq.endToEnd.cpu.serverCpuSeconds / bullmq.endToEnd.events) * 1e6)
-            : undefined,
-      },
+      cpuPerEventUs: cpuPerEvent,
       relayRatio: relay?.endToEnd.deliveriesPerSecond
         ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000
         : undefined,
@@ -494,6 +630,7 @@ async function main() {
         ...(otherCores(e2e.cpu) > NOISY_CORES ? ["end to end"] : []),
         ...(relay && otherCores(relay.endToEnd.cpu) > NOISY_CORES ? ["relay end to end"] : []),
         ...(relay && otherCores(relay.paced.cpu) > NOISY_CORES ? ["relay paced"] : []),
+        ...(floor && otherCores(floor.endToEnd.cpu) > NOISY_CORES ? ["floor end to end"] : []),
         ...(bullmq && otherCores(bullmq.endToEnd.cpu) > NOISY_CORES ? ["bullmq end to end"] : []),
         ...pacedRuns.flatMap((p, i) => (otherCores(p.cpu) > NOISY_CORES ? [`paced ${i + 1}`] : [])),
       ],
@@ -505,6 +642,8 @@ async function main() {
       checks: {
         relayShare: relayShare === undefined ? undefined : relayShare >= TARGETS.relayShare && !e2e.timedOut,
         bullmq: bullmqRatio === undefined ? undefined : bullmqRatio >= TARGETS.bullmqRatio && !e2e.timedOut,
+        floorCpu: floorCpuRatio === undefined ? undefined : floorCpuRatio <= TARGETS.floorCpuRatio && !e2e.timedOut,
+        writes: e2e.writes === undefined ? undefined : e2e.writes.perEvent <= TARGETS.writtenBytesPerEvent,
         sentLatency: pacedWorst.sentToReceiptP99Ms <= TARGETS.sentP99Ms && pacedWorst.missing === 0,
         latency:
           pacedWorst.repliedToReceiptP50Ms <= TARGETS.p50Ms &&

@@ -9,14 +9,18 @@
 // leased to the delivery engine, an instant sender answers 200, and the engine records the outcomes in its
 // 20 ms flushes. One project, one static webhook subscribed to `*`. Checkpoints are off while it runs, so the WAL's
 // growth is what the workload wrote; bytes at rest are the database's growth once checkpointed. The same counters
-// run on the durable floor (bench/floor/store.mjs) for comparison.
+// run on the durable floor (bench/floor/store.mjs: its commits of BATCH completes, then their outcomes in one
+// transaction, as its server does), with its 4 secondary indexes ("the floor") and with none. Results:
+// bench/results/store-counts.json (npm run bench shows its rows).
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import FakeTimers from "@sinonjs/fake-timers";
-import { intEnv } from "./lib.mjs";
+import { openFloorStore } from "./floor/store.mjs";
+import { saveResults, runMeta } from "./harness.mjs";
+import { intEnv, now } from "./lib.mjs";
 import { installCounters, perEvent } from "./sqlite-counters.mjs";
 
 const EVENTS = Math.round(intEnv("BENCH_COUNT_EVENTS", 20_000));
@@ -106,6 +110,7 @@ async function tidingsWorkload(path, clock) {
     uri: "https://receiver.example/hook",
     subscribedEvents: ["*"],
     state: "enabled",
+    signingScheme: "v1",
     sealedSecrets: "sealed",
     createdAt: now,
     updatedAt: now,
@@ -226,8 +231,69 @@ export function printCounts(label, c) {
   );
 }
 
+/** The durable floor's write path (bench/floor/store.mjs) with `indexes` secondary indexes on its events. */
+async function floorWorkload(path, clock, indexes) {
+  const store = openFloorStore(path, { indexes, autocheckpoint: false, now: () => clock.now() });
+  return {
+    db: store.db,
+    async prepare(count) {
+      const ids = [];
+      for (let i = 0; i < count; i++) {
+        ids.push(store.commit([{ kind: "create", type: "bench" }])[0].id);
+        clock.timers.tick(1);
+      }
+      return ids;
+    },
+    async complete(ids) {
+      const results = store.commit(ids.map((id) => ({ kind: "complete", id, outputFileUri: "files/out" })));
+      store.recordOutcomes(results.map(({ event }) => ({ id: event.id, status: 200, delivered: true })));
+    },
+    delivered: async () => store.delivered(),
+    close: async () => store.close(),
+  };
+}
+
 export const countTidings = (options) => countWrites(tidingsWorkload, options);
+export const countFloor = (indexes, options) =>
+  countWrites((path, clock) => floorWorkload(path, clock, indexes), options);
+
+/** The per-event totals side by side: Tidings, the floor (4 indexes), the floor without indexes. */
+function printSideBySide(r) {
+  const f = (x) => (Math.round(x * 100) / 100).toLocaleString("en-US");
+  const columns = [
+    ["Tidings", r.tidings],
+    ["floor", r.floor],
+    ["floor, 0 indexes", r.floorNoIndexes],
+  ];
+  console.log(
+    `per event (${r.config.events} events, ${r.config.batch} per batch)`.padEnd(28) +
+      columns.map(([n]) => n.padStart(18)).join(""),
+  );
+  for (const [label, key] of [
+    ["statements", "statements"],
+    ["rows written", "rows"],
+    ["index entries", "entries"],
+    ["WAL bytes", "walBytes"],
+    ["bytes at rest", "bytesAtRest"],
+  ])
+    console.log(`  ${label.padEnd(26)}${columns.map(([, c]) => f(c[key]).padStart(18)).join("")}`);
+}
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printCounts("Tidings", await countTidings());
+  const t0 = now();
+  const meta = runMeta();
+  const results = {
+    meta,
+    config: { events: EVENTS, batch: BATCH },
+    tidings: await countTidings(),
+    floor: await countFloor(4),
+    floorNoIndexes: await countFloor(0),
+  };
+  saveResults("store-counts.json", results, t0, (r) => {
+    printCounts("Tidings", r.tidings);
+    printCounts("The durable floor (bench/floor/store.mjs, 4 secondary indexes)", r.floor);
+    printCounts("The floor without secondary indexes", r.floorNoIndexes);
+    console.log("");
+    printSideBySide(r);
+  });
 }
