@@ -1,7 +1,7 @@
 /**
  * The schema every migration makes, committed per driver beside this file (schema.sqlite.sql,
  * schema.postgres.sql): a new migration changes its driver's snapshot in the same commit, so review sees what
- * the schema becomes, not only the statements that get it there (CONTRIBUTING.md: migrations).
+ * the schema becomes, not only the statements that get it there (docs/store.md: migrations).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +16,7 @@ import { postgresSchema, sqliteSchema } from "../helpers/schema-dump.js";
 
 const DATABASE_URL = process.env.TIDINGS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const T0 = Date.parse("2026-05-04T12:00:00Z");
-const REFRESH_COMMAND = "npm run test:store -- -u packages/server/test/store/schema-snapshot.test.ts";
+const REFRESH_COMMAND = "npm run test:store -- packages/server/test/store/schema-snapshot.test.ts -u";
 const REFRESH =
   "the migrations make another schema than the committed one. If that is the change you meant, refresh the snapshot " +
   `with \`${REFRESH_COMMAND}\` and commit it with the migration`;

@@ -1,5 +1,5 @@
 -- The schema of a fresh database after every migration in packages/server/src/store/sqlite/migrations/.
--- Written by schema-snapshot.test.ts, never by hand: npm run test:store -- -u packages/server/test/store/schema-snapshot.test.ts
+-- Written by schema-snapshot.test.ts, never by hand: npm run test:store -- packages/server/test/store/schema-snapshot.test.ts -u
 
 CREATE TABLE api_keys (
   key_hash TEXT PRIMARY KEY,
