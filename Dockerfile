@@ -34,6 +34,10 @@ RUN npm ci --omit=dev --ignore-scripts \
   && npm cache clean --force
 COPY --from=build /app/packages/sdk/dist packages/sdk/dist
 COPY --from=build /app/packages/server/dist packages/server/dist
+# The migrations are .sql files, which tsc does not copy into dist/: the server reads them from src/
+# (docs/store.md: migrations).
+COPY --from=build /app/packages/server/src/store/sqlite/migrations/*.sql packages/server/src/store/sqlite/migrations/
+COPY --from=build /app/packages/server/src/store/postgres/migrations/*.sql packages/server/src/store/postgres/migrations/
 COPY packages/server/bin packages/server/bin
 COPY LICENSE ./
 

@@ -1,6 +1,10 @@
-/** One numbered schema change. Each driver has its own list, in order, starting at 1. */
+/**
+ * One numbered schema change, a file `NNNN-name.sql` (migration-files.ts). Each driver has its own list, in order,
+ * starting at 1.
+ */
 export interface Migration {
   version: number;
+  /** What schema_migrations records: the file's name without its number, dashes as spaces. */
   name: string;
   /** Statements run in one transaction with the bookkeeping row. */
   sql: string;

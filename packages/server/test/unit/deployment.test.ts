@@ -6,7 +6,7 @@
  * PodDisruptionBudget). No Docker engine or helm here: the chart is rendered by test/helpers/helm-template.ts.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -152,6 +152,18 @@ describe("Dockerfile and .dockerignore", () => {
       "test-output/a.png",
     ]) {
       expect(dockerIgnored(ignore, secret), secret).toBe(true);
+    }
+  });
+
+  it("copies the migrations' .sql files into the image, into src/ beside dist/, where the server reads them", () => {
+    for (const driver of ["sqlite", "postgres"]) {
+      const folder = `packages/server/src/store/${driver}/migrations/`;
+      expect(readdirSync(join(REPO, folder)).filter((file) => file.endsWith(".sql")).length).toBeGreaterThan(0);
+      const copies = instructions.filter((i) => i.op === "COPY" && i.args.split(/\s+/).at(-1) === folder);
+      expect(
+        copies.map((i) => i.args.split(/\s+/).at(-2)),
+        folder,
+      ).toEqual([`/app/${folder}*.sql`]);
     }
   });
 

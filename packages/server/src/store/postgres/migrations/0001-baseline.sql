@@ -1,16 +1,9 @@
-import type { Migration } from "../../migrations.js";
+-- The schema of Tidings 0.1, which created its tables with CREATE … IF NOT EXISTS at every start and kept
+-- no migrations table: idempotent, so a database that release wrote carries on from here unchanged, and a
+-- fresh one gets the same tables before the later migrations. Times are BIGINT milliseconds. JSON columns
+-- are TEXT, not JSONB: an event's payload is the exact body that is signed and sent, and JSONB would
+-- reorder and reformat it.
 
-/**
- * The schema of Tidings 0.1, which created its tables with CREATE … IF NOT EXISTS at every start and kept
- * no migrations table: idempotent, so a database that release wrote carries on from here unchanged, and a
- * fresh one gets the same tables before the later migrations. Times are BIGINT milliseconds. JSON columns
- * are TEXT, not JSONB: an event's payload is the exact body that is signed and sent, and JSONB would
- * reorder and reformat it.
- */
-export const baseline: Migration = {
-  version: 1,
-  name: "baseline",
-  sql: `
 CREATE TABLE IF NOT EXISTS projects (
   id TEXT PRIMARY KEY,
   display_name TEXT NOT NULL,
@@ -150,5 +143,3 @@ CREATE TABLE IF NOT EXISTS files (
   PRIMARY KEY (project_id, id)
 );
 CREATE INDEX IF NOT EXISTS files_by_project ON files (project_id, created_at);
-`,
-};

@@ -1,25 +1,18 @@
-import type { Migration } from "../../migrations.js";
+-- The lean write path (issue 16, docs/store.md). Per event, the store used to write six rows and seventeen index
+-- entries; most of it was bookkeeping that a delivered event never needs:
+-- - Events and deliveries get integer keys, in the order they are written: appends, not inserts at random places
+--   in a b-tree. An event's id encodes its key (core/ids.ts); a delivery's key is its event's key × 65,536 plus its
+--   number, so an event's deliveries are one range of keys and need no index of their own. Rows name their project
+--   and webhook by a small integer key instead of a 36-character id.
+-- - A delivery is born leased to the engine that sends it and enters no index on the way: the queue of deliveries
+--   waiting for an engine (retries, deliveries handed back or orphaned) is a table of its own.
+-- - A success is recorded on the delivery row (status, latency, time); only failed attempts get a row, and no
+--   attempt keeps its request headers (they follow from the event and the time; a signature is only shown elided).
+-- - A deleted webhook leaves its key, id and URI behind (deleted_webhooks), for the record of its deliveries.
+-- - Workers: the processes whose engines hold deliveries, renewed while alive, so that a dead one's deliveries are
+--   queued again within seconds (failover), without a lease per delivery.
+-- Events written before keep their ids (`legacy_id`); their deliveries get keys in the new scheme.
 
-/**
- * The lean write path (issue 16, docs/store.md). Per event, the store used to write six rows and seventeen index
- * entries; most of it was bookkeeping that a delivered event never needs:
- * - Events and deliveries get integer keys, in the order they are written: appends, not inserts at random places
- *   in a b-tree. An event's id encodes its key (core/ids.ts); a delivery's key is its event's key × 65,536 plus its
- *   number, so an event's deliveries are one range of keys and need no index of their own. Rows name their project
- *   and webhook by a small integer key instead of a 36-character id.
- * - A delivery is born leased to the engine that sends it and enters no index on the way: the queue of deliveries
- *   waiting for an engine (retries, deliveries handed back or orphaned) is a table of its own.
- * - A success is recorded on the delivery row (status, latency, time); only failed attempts get a row, and no
- *   attempt keeps its request headers (they follow from the event and the time; a signature is only shown elided).
- * - A deleted webhook leaves its key, id and URI behind (deleted_webhooks), for the record of its deliveries.
- * - Workers: the processes whose engines hold deliveries, renewed while alive, so that a dead one's deliveries are
- *   queued again within seconds (failover), without a lease per delivery.
- * Events written before keep their ids (`legacy_id`); their deliveries get keys in the new scheme.
- */
-export const leanDeliveries: Migration = {
-  version: 9,
-  name: "lean deliveries",
-  sql: `
 ALTER TABLE projects ADD COLUMN key INTEGER;
 UPDATE projects SET key = rowid;
 CREATE UNIQUE INDEX projects_by_key ON projects (key);
@@ -139,5 +132,3 @@ CREATE TABLE workers (
   -- Bumped whenever a born lease lowers covered_from, so a renewal computed before cannot raise it again.
   version INTEGER NOT NULL DEFAULT 0
 );
-`,
-};

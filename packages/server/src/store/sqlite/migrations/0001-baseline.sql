@@ -1,15 +1,8 @@
-import type { Migration } from "../../migrations.js";
+-- The schema of Tidings 0.1, which created its tables with CREATE … IF NOT EXISTS and kept no migrations
+-- table. Every statement is idempotent, so on a database that release wrote it changes nothing, and the
+-- database carries on from here; on a fresh one it creates the 0.1 schema, and the later migrations follow.
+-- Times are integer milliseconds since the epoch; JSON columns hold TEXT.
 
-/**
- * The schema of Tidings 0.1, which created its tables with CREATE … IF NOT EXISTS and kept no migrations
- * table. Every statement is idempotent, so on a database that release wrote it changes nothing, and the
- * database carries on from here; on a fresh one it creates the 0.1 schema, and the later migrations follow.
- * Times are integer milliseconds since the epoch; JSON columns hold TEXT.
- */
-export const baseline: Migration = {
-  version: 1,
-  name: "baseline",
-  sql: `
 CREATE TABLE IF NOT EXISTS projects (
   id TEXT PRIMARY KEY,
   display_name TEXT NOT NULL,
@@ -147,5 +140,3 @@ CREATE TABLE IF NOT EXISTS files (
   PRIMARY KEY (project_id, id)
 );
 CREATE INDEX IF NOT EXISTS files_by_project ON files (project_id, created_at);
-`,
-};

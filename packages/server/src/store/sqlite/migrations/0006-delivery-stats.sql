@@ -1,15 +1,8 @@
-import type { Migration } from "../../migrations.js";
+-- The dashboard and /metrics (issue 9). Attempts are tallied per minute and webhook, by outcome and by latency
+-- bucket, as they are written, so a rate over 24 h or a chart over hours reads what that time holds, never the whole
+-- history; each webhook's last failure is kept beside them. Lists read newest first through indexes that end
+-- in the sort's tie-breaker; the backlog's age and the unfinished operations come from partial indexes.
 
-/**
- * The dashboard and /metrics (issue 9). Attempts are tallied per minute and webhook, by outcome and by latency
- * bucket, as they are written, so a rate over 24 h or a chart over hours reads what that time holds, never the whole
- * history; each webhook's last failure is kept beside them. Lists read newest first through indexes that end
- * in the sort's tie-breaker; the backlog's age and the unfinished operations come from partial indexes.
- */
-export const deliveryStats: Migration = {
-  version: 6,
-  name: "delivery stats",
-  sql: `
 CREATE TABLE attempt_minutes (
   project_id TEXT NOT NULL,
   -- The webhook's id; '' for dynamic (webhook_config) targets.
@@ -49,5 +42,3 @@ CREATE INDEX events_by_type ON events (project_id, type, created_at, id);
 CREATE INDEX events_by_operation ON events (project_id, operation, created_at, id);
 CREATE INDEX deliveries_pending_created ON deliveries (created_at) WHERE state = 'pending';
 CREATE INDEX operations_unfinished ON operations (created_at) WHERE state = 'running';
-`,
-};

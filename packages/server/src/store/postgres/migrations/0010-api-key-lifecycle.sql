@@ -1,19 +1,12 @@
-import type { Migration } from "../../migrations.js";
+-- API keys can be listed and revoked (`GET`/`DELETE /v1/projects/{id}/apiKeys/…`), so each gets an id; keys
+-- minted before, 0.1's among them, get a random one here. `last_used_at` is written at most once a minute per key.
+-- `configured` marks the key TIDINGS_API_KEY set, so that a new value revokes the one it replaces.
+-- `session_epoch` goes up when a dashboard session of the key signs out, which ends every session sealed before.
+--
+-- Every process keeps known keys in memory for a few seconds. A key deleted or signed out, by Tidings or by
+-- hand, notifies every process sharing the database (the payload is the schema, as for deliveries), and each
+-- forgets what it knew at once.
 
-/**
- * API keys can be listed and revoked (`GET`/`DELETE /v1/projects/{id}/apiKeys/…`), so each gets an id; keys
- * minted before, 0.1's among them, get a random one here. `last_used_at` is written at most once a minute per key.
- * `configured` marks the key TIDINGS_API_KEY set, so that a new value revokes the one it replaces.
- * `session_epoch` goes up when a dashboard session of the key signs out, which ends every session sealed before.
- *
- * Every process keeps known keys in memory for a few seconds. A key deleted or signed out, by Tidings or by
- * hand, notifies every process sharing the database (the payload is the schema, as for deliveries), and each
- * forgets what it knew at once.
- */
-export const apiKeyLifecycle: Migration = {
-  version: 10,
-  name: "api key lifecycle",
-  sql: `
 ALTER TABLE api_keys ADD COLUMN id TEXT;
 UPDATE api_keys SET id = substr(md5(random()::text || key_hash) || md5(key_hash || clock_timestamp()::text), 1, 36) WHERE id IS NULL;
 ALTER TABLE api_keys ALTER COLUMN id SET NOT NULL;
@@ -30,5 +23,3 @@ END;
 $$;
 CREATE TRIGGER api_keys_changed AFTER DELETE OR UPDATE OF key_hash, project_id, session_epoch ON api_keys
   FOR EACH STATEMENT EXECUTE FUNCTION api_keys_changed();
-`,
-};

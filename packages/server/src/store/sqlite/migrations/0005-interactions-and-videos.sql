@@ -1,16 +1,8 @@
-import type { Migration } from "../../migrations.js";
+-- Interactions (docs/wire.md: interactions) and video operations (docs/wire.md: video generation). Steps, tools and
+-- other wire shapes are JSON TEXT, kept as the client sent or the provider answered them. A run lease marks a
+-- background interaction or a video some process is working on; one that is never renewed (a crash) runs out and
+-- another resumes it.
 
-/**
- * Interactions (docs/wire.md: interactions) and video operations (docs/wire.md: video generation). Steps, tools and
- * other wire shapes are JSON TEXT
- * (not JSONB, which would reorder them), kept as the client sent or the provider answered them; times are
- * BIGINT milliseconds. A run lease marks a background interaction or a video some process is working on;
- * one that is never renewed (a crash) runs out and another process resumes it.
- */
-export const interactionsAndVideos: Migration = {
-  version: 5,
-  name: "interactions and videos",
-  sql: `
 CREATE TABLE interactions (
   id TEXT PRIMARY KEY,
   project_id TEXT NOT NULL,
@@ -26,13 +18,13 @@ CREATE TABLE interactions (
   agent_config TEXT,
   previous_interaction_id TEXT,
   webhook_config TEXT,
-  background BOOLEAN NOT NULL,
-  lease_until BIGINT,
+  background INTEGER NOT NULL,
+  lease_until INTEGER,
   error TEXT,
   usage TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  ended_at BIGINT
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER
 );
 CREATE INDEX interactions_by_project ON interactions (project_id, created_at);
 CREATE INDEX interactions_to_run ON interactions (created_at) WHERE status = 'in_progress';
@@ -44,14 +36,12 @@ CREATE TABLE video_operations (
   request TEXT NOT NULL,
   handle TEXT,
   result_file TEXT,
-  lease_until BIGINT,
+  lease_until INTEGER,
   error TEXT,
   webhook_config TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  ended_at BIGINT
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER
 );
 CREATE INDEX video_operations_by_project ON video_operations (project_id, created_at);
 CREATE INDEX video_operations_unfinished ON video_operations (created_at) WHERE state IN ('pending', 'running');
-`,
-};
