@@ -107,6 +107,7 @@ async function tidingsWorkload(path, clock) {
     subscribedEvents: ["*"],
     state: "enabled",
     sealedSecrets: "sealed",
+    signingScheme: "v1",
     createdAt: now,
     updatedAt: now,
   });
