@@ -112,6 +112,7 @@ async function tidingsWorkload(path, clock) {
     state: "enabled",
     signingScheme: "v1",
     sealedSecrets: "sealed",
+    signingScheme: "v1",
     createdAt: now,
     updatedAt: now,
   });

@@ -1,4 +1,5 @@
 import type { FileRecord, FileSource, FileState } from "../core/files.js";
+import { ms, optMs } from "./sql/db.js";
 
 /** The files table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface FileRow {
@@ -29,32 +30,17 @@ export const toFile = (r: FileRow): FileRecord => ({
   ...(r.expire_at !== null ? { expireAt: Number(r.expire_at) } : {}),
 });
 
-/** Column values in table order; times rounded because PostgreSQL's BIGINT refuses fractions. */
-export const fileValues = (f: FileRecord): unknown[] => [
-  f.id,
-  f.projectId,
-  f.displayName,
-  f.mimeType,
-  f.sizeBytes,
-  f.sha256 ?? null,
-  f.state,
-  f.source,
-  Math.round(f.createdAt),
-  Math.round(f.updatedAt),
-  f.expireAt === undefined ? null : Math.round(f.expireAt),
-];
-
-/**
- * What `update` may change, in the drivers' SET order: display_name, size_bytes, sha256, state, updated_at, expire_at.
- */
-export const fileUpdateValues = (f: FileRecord): unknown[] => [
-  f.displayName,
-  f.sizeBytes,
-  f.sha256 ?? null,
-  f.state,
-  Math.round(f.updatedAt),
-  f.expireAt === undefined ? null : Math.round(f.expireAt),
-];
-
-export const FILE_COLUMNS =
-  "id, project_id, display_name, mime_type, size_bytes, sha256, state, source, created_at, updated_at, expire_at";
+/** The row's values by column; times rounded because PostgreSQL's BIGINT refuses fractions. */
+export const fileParams = (f: FileRecord) => ({
+  id: f.id,
+  project_id: f.projectId,
+  display_name: f.displayName,
+  mime_type: f.mimeType,
+  size_bytes: f.sizeBytes,
+  sha256: f.sha256 ?? null,
+  state: f.state,
+  source: f.source,
+  created_at: ms(f.createdAt),
+  updated_at: ms(f.updatedAt),
+  expire_at: optMs(f.expireAt),
+});

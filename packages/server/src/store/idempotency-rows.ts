@@ -1,4 +1,5 @@
 import type { IdempotencyClaim, IdempotencyRecord } from "../core/idempotency.js";
+import { ms } from "./sql/db.js";
 
 /** The idempotency_keys table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface IdempotencyRow {
@@ -23,13 +24,13 @@ export const toIdempotencyRecord = (r: IdempotencyRow): IdempotencyRecord => ({
   ...(r.response === null ? {} : { sealedResponse: r.response }),
 });
 
-/** Column values in the drivers' INSERT order: scope, key, fingerprint, owner, locked_until, created_at, expires_at. */
-export const claimValues = (c: IdempotencyClaim): unknown[] => [
-  c.scope,
-  c.key,
-  c.fingerprint,
-  c.owner,
-  Math.round(c.lockedUntil),
-  Math.round(c.createdAt),
-  Math.round(c.expiresAt),
-];
+/** A claim's row by column; times rounded because PostgreSQL's BIGINT refuses fractions. */
+export const claimParams = (c: IdempotencyClaim) => ({
+  scope: c.scope,
+  key: c.key,
+  fingerprint: c.fingerprint,
+  owner: c.owner,
+  locked_until: ms(c.lockedUntil),
+  created_at: ms(c.createdAt),
+  expires_at: ms(c.expiresAt),
+});

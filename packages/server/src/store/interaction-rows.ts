@@ -1,5 +1,6 @@
 import type { Interaction, InteractionStatus } from "../core/interactions.js";
 import { jsonOrNull, optJson } from "./rows.js";
+import { ms, optMs } from "./sql/db.js";
 
 /** The interactions table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface InteractionRow {
@@ -54,46 +55,27 @@ export const toInteraction = (r: InteractionRow): Interaction => ({
   ...present("resumedBy", r.resumed_by),
 });
 
-export const INTERACTION_COLUMNS =
-  "id, project_id, model, agent, status, history, steps, input_count, tools, system_instruction, generation_config, agent_config, " +
-  "previous_interaction_id, webhook_config, background, error, usage, created_at, updated_at, ended_at, resumed_by";
-
-/** Column values in INTERACTION_COLUMNS order; times rounded because PostgreSQL's BIGINT refuses fractions. */
-export const interactionValues = (i: Interaction, background: number | boolean): unknown[] => [
-  i.id,
-  i.projectId,
-  i.model ?? null,
-  i.agent ?? null,
-  i.status,
-  JSON.stringify(i.history),
-  JSON.stringify(i.steps),
-  i.inputCount,
-  jsonOrNull(i.tools),
-  i.systemInstruction ?? null,
-  jsonOrNull(i.generationConfig),
-  jsonOrNull(i.agentConfig),
-  i.previousInteractionId ?? null,
-  jsonOrNull(i.webhookConfig),
-  background,
-  jsonOrNull(i.error),
-  jsonOrNull(i.usage),
-  Math.round(i.createdAt),
-  Math.round(i.updatedAt),
-  i.endedAt === undefined ? null : Math.round(i.endedAt),
-  i.resumedBy ?? null,
-];
-
-/**
- * What `update` may change, in the drivers' SET order (status, steps, usage, error, updated_at, ended_at, resumed_by),
- * then the id.
- */
-export const interactionUpdateValues = (i: Interaction): unknown[] => [
-  i.status,
-  JSON.stringify(i.steps),
-  jsonOrNull(i.usage),
-  jsonOrNull(i.error),
-  Math.round(i.updatedAt),
-  i.endedAt === undefined ? null : Math.round(i.endedAt),
-  i.resumedBy ?? null,
-  i.id,
-];
+/** The row's values by column; times rounded because PostgreSQL's BIGINT refuses fractions. */
+export const interactionParams = (i: Interaction) => ({
+  id: i.id,
+  project_id: i.projectId,
+  model: i.model ?? null,
+  agent: i.agent ?? null,
+  status: i.status,
+  history: JSON.stringify(i.history),
+  steps: JSON.stringify(i.steps),
+  input_count: i.inputCount,
+  tools: jsonOrNull(i.tools),
+  system_instruction: i.systemInstruction ?? null,
+  generation_config: jsonOrNull(i.generationConfig),
+  agent_config: jsonOrNull(i.agentConfig),
+  previous_interaction_id: i.previousInteractionId ?? null,
+  webhook_config: jsonOrNull(i.webhookConfig),
+  background: i.background,
+  error: jsonOrNull(i.error),
+  usage: jsonOrNull(i.usage),
+  created_at: ms(i.createdAt),
+  updated_at: ms(i.updatedAt),
+  ended_at: optMs(i.endedAt),
+  resumed_by: i.resumedBy ?? null,
+});

@@ -2,14 +2,13 @@ import type { Batch, BatchLine, BatchState } from "../core/batches.js";
 import type { Operation, OperationState } from "../core/operations.js";
 import type { Project } from "../core/projects.js";
 import type { SigningScheme, WebhookState } from "../core/webhooks.js";
+import { ms, num, optMs, optNum } from "./sql/db.js";
 import type { SigningKeyRecord, WebhookRecord } from "./store.js";
 
 /** Row shapes shared by the SQL drivers, and their mapping to domain types. */
 type Nullable<T> = T | null;
 type Millis = number | string;
 
-const ms = (value: Millis): number => Number(value);
-const optMs = (value: Nullable<Millis>): number | undefined => (value === null ? undefined : Number(value));
 /** A JSON TEXT column read back; NULL is absent. */
 export const optJson = <T>(value: Nullable<string>): T | undefined =>
   value === null ? undefined : (JSON.parse(value) as T);
@@ -26,8 +25,8 @@ export const toProject = (r: ProjectRow): Project => ({
   id: r.id,
   displayName: r.display_name,
   isDefault: Boolean(r.is_default),
-  createdAt: ms(r.created_at),
-  ...(r.retention_ms !== null && r.retention_ms !== undefined ? { retentionMs: ms(r.retention_ms) } : {}),
+  createdAt: num(r.created_at),
+  ...(r.retention_ms !== null && r.retention_ms !== undefined ? { retentionMs: num(r.retention_ms) } : {}),
 });
 
 export interface WebhookRow {
@@ -54,9 +53,9 @@ export const toWebhook = (r: WebhookRow): WebhookRecord => ({
   state: r.state as WebhookState,
   signingScheme: r.signing_scheme as SigningScheme,
   sealedSecrets: r.sealed_secrets,
-  createdAt: ms(r.created_at),
-  updatedAt: ms(r.updated_at),
-  lastSuccessAt: optMs(r.last_success_at),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+  lastSuccessAt: optNum(r.last_success_at),
   ...(r.ordering === "fifo" ? { ordering: "fifo" as const } : {}),
   ...(r.rate_limit_per_second !== null && r.rate_limit_per_second !== undefined
     ? { rateLimitPerSecond: Number(r.rate_limit_per_second) }
@@ -71,9 +70,9 @@ export const webhookParams = (w: WebhookRecord) => ({
   state: w.state,
   signing_scheme: w.signingScheme,
   sealed_secrets: w.sealedSecrets,
-  created_at: w.createdAt,
-  updated_at: w.updatedAt,
-  last_success_at: w.lastSuccessAt ?? null,
+  created_at: ms(w.createdAt),
+  updated_at: ms(w.updatedAt),
+  last_success_at: optMs(w.lastSuccessAt),
   ordering: w.ordering === "fifo" ? "fifo" : null,
   rate_limit_per_second: w.rateLimitPerSecond ?? null,
 });
@@ -102,9 +101,9 @@ export const toOperation = (r: OperationRow): Operation => ({
   response: optJson(r.response),
   outputFileUri: opt(r.output_file_uri),
   error: optJson(r.error),
-  expireAt: optMs(r.expire_at),
-  createdAt: ms(r.created_at),
-  updatedAt: ms(r.updated_at),
+  expireAt: optNum(r.expire_at),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
 });
 /** A value for a JSON TEXT column; absent is NULL. */
 export const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -118,9 +117,9 @@ export const operationParams = (o: Operation) => ({
   response: jsonOrNull(o.response),
   output_file_uri: o.outputFileUri ?? null,
   error: jsonOrNull(o.error),
-  expire_at: o.expireAt ?? null,
-  created_at: o.createdAt,
-  updated_at: o.updatedAt,
+  expire_at: optMs(o.expireAt),
+  created_at: ms(o.createdAt),
+  updated_at: ms(o.updatedAt),
 });
 
 export interface SigningKeyRow {
@@ -135,9 +134,9 @@ export const toSigningKey = (r: SigningKeyRow): SigningKeyRecord => ({
   kid: r.kid,
   publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
   sealedPrivateJwk: r.sealed_private_jwk,
-  createdAt: ms(r.created_at),
-  activatesAt: ms(r.activates_at),
-  retiredAt: optMs(r.retired_at),
+  createdAt: num(r.created_at),
+  activatesAt: num(r.activates_at),
+  retiredAt: optNum(r.retired_at),
 });
 
 export interface BatchRow {
@@ -171,10 +170,10 @@ export const toBatch = (r: BatchRow): Batch => ({
   webhookConfig: optJson(r.webhook_config),
   outputFile: opt(r.output_file),
   error: optJson(r.error),
-  deadlineAt: ms(r.deadline_at),
-  createdAt: ms(r.created_at),
-  updatedAt: ms(r.updated_at),
-  endedAt: optMs(r.ended_at),
+  deadlineAt: num(r.deadline_at),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+  endedAt: optNum(r.ended_at),
 });
 /**
  * The state of a batch whose input is still going into the store (migration 0007): never on the wire, and passed
@@ -195,10 +194,10 @@ export const batchParams = (b: Batch, state: BatchState | typeof HIDDEN_BATCH_ST
   webhook_config: jsonOrNull(b.webhookConfig),
   output_file: b.outputFile ?? null,
   error: jsonOrNull(b.error),
-  deadline_at: b.deadlineAt,
-  created_at: b.createdAt,
-  updated_at: b.updatedAt,
-  ended_at: b.endedAt ?? null,
+  deadline_at: ms(b.deadlineAt),
+  created_at: ms(b.createdAt),
+  updated_at: ms(b.updatedAt),
+  ended_at: optMs(b.endedAt),
 });
 
 export interface BatchLineRow {

@@ -1,5 +1,6 @@
 import type { VideoOperation, VideoState } from "../core/videos.js";
 import { jsonOrNull, optJson } from "./rows.js";
+import { ms, optMs } from "./sql/db.js";
 
 /** The video_operations table's row, shared by the SQL drivers; pg hands BIGINT columns over as strings. */
 export interface VideoRow {
@@ -39,35 +40,18 @@ export const toVideo = (r: VideoRow): VideoOperation => {
   };
 };
 
-export const VIDEO_COLUMNS =
-  "id, project_id, model, state, request, handle, result_file, error, webhook_config, created_at, updated_at, ended_at";
-
-/** Column values in VIDEO_COLUMNS order; times rounded because PostgreSQL's BIGINT refuses fractions. */
-export const videoValues = (v: VideoOperation): unknown[] => [
-  v.id,
-  v.projectId,
-  v.model,
-  v.state,
-  JSON.stringify({ prompt: v.prompt, ...(v.parameters !== undefined ? { parameters: v.parameters } : {}) }),
-  v.handle ?? null,
-  v.fileId ?? null,
-  jsonOrNull(v.error),
-  jsonOrNull(v.webhookConfig),
-  Math.round(v.createdAt),
-  Math.round(v.updatedAt),
-  v.endedAt === undefined ? null : Math.round(v.endedAt),
-];
-
-/**
- * What `update` may change, in the drivers' SET order (state, handle, result_file, error, updated_at, ended_at), then
- * the id.
- */
-export const videoUpdateValues = (v: VideoOperation): unknown[] => [
-  v.state,
-  v.handle ?? null,
-  v.fileId ?? null,
-  jsonOrNull(v.error),
-  Math.round(v.updatedAt),
-  v.endedAt === undefined ? null : Math.round(v.endedAt),
-  v.id,
-];
+/** The row's values by column; times rounded because PostgreSQL's BIGINT refuses fractions. */
+export const videoParams = (v: VideoOperation) => ({
+  id: v.id,
+  project_id: v.projectId,
+  model: v.model,
+  state: v.state,
+  request: JSON.stringify({ prompt: v.prompt, ...(v.parameters !== undefined ? { parameters: v.parameters } : {}) }),
+  handle: v.handle ?? null,
+  result_file: v.fileId ?? null,
+  error: jsonOrNull(v.error),
+  webhook_config: jsonOrNull(v.webhookConfig),
+  created_at: ms(v.createdAt),
+  updated_at: ms(v.updatedAt),
+  ended_at: optMs(v.endedAt),
+});

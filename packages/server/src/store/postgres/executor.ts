@@ -41,12 +41,6 @@ export class PgExecutor {
     return (await this.all<R>(sql, params))[0];
   }
 
-  /** MIN() of a BIGINT column: a string, or null over no rows. */
-  async minimum(sql: string, params: unknown[] = []): Promise<number | undefined> {
-    const row = await this.first<{ at: string | null }>(sql, params);
-    return row?.at == null ? undefined : Number(row.at);
-  }
-
   async count(sql: string, params: unknown[] = []): Promise<number> {
     return (await this.query(sql, params)).rowCount ?? 0;
   }
@@ -80,12 +74,8 @@ function storeError(err: unknown): unknown {
   return (err as { code?: unknown } | null)?.code === "53100" ? new StoreFullError(err) : err;
 }
 
-/**
- * Times are BIGINT columns. Retry times carry jitter and so fractions of a millisecond, which BIGINT
- * refuses: round every time on its way in.
- */
-export const ms = (t: number): number => Math.round(t);
-export const optMs = (t: number | undefined): number | null => (t === undefined ? null : Math.round(t));
+/** Times are BIGINT columns, rounded on their way in (the migrations' bookkeeping uses it). */
+export { ms } from "../sql/db.js";
 
 /** Runs `work` in one transaction on one pooled connection: COMMIT, or ROLLBACK and rethrow. */
 export async function inTransaction<T>(

@@ -1,29 +1,16 @@
 import pg from "pg";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
-import { PgBatches } from "./batches.js";
-import { SqlDeliveries } from "../sql/deliveries.js";
+import { AggregateFields, type DriverStatements, sqlAggregates } from "../sql/aggregates.js";
 import type { SqlDb } from "../sql/db.js";
-import { SqlEvents } from "../sql/events.js";
-import { SqlRetention } from "../sql/retention.js";
-import { SqlStats } from "../sql/stats.js";
-import { SqlWorkers } from "../sql/workers.js";
-import { PgBatchLines } from "./batch-lines.js";
+import { postgresBatchLineWrites } from "./batch-lines.js";
 import { postgresClaimKeys } from "./claim.js";
 import { inTransaction, PgExecutor } from "./executor.js";
-import { PgFiles } from "./files.js";
-import { PgIdempotency } from "./idempotency.js";
-import { PgInteractions } from "./interactions.js";
 import { applyPostgresMigrations, lockMigrations, postgresMigrationStatus } from "./migrate.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { API_KEYS_CHANNEL, DELIVERIES_CHANNEL, NotificationListener } from "./notify.js";
-import { PgOperations } from "./operations.js";
-import { PgProjects } from "./projects.js";
-import { PgPortalLinks } from "./portal-links.js";
-import { PgSigningKeys } from "./signing-keys.js";
-import { PgVideos } from "./videos.js";
+import { postgresConfigureApiKey } from "./projects.js";
 import { PgSqlDb } from "./sql-db.js";
-import { PgWebhooks } from "./webhooks.js";
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created if missing) instead of the connection's default search_path. */
@@ -48,50 +35,30 @@ const notifyQueued = async (db: SqlDb): Promise<void> => {
   await db.run(`SELECT pg_notify('${DELIVERIES_CHANNEL}', current_schema())`);
 };
 
-function aggregates(db: PgExecutor): StoreAggregates {
-  const sql = new PgSqlDb(db);
-  return {
-    projects: new PgProjects(db),
-    webhooks: new PgWebhooks(db),
-    operations: new PgOperations(db),
-    events: new SqlEvents(sql),
-    deliveries: new SqlDeliveries(sql, postgresClaimKeys, notifyQueued),
-    workers: new SqlWorkers(sql, notifyQueued),
-    batches: new PgBatches(db),
-    batchLines: new PgBatchLines(db),
-    files: new PgFiles(db),
-    signingKeys: new PgSigningKeys(db),
-    interactions: new PgInteractions(db),
-    videos: new PgVideos(db),
-    retention: new SqlRetention(sql),
-    stats: new SqlStats(sql),
-    idempotency: new PgIdempotency(db),
-    portalLinks: new PgPortalLinks(db),
-  };
-}
+/**
+ * A rotation's transaction takes the table's lock: two rotating at once would each retire only the keys committed
+ * before they started and leave two current keys (readers are not blocked).
+ */
+const serialiseRotations = async (db: SqlDb): Promise<void> => {
+  await db.run("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
+};
+
+/** What PostgreSQL does its own way (docs/store.md: statements written once). */
+const POSTGRES: DriverStatements = {
+  claimKeys: postgresClaimKeys,
+  batchLineWrites: postgresBatchLineWrites,
+  configureApiKey: postgresConfigureApiKey,
+  onQueued: notifyQueued,
+  serialiseRotations,
+};
+
+const aggregates = (executor: PgExecutor): StoreAggregates => sqlAggregates(new PgSqlDb(executor), POSTGRES);
 
 /**
  * The shared driver: any number of `tidings serve` processes use one database and split the work.
  * pg returns BIGINT columns as strings; the row mappers Number() them, so no global type parser is set.
  */
-export class PostgresStore implements Store {
-  readonly projects: StoreAggregates["projects"];
-  readonly webhooks: StoreAggregates["webhooks"];
-  readonly operations: StoreAggregates["operations"];
-  readonly events: StoreAggregates["events"];
-  readonly deliveries: StoreAggregates["deliveries"];
-  readonly workers: StoreAggregates["workers"];
-  readonly retention: StoreAggregates["retention"];
-  readonly batches: StoreAggregates["batches"];
-  readonly batchLines: StoreAggregates["batchLines"];
-  readonly files: StoreAggregates["files"];
-  readonly signingKeys: StoreAggregates["signingKeys"];
-  readonly interactions: StoreAggregates["interactions"];
-  readonly videos: StoreAggregates["videos"];
-  readonly stats: StoreAggregates["stats"];
-  readonly idempotency: StoreAggregates["idempotency"];
-  readonly portalLinks: StoreAggregates["portalLinks"];
-
+export class PostgresStore extends AggregateFields implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly clientConfig: pg.ClientConfig,
@@ -102,23 +69,7 @@ export class PostgresStore implements Store {
     /** One LISTEN connection for the whole process, shared with the views made by `countingAs`. */
     private readonly notifications = new NotificationListener(clientConfig),
   ) {
-    const free = aggregates(new PgExecutor(pool, onRoundTrip, pool));
-    this.projects = free.projects;
-    this.webhooks = free.webhooks;
-    this.operations = free.operations;
-    this.events = free.events;
-    this.deliveries = free.deliveries;
-    this.workers = free.workers;
-    this.retention = free.retention;
-    this.batches = free.batches;
-    this.batchLines = free.batchLines;
-    this.files = free.files;
-    this.signingKeys = free.signingKeys;
-    this.interactions = free.interactions;
-    this.videos = free.videos;
-    this.stats = free.stats;
-    this.idempotency = free.idempotency;
-    this.portalLinks = free.portalLinks;
+    super(aggregates(new PgExecutor(pool, onRoundTrip, pool)));
   }
 
   /** Connects, creates the schema if one is named, and applies pending migrations (unless told not to). */

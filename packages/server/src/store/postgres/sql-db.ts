@@ -7,6 +7,9 @@ export const POSTGRES: Dialect = {
   inList: (column, param, type) => `${column} = ANY(:${param}::${type}[])`,
   least: (a, b) => `LEAST(${a}, ${b})`,
   skipLocked: "FOR UPDATE SKIP LOCKED",
+  forUpdate: "FOR UPDATE",
+  true: "TRUE",
+  newKey: () => ({}),
 };
 
 interface Bound {

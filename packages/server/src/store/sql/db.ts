@@ -1,8 +1,8 @@
 /**
- * SQL written once for both drivers (docs/store.md: one store, two drivers). A statement's text names its
+ * SQL written once for both drivers (docs/store.md: statements written once). A statement's text names its
  * parameters `:name` and is bound from an object; a list parameter is a JS array. What the two dialects spell
- * differently goes through `Dialect`; the few statements that truly differ (claims, bulk writes, DDL) stay in
- * the drivers.
+ * differently goes through `Dialect`; the few statements that are a different algorithm (the delivery claim, batch
+ * lines, the configured API key) and the DDL stay in the drivers.
  */
 export type Params = Record<string, unknown>;
 
@@ -20,6 +20,18 @@ export interface Dialect {
   least(a: string, b: string): string;
   /** Appended to a claim's SELECT: skip rows another transaction has locked (PostgreSQL); SQLite has one writer. */
   readonly skipLocked: string;
+  /**
+   * Appended to a read whose rows the transaction goes on to change: locks them until it ends (PostgreSQL). On SQLite
+   * BEGIN IMMEDIATE already holds the database's one write lock, so a plain read is a locked read.
+   */
+  readonly forUpdate: string;
+  /** Boolean true: a BOOLEAN on PostgreSQL, the integer 1 on SQLite (whose partial indexes say `= 1`). */
+  readonly true: string;
+  /**
+   * Columns a new row takes from SQL rather than from a parameter: on SQLite its `key`, one more than any key in
+   * `tables` (SQLite's only identity column is the rowid); nothing on PostgreSQL, whose identity column gives it.
+   */
+  newKey(tables: readonly string[]): Record<string, string>;
 }
 
 export interface SqlDb {
@@ -53,6 +65,25 @@ export interface SqlDb {
   /** Several statements as one: inside the caller's transaction, else in one of their own. */
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
 }
+
+/**
+ * Inserts one row: each parameter into the column of its name, and each of `computed` (column to SQL expression)
+ * from SQL. The statement's text is the same for every row of a table, so it is compiled once.
+ */
+export function insertRow(
+  db: SqlDb,
+  table: string,
+  params: Params,
+  computed: Record<string, string> = {},
+): Promise<number> {
+  const columns = [...Object.keys(params), ...Object.keys(computed)];
+  const values = [...Object.keys(params).map((c) => `:${c}`), ...Object.values(computed)];
+  return db.run(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")})`, params);
+}
+
+/** Times are BIGINT milliseconds, which refuse a fraction (retry times carry jitter): rounded on their way in. */
+export const ms = (t: number): number => Math.round(t);
+export const optMs = (t: number | undefined): number | null => (t === undefined ? null : Math.round(t));
 
 /** Numbers from either driver: pg hands BIGINT back as strings. */
 export const num = (value: unknown): number => Number(value);

@@ -3,21 +3,27 @@ import type { Purged } from "../../core/retention.js";
 import type { RetentionStore } from "../store.js";
 import { num, optNum, type SqlDb } from "./db.js";
 import { PROJECT_KEY } from "./events.js";
-import { UNFINISHED_BATCHES, UNFINISHED_INTERACTIONS, UNFINISHED_VIDEOS } from "./states.js";
+import {
+  HIDDEN_BATCH,
+  RUNNING_OPERATION,
+  UNFINISHED_BATCHES,
+  UNFINISHED_INTERACTIONS,
+  UNFINISHED_VIDEOS,
+} from "./states.js";
 
 /** The kinds of operation the sweep purges, each with the name its events carry (core: operationName, …). */
 const KINDS = [
   {
     resource: "operations",
     table: "operations",
-    ended: "state <> 'running'",
+    ended: `state <> ${RUNNING_OPERATION}`,
     endedAt: "updated_at",
     name: "'operations/' || id",
   },
   {
     resource: "batches",
     table: "batches",
-    ended: `state NOT IN ${UNFINISHED_BATCHES} AND state <> 'creating'`,
+    ended: `state NOT IN ${UNFINISHED_BATCHES} AND state <> ${HIDDEN_BATCH}`,
     endedAt: "ended_at",
     name: "'batches/' || id",
   },

@@ -7,14 +7,30 @@ export const SQLITE: Dialect = {
   inList: (column, param) => `${column} IN (SELECT value FROM json_each(:${param}))`,
   least: (a, b) => `MIN(${a}, ${b})`,
   skipLocked: "",
+  forUpdate: "",
+  true: "1",
+  newKey: (tables) => {
+    const largest = tables.map((t) => `COALESCE((SELECT MAX(key) FROM ${t}), 0)`);
+    // One argument would make MAX the aggregate; two or more make it the scalar.
+    return { key: `1 + ${largest.length === 1 ? largest[0] : `MAX(${largest.join(", ")})`}` };
+  },
 };
 
-/** better-sqlite3 binds numbers, strings, null and buffers: a list goes in as JSON, for json_each. */
+/**
+ * better-sqlite3 binds numbers, strings, null and buffers: a list goes in as JSON, for json_each, and a boolean as
+ * the 0 or 1 SQLite keeps booleans as.
+ */
 function bind(params: Params | undefined): Params {
   if (params === undefined) return {};
   const bound: Params = {};
   for (const [name, value] of Object.entries(params))
-    bound[name] = Array.isArray(value) ? JSON.stringify(value) : value === undefined ? null : value;
+    bound[name] = Array.isArray(value)
+      ? JSON.stringify(value)
+      : value === undefined
+        ? null
+        : typeof value === "boolean"
+          ? Number(value)
+          : value;
   return bound;
 }
 
