@@ -110,7 +110,6 @@ async function tidingsWorkload(path, clock) {
     uri: "https://receiver.example/hook",
     subscribedEvents: ["*"],
     state: "enabled",
-    signingScheme: "v1",
     sealedSecrets: "sealed",
     signingScheme: "v1",
     createdAt: now,
