@@ -37,7 +37,7 @@ import {
   withServerOutput,
 } from "./harness.mjs";
 import { createSchema } from "./postgres.mjs";
-import { operationsHeldBy } from "./seed.mjs";
+import { operationsHeldBy, workerRegistered } from "./seed.mjs";
 
 const EVENTS = Math.round(intEnv("BENCH_FAILOVER_EVENTS", 5000));
 const PROCESSES = Math.round(intEnv("BENCH_FAILOVER_PROCESSES", 3));
@@ -102,6 +102,15 @@ class FailoverClient {
   }
 }
 
+/** Seconds from `killAt` until the killed process's worker is reaped (polled every 250 ms), or undefined. */
+async function reapedAfter(url, pid, killAt, untilMs) {
+  while (now() < untilMs) {
+    if (!(await workerRegistered(url, pid))) return Math.round(now() - killAt) / 1000;
+    await sleep(250);
+  }
+  return undefined;
+}
+
 /**
  * (b): when each operation the killed process held reached the receiver after the kill: its first arrival if that
  * came after the kill, else its arrival when sent again (it had been sent before the kill, its outcome never
@@ -156,6 +165,11 @@ function printReport(r) {
     `${fmt(h.lastAfterKillSeconds, 2)} s`,
     `${fmt(h.count)} held (${h.sentBeforeKill} had been sent, ${h.sentAgain} of them again; ${h.neverArrived} never arrived), first at ${fmt(h.firstAfterKillSeconds, 2)} s; target ≤ ${TARGET_SECONDS} s: ${r.pass ? "PASS" : "MISS"}`,
   );
+  add(
+    "the dead worker reaped after",
+    `${fmt(r.reapedAfterKillSeconds, 2)} s`,
+    "its row gone from `workers` (polled every 250 ms); its deliveries then queue behind the survivors' own",
+  );
   add("(c) duplicates", `${r.duplicates}`, "same webhook-id twice (at least once: expected after a SIGKILL)");
   add(
     "received · completes retried · refused on retry",
@@ -208,6 +222,7 @@ async function main() {
           log(`SIGKILL pid ${victim.proc.pid} ${((kill.at - start) / 1000).toFixed(2)}s after the first complete`);
           // Nothing of the dead worker's moves until it is reaped (docs/store.md: leases and failover).
           kill.held = await operationsHeldBy(schema.url, victim.proc.pid);
+          kill.reaped = reapedAfter(schema.url, victim.proc.pid, kill.at, kill.at + TIMEOUT_SECONDS * 1000);
         }
       };
       await forEachConcurrent(ids, API_CONCURRENCY, complete);
@@ -236,6 +251,7 @@ async function main() {
         killToLastSeconds: lastAt !== undefined ? Math.round(lastAt - kill.at) / 1000 : undefined,
         killToLastRequestSeconds: Math.round(stats.lastAt - kill.at) / 1000,
         held,
+        reapedAfterKillSeconds: await kill.reaped,
         target: TARGET_SECONDS,
         pass:
           reached !== undefined &&

@@ -119,3 +119,15 @@ export async function operationsHeldBy(postgresUrl, pid) {
     await client.end();
   }
 }
+
+/** Whether a worker named for process `pid` is still registered (PostgreSQL): false once it has been reaped. */
+export async function workerRegistered(postgresUrl, pid) {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT 1 FROM workers WHERE name LIKE '%/' || $1 || '/%'", [String(pid)]);
+    return rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
