@@ -17,11 +17,15 @@
 //       arrival when sent again), watched until BENCH_FAILOVER_WATCH_S (40) s after the kill;
 //   (c) duplicates (a delivery the killed process had sent but whose outcome it never wrote is sent again, with the
 //       same webhook-id: at least once).
+// Then, unless BENCH_FAILOVER_SQLITE_EVENTS=0, SQLite: one process (receiver holding BENCH_FAILOVER_SQLITE_HOLD_MS,
+// 50), BENCH_FAILOVER_SQLITE_EVENTS (2,000) completed, SIGKILLed once BENCH_FAILOVER_KILL_AT of them have arrived and
+// started again at once on the same data dir: kill → listening again, kill → last delivery, duplicates.
 // Target (issue 16): the last delivery held by the killed process arrives ≤ 30 s after the kill.
 import { randomBytes } from "node:crypto";
 import { forEachConcurrent, intEnv, now, sleep } from "./lib.mjs";
 import {
   ApiClient,
+  completeOperation,
   createOperations,
   fmt,
   logger,
@@ -29,6 +33,7 @@ import {
   runMain,
   runMeta,
   saveResults,
+  startProcesses,
   startReceiver,
   startServer,
   stopReceiver,
@@ -46,6 +51,8 @@ const KILL_AT = intEnv("BENCH_FAILOVER_KILL_AT", 0.3);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
 const TIMEOUT_SECONDS = intEnv("BENCH_FAILOVER_TIMEOUT_S", 120);
 const WATCH_SECONDS = intEnv("BENCH_FAILOVER_WATCH_S", 40);
+const SQLITE_EVENTS = Math.round(Number(process.env.BENCH_FAILOVER_SQLITE_EVENTS ?? 2000));
+const SQLITE_HOLD_MS = intEnv("BENCH_FAILOVER_SQLITE_HOLD_MS", 50);
 const TARGET_SECONDS = 30;
 const MASTER_KEY = randomBytes(32).toString("base64");
 
@@ -176,6 +183,13 @@ function printReport(r) {
     `${fmt(r.received)} · ${r.retried} · ${r.refusedOnRetry}`,
     `of ${fmt(r.config.events)}`,
   );
+  const q = r.sqlite;
+  if (q)
+    add(
+      `SQLite, 1 process killed and started again (${fmt(q.events)})`,
+      `${fmt(q.killToLastSeconds, 2)} s`,
+      `kill → last delivery; listening again after ${fmt(q.listeningAfterKillSeconds, 2)} s; ${q.duplicates} duplicates${q.timedOut ? " · TIMED OUT" : ""}`,
+    );
   if (h.count === 0)
     lines.push("  ! the killed process held nothing: raise BENCH_FAILOVER_HOLD_MS or BENCH_FAILOVER_EVENTS");
   lines.push("");
@@ -191,11 +205,12 @@ async function main() {
   const env = { TIDINGS_DATABASE_URL: schema.url, TIDINGS_MASTER_KEY: MASTER_KEY, TIDINGS_ROLE: "all" };
   const servers = [];
   let api;
+  let results;
   try {
     for (let i = 0; i < PROCESSES; i++) servers.push(await startServer(tempDir("tidings-bench-failover-"), env));
     log(`${servers.map((s) => `${s.url} (pid ${s.proc.pid})`).join(", ")}, schema ${schema.name}`);
     api = new FailoverClient(servers);
-    const results = await withServerOutput(servers[0], async () => {
+    results = await withServerOutput(servers[0], async () => {
       const webhook = await api.call("POST", "/v1/webhooks", {
         uri: `${receiver.url}/hook`,
         subscribed_events: ["*"],
@@ -274,12 +289,72 @@ async function main() {
         totalSeconds: 0,
       };
     });
-    saveResults("failover.json", results, t0, printReport);
   } finally {
     await api?.close();
     await stopReceiver(receiver);
     await Promise.all(servers.map((s) => stopServer(s)));
     await schema.drop();
+  }
+  if (SQLITE_EVENTS > 0) results.sqlite = await sqliteRestart(log);
+  saveResults("failover.json", results, t0, printReport);
+}
+
+/**
+ * SQLite, one process: SIGKILLed once BENCH_FAILOVER_KILL_AT of the deliveries have arrived, started again at once
+ * on the same data dir (its engine takes over every other worker at start, docs/store.md), until the receiver has
+ * every delivery.
+ */
+async function sqliteRestart(log) {
+  const { dataDir, receiver, server } = await startProcesses(log, "tidings-bench-failover-sqlite-");
+  const api = new ApiClient(server.url, API_CONCURRENCY);
+  let restarted;
+  try {
+    const webhook = await api.call("POST", "/v1/webhooks", { uri: `${receiver.url}/hook`, subscribed_events: ["*"] });
+    const ids = await createOperations(api, SQLITE_EVENTS, API_CONCURRENCY);
+    await receiver.child.call("reset", {
+      phase: "sqlite",
+      secret: webhook.new_signing_secret,
+      verifyEvery: 100,
+      expect: SQLITE_EVENTS,
+      holdMs: SQLITE_HOLD_MS,
+    });
+    receiver.child.clearEvents();
+    await forEachConcurrent(ids, API_CONCURRENCY, (id) => completeOperation(api, id));
+    const atKill = await whenReceived(receiver, Math.round(SQLITE_EVENTS * KILL_AT));
+    server.proc.kill("SIGKILL");
+    const killAt = now();
+    restarted = await startServer(dataDir);
+    const listeningAt = now();
+    log(
+      `SQLite: SIGKILL with ${atKill} received, listening again after ${((listeningAt - killAt) / 1000).toFixed(2)}s`,
+    );
+    const reached = await receiver.child.waitEvent("reached", TIMEOUT_SECONDS * 1000);
+    await sleep(2000); // re-sends of what was in flight come with the rest; a moment for stragglers
+    const stats = await receiver.child.call("stats");
+    const s = (t) => Math.round(t - killAt) / 1000;
+    return {
+      events: SQLITE_EVENTS,
+      holdMs: SQLITE_HOLD_MS,
+      receivedAtKill: atKill,
+      listeningAfterKillSeconds: s(listeningAt),
+      killToLastSeconds: reached ? s(reached.at) : undefined,
+      timedOut: reached === undefined,
+      received: stats.unique,
+      duplicates: stats.duplicates,
+    };
+  } finally {
+    await api.close();
+    await stopReceiver(receiver);
+    if (restarted) await stopServer(restarted);
+  }
+}
+
+/** Polls the receiver until it has `count` deliveries; resolves with how many it had. */
+async function whenReceived(receiver, count) {
+  for (;;) {
+    const { unique } = await receiver.child.call("stats");
+    if (unique >= count) return unique;
+    await sleep(5);
   }
 }
 
