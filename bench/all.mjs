@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark script in sequence, then one table of the performance targets (issue 11):
 // measure | now | target | PASS/MISS | noise, from the results files this run wrote (bench/results/*.json), plus the
-// backlog rows from the last `npm run bench:backlog` (too long for this run; its date is shown).
+// rows of the long benches from their last run (too long for this one; its date is shown): `npm run bench:backlog`
+// and `npm run bench:bounded` (wal, retention, failover, pg-capacity).
 //
 //   npm run bench                       (builds first)
 //   node bench/all.mjs --summary        (prints the table again from the results files, runs nothing)
@@ -57,7 +58,20 @@ const noiseOf = (...cpus) => {
  * noise }.
  * `needs` (for a row the server cannot be measured on yet) says what it lacks.
  */
-export function targetRows({ run, dynamic, batch, dead, scale, sender, counts, backlog }) {
+export function targetRows({
+  run,
+  dynamic,
+  batch,
+  dead,
+  scale,
+  sender,
+  counts,
+  backlog,
+  wal,
+  retention,
+  failover,
+  pgCapacity,
+}) {
   const rows = [];
   const add = (measure, target, fill) => {
     try {
@@ -167,6 +181,37 @@ export function targetRows({ run, dynamic, batch, dead, scale, sender, counts, b
       },
     );
   }
+  const lastRun = (script, results) => `${script} ${results.meta.startedAt.slice(0, 16).replace("T", " ")}`;
+  add(
+    `SQLite WAL max, ${fmt((wal?.config.seconds ?? 600) / 60, 1)} min at the highest sustained rate`,
+    "≤ 128 MB",
+    () => ({
+      now: `${fmt(need(wal.walFileMaxBytes) / 1024 / 1024, 1)} MB at ${fmt(wal.hold.achievedCompletesPerSecond)}/s, ${wal.restarts.count} restarts, mean ${fmt(wal.restarts.meanMs, 1)} ms`,
+      ok: wal.pass,
+      noise: noiseOf(wal.cpu),
+      note: lastRun("bench:wal", wal),
+    }),
+  );
+  add(
+    `database size, ${fmt((retention?.config.seconds ?? 600) / 60, 1)} min ÷ ${fmt((retention?.config.middleSeconds ?? 300) / 60, 1)} min at ${fmt(retention?.config.rate ?? 100)}/s, retention ${retention?.config.retention ?? "2m"}`,
+    "≤ 1.2",
+    () => ({
+      now: `${r2(need(retention.ratios.mainFile))} (${fmt(retention.end.mainFileBytes / 1024 / 1024, 1)} vs ${fmt(retention.middle.mainFileBytes / 1024 / 1024, 1)} MB main file)`,
+      ok: retention.pass,
+      noise: noiseOf(retention.cpu),
+      note: lastRun("bench:retention", retention),
+    }),
+  );
+  add("PostgreSQL: last delivery a SIGKILLed process held, after the kill", "≤ 30 s", () => ({
+    now: `${fmt(need(failover.held.lastAfterKillSeconds), 1)} s (${fmt(failover.held.count)} held), ${failover.duplicates} dup`,
+    ok: failover.pass,
+    note: lastRun("bench:failover", failover),
+  }));
+  add("PostgreSQL capacity on paper, one server of 16 / 64 cores", "(on paper)", () => ({
+    now: `${fmt(need(pgCapacity.projection[0].operationsPerSecond))} / ${fmt(pgCapacity.projection[1].operationsPerSecond)} ops/s (${fmt(pgCapacity.perOperation.databaseCpuUsPerOperation)} µs, ${fmt(pgCapacity.perOperation.walBytesPerOperation)} B WAL each)`,
+    ok: undefined,
+    note: lastRun("bench:pg-capacity", pgCapacity),
+  }));
   add("sender CPU per request ÷ a bare undici Pool", "≤ 1.2", () => ({
     now: `${r2(need(sender.ratio))} (${fmt(sender.median.senderCpuUsPerRequest, 1)} vs ${fmt(sender.median.bareCpuUsPerRequest, 1)} µs)`,
     ok: sender.pass,
@@ -279,7 +324,12 @@ async function main() {
     scale: load("scale-out.json", since),
     sender: load("sender.json", since),
     counts: load("store-counts.json", since),
-    backlog: load("backlog.json"), // from its own script, whenever it last ran
+    // From their own scripts, whenever they last ran:
+    backlog: load("backlog.json"),
+    wal: load("wal.json"),
+    retention: load("retention.json"),
+    failover: load("failover.json"),
+    pgCapacity: load("pg-capacity.json"),
   };
   const rows = targetRows(results);
   const totalSeconds = Math.round(now() - t0) / 1000;

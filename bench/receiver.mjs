@@ -1,7 +1,7 @@
 // The webhook receiver for the benchmark. Run as a child process (fork, with IPC) so that it has its own
 // event loop and CPU, like a real endpoint. It answers every POST 200 with an empty body, counts requests,
 // deduplicates by webhook-id, verifies a sample with the `standardwebhooks` package, and (in "record" mode)
-// keeps the receipt time of each event keyed by `data.id`.
+// keeps the receipt time of each event keyed by `data.id` (the first, and the latest of any sent again).
 //
 // Dynamic webhooks (RS256 JWT in `webhook-signature`): when a `reset` carries `jwks` (the server's
 // /.well-known/jwks.json URL) and `audience` (the target URI), sampled JWT-signed requests are verified with
@@ -41,6 +41,7 @@ let verifyFailures = [];
 let firstAt = 0;
 let lastAt = 0;
 let receipts = new Map(); // data.id -> receipt time (record mode)
+let repeats = new Map(); // data.id -> the latest receipt of one received before (record mode)
 let reachedSent = false;
 let blackHoles = new Set(); // paths never answered
 let blackHoleRequests = 0;
@@ -73,6 +74,7 @@ function reset(msg) {
   firstAt = 0;
   lastAt = 0;
   receipts = new Map();
+  repeats = new Map();
   reachedSent = false;
   blackHoles = new Set(msg.blackHoles ?? []);
   blackHoleRequests = 0;
@@ -171,6 +173,7 @@ const server = createServer((req, res) => {
       try {
         const dataId = JSON.parse(body)?.data?.id;
         if (dataId !== undefined && !receipts.has(dataId)) receipts.set(dataId, at);
+        else if (dataId !== undefined) repeats.set(dataId, at);
       } catch {
         /* not JSON: counted, not recorded */
       }
@@ -203,6 +206,9 @@ process.on("message", (msg) => {
       break;
     case "receipts":
       process.send({ type: "receipts", seq: msg.seq, receipts: [...receipts] });
+      break;
+    case "repeats":
+      process.send({ type: "repeats", seq: msg.seq, repeats: [...repeats] });
       break;
     case "clock":
       process.send({ type: "clock", seq: msg.seq, at: now() });

@@ -1,6 +1,6 @@
 // The bench's only knowledge of the store's schema: seeds a backlog of pending, due deliveries for one static
 // webhook straight into the database (through the API, a million would take far too long). Adapt this file when
-// the schema changes; bench/backlog.mjs calls nothing else.
+// the schema changes; bench/backlog.mjs calls nothing else. Also reads what a dead worker held (failover.mjs).
 //
 // What a seeded row must be: what the server itself writes when an operation completes and its event fans out to
 // one webhook: an `events` row (the payload is the exact body that is signed and sent; its id is the webhook-id)
@@ -91,6 +91,42 @@ async function seedPostgres(url, webhookId, count, now) {
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
     throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The operations whose deliveries a worker held when its process died (PostgreSQL, a URL whose search_path selects
+ * the schema): pending deliveries born leased to it (`deliveries.locked_by`) or claimed by it
+ * (`delivery_queue.locked_by`), through their events (a delivery's key is its event's key × 65,536 + its index).
+ * The worker is found by the process id in its name (`host/pid/random`, boot/infrastructure.ts).
+ */
+export async function operationsHeldBy(postgresUrl, pid) {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `WITH worker AS (SELECT id FROM workers WHERE name LIKE '%/' || $1 || '/%')
+       SELECT DISTINCT e.operation FROM deliveries d JOIN events e ON e.key = d.key / 65536
+        WHERE d.state = 'pending'
+          AND (d.locked_by IN (SELECT id FROM worker)
+               OR d.key IN (SELECT delivery_key FROM delivery_queue WHERE locked_by IN (SELECT id FROM worker)))`,
+      [String(pid)],
+    );
+    return rows.map((r) => r.operation);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether a worker named for process `pid` is still registered (PostgreSQL): false once it has been reaped. */
+export async function workerRegistered(postgresUrl, pid) {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT 1 FROM workers WHERE name LIKE '%/' || $1 || '/%'", [String(pid)]);
+    return rows.length > 0;
   } finally {
     await client.end();
   }

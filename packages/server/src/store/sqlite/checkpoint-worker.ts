@@ -6,12 +6,12 @@ import type { CheckpointMessage } from "./checkpointer.js";
 
 /**
  * Checkpoints the WAL on its own connection and thread (checkpointer.ts): PASSIVE, which never blocks the server,
- * and RESTART once the WAL is past its bound. Reports the WAL's size after each pass, each restart's length, and a
- * failure once (then its end).
+ * and TRUNCATE once the WAL file is past its bound. Reports the WAL's size after each pass, each restart's length,
+ * and a failure once (then its end).
  */
 const { path, intervalMs, restartBytes } = workerData as { path: string; intervalMs: number; restartBytes: number };
 const db = new Database(path);
-// A RESTART waits this long at most for the server's transaction in progress to end; else it tries after the next pass.
+// A TRUNCATE waits this long at most for the server's transaction in progress to end; else it tries after the next pass.
 db.pragma("busy_timeout = 100");
 const report = (message: CheckpointMessage) => parentPort!.postMessage(message);
 
@@ -30,7 +30,10 @@ const timer = setInterval(() => {
     let restartMs: number | undefined;
     if (walBytes() >= restartBytes) {
       const started = performance.now();
-      const [result] = db.pragma("wal_checkpoint(RESTART)") as { busy: number }[];
+      // TRUNCATE, not RESTART: a RESTART leaves the file as long as it was (journal_size_limit cuts it back to the
+      // bound, no further), so the size seen at the next pass would still be the bound and every pass would restart
+      // again, each making the server's writes wait. TRUNCATE also empties the file: its size is the WAL again.
+      const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
       if (result?.busy === 0) restartMs = performance.now() - started;
     }
     if (failing) report({ kind: "recovered" });
