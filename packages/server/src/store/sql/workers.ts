@@ -63,6 +63,8 @@ export class SqlWorkers implements WorkerStore {
   /**
    * Deletes the worker's row (`condition` re-checked, so of two processes reaping it at once one does it) and
    * queues what it held, due at once: born-leased deliveries from its covered key on, and claimed ones unlocked.
+   * Each keeps the time it was first due (a born-leased one: its creation), so it goes ahead of what its endpoint
+   * queued since instead of waiting behind that backlog (docs/store.md, "Leases and failover").
    */
   private forget(id: number, now: number, condition: string): Promise<number> {
     return this.db.atomically(async (db) => {
@@ -74,20 +76,21 @@ export class SqlWorkers implements WorkerStore {
         },
       );
       if (row === undefined) return 0;
-      let queued = await db.run("UPDATE delivery_queue SET locked_by = NULL, due_at = :now WHERE locked_by = :id", {
-        id,
-        now,
-      });
+      let queued = await db.run(
+        "UPDATE delivery_queue SET locked_by = NULL, due_at = CASE WHEN due_at < :now THEN due_at ELSE :now END WHERE locked_by = :id",
+        { id, now },
+      );
       const from = optNum(row.covered_from);
       if (from !== undefined) {
         const held = await db.all<{
           key: number | string;
+          created_at: number | string;
           webhook_id: string | null;
           uri: string | null;
           ordering: string | null;
           rate_limit_per_second: number | string | null;
         }>(
-          `SELECT d.key, COALESCE(w.id, dw.id) AS webhook_id, d.uri, w.ordering, w.rate_limit_per_second FROM deliveries d
+          `SELECT d.key, d.created_at, COALESCE(w.id, dw.id) AS webhook_id, d.uri, w.ordering, w.rate_limit_per_second FROM deliveries d
            LEFT JOIN webhooks w ON w.key = d.webhook_key LEFT JOIN deleted_webhooks dw ON dw.key = d.webhook_key
            WHERE d.key >= :from AND d.locked_by = :id AND d.state = 'pending'`,
           { from, id },
@@ -104,7 +107,11 @@ export class SqlWorkers implements WorkerStore {
             { name: "endpoint", type: "text" },
             { name: "due_at", type: "bigint" },
           ],
-          held.map((h) => [num(h.key), endpointKey(h.webhook_id ?? undefined, h.uri ?? "", routingOf(h)), now]),
+          held.map((h) => [
+            num(h.key),
+            endpointKey(h.webhook_id ?? undefined, h.uri ?? "", routingOf(h)),
+            Math.min(num(h.created_at), now),
+          ]),
           "ON CONFLICT (delivery_key) DO UPDATE SET locked_by = NULL, due_at = excluded.due_at",
         );
         queued += held.length;

@@ -53,6 +53,24 @@ export function describeWorkers(f: StoreFixture): void {
       });
     });
 
+    it("queues a dead worker's deliveries due when they were first due, ahead of what their endpoint queued since", async () => {
+      const { store, projectId } = f;
+      const alive = await store.workers.register("alive", T0 + 60_000);
+      const dead = await store.workers.register("dead", T0 + 10_000);
+      const claimedByDead = await written(store, event(projectId), (e) => [delivery(e)]);
+      await store.deliveries.claim(claim(T0, dead));
+      const bornToDead = await written(store, event(projectId, { createdAt: T0 + 1_000 }), (e) => [delivery(e)], {
+        lease: { worker: dead, coveredFrom: null },
+      });
+      // Queued for the same endpoint after both, while the dead worker still held them.
+      const later = await written(store, event(projectId, { createdAt: T0 + 5_000 }), (e) => [delivery(e)]);
+      expect(await store.workers.reap(T0 + 20_000)).toBe(2);
+      const one = (now: number) => store.deliveries.claim({ ...claim(now, alive), limit: 1 });
+      expect((await one(T0 + 20_000)).map((d) => d.id)).toEqual([claimedByDead.deliveries[0]!.id]);
+      expect((await one(T0 + 20_000)).map((d) => d.id)).toEqual([bornToDead.deliveries[0]!.id]);
+      expect((await one(T0 + 20_000)).map((d) => d.id)).toEqual([later.deliveries[0]!.id]);
+    });
+
     it("on a store only this process uses, reaps every other worker at once; a worker that stops hands back what it holds", async () => {
       const { store, projectId } = f;
       const before = await store.workers.register("previous process", T0 + 60_000);
