@@ -37,6 +37,9 @@ import { num, optNum, type Column, type SqlDb } from "./db.js";
 import { PROJECT_KEY, publicEventId } from "./events.js";
 import { TALLY_COLUMNS, tallyValues } from "../tally-columns.js";
 
+/** How stale a webhook's recorded last success may grow before a settle writes it again. */
+const SUCCESS_RECORDED_EVERY_MS = 1_000;
+
 /** A delivery row with what names it: its event's id parts, its webhook's id and URI, its place in the queue. */
 interface DeliveryRow {
   key: number | string;
@@ -271,11 +274,14 @@ export class SqlDeliveries implements DeliveryQueue {
               )
             ).map(toWebhook);
       if (round.webhooksSucceeded.length > 0) {
-        // Sorted: concurrent rounds lock shared webhook rows in the same order.
-        await db.run(`UPDATE webhooks SET last_success_at = :now WHERE ${db.dialect.inList("id", "ids", "text")}`, {
-          now,
-          ids: [...round.webhooksSucceeded].sort(),
-        });
+        // Sorted: concurrent rounds lock shared webhook rows in the same order. A success under a second old is not
+        // rewritten, so processes settling for one busy webhook do not queue on its row lock every round (the
+        // disable rule it feeds counts in a 24 h window; docs/store.md, "PostgreSQL").
+        await db.run(
+          `UPDATE webhooks SET last_success_at = :now WHERE ${db.dialect.inList("id", "ids", "text")}
+           AND (last_success_at IS NULL OR last_success_at <= :stale)`,
+          { now, stale: now - SUCCESS_RECORDED_EVERY_MS, ids: [...round.webhooksSucceeded].sort() },
+        );
       }
       const settlements = lastByKey(round.settlements, (s) => s.id);
       // Only deliveries still pending change: a late outcome of one that ended meanwhile is left alone.

@@ -194,7 +194,7 @@ export function describeDeliveries(f: StoreFixture): void {
     it("stamps the webhooks that answered 2xx and returns the enabled ones at risk, as they were before the round", async () => {
       const { store, projectId } = f;
       const ok = webhook(projectId);
-      const risky = webhook(projectId, { lastSuccessAt: T0 - 5 });
+      const risky = webhook(projectId, { lastSuccessAt: T0 - 60_000 });
       const off = webhook(projectId, { state: "disabled" });
       const elsewhere = webhook("other-project");
       for (const h of [ok, risky, off, elsewhere]) await store.webhooks.insert(h);
@@ -203,9 +203,14 @@ export function describeDeliveries(f: StoreFixture): void {
         T0 + 7,
       );
       expect(candidates.map((h) => h.id).sort()).toEqual([risky.id, elsewhere.id].sort());
-      expect(candidates.find((h) => h.id === risky.id)?.lastSuccessAt).toBe(T0 - 5);
+      expect(candidates.find((h) => h.id === risky.id)?.lastSuccessAt).toBe(T0 - 60_000);
       expect((await store.webhooks.get(projectId, ok.id))?.lastSuccessAt).toBe(T0 + 7);
       expect((await store.webhooks.get(projectId, risky.id))?.lastSuccessAt).toBe(T0 + 7);
+      // A success under a second old is not written again (no row lock per round for a busy webhook); an older one is.
+      await store.deliveries.settle({ ...round([]), webhooksSucceeded: [ok.id], webhooksAtRisk: [] }, T0 + 900);
+      expect((await store.webhooks.get(projectId, ok.id))?.lastSuccessAt).toBe(T0 + 7);
+      await store.deliveries.settle({ ...round([]), webhooksSucceeded: [ok.id], webhooksAtRisk: [] }, T0 + 1_007);
+      expect((await store.webhooks.get(projectId, ok.id))?.lastSuccessAt).toBe(T0 + 1_007);
     });
 
     it("takes deliveries back from the worker holding them: claimed ones and born leased ones alike", async () => {
