@@ -46,7 +46,9 @@ if (!isMainThread) {
   /** EVENTS deliveries in batches of `size`, `inFlight` batches at a time; CPU of the whole process per event. */
   async function measure(size, inFlight, asText) {
     const batches = Math.ceil(EVENTS / size);
-    const all = Array.from({ length: batches }, (_, b) => Array.from({ length: size }, (_, i) => delivery(b * size + i)));
+    const all = Array.from({ length: batches }, (_, b) =>
+      Array.from({ length: size }, (_, i) => delivery(b * size + i)),
+    );
     const cpu = process.cpuUsage();
     const start = performance.now();
     let next = 0;
@@ -59,7 +61,10 @@ if (!isMainThread) {
     await Promise.all(Array.from({ length: inFlight }, lane));
     const wallMs = performance.now() - start;
     const used = process.cpuUsage(cpu);
-    return { cpuUsPerEvent: (used.user + used.system) / (batches * size), roundTripsPerSecond: batches / (wallMs / 1000) };
+    return {
+      cpuUsPerEvent: (used.user + used.system) / (batches * size),
+      roundTripsPerSecond: batches / (wallMs / 1000),
+    };
   }
 
   console.log(`hand-off of ${EVENTS} deliveries to a worker thread and their outcomes back (MessagePort)`);

@@ -59,9 +59,7 @@ export function eventStreamer(
     };
     // Before the reply is taken over: a stream past a cap is refused as an ordinary error (a 429).
     const unsubscribe = bus.subscribe(projectId, (event) => {
-      send(
-        `id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${payloadJson(event.payload)}\n\n`,
-      );
+      send(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${payloadJson(event.payload)}\n\n`);
     });
     reply.hijack();
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
