@@ -108,9 +108,9 @@ export function spawnChild(command, args, options) {
   return proc;
 }
 
-/** Forks bench/`file` with an IPC channel (its output inherited); killed on exit. */
-export function forkChild(file, args = []) {
-  const proc = fork(join(BENCH_DIR, file), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** Forks bench/`file` with an IPC channel (its output inherited), with node flags `execArgv`; killed on exit. */
+export function forkChild(file, args = [], execArgv = []) {
+  const proc = fork(join(BENCH_DIR, file), args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   children.add(proc);
   return proc;
 }

@@ -2,7 +2,8 @@
 //
 //   npm run bench                      (builds, then runs this)
 //   BENCH_EVENTS=5000 BENCH_SECONDS=10 node bench/run.mjs
-//   BENCH_PROFILE=1 node bench/run.mjs (also writes a CPU profile of the server to bench/results/profiles/)
+//   BENCH_PROFILE=1 node bench/run.mjs (also writes CPU profiles of the server, the relay and the floor to
+//                                      bench/results/profiles/; bench/profile-stages.mjs splits them by stage)
 //
 // Phases, in one run, against one server process and one receiver process:
 //   1. ceiling: a bare undici loop POSTing event-shaped, signed bodies to the receiver (before and after 2).
@@ -90,8 +91,14 @@ const SERVER_OPTIONS = {
   ipc: PROBE,
 };
 
+/** A peer's CPU profile (BENCH_PROFILE=1), written when it exits: `stopPeer` lets it exit rather than kill it. */
+const peerNodeArgs = (name) =>
+  PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+/** The relay and the floor exit when their IPC channel closes (writing their profile); a signal would not let them. */
+const stopPeer = (proc) => (PROFILE ? proc.disconnect() : proc.kill("SIGTERM"));
+
 async function startRelay(receiver, secret, concurrency) {
-  const proc = forkChild("relay.mjs", [receiver.url, secret, String(concurrency)]);
+  const proc = forkChild("relay.mjs", [receiver.url, secret, String(concurrency)], peerNodeArgs("relay"));
   const listening = await new IpcChild(proc).waitEvent("listening", 10_000);
   if (listening === undefined) throw new Error("relay did not start within 10 s");
   return { proc, url: `http://127.0.0.1:${listening.port}` };
@@ -100,13 +107,11 @@ async function startRelay(receiver, secret, concurrency) {
 /** The durable floor (bench/floor/server.mjs) with `indexes` secondary indexes, its database in a temp dir. */
 async function startFloor(receiver, secret, concurrency, indexes) {
   const database = join(tempDir("tidings-bench-floor-"), "floor.db");
-  const proc = forkChild(join("floor", "server.mjs"), [
-    receiver.url,
-    secret,
-    String(concurrency),
-    database,
-    String(indexes),
-  ]);
+  const proc = forkChild(
+    join("floor", "server.mjs"),
+    [receiver.url, secret, String(concurrency), database, String(indexes)],
+    peerNodeArgs("floor"),
+  );
   const ipc = new IpcChild(proc);
   const listening = await ipc.waitEvent("listening", 10_000);
   if (listening === undefined) throw new Error("the floor did not start within 10 s");
@@ -487,18 +492,16 @@ async function main() {
       const relayProc = await startRelay(receiver, secret, serverConcurrency);
       const relayApi = new ApiClient(relayProc.url, API_CONCURRENCY);
       try {
-        const endToEndResult = await endToEnd(
-          relayProc,
-          receiver,
-          await createOperations(relayApi, N, API_CONCURRENCY),
-          relayApi,
+        const relayIds = await createOperations(relayApi, N, API_CONCURRENCY);
+        const endToEndResult = await inPhase("relayEndToEnd", undefined, () =>
+          endToEnd(relayProc, receiver, relayIds, relayApi),
         );
         const pacedIds = await createOperations(relayApi, Math.round(RATE * RELAY_PACED_SECONDS), API_CONCURRENCY);
         const pacedRelay = await paced(relayProc, receiver, RATE, RELAY_PACED_SECONDS, pacedIds, relayApi);
         relay = { endToEnd: endToEndResult, paced: pacedRelay };
       } finally {
         await relayApi.close();
-        relayProc.proc.kill("SIGTERM");
+        stopPeer(relayProc.proc);
       }
     }
     let floor;
@@ -511,13 +514,13 @@ async function main() {
         const endToEndResult = await withWrites(
           floorProc.proc.pid,
           N,
-          () => endToEnd(floorProc, receiver, ids, floorApi),
+          () => inPhase("floorEndToEnd", undefined, () => endToEnd(floorProc, receiver, ids, floorApi)),
           floorProc.checkpoint,
         );
         floor = { indexes: FLOOR_INDEXES, endToEnd: endToEndResult };
       } finally {
         await floorApi.close();
-        floorProc.proc.kill("SIGTERM");
+        stopPeer(floorProc.proc);
       }
       log(`durable floor: ${floor.endToEnd.deliveriesPerSecond} deliveries/s`);
     }

@@ -59,6 +59,7 @@ export function reportAttempt(
   log: Logger,
   metrics: Metrics,
 ): (delivery: ClaimedDelivery, attempt: Attempt, verdict: DeliveryVerdict) => void {
+  const origin = originCache();
   return (delivery, attempt, verdict) => {
     if (verdict.kind === "succeeded") metrics.deliveries.inc({ outcome: "succeeded" });
     else if (verdict.kind === "failed" || verdict.kind === "gone") metrics.deliveries.inc({ outcome: "failed" });
@@ -83,7 +84,22 @@ export function reportAttempt(
   };
 }
 
-function origin(uri: string): string {
+/** The origins of the URIs attempted lately: parsing a URL per attempt cost ~1 % of the CPU per event (issue 16). */
+function originCache(): (uri: string) => string {
+  const origins = new Map<string, string>();
+  return (uri) => {
+    let known = origins.get(uri);
+    if (known === undefined) {
+      known = parseOrigin(uri);
+      if (origins.size >= ORIGINS_KEPT) origins.clear();
+      origins.set(uri, known);
+    }
+    return known;
+  };
+}
+const ORIGINS_KEPT = 4096;
+
+function parseOrigin(uri: string): string {
   try {
     return new URL(uri).origin;
   } catch {

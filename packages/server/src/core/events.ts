@@ -36,3 +36,19 @@ export type EventTarget =
 export function newEvent(projectId: string, payload: EventPayload, now: number, operation?: string): NewEvent {
   return { projectId, type: payload.type, ...(operation !== undefined ? { operation } : {}), payload, createdAt: now };
 }
+
+/** Each payload's JSON, made once: the same text is stored, signed and sent (and streamed to live listeners). */
+const payloadTexts = new WeakMap<EventPayload, string>();
+
+/**
+ * An event's payload as JSON text. The store writes it in the event's row and the outbox sends it as the body:
+ * serialized once per event, not once for each (issue 16: CPU per event). Payloads are never changed once built.
+ */
+export function payloadJson(payload: EventPayload): string {
+  let text = payloadTexts.get(payload);
+  if (text === undefined) {
+    text = JSON.stringify(payload);
+    payloadTexts.set(payload, text);
+  }
+  return text;
+}

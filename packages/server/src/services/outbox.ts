@@ -1,5 +1,5 @@
 import type { Delivery, PlannedDelivery } from "../core/deliveries.js";
-import type { EventTarget, NewEvent, StoredEvent } from "../core/events.js";
+import { payloadJson, type EventTarget, type NewEvent, type StoredEvent } from "../core/events.js";
 import { isBornLeasable, planDeliveries } from "../core/fanout.js";
 import { nextTurn } from "../runtime/sleep.js";
 import type { BornLease, ClaimedDelivery, StoreAggregates, WebhookRecord } from "../store/store.js";
@@ -89,7 +89,7 @@ export class Outbox {
     return plans.map((p) => {
       const mine = written.slice(next, next + p.planned.length);
       next += p.planned.length;
-      const body = JSON.stringify(p.event.payload);
+      const body = payloadJson(p.event.payload);
       if (lease === undefined) return { event: p.event, leased: [], queued: mine.length };
       // The store queued those claimed one engine at a time (FIFO and paced webhooks) rather than lease them.
       const leased = mine

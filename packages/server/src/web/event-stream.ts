@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "../services/event-bus.js";
+import { payloadJson } from "../core/events.js";
 
 /** A dropped stream's last words get this long to reach a reader that still reads; then the socket is cut. */
 const DROP_GRACE_MS = 5_000;
@@ -58,9 +59,7 @@ export function eventStreamer(
     };
     // Before the reply is taken over: a stream past a cap is refused as an ordinary error (a 429).
     const unsubscribe = bus.subscribe(projectId, (event) => {
-      send(
-        `id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${JSON.stringify(event.payload)}\n\n`,
-      );
+      send(`id: ${event.id}\n${options.named ? `event: ${event.type}\n` : ""}data: ${payloadJson(event.payload)}\n\n`);
     });
     reply.hijack();
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });

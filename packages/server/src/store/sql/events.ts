@@ -1,4 +1,4 @@
-import type { NewEvent, StoredEvent } from "../../core/events.js";
+import { payloadJson, type NewEvent, type StoredEvent } from "../../core/events.js";
 import { eventId, newEventTag, parseEventId } from "../../core/ids.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
 import type { EventFilter, EventStore } from "../store.js";
@@ -72,7 +72,7 @@ export class SqlEvents implements EventStore {
       keys.get(e.projectId) ?? missingProject(e.projectId),
       e.type,
       e.operation ?? null,
-      JSON.stringify(e.payload),
+      payloadJson(e.payload),
       e.createdAt,
     ]);
     // Keys are given in the order rows are written, so sorted they line up with the events.
