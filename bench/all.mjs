@@ -271,9 +271,9 @@ export function targetRows({
       noise: noiseOf(setup("postgres", 3).cpu),
     };
   });
-  add("PostgreSQL 3 processes ÷ 1 process, deliveries/s", "≥ 1.0 (2 cores)", () => ({
+  // Two shared cores cannot show scale-out, so issue 16 dropped this target for the capacity on paper (pg-capacity).
+  show("PostgreSQL 3 processes ÷ 1 process, deliveries/s", () => ({
     now: `${r2(need(scale.ratios.postgres3OverPostgres1))} (${fmt(setup("postgres", 3).deliveriesPerSecond)} vs ${fmt(setup("postgres", 1).deliveriesPerSecond)}/s)`,
-    ok: scale.ratios.postgres3OverPostgres1 >= 1.0,
     noise: noiseOf(setup("postgres", 3).cpu, setup("postgres", 1).cpu),
   }));
   return rows;

@@ -3,9 +3,9 @@
 // the schema changes; bench/backlog.mjs calls nothing else. Also reads what a dead worker held (failover.mjs).
 //
 // What a seeded row must be: what the server itself writes when an operation completes and its event fans out to
-// one webhook: an `events` row (the payload is the exact body that is signed and sent; its id is the webhook-id)
-// and a `deliveries` row, pending, due now, never attempted, not locked (locked_until/locked_by NULL), in its 24 h
-// window from now.
+// one webhook and no engine was born leased to it (docs/store.md, "The lean delivery path"): an `events` row (an
+// integer key, a tag; the payload is the exact body that is signed and sent), a `deliveries` row, pending, never
+// attempted, keyed by its event's key × 65,536, in its 24 h window from now, and a `delivery_queue` row due now.
 // Rows are generated inside the database (a recursive CTE, generate_series): one statement per table.
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -17,12 +17,8 @@ const EVENT_TYPE = "bench.succeeded";
 /** The SQLite database in a server's data dir. */
 export const sqliteFile = (dataDir) => join(dataDir, "tidings.db");
 
-/** The ids of seeded row `n` (SQL expressions over `n`), shaped like the server's: msg_ + 27, and 36 of [a-z0-9]. */
-const ids = (pad) => ({
-  event: `'msg_seed' || ${pad("n", 23)}`,
-  operation: `'operations/seed' || ${pad("n", 32)}`,
-  delivery: `'seed' || ${pad("n", 32)}`,
-});
+/** The operation name of seeded row `n` (an SQL expression over `n`), 36 characters of [a-z0-9] as the server's. */
+const operationName = (pad) => `'operations/seed' || ${pad("n", 32)}`;
 
 /** The event body, as the server serialises a custom operation's `succeeded` event (SQL over `n`). */
 const payload = (idExpr, timestamp) =>
@@ -47,20 +43,28 @@ function seedSqlite(file, webhookId, count, now) {
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("busy_timeout = 10000");
-    const webhook = db.prepare("SELECT project_id, uri FROM webhooks WHERE id = ?").get(webhookId);
+    const webhook = db
+      .prepare(
+        "SELECT w.key, p.key AS project_key FROM webhooks w JOIN projects p ON p.id = w.project_id WHERE w.id = ?",
+      )
+      .get(webhookId);
     if (webhook === undefined) throw new Error(`seed: no webhook ${webhookId} in ${file}`);
-    const id = ids((n, width) => `printf('%0${width}d', ${n})`);
+    const operation = operationName((n, width) => `printf('%0${width}d', ${n})`);
     const seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < @count)";
-    const params = { count, project: webhook.project_id, now };
     db.transaction(() => {
+      const { base } = db.prepare("SELECT COALESCE(MAX(key), 0) AS base FROM events").get();
+      const params = { count, base, now };
       db.prepare(
-        `${seq} INSERT INTO events (id, project_id, type, operation, payload, created_at)
-         SELECT ${id.event}, @project, '${EVENT_TYPE}', ${id.operation}, ${payload(id.operation, new Date(now).toISOString())}, @now FROM seq`,
-      ).run(params);
+        `${seq} INSERT INTO events (key, tag, project_key, type, operation, payload, created_at)
+         SELECT @base + n, printf('seed%012d', n), @project, '${EVENT_TYPE}', ${operation}, ${payload(operation, new Date(now).toISOString())}, @now FROM seq`,
+      ).run({ ...params, project: webhook.project_key });
       db.prepare(
-        `${seq} INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
-         SELECT ${id.delivery}, @project, ${id.event}, @webhook, @uri, @endpoint, 'pending', 0, @now, @now, @now, @now FROM seq`,
-      ).run({ ...params, webhook: webhookId, uri: webhook.uri, endpoint: `webhook:${webhookId}` });
+        `${seq} INSERT INTO deliveries (key, webhook_key, state, attempt_count, created_at, window_start_at)
+         SELECT (@base + n) * 65536, @webhook, 'pending', 0, @now, @now FROM seq`,
+      ).run({ ...params, webhook: webhook.key });
+      db.prepare(
+        `${seq} INSERT INTO delivery_queue (delivery_key, endpoint, due_at) SELECT (@base + n) * 65536, @endpoint, @now FROM seq`,
+      ).run({ ...params, endpoint: `webhook:${webhookId}` });
     })();
   } finally {
     db.close();
@@ -71,23 +75,36 @@ async function seedPostgres(url, webhookId, count, now) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query("SELECT project_id, uri FROM webhooks WHERE id = $1", [webhookId]);
+    const { rows } = await client.query(
+      "SELECT w.key, p.key AS project_key FROM webhooks w JOIN projects p ON p.id = w.project_id WHERE w.id = $1",
+      [webhookId],
+    );
     if (rows.length === 0) throw new Error(`seed: no webhook ${webhookId} in the database`);
-    const [{ project_id: project, uri }] = rows;
-    const id = ids((n, width) => `lpad(${n}::text, ${width}, '0')`);
+    const [{ key: webhookKey, project_key: projectKey }] = rows;
+    const operation = operationName((n, width) => `lpad(${n}::text, ${width}, '0')`);
     await client.query("BEGIN");
+    await client.query("LOCK TABLE events IN EXCLUSIVE MODE");
+    const [{ base }] = (await client.query("SELECT COALESCE(MAX(key), 0)::bigint AS base FROM events")).rows;
     await client.query(
-      `INSERT INTO events (id, project_id, type, operation, payload, created_at)
-       SELECT ${id.event}, $1, '${EVENT_TYPE}', ${id.operation}, ${payload(id.operation, new Date(now).toISOString())}, $2 FROM generate_series(1, $3::int) AS n`,
-      [project, now, count],
+      `INSERT INTO events (key, tag, project_key, type, operation, payload, created_at)
+       SELECT $1::bigint + n, 'seed' || lpad(n::text, 12, '0'), $2, '${EVENT_TYPE}', ${operation}, ${payload(operation, new Date(now).toISOString())}, $3
+       FROM generate_series(1, $4::int) AS n`,
+      [base, projectKey, now, count],
+    );
+    // The identity goes on after the seeded keys, so the server's own events never collide with them.
+    await client.query("SELECT setval(pg_get_serial_sequence('events', 'key'), $1::bigint + $2::int)", [base, count]);
+    await client.query(
+      `INSERT INTO deliveries (key, webhook_key, state, attempt_count, created_at, window_start_at)
+       SELECT ($1::bigint + n) * 65536, $2, 'pending', 0, $3, $3 FROM generate_series(1, $4::int) AS n`,
+      [base, webhookKey, now, count],
     );
     await client.query(
-      `INSERT INTO deliveries (id, project_id, event_id, webhook_id, uri, endpoint_key, state, attempt_count, next_attempt_at, window_start_at, created_at, updated_at)
-       SELECT ${id.delivery}, $1, ${id.event}, $2, $3, $4, 'pending', 0, $5, $5, $5, $5 FROM generate_series(1, $6::int) AS n`,
-      [project, webhookId, uri, `webhook:${webhookId}`, now, count],
+      `INSERT INTO delivery_queue (delivery_key, endpoint, due_at)
+       SELECT ($1::bigint + n) * 65536, $2, $3 FROM generate_series(1, $4::int) AS n`,
+      [base, `webhook:${webhookId}`, now, count],
     );
     await client.query("COMMIT");
-    await client.query("ANALYZE events; ANALYZE deliveries");
+    await client.query("ANALYZE events; ANALYZE deliveries; ANALYZE delivery_queue");
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
     throw err;
