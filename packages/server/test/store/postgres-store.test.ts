@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { newResourceId } from "../../src/core/ids.js";
 import { DELIVERIES_CHANNEL, NotificationListener } from "../../src/store/postgres/notify.js";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { connectionConfig, PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import type { ClaimedDelivery } from "../../src/store/store.js";
 import { describeStoreConformance } from "./conformance/index.js";
 import { delivery, event, webhook, written } from "./conformance/fixtures.js";
@@ -291,5 +291,23 @@ describe("PostgreSQL store, shared by several processes", () => {
     const [listed] = (await store.deliveries.list(projectId, {}, { pageSize: 10, offset: 0 })).items;
     expect(listed).toMatchObject({ state: "pending", nextAttemptAt: T0 + 4322, attemptCount: 1 });
     expect(listed!.attempts).toEqual([attempt]);
+  });
+
+  it("opens its connections with JIT off and in its schema, and a setting the URL names wins", async () => {
+    // JIT compiled the delivery claim for 230 ms once a backlog passed 100,000 (docs/store.md: PostgreSQL's planner).
+    const settings = async (url: string, schema: string | undefined, names: string[]) => {
+      const client = new pg.Client(connectionConfig(url, schema));
+      await client.connect();
+      try {
+        return await Promise.all(names.map(async (name) => (await client.query(`SHOW ${name}`)).rows[0]?.[name]));
+      } finally {
+        await client.end();
+      }
+    };
+    const schema = freshSchema();
+    expect(await settings(DATABASE_URL, schema, ["jit", "search_path"])).toEqual(["off", schema]);
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set("options", "-c jit=on -c statement_timeout=4321");
+    expect(await settings(url.toString(), undefined, ["jit", "statement_timeout"])).toEqual(["on", "4321ms"]);
   });
 });
