@@ -15,7 +15,6 @@ import { authenticate } from "./auth.js";
 import { embeddedDownloadUrl } from "./embedded-download.js";
 import { answerClientError, answerFrameworkError, MAX_PATH_PARAM_LENGTH } from "./framework-errors.js";
 import { largeBodyGate } from "./large-bodies.js";
-import { lazyRequestLogger } from "./request-logger.js";
 import { projectRateLimit } from "./rate-limit.js";
 import { batchRoutes } from "./routes/batches.js";
 import { eventRoutes } from "./routes/events.js";
@@ -83,7 +82,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Per-request lines would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyRequestLogger,
     rewriteUrl: (req) => rewriteUrl(req.url ?? "/"),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
