@@ -2,19 +2,19 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   BatchGenerateContentRequest,
   BatchOperation,
-  Empty,
   IdParams,
   ListBatchesQuery,
   ListBatchesResponse,
   ModelParams,
 } from "@tidings/sdk/contract";
 import type { Batch } from "../../core/batches.js";
-import { parsePageRequest } from "../../core/pages.js";
 import type { BatchService } from "../../services/batches.js";
 import { untilHangUp } from "../hang-up.js";
 import { toBatchOperation } from "../views/batches.js";
+import { idAction } from "./id-action.js";
+import { pageReplyCamel, requestedPageCamel } from "./pages.js";
+import { replies } from "./replies.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPageCamel } from "./replies.js";
 
 /** Gemini's Batch API: `models/{model}:batchGenerateContent` and `batches/*` (docs/wire.md: batches). */
 export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> = async (app, { batches }) => {
@@ -51,35 +51,23 @@ export const batchRoutes: FastifyPluginAsyncTypebox<{ batches: BatchService }> =
   app.get(
     "/batches",
     { schema: { tags, querystring: ListBatchesQuery, response: replies(ListBatchesResponse) } },
-    async (req) => {
-      const page = await batches.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { operations: page.items.map((b) => toBatchOperation(b)), ...nextPageCamel(page) };
-    },
+    async (req) =>
+      pageReplyCamel("operations", await batches.list(req.projectId, requestedPageCamel(req.query)), (b) =>
+        toBatchOperation(b),
+      ),
   );
 
   app.get("/batches/:id", { schema: { tags, params: IdParams, response: ok } }, async (req) =>
     view(await batches.get(req.projectId, req.params.id)),
   );
 
-  app.post(
+  idAction(
+    app,
+    "POST",
     customMethod("batches", "cancel"),
-    {
-      schema: {
-        tags,
-        summary: "Cancel; sends batch.cancelled and stops calling the model",
-        params: IdParams,
-        body: Empty,
-        response: replies(Empty),
-      },
-    },
-    async (req) => {
-      await batches.cancel(req.projectId, req.params.id);
-      return {};
-    },
+    { tags, summary: "Cancel; sends batch.cancelled and stops calling the model" },
+    (projectId, id) => batches.cancel(projectId, id),
   );
 
-  app.delete("/batches/:id", { schema: { tags, params: IdParams, response: replies(Empty) } }, async (req) => {
-    await batches.delete(req.projectId, req.params.id);
-    return {};
-  });
+  idAction(app, "DELETE", "/batches/:id", { tags }, (projectId, id) => batches.delete(projectId, id));
 };

@@ -8,7 +8,8 @@ import {
 } from "@tidings/sdk/contract";
 import { EVENT_TYPE_CATALOGUE, eventTypeEntry } from "../../core/event-catalogue.js";
 import { notFound } from "../../core/errors.js";
-import { parsePageRequest, toPage } from "../../core/pages.js";
+import { toPage } from "../../core/pages.js";
+import { nextPage, requestedPage } from "./pages.js";
 
 /**
  * The event catalogue: every type Tidings sends, each with a description and the JSON Schema (draft 2020-12)
@@ -28,12 +29,9 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const request = parsePageRequest(req.query.page_size, req.query.page_token);
+      const request = requestedPage(req.query);
       const page = toPage(EVENT_TYPE_CATALOGUE.slice(request.offset, request.offset + request.pageSize + 1), request);
-      return {
-        event_types: page.items,
-        ...(page.nextPageToken !== undefined ? { next_page_token: page.nextPageToken } : {}),
-      };
+      return { event_types: page.items, ...nextPage(page) };
     },
   );
 

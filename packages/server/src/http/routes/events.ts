@@ -8,13 +8,13 @@ import {
   RedeliverEventRequest,
   RedeliverEventResponse,
 } from "@tidings/sdk/contract";
-import { parsePageRequest } from "../../core/pages.js";
 import type { EventBus } from "../../services/event-bus.js";
 import type { Services } from "../../services/index.js";
 import { eventStreamer } from "../../web/event-stream.js";
 import { toDeliveryResource, toEventResource } from "../views/events.js";
+import { pageReply, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPage } from "./replies.js";
 
 /** The events log and redelivery (docs/wire.md: events), and the stream of events as they commit. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: EventBus }> = async (
@@ -27,12 +27,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; bus: E
     "/events",
     { schema: { tags, querystring: ListEventsQuery, response: replies(ListEventsResponse) } },
     async (req) => {
-      const page = await services.events.list(
-        req.projectId,
-        { type: req.query.type || undefined, operation: req.query.operation || undefined },
-        parsePageRequest(req.query.page_size, req.query.page_token),
+      const filter = { type: req.query.type || undefined, operation: req.query.operation || undefined };
+      return pageReply(
+        "events",
+        await services.events.list(req.projectId, filter, requestedPage(req.query)),
+        toEventResource,
       );
-      return { events: page.items.map(toEventResource), ...nextPage(page) };
     },
   );
 

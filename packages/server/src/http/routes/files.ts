@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   DownloadQuery,
-  Empty,
   ErrorResponses,
   FileResource,
   IdParams,
@@ -13,7 +12,6 @@ import {
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { FileRecord } from "../../core/files.js";
-import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { type Authenticate, presentedKey } from "../auth.js";
 import {
@@ -28,8 +26,10 @@ import {
   UPLOAD_HEADERS_SCHEMA,
 } from "../resumable-upload.js";
 import { toFileResource } from "../views/files.js";
+import { idAction } from "./id-action.js";
+import { pageReplyCamel, requestedPageCamel } from "./pages.js";
+import { replies } from "./replies.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPageCamel } from "./replies.js";
 
 interface Deps {
   services: Services;
@@ -51,10 +51,8 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
   app.get(
     "/files",
     { schema: { tags, querystring: ListFilesQuery, response: replies(ListFilesResponse) } },
-    async (req) => {
-      const page = await services.files.list(req.projectId, parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { files: page.items.map(view), ...nextPageCamel(page) };
-    },
+    async (req) =>
+      pageReplyCamel("files", await services.files.list(req.projectId, requestedPageCamel(req.query)), view),
   );
 
   // The id pattern keeps `{id}:download` out of this route.
@@ -62,13 +60,8 @@ export const fileRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { service
     view(await services.files.get(req.projectId, req.params.id)),
   );
 
-  app.delete(
-    "/files/:id(^[^:/]+)",
-    { schema: { tags, summary: "Delete the file and its bytes", params: IdParams, response: replies(Empty) } },
-    async (req) => {
-      await services.files.delete(req.projectId, req.params.id);
-      return {};
-    },
+  idAction(app, "DELETE", "/files/:id(^[^:/]+)", { tags, summary: "Delete the file and its bytes" }, (projectId, id) =>
+    services.files.delete(projectId, id),
   );
 
   app.get(

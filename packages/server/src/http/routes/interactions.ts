@@ -9,6 +9,7 @@ import { untilHangUp } from "../hang-up.js";
 import { readInteractionInput } from "../interaction-input.js";
 import { InteractionEventStream } from "../interaction-stream.js";
 import { toInteractionResource } from "../views/interactions.js";
+import { idAction } from "./id-action.js";
 import { replies } from "./replies.js";
 
 /**
@@ -108,20 +109,12 @@ export const interactionRoutes: FastifyPluginAsyncTypebox<{ interactions: Intera
     async (req) => toInteractionResource(await interactions.cancel(req.projectId, req.params.id)),
   );
 
-  app.delete(
+  idAction(
+    app,
+    "DELETE",
     "/interactions/:id",
-    {
-      schema: {
-        tags,
-        summary: "Delete it (one still open is cancelled first)",
-        params: IdParams,
-        response: replies(Empty),
-      },
-    },
-    async (req) => {
-      await interactions.delete(req.projectId, req.params.id);
-      return {};
-    },
+    { tags, summary: "Delete it (one still open is cancelled first)" },
+    (projectId, id) => interactions.delete(projectId, id),
   );
 };
 

@@ -7,11 +7,11 @@ import {
   Model,
   ModelParams,
 } from "@tidings/sdk/contract";
-import { parsePageRequest } from "../../core/pages.js";
 import type { ModelService } from "../../services/models.js";
 import { untilHangUp } from "../hang-up.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPageCamel } from "./replies.js";
+import { pageReplyCamel, requestedPageCamel } from "./pages.js";
+import { replies } from "./replies.js";
 
 interface Deps {
   models: ModelService;
@@ -41,10 +41,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { models
         response: replies(ListModelsResponse),
       },
     },
-    async (req) => {
-      const page = models.list(parsePageRequest(req.query.pageSize, req.query.pageToken));
-      return { models: page.items.map(model), ...nextPageCamel(page) };
-    },
+    async (req) => pageReplyCamel("models", models.list(requestedPageCamel(req.query)), model),
   );
 
   app.get("/models/:id(^[^:/]+)", { schema: { tags, params: ModelParams, response: replies(Model) } }, async (req) =>

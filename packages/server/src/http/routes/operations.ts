@@ -9,13 +9,14 @@ import {
   ListOperationsResponse,
   Operation,
 } from "@tidings/sdk/contract";
-import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { toBatchOperation } from "../views/batches.js";
 import { toLongRunningOperation } from "../views/operations.js";
 import { toVideoOperation } from "../views/videos.js";
+import { idAction } from "./id-action.js";
+import { pageReplyCamel, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPageCamel } from "./replies.js";
 
 /**
  * The polling surface (google.longrunning) and custom operations run by users' own workers (docs/wire.md: operations).
@@ -42,12 +43,8 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     "/operations",
     { schema: { tags, querystring: ListOperationsQuery, response: replies(ListOperationsResponse) } },
     async (req) => {
-      const page = await services.operations.list(
-        req.projectId,
-        req.query.filter,
-        parsePageRequest(req.query.page_size, req.query.page_token),
-      );
-      const operations = page.items.map((listed) => {
+      const page = await services.operations.list(req.projectId, req.query.filter, requestedPage(req.query));
+      return pageReplyCamel("operations", page, (listed) => {
         switch (listed.kind) {
           case "custom":
             return toLongRunningOperation(listed.operation);
@@ -57,7 +54,6 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
             return toVideoOperation(listed.video, (fileId) => services.videos.videoUri(fileId));
         }
       });
-      return { operations, ...nextPageCamel(page) };
     },
   );
 
@@ -99,20 +95,15 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (req) => toLongRunningOperation(await services.operations.cancel(req.projectId, req.params.id)),
   );
 
-  app.delete(
+  idAction(
+    app,
+    "DELETE",
     "/operations/:id",
     {
-      schema: {
-        tags,
-        summary:
-          "Erase a finished operation with its events, deliveries and attempts (a running one is a 400: cancel it first)",
-        params: IdParams,
-        response: replies(Empty),
-      },
+      tags,
+      summary:
+        "Erase a finished operation with its events, deliveries and attempts (a running one is a 400: cancel it first)",
     },
-    async (req) => {
-      await services.operations.delete(req.projectId, req.params.id);
-      return {};
-    },
+    (projectId, id) => services.operations.delete(projectId, id),
   );
 };

@@ -2,15 +2,14 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   CreatedPortalLink,
   CreatePortalLinkRequest,
-  Empty,
   ErrorResponses,
-  IdParams,
   ListPortalLinksQuery,
   ListPortalLinksResponse,
 } from "@tidings/sdk/contract";
-import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { toPortalLinkResource } from "../views/portal-links.js";
+import { idAction } from "./id-action.js";
+import { pageReply, requestedPage } from "./pages.js";
 
 /** Portal links: single-use links into this project's dashboard, listed and revocable. */
 export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -43,31 +42,19 @@ export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         response: { 200: ListPortalLinksResponse, ...ErrorResponses },
       },
     },
-    async (req) => {
-      const page = await services.portalLinks.list(
-        req.projectId,
-        parsePageRequest(req.query.page_size, req.query.page_token),
-      );
-      return {
-        portal_links: page.items.map(toPortalLinkResource),
-        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-      };
-    },
+    async (req) =>
+      pageReply(
+        "portal_links",
+        await services.portalLinks.list(req.projectId, requestedPage(req.query)),
+        toPortalLinkResource,
+      ),
   );
 
-  app.delete(
+  idAction(
+    app,
+    "DELETE",
     "/portalLinks/:id",
-    {
-      schema: {
-        tags,
-        summary: "Revoke a link: it no longer opens, and the session it opened ends",
-        params: IdParams,
-        response: { 200: Empty, ...ErrorResponses },
-      },
-    },
-    async (req) => {
-      await services.portalLinks.revoke(req.projectId, req.params.id);
-      return {};
-    },
+    { tags, summary: "Revoke a link: it no longer opens, and the session it opened ends" },
+    (projectId, id) => services.portalLinks.revoke(projectId, id),
   );
 };

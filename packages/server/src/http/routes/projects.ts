@@ -11,11 +11,11 @@ import {
   UpdateProjectQuery,
   UpdateProjectRequest,
 } from "@tidings/sdk/contract";
-import { parsePageRequest } from "../../core/pages.js";
 import type { Services } from "../../services/index.js";
 import { authenticateAdmin } from "../auth.js";
 import { toApiKeyResource, toProjectResource } from "../views/projects.js";
-import { nextPage, replies } from "./replies.js";
+import { pageReply, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 
 /** Admin calls: tenants and their API keys (docs/wire.md: projects and API keys). */
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; adminKey: string | undefined }> = async (
@@ -79,11 +79,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; admi
       },
     },
     async (req) => {
-      const page = await services.projects.listApiKeys(
-        req.params.id,
-        parsePageRequest(req.query.page_size, req.query.page_token),
-      );
-      return { api_keys: page.items.map(toApiKeyResource), ...nextPage(page) };
+      const page = await services.projects.listApiKeys(req.params.id, requestedPage(req.query));
+      return pageReply("api_keys", page, toApiKeyResource);
     },
   );
 

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   CreatedWebhook,
   CreateWebhookRequest,
-  Empty,
   IdParams,
   ListDeliveriesQuery,
   ListDeliveriesResponse,
@@ -17,13 +16,14 @@ import {
   Webhook,
 } from "@tidings/sdk/contract";
 import type { Clock } from "../../core/clock.js";
-import { parsePageRequest } from "../../core/pages.js";
 import type { Webhook as StoredWebhook } from "../../core/webhooks.js";
 import type { Services } from "../../services/index.js";
 import { toDeliveryResource } from "../views/events.js";
 import { toWebhookResource } from "../views/webhooks.js";
+import { idAction } from "./id-action.js";
+import { pageReply, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 import { customMethod } from "./verb.js";
-import { replies, nextPage } from "./replies.js";
 
 interface Deps {
   services: Services;
@@ -58,13 +58,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
   app.get(
     "/webhooks",
     { schema: { tags, querystring: ListWebhooksQuery, response: replies(ListWebhooksResponse) } },
-    async (req) => {
-      const page = await services.webhooks.list(
-        req.projectId,
-        parsePageRequest(req.query.page_size, req.query.page_token),
-      );
-      return { webhooks: page.items.map(view), ...nextPage(page) };
-    },
+    async (req) => pageReply("webhooks", await services.webhooks.list(req.projectId, requestedPage(req.query)), view),
   );
 
   app.get("/webhooks/:id", { schema: { tags, params: IdParams, response: replies(Webhook) } }, async (req) =>
@@ -85,26 +79,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
     async (req) => view(await services.webhooks.update(req.projectId, req.params.id, req.body, req.query.update_mask)),
   );
 
-  app.delete("/webhooks/:id", { schema: { tags, params: IdParams, response: replies(Empty) } }, async (req) => {
-    await services.webhooks.delete(req.projectId, req.params.id);
-    return {};
-  });
+  idAction(app, "DELETE", "/webhooks/:id", { tags }, (projectId, id) => services.webhooks.delete(projectId, id));
 
-  app.post(
+  idAction(
+    app,
+    "POST",
     customMethod("webhooks", "ping"),
-    {
-      schema: {
-        tags,
-        summary: "Send a webhook.ping event to this webhook alone",
-        params: IdParams,
-        body: Empty,
-        response: replies(Empty),
-      },
-    },
-    async (req) => {
-      await services.webhooks.ping(req.projectId, req.params.id);
-      return {};
-    },
+    { tags, summary: "Send a webhook.ping event to this webhook alone" },
+    (projectId, id) => services.webhooks.ping(projectId, id),
   );
 
   app.post(
@@ -145,9 +127,9 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { serv
       const page = await services.events.deliveries(
         req.projectId,
         { webhookId: req.params.id, state: req.query.state, newestFirst: req.query.order_by === "create_time desc" },
-        parsePageRequest(req.query.page_size, req.query.page_token),
+        requestedPage(req.query),
       );
-      return { deliveries: page.items.map(toDeliveryResource), ...nextPage(page) };
+      return pageReply("deliveries", page, toDeliveryResource);
     },
   );
 
