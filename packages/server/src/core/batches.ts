@@ -1,6 +1,5 @@
-import { toRfc3339 } from "./clock.js";
 import { failedPrecondition } from "./errors.js";
-import type { EventPayload, EventData } from "./events.js";
+import { type EventData, type EventPayload, eventPayload } from "./events.js";
 import type { OperationError, WebhookConfig } from "./operations.js";
 
 export type BatchState =
@@ -92,6 +91,5 @@ export function finishBatch(batch: Batch, outcome: BatchOutcome, now: number): {
     data.error_message = outcome.error.message;
   }
   if (batch.webhookConfig?.user_metadata !== undefined) data.user_metadata = batch.webhookConfig.user_metadata;
-  const event = { type: EVENT_TYPE[outcome.kind], version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
-  return { batch: next, event };
+  return { batch: next, event: eventPayload(EVENT_TYPE[outcome.kind], data, now) };
 }

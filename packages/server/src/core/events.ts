@@ -1,4 +1,5 @@
 import type { WebhookEvent } from "@tidings/sdk";
+import { toRfc3339 } from "./clock.js";
 import type { BuiltInEventType } from "./event-types.js";
 
 /**
@@ -10,6 +11,11 @@ export type EventPayload = WebhookEvent;
 
 /** An event's `data` while it is built: the pointer every event has, and what its type adds. */
 export type EventData = { id: string } & Record<string, unknown>;
+
+/** An event's payload at `now`, in the one envelope version Tidings sends (docs/wire.md: the event). */
+export function eventPayload(type: string, data: EventData, now: number): EventPayload {
+  return { type, version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
+}
 
 /** An event as stored: its payload plus where it came from. Its id is the `webhook-id` of every delivery. */
 export interface StoredEvent extends NewEvent {

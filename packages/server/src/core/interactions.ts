@@ -1,7 +1,6 @@
-import { toRfc3339 } from "./clock.js";
 import { invalidArgument } from "./errors.js";
 import { canonicalJson } from "./json.js";
-import type { EventPayload, EventData } from "./events.js";
+import { type EventData, type EventPayload, eventPayload } from "./events.js";
 import type {
   FunctionCallStep,
   FunctionTool,
@@ -273,7 +272,7 @@ function interactionEvent(
   }
   if (interaction.webhookConfig?.user_metadata !== undefined)
     data.user_metadata = interaction.webhookConfig.user_metadata;
-  return { type: EVENT_TYPE[status], version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
+  return eventPayload(EVENT_TYPE[status], data, now);
 }
 
 /** Usage added up: over an interaction's provider calls, or the hops of one turn. */

@@ -1,6 +1,5 @@
 import { failedPrecondition, invalidArgument } from "./errors.js";
-import type { EventPayload, EventData } from "./events.js";
-import { toRfc3339 } from "./clock.js";
+import { type EventData, type EventPayload, eventPayload } from "./events.js";
 
 export type OperationState = "running" | "succeeded" | "failed" | "cancelled" | "expired";
 
@@ -114,6 +113,5 @@ export function finishOperation(
     operation.error = { code: 1, message: "the operation was cancelled" };
   }
   if (op.webhookConfig?.user_metadata !== undefined) data.user_metadata = op.webhookConfig.user_metadata;
-  const event = { type: `${op.type}.${state}`, version: "v1", timestamp: toRfc3339(now), data } as EventPayload;
-  return { operation, event };
+  return { operation, event: eventPayload(`${op.type}.${state}`, data, now) };
 }

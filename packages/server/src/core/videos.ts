@@ -1,5 +1,4 @@
-import { toRfc3339 } from "./clock.js";
-import type { EventPayload } from "./events.js";
+import { type EventPayload, eventPayload } from "./events.js";
 import type { OperationError, WebhookConfig } from "./operations.js";
 
 /**
@@ -63,30 +62,27 @@ export function finishVideo(
     id: videoOperationName(video.model, video.id),
     ...(video.webhookConfig?.user_metadata !== undefined ? { user_metadata: video.webhookConfig.user_metadata } : {}),
   };
-  const timestamp = toRfc3339(now);
   if (outcome.kind === "fail") {
     return {
       video: { ...base, state: "failed", error: outcome.error },
-      event: {
-        type: "video.failed",
-        version: "v1",
-        timestamp,
-        data: { ...pointer, error_code: outcome.error.code, error_message: outcome.error.message },
-      },
+      event: eventPayload(
+        "video.failed",
+        { ...pointer, error_code: outcome.error.code, error_message: outcome.error.message },
+        now,
+      ),
     };
   }
   return {
     video: { ...base, state: "succeeded", fileId: outcome.fileId },
-    event: {
-      type: "video.generated",
-      version: "v1",
-      timestamp,
-      data: {
+    event: eventPayload(
+      "video.generated",
+      {
         ...pointer,
         output_file_uri: `files/${outcome.fileId}`,
         file_name: `files/${outcome.fileId}`,
         video_uri: outcome.videoUri,
       },
-    },
+      now,
+    ),
   };
 }

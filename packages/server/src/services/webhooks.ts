@@ -3,10 +3,9 @@ import { found, invalidArgument, notFound } from "../core/errors.js";
 import { LimitExceededError } from "../core/limits.js";
 import { validateSubscription } from "../core/event-types.js";
 import type { Delivery } from "../core/deliveries.js";
-import { newEvent, type StoredEvent } from "../core/events.js";
+import { eventPayload, newEvent, type StoredEvent } from "../core/events.js";
 import { endpointKey } from "../core/fanout.js";
 import { newResourceId, newSecretBytes } from "../core/ids.js";
-import { toRfc3339 } from "../core/clock.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import { fieldsToUpdate } from "../core/update-mask.js";
 import { parseTimestamp } from "../core/timestamps.js";
@@ -179,16 +178,7 @@ export class WebhookService {
   async ping(projectId: string, id: string): Promise<StoredEvent> {
     await this.get(projectId, id);
     const now = this.ctx.clock.now();
-    const event = newEvent(
-      projectId,
-      {
-        type: "webhook.ping",
-        version: "v1",
-        timestamp: toRfc3339(now),
-        data: { id: `webhooks/${id}`, webhook_id: id },
-      },
-      now,
-    );
+    const event = newEvent(projectId, eventPayload("webhook.ping", { id: `webhooks/${id}`, webhook_id: id }, now), now);
     const published = await this.ctx.store.transaction((tx) =>
       this.ctx.outbox.write(tx, event, { kind: "webhook", webhookId: id }, now),
     );
@@ -214,16 +204,8 @@ export class WebhookService {
   async disable(targets: readonly WebhookToDisable[]): Promise<void> {
     for (const target of targets) {
       const now = this.ctx.clock.now();
-      const event = newEvent(
-        target.projectId,
-        {
-          type: "webhook.disabled",
-          version: "v1",
-          timestamp: toRfc3339(now),
-          data: { id: `webhooks/${target.webhookId}`, webhook_id: target.webhookId, reason: target.reason },
-        },
-        now,
-      );
+      const data = { id: `webhooks/${target.webhookId}`, webhook_id: target.webhookId, reason: target.reason };
+      const event = newEvent(target.projectId, eventPayload("webhook.disabled", data, now), now);
       const published = await this.ctx.store.transaction(async (tx) => {
         if (!(await tx.webhooks.disable(target.projectId, target.webhookId, target.state, now))) return undefined;
         await tx.deliveries.failPending(target.webhookId, `the webhook was disabled (${target.state})`);
