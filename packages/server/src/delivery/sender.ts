@@ -5,6 +5,7 @@ import { Pool } from "undici";
 import type { Clock, Timer } from "../core/clock.js";
 import { isSuccess, type SendResult } from "../core/deliveries.js";
 import type { AddressPolicy } from "../net/address-policy.js";
+import { boundedMemo } from "../runtime/bounded-memo.js";
 import { DeadlineSweep } from "./deadlines.js";
 
 const EXCERPT_BYTES = 1024;
@@ -61,7 +62,13 @@ interface OriginPool {
  * response alike, up to a tenth of a second late.
  */
 export class HttpSender {
-  private readonly targets = new Map<string, Target>();
+  private readonly target = boundedMemo(MAX_TARGETS, (uri: string): Target => {
+    const url = new URL(uri);
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    const target: Target = { origin: url.origin, path: url.pathname + url.search };
+    if (isIP(host) !== 0) target.refusal = this.options.policy.refusal(host);
+    return target;
+  });
   private readonly pools = new Map<string, OriginPool>();
   private readonly deadlines: DeadlineSweep;
   private readonly poolOptions: Pool.Options;
@@ -130,19 +137,6 @@ export class HttpSender {
     this.pools.clear();
     await Promise.all(pools);
     this.deadlines.stop();
-  }
-
-  private target(uri: string): Target {
-    let target = this.targets.get(uri);
-    if (target === undefined) {
-      const url = new URL(uri);
-      const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-      target = { origin: url.origin, path: url.pathname + url.search };
-      if (isIP(host) !== 0) target.refusal = this.options.policy.refusal(host);
-      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
-      this.targets.set(uri, target);
-    }
-    return target;
   }
 
   private poolFor(origin: string): Pool {

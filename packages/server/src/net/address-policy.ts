@@ -1,4 +1,5 @@
 import ipaddr from "ipaddr.js";
+import { boundedMemo } from "../runtime/bounded-memo.js";
 import { inCidr, parseCidr, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
 
 /**
@@ -88,7 +89,7 @@ const REFUSED = [...REFUSED_V4, ...REFUSED_V6].map(([range, name]) => ({ range: 
 export class AddressPolicy {
   private readonly allowed: Cidr[];
   /** Judgements by address: every attempt asks about its connected address, and the answer never changes. */
-  private readonly judged = new Map<string, string | undefined>();
+  private readonly judged = boundedMemo(JUDGEMENTS_KEPT, (address: string) => this.judge(address));
 
   constructor(allowedCidrs: readonly string[]) {
     this.allowed = allowedCidrs.map((text) => {
@@ -101,11 +102,7 @@ export class AddressPolicy {
 
   /** Undefined when `address` (a literal IP) may be reached, else why not. */
   refusal(address: string): string | undefined {
-    if (this.judged.has(address)) return this.judged.get(address);
-    const answer = this.judge(address);
-    if (this.judged.size >= JUDGEMENTS_KEPT) this.judged.clear();
-    this.judged.set(address, answer);
-    return answer;
+    return this.judged(address);
   }
 
   private judge(address: string): string | undefined {

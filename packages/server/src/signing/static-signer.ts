@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { activeSecrets, type SigningSecret } from "../core/webhooks.js";
 import type { SecretBox } from "../crypto/secret-box.js";
+import { boundedMemo } from "../runtime/bounded-memo.js";
 import { isEd25519Secret, signedContent } from "./ed25519.js";
 import type { JwtSignerPool } from "./jwt/pool.js";
 import { decodeSigningSecret } from "./standard-webhooks.js";
@@ -16,7 +17,11 @@ type OpenedSecret = Pick<SigningSecret, "expireAt"> & ({ hmacKey: Buffer } | { e
  */
 export class StaticSigner {
   /** Unsealing costs an AES-GCM decryption: cache by the sealed text, which changes whenever secrets do. */
-  private readonly opened = new Map<string, OpenedSecret[]>();
+  private readonly open = boundedMemo(CACHE_LIMIT, (sealed: string): OpenedSecret[] =>
+    (JSON.parse(this.box.open(sealed)) as SigningSecret[]).map(({ secret, expireAt }) =>
+      isEd25519Secret(secret) ? { expireAt, ed25519: secret } : { expireAt, hmacKey: decodeSigningSecret(secret) },
+    ),
+  );
 
   constructor(
     private readonly box: SecretBox,
@@ -40,17 +45,5 @@ export class StaticSigner {
     }
     if (ed25519.length > 0) entries.push(await this.pool.signV1aWith(ed25519, content));
     return entries.join(" ");
-  }
-
-  private open(sealed: string): OpenedSecret[] {
-    let secrets = this.opened.get(sealed);
-    if (secrets === undefined) {
-      secrets = (JSON.parse(this.box.open(sealed)) as SigningSecret[]).map(({ secret, expireAt }) =>
-        isEd25519Secret(secret) ? { expireAt, ed25519: secret } : { expireAt, hmacKey: decodeSigningSecret(secret) },
-      );
-      if (this.opened.size >= CACHE_LIMIT) this.opened.clear();
-      this.opened.set(sealed, secrets);
-    }
-    return secrets;
   }
 }

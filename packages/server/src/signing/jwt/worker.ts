@@ -1,6 +1,7 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
+import { boundedMemo } from "../../runtime/bounded-memo.js";
 import { ed25519PrivateKey, signV1a as v1aEntry } from "../ed25519.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
@@ -17,8 +18,7 @@ interface LoadedKey {
 
 let keys = new Map<string, LoadedKey>();
 /** Static webhooks' keys, opened once each; bounded, as webhooks come and go. */
-const staticKeys = new Map<string, KeyObject>();
-const STATIC_KEYS_LIMIT = 10_000;
+const staticKey = boundedMemo(10_000, ed25519PrivateKey);
 
 parentPort!.on("message", (message: ToWorker) => {
   if (message.kind === "keys") {
@@ -69,14 +69,4 @@ function signV1a(id: number, signers: (() => KeyObject | undefined)[], content: 
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };
   }
-}
-
-function staticKey(secret: string): KeyObject {
-  let key = staticKeys.get(secret);
-  if (key === undefined) {
-    key = ed25519PrivateKey(secret);
-    if (staticKeys.size >= STATIC_KEYS_LIMIT) staticKeys.clear();
-    staticKeys.set(secret, key);
-  }
-  return key;
 }
