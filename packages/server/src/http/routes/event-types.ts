@@ -1,15 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import {
-  ErrorResponses,
-  EventType,
-  EventTypeParams,
-  ListEventTypesQuery,
-  ListEventTypesResponse,
-} from "@tidings/sdk/contract";
+import { EventType, EventTypeParams, ListEventTypesQuery, ListEventTypesResponse } from "@tidings/sdk/contract";
 import { EVENT_TYPE_CATALOGUE, eventTypeEntry } from "../../core/event-catalogue.js";
 import { notFound } from "../../core/errors.js";
 import { toPage } from "../../core/pages.js";
 import { nextPage, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 
 /**
  * The event catalogue: every type Tidings sends, each with a description and the JSON Schema (draft 2020-12)
@@ -25,7 +20,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: "Every event type Tidings sends, with the JSON Schema of its payload",
         querystring: ListEventTypesQuery,
-        response: { 200: ListEventTypesResponse, ...ErrorResponses },
+        response: replies(ListEventTypesResponse),
       },
     },
     async (req) => {
@@ -43,7 +38,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           "One event type: a built-in one, a custom family ({type}.succeeded) or a custom operation's (export.succeeded)",
         params: EventTypeParams,
-        response: { 200: EventType, ...ErrorResponses },
+        response: replies(EventType),
       },
     },
     async (req) => {

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   CreatedPortalLink,
   CreatePortalLinkRequest,
-  ErrorResponses,
   ListPortalLinksQuery,
   ListPortalLinksResponse,
 } from "@tidings/sdk/contract";
@@ -10,6 +9,7 @@ import type { Services } from "../../services/index.js";
 import { toPortalLinkResource } from "../views/portal-links.js";
 import { idAction } from "./id-action.js";
 import { pageReply, requestedPage } from "./pages.js";
+import { replies } from "./replies.js";
 
 /** Portal links: single-use links into this project's dashboard, listed and revocable. */
 export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -23,7 +23,7 @@ export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         summary:
           "A single-use link that signs a browser into this project's dashboard until it expires, without the API key",
         body: CreatePortalLinkRequest,
-        response: { 200: CreatedPortalLink, ...ErrorResponses },
+        response: replies(CreatedPortalLink),
       },
     },
     async (req) => {
@@ -39,7 +39,7 @@ export const portalLinkRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         tags,
         summary: "This project's links that have not expired",
         querystring: ListPortalLinksQuery,
-        response: { 200: ListPortalLinksResponse, ...ErrorResponses },
+        response: replies(ListPortalLinksResponse),
       },
     },
     async (req) =>
