@@ -1,4 +1,4 @@
-import type { Column, Dialect, Params, SqlDb } from "../sql/db.js";
+import type { Column, Dialect, Params, RowUpdate, SqlDb } from "../sql/db.js";
 import type { PgExecutor } from "./executor.js";
 
 /** PostgreSQL's spelling: lists are arrays. */
@@ -101,13 +101,7 @@ export class PgSqlDb implements SqlDb {
   }
 
   /** One statement for any number of rows: UPDATE … FROM an UNNEST. */
-  async updateRows(
-    table: string,
-    key: Column,
-    columns: readonly Column[],
-    rows: readonly unknown[][],
-    where?: string,
-  ): Promise<number[]> {
+  async updateRows({ table, key, columns, rows, where }: RowUpdate): Promise<number[]> {
     if (rows.length === 0) return [];
     const all = [key, ...columns];
     const updated = await this.executor.all<Record<string, unknown>>(

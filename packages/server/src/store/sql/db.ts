@@ -12,6 +12,18 @@ export interface Column {
   type: "text" | "bigint" | "int" | "float8";
 }
 
+/**
+ * Updates one row of `table` per entry of `rows` (its key first, then `columns`' values): `SET column = value` for
+ * each column, where the table's `key` column equals the entry's key and `where` (on the table's columns) holds.
+ */
+export interface RowUpdate {
+  table: string;
+  key: Column;
+  columns: readonly Column[];
+  rows: readonly unknown[][];
+  where?: string;
+}
+
 export interface Dialect {
   readonly name: "sqlite" | "postgres";
   /** `column` is one of the values of the list parameter `:param`. */
@@ -50,18 +62,8 @@ export interface SqlDb {
     rows: readonly unknown[][],
     tail?: string,
   ): Promise<Record<string, unknown>[]>;
-  /**
-   * Updates one row per entry of `rows` (its key first, then `columns`' values): `SET column = value` for each
-   * column, where the table's `key` column equals the entry's key and `where` (on the table's columns) holds.
-   * Returns the keys of the rows it changed.
-   */
-  updateRows(
-    table: string,
-    key: Column,
-    columns: readonly Column[],
-    rows: readonly unknown[][],
-    where?: string,
-  ): Promise<number[]>;
+  /** Applies a RowUpdate; returns the keys of the rows it changed. */
+  updateRows(update: RowUpdate): Promise<number[]>;
   /** Several statements as one: inside the caller's transaction, else in one of their own. */
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
 }

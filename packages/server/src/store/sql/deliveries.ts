@@ -286,11 +286,11 @@ export class SqlDeliveries implements DeliveryQueue {
       const settlements = lastByKey(round.settlements, (s) => s.id);
       // Only deliveries still pending change: a late outcome of one that ended meanwhile is left alone.
       const changed = new Set(
-        await db.updateRows(
-          "deliveries",
-          KEY,
-          SETTLED_COLUMNS,
-          settlements.map((s) => [
+        await db.updateRows({
+          table: "deliveries",
+          key: KEY,
+          columns: SETTLED_COLUMNS,
+          rows: settlements.map((s) => [
             parseDeliveryId(s.id),
             s.state,
             s.attemptCount,
@@ -300,8 +300,8 @@ export class SqlDeliveries implements DeliveryQueue {
             s.lastError ?? null,
             null,
           ]),
-          "deliveries.state = 'pending'",
-        ),
+          where: "deliveries.state = 'pending'",
+        }),
       );
       const retries = settlements.filter((s) => s.state === "pending" && changed.has(parseDeliveryId(s.id) as number));
       await db.insertRows(

@@ -41,12 +41,14 @@ export class SqlOperations extends ProjectTable<OperationRow, Operation> impleme
 
   /** One statement for any number (SqlDb.updateRows). */
   async updateMany(operations: readonly Operation[]): Promise<void> {
-    await this.db.updateRows(
-      "operations",
-      { name: "id", type: "text" },
-      UPDATED,
-      operations.map(operationParams).map((p) => [p.id, p.state, p.response, p.output_file_uri, p.error, p.updated_at]),
-    );
+    await this.db.updateRows({
+      table: "operations",
+      key: { name: "id", type: "text" },
+      columns: UPDATED,
+      rows: operations
+        .map(operationParams)
+        .map((p) => [p.id, p.state, p.response, p.output_file_uri, p.error, p.updated_at]),
+    });
   }
 
   async listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {

@@ -1,4 +1,4 @@
-import type { Column, Dialect, Params, SqlDb } from "../sql/db.js";
+import type { Column, Dialect, Params, RowUpdate, SqlDb } from "../sql/db.js";
 import { type SqliteRunner, holderRunner } from "./connection.js";
 
 /** SQLite's spelling: lists are JSON arrays read with json_each. */
@@ -90,13 +90,7 @@ export class SqliteSqlDb implements SqlDb {
   }
 
   /** UPDATE … FROM a VALUES list (its columns are column1, column2, …). */
-  updateRows(
-    table: string,
-    key: Column,
-    columns: readonly Column[],
-    rows: readonly unknown[][],
-    where?: string,
-  ): Promise<number[]> {
+  updateRows({ table, key, columns, rows, where }: RowUpdate): Promise<number[]> {
     if (rows.length === 0) return Promise.resolve([]);
     return this.runner.run(() => {
       const updated: number[] = [];
