@@ -261,6 +261,65 @@ describe("PostgreSQL store, shared by several processes", () => {
     }
   });
 
+  it("settles a round of outcomes in one round trip, whatever it holds", async () => {
+    let roundTrips = 0;
+    const store = await PostgresStore.connect(DATABASE_URL, {
+      schema: freshSchema(),
+      now: () => T0,
+      onRoundTrip: () => roundTrips++,
+    });
+    stores.push(store);
+    const projectId = await newProject(store);
+    const hook = webhook(projectId, { lastSuccessAt: T0 - 60_000 });
+    await store.webhooks.insert(hook);
+    const [ok, retry, failed] = (await fanOut(store, projectId, 3)).map((d) => ({
+      id: d.id,
+      endpointKey: d.endpointKey,
+    }));
+    const base = { attemptCount: 1, attemptedAt: T0, lastLatencyMs: 2 };
+    const before = roundTrips;
+    const atRisk = await store.deliveries.settle(
+      {
+        settlements: [
+          { ...ok!, ...base, state: "succeeded", nextAttemptAt: T0, lastStatusCode: 200 },
+          {
+            ...retry!,
+            ...base,
+            state: "pending",
+            nextAttemptAt: T0 + 5000,
+            lastStatusCode: 500,
+            lastError: "HTTP 500",
+          },
+          { ...failed!, ...base, state: "failed", nextAttemptAt: T0, lastError: "refused" },
+        ],
+        keptAttempts: [
+          { deliveryId: retry!.id, attemptNumber: 1, startedAt: T0, latencyMs: 2, statusCode: 500 },
+          { deliveryId: failed!.id, attemptNumber: 1, startedAt: T0, latencyMs: 2, error: "refused" },
+        ],
+        minutes: [{ projectId, webhookKey: "k", minute: T0, succeeded: 1, retrying: 1, failed: 1, buckets: [1, 2] }],
+        lastFailures: [{ webhookId: hook.id, projectId, deliveryId: failed!.id, error: "refused", at: T0 }],
+        webhooksSucceeded: [hook.id],
+        webhooksAtRisk: [hook.id],
+      },
+      T0 + 1,
+    );
+    expect(roundTrips - before).toBe(1);
+    // As the round found it, before its own write of the webhook's last success.
+    expect(atRisk.map((h) => [h.id, h.lastSuccessAt])).toEqual([[hook.id, T0 - 60_000]]);
+    expect((await store.webhooks.get(projectId, hook.id))?.lastSuccessAt).toBe(T0 + 1);
+    const states = (await store.deliveries.list(projectId, {}, { pageSize: 10, offset: 0 })).items.map((d) => [
+      d.id,
+      d.state,
+      d.attempts.length,
+    ]);
+    expect(states).toEqual([
+      [ok!.id, "succeeded", 1],
+      [retry!.id, "pending", 1],
+      [failed!.id, "failed", 1],
+    ]);
+    expect(await store.deliveries.nextDueAt()).toBe(T0 + 5000);
+  });
+
   it("rounds fractional retry times into BIGINT and keeps fractional latencies", async () => {
     const store = await connect(freshSchema());
     const projectId = await newProject(store);

@@ -11,6 +11,7 @@ import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { API_KEYS_CHANNEL, DELIVERIES_CHANNEL, NotificationListener } from "./notify.js";
 import { postgresConfigureApiKey } from "./projects.js";
 import { PgSqlDb } from "./sql-db.js";
+import { postgresSettle } from "./settle.js";
 
 export interface PostgresStoreOptions {
   /** Keep the tables in this schema (created if missing) instead of the connection's default search_path. */
@@ -46,6 +47,7 @@ const serialiseRotations = async (db: SqlDb): Promise<void> => {
 /** What PostgreSQL does its own way (docs/store.md: statements written once). */
 const POSTGRES: DriverStatements = {
   claimKeys: postgresClaimKeys,
+  settle: postgresSettle,
   batchLineWrites: postgresBatchLineWrites,
   configureApiKey: postgresConfigureApiKey,
   onQueued: notifyQueued,

@@ -2,7 +2,7 @@ import type { StoreAggregates } from "../store.js";
 import { type BatchLineWrites, SqlBatchLines } from "./batch-lines.js";
 import { SqlBatches } from "./batches.js";
 import type { SqlDb } from "./db.js";
-import { type ClaimKeys, SqlDeliveries } from "./deliveries.js";
+import { type ClaimKeys, type SettleRound, SqlDeliveries } from "./deliveries.js";
 import { SqlEvents } from "./events.js";
 import { SqlFiles } from "./files.js";
 import { SqlIdempotency } from "./idempotency.js";
@@ -20,6 +20,7 @@ import { SqlWorkers } from "./workers.js";
 /** What a driver does its own way, beside its dialect (docs/store.md: statements written once). */
 export interface DriverStatements {
   claimKeys: ClaimKeys;
+  settle: SettleRound;
   batchLineWrites: BatchLineWrites;
   configureApiKey: ConfigureApiKey;
   /** Inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit. */
@@ -35,7 +36,7 @@ export function sqlAggregates(db: SqlDb, driver: DriverStatements): StoreAggrega
     webhooks: new SqlWebhooks(db),
     operations: new SqlOperations(db),
     events: new SqlEvents(db),
-    deliveries: new SqlDeliveries(db, driver.claimKeys, driver.onQueued),
+    deliveries: new SqlDeliveries(db, driver.claimKeys, driver.settle, driver.onQueued),
     workers: new SqlWorkers(db, driver.onQueued),
     batches: new SqlBatches(db, driver.batchLineWrites),
     batchLines: new SqlBatchLines(db, driver.batchLineWrites),

@@ -38,7 +38,7 @@ import { PROJECT_KEY, publicEventId } from "./events.js";
 import { TALLY_COLUMNS, tallyValues } from "../tally-columns.js";
 
 /** How stale a webhook's recorded last success may grow before a settle writes it again. */
-const SUCCESS_RECORDED_EVERY_MS = 1_000;
+export const SUCCESS_RECORDED_EVERY_MS = 1_000;
 
 /** A delivery row with what names it: its event's id parts, its webhook's id and URI, its place in the queue. */
 interface DeliveryRow {
@@ -190,14 +190,121 @@ const KEY: Column = { name: "key", type: "bigint" };
 export type ClaimKeys = (db: SqlDb, request: ClaimRequest) => Promise<number[]>;
 
 /** Keeps the last of several items with the same key: one statement may not write a row twice. */
-function lastByKey<T>(items: readonly T[], key: (item: T) => string | number): T[] {
+export function lastByKey<T>(items: readonly T[], key: (item: T) => string | number): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
 }
+
+/** How a driver writes a round of outcomes: SQLite in steps (settleInSteps), PostgreSQL in one statement. */
+export type SettleRound = (db: SqlDb, round: SettlementRound, now: number) => Promise<WebhookRecord[]>;
+
+/**
+ * A round of outcomes as a transaction of a few statements, one per table, each for all the round's rows; the
+ * webhooks with a terminal failure come back, read before the round, for the disable rule. PostgreSQL sends the same
+ * writes as one statement (store/postgres/settle.ts).
+ */
+export const settleInSteps: SettleRound = (db, round, now) =>
+  db.atomically(async (db) => {
+    const candidates =
+      round.webhooksAtRisk.length === 0
+        ? []
+        : (
+            await db.all<WebhookRow>(
+              `SELECT * FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")} AND state = 'enabled'`,
+              {
+                ids: [...round.webhooksAtRisk],
+              },
+            )
+          ).map(toWebhook);
+    if (round.webhooksSucceeded.length > 0) {
+      // Sorted: concurrent rounds lock shared webhook rows in the same order. A success under a second old is not
+      // rewritten, so processes settling for one busy webhook do not queue on its row lock every round (the
+      // disable rule it feeds counts in a 24 h window; docs/store.md, "PostgreSQL").
+      await db.run(
+        `UPDATE webhooks SET last_success_at = :now WHERE ${db.dialect.inList("id", "ids", "text")}
+         AND (last_success_at IS NULL OR last_success_at <= :stale)`,
+        { now, stale: now - SUCCESS_RECORDED_EVERY_MS, ids: [...round.webhooksSucceeded].sort() },
+      );
+    }
+    const settlements = lastByKey(round.settlements, (s) => s.id);
+    // Only deliveries still pending change: a late outcome of one that ended meanwhile is left alone.
+    const changed = new Set(
+      await db.updateRows({
+        table: "deliveries",
+        key: KEY,
+        columns: SETTLED_COLUMNS,
+        rows: settlements.map((s) => [
+          parseDeliveryId(s.id),
+          s.state,
+          s.attemptCount,
+          s.attemptedAt,
+          s.lastStatusCode ?? null,
+          s.lastLatencyMs,
+          s.lastError ?? null,
+          null,
+        ]),
+        where: "deliveries.state = 'pending'",
+      }),
+    );
+    const retries = settlements.filter((s) => s.state === "pending" && changed.has(parseDeliveryId(s.id) as number));
+    await db.insertRows(
+      "delivery_queue",
+      [...QUEUE_COLUMNS, { name: "locked_by", type: "bigint" }],
+      retries.map((s) => [parseDeliveryId(s.id), s.endpointKey, s.nextAttemptAt, null]),
+      "ON CONFLICT (delivery_key) DO UPDATE SET due_at = excluded.due_at, locked_by = NULL",
+    );
+    // A delivery that ends leaves the queue, if it was there (claimed, or queued again while its engine seemed dead).
+    const ended = settlements.filter((s) => s.state !== "pending").map((s) => parseDeliveryId(s.id));
+    if (ended.length > 0)
+      await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`, {
+        keys: ended,
+      });
+    await db.insertRows(
+      "attempts",
+      ATTEMPT_COLUMNS,
+      lastByKey(round.keptAttempts, (a) => `${a.deliveryId}.${a.attemptNumber}`).map((a) => [
+        parseDeliveryId(a.deliveryId),
+        a.attemptNumber,
+        a.startedAt,
+        a.statusCode ?? null,
+        a.latencyMs,
+        a.error ?? null,
+        a.responseExcerpt ?? null,
+      ]),
+      `ON CONFLICT (delivery_key, attempt_number) DO UPDATE SET started_at = excluded.started_at, status_code = excluded.status_code,
+       latency_ms = excluded.latency_ms, error = excluded.error, response_excerpt = excluded.response_excerpt`,
+    );
+    await db.insertRows(
+      "attempt_minutes",
+      [
+        { name: "project_id", type: "text" },
+        { name: "webhook_key", type: "text" },
+        { name: "minute", type: "bigint" },
+        ...TALLY_COLUMNS.map((name): Column => ({ name, type: "int" })),
+      ],
+      round.minutes.map((m) => [m.projectId, m.webhookKey, m.minute, ...tallyValues(m)]),
+      `ON CONFLICT (project_id, webhook_key, minute) DO UPDATE SET ${TALLY_COLUMNS.map((c) => `${c} = attempt_minutes.${c} + excluded.${c}`).join(", ")}`,
+    );
+    await db.insertRows(
+      "webhook_last_errors",
+      [
+        { name: "webhook_id", type: "text" },
+        { name: "project_id", type: "text" },
+        { name: "delivery_id", type: "text" },
+        { name: "error", type: "text" },
+        { name: "at", type: "bigint" },
+      ],
+      round.lastFailures.map((f) => [f.webhookId, f.projectId, f.deliveryId, f.error, f.at]),
+      `ON CONFLICT (webhook_id) DO UPDATE SET project_id = excluded.project_id, delivery_id = excluded.delivery_id, error = excluded.error,
+       at = excluded.at WHERE webhook_last_errors.at <= excluded.at`,
+    );
+    return candidates;
+  });
 
 export class SqlDeliveries implements DeliveryQueue {
   constructor(
     private readonly db: SqlDb,
     private readonly claimKeys: ClaimKeys,
+    private readonly settleRound: SettleRound,
     /**
      * Called inside the transaction that queues deliveries: PostgreSQL wakes the other processes' engines at commit.
      */
@@ -260,103 +367,9 @@ export class SqlDeliveries implements DeliveryQueue {
     });
   }
 
-  async settle(round: SettlementRound, now: number): Promise<WebhookRecord[]> {
-    return this.db.atomically(async (db) => {
-      const candidates =
-        round.webhooksAtRisk.length === 0
-          ? []
-          : (
-              await db.all<WebhookRow>(
-                `SELECT * FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")} AND state = 'enabled'`,
-                {
-                  ids: [...round.webhooksAtRisk],
-                },
-              )
-            ).map(toWebhook);
-      if (round.webhooksSucceeded.length > 0) {
-        // Sorted: concurrent rounds lock shared webhook rows in the same order. A success under a second old is not
-        // rewritten, so processes settling for one busy webhook do not queue on its row lock every round (the
-        // disable rule it feeds counts in a 24 h window; docs/store.md, "PostgreSQL").
-        await db.run(
-          `UPDATE webhooks SET last_success_at = :now WHERE ${db.dialect.inList("id", "ids", "text")}
-           AND (last_success_at IS NULL OR last_success_at <= :stale)`,
-          { now, stale: now - SUCCESS_RECORDED_EVERY_MS, ids: [...round.webhooksSucceeded].sort() },
-        );
-      }
-      const settlements = lastByKey(round.settlements, (s) => s.id);
-      // Only deliveries still pending change: a late outcome of one that ended meanwhile is left alone.
-      const changed = new Set(
-        await db.updateRows({
-          table: "deliveries",
-          key: KEY,
-          columns: SETTLED_COLUMNS,
-          rows: settlements.map((s) => [
-            parseDeliveryId(s.id),
-            s.state,
-            s.attemptCount,
-            s.attemptedAt,
-            s.lastStatusCode ?? null,
-            s.lastLatencyMs,
-            s.lastError ?? null,
-            null,
-          ]),
-          where: "deliveries.state = 'pending'",
-        }),
-      );
-      const retries = settlements.filter((s) => s.state === "pending" && changed.has(parseDeliveryId(s.id) as number));
-      await db.insertRows(
-        "delivery_queue",
-        [...QUEUE_COLUMNS, { name: "locked_by", type: "bigint" }],
-        retries.map((s) => [parseDeliveryId(s.id), s.endpointKey, s.nextAttemptAt, null]),
-        "ON CONFLICT (delivery_key) DO UPDATE SET due_at = excluded.due_at, locked_by = NULL",
-      );
-      // A delivery that ends leaves the queue, if it was there (claimed, or queued again while its engine seemed dead).
-      const ended = settlements.filter((s) => s.state !== "pending").map((s) => parseDeliveryId(s.id));
-      if (ended.length > 0)
-        await db.run(`DELETE FROM delivery_queue WHERE ${db.dialect.inList("delivery_key", "keys", "bigint")}`, {
-          keys: ended,
-        });
-      await db.insertRows(
-        "attempts",
-        ATTEMPT_COLUMNS,
-        lastByKey(round.keptAttempts, (a) => `${a.deliveryId}.${a.attemptNumber}`).map((a) => [
-          parseDeliveryId(a.deliveryId),
-          a.attemptNumber,
-          a.startedAt,
-          a.statusCode ?? null,
-          a.latencyMs,
-          a.error ?? null,
-          a.responseExcerpt ?? null,
-        ]),
-        `ON CONFLICT (delivery_key, attempt_number) DO UPDATE SET started_at = excluded.started_at, status_code = excluded.status_code,
-         latency_ms = excluded.latency_ms, error = excluded.error, response_excerpt = excluded.response_excerpt`,
-      );
-      await db.insertRows(
-        "attempt_minutes",
-        [
-          { name: "project_id", type: "text" },
-          { name: "webhook_key", type: "text" },
-          { name: "minute", type: "bigint" },
-          ...TALLY_COLUMNS.map((name): Column => ({ name, type: "int" })),
-        ],
-        round.minutes.map((m) => [m.projectId, m.webhookKey, m.minute, ...tallyValues(m)]),
-        `ON CONFLICT (project_id, webhook_key, minute) DO UPDATE SET ${TALLY_COLUMNS.map((c) => `${c} = attempt_minutes.${c} + excluded.${c}`).join(", ")}`,
-      );
-      await db.insertRows(
-        "webhook_last_errors",
-        [
-          { name: "webhook_id", type: "text" },
-          { name: "project_id", type: "text" },
-          { name: "delivery_id", type: "text" },
-          { name: "error", type: "text" },
-          { name: "at", type: "bigint" },
-        ],
-        round.lastFailures.map((f) => [f.webhookId, f.projectId, f.deliveryId, f.error, f.at]),
-        `ON CONFLICT (webhook_id) DO UPDATE SET project_id = excluded.project_id, delivery_id = excluded.delivery_id, error = excluded.error,
-         at = excluded.at WHERE webhook_last_errors.at <= excluded.at`,
-      );
-      return candidates;
-    });
+  /** A round of outcomes, in one transaction (docs/store.md: the lean delivery path). */
+  settle(round: SettlementRound, now: number): Promise<WebhookRecord[]> {
+    return this.settleRound(this.db, round, now);
   }
 
   async release(

@@ -4,6 +4,7 @@ import type { Store, StoreAggregates } from "../store.js";
 import { type CheckpointObserver, type CheckpointOptions, Checkpointer, DEFAULT_CHECKPOINTS } from "./checkpointer.js";
 import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { AggregateFields, type DriverStatements, sqlAggregates } from "../sql/aggregates.js";
+import { settleInSteps } from "../sql/deliveries.js";
 import { sqliteBatchLineWrites } from "./batch-lines.js";
 import { sqliteClaimKeys } from "./claim.js";
 import { applySqliteMigrations, sqliteMigrationStatus } from "./migrate.js";
@@ -38,6 +39,7 @@ export interface SqliteStoreOptions {
 /** What SQLite does its own way (docs/store.md: statements written once). */
 const SQLITE: DriverStatements = {
   claimKeys: sqliteClaimKeys,
+  settle: settleInSteps,
   batchLineWrites: sqliteBatchLineWrites,
   configureApiKey: sqliteConfigureApiKey,
 };
