@@ -62,3 +62,44 @@ describe("SQLite store, its write-ahead log", () => {
     }
   });
 });
+
+describe("SQLite store, its group commit", () => {
+  it("commits writes made outside a transaction in the same turn together, each resolved once durable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidings-group-"));
+    const path = join(dir, "tidings.db");
+    const store = new SqliteStore(path, { now: () => 0, checkpoints: false });
+    try {
+      await store.projects.insert({ id: "p", displayName: "p", isDefault: true, createdAt: 0 });
+      const walBefore = statSync(`${path}-wal`).size;
+      const creates = 50;
+      // Fifty single-row writes, as concurrent API calls make them: each alone would be a COMMIT of its own that
+      // writes the table's and its indexes' pages to the WAL again.
+      await Promise.all(
+        Array.from({ length: creates }, (_, i) =>
+          store.operations.insert({
+            id: `op-${i}`,
+            projectId: "p",
+            type: "export",
+            state: "running",
+            metadata: {},
+            createdAt: i,
+            updatedAt: i,
+          }),
+        ),
+      );
+      const pageSize = store.connection.db.pragma("page_size", { simple: true }) as number;
+      const pageFrames = (statSync(`${path}-wal`).size - walBefore) / (pageSize + 24);
+      expect(pageFrames).toBeLessThan(creates / 5);
+      // Each resolved after its commit: another connection sees every row.
+      const reader = new SqliteStore(path, { now: () => 0, checkpoints: false, migrate: false });
+      try {
+        expect((await reader.operations.getMany("p", ["op-0", `op-${creates - 1}`])).length).toBe(2);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
