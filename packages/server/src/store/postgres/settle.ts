@@ -1,10 +1,8 @@
 import { parseDeliveryId } from "../../core/ids.js";
 import { toWebhook, type WebhookRow } from "../rows.js";
+import { ms } from "../sql/db.js";
 import { lastByKey, type SettleRound, SUCCESS_RECORDED_EVERY_MS } from "../sql/deliveries.js";
 import { TALLY_COLUMNS, tallyValues } from "../tally-columns.js";
-
-/** Times are BIGINT milliseconds; retry times carry jitter. */
-const ms = (value: number): number => Math.round(value);
 
 /**
  * A round of outcomes in one statement, so one round trip and no BEGIN/COMMIT: the writes settleInSteps makes one

@@ -216,9 +216,8 @@ export const settleInSteps: SettleRound = (db, round, now) =>
             )
           ).map(toWebhook);
     if (round.webhooksSucceeded.length > 0) {
-      // Sorted: concurrent rounds lock shared webhook rows in the same order. A success under a second old is not
-      // rewritten, so processes settling for one busy webhook do not queue on its row lock every round (the
-      // disable rule it feeds counts in a 24 h window; docs/store.md, "PostgreSQL").
+      // A success under a second old is not rewritten: the disable rule it feeds counts in a 24 h window, and a row
+      // written every round costs a write per round (docs/store.md, "PostgreSQL"). Sorted, as settle.ts locks them.
       await db.run(
         `UPDATE webhooks SET last_success_at = :now WHERE ${db.dialect.inList("id", "ids", "text")}
          AND (last_success_at IS NULL OR last_success_at <= :stale)`,
