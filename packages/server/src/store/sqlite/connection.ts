@@ -52,6 +52,14 @@ export class SqliteConnection {
     return statement;
   }
 
+  /**
+   * Runs a transaction-control statement (BEGIN, COMMIT, a savepoint's), compiled once like any other: `exec`
+   * compiled each of them anew, four or more times per transaction.
+   */
+  private control(sql: string): void {
+    this.statement(sql).run();
+  }
+
   /** Runs `work` (synchronous SQL) when no transaction is open. */
   whenFree<T>(work: () => T): Promise<T> {
     if (!this.busy && this.group === undefined) return settle(work);
@@ -73,15 +81,15 @@ export class SqliteConnection {
       throw err;
     }
     group.size++;
-    this.db.exec("SAVEPOINT work");
+    this.control("SAVEPOINT work");
     let result: T;
     try {
       result = await work();
-      this.db.exec("RELEASE work");
+      this.control("RELEASE work");
     } catch (err) {
       if (this.db.inTransaction) {
-        this.db.exec("ROLLBACK TO work");
-        this.db.exec("RELEASE work");
+        this.control("ROLLBACK TO work");
+        this.control("RELEASE work");
       } else if (this.group === group) {
         // SQLite rolled the whole transaction back (SQLITE_FULL does): the group's other works are gone with it.
         this.group = undefined;
@@ -102,7 +110,7 @@ export class SqliteConnection {
 
   private openGroup(): Group {
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.control("BEGIN IMMEDIATE");
     } catch (err) {
       throw storeError(err);
     }
@@ -141,11 +149,11 @@ export class SqliteConnection {
     if (this.group !== group) return;
     this.group = undefined;
     try {
-      this.db.exec("COMMIT");
+      this.control("COMMIT");
       group.commit();
     } catch (err) {
       try {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        if (this.db.inTransaction) this.control("ROLLBACK");
       } catch {
         // The COMMIT's own error is the one to report; the connection is free either way.
       }
