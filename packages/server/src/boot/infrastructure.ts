@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Clock } from "../core/clock.js";
@@ -9,7 +9,9 @@ import { SecretBox } from "../crypto/secret-box.js";
 import { type SignerKey, SigningKeyRing } from "../signing/signing-key-ring.js";
 import { AddressPolicy } from "../net/address-policy.js";
 import { JwtSignerPool } from "../signing/jwt/pool.js";
+import type { Sender } from "../delivery/engine.js";
 import { HttpSender } from "../delivery/sender.js";
+import { ThreadedSender } from "../delivery/sender-thread/threaded-sender.js";
 import { DiskBlobStore } from "../files/disk-blob-store.js";
 import { LogOutput } from "../observability/log-output.js";
 import { createLogger } from "../observability/logging.js";
@@ -45,7 +47,7 @@ export interface Infrastructure {
   addressPolicy: AddressPolicy;
   keyRing: SigningKeyRing;
   jwtSigner: JwtSignerPool;
-  sender: HttpSender;
+  sender: Sender & { close(): Promise<void> };
   provider: Provider;
   /** Interaction turns and agent steps, through the same provider (or Gemini's interactions API). */
   turns: ProviderTurns;
@@ -119,13 +121,14 @@ export async function startInfrastructure(config: Config, options: Infrastructur
   }
   const jwtSigner = new JwtSignerPool(signerKeys);
   const addressPolicy = new AddressPolicy(config.allowedCidrs);
-  const sender = new HttpSender({
-    policy: addressPolicy,
-    timeoutMs: config.deliveryTimeoutMs,
-    clock,
-    onRefusal: (host, why) =>
-      log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address"),
-  });
+  const onRefusal = (host: string, why: string) =>
+    log.warn({ host, why }, "delivery refused: the host name resolves to a non-public address");
+  // With a second core, sending runs beside the API and the store instead of taking turns with them
+  // (docs/architecture.md: the sending thread).
+  const sender =
+    availableParallelism() > 1
+      ? new ThreadedSender({ allowedCidrs: config.allowedCidrs, timeoutMs: config.deliveryTimeoutMs, onRefusal })
+      : new HttpSender({ policy: addressPolicy, timeoutMs: config.deliveryTimeoutMs, clock, onRefusal });
   // One provider per process: it pools upstream connections for the sync endpoint and the batch runner alike.
   const providerConfig = {
     provider: config.provider,

@@ -1,0 +1,121 @@
+import { Worker } from "node:worker_threads";
+import type { SendResult } from "../../core/deliveries.js";
+import type { Sender } from "../engine.js";
+import type { OutgoingRequest } from "../sender.js";
+import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
+
+// Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../../dist/delivery/sender-thread/worker.js", import.meta.url)
+  : new URL("./worker.js", import.meta.url);
+
+export interface ThreadedSenderOptions extends SenderThreadData {
+  /** Hears which host name resolved to a refused address: for the server's log only (see `HttpSender`). */
+  onRefusal?: (host: string, why: string) => void;
+}
+
+/**
+ * `HttpSender` on a thread of its own (docs/architecture.md: the sending thread). The delivery loop hands it the
+ * requests of each turn in one message and gets their results back the same way; the sockets, the SSRF guard
+ * and the deadlines all live on the sending thread.
+ *
+ * A thread that dies answers what it held with an error (the engine retries those, same webhook-id) and is
+ * replaced.
+ */
+export class ThreadedSender implements Sender {
+  private worker: Worker;
+  private readonly waiting = new Map<number, (result: SendResult) => void>();
+  private nextId = 0;
+  private outIds: number[] = [];
+  private outRequests: OutgoingRequest[] = [];
+  private postBooked = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ThreadedSenderOptions) {
+    this.worker = this.spawn();
+  }
+
+  send(req: OutgoingRequest): Promise<SendResult> {
+    if (this.closing !== undefined) return Promise.resolve(failed("the sender is closed"));
+    const id = this.nextId++;
+    this.outIds.push(id);
+    this.outRequests.push(req);
+    if (!this.postBooked) {
+      this.postBooked = true;
+      setImmediate(() => this.post());
+    }
+    // Requests in flight hold the process open, as a socket of the main thread's would.
+    if (this.waiting.size === 0) this.worker.ref();
+    return new Promise((resolve) => this.waiting.set(id, resolve));
+  }
+
+  /** Sends nothing more; what is in flight ends (at its deadline at the latest) and is answered first. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.post();
+      const worker = this.worker;
+      worker.on("message", (message: FromSenderThread) => {
+        if (message.kind === "closed") void worker.terminate();
+      });
+      worker.once("exit", () => {
+        for (const id of [...this.waiting.keys()]) this.answer(id, failed("the sender closed"));
+        resolve();
+      });
+      worker.postMessage({ kind: "close" } satisfies ToSenderThread);
+    });
+    return this.closing;
+  }
+
+  private spawn(): Worker {
+    const { allowedCidrs, timeoutMs } = this.options;
+    const worker = new Worker(WORKER_URL, { workerData: { allowedCidrs, timeoutMs } satisfies SenderThreadData });
+    worker.unref();
+    worker.on("message", (message: FromSenderThread) => this.receive(message));
+    worker.on("error", (err) => this.replace(worker, err.message));
+    worker.on("exit", (code) => {
+      if (this.closing === undefined) this.replace(worker, `exited with code ${code}`);
+    });
+    return worker;
+  }
+
+  private post(): void {
+    this.postBooked = false;
+    if (this.outIds.length === 0) return;
+    const message: ToSenderThread = { kind: "send", ids: this.outIds, requests: this.outRequests };
+    this.outIds = [];
+    this.outRequests = [];
+    this.worker.postMessage(message);
+  }
+
+  private receive(message: FromSenderThread): void {
+    if (message.kind === "refused") {
+      this.options.onRefusal?.(message.host, message.why);
+      return;
+    }
+    if (message.kind !== "sent") return;
+    message.ids.forEach((id, i) => this.answer(id, message.results[i] as SendResult));
+  }
+
+  private answer(id: number, result: SendResult): void {
+    const resolve = this.waiting.get(id);
+    if (resolve === undefined) return;
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.worker.unref();
+    resolve(result);
+  }
+
+  /** The thread died: what it held may or may not have been sent, so each is an error the engine retries. */
+  private replace(dead: Worker, why: string): void {
+    if (dead !== this.worker || this.closing !== undefined) return;
+    // Those not posted yet go to the new thread with the next post.
+    const unposted = new Set(this.outIds);
+    const held = [...this.waiting.keys()].filter((id) => !unposted.has(id));
+    this.worker = this.spawn();
+    if (this.waiting.size > held.length) this.worker.ref();
+    for (const id of held) this.answer(id, failed(`the sending thread ${why}`));
+  }
+}
+
+function failed(error: string): SendResult {
+  return { kind: "error", error, latencyMs: 0 };
+}

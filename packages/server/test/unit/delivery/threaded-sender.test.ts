@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { Worker } from "node:worker_threads";
+import { afterEach, describe, expect, it } from "vitest";
+import { ThreadedSender } from "../../../src/delivery/sender-thread/threaded-sender.js";
+
+/**
+ * The sender on its own thread (the build's worker), against real HTTP receivers on 127.0.0.1: results come back
+ * to the request that asked, the policy and the deadline hold on that thread, a thread that dies is replaced,
+ * and closing answers what was in flight.
+ */
+
+interface TestReceiver {
+  url: string;
+  requests: number;
+  close(): Promise<void>;
+}
+
+const receivers: TestReceiver[] = [];
+const senders: ThreadedSender[] = [];
+afterEach(async () => {
+  for (const sender of senders.splice(0)) await sender.close();
+  for (const receiver of receivers.splice(0)) await receiver.close();
+});
+
+async function receiver(
+  answer: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<TestReceiver> {
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      r.requests++;
+      answer(req, res, Buffer.concat(chunks).toString("utf8"));
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const r: TestReceiver = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    requests: 0,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  receivers.push(r);
+  return r;
+}
+
+function sender(options: Partial<ConstructorParameters<typeof ThreadedSender>[0]> = {}): ThreadedSender {
+  const s = new ThreadedSender({ allowedCidrs: ["127.0.0.0/8"], timeoutMs: 2_000, ...options });
+  senders.push(s);
+  return s;
+}
+
+const post = (s: ThreadedSender, uri: string, n = 0) =>
+  s.send({ uri, headers: { "content-type": "application/json", "webhook-id": `msg_${n}` }, body: `{"n":${n}}` });
+
+/** Waits, in real time, for a condition (the other thread works on its own schedule). */
+async function until(what: () => boolean, label: string): Promise<void> {
+  for (let i = 0; i < 500 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!what()) throw new Error(`never ${label}`);
+}
+
+describe("ThreadedSender", () => {
+  it("answers each of many requests sent in one turn with its own response", async () => {
+    // The status and the excerpt echo what the request carried: a result handed to the wrong request shows.
+    const echo = await receiver((req, res, body) => {
+      const n = Number(JSON.parse(body).n);
+      if (req.headers["webhook-id"] !== `msg_${n}`) res.writeHead(400).end("headers of another request");
+      else if (n % 2 === 0) res.writeHead(200).end();
+      else res.writeHead(500 + (n % 4)).end(`failed ${n}`);
+    });
+    const s = sender();
+    const results = await Promise.all(Array.from({ length: 200 }, (_, n) => post(s, echo.url, n)));
+    results.forEach((result, n) => {
+      if (n % 2 === 0) expect(result).toMatchObject({ kind: "response", statusCode: 200 });
+      else expect(result).toMatchObject({ kind: "response", statusCode: 500 + (n % 4), body: `failed ${n}` });
+      expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    });
+    expect(echo.requests).toBe(200);
+  });
+
+  it("applies the address policy on its thread, and tells of a host name refused after DNS", async () => {
+    const open = await receiver((_req, res) => res.writeHead(200).end());
+    const refusals: string[] = [];
+    const s = sender({ allowedCidrs: [], onRefusal: (host, why) => refusals.push(`${host}: ${why}`) });
+    expect(await post(s, open.url)).toMatchObject({
+      kind: "error",
+      error: expect.stringMatching(/^refused: 127\.0\.0\.1 is in 127\.0\.0\.0\/8 \(loopback\)/),
+    });
+    const port = new URL(open.url).port;
+    expect(await post(s, `http://localhost:${port}/hook`)).toMatchObject({
+      kind: "error",
+      error: expect.stringMatching(/refused: localhost resolves to a non-public address/),
+    });
+    expect(refusals).toEqual([expect.stringMatching(/^localhost: .*loopback/)]);
+    expect(open.requests).toBe(0);
+  });
+
+  it("cuts a receiver that never answers at the deadline", async () => {
+    const hang = await receiver(() => {});
+    const s = sender({ timeoutMs: 300 });
+    expect(await post(s, hang.url)).toMatchObject({ kind: "error", error: "timed out after 300 ms" });
+  });
+
+  it("answers what a thread that died held with an error, and sends on a new thread", async () => {
+    const hang = await receiver(() => {});
+    const open = await receiver((_req, res) => res.writeHead(204).end());
+    const s = sender();
+    const held = post(s, hang.url);
+    await until(() => hang.requests === 1, "reached the receiver");
+    await (s as unknown as { worker: Worker }).worker.terminate();
+    expect(await held).toMatchObject({ kind: "error", error: expect.stringMatching(/^the sending thread exited/) });
+    expect(await post(s, open.url)).toMatchObject({ kind: "response", statusCode: 204 });
+  });
+
+  it("answers what is in flight before it closes, and refuses what comes after", async () => {
+    const slow = await receiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 200));
+    const s = sender();
+    const inFlight = post(s, slow.url);
+    await until(() => slow.requests === 1, "reached the receiver");
+    let answered = false;
+    void inFlight.then(() => (answered = true));
+    await s.close();
+    expect(answered).toBe(true);
+    expect(await inFlight).toMatchObject({ kind: "response", statusCode: 200 });
+    expect(await post(s, slow.url)).toMatchObject({ kind: "error", error: "the sender is closed" });
+  });
+});
