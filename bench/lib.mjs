@@ -72,6 +72,15 @@ export function processCpuSeconds(pid) {
   }
 }
 
+/** The CPU seconds this process's main thread has used (Linux: /proc/self/task/PID/stat); undefined elsewhere. */
+export function mainThreadCpuSeconds() {
+  try {
+    return statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What a process has written so far, from /proc/PID/io (Linux; all its threads): `writeBytes`, the bytes it sent
  * to the storage layer (counted as page-cache pages turn dirty), and `wchar`, the bytes its write calls passed

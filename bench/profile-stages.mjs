@@ -3,7 +3,7 @@
 // sender's, under Fastify's reply the HTTP layer's; a better-sqlite3 call is the store's whoever made it).
 //   node bench/profile-stages.mjs FILE.cpuprofile… [--phase endToEnd|relayEndToEnd|floorEndToEnd] [--results bench/results/latest.json] [--detail N]
 // --detail N: also the N functions with the most self time in each stage. Give the server's every profile (its
-// threads': the main one, the WAL checkpoint's) to count all its CPU: /proc counts every thread.
+// threads': the main one, the sending thread, the WAL checkpoint's) to count all its CPU: /proc counts every thread.
 // µs/event: the stage's share of the busy samples × the server CPU per event /proc measured over the phase (the
 // profile's samples are wall-clock ticks, so a busy machine's preemptions inflate them; the shares hold).
 import { readFileSync } from "node:fs";
@@ -58,9 +58,11 @@ const MEASURED = {
 const measured = MEASURED[phaseName] ?? results[phaseName];
 const cpuPerEventUs = (measured.cpu.serverCpuSeconds / measured.events) * 1e6;
 
-/** The profiles after the first are other threads' (Node numbers the main thread's first). */
-const THREADS = "other threads (the WAL checkpoint's)";
-const byStage = new Map([...STAGES.map(([name]) => [name, 0]), [OTHER, 0], [THREADS, 0]]);
+/** The checkpoint thread's samples are its own row (its pragma calls would otherwise count as the store's). */
+const CHECKPOINT = "the WAL checkpoint thread";
+const byStage = new Map([...STAGES.map(([name]) => [name, 0]), [OTHER, 0], [CHECKPOINT, 0]]);
+/** Busy time per profile: Node writes one per thread, numbering the main thread's first. */
+const byThread = new Map();
 const short = (url) =>
   url
     .replace(/^file:\/\//, "")
@@ -69,13 +71,14 @@ const short = (url) =>
 /** Per stage, self time by function. */
 const functions = new Map();
 let busyUs = 0;
-for (const [index, file] of [...files].sort().entries()) {
+for (const file of [...files].sort()) {
   const profile = JSON.parse(readFileSync(file, "utf8"));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const checkpointThread = profile.nodes.some((n) => /\/store\/sqlite\/checkpoint-worker\.js/.test(n.callFrame.url));
   const stageOfNode = (id) => {
-    if (index > 0) return THREADS;
+    if (checkpointThread) return CHECKPOINT;
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
       const match = STAGES.find(([, test]) => test(nodes.get(cur).callFrame));
       if (match) return match[0];
@@ -90,6 +93,7 @@ for (const [index, file] of [...files].sort().entries()) {
     if (nodes.get(id).callFrame.functionName === "(idle)") continue;
     const us = profile.timeDeltas[i] ?? 0;
     busyUs += us;
+    byThread.set(file, (byThread.get(file) ?? 0) + us);
     const stage = stageOfNode(id);
     byStage.set(stage, byStage.get(stage) + us);
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
@@ -109,6 +113,10 @@ for (const [stage, us] of [...byStage].sort((a, b) => b[1] - a[1])) {
     `  ${stage.padEnd(38)} ${(share * 100).toFixed(1).padStart(5)}%  ${(share * cpuPerEventUs).toFixed(0).padStart(6)}`,
   );
 }
+// A thread's busy ticks per event: the main thread's bounds what one process can do when a core is free.
+console.log("  thread (busy ticks per event)");
+for (const [file, us] of byThread)
+  console.log(`  ${file.padEnd(60)} ${(us / measured.events).toFixed(0).padStart(6)} µs`);
 for (const [stage, byFunction] of detail > 0 ? functions : []) {
   console.log(`\n${stage}`);
   for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, detail))

@@ -1,4 +1,5 @@
-// The sender's own cost: CPU per request of the server's HttpSender beside a bare undici Pool. See bench/README.md.
+// The sender's own cost: CPU per request of the server's HttpSender beside a bare undici Pool, and what the sending
+// thread costs and spares the main thread. See bench/README.md.
 //
 //   npm run build && node bench/sender.mjs
 //   BENCH_SENDER_REQUESTS=5000 BENCH_SENDER_ROUNDS=3 node bench/sender.mjs     (a smoke run)
@@ -7,14 +8,17 @@
 // (BENCH_SENDER_REQUESTS, default 20,000) go to it with the engine's per-endpoint concurrency in flight (16, read
 // from the build's DEFAULT_ENGINE_OPTIONS), the same event-shaped, signed headers and body each time, through
 //   (a) bare: one undici `Pool` (keep-alive, unbounded, as the sender's), `pool.request`, then `body.dump()`;
-//   (b) sender: the build's `HttpSender.send` (SSRF guard, deadline, response handling: everything it does).
-// CPU per request is this process's (process.cpuUsage) over the run. Rounds alternate which goes first; after a
-// warm-up of each, BENCH_SENDER_ROUNDS rounds (default 7). The row is the median of the rounds' sender ÷ bare.
+//   (b) sender: the build's `HttpSender.send` (SSRF guard, deadline, response handling: everything it does);
+//   (c) threaded: the build's `ThreadedSender.send`, the same HttpSender on its own thread, as the server runs it
+//       with a second core (builds before it have no such way).
+// CPU per request is this process's (process.cpuUsage, every thread) over the run, and its main thread's alone
+// (/proc). Ways take turns going first; after a warm-up of each, BENCH_SENDER_ROUNDS rounds (default 7). The row
+// is the median of the rounds' sender ÷ bare.
 import { createHmac } from "node:crypto";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
-import { intEnv, machineBusyCpuSeconds, now, processCpuSeconds } from "./lib.mjs";
+import { intEnv, machineBusyCpuSeconds, mainThreadCpuSeconds, now, processCpuSeconds } from "./lib.mjs";
 import {
   CLI,
   engineOptions,
@@ -61,10 +65,17 @@ function eventRequest() {
   };
 }
 
+const dist = join(dirname(CLI), "..");
+const load = (file) => import(pathToFileURL(join(dist, file)).href);
+
+/** The build's ThreadedSender, allowed to reach the receiver on 127.0.0.1; undefined for builds without one. */
+async function buildThreadedSender() {
+  const { ThreadedSender } = await load("delivery/sender-thread/threaded-sender.js").catch(() => ({}));
+  return ThreadedSender && new ThreadedSender({ allowedCidrs: ["127.0.0.0/8"], timeoutMs: TIMEOUT_MS });
+}
+
 /** The build's HttpSender, allowed to reach the receiver on 127.0.0.1. */
 async function buildSender() {
-  const dist = join(dirname(CLI), "..");
-  const load = (file) => import(pathToFileURL(join(dist, file)).href);
   const [{ HttpSender }, { AddressPolicy }] = await Promise.all([
     load("delivery/sender.js"),
     load("net/address-policy.js"),
@@ -93,11 +104,13 @@ async function drive(count, concurrency, sendOne, receiverPid) {
   };
   const machine0 = machineBusyCpuSeconds();
   const receiver0 = processCpuSeconds(receiverPid);
+  const main0 = mainThreadCpuSeconds();
   const cpu0 = process.cpuUsage();
   const t0 = now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const wallMs = now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const mainSeconds = main0 === undefined ? undefined : mainThreadCpuSeconds() - main0;
   const ownSeconds = (cpu.user + cpu.system) / 1e6;
   const machine = machineBusyCpuSeconds();
   const receiver = processCpuSeconds(receiverPid);
@@ -113,6 +126,7 @@ async function drive(count, concurrency, sendOne, receiverPid) {
     // The kernel's part (system) is mostly the socket writes and reads, the same work for both ways.
     userUsPerRequest: Math.round((cpu.user / count) * 10) / 10,
     systemUsPerRequest: Math.round((cpu.system / count) * 10) / 10,
+    mainThreadUsPerRequest: mainSeconds === undefined ? undefined : Math.round(((mainSeconds * 1e6) / count) * 10) / 10,
     perSecond: Math.round((count / wallMs) * 1000),
     wallSeconds: Math.round(wallMs) / 1000,
     otherCores: others === undefined ? undefined : Math.round((Math.max(0, others) / (wallMs / 1000)) * 100) / 100,
@@ -136,6 +150,7 @@ async function main() {
   const { headers, body } = eventRequest();
   const pool = new Pool(receiver.url, { connections: null, keepAliveTimeout: 30_000 });
   const sender = await buildSender();
+  const threaded = await buildThreadedSender();
   log(
     `receiver ${receiver.url} (pid ${receiver.proc.pid}); ${fmt(REQUESTS)} requests × ${ROUNDS} rounds per way, ${concurrency} in flight`,
   );
@@ -150,7 +165,14 @@ async function main() {
       const result = await sender.send({ uri, headers, body });
       return result.kind === "response" && result.statusCode === 200 ? undefined : JSON.stringify(result);
     },
+    ...(threaded && {
+      threaded: async () => {
+        const result = await threaded.send({ uri, headers, body });
+        return result.kind === "response" && result.statusCode === 200 ? undefined : JSON.stringify(result);
+      },
+    }),
   };
+  const names = Object.keys(ways);
   const run = async (way, count) => {
     const r = await drive(count, concurrency, ways[way], receiver.proc.pid);
     if (r.failures > 0) throw new Error(`${way}: ${r.failures} of ${count} requests failed, first: ${r.firstFailure}`);
@@ -158,17 +180,16 @@ async function main() {
   };
 
   try {
-    await run("bare", WARMUP);
-    await run("sender", WARMUP);
+    for (const way of names) await run(way, WARMUP);
     const rounds = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const order = i % 2 === 0 ? ["bare", "sender"] : ["sender", "bare"];
+      const order = [...names.slice(i % names.length), ...names.slice(0, i % names.length)];
       const round = {};
       for (const way of order) round[way] = await run(way, REQUESTS);
       round.ratio = Math.round((round.sender.cpuUsPerRequest / round.bare.cpuUsPerRequest) * 1000) / 1000;
       rounds.push(round);
       log(
-        `round ${i + 1}/${ROUNDS}: ${["bare", "sender"].map((w) => `${w} ${fmt(round[w].cpuUsPerRequest, 1)} µs (user ${fmt(round[w].userUsPerRequest, 1)}, ${fmt(round[w].perSecond)}/s)`).join(", ")}: ${fmt(round.ratio, 2)}`,
+        `round ${i + 1}/${ROUNDS}: ${names.map((w) => `${w} ${fmt(round[w].cpuUsPerRequest, 1)} µs (user ${fmt(round[w].userUsPerRequest, 1)}, ${fmt(round[w].perSecond)}/s)`).join(", ")}: ${fmt(round.ratio, 2)}`,
       );
     }
     const ratio = median(rounds.map((r) => r.ratio));
@@ -183,6 +204,12 @@ async function main() {
         senderUserUsPerRequest: median(rounds.map((r) => r.sender.userUsPerRequest)),
         bareRequestsPerSecond: median(rounds.map((r) => r.bare.perSecond)),
         senderRequestsPerSecond: median(rounds.map((r) => r.sender.perSecond)),
+        senderMainThreadUsPerRequest: median(rounds.map((r) => r.sender.mainThreadUsPerRequest)),
+        ...(threaded && {
+          threadedCpuUsPerRequest: median(rounds.map((r) => r.threaded.cpuUsPerRequest)),
+          threadedMainThreadUsPerRequest: median(rounds.map((r) => r.threaded.mainThreadUsPerRequest)),
+          threadedRequestsPerSecond: median(rounds.map((r) => r.threaded.perSecond)),
+        }),
       },
       ratio,
       maxOtherCores: Math.max(...rounds.flatMap((r) => [r.bare.otherCores ?? 0, r.sender.otherCores ?? 0])),
@@ -192,6 +219,7 @@ async function main() {
     saveResults("sender.json", results, t0, report);
   } finally {
     await sender.close();
+    await threaded?.close();
     await pool.close();
     await stopReceiver(receiver);
   }
@@ -215,6 +243,19 @@ function report(r) {
     `${fmt(r.median.senderCpuUsPerRequest, 1)} µs`,
     `user ${fmt(r.median.senderUserUsPerRequest, 1)} µs, ${fmt(r.median.senderRequestsPerSecond)}/s`,
   );
+  if (r.median.threadedCpuUsPerRequest !== undefined) {
+    row(
+      lines,
+      "ThreadedSender.send (the sending thread)",
+      `${fmt(r.median.threadedCpuUsPerRequest, 1)} µs`,
+      `${fmt(r.median.threadedRequestsPerSecond)}/s`,
+    );
+    row(
+      lines,
+      "  main thread's CPU per request: inline / threaded",
+      `${fmt(r.median.senderMainThreadUsPerRequest, 1)} / ${fmt(r.median.threadedMainThreadUsPerRequest, 1)} µs`,
+    );
+  }
   row(
     lines,
     "sender ÷ bare (median of the rounds' ratios)",
@@ -223,7 +264,9 @@ function report(r) {
   );
   row(lines, "rounds", r.rounds.map((x) => fmt(x.ratio, 2)).join(" "));
   const disturbed = r.rounds.flatMap((x, i) =>
-    ["bare", "sender"].filter((w) => (x[w].otherCores ?? 0) > NOISY_CORES).map((w) => `round ${i + 1} ${w}`),
+    Object.keys(x)
+      .filter((w) => w !== "ratio" && (x[w].otherCores ?? 0) > NOISY_CORES)
+      .map((w) => `round ${i + 1} ${w}`),
   );
   warnDisturbed(lines, disturbed);
   console.log(lines.join("\n"));
