@@ -4,6 +4,24 @@ import { StoreFullError, StoreUnavailableError } from "../errors.js";
 /** Anything that runs a query: the pool, or the client of an open transaction. */
 export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Statement texts given a name, so that each connection parses and analyses a text once and then only binds and
+ * runs it (docs/store.md: prepared statements). Tidings' texts are fixed (lists go in as arrays), so the names are
+ * few; past the bound a new text runs unnamed rather than grow every connection's cache.
+ */
+const names = new Map<string, string>();
+const MAX_NAMES = 2_000;
+
+function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMES) {
+    name = `tidings_${names.size}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -27,7 +45,10 @@ export class PgExecutor {
   async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.onRoundTrip();
     try {
-      return await this.db.query<R>(sql, params);
+      // A text without parameters may be a script (a migration's): those run unnamed, in the simple protocol.
+      return await (params.length === 0
+        ? this.db.query<R>(sql)
+        : this.db.query<R>({ name: statementName(sql), text: sql, values: params }));
     } catch (err) {
       throw storeError(err);
     }

@@ -153,13 +153,17 @@ export class PostgresStore extends AggregateFields implements Store {
 }
 
 /**
- * The pool's connection settings: JIT compilation off, and the search_path pointing at `schema` when one is given.
- * JIT goes because the delivery claim's estimated cost passes `jit_above_cost` once about 100,000 deliveries are
- * queued, and compiling it then took 230 ms for 20 ms of work, every claim: a backlog of a million drained at a tenth
- * of its speed (docs/store.md: PostgreSQL's planner). Every statement here is short; none gains from JIT.
+ * The pool's connection settings: JIT compilation off, custom plans always, and the search_path pointing at `schema`
+ * when one is given (docs/store.md: PostgreSQL's planner).
+ * - JIT goes because the delivery claim's estimated cost passes `jit_above_cost` once about 100,000 deliveries are
+ *   queued, and compiling it then took 230 ms for 20 ms of work, every claim: a backlog of a million drained at a
+ *   tenth of its speed. Every statement here is short; none gains from JIT.
+ * - Statements are prepared once per connection (executor.ts), and PostgreSQL would move a prepared statement to a
+ *   generic plan after five runs: one that cannot see the list's length in `id = ANY($1)` and scans. Each run is
+ *   planned for its own parameters; what preparing saves is the parsing and analysis.
  */
 export function connectionConfig(url: string, schema: string | undefined): pg.ClientConfig {
-  const settings = ["-c jit=off"];
+  const settings = ["-c jit=off", "-c plan_cache_mode=force_custom_plan"];
   if (schema !== undefined) {
     // Interpolated into SQL and into the startup options, so only plain lower-case identifiers (which
     // also need no quoting, and so mean the same in both places).
