@@ -21,6 +21,7 @@ import { TALLY_COLUMNS, tallyValues } from "../tally-columns.js";
 export const postgresSettle: SettleRound = async (db, round, now) => {
   const settlements = lastByKey(round.settlements, (s) => s.id);
   const attempts = lastByKey(round.keptAttempts, (a) => `${a.deliveryId}.${a.attemptNumber}`);
+  const minuteValues = round.minutes.map(tallyValues);
   const rows = await db.all<WebhookRow>(
     `WITH outcome AS (
        SELECT * FROM UNNEST(:keys::bigint[], :states::text[], :attemptCounts::int[], :attemptedAt::bigint[],
@@ -83,7 +84,7 @@ export const postgresSettle: SettleRound = async (db, round, now) => {
       minuteWebhooks: round.minutes.map((m) => m.webhookKey),
       minutes: round.minutes.map((m) => m.minute),
       ...Object.fromEntries(
-        TALLY_COLUMNS.map((c, i) => [`tally_${c}`, round.minutes.map((m) => tallyValues(m)[i] as number)]),
+        TALLY_COLUMNS.map((c, i) => [`tally_${c}`, minuteValues.map((values) => values[i] as number)]),
       ),
       failedWebhooks: round.lastFailures.map((f) => f.webhookId),
       failedProjects: round.lastFailures.map((f) => f.projectId),
