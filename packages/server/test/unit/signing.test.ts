@@ -123,3 +123,20 @@ describe("Standard Webhooks signing", () => {
     expect(() => ed25519PrivateKey(`whsec_${randomBytes(32).toString("base64")}`)).toThrow(/Ed25519/);
   });
 });
+
+describe("the signing pool", () => {
+  it("starts its threads with the first signature, not before", async () => {
+    // A thread holds a V8 heap of its own: a process with only HMAC webhooks should not pay for one.
+    const lazy = new JwtSignerPool([], 1);
+    const threads = () => (lazy as unknown as { workers: unknown[] }).workers.length;
+    try {
+      expect(threads()).toBe(0);
+      const { secret } = newEd25519SigningKey(randomBytes(32));
+      const entry = await lazy.signV1aWith([secret], "msg_1.1700000000.{}");
+      expect(entry).toMatch(/^v1a,/);
+      expect(threads()).toBe(1);
+    } finally {
+      await lazy.close();
+    }
+  });
+});

@@ -9,6 +9,12 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
   ? new URL("../../../dist/delivery/sender-thread/worker.js", import.meta.url)
   : new URL("./worker.js", import.meta.url);
 
+/**
+ * The thread's young generation, where a request's short-lived objects are made and die. V8's default (tens of MB)
+ * is all resident while requests stream through: a million-delivery drain peaked about 30 MB higher with it.
+ */
+const YOUNG_GENERATION_MB = 8;
+
 export interface ThreadedSenderOptions extends SenderThreadData {
   /** Hears which host name resolved to a refused address: for the server's log only (see `HttpSender`). */
   onRefusal?: (host: string, why: string) => void;
@@ -68,7 +74,10 @@ export class ThreadedSender implements Sender {
 
   private spawn(): Worker {
     const { allowedCidrs, timeoutMs } = this.options;
-    const worker = new Worker(WORKER_URL, { workerData: { allowedCidrs, timeoutMs } satisfies SenderThreadData });
+    const worker = new Worker(WORKER_URL, {
+      workerData: { allowedCidrs, timeoutMs } satisfies SenderThreadData,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     worker.unref();
     worker.on("message", (message: FromSenderThread) => this.receive(message));
     worker.on("error", (err) => this.replace(worker, err.message));

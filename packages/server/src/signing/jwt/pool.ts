@@ -24,16 +24,16 @@ export class JwtSignerPool {
   private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
   private nextId = 0;
   private schedule: (KeySchedule & { ed25519: boolean })[] = [];
+  private keys: ToWorker = { kind: "keys", keys: [] };
 
-  constructor(keys: SignerKey[], size = Math.max(1, availableParallelism() - 1)) {
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL);
-      worker.unref();
-      const slot = { worker, load: 0 };
-      worker.on("message", (reply: FromWorker) => this.settle(reply));
-      worker.on("error", (err) => this.failAll(err));
-      this.workers.push(slot);
-    }
+  /**
+   * The threads start with the first signature: a process whose webhooks are all static HMAC ones never needs
+   * them, and each holds a V8 heap of its own (tens of MB of RSS).
+   */
+  constructor(
+    keys: SignerKey[],
+    private readonly size = Math.max(1, availableParallelism() - 1),
+  ) {
     this.setKeys(keys);
   }
 
@@ -45,8 +45,19 @@ export class JwtSignerPool {
       retiredAt,
       ed25519: privateJwk.crv === "Ed25519",
     }));
-    const message: ToWorker = { kind: "keys", keys: keys.map((k) => ({ kid: k.kid, jwk: k.privateJwk })) };
-    for (const { worker } of this.workers) worker.postMessage(message);
+    this.keys = { kind: "keys", keys: keys.map((k) => ({ kid: k.kid, jwk: k.privateJwk })) };
+    for (const { worker } of this.workers) worker.postMessage(this.keys);
+  }
+
+  private start(): void {
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(WORKER_URL);
+      worker.unref();
+      worker.on("message", (reply: FromWorker) => this.settle(reply));
+      worker.on("error", (err) => this.failAll(err));
+      worker.postMessage(this.keys);
+      this.workers.push({ worker, load: 0 });
+    }
   }
 
   /** A JWT: signs `claims` with the key in use at `issuedAt` (ms). */
@@ -74,6 +85,7 @@ export class JwtSignerPool {
   }
 
   private post(message: (id: number) => ToWorker): Promise<string> {
+    if (this.workers.length === 0) this.start();
     const slot = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
     const id = this.nextId++;
     slot.load++;
