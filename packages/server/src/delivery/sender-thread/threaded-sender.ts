@@ -3,11 +3,9 @@ import type { SendResult } from "../../core/deliveries.js";
 import type { Sender } from "../engine.js";
 import type { OutgoingRequest } from "../sender.js";
 import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
+import { workerScriptUrl } from "../../runtime/worker-script.js";
 
-// Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
-const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("../../../dist/delivery/sender-thread/worker.js", import.meta.url)
-  : new URL("./worker.js", import.meta.url);
+const WORKER_URL = workerScriptUrl("./worker.js", import.meta.url);
 
 /**
  * The thread's young generation, where a request's short-lived objects are made and die. V8's default (tens of MB)

@@ -3,11 +3,9 @@ import { Worker } from "node:worker_threads";
 import { keysSigningV1aAt, signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
 import type { SignerKey } from "../signing-key-ring.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { workerScriptUrl } from "../../runtime/worker-script.js";
 
-// Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
-const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("../../../dist/signing/jwt/worker.js", import.meta.url)
-  : new URL("./worker.js", import.meta.url);
+const WORKER_URL = workerScriptUrl("./worker.js", import.meta.url);
 
 interface Pending {
   resolve: (signature: string) => void;

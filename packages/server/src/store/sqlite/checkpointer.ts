@@ -1,9 +1,7 @@
 import { Worker } from "node:worker_threads";
+import { workerScriptUrl } from "../../runtime/worker-script.js";
 
-// Workers run compiled JavaScript; when this module runs from TypeScript sources (tests), use the build.
-const WORKER_URL = import.meta.url.endsWith(".ts")
-  ? new URL("../../../dist/store/sqlite/checkpoint-worker.js", import.meta.url)
-  : new URL("./checkpoint-worker.js", import.meta.url);
+const WORKER_URL = workerScriptUrl("./checkpoint-worker.js", import.meta.url);
 
 /** How long a checkpointer whose thread died waits before it starts another. */
 const RESTART_THREAD_AFTER_MS = 5_000;
