@@ -81,7 +81,8 @@ export interface EngineOptions {
 
 /**
  * A slow endpoint holds 64 at most: 64 / 16 at a time × a 10 s timeout = 40 s in memory. A fast endpoint may hold
- * more, as many as its measured latency says it sends within half of `holdMs`. A worker renews itself every 5 s and
+ * more, as many as its measured latency says it sends within `CLAIM_AHEAD_MS` when claimed, or half of `holdMs`
+ * when born leased here. A worker renews itself every 5 s and
  * is taken for dead 15 s after its last renewal; the others look every 5 s, so a dead process's deliveries are
  * claimed again about 20 s after its death.
  */
@@ -102,6 +103,13 @@ const RESERVATION_MS = 60_000;
 export const FLUSH_WINDOW_MS = 20;
 const FLUSH_MAX_OUTCOMES = 256;
 const CLAIM_LIMIT = 512;
+/**
+ * How far ahead the engine claims for an endpoint from the store: what the endpoint answers in this long at its
+ * measured latency. That keeps it busy until the next claim, which its answers trigger. A delivery claimed
+ * further ahead waits in memory long enough to outlive V8's young generation, and a drain of a large backlog
+ * then spends its time collecting the old one (docs/store.md: how far ahead the engine claims).
+ */
+export const CLAIM_AHEAD_MS = 50;
 /**
  * Attempts started in one turn of the event loop, at most. Starting one (signing, a socket's connect) costs
  * ~0.1–0.2 ms, so a fan-out of thousands started at once would hold the loop for a second: the rest start in
@@ -323,7 +331,7 @@ export class DeliveryEngine implements DeliveryDispatch {
         this.roomExhausted = true;
         return claimedAt;
       }
-      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key));
+      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key, CLAIM_AHEAD_MS));
       for (const key of skipEndpoints) this.backlogged.add(key);
       claimedAt = this.deps.clock.now();
       const limit = Math.min(room, CLAIM_LIMIT);
@@ -349,22 +357,24 @@ export class DeliveryEngine implements DeliveryDispatch {
     return claimedAt;
   }
 
-  private hasRoomFor(endpointKey: string): boolean {
+  /**
+   * Whether an endpoint may hold another delivery: one born leased here may wait up to half of `holdMs` (handing
+   * it back would cost two writes); one claimed from the store, `CLAIM_AHEAD_MS`.
+   */
+  private hasRoomFor(endpointKey: string, aheadMs = this.options.holdMs / 2): boolean {
     const endpoint = this.endpoints.get(endpointKey);
     const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
-    return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey);
+    return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey, aheadMs);
   }
 
   /**
-   * How many deliveries an endpoint may hold: as many as it answers within half of `holdMs` at its measured
-   * latency; `perEndpointQueue` while its latency is unknown or slow.
+   * How many deliveries an endpoint may hold: as many as it answers within `aheadMs` at its measured latency;
+   * `perEndpointQueue` while its latency is unknown or slow.
    */
-  private depthLimit(endpointKey: string): number {
+  private depthLimit(endpointKey: string, aheadMs: number): number {
     const latency = this.latency.get(endpointKey);
     if (latency === undefined) return this.options.perEndpointQueue;
-    const sendable = Math.floor(
-      (this.options.perEndpointConcurrency * (this.options.holdMs / 2)) / Math.max(latency, 1),
-    );
+    const sendable = Math.floor((this.options.perEndpointConcurrency * aheadMs) / Math.max(latency, 1));
     return Math.min(Math.max(sendable, this.options.perEndpointQueue), this.options.maxQueued);
   }
 

@@ -3,7 +3,13 @@ import type { SendResult } from "../../../src/core/deliveries.js";
 import { planDeliveries } from "../../../src/core/fanout.js";
 import { retryPolicy } from "../../../src/core/retry-schedule.js";
 import type { WebhookToDisable } from "../../../src/core/webhooks.js";
-import { DeliveryEngine, FLUSH_WINDOW_MS, STARTS_PER_TURN, type EngineOptions } from "../../../src/delivery/engine.js";
+import {
+  CLAIM_AHEAD_MS,
+  DeliveryEngine,
+  FLUSH_WINDOW_MS,
+  STARTS_PER_TURN,
+  type EngineOptions,
+} from "../../../src/delivery/engine.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import type { BornLease, ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
@@ -405,4 +411,54 @@ describe("DeliveryEngine, depth per endpoint", () => {
     expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
     expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
   });
+
+  it("claims from the store only what a fast endpoint answers within CLAIM_AHEAD_MS, yet adopts more", async () => {
+    const fast = await addWebhook("fast");
+    const sender = new HeldSender();
+    const engine = await startEngine(sender as unknown as ScriptedSender, {
+      perEndpointConcurrency: 2,
+      perEndpointQueue: 4,
+    });
+    await clock.settle();
+    // One answer measures its latency (1 ms): it may now hold 2 × CLAIM_AHEAD_MS / 1 ms of claimed deliveries.
+    await publishTo(engine, fast);
+    await clock.settle();
+    await sender.answerAll();
+    await clock.advance(FLUSH_WINDOW_MS);
+    const claimAhead = 2 * CLAIM_AHEAD_MS;
+    await publish(fast, 3 * claimAhead);
+    engine.wake();
+    let mostHeld = 0;
+    for (let round = 0; round < claimAhead; round++) {
+      await clock.settle();
+      mostHeld = Math.max(mostHeld, engine.queuedCount);
+      await sender.answerAll();
+      await clock.advance(FLUSH_WINDOW_MS);
+    }
+    // More than the default depth, never more than a claim (four) past the claim-ahead depth.
+    expect(mostHeld).toBeGreaterThan(claimAhead - 4);
+    expect(mostHeld).toBeLessThanOrEqual(claimAhead + 4);
+    // Born leased here, a delivery may wait longer: none of these is handed back.
+    const before = engine.queuedCount;
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(fast, 2 * claimAhead, lease));
+    expect(engine.queuedCount).toBe(before + 2 * claimAhead);
+    expect(errors).toEqual([]);
+  });
 });
+
+/** A sender whose requests wait until the test answers them, each in 1 ms. */
+class HeldSender {
+  readonly held: Array<() => void> = [];
+
+  send(_req: OutgoingRequest): Promise<SendResult> {
+    return new Promise((resolve) =>
+      this.held.push(() => resolve({ kind: "response", statusCode: 200, body: "", latencyMs: 1 })),
+    );
+  }
+
+  async answerAll(): Promise<void> {
+    for (const answer of this.held.splice(0)) answer();
+    await clock.settle();
+  }
+}
