@@ -11,8 +11,12 @@
 // Then the same on a server of its own for each of BENCH_DYNAMIC_ALGS (default EdDSA, with TIDINGS_JWT_ALG set;
 // skipped, and reported n/a, when that server's JWKS does not serve it), and the CPU of one JWT signature per
 // algorithm measured with jose in this process: the yardstick for dynamic − static CPU per event.
+import { generateKeyPairSync } from "node:crypto";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { intEnv, now, sleep } from "./lib.mjs";
 import {
+  CLI,
   ApiClient,
   completeAll,
   completeAllRates,
@@ -162,9 +166,15 @@ function printReport(r) {
       `iss ${r.jwtSample.claims.iss}, alg ${r.alg}, body's user_metadata ${JSON.stringify(r.jwtSample.data?.user_metadata)}`,
     );
   if (r.serverWarnings > 0) add("server log lines at warn or above", r.serverWarnings);
-  lines.push(" JWT signature cost in the bench process (jose, one after another; CPU includes the libuv threads)");
+  lines.push(
+    " JWT signature cost in the bench process, signed as the server signs (one after another; CPU includes the libuv threads)",
+  );
   for (const c of Object.values(r.signatureCostUs))
-    add(`${c.alg}`, `${fmt(c.cpuUs, 1)} µs CPU`, `${fmt(c.wallUs, 1)} µs wall per signature`);
+    add(
+      `${c.alg}${c.jose ? " (node:crypto)" : " (jose)"}`,
+      `${fmt(c.cpuUs, 1)} µs CPU`,
+      `${fmt(c.wallUs, 1)} µs wall per signature${c.jose ? `; with jose ${fmt(c.jose.cpuUs, 1)} µs CPU, ${fmt(c.jose.wallUs, 1)} µs wall` : ""}`,
+    );
   add(
     "dynamic − static server CPU per event",
     `${fmt(r.dynamicMinusStaticCpuPerEventUs)} µs`,
@@ -304,8 +314,9 @@ async function measureServer(log, alg) {
 }
 
 /**
- * CPU per JWT signature in this process (jose, as the server's signing workers use it), `count` signatures one
- * after another after a warm-up; process.cpuUsage() covers the libuv threads where WebCrypto signs.
+ * CPU per JWT signature in this process, `count` signatures one after another after a warm-up: with jose, as the
+ * server's signing workers sign RS256 and ES256; and, for EdDSA, also as they sign it (node:crypto, the build's
+ * `signEdDsaJwt`). process.cpuUsage() covers the libuv threads where WebCrypto signs.
  */
 async function signatureCost(alg, count) {
   const { generateKeyPair, SignJWT } = await import("jose");
@@ -321,15 +332,23 @@ async function signatureCost(alg, count) {
     body_sha256: "x".repeat(43),
     type: "bench.succeeded",
   };
-  const sign = () => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT", kid: "bench" }).sign(privateKey);
+  const viaJose = await timeSignatures(count, () =>
+    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT", kid: "bench" }).sign(privateKey),
+  );
+  if (alg !== "EdDSA") return { alg, signatures: count, ...viaJose };
+  const { signEdDsaJwt } = await import(pathToFileURL(join(dirname(CLI), "../signing/ed25519.js")).href);
+  const key = generateKeyPairSync("ed25519").privateKey;
+  const viaServer = await timeSignatures(count, async () => signEdDsaJwt(key, "bench", claims));
+  return { alg, signatures: count, ...viaServer, jose: viaJose };
+}
+
+async function timeSignatures(count, sign) {
   for (let i = 0; i < Math.min(50, count); i++) await sign();
   const cpu0 = process.cpuUsage();
   const t0 = now();
   for (let i = 0; i < count; i++) await sign();
   const cpu = process.cpuUsage(cpu0);
   return {
-    alg,
-    signatures: count,
     cpuUs: Math.round(((cpu.user + cpu.system) / count) * 10) / 10,
     wallUs: Math.round((((now() - t0) * 1000) / count) * 10) / 10,
   };

@@ -51,6 +51,19 @@ export function signV1a(key: KeyObject, content: string): string {
   return `v1a,${sign(null, Buffer.from(content, "utf8"), key).toString("base64")}`;
 }
 
+/**
+ * A JWT signed with EdDSA (RFC 8037): the compact JWS `header.claims.signature`, each base64url. Signed here with
+ * node:crypto, as `v1a` is, rather than through jose: jose 6 signs with WebCrypto, whose Ed25519 signature is an
+ * asynchronous job costing several times the signature itself (docs/architecture.md: worker threads). Receivers verify it
+ * with any JOSE library; the tests do with jose.
+ */
+export function signEdDsaJwt(key: KeyObject, kid: string, claims: Record<string, unknown>): string {
+  const header = Buffer.from(JSON.stringify({ alg: "EdDSA", typ: "JWT", kid }), "utf8").toString("base64url");
+  const payload = Buffer.from(JSON.stringify(claims), "utf8").toString("base64url");
+  const signingInput = `${header}.${payload}`;
+  return `${signingInput}.${sign(null, Buffer.from(signingInput, "utf8"), key).toString("base64url")}`;
+}
+
 /** What `v1` and `v1a` both sign. */
 export function signedContent(id: string, timestampSeconds: number, body: string): string {
   return `${id}.${timestampSeconds}.${body}`;

@@ -1,7 +1,8 @@
-import { createPublicKey, randomBytes, verify } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, it } from "vitest";
 import { SecretBox } from "../../src/crypto/secret-box.js";
@@ -139,4 +140,29 @@ describe("the signing pool", () => {
       await lazy.close();
     }
   });
+
+  it.each(["EdDSA", "ES256"])(
+    "signs %s JWTs that jose verifies under the public key, with kid and typ",
+    async (alg) => {
+      const pair =
+        alg === "EdDSA" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+      const kid = `k-${alg}`;
+      const privateJwk = { ...pair.privateKey.export({ format: "jwk" }), alg, kid } as JWK;
+      const pool = new JwtSignerPool([{ kid, activatesAt: 0, privateJwk }], 1);
+      try {
+        const claims = { iss: "https://tidings.test", aud: "https://receiver.test/hook", iat: 1_700_000_000, n: "é" };
+        const token = await pool.sign(claims, 1_700_000_000_000);
+        expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "JWT", kid });
+        const publicKey = await importJWK({ ...pair.publicKey.export({ format: "jwk" }), alg } as JWK, alg);
+        const { payload } = await jwtVerify(token, publicKey, {
+          algorithms: [alg],
+          audience: claims.aud,
+          currentDate: new Date(1_700_000_000_000),
+        });
+        expect(payload).toEqual(claims);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
 import { boundedMemo } from "../../runtime/bounded-memo.js";
-import { ed25519PrivateKey, signV1a as v1aEntry } from "../ed25519.js";
+import { ed25519PrivateKey, signEdDsaJwt, signV1a as v1aEntry } from "../ed25519.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 /**
@@ -10,8 +10,8 @@ import type { FromWorker, ToWorker } from "./protocol.js";
  * `v1a` with Ed25519 keys.
  */
 interface LoadedKey {
-  alg: string;
-  jwt: Promise<CryptoKey | Uint8Array>;
+  /** Signs a JWT's claims with this key. */
+  signJwt(kid: string, claims: Record<string, unknown>): string | Promise<string>;
   /** Ed25519 keys only: what signs `v1a`. */
   raw?: KeyObject;
 }
@@ -36,12 +36,16 @@ parentPort!.on("message", (message: ToWorker) => {
   parentPort!.postMessage(signV1a(message.id, signers, message.content));
 });
 
+/** Ed25519 keys sign with node:crypto (see `signEdDsaJwt`); RS256 and ES256 ones through jose. */
 function load(jwk: JWK): LoadedKey {
+  if (jwk.crv === "Ed25519") {
+    const raw = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
+    return { raw, signJwt: (kid, claims) => signEdDsaJwt(raw, kid, claims) };
+  }
   const alg = jwk.alg ?? "RS256";
+  const key: Promise<CryptoKey | Uint8Array> = importJWK(jwk, alg);
   return {
-    alg,
-    jwt: importJWK(jwk, alg),
-    ...(jwk.crv === "Ed25519" ? { raw: createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" }) } : {}),
+    signJwt: async (kid, claims) => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT", kid }).sign(await key),
   };
 }
 
@@ -49,10 +53,7 @@ async function signJwt(id: number, kid: string, claims: Record<string, unknown>)
   try {
     const signing = keys.get(kid);
     if (signing === undefined) throw new Error(`no signing key ${kid} loaded`);
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: signing.alg, typ: "JWT", kid })
-      .sign(await signing.jwt);
-    return { id, signature: token };
+    return { id, signature: await signing.signJwt(kid, claims) };
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };
   }
