@@ -64,7 +64,7 @@ export function createWorkers(
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
       buildHeaders: deliveryHeaders({
-        staticSigner: new StaticSigner(infra.box, infra.jwtSigner),
+        staticSigner: new StaticSigner(infra.box),
         dynamicSigner: new DynamicSigner(infra.jwtSigner, config.dynamicSigning, issuer),
       }),
       policy: retryPolicy(config.retryScheduleSeconds, options.random),

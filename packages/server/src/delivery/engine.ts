@@ -22,7 +22,11 @@ export interface Sender {
 }
 
 /** Builds the headers of one attempt (static HMAC or dynamic JWT) made at `attemptAt` (ms). */
-export type HeaderBuilder = (delivery: ClaimedDelivery, attemptAt: number) => Promise<Record<string, string>>;
+/** An attempt's headers: at once when signed here (HMAC, Ed25519), later when a signing thread signs them. */
+export type HeaderBuilder = (
+  delivery: ClaimedDelivery,
+  attemptAt: number,
+) => Record<string, string> | Promise<Record<string, string>>;
 
 /** What the engine reports, for /metrics and the log. */
 export interface EngineObserver {

@@ -10,22 +10,14 @@ import type { StaticSigner } from "../signing/static-signer.js";
  * (Standard Webhooks `v1` or `v1a`); dynamic targets with the server's key ring (a JWT, or `v1a`).
  */
 export function deliveryHeaders(deps: { staticSigner: StaticSigner; dynamicSigner: DynamicSigner }): HeaderBuilder {
-  const signature = async (delivery: ClaimedDelivery, attemptAt: number, timestampSeconds: number): Promise<string> => {
-    if (delivery.webhookId === undefined) return deps.dynamicSigner.signature(delivery, timestampSeconds, attemptAt);
+  return (delivery, attemptAt) => {
+    const timestampSeconds = Math.floor(attemptAt / 1000);
+    const headers = (signature: string) => attemptHeaders(delivery.eventId, attemptAt, USER_AGENT, signature);
+    if (delivery.webhookId === undefined)
+      return deps.dynamicSigner.signature(delivery, timestampSeconds, attemptAt).then(headers);
     if (delivery.sealedSecrets === undefined) throw new Error(`webhook ${delivery.webhookId} no longer exists`);
-    return deps.staticSigner.signature(
-      delivery.sealedSecrets,
-      delivery.eventId,
-      timestampSeconds,
-      delivery.body,
-      attemptAt,
+    return headers(
+      deps.staticSigner.signature(delivery.sealedSecrets, delivery.eventId, timestampSeconds, delivery.body, attemptAt),
     );
   };
-  return async (delivery, attemptAt) =>
-    attemptHeaders(
-      delivery.eventId,
-      attemptAt,
-      USER_AGENT,
-      await signature(delivery, attemptAt, Math.floor(attemptAt / 1000)),
-    );
 }

@@ -1,49 +1,40 @@
-import { createHmac } from "node:crypto";
+import { createHmac, type KeyObject } from "node:crypto";
 import { activeSecrets, type SigningSecret } from "../core/webhooks.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { boundedMemo } from "../runtime/bounded-memo.js";
-import { isEd25519Secret, signedContent } from "./ed25519.js";
-import type { JwtSignerPool } from "./jwt/pool.js";
+import { ed25519PrivateKey, isEd25519Secret, signedContent, signV1a } from "./ed25519.js";
 import { decodeSigningSecret } from "./standard-webhooks.js";
 
 const CACHE_LIMIT = 10_000;
 
-/** One opened secret: when it stops signing, and its HMAC key (v1) or its `whsk_` key (v1a). */
-type OpenedSecret = Pick<SigningSecret, "expireAt"> & ({ hmacKey: Buffer } | { ed25519: string });
+/** One opened secret: when it stops signing, and its HMAC key (v1) or its `whsk_` key opened for signing (v1a). */
+type OpenedSecret = Pick<SigningSecret, "expireAt"> & ({ hmacKey: Buffer } | { ed25519: KeyObject });
 
 /**
- * Signs static deliveries with every unexpired secret of the webhook, one entry each: `v1,` (HMAC-SHA256,
- * here) for `whsec_` secrets, `v1a,` (Ed25519, on the signing pool's threads) for a v1a webhook's `whsk_` keys.
+ * Signs static deliveries with every unexpired secret of the webhook, one entry each: `v1,` (HMAC-SHA256) for
+ * `whsec_` secrets, `v1a,` (Ed25519) for a v1a webhook's `whsk_` keys. Both on the delivery loop's thread: an
+ * Ed25519 signature costs about what a hand-off to a thread and back would (docs/architecture.md: worker threads).
  */
 export class StaticSigner {
   /** Unsealing costs an AES-GCM decryption: cache by the sealed text, which changes whenever secrets do. */
   private readonly open = boundedMemo(CACHE_LIMIT, (sealed: string): OpenedSecret[] =>
     (JSON.parse(this.box.open(sealed)) as SigningSecret[]).map(({ secret, expireAt }) =>
-      isEd25519Secret(secret) ? { expireAt, ed25519: secret } : { expireAt, hmacKey: decodeSigningSecret(secret) },
+      isEd25519Secret(secret)
+        ? { expireAt, ed25519: ed25519PrivateKey(secret) }
+        : { expireAt, hmacKey: decodeSigningSecret(secret) },
     ),
   );
 
-  constructor(
-    private readonly box: SecretBox,
-    private readonly pool: Pick<JwtSignerPool, "signV1aWith">,
-  ) {}
+  constructor(private readonly box: SecretBox) {}
 
-  async signature(
-    sealedSecrets: string,
-    webhookId: string,
-    timestampSeconds: number,
-    body: string,
-    now: number,
-  ): Promise<string> {
+  signature(sealedSecrets: string, webhookId: string, timestampSeconds: number, body: string, now: number): string {
     const content = signedContent(webhookId, timestampSeconds, body);
-    const entries: string[] = [];
-    const ed25519: string[] = [];
+    const v1: string[] = [];
+    const v1a: string[] = [];
     for (const secret of activeSecrets({ secrets: this.open(sealedSecrets) }, now)) {
-      if ("hmacKey" in secret)
-        entries.push(`v1,${createHmac("sha256", secret.hmacKey).update(content).digest("base64")}`);
-      else ed25519.push(secret.ed25519);
+      if ("hmacKey" in secret) v1.push(`v1,${createHmac("sha256", secret.hmacKey).update(content).digest("base64")}`);
+      else v1a.push(signV1a(secret.ed25519, content));
     }
-    if (ed25519.length > 0) entries.push(await this.pool.signV1aWith(ed25519, content));
-    return entries.join(" ");
+    return [...v1, ...v1a].join(" ");
   }
 }

@@ -38,10 +38,7 @@ const fixtures = JSON.parse(
 const NOW = Date.parse("2026-05-04T12:00:00Z");
 const box = new SecretBox(randomBytes(32));
 const sealed = (secrets: object[]) => box.seal(JSON.stringify(secrets));
-// The signing pool's thread signs v1a (its worker runs from the build, as in the server).
-const pool = new JwtSignerPool([], 1);
-const signer = new StaticSigner(box, pool);
-afterAll(() => pool.close());
+const signer = new StaticSigner(box);
 
 /** node:crypto alone, as a receiver would: the raw 32-byte key behind `whpk_`, in an SPKI wrapper. */
 function verifiesWith(publicKey: string, content: string, entry: string): boolean {
@@ -125,36 +122,69 @@ describe("Standard Webhooks signing", () => {
   });
 });
 
+/** A ring key of `alg` (EdDSA or ES256), active from the epoch, and its public JWK. */
+function ringKey(alg: "EdDSA" | "ES256") {
+  const pair = alg === "EdDSA" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const kid = `k-${alg}`;
+  return {
+    key: { kid, activatesAt: 0, privateJwk: { ...pair.privateKey.export({ format: "jwk" }), alg, kid } as JWK },
+    publicJwk: { ...pair.publicKey.export({ format: "jwk" }), alg } as JWK,
+  };
+}
+
+const threadsOf = (pool: JwtSignerPool) =>
+  (pool as unknown as { workers: { worker: { postMessage: (m: unknown) => void } }[] }).workers;
+
 describe("the signing pool", () => {
-  it("starts its threads with the first signature, not before", async () => {
-    // A thread holds a V8 heap of its own: a process with only HMAC webhooks should not pay for one.
-    const lazy = new JwtSignerPool([], 1);
-    const threads = () => (lazy as unknown as { workers: unknown[] }).workers.length;
+  it("signs Ed25519 on the calling thread, and starts its threads with the first signature that needs one", async () => {
+    // A thread holds a V8 heap of its own: a process that signs only HMAC or Ed25519 should not pay for one.
+    const eddsa = ringKey("EdDSA");
+    const es256 = ringKey("ES256");
+    const pool = new JwtSignerPool([eddsa.key], 1);
     try {
-      expect(threads()).toBe(0);
-      const { secret } = newEd25519SigningKey(randomBytes(32));
-      const entry = await lazy.signV1aWith([secret], "msg_1.1700000000.{}");
-      expect(entry).toMatch(/^v1a,/);
-      expect(threads()).toBe(1);
+      expect(await pool.sign({ iat: 1 }, 1_000)).toMatch(/^ey/);
+      expect(await pool.signV1a("msg_1.1700000000.{}", 1_000)).toMatch(/^v1a,/);
+      expect(threadsOf(pool)).toHaveLength(0);
+      pool.setKeys([{ ...es256.key, activatesAt: 0 }]);
+      expect(await pool.sign({ iat: 1 }, 1_000)).toMatch(/^ey/);
+      expect(threadsOf(pool)).toHaveLength(1);
     } finally {
-      await lazy.close();
+      await pool.close();
     }
   });
 
-  it.each(["EdDSA", "ES256"])(
+  it("sends a thread what one turn asked of it in one message, and answers each request with its own token", async () => {
+    const es256 = ringKey("ES256");
+    const pool = new JwtSignerPool([es256.key], 1);
+    try {
+      await pool.sign({ warm: "up" }, 1_000);
+      const [{ worker }] = threadsOf(pool) as [{ worker: { postMessage: (m: unknown) => void } }];
+      let messages = 0;
+      const postMessage = worker.postMessage.bind(worker);
+      worker.postMessage = (m) => {
+        messages++;
+        postMessage(m);
+      };
+      const tokens = await Promise.all(Array.from({ length: 100 }, (_, n) => pool.sign({ n }, 1_000)));
+      expect(messages).toBe(1);
+      const publicKey = await importJWK(es256.publicJwk, "ES256");
+      for (const [n, token] of tokens.entries())
+        expect((await jwtVerify(token, publicKey, { algorithms: ["ES256"] })).payload).toEqual({ n });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.each(["EdDSA", "ES256"] as const)(
     "signs %s JWTs that jose verifies under the public key, with kid and typ",
     async (alg) => {
-      const pair =
-        alg === "EdDSA" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
-      const kid = `k-${alg}`;
-      const privateJwk = { ...pair.privateKey.export({ format: "jwk" }), alg, kid } as JWK;
-      const pool = new JwtSignerPool([{ kid, activatesAt: 0, privateJwk }], 1);
+      const { key, publicJwk } = ringKey(alg);
+      const pool = new JwtSignerPool([key], 1);
       try {
         const claims = { iss: "https://tidings.test", aud: "https://receiver.test/hook", iat: 1_700_000_000, n: "é" };
         const token = await pool.sign(claims, 1_700_000_000_000);
-        expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "JWT", kid });
-        const publicKey = await importJWK({ ...pair.publicKey.export({ format: "jwk" }), alg } as JWK, alg);
-        const { payload } = await jwtVerify(token, publicKey, {
+        expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "JWT", kid: key.kid });
+        const { payload } = await jwtVerify(token, await importJWK(publicJwk, alg), {
           algorithms: [alg],
           audience: claims.aud,
           currentDate: new Date(1_700_000_000_000),

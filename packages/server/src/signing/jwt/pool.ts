@@ -1,32 +1,48 @@
+import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { keysSigningV1aAt, signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
-import type { SignerKey } from "../signing-key-ring.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
 import { workerScriptUrl } from "../../runtime/worker-script.js";
+import { signEdDsaJwt, signV1a } from "../ed25519.js";
+import type { SignerKey } from "../signing-key-ring.js";
+import type { FromWorker, SignReply, SignRequest, ToWorker } from "./protocol.js";
 
 const WORKER_URL = workerScriptUrl("./worker.js", import.meta.url);
 
 interface Pending {
   resolve: (signature: string) => void;
   reject: (err: Error) => void;
+  slot: Slot;
+}
+
+interface Slot {
+  worker: Worker;
+  load: number;
+  /** Requests gathered this turn, posted together at its end. */
+  outbox: SignRequest[];
 }
 
 /**
- * RS256 costs 0.35–1 ms of CPU per token (2048-bit RSA): a small pool of worker threads signs them so
- * the delivery loop only builds claims and posts messages. The same workers sign `v1a` (Ed25519 over the
- * Standard Webhooks content, 0.03–0.1 ms each) with the ring's Ed25519 keys or a static webhook's own.
+ * Signs with the ring's keys. An Ed25519 signature (an EdDSA token, `v1a`) costs 30–45 µs, no more than handing
+ * it to a thread and back, and a hop on its way out held one of the endpoint's slots: those are signed here. An
+ * RS256 token costs 0.35–1 ms of CPU (2048-bit RSA), and ES256 goes through WebCrypto: a small pool of worker
+ * threads signs those, so the delivery loop only builds claims and posts messages (docs/architecture.md: worker
+ * threads).
  */
 export class JwtSignerPool {
-  private readonly workers: { worker: Worker; load: number }[] = [];
-  private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
+  private readonly workers: Slot[] = [];
+  private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  private flushBooked = false;
   private schedule: (KeySchedule & { ed25519: boolean })[] = [];
-  private keys: ToWorker = { kind: "keys", keys: [] };
+  /** The ring's Ed25519 keys, opened for signing here. */
+  private ed25519Keys = new Map<string, KeyObject>();
+  /** The other keys, for the threads. */
+  private threadKeys: ToWorker = { kind: "keys", keys: [] };
 
   /**
-   * The threads start with the first signature: a process whose webhooks are all static HMAC ones never needs
-   * them, and each holds a V8 heap of its own (tens of MB of RSS).
+   * The threads start with the first signature that needs one: a process that signs only HMAC or Ed25519 never
+   * starts them, and each holds a V8 heap of its own (tens of MB of RSS).
    */
   constructor(
     keys: SignerKey[],
@@ -43,19 +59,15 @@ export class JwtSignerPool {
       retiredAt,
       ed25519: privateJwk.crv === "Ed25519",
     }));
-    this.keys = { kind: "keys", keys: keys.map((k) => ({ kid: k.kid, jwk: k.privateJwk })) };
-    for (const { worker } of this.workers) worker.postMessage(this.keys);
-  }
-
-  private start(): void {
-    for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_URL);
-      worker.unref();
-      worker.on("message", (reply: FromWorker) => this.settle(reply));
-      worker.on("error", (err) => this.failAll(err));
-      worker.postMessage(this.keys);
-      this.workers.push({ worker, load: 0 });
-    }
+    const isEd25519 = (k: SignerKey) => k.privateJwk.crv === "Ed25519";
+    this.ed25519Keys = new Map(
+      keys.filter(isEd25519).map((k) => [k.kid, createPrivateKey({ key: k.privateJwk as JsonWebKey, format: "jwk" })]),
+    );
+    this.threadKeys = {
+      kind: "keys",
+      keys: keys.filter((k) => !isEd25519(k)).map((k) => ({ kid: k.kid, jwk: k.privateJwk })),
+    };
+    for (const { worker } of this.workers) worker.postMessage(this.threadKeys);
   }
 
   /** A JWT: signs `claims` with the key in use at `issuedAt` (ms). */
@@ -63,34 +75,58 @@ export class JwtSignerPool {
     const key = signingKeyAt(this.schedule, issuedAt);
     if (key === undefined)
       return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
-    return this.post((id) => ({ kind: "jwt", id, kid: key.kid, claims }));
+    const ed25519 = this.ed25519Keys.get(key.kid);
+    if (ed25519 !== undefined) return Promise.resolve(signEdDsaJwt(ed25519, key.kid, claims));
+    return this.post({ kind: "jwt", kid: key.kid, claims });
   }
 
   /** `v1a` entries over `content` (`${id}.${timestamp}.${body}`), one per Ed25519 key that signs at `at` (ms). */
   signV1a(content: string, at: number): Promise<string> {
-    const kids = keysSigningV1aAt(
+    const keys = keysSigningV1aAt(
       this.schedule.filter((k) => k.ed25519),
       at,
-    ).map((k) => k.kid);
-    if (kids.length === 0)
+    ).map((k) => this.ed25519Keys.get(k.kid) as KeyObject);
+    if (keys.length === 0)
       return Promise.reject(new Error(`no Ed25519 signing key is in use at ${new Date(at).toISOString()}`));
-    return this.post((id) => ({ kind: "v1a", id, kids, content }));
+    return Promise.resolve(keys.map((key) => signV1a(key, content)).join(" "));
   }
 
-  /** `v1a` entries over `content` by each of a static webhook's `whsk_` keys, in their order. */
-  signV1aWith(secrets: string[], content: string): Promise<string> {
-    return this.post((id) => ({ kind: "v1a-static", id, secrets, content }));
-  }
-
-  private post(message: (id: number) => ToWorker): Promise<string> {
+  private post(request: Omit<SignRequest, "id">): Promise<string> {
     if (this.workers.length === 0) this.start();
     const slot = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
     const id = this.nextId++;
     slot.load++;
+    if (!this.flushBooked) {
+      this.flushBooked = true;
+      setImmediate(() => this.flush());
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage(message(id));
+      slot.outbox.push({ ...request, id });
     });
+  }
+
+  private start(): void {
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(WORKER_URL);
+      worker.unref();
+      worker.on("message", ({ replies }: FromWorker) => {
+        for (const reply of replies) this.settle(reply);
+      });
+      worker.on("error", (err) => this.failAll(err));
+      worker.postMessage(this.threadKeys);
+      this.workers.push({ worker, load: 0, outbox: [] });
+    }
+  }
+
+  /** Posts each thread what this turn asked of it, in one message. */
+  private flush(): void {
+    this.flushBooked = false;
+    for (const slot of this.workers) {
+      if (slot.outbox.length === 0) continue;
+      slot.worker.postMessage({ kind: "sign", requests: slot.outbox } satisfies ToWorker);
+      slot.outbox = [];
+    }
   }
 
   async close(): Promise<void> {
@@ -98,7 +134,7 @@ export class JwtSignerPool {
     this.failAll(new Error("the signing pool closed"));
   }
 
-  private settle(reply: FromWorker): void {
+  private settle(reply: SignReply): void {
     const waiting = this.pending.get(reply.id);
     if (waiting === undefined) return;
     this.pending.delete(reply.id);

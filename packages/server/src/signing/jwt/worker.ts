@@ -1,73 +1,44 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
-import { boundedMemo } from "../../runtime/bounded-memo.js";
-import { ed25519PrivateKey, signEdDsaJwt, signV1a as v1aEntry } from "../ed25519.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
+import type { FromWorker, SignReply, ToWorker } from "./protocol.js";
 
-/**
- * Signs webhooks off the delivery loop's thread, with whichever key the pool names: a JWT in the key's algorithm, or
- * `v1a` with Ed25519 keys.
- */
-interface LoadedKey {
-  /** Signs a JWT's claims with this key. */
-  signJwt(kid: string, claims: Record<string, unknown>): string | Promise<string>;
-  /** Ed25519 keys only: what signs `v1a`. */
-  raw?: KeyObject;
-}
-
-let keys = new Map<string, LoadedKey>();
-/** Static webhooks' keys, opened once each; bounded, as webhooks come and go. */
-const staticKey = boundedMemo(10_000, ed25519PrivateKey);
+/** Signs JWTs off the delivery loop's thread with the RS256 and ES256 keys of the ring (see `JwtSignerPool`). */
+let keys = new Map<string, { alg: string; key: Promise<CryptoKey | Uint8Array> }>();
+let replies: SignReply[] = [];
 
 parentPort!.on("message", (message: ToWorker) => {
   if (message.kind === "keys") {
-    keys = new Map(message.keys.map((k) => [k.kid, load(k.jwk)]));
+    keys = new Map(message.keys.map(({ kid, jwk }) => [kid, load(jwk)]));
     return;
   }
-  if (message.kind === "jwt") {
-    void signJwt(message.id, message.kid, message.claims).then((reply) => parentPort!.postMessage(reply));
-    return;
-  }
-  const signers =
-    message.kind === "v1a"
-      ? message.kids.map((kid) => () => keys.get(kid)?.raw)
-      : message.secrets.map((secret) => () => staticKey(secret));
-  parentPort!.postMessage(signV1a(message.id, signers, message.content));
+  for (const { id, kid, claims } of message.requests) void signJwt(id, kid, claims).then(reply);
 });
 
-/** Ed25519 keys sign with node:crypto (see `signEdDsaJwt`); RS256 and ES256 ones through jose. */
-function load(jwk: JWK): LoadedKey {
-  if (jwk.crv === "Ed25519") {
-    const raw = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
-    return { raw, signJwt: (kid, claims) => signEdDsaJwt(raw, kid, claims) };
-  }
+function load(jwk: JWK): { alg: string; key: Promise<CryptoKey | Uint8Array> } {
   const alg = jwk.alg ?? "RS256";
-  const key: Promise<CryptoKey | Uint8Array> = importJWK(jwk, alg);
-  return {
-    signJwt: async (kid, claims) => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT", kid }).sign(await key),
-  };
+  return { alg, key: importJWK(jwk, alg) };
 }
 
-async function signJwt(id: number, kid: string, claims: Record<string, unknown>): Promise<FromWorker> {
+async function signJwt(id: number, kid: string, claims: Record<string, unknown>): Promise<SignReply> {
   try {
     const signing = keys.get(kid);
     if (signing === undefined) throw new Error(`no signing key ${kid} loaded`);
-    return { id, signature: await signing.signJwt(kid, claims) };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: signing.alg, typ: "JWT", kid })
+      .sign(await signing.key);
+    return { id, signature: token };
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
-function signV1a(id: number, signers: (() => KeyObject | undefined)[], content: string): FromWorker {
-  try {
-    const entries = signers.map((key) => {
-      const opened = key();
-      if (opened === undefined) throw new Error("an Ed25519 signing key is not loaded");
-      return v1aEntry(opened, content);
-    });
-    return { id, signature: entries.join(" ") };
-  } catch (err) {
-    return { id, error: err instanceof Error ? err.message : String(err) };
-  }
+/** Replies go back once per turn, together. */
+function reply(signed: SignReply): void {
+  if (replies.length === 0) setImmediate(flushReplies);
+  replies.push(signed);
+}
+
+function flushReplies(): void {
+  parentPort!.postMessage({ replies } satisfies FromWorker);
+  replies = [];
 }
