@@ -175,7 +175,7 @@ function printReport(r) {
   add(
     "the dead worker reaped after",
     `${fmt(r.reapedAfterKillSeconds, 2)} s`,
-    "its row gone from `workers` (polled every 250 ms); its deliveries then queue behind the survivors' own",
+    "its row gone from `workers` (polled every 250 ms); its deliveries then queue in the order they fell due",
   );
   add("(c) duplicates", `${r.duplicates}`, "same webhook-id twice (at least once: expected after a SIGKILL)");
   add(

@@ -69,9 +69,18 @@ export interface EngineOptions {
   /** Attempts in flight at once in all: each holds a socket, and the process's file descriptors are finite. */
   maxInFlight: number;
   /**
-   * How long a delivery may wait in this engine's memory: the depth an endpoint may hold follows it (see `depthLimit`).
+   * How far ahead an endpoint may hold deliveries claimed from the store: what it answers in this long at its
+   * measured latency (see `depthLimit`). Its answers trigger the next claim, so a short window keeps it busy; a
+   * delivery claimed further ahead waits in memory long enough to outlive V8's young generation, and a drain of a
+   * large backlog then spends its time collecting the old one (docs/store.md: leases and failover).
    */
-  holdMs: number;
+  claimAheadMs: number;
+  /**
+   * How far ahead an endpoint may hold deliveries born leased here. Longer than `claimAheadMs`, since handing one
+   * back costs two writes; beyond it they wait in the store's queue, in the order they fell due, so a dead
+   * process's deliveries go ahead of what a slow endpoint was handed since.
+   */
+  adoptAheadMs: number;
   /**
    * How long this engine's worker stays alive in the store without a renewal: what a process that dies holds is
    * queued again for the others this long after its last renewal, at most (docs/store.md: leases and failover).
@@ -85,17 +94,17 @@ export interface EngineOptions {
 
 /**
  * A slow endpoint holds 64 at most: 64 / 16 at a time × a 10 s timeout = 40 s in memory. A fast endpoint may hold
- * more, as many as its measured latency says it sends within `CLAIM_AHEAD_MS` when claimed, or half of `holdMs`
- * when born leased here. A worker renews itself every 5 s and
- * is taken for dead 15 s after its last renewal; the others look every 5 s, so a dead process's deliveries are
- * claimed again about 20 s after its death.
+ * more, as many as its measured latency says it sends within 50 ms when claimed, or 1 s when born leased here. A
+ * worker renews itself every 5 s and is taken for dead 15 s after its last renewal; the others look every 5 s, so a
+ * dead process's deliveries are claimed again about 20 s after its death.
  */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   perEndpointConcurrency: 16,
   perEndpointQueue: 64,
   maxQueued: 4096,
   maxInFlight: 1024,
-  holdMs: 120_000,
+  claimAheadMs: 50,
+  adoptAheadMs: 1_000,
   aliveMs: 15_000,
   renewMs: 5_000,
   idlePollMs: 5_000,
@@ -107,13 +116,6 @@ const RESERVATION_MS = 60_000;
 export const FLUSH_WINDOW_MS = 20;
 const FLUSH_MAX_OUTCOMES = 256;
 const CLAIM_LIMIT = 512;
-/**
- * How far ahead the engine claims for an endpoint from the store: what the endpoint answers in this long at its
- * measured latency. That keeps it busy until the next claim, which its answers trigger. A delivery claimed
- * further ahead waits in memory long enough to outlive V8's young generation, and a drain of a large backlog
- * then spends its time collecting the old one (docs/store.md: how far ahead the engine claims).
- */
-export const CLAIM_AHEAD_MS = 50;
 /**
  * Attempts started in one turn of the event loop, at most. Starting one (signing, a socket's connect) costs
  * ~0.1–0.2 ms, so a fan-out of thousands started at once would hold the loop for a second: the rest start in
@@ -335,7 +337,7 @@ export class DeliveryEngine implements DeliveryDispatch {
         this.roomExhausted = true;
         return claimedAt;
       }
-      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key, CLAIM_AHEAD_MS));
+      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key, this.options.claimAheadMs));
       for (const key of skipEndpoints) this.backlogged.add(key);
       claimedAt = this.deps.clock.now();
       const limit = Math.min(room, CLAIM_LIMIT);
@@ -362,10 +364,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   /**
-   * Whether an endpoint may hold another delivery: one born leased here may wait up to half of `holdMs` (handing
-   * it back would cost two writes); one claimed from the store, `CLAIM_AHEAD_MS`.
+   * Whether an endpoint may hold another delivery: `adoptAheadMs` of work for one born leased here, `claimAheadMs`
+   * for one claimed from the store.
    */
-  private hasRoomFor(endpointKey: string, aheadMs = this.options.holdMs / 2): boolean {
+  private hasRoomFor(endpointKey: string, aheadMs = this.options.adoptAheadMs): boolean {
     const endpoint = this.endpoints.get(endpointKey);
     const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
     return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey, aheadMs);

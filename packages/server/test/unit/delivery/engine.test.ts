@@ -4,7 +4,7 @@ import { planDeliveries } from "../../../src/core/fanout.js";
 import { retryPolicy } from "../../../src/core/retry-schedule.js";
 import type { WebhookToDisable } from "../../../src/core/webhooks.js";
 import {
-  CLAIM_AHEAD_MS,
+  DEFAULT_ENGINE_OPTIONS,
   DeliveryEngine,
   FLUSH_WINDOW_MS,
   STARTS_PER_TURN,
@@ -99,7 +99,8 @@ async function startEngine(
       perEndpointQueue: 64,
       maxQueued: 4096,
       maxInFlight: 1024,
-      holdMs: 120_000,
+      claimAheadMs: DEFAULT_ENGINE_OPTIONS.claimAheadMs,
+      adoptAheadMs: DEFAULT_ENGINE_OPTIONS.adoptAheadMs,
       aliveMs: 15_000,
       renewMs: 5_000,
       idlePollMs: HOUR,
@@ -402,7 +403,7 @@ describe("DeliveryEngine, depth per endpoint", () => {
     const sender = new ScriptedSender(clock, (uri) => (uri.includes("slow") ? "hang" : 200));
     const engine = await startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 4 });
     await clock.settle();
-    // Its latency measured once, the fast endpoint may hold what it sends within half of holdMs.
+    // Its latency measured once, the fast endpoint may hold what it sends within adoptAheadMs.
     await publishTo(engine, fast);
     await clock.settle();
     const lease = engine.lease()!;
@@ -412,7 +413,30 @@ describe("DeliveryEngine, depth per endpoint", () => {
     expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
   });
 
-  it("claims from the store only what a fast endpoint answers within CLAIM_AHEAD_MS, yet adopts more", async () => {
+  it("adopts only adoptAheadMs of a slow endpoint's work, and hands the rest back to the store's queue", async () => {
+    const slow = await addWebhook("slow");
+    const sender = new HeldSender(100);
+    const engine = await startEngine(sender as unknown as ScriptedSender, {
+      perEndpointConcurrency: 2,
+      perEndpointQueue: 4,
+    });
+    await clock.settle();
+    await publishTo(engine, slow);
+    await clock.settle();
+    await sender.answerAll();
+    await clock.advance(FLUSH_WINDOW_MS);
+    // Answers in 100 ms, two at a time: 1 s of its work is 20 deliveries.
+    const window = (2 * DEFAULT_ENGINE_OPTIONS.adoptAheadMs) / 100;
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(slow, 100, lease));
+    await clock.settle();
+    expect(engine.queuedCount).toBe(window);
+    // The others wait in the queue, where claims take them in the order they fell due.
+    expect(await claimableByAnother(1000)).toHaveLength(100 - window);
+    expect(errors).toEqual([]);
+  });
+
+  it("claims from the store only what a fast endpoint answers within claimAheadMs, yet adopts more", async () => {
     const fast = await addWebhook("fast");
     const sender = new HeldSender();
     const engine = await startEngine(sender as unknown as ScriptedSender, {
@@ -420,12 +444,12 @@ describe("DeliveryEngine, depth per endpoint", () => {
       perEndpointQueue: 4,
     });
     await clock.settle();
-    // One answer measures its latency (1 ms): it may now hold 2 × CLAIM_AHEAD_MS / 1 ms of claimed deliveries.
+    // One answer measures its latency (1 ms): it may now hold 2 × claimAheadMs / 1 ms of claimed deliveries.
     await publishTo(engine, fast);
     await clock.settle();
     await sender.answerAll();
     await clock.advance(FLUSH_WINDOW_MS);
-    const claimAhead = 2 * CLAIM_AHEAD_MS;
+    const claimAhead = 2 * DEFAULT_ENGINE_OPTIONS.claimAheadMs;
     await publish(fast, 3 * claimAhead);
     engine.wake();
     let mostHeld = 0;
@@ -447,13 +471,15 @@ describe("DeliveryEngine, depth per endpoint", () => {
   });
 });
 
-/** A sender whose requests wait until the test answers them, each in 1 ms. */
+/** A sender whose requests wait until the test answers them, each reported as taking `latencyMs`. */
 class HeldSender {
   readonly held: Array<() => void> = [];
 
+  constructor(private readonly latencyMs = 1) {}
+
   send(_req: OutgoingRequest): Promise<SendResult> {
     return new Promise((resolve) =>
-      this.held.push(() => resolve({ kind: "response", statusCode: 200, body: "", latencyMs: 1 })),
+      this.held.push(() => resolve({ kind: "response", statusCode: 200, body: "", latencyMs: this.latencyMs })),
     );
   }
 
