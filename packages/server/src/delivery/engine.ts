@@ -337,7 +337,9 @@ export class DeliveryEngine implements DeliveryDispatch {
         this.roomExhausted = true;
         return claimedAt;
       }
-      const skipEndpoints = [...this.endpoints.keys()].filter((key) => !this.hasRoomFor(key, this.options.claimAheadMs));
+      const skipEndpoints = [...this.endpoints.keys()].filter(
+        (key) => !this.hasRoomFor(key, this.options.claimAheadMs),
+      );
       for (const key of skipEndpoints) this.backlogged.add(key);
       claimedAt = this.deps.clock.now();
       const limit = Math.min(room, CLAIM_LIMIT);

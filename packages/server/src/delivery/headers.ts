@@ -1,4 +1,3 @@
-import type { ClaimedDelivery } from "../store/store.js";
 import { attemptHeaders } from "../core/deliveries.js";
 import { USER_AGENT } from "../version.js";
 import type { HeaderBuilder } from "./engine.js";

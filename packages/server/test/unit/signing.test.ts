@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { Webhook } from "standardwebhooks";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { ed25519PrivateKey, newEd25519SigningKey } from "../../src/signing/ed25519.js";
 import { signStandardWebhook } from "../../src/signing/standard-webhooks.js";
