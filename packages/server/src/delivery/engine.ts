@@ -21,8 +21,10 @@ export interface Sender {
   send(req: OutgoingRequest): Promise<SendResult>;
 }
 
-/** Builds the headers of one attempt (static HMAC or dynamic JWT) made at `attemptAt` (ms). */
-/** An attempt's headers: at once when signed here (HMAC, Ed25519), later when a signing thread signs them. */
+/**
+ * Builds the headers of one attempt made at `attemptAt` (ms): at once when signed on this thread (HMAC, Ed25519),
+ * later when a signing thread signs them (RS256, ES256).
+ */
 export type HeaderBuilder = (
   delivery: ClaimedDelivery,
   attemptAt: number,

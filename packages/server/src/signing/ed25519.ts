@@ -52,10 +52,10 @@ export function signV1a(key: KeyObject, content: string): string {
 }
 
 /**
- * A JWT signed with EdDSA (RFC 8037): the compact JWS `header.claims.signature`, each base64url. Signed here with
+ * A JWT signed with EdDSA (RFC 8037): the compact JWS `header.claims.signature`, each part base64url. Signed with
  * node:crypto, as `v1a` is, rather than through jose: jose 6 signs with WebCrypto, whose Ed25519 signature is an
- * asynchronous job costing several times the signature itself (docs/architecture.md: worker threads). Receivers verify it
- * with any JOSE library; the tests do with jose.
+ * asynchronous job costing several times the signature itself (docs/architecture.md: worker threads). Receivers
+ * verify it with any JOSE library; the tests do with jose.
  */
 export function signEdDsaJwt(key: KeyObject, kid: string, claims: Record<string, unknown>): string {
   const header = Buffer.from(JSON.stringify({ alg: "EdDSA", typ: "JWT", kid }), "utf8").toString("base64url");

@@ -77,7 +77,7 @@ export class JwtSignerPool {
       return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
     const ed25519 = this.ed25519Keys.get(key.kid);
     if (ed25519 !== undefined) return Promise.resolve(signEdDsaJwt(ed25519, key.kid, claims));
-    return this.post({ kind: "jwt", kid: key.kid, claims });
+    return this.post({ kid: key.kid, claims });
   }
 
   /** `v1a` entries over `content` (`${id}.${timestamp}.${body}`), one per Ed25519 key that signs at `at` (ms). */
