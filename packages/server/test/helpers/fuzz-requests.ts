@@ -368,9 +368,13 @@ function jsonBodyPart(
       weight: 8,
       arbitrary: fc.tuple(valid, fc.constantFrom(...BODY_BREAKS), fc.nat(), fc.nat()).map(([v, how, pick, choice]) => {
         const broken = breakBody(v, schema, how, pick, choice);
-        return broken === undefined
-          ? { text: JSON.stringify(v), faults: [] }
-          : { text: JSON.stringify(broken.body), faults: [broken.fault] };
+        if (broken === undefined) return { text: JSON.stringify(v), faults: [] };
+        const text = JSON.stringify(broken.body);
+        // A field made too long can make the body too large: the body's limit is checked before any field.
+        const bytes = Buffer.byteLength(text);
+        if (limits.limitBytes !== undefined && bytes > limits.limitBytes)
+          return { text, faults: [bodyFault(`${bytes} bytes of body (${broken.fault.what})`, limits.tooLarge)] };
+        return { text, faults: [broken.fault] };
       }),
     },
     {
