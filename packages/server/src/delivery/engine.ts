@@ -173,6 +173,12 @@ export class DeliveryEngine implements DeliveryDispatch {
   private readonly backlogged = new Set<string>();
   /** The last claim stopped because the engine as a whole had no room. */
   private roomExhausted = false;
+  /**
+   * Endpoints for which the store holds due deliveries that found no room (a dead process's, retries come due):
+   * deliveries born leased here beyond `claimAheadMs` of their work go back to the queue, so what fell due first is
+   * sent first, rather than behind what the endpoint keeps being handed (docs/store.md: leases and failover).
+   */
+  private readonly storeFirst = new Set<string>();
   private readonly renewal: WakeableLoop;
   /** This engine's worker in the store, once registered. */
   private worker: number | undefined;
@@ -238,7 +244,8 @@ export class DeliveryEngine implements DeliveryDispatch {
       this.bornHeld.add(key);
       // Their transaction covered them (or the cover was already lower): the worker row's cover is at most this.
       if (this.coveredFrom === null || key < this.coveredFrom) this.coveredFrom = key;
-      if (this.hasRoomFor(delivery.endpointKey)) {
+      const aheadMs = this.storeFirst.has(delivery.endpointKey) ? this.options.claimAheadMs : this.options.adoptAheadMs;
+      if (this.hasRoomFor(delivery.endpointKey, aheadMs)) {
         this.enqueue(delivery);
       } else {
         refused.push(delivery);
@@ -324,7 +331,10 @@ export class DeliveryEngine implements DeliveryDispatch {
     if (next === undefined) return this.options.idlePollMs;
     // Due when we last claimed and still not taken: it belongs to an endpoint (or an engine) with no room.
     // Looking again at once would spin; an attempt finishing wakes the engine when there is room.
-    if (claimedAt === undefined || next <= claimedAt) return this.options.idlePollMs;
+    if (claimedAt === undefined || next <= claimedAt) {
+      if (claimedAt !== undefined) for (const key of this.backlogged) this.storeFirst.add(key);
+      return this.options.idlePollMs;
+    }
     return Math.min(Math.max(next - this.deps.clock.now(), 0), this.options.idlePollMs);
   }
 
@@ -362,14 +372,18 @@ export class DeliveryEngine implements DeliveryDispatch {
         perEndpoint.set(delivery.endpointKey, taken);
         if (taken >= perEndpointLimit) this.backlogged.add(delivery.endpointKey);
       }
-      if (claimed.length < limit) return claimedAt;
+      if (claimed.length < limit) {
+        // Claimed with room and not to its limit: the store has nothing more due for it.
+        for (const key of this.storeFirst) if (!this.backlogged.has(key)) this.storeFirst.delete(key);
+        return claimedAt;
+      }
     }
     return claimedAt;
   }
 
   /**
-   * Whether an endpoint may hold another delivery: `adoptAheadMs` of work for one born leased here, `claimAheadMs`
-   * for one claimed from the store.
+   * Whether an endpoint may hold another delivery: `adoptAheadMs` of work for one born leased here (`claimAheadMs`
+   * while the store holds older ones for it), `claimAheadMs` for one claimed from the store.
    */
   private hasRoomFor(endpointKey: string, aheadMs = this.options.adoptAheadMs): boolean {
     const endpoint = this.endpoints.get(endpointKey);
