@@ -415,16 +415,7 @@ describe("DeliveryEngine, depth per endpoint", () => {
 
   it("adopts only adoptAheadMs of a slow endpoint's work, and hands the rest back to the store's queue", async () => {
     const slow = await addWebhook("slow");
-    const sender = new HeldSender(100);
-    const engine = await startEngine(sender as unknown as ScriptedSender, {
-      perEndpointConcurrency: 2,
-      perEndpointQueue: 4,
-    });
-    await clock.settle();
-    await publishTo(engine, slow);
-    await clock.settle();
-    await sender.answerAll();
-    await clock.advance(FLUSH_WINDOW_MS);
+    const { engine, sender } = await engineThatMeasured(slow, 100);
     // Answers in 100 ms, two at a time: 1 s of its work is 20 deliveries.
     const window = (2 * DEFAULT_ENGINE_OPTIONS.adoptAheadMs) / 100;
     const lease = engine.lease()!;
@@ -438,16 +429,7 @@ describe("DeliveryEngine, depth per endpoint", () => {
 
   it("sends what fell due first in the store before what a slow endpoint is handed after it", async () => {
     const slow = await addWebhook("slow");
-    const sender = new HeldSender(100);
-    const engine = await startEngine(sender as unknown as ScriptedSender, {
-      perEndpointConcurrency: 2,
-      perEndpointQueue: 4,
-    });
-    await clock.settle();
-    await publishTo(engine, slow);
-    await clock.settle();
-    await sender.answerAll();
-    await clock.advance(FLUSH_WINDOW_MS);
+    const { engine, sender } = await engineThatMeasured(slow, 100);
     // 12 held (adoptAheadMs allows 20 at 100 ms, two at a time), more than its claim window (4).
     let lease = engine.lease()!;
     engine.adopt(lease, await publish(slow, 12, lease));
@@ -476,17 +458,8 @@ describe("DeliveryEngine, depth per endpoint", () => {
 
   it("claims from the store only what a fast endpoint answers within claimAheadMs", async () => {
     const fast = await addWebhook("fast");
-    const sender = new HeldSender();
-    const engine = await startEngine(sender as unknown as ScriptedSender, {
-      perEndpointConcurrency: 2,
-      perEndpointQueue: 4,
-    });
-    await clock.settle();
-    // One answer measures its latency (1 ms): it may now hold 2 × claimAheadMs / 1 ms of claimed deliveries.
-    await publishTo(engine, fast);
-    await clock.settle();
-    await sender.answerAll();
-    await clock.advance(FLUSH_WINDOW_MS);
+    // Its latency measured (1 ms): it may now hold 2 × claimAheadMs / 1 ms of claimed deliveries.
+    const { engine, sender } = await engineThatMeasured(fast, 1);
     const claimAhead = 2 * DEFAULT_ENGINE_OPTIONS.claimAheadMs;
     await publish(fast, 3 * claimAhead);
     engine.wake();
@@ -503,6 +476,24 @@ describe("DeliveryEngine, depth per endpoint", () => {
     expect(errors).toEqual([]);
   });
 });
+
+/**
+ * An engine sending two at a time (default depth 4) through a `HeldSender` whose answers take `latencyMs`, once one
+ * answer from `webhook` has measured that latency.
+ */
+async function engineThatMeasured(webhook: WebhookRecord, latencyMs: number) {
+  const sender = new HeldSender(latencyMs);
+  const engine = await startEngine(sender as unknown as ScriptedSender, {
+    perEndpointConcurrency: 2,
+    perEndpointQueue: 4,
+  });
+  await clock.settle();
+  await publishTo(engine, webhook);
+  await clock.settle();
+  await sender.answerAll();
+  await clock.advance(FLUSH_WINDOW_MS);
+  return { engine, sender };
+}
 
 /** A sender whose requests wait until the test answers them, each reported as taking `latencyMs`. */
 class HeldSender {
