@@ -382,10 +382,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   /**
-   * Whether an endpoint may hold another delivery: `adoptAheadMs` of work for one born leased here (`claimAheadMs`
-   * while the store holds older ones for it), `claimAheadMs` for one claimed from the store.
+   * Whether an endpoint may hold another delivery, `aheadMs` of its work at most: `adoptAheadMs` for one born leased
+   * here (`claimAheadMs` while the store holds older ones for it), `claimAheadMs` for one claimed from the store.
    */
-  private hasRoomFor(endpointKey: string, aheadMs = this.options.adoptAheadMs): boolean {
+  private hasRoomFor(endpointKey: string, aheadMs: number): boolean {
     const endpoint = this.endpoints.get(endpointKey);
     const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
     return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey, aheadMs);
