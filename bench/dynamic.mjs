@@ -10,7 +10,7 @@
 // receiver has all N; phases alternate static, dynamic, static, dynamic so that drift and noise hit both alike.
 // Then the same on a server of its own for each of BENCH_DYNAMIC_ALGS (default EdDSA, with TIDINGS_JWT_ALG set;
 // skipped, and reported n/a, when that server's JWKS does not serve it), and the CPU of one JWT signature per
-// algorithm measured with jose in this process: the yardstick for dynamic − static CPU per event.
+// algorithm measured in this process as the server signs it: the yardstick for dynamic − static CPU per event.
 import { generateKeyPairSync } from "node:crypto";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -315,8 +315,8 @@ async function measureServer(log, alg) {
 
 /**
  * CPU per JWT signature in this process, `count` signatures one after another after a warm-up: with jose, as the
- * server's signing workers sign RS256 and ES256; and, for EdDSA, also as they sign it (node:crypto, the build's
- * `signEdDsaJwt`). process.cpuUsage() covers the libuv threads where WebCrypto signs.
+ * server's signing threads sign RS256 and ES256; for EdDSA also as the server signs it on its main thread
+ * (node:crypto, the build's `signEdDsaJwt`). process.cpuUsage() covers the libuv threads where WebCrypto signs.
  */
 async function signatureCost(alg, count) {
   const { generateKeyPair, SignJWT } = await import("jose");
