@@ -36,8 +36,15 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
+/**
+ * The browser runs on the machine's clock. Under libfaketime (the any-date run: `faketime '+400 days' npm test`)
+ * every child inherits its preload, and Chromium hangs under it; the date under test is the server's.
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== "LD_PRELOAD" && !name.startsWith("FAKETIME")),
+  ) as Record<string, string>;
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, env });
 }
 
 /** Where a test's screenshots go: test-output/<name>/ at the repository root (git-ignored). */
