@@ -11,8 +11,8 @@ export interface SenderThreadData {
  * Messages between the delivery loop and its sending thread. Requests and results travel in batches, one
  * message per turn of either thread's event loop: a message costs more than the few requests it carries.
  */
-export type ToSenderThread = { kind: "send"; ids: number[]; requests: OutgoingRequest[] } | { kind: "close" };
+export type ToSenderThread = { kind: "send"; requests: { id: number; request: OutgoingRequest }[] } | { kind: "close" };
 export type FromSenderThread =
-  | { kind: "sent"; ids: number[]; results: SendResult[] }
+  | { kind: "sent"; results: { id: number; result: SendResult }[] }
   | { kind: "refused"; host: string; why: string }
   | { kind: "closed" };

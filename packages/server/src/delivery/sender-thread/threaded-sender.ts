@@ -3,6 +3,7 @@ import type { SendResult } from "../../core/deliveries.js";
 import type { Sender } from "../engine.js";
 import type { OutgoingRequest } from "../sender.js";
 import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
+import { TurnOutbox } from "../../runtime/turn-outbox.js";
 import { workerScriptUrl } from "../../runtime/worker-script.js";
 
 const WORKER_URL = workerScriptUrl("./worker.js", import.meta.url);
@@ -30,9 +31,9 @@ export class ThreadedSender implements Sender {
   private worker: Worker;
   private readonly waiting = new Map<number, (result: SendResult) => void>();
   private nextId = 0;
-  private outIds: number[] = [];
-  private outRequests: OutgoingRequest[] = [];
-  private postBooked = false;
+  private readonly outbox = new TurnOutbox<{ id: number; request: OutgoingRequest }>((requests) =>
+    this.worker.postMessage({ kind: "send", requests } satisfies ToSenderThread),
+  );
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ThreadedSenderOptions) {
@@ -42,12 +43,7 @@ export class ThreadedSender implements Sender {
   send(req: OutgoingRequest): Promise<SendResult> {
     if (this.closing !== undefined) return Promise.resolve(failed("the sender is closed"));
     const id = this.nextId++;
-    this.outIds.push(id);
-    this.outRequests.push(req);
-    if (!this.postBooked) {
-      this.postBooked = true;
-      setImmediate(() => this.post());
-    }
+    this.outbox.push({ id, request: req });
     // Requests in flight hold the process open, as a socket of the main thread's would.
     if (this.waiting.size === 0) this.worker.ref();
     return new Promise((resolve) => this.waiting.set(id, resolve));
@@ -56,7 +52,7 @@ export class ThreadedSender implements Sender {
   /** Sends nothing more; what is in flight ends (at its deadline at the latest) and is answered first. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      this.post();
+      this.outbox.flush();
       const worker = this.worker;
       worker.on("message", (message: FromSenderThread) => {
         if (message.kind === "closed") void worker.terminate();
@@ -85,22 +81,13 @@ export class ThreadedSender implements Sender {
     return worker;
   }
 
-  private post(): void {
-    this.postBooked = false;
-    if (this.outIds.length === 0) return;
-    const message: ToSenderThread = { kind: "send", ids: this.outIds, requests: this.outRequests };
-    this.outIds = [];
-    this.outRequests = [];
-    this.worker.postMessage(message);
-  }
-
   private receive(message: FromSenderThread): void {
     if (message.kind === "refused") {
       this.options.onRefusal?.(message.host, message.why);
       return;
     }
     if (message.kind !== "sent") return;
-    message.ids.forEach((id, i) => this.answer(id, message.results[i] as SendResult));
+    for (const { id, result } of message.results) this.answer(id, result);
   }
 
   private answer(id: number, result: SendResult): void {
@@ -115,7 +102,7 @@ export class ThreadedSender implements Sender {
   private replace(dead: Worker, why: string): void {
     if (dead !== this.worker || this.closing !== undefined) return;
     // Those not posted yet go to the new thread with the next post.
-    const unposted = new Set(this.outIds);
+    const unposted = new Set(this.outbox.gathered.map(({ id }) => id));
     const held = [...this.waiting.keys()].filter((id) => !unposted.has(id));
     this.worker = this.spawn();
     if (this.waiting.size > held.length) this.worker.ref();

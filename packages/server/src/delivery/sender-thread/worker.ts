@@ -2,6 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { SendResult } from "../../core/deliveries.js";
 import { AddressPolicy } from "../../net/address-policy.js";
 import { systemClock } from "../../runtime/system-clock.js";
+import { TurnOutbox } from "../../runtime/turn-outbox.js";
 import { HttpSender } from "../sender.js";
 import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
 
@@ -19,48 +20,30 @@ const sender = new HttpSender({
 });
 
 const inFlight = new Set<Promise<void>>();
-let doneIds: number[] = [];
-let doneResults: SendResult[] = [];
-let replyBooked = false;
-
-function reply(): void {
-  replyBooked = false;
-  if (doneIds.length === 0) return;
-  port.postMessage({ kind: "sent", ids: doneIds, results: doneResults } satisfies FromSenderThread);
-  doneIds = [];
-  doneResults = [];
-}
-
-function finished(id: number, result: SendResult): void {
-  doneIds.push(id);
-  doneResults.push(result);
-  if (!replyBooked) {
-    replyBooked = true;
-    setImmediate(reply);
-  }
-}
+const results = new TurnOutbox<{ id: number; result: SendResult }>((sent) =>
+  port.postMessage({ kind: "sent", results: sent } satisfies FromSenderThread),
+);
 
 port.on("message", (message: ToSenderThread) => {
   if (message.kind === "send") {
-    message.requests.forEach((request, i) => {
-      const id = message.ids[i] as number;
+    for (const { id, request } of message.requests) {
       const sending: Promise<void> = sender
         .send(request)
         // HttpSender answers every request with a result; a throw would be its bug, and must not strand the delivery.
         .catch((err: unknown): SendResult => ({ kind: "error", error: `sender failed: ${String(err)}`, latencyMs: 0 }))
         .then((result) => {
           inFlight.delete(sending);
-          finished(id, result);
+          results.push({ id, result });
         });
       inFlight.add(sending);
-    });
+    }
     return;
   }
   // Close: what is in flight ends (at its deadline at the latest) and is answered before the thread says so.
   void Promise.all(inFlight)
     .then(() => sender.close())
     .then(() => {
-      reply();
+      results.flush();
       port.postMessage({ kind: "closed" } satisfies FromSenderThread);
     });
 });

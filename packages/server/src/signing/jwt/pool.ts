@@ -2,6 +2,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { keysSigningV1aAt, signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
+import { TurnOutbox } from "../../runtime/turn-outbox.js";
 import { workerScriptUrl } from "../../runtime/worker-script.js";
 import { signEdDsaJwt, signV1a } from "../ed25519.js";
 import type { SignerKey } from "../signing-key-ring.js";
@@ -19,7 +20,7 @@ interface Slot {
   worker: Worker;
   load: number;
   /** Requests gathered this turn, posted together at its end. */
-  outbox: SignRequest[];
+  outbox: TurnOutbox<SignRequest>;
 }
 
 /**
@@ -33,7 +34,6 @@ export class JwtSignerPool {
   private readonly workers: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  private flushBooked = false;
   private schedule: (KeySchedule & { ed25519: boolean })[] = [];
   /** The ring's Ed25519 keys, opened for signing here. */
   private ed25519Keys = new Map<string, KeyObject>();
@@ -96,10 +96,6 @@ export class JwtSignerPool {
     const slot = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
     const id = this.nextId++;
     slot.load++;
-    if (!this.flushBooked) {
-      this.flushBooked = true;
-      setImmediate(() => this.flush());
-    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       slot.outbox.push({ ...request, id });
@@ -115,17 +111,10 @@ export class JwtSignerPool {
       });
       worker.on("error", (err) => this.failAll(err));
       worker.postMessage(this.threadKeys);
-      this.workers.push({ worker, load: 0, outbox: [] });
-    }
-  }
-
-  /** Posts each thread what this turn asked of it, in one message. */
-  private flush(): void {
-    this.flushBooked = false;
-    for (const slot of this.workers) {
-      if (slot.outbox.length === 0) continue;
-      slot.worker.postMessage({ kind: "sign", requests: slot.outbox } satisfies ToWorker);
-      slot.outbox = [];
+      const outbox = new TurnOutbox<SignRequest>((requests) =>
+        worker.postMessage({ kind: "sign", requests } satisfies ToWorker),
+      );
+      this.workers.push({ worker, load: 0, outbox });
     }
   }
 

@@ -1,17 +1,21 @@
 import { parentPort } from "node:worker_threads";
 import { importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
+import { TurnOutbox } from "../../runtime/turn-outbox.js";
 import type { FromWorker, SignReply, ToWorker } from "./protocol.js";
 
 /** Signs JWTs off the delivery loop's thread with the RS256 and ES256 keys of the ring (see `JwtSignerPool`). */
 let keys = new Map<string, { alg: string; key: Promise<CryptoKey | Uint8Array> }>();
-let replies: SignReply[] = [];
+const replies = new TurnOutbox<SignReply>((signed) =>
+  parentPort!.postMessage({ replies: signed } satisfies FromWorker),
+);
 
 parentPort!.on("message", (message: ToWorker) => {
   if (message.kind === "keys") {
     keys = new Map(message.keys.map(({ kid, jwk }) => [kid, load(jwk)]));
     return;
   }
-  for (const { id, kid, claims } of message.requests) void signJwt(id, kid, claims).then(reply);
+  for (const { id, kid, claims } of message.requests)
+    void signJwt(id, kid, claims).then((signed) => replies.push(signed));
 });
 
 function load(jwk: JWK): { alg: string; key: Promise<CryptoKey | Uint8Array> } {
@@ -30,15 +34,4 @@ async function signJwt(id: number, kid: string, claims: Record<string, unknown>)
   } catch (err) {
     return { id, error: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/** Replies go back once per turn, together. */
-function reply(signed: SignReply): void {
-  if (replies.length === 0) setImmediate(flushReplies);
-  replies.push(signed);
-}
-
-function flushReplies(): void {
-  parentPort!.postMessage({ replies } satisfies FromWorker);
-  replies = [];
 }

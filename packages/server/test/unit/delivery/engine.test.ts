@@ -415,7 +415,7 @@ describe("DeliveryEngine, depth per endpoint", () => {
 
   it("adopts only adoptAheadMs of a slow endpoint's work, and hands the rest back to the store's queue", async () => {
     const slow = await addWebhook("slow");
-    const { engine, sender } = await engineThatMeasured(slow, 100);
+    const { engine } = await engineThatMeasured(slow, 100);
     // Answers in 100 ms, two at a time: 1 s of its work is 20 deliveries.
     const window = (2 * DEFAULT_ENGINE_OPTIONS.adoptAheadMs) / 100;
     const lease = engine.lease()!;
