@@ -315,8 +315,8 @@ async function measureServer(log, alg) {
 
 /**
  * CPU per JWT signature in this process, `count` signatures one after another after a warm-up: with jose, as the
- * server's signing threads sign RS256 and ES256; for EdDSA also as the server signs it on its main thread
- * (node:crypto, the build's `signEdDsaJwt`). process.cpuUsage() covers the libuv threads where WebCrypto signs.
+ * server's signing threads sign RS256 and ES256; for EdDSA also as the server signs it where it sends, on the
+ * sending thread when there is one (node:crypto, the build's `signEdDsaJwt`). process.cpuUsage() covers the libuv threads where WebCrypto signs.
  */
 async function signatureCost(alg, count) {
   const { generateKeyPair, SignJWT } = await import("jose");

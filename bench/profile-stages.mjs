@@ -29,7 +29,7 @@ const STAGES = [
   ["metrics", (f) => /\/prom-client\/|\/observability\/metrics\.js|boot\/observability\.js/.test(f.url)],
   ["tracing", (f) => /@opentelemetry|observability\/tracing\.js/.test(f.url)],
   ["store (SQL, better-sqlite3)", (f) => /\/better-sqlite3\/|\/dist\/store\/|\/bench\/floor\/store\.mjs/.test(f.url)],
-  ["sender + signing", (f) => /\/undici\/|\/delivery\/(sender|headers)\.js|\/signing\//.test(f.url)],
+  ["sender + signing", (f) => /\/undici\/|\/delivery\/(sender|attempts)\.js|\/signing\//.test(f.url)],
   ["engine", (f) => /\/delivery\/|\/core\/(deliveries|attempt-stats|retry-schedule)\.js/.test(f.url)],
   ["auth", (f) => /\/http\/auth\.js|\/services\/projects\.js|\/crypto\/api-keys\.js|rate-limit\.js/.test(f.url)],
   [

@@ -1,6 +1,6 @@
 import { retryPolicy } from "../core/retry-schedule.js";
 import { DEFAULT_ENGINE_OPTIONS, DeliveryEngine, type EngineOptions } from "../delivery/engine.js";
-import { deliveryHeaders } from "../delivery/headers.js";
+import { deliveryAttempts } from "../delivery/attempts.js";
 import { DynamicSigner } from "../signing/dynamic-signer.js";
 import { StaticSigner } from "../signing/static-signer.js";
 import { ConcurrencyLimiter } from "../providers/limiter.js";
@@ -63,7 +63,7 @@ export function createWorkers(
     {
       store: opened.deliveryStore,
       sender: infra.tracing?.traceSender(infra.sender) ?? infra.sender,
-      buildHeaders: deliveryHeaders({
+      buildAttempt: deliveryAttempts({
         staticSigner: new StaticSigner(infra.box),
         dynamicSigner: new DynamicSigner(infra.jwtSigner, config.dynamicSigning, issuer),
       }),

@@ -164,20 +164,22 @@ export function attemptsToKeep(attempts: readonly Attempt[]): Attempt[] {
 /**
  * The headers of an attempt made at `startedAt` (docs/wire.md: the event). They are not stored with the
  * attempt: all but the signature follow from the event and the time, and a signature is only shown elided.
+ * Without `signature`, the sender adds it as the request goes out.
  */
 export function attemptHeaders(
   eventId: string,
   startedAt: number,
   userAgent: string,
-  signature: string,
+  signature?: string,
 ): Record<string, string> {
-  return {
+  const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": userAgent,
     "webhook-id": eventId,
     "webhook-timestamp": String(Math.floor(startedAt / 1000)),
-    "webhook-signature": signature,
   };
+  if (signature !== undefined) headers["webhook-signature"] = signature;
+  return headers;
 }
 
 /** What an attempt's record shows for its signature, which is not kept. */

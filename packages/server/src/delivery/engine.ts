@@ -22,13 +22,12 @@ export interface Sender {
 }
 
 /**
- * Builds the headers of one attempt made at `attemptAt` (ms): at once when signed on this thread (HMAC, Ed25519),
- * later when a signing thread signs them (RS256, ES256).
+ * The headers of one attempt made at `attemptAt` (ms) and how the sender signs it: at once, or later when a
+ * signing thread has signed a token (RS256, ES256).
  */
-export type HeaderBuilder = (
-  delivery: ClaimedDelivery,
-  attemptAt: number,
-) => Record<string, string> | Promise<Record<string, string>>;
+export type AttemptBuilder = (delivery: ClaimedDelivery, attemptAt: number) => AttemptParts | Promise<AttemptParts>;
+
+export type AttemptParts = Pick<OutgoingRequest, "headers" | "signing">;
 
 /** What the engine reports, for /metrics and the log. */
 export interface EngineObserver {
@@ -43,7 +42,7 @@ export interface EngineObserver {
 export interface EngineDeps {
   store: Store;
   sender: Sender;
-  buildHeaders: HeaderBuilder;
+  buildAttempt: AttemptBuilder;
   policy: RetryPolicy;
   clock: Clock;
   /** Names this engine's worker in the store (host, pid and a random part), for people reading the table. */
@@ -499,15 +498,12 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const { clock, sender, buildHeaders, policy, observer } = this.deps;
+    const { clock, sender, buildAttempt, policy, observer } = this.deps;
     const startedAt = clock.now();
     let result: SendResult;
     try {
-      result = await sender.send({
-        uri: delivery.uri,
-        headers: await buildHeaders(delivery, startedAt),
-        body: delivery.body,
-      });
+      const { headers, signing } = await buildAttempt(delivery, startedAt);
+      result = await sender.send({ uri: delivery.uri, headers, body: delivery.body, signing });
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
       result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };

@@ -6,6 +6,7 @@ import type { Clock, Timer } from "../core/clock.js";
 import { isSuccess, type SendResult } from "../core/deliveries.js";
 import type { AddressPolicy } from "../net/address-policy.js";
 import { boundedMemo } from "../runtime/bounded-memo.js";
+import { attemptSignature, type AttemptSigning } from "../signing/attempt-signing.js";
 import { DeadlineSweep } from "./deadlines.js";
 
 const EXCERPT_BYTES = 1024;
@@ -19,6 +20,11 @@ export interface OutgoingRequest {
   uri: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * How to sign it, just before it goes out: the `webhook-signature` header is made from this, the headers'
+   * `webhook-id` and `webhook-timestamp`, and the body. Absent: the headers go as they are.
+   */
+  signing?: AttemptSigning;
 }
 
 export interface HttpSenderOptions {
@@ -100,12 +106,19 @@ export class HttpSender {
     }
     if (target.refusal !== undefined)
       return { kind: "error", error: `refused: ${target.refusal}`, latencyMs: latency() };
+    let headers: Record<string, string>;
+    try {
+      headers = signed(req);
+    } catch (err) {
+      // Our bug, not the receiver's: recorded and retried like any other failure.
+      return { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
+    }
     const signal = this.deadlines.signal();
     try {
       const res = await this.poolFor(target.origin).request({
         method: "POST",
         path: target.path,
-        headers: req.headers,
+        headers,
         body: req.body,
         signal,
       });
@@ -194,6 +207,16 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): P
     // Aborted at the deadline (the stream is destroyed with it), or the receiver hung up mid-body.
   }
   return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
+}
+
+/** The request's headers with its `webhook-signature`, made now over the id and timestamp they carry. */
+function signed({ headers, body, signing }: OutgoingRequest): Record<string, string> {
+  if (signing === undefined) return headers;
+  const id = headers["webhook-id"];
+  const timestamp = headers["webhook-timestamp"];
+  if (id === undefined || timestamp === undefined) throw new Error("no webhook-id or webhook-timestamp to sign");
+  headers["webhook-signature"] = attemptSignature(signing, id, Number(timestamp), body);
+  return headers;
 }
 
 function describe(err: unknown): string {

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,8 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { ed25519PrivateKey, newEd25519SigningKey } from "../../src/signing/ed25519.js";
+import { attemptSignature } from "../../src/signing/attempt-signing.js";
+import { DynamicSigner } from "../../src/signing/dynamic-signer.js";
 import { signStandardWebhook } from "../../src/signing/standard-webhooks.js";
 import { JwtSignerPool } from "../../src/signing/jwt/pool.js";
 import { StaticSigner } from "../../src/signing/static-signer.js";
@@ -39,6 +41,9 @@ const NOW = Date.parse("2026-05-04T12:00:00Z");
 const box = new SecretBox(randomBytes(32));
 const sealed = (secrets: object[]) => box.seal(JSON.stringify(secrets));
 const signer = new StaticSigner(box);
+/** The `webhook-signature` a static webhook with these secrets sends at NOW, as the sender makes it. */
+const staticSignature = (secrets: object[], id: string, timestampSeconds: number, body: string) =>
+  attemptSignature(signer.signing(sealed(secrets), NOW), id, timestampSeconds, body);
 
 /** node:crypto alone, as a receiver would: the raw 32-byte key behind `whpk_`, in an SPKI wrapper. */
 function verifiesWith(publicKey: string, content: string, entry: string): boolean {
@@ -59,16 +64,15 @@ describe("Standard Webhooks signing", () => {
   it("signs with every unexpired secret, each verifiable on its own", async () => {
     const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"];
     const ts = Math.floor(Date.now() / 1000);
-    const header = await signer.signature(
-      sealed([
+    const header = staticSignature(
+      [
         { secret: secrets[0], createdAt: NOW },
         { secret: secrets[1], createdAt: NOW - 1, expireAt: NOW + 1 },
         { secret: "whsec_ZXhwaXJlZGV4cGlyZWRleHBpcmVk", createdAt: NOW - 2, expireAt: NOW },
-      ]),
+      ],
       "msg_1",
       ts,
       "{}",
-      NOW,
     );
     expect(header.split(" ")).toHaveLength(2);
     for (const secret of secrets) {
@@ -87,15 +91,14 @@ describe("Standard Webhooks signing", () => {
     const previous = newEd25519SigningKey(randomBytes(32));
     expect(current.secret).toMatch(/^whsk_[A-Za-z0-9+/]{86}==$/);
     expect(Buffer.from(current.publicKey.slice("whpk_".length), "base64")).toHaveLength(32);
-    const header = await signer.signature(
-      sealed([
+    const header = staticSignature(
+      [
         { ...current, createdAt: NOW },
         { ...previous, createdAt: NOW - 1, expireAt: NOW + 1 },
-      ]),
+      ],
       "msg_2",
       1_777_896_000,
       '{"type":"export.succeeded"}',
-      NOW,
     );
     const entries = header.split(" ");
     expect(entries.map((e) => e.slice(0, 4))).toEqual(["v1a,", "v1a,"]);
@@ -106,12 +109,11 @@ describe("Standard Webhooks signing", () => {
   });
 
   it.each(fixtures.sign_ed25519)("reproduces Svix's ed25519 vector for $msg_id with its whsk_ key", async (v) => {
-    const header = await signer.signature(
-      sealed([{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }]),
+    const header = staticSignature(
+      [{ secret: v.secret_key, publicKey: v.public_key, createdAt: NOW }],
       v.msg_id,
       v.timestamp,
       v.payload,
-      NOW,
     );
     expect(header).toBe(v.signature);
   });
@@ -136,16 +138,18 @@ const threadsOf = (pool: JwtSignerPool) =>
   (pool as unknown as { workers: { worker: { postMessage: (m: unknown) => void } }[] }).workers;
 
 describe("the signing pool", () => {
-  it("signs Ed25519 on the calling thread, and starts its threads with the first signature that needs one", async () => {
+  it("hands Ed25519 keys to the sender without starting a thread, and starts its threads with the first token that needs one", async () => {
     // A thread holds a V8 heap of its own: a process that signs only HMAC or Ed25519 should not pay for one.
     const eddsa = ringKey("EdDSA");
     const es256 = ringKey("ES256");
     const pool = new JwtSignerPool([eddsa.key], 1);
     try {
-      expect(await pool.sign({ iat: 1 }, 1_000)).toMatch(/^ey/);
-      expect(await pool.signV1a("msg_1.1700000000.{}", 1_000)).toMatch(/^v1a,/);
+      expect(pool.ed25519KeyAt(1_000)?.kid).toBe(eddsa.key.kid);
+      expect(pool.v1aKeysAt(1_000)).toHaveLength(1);
+      await expect(pool.sign({ iat: 1 }, 1_000)).rejects.toThrow(/Ed25519/);
       expect(threadsOf(pool)).toHaveLength(0);
       pool.setKeys([{ ...es256.key, activatesAt: 0 }]);
+      expect(pool.ed25519KeyAt(1_000)).toBeUndefined();
       expect(await pool.sign({ iat: 1 }, 1_000)).toMatch(/^ey/);
       expect(threadsOf(pool)).toHaveLength(1);
     } finally {
@@ -176,20 +180,32 @@ describe("the signing pool", () => {
   });
 
   it.each(["EdDSA", "ES256"] as const)(
-    "signs %s JWTs that jose verifies under the public key, with kid and typ",
+    "signs a dynamic delivery's %s JWT, which jose verifies under the public key, with kid, typ and the body's hash",
     async (alg) => {
       const { key, publicJwk } = ringKey(alg);
       const pool = new JwtSignerPool([key], 1);
       try {
-        const claims = { iss: "https://tidings.test", aud: "https://receiver.test/hook", iat: 1_700_000_000, n: "é" };
-        const token = await pool.sign(claims, 1_700_000_000_000);
+        const delivery = {
+          uri: "https://receiver.test/hook",
+          eventId: "msg_1",
+          body: '{"type":"job.succeeded","n":"é"}',
+        };
+        const signing = await new DynamicSigner(pool, "jwt", "https://tidings.test").signing(
+          delivery,
+          1_700_000_000,
+          1_700_000_000_000,
+        );
+        expect(signing.kind).toBe(alg === "EdDSA" ? "eddsa-jwt" : "signed");
+        const token = attemptSignature(signing, delivery.eventId, 1_700_000_000, delivery.body);
         expect(decodeProtectedHeader(token)).toEqual({ alg, typ: "JWT", kid: key.kid });
         const { payload } = await jwtVerify(token, await importJWK(publicJwk, alg), {
           algorithms: [alg],
-          audience: claims.aud,
+          issuer: "https://tidings.test",
+          audience: delivery.uri,
           currentDate: new Date(1_700_000_000_000),
         });
-        expect(payload).toEqual(claims);
+        expect(payload).toMatchObject({ iat: 1_700_000_000, jti: "msg_1", type: "job.succeeded" });
+        expect(payload.body_sha256).toBe(createHash("sha256").update(delivery.body).digest("base64url"));
       } finally {
         await pool.close();
       }

@@ -4,7 +4,6 @@ import { Worker } from "node:worker_threads";
 import { keysSigningV1aAt, signingKeyAt, type KeySchedule } from "../../core/signing-keys.js";
 import { TurnOutbox } from "../../runtime/turn-outbox.js";
 import { workerScriptUrl } from "../../runtime/worker-script.js";
-import { signEdDsaJwt, signV1a } from "../ed25519.js";
 import type { SignerKey } from "../signing-key-ring.js";
 import type { FromWorker, SignReply, SignRequest, ToWorker } from "./protocol.js";
 
@@ -24,11 +23,11 @@ interface Slot {
 }
 
 /**
- * Signs with the ring's keys. An Ed25519 signature (an EdDSA token, `v1a`) costs 30–45 µs, no more than handing
- * it to a thread and back, and a hop on its way out held one of the endpoint's slots: those are signed here. An
- * RS256 token costs 0.35–1 ms of CPU (2048-bit RSA), and ES256 goes through WebCrypto: a small pool of worker
- * threads signs those, so the delivery loop only builds claims and posts messages (docs/architecture.md: worker
- * threads).
+ * The ring's keys, for dynamic deliveries. An Ed25519 signature (an EdDSA token, `v1a`) costs 30–45 µs, no more
+ * than a hop to a signing thread and back, and such a hop held one of the endpoint's slots: those keys are opened
+ * here and the sender signs with them as it sends (`AttemptSigning`). An RS256 token costs 0.35–1 ms of CPU
+ * (2048-bit RSA), and ES256 goes through WebCrypto: a small pool of worker threads signs those, so the delivery
+ * loop only builds claims and posts messages (docs/architecture.md: worker threads).
  */
 export class JwtSignerPool {
   private readonly workers: Slot[] = [];
@@ -70,25 +69,34 @@ export class JwtSignerPool {
     for (const { worker } of this.workers) worker.postMessage(this.threadKeys);
   }
 
-  /** A JWT: signs `claims` with the key in use at `issuedAt` (ms). */
-  sign(claims: Record<string, unknown>, issuedAt: number): Promise<string> {
-    const key = signingKeyAt(this.schedule, issuedAt);
-    if (key === undefined)
-      return Promise.reject(new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`));
-    const ed25519 = this.ed25519Keys.get(key.kid);
-    if (ed25519 !== undefined) return Promise.resolve(signEdDsaJwt(ed25519, key.kid, claims));
-    return this.post({ kid: key.kid, claims });
+  /** The key in use at `issuedAt` (ms) when it is an Ed25519 key, which the sender signs with (`AttemptSigning`). */
+  ed25519KeyAt(issuedAt: number): { kid: string; key: KeyObject } | undefined {
+    const kid = this.keyAt(issuedAt).kid;
+    const key = this.ed25519Keys.get(kid);
+    return key === undefined ? undefined : { kid, key };
   }
 
-  /** `v1a` entries over `content` (`${id}.${timestamp}.${body}`), one per Ed25519 key that signs at `at` (ms). */
-  signV1a(content: string, at: number): Promise<string> {
+  /** A JWT over `claims`, signed on a thread with the RS256 or ES256 key in use at `issuedAt` (ms). */
+  async sign(claims: Record<string, unknown>, issuedAt: number): Promise<string> {
+    const { kid } = this.keyAt(issuedAt);
+    if (this.ed25519Keys.has(kid)) return Promise.reject(new Error(`key ${kid} is Ed25519: the sender signs with it`));
+    return this.post({ kid, claims });
+  }
+
+  /** The Ed25519 keys that sign a `v1a` delivery at `at` (ms), one `v1a,` entry each. */
+  v1aKeysAt(at: number): KeyObject[] {
     const keys = keysSigningV1aAt(
       this.schedule.filter((k) => k.ed25519),
       at,
     ).map((k) => this.ed25519Keys.get(k.kid) as KeyObject);
-    if (keys.length === 0)
-      return Promise.reject(new Error(`no Ed25519 signing key is in use at ${new Date(at).toISOString()}`));
-    return Promise.resolve(keys.map((key) => signV1a(key, content)).join(" "));
+    if (keys.length === 0) throw new Error(`no Ed25519 signing key is in use at ${new Date(at).toISOString()}`);
+    return keys;
+  }
+
+  private keyAt(issuedAt: number): KeySchedule {
+    const key = signingKeyAt(this.schedule, issuedAt);
+    if (key === undefined) throw new Error(`no signing key is active at ${new Date(issuedAt).toISOString()}`);
+    return key;
   }
 
   private post(request: Omit<SignRequest, "id">): Promise<string> {

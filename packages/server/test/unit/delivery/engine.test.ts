@@ -84,7 +84,7 @@ async function startEngine(
     {
       store,
       sender,
-      buildHeaders: async (delivery) => ({ "webhook-id": delivery.eventId }),
+      buildAttempt: async (delivery) => ({ headers: { "webhook-id": delivery.eventId } }),
       policy: retryPolicy(schedule, () => 0.5),
       clock,
       workerName: `engine-${engines.length + 1}`,

@@ -1,6 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createSecretKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Worker } from "node:worker_threads";
+import { jwtVerify } from "jose";
+import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { ThreadedSender } from "../../../src/delivery/sender-thread/threaded-sender.js";
 
@@ -68,6 +71,75 @@ async function until(what: () => boolean, label: string): Promise<void> {
 }
 
 describe("ThreadedSender", () => {
+  it("signs each request on its thread, as its signing says, over the id, timestamp and body it sends", async () => {
+    const heard: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const capture = await receiver((req, res, body) => {
+      heard.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+    const hmacKey = randomBytes(32);
+    const ed25519 = generateKeyPairSync("ed25519");
+    // Standard Webhooks' verifier refuses a timestamp five minutes off its clock.
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = (id: string) => ({
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(ts),
+    });
+    const body = '{"type":"job.succeeded"}';
+    const s = sender();
+    const results = await Promise.all([
+      s.send({
+        uri: capture.url,
+        headers: headers("msg_entries"),
+        body,
+        signing: { kind: "entries", hmacKeys: [createSecretKey(hmacKey)], ed25519Keys: [ed25519.privateKey] },
+      }),
+      s.send({
+        uri: capture.url,
+        headers: headers("msg_jwt"),
+        body,
+        signing: {
+          kind: "eddsa-jwt",
+          key: ed25519.privateKey,
+          kid: "k1",
+          issuer: "https://tidings.test",
+          audience: capture.url,
+        },
+      }),
+      s.send({
+        uri: capture.url,
+        headers: { "content-type": "application/json" },
+        body,
+        signing: { kind: "signed", signature: "x" },
+      }),
+    ]);
+    expect(results.map((r) => (r.kind === "response" ? r.statusCode : r.error))).toEqual([
+      204,
+      204,
+      "could not sign: no webhook-id or webhook-timestamp to sign",
+    ]);
+    const byId = new Map(heard.map((h) => [h.headers["webhook-id"], h]));
+    const entries = byId.get("msg_entries")!;
+    const [v1, v1a] = String(entries.headers["webhook-signature"]).split(" ");
+    expect(() =>
+      new Webhook(hmacKey.toString("base64")).verify(entries.body, {
+        "webhook-id": "msg_entries",
+        "webhook-timestamp": String(ts),
+        "webhook-signature": v1!,
+      }),
+    ).not.toThrow();
+    const content = Buffer.from(`msg_entries.${ts}.${body}`);
+    expect(verify(null, content, ed25519.publicKey, Buffer.from(v1a!.slice("v1a,".length), "base64"))).toBe(true);
+    const token = String(byId.get("msg_jwt")!.headers["webhook-signature"]);
+    const { payload, protectedHeader } = await jwtVerify(token, ed25519.publicKey, {
+      issuer: "https://tidings.test",
+      audience: capture.url,
+    });
+    expect(protectedHeader).toEqual({ alg: "EdDSA", typ: "JWT", kid: "k1" });
+    expect(payload).toMatchObject({ jti: "msg_jwt", iat: ts, type: "job.succeeded" });
+  });
+
   it("answers each of many requests sent in one turn with its own response", async () => {
     // The status and the excerpt echo what the request carried: a result handed to the wrong request shows.
     const echo = await receiver((req, res, body) => {
