@@ -360,7 +360,10 @@ describe("PostgreSQL store, shared by several processes", () => {
       const client = new pg.Client(connectionConfig(url, schema));
       await client.connect();
       try {
-        return await Promise.all(names.map(async (name) => (await client.query(`SHOW ${name}`)).rows[0]?.[name]));
+        // One query at a time: pg 8 warns that queuing them on a client is deprecated, and pg 9 drops it.
+        const values: unknown[] = [];
+        for (const name of names) values.push((await client.query(`SHOW ${name}`)).rows[0]?.[name]);
+        return values;
       } finally {
         await client.end();
       }
