@@ -90,7 +90,7 @@ async function tidingsWorkload(path, clock) {
     {
       store,
       sender: { send: async () => ({ kind: "response", statusCode: 200, body: "", latencyMs: 1 }) },
-      buildHeaders: async (delivery) => ({ "webhook-id": delivery.eventId }),
+      buildAttempt: async (delivery) => ({ headers: { "webhook-id": delivery.eventId } }),
       policy: retryPolicy([5, 30], () => 0.5),
       clock,
       workerName: "bench",
