@@ -34,7 +34,7 @@ export class JwtSignerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private schedule: (KeySchedule & { ed25519: boolean })[] = [];
-  /** The ring's Ed25519 keys, opened for signing here. */
+  /** The ring's Ed25519 keys, opened here for the sender to sign with. */
   private ed25519Keys = new Map<string, KeyObject>();
   /** The other keys, for the threads. */
   private threadKeys: ToWorker = { kind: "keys", keys: [] };
