@@ -1,6 +1,7 @@
-import { createHmac, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { signEdDsaJwt, signedContent, signV1a } from "./ed25519.js";
 import { webhookClaims } from "./jwt/claims.js";
+import { signV1 } from "./standard-webhooks.js";
 
 /**
  * How one attempt is signed: decided where the attempt is built (which secrets or keys are in use now) and carried
@@ -32,7 +33,7 @@ export function attemptSignature(
     }
     case "entries": {
       const content = signedContent(webhookId, timestampSeconds, body);
-      const v1 = signing.hmacKeys.map((key) => `v1,${createHmac("sha256", key).update(content).digest("base64")}`);
+      const v1 = signing.hmacKeys.map((key) => signV1(key, content));
       const v1a = signing.ed25519Keys.map((key) => signV1a(key, content));
       return [...v1, ...v1a].join(" ");
     }

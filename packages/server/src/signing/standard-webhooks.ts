@@ -1,4 +1,5 @@
-import { createHmac } from "node:crypto";
+import { createHmac, type KeyObject } from "node:crypto";
+import { signedContent } from "./ed25519.js";
 
 const SECRET_PREFIX = "whsec_";
 
@@ -9,7 +10,12 @@ export function decodeSigningSecret(secret: string): Buffer {
 
 /** Standard Webhooks `v1`: base64 HMAC-SHA256 of `${id}.${timestamp}.${body}` under the decoded `whsec_` secret. */
 export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
-  return `v1,${createHmac("sha256", decodeSigningSecret(secret)).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
+  return signV1(decodeSigningSecret(secret), signedContent(id, timestampSeconds, body));
+}
+
+/** One `v1,` entry: base64 HMAC-SHA256 of `content` (`${id}.${timestamp}.${body}`) under an HMAC key. */
+export function signV1(key: KeyObject | Buffer, content: string): string {
+  return `v1,${createHmac("sha256", key).update(content).digest("base64")}`;
 }
 
 export function newSigningSecret(bytes: Buffer): string {
