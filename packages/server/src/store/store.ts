@@ -209,6 +209,11 @@ export interface DeliveryQueue {
    */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
+   * Of these deliveries, the ones born leased to `worker` that it still holds (pending, not queued again by a reap),
+   * in key order: an engine reads back what it parked (docs/store.md: leases and failover). Writes nothing.
+   */
+  held(keys: readonly number[], worker: number): Promise<ClaimedDelivery[]>;
+  /**
    * Records a round of attempts, atomically: the deliveries' new states (a retry is queued again at its time,
    * unleased; a delivery that ends leaves the queue), the kept attempts, the tallies, `now` as the last success of
    * the webhooks that answered 2xx; returns those of `webhooksAtRisk` that are enabled, as they were before this

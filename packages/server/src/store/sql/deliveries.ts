@@ -90,6 +90,17 @@ const JOINED = `deliveries d JOIN events e ON e.key = d.key / ${DELIVERIES_PER_E
   LEFT JOIN webhooks w ON w.key = d.webhook_key LEFT JOIN deleted_webhooks dw ON dw.key = d.webhook_key
   LEFT JOIN delivery_queue q ON q.delivery_key = d.key`;
 
+/** A delivery with what sending it needs: its event's body, its project, its webhook's sealed secrets. */
+const CLAIMED = `${NAMED}, e.payload AS body, p.id AS project_id, w.sealed_secrets FROM ${JOINED} JOIN projects p ON p.key = e.project_key`;
+type ClaimedRow = DeliveryRow & { body: string; project_id: string; sealed_secrets: string | null };
+
+const toClaimed = (row: ClaimedRow): ClaimedDelivery => ({
+  ...toDelivery(row, row.project_id),
+  body: row.body,
+  sealedSecrets: row.sealed_secrets ?? undefined,
+  ...(row.webhook_rate !== null ? { rateLimitPerSecond: num(row.webhook_rate) } : {}),
+});
+
 export function toDelivery(row: DeliveryRow, projectId: string): Delivery {
   const key = num(row.key);
   const webhookId = row.webhook_id ?? undefined;
@@ -352,18 +363,22 @@ export class SqlDeliveries implements DeliveryQueue {
     return this.db.atomically(async (db) => {
       const keys = await this.claimKeys(db, request);
       if (keys.length === 0) return [];
-      const rows = await db.all<DeliveryRow & { body: string; project_id: string; sealed_secrets: string | null }>(
-        `SELECT ${NAMED}, e.payload AS body, p.id AS project_id, w.sealed_secrets FROM ${JOINED} JOIN projects p ON p.key = e.project_key
-         WHERE ${db.dialect.inList("d.key", "keys", "bigint")} ORDER BY q.due_at, d.key`,
+      const rows = await db.all<ClaimedRow>(
+        `SELECT ${CLAIMED} WHERE ${db.dialect.inList("d.key", "keys", "bigint")} ORDER BY q.due_at, d.key`,
         { keys },
       );
-      return rows.map((row) => ({
-        ...toDelivery(row, row.project_id),
-        body: row.body,
-        sealedSecrets: row.sealed_secrets ?? undefined,
-        ...(row.webhook_rate !== null ? { rateLimitPerSecond: num(row.webhook_rate) } : {}),
-      }));
+      return rows.map(toClaimed);
     });
+  }
+
+  async held(keys: readonly number[], worker: number): Promise<ClaimedDelivery[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db.all<ClaimedRow>(
+      `SELECT ${CLAIMED} WHERE ${this.db.dialect.inList("d.key", "keys", "bigint")} AND d.locked_by = :worker
+       AND d.state = 'pending' ORDER BY d.key`,
+      { keys: [...keys], worker },
+    );
+    return rows.map(toClaimed);
   }
 
   /** A round of outcomes, in one transaction (docs/store.md: the lean delivery path). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Attempt, DeliverySettlement } from "../../../src/core/deliveries.js";
+import { parseDeliveryId } from "../../../src/core/ids.js";
 import type { Store, SettlementRound } from "../../../src/store/store.js";
 import { delivery, event, PAGE, T0, webhook, written, type StoreFixture } from "./fixtures.js";
 
@@ -108,6 +109,52 @@ export function describeDeliveries(f: StoreFixture): void {
       // Its worker dies (it stops renewing): reaped, what it held is queued, due at once, for the others.
       expect(await store.workers.reap(T0 + 60_000)).toBe(1);
       expect((await store.deliveries.claim(claim(T0 + 60_000, b))).map((d) => d.id)).toEqual([deliveries[0]!.id]);
+    });
+
+    it("reads back the deliveries a worker holds born leased, in key order, and none it no longer holds", async () => {
+      const { store, projectId } = f;
+      const [a, b] = await workers(store);
+      const hook = webhook(projectId, { sealedSecrets: "sealed-x" });
+      await store.webhooks.insert(hook);
+      const lease = { lease: { worker: a, coveredFrom: null } };
+      const first = await written(
+        store,
+        event(projectId),
+        (e) => [delivery(e, { webhookId: hook.id, uri: hook.uri })],
+        lease,
+      );
+      const second = await written(
+        store,
+        event(projectId),
+        (e) => [delivery(e, { uri: "https://a.example/x" })],
+        lease,
+      );
+      const queued = await written(store, event(projectId), (e) => [delivery(e, { uri: "https://a.example/y" })]);
+      const ids = [second, queued, first].map((w) => w.deliveries[0]!.id);
+      const keys = ids.map((id) => parseDeliveryId(id) as number);
+      const held = await store.deliveries.held(keys, a);
+      expect(held.map((d) => d.id)).toEqual([first.deliveries[0]!.id, second.deliveries[0]!.id]);
+      expect(held[0]).toMatchObject({
+        sealedSecrets: "sealed-x",
+        endpointKey: `webhook:${hook.id}`,
+        eventId: first.event.id,
+        projectId,
+        uri: hook.uri,
+        attemptCount: 0,
+        state: "pending",
+      });
+      expect(JSON.parse(held[0]!.body)).toEqual(first.event.payload);
+      expect(held[1]).toMatchObject({ endpointKey: "origin:https://a.example", sealedSecrets: undefined });
+      expect(await store.deliveries.held(keys, b)).toEqual([]);
+      expect(await store.deliveries.held([], a)).toEqual([]);
+      // Settled, it is no longer held; reaped with its worker, neither is the other (it waits in the queue).
+      await store.deliveries.settle(
+        round([settlement(first.deliveries[0]!.id, "succeeded", { endpointKey: `webhook:${hook.id}` })]),
+        T0 + 5,
+      );
+      expect((await store.deliveries.held(keys, a)).map((d) => d.id)).toEqual([second.deliveries[0]!.id]);
+      expect(await store.workers.reap(T0 + 60_000)).toBe(1);
+      expect(await store.deliveries.held(keys, a)).toEqual([]);
     });
 
     it("skips endpoints with no room and takes at most a given number per endpoint, soonest due first", async () => {
