@@ -90,6 +90,11 @@ export function createWorkers(
     () => engine.queuedCount,
   );
   metrics.gauge(
+    "tidings_deliveries_parked",
+    "Deliveries born leased to this process that wait for room as keys, to be read back from the store.",
+    () => engine.parkedCount,
+  );
+  metrics.gauge(
     "tidings_deliveries_in_flight",
     "Delivery attempts in flight from this process.",
     () => engine.inFlightCount,

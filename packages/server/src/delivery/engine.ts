@@ -9,12 +9,13 @@ import {
   type SendResult,
 } from "../core/deliveries.js";
 import { isFifoEndpoint, isPacedEndpoint } from "../core/fanout.js";
-import { parseDeliveryId } from "../core/ids.js";
+import { deliveryId, parseDeliveryId } from "../core/ids.js";
 import type { RetryPolicy } from "../core/retry-schedule.js";
 import { webhooksAtRisk, webhooksToDisable, type WebhookToDisable } from "../core/webhooks.js";
 import { WakeableLoop } from "../runtime/wakeable-loop.js";
 import type { DeliveryDispatch } from "../services/outbox.js";
 import type { BornLease, ClaimedDelivery, Store } from "../store/store.js";
+import { ParkedDeliveries } from "./parked.js";
 import type { OutgoingRequest } from "./sender.js";
 
 export interface Sender {
@@ -83,6 +84,14 @@ export interface EngineOptions {
    */
   adoptAheadMs: number;
   /**
+   * How far ahead an endpoint may park deliveries born leased here that it has no room to hold: their keys wait in
+   * memory, their rows stay leased, and they are read back as it makes room, at no write (`delivery/parked.ts`).
+   * Beyond it, or past `maxParked` in all, they are handed back to the queue.
+   */
+  parkAheadMs: number;
+  /** Deliveries parked in all: a key each. */
+  maxParked: number;
+  /**
    * How long this engine's worker stays alive in the store without a renewal: what a process that dies holds is
    * queued again for the others this long after its last renewal, at most (docs/store.md: leases and failover).
    */
@@ -106,6 +115,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxInFlight: 1024,
   claimAheadMs: 50,
   adoptAheadMs: 1_000,
+  parkAheadMs: 30_000,
+  maxParked: 100_000,
   aliveMs: 15_000,
   renewMs: 5_000,
   idlePollMs: 5_000,
@@ -188,6 +199,9 @@ export class DeliveryEngine implements DeliveryDispatch {
   private readonly reservations = new Map<BornLease, number>();
   /** Keys of the deliveries born leased to this engine that are not settled yet: the cover must stay below them. */
   private readonly bornHeld = new Set<number>();
+  /** Deliveries born leased here that waited for room as keys, and the reads bringing some back, by endpoint. */
+  private readonly parked = new ParkedDeliveries();
+  private readonly refilling = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -213,6 +227,10 @@ export class DeliveryEngine implements DeliveryDispatch {
     return this.inFlight;
   }
 
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
   /** Registers this engine's worker (on SQLite, after queueing what the previous process held), then claims. */
   async start(): Promise<void> {
     const { store, clock, workerName, exclusive } = this.deps;
@@ -231,27 +249,37 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   /**
-   * Takes deliveries born leased to this engine. Those whose endpoint (or the engine) has no room are handed
-   * back to the queue at once, so a dead endpoint's backlog waits in the store, not in memory.
+   * Takes deliveries born leased to this engine. Those whose endpoint has no room wait behind what it parked
+   * before, as keys (`parkAheadMs`); beyond that they are handed back to the queue at once, so a dead endpoint's
+   * backlog waits in the store, not in memory.
    */
   adopt(lease: BornLease, deliveries: readonly ClaimedDelivery[]): void {
     this.reservations.delete(lease);
     if (lease.worker !== this.worker) return; // a lease of a worker this engine replaced (see renew): reaped with it
     const refused: ClaimedDelivery[] = [];
+    const parkedFor = new Set<string>();
     for (const delivery of deliveries) {
       const key = parseDeliveryId(delivery.id) as number;
+      const endpointKey = delivery.endpointKey;
       this.bornHeld.add(key);
       // Their transaction covered them (or the cover was already lower): the worker row's cover is at most this.
       if (this.coveredFrom === null || key < this.coveredFrom) this.coveredFrom = key;
-      const aheadMs = this.storeFirst.has(delivery.endpointKey) ? this.options.claimAheadMs : this.options.adoptAheadMs;
-      if (this.hasRoomFor(delivery.endpointKey, aheadMs)) {
+      const aheadMs = this.storeFirst.has(endpointKey) ? this.options.claimAheadMs : this.options.adoptAheadMs;
+      if (this.parked.sizeOf(endpointKey) === 0 && this.hasRoomFor(endpointKey, aheadMs)) {
         this.enqueue(delivery);
+      } else if (
+        this.parked.size < this.options.maxParked &&
+        this.parked.sizeOf(endpointKey) < this.parkLimit(endpointKey)
+      ) {
+        this.parked.park(endpointKey, key);
+        parkedFor.add(endpointKey);
       } else {
         refused.push(delivery);
-        this.backlogged.add(delivery.endpointKey);
+        this.backlogged.add(endpointKey);
       }
     }
     if (refused.length > 0) this.release(refused);
+    for (const endpointKey of parkedFor) this.refill(endpointKey);
   }
 
   wake(): void {
@@ -266,7 +294,11 @@ export class DeliveryEngine implements DeliveryDispatch {
     this.loop.stop();
     this.renewal.stop();
     this.ready.clear();
-    const unstarted: ClaimedDelivery[] = [];
+    // A read of parked deliveries that ends now parks them again (the loop has stopped), to be handed back below.
+    await Promise.all(this.refilling.values());
+    const unstarted: Pick<ClaimedDelivery, "id" | "endpointKey">[] = this.parked
+      .takeAll()
+      .map(({ endpointKey, key }) => ({ id: deliveryId(key), endpointKey }));
     for (const [key, endpoint] of this.endpoints) {
       this.deps.clock.clearTimeout(endpoint.pacer);
       for (const delivery of endpoint.queue) {
@@ -314,6 +346,7 @@ export class DeliveryEngine implements DeliveryDispatch {
       this.version = 0;
       this.coveredFrom = null;
       this.bornHeld.clear();
+      this.parked.takeAll();
       return 0;
     }
     this.version = renewed.version;
@@ -326,6 +359,8 @@ export class DeliveryEngine implements DeliveryDispatch {
   private async round(): Promise<number> {
     this.deps.observer.claimRound();
     const claimedAt = await this.claimWhileRoom();
+    // What endpoints parked goes next, where the store holds nothing older for them.
+    for (const endpointKey of this.parked.endpoints()) this.refill(endpointKey);
     const next = await this.deps.store.deliveries.nextDueAt();
     if (next === undefined) return this.options.idlePollMs;
     // Due when we last claimed and still not taken: it belongs to an endpoint (or an engine) with no room.
@@ -395,10 +430,59 @@ export class DeliveryEngine implements DeliveryDispatch {
    * `perEndpointQueue` while its latency is unknown or slow.
    */
   private depthLimit(endpointKey: string, aheadMs: number): number {
+    return Math.min(this.sendableWithin(endpointKey, aheadMs), this.options.maxQueued);
+  }
+
+  /** How many deliveries an endpoint may park: what it answers within `parkAheadMs` at its measured latency. */
+  private parkLimit(endpointKey: string): number {
+    return this.sendableWithin(endpointKey, this.options.parkAheadMs);
+  }
+
+  /** What an endpoint answers within `ms` at its measured latency; `perEndpointQueue` while that is unknown or slow. */
+  private sendableWithin(endpointKey: string, ms: number): number {
     const latency = this.latency.get(endpointKey);
     if (latency === undefined) return this.options.perEndpointQueue;
-    const sendable = Math.floor((this.options.perEndpointConcurrency * aheadMs) / Math.max(latency, 1));
-    return Math.min(Math.max(sendable, this.options.perEndpointQueue), this.options.maxQueued);
+    const sendable = Math.floor((this.options.perEndpointConcurrency * ms) / Math.max(latency, 1));
+    return Math.max(sendable, this.options.perEndpointQueue);
+  }
+
+  /**
+   * Reads back what an endpoint parked, as much as it has room for at `adoptAheadMs`, once that is half its window
+   * or all it parked: one read per batch. Not while the store holds due deliveries for it that found no room
+   * (`storeFirst`): those fell due first and go first.
+   */
+  private refill(endpointKey: string): void {
+    const parked = this.parked.sizeOf(endpointKey);
+    const worker = this.worker;
+    if (parked === 0 || worker === undefined || !this.loop.isRunning) return;
+    if (this.refilling.has(endpointKey) || this.storeFirst.has(endpointKey)) return;
+    const endpoint = this.endpoints.get(endpointKey);
+    const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
+    const window = this.depthLimit(endpointKey, this.options.adoptAheadMs);
+    const room = Math.min(window - depth, this.options.maxQueued - this.queued);
+    if (room <= 0 || room < Math.min(parked, Math.ceil(window / 2))) return;
+    const keys = this.parked.take(endpointKey, Math.min(room, CLAIM_LIMIT));
+    const read = this.deps.store.deliveries.held(keys, worker).then(
+      (deliveries) => {
+        this.refilling.delete(endpointKey);
+        if (this.worker !== worker) return; // taken for dead meanwhile: the reap queued them for any engine
+        if (!this.loop.isRunning) {
+          this.parked.putBack(endpointKey, keys);
+          return;
+        }
+        // One not read back is no longer this worker's (queued again by a reap): the cover may pass it.
+        const found = new Set(deliveries.map((d) => parseDeliveryId(d.id) as number));
+        for (const key of keys) if (!found.has(key)) this.bornHeld.delete(key);
+        for (const delivery of deliveries) this.enqueue(delivery);
+        this.refill(endpointKey);
+      },
+      (err: unknown) => {
+        this.refilling.delete(endpointKey);
+        if (this.worker === worker) this.parked.putBack(endpointKey, keys);
+        this.deps.observer.error(err, "read back parked deliveries");
+      },
+    );
+    this.refilling.set(endpointKey, read);
   }
 
   private observeLatency(endpointKey: string, latencyMs: number): void {
@@ -443,6 +527,7 @@ export class DeliveryEngine implements DeliveryDispatch {
         if (this.loop.isRunning) {
           this.drain(key, endpoint);
           this.drainReady();
+          this.refill(key);
         }
         if (this.endpoints.size === 0) this.idle?.();
         // Room was made: worth a claim only where deliveries were left in the store for want of it.

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SendResult } from "../../../src/core/deliveries.js";
 import { planDeliveries } from "../../../src/core/fanout.js";
 import { retryPolicy } from "../../../src/core/retry-schedule.js";
@@ -101,6 +101,8 @@ async function startEngine(
       maxInFlight: 1024,
       claimAheadMs: DEFAULT_ENGINE_OPTIONS.claimAheadMs,
       adoptAheadMs: DEFAULT_ENGINE_OPTIONS.adoptAheadMs,
+      parkAheadMs: DEFAULT_ENGINE_OPTIONS.parkAheadMs,
+      maxParked: DEFAULT_ENGINE_OPTIONS.maxParked,
       aliveMs: 15_000,
       renewMs: 5_000,
       idlePollMs: HOUR,
@@ -260,19 +262,36 @@ describe("DeliveryEngine, on fake time", () => {
     expect((await deliveriesOf("dead")).filter((d) => d.attemptCount === 1)).toHaveLength(2);
   });
 
-  it("adopts deliveries born leased to it without claiming them, and hands back what it has no room for", async () => {
+  it("adopts deliveries born leased to it without claiming them, parks what it has no room for, hands back the rest", async () => {
     const dead = await addWebhook("dead");
     const sender = new ScriptedSender(clock, () => "hang");
     const engine = await startEngine(sender, { perEndpointConcurrency: 2, perEndpointQueue: 3 });
     await clock.settle();
     const lease = engine.lease()!;
-    engine.adopt(lease, await publish(dead, 5, lease));
+    engine.adopt(lease, await publish(dead, 8, lease));
     await clock.settle();
     expect(sender.requests).toHaveLength(2);
-    // Three held (two in flight, one queued); two went back to the queue for whoever has room.
+    // Its latency unknown: three held (two in flight, one queued), three parked; two went back to the queue.
+    expect(engine.queuedCount).toBe(3);
+    expect(engine.parkedCount).toBe(3);
     const claimable = await claimableByAnother();
     expect(claimable).toHaveLength(2);
     expect(errors).toEqual([]);
+  });
+
+  it("on a graceful stop, hands back what it parked", async () => {
+    const dead = await addWebhook("dead");
+    const sender = new ScriptedSender(clock, () => "hang");
+    const engine = await startEngine(sender, { perEndpointConcurrency: 1, perEndpointQueue: 2 });
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(dead, 4, lease));
+    expect(engine.parkedCount).toBe(2);
+    expect(await claimableByAnother()).toEqual([]);
+    const stopped = engine.stop();
+    await clock.advance(TIMEOUT_MS);
+    await stopped;
+    // One was in flight (it timed out and was recorded); the one queued and the two parked are claimable now.
+    expect((await claimableByAnother()).map((d) => d.attemptCount)).toEqual([0, 0, 0]);
   });
 });
 
@@ -410,20 +429,48 @@ describe("DeliveryEngine, depth per endpoint", () => {
     engine.adopt(lease, [...(await publish(fast, 50, lease)), ...(await publish(slow, 50, lease))]);
     const claimable = await claimableByAnother(1000);
     expect(claimable.filter((d) => d.webhookId === "fast")).toHaveLength(0);
-    expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(46);
+    // The slow one's latency is unknown: four held, four parked, the rest handed back.
+    expect(claimable.filter((d) => d.webhookId === "slow")).toHaveLength(42);
   });
 
-  it("adopts only adoptAheadMs of a slow endpoint's work, and hands the rest back to the store's queue", async () => {
+  it("holds adoptAheadMs of a slow endpoint's work, parks the rest without a write, and sends all in order", async () => {
     const slow = await addWebhook("slow");
-    const { engine } = await engineThatMeasured(slow, 100);
+    const { engine, sender } = await engineThatMeasured(slow, 100);
     // Answers in 100 ms, two at a time: 1 s of its work is 20 deliveries.
     const window = (2 * DEFAULT_ENGINE_OPTIONS.adoptAheadMs) / 100;
     const lease = engine.lease()!;
-    engine.adopt(lease, await publish(slow, 100, lease));
+    const handed = await publish(slow, 100, lease);
+    const release = vi.spyOn(store.deliveries, "release");
+    engine.adopt(lease, handed);
     await clock.settle();
     expect(engine.queuedCount).toBe(window);
-    // The others wait in the queue, where claims take them in the order they fell due.
-    expect(await claimableByAnother(1000)).toHaveLength(100 - window);
+    expect(engine.parkedCount).toBe(100 - window);
+    // Parked, not handed back: nothing written, nothing in the queue for another engine.
+    expect(release).not.toHaveBeenCalled();
+    expect(await claimableByAnother(1000)).toEqual([]);
+    for (let round = 0; round < 100 && sender.sent.length < 1 + 100; round++) {
+      await sender.answerAll();
+      await clock.advance(FLUSH_WINDOW_MS);
+    }
+    // Read back as it made room: each sent once, in the order they were handed over.
+    expect(sender.sent.slice(1).map((r) => r.headers["webhook-id"])).toEqual(handed.map((d) => d.eventId));
+    await sender.answerAll();
+    await clock.advance(FLUSH_WINDOW_MS);
+    expect((await deliveriesOf("slow")).every((d) => d.state === "succeeded")).toBe(true);
+    expect(engine.parkedCount).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("hands back to the store's queue what lies beyond parkAheadMs of a slow endpoint's work", async () => {
+    const slow = await addWebhook("slow");
+    const { engine } = await engineThatMeasured(slow, 100, { parkAheadMs: 2_000 });
+    // 1 s of its work held (20), 2 s parked (40); the others wait in the queue, where claims take them in order.
+    const lease = engine.lease()!;
+    engine.adopt(lease, await publish(slow, 100, lease));
+    await clock.settle();
+    expect(engine.queuedCount).toBe(20);
+    expect(engine.parkedCount).toBe(40);
+    expect(await claimableByAnother(1000)).toHaveLength(40);
     expect(errors).toEqual([]);
   });
 
@@ -481,11 +528,12 @@ describe("DeliveryEngine, depth per endpoint", () => {
  * An engine sending two at a time (default depth 4) through a `HeldSender` whose answers take `latencyMs`, once one
  * answer from `webhook` has measured that latency.
  */
-async function engineThatMeasured(webhook: WebhookRecord, latencyMs: number) {
+async function engineThatMeasured(webhook: WebhookRecord, latencyMs: number, options: Partial<EngineOptions> = {}) {
   const sender = new HeldSender(latencyMs);
   const engine = await startEngine(sender as unknown as ScriptedSender, {
     perEndpointConcurrency: 2,
     perEndpointQueue: 4,
+    ...options,
   });
   await clock.settle();
   await publishTo(engine, webhook);
