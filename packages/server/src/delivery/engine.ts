@@ -265,7 +265,9 @@ export class DeliveryEngine implements DeliveryDispatch {
       // Their transaction covered them (or the cover was already lower): the worker row's cover is at most this.
       if (this.coveredFrom === null || key < this.coveredFrom) this.coveredFrom = key;
       const aheadMs = this.storeFirst.has(endpointKey) ? this.options.claimAheadMs : this.options.adoptAheadMs;
-      if (this.parked.sizeOf(endpointKey) === 0 && this.hasRoomFor(endpointKey, aheadMs)) {
+      // Behind what the endpoint parked, and what is being read back: they were handed over first.
+      const waiting = this.parked.sizeOf(endpointKey) > 0 || this.refilling.has(endpointKey);
+      if (!waiting && this.hasRoomFor(endpointKey, aheadMs)) {
         this.enqueue(delivery);
       } else if (
         this.parked.size < this.options.maxParked &&
