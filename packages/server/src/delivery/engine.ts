@@ -128,6 +128,8 @@ const RESERVATION_MS = 60_000;
 export const FLUSH_WINDOW_MS = 20;
 const FLUSH_MAX_OUTCOMES = 256;
 const CLAIM_LIMIT = 512;
+/** Parked deliveries are read back once this many fit (or half the endpoint's window, or all it parked). */
+const REFILL_BATCH = 64;
 /**
  * Attempts started in one turn of the event loop, at most. Starting one (signing, a socket's connect) costs
  * ~0.1–0.2 ms, so a fan-out of thousands started at once would hold the loop for a second: the rest start in
@@ -202,6 +204,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   /** Deliveries born leased here that waited for room as keys, and the reads bringing some back, by endpoint. */
   private readonly parked = new ParkedDeliveries();
   private readonly refilling = new Map<string, Promise<void>>();
+  /** Parked deliveries being read back, in all: they count against `maxQueued` already. */
+  private reading = 0;
+  /** Endpoints with room for what they parked that wait for room in the engine as a whole, longest waiting first. */
+  private readonly awaitingRoom = new Set<string>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -449,9 +455,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   }
 
   /**
-   * Reads back what an endpoint parked, as much as it has room for at `adoptAheadMs`, once that is half its window
-   * or all it parked: one read per batch. Not while the store holds due deliveries for it that found no room
-   * (`storeFirst`): those fell due first and go first.
+   * Reads back what an endpoint parked, as much as it has room for at `adoptAheadMs`, once that is a batch (half its
+   * window, `REFILL_BATCH` or all it parked): one read per batch. Not while the store holds due deliveries for it
+   * that found no room (`storeFirst`): those fell due first and go first. Its own attempts ending bring it back here
+   * when it lacks room, any attempt ending when the engine as a whole does (`awaitingRoom`).
    */
   private refill(endpointKey: string): void {
     const parked = this.parked.sizeOf(endpointKey);
@@ -461,12 +468,20 @@ export class DeliveryEngine implements DeliveryDispatch {
     const endpoint = this.endpoints.get(endpointKey);
     const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
     const window = this.depthLimit(endpointKey, this.options.adoptAheadMs);
-    const room = Math.min(window - depth, this.options.maxQueued - this.queued);
-    if (room <= 0 || room < Math.min(parked, Math.ceil(window / 2))) return;
+    const batch = Math.min(parked, Math.ceil(window / 2), REFILL_BATCH);
+    if (window - depth < batch) return;
+    const room = Math.min(window - depth, this.options.maxQueued - this.queued - this.reading);
+    if (room < batch) {
+      this.awaitingRoom.add(endpointKey);
+      return;
+    }
+    this.awaitingRoom.delete(endpointKey);
     const keys = this.parked.take(endpointKey, Math.min(room, CLAIM_LIMIT));
+    this.reading += keys.length;
     const read = this.deps.store.deliveries.held(keys, worker).then(
       (deliveries) => {
         this.refilling.delete(endpointKey);
+        this.reading -= keys.length;
         if (this.worker !== worker) return; // taken for dead meanwhile: the reap queued them for any engine
         if (!this.loop.isRunning) {
           this.parked.putBack(endpointKey, keys);
@@ -480,6 +495,7 @@ export class DeliveryEngine implements DeliveryDispatch {
       },
       (err: unknown) => {
         this.refilling.delete(endpointKey);
+        this.reading -= keys.length;
         if (this.worker === worker) this.parked.putBack(endpointKey, keys);
         this.deps.observer.error(err, "read back parked deliveries");
       },
@@ -530,6 +546,7 @@ export class DeliveryEngine implements DeliveryDispatch {
           this.drain(key, endpoint);
           this.drainReady();
           this.refill(key);
+          this.refillAwaiting();
         }
         if (this.endpoints.size === 0) this.idle?.();
         // Room was made: worth a claim only where deliveries were left in the store for want of it.
@@ -676,6 +693,16 @@ export class DeliveryEngine implements DeliveryDispatch {
     } catch (err) {
       // The leases stay: these deliveries come due again when they run out and are re-sent, same webhook-id.
       this.deps.observer.error(err, `record ${batch.length} delivery attempts`);
+    }
+  }
+
+  /** Room was made in the engine: endpoints whose parked deliveries waited for it are read back, in turn. */
+  private refillAwaiting(): void {
+    for (const endpointKey of this.awaitingRoom) {
+      this.awaitingRoom.delete(endpointKey);
+      this.refill(endpointKey);
+      // Back in the set: the engine has no room for another batch yet.
+      if (this.awaitingRoom.has(endpointKey)) return;
     }
   }
 

@@ -461,6 +461,35 @@ describe("DeliveryEngine, depth per endpoint", () => {
     expect(errors).toEqual([]);
   });
 
+  it("reads back what an endpoint parked when another endpoint's attempts make room in the engine", async () => {
+    const busy = await addWebhook("busy");
+    const idle = await addWebhook("idle");
+    const sender = new HeldSender();
+    const engine = await startEngine(sender as unknown as ScriptedSender, {
+      perEndpointConcurrency: 2,
+      perEndpointQueue: 4,
+      maxQueued: 4,
+    });
+    // Its first claim round done while it had room: nothing it claims wakes it again.
+    await clock.settle();
+    let lease = engine.lease()!;
+    engine.adopt(lease, await publish(busy, 4, lease));
+    // The engine is full: the idle endpoint, which holds nothing, parks what it is handed.
+    lease = engine.lease()!;
+    const parked = await publish(idle, 3, lease);
+    engine.adopt(lease, parked);
+    await clock.settle();
+    expect(engine.parkedCount).toBe(3);
+    expect(sender.sent.map((r) => r.uri)).toEqual([busy.uri, busy.uri]);
+    // The busy endpoint's answers make room; no attempt of the idle one's will end to bring its own back.
+    for (let round = 0; round < 5 && sender.sent.length < 7; round++) await sender.answerAll();
+    expect(sender.sent.filter((r) => r.uri === idle.uri).map((r) => r.headers["webhook-id"])).toEqual(
+      parked.map((d) => d.eventId),
+    );
+    expect(engine.parkedCount).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it("hands back to the store's queue what lies beyond parkAheadMs of a slow endpoint's work", async () => {
     const slow = await addWebhook("slow");
     const { engine } = await engineThatMeasured(slow, 100, { parkAheadMs: 2_000 });
