@@ -57,6 +57,9 @@ describe("GET /metrics", () => {
     expect(value(before, "tidings_webhooks", { state: "enabled" })).toBe(2);
     expect(value(before, "tidings_deliveries_pending")).toBe(0);
     expect(value(before, "tidings_deliveries_oldest_pending_age_seconds")).toBe(0);
+    // The engine's gauges: what it holds in memory, what it parked as keys, what is in flight.
+    for (const name of ["tidings_deliveries_queued", "tidings_deliveries_parked", "tidings_deliveries_in_flight"])
+      expect(value(before, name), name).toBe(0);
 
     await completeOperation(server, "export");
     await completeOperation(server, "export");
