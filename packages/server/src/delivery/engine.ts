@@ -78,9 +78,8 @@ export interface EngineOptions {
    */
   claimAheadMs: number;
   /**
-   * How far ahead an endpoint may hold deliveries born leased here. Longer than `claimAheadMs`, since handing one
-   * back costs two writes; beyond it they wait in the store's queue, in the order they fell due, so a dead
-   * process's deliveries go ahead of what a slow endpoint was handed since.
+   * How far ahead an endpoint may hold deliveries born leased here. Longer than `claimAheadMs`, since a batch read
+   * back from the store costs a statement; beyond it they are parked (`parkAheadMs`).
    */
   adoptAheadMs: number;
   /**
@@ -104,7 +103,8 @@ export interface EngineOptions {
 
 /**
  * A slow endpoint holds 64 at most: 64 / 16 at a time × a 10 s timeout = 40 s in memory. A fast endpoint may hold
- * more, as many as its measured latency says it sends within 50 ms when claimed, or 1 s when born leased here. A
+ * more, as many as its measured latency says it sends within 50 ms when claimed, or 1 s when born leased here, and
+ * park the keys of 30 s more (64 while its latency is unknown, 100,000 over all endpoints). A
  * worker renews itself every 5 s and is taken for dead 15 s after its last renewal; the others look every 5 s, so a
  * dead process's deliveries are claimed again about 20 s after its death.
  */
@@ -187,8 +187,9 @@ export class DeliveryEngine implements DeliveryDispatch {
   private roomExhausted = false;
   /**
    * Endpoints for which the store holds due deliveries that found no room (a dead process's, retries come due):
-   * deliveries born leased here beyond `claimAheadMs` of their work go back to the queue, so what fell due first is
-   * sent first, rather than behind what the endpoint keeps being handed (docs/store.md: leases and failover).
+   * deliveries born leased here beyond `claimAheadMs` of their work are parked and none is read back, so what fell
+   * due first is sent first, rather than behind what the endpoint keeps being handed (docs/store.md: leases and
+   * failover).
    */
   private readonly storeFirst = new Set<string>();
   private readonly renewal: WakeableLoop;
