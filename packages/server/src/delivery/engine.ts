@@ -371,6 +371,12 @@ export class DeliveryEngine implements DeliveryDispatch {
     // What endpoints parked goes next, where the store holds nothing older for them.
     for (const endpointKey of this.parked.endpoints()) this.refill(endpointKey);
     const next = await this.deps.store.deliveries.nextDueAt();
+    if (next === undefined || (claimedAt !== undefined && next > claimedAt)) {
+      // Nothing due was left in the store for want of room: an attempt ending has nothing to claim (a timer, a
+      // retry, a NOTIFY or a hand-back wakes the loop for what comes due later).
+      this.backlogged.clear();
+      this.roomExhausted = false;
+    }
     if (next === undefined) return this.options.idlePollMs;
     // Due when we last claimed and still not taken: it belongs to an endpoint (or an engine) with no room.
     // Looking again at once would spin; an attempt finishing wakes the engine when there is room.
