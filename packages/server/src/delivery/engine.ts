@@ -142,6 +142,8 @@ const LATENCIES_KEPT = 10_000;
 interface Endpoint {
   queue: ClaimedDelivery[];
   inFlight: number;
+  /** When each attempt in flight started. */
+  started: number[];
   /** Wakes a paced endpoint when its next start is due. */
   pacer?: Timer;
 }
@@ -453,9 +455,9 @@ export class DeliveryEngine implements DeliveryDispatch {
     return this.sendableWithin(endpointKey, this.options.parkAheadMs);
   }
 
-  /** What an endpoint answers within `ms` at its measured latency; `perEndpointQueue` while that is unknown or slow. */
+  /** What an endpoint answers within `ms` at its latency; `perEndpointQueue` while that is unknown or slow. */
   private sendableWithin(endpointKey: string, ms: number): number {
-    const latency = this.latency.get(endpointKey);
+    const latency = this.latencyOf(endpointKey);
     if (latency === undefined) return this.options.perEndpointQueue;
     const sendable = Math.floor((this.options.perEndpointConcurrency * ms) / Math.max(latency, 1));
     return Math.max(sendable, this.options.perEndpointQueue);
@@ -510,6 +512,18 @@ export class DeliveryEngine implements DeliveryDispatch {
     this.refilling.set(endpointKey, read);
   }
 
+  /**
+   * An endpoint's latency as the engine sees it now: its recent average, or how long its oldest attempt in flight
+   * has been out if that is longer. An endpoint that stops answering is slow at once, not when its first attempt
+   * times out, so it stops taking the engine's room from the others (docs/store.md: leases and failover).
+   */
+  private latencyOf(endpointKey: string): number | undefined {
+    const measured = this.latency.get(endpointKey);
+    const started = this.endpoints.get(endpointKey)?.started;
+    if (measured === undefined || started === undefined || started.length === 0) return measured;
+    return Math.max(measured, this.deps.clock.now() - Math.min(...started));
+  }
+
   private observeLatency(endpointKey: string, latencyMs: number): void {
     const previous = this.latency.get(endpointKey);
     // Re-inserted, so the map's order is least recently used first.
@@ -523,7 +537,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     this.held.add(delivery.id);
     let endpoint = this.endpoints.get(delivery.endpointKey);
     if (endpoint === undefined) {
-      endpoint = { queue: [], inFlight: 0 };
+      endpoint = { queue: [], inFlight: 0, started: [] };
       this.endpoints.set(delivery.endpointKey, endpoint);
     }
     endpoint.queue.push(delivery);
@@ -541,11 +555,14 @@ export class DeliveryEngine implements DeliveryDispatch {
         return;
       }
       const delivery = endpoint.queue.shift() as ClaimedDelivery;
+      const startedAt = this.deps.clock.now();
       endpoint.inFlight++;
+      endpoint.started.push(startedAt);
       this.inFlight++;
       void this.attempt(delivery).finally(() => {
         this.held.delete(delivery.id);
         endpoint.inFlight--;
+        endpoint.started.splice(endpoint.started.indexOf(startedAt), 1);
         this.inFlight--;
         this.queued--;
         if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);

@@ -461,6 +461,22 @@ describe("DeliveryEngine, depth per endpoint", () => {
     expect(errors).toEqual([]);
   });
 
+  it("takes an endpoint that stops answering for slow at once, not when its attempts time out", async () => {
+    const stalled = await addWebhook("stalled");
+    // It answered in 1 ms: 1 s of its work, two at a time, is far more than it is handed here.
+    const { engine } = await engineThatMeasured(stalled, 1);
+    let lease = engine.lease()!;
+    engine.adopt(lease, await publish(stalled, 10, lease));
+    expect(engine.queuedCount).toBe(10);
+    // Now it answers nothing: half a second on, its oldest attempt's age is its latency (2 × 1 s / 500 ms = 4).
+    await clock.advance(500);
+    lease = engine.lease()!;
+    engine.adopt(lease, await publish(stalled, 5, lease));
+    expect(engine.queuedCount).toBe(10);
+    expect(engine.parkedCount).toBe(5);
+    expect(errors).toEqual([]);
+  });
+
   it("reads back what an endpoint parked when another endpoint's attempts make room in the engine", async () => {
     const busy = await addWebhook("busy");
     const idle = await addWebhook("idle");
