@@ -141,9 +141,8 @@ const LATENCIES_KEPT = 10_000;
 
 interface Endpoint {
   queue: ClaimedDelivery[];
-  inFlight: number;
-  /** When each attempt in flight started. */
-  started: number[];
+  /** When each of its attempts in flight started. */
+  inFlight: number[];
   /** Wakes a paced endpoint when its next start is due. */
   pacer?: Timer;
 }
@@ -318,7 +317,7 @@ export class DeliveryEngine implements DeliveryDispatch {
       }
       this.queued -= endpoint.queue.length;
       endpoint.queue = [];
-      if (endpoint.inFlight === 0) this.endpoints.delete(key);
+      if (endpoint.inFlight.length === 0) this.endpoints.delete(key);
     }
     if (this.endpoints.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.flush();
@@ -437,9 +436,13 @@ export class DeliveryEngine implements DeliveryDispatch {
    * here (`claimAheadMs` while the store holds older ones for it), `claimAheadMs` for one claimed from the store.
    */
   private hasRoomFor(endpointKey: string, aheadMs: number): boolean {
+    return this.queued < this.options.maxQueued && this.depthOf(endpointKey) < this.depthLimit(endpointKey, aheadMs);
+  }
+
+  /** What an endpoint holds: queued here and in flight. */
+  private depthOf(endpointKey: string): number {
     const endpoint = this.endpoints.get(endpointKey);
-    const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
-    return this.queued < this.options.maxQueued && depth < this.depthLimit(endpointKey, aheadMs);
+    return endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight.length;
   }
 
   /**
@@ -474,8 +477,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     const worker = this.worker;
     if (parked === 0 || worker === undefined || !this.loop.isRunning) return;
     if (this.refilling.has(endpointKey) || this.storeFirst.has(endpointKey)) return;
-    const endpoint = this.endpoints.get(endpointKey);
-    const depth = endpoint === undefined ? 0 : endpoint.queue.length + endpoint.inFlight;
+    const depth = this.depthOf(endpointKey);
     const window = this.depthLimit(endpointKey, this.options.adoptAheadMs);
     const batch = Math.min(parked, Math.ceil(window / 2), REFILL_BATCH);
     if (window - depth < batch) return;
@@ -519,9 +521,9 @@ export class DeliveryEngine implements DeliveryDispatch {
    */
   private latencyOf(endpointKey: string): number | undefined {
     const measured = this.latency.get(endpointKey);
-    const started = this.endpoints.get(endpointKey)?.started;
-    if (measured === undefined || started === undefined || started.length === 0) return measured;
-    return Math.max(measured, this.deps.clock.now() - Math.min(...started));
+    const inFlight = this.endpoints.get(endpointKey)?.inFlight;
+    if (measured === undefined || inFlight === undefined || inFlight.length === 0) return measured;
+    return Math.max(measured, this.deps.clock.now() - Math.min(...inFlight));
   }
 
   private observeLatency(endpointKey: string, latencyMs: number): void {
@@ -537,7 +539,7 @@ export class DeliveryEngine implements DeliveryDispatch {
     this.held.add(delivery.id);
     let endpoint = this.endpoints.get(delivery.endpointKey);
     if (endpoint === undefined) {
-      endpoint = { queue: [], inFlight: 0, started: [] };
+      endpoint = { queue: [], inFlight: [] };
       this.endpoints.set(delivery.endpointKey, endpoint);
     }
     endpoint.queue.push(delivery);
@@ -548,7 +550,7 @@ export class DeliveryEngine implements DeliveryDispatch {
   private drain(key: string, endpoint: Endpoint): void {
     // A FIFO webhook has one delivery out at a time; the store gives it only its oldest (docs/store.md).
     const concurrency = isFifoEndpoint(key) ? 1 : this.options.perEndpointConcurrency;
-    while (endpoint.inFlight < concurrency && endpoint.queue.length > 0) {
+    while (endpoint.inFlight.length < concurrency && endpoint.queue.length > 0) {
       if (!this.paced(key, endpoint)) return;
       if (!this.mayStart()) {
         this.ready.add(key);
@@ -556,16 +558,14 @@ export class DeliveryEngine implements DeliveryDispatch {
       }
       const delivery = endpoint.queue.shift() as ClaimedDelivery;
       const startedAt = this.deps.clock.now();
-      endpoint.inFlight++;
-      endpoint.started.push(startedAt);
+      endpoint.inFlight.push(startedAt);
       this.inFlight++;
       void this.attempt(delivery).finally(() => {
         this.held.delete(delivery.id);
-        endpoint.inFlight--;
-        endpoint.started.splice(endpoint.started.indexOf(startedAt), 1);
+        endpoint.inFlight.splice(endpoint.inFlight.indexOf(startedAt), 1);
         this.inFlight--;
         this.queued--;
-        if (endpoint.inFlight === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
+        if (endpoint.inFlight.length === 0 && endpoint.queue.length === 0) this.endpoints.delete(key);
         if (this.loop.isRunning) {
           this.drain(key, endpoint);
           this.drainReady();
