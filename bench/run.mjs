@@ -8,7 +8,10 @@
 // Phases, in one run, against one server process and one receiver process:
 //   1. ceiling: a bare undici loop POSTing event-shaped, signed bodies to the receiver (before and after 2).
 //   2. end-to-end: complete N pre-created custom operations through the API; time until the receiver has
-//      all N deliveries. Also times the completes alone.
+//      all N deliveries. Also times the completes alone. Every peer (Tidings, the relay, the floor, BullMQ) first
+//      does the same with BENCH_WARMUP_EVENTS (default N) operations, reported on a row of its own: a process's
+//      first thousands of events pay for V8 compiling its code on helper threads, which a server that runs for
+//      months pays once (bench/README.md: warm-up).
 //   2b. calibration: the same against bench/relay.mjs (no database, no framework), plus a short paced run.
 //   2c. the durable floor: the same against bench/floor/server.mjs (node:http, better-sqlite3; one row per event,
 //       commit before reply, batched outcomes). Tidings and the floor also count the bytes they write to storage.
@@ -54,6 +57,7 @@ import {
 import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
+const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", N));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
@@ -87,6 +91,7 @@ const SERVER_OPTIONS = {
   nodeArgs: [
     ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
     ...(PROBE ? ["--import", pathToFileURL(join(BENCH_DIR, "server-probe.mjs")).href] : []),
+    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
   ],
   ipc: PROBE,
 };
@@ -185,7 +190,9 @@ async function inPhase(name, server, fn) {
   if (server?.child) await server.child.call("probe-reset");
   const startUs = monoUs();
   const result = await fn();
-  phases[name] = { startUs, endUs: monoUs() };
+  // How many events (or created operations) the phase handled, for the probe's per-event figures.
+  const events = Array.isArray(result) ? result.length : result?.events;
+  phases[name] = { startUs, endUs: monoUs(), ...(typeof events === "number" ? { events } : {}) };
   if (server?.child) {
     const { type, seq, ...report } = await server.child.call("probe-report");
     phases[name].probe = report;
@@ -257,6 +264,13 @@ async function ceiling(server, receiver, pool, secretKey, label, concurrency, se
 }
 
 // ---------------------------------------------------------------------------------------------- phase 2: end to end
+/** The same end-to-end run on WARMUP operations of their own, before a peer is measured: its CPU per event. */
+async function warmUp(server, receiver, client) {
+  if (WARMUP === 0) return undefined;
+  const result = await endToEnd(server, receiver, await createOperations(client, WARMUP, API_CONCURRENCY), client);
+  return { events: result.events, deliveriesPerSecond: result.deliveriesPerSecond, cpu: result.cpu };
+}
+
 async function endToEnd(server, receiver, ids, client) {
   const count = ids.length;
   const { reached, cpu, ...times } = await completeAll(server, receiver, client, ids, {
@@ -325,6 +339,16 @@ function printReport(r) {
     othersLabel(e.cpu),
   );
   row("server CPU use during the phase", `${fmt((e.cpu.serverCpuSeconds / e.cpu.wallSeconds) * 100)}% of a core`);
+  // The warm-up before a peer's measured run: its first events, while V8 still compiles its code.
+  const warmUpRow = (who, w) => {
+    if (w?.cpu.serverCpuSeconds === undefined) return;
+    row(
+      `${who}warm-up before it (${fmt(w.events)} events): CPU per event`,
+      `${fmt((w.cpu.serverCpuSeconds / w.events) * 1e6)} µs`,
+      `${fmt(w.deliveriesPerSecond)}/s`,
+    );
+  };
+  warmUpRow("", r.warmUp);
   if (e.writes)
     row(
       `bytes written per event (${e.writes.source})`,
@@ -345,6 +369,7 @@ function printReport(r) {
       r.checks.relayShare,
     );
     row("relay CPU per event", `${fmt((re.cpu.serverCpuSeconds / re.events) * 1e6)} µs`, othersLabel(re.cpu));
+    warmUpRow("relay ", r.relay.warmUp);
     row(
       `relay paced ${r.relay.paced.seconds}s: replied → receipt`,
       lat(r.relay.paced.completionRepliedToReceiptMs),
@@ -359,6 +384,7 @@ function printReport(r) {
     row("floor deliveries/s", `${fmt(fe.deliveriesPerSecond)} /s`, `completes ${fmt(fe.completesPerSecond)}/s`);
     row("Tidings end to end ÷ the floor", `${fmt(r.floorShare, 2)} ×`);
     row("floor CPU per event", `${fmt(r.cpuPerEventUs.floor)} µs`, othersLabel(fe.cpu));
+    warmUpRow("floor ", r.floor.warmUp);
     row(
       "Tidings CPU per event ÷ the floor's",
       `${fmt(r.floorCpuRatio, 2)} ×`,
@@ -376,6 +402,7 @@ function printReport(r) {
     row("bullmq deliveries/s", `${fmt(be.deliveriesPerSecond)} /s`, `completes ${fmt(be.completesPerSecond)}/s`);
     row("Tidings end to end ÷ bullmq", `${fmt(r.bullmqRatio, 2)} ×`, `≥ ${TARGETS.bullmqRatio} ×`, r.checks.bullmq);
     row("bullmq CPU per event (app + redis)", `${fmt(r.cpuPerEventUs.bullmq)} µs`, othersLabel(be.cpu));
+    warmUpRow("bullmq ", r.bullmq.warmUp);
     if (be.timedOut) row("bullmq TIMED OUT waiting for all deliveries", `${be.unique} of ${be.events}`);
   }
   if (r.pacedRuns.length > 1) {
@@ -424,6 +451,17 @@ function printReport(r) {
     lines.push(
       ` server probe, ${name} (${fmt(wallMs / 1000, 2)}s wall): SQL ${fmt(pr.sqlTotalMs)} ms (${fmt((pr.sqlTotalMs / wallMs) * 100)}% of wall), GC ${fmt(pr.gc.totalMs)} ms (max ${fmt(pr.gc.maxMs, 1)}), event-loop delay p50/p99/max ${fmt(pr.eventLoopDelayMs.p50, 1)}/${fmt(pr.eventLoopDelayMs.p99, 1)}/${fmt(pr.eventLoopDelayMs.max, 1)} ms`,
     );
+    const events = phase.events;
+    const perEvent = (ms) => (events ? `${fmt((ms * 1000) / events)} µs/event` : `${fmt(ms)} ms`);
+    lines.push(
+      `    threads' CPU: main ${perEvent(pr.threads.mainMs)}; others ${pr.threads.otherMs.map(perEvent).join(", ")} (largest first)`,
+    );
+    if (pr.allocations) {
+      const bytes = (b) => (events ? `${fmt(b / events)} B/event` : `${fmt(b / 1e6)} MB`);
+      lines.push(`    main thread allocated ${bytes(pr.allocations.bytes)} (sampled), largest sites:`);
+      for (const { where, bytes: b } of pr.allocations.top.slice(0, 15))
+        lines.push(`      ${bytes(b).padStart(16)}  ${where}`);
+    }
     for (const st of pr.statements.slice(0, 8)) {
       lines.push(
         `    ${fmt(st.totalMs).padStart(6)} ms ${String(st.count).padStart(6)}× mean ${fmt(st.meanMs, 3)} max ${fmt(st.maxMs, 1).padStart(5)} >5ms ${String(st.over5ms).padStart(3)}  ${st.key.slice(0, 72)}`,
@@ -445,6 +483,7 @@ async function main() {
   const config = {
     server: relative(ROOT, CLI),
     events: N,
+    warmUpEvents: WARMUP,
     pacedSeconds: PACED_SECONDS,
     pacedRuns: PACED_RUNS,
     rate: RATE,
@@ -478,7 +517,8 @@ async function main() {
     if (serverConcurrency !== 64)
       ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "at 64", 64, CEILING_SECONDS));
 
-    log(`end to end: creating ${N} operations (not timed), then completing them`);
+    log(`end to end: warm-up with ${WARMUP} operations, then creating ${N} (not timed) and completing them`);
+    const e2eWarmUp = await warmUp(server, receiver, api);
     const e2eIds = await inPhase("create", server, () => createOperations(api, N, API_CONCURRENCY)); // not timed
     await sleep(200);
     const e2e = await withWrites(server.proc.pid, N, () =>
@@ -492,13 +532,14 @@ async function main() {
       const relayProc = await startRelay(receiver, secret, serverConcurrency);
       const relayApi = new ApiClient(relayProc.url, API_CONCURRENCY);
       try {
+        const relayWarmUp = await warmUp(relayProc, receiver, relayApi);
         const relayIds = await createOperations(relayApi, N, API_CONCURRENCY);
         const endToEndResult = await inPhase("relayEndToEnd", undefined, () =>
           endToEnd(relayProc, receiver, relayIds, relayApi),
         );
         const pacedIds = await createOperations(relayApi, Math.round(RATE * RELAY_PACED_SECONDS), API_CONCURRENCY);
         const pacedRelay = await paced(relayProc, receiver, RATE, RELAY_PACED_SECONDS, pacedIds, relayApi);
-        relay = { endToEnd: endToEndResult, paced: pacedRelay };
+        relay = { warmUp: relayWarmUp, endToEnd: endToEndResult, paced: pacedRelay };
       } finally {
         await relayApi.close();
         stopPeer(relayProc.proc);
@@ -510,6 +551,7 @@ async function main() {
       const floorProc = await startFloor(receiver, secret, serverConcurrency, FLOOR_INDEXES);
       const floorApi = new ApiClient(floorProc.url, API_CONCURRENCY);
       try {
+        const floorWarmUp = await warmUp(floorProc, receiver, floorApi);
         const ids = await createOperations(floorApi, N, API_CONCURRENCY);
         const endToEndResult = await withWrites(
           floorProc.proc.pid,
@@ -517,7 +559,7 @@ async function main() {
           () => inPhase("floorEndToEnd", undefined, () => endToEnd(floorProc, receiver, ids, floorApi)),
           floorProc.checkpoint,
         );
-        floor = { indexes: FLOOR_INDEXES, endToEnd: endToEndResult };
+        floor = { indexes: FLOOR_INDEXES, warmUp: floorWarmUp, endToEnd: endToEndResult };
       } finally {
         await floorApi.close();
         stopPeer(floorProc.proc);
@@ -530,8 +572,13 @@ async function main() {
       const peer = await startBullmqPeer(receiver.url, secret, serverConcurrency);
       const peerApi = new ApiClient(peer.url, API_CONCURRENCY);
       try {
+        const bullmqWarmUp = await warmUp(peer, receiver, peerApi);
         const ids = await createOperations(peerApi, N, API_CONCURRENCY);
-        bullmq = { endToEnd: await endToEnd(peer, receiver, ids, peerApi), redisAppendOnly: peer.redis.appendOnlyDir };
+        bullmq = {
+          warmUp: bullmqWarmUp,
+          endToEnd: await endToEnd(peer, receiver, ids, peerApi),
+          redisAppendOnly: peer.redis.appendOnlyDir,
+        };
       } finally {
         await peerApi.close();
         await peer.stop();
@@ -611,6 +658,7 @@ async function main() {
       config,
       ceiling: ceilings,
       ceilingPerSecond,
+      warmUp: e2eWarmUp,
       endToEnd: e2e,
       ratio: ratio !== undefined ? Math.round(ratio * 1000) / 1000 : undefined,
       paced: pacedResult,

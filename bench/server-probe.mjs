@@ -1,7 +1,12 @@
 // Optional instrumentation loaded INTO the server process (`node --import bench/server-probe.mjs ...`) when
 // the benchmark runs with BENCH_PROBE=1. It does not change the server's code: it wraps better-sqlite3's
 // prepare/run/get/all to time each SQL statement (transactions' BEGIN/COMMIT included), watches event-loop
-// delay and GC pauses, and answers `probe-reset` / `probe-report` messages over the IPC channel.
+// delay and GC pauses, and answers `probe-reset` / `probe-report` messages over the IPC channel. With
+// BENCH_PROBE_ALLOC=1 it also samples the main thread's allocations (V8's sampling heap profiler, counting objects
+// that die young too), so a phase reports the bytes it allocated by function: what the scavenger and V8's helper
+// threads then pay for.
+import { readdirSync, readFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
@@ -70,12 +75,69 @@ if (typeof process.send === "function") {
     }
   }).observe({ entryTypes: ["gc"] });
 
+  // CPU time (utime + stime, clock ticks) of each of the process's threads: the main thread is the process's id.
+  const threadTicks = () => {
+    const ticks = new Map();
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+        ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return ticks;
+  };
+  let ticksAtReset = threadTicks();
+  const threadsSinceReset = () => {
+    const main = String(process.pid);
+    const other = [];
+    let mainTicks = 0;
+    for (const [tid, now] of threadTicks()) {
+      const used = now - (ticksAtReset.get(tid) ?? 0);
+      if (tid === main) mainTicks = used;
+      else if (used > 0) other.push(used);
+    }
+    // Clock ticks are 1/100 s on Linux (USER_HZ).
+    return { mainMs: mainTicks * 10, otherMs: other.sort((a, b) => b - a).map((t) => t * 10) };
+  };
+
+  const sampleAllocations = process.env.BENCH_PROBE_ALLOC === "1";
+  const inspector = sampleAllocations ? new Session() : undefined;
+  inspector?.connect();
+  const startSampling = () =>
+    inspector.post("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  if (sampleAllocations) await startSampling();
+  /** Bytes allocated since the last reset, in all and by function (sampled: each sample stands for its size). */
+  const allocations = async () => {
+    const { profile } = await inspector.post("HeapProfiler.stopSampling");
+    await startSampling();
+    const byFunction = new Map();
+    let total = 0;
+    const walk = (node) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const where = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(node_modules|dist)\//, "~$1/")}:${lineNumber + 1}`;
+      byFunction.set(where, (byFunction.get(where) ?? 0) + node.selfSize);
+      total += node.selfSize;
+      for (const child of node.children) walk(child);
+    };
+    walk(profile.head);
+    const top = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    return { bytes: total, top: top.map(([where, bytes]) => ({ where, bytes })) };
+  };
+
   const round = (x) => Math.round(x * 1000) / 1000;
-  process.on("message", (msg) => {
+  process.on("message", async (msg) => {
     if (msg?.type === "probe-reset") {
       sql = new Map();
       gc = { count: 0, totalMs: 0, maxMs: 0 };
       loop.reset();
+      ticksAtReset = threadTicks();
+      if (sampleAllocations) await allocations();
       process.send({ type: "probe-reset-ok", seq: msg.seq });
     } else if (msg?.type === "probe-report") {
       const statements = [...sql]
@@ -102,6 +164,8 @@ if (typeof process.send === "function") {
           max: ms(loop.max),
         },
         gc: { count: gc.count, totalMs: round(gc.totalMs), maxMs: round(gc.maxMs) },
+        threads: threadsSinceReset(),
+        ...(sampleAllocations ? { allocations: await allocations() } : {}),
       });
     }
   });
