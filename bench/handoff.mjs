@@ -67,6 +67,24 @@ if (!isMainThread) {
     };
   }
 
+  /**
+   * One delivery per round trip with a pause between them, so that each message finds the other thread asleep (as
+   * the server's do between its turns): the process's CPU per round trip beyond the same pauses without one.
+   */
+  async function measureAsleep(rounds) {
+    const pauses = async (post) => {
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < rounds; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (post) await roundTrip([delivery(i)], false);
+      }
+      const used = process.cpuUsage(cpu);
+      return used.user + used.system;
+    };
+    const idle = await pauses(false);
+    return (await pauses(true)) - idle;
+  }
+
   console.log(`hand-off of ${EVENTS} deliveries to a worker thread and their outcomes back (MessagePort)`);
   console.log("  batch  in flight  encoding          CPU µs/event  round trips/s");
   for (const asText of [false, true]) await measure(64, 4, asText); // warm-up
@@ -83,5 +101,11 @@ if (!isMainThread) {
       );
     }
   }
+  const ROUNDS = 500;
+  await measureAsleep(50); // warm-up
+  const asleep = await measureAsleep(ROUNDS);
+  console.log(
+    `  one delivery to a sleeping thread and back, every 2 ms: ${(asleep / ROUNDS).toFixed(1)} µs of CPU per round trip (both threads)`,
+  );
   await worker.terminate();
 }
