@@ -480,26 +480,31 @@ export function cpuDelta(a, b) {
     machine === undefined || ours.includes(undefined)
       ? undefined
       : Math.round((machine - ours.reduce((x, y) => x + y, 0)) * 1000) / 1000;
-  // The server's main thread (the event loop) and its other threads (worker threads such as the JWT signers, the
-  // libuv pool where WebCrypto signs, V8's GC and compiler threads), in all and the busiest one.
+  // The server's main thread (the event loop) and its other threads (worker threads such as the sending thread and
+  // the JWT signers, the libuv pool where WebCrypto signs, V8's GC and compiler threads), in all, each (largest
+  // first, those that used none left out) and the busiest one.
   // (Threads that ended during the phase are missing from the split, not from serverCpuSeconds.)
   let mainThread;
   let otherThreads;
-  let busiestOtherThread;
+  let eachOtherThread;
   if (a.serverThreads !== undefined && b.serverThreads !== undefined) {
     const used = (tid) => (b.serverThreads.get(tid) ?? 0) - (a.serverThreads.get(tid) ?? 0);
     const others = [...b.serverThreads.keys()].filter((tid) => tid !== b.serverPid).map(used);
     const r3 = (x) => Math.round(x * 1000) / 1000;
     mainThread = r3(used(b.serverPid));
     otherThreads = r3(others.reduce((x, y) => x + y, 0));
-    busiestOtherThread = r3(Math.max(0, ...others));
+    eachOtherThread = others
+      .filter((x) => x > 0)
+      .sort((x, y) => y - x)
+      .map(r3);
   }
   return {
     wallSeconds: Math.round(wall * 1000) / 1000,
     serverCpuSeconds: ours[0],
     serverMainThreadCpuSeconds: mainThread,
     serverOtherThreadsCpuSeconds: otherThreads,
-    serverBusiestOtherThreadCpuSeconds: busiestOtherThread,
+    serverEachOtherThreadCpuSeconds: eachOtherThread,
+    serverBusiestOtherThreadCpuSeconds: eachOtherThread === undefined ? undefined : (eachOtherThread[0] ?? 0),
     receiverCpuSeconds: ours[1],
     benchCpuSeconds: ours[2],
     otherProcessesCpuSeconds: others,

@@ -277,7 +277,6 @@ async function endToEnd(server, receiver, ids, client) {
     phase: "e2e",
     concurrency: API_CONCURRENCY,
     verifyEvery: VERIFY_EVERY,
-    threads: false,
   });
   const stats = reached ?? (await receiver.child.call("stats"));
   const { start, apiDone } = times;
@@ -339,6 +338,13 @@ function printReport(r) {
     othersLabel(e.cpu),
   );
   row("server CPU use during the phase", `${fmt((e.cpu.serverCpuSeconds / e.cpu.wallSeconds) * 100)}% of a core`);
+  if (e.cpu.serverMainThreadCpuSeconds !== undefined)
+    // The sending thread is usually the first of the others; V8's helpers (compiling, collecting) and the WAL
+    // checkpoint thread follow (bench/README.md: warm-up).
+    row(
+      "server CPU per event by thread: main; others",
+      `${perEvent(e.cpu.serverMainThreadCpuSeconds)}; ${e.cpu.serverEachOtherThreadCpuSeconds.map((s) => fmt((s / e.events) * 1e6)).join(" + ")} µs`,
+    );
   // The warm-up before a peer's measured run: its first events, while V8 still compiles its code.
   const warmUpRow = (who, w) => {
     if (w?.cpu.serverCpuSeconds === undefined) return;
@@ -452,10 +458,6 @@ function printReport(r) {
       ` server probe, ${name} (${fmt(wallMs / 1000, 2)}s wall): SQL ${fmt(pr.sqlTotalMs)} ms (${fmt((pr.sqlTotalMs / wallMs) * 100)}% of wall), GC ${fmt(pr.gc.totalMs)} ms (max ${fmt(pr.gc.maxMs, 1)}), event-loop delay p50/p99/max ${fmt(pr.eventLoopDelayMs.p50, 1)}/${fmt(pr.eventLoopDelayMs.p99, 1)}/${fmt(pr.eventLoopDelayMs.max, 1)} ms`,
     );
     const events = phase.events;
-    const perEvent = (ms) => (events ? `${fmt((ms * 1000) / events)} µs/event` : `${fmt(ms)} ms`);
-    lines.push(
-      `    threads' CPU: main ${perEvent(pr.threads.mainMs)}; others ${pr.threads.otherMs.map(perEvent).join(", ")} (largest first)`,
-    );
     if (pr.allocations) {
       const bytes = (b) => (events ? `${fmt(b / events)} B/event` : `${fmt(b / 1e6)} MB`);
       lines.push(`    main thread allocated ${bytes(pr.allocations.bytes)} (sampled), largest sites:`);

@@ -5,7 +5,6 @@
 // BENCH_PROBE_ALLOC=1 it also samples the main thread's allocations (V8's sampling heap profiler, counting objects
 // that die young too), so a phase reports the bytes it allocated by function: what the scavenger and V8's helper
 // threads then pay for.
-import { readdirSync, readFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -75,33 +74,6 @@ if (typeof process.send === "function") {
     }
   }).observe({ entryTypes: ["gc"] });
 
-  // CPU time (utime + stime, clock ticks) of each of the process's threads: the main thread is the process's id.
-  const threadTicks = () => {
-    const ticks = new Map();
-    for (const tid of readdirSync("/proc/self/task")) {
-      try {
-        const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-        ticks.set(tid, Number(fields[11]) + Number(fields[12]));
-      } catch {
-        // The thread ended between the listing and the read.
-      }
-    }
-    return ticks;
-  };
-  let ticksAtReset = threadTicks();
-  const threadsSinceReset = () => {
-    const main = String(process.pid);
-    const other = [];
-    let mainTicks = 0;
-    for (const [tid, now] of threadTicks()) {
-      const used = now - (ticksAtReset.get(tid) ?? 0);
-      if (tid === main) mainTicks = used;
-      else if (used > 0) other.push(used);
-    }
-    // Clock ticks are 1/100 s on Linux (USER_HZ).
-    return { mainMs: mainTicks * 10, otherMs: other.sort((a, b) => b - a).map((t) => t * 10) };
-  };
-
   const sampleAllocations = process.env.BENCH_PROBE_ALLOC === "1";
   const inspector = sampleAllocations ? new Session() : undefined;
   inspector?.connect();
@@ -136,7 +108,6 @@ if (typeof process.send === "function") {
       sql = new Map();
       gc = { count: 0, totalMs: 0, maxMs: 0 };
       loop.reset();
-      ticksAtReset = threadTicks();
       if (sampleAllocations) await allocations();
       process.send({ type: "probe-reset-ok", seq: msg.seq });
     } else if (msg?.type === "probe-report") {
@@ -164,7 +135,6 @@ if (typeof process.send === "function") {
           max: ms(loop.max),
         },
         gc: { count: gc.count, totalMs: round(gc.totalMs), maxMs: round(gc.maxMs) },
-        threads: threadsSinceReset(),
         ...(sampleAllocations ? { allocations: await allocations() } : {}),
       });
     }
