@@ -9,9 +9,10 @@
 //   1. ceiling: a bare undici loop POSTing event-shaped, signed bodies to the receiver (before and after 2).
 //   2. end-to-end: complete N pre-created custom operations through the API; time until the receiver has
 //      all N deliveries. Also times the completes alone. Every peer (Tidings, the relay, the floor, BullMQ) first
-//      does the same with BENCH_WARMUP_EVENTS (default N) operations, reported on a row of its own: a process's
-//      first thousands of events pay for V8 compiling its code on helper threads, which a server that runs for
-//      months pays once (bench/README.md: warm-up).
+//      does the same with BENCH_WARMUP_EVENTS (default 30,000) operations, reported on a row of its own: a process's
+//      first tens of thousands of events pay for V8 compiling its code on helper threads, which a server that runs
+//      for months pays once (bench/README.md: warm-up). Then BENCH_ROUNDS (3) rounds, every peer measured once in
+//      each, taking turns; each ratio is the median of the rounds' own (bench/README.md: rounds).
 //   2b. calibration: the same against bench/relay.mjs (no database, no framework), plus a short paced run.
 //   2c. the durable floor: the same against bench/floor/server.mjs (node:http, better-sqlite3; one row per event,
 //       commit before reply, batched outcomes). Tidings and the floor also count the bytes they write to storage.
@@ -57,7 +58,8 @@ import {
 import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
-const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", N));
+// V8 was still compiling (43 functions) during 5,000 events measured after a warm-up of 5,000; after 30,000, 9.
+const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", 30_000));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
@@ -71,6 +73,8 @@ const BULLMQ = process.env.BENCH_BULLMQ !== "0";
 const FLOOR = process.env.BENCH_FLOOR !== "0";
 const FLOOR_INDEXES = Number(process.env.BENCH_FLOOR_INDEXES ?? 4);
 const PACED_RUNS = Math.round(intEnv("BENCH_PACED_RUNS", 3));
+/** End-to-end rounds: every peer measured once per round, taking turns; the rows are the rounds' medians. */
+const ROUNDS = Math.max(1, Math.round(intEnv("BENCH_ROUNDS", 3)));
 const RELAY_PACED_SECONDS = Math.min(3, PACED_SECONDS);
 
 /** Issue 11's targets for this script's rows (bench/all.mjs prints them all in one table). */
@@ -301,6 +305,39 @@ async function endToEnd(server, receiver, ids, client) {
   };
 }
 
+/** A phase's server CPU per event in µs (undefined where /proc is not there to read). */
+const cpuPerEventUs = (phase) =>
+  phase?.cpu.serverCpuSeconds !== undefined ? Math.round((phase.cpu.serverCpuSeconds / phase.events) * 1e6) : undefined;
+
+/** The middle value; of an even count, the lower middle. */
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
+/** The round whose CPU per event is the median of a peer's rounds: the one its rows show. */
+const medianRound = (rounds) => {
+  const sorted = [...rounds].sort((a, b) => (cpuPerEventUs(a) ?? 0) - (cpuPerEventUs(b) ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+const roundSummary = (r) => ({
+  deliveriesPerSecond: r.deliveriesPerSecond,
+  cpuPerEventUs: cpuPerEventUs(r),
+  ...(r.writes ? { writtenBytesPerEvent: r.writes.perEvent } : {}),
+});
+
+/**
+ * One round of a peer: N operations created (not timed), then completed end to end. The first round's phases keep
+ * their names (`endToEnd`, `relayEndToEnd`, …: profiles and the probe are cut by them); later ones add the round.
+ */
+async function measureRound(peer, round, receiver) {
+  const create = () => createOperations(peer.api, N, API_CONCURRENCY);
+  const server = peer.name === "tidings" ? peer.target : undefined;
+  const ids = server && round === 0 ? await inPhase("create", server, create) : await create();
+  await sleep(200);
+  const phase = round === 0 ? peer.phase : `${peer.phase}${round + 1}`;
+  const run = () => inPhase(phase, server, () => endToEnd(peer.target, receiver, ids, peer.api));
+  return peer.writes ? withWrites(peer.writes.pid, N, run, peer.writes.checkpoint) : run();
+}
+
 // ---------------------------------------------------------------------------------------------- phase 3: paced latency
 const paced = (server, receiver, rate, seconds, ids, client) =>
   pacedCompletes(server, receiver, client, ids, { rate, seconds, verifyEvery: VERIFY_EVERY, spinMs: SPIN_MS });
@@ -323,8 +360,20 @@ function printReport(r) {
     row(`${c.label} (${c.concurrency} in flight, ${c.seconds}s)`, `${fmt(c.perSecond)} req/s`, othersLabel(c.cpu));
   row("ceiling used for the ratio (best of before/after)", `${fmt(r.ceilingPerSecond)} req/s`);
   const e = r.endToEnd;
-  lines.push(` end to end: complete ${fmt(e.events)} operations (${e.apiConcurrency} in flight) → all received`);
+  lines.push(
+    ` end to end: complete ${fmt(e.events)} operations (${e.apiConcurrency} in flight) → all received; ${r.rounds} rounds, each peer's median shown, ratios the median of the rounds' ratios`,
+  );
+  // Every round of a peer: its CPU per event and rate, in the order they ran.
+  const roundsRow = (who, rounds) => {
+    if (rounds.length > 1)
+      row(
+        `${who}rounds: CPU per event; deliveries/s`,
+        `${rounds.map((x) => fmt(x.cpuPerEventUs)).join(" / ")} µs`,
+        `${rounds.map((x) => fmt(x.deliveriesPerSecond)).join(" / ")}`,
+      );
+  };
   row("deliveries/s", `${fmt(e.deliveriesPerSecond)} /s`);
+  roundsRow("", r.tidingsRounds);
   row("ratio to ceiling", `${fmt(r.ratio, 2)} ×`);
   row("completes alone (API throughput)", `${fmt(e.completesPerSecond)} /s`);
   row("first receipt after start", `${fmt(e.firstReceiptMs, 1)} ms`);
@@ -376,6 +425,8 @@ function printReport(r) {
     );
     row("relay CPU per event", `${fmt((re.cpu.serverCpuSeconds / re.events) * 1e6)} µs`, othersLabel(re.cpu));
     warmUpRow("relay ", r.relay.warmUp);
+    roundsRow("relay ", r.relay.rounds);
+    row("Tidings CPU per event ÷ the relay's", `${fmt(r.relayCpuRatio, 2)} ×`);
     row(
       `relay paced ${r.relay.paced.seconds}s: replied → receipt`,
       lat(r.relay.paced.completionRepliedToReceiptMs),
@@ -391,6 +442,7 @@ function printReport(r) {
     row("Tidings end to end ÷ the floor", `${fmt(r.floorShare, 2)} ×`);
     row("floor CPU per event", `${fmt(r.cpuPerEventUs.floor)} µs`, othersLabel(fe.cpu));
     warmUpRow("floor ", r.floor.warmUp);
+    roundsRow("floor ", r.floor.rounds);
     row(
       "Tidings CPU per event ÷ the floor's",
       `${fmt(r.floorCpuRatio, 2)} ×`,
@@ -409,6 +461,7 @@ function printReport(r) {
     row("Tidings end to end ÷ bullmq", `${fmt(r.bullmqRatio, 2)} ×`, `≥ ${TARGETS.bullmqRatio} ×`, r.checks.bullmq);
     row("bullmq CPU per event (app + redis)", `${fmt(r.cpuPerEventUs.bullmq)} µs`, othersLabel(be.cpu));
     warmUpRow("bullmq ", r.bullmq.warmUp);
+    roundsRow("bullmq ", r.bullmq.rounds);
     if (be.timedOut) row("bullmq TIMED OUT waiting for all deliveries", `${be.unique} of ${be.events}`);
   }
   if (r.pacedRuns.length > 1) {
@@ -486,6 +539,7 @@ async function main() {
     server: relative(ROOT, CLI),
     events: N,
     warmUpEvents: WARMUP,
+    rounds: ROUNDS,
     pacedSeconds: PACED_SECONDS,
     pacedRuns: PACED_RUNS,
     rate: RATE,
@@ -519,74 +573,77 @@ async function main() {
     if (serverConcurrency !== 64)
       ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "at 64", 64, CEILING_SECONDS));
 
-    log(`end to end: warm-up with ${WARMUP} operations, then creating ${N} (not timed) and completing them`);
-    const e2eWarmUp = await warmUp(server, receiver, api);
-    const e2eIds = await inPhase("create", server, () => createOperations(api, N, API_CONCURRENCY)); // not timed
-    await sleep(200);
-    const e2e = await withWrites(server.proc.pid, N, () =>
-      inPhase("endToEnd", server, () => endToEnd(server, receiver, e2eIds, api)),
-    );
-    log(`end to end: ${e2e.deliveriesPerSecond} deliveries/s`);
-
-    let relay;
-    if (RELAY) {
-      log(`relay (no database, no framework): end to end with ${N} events, then paced for ${RELAY_PACED_SECONDS}s`);
-      const relayProc = await startRelay(receiver, secret, serverConcurrency);
-      const relayApi = new ApiClient(relayProc.url, API_CONCURRENCY);
-      try {
-        const relayWarmUp = await warmUp(relayProc, receiver, relayApi);
-        const relayIds = await createOperations(relayApi, N, API_CONCURRENCY);
-        const endToEndResult = await inPhase("relayEndToEnd", undefined, () =>
-          endToEnd(relayProc, receiver, relayIds, relayApi),
-        );
-        const pacedIds = await createOperations(relayApi, Math.round(RATE * RELAY_PACED_SECONDS), API_CONCURRENCY);
-        const pacedRelay = await paced(relayProc, receiver, RATE, RELAY_PACED_SECONDS, pacedIds, relayApi);
-        relay = { warmUp: relayWarmUp, endToEnd: endToEndResult, paced: pacedRelay };
-      } finally {
-        await relayApi.close();
-        stopPeer(relayProc.proc);
+    // Every peer is up before the first round, so that the rounds can take turns (idle, a peer costs nothing).
+    const peers = [{ name: "tidings", target: server, api, phase: "endToEnd", writes: { pid: server.proc.pid } }];
+    try {
+      if (RELAY) {
+        const relayProc = await startRelay(receiver, secret, serverConcurrency);
+        peers.push({
+          name: "relay",
+          target: relayProc,
+          api: new ApiClient(relayProc.url, API_CONCURRENCY),
+          phase: "relayEndToEnd",
+          stop: () => stopPeer(relayProc.proc),
+        });
       }
-    }
-    let floor;
-    if (FLOOR) {
-      log(`durable floor (node:http, better-sqlite3, ${FLOOR_INDEXES} secondary indexes): end to end with ${N} events`);
-      const floorProc = await startFloor(receiver, secret, serverConcurrency, FLOOR_INDEXES);
-      const floorApi = new ApiClient(floorProc.url, API_CONCURRENCY);
-      try {
-        const floorWarmUp = await warmUp(floorProc, receiver, floorApi);
-        const ids = await createOperations(floorApi, N, API_CONCURRENCY);
-        const endToEndResult = await withWrites(
-          floorProc.proc.pid,
-          N,
-          () => inPhase("floorEndToEnd", undefined, () => endToEnd(floorProc, receiver, ids, floorApi)),
-          floorProc.checkpoint,
-        );
-        floor = { indexes: FLOOR_INDEXES, warmUp: floorWarmUp, endToEnd: endToEndResult };
-      } finally {
-        await floorApi.close();
-        stopPeer(floorProc.proc);
+      if (FLOOR) {
+        const floorProc = await startFloor(receiver, secret, serverConcurrency, FLOOR_INDEXES);
+        peers.push({
+          name: "floor",
+          target: floorProc,
+          api: new ApiClient(floorProc.url, API_CONCURRENCY),
+          phase: "floorEndToEnd",
+          writes: { pid: floorProc.proc.pid, checkpoint: floorProc.checkpoint },
+          stop: () => stopPeer(floorProc.proc),
+        });
       }
-      log(`durable floor: ${floor.endToEnd.deliveriesPerSecond} deliveries/s`);
-    }
-    let bullmq;
-    if (BULLMQ) {
-      log(`bullmq peer (Fastify + BullMQ, Redis with AOF everysec): end to end with ${N} events`);
-      const peer = await startBullmqPeer(receiver.url, secret, serverConcurrency);
-      const peerApi = new ApiClient(peer.url, API_CONCURRENCY);
-      try {
-        const bullmqWarmUp = await warmUp(peer, receiver, peerApi);
-        const ids = await createOperations(peerApi, N, API_CONCURRENCY);
-        bullmq = {
-          warmUp: bullmqWarmUp,
-          endToEnd: await endToEnd(peer, receiver, ids, peerApi),
+      if (BULLMQ) {
+        const peer = await startBullmqPeer(receiver.url, secret, serverConcurrency);
+        peers.push({
+          name: "bullmq",
+          target: peer,
+          api: new ApiClient(peer.url, API_CONCURRENCY),
+          phase: "bullmqEndToEnd",
+          stop: () => peer.stop(),
           redisAppendOnly: peer.redis.appendOnlyDir,
-        };
-      } finally {
-        await peerApi.close();
+        });
+      }
+      for (const peer of peers) {
+        log(`${peer.name}: warm-up with ${WARMUP} operations`);
+        peer.warmUp = await warmUp(peer.target, receiver, peer.api);
+        peer.rounds = [];
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        // Each round starts with another peer: none is always measured first, or right after a given other.
+        const first = round % peers.length;
+        for (const peer of [...peers.slice(first), ...peers.slice(0, first)])
+          peer.rounds.push(await measureRound(peer, round, receiver));
+        log(
+          `end to end, round ${round + 1}/${ROUNDS} (${N} events each): ${peers.map((p) => `${p.name} ${fmt(p.rounds[round].deliveriesPerSecond)}/s, ${fmt(cpuPerEventUs(p.rounds[round]))} µs`).join(" · ")}`,
+        );
+      }
+      const relayPeer = peers.find((p) => p.name === "relay");
+      if (relayPeer) {
+        log(`relay: paced for ${RELAY_PACED_SECONDS}s`);
+        const pacedIds = await createOperations(relayPeer.api, Math.round(RATE * RELAY_PACED_SECONDS), API_CONCURRENCY);
+        relayPeer.paced = await paced(relayPeer.target, receiver, RATE, RELAY_PACED_SECONDS, pacedIds, relayPeer.api);
+      }
+    } finally {
+      for (const peer of peers.slice(1)) {
+        await peer.api.close();
         await peer.stop();
       }
-      log(`bullmq peer: ${bullmq.endToEnd.deliveriesPerSecond} deliveries/s`);
     }
+    const byName = Object.fromEntries(peers.map((p) => [p.name, p]));
+    const summary = (peer) =>
+      peer && { warmUp: peer.warmUp, endToEnd: medianRound(peer.rounds), rounds: peer.rounds.map(roundSummary) };
+    const e2eWarmUp = byName.tidings.warmUp;
+    const e2e = medianRound(byName.tidings.rounds);
+    // A round that timed out fails the rows that compare rates, whichever round the report shows.
+    const timedOut = byName.tidings.rounds.some((r) => r.timedOut);
+    const relay = byName.relay && { ...summary(byName.relay), paced: byName.relay.paced };
+    const floor = byName.floor && { indexes: FLOOR_INDEXES, ...summary(byName.floor) };
+    const bullmq = byName.bullmq && { ...summary(byName.bullmq), redisAppendOnly: byName.bullmq.redisAppendOnly };
     log("ceiling again");
     ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "after", serverConcurrency, CEILING_SECONDS));
 
@@ -616,45 +673,50 @@ async function main() {
     // The best of before/after: noise from other processes only ever lowers a ceiling.
     const ceilingPerSecond = Math.max(...atServerConcurrency.map((c) => c.perSecond));
     const ratio = e2e.deliveriesPerSecond !== undefined ? e2e.deliveriesPerSecond / ceilingPerSecond : undefined;
+    const ofRounds = (peer, key) => (peer ? peer.rounds.reduce((a, r) => a + r[key], 0) : 0);
     const signatures = {
       verified:
-        e2e.verified +
+        ofRounds(byName.tidings, "verified") +
         pacedRuns.reduce((a, p) => a + p.verified, 0) +
         ceilings.reduce((a, c) => a + c.verified, 0) +
-        (floor?.endToEnd.verified ?? 0) +
-        (bullmq?.endToEnd.verified ?? 0),
+        ofRounds(byName.floor, "verified") +
+        ofRounds(byName.bullmq, "verified"),
       failures:
-        e2e.verifyFailures +
+        ofRounds(byName.tidings, "verifyFailures") +
         pacedRuns.reduce((a, p) => a + p.verifyFailures, 0) +
         ceilings.reduce((a, c) => a + c.verifyFailures, 0) +
-        (floor?.endToEnd.verifyFailures ?? 0) +
-        (bullmq?.endToEnd.verifyFailures ?? 0),
-      relayVerified: relay ? relay.endToEnd.verified + relay.paced.verified : 0,
-      relayFailures: relay ? relay.endToEnd.verifyFailures + relay.paced.verifyFailures : 0,
+        ofRounds(byName.floor, "verifyFailures") +
+        ofRounds(byName.bullmq, "verifyFailures"),
+      relayVerified: relay ? ofRounds(byName.relay, "verified") + relay.paced.verified : 0,
+      relayFailures: relay ? ofRounds(byName.relay, "verifyFailures") + relay.paced.verifyFailures : 0,
     };
     signatures.verified += signatures.relayVerified;
     signatures.failures += signatures.relayFailures;
+    // Each ratio is the median of the rounds' own ratios: peers measured seconds apart, as the machine's speed drifts.
+    const perRound = (peer, of) => {
+      if (peer === undefined) return undefined;
+      const ratios = byName.tidings.rounds
+        .map((t, i) => of(t, peer.rounds[i]))
+        .filter((x) => x !== undefined && Number.isFinite(x));
+      return ratios.length > 0 ? Math.round(median(ratios) * 1000) / 1000 : undefined;
+    };
     const share = (a, b) =>
-      a?.deliveriesPerSecond && b?.deliveriesPerSecond
-        ? Math.round((a.deliveriesPerSecond / b.deliveriesPerSecond) * 1000) / 1000
-        : undefined;
-    const relayShare = share(e2e, relay?.endToEnd);
-    const bullmqRatio = share(e2e, bullmq?.endToEnd);
-    const floorShare = share(e2e, floor?.endToEnd);
-    const cpuPerEventUs = (phase) =>
-      phase?.cpu.serverCpuSeconds !== undefined
-        ? Math.round((phase.cpu.serverCpuSeconds / phase.events) * 1e6)
-        : undefined;
+      a.deliveriesPerSecond && b.deliveriesPerSecond ? a.deliveriesPerSecond / b.deliveriesPerSecond : undefined;
+    const cpuShare = (a, b) => {
+      const [x, y] = [cpuPerEventUs(a), cpuPerEventUs(b)];
+      return x !== undefined && y ? x / y : undefined;
+    };
+    const relayShare = perRound(byName.relay, share);
+    const bullmqRatio = perRound(byName.bullmq, share);
+    const floorShare = perRound(byName.floor, share);
     const cpuPerEvent = {
       tidings: cpuPerEventUs(e2e),
       relay: cpuPerEventUs(relay?.endToEnd),
       floor: cpuPerEventUs(floor?.endToEnd),
       bullmq: cpuPerEventUs(bullmq?.endToEnd),
     };
-    const floorCpuRatio =
-      cpuPerEvent.tidings !== undefined && cpuPerEvent.floor !== undefined
-        ? Math.round((cpuPerEvent.tidings / cpuPerEvent.floor) * 1000) / 1000
-        : undefined;
+    const relayCpuRatio = perRound(byName.relay, cpuShare);
+    const floorCpuRatio = perRound(byName.floor, cpuShare);
     const results = {
       meta,
       config,
@@ -672,7 +734,10 @@ async function main() {
       relayShare,
       floorShare,
       floorCpuRatio,
+      relayCpuRatio,
       bullmqRatio,
+      rounds: ROUNDS,
+      tidingsRounds: byName.tidings.rounds.map(roundSummary),
       cpuPerEventUs: cpuPerEvent,
       relayRatio: relay?.endToEnd.deliveriesPerSecond
         ? Math.round((relay.endToEnd.deliveriesPerSecond / ceilingPerSecond) * 1000) / 1000
@@ -680,11 +745,10 @@ async function main() {
       signatures,
       disturbedPhases: [
         ...ceilings.filter((c) => otherCores(c.cpu) > NOISY_CORES).map((c) => `ceiling ${c.label}`),
-        ...(otherCores(e2e.cpu) > NOISY_CORES ? ["end to end"] : []),
-        ...(relay && otherCores(relay.endToEnd.cpu) > NOISY_CORES ? ["relay end to end"] : []),
+        ...peers.flatMap((p) =>
+          p.rounds.flatMap((r, i) => (otherCores(r.cpu) > NOISY_CORES ? [`${p.name} end to end, round ${i + 1}`] : [])),
+        ),
         ...(relay && otherCores(relay.paced.cpu) > NOISY_CORES ? ["relay paced"] : []),
-        ...(floor && otherCores(floor.endToEnd.cpu) > NOISY_CORES ? ["floor end to end"] : []),
-        ...(bullmq && otherCores(bullmq.endToEnd.cpu) > NOISY_CORES ? ["bullmq end to end"] : []),
         ...pacedRuns.flatMap((p, i) => (otherCores(p.cpu) > NOISY_CORES ? [`paced ${i + 1}`] : [])),
       ],
       clock,
@@ -693,9 +757,9 @@ async function main() {
       phases,
       targets: TARGETS,
       checks: {
-        relayShare: relayShare === undefined ? undefined : relayShare >= TARGETS.relayShare && !e2e.timedOut,
-        bullmq: bullmqRatio === undefined ? undefined : bullmqRatio >= TARGETS.bullmqRatio && !e2e.timedOut,
-        floorCpu: floorCpuRatio === undefined ? undefined : floorCpuRatio <= TARGETS.floorCpuRatio && !e2e.timedOut,
+        relayShare: relayShare === undefined ? undefined : relayShare >= TARGETS.relayShare && !timedOut,
+        bullmq: bullmqRatio === undefined ? undefined : bullmqRatio >= TARGETS.bullmqRatio && !timedOut,
+        floorCpu: floorCpuRatio === undefined ? undefined : floorCpuRatio <= TARGETS.floorCpuRatio && !timedOut,
         writes: e2e.writes === undefined ? undefined : e2e.writes.perEvent <= TARGETS.writtenBytesPerEvent,
         sentLatency: pacedWorst.sentToReceiptP99Ms <= TARGETS.sentP99Ms && pacedWorst.missing === 0,
         latency:
