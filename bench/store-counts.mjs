@@ -10,7 +10,8 @@
 // 20 ms flushes. One project, one static webhook subscribed to `*`. Checkpoints are off while it runs, so the WAL's
 // growth is what the workload wrote; bytes at rest are the database's growth once checkpointed. The same counters
 // run on the durable floor (bench/floor/store.mjs: its commits of BATCH completes, then their outcomes in one
-// transaction, as its server does), with its 4 secondary indexes ("the floor") and with none. Results:
+// transaction, as its server does), with its 4 secondary indexes ("the floor") and with none. Then each workload is
+// timed once more, uncounted: its CPU per event (not deterministic, but free of HTTP and other processes). Results:
 // bench/results/store-counts.json (npm run bench shows its rows).
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -205,6 +206,26 @@ export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH
   }
 }
 
+/**
+ * The CPU this process spends per event while completing: the same workload, with no counters installed, after the
+ * counted pass has warmed the same code. Not deterministic like the counts, but with no HTTP and no other process
+ * it moves far less than an end-to-end run: the write path's own cost (Tidings' includes the fake clock's timers).
+ */
+export async function timeWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "tidings-counts-"));
+  const workload = await makeWorkload(join(dir, "store.db"), new FakeClock());
+  try {
+    const ids = await workload.prepare(events);
+    const before = process.cpuUsage();
+    for (let i = 0; i < ids.length; i += batch) await workload.complete(ids.slice(i, i + batch));
+    const { user, system } = process.cpuUsage(before);
+    return { userUs: user / events, systemUs: system / events };
+  } finally {
+    await workload.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function printCounts(label, c) {
   const f = (x) => (Math.round(x * 100) / 100).toLocaleString("en-US");
   console.log(`${label}: ${c.events} events, ${c.batch} per batch`);
@@ -277,6 +298,10 @@ function printSideBySide(r) {
     ["bytes at rest", "bytesAtRest"],
   ])
     console.log(`  ${label.padEnd(26)}${columns.map(([, c]) => f(c[key]).padStart(18)).join("")}`);
+  if (!r.cpu) return;
+  const cpu = [r.cpu.tidings, r.cpu.floor, r.cpu.floorNoIndexes];
+  console.log(`  ${"CPU µs, user (timed pass)".padEnd(26)}${cpu.map((c) => f(c.userUs).padStart(18)).join("")}`);
+  console.log(`  ${"CPU µs, system".padEnd(26)}${cpu.map((c) => f(c.systemUs).padStart(18)).join("")}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -288,6 +313,11 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     tidings: await countTidings(),
     floor: await countFloor(4),
     floorNoIndexes: await countFloor(0),
+  };
+  results.cpu = {
+    tidings: await timeWrites(tidingsWorkload),
+    floor: await timeWrites((path, clock) => floorWorkload(path, clock, 4)),
+    floorNoIndexes: await timeWrites((path, clock) => floorWorkload(path, clock, 0)),
   };
   saveResults("store-counts.json", results, t0, (r) => {
     printCounts("Tidings", r.tidings);
