@@ -80,8 +80,10 @@ export function installCounters(db, Database) {
   // Statements: every execution of a prepared statement and every exec() (BEGIN, SAVEPOINT, COMMIT …).
   let statements = 0;
   const statementProto = Object.getPrototypeOf(db.prepare("SELECT 1"));
+  const originals = {};
   for (const method of ["run", "get", "all", "iterate"]) {
     const original = statementProto[method];
+    originals[method] = original;
     statementProto[method] = function counted(...args) {
       statements++;
       return original.apply(this, args);
@@ -109,6 +111,12 @@ export function installCounters(db, Database) {
       };
       statements = before; // reading the counters is not the workload
       return { statements, ...result };
+    },
+    /** Puts back what counting wrapped: every statement of the process shares the prototype. */
+    remove() {
+      Object.assign(statementProto, originals);
+      delete db.exec;
+      delete db.pragma;
     },
   };
 }

@@ -176,10 +176,11 @@ export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH
   const path = join(dir, "store.db");
   const clock = new FakeClock();
   const workload = await makeWorkload(path, clock);
+  let counters;
   try {
     const ids = await workload.prepare(events);
     workload.db.pragma("wal_checkpoint(TRUNCATE)");
-    const counters = installCounters(workload.db, Database);
+    counters = installCounters(workload.db, Database);
     const atRestBefore = liveBytes(workload.db);
     const walBefore = walBytes(path);
     const before = counters.read();
@@ -201,6 +202,7 @@ export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH
       bytesAtRest: atRest / events,
     };
   } finally {
+    counters?.remove();
     await workload.close();
     rmSync(dir, { recursive: true, force: true });
   }
