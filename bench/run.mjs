@@ -309,14 +309,11 @@ async function endToEnd(server, receiver, ids, client) {
 const cpuPerEventUs = (phase) =>
   phase?.cpu.serverCpuSeconds !== undefined ? Math.round((phase.cpu.serverCpuSeconds / phase.events) * 1e6) : undefined;
 
-/** The middle value; of an even count, the lower middle. */
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
-
+/** The middle of a sorted list; of an even count, the lower middle. */
+const middle = (sorted) => sorted[Math.floor((sorted.length - 1) / 2)];
+const median = (values) => middle([...values].sort((a, b) => a - b));
 /** The round whose CPU per event is the median of a peer's rounds: the one its rows show. */
-const medianRound = (rounds) => {
-  const sorted = [...rounds].sort((a, b) => (cpuPerEventUs(a) ?? 0) - (cpuPerEventUs(b) ?? 0));
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-};
+const medianRound = (rounds) => middle([...rounds].sort((a, b) => (cpuPerEventUs(a) ?? 0) - (cpuPerEventUs(b) ?? 0)));
 
 const roundSummary = (r) => ({
   deliveriesPerSecond: r.deliveriesPerSecond,

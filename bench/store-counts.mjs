@@ -170,42 +170,58 @@ const liveBytes = (db) =>
   (db.pragma("page_count", { simple: true }) - db.pragma("freelist_count", { simple: true })) *
   db.pragma("page_size", { simple: true });
 
-/** Runs `workload` over EVENTS events, BATCH at a time, and counts what it wrote per event. */
-export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
+/**
+ * A fresh workload in a temp directory with `events` operations prepared, handed to `measure` with their ids and the
+ * database's path; closed and removed after.
+ */
+async function onWorkload(makeWorkload, events, measure) {
   const dir = mkdtempSync(join(tmpdir(), "tidings-counts-"));
   const path = join(dir, "store.db");
-  const clock = new FakeClock();
-  const workload = await makeWorkload(path, clock);
-  let counters;
+  const workload = await makeWorkload(path, new FakeClock());
   try {
-    const ids = await workload.prepare(events);
-    workload.db.pragma("wal_checkpoint(TRUNCATE)");
-    counters = installCounters(workload.db, Database);
-    const atRestBefore = liveBytes(workload.db);
-    const walBefore = walBytes(path);
-    const before = counters.read();
-    for (let i = 0; i < ids.length; i += batch) await workload.complete(ids.slice(i, i + batch));
-    const after = counters.read();
-    const wal = walBytes(path) - walBefore;
-    const walTrees = walByTree(path, workload.db);
-    const delivered = await workload.delivered();
-    workload.db.pragma("wal_checkpoint(TRUNCATE)");
-    const atRest = liveBytes(workload.db) - atRestBefore;
-    if (delivered !== events) throw new Error(`${delivered} of ${events} deliveries succeeded`);
-    const walByTreePerEvent = Object.fromEntries(Object.entries(walTrees).map(([k, v]) => [k, Math.round(v / events)]));
-    return {
-      events,
-      batch,
-      ...perEvent(before, after, events),
-      walBytes: wal / events,
-      walByTree: walByTreePerEvent,
-      bytesAtRest: atRest / events,
-    };
+    return await measure(workload, await workload.prepare(events), path);
   } finally {
-    counters?.remove();
     await workload.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function completeAll(workload, ids, batch) {
+  for (let i = 0; i < ids.length; i += batch) await workload.complete(ids.slice(i, i + batch));
+}
+
+/** Runs `workload` over EVENTS events, BATCH at a time, and counts what it wrote per event. */
+export function countWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
+  return onWorkload(makeWorkload, events, async (workload, ids, path) => {
+    workload.db.pragma("wal_checkpoint(TRUNCATE)");
+    const counters = installCounters(workload.db, Database);
+    try {
+      const atRestBefore = liveBytes(workload.db);
+      const walBefore = walBytes(path);
+      const before = counters.read();
+      await completeAll(workload, ids, batch);
+      const after = counters.read();
+      const wal = walBytes(path) - walBefore;
+      const walTrees = walByTree(path, workload.db);
+      const delivered = await workload.delivered();
+      workload.db.pragma("wal_checkpoint(TRUNCATE)");
+      const atRest = liveBytes(workload.db) - atRestBefore;
+      if (delivered !== events) throw new Error(`${delivered} of ${events} deliveries succeeded`);
+      const walByTreePerEvent = Object.fromEntries(
+        Object.entries(walTrees).map(([k, v]) => [k, Math.round(v / events)]),
+      );
+      return {
+        events,
+        batch,
+        ...perEvent(before, after, events),
+        walBytes: wal / events,
+        walByTree: walByTreePerEvent,
+        bytesAtRest: atRest / events,
+      };
+    } finally {
+      counters.remove();
+    }
+  });
 }
 
 /**
@@ -213,19 +229,13 @@ export async function countWrites(makeWorkload, { events = EVENTS, batch = BATCH
  * counted pass has warmed the same code. Not deterministic like the counts, but with no HTTP and no other process
  * it moves far less than an end-to-end run: the write path's own cost (Tidings' includes the fake clock's timers).
  */
-export async function timeWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "tidings-counts-"));
-  const workload = await makeWorkload(join(dir, "store.db"), new FakeClock());
-  try {
-    const ids = await workload.prepare(events);
+export function timeWrites(makeWorkload, { events = EVENTS, batch = BATCH } = {}) {
+  return onWorkload(makeWorkload, events, async (workload, ids) => {
     const before = process.cpuUsage();
-    for (let i = 0; i < ids.length; i += batch) await workload.complete(ids.slice(i, i + batch));
+    await completeAll(workload, ids, batch);
     const { user, system } = process.cpuUsage(before);
     return { userUs: user / events, systemUs: system / events };
-  } finally {
-    await workload.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export function printCounts(label, c) {
