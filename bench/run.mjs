@@ -11,8 +11,8 @@
 //      all N deliveries. Also times the completes alone. Every peer (Tidings, the relay, the floor, BullMQ) first
 //      does the same with BENCH_WARMUP_EVENTS (default 30,000) operations, reported on a row of its own: a process's
 //      first tens of thousands of events pay for V8 compiling its code on helper threads, which a server that runs
-//      for months pays once (bench/README.md: warm-up). Then BENCH_ROUNDS (3) rounds, every peer measured once in
-//      each, taking turns; each ratio is the median of the rounds' own (bench/README.md: rounds).
+//      for months pays once (bench/README.md: warm-up). With BENCH_ROUNDS > 1, every peer is measured once in each
+//      round, taking turns, and each ratio is the median of the rounds' own (bench/README.md: rounds).
 //   2b. calibration: the same against bench/relay.mjs (no database, no framework), plus a short paced run.
 //   2c. the durable floor: the same against bench/floor/server.mjs (node:http, better-sqlite3; one row per event,
 //       commit before reply, batched outcomes). Tidings and the floor also count the bytes they write to storage.
@@ -60,6 +60,8 @@ import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
 // V8 still finished optimizing 40 functions during 5,000 events measured after a warm-up of 5,000; after 30,000, 17.
 const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", 30_000));
+// A server that idled while the others took their turn compiled 100–170 functions again in its next round.
+const REWARM = Math.round(intEnv("BENCH_REWARM_EVENTS", 5000));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
@@ -74,7 +76,7 @@ const FLOOR = process.env.BENCH_FLOOR !== "0";
 const FLOOR_INDEXES = Number(process.env.BENCH_FLOOR_INDEXES ?? 4);
 const PACED_RUNS = Math.round(intEnv("BENCH_PACED_RUNS", 3));
 /** End-to-end rounds: every peer measured once per round, taking turns; the rows are the rounds' medians. */
-const ROUNDS = Math.max(1, Math.round(intEnv("BENCH_ROUNDS", 3)));
+const ROUNDS = Math.max(1, Math.round(intEnv("BENCH_ROUNDS", 1)));
 const RELAY_PACED_SECONDS = Math.min(3, PACED_SECONDS);
 
 /** Issue 11's targets for this script's rows (bench/all.mjs prints them all in one table). */
@@ -322,13 +324,16 @@ const roundSummary = (r) => ({
 });
 
 /**
- * One round of a peer: N operations created (not timed), then completed end to end. The first round's phases keep
- * their names (`endToEnd`, `relayEndToEnd`, …: profiles and the probe are cut by them); later ones add the round.
+ * One round of a peer: N operations created (not timed); after the first round, REWARM others completed end to end,
+ * not reported, so that the peer is busy again after waiting for the others (bench/README.md: rounds); then the N
+ * completed end to end. The first round's phases keep their names (`endToEnd`, `relayEndToEnd`, …: profiles and the probe are cut by
+ * them); later ones add the round.
  */
 async function measureRound(peer, round, receiver) {
-  const create = () => createOperations(peer.api, N, API_CONCURRENCY);
+  const create = (count) => createOperations(peer.api, count, API_CONCURRENCY);
   const server = peer.name === "tidings" ? peer.target : undefined;
-  const ids = server && round === 0 ? await inPhase("create", server, create) : await create();
+  const ids = server && round === 0 ? await inPhase("create", server, () => create(N)) : await create(N);
+  if (round > 0 && REWARM > 0) await endToEnd(peer.target, receiver, await create(REWARM), peer.api);
   await sleep(200);
   const phase = round === 0 ? peer.phase : `${peer.phase}${round + 1}`;
   const run = () => inPhase(phase, server, () => endToEnd(peer.target, receiver, ids, peer.api));
@@ -358,7 +363,7 @@ function printReport(r) {
   row("ceiling used for the ratio (best of before/after)", `${fmt(r.ceilingPerSecond)} req/s`);
   const e = r.endToEnd;
   lines.push(
-    ` end to end: complete ${fmt(e.events)} operations (${e.apiConcurrency} in flight) → all received; ${r.rounds} rounds, each peer's median shown, ratios the median of the rounds' ratios`,
+    ` end to end: complete ${fmt(e.events)} operations (${e.apiConcurrency} in flight) → all received${r.rounds > 1 ? `; ${r.rounds} rounds, each peer's median shown, ratios the median of the rounds' ratios` : ""}`,
   );
   // Every round of a peer: its CPU per event and rate, in the order they ran.
   const roundsRow = (who, rounds) => {
@@ -570,7 +575,7 @@ async function main() {
     if (serverConcurrency !== 64)
       ceilings.push(await ceiling(server, receiver, ceilingPool, secretKey, "at 64", 64, CEILING_SECONDS));
 
-    // Every peer is up before the first round, so that the rounds can take turns (idle, a peer costs nothing).
+    // Every peer is up before the first round, so that rounds can take turns (an idle peer uses no CPU).
     const peers = [{ name: "tidings", target: server, api, phase: "endToEnd", writes: { pid: server.proc.pid } }];
     try {
       if (RELAY) {
@@ -605,16 +610,19 @@ async function main() {
           redisAppendOnly: peer.redis.appendOnlyDir,
         });
       }
-      for (const peer of peers) {
-        log(`${peer.name}: warm-up with ${WARMUP} operations`);
-        peer.warmUp = await warmUp(peer.target, receiver, peer.api);
-        peer.rounds = [];
-      }
       for (let round = 0; round < ROUNDS; round++) {
         // Each round starts with another peer: none is always measured first, or right after a given other.
         const first = round % peers.length;
-        for (const peer of [...peers.slice(first), ...peers.slice(0, first)])
+        for (const peer of [...peers.slice(first), ...peers.slice(0, first)]) {
+          // Right before its first measured run: a process left idle while the others warm up would lose much of
+          // its compiled code (bench/README.md: rounds).
+          if (round === 0) {
+            log(`${peer.name}: warm-up with ${WARMUP} operations`);
+            peer.warmUp = await warmUp(peer.target, receiver, peer.api);
+            peer.rounds = [];
+          }
           peer.rounds.push(await measureRound(peer, round, receiver));
+        }
         log(
           `end to end, round ${round + 1}/${ROUNDS} (${N} events each): ${peers.map((p) => `${p.name} ${fmt(p.rounds[round].deliveriesPerSecond)}/s, ${fmt(cpuPerEventUs(p.rounds[round]))} µs`).join(" · ")}`,
         );
