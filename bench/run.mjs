@@ -60,7 +60,7 @@ import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
 // V8 still finished optimizing 40 functions during 5,000 events measured after a warm-up of 5,000; after 30,000, 17.
 const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", 30_000));
-// A server that idled while the others took their turn compiled 100–170 functions again in its next round.
+// A server that idled while the others took their turn compiled 136–166 functions again in its next round.
 const REWARM = Math.round(intEnv("BENCH_REWARM_EVENTS", 5000));
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
@@ -326,8 +326,8 @@ const roundSummary = (r) => ({
 /**
  * One round of a peer: N operations created (not timed); after the first round, REWARM others completed end to end,
  * not reported, so that the peer is busy again after waiting for the others (bench/README.md: rounds); then the N
- * completed end to end. The first round's phases keep their names (`endToEnd`, `relayEndToEnd`, …: profiles and the probe are cut by
- * them); later ones add the round.
+ * completed end to end. The first round's phases keep their names (`endToEnd`, `relayEndToEnd`, …: profiles and the
+ * probe are cut by them); later ones add the round.
  */
 async function measureRound(peer, round, receiver) {
   const create = (count) => createOperations(peer.api, count, API_CONCURRENCY);
