@@ -2,9 +2,11 @@
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /**
- * Natural batching: a request is run at once if nothing is running; requests that arrive while a batch is
- * running wait and go together in the next one. No timer and no added latency when idle, and under load
- * one round of work (a transaction, its round trips) serves many requests.
+ * Natural batching: requests that arrive in one turn of the event loop go together, in a batch that starts when
+ * the turn ends (setImmediate); requests that arrive while a batch is running wait and go together in the next
+ * one. No timer: when idle a request waits only for the rest of its turn, and under load one round of work (a
+ * transaction, its round trips) serves many requests. Started at once, a burst's first request would be a batch
+ * (and a commit) of its own (docs/store.md: group commit).
  */
 export class NaturalBatcher<T, R> {
   private waiting: { item: T; resolve: (value: R) => void; reject: (error: unknown) => void }[] = [];
@@ -19,12 +21,14 @@ export class NaturalBatcher<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);
       try {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { NaturalBatcher, type Settled } from "../../../src/runtime/natural-batcher.js";
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe("NaturalBatcher", () => {
-  it("runs the first request at once and what arrives meanwhile together in the next batch, each with its own outcome", async () => {
+  it("runs a turn's requests together, and what arrives meanwhile together in the next batch, each with its own outcome", async () => {
     const batches: number[][] = [];
     let release!: () => void;
     const firstDone = new Promise<void>((resolve) => (release = resolve));
@@ -13,16 +15,25 @@ describe("NaturalBatcher", () => {
         (n): Settled<number> => (n === 3 ? { ok: false, error: new Error("three") } : { ok: true, value: n * 10 }),
       );
     }, 10);
-    const first = batcher.submit(1);
-    const rest = [2, 3, 4].map((n) => batcher.submit(n));
+    // One turn's burst: nothing runs before the turn ends, then all of it as one batch.
+    const first = [1, 2].map((n) => batcher.submit(n));
+    expect(batches).toEqual([]);
+    await nextTurn();
+    expect(batches).toEqual([[1, 2]]);
+    // Arrived while that batch runs: waits, then goes together.
+    const rest = [3, 4].map((n) => batcher.submit(n));
+    await nextTurn();
+    expect(batches).toEqual([[1, 2]]);
     release();
-    expect(await first).toBe(10);
+    expect(await Promise.all(first)).toEqual([10, 20]);
     expect(await Promise.allSettled(rest)).toEqual([
-      { status: "fulfilled", value: 20 },
       { status: "rejected", reason: new Error("three") },
       { status: "fulfilled", value: 40 },
     ]);
-    expect(batches).toEqual([[1], [2, 3, 4]]);
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it("keeps batches to their limit, and fails every request of a batch that throws", async () => {
@@ -33,7 +44,18 @@ describe("NaturalBatcher", () => {
       return items.map((n) => ({ ok: true, value: n }));
     }, 2);
     const results = await Promise.allSettled([0, 1, 2, 3, 4].map((n) => batcher.submit(n)));
-    expect(batches).toEqual([[0], [1, 2], [3, 4]]);
-    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(batches).toEqual([[0, 1], [2, 3], [4]]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+  });
+
+  it("starts again after going idle", async () => {
+    const batches: number[][] = [];
+    const batcher = new NaturalBatcher<number, number>(async (items) => {
+      batches.push([...items]);
+      return items.map((n) => ({ ok: true, value: n }));
+    }, 10);
+    expect(await batcher.submit(1)).toBe(1);
+    expect(await Promise.all([batcher.submit(2), batcher.submit(3)])).toEqual([2, 3]);
+    expect(batches).toEqual([[1], [2, 3]]);
   });
 });
