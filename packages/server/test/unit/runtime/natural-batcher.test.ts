@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NaturalBatcher, type Settled } from "../../../src/runtime/natural-batcher.js";
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { nextTurn } from "../../../src/runtime/sleep.js";
 
 describe("NaturalBatcher", () => {
   it("runs a turn's requests together, and what arrives meanwhile together in the next batch, each with its own outcome", async () => {

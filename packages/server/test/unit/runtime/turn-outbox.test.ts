@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { nextTurn } from "../../../src/runtime/sleep.js";
 import { TurnOutbox } from "../../../src/runtime/turn-outbox.js";
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("TurnOutbox", () => {
   it("hands on what one turn gathered once, at the next turn, and the next turn's items separately", async () => {
