@@ -19,8 +19,29 @@ import { ParkedDeliveries } from "./parked.js";
 import type { OutgoingRequest } from "./sender.js";
 
 export interface Sender {
-  send(req: OutgoingRequest): Promise<SendResult>;
+  /**
+   * Sends one attempt. With `slot`, a sender that `holdsQueues` starts at most `slot.size` at once for `slot.key`
+   * and holds the rest until one ends; one it withdraws before starting answers `withdrawn`.
+   */
+  send(req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome>;
+  /**
+   * The sender keeps each endpoint's concurrency itself (the sending thread): the engine may hand it more than an
+   * endpoint's concurrency, so that the next attempt starts there as soon as one ends, without waiting for this
+   * thread to hear of it (docs/architecture.md: the sending thread).
+   */
+  readonly holdsQueues?: boolean;
+  /** Answers `withdrawn` for every attempt it holds and has not started (the engine is stopping). */
+  withdraw?(): void;
 }
+
+/** An endpoint's concurrency, for a sender that keeps it (`Sender.holdsQueues`). */
+export interface EndpointSlot {
+  key: string;
+  size: number;
+}
+
+/** What a sender answers: the attempt's result, or that it withdrew the attempt unsent. */
+export type SenderOutcome = SendResult | { kind: "withdrawn" };
 
 /**
  * The headers of one attempt made at `attemptAt` (ms) and how the sender signs it: at once, or later when a
@@ -169,8 +190,10 @@ export class DeliveryEngine implements DeliveryDispatch {
   private idle: (() => void) | undefined;
   /** Ids queued or in flight here: a lease that ran out while one waited must not bring it in twice. */
   private readonly held = new Set<string>();
-  /** Attempts in flight, over all endpoints. */
+  /** Attempts in flight, over all endpoints (with those the sender holds for an endpoint's next slot). */
   private inFlight = 0;
+  /** Attempts the sender withdrew unsent while the engine stopped: handed back with those never started. */
+  private readonly withdrawn: ClaimedDelivery[] = [];
   /** Attempts started in this turn of the event loop. */
   private startedThisTurn = 0;
   /** Endpoints with deliveries they may send that wait for the next turn or for room in `maxInFlight`, oldest first. */
@@ -319,7 +342,9 @@ export class DeliveryEngine implements DeliveryDispatch {
       endpoint.queue = [];
       if (endpoint.inFlight.length === 0) this.endpoints.delete(key);
     }
+    this.deps.sender.withdraw?.();
     if (this.endpoints.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    unstarted.push(...this.withdrawn.splice(0));
     await this.flush();
     const worker = this.worker;
     if (worker === undefined) return;
@@ -550,7 +575,8 @@ export class DeliveryEngine implements DeliveryDispatch {
   private drain(key: string, endpoint: Endpoint): void {
     // A FIFO webhook has one delivery out at a time; the store gives it only its oldest (docs/store.md).
     const concurrency = isFifoEndpoint(key) ? 1 : this.options.perEndpointConcurrency;
-    while (endpoint.inFlight.length < concurrency && endpoint.queue.length > 0) {
+    const handed = this.handOffLimit(key, concurrency);
+    while (endpoint.inFlight.length < handed && endpoint.queue.length > 0) {
       if (!this.paced(key, endpoint)) return;
       if (!this.mayStart()) {
         this.ready.add(key);
@@ -560,7 +586,7 @@ export class DeliveryEngine implements DeliveryDispatch {
       const startedAt = this.deps.clock.now();
       endpoint.inFlight.push(startedAt);
       this.inFlight++;
-      void this.attempt(delivery).finally(() => {
+      void this.attempt(delivery, { key, size: concurrency }).finally(() => {
         this.held.delete(delivery.id);
         endpoint.inFlight.splice(endpoint.inFlight.indexOf(startedAt), 1);
         this.inFlight--;
@@ -577,6 +603,17 @@ export class DeliveryEngine implements DeliveryDispatch {
         if (this.roomExhausted || this.backlogged.has(key)) this.wake();
       });
     }
+  }
+
+  /**
+   * How many attempts an endpoint may have out at once: its concurrency, or twice that with a sender that keeps it
+   * (`Sender.holdsQueues`): one window sending and the next waiting there to start as each ends. Not for a FIFO
+   * webhook (the next is sent only once the one before has settled) nor a rate-limited one (its starts are spaced
+   * here).
+   */
+  private handOffLimit(key: string, concurrency: number): number {
+    const keepsConcurrency = this.deps.sender.holdsQueues === true && !isFifoEndpoint(key) && !isPacedEndpoint(key);
+    return keepsConcurrency ? concurrency * 2 : concurrency;
   }
 
   /**
@@ -625,16 +662,21 @@ export class DeliveryEngine implements DeliveryDispatch {
     }
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  private async attempt(delivery: ClaimedDelivery, slot: EndpointSlot): Promise<void> {
     const { clock, sender, buildAttempt, policy, observer } = this.deps;
     const startedAt = clock.now();
-    let result: SendResult;
+    let result: SenderOutcome;
     try {
       const { headers, signing } = await buildAttempt(delivery, startedAt);
-      result = await sender.send({ uri: delivery.uri, headers, body: delivery.body, signing });
+      result = await sender.send({ uri: delivery.uri, headers, body: delivery.body, signing }, slot);
     } catch (err) {
       // A signing failure is our bug, not the receiver's: record it and retry like any other failure.
       result = { kind: "error", error: `could not sign: ${(err as Error).message}`, latencyMs: 0 };
+    }
+    if (result.kind === "withdrawn") {
+      // Never sent (the engine is stopping): handed back with those never started, no attempt recorded.
+      this.withdrawn.push(delivery);
+      return;
     }
     const attempt: Attempt = {
       deliveryId: delivery.id,

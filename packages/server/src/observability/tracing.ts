@@ -12,8 +12,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { SendResult } from "../core/deliveries.js";
-import type { Sender } from "../delivery/engine.js";
+import type { EndpointSlot, Sender, SenderOutcome } from "../delivery/engine.js";
 import type { OutgoingRequest } from "../delivery/sender.js";
 import type { Store } from "../store/store.js";
 import { VERSION } from "../version.js";
@@ -100,7 +99,9 @@ export class Tracing {
   /** The same sender, each attempt in a client span under whatever caused it (the request that committed the event). */
   traceSender(sender: Sender): Sender {
     return {
-      send: (req: OutgoingRequest): Promise<SendResult> => {
+      holdsQueues: sender.holdsQueues,
+      withdraw: () => sender.withdraw?.(),
+      send: (req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome> => {
         const target = new URL(req.uri);
         const attributes = {
           "http.request.method": "POST",
@@ -110,9 +111,13 @@ export class Tracing {
         };
         return this.tracer.startActiveSpan("webhook attempt", { kind: SpanKind.CLIENT, attributes }, async (span) => {
           try {
-            const result = await sender.send(req);
-            if (result.kind === "response") span.setAttribute("http.response.status_code", result.statusCode);
-            if (result.kind === "error" || result.statusCode < 200 || result.statusCode >= 300)
+            const result = await sender.send(req, slot);
+            if (result.kind === "withdrawn") span.setAttribute("tidings.withdrawn", true);
+            else if (result.kind === "response") span.setAttribute("http.response.status_code", result.statusCode);
+            if (
+              result.kind === "error" ||
+              (result.kind === "response" && (result.statusCode < 200 || result.statusCode >= 300))
+            )
               span.setStatus({ code: SpanStatusCode.ERROR });
             return result;
           } finally {

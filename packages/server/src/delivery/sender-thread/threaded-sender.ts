@@ -1,6 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { SendResult } from "../../core/deliveries.js";
-import type { Sender } from "../engine.js";
+import type { EndpointSlot, Sender, SenderOutcome } from "../engine.js";
 import type { OutgoingRequest } from "../sender.js";
 import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
 import { TurnOutbox } from "../../runtime/turn-outbox.js";
@@ -29,9 +28,11 @@ export interface ThreadedSenderOptions extends SenderThreadData {
  */
 export class ThreadedSender implements Sender {
   private worker: Worker;
-  private readonly waiting = new Map<number, (result: SendResult) => void>();
+  /** The thread starts at most an endpoint's concurrency at once and holds the rest (`EndpointSlots`). */
+  readonly holdsQueues = true;
+  private readonly waiting = new Map<number, (result: SenderOutcome) => void>();
   private nextId = 0;
-  private readonly outbox = new TurnOutbox<{ id: number; request: OutgoingRequest }>((requests) =>
+  private readonly outbox = new TurnOutbox<{ id: number; request: OutgoingRequest; slot?: EndpointSlot }>((requests) =>
     this.worker.postMessage({ kind: "send", requests } satisfies ToSenderThread),
   );
   private closing: Promise<void> | undefined;
@@ -40,13 +41,21 @@ export class ThreadedSender implements Sender {
     this.worker = this.spawn();
   }
 
-  send(req: OutgoingRequest): Promise<SendResult> {
+  send(req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome> {
     if (this.closing !== undefined) return Promise.resolve(failed("the sender is closed"));
     const id = this.nextId++;
-    this.outbox.push({ id, request: req });
+    this.outbox.push(slot === undefined ? { id, request: req } : { id, request: req, slot });
     // Requests in flight hold the process open, as a socket of the main thread's would.
     if (this.waiting.size === 0) this.worker.ref();
     return new Promise((resolve) => this.waiting.set(id, resolve));
+  }
+
+  /** What the thread holds for an endpoint's next slot is answered `withdrawn`; what it has started goes on. */
+  withdraw(): void {
+    if (this.closing !== undefined) return;
+    // Posted after what is gathered, so that what this turn handed over is withdrawn too if it has to wait.
+    this.outbox.flush();
+    this.worker.postMessage({ kind: "withdraw" } satisfies ToSenderThread);
   }
 
   /** Sends nothing more; what is in flight ends (at its deadline at the latest) and is answered first. */
@@ -90,7 +99,7 @@ export class ThreadedSender implements Sender {
     for (const { id, result } of message.results) this.answer(id, result);
   }
 
-  private answer(id: number, result: SendResult): void {
+  private answer(id: number, result: SenderOutcome): void {
     const resolve = this.waiting.get(id);
     if (resolve === undefined) return;
     this.waiting.delete(id);
@@ -110,6 +119,6 @@ export class ThreadedSender implements Sender {
   }
 }
 
-function failed(error: string): SendResult {
+function failed(error: string): SenderOutcome {
   return { kind: "error", error, latencyMs: 0 };
 }

@@ -1,9 +1,10 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { SendResult } from "../../core/deliveries.js";
 import { AddressPolicy } from "../../net/address-policy.js";
 import { systemClock } from "../../runtime/system-clock.js";
 import { TurnOutbox } from "../../runtime/turn-outbox.js";
-import { HttpSender } from "../sender.js";
+import type { EndpointSlot, SenderOutcome } from "../engine.js";
+import { HttpSender, type OutgoingRequest } from "../sender.js";
+import { EndpointSlots } from "./endpoint-slots.js";
 import type { FromSenderThread, SenderThreadData, ToSenderThread } from "./protocol.js";
 
 /**
@@ -20,23 +21,40 @@ const sender = new HttpSender({
 });
 
 const inFlight = new Set<Promise<void>>();
-const results = new TurnOutbox<{ id: number; result: SendResult }>((sent) =>
+const slots = new EndpointSlots();
+const results = new TurnOutbox<{ id: number; result: SenderOutcome }>((sent) =>
   port.postMessage({ kind: "sent", results: sent } satisfies FromSenderThread),
 );
 
+/** Sends once the request's endpoint has a slot free (`EndpointSlots`); withdrawn if the loop stops first. */
+async function sendWhenItsTurn(request: OutgoingRequest, slot: EndpointSlot | undefined): Promise<SenderOutcome> {
+  if (slot === undefined) return sender.send(request);
+  if (!(await slots.acquire(slot.key, slot.size))) return { kind: "withdrawn" };
+  try {
+    return await sender.send(request);
+  } finally {
+    slots.release(slot.key);
+  }
+}
+
 port.on("message", (message: ToSenderThread) => {
   if (message.kind === "send") {
-    for (const { id, request } of message.requests) {
-      const sending: Promise<void> = sender
-        .send(request)
+    for (const { id, request, slot } of message.requests) {
+      const sending: Promise<void> = sendWhenItsTurn(request, slot)
         // HttpSender answers every request with a result; a throw would be its bug, and must not strand the delivery.
-        .catch((err: unknown): SendResult => ({ kind: "error", error: `sender failed: ${String(err)}`, latencyMs: 0 }))
+        .catch(
+          (err: unknown): SenderOutcome => ({ kind: "error", error: `sender failed: ${String(err)}`, latencyMs: 0 }),
+        )
         .then((result) => {
           inFlight.delete(sending);
           results.push({ id, result });
         });
       inFlight.add(sending);
     }
+    return;
+  }
+  if (message.kind === "withdraw") {
+    slots.withdrawAll();
     return;
   }
   // Close: what is in flight ends (at its deadline at the latest) and is answered before the thread says so.

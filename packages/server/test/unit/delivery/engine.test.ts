@@ -8,7 +8,9 @@ import {
   DeliveryEngine,
   FLUSH_WINDOW_MS,
   STARTS_PER_TURN,
+  type EndpointSlot,
   type EngineOptions,
+  type SenderOutcome,
 } from "../../../src/delivery/engine.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
@@ -33,7 +35,7 @@ class ScriptedSender {
     private readonly script: (uri: string, n: number) => Answer,
   ) {}
 
-  send(req: OutgoingRequest): Promise<SendResult> {
+  send(req: OutgoingRequest): Promise<SenderOutcome> {
     const n = this.requests.filter((r) => r.uri === req.uri).length;
     this.requests.push(req);
     const answer = this.script(req.uri, n);
@@ -53,6 +55,47 @@ class ScriptedSender {
       );
     }
     return Promise.resolve(done({ kind: "response", statusCode: answer, body: "", latencyMs: 1 }));
+  }
+}
+
+/**
+ * A sender that keeps each endpoint's concurrency itself, as the sending thread does: what it is handed beyond an
+ * endpoint's slots waits (counted in `handed`, not in `requests`) until one ends, or is withdrawn.
+ */
+class HoldingSender extends ScriptedSender {
+  readonly holdsQueues = true;
+  readonly handed = new Map<string, number>();
+  private readonly running = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly withdrawals: (() => void)[] = [];
+
+  override send(req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome> {
+    this.handed.set(req.uri, (this.handed.get(req.uri) ?? 0) + 1);
+    if (slot === undefined) return super.send(req);
+    const start = (): Promise<SenderOutcome> => {
+      this.running.set(slot.key, (this.running.get(slot.key) ?? 0) + 1);
+      return super.send(req).finally(() => {
+        this.running.set(slot.key, (this.running.get(slot.key) ?? 1) - 1);
+        this.waiting.get(slot.key)?.shift()?.();
+      });
+    };
+    if ((this.running.get(slot.key) ?? 0) < slot.size) return start();
+    return new Promise((resolve) => {
+      const queue = this.waiting.get(slot.key) ?? [];
+      this.waiting.set(slot.key, queue);
+      const go = () => resolve(start());
+      queue.push(go);
+      this.withdrawals.push(() => {
+        if (queue.includes(go)) {
+          queue.splice(queue.indexOf(go), 1);
+          resolve({ kind: "withdrawn" });
+        }
+      });
+    });
+  }
+
+  withdraw(): void {
+    for (const withdraw of this.withdrawals.splice(0)) withdraw();
   }
 }
 
@@ -76,7 +119,7 @@ afterEach(async () => {
 });
 
 async function startEngine(
-  sender: ScriptedSender,
+  sender: ScriptedSender | HoldingSender,
   options: Partial<EngineOptions> = {},
   schedule = [5, 30],
 ): Promise<DeliveryEngine> {
@@ -340,6 +383,48 @@ describe("DeliveryEngine, a large fan-out", () => {
     await clock.advance(TIMEOUT_MS);
     await nextTurn();
     expect(sender.requests.length).toBeGreaterThanOrEqual(13);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("DeliveryEngine, with a sender that keeps each endpoint's concurrency", () => {
+  it("hands it two windows of an endpoint's attempts, so the next starts there as one ends; a FIFO webhook one", async () => {
+    const plain = await addWebhook("plain");
+    const fifo = await addWebhook("fifo", { ordering: "fifo" });
+    await publish(plain, 20);
+    await publish(fifo, 5);
+    const sender = new HoldingSender(clock, () => "hang");
+    await startEngine(sender, { perEndpointConcurrency: 4, perEndpointQueue: 16 });
+    await clock.settle();
+    expect(sender.handed.get(plain.uri)).toBe(8);
+    expect(sender.maxInFlight.get(plain.uri)).toBe(4);
+    expect(sender.handed.get(fifo.uri)).toBe(1);
+  });
+
+  it("spaces a rate-limited webhook's attempts itself, handing over one window at most", async () => {
+    const paced = await addWebhook("paced", { rateLimitPerSecond: 100 });
+    await publish(paced, 10);
+    const sender = new HoldingSender(clock, () => "hang");
+    await startEngine(sender, { perEndpointConcurrency: 2 });
+    for (let i = 0; i < 10; i++) await clock.advance(100);
+    expect(sender.handed.get(paced.uri)).toBe(2);
+  });
+
+  it("on a graceful stop, hands back what the sender withdrew unsent, with no attempt recorded", async () => {
+    const hook = await addWebhook("dead");
+    await publish(hook, 6);
+    const sender = new HoldingSender(clock, () => "hang");
+    const engine = await startEngine(sender, { perEndpointConcurrency: 2 });
+    await clock.settle();
+    // Two sent, two held by the sender, two queued in the engine.
+    expect([sender.handed.get(hook.uri), sender.requests.length]).toEqual([4, 2]);
+    const stopped = engine.stop();
+    await clock.advance(TIMEOUT_MS);
+    await stopped;
+    // The two sent timed out and were recorded; the two withdrawn and the two never handed over are claimable now.
+    expect(sender.requests).toHaveLength(2);
+    expect((await claimableByAnother()).map((d) => d.attemptCount)).toEqual([0, 0, 0, 0]);
+    expect((await deliveriesOf("dead")).filter((d) => d.attemptCount === 1)).toHaveLength(2);
     expect(errors).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ describe("ThreadedSender", () => {
         signing: { kind: "signed", signature: "x" },
       }),
     ]);
-    expect(results.map((r) => (r.kind === "response" ? r.statusCode : r.error))).toEqual([
+    expect(results.map((r) => (r.kind === "response" ? r.statusCode : r.kind === "error" ? r.error : r.kind))).toEqual([
       204,
       204,
       "could not sign: no webhook-id or webhook-timestamp to sign",
@@ -153,9 +153,49 @@ describe("ThreadedSender", () => {
     results.forEach((result, n) => {
       if (n % 2 === 0) expect(result).toMatchObject({ kind: "response", statusCode: 200 });
       else expect(result).toMatchObject({ kind: "response", statusCode: 500 + (n % 4), body: `failed ${n}` });
-      expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(result.kind !== "withdrawn" && result.latencyMs).toBeGreaterThanOrEqual(0);
     });
     expect(echo.requests).toBe(200);
+  });
+
+  it("starts at most an endpoint's slots at once and the next as each ends; withdraws what waits, unsent", async () => {
+    let open = 0;
+    let most = 0;
+    const held: ServerResponse[] = [];
+    const gate = await receiver((_req, res) => {
+      most = Math.max(most, ++open);
+      held.push(res);
+    });
+    const answerHeld = () => {
+      for (const res of held.splice(0)) {
+        open--;
+        res.writeHead(200).end();
+      }
+    };
+    const s = sender();
+    const slot = { key: "gate", size: 2 };
+    const send = (n: number) =>
+      s.send({ uri: gate.url, headers: { "webhook-id": `msg_${n}` }, body: `{"n":${n}}` }, slot);
+    const first = [0, 1, 2, 3, 4].map(send);
+    await until(() => gate.requests === 2, "reached the receiver");
+    // Three wait on the sending thread; each answer lets one more start, with no word from this thread.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gate.requests).toBe(2);
+    answerHeld();
+    await until(() => gate.requests === 4, "started the next two");
+    answerHeld();
+    await until(() => gate.requests === 5, "started the last");
+    answerHeld();
+    expect((await Promise.all(first)).map((r) => r.kind)).toEqual(Array(5).fill("response"));
+    expect(most).toBe(2);
+    // Two started and three waiting: withdrawn, the three answer at once, unsent; the two go on.
+    const second = [5, 6, 7, 8, 9].map(send);
+    await until(() => gate.requests === 7, "reached the receiver");
+    s.withdraw();
+    expect((await Promise.all(second.slice(2))).map((r) => r.kind)).toEqual(Array(3).fill("withdrawn"));
+    answerHeld();
+    expect((await Promise.all(second.slice(0, 2))).map((r) => r.kind)).toEqual(["response", "response"]);
+    expect(gate.requests).toBe(7);
   });
 
   it("applies the address policy on its thread, and tells of a host name refused after DNS", async () => {
