@@ -12,6 +12,7 @@ import {
   type EngineOptions,
   type SenderOutcome,
 } from "../../../src/delivery/engine.js";
+import { EndpointSlots } from "../../../src/delivery/sender-thread/endpoint-slots.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import type { BornLease, ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
@@ -59,43 +60,27 @@ class ScriptedSender {
 }
 
 /**
- * A sender that keeps each endpoint's concurrency itself, as the sending thread does: what it is handed beyond an
- * endpoint's slots waits (counted in `handed`, not in `requests`) until one ends, or is withdrawn.
+ * A sender that keeps each endpoint's concurrency itself with the sending thread's `EndpointSlots`: what it is handed
+ * beyond an endpoint's slots waits (counted in `handed`, not in `requests`) until one ends, or is withdrawn.
  */
 class HoldingSender extends ScriptedSender {
   readonly holdsQueues = true;
   readonly handed = new Map<string, number>();
-  private readonly running = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
-  private readonly withdrawals: (() => void)[] = [];
+  private readonly slots = new EndpointSlots();
 
-  override send(req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome> {
+  override async send(req: OutgoingRequest, slot?: EndpointSlot): Promise<SenderOutcome> {
     this.handed.set(req.uri, (this.handed.get(req.uri) ?? 0) + 1);
     if (slot === undefined) return super.send(req);
-    const start = (): Promise<SenderOutcome> => {
-      this.running.set(slot.key, (this.running.get(slot.key) ?? 0) + 1);
-      return super.send(req).finally(() => {
-        this.running.set(slot.key, (this.running.get(slot.key) ?? 1) - 1);
-        this.waiting.get(slot.key)?.shift()?.();
-      });
-    };
-    if ((this.running.get(slot.key) ?? 0) < slot.size) return start();
-    return new Promise((resolve) => {
-      const queue = this.waiting.get(slot.key) ?? [];
-      this.waiting.set(slot.key, queue);
-      const go = () => resolve(start());
-      queue.push(go);
-      this.withdrawals.push(() => {
-        if (queue.includes(go)) {
-          queue.splice(queue.indexOf(go), 1);
-          resolve({ kind: "withdrawn" });
-        }
-      });
-    });
+    if (!(await this.slots.acquire(slot.key, slot.size))) return { kind: "withdrawn" };
+    try {
+      return await super.send(req);
+    } finally {
+      this.slots.release(slot.key);
+    }
   }
 
   withdraw(): void {
-    for (const withdraw of this.withdrawals.splice(0)) withdraw();
+    this.slots.withdrawAll();
   }
 }
 
