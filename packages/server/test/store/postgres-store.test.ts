@@ -321,6 +321,37 @@ describe("PostgreSQL store, shared by several processes", () => {
     expect(await store.deliveries.nextDueAt()).toBe(T0 + 5000);
   });
 
+  it("writes a turn's events in one round trip and their deliveries in one more, keys looked up by the inserts", async () => {
+    let roundTrips = 0;
+    const store = await PostgresStore.connect(DATABASE_URL, {
+      schema: freshSchema(),
+      now: () => T0,
+      onRoundTrip: () => roundTrips++,
+    });
+    stores.push(store);
+    const [projectA, projectB] = [await newProject(store), await newProject(store)];
+    const [hookA, hookB] = [webhook(projectA), webhook(projectB)];
+    await store.webhooks.insert(hookA);
+    await store.webhooks.insert(hookB);
+    const worker = await store.workers.register("w", T0 + 60_000);
+    const counted = await store.transaction(async (tx) => {
+      const before = roundTrips;
+      const [a, b] = await tx.events.insert([event(projectA), event(projectB)]);
+      const events = roundTrips - before;
+      await tx.deliveries.insert(
+        [delivery(a!, { webhookId: hookA.id, uri: hookA.uri }), delivery(b!, { webhookId: hookB.id, uri: hookB.uri })],
+        T0,
+        // Born leased to a worker whose failover range already covers them: nothing else to write.
+        { worker, coveredFrom: 0 },
+      );
+      return { events, deliveries: roundTrips - before - events };
+    });
+    expect(counted).toEqual({ events: 1, deliveries: 1 });
+    const hooks = async (projectId: string) =>
+      (await store.deliveries.list(projectId, {}, { pageSize: 10, offset: 0 })).items.map((d) => d.webhookId);
+    expect([await hooks(projectA), await hooks(projectB)]).toEqual([[hookA.id], [hookB.id]]);
+  });
+
   it("rounds fractional retry times into BIGINT and keeps fractional latencies", async () => {
     const store = await connect(freshSchema());
     const projectId = await newProject(store);

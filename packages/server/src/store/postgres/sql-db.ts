@@ -1,4 +1,4 @@
-import type { Column, Dialect, Params, RowUpdate, SqlDb } from "../sql/db.js";
+import { type Column, type Dialect, keyOf, type Params, type RowUpdate, type SqlDb } from "../sql/db.js";
 import type { PgExecutor } from "./executor.js";
 
 /** PostgreSQL's spelling: lists are arrays. */
@@ -94,10 +94,12 @@ export class PgSqlDb implements SqlDb {
     tail = "",
   ): Promise<Record<string, unknown>[]> {
     if (rows.length === 0) return [];
-    return this.executor.all(
-      `INSERT INTO ${table} (${columns.map((c) => c.name).join(", ")}) SELECT * FROM ${unnest(columns, 0)} ${tail}`,
-      columnArrays(rows, columns),
-    );
+    const names = columns.map((c) => c.name).join(", ");
+    // UNNEST gives the rows in the arrays' order; a keyOf column's lookup is a scalar subquery, which keeps it.
+    const selected = columns.some((c) => c.keyOf !== undefined)
+      ? `${columns.map((c) => (c.keyOf === undefined ? `v.${c.name}` : keyOf(c.keyOf, `v.${c.name}`))).join(", ")} FROM ${unnest(columns, 0)} AS v(${names})`
+      : `* FROM ${unnest(columns, 0)}`;
+    return this.executor.all(`INSERT INTO ${table} (${names}) SELECT ${selected} ${tail}`, columnArrays(rows, columns));
   }
 
   /** One statement for any number of rows: UPDATE … FROM an UNNEST. */

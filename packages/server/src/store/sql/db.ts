@@ -10,7 +10,17 @@ export type Params = Record<string, unknown>;
 export interface Column {
   name: string;
   type: "text" | "bigint" | "int" | "float8";
+  /**
+   * The value given is the id of a row of this table (so `type` is the id's, text), and the column takes that row's
+   * key, looked up by the insert itself: one index seek per row instead of a statement of its own (docs/store.md:
+   * the lean delivery path). No such row (or a NULL id) gives NULL.
+   */
+  keyOf?: "projects" | "webhooks";
 }
+
+/** The value a keyOf column stores: the key of the row whose id is `id` (a placeholder or a column). */
+export const keyOf = (table: NonNullable<Column["keyOf"]>, id: string): string =>
+  `(SELECT key FROM ${table} WHERE id = ${id})`;
 
 /**
  * Updates one row of `table` per entry of `rows` (its key first, then `columns`' values): `SET column = value` for

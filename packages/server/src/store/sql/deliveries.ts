@@ -164,7 +164,7 @@ function attemptsOf(delivery: Delivery, kept: readonly Attempt[]): Attempt[] {
 
 const DELIVERY_COLUMNS: Column[] = [
   { name: "key", type: "bigint" },
-  { name: "webhook_key", type: "bigint" },
+  { name: "webhook_key", type: "text", keyOf: "webhooks" },
   { name: "uri", type: "text" },
   { name: "state", type: "text" },
   { name: "attempt_count", type: "int" },
@@ -569,19 +569,6 @@ export class SqlDeliveries implements DeliveryQueue {
     lease?: BornLease,
   ): Promise<Delivery[]> {
     return this.db.atomically(async (db) => {
-      const webhookIds = [...new Set(planned.flatMap((p) => (p.webhookId === undefined ? [] : [p.webhookId])))];
-      const webhookKeys = new Map(
-        webhookIds.length === 0
-          ? []
-          : (
-              await db.all<{ id: string; key: number | string }>(
-                `SELECT id, key FROM webhooks WHERE ${db.dialect.inList("id", "ids", "text")}`,
-                {
-                  ids: webhookIds,
-                },
-              )
-            ).map((w) => [w.id, num(w.key)]),
-      );
       // Born leased when the caller's engine takes them, but never those claimed one engine at a time.
       const born = planned.map((p) => lease !== undefined && isBornLeasable(p.endpointKey));
       await db.insertRows(
@@ -589,7 +576,7 @@ export class SqlDeliveries implements DeliveryQueue {
         DELIVERY_COLUMNS,
         planned.map((p, i) => [
           keys[i],
-          p.webhookId === undefined ? null : webhookKeys.get(p.webhookId),
+          p.webhookId ?? null,
           p.webhookId === undefined ? p.uri : null,
           "pending",
           0,

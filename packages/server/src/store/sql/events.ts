@@ -29,7 +29,7 @@ export const toEvent = (row: EventRow, projectId: string): StoredEvent => ({
 
 const COLUMNS: Column[] = [
   { name: "tag", type: "text" },
-  { name: "project_key", type: "bigint" },
+  { name: "project_key", type: "text", keyOf: "projects" },
   { name: "type", type: "text" },
   { name: "operation", type: "text" },
   { name: "payload", type: "text" },
@@ -55,21 +55,10 @@ export class SqlEvents implements EventStore {
 
   async insert(events: readonly NewEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    const projects = [...new Set(events.map((e) => e.projectId))];
-    const keys = new Map(
-      (
-        await this.db.all<{ id: string; key: number | string }>(
-          `SELECT id, key FROM projects WHERE ${this.db.dialect.inList("id", "ids", "text")}`,
-          {
-            ids: projects,
-          },
-        )
-      ).map((p) => [p.id, num(p.key)]),
-    );
     const tags = events.map(() => newEventTag());
     const rows = events.map((e, i) => [
       tags[i],
-      keys.get(e.projectId) ?? missingProject(e.projectId),
+      e.projectId,
       e.type,
       e.operation ?? null,
       payloadJson(e.payload),
@@ -107,8 +96,4 @@ export class SqlEvents implements EventStore {
       page,
     );
   }
-}
-
-function missingProject(projectId: string): never {
-  throw new Error(`project ${projectId} does not exist`);
 }

@@ -1,4 +1,4 @@
-import type { Column, Dialect, Params, RowUpdate, SqlDb } from "../sql/db.js";
+import { type Column, type Dialect, keyOf, type Params, type RowUpdate, type SqlDb } from "../sql/db.js";
 import { type SqliteRunner, holderRunner } from "./connection.js";
 
 /** SQLite's spelling: lists are JSON arrays read with json_each. */
@@ -37,13 +37,25 @@ function bind(params: Params | undefined): Params {
 /** Bound variables per statement (SQLITE_MAX_VARIABLE_NUMBER is 32766 in better-sqlite3's build). */
 const MAX_VARIABLES = 32_000;
 
-function* chunks<T>(rows: readonly T[], width: number): Generator<readonly T[]> {
-  const size = Math.floor(MAX_VARIABLES / width);
+/**
+ * Rows per insert whose keyOf columns look their keys up: past a few hundred rows, SQLite's cost per row of a
+ * multi-row VALUES with a subquery in each row grows with the rows (`node bench/sqlite-key-lookups.mjs`).
+ */
+const MAX_LOOKUP_ROWS = 128;
+
+function* chunks<T>(rows: readonly T[], width: number, maxRows = Number.POSITIVE_INFINITY): Generator<readonly T[]> {
+  const size = Math.min(maxRows, Math.floor(MAX_VARIABLES / width));
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
 
 const placeholders = (rows: number, width: number): string => {
   const row = `(${new Array(width).fill("?").join(", ")})`;
+  return new Array(rows).fill(row).join(", ");
+};
+
+/** An insert's rows: a `?` per column, or the lookup of a keyOf column's key. */
+const insertedRows = (rows: number, columns: readonly Column[]): string => {
+  const row = `(${columns.map((c) => (c.keyOf === undefined ? "?" : keyOf(c.keyOf, "?"))).join(", ")})`;
   return new Array(rows).fill(row).join(", ");
 };
 
@@ -82,8 +94,9 @@ export class SqliteSqlDb implements SqlDb {
     if (!this.runner.inTransaction) return this.atomically((db) => db.insertRows(table, columns, rows, tail));
     return this.runner.run(() => {
       const out: Record<string, unknown>[] = [];
-      for (const chunk of chunks(rows, columns.length)) {
-        const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(", ")}) VALUES ${placeholders(chunk.length, columns.length)} ${tail}`;
+      const lookups = columns.some((c) => c.keyOf !== undefined);
+      for (const chunk of chunks(rows, columns.length, lookups ? MAX_LOOKUP_ROWS : undefined)) {
+        const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(", ")}) VALUES ${insertedRows(chunk.length, columns)} ${tail}`;
         const statement = this.runner.connection.statement(sql);
         const values = chunk.flat().map((v) => (v === undefined ? null : v));
         if (statement.reader) out.push(...(statement.all(values) as Record<string, unknown>[]));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseEventId } from "../../../src/core/ids.js";
-import { event, PAGE, T0, type StoreFixture } from "./fixtures.js";
+import type { StoredEvent } from "../../../src/core/events.js";
+import { newResourceId, parseEventId } from "../../../src/core/ids.js";
+import { delivery, event, PAGE, T0, type StoreFixture, webhook } from "./fixtures.js";
 
 export function describeEvents(f: StoreFixture): void {
   describe("events", () => {
@@ -46,6 +47,79 @@ export function describeEvents(f: StoreFixture): void {
       ]);
       expect((await store.events.list(projectId, { type: "export.cancelled" }, PAGE)).items).toEqual([]);
       expect((await store.events.list("other-project", {}, PAGE)).items).toEqual([]);
+    });
+
+    it("writes a turn's events of several projects, and their deliveries to each project's webhooks, under the right keys", async () => {
+      const { store, projectId } = f;
+      const otherId = newResourceId(T0 + 1);
+      await store.projects.insert({ id: otherId, displayName: "other", isDefault: false, createdAt: T0 });
+      const [mine, theirs] = [webhook(projectId), webhook(otherId)];
+      await store.webhooks.insert(mine);
+      await store.webhooks.insert(theirs);
+      // One insert of each, as the outbox writes a turn's endings: each row finds its project's and webhook's key.
+      const { events, deliveries } = await store.transaction(async (tx) => {
+        const events = await tx.events.insert([
+          event(projectId),
+          event(otherId),
+          event(projectId, { createdAt: T0 + 2 }),
+        ]);
+        const [a, b, c] = events as [StoredEvent, StoredEvent, StoredEvent];
+        const deliveries = await tx.deliveries.insert(
+          [
+            delivery(a, { webhookId: mine.id, uri: mine.uri }),
+            delivery(b, { webhookId: theirs.id, uri: theirs.uri }),
+            delivery(b, { uri: "https://dynamic.example/hook" }),
+            delivery(c, { webhookId: mine.id, uri: mine.uri }),
+          ],
+          T0,
+        );
+        return { events, deliveries };
+      });
+      const [a, b, c] = events as [StoredEvent, StoredEvent, StoredEvent];
+      expect((await store.events.list(projectId, {}, PAGE)).items.map((e) => e.id)).toEqual([a.id, c.id]);
+      expect((await store.events.list(otherId, {}, PAGE)).items.map((e) => e.id)).toEqual([b.id]);
+      const listed = async (project: string, webhookId?: string) =>
+        (await store.deliveries.list(project, webhookId === undefined ? {} : { webhookId }, PAGE)).items.map((d) => [
+          d.eventId,
+          d.webhookId,
+          d.uri,
+        ]);
+      expect(await listed(projectId, mine.id)).toEqual([
+        [a.id, mine.id, mine.uri],
+        [c.id, mine.id, mine.uri],
+      ]);
+      expect(await listed(otherId)).toEqual([
+        [b.id, theirs.id, theirs.uri],
+        [b.id, undefined, "https://dynamic.example/hook"],
+      ]);
+      expect(deliveries.map((d) => d.webhookId)).toEqual([mine.id, theirs.id, undefined, mine.id]);
+    });
+
+    it("writes more events and deliveries than one insert statement holds, each under its own keys, in order", async () => {
+      const { store, projectId } = f;
+      const otherId = newResourceId(T0 + 1);
+      await store.projects.insert({ id: otherId, displayName: "other", isDefault: false, createdAt: T0 });
+      const hooks = { [projectId]: webhook(projectId), [otherId]: webhook(otherId) };
+      for (const hook of Object.values(hooks)) await store.webhooks.insert(hook);
+      // 300 rows: more than SQLite's 128 per insert whose rows look their keys up.
+      const owners = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? otherId : projectId));
+      const { events, deliveries } = await store.transaction(async (tx) => {
+        const events = await tx.events.insert(owners.map((p, i) => event(p, { createdAt: T0 + i })));
+        const deliveries = await tx.deliveries.insert(
+          events.map((e) => delivery(e, { webhookId: hooks[e.projectId]?.id })),
+          T0,
+        );
+        return { events, deliveries };
+      });
+      const keys = events.map((e) => parseEventId(e.id)!.key);
+      expect(keys).toEqual([...keys].sort((x, y) => x - y));
+      expect(events.map((e) => e.projectId)).toEqual(owners);
+      expect(deliveries.map((d) => d.webhookId)).toEqual(owners.map((p) => hooks[p]?.id));
+      const page = { pageSize: 300, offset: 0 };
+      const listed = (await store.events.list(otherId, {}, page)).items;
+      expect(listed.map((e) => e.id)).toEqual(events.filter((e) => e.projectId === otherId).map((e) => e.id));
+      const sent = (await store.deliveries.list(otherId, { webhookId: hooks[otherId]?.id }, page)).items;
+      expect(sent.map((d) => d.eventId)).toEqual(listed.map((e) => e.id));
     });
   });
 }
