@@ -51,6 +51,17 @@ describe("PostgreSQL store, shared by several processes", () => {
     schemas.push(schema);
     return schema;
   };
+  /** A store in a fresh schema that counts its round trips. */
+  const connectCounting = async () => {
+    let roundTrips = 0;
+    const store = await PostgresStore.connect(DATABASE_URL, {
+      schema: freshSchema(),
+      now: () => T0,
+      onRoundTrip: () => roundTrips++,
+    });
+    stores.push(store);
+    return { store, roundTrips: () => roundTrips };
+  };
   const newProject = async (store: PostgresStore) => {
     const projectId = newResourceId(Date.now());
     await store.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
@@ -263,13 +274,7 @@ describe("PostgreSQL store, shared by several processes", () => {
   });
 
   it("settles a round of outcomes in one round trip, whatever it holds", async () => {
-    let roundTrips = 0;
-    const store = await PostgresStore.connect(DATABASE_URL, {
-      schema: freshSchema(),
-      now: () => T0,
-      onRoundTrip: () => roundTrips++,
-    });
-    stores.push(store);
+    const { store, roundTrips } = await connectCounting();
     const projectId = await newProject(store);
     const hook = webhook(projectId, { lastSuccessAt: T0 - 60_000 });
     await store.webhooks.insert(hook);
@@ -278,7 +283,7 @@ describe("PostgreSQL store, shared by several processes", () => {
       endpointKey: d.endpointKey,
     }));
     const base = { attemptCount: 1, attemptedAt: T0, lastLatencyMs: 2 };
-    const before = roundTrips;
+    const before = roundTrips();
     const atRisk = await store.deliveries.settle(
       {
         settlements: [
@@ -304,7 +309,7 @@ describe("PostgreSQL store, shared by several processes", () => {
       },
       T0 + 1,
     );
-    expect(roundTrips - before).toBe(1);
+    expect(roundTrips() - before).toBe(1);
     // As the round found it, before its own write of the webhook's last success.
     expect(atRisk.map((h) => [h.id, h.lastSuccessAt])).toEqual([[hook.id, T0 - 60_000]]);
     expect((await store.webhooks.get(projectId, hook.id))?.lastSuccessAt).toBe(T0 + 1);
@@ -322,29 +327,23 @@ describe("PostgreSQL store, shared by several processes", () => {
   });
 
   it("writes a turn's events in one round trip and their deliveries in one more, keys looked up by the inserts", async () => {
-    let roundTrips = 0;
-    const store = await PostgresStore.connect(DATABASE_URL, {
-      schema: freshSchema(),
-      now: () => T0,
-      onRoundTrip: () => roundTrips++,
-    });
-    stores.push(store);
+    const { store, roundTrips } = await connectCounting();
     const [projectA, projectB] = [await newProject(store), await newProject(store)];
     const [hookA, hookB] = [webhook(projectA), webhook(projectB)];
     await store.webhooks.insert(hookA);
     await store.webhooks.insert(hookB);
     const worker = await store.workers.register("w", T0 + 60_000);
     const counted = await store.transaction(async (tx) => {
-      const before = roundTrips;
+      const before = roundTrips();
       const [a, b] = await tx.events.insert([event(projectA), event(projectB)]);
-      const events = roundTrips - before;
+      const events = roundTrips() - before;
       await tx.deliveries.insert(
         [delivery(a!, { webhookId: hookA.id, uri: hookA.uri }), delivery(b!, { webhookId: hookB.id, uri: hookB.uri })],
         T0,
         // Born leased to a worker whose failover range already covers them: nothing else to write.
         { worker, coveredFrom: 0 },
       );
-      return { events, deliveries: roundTrips - before - events };
+      return { events, deliveries: roundTrips() - before - events };
     });
     expect(counted).toEqual({ events: 1, deliveries: 1 });
     const hooks = async (projectId: string) =>
