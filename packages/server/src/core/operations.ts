@@ -1,4 +1,4 @@
-import { failedPrecondition, invalidArgument } from "./errors.js";
+import { failedPrecondition, invalidArgument, type TidingsError } from "./errors.js";
 import { type EventData, type EventPayload, eventPayload } from "./events.js";
 
 export type OperationState = "running" | "succeeded" | "failed" | "cancelled" | "expired";
@@ -73,45 +73,58 @@ export type OperationAction =
   | { kind: "cancel" }
   | { kind: "expire" };
 
-const OUTCOME: Record<OperationAction["kind"], Exclude<OperationState, "running">> = {
-  complete: "succeeded",
-  fail: "failed",
-  cancel: "cancelled",
-  expire: "expired",
-};
-
 export function operationName(id: string): string {
   return `operations/${id}`;
 }
 
+/** What an ending writes: the terminal state and what comes with it. */
+export interface OperationEnding {
+  state: Exclude<OperationState, "running">;
+  response?: Record<string, unknown>;
+  outputFileUri?: string;
+  error?: OperationError;
+  updatedAt: number;
+}
+
 /**
- * Moves a running operation to its one terminal state and builds the event that announces it.
- * An operation ends exactly once: acting on a finished one is a 409 FAILED_PRECONDITION.
+ * An operation ends exactly once, so what an ending writes depends on the action alone: the store writes it where
+ * the operation is still running, in the statement that finds it (docs/store.md, "The lean delivery path"), and one
+ * found already ended gets `alreadyEnded`'s 409.
  */
-export function finishOperation(
-  op: Operation,
-  action: OperationAction,
-  now: number,
-): { operation: Operation; event: EventPayload } {
-  if (op.state !== "running") {
-    throw failedPrecondition(`${operationName(op.id)} is already ${op.state}; an operation ends exactly once`);
+export function operationEnding(action: OperationAction, now: number): OperationEnding {
+  switch (action.kind) {
+    case "complete": {
+      const ending: OperationEnding = { state: "succeeded", updatedAt: now };
+      if (action.response !== undefined) ending.response = action.response;
+      if (action.outputFileUri !== undefined) ending.outputFileUri = action.outputFileUri;
+      return ending;
+    }
+    case "fail":
+      return { state: "failed", error: action.error, updatedAt: now };
+    case "expire":
+      return {
+        state: "expired",
+        error: { code: 4, message: "the operation passed its expire_time before it finished" },
+        updatedAt: now,
+      };
+    case "cancel":
+      return { state: "cancelled", error: { code: 1, message: "the operation was cancelled" }, updatedAt: now };
   }
-  const state = OUTCOME[action.kind];
-  const operation: Operation = { ...op, state, updatedAt: now };
+}
+
+/** The event that announces an operation its ending has just ended: `{type}.{state}`. */
+export function endedEvent(op: Operation): EventPayload {
   const data: EventData = { id: operationName(op.id) };
-  if (action.kind === "complete") {
-    operation.response = action.response;
-    operation.outputFileUri = action.outputFileUri;
-    if (action.outputFileUri !== undefined) data.output_file_uri = action.outputFileUri;
-  } else if (action.kind === "fail") {
-    operation.error = action.error;
-    data.error_code = action.error.code;
-    data.error_message = action.error.message;
-  } else if (action.kind === "expire") {
-    operation.error = { code: 4, message: "the operation passed its expire_time before it finished" };
-  } else {
-    operation.error = { code: 1, message: "the operation was cancelled" };
+  if (op.outputFileUri !== undefined) data.output_file_uri = op.outputFileUri;
+  if (op.state === "failed" && op.error !== undefined) {
+    data.error_code = op.error.code;
+    data.error_message = op.error.message;
   }
   if (op.webhookConfig?.user_metadata !== undefined) data.user_metadata = op.webhookConfig.user_metadata;
-  return { operation, event: eventPayload(`${op.type}.${state}`, data, now) };
+  return eventPayload(`${op.type}.${op.state}`, data, op.updatedAt);
+}
+
+/** Acting on an operation that has ended is a 409 FAILED_PRECONDITION. */
+export function alreadyEnded(op: Operation): TidingsError {
+  return failedPrecondition(`${operationName(op.id)} is already ${op.state}; an operation ends exactly once`);
 }

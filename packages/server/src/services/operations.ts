@@ -1,12 +1,14 @@
 import type { CompleteOperationRequest, CreateOperationRequest, FailOperationRequest } from "@tidings/sdk/contract";
 import { found, invalidArgument, notFound, TidingsError } from "../core/errors.js";
 import { customTypeProblem } from "../core/event-types.js";
-import { newEvent, type EventTarget, type NewEvent } from "../core/events.js";
+import { newEvent } from "../core/events.js";
 import { NaturalBatcher, type Settled } from "../runtime/natural-batcher.js";
 import { eventTargetFor } from "../core/fanout.js";
 import { newResourceId } from "../core/ids.js";
 import {
-  finishOperation,
+  alreadyEnded,
+  endedEvent,
+  operationEnding,
   operationName,
   parseOperationFilter,
   type Operation,
@@ -165,34 +167,47 @@ export class OperationService {
   }
 
   /**
-   * Many endings in one transaction, in a handful of statements whatever their number: the operations read
-   * and locked together, each decided (core), written together, their events and deliveries written by the
-   * outbox together. Each request gets its own outcome: one that is not found or already ended fails alone.
+   * Many endings in one transaction, in a handful of statements whatever their number: the operations ended
+   * together where they still run (store: endMany), their events and deliveries written by the outbox together.
+   * Each request gets its own outcome: one that is not found or already ended fails alone, and a second ending of
+   * the same operation in the batch fails as it would after the first.
    */
   private async finishMany(requests: readonly FinishRequest[]): Promise<Settled<Operation>[]> {
     const now = this.ctx.clock.now();
     const key = (projectId: string, id: string) => `${projectId}/${id}`;
+    const firsts = new Map<string, FinishRequest>();
+    for (const request of requests) {
+      const k = key(request.projectId, request.id);
+      if (!firsts.has(k)) firsts.set(k, request);
+    }
     const { outcomes, published } = await this.ctx.store.transaction(async (tx) => {
-      const current = new Map((await tx.operations.getManyForUpdate(requests)).map((o) => [key(o.projectId, o.id), o]));
-      const changed = new Map<string, Operation>();
-      const events: { event: NewEvent; target: EventTarget }[] = [];
+      const ended = new Map(
+        (
+          await tx.operations.endMany(
+            [...firsts.values()].map((r) => ({ ...r, ending: operationEnding(r.action, now) })),
+          )
+        ).map((o) => [key(o.projectId, o.id), o]),
+      );
+      // Only a request that fails reads its operation again, to tell "not found" from "already ended".
+      const missed = [...firsts.values()].filter((r) => !ended.has(key(r.projectId, r.id)));
+      const found = new Map((await tx.operations.getManyForUpdate(missed)).map((o) => [key(o.projectId, o.id), o]));
       const outcomes = requests.map((request): Settled<Operation> => {
         const k = key(request.projectId, request.id);
-        const operation = current.get(k);
-        if (operation === undefined) return { ok: false, error: notFound(operationName(request.id)) };
-        try {
-          const finished = finishOperation(operation, request.action, now);
-          // A second ending of the same operation in this batch sees the first's outcome, as it would in order.
-          current.set(k, finished.operation);
-          changed.set(k, finished.operation);
-          const event = newEvent(request.projectId, finished.event, now, operationName(request.id));
-          events.push({ event, target: eventTargetFor(finished.operation.webhookConfig) });
-          return { ok: true, value: finished.operation };
-        } catch (error) {
-          return { ok: false, error };
-        }
+        const operation = ended.get(k);
+        if (operation !== undefined && firsts.get(k) === request) return { ok: true, value: operation };
+        const current = operation ?? found.get(k);
+        return {
+          ok: false,
+          error: current === undefined ? notFound(operationName(request.id)) : alreadyEnded(current),
+        };
       });
-      await tx.operations.updateMany([...changed.values()]);
+      // In the requests' order, as their events would be one by one.
+      const events = [...firsts.keys()]
+        .flatMap((k) => ended.get(k) ?? [])
+        .map((operation) => ({
+          event: newEvent(operation.projectId, endedEvent(operation), now, operationName(operation.id)),
+          target: eventTargetFor(operation.webhookConfig),
+        }));
       return { outcomes, published: await this.ctx.outbox.writeMany(tx, events, now) };
     });
     this.ctx.outbox.announce(...published);

@@ -13,7 +13,7 @@ import type { DeliveryTarget } from "../core/fanout.js";
 import type { FileRecord } from "../core/files.js";
 import type { IdempotencyClaim, IdempotencyRecord } from "../core/idempotency.js";
 import type { Interaction } from "../core/interactions.js";
-import type { Operation, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
+import type { Operation, OperationEnding, OperationFilter, OperationKind, OperationRef } from "../core/operations.js";
 import type { PortalLink } from "../core/portal-links.js";
 import type { Page, PageRequest } from "../core/pages.js";
 import type { ApiKeyInfo, ApiKeyRecord, KeyHolder, Project } from "../core/projects.js";
@@ -108,6 +108,13 @@ export interface WebhookStore {
   count(projectId: string): Promise<number>;
 }
 
+/** An ending (core: operationEnding) for the operation `id` of the project `projectId`. */
+export interface OperationEndingRef {
+  projectId: string;
+  id: string;
+  ending: OperationEnding;
+}
+
 export interface OperationStore {
   insert(operation: Operation): Promise<void>;
   get(projectId: string, id: string): Promise<Operation | undefined>;
@@ -115,8 +122,11 @@ export interface OperationStore {
   getMany(projectId: string, ids: readonly string[]): Promise<Operation[]>;
   /** Inside a transaction: reads these operations and locks them until commit, so each ends exactly once. */
   getManyForUpdate(refs: readonly { projectId: string; id: string }[]): Promise<Operation[]>;
-  /** Writes the mutable fields of each: state, response, output, error, update time. */
-  updateMany(operations: readonly Operation[]): Promise<void>;
+  /**
+   * Inside a transaction: ends each of these that is still running in its project, and returns those it ended as
+   * they now are. One not found, or found already ended, is left as it is and not returned.
+   */
+  endMany(endings: readonly OperationEndingRef[]): Promise<Operation[]>;
   delete(projectId: string, id: string): Promise<boolean>;
   /** The polling surface: operations of every kind (custom ones, batches, videos), oldest first. */
   listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>>;

@@ -114,6 +114,11 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expectStatus(await server.api("DELETE", `/v1/webhooks/${mine.body.id}`, undefined, otherKey), 404, "NOT_FOUND");
     expect((await server.api("GET", "/v1/webhooks", undefined, otherKey)).body.webhooks).toEqual([]);
     expect((await server.api("GET", `/v1/webhooks/${mine.body.id}`)).status).toBe(200);
+    // Ending takes the operation's project into the statement that ends it: another project's is not found.
+    const op = await server.api("POST", "/v1/operations", { type: "export" });
+    expectStatus(await server.api("POST", `/v1/${op.body.name}:complete`, {}, otherKey), 404, "NOT_FOUND");
+    expectStatus(await server.api("POST", `/v1/${op.body.name}:cancel`, undefined, otherKey), 404, "NOT_FOUND");
+    expect((await server.api("GET", `/v1/${op.body.name}`)).body).toMatchObject({ done: false });
   });
 
   it("admin calls need the admin key", async () => {
@@ -125,6 +130,23 @@ describe("bad input gets a 4xx google.rpc.Status naming the field", () => {
     expect((await server.api("POST", `/v1/${op.body.name}:complete`, {})).status).toBe(200);
     expectStatus(await server.api("POST", `/v1/${op.body.name}:complete`, {}), 409, "FAILED_PRECONDITION");
     expectStatus(await server.api("POST", `/v1/${op.body.name}:cancel`), 409, "FAILED_PRECONDITION");
+  });
+
+  it("endings of one operation at once: one wins, the others are 409, and a missing one is 404", async () => {
+    const op = await server.api("POST", "/v1/operations", { type: "export" });
+    // Sent together, they share the ending's batch (one transaction); each request still gets its own answer.
+    const [notFound, ...endings] = await Promise.all([
+      server.api("POST", "/v1/operations/0000000000000-missing:complete", {}),
+      server.api("POST", `/v1/${op.body.name}:complete`, { response: { rows: 1 } }),
+      server.api("POST", `/v1/${op.body.name}:fail`, { error: { code: 13, message: "late" } }),
+      server.api("POST", `/v1/${op.body.name}:cancel`),
+    ]);
+    expectStatus(notFound!, 404, "NOT_FOUND");
+    const winners = endings.filter((r) => r.status === 200);
+    expect(winners).toHaveLength(1);
+    for (const loser of endings.filter((r) => r.status !== 200)) expectStatus(loser, 409, "FAILED_PRECONDITION");
+    const polled = await server.api("GET", `/v1/${op.body.name}`);
+    expect(polled.body).toMatchObject({ done: true, metadata: { state: winners[0]!.body.metadata.state } });
   });
 
   it("bad operation input names the field", async () => {

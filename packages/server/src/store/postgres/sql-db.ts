@@ -102,17 +102,29 @@ export class PgSqlDb implements SqlDb {
     return this.executor.all(`INSERT INTO ${table} (${names}) SELECT ${selected} ${tail}`, columnArrays(rows, columns));
   }
 
-  /** One statement for any number of rows: UPDATE … FROM an UNNEST. */
-  async updateRows({ table, key, columns, rows, where }: RowUpdate): Promise<number[]> {
+  /**
+   * One statement for any number of rows: UPDATE … FROM an UNNEST. Locking in key order first is a materialized
+   * `SELECT … ORDER BY key FOR UPDATE` that the update joins: its rows are locked as it yields them, in its order.
+   */
+  async updateRows<R = Record<string, unknown>>(update: RowUpdate): Promise<R[]> {
+    const { table, key, match = [], columns, rows, where, returning = "key", lockInKeyOrder = false } = update;
     if (rows.length === 0) return [];
-    const all = [key, ...columns];
-    const updated = await this.executor.all<Record<string, unknown>>(
-      `UPDATE ${table} SET ${columns.map((c) => `${c.name} = v.${c.name}`).join(", ")}
-       FROM ${unnest(all, 0)} AS v(${all.map((c) => c.name).join(", ")}) WHERE ${table}.${key.name} = v.${key.name}${where !== undefined ? ` AND ${where}` : ""}
-       RETURNING ${table}.${key.name}`,
+    const all = [key, ...match, ...columns];
+    const locked = lockInKeyOrder
+      ? `WITH locked AS MATERIALIZED (SELECT ${key.name} FROM ${table} WHERE ${key.name} = ANY($1::${key.type}[]) ORDER BY ${key.name} FOR UPDATE) `
+      : "";
+    const conditions = [
+      ...[key, ...match].map((c) => `${table}.${c.name} = v.${c.name}`),
+      ...(lockInKeyOrder ? [`${table}.${key.name} = locked.${key.name}`] : []),
+      ...(where !== undefined ? [where] : []),
+    ];
+    return (await this.executor.all(
+      `${locked}UPDATE ${table} SET ${columns.map((c) => `${c.name} = v.${c.name}`).join(", ")}
+       FROM ${unnest(all, 0)} AS v(${all.map((c) => c.name).join(", ")})${lockInKeyOrder ? ", locked" : ""}
+       WHERE ${conditions.join(" AND ")}
+       RETURNING ${returning === "row" ? `${table}.*` : `${table}.${key.name}`}`,
       columnArrays(rows, all),
-    );
-    return updated.map((r) => Number(r[key.name]));
+    )) as R[];
   }
 
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T> {

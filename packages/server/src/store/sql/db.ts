@@ -23,15 +23,25 @@ export const keyOf = (table: NonNullable<Column["keyOf"]>, id: string): string =
   `(SELECT key FROM ${table} WHERE id = ${id})`;
 
 /**
- * Updates one row of `table` per entry of `rows` (its key first, then `columns`' values): `SET column = value` for
- * each column, where the table's `key` column equals the entry's key and `where` (on the table's columns) holds.
+ * Updates one row of `table` per entry of `rows` (its key first, then `match`'s values, then `columns`'):
+ * `SET column = value` for each column, where the table's `key` column equals the entry's key, each `match` column
+ * equals its value and `where` (on the table's columns) holds.
  */
 export interface RowUpdate {
   table: string;
   key: Column;
+  /** Columns a row must already hold to change, compared and not set. */
+  match?: readonly Column[];
   columns: readonly Column[];
   rows: readonly unknown[][];
   where?: string;
+  /** What comes back of each changed row: its key (as the key column's name), or the whole row as it now is. */
+  returning?: "key" | "row";
+  /**
+   * Lock the rows in key order before changing them (PostgreSQL; SQLite has one writer): two updates sharing rows
+   * then cannot deadlock, whatever order their plans would visit the rows in.
+   */
+  lockInKeyOrder?: boolean;
 }
 
 export interface Dialect {
@@ -72,8 +82,8 @@ export interface SqlDb {
     rows: readonly unknown[][],
     tail?: string,
   ): Promise<Record<string, unknown>[]>;
-  /** Applies a RowUpdate; returns the keys of the rows it changed. */
-  updateRows(update: RowUpdate): Promise<number[]>;
+  /** Applies a RowUpdate; returns its `returning` of each row it changed. */
+  updateRows<R = Record<string, unknown>>(update: RowUpdate): Promise<R[]>;
   /** Several statements as one: inside the caller's transaction, else in one of their own. */
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
 }

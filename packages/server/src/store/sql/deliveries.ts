@@ -238,22 +238,24 @@ export const settleInSteps: SettleRound = (db, round, now) =>
     const settlements = lastByKey(round.settlements, (s) => s.id);
     // Only deliveries still pending change: a late outcome of one that ended meanwhile is left alone.
     const changed = new Set(
-      await db.updateRows({
-        table: "deliveries",
-        key: KEY,
-        columns: SETTLED_COLUMNS,
-        rows: settlements.map((s) => [
-          parseDeliveryId(s.id),
-          s.state,
-          s.attemptCount,
-          s.attemptedAt,
-          s.lastStatusCode ?? null,
-          s.lastLatencyMs,
-          s.lastError ?? null,
-          null,
-        ]),
-        where: "deliveries.state = 'pending'",
-      }),
+      (
+        await db.updateRows<{ key: number | string }>({
+          table: "deliveries",
+          key: KEY,
+          columns: SETTLED_COLUMNS,
+          rows: settlements.map((s) => [
+            parseDeliveryId(s.id),
+            s.state,
+            s.attemptCount,
+            s.attemptedAt,
+            s.lastStatusCode ?? null,
+            s.lastLatencyMs,
+            s.lastError ?? null,
+            null,
+          ]),
+          where: "deliveries.state = 'pending'",
+        })
+      ).map((row) => num(row.key)),
     );
     const retries = settlements.filter((s) => s.state === "pending" && changed.has(parseDeliveryId(s.id) as number));
     await db.insertRows(

@@ -1,13 +1,13 @@
 import type { Operation, OperationFilter, OperationRef } from "../../core/operations.js";
 import { toPage, type Page, type PageRequest } from "../../core/pages.js";
-import { operationParams, toOperation, type OperationRow } from "../rows.js";
-import type { OperationStore } from "../store.js";
+import { jsonOrNull, operationParams, toOperation, type OperationRow } from "../rows.js";
+import type { OperationEndingRef, OperationStore } from "../store.js";
 import { type Column, insertRow, ms, optNum, type SqlDb } from "./db.js";
 import { ProjectTable } from "./project-table.js";
 import { HIDDEN_BATCH, RUNNING_OPERATION, UNFINISHED_BATCHES, UNFINISHED_VIDEOS } from "./states.js";
 
-/** What `updateMany` changes, after the id. */
-const UPDATED: readonly Column[] = [
+/** What `endMany` writes, after the id and the project. */
+const ENDING: readonly Column[] = [
   { name: "state", type: "text" },
   { name: "response", type: "text" },
   { name: "output_file_uri", type: "text" },
@@ -39,16 +39,30 @@ export class SqlOperations extends ProjectTable<OperationRow, Operation> impleme
     return rows.filter((r) => asked.has(`${r.project_id}/${r.id}`)).map(toOperation);
   }
 
-  /** One statement for any number (SqlDb.updateRows). */
-  async updateMany(operations: readonly Operation[]): Promise<void> {
-    await this.db.updateRows({
+  /**
+   * One statement for any number (SqlDb.updateRows): the finding, the check that the operation still runs and the
+   * write are the same statement, and the rows come back as they now are. Locked in id order, as getManyForUpdate.
+   */
+  async endMany(endings: readonly OperationEndingRef[]): Promise<Operation[]> {
+    const rows = await this.db.updateRows<OperationRow>({
       table: "operations",
       key: { name: "id", type: "text" },
-      columns: UPDATED,
-      rows: operations
-        .map(operationParams)
-        .map((p) => [p.id, p.state, p.response, p.output_file_uri, p.error, p.updated_at]),
+      match: [{ name: "project_id", type: "text" }],
+      columns: ENDING,
+      rows: endings.map(({ projectId, id, ending }) => [
+        id,
+        projectId,
+        ending.state,
+        jsonOrNull(ending.response),
+        ending.outputFileUri ?? null,
+        jsonOrNull(ending.error),
+        ms(ending.updatedAt),
+      ]),
+      where: `operations.state = ${RUNNING_OPERATION}`,
+      returning: "row",
+      lockInKeyOrder: true,
     });
+    return rows.map(toOperation);
   }
 
   async listAllKinds(projectId: string, filter: OperationFilter, page: PageRequest): Promise<Page<OperationRef>> {

@@ -107,22 +107,22 @@ export class SqliteSqlDb implements SqlDb {
   }
 
   /** UPDATE … FROM a VALUES list (its columns are column1, column2, …). */
-  updateRows(update: RowUpdate): Promise<number[]> {
-    const { table, key, columns, rows, where } = update;
+  updateRows<R = Record<string, unknown>>(update: RowUpdate): Promise<R[]> {
+    const { table, key, match = [], columns, rows, where, returning = "key" } = update;
     if (rows.length === 0) return Promise.resolve([]);
-    if (!this.runner.inTransaction) return this.atomically((db) => db.updateRows(update));
+    if (!this.runner.inTransaction) return this.atomically((db) => db.updateRows<R>(update));
     return this.runner.run(() => {
-      const updated: number[] = [];
-      for (const chunk of chunks(rows, columns.length + 1)) {
-        const sql = `UPDATE ${table} SET ${columns.map((c, i) => `${c.name} = v.column${i + 2}`).join(", ")}
-          FROM (VALUES ${placeholders(chunk.length, columns.length + 1)}) AS v WHERE ${table}.${key.name} = v.column1${where !== undefined ? ` AND ${where}` : ""}
-          RETURNING ${table}.${key.name} AS updated`;
-        const rows = this.runner.connection
-          .statement(sql)
-          .all(chunk.flat().map((v) => (v === undefined ? null : v))) as { updated: number }[];
-        for (const row of rows) updated.push(row.updated);
+      const changed: R[] = [];
+      const compared = [key, ...match];
+      for (const chunk of chunks(rows, compared.length + columns.length)) {
+        const sql = `UPDATE ${table} SET ${columns.map((c, i) => `${c.name} = v.column${compared.length + i + 1}`).join(", ")}
+          FROM (VALUES ${placeholders(chunk.length, compared.length + columns.length)}) AS v
+          WHERE ${compared.map((c, i) => `${table}.${c.name} = v.column${i + 1}`).join(" AND ")}${where !== undefined ? ` AND ${where}` : ""}
+          RETURNING ${returning === "row" ? "*" : `${table}.${key.name}`}`;
+        const rows = this.runner.connection.statement(sql).all(chunk.flat().map((v) => (v === undefined ? null : v)));
+        changed.push(...(rows as R[]));
       }
-      return updated;
+      return changed;
     });
   }
 

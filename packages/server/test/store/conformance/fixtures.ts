@@ -5,9 +5,9 @@ import { endpointKey } from "../../../src/core/fanout.js";
 import type { FileRecord } from "../../../src/core/files.js";
 import { newResourceId } from "../../../src/core/ids.js";
 import type { Interaction } from "../../../src/core/interactions.js";
-import type { Operation } from "../../../src/core/operations.js";
+import type { Operation, OperationEnding } from "../../../src/core/operations.js";
 import type { VideoOperation } from "../../../src/core/videos.js";
-import type { BornLease, Store, WebhookRecord } from "../../../src/store/store.js";
+import type { BornLease, OperationEndingRef, Store, WebhookRecord } from "../../../src/store/store.js";
 
 export const T0 = Date.parse("2026-05-04T12:00:00Z");
 export const PAGE = { pageSize: 50, offset: 0 };
@@ -42,6 +42,13 @@ export const operation = (projectId: string, overrides: Partial<Operation> = {})
   updatedAt: T0,
   ...overrides,
 });
+
+/** An ending of `op` (store: endMany) to `state` at `at`. */
+export const ended = (
+  op: Operation,
+  at: number,
+  state: OperationEnding["state"] = "succeeded",
+): OperationEndingRef => ({ projectId: op.projectId, id: op.id, ending: { state, updatedAt: at } });
 
 export const event = (projectId: string, overrides: Partial<NewEvent> = {}): NewEvent => ({
   projectId,

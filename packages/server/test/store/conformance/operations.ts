@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OperationFilter } from "../../../src/core/operations.js";
+import type { StoreAggregates } from "../../../src/store/store.js";
 import { batch, operation, PAGE, T0, video, type StoreFixture } from "./fixtures.js";
 
 export function describeOperations(f: StoreFixture): void {
@@ -47,7 +48,7 @@ export function describeOperations(f: StoreFixture): void {
       expect((await store.videos.getMany(projectId, [rendered.id, "missing"])).map((v) => v.id)).toEqual([rendered.id]);
     });
 
-    it("stores an operation with its webhook_config and updates its outcome", async () => {
+    it("stores an operation with its webhook_config and ends it only where it still runs in its project", async () => {
       const { store, projectId } = f;
       const op = operation(projectId, {
         metadata: { customer: "c1" },
@@ -57,6 +58,20 @@ export function describeOperations(f: StoreFixture): void {
       await store.operations.insert(op);
       expect(await store.operations.get(projectId, op.id)).toEqual(op);
       expect(await store.operations.get("other-project", op.id)).toBeUndefined();
+      const other = operation(projectId);
+      const elsewhere = operation(projectId);
+      for (const o of [other, elsewhere]) await store.operations.insert(o);
+      const locked = await store.transaction((tx) =>
+        tx.operations.getManyForUpdate([
+          { projectId, id: op.id },
+          { projectId, id: other.id },
+          { projectId: "other-project", id: op.id },
+          { projectId, id: "missing" },
+        ]),
+      );
+      expect(locked.map((o) => o.id).sort()).toEqual([op.id, other.id].sort());
+      expect(locked.find((o) => o.id === op.id)).toEqual(op);
+
       const done = {
         ...op,
         state: "succeeded" as const,
@@ -64,30 +79,57 @@ export function describeOperations(f: StoreFixture): void {
         outputFileUri: "files/out",
         updatedAt: T0 + 5,
       };
-      const other = operation(projectId);
-      await store.operations.insert(other);
-      await store.transaction(async (tx) => {
-        const locked = await tx.operations.getManyForUpdate([
-          { projectId, id: op.id },
-          { projectId, id: other.id },
-          { projectId: "other-project", id: op.id },
-          { projectId, id: "missing" },
-        ]);
-        expect(locked.map((o) => o.id).sort()).toEqual([op.id, other.id].sort());
-        expect(locked.find((o) => o.id === op.id)).toEqual(op);
-        await tx.operations.updateMany([done, { ...other, state: "cancelled", updatedAt: T0 + 6 }]);
-      });
+      const error = { code: 1, message: "the operation was cancelled" };
+      const cancelled = { ...other, state: "cancelled" as const, error, updatedAt: T0 + 6 };
+      const returned = await store.transaction((tx) =>
+        tx.operations.endMany([
+          {
+            projectId,
+            id: op.id,
+            ending: { state: "succeeded", response: { rows: 3 }, outputFileUri: "files/out", updatedAt: T0 + 5 },
+          },
+          { projectId, id: other.id, ending: { state: "cancelled", error, updatedAt: T0 + 6 } },
+          // Not this project's: left as it is, as is one that does not exist.
+          { projectId: "other-project", id: elsewhere.id, ending: { state: "cancelled", error, updatedAt: T0 + 6 } },
+          { projectId, id: "missing", ending: { state: "cancelled", error, updatedAt: T0 + 6 } },
+        ]),
+      );
+      const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+      expect([...returned].sort(byId)).toEqual([done, cancelled].sort(byId));
       expect(await store.operations.get(projectId, op.id)).toEqual(done);
-      expect((await store.operations.get(projectId, other.id))?.state).toBe("cancelled");
-      const failed = {
-        ...done,
-        state: "failed" as const,
-        response: undefined,
-        outputFileUri: undefined,
-        error: { code: 13, message: "boom" },
-      };
-      await store.operations.updateMany([failed]);
-      expect(await store.operations.get(projectId, op.id)).toEqual(failed);
+      expect(await store.operations.get(projectId, other.id)).toEqual(cancelled);
+      expect(await store.operations.get(projectId, elsewhere.id)).toEqual(elsewhere);
+      // An operation ends once: a second ending changes nothing and returns nothing.
+      const again = await store.transaction((tx) =>
+        tx.operations.endMany([{ projectId, id: op.id, ending: { state: "failed", error, updatedAt: T0 + 7 } }]),
+      );
+      expect(again).toEqual([]);
+      expect(await store.operations.get(projectId, op.id)).toEqual(done);
+    });
+
+    it("ending locks operations in id order: a transaction ending them in the other order cannot deadlock it", async () => {
+      const { store, projectId } = f;
+      const ops = Array.from({ length: 50 }, () => operation(projectId)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      // Stored from the highest id down, so that neither the list's order nor the table's is the ids'.
+      for (const o of [...ops].reverse()) await store.operations.insert(o);
+      const endAll = (list: typeof ops, at: number) => (tx: StoreAggregates) =>
+        tx.operations.endMany(
+          list.map((o) => ({ projectId, id: o.id, ending: { state: "succeeded", updatedAt: at } })),
+        );
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const first = store.transaction(async (tx) => {
+        await tx.operations.getManyForUpdate([{ projectId, id: ops[0]!.id }]);
+        holding();
+        // The second transaction meanwhile takes what it can of the rest, in its order, and waits for the lowest.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return endAll(ops, T0 + 1)(tx);
+      });
+      await held;
+      const second = store.transaction(endAll([...ops].reverse(), T0 + 2));
+      const [ended, endedAgain] = await Promise.all([first, second]);
+      expect(ended.map((o) => o.id).sort()).toEqual(ops.map((o) => o.id));
+      expect(endedAgain).toEqual([]);
     });
 
     it("filters by done and type, and finds operations to expire", async () => {

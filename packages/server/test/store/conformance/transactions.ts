@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { delivery, event, operation, PAGE, T0, webhook, type StoreFixture } from "./fixtures.js";
+import { delivery, ended, event, operation, PAGE, T0, webhook, type StoreFixture } from "./fixtures.js";
 
 export function describeTransactions(f: StoreFixture): void {
   describe("transactions (the outbox's guarantee)", () => {
@@ -8,7 +8,7 @@ export function describeTransactions(f: StoreFixture): void {
       const op = operation(projectId);
       await store.operations.insert(op);
       const e = await store.transaction(async (tx) => {
-        await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
+        await tx.operations.endMany([ended(op, T0 + 1)]);
         const [stored] = await tx.events.insert([event(projectId)]);
         await tx.deliveries.insert([delivery(stored!)], T0);
         return stored!;
@@ -24,7 +24,7 @@ export function describeTransactions(f: StoreFixture): void {
       let id = "";
       await expect(
         store.transaction(async (tx) => {
-          await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + 1 }]);
+          await tx.operations.endMany([ended(op, T0 + 1)]);
           const [stored] = await tx.events.insert([event(projectId)]);
           id = stored!.id;
           await tx.deliveries.insert([delivery(stored!)], T0);
@@ -64,10 +64,7 @@ export function describeTransactions(f: StoreFixture): void {
       await Promise.all(
         ops.map((op, i) =>
           store.transaction(async (tx) => {
-            const [current] = await tx.operations.getManyForUpdate([{ projectId, id: op.id }]);
-            await tx.operations.updateMany([
-              { ...current!, state: i % 2 === 0 ? "succeeded" : "failed", updatedAt: T0 + i },
-            ]);
+            await tx.operations.endMany([ended(op, T0 + i, i % 2 === 0 ? "succeeded" : "failed")]);
           }),
         ),
       );
@@ -81,7 +78,7 @@ export function describeTransactions(f: StoreFixture): void {
       const results = await Promise.allSettled(
         ops.map((op, i) =>
           store.transaction(async (tx) => {
-            await tx.operations.updateMany([{ ...op, state: "succeeded", updatedAt: T0 + i }]);
+            await tx.operations.endMany([ended(op, T0 + i)]);
             if (i === 4) throw new Error("this one fails");
           }),
         ),
