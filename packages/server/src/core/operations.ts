@@ -112,7 +112,7 @@ export function operationEnding(action: OperationAction, now: number): Operation
   }
 }
 
-/** The event that announces an operation its ending has just ended: `{type}.{state}`. */
+/** The event that announces an operation that has just ended, as its ending left it: `{type}.{state}`. */
 export function endedEvent(op: Operation): EventPayload {
   const data: EventData = { id: operationName(op.id) };
   if (op.outputFileUri !== undefined) data.output_file_uri = op.outputFileUri;
