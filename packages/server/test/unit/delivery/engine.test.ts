@@ -14,9 +14,10 @@ import {
 } from "../../../src/delivery/engine.js";
 import { EndpointSlots } from "../../../src/delivery/sender-thread/endpoint-slots.js";
 import type { OutgoingRequest } from "../../../src/delivery/sender.js";
-import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
+import type { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import type { BornLease, ClaimedDelivery, WebhookRecord } from "../../../src/store/store.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
+import { memoryStoreWithProject } from "../../helpers/memory-store.js";
 
 const HOUR = 3_600_000;
 const PAGE = { pageSize: 100, offset: 0 };
@@ -93,8 +94,7 @@ const projectId = "p1";
 
 beforeEach(async () => {
   clock = new FakeClock();
-  store = new SqliteStore(":memory:", { now: () => clock.now() });
-  await store.projects.insert({ id: projectId, displayName: "p", isDefault: true, createdAt: clock.now() });
+  store = await memoryStoreWithProject(clock, projectId);
   disabled = [];
   errors = [];
   engines = [];

@@ -6,8 +6,9 @@ import { EventBus } from "../../../src/services/event-bus.js";
 import { OperationService } from "../../../src/services/operations.js";
 import { Outbox } from "../../../src/services/outbox.js";
 import { WorkSignals } from "../../../src/services/work-signals.js";
-import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
+import type { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
+import { memoryStoreWithProject } from "../../helpers/memory-store.js";
 
 const projectId = "p1";
 let clock: FakeClock;
@@ -16,8 +17,7 @@ let operations: OperationService;
 
 beforeEach(async () => {
   clock = new FakeClock();
-  store = new SqliteStore(":memory:", { now: () => clock.now() });
-  await store.projects.insert({ id: projectId, displayName: "p", isDefault: true, createdAt: clock.now() });
+  store = await memoryStoreWithProject(clock, projectId);
   operations = new OperationService({
     store,
     outbox: new Outbox(() => undefined, new EventBus()),

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NewEvent } from "../../../src/core/events.js";
 import { EventBus } from "../../../src/services/event-bus.js";
 import { Outbox } from "../../../src/services/outbox.js";
-import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
+import type { SqliteStore } from "../../../src/store/sqlite/sqlite-store.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
+import { memoryStoreWithProject } from "../../helpers/memory-store.js";
 
 const projectId = "p1";
 let clock: FakeClock;
@@ -11,8 +12,7 @@ let store: SqliteStore;
 
 beforeEach(async () => {
   clock = new FakeClock();
-  store = new SqliteStore(":memory:", { now: () => clock.now() });
-  await store.projects.insert({ id: projectId, displayName: "p", isDefault: true, createdAt: clock.now() });
+  store = await memoryStoreWithProject(clock, projectId);
 });
 afterEach(async () => {
   await store.close();
