@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { OperationFilter } from "../../../src/core/operations.js";
 import type { StoreAggregates } from "../../../src/store/store.js";
-import { batch, operation, PAGE, T0, video, type StoreFixture } from "./fixtures.js";
+import { batch, ended, operation, PAGE, T0, video, type StoreFixture } from "./fixtures.js";
 
 export function describeOperations(f: StoreFixture): void {
   describe("operations", () => {
@@ -113,9 +113,7 @@ export function describeOperations(f: StoreFixture): void {
       // Stored from the highest id down, so that neither the list's order nor the table's is the ids'.
       for (const o of [...ops].reverse()) await store.operations.insert(o);
       const endAll = (list: typeof ops, at: number) => (tx: StoreAggregates) =>
-        tx.operations.endMany(
-          list.map((o) => ({ projectId, id: o.id, ending: { state: "succeeded", updatedAt: at } })),
-        );
+        tx.operations.endMany(list.map((o) => ended(o, at)));
       let holding!: () => void;
       const held = new Promise<void>((resolve) => (holding = resolve));
       const first = store.transaction(async (tx) => {
@@ -127,9 +125,9 @@ export function describeOperations(f: StoreFixture): void {
       });
       await held;
       const second = store.transaction(endAll([...ops].reverse(), T0 + 2));
-      const [ended, endedAgain] = await Promise.all([first, second]);
-      expect(ended.map((o) => o.id).sort()).toEqual(ops.map((o) => o.id));
-      expect(endedAgain).toEqual([]);
+      const [endedFirst, endedSecond] = await Promise.all([first, second]);
+      expect(endedFirst.map((o) => o.id).sort()).toEqual(ops.map((o) => o.id));
+      expect(endedSecond).toEqual([]);
     });
 
     it("filters by done and type, and finds operations to expire", async () => {
