@@ -108,8 +108,12 @@ export class Outbox {
   announce(...published: readonly Published[]): void {
     const dispatch = this.dispatch();
     const byLease = new Map<BornLease, ClaimedDelivery[]>();
-    for (const p of published)
-      if (p.lease !== undefined) byLease.set(p.lease, [...(byLease.get(p.lease) ?? []), ...p.leased]);
+    for (const p of published) {
+      if (p.lease === undefined) continue;
+      const deliveries = byLease.get(p.lease);
+      if (deliveries === undefined) byLease.set(p.lease, [...p.leased]);
+      else deliveries.push(...p.leased);
+    }
     for (const [lease, deliveries] of byLease) dispatch?.adopt(lease, deliveries);
     if (published.some((p) => p.queued > 0)) dispatch?.wake();
     for (const { event } of published) if (event !== undefined) this.bus.publish(event);
