@@ -97,7 +97,6 @@ const SERVER_OPTIONS = {
   nodeArgs: [
     ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
     ...(PROBE ? ["--import", pathToFileURL(join(BENCH_DIR, "server-probe.mjs")).href] : []),
-    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
   ],
   ipc: PROBE,
 };
