@@ -148,8 +148,8 @@ export async function stopReceiver(receiver) {
 
 /**
  * `tidings serve` with SQLite in `dataDir`; `env` adds to (or overrides) the bench's settings, `nodeArgs` go to
- * node before the CLI (and after them BENCH_SERVER_NODE_ARGS, so that any bench's servers can be profiled), and with `ipc` the server gets an IPC channel (for bench/server-probe.mjs), spoken to
- * through the returned `child`.
+ * node before the CLI, then BENCH_SERVER_NODE_ARGS (so that any bench's servers can be profiled), and with `ipc`
+ * the server gets an IPC channel (for bench/server-probe.mjs), spoken to through the returned `child`.
  */
 export async function startServer(dataDir, env = {}, { nodeArgs = [], ipc = false } = {}) {
   const port = await freePort();
