@@ -61,7 +61,7 @@ export class Metrics {
 
   readonly storeRoundTrips = this.counter(
     "tidings_store_round_trips_total",
-    "Statements sent to PostgreSQL (round trips), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",
+    "Round trips to PostgreSQL (statements sent with none in flight; pipelined ones share one), by the delivery engine (claims, outcomes) or the rest (API, workers); zero on SQLite.",
     ["by"],
   );
 

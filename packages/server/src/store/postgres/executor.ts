@@ -25,10 +25,19 @@ function statementName(text: string): string | undefined {
 }
 
 /**
- * How an aggregate talks to PostgreSQL: through the pool, or through a transaction's client. Every call is
- * one round trip, counted for the benchmarks; a connection failure becomes StoreUnavailableError.
+ * How an aggregate talks to PostgreSQL: through the pool, or through a transaction's client. The pool's
+ * connections pipeline (docs/store.md: round trips): a statement goes out when it is asked for, so statements asked
+ * for before the answer to the one ahead of them share its round trip. Round trips are counted for the benchmarks;
+ * a connection failure becomes StoreUnavailableError.
  */
 export class PgExecutor {
+  /** Statements sent on this executor's connection and not yet answered (a transaction's; the pool's each alone). */
+  private inFlight = 0;
+  /** Writes of this transaction whose answers nobody awaits: its COMMIT checks them (`unread`). */
+  private readonly unreadWrites: Promise<unknown>[] = [];
+  /** Set once the transaction's COMMIT is sent: a statement after it would run outside the transaction. */
+  private ended = false;
+
   /** `pool` is given when this executor is outside a transaction: `atomically` then opens one. */
   constructor(
     private readonly db: Queryable,
@@ -43,7 +52,9 @@ export class PgExecutor {
   }
 
   async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-    this.onRoundTrip();
+    if (this.ended) throw new Error("a statement after its transaction's COMMIT was sent");
+    if (this.pool !== undefined || this.inFlight === 0) this.onRoundTrip();
+    this.inFlight++;
     try {
       // A text without parameters may be a script (a migration's): those run unnamed, in the simple protocol.
       return await (params.length === 0
@@ -51,7 +62,41 @@ export class PgExecutor {
         : this.db.query<R>({ name: statementName(sql), text: sql, values: params }));
     } catch (err) {
       throw storeError(err);
+    } finally {
+      this.inFlight--;
     }
+  }
+
+  /**
+   * Writes already asked for whose answers nobody reads. In a transaction they are not waited for: the COMMIT goes
+   * out behind them, in their round trip, and a failure among them fails the commit (PostgreSQL answers that COMMIT
+   * with a rollback). Outside one they are waited for here.
+   */
+  async unread(statements: readonly Promise<unknown>[]): Promise<void> {
+    if (this.pool !== undefined) {
+      await Promise.all(statements);
+      return;
+    }
+    const written = Promise.all(statements);
+    written.catch(() => {});
+    this.unreadWrites.push(written);
+  }
+
+  /** Sends COMMIT behind every statement asked for; throws the first unread write's failure, or a rollback. */
+  async commit(): Promise<void> {
+    const committed = this.query("COMMIT");
+    this.ended = true;
+    committed.catch(() => {});
+    await Promise.all(this.unreadWrites);
+    const { command } = await committed;
+    if (command !== "COMMIT") throw new Error(`PostgreSQL answered COMMIT with ${command}`);
+  }
+
+  /** Why the transaction failed, if an unread write did: a statement after it only reports the aborted transaction. */
+  async unreadFailure(): Promise<unknown> {
+    for (const outcome of await Promise.allSettled(this.unreadWrites))
+      if (outcome.status === "rejected") return outcome.reason;
+    return undefined;
   }
 
   async all<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
@@ -118,15 +163,20 @@ export async function inTransaction<T>(
   };
   client.on("error", onLost);
   const db = new PgExecutor(client, onRoundTrip);
+  // Not awaited: the pool's connections pipeline (docs/store.md: round trips), so BEGIN goes out with the work's
+  // first statement and is answered before it. BEGIN fails only with its connection, and then so does every
+  // statement behind it; its own failure is handled here and thrown below.
+  const begun = db.query("BEGIN");
+  begun.catch(() => {});
   try {
-    await db.query("BEGIN");
     const result = await work(db);
-    await db.query("COMMIT");
+    await begun;
+    await db.commit();
     return result;
   } catch (error) {
     // If even the ROLLBACK fails the connection is unusable: hand it back marked so the pool drops it.
     await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
+    throw (await db.unreadFailure()) ?? error;
   } finally {
     client.off("error", onLost);
     client.release(broken);

@@ -81,6 +81,9 @@ export class PostgresStore extends AggregateFields implements Store {
       ...clientConfig,
       max: options.maxConnections,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A statement is written as soon as it is asked for, not when the one before it is answered: a transaction's
+      // BEGIN and its first statement, or two statements of a transaction asked for together, share a round trip.
+      pipeline: true,
     });
     // An idle connection that drops emits 'error' on the pool, which would otherwise crash the process;
     // the pool discards that connection and the next query opens a new one.

@@ -130,4 +130,8 @@ export class PgSqlDb implements SqlDb {
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T> {
     return this.executor.atomically((executor) => work(executor === this.executor ? this : new PgSqlDb(executor)));
   }
+
+  unread(statements: readonly Promise<unknown>[]): Promise<void> {
+    return this.executor.unread(statements);
+  }
 }

@@ -86,6 +86,13 @@ export interface SqlDb {
   updateRows<R = Record<string, unknown>>(update: RowUpdate): Promise<R[]>;
   /** Several statements as one: inside the caller's transaction, else in one of their own. */
   atomically<T>(work: (db: SqlDb) => Promise<T>): Promise<T>;
+  /**
+   * Writes already asked for (each a promise of this SqlDb's), whose answers nobody reads. PostgreSQL's transaction
+   * does not wait for them: its COMMIT goes out behind them, in the same round trip, and fails if one of them did
+   * (docs/store.md: round trips). SQLite ran them when they were asked for. Ask for them without awaiting in between,
+   * or the COMMIT could overtake one.
+   */
+  unread(statements: readonly Promise<unknown>[]): Promise<void>;
 }
 
 /**

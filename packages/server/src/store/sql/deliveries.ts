@@ -573,34 +573,41 @@ export class SqlDeliveries implements DeliveryQueue {
     return this.db.atomically(async (db) => {
       // Born leased when the caller's engine takes them, but never those claimed one engine at a time.
       const born = planned.map((p) => lease !== undefined && isBornLeasable(p.endpointKey));
-      await db.insertRows(
-        "deliveries",
-        DELIVERY_COLUMNS,
-        planned.map((p, i) => [
-          keys[i],
-          p.webhookId ?? null,
-          p.webhookId === undefined ? p.uri : null,
-          "pending",
-          0,
-          p.createdAt,
-          p.windowStartAt,
-          born[i] ? (lease?.worker ?? null) : null,
-        ]),
+      // Asked for together and not read: on PostgreSQL they share a round trip with the transaction's COMMIT.
+      const writes: Promise<unknown>[] = [];
+      writes.push(
+        db.insertRows(
+          "deliveries",
+          DELIVERY_COLUMNS,
+          planned.map((p, i) => [
+            keys[i],
+            p.webhookId ?? null,
+            p.webhookId === undefined ? p.uri : null,
+            "pending",
+            0,
+            p.createdAt,
+            p.windowStartAt,
+            born[i] ? (lease?.worker ?? null) : null,
+          ]),
+        ),
       );
       const queued = planned.flatMap((p, i) => (born[i] ? [] : [[keys[i], p.endpointKey, now]]));
       if (queued.length > 0) {
-        await db.insertRows("delivery_queue", QUEUE_COLUMNS, queued);
-        await this.onQueued(db);
+        writes.push(db.insertRows("delivery_queue", QUEUE_COLUMNS, queued));
+        writes.push(this.onQueued(db));
       }
       const bornKeys = keys.filter((_, i) => born[i]);
       const lowest = Math.min(...bornKeys);
       if (lease !== undefined && bornKeys.length > 0 && (lease.coveredFrom === null || lease.coveredFrom > lowest)) {
         // The worker's row must cover these before they commit, or its failover could miss them (WorkerStore).
-        await db.run(
-          `UPDATE workers SET covered_from = ${db.dialect.least("COALESCE(covered_from, :lowest)", ":lowest")}, version = version + 1 WHERE id = :worker`,
-          { lowest, worker: lease.worker },
+        writes.push(
+          db.run(
+            `UPDATE workers SET covered_from = ${db.dialect.least("COALESCE(covered_from, :lowest)", ":lowest")}, version = version + 1 WHERE id = :worker`,
+            { lowest, worker: lease.worker },
+          ),
         );
       }
+      await db.unread(writes);
       return planned.map((p, i) => ({
         id: deliveryId(keys[i] as number),
         projectId: p.projectId,

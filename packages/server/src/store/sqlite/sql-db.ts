@@ -131,6 +131,10 @@ export class SqliteSqlDb implements SqlDb {
     return this.runner.connection.transaction(() => work(new SqliteSqlDb(holderRunner(this.runner.connection))));
   }
 
+  async unread(statements: readonly Promise<unknown>[]): Promise<void> {
+    await Promise.all(statements);
+  }
+
   /**
    * A write outside a transaction joins the group commit (docs/store.md: group commit): alone, it would be a
    * transaction and a COMMIT of its own, its WAL frames written for one row (45 µs for an operation's create,

@@ -36,6 +36,45 @@ export function describeTransactions(f: StoreFixture): void {
       expect((await store.deliveries.list(projectId, {}, PAGE)).items).toEqual([]);
     });
 
+    it("commits nothing when a delivery's write fails, and says why, though the work never waited for it", async () => {
+      // On PostgreSQL the deliveries' insert is not waited for: the COMMIT goes out behind it (docs/store.md: round
+      // trips). Writing the same event's deliveries twice numbers them alike, so the second insert collides.
+      const { store, projectId } = f;
+      const op = operation(projectId);
+      await store.operations.insert(op);
+      let id = "";
+      const failed = store.transaction(async (tx) => {
+        await tx.operations.endMany([ended(op, T0 + 1)]);
+        const [stored] = await tx.events.insert([event(projectId)]);
+        id = stored!.id;
+        await tx.deliveries.insert([delivery(stored!)], T0);
+        await tx.deliveries.insert([delivery(stored!)], T0);
+      });
+      await expect(failed).rejects.toThrow(/unique|duplicate/i);
+      expect((await store.operations.get(projectId, op.id))?.state).toBe("running");
+      expect(await store.events.get(projectId, id)).toBeUndefined();
+      expect((await store.deliveries.list(projectId, {}, PAGE)).items).toEqual([]);
+      // The connection serves the next transaction.
+      const { deliveries } = await store.transaction(async (tx) => {
+        const [stored] = await tx.events.insert([event(projectId)]);
+        return { deliveries: await tx.deliveries.insert([delivery(stored!)], T0) };
+      });
+      expect((await store.deliveries.list(projectId, {}, PAGE)).items.map((d) => d.id)).toEqual(
+        deliveries.map((d) => d.id),
+      );
+    });
+
+    it("reports the failed delivery write, not the aborted statements after it", async () => {
+      const { store, projectId } = f;
+      const failed = store.transaction(async (tx) => {
+        const [stored] = await tx.events.insert([event(projectId)]);
+        await tx.deliveries.insert([delivery(stored!)], T0);
+        await tx.deliveries.insert([delivery(stored!)], T0);
+        await tx.webhooks.listEnabled([projectId]);
+      });
+      await expect(failed).rejects.toThrow(/unique|duplicate/i);
+    });
+
     it("runs statements issued from outside while a transaction is open outside of it", async () => {
       const { store, projectId } = f;
       const inside = webhook(projectId);
