@@ -67,6 +67,13 @@ export class PgWireProxy {
     for (const { socket, chunk } of this.held.splice(0)) socket.write(chunk);
   }
 
+  /** Drops every connection through the proxy, with what it held; new ones are still accepted. */
+  cut(): void {
+    this.held.length = 0;
+    this.holding = false;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   close(): Promise<void> {
     this.release();
     for (const socket of this.sockets) socket.destroy();

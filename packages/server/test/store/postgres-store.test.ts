@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { newResourceId } from "../../src/core/ids.js";
+import { StoreUnavailableError } from "../../src/store/errors.js";
 import { PgExecutor } from "../../src/store/postgres/executor.js";
 import { DELIVERIES_CHANNEL, NotificationListener } from "../../src/store/postgres/notify.js";
 import { connectionConfig, PostgresStore } from "../../src/store/postgres/postgres-store.js";
@@ -388,6 +389,27 @@ describe("PostgreSQL store, shared by several processes", () => {
       expect((await store.deliveries.list(projectId, {}, PAGE_OF_10)).items.map((d) => d.id)).toEqual(
         deliveries.map((d) => d.id),
       );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("fails a transaction whose connection drops with statements in flight as unavailable; nothing is committed", async () => {
+    const { proxy, url } = await PgWireProxy.start(DATABASE_URL);
+    try {
+      const store = await PostgresStore.connect(url, { schema: freshSchema(), now: () => T0, maxConnections: 1 });
+      stores.push(store);
+      const projectId = await newProject(store);
+      proxy.hold();
+      const failed = store.transaction((tx) => tx.events.insert([event(projectId)]));
+      failed.catch(() => {});
+      // BEGIN and the insert are on the wire, their answers held: then the connection goes.
+      await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(2);
+      proxy.cut();
+      await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
+      // The pool opens another connection for the next transaction, which finds nothing of the first.
+      const [inserted] = await store.transaction((tx) => tx.events.insert([event(projectId)]));
+      expect((await store.events.list(projectId, {}, PAGE_OF_10)).items.map((e) => e.id)).toEqual([inserted!.id]);
     } finally {
       await proxy.close();
     }
