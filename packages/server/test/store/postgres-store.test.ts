@@ -45,7 +45,10 @@ describe("PostgreSQL store, shared by several processes", () => {
     stores.push(store);
     return store;
   };
+  const proxies: PgWireProxy[] = [];
   afterEach(async () => {
+    // Proxies first: a store whose transaction waits on held answers could not close.
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
     await Promise.all(stores.splice(0).map((s) => s.close()));
     await dropSchemas(schemas);
   });
@@ -69,6 +72,14 @@ describe("PostgreSQL store, shared by several processes", () => {
     const projectId = newResourceId(Date.now());
     await store.projects.insert({ id: projectId, displayName: "p", isDefault: false, createdAt: T0 });
     return projectId;
+  };
+  /** A store on one connection through a PgWireProxy (closed after the test), and a project in it. */
+  const connectThroughProxy = async () => {
+    const { proxy, url } = await PgWireProxy.start(DATABASE_URL);
+    proxies.push(proxy);
+    const store = await PostgresStore.connect(url, { schema: freshSchema(), now: () => T0, maxConnections: 1 });
+    stores.push(store);
+    return { proxy, store, projectId: await newProject(store) };
   };
   /** An event bound for `count` distinct URIs, hence `count` queued deliveries. */
   const fanOut = async (store: PostgresStore, projectId: string, count: number) =>
@@ -357,62 +368,48 @@ describe("PostgreSQL store, shared by several processes", () => {
   it("sends BEGIN with the statements asked for together, and COMMIT with the writes nobody reads", async () => {
     // A transaction of endings was six round trips in a row (docs/store.md: round trips). Each step here is checked
     // with every answer held back: what the client sent by then went out without waiting for one.
-    const { proxy, url } = await PgWireProxy.start(DATABASE_URL);
-    try {
-      const store = await PostgresStore.connect(url, { schema: freshSchema(), now: () => T0, maxConnections: 1 });
-      stores.push(store);
-      const projectId = await newProject(store);
-      let wroteDeliveries!: () => void;
-      const deliveriesAsked = new Promise<void>((resolve) => (wroteDeliveries = resolve));
+    const { proxy, store, projectId } = await connectThroughProxy();
+    let wroteDeliveries!: () => void;
+    const deliveriesAsked = new Promise<void>((resolve) => (wroteDeliveries = resolve));
+    proxy.hold();
+    const done = store.transaction(async (tx) => {
+      const [[stored], enabled] = await Promise.all([
+        tx.events.insert([event(projectId)]),
+        tx.webhooks.listEnabled([projectId]),
+      ]);
       proxy.hold();
-      const done = store.transaction(async (tx) => {
-        const [[stored], enabled] = await Promise.all([
-          tx.events.insert([event(projectId)]),
-          tx.webhooks.listEnabled([projectId]),
-        ]);
-        proxy.hold();
-        const deliveries = await tx.deliveries.insert([delivery(stored!)], T0);
-        wroteDeliveries();
-        return { stored: stored!, enabled, deliveries };
-      });
-      done.catch(() => {});
-      // BEGIN, the events' insert and the webhooks' read.
-      await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(3);
-      proxy.release();
-      await deliveriesAsked;
-      // The deliveries' insert, their queue entries' (no engine took them), the NOTIFY that wakes engines, COMMIT.
-      await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(4);
-      proxy.release();
-      const { stored, enabled, deliveries } = await done;
-      expect(enabled).toEqual([]);
-      expect(await store.events.get(projectId, stored.id)).toMatchObject({ id: stored.id });
-      expect((await store.deliveries.list(projectId, {}, PAGE_OF_10)).items.map((d) => d.id)).toEqual(
-        deliveries.map((d) => d.id),
-      );
-    } finally {
-      await proxy.close();
-    }
+      const deliveries = await tx.deliveries.insert([delivery(stored!)], T0);
+      wroteDeliveries();
+      return { stored: stored!, enabled, deliveries };
+    });
+    done.catch(() => {});
+    // BEGIN, the events' insert and the webhooks' read.
+    await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(3);
+    proxy.release();
+    await deliveriesAsked;
+    // The deliveries' insert, their queue entries' (no engine took them), the NOTIFY that wakes engines, COMMIT.
+    await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(4);
+    proxy.release();
+    const { stored, enabled, deliveries } = await done;
+    expect(enabled).toEqual([]);
+    expect(await store.events.get(projectId, stored.id)).toMatchObject({ id: stored.id });
+    expect((await store.deliveries.list(projectId, {}, PAGE_OF_10)).items.map((d) => d.id)).toEqual(
+      deliveries.map((d) => d.id),
+    );
   });
 
   it("fails a transaction whose connection drops with statements in flight as unavailable; nothing is committed", async () => {
-    const { proxy, url } = await PgWireProxy.start(DATABASE_URL);
-    try {
-      const store = await PostgresStore.connect(url, { schema: freshSchema(), now: () => T0, maxConnections: 1 });
-      stores.push(store);
-      const projectId = await newProject(store);
-      proxy.hold();
-      const failed = store.transaction((tx) => tx.events.insert([event(projectId)]));
-      failed.catch(() => {});
-      // BEGIN and the insert are on the wire, their answers held: then the connection goes.
-      await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(2);
-      proxy.cut();
-      await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
-      // The pool opens another connection for the next transaction, which finds nothing of the first.
-      const [inserted] = await store.transaction((tx) => tx.events.insert([event(projectId)]));
-      expect((await store.events.list(projectId, {}, PAGE_OF_10)).items.map((e) => e.id)).toEqual([inserted!.id]);
-    } finally {
-      await proxy.close();
-    }
+    const { proxy, store, projectId } = await connectThroughProxy();
+    proxy.hold();
+    const failed = store.transaction((tx) => tx.events.insert([event(projectId)]));
+    failed.catch(() => {});
+    // BEGIN and the insert are on the wire, their answers held: then the connection goes.
+    await expect.poll(() => proxy.requestsSent(), { timeout: 5_000 }).toBe(2);
+    proxy.cut();
+    await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
+    // The pool opens another connection for the next transaction, which finds nothing of the first.
+    const [inserted] = await store.transaction((tx) => tx.events.insert([event(projectId)]));
+    expect((await store.events.list(projectId, {}, PAGE_OF_10)).items.map((e) => e.id)).toEqual([inserted!.id]);
   });
 
   it("rolls back a pipelined transaction whose first statement fails, and the connection serves the next", async () => {
