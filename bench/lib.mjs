@@ -16,6 +16,15 @@ export function intEnv(name, fallback) {
   return n;
 }
 
+/** A count that may be 0 (a phase to skip): a non-negative integer. */
+export function countEnv(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${text}: expected 0 or a positive integer`);
+  return n;
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
-import { intEnv, IpcChild, now, processIo, sleep } from "./lib.mjs";
+import { countEnv, intEnv, IpcChild, now, processIo, sleep } from "./lib.mjs";
 import {
   ApiClient,
   BENCH_DIR,
@@ -59,9 +59,9 @@ import { startBullmqPeer } from "./peers/bullmq/start.mjs";
 
 const N = Math.round(intEnv("BENCH_EVENTS", 5000));
 // V8 still finished optimizing 40 functions during 5,000 events measured after a warm-up of 5,000; after 30,000, 17.
-const WARMUP = Math.round(intEnv("BENCH_WARMUP_EVENTS", 30_000));
+const WARMUP = countEnv("BENCH_WARMUP_EVENTS", 30_000);
 // A server that idled while the others took their turn compiled 136–166 functions again in its next round.
-const REWARM = Math.round(intEnv("BENCH_REWARM_EVENTS", 5000));
+const REWARM = countEnv("BENCH_REWARM_EVENTS", 5000);
 const PACED_SECONDS = intEnv("BENCH_SECONDS", 10);
 const RATE = intEnv("BENCH_RATE", 200);
 const API_CONCURRENCY = Math.round(intEnv("BENCH_API_CONCURRENCY", 32));
