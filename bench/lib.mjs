@@ -8,22 +8,22 @@ export const now = () => performance.timeOrigin + performance.now();
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function intEnv(name, fallback) {
+/** An option's number from the environment, `fallback` when unset; `accepts` says which numbers it takes. */
+function numberEnv(name, fallback, accepts, expected) {
   const text = process.env[name];
   if (text === undefined || text === "") return fallback;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${text}: expected a positive number`);
+  if (!accepts(n)) throw new Error(`${name}=${text}: expected ${expected}`);
   return n;
 }
 
+/** A size, rate or length: a positive number. */
+export const intEnv = (name, fallback) =>
+  numberEnv(name, fallback, (n) => Number.isFinite(n) && n > 0, "a positive number");
+
 /** A count that may be 0 (a phase to skip): a non-negative integer. */
-export function countEnv(name, fallback) {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${text}: expected 0 or a positive integer`);
-  return n;
-}
+export const countEnv = (name, fallback) =>
+  numberEnv(name, fallback, (n) => Number.isInteger(n) && n >= 0, "0 or a positive integer");
 
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted, p) {
