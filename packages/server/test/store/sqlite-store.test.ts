@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { Session } from "node:inspector";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -98,6 +101,66 @@ describe("SQLite store, its group commit", () => {
         reader.close();
       }
     } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SQLite store, waiting for another connection's lock", () => {
+  it("waits for the lock on the clock, even while a CPU profiler's signals cut SQLite's sleeps short", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidings-lock-"));
+    const path = join(dir, "tidings.db");
+    const store = new SqliteStore(path, { now: () => 0, checkpoints: false });
+    // Another connection on a thread of its own takes the write lock and keeps it for 300 ms: the server's own
+    // checkpoint thread does so for a TRUNCATE, a backup for its copy.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+       const db = new (require(workerData.driver))(workerData.path);
+       db.exec("BEGIN IMMEDIATE");
+       parentPort.postMessage("locked");
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec("COMMIT");
+       db.close();
+       parentPort.postMessage("released");`,
+      { eval: true, workerData: { path, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
+    );
+    // The V8 profiler samples the main thread with SIGPROF every 100 µs, as `node --cpu-prof` does every 1 ms.
+    const profiler = new Session();
+    profiler.connect();
+    const post = (method: string, params?: object) =>
+      new Promise<void>((resolve, reject) => profiler.post(method, params, (err) => (err ? reject(err) : resolve())));
+    const order: string[] = [];
+    try {
+      await store.projects.insert({ id: "p", displayName: "p", isDefault: true, createdAt: 0 });
+      const released = new Promise<void>((resolve) =>
+        holder.on("message", (message) => {
+          order.push(message as string);
+          if (message === "released") resolve();
+        }),
+      );
+      await expect.poll(() => order).toContain("locked");
+      await post("Profiler.enable");
+      await post("Profiler.setSamplingInterval", { interval: 100 });
+      await post("Profiler.start");
+      // Blocks in SQLite until the holder commits; before, SQLite's 5 s of sleeps, each cut short, ran out first.
+      await store.operations.insert({
+        id: "op",
+        projectId: "p",
+        type: "export",
+        state: "running",
+        metadata: {},
+        createdAt: 0,
+        updatedAt: 0,
+      });
+      order.push("written");
+      await released;
+      expect(order).toEqual(["locked", "released", "written"]);
+      expect(await store.operations.get("p", "op")).toMatchObject({ id: "op", state: "running" });
+    } finally {
+      await post("Profiler.stop").catch(() => {});
+      profiler.disconnect();
+      await holder.terminate();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }

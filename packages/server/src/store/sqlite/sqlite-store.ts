@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { Migration, MigrationStatus } from "../migrations.js";
 import type { Store, StoreAggregates } from "../store.js";
 import { type CheckpointObserver, type CheckpointOptions, Checkpointer, DEFAULT_CHECKPOINTS } from "./checkpointer.js";
-import { freeRunner, holderRunner, SqliteConnection, type SqliteRunner } from "./connection.js";
+import { freeRunner, holderRunner, LOCK_WAIT_MS, SqliteConnection, type SqliteRunner } from "./connection.js";
 import { AggregateFields, type DriverStatements, sqlAggregates } from "../sql/aggregates.js";
 import { settleInSteps } from "../sql/deliveries.js";
 import { sqliteBatchLineWrites } from "./batch-lines.js";
@@ -90,7 +90,7 @@ function openConnection(path: string, options: SqliteStoreOptions): SqliteConnec
   const { db } = connection;
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
-  db.pragma("busy_timeout = 5000");
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   db.pragma("foreign_keys = ON");
   db.pragma("wal_autocheckpoint = 0");
   // Once the WAL starts over (checkpointer.ts), its file is cut back to the size it is allowed to reach.
