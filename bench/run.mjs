@@ -484,7 +484,11 @@ function printReport(r) {
   row("complete sent → receipt", lat(p.completionSentToReceiptMs), `p99≤${TARGETS.sentP99Ms}`, r.checks.sentLatency);
   row("complete API round trip", lat(p.apiRoundTripMs));
   row("scheduler lag (send − target)", lat(p.schedulerLagMs));
-  row("receipts before the API reply / missing", `${p.receivedBeforeApiReply} / ${p.missing}`);
+  row(
+    "receipts before the API reply / missing / API failures",
+    `${p.receivedBeforeApiReply} / ${p.missing} / ${p.apiFailures}`,
+  );
+  for (const failure of r.pacedRuns.flatMap((run) => run.apiFailureSamples)) row("  API failure", failure.slice(0, 60));
   const cpuPct = (s) => (s === undefined ? "n/a" : `${fmt((s / p.cpu.wallSeconds) * 100)}%`);
   row(
     "CPU: server / receiver / bench",
@@ -671,6 +675,8 @@ async function main() {
       repliedToReceiptP50Ms: Math.max(...pacedRuns.map((p) => p.completionRepliedToReceiptMs.p50)),
       repliedToReceiptP99Ms: Math.max(...pacedRuns.map((p) => p.completionRepliedToReceiptMs.p99)),
       missing: pacedRuns.reduce((a, p) => a + p.missing, 0),
+      // A complete the API refused has no receipt to miss and no latency: without this, a 503 passed unseen.
+      apiFailures: pacedRuns.reduce((a, p) => a + p.apiFailures, 0),
     };
 
     const atServerConcurrency = ceilings.filter((c) => c.label === "before" || c.label === "after");
@@ -765,11 +771,15 @@ async function main() {
         bullmq: bullmqRatio === undefined ? undefined : bullmqRatio >= TARGETS.bullmqRatio && !timedOut,
         floorCpu: floorCpuRatio === undefined ? undefined : floorCpuRatio <= TARGETS.floorCpuRatio && !timedOut,
         writes: e2e.writes === undefined ? undefined : e2e.writes.perEvent <= TARGETS.writtenBytesPerEvent,
-        sentLatency: pacedWorst.sentToReceiptP99Ms <= TARGETS.sentP99Ms && pacedWorst.missing === 0,
+        sentLatency:
+          pacedWorst.sentToReceiptP99Ms <= TARGETS.sentP99Ms &&
+          pacedWorst.missing === 0 &&
+          pacedWorst.apiFailures === 0,
         latency:
           pacedWorst.repliedToReceiptP50Ms <= TARGETS.p50Ms &&
           pacedWorst.repliedToReceiptP99Ms <= TARGETS.p99Ms &&
-          pacedWorst.missing === 0,
+          pacedWorst.missing === 0 &&
+          pacedWorst.apiFailures === 0,
       },
       totalSeconds: 0,
     };
