@@ -5,7 +5,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { StoreUnavailableError } from "../../src/store/errors.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { describeStoreConformance } from "./conformance/index.js";
 
@@ -107,62 +108,108 @@ describe("SQLite store, its group commit", () => {
   });
 });
 
+/**
+ * Another connection, on a thread of its own, that takes the database's write lock and keeps it `holdMs`, as the
+ * server's checkpoint thread does for a TRUNCATE and a backup for its copy. `holding()` reads, with no clock, whether
+ * it has started to let go (it says so right before its COMMIT).
+ */
+async function holdWriteLock(path: string, holdMs: number) {
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  const holder = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const db = new (require(workerData.driver))(workerData.path);
+     db.exec("BEGIN IMMEDIATE");
+     parentPort.postMessage("locked");
+     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.holdMs);
+     Atomics.store(workerData.state, 0, 1);
+     db.exec("COMMIT");
+     db.close();
+     parentPort.postMessage("released");`,
+    {
+      eval: true,
+      workerData: { path, holdMs, state, driver: createRequire(import.meta.url).resolve("better-sqlite3") },
+    },
+  );
+  const released = new Promise((resolve) => holder.on("message", (message) => message === "released" && resolve(0)));
+  await new Promise((resolve) => holder.once("message", resolve));
+  return { holding: () => Atomics.load(state, 0) === 0, released, stop: () => holder.terminate() };
+}
+
 describe("SQLite store, waiting for another connection's lock", () => {
-  it("waits for the lock on the clock, even while a CPU profiler's signals cut SQLite's sleeps short", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tidings-lock-"));
-    const path = join(dir, "tidings.db");
-    const store = new SqliteStore(path, { now: () => 0, checkpoints: false });
-    // Another connection on a thread of its own takes the write lock and keeps it for 300 ms: the server's own
-    // checkpoint thread does so for a TRUNCATE, a backup for its copy.
-    const holder = new Worker(
-      `const { parentPort, workerData } = require("node:worker_threads");
-       const db = new (require(workerData.driver))(workerData.path);
-       db.exec("BEGIN IMMEDIATE");
-       parentPort.postMessage("locked");
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-       db.exec("COMMIT");
-       db.close();
-       parentPort.postMessage("released");`,
-      { eval: true, workerData: { path, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
-    );
-    // The V8 profiler samples the main thread with SIGPROF every 100 µs, as `node --cpu-prof` does every 1 ms.
+  let dir: string;
+  let store: SqliteStore;
+  const operation = (id: string) => ({
+    id,
+    projectId: "p",
+    type: "export",
+    state: "running" as const,
+    metadata: {},
+    createdAt: 0,
+    updatedAt: 0,
+  });
+  const openStore = async (lockWaitMs?: number) => {
+    dir = mkdtempSync(join(tmpdir(), "tidings-lock-"));
+    store = new SqliteStore(join(dir, "tidings.db"), { now: () => 0, checkpoints: false, lockWaitMs });
+    await store.projects.insert({ id: "p", displayName: "p", isDefault: true, createdAt: 0 });
+    return join(dir, "tidings.db");
+  };
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits with the event loop free: timers fire meanwhile, and the writes that arrive meanwhile are made once it is free", async () => {
+    const holder = await holdWriteLock(await openStore(), 300);
+    let ticksWhileHeld = 0;
+    const ticking = setInterval(() => holder.holding() && ticksWhileHeld++, 10);
+    try {
+      // Before, the first write slept in SQLite's busy handler on this thread, so no timer ran until the lock was free.
+      const writes = [store.operations.insert(operation("a"))];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      writes.push(store.operations.insert(operation("b")), store.operations.insert(operation("c")));
+      await Promise.all(writes);
+      expect(holder.holding()).toBe(false);
+      expect(ticksWhileHeld).toBeGreaterThan(0);
+      for (const id of ["a", "b", "c"])
+        expect(await store.operations.get("p", id)).toMatchObject({ id, state: "running" });
+    } finally {
+      clearInterval(ticking);
+      await holder.stop();
+    }
+  });
+
+  it("waits for the lock on the clock, even while a CPU profiler's signals cut sleeps short", async () => {
+    const holder = await holdWriteLock(await openStore(), 300);
+    // The V8 profiler samples the main thread with SIGPROF every 100 µs (`node --cpu-prof` every 1 ms). SQLite's
+    // busy_timeout added up the sleeps it asked for, each cut short by a signal: its 5 s were over in milliseconds.
     const profiler = new Session();
     profiler.connect();
     const post = (method: string, params?: object) =>
       new Promise<void>((resolve, reject) => profiler.post(method, params, (err) => (err ? reject(err) : resolve())));
-    const order: string[] = [];
     try {
-      await store.projects.insert({ id: "p", displayName: "p", isDefault: true, createdAt: 0 });
-      const released = new Promise<void>((resolve) =>
-        holder.on("message", (message) => {
-          order.push(message as string);
-          if (message === "released") resolve();
-        }),
-      );
-      await expect.poll(() => order).toContain("locked");
       await post("Profiler.enable");
       await post("Profiler.setSamplingInterval", { interval: 100 });
       await post("Profiler.start");
-      // Blocks in SQLite until the holder commits; before, SQLite's 5 s of sleeps, each cut short, ran out first.
-      await store.operations.insert({
-        id: "op",
-        projectId: "p",
-        type: "export",
-        state: "running",
-        metadata: {},
-        createdAt: 0,
-        updatedAt: 0,
-      });
-      order.push("written");
-      await released;
-      expect(order).toEqual(["locked", "released", "written"]);
-      expect(await store.operations.get("p", "op")).toMatchObject({ id: "op", state: "running" });
+      await store.operations.insert(operation("a"));
+      expect(holder.holding()).toBe(false);
+      expect(await store.operations.get("p", "a")).toMatchObject({ id: "a", state: "running" });
     } finally {
       await post("Profiler.stop").catch(() => {});
       profiler.disconnect();
-      await holder.terminate();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await holder.stop();
+    }
+  });
+
+  it("answers unavailable once it has waited its time, having written nothing, and writes again once the lock is free", async () => {
+    const holder = await holdWriteLock(await openStore(100), 400);
+    try {
+      await expect(store.operations.insert(operation("a"))).rejects.toBeInstanceOf(StoreUnavailableError);
+      await holder.released;
+      expect(await store.operations.get("p", "a")).toBeUndefined();
+      await store.operations.insert(operation("b"));
+      expect(await store.operations.get("p", "b")).toMatchObject({ id: "b" });
+    } finally {
+      await holder.stop();
     }
   });
 });

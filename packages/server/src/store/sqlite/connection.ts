@@ -17,6 +17,9 @@ interface Group {
 /** How long a write waits for another connection's lock before the store answers unavailable (503). */
 export const LOCK_WAIT_MS = 5_000;
 
+/** While another connection holds the write lock, BEGIN is tried again after 1, 2, 4, then every 4 ms. */
+const MAX_LOCK_POLL_MS = 4;
+
 /** Past this many, a group commits without waiting for the turn to end. */
 const MAX_GROUP = 256;
 
@@ -42,8 +45,21 @@ export class SqliteConnection {
   private group: Group | undefined;
   private readonly waiting: Waiter[] = [];
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly lockWaitMs = LOCK_WAIT_MS,
+  ) {
     this.db = new Database(path);
+  }
+
+  /**
+   * From now on, the connection waits for another connection's write lock itself, off the event loop (openGroup),
+   * instead of in SQLite's busy handler, which sleeps on the event loop's thread: the checkpoint thread's TRUNCATE
+   * held it 74 ms on average (bench/wal.mjs), and the server answered nothing meanwhile. Until then (the
+   * migrations at open), SQLite waits for it as busy_timeout says.
+   */
+  waitForLocksOffTheEventLoop(): void {
+    this.db.pragma("busy_timeout = 0");
   }
 
   /** Compiling SQL costs more than running these small statements: compile each text once. */
@@ -78,7 +94,7 @@ export class SqliteConnection {
     this.busy = true;
     let group: Group;
     try {
-      group = this.group ?? this.openGroup();
+      group = this.group ?? (this.begin() ? this.openGroup() : await this.openGroupOnceUnlocked());
     } catch (err) {
       this.busy = false;
       this.release();
@@ -112,8 +128,8 @@ export class SqliteConnection {
     this.db.close();
   }
 
+  /** After BEGIN IMMEDIATE: the group that its transactions share. */
   private openGroup(): Group {
-    this.begin();
     let commit!: () => void;
     let fail!: (err: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => {
@@ -133,20 +149,31 @@ export class SqliteConnection {
   }
 
   /**
-   * BEGIN IMMEDIATE, waiting up to LOCK_WAIT_MS on the clock for another connection's write lock (the checkpoint
-   * thread's TRUNCATE, a backup). SQLite's busy_timeout adds up the sleeps it asks for, not the time that passes, and
-   * a signal cuts each sleep short: under a CPU profiler (SIGPROF every millisecond) its 5 s were over in 64 ms and
-   * the server answered 503 while the lock was about to be free (docs/store.md: group commit).
+   * BEGIN IMMEDIATE: false if another connection holds the write lock (the checkpoint thread's TRUNCATE, a backup,
+   * another process), unless `last`; any other failure, or that one when last, throws.
    */
-  private begin(): void {
-    const deadline = performance.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        this.control("BEGIN IMMEDIATE");
-        return;
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== "SQLITE_BUSY" || performance.now() >= deadline) throw storeError(err);
-      }
+  private begin(last = false): boolean {
+    try {
+      this.control("BEGIN IMMEDIATE");
+      return true;
+    } catch (err) {
+      if (!last && (err as { code?: unknown }).code === "SQLITE_BUSY") return false;
+      throw storeError(err);
+    }
+  }
+
+  /**
+   * Another connection holds the write lock: BEGIN is tried again with the event loop free in between, for up to
+   * lockWaitMs on the clock, then the store is unavailable (503). Meanwhile this transaction holds the connection, so
+   * the ones that arrive queue and join its group. On the clock: busy_timeout added up the sleeps SQLite asked for,
+   * and signals cut them short (a CPU profiler's, every millisecond: 5 s were over in 64 ms; docs/store.md: group
+   * commit).
+   */
+  private async openGroupOnceUnlocked(): Promise<Group> {
+    const deadline = performance.now() + this.lockWaitMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_POLL_MS)) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (this.begin(performance.now() >= deadline)) return this.openGroup();
     }
   }
 

@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
   now: () => number;
   /** Tests only: a different migration list. */
   migrations?: readonly Migration[];
+  /** Tests only: how long a write waits for another connection's lock (default LOCK_WAIT_MS, 5 s), then 503. */
+  lockWaitMs?: number;
   /**
    * How the WAL is checkpointed (default DEFAULT_CHECKPOINTS). False: never, so the WAL only grows; for
    * `bench/store-counts.mjs`, which reads the WAL bytes a workload writes from the WAL's size.
@@ -62,6 +64,7 @@ export class SqliteStore extends AggregateFields implements Store {
     this.connection = connection;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
     if (options.migrate !== false) applySqliteMigrations(connection.db, this.migrations, options.now());
+    connection.waitForLocksOffTheEventLoop();
     this.inTransaction = aggregates(holderRunner(connection));
     this.checkpointer =
       path === ":memory:" || options.checkpoints === false
@@ -86,7 +89,7 @@ export class SqliteStore extends AggregateFields implements Store {
 /** The connection to the database file, with the settings docs/store.md describes (group commit, the WAL). */
 function openConnection(path: string, options: SqliteStoreOptions): SqliteConnection {
   createPrivately(path);
-  const connection = new SqliteConnection(path);
+  const connection = new SqliteConnection(path, options.lockWaitMs);
   const { db } = connection;
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
