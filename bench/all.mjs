@@ -47,8 +47,6 @@ function load(fileName, since) {
 // ---------------------------------------------------------------------------------------------- the rows
 const r2 = (x) => fmt(x, 2);
 const ms = (x) => `${fmt(x, 1)} ms`;
-/** Paced completes the API refused (a 503): they have no latency, so the latency rows must not pass over them. */
-const pacedApiFailures = (run) => run.pacedRuns.reduce((sum, p) => sum + (p.apiFailures ?? 0), 0);
 /** The busiest "others" (cores used by other processes) over a row's phases. */
 const noiseOf = (...cpus) => {
   const cores = cpus.map(otherCores).filter((x) => x !== undefined);
@@ -105,7 +103,7 @@ export function targetRows({
   }));
   add(`complete sent → receipt p99, paced 200/s, worst of ${run?.pacedRuns?.length ?? 3}`, "≤ 25 ms", () => ({
     now: `${ms(need(run.pacedWorst.sentToReceiptP99Ms))} (${run.pacedRuns.map((p) => fmt(p.completionSentToReceiptMs.p99, 1)).join(", ")})`,
-    ok: run.pacedWorst.sentToReceiptP99Ms <= 25 && run.pacedWorst.missing === 0 && !pacedApiFailures(run),
+    ok: run.pacedWorst.sentToReceiptP99Ms <= 25 && run.pacedWorst.missing === 0 && !run.pacedWorst.apiFailures,
     noise: noiseOf(...run.pacedRuns.map((p) => p.cpu)),
   }));
   // Ratios of the same round, their median (bench/README.md: rounds); the µs are each peer's median round.
@@ -155,7 +153,7 @@ export function targetRows({
       run.pacedWorst.repliedToReceiptP50Ms <= 5 &&
       run.pacedWorst.repliedToReceiptP99Ms <= 25 &&
       run.pacedWorst.missing === 0 &&
-      !pacedApiFailures(run),
+      !run.pacedWorst.apiFailures,
     noise: noiseOf(...run.pacedRuns.map((p) => p.cpu)),
   }));
   for (const [driver, name] of [
