@@ -49,7 +49,7 @@ export class Metrics {
 
   readonly walRestartSeconds = this.histogram(
     "tidings_sqlite_wal_restart_seconds",
-    "How long the checkpoint that starts the SQLite WAL over (TRUNCATE) ran when it passed its bound: writes wait for it.",
+    "How long the checkpoint that starts the SQLite WAL over (RESTART) ran when it passed its bound: writes wait for it.",
     [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
   );
 

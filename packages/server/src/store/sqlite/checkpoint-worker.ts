@@ -6,12 +6,12 @@ import type { CheckpointMessage } from "./checkpointer.js";
 
 /**
  * Checkpoints the WAL on its own connection and thread (checkpointer.ts): PASSIVE, which never blocks the server,
- * and TRUNCATE once the WAL file is past its bound. Reports the WAL's size after each pass, each restart's length,
+ * and RESTART once the WAL holds more than its bound. Reports the WAL's size after each pass, each restart's length,
  * and a failure once (then its end).
  */
 const { path, intervalMs, restartBytes } = workerData as { path: string; intervalMs: number; restartBytes: number };
 const db = new Database(path);
-// A TRUNCATE waits this long at most for the server's transaction in progress to end; else it tries after the next pass.
+// A RESTART waits this long at most for the server's transaction in progress to end; else it tries after the next pass.
 db.pragma("busy_timeout = 100");
 const report = (message: CheckpointMessage) => parentPort!.postMessage(message);
 
@@ -23,18 +23,33 @@ function walBytes(): number {
   }
 }
 
+/** A WAL frame: a page and its 24-byte header (read at the first pass that can read the database). */
+let frameBytes: number | undefined;
+/** What a checkpoint answers: frames in the WAL since it last started over, and how many of them are copied. */
+type CheckpointResult = { busy: number; log: number; checkpointed: number };
+/**
+ * The WAL's frame count when this thread last started it over. Until the server's next write begins it again from
+ * its first frame, a pass still counts the frames from before, and must not take them for new ones.
+ */
+let restartedAt: number | undefined;
+
 let failing = false;
 const timer = setInterval(() => {
   try {
-    db.pragma("wal_checkpoint(PASSIVE)");
+    frameBytes ??= (db.pragma("page_size", { simple: true }) as number) + 24;
+    const [pass] = db.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[];
     let restartMs: number | undefined;
-    if (walBytes() >= restartBytes) {
+    if (pass !== undefined && pass.log * frameBytes >= restartBytes && pass.log !== restartedAt) {
       const started = performance.now();
-      // TRUNCATE, not RESTART: a RESTART leaves the file as long as it was (journal_size_limit cuts it back to the
-      // bound, no further), so the size seen at the next pass would still be the bound and every pass would restart
-      // again, each making the server's writes wait. TRUNCATE also empties the file: its size is the WAL again.
-      const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
-      if (result?.busy === 0) restartMs = performance.now() - started;
+      // RESTART, not TRUNCATE: both copy what is left and make the next write start the WAL from its beginning,
+      // but TRUNCATE also cuts the file to nothing, and freeing 64 MiB of blocks is most of its pause (docs/store.md:
+      // the WAL). The file keeps its length instead, which the WAL then writes over; journal_size_limit trims it.
+      // Counted in frames since the WAL began again, not by the file's length, which a RESTART leaves as it was.
+      const [result] = db.pragma("wal_checkpoint(RESTART)") as CheckpointResult[];
+      if (result?.busy === 0) {
+        restartMs = performance.now() - started;
+        restartedAt = result.log;
+      }
     }
     if (failing) report({ kind: "recovered" });
     failing = false;

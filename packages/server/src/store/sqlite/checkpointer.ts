@@ -24,7 +24,7 @@ export interface CheckpointObserver {
 export interface CheckpointOptions {
   /** How often the worker checkpoints (PASSIVE). */
   intervalMs: number;
-  /** Past this size the WAL is made to start over from its beginning (a TRUNCATE checkpoint). */
+  /** Once its frames add up to this, the WAL is made to start over from its beginning (a RESTART checkpoint). */
   restartBytes: number;
 }
 
@@ -35,9 +35,9 @@ export const DEFAULT_CHECKPOINTS: CheckpointOptions = { intervalMs: 250, restart
  * inside whichever commit crosses the threshold, stalling the event loop, so the store turns it off and a worker
  * thread checkpoints instead, PASSIVE, which never blocks the server. But a PASSIVE checkpoint never lets the WAL
  * start over while writes keep coming (it is never wholly copied at the moment a write begins), so it would grow
- * without end. Past `restartBytes`, right after a pass (little is left to copy), the worker runs a TRUNCATE
- * checkpoint: the server's writes wait for it (the pause, reported), it empties the file and the next write starts
- * the WAL over. A checkpoint that fails (the disk is full) is reported and tried again;
+ * without end. Once it holds `restartBytes` of frames, right after a pass (little is left to copy), the worker runs
+ * a RESTART checkpoint: the server's writes wait for it (the pause, reported) and the next write starts the WAL over
+ * from its first frame. A checkpoint that fails (the disk is full) is reported and tried again;
  * it never takes the process down, and neither does the thread dying: another is started.
  */
 export class Checkpointer {

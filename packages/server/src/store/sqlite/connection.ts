@@ -54,8 +54,8 @@ export class SqliteConnection {
 
   /**
    * From now on, the connection waits for another connection's write lock itself, off the event loop (openGroup),
-   * instead of in SQLite's busy handler, which sleeps on the event loop's thread: the checkpoint thread's TRUNCATE
-   * held it 74 ms on average (bench/wal.mjs), and the server answered nothing meanwhile. Until then (the
+   * instead of in SQLite's busy handler, which sleeps on the event loop's thread: the checkpoint thread's restart of the WAL
+   * (a TRUNCATE then) held it 74 ms on average (bench/wal.mjs), and the server answered nothing meanwhile. Until then (the
    * migrations at open), SQLite waits for it as busy_timeout says.
    */
   waitForLocksOffTheEventLoop(): void {
@@ -149,7 +149,7 @@ export class SqliteConnection {
   }
 
   /**
-   * BEGIN IMMEDIATE: false if another connection holds the write lock (the checkpoint thread's TRUNCATE, a backup,
+   * BEGIN IMMEDIATE: false if another connection holds the write lock (the checkpoint thread's RESTART, a backup,
    * another process), unless `last`; any other failure, or that one when last, throws.
    */
   private begin(last = false): boolean {

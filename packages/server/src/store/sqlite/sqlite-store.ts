@@ -96,8 +96,10 @@ function openConnection(path: string, options: SqliteStoreOptions): SqliteConnec
   db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   db.pragma("foreign_keys = ON");
   db.pragma("wal_autocheckpoint = 0");
-  // Once the WAL starts over (checkpointer.ts), its file is cut back to the size it is allowed to reach.
-  db.pragma(`journal_size_limit = ${(options.checkpoints || DEFAULT_CHECKPOINTS).restartBytes}`);
+  // The WAL starts over past its bound (checkpointer.ts) and writes over its file, which keeps its length: that is
+  // the bound and what was written before the restart came. A file longer than twice the bound (it grew while
+  // checkpoints failed, say) is cut back to it when the WAL starts over.
+  db.pragma(`journal_size_limit = ${2 * (options.checkpoints || DEFAULT_CHECKPOINTS).restartBytes}`);
   for (const suffix of ["-wal", "-shm"])
     if (path !== ":memory:" && existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   return connection;
