@@ -80,6 +80,36 @@ describe("SQLite store, its write-ahead log", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("empties a WAL file that grew past twice its bound, on the checkpoint thread, with no write of the server's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tidings-wal-"));
+    const path = join(dir, "tidings.db");
+    const bound = 1024 * 1024;
+    // Another connection leaves 4 MiB of WAL (checkpoints off) and stays open, so closing does not checkpoint it:
+    // a WAL such as checkpoints that failed for a while leave behind.
+    const other = new Database(path);
+    other.pragma("journal_mode = WAL");
+    other.pragma("wal_autocheckpoint = 0");
+    other.exec("CREATE TABLE filler (x TEXT)");
+    const fill = other.prepare("INSERT INTO filler VALUES (?)");
+    for (let i = 0; i < 1000; i++) fill.run("x".repeat(4000));
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(4 * bound);
+    const restarts: number[] = [];
+    const store = new SqliteStore(path, {
+      now: () => Date.now(),
+      checkpoints: { intervalMs: 20, restartBytes: bound },
+      checkpointObserver: { restarted: (ms) => restarts.push(ms) },
+    });
+    try {
+      // A RESTART would leave the file as long, to be cut back to twice the bound by journal_size_limit in the
+      // server's next commit, on the event loop's thread.
+      await expect.poll(() => restarts.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      expect(statSync(`${path}-wal`).size).toBe(0);
+    } finally {
+      await store.close();
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("SQLite store, its group commit", () => {

@@ -43,9 +43,11 @@ const timer = setInterval(() => {
       const started = performance.now();
       // RESTART, not TRUNCATE: both copy what is left and make the next write start the WAL from its beginning,
       // but TRUNCATE also cuts the file to nothing, and freeing 64 MiB of blocks is most of its pause (docs/store.md:
-      // the WAL). The file keeps its length instead, which the WAL then writes over; journal_size_limit trims it.
-      // Counted in frames since the WAL began again, not by the file's length, which a RESTART leaves as it was.
-      const [result] = db.pragma("wal_checkpoint(RESTART)") as CheckpointResult[];
+      // the WAL). The file keeps its length instead, which the WAL then writes over. Counted in frames since the WAL
+      // began again, not by the file's length, which a RESTART leaves as it was. A file that grew past twice the
+      // bound (while checkpoints failed, say) is emptied here, not by journal_size_limit in the server's next commit.
+      const mode = walBytes() >= 2 * restartBytes ? "TRUNCATE" : "RESTART";
+      const [result] = db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[];
       if (result?.busy === 0) {
         restartMs = performance.now() - started;
         restartedAt = result.log;

@@ -97,8 +97,8 @@ function openConnection(path: string, options: SqliteStoreOptions): SqliteConnec
   db.pragma("foreign_keys = ON");
   db.pragma("wal_autocheckpoint = 0");
   // The WAL starts over past its bound (checkpointer.ts) and writes over its file, which keeps its length: that is
-  // the bound and what was written before the restart came. A file longer than twice the bound (it grew while
-  // checkpoints failed, say) is cut back to it when the WAL starts over.
+  // the bound and what was written before the restart came. The checkpoint thread empties a file longer than twice
+  // the bound; should a write start the WAL over first, this cuts the file back to twice the bound in that commit.
   db.pragma(`journal_size_limit = ${2 * (options.checkpoints || DEFAULT_CHECKPOINTS).restartBytes}`);
   for (const suffix of ["-wal", "-shm"])
     if (path !== ":memory:" && existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
