@@ -54,9 +54,9 @@ export class SqliteConnection {
 
   /**
    * From now on, the connection waits for another connection's write lock itself, off the event loop (openGroup),
-   * instead of in SQLite's busy handler, which sleeps on the event loop's thread: the checkpoint thread's restart of the WAL
-   * (a TRUNCATE then) held it 74 ms on average (bench/wal.mjs), and the server answered nothing meanwhile. Until then (the
-   * migrations at open), SQLite waits for it as busy_timeout says.
+   * instead of in SQLite's busy handler, which sleeps on the event loop's thread: the checkpoint thread's restart of
+   * the WAL (a TRUNCATE then) held it 74 ms on average (bench/wal.mjs), and the server answered nothing meanwhile.
+   * Until then (the migrations at open), SQLite waits for it as busy_timeout says.
    */
   waitForLocksOffTheEventLoop(): void {
     this.db.pragma("busy_timeout = 0");
